@@ -1,0 +1,54 @@
+"""Connecting to the user's database: DSNs, masking, and clean errors."""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+
+class MigratorError(Exception):
+    """An error the CLI reports as one line and exit code 2."""
+
+
+def parse_dsn(dsn: str) -> dict[str, str]:
+    """A libpq URL or key=value string, as a dict of libpq parameters."""
+    try:
+        return {k: str(v) for k, v in conninfo_to_dict(dsn).items() if v is not None}
+    except psycopg.ProgrammingError as exc:
+        raise MigratorError(f"invalid database URL: {first_line(exc)}") from None
+
+
+def with_settings(dsn: str, **settings: str) -> str:
+    """The DSN with server settings added to its ``options`` (``-c name=value``)."""
+    params = parse_dsn(dsn)
+    extra = " ".join(f"-c {name}={value}" for name, value in settings.items())
+    params["options"] = f"{params.get('options', '')} {extra}".strip()
+    return make_conninfo(**params)
+
+
+def describe(dsn: str) -> str:
+    """The DSN for display: user@host:port/dbname, never the password."""
+    p = parse_dsn(dsn)
+    host = p.get("host") or p.get("hostaddr") or "local socket"
+    port = p.get("port", "5432")
+    return f"{p.get('user', '')}{'@' if p.get('user') else ''}{host}:{port}/{p.get('dbname', '')}"
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def connect(
+    dsn: str, *, autocommit: bool = True, application_name: str = "wallet-recon", **settings: str
+) -> psycopg.Connection:
+    """A connection with ``settings`` applied as server options (``-c name=value``)."""
+    try:
+        return psycopg.connect(
+            with_settings(dsn, **settings) if settings else dsn,
+            autocommit=autocommit,
+            connect_timeout=10,
+            application_name=application_name,
+        )
+    except psycopg.OperationalError as exc:
+        raise MigratorError(f"cannot connect to {describe(dsn)}: {first_line(exc)}") from None

@@ -1,0 +1,173 @@
+"""The repeatable layer: functions/, views/ and triggers/ re-applied when they change.
+
+Each file is applied as-is. The objects it defines are found by comparing the
+catalog before and after (so a file may hold a function and its triggers), and
+for each object an md5 of its catalog definition (body, ACL, owner, comment) is
+recorded. ``status`` compares those fingerprints with the live catalog, so a
+function edited by hand in the database shows up even though the file did not
+change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import psycopg
+
+from migrator.resources import RepeatableFile
+
+TOOLKIT_SCHEMAS = ("recon", "_recon")
+
+# Every function, view and trigger in the toolkit's schemas, with a fingerprint of
+# its definition, named as pg_identify_object names it ("<type> <identity>"), which
+# is also what follows DROP. Extension members are not ours.
+_CATALOG_SQL = r"""
+WITH nsp AS (
+    SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = ANY(%(schemas)s)
+), objs AS (
+    SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass AS classid, p.oid AS objid,
+           pg_catalog.concat_ws(E'\n',
+               CASE WHEN p.prokind = 'a' THEN p.oid::pg_catalog.regprocedure::text
+                    ELSE pg_catalog.pg_get_functiondef(p.oid) END,
+               p.proacl::text, pg_catalog.pg_get_userbyid(p.proowner),
+               pg_catalog.obj_description(p.oid, 'pg_proc')) AS def
+    FROM pg_catalog.pg_proc AS p WHERE p.pronamespace IN (SELECT oid FROM nsp)
+    UNION ALL
+    SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, c.oid,
+           pg_catalog.concat_ws(E'\n', pg_catalog.pg_get_viewdef(c.oid), c.relacl::text,
+               c.reloptions::text, pg_catalog.pg_get_userbyid(c.relowner),
+               pg_catalog.obj_description(c.oid, 'pg_class'),
+               (SELECT pg_catalog.string_agg(
+                           a.attname || ':' || pg_catalog.col_description(c.oid, a.attnum),
+                           ',' ORDER BY a.attnum)
+                FROM pg_catalog.pg_attribute AS a
+                WHERE a.attrelid = c.oid AND a.attnum > 0
+                  AND pg_catalog.col_description(c.oid, a.attnum) IS NOT NULL))
+    FROM pg_catalog.pg_class AS c
+    WHERE c.relnamespace IN (SELECT oid FROM nsp) AND c.relkind IN ('v', 'm')
+    UNION ALL
+    SELECT 'pg_catalog.pg_trigger'::pg_catalog.regclass, t.oid,
+           pg_catalog.concat_ws(E'\n', pg_catalog.pg_get_triggerdef(t.oid), t.tgenabled::text,
+               pg_catalog.obj_description(t.oid, 'pg_trigger'))
+    FROM pg_catalog.pg_trigger AS t JOIN pg_catalog.pg_class AS c ON c.oid = t.tgrelid
+    WHERE NOT t.tgisinternal AND c.relnamespace IN (SELECT oid FROM nsp)
+)
+SELECT pg_catalog.format('%%s %%s', i.type, i.identity), pg_catalog.md5(o.def)
+FROM objs AS o
+CROSS JOIN LATERAL pg_catalog.pg_identify_object(o.classid, o.objid, 0) AS i
+WHERE NOT EXISTS (
+    SELECT FROM pg_catalog.pg_depend AS d
+    WHERE d.classid = o.classid AND d.objid = o.objid AND d.deptype = 'e'
+)
+"""
+
+# Objects are dropped dependents first: triggers, then views, then functions.
+_DROP_RANK = {"trigger": 0, "view": 1, "materialized view": 1}
+
+
+def catalog(cur: psycopg.Cursor) -> dict[str, str]:
+    """Toolkit functions, views and triggers now in the database -> fingerprint.
+
+    Definitions are rendered with search_path = pg_catalog so that every name in them
+    is schema-qualified and the fingerprint does not depend on the caller's path.
+    """
+    cur.execute("SELECT pg_catalog.current_setting('search_path')")
+    saved = cur.fetchone()[0]
+    cur.execute("SELECT pg_catalog.set_config('search_path', 'pg_catalog', false)")
+    try:
+        cur.execute(_CATALOG_SQL, {"schemas": list(TOOLKIT_SCHEMAS)})
+        return {name: fp for name, fp in cur.fetchall()}
+    finally:
+        cur.execute("SELECT pg_catalog.set_config('search_path', %s, false)", (saved,))
+
+
+@dataclass(frozen=True)
+class Recorded:
+    path: str
+    order: int
+    checksum: str
+    objects: list[str]
+    fingerprints: dict[str, str]
+
+
+def recorded(cur: psycopg.Cursor) -> dict[str, Recorded]:
+    cur.execute("SELECT pg_catalog.to_regclass('_recon.migrator_object') IS NOT NULL")
+    if not cur.fetchone()[0]:
+        return {}
+    cur.execute(
+        "SELECT path, apply_order, checksum, objects, fingerprints"
+        " FROM _recon.migrator_object ORDER BY apply_order, path"
+    )
+    return {r[0]: Recorded(r[0], r[1], r[2], list(r[3]), dict(r[4])) for r in cur.fetchall()}
+
+
+# States of a repeatable file, as `status` prints them.
+CURRENT = "current"
+CHANGED = "changed on disk"
+MISSING = "missing"
+MODIFIED = "modified in database"
+REMOVED = "removed from package"
+
+
+def state(file: RepeatableFile | None, rec: Recorded | None, live: dict[str, str]) -> str:
+    if file is None:
+        return REMOVED
+    if rec is None or any(o not in live for o in rec.objects):
+        return MISSING
+    if rec.checksum != file.checksum:
+        return CHANGED
+    if any(live[o] != fp for o, fp in rec.fingerprints.items()):
+        return MODIFIED
+    return CURRENT
+
+
+def drop_statements(objects: Iterable[str]) -> list[str]:
+    def rank(obj: str) -> int:
+        return next((r for t, r in _DROP_RANK.items() if obj.startswith(t + " ")), 2)
+
+    # The identity strings come from pg_identify_object: already quoted and qualified.
+    return [f"DROP {obj}" for obj in sorted(objects, key=rank)]
+
+
+def drop_all(cur: psycopg.Cursor, recs: Sequence[Recorded]) -> list[str]:
+    """Drop every object of the given files, last-applied first. Returns their paths."""
+    live = catalog(cur)
+    for rec in sorted(recs, key=lambda r: r.order, reverse=True):
+        for stmt in drop_statements(o for o in rec.objects if o in live):
+            cur.execute(stmt)
+        cur.execute("DELETE FROM _recon.migrator_object WHERE path = %s", (rec.path,))
+    return [r.path for r in recs]
+
+
+def apply(cur: psycopg.Cursor, file: RepeatableFile, rec: Recorded | None) -> list[str]:
+    """Run one file and record what it defines. Returns the objects it defines."""
+    before = catalog(cur)
+    cur.execute(file.sql.encode("utf-8"))
+    after = catalog(cur)
+    kept = [o for o in (rec.objects if rec else []) if o in after]
+    objects = kept + sorted(set(after) - set(before) - set(kept))
+    if not objects:
+        raise ValueError(
+            f"{file.path} defines no function, view or trigger in schema recon or _recon"
+        )
+    cur.execute(
+        """
+        INSERT INTO _recon.migrator_object AS m
+            (path, apply_order, checksum, objects, fingerprints, applied_at)
+        VALUES (%s, %s, %s, %s, %s, pg_catalog.now())
+        ON CONFLICT (path) DO UPDATE
+        SET apply_order = excluded.apply_order, checksum = excluded.checksum,
+            objects = excluded.objects, fingerprints = excluded.fingerprints,
+            applied_at = excluded.applied_at
+        """,
+        (
+            file.path,
+            file.order,
+            file.checksum,
+            objects,
+            json.dumps({o: after[o] for o in objects}),
+        ),
+    )
+    return objects
