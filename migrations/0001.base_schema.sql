@@ -1,10 +1,6 @@
 -- 0001 base schema: the public API schema and the toolkit's two roles.
 -- Migrations run with search_path = _recon; every name is qualified anyway.
 
-CREATE SCHEMA recon;
-COMMENT ON SCHEMA recon IS
-'wallet-recon public API: the views and functions a DBA calls. See \dv recon.* and \df+ recon.*';
-
 -- Roles are cluster-wide and created only if missing (another database may
 -- already have them, or the DBA may have made them first). A concurrent
 -- installer in another database can win the race; that is not an error.
@@ -33,6 +29,10 @@ END
 $roles$;
 
 GRANT recon_auditor TO recon_operator;
+
+CREATE SCHEMA recon;
+COMMENT ON SCHEMA recon IS
+'wallet-recon public API: the views and functions a DBA calls. See \dv recon.* and \df+ recon.*';
 
 REVOKE ALL ON SCHEMA recon FROM PUBLIC;
 GRANT USAGE ON SCHEMA recon TO recon_auditor, recon_operator;

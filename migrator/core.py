@@ -90,6 +90,7 @@ class Migrator:
         lock_wait: str = "10min",
         echo: Echo = print,
     ) -> None:
+        parse_dsn(dsn)  # a malformed DSN is a usage error before anything else
         self.dsn = dsn
         self.lock_timeout = lock_timeout
         self.lock_wait = lock_wait
@@ -310,9 +311,10 @@ class Migrator:
                 "another transaction; this step was rolled back, re-run when it has finished"
             ) from None
         except psycopg.Error as exc:
+            detail = (exc.diag.message_detail or "").replace("\n", "; ")
+            why = first_line(exc) + (f" ({detail})" if detail else "")
             code = f" [SQLSTATE {exc.sqlstate}]" if exc.sqlstate else ""
-            raise MigratorError(f"{what} failed and was rolled back: {first_line(exc)}{code}") \
-                from exc
+            raise MigratorError(f"{what} failed and was rolled back: {why}{code}") from exc
 
     def _bootstrap(self, conn: psycopg.Connection) -> None:
         text = bootstrap_sql()

@@ -1,0 +1,145 @@
+"""Test harness: one PostgreSQL server per session, the toolkit installed once into a
+template database by the migrator's own CLI, and a fresh clone of it for every test.
+
+The server is, in order of preference:
+  (c) an existing server named by WALLET_RECON_TEST_DSN (a superuser DSN; the tests
+      create and drop their own databases in it), or
+  (a)/(b) a throwaway cluster from the local PostgreSQL binaries, owned by the invoking
+      user, or when running as root by an unprivileged system user (migrator.cluster).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from pytest_postgresql.janitor import DatabaseJanitor
+
+from migrator.cluster import ThrowawayCluster, find_bindir
+
+ROOT = Path(__file__).resolve().parent.parent
+WALLET_RECON = str(Path(sys.executable).parent / "wallet-recon")
+
+
+@dataclass
+class Server:
+    dsn: str
+
+    @property
+    def params(self) -> dict:
+        return {k: v for k, v in conninfo_to_dict(self.dsn).items() if v is not None}
+
+    def dsn_for(self, dbname: str) -> str:
+        return make_conninfo(self.dsn, dbname=dbname)
+
+    def janitor(self, dbname: str, template: str | None = None) -> DatabaseJanitor:
+        p = self.params
+        return DatabaseJanitor(
+            user=p.get("user", "postgres"), host=p.get("host", "127.0.0.1"),
+            port=p.get("port", 5432), password=p.get("password"), dbname=dbname,
+            template_dbname=template, maintenance_dbname=p.get("dbname", "postgres"),
+        )
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    dsn = os.environ.get("WALLET_RECON_TEST_DSN")
+    if dsn:
+        yield Server(dsn)
+        return
+    with ThrowawayCluster() as cluster:
+        yield Server(cluster.dsn)
+
+
+def run_cli(*args: str, dsn: str | None = None, timeout: float = 120,
+            env: dict | None = None, cwd: str | Path | None = None,
+            exe: str = WALLET_RECON) -> subprocess.CompletedProcess[str]:
+    """Run the wallet-recon console script as a user would."""
+    full_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if dsn:
+        full_env["DATABASE_URL"] = dsn
+    full_env.update(env or {})
+    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=timeout,
+                          env=full_env, cwd=cwd)
+
+
+def _new_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def template_db(server: Server) -> Iterator[str]:
+    name = _new_name("recon_tmpl")
+    janitor = server.janitor(name)
+    janitor.init()
+    try:
+        proc = run_cli("install", dsn=server.dsn_for(name))
+        assert proc.returncode == 0, proc.stderr
+        yield name
+    finally:
+        janitor.drop()
+
+
+@pytest.fixture
+def make_db(server: Server) -> Iterator[Callable[..., str]]:
+    """Factory: a new database (empty, or cloned from a template); dropped afterwards."""
+    janitors: list[DatabaseJanitor] = []
+
+    def make(template: str | None = None) -> str:
+        name = _new_name("recon_test")
+        janitor = server.janitor(name, template)
+        janitor.init()
+        janitors.append(janitor)
+        return server.dsn_for(name)
+
+    yield make
+    for j in janitors:
+        j.drop()
+
+
+@pytest.fixture
+def db(make_db: Callable[..., str], template_db: str) -> str:
+    """DSN of a fresh database with the toolkit installed."""
+    return make_db(template_db)
+
+
+@pytest.fixture
+def empty_db(make_db: Callable[..., str]) -> str:
+    """DSN of a fresh database without the toolkit."""
+    return make_db()
+
+
+@pytest.fixture
+def conn(db: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(db, autocommit=True) as c:
+        yield c
+
+
+def schema_dump(dsn: str) -> str:
+    """pg_dump --schema-only, minus the lines that differ between two dumps of one schema."""
+    out = subprocess.run(
+        [str(find_bindir() / "pg_dump"), "--schema-only", "--dbname", dsn],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return "\n".join(line for line in out.splitlines()
+                     if not re.match(r"^\\(un)?restrict ", line))
+
+
+@pytest.fixture
+def sql_copy(tmp_path: Path) -> Path:
+    """A private copy of the toolkit's SQL tree, to change files in."""
+    import shutil
+
+    dest = tmp_path / "sql"
+    for d in ("migrations", "functions", "views", "triggers"):
+        shutil.copytree(ROOT / d, dest / d)
+    return dest
