@@ -20,7 +20,8 @@ COMMENT ON COLUMN _recon.migrator_meta.singleton IS 'Always true; keeps the tabl
 COMMENT ON COLUMN _recon.migrator_meta.toolkit_version IS
 'Package version (PEP 440) of the last install or upgrade; an older package refuses to run.';
 COMMENT ON COLUMN _recon.migrator_meta.installed_at IS 'First install.';
-COMMENT ON COLUMN _recon.migrator_meta.upgraded_at IS 'Last install or upgrade that changed anything.';
+COMMENT ON COLUMN _recon.migrator_meta.upgraded_at IS
+'Last install or upgrade that changed anything.';
 
 CREATE TABLE IF NOT EXISTS _recon.migrator_migration (
     migration_id text PRIMARY KEY,
@@ -30,7 +31,8 @@ CREATE TABLE IF NOT EXISTS _recon.migrator_migration (
 COMMENT ON TABLE _recon.migrator_migration IS
 'SHA-256 of each applied migration file: yoyo knows migrations by file name only, '
 'so the migrator refuses to run when an applied migration was edited afterwards.';
-COMMENT ON COLUMN _recon.migrator_migration.migration_id IS 'yoyo migration id (file name without .sql).';
+COMMENT ON COLUMN _recon.migrator_migration.migration_id IS
+'yoyo migration id (file name without .sql).';
 COMMENT ON COLUMN _recon.migrator_migration.checksum IS 'sha256 hex of the file as applied.';
 COMMENT ON COLUMN _recon.migrator_migration.applied_at IS 'When it was applied.';
 
@@ -38,13 +40,14 @@ CREATE TABLE IF NOT EXISTS _recon.migrator_object (
     path text PRIMARY KEY,
     apply_order integer NOT NULL,
     checksum text NOT NULL,
-    objects text [] NOT NULL,
+    objects text[] NOT NULL,
     fingerprints jsonb NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE _recon.migrator_object IS
 'The repeatable layer: one row per file under functions/, views/, triggers/ as last applied.';
-COMMENT ON COLUMN _recon.migrator_object.path IS 'File path relative to the SQL root, e.g. functions/version.sql.';
+COMMENT ON COLUMN _recon.migrator_object.path IS
+'File path relative to the SQL root, e.g. functions/version.sql.';
 COMMENT ON COLUMN _recon.migrator_object.apply_order IS 'Position in the fixed apply order.';
 COMMENT ON COLUMN _recon.migrator_object.checksum IS 'sha256 hex of the file as applied.';
 COMMENT ON COLUMN _recon.migrator_object.objects IS

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 from packaging.version import InvalidVersion, Version
+from psycopg import sql
 from yoyo import read_migrations
 from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
 from yoyo.connections import DatabaseURI
@@ -29,14 +29,13 @@ from yoyo.migrations import Migration, MigrationList
 from migrator import __version__, repeatable
 from migrator.connection import MigratorError, connect, first_line, parse_dsn, with_settings
 from migrator.resources import (
-    RepeatableFile,
     bootstrap_sql,
     checksum,
     repeatable_files,
     sql_root,
 )
 
-#: pg_advisory_lock key shared by every wallet-recon migrator: hashtextextended('wallet-recon migrator', 0)
+#: The pg_advisory_lock key every wallet-recon migrator takes on the database.
 ADVISORY_LOCK_SQL = "SELECT pg_catalog.hashtextextended('wallet-recon migrator', 0)"
 MIGRATION_TABLE = "_yoyo_migration"
 APPLICATION_NAME = "wallet-recon-migrator"
@@ -430,10 +429,10 @@ class Migrator:
             cur = lock_conn.cursor()
             self._refuse_if_newer(cur)
             applied = [mid for mid, _ in self._applied(cur)]
-            if not applied and not self._exists(cur, "_recon.migrator_meta"):
-                if target in (None, "0", "zero", "base"):
-                    self._drop_leftover_envelope(lock_conn, done)
-                    return done
+            nothing_installed = not applied and not self._exists(cur, "_recon.migrator_meta")
+            if nothing_installed and target in (None, "0", "zero", "base"):
+                self._drop_leftover_envelope(lock_conn, done)
+                return done
             order = [m.id for m in self.migrations if m.id in applied]
             if target is None:
                 target_id = order[-2] if len(order) > 1 else None

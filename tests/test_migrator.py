@@ -7,7 +7,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from conftest import run_cli, schema_dump
 
 MIGRATIONS = sorted(p.name[:-4] for p in (Path(__file__).parent.parent / "migrations").glob("*.sql")

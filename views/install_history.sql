@@ -12,7 +12,8 @@ SELECT
 FROM _recon.migrator_log AS l;
 
 COMMENT ON VIEW recon.install_history IS
-'Every install, upgrade and rollback of wallet-recon that changed this database, oldest first by id.';
+'Every install, upgrade and rollback of wallet-recon that changed this database, '
+'oldest first by id.';
 
 REVOKE ALL ON recon.install_history FROM PUBLIC;
 GRANT SELECT ON recon.install_history TO recon_auditor, recon_operator;

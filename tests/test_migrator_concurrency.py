@@ -1,0 +1,103 @@
+"""Several migrators at once, and migrators killed with SIGKILL at awkward moments."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import time
+
+import psycopg
+from conftest import WALLET_RECON, run_cli, schema_dump
+
+
+def _spawn(dsn: str, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "DATABASE_URL": dsn}
+    return subprocess.Popen([WALLET_RECON, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _wait_for(predicate, timeout: float = 30, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_four_concurrent_migrators_apply_each_migration_once(make_db) -> None:
+    dsn = make_db()
+    procs = [_spawn(dsn, "install") for _ in range(4)]
+    results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+    assert [rc for rc, _, _ in results] == [0, 0, 0, 0], results
+    # exactly one did the work; the others waited for the lock and found nothing to do
+    did_work = [out for _, out, _ in results if "applied migration" in out]
+    assert len(did_work) == 1, results
+    assert sum(out.startswith("nothing to do") or "waiting for another" in out
+               for _, out, _ in results) == 3
+    with psycopg.connect(dsn, autocommit=True) as c:
+        per_migration = c.execute(
+            "SELECT migration_id, count(*) FROM _recon._yoyo_log WHERE operation = 'apply'"
+            " GROUP BY migration_id").fetchall()
+        assert per_migration and all(n == 1 for _, n in per_migration), per_migration
+        assert c.execute("SELECT count(*) FROM recon.install_history").fetchone()[0] == 1
+    fresh = make_db()
+    assert run_cli("install", dsn=fresh).returncode == 0
+    assert schema_dump(dsn) == schema_dump(fresh)
+
+
+def test_kill_9_mid_migration_then_rerun(make_db) -> None:
+    fresh = make_db()
+    assert run_cli("install", dsn=fresh).returncode == 0
+    expected = schema_dump(fresh)
+
+    dsn = make_db()
+    with psycopg.connect(dsn) as blocker:
+        # Another transaction creating the same schema makes the migrator wait inside
+        # migration 0001, after its first statements ran in the migration's transaction.
+        blocker.execute("CREATE SCHEMA recon")
+        proc = _spawn(dsn, "install", "--lock-timeout", "60s")
+        with psycopg.connect(dsn, autocommit=True) as watch:
+            def waiting() -> bool:
+                return watch.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name ="
+                    " 'wallet-recon-migrator' AND wait_event_type = 'Lock'"
+                    " AND query LIKE 'CREATE SCHEMA recon%%'").fetchone()[0] == 1
+            _wait_for(waiting, what="the migrator to block inside migration 0001")
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        blocker.rollback()
+
+    with psycopg.connect(dsn, autocommit=True) as c:
+        # the killed migrator's backend finishes its statement, finds its client gone, aborts
+        _wait_for(lambda: c.execute("SELECT count(*) FROM pg_stat_activity WHERE"
+                                    " application_name = 'wallet-recon-migrator'")
+                  .fetchone()[0] == 0, what="the orphaned backend to go away")
+        assert c.execute("SELECT to_regnamespace('recon')").fetchone()[0] is None
+        assert c.execute("SELECT count(*) FROM _recon._yoyo_migration").fetchone()[0] == 0
+        assert c.execute("SELECT count(*) FROM _recon.migrator_migration").fetchone()[0] == 0
+
+    rerun = run_cli("install", dsn=dsn, timeout=60)
+    assert rerun.returncode == 0, rerun.stderr
+    assert schema_dump(dsn) == expected
+
+
+def test_kill_9_at_random_moments_never_needs_manual_repair(make_db) -> None:
+    fresh = make_db()
+    assert run_cli("install", dsn=fresh).returncode == 0
+    expected = schema_dump(fresh)
+    rng = random.Random(20261121)
+    dsn = make_db()
+    for _ in range(6):
+        proc = _spawn(dsn, "install")
+        time.sleep(rng.uniform(0.05, 0.9))  # anywhere from start-up to the last file
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        st = run_cli("status", "--json", dsn=dsn)
+        assert st.returncode in (0, 1), st.stderr  # the database stays readable
+    rerun = run_cli("install", dsn=dsn, timeout=60)
+    assert rerun.returncode == 0, rerun.stderr
+    assert schema_dump(dsn) == expected
+    assert run_cli("status", dsn=dsn).returncode == 0
