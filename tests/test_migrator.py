@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from conftest import run_cli, schema_dump
 
 MIGRATIONS = sorted(p.name[:-4] for p in (Path(__file__).parent.parent / "migrations").glob("*.sql")

@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import psycopg
+
 from conftest import WALLET_RECON, run_cli, schema_dump
 
 
