@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import re
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -91,8 +92,8 @@ class Migrator:
     ) -> None:
         parse_dsn(dsn)  # a malformed DSN is a usage error before anything else
         self.dsn = dsn
-        self.lock_timeout = lock_timeout
-        self.lock_wait = lock_wait
+        self.lock_timeout = _duration("--lock-timeout", lock_timeout)
+        self.lock_wait = _duration("--lock-wait", lock_wait)
         self.echo = echo
         try:
             self.root = sql_root(sql_dir)
@@ -496,6 +497,13 @@ class Migrator:
     def _drop_envelope_tx(self, conn: psycopg.Connection) -> None:
         with conn.transaction(), conn.cursor() as cur:
             self._drop_envelope(cur)
+
+
+def _duration(option: str, value: str) -> str:
+    """A PostgreSQL duration (5s, 500ms, 2min, or plain milliseconds), else a usage error."""
+    if not re.fullmatch(r"\d+(us|ms|s|min|h|d)?", value):
+        raise MigratorError(f"invalid {option} {value!r}: use a duration such as 5s, 500ms or 2min")
+    return value
 
 
 def _os_user() -> str:

@@ -270,7 +270,7 @@ def test_errors_are_one_line_with_exit_2(empty_db: str) -> None:
          "cannot connect"),
         (run_cli("status", "--database", "not a dsn"), "invalid database URL"),
         (run_cli("upgrade", "--to", "0042", dsn=empty_db), "unknown migration"),
-        (run_cli("upgrade", "--lock-timeout", "soon", dsn=empty_db), "lock_timeout"),
+        (run_cli("upgrade", "--lock-timeout", "soon", dsn=empty_db), "invalid --lock-timeout"),
         (run_cli("frobnicate"), "invalid choice"),
     ]
     for proc, text in cases:
