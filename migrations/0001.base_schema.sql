@@ -28,7 +28,19 @@ BEGIN
 END
 $roles$;
 
-GRANT recon_auditor TO recon_operator;
+-- recon_operator includes recon_auditor. Role membership is cluster-wide too: a concurrent
+-- first install in another database may grant it at the same moment.
+DO $grant$
+BEGIN
+    IF NOT pg_catalog.pg_has_role('recon_operator', 'recon_auditor', 'MEMBER') THEN
+        BEGIN
+            GRANT recon_auditor TO recon_operator;
+        EXCEPTION WHEN unique_violation THEN
+            RAISE NOTICE 'recon_operator was made a member of recon_auditor concurrently';
+        END;
+    END IF;
+END
+$grant$;
 
 CREATE SCHEMA recon;
 COMMENT ON SCHEMA recon IS
@@ -36,7 +48,5 @@ COMMENT ON SCHEMA recon IS
 
 REVOKE ALL ON SCHEMA recon FROM PUBLIC;
 GRANT USAGE ON SCHEMA recon TO recon_auditor, recon_operator;
-
--- Functions are created EXECUTE-able by PUBLIC unless told otherwise: not here.
-ALTER DEFAULT PRIVILEGES IN SCHEMA recon REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
-ALTER DEFAULT PRIVILEGES IN SCHEMA _recon REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+-- Functions are created EXECUTE-able by PUBLIC, and per-schema default privileges cannot
+-- take that away: every function file revokes it itself (tests/test_schema.py checks).

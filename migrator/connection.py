@@ -34,6 +34,13 @@ def describe(dsn: str) -> str:
     return f"{p.get('user', '')}{'@' if p.get('user') else ''}{host}:{port}/{p.get('dbname', '')}"
 
 
+def pg_error(exc: psycopg.Error) -> str:
+    """A server error as one line: message, (detail), [SQLSTATE]."""
+    detail = (exc.diag.message_detail or "").replace("\n", "; ")
+    text = first_line(exc) + (f" ({detail})" if detail else "")
+    return text + (f" [SQLSTATE {exc.sqlstate}]" if exc.sqlstate else "")
+
+
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

@@ -28,8 +28,17 @@ from yoyo.connections import DatabaseURI
 from yoyo.migrations import Migration, MigrationList
 
 from migrator import __version__, repeatable
-from migrator.connection import MigratorError, connect, first_line, parse_dsn, with_settings
+from migrator.connection import (
+    MigratorError,
+    connect,
+    describe,
+    first_line,
+    parse_dsn,
+    pg_error,
+    with_settings,
+)
 from migrator.resources import (
+    RepeatableFile,
     bootstrap_sql,
     checksum,
     repeatable_files,
@@ -137,9 +146,15 @@ class Migrator:
 
     # -- connections and locking ----------------------------------------------------------
     @contextmanager
-    def _exclusive(self) -> Iterator[psycopg.Connection]:
-        """Hold the migrators' advisory lock for the duration; yields that connection."""
-        conn = connect(self.dsn, application_name=APPLICATION_NAME)
+    def _exclusive(self) -> Iterator[PostgresqlPsycopgBackend]:
+        """One session that holds the migrators' advisory lock and does all the work.
+
+        Lock and work share the session, so the lock cannot go away while work is under way:
+        if the session dies, its open transaction dies with it. A migrator killed with
+        kill -9 leaves a session that finishes its statement, aborts and releases the lock.
+        """
+        backend = self._connect_backend()
+        conn = backend.connection
         try:
             key = conn.execute(ADVISORY_LOCK_SQL).fetchone()[0]
             if not conn.execute("SELECT pg_catalog.pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
@@ -153,16 +168,18 @@ class Migrator:
                         f"another migrator held the lock for longer than --lock-wait "
                         f"({self.lock_wait}); nothing was changed"
                     ) from None
-            conn.execute("SELECT pg_catalog.set_config('lock_timeout', %s, false)",
-                         (self.lock_timeout,))
-            yield conn
+                conn.execute("SELECT pg_catalog.set_config('lock_timeout', %s, false)",
+                             (self.lock_timeout,))
+            yield backend
         finally:
-            conn.close()  # closing the session releases the advisory lock
+            conn.close()  # ending the session releases the advisory lock
 
-    def _backend(self) -> PostgresqlPsycopgBackend:
+    def _connect_backend(self) -> PostgresqlPsycopgBackend:
+        # Session settings: DDL never queues longer than lock_timeout; no idle timeout may end
+        # the session (and with it the lock) while the migrator is between statements.
         params = parse_dsn(
-            with_settings(self.dsn, lock_timeout=self.lock_timeout,
-                          check_function_bodies="on")
+            with_settings(self.dsn, lock_timeout=self.lock_timeout, check_function_bodies="on",
+                          idle_session_timeout="0", idle_in_transaction_session_timeout="0")
         )
         params.setdefault("application_name", APPLICATION_NAME)
         core = {k: params.pop(k, None) for k in ("user", "password", "host", "port", "dbname")}
@@ -170,11 +187,17 @@ class Migrator:
         uri = DatabaseURI("postgresql+psycopg", core["user"], core["password"], core["host"],
                           core["port"], core["dbname"], params)
         try:
-            backend = PostgresqlPsycopgBackend(uri, MIGRATION_TABLE)
+            # Connects and sets search_path; yoyo's own set-up (init_database) comes later,
+            # once the envelope exists and the lock is held.
+            return PostgresqlPsycopgBackend(uri, MIGRATION_TABLE)
         except psycopg.OperationalError as exc:
-            raise MigratorError(f"cannot connect: {first_line(exc)}") from None
+            raise MigratorError(f"cannot connect to {describe(self.dsn)}: {first_line(exc)}") \
+                from None
+
+    def _yoyo_ready(self, backend: PostgresqlPsycopgBackend) -> None:
         backend.init_database()
-        return backend
+        backend.ensure_internal_schema_updated()
+        self._annotate_yoyo_tables(backend)
 
     # -- reading the database's state -----------------------------------------------------
     @staticmethod
@@ -230,8 +253,6 @@ class Migrator:
 
     # -- status ---------------------------------------------------------------------------
     def status(self) -> Status:
-        from migrator.connection import describe
-
         with connect(self.dsn, application_name=APPLICATION_NAME) as conn, conn.cursor() as cur:
             applied = dict(self._applied(cur))
             sums = self._recorded_checksums(cur)
@@ -260,68 +281,60 @@ class Migrator:
     def upgrade(self, target: str | None = None) -> dict:
         """Apply pending migrations (up to ``target``), then the repeatable layer at head.
 
-        Returns what was done; an empty ``migrations`` and ``objects`` means nothing changed.
+        Returns what was done; empty lists mean nothing changed.
         """
         target_id = self.resolve(target) if target else self.head
         done: dict = {"migrations": [], "objects": [], "dropped": [], "restored": []}
-        with self._exclusive() as lock_conn:
-            cur = lock_conn.cursor()
+        with self._exclusive() as backend:
+            cur = backend.cursor()
             self._refuse_if_newer(cur)
+            sums = self._recorded_checksums(cur)
             for mid, _ in self._applied(cur):
                 m = next(m for m in self.migrations if m.id == mid)
-                rec = self._recorded_checksums(cur).get(mid)
-                if rec is not None and rec != self._file_checksum(m):
+                if mid in sums and sums[mid] != self._file_checksum(m):
                     raise MigratorError(
                         f"migration {mid} was edited after it was applied (checksum differs); "
                         "applied migrations are never edited: add a new migration instead"
                     )
             action = "upgrade" if self._installed_version(cur) else "install"
-            self._bootstrap(lock_conn)
-            backend = self._backend()
-            try:
-                backend.ensure_internal_schema_updated()
-                self._annotate_yoyo_tables(backend)
-                applied = {mid for mid, _ in self._applied(backend.cursor())}
-                ids = [m.id for m in self.migrations]
-                stop = ids.index(target_id) + 1 if target_id else 0
-                for m in self.migrations[:stop]:
-                    if m.id in applied:
-                        continue
-                    self._step(f"migration {m.id}", lambda m=m: self._apply_migration(backend, m))
-                    done["migrations"].append(m.id)
-                    self.echo(f"applied migration {m.id}")
-                at_head = target_id == self.head
-                if at_head:
-                    self._step("repeatable layer",
-                               lambda: self._sync_repeatables(backend, done, action))
-                elif done["migrations"]:
-                    self._step("log", lambda: self._finish(backend, done, action))
-                    self.echo("repeatable objects are applied only at head; "
-                              f"database is at {target_id}")
-            finally:
-                backend.connection.close()
+            self._step("bootstrap", lambda: self._bootstrap(backend))
+            self._yoyo_ready(backend)
+            applied = {mid for mid, _ in self._applied(cur)}
+            ids = [m.id for m in self.migrations]
+            stop = ids.index(target_id) + 1 if target_id else 0
+            for m in self.migrations[:stop]:
+                if m.id in applied:
+                    continue
+                self._step(f"migration {m.id}",
+                           lambda m=m: self._apply_migration(backend, m, action))
+                done["migrations"].append(m.id)
+                self.echo(f"applied migration {m.id}")
+            if target_id == self.head:
+                messages: list[str] = []
+                self._step("repeatable layer",
+                           lambda: self._sync_repeatables(backend, done, action, messages))
+                for line in messages:  # printed once committed
+                    self.echo(line)
+            elif done["migrations"]:
+                self.echo("repeatable objects are applied only at head; "
+                          f"database is at {target_id}")
         return done
 
     def _step(self, what: str, fn: Callable[[], None]) -> None:
         try:
             fn()
         except psycopg.errors.LockNotAvailable:
-            raise MigratorError(
-                f"{what}: lock_timeout ({self.lock_timeout}) expired waiting for a lock held by "
-                "another transaction; this step was rolled back, re-run when it has finished"
-            ) from None
+            raise MigratorError(self._lock_message(what)) from None
         except psycopg.Error as exc:
-            detail = (exc.diag.message_detail or "").replace("\n", "; ")
-            why = first_line(exc) + (f" ({detail})" if detail else "")
-            code = f" [SQLSTATE {exc.sqlstate}]" if exc.sqlstate else ""
-            raise MigratorError(f"{what} failed and was rolled back: {why}{code}") from exc
+            raise MigratorError(f"{what} failed and was rolled back: {pg_error(exc)}") from exc
 
-    def _bootstrap(self, conn: psycopg.Connection) -> None:
-        text = bootstrap_sql()
-        self._step("bootstrap", lambda: self._run_bootstrap(conn, text))
+    def _lock_message(self, what: str) -> str:
+        return (f"{what}: lock_timeout ({self.lock_timeout}) expired waiting for a lock held by "
+                "another transaction; this step was rolled back, re-run when it has finished")
 
-    def _run_bootstrap(self, conn: psycopg.Connection, text: str) -> None:
-        with conn.transaction(), conn.cursor() as cur:
+    def _bootstrap(self, backend: PostgresqlPsycopgBackend) -> None:
+        with backend.transaction():
+            cur = backend.cursor()
             # Only when the envelope is missing or incomplete: a second run changes nothing.
             cur.execute(
                 "SELECT count(*) FROM unnest(%s::text[]) AS t(n) "
@@ -330,8 +343,9 @@ class Migrator:
                   "_recon.migrator_object", "_recon.migrator_log"],),
             )
             if cur.fetchone()[0] < 4:
-                cur.execute(text.encode("utf-8"))
+                cur.execute(bootstrap_sql().encode("utf-8"))
             if self._exists(cur, "_recon.yoyo_lock"):
+                # Under the advisory lock no live migrator owns these: a killed one left them.
                 cur.execute("DELETE FROM _recon.yoyo_lock RETURNING pid, ctime::text")
                 for pid, ctime in cur.fetchall():
                     self.echo(f"cleared a stale yoyo lock left by process {pid} at {ctime}")
@@ -355,55 +369,75 @@ class Migrator:
                     cur.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(
                         sql.Identifier("_recon", table), sql.Literal(note)))
 
-    def _apply_migration(self, backend: PostgresqlPsycopgBackend, m: Migration) -> None:
+    def _apply_migration(self, backend: PostgresqlPsycopgBackend, m: Migration,
+                         action: str) -> None:
+        """The migration, yoyo's record of it, its checksum and a history row: one transaction."""
         with backend.transaction():
             m.process_steps(backend, "apply")
             backend.log_migration(m, "apply")
             backend.mark_one(m, log=False)
-            backend.cursor().execute(
+            cur = backend.cursor()
+            cur.execute(
                 "INSERT INTO _recon.migrator_migration (migration_id, checksum) VALUES (%s, %s)"
                 " ON CONFLICT (migration_id) DO UPDATE SET checksum = excluded.checksum,"
                 " applied_at = pg_catalog.now()",
                 (m.id, self._file_checksum(m)),
             )
+            self._log(cur, {"migrations": [m.id]}, action)
 
-    def _sync_repeatables(self, backend: PostgresqlPsycopgBackend, done: dict,
-                          action: str) -> None:
+    def _sync_repeatables(self, backend: PostgresqlPsycopgBackend, done: dict, action: str,
+                          messages: list[str]) -> None:
         with backend.transaction():
             cur = backend.cursor()
+            # The catalog comparison in repeatable.apply() must see only our own changes.
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             recs = repeatable.recorded(cur)
             paths = {f.path for f in self.files}
             gone = [r for p, r in recs.items() if p not in paths]
             if gone:
                 done["dropped"] = repeatable.drop_all(cur, gone)
-                for p in done["dropped"]:
-                    self.echo(f"dropped {p} (no longer in the package)")
+                messages += [f"dropped {p} (no longer in the package)" for p in done["dropped"]]
             for f in self.files:
                 rec = recs.get(f.path)
                 st = repeatable.state(f, rec, repeatable.catalog(cur))
                 if st == repeatable.CURRENT:
                     continue
-                try:
-                    repeatable.apply(cur, f, rec)
-                except ValueError as exc:
-                    raise MigratorError(str(exc)) from None
-                except psycopg.Error as exc:
-                    raise type(exc)(f"{f.path}: {first_line(exc)}") from exc
+                self._apply_file(cur, f, rec, st)
                 done["objects"].append(f.path)
                 if st == repeatable.MODIFIED:
                     done["restored"].append(f.path)
-                    self.echo(f"restored {f.path}: it had been modified in the database by hand")
+                    messages.append(
+                        f"restored {f.path}: it had been modified in the database by hand")
                 else:
-                    self.echo(f"applied {f.path}" + ("" if rec is None else f" ({st})"))
-            if done["migrations"] or done["objects"] or done["dropped"]:
-                self._log(cur, done, action)
+                    messages.append(f"applied {f.path}" + ("" if rec is None else f" ({st})"))
+            if done["objects"] or done["dropped"]:
+                self._log(cur, {k: done[k] for k in ("objects", "dropped", "restored")}, action)
 
-    def _finish(self, backend: PostgresqlPsycopgBackend, done: dict, action: str) -> None:
-        with backend.transaction():
-            self._log(backend.cursor(), done, action)
+    def _apply_file(self, cur: psycopg.Cursor, f: RepeatableFile,
+                    rec: repeatable.Recorded | None, st: str) -> None:
+        try:
+            cur.execute(b"SAVEPOINT apply_file")
+            objects = repeatable.apply(cur, f, rec)
+            cur.execute(b"RELEASE SAVEPOINT apply_file")
+        except ValueError as exc:
+            raise MigratorError(str(exc)) from None
+        except psycopg.errors.LockNotAvailable:
+            raise MigratorError(self._lock_message(f.path)) from None
+        except psycopg.Error as exc:
+            raise MigratorError(f"{f.path} failed and the repeatable layer was rolled back: "
+                                f"{pg_error(exc)}") from exc
+        if st == repeatable.MODIFIED and rec is not None:
+            live = repeatable.catalog(cur)
+            still = [o for o in objects if rec.fingerprints.get(o) not in (None,
+                                                                           live[o].fingerprint)]
+            if still:
+                raise MigratorError(
+                    f"could not restore {f.path}: {', '.join(still)} still differs from what the "
+                    "file installs after re-applying it; nothing was changed, inspect it by hand"
+                )
 
     @staticmethod
-    def _log(cur: psycopg.Cursor, done: dict, action: str) -> None:
+    def _log(cur: psycopg.Cursor, detail: dict, action: str) -> None:
         cur.execute(
             "INSERT INTO _recon.migrator_meta AS m (toolkit_version) VALUES (%s)"
             " ON CONFLICT (singleton) DO UPDATE"
@@ -414,7 +448,7 @@ class Migrator:
             "INSERT INTO _recon.migrator_log"
             " (action, toolkit_version, client_user, client_host, detail)"
             " VALUES (%s, %s, %s, %s, %s)",
-            (action, __version__, _os_user(), socket.gethostname(), json.dumps(done)),
+            (action, __version__, _os_user(), socket.gethostname(), json.dumps(detail)),
         )
 
     # -- rollback / uninstall -------------------------------------------------------------
@@ -426,28 +460,29 @@ class Migrator:
         are rolled back newest first, and at zero the private schema goes too.
         """
         done: dict = {"migrations": [], "objects": [], "uninstalled": False}
-        with self._exclusive() as lock_conn:
-            cur = lock_conn.cursor()
+        with self._exclusive() as backend:
+            cur = backend.cursor()
             self._refuse_if_newer(cur)
             applied = [mid for mid, _ in self._applied(cur)]
-            nothing_installed = not applied and not self._exists(cur, "_recon.migrator_meta")
-            if nothing_installed and target in (None, "0", "zero", "base"):
-                self._drop_leftover_envelope(lock_conn, done)
-                return done
             order = [m.id for m in self.migrations if m.id in applied]
             if target is None:
-                target_id = order[-2] if len(order) > 1 else None
+                if len(order) == 1:
+                    raise MigratorError(
+                        f"{order[0]} is the only applied migration: rolling it back uninstalls "
+                        "wallet-recon; say so with `wallet-recon uninstall` or `rollback --to 0`")
+                target_id = order[-2] if order else None
             else:
                 target_id = self.resolve(target)
                 if target_id is not None and target_id not in order:
                     raise MigratorError(f"migration {target_id} is not applied")
             keep = order[: order.index(target_id) + 1] if target_id else []
             undo = [m for m in reversed(self.migrations) if m.id in applied and m.id not in keep]
-            backend = self._backend()
-            try:
-                self._step("rollback", lambda: self._rollback_tx(backend, undo, target_id, done))
-            finally:
-                backend.connection.close()
+            if target_id is None and not applied:  # at most an empty envelope is left
+                self._step("uninstall", lambda: self._drop_envelope_tx(backend, done))
+                return done
+            if applied:
+                self._yoyo_ready(backend)
+            self._step("rollback", lambda: self._rollback_tx(backend, undo, target_id, done))
         for p in done["objects"]:
             self.echo(f"dropped {p}")
         for mid in done["migrations"]:
@@ -486,17 +521,14 @@ class Migrator:
                 sql.Identifier("_recon", table)))
         cur.execute("DROP SCHEMA IF EXISTS _recon RESTRICT")
 
-    def _drop_leftover_envelope(self, conn: psycopg.Connection, done: dict) -> None:
-        with conn.cursor() as cur:
-            cur.execute("SELECT to_regnamespace('_recon') IS NOT NULL")
+    def _drop_envelope_tx(self, backend: PostgresqlPsycopgBackend, done: dict) -> None:
+        with backend.transaction():
+            cur = backend.cursor()
+            cur.execute("SELECT pg_catalog.to_regnamespace('_recon') IS NOT NULL")
             if cur.fetchone()[0]:
-                self._step("uninstall", lambda: self._drop_envelope_tx(conn))
+                self._drop_envelope(cur)
                 done["uninstalled"] = True
                 self.echo("removed the private schema _recon: wallet-recon is uninstalled")
-
-    def _drop_envelope_tx(self, conn: psycopg.Connection) -> None:
-        with conn.transaction(), conn.cursor() as cur:
-            self._drop_envelope(cur)
 
 
 def _duration(option: str, value: str) -> str:

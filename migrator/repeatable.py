@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import psycopg
+from psycopg import sql
 
 from migrator.resources import RepeatableFile
 
@@ -44,7 +45,11 @@ WITH nsp AS (
                            ',' ORDER BY a.attnum)
                 FROM pg_catalog.pg_attribute AS a
                 WHERE a.attrelid = c.oid AND a.attnum > 0
-                  AND pg_catalog.col_description(c.oid, a.attnum) IS NOT NULL))
+                  AND pg_catalog.col_description(c.oid, a.attnum) IS NOT NULL),
+               (SELECT pg_catalog.string_agg(a.attname || ':' || a.attacl::text, ','
+                                             ORDER BY a.attnum)
+                FROM pg_catalog.pg_attribute AS a
+                WHERE a.attrelid = c.oid AND a.attnum > 0 AND a.attacl IS NOT NULL))
     FROM pg_catalog.pg_class AS c
     WHERE c.relnamespace IN (SELECT oid FROM nsp) AND c.relkind IN ('v', 'm')
     UNION ALL
@@ -54,7 +59,8 @@ WITH nsp AS (
     FROM pg_catalog.pg_trigger AS t JOIN pg_catalog.pg_class AS c ON c.oid = t.tgrelid
     WHERE NOT t.tgisinternal AND c.relnamespace IN (SELECT oid FROM nsp)
 )
-SELECT pg_catalog.format('%%s %%s', i.type, i.identity), pg_catalog.md5(o.def)
+SELECT pg_catalog.format('%%s %%s', i.type, i.identity), pg_catalog.md5(o.def),
+       o.classid::oid, o.objid
 FROM objs AS o
 CROSS JOIN LATERAL pg_catalog.pg_identify_object(o.classid, o.objid, 0) AS i
 WHERE NOT EXISTS (
@@ -67,8 +73,15 @@ WHERE NOT EXISTS (
 _DROP_RANK = {"trigger": 0, "view": 1, "materialized view": 1}
 
 
-def catalog(cur: psycopg.Cursor) -> dict[str, str]:
-    """Toolkit functions, views and triggers now in the database -> fingerprint.
+@dataclass(frozen=True)
+class Live:
+    fingerprint: str
+    classid: int
+    objid: int
+
+
+def catalog(cur: psycopg.Cursor) -> dict[str, Live]:
+    """Toolkit functions, views and triggers now in the database, by "<type> <identity>".
 
     Definitions are rendered with search_path = pg_catalog so that every name in them
     is schema-qualified and the fingerprint does not depend on the caller's path.
@@ -78,7 +91,7 @@ def catalog(cur: psycopg.Cursor) -> dict[str, str]:
     cur.execute("SELECT pg_catalog.set_config('search_path', 'pg_catalog', false)")
     try:
         cur.execute(_CATALOG_SQL, {"schemas": list(TOOLKIT_SCHEMAS)})
-        return {name: fp for name, fp in cur.fetchall()}
+        return {name: Live(fp, classid, objid) for name, fp, classid, objid in cur.fetchall()}
     finally:
         cur.execute("SELECT pg_catalog.set_config('search_path', %s, false)", (saved,))
 
@@ -111,39 +124,101 @@ MODIFIED = "modified in database"
 REMOVED = "removed from package"
 
 
-def state(file: RepeatableFile | None, rec: Recorded | None, live: dict[str, str]) -> str:
+def state(file: RepeatableFile | None, rec: Recorded | None, live: dict[str, Live]) -> str:
     if file is None:
         return REMOVED
     if rec is None or any(o not in live for o in rec.objects):
         return MISSING
     if rec.checksum != file.checksum:
         return CHANGED
-    if any(live[o] != fp for o, fp in rec.fingerprints.items()):
+    if any(live[o].fingerprint != fp for o, fp in rec.fingerprints.items()):
         return MODIFIED
     return CURRENT
 
 
-def drop_statements(objects: Iterable[str]) -> list[str]:
-    def rank(obj: str) -> int:
-        return next((r for t, r in _DROP_RANK.items() if obj.startswith(t + " ")), 2)
+_KINDS = ("materialized view", "view", "function", "procedure", "aggregate", "trigger")
 
-    # The identity strings come from pg_identify_object: already quoted and qualified.
-    return [f"DROP {obj}" for obj in sorted(objects, key=rank)]
+
+def split(obj: str) -> tuple[str, str]:
+    """ "function recon.version()" -> ("function", "recon.version()")."""
+    for kind in _KINDS:
+        if obj.startswith(kind + " "):
+            return kind, obj[len(kind) + 1:]
+    raise ValueError(f"unexpected object kind: {obj}")
+
+
+def _rank(obj: str) -> int:
+    return next((r for t, r in _DROP_RANK.items() if obj.startswith(t + " ")), 2)
 
 
 def drop_all(cur: psycopg.Cursor, recs: Sequence[Recorded]) -> list[str]:
-    """Drop every object of the given files, last-applied first. Returns their paths."""
+    """Drop every object of the given files, last-applied first. Returns their paths.
+
+    Within a file: triggers, then views, then functions, newest (highest oid) first. The
+    names come from pg_identify_object (quoted, qualified) and are used only when the
+    object is in the catalog right now. Never CASCADE: a user's object depending on one of
+    ours makes the DROP fail, and the whole transaction with it.
+    """
     live = catalog(cur)
     for rec in sorted(recs, key=lambda r: r.order, reverse=True):
-        for stmt in drop_statements(o for o in rec.objects if o in live):
-            cur.execute(stmt)
+        present = [o for o in rec.objects if o in live]
+        for obj in sorted(present, key=lambda o: (_rank(o), -live[o].objid)):
+            cur.execute(f"DROP {obj}".encode())
         cur.execute("DELETE FROM _recon.migrator_object WHERE path = %s", (rec.path,))
     return [r.path for r in recs]
 
 
+# How to name an object's kind in GRANT/REVOKE and ALTER ... OWNER.
+_PRIVILEGE_TARGET = {"function": "FUNCTION", "procedure": "PROCEDURE", "aggregate": "FUNCTION",
+                     "view": "TABLE", "materialized view": "TABLE"}
+_OWNER_TARGET = {"function": "FUNCTION", "procedure": "PROCEDURE", "aggregate": "AGGREGATE",
+                 "view": "VIEW", "materialized view": "MATERIALIZED VIEW"}
+
+
+def reset_privileges(cur: psycopg.Cursor, objects: Iterable[str], live: dict[str, Live]) -> None:
+    """Give the objects back to the schema owner and revoke every grant on them.
+
+    CREATE OR REPLACE keeps an object's owner and ACL, so without this a grant or an owner
+    change made by hand would survive re-applying the file. The file then grants what it
+    means to grant.
+    """
+    for obj in objects:
+        if obj not in live:
+            continue
+        kind, identity = split(obj)
+        if kind not in _OWNER_TARGET:
+            continue  # triggers have no owner or ACL of their own
+        rel, nsp, acl, owner_col = (("pg_class", "relnamespace", "relacl", "relowner")
+                                    if kind in ("view", "materialized view")
+                                    else ("pg_proc", "pronamespace", "proacl", "proowner"))
+        names = {"rel": sql.Identifier("pg_catalog", rel), "nsp": sql.Identifier(nsp),
+                 "acl": sql.Identifier(acl), "owner": sql.Identifier(owner_col)}
+        cur.execute(sql.SQL(
+            "SELECT pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(n.nspowner))"
+            " FROM {rel} AS o JOIN pg_catalog.pg_namespace AS n ON n.oid = o.{nsp}"
+            " WHERE o.oid = %s").format(**names), (live[obj].objid,))
+        owner = cur.fetchone()[0]
+        cur.execute(f"ALTER {_OWNER_TARGET[kind]} {identity} OWNER TO {owner}".encode())
+        # Everyone but the owner (whose own entry ALTER OWNER has just rewritten).
+        cur.execute(sql.SQL(
+            "SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE"
+            " pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END"
+            " FROM {rel} AS o, pg_catalog.aclexplode(o.{acl}) AS a"
+            " WHERE o.oid = %s AND a.grantee <> o.{owner}").format(**names), (live[obj].objid,))
+        for (grantee,) in cur.fetchall():
+            cur.execute(f"REVOKE ALL ON {_PRIVILEGE_TARGET[kind]} {identity} FROM {grantee}"
+                        .encode())
+
+
 def apply(cur: psycopg.Cursor, file: RepeatableFile, rec: Recorded | None) -> list[str]:
-    """Run one file and record what it defines. Returns the objects it defines."""
+    """Run one file and record what it defines. Returns the objects it defines.
+
+    Call inside a REPEATABLE READ transaction: the before/after catalog comparison must see
+    only this transaction's own changes, never an object another session creates meanwhile.
+    """
     before = catalog(cur)
+    if rec:
+        reset_privileges(cur, rec.objects, before)
     cur.execute(file.sql.encode("utf-8"))
     after = catalog(cur)
     kept = [o for o in (rec.objects if rec else []) if o in after]
@@ -167,7 +242,7 @@ def apply(cur: psycopg.Cursor, file: RepeatableFile, rec: Recorded | None) -> li
             file.order,
             file.checksum,
             objects,
-            json.dumps({o: after[o] for o in objects}),
+            json.dumps({o: after[o].fingerprint for o in objects}),
         ),
     )
     return objects

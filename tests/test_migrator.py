@@ -44,7 +44,8 @@ def test_install_twice_changes_nothing(empty_db: str) -> None:
     assert second.returncode == 0, second.stderr
     assert second.stdout.startswith("nothing to do")
     assert schema_dump(empty_db) == dump
-    assert scalar(empty_db, "SELECT count(*) FROM recon.install_history") == 1
+    # one history row per migration and one for the repeatable layer, none for the second run
+    assert scalar(empty_db, "SELECT count(*) FROM recon.install_history") == len(MIGRATIONS) + 1
     assert status_json(empty_db)["current"] is True
 
 
@@ -254,13 +255,14 @@ def test_stale_yoyo_lock_row_does_not_block(db: str) -> None:
 
 
 def test_install_history_is_append_only(conn: psycopg.Connection) -> None:
+    rows = conn.execute("SELECT count(*) FROM recon.install_history").fetchone()[0]
     for stmt in ("UPDATE _recon.migrator_log SET action = 'x'",
                  "DELETE FROM _recon.migrator_log",
                  "TRUNCATE _recon.migrator_log"):
         with pytest.raises(psycopg.Error) as err:
             conn.execute(stmt)
         assert err.value.sqlstate == "RC001"
-    assert conn.execute("SELECT count(*) FROM recon.install_history").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM recon.install_history").fetchone()[0] == rows > 0
 
 
 def test_errors_are_one_line_with_exit_2(empty_db: str) -> None:
@@ -280,3 +282,68 @@ def test_errors_are_one_line_with_exit_2(empty_db: str) -> None:
     verbose = run_cli("status", "--verbose", "--database", "postgresql://nobody@127.0.0.1:1/x")
     assert verbose.returncode == 2 and "Traceback" in verbose.stderr
     assert scalar(empty_db, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE '%recon'") == 0
+
+
+# -- regressions from review ------------------------------------------------------------------
+
+def test_restore_resets_hand_made_grants_and_owner(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as c:
+        c.execute("DROP ROLE IF EXISTS recon_test_mallory")
+        c.execute("CREATE ROLE recon_test_mallory NOLOGIN")
+        try:
+            c.execute("GRANT EXECUTE ON FUNCTION recon.version() TO recon_test_mallory")
+            c.execute("GRANT SELECT ON recon.install_history TO recon_test_mallory")
+            c.execute("GRANT SELECT (detail) ON recon.install_history TO PUBLIC")
+            c.execute("ALTER FUNCTION recon.version() OWNER TO recon_test_mallory")
+            states = object_states(db)
+            assert states["functions/version.sql"] == "modified in database"
+            assert states["views/install_history.sql"] == "modified in database"
+            up = run_cli("upgrade", dsn=db)
+            assert up.returncode == 0, up.stderr
+            assert set(object_states(db).values()) == {"current"}
+            assert c.execute("SELECT pg_get_userbyid(proowner) FROM pg_proc"
+                             " WHERE oid = 'recon.version()'::regprocedure").fetchone()[0] != \
+                "recon_test_mallory"
+            for check in ("has_function_privilege('recon_test_mallory', 'recon.version()', 'EXECUTE')",
+                          "has_table_privilege('recon_test_mallory', 'recon.install_history', 'SELECT')",
+                          "has_column_privilege('public', 'recon.install_history', 'detail', 'SELECT')"):
+                assert c.execute(f"SELECT {check}").fetchone()[0] is False, check
+        finally:
+            c.execute("DROP OWNED BY recon_test_mallory")
+            c.execute("DROP ROLE recon_test_mallory")
+
+
+def test_rollback_keeps_cluster_wide_role_membership(db: str) -> None:
+    assert run_cli("uninstall", "--yes", dsn=db).returncode == 0
+    assert scalar(db, "SELECT pg_has_role('recon_operator', 'recon_auditor', 'MEMBER')") is True
+
+
+def test_plain_rollback_of_the_only_migration_refuses(db: str, sql_copy: Path) -> None:
+    if len(MIGRATIONS) > 1:  # make the database hold exactly one migration
+        assert run_cli("rollback", "--to", MIGRATIONS[0], "--yes", dsn=db).returncode == 0
+    proc = run_cli("rollback", "--yes", dsn=db)
+    assert proc.returncode == 2 and "uninstall" in proc.stderr
+    assert scalar(db, "SELECT count(*) FROM _recon._yoyo_migration") == 1
+
+
+def test_migrations_are_logged_even_when_the_repeatable_layer_fails(empty_db: str,
+                                                                   sql_copy: Path) -> None:
+    (sql_copy / "views" / "zz_broken.sql").write_text(
+        "CREATE VIEW recon.zz_broken AS SELECT no_such_column FROM _recon.migrator_log;\n")
+    proc = run_cli("install", "--sql-dir", str(sql_copy), dsn=empty_db)
+    assert proc.returncode == 2
+    assert "views/zz_broken.sql" in proc.stderr and "SQLSTATE 42703" in proc.stderr
+    logged = scalar(empty_db, "SELECT jsonb_agg(m) FROM _recon.migrator_log,"
+                              " jsonb_array_elements_text(detail->'migrations') m")
+    assert logged == MIGRATIONS
+    assert scalar(empty_db, "SELECT count(*) FROM _recon.migrator_object") == 0  # rolled back
+
+
+def test_upgrade_errors_name_the_users_dependent_object(db: str, sql_copy: Path) -> None:
+    with psycopg.connect(db, autocommit=True) as c:
+        c.execute("CREATE VIEW public.my_report AS SELECT * FROM recon.install_history")
+    (sql_copy / "views" / "install_history.sql").unlink()
+    proc = run_cli("upgrade", "--sql-dir", str(sql_copy), dsn=db)
+    assert proc.returncode == 2
+    assert "my_report" in proc.stderr and "2BP01" in proc.stderr
+    assert object_states(db)["views/install_history.sql"] == "current"

@@ -43,7 +43,9 @@ def test_four_concurrent_migrators_apply_each_migration_once(make_db) -> None:
             "SELECT migration_id, count(*) FROM _recon._yoyo_log WHERE operation = 'apply'"
             " GROUP BY migration_id").fetchall()
         assert per_migration and all(n == 1 for _, n in per_migration), per_migration
-        assert c.execute("SELECT count(*) FROM recon.install_history").fetchone()[0] == 1
+        logged = c.execute("SELECT detail->'migrations' FROM recon.install_history"
+                           " WHERE detail ? 'migrations'").fetchall()
+        assert sorted(m for (ms,) in logged for m in ms) == sorted(m for m, _ in per_migration)
     fresh = make_db()
     assert run_cli("install", dsn=fresh).returncode == 0
     assert schema_dump(dsn) == schema_dump(fresh)
@@ -102,3 +104,58 @@ def test_kill_9_at_random_moments_never_needs_manual_repair(make_db) -> None:
     assert rerun.returncode == 0, rerun.stderr
     assert schema_dump(dsn) == expected
     assert run_cli("status", dsn=dsn).returncode == 0
+
+
+def test_idle_session_timeout_cannot_release_the_lock_mid_run(make_db, sql_copy) -> None:
+    # The lock lives on the session that does the work, which no idle timeout may end.
+    dsn = make_db()
+    assert run_cli("install", dsn=dsn).returncode == 0
+    path = sql_copy / "triggers" / "migrator_log_append_only.sql"
+    path.write_text(path.read_text() + "\n-- a change\n")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(f"ALTER DATABASE {c.info.dbname} SET idle_session_timeout = '1s'")
+        last = c.execute("SELECT max(id) FROM recon.install_history").fetchone()[0]
+    with psycopg.connect(dsn) as blocker:
+        blocker.execute("LOCK TABLE _recon.migrator_log IN ROW EXCLUSIVE MODE")
+        first = _spawn(dsn, "upgrade", "--lock-timeout", "20s", "--sql-dir", str(sql_copy))
+        time.sleep(2.5)  # longer than idle_session_timeout
+        second = _spawn(dsn, "upgrade", "--lock-timeout", "20s", "--sql-dir", str(sql_copy))
+        time.sleep(2.5)
+        blocker.rollback()
+    out1, err1 = first.communicate(timeout=60)
+    out2, err2 = second.communicate(timeout=60)
+    assert first.returncode == 0 and second.returncode == 0, (err1, err2)
+    assert "waiting for another wallet-recon migrator" in out2
+    assert "applied triggers/" in out1 and "nothing to do" in out2
+    with psycopg.connect(dsn, autocommit=True) as c:
+        assert c.execute("SELECT count(*) FROM recon.install_history"
+                         " WHERE detail->'objects' ? 'triggers/migrator_log_append_only.sql'"
+                         " AND id > %s", (last,)).fetchone()[0] == 1
+
+
+def test_object_created_concurrently_is_not_adopted(make_db, sql_copy) -> None:
+    dsn = make_db()
+    assert run_cli("install", dsn=dsn).returncode == 0
+    path = sql_copy / "triggers" / "migrator_log_append_only.sql"
+    path.write_text(path.read_text() + "\n-- a change\n")
+    with psycopg.connect(dsn) as blocker:
+        blocker.execute("LOCK TABLE _recon.migrator_log IN ROW EXCLUSIVE MODE")
+        proc = _spawn(dsn, "upgrade", "--lock-timeout", "20s", "--sql-dir", str(sql_copy))
+        with psycopg.connect(dsn, autocommit=True) as watch:
+            _wait_for(lambda: watch.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name ="
+                " 'wallet-recon-migrator' AND wait_event_type = 'Lock'").fetchone()[0] == 1,
+                what="the migrator to block inside the trigger file")
+            # the migrator has taken its "before" picture of the catalog; a user adds a function
+            watch.execute("CREATE FUNCTION recon.user_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+        blocker.rollback()
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    with psycopg.connect(dsn, autocommit=True) as c:
+        owned = c.execute("SELECT array_agg(o) FROM _recon.migrator_object, unnest(objects) o"
+                          ).fetchone()[0]
+        assert not any("user_fn" in o for o in owned), owned
+    proc = run_cli("uninstall", "--yes", dsn=dsn)
+    assert proc.returncode == 2 and "user_fn" in proc.stderr  # never dropped along
+    with psycopg.connect(dsn, autocommit=True) as c:
+        assert c.execute("SELECT to_regprocedure('recon.user_fn()') IS NOT NULL").fetchone()[0]
