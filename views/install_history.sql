@@ -1,5 +1,8 @@
 -- recon.install_history: who installed, upgraded or rolled back the toolkit, and when.
-CREATE OR REPLACE VIEW recon.install_history AS
+-- DROP + CREATE, not CREATE OR REPLACE: a changed file may rename or reorder columns. A view
+-- of yours on this one makes the DROP (and the upgrade) fail, and nothing changes.
+DROP VIEW IF EXISTS recon.install_history;
+CREATE VIEW recon.install_history AS
 SELECT
     l.id,
     l.logged_at,

@@ -1,0 +1,95 @@
+-- _recon.compile_chain(): running-balance breaks and version gaps (seeds 000, 001).
+CREATE OR REPLACE FUNCTION _recon.compile_chain(p_name text, p_options jsonb)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_ledger _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
+    v_tol numeric := COALESCE((p_options ->> 'tolerance')::numeric, 0);
+    v_column text;
+    v_after text := 'NULL::numeric';
+    v_version text := 'NULL::bigint';
+BEGIN
+    IF v_ledger.order_column IS NULL AND v_ledger.posted_at_column IS NULL THEN
+        PERFORM _recon.require_column(v_ledger, NULL, 'order_by', 'chain');
+    END IF;
+    IF v_ledger.balance_after_column IS NULL AND v_ledger.version_column IS NULL THEN
+        PERFORM _recon.require_column(v_ledger, NULL, 'balance_after', 'chain');
+    END IF;
+    v_column := COALESCE(p_options ->> 'column', (
+        SELECT c FROM unnest(v_wallet.balance_columns) AS c WHERE v_ledger.effects ? c LIMIT 1
+    ));
+    IF NOT v_ledger.effects ? v_column THEN
+        PERFORM _recon.fail('RC102', format('ledger %s does not move column %L', v_ledger.name,
+                                            v_column),
+                            'The running balance follows one balance column.',
+                            'Set "column" to a column the ledger moves.');
+    END IF;
+    IF v_ledger.balance_after_column IS NOT NULL THEN
+        v_after := format('l.%I::numeric', v_ledger.balance_after_column);
+    END IF;
+    IF v_ledger.version_column IS NOT NULL THEN
+        v_version := format('l.%I::bigint', v_ledger.version_column);
+    END IF;
+    -- x: each entry with the previous running balance; y: its difference and the previous
+    -- entry's. An entry whose difference exactly cancels the previous one is the far side of a
+    -- single mis-recorded running balance, not a second break: the break is reported once.
+    RETURN format(
+        $sql$SELECT %1$L::text AS check_name,
+       y.k::text AS wallet_key,
+       y.after AS stored,
+       (y.prev + y.eff)::numeric AS expected,
+       y.diff AS difference,
+       jsonb_strip_nulls(jsonb_build_object(
+           'item', y.entry::text,
+           'entry', y.entry,
+           'position', y.pos,
+           'posted_at', y.posted_at,
+           'previous_balance', y.prev,
+           'amount', y.eff,
+           'version', y.ver,
+           'previous_version', y.prev_ver,
+           'cause', CASE WHEN y.broken THEN 'chain_break' ELSE 'version_gap' END
+       )) AS details
+FROM (
+    SELECT x.*,
+           x.has_after AND (x.after IS NULL OR abs(x.diff) > %2$s
+                            OR x.after IN ('NaN', 'Infinity', '-Infinity')) AS broken,
+           lag(x.diff) OVER w AS prev_diff
+    FROM (
+        SELECT l.%3$I AS k,
+               %4$s AS entry,
+               %5$s AS posted_at,
+               (%6$s)::numeric AS eff,
+               %7$s AS after,
+               %8$s AS has_after,
+               COALESCE(lag(%7$s) OVER w, 0) AS prev,
+               (%7$s - (COALESCE(lag(%7$s) OVER w, 0) + (%6$s)))::numeric AS diff,
+               row_number() OVER w AS pos,
+               %9$s AS ver,
+               lag(%9$s) OVER w AS prev_ver
+        FROM %10$s AS l
+        WINDOW w AS (PARTITION BY l.%3$I ORDER BY %11$s)
+    ) AS x
+    WINDOW w AS (PARTITION BY x.k ORDER BY x.pos)
+) AS y
+WHERE (y.broken AND NOT (abs(y.prev_diff) > %2$s AND abs(y.diff + y.prev_diff) <= %2$s))
+   OR y.ver IS DISTINCT FROM COALESCE(y.prev_ver + 1, y.ver)$sql$,
+        p_name, v_tol, v_ledger.wallet_column, _recon.entry_name_sql(v_ledger, 'l'),
+        COALESCE(format('l.%I', v_ledger.posted_at_column), 'NULL'),
+        _recon.effect_sql(v_ledger, v_column, 'l'), v_after,
+        CASE WHEN v_ledger.balance_after_column IS NULL THEN 'FALSE' ELSE 'TRUE' END, v_version,
+        v_ledger.relid::regclass, _recon.entry_order_sql(v_ledger, 'l')
+    );
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.compile_chain(text, jsonb) IS
+'Compiles a chain check: per wallet, in entry order, balance_after must equal the previous '
+'balance_after plus the entry''s effect (the first entry starts from 0), and a version column '
+'must go up by one. Each break is reported at the entry where it happens.';
+
+REVOKE EXECUTE ON FUNCTION _recon.compile_chain(text, jsonb) FROM PUBLIC;

@@ -1,0 +1,76 @@
+-- _recon.compile_journal(): journal transactions whose debits and credits differ (seed 003).
+CREATE OR REPLACE FUNCTION _recon.compile_journal(p_name text, p_options jsonb)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_ledger _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    v_journal name := _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
+                                            'journal');
+    v_tol numeric := COALESCE((p_options ->> 'tolerance')::numeric, 0);
+    v_credit text;
+    v_debit text;
+    v_col text;
+BEGIN
+    IF v_ledger.amount_mode = 'operation' THEN
+        PERFORM _recon.fail(
+            'RC106', 'a journal check needs a signed or direction ledger',
+            format('Ledger %s is operation-based.', v_ledger.name),
+            'Register the journal entries as a direction (credit/debit) or signed ledger.'
+        );
+    END IF;
+    IF v_ledger.amount_mode = 'direction' THEN
+        SELECT c.key INTO v_col FROM jsonb_each(v_ledger.effects) AS c LIMIT 1;
+        SELECT format('sum(l.%I) FILTER (WHERE l.%I::text = %L)', v_ledger.amount_column,
+                      v_ledger.direction_column, e.key)
+        INTO v_credit FROM jsonb_each(v_ledger.effects -> v_col) AS e WHERE e.value::numeric > 0;
+        SELECT format('sum(l.%I) FILTER (WHERE l.%I::text = %L)', v_ledger.amount_column,
+                      v_ledger.direction_column, e.key)
+        INTO v_debit FROM jsonb_each(v_ledger.effects -> v_col) AS e WHERE e.value::numeric < 0;
+    ELSE
+        v_credit := format('sum(l.%1$I) FILTER (WHERE l.%1$I > 0)', v_ledger.amount_column);
+        v_debit := format('-sum(l.%1$I) FILTER (WHERE l.%1$I < 0)', v_ledger.amount_column);
+    END IF;
+    RETURN format(
+        $sql$SELECT %1$L::text AS check_name,
+       NULL::text AS wallet_key,
+       COALESCE(j.credits, 0)::numeric AS stored,
+       COALESCE(j.debits, 0)::numeric AS expected,
+       (COALESCE(j.credits, 0) - COALESCE(j.debits, 0))::numeric AS difference,
+       jsonb_strip_nulls(jsonb_build_object(
+           'item', j.journal::text,
+           'journal', j.journal,
+           'entries', j.n,
+           'wallets', j.wallets,
+           'posted_at', j.posted_at,
+           'cause', CASE WHEN j.n > j.n_amount OR j.n_bad > 0 THEN 'invalid_amount'
+                         ELSE 'unbalanced_journal' END
+       )) AS details
+FROM (
+    SELECT l.%2$I AS journal, %3$s AS credits, %4$s AS debits, count(*) AS n,
+           count(l.%5$I) AS n_amount, count(*) FILTER (WHERE %6$s) AS n_bad,
+           jsonb_agg(DISTINCT l.%7$I) AS wallets, max(%8$s) AS posted_at
+    FROM %9$s AS l
+    WHERE l.%2$I IS NOT NULL
+    GROUP BY l.%2$I
+) AS j
+WHERE j.n > j.n_amount
+   OR j.n_bad > 0
+   OR abs(COALESCE(j.credits, 0) - COALESCE(j.debits, 0)) > %10$s
+   OR j.credits IN ('NaN', 'Infinity', '-Infinity')
+   OR j.debits IN ('NaN', 'Infinity', '-Infinity')$sql$,
+        p_name, v_journal, v_credit, v_debit, v_ledger.amount_column,
+        _recon.unmapped_sql(v_ledger, 'l'), v_ledger.wallet_column,
+        COALESCE(format('l.%I', v_ledger.posted_at_column), 'NULL'), v_ledger.relid::regclass,
+        v_tol
+    );
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.compile_journal(text, jsonb) IS
+'Compiles a journal check: per journal transaction, the credits must equal the debits (a signed '
+'ledger: the amounts must sum to zero). stored = credits, expected = debits.';
+
+REVOKE EXECUTE ON FUNCTION _recon.compile_journal(text, jsonb) FROM PUBLIC;

@@ -1,0 +1,80 @@
+-- _recon.compile_orphan(): completed source rows (payments) no ledger entry references (seed 000).
+CREATE OR REPLACE FUNCTION _recon.compile_orphan(p_name text, p_options jsonb)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_ledger _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    v_ref name := _recon.require_column(v_ledger, v_ledger.reference_column, 'reference', 'orphan');
+    v_relid oid := _recon.resolve_table(p_options ->> 'table');
+    v_id name := _recon.resolve_column(v_relid, p_options ->> 'id_column', 'the source id');
+    v_amount name := _recon.resolve_column(v_relid, p_options ->> 'amount_column', 'the amount',
+                                           TRUE);
+    v_wallet text := 'NULL';
+    v_where text := 'TRUE';
+    v_match text;
+    v_col text;
+    v_val jsonb;
+BEGIN
+    IF p_options ? 'wallet_column' THEN
+        v_wallet := format('s.%I', _recon.resolve_column(v_relid, p_options ->> 'wallet_column',
+                                                          'the wallet key'));
+    END IF;
+    IF p_options ? 'filters' THEN
+        IF jsonb_typeof(p_options -> 'filters') <> 'object' THEN
+            PERFORM _recon.fail('RC106', '"filters" must be an object',
+                                'It maps a column to the values it must have.',
+                                'E.g. {"status": ["COMPLETED"]}.');
+        END IF;
+        FOR v_col, v_val IN SELECT f.key, f.value FROM jsonb_each(p_options -> 'filters') AS f LOOP
+            v_where := v_where || ' AND ' || _recon.in_list_sql(v_relid, 's', v_col, v_val,
+                                                                  'filters.' || v_col);
+        END LOOP;
+    END IF;
+    IF p_options ? 'like' THEN
+        IF jsonb_typeof(p_options -> 'like') <> 'object' THEN
+            PERFORM _recon.fail('RC106', '"like" must be an object',
+                                'It maps a column to a LIKE pattern.',
+                                'E.g. {"source_id": "wallet-%"}.');
+        END IF;
+        FOR v_col, v_val IN SELECT f.key, f.value FROM jsonb_each(p_options -> 'like') AS f LOOP
+            IF jsonb_typeof(v_val) <> 'string' THEN
+                PERFORM _recon.fail('RC106', format('pattern for %L must be a string', v_col),
+                                    format('Got %s.', v_val), 'E.g. "wallet-%".');
+            END IF;
+            v_where := v_where || format(' AND s.%I::text LIKE %L',
+                _recon.resolve_column(v_relid, v_col, 'like.' || v_col), v_val #>> '{}');
+        END LOOP;
+    END IF;
+    -- Compare as the columns are when their types agree (so an index on the reference is used),
+    -- as text otherwise.
+    IF _recon.column_type(v_relid, v_id) = _recon.column_type(v_ledger.relid, v_ref) THEN
+        v_match := format('l.%I = s.%I', v_ref, v_id);
+    ELSE
+        v_match := format('l.%I::text = s.%I::text', v_ref, v_id);
+    END IF;
+    RETURN format(
+        $sql$SELECT %1$L::text AS check_name,
+       %2$s::text AS wallet_key,
+       0::numeric AS stored,
+       s.%3$I::numeric AS expected,
+       (0 - s.%3$I)::numeric AS difference,
+       jsonb_build_object('item', s.%4$I::text, 'source_id', s.%4$I,
+                          'cause', 'orphaned_payment') AS details
+FROM %5$s AS s
+WHERE %6$s
+  AND NOT EXISTS (SELECT FROM %7$s AS l WHERE %8$s)$sql$,
+        p_name, v_wallet, v_amount, v_id, v_relid::regclass, v_where,
+        v_ledger.relid::regclass, v_match
+    );
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.compile_orphan(text, jsonb) IS
+'Compiles an orphan check: rows of a source table (payments) matching "filters" '
+'({"status": ["COMPLETED"]}) and "like" ({"source_id": "wallet-%"}) whose id no ledger entry '
+'has as its reference. expected is the amount that should have been posted.';
+
+REVOKE EXECUTE ON FUNCTION _recon.compile_orphan(text, jsonb) FROM PUBLIC;

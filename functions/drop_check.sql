@@ -1,0 +1,26 @@
+-- recon.drop_check(): remove a check and its view; its findings history stays.
+CREATE OR REPLACE FUNCTION recon.drop_check(p_name text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_view name;
+BEGIN
+    DELETE FROM _recon.check_def AS c WHERE c.name = p_name RETURNING c.view_name INTO v_view;
+    IF NOT FOUND THEN
+        PERFORM _recon.fail('RC107', format('unknown check %L', p_name),
+                            'No check of that name is registered.',
+                            'SELECT name FROM recon.checks; lists them.');
+    END IF;
+    PERFORM _recon.rebuild_discrepancies();
+    EXECUTE format('DROP VIEW recon.%I', v_view);  -- RESTRICT: a user view on it stops this
+END;
+$body$;
+
+COMMENT ON FUNCTION recon.drop_check(text) IS
+'Drops a check and its view (never CASCADE: a view of yours over it makes this fail). Its '
+'findings stay in the history tables. RC107 if unknown. Needs the toolkit owner.';
+
+REVOKE EXECUTE ON FUNCTION recon.drop_check(text) FROM PUBLIC;

@@ -1,0 +1,39 @@
+-- recon.drop_source(): remove a wallet or ledger source no check or ledger uses.
+CREATE OR REPLACE FUNCTION recon.drop_source(p_name text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_users text;
+BEGIN
+    SELECT string_agg(u, ', ' ORDER BY u) INTO v_users FROM (
+        SELECT 'check ' || c.name AS u FROM _recon.check_def AS c
+        WHERE p_name IN (c.wallet_source, c.ledger_source)
+        UNION ALL
+        SELECT 'ledger source ' || l.name FROM _recon.ledger_source AS l
+        WHERE l.wallet_source = p_name
+    ) AS x;
+    IF v_users IS NOT NULL THEN
+        PERFORM _recon.fail('RC109', format('source %L is in use', p_name),
+                            format('Used by: %s.', v_users),
+                            'Drop those first (recon.drop_check, recon.drop_source).');
+    END IF;
+    DELETE FROM _recon.ledger_source AS l WHERE l.name = p_name;
+    IF NOT FOUND THEN
+        DELETE FROM _recon.wallet_source AS w WHERE w.name = p_name;
+        IF NOT FOUND THEN
+            PERFORM _recon.fail('RC107', format('unknown source %L', p_name),
+                                'No wallet or ledger source of that name is registered.',
+                                'SELECT * FROM recon.sources; lists them.');
+        END IF;
+    END IF;
+END;
+$body$;
+
+COMMENT ON FUNCTION recon.drop_source(text) IS
+'Drops a wallet or ledger source. RC109 while a check or ledger source uses it, RC107 if '
+'unknown. Needs the toolkit owner.';
+
+REVOKE EXECUTE ON FUNCTION recon.drop_source(text) FROM PUBLIC;

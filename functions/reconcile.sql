@@ -1,0 +1,236 @@
+-- recon.reconcile(): run checks, classify, explain, and keep findings as open issues.
+CREATE OR REPLACE FUNCTION recon.reconcile(
+    p_checks text[] DEFAULT NULL, p_mode text DEFAULT 'full'
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_run bigint;
+    v_names text[];
+    v_unknown text;
+    v_view name;
+    v_new bigint;
+    v_resolved bigint;
+    v_summary jsonb;
+    v_started timestamptz := clock_timestamp();
+BEGIN
+    IF p_mode IS NULL OR p_mode NOT IN ('full', 'incremental') THEN
+        PERFORM _recon.fail('RC201', format('unknown reconcile mode %L', p_mode),
+                            'Modes: full, incremental.',
+                            'recon.reconcile() runs every enabled check in full.');
+    END IF;
+    IF p_checks IS NOT NULL THEN
+        SELECT string_agg(COALESCE(quote_literal(n), 'NULL'), ', ') INTO v_unknown
+        FROM unnest(p_checks) AS n
+        WHERE n IS NULL OR NOT EXISTS (SELECT FROM _recon.check_def AS c WHERE c.name = n);
+        IF v_unknown IS NOT NULL OR cardinality(p_checks) = 0 THEN
+            PERFORM _recon.fail('RC202', format('unknown check %s', COALESCE(v_unknown, '(none named)')),
+                                'Only registered checks can be run.',
+                                'SELECT name FROM recon.checks; lists them; pass NULL for all.');
+        END IF;
+    END IF;
+    -- One reconcile at a time per database: findings are merged into one set of open issues.
+    PERFORM pg_advisory_xact_lock(hashtextextended('wallet-recon reconcile', 0));
+
+    v_names := ARRAY(SELECT c.name FROM _recon.check_def AS c
+                     WHERE (p_checks IS NULL AND c.enabled) OR c.name = ANY (p_checks)
+                     ORDER BY c.name);
+    INSERT INTO _recon.run (mode, checks) VALUES (p_mode, v_names) RETURNING id INTO v_run;
+
+    -- 1. Every check's findings, staged. A check that fails makes the whole run fail: nothing
+    --    is recorded from a run that could not see everything it was asked to.
+    FOR v_view IN SELECT c.view_name FROM _recon.check_def AS c WHERE c.name = ANY (v_names)
+                  ORDER BY c.name LOOP
+        EXECUTE format($q$
+            INSERT INTO _recon.run_stage
+                (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
+                 details, cause)
+            SELECT $1, d.check_name,
+                   d.fkey || CASE WHEN count(*) OVER (PARTITION BY d.fkey) > 1
+                                  THEN '#' || row_number() OVER (PARTITION BY d.fkey)
+                                  ELSE '' END,
+                   d.wallet_key, d.stored, d.expected, d.difference, d.details,
+                   d.details ->> 'cause'
+            FROM (SELECT f.*, concat_ws('/', COALESCE(f.wallet_key, '-'), f.details ->> 'item')
+                             AS fkey
+                  FROM recon.%I AS f) AS d
+        $q$, v_view) USING v_run;
+    END LOOP;
+
+    -- 2. Causes a balance finding can show: on the same wallet source and wallet, a duplicate
+    --    posting or an orphaned payment of exactly the missing amount, or a chain break.
+    UPDATE _recon.run_stage AS s
+    SET cause = m.cause,
+        details = s.details || jsonb_build_object(
+            'cause', m.cause,
+            'evidence', jsonb_build_object('check', m.check_name, 'finding', m.finding_key)
+                        || (m.details - 'cause' - 'item'))
+    FROM (
+        SELECT DISTINCT ON (b.finding_key, b.check_name)
+               b.check_name AS b_check, b.finding_key AS b_key,
+               o.check_name, o.finding_key, o.cause, o.details
+        FROM _recon.run_stage AS b
+        JOIN _recon.check_def AS cb ON cb.name = b.check_name AND cb.kind = 'balance'
+        JOIN _recon.run_stage AS o ON o.run_id = b.run_id AND o.wallet_key = b.wallet_key
+        JOIN _recon.check_def AS co ON co.name = o.check_name
+            AND co.kind IN ('orphan', 'duplicate', 'chain')
+            AND co.wallet_source = cb.wallet_source
+        WHERE b.run_id = v_run AND b.cause IS NULL
+          AND (co.kind = 'chain' OR abs(o.difference) = abs(b.difference))
+        ORDER BY b.finding_key, b.check_name,
+                 array_position(ARRAY['orphan', 'duplicate', 'chain'], co.kind), o.finding_key
+    ) AS m
+    WHERE s.run_id = v_run AND s.check_name = m.b_check AND s.finding_key = m.b_key;
+
+    -- A total that drifts by exactly what missing wallets hold: the missing wallets.
+    UPDATE _recon.run_stage AS s
+    SET cause = 'missing_wallet',
+        details = s.details || jsonb_build_object(
+            'cause', 'missing_wallet',
+            'evidence', jsonb_build_object('check', m.check_name, 'missing_wallets', m.n,
+                                           'amount', m.amount))
+    FROM (
+        SELECT o.check_name, count(*) AS n, sum(o.expected) AS amount
+        FROM _recon.run_stage AS o
+        JOIN _recon.check_def AS co ON co.name = o.check_name AND co.kind = 'coverage'
+        WHERE o.run_id = v_run
+        GROUP BY o.check_name
+    ) AS m, _recon.check_def AS c
+    WHERE s.run_id = v_run AND c.name = s.check_name AND c.kind = 'total' AND s.cause IS NULL
+      AND abs(s.difference) = m.amount;
+
+    -- 3. Severity, per the runbook: one wallet LOW or MEDIUM by amount; several wallets HIGH;
+    --    a systematic pattern (many wallets, one shown cause, or one hour) CRITICAL. Broken
+    --    data (NULL, NaN, unknown wallets, unmapped types) is at least HIGH.
+    WITH per_check AS (
+        SELECT s.check_name, count(DISTINCT COALESCE(s.wallet_key, s.finding_key)) AS wallets
+        FROM _recon.run_stage AS s WHERE s.run_id = v_run GROUP BY s.check_name
+    )
+    UPDATE _recon.run_stage AS s
+    SET severity = CASE
+        WHEN pc.wallets >= c.critical_wallets THEN 'CRITICAL'
+        WHEN pc.wallets >= c.high_wallets THEN 'HIGH'
+        WHEN s.cause IN ('invalid_balance', 'invalid_amount', 'unknown_wallet',
+                         'unmapped_entry_type') THEN 'HIGH'
+        WHEN s.difference IS NULL OR abs(s.difference) > c.low_limit THEN 'MEDIUM'
+        ELSE 'LOW'
+    END
+    FROM per_check AS pc
+    JOIN _recon.check_def AS c ON c.name = pc.check_name
+    WHERE s.run_id = v_run AND pc.check_name = s.check_name;
+
+    -- A pattern: pattern_wallets wallets sharing one shown cause (for the kinds whose cause is
+    -- an explanation, not their definition), or one hour of posting.
+    WITH per_cause AS (
+        SELECT s.check_name, s.cause,
+               count(DISTINCT COALESCE(s.wallet_key, s.finding_key)) AS wallets
+        FROM _recon.run_stage AS s
+        JOIN _recon.check_def AS c ON c.name = s.check_name
+        WHERE s.run_id = v_run AND s.cause IS NOT NULL
+          AND c.kind IN ('balance', 'derived', 'total', 'custom')
+        GROUP BY s.check_name, s.cause
+    ), per_hour AS (
+        SELECT s.check_name, date_trunc('hour', (s.details ->> 'posted_at')::timestamptz) AS hour,
+               count(DISTINCT COALESCE(s.wallet_key, s.finding_key)) AS wallets
+        FROM _recon.run_stage AS s
+        WHERE s.run_id = v_run AND s.details ? 'posted_at'
+        GROUP BY 1, 2
+    )
+    UPDATE _recon.run_stage AS s
+    SET severity = 'CRITICAL'
+    FROM _recon.check_def AS c
+    WHERE s.run_id = v_run AND c.name = s.check_name AND s.severity <> 'CRITICAL'
+      AND (EXISTS (SELECT FROM per_cause AS p
+                   WHERE p.check_name = s.check_name AND p.cause = s.cause
+                     AND p.wallets >= c.pattern_wallets)
+           OR EXISTS (SELECT FROM per_hour AS h
+                      WHERE h.check_name = s.check_name AND h.wallets >= c.pattern_wallets
+                        AND h.hour = date_trunc('hour', (s.details ->> 'posted_at')::timestamptz)));
+
+    -- 4. Open issues: seen again, new, resolved; and what this run saw of each.
+    UPDATE _recon.finding AS f
+    SET last_seen_run = v_run, stored = s.stored, expected = s.expected,
+        difference = s.difference, severity = s.severity, cause = s.cause, details = s.details
+    FROM _recon.run_stage AS s
+    WHERE s.run_id = v_run AND f.resolved_run IS NULL
+      AND f.check_name = s.check_name AND f.finding_key = s.finding_key;
+    INSERT INTO _recon.finding (
+        check_name, finding_key, wallet_key, first_seen_run, last_seen_run, stored, expected,
+        difference, severity, cause, details
+    )
+    SELECT s.check_name, s.finding_key, s.wallet_key, v_run, v_run, s.stored, s.expected,
+           s.difference, s.severity, s.cause, s.details
+    FROM _recon.run_stage AS s
+    WHERE s.run_id = v_run
+      AND NOT EXISTS (SELECT FROM _recon.finding AS f
+                      WHERE f.resolved_run IS NULL AND f.check_name = s.check_name
+                        AND f.finding_key = s.finding_key);
+    GET DIAGNOSTICS v_new = ROW_COUNT;
+    UPDATE _recon.finding AS f SET resolved_run = v_run
+    WHERE f.resolved_run IS NULL AND f.check_name = ANY (v_names)
+      AND NOT EXISTS (SELECT FROM _recon.run_stage AS s
+                      WHERE s.run_id = v_run AND s.check_name = f.check_name
+                        AND s.finding_key = f.finding_key);
+    GET DIAGNOSTICS v_resolved = ROW_COUNT;
+    INSERT INTO _recon.observation (run_id, finding_id, stored, expected, difference, severity)
+    SELECT v_run, f.id, s.stored, s.expected, s.difference, s.severity
+    FROM _recon.run_stage AS s
+    JOIN _recon.finding AS f ON f.check_name = s.check_name AND f.finding_key = s.finding_key
+        AND f.resolved_run IS NULL
+    WHERE s.run_id = v_run;
+
+    -- 5. The summary.
+    SELECT jsonb_build_object(
+        'run_id', v_run,
+        'mode', p_mode,
+        'status', CASE WHEN count(s.*) = 0 THEN 'synced' ELSE 'discrepancy' END,
+        'findings', count(s.*),
+        'wallets', count(DISTINCT s.wallet_key),
+        'new', v_new,
+        'resolved', v_resolved,
+        'max_severity', (ARRAY['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])[
+            max(_recon.severity_rank(s.severity))],
+        'by_severity', COALESCE((
+            SELECT jsonb_object_agg(x.severity, jsonb_build_object(
+                'findings', x.n, 'amount', x.amount))
+            FROM (SELECT y.severity, count(*) AS n, sum(abs(y.difference)) AS amount
+                  FROM _recon.run_stage AS y WHERE y.run_id = v_run GROUP BY y.severity) AS x
+        ), '{}'),
+        'by_check', (
+            SELECT jsonb_object_agg(n.name, jsonb_build_object(
+                'findings', COALESCE(x.n, 0), 'amount', COALESCE(x.amount, 0),
+                'max_severity', x.max_severity))
+            FROM unnest(v_names) AS n (name)
+            LEFT JOIN (SELECT y.check_name, count(*) AS n, sum(abs(y.difference)) AS amount,
+                              (ARRAY['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])[
+                                  max(_recon.severity_rank(y.severity))] AS max_severity
+                       FROM _recon.run_stage AS y WHERE y.run_id = v_run
+                       GROUP BY y.check_name) AS x ON x.check_name = n.name
+        ),
+        'checks', to_jsonb(v_names),
+        'duration_ms', round(extract(epoch FROM clock_timestamp() - v_started) * 1000, 1)
+    ) INTO v_summary
+    FROM _recon.run_stage AS s WHERE s.run_id = v_run;
+
+    UPDATE _recon.run AS r
+    SET finished_at = clock_timestamp(), status = v_summary ->> 'status', summary = v_summary
+    WHERE r.id = v_run;
+    DELETE FROM _recon.run_stage AS s WHERE s.run_id = v_run;
+    RETURN v_summary;
+END;
+$body$;
+
+COMMENT ON FUNCTION recon.reconcile(text[], text) IS
+'Runs every enabled check (or the named ones), records the run and its findings, classifies '
+'severity (LOW/MEDIUM by amount for one wallet, HIGH for several wallets, CRITICAL for a '
+'systematic pattern), attaches the suspected cause it can show, tracks findings across runs as '
+'open issues, and returns a JSON summary: status synced or discrepancy, counts and amounts by '
+'severity and by check. Errors: RC201 unknown mode, RC202 unknown check. SECURITY DEFINER: '
+'recon_auditor may run it. Runs one at a time per database.';
+
+REVOKE EXECUTE ON FUNCTION recon.reconcile(text[], text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recon.reconcile(text[], text) TO recon_auditor, recon_operator;

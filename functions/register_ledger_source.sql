@@ -1,0 +1,168 @@
+-- recon.register_ledger_source(): register an entries table and how each entry moves balances.
+CREATE OR REPLACE FUNCTION recon.register_ledger_source(
+    p_name text,
+    p_wallet_source text,
+    p_table text,
+    p_wallet_column text,
+    p_amount_column text,
+    p_options jsonb DEFAULT '{}'
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_wallet _recon.wallet_source;
+    v_relid oid;
+    v_mode text;
+    v_effects jsonb;
+    v_target text;
+    v_col text;
+    v_value text;
+    v_mult text;
+    v_optional jsonb := '{}'::jsonb;
+    v_key text;
+BEGIN
+    PERFORM _recon.check_name('ledger source', p_name);
+    PERFORM _recon.check_options('ledger source ' || p_name, p_options, ARRAY[
+        'direction', 'credit', 'debit', 'operation', 'effects', 'balance_column', 'entry_id',
+        'reference', 'posted_at', 'order_by', 'balance_after', 'version', 'journal', 'status'
+    ]);
+    IF EXISTS (SELECT FROM _recon.wallet_source AS w WHERE w.name = p_name)
+        OR EXISTS (SELECT FROM _recon.ledger_source AS l WHERE l.name = p_name) THEN
+        PERFORM _recon.fail(
+            'RC104', format('a source named %L already exists', p_name),
+            'Wallet and ledger sources share one namespace.',
+            'Pick another name, or recon.drop_source() the old one first.'
+        );
+    END IF;
+    v_wallet := _recon.wallet(p_wallet_source);
+    v_relid := _recon.resolve_table(p_table);
+    PERFORM _recon.resolve_column(v_relid, p_wallet_column, 'the wallet key');
+    PERFORM _recon.same_key_type(v_relid, p_wallet_column, v_wallet.relid, v_wallet.key_column);
+    PERFORM _recon.resolve_column(v_relid, p_amount_column, 'the amount', TRUE);
+
+    -- How an entry moves balances: signed amount, amount + direction, or operation effects.
+    IF p_options ? 'direction' AND p_options ? 'operation' THEN
+        PERFORM _recon.fail(
+            'RC106', 'give either "direction" or "operation", not both',
+            'A ledger is signed, direction-based or operation-based.',
+            'Use "direction" for credit/debit columns, "operation" with "effects" for '
+            || 'ON_HOLD/RELEASE/DEBIT/CREDIT-style ledgers.'
+        );
+    END IF;
+    v_target := COALESCE(p_options ->> 'balance_column', v_wallet.balance_columns[1]);
+    IF p_options ? 'operation' THEN
+        v_mode := 'operation';
+        PERFORM _recon.resolve_column(v_relid, p_options ->> 'operation', 'the operation type');
+        v_effects := p_options -> 'effects';
+        IF v_effects IS NULL OR jsonb_typeof(v_effects) <> 'object' OR v_effects = '{}' THEN
+            PERFORM _recon.fail(
+                'RC106', 'an operation ledger needs "effects"',
+                'effects maps each operation type to its effect on balance columns.',
+                'E.g. {"ON_HOLD": {"available": -1, "on_hold": 1}, "RELEASE": {"available": 1, '
+                || '"on_hold": -1}, "DEBIT": {"on_hold": -1}, "CREDIT": {"available": 1}}.'
+            );
+        END IF;
+        -- Validate, then store per balance column: {"<column>": {"<operation>": multiplier}}.
+        FOR v_value IN SELECT jsonb_object_keys(v_effects) LOOP
+            IF jsonb_typeof(v_effects -> v_value) <> 'object' THEN
+                PERFORM _recon.fail(
+                    'RC106', format('effects of operation %L must be an object', v_value),
+                    format('Got %s.', v_effects -> v_value),
+                    'Map each balance column to a multiplier, e.g. {"available": -1}.'
+                );
+            END IF;
+            FOR v_col, v_mult IN SELECT e.key, e.value::text FROM jsonb_each(v_effects -> v_value) AS e
+            LOOP
+                IF v_col <> ALL (v_wallet.balance_columns) THEN
+                    PERFORM _recon.fail(
+                        'RC102', format('operation %L moves %L, which is not a balance column of %s',
+                                        v_value, v_col, v_wallet.name),
+                        format('Balance columns: %s.', array_to_string(v_wallet.balance_columns, ', ')),
+                        'Register the column with the wallet source, or fix the effects.'
+                    );
+                END IF;
+                IF v_mult !~ '^-?[0-9]+(\.[0-9]+)?$' THEN
+                    PERFORM _recon.fail(
+                        'RC106', format('multiplier %s of %L on %L is not a number', v_mult, v_value,
+                                        v_col),
+                        'Multipliers are plain numbers such as 1 or -1.', 'Fix the effects.'
+                    );
+                END IF;
+            END LOOP;
+        END LOOP;
+        SELECT jsonb_object_agg(c.col, c.per_op) INTO v_effects
+        FROM (
+            SELECT e.key AS col, jsonb_object_agg(o.key, e.value) AS per_op
+            FROM jsonb_each(v_effects) AS o, jsonb_each(o.value) AS e
+            GROUP BY e.key
+        ) AS c;
+    ELSIF p_options ? 'direction' THEN
+        v_mode := 'direction';
+        PERFORM _recon.resolve_column(v_relid, p_options ->> 'direction', 'the direction');
+        PERFORM _recon.resolve_column(v_wallet.relid, v_target, 'the balance', TRUE);
+        v_effects := jsonb_build_object(v_target, jsonb_build_object(
+            COALESCE(p_options ->> 'credit', 'credit'), 1,
+            COALESCE(p_options ->> 'debit', 'debit'), -1
+        ));
+    ELSE
+        v_mode := 'signed';
+        IF p_options ? 'effects' THEN
+            PERFORM _recon.fail(
+                'RC106', '"effects" needs "operation"', 'Only operation ledgers map effects.',
+                'Add "operation": "<type column>", or drop "effects".'
+            );
+        END IF;
+        PERFORM _recon.resolve_column(v_wallet.relid, v_target, 'the balance', TRUE);
+        v_effects := jsonb_build_object(v_target, jsonb_build_object('*', 1));
+    END IF;
+    IF v_target <> ALL (v_wallet.balance_columns) THEN
+        PERFORM _recon.fail(
+            'RC102', format('%L is not a balance column of wallet source %s', v_target,
+                            v_wallet.name),
+            format('Balance columns: %s.', array_to_string(v_wallet.balance_columns, ', ')),
+            'Set "balance_column" to one of them.'
+        );
+    END IF;
+
+    -- Optional columns, each checked against the catalog.
+    FOREACH v_key IN ARRAY ARRAY['entry_id', 'reference', 'posted_at', 'order_by', 'balance_after',
+                                 'version', 'journal', 'status'] LOOP
+        IF p_options ? v_key THEN
+            v_optional := v_optional || jsonb_build_object(v_key, _recon.resolve_column(
+                v_relid, p_options ->> v_key, replace(v_key, '_', ' '),
+                v_key IN ('balance_after', 'version')
+            ));
+        END IF;
+    END LOOP;
+
+    INSERT INTO _recon.ledger_source (
+        name, wallet_source, relid, wallet_column, amount_column, amount_mode, effects,
+        direction_column, operation_column, entry_id_column, reference_column, posted_at_column,
+        order_column, balance_after_column, version_column, journal_column, status_column
+    ) VALUES (
+        p_name, v_wallet.name, v_relid, p_wallet_column, p_amount_column, v_mode, v_effects,
+        p_options ->> 'direction', p_options ->> 'operation', v_optional ->> 'entry_id',
+        v_optional ->> 'reference', v_optional ->> 'posted_at', v_optional ->> 'order_by',
+        v_optional ->> 'balance_after', v_optional ->> 'version', v_optional ->> 'journal',
+        v_optional ->> 'status'
+    );
+    RETURN jsonb_build_object(
+        'ledger_source', p_name, 'wallet_source', v_wallet.name,
+        'table', v_relid::regclass::text, 'mode', v_mode, 'effects', v_effects
+    ) || v_optional;
+END;
+$body$;
+
+COMMENT ON FUNCTION recon.register_ledger_source(text, text, text, text, text, jsonb) IS
+'Registers a ledger (entries) table for a wallet source: name, wallet source, table, wallet key '
+'column, amount column, and options: "direction" (+ "credit"/"debit" values) or "operation" + '
+'"effects" ({"ON_HOLD": {"available": -1, "on_hold": 1}, ...}); "balance_column" (which balance a '
+'signed or direction ledger moves; default the first); optional columns "entry_id", "reference", '
+'"posted_at", "order_by", "balance_after", "version", "journal", "status". Errors: RC101-RC108 '
+'(docs/SQLSTATES.md). Needs the toolkit owner.';
+
+REVOKE EXECUTE ON FUNCTION recon.register_ledger_source(text, text, text, text, text, jsonb)
+FROM PUBLIC;

@@ -1,0 +1,63 @@
+-- recon.register_wallet_source(): register a table of wallets and their stored balances.
+CREATE OR REPLACE FUNCTION recon.register_wallet_source(
+    p_name text,
+    p_table text,
+    p_key_column text,
+    p_balance_columns text[],
+    p_options jsonb DEFAULT '{}'
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_relid oid;
+    v_col text;
+    v_cols name[] := '{}'::name[];
+BEGIN
+    PERFORM _recon.check_name('wallet source', p_name);
+    PERFORM _recon.check_options('wallet source ' || p_name, p_options, ARRAY['currency', 'owner']);
+    IF EXISTS (SELECT FROM _recon.wallet_source AS w WHERE w.name = p_name)
+        OR EXISTS (SELECT FROM _recon.ledger_source AS l WHERE l.name = p_name) THEN
+        PERFORM _recon.fail(
+            'RC104', format('a source named %L already exists', p_name),
+            'Wallet and ledger sources share one namespace.',
+            'Pick another name, or recon.drop_source() the old one first.'
+        );
+    END IF;
+    v_relid := _recon.resolve_table(p_table);
+    PERFORM _recon.resolve_column(v_relid, p_key_column, 'the wallet key');
+    IF p_balance_columns IS NULL OR cardinality(p_balance_columns) = 0 THEN
+        PERFORM _recon.fail(
+            'RC106', 'a wallet source needs at least one balance column',
+            'p_balance_columns was empty.', 'Pass e.g. ARRAY[''balance''].'
+        );
+    END IF;
+    FOREACH v_col IN ARRAY p_balance_columns LOOP
+        v_cols := v_cols || _recon.resolve_column(v_relid, v_col, 'a balance', TRUE);
+    END LOOP;
+    INSERT INTO _recon.wallet_source (
+        name, relid, key_column, balance_columns, currency_column, owner_column
+    ) VALUES (
+        p_name, v_relid, p_key_column, v_cols,
+        CASE WHEN p_options ? 'currency'
+            THEN _recon.resolve_column(v_relid, p_options ->> 'currency', 'the currency') END,
+        CASE WHEN p_options ? 'owner'
+            THEN _recon.resolve_column(v_relid, p_options ->> 'owner', 'the owner') END
+    );
+    RETURN jsonb_build_object(
+        'wallet_source', p_name, 'table', v_relid::regclass::text,
+        'key', p_key_column, 'balances', to_jsonb(v_cols)
+    );
+END;
+$body$;
+
+COMMENT ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb) IS
+'Registers a wallet table: name, table, key column, stored balance columns (numeric), and '
+'options {"currency": column, "owner": column}. Every name is checked against the catalog. '
+'Errors: RC101 unknown table, RC102 unknown column, RC103 not numeric, RC104 name taken, '
+'RC105 bad name, RC106 bad option. Needs the toolkit owner.';
+
+REVOKE EXECUTE ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb)
+FROM PUBLIC;

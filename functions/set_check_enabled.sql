@@ -1,0 +1,29 @@
+-- recon.set_check_enabled(): disable a check (kept, left out of runs) or enable it again.
+CREATE OR REPLACE FUNCTION recon.set_check_enabled(p_name text, p_enabled boolean)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    IF p_enabled IS NULL THEN
+        PERFORM _recon.fail('RC106', 'p_enabled must be true or false', 'Got NULL.',
+                            'recon.set_check_enabled(''name'', false) disables a check.');
+    END IF;
+    UPDATE _recon.check_def AS c SET enabled = p_enabled WHERE c.name = p_name;
+    IF NOT FOUND THEN
+        PERFORM _recon.fail('RC107', format('unknown check %L', p_name),
+                            'No check of that name is registered.',
+                            'SELECT name FROM recon.checks; lists them.');
+    END IF;
+    PERFORM _recon.rebuild_discrepancies();
+    RETURN recon.describe_check(p_name);
+END;
+$body$;
+
+COMMENT ON FUNCTION recon.set_check_enabled(text, boolean) IS
+'Disables (false) or enables (true) a check: a disabled check keeps its view and history but is '
+'left out of recon.discrepancies and of recon.reconcile() unless named. RC107 if unknown. Needs '
+'the toolkit owner.';
+
+REVOKE EXECUTE ON FUNCTION recon.set_check_enabled(text, boolean) FROM PUBLIC;
