@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import dict_row
 from pytest_postgresql.janitor import DatabaseJanitor
 
 from migrator.cluster import ThrowawayCluster, find_bindir
@@ -153,3 +154,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if os.environ.get("CI") == "true" and report.skipped:
         report.outcome = "failed"
         report.longrepr = f"skipped under CI, which is not allowed: {report.longrepr}"
+
+
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def load_fixture(dsn: str, *names: str) -> None:
+    """Run SQL files from tests/fixtures/ (a seed's schema and data, its registration)."""
+    with psycopg.connect(dsn, autocommit=True) as c:
+        for name in names:
+            c.execute((FIXTURES / name).read_text().encode())
+
+
+def reconcile(dsn: str, *args: object) -> dict:
+    """SELECT recon.reconcile(...) from a plain connection; the JSON summary."""
+    placeholders = ", ".join(["%s"] * len(args))
+    with psycopg.connect(dsn, autocommit=True) as c:
+        return c.execute(f"SELECT recon.reconcile({placeholders})", args).fetchone()[0]
+
+
+def open_findings(dsn: str, check: str | None = None) -> list[dict]:
+    """Rows of recon.open_findings as dicts, optionally of one check."""
+    with psycopg.connect(dsn, autocommit=True) as c, c.cursor(row_factory=dict_row) as cur:
+        cur.execute("SELECT * FROM recon.open_findings WHERE %(check)s::text IS NULL"
+                    " OR check_name = %(check)s ORDER BY check_name, wallet_key, id",
+                    {"check": check})
+        return cur.fetchall()
