@@ -13,10 +13,15 @@ DECLARE
                                            'the derived balance', TRUE);
     v_key name := _recon.resolve_column(v_relid, p_options ->> 'key_column', 'the wallet key');
     v_value name := _recon.resolve_column(v_relid, p_options ->> 'value_column', 'the value', TRUE);
+    v_join name := v_wallet.key_column;
     v_minus text := '0';
     v_filter text := 'TRUE';
 BEGIN
-    PERFORM _recon.same_key_type(v_relid, v_key, v_wallet.relid, v_wallet.key_column);
+    IF p_options ? 'wallet_column' THEN  -- match on another wallet column, e.g. its owner
+        v_join := _recon.resolve_column(v_wallet.relid, p_options ->> 'wallet_column',
+                                        'the wallet column to match');
+    END IF;
+    PERFORM _recon.same_key_type(v_relid, v_key, v_wallet.relid, v_join);
     IF p_options ? 'minus_column' THEN
         v_minus := format('COALESCE(t.%I, 0)', _recon.resolve_column(
             v_relid, p_options ->> 'minus_column', 'the subtracted value', TRUE));
@@ -30,7 +35,7 @@ BEGIN
     END IF;
     RETURN format(
         $sql$SELECT %1$L::text AS check_name,
-       w.%2$I::text AS wallet_key,
+       COALESCE(w.%2$I::text, d.k::text) AS wallet_key,
        w.%3$I::numeric AS stored,
        COALESCE(d.v, 0)::numeric AS expected,
        (w.%3$I - COALESCE(d.v, 0))::numeric AS difference,
@@ -41,6 +46,7 @@ BEGIN
            'direction', CASE WHEN w.%3$I > COALESCE(d.v, 0) THEN 'over'
                              WHEN w.%3$I < COALESCE(d.v, 0) THEN 'under' END,
            'cause', CASE
+               WHEN w.%2$I IS NULL THEN 'unknown_wallet'
                WHEN w.%3$I IS NULL OR w.%3$I IN ('NaN', 'Infinity', '-Infinity')
                    THEN 'invalid_balance'
                WHEN d.n > d.n_value OR d.v IN ('NaN', 'Infinity', '-Infinity')
@@ -48,19 +54,20 @@ BEGIN
            END
        )) AS details
 FROM %4$s AS w
-LEFT JOIN (
+FULL JOIN (
     SELECT t.%5$I AS k, sum(t.%6$I - %7$s) AS v, count(*) AS n, count(t.%6$I) AS n_value
     FROM %8$s AS t
     WHERE %9$s
     GROUP BY t.%5$I
-) AS d ON d.k = w.%2$I
-WHERE w.%3$I IS NULL
+) AS d ON d.k = w.%11$I
+WHERE w.%2$I IS NULL
+   OR w.%3$I IS NULL
    OR w.%3$I IN ('NaN', 'Infinity', '-Infinity')
    OR d.n > d.n_value
    OR d.v IN ('NaN', 'Infinity', '-Infinity')
    OR abs(w.%3$I - COALESCE(d.v, 0)) > %10$s$sql$,
         p_name, v_wallet.key_column, v_column, v_wallet.relid::regclass, v_key, v_value,
-        v_minus, v_relid::regclass, v_filter, v_tol
+        v_minus, v_relid::regclass, v_filter, v_tol, v_join
     );
 END;
 $body$;
@@ -68,6 +75,8 @@ $body$;
 COMMENT ON FUNCTION _recon.compile_derived(text, jsonb) IS
 'Compiles a derived check: a stored wallet column (e.g. locked_balance) against '
 'sum(value_column - minus_column) over another table''s rows for that wallet, optionally only '
-'rows whose filter_column is in filter_values (e.g. open activations).';
+'rows whose filter_column is in filter_values (e.g. open activations). Rows are matched to '
+'wallets on key_column = the wallet key, or = wallet_column when given (e.g. the owner); rows '
+'of no wallet are findings (unknown_wallet).';
 
 REVOKE EXECUTE ON FUNCTION _recon.compile_derived(text, jsonb) FROM PUBLIC;

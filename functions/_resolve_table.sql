@@ -3,13 +3,12 @@ CREATE OR REPLACE FUNCTION _recon.resolve_table(p_table text)
 RETURNS oid
 LANGUAGE plpgsql
 STABLE
-SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_relid oid;
 BEGIN
     BEGIN
-        v_relid := to_regclass(p_table);
+        v_relid := pg_catalog.to_regclass(p_table);
     EXCEPTION WHEN OTHERS THEN  -- a malformed name (too many dots, bad quoting): not a table
         v_relid := NULL;
     END;
@@ -19,7 +18,7 @@ BEGIN
             WHERE c.oid = v_relid AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
         ) THEN
         PERFORM _recon.fail(
-            'RC101', format('unknown table %L', p_table),
+            'RC101', pg_catalog.format('unknown table %L', p_table),
             'No table, view or materialized view of that name is visible on the search_path.',
             'Give the name as psql shows it in \dt, schema-qualified if need be '
             || '(e.g. public.wallet_account); quote mixed-case names ("Wallets").'
@@ -30,6 +29,7 @@ END;
 $body$;
 
 COMMENT ON FUNCTION _recon.resolve_table(text) IS
-'Resolves a table name (as to_regclass reads it) to its oid; RC101 when there is no such table.';
+'Resolves a table name to its oid on the caller''s search_path, as psql would read it (so it '
+'pins no search_path itself; every name in it is qualified); RC101 when there is no such table.';
 
 REVOKE EXECUTE ON FUNCTION _recon.resolve_table(text) FROM PUBLIC;

@@ -61,8 +61,8 @@ BEGIN
         $q$, v_view) USING v_run;
     END LOOP;
 
-    -- 2. Causes a balance finding can show: on the same wallet source and wallet, a duplicate
-    --    posting or an orphaned payment of exactly the missing amount, or a chain break.
+    -- 2. Causes a balance or derived finding can show: on the same wallet source and wallet, a
+    --    duplicate posting or an orphaned payment of exactly the drift, or a chain break.
     UPDATE _recon.run_stage AS s
     SET cause = m.cause,
         details = s.details || jsonb_build_object(
@@ -74,7 +74,7 @@ BEGIN
                b.check_name AS b_check, b.finding_key AS b_key,
                o.check_name, o.finding_key, o.cause, o.details
         FROM _recon.run_stage AS b
-        JOIN _recon.check_def AS cb ON cb.name = b.check_name AND cb.kind = 'balance'
+        JOIN _recon.check_def AS cb ON cb.name = b.check_name AND cb.kind IN ('balance', 'derived')
         JOIN _recon.run_stage AS o ON o.run_id = b.run_id AND o.wallet_key = b.wallet_key
         JOIN _recon.check_def AS co ON co.name = o.check_name
             AND co.kind IN ('orphan', 'duplicate', 'chain')
@@ -150,6 +150,18 @@ BEGIN
            OR EXISTS (SELECT FROM per_hour AS h
                       WHERE h.check_name = s.check_name AND h.wallets >= c.pattern_wallets
                         AND h.hour = date_trunc('hour', (s.details ->> 'posted_at')::timestamptz)));
+
+    -- A total explained by missing wallets is as severe as those missing wallets are.
+    UPDATE _recon.run_stage AS s
+    SET severity = e.severity
+    FROM (
+        SELECT o.check_name, (ARRAY['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])[
+                   max(_recon.severity_rank(o.severity))] AS severity
+        FROM _recon.run_stage AS o WHERE o.run_id = v_run GROUP BY o.check_name
+    ) AS e
+    WHERE s.run_id = v_run AND s.cause = 'missing_wallet'
+      AND s.details -> 'evidence' ->> 'check' = e.check_name
+      AND _recon.severity_rank(e.severity) > _recon.severity_rank(s.severity);
 
     -- 4. Open issues: seen again, new, resolved; and what this run saw of each.
     UPDATE _recon.finding AS f

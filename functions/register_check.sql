@@ -5,7 +5,6 @@ CREATE OR REPLACE FUNCTION recon.register_check(
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_common text[] := ARRAY['tolerance', 'low_limit', 'high_wallets', 'critical_wallets',
@@ -17,6 +16,7 @@ DECLARE
     v_wallet text;
     v_ledger text;
     v_key text;
+    v_path text := pg_catalog.current_setting('search_path');
 BEGIN
     PERFORM _recon.check_name('check', p_name);
     v_view := ('check_' || p_name)::name;
@@ -24,7 +24,8 @@ BEGIN
         WHEN 'balance' THEN v_allowed := ARRAY['ledger', 'columns']; v_required := ARRAY['ledger'];
         WHEN 'derived' THEN
             v_allowed := ARRAY['wallet', 'column', 'table', 'key_column', 'value_column',
-                               'minus_column', 'filter_column', 'filter_values'];
+                               'minus_column', 'filter_column', 'filter_values',
+                               'wallet_column'];
             v_required := ARRAY['wallet', 'column', 'table', 'key_column', 'value_column'];
         WHEN 'total' THEN v_allowed := ARRAY['stored', 'expected']; v_required := v_allowed;
         WHEN 'coverage' THEN
@@ -84,6 +85,8 @@ BEGIN
         );
     END IF;
 
+    -- Table names resolve on the caller's search_path and are kept schema-qualified.
+    p_options := _recon.qualify_tables(p_options);
     v_sql := CASE p_kind
         WHEN 'balance' THEN _recon.compile_balance(p_name, p_options)
         WHEN 'derived' THEN _recon.compile_derived(p_name, p_options)
@@ -103,6 +106,11 @@ BEGIN
         v_wallet := (_recon.wallet(p_options ->> 'wallet')).name;
     END IF;
 
+    -- Our compiled SQL binds under a pinned path; a custom query is the user's own SQL and
+    -- binds as they wrote it, on their path.
+    IF p_kind <> 'custom' THEN
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', TRUE);
+    END IF;
     BEGIN
         EXECUTE format('CREATE VIEW recon.%I AS %s', v_view, v_sql);
     EXCEPTION WHEN syntax_error OR undefined_column OR undefined_table OR undefined_function
@@ -116,6 +124,7 @@ BEGIN
             'Try the query in psql first; cast columns if need be.'
         );
     END;
+    PERFORM pg_catalog.set_config('search_path', v_path, TRUE);
     EXECUTE format('COMMENT ON VIEW recon.%I IS %L', v_view, format(
         '%s check %s (wallet-recon): findings right now, one row each: check_name, wallet_key, '
         || 'stored, expected, difference, details. Options: %s', p_kind, p_name, p_options));
@@ -142,6 +151,7 @@ COMMENT ON FUNCTION recon.register_check(text, text, jsonb) IS
 'Registers a check and compiles it once to the view recon.check_<name>, added to '
 'recon.discrepancies. Kinds and their options: docs/CHECKS.md. Common options: tolerance, '
 'low_limit, high_wallets, critical_wallets, pattern_wallets, currency. Errors: RC101-RC108, '
-'RC110 (docs/SQLSTATES.md); nothing is registered on error. Needs the toolkit owner.';
+'RC110 (docs/SQLSTATES.md); nothing is registered on error. Needs the toolkit owner. Table '
+'names resolve on your search_path, as in psql, and are stored schema-qualified.';
 
 REVOKE EXECUTE ON FUNCTION recon.register_check(text, text, jsonb) FROM PUBLIC;

@@ -10,7 +10,6 @@ CREATE OR REPLACE FUNCTION recon.register_ledger_source(
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_wallet _recon.wallet_source;
@@ -162,7 +161,8 @@ COMMENT ON FUNCTION recon.register_ledger_source(text, text, text, text, text, j
 '"effects" ({"ON_HOLD": {"available": -1, "on_hold": 1}, ...}); "balance_column" (which balance a '
 'signed or direction ledger moves; default the first); optional columns "entry_id", "reference", '
 '"posted_at", "order_by", "balance_after", "version", "journal", "status". Errors: RC101-RC108 '
-'(docs/SQLSTATES.md). Needs the toolkit owner.';
+'(docs/SQLSTATES.md). Needs the toolkit owner. Table names resolve on your search_path, as in '
+'psql; the function is not SECURITY DEFINER and pins no path.';
 
 REVOKE EXECUTE ON FUNCTION recon.register_ledger_source(text, text, text, text, text, jsonb)
 FROM PUBLIC;

@@ -9,7 +9,6 @@ CREATE OR REPLACE FUNCTION recon.register_wallet_source(
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_relid oid;
@@ -57,7 +56,8 @@ COMMENT ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb
 'Registers a wallet table: name, table, key column, stored balance columns (numeric), and '
 'options {"currency": column, "owner": column}. Every name is checked against the catalog. '
 'Errors: RC101 unknown table, RC102 unknown column, RC103 not numeric, RC104 name taken, '
-'RC105 bad name, RC106 bad option. Needs the toolkit owner.';
+'RC105 bad name, RC106 bad option. Needs the toolkit owner. Table names resolve on your '
+'search_path, as in psql; the function is not SECURITY DEFINER and pins no path.';
 
 REVOKE EXECUTE ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb)
 FROM PUBLIC;

@@ -3,8 +3,10 @@ README's first command (``wallet-recon demo``) runs end to end on a throwaway se
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -41,13 +43,19 @@ def test_wheel_installs_and_runs_from_anywhere(tmp_path: Path, empty_db: str) ->
 
 
 def test_demo_starts_its_own_server_installs_and_cleans_up(tmp_path: Path) -> None:
-    before = set(Path("/tmp").glob("wallet-recon-pg-*"))
-    proc = run_cli("demo", cwd=tmp_path, timeout=180)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "applied migration 0001.base_schema" in proc.stdout
-    assert "\ncurrent\n" in proc.stdout
-    assert "throwaway server stopped and removed" in proc.stdout
-    assert set(Path("/tmp").glob("wallet-recon-pg-*")) == before
+    # Its own TMPDIR, traversable by the unprivileged cluster owner when run as root, so that
+    # other clusters (another test session) cannot confuse the clean-up check.
+    tmpdir = Path(tempfile.mkdtemp(prefix="wallet-recon-demo-test-"))
+    tmpdir.chmod(0o755)
+    try:
+        proc = run_cli("demo", cwd=tmp_path, timeout=180, env={"TMPDIR": str(tmpdir)})
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "applied migration 0001.base_schema" in proc.stdout
+        assert "\ncurrent\n" in proc.stdout
+        assert "throwaway server stopped and removed" in proc.stdout
+        assert list(tmpdir.iterdir()) == []  # the cluster's directory is gone
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def test_demo_uses_a_given_database(empty_db: str) -> None:
