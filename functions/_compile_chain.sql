@@ -52,11 +52,18 @@ BEGIN
            'amount', y.eff,
            'version', y.ver,
            'previous_version', y.prev_ver,
-           'cause', CASE WHEN y.broken THEN 'chain_break' ELSE 'version_gap' END
+           'cause', CASE
+               WHEN NOT y.broken THEN 'version_gap'
+               WHEN y.after IS NULL OR y.after IN ('NaN', 'Infinity', '-Infinity')
+                   THEN 'invalid_balance'
+               WHEN y.eff IS NULL OR y.eff IN ('NaN', 'Infinity', '-Infinity')
+                   THEN 'invalid_amount'
+               ELSE 'chain_break'
+           END
        )) AS details
 FROM (
     SELECT x.*,
-           x.has_after AND (x.after IS NULL OR abs(x.diff) > %2$s
+           x.has_after AND (x.after IS NULL OR x.eff IS NULL OR abs(x.diff) > %2$s
                             OR x.after IN ('NaN', 'Infinity', '-Infinity')) AS broken,
            lag(x.diff) OVER w AS prev_diff
     FROM (
@@ -76,10 +83,11 @@ FROM (
     ) AS x
     WINDOW w AS (PARTITION BY x.k ORDER BY x.pos)
 ) AS y
-WHERE (y.broken AND NOT (abs(y.prev_diff) > %2$s AND abs(y.diff + y.prev_diff) <= %2$s))
+WHERE (y.broken AND NOT COALESCE(abs(y.prev_diff) > %2$s
+                                  AND abs(y.diff + y.prev_diff) <= %2$s, FALSE))
    OR y.ver IS DISTINCT FROM COALESCE(y.prev_ver + 1, y.ver)$sql$,
         p_name, v_tol, v_ledger.wallet_column, _recon.entry_name_sql(v_ledger, 'l'),
-        COALESCE(format('l.%I', v_ledger.posted_at_column), 'NULL'),
+        _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'),
         _recon.effect_sql(v_ledger, v_column, 'l'), v_after,
         CASE WHEN v_ledger.balance_after_column IS NULL THEN 'FALSE' ELSE 'TRUE' END, v_version,
         v_ledger.relid::regclass, _recon.entry_order_sql(v_ledger, 'l')

@@ -49,7 +49,7 @@ GROUP BY %10$s
 HAVING count(*) > 1$sql$,
         p_name, v_ledger.wallet_column, v_ledger.amount_column,
         _recon.entry_order_sql(v_ledger, 'l'), v_item, v_ref, _recon.entry_name_sql(v_ledger, 'l'),
-        COALESCE(format('l.%I', v_ledger.posted_at_column), 'NULL'), v_ledger.relid::regclass,
+        _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'), v_ledger.relid::regclass,
         v_group
     );
 END;

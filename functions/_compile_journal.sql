@@ -63,7 +63,7 @@ WHERE j.n > j.n_amount
    OR j.debits IN ('NaN', 'Infinity', '-Infinity')$sql$,
         p_name, v_journal, v_credit, v_debit, v_ledger.amount_column,
         _recon.unmapped_sql(v_ledger, 'l'), v_ledger.wallet_column,
-        COALESCE(format('l.%I', v_ledger.posted_at_column), 'NULL'), v_ledger.relid::regclass,
+        _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'), v_ledger.relid::regclass,
         v_tol
     );
 END;

@@ -101,8 +101,8 @@ WHERE g.resolutions > g.holds
    OR COALESCE(g.resolved, 0) > g.held
    OR (g.resolutions = 0 AND ((%14$s) OR (%15$s)))$sql$,
         p_name, v_status, v_journal, v_ledger.wallet_column, v_op, v_hold, v_terminal,
-        v_ledger.amount_column, COALESCE(format('l.%I', v_ledger.posted_at_column), 'NULL'),
-        COALESCE(format('l.%I', v_ledger.status_column), 'NULL'),
+        v_ledger.amount_column, _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'),
+        _recon.column_sql('l', v_ledger.status_column, 'text'),
         _recon.entry_order_sql(v_ledger, 'l'), v_ledger.relid::regclass, v_join, v_pending,
         v_stale
     );

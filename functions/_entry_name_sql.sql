@@ -10,7 +10,7 @@ AS $body$
             THEN format('%I.%I', p_alias, p_ledger.entry_id_column)
         WHEN p_ledger.order_column IS NOT NULL
             THEN format('%I.%I', p_alias, p_ledger.order_column)
-        ELSE 'NULL'
+        ELSE 'NULL::text'
     END;
 $body$;
 

@@ -12,7 +12,11 @@ DECLARE
     v_run bigint;
     v_names text[];
     v_unknown text;
-    v_view name;
+    v_check _recon.check_def;
+    v_reason text;
+    v_watermark text;
+    v_wallets_xmin xid8;
+    v_modes jsonb := '{}'::jsonb;
     v_new bigint;
     v_resolved bigint;
     v_summary jsonb;
@@ -42,23 +46,41 @@ BEGIN
     INSERT INTO _recon.run (mode, checks) VALUES (p_mode, v_names) RETURNING id INTO v_run;
 
     -- 1. Every check's findings, staged. A check that fails makes the whole run fail: nothing
-    --    is recorded from a run that could not see everything it was asked to.
-    FOR v_view IN SELECT c.view_name FROM _recon.check_def AS c WHERE c.name = ANY (v_names)
-                  ORDER BY c.name LOOP
-        EXECUTE format($q$
-            INSERT INTO _recon.run_stage
-                (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
-                 details, cause)
-            SELECT $1, d.check_name,
-                   d.fkey || CASE WHEN count(*) OVER (PARTITION BY d.fkey) > 1
-                                  THEN '#' || row_number() OVER (PARTITION BY d.fkey)
-                                  ELSE '' END,
-                   d.wallet_key, d.stored, d.expected, d.difference, d.details,
-                   d.details ->> 'cause'
-            FROM (SELECT f.*, concat_ws('/', COALESCE(f.wallet_key, '-'), f.details ->> 'item')
-                             AS fkey
-                  FROM recon.%I AS f) AS d
-        $q$, v_view) USING v_run;
+    --    is recorded from a run that could not see everything it was asked to. In incremental
+    --    mode a balance check runs from its watermark when that can be shown to give the full
+    --    result (_recon.balance_increment), and in full otherwise; a full balance check leaves
+    --    a watermark for the next incremental run.
+    FOR v_check IN SELECT c.* FROM _recon.check_def AS c WHERE c.name = ANY (v_names)
+                   ORDER BY c.name LOOP
+        v_reason := CASE WHEN p_mode = 'full' THEN 'full mode'
+                         WHEN v_check.kind <> 'balance' THEN 'only balance checks run incrementally'
+                         ELSE _recon.balance_increment(v_check, v_run) END;
+        v_watermark := NULL;
+        IF v_reason IS NOT NULL THEN
+            v_wallets_xmin := pg_snapshot_xmin(pg_current_snapshot());
+            EXECUTE format($q$
+                INSERT INTO _recon.run_stage
+                    (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
+                     details, cause)
+                SELECT $1, d.check_name,
+                       d.fkey || CASE WHEN count(*) OVER (PARTITION BY d.fkey) > 1
+                                      THEN '#' || row_number() OVER (PARTITION BY d.fkey)
+                                      ELSE '' END,
+                       d.wallet_key, d.stored, d.expected, d.difference, d.details,
+                       d.details ->> 'cause'
+                FROM (SELECT f.*, concat_ws('/', COALESCE(f.wallet_key, '-'),
+                                            f.details ->> 'item') AS fkey
+                      FROM recon.%I AS f) AS d
+            $q$, v_check.view_name) USING v_run;
+            IF v_check.kind = 'balance' THEN
+                v_watermark := COALESCE(_recon.balance_watermark(v_check, v_run, v_wallets_xmin),
+                                        'set');
+            END IF;
+        END IF;
+        v_modes := v_modes || jsonb_build_object(v_check.name, jsonb_strip_nulls(jsonb_build_object(
+            'mode', CASE WHEN v_reason IS NULL THEN 'incremental' ELSE 'full' END,
+            'why_full', CASE WHEN p_mode = 'incremental' THEN v_reason END,
+            'watermark', v_watermark)));
     END LOOP;
 
     -- 2. Causes a balance or derived finding can show: on the same wallet source and wallet, a
@@ -224,6 +246,7 @@ BEGIN
                        GROUP BY y.check_name) AS x ON x.check_name = n.name
         ),
         'checks', to_jsonb(v_names),
+        'runs', v_modes,
         'duration_ms', round(extract(epoch FROM clock_timestamp() - v_started) * 1000, 1)
     ) INTO v_summary
     FROM _recon.run_stage AS s WHERE s.run_id = v_run;

@@ -1,0 +1,30 @@
+-- _recon.balance_agg_sql(): per wallet, entries and the sum of effects on each checked column.
+CREATE OR REPLACE FUNCTION _recon.balance_agg_sql(p_options jsonb, p_where text)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_ledger _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    v_sums text;
+BEGIN
+    SELECT string_agg(format(', sum(%s) AS s%s', _recon.effect_sql(v_ledger, c, 'l'), i), ''
+                      ORDER BY i)
+    INTO v_sums
+    FROM unnest(_recon.balance_columns(p_options)) WITH ORDINALITY AS u (c, i);
+    RETURN format(
+        'SELECT l.%1$I AS k, count(*) AS n, count(l.%2$I) AS n_amount, '
+        || 'count(*) FILTER (WHERE %3$s) AS n_bad%4$s FROM %5$s AS l WHERE %6$s GROUP BY l.%1$I',
+        v_ledger.wallet_column, v_ledger.amount_column, _recon.unmapped_sql(v_ledger, 'l'),
+        v_sums, v_ledger.relid::regclass, p_where
+    );
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.balance_agg_sql(jsonb, text) IS
+'SQL aggregating a balance check''s ledger per wallet: k, n (entries), n_amount (non-NULL '
+'amounts), n_bad (unmapped entries), s1..sN (sum of effects per checked column), over the '
+'entries matching p_where (an SQL condition on alias l).';
+
+REVOKE EXECUTE ON FUNCTION _recon.balance_agg_sql(jsonb, text) FROM PUBLIC;

@@ -1,0 +1,38 @@
+-- _recon.balance_columns(): the balance columns a balance check compares, validated.
+CREATE OR REPLACE FUNCTION _recon.balance_columns(p_options jsonb)
+RETURNS text[]
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_ledger _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
+    v_cols text[];
+    v_col text;
+BEGIN
+    IF p_options ? 'columns' THEN
+        v_cols := ARRAY(SELECT jsonb_array_elements_text(p_options -> 'columns'));
+    ELSE  -- every balance column the ledger moves
+        v_cols := ARRAY(SELECT c FROM unnest(v_wallet.balance_columns) AS c
+                        WHERE v_ledger.effects ? c);
+    END IF;
+    FOREACH v_col IN ARRAY v_cols LOOP
+        IF v_col <> ALL (v_wallet.balance_columns) THEN
+            PERFORM _recon.fail(
+                'RC102', format('%L is not a balance column of wallet source %s', v_col,
+                                v_wallet.name),
+                format('Balance columns: %s.', array_to_string(v_wallet.balance_columns, ', ')),
+                'Fix "columns", or leave it out to check every column the ledger moves.'
+            );
+        END IF;
+    END LOOP;
+    RETURN v_cols;
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.balance_columns(jsonb) IS
+'The balance columns a balance check compares: "columns", else every column the ledger moves; '
+'RC102 for one that is not a balance column.';
+
+REVOKE EXECUTE ON FUNCTION _recon.balance_columns(jsonb) FROM PUBLIC;

@@ -1,0 +1,62 @@
+-- _recon.balance_findings_sql(): a balance check's findings from per-wallet aggregates.
+CREATE OR REPLACE FUNCTION _recon.balance_findings_sql(
+    p_name text, p_options jsonb, p_from text, p_join text
+)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_ledger _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
+    v_tol numeric := COALESCE((p_options ->> 'tolerance')::numeric, 0);
+    v_values text;
+BEGIN
+    SELECT string_agg(format('(%L, w.%I::numeric, COALESCE(e.s%s, 0)::numeric)', c, c, i), ', '
+                      ORDER BY i)
+    INTO v_values
+    FROM unnest(_recon.balance_columns(p_options)) WITH ORDINALITY AS u (c, i);
+    RETURN format(
+        $sql$SELECT %1$L::text AS check_name,
+       COALESCE(w.%2$I::text, e.k::text) AS wallet_key,
+       v.stored,
+       v.expected,
+       v.stored - v.expected AS difference,
+       jsonb_strip_nulls(jsonb_build_object(
+           'item', v.col,
+           'column', v.col,
+           'entries', COALESCE(e.n, 0),
+           'null_amounts', NULLIF(e.n - e.n_amount, 0),
+           'unmapped_entries', NULLIF(e.n_bad, 0),
+           'cause', CASE
+               WHEN w.%2$I IS NULL THEN 'unknown_wallet'
+               WHEN e.n_bad > 0 THEN 'unmapped_entry_type'
+               WHEN e.n > e.n_amount OR v.expected IN ('NaN', 'Infinity', '-Infinity')
+                   THEN 'invalid_amount'
+               WHEN v.stored IS NULL OR v.stored IN ('NaN', 'Infinity', '-Infinity')
+                   THEN 'invalid_balance'
+               WHEN e.n IS NULL THEN 'no_ledger_entries'
+           END
+       )) AS details
+FROM %3$s
+%4$s JOIN %5$s AS w ON w.%2$I = e.k
+CROSS JOIN LATERAL (VALUES %6$s) AS v (col, stored, expected)
+WHERE w.%2$I IS NULL
+   OR e.n > e.n_amount
+   OR e.n_bad > 0
+   OR v.stored IS NULL
+   OR v.stored IN ('NaN', 'Infinity', '-Infinity')
+   OR v.expected IN ('NaN', 'Infinity', '-Infinity')
+   OR abs(v.stored - v.expected) > %7$s$sql$,
+        p_name, v_wallet.key_column, p_from, p_join, v_wallet.relid::regclass, v_values, v_tol
+    );
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.balance_findings_sql(text, jsonb, text, text) IS
+'The findings of a balance check, from p_from (per-wallet aggregates named e: k, n, n_amount, '
+'n_bad, s1..sN; n NULL for a wallet without entries) joined (p_join: FULL or LEFT) to the '
+'wallets. Full and incremental runs share it, so they judge a wallet the same way.';
+
+REVOKE EXECUTE ON FUNCTION _recon.balance_findings_sql(text, jsonb, text, text) FROM PUBLIC;

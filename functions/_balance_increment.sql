@@ -1,0 +1,116 @@
+-- _recon.balance_increment(): a balance check's findings from its watermark and what changed.
+CREATE OR REPLACE FUNCTION _recon.balance_increment(p_check _recon.check_def, p_run bigint)
+RETURNS text
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
+    v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
+    v_reason text := _recon.incremental_blocker(p_check);
+    v_key_type regtype := _recon.column_type(v_wallet.relid, v_wallet.key_column);
+    v_cols integer := cardinality(_recon.balance_columns(p_check.options));
+    v_wm _recon.watermark;
+    v_snapshot pg_snapshot;
+    v_bound numeric;
+    v_delta text[];
+    v_inserted bigint;
+    v_wallets_xmin xid8;
+    v_since xid;
+    v_sums text;
+    v_combined text;
+BEGIN
+    IF v_reason IS NOT NULL THEN
+        RETURN v_reason;
+    END IF;
+    SELECT m.* INTO v_wm FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
+
+    -- 1. The new bound, settled: the highest id now, once the transactions in flight are over.
+    v_snapshot := pg_current_snapshot();
+    EXECUTE format('SELECT max(l.%I) FROM %s AS l', v_ledger.order_column,
+                   v_ledger.relid::regclass) INTO v_bound;
+    v_bound := GREATEST(v_bound, v_wm.order_bound);
+    IF NOT _recon.wait_for_transactions(v_snapshot, interval '10 seconds') THEN
+        RETURN 'transactions in flight did not finish within 10 s';
+    END IF;
+
+    -- 2. The settled entries between the two bounds, added to the per-wallet sums.
+    SELECT string_agg('a.s' || i, ', ' ORDER BY i) INTO v_sums FROM generate_series(1, v_cols) AS i;
+    EXECUTE format($q$
+        WITH a AS (%1$s), up AS (
+            INSERT INTO _recon.balance_state AS s (check_name, wallet_key, n, n_amount, n_bad, sums)
+            SELECT %2$L, a.k::text, a.n, a.n_amount, a.n_bad, ARRAY[%3$s]::numeric[] FROM a
+            ON CONFLICT (check_name, wallet_key) DO UPDATE
+            SET n = s.n + excluded.n,
+                n_amount = s.n_amount + excluded.n_amount,
+                n_bad = s.n_bad + excluded.n_bad,
+                sums = ARRAY(SELECT CASE WHEN u.x IS NULL THEN u.y WHEN u.y IS NULL THEN u.x
+                                         ELSE u.x + u.y END
+                             FROM unnest(s.sums, excluded.sums) WITH ORDINALITY AS u (x, y, i)
+                             ORDER BY u.i)
+            RETURNING s.wallet_key, s.xmax = 0 AS inserted
+        )
+        SELECT COALESCE(array_agg(up.wallet_key), '{}'), count(*) FILTER (WHERE up.inserted)
+        FROM up$q$,
+        _recon.balance_agg_sql(p_check.options, format('l.%I > %s AND l.%I <= %s',
+            v_ledger.order_column, v_wm.order_bound, v_ledger.order_column, v_bound)),
+        p_check.name, v_sums
+    ) INTO v_delta, v_inserted;
+
+    -- 3. Re-check, in one statement (one snapshot), every wallet that may have changed: new
+    --    settled entries (step 2), entries above the new bound, a wallet row written since the
+    --    last run read the wallets (xmin), and every open finding. Judged by the same SQL as a
+    --    full run (_recon.balance_findings_sql), from sums = state + entries above the bound.
+    v_wallets_xmin := pg_snapshot_xmin(pg_current_snapshot());
+    v_since := (v_wm.snapshot_xmin::text::numeric % 4294967296)::bigint::text::xid;
+    SELECT string_agg(format(
+        ', CASE WHEN s.n IS NULL AND t.n IS NULL THEN NULL ELSE COALESCE(s.sums[%1$s], 0) '
+        || '+ COALESCE(t.s%1$s, 0) END AS s%1$s', i), '' ORDER BY i)
+    INTO v_combined FROM generate_series(1, v_cols) AS i;
+    EXECUTE format($q$
+        INSERT INTO _recon.run_stage
+            (run_id, check_name, finding_key, wallet_key, stored, expected, difference, details,
+             cause)
+        SELECT $1, f.check_name, concat_ws('/', COALESCE(f.wallet_key, '-'), f.details ->> 'item'),
+               f.wallet_key, f.stored, f.expected, f.difference, f.details, f.details ->> 'cause'
+        FROM (%s) AS f$q$,
+        _recon.balance_findings_sql(p_check.name, p_check.options, format($e$(
+            WITH t AS (%1$s),
+            r AS (
+                SELECT t.k FROM t
+                UNION SELECT w.%2$I FROM %3$s AS w WHERE age(w.xmin) <= age($3)
+                UNION SELECT o.wallet_key::%4$s FROM _recon.finding AS o
+                      WHERE o.check_name = %5$L AND o.resolved_run IS NULL
+                        AND o.wallet_key IS NOT NULL
+                UNION SELECT d::%4$s FROM unnest($2::text[]) AS d
+            )
+            SELECT r.k,
+                   NULLIF(COALESCE(s.n, 0) + COALESCE(t.n, 0), 0) AS n,
+                   COALESCE(s.n_amount, 0) + COALESCE(t.n_amount, 0) AS n_amount,
+                   COALESCE(s.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%6$s
+            FROM r
+            LEFT JOIN _recon.balance_state AS s
+                ON s.check_name = %5$L AND s.wallet_key = r.k::text
+            LEFT JOIN t ON t.k = r.k
+        ) AS e$e$,
+            _recon.balance_agg_sql(p_check.options,
+                                   format('l.%I > %s', v_ledger.order_column, v_bound)),
+            v_wallet.key_column, v_wallet.relid::regclass, v_key_type, p_check.name, v_combined),
+        'LEFT')
+    ) USING p_run, v_delta, v_since;
+
+    UPDATE _recon.watermark AS m
+    SET run_id = p_run, order_bound = v_bound, snapshot_xmin = v_wallets_xmin,
+        state_rows = m.state_rows + v_inserted, taken_at = now()
+    WHERE m.check_name = p_check.name;
+    RETURN NULL;
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.balance_increment(_recon.check_def, bigint) IS
+'Runs a balance check incrementally into the current run''s findings and advances its '
+'watermark; returns NULL, or the reason it cannot (the caller then runs the check in full). '
+'Its result equals a full run''s: docs/INCREMENTAL.md gives the argument and its limits.';
+
+REVOKE EXECUTE ON FUNCTION _recon.balance_increment(_recon.check_def, bigint) FROM PUBLIC;

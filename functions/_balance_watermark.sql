@@ -1,0 +1,60 @@
+-- _recon.balance_watermark(): after a full balance check, the state and watermark it leaves.
+CREATE OR REPLACE FUNCTION _recon.balance_watermark(
+    p_check _recon.check_def, p_run bigint, p_wallets_xmin xid8
+)
+RETURNS text
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
+    v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
+    v_snapshot pg_snapshot := pg_current_snapshot();
+    v_bound numeric;
+    v_rows bigint;
+    v_cols integer := cardinality(_recon.balance_columns(p_check.options));
+BEGIN
+    DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
+    DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
+    IF NOT _recon.has_integer_order(v_ledger) THEN
+        RETURN 'the ledger has no integer ordering column ("order_by")';
+    END IF;
+    -- The bound: the highest ordering id now; once the transactions in flight now are over,
+    -- every entry up to it is settled (ids are handed out in order).
+    EXECUTE format('SELECT max(l.%I) FROM %s AS l', v_ledger.order_column,
+                   v_ledger.relid::regclass) INTO v_bound;
+    v_bound := COALESCE(v_bound, -1e30);  -- an empty ledger: below any id
+    IF NOT _recon.wait_for_transactions(v_snapshot, interval '10 seconds') THEN
+        RETURN 'transactions in flight did not finish within 10 s; no watermark';
+    END IF;
+    EXECUTE format(
+        'INSERT INTO _recon.balance_state (check_name, wallet_key, n, n_amount, n_bad, sums) '
+        || 'SELECT %L, a.k::text, a.n, a.n_amount, a.n_bad, ARRAY[%s]::numeric[] FROM (%s) AS a',
+        p_check.name,
+        (SELECT string_agg('a.s' || i, ', ' ORDER BY i) FROM generate_series(1, v_cols) AS i),
+        _recon.balance_agg_sql(p_check.options,
+                               format('l.%I <= %s', v_ledger.order_column, v_bound))
+    );
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    INSERT INTO _recon.watermark (
+        check_name, run_id, compiled_md5, order_bound, snapshot_xmin, ledger_relfilenode,
+        wallet_relfilenode, ledger_changes, wallet_deletes, state_rows
+    ) VALUES (
+        p_check.name, p_run, md5(p_check.compiled_sql), v_bound, p_wallets_xmin,
+        (SELECT c.relfilenode FROM pg_class AS c WHERE c.oid = v_ledger.relid),
+        (SELECT c.relfilenode FROM pg_class AS c WHERE c.oid = v_wallet.relid),
+        pg_stat_get_tuples_updated(v_ledger.relid) + pg_stat_get_tuples_deleted(v_ledger.relid),
+        pg_stat_get_tuples_deleted(v_wallet.relid), v_rows
+    );
+    RETURN NULL;
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.balance_watermark(_recon.check_def, bigint, xid8) IS
+'After a full run of a balance check: rebuilds its per-wallet sums over the settled entries (up '
+'to the highest ordering id, once the transactions in flight are over) and records the '
+'watermark. Returns NULL, or why no watermark could be set.';
+
+REVOKE EXECUTE ON FUNCTION _recon.balance_watermark(_recon.check_def, bigint, xid8)
+FROM PUBLIC;
