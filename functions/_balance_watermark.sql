@@ -20,6 +20,10 @@ BEGIN
     IF NOT _recon.has_integer_order(v_ledger) THEN
         RETURN 'the ledger has no integer ordering column ("order_by")';
     END IF;
+    IF EXISTS (SELECT FROM pg_class AS c
+               WHERE c.oid IN (v_ledger.relid, v_wallet.relid) AND c.relkind <> 'r') THEN
+        RETURN 'a partitioned table or a view: incremental mode needs plain tables';
+    END IF;
     -- The bound: the highest ordering id now; once the transactions in flight now are over,
     -- every entry up to it is settled (ids are handed out in order).
     EXECUTE format('SELECT max(l.%I) FROM %s AS l', v_ledger.order_column,

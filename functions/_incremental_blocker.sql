@@ -14,6 +14,10 @@ BEGIN
     IF NOT _recon.has_integer_order(v_ledger) THEN
         RETURN 'the ledger has no integer ordering column ("order_by")';
     END IF;
+    IF EXISTS (SELECT FROM pg_class AS c
+               WHERE c.oid IN (v_ledger.relid, v_wallet.relid) AND c.relkind <> 'r') THEN
+        RETURN 'a partitioned table or a view: no storage id, statistics or xmin to rely on';
+    END IF;
     SELECT m.* INTO v_wm FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
     IF NOT FOUND THEN
         RETURN 'no watermark yet: a full run sets one';
@@ -50,7 +54,7 @@ $body$;
 
 COMMENT ON FUNCTION _recon.incremental_blocker(_recon.check_def) IS
 'NULL when a balance check may run incrementally, else the reason it must run in full: no '
-'integer ordering column, no or stale watermark, table truncated or rewritten, ledger rows '
+'integer ordering column, a partitioned table or a view, no or stale watermark, table truncated or rewritten, ledger rows '
 'updated or deleted (statistics), wallets deleted, state lost, watermark too old.';
 
 REVOKE EXECUTE ON FUNCTION _recon.incremental_blocker(_recon.check_def) FROM PUBLIC;
