@@ -54,7 +54,8 @@ $body$;
 
 COMMENT ON FUNCTION _recon.incremental_blocker(_recon.check_def) IS
 'NULL when a balance check may run incrementally, else the reason it must run in full: no '
-'integer ordering column, a partitioned table or a view, no or stale watermark, table truncated or rewritten, ledger rows '
-'updated or deleted (statistics), wallets deleted, state lost, watermark too old.';
+'integer ordering column, a partitioned table or a view, no or stale watermark, table '
+'truncated or rewritten, ledger rows updated or deleted (statistics), wallets deleted, state '
+'lost, watermark too old.';
 
 REVOKE EXECUTE ON FUNCTION _recon.incremental_blocker(_recon.check_def) FROM PUBLIC;
