@@ -17,12 +17,7 @@ BEGIN
         'critical_wallets', c.critical_wallets, 'pattern_wallets', c.pattern_wallets,
         'created_at', c.created_at, 'created_by', c.created_by, 'sql', c.compiled_sql
     ) INTO v_result
-    FROM _recon.check_def AS c WHERE c.name = p_name;
-    IF v_result IS NULL THEN
-        PERFORM _recon.fail('RC107', format('unknown check %L', p_name),
-                            'No check of that name is registered.',
-                            'SELECT name FROM recon.checks; lists them.');
-    END IF;
+    FROM _recon.check(p_name) AS c;
     RETURN v_result;
 END;
 $body$;

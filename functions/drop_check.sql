@@ -8,13 +8,9 @@ AS $body$
 DECLARE
     v_view name;
 BEGIN
+    v_view := (_recon.check(p_name)).view_name;
     DELETE FROM _recon.watermark AS m WHERE m.check_name = p_name;
-    DELETE FROM _recon.check_def AS c WHERE c.name = p_name RETURNING c.view_name INTO v_view;
-    IF NOT FOUND THEN
-        PERFORM _recon.fail('RC107', format('unknown check %L', p_name),
-                            'No check of that name is registered.',
-                            'SELECT name FROM recon.checks; lists them.');
-    END IF;
+    DELETE FROM _recon.check_def AS c WHERE c.name = p_name;
     DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_name;
     PERFORM _recon.rebuild_discrepancies();
     EXECUTE format('DROP VIEW recon.%I', v_view);  -- RESTRICT: a user view on it stops this

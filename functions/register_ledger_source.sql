@@ -23,19 +23,11 @@ DECLARE
     v_optional jsonb := '{}'::jsonb;
     v_key text;
 BEGIN
-    PERFORM _recon.check_name('ledger source', p_name);
+    PERFORM _recon.source_name_free('ledger source', p_name);
     PERFORM _recon.check_options('ledger source ' || p_name, p_options, ARRAY[
         'direction', 'credit', 'debit', 'operation', 'effects', 'balance_column', 'entry_id',
         'reference', 'posted_at', 'order_by', 'balance_after', 'version', 'journal', 'status'
     ]);
-    IF EXISTS (SELECT FROM _recon.wallet_source AS w WHERE w.name = p_name)
-        OR EXISTS (SELECT FROM _recon.ledger_source AS l WHERE l.name = p_name) THEN
-        PERFORM _recon.fail(
-            'RC104', format('a source named %L already exists', p_name),
-            'Wallet and ledger sources share one namespace.',
-            'Pick another name, or recon.drop_source() the old one first.'
-        );
-    END IF;
     v_wallet := _recon.wallet(p_wallet_source);
     v_relid := _recon.resolve_table(p_table);
     PERFORM _recon.resolve_column(v_relid, p_wallet_column, 'the wallet key');

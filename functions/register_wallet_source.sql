@@ -15,16 +15,8 @@ DECLARE
     v_col text;
     v_cols name[] := '{}'::name[];
 BEGIN
-    PERFORM _recon.check_name('wallet source', p_name);
+    PERFORM _recon.source_name_free('wallet source', p_name);
     PERFORM _recon.check_options('wallet source ' || p_name, p_options, ARRAY['currency', 'owner']);
-    IF EXISTS (SELECT FROM _recon.wallet_source AS w WHERE w.name = p_name)
-        OR EXISTS (SELECT FROM _recon.ledger_source AS l WHERE l.name = p_name) THEN
-        PERFORM _recon.fail(
-            'RC104', format('a source named %L already exists', p_name),
-            'Wallet and ledger sources share one namespace.',
-            'Pick another name, or recon.drop_source() the old one first.'
-        );
-    END IF;
     v_relid := _recon.resolve_table(p_table);
     PERFORM _recon.resolve_column(v_relid, p_key_column, 'the wallet key');
     IF p_balance_columns IS NULL OR cardinality(p_balance_columns) = 0 THEN

@@ -10,12 +10,8 @@ BEGIN
         PERFORM _recon.fail('RC106', 'p_enabled must be true or false', 'Got NULL.',
                             'recon.set_check_enabled(''name'', false) disables a check.');
     END IF;
+    PERFORM _recon.check(p_name);
     UPDATE _recon.check_def AS c SET enabled = p_enabled WHERE c.name = p_name;
-    IF NOT FOUND THEN
-        PERFORM _recon.fail('RC107', format('unknown check %L', p_name),
-                            'No check of that name is registered.',
-                            'SELECT name FROM recon.checks; lists them.');
-    END IF;
     PERFORM _recon.rebuild_discrepancies();
     RETURN recon.describe_check(p_name);
 END;
