@@ -12,6 +12,12 @@ DECLARE
     v_col text;
 BEGIN
     IF p_options ? 'columns' THEN
+        IF jsonb_typeof(p_options -> 'columns') <> 'array'
+            OR jsonb_array_length(p_options -> 'columns') = 0 THEN
+            PERFORM _recon.fail('RC106', '"columns" must be a non-empty array',
+                                format('Got %s.', p_options -> 'columns'),
+                                'E.g. ["available", "on_hold"], or leave it out for all.');
+        END IF;
         v_cols := ARRAY(SELECT jsonb_array_elements_text(p_options -> 'columns'));
     ELSE  -- every balance column the ledger moves
         v_cols := ARRAY(SELECT c FROM unnest(v_wallet.balance_columns) AS c

@@ -12,7 +12,6 @@ DECLARE
     v_key_type regtype := _recon.column_type(v_wallet.relid, v_wallet.key_column);
     v_cols integer := cardinality(_recon.balance_columns(p_check.options));
     v_wm _recon.watermark;
-    v_snapshot pg_snapshot;
     v_bound numeric;
     v_delta text[];
     v_inserted bigint;
@@ -26,12 +25,11 @@ BEGIN
     END IF;
     SELECT m.* INTO v_wm FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
 
-    -- 1. The new bound, settled: the highest id now, once the transactions in flight are over.
-    v_snapshot := pg_current_snapshot();
+    -- 1. The new bound, settled: the highest id now, once every transaction open now is over.
     EXECUTE format('SELECT max(l.%I) FROM %s AS l', v_ledger.order_column,
                    v_ledger.relid::regclass) INTO v_bound;
     v_bound := GREATEST(v_bound, v_wm.order_bound);
-    IF NOT _recon.wait_for_transactions(v_snapshot, interval '10 seconds') THEN
+    IF NOT _recon.wait_for_transactions(interval '10 seconds') THEN
         RETURN 'transactions in flight did not finish within 10 s';
     END IF;
 
@@ -81,7 +79,7 @@ BEGIN
                 SELECT t.k FROM t
                 UNION SELECT w.%2$I FROM %3$s AS w WHERE age(w.xmin) <= age($3)
                 UNION SELECT o.wallet_key::%4$s FROM _recon.finding AS o
-                      WHERE o.check_name = %5$L AND o.resolved_run IS NULL
+                      WHERE o.check_name = %5$L AND o.resolved_run IS NULL AND o.dropped_at IS NULL
                         AND o.wallet_key IS NOT NULL
                 UNION SELECT d::%4$s FROM unnest($2::text[]) AS d
             )

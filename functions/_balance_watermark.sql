@@ -10,7 +10,6 @@ AS $body$
 DECLARE
     v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
-    v_snapshot pg_snapshot := pg_current_snapshot();
     v_bound numeric;
     v_rows bigint;
     v_cols integer := cardinality(_recon.balance_columns(p_check.options));
@@ -24,12 +23,12 @@ BEGIN
                WHERE c.oid IN (v_ledger.relid, v_wallet.relid) AND c.relkind <> 'r') THEN
         RETURN 'a partitioned table or a view: incremental mode needs plain tables';
     END IF;
-    -- The bound: the highest ordering id now; once the transactions in flight now are over,
-    -- every entry up to it is settled (ids are handed out in order).
+    -- The bound: the highest ordering id now; once every transaction open now is over, every
+    -- entry up to it is settled (ids are handed out in order, by a sequence without a cache).
     EXECUTE format('SELECT max(l.%I) FROM %s AS l', v_ledger.order_column,
                    v_ledger.relid::regclass) INTO v_bound;
     v_bound := COALESCE(v_bound, -1e30);  -- an empty ledger: below any id
-    IF NOT _recon.wait_for_transactions(v_snapshot, interval '10 seconds') THEN
+    IF NOT _recon.wait_for_transactions(interval '10 seconds') THEN
         RETURN 'transactions in flight did not finish within 10 s; no watermark';
     END IF;
     EXECUTE format(

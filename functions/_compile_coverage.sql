@@ -26,6 +26,10 @@ BEGIN
         v_balance := format('o.%I', _recon.resolve_column(
             v_relid, p_options ->> 'owner_balance', 'the owner''s legacy balance', TRUE));
     END IF;
+    IF p_options ? 'exclude_values' AND NOT p_options ? 'exclude_column' THEN
+        PERFORM _recon.fail('RC106', '"exclude_values" needs "exclude_column"',
+                            'The values are matched against that column.', 'Add "exclude_column".');
+    END IF;
     IF p_options ? 'exclude_column' THEN
         v_where := 'NOT ' || _recon.in_list_sql(v_relid, 'o', p_options ->> 'exclude_column',
                                                 p_options -> 'exclude_values', 'exclude_values');

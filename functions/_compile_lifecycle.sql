@@ -41,6 +41,12 @@ BEGIN
         v_status := 'g.last_status';
     END IF;
     IF p_options ? 'pending' THEN
+        IF v_status = 'NULL::text' THEN
+            PERFORM _recon.fail('RC106', '"pending" needs a transaction status',
+                                'Neither "status_table" nor a ledger status column is registered.',
+                                'Add status_table/status_key/status_column, or register the '
+                                || 'ledger with {"status": "<column>"}.');
+        END IF;
         IF jsonb_typeof(p_options -> 'pending') <> 'array' THEN
             PERFORM _recon.fail('RC106', '"pending" must be an array',
                                 'It lists the statuses under which a hold may stay open.',
@@ -90,7 +96,7 @@ FROM (
            sum(l.%8$I) FILTER (WHERE l.%5$I::text = %6$L) AS held,
            sum(l.%8$I) FILTER (WHERE l.%5$I::text IN (%7$s)) AS resolved,
            max(%9$s) AS last_at,
-           (array_agg(%10$s ORDER BY %11$s DESC))[1]::text AS last_status
+           (array_agg(%10$s ORDER BY %11$s))[1]::text AS last_status
     FROM %12$s AS l
     WHERE l.%3$I IS NOT NULL
     GROUP BY l.%3$I, l.%4$I
@@ -103,7 +109,7 @@ WHERE g.resolutions > g.holds
         p_name, v_status, v_journal, v_ledger.wallet_column, v_op, v_hold, v_terminal,
         v_ledger.amount_column, _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'),
         _recon.column_sql('l', v_ledger.status_column, 'text'),
-        _recon.entry_order_sql(v_ledger, 'l'), v_ledger.relid::regclass, v_join, v_pending,
+        _recon.entry_order_sql(v_ledger, 'l', 'DESC'), v_ledger.relid::regclass, v_join, v_pending,
         v_stale
     );
 END;

@@ -16,6 +16,10 @@ BEGIN
     );
     v_relid := _recon.resolve_table(p_spec ->> 'table');
     v_column := _recon.resolve_column(v_relid, p_spec ->> 'column', 'the summed amount', TRUE);
+    IF p_spec ? 'exclude_values' AND NOT p_spec ? 'exclude_column' THEN
+        PERFORM _recon.fail('RC106', '"exclude_values" needs "exclude_column"',
+                            'The values are matched against that column.', 'Add "exclude_column".');
+    END IF;
     IF p_spec ? 'exclude_column' THEN
         v_where := 'NOT ' || _recon.in_list_sql(v_relid, 'x', p_spec ->> 'exclude_column',
                                                 p_spec -> 'exclude_values', 'exclude_values');

@@ -1,7 +1,5 @@
--- _recon.wait_for_transactions(): wait until the transactions in flight in a snapshot are over.
-CREATE OR REPLACE FUNCTION _recon.wait_for_transactions(
-    p_snapshot pg_snapshot, p_timeout interval
-)
+-- _recon.wait_for_transactions(): wait until every transaction now open in this database is over.
+CREATE OR REPLACE FUNCTION _recon.wait_for_transactions(p_timeout interval)
 RETURNS boolean
 LANGUAGE plpgsql
 VOLATILE
@@ -9,23 +7,35 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_deadline timestamptz := clock_timestamp() + p_timeout;
-    v_xid xid8;
+    v_vxids text[];
+    v_xids xid8[] := ARRAY(SELECT pg_snapshot_xip(pg_current_snapshot()));
 BEGIN
-    FOR v_xid IN SELECT pg_snapshot_xip(p_snapshot) LOOP
-        WHILE pg_xact_status(v_xid) = 'in progress' LOOP
-            IF clock_timestamp() > v_deadline THEN
-                RETURN FALSE;
-            END IF;
-            PERFORM pg_sleep(0.005);
-        END LOOP;
+    -- Every transaction has a virtual transaction id from its first statement, before it has a
+    -- real one: a transaction that took a sequence value but has not written yet has only that.
+    -- So, as CREATE INDEX CONCURRENTLY does, wait for the virtual ids (of this database's client
+    -- sessions: no other can write our tables) and, for prepared transactions, the real ones.
+    SELECT array_agg(l.virtualxid) INTO v_vxids
+    FROM pg_locks AS l
+    JOIN pg_stat_activity AS a ON a.pid = l.pid
+    WHERE l.locktype = 'virtualxid' AND l.granted AND l.pid <> pg_backend_pid()
+      AND a.datid = (SELECT d.oid FROM pg_database AS d WHERE d.datname = current_database())
+      AND a.backend_type = 'client backend';
+    WHILE EXISTS (SELECT FROM pg_locks AS l
+                  WHERE l.locktype = 'virtualxid' AND l.virtualxid = ANY (v_vxids))
+        OR EXISTS (SELECT FROM unnest(v_xids) AS x WHERE pg_xact_status(x) = 'in progress') LOOP
+        IF clock_timestamp() > v_deadline THEN
+            RETURN FALSE;
+        END IF;
+        PERFORM pg_sleep(0.005);
     END LOOP;
     RETURN TRUE;
 END;
 $body$;
 
-COMMENT ON FUNCTION _recon.wait_for_transactions(pg_snapshot, interval) IS
-'Waits until every transaction in flight in the snapshot has committed or aborted; false if that '
-'takes longer than p_timeout. After it, no ledger entry with an ordering id below what the '
-'snapshot''s statement saw can still appear.';
+COMMENT ON FUNCTION _recon.wait_for_transactions(interval) IS
+'Waits until every transaction open now in this database (by virtual transaction id, so also '
+'one that has taken a sequence value but not yet written) and every transaction in flight '
+'(prepared ones included) has ended; false if that takes longer than p_timeout. Call it after '
+'reading the highest ordering id: no entry at or below it can appear afterwards.';
 
-REVOKE EXECUTE ON FUNCTION _recon.wait_for_transactions(pg_snapshot, interval) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION _recon.wait_for_transactions(interval) FROM PUBLIC;

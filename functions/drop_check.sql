@@ -10,6 +10,10 @@ DECLARE
 BEGIN
     v_view := (_recon.check(p_name)).view_name;
     DELETE FROM _recon.watermark AS m WHERE m.check_name = p_name;
+    -- Its open findings are closed as dropped, not resolved (nothing saw them go), and stay as
+    -- history; a new check of the same name starts with none.
+    UPDATE _recon.finding AS f SET dropped_at = now()
+    WHERE f.check_name = p_name AND f.resolved_run IS NULL AND f.dropped_at IS NULL;
     DELETE FROM _recon.check_def AS c WHERE c.name = p_name;
     DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_name;
     PERFORM _recon.rebuild_discrepancies();
@@ -19,6 +23,7 @@ $body$;
 
 COMMENT ON FUNCTION recon.drop_check(text) IS
 'Drops a check and its view (never CASCADE: a view of yours over it makes this fail). Its '
-'findings stay in the history tables. RC107 if unknown. Needs the toolkit owner.';
+'open findings are closed as dropped (dropped_at); all its findings stay in the history '
+'tables. RC107 if unknown. Needs the toolkit owner.';
 
 REVOKE EXECUTE ON FUNCTION recon.drop_check(text) FROM PUBLIC;

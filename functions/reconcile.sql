@@ -156,9 +156,13 @@ BEGIN
           AND c.kind IN ('balance', 'derived', 'total', 'custom')
         GROUP BY s.check_name, s.cause
     ), per_hour AS (
-        SELECT s.check_name, date_trunc('hour', (s.details ->> 'posted_at')::timestamptz) AS hour,
+        -- A custom check's details are the user's: its posted_at is not trusted to be a time.
+        SELECT s.check_name,
+               date_trunc('hour', CASE WHEN c.kind <> 'custom'
+                                       THEN (s.details ->> 'posted_at')::timestamptz END) AS hour,
                count(DISTINCT COALESCE(s.wallet_key, s.finding_key)) AS wallets
         FROM _recon.run_stage AS s
+        JOIN _recon.check_def AS c ON c.name = s.check_name AND c.kind <> 'custom'
         WHERE s.run_id = v_run AND s.details ? 'posted_at'
         GROUP BY 1, 2
     )
@@ -171,7 +175,8 @@ BEGIN
                      AND p.wallets >= c.pattern_wallets)
            OR EXISTS (SELECT FROM per_hour AS h
                       WHERE h.check_name = s.check_name AND h.wallets >= c.pattern_wallets
-                        AND h.hour = date_trunc('hour', (s.details ->> 'posted_at')::timestamptz)));
+                        AND h.hour = CASE WHEN c.kind <> 'custom' THEN date_trunc(
+                            'hour', (s.details ->> 'posted_at')::timestamptz) END));
 
     -- A total explained by missing wallets is as severe as those missing wallets are.
     UPDATE _recon.run_stage AS s
@@ -190,7 +195,7 @@ BEGIN
     SET last_seen_run = v_run, stored = s.stored, expected = s.expected,
         difference = s.difference, severity = s.severity, cause = s.cause, details = s.details
     FROM _recon.run_stage AS s
-    WHERE s.run_id = v_run AND f.resolved_run IS NULL
+    WHERE s.run_id = v_run AND f.resolved_run IS NULL AND f.dropped_at IS NULL
       AND f.check_name = s.check_name AND f.finding_key = s.finding_key;
     INSERT INTO _recon.finding (
         check_name, finding_key, wallet_key, first_seen_run, last_seen_run, stored, expected,
@@ -201,11 +206,11 @@ BEGIN
     FROM _recon.run_stage AS s
     WHERE s.run_id = v_run
       AND NOT EXISTS (SELECT FROM _recon.finding AS f
-                      WHERE f.resolved_run IS NULL AND f.check_name = s.check_name
+                      WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL AND f.check_name = s.check_name
                         AND f.finding_key = s.finding_key);
     GET DIAGNOSTICS v_new = ROW_COUNT;
     UPDATE _recon.finding AS f SET resolved_run = v_run
-    WHERE f.resolved_run IS NULL AND f.check_name = ANY (v_names)
+    WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL AND f.check_name = ANY (v_names)
       AND NOT EXISTS (SELECT FROM _recon.run_stage AS s
                       WHERE s.run_id = v_run AND s.check_name = f.check_name
                         AND s.finding_key = f.finding_key);
@@ -214,7 +219,7 @@ BEGIN
     SELECT v_run, f.id, s.stored, s.expected, s.difference, s.severity
     FROM _recon.run_stage AS s
     JOIN _recon.finding AS f ON f.check_name = s.check_name AND f.finding_key = s.finding_key
-        AND f.resolved_run IS NULL
+        AND f.resolved_run IS NULL AND f.dropped_at IS NULL
     WHERE s.run_id = v_run;
 
     -- 5. The summary.

@@ -66,6 +66,13 @@ BEGIN
             );
         END IF;
     END LOOP;
+    FOREACH v_key IN ARRAY ARRAY['high_wallets', 'critical_wallets', 'pattern_wallets'] LOOP
+        IF p_options ? v_key AND (p_options ->> v_key)::numeric <> trunc((p_options ->> v_key)::numeric)
+        THEN
+            PERFORM _recon.fail('RC106', format('%s must be a whole number', v_key),
+                                format('Got %s.', p_options -> v_key), 'It counts wallets.');
+        END IF;
+    END LOOP;
     IF COALESCE((p_options ->> 'high_wallets')::numeric, 2) < 2
         OR COALESCE((p_options ->> 'critical_wallets')::numeric, 10)
            <= COALESCE((p_options ->> 'high_wallets')::numeric, 2)

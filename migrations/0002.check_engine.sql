@@ -165,6 +165,7 @@ CREATE TABLE _recon.finding (
     first_seen_run bigint NOT NULL REFERENCES _recon.run (id),
     last_seen_run bigint NOT NULL REFERENCES _recon.run (id),
     resolved_run bigint REFERENCES _recon.run (id),
+    dropped_at timestamptz,
     stored numeric,
     expected numeric,
     difference numeric,
@@ -174,7 +175,7 @@ CREATE TABLE _recon.finding (
     details jsonb NOT NULL
 );
 CREATE UNIQUE INDEX finding_open_key ON _recon.finding (check_name, finding_key)
-WHERE resolved_run IS NULL;
+WHERE resolved_run IS NULL AND dropped_at IS NULL;
 COMMENT ON INDEX _recon.finding_open_key IS 'At most one open finding per check and key.';
 COMMENT ON TABLE _recon.finding IS
 'Findings as open issues: seen first and last in a run, resolved by a later run that no longer '
@@ -188,6 +189,8 @@ COMMENT ON COLUMN _recon.finding.wallet_key IS 'Wallet key as text; NULL for tot
 COMMENT ON COLUMN _recon.finding.first_seen_run IS 'Run that first saw it.';
 COMMENT ON COLUMN _recon.finding.last_seen_run IS 'Latest run that saw it.';
 COMMENT ON COLUMN _recon.finding.resolved_run IS 'Run that no longer saw it; NULL while open.';
+COMMENT ON COLUMN _recon.finding.dropped_at IS
+'When its check was dropped (recon.drop_check): no longer open, kept as history.';
 COMMENT ON COLUMN _recon.finding.stored IS 'Stored value, as last seen.';
 COMMENT ON COLUMN _recon.finding.expected IS 'Expected value, as last seen.';
 COMMENT ON COLUMN _recon.finding.difference IS 'stored - expected, as last seen.';

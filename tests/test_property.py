@@ -3,6 +3,8 @@ nothing else, and an incremental run gives exactly what a full run gives."""
 
 from __future__ import annotations
 
+import threading
+import time
 from decimal import Decimal
 
 import psycopg
@@ -116,3 +118,35 @@ def test_incremental_falls_back_to_full_when_it_cannot_prove_the_shortcut(
     conn.execute("SELECT recon.drop_check('pb')")
     conn.execute("SELECT recon.register_check('pb', 'balance', '{\"ledger\": \"pe\"}')")
     assert run_mode()["why_full"] == "no watermark yet: a full run sets one"
+
+
+def test_an_id_taken_before_the_bound_and_committed_after_is_not_lost(
+        ledger: psycopg.Connection) -> None:
+    # A takes an ordering id but has written nothing yet (so it has no transaction id); B takes
+    # the next id and commits; a full run reads the bound (B's id) while A is still open. The
+    # run must wait for A: otherwise A's entry, below the bound, would be in no sum, ever.
+    conn = ledger
+    post(conn, [(1, Decimal(5))], apply=True)
+    dsn = conn.info.dsn
+    with psycopg.connect(dsn) as a, psycopg.connect(dsn, autocommit=True) as b:
+        taken = a.execute("SELECT nextval(pg_get_serial_sequence('p.e', 'id'))").fetchone()[0]
+        b.execute("INSERT INTO p.e (wid, amt) VALUES (2, 7)")
+        b.execute("INSERT INTO p.w VALUES (2, 7)")
+
+        def late_commit() -> None:
+            time.sleep(0.5)
+            a.execute("INSERT INTO p.e (id, wid, amt) OVERRIDING SYSTEM VALUE VALUES (%s, 1, 10)",
+                      (taken,))
+            a.execute("UPDATE p.w SET bal = bal + 10 WHERE id = 1")
+            a.commit()
+
+        writer = threading.Thread(target=late_commit)
+        writer.start()
+        with psycopg.connect(dsn, autocommit=True) as c:
+            full = c.execute("SELECT recon.reconcile()").fetchone()[0]
+        writer.join()
+    assert full["runs"]["pb"]["watermark"] == "set"
+    incremental = conn.execute("SELECT recon.reconcile(NULL, 'incremental')").fetchone()[0]
+    assert incremental["runs"]["pb"] == {"mode": "incremental"}
+    assert incremental["findings"] == 0  # A's entry and A's balance change both counted
+    assert findings(conn, "full") == set()

@@ -60,6 +60,10 @@ BAD_CALLS = [
     ("RC106", "SELECT recon.register_check('c', 'balance', '{\"ledger\": \"l\", \"low_limit\": \"ten\"}')"),
     ("RC106", "SELECT recon.register_check('c', 'balance', '{\"ledger\": \"l\", \"high_wallets\": 1}')"),
     ("RC106", "SELECT recon.register_check('c', 'balance', '[1]')"),
+    ("RC106", "SELECT recon.register_check('c', 'balance', '{\"ledger\": \"l\", \"critical_wallets\": 10.5}')"),
+    ("RC106", "SELECT recon.register_check('c', 'balance', '{\"ledger\": \"l\", \"columns\": []}')"),
+    ("RC106", "SELECT recon.register_check('c', 'balance', '{\"ledger\": \"l\", \"columns\": \"balance\"}')"),
+    ("RC106", "SELECT recon.register_check('c', 'total', '{\"stored\": {\"table\": \"wallets\", \"column\": \"balance\", \"exclude_values\": [1]}, \"expected\": {\"table\": \"entries\", \"column\": \"amount\"}}')"),
     ("RC106", "SELECT recon.register_check('c', 'duplicate', '{\"ledger\": \"l\"}')"),  # no reference
     ("RC106", "SELECT recon.register_check('c', 'chain', '{\"ledger\": \"l\"}')"),  # no order/after
     ("RC106", "SELECT recon.register_ledger_source('x', 'w', 'entries', 'wallet_id', 'amount',"
@@ -281,3 +285,43 @@ def test_a_chain_break_at_a_wallets_first_entry_is_reported(conn: psycopg.Connec
     rows = conn.execute("SELECT wallet_key, stored, expected, details->>'position',"
                         " details->>'cause' FROM recon.check_ch").fetchall()
     assert rows == [("1", 15, 10, "1", "chain_break")]
+
+
+def test_dropping_a_check_closes_its_open_findings(app: psycopg.Connection) -> None:
+    app.execute("SELECT recon.register_check('bal', 'balance', '{\"ledger\": \"l\"}')")
+    app.execute("UPDATE wallets SET balance = 31 WHERE id = 1")
+    app.execute("SELECT recon.reconcile()")
+    app.execute("SELECT recon.drop_check('bal')")
+    app.execute("SELECT recon.register_check('bal', 'balance', '{\"ledger\": \"l\"}')")
+    assert app.execute("SELECT count(*) FROM recon.open_findings").fetchone()[0] == 0
+    summary = app.execute("SELECT recon.reconcile()").fetchone()[0]
+    assert (summary["new"], summary["resolved"]) == (1, 0)  # a new issue, not the old one
+    assert app.execute("SELECT count(*) FROM _recon.finding WHERE dropped_at IS NOT NULL"
+                       ).fetchone()[0] == 1
+
+
+def test_a_custom_checks_odd_posted_at_does_not_break_reconcile(app: psycopg.Connection) -> None:
+    app.execute("""SELECT recon.register_check('odd', 'custom', jsonb_build_object('query',
+        'SELECT w.id AS wallet_key, w.balance AS stored, 0 AS expected, w.balance AS difference,
+                jsonb_build_object(''posted_at'', ''yesterday-ish'') AS details
+         FROM public.wallets w WHERE w.balance < 0'))""")
+    assert app.execute("SELECT recon.reconcile()").fetchone()[0]["findings"] == 1
+
+
+def test_lifecycle_uses_the_latest_status(conn: psycopg.Connection) -> None:
+    conn.execute("""
+        CREATE TABLE w (id int PRIMARY KEY, b numeric);
+        CREATE TABLE e (w int, t text, a numeric, j int, seq int, st text);
+        INSERT INTO w VALUES (1, -5);
+        -- the hold was PENDING when posted; its transaction is APPROVED now, with no DEBIT
+        INSERT INTO e VALUES (1, 'H', 5, 1, 1, 'PENDING'), (1, 'X', 0, 1, 2, 'APPROVED');
+    """)
+    conn.execute("SELECT recon.register_wallet_source('w', 'w', 'id', ARRAY['b'])")
+    conn.execute("""SELECT recon.register_ledger_source('l', 'w', 'e', 'w', 'a',
+        '{"operation": "t", "effects": {"H": {"b": -1}, "D": {"b": 0}, "X": {"b": 0}},
+          "journal": "j", "order_by": "seq", "status": "st"}')""")
+    conn.execute("""SELECT recon.register_check('lc', 'lifecycle',
+        '{"ledger": "l", "hold": "H", "terminal": ["D"], "pending": ["PENDING"]}')""")
+    rows = conn.execute("SELECT details->>'status', details->>'cause' FROM recon.check_lc"
+                        ).fetchall()
+    assert rows == [("APPROVED", "hold_not_resolved")]

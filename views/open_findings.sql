@@ -21,7 +21,7 @@ SELECT
 FROM _recon.finding AS f
 INNER JOIN _recon.check_def AS c ON f.check_name = c.name
 INNER JOIN _recon.run AS r ON f.first_seen_run = r.id
-WHERE f.resolved_run IS NULL
+WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL
 ORDER BY _recon.severity_rank(f.severity) DESC, abs(f.difference) DESC NULLS FIRST, f.id;
 
 COMMENT ON VIEW recon.open_findings IS
