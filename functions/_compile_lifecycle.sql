@@ -29,6 +29,12 @@ BEGIN
     FROM jsonb_array_elements_text(p_options -> 'terminal') AS t;
     -- The transaction's status: from a status table, else from the ledger's latest entry.
     IF p_options ? 'status_table' THEN
+        IF NOT (p_options ? 'status_key' AND p_options ? 'status_column') THEN
+            PERFORM _recon.fail('RC106', '"status_table" needs "status_key" and "status_column"',
+                                'They name the transaction id and its status in that table.',
+                                'E.g. {"status_table": "transaction", "status_key": "id", '
+                                || '"status_column": "status"}.');
+        END IF;
         v_relid := _recon.resolve_table(p_options ->> 'status_table');
         v_join := format(
             'LEFT JOIN %s AS st ON st.%I = g.journal', v_relid::regclass,

@@ -73,6 +73,7 @@ BAD_CALLS = [
     ("RC102", "SELECT recon.register_ledger_source('x', 'w', 'entries', 'wallet_id', 'amount',"
               " '{\"operation\": \"note\", \"effects\": {\"A\": {\"nope\": 1}}}')"),
     ("RC107", "SELECT recon.register_ledger_source('x', 'nope', 'entries', 'wallet_id', 'amount')"),
+    ("RC106", "SELECT recon.register_check('c', 'lifecycle', '{\"ledger\": \"l\", \"hold\": \"H\", \"terminal\": [\"R\"]}')"),
     ("RC107", "SELECT recon.register_check('c', 'balance', '{\"ledger\": \"nope\"}')"),
     ("RC107", "SELECT recon.drop_check('nope')"),
     ("RC107", "SELECT recon.drop_source('nope')"),
