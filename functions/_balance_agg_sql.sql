@@ -8,6 +8,7 @@ AS $body$
 DECLARE
     v_ledger _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
     v_sums text;
+    v_unmapped text := _recon.unmapped_sql(v_ledger, 'l');
 BEGIN
     SELECT string_agg(format(', sum(%s) AS s%s', _recon.effect_sql(v_ledger, c, 'l'), i), ''
                       ORDER BY i)
@@ -15,8 +16,12 @@ BEGIN
     FROM unnest(_recon.balance_columns(p_options)) WITH ORDINALITY AS u (c, i);
     RETURN format(
         'SELECT l.%1$I AS k, count(*) AS n, count(l.%2$I) AS n_amount, '
-        || 'count(*) FILTER (WHERE %3$s) AS n_bad%4$s FROM %5$s AS l WHERE %6$s GROUP BY l.%1$I',
-        v_ledger.wallet_column, v_ledger.amount_column, _recon.unmapped_sql(v_ledger, 'l'),
+        || '%3$s AS n_bad%4$s FROM %5$s AS l WHERE (%6$s) AND _recon.serial_plan() '
+        || 'GROUP BY l.%1$I',
+        v_ledger.wallet_column, v_ledger.amount_column,
+        -- a signed ledger has nothing to map: no per-entry work for it
+        CASE WHEN v_unmapped = 'FALSE' THEN '0::bigint'
+             ELSE format('count(*) FILTER (WHERE %s)', v_unmapped) END,
         v_sums, v_ledger.relid::regclass, p_where
     );
 END;
