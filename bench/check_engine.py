@@ -48,6 +48,7 @@ SETTINGS = {  # written verbatim into postgresql.conf: strings quoted
 }
 SHOWN = [*SETTINGS, "jit", "fsync", "synchronous_commit"]
 CHECK = "balance"
+SQL_DIRS = ["migrations", "functions", "views", "triggers"]
 
 SCHEMA = """
 CREATE TABLE wallet_account (
@@ -139,7 +140,8 @@ def step(conn: psycopg.Connection[Any], label: str, sql: str, **params: object) 
 def build(dsn: str, wallets: int, entries: int, drift: int) -> None:
     print(f"building {wallets:,} wallets / {entries:,} entries, {drift:,} drifted", flush=True)
     t0 = time.perf_counter()
-    subprocess.run([str(ROOT / ".venv/bin/wallet-recon"), "install", "--database", dsn],
+    cli = Path(sys.executable).with_name("wallet-recon")  # .venv/bin/wallet-recon
+    subprocess.run([str(cli), "install", "--database", dsn, "--sql-dir", str(ROOT)],
                    check=True, stdout=subprocess.DEVNULL)
     print(f"  {'wallet-recon install':<44} {time.perf_counter() - t0:8.1f} s", flush=True)
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -189,8 +191,10 @@ def fmt(times: list[float]) -> str:
     return f"{statistics.median(times):8.3f} ({min(times):.3f}-{max(times):.3f})"
 
 
-def measure(dsn: str, repeat: int) -> None:
+def measure(dsn: str, repeat: int, jit: str = "on") -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
+        # the same session setting for every query; recon.reconcile() itself runs with jit off
+        conn.execute("SELECT set_config('jit', %s, false)", (jit,))
         drift = {str(k): d for k, d in conn.execute("SELECT id, delta FROM bench_drift")}
         facts(conn)
         client: dict[str, list[float]] = {n: [] for n in QUERIES}
@@ -232,6 +236,19 @@ def measure(dsn: str, repeat: int) -> None:
           + ("  (NOISY: rerun)" if spread > 0.2 else ""))
 
 
+def source() -> str:
+    """The commit the toolkit SQL was installed from, and whether the SQL differs from it."""
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "log", "-1", "--format=%h %s"], capture_output=True, text=True)
+    if head.returncode != 0:
+        return "not a git checkout"
+    dirty = [line[3:] for line in subprocess.run(
+        [*git, "status", "--porcelain", "--", *SQL_DIRS], capture_output=True, text=True
+    ).stdout.splitlines()]
+    return f"commit {head.stdout.strip()[:72]}; " + (
+        f"SQL MODIFIED since: {' '.join(dirty)}" if dirty else "SQL as committed")
+
+
 def facts(conn: psycopg.Connection[Any]) -> None:
     mem = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                if line.startswith("MemTotal"))
@@ -239,6 +256,7 @@ def facts(conn: psycopg.Connection[Any]) -> None:
     print(f"- cores: {os.cpu_count()}, memory: {mem / 2**20:.1f} GiB, load average: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"- {conn.execute('SELECT version()').fetchone()[0]}")
+    print(f"- toolkit SQL from {ROOT}: {source()}")
     shown = ", ".join(f"{s}={conn.execute(f'SHOW {s}').fetchone()[0]}" for s in SHOWN)
     print(f"- settings: {shown}")
     for table in ("wallet_account", "wallet_transaction"):
@@ -261,6 +279,8 @@ def main() -> None:
     p.add_argument("--entries", type=int, default=10_000_000)
     p.add_argument("--database", help="a superuser connection to an existing server")
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--jit", choices=["on", "off"], default="on",
+                   help="jit for the measuring session (recon.reconcile() always runs without)")
     args = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up under kill, too
     drift = max(1, args.wallets // 1000)
@@ -278,7 +298,7 @@ def main() -> None:
         try:
             build(dsn, args.wallets, args.entries, drift)
             print(f"\n## {json.dumps(vars(args) | {'drifted': drift})}")
-            measure(dsn, args.repeat)
+            measure(dsn, args.repeat, args.jit)
         finally:
             if cluster is None:
                 with psycopg.connect(server_dsn, autocommit=True) as conn:

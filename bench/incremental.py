@@ -37,10 +37,10 @@ FROM generate_series(1, %(new)s) AS g
 APPLY_NEW = """
 UPDATE wallet_account AS wa SET balance = wa.balance + n.total
 FROM (SELECT wallet_id, sum(amount) AS total FROM wallet_transaction
-      WHERE reference LIKE 'new-%%' GROUP BY wallet_id) AS n
+      WHERE reference LIKE 'new-%' GROUP BY wallet_id) AS n
 WHERE n.wallet_id = wa.id
 """
-MORE_DRIFT = "UPDATE wallet_account SET balance = balance + 0.5 WHERE id %% 99991 = 7"
+MORE_DRIFT = "UPDATE wallet_account SET balance = balance + 0.5 WHERE id % 99991 = 7"
 
 
 def timed(conn: psycopg.Connection[Any], mode: str) -> tuple[float, dict[str, Any], set]:
