@@ -11,7 +11,7 @@ DECLARE
     v_owner_key name := _recon.resolve_column(v_relid, p_options ->> 'owner_key', 'the owner key');
     v_wallet_col text := COALESCE(p_options ->> 'wallet_column', v_wallet.owner_column);
     v_balance text := 'NULL';
-    v_where text := 'TRUE';
+    v_where text;
 BEGIN
     IF v_wallet_col IS NULL THEN
         PERFORM _recon.fail(
@@ -26,14 +26,7 @@ BEGIN
         v_balance := format('o.%I', _recon.resolve_column(
             v_relid, p_options ->> 'owner_balance', 'the owner''s legacy balance', TRUE));
     END IF;
-    IF p_options ? 'exclude_values' AND NOT p_options ? 'exclude_column' THEN
-        PERFORM _recon.fail('RC106', '"exclude_values" needs "exclude_column"',
-                            'The values are matched against that column.', 'Add "exclude_column".');
-    END IF;
-    IF p_options ? 'exclude_column' THEN
-        v_where := 'NOT ' || _recon.in_list_sql(v_relid, 'o', p_options ->> 'exclude_column',
-                                                p_options -> 'exclude_values', 'exclude_values');
-    END IF;
+    v_where := _recon.exclude_sql(v_relid, 'o', p_options);
     RETURN format(
         $sql$SELECT %1$L::text AS check_name,
        o.%2$I::text AS wallet_key,

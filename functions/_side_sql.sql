@@ -8,7 +8,7 @@ AS $body$
 DECLARE
     v_relid oid;
     v_column name;
-    v_where text := 'TRUE';
+    v_where text;
 BEGIN
     PERFORM _recon.check_options(
         format('the %s side of a total check', p_side), p_spec,
@@ -16,14 +16,7 @@ BEGIN
     );
     v_relid := _recon.resolve_table(p_spec ->> 'table');
     v_column := _recon.resolve_column(v_relid, p_spec ->> 'column', 'the summed amount', TRUE);
-    IF p_spec ? 'exclude_values' AND NOT p_spec ? 'exclude_column' THEN
-        PERFORM _recon.fail('RC106', '"exclude_values" needs "exclude_column"',
-                            'The values are matched against that column.', 'Add "exclude_column".');
-    END IF;
-    IF p_spec ? 'exclude_column' THEN
-        v_where := 'NOT ' || _recon.in_list_sql(v_relid, 'x', p_spec ->> 'exclude_column',
-                                                p_spec -> 'exclude_values', 'exclude_values');
-    END IF;
+    v_where := _recon.exclude_sql(v_relid, 'x', p_spec);
     RETURN format(
         'SELECT sum(x.%1$I)::numeric AS v, count(*) AS n, count(x.%1$I) AS n_value '
         || 'FROM %2$s AS x WHERE %3$s',
