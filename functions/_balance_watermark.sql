@@ -10,18 +10,15 @@ AS $body$
 DECLARE
     v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
+    v_unsupported text := _recon.incremental_unsupported(v_ledger);
     v_bound numeric;
     v_rows bigint;
     v_cols integer := cardinality(_recon.balance_columns(p_check.options));
 BEGIN
     DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
     DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
-    IF NOT _recon.has_integer_order(v_ledger) THEN
-        RETURN 'the ledger has no integer ordering column ("order_by")';
-    END IF;
-    IF EXISTS (SELECT FROM pg_class AS c
-               WHERE c.oid IN (v_ledger.relid, v_wallet.relid) AND c.relkind <> 'r') THEN
-        RETURN 'a partitioned table or a view: incremental mode needs plain tables';
+    IF v_unsupported IS NOT NULL THEN
+        RETURN v_unsupported;
     END IF;
     -- The bound: the highest ordering id now; once every transaction open now is over, every
     -- entry up to it is settled (ids are handed out in order, by a sequence without a cache).

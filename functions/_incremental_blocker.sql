@@ -8,15 +8,12 @@ AS $body$
 DECLARE
     v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
+    v_unsupported text := _recon.incremental_unsupported(v_ledger);
     v_wm _recon.watermark;
     v_changes bigint;
 BEGIN
-    IF NOT _recon.has_integer_order(v_ledger) THEN
-        RETURN 'the ledger has no integer ordering column ("order_by")';
-    END IF;
-    IF EXISTS (SELECT FROM pg_class AS c
-               WHERE c.oid IN (v_ledger.relid, v_wallet.relid) AND c.relkind <> 'r') THEN
-        RETURN 'a partitioned table or a view: no storage id, statistics or xmin to rely on';
+    IF v_unsupported IS NOT NULL THEN
+        RETURN v_unsupported;
     END IF;
     SELECT m.* INTO v_wm FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
     IF NOT FOUND THEN
