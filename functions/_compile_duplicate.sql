@@ -45,6 +45,8 @@ BEGIN
        )) AS details
 FROM %9$s AS l
 WHERE l.%6$I IS NOT NULL
+  AND NOT EXISTS (SELECT FROM %9$s AS r
+                  WHERE r.%6$I::text = 'REV-' || (%7$s)::text)
 GROUP BY %10$s
 HAVING count(*) > 1$sql$,
         p_name, v_ledger.wallet_column, v_ledger.amount_column,
@@ -57,7 +59,8 @@ $body$;
 
 COMMENT ON FUNCTION _recon.compile_duplicate(text, jsonb) IS
 'Compiles a duplicate check: references posted more than once (per wallet, or "global"), not '
-'counting the same reference under another direction or operation type. expected is the first '
+'counting the same reference under another direction or operation type, nor a posting reversed '
+'by an entry referenced REV-<its id> (recon.fix). expected is the first '
 'posting''s amount; difference is what the extra postings added.';
 
 REVOKE EXECUTE ON FUNCTION _recon.compile_duplicate(text, jsonb) FROM PUBLIC;

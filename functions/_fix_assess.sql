@@ -1,0 +1,195 @@
+-- _recon.fix_assess(): read (or lock) the wallets of a staged plan, re-verify, apply the limits.
+CREATE OR REPLACE FUNCTION _recon.fix_assess(
+    p_stage bigint, p_wallet_limit numeric, p_run_limit numeric, p_lock boolean
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_ws _recon.wallet_source;
+    v_check _recon.check_def;
+    v_keys text[];
+    v_map jsonb;
+    v_stored jsonb := '{}';
+    v_pre jsonb := '{}';
+    v_cols text;
+    v_blocking CONSTANT text := '^(above|over|would|wallet|changed|ledger|no entry)';
+BEGIN
+    -- 1. Every wallet the plan touches, and the offset wallets its writers post against: read,
+    --    or locked FOR UPDATE, source by source in name order and by key within a source, so
+    --    that two repairs (or a repair and a writer that locks in key order) never deadlock.
+    FOR v_ws IN SELECT w.* FROM _recon.wallet_source AS w
+                WHERE w.name IN (SELECT s.wallet_source FROM _recon.fix_stage AS s
+                                 WHERE s.stage_id = p_stage)
+                ORDER BY w.name LOOP
+        v_keys := ARRAY(
+            SELECT s.wallet_key FROM _recon.fix_stage AS s
+            WHERE s.stage_id = p_stage AND s.wallet_source = v_ws.name
+              AND s.wallet_key IS NOT NULL AND s.status IN ('planned', 'covered')
+            UNION
+            SELECT wr.offset_wallet FROM _recon.fix_stage AS s
+            JOIN _recon.writer AS wr ON wr.ledger_source = s.ledger_source
+            WHERE s.stage_id = p_stage AND s.wallet_source = v_ws.name
+              AND s.status = 'planned' AND wr.offset_wallet IS NOT NULL);
+        SELECT string_agg(format('%L, w.%I', b, b), ', ') INTO v_cols
+        FROM unnest(v_ws.balance_columns) AS b;
+        EXECUTE format(
+            'SELECT jsonb_object_agg(x.k, x.v) FROM (SELECT w.%1$I::text AS k, '
+            || 'jsonb_build_object(%2$s) AS v FROM %3$s AS w WHERE w.%1$I = ANY ($1::%4$s[]) '
+            || 'ORDER BY w.%1$I %5$s) AS x',
+            v_ws.key_column, v_cols, v_ws.relid::regclass,
+            _recon.column_type(v_ws.relid, v_ws.key_column),
+            CASE WHEN p_lock THEN 'FOR UPDATE' ELSE '' END)
+        INTO v_map USING v_keys;
+        v_stored := v_stored || jsonb_build_object(v_ws.name, COALESCE(v_map, '{}'));
+    END LOOP;
+    UPDATE _recon.fix_stage AS s
+    SET stored_before = v_stored -> s.wallet_source -> s.wallet_key
+    WHERE s.stage_id = p_stage AND s.wallet_key IS NOT NULL;
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped', note = 'wallet not found in its table'
+    WHERE s.stage_id = p_stage AND s.status IN ('planned', 'covered') AND s.wallet_key IS NOT NULL
+      AND s.stored_before IS NULL;
+
+    -- 2. Under the locks, what each check finds now for those wallets: a step whose finding is
+    --    gone or has changed since the run is skipped. The same checks run again after the
+    --    repair (recon.fix), against this picture.
+    IF p_lock THEN
+        FOR v_check IN SELECT c.* FROM _recon.check_def AS c
+                       WHERE c.name IN (SELECT s.check_name FROM _recon.fix_stage AS s
+                                        WHERE s.stage_id = p_stage
+                                          AND s.status IN ('planned', 'covered'))
+                          OR (c.kind = 'balance' AND c.enabled AND c.wallet_source IN (
+                                  SELECT s.wallet_source FROM _recon.fix_stage AS s
+                                  WHERE s.stage_id = p_stage AND s.status = 'planned'))
+                       ORDER BY c.name LOOP
+            v_keys := ARRAY(SELECT jsonb_object_keys(v_stored -> v_check.wallet_source));
+            EXECUTE format('SELECT jsonb_object_agg(r.finding_key, r.difference) FROM (%s) AS r',
+                           _recon.recheck_sql(v_check))
+            INTO v_map USING v_keys;
+            v_pre := v_pre || jsonb_build_object(v_check.name, COALESCE(v_map, '{}'));
+        END LOOP;
+        UPDATE _recon.fix_stage AS s
+        SET status = 'skipped',
+            note = CASE WHEN NOT (v_pre -> s.check_name) ? s.finding_key
+                        THEN 'already consistent: no longer found under the lock'
+                        ELSE format('changed since the run: difference was %s, is now %s',
+                                    s.difference, v_pre -> s.check_name ->> s.finding_key) END
+        WHERE s.stage_id = p_stage AND s.status IN ('planned', 'covered')
+          AND (NOT (v_pre -> s.check_name) ? s.finding_key
+               OR (v_pre -> s.check_name ->> s.finding_key)::numeric
+                  IS DISTINCT FROM s.difference);
+    END IF;
+
+    -- 3. Applied before (this plan twice, or another operator): the unique repair key says so.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped', repair_id = r.id,
+        note = format('already applied: repair %s (fix %s, ticket %s)', r.id, r.fix_id, r.ticket)
+    FROM _recon.repair AS r
+    WHERE s.stage_id = p_stage AND s.status IN ('planned', 'covered')
+      AND r.repair_key = s.repair_key;
+
+    -- 4. Limits, per wallet and per call, in the check's currency: the call's, else the check's
+    --    policy, else low_limit per wallet and ten times that per call. A wallet's repairs are
+    --    all applied or none.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped',
+        note = format('above the auto-fix limit: %s > wallet_limit %s', t.total, t.lim)
+    FROM (
+        SELECT x.check_name, x.wallet_source, x.wallet_key, sum(x.amount) AS total,
+               COALESCE(p_wallet_limit, p.wallet_limit, c.low_limit) AS lim
+        FROM _recon.fix_stage AS x
+        JOIN _recon.check_def AS c ON c.name = x.check_name
+        LEFT JOIN _recon.fix_policy AS p ON p.check_name = x.check_name
+        WHERE x.stage_id = p_stage AND x.status = 'planned' AND x.strategy <> 'acknowledge'
+        GROUP BY 1, 2, 3, 5
+    ) AS t
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.check_name = t.check_name
+      AND s.wallet_source IS NOT DISTINCT FROM t.wallet_source
+      AND s.wallet_key IS NOT DISTINCT FROM t.wallet_key AND t.total > t.lim;
+    PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
+
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped', note = format('would overdraw %s: %s -> %s', o.col, o.before, o.after)
+    FROM (
+        SELECT DISTINCT ON (x.wallet_source, x.wallet_key)
+               x.wallet_source, x.wallet_key, x.col, x.before, x.before + x.moved AS after
+        FROM (
+            SELECT s.wallet_source, s.wallet_key, m.key AS col,
+                   (max(s.stored_before ->> m.key))::numeric AS before,
+                   sum(m.value::numeric) AS moved
+            FROM _recon.fix_stage AS s, jsonb_each_text(s.moves) AS m
+            WHERE s.stage_id = p_stage AND s.status = 'planned'
+            GROUP BY 1, 2, 3
+        ) AS x
+        WHERE x.before + x.moved < 0 AND x.moved < 0
+        ORDER BY x.wallet_source, x.wallet_key, x.col
+    ) AS o
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = o.wallet_source
+      AND s.wallet_key = o.wallet_key;
+    PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
+
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped',
+        note = format('over the run limit: %s > run_limit %s for check %s', t.running, t.lim,
+                      t.check_name)
+    FROM (
+        SELECT w.*, sum(w.total) OVER (PARTITION BY w.check_name ORDER BY w.first_step)
+                   AS running
+        FROM (
+            SELECT x.check_name, x.wallet_source, x.wallet_key, min(x.step) AS first_step,
+                   sum(x.amount) AS total,
+                   COALESCE(p_run_limit, p.run_limit,
+                            10 * COALESCE(p_wallet_limit, p.wallet_limit, c.low_limit)) AS lim
+            FROM _recon.fix_stage AS x
+            JOIN _recon.check_def AS c ON c.name = x.check_name
+            LEFT JOIN _recon.fix_policy AS p ON p.check_name = x.check_name
+            WHERE x.stage_id = p_stage AND x.status = 'planned' AND x.strategy <> 'acknowledge'
+            GROUP BY 1, 2, 3, 6
+        ) AS w
+    ) AS t
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.check_name = t.check_name
+      AND s.wallet_source IS NOT DISTINCT FROM t.wallet_source
+      AND s.wallet_key IS NOT DISTINCT FROM t.wallet_key AND t.running > t.lim;
+    PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
+
+    -- 5. Each step's stored balances before and after it, in step order within the wallet.
+    UPDATE _recon.fix_stage AS s
+    SET stored_before = y.before, stored_after = y.after
+    FROM (
+        SELECT c.step, jsonb_object_agg(c.col, c.before) AS before,
+               jsonb_object_agg(c.col, c.after) AS after
+        FROM (
+            SELECT m.step, m.col, m.b0 + sum(m.d) OVER w - m.d AS before,
+                   m.b0 + sum(m.d) OVER w AS after
+            FROM (
+                SELECT s.step, s.wallet_source, s.wallet_key, k.col,
+                       (s.stored_before ->> k.col)::numeric AS b0,
+                       CASE WHEN s.status IN ('planned', 'covered')
+                            THEN COALESCE((s.moves ->> k.col)::numeric, 0) ELSE 0 END AS d
+                FROM _recon.fix_stage AS s
+                CROSS JOIN LATERAL jsonb_object_keys(s.stored_before) AS k (col)
+                WHERE s.stage_id = p_stage
+            ) AS m
+            WINDOW w AS (PARTITION BY m.wallet_source, m.wallet_key, m.col ORDER BY m.step)
+        ) AS c
+        GROUP BY c.step
+    ) AS y
+    WHERE s.stage_id = p_stage AND s.step = y.step;
+    RETURN jsonb_build_object('checks', v_pre, 'keys', (
+        SELECT jsonb_object_agg(k.key, (SELECT jsonb_agg(x) FROM jsonb_object_keys(k.value) AS x))
+        FROM jsonb_each(v_stored) AS k));
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.fix_assess(bigint, numeric, numeric, boolean) IS
+'Reads a staged plan''s wallets (p_lock: locks them FOR UPDATE, by source name then '
+'key), re-runs its checks for those wallets under the lock and skips what is gone or changed, '
+'skips what was applied before (repair key), what is over the per-wallet or per-call limit or '
+'would overdraw, all of a wallet''s steps together; fills stored balances before and after each '
+'step. Returns {"checks": {check: {finding key: difference}} found under the lock, "keys": '
+'{wallet source: [wallet keys read or locked]}}.';
+
+REVOKE EXECUTE ON FUNCTION _recon.fix_assess(bigint, numeric, numeric, boolean) FROM PUBLIC;

@@ -1,0 +1,54 @@
+-- _recon.fix_move(): move the stored balances by what a plan's applied steps add, set-based.
+CREATE OR REPLACE FUNCTION _recon.fix_move(p_stage bigint, p_offset_moves jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_ws _recon.wallet_source;
+    v_set text;
+    v_sums text;
+    v_rows bigint;
+    v_total bigint := 0;
+BEGIN
+    FOR v_ws IN SELECT w.* FROM _recon.wallet_source AS w
+                WHERE w.name IN (SELECT s.wallet_source FROM _recon.fix_stage AS s
+                                 WHERE s.stage_id = p_stage AND s.status = 'applied')
+                   OR p_offset_moves ? w.name
+                ORDER BY w.name LOOP
+        SELECT string_agg(format('%1$I = w.%1$I + d.%1$I', b), ', '),
+               string_agg(format('COALESCE(sum((m.v ->> %1$L)::numeric), 0) AS %1$I', b), ', ')
+        INTO v_set, v_sums
+        FROM unnest(v_ws.balance_columns) AS b;
+        -- one UPDATE per wallet source, every wallet once, only where something moves
+        EXECUTE format($q$
+            UPDATE %1$s AS w SET %2$s
+            FROM (
+                SELECT m.k, %3$s
+                FROM (
+                    SELECT s.wallet_key AS k, s.moves AS v FROM _recon.fix_stage AS s
+                    WHERE s.stage_id = $1 AND s.wallet_source = $2 AND s.status = 'applied'
+                      AND s.moves <> '{}'
+                    UNION ALL
+                    SELECT o.key, o.value FROM jsonb_each($3) AS o
+                ) AS m
+                GROUP BY m.k
+            ) AS d
+            WHERE w.%4$I = d.k::%5$s$q$,
+            v_ws.relid::regclass, v_set, v_sums, v_ws.key_column,
+            _recon.column_type(v_ws.relid, v_ws.key_column))
+        USING p_stage, v_ws.name, COALESCE(p_offset_moves -> v_ws.name, '{}');
+        GET DIAGNOSTICS v_rows = ROW_COUNT;
+        v_total := v_total + v_rows;
+    END LOOP;
+    RETURN v_total;
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.fix_move(bigint, jsonb) IS
+'Adds to each wallet''s stored balances what the applied steps of a plan move (and the offset '
+'wallets what their double-entry sides moved): one UPDATE per wallet source. Returns the '
+'wallets updated.';
+
+REVOKE EXECUTE ON FUNCTION _recon.fix_move(bigint, jsonb) FROM PUBLIC;

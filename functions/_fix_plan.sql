@@ -1,0 +1,196 @@
+-- _recon.fix_plan(): one step per open finding to repair, staged under p_stage.
+CREATE OR REPLACE FUNCTION _recon.fix_plan(
+    p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_strategy text
+)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_steps integer;
+    v_check _recon.check_def;
+    v_ledger _recon.ledger_source;
+    v_wallet _recon.wallet_source;
+    v_effects text;
+BEGIN
+    -- 1. The findings, each with its repair: what it posts into the ledger (postings: wallet,
+    --    deltas per balance column, purpose) and what it adds to the stored balances (moves).
+    INSERT INTO _recon.fix_stage (
+        stage_id, step, finding_id, check_name, kind, finding_key, wallet_source, wallet_key,
+        ledger_source, strategy, difference, amount, postings, moves, status, note, repair_key
+    )
+    SELECT p_stage,
+           row_number() OVER (ORDER BY x.wallet_source, x.wallet_key NULLS LAST,
+                              array_position(ARRAY['duplicate', 'orphan', 'balance', 'derived'],
+                                             x.kind) NULLS LAST, x.check_name, x.finding_key),
+           x.id, x.check_name, x.kind, x.finding_key, x.wallet_source, x.wallet_key,
+           CASE WHEN x.strategy IN ('adjust', 'post_missing', 'reverse', 'move') THEN x.ledger END,
+           x.strategy, x.difference,
+           CASE WHEN x.strategy = 'post_missing' THEN abs(x.expected) ELSE abs(x.difference) END,
+           CASE WHEN x.manual IS NOT NULL THEN '[]'::jsonb
+                WHEN x.strategy = 'adjust' THEN jsonb_build_array(jsonb_build_object(
+                    'wallet', x.wallet_key, 'deltas', jsonb_build_object(x.col, x.difference),
+                    'purpose', 'adjustment'))
+                WHEN x.strategy = 'post_missing' THEN jsonb_build_array(jsonb_build_object(
+                    'wallet', x.wallet_key, 'deltas', jsonb_build_object(x.col, x.expected),
+                    'purpose', 'missing', 'source_id', x.details ->> 'source_id',
+                    'reference', x.details ->> 'source_id'))
+                WHEN x.strategy = 'move' AND x.ledger IS NOT NULL THEN jsonb_build_array(
+                    jsonb_build_object('wallet', x.wallet_key, 'purpose', 'move', 'deltas',
+                                       jsonb_build_object(x.col, -x.difference,
+                                                          x.other, x.difference)))
+                ELSE '[]'::jsonb END,
+           CASE WHEN x.manual IS NOT NULL THEN '{}'::jsonb
+                WHEN x.strategy = 'resync' THEN jsonb_build_object(x.col, -x.difference)
+                WHEN x.strategy = 'post_missing' THEN jsonb_build_object(x.col, x.expected)
+                WHEN x.strategy = 'move' THEN jsonb_build_object(x.col, -x.difference,
+                                                                 x.other, x.difference)
+                ELSE '{}'::jsonb END,
+           CASE WHEN x.manual IS NOT NULL THEN 'manual' ELSE 'planned' END,
+           x.manual,
+           format('finding:%s:%s', x.id, (
+               SELECT count(*) FROM _recon.repair AS r
+               WHERE r.finding_id = x.id
+                 AND EXISTS (SELECT FROM _recon.repair AS v WHERE v.reverses = r.id)))
+    FROM (
+        SELECT f.id, f.check_name, c.kind, f.finding_key, f.wallet_key, f.difference, f.expected,
+               f.details, c.wallet_source, s.strategy, s.col, s.other, s.ledger,
+               CASE
+                   WHEN s.strategy = 'none' THEN format(
+                       'no automatic repair for %s findings: repair by hand, or acknowledge '
+                       || 'with recon.set_fix_policy(%L, ''{"strategy": "acknowledge"}'')',
+                       c.kind, f.check_name)
+                   WHEN s.strategy <> ALL (_recon.fix_strategies(c.kind)) THEN format(
+                       'strategy %s does not repair %s findings', s.strategy, c.kind)
+                   WHEN s.strategy = 'acknowledge' THEN NULL
+                   WHEN f.wallet_key IS NULL THEN 'no wallet to repair: needs a human'
+                   WHEN f.cause IN ('invalid_balance', 'invalid_amount', 'unknown_wallet',
+                                    'unmapped_entry_type') THEN format(
+                       'broken data (%s) needs a human', f.cause)
+                   WHEN f.difference IS NULL OR f.difference IN ('NaN', 'Infinity', '-Infinity')
+                       OR f.expected IN ('NaN', 'Infinity', '-Infinity')
+                       THEN 'no finite difference to repair'
+                   WHEN s.col IS NULL THEN 'no balance column to repair'
+                   WHEN s.strategy = 'move' AND s.other IS NULL THEN format(
+                       'no column to move %s to: set "from_column" with recon.set_fix_policy()',
+                       s.col)
+               END AS manual
+        FROM _recon.finding AS f
+        JOIN _recon.check_def AS c ON c.name = f.check_name
+        LEFT JOIN _recon.fix_policy AS p ON p.check_name = c.name
+        LEFT JOIN _recon.wallet_source AS w ON w.name = c.wallet_source
+        CROSS JOIN LATERAL (
+            SELECT COALESCE(p_strategy, p.strategy, (_recon.fix_strategies(c.kind))[1]) AS strategy,
+                   CASE WHEN c.kind IN ('balance', 'derived') THEN f.details ->> 'column'
+                        ELSE COALESCE(p.options ->> 'column', (
+                            SELECT b FROM _recon.ledger_source AS l, unnest(w.balance_columns) AS b
+                            WHERE l.name = c.ledger_source AND l.effects ? b LIMIT 1)) END AS col
+        ) AS s0
+        CROSS JOIN LATERAL (
+            SELECT s0.strategy, s0.col,
+                   COALESCE(p.options ->> 'from_column', (
+                       SELECT b FROM unnest(w.balance_columns) AS b
+                       WHERE b <> s0.col AND cardinality(w.balance_columns) = 2)) AS other,
+                   COALESCE(c.ledger_source, (
+                       SELECT l.name FROM _recon.ledger_source AS l
+                       WHERE l.wallet_source = c.wallet_source AND l.effects ? s0.col
+                       ORDER BY l.name LIMIT 1)) AS ledger
+        ) AS s
+        WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL
+          AND (p_run IS NULL OR EXISTS (SELECT FROM _recon.observation AS o
+                                        WHERE o.run_id = p_run AND o.finding_id = f.id))
+          AND (p_checks IS NULL OR f.check_name = ANY (p_checks))
+          AND (p_wallets IS NULL OR f.wallet_key = ANY (p_wallets))
+    ) AS x;
+    GET DIAGNOSTICS v_steps = ROW_COUNT;
+
+    -- 2. A duplicate is reversed entry by entry: every posting after the first, each by its
+    --    own compensating entry REV-<entry>, read from the ledger for its effects.
+    FOR v_check IN SELECT DISTINCT c.* FROM _recon.check_def AS c
+                   JOIN _recon.fix_stage AS s ON s.check_name = c.name
+                   WHERE s.stage_id = p_stage AND s.kind = 'duplicate' AND s.status = 'planned'
+    LOOP
+        v_ledger := _recon.ledger(v_check.ledger_source);
+        v_wallet := _recon.wallet(v_ledger.wallet_source);
+        SELECT string_agg(format('%L, -(%s)', b, _recon.effect_sql(v_ledger, b, 'l')), ', ')
+        INTO v_effects
+        FROM unnest(v_wallet.balance_columns) AS b WHERE v_ledger.effects ? b;
+        EXECUTE format($q$
+            UPDATE _recon.fix_stage AS s
+            SET postings = y.postings, moves = y.moves
+            FROM (
+                SELECT e.step,
+                       jsonb_agg(jsonb_build_object(
+                           'wallet', e.wallet_key, 'deltas', e.deltas, 'purpose', 'reversal',
+                           'entry', e.entry, 'reference', 'REV-' || e.entry) ORDER BY e.n) AS postings,
+                       (SELECT jsonb_object_agg(d.key, d.total) FROM (
+                            SELECT m.key, sum(m.value::numeric) AS total
+                            FROM jsonb_array_elements(jsonb_agg(e.deltas)) AS a (v),
+                                 jsonb_each_text(a.v) AS m
+                            GROUP BY m.key) AS d) AS moves
+                FROM (
+                    SELECT s.step, s.wallet_key, x.entry, x.n, jsonb_build_object(%1$s) AS deltas
+                    FROM _recon.fix_stage AS s
+                    JOIN _recon.finding AS f ON f.id = s.finding_id
+                    CROSS JOIN LATERAL jsonb_array_elements_text(f.details -> 'entries')
+                        WITH ORDINALITY AS x (entry, n)
+                    JOIN %2$s AS l ON (%3$s)::text = x.entry
+                    WHERE s.stage_id = $1 AND s.check_name = $2 AND s.status = 'planned'
+                      AND x.n > 1
+                ) AS e
+                GROUP BY e.step
+            ) AS y
+            WHERE s.stage_id = $1 AND s.step = y.step$q$,
+            v_effects, v_ledger.relid::regclass, _recon.entry_name_sql(v_ledger, 'l'))
+        USING p_stage, v_check.name;
+    END LOOP;
+
+    -- 3. A balance finding whose shown cause is an orphaned payment or a duplicate of exactly
+    --    its drift is repaired by that finding's repair, in the same plan: covered. That repair
+    --    then posts into the ledger only (the stored balance already has it right).
+    UPDATE _recon.fix_stage AS s
+    SET status = 'covered', covered_by = o.step, moves = '{}',
+        note = format('repaired by step %s (%s of %s)', o.step, o.strategy, o.check_name)
+    FROM _recon.finding AS f, _recon.fix_stage AS o
+    WHERE s.stage_id = p_stage AND s.kind = 'balance' AND s.status = 'planned'
+      AND f.id = s.finding_id AND f.cause IN ('orphaned_payment', 'duplicate_reference')
+      AND o.stage_id = p_stage AND o.status = 'planned'
+      AND o.strategy IN ('post_missing', 'reverse')
+      AND o.check_name = f.details -> 'evidence' ->> 'check'
+      AND o.finding_key = f.details -> 'evidence' ->> 'finding';
+    UPDATE _recon.fix_stage AS o
+    SET moves = '{}'
+    WHERE o.stage_id = p_stage
+      AND EXISTS (SELECT FROM _recon.fix_stage AS s
+                  WHERE s.stage_id = p_stage AND s.covered_by = o.step);
+
+    -- 4. What cannot be posted: a ledger without a writer, an effect no entry type has.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped',
+        note = CASE WHEN w.ledger_source IS NULL THEN format(
+                        'ledger %s has no writer: register one with recon.register_writer()',
+                        s.ledger_source)
+                    ELSE format('no entry type of ledger %s moves %s: register one, or use '
+                                || 'another strategy', s.ledger_source, (
+                        SELECT p.value -> 'deltas' FROM jsonb_array_elements(s.postings) AS p
+                        WHERE _recon.entry_for(l, p.value -> 'deltas', w.entry_types) IS NULL
+                        LIMIT 1)) END
+    FROM _recon.ledger_source AS l
+    LEFT JOIN _recon.writer AS w ON w.ledger_source = l.name
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND l.name = s.ledger_source
+      AND jsonb_array_length(s.postings) > 0
+      AND (w.ledger_source IS NULL
+           OR EXISTS (SELECT FROM jsonb_array_elements(s.postings) AS p
+                      WHERE _recon.entry_for(l, p.value -> 'deltas', w.entry_types) IS NULL));
+    RETURN v_steps;
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.fix_plan(bigint, bigint, text[], text[], text) IS
+'Stages recon.fix()''s plan: one step per open finding (of run p_run, checks p_checks, wallets '
+'p_wallets), with its strategy (p_strategy, else the check''s policy, else its kind''s default), '
+'the entries to post and the stored-balance moves; marks balance findings another step '
+'repairs as covered, and what needs a human as manual.';
+
+REVOKE EXECUTE ON FUNCTION _recon.fix_plan(bigint, bigint, text[], text[], text) FROM PUBLIC;

@@ -1,0 +1,158 @@
+-- _recon.fix_post(): post the entries of a plan's applied steps through the registered writers.
+CREATE OR REPLACE FUNCTION _recon.fix_post(
+    p_stage bigint, p_fix bigint, p_ticket text, p_reason text, p_pre jsonb
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_step _recon.fix_stage;
+    v_posting jsonb;
+    v_writer _recon.writer;
+    v_ledger _recon.ledger_source;
+    v_chain text;
+    v_balance_check text;
+    v_running jsonb := '{}';
+    v_offset_moves jsonb := '{}';
+    v_request jsonb;
+    v_side jsonb;
+    v_entry jsonb;
+    v_result jsonb;
+    v_id text;
+    v_insert text;
+    v_sides jsonb;
+    v_key text;
+    v_col text;
+    v_val text;
+BEGIN
+    FOR v_step IN SELECT s.* FROM _recon.fix_stage AS s
+                  WHERE s.stage_id = p_stage AND s.status = 'applied'
+                    AND jsonb_array_length(s.postings) > 0
+                  ORDER BY s.step LOOP
+        SELECT w.* INTO v_writer FROM _recon.writer AS w WHERE w.ledger_source = v_step.ledger_source;
+        v_ledger := _recon.ledger(v_step.ledger_source);
+        -- The running balance follows one column: the chain check's, else the first moved.
+        v_chain := NULL;
+        IF v_ledger.balance_after_column IS NOT NULL THEN
+            v_chain := COALESCE(
+                (SELECT c.options ->> 'column' FROM _recon.check_def AS c
+                 WHERE c.kind = 'chain' AND c.ledger_source = v_ledger.name
+                 ORDER BY c.name LIMIT 1),
+                (SELECT b FROM unnest((_recon.wallet(v_ledger.wallet_source)).balance_columns) AS b
+                 WHERE v_ledger.effects ? b LIMIT 1));
+        END IF;
+        v_insert := CASE WHEN v_writer.kind = 'insert' THEN _recon.writer_insert_sql(v_writer) END;
+        FOR v_posting IN SELECT p.value FROM jsonb_array_elements(v_step.postings) AS p LOOP
+            v_request := v_posting || jsonb_build_object(
+                'ledger', v_ledger.name, 'strategy', v_step.strategy, 'ticket', p_ticket,
+                'reason', p_reason, 'fix', p_fix, 'step', v_step.step,
+                'date', to_char(now(), 'YYYYMMDD'), 'check', v_step.check_name,
+                'finding', v_step.finding_id, 'offset_wallet', v_writer.offset_wallet);
+            IF NOT v_request ? 'reference' THEN
+                EXECUTE 'SELECT ' || _recon.template_sql(v_writer.reference, 'reference')
+                INTO v_val USING v_request;
+                v_request := v_request || jsonb_build_object('reference', v_val);
+            END IF;
+            EXECUTE 'SELECT ' || _recon.template_sql(v_writer.description, 'description')
+            INTO v_val USING v_request;
+            v_request := v_request || jsonb_build_object('description', v_val);
+            IF v_writer.journal IS NOT NULL THEN
+                EXECUTE 'SELECT ' || _recon.template_sql(v_writer.journal, 'journal')
+                INTO v_val USING v_request;
+                v_request := v_request || jsonb_build_object('journal', v_val);
+            END IF;
+            -- The posting, and its other side on the offset wallet for a double-entry ledger.
+            v_sides := jsonb_build_array(v_request);
+            IF v_writer.offset_wallet IS NOT NULL THEN
+                v_sides := v_sides || jsonb_build_array(v_request || jsonb_build_object(
+                    'wallet', v_writer.offset_wallet, 'side', 'offset',
+                    'deltas', (SELECT jsonb_object_agg(d.key, -(d.value::numeric))
+                               FROM jsonb_each_text(v_request -> 'deltas') AS d)));
+            END IF;
+            FOR v_side IN SELECT e.value FROM jsonb_array_elements(v_sides) AS e LOOP
+                v_entry := _recon.entry_for(v_ledger, v_side -> 'deltas', v_writer.entry_types);
+                IF v_entry IS NULL THEN
+                    PERFORM _recon.fail(
+                        'RC306', format('no entry type of ledger %s moves %s', v_ledger.name,
+                                        v_side -> 'deltas'),
+                        format('Step %s of the repair needs one; nothing was applied.',
+                               v_step.step),
+                        'Register an entry type with that effect, or use another strategy.');
+                END IF;
+                v_side := v_side || v_entry;
+                IF v_chain IS NOT NULL AND v_side -> 'deltas' ? v_chain THEN
+                    -- The ledger's running balance of this wallet: its stored balance less the
+                    -- drift its balance check saw under the lock, plus what this fix posted.
+                    v_key := v_side ->> 'wallet';
+                    IF NOT v_running ? v_key THEN
+                        SELECT c.name INTO v_balance_check FROM _recon.check_def AS c
+                        WHERE c.kind = 'balance' AND c.ledger_source = v_ledger.name
+                        ORDER BY c.name LIMIT 1;
+                        v_running := v_running || jsonb_build_object(v_key,
+                            COALESCE((SELECT (s.stored_before ->> v_chain)::numeric
+                                      FROM _recon.fix_stage AS s
+                                      WHERE s.stage_id = p_stage AND s.wallet_key = v_key
+                                        AND s.wallet_source = v_ledger.wallet_source
+                                      ORDER BY s.step LIMIT 1),
+                                     _recon.fix_wallet_value(v_ledger.wallet_source, v_key,
+                                                             v_chain))
+                            - COALESCE((p_pre -> 'checks' -> v_balance_check ->> (v_key || '/' || v_chain))
+                                       ::numeric, 0));
+                    END IF;
+                    v_running := v_running || jsonb_build_object(v_key,
+                        (v_running ->> v_key)::numeric + (v_side -> 'deltas' ->> v_chain)::numeric);
+                    v_side := v_side || jsonb_build_object('balance_after', v_running -> v_key);
+                END IF;
+                IF v_writer.kind = 'insert' THEN
+                    EXECUTE v_insert INTO v_id USING v_side;
+                    INSERT INTO _recon.repair_entry (repair_id, ledger_source, wallet_key, entry,
+                                                     deltas, posting)
+                    VALUES (v_step.repair_id, v_ledger.name, v_side ->> 'wallet', v_id,
+                            v_side -> 'deltas', v_side);
+                ELSIF v_side ->> 'side' IS NULL THEN
+                    -- A posting function posts both sides itself; it returns the entries.
+                    EXECUTE format('SELECT %s($1)', v_writer.posting_function::regproc)
+                    INTO v_result USING v_side;
+                    INSERT INTO _recon.repair_entry (repair_id, ledger_source, wallet_key, entry,
+                                                     deltas, posting)
+                    SELECT v_step.repair_id, v_ledger.name, v_side ->> 'wallet', e.value, 
+                           v_side -> 'deltas', v_side
+                    FROM jsonb_array_elements_text(CASE jsonb_typeof(v_result)
+                        WHEN 'array' THEN v_result
+                        WHEN 'object' THEN COALESCE(v_result -> 'entries', '[]')
+                        ELSE '[]' END) AS e;
+                END IF;
+                IF v_side ->> 'side' = 'offset' THEN
+                    FOR v_col, v_val IN SELECT d.key, d.value FROM jsonb_each_text(v_side -> 'deltas') AS d
+                    LOOP
+                        v_offset_moves := jsonb_set(v_offset_moves,
+                            ARRAY[v_ledger.wallet_source],
+                            COALESCE(v_offset_moves -> v_ledger.wallet_source, '{}'));
+                        v_offset_moves := jsonb_set(v_offset_moves,
+                            ARRAY[v_ledger.wallet_source, v_side ->> 'wallet'],
+                            COALESCE(v_offset_moves -> v_ledger.wallet_source
+                                     -> (v_side ->> 'wallet'), '{}'));
+                        v_offset_moves := jsonb_set(v_offset_moves,
+                            ARRAY[v_ledger.wallet_source, v_side ->> 'wallet', v_col],
+                            to_jsonb(COALESCE((v_offset_moves -> v_ledger.wallet_source
+                                               -> (v_side ->> 'wallet') ->> v_col)::numeric, 0)
+                                     + v_val::numeric));
+                    END LOOP;
+                END IF;
+            END LOOP;
+        END LOOP;
+    END LOOP;
+    RETURN v_offset_moves;
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.fix_post(bigint, bigint, text, text, jsonb) IS
+'Posts the entries of a plan''s applied steps, in step order, through each ledger''s writer: '
+'the entry type or direction that realises each posting''s deltas, its reference, description '
+'and journal from the writer''s templates, the running balance where the ledger keeps one, and '
+'the other side on the offset wallet of a double-entry writer; records every entry in '
+'_recon.repair_entry. Returns the offset wallets'' moves: {source: {wallet: {column: delta}}}.';
+
+REVOKE EXECUTE ON FUNCTION _recon.fix_post(bigint, bigint, text, text, jsonb) FROM PUBLIC;

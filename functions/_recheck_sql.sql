@@ -1,0 +1,51 @@
+-- _recon.recheck_sql(): a check's findings now, for the wallets in $1 only.
+CREATE OR REPLACE FUNCTION _recon.recheck_sql(p_check _recon.check_def)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_ledger _recon.ledger_source;
+    v_wallet _recon.wallet_source;
+    v_key_type regtype;
+    v_cols integer;
+    v_sums text;
+    v_inner text;
+BEGIN
+    IF p_check.kind = 'balance' THEN
+        -- The ledger aggregated for these wallets only (an index on its wallet column serves it),
+        -- judged by the same SQL as the check's view.
+        v_ledger := _recon.ledger(p_check.ledger_source);
+        v_wallet := _recon.wallet(v_ledger.wallet_source);
+        v_key_type := _recon.column_type(v_wallet.relid, v_wallet.key_column);
+        v_cols := cardinality(_recon.balance_columns(p_check.options));
+        SELECT string_agg(', t.s' || i, '' ORDER BY i) INTO v_sums
+        FROM generate_series(1, v_cols) AS i;
+        v_inner := _recon.balance_findings_sql(p_check.name, p_check.options, format(
+            '(WITH t AS (%1$s) SELECT r.k, t.n, t.n_amount, t.n_bad%2$s '
+            || 'FROM (SELECT DISTINCT k FROM unnest($1::%3$s[]) AS k) AS r '
+            || 'LEFT JOIN t ON t.k = r.k) AS e',
+            _recon.balance_agg_sql(p_check.options, format('l.%I = ANY ($1::%s[])',
+                                                           v_ledger.wallet_column, v_key_type)),
+            v_sums, v_key_type), 'LEFT');
+        -- a key that is neither a wallet nor in the ledger is nothing to report
+        v_inner := format('SELECT f.* FROM (%s) AS f WHERE NOT (f.details ->> %L = %L '
+                          || 'AND (f.details ->> %L)::bigint = 0)',
+                          v_inner, 'cause', 'unknown_wallet', 'entries');
+    ELSE
+        v_inner := format('SELECT f.* FROM recon.%I AS f WHERE f.wallet_key = ANY ($1)',
+                          p_check.view_name);
+    END IF;
+    RETURN format('SELECT g.check_name, g.wallet_key, g.stored, g.expected, g.difference, '
+                  || 'g.details, concat_ws(''/'', COALESCE(g.wallet_key, ''-''), '
+                  || 'g.details ->> ''item'') AS finding_key FROM (%s) AS g', v_inner);
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.recheck_sql(_recon.check_def) IS
+'A query of a check''s findings now, for the wallet keys in $1 (text[]) only, with each '
+'finding''s key: a balance check aggregates only those wallets'' entries; other kinds filter '
+'their view. recon.fix() runs it under the wallet locks, before and after repairing.';
+
+REVOKE EXECUTE ON FUNCTION _recon.recheck_sql(_recon.check_def) FROM PUBLIC;

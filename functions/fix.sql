@@ -1,0 +1,170 @@
+-- recon.fix(): plan the repairs of open findings; apply them only when asked.
+CREATE OR REPLACE FUNCTION recon.fix(
+    run_id bigint DEFAULT NULL,
+    dry_run boolean DEFAULT TRUE,
+    ticket text DEFAULT NULL,
+    reason text DEFAULT NULL,
+    checks text[] DEFAULT NULL,
+    wallets text[] DEFAULT NULL,
+    force_strategy text DEFAULT NULL,
+    wallet_limit numeric DEFAULT NULL,
+    run_limit numeric DEFAULT NULL
+)
+RETURNS TABLE (
+    step integer,
+    finding_id bigint,
+    check_name text,
+    wallet_key text,
+    strategy text,
+    amount numeric,
+    entries jsonb,
+    stored_before jsonb,
+    stored_after jsonb,
+    status text,
+    note text,
+    repair_id bigint
+)
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_run bigint := fix.run_id;
+    v_stage bigint;
+    v_fix bigint;
+    v_pre jsonb;
+    v_offsets jsonb;
+    v_unknown text;
+    v_invoker name := CASE WHEN current_setting('role') = 'none' THEN session_user
+                           ELSE current_setting('role') END;
+BEGIN
+    -- 1. Bad input fails before anything is read or written.
+    PERFORM _recon.fix_limit(fix.wallet_limit, 'wallet_limit');
+    PERFORM _recon.fix_limit(fix.run_limit, 'run_limit');
+    IF fix.dry_run IS NULL THEN
+        PERFORM _recon.fail('RC303', 'dry_run is NULL', 'It must be true (plan) or false (apply).',
+                            'Leave it out for a dry run.');
+    END IF;
+    IF NOT fix.dry_run AND (NULLIF(btrim(fix.ticket), '') IS NULL
+                            OR NULLIF(btrim(fix.reason), '') IS NULL) THEN
+        PERFORM _recon.fail('RC303', 'applying a fix needs a ticket and a reason',
+                            format('ticket %L, reason %L.', fix.ticket, fix.reason),
+                            'recon.fix(run_id, dry_run => false, ticket => ''INC-42'', '
+                            || 'reason => ''...''): both go into the audit.');
+    END IF;
+    IF fix.force_strategy IS NOT NULL AND fix.force_strategy NOT IN (
+        'adjust', 'resync', 'post_missing', 'reverse', 'move', 'acknowledge', 'none') THEN
+        PERFORM _recon.fail('RC304', format('unknown strategy %L', fix.force_strategy),
+                            'Strategies: adjust, resync, post_missing, reverse, move, '
+                            || 'acknowledge, none.', 'docs/REPAIRS.md explains each.');
+    END IF;
+    IF fix.checks IS NOT NULL THEN
+        SELECT string_agg(COALESCE(quote_literal(n), 'NULL'), ', ') INTO v_unknown
+        FROM unnest(fix.checks) AS n
+        WHERE n IS NULL OR NOT EXISTS (SELECT FROM _recon.check_def AS c WHERE c.name = n);
+        IF v_unknown IS NOT NULL THEN
+            PERFORM _recon.fail('RC107', format('unknown check %s', v_unknown),
+                                'Only registered checks have findings to repair.',
+                                'SELECT name FROM recon.checks; lists them.');
+        END IF;
+    END IF;
+    IF v_run IS NULL AND fix.checks IS NULL AND fix.wallets IS NULL THEN
+        SELECT max(r.id) INTO v_run FROM _recon.run AS r WHERE r.finished_at IS NOT NULL;
+        IF v_run IS NULL THEN
+            PERFORM _recon.fail('RC301', 'no run to repair',
+                                'recon.reconcile() has not completed a run yet.',
+                                'SELECT recon.reconcile(); first.');
+        END IF;
+    ELSIF v_run IS NOT NULL AND NOT EXISTS (SELECT FROM _recon.run AS r
+                                            WHERE r.id = v_run AND r.finished_at IS NOT NULL) THEN
+        PERFORM _recon.fail('RC301', format('unknown run %s', v_run),
+                            'No completed recon.reconcile() run has that number.',
+                            'SELECT * FROM recon.runs; lists them.');
+    END IF;
+
+    -- 2. The plan. A dry run reads and returns it; nothing is written but scratch rows, which
+    --    are gone when it returns.
+    v_stage := nextval('_recon.fix_stage_seq');
+    PERFORM _recon.fix_plan(v_stage, v_run, fix.checks, fix.wallets, fix.force_strategy);
+    IF fix.dry_run THEN
+        PERFORM _recon.fix_assess(v_stage, fix.wallet_limit, fix.run_limit, FALSE);
+    ELSE
+        -- 3. Apply: lock the wallets in key order and re-verify under the lock, claim each
+        --    repair by its unique key, post, move the stored balances, verify, audit.
+        INSERT INTO _recon.fix (action, run_id, ticket, reason, request, applied_by)
+        VALUES ('fix', v_run, fix.ticket, fix.reason, jsonb_strip_nulls(jsonb_build_object(
+                    'run_id', v_run, 'checks', fix.checks, 'wallets', fix.wallets,
+                    'force_strategy', fix.force_strategy, 'wallet_limit', fix.wallet_limit,
+                    'run_limit', fix.run_limit)), v_invoker)
+        RETURNING id INTO v_fix;
+        -- the toolkit's own writes say so, for the guards on the write path
+        PERFORM set_config('wallet_recon.fix_id', v_fix::text, TRUE);
+        v_pre := _recon.fix_assess(v_stage, fix.wallet_limit, fix.run_limit, TRUE);
+        WITH claimed AS (
+            INSERT INTO _recon.repair AS r (
+                fix_id, repair_key, step, finding_id, check_name, finding_key, wallet_source,
+                wallet_key, strategy, amount, difference, moves, stored_before, stored_after, ticket,
+                reason,
+                applied_by
+            )
+            SELECT v_fix, s.repair_key, s.step, s.finding_id, s.check_name, s.finding_key,
+                   s.wallet_source, s.wallet_key,
+                   CASE WHEN s.status = 'covered' THEN 'covered' ELSE s.strategy END,
+                   CASE WHEN s.status = 'covered' THEN 0 ELSE s.amount END, s.difference,
+                   s.moves, COALESCE(s.stored_before, '{}'), COALESCE(s.stored_after, '{}'),
+                   fix.ticket, fix.reason, v_invoker
+            FROM _recon.fix_stage AS s
+            WHERE s.stage_id = v_stage AND s.status IN ('planned', 'covered')
+            ORDER BY s.step
+            ON CONFLICT (repair_key) DO NOTHING
+            RETURNING r.id, r.step
+        )
+        UPDATE _recon.fix_stage AS s
+        SET repair_id = c.id, status = CASE WHEN s.status = 'planned' THEN 'applied'
+                                            ELSE s.status END
+        FROM claimed AS c
+        WHERE s.stage_id = v_stage AND s.step = c.step;
+        UPDATE _recon.fix_stage AS s
+        SET status = 'skipped', note = 'already applied by a concurrent fix'
+        WHERE s.stage_id = v_stage AND s.status IN ('planned', 'covered') AND s.repair_id IS NULL;
+        v_offsets := _recon.fix_post(v_stage, v_fix, fix.ticket, fix.reason, v_pre);
+        PERFORM _recon.fix_move(v_stage, v_offsets);
+        PERFORM _recon.fix_verify(v_stage, v_pre);
+    END IF;
+
+    RETURN QUERY
+    SELECT s.step, s.finding_id, s.check_name, s.wallet_key, s.strategy, s.amount,
+           CASE WHEN s.repair_id IS NOT NULL AND s.status = 'applied' THEN COALESCE((
+                    SELECT jsonb_agg(e.posting || jsonb_build_object('entry_id', e.entry))
+                    FROM _recon.repair_entry AS e WHERE e.repair_id = s.repair_id), '[]')
+                ELSE s.postings END,
+           s.stored_before, s.stored_after, s.status, s.note, s.repair_id
+    FROM _recon.fix_stage AS s
+    WHERE s.stage_id = v_stage
+    ORDER BY s.step;
+    DELETE FROM _recon.fix_stage AS s WHERE s.stage_id = v_stage;
+END;
+$body$;
+
+COMMENT ON FUNCTION recon.fix(bigint, boolean, text, text, text[], text[], text, numeric, numeric)
+IS
+'Plans the repair of open findings: of run run_id (default: the latest), or of the checks or '
+'wallets named. One row per step: finding, wallet, strategy, amount, entries to post, stored '
+'balances before and after, status (planned, applied, covered, manual, skipped) and a note. '
+'A dry run (the default) writes nothing. dry_run => false with a ticket and a reason applies '
+'it: wallets locked in key order, every finding re-verified under the lock, limits (per wallet '
+'and per call, in the check''s currency) and no overdraft enforced, each wallet repaired whole '
+'or not at all, each repair applied once (a unique key), posted through the ledger''s writer, '
+'verified by re-running the checks, and audited (recon.repairs). Errors: RC301 unknown run, '
+'RC302 bad limit, RC303 no ticket or reason, RC304 unknown strategy, RC107 unknown check, '
+'RC306 no entry type for a posting, RC307 the repair did not verify. docs/REPAIRS.md.';
+
+REVOKE EXECUTE ON FUNCTION recon.fix(
+    bigint, boolean, text, text, text[], text[], text, numeric, numeric
+) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recon.fix(
+    bigint, boolean, text, text, text[], text[], text, numeric, numeric
+) TO recon_operator;

@@ -1,0 +1,130 @@
+-- recon.register_writer(): how recon.fix() posts into a registered ledger.
+CREATE OR REPLACE FUNCTION recon.register_writer(p_ledger text, p_options jsonb DEFAULT '{}')
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+AS $body$
+DECLARE
+    v_ledger _recon.ledger_source := _recon.ledger(p_ledger);
+    v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
+    v_writer _recon.writer;
+    v_fn regprocedure;
+    v_exists boolean;
+    v_key text;
+BEGIN
+    PERFORM _recon.check_options('writer for ' || p_ledger, p_options,
+                                 ARRAY['function', 'columns', 'offset_wallet', 'reference',
+                                       'description', 'journal', 'entry_types']);
+    FOREACH v_key IN ARRAY ARRAY['function', 'offset_wallet', 'reference', 'description',
+                                 'journal'] LOOP
+        IF p_options ? v_key AND jsonb_typeof(p_options -> v_key) <> 'string' THEN
+            PERFORM _recon.fail('RC305', format('"%s" must be a string', v_key),
+                                format('Got %s.', p_options -> v_key), 'docs/REPAIRS.md.');
+        END IF;
+    END LOOP;
+    IF p_options ? 'columns' AND jsonb_typeof(p_options -> 'columns') <> 'object' THEN
+        PERFORM _recon.fail('RC305', '"columns" must be an object',
+                            format('Got %s.', p_options -> 'columns'),
+                            'It maps a ledger column to a constant or template.');
+    END IF;
+    IF p_options ? 'entry_types' AND (jsonb_typeof(p_options -> 'entry_types') <> 'array'
+        OR EXISTS (SELECT FROM jsonb_array_elements(p_options -> 'entry_types') AS e
+                   WHERE jsonb_typeof(e) <> 'string')) THEN
+        PERFORM _recon.fail('RC305', '"entry_types" must be an array of strings',
+                            format('Got %s.', p_options -> 'entry_types'),
+                            'E.g. ["topup", "withdrawal"]: preferred when several types fit.');
+    END IF;
+    IF p_options ? 'function' THEN
+        IF p_options ? 'columns' THEN
+            PERFORM _recon.fail('RC305', 'a writer has "function" or "columns", not both',
+                                'A posting function writes its own rows.',
+                                'Drop "columns", or drop "function" to use an INSERT.');
+        END IF;
+        BEGIN
+            v_fn := (p_options ->> 'function')::regprocedure;
+        EXCEPTION WHEN undefined_function OR invalid_text_representation OR syntax_error
+                       OR invalid_schema_name OR undefined_object THEN
+            PERFORM _recon.fail(
+                'RC305', format('unknown posting function %L', p_options ->> 'function'),
+                SQLERRM, 'Give it with its argument type, e.g. "ledger.post_recon(jsonb)".');
+        END;
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_proc AS p
+                       WHERE p.oid = v_fn AND p.prorettype = 'jsonb'::regtype
+                         AND p.proargtypes::oid[] = ARRAY['jsonb'::regtype::oid]
+                         AND p.prokind = 'f' AND NOT p.proretset) THEN
+            PERFORM _recon.fail(
+                'RC305', format('posting function %s has the wrong signature', v_fn),
+                'A posting function takes the posting request and returns the entries: '
+                || 'fn(request jsonb) RETURNS jsonb.', 'docs/REPAIRS.md describes the request.');
+        END IF;
+    END IF;
+    IF p_options ? 'offset_wallet' THEN
+        EXECUTE format('SELECT EXISTS (SELECT FROM %s AS w WHERE w.%I::text = $1)',
+                       v_wallet.relid::regclass, v_wallet.key_column)
+        INTO v_exists USING p_options ->> 'offset_wallet';
+        IF NOT v_exists THEN
+            PERFORM _recon.fail(
+                'RC305', format('offset wallet %L is not in %s', p_options ->> 'offset_wallet',
+                                v_wallet.relid::regclass),
+                'Double-entry repairs post their other side to this wallet.',
+                'Create the system wallet first (seed 003 calls it ''system'').');
+        END IF;
+    END IF;
+    IF p_options ? 'journal' AND v_ledger.journal_column IS NULL THEN
+        PERFORM _recon.fail('RC305', format('ledger %s has no journal column', p_ledger),
+                            'A journal template fills the ledger''s journal column.',
+                            'Register the ledger with {"journal": "<column>"}, or drop it here.');
+    END IF;
+    IF p_options ? 'offset_wallet' AND NOT p_options ? 'function' AND v_ledger.journal_column
+        IS NOT NULL AND NOT p_options ? 'journal' THEN
+        PERFORM _recon.fail(
+            'RC305', 'a double-entry writer needs a "journal" template',
+            'Both sides of a posting share one journal id, so the journal check sees them '
+            || 'balance.', 'E.g. "journal": "recon-{uuid}".');
+    END IF;
+
+    v_writer := ROW(
+        p_ledger,
+        CASE WHEN p_options ? 'function' THEN 'function' ELSE 'insert' END,
+        COALESCE(p_options -> 'columns', '{}'),
+        v_fn,
+        p_options ->> 'offset_wallet',
+        COALESCE(p_options ->> 'reference', 'RECON-{date}-{ticket}'),
+        COALESCE(p_options ->> 'description', 'wallet-recon {strategy} ({ticket}): {reason}'),
+        p_options ->> 'journal',
+        ARRAY(SELECT jsonb_array_elements_text(COALESCE(p_options -> 'entry_types', '[]'))),
+        p_options, now(), session_user
+    )::_recon.writer;
+    -- Compile what it will run now, so that a bad mapping fails here and not mid-repair.
+    PERFORM _recon.template_sql(v_writer.reference, 'reference');
+    PERFORM _recon.template_sql(v_writer.description, 'description');
+    IF v_writer.journal IS NOT NULL THEN
+        PERFORM _recon.template_sql(v_writer.journal, 'journal');
+    END IF;
+    IF v_writer.kind = 'insert' THEN
+        PERFORM _recon.writer_insert_sql(v_writer);
+    END IF;
+    INSERT INTO _recon.writer VALUES (v_writer.*)
+    ON CONFLICT (ledger_source) DO UPDATE
+    SET kind = excluded.kind, column_map = excluded.column_map,
+        posting_function = excluded.posting_function,
+        offset_wallet = excluded.offset_wallet, reference = excluded.reference,
+        description = excluded.description, journal = excluded.journal,
+        entry_types = excluded.entry_types, options = excluded.options,
+        created_at = excluded.created_at, created_by = excluded.created_by;
+    RETURN jsonb_strip_nulls(jsonb_build_object(
+        'ledger', p_ledger, 'kind', v_writer.kind, 'function', v_fn::text,
+        'offset_wallet', v_writer.offset_wallet, 'reference', v_writer.reference,
+        'journal', v_writer.journal));
+END;
+$body$;
+
+COMMENT ON FUNCTION recon.register_writer(text, jsonb) IS
+'Registers (or replaces) how recon.fix() posts into a ledger: {"columns": {column: constant or '
+'template}} for an INSERT (the ledger''s registered columns are filled by the toolkit), or '
+'{"function": "schema.fn(jsonb)"} for your own posting function; "offset_wallet" for double '
+'entry, "reference", "description" and "journal" templates, "entry_types" to prefer. Errors: '
+'RC107 unknown ledger, RC106 unknown option, RC305 bad mapping. Needs the toolkit owner. '
+'docs/REPAIRS.md.';
+
+REVOKE EXECUTE ON FUNCTION recon.register_writer(text, jsonb) FROM PUBLIC;

@@ -1,0 +1,60 @@
+-- recon.set_fix_policy(): how recon.fix() repairs one check's findings by default.
+CREATE OR REPLACE FUNCTION recon.set_fix_policy(p_check text, p_options jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_check _recon.check_def := _recon."check"(p_check);
+    v_allowed text[] := _recon.fix_strategies(v_check.kind);
+    v_strategy text;
+    v_key text;
+BEGIN
+    PERFORM _recon.check_options('fix policy of ' || p_check, p_options,
+                                 ARRAY['strategy', 'wallet_limit', 'run_limit', 'column',
+                                       'from_column']);
+    v_strategy := COALESCE(p_options ->> 'strategy', v_allowed[1]);
+    IF v_strategy <> ALL (v_allowed) THEN
+        PERFORM _recon.fail('RC304', format('strategy %L does not repair %s findings', v_strategy,
+                                            v_check.kind),
+                            format('For %s checks: %s.', v_check.kind,
+                                   array_to_string(v_allowed, ', ')),
+                            'docs/REPAIRS.md explains each strategy.');
+    END IF;
+    FOREACH v_key IN ARRAY ARRAY['wallet_limit', 'run_limit'] LOOP
+        IF p_options ? v_key AND jsonb_typeof(p_options -> v_key) <> 'number' THEN
+            PERFORM _recon.fail('RC302', format('%s must be a number', v_key),
+                                format('Got %s.', p_options -> v_key), 'E.g. 100.');
+        END IF;
+        PERFORM _recon.fix_limit((p_options ->> v_key)::numeric, v_key);
+    END LOOP;
+    FOREACH v_key IN ARRAY ARRAY['column', 'from_column'] LOOP
+        IF p_options ? v_key AND (SELECT (p_options ->> v_key) <> ALL (w.balance_columns)
+                                  FROM _recon.wallet_source AS w
+                                  WHERE w.name = v_check.wallet_source) IS NOT FALSE THEN
+            PERFORM _recon.fail('RC102', format('%L is not a balance column of %s',
+                                                p_options ->> v_key, v_check.wallet_source),
+                                format('"%s" names the balance column the repair moves.', v_key),
+                                'SELECT * FROM recon.sources; lists the balance columns.');
+        END IF;
+    END LOOP;
+    INSERT INTO _recon.fix_policy AS p (check_name, strategy, wallet_limit, run_limit, options)
+    VALUES (p_check, v_strategy, (p_options ->> 'wallet_limit')::numeric,
+            (p_options ->> 'run_limit')::numeric, p_options)
+    ON CONFLICT (check_name) DO UPDATE
+    SET strategy = excluded.strategy, wallet_limit = excluded.wallet_limit,
+        run_limit = excluded.run_limit, options = excluded.options, set_at = now(),
+        set_by = session_user;
+    RETURN jsonb_build_object('check', p_check, 'strategy', v_strategy) || p_options;
+END;
+$body$;
+
+COMMENT ON FUNCTION recon.set_fix_policy(text, jsonb) IS
+'Sets how recon.fix() repairs a check''s findings: {"strategy": ..., "wallet_limit": n, '
+'"run_limit": n, "column": balance column (orphan), "from_column": the other column (derived '
+'move)}. Without a policy a check gets its kind''s default strategy and its low_limit as '
+'wallet_limit. Errors: RC107 unknown check, RC106 unknown option, RC304 strategy not for this '
+'kind, RC302 bad limit, RC102 not a balance column. Needs the toolkit owner.';
+
+REVOKE EXECUTE ON FUNCTION recon.set_fix_policy(text, jsonb) FROM PUBLIC;
