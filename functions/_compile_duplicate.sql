@@ -45,14 +45,13 @@ BEGIN
        )) AS details
 FROM %9$s AS l
 WHERE l.%6$I IS NOT NULL
-  AND NOT EXISTS (SELECT FROM %9$s AS r
-                  WHERE r.%6$I::text = 'REV-' || (%7$s)::text)
+  AND %11$s
 GROUP BY %10$s
 HAVING count(*) > 1$sql$,
         p_name, v_ledger.wallet_column, v_ledger.amount_column,
         _recon.entry_order_sql(v_ledger, 'l'), v_item, v_ref, _recon.entry_name_sql(v_ledger, 'l'),
         _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'), v_ledger.relid::regclass,
-        v_group
+        v_group, _recon.in_effect_sql(v_ledger, 'l')
     );
 END;
 $body$;

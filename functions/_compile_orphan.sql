@@ -65,9 +65,9 @@ BEGIN
                           'cause', 'orphaned_payment') AS details
 FROM %5$s AS s
 WHERE %6$s
-  AND NOT EXISTS (SELECT FROM %7$s AS l WHERE %8$s)$sql$,
+  AND NOT EXISTS (SELECT FROM %7$s AS l WHERE %8$s AND %9$s)$sql$,
         p_name, v_wallet, v_amount, v_id, v_relid::regclass, v_where,
-        v_ledger.relid::regclass, v_match
+        v_ledger.relid::regclass, v_match, _recon.in_effect_sql(v_ledger, 'l')
     );
 END;
 $body$;
@@ -75,6 +75,7 @@ $body$;
 COMMENT ON FUNCTION _recon.compile_orphan(text, jsonb) IS
 'Compiles an orphan check: rows of a source table (payments) matching "filters" '
 '({"status": ["COMPLETED"]}) and "like" ({"source_id": "wallet-%"}) whose id no ledger entry '
-'has as its reference. expected is the amount that should have been posted.';
+'has as its reference (an entry reversed by REV-<its id> does not count). expected is the '
+'amount that should have been posted.';
 
 REVOKE EXECUTE ON FUNCTION _recon.compile_orphan(text, jsonb) FROM PUBLIC;

@@ -59,7 +59,7 @@ BEGIN
     IF p_lock THEN
         FOR v_check IN SELECT c.* FROM _recon.check_def AS c
                        WHERE c.name IN (SELECT s.check_name FROM _recon.fix_stage AS s
-                                        WHERE s.stage_id = p_stage
+                                        WHERE s.stage_id = p_stage AND s.strategy <> 'reversal'
                                           AND s.status IN ('planned', 'covered'))
                           OR (c.kind = 'balance' AND c.enabled AND c.wallet_source IN (
                                   SELECT s.wallet_source FROM _recon.fix_stage AS s
@@ -73,12 +73,13 @@ BEGIN
         END LOOP;
         UPDATE _recon.fix_stage AS s
         SET status = 'skipped',
-            note = CASE WHEN NOT (v_pre -> s.check_name) ? s.finding_key
+            note = CASE WHEN NOT COALESCE(v_pre -> s.check_name, '{}') ? s.finding_key
                         THEN 'already consistent: no longer found under the lock'
                         ELSE format('changed since the run: difference was %s, is now %s',
                                     s.difference, v_pre -> s.check_name ->> s.finding_key) END
         WHERE s.stage_id = p_stage AND s.status IN ('planned', 'covered')
-          AND (NOT (v_pre -> s.check_name) ? s.finding_key
+          AND s.strategy <> 'reversal'
+          AND (NOT COALESCE(v_pre -> s.check_name, '{}') ? s.finding_key
                OR (v_pre -> s.check_name ->> s.finding_key)::numeric
                   IS DISTINCT FROM s.difference);
     END IF;
@@ -103,7 +104,7 @@ BEGIN
         FROM _recon.fix_stage AS x
         JOIN _recon.check_def AS c ON c.name = x.check_name
         LEFT JOIN _recon.fix_policy AS p ON p.check_name = x.check_name
-        WHERE x.stage_id = p_stage AND x.status = 'planned' AND x.strategy <> 'acknowledge'
+        WHERE x.stage_id = p_stage AND x.status = 'planned' AND x.strategy NOT IN ('acknowledge', 'reversal')
         GROUP BY 1, 2, 3, 5
     ) AS t
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.check_name = t.check_name
@@ -146,7 +147,7 @@ BEGIN
             FROM _recon.fix_stage AS x
             JOIN _recon.check_def AS c ON c.name = x.check_name
             LEFT JOIN _recon.fix_policy AS p ON p.check_name = x.check_name
-            WHERE x.stage_id = p_stage AND x.status = 'planned' AND x.strategy <> 'acknowledge'
+            WHERE x.stage_id = p_stage AND x.status = 'planned' AND x.strategy NOT IN ('acknowledge', 'reversal')
             GROUP BY 1, 2, 3, 6
         ) AS w
     ) AS t

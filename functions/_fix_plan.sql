@@ -57,6 +57,10 @@ BEGIN
         SELECT f.id, f.check_name, c.kind, f.finding_key, f.wallet_key, f.difference, f.expected,
                f.details, c.wallet_source, s.strategy, s.col, s.other, s.ledger,
                CASE
+                   WHEN s.strategy = 'none' AND c.kind = 'coverage' THEN format(
+                       'missing wallets are created by SELECT recon.backfill(%L)', f.check_name)
+                   WHEN s.strategy = 'none' AND c.kind = 'total' THEN
+                       'a total is repaired through its parts (missing wallets, balances)'
                    WHEN s.strategy = 'none' THEN format(
                        'no automatic repair for %s findings: repair by hand, or acknowledge '
                        || 'with recon.set_fix_policy(%L, ''{"strategy": "acknowledge"}'')',

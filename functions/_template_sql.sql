@@ -1,5 +1,7 @@
 -- _recon.template_sql(): a writer's text template as an SQL expression over a posting's values.
-CREATE OR REPLACE FUNCTION _recon.template_sql(p_template text, p_what text)
+CREATE OR REPLACE FUNCTION _recon.template_sql(
+    p_template text, p_what text, p_source text DEFAULT '$1'
+)
 RETURNS text
 LANGUAGE plpgsql
 IMMUTABLE
@@ -8,7 +10,7 @@ AS $body$
 DECLARE
     v_known text[] := ARRAY['date', 'ticket', 'reason', 'strategy', 'purpose', 'fix', 'step',
                             'wallet', 'amount', 'reference', 'entry', 'source_id', 'journal',
-                            'description', 'check', 'finding', 'ledger', 'uuid', 'now'];
+                            'description', 'check', 'finding', 'ledger', 'owner', 'uuid', 'now'];
     v_parts text[] := '{}';
     v_rest text := p_template;
     v_match text[];
@@ -41,7 +43,7 @@ BEGIN
         v_parts := v_parts || CASE v_match[3]
             WHEN 'uuid' THEN 'gen_random_uuid()::text'
             WHEN 'now' THEN 'now()::text'
-            ELSE format('($1 ->> %L)', v_match[3]) END;
+            ELSE format('(%s ->> %L)', p_source, v_match[3]) END;
         v_rest := v_match[4];
     END LOOP;
     IF cardinality(v_parts) = 0 THEN
@@ -51,8 +53,9 @@ BEGIN
 END;
 $body$;
 
-COMMENT ON FUNCTION _recon.template_sql(text, text) IS
+COMMENT ON FUNCTION _recon.template_sql(text, text, text) IS
 'Compiles a writer template (literal text with {placeholders}) to an SQL text expression over '
-'$1, the posting as JSON; RC305 for an unknown placeholder or a stray brace.';
+'p_source (default $1), the posting as JSON; RC305 for an unknown placeholder or a stray '
+'brace.';
 
-REVOKE EXECUTE ON FUNCTION _recon.template_sql(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION _recon.template_sql(text, text, text) FROM PUBLIC;

@@ -20,6 +20,7 @@ BEGIN
                             format('Used by: %s.', v_users),
                             'Drop those first (recon.drop_check, recon.drop_source).');
     END IF;
+    DELETE FROM _recon.writer AS w WHERE w.ledger_source = p_name;
     DELETE FROM _recon.ledger_source AS l WHERE l.name = p_name;
     IF NOT FOUND THEN
         DELETE FROM _recon.wallet_source AS w WHERE w.name = p_name;
@@ -33,7 +34,7 @@ END;
 $body$;
 
 COMMENT ON FUNCTION recon.drop_source(text) IS
-'Drops a wallet or ledger source. RC109 while a check or ledger source uses it, RC107 if '
-'unknown. Needs the toolkit owner.';
+'Drops a wallet or ledger source (and a ledger''s writer). RC109 while a check or ledger source '
+'uses it, RC107 if unknown. Needs the toolkit owner.';
 
 REVOKE EXECUTE ON FUNCTION recon.drop_source(text) FROM PUBLIC;

@@ -35,8 +35,6 @@ DECLARE
     v_run bigint := fix.run_id;
     v_stage bigint;
     v_fix bigint;
-    v_pre jsonb;
-    v_offsets jsonb;
     v_unknown text;
     v_invoker name := CASE WHEN current_setting('role') = 'none' THEN session_user
                            ELSE current_setting('role') END;
@@ -100,51 +98,11 @@ BEGIN
                     'force_strategy', fix.force_strategy, 'wallet_limit', fix.wallet_limit,
                     'run_limit', fix.run_limit)), v_invoker)
         RETURNING id INTO v_fix;
-        -- the toolkit's own writes say so, for the guards on the write path
-        PERFORM set_config('wallet_recon.fix_id', v_fix::text, TRUE);
-        v_pre := _recon.fix_assess(v_stage, fix.wallet_limit, fix.run_limit, TRUE);
-        WITH claimed AS (
-            INSERT INTO _recon.repair AS r (
-                fix_id, repair_key, step, finding_id, check_name, finding_key, wallet_source,
-                wallet_key, strategy, amount, difference, moves, stored_before, stored_after, ticket,
-                reason,
-                applied_by
-            )
-            SELECT v_fix, s.repair_key, s.step, s.finding_id, s.check_name, s.finding_key,
-                   s.wallet_source, s.wallet_key,
-                   CASE WHEN s.status = 'covered' THEN 'covered' ELSE s.strategy END,
-                   CASE WHEN s.status = 'covered' THEN 0 ELSE s.amount END, s.difference,
-                   s.moves, COALESCE(s.stored_before, '{}'), COALESCE(s.stored_after, '{}'),
-                   fix.ticket, fix.reason, v_invoker
-            FROM _recon.fix_stage AS s
-            WHERE s.stage_id = v_stage AND s.status IN ('planned', 'covered')
-            ORDER BY s.step
-            ON CONFLICT (repair_key) DO NOTHING
-            RETURNING r.id, r.step
-        )
-        UPDATE _recon.fix_stage AS s
-        SET repair_id = c.id, status = CASE WHEN s.status = 'planned' THEN 'applied'
-                                            ELSE s.status END
-        FROM claimed AS c
-        WHERE s.stage_id = v_stage AND s.step = c.step;
-        UPDATE _recon.fix_stage AS s
-        SET status = 'skipped', note = 'already applied by a concurrent fix'
-        WHERE s.stage_id = v_stage AND s.status IN ('planned', 'covered') AND s.repair_id IS NULL;
-        v_offsets := _recon.fix_post(v_stage, v_fix, fix.ticket, fix.reason, v_pre);
-        PERFORM _recon.fix_move(v_stage, v_offsets);
-        PERFORM _recon.fix_verify(v_stage, v_pre);
+        PERFORM _recon.fix_apply(v_stage, v_fix, fix.ticket, fix.reason, v_invoker,
+                                 fix.wallet_limit, fix.run_limit, TRUE);
     END IF;
 
-    RETURN QUERY
-    SELECT s.step, s.finding_id, s.check_name, s.wallet_key, s.strategy, s.amount,
-           CASE WHEN s.repair_id IS NOT NULL AND s.status = 'applied' THEN COALESCE((
-                    SELECT jsonb_agg(e.posting || jsonb_build_object('entry_id', e.entry))
-                    FROM _recon.repair_entry AS e WHERE e.repair_id = s.repair_id), '[]')
-                ELSE s.postings END,
-           s.stored_before, s.stored_after, s.status, s.note, s.repair_id
-    FROM _recon.fix_stage AS s
-    WHERE s.stage_id = v_stage
-    ORDER BY s.step;
+    RETURN QUERY SELECT r.* FROM _recon.fix_report(v_stage) AS r;
     DELETE FROM _recon.fix_stage AS s WHERE s.stage_id = v_stage;
 END;
 $body$;

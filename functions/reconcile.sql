@@ -21,6 +21,7 @@ DECLARE
     v_modes jsonb := '{}'::jsonb;
     v_new bigint;
     v_resolved bigint;
+    v_acknowledged bigint;
     v_summary jsonb;
     v_started timestamptz := clock_timestamp();
 BEGIN
@@ -84,6 +85,15 @@ BEGIN
             'why_full', CASE WHEN p_mode = 'incremental' THEN v_reason END,
             'watermark', v_watermark)));
     END LOOP;
+
+    -- An acknowledged finding (recon.fix, strategy acknowledge) is history, not a finding, as
+    -- long as it is what was acknowledged: the same difference, and not withdrawn since.
+    DELETE FROM _recon.run_stage AS s
+    USING _recon.repair AS r
+    WHERE s.run_id = v_run AND r.strategy = 'acknowledge' AND r.check_name = s.check_name
+      AND r.finding_key = s.finding_key AND r.difference IS NOT DISTINCT FROM s.difference
+      AND NOT EXISTS (SELECT FROM _recon.repair AS v WHERE v.reverses = r.id);
+    GET DIAGNOSTICS v_acknowledged = ROW_COUNT;
 
     -- 2. Causes a balance or derived finding can show: on the same wallet source and wallet, a
     --    duplicate posting or an orphaned payment of exactly the drift, or a chain break.
@@ -233,6 +243,7 @@ BEGIN
         'wallets', count(DISTINCT s.wallet_key),
         'new', v_new,
         'resolved', v_resolved,
+        'acknowledged', v_acknowledged,
         'max_severity', (ARRAY['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])[
             max(_recon.severity_rank(s.severity))],
         'by_severity', COALESCE((

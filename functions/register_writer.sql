@@ -50,7 +50,7 @@ BEGIN
         END;
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_proc AS p
                        WHERE p.oid = v_fn AND p.prorettype = 'jsonb'::regtype
-                         AND p.proargtypes::oid[] = ARRAY['jsonb'::regtype::oid]
+                         AND p.pronargs = 1 AND p.proargtypes[0] = 'jsonb'::regtype
                          AND p.prokind = 'f' AND NOT p.proretset) THEN
             PERFORM _recon.fail(
                 'RC305', format('posting function %s has the wrong signature', v_fn),

@@ -114,6 +114,10 @@ CREATE TABLE _recon.repair (
 );
 CREATE INDEX repair_finding ON _recon.repair (finding_id);
 COMMENT ON INDEX _recon.repair_finding IS 'Repairs of one finding.';
+CREATE INDEX repair_acknowledged ON _recon.repair (check_name, finding_key)
+WHERE strategy = 'acknowledge';
+COMMENT ON INDEX _recon.repair_acknowledged IS
+'Acknowledged findings, which recon.reconcile() no longer reports.';
 COMMENT ON TABLE _recon.repair IS
 'The audit of every repair applied: one row per step. Append-only; a repair is undone by a '
 'later row that reverses it, never by changing this one.';

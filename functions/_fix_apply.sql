@@ -1,0 +1,41 @@
+-- _recon.fix_apply(): apply a staged plan: lock, re-verify, claim, post, move, verify.
+CREATE OR REPLACE FUNCTION _recon.fix_apply(
+    p_stage bigint, p_fix bigint, p_ticket text, p_reason text, p_invoker name,
+    p_wallet_limit numeric, p_run_limit numeric, p_verify boolean
+)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_pre jsonb;
+    v_offsets jsonb;
+BEGIN
+    -- the toolkit's own writes say so, for the guards on the write path
+    PERFORM set_config('wallet_recon.fix_id', p_fix::text, TRUE);
+    -- 1. Lock the wallets in key order; re-verify every finding under the lock; limits.
+    v_pre := _recon.fix_assess(p_stage, p_wallet_limit, p_run_limit, TRUE);
+    -- 2. Claim each repair by its unique key: a repair applied by anyone before (or by a
+    --    concurrent call that committed first) is not applied again.
+    PERFORM _recon.fix_claim(p_stage, p_fix, p_ticket, p_reason, p_invoker);
+    -- 3. Post into the ledgers, move the stored balances, and check the result.
+    v_offsets := _recon.fix_post(p_stage, p_fix, p_ticket, p_reason, v_pre);
+    PERFORM _recon.fix_move(p_stage, v_offsets);
+    IF p_verify THEN
+        PERFORM _recon.fix_verify(p_stage, v_pre);
+    END IF;
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.fix_apply(bigint, bigint, text, text, name, numeric, numeric, boolean)
+IS
+'Applies a staged plan (recon.fix, recon.reverse_fix): locks and re-verifies '
+'(_recon.fix_assess), claims each step by its unique repair key into the audit, posts through '
+'the writers (_recon.fix_post), moves the stored balances (_recon.fix_move) and, with '
+'p_verify, re-runs the checks (_recon.fix_verify). Sets wallet_recon.fix_id for the '
+'transaction.';
+
+REVOKE EXECUTE ON FUNCTION _recon.fix_apply(
+    bigint, bigint, text, text, name, numeric, numeric, boolean
+) FROM PUBLIC;

@@ -1,0 +1,103 @@
+-- recon.reverse_fix(): undo an applied fix by compensating entries, never by deleting.
+CREATE OR REPLACE FUNCTION recon.reverse_fix(
+    fix_id bigint,
+    dry_run boolean DEFAULT TRUE,
+    ticket text DEFAULT NULL,
+    reason text DEFAULT NULL
+)
+RETURNS TABLE (
+    step integer,
+    finding_id bigint,
+    check_name text,
+    wallet_key text,
+    strategy text,
+    amount numeric,
+    entries jsonb,
+    stored_before jsonb,
+    stored_after jsonb,
+    status text,
+    note text,
+    repair_id bigint
+)
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_stage bigint;
+    v_fix bigint;
+    v_invoker name := CASE WHEN current_setting('role') = 'none' THEN session_user
+                           ELSE current_setting('role') END;
+BEGIN
+    IF reverse_fix.dry_run IS NULL THEN
+        PERFORM _recon.fail('RC303', 'dry_run is NULL', 'It must be true (plan) or false (apply).',
+                            'Leave it out for a dry run.');
+    END IF;
+    IF NOT reverse_fix.dry_run AND (NULLIF(btrim(reverse_fix.ticket), '') IS NULL
+                                    OR NULLIF(btrim(reverse_fix.reason), '') IS NULL) THEN
+        PERFORM _recon.fail('RC303', 'reversing a fix needs a ticket and a reason',
+                            format('ticket %L, reason %L.', reverse_fix.ticket, reverse_fix.reason),
+                            'Both go into the audit.');
+    END IF;
+    IF NOT EXISTS (SELECT FROM _recon.fix AS f
+                   WHERE f.id = reverse_fix.fix_id AND f.action IN ('fix', 'backfill')) THEN
+        PERFORM _recon.fail('RC308', format('unknown fix %s', reverse_fix.fix_id),
+                            'Only an applied recon.fix() or recon.backfill() can be reversed.',
+                            'SELECT * FROM recon.repairs; lists them with their fix_id.');
+    END IF;
+
+    -- Every repair of the fix, undone: each entry it posted compensated by an entry
+    -- REV-<entry id> with the opposite effect (the writer posts the offset side again), each
+    -- stored balance moved back. An acknowledgement or a covered step is withdrawn.
+    v_stage := nextval('_recon.fix_stage_seq');
+    INSERT INTO _recon.fix_stage (
+        stage_id, step, finding_id, check_name, finding_key, wallet_source, wallet_key,
+        ledger_source, strategy, amount, postings, moves, status, note, repair_key
+    )
+    SELECT v_stage, row_number() OVER (ORDER BY r.wallet_source, r.wallet_key NULLS LAST, r.step),
+           r.finding_id, r.check_name, r.finding_key, r.wallet_source, r.wallet_key,
+           (SELECT min(e.ledger_source) FROM _recon.repair_entry AS e WHERE e.repair_id = r.id),
+           'reversal', r.amount,
+           COALESCE((SELECT jsonb_agg(jsonb_build_object(
+                         'wallet', p.wallet_key, 'purpose', 'reversal', 'entry', p.entry,
+                         'reference', 'REV-' || COALESCE(p.entry, 'R' || r.id),
+                         'deltas', (SELECT jsonb_object_agg(d.key, -(d.value::numeric))
+                                    FROM jsonb_each_text(p.deltas) AS d)) ORDER BY p.n)
+                     FROM (SELECT DISTINCT ON (e.posting) e.wallet_key, e.entry, e.deltas,
+                                  row_number() OVER () AS n
+                           FROM _recon.repair_entry AS e
+                           WHERE e.repair_id = r.id AND e.posting ->> 'side' IS NULL
+                           ORDER BY e.posting, e.entry) AS p), '[]'),
+           COALESCE((SELECT jsonb_object_agg(m.key, -(m.value::numeric))
+                     FROM jsonb_each_text(r.moves) AS m), '{}'),
+           'planned', format('reverses repair %s (%s)', r.id, r.strategy), 'reverse:' || r.id
+    FROM _recon.repair AS r
+    WHERE r.fix_id = reverse_fix.fix_id AND r.reverses IS NULL;
+
+    IF reverse_fix.dry_run THEN
+        PERFORM _recon.fix_assess(v_stage, NULL, NULL, FALSE);
+    ELSE
+        INSERT INTO _recon.fix (action, run_id, ticket, reason, request, applied_by)
+        VALUES ('reverse', NULL, reverse_fix.ticket, reverse_fix.reason,
+                jsonb_build_object('fix_id', reverse_fix.fix_id), v_invoker)
+        RETURNING id INTO v_fix;
+        PERFORM _recon.fix_apply(v_stage, v_fix, reverse_fix.ticket, reverse_fix.reason,
+                                 v_invoker, NULL, NULL, FALSE);
+    END IF;
+    RETURN QUERY SELECT r.* FROM _recon.fix_report(v_stage) AS r;
+    DELETE FROM _recon.fix_stage AS s WHERE s.stage_id = v_stage;
+END;
+$body$;
+
+COMMENT ON FUNCTION recon.reverse_fix(bigint, boolean, text, text) IS
+'Undoes an applied recon.fix() (or recon.backfill()): every entry it posted is compensated by '
+'an entry REV-<entry id> with the opposite effect, every stored balance moved back; nothing is '
+'deleted. Dry run by default; applying needs a ticket and a reason, locks the wallets in key '
+'order, refuses to overdraw, and reverses each repair once (a unique key). Errors: RC303 no '
+'ticket or reason, RC308 unknown fix. docs/REPAIRS.md.';
+
+REVOKE EXECUTE ON FUNCTION recon.reverse_fix(bigint, boolean, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recon.reverse_fix(bigint, boolean, text, text) TO recon_operator;
