@@ -10,8 +10,8 @@ DECLARE
     v_check _recon.check_def;
     v_wallets bigint;
     v_missing jsonb;
-    v_drift jsonb := '{}';
-    v_treasury jsonb := '{}';
+    v_drift jsonb := '{}'::jsonb;
+    v_treasury jsonb := '{}'::jsonb;
     v_row jsonb;
 BEGIN
     EXECUTE format('SELECT count(*) FROM %s', v_ws.relid::regclass) INTO v_wallets;

@@ -12,8 +12,8 @@ DECLARE
     v_check _recon.check_def;
     v_keys text[];
     v_map jsonb;
-    v_stored jsonb := '{}';
-    v_pre jsonb := '{}';
+    v_stored jsonb := '{}'::jsonb;
+    v_pre jsonb := '{}'::jsonb;
     v_cols text;
     v_blocking CONSTANT text := '^(above|over|would|wallet|changed|ledger|no entry)';
 BEGIN

@@ -14,8 +14,8 @@ DECLARE
     v_ledger _recon.ledger_source;
     v_chain text;
     v_balance_check text;
-    v_running jsonb := '{}';
-    v_offset_moves jsonb := '{}';
+    v_running jsonb := '{}'::jsonb;
+    v_offset_moves jsonb := '{}'::jsonb;
     v_request jsonb;
     v_side jsonb;
     v_entry jsonb;

@@ -11,7 +11,7 @@ DECLARE
     v_known text[] := ARRAY['date', 'ticket', 'reason', 'strategy', 'purpose', 'fix', 'step',
                             'wallet', 'amount', 'reference', 'entry', 'source_id', 'journal',
                             'description', 'check', 'finding', 'ledger', 'owner', 'uuid', 'now'];
-    v_parts text[] := '{}';
+    v_parts text[] := '{}'::text[];
     v_rest text := p_template;
     v_match text[];
 BEGIN

@@ -7,8 +7,8 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_ledger _recon.ledger_source := _recon.ledger(p_writer.ledger_source);
-    v_cols text[] := '{}';
-    v_vals text[] := '{}';
+    v_cols text[] := '{}'::text[];
+    v_vals text[] := '{}'::text[];
     v_auto jsonb;
     v_col text;
     v_value text;

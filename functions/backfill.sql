@@ -35,6 +35,8 @@ DECLARE
     v_value jsonb;
     v_created bigint;
     v_bad text;
+    v_found text;
+    v_balance _recon.check_def;
     v_invoker name := CASE WHEN current_setting('role') = 'none' THEN session_user
                            ELSE current_setting('role') END;
 BEGIN
@@ -157,12 +159,15 @@ BEGIN
         GET DIAGNOSTICS v_created = ROW_COUNT;
         v_offsets := _recon.fix_post(v_stage, v_fix, backfill.ticket, backfill.reason, '{}');
         PERFORM _recon.fix_move(v_stage, v_offsets);
-        SELECT string_agg(format('%s %s', r.check_name, r.finding_key), '; ') INTO v_bad
-        FROM _recon.check_def AS c
-        CROSS JOIN LATERAL _recon.recheck(c, ARRAY(
-            SELECT s.wallet_key FROM _recon.fix_stage AS s
-            WHERE s.stage_id = v_stage AND s.status = 'applied')) AS r
-        WHERE c.kind = 'balance' AND c.enabled AND c.wallet_source = v_ws.name;
+        FOR v_balance IN SELECT c.* FROM _recon.check_def AS c
+                         WHERE c.kind = 'balance' AND c.enabled AND c.wallet_source = v_ws.name
+                         ORDER BY c.name LOOP
+            EXECUTE format('SELECT string_agg(r.check_name || '' '' || r.finding_key, ''; '') '
+                           || 'FROM (%s) AS r', _recon.recheck_sql(v_balance))
+            INTO v_found USING ARRAY(SELECT s.wallet_key FROM _recon.fix_stage AS s
+                                     WHERE s.stage_id = v_stage AND s.status = 'applied');
+            v_bad := concat_ws('; ', v_bad, v_found);
+        END LOOP;
         IF v_bad IS NOT NULL THEN
             PERFORM _recon.fail('RC307', 'the backfill did not verify; nothing was applied',
                                 v_bad, 'Check the writer (recon.register_writer) and try again.');

@@ -210,6 +210,18 @@ def reset_privileges(cur: psycopg.Cursor, objects: Iterable[str], live: dict[str
                         .encode())
 
 
+def _rewritten(cur: psycopg.Cursor, obj: Live) -> bool:
+    """Whether this transaction (or a savepoint in it) wrote the object's pg_proc row.
+
+    A subtransaction's xid comes after its parent's, so a row this transaction wrote is not
+    older than it: age() is zero or negative. A row from an earlier transaction is older.
+    """
+    cur.execute("SELECT pg_catalog.age(p.xmin) <= 0"
+                " FROM pg_catalog.pg_proc AS p WHERE p.oid = %s", (obj.objid,))
+    row = cur.fetchone()
+    return bool(row and row[0])
+
+
 def apply(cur: psycopg.Cursor, file: RepeatableFile, rec: Recorded | None) -> list[str]:
     """Run one file and record what it defines. Returns the objects it defines.
 
@@ -222,6 +234,15 @@ def apply(cur: psycopg.Cursor, file: RepeatableFile, rec: Recorded | None) -> li
     cur.execute(file.sql.encode("utf-8"))
     after = catalog(cur)
     kept = [o for o in (rec.objects if rec else []) if o in after]
+    # A function the file used to define and no longer does (a changed signature leaves the
+    # old one behind: CREATE OR REPLACE only replaces its own) was not rewritten by this
+    # transaction. It goes, or calls to the new one could become ambiguous.
+    stale = [o for o in kept if o.startswith(("function ", "procedure ", "aggregate "))
+             and not _rewritten(cur, after[o])]
+    if stale:
+        drop_all(cur, [Recorded(file.path, file.order, "", stale, {})])
+        after = catalog(cur)
+        kept = [o for o in kept if o not in stale]
     objects = kept + sorted(set(after) - set(before) - set(kept))
     if not objects:
         raise ValueError(

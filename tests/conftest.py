@@ -180,3 +180,11 @@ def open_findings(dsn: str, check: str | None = None) -> list[dict]:
                     " OR check_name = %(check)s ORDER BY check_name, wallet_key, id",
                     {"check": check})
         return cur.fetchall()
+
+
+def fix(dsn: str, **args: object) -> list[dict]:
+    """SELECT * FROM recon.fix(name => value, ...) from a plain connection: the plan (or what
+    was applied), one dict per step. E.g. fix(dsn, dry_run=False, ticket="T", reason="r")."""
+    named = ", ".join(f"{k} => %({k})s" for k in args)
+    with psycopg.connect(dsn, autocommit=True) as c, c.cursor(row_factory=dict_row) as cur:
+        return cur.execute(f"SELECT * FROM recon.fix({named})", args).fetchall()

@@ -180,6 +180,27 @@ def test_changed_function_file_is_reapplied(db: str, sql_copy: Path) -> None:
     assert set(object_states(db, "--sql-dir", str(sql_copy)).values()) == {"current"}
 
 
+def test_changed_signature_leaves_no_stale_overload(db: str, sql_copy: Path) -> None:
+    """A file whose function gains a parameter: the upgrade replaces the old signature, it
+    does not leave it next to the new one (calls with the old arity would be ambiguous)."""
+    path = sql_copy / "functions" / "_fail.sql"
+    text = path.read_text()
+    path.write_text(text.replace("p_code text, p_message text, p_detail text, p_hint text",
+                                 "p_code text, p_message text, p_detail text, p_hint text,"
+                                 " p_extra text DEFAULT NULL")
+                        .replace("_recon.fail(text, text, text, text)",
+                                 "_recon.fail(text, text, text, text, text)"))
+    proc = run_cli("upgrade", "--sql-dir", str(sql_copy), dsn=db)
+    assert proc.returncode == 0, proc.stderr
+    assert scalar(db, "SELECT array_agg(oid::regprocedure::text) FROM pg_proc"
+                      " WHERE proname = 'fail' AND pronamespace = '_recon'::regnamespace") == \
+        ["_recon.fail(text,text,text,text,text)"]
+    assert set(object_states(db, "--sql-dir", str(sql_copy)).values()) == {"current"}
+    with psycopg.connect(db) as c, pytest.raises(psycopg.Error) as err:
+        c.execute("SELECT recon.reconcile(NULL, 'nope')")  # a caller of the 4-argument form
+    assert err.value.sqlstate == "RC201"
+
+
 def test_function_modified_by_hand_is_reported_and_restored(db: str) -> None:
     with psycopg.connect(db, autocommit=True) as c:
         c.execute("CREATE OR REPLACE FUNCTION recon.version() RETURNS text LANGUAGE sql STABLE"
