@@ -19,8 +19,9 @@ BEGIN
         USING ARRAY(SELECT jsonb_array_elements_text(p_pre -> 'keys' -> v_check.wallet_source));
         v_now := COALESCE(v_now, '{}');
         SELECT string_agg(x.what, '; ') INTO v_bad FROM (
-            SELECT format('%s %s still found after step %s (%s)', v_check.name, s.finding_key,
-                          s.step, s.strategy) AS what
+            SELECT format('%s %s still found after step %s (%s): difference %s, was %s',
+                          v_check.name, s.finding_key, s.step, s.strategy,
+                          v_now ->> s.finding_key, s.difference) AS what
             FROM _recon.fix_stage AS s
             WHERE s.stage_id = p_stage AND s.check_name = v_check.name
               AND s.status IN ('applied', 'covered') AND s.strategy <> 'acknowledge'
