@@ -49,13 +49,16 @@ BEGIN
                 ELSE '{}'::jsonb END,
            CASE WHEN x.manual IS NOT NULL THEN 'manual' ELSE 'planned' END,
            x.manual,
-           format('finding:%s:%s', x.id, (
+           -- The same repair: the same finding as the same run last saw it, not undone since.
+           -- A finding seen again by a later run (it drifted again) is a new repair; two calls
+           -- on one plan, or one call twice, are the same.
+           format('finding:%s:%s:%s', x.id, x.last_seen_run, (
                SELECT count(*) FROM _recon.repair AS r
                WHERE r.finding_id = x.id
                  AND EXISTS (SELECT FROM _recon.repair AS v WHERE v.reverses = r.id)))
     FROM (
         SELECT f.id, f.check_name, c.kind, f.finding_key, f.wallet_key, f.difference, f.expected,
-               f.details, c.wallet_source, s.strategy, s.col, s.other, s.ledger,
+               f.details, f.last_seen_run, c.wallet_source, s.strategy, s.col, s.other, s.ledger,
                CASE
                    WHEN s.strategy = 'none' AND c.kind = 'coverage' THEN format(
                        'missing wallets are created by SELECT recon.backfill(%L)', f.check_name)

@@ -34,7 +34,9 @@ BEGIN
                           || 'AND (f.details ->> %L)::bigint = 0)',
                           v_inner, 'cause', 'unknown_wallet', 'entries');
     ELSE
-        v_inner := format('SELECT f.* FROM recon.%I AS f WHERE f.wallet_key = ANY ($1)',
+        -- findings of no wallet (a journal, a total) are rechecked whole
+        v_inner := format('SELECT f.* FROM recon.%I AS f '
+                          || 'WHERE f.wallet_key = ANY ($1) OR f.wallet_key IS NULL',
                           p_check.view_name);
     END IF;
     RETURN format('SELECT g.check_name, g.wallet_key, g.stored, g.expected, g.difference, '
@@ -46,6 +48,6 @@ $body$;
 COMMENT ON FUNCTION _recon.recheck_sql(_recon.check_def) IS
 'A query of a check''s findings now, for the wallet keys in $1 (text[]) only, with each '
 'finding''s key: a balance check aggregates only those wallets'' entries; other kinds filter '
-'their view. recon.fix() runs it under the wallet locks, before and after repairing.';
+'their view (keeping the findings of no wallet: journals, totals). recon.fix() runs it under the wallet locks, before and after repairing.';
 
 REVOKE EXECUTE ON FUNCTION _recon.recheck_sql(_recon.check_def) FROM PUBLIC;

@@ -166,7 +166,7 @@ BEGIN
                            || 'FROM (%s) AS r', _recon.recheck_sql(v_balance))
             INTO v_found USING ARRAY(SELECT s.wallet_key FROM _recon.fix_stage AS s
                                      WHERE s.stage_id = v_stage AND s.status = 'applied');
-            v_bad := concat_ws('; ', v_bad, v_found);
+            v_bad := NULLIF(concat_ws('; ', v_bad, v_found), '');
         END LOOP;
         IF v_bad IS NOT NULL THEN
             PERFORM _recon.fail('RC307', 'the backfill did not verify; nothing was applied',

@@ -124,7 +124,8 @@ COMMENT ON TABLE _recon.repair IS
 COMMENT ON COLUMN _recon.repair.id IS 'Repair number (the audit id).';
 COMMENT ON COLUMN _recon.repair.fix_id IS 'The call that applied it.';
 COMMENT ON COLUMN _recon.repair.repair_key IS
-'What it repairs: finding:<id>:<attempt>, reverse:<repair id>, backfill:<source>:<owner>. '
+'What it repairs: finding:<id>:<run that last saw it>:<reversals>, reverse:<repair id>, '
+'backfill:<source>:<owner>. '
 'Unique, so the same repair is applied once however many times or sessions ask for it.';
 COMMENT ON COLUMN _recon.repair.step IS 'Its step in the plan.';
 COMMENT ON COLUMN _recon.repair.finding_id IS 'The finding it repaired, if any.';

@@ -403,3 +403,19 @@ def test_roles_who_is_audited(seed: str) -> None:
         c.execute("SELECT * FROM recon.fix(dry_run => false, ticket => 'T', reason => 'r')")
     [audit] = rows(seed, "SELECT applied_by, session_user_name FROM recon.repairs")
     assert audit == {"applied_by": "recon_operator", "session_user_name": "postgres"}
+
+
+def test_a_wallet_that_drifts_again_before_the_next_run_is_repaired_again(seed: str) -> None:
+    # The finding stays open until a run sees the wallet clean; if it drifts again first, the
+    # next run sees the same finding anew, and that is a new repair (not "already applied").
+    run(seed, *DEBIT)
+    reconcile(seed)
+    [first] = fix(seed, dry_run=False, ticket="T1", reason="r")
+    run(seed, "UPDATE seed000.wallet_account SET balance = balance + 3"
+              " WHERE id = md5('wallet6')::uuid")
+    summary = reconcile(seed)
+    [f] = open_findings(seed)
+    assert (f["id"], f["difference"], summary["new"]) == (first["finding_id"], 3, 0)
+    [second] = fix(seed, dry_run=False, ticket="T2", reason="r")
+    assert (second["status"], second["amount"]) == ("applied", 3)
+    assert reconcile(seed)["findings"] == 0
