@@ -48,6 +48,7 @@ $body$;
 COMMENT ON FUNCTION _recon.recheck_sql(_recon.check_def) IS
 'A query of a check''s findings now, for the wallet keys in $1 (text[]) only, with each '
 'finding''s key: a balance check aggregates only those wallets'' entries; other kinds filter '
-'their view (keeping the findings of no wallet: journals, totals). recon.fix() runs it under the wallet locks, before and after repairing.';
+'their view (keeping the findings of no wallet: journals, totals). recon.fix() runs it under '
+'the wallet locks, before and after repairing.';
 
 REVOKE EXECUTE ON FUNCTION _recon.recheck_sql(_recon.check_def) FROM PUBLIC;
