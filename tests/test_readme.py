@@ -45,3 +45,40 @@ def test_readme_finding_drift_example_is_true(db: str) -> None:
         rows = c.execute("SELECT check_name, wallet_key, severity, cause, stored, expected,"
                          " difference FROM recon.open_findings").fetchall()
     assert rows == expected
+
+
+def test_readme_repair_example_is_true(db: str) -> None:
+    found = section("Finding drift in your own tables")
+    registration = re.search(r"```sql\n(.*?)```", found, re.S).group(1)
+    text = section("Repairing it")
+    writer = re.search(r"```sql\n(.*?)```", text, re.S).group(1)
+    plan_table = re.search(r"wallet_limit => 100\);\n(.*?)\n\napp=#", text, re.S).group(1)
+    expected = []
+    for line in plan_table.splitlines()[2:]:
+        cells = [c.strip() for c in line.split("|")]
+        expected.append((int(cells[0]), cells[1], cells[2], cells[3], Decimal(cells[4]), cells[5],
+                         Decimal(cells[6]), Decimal(cells[7]), cells[8] or None))
+    assert len(expected) == 3
+
+    load_fixture(db, "seed000.sql")
+    with psycopg.connect(db, autocommit=True) as c:
+        c.execute("SET search_path = seed000, public")
+        c.execute(registration.encode())
+        c.execute("INSERT INTO payment_intent VALUES"
+                  " ('pi_missing', md5('wallet3')::uuid, 77.00, 'COMPLETED', 'wallet-3')")
+        c.execute("UPDATE wallet_account SET balance = balance + 77 WHERE id = md5('wallet3')::uuid")
+        c.execute("UPDATE wallet_account SET balance = balance - 13.50"
+                  " WHERE id = md5('wallet6')::uuid")
+        c.execute("SELECT recon.reconcile()")
+        c.execute(writer.encode())
+        plan = c.execute("SELECT step, check_name, left(wallet_key, 8), strategy, amount, status,"
+                         " (stored_before ->> 'balance')::numeric,"
+                         " (stored_after ->> 'balance')::numeric, note"
+                         " FROM recon.fix(wallet_limit => 100)").fetchall()
+        assert plan == expected
+        applied = c.execute("SELECT step, strategy, status FROM recon.fix(dry_run => false,"
+                            " ticket => 'INC-42', reason => 'runbook', wallet_limit => 100)"
+                            ).fetchall()
+        assert applied == [(1, "resync", "applied"), (2, "post_missing", "applied"),
+                           (3, "resync", "covered")]
+        assert c.execute("SELECT recon.reconcile() ->> 'status'").fetchone()[0] == "synced"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 import pytest
+
+from conftest import ROOT
 
 TOOLKIT = "('recon', '_recon')"
 
@@ -117,3 +121,13 @@ def test_plpgsql_check_catches_a_broken_function(conn: psycopg.Connection) -> No
     problems = plpgsql_problems(conn)
     assert [p[0] for p in problems] == ["_recon.broken()"]
     assert problems[0][1] == "error"
+
+
+def test_every_sqlstate_raised_is_documented() -> None:
+    raised = set()
+    for d in ("functions", "triggers", "migrations"):
+        for f in (ROOT / d).glob("*.sql"):
+            raised |= set(re.findall(r"'(RC\d{3})'", f.read_text()))
+    documented = set(re.findall(r"^\| `(RC\d{3})` \|", (ROOT / "docs" / "SQLSTATES.md").read_text(),
+                                re.M))
+    assert raised and raised == documented
