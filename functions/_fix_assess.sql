@@ -64,6 +64,11 @@ BEGIN
                           OR (c.kind = 'balance' AND c.enabled AND c.wallet_source IN (
                                   SELECT s.wallet_source FROM _recon.fix_stage AS s
                                   WHERE s.stage_id = p_stage AND s.status = 'planned'))
+                          -- what it posts must not look like a duplicate
+                          OR (c.kind = 'duplicate' AND c.enabled AND c.ledger_source IN (
+                                  SELECT s.ledger_source FROM _recon.fix_stage AS s
+                                  WHERE s.stage_id = p_stage AND s.status = 'planned'
+                                    AND s.postings <> '[]'))
                        ORDER BY c.name LOOP
             v_keys := ARRAY(SELECT jsonb_object_keys(v_stored -> v_check.wallet_source));
             EXECUTE format('SELECT jsonb_object_agg(r.finding_key, r.difference) FROM (%s) AS r',

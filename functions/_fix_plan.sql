@@ -82,6 +82,15 @@ BEGIN
                    WHEN s.strategy = 'move' AND s.other IS NULL THEN format(
                        'no column to move %s to: set "from_column" with recon.set_fix_policy()',
                        s.col)
+                   -- a reversal is known by its reference REV-<entry id> (the duplicate and
+                   -- orphan checks look for it): a reference column that cannot hold it
+                   WHEN s.strategy = 'reverse' AND NOT EXISTS (
+                       SELECT FROM _recon.ledger_source AS l
+                       WHERE l.name = c.ledger_source
+                         AND _recon.column_type(l.relid, l.reference_column)
+                             IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype))
+                       THEN format('ledger %s''s reference column cannot hold REV-<entry id>: '
+                                   || 'reverse it by hand, or acknowledge', c.ledger_source)
                END AS manual
         FROM _recon.finding AS f
         JOIN _recon.check_def AS c ON c.name = f.check_name
@@ -117,6 +126,7 @@ BEGIN
     FOR v_check IN SELECT DISTINCT c.* FROM _recon.check_def AS c
                    JOIN _recon.fix_stage AS s ON s.check_name = c.name
                    WHERE s.stage_id = p_stage AND s.kind = 'duplicate' AND s.status = 'planned'
+                     AND s.strategy = 'reverse'
     LOOP
         v_ledger := _recon.ledger(v_check.ledger_source);
         v_wallet := _recon.wallet(v_ledger.wallet_source);
@@ -144,7 +154,7 @@ BEGIN
                         WITH ORDINALITY AS x (entry, n)
                     JOIN %2$s AS l ON (%3$s)::text = x.entry
                     WHERE s.stage_id = $1 AND s.check_name = $2 AND s.status = 'planned'
-                      AND x.n > 1
+                      AND s.strategy = 'reverse' AND x.n > 1
                 ) AS e
                 GROUP BY e.step
             ) AS y
@@ -153,24 +163,25 @@ BEGIN
         USING p_stage, v_check.name;
     END LOOP;
 
-    -- 3. A balance finding whose shown cause is an orphaned payment or a duplicate of exactly
-    --    its drift is repaired by that finding's repair, in the same plan: covered. That repair
-    --    then posts into the ledger only (the stored balance already has it right).
+    -- 3. A balance or derived finding whose shown cause is an orphaned payment or a duplicate
+    --    of exactly its drift is repaired by that finding's repair, in the same plan: covered.
     UPDATE _recon.fix_stage AS s
     SET status = 'covered', covered_by = o.step, moves = '{}',
         note = format('repaired by step %s (%s of %s)', o.step, o.strategy, o.check_name)
     FROM _recon.finding AS f, _recon.fix_stage AS o
-    WHERE s.stage_id = p_stage AND s.kind = 'balance' AND s.status = 'planned'
+    WHERE s.stage_id = p_stage AND s.kind IN ('balance', 'derived') AND s.status = 'planned'
       AND f.id = s.finding_id AND f.cause IN ('orphaned_payment', 'duplicate_reference')
       AND o.stage_id = p_stage AND o.status = 'planned'
       AND o.strategy IN ('post_missing', 'reverse')
       AND o.check_name = f.details -> 'evidence' ->> 'check'
       AND o.finding_key = f.details -> 'evidence' ->> 'finding';
+    -- A covered balance finding means the stored balance already has it right: the covering
+    -- repair posts into the ledger only. (A covered derived finding says nothing about that.)
     UPDATE _recon.fix_stage AS o
     SET moves = '{}'
     WHERE o.stage_id = p_stage
       AND EXISTS (SELECT FROM _recon.fix_stage AS s
-                  WHERE s.stage_id = p_stage AND s.covered_by = o.step);
+                  WHERE s.stage_id = p_stage AND s.covered_by = o.step AND s.kind = 'balance');
 
     -- 4. What cannot be posted: a ledger without a writer, an effect no entry type has.
     UPDATE _recon.fix_stage AS s

@@ -89,7 +89,7 @@ BEGIN
         COALESCE(p_options -> 'columns', '{}'),
         v_fn,
         p_options ->> 'offset_wallet',
-        COALESCE(p_options ->> 'reference', 'RECON-{date}-{ticket}'),
+        COALESCE(p_options ->> 'reference', 'RECON-{date}-{ticket}-{fix}.{step}'),
         COALESCE(p_options ->> 'description', 'wallet-recon {strategy} ({ticket}): {reason}'),
         p_options ->> 'journal',
         ARRAY(SELECT jsonb_array_elements_text(COALESCE(p_options -> 'entry_types', '[]'))),

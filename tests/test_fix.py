@@ -271,8 +271,9 @@ def test_adjust_posts_an_adjustment_continuing_the_running_balance(seed: str) ->
     assert (step["strategy"], step["status"]) == ("adjust", "applied")
     [entry] = rows(seed, "SELECT * FROM seed000.wallet_transaction WHERE type = 'ADJUSTMENT'")
     today = datetime.date.today().strftime("%Y%m%d")
+    fix_id = step["repair_id"] and rows(seed, "SELECT fix_id FROM recon.repairs")[0]["fix_id"]
     assert (entry["amount"], entry["balance_after"], entry["reference"]) == (
-        Decimal("-5.00"), stored, f"RECON-{today}-INC-9")
+        Decimal("-5.00"), stored, f"RECON-{today}-INC-9-{fix_id}.1")
     assert entry["description"] == "wallet-recon adjust (INC-9): debit was right"
     assert balance(seed, 6) == stored  # the stored balance was right: it does not move
     assert reconcile(seed)["findings"] == 0  # balance and chain agree
