@@ -22,6 +22,7 @@ DECLARE
     v_new bigint;
     v_resolved bigint;
     v_acknowledged bigint;
+    v_alert bigint;
     v_summary jsonb;
     v_started timestamptz := clock_timestamp();
 BEGIN
@@ -272,6 +273,21 @@ BEGIN
     UPDATE _recon.run AS r
     SET finished_at = clock_timestamp(), status = v_summary ->> 'status', summary = v_summary
     WHERE r.id = v_run;
+    -- 6. A HIGH or CRITICAL run is an alert: a row, and a NOTIFY (sent when this commits).
+    IF v_summary ->> 'max_severity' IN ('HIGH', 'CRITICAL') THEN
+        INSERT INTO _recon.alert (kind, severity, run_id, message, details)
+        VALUES ('run', v_summary ->> 'max_severity', v_run,
+                format('run %s: %s findings on %s wallets, max severity %s', v_run,
+                       v_summary ->> 'findings', v_summary ->> 'wallets',
+                       v_summary ->> 'max_severity'),
+                v_summary - 'runs')
+        RETURNING id INTO v_alert;
+        PERFORM pg_notify('wallet_recon_alert', jsonb_build_object(
+            'alert_id', v_alert, 'kind', 'run', 'severity', v_summary ->> 'max_severity',
+            'run_id', v_run, 'findings', v_summary -> 'findings',
+            'message', format('run %s: max severity %s', v_run,
+                              v_summary ->> 'max_severity'))::text);
+    END IF;
     DELETE FROM _recon.run_stage AS s WHERE s.run_id = v_run;
     RETURN v_summary;
 END;
@@ -283,7 +299,8 @@ COMMENT ON FUNCTION recon.reconcile(text[], text) IS
 'systematic pattern), attaches the suspected cause it can show, tracks findings across runs as '
 'open issues, and returns a JSON summary: status synced or discrepancy, counts and amounts by '
 'severity and by check. Errors: RC201 unknown mode, RC202 unknown check. SECURITY DEFINER: '
-'recon_auditor may run it. Runs one at a time per database.';
+'recon_auditor may run it. Runs one at a time per database. A HIGH or CRITICAL run raises an '
+'alert (recon.open_alerts, NOTIFY wallet_recon_alert).';
 
 REVOKE EXECUTE ON FUNCTION recon.reconcile(text[], text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recon.reconcile(text[], text) TO recon_auditor, recon_operator;

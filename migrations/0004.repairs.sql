@@ -74,7 +74,8 @@ CREATE TABLE _recon.fix (
     request jsonb NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     applied_by name NOT NULL,
-    session_user_name name NOT NULL DEFAULT session_user
+    session_user_name name NOT NULL DEFAULT session_user,
+    txid xid8 NOT NULL DEFAULT pg_current_xact_id()
 );
 COMMENT ON TABLE _recon.fix IS
 'Every applied recon.fix(), recon.reverse_fix() and recon.backfill() call. Append-only.';
@@ -88,6 +89,8 @@ COMMENT ON COLUMN _recon.fix.applied_at IS 'When.';
 COMMENT ON COLUMN _recon.fix.applied_by IS
 'The caller''s current_user (the role it had set, else its login).';
 COMMENT ON COLUMN _recon.fix.session_user_name IS 'The caller''s session_user (its login).';
+COMMENT ON COLUMN _recon.fix.txid IS
+'The applying transaction: the write-path guards let its writes through (docs/GUARDS.md).';
 
 CREATE TABLE _recon.repair (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -91,8 +91,12 @@ def plpgsql_problems(conn: psycopg.Connection) -> list[tuple]:
             JOIN pg_language l ON l.oid = p.prolang
             WHERE n.nspname IN {TOOLKIT} AND l.lanname = 'plpgsql'
         ), targets AS (
+            -- the guards' trigger functions go on the user's tables (recon.enable_guard); they
+            -- are checked against a stand-in table
             SELECT f.oid, COALESCE(
-                (SELECT t.tgrelid FROM pg_trigger t WHERE t.tgfoid = f.oid LIMIT 1), 0) AS relid,
+                (SELECT t.tgrelid FROM pg_trigger t WHERE t.tgfoid = f.oid LIMIT 1),
+                CASE WHEN f.oid::regproc::text LIKE '_recon.tg_guard%%'
+                     THEN '_recon.guard_pending'::regclass END, 0) AS relid,
                 f.is_trigger
             FROM fns f
         )

@@ -1,0 +1,234 @@
+-- _recon.guard_compile(): the triggers a guard needs and the SQL they run.
+CREATE OR REPLACE FUNCTION _recon.guard_compile(p_kind text, p_target text, p_id integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_ledger _recon.ledger_source;
+    v_wallet _recon.wallet_source;
+    v_check _recon.check_def;
+    v_cols text[];
+    v_effects_new text;
+    v_effects_old text;
+    v_stored text;
+    v_sql jsonb := '{}'::jsonb;
+    v_triggers jsonb := '[]'::jsonb;
+    v_upsert text;
+    v_key_type text;
+    v_relid oid;
+    v_key name;
+    v_value name;
+    v_minus text := '0';
+    v_filter text := 'TRUE';
+    v_join name;
+    v_col name;
+    v_hold text;
+    v_terminal text;
+    v_journal_type text;
+BEGIN
+    v_upsert := ' ON CONFLICT (txid, guard_id, item, col) DO UPDATE '
+        || 'SET stored = p.stored + excluded.stored, ledger = p.ledger + excluded.ledger';
+    IF p_kind IN ('drift', 'append_only', 'double_entry') THEN
+        v_ledger := _recon.ledger(p_target);
+        v_wallet := _recon.wallet(v_ledger.wallet_source);
+    ELSE
+        v_check := _recon."check"(p_target);
+    END IF;
+
+    IF p_kind = 'drift' THEN
+        -- Per statement, set-based from the transition tables: the ledger effects per wallet
+        -- and column, and the stored balance changes. A NULL amount or balance is NaN: it never
+        -- balances.
+        v_cols := ARRAY(SELECT b FROM unnest(v_wallet.balance_columns) AS b
+                        WHERE v_ledger.effects ? b);
+        SELECT string_agg(format('(%L, COALESCE((%s)::numeric, ''NaN''))', b,
+                                 _recon.effect_sql(v_ledger, b, 'l')), ', ')
+        INTO v_effects_new FROM unnest(v_cols) AS b;
+        SELECT string_agg(format('(%L, COALESCE(n.%I::numeric - o.%I::numeric, ''NaN''))',
+                                 b, b, b), ', ')
+        INTO v_stored FROM unnest(v_cols) AS b;
+        v_effects_old := format(
+            'SELECT pg_current_xact_id(), $1, l.%1$I::text, c.col, 0, %%s sum(c.eff) '
+            || 'FROM %%s AS l CROSS JOIN LATERAL (VALUES %2$s) AS c (col, eff) '
+            || 'WHERE l.%1$I IS NOT NULL GROUP BY 3, 4 HAVING sum(c.eff) IS DISTINCT FROM 0',
+            v_ledger.wallet_column, v_effects_new);
+        v_sql := jsonb_build_object(
+            'ledger_insert', 'INSERT INTO _recon.guard_pending AS p '
+                || format(v_effects_old, '', 'recon_new') || v_upsert,
+            'ledger_delete', 'INSERT INTO _recon.guard_pending AS p '
+                || format(v_effects_old, '-', 'recon_old') || v_upsert,
+            'ledger_update', 'INSERT INTO _recon.guard_pending AS p SELECT x.* FROM ('
+                || format(v_effects_old, '', 'recon_new') || ' UNION ALL '
+                || format(v_effects_old, '-', 'recon_old') || ') AS x' || v_upsert,
+            'wallet_update', format(
+                'INSERT INTO _recon.guard_pending AS p SELECT pg_current_xact_id(), $1, '
+                || 'n.%1$I::text, c.col, sum(c.d), 0 FROM recon_new AS n '
+                || 'JOIN recon_old AS o ON o.%1$I = n.%1$I '
+                || 'CROSS JOIN LATERAL (VALUES %2$s) AS c (col, d) '
+                || 'WHERE c.d IS DISTINCT FROM 0 GROUP BY 3, 4', v_wallet.key_column, v_stored)
+                || v_upsert,
+            'wallet_insert', format(
+                'INSERT INTO _recon.guard_pending AS p SELECT pg_current_xact_id(), $1, '
+                || 'n.%1$I::text, c.col, sum(c.d), 0 FROM recon_new AS n '
+                || 'CROSS JOIN LATERAL (VALUES %2$s) AS c (col, d) '
+                || 'WHERE c.d IS DISTINCT FROM 0 GROUP BY 3, 4', v_wallet.key_column,
+                replace(v_stored, ' - o.', ' - 0 * n.'))
+                || v_upsert,
+            'wallet_delete', format(
+                'INSERT INTO _recon.guard_pending AS p SELECT pg_current_xact_id(), $1, '
+                || 'n.%1$I::text, c.col, -sum(c.d), 0 FROM recon_old AS n '
+                || 'CROSS JOIN LATERAL (VALUES %2$s) AS c (col, d) '
+                || 'WHERE c.d IS DISTINCT FROM 0 GROUP BY 3, 4', v_wallet.key_column,
+                replace(v_stored, ' - o.', ' - 0 * n.'))
+                || v_upsert,
+            'columns', to_jsonb(v_cols));
+        v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger')
+            || _recon.guard_statement_triggers(v_wallet.relid, p_id, 'wallet');
+
+    ELSIF p_kind = 'double_entry' THEN
+        PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
+                                      'double_entry guard');
+        IF v_ledger.amount_mode = 'operation' THEN
+            PERFORM _recon.fail('RC406', 'a double_entry guard needs a signed or direction ledger',
+                                format('Ledger %s is operation-based.', v_ledger.name),
+                                'Guard the journal entries of a credit/debit or signed ledger.');
+        END IF;
+        SELECT b INTO v_col FROM unnest(v_wallet.balance_columns) AS b
+        WHERE v_ledger.effects ? b LIMIT 1;
+        v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
+        v_effects_old := format(
+            'INSERT INTO _recon.guard_pending AS p SELECT DISTINCT pg_current_xact_id(), $1, '
+            || 'l.%1$I::text, ''*'', 0, 0 FROM %%s AS l WHERE l.%1$I IS NOT NULL '
+            || 'ON CONFLICT (txid, guard_id, item, col) DO NOTHING', v_ledger.journal_column);
+        v_sql := jsonb_build_object(
+            'ledger_insert', format(v_effects_old, 'recon_new'),
+            'ledger_delete', format(v_effects_old, 'recon_old'),
+            'ledger_update', jsonb_build_array(format(v_effects_old, 'recon_new'),
+                                               format(v_effects_old, 'recon_old')),
+            -- at commit: the journal transaction's entries, through the journal column (index)
+            'check', format(
+                'SELECT COALESCE(sum(COALESCE((%1$s)::numeric, ''NaN'')), 0), count(*) '
+                || 'FROM %2$s AS l WHERE l.%3$I = $1::%4$s',
+                _recon.effect_sql(v_ledger, v_col, 'l'), v_ledger.relid::regclass,
+                v_ledger.journal_column, v_journal_type));
+        v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger');
+
+    ELSIF p_kind = 'lifecycle' THEN
+        IF v_check.kind <> 'lifecycle' THEN
+            PERFORM _recon.fail('RC406', format('%s is a %s check, not a lifecycle check',
+                                                p_target, v_check.kind),
+                                'A lifecycle guard enforces a lifecycle check''s state machine.',
+                                'Name a lifecycle check.');
+        END IF;
+        v_ledger := _recon.ledger(v_check.ledger_source);
+        v_wallet := _recon.wallet(v_ledger.wallet_source);
+        PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
+                                      'lifecycle guard');
+        v_hold := quote_literal(v_check.options ->> 'hold');
+        SELECT string_agg(quote_literal(t), ', ') INTO v_terminal
+        FROM jsonb_array_elements_text(v_check.options -> 'terminal') AS t;
+        v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
+        v_effects_old := format(
+            'INSERT INTO _recon.guard_pending AS p SELECT DISTINCT pg_current_xact_id(), $1, '
+            || 'l.%1$I::text, ''*'', 0, 0 FROM %%s AS l WHERE l.%1$I IS NOT NULL '
+            || 'AND l.%2$I::text IN (%3$s, %4$s) '
+            || 'ON CONFLICT (txid, guard_id, item, col) DO NOTHING',
+            v_ledger.journal_column, v_ledger.operation_column, v_hold, v_terminal);
+        v_sql := jsonb_build_object(
+            'ledger_insert', format(v_effects_old, 'recon_new'),
+            'ledger_update', format(v_effects_old, 'recon_new'),
+            -- at commit, per wallet of the transaction: at most one resolution, never more
+            -- than the hold, and none without a hold
+            'check', format(
+                'SELECT string_agg(format(''wallet %%s: %%s hold(s) of %%s, %%s resolution(s) '
+                || 'of %%s'', x.k, x.holds, x.held, x.resolutions, x.resolved), ''; '') '
+                || 'FROM (SELECT l.%1$I::text AS k, '
+                || 'count(*) FILTER (WHERE l.%2$I::text = %3$s) AS holds, '
+                || 'COALESCE(sum(l.%4$I) FILTER (WHERE l.%2$I::text = %3$s), 0) AS held, '
+                || 'count(*) FILTER (WHERE l.%2$I::text IN (%5$s)) AS resolutions, '
+                || 'COALESCE(sum(l.%4$I) FILTER (WHERE l.%2$I::text IN (%5$s)), 0) AS resolved '
+                || 'FROM %6$s AS l WHERE l.%7$I = $1::%8$s GROUP BY 1) AS x '
+                || 'WHERE x.resolutions > 1 OR x.resolved > x.held '
+                || 'OR (x.resolutions > 0 AND x.holds = 0)',
+                v_ledger.wallet_column, v_ledger.operation_column, v_hold,
+                v_ledger.amount_column, v_terminal, v_ledger.relid::regclass,
+                v_ledger.journal_column, v_journal_type));
+        v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger',
+                                                      ARRAY['insert', 'update']);
+
+    ELSIF p_kind = 'derived' THEN
+        IF v_check.kind <> 'derived' THEN
+            PERFORM _recon.fail('RC406', format('%s is a %s check, not a derived check',
+                                                p_target, v_check.kind),
+                                'A derived guard checks a derived check''s column on write.',
+                                'Name a derived check.');
+        END IF;
+        v_wallet := _recon.wallet(v_check.wallet_source);
+        v_relid := _recon.resolve_table(v_check.options ->> 'table');
+        v_key := v_check.options ->> 'key_column';
+        v_value := v_check.options ->> 'value_column';
+        v_col := v_check.options ->> 'column';
+        v_join := COALESCE(v_check.options ->> 'wallet_column', v_wallet.key_column);
+        IF v_check.options ? 'minus_column' THEN
+            v_minus := format('COALESCE(t.%I, 0)', v_check.options ->> 'minus_column');
+        END IF;
+        IF v_check.options ? 'filter_column' THEN
+            v_filter := _recon.in_list_sql(v_relid, 't', v_check.options ->> 'filter_column',
+                                           v_check.options -> 'filter_values', 'filter_values');
+        END IF;
+        v_key_type := _recon.column_type_sql(v_wallet.relid, v_wallet.key_column);
+        v_sql := jsonb_build_object(
+            -- a wallet whose derived column changed, and the wallets of changed source rows
+            'wallet_update', format(
+                'INSERT INTO _recon.guard_pending AS p SELECT DISTINCT pg_current_xact_id(), '
+                || '$1, n.%1$I::text, ''*'', 0, 0 FROM recon_new AS n '
+                || 'JOIN recon_old AS o ON o.%1$I = n.%1$I '
+                || 'WHERE n.%2$I IS DISTINCT FROM o.%2$I '
+                || 'ON CONFLICT (txid, guard_id, item, col) DO NOTHING',
+                v_wallet.key_column, v_col),
+            'source_insert', _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_new'),
+            'source_delete', _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_old'),
+            'source_update', jsonb_build_array(
+                _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_new'),
+                _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_old')),
+            'column', v_col,
+            'check', format(
+                'SELECT w.%1$I::numeric, COALESCE((SELECT sum(t.%2$I - %3$s) FROM %4$s AS t '
+                || 'WHERE t.%5$I = w.%6$I AND %7$s), 0)::numeric '
+                || 'FROM %8$s AS w WHERE w.%9$I = $1::%10$s',
+                v_col, v_value, v_minus, v_relid::regclass, v_key, v_join, v_filter,
+                v_wallet.relid::regclass, v_wallet.key_column, v_key_type));
+        v_triggers := _recon.guard_statement_triggers(v_wallet.relid, p_id, 'wallet',
+                                                      ARRAY['update'])
+            || _recon.guard_statement_triggers(v_relid, p_id, 'source');
+
+    ELSE  -- append_only
+        v_triggers := jsonb_build_array(
+            jsonb_build_object(
+                'table', v_ledger.relid::regclass::text,
+                'trigger', format('recon_guard_%s_no_change', p_id),
+                'definition', format(
+                    'BEFORE UPDATE OR DELETE ON %s FOR EACH ROW '
+                    || 'EXECUTE FUNCTION _recon.tg_guard_append_only(%L)',
+                    v_ledger.relid::regclass, p_id)),
+            jsonb_build_object(
+                'table', v_ledger.relid::regclass::text,
+                'trigger', format('recon_guard_%s_no_truncate', p_id),
+                'definition', format(
+                    'BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
+                    || 'EXECUTE FUNCTION _recon.tg_guard_append_only(%L)',
+                    v_ledger.relid::regclass, p_id)));
+    END IF;
+    RETURN jsonb_build_object('sql', v_sql, 'triggers', v_triggers);
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.guard_compile(text, text, integer) IS
+'Compiles a guard: the triggers it puts on the user''s tables (statement-level, reading the '
+'transition tables: the cost of a write never depends on a wallet''s history) and the SQL '
+'they run: what a statement changed, staged in _recon.guard_pending, and the commit-time '
+'check of a journal, a hold or a derived value.';
+
+REVOKE EXECUTE ON FUNCTION _recon.guard_compile(text, text, integer) FROM PUBLIC;

@@ -1,0 +1,31 @@
+-- _recon.guard_statement_triggers(): a guard's statement-level triggers on one table.
+CREATE OR REPLACE FUNCTION _recon.guard_statement_triggers(
+    p_relid oid, p_guard integer, p_side text,
+    p_ops text[] DEFAULT ARRAY['insert', 'update', 'delete']
+)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT jsonb_agg(jsonb_build_object(
+        'table', p_relid::regclass::text,
+        'trigger', format('recon_guard_%s_%s_%s', p_guard, p_side, o),
+        'definition', format(
+            'AFTER %s ON %s REFERENCING %s FOR EACH STATEMENT '
+            || 'EXECUTE FUNCTION _recon.tg_guard_statement(%L, %L)',
+            upper(o), p_relid::regclass,
+            CASE o WHEN 'insert' THEN 'NEW TABLE AS recon_new'
+                   WHEN 'delete' THEN 'OLD TABLE AS recon_old'
+                   ELSE 'OLD TABLE AS recon_old NEW TABLE AS recon_new' END,
+            p_guard, p_side || '_' || o)
+    ) ORDER BY array_position(p_ops, o))
+    FROM unnest(p_ops) AS o;
+$body$;
+
+COMMENT ON FUNCTION _recon.guard_statement_triggers(oid, integer, text, text[]) IS
+'The AFTER ... FOR EACH STATEMENT triggers (with transition tables recon_new / recon_old) a '
+'guard puts on one table, one per operation: [{"table", "trigger", "definition"}].';
+
+REVOKE EXECUTE ON FUNCTION _recon.guard_statement_triggers(oid, integer, text, text[])
+FROM PUBLIC;

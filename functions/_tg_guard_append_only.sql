@@ -1,0 +1,36 @@
+-- _recon.tg_guard_append_only(): the append-only guard on a ledger table.
+CREATE OR REPLACE FUNCTION _recon.tg_guard_append_only()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_guard _recon.guard;
+BEGIN
+    SELECT g.* INTO v_guard FROM _recon.guard AS g WHERE g.id = tg_argv[0]::integer;
+    IF FOUND AND NOT _recon.in_audited_fix() AND NOT EXISTS (
+        SELECT FROM _recon.ledger_escape AS e
+        WHERE e.ledger_source = v_guard.target AND e.txid = pg_current_xact_id()
+    ) THEN
+        PERFORM _recon.guard_violation(
+            v_guard, CASE WHEN tg_level = 'ROW' THEN (to_jsonb(OLD) ->> (
+                SELECT COALESCE(l.entry_id_column, l.order_column) FROM _recon.ledger_source AS l
+                WHERE l.name = v_guard.target)) END,
+            format('%s of a ledger entry (%s)', tg_op, tg_table_name),
+            jsonb_build_object('operation', tg_op, 'table', tg_table_schema || '.' || tg_table_name));
+    END IF;
+    IF tg_op = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.tg_guard_append_only() IS
+'Trigger function of the append-only guard (argument: guard id): UPDATE, DELETE and TRUNCATE '
+'of ledger entries are blocked (RC405) or warned about, unless the transaction holds an '
+'audited escape (recon.allow_ledger_change) or is an audited recon.fix(). Repairs go through '
+'adjustments.';
+
+REVOKE EXECUTE ON FUNCTION _recon.tg_guard_append_only() FROM PUBLIC;

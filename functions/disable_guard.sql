@@ -1,0 +1,32 @@
+-- recon.disable_guard(): remove a guard: exactly the triggers it created.
+CREATE OR REPLACE FUNCTION recon.disable_guard(p_kind text, p_target text)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_guard _recon.guard;
+    v_trigger jsonb;
+BEGIN
+    SELECT g.* INTO v_guard FROM _recon.guard AS g WHERE g.kind = p_kind AND g.target = p_target;
+    IF NOT FOUND THEN
+        PERFORM _recon.fail('RC406', format('no %s guard on %L', p_kind, p_target),
+                            'Only an enabled guard can be disabled.',
+                            'SELECT * FROM recon.guards; lists them.');
+    END IF;
+    FOR v_trigger IN SELECT t.value FROM jsonb_array_elements(v_guard.triggers) AS t LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger ->> 'trigger',
+                       v_trigger ->> 'table');
+    END LOOP;
+    DELETE FROM _recon.guard AS g WHERE g.id = v_guard.id;
+    RETURN jsonb_build_object('guard', v_guard.id, 'kind', p_kind, 'target', p_target,
+                              'dropped', v_guard.triggers);
+END;
+$body$;
+
+COMMENT ON FUNCTION recon.disable_guard(text, text) IS
+'Disables a guard: drops exactly the triggers recon.enable_guard() created for it, nothing '
+'else. RC406 if there is no such guard. Needs the owner of the tables.';
+
+REVOKE EXECUTE ON FUNCTION recon.disable_guard(text, text) FROM PUBLIC;

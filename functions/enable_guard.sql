@@ -1,0 +1,79 @@
+-- recon.enable_guard(): put a guard on the write path of registered tables.
+CREATE OR REPLACE FUNCTION recon.enable_guard(
+    p_kind text, p_target text, p_options jsonb DEFAULT '{}'
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_old _recon.guard;
+    v_mode text;
+    v_tolerance numeric;
+    v_id integer;
+    v_compiled jsonb;
+    v_trigger jsonb;
+BEGIN
+    IF p_kind IS NULL OR p_kind NOT IN ('drift', 'derived', 'append_only', 'double_entry',
+                                        'lifecycle') THEN
+        PERFORM _recon.fail('RC406', format('unknown guard kind %L', p_kind),
+                            'Kinds: drift, derived, append_only, double_entry, lifecycle.',
+                            'docs/GUARDS.md describes each.');
+    END IF;
+    PERFORM _recon.check_options(format('%s guard on %s', p_kind, p_target), p_options,
+                                 ARRAY['mode', 'tolerance']);
+    v_mode := COALESCE(p_options ->> 'mode', 'warn');
+    IF v_mode NOT IN ('warn', 'block') THEN
+        PERFORM _recon.fail('RC406', format('unknown guard mode %L', v_mode),
+                            'Modes: warn (warning, alert, NOTIFY) and block (fail at commit).',
+                            'Start with warn; block once the alerts are quiet.');
+    END IF;
+    IF p_options ? 'tolerance' AND (jsonb_typeof(p_options -> 'tolerance') <> 'number'
+                                    OR (p_options ->> 'tolerance')::numeric < 0) THEN
+        PERFORM _recon.fail('RC406', 'tolerance must be a number >= 0',
+                            format('Got %s.', p_options -> 'tolerance'), 'E.g. 0.01.');
+    END IF;
+    v_tolerance := COALESCE((p_options ->> 'tolerance')::numeric, 0);
+
+    -- Enabling twice is harmless: the same guard is kept, another mode replaces it.
+    SELECT g.* INTO v_old FROM _recon.guard AS g WHERE g.kind = p_kind AND g.target = p_target;
+    IF FOUND AND v_old.mode = v_mode AND v_old.tolerance = v_tolerance THEN
+        RETURN jsonb_build_object('guard', v_old.id, 'kind', p_kind, 'target', p_target,
+                                  'mode', v_mode, 'triggers', v_old.triggers, 'changed', FALSE);
+    ELSIF FOUND THEN
+        PERFORM recon.disable_guard(p_kind, p_target);
+    END IF;
+
+    INSERT INTO _recon.guard (kind, target, mode, tolerance, options, compiled, triggers)
+    VALUES (p_kind, p_target, v_mode, v_tolerance, p_options, '{}', '[]')
+    RETURNING id INTO v_id;
+    v_compiled := _recon.guard_compile(p_kind, p_target, v_id);
+    FOR v_trigger IN SELECT t.value FROM jsonb_array_elements(v_compiled -> 'triggers') AS t LOOP
+        EXECUTE format('CREATE TRIGGER %I ', v_trigger ->> 'trigger')
+            || (v_trigger ->> 'definition');
+        EXECUTE format('COMMENT ON TRIGGER %I ON %s IS %L', v_trigger ->> 'trigger',
+                       v_trigger ->> 'table',
+                       format('wallet-recon %s guard %s on %s (recon.disable_guard(%L, %L) '
+                              || 'removes it)', p_kind, v_id, p_target, p_kind, p_target));
+    END LOOP;
+    UPDATE _recon.guard AS g
+    SET compiled = jsonb_build_object('sql', v_compiled -> 'sql'),
+        triggers = (SELECT COALESCE(jsonb_agg(t.value - 'definition'), '[]'::jsonb)
+                    FROM jsonb_array_elements(v_compiled -> 'triggers') AS t)
+    WHERE g.id = v_id;
+    RETURN jsonb_build_object('guard', v_id, 'kind', p_kind, 'target', p_target, 'mode', v_mode,
+                              'triggers', (SELECT g.triggers FROM _recon.guard AS g
+                                           WHERE g.id = v_id), 'changed', TRUE);
+END;
+$body$;
+
+COMMENT ON FUNCTION recon.enable_guard(text, text, jsonb) IS
+'Enables a write-path guard: drift (ledger source: every committed transaction leaves each '
+'wallet it touched with a stored change equal to its ledger effects), derived (derived check), '
+'append_only (ledger source), double_entry (ledger source with a journal column), lifecycle '
+'(lifecycle check). Options: {"mode": "warn"|"block", "tolerance": n}. Enabling twice is '
+'harmless; another mode replaces the guard. Errors: RC406, RC107, RC106. Needs the owner of '
+'the tables. docs/GUARDS.md.';
+
+REVOKE EXECUTE ON FUNCTION recon.enable_guard(text, text, jsonb) FROM PUBLIC;

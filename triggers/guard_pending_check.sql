@@ -1,0 +1,86 @@
+-- The commit-time check of every guard: what a transaction staged in _recon.guard_pending is
+-- judged when it commits (a deferred constraint trigger), then removed.
+CREATE OR REPLACE FUNCTION _recon.tg_guard_check()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_row _recon.guard_pending;
+    v_guard _recon.guard;
+    v_message text;
+    v_details jsonb;
+    v_stored numeric;
+    v_expected numeric;
+    v_entries bigint;
+    v_problem text;
+BEGIN
+    -- the accumulated row as the transaction left it; removed whatever the verdict
+    DELETE FROM _recon.guard_pending AS p
+    WHERE p.txid = NEW.txid AND p.guard_id = NEW.guard_id AND p.item = NEW.item
+      AND p.col = NEW.col
+    RETURNING p.* INTO v_row;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    SELECT g.* INTO v_guard FROM _recon.guard AS g WHERE g.id = v_row.guard_id;
+    IF NOT FOUND THEN
+        RETURN NULL;  -- disabled meanwhile
+    END IF;
+    IF v_guard.kind = 'drift' THEN
+        IF v_row.stored = 'NaN' OR v_row.ledger = 'NaN'
+            OR abs(v_row.stored - v_row.ledger) > v_guard.tolerance THEN
+            v_message := format('wallet %s: %s moved by %s, its ledger entries by %s',
+                                v_row.item, v_row.col, v_row.stored, v_row.ledger);
+            v_details := jsonb_build_object(
+                'wallet', v_row.item, 'column', v_row.col, 'stored_change', v_row.stored,
+                'ledger_change', v_row.ledger, 'difference', v_row.stored - v_row.ledger);
+        END IF;
+    ELSIF v_guard.kind = 'double_entry' THEN
+        EXECUTE v_guard.compiled -> 'sql' ->> 'check' INTO v_stored, v_entries USING v_row.item;
+        IF v_stored = 'NaN' OR abs(v_stored) > v_guard.tolerance THEN
+            v_message := format('journal %s: its %s entries do not balance (credits - debits = %s)',
+                                v_row.item, v_entries, v_stored);
+            v_details := jsonb_build_object('journal', v_row.item, 'entries', v_entries,
+                                            'imbalance', v_stored);
+        END IF;
+    ELSIF v_guard.kind = 'lifecycle' THEN
+        EXECUTE v_guard.compiled -> 'sql' ->> 'check' INTO v_problem USING v_row.item;
+        IF v_problem IS NOT NULL THEN
+            v_message := format('transaction %s: %s', v_row.item, v_problem);
+            v_details := jsonb_build_object('transaction', v_row.item, 'problem', v_problem);
+        END IF;
+    ELSIF v_guard.kind = 'derived' THEN
+        EXECUTE v_guard.compiled -> 'sql' ->> 'check' INTO v_stored, v_expected USING v_row.item;
+        IF FOUND AND (v_stored IS NULL OR v_stored = 'NaN' OR v_expected = 'NaN'
+                      OR abs(v_stored - v_expected) > v_guard.tolerance) THEN
+            v_message := format('wallet %s: %s is %s, expected %s', v_row.item,
+                                v_guard.compiled -> 'sql' ->> 'column', v_stored, v_expected);
+            v_details := jsonb_build_object('wallet', v_row.item, 'stored', v_stored,
+                                            'expected', v_expected,
+                                            'difference', v_stored - v_expected);
+        END IF;
+    END IF;
+    IF v_message IS NOT NULL THEN
+        PERFORM _recon.guard_violation(v_guard, v_row.item, v_message, v_details);
+    END IF;
+    RETURN NULL;
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.tg_guard_check() IS
+'Deferred (commit-time) check of one item a guarded transaction touched: a wallet''s stored '
+'change against its ledger effects (drift), a journal''s balance (double_entry), a hold''s '
+'resolutions (lifecycle), a wallet''s derived value (derived). A violation blocks or warns '
+'(_recon.guard_violation). Its cost depends on the transaction, never on a wallet''s history.';
+
+REVOKE EXECUTE ON FUNCTION _recon.tg_guard_check() FROM PUBLIC;
+
+DROP TRIGGER IF EXISTS guard_pending_check ON _recon.guard_pending;
+CREATE CONSTRAINT TRIGGER guard_pending_check
+AFTER INSERT ON _recon.guard_pending
+DEFERRABLE INITIALLY DEFERRED
+FOR EACH ROW EXECUTE FUNCTION _recon.tg_guard_check();
+COMMENT ON TRIGGER guard_pending_check ON _recon.guard_pending IS
+'Runs each guard''s check when the writing transaction commits.';

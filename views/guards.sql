@@ -1,0 +1,21 @@
+-- recon.guards: the write-path guards enabled, and the triggers each created.
+-- DROP + CREATE, not CREATE OR REPLACE: a changed file may rename or reorder columns. A view
+-- of yours on this one makes the DROP (and the upgrade) fail, and nothing changes.
+DROP VIEW IF EXISTS recon.guards;
+CREATE VIEW recon.guards AS
+SELECT
+    g.id,
+    g.kind,
+    g.target,
+    g.mode,
+    g.tolerance,
+    g.triggers,
+    g.enabled_at,
+    g.enabled_by
+FROM _recon.guard AS g
+ORDER BY g.id;
+COMMENT ON VIEW recon.guards IS
+'Enabled write-path guards (recon.enable_guard): kind, guarded ledger source or check, mode '
+'(warn or block), tolerance, and exactly the triggers it put on your tables.';
+REVOKE ALL ON recon.guards FROM PUBLIC;
+GRANT SELECT ON recon.guards TO recon_auditor, recon_operator;
