@@ -29,6 +29,7 @@ from migrator.cluster import ThrowawayCluster, find_bindir
 
 ROOT = Path(__file__).resolve().parent.parent
 WALLET_RECON = str(Path(sys.executable).parent / "wallet-recon")
+CRON_DATABASE = "recon_cron"
 
 
 @dataclass
@@ -57,7 +58,10 @@ def server() -> Iterator[Server]:
     if dsn:
         yield Server(dsn)
         return
-    with ThrowawayCluster() as cluster:
+    # pg_cron is loaded as a real installation would load it; it schedules in one database
+    # (CRON_DATABASE), which tests/test_guards.py creates.
+    with ThrowawayCluster({"shared_preload_libraries": "'pg_cron'",
+                           "cron.database_name": f"'{CRON_DATABASE}'"}) as cluster:
         yield Server(cluster.dsn)
 
 
