@@ -25,6 +25,8 @@ BEGIN
     IF p_verify THEN
         PERFORM _recon.fix_verify(p_stage, v_pre);
     END IF;
+    -- what the caller's transaction writes after this is not the fix's
+    PERFORM set_config('wallet_recon.fix_id', '', TRUE);
 END;
 $body$;
 

@@ -32,7 +32,12 @@ BEGIN
             SELECT wr.offset_wallet FROM _recon.fix_stage AS s
             JOIN _recon.writer AS wr ON wr.ledger_source = s.ledger_source
             WHERE s.stage_id = p_stage AND s.wallet_source = v_ws.name
-              AND s.status = 'planned' AND wr.offset_wallet IS NOT NULL);
+              AND s.status = 'planned' AND wr.offset_wallet IS NOT NULL
+            UNION  -- a reversal's own offset wallet
+            SELECT e.value ->> 'offset_wallet' FROM _recon.fix_stage AS s,
+                   jsonb_array_elements(s.postings) AS e
+            WHERE s.stage_id = p_stage AND s.wallet_source = v_ws.name
+              AND s.status = 'planned' AND e.value ->> 'offset_wallet' IS NOT NULL);
         SELECT string_agg(format('%L, w.%I', b, b), ', ') INTO v_cols
         FROM unnest(v_ws.balance_columns) AS b;
         EXECUTE format(
@@ -53,10 +58,10 @@ BEGIN
     WHERE s.stage_id = p_stage AND s.status IN ('planned', 'covered') AND s.wallet_key IS NOT NULL
       AND s.stored_before IS NULL;
 
-    -- 2. Under the locks, what each check finds now for those wallets: a step whose finding is
-    --    gone or has changed since the run is skipped. The same checks run again after the
-    --    repair (recon.fix), against this picture.
-    IF p_lock THEN
+    -- 2. What each check finds now for those wallets (under the locks when applying): a step
+    --    whose finding is gone or has changed since the run is skipped. The same checks run
+    --    again after the repair (recon.fix), against this picture.
+    BEGIN
         FOR v_check IN SELECT c.* FROM _recon.check_def AS c
                        WHERE c.name IN (SELECT s.check_name FROM _recon.fix_stage AS s
                                         WHERE s.stage_id = p_stage AND s.strategy <> 'reversal'
@@ -76,6 +81,24 @@ BEGIN
             INTO v_map USING v_keys;
             v_pre := v_pre || jsonb_build_object(v_check.name, COALESCE(v_map, '{}'));
         END LOOP;
+        -- A payment posted or a duplicate reversed moves the stored balance only by what it
+        -- does not hold already, as the balance check of that ledger sees the wallet now: the
+        -- payment credited (drift of exactly it), the duplicate never credited (drift of
+        -- minus it). Not by which other findings happen to be in the plan.
+        UPDATE _recon.fix_stage AS s
+        SET moves = COALESCE((
+            SELECT jsonb_object_agg(p.col, p.total)
+            FROM (SELECT d.key AS col, sum(d.value::numeric) AS total
+                  FROM jsonb_array_elements(s.postings) AS e,
+                       jsonb_each_text(e.value -> 'deltas') AS d
+                  GROUP BY d.key) AS p
+            WHERE p.total IS DISTINCT FROM COALESCE((v_pre -> (
+                SELECT c.name FROM _recon.check_def AS c
+                WHERE c.kind = 'balance' AND c.enabled AND c.ledger_source = s.ledger_source
+                ORDER BY c.name LIMIT 1) ->> (s.wallet_key || '/' || p.col))::numeric, 0)
+        ), '{}'::jsonb)
+        WHERE s.stage_id = p_stage AND s.status = 'planned'
+          AND s.strategy IN ('post_missing', 'reverse');
         UPDATE _recon.fix_stage AS s
         SET status = 'skipped',
             note = CASE WHEN NOT COALESCE(v_pre -> s.check_name, '{}') ? s.finding_key
@@ -87,7 +110,7 @@ BEGIN
           AND (NOT COALESCE(v_pre -> s.check_name, '{}') ? s.finding_key
                OR (v_pre -> s.check_name ->> s.finding_key)::numeric
                   IS DISTINCT FROM s.difference);
-    END IF;
+    END;
 
     -- 3. Applied before (this plan twice, or another operator): the unique repair key says so.
     UPDATE _recon.fix_stage AS s

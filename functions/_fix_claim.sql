@@ -17,7 +17,7 @@ BEGIN
         SELECT p_fix, s.repair_key, s.step, s.finding_id, s.check_name, s.finding_key,
                s.wallet_source, s.wallet_key,
                CASE WHEN s.status = 'covered' THEN 'covered' ELSE s.strategy END,
-               CASE WHEN s.status = 'covered' THEN 0 ELSE s.amount END, s.difference,
+               CASE WHEN s.status = 'covered' THEN 0 ELSE COALESCE(s.amount, 0) END, s.difference,
                s.moves, COALESCE(s.stored_before, '{}'), COALESCE(s.stored_after, '{}'),
                CASE WHEN s.repair_key LIKE 'reverse:%'
                     THEN split_part(s.repair_key, ':', 2)::bigint END,

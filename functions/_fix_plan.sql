@@ -82,6 +82,9 @@ BEGIN
                    WHEN s.strategy = 'move' AND s.other IS NULL THEN format(
                        'no column to move %s to: set "from_column" with recon.set_fix_policy()',
                        s.col)
+                   WHEN s.strategy = 'reverse' AND (f.details ->> 'wallets')::integer > 1
+                       THEN 'a reference posted on several wallets: which posting is the '
+                            || 'duplicate needs a human'
                    -- a reversal is known by its reference REV-<entry id> (the duplicate and
                    -- orphan checks look for it): a reference column that cannot hold it
                    WHEN s.strategy = 'reverse' AND NOT EXISTS (
@@ -175,13 +178,17 @@ BEGIN
       AND o.strategy IN ('post_missing', 'reverse')
       AND o.check_name = f.details -> 'evidence' ->> 'check'
       AND o.finding_key = f.details -> 'evidence' ->> 'finding';
-    -- A covered balance finding means the stored balance already has it right: the covering
-    -- repair posts into the ledger only. (A covered derived finding says nothing about that.)
-    UPDATE _recon.fix_stage AS o
-    SET moves = '{}'
-    WHERE o.stage_id = p_stage
-      AND EXISTS (SELECT FROM _recon.fix_stage AS s
-                  WHERE s.stage_id = p_stage AND s.covered_by = o.step AND s.kind = 'balance');
+    -- One explained by a finding this plan does not repair is left alone: re-syncing or
+    -- adjusting it would book the payment (or the duplicate) a second way, and the repair of
+    -- its cause would then book it again.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual',
+        note = format('explained by %s finding %s: repair that one (it posts the entry)',
+                      f.details -> 'evidence' ->> 'check', f.details -> 'evidence' ->> 'finding')
+    FROM _recon.finding AS f
+    WHERE s.stage_id = p_stage AND s.kind IN ('balance', 'derived') AND s.status = 'planned'
+      AND s.strategy IN ('resync', 'adjust', 'move')
+      AND f.id = s.finding_id AND f.cause IN ('orphaned_payment', 'duplicate_reference');
 
     -- 4. What cannot be posted: a ledger without a writer, an effect no entry type has.
     UPDATE _recon.fix_stage AS s

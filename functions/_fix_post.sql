@@ -45,11 +45,16 @@ BEGIN
         END IF;
         v_insert := CASE WHEN v_writer.kind = 'insert' THEN _recon.writer_insert_sql(v_writer) END;
         FOR v_posting IN SELECT p.value FROM jsonb_array_elements(v_step.postings) AS p LOOP
+            -- a reversal goes against the offset wallet of the entry it reverses, which the
+            -- writer may since have changed
             v_request := v_posting || jsonb_build_object(
                 'ledger', v_ledger.name, 'strategy', v_step.strategy, 'ticket', p_ticket,
                 'reason', p_reason, 'fix', p_fix, 'step', v_step.step,
                 'date', to_char(now(), 'YYYYMMDD'), 'check', v_step.check_name,
-                'finding', v_step.finding_id, 'offset_wallet', v_writer.offset_wallet);
+                'finding', v_step.finding_id,
+                'offset_wallet', CASE WHEN v_posting ? 'offset_wallet'
+                                      THEN v_posting -> 'offset_wallet'
+                                      ELSE to_jsonb(v_writer.offset_wallet) END);
             IF NOT v_request ? 'reference' THEN
                 EXECUTE 'SELECT ' || _recon.template_sql(v_writer.reference, 'reference')
                 INTO v_val USING v_request;
@@ -65,9 +70,9 @@ BEGIN
             END IF;
             -- The posting, and its other side on the offset wallet for a double-entry ledger.
             v_sides := jsonb_build_array(v_request);
-            IF v_writer.offset_wallet IS NOT NULL THEN
+            IF v_request ->> 'offset_wallet' IS NOT NULL THEN
                 v_sides := v_sides || jsonb_build_array(v_request || jsonb_build_object(
-                    'wallet', v_writer.offset_wallet, 'side', 'offset',
+                    'wallet', v_request ->> 'offset_wallet', 'side', 'offset',
                     'deltas', (SELECT jsonb_object_agg(d.key, -(d.value::numeric))
                                FROM jsonb_each_text(v_request -> 'deltas') AS d)));
             END IF;
@@ -115,6 +120,20 @@ BEGIN
                     -- A posting function posts both sides itself; it returns the entries.
                     EXECUTE format('SELECT %s($1)', v_writer.posting_function::regproc)
                     INTO v_result USING v_side;
+                    IF jsonb_typeof(CASE jsonb_typeof(v_result) WHEN 'object'
+                                         THEN v_result -> 'entries' ELSE v_result END)
+                       IS DISTINCT FROM 'array'
+                       OR jsonb_array_length(CASE jsonb_typeof(v_result) WHEN 'object'
+                                                  THEN v_result -> 'entries'
+                                                  ELSE v_result END) = 0 THEN
+                        PERFORM _recon.fail(
+                            'RC306', format('posting function %s returned no entries',
+                                            v_writer.posting_function),
+                            format('It returned %s for step %s; nothing was applied.',
+                                   COALESCE(v_result::text, 'NULL'), v_step.step),
+                            'A posting function returns the ids of the entries it wrote: a JSON '
+                            || 'array, or {"entries": [...]}.');
+                    END IF;
                     INSERT INTO _recon.repair_entry (repair_id, ledger_source, wallet_key, entry,
                                                      deltas, posting)
                     SELECT v_step.repair_id, v_ledger.name, v_side ->> 'wallet', e.value, 

@@ -27,8 +27,10 @@ DECLARE
     v_hold text;
     v_terminal text;
     v_journal_type text;
+    v_into CONSTANT text := 'INSERT INTO _recon.guard_pending AS p '
+        || '(txid, guard_id, fix_id, item, col, stored, ledger) ';
 BEGIN
-    v_upsert := ' ON CONFLICT (txid, guard_id, item, col) DO UPDATE '
+    v_upsert := ' ON CONFLICT (txid, guard_id, fix_id, item, col) DO UPDATE '
         || 'SET stored = p.stored + excluded.stored, ledger = p.ledger + excluded.ledger';
     IF p_kind IN ('drift', 'append_only', 'double_entry') THEN
         v_ledger := _recon.ledger(p_target);
@@ -50,34 +52,34 @@ BEGIN
                                  b, b, b), ', ')
         INTO v_stored FROM unnest(v_cols) AS b;
         v_effects_old := format(
-            'SELECT pg_current_xact_id(), $1, l.%1$I::text, c.col, 0, %%s sum(c.eff) '
+            'SELECT pg_current_xact_id(), $1, $2, l.%1$I::text, c.col, 0, %%s sum(c.eff) '
             || 'FROM %%s AS l CROSS JOIN LATERAL (VALUES %2$s) AS c (col, eff) '
             || 'WHERE l.%1$I IS NOT NULL GROUP BY 3, 4 HAVING sum(c.eff) IS DISTINCT FROM 0',
             v_ledger.wallet_column, v_effects_new);
         v_sql := jsonb_build_object(
-            'ledger_insert', 'INSERT INTO _recon.guard_pending AS p '
+            'ledger_insert', v_into
                 || format(v_effects_old, '', 'recon_new') || v_upsert,
-            'ledger_delete', 'INSERT INTO _recon.guard_pending AS p '
+            'ledger_delete', v_into
                 || format(v_effects_old, '-', 'recon_old') || v_upsert,
-            'ledger_update', 'INSERT INTO _recon.guard_pending AS p SELECT x.* FROM ('
+            'ledger_update', v_into || 'SELECT x.* FROM ('
                 || format(v_effects_old, '', 'recon_new') || ' UNION ALL '
                 || format(v_effects_old, '-', 'recon_old') || ') AS x' || v_upsert,
             'wallet_update', format(
-                'INSERT INTO _recon.guard_pending AS p SELECT pg_current_xact_id(), $1, '
+                v_into || 'SELECT pg_current_xact_id(), $1, $2, '
                 || 'n.%1$I::text, c.col, sum(c.d), 0 FROM recon_new AS n '
                 || 'JOIN recon_old AS o ON o.%1$I = n.%1$I '
                 || 'CROSS JOIN LATERAL (VALUES %2$s) AS c (col, d) '
                 || 'WHERE c.d IS DISTINCT FROM 0 GROUP BY 3, 4', v_wallet.key_column, v_stored)
                 || v_upsert,
             'wallet_insert', format(
-                'INSERT INTO _recon.guard_pending AS p SELECT pg_current_xact_id(), $1, '
+                v_into || 'SELECT pg_current_xact_id(), $1, $2, '
                 || 'n.%1$I::text, c.col, sum(c.d), 0 FROM recon_new AS n '
                 || 'CROSS JOIN LATERAL (VALUES %2$s) AS c (col, d) '
                 || 'WHERE c.d IS DISTINCT FROM 0 GROUP BY 3, 4', v_wallet.key_column,
                 replace(v_stored, ' - o.', ' - 0 * n.'))
                 || v_upsert,
             'wallet_delete', format(
-                'INSERT INTO _recon.guard_pending AS p SELECT pg_current_xact_id(), $1, '
+                v_into || 'SELECT pg_current_xact_id(), $1, $2, '
                 || 'n.%1$I::text, c.col, -sum(c.d), 0 FROM recon_old AS n '
                 || 'CROSS JOIN LATERAL (VALUES %2$s) AS c (col, d) '
                 || 'WHERE c.d IS DISTINCT FROM 0 GROUP BY 3, 4', v_wallet.key_column,
@@ -99,9 +101,9 @@ BEGIN
         WHERE v_ledger.effects ? b LIMIT 1;
         v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
         v_effects_old := format(
-            'INSERT INTO _recon.guard_pending AS p SELECT DISTINCT pg_current_xact_id(), $1, '
+            v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
             || 'l.%1$I::text, ''*'', 0, 0 FROM %%s AS l WHERE l.%1$I IS NOT NULL '
-            || 'ON CONFLICT (txid, guard_id, item, col) DO NOTHING', v_ledger.journal_column);
+            || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING', v_ledger.journal_column);
         v_sql := jsonb_build_object(
             'ledger_insert', format(v_effects_old, 'recon_new'),
             'ledger_delete', format(v_effects_old, 'recon_old'),
@@ -131,10 +133,10 @@ BEGIN
         FROM jsonb_array_elements_text(v_check.options -> 'terminal') AS t;
         v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
         v_effects_old := format(
-            'INSERT INTO _recon.guard_pending AS p SELECT DISTINCT pg_current_xact_id(), $1, '
+            v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
             || 'l.%1$I::text, ''*'', 0, 0 FROM %%s AS l WHERE l.%1$I IS NOT NULL '
             || 'AND l.%2$I::text IN (%3$s, %4$s) '
-            || 'ON CONFLICT (txid, guard_id, item, col) DO NOTHING',
+            || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
             v_ledger.journal_column, v_ledger.operation_column, v_hold, v_terminal);
         v_sql := jsonb_build_object(
             'ledger_insert', format(v_effects_old, 'recon_new'),
@@ -182,11 +184,11 @@ BEGIN
         v_sql := jsonb_build_object(
             -- a wallet whose derived column changed, and the wallets of changed source rows
             'wallet_update', format(
-                'INSERT INTO _recon.guard_pending AS p SELECT DISTINCT pg_current_xact_id(), '
-                || '$1, n.%1$I::text, ''*'', 0, 0 FROM recon_new AS n '
+                v_into || 'SELECT DISTINCT pg_current_xact_id(), '
+                || '$1, $2, n.%1$I::text, ''*'', 0, 0 FROM recon_new AS n '
                 || 'JOIN recon_old AS o ON o.%1$I = n.%1$I '
                 || 'WHERE n.%2$I IS DISTINCT FROM o.%2$I '
-                || 'ON CONFLICT (txid, guard_id, item, col) DO NOTHING',
+                || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
                 v_wallet.key_column, v_col),
             'source_insert', _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_new'),
             'source_delete', _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_old'),

@@ -8,9 +8,10 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
     SELECT format(
-        'INSERT INTO _recon.guard_pending AS p SELECT DISTINCT pg_current_xact_id(), $1, '
-        || 'w.%1$I::text, ''*'', 0, 0 FROM %2$s AS t JOIN %3$s AS w ON w.%4$I = t.%5$I '
-        || 'ON CONFLICT (txid, guard_id, item, col) DO NOTHING',
+        'INSERT INTO _recon.guard_pending AS p (txid, guard_id, fix_id, item, col, stored, ledger) '
+        || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, w.%1$I::text, ''*'', 0, 0 '
+        || 'FROM %2$s AS t JOIN %3$s AS w ON w.%4$I = t.%5$I '
+        || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
         p_wallet.key_column, p_table, p_wallet.relid::regclass, p_join, p_key);
 $body$;
 

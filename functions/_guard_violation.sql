@@ -13,9 +13,6 @@ DECLARE
         'guard', p_guard.kind, 'target', p_guard.target, 'mode', p_guard.mode, 'item', p_item,
         'txid', pg_current_xact_id()::text);
 BEGIN
-    IF _recon.in_audited_fix() THEN
-        RETURN;  -- the toolkit's own repair: audited in recon.repairs, verified by its checks
-    END IF;
     IF p_guard.mode = 'block' THEN
         RAISE EXCEPTION USING
             ERRCODE = CASE p_guard.kind WHEN 'drift' THEN 'RC401' WHEN 'derived' THEN 'RC402'
@@ -43,7 +40,8 @@ END;
 $body$;
 
 COMMENT ON FUNCTION _recon.guard_violation(_recon.guard, text, text, jsonb) IS
-'What a guard does about a bad write: nothing inside an audited recon.fix(); in block mode, '
+'What a guard does about a bad write (its callers let an audited recon.fix() through): in '
+'block mode, '
 'raises its SQLSTATE (RC401 drift, RC402 derived, RC403 double_entry, RC404 lifecycle, RC405 '
 'append_only) so the transaction fails; in warn mode, RAISE WARNING, a row in _recon.alert '
 'and pg_notify on channel wallet_recon_alert with a JSON payload (docs/GUARDS.md).';

@@ -7,6 +7,9 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_guard integer := tg_argv[0]::integer;
+    -- written by an audited recon.fix() statement: staged apart, not mixed with the rest
+    v_fix bigint := CASE WHEN _recon.in_audited_fix()
+                         THEN current_setting('wallet_recon.fix_id')::bigint ELSE 0 END;
     v_sql jsonb;
     v_stmt text;
 BEGIN
@@ -16,7 +19,7 @@ BEGIN
         CASE jsonb_typeof(v_sql) WHEN 'array' THEN v_sql
                                  WHEN 'string' THEN jsonb_build_array(v_sql)
                                  ELSE '[]'::jsonb END) AS x LOOP
-        EXECUTE v_stmt USING v_guard;
+        EXECUTE v_stmt USING v_guard, v_fix;
     END LOOP;
     RETURN NULL;
 END;

@@ -17,6 +17,7 @@ AS $body$
 DECLARE
     v_check _recon.check_def := _recon."check"(backfill.coverage_check);
     v_ws _recon.wallet_source;
+    v_owner_rel oid;
     v_owner_col text;
     v_ledger _recon.ledger_source;
     v_writer _recon.writer;
@@ -60,6 +61,7 @@ BEGIN
                             || '''coverage'').');
     END IF;
     v_ws := _recon.wallet(v_check.wallet_source);
+    v_owner_rel := _recon.resolve_table(v_check.options ->> 'owner_table');
     v_owner_col := COALESCE(v_check.options ->> 'wallet_column', v_ws.owner_column);
     SELECT l.* INTO v_ledger FROM _recon.ledger_source AS l
     JOIN _recon.writer AS w ON w.ledger_source = l.name AND w.offset_wallet IS NOT NULL
@@ -106,11 +108,12 @@ BEGIN
         )
         SELECT $1, row_number() OVER (ORDER BY m.owner), $2, 'coverage', m.owner, $3, m.k, $4,
                'backfill', abs(m.opening),
-               CASE WHEN m.opening = 0 THEN '[]'::jsonb ELSE jsonb_build_array(jsonb_build_object(
+               CASE WHEN m.opening IS NULL OR m.opening = 0 THEN '[]'::jsonb
+                    ELSE jsonb_build_array(jsonb_build_object(
                    'wallet', m.k, 'deltas', jsonb_build_object($5, m.opening),
                    'purpose', 'opening', 'owner', m.owner,
                    'reference', 'OPENING-' || m.owner)) END,
-               jsonb_build_object($5, m.opening),
+               jsonb_strip_nulls(jsonb_build_object($5, m.opening)),
                (SELECT jsonb_object_agg(b, 0) FROM unnest($6::text[]) AS b),
                (SELECT jsonb_object_agg(b, CASE WHEN b = $5 THEN m.opening ELSE 0 END)
                 FROM unnest($6::text[]) AS b),
@@ -119,16 +122,24 @@ BEGIN
                 WHERE f.check_name = $2 AND f.wallet_key = m.owner AND f.resolved_run IS NULL
                   AND f.dropped_at IS NULL LIMIT 1)
         FROM (
-            SELECT v.wallet_key AS owner, v.expected AS opening, %s AS k
+            SELECT v.wallet_key AS owner, %s AS opening, %s AS k
             FROM recon.%I AS v
             CROSS JOIN LATERAL (SELECT jsonb_build_object('owner', v.wallet_key) AS j) AS x
         ) AS m$q$,
+        -- the legacy balance as it is: a NULL one is not an opening balance of 0
+        CASE WHEN v_check.options ? 'owner_balance' THEN format(
+            '(SELECT o.%I::numeric FROM %s AS o WHERE o.%I::text = v.wallet_key)',
+            v_check.options ->> 'owner_balance', v_owner_rel::regclass,
+            v_check.options ->> 'owner_key') ELSE '0::numeric' END,
         v_key_sql, v_check.view_name)
     USING v_stage, v_check.name, v_ws.name, v_ledger.name, v_col, v_ws.balance_columns;
     UPDATE _recon.fix_stage AS s
-    SET status = 'skipped', note = format('invalid legacy balance %s', s.moves ->> v_col)
+    SET status = 'manual',
+        note = format('legacy balance %s is not an amount: needs a human',
+                      COALESCE(s.moves ->> v_col, 'NULL'))
     WHERE s.stage_id = v_stage
-      AND (s.moves ->> v_col IS NULL OR (s.moves ->> v_col)::numeric IN ('NaN', 'Infinity', '-Infinity'));
+      AND (s.moves ->> v_col IS NULL
+           OR (s.moves ->> v_col)::numeric IN ('NaN', 'Infinity', '-Infinity'));
     IF NOT backfill.dry_run THEN
         -- 3. Apply: the offset wallet locked, each owner claimed once (a second run, or a
         --    concurrent one, finds the claim), wallets created at zero, opening entries posted
@@ -142,6 +153,21 @@ BEGIN
         EXECUTE format('SELECT FROM %s AS w WHERE w.%I = $1::%s FOR UPDATE',
                        v_ws.relid::regclass, v_ws.key_column, v_key_type)
         USING v_writer.offset_wallet;
+        -- The owners, locked (an application creating a wallet for one of them, with a foreign
+        -- key to it, waits), then the coverage check again under the lock: an owner who got a
+        -- wallet since the plan is skipped.
+        EXECUTE format('SELECT FROM %s AS o WHERE o.%I::text = ANY ($1) ORDER BY o.%I FOR UPDATE',
+                       v_owner_rel::regclass, v_check.options ->> 'owner_key',
+                       v_check.options ->> 'owner_key')
+        USING ARRAY(SELECT s.finding_key FROM _recon.fix_stage AS s
+                    WHERE s.stage_id = v_stage AND s.status = 'planned');
+        EXECUTE format($q$
+            UPDATE _recon.fix_stage AS s SET status = 'skipped',
+                note = 'has a wallet now: created since the plan'
+            WHERE s.stage_id = $1 AND s.status = 'planned'
+              AND NOT EXISTS (SELECT FROM recon.%I AS v WHERE v.wallet_key = s.finding_key)$q$,
+            v_check.view_name)
+        USING v_stage;
         PERFORM _recon.fix_claim(v_stage, v_fix, backfill.ticket, backfill.reason, v_invoker);
         EXECUTE format($q$
             INSERT INTO %1$s (%2$I, %3$I%4$s%5$s)
@@ -172,6 +198,7 @@ BEGIN
             PERFORM _recon.fail('RC307', 'the backfill did not verify; nothing was applied',
                                 v_bad, 'Check the writer (recon.register_writer) and try again.');
         END IF;
+        PERFORM set_config('wallet_recon.fix_id', '', TRUE);
         v_after := _recon.backfill_report(v_check);
     END IF;
     SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(

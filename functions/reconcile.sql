@@ -21,7 +21,7 @@ DECLARE
     v_modes jsonb := '{}'::jsonb;
     v_new bigint;
     v_resolved bigint;
-    v_acknowledged bigint;
+    v_acknowledged bigint[];
     v_alert bigint;
     v_summary jsonb;
     v_started timestamptz := clock_timestamp();
@@ -87,14 +87,22 @@ BEGIN
             'watermark', v_watermark)));
     END LOOP;
 
-    -- An acknowledged finding (recon.fix, strategy acknowledge) is history, not a finding, as
-    -- long as it is what was acknowledged: the same difference, and not withdrawn since.
-    DELETE FROM _recon.run_stage AS s
-    USING _recon.repair AS r
-    WHERE s.run_id = v_run AND r.strategy = 'acknowledge' AND r.check_name = s.check_name
-      AND r.finding_key = s.finding_key AND r.difference IS NOT DISTINCT FROM s.difference
-      AND NOT EXISTS (SELECT FROM _recon.repair AS v WHERE v.reverses = r.id);
-    GET DIAGNOSTICS v_acknowledged = ROW_COUNT;
+    -- An acknowledged finding (recon.fix, strategy acknowledge) seen again as it was
+    -- acknowledged (the same difference, the finding open ever since, the acknowledgement not
+    -- withdrawn) is not reported; it stays open, quietly. Once a run no longer sees it, it is
+    -- resolved like any other, and the same drift later is a new finding.
+    WITH ack AS (
+        DELETE FROM _recon.run_stage AS s
+        USING _recon.repair AS r, _recon.finding AS f
+        WHERE s.run_id = v_run AND r.strategy = 'acknowledge' AND f.id = r.finding_id
+          AND f.resolved_run IS NULL AND f.dropped_at IS NULL
+          AND f.check_name = s.check_name AND f.finding_key = s.finding_key
+          AND r.difference IS NOT DISTINCT FROM s.difference
+          AND NOT EXISTS (SELECT FROM _recon.repair AS v WHERE v.reverses = r.id)
+        RETURNING f.id
+    )
+    SELECT COALESCE(array_agg(DISTINCT ack.id), '{}') INTO v_acknowledged FROM ack;
+    UPDATE _recon.finding AS f SET last_seen_run = v_run WHERE f.id = ANY (v_acknowledged);
 
     -- 2. Causes a balance or derived finding can show: on the same wallet source and wallet, a
     --    duplicate posting or an orphaned payment of exactly the drift, or a chain break.
@@ -224,6 +232,7 @@ BEGIN
     GET DIAGNOSTICS v_new = ROW_COUNT;
     UPDATE _recon.finding AS f SET resolved_run = v_run
     WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL AND f.check_name = ANY (v_names)
+      AND f.id <> ALL (v_acknowledged)
       AND NOT EXISTS (SELECT FROM _recon.run_stage AS s
                       WHERE s.run_id = v_run AND s.check_name = f.check_name
                         AND s.finding_key = f.finding_key);
@@ -244,7 +253,7 @@ BEGIN
         'wallets', count(DISTINCT s.wallet_key),
         'new', v_new,
         'resolved', v_resolved,
-        'acknowledged', v_acknowledged,
+        'acknowledged', cardinality(v_acknowledged),
         'max_severity', (ARRAY['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])[
             max(_recon.severity_rank(s.severity))],
         'by_severity', COALESCE((

@@ -63,11 +63,12 @@ BEGIN
            'reversal', r.amount,
            COALESCE((SELECT jsonb_agg(jsonb_build_object(
                          'wallet', p.wallet_key, 'purpose', 'reversal', 'entry', p.entry,
+                         'offset_wallet', p.posting -> 'offset_wallet',
                          'reference', 'REV-' || COALESCE(p.entry, 'R' || r.id),
                          'deltas', (SELECT jsonb_object_agg(d.key, -(d.value::numeric))
                                     FROM jsonb_each_text(p.deltas) AS d)) ORDER BY p.n)
                      FROM (SELECT DISTINCT ON (e.posting) e.wallet_key, e.entry, e.deltas,
-                                  row_number() OVER () AS n
+                                  e.posting, row_number() OVER () AS n
                            FROM _recon.repair_entry AS e
                            WHERE e.repair_id = r.id AND e.posting ->> 'side' IS NULL
                            ORDER BY e.posting, e.entry) AS p), '[]'),

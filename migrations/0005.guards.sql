@@ -41,7 +41,8 @@ CREATE UNLOGGED TABLE _recon.guard_pending (
     col text NOT NULL,
     stored numeric NOT NULL DEFAULT 0,
     ledger numeric NOT NULL DEFAULT 0,
-    PRIMARY KEY (txid, guard_id, item, col)
+    fix_id bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (txid, guard_id, fix_id, item, col)
 );
 COMMENT ON TABLE _recon.guard_pending IS
 'What a transaction changed under a guard, until its commit checks it: per wallet and balance '
@@ -54,6 +55,9 @@ COMMENT ON COLUMN _recon.guard_pending.item IS 'Wallet key, journal id or hold, 
 COMMENT ON COLUMN _recon.guard_pending.col IS 'Balance column (drift), else ''*''.';
 COMMENT ON COLUMN _recon.guard_pending.stored IS 'Change of the stored balance (drift).';
 COMMENT ON COLUMN _recon.guard_pending.ledger IS 'Sum of the ledger effects written (drift).';
+COMMENT ON COLUMN _recon.guard_pending.fix_id IS
+'The audited recon.fix() whose statement wrote it (checked by the fix itself, not the guard); '
+'0 for everything else, even later in the same transaction.';
 
 CREATE TABLE _recon.alert (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

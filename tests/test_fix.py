@@ -420,3 +420,84 @@ def test_a_wallet_that_drifts_again_before_the_next_run_is_repaired_again(seed: 
     [second] = fix(seed, dry_run=False, ticket="T2", reason="r")
     assert (second["status"], second["amount"]) == ("applied", 3)
     assert reconcile(seed)["findings"] == 0
+
+
+# --- regressions from a review of the repair code ----------------------------------------------
+
+def test_a_payment_is_booked_once_whatever_the_plan_includes(seed: str) -> None:
+    # the stored balance already holds the missing payment: posting it alone (without the
+    # balance finding in the plan) must not credit it a second time
+    run(seed, *MISSING_CREDIT)
+    reconcile(seed)
+    before = balance(seed, 3)
+    [step] = fix(seed, checks=["s0_orphans"], dry_run=False, ticket="T", reason="r",
+                 wallet_limit=1000)
+    assert (step["strategy"], step["status"], step["stored_after"]) == (
+        "post_missing", "applied", {"balance": before})
+    assert balance(seed, 3) == before
+    assert reconcile(seed)["findings"] == 0
+
+
+def test_a_balance_finding_explained_by_a_payment_is_not_repaired_on_its_own(seed: str) -> None:
+    run(seed, *MISSING_CREDIT)
+    reconcile(seed)
+    [step] = fix(seed, checks=["s0_balance"], wallet_limit=1000)
+    assert step["status"] == "manual"
+    assert step["note"].startswith("explained by s0_orphans finding")
+
+
+def test_a_duplicate_never_credited_is_reversed_in_the_ledger_only(seed: str) -> None:
+    run(seed, *DUPLICATE)
+    reconcile(seed)
+    before = balance(seed, 5)
+    fix(seed, checks=["s0_duplicates"], dry_run=False, ticket="T", reason="r", wallet_limit=1000)
+    assert balance(seed, 5) == before
+    assert reconcile(seed)["findings"] == 0
+
+
+def test_a_duplicate_across_wallets_needs_a_human(seed: str) -> None:
+    run(seed, "SELECT recon.set_check_enabled('s0_duplicates', false)",
+        "SELECT recon.register_check('s0_dup_global', 'duplicate',"
+        " '{\"ledger\": \"s0_ledger\", \"scope\": \"global\"}')",
+        """INSERT INTO seed000.wallet_transaction
+               (id, wallet_id, type, amount, balance_after, reference, posted_at)
+           SELECT md5('dup9')::uuid, md5('wallet9')::uuid, 'CREDIT', t.amount, 0, t.reference,
+                  now() FROM seed000.wallet_transaction t WHERE t.reference = 'pi_5_1'""",
+        "UPDATE seed000.wallet_account SET balance = balance + 105 WHERE id = md5('wallet9')::uuid")
+    reconcile(seed)
+    before = snapshot(seed)
+    [step] = fix(seed, checks=["s0_dup_global"], dry_run=False, ticket="T", reason="r",
+                 wallet_limit=1000)
+    assert step["status"] == "manual" and "several wallets" in step["note"]
+    assert {k for k, v in snapshot(seed).items() if before[k] != v} == {"_recon.fix"}
+
+
+def test_an_acknowledgement_ends_when_its_finding_does(seed: str) -> None:
+    run(seed, *DEBIT)
+    reconcile(seed)
+    fix(seed, dry_run=False, ticket="T", reason="accepted", force_strategy="acknowledge")
+    assert (reconcile(seed)["findings"], open_findings(seed)) == (0, [])
+    run(seed, "UPDATE seed000.wallet_account SET balance = balance + 5"
+              " WHERE id = md5('wallet6')::uuid")  # put right by hand: the finding resolves
+    assert reconcile(seed)["resolved"] == 1
+    run(seed, *DEBIT)  # the same drift again is news
+    again = reconcile(seed)
+    assert (again["findings"], again["acknowledged"]) == (1, 0)
+
+
+def test_a_posting_function_must_return_its_entries(seed: str) -> None:
+    run(seed, """CREATE FUNCTION seed000.quiet_post(r jsonb) RETURNS jsonb LANGUAGE sql AS $$
+                   INSERT INTO seed000.wallet_transaction (id, wallet_id, type, amount,
+                       balance_after, reference, posted_at)
+                   VALUES (gen_random_uuid(), (r->>'wallet')::uuid, 'ADJUSTMENT',
+                           (r->>'amount')::numeric, (r->>'balance_after')::numeric,
+                           r->>'reference', now())
+                   RETURNING jsonb_build_object('id', id) $$""",
+        "SELECT recon.register_writer('s0_ledger', '{\"function\": \"seed000.quiet_post(jsonb)\"}')",
+        *DEBIT)
+    reconcile(seed)
+    before = snapshot(seed)
+    err = sqlstate(seed, "SELECT * FROM recon.fix(dry_run => false, ticket => 'T',"
+                         " reason => 'r', force_strategy => 'adjust')")
+    assert err.sqlstate == "RC306"
+    assert snapshot(seed) == before

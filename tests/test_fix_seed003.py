@@ -184,3 +184,31 @@ def test_combined_failures_repaired_by_the_toolkit(seed: str) -> None:
                (SYSTEM_WALLET,)) == -users_total + 250
     assert one(seed, "SELECT count(*) FROM seed003.coin_ledger_transactions"
                      " WHERE type LIKE 'recon_%'") == 3 + 1 + 3 + 1
+
+
+def test_a_reversal_goes_against_the_offset_wallet_it_was_posted_against(seed: str) -> None:
+    with psycopg.connect(seed, autocommit=True) as c:
+        move_balance(c, user_id(1), 50)  # a bonus the journal never saw
+    reconcile(seed)
+    system = one(seed, "SELECT balance FROM seed003.user_wallet WHERE wallet_id = %s",
+                 (SYSTEM_WALLET,))
+    fix(seed, dry_run=False, ticket="INC-50", reason="journal the bonus", wallet_limit=100)
+    assert one(seed, "SELECT balance FROM seed003.user_wallet WHERE wallet_id = %s",
+               (SYSTEM_WALLET,)) == system - 50
+    # the writer's offset wallet changes afterwards; the reversal still undoes what was done
+    other = wallet_id(user_id(2))
+    other_before = one(seed, "SELECT balance FROM seed003.user_wallet WHERE wallet_id = %s",
+                       (other,))
+    one(seed, "SELECT recon.register_writer('s3_journal', jsonb_build_object('function',"
+              " 'seed003.post_recon_entry(jsonb)', 'offset_wallet', %s::text))", (other,))
+    fix_id = one(seed, "SELECT max(id) FROM _recon.fix")
+    with psycopg.connect(seed, autocommit=True) as c:
+        c.execute("SELECT * FROM recon.reverse_fix(%s, dry_run => false, ticket => 'INC-51',"
+                  " reason => 'undo')", (fix_id,))
+    assert one(seed, "SELECT balance FROM seed003.user_wallet WHERE wallet_id = %s",
+               (SYSTEM_WALLET,)) == system
+    assert one(seed, "SELECT balance FROM seed003.user_wallet WHERE wallet_id = %s",
+               (other,)) == other_before
+    credits, debits = journal_totals(seed)
+    # balanced, and user 1's original drift (the bonus) is back, as before the fix
+    assert credits == debits and drifted_wallets(seed) == 1

@@ -18,10 +18,11 @@ DECLARE
 BEGIN
     -- the accumulated row as the transaction left it; removed whatever the verdict
     DELETE FROM _recon.guard_pending AS p
-    WHERE p.txid = NEW.txid AND p.guard_id = NEW.guard_id AND p.item = NEW.item
-      AND p.col = NEW.col
+    WHERE p.txid = NEW.txid AND p.guard_id = NEW.guard_id AND p.fix_id = NEW.fix_id
+      AND p.item = NEW.item AND p.col = NEW.col
     RETURNING p.* INTO v_row;
-    IF NOT FOUND THEN
+    IF NOT FOUND OR v_row.fix_id <> 0 THEN
+        -- gone, or written by an audited recon.fix() statement (verified by the fix itself)
         RETURN NULL;
     END IF;
     SELECT g.* INTO v_guard FROM _recon.guard AS g WHERE g.id = v_row.guard_id;

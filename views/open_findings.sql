@@ -21,12 +21,25 @@ SELECT
 FROM _recon.finding AS f
 INNER JOIN _recon.check_def AS c ON f.check_name = c.name
 INNER JOIN _recon.run AS r ON f.first_seen_run = r.id
-WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL
+WHERE
+    f.resolved_run IS NULL AND f.dropped_at IS NULL
+    -- acknowledged (recon.fix, strategy acknowledge) and not withdrawn: accepted, not open
+    AND NOT EXISTS (
+        SELECT FROM _recon.repair AS a
+        WHERE
+            a.finding_id = f.id AND a.strategy = 'acknowledge'
+            AND NOT EXISTS (
+                SELECT FROM _recon.repair AS v
+                WHERE a.id = v.reverses
+            )
+    )
 ORDER BY _recon.severity_rank(f.severity) DESC, abs(f.difference) DESC NULLS FIRST, f.id;
 
 COMMENT ON VIEW recon.open_findings IS
 'Open findings (issues): seen by a run and not yet resolved by a later one, most severe first. '
-'cause is the suspected cause where a run could show one; details holds the evidence.';
+'cause is the suspected cause where a run could show one; details holds the evidence. An '
+'acknowledged finding (recon.fix, strategy acknowledge) is not listed while it stays as it was '
+'acknowledged.';
 
 REVOKE ALL ON recon.open_findings FROM PUBLIC;
 GRANT SELECT ON recon.open_findings TO recon_auditor, recon_operator;
