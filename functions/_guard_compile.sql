@@ -54,35 +54,38 @@ BEGIN
         v_effects_old := format(
             'SELECT pg_current_xact_id(), $1, $2, l.%1$I::text, c.col, 0, %%s sum(c.eff) '
             || 'FROM %%s AS l CROSS JOIN LATERAL (VALUES %2$s) AS c (col, eff) '
-            || 'WHERE l.%1$I IS NOT NULL GROUP BY 3, 4 HAVING sum(c.eff) IS DISTINCT FROM 0',
+            || 'WHERE l.%1$I IS NOT NULL GROUP BY 4, 5 HAVING sum(c.eff) IS DISTINCT FROM 0',
             v_ledger.wallet_column, v_effects_new);
         v_sql := jsonb_build_object(
             'ledger_insert', v_into
                 || format(v_effects_old, '', 'recon_new') || v_upsert,
             'ledger_delete', v_into
                 || format(v_effects_old, '-', 'recon_old') || v_upsert,
-            'ledger_update', v_into || 'SELECT x.* FROM ('
+            -- new minus old, summed per wallet and column first: one row each for the upsert
+            'ledger_update', v_into || 'SELECT x.t, x.g, x.f, x.i, x.c, 0, sum(x.e) FROM ('
                 || format(v_effects_old, '', 'recon_new') || ' UNION ALL '
-                || format(v_effects_old, '-', 'recon_old') || ') AS x' || v_upsert,
+                || format(v_effects_old, '-', 'recon_old')
+                || ') AS x (t, g, f, i, c, s, e) GROUP BY 1, 2, 3, 4, 5 '
+                || 'HAVING sum(x.e) IS DISTINCT FROM 0' || v_upsert,
             'wallet_update', format(
                 v_into || 'SELECT pg_current_xact_id(), $1, $2, '
                 || 'n.%1$I::text, c.col, sum(c.d), 0 FROM recon_new AS n '
                 || 'JOIN recon_old AS o ON o.%1$I = n.%1$I '
                 || 'CROSS JOIN LATERAL (VALUES %2$s) AS c (col, d) '
-                || 'WHERE c.d IS DISTINCT FROM 0 GROUP BY 3, 4', v_wallet.key_column, v_stored)
+                || 'WHERE c.d IS DISTINCT FROM 0 GROUP BY 4, 5', v_wallet.key_column, v_stored)
                 || v_upsert,
             'wallet_insert', format(
                 v_into || 'SELECT pg_current_xact_id(), $1, $2, '
                 || 'n.%1$I::text, c.col, sum(c.d), 0 FROM recon_new AS n '
                 || 'CROSS JOIN LATERAL (VALUES %2$s) AS c (col, d) '
-                || 'WHERE c.d IS DISTINCT FROM 0 GROUP BY 3, 4', v_wallet.key_column,
+                || 'WHERE c.d IS DISTINCT FROM 0 GROUP BY 4, 5', v_wallet.key_column,
                 replace(v_stored, ' - o.', ' - 0 * n.'))
                 || v_upsert,
             'wallet_delete', format(
                 v_into || 'SELECT pg_current_xact_id(), $1, $2, '
                 || 'n.%1$I::text, c.col, -sum(c.d), 0 FROM recon_old AS n '
                 || 'CROSS JOIN LATERAL (VALUES %2$s) AS c (col, d) '
-                || 'WHERE c.d IS DISTINCT FROM 0 GROUP BY 3, 4', v_wallet.key_column,
+                || 'WHERE c.d IS DISTINCT FROM 0 GROUP BY 4, 5', v_wallet.key_column,
                 replace(v_stored, ' - o.', ' - 0 * n.'))
                 || v_upsert,
             'columns', to_jsonb(v_cols));

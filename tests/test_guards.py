@@ -1,0 +1,1046 @@
+"""Write-path guards (docs/GUARDS.md), alerts and scheduling, on the four seeds, through real
+connections as the applications write: for every guard kind in warn and block mode a correct
+write passes and the offending one is warned (WARNING, recon.open_alerts, NOTIFY on
+wallet_recon_alert) or blocked (its SQLSTATE, nothing kept); _recon.guard_pending is left empty;
+disable removes exactly what enable added; the toolkit's own repair passes a blocking drift
+guard and a hand-set wallet_recon.fix_id does not; the append-only escape; staging is per
+transaction, not per history; run alerts and acknowledgement; pg_cron scheduling; bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from conftest import CRON_DATABASE, Server, fix, load_fixture, reconcile
+
+D = Decimal
+CHANNEL = "wallet_recon_alert"
+
+
+def md5_uuid(text: str) -> str:
+    """md5(text)::uuid, as the fixtures make their ids."""
+    return str(uuid.UUID(hashlib.md5(text.encode()).hexdigest()))
+
+
+# --- databases: one seeded template per seed set, a fresh clone per test ---------------------
+
+@pytest.fixture(scope="module")
+def seed_template(server: Server, template_db: str) -> Iterator[Callable[..., str]]:
+    """Factory: the name of a database with the toolkit and seeds `ns` loaded and registered
+    (made once per module, cloned by `seeded`)."""
+    made: dict[tuple[int, ...], str] = {}
+    janitors = []
+
+    def get(*ns: int) -> str:
+        if ns not in made:
+            name = f"recon_gseed_{uuid.uuid4().hex[:10]}"
+            janitor = server.janitor(name, template_db)
+            janitor.init()
+            janitors.append(janitor)
+            for n in ns:
+                load_fixture(server.dsn_for(name), f"seed00{n}.sql", f"seed00{n}_register.sql")
+            made[ns] = name
+        return made[ns]
+
+    yield get
+    for j in janitors:
+        j.drop()
+
+
+@pytest.fixture
+def seeded(make_db: Callable[..., str], seed_template: Callable[..., str]) -> Callable[..., str]:
+    """Factory: DSN of a fresh database with seeds `ns` (a clone of their template)."""
+    return lambda *ns: make_db(seed_template(*ns))
+
+
+# --- plain helpers ------------------------------------------------------------------------------
+
+def q(dsn: str, sql: str, params: object = None) -> list[tuple]:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        cur = c.execute(sql, params)
+        return cur.fetchall() if cur.description else []
+
+
+def q1(dsn: str, sql: str, params: object = None) -> object:
+    return q(dsn, sql, params)[0][0]
+
+
+def dicts(dsn: str, sql: str, params: object = None) -> list[dict]:
+    with psycopg.connect(dsn, autocommit=True) as c, c.cursor(row_factory=dict_row) as cur:
+        return cur.execute(sql, params).fetchall()
+
+
+def snapshot(dsn: str, tables: list[str]) -> dict[str, str]:
+    """md5 of every row of each table: equal means unchanged."""
+    with psycopg.connect(dsn, autocommit=True) as c:
+        return {t: c.execute(f"SELECT md5(COALESCE(string_agg(x::text, ',' ORDER BY x::text),"
+                             f" '')) || count(*) FROM {t} AS x").fetchone()[0] for t in tables}
+
+
+def user_triggers(dsn: str) -> set[tuple]:
+    """Every trigger on a non-system table (the seeds' FK triggers, the toolkit's own and the
+    guards'), with its full definition."""
+    return set(q(dsn, """
+        SELECT t.tgrelid::regclass::text, t.tgname, t.tgenabled::text, pg_get_triggerdef(t.oid)
+        FROM pg_trigger AS t JOIN pg_class AS c ON c.oid = t.tgrelid
+        JOIN pg_namespace AS n ON n.oid = c.relnamespace
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"""))
+
+
+def guards(dsn: str) -> list[tuple]:
+    return q(dsn, "SELECT id, kind, target, mode, tolerance, triggers FROM recon.guards")
+
+
+def pending(dsn: str) -> int:
+    return q1(dsn, "SELECT count(*) FROM _recon.guard_pending")
+
+
+def open_alerts(dsn: str) -> list[dict]:
+    return dicts(dsn, "SELECT * FROM recon.open_alerts ORDER BY id")
+
+
+def enable(dsn: str, kind: str, target: str, **options: object) -> dict:
+    return q1(dsn, "SELECT recon.enable_guard(%s, %s, %s::jsonb)",
+              (kind, target, json.dumps(options)))
+
+
+def disable(dsn: str, kind: str, target: str) -> dict:
+    return q1(dsn, "SELECT recon.disable_guard(%s, %s)", (kind, target))
+
+
+def fails(sqlstate: str, dsn: str, sql: str, params: object = None) -> psycopg.Error:
+    with pytest.raises(psycopg.Error) as ei:
+        q(dsn, sql, params)
+    assert ei.value.sqlstate == sqlstate, (ei.value.sqlstate, str(ei.value))
+    return ei.value
+
+
+@dataclass
+class Notice:
+    severity: str
+    message: str
+    detail: str | None
+    hint: str | None
+
+
+class Session:
+    """A non-autocommit application connection that keeps the notices it receives."""
+
+    def __init__(self, dsn: str) -> None:
+        self.c = psycopg.connect(dsn)
+        self.notices: list[Notice] = []
+        self.c.add_notice_handler(self._notice)
+
+    def _notice(self, d: psycopg.errors.Diagnostic) -> None:
+        # a Diagnostic is only valid inside the handler: copy what we need
+        self.notices.append(Notice(d.severity_nonlocalized, d.message_primary, d.message_detail,
+                                   d.message_hint))
+
+    def warnings(self) -> list[Notice]:
+        return [n for n in self.notices if n.severity == "WARNING"]
+
+    def execute(self, sql: str, params: object = None) -> psycopg.Cursor:
+        return self.c.execute(sql, params)
+
+    def close(self) -> None:
+        self.c.close()
+
+
+@pytest.fixture
+def sessions() -> Iterator[Callable[[str], Session]]:
+    made: list[Session] = []
+
+    def make(dsn: str) -> Session:
+        made.append(Session(dsn))
+        return made[-1]
+
+    yield make
+    for s in made:
+        s.close()
+
+
+@pytest.fixture
+def listen() -> Iterator[Callable[[str], psycopg.Connection]]:
+    """Factory: an autocommit connection that ran LISTEN wallet_recon_alert."""
+    made: list[psycopg.Connection] = []
+
+    def make(dsn: str) -> psycopg.Connection:
+        c = psycopg.connect(dsn, autocommit=True)
+        c.execute(f"LISTEN {CHANNEL}")
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+
+
+def next_alert(listener: psycopg.Connection) -> dict:
+    """The next notification on the channel (it must come), as JSON."""
+    got = list(listener.notifies(timeout=5, stop_after=1))
+    assert len(got) == 1, "no notification on wallet_recon_alert"
+    assert got[0].channel == CHANNEL
+    return json.loads(got[0].payload)
+
+
+def no_alert_notified(dsn: str, listener: psycopg.Connection) -> None:
+    """Nothing was notified: a sentinel sent now is the first thing the listener receives
+    (notifications arrive in commit order)."""
+    q(dsn, f"NOTIFY {CHANNEL}, 'sentinel'")
+    got = list(listener.notifies(timeout=5, stop_after=1))
+    assert [n.payload for n in got] == ["sentinel"]
+
+
+# --- seed 000: the runbook's wallet_account / wallet_transaction (signed amounts) -------------
+
+def w0(i: int) -> str:
+    return md5_uuid(f"wallet{i}")
+
+
+S0_TABLES = ["seed000.wallet_account", "seed000.wallet_transaction"]
+
+
+def s0_post(c: Session, i: int, amount: str | Decimal, ref: str, *, entry: bool = True) -> None:
+    """The app posts to wallet i: the balance first, then the entry with its running balance
+    (without `entry`: the balance moved and no entry written)."""
+    amount = D(amount)
+    (bal,) = c.execute("SELECT balance FROM seed000.wallet_account WHERE id = %s FOR UPDATE",
+                       (w0(i),)).fetchone()
+    c.execute("UPDATE seed000.wallet_account SET balance = balance + %s, updated_at = now()"
+              " WHERE id = %s", (amount, w0(i)))
+    if entry:
+        c.execute("INSERT INTO seed000.wallet_transaction (id, wallet_id, type, amount,"
+                  " balance_after, reference, description, posted_at)"
+                  " VALUES (%s, %s, %s, %s, %s, %s, 'test', now())",
+                  (md5_uuid(ref), w0(i), "CREDIT" if amount > 0 else "DEBIT", amount,
+                   bal + amount, ref))
+
+
+def s0_good(c: Session) -> None:
+    s0_post(c, 1, "50.00", "good-topup-1")            # wallet first, entry after
+    c.c.commit()
+    s0_post(c, 2, "-30.00", "good-xfer-out")           # a two-wallet transfer, one transaction
+    s0_post(c, 4, "30.00", "good-xfer-in")
+    c.c.commit()
+
+
+def s0_good_written(dsn: str) -> bool:
+    return q1(dsn, "SELECT count(*) FROM seed000.wallet_transaction WHERE reference IN"
+                   " ('good-topup-1', 'good-xfer-out', 'good-xfer-in')") == 3
+
+
+def s0_drift_bad(c: Session) -> None:
+    s0_post(c, 3, "77.00", "bad-credit", entry=False)  # balance credited, no entry
+
+
+ENTRY = md5_uuid("purchase1")  # seed 000: wallet 1's purchase
+
+
+def s0_edit_bad(c: Session) -> None:
+    c.execute("UPDATE seed000.wallet_transaction SET amount = amount - 1 WHERE id = %s", (ENTRY,))
+
+
+# --- seed 001: balances, two-phase transfers, operations ----------------------------------------
+
+def b1(i: int) -> str:
+    return md5_uuid(f"s1-balance-{i}")
+
+
+S1_TABLES = ["seed001.balance", "seed001.transaction", "seed001.operation"]
+S1_EFFECTS = {"ON_HOLD": (-1, 1), "RELEASE": (1, -1), "DEBIT": (0, -1), "CREDIT": (1, 0)}
+S1_STATUS = {"ON_HOLD": "PENDING", "RELEASE": "CANCELED", "DEBIT": "APPROVED",
+             "CREDIT": "APPROVED"}
+
+
+def s1_transaction(c: Session, name: str, status: str, amount: str) -> str:
+    tx = md5_uuid(f"s1-guard-tx-{name}")
+    c.execute("INSERT INTO seed001.transaction (id, description, status, pending, amount,"
+              " created_at, updated_at) VALUES (%s, %s, %s, TRUE, %s, now(), now())",
+              (tx, name, status, D(amount)))
+    return tx
+
+
+def s1_op(c: Session, tx: str, i: int, op: str, amount: str, name: str, *,
+          record: bool = True) -> None:
+    """One operation with the balance's running values after it, and the balance moved
+    (without `record`, Bug #1: the balance moved and no operation written)."""
+    available, on_hold, version = c.execute(
+        "SELECT available, on_hold, version FROM seed001.balance WHERE id = %s FOR UPDATE",
+        (b1(i),)).fetchone()
+    da, dh = S1_EFFECTS[op]
+    after = (available + da * D(amount), on_hold + dh * D(amount), version + 1)
+    if record:
+        c.execute("INSERT INTO seed001.operation (id, transaction_id, balance_id, account_alias,"
+                  " type, amount, available_after, on_hold_after, balance_version_after,"
+                  " status, description, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
+                  " %s, %s, %s, now())", (md5_uuid(f"s1-guard-op-{name}"), tx, b1(i),
+                                          f"@customer-{i:03d}", op, D(amount), *after,
+                                          S1_STATUS[op], name))
+    c.execute("UPDATE seed001.balance SET available = %s, on_hold = %s, version = %s,"
+              " updated_at = now() WHERE id = %s", (*after, b1(i)))
+
+
+def s1_good(c: Session) -> None:
+    # a transfer held, then approved (DEBIT the source, CREDIT the destination)
+    tx = s1_transaction(c, "g1", "PENDING", "12.50")
+    s1_op(c, tx, 5, "ON_HOLD", "12.50", "g1-hold")
+    c.c.commit()
+    c.execute("UPDATE seed001.transaction SET status = 'APPROVED', updated_at = now()"
+              " WHERE id = %s", (tx,))
+    s1_op(c, tx, 5, "DEBIT", "12.50", "g1-debit")
+    s1_op(c, tx, 6, "CREDIT", "12.50", "g1-credit")
+    c.c.commit()
+    # another held, then canceled (RELEASE), hold and release in one transaction
+    tx = s1_transaction(c, "g2", "PENDING", "4.25")
+    s1_op(c, tx, 7, "ON_HOLD", "4.25", "g2-hold")
+    c.execute("UPDATE seed001.transaction SET status = 'CANCELED' WHERE id = %s", (tx,))
+    s1_op(c, tx, 7, "RELEASE", "4.25", "g2-release")
+    c.c.commit()
+
+
+def s1_good_written(dsn: str) -> bool:
+    return q1(dsn, "SELECT count(*) FROM seed001.operation WHERE description LIKE 'g_-%'") == 5
+
+
+# Transfer 1 of the fixture: source balance 8, 5.6 held and already DEBITed (APPROVED).
+S1_TRANSFER_1 = md5_uuid("s1-transfer-1")
+
+
+def s1_bad(c: Session) -> None:
+    s1_op(c, S1_TRANSFER_1, 8, "RELEASE", "5.6", "bad-release")  # resolved a second time
+
+
+# --- seed 002: workspace wallets, activations (locked_balance derived), typed transactions --
+
+def ws(i: int) -> str:
+    return md5_uuid(f"ws{i}")
+
+
+S2_TABLES = ["seed002.workspace_wallets", "seed002.activations",
+             "seed002.activation_participants", "seed002.wallet_transactions"]
+
+
+def s2_good(c: Session) -> None:
+    act, budget = md5_uuid("act100-9"), D("25000.00")
+    # activation-publish: the wallet first, then the activation and its lock transaction
+    c.execute("UPDATE seed002.workspace_wallets SET balance = balance - %s,"
+              " locked_balance = locked_balance + %s, updated_at = now()"
+              " WHERE workspace_id = %s", (budget, budget, ws(100)))
+    c.execute("INSERT INTO seed002.activations (id, workspace_id, type, title, status,"
+              " total_budget, created_at, published_at) VALUES (%s, %s, 'sm_panel',"
+              " 'Campaign 100-9', 'live', %s, now(), now())", (act, ws(100), budget))
+    c.execute("INSERT INTO seed002.wallet_transactions (id, workspace_id, type, amount,"
+              " reference_type, reference_id, description, created_at) VALUES (%s, %s, 'lock',"
+              " %s, 'activation', %s, 'Budget locked', now())",
+              (md5_uuid("good-lock"), ws(100), budget, act))
+    c.c.commit()
+    # release_sm_panel_payment: a creator paid out of the locked budget
+    part, pay = md5_uuid("good-part"), D("1500.00")
+    c.execute("INSERT INTO seed002.activation_participants (id, activation_id, creator_id,"
+              " payout_amount, status, joined_at, paid_at) VALUES (%s, %s, %s, %s, 'paid',"
+              " now(), now())", (part, act, md5_uuid("creator-x"), pay))
+    c.execute("UPDATE seed002.activations SET spent_amount = spent_amount + %s WHERE id = %s",
+              (pay, act))
+    c.execute("INSERT INTO seed002.wallet_transactions (id, workspace_id, type, amount,"
+              " reference_type, reference_id, description, created_at) VALUES (%s, %s,"
+              " 'payment', %s, 'activation_participant', %s, 'Creator payment', now())",
+              (md5_uuid("good-payment"), ws(100), pay, part))
+    c.execute("UPDATE seed002.workspace_wallets SET locked_balance = locked_balance - %s"
+              " WHERE workspace_id = %s", (pay, ws(100)))
+    c.c.commit()
+
+
+def s2_good_written(dsn: str) -> bool:
+    return q(dsn, "SELECT locked_balance FROM seed002.workspace_wallets WHERE workspace_id = %s",
+             (ws(100),)) == [(D("23500.00"),)]
+
+
+def s2_bad(c: Session) -> None:
+    # finalize_sm_panel_activation: completed, the unused budget (9544.0) never released
+    c.execute("UPDATE seed002.activations SET status = 'completed', closed_at = now()"
+              " WHERE id = %s", (md5_uuid("act3-4"),))
+
+
+# --- seed 003: double-entry coin journal ---------------------------------------------------------
+
+def u3(i: int) -> str:
+    return md5_uuid(f"user{i}")
+
+
+def w3(uid: str) -> str:
+    return md5_uuid(f"wallet-{uid}")
+
+
+S3_TABLES = ["seed003.users", "seed003.user_wallet", "seed003.coin_ledger_transactions",
+             "seed003.coin_journal_entries"]
+
+
+def s3_entry(c: Session, txn: str, uid: str, direction: str, amount: int) -> None:
+    c.execute("INSERT INTO seed003.coin_journal_entries (transaction_id, wallet_id, direction,"
+              " amount, memo) VALUES (%s, %s, %s, %s, 'test')", (txn, w3(uid), direction, amount))
+    delta = amount if direction == "credit" else -amount
+    c.execute("UPDATE seed003.user_wallet SET balance = balance + %s, updated_at = now()"
+              " WHERE user_id = %s", (delta, uid))
+    c.execute("UPDATE seed003.users SET total_coins = total_coins + %s WHERE id = %s",
+              (delta, uid))
+
+
+def s3_txn(c: Session, txn: str, kind: str, initiator: str) -> None:
+    c.execute("INSERT INTO seed003.coin_ledger_transactions (id, type, initiator_user_id)"
+              " VALUES (%s, %s, %s)", (txn, kind, initiator))
+
+
+def s3_good(c: Session) -> None:
+    s3_txn(c, "tx-good", "transfer", u3(1))          # a tip: debit the sender, credit the other
+    s3_entry(c, "tx-good", u3(1), "debit", 10)
+    s3_entry(c, "tx-good", u3(4), "credit", 10)
+    c.c.commit()
+
+
+def s3_good_written(dsn: str) -> bool:
+    return q1(dsn, "SELECT count(*) FROM seed003.coin_journal_entries"
+                   " WHERE transaction_id = 'tx-good'") == 2
+
+
+def s3_bad(c: Session) -> None:
+    s3_txn(c, "tx-bad", "reward", u3(2))             # one side only: credited out of nothing
+    s3_entry(c, "tx-bad", u3(2), "credit", 25)
+
+
+# --- the five guard kinds, each with its seed, good and bad writes, and what it reports -------
+
+@dataclass
+class Kind:
+    kind: str
+    target: str
+    seed: int
+    sqlstate: str
+    tables: list[str]
+    good: Callable[[Session], None]
+    good_written: Callable[[str], bool]
+    bad: Callable[[Session], None]
+    item: str
+    message: str           # the warning's message, from "<kind> guard on <target>: "
+    details: dict = field(default_factory=dict)
+
+
+KINDS = {
+    "drift": Kind(
+        "drift", "s0_ledger", 0, "RC401", S0_TABLES, s0_good, s0_good_written, s0_drift_bad,
+        w0(3), f"drift guard on s0_ledger: wallet {w0(3)}: balance moved by 77.00, its ledger"
+               " entries by 0",
+        {"wallet": w0(3), "column": "balance", "stored_change": 77, "ledger_change": 0,
+         "difference": 77}),
+    "derived": Kind(
+        "derived", "s2_locked", 2, "RC402", S2_TABLES, s2_good, s2_good_written, s2_bad,
+        ws(3), f"derived guard on s2_locked: wallet {ws(3)}: locked_balance is 29566.5,"
+               " expected 20022.5",
+        {"wallet": ws(3), "stored": 29566.5, "expected": 20022.5, "difference": 9544}),
+    "append_only": Kind(
+        "append_only", "s0_ledger", 0, "RC405", S0_TABLES, s0_good, s0_good_written,
+        s0_edit_bad, ENTRY, "append_only guard on s0_ledger: UPDATE of a ledger entry"
+                            " (wallet_transaction)",
+        {"operation": "UPDATE", "table": "seed000.wallet_transaction"}),
+    "double_entry": Kind(
+        "double_entry", "s3_journal", 3, "RC403", S3_TABLES, s3_good, s3_good_written, s3_bad,
+        "tx-bad", "double_entry guard on s3_journal: journal tx-bad: its 1 entries do not"
+                  " balance (credits - debits = 25)",
+        {"journal": "tx-bad", "entries": 1, "imbalance": 25}),
+    "lifecycle": Kind(
+        "lifecycle", "s1_holds", 1, "RC404", S1_TABLES, s1_good, s1_good_written, s1_bad,
+        S1_TRANSFER_1, f"lifecycle guard on s1_holds: transaction {S1_TRANSFER_1}: wallet"
+                       f" {b1(8)}: 1 hold(s) of 5.6, 2 resolution(s) of 11.2",
+        {"transaction": S1_TRANSFER_1,
+         "problem": f"wallet {b1(8)}: 1 hold(s) of 5.6, 2 resolution(s) of 11.2"}),
+}
+
+
+@pytest.mark.parametrize("mode", ["warn", "block"])
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_guard_passes_good_writes_and_warns_or_blocks_the_bad_one(
+        kind: str, mode: str, seeded: Callable[..., str], sessions: Callable[[str], Session],
+        listen: Callable[[str], psycopg.Connection]) -> None:
+    k = KINDS[kind]
+    dsn = seeded(k.seed)
+    result = enable(dsn, k.kind, k.target, mode=mode)
+    assert (result["kind"], result["target"], result["mode"], result["changed"]) == (
+        k.kind, k.target, mode, True)
+    listener = listen(dsn)
+
+    # correct writes (one-wallet, multi-statement with the wallet first, two-wallet) pass
+    app = sessions(dsn)
+    k.good(app)
+    assert k.good_written(dsn)
+    assert app.warnings() == []
+    assert open_alerts(dsn) == [] and pending(dsn) == 0
+    no_alert_notified(dsn, listener)
+
+    before = snapshot(dsn, [*k.tables, "_recon.alert"])
+    bad = sessions(dsn)
+    if mode == "block":
+        reached_commit = False
+        with pytest.raises(psycopg.Error) as ei:
+            k.bad(bad)
+            reached_commit = True
+            bad.c.commit()
+        err = ei.value
+        bad.c.rollback()
+        assert err.sqlstate == k.sqlstate, (err.sqlstate, str(err))
+        # append_only raises at the statement, the others at COMMIT (deferred)
+        assert reached_commit is (k.kind != "append_only")
+        assert err.diag.message_primary == k.message and err.diag.message_hint
+        detail = json.loads(err.diag.message_detail)
+        assert detail["item"] == k.item and detail["mode"] == "block"
+        assert {key: detail[key] for key in k.details} == k.details
+        # nothing the transaction wrote is kept, no alert, nothing staged, nothing notified
+        assert snapshot(dsn, [*k.tables, "_recon.alert"]) == before
+        assert pending(dsn) == 0
+        no_alert_notified(dsn, listener)
+        return
+
+    k.bad(bad)
+    assert list(listener.notifies(timeout=0.2)) == []  # nothing before the commit
+    bad.c.commit()
+    [warning] = bad.warnings()
+    assert warning.message == k.message
+    assert json.loads(warning.detail)["item"] == k.item
+    assert "recon.open_alerts" in warning.hint
+    # the write was kept (warn mode), the alert recorded and notified after the commit
+    assert snapshot(dsn, k.tables) != {t: before[t] for t in k.tables}
+    [alert] = open_alerts(dsn)
+    assert (alert["kind"], alert["severity"], alert["source"], alert["item"]) == (
+        k.kind, "HIGH", k.target, k.item)
+    assert alert["guard_id"] == result["guard"] and alert["run_id"] is None
+    assert k.message.endswith(alert["message"])
+    assert {key: alert["details"][key] for key in k.details} == k.details
+    assert (alert["details"]["guard"], alert["details"]["target"], alert["details"]["mode"]) == (
+        k.kind, k.target, "warn")
+    payload = next_alert(listener)
+    assert payload["alert_id"] == alert["id"]
+    assert (payload["kind"], payload["severity"], payload["item"], payload["message"]) == (
+        k.kind, "HIGH", k.item, alert["message"])
+    assert {key: payload[key] for key in k.details} == k.details
+    assert pending(dsn) == 0
+    no_alert_notified(dsn, listener)
+
+
+def test_guards_together_on_ledgers_with_two_balance_columns(
+        seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
+    """Drift guards on seed 001's and seed 002's ledgers (operation-typed effects on two balance
+    columns) next to the lifecycle and derived guards, all blocking: the apps' correct writes
+    pass; a balance moved without its operation (seed 001's Bug #1) or a lock that moved only
+    the locked balance is blocked, on the right column."""
+    dsn = seeded(1, 2)
+    for kind, target in [("drift", "s1_operations"), ("lifecycle", "s1_holds"),
+                         ("drift", "s2_ledger"), ("derived", "s2_locked")]:
+        enable(dsn, kind, target, mode="block")
+    app = sessions(dsn)
+    s1_good(app)
+    s2_good(app)
+    assert s1_good_written(dsn) and s2_good_written(dsn)
+    assert app.warnings() == [] and pending(dsn) == 0
+
+    tables = [*S1_TABLES, *S2_TABLES]
+    tx = s1_transaction(app, "b1", "PENDING", "12.50")
+    s1_op(app, tx, 9, "ON_HOLD", "12.50", "b1-hold")
+    app.c.commit()
+    before = snapshot(dsn, tables)
+    app.execute("UPDATE seed001.transaction SET status = 'APPROVED' WHERE id = %s", (tx,))
+    s1_op(app, tx, 9, "DEBIT", "12.50", "b1-debit", record=False)
+    s1_op(app, tx, 10, "CREDIT", "12.50", "b1-credit")
+    with pytest.raises(psycopg.Error) as ei:
+        app.c.commit()
+    assert ei.value.sqlstate == "RC401"
+    detail = json.loads(ei.value.diag.message_detail)
+    assert (detail["target"], detail["wallet"], detail["column"], detail["stored_change"],
+            detail["ledger_change"]) == ("s1_operations", b1(9), "on_hold", -12.5, 0)
+    assert snapshot(dsn, tables) == before
+
+    act, budget = md5_uuid("act99-9"), D("3000")
+    app.execute("INSERT INTO seed002.activations (id, workspace_id, type, title, status,"
+                " total_budget, created_at, published_at) VALUES (%s, %s, 'sm_panel', 'C',"
+                " 'live', %s, now(), now())", (act, ws(99), budget))
+    app.execute("INSERT INTO seed002.wallet_transactions (id, workspace_id, type, amount,"
+                " reference_type, reference_id, created_at) VALUES (%s, %s, 'lock', %s,"
+                " 'activation', %s, now())", (md5_uuid("bad-lock"), ws(99), budget, act))
+    app.execute("UPDATE seed002.workspace_wallets SET locked_balance = locked_balance + %s"
+                " WHERE workspace_id = %s", (budget, ws(99)))
+    with pytest.raises(psycopg.Error) as ei:
+        app.c.commit()
+    assert ei.value.sqlstate == "RC401"
+    detail = json.loads(ei.value.diag.message_detail)
+    assert (detail["target"], detail["wallet"], detail["column"], detail["stored_change"],
+            detail["ledger_change"]) == ("s2_ledger", ws(99), "balance", 0, -3000)
+    assert snapshot(dsn, tables) == before and pending(dsn) == 0
+
+
+# --- _recon.guard_pending: only the transaction's rows, gone with it -----------------------
+
+def staged(c: Session) -> list[tuple]:
+    return c.execute("SELECT item, col, stored, ledger FROM _recon.guard_pending"
+                     " WHERE txid = pg_current_xact_id() ORDER BY item, col").fetchall()
+
+
+def test_an_aborted_transaction_leaves_nothing_staged(
+        seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
+    dsn = seeded(0)
+    enable(dsn, "drift", "s0_ledger", mode="block")
+    app = sessions(dsn)
+    s0_post(app, 3, "77.00", "aborted", entry=False)
+    s0_post(app, 5, "10.00", "aborted-ok")
+    assert staged(app) == sorted([(w0(3), "balance", D("77.00"), 0),
+                                  (w0(5), "balance", D("10.00"), D("10.00"))])
+    app.c.rollback()
+    assert pending(dsn) == 0
+    # aborted by an error in the middle, with a savepoint rolled back before it
+    with app.c.transaction():
+        s0_post(app, 6, "1.00", "kept")
+    # a savepoint rolled back, then the transaction aborted by an error
+    with pytest.raises(psycopg.errors.UniqueViolation), app.c.transaction():
+        s0_post(app, 8, "2.00", "outer", entry=False)
+        with pytest.raises(psycopg.errors.CheckViolation), app.c.transaction():  # savepoint
+            s0_post(app, 3, "5.00", "sp", entry=False)
+            raise psycopg.errors.CheckViolation("rolled back to the savepoint")
+        assert [r[0] for r in staged(app)] == [w0(8)]
+        app.execute("INSERT INTO seed000.wallet_transaction (id, wallet_id, type, amount,"
+                    " balance_after, posted_at) SELECT id, wallet_id, type, amount,"
+                    " balance_after, posted_at FROM seed000.wallet_transaction"
+                    " WHERE id = %s", (ENTRY,))
+    assert pending(dsn) == 0
+    assert q1(dsn, "SELECT count(*) FROM seed000.wallet_transaction WHERE reference = 'kept'") == 1
+
+
+def test_staging_is_per_transaction_never_per_history(
+        seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
+    dsn = seeded(0, 3)
+    # wallet 1 gets 3000 more entries (its balance in step), before any guard
+    q(dsn, """INSERT INTO seed000.wallet_transaction (id, wallet_id, type, amount,
+                  balance_after, reference, posted_at)
+              SELECT md5('hist' || i)::uuid, md5('wallet1')::uuid, 'CREDIT', 1, 0, 'hist' || i,
+                     now() FROM generate_series(1, 3000) AS i""")
+    q(dsn, "UPDATE seed000.wallet_account SET balance = balance + 3000 WHERE id = %s", (w0(1),))
+    q(dsn, """INSERT INTO seed003.coin_ledger_transactions (id, type)
+              SELECT 'hist-' || i, 'tip' FROM generate_series(1, 1000) AS i""")
+    q(dsn, """INSERT INTO seed003.coin_journal_entries (transaction_id, wallet_id, direction,
+                  amount) SELECT 'hist-' || i, x.w, x.d, 1 FROM generate_series(1, 1000) AS i,
+              (VALUES (%s, 'debit'), (%s, 'credit')) AS x (w, d)""", (w3(u3(1)), w3(u3(4))))
+    drift = enable(dsn, "drift", "s0_ledger", mode="block")
+    journal = enable(dsn, "double_entry", "s3_journal", mode="block")
+    # every trigger the guards put on the tables is a statement trigger (no per-row work)
+    assert q1(dsn, "SELECT bool_and(tgtype & 1 = 0) FROM pg_trigger WHERE tgname LIKE"
+                   " 'recon_guard_%'") is True
+    assert len(drift["triggers"]) == 6 and len(journal["triggers"]) == 3
+
+    app = sessions(dsn)
+    s0_post(app, 1, "-30.00", "x-out")
+    s0_post(app, 2, "30.00", "x-in")
+    # staged: one row per wallet touched and balance column, the transaction's amounts only
+    assert staged(app) == sorted([(w0(1), "balance", D("-30.00"), D("-30.00")),
+                                  (w0(2), "balance", D("30.00"), D("30.00"))])
+    app.c.commit()
+    assert pending(dsn) == 0
+    s3_txn(app, "tx-now", "transfer", u3(1))
+    s3_entry(app, "tx-now", u3(1), "debit", 7)
+    s3_entry(app, "tx-now", u3(4), "credit", 7)
+    assert staged(app) == [("tx-now", "*", 0, 0)]  # the one journal written, not 1000 others
+    app.c.commit()
+    assert pending(dsn) == 0 and open_alerts(dsn) == []
+
+
+# --- enable / disable -------------------------------------------------------------------------
+
+ALL_GUARDS = [("drift", "s0_ledger"), ("append_only", "s0_ledger"), ("derived", "s2_locked"),
+              ("lifecycle", "s1_holds"), ("double_entry", "s3_journal")]
+
+
+def test_disable_removes_exactly_what_enable_added(seeded: Callable[..., str]) -> None:
+    dsn = seeded(0, 1, 2, 3)
+    before = user_triggers(dsn)
+    assert any(t[1].startswith("RI_ConstraintTrigger") for t in before)  # the seeds' FKs
+    assert any(t[1] == "guard_pending_check" for t in before)           # the toolkit's own
+    enabled = {}
+    for kind, target in ALL_GUARDS:
+        enabled[kind] = enable(dsn, kind, target, mode="warn")
+    added = user_triggers(dsn) - before
+    assert before <= user_triggers(dsn)
+    listed = {(t["table"], t["trigger"]) for r in enabled.values() for t in r["triggers"]}
+    assert {(t[0], t[1]) for t in added} == listed
+    # drift: insert/update/delete on ledger and wallets; derived: wallet update and source
+    # insert/update/delete; append_only: row UPDATE/DELETE and TRUNCATE; double_entry: ledger
+    # insert/update/delete; lifecycle: ledger insert/update
+    assert {r[1]: len(r[5]) for r in guards(dsn)} == {
+        "drift": 6, "derived": 4, "append_only": 2, "double_entry": 3, "lifecycle": 2}
+    assert all(f"guard {enabled[k]['guard']} " in q1(
+        dsn, "SELECT obj_description(oid, 'pg_trigger') FROM pg_trigger WHERE tgname = %s",
+        (enabled[k]["triggers"][0]["trigger"],)) for k in enabled)
+
+    # enabling twice is harmless: the same guard, the same triggers
+    for kind, target in ALL_GUARDS:
+        again = enable(dsn, kind, target, mode="warn")
+        assert again["changed"] is False and again["guard"] == enabled[kind]["guard"]
+        assert again["triggers"] == enabled[kind]["triggers"]
+    assert user_triggers(dsn) - before == added
+    # another mode replaces it: a new guard, its triggers instead of the old ones
+    block = enable(dsn, "drift", "s0_ledger", mode="block")
+    assert block["changed"] is True and block["guard"] != enabled["drift"]["guard"]
+    assert len(block["triggers"]) == len(enabled["drift"]["triggers"])
+    now = user_triggers(dsn)
+    assert not {(t["table"], t["trigger"]) for t in enabled["drift"]["triggers"]} & {
+        (t[0], t[1]) for t in now}
+    assert {(t["table"], t["trigger"]) for t in block["triggers"]} <= {(t[0], t[1]) for t in now}
+    assert len(now - before) == len(added)
+    assert q(dsn, "SELECT mode FROM recon.guards WHERE kind = 'drift'") == [("block",)]
+    tolerance = enable(dsn, "drift", "s0_ledger", mode="block", tolerance=0.01)
+    assert tolerance["changed"] is True
+    assert q(dsn, "SELECT tolerance FROM recon.guards WHERE kind = 'drift'") == [(D("0.01"),)]
+
+    for kind, target in ALL_GUARDS:
+        dropped = disable(dsn, kind, target)
+        assert dropped["kind"] == kind
+    assert user_triggers(dsn) == before
+    assert guards(dsn) == []
+    app = Session(dsn)
+    try:
+        s0_drift_bad(app)
+        s0_edit_bad(app)
+        app.c.commit()
+        assert app.warnings() == [] and pending(dsn) == 0 and open_alerts(dsn) == []
+    finally:
+        app.close()
+
+
+def test_bad_input_fails_with_its_sqlstate_and_changes_nothing(
+        seeded: Callable[..., str]) -> None:
+    dsn = seeded(0, 1, 2)
+    enable(dsn, "drift", "s0_ledger", mode="warn")
+    before = (guards(dsn), user_triggers(dsn))
+    cases = [
+        ("RC406", "SELECT recon.enable_guard('nonsense', 's0_ledger')"),
+        ("RC406", "SELECT recon.enable_guard(NULL, 's0_ledger')"),
+        ("RC406", "SELECT recon.enable_guard('drift', 's0_ledger', '{\"mode\": \"strict\"}')"),
+        ("RC406", "SELECT recon.enable_guard('drift', 's2_ledger', '{\"mode\": \"panic\"}')"),
+        ("RC406", "SELECT recon.enable_guard('drift', 's2_ledger', '{\"tolerance\": -1}')"),
+        ("RC406", "SELECT recon.enable_guard('drift', 's0_ledger', '{\"tolerance\": \"0.1\"}')"),
+        ("RC106", "SELECT recon.enable_guard('drift', 's2_ledger', '{\"modes\": \"warn\"}')"),
+        ("RC106", "SELECT recon.enable_guard('drift', 's2_ledger', '[\"warn\"]')"),
+        ("RC107", "SELECT recon.enable_guard('drift', 'no_such_ledger')"),
+        ("RC107", "SELECT recon.enable_guard('append_only', 's2_wallets')"),
+        ("RC107", "SELECT recon.enable_guard('derived', 'no_such_check')"),
+        ("RC107", "SELECT recon.enable_guard('lifecycle', 's1_operations')"),
+        ("RC406", "SELECT recon.enable_guard('derived', 's0_balance')"),
+        ("RC406", "SELECT recon.enable_guard('derived', 's1_holds')"),
+        ("RC406", "SELECT recon.enable_guard('lifecycle', 's2_locked')"),
+        ("RC406", "SELECT recon.enable_guard('double_entry', 's1_operations')"),
+        ("RC106", "SELECT recon.enable_guard('double_entry', 's0_ledger')"),
+        ("RC406", "SELECT recon.disable_guard('append_only', 's0_ledger')"),
+        ("RC406", "SELECT recon.disable_guard('drift', 's2_ledger')"),
+        ("RC406", "SELECT recon.disable_guard('nonsense', 's0_ledger')"),
+    ]
+    for sqlstate, sql in cases:
+        err = fails(sqlstate, dsn, sql)
+        assert err.diag.message_hint, sql
+        assert (guards(dsn), user_triggers(dsn)) == before, sql
+
+
+# --- the toolkit's own repair, and a hand-set fix id -----------------------------------------
+
+def test_recon_fix_passes_a_blocking_drift_guard_a_hand_write_does_not(
+        seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
+    dsn = seeded(0)
+    enable(dsn, "drift", "s0_ledger", mode="warn")
+    app = sessions(dsn)
+    app.execute("UPDATE seed000.wallet_account SET balance = balance - 5 WHERE id = %s", (w0(6),))
+    app.c.commit()  # drift injected under a warn guard: warned, kept
+    assert len(app.warnings()) == 1
+    summary = reconcile(dsn)
+    assert summary["by_check"]["s0_balance"]["findings"] == 1
+    enable(dsn, "drift", "s0_ledger", mode="block")
+    stored = q1(dsn, "SELECT balance FROM seed000.wallet_account WHERE id = %s", (w0(6),))
+
+    # the same stored-balance UPDATE by hand is blocked
+    app.execute("UPDATE seed000.wallet_account SET balance = balance + 5 WHERE id = %s", (w0(6),))
+    with pytest.raises(psycopg.Error) as ei:
+        app.c.commit()
+    assert ei.value.sqlstate == "RC401"
+
+    steps = fix(dsn, dry_run=False, ticket="INC-9", reason="resync wallet 6", wallet_limit=1000)
+    assert [s["strategy"] for s in steps] == ["resync"]
+    assert q1(dsn, "SELECT balance FROM seed000.wallet_account WHERE id = %s", (w0(6),)) == (
+        stored + 5)
+    assert reconcile(dsn)["status"] == "synced"
+    assert pending(dsn) == 0
+    fix_id = q1(dsn, "SELECT max(id) FROM _recon.fix")
+
+    # claiming to be that fix by hand gets nothing through
+    app.execute("SELECT set_config('wallet_recon.fix_id', %s, TRUE)", (str(fix_id),))
+    app.execute("UPDATE seed000.wallet_account SET balance = balance + 5 WHERE id = %s", (w0(6),))
+    with pytest.raises(psycopg.Error) as ei:
+        app.c.commit()
+    assert ei.value.sqlstate == "RC401"
+    app.execute("SELECT set_config('wallet_recon.fix_id', %s, FALSE)",  # session-wide too
+                (str(fix_id),))
+    app.c.commit()
+    app.execute("UPDATE seed000.wallet_account SET balance = balance + 5 WHERE id = %s", (w0(7),))
+    with pytest.raises(psycopg.Error) as ei:
+        app.c.commit()
+    assert ei.value.sqlstate == "RC401"
+    assert q1(dsn, "SELECT balance FROM seed000.wallet_account WHERE id = %s", (w0(6),)) == (
+        stored + 5)
+    assert reconcile(dsn)["status"] == "synced"
+    assert open_alerts(dsn)[0]["kind"] == "drift" and len(open_alerts(dsn)) == 1
+
+
+def test_a_hand_write_in_the_transaction_of_a_fix_is_not_the_fixs(
+        seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
+    """The fix's own statements pass; the caller's writes in the same transaction, before or
+    after recon.fix(), are judged like any other."""
+    dsn = seeded(0)
+    q(dsn, "UPDATE seed000.wallet_account SET balance = balance - 5 WHERE id = %s", (w0(9),))
+    assert reconcile(dsn)["findings"] == 1
+    enable(dsn, "drift", "s0_ledger", mode="block")
+    enable(dsn, "append_only", "s0_ledger", mode="block")
+    before = snapshot(dsn, [*S0_TABLES, "_recon.fix", "_recon.repair"])
+    apply = ("SELECT * FROM recon.fix(dry_run => false, ticket => 'INC-10', reason => 'resync',"
+             " wallet_limit => 1000)")
+    hand = "UPDATE seed000.wallet_account SET balance = balance + 5 WHERE id = %s"
+    app = sessions(dsn)
+    for order in ("hand write before the fix", "hand write after the fix"):
+        if order.endswith("before the fix"):
+            app.execute(hand, (w0(7),))
+        assert len(app.execute(apply).fetchall()) == 1, order
+        if order.endswith("after the fix"):
+            app.execute(hand, (w0(7),))
+        with pytest.raises(psycopg.Error) as ei:
+            app.c.commit()
+        assert ei.value.sqlstate == "RC401", order
+        assert json.loads(ei.value.diag.message_detail)["item"] == w0(7), order
+        assert snapshot(dsn, [*S0_TABLES, "_recon.fix", "_recon.repair"]) == before, order
+    # the append-only guard, too, judges a ledger UPDATE after the fix at once
+    app.execute(apply)
+    with pytest.raises(psycopg.Error) as ei:
+        app.execute("UPDATE seed000.wallet_transaction SET amount = 0 WHERE id = %s", (ENTRY,))
+    assert ei.value.sqlstate == "RC405"
+    app.c.rollback()
+    assert snapshot(dsn, [*S0_TABLES, "_recon.fix", "_recon.repair"]) == before
+    assert pending(dsn) == 0
+    # the fix alone commits
+    app.execute(apply)
+    app.c.commit()
+    assert reconcile(dsn)["status"] == "synced" and pending(dsn) == 0
+
+
+def test_drift_guard_lets_ledger_updates_that_keep_the_books_pass(
+        seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
+    """An UPDATE of ledger entries is staged with the old and the new effects: a memo edit moves
+    nothing, an amount corrected together with the balance balances."""
+    dsn = seeded(0)
+    enable(dsn, "drift", "s0_ledger", mode="block")
+    app = sessions(dsn)
+    app.execute("UPDATE seed000.wallet_transaction SET description = 'memo'"
+                " WHERE wallet_id = %s", (w0(1),))
+    app.c.commit()
+    app.execute("UPDATE seed000.wallet_transaction SET amount = amount - 1 WHERE id = %s",
+                (ENTRY,))
+    app.execute("UPDATE seed000.wallet_account SET balance = balance - 1 WHERE id = %s", (w0(1),))
+    app.c.commit()
+    assert app.warnings() == [] and pending(dsn) == 0
+    # and one that does not keep them is still caught
+    app.execute("UPDATE seed000.wallet_transaction SET amount = amount - 1 WHERE id = %s",
+                (ENTRY,))
+    with pytest.raises(psycopg.Error) as ei:
+        app.c.commit()
+    assert ei.value.sqlstate == "RC401"
+
+
+# --- append-only: every change blocked, the audited escape -----------------------------------
+
+def test_append_only_blocks_update_delete_truncate_and_the_audited_escape(
+        seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
+    dsn = seeded(0)
+    enable(dsn, "append_only", "s0_ledger", mode="block")
+    before = snapshot(dsn, S0_TABLES)
+    for sql in ("UPDATE seed000.wallet_transaction SET description = 'x'",
+                "DELETE FROM seed000.wallet_transaction WHERE reference = 'order_1'",
+                "TRUNCATE seed000.wallet_transaction"):
+        err = fails("RC405", dsn, sql)
+        assert "allow_ledger_change" in err.diag.message_hint
+    assert snapshot(dsn, S0_TABLES) == before
+    # the escape needs a ticket and a reason, and an append-only guard to escape from
+    fails("RC303", dsn, "SELECT recon.allow_ledger_change('s0_ledger', ' ', 'why')")
+    fails("RC406", dsn, "SELECT recon.allow_ledger_change('s2_ledger', 'T', 'why')")
+    assert q1(dsn, "SELECT count(*) FROM _recon.ledger_escape") == 0
+
+    app = sessions(dsn)
+    (escape,) = app.execute("SELECT recon.allow_ledger_change('s0_ledger', 'T', 'why')"
+                            ).fetchone()
+    (txid,) = app.execute("SELECT pg_current_xact_id()::text").fetchone()
+    app.execute("UPDATE seed000.wallet_transaction SET description = 'GDPR' WHERE id = %s",
+                (ENTRY,))
+    app.c.commit()
+    assert app.warnings() == []
+    assert q(dsn, "SELECT description FROM seed000.wallet_transaction WHERE id = %s",
+             (ENTRY,)) == [("GDPR",)]
+    assert q(dsn, "SELECT id, txid::text, ledger_source, ticket, reason, allowed_by = session_user"
+                  " FROM _recon.ledger_escape") == [(escape, txid, "s0_ledger", "T", "why", True)]
+    # the next transaction is blocked again
+    for sql in ("UPDATE seed000.wallet_transaction SET description = 'again' WHERE id = %s",
+                "DELETE FROM seed000.wallet_transaction WHERE id = %s"):
+        with pytest.raises(psycopg.Error) as ei:
+            app.execute(sql, (ENTRY,))
+        assert ei.value.sqlstate == "RC405"
+        app.c.rollback()
+    assert q(dsn, "SELECT description FROM seed000.wallet_transaction WHERE id = %s",
+             (ENTRY,)) == [("GDPR",)]
+    assert open_alerts(dsn) == []
+
+    # warn mode: each changed entry is warned about, and the change is kept
+    enable(dsn, "append_only", "s0_ledger", mode="warn")
+    app.execute("DELETE FROM seed000.wallet_transaction WHERE reference = 'order_2'")
+    app.execute("TRUNCATE seed000.payment_intent")  # not a guarded table
+    app.c.commit()
+    [w] = app.warnings()
+    assert w.message == ("append_only guard on s0_ledger: DELETE of a ledger entry"
+                                 " (wallet_transaction)")
+    [alert] = open_alerts(dsn)
+    assert (alert["kind"], alert["item"]) == ("append_only", md5_uuid("purchase2"))
+
+
+# --- alerts from reconcile runs, acknowledgement -------------------------------------------------
+
+def complete_without_release(dsn: str, act: str) -> None:
+    q(dsn, "UPDATE seed002.activations SET status = 'completed', closed_at = now()"
+           " WHERE id = %s", (act,))
+
+
+def test_high_and_critical_runs_alert_low_and_medium_do_not(
+        seeded: Callable[..., str], listen: Callable[[str], psycopg.Connection]) -> None:
+    dsn = seeded(2)
+    listener = listen(dsn)
+    # LOW, then MEDIUM: an activation published without its lock (7.50, then 10.01)
+    act = md5_uuid("act100-9")
+    q(dsn, "INSERT INTO seed002.activations (id, workspace_id, type, title, status,"
+           " total_budget, created_at, published_at) VALUES (%s, %s, 'sm_panel',"
+           " 'Campaign 100-9', 'live', 7.50, now(), now())", (act, ws(100)))
+    assert reconcile(dsn)["max_severity"] == "LOW"
+    q(dsn, "UPDATE seed002.activations SET total_budget = 10.01 WHERE id = %s", (act,))
+    assert reconcile(dsn)["max_severity"] == "MEDIUM"
+    assert open_alerts(dsn) == []
+    no_alert_notified(dsn, listener)
+
+    # HIGH: several wallets over-locked
+    targets = q(dsn, """
+        SELECT DISTINCT ON (a.workspace_id) a.id::text FROM seed002.activations AS a
+        WHERE a.status = 'live' AND a.total_budget > a.spent_amount
+        ORDER BY a.workspace_id, a.created_at LIMIT 10""")
+    assert len(targets) == 10
+    for (t,) in targets[:2]:
+        complete_without_release(dsn, t)
+    high = reconcile(dsn)
+    assert high["max_severity"] == "HIGH"
+    [alert] = open_alerts(dsn)
+    assert (alert["kind"], alert["severity"], alert["run_id"], alert["guard_id"]) == (
+        "run", "HIGH", high["run_id"], None)
+    assert alert["details"]["findings"] == high["findings"] == 3
+    assert alert["details"]["max_severity"] == "HIGH"
+    payload = next_alert(listener)
+    assert (payload["alert_id"], payload["kind"], payload["severity"], payload["run_id"],
+            payload["findings"]) == (alert["id"], "run", "HIGH", high["run_id"], 3)
+    no_alert_notified(dsn, listener)
+
+    # CRITICAL: ten wallets
+    for (t,) in targets[2:]:
+        complete_without_release(dsn, t)
+    critical = reconcile(dsn)
+    assert critical["max_severity"] == "CRITICAL"
+    newest, oldest = open_alerts(dsn)[::-1]
+    assert oldest["id"] == alert["id"]
+    assert (newest["kind"], newest["severity"], newest["run_id"]) == (
+        "run", "CRITICAL", critical["run_id"])
+    payload = next_alert(listener)
+    assert (payload["alert_id"], payload["severity"]) == (newest["id"], "CRITICAL")
+
+    # acknowledging: bad input first, changing nothing
+    state = snapshot(dsn, ["_recon.alert"])
+    for sqlstate, sql, params in [
+            ("RC408", "SELECT recon.acknowledge_alert(ARRAY[%s]::bigint[], 'seen')", (10**9,)),
+            ("RC408", "SELECT recon.acknowledge_alert(ARRAY[%s, %s]::bigint[], 'seen')",
+             (alert["id"], 10**9)),
+            ("RC408", "SELECT recon.acknowledge_alert(ARRAY[%s, NULL]::bigint[], 'seen')",
+             (alert["id"],)),
+            ("RC408", "SELECT recon.acknowledge_alert(ARRAY[]::bigint[], 'seen')", None),
+            ("RC408", "SELECT recon.acknowledge_alert(NULL, 'seen')", None),
+            ("RC303", "SELECT recon.acknowledge_alert(ARRAY[%s]::bigint[], '  ')", (alert["id"],)),
+            ("RC303", "SELECT recon.acknowledge_alert(ARRAY[%s]::bigint[], NULL)", (alert["id"],))]:
+        fails(sqlstate, dsn, sql, params)
+        assert snapshot(dsn, ["_recon.alert"]) == state, sql
+    assert q1(dsn, "SELECT recon.acknowledge_alert(ARRAY[%s]::bigint[], 'INC-42: seen')",
+              (alert["id"],)) == 1
+    assert [a["id"] for a in open_alerts(dsn)] == [newest["id"]]
+    assert q(dsn, "SELECT acknowledgement, acknowledged_by = session_user,"
+                  " acknowledged_at IS NOT NULL FROM _recon.alert WHERE id = %s",
+             (alert["id"],)) == [("INC-42: seen", True, True)]
+    # acknowledging again: nothing was open
+    assert q1(dsn, "SELECT recon.acknowledge_alert(ARRAY[%s, %s]::bigint[], 'both')",
+              (alert["id"], newest["id"])) == 1
+    assert open_alerts(dsn) == []
+    assert q1(dsn, "SELECT acknowledgement FROM _recon.alert WHERE id = %s",
+              (alert["id"],)) == "INC-42: seen"
+
+
+# --- scheduling with pg_cron ------------------------------------------------------------------
+
+def test_schedule_without_pg_cron_names_the_alternative(db: str) -> None:
+    err = fails("RC407", db, "SELECT recon.schedule_reconcile()")
+    assert "crontab" in err.diag.message_hint and "psql" in err.diag.message_hint
+    assert "SELECT recon.reconcile(NULL, ''incremental'')" in err.diag.message_hint or (
+        "SELECT recon.reconcile(NULL, 'incremental')" in err.diag.message_hint)
+    assert "0 3 * * *" in err.diag.message_hint
+    err = fails("RC407", db, "SELECT recon.schedule_reconcile('30 2 * * *', 'full')")
+    assert "30 2 * * *" in err.diag.message_hint and "'full'" in err.diag.message_hint
+    fails("RC407", db, "SELECT recon.unschedule_reconcile()")
+    fails("RC201", db, "SELECT recon.schedule_reconcile('0 3 * * *', 'nightly')")
+
+
+@pytest.fixture
+def cron_db(server: Server, template_db: str) -> Iterator[str]:
+    """The database pg_cron schedules in (conftest.CRON_DATABASE), a clone of the installed
+    template, with CREATE EXTENSION pg_cron; dropped afterwards."""
+    janitor = server.janitor(CRON_DATABASE, template_db)
+    janitor.init()
+    dsn = server.dsn_for(CRON_DATABASE)
+    try:
+        q(dsn, "CREATE EXTENSION pg_cron")
+        yield dsn
+    finally:
+        # pg_cron's launcher keeps a connection to it
+        q(server.dsn, f"DROP DATABASE IF EXISTS {CRON_DATABASE} WITH (FORCE)")
+
+
+def test_schedule_with_pg_cron(cron_db: str) -> None:
+    jobs = "SELECT jobid, jobname, schedule, command, username = current_user FROM cron.job"
+    job = q1(cron_db, "SELECT recon.schedule_reconcile()")
+    assert isinstance(job, int)
+    assert q(cron_db, jobs) == [(job, "wallet-recon reconcile", "0 3 * * *",
+                                 "SELECT recon.reconcile(NULL, 'incremental')", True)]
+    # the same name again: still one job, rescheduled
+    again = q1(cron_db, "SELECT recon.schedule_reconcile('30 2 * * *', 'full')")
+    assert q(cron_db, jobs) == [(again, "wallet-recon reconcile", "30 2 * * *",
+                                 "SELECT recon.reconcile(NULL, 'full')", True)]
+    other = q1(cron_db, "SELECT recon.schedule_reconcile('0 4 * * 0', 'full', 'weekly full')")
+    assert other != again and len(q(cron_db, jobs)) == 2
+    fails("RC201", cron_db, "SELECT recon.schedule_reconcile('0 3 * * *', 'nightly')")
+    assert len(q(cron_db, jobs)) == 2
+    assert q1(cron_db, "SELECT recon.unschedule_reconcile()") is True
+    assert q1(cron_db, "SELECT recon.unschedule_reconcile('weekly full')") is True
+    assert q(cron_db, jobs) == []
+    # the command it schedules runs as written
+    assert q1(cron_db, "SELECT recon.reconcile(NULL, 'incremental')")["status"] == "synced"
+
