@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import psycopg
+import pytest
 
 from conftest import ROOT, load_fixture
 
@@ -82,3 +83,19 @@ def test_readme_repair_example_is_true(db: str) -> None:
         assert applied == [(1, "resync", "applied"), (2, "post_missing", "applied"),
                            (3, "resync", "covered")]
         assert c.execute("SELECT recon.reconcile() ->> 'status'").fetchone()[0] == "synced"
+
+
+def test_readme_guard_example_runs(db: str) -> None:
+    registration = re.search(r"```sql\n(.*?)```", section("Finding drift in your own tables"),
+                             re.S).group(1)
+    guards = re.search(r"```sql\n(.*?)```", section("Guarding the write path"), re.S).group(1)
+    load_fixture(db, "seed000.sql")
+    with psycopg.connect(db, autocommit=True) as c:
+        c.execute("SET search_path = seed000, public")
+        c.execute(registration.encode())
+        c.execute(guards.encode())
+        assert c.execute("SELECT kind, mode FROM recon.guards").fetchall() == [("drift", "block")]
+        with pytest.raises(psycopg.Error) as err:  # a balance moved without its entry
+            c.execute("UPDATE wallet_account SET balance = balance + 1"
+                      " WHERE id = md5('wallet1')::uuid")
+        assert err.value.sqlstate == "RC401"
