@@ -16,7 +16,11 @@ BEGIN
     FROM unnest(_recon.balance_columns(p_options)) WITH ORDINALITY AS u (c, i);
     RETURN format(
         'SELECT l.%1$I AS k, count(*) AS n, count(l.%2$I) AS n_amount, '
-        || '%3$s AS n_bad%4$s FROM %5$s AS l WHERE (%6$s) AND _recon.serial_plan() '
+        || '%3$s AS n_bad%4$s FROM %5$s AS l WHERE (%6$s) '
+        -- A serial plan (docs/PERFORMANCE.md): a parallel-unsafe call, evaluated once as an
+        -- InitPlan, keeps the planner from a parallel one. Built in, so that no compiled view
+        -- depends on a toolkit function (which uninstall must be able to drop).
+        || 'AND (SELECT pg_catalog.current_schemas(FALSE)) IS NOT NULL '
         || 'GROUP BY l.%1$I',
         v_ledger.wallet_column, v_ledger.amount_column,
         -- a signed ledger has nothing to map: no per-entry work for it

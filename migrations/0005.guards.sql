@@ -117,3 +117,21 @@ COMMENT ON COLUMN _recon.ledger_escape.ticket IS 'Ticket.';
 COMMENT ON COLUMN _recon.ledger_escape.reason IS 'Reason.';
 COMMENT ON COLUMN _recon.ledger_escape.allowed_at IS 'When.';
 COMMENT ON COLUMN _recon.ledger_escape.allowed_by IS 'Who (session_user).';
+
+-- Compiled balance checks no longer call _recon.serial_plan() (a view depending on a toolkit
+-- function kept uninstall and rollback from dropping the function): the views registered with
+-- 0.x are rewritten with the built-in marker the compiler now emits. Same columns, same plan.
+DO $rewrite$
+DECLARE
+    v_check record;
+    v_sql text;
+BEGIN
+    FOR v_check IN SELECT c.name, c.view_name, c.compiled_sql FROM _recon.check_def AS c
+                   WHERE strpos(c.compiled_sql, '_recon.serial_plan()') > 0 LOOP
+        v_sql := replace(v_check.compiled_sql, '_recon.serial_plan()',
+                         '(SELECT pg_catalog.current_schemas(FALSE)) IS NOT NULL');
+        EXECUTE format('CREATE OR REPLACE VIEW recon.%I AS %s', v_check.view_name, v_sql);
+        UPDATE _recon.check_def AS c SET compiled_sql = v_sql WHERE c.name = v_check.name;
+    END LOOP;
+END;
+$rewrite$;

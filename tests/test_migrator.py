@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from conftest import run_cli, schema_dump
+from conftest import ROOT, load_fixture, run_cli, schema_dump
 
 MIGRATIONS = sorted(p.name[:-4] for p in (Path(__file__).parent.parent / "migrations").glob("*.sql")
                     if not p.name.endswith(".rollback.sql"))
@@ -94,6 +95,49 @@ def test_uninstall_removes_everything_and_is_repeatable(db: str) -> None:
     assert scalar(db, "SELECT count(*) FROM pg_namespace WHERE nspname IN ('recon', '_recon')") == 0
     again = run_cli("uninstall", "--yes", dsn=db)
     assert again.returncode == 0 and "not installed" in again.stdout
+
+
+def test_uninstall_with_registered_checks_and_a_guard(empty_db: str) -> None:
+    """Compiled check views and guard triggers live beside the toolkit: uninstall takes the
+    views along, and refuses (naming it) while a guard's trigger is on a user's table."""
+    with psycopg.connect(empty_db, autocommit=True) as c:
+        c.execute((ROOT / "tests" / "fixtures" / "seed000.sql").read_text())
+    before = schema_dump(empty_db)
+    assert run_cli("install", dsn=empty_db).returncode == 0
+    load_fixture(empty_db, "seed000_register.sql")
+    with psycopg.connect(empty_db, autocommit=True) as c:
+        c.execute("SELECT recon.enable_guard('drift', 's0_ledger')")
+    refused = run_cli("uninstall", "--yes", dsn=empty_db)
+    assert refused.returncode == 2 and "recon_guard_1_" in refused.stderr
+    with psycopg.connect(empty_db, autocommit=True) as c:
+        c.execute("SELECT recon.disable_guard('drift', 's0_ledger')")
+    proc = run_cli("uninstall", "--yes", dsn=empty_db)
+    assert proc.returncode == 0, proc.stderr
+    assert schema_dump(empty_db) == before  # the seed's tables, as they were
+
+
+def test_upgrade_from_the_first_release_with_registered_checks(empty_db: str,
+                                                                tmp_path: Path) -> None:
+    """0.1 (commit c7b34e8) compiled balance checks calling _recon.serial_plan(); the upgrade
+    rewrites those views, drops the function, and uninstall works afterwards."""
+    old = tmp_path / "release"
+    old.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "c7b34e8", "migrations",
+                              "functions", "views", "triggers"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
+    load_fixture(empty_db, "seed000.sql")
+    assert run_cli("install", "--sql-dir", str(old), dsn=empty_db).returncode == 0
+    load_fixture(empty_db, "seed000_register.sql")
+    assert scalar(empty_db, "SELECT count(*) FROM _recon.check_def"
+                            " WHERE compiled_sql LIKE '%serial_plan%'") == 1
+    up = run_cli("upgrade", dsn=empty_db)
+    assert up.returncode == 0, up.stderr
+    assert status_json(empty_db)["current"] is True
+    assert scalar(empty_db, "SELECT count(*) FROM _recon.check_def"
+                            " WHERE compiled_sql LIKE '%serial_plan%'") == 0
+    assert scalar(empty_db, "SELECT count(*) FROM pg_proc WHERE proname = 'serial_plan'") == 0
+    assert scalar(empty_db, "SELECT recon.reconcile() ->> 'status'") == "synced"
+    assert run_cli("uninstall", "--yes", dsn=empty_db).returncode == 0
 
 
 def test_uninstall_refuses_to_take_a_users_object_along(db: str) -> None:
