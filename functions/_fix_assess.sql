@@ -136,8 +136,9 @@ BEGIN
         GROUP BY 1, 2, 3, 5
     ) AS t
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.check_name = t.check_name
-      AND s.wallet_source IS NOT DISTINCT FROM t.wallet_source
-      AND s.wallet_key IS NOT DISTINCT FROM t.wallet_key AND t.total > t.lim;
+      -- plain equality, not IS NOT DISTINCT FROM (a nested loop over thousands of steps): a
+      -- limited step always has a wallet
+      AND s.wallet_source = t.wallet_source AND s.wallet_key = t.wallet_key AND t.total > t.lim;
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
 
     UPDATE _recon.fix_stage AS s
@@ -180,8 +181,8 @@ BEGIN
         ) AS w
     ) AS t
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.check_name = t.check_name
-      AND s.wallet_source IS NOT DISTINCT FROM t.wallet_source
-      AND s.wallet_key IS NOT DISTINCT FROM t.wallet_key AND t.running > t.lim;
+      AND s.wallet_source = t.wallet_source AND s.wallet_key = t.wallet_key
+      AND t.running > t.lim;
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
 
     -- 5. Each step's stored balances before and after it, in step order within the wallet.

@@ -23,6 +23,12 @@ DECLARE
     v_id text;
     v_insert text;
     v_sides jsonb;
+    v_reference_sql text;
+    v_main_key text;
+    v_main_value numeric;
+    v_value numeric;
+    v_description_sql text;
+    v_journal_sql text;
     v_key text;
     v_col text;
     v_val text;
@@ -31,19 +37,33 @@ BEGIN
                   WHERE s.stage_id = p_stage AND s.status = 'applied'
                     AND jsonb_array_length(s.postings) > 0
                   ORDER BY s.step LOOP
-        SELECT w.* INTO v_writer FROM _recon.writer AS w WHERE w.ledger_source = v_step.ledger_source;
-        v_ledger := _recon.ledger(v_step.ledger_source);
-        -- The running balance follows one column: the chain check's, else the first moved.
-        v_chain := NULL;
-        IF v_ledger.balance_after_column IS NOT NULL THEN
-            v_chain := COALESCE(
-                (SELECT c.options ->> 'column' FROM _recon.check_def AS c
-                 WHERE c.kind = 'chain' AND c.ledger_source = v_ledger.name
-                 ORDER BY c.name LIMIT 1),
-                (SELECT b FROM unnest((_recon.wallet(v_ledger.wallet_source)).balance_columns) AS b
-                 WHERE v_ledger.effects ? b LIMIT 1));
+        -- What a ledger needs is worked out once per ledger, not once per step.
+        IF v_ledger.name IS DISTINCT FROM v_step.ledger_source THEN
+            SELECT w.* INTO v_writer FROM _recon.writer AS w
+            WHERE w.ledger_source = v_step.ledger_source;
+            v_ledger := _recon.ledger(v_step.ledger_source);
+            -- The running balance follows one column: the chain check's, else the first moved.
+            v_chain := NULL;
+            IF v_ledger.balance_after_column IS NOT NULL THEN
+                v_chain := COALESCE(
+                    (SELECT c.options ->> 'column' FROM _recon.check_def AS c
+                     WHERE c.kind = 'chain' AND c.ledger_source = v_ledger.name
+                     ORDER BY c.name LIMIT 1),
+                    (SELECT b FROM unnest((_recon.wallet(v_ledger.wallet_source)).balance_columns)
+                         AS b
+                     WHERE v_ledger.effects ? b LIMIT 1));
+            END IF;
+            SELECT c.name INTO v_balance_check FROM _recon.check_def AS c
+            WHERE c.kind = 'balance' AND c.ledger_source = v_ledger.name
+            ORDER BY c.name LIMIT 1;
+            v_insert := CASE WHEN v_writer.kind = 'insert'
+                             THEN _recon.writer_insert_sql(v_writer) END;
+            v_reference_sql := 'SELECT ' || _recon.template_sql(v_writer.reference, 'reference');
+            v_description_sql := 'SELECT '
+                || _recon.template_sql(v_writer.description, 'description');
+            v_journal_sql := CASE WHEN v_writer.journal IS NOT NULL THEN 'SELECT '
+                || _recon.template_sql(v_writer.journal, 'journal') END;
         END IF;
-        v_insert := CASE WHEN v_writer.kind = 'insert' THEN _recon.writer_insert_sql(v_writer) END;
         FOR v_posting IN SELECT p.value FROM jsonb_array_elements(v_step.postings) AS p LOOP
             -- a reversal goes against the offset wallet of the entry it reverses, which the
             -- writer may since have changed
@@ -56,16 +76,13 @@ BEGIN
                                       THEN v_posting -> 'offset_wallet'
                                       ELSE to_jsonb(v_writer.offset_wallet) END);
             IF NOT v_request ? 'reference' THEN
-                EXECUTE 'SELECT ' || _recon.template_sql(v_writer.reference, 'reference')
-                INTO v_val USING v_request;
+                EXECUTE v_reference_sql INTO v_val USING v_request;
                 v_request := v_request || jsonb_build_object('reference', v_val);
             END IF;
-            EXECUTE 'SELECT ' || _recon.template_sql(v_writer.description, 'description')
-            INTO v_val USING v_request;
+            EXECUTE v_description_sql INTO v_val USING v_request;
             v_request := v_request || jsonb_build_object('description', v_val);
             IF v_writer.journal IS NOT NULL THEN
-                EXECUTE 'SELECT ' || _recon.template_sql(v_writer.journal, 'journal')
-                INTO v_val USING v_request;
+                EXECUTE v_journal_sql INTO v_val USING v_request;
                 v_request := v_request || jsonb_build_object('journal', v_val);
             END IF;
             -- The posting, and its other side on the offset wallet for a double-entry ledger.
@@ -90,25 +107,36 @@ BEGIN
                 IF v_chain IS NOT NULL AND v_side -> 'deltas' ? v_chain THEN
                     -- The ledger's running balance of this wallet: its stored balance less the
                     -- drift its balance check saw under the lock, plus what this fix posted.
-                    v_key := v_side ->> 'wallet';
-                    IF NOT v_running ? v_key THEN
-                        SELECT c.name INTO v_balance_check FROM _recon.check_def AS c
-                        WHERE c.kind = 'balance' AND c.ledger_source = v_ledger.name
-                        ORDER BY c.name LIMIT 1;
-                        v_running := v_running || jsonb_build_object(v_key,
-                            COALESCE((SELECT (s.stored_before ->> v_chain)::numeric
-                                      FROM _recon.fix_stage AS s
-                                      WHERE s.stage_id = p_stage AND s.wallet_key = v_key
-                                        AND s.wallet_source = v_ledger.wallet_source
-                                      ORDER BY s.step LIMIT 1),
-                                     _recon.fix_wallet_value(v_ledger.wallet_source, v_key,
-                                                             v_chain))
-                            - COALESCE((p_pre -> 'checks' -> v_balance_check ->> (v_key || '/' || v_chain))
-                                       ::numeric, 0));
+                    -- Kept for the wallet in hand (a plan's steps come wallet by wallet) and
+                    -- for the few offset wallets: never a map of every wallet, rebuilt per entry.
+                    v_key := v_ledger.name || '/' || (v_side ->> 'wallet');
+                    IF v_side ->> 'side' = 'offset' THEN
+                        v_value := (v_running ->> v_key)::numeric;
+                    ELSIF v_key IS DISTINCT FROM v_main_key THEN
+                        v_main_key := v_key;
+                        v_value := NULL;
+                    ELSE
+                        v_value := v_main_value;
                     END IF;
-                    v_running := v_running || jsonb_build_object(v_key,
-                        (v_running ->> v_key)::numeric + (v_side -> 'deltas' ->> v_chain)::numeric);
-                    v_side := v_side || jsonb_build_object('balance_after', v_running -> v_key);
+                    IF v_value IS NULL THEN
+                        v_value := COALESCE(
+                            (SELECT (s.stored_before ->> v_chain)::numeric
+                             FROM _recon.fix_stage AS s
+                             WHERE s.stage_id = p_stage AND s.wallet_source = v_ledger.wallet_source
+                               AND s.wallet_key = v_side ->> 'wallet'
+                             ORDER BY s.step LIMIT 1),
+                            _recon.fix_wallet_value(v_ledger.wallet_source, v_side ->> 'wallet',
+                                                    v_chain))
+                            - COALESCE((p_pre -> 'checks' -> v_balance_check
+                                        ->> ((v_side ->> 'wallet') || '/' || v_chain))::numeric, 0);
+                    END IF;
+                    v_value := v_value + (v_side -> 'deltas' ->> v_chain)::numeric;
+                    IF v_side ->> 'side' = 'offset' THEN
+                        v_running := v_running || jsonb_build_object(v_key, v_value);
+                    ELSE
+                        v_main_value := v_value;
+                    END IF;
+                    v_side := v_side || jsonb_build_object('balance_after', v_value);
                 END IF;
                 IF v_writer.kind = 'insert' THEN
                     EXECUTE v_insert INTO v_id USING v_side;

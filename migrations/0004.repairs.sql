@@ -221,5 +221,10 @@ COMMENT ON COLUMN _recon.fix_stage.covered_by IS 'The step whose repair also rep
 COMMENT ON COLUMN _recon.fix_stage.repair_key IS 'Its unique repair key.';
 COMMENT ON COLUMN _recon.fix_stage.repair_id IS 'Its audit row, once applied.';
 
+CREATE INDEX fix_stage_wallet ON _recon.fix_stage (stage_id, wallet_source, wallet_key);
+COMMENT ON INDEX _recon.fix_stage_wallet IS 'The steps of one wallet in a staged plan.';
+CREATE INDEX fix_stage_finding ON _recon.fix_stage (stage_id, check_name, finding_key);
+COMMENT ON INDEX _recon.fix_stage_finding IS 'The step of one finding in a staged plan.';
+
 CREATE SEQUENCE _recon.fix_stage_seq;
 COMMENT ON SEQUENCE _recon.fix_stage_seq IS 'Numbers recon.fix() calls in _recon.fix_stage.';
