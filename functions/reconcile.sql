@@ -87,6 +87,11 @@ BEGIN
             'watermark', v_watermark)));
     END LOOP;
 
+    -- The stage's statistics, now that it holds this run's findings: the joins below over
+    -- thousands of findings are planned as hash joins, not nested loops (one run at a time
+    -- holds the advisory lock above, so nothing else analyzes it meanwhile).
+    ANALYZE _recon.run_stage;
+
     -- An acknowledged finding (recon.fix, strategy acknowledge) seen again as it was
     -- acknowledged (the same difference, the finding open ever since, the acknowledgement not
     -- withdrawn) is not reported; it stays open, quietly. Once a run no longer sees it, it is
