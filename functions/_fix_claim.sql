@@ -6,6 +6,9 @@ RETURNS void
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- the stage's statistics are whatever the last ANALYZE saw (another call's plan, or none):
+-- joins over it are hashed, never nested loops over thousands of steps
+SET enable_nestloop = off
 AS $body$
 BEGIN
     WITH claimed AS (

@@ -6,6 +6,9 @@ RETURNS integer
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- the stage's statistics are whatever the last ANALYZE saw (another call's plan, or none):
+-- joins over it are hashed, never nested loops over thousands of steps
+SET enable_nestloop = off
 AS $body$
 DECLARE
     v_steps integer;
@@ -68,7 +71,7 @@ BEGIN
                        'no automatic repair for %s findings: repair by hand, or acknowledge '
                        || 'with recon.set_fix_policy(%L, ''{"strategy": "acknowledge"}'')',
                        c.kind, f.check_name)
-                   WHEN s.strategy <> ALL (_recon.fix_strategies(c.kind)) THEN format(
+                   WHEN s.strategy <> ALL (st.allowed) THEN format(
                        'strategy %s does not repair %s findings', s.strategy, c.kind)
                    WHEN s.strategy = 'acknowledge' THEN NULL
                    WHEN f.wallet_key IS NULL THEN 'no wallet to repair: needs a human'
@@ -99,8 +102,12 @@ BEGIN
         JOIN _recon.check_def AS c ON c.name = f.check_name
         LEFT JOIN _recon.fix_policy AS p ON p.check_name = c.name
         LEFT JOIN _recon.wallet_source AS w ON w.name = c.wallet_source
+        -- the strategies of each kind, once per kind rather than per finding
+        INNER JOIN (SELECT k.kind, _recon.fix_strategies(k.kind) AS allowed
+                    FROM (SELECT DISTINCT d.kind FROM _recon.check_def AS d) AS k) AS st
+            ON st.kind = c.kind
         CROSS JOIN LATERAL (
-            SELECT COALESCE(p_strategy, p.strategy, (_recon.fix_strategies(c.kind))[1]) AS strategy,
+            SELECT COALESCE(p_strategy, p.strategy, (st.allowed)[1]) AS strategy,
                    CASE WHEN c.kind IN ('balance', 'derived') THEN f.details ->> 'column'
                         ELSE COALESCE(p.options ->> 'column', (
                             SELECT b FROM _recon.ledger_source AS l, unnest(w.balance_columns) AS b

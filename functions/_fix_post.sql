@@ -25,6 +25,7 @@ DECLARE
     v_sides jsonb;
     v_reference_sql text;
     v_main_key text;
+    v_first jsonb;
     v_main_value numeric;
     v_value numeric;
     v_description_sql text;
@@ -33,6 +34,13 @@ DECLARE
     v_col text;
     v_val text;
 BEGIN
+    -- each wallet's stored balances before its first step, looked up per entry below
+    SELECT jsonb_object_agg(f.k, f.v) INTO v_first
+    FROM (SELECT DISTINCT ON (s.wallet_source, s.wallet_key)
+                 s.wallet_source || '/' || s.wallet_key AS k, s.stored_before AS v
+          FROM _recon.fix_stage AS s
+          WHERE s.stage_id = p_stage AND s.wallet_key IS NOT NULL
+          ORDER BY s.wallet_source, s.wallet_key, s.step) AS f;
     FOR v_step IN SELECT s.* FROM _recon.fix_stage AS s
                   WHERE s.stage_id = p_stage AND s.status = 'applied'
                     AND jsonb_array_length(s.postings) > 0
@@ -120,11 +128,8 @@ BEGIN
                     END IF;
                     IF v_value IS NULL THEN
                         v_value := COALESCE(
-                            (SELECT (s.stored_before ->> v_chain)::numeric
-                             FROM _recon.fix_stage AS s
-                             WHERE s.stage_id = p_stage AND s.wallet_source = v_ledger.wallet_source
-                               AND s.wallet_key = v_side ->> 'wallet'
-                             ORDER BY s.step LIMIT 1),
+                            (v_first -> (v_ledger.wallet_source || '/' || (v_side ->> 'wallet'))
+                             ->> v_chain)::numeric,
                             _recon.fix_wallet_value(v_ledger.wallet_source, v_side ->> 'wallet',
                                                     v_chain))
                             - COALESCE((p_pre -> 'checks' -> v_balance_check
