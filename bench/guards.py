@@ -11,7 +11,8 @@ id shared by a transfer's two entries, indexed), --entries history entries over 
 wallets, one hot wallet with --hot entries and fresh wallets with none, registered as a wallet
 source, a signed ledger source with that journal, and a balance check. pgbench runs
 bench/transfer.sql (-M prepared: lock two wallets in key order, UPDATE both balances, INSERT
-two entries, COMMIT) with --clients clients, --repeat times per phase, the phases interleaved:
+two entries, COMMIT) with --clients clients, --repeat times per guard phase, each guard run
+between two no-guard runs (its ratio is to their mean: load elsewhere cancels out):
 
 - none: no guard;
 - drift_warn, drift_block: the drift guard;
@@ -28,8 +29,9 @@ figure is reported.
 Then hot against fresh: with the drift guard (warn) and without any guard, two pgbench clients
 run side by side for --seconds, one transferring between the hot wallet and random wallets, the
 other between a fresh wallet (no entry; a new one each time) and random wallets; their latency
-per transfer is compared. Last, --profile-seconds of the drift guard under track_functions = all
-and pg_stat_statements (track = all, track_planning), for the evidence. --sql-dir installs the
+per transfer is compared. Last, one client for --profile-seconds in each --profile phase (no
+guard, drift block) under track_functions = all and pg_stat_statements (track = all,
+track_planning), for the evidence. --sql-dir installs the
 toolkit SQL from another tree (e.g. a scratch copy with a variant of a guard). Without
 --database it starts a throwaway PostgreSQL (migrator.cluster.ThrowawayCluster) with
 check_engine.py's settings but fsync, synchronous_commit and full_page_writes on (the
@@ -423,6 +425,12 @@ def measure_hot(conn: psycopg.Connection[Any], dsn: str, args: argparse.Namespac
               f"| {fr:.3f} ({min(lat[name]['fresh']):.3f}-{max(lat[name]['fresh']):.3f}) "
               f"| {h / fr:.3f} (runs: {' '.join(f'{x:.3f}' for x in ratios)}) "
               f"| hot <= fresh: {verdict} |")
+    if len(HOT_PHASES) == 2:
+        g, c = HOT_PHASES
+        added = {side: statistics.median(lat[g][side]) - statistics.median(lat[c][side])
+                 for side in ("hot", "fresh")}
+        print(f"\nWhat the {g} guard adds per transfer (median with it - median without): "
+              f"hot {added['hot']:.3f} ms, fresh {added['fresh']:.3f} ms.")
     print("\nPer statement (pgbench -r, ms, median of the runs), drift guard on:\n")
     print("| statement | hot | fresh |\n|---|---:|---:|")
     for key in stmts[HOT_PHASES[0]]["hot"][0]:

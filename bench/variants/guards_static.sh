@@ -5,6 +5,6 @@
 # when wallet_recon.fix_id is unset; (2) the commit-time check with enable_seqscan = off.
 set -e
 rm -rf "$1" && mkdir -p "$1"
-git -C /work/main archive HEAD migrations functions views triggers | tar -x -C "$1"
+git -C "$(cd "$(dirname "$0")/../.." && pwd)" archive HEAD migrations functions views triggers | tar -x -C "$1"
 PATCH="$(cd "$(dirname "$0")" && pwd)/guards_static_patch.py.txt"
 cd "$1" && python3 "$PATCH"
