@@ -10,6 +10,7 @@ The server is, in order of preference:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -17,12 +18,14 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
+from psycopg.types.json import set_json_loads
 from pytest_postgresql.janitor import DatabaseJanitor
 
 from migrator.cluster import ThrowawayCluster, find_bindir
@@ -186,9 +189,17 @@ def open_findings(dsn: str, check: str | None = None) -> list[dict]:
         return cur.fetchall()
 
 
+def decimal_json(conn: psycopg.Connection) -> None:
+    """JSON numbers as Decimal on this connection, so amounts and balances compare exactly."""
+    set_json_loads(lambda s: json.loads(s, parse_float=Decimal), conn)
+
+
 def fix(dsn: str, **args: object) -> list[dict]:
     """SELECT * FROM recon.fix(name => value, ...) from a plain connection: the plan (or what
-    was applied), one dict per step. E.g. fix(dsn, dry_run=False, ticket="T", reason="r")."""
+    was applied), one dict per step, JSON numbers as Decimal. E.g. fix(dsn, dry_run=False,
+    ticket="T", reason="r")."""
     named = ", ".join(f"{k} => %({k})s" for k in args)
-    with psycopg.connect(dsn, autocommit=True) as c, c.cursor(row_factory=dict_row) as cur:
-        return cur.execute(f"SELECT * FROM recon.fix({named})", args).fetchall()
+    with psycopg.connect(dsn, autocommit=True) as c:
+        decimal_json(c)
+        with c.cursor(row_factory=dict_row) as cur:
+            return cur.execute(f"SELECT * FROM recon.fix({named})", args).fetchall()

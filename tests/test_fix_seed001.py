@@ -8,60 +8,27 @@ changes by exactly the planned entries, and a following reconcile finds nothing.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 import psycopg
 import pytest
-from psycopg.rows import dict_row
-from psycopg.types.json import set_json_loads
+import test_seed001 as seed001_app
+from test_seed001 import at, bal, key, one
 
-from conftest import load_fixture, open_findings, reconcile
+from conftest import fix, load_fixture, open_findings, reconcile
 
 D = Decimal
-EFFECTS = {"ON_HOLD": (-1, 1), "RELEASE": (1, -1), "DEBIT": (0, -1), "CREDIT": (1, 0)}
-STATUS_OF = {"ON_HOLD": "PENDING", "RELEASE": "CANCELED", "DEBIT": "APPROVED",
-             "CREDIT": "APPROVED"}
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # after the dataset's last operation
 LIMITS = {"wallet_limit": 100, "run_limit": 1000}
 APPLY = {"dry_run": False, "ticket": "INC-1", "reason": "seed 001 repair test"}
 SEED_TABLES = ["seed001.balance", "seed001.transaction", "seed001.operation"]
 AUDIT_TABLES = ["_recon.fix", "_recon.repair", "_recon.repair_entry", "_recon.finding"]
 
 
-def key(text: str) -> str:
-    return str(uuid.UUID(hashlib.md5(text.encode()).hexdigest()))
-
-
-def bal(i: int) -> str:
-    return key(f"s1-balance-{i}")
-
-
-def at(minutes: float) -> datetime:
-    return T0 + timedelta(minutes=minutes)
-
-
-def one(dsn: str, sql: str, *args: object) -> object:
-    with psycopg.connect(dsn, autocommit=True) as c:
-        return c.execute(sql, args).fetchone()[0]
-
-
 def rows(dsn: str, sql: str, *args: object) -> list[tuple]:
     with psycopg.connect(dsn, autocommit=True) as c:
         return c.execute(sql, args).fetchall()
-
-
-def fix(dsn: str, **args: object) -> list[dict]:
-    """recon.fix(name => value, ...): one dict per step, JSON numbers as Decimal."""
-    named = ", ".join(f"{k} => %({k})s" for k in args)
-    with psycopg.connect(dsn, autocommit=True) as c:
-        set_json_loads(lambda s: json.loads(s, parse_float=Decimal), c)
-        with c.cursor(row_factory=dict_row) as cur:
-            return cur.execute(f"SELECT * FROM recon.fix({named})", args).fetchall()
 
 
 def snapshot(dsn: str) -> dict:
@@ -122,56 +89,9 @@ def seed(db: str) -> str:
 
 # --- the application's write path, as tests/test_seed001.py plays it ----------------------
 
-class App:
-    """The application on one autocommit connection."""
-
-    def __init__(self, dsn: str) -> None:
-        self.c = psycopg.connect(dsn, autocommit=True)
-
-    def close(self) -> None:
-        self.c.close()
-
-    def transaction(self, name: str, status: str, amount: Decimal, when: datetime,
-                    pending: bool = True) -> str:
-        tx = key(f"s1-test-tx-{name}")
-        self.c.execute("INSERT INTO seed001.transaction (id, description, status, pending,"
-                       " amount, created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                       (tx, name, status, pending, amount, when, when))
-        return tx
-
-    def post(self, tx: str, i: int, op_type: str, amount: Decimal, when: datetime, *,
-             name: str, record: bool = True, apply_amount: bool = True) -> None:
-        """One operation from the balance the app read: the operation row (unless `record`
-        is off: Bug #1), and the balance row (without the amount when `apply_amount` is off:
-        Bug #2)."""
-        with self.c.transaction():
-            available, on_hold, version = self.c.execute(
-                "SELECT available, on_hold, version FROM seed001.balance WHERE id = %s",
-                (bal(i),)).fetchone()
-            da, dh = EFFECTS[op_type]
-            after = (available + da * amount, on_hold + dh * amount, version + 1)
-            if record:
-                self.c.execute(
-                    "INSERT INTO seed001.operation (id, transaction_id, balance_id,"
-                    " account_alias, type, amount, available_after, on_hold_after,"
-                    " balance_version_after, status, description, created_at)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    (key(f"s1-test-op-{name}"), tx, bal(i), f"@customer-{i:03d}", op_type,
-                     amount, *after, STATUS_OF[op_type], name, when))
-            stored = after if apply_amount else (available, on_hold, version + 1)
-            self.c.execute("UPDATE seed001.balance SET available = %s, on_hold = %s,"
-                           " version = %s, updated_at = %s WHERE id = %s",
-                           (*stored, when, bal(i)))
-
-    def hold(self, name: str, src: int, amount: Decimal, when: datetime) -> str:
-        tx = self.transaction(name, "PENDING", amount, when)
-        self.post(tx, src, "ON_HOLD", amount, when, name=f"{name}-hold")
-        return tx
-
-    def cancel(self, tx: str, name: str, src: int, amount: Decimal, when: datetime) -> None:
-        self.c.execute("UPDATE seed001.transaction SET status = 'CANCELED', updated_at = %s"
-                       " WHERE id = %s", (when, tx))
-        self.post(tx, src, "RELEASE", amount, when, name=f"{name}-release")
+class App(seed001_app.App):
+    """The application as tests/test_seed001.py plays it, plus a deposit whose operation
+    row is never written (Bug #1 on a deposit)."""
 
     def deposit(self, name: str, dst: int, amount: Decimal, when: datetime, *,
                 record: bool = True, apply_amount: bool = True) -> str:

@@ -7,17 +7,26 @@ reversal no transaction type realises) is skipped with its reason and writes not
 
 from __future__ import annotations
 
-import hashlib
-import json
-import uuid
 from decimal import Decimal
 
 import psycopg
 import pytest
 from psycopg.rows import dict_row
-from psycopg.types.json import set_json_loads
+from test_seed002 import (
+    activation,
+    complete_without_release,
+    md5_uuid,
+    one,
+    participant,
+    publish_without_lock,
+    release_payment_again,
+    sql,
+    topup_without_transaction,
+    wallet,
+    ws,
+)
 
-from conftest import FIXTURES, load_fixture, open_findings, reconcile
+from conftest import FIXTURES, decimal_json, fix, load_fixture, open_findings, reconcile
 
 D = Decimal
 BIG = {"wallet_limit": 10**6, "run_limit": 10**7}  # limits out of the way
@@ -27,55 +36,6 @@ SEED_TABLES = ["seed002.workspace_wallets", "seed002.activations",
 AUDIT_TABLES = ["_recon.fix", "_recon.repair", "_recon.repair_entry", "_recon.finding"]
 
 
-def md5_uuid(text: str) -> str:
-    return str(uuid.UUID(hashlib.md5(text.encode()).hexdigest()))
-
-
-def ws(i: int) -> str:
-    return md5_uuid(f"ws{i}")
-
-
-def activation(i: int, k: int) -> str:
-    return md5_uuid(f"act{i}-{k}")
-
-
-def participant(i: int, k: int, p: int) -> str:
-    return md5_uuid(f"part{i}-{k}-{p}")
-
-
-def payment_txn(i: int, k: int, p: int) -> str:
-    return md5_uuid(f"txn-payment-{participant(i, k, p)}")
-
-
-def sql(dsn: str, *statements: str | tuple[str, tuple]) -> list[tuple]:
-    """Run statements in one transaction; the rows of the last one (if it returns rows)."""
-    rows: list[tuple] = []
-    with psycopg.connect(dsn) as c:
-        for st in statements:
-            query, params = st if isinstance(st, tuple) else (st, ())
-            cur = c.execute(query, params)
-            rows = cur.fetchall() if cur.description else []
-    return rows
-
-
-def one(dsn: str, query: str, *params: object) -> object:
-    return sql(dsn, (query, params))[0][0]
-
-
-def decimal_json(conn: psycopg.Connection) -> None:
-    """JSON numbers as Decimal, so amounts and balances compare exactly."""
-    set_json_loads(lambda s: json.loads(s, parse_float=Decimal), conn)
-
-
-def fix(dsn: str, **args: object) -> list[dict]:
-    """recon.fix(name => value, ...): one dict per step, JSON numbers as Decimal."""
-    named = ", ".join(f"{k} => %({k})s" for k in args)
-    with psycopg.connect(dsn, autocommit=True) as c:
-        decimal_json(c)
-        with c.cursor(row_factory=dict_row) as cur:
-            return cur.execute(f"SELECT * FROM recon.fix({named})", args).fetchall()
-
-
 def reverse_fix(dsn: str, fix_id: int, **args: object) -> list[dict]:
     named = "".join(f", {k} => %({k})s" for k in args)
     with psycopg.connect(dsn, autocommit=True) as c:
@@ -83,11 +43,6 @@ def reverse_fix(dsn: str, fix_id: int, **args: object) -> list[dict]:
         with c.cursor(row_factory=dict_row) as cur:
             return cur.execute(f"SELECT * FROM recon.reverse_fix(%(fix_id)s{named})",
                                {"fix_id": fix_id, **args}).fetchall()
-
-
-def wallet(dsn: str, i: int) -> tuple[Decimal, Decimal]:
-    return sql(dsn, ("SELECT balance, locked_balance FROM seed002.workspace_wallets"
-                     " WHERE workspace_id = %s", (ws(i),)))[0]
 
 
 def today(dsn: str) -> str:
@@ -172,49 +127,7 @@ def seeded_refund(db: str) -> str:
     return db
 
 
-# --- injections (as tests/test_seed002.py plays them) ------------------------------------
-
-def complete_without_release(dsn: str, activation_id: str) -> None:
-    """finalize_sm_panel_activation set the status but never refunded the unused budget."""
-    sql(dsn, ("UPDATE seed002.activations SET status = 'completed',"
-              " closed_at = timestamptz '2026-03-01 12:00:00+01' WHERE id = %s",
-              (activation_id,)))
-
-
-def publish_without_lock(dsn: str, i: int, budget: str, k: int = 9) -> str:
-    """activation-publish set the activation live, but the lock never happened."""
-    act = activation(i, k)
-    sql(dsn, ("INSERT INTO seed002.activations (id, workspace_id, type, title, status,"
-              " total_budget, created_at, published_at) VALUES (%s, %s, 'sm_panel', %s, 'live',"
-              " %s, timestamptz '2026-03-01 09:00:00+01', timestamptz '2026-03-01 10:00:00+01')",
-              (act, ws(i), f"Campaign {i}-{k}", Decimal(budget))))
-    return act
-
-
-def topup_without_transaction(dsn: str, i: int, amount: str) -> None:
-    """The Paystack webhook credited the wallet; the topup transaction was never written."""
-    sql(dsn, ("UPDATE seed002.workspace_wallets SET balance = balance + %s WHERE workspace_id = %s",
-              (Decimal(amount), ws(i))))
-
-
-def release_payment_again(dsn: str, i: int, k: int, p: int, *, move_wallet: bool = True) -> str:
-    """release_sm_panel_payment ran twice for one participant: a second payment transaction
-    (and, when the whole RPC ran twice, a second debit of locked_balance)."""
-    dup = md5_uuid(f"txn-payment-dup-{i}-{k}-{p}")
-    statements: list[str | tuple[str, tuple]] = [(
-        "INSERT INTO seed002.wallet_transactions (id, workspace_id, type, amount, reference_type,"
-        " reference_id, description, created_at)"
-        " SELECT %s, workspace_id, type, amount, reference_type, reference_id, description,"
-        " created_at + interval '2 seconds' FROM seed002.wallet_transactions WHERE id = %s",
-        (dup, payment_txn(i, k, p)))]
-    if move_wallet:
-        statements.append((
-            "UPDATE seed002.workspace_wallets SET locked_balance = locked_balance -"
-            " (SELECT amount FROM seed002.wallet_transactions WHERE id = %s)"
-            " WHERE workspace_id = %s", (dup, ws(i))))
-    sql(dsn, *statements)
-    return dup
-
+# --- injections (as tests/test_seed002.py plays them; the others are imported from it) ----
 
 def paid_without_spent(dsn: str, i: int, k: int, amount: str) -> None:
     """A creator was paid (payment posted, locked_balance debited) but the join never moved
