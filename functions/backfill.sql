@@ -38,21 +38,12 @@ DECLARE
     v_bad text;
     v_found text;
     v_balance _recon.check_def;
-    v_invoker name := CASE WHEN current_setting('role') = 'none' THEN session_user
-                           ELSE current_setting('role') END;
+    v_invoker name;
 BEGIN
     -- 1. What it needs: a coverage check, a ledger of that wallet source with a double-entry
     --    writer (the opening entries are balanced against its offset wallet).
-    IF backfill.dry_run IS NULL THEN
-        PERFORM _recon.fail('RC303', 'dry_run is NULL', 'It must be true (plan) or false (apply).',
-                            'Leave it out for a dry run.');
-    END IF;
-    IF NOT backfill.dry_run AND (NULLIF(btrim(backfill.ticket), '') IS NULL
-                                 OR NULLIF(btrim(backfill.reason), '') IS NULL) THEN
-        PERFORM _recon.fail('RC303', 'a backfill needs a ticket and a reason',
-                            format('ticket %L, reason %L.', backfill.ticket, backfill.reason),
-                            'Both go into the audit.');
-    END IF;
+    v_invoker := _recon.fix_caller(backfill.dry_run, backfill.ticket, backfill.reason,
+                                   'a backfill');
     IF v_check.kind <> 'coverage' THEN
         PERFORM _recon.fail('RC309', format('%s is a %s check, not a coverage check',
                                             v_check.name, v_check.kind),

@@ -36,23 +36,13 @@ DECLARE
     v_stage bigint;
     v_fix bigint;
     v_unknown text;
-    v_invoker name := CASE WHEN current_setting('role') = 'none' THEN session_user
-                           ELSE current_setting('role') END;
+    v_invoker name;
 BEGIN
     -- 1. Bad input fails before anything is read or written.
     PERFORM _recon.fix_limit(fix.wallet_limit, 'wallet_limit');
     PERFORM _recon.fix_limit(fix.run_limit, 'run_limit');
-    IF fix.dry_run IS NULL THEN
-        PERFORM _recon.fail('RC303', 'dry_run is NULL', 'It must be true (plan) or false (apply).',
-                            'Leave it out for a dry run.');
-    END IF;
-    IF NOT fix.dry_run AND (NULLIF(btrim(fix.ticket), '') IS NULL
-                            OR NULLIF(btrim(fix.reason), '') IS NULL) THEN
-        PERFORM _recon.fail('RC303', 'applying a fix needs a ticket and a reason',
-                            format('ticket %L, reason %L.', fix.ticket, fix.reason),
-                            'recon.fix(run_id, dry_run => false, ticket => ''INC-42'', '
-                            || 'reason => ''...''): both go into the audit.');
-    END IF;
+    v_invoker := _recon.fix_caller(fix.dry_run, fix.ticket, fix.reason,
+                                   'applying a fix');
     IF fix.force_strategy IS NOT NULL AND fix.force_strategy NOT IN (
         'adjust', 'resync', 'post_missing', 'reverse', 'move', 'acknowledge', 'none') THEN
         PERFORM _recon.fail('RC304', format('unknown strategy %L', fix.force_strategy),

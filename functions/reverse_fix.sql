@@ -29,19 +29,10 @@ AS $body$
 DECLARE
     v_stage bigint;
     v_fix bigint;
-    v_invoker name := CASE WHEN current_setting('role') = 'none' THEN session_user
-                           ELSE current_setting('role') END;
+    v_invoker name;
 BEGIN
-    IF reverse_fix.dry_run IS NULL THEN
-        PERFORM _recon.fail('RC303', 'dry_run is NULL', 'It must be true (plan) or false (apply).',
-                            'Leave it out for a dry run.');
-    END IF;
-    IF NOT reverse_fix.dry_run AND (NULLIF(btrim(reverse_fix.ticket), '') IS NULL
-                                    OR NULLIF(btrim(reverse_fix.reason), '') IS NULL) THEN
-        PERFORM _recon.fail('RC303', 'reversing a fix needs a ticket and a reason',
-                            format('ticket %L, reason %L.', reverse_fix.ticket, reverse_fix.reason),
-                            'Both go into the audit.');
-    END IF;
+    v_invoker := _recon.fix_caller(reverse_fix.dry_run, reverse_fix.ticket, reverse_fix.reason,
+                                   'reversing a fix');
     IF NOT EXISTS (SELECT FROM _recon.fix AS f
                    WHERE f.id = reverse_fix.fix_id AND f.action IN ('fix', 'backfill')) THEN
         PERFORM _recon.fail('RC308', format('unknown fix %s', reverse_fix.fix_id),
