@@ -25,6 +25,12 @@ DECLARE
     v_alert bigint;
     v_summary jsonb;
     v_started timestamptz := clock_timestamp();
+    v_check_started timestamptz;
+    v_rows bigint;
+    v_done integer := 0;
+    -- Progress (a NOTICE per check) only when the caller asks: wallet-recon check on a terminal.
+    v_progress CONSTANT boolean := COALESCE(current_setting('wallet_recon.progress', TRUE), '')
+        = 'on';
 BEGIN
     IF p_mode IS NULL OR p_mode NOT IN ('full', 'incremental') THEN
         PERFORM _recon.fail('RC201', format('unknown reconcile mode %L', p_mode),
@@ -60,6 +66,8 @@ BEGIN
                          WHEN v_check.kind <> 'balance' THEN 'only balance checks run incrementally'
                          ELSE _recon.balance_increment(v_check, v_run) END;
         v_watermark := NULL;
+        v_check_started := clock_timestamp();
+        v_rows := 0;
         IF v_reason IS NOT NULL THEN
             v_wallets_xmin := pg_snapshot_xmin(pg_current_snapshot());
             EXECUTE format($q$
@@ -76,6 +84,7 @@ BEGIN
                                             f.details ->> 'item') AS fkey
                       FROM recon.%I AS f) AS d
             $q$, v_check.view_name) USING v_run;
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
             IF v_check.kind = 'balance' THEN
                 v_watermark := COALESCE(_recon.balance_watermark(v_check, v_run, v_wallets_xmin),
                                         'set');
@@ -85,6 +94,12 @@ BEGIN
             'mode', CASE WHEN v_reason IS NULL THEN 'incremental' ELSE 'full' END,
             'why_full', CASE WHEN p_mode = 'incremental' THEN v_reason END,
             'watermark', v_watermark)));
+        v_done := v_done + 1;
+        IF v_progress THEN
+            RAISE NOTICE 'wallet-recon progress: %/% %: % finding(s) in % ms',
+                v_done, cardinality(v_names), v_check.name, v_rows,
+                round(extract(EPOCH FROM clock_timestamp() - v_check_started) * 1000);
+        END IF;
     END LOOP;
 
     -- The stage's statistics, now that it holds this run's findings: the joins below over
@@ -314,7 +329,8 @@ COMMENT ON FUNCTION recon.reconcile(text[], text) IS
 'open issues, and returns a JSON summary: status synced or discrepancy, counts and amounts by '
 'severity and by check. Errors: RC201 unknown mode, RC202 unknown check. SECURITY DEFINER: '
 'recon_auditor may run it. Runs one at a time per database. A HIGH or CRITICAL run raises an '
-'alert (recon.open_alerts, NOTIFY wallet_recon_alert).';
+'alert (recon.open_alerts, NOTIFY wallet_recon_alert). With the setting wallet_recon.progress = '
+'on it raises a NOTICE per check (wallet-recon progress: n/total check: findings in ms).';
 
 REVOKE EXECUTE ON FUNCTION recon.reconcile(text[], text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recon.reconcile(text[], text) TO recon_auditor, recon_operator;

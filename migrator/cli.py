@@ -1,7 +1,8 @@
 """The ``wallet-recon`` command line. Thin: every decision is made in core or in SQL.
 
-Exit codes: 0 fine; 1 problems found (status: the install is not current);
-2 usage, connection or migration errors (one line on stderr; traceback with --verbose).
+Exit codes: 0 fine; 1 problems found (status: the install is not current; check: open findings
+at or above --fail-on; fix: steps left for a person); 2 usage, connection, SQL or migration
+errors (one line on stderr; traceback with --verbose).
 """
 
 from __future__ import annotations
@@ -13,9 +14,15 @@ import signal
 import sys
 import traceback
 from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import NoReturn
 
-from migrator import __version__
-from migrator.connection import MigratorError
+import psycopg
+
+from migrator import __version__, ops, render
+from migrator.connection import MigratorError, connect, describe, first_line
 from migrator.core import Migrator, Status
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
@@ -38,8 +45,130 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="show tracebacks on errors")
 
 
+def _connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database", metavar="URL",
+                        help="libpq URL or key=value string (default: $DATABASE_URL)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show tracebacks on errors")
+
+
+def _names(value: str) -> list[str]:
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected one or more names separated by commas")
+    return names
+
+
+def _severity(value: str) -> str:
+    if value.upper() not in ops.SEVERITIES:
+        raise argparse.ArgumentTypeError(f"{value!r} is not one of {', '.join(ops.SEVERITIES)}")
+    return value.upper()
+
+
+def _decimal(value: str) -> Decimal:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not number.is_finite():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a finite number")
+    return number
+
+
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is negative")
+    return number
+
+
+def _run_id(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a run number") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a run number")
+    return number
+
+
+def _add_operator_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check", help="reconcile now and print the open findings; exit 1 on drift",
+        description="Run recon.reconcile() (every enabled check, or --checks) and print the open "
+                    "findings of the checks it ran, grouped by severity and check. Exit 1 when "
+                    "one at or above --fail-on is open, 0 otherwise, 2 on errors.")
+    p.add_argument("--incremental", action="store_true",
+                   help="re-check only what changed since the last clean watermark")
+    p.add_argument("--checks", type=_names, metavar="NAME[,NAME...]",
+                   help="run only these checks (default: every enabled check)")
+    p.add_argument("--fail-on", type=_severity, default="MEDIUM", metavar="SEVERITY",
+                   help="exit 1 when a finding at or above this is open: LOW, MEDIUM (default), "
+                        "HIGH, CRITICAL")
+    p.add_argument("--format", choices=("table", "json", "markdown"), default="table",
+                   help="table (default; progress on a terminal), json for machines, markdown "
+                        "for tickets")
+    p.add_argument("--limit", type=_count, default=20, metavar="N",
+                   help="findings shown per severity and check (default 20, 0: all; json: all)")
+    _connection_options(p)
+
+    p = sub.add_parser(
+        "report", help="a run's summary and findings, recent runs, or an HTML report",
+        description="Print a run's summary, its findings (with their state now) and the recent "
+                    "runs; --format html writes a self-contained page with charts.")
+    p.add_argument("run", nargs="?", type=_run_id, metavar="RUN",
+                   help="run number (default: the latest finished run)")
+    p.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
+    p.add_argument("--output", "-o", metavar="FILE",
+                   help="write to FILE instead of standard output")
+    p.add_argument("--history", type=_count, default=20, metavar="N",
+                   help="how many recent runs (default 20)")
+    p.add_argument("--limit", type=_count, default=20, metavar="N",
+                   help="findings shown per severity and check in text and markdown "
+                        "(default 20, 0: all)")
+    _connection_options(p)
+
+    p = sub.add_parser(
+        "fix", help="print the repair plan of a run; --apply applies it",
+        description="Print recon.fix()'s dry-run plan for the open findings of RUN (default: "
+                    "the latest run). With --apply --ticket T --reason R it asks for "
+                    "confirmation (on a terminal; --yes otherwise), applies the plan and prints "
+                    "what was done with the audit ids (recon.repairs). Exit 0 when every step "
+                    "is planned, applied or covered, 1 when some are left for a person (manual "
+                    "or skipped), 2 on errors.")
+    p.add_argument("run", nargs="?", type=_run_id, metavar="RUN",
+                   help="run number (default: the latest run)")
+    p.add_argument("--apply", action="store_true", help="apply the plan (default: dry run)")
+    p.add_argument("--ticket", help="ticket recorded in the audit (needed with --apply)")
+    p.add_argument("--reason", help="reason recorded in the audit (needed with --apply)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--checks", type=_names, metavar="NAME[,NAME...]",
+                   help="only findings of these checks")
+    p.add_argument("--wallets", type=_names, metavar="KEY[,KEY...]",
+                   help="only findings of these wallets")
+    p.add_argument("--strategy", metavar="STRATEGY",
+                   help="force one strategy (resync, adjust, post_missing, reverse, move, "
+                        "acknowledge, none)")
+    p.add_argument("--wallet-limit", type=_decimal, metavar="AMOUNT",
+                   help="refuse a wallet's repair above this amount (default: the check's policy)")
+    p.add_argument("--run-limit", type=_decimal, metavar="AMOUNT",
+                   help="refuse the whole call above this total (default: the check's policy)")
+    p.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    _connection_options(p)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: one line on stderr (the usage is under --help), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="wallet-recon",
         description="Install, upgrade and inspect the wallet-recon toolkit in a PostgreSQL "
                     "database.",
@@ -71,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _common(p)
 
+    _add_operator_commands(sub)
+
     p = sub.add_parser("demo", help="start a throwaway PostgreSQL (unless --database is given), "
                                     "install the toolkit and print its status")
     p.add_argument("--keep", action="store_true",
@@ -100,7 +231,8 @@ def _confirm(args: argparse.Namespace, what: str) -> None:
         return
     if not sys.stdin.isatty():
         raise UsageError(f"refusing to {what} without --yes (standard input is not a terminal)")
-    answer = input(f"This will {what}. Type 'yes' to go on: ")
+    print(f"This will {what}. Type 'yes' to go on: ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline()
     if answer.strip().lower() != "yes":
         raise UsageError("cancelled")
 
@@ -159,11 +291,104 @@ def _demo(args: argparse.Namespace) -> int:
             print("throwaway server stopped and removed")
 
 
+def _progress_printer() -> object:
+    """Per-check progress on a terminal (stderr), one line each."""
+    def show(text: str) -> None:
+        print(f"  checking {text}", file=sys.stderr, flush=True)
+    return show
+
+
+def _write(args: argparse.Namespace, text: str) -> None:
+    if getattr(args, "output", None):
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        print(text)
+
+
+def _check(args: argparse.Namespace, dsn: str) -> int:
+    progress = (_progress_printer() if args.format != "json" and sys.stderr.isatty() else None)
+    with connect(dsn) as conn:
+        ops.prepare(conn)
+        result = ops.check(conn, checks=args.checks, incremental=args.incremental,
+                           fail_on=args.fail_on, progress=progress)  # type: ignore[arg-type]
+        if args.format == "json":
+            print(ops.check_json(conn, result))
+        else:
+            print(render.check_text(result, limit=args.limit,
+                                    markdown=args.format == "markdown"))
+    return EXIT_PROBLEMS if result.failing else EXIT_OK
+
+
+def _report(args: argparse.Namespace, dsn: str) -> int:
+    with connect(dsn) as conn:
+        ops.prepare(conn)
+        try:
+            rep = ops.report(conn, args.run, args.history)
+        except LookupError as exc:
+            raise UsageError(str(exc)) from None
+        if args.format == "json":
+            _write(args, ops.report_json(conn, rep.run["id"], args.history))
+        elif args.format == "html":
+            _write(args, render.report_html(
+                rep, database=describe(dsn),
+                generated_at=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")))
+        else:
+            _write(args, render.report_text(rep, limit=args.limit,
+                                            markdown=args.format == "markdown"))
+    return EXIT_OK
+
+
+def _fix(args: argparse.Namespace, dsn: str) -> int:
+    if args.apply and not (args.ticket and args.reason):
+        raise UsageError("--apply needs --ticket and --reason (they go into the audit)")
+    options = ops.FixOptions(args.run, args.checks, args.wallets, args.strategy,
+                             args.wallet_limit, args.run_limit)
+    markdown = args.format == "markdown"
+    with connect(dsn) as conn:
+        ops.prepare(conn)
+        run = args.run or ops.latest_run(conn)
+        steps, document = ops.fix(conn, options)
+        if not args.apply or args.format != "json":
+            if args.format == "json":
+                print(document)
+            else:
+                print(f"repair plan for run {run if run is not None else '(none yet)'} "
+                      "(dry run):\n")
+                print(render.fix_text(steps, applied=False, markdown=markdown))
+        if args.apply and steps:
+            planned = sum(1 for s in steps if s["status"] == "planned")
+            if not planned:
+                print("\nnothing to apply: no step is planned", file=sys.stderr)
+            else:
+                _confirm(args, f"apply {planned} repair step(s) to {describe(dsn)} "
+                               f"under ticket {args.ticket}")
+                steps, document = ops.fix(conn, options, apply=True, ticket=args.ticket,
+                                          reason=args.reason)
+                if args.format == "json":
+                    print(document)
+                else:
+                    print("\napplied:\n")
+                    print(render.fix_text(steps, applied=True, markdown=markdown))
+                    ids = [s["repair_id"] for s in steps if s.get("repair_id")]
+                    if ids:
+                        print(f"\naudit ids: {', '.join(map(str, ids))}; in psql: SELECT * "
+                              f"FROM recon.repairs WHERE fix_id = {ops.fix_id(conn, ids[0])};")
+    done = all(s["status"] in ops.DONE_STATUSES for s in steps)
+    return EXIT_OK if done else EXIT_PROBLEMS
+
+
 def run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return _demo(args)
     dsn = _database(args)
     assert dsn is not None
+    if args.command == "check":
+        return _check(args, dsn)
+    if args.command == "report":
+        return _report(args, dsn)
+    if args.command == "fix":
+        return _fix(args, dsn)
     if args.command in ("install", "upgrade"):
         return _upgrade(args, dsn)
     if args.command == "status":
@@ -191,6 +416,15 @@ def run(args: argparse.Namespace) -> int:
     raise UsageError(f"unknown command {args.command}")
 
 
+def sql_error(exc: psycopg.Error) -> str:
+    """A server error as one line: [SQLSTATE] message (hint)."""
+    diag = exc.diag
+    text = (diag.message_primary or first_line(exc)).replace("\n", " ")
+    if diag.message_hint:
+        text += f" (hint: {diag.message_hint.replace(chr(10), ' ')})"
+    return f"{exc.sqlstate or type(exc).__name__}: {text}"
+
+
 def _on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -208,6 +442,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose:
             traceback.print_exc()
         print(f"wallet-recon: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except psycopg.Error as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"wallet-recon: error: {sql_error(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("wallet-recon: interrupted", file=sys.stderr)
