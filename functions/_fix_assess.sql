@@ -212,7 +212,9 @@ BEGIN
     ) AS y
     WHERE s.stage_id = p_stage AND s.step = y.step;
     RETURN jsonb_build_object('checks', v_pre, 'keys', (
-        SELECT jsonb_object_agg(k.key, (SELECT jsonb_agg(x) FROM jsonb_object_keys(k.value) AS x))
+        -- a source with no wallet in the plan (e.g. only a journal finding): [], not null
+        SELECT jsonb_object_agg(k.key, (SELECT COALESCE(jsonb_agg(x), '[]'::jsonb)
+                                        FROM jsonb_object_keys(k.value) AS x))
         FROM jsonb_each(v_stored) AS k));
 END;
 $body$;

@@ -108,7 +108,9 @@ BEGIN
                (SELECT jsonb_object_agg(b, 0) FROM unnest($6::text[]) AS b),
                (SELECT jsonb_object_agg(b, CASE WHEN b = $5 THEN m.opening ELSE 0 END)
                 FROM unnest($6::text[]) AS b),
-               'planned', format('backfill:%%s:%%s', $3, m.owner),
+               -- once per owner and wallet table: a source dropped and registered again over a
+               -- new table (e.g. the demo run twice) starts afresh
+               'planned', format('backfill:%%s:%%s:%%s', $3, $7, m.owner),
                (SELECT f.id FROM _recon.finding AS f
                 WHERE f.check_name = $2 AND f.wallet_key = m.owner AND f.resolved_run IS NULL
                   AND f.dropped_at IS NULL LIMIT 1)
@@ -123,7 +125,8 @@ BEGIN
             v_check.options ->> 'owner_balance', v_owner_rel::regclass,
             v_check.options ->> 'owner_key') ELSE '0::numeric' END,
         v_key_sql, v_check.view_name)
-    USING v_stage, v_check.name, v_ws.name, v_ledger.name, v_col, v_ws.balance_columns;
+    USING v_stage, v_check.name, v_ws.name, v_ledger.name, v_col, v_ws.balance_columns,
+        v_ws.relid::oid::text;
     UPDATE _recon.fix_stage AS s
     SET status = 'manual',
         note = format('legacy balance %s is not an amount: needs a human',

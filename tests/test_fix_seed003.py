@@ -212,3 +212,22 @@ def test_a_reversal_goes_against_the_offset_wallet_it_was_posted_against(seed: s
     credits, debits = journal_totals(seed)
     # balanced, and user 1's original drift (the bonus) is back, as before the fix
     assert credits == debits and drifted_wallets(seed) == 1
+
+
+def test_acknowledging_a_journal_finding_alone(seed: str) -> None:
+    """A plan with a journal finding and no wallet of its source (the demo's data found it):
+    applying it used to fail with 22023 in the verification (a JSON null where the locked
+    wallets' list was expected)."""
+    receiver = user_id(22)
+    with psycopg.connect(seed, autocommit=True) as c, c.transaction():
+        write_entries(c, "xfer-lost-debit", "transfer",
+                      [(receiver, "credit", 250, "Tip received")])
+        move_balance(c, receiver, 250)
+    run = reconcile(seed)
+    assert run["by_check"]["s3_double_entry"]["findings"] == 1
+    done = fix(seed, run_id=run["run_id"], dry_run=False, ticket="INC-41",
+               reason="the lost debit is booked by hand", checks=["s3_double_entry"],
+               force_strategy="acknowledge")
+    assert [(d["check_name"], d["strategy"], d["status"]) for d in done] == [
+        ("s3_double_entry", "acknowledge", "applied")]
+    assert reconcile(seed)["by_check"]["s3_double_entry"]["findings"] == 0
