@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from datetime import datetime
@@ -202,10 +203,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_operator_commands(sub)
 
-    p = sub.add_parser("demo", help="start a throwaway PostgreSQL (unless --database is given), "
-                                    "install the toolkit and print its status")
+    p = sub.add_parser(
+        "demo", help="the whole product on four seed applications, on a throwaway PostgreSQL",
+        description="Start a throwaway PostgreSQL (unless --database is given), install the "
+                    "toolkit, create four seed applications' schemas (recon_demo_*) with "
+                    "realistic data and their incidents, register them, reconcile, show the "
+                    "findings, dry-run and apply the repairs, reconcile again to zero, and print "
+                    "the psql commands to explore it. Without --keep everything it created is "
+                    "removed at the end, also on Ctrl-C (with --database: its schemas and "
+                    "registrations; the toolkit stays installed). Exit 0 when the last "
+                    "reconcile is synced.")
     p.add_argument("--keep", action="store_true",
-                   help="leave the throwaway server running and print its connection string")
+                   help="keep the throwaway server running (or, with --database, the demo's "
+                        "schemas) and print the connection string")
     _common(p)
     return parser
 
@@ -266,29 +276,49 @@ def _upgrade(args: argparse.Namespace, dsn: str) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from migrator.cluster import ThrowawayCluster
+    from migrator.demo import Demo
+    from migrator.resources import sql_root
 
     dsn = _database(args, required=False)
     cluster = None
+    demo: Demo | None = None
+    print("wallet-recon demo: the whole product on four seed applications", flush=True)
     if not dsn:
         cluster = ThrowawayCluster()
-        print(f"starting a throwaway PostgreSQL owned by {cluster.owner} ...", flush=True)
+        print(f"\nstarting a throwaway PostgreSQL owned by {cluster.owner} ...", flush=True)
         dsn = cluster.start()
         print(f"started: {dsn}", flush=True)
     try:
-        _migrator(args, dsn).upgrade()
-        print()
-        st = _migrator(args, dsn).status()
-        print_status(st)
-        if cluster and args.keep:
-            print(f"\nthe server keeps running: psql '{dsn}'")
-            print(f"stop it with: pg_ctl -D {cluster.datadir} stop "
-                  f"(as {cluster.owner}), then remove {cluster.tmp}")
-            cluster = None
-        return EXIT_OK if st.current else EXIT_PROBLEMS
+        t0 = time.monotonic()
+        lines: list[str] = []
+        migrator = Migrator(dsn, sql_dir=args.sql_dir, lock_timeout=args.lock_timeout,
+                            lock_wait=args.lock_wait, echo=lines.append)
+        done = migrator.upgrade()
+        print(f"installed wallet-recon {__version__} into {describe(dsn)}: "
+              f"{len(done['migrations'])} migration(s) and {len(done['objects'])} repeatable "
+              f"object(s) applied ({len(migrator.files)} in all) in {time.monotonic() - t0:.1f} s",
+              flush=True)
+        demo = Demo(dsn, sql_root(args.sql_dir), echo=lambda line: print(line, flush=True))
+        code = demo.run()
+        if args.keep:
+            demo = None  # keep the data
+            if cluster:
+                print(f"\nthe server keeps running: psql '{dsn}'")
+                print(f"stop it with: pg_ctl -D {cluster.datadir} stop "
+                      f"(as {cluster.owner}), then remove {cluster.tmp}")
+                cluster = None
+            else:
+                print("\nthe demo's schemas stay: run the demo again to replace them, or "
+                      "without --keep to remove them at the end")
+        return code
     finally:
         if cluster:
             cluster.stop()
-            print("throwaway server stopped and removed")
+            print("\nthrowaway server stopped and removed", flush=True)
+        elif demo is not None and demo.owns_schemas:
+            demo.cleanup()
+            print("\nremoved the demo's schemas and registrations (--keep keeps them)",
+                  flush=True)
 
 
 def _progress_printer() -> object:

@@ -75,10 +75,13 @@ def severity_table(by_severity: dict[str, Any], markdown: bool = False) -> str:
 
 
 def check_table(by_check: dict[str, Any], markdown: bool = False) -> str:
+    """The checks that found something; the others in one line."""
     rows = [(name, v.get("max_severity") or "-", v["findings"], v["amount"])
-            for name, v in sorted(by_check.items())]
-    return table(rows, ["check", "max severity", "findings", "amount"], markdown=markdown,
+            for name, v in sorted(by_check.items()) if v["findings"]]
+    text = table(rows, ["check", "max severity", "findings", "amount"], markdown=markdown,
                  numeric=(2, 3))
+    quiet = len(by_check) - len(rows)
+    return text + (f"\n\n{quiet} other check(s): nothing found" if quiet else "")
 
 
 def findings(rows: list[dict[str, Any]], *, limit: int, markdown: bool = False,
@@ -123,7 +126,7 @@ def check_text(result: CheckResult, *, limit: int, markdown: bool = False) -> st
         + [run_line(s), ""]
     if s.get("by_severity"):
         parts += [severity_table(s["by_severity"], markdown), ""]
-    if len(s.get("by_check") or {}) > 1 and s.get("status") != "synced":
+    if s.get("status") != "synced":
         parts += [check_table(s["by_check"], markdown), ""]
     if result.findings:
         parts += [f"open findings of the checks that ran ({len(result.findings)}):", "",
@@ -172,6 +175,32 @@ def fix_text(steps: list[dict[str, Any]], *, applied: bool, markdown: bool = Fal
              s["note"] or "") for s in steps]
     text = table(rows, ["step", "check", "wallet", "strategy", "amount", "entries", "status",
                         "audit id", "note"], markdown=markdown, numeric=(0, 4, 5, 7))
+    counts: dict[str, int] = {}
+    for s in steps:
+        counts[s["status"]] = counts.get(s["status"], 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    return f"{text}\n\n{len(steps)} step(s): {summary}" + (
+        "" if applied else " (dry run: nothing written)")
+
+
+def plan_summary(steps: list[dict[str, Any]], *, applied: bool) -> str:
+    """recon.fix()'s steps in one line per check, strategy and status."""
+    if not steps:
+        return "nothing to fix: no open finding matches"
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for s in steps:
+        groups.setdefault((s["check_name"], s["strategy"], s["status"]), []).append(s)
+    rows = []
+    for (check_name, strategy, status), group in sorted(groups.items()):
+        total = sum((Decimal(str(s["amount"])) for s in group if s["amount"] is not None),
+                    Decimal(0))
+        ids = [s["repair_id"] for s in group if s.get("repair_id")]
+        rows.append((check_name, strategy, status, len(group), total,
+                     sum(len(s["entries"] or []) for s in group),
+                     f"{min(ids)}-{max(ids)}" if len(ids) > 1 else (ids[0] if ids else ""),
+                     group[0]["note"] or ""))
+    text = table(rows, ["check", "strategy", "status", "steps", "amount", "entries",
+                        "audit ids", "note (first step)"], numeric=(3, 4, 5))
     counts: dict[str, int] = {}
     for s in steps:
         counts[s["status"]] = counts.get(s["status"], 0) + 1

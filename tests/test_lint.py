@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-SQL_PATHS = ["migrations", "functions", "views", "triggers", "migrator/bootstrap.sql"]
+SQL_PATHS = ["migrations", "functions", "views", "triggers", "migrator/bootstrap.sql", "demo"]
 
 
 def test_sqlfluff_is_clean() -> None:

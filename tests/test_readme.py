@@ -3,6 +3,7 @@ describes, and the findings table it prints."""
 
 from __future__ import annotations
 
+import argparse
 import re
 from decimal import Decimal
 
@@ -99,3 +100,23 @@ def test_readme_guard_example_runs(db: str) -> None:
             c.execute("UPDATE wallet_account SET balance = balance + 1"
                       " WHERE id = md5('wallet1')::uuid")
         assert err.value.sqlstate == "RC401"
+
+
+def test_readme_documents_every_command_and_option() -> None:
+    """The Commands section names every subcommand and every option the CLI accepts."""
+    from migrator.cli import build_parser
+
+    text = section("Commands")
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = []
+    for name, command in sub.choices.items():
+        if f"`{name}" not in text and f"`install`, `{name}" not in text:
+            missing.append(name)
+        for action in command._actions:
+            for option in action.option_strings:
+                if option.startswith("--") and option != "--help" and option not in text:
+                    missing.append(f"{name} {option}")
+    assert not missing, missing
+    for code in ("**2**", "**130**", "| 0 current, 1 anything is not |"):
+        assert code in text

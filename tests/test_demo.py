@@ -1,0 +1,157 @@
+"""``wallet-recon demo`` end to end, as a subprocess: on its own throwaway server (removed after,
+also on Ctrl-C; kept with --keep) and in a given database (its own schemas, removed after)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from conftest import WALLET_RECON, run_cli
+
+STEPS = ("four applications side by side", "reconcile: what drifted",
+         "the repair plan (a dry run writes nothing)", "apply it under ticket DEMO-1",
+         "reconcile: back to zero", "explore the same data in psql")
+
+
+@pytest.fixture
+def tmpdir_for_cluster() -> Iterator[Path]:
+    """A TMPDIR of our own, traversable by the unprivileged cluster owner when run as root, so
+    that the clean-up check sees only this demo's cluster."""
+    tmpdir = Path(tempfile.mkdtemp(prefix="wallet-recon-demo-test-"))
+    tmpdir.chmod(0o755)
+    yield tmpdir
+    shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def sql(dsn: str, query: str) -> list[tuple]:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        cur = c.execute(query)
+        return cur.fetchall() if cur.description else []
+
+
+def demo_schemas(dsn: str) -> list[str]:
+    return [r[0] for r in sql(dsn, "SELECT nspname FROM pg_namespace WHERE nspname LIKE "
+                                   "'recon\\_demo\\_%' ORDER BY 1")]
+
+
+def assert_whole_story(out: str) -> None:
+    for i, step in enumerate(STEPS):
+        assert step in out, (step, out)
+        if i:
+            assert out.index(STEPS[i - 1]) < out.index(step)
+    # findings at first, of several severities, and zero at the end
+    first = out[out.index("reconcile: what drifted"):out.index("the repair plan")]
+    assert "discrepancy:" in first and "CRITICAL ·" in first and "LOW ·" in first
+    last = out[out.index("reconcile: back to zero"):]
+    assert "synced: nothing found by" in last
+    assert re.search(r"demo finished in [0-9.]+ s: [1-9][0-9]* findings, now 0", out), out
+
+
+def test_demo_on_its_own_server_tells_the_whole_story_and_cleans_up(
+        tmp_path: Path, tmpdir_for_cluster: Path) -> None:
+    t0 = time.monotonic()
+    proc = run_cli("demo", cwd=tmp_path, timeout=300, env={"TMPDIR": str(tmpdir_for_cluster)})
+    elapsed = time.monotonic() - t0
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "starting a throwaway PostgreSQL owned by" in out
+    assert re.search(r"installed wallet-recon \S+ into .*: \d+ migration\(s\)", out)
+    assert_whole_story(out)
+    for schema in ("recon_demo_runbook", "recon_demo_holds", "recon_demo_activations",
+                   "recon_demo_coins"):
+        assert schema in out
+    assert out.rstrip().endswith("throwaway server stopped and removed")
+    assert list(tmpdir_for_cluster.iterdir()) == []  # the cluster's directory is gone
+    print(f"\ndemo (throwaway server) ran in {elapsed:.1f} s")
+
+
+def test_demo_interrupted_cleans_up(tmp_path: Path, tmpdir_for_cluster: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["TMPDIR"] = str(tmpdir_for_cluster)
+    proc = subprocess.Popen([WALLET_RECON, "demo"], cwd=tmp_path, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    seen = ""
+    for line in proc.stdout:  # wait until the server runs and the data is being loaded
+        seen += line
+        if "four applications side by side" in line:
+            break
+    assert list(tmpdir_for_cluster.iterdir()), seen  # the cluster exists now
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, seen + out + err
+    assert "wallet-recon: interrupted" in err
+    assert "throwaway server stopped and removed" in out
+    assert list(tmpdir_for_cluster.iterdir()) == []
+
+
+def test_demo_keep_leaves_the_server_running(tmp_path: Path, tmpdir_for_cluster: Path) -> None:
+    proc = run_cli("demo", "--keep", cwd=tmp_path, timeout=300,
+                   env={"TMPDIR": str(tmpdir_for_cluster)})
+    stop = re.search(r"stop it with: (\S+) -D (\S+) stop \(as (\S+)\), then remove (\S+)",
+                     proc.stdout)
+    try:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        dsn = re.search(r"the server keeps running: psql '([^']+)'", proc.stdout)
+        assert dsn and stop
+        # the same data the demo showed, ready to explore
+        assert demo_schemas(dsn.group(1)) == ["recon_demo_activations", "recon_demo_coins",
+                                              "recon_demo_holds", "recon_demo_runbook"]
+        assert sql(dsn.group(1), "SELECT status FROM recon.runs ORDER BY id DESC LIMIT 1") == [
+            ("synced",)]
+        assert sql(dsn.group(1), "SELECT count(*) > 0 FROM recon.repairs") == [(True,)]
+    finally:
+        if stop:
+            cmd = [stop.group(1), "-D", stop.group(2), "-m", "immediate", "-w", "stop"]
+            if os.geteuid() == 0:
+                cmd = ["runuser", "-u", stop.group(3), "--", *cmd]
+            subprocess.run(cmd, capture_output=True, timeout=60)
+            shutil.rmtree(stop.group(4), ignore_errors=True)
+
+
+def test_demo_in_a_given_database_uses_its_own_schemas(empty_db: str) -> None:
+    sql(empty_db, "CREATE SCHEMA app; CREATE TABLE app.mine (id int); INSERT INTO app.mine "
+                  "VALUES (1)")
+    assert run_cli("install", dsn=empty_db).returncode == 0
+    # the database's own check, which always finds something: the demo leaves it alone
+    sql(empty_db, """SELECT recon.register_check('mine', 'custom', '{"query": "select ''w1'' as \
+wallet_key, 1 as stored, 0 as expected, 1 as difference, ''{}''::jsonb as details"}')""")
+    proc = run_cli("demo", "--keep", dsn=empty_db, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "throwaway" not in proc.stdout
+    assert_whole_story(proc.stdout)
+    assert len(demo_schemas(empty_db)) == 4  # kept
+
+    # again, without --keep: the earlier demo is replaced, and everything removed at the end
+    proc = run_cli("demo", dsn=empty_db, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "removed the schemas and registrations of an earlier demo run" in proc.stdout
+    assert_whole_story(proc.stdout)
+    assert "removed the demo's schemas and registrations" in proc.stdout
+    assert demo_schemas(empty_db) == []
+    assert sql(empty_db, "SELECT count(*) FROM recon.sources") == [(0,)]
+    assert sql(empty_db, "SELECT name FROM recon.checks") == [("mine",)]
+    assert sql(empty_db, "SELECT count(*) FROM recon.run_findings WHERE check_name = 'mine'") \
+        == [(0,)]  # never run by the demo
+    assert sql(empty_db, "SELECT DISTINCT ticket FROM recon.repairs") == [("DEMO-1",)]
+    assert sql(empty_db, "SELECT * FROM app.mine") == [(1,)]  # the user's own data untouched
+    assert run_cli("status", dsn=empty_db).returncode == 0  # the toolkit stays installed
+
+
+def test_demo_refuses_a_schema_that_is_not_its_own(empty_db: str) -> None:
+    sql(empty_db, "CREATE SCHEMA recon_demo_runbook; CREATE TABLE recon_demo_runbook.t (x int)")
+    proc = run_cli("demo", dsn=empty_db, timeout=300)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "recon_demo_runbook exists and was not created by" in lines[0]
+    assert sql(empty_db, "SELECT count(*) FROM recon_demo_runbook.t") == [(0,)]
