@@ -183,6 +183,10 @@ def fix_text(steps: list[dict[str, Any]], *, applied: bool, markdown: bool = Fal
         "" if applied else " (dry run: nothing written)")
 
 
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
+
+
 def plan_summary(steps: list[dict[str, Any]], *, applied: bool) -> str:
     """recon.fix()'s steps in one line per check, strategy and status."""
     if not steps:
@@ -198,7 +202,7 @@ def plan_summary(steps: list[dict[str, Any]], *, applied: bool) -> str:
         rows.append((check_name, strategy, status, len(group), total,
                      sum(len(s["entries"] or []) for s in group),
                      f"{min(ids)}-{max(ids)}" if len(ids) > 1 else (ids[0] if ids else ""),
-                     group[0]["note"] or ""))
+                     _shorten(group[0]["note"] or "", 60)))
     text = table(rows, ["check", "strategy", "status", "steps", "amount", "entries",
                         "audit ids", "note (first step)"], numeric=(3, 4, 5))
     counts: dict[str, int] = {}

@@ -72,6 +72,7 @@ def test_demo_on_its_own_server_tells_the_whole_story_and_cleans_up(
         assert schema in out
     assert out.rstrip().endswith("throwaway server stopped and removed")
     assert list(tmpdir_for_cluster.iterdir()) == []  # the cluster's directory is gone
+    assert_readme_shows(out)  # the README's transcript is this run's
     print(f"\ndemo (throwaway server) ran in {elapsed:.1f} s")
 
 
@@ -155,3 +156,34 @@ def test_demo_refuses_a_schema_that_is_not_its_own(empty_db: str) -> None:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "recon_demo_runbook exists and was not created by" in lines[0]
     assert sql(empty_db, "SELECT count(*) FROM recon_demo_runbook.t") == [(0,)]
+
+
+def _normal(line: str) -> str:
+    """A demo line without what changes from run to run: timings, the port, column padding."""
+    line = re.sub(r"\d+(\.\d+)? (ms|s)\b", "<t>", line)
+    line = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", line)
+    line = re.sub(r"/tmp/\S+", "<tmp>", line)
+    return " ".join(line.split())
+
+
+def readme_demo_lines() -> list[str]:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = readme.split("`./scripts/demo` runs `wallet-recon demo`", 1)[1]
+    block = block.split("```text\n", 1)[1].split("```", 1)[0]
+    return block.splitlines()
+
+
+def assert_readme_shows(out: str) -> None:
+    """Every line of the README's demo output (but its `...` cuts) is in the real output, in
+    order."""
+    real = [_normal(line) for line in out.splitlines()]
+    at = 0
+    for line in readme_demo_lines():
+        if line == "...":
+            continue
+        want = _normal(line)
+        try:
+            at = real.index(want, at) + 1
+        except ValueError:
+            raise AssertionError(f"README line not in the demo's output (in order): {line!r}"
+                                 ) from None
