@@ -132,6 +132,9 @@ BEGIN
         );
     END;
     PERFORM pg_catalog.set_config('search_path', v_path, TRUE);
+    IF p_kind = 'custom' THEN
+        PERFORM _recon.custom_trusted(p_name, format('recon.%I', v_view)::regclass);
+    END IF;
     EXECUTE format('COMMENT ON VIEW recon.%I IS %L', v_view, format(
         '%s check %s (wallet-recon): findings right now, one row each: check_name, wallet_key, '
         || 'stored, expected, difference, details. Options: %s', p_kind, p_name, p_options));
