@@ -51,20 +51,20 @@ BEGIN
         SELECT string_agg(format('(%L, COALESCE(n.%I::numeric - o.%I::numeric, ''NaN''))',
                                  b, b, b), ', ')
         INTO v_stored FROM unnest(v_cols) AS b;
-        v_effects_old := format(
-            'SELECT pg_current_xact_id(), $1, $2, l.%1$I::text, c.col, 0, %%s sum(c.eff) '
-            || 'FROM %%s AS l CROSS JOIN LATERAL (VALUES %2$s) AS c (col, eff) '
-            || 'WHERE l.%1$I IS NOT NULL GROUP BY 4, 5 HAVING sum(c.eff) IS DISTINCT FROM 0',
-            v_ledger.wallet_column, v_effects_new);
+        -- One template formatted once per variant, with every value an argument: a '%' in a
+        -- name or a literal is never read as a placeholder (format() of format()'s output was).
+        v_effects_old := 'SELECT pg_current_xact_id(), $1, $2, l.%1$I::text, c.col, 0, '
+            || '%3$s sum(c.eff) FROM %4$s AS l CROSS JOIN LATERAL (VALUES %2$s) AS c (col, eff) '
+            || 'WHERE l.%1$I IS NOT NULL GROUP BY 4, 5 HAVING sum(c.eff) IS DISTINCT FROM 0';
         v_sql := jsonb_build_object(
             'ledger_insert', v_into
-                || format(v_effects_old, '', 'recon_new') || v_upsert,
+                || format(v_effects_old, v_ledger.wallet_column, v_effects_new, '', 'recon_new') || v_upsert,
             'ledger_delete', v_into
-                || format(v_effects_old, '-', 'recon_old') || v_upsert,
+                || format(v_effects_old, v_ledger.wallet_column, v_effects_new, '-', 'recon_old') || v_upsert,
             -- new minus old, summed per wallet and column first: one row each for the upsert
             'ledger_update', v_into || 'SELECT x.t, x.g, x.f, x.i, x.c, 0, sum(x.e) FROM ('
-                || format(v_effects_old, '', 'recon_new') || ' UNION ALL '
-                || format(v_effects_old, '-', 'recon_old')
+                || format(v_effects_old, v_ledger.wallet_column, v_effects_new, '', 'recon_new') || ' UNION ALL '
+                || format(v_effects_old, v_ledger.wallet_column, v_effects_new, '-', 'recon_old')
                 || ') AS x (t, g, f, i, c, s, e) GROUP BY 1, 2, 3, 4, 5 '
                 || 'HAVING sum(x.e) IS DISTINCT FROM 0' || v_upsert,
             'wallet_update', format(
@@ -103,15 +103,15 @@ BEGIN
         SELECT b INTO v_col FROM unnest(v_wallet.balance_columns) AS b
         WHERE v_ledger.effects ? b LIMIT 1;
         v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
-        v_effects_old := format(
-            v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
-            || 'l.%1$I::text, ''*'', 0, 0 FROM %%s AS l WHERE l.%1$I IS NOT NULL '
-            || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING', v_ledger.journal_column);
+        v_effects_old := v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+            || 'l.%1$I::text, ''*'', 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL '
+            || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING';
         v_sql := jsonb_build_object(
-            'ledger_insert', format(v_effects_old, 'recon_new'),
-            'ledger_delete', format(v_effects_old, 'recon_old'),
-            'ledger_update', jsonb_build_array(format(v_effects_old, 'recon_new'),
-                                               format(v_effects_old, 'recon_old')),
+            'ledger_insert', format(v_effects_old, v_ledger.journal_column, 'recon_new'),
+            'ledger_delete', format(v_effects_old, v_ledger.journal_column, 'recon_old'),
+            'ledger_update', jsonb_build_array(
+                format(v_effects_old, v_ledger.journal_column, 'recon_new'),
+                format(v_effects_old, v_ledger.journal_column, 'recon_old')),
             -- at commit: the journal transaction's entries, through the journal column (index)
             'check', format(
                 'SELECT COALESCE(sum(COALESCE((%1$s)::numeric, ''NaN'')), 0), count(*) '
@@ -137,13 +137,13 @@ BEGIN
         v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
         v_effects_old := format(
             v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
-            || 'l.%1$I::text, ''*'', 0, 0 FROM %%s AS l WHERE l.%1$I IS NOT NULL '
+            || 'l.%1$I::text, ''*'', 0, 0 FROM recon_new AS l WHERE l.%1$I IS NOT NULL '
             || 'AND l.%2$I::text IN (%3$s, %4$s) '
             || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
             v_ledger.journal_column, v_ledger.operation_column, v_hold, v_terminal);
         v_sql := jsonb_build_object(
-            'ledger_insert', format(v_effects_old, 'recon_new'),
-            'ledger_update', format(v_effects_old, 'recon_new'),
+            'ledger_insert', v_effects_old,
+            'ledger_update', v_effects_old,
             -- at commit, per wallet of the transaction: at most one resolution, never more
             -- than the hold, and none without a hold
             'check', format(
