@@ -14,6 +14,8 @@ DECLARE
 BEGIN
     -- the toolkit's own writes say so, for the guards on the write path
     PERFORM set_config('wallet_recon.fix_id', p_fix::text, TRUE);
+    INSERT INTO _recon.fix_active AS a (txid, fix_id) VALUES (pg_current_xact_id(), p_fix)
+    ON CONFLICT (txid) DO UPDATE SET fix_id = excluded.fix_id;
     -- 1. Lock the wallets in key order; re-verify every finding under the lock; limits.
     v_pre := _recon.fix_assess(p_stage, p_wallet_limit, p_run_limit, TRUE);
     -- 2. Claim each repair by its unique key: a repair applied by anyone before (or by a
@@ -26,6 +28,7 @@ BEGIN
         PERFORM _recon.fix_verify(p_stage, v_pre);
     END IF;
     -- what the caller's transaction writes after this is not the fix's
+    DELETE FROM _recon.fix_active AS a WHERE a.txid = pg_current_xact_id();
     PERFORM set_config('wallet_recon.fix_id', '', TRUE);
 END;
 $body$;

@@ -144,6 +144,8 @@ BEGIN
                     'wallet_columns', backfill.wallet_columns), v_invoker)
         RETURNING id INTO v_fix;
         PERFORM set_config('wallet_recon.fix_id', v_fix::text, TRUE);
+        INSERT INTO _recon.fix_active AS a (txid, fix_id) VALUES (pg_current_xact_id(), v_fix)
+        ON CONFLICT (txid) DO UPDATE SET fix_id = excluded.fix_id;
         EXECUTE format('SELECT FROM %s AS w WHERE w.%I = $1::%s FOR UPDATE',
                        v_ws.relid::regclass, v_ws.key_column, v_key_type)
         USING v_writer.offset_wallet;
@@ -192,6 +194,7 @@ BEGIN
             PERFORM _recon.fail('RC307', 'the backfill did not verify; nothing was applied',
                                 v_bad, 'Check the writer (recon.register_writer) and try again.');
         END IF;
+        DELETE FROM _recon.fix_active AS a WHERE a.txid = pg_current_xact_id();
         PERFORM set_config('wallet_recon.fix_id', '', TRUE);
         v_after := _recon.backfill_report(v_check);
     END IF;

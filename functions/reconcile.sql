@@ -13,7 +13,6 @@ AS $body$
 DECLARE
     v_run bigint;
     v_names text[];
-    v_unknown text;
     v_check _recon.check_def;
     v_reason text;
     v_watermark text;
@@ -25,6 +24,9 @@ DECLARE
     v_alert bigint;
     v_summary jsonb;
     v_started timestamptz := clock_timestamp();
+    v_started_run bigint;
+    v_stale bigint;
+    v_holder integer;
     v_check_started timestamptz;
     v_rows bigint;
     v_done integer := 0;
@@ -32,28 +34,38 @@ DECLARE
     v_progress CONSTANT boolean := COALESCE(current_setting('wallet_recon.progress', TRUE), '')
         = 'on';
 BEGIN
-    IF p_mode IS NULL OR p_mode NOT IN ('full', 'incremental') THEN
-        PERFORM _recon.fail('RC201', format('unknown reconcile mode %L', p_mode),
-                            'Modes: full, incremental.',
-                            'recon.reconcile() runs every enabled check in full.');
-    END IF;
-    IF p_checks IS NOT NULL THEN
-        SELECT string_agg(COALESCE(quote_literal(n), 'NULL'), ', ') INTO v_unknown
-        FROM unnest(p_checks) AS n
-        WHERE n IS NULL OR NOT EXISTS (SELECT FROM _recon.check_def AS c WHERE c.name = n);
-        IF v_unknown IS NOT NULL OR cardinality(p_checks) = 0 THEN
-            PERFORM _recon.fail('RC202', format('unknown check %s', COALESCE(v_unknown, '(none named)')),
-                                'Only registered checks can be run.',
-                                'SELECT name FROM recon.checks; lists them; pass NULL for all.');
-        END IF;
-    END IF;
+    v_names := _recon.run_checks(p_checks, p_mode);
     -- One reconcile at a time per database: findings are merged into one set of open issues.
     PERFORM pg_advisory_xact_lock(hashtextextended('wallet-recon reconcile', 0));
 
-    v_names := ARRAY(SELECT c.name FROM _recon.check_def AS c
-                     WHERE (p_checks IS NULL AND c.enabled) OR c.name = ANY (p_checks)
-                     ORDER BY c.name);
-    INSERT INTO _recon.run (mode, checks) VALUES (p_mode, v_names) RETURNING id INTO v_run;
+    -- The run recon.start_run() recorded for this session (same checks and mode), or a new one.
+    v_started_run := NULLIF(current_setting('wallet_recon.run_id', TRUE), '')::bigint;
+    PERFORM set_config('wallet_recon.run_id', '', FALSE);
+    UPDATE _recon.run AS r SET started_at = clock_timestamp()
+    WHERE r.id = v_started_run AND r.status = 'running' AND r.mode = p_mode
+      AND r.checks = v_names AND _recon.run_lock_owner(r.id) = pg_backend_pid()
+    RETURNING r.id INTO v_run;
+    IF v_run IS NULL THEN
+        INSERT INTO _recon.run (mode, checks) VALUES (p_mode, v_names) RETURNING id INTO v_run;
+        v_started_run := NULL;
+    END IF;
+    -- Started runs whose session is gone (their lock is free) never finished: interrupted.
+    FOR v_stale IN SELECT r.id FROM _recon.run AS r
+                   WHERE r.status = 'running' AND r.id <> v_run ORDER BY r.id LOOP
+        v_holder := _recon.run_lock_owner(v_stale);
+        IF v_holder = pg_backend_pid() THEN
+            -- started by this session and never finished (its reconcile failed): let it go
+            PERFORM pg_advisory_unlock(_recon.run_lock_key(v_stale));
+        END IF;
+        IF v_holder IS NULL OR v_holder = pg_backend_pid() THEN
+            UPDATE _recon.run AS r
+            SET status = 'interrupted', finished_at = clock_timestamp(),
+                summary = jsonb_build_object('run_id', r.id, 'status', 'interrupted',
+                                             'mode', r.mode, 'checks', to_jsonb(r.checks),
+                                             'marked_by_run', v_run)
+            WHERE r.id = v_stale;
+        END IF;
+    END LOOP;
 
     -- 1. Every check's findings, staged. A check that fails makes the whole run fail: nothing
     --    is recorded from a run that could not see everything it was asked to. In incremental
@@ -302,6 +314,9 @@ BEGIN
     UPDATE _recon.run AS r
     SET finished_at = clock_timestamp(), status = v_summary ->> 'status', summary = v_summary
     WHERE r.id = v_run;
+    IF v_started_run IS NOT NULL THEN
+        PERFORM pg_advisory_unlock(_recon.run_lock_key(v_run));  -- recon.start_run()'s hold
+    END IF;
     -- 6. A HIGH or CRITICAL run is an alert: a row, and a NOTIFY (sent when this commits).
     IF v_summary ->> 'max_severity' IN ('HIGH', 'CRITICAL') THEN
         INSERT INTO _recon.alert (kind, severity, run_id, message, details)

@@ -20,22 +20,24 @@ BEGIN
         PERFORM _recon.fail(
             'RC407', format('pg_cron is not installed in database %s', current_database()),
             'recon.schedule_reconcile() schedules with pg_cron.',
-            format('Schedule it outside instead, e.g. a crontab line: %s psql "$DATABASE_URL" -c '
-                   || '"SELECT recon.reconcile(NULL, ''%s'')". Or install pg_cron '
+            format('Schedule it outside instead, e.g. a crontab line: %s wallet-recon check '
+                   || '--database "$DATABASE_URL"%s. Or install pg_cron '
                    || '(shared_preload_libraries = ''pg_cron'', cron.database_name = %L) and '
-                   || 'CREATE EXTENSION pg_cron.', p_schedule, p_mode, current_database()));
+                   || 'CREATE EXTENSION pg_cron.', p_schedule,
+                   CASE WHEN p_mode = 'incremental' THEN ' --incremental' ELSE '' END,
+                   current_database()));
     END IF;
     -- the same job name again replaces its schedule: scheduling twice is harmless
     EXECUTE format('SELECT %I.schedule($1, $2, $3)', 'cron')  -- pg_cron's own schema
-    INTO v_job USING p_job, p_schedule, format('SELECT recon.reconcile(NULL, %L)', p_mode);
+    INTO v_job USING p_job, p_schedule, format('CALL recon.reconcile_run(NULL, %L)', p_mode);
     RETURN v_job;
 END;
 $body$;
 
 COMMENT ON FUNCTION recon.schedule_reconcile(text, text, text) IS
-'Schedules recon.reconcile(NULL, mode) with pg_cron (default: incremental, nightly at 03:00) '
-'under a job name (scheduling it again replaces it); returns the pg_cron job id. RC407, naming '
-'the alternative (cron calling psql or the CLI), where pg_cron is not installed; RC201 bad '
+'Schedules CALL recon.reconcile_run(NULL, mode) with pg_cron (default: incremental, nightly '
+'at 03:00) under a job name (scheduling it again replaces it); returns the pg_cron job id. '
+'RC407, naming the alternative (cron calling the CLI), where pg_cron is not installed; RC201 bad '
 'mode. Runs as the caller: the job runs as the caller too.';
 
 REVOKE EXECUTE ON FUNCTION recon.schedule_reconcile(text, text, text) FROM PUBLIC;

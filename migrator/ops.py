@@ -50,7 +50,8 @@ class CheckResult:
 
 def reconcile(conn: psycopg.Connection, *, checks: Sequence[str] | None, incremental: bool,
               progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """recon.reconcile(); ``progress`` receives its per-check NOTICEs (text after the prefix)."""
+    """recon.reconcile() through recon.reconcile_run(); ``progress`` receives its per-check
+    NOTICEs (the text after the prefix)."""
     def on_notice(diag: psycopg.errors.Diagnostic) -> None:
         text = diag.message_primary or ""
         if progress and text.startswith(PROGRESS_PREFIX):
@@ -60,7 +61,9 @@ def reconcile(conn: psycopg.Connection, *, checks: Sequence[str] | None, increme
         conn.execute("SELECT set_config('wallet_recon.progress', 'on', FALSE)")
         conn.add_notice_handler(on_notice)
     try:
-        row = conn.execute("SELECT recon.reconcile(%s, %s)",
+        # CALL, not SELECT: the run is committed first, so an interrupted one stays visible
+        # (recon.reconcile_run; the connection must be in autocommit mode)
+        row = conn.execute("CALL recon.reconcile_run(%s, %s, NULL)",
                            (list(checks) if checks else None,
                             "incremental" if incremental else "full")).fetchone()
     finally:

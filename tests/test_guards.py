@@ -999,12 +999,12 @@ def test_high_and_critical_runs_alert_low_and_medium_do_not(
 
 def test_schedule_without_pg_cron_names_the_alternative(db: str) -> None:
     err = fails("RC407", db, "SELECT recon.schedule_reconcile()")
-    assert "crontab" in err.diag.message_hint and "psql" in err.diag.message_hint
-    assert "SELECT recon.reconcile(NULL, ''incremental'')" in err.diag.message_hint or (
-        "SELECT recon.reconcile(NULL, 'incremental')" in err.diag.message_hint)
+    assert "crontab" in err.diag.message_hint
+    assert 'wallet-recon check --database "$DATABASE_URL" --incremental' in err.diag.message_hint
     assert "0 3 * * *" in err.diag.message_hint
     err = fails("RC407", db, "SELECT recon.schedule_reconcile('30 2 * * *', 'full')")
-    assert "30 2 * * *" in err.diag.message_hint and "'full'" in err.diag.message_hint
+    assert "30 2 * * *" in err.diag.message_hint
+    assert 'wallet-recon check --database "$DATABASE_URL".' in err.diag.message_hint
     fails("RC407", db, "SELECT recon.unschedule_reconcile()")
     fails("RC201", db, "SELECT recon.schedule_reconcile('0 3 * * *', 'nightly')")
 
@@ -1029,11 +1029,11 @@ def test_schedule_with_pg_cron(cron_db: str) -> None:
     job = q1(cron_db, "SELECT recon.schedule_reconcile()")
     assert isinstance(job, int)
     assert q(cron_db, jobs) == [(job, "wallet-recon reconcile", "0 3 * * *",
-                                 "SELECT recon.reconcile(NULL, 'incremental')", True)]
+                                 "CALL recon.reconcile_run(NULL, 'incremental')", True)]
     # the same name again: still one job, rescheduled
     again = q1(cron_db, "SELECT recon.schedule_reconcile('30 2 * * *', 'full')")
     assert q(cron_db, jobs) == [(again, "wallet-recon reconcile", "30 2 * * *",
-                                 "SELECT recon.reconcile(NULL, 'full')", True)]
+                                 "CALL recon.reconcile_run(NULL, 'full')", True)]
     other = q1(cron_db, "SELECT recon.schedule_reconcile('0 4 * * 0', 'full', 'weekly full')")
     assert other != again and len(q(cron_db, jobs)) == 2
     fails("RC201", cron_db, "SELECT recon.schedule_reconcile('0 3 * * *', 'nightly')")

@@ -20,7 +20,7 @@ from conftest import load_fixture
 TOOLKIT = ("recon", "_recon")
 
 #: What each role may execute in recon; everything else there is the owner's.
-AUDITOR = {"reconcile", "describe_check", "version"}
+AUDITOR = {"reconcile", "reconcile_run", "start_run", "describe_check", "version"}
 OPERATOR = AUDITOR | {"fix", "reverse_fix", "backfill", "acknowledge_alert"}
 
 
@@ -337,3 +337,30 @@ def test_a_custom_check_cannot_run_another_roles_code_as_the_owner(
             custom(login_roles[user], "c_" + user, shape + "public.mallory_rows")
     with psycopg.connect(seeded, autocommit=True) as c:  # mallory's role goes after the test
         c.execute("SELECT recon.drop_check('c_table'), recon.drop_check('c_own')")
+
+
+def test_a_fix_in_the_transaction_opens_no_way_past_a_blocking_guard(seeded: str,
+                                                                     login_roles: dict) -> None:
+    """Found by the bank test: any applied fix (even one with nothing to do) used to make the
+    rest of its transaction pass the guards, its id being easy to guess. Only the fix's own
+    writes pass now."""
+    with psycopg.connect(seeded, autocommit=True) as c:
+        c.execute("GRANT USAGE ON SCHEMA seed000 TO sec_operator")
+        c.execute("GRANT SELECT, UPDATE ON seed000.wallet_account TO sec_operator")
+        wallet = c.execute("SELECT min(wallet_id::text) FROM seed000.wallet_transaction"
+                           ).fetchone()[0]
+        c.execute("SELECT recon.reconcile()")
+    with psycopg.connect(login_roles["operator"]) as c:
+        steps = c.execute("SELECT status FROM recon.fix(dry_run => false, ticket => 'X-1', "
+                          "reason => 'repairs the 5.00')").fetchall()
+        assert steps == [("applied",)]
+        fix_id = c.execute("SELECT max(fix_id) FROM recon.repairs").fetchone()[0]
+        c.execute("SELECT set_config('wallet_recon.fix_id', %s, true)", (str(fix_id),))
+        c.execute("UPDATE seed000.wallet_account SET balance = balance + 500 WHERE id = %s",
+                  (wallet,))
+        with pytest.raises(psycopg.Error) as err:
+            c.commit()
+        assert err.value.sqlstate == "RC401"
+    with psycopg.connect(seeded, autocommit=True) as c:
+        assert c.execute("SELECT count(*) FROM recon.repairs").fetchone()[0] == 0  # all undone
+        assert c.execute("SELECT recon.reconcile() ->> 'findings'").fetchone()[0] == "1"
