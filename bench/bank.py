@@ -1,0 +1,711 @@
+"""Benchmark: the bank test (issue 7, item 5), after Jepsen's bank workload, 60 s.
+
+The long run; tests/test_bank.py runs the same workload and verification for 12 s in CI.
+
+Run from the repository root:
+
+    .venv/bin/python bench/bank.py                 # 60 s, 16 connections, fsync on
+    .venv/bin/python bench/bank.py --seconds 10    # smoke run
+
+The bank is tests/fixtures/bank.sql: 100 wallets whose stored balances sum to 100,000.00 and a
+signed ledger (amount, transfer id, posting time), registered with a balance check, an INSERT
+writer and the bank's fix policy (adjust: the ledger catches up with the balances).
+
+--clients connections make random transfers between random pairs of wallets: lock both
+FOR UPDATE in key order, refuse the transfer (roll back, "declined") when the payer's balance
+does not cover it, move both balances, post both entries under one transfer id, commit. No
+wallet is ever overdrawn: the refusal happens under the lock, and bank.wallet has a CHECK
+constraint that would turn a mistake into a 23514 the run does not expect.
+
+Two phases, in this order, because under the drift guard nothing can drift (it compares each
+transaction's stored changes with the ledger effects it wrote, and lets only the audited fix
+path through), so the fix would have nothing to repair:
+
+1. unguarded (the first --unguarded seconds, the incident): no guard. The first --faulty
+   clients also, now and then (--fault-rate), commit a transfer that moves both balances right
+   but writes the entries wrong: none (lost_entries), the payer's only (one_sided), both twice
+   (double_posted), ten times the amount (wrong_amount), or the payee's on a third wallet
+   (misrouted; all three locked in key order). Balances still sum to the total;
+   the ledger drifts from them, and the fix repairs it while the transfers go on.
+2. guarded (the rest): the drift guard in block mode, switched on live by the ops connection.
+   The same faults are now rejected at COMMIT with RC401. The faulty clients also make
+   read_modify_write transfers (balances read without a lock, "computed", written back as
+   absolute values): when another transfer got in between, that is a lost update, and the
+   guard must reject it (RC401); when none did, it commits and is right.
+
+Throughout, the ops connection runs recon.reconcile() then recon.fix(dry_run => false, ticket,
+reason) every --fix-every seconds, and a reader takes REPEATABLE READ snapshots: every balance,
+then the stored-balance moves of the audited repairs (recon.repairs), in one transaction.
+
+Switching the guard on: recon.enable_guard() creates its triggers on the ledger, then on the
+wallets; with an application that writes wallets then ledger, that order deadlocks the
+application's transactions (and the switch) while they run: --switch plain does just that
+and fails the run with 40P01. --switch locked (the default) first takes the two tables' locks
+in the application's order (LOCK TABLE bank.wallet, then bank.entry, SHARE ROW EXCLUSIVE) in
+the same transaction: the clients wait a moment, nothing fails.
+
+Verified at the end, or nothing is reported (the bench exits non-zero): every snapshot summed
+to the total plus exactly the repairs' moves; every client error was an expected RC401 (a
+fault or a racing read-modify-write under the guard: never a plain transfer, never without the
+guard, no deadlock 40P01, no serialization failure 40001, nothing else); every fault under the
+guard was rejected; every committed transaction has exactly the entries it wrote under its
+transfer id and a rejected one has none; every wallet's balance is its opening balance plus
+what the committed transactions moved (no lost update) plus the repairs' moves; the ledger
+holds the seeded entries, those, and the fix's own ADJUSTMENT entries, which are exactly the
+ones in recon.repairs and add up, wallet by wallet, to the drift the faults made (each repaired
+once); the balances and the ledger both sum to 100,000.00; nothing is left staged for the
+guard; and a final recon.reconcile(), run after the load without another fix, finds nothing.
+
+Without --database it starts a throwaway PostgreSQL (migrator.cluster.ThrowawayCluster) with
+check_engine.py's settings and fsync, synchronous_commit and full_page_writes on, and removes it
+at the end. A benchmark and a correctness run, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "bank.sql"
+WALLETS = 100
+TOTAL = Decimal("100000.00")
+TRANSFER_BASE = 10**9       # client transfer ids: (client + 1) * TRANSFER_BASE + n
+TIMEOUTS = "-c statement_timeout=30000 -c lock_timeout=20000"
+FAULTS = ("lost_entries", "one_sided", "double_posted", "wrong_amount", "misrouted")
+RMW = "read_modify_write"
+RMW_THINK = 0.005           # seconds between a read-modify-write's read and its write
+PHASES = ("unguarded", "switch", "guarded")
+GUARD = '{"mode": "block"}'
+# What a client may see, and when: RC401 from a fault or a read-modify-write once the guard is
+# (being) switched on. Anything else, or RC401 from a plain transfer, is a finding.
+EXPECTED = {("switch", k, "RC401") for k in (*FAULTS, RMW)} | {
+    ("guarded", k, "RC401") for k in (*FAULTS, RMW)}
+
+
+@dataclass(frozen=True)
+class Config:
+    seconds: float = 12.0       # the load, both phases (defaults: the CI variant's)
+    unguarded: float = 5.0      # seconds of it before the guard is switched on
+    clients: int = 16
+    faulty: int = 4             # clients (the first ones) that also inject faults
+    fault_rate: float = 0.05    # share of a faulty client's transactions that are faults
+    rmw_rate: float = 0.05      # and, under the guard, read-modify-write transfers
+    fix_every: float = 1.5      # seconds between reconcile + fix cycles
+    snapshot_pause: float = 0.01
+    switch: str = "locked"      # or "plain": recon.enable_guard() alone
+    seed: int = 7
+
+
+@dataclass
+class Txn:
+    """One client transaction: what it moves and the entries it writes."""
+    kind: str
+    tid: int
+    src: int
+    dst: int
+    amount: Decimal
+    other: int  # a third wallet: where a misrouted transfer posts the payee's entry
+
+    @property
+    def wallets(self) -> list[int]:
+        """Every wallet it writes to, entries included."""
+        return [self.src, self.dst, *([self.other] if self.kind == "misrouted" else [])]
+
+    @property
+    def moves(self) -> dict[int, Decimal]:
+        return {self.src: -self.amount, self.dst: self.amount}
+
+    @property
+    def entries(self) -> list[tuple[int, Decimal]]:
+        a, s, d = self.amount, self.src, self.dst
+        return {"lost_entries": [], "one_sided": [(s, -a)],
+                "double_posted": [(s, -a), (d, a), (s, -a), (d, a)],
+                "wrong_amount": [(s, -10 * a), (d, 10 * a)],
+                "misrouted": [(s, -a), (self.other, a)]}.get(self.kind, [(s, -a), (d, a)])
+
+
+class Clock:
+    """Which phase a transaction ran in: 0 unguarded, 1 the switch in progress, 2 guarded."""
+
+    def __init__(self) -> None:
+        self.gen = 0
+        self.started = time.monotonic()
+
+    def phase(self, start: int, end: int) -> str:
+        return PHASES[start] if start == end else "switch"
+
+
+def connect(dsn: str) -> psycopg.Connection[Any]:
+    return psycopg.connect(dsn, autocommit=True, options=TIMEOUTS)
+
+
+def first_line(e: BaseException) -> str:
+    return (str(e).splitlines() or [""])[0][:200]
+
+
+class Client(threading.Thread):
+    """An application connection: transfers (and, if faulty, faults) until told to stop."""
+
+    LOCK = "SELECT id, balance FROM bank.wallet WHERE id = ANY (%s) ORDER BY id FOR UPDATE"
+    READ = "SELECT id, balance FROM bank.wallet WHERE id = ANY (%s)"
+    MOVE = ("UPDATE bank.wallet SET balance = balance + CASE WHEN id = %(src)s THEN -%(a)s "
+            "ELSE %(a)s END WHERE id IN (%(src)s, %(dst)s)")
+    SET = "UPDATE bank.wallet SET balance = %s WHERE id = %s"
+    POST = ("INSERT INTO bank.entry (wallet_id, amount, transfer_id, kind, reference) "
+            "SELECT e.w, e.a, %(tid)s, 'TRANSFER', 'T' || %(tid)s "
+            "FROM unnest(%(w)s::integer[], %(a)s::numeric[]) AS e (w, a)")
+
+    def __init__(self, n: int, dsn: str, cfg: Config, clock: Clock,
+                 stop: threading.Event) -> None:
+        super().__init__(name=f"client-{n}", daemon=True)
+        self.n, self.dsn, self.cfg, self.clock, self.stop = n, dsn, cfg, clock, stop
+        self.rng = random.Random(cfg.seed * 1000 + n)
+        self.faulty = n < cfg.faulty
+        self.count = 0
+        self.committed: list[tuple[str, Txn]] = []
+        self.rejected: list[tuple[str, Txn, str]] = []
+        self.declined: Counter[tuple[str, str]] = Counter()
+        self.errors: Counter[tuple[str, str, str]] = Counter()
+        self.samples: dict[str, str] = {}
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.crash: str | None = None
+
+    def next_txn(self, gen: int) -> Txn:
+        kind = "transfer"
+        if self.faulty:
+            r = self.rng.random()
+            if r < self.cfg.fault_rate:
+                kind = self.rng.choice(FAULTS)
+            elif gen == 2 and r < self.cfg.fault_rate + self.cfg.rmw_rate:
+                kind = RMW
+        src, dst, other = self.rng.sample(range(1, WALLETS + 1), 3)
+        cents = self.rng.randint(1, 5000 if kind in FAULTS else 10000)
+        self.count += 1
+        return Txn(kind, (self.n + 1) * TRANSFER_BASE + self.count, src, dst,
+                   Decimal(cents) / 100, other)
+
+    def execute(self, c: psycopg.Connection[Any], t: Txn) -> bool:
+        """One transaction; False when declined (the payer cannot cover it)."""
+        declined = False
+        with c.transaction():
+            if t.kind == RMW:
+                # the bug: read, compute, write back absolute values, without a lock
+                seen = dict(c.execute(self.READ, (t.wallets,)).fetchall())
+                if seen[t.src] < t.amount:
+                    declined = True
+                    raise psycopg.Rollback()
+                time.sleep(RMW_THINK)
+                for w in sorted(seen):  # (the row locks are still taken in key order)
+                    c.execute(self.SET, (seen[w] + t.moves[w], w))
+            else:
+                # every wallet it writes to, entries included (their foreign key takes a
+                # KEY SHARE lock), in key order
+                seen = dict(c.execute(self.LOCK, (t.wallets,)).fetchall())
+                if seen[t.src] < t.amount:
+                    declined = True
+                    raise psycopg.Rollback()
+                c.execute(self.MOVE, {"src": t.src, "dst": t.dst, "a": t.amount})
+            if t.entries:
+                c.execute(self.POST, {"tid": t.tid, "w": [w for w, _ in t.entries],
+                                      "a": [a for _, a in t.entries]})
+        return not declined
+
+    def run(self) -> None:
+        try:
+            with connect(self.dsn) as c:
+                while not self.stop.is_set():
+                    start = self.clock.gen
+                    t = self.next_txn(start)
+                    t0 = time.perf_counter()
+                    try:
+                        ok = self.execute(c, t)
+                    except psycopg.Error as e:
+                        phase = self.clock.phase(start, self.clock.gen)
+                        state = e.sqlstate or type(e).__name__
+                        self.errors[(phase, t.kind, state)] += 1
+                        self.samples.setdefault(state, f"{t.kind}: {first_line(e)}")
+                        self.rejected.append((phase, t, state))
+                        if c.closed or c.broken:
+                            raise
+                        continue
+                    phase = self.clock.phase(start, self.clock.gen)
+                    if ok:
+                        self.committed.append((phase, t))
+                        self.latency[phase].append(time.perf_counter() - t0)
+                    else:
+                        self.declined[(phase, t.kind)] += 1
+        except Exception as e:  # a client that dies fails the run
+            self.crash = f"{self.name}: {type(e).__name__}: {first_line(e)}"
+
+
+@dataclass
+class Cycle:
+    phase: str
+    status: str
+    findings: int
+    reconcile_s: float
+    steps: Counter[str] = field(default_factory=Counter)
+    fix_s: float = 0.0
+
+
+class Ops(threading.Thread):
+    """The operator's connection: reconcile + fix every few seconds, and the guard's switch."""
+
+    def __init__(self, dsn: str, cfg: Config, clock: Clock, stop: threading.Event) -> None:
+        super().__init__(name="ops", daemon=True)
+        self.dsn, self.cfg, self.clock, self.stop = dsn, cfg, clock, stop
+        self.cycles: list[Cycle] = []
+        self.notes: Counter[str] = Counter()
+        self.errors: list[str] = []
+        self.switch_at: float | None = None   # seconds into the load
+        self.switch_s: float | None = None
+
+    def switch(self, c: psycopg.Connection[Any]) -> None:
+        self.clock.gen = 1
+        self.switch_at = time.monotonic() - self.clock.started
+        t0 = time.perf_counter()
+        with c.transaction():
+            if self.cfg.switch == "locked":
+                # the application's order: wallets, then ledger
+                c.execute("LOCK TABLE bank.wallet IN SHARE ROW EXCLUSIVE MODE")
+                c.execute("LOCK TABLE bank.entry IN SHARE ROW EXCLUSIVE MODE")
+            c.execute("SELECT recon.enable_guard('drift', 'bank_ledger', %s)", (GUARD,))
+        self.switch_s = time.perf_counter() - t0
+        self.clock.gen = 2
+
+    def cycle(self, c: psycopg.Connection[Any], n: int) -> None:
+        gen = self.clock.gen
+        t0 = time.perf_counter()
+        summary = c.execute("SELECT recon.reconcile()").fetchone()[0]
+        t1 = time.perf_counter()
+        cyc = Cycle(PHASES[gen], summary["status"], summary["findings"], t1 - t0)
+        rows = c.execute(
+            "SELECT status, note FROM recon.fix(dry_run => false, ticket => %s, reason => %s)",
+            (f"BANK-{n}", "bank test: the ledger catches up with the balances")).fetchall()
+        cyc.fix_s = time.perf_counter() - t1
+        for status, note in rows:
+            cyc.steps[status] += 1
+            if note:
+                self.notes[f"{status}: {note.split(':')[0]}"] += 1
+        self.cycles.append(cyc)
+
+    def run(self) -> None:
+        try:
+            with connect(self.dsn) as c:
+                n = 0
+                next_cycle = self.clock.started + self.cfg.fix_every
+                while not self.stop.is_set():
+                    now = time.monotonic()
+                    if self.clock.gen == 0 and now - self.clock.started >= self.cfg.unguarded:
+                        self.switch(c)
+                    elif now >= next_cycle:
+                        n += 1
+                        self.cycle(c, n)
+                        next_cycle = max(next_cycle + self.cfg.fix_every, time.monotonic())
+                    else:
+                        time.sleep(0.01)
+        except Exception as e:  # any failure here fails the run
+            self.errors.append(f"{type(e).__name__} {getattr(e, 'sqlstate', '')}: "
+                               f"{first_line(e)}")
+
+
+class Reader(threading.Thread):
+    """Snapshot reads: every balance, then the repairs' moves, in one REPEATABLE READ
+    transaction; their sum minus the moves must be the constant total, every time."""
+
+    def __init__(self, dsn: str, cfg: Config, stop: threading.Event) -> None:
+        super().__init__(name="reader", daemon=True)
+        self.dsn, self.cfg, self.stop = dsn, cfg, stop
+        self.taken = 0
+        self.bad: list[str] = []
+        self.latency: list[float] = []
+        self.moves_seen: set[Decimal] = set()
+        self.error: str | None = None
+
+    def run(self) -> None:
+        try:
+            with connect(self.dsn) as c:
+                c.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                c.read_only = True
+                while not self.stop.is_set():
+                    t0 = time.perf_counter()
+                    with c.transaction():
+                        balances = c.execute("SELECT id, balance FROM bank.wallet").fetchall()
+                        moved = c.execute(
+                            "SELECT COALESCE(sum((moves ->> 'balance')::numeric), 0) "
+                            "FROM recon.repairs").fetchone()[0]
+                    self.latency.append(time.perf_counter() - t0)
+                    self.taken += 1
+                    self.moves_seen.add(moved)
+                    total = sum((b for _, b in balances), Decimal(0))
+                    if len(balances) != WALLETS or total - moved != TOTAL:
+                        self.bad.append(f"snapshot {self.taken}: {len(balances)} wallets sum "
+                                        f"to {total}, repairs moved {moved}")
+                    time.sleep(self.cfg.snapshot_pause)
+        except Exception as e:
+            self.error = f"{type(e).__name__} {getattr(e, 'sqlstate', '')}: {first_line(e)}"
+
+
+@dataclass
+class Result:
+    cfg: Config
+    elapsed: float
+    clients: list[Client]
+    ops: Ops
+    reader: Reader
+    problems: list[str]
+    facts: dict[str, Any]
+
+    def committed(self, phase: str | None = None, kinds: tuple[str, ...] | None = None) -> int:
+        return sum(1 for c in self.clients for p, t in c.committed
+                   if (phase is None or p == phase) and (kinds is None or t.kind in kinds))
+
+    @property
+    def errors(self) -> Counter[tuple[str, str, str]]:
+        return sum((c.errors for c in self.clients), Counter())
+
+    def by_sqlstate(self) -> Counter[str]:
+        out: Counter[str] = Counter()
+        for (_, _, state), n in self.errors.items():
+            out[state] += n
+        return out
+
+
+def state(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    """What the verification reads from the database."""
+    q = conn.execute
+    return {
+        "balances": dict(q("SELECT id, balance FROM bank.wallet").fetchall()),
+        "entries": q("SELECT count(*), COALESCE(sum(amount), 0) FROM bank.entry").fetchone(),
+        "seeded": q("SELECT count(*), COALESCE(sum(amount), 0) FROM bank.entry "
+                    "WHERE kind IN ('OPENING', 'TRANSFER') AND (transfer_id IS NULL "
+                    "OR transfer_id < %s)", (TRANSFER_BASE,)).fetchone(),
+        "guards": q("SELECT kind, target, mode FROM recon.guards").fetchall(),
+    }
+
+
+def verify(conn: psycopg.Connection[Any], before: dict[str, Any], res: Result) -> list[str]:
+    """Everything the run must show; an empty list when it does."""
+    p: list[str] = []
+    q = conn.execute
+    # threads: none hung, none crashed
+    for t in [*res.clients, res.ops, res.reader]:
+        if t.is_alive():
+            p.append(f"{t.name} hung")
+    p += [c.crash for c in res.clients if c.crash]
+    p += [f"ops: {e}" for e in res.ops.errors]
+    if res.reader.error:
+        p.append(f"reader: {res.reader.error}")
+
+    # client errors: only the expected RC401s
+    for key, n in sorted(res.errors.items()):
+        if key not in EXPECTED:
+            sample = next((c.samples[key[2]] for c in res.clients if key[2] in c.samples), "")
+            p.append(f"unexpected client error {key} x{n}: {sample}")
+    for state_ in ("40P01", "40001"):
+        if res.by_sqlstate()[state_]:
+            p.append(f"{res.by_sqlstate()[state_]} x {state_}")
+    # under the guard every fault is rejected
+    if res.committed("guarded", FAULTS):
+        p.append(f"{res.committed('guarded', FAULTS)} faults committed under the guard")
+
+    # snapshots
+    if res.reader.taken == 0:
+        p.append("no snapshot taken")
+    p += res.reader.bad[:10]
+
+    # ops: the guard was switched on, fixes ran in both phases, nothing left for a person
+    if res.ops.switch_s is None:
+        p.append("the guard was never switched on")
+    if ("drift", "bank_ledger", "block") not in [tuple(g) for g in state(conn)["guards"]]:
+        p.append("no blocking drift guard at the end")
+    for phase in ("unguarded", "guarded"):
+        if not any(c.phase == phase for c in res.ops.cycles):
+            p.append(f"no reconcile + fix cycle {phase}")
+    if any(c.steps["manual"] for c in res.ops.cycles):
+        p.append("a fix left steps for a person")
+
+    # the ledger, transfer by transfer
+    expected: dict[int, list[tuple[int, Decimal]]] = {}
+    moves: defaultdict[int, Decimal] = defaultdict(Decimal)
+    drift: defaultdict[int, Decimal] = defaultdict(Decimal)
+    for c in res.clients:
+        for _, t in c.committed:
+            expected[t.tid] = sorted(t.entries)
+            for w, a in t.moves.items():
+                moves[w] += a
+                drift[w] += a
+            for w, a in t.entries:
+                drift[w] -= a
+    found: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for tid, w, a in q("SELECT transfer_id, wallet_id, amount FROM bank.entry "
+                       "WHERE transfer_id >= %s", (TRANSFER_BASE,)).fetchall():
+        found[tid].append((w, a))
+    wrong = [tid for tid, e in expected.items() if sorted(found.get(tid, [])) != e]
+    kept = [tid for tid in found if tid not in expected]
+    if wrong:
+        p.append(f"{len(wrong)} committed transactions without exactly their entries, e.g. "
+                 f"{wrong[:3]}: {[(expected[t], found.get(t)) for t in wrong[:3]]}")
+    if kept:
+        p.append(f"{len(kept)} transfer ids in the ledger that no client committed (kept from "
+                 f"a rejected transaction?), e.g. {kept[:5]}")
+    rejected_kept = {t.tid for c in res.clients for _, t, _ in c.rejected} & set(found)
+    if rejected_kept:
+        p.append(f"entries of rejected transactions kept: {sorted(rejected_kept)[:5]}")
+
+    # the fix's entries: exactly those of its audit, adding up to the faults' drift per wallet
+    adjustments = dict(((e, w), a) for e, w, a in q(
+        "SELECT id, wallet_id, amount FROM bank.entry WHERE kind = 'ADJUSTMENT'").fetchall())
+    audited = q("SELECT (x ->> 'entry')::bigint, (x ->> 'wallet')::integer, "
+                "(x -> 'deltas' ->> 'balance')::numeric "
+                "FROM recon.repairs AS r, jsonb_array_elements(r.entries) AS x").fetchall()
+    if sorted(adjustments.items()) != sorted(((e, w), a) for e, w, a in audited):
+        p.append(f"ADJUSTMENT entries {len(adjustments)} != entries in recon.repairs "
+                 f"{len(audited)}")
+    # each repair undoes its wallet's drift: adjust posts it into the ledger, resync moves the
+    # stored balance back; either way posted - moved = the faults' drift, wallet by wallet
+    repaired: defaultdict[int, Decimal] = defaultdict(Decimal)
+    for (_, w), a in adjustments.items():
+        repaired[w] += a
+    repaired_moves = q("SELECT wallet_key::integer, (moves ->> 'balance')::numeric "
+                       "FROM recon.repairs WHERE moves ? 'balance'").fetchall()
+    for w, m in repaired_moves:
+        moves[w] += m
+        repaired[w] -= m
+    drifted = {w: d for w, d in drift.items() if d}
+    if {w: a for w, a in repaired.items() if a} != drifted:
+        p.append(f"the repairs undid {dict(repaired)} per wallet, the faults drifted {drifted}")
+    dup = q("SELECT count(*) - count(DISTINCT repair_key) FROM _recon.repair").fetchone()[0]
+    if dup:
+        p.append(f"{dup} repair keys applied twice")
+
+    # balances: opening + what committed transactions moved + the repairs' moves
+    after = state(conn)
+    off = {w: (before["balances"][w] + moves[w], b) for w, b in after["balances"].items()
+           if b != before["balances"][w] + moves[w]}
+    if off:
+        p.append(f"{len(off)} wallets not at opening + committed moves (lost update or a "
+                 f"rejected write kept), e.g. {dict(list(off.items())[:3])} (expected, stored)")
+    stored_total = sum(after["balances"].values(), Decimal(0))
+    n_entries, ledger_total = after["entries"]
+    client_entries = sum(len(e) for e in expected.values())
+    if stored_total != TOTAL + sum((m for _, m in repaired_moves), Decimal(0)):
+        p.append(f"balances sum to {stored_total}")
+    if ledger_total != stored_total:
+        p.append(f"ledger sums to {ledger_total}, balances to {stored_total}")
+    if after["seeded"] != before["seeded"]:
+        p.append(f"seeded entries changed: {before['seeded']} -> {after['seeded']}")
+    if n_entries != before["entries"][0] + client_entries + len(adjustments):
+        p.append(f"{n_entries} entries, expected {before['entries'][0]} seeded + "
+                 f"{client_entries} by the clients + {len(adjustments)} by the fixes")
+
+    # the guard's bookkeeping, and the final reconcile (no fix after the load)
+    staged = q("SELECT count(*) FROM _recon.guard_pending").fetchone()[0]
+    if staged:
+        p.append(f"{staged} rows left in _recon.guard_pending")
+    alerts = q("SELECT count(*) FROM _recon.alert WHERE kind <> 'run'").fetchone()[0]
+    if alerts:
+        p.append(f"{alerts} guard alerts")
+    final = q("SELECT recon.reconcile()").fetchone()[0]
+    res.facts["final"] = final
+    left = q("SELECT count(*) FROM recon.open_findings").fetchone()[0]
+    if final["status"] != "synced" or final["findings"] or left:
+        p.append(f"final reconcile: {final['status']}, {final['findings']} findings, "
+                 f"{left} open")
+    res.facts.update(stored_total=stored_total, ledger_total=ledger_total,
+                     entries=n_entries, client_entries=client_entries,
+                     adjustments=len(adjustments), drifted_wallets=len(drifted),
+                     drift=sum((abs(d) for d in drifted.values()), Decimal(0)),
+                     repairs=q("SELECT count(*) FROM recon.repairs").fetchone()[0],
+                     fix_calls=q("SELECT count(*) FROM _recon.fix").fetchone()[0])
+    return p
+
+
+def run(dsn: str, cfg: Config, log: Any = print) -> Result:
+    """The whole run on a database holding the bank fixture: the load, then verify()."""
+    with connect(dsn) as conn:
+        start = conn.execute("SELECT recon.reconcile()").fetchone()[0]
+        before = state(conn)
+        if start["status"] != "synced" or sum(before["balances"].values()) != TOTAL \
+                or before["guards"]:
+            raise RuntimeError(f"the bank is not as seeded: {start}, {before['guards']}")
+    stop = threading.Event()
+    clock = Clock()
+    clients = [Client(n, dsn, cfg, clock, stop) for n in range(cfg.clients)]
+    ops, reader = Ops(dsn, cfg, clock, stop), Reader(dsn, cfg, stop)
+    log(f"bank: {cfg.clients} clients ({cfg.faulty} faulty), {cfg.unguarded:.1f} s unguarded "
+        f"then guarded, {cfg.seconds:.1f} s in all", flush=True)
+    clock.started = time.monotonic()
+    for t in [reader, ops, *clients]:
+        t.start()
+    time.sleep(cfg.seconds)
+    stop.set()
+    for t in [*clients, ops, reader]:
+        t.join(timeout=60)
+    elapsed = time.monotonic() - clock.started
+    res = Result(cfg, elapsed, clients, ops, reader, [], {})
+    with connect(dsn) as conn:
+        res.problems = verify(conn, before, res)
+    return res
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
+
+
+def report(res: Result) -> str:
+    """The figures, as Markdown."""
+    cfg, ops, f = res.cfg, res.ops, res.facts
+    at, took = ops.switch_at or res.elapsed, ops.switch_s or 0.0
+    phase_s = {"unguarded": at, "switch": took, "guarded": res.elapsed - at - took}
+    lines = [f"### Bank: {cfg.clients} clients ({cfg.faulty} faulty: faults "
+             f"{cfg.fault_rate:.0%}, read-modify-write {cfg.rmw_rate:.0%} under the guard), "
+             f"{res.elapsed:.1f} s ({cfg.unguarded:.1f} s unguarded), reconcile + fix every "
+             f"{cfg.fix_every:g} s, switch {cfg.switch}", "",
+             "| phase | kind | committed | declined | rejected (SQLSTATE) |",
+             "|---|---|---:|---:|---|"]
+    kinds = ["transfer", *FAULTS, RMW]
+    declined = sum((c.declined for c in res.clients), Counter())
+    for phase in PHASES:
+        for kind in kinds:
+            n = res.committed(phase, (kind,))
+            d = declined[(phase, kind)]
+            rej = {s: m for (ph, k, s), m in res.errors.items() if ph == phase and k == kind}
+            if n or d or rej:
+                lines.append(f"| {phase} | {kind} | {n:,} | {d:,} | "
+                             f"{', '.join(f'{s} x{m}' for s, m in sorted(rej.items())) or '-'} |")
+    lat = {ph: [x for c in res.clients for x in c.latency.get(ph, [])] for ph in phase_s}
+    lines += ["", "| phase | seconds | transactions committed / s | latency p50 / p95 / p99 / "
+              "max (ms) |", "|---|---:|---:|---|"]
+    for ph, secs in phase_s.items():
+        xs = lat[ph]
+        lines.append(f"| {ph} | {secs:.2f} | {len(xs) / secs if secs else 0:,.0f} | "
+                     + " / ".join(f"{pct(xs, q) * 1000:.1f}" for q in (0.5, 0.95, 0.99, 1.0))
+                     + " |")
+    steps = sum((c.steps for c in ops.cycles), Counter())
+    rec = [c.reconcile_s for c in ops.cycles]
+    fix = [c.fix_s for c in ops.cycles]
+    snap = res.reader.latency
+    samples = {s: m for c in res.clients for s, m in c.samples.items()}
+    lines += [
+        "",
+        f"- committed: {res.committed(kinds=('transfer',)):,} transfers (each with its two "
+        f"entries), {res.committed(kinds=FAULTS):,} faults, {res.committed(kinds=(RMW,)):,} "
+        f"read-modify-write; declined (payer could not cover it): {sum(declined.values()):,}",
+        f"- rejections by SQLSTATE: {dict(sorted(res.by_sqlstate().items())) or 'none'}; "
+        + "; ".join(f"{s} e.g. {m}" for s, m in sorted(samples.items())),
+        f"- reconcile + fix cycles: {len(ops.cycles)} ("
+        + ", ".join(f"{ph} {sum(1 for c in ops.cycles if c.phase == ph)}"
+                    for ph in ("unguarded", "guarded"))
+        + f"); runs with findings: {sum(1 for c in ops.cycles if c.findings)}, findings "
+        f"{sum(c.findings for c in ops.cycles)}; reconcile {statistics.mean(rec or [0]) * 1000:.0f}"
+        f" ms mean, {max(rec or [0]) * 1000:.0f} max; fix {statistics.mean(fix or [0]) * 1000:.0f}"
+        f" ms mean, {max(fix or [0]) * 1000:.0f} max",
+        f"- fix steps: {dict(steps) or 'none'}; notes: {dict(ops.notes) or 'none'}",
+        f"- repairs applied: {f.get('repairs')} (adjust: {f.get('adjustments')} ADJUSTMENT "
+        f"entries, {f.get('drifted_wallets')} wallets, |drift| {f.get('drift')}), in "
+        f"{f.get('fix_calls')} fix calls",
+        f"- guard switched on at {at:.1f} s, in {took * 1000:.0f} ms ({cfg.switch})",
+        f"- snapshots: {res.reader.taken:,} ({res.reader.taken / res.elapsed:,.0f}/s, "
+        f"{pct(snap, 0.5) * 1000:.1f} ms p50, {pct(snap, 1.0) * 1000:.1f} max), each summing to "
+        f"{TOTAL} + repairs' moves {sorted(res.reader.moves_seen)}; bad: {len(res.reader.bad)}",
+        f"- ledger: {f.get('entries'):,} entries = seeded + {f.get('client_entries'):,} by "
+        f"the clients + {f.get('adjustments')} by the fixes; balances sum to "
+        f"{f.get('stored_total')}, the ledger to {f.get('ledger_total')}",
+        f"- final reconcile (no fix after the load): {f.get('final', {}).get('status')}, "
+        f"{f.get('final', {}).get('findings')} findings",
+    ]
+    return "\n".join(lines)
+
+
+# --- the bench: its own server, fsync on --------------------------------------------------
+
+DURABLE = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+SHOWN = ["fsync", "synchronous_commit", "full_page_writes", "shared_buffers", "max_connections",
+         "jit", "deadlock_timeout"]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seconds", type=float, default=60, help="the load, both phases")
+    p.add_argument("--unguarded", type=float, help="seconds before the guard (default: a third)")
+    p.add_argument("--clients", type=int, default=16)
+    p.add_argument("--faulty", type=int, default=4, help="clients that also inject faults")
+    p.add_argument("--fault-rate", type=float, default=Config.fault_rate)
+    p.add_argument("--rmw-rate", type=float, default=Config.rmw_rate)
+    p.add_argument("--fix-every", type=float, default=2.0)
+    p.add_argument("--switch", choices=["locked", "plain"], default="locked")
+    p.add_argument("--seed", type=int, default=Config.seed)
+    p.add_argument("--sql-dir", type=Path, default=ROOT, help="toolkit SQL to install")
+    p.add_argument("--database", help="a superuser connection to an existing server")
+    args = p.parse_args()
+    cfg = Config(seconds=args.seconds, unguarded=args.unguarded or args.seconds / 3,
+                 clients=args.clients, faulty=args.faulty, fault_rate=args.fault_rate,
+                 rmw_rate=args.rmw_rate, fix_every=args.fix_every, switch=args.switch,
+                 seed=args.seed)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from check_engine import SETTINGS, ThrowawayCluster, source
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    cluster = None
+    server_dsn = args.database
+    dbname = f"recon_bank_{os.getpid()}"
+    try:
+        if server_dsn is None:
+            cluster = ThrowawayCluster(settings={**SETTINGS, **DURABLE})
+            print(f"starting a throwaway PostgreSQL owned by {cluster.owner} ...", flush=True)
+            server_dsn = cluster.start()
+        with psycopg.connect(server_dsn, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {dbname}")
+        dsn = make_conninfo(server_dsn, dbname=dbname)
+        try:
+            cli = Path(sys.executable).with_name("wallet-recon")
+            subprocess.run([str(cli), "install", "--database", dsn, "--sql-dir",
+                            str(args.sql_dir.resolve())], check=True, stdout=subprocess.DEVNULL)
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(FIXTURE.read_text().encode())
+                print(f"\n## {json.dumps({k: str(v) for k, v in vars(args).items()})}\n")
+                print(f"- cores: {os.cpu_count()}, load average: "
+                      f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+                print(f"- {conn.execute('SELECT version()').fetchone()[0]}")
+                print("- toolkit SQL: " + (source() if args.sql_dir.resolve() == ROOT
+                                           else f"copy in {args.sql_dir.resolve()}"))
+                print("- settings: " + ", ".join(
+                    f"{s}={conn.execute(f'SHOW {s}').fetchone()[0]}" for s in SHOWN), flush=True)
+            res = run(dsn, cfg)
+        finally:
+            if cluster is None:
+                with psycopg.connect(server_dsn, autocommit=True) as conn:
+                    conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+    finally:
+        if cluster is not None:
+            cluster.stop()
+            print("throwaway server stopped and removed", flush=True)
+    if res.problems:
+        print("\n".join(["WRONG: the run does not verify; no figures reported:",
+                         *res.problems]), file=sys.stderr)
+        sys.exit(1)
+    print()
+    print(report(res))
+
+
+if __name__ == "__main__":
+    main()
