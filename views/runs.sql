@@ -20,7 +20,8 @@ FROM _recon.run AS r
 ORDER BY r.id DESC;
 
 COMMENT ON VIEW recon.runs IS
-'Reconcile runs, newest first: status (synced, discrepancy), findings, new and resolved, the '
+'Reconcile runs, newest first: status (synced, discrepancy; running, or interrupted when it '
+'never finished), findings, new and resolved, the '
 'highest severity, and the full JSON summary.';
 
 REVOKE ALL ON recon.runs FROM PUBLIC;
