@@ -13,8 +13,13 @@ DECLARE
 BEGIN
     IF p_options ? 'columns' THEN
         IF jsonb_typeof(p_options -> 'columns') <> 'array'
-            OR jsonb_array_length(p_options -> 'columns') = 0 THEN
-            PERFORM _recon.fail('RC106', '"columns" must be a non-empty array',
+            OR jsonb_array_length(p_options -> 'columns') = 0
+            OR EXISTS (SELECT FROM jsonb_array_elements(p_options -> 'columns') AS e
+                       WHERE jsonb_typeof(e) <> 'string')
+            OR (SELECT count(DISTINCT e) <> count(*)
+                FROM jsonb_array_elements(p_options -> 'columns') AS e) THEN
+            PERFORM _recon.fail('RC106',
+                                '"columns" must be a non-empty array of distinct column names',
                                 format('Got %s.', p_options -> 'columns'),
                                 'E.g. ["available", "on_hold"], or leave it out for all.');
         END IF;
@@ -38,7 +43,8 @@ END;
 $body$;
 
 COMMENT ON FUNCTION _recon.balance_columns(jsonb) IS
-'The balance columns a balance check compares: "columns", else every column the ledger moves; '
+'The balance columns a balance check compares: "columns" (RC106 unless a non-empty array of '
+'distinct names), else every column the ledger moves; '
 'RC102 for one that is not a balance column.';
 
 REVOKE EXECUTE ON FUNCTION _recon.balance_columns(jsonb) FROM PUBLIC;

@@ -164,6 +164,49 @@ BEGIN
       AND s.wallet_key = o.wallet_key;
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
 
+    -- A repair your columns cannot hold (a balance or an amount beyond numeric(14,2), a third
+    -- decimal, a fraction of an integer) would fail or be rounded: not applied. An amount is
+    -- taken as the size of its delta (what a signed or direction ledger posts, and an operation
+    -- ledger with multipliers of 1).
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped', note = o.note
+    FROM (
+        SELECT DISTINCT ON (x.wallet_source, x.wallet_key) x.wallet_source, x.wallet_key,
+               x.note
+        FROM (
+            SELECT b.wallet_source, b.wallet_key, b.step,
+                   format('would not fit %s (%s): %s -> %s', b.col,
+                          _recon.column_type_sql(w.relid, b.col), b.before,
+                          b.before + b.moved) AS note
+            FROM (
+                SELECT y.wallet_source, y.wallet_key, m.key AS col, min(y.step) AS step,
+                       (max(y.stored_before ->> m.key))::numeric AS before,
+                       sum(m.value::numeric) AS moved
+                FROM _recon.fix_stage AS y, jsonb_each_text(y.moves) AS m
+                WHERE y.stage_id = p_stage AND y.status = 'planned'
+                GROUP BY 1, 2, 3
+            ) AS b
+            JOIN _recon.wallet_source AS w ON w.name = b.wallet_source
+            WHERE NOT _recon.column_holds(w.relid, b.col, b.before + b.moved)
+            UNION ALL
+            SELECT y.wallet_source, y.wallet_key, y.step,
+                   format('would not fit %s of %s (%s): an entry of %s', l.amount_column,
+                          l.relid::regclass, _recon.column_type_sql(l.relid, l.amount_column),
+                          abs(d.value::numeric))
+            FROM _recon.fix_stage AS y
+            JOIN _recon.ledger_source AS l ON l.name = y.ledger_source
+            CROSS JOIN LATERAL jsonb_array_elements(y.postings) AS e
+            CROSS JOIN LATERAL jsonb_each_text(e.value -> 'deltas') AS d
+            WHERE y.stage_id = p_stage AND y.status = 'planned'
+              AND NOT _recon.column_holds(l.relid, l.amount_column, abs(d.value::numeric))
+        ) AS x
+        WHERE x.wallet_key IS NOT NULL
+        ORDER BY x.wallet_source, x.wallet_key, x.step
+    ) AS o
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = o.wallet_source
+      AND s.wallet_key = o.wallet_key;
+    PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
+
     UPDATE _recon.fix_stage AS s
     SET status = 'skipped',
         note = format('over the run limit: %s > run_limit %s for check %s', t.running, t.lim,
@@ -222,8 +265,9 @@ $body$;
 COMMENT ON FUNCTION _recon.fix_assess(bigint, numeric, numeric, boolean) IS
 'Reads a staged plan''s wallets (p_lock: locks them FOR UPDATE, by source name then '
 'key), re-runs its checks for those wallets under the lock and skips what is gone or changed, '
-'skips what was applied before (repair key), what is over the per-wallet or per-call limit or '
-'would overdraw, all of a wallet''s steps together; fills stored balances before and after each '
+'skips what was applied before (repair key), what is over the per-wallet or per-call limit, '
+'would overdraw, or would not fit your balance or amount columns (numeric(14,2) and 1e12, a '
+'third decimal), all of a wallet''s steps together; fills stored balances before and after each '
 'step. Returns {"checks": {check: {finding key: difference}} found under the lock, "keys": '
 '{wallet source: [wallet keys read or locked]}}.';
 

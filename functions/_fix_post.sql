@@ -33,13 +33,14 @@ DECLARE
     v_key text;
     v_col text;
     v_val text;
+    v_writing text;  -- what the writer is posting while it runs (kept through an exception)
 BEGIN
     -- each wallet's stored balances before its first step, looked up per entry below
     SELECT jsonb_object_agg(f.k, f.v) INTO v_first
     FROM (SELECT DISTINCT ON (s.wallet_source, s.wallet_key)
                  s.wallet_source || '/' || s.wallet_key AS k, s.stored_before AS v
           FROM _recon.fix_stage AS s
-          WHERE s.stage_id = p_stage AND s.wallet_key IS NOT NULL
+          WHERE s.stage_id = p_stage AND s.wallet_source IS NOT NULL AND s.wallet_key IS NOT NULL
           ORDER BY s.wallet_source, s.wallet_key, s.step) AS f;
     FOR v_step IN SELECT s.* FROM _recon.fix_stage AS s
                   WHERE s.stage_id = p_stage AND s.status = 'applied'
@@ -143,8 +144,10 @@ BEGIN
                     END IF;
                     v_side := v_side || jsonb_build_object('balance_after', v_value);
                 END IF;
+                v_writing := format('step %s, wallet %s', v_step.step, v_side ->> 'wallet');
                 IF v_writer.kind = 'insert' THEN
                     EXECUTE v_insert INTO v_id USING v_side;
+                    v_writing := NULL;
                     INSERT INTO _recon.repair_entry (repair_id, ledger_source, wallet_key, entry,
                                                      deltas, posting)
                     VALUES (v_step.repair_id, v_ledger.name, v_side ->> 'wallet', v_id,
@@ -153,6 +156,7 @@ BEGIN
                     -- A posting function posts both sides itself; it returns the entries.
                     EXECUTE format('SELECT %s($1)', v_writer.posting_function::regproc)
                     INTO v_result USING v_side;
+                    v_writing := NULL;
                     IF jsonb_typeof(CASE jsonb_typeof(v_result) WHEN 'object'
                                          THEN v_result -> 'entries' ELSE v_result END)
                        IS DISTINCT FROM 'array'
@@ -197,6 +201,21 @@ BEGIN
         END LOOP;
     END LOOP;
     RETURN v_offset_moves;
+EXCEPTION WHEN OTHERS THEN
+    -- The writer's INSERT or posting function failed (a value its column cannot take, a
+    -- constraint or an error of its own): a bad writer, said with the toolkit's code. Anything
+    -- else, and a wallet-recon code, a lock timeout or a serialization failure from inside the
+    -- writer, goes through as it is. One block for the whole posting, never one per entry.
+    IF v_writing IS NOT NULL AND SQLSTATE !~ '^RC'
+        AND SQLSTATE NOT IN ('42501', '55P03', '40001', '40P01') THEN
+        PERFORM _recon.fail(
+            'RC305', format('the writer of ledger %s failed at %s; nothing was applied',
+                            v_ledger.name, v_writing),
+            format('%s: %s', SQLSTATE, SQLERRM),
+            'Check the writer (SELECT * FROM _recon.writer; recon.register_writer): the values '
+            || 'its columns and templates give, or its posting function.');
+    END IF;
+    RAISE;
 END;
 $body$;
 
@@ -205,6 +224,7 @@ COMMENT ON FUNCTION _recon.fix_post(bigint, bigint, text, text, jsonb) IS
 'the entry type or direction that realises each posting''s deltas, its reference, description '
 'and journal from the writer''s templates, the running balance where the ledger keeps one, and '
 'the other side on the offset wallet of a double-entry writer; records every entry in '
-'_recon.repair_entry. Returns the offset wallets'' moves: {source: {wallet: {column: delta}}}.';
+'_recon.repair_entry. Returns the offset wallets'' moves: {source: {wallet: {column: delta}}}. '
+'RC305 when the writer''s INSERT or posting function fails.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_post(bigint, bigint, text, text, jsonb) FROM PUBLIC;

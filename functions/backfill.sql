@@ -134,6 +134,49 @@ BEGIN
     WHERE s.stage_id = v_stage
       AND (s.moves ->> v_col IS NULL
            OR (s.moves ->> v_col)::numeric IN ('NaN', 'Infinity', '-Infinity'));
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual',
+        note = format('legacy balance %s does not fit %s (%s) or %s (%s): needs a human',
+                      s.moves ->> v_col, v_col, _recon.column_type_sql(v_ws.relid, v_col),
+                      v_ledger.amount_column,
+                      _recon.column_type_sql(v_ledger.relid, v_ledger.amount_column))
+    WHERE s.stage_id = v_stage AND s.status = 'planned'
+      AND NOT (_recon.column_holds(v_ws.relid, v_col, (s.moves ->> v_col)::numeric)
+               AND _recon.column_holds(v_ledger.relid, v_ledger.amount_column,
+                                       abs((s.moves ->> v_col)::numeric)));
+    -- The new wallets, checked before anything is written (a dry run too): every key a value
+    -- of the key column, none NULL, none twice, none taken; every owner and wallet_columns
+    -- value one of its column.
+    BEGIN
+        EXECUTE format($q$
+            SELECT string_agg(format('%%s (owner %%s)', COALESCE(quote_literal(y.k), 'NULL'),
+                                     y.owner), ', ' ORDER BY y.step)
+            FROM (
+                SELECT s.step, s.finding_key AS owner, s.wallet_key AS k,
+                       count(*) OVER (PARTITION BY s.wallet_key) AS n,
+                       jsonb_build_array(s.wallet_key::%3$s, s.finding_key::%4$s%5$s) AS v
+                FROM _recon.fix_stage AS s
+                CROSS JOIN LATERAL (SELECT jsonb_build_object('owner', s.finding_key,
+                                                              'wallet', s.wallet_key) AS j) AS x
+                WHERE s.stage_id = $1 AND s.status = 'planned'
+            ) AS y
+            WHERE y.k IS NULL OR y.n > 1 OR y.v IS NULL
+               OR EXISTS (SELECT FROM %1$s AS w WHERE w.%2$I = y.k::%3$s)$q$,
+            v_ws.relid::regclass, v_ws.key_column, v_key_type,
+            _recon.column_type_sql(v_ws.relid, v_owner_col), v_vals)
+        INTO v_bad USING v_stage;
+    EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+        PERFORM _recon.fail('RC309', 'a new wallet''s key or column does not fit its column',
+                            format('%s (SQLSTATE %s).', SQLERRM, SQLSTATE),
+                            'Check wallet_key and wallet_columns against the column types of '
+                            || v_ws.relid::regclass::text || '.');
+    END;
+    IF v_bad IS NOT NULL THEN
+        PERFORM _recon.fail('RC309', 'the new wallets'' keys must be distinct, new and not NULL',
+                            format('wallet_key %L gives: %s.', backfill.wallet_key, v_bad),
+                            'Use a template that differs per owner, e.g. ''{uuid}'' or '
+                            || '''w-{owner}''.');
+    END IF;
     IF NOT backfill.dry_run THEN
         -- 3. Apply: the offset wallet locked, each owner claimed once (a second run, or a
         --    concurrent one, finds the claim), wallets created at zero, opening entries posted
@@ -218,7 +261,8 @@ COMMENT ON FUNCTION recon.backfill(text, boolean, text, text, text, jsonb) IS
 'default; applying needs a ticket and a reason; each owner is backfilled once (a second run '
 'changes nothing). Returns a before/after report: wallets, missing, legacy total, treasury '
 'drift, wallets with drift. Errors: RC303, RC309 (not a coverage check, no double-entry '
-'writer, bad wallet column), RC307. docs/REPAIRS.md.';
+'writer, bad wallet column; new wallet keys that are not distinct, new and of the key column''s '
+'type), RC305 the writer failed, RC307. docs/REPAIRS.md.';
 
 REVOKE EXECUTE ON FUNCTION recon.backfill(text, boolean, text, text, text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recon.backfill(text, boolean, text, text, text, jsonb)

@@ -108,7 +108,8 @@ IS
 'or not at all, each repair applied once (a unique key), posted through the ledger''s writer, '
 'verified by re-running the checks, and audited (recon.repairs). Errors: RC301 unknown run, '
 'RC302 bad limit, RC303 no ticket or reason, RC304 unknown strategy, RC107 unknown check, '
-'RC306 no entry type for a posting, RC307 the repair did not verify. docs/REPAIRS.md.';
+'RC305 the writer failed, RC306 no entry type for a posting, RC307 the repair did not verify. '
+'A step your balance or amount column cannot hold is skipped. docs/REPAIRS.md.';
 
 REVOKE EXECUTE ON FUNCTION recon.fix(
     bigint, boolean, text, text, text[], text[], text, numeric, numeric

@@ -67,9 +67,11 @@ BEGIN
         END IF;
     END LOOP;
     FOREACH v_key IN ARRAY ARRAY['high_wallets', 'critical_wallets', 'pattern_wallets'] LOOP
-        IF p_options ? v_key AND (p_options ->> v_key)::numeric <> trunc((p_options ->> v_key)::numeric)
-        THEN
-            PERFORM _recon.fail('RC106', format('%s must be a whole number', v_key),
+        IF p_options ? v_key
+            AND ((p_options ->> v_key)::numeric <> trunc((p_options ->> v_key)::numeric)
+                 OR (p_options ->> v_key)::numeric > 2147483647) THEN
+            PERFORM _recon.fail('RC106', format('%s must be a whole number up to 2147483647',
+                                                v_key),
                                 format('Got %s.', p_options -> v_key), 'It counts wallets.');
         END IF;
     END LOOP;

@@ -58,9 +58,10 @@ BEGIN
         END IF;
         -- Validate, then store per balance column: {"<column>": {"<operation>": multiplier}}.
         FOR v_value IN SELECT jsonb_object_keys(v_effects) LOOP
-            IF jsonb_typeof(v_effects -> v_value) <> 'object' THEN
+            IF jsonb_typeof(v_effects -> v_value) <> 'object' OR v_effects -> v_value = '{}' THEN
                 PERFORM _recon.fail(
-                    'RC106', format('effects of operation %L must be an object', v_value),
+                    'RC106', format('effects of operation %L must be a non-empty object',
+                                    v_value),
                     format('Got %s.', v_effects -> v_value),
                     'Map each balance column to a multiplier, e.g. {"available": -1}.'
                 );
@@ -93,6 +94,15 @@ BEGIN
     ELSIF p_options ? 'direction' THEN
         v_mode := 'direction';
         PERFORM _recon.resolve_column(v_relid, p_options ->> 'direction', 'the direction');
+        IF COALESCE(p_options ->> 'credit', 'credit')
+           = COALESCE(p_options ->> 'debit', 'debit') THEN
+            PERFORM _recon.fail(
+                'RC106', format('"credit" and "debit" are both %L',
+                                COALESCE(p_options ->> 'credit', 'credit')),
+                'An entry is a credit or a debit by its direction value: they must differ.',
+                'E.g. {"direction": "direction", "credit": "C", "debit": "D"}.'
+            );
+        END IF;
         PERFORM _recon.resolve_column(v_wallet.relid, v_target, 'the balance', TRUE);
         v_effects := jsonb_build_object(v_target, jsonb_build_object(
             COALESCE(p_options ->> 'credit', 'credit'), 1,

@@ -25,6 +25,13 @@ BEGIN
             'p_balance_columns was empty.', 'Pass e.g. ARRAY[''balance''].'
         );
     END IF;
+    IF (SELECT count(DISTINCT c) <> count(c) FROM unnest(p_balance_columns) AS c) THEN
+        PERFORM _recon.fail(
+            'RC106', 'a balance column is listed twice',
+            format('p_balance_columns was %s.', p_balance_columns),
+            'Name each balance column once.'
+        );
+    END IF;
     FOREACH v_col IN ARRAY p_balance_columns LOOP
         v_cols := v_cols || _recon.resolve_column(v_relid, v_col, 'a balance', TRUE);
     END LOOP;

@@ -89,7 +89,7 @@ COMMENT ON FUNCTION recon.reverse_fix(bigint, boolean, text, text) IS
 'an entry REV-<entry id> with the opposite effect, every stored balance moved back; nothing is '
 'deleted. Dry run by default; applying needs a ticket and a reason, locks the wallets in key '
 'order, refuses to overdraw, and reverses each repair once (a unique key). Errors: RC303 no '
-'ticket or reason, RC308 unknown fix. docs/REPAIRS.md.';
+'ticket or reason, RC308 unknown fix, RC305 the writer failed. docs/REPAIRS.md.';
 
 REVOKE EXECUTE ON FUNCTION recon.reverse_fix(bigint, boolean, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recon.reverse_fix(bigint, boolean, text, text) TO recon_operator;

@@ -46,7 +46,8 @@ BEGIN
     SET strategy = excluded.strategy, wallet_limit = excluded.wallet_limit,
         run_limit = excluded.run_limit, options = excluded.options, set_at = now(),
         set_by = session_user;
-    RETURN jsonb_build_object('check', p_check, 'strategy', v_strategy) || p_options;
+    -- the strategy it will use, also when the options name none (or null)
+    RETURN p_options || jsonb_build_object('check', p_check, 'strategy', v_strategy);
 END;
 $body$;
 
