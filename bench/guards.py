@@ -191,11 +191,18 @@ def probe(conn: psycopg.Connection[Any], phase: str) -> None:
             sys.exit(f"WRONG GUARDS: phase {phase}, probe {name}: {outcome}, expected {expected}")
 
 
+def staging_tables(conn: psycopg.Connection[Any]) -> list[str]:
+    """Where guards stage rows: _recon.guard_pending, and _recon.guard_spill since 0006."""
+    return [t for t in ("_recon.guard_pending", "_recon.guard_spill")
+            if conn.execute("SELECT to_regclass(%s)", (t,)).fetchone()[0]]
+
+
 def counters(conn: psycopg.Connection[Any]) -> tuple[int, int, int, int]:
+    staged = " + ".join(f"(SELECT count(*) FROM {t})" for t in staging_tables(conn))
     return conn.execute(
         "SELECT (SELECT last_value - (NOT is_called)::int FROM transfer_seq), "
         "(SELECT last_value - (NOT is_called)::int FROM wallet_transaction_id_seq), "
-        "(SELECT count(*) FROM _recon.alert), (SELECT count(*) FROM _recon.guard_pending)"
+        f"(SELECT count(*) FROM _recon.alert), {staged}"
     ).fetchone()
 
 
@@ -203,7 +210,8 @@ def prepare(conn: psycopg.Connection[Any]) -> None:
     """Every phase starts alike: vacuumed, nothing staged, right after a checkpoint."""
     conn.execute("VACUUM wallet_account")
     conn.execute("VACUUM wallet_transaction")
-    conn.execute("VACUUM _recon.guard_pending")
+    for table in staging_tables(conn):
+        conn.execute(f"VACUUM {table}")
     conn.execute("CHECKPOINT")
 
 
@@ -264,7 +272,7 @@ def run_pgbench(conn: psycopg.Connection[Any], cmds: list[list[str]]) -> list[di
     if c1[2] != c0[2]:
         problems.append(f"{c1[2] - c0[2]} alerts raised by correct transfers")
     if c1[3]:
-        problems.append(f"{c1[3]} rows left in _recon.guard_pending")
+        problems.append(f"{c1[3]} rows left in _recon.guard_pending or _recon.guard_spill")
     if problems:
         sys.exit("WRONG: " + "; ".join(problems))
     return results

@@ -10,12 +10,10 @@ DECLARE
     v_wallet _recon.wallet_source;
     v_check _recon.check_def;
     v_cols text[];
-    v_effects_new text;
     v_effects_old text;
-    v_stored text;
     v_sql jsonb := '{}'::jsonb;
     v_triggers jsonb := '[]'::jsonb;
-    v_upsert text;
+    v_functions jsonb := '[]'::jsonb;
     v_key_type text;
     v_relid oid;
     v_key name;
@@ -30,8 +28,6 @@ DECLARE
     v_into CONSTANT text := 'INSERT INTO _recon.guard_pending AS p '
         || '(txid, guard_id, fix_id, item, col, stored, ledger) ';
 BEGIN
-    v_upsert := ' ON CONFLICT (txid, guard_id, fix_id, item, col) DO UPDATE '
-        || 'SET stored = p.stored + excluded.stored, ledger = p.ledger + excluded.ledger';
     IF p_kind IN ('drift', 'append_only', 'double_entry') THEN
         v_ledger := _recon.ledger(p_target);
         v_wallet := _recon.wallet(v_ledger.wallet_source);
@@ -40,57 +36,55 @@ BEGIN
     END IF;
 
     IF p_kind = 'drift' THEN
-        -- Per statement, set-based from the transition tables: the ledger effects per wallet
-        -- and column, and the stored balance changes. A NULL amount or balance is NaN: it never
-        -- balances.
+        -- Per row, no statement-level staging: a row trigger function generated for each of
+        -- the two tables (static PL/pgSQL, its plans cached per session) adds what the row
+        -- changed, per wallet and balance column, to a transaction-local setting; a deferred
+        -- constraint trigger judges it at commit (_recon.tg_guard_drift_check).
         v_cols := ARRAY(SELECT b FROM unnest(v_wallet.balance_columns) AS b
                         WHERE v_ledger.effects ? b);
-        SELECT string_agg(format('(%L, COALESCE((%s)::numeric, ''NaN''))', b,
-                                 _recon.effect_sql(v_ledger, b, 'l')), ', ')
-        INTO v_effects_new FROM unnest(v_cols) AS b;
-        SELECT string_agg(format('(%L, COALESCE(n.%I::numeric - o.%I::numeric, ''NaN''))',
-                                 b, b, b), ', ')
-        INTO v_stored FROM unnest(v_cols) AS b;
-        -- One template formatted once per variant, with every value an argument: a '%' in a
-        -- name or a literal is never read as a placeholder (format() of format()'s output was).
-        v_effects_old := 'SELECT pg_current_xact_id(), $1, $2, l.%1$I::text, c.col, 0, '
-            || '%3$s sum(c.eff) FROM %4$s AS l CROSS JOIN LATERAL (VALUES %2$s) AS c (col, eff) '
-            || 'WHERE l.%1$I IS NOT NULL GROUP BY 4, 5 HAVING sum(c.eff) IS DISTINCT FROM 0';
-        v_sql := jsonb_build_object(
-            'ledger_insert', v_into
-                || format(v_effects_old, v_ledger.wallet_column, v_effects_new, '', 'recon_new') || v_upsert,
-            'ledger_delete', v_into
-                || format(v_effects_old, v_ledger.wallet_column, v_effects_new, '-', 'recon_old') || v_upsert,
-            -- new minus old, summed per wallet and column first: one row each for the upsert
-            'ledger_update', v_into || 'SELECT x.t, x.g, x.f, x.i, x.c, 0, sum(x.e) FROM ('
-                || format(v_effects_old, v_ledger.wallet_column, v_effects_new, '', 'recon_new') || ' UNION ALL '
-                || format(v_effects_old, v_ledger.wallet_column, v_effects_new, '-', 'recon_old')
-                || ') AS x (t, g, f, i, c, s, e) GROUP BY 1, 2, 3, 4, 5 '
-                || 'HAVING sum(x.e) IS DISTINCT FROM 0' || v_upsert,
-            'wallet_update', format(
-                v_into || 'SELECT pg_current_xact_id(), $1, $2, '
-                || 'n.%1$I::text, c.col, sum(c.d), 0 FROM recon_new AS n '
-                || 'JOIN recon_old AS o ON o.%1$I = n.%1$I '
-                || 'CROSS JOIN LATERAL (VALUES %2$s) AS c (col, d) '
-                || 'WHERE c.d IS DISTINCT FROM 0 GROUP BY 4, 5', v_wallet.key_column, v_stored)
-                || v_upsert,
-            'wallet_insert', format(
-                v_into || 'SELECT pg_current_xact_id(), $1, $2, '
-                || 'n.%1$I::text, c.col, sum(c.d), 0 FROM recon_new AS n '
-                || 'CROSS JOIN LATERAL (VALUES %2$s) AS c (col, d) '
-                || 'WHERE c.d IS DISTINCT FROM 0 GROUP BY 4, 5', v_wallet.key_column,
-                replace(v_stored, ' - o.', ' - 0 * n.'))
-                || v_upsert,
-            'wallet_delete', format(
-                v_into || 'SELECT pg_current_xact_id(), $1, $2, '
-                || 'n.%1$I::text, c.col, -sum(c.d), 0 FROM recon_old AS n '
-                || 'CROSS JOIN LATERAL (VALUES %2$s) AS c (col, d) '
-                || 'WHERE c.d IS DISTINCT FROM 0 GROUP BY 4, 5', v_wallet.key_column,
-                replace(v_stored, ' - o.', ' - 0 * n.'))
-                || v_upsert,
-            'columns', to_jsonb(v_cols));
-        v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger')
-            || _recon.guard_statement_triggers(v_wallet.relid, p_id, 'wallet');
+        v_sql := jsonb_build_object('columns', to_jsonb(v_cols),
+                                    'setting', format('wallet_recon.drift_%s', p_id));
+        v_functions := jsonb_build_array(
+            jsonb_build_object(
+                'function', format('_recon.tg_drift_%s_wallet()', p_id),
+                'definition', _recon.guard_drift_function(p_id, 'wallet', v_ledger, v_wallet,
+                                                          v_cols)),
+            jsonb_build_object(
+                'function', format('_recon.tg_drift_%s_ledger()', p_id),
+                'definition', _recon.guard_drift_function(p_id, 'ledger', v_ledger, v_wallet,
+                                                          v_cols)));
+        SELECT jsonb_agg(t.value ORDER BY t.o) INTO v_triggers
+        FROM (SELECT jsonb_build_object(
+                  'table', x.relid::regclass::text,
+                  'trigger', format('recon_guard_%s_%s', p_id, x.side),
+                  'definition', format(
+                      'AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW '
+                      || 'EXECUTE FUNCTION _recon.tg_drift_%s_%s()', x.relid::regclass, p_id,
+                      x.side)) AS value, x.o
+              FROM (VALUES (1, v_wallet.relid, 'wallet'), (2, v_ledger.relid, 'ledger'))
+                  AS x (o, relid, side)
+              UNION ALL
+              SELECT jsonb_build_object(
+                  'table', x.relid::regclass::text,
+                  'trigger', format('recon_guard_%s_%s_check', p_id, x.side),
+                  'constraint', TRUE,
+                  'definition', format(
+                      'AFTER INSERT OR UPDATE OR DELETE ON %s DEFERRABLE INITIALLY DEFERRED '
+                      || 'FOR EACH ROW EXECUTE FUNCTION _recon.tg_guard_drift_check(%L, %L)',
+                      x.relid::regclass, p_id, v_sql ->> 'setting')), x.o + 2
+              FROM (VALUES (1, v_wallet.relid, 'wallet'), (2, v_ledger.relid, 'ledger'))
+                  AS x (o, relid, side)
+              UNION ALL
+              -- row triggers do not see a TRUNCATE: a statement trigger refuses it
+              SELECT jsonb_build_object(
+                  'table', x.relid::regclass::text,
+                  'trigger', format('recon_guard_%s_%s_truncate', p_id, x.side),
+                  'definition', format(
+                      'BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
+                      || 'EXECUTE FUNCTION _recon.tg_guard_drift_truncate(%L, %L)',
+                      x.relid::regclass, p_id, x.side)), x.o + 4
+              FROM (VALUES (1, v_wallet.relid, 'wallet'), (2, v_ledger.relid, 'ledger'))
+                  AS x (o, relid, side)) AS t;
 
     ELSIF p_kind = 'double_entry' THEN
         PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
@@ -226,14 +220,15 @@ BEGIN
                     || 'EXECUTE FUNCTION _recon.tg_guard_append_only(%L)',
                     v_ledger.relid::regclass, p_id)));
     END IF;
-    RETURN jsonb_build_object('sql', v_sql, 'triggers', v_triggers);
+    RETURN jsonb_build_object('sql', v_sql, 'triggers', v_triggers, 'functions', v_functions);
 END;
 $body$;
 
 COMMENT ON FUNCTION _recon.guard_compile(text, text, integer) IS
-'Compiles a guard: the triggers it puts on the user''s tables (statement-level, reading the '
-'transition tables: the cost of a write never depends on a wallet''s history) and the SQL '
-'they run: what a statement changed, staged in _recon.guard_pending, and the commit-time '
-'check of a journal, a hold or a derived value.';
+'Compiles a guard: the triggers it puts on the user''s tables, the trigger functions it '
+'generates (drift: one per table, row-level, accumulating in a transaction-local setting) and '
+'the SQL the others run (statement-level, reading the transition tables: what a statement '
+'changed, staged in _recon.guard_pending, and the commit-time check of a journal, a hold or a '
+'derived value). Nothing costs more for a wallet with a long history.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_compile(text, text, integer) FROM PUBLIC;

@@ -14,12 +14,20 @@ DECLARE
     v_id integer;
     v_compiled jsonb;
     v_trigger jsonb;
+    v_function jsonb;
+    v_owner text;
+    v_table text;
 BEGIN
     IF p_kind IS NULL OR p_kind NOT IN ('drift', 'derived', 'append_only', 'double_entry',
                                         'lifecycle') THEN
         PERFORM _recon.fail('RC406', format('unknown guard kind %L', p_kind),
                             'Kinds: drift, derived, append_only, double_entry, lifecycle.',
                             'docs/GUARDS.md describes each.');
+    END IF;
+    IF p_target IS NULL THEN
+        PERFORM _recon.fail('RC107', format('no target for a %s guard', p_kind),
+                            'A guard guards a registered ledger source or check.',
+                            'SELECT * FROM recon.sources; SELECT name FROM recon.checks;');
     END IF;
     PERFORM _recon.check_options(format('%s guard on %s', p_kind, p_target), p_options,
                                  ARRAY['mode', 'tolerance']);
@@ -49,8 +57,33 @@ BEGIN
     VALUES (p_kind, p_target, v_mode, v_tolerance, p_options, '{}', '[]')
     RETURNING id INTO v_id;
     v_compiled := _recon.guard_compile(p_kind, p_target, v_id);
+    -- the trigger functions generated for this guard (drift), owned like the toolkit's own
+    SELECT n.nspowner::regrole::text INTO v_owner
+    FROM pg_catalog.pg_namespace AS n WHERE n.nspname = '_recon';
+    FOR v_function IN SELECT f.value FROM jsonb_array_elements(v_compiled -> 'functions') AS f
+    LOOP
+        EXECUTE v_function ->> 'definition';
+        IF v_owner <> current_user::text THEN
+            EXECUTE format('ALTER FUNCTION %s OWNER TO %s', v_function ->> 'function', v_owner);
+        END IF;
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', v_function ->> 'function');
+        EXECUTE format('COMMENT ON FUNCTION %s IS %L', v_function ->> 'function',
+                       format('wallet-recon %s guard %s on %s: generated row trigger function '
+                              || '(recon.disable_guard(%L, %L) drops it)', p_kind, v_id,
+                              p_target, p_kind, p_target));
+    END LOOP;
+    -- Every table's lock first, in the triggers' order (wallets before ledger: the order
+    -- applications write in), so that enabling under load waits for them instead of
+    -- deadlocking with them (found by the bank test).
+    FOR v_table IN SELECT t.value ->> 'table'
+                   FROM jsonb_array_elements(v_compiled -> 'triggers') WITH ORDINALITY AS t
+                   GROUP BY t.value ->> 'table' ORDER BY min(t.ordinality) LOOP
+        EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', v_table);
+    END LOOP;
     FOR v_trigger IN SELECT t.value FROM jsonb_array_elements(v_compiled -> 'triggers') AS t LOOP
-        EXECUTE format('CREATE TRIGGER %I ', v_trigger ->> 'trigger')
+        EXECUTE format(CASE WHEN (v_trigger ->> 'constraint')::boolean
+                            THEN 'CREATE CONSTRAINT TRIGGER %I ' ELSE 'CREATE TRIGGER %I ' END,
+                       v_trigger ->> 'trigger')
             || (v_trigger ->> 'definition');
         EXECUTE format('COMMENT ON TRIGGER %I ON %s IS %L', v_trigger ->> 'trigger',
                        v_trigger ->> 'table',
@@ -58,7 +91,10 @@ BEGIN
                               || 'removes it)', p_kind, v_id, p_target, p_kind, p_target));
     END LOOP;
     UPDATE _recon.guard AS g
-    SET compiled = jsonb_build_object('sql', v_compiled -> 'sql'),
+    SET compiled = jsonb_build_object(
+            'sql', v_compiled -> 'sql',
+            'functions', (SELECT COALESCE(jsonb_agg(f.value -> 'function'), '[]'::jsonb)
+                          FROM jsonb_array_elements(v_compiled -> 'functions') AS f)),
         triggers = (SELECT COALESCE(jsonb_agg(t.value - 'definition'), '[]'::jsonb)
                     FROM jsonb_array_elements(v_compiled -> 'triggers') AS t)
     WHERE g.id = v_id;
@@ -73,7 +109,8 @@ COMMENT ON FUNCTION recon.enable_guard(text, text, jsonb) IS
 'wallet it touched with a stored change equal to its ledger effects), derived (derived check), '
 'append_only (ledger source), double_entry (ledger source with a journal column), lifecycle '
 '(lifecycle check). Options: {"mode": "warn"|"block", "tolerance": n}. Enabling twice is '
-'harmless; another mode replaces the guard. Errors: RC406, RC107, RC106. Needs the owner of '
-'the tables. docs/GUARDS.md.';
+'harmless; another mode replaces the guard. A drift guard also generates its two row trigger '
+'functions (_recon.tg_drift_<id>_wallet / _ledger). Errors: RC406, RC107, RC106. Needs the '
+'owner of the tables. docs/GUARDS.md.';
 
 REVOKE EXECUTE ON FUNCTION recon.enable_guard(text, text, jsonb) FROM PUBLIC;

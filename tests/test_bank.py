@@ -19,9 +19,9 @@ wrong (none, one, twice, ten times the amount, or on a third wallet).
   rejected at COMMIT with RC401 and leaves nothing; read-modify-write transfers (a lost update
   when another transfer gets in between) are rejected when they race and commit when not.
 
-The switch takes the two tables' locks in the application's order (wallets, then ledger)
-before recon.enable_guard(), which on its own deadlocks the running transfers
-(bench/bank.py --switch plain shows it).
+The switch is recon.enable_guard() alone, while the transfers run: it takes the two tables'
+locks in the application's order (wallets, then ledger) before creating its triggers, so the
+transfers wait a moment and none deadlocks (it used to: the ledger's triggers came first).
 
 What must hold is listed in bench/bank.py and checked by its verify(): every snapshot sums to
 the total (plus the repairs' moves: none, adjust moves no balance); only the expected RC401s,

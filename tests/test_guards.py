@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from conftest import CRON_DATABASE, Server, fix, load_fixture, reconcile
+from conftest import CRON_DATABASE, Server, fix, load_fixture, reconcile, run_cli
 
 D = Decimal
 CHANNEL = "wallet_recon_alert"
@@ -95,12 +95,21 @@ def user_triggers(dsn: str) -> set[tuple]:
         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"""))
 
 
+def generated_functions(dsn: str) -> set[str]:
+    """The trigger functions drift guards generated (in _recon)."""
+    return {r[0] for r in q(dsn, "SELECT oid::regprocedure::text FROM pg_proc"
+                                 " WHERE pronamespace = '_recon'::regnamespace"
+                                 " AND proname LIKE 'tg\\_drift\\_%'")}
+
+
 def guards(dsn: str) -> list[tuple]:
     return q(dsn, "SELECT id, kind, target, mode, tolerance, triggers FROM recon.guards")
 
 
 def pending(dsn: str) -> int:
-    return q1(dsn, "SELECT count(*) FROM _recon.guard_pending")
+    """Rows staged by a guard (statement triggers) or spilled by a drift guard, any transaction."""
+    return q1(dsn, "SELECT (SELECT count(*) FROM _recon.guard_pending)"
+                   " + (SELECT count(*) FROM _recon.guard_spill)")
 
 
 def open_alerts(dsn: str) -> list[dict]:
@@ -589,15 +598,34 @@ def staged(c: Session) -> list[tuple]:
                      " WHERE txid = pg_current_xact_id() ORDER BY item, col").fetchall()
 
 
+def drift_staged(c: Session, guard: int) -> list[tuple]:
+    """What drift guard `guard` holds for the session's transaction so far (its accumulator, and
+    what a large transaction spilled), per wallet and column: stored change and ledger effects;
+    what balanced out is not there."""
+    return c.execute("""
+        SELECT x.item, g.compiled -> 'sql' -> 'columns' ->> (x.col - 1), sum(x.stored),
+               sum(x.ledger)
+        FROM (SELECT d.item, d.col, d.stored, d.ledger FROM _recon.guard_drift_records(
+                  COALESCE(current_setting(format('wallet_recon.drift_%%s', %(g)s), TRUE), ''))
+                  AS d
+              UNION ALL
+              SELECT s.item, s.col, s.stored, s.ledger FROM _recon.guard_spill AS s
+              WHERE s.txid = pg_current_xact_id() AND s.guard_id = %(g)s) AS x
+        JOIN _recon.guard AS g ON g.id = %(g)s
+        GROUP BY x.item, x.col, g.compiled
+        HAVING sum(x.stored) <> sum(x.ledger)
+        ORDER BY 1, 2""", {"g": guard}).fetchall()
+
+
 def test_an_aborted_transaction_leaves_nothing_staged(
         seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
     dsn = seeded(0)
-    enable(dsn, "drift", "s0_ledger", mode="block")
+    guard = enable(dsn, "drift", "s0_ledger", mode="block")["guard"]
     app = sessions(dsn)
     s0_post(app, 3, "77.00", "aborted", entry=False)
     s0_post(app, 5, "10.00", "aborted-ok")
-    assert staged(app) == sorted([(w0(3), "balance", D("77.00"), 0),
-                                  (w0(5), "balance", D("10.00"), D("10.00"))])
+    # what balanced (wallet 5: its balance and its entry) is not held
+    assert drift_staged(app, guard) == [(w0(3), "balance", D("77.00"), 0)]
     app.c.rollback()
     assert pending(dsn) == 0
     # aborted by an error in the middle, with a savepoint rolled back before it
@@ -609,7 +637,7 @@ def test_an_aborted_transaction_leaves_nothing_staged(
         with pytest.raises(psycopg.errors.CheckViolation), app.c.transaction():  # savepoint
             s0_post(app, 3, "5.00", "sp", entry=False)
             raise psycopg.errors.CheckViolation("rolled back to the savepoint")
-        assert [r[0] for r in staged(app)] == [w0(8)]
+        assert [r[0] for r in drift_staged(app, guard)] == [w0(8)]
         app.execute("INSERT INTO seed000.wallet_transaction (id, wallet_id, type, amount,"
                     " balance_after, posted_at) SELECT id, wallet_id, type, amount,"
                     " balance_after, posted_at FROM seed000.wallet_transaction"
@@ -634,17 +662,33 @@ def test_staging_is_per_transaction_never_per_history(
               (VALUES (%s, 'debit'), (%s, 'credit')) AS x (w, d)""", (w3(u3(1)), w3(u3(4))))
     drift = enable(dsn, "drift", "s0_ledger", mode="block")
     journal = enable(dsn, "double_entry", "s3_journal", mode="block")
-    # every trigger the guards put on the tables is a statement trigger (no per-row work)
-    assert q1(dsn, "SELECT bool_and(tgtype & 1 = 0) FROM pg_trigger WHERE tgname LIKE"
-                   " 'recon_guard_%'") is True
-    assert len(drift["triggers"]) == 6 and len(journal["triggers"]) == 3
+    # the double-entry guard's triggers are statement triggers; the drift guard's are row
+    # triggers (two adding up what a row changed, two deferred constraint triggers checking it)
+    kinds = dict(q(dsn, "SELECT tgname, CASE WHEN tgtype & 1 = 1 THEN 'row' ELSE 'statement' END"
+                        " FROM pg_trigger WHERE tgname LIKE 'recon_guard_%'"))
+    assert {t["trigger"]: kinds[t["trigger"]] for t in journal["triggers"]} == {
+        t["trigger"]: "statement" for t in journal["triggers"]}
+    assert {t["trigger"]: kinds[t["trigger"]] for t in drift["triggers"]} == {
+        t["trigger"]: "row" for t in drift["triggers"]}
+    assert len(drift["triggers"]) == 4 and len(journal["triggers"]) == 3
 
     app = sessions(dsn)
-    s0_post(app, 1, "-30.00", "x-out")
+    # held: per wallet touched and balance column, the transaction's amounts only, until its
+    # entries balance them
+    app.execute("UPDATE seed000.wallet_account SET balance = balance - 30 WHERE id = %s",
+                (w0(1),))
+    assert drift_staged(app, drift["guard"]) == [(w0(1), "balance", D("-30.00"), 0)]
+    app.execute("UPDATE seed000.wallet_account SET balance = balance - 30 WHERE id = %s",
+                (w0(1),))
+    assert drift_staged(app, drift["guard"]) == [(w0(1), "balance", D("-60.00"), 0)]
+    app.c.rollback()
+    s0_post(app, 1, "-30.00", "x-out", entry=False)
+    assert drift_staged(app, drift["guard"]) == [(w0(1), "balance", D("-30.00"), 0)]
+    app.execute("INSERT INTO seed000.wallet_transaction (id, wallet_id, type, amount,"
+                " balance_after, reference, description, posted_at) VALUES (%s, %s, 'DEBIT',"
+                " -30, 0, 'x-out', 'test', now())", (md5_uuid("x-out"), w0(1)))
     s0_post(app, 2, "30.00", "x-in")
-    # staged: one row per wallet touched and balance column, the transaction's amounts only
-    assert staged(app) == sorted([(w0(1), "balance", D("-30.00"), D("-30.00")),
-                                  (w0(2), "balance", D("30.00"), D("30.00"))])
+    assert drift_staged(app, drift["guard"]) == []
     app.c.commit()
     assert pending(dsn) == 0
     s3_txn(app, "tx-now", "transfer", u3(1))
@@ -653,6 +697,272 @@ def test_staging_is_per_transaction_never_per_history(
     assert staged(app) == [("tx-now", "*", 0, 0)]  # the one journal written, not 1000 others
     app.c.commit()
     assert pending(dsn) == 0 and open_alerts(dsn) == []
+
+
+# --- the drift guard: savepoints, large transactions, two guards, its generated functions -----
+
+def rc401_item(c: Session) -> str:
+    """Commit; it must fail with RC401: the item it names."""
+    with pytest.raises(psycopg.Error) as ei:
+        c.c.commit()
+    assert ei.value.sqlstate == "RC401", (ei.value.sqlstate, str(ei.value))
+    return json.loads(ei.value.diag.message_detail)["item"]
+
+
+def s0_entry(c: Session, i: int, amount: str, ref: str) -> None:
+    c.execute("INSERT INTO seed000.wallet_transaction (id, wallet_id, type, amount, balance_after,"
+              " reference, description, posted_at) VALUES (%s, %s, 'CREDIT', %s, 0, %s, 'test',"
+              " now())", (md5_uuid(ref), w0(i), D(amount), ref))
+
+
+def test_drift_guard_forgets_what_a_savepoint_rollback_takes_back(
+        seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
+    """The drift guard holds what a transaction wrote in a transaction-local setting: rolled back
+    to a savepoint (or by an exception caught in PL/pgSQL), a write is gone for the guard as it
+    is for the table; a released savepoint's writes count."""
+    dsn = seeded(0)
+    guard = enable(dsn, "drift", "s0_ledger", mode="block")["guard"]
+    app = sessions(dsn)
+
+    # a bad write rolled back to its savepoint: the rest commits
+    s0_post(app, 1, "5.00", "sp-good")
+    app.execute("SAVEPOINT a")
+    s0_post(app, 3, "77.00", "sp-bad", entry=False)
+    assert drift_staged(app, guard) == [(w0(3), "balance", D("77.00"), 0)]
+    app.execute("ROLLBACK TO SAVEPOINT a")
+    assert drift_staged(app, guard) == []
+    app.c.commit()
+    assert reconcile(dsn)["status"] == "synced" and pending(dsn) == 0
+
+    # the entry rolled back with its savepoint, the balance kept: drift
+    s0_post(app, 2, "4.00", "sp-half", entry=False)
+    app.execute("SAVEPOINT b")
+    s0_entry(app, 2, "4.00", "sp-half")
+    assert drift_staged(app, guard) == []
+    app.execute("ROLLBACK TO SAVEPOINT b")
+    assert drift_staged(app, guard) == [(w0(2), "balance", D("4.00"), 0)]
+    assert rc401_item(app) == w0(2)
+
+    # nested: the inner savepoint rolled back, the outer released
+    app.execute("SAVEPOINT outer_sp")
+    s0_post(app, 4, "3.00", "sp-outer", entry=False)
+    app.execute("SAVEPOINT inner_sp")
+    s0_entry(app, 4, "3.00", "sp-outer")
+    app.execute("ROLLBACK TO SAVEPOINT inner_sp")
+    app.execute("RELEASE SAVEPOINT outer_sp")
+    assert rc401_item(app) == w0(4)
+
+    # an exception caught in PL/pgSQL is a subtransaction too
+    app.execute("""DO $$
+        BEGIN
+            UPDATE seed000.wallet_account SET balance = balance + 9 WHERE id = md5('wallet5')::uuid;
+            RAISE EXCEPTION 'taken back';
+        EXCEPTION WHEN raise_exception THEN
+            NULL;
+        END $$""")
+    assert drift_staged(app, guard) == []
+    app.c.commit()
+    assert app.warnings() == [] and pending(dsn) == 0
+    assert reconcile(dsn)["status"] == "synced"
+
+
+BIG = 20_000
+
+
+def test_drift_guard_large_transactions(seeded: Callable[..., str],
+                                        sessions: Callable[[str], Session]) -> None:
+    """Tens of thousands of rows in one transaction, in one statement or in many: the accumulator
+    moves to _recon.guard_spill once it grows past 8 kB (so that no row costs more for the rows
+    before it), and the commit check reads both: what balances passes, one missing entry or one
+    cent is caught with its numbers, and nothing is left behind."""
+    dsn = seeded(0)
+    guard = enable(dsn, "drift", "s0_ledger", mode="block")["guard"]
+    app = sessions(dsn)
+    wallets = ("INSERT INTO seed000.wallet_account (id, member_id, balance)"
+               " SELECT md5(%(p)s || i)::uuid, 900000 + i, (i %% 7 + 1) * 1.25"
+               " FROM generate_series(1, %(n)s) AS i")
+    entries = ("INSERT INTO seed000.wallet_transaction (id, wallet_id, type, amount,"
+               " balance_after, reference, posted_at)"
+               " SELECT md5(%(p)s || 'e' || i)::uuid, md5(%(p)s || i)::uuid, 'CREDIT',"
+               " (i %% 7 + 1) * 1.25, (i %% 7 + 1) * 1.25, %(p)s || i, now()"
+               " FROM generate_series(1, %(n)s) AS i WHERE i <> %(skip)s")
+    spilled = ("SELECT count(*) FROM _recon.guard_spill"
+               " WHERE txid = pg_current_xact_id() AND guard_id = %s")
+
+    # one statement each: 20,000 wallets opened with a balance, then their 20,000 entries
+    app.execute(wallets, {"p": "big", "n": BIG})
+    assert app.execute(spilled, (guard,)).fetchone()[0] > 0
+    app.execute(entries, {"p": "big", "n": BIG, "skip": 0})
+    assert drift_staged(app, guard) == []
+    app.c.commit()
+    assert app.warnings() == [] and pending(dsn) == 0
+
+    # the same with one entry missing
+    app.execute(wallets, {"p": "bad", "n": BIG})
+    app.execute(entries, {"p": "bad", "n": BIG, "skip": 12345})
+    assert drift_staged(app, guard) == [(md5_uuid("bad12345"), "balance", D("6.25"), 0)]
+    with pytest.raises(psycopg.Error) as ei:
+        app.c.commit()
+    detail = json.loads(ei.value.diag.message_detail)
+    assert (ei.value.sqlstate, detail["item"], detail["stored_change"],
+            detail["ledger_change"]) == ("RC401", md5_uuid("bad12345"), 6.25, 0)
+    assert pending(dsn) == 0
+
+    # many statements: 3,000 transfers between wallets 1-50, each an UPDATE and an INSERT per
+    # side, in one transaction; the last one credits one cent more than it debits
+    transfers = """DO $$
+        DECLARE
+            a uuid;
+            b uuid;
+        BEGIN
+            FOR i IN 1..3000 LOOP
+                a := md5('wallet' || (i %% 50 + 1))::uuid;
+                b := md5('wallet' || ((i + 17) %% 50 + 1))::uuid;
+                UPDATE seed000.wallet_account SET balance = balance - 0.10 WHERE id = a;
+                INSERT INTO seed000.wallet_transaction (id, wallet_id, type, amount,
+                    balance_after, posted_at)
+                VALUES (md5(%(p)s || 'a' || i)::uuid, a, 'DEBIT', -0.10, 0, now());
+                UPDATE seed000.wallet_account SET balance = balance + 0.10
+                    + CASE WHEN i = %(off)s THEN 0.01 ELSE 0 END WHERE id = b;
+                INSERT INTO seed000.wallet_transaction (id, wallet_id, type, amount,
+                    balance_after, posted_at)
+                VALUES (md5(%(p)s || 'b' || i)::uuid, b, 'CREDIT', 0.10, 0, now());
+            END LOOP;
+        END $$"""
+    app.execute(transfers.replace("%%", "%").replace("%(p)s", "'many'").replace("%(off)s", "0"))
+    app.c.commit()
+    assert app.warnings() == [] and pending(dsn) == 0
+    app.execute(transfers.replace("%%", "%").replace("%(p)s", "'off'").replace("%(off)s", "3000"))
+    assert drift_staged(app, guard) == [(w0((3000 + 17) % 50 + 1), "balance", D("0.11"),
+                                         D("0.10"))]
+    assert rc401_item(app) == w0((3000 + 17) % 50 + 1)
+    assert pending(dsn) == 0
+    # (their running balances are not kept: only the balance check has to agree)
+    assert reconcile(dsn)["by_check"]["s0_balance"]["findings"] == 0
+
+
+def test_two_drift_guards_on_two_ledgers(seeded: Callable[..., str],
+                                         sessions: Callable[[str], Session]) -> None:
+    """Drift guards on seed 000's ledger (uuid keys, signed amounts) and seed 003's (text keys,
+    credit/debit): each has its own functions, triggers and accumulator; a transaction writing
+    both is judged by both, a violation is named by the guard of its ledger, and disabling one
+    leaves the other working."""
+    dsn = seeded(0, 3)
+    g0 = enable(dsn, "drift", "s0_ledger", mode="block")["guard"]
+    g3 = enable(dsn, "drift", "s3_journal", mode="block")["guard"]
+    assert generated_functions(dsn) == {f"_recon.tg_drift_{g}_{side}()" for g in (g0, g3)
+                                        for side in ("wallet", "ledger")}
+    app = sessions(dsn)
+    s0_post(app, 1, "-2.50", "two-out")
+    s3_txn(app, "tx-two", "transfer", u3(1))
+    s3_entry(app, "tx-two", u3(1), "debit", 3)
+    s3_entry(app, "tx-two", u3(4), "credit", 3)
+    assert drift_staged(app, g0) == [] and drift_staged(app, g3) == []
+    app.c.commit()
+    assert app.warnings() == [] and pending(dsn) == 0
+
+    # seed 003: a wallet credited without its entry; seed 000 balanced alongside
+    s0_post(app, 2, "1.00", "two-in")
+    app.execute("UPDATE seed003.user_wallet SET balance = balance + 5 WHERE user_id = %s",
+                (u3(2),))
+    assert drift_staged(app, g0) == []
+    assert drift_staged(app, g3) == [(w3(u3(2)), "balance", 5, 0)]
+    with pytest.raises(psycopg.Error) as ei:
+        app.c.commit()
+    detail = json.loads(ei.value.diag.message_detail)
+    assert (ei.value.sqlstate, detail["target"], detail["item"]) == (
+        "RC401", "s3_journal", w3(u3(2)))
+
+    # a text key with the accumulator's separators in it
+    odd = "odd,key:1s5%2C"
+    q(dsn, "INSERT INTO seed003.users (id, username, email) VALUES (%s, 'odd', 'odd@x')", (odd,))
+    q(dsn, "INSERT INTO seed003.user_wallet (wallet_id, user_id) VALUES (%s, %s)", (w3(odd), odd))
+    app.execute("UPDATE seed003.user_wallet SET balance = balance + 5 WHERE user_id = %s", (odd,))
+    assert drift_staged(app, g3) == [(w3(odd), "balance", 5, 0)]
+    s3_txn(app, "tx-odd", "reward", odd)
+    app.execute("INSERT INTO seed003.coin_journal_entries (transaction_id, wallet_id, direction,"
+                " amount) VALUES ('tx-odd', %s, 'credit', 5)", (w3(odd),))
+    assert drift_staged(app, g3) == []
+    app.c.rollback()
+
+    disable(dsn, "drift", "s0_ledger")
+    assert generated_functions(dsn) == {f"_recon.tg_drift_{g3}_{side}()"
+                                        for side in ("wallet", "ledger")}
+    s0_post(app, 3, "77.00", "unguarded", entry=False)
+    app.execute("UPDATE seed003.user_wallet SET balance = balance + 5 WHERE user_id = %s",
+                (u3(2),))
+    assert rc401_item(app) == w3(u3(2))
+    disable(dsn, "drift", "s3_journal")
+    assert generated_functions(dsn) == set()
+
+
+def test_drift_guard_functions_are_generated_safely_and_invisible_to_status(
+        seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
+    """The generated functions: owned like the toolkit's, not executable by PUBLIC, a comment, a
+    pinned search_path, plpgsql_check clean against their table; a hostile search_path in the
+    writing session changes nothing they do. `status` reports the installation as current while
+    they exist (they belong to the guard, not to the package), and `upgrade` leaves them."""
+    dsn = seeded(0, 1)
+    guards_ = [enable(dsn, "drift", t, mode="block") for t in ("s0_ledger", "s1_operations")]
+    rows = q(dsn, """
+        SELECT p.oid::regprocedure::text, p.proowner = n.nspowner, p.prosecdef, p.proconfig,
+               has_function_privilege('public', p.oid, 'EXECUTE'),
+               obj_description(p.oid, 'pg_proc') IS NOT NULL,
+               (SELECT t.tgrelid FROM pg_trigger AS t WHERE t.tgfoid = p.oid)::regclass::text
+        FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+        WHERE n.nspname = '_recon' AND p.proname LIKE 'tg\\_drift\\_%'""")
+    assert len(rows) == 4
+    for name, owned, secdef, config, public, comment, table in rows:
+        assert (owned, secdef, config, public, comment) == (
+            True, True, ["search_path=pg_catalog, pg_temp"], False, True), name
+        assert table in ("seed000.wallet_account", "seed000.wallet_transaction",
+                         "seed001.balance", "seed001.operation"), name
+    q(dsn, "CREATE EXTENSION IF NOT EXISTS plpgsql_check")
+    problems = q(dsn, """
+        SELECT p.oid::regprocedure::text, c.level, c.message
+        FROM pg_proc AS p
+        JOIN pg_trigger AS t ON t.tgfoid = p.oid
+        CROSS JOIN LATERAL plpgsql_check_function_tb(p.oid, t.tgrelid, fatal_errors => false,
+                                                     extra_warnings => true) AS c
+        WHERE p.proname LIKE 'tg\\_drift\\_%' AND c.level IN ('error', 'warning', 'warning extra')""")
+    assert problems == []
+
+    # a writer whose search_path puts look-alike operators and functions first
+    q(dsn, """
+        CREATE SCHEMA hostile;
+        CREATE TABLE hostile.calls (what text);
+        CREATE FUNCTION hostile.cat(text, text) RETURNS text LANGUAGE sql
+            AS $$ INSERT INTO hostile.calls VALUES ('||') RETURNING 'x' $$;
+        CREATE OPERATOR hostile.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = hostile.cat);
+        CREATE FUNCTION hostile.eq(text, text) RETURNS boolean LANGUAGE sql
+            AS $$ INSERT INTO hostile.calls VALUES ('=') RETURNING true $$;
+        CREATE OPERATOR hostile.= (LEFTARG = text, RIGHTARG = text, FUNCTION = hostile.eq);
+        CREATE FUNCTION hostile.strpos(text, text) RETURNS integer LANGUAGE sql
+            AS $$ INSERT INTO hostile.calls VALUES ('strpos') RETURNING 1 $$;
+        CREATE FUNCTION hostile.current_setting(text, boolean) RETURNS text LANGUAGE sql
+            AS $$ INSERT INTO hostile.calls VALUES ('current_setting') RETURNING '' $$;
+        GRANT USAGE ON SCHEMA hostile TO PUBLIC""")
+    app = sessions(dsn)
+    app.execute("SET search_path = hostile, pg_catalog, public")
+    s0_post(app, 1, "1.00", "hostile-ok")
+    app.c.commit()
+    s0_post(app, 3, "77.00", "hostile-bad", entry=False)
+    assert rc401_item(app) == w0(3)
+    assert q(dsn, "SELECT what FROM hostile.calls") == []
+
+    # status: every repeatable object current, exit 0; upgrade: nothing to do
+    status = run_cli("status", "--json", dsn=dsn)
+    assert status.returncode == 0, status.stdout + status.stderr
+    report = json.loads(status.stdout)
+    assert report["current"] is True
+    assert report["objects"] and all(o["state"] == "current" for o in report["objects"])
+    upgrade = run_cli("upgrade", dsn=dsn)
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert upgrade.stdout.startswith("nothing to do"), upgrade.stdout
+    assert len(generated_functions(dsn)) == 4
+    for g in guards_:
+        disable(dsn, "drift", g["target"])
+    assert generated_functions(dsn) == set()
 
 
 # --- enable / disable -------------------------------------------------------------------------
@@ -673,11 +983,16 @@ def test_disable_removes_exactly_what_enable_added(seeded: Callable[..., str]) -
     assert before <= user_triggers(dsn)
     listed = {(t["table"], t["trigger"]) for r in enabled.values() for t in r["triggers"]}
     assert {(t[0], t[1]) for t in added} == listed
-    # drift: insert/update/delete on ledger and wallets; derived: wallet update and source
-    # insert/update/delete; append_only: row UPDATE/DELETE and TRUNCATE; double_entry: ledger
-    # insert/update/delete; lifecycle: ledger insert/update
+    # drift: a row trigger and a deferred constraint trigger on ledger and wallets; derived:
+    # wallet update and source insert/update/delete; append_only: row UPDATE/DELETE and
+    # TRUNCATE; double_entry: ledger insert/update/delete; lifecycle: ledger insert/update
     assert {r[1]: len(r[5]) for r in guards(dsn)} == {
-        "drift": 6, "derived": 4, "append_only": 2, "double_entry": 3, "lifecycle": 2}
+        "drift": 4, "derived": 4, "append_only": 2, "double_entry": 3, "lifecycle": 2}
+    # and the drift guard's two generated trigger functions, in _recon, listed with it
+    assert generated_functions(dsn) == {
+        f"_recon.tg_drift_{enabled['drift']['guard']}_{side}()" for side in ("wallet", "ledger")}
+    assert set(q1(dsn, "SELECT trigger_functions FROM recon.guards WHERE kind = 'drift'")) == (
+        generated_functions(dsn))
     assert all(f"guard {enabled[k]['guard']} " in q1(
         dsn, "SELECT obj_description(oid, 'pg_trigger') FROM pg_trigger WHERE tgname = %s",
         (enabled[k]["triggers"][0]["trigger"],)) for k in enabled)
@@ -697,6 +1012,8 @@ def test_disable_removes_exactly_what_enable_added(seeded: Callable[..., str]) -
         (t[0], t[1]) for t in now}
     assert {(t["table"], t["trigger"]) for t in block["triggers"]} <= {(t[0], t[1]) for t in now}
     assert len(now - before) == len(added)
+    assert generated_functions(dsn) == {
+        f"_recon.tg_drift_{block['guard']}_{side}()" for side in ("wallet", "ledger")}
     assert q(dsn, "SELECT mode FROM recon.guards WHERE kind = 'drift'") == [("block",)]
     tolerance = enable(dsn, "drift", "s0_ledger", mode="block", tolerance=0.01)
     assert tolerance["changed"] is True
@@ -706,7 +1023,7 @@ def test_disable_removes_exactly_what_enable_added(seeded: Callable[..., str]) -
         dropped = disable(dsn, kind, target)
         assert dropped["kind"] == kind
     assert user_triggers(dsn) == before
-    assert guards(dsn) == []
+    assert guards(dsn) == [] and generated_functions(dsn) == set()
     app = Session(dsn)
     try:
         s0_drift_bad(app)
@@ -1044,3 +1361,31 @@ def test_schedule_with_pg_cron(cron_db: str) -> None:
     # the command it schedules runs as written
     assert q1(cron_db, "SELECT recon.reconcile(NULL, 'incremental')")["status"] == "synced"
 
+
+
+def test_drift_guard_refuses_truncate_of_either_table(seeded, sessions) -> None:
+    """Found by the bank test: row triggers do not see a TRUNCATE, which removes every
+    wallet's ledger effects (or stored balances) at once."""
+    dsn = seeded(0)
+    enable(dsn, "drift", "s0_ledger", mode="block")
+    rows = q1(dsn, "SELECT count(*) FROM seed000.wallet_transaction")
+    err = fails("RC401", dsn, "TRUNCATE seed000.wallet_transaction")
+    assert "TRUNCATE of seed000.wallet_transaction" in str(err)
+    assert q1(dsn, "SELECT count(*) FROM seed000.wallet_transaction") == rows
+    enable(dsn, "drift", "s0_ledger", mode="warn")
+    s = sessions(dsn)
+    with s.c.transaction():
+        s.execute("SAVEPOINT x")
+        s.execute("TRUNCATE seed000.wallet_transaction")
+        s.execute("ROLLBACK TO SAVEPOINT x")  # (warned, then undone by hand: it is a test)
+    assert [w.message for w in s.warnings()] == [
+        "drift guard on s0_ledger: TRUNCATE of seed000.wallet_transaction: every wallet's "
+        "ledger effects vanish without their counterpart"]
+    disable(dsn, "drift", "s0_ledger")
+    assert not q(dsn, "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'recon_guard_%'")
+
+
+def test_enable_guard_without_a_target_is_rc107(db: str) -> None:
+    for kind in ("drift", "append_only", "double_entry", "derived", "lifecycle"):
+        fails("RC107", db, "SELECT recon.enable_guard(%s, NULL)", (kind,))
+    assert q1(db, "SELECT count(*) FROM recon.guards") == 0

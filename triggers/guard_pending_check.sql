@@ -30,6 +30,8 @@ BEGIN
         RETURN NULL;  -- disabled meanwhile
     END IF;
     IF v_guard.kind = 'drift' THEN
+        -- a drift guard enabled before migration 0006 (statement triggers staging here); those
+        -- enabled since are checked by _recon.tg_guard_drift_check()
         IF v_row.stored = 'NaN' OR v_row.ledger = 'NaN'
             OR abs(v_row.stored - v_row.ledger) > v_guard.tolerance THEN
             v_message := format('wallet %s: %s moved by %s, its ledger entries by %s',

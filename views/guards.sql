@@ -11,11 +11,13 @@ SELECT
     g.tolerance,
     g.triggers,
     g.enabled_at,
-    g.enabled_by
+    g.enabled_by,
+    coalesce(g.compiled -> 'functions', '[]'::jsonb) AS trigger_functions
 FROM _recon.guard AS g
 ORDER BY g.id;
 COMMENT ON VIEW recon.guards IS
 'Enabled write-path guards (recon.enable_guard): kind, guarded ledger source or check, mode '
-'(warn or block), tolerance, and exactly the triggers it put on your tables.';
+'(warn or block), tolerance, exactly the triggers it put on your tables, and the trigger '
+'functions it generated for them (trigger_functions: a drift guard''s two, in schema _recon).';
 REVOKE ALL ON recon.guards FROM PUBLIC;
 GRANT SELECT ON recon.guards TO recon_auditor, recon_operator;
