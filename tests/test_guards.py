@@ -664,13 +664,15 @@ def test_staging_is_per_transaction_never_per_history(
     journal = enable(dsn, "double_entry", "s3_journal", mode="block")
     # the double-entry guard's triggers are statement triggers; the drift guard's are row
     # triggers (two adding up what a row changed, two deferred constraint triggers checking it)
+    # and two statement triggers refusing a TRUNCATE of either table
     kinds = dict(q(dsn, "SELECT tgname, CASE WHEN tgtype & 1 = 1 THEN 'row' ELSE 'statement' END"
                         " FROM pg_trigger WHERE tgname LIKE 'recon_guard_%'"))
     assert {t["trigger"]: kinds[t["trigger"]] for t in journal["triggers"]} == {
         t["trigger"]: "statement" for t in journal["triggers"]}
     assert {t["trigger"]: kinds[t["trigger"]] for t in drift["triggers"]} == {
-        t["trigger"]: "row" for t in drift["triggers"]}
-    assert len(drift["triggers"]) == 4 and len(journal["triggers"]) == 3
+        t["trigger"]: "statement" if t["trigger"].endswith("_truncate") else "row"
+        for t in drift["triggers"]}
+    assert len(drift["triggers"]) == 6 and len(journal["triggers"]) == 3
 
     app = sessions(dsn)
     # held: per wallet touched and balance column, the transaction's amounts only, until its
@@ -983,11 +985,12 @@ def test_disable_removes_exactly_what_enable_added(seeded: Callable[..., str]) -
     assert before <= user_triggers(dsn)
     listed = {(t["table"], t["trigger"]) for r in enabled.values() for t in r["triggers"]}
     assert {(t[0], t[1]) for t in added} == listed
-    # drift: a row trigger and a deferred constraint trigger on ledger and wallets; derived:
+    # drift: a row trigger, a deferred constraint trigger and a TRUNCATE statement trigger on
+    # ledger and wallets; derived:
     # wallet update and source insert/update/delete; append_only: row UPDATE/DELETE and
     # TRUNCATE; double_entry: ledger insert/update/delete; lifecycle: ledger insert/update
     assert {r[1]: len(r[5]) for r in guards(dsn)} == {
-        "drift": 4, "derived": 4, "append_only": 2, "double_entry": 3, "lifecycle": 2}
+        "drift": 6, "derived": 4, "append_only": 2, "double_entry": 3, "lifecycle": 2}
     # and the drift guard's two generated trigger functions, in _recon, listed with it
     assert generated_functions(dsn) == {
         f"_recon.tg_drift_{enabled['drift']['guard']}_{side}()" for side in ("wallet", "ledger")}
