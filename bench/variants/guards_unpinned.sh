@@ -3,7 +3,7 @@
 # its commit-time trigger _recon.tg_guard_drift_check() without "SET search_path" (still
 # SECURITY DEFINER, every name and operator in them schema-qualified). Pinning the search_path
 # costs each of the eight trigger calls of a transfer a GUC save and restore (~14,000
-# instructions); docs/PERFORMANCE.md, "Guards (pgbench)", has both figures.
+# instructions); docs/PERFORMANCE.md, "Guards on the write path (pgbench)", has both figures.
 #     bench/variants/guards_unpinned.sh DIR && .venv/bin/python bench/guards.py --sql-dir DIR
 set -e
 rm -rf "$1" && mkdir -p "$1"
