@@ -8,6 +8,7 @@ charts, so the file is self-contained: no script, no stylesheet or font from els
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -167,6 +168,13 @@ def report_text(rep: Report, *, limit: int, markdown: bool = False) -> str:
     return "\n".join(parts).strip()
 
 
+def _steps_line(steps: list[dict[str, Any]], applied: bool) -> str:
+    """'N step(s): a applied, b manual' (and, for a dry run, that nothing was written)."""
+    counts = Counter(s["status"] for s in steps)
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    return f"{len(steps)} step(s): {summary}" + ("" if applied else " (dry run: nothing written)")
+
+
 def fix_text(steps: list[dict[str, Any]], *, applied: bool, markdown: bool = False) -> str:
     if not steps:
         return "nothing to fix: no open finding matches"
@@ -175,12 +183,7 @@ def fix_text(steps: list[dict[str, Any]], *, applied: bool, markdown: bool = Fal
              s["note"] or "") for s in steps]
     text = table(rows, ["step", "check", "wallet", "strategy", "amount", "entries", "status",
                         "audit id", "note"], markdown=markdown, numeric=(0, 4, 5, 7))
-    counts: dict[str, int] = {}
-    for s in steps:
-        counts[s["status"]] = counts.get(s["status"], 0) + 1
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    return f"{text}\n\n{len(steps)} step(s): {summary}" + (
-        "" if applied else " (dry run: nothing written)")
+    return f"{text}\n\n{_steps_line(steps, applied)}"
 
 
 def _shorten(text: str, width: int) -> str:
@@ -205,12 +208,7 @@ def plan_summary(steps: list[dict[str, Any]], *, applied: bool) -> str:
                      _shorten(group[0]["note"] or "", 60)))
     text = table(rows, ["check", "strategy", "status", "steps", "amount", "entries",
                         "audit ids", "note (first step)"], numeric=(3, 4, 5))
-    counts: dict[str, int] = {}
-    for s in steps:
-        counts[s["status"]] = counts.get(s["status"], 0) + 1
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    return f"{text}\n\n{len(steps)} step(s): {summary}" + (
-        "" if applied else " (dry run: nothing written)")
+    return f"{text}\n\n{_steps_line(steps, applied)}"
 
 
 # -- HTML --------------------------------------------------------------------------------------
