@@ -11,6 +11,7 @@ AS $body$
 DECLARE
     v_pre jsonb;
     v_offsets jsonb;
+    v_drift jsonb := _recon.guard_drift_save();
 BEGIN
     -- the toolkit's own writes say so, for the guards on the write path
     PERFORM set_config('wallet_recon.fix_id', p_fix::text, TRUE);
@@ -30,6 +31,7 @@ BEGIN
     -- what the caller's transaction writes after this is not the fix's
     DELETE FROM _recon.fix_active AS a WHERE a.txid = pg_current_xact_id();
     PERFORM set_config('wallet_recon.fix_id', '', TRUE);
+    PERFORM _recon.guard_drift_restore(v_drift);  -- the drift guards judge the rest
 END;
 $body$;
 

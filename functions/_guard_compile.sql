@@ -39,7 +39,9 @@ BEGIN
         -- Per row, no statement-level staging: a row trigger function generated for each of
         -- the two tables (static PL/pgSQL, its plans cached per session) adds what the row
         -- changed, per wallet and balance column, to a transaction-local setting; a deferred
-        -- constraint trigger judges it at commit (_recon.tg_guard_drift_check).
+        -- constraint trigger on the wallet table judges it at commit (_recon.tg_drift_<id>_check;
+        -- a transaction that writes the ledger alone queues one through
+        -- _recon_guard.drift_tick). docs/GUARDS.md.
         v_cols := ARRAY(SELECT b FROM unnest(v_wallet.balance_columns) AS b
                         WHERE v_ledger.effects ? b);
         v_sql := jsonb_build_object('columns', to_jsonb(v_cols),
@@ -52,6 +54,10 @@ BEGIN
             jsonb_build_object(
                 'function', format('_recon.tg_drift_%s_ledger()', p_id),
                 'definition', _recon.guard_drift_function(p_id, 'ledger', v_ledger, v_wallet,
+                                                          v_cols)),
+            jsonb_build_object(
+                'function', format('_recon.tg_drift_%s_check()', p_id),
+                'definition', _recon.guard_drift_function(p_id, 'check', v_ledger, v_wallet,
                                                           v_cols)));
         SELECT jsonb_agg(t.value ORDER BY t.o) INTO v_triggers
         FROM (SELECT jsonb_build_object(
@@ -70,10 +76,9 @@ BEGIN
                   'constraint', TRUE,
                   'definition', format(
                       'AFTER INSERT OR UPDATE OR DELETE ON %s DEFERRABLE INITIALLY DEFERRED '
-                      || 'FOR EACH ROW EXECUTE FUNCTION _recon.tg_guard_drift_check(%L, %L)',
-                      x.relid::regclass, p_id, v_sql ->> 'setting')), x.o + 2
-              FROM (VALUES (1, v_wallet.relid, 'wallet'), (2, v_ledger.relid, 'ledger'))
-                  AS x (o, relid, side)
+                      || 'FOR EACH ROW EXECUTE FUNCTION _recon.tg_drift_%s_check()',
+                      x.relid::regclass, p_id)), x.o + 2
+              FROM (VALUES (1, v_wallet.relid, 'wallet')) AS x (o, relid, side)
               UNION ALL
               -- row triggers do not see a TRUNCATE: a statement trigger refuses it
               SELECT jsonb_build_object(

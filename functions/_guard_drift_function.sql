@@ -1,5 +1,5 @@
--- _recon.guard_drift_function(): the row trigger function a drift guard puts on one of its
--- tables, generated with static SQL (PL/pgSQL caches its plans for the session).
+-- _recon.guard_drift_function(): a trigger function a drift guard puts on its tables,
+-- generated with static SQL (PL/pgSQL caches its plans for the session).
 CREATE OR REPLACE FUNCTION _recon.guard_drift_function(
     p_id integer, p_side text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source,
     p_cols text[]
@@ -14,13 +14,24 @@ DECLARE
     v_setting text := format('wallet_recon.drift_%s', p_id);
     v_amount_type text := _recon.column_type_sql(p_ledger.relid, p_ledger.amount_column);
     v_exact boolean;
-    v_signed boolean := p_ledger.amount_mode = 'signed';
     v_body text;
+    v_read text;
     v_new text;
     v_old text;
     v_upd text;
-    v_same text;
+    v_ins text;
+    v_del text;
+    v_mov text;
     v_num text;
+    v_eff text;
+    v_write boolean;
+    v_skip text;
+    v_null boolean;
+    v_nan boolean;
+    v_signed boolean := p_ledger.amount_mode = 'signed';
+    v_key_null boolean := CASE p_side
+        WHEN 'ledger' THEN _recon.guard_drift_nullable(p_ledger.relid, p_ledger.wallet_column)
+        ELSE _recon.guard_drift_nullable(p_wallet.relid, p_wallet.key_column) END;
     v_i integer;
     v_col text;
 BEGIN
@@ -36,153 +47,175 @@ BEGIN
            OR EXISTS (SELECT FROM jsonb_each_text(p_ledger.effects -> b) AS e
                       WHERE e.value::numeric NOT IN (1, -1)));
 
-    IF p_side = 'wallet' THEN
-        v_new := _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column, 'new');
-        v_old := _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column, 'old');
-        SELECT string_agg(format('(((new.%1$I)::pg_catalog.numeric OPERATOR(pg_catalog.=) '
-                                 || '(old.%1$I)::pg_catalog.numeric) IS TRUE '
-                                 || 'OR (new.%1$I IS NULL AND old.%1$I IS NULL))', b), E'\n       AND ')
-        INTO v_same FROM unnest(p_cols) AS b;
-        v_body := format(E'    IF tg_op OPERATOR(pg_catalog.=) \'UPDATE\' THEN\n'
-                         || E'        IF %s THEN\n'
-                         || E'            RETURN NULL;  -- no balance moved\n'
-                         || E'        END IF;\n'
-                         || E'        v_key := %s;\n        v_acc := %s;\n',
-                         v_same, v_new, '#ACC#');
+    v_read := format(E'    v_acc := COALESCE(pg_catalog.current_setting(%L, TRUE), \'\');\n',
+                     v_setting);
+    IF p_side = 'check' THEN
+        -- The wallet table's deferred constraint trigger (and a tick's, _recon_guard.drift_tick):
+        -- the first to run at commit finds everything the transaction wrote, empties the
+        -- accumulator and judges what is left; '*' alone (all balanced) needs no query.
+        v_body := v_read
+            || E'    IF v_acc OPERATOR(pg_catalog.=) \'\' THEN\n        RETURN NULL;\n    END IF;\n'
+            || format(E'    IF pg_catalog.set_config(%L, \'\', TRUE) OPERATOR(pg_catalog.||) v_acc '
+                      || E'OPERATOR(pg_catalog.<>) \'*\' THEN\n'
+                      || E'        PERFORM _recon_guard.drift_verdict(%s, v_acc);\n    END IF;\n',
+                      v_setting, p_id);
+    ELSIF p_side = 'wallet' THEN
+        -- what the table's definition rules out needs no code: NULL in a NOT NULL column,
+        -- NaN in an integer one
+        v_skip := CASE WHEN v_key_null THEN format('new.%I IS NULL OR ', p_wallet.key_column)
+                       ELSE '' END;
         v_upd := '';
-        v_new := '';
-        v_old := '';
+        v_ins := '';
+        v_del := '';
         FOR v_i, v_col IN SELECT o, b FROM unnest(p_cols) WITH ORDINALITY AS c (b, o) LOOP
-            v_num := format('(new.%1$I)::pg_catalog.numeric OPERATOR(pg_catalog.-) '
-                            || '(old.%1$I)::pg_catalog.numeric', v_col);
-            IF cardinality(p_cols) = 1 THEN
-                v_upd := v_upd || _recon.guard_drift_record_sql(
-                    v_i, 's', _recon.guard_drift_trim_sql(v_num, v_exact), FALSE, '        ');
-            ELSE
-                v_upd := v_upd || format(E'        IF NOT (%s) THEN\n%s\n        END IF;',
-                    split_part(v_same, E'\n       AND ', v_i),
-                    _recon.guard_drift_record_sql(
-                        v_i, 's', _recon.guard_drift_trim_sql(v_num, v_exact), FALSE,
-                        '            '));
-            END IF;
-            v_upd := v_upd || E'\n';
-            v_new := v_new || _recon.guard_drift_record_sql(
-                v_i, 's', _recon.guard_drift_trim_sql(
-                    format('(new.%I)::pg_catalog.numeric', v_col), v_exact),
-                TRUE, '            ') || E'\n';
-            v_old := v_old || _recon.guard_drift_record_sql(
-                v_i, 's', _recon.guard_drift_trim_sql(
-                    format('OPERATOR(pg_catalog.-) (old.%I)::pg_catalog.numeric', v_col), v_exact),
-                TRUE, '            ') || E'\n';
+            v_write := cardinality(p_cols) = 1;
+            v_null := _recon.guard_drift_nullable(p_wallet.relid, v_col);
+            v_nan := _recon.column_type(p_wallet.relid, v_col)
+                     NOT IN ('smallint', 'integer', 'bigint');
+            v_num := format('(new.%I)::pg_catalog.numeric', v_col);
+            v_eff := format('(old.%I)::pg_catalog.numeric', v_col);
+            v_upd := v_upd || _recon.guard_drift_record_sql(
+                p_id, v_i, 's', _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column,
+                                                           'new'),
+                _recon.guard_drift_trim_sql(format('%s OPERATOR(pg_catalog.-) %s', v_num, v_eff),
+                                            v_exact),
+                v_skip || format('%s OPERATOR(pg_catalog.=) %s', v_num, v_eff)
+                || CASE WHEN v_null THEN format(' OR (new.%1$I IS NULL AND old.%1$I IS NULL)',
+                                                v_col) ELSE '' END,
+                _recon.guard_drift_nan_sql(ARRAY[v_num, v_eff], v_null, v_nan), v_write)
+                || E'\n';
+            v_ins := v_ins || _recon.guard_drift_record_sql(
+                p_id, v_i, 's', _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column,
+                                                           'new'),
+                _recon.guard_drift_trim_sql(v_num, v_exact),
+                v_skip || format('%s OPERATOR(pg_catalog.=) 0', v_num),
+                _recon.guard_drift_nan_sql(ARRAY[v_num], v_null, v_nan), v_write) || E'\n';
+            v_del := v_del || _recon.guard_drift_record_sql(
+                p_id, v_i, 's', _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column,
+                                                           'old'),
+                _recon.guard_drift_trim_sql(format('OPERATOR(pg_catalog.-) %s', v_eff), v_exact),
+                replace(v_skip, 'new.', 'old.') || format('%s OPERATOR(pg_catalog.=) 0', v_eff),
+                _recon.guard_drift_nan_sql(ARRAY[v_eff], v_null, v_nan), v_write) || E'\n';
         END LOOP;
-        v_body := v_body || v_upd
-            || E'    ELSE\n        v_acc := #ACC#;\n'
-            || E'        IF tg_op OPERATOR(pg_catalog.=) \'INSERT\' THEN\n'
-            || format(E'            v_key := %s;\n', _recon.guard_drift_key_sql(
-                   p_wallet.relid, p_wallet.key_column, 'new'))
-            || v_new
-            || E'        ELSE\n'
-            || format(E'            v_key := %s;\n', _recon.guard_drift_key_sql(
-                   p_wallet.relid, p_wallet.key_column, 'old'))
-            || v_old
-            || E'        END IF;\n    END IF;\n';
+        v_body := v_read
+            || E'    IF tg_op OPERATOR(pg_catalog.=) \'UPDATE\' THEN\n'
+            || _recon.guard_drift_indent_sql(v_upd, v_setting, cardinality(p_cols) > 1)
+            || E'    ELSIF tg_op OPERATOR(pg_catalog.=) \'INSERT\' THEN\n'
+            || _recon.guard_drift_indent_sql(v_ins, v_setting, cardinality(p_cols) > 1)
+            || E'    ELSE\n'
+            || _recon.guard_drift_indent_sql(v_del, v_setting, cardinality(p_cols) > 1)
+            || E'    END IF;\n';
 
     ELSE  -- ledger: each entry's effects, negated for an entry deleted or replaced
-        v_new := '';
-        v_old := '';
+        v_new := _recon.guard_drift_key_sql(p_ledger.relid, p_ledger.wallet_column, 'new');
+        v_old := _recon.guard_drift_key_sql(p_ledger.relid, p_ledger.wallet_column, 'old');
+        v_ins := '';
+        v_del := '';
         v_upd := '';
+        v_mov := '';
+        v_null := _recon.guard_drift_nullable(p_ledger.relid, p_ledger.amount_column);
+        v_nan := _recon.column_type(p_ledger.relid, p_ledger.amount_column)
+                 NOT IN ('smallint', 'integer', 'bigint');
         FOR v_i, v_col IN SELECT o, b FROM unnest(p_cols) WITH ORDINALITY AS c (b, o) LOOP
-            v_new := v_new || _recon.guard_drift_record_sql(
-                v_i, 'l', _recon.guard_drift_trim_sql(
-                    _recon.guard_drift_effect_sql(p_ledger, v_col, 'new'), v_exact),
-                NOT v_signed, '#IND#') || E'\n';
-            v_old := v_old || _recon.guard_drift_record_sql(
-                v_i, 'l', _recon.guard_drift_trim_sql(format('OPERATOR(pg_catalog.-) (%s)',
-                    _recon.guard_drift_effect_sql(p_ledger, v_col, 'old')), v_exact),
-                NOT v_signed, '#IND#') || E'\n';
+            v_write := cardinality(p_cols) = 1;
+            v_num := _recon.guard_drift_effect_sql(p_ledger, v_col, 'new');
+            v_eff := _recon.guard_drift_effect_sql(p_ledger, v_col, 'old');
+            -- an entry without a wallet moves none; an effect of zero (an operation that does
+            -- not touch this column) adds nothing. A signed amount of zero is rare: its record
+            -- stays and the commit check sums it (0 against 0) instead of every entry paying
+            -- for the test.
+            v_ins := v_ins || _recon.guard_drift_record_sql(
+                p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(v_num, v_exact),
+                NULLIF(concat_ws(' OR ', CASE WHEN v_key_null
+                                              THEN format('new.%I IS NULL', p_ledger.wallet_column)
+                                         END,
+                                 CASE WHEN NOT v_signed
+                                      THEN format('(%s) OPERATOR(pg_catalog.=) 0', v_num) END),
+                       ''),
+                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan), v_write)
+                || E'\n';
+            v_del := v_del || _recon.guard_drift_record_sql(
+                p_id, v_i, 'l', v_old, _recon.guard_drift_trim_sql(
+                    format('OPERATOR(pg_catalog.-) (%s)', v_eff), v_exact),
+                format('old.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0',
+                       p_ledger.wallet_column, v_eff),
+                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan), v_write)
+                || E'\n';
+            -- the same wallet: the change of the entry's effects, once
             v_upd := v_upd || _recon.guard_drift_record_sql(
-                v_i, 'l', _recon.guard_drift_trim_sql(format(
-                    '(%s) OPERATOR(pg_catalog.-) (%s)',
-                    _recon.guard_drift_effect_sql(p_ledger, v_col, 'new'),
-                    _recon.guard_drift_effect_sql(p_ledger, v_col, 'old')), v_exact),
-                TRUE, '            ') || E'\n';
+                p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(format(
+                    '(%s) OPERATOR(pg_catalog.-) (%s)', v_num, v_eff), v_exact),
+                format('(%s) OPERATOR(pg_catalog.=) (%s)', v_num, v_eff),
+                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num), format('(%s)', v_eff)],
+                                           v_null, v_nan), v_write) || E'\n';
+            -- moved to another wallet, or from or to none: both sides
+            v_mov := v_mov || _recon.guard_drift_record_sql(
+                p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(v_num, v_exact),
+                format('new.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0',
+                       p_ledger.wallet_column, v_num),
+                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan), FALSE)
+                || E'\n' || _recon.guard_drift_record_sql(
+                p_id, v_i, 'l', v_old, _recon.guard_drift_trim_sql(
+                    format('OPERATOR(pg_catalog.-) (%s)', v_eff), v_exact),
+                format('old.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0',
+                       p_ledger.wallet_column, v_eff),
+                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan), FALSE)
+                || E'\n';
         END LOOP;
-        v_body := format(E'    IF tg_op OPERATOR(pg_catalog.=) \'INSERT\' THEN\n'
-                         || E'        IF new.%1$I IS NULL THEN\n            RETURN NULL;\n'
-                         || E'        END IF;\n'
-                         || E'        v_key := %2$s;\n        v_acc := #ACC#;\n%3$s'
-                         || E'    ELSIF tg_op OPERATOR(pg_catalog.=) \'DELETE\' THEN\n'
-                         || E'        IF old.%1$I IS NULL THEN\n            RETURN NULL;\n'
-                         || E'        END IF;\n'
-                         || E'        v_key := %4$s;\n        v_acc := #ACC#;\n%5$s'
-                         || E'    ELSE\n        v_acc := #ACC#;\n'
-                         -- the same wallet: the change of the entry's effects, once
-                         || E'        IF (new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
-                         || E'(old.%1$I)::pg_catalog.text THEN\n'
-                         || E'            v_key := %2$s;\n%6$s'
-                         || E'        ELSE  -- moved to another wallet, or from or to none\n'
-                         || E'            IF new.%1$I IS NOT NULL THEN\n'
-                         || E'                v_key := %2$s;\n%7$s'
-                         || E'            END IF;\n'
-                         || E'            IF old.%1$I IS NOT NULL THEN\n'
-                         || E'                v_key := %4$s;\n%8$s'
-                         || E'            END IF;\n'
-                         || E'        END IF;\n    END IF;\n',
-            p_ledger.wallet_column,
-            _recon.guard_drift_key_sql(p_ledger.relid, p_ledger.wallet_column, 'new'),
-            replace(v_new, '#IND#', '        '),
-            _recon.guard_drift_key_sql(p_ledger.relid, p_ledger.wallet_column, 'old'),
-            replace(v_old, '#IND#', '        '),
-            v_upd,
-            replace(v_new, '#IND#', '                '),
-            replace(v_old, '#IND#', '                '));
+        v_body := v_read
+            || E'    IF tg_op OPERATOR(pg_catalog.=) \'INSERT\' THEN\n'
+            || _recon.guard_drift_indent_sql(v_ins, v_setting, cardinality(p_cols) > 1)
+            || E'    ELSIF tg_op OPERATOR(pg_catalog.=) \'DELETE\' THEN\n'
+            || _recon.guard_drift_indent_sql(v_del, v_setting, cardinality(p_cols) > 1)
+            || format(E'    ELSIF (new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
+                      || E'(old.%1$I)::pg_catalog.text THEN\n', p_ledger.wallet_column)
+            || _recon.guard_drift_indent_sql(v_upd, v_setting, cardinality(p_cols) > 1)
+            || E'    ELSE\n'
+            || _recon.guard_drift_indent_sql(v_mov, v_setting, TRUE)
+            || E'    END IF;\n';
     END IF;
 
+    -- Not SECURITY DEFINER: it runs as whoever writes (a trigger needs no EXECUTE right), with
+    -- every name and operator schema-qualified so that the writer's search_path changes
+    -- nothing; what needs the toolkit's rights (a tick, a spill, the verdict) goes through the
+    -- SECURITY DEFINER functions of _recon_guard. No SET clause: a pinned search_path would
+    -- cost each call a GUC save and restore (docs/PERFORMANCE.md).
     RETURN format($fn$CREATE OR REPLACE FUNCTION %1$s()
 RETURNS trigger
 LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
 AS $gen$
--- Generated by recon.enable_guard() for drift guard %2$s (ledger source %3$s): adds what
--- this row changed (stored balances on the wallet table, ledger effects on the ledger) to the
--- transaction-local setting %4$s, judged at commit by _recon.tg_guard_drift_check().
+-- Generated by recon.enable_guard() for drift guard %2$s (ledger source %3$s): %4$s
 -- Every name and operator is schema-qualified. recon.disable_guard() drops it.
 DECLARE
-    v_acc pg_catalog.text;
-    v_key pg_catalog.text;
-    v_num pg_catalog.text;
-    v_rec pg_catalog.text;
-    v_at pg_catalog.int4;
+    v_acc pg_catalog.text;%6$s
 BEGIN
-    IF pg_catalog.current_setting('wallet_recon.fix_id', TRUE) OPERATOR(pg_catalog.<>) '' THEN
-        IF _recon.in_audited_fix() THEN
-            RETURN NULL;  -- an audited recon.fix(): it verifies its own writes
-        END IF;
-    END IF;
-%5$s    IF pg_catalog.octet_length(v_acc) OPERATOR(pg_catalog.>) 8192 THEN
-        PERFORM _recon.guard_drift_spill(%2$s, v_acc);  -- a large transaction: bounded
-        v_acc := '!';
-    END IF;
-    v_acc := pg_catalog.set_config(%6$L, v_acc, TRUE);
-    RETURN NULL;
+%5$s    RETURN NULL;
 END;
 $gen$$fn$,
-        v_name, p_id, p_ledger.name, v_setting,
-        replace(v_body, '#ACC#', format('COALESCE(pg_catalog.current_setting(%L, TRUE), %L)',
-                                        v_setting, '')),
-        v_setting);
+        v_name, p_id, p_ledger.name,
+        CASE p_side
+            WHEN 'check' THEN format(E'judges, at commit, what\n-- the row triggers added up '
+                                     || 'in the transaction-local setting %s.', v_setting)
+            ELSE format(E'adds what this row\n-- changed (%s) to the transaction-local setting '
+                        || '%s, judged at commit by _recon.tg_drift_%s_check().',
+                        CASE p_side WHEN 'wallet' THEN 'stored balances' ELSE 'ledger effects' END,
+                        v_setting, p_id) END,
+        v_body,
+        CASE WHEN p_side <> 'check'
+             THEN E'\n    v_rec pg_catalog.text;\n    v_at pg_catalog.int4;' ELSE '' END);
 END;
 $body$;
 
 COMMENT ON FUNCTION _recon.guard_drift_function(
     integer, text, _recon.ledger_source, _recon.wallet_source, text[]
 ) IS
-'CREATE FUNCTION statement of a drift guard''s row trigger function on its wallet table '
-'(p_side wallet: stored changes) or ledger (p_side ledger: ledger effects): static PL/pgSQL '
-'adding, per wallet and balance column, what the row changed to the transaction-local setting '
-'wallet_recon.drift_<guard id>. SECURITY DEFINER with a pinned search_path; every name and '
-'operator schema-qualified.';
+'CREATE FUNCTION statement of a drift guard''s trigger function: p_side wallet (row trigger on '
+'the wallet table: stored changes) or ledger (row trigger on the ledger: ledger effects), '
+'static PL/pgSQL adding, per wallet and balance column, what the row changed to the '
+'transaction-local setting wallet_recon.drift_<guard id>; p_side check (deferred constraint '
+'trigger on the wallet table): judges that setting at commit. Not SECURITY DEFINER (they run '
+'as the writer, every name and operator schema-qualified); ticks, spills and verdicts go '
+'through _recon_guard.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_drift_function(
     integer, text, _recon.ledger_source, _recon.wallet_source, text[]

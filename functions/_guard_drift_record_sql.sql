@@ -1,7 +1,8 @@
 -- _recon.guard_drift_record_sql(): the generated PL/pgSQL adding one amount to a drift guard's
 -- accumulator.
 CREATE OR REPLACE FUNCTION _recon.guard_drift_record_sql(
-    p_col integer, p_kind text, p_num text, p_skip_zero boolean, p_indent text
+    p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text,
+    p_nan text, p_write boolean
 )
 RETURNS text
 LANGUAGE plpgsql
@@ -9,41 +10,68 @@ IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_code text;
+    v_setting text := format('wallet_recon.drift_%s', p_guard);
+    v_open text := CASE WHEN p_write THEN format('pg_catalog.set_config(%L, ', v_setting)
+                        ELSE '' END;
+    v_close text := CASE WHEN p_write THEN ', TRUE)' ELSE '' END;
 BEGIN
-    -- The accumulator (v_acc) is a sequence of records ',<key>:<column><s|l><amount>,': a
-    -- stored change (s) or a ledger effect (l) of the balance column numbered <column>. A new
-    -- record cancels the record of the other kind with the same key, column and amount, so that
-    -- a transaction whose balances and entries agree leaves it empty (checked at commit without
-    -- a query); otherwise it is appended. NULL (and NaN) is written NaN and never cancels.
-    v_code := format($code$v_num := (%1$s)::pg_catalog.text;
-v_rec := v_key OPERATOR(pg_catalog.||) %2$L OPERATOR(pg_catalog.||)
-    CASE WHEN v_num OPERATOR(pg_catalog.=) 'NaN' THEN NULL ELSE v_num END;
-v_at := pg_catalog.strpos(v_acc, ',' OPERATOR(pg_catalog.||) v_rec OPERATOR(pg_catalog.||) ',');
-IF v_at OPERATOR(pg_catalog.>) 0 THEN
-    v_acc := pg_catalog.overlay(v_acc, '', v_at,
-                                pg_catalog.length(v_rec) OPERATOR(pg_catalog.+) 2);
-ELSE
-    v_acc := v_acc OPERATOR(pg_catalog.||) ',' OPERATOR(pg_catalog.||) v_key
-        OPERATOR(pg_catalog.||) %3$L
-        OPERATOR(pg_catalog.||) COALESCE(v_num, 'NaN') OPERATOR(pg_catalog.||) ',';
-END IF;$code$,
-        p_num,
-        format(':%s%s', p_col, CASE p_kind WHEN 's' THEN 'l' ELSE 's' END),
-        format(':%s%s', p_col, p_kind));
-    IF p_skip_zero THEN  -- an amount that may be zero: nothing to add then
-        v_code := format(E'IF (%1$s) IS NULL OR (%1$s) OPERATOR(pg_catalog.<>) 0 THEN\n%2$s\nEND IF;',
-                         p_num, regexp_replace(v_code, '^', '    ', 'gn'));
-    END IF;
-    RETURN regexp_replace(v_code, '^', p_indent, 'gn');
+    -- The accumulator v_acc is '*' (a commit-time check is queued), then '!' if part of it was
+    -- moved to _recon.guard_spill, then records ',<key>:<column>=<amount><s|l>,': a stored
+    -- change (s) or a ledger effect (l) of the balance column numbered <column>. A new record
+    -- removes the record of the other kind with the same key, column and amount, so that a
+    -- transaction whose balances and entries agree leaves nothing but '*' (checked at commit
+    -- without a query); otherwise it is appended. An amount of zero (p_skip) adds nothing;
+    -- NULL and NaN (p_nan) are appended, written NaN, and never cancel.
+    --
+    -- PL/pgSQL prepares each expression it evaluates once per transaction, at a cost that
+    -- grows with the expression: the common paths (cancel, append) evaluate few and small
+    -- ones, the rare ones (the first record, a spill) sit in a branch of their own.
+    RETURN format(
+        E'v_rec := \',\' OPERATOR(pg_catalog.||) %1$s OPERATOR(pg_catalog.||) %2$L '
+        || E'OPERATOR(pg_catalog.||) %3$s;\n'
+        || E'v_at := %4$s;\n'
+        || E'IF v_at OPERATOR(pg_catalog.>) 0 THEN\n'
+        || E'    v_acc := %5$spg_catalog.overlay(v_acc, \'\', v_at, '
+        || E'pg_catalog.length(v_rec) OPERATOR(pg_catalog.+) 2)%6$s;\n'
+        || E'%7$s\n'
+        || E'    v_acc := %5$sCASE WHEN v_acc OPERATOR(pg_catalog.=) \'\' THEN %8$s '
+        || E'OPERATOR(pg_catalog.||) v_rec OPERATOR(pg_catalog.||) %9$L\n'
+        || E'        WHEN pg_catalog.octet_length(v_acc) OPERATOR(pg_catalog.>) 8192 THEN '
+        || E'_recon_guard.drift_spill(%10$s, v_acc OPERATOR(pg_catalog.||) v_rec '
+        || E'OPERATOR(pg_catalog.||) %9$L)\n'
+        || E'        ELSE v_acc OPERATOR(pg_catalog.||) v_rec OPERATOR(pg_catalog.||) %9$L '
+        || E'END%6$s;\n'
+        || E'END IF;',
+        p_key, format(':%s=', p_col),
+        CASE WHEN p_nan IS NULL THEN format('(%s)::pg_catalog.text', p_num)
+             ELSE format('COALESCE((%s)::pg_catalog.text, %L)', p_num, 'NaN') END,
+        CASE WHEN p_skip IS NULL AND p_nan IS NULL
+             THEN format('pg_catalog.strpos(v_acc, v_rec OPERATOR(pg_catalog.||) %L)',
+                         CASE p_kind WHEN 's' THEN 'l,' ELSE 's,' END)
+             ELSE format(E'CASE%s%s\n    ELSE pg_catalog.strpos(v_acc, v_rec '
+                         || 'OPERATOR(pg_catalog.||) %s) END',
+                         COALESCE(' WHEN ' || p_skip || ' THEN -1', ''),
+                         COALESCE(E'\n    WHEN ' || p_nan || ' THEN 0', ''),
+                         quote_literal(CASE p_kind WHEN 's' THEN 'l,' ELSE 's,' END)) END,
+        v_open, v_close,
+        CASE WHEN p_skip IS NULL THEN 'ELSE' ELSE 'ELSIF v_at OPERATOR(pg_catalog.=) 0 THEN' END,
+        -- an empty accumulator: no check known to be queued. A wallet row queued its own (the
+        -- wallet table's constraint trigger); a ledger row queues one.
+        CASE p_kind WHEN 's' THEN '''*''' ELSE format('_recon_guard.drift_tick(%s)', p_guard) END,
+        p_kind || ',', p_guard);
 END;
 $body$;
 
-COMMENT ON FUNCTION _recon.guard_drift_record_sql(integer, text, text, boolean, text) IS
+COMMENT ON FUNCTION _recon.guard_drift_record_sql(
+    integer, integer, text, text, text, text, text, boolean
+) IS
 'Generated PL/pgSQL (for a drift guard''s row trigger function) adding amount p_num (an SQL '
 'expression) of kind p_kind (s: stored change, l: ledger effect) for balance column number '
-'p_col to the accumulator v_acc under key v_key: it cancels the matching record of the other '
-'kind, or is appended. With p_skip_zero, a zero amount adds nothing.';
+'p_col to the accumulator v_acc under key p_key: it cancels the matching record of the other '
+'kind, or is appended (a check queued first, moved to _recon.guard_spill past 8 kB). Nothing '
+'when condition p_skip holds; never cancels when p_nan holds (NULL, NaN). With p_write the '
+'result is written to the setting.';
 
-REVOKE EXECUTE ON FUNCTION _recon.guard_drift_record_sql(integer, text, text, boolean, text)
-FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION _recon.guard_drift_record_sql(
+    integer, integer, text, text, text, text, text, boolean
+) FROM PUBLIC;

@@ -15,7 +15,8 @@ BEGIN
         RETURN;  -- disabled meanwhile
     END IF;
     -- what is left in the accumulator, with what a large transaction moved to
-    -- _recon.guard_spill (then the accumulator starts with '!')
+    -- _recon.guard_spill (then the accumulator starts with '*!', or '!' for a guard enabled
+    -- before 0.8)
     FOR r IN
         SELECT x.item, x.col, sum(x.stored) AS stored, sum(x.ledger) AS ledger
         FROM (SELECT d.item, d.col, d.stored, d.ledger
@@ -23,7 +24,7 @@ BEGIN
               UNION ALL
               SELECT s.item, s.col, s.stored, s.ledger
               FROM _recon.guard_spill AS s
-              WHERE starts_with(p_acc, '!') AND s.txid = pg_current_xact_id()
+              WHERE (starts_with(p_acc, '!') OR starts_with(p_acc, '*!')) AND s.txid = pg_current_xact_id()
                 AND s.guard_id = p_guard) AS x
         GROUP BY x.item, x.col
         HAVING sum(x.stored) = 'NaN' OR sum(x.ledger) = 'NaN'
@@ -38,7 +39,7 @@ BEGIN
             jsonb_build_object('wallet', r.item, 'column', v_col, 'stored_change', r.stored,
                                'ledger_change', r.ledger, 'difference', r.stored - r.ledger));
     END LOOP;
-    IF starts_with(p_acc, '!') THEN
+    IF starts_with(p_acc, '!') OR starts_with(p_acc, '*!') THEN
         DELETE FROM _recon.guard_spill AS s
         WHERE s.txid = pg_current_xact_id() AND s.guard_id = p_guard;
     END IF;

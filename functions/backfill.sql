@@ -17,6 +17,7 @@ AS $body$
 DECLARE
     v_check _recon.check_def := _recon."check"(backfill.coverage_check);
     v_ws _recon.wallet_source;
+    v_drift jsonb;
     v_owner_rel oid;
     v_owner_col text;
     v_ledger _recon.ledger_source;
@@ -186,6 +187,7 @@ BEGIN
                     'coverage_check', backfill.coverage_check, 'wallet_key', backfill.wallet_key,
                     'wallet_columns', backfill.wallet_columns), v_invoker)
         RETURNING id INTO v_fix;
+        v_drift := _recon.guard_drift_save();
         PERFORM set_config('wallet_recon.fix_id', v_fix::text, TRUE);
         INSERT INTO _recon.fix_active AS a (txid, fix_id) VALUES (pg_current_xact_id(), v_fix)
         ON CONFLICT (txid) DO UPDATE SET fix_id = excluded.fix_id;
@@ -239,6 +241,7 @@ BEGIN
         END IF;
         DELETE FROM _recon.fix_active AS a WHERE a.txid = pg_current_xact_id();
         PERFORM set_config('wallet_recon.fix_id', '', TRUE);
+        PERFORM _recon.guard_drift_restore(v_drift);  -- the drift guards judge the rest
         v_after := _recon.backfill_report(v_check);
     END IF;
     SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(

@@ -19,7 +19,7 @@ from psycopg import sql
 
 from migrator.resources import RepeatableFile
 
-TOOLKIT_SCHEMAS = ("recon", "_recon")
+TOOLKIT_SCHEMAS = ("recon", "_recon", "_recon_guard")
 
 # Every function, view and trigger in the toolkit's schemas, with a fingerprint of
 # its definition, named as pg_identify_object names it ("<type> <identity>"), which

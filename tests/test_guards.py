@@ -672,7 +672,7 @@ def test_staging_is_per_transaction_never_per_history(
     assert {t["trigger"]: kinds[t["trigger"]] for t in drift["triggers"]} == {
         t["trigger"]: "statement" if t["trigger"].endswith("_truncate") else "row"
         for t in drift["triggers"]}
-    assert len(drift["triggers"]) == 6 and len(journal["triggers"]) == 3
+    assert len(drift["triggers"]) == 5 and len(journal["triggers"]) == 3
 
     app = sessions(dsn)
     # held: per wallet touched and balance column, the transaction's amounts only, until its
@@ -771,6 +771,79 @@ def test_drift_guard_forgets_what_a_savepoint_rollback_takes_back(
 BIG = 20_000
 
 
+def test_drift_guard_runs_as_an_unprivileged_writer(
+        seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
+    """The drift guard's generated functions run as whoever writes (not SECURITY DEFINER): a role
+    with nothing but its rights on the two tables is judged like anyone. Balance first or entry
+    first, balanced transactions commit; an entry without its balance (the ledger's constraint
+    trigger is gone: the ledger side queues the check through _recon_guard.drift_tick) and a
+    balance without its entry are blocked; a large transaction spills and is judged; in warn mode
+    the alert is written. The writer may call the three _recon_guard functions and nothing in
+    _recon."""
+    dsn = seeded(0)
+    q(dsn, """
+        DROP ROLE IF EXISTS guard_writer;
+        CREATE ROLE guard_writer;
+        GRANT USAGE ON SCHEMA seed000 TO guard_writer;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON seed000.wallet_account,
+            seed000.wallet_transaction TO guard_writer""")
+    try:
+        guard = enable(dsn, "drift", "s0_ledger", mode="block")["guard"]
+        app = sessions(dsn)
+        app.execute("SET ROLE guard_writer")
+        s0_post(app, 1, "5.00", "writer-balance-first")
+        app.c.commit()
+        # the entry first, then the balance: the ledger row finds nothing queued and ticks
+        s0_entry(app, 2, "7.00", "writer-entry-first")
+        app.execute("UPDATE seed000.wallet_account SET balance = balance + 7 WHERE id = %s",
+                    (w0(2),))
+        app.c.commit()
+        assert app.warnings() == []
+        # a ledger-only transaction: caught at commit
+        s0_entry(app, 3, "9.00", "writer-entry-only")
+        assert rc401_item(app) == w0(3)
+        # a balance without its entry
+        s0_post(app, 4, "11.00", "writer-balance-only", entry=False)
+        assert rc401_item(app) == w0(4)
+        # spilled, balanced and not
+        for p, skip in (("wr", 0), ("wx", 777)):
+            app.execute("INSERT INTO seed000.wallet_account (id, member_id, balance)"
+                        " SELECT md5(%(p)s || i)::uuid, 800000 + i, 0.01"
+                        " FROM generate_series(1, 3000) AS i", {"p": p})
+            assert app.execute("SELECT current_setting(%s)",
+                               (f"wallet_recon.drift_{guard}",)).fetchone()[0].startswith("*!")
+            app.execute("INSERT INTO seed000.wallet_transaction (id, wallet_id, type, amount,"
+                        " balance_after, reference, posted_at)"
+                        " SELECT md5(%(p)s || 'e' || i)::uuid, md5(%(p)s || i)::uuid, 'CREDIT',"
+                        " 0.01, 0.01, %(p)s || i, now() FROM generate_series(1, 3000) AS i"
+                        " WHERE i <> %(s)s", {"p": p, "s": skip})
+            if skip:
+                assert rc401_item(app) == md5_uuid(f"{p}{skip}")
+            else:
+                app.c.commit()
+        assert q1(dsn, "SELECT count(*) FROM _recon.guard_spill") == 0
+        # warn mode: the alert is written, as the writer
+        enable(dsn, "drift", "s0_ledger", mode="warn")
+        s0_post(app, 5, "13.00", "writer-warn", entry=False)
+        app.c.commit()
+        assert [n.message for n in app.warnings()] and len(open_alerts(dsn)) == 1
+        # what the writer may call: _recon_guard, nothing of _recon
+        fails("42501", dsn, "SET ROLE guard_writer; SELECT _recon.guard_drift_verdict(1, '')")
+        assert q1(dsn, """SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc AS p
+                          WHERE has_function_privilege('guard_writer', p.oid, 'EXECUTE')
+                            AND p.pronamespace::regnamespace::text
+                                IN ('recon', '_recon', '_recon_guard')""") == [
+            "_recon_guard.drift_spill(integer,text)", "_recon_guard.drift_tick(integer)",
+            "_recon_guard.drift_verdict(integer,text)"]
+        app.execute("SET ROLE guard_writer")
+        assert app.execute("SELECT _recon_guard.drift_tick(%s)", (guard,)).fetchone() == ("*",)
+        app.c.rollback()
+    finally:
+        for _, kind, target, *_ in guards(dsn):
+            disable(dsn, kind, target)
+        q(dsn, "DROP OWNED BY guard_writer; DROP ROLE guard_writer")
+
+
 def test_drift_guard_large_transactions(seeded: Callable[..., str],
                                         sessions: Callable[[str], Session]) -> None:
     """Tens of thousands of rows in one transaction, in one statement or in many: the accumulator
@@ -853,7 +926,7 @@ def test_two_drift_guards_on_two_ledgers(seeded: Callable[..., str],
     g0 = enable(dsn, "drift", "s0_ledger", mode="block")["guard"]
     g3 = enable(dsn, "drift", "s3_journal", mode="block")["guard"]
     assert generated_functions(dsn) == {f"_recon.tg_drift_{g}_{side}()" for g in (g0, g3)
-                                        for side in ("wallet", "ledger")}
+                                        for side in ("wallet", "ledger", "check")}
     app = sessions(dsn)
     s0_post(app, 1, "-2.50", "two-out")
     s3_txn(app, "tx-two", "transfer", u3(1))
@@ -889,7 +962,7 @@ def test_two_drift_guards_on_two_ledgers(seeded: Callable[..., str],
 
     disable(dsn, "drift", "s0_ledger")
     assert generated_functions(dsn) == {f"_recon.tg_drift_{g3}_{side}()"
-                                        for side in ("wallet", "ledger")}
+                                        for side in ("wallet", "ledger", "check")}
     s0_post(app, 3, "77.00", "unguarded", entry=False)
     app.execute("UPDATE seed003.user_wallet SET balance = balance + 5 WHERE user_id = %s",
                 (u3(2),))
@@ -900,9 +973,9 @@ def test_two_drift_guards_on_two_ledgers(seeded: Callable[..., str],
 
 def test_drift_guard_functions_are_generated_safely_and_invisible_to_status(
         seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
-    """The generated functions: owned like the toolkit's, not executable by PUBLIC, a comment, a
-    pinned search_path, plpgsql_check clean against their table; a hostile search_path in the
-    writing session changes nothing they do. `status` reports the installation as current while
+    """The generated functions: owned like the toolkit's, not executable by PUBLIC, a comment,
+    not SECURITY DEFINER and no SET clause (they run as the writer), plpgsql_check clean against
+    their table; a hostile search_path in the writing session changes nothing they do. `status` reports the installation as current while
     they exist (they belong to the guard, not to the package), and `upgrade` leaves them."""
     dsn = seeded(0, 1)
     guards_ = [enable(dsn, "drift", t, mode="block") for t in ("s0_ledger", "s1_operations")]
@@ -913,10 +986,9 @@ def test_drift_guard_functions_are_generated_safely_and_invisible_to_status(
                (SELECT t.tgrelid FROM pg_trigger AS t WHERE t.tgfoid = p.oid)::regclass::text
         FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
         WHERE n.nspname = '_recon' AND p.proname LIKE 'tg\\_drift\\_%'""")
-    assert len(rows) == 4
+    assert len(rows) == 6
     for name, owned, secdef, config, public, comment, table in rows:
-        assert (owned, secdef, config, public, comment) == (
-            True, True, ["search_path=pg_catalog, pg_temp"], False, True), name
+        assert (owned, secdef, config, public, comment) == (True, False, None, False, True), name
         assert table in ("seed000.wallet_account", "seed000.wallet_transaction",
                          "seed001.balance", "seed001.operation"), name
     q(dsn, "CREATE EXTENSION IF NOT EXISTS plpgsql_check")
@@ -961,7 +1033,7 @@ def test_drift_guard_functions_are_generated_safely_and_invisible_to_status(
     upgrade = run_cli("upgrade", dsn=dsn)
     assert upgrade.returncode == 0, upgrade.stderr
     assert upgrade.stdout.startswith("nothing to do"), upgrade.stdout
-    assert len(generated_functions(dsn)) == 4
+    assert len(generated_functions(dsn)) == 6
     for g in guards_:
         disable(dsn, "drift", g["target"])
     assert generated_functions(dsn) == set()
@@ -985,15 +1057,15 @@ def test_disable_removes_exactly_what_enable_added(seeded: Callable[..., str]) -
     assert before <= user_triggers(dsn)
     listed = {(t["table"], t["trigger"]) for r in enabled.values() for t in r["triggers"]}
     assert {(t[0], t[1]) for t in added} == listed
-    # drift: a row trigger, a deferred constraint trigger and a TRUNCATE statement trigger on
-    # ledger and wallets; derived:
+    # drift: a row trigger and a TRUNCATE statement trigger on ledger and wallets, a deferred
+    # constraint trigger on the wallets; derived:
     # wallet update and source insert/update/delete; append_only: row UPDATE/DELETE and
     # TRUNCATE; double_entry: ledger insert/update/delete; lifecycle: ledger insert/update
     assert {r[1]: len(r[5]) for r in guards(dsn)} == {
-        "drift": 6, "derived": 4, "append_only": 2, "double_entry": 3, "lifecycle": 2}
-    # and the drift guard's two generated trigger functions, in _recon, listed with it
-    assert generated_functions(dsn) == {
-        f"_recon.tg_drift_{enabled['drift']['guard']}_{side}()" for side in ("wallet", "ledger")}
+        "drift": 5, "derived": 4, "append_only": 2, "double_entry": 3, "lifecycle": 2}
+    # and the drift guard's three generated trigger functions, in _recon, listed with it
+    assert generated_functions(dsn) == {f"_recon.tg_drift_{enabled['drift']['guard']}_{side}()"
+                                        for side in ("wallet", "ledger", "check")}
     assert set(q1(dsn, "SELECT trigger_functions FROM recon.guards WHERE kind = 'drift'")) == (
         generated_functions(dsn))
     assert all(f"guard {enabled[k]['guard']} " in q1(
@@ -1016,7 +1088,7 @@ def test_disable_removes_exactly_what_enable_added(seeded: Callable[..., str]) -
     assert {(t["table"], t["trigger"]) for t in block["triggers"]} <= {(t[0], t[1]) for t in now}
     assert len(now - before) == len(added)
     assert generated_functions(dsn) == {
-        f"_recon.tg_drift_{block['guard']}_{side}()" for side in ("wallet", "ledger")}
+        f"_recon.tg_drift_{block['guard']}_{side}()" for side in ("wallet", "ledger", "check")}
     assert q(dsn, "SELECT mode FROM recon.guards WHERE kind = 'drift'") == [("block",)]
     tolerance = enable(dsn, "drift", "s0_ledger", mode="block", tolerance=0.01)
     assert tolerance["changed"] is True

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ROOT
 
-TOOLKIT = "('recon', '_recon')"
+TOOLKIT = "('recon', '_recon', '_recon_guard')"
 
 
 def test_roles_exist_nologin_and_operator_includes_auditor(conn: psycopg.Connection) -> None:

@@ -17,7 +17,7 @@ from test_fix import WRITER
 
 from conftest import load_fixture
 
-TOOLKIT = ("recon", "_recon")
+TOOLKIT = ("recon", "_recon", "_recon_guard")
 
 #: What each role may execute in recon; everything else there is the owner's.
 AUDITOR = {"reconcile", "reconcile_run", "start_run", "describe_check", "version"}
