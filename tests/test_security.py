@@ -72,9 +72,9 @@ def test_every_security_definer_function_pins_search_path_with_pg_temp_last(
                    (SELECT split_part(s, '=', 2) FROM unnest(p.proconfig) AS s
                     WHERE s LIKE 'search\\_path=%')
             FROM pg_proc AS p
-            WHERE p.prosecdef AND p.pronamespace::regnamespace::text IN ('recon', '_recon')
-        """).fetchall()
-    assert len(rows) >= 8  # the API's definers, the guards' trigger functions
+            WHERE p.prosecdef AND p.pronamespace::regnamespace::text IN TOOLKIT
+        """.replace("TOOLKIT", str(TOOLKIT))).fetchall()
+    assert len(rows) >= 8  # the API's definers, the guards' trigger functions, _recon_guard's
     bad = [(name, path) for name, path in rows
            if path is None or [s.strip() for s in path.split(",")][-1] != "pg_temp"
            or "public" in path or "$user" in path]
@@ -84,7 +84,7 @@ def test_every_security_definer_function_pins_search_path_with_pg_temp_last(
 def test_security_definer_functions_refer_only_to_the_toolkit_and_the_catalog(
         seeded: str) -> None:
     """plpgsql_check's dependency list of every SECURITY DEFINER PL/pgSQL function: each
-    relation and function it names resolves in recon, _recon or pg_catalog."""
+    relation and function it names resolves in recon, _recon, _recon_guard or pg_catalog."""
     with psycopg.connect(seeded, autocommit=True) as c:
         c.execute("CREATE EXTENSION IF NOT EXISTS plpgsql_check")
         rows = c.execute("""
@@ -96,10 +96,12 @@ def test_security_definer_functions_refer_only_to_the_toolkit_and_the_catalog(
                     (SELECT t.tgrelid FROM pg_trigger AS t WHERE t.tgfoid = p.oid LIMIT 1),
                     -- a trigger function no guard uses right now: a stand-in table
                     '_recon.guard_pending'::regclass) ELSE 0 END) AS d
-            WHERE p.prosecdef AND p.pronamespace::regnamespace::text IN ('recon', '_recon')
-        """).fetchall()
+            WHERE p.prosecdef AND p.pronamespace::regnamespace::text IN %s
+        """ % (TOOLKIT,)).fetchall()
     assert rows, "no dependency found at all: the check looked at nothing"
-    assert [r for r in rows if r[2] not in ("recon", "_recon", "pg_catalog")] == []
+    assert {r[0] for r in rows} >= {"_recon_guard.drift_tick(integer)",
+                                    "_recon_guard.drift_spill(integer,text)"}
+    assert [r for r in rows if r[2] not in (*TOOLKIT, "pg_catalog")] == []
 
 
 # -- privileges ------------------------------------------------------------------------------
@@ -119,7 +121,20 @@ def test_grants_are_exactly_the_role_model(seeded: str) -> None:
                 can = c.execute("SELECT has_function_privilege(%s, %s, 'EXECUTE')",
                                 (role, signature)).fetchone()[0]
                 assert can == (name in allowed), (role, signature)
-        # no toolkit function, view or table for PUBLIC; nothing writable by the roles
+        # PUBLIC may use one toolkit schema, and call its three functions: what a drift guard's
+        # trigger functions (running as the writer) need the toolkit's rights for
+        assert c.execute("""
+            SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc AS p
+            WHERE p.pronamespace::regnamespace::text IN %s
+              AND has_function_privilege('public', p.oid, 'EXECUTE')""" % (TOOLKIT,)
+        ).fetchone()[0] == ["_recon_guard.drift_spill(integer,text)",
+                            "_recon_guard.drift_tick(integer)",
+                            "_recon_guard.drift_verdict(integer,text)"]
+        assert c.execute("""
+            SELECT array_agg(n.nspname::text ORDER BY 1) FROM pg_namespace AS n
+            WHERE n.nspname IN %s AND has_schema_privilege('public', n.oid, 'USAGE')"""
+            % (TOOLKIT,)).fetchone()[0] == ["_recon_guard"]
+        # no toolkit view or table for PUBLIC; nothing writable by the roles
         public = c.execute("""
             SELECT c.oid::regclass::text FROM pg_class AS c
             WHERE c.relnamespace::regnamespace::text IN ('recon', '_recon')
