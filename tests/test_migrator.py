@@ -92,7 +92,8 @@ def test_rollback_to_zero_leaves_only_the_users_objects(empty_db: str) -> None:
 def test_uninstall_removes_everything_and_is_repeatable(db: str) -> None:
     proc = run_cli("uninstall", "--yes", dsn=db)
     assert proc.returncode == 0, proc.stderr
-    assert scalar(db, "SELECT count(*) FROM pg_namespace WHERE nspname IN ('recon', '_recon', '_recon_guard')") == 0
+    assert scalar(db, "SELECT count(*) FROM pg_namespace"
+                      " WHERE nspname IN ('recon', '_recon', '_recon_guard')") == 0
     again = run_cli("uninstall", "--yes", dsn=db)
     assert again.returncode == 0 and "not installed" in again.stdout
 

@@ -96,8 +96,8 @@ def test_security_definer_functions_refer_only_to_the_toolkit_and_the_catalog(
                     (SELECT t.tgrelid FROM pg_trigger AS t WHERE t.tgfoid = p.oid LIMIT 1),
                     -- a trigger function no guard uses right now: a stand-in table
                     '_recon.guard_pending'::regclass) ELSE 0 END) AS d
-            WHERE p.prosecdef AND p.pronamespace::regnamespace::text IN %s
-        """ % (TOOLKIT,)).fetchall()
+            WHERE p.prosecdef AND p.pronamespace::regnamespace::text IN TOOLKIT
+        """.replace("TOOLKIT", str(TOOLKIT))).fetchall()
     assert rows, "no dependency found at all: the check looked at nothing"
     assert {r[0] for r in rows} >= {"_recon_guard.drift_tick(integer)",
                                     "_recon_guard.drift_spill(integer,text)"}
@@ -125,15 +125,16 @@ def test_grants_are_exactly_the_role_model(seeded: str) -> None:
         # trigger functions (running as the writer) need the toolkit's rights for
         assert c.execute("""
             SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc AS p
-            WHERE p.pronamespace::regnamespace::text IN %s
-              AND has_function_privilege('public', p.oid, 'EXECUTE')""" % (TOOLKIT,)
+            WHERE p.pronamespace::regnamespace::text IN TOOLKIT
+              AND has_function_privilege('public', p.oid, 'EXECUTE')""".replace(
+            "TOOLKIT", str(TOOLKIT))
         ).fetchone()[0] == ["_recon_guard.drift_spill(integer,text)",
                             "_recon_guard.drift_tick(integer)",
                             "_recon_guard.drift_verdict(integer,text)"]
         assert c.execute("""
             SELECT array_agg(n.nspname::text ORDER BY 1) FROM pg_namespace AS n
-            WHERE n.nspname IN %s AND has_schema_privilege('public', n.oid, 'USAGE')"""
-            % (TOOLKIT,)).fetchone()[0] == ["_recon_guard"]
+            WHERE n.nspname IN TOOLKIT AND has_schema_privilege('public', n.oid, 'USAGE')"""
+            .replace("TOOLKIT", str(TOOLKIT))).fetchone()[0] == ["_recon_guard"]
         # no toolkit view or table for PUBLIC; nothing writable by the roles
         public = c.execute("""
             SELECT c.oid::regclass::text FROM pg_class AS c
