@@ -7,7 +7,7 @@ STRICT
 SET search_path = pg_catalog, pg_temp
 AS $body$
     -- ',<key>:<column>=<amount><s|l>,' records (_recon.guard_drift_record_sql; guards enabled
-    -- before 0.8 write ',<key>:<column><s|l><amount>,'): the key is everything before the last
+    -- before migration 0008 write ',<key>:<column><s|l><amount>,'): the key is everything before the last
     -- ':' that a column number follows, its '%' and ',' unescaped; NaNs and NaNl are NaN. The
     -- marks '*' (check queued) and '!' (spilled) are not records.
     SELECT replace(replace(x.m[1], '%2C', ','), '%25', '%'), x.m[2]::integer,

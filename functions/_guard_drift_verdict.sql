@@ -16,7 +16,7 @@ BEGIN
     END IF;
     -- what is left in the accumulator, with what a large transaction moved to
     -- _recon.guard_spill (then the accumulator starts with '*!', or '!' for a guard enabled
-    -- before 0.8)
+    -- before migration 0008)
     FOR r IN
         SELECT x.item, x.col, sum(x.stored) AS stored, sum(x.ledger) AS ledger
         FROM (SELECT d.item, d.col, d.stored, d.ledger

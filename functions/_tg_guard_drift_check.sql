@@ -1,4 +1,5 @@
--- _recon.tg_guard_drift_check(): a drift guard's commit-time check.
+-- _recon.tg_guard_drift_check(): the commit-time check of a drift guard enabled before
+-- migration 0008 (a guard enabled since has its own, _recon.tg_drift_<id>_check()).
 CREATE OR REPLACE FUNCTION _recon.tg_guard_drift_check()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -24,8 +25,9 @@ END;
 $body$;
 
 COMMENT ON FUNCTION _recon.tg_guard_drift_check() IS
-'Commit-time check of a drift guard (deferred constraint trigger on its wallet table and '
-'ledger; arguments: guard id, setting): when the transaction-local setting its row triggers '
+'Commit-time check of a drift guard enabled before migration 0008 (deferred constraint trigger '
+'on its wallet table and ledger; arguments: guard id, setting; a guard enabled since has its '
+'own _recon.tg_drift_<id>_check()): when the transaction-local setting its row triggers '
 'filled is not empty, _recon.guard_drift_verdict() judges it (stored changes against ledger '
 'effects per wallet and balance column, with tolerance; RC401 or a warning). When the rows '
 'balanced each other, one expression and no query; never reads a wallet''s history.';
