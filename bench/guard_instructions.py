@@ -36,10 +36,11 @@ from guards import REGISTER, SCHEMA
 PREPARE = [
     "PREPARE u(bigint, numeric) AS UPDATE wallet_account SET balance = balance + $2,"
     " updated_at = now() WHERE id = $1 RETURNING balance",
-    "PREPARE ins(bigint, numeric) AS INSERT INTO wallet_transaction (wallet_id, type, amount,"
-    " balance_after, reference, posted_at, transfer_id) SELECT $1, CASE WHEN $2 > 0 THEN"
-    " 'CREDIT' ELSE 'DEBIT' END, $2, balance, 'transfer', now(), nextval('transfer_seq')"
-    " FROM wallet_account WHERE id = $1",
+    # the transfer's two entries share a transfer id (the double_entry guard's journal)
+    "PREPARE ins(bigint, numeric, boolean) AS INSERT INTO wallet_transaction (wallet_id, type,"
+    " amount, balance_after, reference, posted_at, transfer_id) SELECT $1, CASE WHEN $2 > 0 THEN"
+    " 'CREDIT' ELSE 'DEBIT' END, $2, balance, 'transfer', now(), CASE WHEN $3 THEN"
+    " nextval('transfer_seq') ELSE currval('transfer_seq') END FROM wallet_account WHERE id = $1",
 ]
 
 
@@ -51,7 +52,7 @@ def script(n: int, entry_first: bool) -> str:
         lo, hi = min(a, b), max(a, b)
         amount = ((i * 37) % 10000 + 1) / 100 * (1 if i % 2 else -1)
         writes = [f"EXECUTE u({lo}, {amount})", f"EXECUTE u({hi}, {-amount})"]
-        entries = [f"EXECUTE ins({lo}, {amount})", f"EXECUTE ins({hi}, {-amount})"]
+        entries = [f"EXECUTE ins({lo}, {amount}, true)", f"EXECUTE ins({hi}, {-amount}, false)"]
         lines += ["BEGIN", *(entries + writes if entry_first else writes + entries), "COMMIT"]
     return "\n".join(lines) + "\n"
 
@@ -75,7 +76,8 @@ def count(cluster: ThrowawayCluster, n: int, entry_first: bool) -> int:
     return int(found.group(1))
 
 
-def measure(guard: str, sql_dir: Path, n1: int, n2: int, entry_first: bool) -> float:
+def measure(guard: str, sql_dir: Path, n1: int, n2: int, entry_first: bool,
+            options: str) -> float:
     cluster = ThrowawayCluster()
     dsn = cluster.start()
     try:
@@ -96,8 +98,7 @@ def measure(guard: str, sql_dir: Path, n1: int, n2: int, entry_first: bool) -> f
             for statement in REGISTER.split(";"):
                 c.execute(statement)
             if guard != "none":
-                c.execute("SELECT recon.enable_guard(%s, 'ledger', '{\"mode\": \"block\"}')",
-                          (guard,))
+                c.execute("SELECT recon.enable_guard(%s, 'ledger', %s)", (guard, options))
             c.execute("VACUUM ANALYZE")
         cluster._run("pg_ctl", "-D", str(cluster.datadir), "-m", "fast", "-w", "stop")
         return (count(cluster, n2, entry_first) - count(cluster, n1, entry_first)) / (n2 - n1)
@@ -113,12 +114,14 @@ def main() -> None:
     p.add_argument("--n2", type=int, default=300)
     p.add_argument("--entry-first", action="store_true",
                    help="post the two entries before moving the balances")
+    p.add_argument("--options", default='{"mode": "block"}', help="the guard's options (JSON)")
     args = p.parse_args()
-    results = {g: measure(g, args.sql_dir.resolve(), args.n1, args.n2, args.entry_first)
-               for g in args.guards.split(",")}
+    results = {g: measure(g, args.sql_dir.resolve(), args.n1, args.n2, args.entry_first,
+                          args.options) for g in args.guards.split(",")}
     base = results.get("none")
     print(f"instructions per transfer ({args.n2 - args.n1} transfers"
-          f"{', entries first' if args.entry_first else ''}; {args.sql_dir}):")
+          f"{', entries first' if args.entry_first else ''}; options {args.options};"
+          f" {args.sql_dir}):")
     for guard, per in results.items():
         extra = f"  (+{per - base:,.0f} over no guard)" if base and guard != "none" else ""
         print(f"  {guard:<14} {per:>12,.0f}{extra}")

@@ -39,9 +39,9 @@ BEGIN
         -- Per row, no statement-level staging: a row trigger function generated for each of
         -- the two tables (static PL/pgSQL, its plans cached per session) adds what the row
         -- changed, per wallet and balance column, to a transaction-local setting; a deferred
-        -- constraint trigger on the wallet table judges it at commit (_recon.tg_drift_<id>_check;
-        -- a transaction that writes the ledger alone queues one through
-        -- _recon_guard.drift_tick). docs/GUARDS.md.
+        -- constraint trigger on the wallet table (or the ledger: option check_on) judges it at
+        -- commit (_recon.tg_drift_<id>_check; a transaction whose first write is to the other
+        -- table queues one through _recon_guard.drift_tick). docs/GUARDS.md.
         v_cols := ARRAY(SELECT b FROM unnest(v_wallet.balance_columns) AS b
                         WHERE v_ledger.effects ? b);
         v_sql := jsonb_build_object('columns', to_jsonb(v_cols),
@@ -78,7 +78,10 @@ BEGIN
                       'AFTER INSERT OR UPDATE OR DELETE ON %s DEFERRABLE INITIALLY DEFERRED '
                       || 'FOR EACH ROW EXECUTE FUNCTION _recon.tg_drift_%s_check()',
                       x.relid::regclass, p_id)), x.o + 2
-              FROM (VALUES (1, v_wallet.relid, 'wallet')) AS x (o, relid, side)
+              FROM (VALUES (1, v_wallet.relid, 'wallet'), (2, v_ledger.relid, 'ledger'))
+                  AS x (o, relid, side)
+              WHERE x.side = COALESCE((SELECT g.options ->> 'check_on' FROM _recon.guard AS g
+                                       WHERE g.id = p_id), 'wallet')
               UNION ALL
               -- row triggers do not see a TRUNCATE: a statement trigger refuses it
               SELECT jsonb_build_object(

@@ -50,7 +50,8 @@ BEGIN
     v_read := format(E'    v_acc := COALESCE(pg_catalog.current_setting(%L, TRUE), \'\');\n',
                      v_setting);
     IF p_side = 'check' THEN
-        -- The wallet table's deferred constraint trigger (and a tick's, _recon_guard.drift_tick):
+        -- The deferred constraint trigger (on the wallet table, or the ledger with check_on;
+        -- and a tick's, _recon_guard.drift_tick):
         -- the first to run at commit finds everything the transaction wrote, empties the
         -- accumulator and judges what is left; '*' alone (all balanced) needs no query.
         v_body := v_read
@@ -174,6 +175,13 @@ BEGIN
             || _recon.guard_drift_indent_sql(v_mov, v_setting, TRUE)
             || E'    END IF;\n';
     END IF;
+
+    -- the first record of a transaction: the table with the constraint trigger (the option
+    -- check_on, the wallet table by default) has queued the check; the other table queues one
+    v_body := replace(v_body, '#FIRST#', CASE
+        WHEN p_side = COALESCE((SELECT g.options ->> 'check_on' FROM _recon.guard AS g
+                                WHERE g.id = p_id), 'wallet')
+        THEN '''*''' ELSE format('_recon_guard.drift_tick(%s)', p_id) END);
 
     -- Not SECURITY DEFINER: it runs as whoever writes (a trigger needs no EXECUTE right), with
     -- every name and operator schema-qualified so that the writer's search_path changes

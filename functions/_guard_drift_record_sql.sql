@@ -55,9 +55,10 @@ BEGIN
                          quote_literal(CASE p_kind WHEN 's' THEN 'l,' ELSE 's,' END)) END,
         v_open, v_close,
         CASE WHEN p_skip IS NULL THEN 'ELSE' ELSE 'ELSIF v_at OPERATOR(pg_catalog.=) 0 THEN' END,
-        -- an empty accumulator: no check known to be queued. A wallet row queued its own (the
-        -- wallet table's constraint trigger); a ledger row queues one.
-        CASE p_kind WHEN 's' THEN '''*''' ELSE format('_recon_guard.drift_tick(%s)', p_guard) END,
+        -- an empty accumulator: no check known to be queued. A row of the table with the
+        -- constraint trigger queued its own ('*'); a row of the other table queues one
+        -- (_recon_guard.drift_tick): _recon.guard_drift_function() fills in which
+        '#FIRST#',
         p_kind || ',', p_guard);
 END;
 $body$;
@@ -68,7 +69,8 @@ COMMENT ON FUNCTION _recon.guard_drift_record_sql(
 'Generated PL/pgSQL (for a drift guard''s row trigger function) adding amount p_num (an SQL '
 'expression) of kind p_kind (s: stored change, l: ledger effect) for balance column number '
 'p_col to the accumulator v_acc under key p_key: it cancels the matching record of the other '
-'kind, or is appended (a check queued first, moved to _recon.guard_spill past 8 kB). Nothing '
+'kind, or is appended (moved to _recon.guard_spill past 8 kB; into an empty accumulator after '
+'#FIRST#, the mark of a queued check, which the caller fills in). Nothing '
 'when condition p_skip holds; never cancels when p_nan holds (NULL, NaN). With p_write the '
 'result is written to the setting.';
 

@@ -30,7 +30,7 @@ BEGIN
                             'SELECT * FROM recon.sources; SELECT name FROM recon.checks;');
     END IF;
     PERFORM _recon.check_options(format('%s guard on %s', p_kind, p_target), p_options,
-                                 ARRAY['mode', 'tolerance']);
+                                 ARRAY['mode', 'tolerance', 'check_on']);
     v_mode := COALESCE(p_options ->> 'mode', 'warn');
     IF v_mode NOT IN ('warn', 'block') THEN
         PERFORM _recon.fail('RC406', format('unknown guard mode %L', v_mode),
@@ -43,10 +43,21 @@ BEGIN
                             format('Got %s.', p_options -> 'tolerance'), 'E.g. 0.01.');
     END IF;
     v_tolerance := COALESCE((p_options ->> 'tolerance')::numeric, 0);
+    -- drift: which table's rows queue the commit-time check (the other's queue one only when
+    -- they come first in a transaction); the table your transactions write first is cheaper
+    IF p_options ? 'check_on' AND (p_kind <> 'drift' OR jsonb_typeof(p_options -> 'check_on')
+                                   <> 'string' OR p_options ->> 'check_on' NOT IN ('wallet',
+                                                                                   'ledger')) THEN
+        PERFORM _recon.fail('RC406', 'check_on is "wallet" or "ledger", for a drift guard',
+                            format('Got %s for a %s guard.', p_options -> 'check_on', p_kind),
+                            'The table your transactions write first: docs/GUARDS.md.');
+    END IF;
 
     -- Enabling twice is harmless: the same guard is kept, another mode replaces it.
     SELECT g.* INTO v_old FROM _recon.guard AS g WHERE g.kind = p_kind AND g.target = p_target;
-    IF FOUND AND v_old.mode = v_mode AND v_old.tolerance = v_tolerance THEN
+    IF FOUND AND v_old.mode = v_mode AND v_old.tolerance = v_tolerance
+       AND COALESCE(v_old.options ->> 'check_on', 'wallet')
+           = COALESCE(p_options ->> 'check_on', 'wallet') THEN
         RETURN jsonb_build_object('guard', v_old.id, 'kind', p_kind, 'target', p_target,
                                   'mode', v_mode, 'triggers', v_old.triggers, 'changed', FALSE);
     ELSIF FOUND THEN
@@ -108,9 +119,11 @@ COMMENT ON FUNCTION recon.enable_guard(text, text, jsonb) IS
 'Enables a write-path guard: drift (ledger source: every committed transaction leaves each '
 'wallet it touched with a stored change equal to its ledger effects), derived (derived check), '
 'append_only (ledger source), double_entry (ledger source with a journal column), lifecycle '
-'(lifecycle check). Options: {"mode": "warn"|"block", "tolerance": n}. Enabling twice is '
-'harmless; another mode replaces the guard. A drift guard also generates its two row trigger '
-'functions (_recon.tg_drift_<id>_wallet / _ledger). Errors: RC406, RC107, RC106. Needs the '
+'(lifecycle check). Options: {"mode": "warn"|"block", "tolerance": n, and for drift '
+'"check_on": "wallet"|"ledger", the table whose rows queue the commit-time check}. Enabling '
+'twice is harmless; other options replace the guard. A drift guard also generates its three '
+'trigger functions (_recon.tg_drift_<id>_wallet / _ledger / _check). Errors: RC406, RC107, '
+'RC106. Needs the '
 'owner of the tables. docs/GUARDS.md.';
 
 REVOKE EXECUTE ON FUNCTION recon.enable_guard(text, text, jsonb) FROM PUBLIC;

@@ -844,6 +844,38 @@ def test_drift_guard_runs_as_an_unprivileged_writer(
         q(dsn, "DROP OWNED BY guard_writer; DROP ROLE guard_writer")
 
 
+@pytest.mark.parametrize("check_on", ["wallet", "ledger"])
+def test_drift_guard_check_on_either_table(seeded: Callable[..., str],
+                                           sessions: Callable[[str], Session],
+                                           check_on: str) -> None:
+    """Option check_on puts the deferred constraint trigger on the wallet table (default) or the
+    ledger; the other table's rows queue the check when they come first. Either way, both orders
+    of a good transfer commit and an entry alone or a balance alone is blocked; only the cost
+    differs (docs/PERFORMANCE.md)."""
+    dsn = seeded(0)
+    fails("RC406", dsn, "SELECT recon.enable_guard('drift', 's0_ledger', '{\"check_on\": \"x\"}')")
+    fails("RC406", dsn, "SELECT recon.enable_guard('append_only', 's0_ledger',"
+                        " '{\"check_on\": \"ledger\"}')")
+    assert guards(dsn) == []
+    guard = enable(dsn, "drift", "s0_ledger", mode="block", check_on=check_on)
+    table = {"wallet": "seed000.wallet_account", "ledger": "seed000.wallet_transaction"}
+    assert [(t["table"], t["trigger"]) for t in guard["triggers"] if t.get("constraint")] == [
+        (table[check_on], f"recon_guard_{guard['guard']}_{check_on}_check")]
+    assert enable(dsn, "drift", "s0_ledger", mode="block", check_on=check_on)["changed"] is False
+    app = sessions(dsn)
+    s0_post(app, 1, "5.00", f"co-{check_on}-balance-first")
+    app.c.commit()
+    s0_entry(app, 2, "7.00", f"co-{check_on}-entry-first")
+    app.execute("UPDATE seed000.wallet_account SET balance = balance + 7 WHERE id = %s", (w0(2),))
+    app.c.commit()
+    assert app.warnings() == []
+    s0_entry(app, 3, "9.00", f"co-{check_on}-entry-only")
+    assert rc401_item(app) == w0(3)
+    s0_post(app, 4, "11.00", f"co-{check_on}-balance-only", entry=False)
+    assert rc401_item(app) == w0(4)
+    assert reconcile(dsn)["by_check"]["s0_balance"]["findings"] == 0
+
+
 def test_drift_guard_large_transactions(seeded: Callable[..., str],
                                         sessions: Callable[[str], Session]) -> None:
     """Tens of thousands of rows in one transaction, in one statement or in many: the accumulator
