@@ -16,6 +16,7 @@ DECLARE
     v_exact boolean;
     v_body text;
     v_read text;
+    v_first text;
     v_new text;
     v_old text;
     v_upd text;
@@ -49,6 +50,11 @@ BEGIN
 
     v_read := format(E'    v_acc := COALESCE(pg_catalog.current_setting(%L, TRUE), \'\');\n',
                      v_setting);
+    -- the first record of a transaction: the table with the constraint trigger (the option
+    -- check_on, the wallet table by default) has queued the check; the other table queues one
+    v_first := CASE WHEN p_side = COALESCE((SELECT g.options ->> 'check_on'
+                                            FROM _recon.guard AS g WHERE g.id = p_id), 'wallet')
+                    THEN '''*''' ELSE format('_recon_guard.drift_tick(%s)', p_id) END;
     IF p_side = 'check' THEN
         -- The deferred constraint trigger (on the wallet table, or the ledger with check_on;
         -- and a tick's, _recon_guard.drift_tick):
@@ -83,20 +89,20 @@ BEGIN
                 v_skip || format('%s OPERATOR(pg_catalog.=) %s', v_num, v_eff)
                 || CASE WHEN v_null THEN format(' OR (new.%1$I IS NULL AND old.%1$I IS NULL)',
                                                 v_col) ELSE '' END,
-                _recon.guard_drift_nan_sql(ARRAY[v_num, v_eff], v_null, v_nan), v_write)
+                _recon.guard_drift_nan_sql(ARRAY[v_num, v_eff], v_null, v_nan), v_write, v_first)
                 || E'\n';
             v_ins := v_ins || _recon.guard_drift_record_sql(
                 p_id, v_i, 's', _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column,
                                                            'new'),
                 _recon.guard_drift_trim_sql(v_num, v_exact),
                 v_skip || format('%s OPERATOR(pg_catalog.=) 0', v_num),
-                _recon.guard_drift_nan_sql(ARRAY[v_num], v_null, v_nan), v_write) || E'\n';
+                _recon.guard_drift_nan_sql(ARRAY[v_num], v_null, v_nan), v_write, v_first) || E'\n';
             v_del := v_del || _recon.guard_drift_record_sql(
                 p_id, v_i, 's', _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column,
                                                            'old'),
                 _recon.guard_drift_trim_sql(format('OPERATOR(pg_catalog.-) %s', v_eff), v_exact),
                 replace(v_skip, 'new.', 'old.') || format('%s OPERATOR(pg_catalog.=) 0', v_eff),
-                _recon.guard_drift_nan_sql(ARRAY[v_eff], v_null, v_nan), v_write) || E'\n';
+                _recon.guard_drift_nan_sql(ARRAY[v_eff], v_null, v_nan), v_write, v_first) || E'\n';
         END LOOP;
         v_body := v_read
             || E'    IF tg_op OPERATOR(pg_catalog.=) \'UPDATE\' THEN\n'
@@ -133,14 +139,15 @@ BEGIN
                                  CASE WHEN NOT v_signed
                                       THEN format('(%s) OPERATOR(pg_catalog.=) 0', v_num) END),
                        ''),
-                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan), v_write)
+                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan), v_write,
+                v_first)
                 || E'\n';
             v_del := v_del || _recon.guard_drift_record_sql(
                 p_id, v_i, 'l', v_old, _recon.guard_drift_trim_sql(
                     format('OPERATOR(pg_catalog.-) (%s)', v_eff), v_exact),
                 format('old.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0',
                        p_ledger.wallet_column, v_eff),
-                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan), v_write)
+                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan), v_write, v_first)
                 || E'\n';
             -- the same wallet: the change of the entry's effects, once
             v_upd := v_upd || _recon.guard_drift_record_sql(
@@ -148,19 +155,19 @@ BEGIN
                     '(%s) OPERATOR(pg_catalog.-) (%s)', v_num, v_eff), v_exact),
                 format('(%s) OPERATOR(pg_catalog.=) (%s)', v_num, v_eff),
                 _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num), format('(%s)', v_eff)],
-                                           v_null, v_nan), v_write) || E'\n';
+                                           v_null, v_nan), v_write, v_first) || E'\n';
             -- moved to another wallet, or from or to none: both sides
             v_mov := v_mov || _recon.guard_drift_record_sql(
                 p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(v_num, v_exact),
                 format('new.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0',
                        p_ledger.wallet_column, v_num),
-                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan), FALSE)
+                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan), FALSE, v_first)
                 || E'\n' || _recon.guard_drift_record_sql(
                 p_id, v_i, 'l', v_old, _recon.guard_drift_trim_sql(
                     format('OPERATOR(pg_catalog.-) (%s)', v_eff), v_exact),
                 format('old.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0',
                        p_ledger.wallet_column, v_eff),
-                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan), FALSE)
+                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan), FALSE, v_first)
                 || E'\n';
         END LOOP;
         v_body := v_read
@@ -175,13 +182,6 @@ BEGIN
             || _recon.guard_drift_indent_sql(v_mov, v_setting, TRUE)
             || E'    END IF;\n';
     END IF;
-
-    -- the first record of a transaction: the table with the constraint trigger (the option
-    -- check_on, the wallet table by default) has queued the check; the other table queues one
-    v_body := replace(v_body, '#FIRST#', CASE
-        WHEN p_side = COALESCE((SELECT g.options ->> 'check_on' FROM _recon.guard AS g
-                                WHERE g.id = p_id), 'wallet')
-        THEN '''*''' ELSE format('_recon_guard.drift_tick(%s)', p_id) END);
 
     -- Not SECURITY DEFINER: it runs as whoever writes (a trigger needs no EXECUTE right), with
     -- every name and operator schema-qualified so that the writer's search_path changes

@@ -2,7 +2,7 @@
 -- accumulator.
 CREATE OR REPLACE FUNCTION _recon.guard_drift_record_sql(
     p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text,
-    p_nan text, p_write boolean
+    p_nan text, p_write boolean, p_first text
 )
 RETURNS text
 LANGUAGE plpgsql
@@ -57,23 +57,23 @@ BEGIN
         CASE WHEN p_skip IS NULL THEN 'ELSE' ELSE 'ELSIF v_at OPERATOR(pg_catalog.=) 0 THEN' END,
         -- an empty accumulator: no check known to be queued. A row of the table with the
         -- constraint trigger queued its own ('*'); a row of the other table queues one
-        -- (_recon_guard.drift_tick): _recon.guard_drift_function() fills in which
-        '#FIRST#',
+        -- (_recon_guard.drift_tick): _recon.guard_drift_function() says which
+        p_first,
         p_kind || ',', p_guard);
 END;
 $body$;
 
 COMMENT ON FUNCTION _recon.guard_drift_record_sql(
-    integer, integer, text, text, text, text, text, boolean
+    integer, integer, text, text, text, text, text, boolean, text
 ) IS
 'Generated PL/pgSQL (for a drift guard''s row trigger function) adding amount p_num (an SQL '
 'expression) of kind p_kind (s: stored change, l: ledger effect) for balance column number '
 'p_col to the accumulator v_acc under key p_key: it cancels the matching record of the other '
 'kind, or is appended (moved to _recon.guard_spill past 8 kB; into an empty accumulator after '
-'#FIRST#, the mark of a queued check, which the caller fills in). Nothing '
+'p_first, the SQL of the mark of a queued check). Nothing '
 'when condition p_skip holds; never cancels when p_nan holds (NULL, NaN). With p_write the '
 'result is written to the setting.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_drift_record_sql(
-    integer, integer, text, text, text, text, text, boolean
+    integer, integer, text, text, text, text, text, boolean, text
 ) FROM PUBLIC;
