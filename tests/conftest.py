@@ -97,9 +97,7 @@ def template_db(server: Server) -> Iterator[str]:
         janitor.drop()
 
 
-@pytest.fixture
-def make_db(server: Server) -> Iterator[Callable[..., str]]:
-    """Factory: a new database (empty, or cloned from a template); dropped afterwards."""
+def _db_factory(server: Server) -> Iterator[Callable[..., str]]:
     janitors: list[DatabaseJanitor] = []
 
     def make(template: str | None = None) -> str:
@@ -110,6 +108,49 @@ def make_db(server: Server) -> Iterator[Callable[..., str]]:
         return server.dsn_for(name)
 
     yield make
+    for j in janitors:
+        j.drop()
+
+
+@pytest.fixture
+def make_db(server: Server) -> Iterator[Callable[..., str]]:
+    """Factory: a new database (empty, or cloned from a template); dropped afterwards."""
+    yield from _db_factory(server)
+
+
+@pytest.fixture(scope="module")
+def make_module_db(server: Server) -> Iterator[Callable[..., str]]:
+    """make_db for a database that a module's tests share (only where they do not change what
+    the others read); dropped after the module."""
+    yield from _db_factory(server)
+
+
+@pytest.fixture(scope="session")
+def fixture_template(server: Server, template_db: str) -> Iterator[Callable[..., str]]:
+    """Factory: the name of a database with the toolkit installed, then the given
+    tests/fixtures/ files run in order and the given SQL statements after them; made once per
+    session for each distinct set of arguments. Tests never connect to it: they clone it with
+    `make_db` (CREATE DATABASE ... TEMPLATE), which is much cheaper than loading a seed and
+    registering it again for every test, and gives every test the same fresh state."""
+    made: dict[tuple[tuple[str, ...], tuple[str, ...]], str] = {}
+    janitors: list[DatabaseJanitor] = []
+
+    def get(*names: str, sql: tuple[str, ...] = ()) -> str:
+        key = (names, tuple(sql))
+        if key not in made:
+            name = _new_name("recon_fxtmpl")
+            janitor = server.janitor(name, template_db)
+            janitor.init()
+            janitors.append(janitor)
+            dsn = server.dsn_for(name)
+            load_fixture(dsn, *names)
+            with psycopg.connect(dsn, autocommit=True) as c:
+                for stmt in sql:
+                    c.execute(stmt)
+            made[key] = name
+        return made[key]
+
+    yield get
     for j in janitors:
         j.drop()
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 
 import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from conftest import fix, load_fixture, open_findings, reconcile
+from conftest import fix, open_findings, reconcile
 
 
 def wallet(i: int) -> str:
@@ -40,10 +41,9 @@ APPLY = {"dry_run": False, "ticket": "INC-7", "reason": "runbook repair", "walle
 
 
 @pytest.fixture
-def seed(db: str) -> str:
-    load_fixture(db, "seed000.sql", "seed000_register.sql")
-    run(db, WRITER)
-    return db
+def seed(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
+    """Seed 000 loaded and registered, with its writer (a clone)."""
+    return make_db(fixture_template("seed000.sql", "seed000_register.sql", sql=(WRITER,)))
 
 
 def run(dsn: str, *sql: str) -> None:

@@ -8,7 +8,7 @@ changes by exactly the planned entries, and a following reconcile finds nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,7 +17,7 @@ import pytest
 import test_seed001 as seed001_app
 from test_seed001 import at, bal, key, one
 
-from conftest import fix, load_fixture, open_findings, reconcile
+from conftest import fix, open_findings, reconcile
 
 D = Decimal
 LIMITS = {"wallet_limit": 100, "run_limit": 1000}
@@ -82,9 +82,9 @@ def assert_synced(dsn: str) -> dict:
 
 
 @pytest.fixture
-def seed(db: str) -> str:
-    load_fixture(db, "seed001.sql", "seed001_register.sql", "seed001_writer.sql")
-    return db
+def seed(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
+    """Seed 001 loaded and registered, with its writer (a clone)."""
+    return make_db(fixture_template("seed001.sql", "seed001_register.sql", "seed001_writer.sql"))
 
 
 # --- the application's write path, as tests/test_seed001.py plays it ----------------------

@@ -7,6 +7,7 @@ reversal no transaction type realises) is skipped with its reason and writes not
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import psycopg
@@ -26,7 +27,7 @@ from test_seed002 import (
     ws,
 )
 
-from conftest import FIXTURES, decimal_json, fix, load_fixture, open_findings, reconcile
+from conftest import FIXTURES, decimal_json, fix, open_findings, reconcile
 
 D = Decimal
 BIG = {"wallet_limit": 10**6, "run_limit": 10**7}  # limits out of the way
@@ -103,28 +104,26 @@ def assert_synced(dsn: str) -> dict:
 
 
 @pytest.fixture
-def seeded(db: str) -> str:
-    """Seed 002's data and registration, and its writer."""
-    load_fixture(db, "seed002.sql", "seed002_register.sql", "seed002_writer.sql")
-    return db
+def seeded(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
+    """Seed 002's data and registration, and its writer (a clone)."""
+    return make_db(fixture_template("seed002.sql", "seed002_register.sql", "seed002_writer.sql"))
 
 
 @pytest.fixture
-def seeded_refund(db: str) -> str:
+def seeded_refund(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
     """Seed 002 whose ledger also knows a 'refund' (a payment handed back to the locked budget:
-    locked_balance += amount), the one type that can reverse a payment."""
-    load_fixture(db, "seed002.sql")
+    locked_balance += amount), the one type that can reverse a payment (a clone)."""
     register = (FIXTURES / "seed002_register.sql").read_text()
     marker = '"payment": {"locked_balance": -1},'
     assert marker in register
-    with psycopg.connect(db, autocommit=True) as c:
-        c.execute("ALTER TABLE seed002.wallet_transactions"
-                  " DROP CONSTRAINT wallet_transactions_type_check,"
-                  " ADD CONSTRAINT wallet_transactions_type_check CHECK (type IN"
-                  " ('topup', 'lock', 'payment', 'release', 'withdrawal', 'refund'))")
-        c.execute(register.replace(marker, marker + ' "refund": {"locked_balance": 1},').encode())
-    load_fixture(db, "seed002_writer.sql")
-    return db
+    refund_type = ("ALTER TABLE seed002.wallet_transactions"
+                   " DROP CONSTRAINT wallet_transactions_type_check,"
+                   " ADD CONSTRAINT wallet_transactions_type_check CHECK (type IN"
+                   " ('topup', 'lock', 'payment', 'release', 'withdrawal', 'refund'))")
+    writer = (FIXTURES / "seed002_writer.sql").read_text()
+    return make_db(fixture_template("seed002.sql", sql=(
+        refund_type, register.replace(marker, marker + ' "refund": {"locked_balance": 1},'),
+        writer)))
 
 
 # --- injections (as tests/test_seed002.py plays them; the others are imported from it) ----

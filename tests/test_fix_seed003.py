@@ -4,6 +4,8 @@ journal. Every repair posts balanced transactions; the books stay balanced."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import psycopg
 import pytest
 from psycopg.rows import dict_row
@@ -19,13 +21,13 @@ from test_seed003 import (
     write_entries,
 )
 
-from conftest import fix, load_fixture, reconcile
+from conftest import fix, reconcile
 
 
 @pytest.fixture
-def seed(db: str) -> str:
-    load_fixture(db, "seed003.sql", "seed003_register.sql", "seed003_writer.sql")
-    return db
+def seed(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
+    """Seed 003 loaded and registered, with its writer (a clone)."""
+    return make_db(fixture_template("seed003.sql", "seed003_register.sql", "seed003_writer.sql"))
 
 
 def one(dsn: str, sql: str, params: object = None) -> object:

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from conftest import CRON_DATABASE, Server, fix, load_fixture, reconcile, run_cli
+from conftest import CRON_DATABASE, Server, fix, reconcile, run_cli
 
 D = Decimal
 CHANNEL = "wallet_recon_alert"
@@ -32,33 +32,12 @@ def md5_uuid(text: str) -> str:
 
 # --- databases: one seeded template per seed set, a fresh clone per test ---------------------
 
-@pytest.fixture(scope="module")
-def seed_template(server: Server, template_db: str) -> Iterator[Callable[..., str]]:
-    """Factory: the name of a database with the toolkit and seeds `ns` loaded and registered
-    (made once per module, cloned by `seeded`)."""
-    made: dict[tuple[int, ...], str] = {}
-    janitors = []
-
-    def get(*ns: int) -> str:
-        if ns not in made:
-            name = f"recon_gseed_{uuid.uuid4().hex[:10]}"
-            janitor = server.janitor(name, template_db)
-            janitor.init()
-            janitors.append(janitor)
-            for n in ns:
-                load_fixture(server.dsn_for(name), f"seed00{n}.sql", f"seed00{n}_register.sql")
-            made[ns] = name
-        return made[ns]
-
-    yield get
-    for j in janitors:
-        j.drop()
-
-
 @pytest.fixture
-def seeded(make_db: Callable[..., str], seed_template: Callable[..., str]) -> Callable[..., str]:
-    """Factory: DSN of a fresh database with seeds `ns` (a clone of their template)."""
-    return lambda *ns: make_db(seed_template(*ns))
+def seeded(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> Callable[..., str]:
+    """Factory: DSN of a fresh database with seeds `ns` loaded and registered (a clone of their
+    template, conftest's fixture_template)."""
+    return lambda *ns: make_db(fixture_template(
+        *(f for n in ns for f in (f"seed00{n}.sql", f"seed00{n}_register.sql"))))
 
 
 # --- plain helpers ------------------------------------------------------------------------------

@@ -8,14 +8,12 @@ them called."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from test_fix import WRITER
-
-from conftest import load_fixture
 
 TOOLKIT = ("recon", "_recon", "_recon_guard")
 
@@ -25,16 +23,15 @@ OPERATOR = AUDITOR | {"fix", "reverse_fix", "backfill", "acknowledge_alert"}
 
 
 @pytest.fixture
-def seeded(db: str) -> str:
-    load_fixture(db, "seed000.sql", "seed000_register.sql")
-    with psycopg.connect(db, autocommit=True) as c:
-        c.execute(WRITER)
-        # drift for the repairs to repair, and a guard so that its generated objects exist
-        c.execute("UPDATE seed000.wallet_account SET balance = balance + 5 WHERE id = "
-                  "(SELECT min(wallet_id::text)::uuid FROM seed000.wallet_transaction)")
-        c.execute("SELECT recon.enable_guard('drift', 's0_ledger', '{\"mode\": \"block\"}')")
-        c.execute("SELECT recon.enable_guard('append_only', 's0_ledger', '{\"mode\": \"block\"}')")
-    return db
+def seeded(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
+    """Seed 000 registered, with its writer, drift for the repairs to repair, and guards so
+    that their generated objects exist (a clone)."""
+    return make_db(fixture_template("seed000.sql", "seed000_register.sql", sql=(
+        WRITER,
+        "UPDATE seed000.wallet_account SET balance = balance + 5 WHERE id = "
+        "(SELECT min(wallet_id::text)::uuid FROM seed000.wallet_transaction)",
+        "SELECT recon.enable_guard('drift', 's0_ledger', '{\"mode\": \"block\"}')",
+        "SELECT recon.enable_guard('append_only', 's0_ledger', '{\"mode\": \"block\"}')")))
 
 
 def as_user(dsn: str, user: str) -> str:

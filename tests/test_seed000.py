@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 
 import psycopg
 import pytest
 
-from conftest import load_fixture, open_findings, reconcile
+from conftest import open_findings, reconcile
 
 
 def wallet(i: int) -> str:
@@ -19,9 +20,9 @@ def wallet(i: int) -> str:
 
 
 @pytest.fixture
-def seed(db: str) -> str:
-    load_fixture(db, "seed000.sql", "seed000_register.sql")
-    return db
+def seed(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
+    """A fresh database with the toolkit and seed 000 loaded and registered (a clone)."""
+    return make_db(fixture_template("seed000.sql", "seed000_register.sql"))
 
 
 def run(dsn: str, *sql: str) -> None:

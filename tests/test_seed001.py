@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
 import pytest
 
-from conftest import load_fixture, open_findings, reconcile
+from conftest import open_findings, reconcile
 
 D = Decimal
 CHECKS = {"s1_balance", "s1_holds", "s1_duplicates", "s1_chain"}
@@ -47,9 +47,9 @@ def at(minutes: float) -> datetime:
 
 
 @pytest.fixture
-def seed(db: str) -> str:
-    load_fixture(db, "seed001.sql", "seed001_register.sql")
-    return db
+def seed(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
+    """A fresh database with the toolkit and seed 001 loaded and registered (a clone)."""
+    return make_db(fixture_template("seed001.sql", "seed001_register.sql"))
 
 
 def run(dsn: str, *sql: str) -> None:

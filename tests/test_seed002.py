@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 
 import psycopg
 import pytest
 
-from conftest import load_fixture, open_findings, reconcile
+from conftest import open_findings, reconcile
 
 CHECKS = ["s2_balance", "s2_duplicate", "s2_locked"]
 
@@ -77,10 +78,9 @@ def open_commitments(dsn: str, i: int) -> Decimal:
 
 
 @pytest.fixture
-def seeded(db: str) -> str:
-    """A fresh database with the toolkit, seed 002's data and its registration."""
-    load_fixture(db, "seed002.sql", "seed002_register.sql")
-    return db
+def seeded(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
+    """A fresh database with the toolkit, seed 002's data and its registration (a clone)."""
+    return make_db(fixture_template("seed002.sql", "seed002_register.sql"))
 
 
 # --- injections: what the application got wrong, one at a time --------------------------

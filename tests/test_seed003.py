@@ -2,8 +2,8 @@
 user_wallet the new one, coin_journal_entries a double-entry journal whose 'system' wallet is
 the offset account of every opening balance.
 
-Every test loads the clean dataset (tests/fixtures/seed003.sql) into a fresh database,
-registers it through the public API (seed003_register.sql), injects one failure from the report
+Every test gets a fresh database holding the clean dataset (tests/fixtures/seed003.sql)
+registered through the public API (seed003_register.sql), injects one failure from the report
 with plain SQL, and checks what recon.reconcile() records for it.
 """
 
@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 
 import psycopg
 import pytest
 
-from conftest import load_fixture, open_findings, reconcile
+from conftest import open_findings, reconcile
 
 CHECKS = ["s3_balance", "s3_coverage", "s3_double_entry", "s3_treasury"]
 USERS = 150  # real users in the fixture, the system user aside
@@ -35,9 +36,11 @@ def wallet_id(uid: str) -> str:
 SYSTEM_WALLET = wallet_id("system")
 
 
-def seeded(dsn: str) -> str:
-    load_fixture(dsn, "seed003.sql", "seed003_register.sql")
-    return dsn
+@pytest.fixture
+def db(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
+    """This module's `db`: a fresh database with the toolkit and seed 003 loaded and registered
+    (a clone of a template made once)."""
+    return make_db(fixture_template("seed003.sql", "seed003_register.sql"))
 
 
 def query(dsn: str, sql: str, params: tuple | dict | None = None) -> list[tuple]:
@@ -115,7 +118,6 @@ def journal_totals(dsn: str) -> tuple[int, int]:
 
 
 def test_clean_dataset_is_synced(db: str) -> None:
-    seeded(db)
     # The dataset is what the report describes after its backfill, without the drift.
     assert scalar(db, "SELECT count(*) FROM seed003.users") == USERS + 1
     assert scalar(db, "SELECT count(*) FROM seed003.user_wallet") == USERS + 1
@@ -155,7 +157,6 @@ def test_clean_dataset_is_synced(db: str) -> None:
 def test_missing_wallets(db: str, amounts: list[int], coverage_severity: str,
                          treasury_severity: str) -> None:
     """Users with total_coins and no user_wallet row (backfillOpeningBalances never ran)."""
-    seeded(db)
     late = [user_id(1000 + k) for k in range(len(amounts))]
     with psycopg.connect(db, autocommit=True) as c, c.transaction():
         for k, (uid, amount) in enumerate(zip(late, amounts, strict=True)):
@@ -187,7 +188,6 @@ def test_missing_wallets(db: str, amounts: list[int], coverage_severity: str,
 
 def test_many_missing_wallets_are_critical(db: str) -> None:
     """The report's initial state in small: a dozen users never got a wallet."""
-    seeded(db)
     amounts = [101 * k for k in range(1, 13)]
     late = [user_id(2000 + k) for k in range(12)]
     with psycopg.connect(db, autocommit=True) as c, c.transaction():
@@ -215,7 +215,6 @@ def test_many_missing_wallets_are_critical(db: str) -> None:
 
 def test_wallet_without_journal_entries(db: str) -> None:
     """The report's step 3: a wallet created with a balance but no opening-balance entries."""
-    seeded(db)
     uid = user_id(3000)
     with psycopg.connect(db, autocommit=True) as c, c.transaction():
         add_user(c, uid, "halfmigrated", 640)
@@ -237,7 +236,6 @@ def test_zero_wallets_despite_total_coins(db: str) -> None:
     """The report's step 3 analysis: wallets created at 0, no journal entries, while
     users.total_coins > 0. Each wallet agrees with its (empty) journal and every user has a
     wallet, so only the treasury shows the drift: the sum of their legacy coins."""
-    seeded(db)
     amounts = [300, 120, 45, 9, 2000, 61]
     with psycopg.connect(db, autocommit=True) as c, c.transaction():
         for k, amount in enumerate(amounts):
@@ -260,7 +258,6 @@ def test_unbalanced_journal_transaction(db: str) -> None:
     legacy total_coins), but the journal holds the receiver's credit only. The journal check
     sees the unbalanced transaction; the balance check sees the sender's balance below its
     journal by the same amount. The treasury (a transfer moves no coins in or out) is clean."""
-    seeded(db)
     sender, receiver = user_id(21), user_id(22)
     before = coins(db, 21)
     with psycopg.connect(db, autocommit=True) as c, c.transaction():
@@ -295,7 +292,6 @@ def test_three_users_small_drift(db: str) -> None:
     """The report's final state: three real users drift by 10, 8 and 3 coins. A bonus paid by
     the legacy code path moved users.total_coins and user_wallet.balance but posted no journal
     transaction, so the three stored balances run ahead of their journals."""
-    seeded(db)
     drift = {33: 10, 58: 8, 91: 3}
     before = {i: coins(db, i) for i in drift}
     with psycopg.connect(db, autocommit=True) as c, c.transaction():
@@ -321,7 +317,6 @@ def test_three_users_small_drift(db: str) -> None:
 def test_legacy_total_coins_ahead_of_synced_wallets(db: str) -> None:
     """The same 21 coins as the report literally measured them: wallets re-synced from the
     journal (step 5), users.total_coins still 10, 8 and 3 ahead. Only the treasury sees it."""
-    seeded(db)
     with psycopg.connect(db, autocommit=True) as c, c.transaction():
         for i, amount in {33: 10, 58: 8, 91: 3}.items():
             c.execute("UPDATE seed003.users SET total_coins = total_coins + %s WHERE id = %s",
@@ -339,7 +334,6 @@ def test_legacy_total_coins_ahead_of_synced_wallets(db: str) -> None:
 def test_combined_failures_repaired_by_hand(db: str) -> None:
     """Several failures at once, repaired as the report did (system user, opening balances
     against it, the missing journal entries), then reconciled back to synced."""
-    seeded(db)
     missing = {user_id(4000 + k): amount for k, amount in enumerate([900, 35, 1210])}
     unjournaled = user_id(4100)
     drift = {user_id(33): 10, user_id(58): 8, user_id(91): 3}
