@@ -4,6 +4,7 @@ with a documented SQLSTATE and a HINT and registers nothing."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
@@ -22,12 +23,27 @@ INSERT INTO public.entries (wallet_id, amount) VALUES (1, 10), (1, 20), (3, -5);
 """
 
 
+APP = (SCHEMA,
+       "SELECT recon.register_wallet_source('w', 'wallets', 'id', ARRAY['balance'])",
+       "SELECT recon.register_ledger_source('l', 'w', 'entries', 'wallet_id', 'amount')")
+
+
 @pytest.fixture
-def app(conn: psycopg.Connection) -> psycopg.Connection:
-    conn.execute(SCHEMA)
-    conn.execute("SELECT recon.register_wallet_source('w', 'wallets', 'id', ARRAY['balance'])")
-    conn.execute("SELECT recon.register_ledger_source('l', 'w', 'entries', 'wallet_id', 'amount')")
-    return conn
+def app(make_db: Callable[..., str],
+        fixture_template: Callable[..., str]) -> Iterator[psycopg.Connection]:
+    """A fresh database with the toolkit, SCHEMA and its wallet and ledger sources registered
+    (a clone), and a plain autocommit connection to it."""
+    with psycopg.connect(make_db(fixture_template(sql=APP)), autocommit=True) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def app_for_bad_calls(make_module_db: Callable[..., str],
+                      fixture_template: Callable[..., str]) -> Iterator[psycopg.Connection]:
+    """The same, one database for all of BAD_CALLS: each of them must fail and change nothing
+    (the test asserts both), so they need no fresh copy each."""
+    with psycopg.connect(make_module_db(fixture_template(sql=APP)), autocommit=True) as c:
+        yield c
 
 
 def state(conn: psycopg.Connection) -> tuple:
@@ -91,8 +107,9 @@ BAD_CALLS = [
 
 
 @pytest.mark.parametrize(("sqlstate", "call"), BAD_CALLS)
-def test_bad_input_fails_cleanly_and_changes_nothing(app: psycopg.Connection, sqlstate: str,
-                                                     call: str) -> None:
+def test_bad_input_fails_cleanly_and_changes_nothing(app_for_bad_calls: psycopg.Connection,
+                                                     sqlstate: str, call: str) -> None:
+    app = app_for_bad_calls
     before = state(app)
     with pytest.raises(psycopg.Error) as err:
         app.execute(call)
