@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from conftest import ROOT, decimal_json
@@ -77,13 +79,11 @@ def drop(dsn: str) -> None:
         c.execute((DEMO / "drop.sql").read_text().encode())
 
 
-@pytest.fixture
-def dict_conn(db: str) -> Iterator[psycopg.Connection]:
-    """A plain autocommit connection to the test's database: rows as dicts, JSON numbers as
-    Decimal."""
-    with psycopg.connect(db, autocommit=True, row_factory=dict_row) as c:
-        decimal_json(c)
-        yield c
+def connect(dsn: str) -> psycopg.Connection:
+    """A plain autocommit connection: rows as dicts, JSON numbers as Decimal."""
+    c = psycopg.connect(dsn, autocommit=True, row_factory=dict_row)
+    decimal_json(c)
+    return c
 
 
 def one(c: psycopg.Connection, sql: str, params: object = None) -> object:
@@ -184,14 +184,38 @@ def flow(c: psycopg.Connection, timings: dict[str, float]) -> None:
     assert one(c, "SELECT count(*) FROM recon.open_findings") == 0
 
 
-def test_demo_flow(db: str, dict_conn: psycopg.Connection) -> None:
-    c = dict_conn
+@dataclass
+class Flowed:
+    dsn: str
+    timings: dict[str, float]
+
+    @property
+    def name(self) -> str:
+        return conninfo_to_dict(self.dsn)["dbname"]
+
+
+@pytest.fixture(scope="module")
+def flowed(make_module_db: Callable[..., str], template_db: str) -> Flowed:
+    """A fresh database with all four applications loaded and taken through steps 1-6 of the
+    flow (asserting as it goes), once per module: test_demo_flow reads what the flow left, and
+    test_drop_removes_everything_and_the_demo_runs_again starts from a clone of it."""
+    dsn = make_module_db(template_db)
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    load(db, *APPS)
+    load(dsn, *APPS)
     timings["load"] = time.perf_counter() - start
-    flow(c, timings)
+    assert demo_state(dsn) == {"schemas": 4, "sources": 8, "checks": 16, "writers": 4,
+                               "policies": 10, "guards": 0, "open findings": 0,
+                               "check views": 16}
+    with connect(dsn) as c:
+        flow(c, timings)
+    return Flowed(dsn, timings)
 
+
+def test_demo_flow(flowed: Flowed) -> None:
+    """Steps 1-6 (asserted in the fixture), then what they left, counted independently."""
+    timings = flowed.timings
+    c = connect(flowed.dsn)
     # Every stored balance is what its ledger says, every derived column what its commitments
     # say, every owner has a wallet, the treasury agrees: the live views of those checks are
     # empty. What the live views still show is exactly what was acknowledged.
@@ -231,6 +255,8 @@ def test_demo_flow(db: str, dict_conn: psycopg.Connection) -> None:
         ("fix", "adjust"): 12, ("fix", "move"): 5, ("fix", "covered"): 7,
         ("fix", "acknowledge"): 10, ("backfill", "backfill"): 12}
 
+    c.close()
+
     total = sum(timings.values())
     print(f"\ndemo flow: {total:.1f} s (" + ", ".join(f"{k} {v:.2f} s" for k, v in
                                                  timings.items()) + ")")
@@ -260,30 +286,30 @@ EMPTY = {"schemas": 0, "sources": 0, "checks": 0, "writers": 0, "policies": 0, "
          "open findings": 0, "check views": 0}
 
 
-def test_drop_removes_everything_and_the_demo_runs_again(db: str,
-                                                          dict_conn: psycopg.Connection) -> None:
+def test_drop_removes_everything_and_the_demo_runs_again(db: str, make_db: Callable[..., str],
+                                                          flowed: Flowed) -> None:
     assert demo_state(db) == EMPTY
     drop(db)  # nothing loaded: nothing to do
     assert demo_state(db) == EMPTY
 
-    load(db, "holds", "coins")  # some of the files
-    drop(db)
-    assert demo_state(db) == EMPTY
+    # all of them loaded and taken through the whole flow: a clone of the module's database
+    dsn = make_db(flowed.name)
+    with connect(dsn) as c:
+        # guards someone enabled while exploring go too, with their triggers
+        c.execute("SELECT recon.enable_guard('append_only', 'runbook_ledger')")
+        c.execute("SELECT recon.enable_guard('lifecycle', 'holds_holds')")
+    assert demo_state(dsn)["guards"] == 2
+    drop(dsn)
+    assert demo_state(dsn) == EMPTY
+    drop(dsn)  # and again
+    assert demo_state(dsn) == EMPTY
 
-    load(db, *APPS)
-    assert demo_state(db) == {"schemas": 4, "sources": 8, "checks": 16, "writers": 4,
-                              "policies": 10, "guards": 0, "open findings": 0,
-                              "check views": 16}
-    flow(dict_conn, {})
-    # guards someone enabled while exploring go too, with their triggers
-    dict_conn.execute("SELECT recon.enable_guard('append_only', 'runbook_ledger')")
-    dict_conn.execute("SELECT recon.enable_guard('lifecycle', 'holds_holds')")
-    drop(db)
-    assert demo_state(db) == EMPTY
-    drop(db)  # and again
-    assert demo_state(db) == EMPTY
+    load(dsn, "holds", "coins")  # some of the files
+    drop(dsn)
+    assert demo_state(dsn) == EMPTY
 
     # the demo, run again against the same database: the same findings, the same repairs (no
     # repair or backfill of the first run is taken for this one's), back to zero
-    load(db, *APPS)
-    flow(dict_conn, {})
+    load(dsn, *APPS)
+    with connect(dsn) as c:
+        flow(c, {})
