@@ -120,33 +120,32 @@ def test_demo_keep_leaves_the_server_running(tmp_path: Path, tmpdir_for_cluster:
             shutil.rmtree(stop.group(4), ignore_errors=True)
 
 
-def test_demo_in_a_given_database_uses_its_own_schemas(empty_db: str) -> None:
-    sql(empty_db, "CREATE SCHEMA app; CREATE TABLE app.mine (id int); INSERT INTO app.mine "
-                  "VALUES (1)")
-    assert run_cli("install", dsn=empty_db).returncode == 0
+def test_demo_in_a_given_database_uses_its_own_schemas(db: str) -> None:
+    # db: the toolkit installed (by `wallet-recon install`, cloned), nothing else
+    sql(db, "CREATE SCHEMA app; CREATE TABLE app.mine (id int); INSERT INTO app.mine VALUES (1)")
     # the database's own check, which always finds something: the demo leaves it alone
-    sql(empty_db, """SELECT recon.register_check('mine', 'custom', '{"query": "select ''w1'' as \
+    sql(db, """SELECT recon.register_check('mine', 'custom', '{"query": "select ''w1'' as \
 wallet_key, 1 as stored, 0 as expected, 1 as difference, ''{}''::jsonb as details"}')""")
-    proc = run_cli("demo", "--keep", dsn=empty_db, timeout=300)
+    proc = run_cli("demo", "--keep", dsn=db, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "throwaway" not in proc.stdout
     assert_whole_story(proc.stdout)
-    assert len(demo_schemas(empty_db)) == 4  # kept
+    assert len(demo_schemas(db)) == 4  # kept
 
     # again, without --keep: the earlier demo is replaced, and everything removed at the end
-    proc = run_cli("demo", dsn=empty_db, timeout=300)
+    proc = run_cli("demo", dsn=db, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "removed the schemas and registrations of an earlier demo run" in proc.stdout
     assert_whole_story(proc.stdout)
     assert "removed the demo's schemas and registrations" in proc.stdout
-    assert demo_schemas(empty_db) == []
-    assert sql(empty_db, "SELECT count(*) FROM recon.sources") == [(0,)]
-    assert sql(empty_db, "SELECT name FROM recon.checks") == [("mine",)]
-    assert sql(empty_db, "SELECT count(*) FROM recon.run_findings WHERE check_name = 'mine'") \
+    assert demo_schemas(db) == []
+    assert sql(db, "SELECT count(*) FROM recon.sources") == [(0,)]
+    assert sql(db, "SELECT name FROM recon.checks") == [("mine",)]
+    assert sql(db, "SELECT count(*) FROM recon.run_findings WHERE check_name = 'mine'") \
         == [(0,)]  # never run by the demo
-    assert sql(empty_db, "SELECT DISTINCT ticket FROM recon.repairs") == [("DEMO-1",)]
-    assert sql(empty_db, "SELECT * FROM app.mine") == [(1,)]  # the user's own data untouched
-    assert run_cli("status", dsn=empty_db).returncode == 0  # the toolkit stays installed
+    assert sql(db, "SELECT DISTINCT ticket FROM recon.repairs") == [("DEMO-1",)]
+    assert sql(db, "SELECT * FROM app.mine") == [(1,)]  # the user's own data untouched
+    assert run_cli("status", dsn=db).returncode == 0  # the toolkit stays installed
 
 
 def test_demo_refuses_a_schema_that_is_not_its_own(empty_db: str) -> None:
