@@ -184,6 +184,14 @@ def schema_dump(dsn: str) -> str:
 
 
 @pytest.fixture
+def installed_schema(make_db: Callable[..., str], template_db: str) -> str:
+    """schema_dump of a fresh install of the shipped SQL by `wallet-recon install`: a clone of
+    template_db, which the CLI installed (the same as installing into a new database, without
+    the time it takes)."""
+    return schema_dump(make_db(template_db))
+
+
+@pytest.fixture
 def sql_copy(tmp_path: Path) -> Path:
     """A private copy of the toolkit's SQL tree, to change files in."""
     import shutil

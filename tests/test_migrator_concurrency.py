@@ -28,7 +28,8 @@ def _wait_for(predicate, timeout: float = 30, what: str = "condition") -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_four_concurrent_migrators_apply_each_migration_once(make_db) -> None:
+def test_four_concurrent_migrators_apply_each_migration_once(make_db,
+                                                             installed_schema: str) -> None:
     dsn = make_db()
     procs = [_spawn(dsn, "install") for _ in range(4)]
     results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
@@ -46,15 +47,11 @@ def test_four_concurrent_migrators_apply_each_migration_once(make_db) -> None:
         logged = c.execute("SELECT detail->'migrations' FROM recon.install_history"
                            " WHERE detail ? 'migrations'").fetchall()
         assert sorted(m for (ms,) in logged for m in ms) == sorted(m for m, _ in per_migration)
-    fresh = make_db()
-    assert run_cli("install", dsn=fresh).returncode == 0
-    assert schema_dump(dsn) == schema_dump(fresh)
+    assert schema_dump(dsn) == installed_schema
 
 
-def test_kill_9_mid_migration_then_rerun(make_db) -> None:
-    fresh = make_db()
-    assert run_cli("install", dsn=fresh).returncode == 0
-    expected = schema_dump(fresh)
+def test_kill_9_mid_migration_then_rerun(make_db, installed_schema: str) -> None:
+    expected = installed_schema
 
     dsn = make_db()
     with psycopg.connect(dsn) as blocker:
@@ -87,10 +84,9 @@ def test_kill_9_mid_migration_then_rerun(make_db) -> None:
     assert schema_dump(dsn) == expected
 
 
-def test_kill_9_at_random_moments_never_needs_manual_repair(make_db) -> None:
-    fresh = make_db()
-    assert run_cli("install", dsn=fresh).returncode == 0
-    expected = schema_dump(fresh)
+def test_kill_9_at_random_moments_never_needs_manual_repair(make_db,
+                                                           installed_schema: str) -> None:
+    expected = installed_schema
     rng = random.Random(20261121)
     dsn = make_db()
     for _ in range(6):
@@ -106,10 +102,9 @@ def test_kill_9_at_random_moments_never_needs_manual_repair(make_db) -> None:
     assert run_cli("status", dsn=dsn).returncode == 0
 
 
-def test_idle_session_timeout_cannot_release_the_lock_mid_run(make_db, sql_copy) -> None:
+def test_idle_session_timeout_cannot_release_the_lock_mid_run(db: str, sql_copy) -> None:
     # The lock lives on the session that does the work, which no idle timeout may end.
-    dsn = make_db()
-    assert run_cli("install", dsn=dsn).returncode == 0
+    dsn = db  # installed by `wallet-recon install` (a clone)
     path = sql_copy / "triggers" / "migrator_log_append_only.sql"
     path.write_text(path.read_text() + "\n-- a change\n")
     with psycopg.connect(dsn, autocommit=True) as c:
@@ -133,9 +128,8 @@ def test_idle_session_timeout_cannot_release_the_lock_mid_run(make_db, sql_copy)
                          " AND id > %s", (last,)).fetchone()[0] == 1
 
 
-def test_object_created_concurrently_is_not_adopted(make_db, sql_copy) -> None:
-    dsn = make_db()
-    assert run_cli("install", dsn=dsn).returncode == 0
+def test_object_created_concurrently_is_not_adopted(db: str, sql_copy) -> None:
+    dsn = db  # installed by `wallet-recon install` (a clone)
     path = sql_copy / "triggers" / "migrator_log_append_only.sql"
     path.write_text(path.read_text() + "\n-- a change\n")
     with psycopg.connect(dsn) as blocker:
