@@ -7,6 +7,7 @@ import random
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 
 import psycopg
 
@@ -110,11 +111,20 @@ def test_idle_session_timeout_cannot_release_the_lock_mid_run(db: str, sql_copy)
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute(f"ALTER DATABASE {c.info.dbname} SET idle_session_timeout = '1s'")
         last = c.execute("SELECT max(id) FROM recon.install_history").fetchone()[0]
-    with psycopg.connect(dsn) as blocker:
+    with psycopg.connect(dsn) as blocker, psycopg.connect(
+            dsn, autocommit=True, options="-c idle_session_timeout=0") as watch:
+        def blocked(wait_event: str) -> Callable[[], bool]:
+            return lambda: watch.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name ="
+                " 'wallet-recon-migrator' AND wait_event_type = 'Lock' AND wait_event = %s",
+                (wait_event,)).fetchone()[0] == 1
+
         blocker.execute("LOCK TABLE _recon.migrator_log IN ROW EXCLUSIVE MODE")
         first = _spawn(dsn, "upgrade", "--lock-timeout", "20s", "--sql-dir", str(sql_copy))
+        _wait_for(blocked("relation"), what="the first migrator to block on the trigger file")
         time.sleep(2.5)  # longer than idle_session_timeout
         second = _spawn(dsn, "upgrade", "--lock-timeout", "20s", "--sql-dir", str(sql_copy))
+        _wait_for(blocked("advisory"), what="the second migrator to wait for the first")
         time.sleep(2.5)
         blocker.rollback()
     out1, err1 = first.communicate(timeout=60)
