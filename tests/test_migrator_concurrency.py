@@ -63,8 +63,8 @@ def test_kill_9_mid_migration_then_rerun(make_db, installed_schema: str) -> None
         with psycopg.connect(dsn, autocommit=True) as watch:
             def waiting() -> bool:
                 return watch.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE application_name ="
-                    " 'wallet-recon-migrator' AND wait_event_type = 'Lock'"
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND application_name = 'wallet-recon-migrator' AND wait_event_type = 'Lock'"
                     " AND query LIKE 'CREATE SCHEMA recon%%'").fetchone()[0] == 1
             _wait_for(waiting, what="the migrator to block inside migration 0001")
         os.kill(proc.pid, signal.SIGKILL)
@@ -73,8 +73,9 @@ def test_kill_9_mid_migration_then_rerun(make_db, installed_schema: str) -> None
 
     with psycopg.connect(dsn, autocommit=True) as c:
         # the killed migrator's backend finishes its statement, finds its client gone, aborts
-        _wait_for(lambda: c.execute("SELECT count(*) FROM pg_stat_activity WHERE"
-                                    " application_name = 'wallet-recon-migrator'")
+        _wait_for(lambda: c.execute("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                                    " current_database() AND application_name ="
+                                    " 'wallet-recon-migrator'")
                   .fetchone()[0] == 0, what="the orphaned backend to go away")
         assert c.execute("SELECT to_regnamespace('recon')").fetchone()[0] is None
         assert c.execute("SELECT count(*) FROM _recon._yoyo_migration").fetchone()[0] == 0
@@ -115,8 +116,9 @@ def test_idle_session_timeout_cannot_release_the_lock_mid_run(db: str, sql_copy)
             dsn, autocommit=True, options="-c idle_session_timeout=0") as watch:
         def blocked(wait_event: str) -> Callable[[], bool]:
             return lambda: watch.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name ="
-                " 'wallet-recon-migrator' AND wait_event_type = 'Lock' AND wait_event = %s",
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND application_name = 'wallet-recon-migrator' AND wait_event_type = 'Lock'"
+                " AND wait_event = %s",
                 (wait_event,)).fetchone()[0] == 1
 
         blocker.execute("LOCK TABLE _recon.migrator_log IN ROW EXCLUSIVE MODE")
@@ -147,8 +149,9 @@ def test_object_created_concurrently_is_not_adopted(db: str, sql_copy) -> None:
         proc = _spawn(dsn, "upgrade", "--lock-timeout", "20s", "--sql-dir", str(sql_copy))
         with psycopg.connect(dsn, autocommit=True) as watch:
             _wait_for(lambda: watch.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name ="
-                " 'wallet-recon-migrator' AND wait_event_type = 'Lock'").fetchone()[0] == 1,
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND application_name = 'wallet-recon-migrator' AND wait_event_type = 'Lock'"
+                ).fetchone()[0] == 1,
                 what="the migrator to block inside the trigger file")
             # the migrator has taken its "before" picture of the catalog; a user adds a function
             watch.execute("CREATE FUNCTION recon.user_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'")
