@@ -10,6 +10,7 @@ The server is, in order of preference:
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -56,16 +57,25 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def server() -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     dsn = os.environ.get("WALLET_RECON_TEST_DSN")
     if dsn:
         yield Server(dsn)
         return
     # pg_cron is loaded as a real installation would load it; it schedules in one database
     # (CRON_DATABASE), which tests/test_guards.py creates.
-    with ThrowawayCluster({"shared_preload_libraries": "'pg_cron'",
-                           "cron.database_name": f"'{CRON_DATABASE}'"}) as cluster:
+    cluster = ThrowawayCluster({"shared_preload_libraries": "'pg_cron'",
+                                "cron.database_name": f"'{CRON_DATABASE}'"})
+    # Each pytest-xdist worker is a session of its own, with a cluster of its own. They start
+    # one at a time (a lock in the run's shared temporary directory), so that two never take
+    # the same free port, nor, as root, create the cluster's system user at once.
+    with open(tmp_path_factory.getbasetemp().parent / "cluster-start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cluster.start()
+    try:
         yield Server(cluster.dsn)
+    finally:
+        cluster.stop()
 
 
 def run_cli(*args: str, dsn: str | None = None, timeout: float = 120,
