@@ -79,8 +79,12 @@ def test_demo_on_its_own_server_tells_the_whole_story_and_cleans_up(
 def test_demo_interrupted_cleans_up(tmp_path: Path, tmpdir_for_cluster: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["TMPDIR"] = str(tmpdir_for_cluster)
+    # (SIGINT back to its default in the demo: pytest may have been started where it is
+    # ignored, as in a background job of a shell without job control, and the child inherits
+    # that)
     proc = subprocess.Popen([WALLET_RECON, "demo"], cwd=tmp_path, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert proc.stdout is not None
     seen = ""
     for line in proc.stdout:  # wait until the server runs and the data is being loaded
