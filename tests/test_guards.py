@@ -817,6 +817,10 @@ def test_drift_guard_runs_as_an_unprivileged_writer(
         app.execute("SET ROLE guard_writer")
         assert app.execute("SELECT _recon_guard.drift_tick(%s)", (guard,)).fetchone() == ("*",)
         app.c.rollback()
+        # a spill for a guard id that is not a drift guard's: RC107, nothing written
+        fails("RC107", dsn, "SET ROLE guard_writer;"
+                            " SELECT _recon_guard.drift_spill(-1, ',1:1=5.00s,')")
+        assert q1(dsn, "SELECT count(*) FROM _recon.guard_spill") == 0
     finally:
         for _, kind, target, *_ in guards(dsn):
             disable(dsn, kind, target)
