@@ -17,8 +17,10 @@ DECLARE
     v_map jsonb;
     v_stored jsonb := '{}'::jsonb;
     v_pre jsonb := '{}'::jsonb;
+    v_currency jsonb := '{}'::jsonb;
     v_cols text;
-    v_blocking CONSTANT text := '^(above|over|would|wallet|changed|ledger|no entry)';
+    v_blocking CONSTANT text :=
+        '^(above|over|would|wallet|changed|ledger|no entry|cannot|the writer|the wallet)';
 BEGIN
     -- 1. Every wallet the plan touches, and the offset wallets its writers post against: read,
     --    or locked FOR UPDATE, source by source in name order and by key within a source, so
@@ -65,11 +67,13 @@ BEGIN
     --    whose finding is gone or has changed since the run is skipped. The same checks run
     --    again after the repair (recon.fix), against this picture.
     BEGIN
+        -- The plan's checks, and every enabled check of the wallet sources it touches: a
+        -- repair that opens a finding anywhere on those wallets is refused (recon.fix).
         FOR v_check IN SELECT c.* FROM _recon.check_def AS c
                        WHERE c.name IN (SELECT s.check_name FROM _recon.fix_stage AS s
                                         WHERE s.stage_id = p_stage AND s.strategy <> 'reversal'
                                           AND s.status IN ('planned', 'covered'))
-                          OR (c.kind = 'balance' AND c.enabled AND c.wallet_source IN (
+                          OR (c.enabled AND c.wallet_source IN (
                                   SELECT s.wallet_source FROM _recon.fix_stage AS s
                                   WHERE s.stage_id = p_stage AND s.status = 'planned'))
                           -- what it posts must not look like a duplicate
@@ -85,23 +89,81 @@ BEGIN
             v_pre := v_pre || jsonb_build_object(v_check.name, COALESCE(v_map, '{}'));
         END LOOP;
         -- A payment posted or a duplicate reversed moves the stored balance only by what it
-        -- does not hold already, as the balance check of that ledger sees the wallet now: the
-        -- payment credited (drift of exactly it), the duplicate never credited (drift of
-        -- minus it). Not by which other findings happen to be in the plan.
-        UPDATE _recon.fix_stage AS s
-        SET moves = COALESCE((
-            SELECT jsonb_object_agg(p.col, p.total)
-            FROM (SELECT d.key AS col, sum(d.value::numeric) AS total
-                  FROM jsonb_array_elements(s.postings) AS e,
-                       jsonb_each_text(e.value -> 'deltas') AS d
-                  GROUP BY d.key) AS p
-            WHERE p.total IS DISTINCT FROM COALESCE((v_pre -> (
-                SELECT c.name FROM _recon.check_def AS c
-                WHERE c.kind = 'balance' AND c.enabled AND c.ledger_source = s.ledger_source
-                ORDER BY c.name LIMIT 1) ->> (s.wallet_key || '/' || p.col))::numeric, 0)
-        ), '{}'::jsonb)
-        WHERE s.stage_id = p_stage AND s.status = 'planned'
-          AND s.strategy IN ('post_missing', 'reverse');
+        -- does not hold already. The wallet tells, as it is now under the lock, whatever the
+        -- checks or their tolerance say: its stored balance less what all its ledgers add up
+        -- to. A drift of exactly what this plan posts on that column: the stored balance holds
+        -- it all; none: it holds none of it; anything else settled by a resync of the same
+        -- wallet and column in the plan (stored := ledger after the postings); otherwise the
+        -- wallet cannot be read, and is left alone.
+        FOR v_ws IN SELECT w.* FROM _recon.wallet_source AS w
+                    WHERE w.name IN (SELECT s.wallet_source FROM _recon.fix_stage AS s
+                                     WHERE s.stage_id = p_stage AND s.status = 'planned'
+                                       AND s.strategy IN ('post_missing', 'reverse'))
+                    ORDER BY w.name LOOP
+            v_map := _recon.fix_measure(
+                v_ws.name,
+                ARRAY(SELECT DISTINCT s.wallet_key FROM _recon.fix_stage AS s
+                      WHERE s.stage_id = p_stage AND s.status = 'planned'
+                        AND s.wallet_source = v_ws.name
+                        AND s.strategy IN ('post_missing', 'reverse')),
+                ARRAY(SELECT l.name FROM _recon.ledger_source AS l
+                      WHERE l.wallet_source = v_ws.name));
+            UPDATE _recon.fix_stage AS s
+            SET moves = d.moves,
+                status = CASE WHEN d.unknown IS NOT NULL THEN 'skipped' ELSE s.status END,
+                note = COALESCE(d.unknown, s.note),
+                evidence = d.evidence
+            FROM (
+                SELECT y.step,
+                       COALESCE(jsonb_object_agg(y.col, y.delta)
+                                    FILTER (WHERE y.verdict <> 'holds'), '{}') AS moves,
+                       min(format('cannot tell whether the stored balance holds it: %s drifts '
+                                  || 'by %s from the ledger, this plan posts %s on it', y.col,
+                                  y.drift, y.posted)) FILTER (WHERE y.verdict = 'unknown')
+                           AS unknown,
+                       jsonb_object_agg(y.col, jsonb_build_object(
+                           'stored_holds', CASE y.verdict WHEN 'holds' THEN 'all'
+                                                          WHEN 'none' THEN 'none'
+                                                          WHEN 'settled' THEN 'settled by resync'
+                                                          ELSE 'unknown' END,
+                           'wallet_drift', y.drift, 'posted', y.posted)) AS evidence
+                FROM (
+                    SELECT z.*,
+                           CASE WHEN z.drift = z.posted THEN 'holds'
+                                WHEN z.drift = 0 THEN 'none'
+                                WHEN z.resync THEN 'settled'
+                                ELSE 'unknown' END AS verdict
+                    FROM (
+                        SELECT x.step, x.col, x.delta,
+                               (v_map -> x.wallet_key -> 'stored' ->> x.col)::numeric
+                               - COALESCE((SELECT sum((l.value ->> x.col)::numeric)
+                                           FROM jsonb_each(v_map -> x.wallet_key -> 'ledger')
+                                               AS l), 0) AS drift,
+                               sum(x.delta) OVER (PARTITION BY x.wallet_key, x.col) AS posted,
+                               EXISTS (SELECT FROM _recon.fix_stage AS r
+                                       JOIN _recon.finding AS f ON f.id = r.finding_id
+                                       WHERE r.stage_id = p_stage AND r.status = 'planned'
+                                         AND r.strategy = 'resync'
+                                         AND r.wallet_source = v_ws.name
+                                         AND r.wallet_key = x.wallet_key
+                                         AND f.details ->> 'column' = x.col) AS resync
+                        FROM (
+                            SELECT s.step, s.wallet_key, d.key AS col,
+                                   sum(d.value::numeric) AS delta
+                            FROM _recon.fix_stage AS s,
+                                 jsonb_array_elements(s.postings) AS e,
+                                 jsonb_each_text(e.value -> 'deltas') AS d
+                            WHERE s.stage_id = p_stage AND s.status = 'planned'
+                              AND s.wallet_source = v_ws.name
+                              AND s.strategy IN ('post_missing', 'reverse')
+                            GROUP BY s.step, s.wallet_key, d.key
+                        ) AS x
+                    ) AS z
+                ) AS y
+                GROUP BY y.step
+            ) AS d
+            WHERE s.stage_id = p_stage AND s.step = d.step;
+        END LOOP;
         UPDATE _recon.fix_stage AS s
         SET status = 'skipped',
             note = CASE WHEN NOT COALESCE(v_pre -> s.check_name, '{}') ? s.finding_key
@@ -254,10 +316,57 @@ BEGIN
         GROUP BY c.step
     ) AS y
     WHERE s.stage_id = p_stage AND s.step = y.step;
-    RETURN jsonb_build_object('checks', v_pre, 'keys', (
+
+    -- 6. Each step's currency, and what it changes: the stored balances (the wallet's, and the
+    --    offset wallet's of a double-entry posting) and the ledger's effects (both sides), per
+    --    column. recon.fix() checks after applying that each currency's totals moved by
+    --    exactly these (_recon.fix_conserve).
+    FOR v_ws IN SELECT w.* FROM _recon.wallet_source AS w
+                WHERE w.name IN (SELECT s.wallet_source FROM _recon.fix_stage AS s
+                                 WHERE s.stage_id = p_stage)
+                ORDER BY w.name LOOP
+        v_map := CASE WHEN v_ws.currency_column IS NOT NULL THEN _recon.fix_measure(
+                     v_ws.name, ARRAY(SELECT jsonb_object_keys(v_stored -> v_ws.name)), '{}')
+                 ELSE '{}' END;
+        v_currency := v_currency || jsonb_build_object(v_ws.name, COALESCE((
+            SELECT jsonb_object_agg(m.key, m.value -> 'currency') FROM jsonb_each(v_map) AS m),
+            '{}'));
+    END LOOP;
+    UPDATE _recon.fix_stage AS s
+    SET currency = COALESCE(v_currency -> s.wallet_source ->> s.wallet_key, c.currency),
+        stored_change = COALESCE((
+            SELECT jsonb_object_agg(m.col, m.total) FROM (
+                SELECT x.key AS col, sum(x.value::numeric) AS total
+                FROM (SELECT d.key, d.value FROM jsonb_each_text(
+                          CASE WHEN s.status IN ('planned', 'covered', 'applied') THEN s.moves
+                               ELSE '{}' END) AS d
+                      UNION ALL
+                      SELECT d.key, (-(d.value::numeric))::text
+                      FROM jsonb_array_elements(s.postings) AS e,
+                           jsonb_each_text(e.value -> 'deltas') AS d
+                      WHERE s.status IN ('planned', 'applied')
+                        AND CASE WHEN e.value ? 'offset_wallet' THEN e.value ->> 'offset_wallet'
+                                 ELSE w.offset_wallet END IS NOT NULL) AS x
+                GROUP BY x.key) AS m WHERE m.total <> 0), '{}'),
+        ledger_change = COALESCE((
+            SELECT jsonb_object_agg(m.col, m.total) FROM (
+                SELECT d.key AS col,
+                       sum(CASE WHEN CASE WHEN e.value ? 'offset_wallet'
+                                          THEN e.value ->> 'offset_wallet'
+                                          ELSE w.offset_wallet END IS NOT NULL
+                                THEN 0 ELSE d.value::numeric END) AS total
+                FROM jsonb_array_elements(s.postings) AS e,
+                     jsonb_each_text(e.value -> 'deltas') AS d
+                WHERE s.status IN ('planned', 'applied')
+                GROUP BY d.key) AS m), '{}')
+    FROM _recon.fix_stage AS s0
+    LEFT JOIN _recon.check_def AS c ON c.name = s0.check_name
+    LEFT JOIN _recon.writer AS w ON w.ledger_source = s0.ledger_source
+    WHERE s.stage_id = p_stage AND s0.stage_id = p_stage AND s0.step = s.step;
+    RETURN jsonb_build_object('checks', v_pre, 'currency', v_currency, 'keys', (
         -- a source with no wallet in the plan (e.g. only a journal finding): [], not null
-        SELECT jsonb_object_agg(k.key, (SELECT COALESCE(jsonb_agg(x), '[]'::jsonb)
-                                        FROM jsonb_object_keys(k.value) AS x))
+        SELECT COALESCE(jsonb_object_agg(k.key, (SELECT COALESCE(jsonb_agg(x), '[]'::jsonb)
+                                                 FROM jsonb_object_keys(k.value) AS x)), '{}')
         FROM jsonb_each(v_stored) AS k));
 END;
 $body$;

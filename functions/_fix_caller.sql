@@ -19,6 +19,20 @@ BEGIN
                             'E.g. dry_run => false, ticket => ''INC-42'', reason => ''...'': '
                             || 'both go into the audit (recon.repairs).');
     END IF;
+    -- A repair re-checks under its locks what it read before them. Under REPEATABLE READ or
+    -- SERIALIZABLE every statement reads the transaction's first snapshot, taken before the
+    -- lock wait: a concurrent repair that committed meanwhile is invisible, and would be
+    -- applied twice. Only READ COMMITTED sees what the lock protects.
+    IF NOT p_dry_run AND current_setting('transaction_isolation') <> 'read committed' THEN
+        PERFORM _recon.fail(
+            'RC310', format('%s needs READ COMMITTED, not %s', p_what,
+                            upper(current_setting('transaction_isolation'))),
+            'A repair re-verifies under its locks what it read before them; a REPEATABLE READ '
+            || 'or SERIALIZABLE snapshot is older than the locks, so a concurrent repair would '
+            || 'be invisible to it. Nothing was changed.',
+            'Apply it in a READ COMMITTED transaction (the default), e.g. on its own: '
+            || 'BEGIN ISOLATION LEVEL READ COMMITTED; ... COMMIT; a dry run works at any level.');
+    END IF;
     -- SECURITY DEFINER callers see the owner as current_user; the role the session has set
     -- (else its login) is who is calling.
     RETURN CASE WHEN current_setting('role') = 'none' THEN session_user
@@ -28,7 +42,8 @@ $body$;
 
 COMMENT ON FUNCTION _recon.fix_caller(boolean, text, text, text) IS
 'For recon.fix(), recon.reverse_fix() and recon.backfill(): RC303 when dry_run is NULL, or when '
-'applying without a ticket or a reason (p_what names the call in the message); returns the '
+'applying without a ticket or a reason (p_what names the call in the message); RC310 when '
+'applying in a transaction that is not READ COMMITTED; returns the '
 'caller''s role for the audit (the role it set, else its login).';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_caller(boolean, text, text, text) FROM PUBLIC;

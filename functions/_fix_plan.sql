@@ -1,6 +1,7 @@
 -- _recon.fix_plan(): one step per open finding to repair, staged under p_stage.
 CREATE OR REPLACE FUNCTION _recon.fix_plan(
-    p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_strategy text
+    p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[],
+    p_strategy text
 )
 RETURNS integer
 LANGUAGE plpgsql
@@ -128,6 +129,13 @@ BEGIN
                                         WHERE o.run_id = p_run AND o.finding_id = f.id))
           AND (p_checks IS NULL OR f.check_name = ANY (p_checks))
           AND (p_wallets IS NULL OR f.wallet_key = ANY (p_wallets))
+          AND (p_findings IS NULL OR f.id = ANY (p_findings))
+          -- acknowledged as it is now: nothing left to do, and never acknowledged twice
+          AND NOT EXISTS (SELECT FROM _recon.repair AS r
+                          WHERE r.finding_id = f.id AND r.strategy = 'acknowledge'
+                            AND r.difference IS NOT DISTINCT FROM f.difference
+                            AND NOT EXISTS (SELECT FROM _recon.repair AS v
+                                            WHERE v.reverses = r.id))
     ) AS x;
     GET DIAGNOSTICS v_steps = ROW_COUNT;
 
@@ -173,13 +181,38 @@ BEGIN
         USING p_stage, v_check.name;
     END LOOP;
 
-    -- 3. A balance or derived finding whose shown cause is an orphaned payment or a duplicate
-    --    of exactly its drift is repaired by that finding's repair, in the same plan: covered.
+    -- 3. A balance finding is covered by the payments posted and duplicates reversed on its
+    --    wallet in the same plan when they move its column by exactly its drift (two equal
+    --    missing payments as well as one); a derived finding by the repair of the orphan or
+    --    duplicate its shown cause names.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'covered', covered_by = o.first_step, moves = '{}',
+        note = format('repaired by step%s %s (%s)', CASE WHEN o.n > 1 THEN 's' ELSE '' END,
+                      o.steps, o.what)
+    FROM (
+        SELECT b.step, min(p.step) AS first_step, count(DISTINCT p.step) AS n,
+               string_agg(DISTINCT p.step::text, ', ') AS steps,
+               string_agg(DISTINCT format('%s of %s', p.strategy, p.check_name), ', ') AS what,
+               sum((e.value -> 'deltas' ->> (b.finding_key_col))::numeric) AS moved,
+               min(b.difference) AS difference
+        FROM (SELECT x.*, f.details ->> 'column' AS finding_key_col
+              FROM _recon.fix_stage AS x
+              JOIN _recon.finding AS f ON f.id = x.finding_id
+              WHERE x.stage_id = p_stage AND x.kind = 'balance' AND x.status = 'planned'
+                AND x.strategy IN ('resync', 'adjust')) AS b
+        JOIN _recon.fix_stage AS p ON p.stage_id = p_stage AND p.status = 'planned'
+            AND p.strategy IN ('post_missing', 'reverse')
+            AND p.wallet_source = b.wallet_source AND p.wallet_key = b.wallet_key
+        CROSS JOIN LATERAL jsonb_array_elements(p.postings) AS e
+        WHERE e.value -> 'deltas' ? b.finding_key_col
+        GROUP BY b.step
+    ) AS o
+    WHERE s.stage_id = p_stage AND s.step = o.step AND o.moved = o.difference;
     UPDATE _recon.fix_stage AS s
     SET status = 'covered', covered_by = o.step, moves = '{}',
         note = format('repaired by step %s (%s of %s)', o.step, o.strategy, o.check_name)
     FROM _recon.finding AS f, _recon.fix_stage AS o
-    WHERE s.stage_id = p_stage AND s.kind IN ('balance', 'derived') AND s.status = 'planned'
+    WHERE s.stage_id = p_stage AND s.kind = 'derived' AND s.status = 'planned'
       AND f.id = s.finding_id AND f.cause IN ('orphaned_payment', 'duplicate_reference')
       AND o.stage_id = p_stage AND o.status = 'planned'
       AND o.strategy IN ('post_missing', 'reverse')
@@ -196,6 +229,40 @@ BEGIN
     WHERE s.stage_id = p_stage AND s.kind IN ('balance', 'derived') AND s.status = 'planned'
       AND s.strategy IN ('resync', 'adjust', 'move')
       AND f.id = s.finding_id AND f.cause IN ('orphaned_payment', 'duplicate_reference');
+    -- An adjustment trusts the stored balance; on a wallet whose drift is a payment (or a
+    -- duplicate) this plan posts and something else, it would book that payment twice.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual',
+        note = format('the wallet''s drift is partly explained by step %s (%s of %s): an '
+                      || 'adjustment would book it twice; resync, or repair by hand',
+                      p.step, p.strategy, p.check_name)
+    FROM _recon.fix_stage AS p
+    WHERE s.stage_id = p_stage AND s.kind = 'balance' AND s.status = 'planned'
+      AND s.strategy = 'adjust'
+      AND p.stage_id = p_stage AND p.status = 'planned'
+      AND p.strategy IN ('post_missing', 'reverse')
+      AND p.wallet_source = s.wallet_source AND p.wallet_key = s.wallet_key;
+
+    -- 3b. What the ledger shows about each wallet to resync or adjust: a wallet whose ledger
+    --     lost an entry gets it restored when the evidence gives it exactly, else is left to
+    --     a person (_recon.fix_evidence).
+    PERFORM _recon.fix_evidence(p_stage);
+
+    -- 3c. A wallet with broken data (NULL, NaN, unknown, unmapped) or a lost entry left to a
+    --     person is repaired whole or not at all: none of its other steps run.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped',
+        note = format('the wallet has a finding that needs a person first: step %s (%s)',
+                      m.step, m.note)
+    FROM (SELECT DISTINCT ON (x.wallet_source, x.wallet_key) x.wallet_source, x.wallet_key,
+                 x.step, x.note
+          FROM _recon.fix_stage AS x
+          WHERE x.stage_id = p_stage AND x.status = 'manual' AND x.wallet_key IS NOT NULL
+            AND (x.note LIKE 'broken data%' OR x.note LIKE 'no finite difference%'
+                 OR x.evidence ->> 'verdict' IN ('lost_entry', 'inconsistent'))
+          ORDER BY x.wallet_source, x.wallet_key, x.step) AS m
+    WHERE s.stage_id = p_stage AND s.status IN ('planned', 'covered')
+      AND s.wallet_source = m.wallet_source AND s.wallet_key = m.wallet_key;
 
     -- 4. What cannot be posted: a ledger without a writer, an effect no entry type has.
     UPDATE _recon.fix_stage AS s
@@ -219,10 +286,13 @@ BEGIN
 END;
 $body$;
 
-COMMENT ON FUNCTION _recon.fix_plan(bigint, bigint, text[], text[], text) IS
+COMMENT ON FUNCTION _recon.fix_plan(bigint, bigint, text[], text[], bigint[], text) IS
 'Stages recon.fix()''s plan: one step per open finding (of run p_run, checks p_checks, wallets '
-'p_wallets), with its strategy (p_strategy, else the check''s policy, else its kind''s default), '
-'the entries to post and the stored-balance moves; marks balance findings another step '
-'repairs as covered, and what needs a human as manual.';
+'p_wallets, findings p_findings; not one acknowledged as it is), with its strategy '
+'(p_strategy, else the check''s policy, else its kind''s default) chosen on the ledger''s '
+'evidence (_recon.fix_evidence), the entries to post and the stored-balance moves; marks '
+'balance findings other steps repair as covered, what needs a human as manual, and the other '
+'steps of a wallet that needs a human as skipped.';
 
-REVOKE EXECUTE ON FUNCTION _recon.fix_plan(bigint, bigint, text[], text[], text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION _recon.fix_plan(bigint, bigint, text[], text[], bigint[], text)
+FROM PUBLIC;

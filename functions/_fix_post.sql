@@ -90,7 +90,8 @@ BEGIN
             END IF;
             EXECUTE v_description_sql INTO v_val USING v_request;
             v_request := v_request || jsonb_build_object('description', v_val);
-            IF v_writer.journal IS NOT NULL THEN
+            -- a restored entry goes into the journal it was lost from
+            IF v_writer.journal IS NOT NULL AND NOT v_posting ? 'journal' THEN
                 EXECUTE v_journal_sql INTO v_val USING v_request;
                 v_request := v_request || jsonb_build_object('journal', v_val);
             END IF;

@@ -1,19 +1,6 @@
 -- _recon.fix_report(): what recon.fix() and recon.reverse_fix() return, from the stage.
 CREATE OR REPLACE FUNCTION _recon.fix_report(p_stage bigint)
-RETURNS TABLE (
-    step integer,
-    finding_id bigint,
-    check_name text,
-    wallet_key text,
-    strategy text,
-    amount numeric,
-    entries jsonb,
-    stored_before jsonb,
-    stored_after jsonb,
-    status text,
-    note text,
-    repair_id bigint
-)
+RETURNS SETOF recon.fix_step
 LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
@@ -23,7 +10,8 @@ AS $body$
                     SELECT jsonb_agg(e.posting || jsonb_build_object('entry_id', e.entry))
                     FROM _recon.repair_entry AS e WHERE e.repair_id = s.repair_id), '[]')
                 ELSE s.postings END,
-           s.stored_before, s.stored_after, s.status, s.note, s.repair_id
+           s.stored_before, s.stored_after, s.status, s.note, s.repair_id, s.currency,
+           s.stored_change, s.ledger_change, s.evidence
     FROM _recon.fix_stage AS s
     WHERE s.stage_id = p_stage
     ORDER BY s.step;

@@ -8,22 +8,10 @@ CREATE OR REPLACE FUNCTION recon.fix(
     wallets text[] DEFAULT NULL,
     force_strategy text DEFAULT NULL,
     wallet_limit numeric DEFAULT NULL,
-    run_limit numeric DEFAULT NULL
+    run_limit numeric DEFAULT NULL,
+    findings bigint[] DEFAULT NULL
 )
-RETURNS TABLE (
-    step integer,
-    finding_id bigint,
-    check_name text,
-    wallet_key text,
-    strategy text,
-    amount numeric,
-    entries jsonb,
-    stored_before jsonb,
-    stored_after jsonb,
-    status text,
-    note text,
-    repair_id bigint
-)
+RETURNS SETOF recon.fix_step
 LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
@@ -59,7 +47,23 @@ BEGIN
                                 'SELECT name FROM recon.checks; lists them.');
         END IF;
     END IF;
-    IF v_run IS NULL AND fix.checks IS NULL AND fix.wallets IS NULL THEN
+    IF fix.findings IS NOT NULL THEN
+        SELECT string_agg(COALESCE(n::text, 'NULL') || CASE
+                   WHEN f.id IS NULL THEN ' (no such finding)'
+                   WHEN f.dropped_at IS NOT NULL THEN ' (its check was dropped)'
+                   ELSE format(' (resolved by run %s)', f.resolved_run) END, ', ')
+        INTO v_unknown
+        FROM unnest(fix.findings) AS n
+        LEFT JOIN _recon.finding AS f ON f.id = n
+        WHERE f.id IS NULL OR f.resolved_run IS NOT NULL OR f.dropped_at IS NOT NULL;
+        IF v_unknown IS NOT NULL THEN
+            PERFORM _recon.fail('RC311', format('not an open finding: %s', v_unknown),
+                                'Only open findings are repaired.',
+                                'SELECT finding_id FROM recon.open_findings; lists them.');
+        END IF;
+    END IF;
+    IF v_run IS NULL AND fix.checks IS NULL AND fix.wallets IS NULL
+       AND fix.findings IS NULL THEN
         SELECT max(r.id) INTO v_run FROM _recon.run AS r WHERE r.finished_at IS NOT NULL;
         IF v_run IS NULL THEN
             PERFORM _recon.fail('RC301', 'no run to repair',
@@ -76,7 +80,8 @@ BEGIN
     -- 2. The plan. A dry run reads and returns it; nothing is written but scratch rows, which
     --    are gone when it returns.
     v_stage := nextval('_recon.fix_stage_seq');
-    PERFORM _recon.fix_plan(v_stage, v_run, fix.checks, fix.wallets, fix.force_strategy);
+    PERFORM _recon.fix_plan(v_stage, v_run, fix.checks, fix.wallets, fix.findings,
+                            fix.force_strategy);
     IF fix.dry_run THEN
         PERFORM _recon.fix_assess(v_stage, fix.wallet_limit, fix.run_limit, FALSE);
     ELSE
@@ -86,7 +91,7 @@ BEGIN
         VALUES ('fix', v_run, fix.ticket, fix.reason, jsonb_strip_nulls(jsonb_build_object(
                     'run_id', v_run, 'checks', fix.checks, 'wallets', fix.wallets,
                     'force_strategy', fix.force_strategy, 'wallet_limit', fix.wallet_limit,
-                    'run_limit', fix.run_limit)), v_invoker)
+                    'run_limit', fix.run_limit, 'findings', fix.findings)), v_invoker)
         RETURNING id INTO v_fix;
         PERFORM _recon.fix_apply(v_stage, v_fix, fix.ticket, fix.reason, v_invoker,
                                  fix.wallet_limit, fix.run_limit, TRUE);
@@ -97,23 +102,30 @@ BEGIN
 END;
 $body$;
 
-COMMENT ON FUNCTION recon.fix(bigint, boolean, text, text, text[], text[], text, numeric, numeric)
-IS
-'Plans the repair of open findings: of run run_id (default: the latest), or of the checks or '
-'wallets named. One row per step: finding, wallet, strategy, amount, entries to post, stored '
-'balances before and after, status (planned, applied, covered, manual, skipped) and a note. '
+COMMENT ON FUNCTION recon.fix(
+    bigint, boolean, text, text, text[], text[], text, numeric, numeric, bigint[]
+) IS
+'Plans the repair of open findings: of run run_id (default: the latest), or of the checks, '
+'wallets or findings (ids) named; a finding acknowledged as it is now is not planned again. '
+'One row per step (recon.fix_step): finding, wallet, strategy, amount, entries to post, stored '
+'balances before and after, status (planned, applied, covered, manual, skipped), a note, the '
+'currency, the change to the stored balances and to the ledger (offset wallets included) and '
+'the ledger evidence the strategy was chosen on (a wallet whose ledger lost an entry is '
+'restored or left manual, never resynced). '
 'A dry run (the default) writes nothing. dry_run => false with a ticket and a reason applies '
 'it: wallets locked in key order, every finding re-verified under the lock, limits (per wallet '
 'and per call, in the check''s currency) and no overdraft enforced, each wallet repaired whole '
 'or not at all, each repair applied once (a unique key), posted through the ledger''s writer, '
-'verified by re-running the checks, and audited (recon.repairs). Errors: RC301 unknown run, '
+'verified by re-running every enabled check on the touched wallets and by each currency''s '
+'totals moving by exactly the plan, and audited (recon.repairs). Errors: RC301 unknown run, '
 'RC302 bad limit, RC303 no ticket or reason, RC304 unknown strategy, RC107 unknown check, '
-'RC305 the writer failed, RC306 no entry type for a posting, RC307 the repair did not verify. '
+'RC305 the writer failed, RC306 no entry type for a posting, RC307 the repair did not verify '
+'or conserve, RC310 applying outside READ COMMITTED, RC311 not an open finding. '
 'A step your balance or amount column cannot hold is skipped. docs/REPAIRS.md.';
 
 REVOKE EXECUTE ON FUNCTION recon.fix(
-    bigint, boolean, text, text, text[], text[], text, numeric, numeric
+    bigint, boolean, text, text, text[], text[], text, numeric, numeric, bigint[]
 ) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recon.fix(
-    bigint, boolean, text, text, text[], text[], text, numeric, numeric
+    bigint, boolean, text, text, text[], text[], text, numeric, numeric, bigint[]
 ) TO recon_operator;

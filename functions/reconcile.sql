@@ -137,7 +137,8 @@ BEGIN
     UPDATE _recon.finding AS f SET last_seen_run = v_run WHERE f.id = ANY (v_acknowledged);
 
     -- 2. Causes a balance or derived finding can show: on the same wallet source and wallet, a
-    --    duplicate posting or an orphaned payment of exactly the drift, or a chain break.
+    --    duplicate posting or orphaned payments of exactly the drift (a payment with the sign
+    --    a missing credit gives), or a chain break.
     UPDATE _recon.run_stage AS s
     SET cause = m.cause,
         details = s.details || jsonb_build_object(
@@ -155,7 +156,16 @@ BEGIN
             AND co.kind IN ('orphan', 'duplicate', 'chain')
             AND co.wallet_source = cb.wallet_source
         WHERE b.run_id = v_run AND b.cause IS NULL
-          AND (co.kind = 'chain' OR abs(o.difference) = abs(b.difference))
+          -- a missing payment makes the stored balance exceed the ledger by it (signs
+          -- opposite: the orphan's difference is minus the payment); two or more on one wallet
+          -- by their sum
+          AND (co.kind = 'chain'
+               OR (co.kind = 'orphan'
+                   AND (o.difference = -b.difference
+                        OR (SELECT sum(o2.difference) FROM _recon.run_stage AS o2
+                            WHERE o2.run_id = b.run_id AND o2.check_name = o.check_name
+                              AND o2.wallet_key = b.wallet_key) = -b.difference))
+               OR (co.kind = 'duplicate' AND abs(o.difference) = abs(b.difference)))
         ORDER BY b.finding_key, b.check_name,
                  array_position(ARRAY['orphan', 'duplicate', 'chain'], co.kind), o.finding_key
     ) AS m

@@ -5,20 +5,7 @@ CREATE OR REPLACE FUNCTION recon.reverse_fix(
     ticket text DEFAULT NULL,
     reason text DEFAULT NULL
 )
-RETURNS TABLE (
-    step integer,
-    finding_id bigint,
-    check_name text,
-    wallet_key text,
-    strategy text,
-    amount numeric,
-    entries jsonb,
-    stored_before jsonb,
-    stored_after jsonb,
-    status text,
-    note text,
-    repair_id bigint
-)
+RETURNS SETOF recon.fix_step
 LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
