@@ -24,7 +24,8 @@ BEGIN
        v.expected,
        v.stored - v.expected AS difference,
        jsonb_strip_nulls(jsonb_build_object(
-           'item', v.col,
+           -- an unknown wallet is one finding, whatever its columns (acknowledged once)
+           'item', CASE WHEN w.%2$I IS NOT NULL THEN v.col END,
            'column', v.col,
            'entries', COALESCE(e.n, 0),
            'null_amounts', NULLIF(e.n - e.n_amount, 0),
@@ -42,14 +43,15 @@ BEGIN
 FROM %3$s
 %4$s JOIN %5$s AS w ON w.%2$I = e.k
 CROSS JOIN LATERAL (VALUES %6$s) AS v (col, stored, expected)
-WHERE w.%2$I IS NULL
-   OR e.n > e.n_amount
-   OR e.n_bad > 0
-   OR v.stored IS NULL
-   OR v.stored IN ('NaN', 'Infinity', '-Infinity')
-   OR v.expected IN ('NaN', 'Infinity', '-Infinity')
-   OR abs(v.stored - v.expected) > %7$s$sql$,
-        p_name, v_wallet.key_column, p_from, p_join, v_wallet.relid::regclass, v_values, v_tol
+WHERE CASE WHEN w.%2$I IS NULL THEN v.col = %8$L
+           ELSE e.n > e.n_amount
+                OR e.n_bad > 0
+                OR v.stored IS NULL
+                OR v.stored IN ('NaN', 'Infinity', '-Infinity')
+                OR v.expected IN ('NaN', 'Infinity', '-Infinity')
+                OR abs(v.stored - v.expected) > %7$s END$sql$,
+        p_name, v_wallet.key_column, p_from, p_join, v_wallet.relid::regclass, v_values, v_tol,
+        (_recon.balance_columns(p_options))[1]
     );
 END;
 $body$;
@@ -57,6 +59,7 @@ $body$;
 COMMENT ON FUNCTION _recon.balance_findings_sql(text, jsonb, text, text) IS
 'The findings of a balance check, from p_from (per-wallet aggregates named e: k, n, n_amount, '
 'n_bad, s1..sN; n NULL for a wallet without entries) joined (p_join: FULL or LEFT) to the '
-'wallets. Full and incremental runs share it, so they judge a wallet the same way.';
+'wallets: one per wallet and column, one per unknown wallet (keyed by the wallet alone, its '
+'first column shown). Full and incremental runs share it, so they judge a wallet the same way.';
 
 REVOKE EXECUTE ON FUNCTION _recon.balance_findings_sql(text, jsonb, text, text) FROM PUBLIC;

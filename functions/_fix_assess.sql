@@ -18,6 +18,7 @@ DECLARE
     v_stored jsonb := '{}'::jsonb;
     v_pre jsonb := '{}'::jsonb;
     v_currency jsonb := '{}'::jsonb;
+    v_drift jsonb := '{}'::jsonb;
     v_cols text;
     v_blocking CONSTANT text :=
         '^(above|over|would|wallet|changed|ledger|no entry|cannot|the writer|the wallet)';
@@ -61,7 +62,7 @@ BEGIN
     UPDATE _recon.fix_stage AS s
     SET status = 'skipped', note = 'wallet not found in its table'
     WHERE s.stage_id = p_stage AND s.status IN ('planned', 'covered') AND s.wallet_key IS NOT NULL
-      AND s.stored_before IS NULL;
+      AND s.stored_before IS NULL AND s.strategy <> 'acknowledge';
 
     -- 2. What each check finds now for those wallets (under the locks when applying): a step
     --    whose finding is gone or has changed since the run is skipped. The same checks run
@@ -82,7 +83,13 @@ BEGIN
                                   WHERE s.stage_id = p_stage AND s.status = 'planned'
                                     AND s.postings <> '[]'))
                        ORDER BY c.name LOOP
-            v_keys := ARRAY(SELECT jsonb_object_keys(v_stored -> v_check.wallet_source));
+            -- the wallets read, and a plan's wallets missing from their table (an unknown
+            -- wallet's finding is re-checked too)
+            v_keys := ARRAY(SELECT jsonb_object_keys(v_stored -> v_check.wallet_source)
+                            UNION
+                            SELECT s.wallet_key FROM _recon.fix_stage AS s
+                            WHERE s.stage_id = p_stage AND s.wallet_key IS NOT NULL
+                              AND s.wallet_source = v_check.wallet_source);
             EXECUTE format('SELECT jsonb_object_agg(r.finding_key, r.difference) FROM (%s) AS r',
                            _recon.recheck_sql(v_check))
             INTO v_map USING v_keys;
@@ -163,6 +170,14 @@ BEGIN
                 GROUP BY y.step
             ) AS d
             WHERE s.stage_id = p_stage AND s.step = d.step;
+            -- the drift read here is what a running balance posted after it continues from
+            v_drift := v_drift || jsonb_build_object(v_ws.name, COALESCE((
+                SELECT jsonb_object_agg(m.key, (
+                    SELECT jsonb_object_agg(st.key, st.value::numeric - COALESCE((
+                        SELECT sum((l.value ->> st.key)::numeric)
+                        FROM jsonb_each(m.value -> 'ledger') AS l), 0))
+                    FROM jsonb_each_text(m.value -> 'stored') AS st))
+                FROM jsonb_each(v_map) AS m), '{}'));
         END LOOP;
         UPDATE _recon.fix_stage AS s
         SET status = 'skipped',
@@ -363,7 +378,7 @@ BEGIN
     LEFT JOIN _recon.check_def AS c ON c.name = s0.check_name
     LEFT JOIN _recon.writer AS w ON w.ledger_source = s0.ledger_source
     WHERE s.stage_id = p_stage AND s0.stage_id = p_stage AND s0.step = s.step;
-    RETURN jsonb_build_object('checks', v_pre, 'currency', v_currency, 'keys', (
+    RETURN jsonb_build_object('checks', v_pre, 'currency', v_currency, 'drift', v_drift, 'keys', (
         -- a source with no wallet in the plan (e.g. only a journal finding): [], not null
         SELECT COALESCE(jsonb_object_agg(k.key, (SELECT COALESCE(jsonb_agg(x), '[]'::jsonb)
                                                  FROM jsonb_object_keys(k.value) AS x)), '{}')

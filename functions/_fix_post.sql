@@ -134,8 +134,13 @@ BEGIN
                              ->> v_chain)::numeric,
                             _recon.fix_wallet_value(v_ledger.wallet_source, v_side ->> 'wallet',
                                                     v_chain))
-                            - COALESCE((p_pre -> 'checks' -> v_balance_check
-                                        ->> ((v_side ->> 'wallet') || '/' || v_chain))::numeric, 0);
+                            - COALESCE(
+                                -- the wallet's drift as read under the lock where the plan
+                                -- read it (payments, reversals), else as its check found it
+                                (p_pre -> 'drift' -> v_ledger.wallet_source -> (v_side ->> 'wallet')
+                                 ->> v_chain)::numeric,
+                                (p_pre -> 'checks' -> v_balance_check
+                                 ->> ((v_side ->> 'wallet') || '/' || v_chain))::numeric, 0);
                     END IF;
                     v_value := v_value + (v_side -> 'deltas' ->> v_chain)::numeric;
                     IF v_side ->> 'side' = 'offset' THEN

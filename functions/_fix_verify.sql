@@ -36,6 +36,14 @@ BEGIN
                               WHERE s.stage_id = p_stage AND s.check_name = v_check.name
                                 AND s.finding_key = n.key AND s.status IN ('applied', 'covered')
                                 AND s.strategy <> 'acknowledge')
+              -- a restored entry stands at the end of the wallet's history: its running
+              -- balance is the far side of the gap the lost entry left (docs/REPAIRS.md)
+              AND NOT (v_check.kind = 'chain' AND EXISTS (
+                  SELECT FROM _recon.fix_stage AS s
+                  JOIN _recon.repair_entry AS e ON e.repair_id = s.repair_id
+                  WHERE s.stage_id = p_stage AND s.strategy = 'restore'
+                    AND s.status = 'applied' AND e.wallet_key = s.wallet_key
+                    AND n.key = s.wallet_key || '/' || e.entry))
         ) AS x;
         IF v_bad IS NOT NULL THEN
             PERFORM _recon.fail(
@@ -51,7 +59,8 @@ $body$;
 
 COMMENT ON FUNCTION _recon.fix_verify(bigint, jsonb) IS
 'Re-runs, after a repair and under its locks, every check recon.fix() ran before it for the '
-'same wallets: each repaired finding must be gone, and nothing else may be new or changed. '
+'same wallets: each repaired finding must be gone, and nothing else may be new or changed '
+'(but the running balance of an entry it restored, the far side of the lost entry''s gap). '
 'Otherwise RC307 (the DETAIL lists what), and the whole call rolls back.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_verify(bigint, jsonb) FROM PUBLIC;

@@ -138,8 +138,8 @@ def _add_operator_commands(sub: argparse._SubParsersAction) -> None:
                     "the latest run). With --apply --ticket T --reason R it asks for "
                     "confirmation (on a terminal; --yes otherwise), applies the plan and prints "
                     "what was done with the audit ids (recon.repairs). Exit 0 when every step "
-                    "is planned, applied or covered, 1 when some are left for a person (manual "
-                    "or skipped), 2 on errors.")
+                    "is planned, applied, covered or already done, 1 when some are left for a "
+                    "person (manual, or skipped for another reason), 2 on errors.")
     p.add_argument("run", nargs="?", type=_run_id, metavar="RUN",
                    help="run number (default: the latest run)")
     p.add_argument("--apply", action="store_true", help="apply the plan (default: dry run)")
@@ -150,6 +150,8 @@ def _add_operator_commands(sub: argparse._SubParsersAction) -> None:
                    help="only findings of these checks")
     p.add_argument("--wallets", type=_names, metavar="KEY[,KEY...]",
                    help="only findings of these wallets")
+    p.add_argument("--finding", type=_run_id, action="append", dest="findings", metavar="ID",
+                   help="only this finding (recon.open_findings.id); repeat for more")
     p.add_argument("--strategy", metavar="STRATEGY",
                    help="force one strategy (resync, adjust, post_missing, reverse, move, "
                         "acknowledge, none)")
@@ -373,7 +375,7 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
     if args.apply and not (args.ticket and args.reason):
         raise UsageError("--apply needs --ticket and --reason (they go into the audit)")
     options = ops.FixOptions(args.run, args.checks, args.wallets, args.strategy,
-                             args.wallet_limit, args.run_limit)
+                             args.wallet_limit, args.run_limit, args.findings)
     markdown = args.format == "markdown"
     with connect(dsn) as conn:
         ops.prepare(conn)
@@ -404,8 +406,7 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
                     if ids:
                         print(f"\naudit ids: {', '.join(map(str, ids))}; in psql: SELECT * "
                               f"FROM recon.repairs WHERE fix_id = {ops.fix_id(conn, ids[0])};")
-    done = all(s["status"] in ops.DONE_STATUSES for s in steps)
-    return EXIT_OK if done else EXIT_PROBLEMS
+    return EXIT_OK if all(ops.step_done(s) for s in steps) else EXIT_PROBLEMS
 
 
 def run(args: argparse.Namespace) -> int:

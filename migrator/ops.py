@@ -23,6 +23,15 @@ PROGRESS_PREFIX = "wallet-recon progress: "
 
 #: recon.fix() statuses after which nothing is left for a person to do.
 DONE_STATUSES = frozenset({"planned", "applied", "covered"})
+#: The notes recon.fix() gives a skipped step that is done already (applied before, or no
+#: longer found under the lock): nothing left for a person either.
+ALREADY_DONE_NOTES = ("already applied", "already consistent")
+
+
+def step_done(step: dict[str, Any]) -> bool:
+    """True when a recon.fix() step leaves nothing for a person to do."""
+    return step["status"] in DONE_STATUSES or (
+        step["status"] == "skipped" and (step["note"] or "").startswith(ALREADY_DONE_NOTES))
 
 FINDING_COLUMNS = ("finding_id", "check_name", "kind", "wallet_key", "severity", "cause",
                    "stored", "expected", "difference", "currency")
@@ -176,6 +185,7 @@ class FixOptions:
     strategy: str | None = None
     wallet_limit: Decimal | None = None
     run_limit: Decimal | None = None
+    findings: Sequence[int] | None = None
 
 
 def fix(conn: psycopg.Connection, options: FixOptions, *, apply: bool = False,
@@ -186,11 +196,12 @@ def fix(conn: psycopg.Connection, options: FixOptions, *, apply: bool = False,
         "SELECT jsonb_pretty(x.d), x.d FROM (SELECT COALESCE(jsonb_agg(to_jsonb(f) "
         "ORDER BY f.step), '[]') AS d FROM recon.fix(run_id => %s, dry_run => %s, ticket => %s, "
         "reason => %s, checks => %s, wallets => %s, force_strategy => %s, wallet_limit => %s, "
-        "run_limit => %s) AS f) AS x",
+        "run_limit => %s, findings => %s) AS f) AS x",
         (options.run_id, not apply, ticket, reason,
          list(options.checks) if options.checks else None,
          list(options.wallets) if options.wallets else None,
-         options.strategy, options.wallet_limit, options.run_limit)).fetchone()
+         options.strategy, options.wallet_limit, options.run_limit,
+         list(options.findings) if options.findings else None)).fetchone()
     assert row is not None
     return row[1], row[0]
 
