@@ -22,16 +22,45 @@ transaction's stored changes with the ledger effects it wrote, and lets only the
 path through), so the fix would have nothing to repair:
 
 1. unguarded (the first --unguarded seconds, the incident): no guard. The first --faulty
-   clients also, now and then (--fault-rate), commit a transfer that moves both balances right
-   but writes the entries wrong: none (lost_entries), the payer's only (one_sided), both twice
-   (double_posted), ten times the amount (wrong_amount), or the payee's on a third wallet
-   (misrouted; all three locked in key order). Balances still sum to the total;
-   the ledger drifts from them, and the fix repairs it while the transfers go on.
+   clients also, now and then (--fault-rate), commit a fault, each kind as likely:
+   - a transfer that moves both balances right but writes the entries wrong: none
+     (lost_entries), the payer's only (one_sided), both twice (double_posted), ten times the
+     amount (wrong_amount), or the payee's on a third wallet (misrouted; all three locked in
+     key order);
+   - deleted_leg: in a transaction of its own, the client locks one wallet of a plain transfer
+     it committed earlier (FOR UPDATE, as every writer here does) and deletes that transfer's
+     entry on it; no balance moves. The ledger is short by that leg;
+   - forged_reversal: a transfer that moves both balances right, posts its two entries twice,
+     and posts a third entry on one of its wallets, 0.00, referenced REV-<id of that wallet's
+     second copy>: a forged reversal meant to hide the duplicate (issue 13).
+   Balances still sum to the total; the ledger drifts from them, and the fix repairs it while
+   the transfers go on.
 2. guarded (the rest): the drift guard in block mode, switched on live by the ops connection.
-   The same faults are now rejected at COMMIT with RC401. The faulty clients also make
-   read_modify_write transfers (balances read without a lock, "computed", written back as
-   absolute values): when another transfer got in between, that is a lost update, and the
-   guard must reject it (RC401); when none did, it commits and is right.
+   The same faults are now rejected at COMMIT with RC401, deleted_leg too: a DELETE of a ledger
+   row takes its effect back from the guard's sum, so a transaction that deletes a non-zero
+   entry and moves no balance leaves a difference of that amount on the wallet (checked by
+   hand: "balance moved by 0, its ledger entries by 7.00"). The guard lets through a DELETE of
+   a 0.00 entry (it moves nothing; only the append_only guard refuses every DELETE) and sees
+   nothing in a forged REV- entry (0.00): it rejects forged_reversal for its duplicate. The
+   faulty clients also make read_modify_write transfers (balances read without a lock,
+   "computed", written back as absolute values): when another transfer got in between, that
+   is a lost update, and the guard must reject it (RC401); when none did, it commits and is
+   right.
+
+How the bank's registration repairs the faults. tests/fixtures/bank.sql keeps no running
+balance and registers no journal or duplicate check (its transfer id is the ledger's journal
+column, but nothing checks journals), so recon.fix() has no ledger evidence for any wallet
+(evidence verdict no_evidence) and applies the bank's policy, adjust: the ledger catches up
+with the stored balances, which only ever move in pairs. A deleted leg is repaired by an
+ADJUSTMENT of exactly that leg on its wallet; a forged reversal's duplicate by ADJUSTMENTs
+undoing the second copy on both wallets. The forged REV- entry is, to this registration, a
+0.00 entry like any other: nothing is reversed (no duplicate check), skipped or left manual
+for it, and the fix posts no REV- entry at all. (Tried by hand, not under load: with a journal
+check, a deleted leg, like a one-sided transfer, is left manual, since without a running
+balance to show the gap the only evidence is an unbalanced journal, verdict "inconsistent";
+with a duplicate check, a wallet holding a duplicate and other drift in one cycle has its
+reversal skipped, "cannot tell whether the stored balance holds it", and its balance step
+manual, so continuous faults would leave wallets for a person. Neither is registered here.)
 
 Throughout, the ops connection runs recon.reconcile() then recon.fix(dry_run => false, ticket,
 reason) every --fix-every seconds, and a reader takes REPEATABLE READ snapshots: every balance,
@@ -48,12 +77,19 @@ to the total plus exactly the repairs' moves; every client error was an expected
 fault or a racing read-modify-write under the guard: never a plain transfer, never without the
 guard, no deadlock 40P01, no serialization failure 40001, nothing else); every fault under the
 guard was rejected; every committed transaction has exactly the entries it wrote under its
-transfer id and a rejected one has none; every wallet's balance is its opening balance plus
-what the committed transactions moved (no lost update) plus the repairs' moves; the ledger
-holds the seeded entries, those, and the fix's own ADJUSTMENT entries, which are exactly the
-ones in recon.repairs and add up, wallet by wallet, to the drift the faults made (each repaired
-once); the balances and the ledger both sum to 100,000.00; nothing is left staged for the
-guard; and a final recon.reconcile(), run after the load without another fix, finds nothing.
+transfer id, less the legs the committed deleted_legs removed (each of those tracked: the
+transfer, the wallet, the amount), and a rejected one has none (a rejected deleted_leg's leg is
+still there); each forged REV- entry is still there, 0.00, naming the second copy of its own
+wallet's entry in its own transfer; every wallet's balance is its opening balance plus what the
+committed transactions moved (no lost update) plus the repairs' moves; the ledger holds the
+seeded entries, those, and the fix's own ADJUSTMENT entries, which are exactly the ones in
+recon.repairs and add up, wallet by wallet, to the drift the faults made, deleted legs
+included (each repaired once: no repair key twice); every repair is adjust, every applied step
+was planned on no ledger evidence, no fix posted a REV- entry, and no step was left manual or
+skipped except for a wallet that changed since the run (the next cycle repairs it); the
+balances and the ledger both sum to 100,000.00; nothing is left staged for the guard; and a
+final recon.reconcile(), run after the load without another fix, finds nothing (so no fault's
+drift was left: none is left manual under this registration).
 
 Without --database it starts a throwaway PostgreSQL (migrator.cluster.ThrowawayCluster) with
 check_engine.py's settings and fsync, synchronous_commit and full_page_writes on, and removes it
