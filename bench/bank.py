@@ -22,16 +22,45 @@ transaction's stored changes with the ledger effects it wrote, and lets only the
 path through), so the fix would have nothing to repair:
 
 1. unguarded (the first --unguarded seconds, the incident): no guard. The first --faulty
-   clients also, now and then (--fault-rate), commit a transfer that moves both balances right
-   but writes the entries wrong: none (lost_entries), the payer's only (one_sided), both twice
-   (double_posted), ten times the amount (wrong_amount), or the payee's on a third wallet
-   (misrouted; all three locked in key order). Balances still sum to the total;
-   the ledger drifts from them, and the fix repairs it while the transfers go on.
+   clients also, now and then (--fault-rate), commit a fault, each kind as likely:
+   - a transfer that moves both balances right but writes the entries wrong: none
+     (lost_entries), the payer's only (one_sided), both twice (double_posted), ten times the
+     amount (wrong_amount), or the payee's on a third wallet (misrouted; all three locked in
+     key order);
+   - deleted_leg: in a transaction of its own, the client locks one wallet of a plain transfer
+     it committed earlier (FOR UPDATE, as every writer here does) and deletes that transfer's
+     entry on it; no balance moves. The ledger is short by that leg;
+   - forged_reversal: a transfer that moves both balances right, posts its two entries twice,
+     and posts a third entry on one of its wallets, 0.00, referenced REV-<id of that wallet's
+     second copy>: a forged reversal meant to hide the duplicate (issue 13).
+   Balances still sum to the total; the ledger drifts from them, and the fix repairs it while
+   the transfers go on.
 2. guarded (the rest): the drift guard in block mode, switched on live by the ops connection.
-   The same faults are now rejected at COMMIT with RC401. The faulty clients also make
-   read_modify_write transfers (balances read without a lock, "computed", written back as
-   absolute values): when another transfer got in between, that is a lost update, and the
-   guard must reject it (RC401); when none did, it commits and is right.
+   The same faults are now rejected at COMMIT with RC401, deleted_leg too: a DELETE of a ledger
+   row takes its effect back from the guard's sum, so a transaction that deletes a non-zero
+   entry and moves no balance leaves a difference of that amount on the wallet (checked by
+   hand: "balance moved by 0, its ledger entries by 7.00"). The guard lets through a DELETE of
+   a 0.00 entry (it moves nothing; only the append_only guard refuses every DELETE) and sees
+   nothing in a forged REV- entry (0.00): it rejects forged_reversal for its duplicate. The
+   faulty clients also make read_modify_write transfers (balances read without a lock,
+   "computed", written back as absolute values): when another transfer got in between, that
+   is a lost update, and the guard must reject it (RC401); when none did, it commits and is
+   right.
+
+How the bank's registration repairs the faults. tests/fixtures/bank.sql keeps no running
+balance and registers no journal or duplicate check (its transfer id is the ledger's journal
+column, but nothing checks journals), so recon.fix() has no ledger evidence for any wallet
+(evidence verdict no_evidence) and applies the bank's policy, adjust: the ledger catches up
+with the stored balances, which only ever move in pairs. A deleted leg is repaired by an
+ADJUSTMENT of exactly that leg on its wallet; a forged reversal's duplicate by ADJUSTMENTs
+undoing the second copy on both wallets. The forged REV- entry is, to this registration, a
+0.00 entry like any other: nothing is reversed (no duplicate check), skipped or left manual
+for it, and the fix posts no REV- entry at all. (Tried by hand, not under load: with a journal
+check, a deleted leg, like a one-sided transfer, is left manual, since without a running
+balance to show the gap the only evidence is an unbalanced journal, verdict "inconsistent";
+with a duplicate check, a wallet holding a duplicate and other drift in one cycle has its
+reversal skipped, "cannot tell whether the stored balance holds it", and its balance step
+manual, so continuous faults would leave wallets for a person. Neither is registered here.)
 
 Throughout, the ops connection runs recon.reconcile() then recon.fix(dry_run => false, ticket,
 reason) every --fix-every seconds, and a reader takes REPEATABLE READ snapshots: every balance,
@@ -48,12 +77,19 @@ to the total plus exactly the repairs' moves; every client error was an expected
 fault or a racing read-modify-write under the guard: never a plain transfer, never without the
 guard, no deadlock 40P01, no serialization failure 40001, nothing else); every fault under the
 guard was rejected; every committed transaction has exactly the entries it wrote under its
-transfer id and a rejected one has none; every wallet's balance is its opening balance plus
-what the committed transactions moved (no lost update) plus the repairs' moves; the ledger
-holds the seeded entries, those, and the fix's own ADJUSTMENT entries, which are exactly the
-ones in recon.repairs and add up, wallet by wallet, to the drift the faults made (each repaired
-once); the balances and the ledger both sum to 100,000.00; nothing is left staged for the
-guard; and a final recon.reconcile(), run after the load without another fix, finds nothing.
+transfer id, less the legs the committed deleted_legs removed (each of those tracked: the
+transfer, the wallet, the amount), and a rejected one has none (a rejected deleted_leg's leg is
+still there); each forged REV- entry is still there, 0.00, naming the second copy of its own
+wallet's entry in its own transfer; every wallet's balance is its opening balance plus what the
+committed transactions moved (no lost update) plus the repairs' moves; the ledger holds the
+seeded entries, those, and the fix's own ADJUSTMENT entries, which are exactly the ones in
+recon.repairs and add up, wallet by wallet, to the drift the faults made, deleted legs
+included (each repaired once: no repair key twice); every repair is adjust, every applied step
+was planned on no ledger evidence, no fix posted a REV- entry, and no step was left manual or
+skipped except for a wallet that changed since the run (the next cycle repairs it); the
+balances and the ledger both sum to 100,000.00; nothing is left staged for the guard; and a
+final recon.reconcile(), run after the load without another fix, finds nothing (so no fault's
+drift was left: none is left manual under this registration).
 
 Without --database it starts a throwaway PostgreSQL (migrator.cluster.ThrowawayCluster) with
 check_engine.py's settings and fsync, synchronous_commit and full_page_writes on, and removes it
@@ -87,13 +123,17 @@ WALLETS = 100
 TOTAL = Decimal("100000.00")
 TRANSFER_BASE = 10**9       # client transfer ids: (client + 1) * TRANSFER_BASE + n
 TIMEOUTS = "-c statement_timeout=30000 -c lock_timeout=20000"
-FAULTS = ("lost_entries", "one_sided", "double_posted", "wrong_amount", "misrouted")
+FAULTS = ("lost_entries", "one_sided", "double_posted", "wrong_amount", "misrouted",
+          "deleted_leg", "forged_reversal")
 RMW = "read_modify_write"
 RMW_THINK = 0.005           # seconds between a read-modify-write's read and its write
 PHASES = ("unguarded", "switch", "guarded")
 GUARD = '{"mode": "block"}'
 # What a client may see, and when: RC401 from a fault or a read-modify-write once the guard is
 # (being) switched on. Anything else, or RC401 from a plain transfer, is a finding.
+# Why a step may be skipped while the transfers go on: the wallet moved between the run and
+# the fix's lock. Any other skipped or manual step is a finding.
+CONCURRENT = ("changed since the run", "already consistent")
 EXPECTED = {("switch", k, "RC401") for k in (*FAULTS, RMW)} | {
     ("guarded", k, "RC401") for k in (*FAULTS, RMW)}
 
@@ -120,24 +160,46 @@ class Txn:
     src: int
     dst: int
     amount: Decimal
-    other: int  # a third wallet: where a misrouted transfer posts the payee's entry
+    # a third wallet: where a misrouted transfer posts the payee's entry; for a forged
+    # reversal, the wallet (src or dst) whose second entry the forged REV- entry names
+    other: int
+    # deleted_leg: the client's own earlier transfer (kind "transfer") whose entry on src it
+    # deletes; dst, amount are that transfer's other wallet and amount
+    target: Txn | None = None
 
     @property
     def wallets(self) -> list[int]:
         """Every wallet it writes to, entries included."""
+        if self.kind == "deleted_leg":
+            return [self.src]
         return [self.src, self.dst, *([self.other] if self.kind == "misrouted" else [])]
 
     @property
     def moves(self) -> dict[int, Decimal]:
+        if self.kind == "deleted_leg":
+            return {}
         return {self.src: -self.amount, self.dst: self.amount}
 
     @property
     def entries(self) -> list[tuple[int, Decimal]]:
+        """The entries it writes under its own transfer id."""
         a, s, d = self.amount, self.src, self.dst
         return {"lost_entries": [], "one_sided": [(s, -a)],
                 "double_posted": [(s, -a), (d, a), (s, -a), (d, a)],
                 "wrong_amount": [(s, -10 * a), (d, 10 * a)],
-                "misrouted": [(s, -a), (self.other, a)]}.get(self.kind, [(s, -a), (d, a)])
+                "misrouted": [(s, -a), (self.other, a)],
+                "deleted_leg": [],
+                "forged_reversal": [(s, -a), (d, a), (s, -a), (d, a),
+                                    (self.other, Decimal("0.00"))],
+                }.get(self.kind, [(s, -a), (d, a)])
+
+    @property
+    def deleted(self) -> tuple[int, int, Decimal] | None:
+        """deleted_leg: (the target's transfer id, the wallet, the amount) of the leg."""
+        if self.kind != "deleted_leg" or self.target is None:
+            return None
+        leg = dict(self.target.entries)[self.src]
+        return self.target.tid, self.src, leg
 
 
 class Clock:
@@ -170,6 +232,12 @@ class Client(threading.Thread):
     POST = ("INSERT INTO bank.entry (wallet_id, amount, transfer_id, kind, reference) "
             "SELECT e.w, e.a, %(tid)s, 'TRANSFER', 'T' || %(tid)s "
             "FROM unnest(%(w)s::integer[], %(a)s::numeric[]) AS e (w, a)")
+    # forged_reversal: a 0.00 entry referenced REV-<the later of the wallet's two copies>
+    FORGE = ("INSERT INTO bank.entry (wallet_id, amount, transfer_id, kind, reference) "
+             "SELECT %(w)s, 0.00, %(tid)s, 'TRANSFER', 'REV-' || max(id) FROM bank.entry "
+             "WHERE transfer_id = %(tid)s AND wallet_id = %(w)s")
+    # deleted_leg: one entry of an earlier transfer, nothing else
+    DELETE = "DELETE FROM bank.entry WHERE transfer_id = %s AND wallet_id = %s AND amount = %s"
 
     def __init__(self, n: int, dsn: str, cfg: Config, clock: Clock,
                  stop: threading.Event) -> None:
@@ -179,6 +247,7 @@ class Client(threading.Thread):
         self.faulty = n < cfg.faulty
         self.count = 0
         self.committed: list[tuple[str, Txn]] = []
+        self.intact: list[Txn] = []   # committed plain transfers with both legs (deleted_leg)
         self.rejected: list[tuple[str, Txn, str]] = []
         self.declined: Counter[tuple[str, str]] = Counter()
         self.errors: Counter[tuple[str, str, str]] = Counter()
@@ -194,16 +263,35 @@ class Client(threading.Thread):
                 kind = self.rng.choice(FAULTS)
             elif gen == 2 and r < self.cfg.fault_rate + self.cfg.rmw_rate:
                 kind = RMW
+        if kind == "deleted_leg" and not self.intact:
+            kind = "transfer"   # nothing of its own to delete a leg of yet
         src, dst, other = self.rng.sample(range(1, WALLETS + 1), 3)
         cents = self.rng.randint(1, 5000 if kind in FAULTS else 10000)
+        amount = Decimal(cents) / 100
+        target = None
+        if kind == "forged_reversal":
+            other = self.rng.choice((src, dst))
+        elif kind == "deleted_leg":
+            target = self.rng.choice(self.intact)
+            src, dst = self.rng.sample((target.src, target.dst), 2)   # src: the leg's wallet
+            amount, other = target.amount, 0
         self.count += 1
-        return Txn(kind, (self.n + 1) * TRANSFER_BASE + self.count, src, dst,
-                   Decimal(cents) / 100, other)
+        return Txn(kind, (self.n + 1) * TRANSFER_BASE + self.count, src, dst, amount, other,
+                   target)
 
     def execute(self, c: psycopg.Connection[Any], t: Txn) -> bool:
         """One transaction; False when declined (the payer cannot cover it)."""
         declined = False
         with c.transaction():
+            if t.kind == "deleted_leg":
+                # lock the wallet first, as every writer here does, then delete one leg of an
+                # earlier transfer; the balances stay as they are
+                c.execute(self.LOCK, (t.wallets,))
+                tid, w, a = t.deleted  # type: ignore[misc]
+                n = c.execute(self.DELETE, (tid, w, a)).rowcount
+                if n != 1:
+                    raise RuntimeError(f"deleted_leg: {n} entries ({tid}, {w}, {a}), not 1")
+                return True
             if t.kind == RMW:
                 # the bug: read, compute, write back absolute values, without a lock
                 seen = dict(c.execute(self.READ, (t.wallets,)).fetchall())
@@ -221,9 +309,12 @@ class Client(threading.Thread):
                     declined = True
                     raise psycopg.Rollback()
                 c.execute(self.MOVE, {"src": t.src, "dst": t.dst, "a": t.amount})
-            if t.entries:
-                c.execute(self.POST, {"tid": t.tid, "w": [w for w, _ in t.entries],
-                                      "a": [a for _, a in t.entries]})
+            posted = t.entries[:4] if t.kind == "forged_reversal" else t.entries
+            if posted:
+                c.execute(self.POST, {"tid": t.tid, "w": [w for w, _ in posted],
+                                      "a": [a for _, a in posted]})
+            if t.kind == "forged_reversal":
+                c.execute(self.FORGE, {"tid": t.tid, "w": t.other})
         return not declined
 
     def run(self) -> None:
@@ -247,6 +338,10 @@ class Client(threading.Thread):
                     phase = self.clock.phase(start, self.clock.gen)
                     if ok:
                         self.committed.append((phase, t))
+                        if t.kind == "transfer":
+                            self.intact.append(t)
+                        elif t.kind == "deleted_leg":
+                            self.intact.remove(t.target)
                         self.latency[phase].append(time.perf_counter() - t0)
                     else:
                         self.declined[(phase, t.kind)] += 1
@@ -272,6 +367,10 @@ class Ops(threading.Thread):
         self.dsn, self.cfg, self.clock, self.stop = dsn, cfg, clock, stop
         self.cycles: list[Cycle] = []
         self.notes: Counter[str] = Counter()
+        # every step: (status, strategy, the evidence's verdict) and, if skipped or manual,
+        # its note's first words
+        self.verdicts: Counter[tuple[str, str, str]] = Counter()
+        self.left: Counter[str] = Counter()
         self.errors: list[str] = []
         self.switch_at: float | None = None   # seconds into the load
         self.switch_s: float | None = None
@@ -296,13 +395,17 @@ class Ops(threading.Thread):
         t1 = time.perf_counter()
         cyc = Cycle(PHASES[gen], summary["status"], summary["findings"], t1 - t0)
         rows = c.execute(
-            "SELECT status, note FROM recon.fix(dry_run => false, ticket => %s, reason => %s)",
+            "SELECT status, note, strategy, evidence ->> 'verdict' "
+            "FROM recon.fix(dry_run => false, ticket => %s, reason => %s)",
             (f"BANK-{n}", "bank test: the ledger catches up with the balances")).fetchall()
         cyc.fix_s = time.perf_counter() - t1
-        for status, note in rows:
+        for status, note, strategy, verdict in rows:
             cyc.steps[status] += 1
+            self.verdicts[(status, strategy, verdict or "-")] += 1
             if note:
                 self.notes[f"{status}: {note.split(':')[0]}"] += 1
+            if status in ("skipped", "manual") and not (note or "").startswith(CONCURRENT):
+                self.left[f"{status}: {note}"] += 1
         self.cycles.append(cyc)
 
     def run(self) -> None:
@@ -440,19 +543,36 @@ def verify(conn: psycopg.Connection[Any], before: dict[str, Any], res: Result) -
             p.append(f"no reconcile + fix cycle {phase}")
     if any(c.steps["manual"] for c in res.ops.cycles):
         p.append("a fix left steps for a person")
+    # skipped only for a wallet that moved meanwhile (the next cycle repairs it), and every
+    # repair the bank's own: adjust, on no ledger evidence (no running balance, no journal
+    # check registered), so that the faults' drift is what the repairs must add up to. A
+    # forged REV- entry makes nothing reversed, covered or skipped.
+    p += [f"fix step x{n}: {note}" for note, n in sorted(res.ops.left.items())][:10]
+    odd = {k: n for k, n in res.ops.verdicts.items()
+           if k[0] in ("applied", "covered", "planned") and k[1:] != ("adjust", "no_evidence")}
+    if odd:
+        p.append(f"steps not the bank's adjust on no ledger evidence: {odd}")
 
     # the ledger, transfer by transfer
     expected: dict[int, list[tuple[int, Decimal]]] = {}
     moves: defaultdict[int, Decimal] = defaultdict(Decimal)
     drift: defaultdict[int, Decimal] = defaultdict(Decimal)
-    for c in res.clients:
-        for _, t in c.committed:
-            expected[t.tid] = sorted(t.entries)
-            for w, a in t.moves.items():
-                moves[w] += a
-                drift[w] += a
-            for w, a in t.entries:
-                drift[w] -= a
+    committed = [t for c in res.clients for _, t in c.committed]
+    for t in committed:
+        expected[t.tid] = sorted(t.entries)
+        for w, a in t.moves.items():
+            moves[w] += a
+            drift[w] += a
+        for w, a in t.entries:
+            drift[w] -= a
+    # the legs deleted_leg removed: gone from their transfer, the ledger short by them
+    deleted = [t.deleted for t in committed if t.deleted is not None]
+    for tid, w, a in deleted:
+        if (w, a) not in expected.get(tid, []):
+            p.append(f"deleted_leg removed ({w}, {a}) of transfer {tid}, which did not write it")
+            continue
+        expected[tid].remove((w, a))
+        drift[w] += a
     found: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     for tid, w, a in q("SELECT transfer_id, wallet_id, amount FROM bank.entry "
                        "WHERE transfer_id >= %s", (TRANSFER_BASE,)).fetchall():
@@ -468,6 +588,18 @@ def verify(conn: psycopg.Connection[Any], before: dict[str, Any], res: Result) -
     rejected_kept = {t.tid for c in res.clients for _, t, _ in c.rejected} & set(found)
     if rejected_kept:
         p.append(f"entries of rejected transactions kept: {sorted(rejected_kept)[:5]}")
+    # each forged REV- entry names the second copy of its own wallet's entry, in its transfer
+    # (the entries above show it is still there, 0.00, beside both copies)
+    forged = [t.tid for t in committed if t.kind == "forged_reversal"]
+    named = q("SELECT f.transfer_id FROM bank.entry AS f JOIN bank.entry AS d "
+              "ON f.reference = 'REV-' || d.id AND d.transfer_id = f.transfer_id "
+              "AND d.wallet_id = f.wallet_id AND d.amount <> 0 "
+              "AND EXISTS (SELECT FROM bank.entry AS d1 WHERE d1.transfer_id = d.transfer_id "
+              "AND d1.wallet_id = d.wallet_id AND d1.amount = d.amount AND d1.id < d.id) "
+              "WHERE f.transfer_id = ANY (%s) AND f.amount = 0", (forged,)).fetchall()
+    if sorted(tid for tid, in named) != sorted(forged):
+        p.append(f"{len(forged)} forged reversals committed, {len(named)} REV- entries "
+                 f"naming a duplicate of their own transfer and wallet")
 
     # the fix's entries: exactly those of its audit, adding up to the faults' drift per wallet
     adjustments = dict(((e, w), a) for e, w, a in q(
@@ -494,6 +626,13 @@ def verify(conn: psycopg.Connection[Any], before: dict[str, Any], res: Result) -
     dup = q("SELECT count(*) - count(DISTINCT repair_key) FROM _recon.repair").fetchone()[0]
     if dup:
         p.append(f"{dup} repair keys applied twice")
+    strategies = dict(q("SELECT strategy, count(*) FROM recon.repairs GROUP BY 1").fetchall())
+    if set(strategies) - {"adjust"}:
+        p.append(f"repairs other than adjust: {strategies}")
+    reversals = q("SELECT count(*) FROM bank.entry WHERE kind = 'ADJUSTMENT' "
+                  "AND reference LIKE 'REV-%'").fetchone()[0]
+    if reversals:
+        p.append(f"the fixes posted {reversals} REV- entries (the bank's fixes only adjust)")
 
     # balances: opening + what committed transactions moved + the repairs' moves
     after = state(conn)
@@ -532,6 +671,8 @@ def verify(conn: psycopg.Connection[Any], before: dict[str, Any], res: Result) -
                      entries=n_entries, client_entries=client_entries,
                      adjustments=len(adjustments), drifted_wallets=len(drifted),
                      drift=sum((abs(d) for d in drifted.values()), Decimal(0)),
+                     deleted_legs=len(deleted), forged=len(forged),
+                     strategies=strategies, reversals=reversals,
                      repairs=q("SELECT count(*) FROM recon.repairs").fetchone()[0],
                      fix_calls=q("SELECT count(*) FROM _recon.fix").fetchone()[0])
     return p
@@ -618,10 +759,14 @@ def report(res: Result) -> str:
         f"{sum(c.findings for c in ops.cycles)}; reconcile {statistics.mean(rec or [0]) * 1000:.0f}"
         f" ms mean, {max(rec or [0]) * 1000:.0f} max; fix {statistics.mean(fix or [0]) * 1000:.0f}"
         f" ms mean, {max(fix or [0]) * 1000:.0f} max",
-        f"- fix steps: {dict(steps) or 'none'}; notes: {dict(ops.notes) or 'none'}",
-        f"- repairs applied: {f.get('repairs')} (adjust: {f.get('adjustments')} ADJUSTMENT "
-        f"entries, {f.get('drifted_wallets')} wallets, |drift| {f.get('drift')}), in "
-        f"{f.get('fix_calls')} fix calls",
+        f"- fix steps: {dict(steps) or 'none'}; notes: {dict(ops.notes) or 'none'}; "
+        f"(status, strategy, evidence): "
+        + ", ".join(f"{'/'.join(k)} x{n}" for k, n in sorted(ops.verdicts.items())),
+        f"- repairs applied: {f.get('repairs')} {f.get('strategies')} ({f.get('adjustments')} "
+        f"ADJUSTMENT entries, {f.get('reversals')} of them REV-; {f.get('drifted_wallets')} "
+        f"wallets, |drift| {f.get('drift')}), in {f.get('fix_calls')} fix calls",
+        f"- legs deleted (deleted_leg committed): {f.get('deleted_legs')}; forged REV- entries "
+        f"(0.00, naming a duplicate): {f.get('forged')}, all still in the ledger as written",
         f"- guard switched on at {at:.1f} s, in {took * 1000:.0f} ms ({cfg.switch})",
         f"- snapshots: {res.reader.taken:,} ({res.reader.taken / res.elapsed:,.0f}/s, "
         f"{pct(snap, 0.5) * 1000:.1f} ms p50, {pct(snap, 1.0) * 1000:.1f} max), each summing to "

@@ -10,14 +10,22 @@ a transfer the payer cannot cover is refused under the lock, never overdrawn), w
 operator's connection runs recon.reconcile() and recon.fix(dry_run => false, ticket, reason)
 every 1.5 s and a reader takes REPEATABLE READ snapshots of every balance. Four of the clients
 also inject an incident's faults: transfers that move both balances but write their entries
-wrong (none, one, twice, ten times the amount, or on a third wallet).
+wrong (none, one, twice, ten times the amount, or on a third wallet); deleted_leg, which
+deletes one entry of a transfer the client committed earlier and moves no balance; and
+forged_reversal, a transfer posted twice plus a 0.00 entry referenced REV-<the second copy's
+id>, a forged reversal meant to hide the duplicate (issue 13).
 
 - 5 s without the guard: the faults commit and the ledger drifts; the fixes repair it while
   the transfers go on. (Under the drift guard nothing can drift, so without this phase the
-  fix would have nothing to do.)
+  fix would have nothing to do.) The bank keeps no running balance and registers no journal
+  or duplicate check, so every repair is the bank's adjust on "no ledger evidence": a deleted
+  leg comes back as an ADJUSTMENT of exactly that leg, and the forged REV- entry makes
+  nothing reversed, skipped or left manual.
 - 7 s with the drift guard on (block), switched on while the clients run: every fault is
-  rejected at COMMIT with RC401 and leaves nothing; read-modify-write transfers (a lost update
-  when another transfer gets in between) are rejected when they race and commit when not.
+  rejected at COMMIT with RC401 and leaves nothing (deleted_leg too: the guard takes a deleted
+  entry's effect back, and no balance moved with it); read-modify-write transfers (a lost
+  update when another transfer gets in between) are rejected when they race and commit when
+  not.
 
 The switch is recon.enable_guard() alone, while the transfers run: it takes the two tables'
 locks in the application's order (wallets, then ledger) before creating its triggers, so the
@@ -25,11 +33,14 @@ transfers wait a moment and none deadlocks (it used to: the ledger's triggers ca
 
 What must hold is listed in bench/bank.py and checked by its verify(): every snapshot sums to
 the total (plus the repairs' moves: none, adjust moves no balance); only the expected RC401s,
-no 40P01, no 40001; every committed transaction has exactly its entries, a rejected one none;
-every balance is its opening plus the committed moves; ledger rows = seeded + the clients'
-+ the fixes' ADJUSTMENT entries, which are exactly recon.repairs' and add up, wallet by wallet,
-to the faults' drift; and the final reconcile, after the load and without another fix, finds
-nothing. Run with -s for the figures.
+no 40P01, no 40001; every committed transaction has exactly its entries, less the legs the
+deleted_legs removed (tracked exactly), a rejected one none; each forged REV- entry still
+there naming a duplicate of its own transfer and wallet; every balance is its opening plus the
+committed moves; ledger rows = seeded + the clients' + the fixes' ADJUSTMENT entries, which are
+exactly recon.repairs' and add up, wallet by wallet, to the faults' drift, each repaired once;
+every repair adjust on no ledger evidence, no REV- entry posted by a fix, no step manual or
+skipped but for a wallet changed since the run; and the final reconcile, after the load and
+without another fix, finds nothing (no fault's drift left manual). Run with -s for the figures.
 """
 
 from __future__ import annotations
@@ -67,7 +78,10 @@ def test_bank_transfers_under_the_drift_guard(db: str) -> None:
     for phase in ("unguarded", "guarded"):
         assert res.committed(phase, ("transfer",)) > 100, phase
     assert res.committed("unguarded", bank.FAULTS) > 0
+    assert res.facts["deleted_legs"] > 0 and res.facts["forged"] > 0
     assert res.facts["repairs"] > 0 and res.facts["adjustments"] > 0
-    assert sum(n for (phase, kind, state), n in res.errors.items()
-               if phase == "guarded" and kind in bank.FAULTS and state == "RC401") > 0
+    for fault in ("deleted_leg", "forged_reversal", None):
+        kinds = bank.FAULTS if fault is None else (fault,)
+        assert sum(n for (phase, kind, state), n in res.errors.items()
+                   if phase == "guarded" and kind in kinds and state == "RC401") > 0, fault
     assert res.reader.taken > 100
