@@ -1,0 +1,2 @@
+-- Undo 0009.
+DROP TABLE _recon.reversal;
