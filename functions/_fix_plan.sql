@@ -88,6 +88,17 @@ BEGIN
                    WHEN s.strategy = 'reverse' AND (f.details ->> 'wallets')::integer > 1
                        THEN 'a reference posted on several wallets: which posting is the '
                             || 'duplicate needs a human'
+                   -- the reversal is recorded (_recon.reversal), whatever the reference column
+                   -- holds; but a compensating entry on a ledger with a lifecycle check is a
+                   -- hold transition of its own there (a RELEASE reversed by an ON_HOLD opens a
+                   -- hold nothing resolves)
+                   WHEN s.strategy = 'reverse' AND EXISTS (
+                       SELECT FROM _recon.check_def AS h
+                       WHERE h.kind = 'lifecycle' AND h.enabled
+                         AND h.ledger_source = c.ledger_source)
+                       THEN format('ledger %s has a lifecycle check: a compensating entry would '
+                                   || 'count there as a hold transition; reverse it by hand, or '
+                                   || 'acknowledge', c.ledger_source)
                END AS manual
         FROM _recon.finding AS f
         JOIN _recon.check_def AS c ON c.name = f.check_name
