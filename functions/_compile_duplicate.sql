@@ -22,12 +22,22 @@ BEGIN
                             'Use "wallet" (the default) or "global".');
     END IF;
     -- The same reference under a different direction or operation type (an ON_HOLD and its
-    -- DEBIT) is a pair, not a duplicate.
+    -- DEBIT), or on a signed ledger with the other sign (a payment and its refund), is a pair,
+    -- not a duplicate. A signed ledger's item is the reference for positive amounts (as before
+    -- signs were told apart, so findings and acknowledgements keep their keys), reference/- for
+    -- negative ones, reference/0 for zero.
     v_group := format('l.%I', v_ref)
         || CASE WHEN v_scope = 'wallet' THEN format(', l.%I', v_ledger.wallet_column) ELSE '' END
-        || CASE WHEN v_kind IS NOT NULL THEN format(', l.%I', v_kind) ELSE '' END;
+        || CASE WHEN v_kind IS NOT NULL THEN format(', l.%I', v_kind)
+                WHEN v_ledger.amount_mode = 'signed'
+                    THEN format(', sign(l.%I)', v_ledger.amount_column)
+                ELSE '' END;
     v_item := format('l.%I::text', v_ref)
-        || CASE WHEN v_kind IS NOT NULL THEN format(' || ''/'' || l.%I::text', v_kind) ELSE '' END;
+        || CASE WHEN v_kind IS NOT NULL THEN format(' || ''/'' || l.%I::text', v_kind)
+                WHEN v_ledger.amount_mode = 'signed' THEN format(
+                    ' || CASE sign(l.%1$I) WHEN 1 THEN '''' WHEN -1 THEN ''/-'' ELSE ''/0'' END',
+                    v_ledger.amount_column)
+                ELSE '' END;
     RETURN format(
         $sql$SELECT %1$L::text AS check_name,
        min(l.%2$I::text) AS wallet_key,
@@ -57,9 +67,11 @@ END;
 $body$;
 
 COMMENT ON FUNCTION _recon.compile_duplicate(text, jsonb) IS
-'Compiles a duplicate check: references posted more than once (per wallet, or "global"), not '
-'counting the same reference under another direction or operation type, nor a posting reversed '
-'by an entry referenced REV-<its id> (recon.fix). expected is the first '
-'posting''s amount; difference is what the extra postings added.';
+'Compiles a duplicate check: references posted more than once (per wallet, or "global") in '
+'the same direction: the same reference under another direction or operation type, or on a '
+'signed ledger with the other sign (a payment and its refund), is a pair, not a duplicate. '
+'Only entries in effect count (_recon.in_effect_sql: not reversed by the toolkit, nor by a '
+'matching REV-<entry id> of the opposite effect on the same wallet). expected is the first '
+'posting''s amount; difference is what the extra postings added. docs/CHECKS.md.';
 
 REVOKE EXECUTE ON FUNCTION _recon.compile_duplicate(text, jsonb) FROM PUBLIC;

@@ -75,7 +75,9 @@ $body$;
 COMMENT ON FUNCTION _recon.compile_orphan(text, jsonb) IS
 'Compiles an orphan check: rows of a source table (payments) matching "filters" '
 '({"status": ["COMPLETED"]}) and "like" ({"source_id": "wallet-%"}) whose id no ledger entry '
-'has as its reference (an entry reversed by REV-<its id> does not count). expected is the '
-'amount that should have been posted.';
+'has as its reference. Only entries in effect count (_recon.in_effect_sql): one the toolkit '
+'reversed, or one reversed by a matching REV-<entry id> of the opposite effect on the same '
+'wallet, does not; a 0.00 or foreign REV- changes nothing. expected is the amount that should '
+'have been posted. docs/CHECKS.md.';
 
 REVOKE EXECUTE ON FUNCTION _recon.compile_orphan(text, jsonb) FROM PUBLIC;

@@ -89,15 +89,17 @@ BEGIN
                    WHEN s.strategy = 'reverse' AND (f.details ->> 'wallets')::integer > 1
                        THEN 'a reference posted on several wallets: which posting is the '
                             || 'duplicate needs a human'
-                   -- a reversal is known by its reference REV-<entry id> (the duplicate and
-                   -- orphan checks look for it): a reference column that cannot hold it
-                   WHEN s.strategy = 'reverse' AND NOT EXISTS (
-                       SELECT FROM _recon.ledger_source AS l
-                       WHERE l.name = c.ledger_source
-                         AND _recon.column_type(l.relid, l.reference_column)
-                             IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype))
-                       THEN format('ledger %s''s reference column cannot hold REV-<entry id>: '
-                                   || 'reverse it by hand, or acknowledge', c.ledger_source)
+                   -- the reversal is recorded (_recon.reversal), whatever the reference column
+                   -- holds; but a compensating entry on a ledger with a lifecycle check is a
+                   -- hold transition of its own there (a RELEASE reversed by an ON_HOLD opens a
+                   -- hold nothing resolves)
+                   WHEN s.strategy = 'reverse' AND EXISTS (
+                       SELECT FROM _recon.check_def AS h
+                       WHERE h.kind = 'lifecycle' AND h.enabled
+                         AND h.ledger_source = c.ledger_source)
+                       THEN format('ledger %s has a lifecycle check: a compensating entry would '
+                                   || 'count there as a hold transition; reverse it by hand, or '
+                                   || 'acknowledge', c.ledger_source)
                END AS manual
         FROM _recon.finding AS f
         JOIN _recon.check_def AS c ON c.name = f.check_name
@@ -140,7 +142,9 @@ BEGIN
     GET DIAGNOSTICS v_steps = ROW_COUNT;
 
     -- 2. A duplicate is reversed entry by entry: every posting after the first, each by its
-    --    own compensating entry REV-<entry>, read from the ledger for its effects.
+    --    own compensating entry, read from the ledger for its effects. The toolkit records the
+    --    reversal (_recon.reversal); the entry is referenced REV-<entry> where the reference
+    --    column can hold it, else by the writer's reference template.
     FOR v_check IN SELECT DISTINCT c.* FROM _recon.check_def AS c
                    JOIN _recon.fix_stage AS s ON s.check_name = c.name
                    WHERE s.stage_id = p_stage AND s.kind = 'duplicate' AND s.status = 'planned'
@@ -158,7 +162,9 @@ BEGIN
                 SELECT e.step,
                        jsonb_agg(jsonb_build_object(
                            'wallet', e.wallet_key, 'deltas', e.deltas, 'purpose', 'reversal',
-                           'entry', e.entry, 'reference', 'REV-' || e.entry) ORDER BY e.n) AS postings,
+                           'entry', e.entry) || jsonb_strip_nulls(jsonb_build_object(
+                               'reference', _recon.reversal_reference($3, e.entry)))
+                           ORDER BY e.n) AS postings,
                        (SELECT jsonb_object_agg(d.key, d.total) FROM (
                             SELECT m.key, sum(m.value::numeric) AS total
                             FROM jsonb_array_elements(jsonb_agg(e.deltas)) AS a (v),
@@ -178,7 +184,7 @@ BEGIN
             ) AS y
             WHERE s.stage_id = $1 AND s.step = y.step$q$,
             v_effects, v_ledger.relid::regclass, _recon.entry_name_sql(v_ledger, 'l'))
-        USING p_stage, v_check.name;
+        USING p_stage, v_check.name, v_ledger.name;
     END LOOP;
 
     -- 3. A balance finding is covered by the payments posted and duplicates reversed on its

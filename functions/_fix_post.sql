@@ -206,6 +206,7 @@ BEGIN
             END LOOP;
         END LOOP;
     END LOOP;
+    PERFORM _recon.fix_reversals(p_stage);  -- what the reversals compensated, for the checks
     RETURN v_offset_moves;
 EXCEPTION WHEN OTHERS THEN
     -- The writer's INSERT or posting function failed (a value its column cannot take, a
@@ -230,7 +231,8 @@ COMMENT ON FUNCTION _recon.fix_post(bigint, bigint, text, text, jsonb) IS
 'the entry type or direction that realises each posting''s deltas, its reference, description '
 'and journal from the writer''s templates, the running balance where the ledger keeps one, and '
 'the other side on the offset wallet of a double-entry writer; records every entry in '
-'_recon.repair_entry. Returns the offset wallets'' moves: {source: {wallet: {column: delta}}}. '
+'_recon.repair_entry, and the entries reversals compensated in _recon.reversal '
+'(_recon.fix_reversals). Returns the offset wallets'' moves: {source: {wallet: {column: delta}}}. '
 'RC305 when the writer''s INSERT or posting function fails.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_post(bigint, bigint, text, text, jsonb) FROM PUBLIC;

@@ -1,26 +1,53 @@
--- _recon.in_effect_sql(): SQL true for a ledger entry no reversal entry REV-<its id> cancels.
+-- _recon.in_effect_sql(): SQL true for a ledger entry no standing reversal cancels.
 CREATE OR REPLACE FUNCTION _recon.in_effect_sql(p_ledger _recon.ledger_source, p_alias text)
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
-    -- A reversal that was itself reversed (recon.reverse_fix) cancels nothing.
-    SELECT CASE WHEN p_ledger.reference_column IS NULL
-                     OR _recon.entry_name_sql(p_ledger, 'x') = 'NULL::text' THEN 'TRUE'
-                ELSE format(
-                    'NOT EXISTS (SELECT FROM %1$s AS rv WHERE rv.%2$I::text = ''REV-'' || (%3$s)::text '
-                    || 'AND NOT EXISTS (SELECT FROM %1$s AS rr '
-                    || 'WHERE rr.%2$I::text = ''REV-'' || (%4$s)::text))',
-                    p_ledger.relid::regclass, p_ledger.reference_column,
-                    _recon.entry_name_sql(p_ledger, p_alias), _recon.entry_name_sql(p_ledger, 'rv'))
-           END;
+DECLARE
+    v_table text := p_ledger.relid::regclass::text;
+    v_recorded text := 'EXISTS (SELECT FROM _recon.reversal AS rc WHERE rc.ledger_source = %L '
+        || 'AND rc.entry = (%s)::text AND NOT EXISTS (SELECT FROM _recon.repair AS ru '
+        || 'WHERE ru.reverses = rc.repair_id))';
+    v_hand text := 'EXISTS (SELECT FROM %1$s AS %2$I WHERE %2$I.%3$I::text LIKE ''REV-%%'' '
+        || 'AND %2$I.%3$I::text = ''REV-'' || (%4$s)::text AND %2$I.%5$I = %6$I.%5$I AND %7$s%8$s)';
+BEGIN
+    IF p_ledger.reference_column IS NULL OR _recon.entry_name_sql(p_ledger, p_alias) = 'NULL::text'
+    THEN
+        RETURN 'TRUE';
+    END IF;
+    -- 1. Recorded by the toolkit (_recon.reversal): counts while its repair stands, i.e. until
+    --    recon.reverse_fix() reverses that repair.
+    IF (SELECT t.typcategory <> 'S' FROM pg_catalog.pg_type AS t
+        WHERE t.oid = _recon.column_type(p_ledger.relid, p_ledger.reference_column)) THEN
+        RETURN 'NOT ' || format(v_recorded, p_ledger.name, _recon.entry_name_sql(p_ledger, p_alias));
+    END IF;
+    -- 2. Posted by hand: an entry referenced REV-<its id> on the same wallet with exactly the
+    --    opposite effect (only a reference column of a string type can hold it). The LIKE keeps
+    --    the hashed side of the anti-join to the few REV- entries. A hand reversal that is
+    --    itself reversed (recorded, or by hand in turn) cancels nothing; two levels, not a
+    --    recursion: a reversal of a reversal of a reversal is for a human.
+    RETURN 'NOT ' || format(v_recorded, p_ledger.name, _recon.entry_name_sql(p_ledger, p_alias))
+        || ' AND NOT ' || format(
+            v_hand, v_table, 'rv', p_ledger.reference_column,
+            _recon.entry_name_sql(p_ledger, p_alias), p_ledger.wallet_column, p_alias,
+            _recon.opposite_effect_sql(p_ledger, 'rv', p_alias),
+            ' AND NOT ' || format(v_recorded, p_ledger.name, _recon.entry_name_sql(p_ledger, 'rv'))
+            || ' AND NOT ' || format(
+                v_hand, v_table, 'rr', p_ledger.reference_column,
+                _recon.entry_name_sql(p_ledger, 'rv'), p_ledger.wallet_column, 'rv',
+                _recon.opposite_effect_sql(p_ledger, 'rr', 'rv'), ''));
+END;
 $body$;
 
 COMMENT ON FUNCTION _recon.in_effect_sql(_recon.ledger_source, text) IS
-'An SQL condition on the ledger entry aliased p_alias: no entry referenced REV-<its id> '
-'reverses it (or that reversal was reversed in turn). Duplicate and orphan checks count only '
-'entries in effect, so a reversal by recon.fix() resolves a duplicate and '
-'recon.reverse_fix() brings an orphan back. TRUE for a ledger without reference or entry id.';
+'An SQL condition on the ledger entry aliased p_alias: no standing reversal cancels it. A '
+'reversal counts if the toolkit recorded it (_recon.reversal: recon.fix() reversing a '
+'duplicate, recon.reverse_fix() compensating a repair''s entries) and its repair was not '
+'reversed since, or if it is an entry referenced REV-<its id> on the same wallet with exactly '
+'the opposite effect (_recon.opposite_effect_sql) that is not itself reversed. A 0.00 REV-, '
+'one on another wallet or of another amount cancels nothing. Duplicate and orphan checks count '
+'only entries in effect. TRUE for a ledger without reference or entry id. docs/REPAIRS.md.';
 
 REVOKE EXECUTE ON FUNCTION _recon.in_effect_sql(_recon.ledger_source, text) FROM PUBLIC;

@@ -28,8 +28,10 @@ BEGIN
     END IF;
 
     -- Every repair of the fix, undone: each entry it posted compensated by an entry
-    -- REV-<entry id> with the opposite effect (the writer posts the offset side again), each
-    -- stored balance moved back. An acknowledgement or a covered step is withdrawn.
+    -- REV-<entry id> (or, where the reference column cannot hold that, the writer's reference)
+    -- with the opposite effect (the writer posts the offset side again), each stored balance
+    -- moved back, the compensated entries recorded (_recon.reversal). An acknowledgement or a
+    -- covered step is withdrawn.
     v_stage := nextval('_recon.fix_stage_seq');
     INSERT INTO _recon.fix_stage (
         stage_id, step, finding_id, check_name, finding_key, wallet_source, wallet_key,
@@ -42,10 +44,14 @@ BEGIN
            COALESCE((SELECT jsonb_agg(jsonb_build_object(
                          'wallet', p.wallet_key, 'purpose', 'reversal', 'entry', p.entry,
                          'offset_wallet', p.posting -> 'offset_wallet',
-                         'reference', 'REV-' || COALESCE(p.entry, 'R' || r.id),
                          'deltas', (SELECT jsonb_object_agg(d.key, -(d.value::numeric))
-                                    FROM jsonb_each_text(p.deltas) AS d)) ORDER BY p.n)
-                     FROM (SELECT DISTINCT ON (e.posting) e.wallet_key, e.entry, e.deltas,
+                                    FROM jsonb_each_text(p.deltas) AS d))
+                         || jsonb_strip_nulls(jsonb_build_object('reference',
+                                _recon.reversal_reference(p.ledger_source,
+                                                          COALESCE(p.entry, 'R' || r.id))))
+                         ORDER BY p.n)
+                     FROM (SELECT DISTINCT ON (e.posting) e.ledger_source, e.wallet_key,
+                                  e.entry, e.deltas,
                                   e.posting, row_number() OVER () AS n
                            FROM _recon.repair_entry AS e
                            WHERE e.repair_id = r.id AND e.posting ->> 'side' IS NULL
@@ -73,9 +79,11 @@ $body$;
 
 COMMENT ON FUNCTION recon.reverse_fix(bigint, boolean, text, text) IS
 'Undoes an applied recon.fix() (or recon.backfill()): every entry it posted is compensated by '
-'an entry REV-<entry id> with the opposite effect, every stored balance moved back; nothing is '
-'deleted. Dry run by default; applying needs a ticket and a reason, locks the wallets in key '
-'order, refuses to overdraw, and reverses each repair once (a unique key). Errors: RC303 no '
+'an entry REV-<entry id> (the writer''s reference where the reference column cannot hold it) '
+'with the opposite effect and recorded in _recon.reversal, every stored balance moved back; a '
+'reversal it undoes cancels nothing any more (the duplicate comes back); nothing is deleted. '
+'Dry run by default; applying needs a ticket and a reason, locks the wallets in key order, '
+'refuses to overdraw, and reverses each repair once (a unique key). Errors: RC303 no '
 'ticket or reason, RC308 unknown fix, RC305 the writer failed. docs/REPAIRS.md.';
 
 REVOKE EXECUTE ON FUNCTION recon.reverse_fix(bigint, boolean, text, text) FROM PUBLIC;

@@ -58,8 +58,8 @@ RUN_A = {
     "coins_double_entry": (1, "MEDIUM"),
 }
 # History, not rewritten: acknowledged in step 5 (chain breaks, holds never or twice
-# resolved, a duplicate whose reference column cannot carry REV-<id>). The fifth such check,
-# coins_double_entry, is acknowledged in step 3 by the fix policy demo/coins.sql sets: applying
+# resolved, a duplicate on a ledger with a lifecycle check, where its reversal would be a hold).
+# The fifth such check, coins_double_entry, is acknowledged in step 3 by the fix policy demo/coins.sql sets: applying
 # a fix whose plan holds a journal finding and no wallet of that wallet source fails today
 # (22023 "cannot extract elements from a scalar" in _recon.fix_verify: _recon.fix_assess
 # records the source's wallet keys as JSON null), so it cannot be acknowledged on its own in

@@ -2,9 +2,10 @@
 with running values and versions) repaired by recon.fix() through a posting function
 (tests/fixtures/seed001_writer.sql): a stored balance that drifted from the operations is
 resynced, or the operations catch up with a CREDIT (force_strategy adjust) whose running values
-keep the chain check clean; a RELEASE posted twice is reversed by an ON_HOLD; a lifecycle finding
-needs a human, or an audited acknowledgement. Each repair: a dry run changes nothing, the ledger
-changes by exactly the planned entries, and a following reconcile finds nothing."""
+keep the chain check clean; a RELEASE posted twice needs a human (its reversal, an ON_HOLD,
+would be a hold of its own for the lifecycle check); a lifecycle finding needs a human, or an
+audited acknowledgement. Each repair: a dry run changes nothing, the ledger changes by exactly
+the planned entries, and a following reconcile finds nothing."""
 
 from __future__ import annotations
 
@@ -218,15 +219,16 @@ MANUAL_HOLDS = ("no automatic repair for lifecycle findings: repair by hand, or 
                 " recon.set_fix_policy('s1_holds', '{\"strategy\": \"acknowledge\"}')")
 
 
-MANUAL_DUPLICATE = ("ledger s1_operations's reference column cannot hold REV-<entry id>:"
-                    " reverse it by hand, or acknowledge")
+MANUAL_DUPLICATE = ("ledger s1_operations has a lifecycle check: a compensating entry would"
+                    " count there as a hold transition; reverse it by hand, or acknowledge")
 
 
 def test_release_posted_twice_needs_a_human(seed: str, app: App) -> None:
-    """Seed 001's reference is operation.transaction_id, a uuid: a compensating entry could not
-    be referenced REV-<entry id>, so the duplicate and orphan checks could never see it as a
-    reversal. The plan says so instead of posting something the checks would still count;
-    both findings are a human's call, and acknowledged they leave reconcile."""
+    """Seed 001's reference is operation.transaction_id, a uuid: the toolkit would record its
+    reversal (_recon.reversal) all the same, but the compensating entry of a RELEASE is an
+    ON_HOLD, which the lifecycle check s1_holds would count as a hold nothing resolves. The
+    plan says so instead of posting it; both findings are a human's call, and acknowledged
+    they leave reconcile."""
     release_twice(app)
     reconcile(seed)
     assert found(seed) == [
