@@ -125,15 +125,17 @@ BEGIN
                             ELSE s.strategy END,
             ledger_source = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN v_ledger.name
                                  ELSE s.ledger_source END,
-            moves = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN '{}'::jsonb
-                         ELSE s.moves END,
+            moves = CASE WHEN v.verdict IN ('consistent', 'no_evidence', 'lost_update')
+                         THEN s.moves ELSE '{}'::jsonb END,
             postings = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN jsonb_build_array(
                                 jsonb_strip_nulls(jsonb_build_object(
                                     'wallet', s.wallet_key,
                                     'deltas', jsonb_build_object(v.col, s.difference),
                                     'purpose', 'restore', 'journal', v.journal))
                                 || jsonb_build_object('offset_wallet', NULL))
-                            ELSE s.postings END,
+                            WHEN v.verdict IN ('consistent', 'no_evidence', 'lost_update')
+                                THEN s.postings
+                            ELSE '[]'::jsonb END,
             note = CASE WHEN v.verdict IN ('consistent', 'no_evidence', 'lost_update')
                         THEN s.note ELSE v.note END
         FROM (

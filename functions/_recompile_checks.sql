@@ -49,11 +49,12 @@ COMMENT ON FUNCTION _recon.recompile_checks(text[]) IS
 'Compiles the registered checks of the given kinds again with the installed compilers and '
 'replaces the views whose query changed (same columns); returns how many. A check that no '
 'longer compiles is left as it was, with a WARNING. Run by the upgrade that changed the '
-'duplicate and orphan rules (this file), and safe to run at any time.';
+'balance, duplicate and orphan rules (this file), and safe to run at any time.';
 
 REVOKE EXECUTE ON FUNCTION _recon.recompile_checks(text[]) FROM PUBLIC;
 
 -- Applied by the migrator after every compiler and _recon.in_effect_sql (functions/ apply in
 -- file-name order): the duplicate and orphan checks registered before reversals had to match
--- (0009) are compiled again. On a fresh install there are none.
-SELECT _recon.recompile_checks(ARRAY['duplicate', 'orphan']);
+-- (0009), and the balance checks registered before an unknown wallet was one finding (0010),
+-- are compiled again. On a fresh install there are none.
+SELECT _recon.recompile_checks(ARRAY['balance', 'duplicate', 'orphan']);

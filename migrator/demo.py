@@ -214,8 +214,8 @@ class Demo:
                 if manual:
                     self.fix(conn, run_b, apply=True, strategy="acknowledge", checks=manual,
                              title="what needs a person (chain breaks, hold life cycles, "
-                                   "a duplicate the ledger cannot reverse): the demo "
-                                   "acknowledges it, audited")
+                                   "a duplicate the ledger cannot reverse, a transfer that "
+                                   "lost its debit): the demo acknowledges it, audited")
             last = self.reconcile(conn, "reconcile: back to zero", limit=5)
             self.explore(run_a)
             elapsed = time.monotonic() - self.started
