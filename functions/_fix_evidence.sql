@@ -117,29 +117,29 @@ BEGIN
         -- The verdict per step.
         UPDATE _recon.fix_stage AS s
         SET evidence = v.evidence,
-            status = CASE WHEN v.verdict IN ('consistent', 'no_evidence', 'lost_update')
-                          THEN s.status
+            status = CASE WHEN v.keep THEN s.status
                           WHEN v.verdict = 'lost_entry' AND v.restore THEN s.status
                           ELSE 'manual' END,
             strategy = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN 'restore'
                             ELSE s.strategy END,
             ledger_source = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN v_ledger.name
                                  ELSE s.ledger_source END,
-            moves = CASE WHEN v.verdict IN ('consistent', 'no_evidence', 'lost_update')
-                         THEN s.moves ELSE '{}'::jsonb END,
+            moves = CASE WHEN v.keep THEN s.moves ELSE '{}'::jsonb END,
             postings = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN jsonb_build_array(
                                 jsonb_strip_nulls(jsonb_build_object(
                                     'wallet', s.wallet_key,
                                     'deltas', jsonb_build_object(v.col, s.difference),
                                     'purpose', 'restore', 'journal', v.journal))
                                 || jsonb_build_object('offset_wallet', NULL))
-                            WHEN v.verdict IN ('consistent', 'no_evidence', 'lost_update')
-                                THEN s.postings
+                            WHEN v.keep THEN s.postings
                             ELSE '[]'::jsonb END,
-            note = CASE WHEN v.verdict IN ('consistent', 'no_evidence', 'lost_update')
-                        THEN s.note ELSE v.note END
+            note = CASE WHEN v.keep THEN s.note ELSE v.note END
         FROM (
             SELECT e.step, e.col, e.verdict, e.restore, e.journal,
+                   -- the strategy stands where the evidence supports it; an adjustment
+                   -- trusts the stored balance, which a lost update shows wrong
+                   (e.verdict IN ('consistent', 'no_evidence')
+                    OR (e.verdict = 'lost_update' AND e.strategy = 'resync')) AS keep,
                    jsonb_strip_nulls(jsonb_build_object(
                        'verdict', e.verdict,
                        'ledger', v_ledger.name,
@@ -165,6 +165,11 @@ BEGIN
                                     ELSE 'the ledger keeps no journal to show a lost entry' END)
                            END)) AS evidence,
                    CASE e.verdict
+                       WHEN 'lost_update' THEN format(
+                           'the running balance shows the stored balance lost an update (a gap '
+                           || 'of exactly the drift at entry %s): an adjustment would book the '
+                           || 'loss into the ledger; resync it (force_strategy => ''resync'')',
+                           e.breaks -> 0 ->> 'entry')
                        WHEN 'lost_entry' THEN CASE WHEN e.restore THEN NULL ELSE format(
                            'the ledger lost an entry of %s on this wallet (a gap in its running '
                            || 'balance at entry %s) but no single unbalanced journal lacks '
@@ -208,7 +213,7 @@ BEGIN
                            AS restore,
                        d.journals -> 0 ->> 'journal' AS journal
                 FROM (
-                    SELECT s.step, s.difference, f.details ->> 'column' AS col,
+                    SELECT s.step, s.difference, s.strategy, f.details ->> 'column' AS col,
                            (v_chain IS NOT NULL AND f.details ->> 'column' = v_chain)
                                AS chain_kept,
                            (v_ledger.journal_column IS NOT NULL

@@ -147,6 +147,10 @@ def test_a_lost_update_with_balanced_journals_is_resynced(dbl: str) -> None:
         "resync", "planned", "lost_update")
     assert step["evidence"]["journals"] == "balanced"
     assert (step["stored_change"], step["ledger_change"]) == ({"balance": 30}, {})
+    # an adjustment trusts the stored balance, which the evidence shows wrong: not planned
+    [adjust] = by_check(fix(dbl, wallet_limit=1000, force_strategy="adjust"))["dbl_balance"]
+    assert (adjust["status"], adjust["entries"], adjust["stored_change"]) == ("manual", [], {})
+    assert "lost an update" in adjust["note"]
     fix(dbl, **APPLY)
     assert balances(dbl)["carol"] == 80 + 50 + 10
 
