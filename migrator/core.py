@@ -29,6 +29,7 @@ from yoyo.migrations import Migration, MigrationList
 
 from migrator import __version__, repeatable
 from migrator.connection import (
+    CLIENT_ENCODING,
     MigratorError,
     connect,
     describe,
@@ -182,6 +183,7 @@ class Migrator:
                           idle_session_timeout="0", idle_in_transaction_session_timeout="0")
         )
         params.setdefault("application_name", APPLICATION_NAME)
+        params["client_encoding"] = CLIENT_ENCODING
         core = {k: params.pop(k, None) for k in ("user", "password", "host", "port", "dbname")}
         params["schema"] = "_recon"  # yoyo's tables live in the private schema
         uri = DatabaseURI("postgresql+psycopg", core["user"], core["password"], core["host"],
