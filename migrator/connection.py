@@ -5,7 +5,6 @@ from __future__ import annotations
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-
 # Every connection speaks UTF8, whatever the database's encoding or $PGCLIENTENCODING: the
 # server converts to and from the database's encoding (an unrepresentable character is its
 # error 22P05), and in a SQL_ASCII database, where it converts nothing, psycopg would otherwise

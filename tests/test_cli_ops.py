@@ -99,6 +99,7 @@ def test_check_synced_exits_0(seeded: str) -> None:
     assert proc.stderr == ""
 
 
+@pytest.mark.core
 def test_check_exit_code_follows_fail_on(seeded: str) -> None:
     (key,) = drift(seeded, "5.00", 0)  # one wallet under the low limit (10): LOW
     proc = run_cli("check", dsn=seeded)
@@ -278,6 +279,7 @@ def test_report_html_is_self_contained_and_escapes_user_data(seeded: str,
 
 # -- fix ---------------------------------------------------------------------------------------
 
+@pytest.mark.core
 def test_fix_dry_run_then_apply_with_audit_ids(seeded: str) -> None:
     keys = drift(seeded, "5.00", 0, 1)
     assert run_cli("check", dsn=seeded).returncode == 1

@@ -27,6 +27,8 @@ from psycopg.rows import dict_row
 
 from conftest import ROOT, decimal_json
 
+pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
+
 DEMO = ROOT / "demo"
 APPS = ("runbook", "holds", "activations", "coins")
 TICKET = {"ticket": "DEMO-1", "reason": "wallet-recon demo"}

@@ -35,6 +35,7 @@ def add_migration(sql_dir: Path, name: str, apply: str, rollback: str) -> None:
     (sql_dir / "migrations" / f"{name}.rollback.sql").write_text(rollback)
 
 
+@pytest.mark.core
 def test_install_twice_changes_nothing(empty_db: str) -> None:
     first = run_cli("install", dsn=empty_db)
     assert first.returncode == 0, first.stderr
@@ -50,6 +51,7 @@ def test_install_twice_changes_nothing(empty_db: str) -> None:
     assert status_json(empty_db)["current"] is True
 
 
+@pytest.mark.core
 def test_upgrade_from_every_earlier_state_equals_fresh_install(make_db, sql_copy: Path) -> None:
     # The shipped migrations plus one more, so that there is always an intermediate state.
     add_migration(sql_copy, "9001.test_extra",
@@ -74,6 +76,7 @@ def test_upgrade_from_every_earlier_state_equals_fresh_install(make_db, sql_copy
         assert schema_dump(dsn) == expected, f"upgrade from {k} migrations differs"
 
 
+@pytest.mark.core
 def test_rollback_to_zero_leaves_only_the_users_objects(empty_db: str) -> None:
     with psycopg.connect(empty_db, autocommit=True) as c:
         c.execute("CREATE TABLE public.wallet_account (id int PRIMARY KEY, balance numeric)")
@@ -89,6 +92,7 @@ def test_rollback_to_zero_leaves_only_the_users_objects(empty_db: str) -> None:
     assert schema_dump(empty_db) == before
 
 
+@pytest.mark.core
 def test_uninstall_removes_everything_and_is_repeatable(db: str) -> None:
     proc = run_cli("uninstall", "--yes", dsn=db)
     assert proc.returncode == 0, proc.stderr
@@ -98,6 +102,7 @@ def test_uninstall_removes_everything_and_is_repeatable(db: str) -> None:
     assert again.returncode == 0 and "not installed" in again.stdout
 
 
+@pytest.mark.core
 def test_uninstall_with_registered_checks_and_a_guard(empty_db: str) -> None:
     """Compiled check views and guard triggers live beside the toolkit: uninstall takes the
     views along, and refuses (naming it) while a guard's trigger is on a user's table."""
@@ -117,6 +122,7 @@ def test_uninstall_with_registered_checks_and_a_guard(empty_db: str) -> None:
     assert schema_dump(empty_db) == before  # the seed's tables, as they were
 
 
+@pytest.mark.core
 def test_upgrade_from_the_first_release_with_registered_checks(empty_db: str,
                                                                 tmp_path: Path) -> None:
     """0.1 (commit c7b34e8) compiled balance checks calling _recon.serial_plan(); the upgrade

@@ -13,6 +13,8 @@ import pytest
 
 from conftest import open_findings, reconcile
 
+pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
+
 
 def wallet(i: int) -> str:
     """Wallet i's key as the fixture makes it: md5('wallet' || i)::uuid."""

@@ -17,6 +17,8 @@ import pytest
 
 from conftest import open_findings, reconcile
 
+pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
+
 D = Decimal
 CHECKS = {"s1_balance", "s1_holds", "s1_duplicates", "s1_chain"}
 # What each operation type does to (available, on_hold): the handoff's state machine.

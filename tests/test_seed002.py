@@ -16,6 +16,8 @@ import pytest
 
 from conftest import open_findings, reconcile
 
+pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
+
 CHECKS = ["s2_balance", "s2_duplicate", "s2_locked"]
 
 

@@ -18,6 +18,8 @@ import pytest
 
 from conftest import open_findings, reconcile
 
+pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
+
 CHECKS = ["s3_balance", "s3_coverage", "s3_double_entry", "s3_treasury"]
 USERS = 150  # real users in the fixture, the system user aside
 TREASURY = 624_375  # sum(users.total_coins) == sum of the real users' wallet balances
