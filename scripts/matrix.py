@@ -29,15 +29,20 @@ from migrator.cluster import ThrowawayCluster  # noqa: E402
 from migrator.connection import MigratorError  # noqa: E402
 
 MAJORS = ["14", "15", "16", "17", "18"]
-# name: (encoding, locale); `icu:` locales need PostgreSQL 15 (CREATE DATABASE ... LOCALE_PROVIDER)
+# name: (encoding, locale). The C locale, a UTF-8 libc locale, and the two legacy encodings
+# run by default; UTF8/C and an ICU database (PostgreSQL 15 and later) on request (--variants).
 VARIANTS = {
-    "UTF8/C": ("UTF8", "C"),
     "UTF8/C.UTF-8": ("UTF8", "C.UTF-8"),
-    "UTF8/icu:en": ("UTF8", "icu:en"),
     "SQL_ASCII/C": ("SQL_ASCII", "C"),
     "LATIN1/C": ("LATIN1", "C"),
+    "UTF8/C": ("UTF8", "C"),
+    "UTF8/icu:en": ("UTF8", "icu:en"),
 }
+DEFAULT_VARIANTS = ["UTF8/C.UTF-8", "SQL_ASCII/C", "LATIN1/C"]
 NOT_BEFORE = {"UTF8/icu:en": 15}  # ICU databases came in PostgreSQL 15
+# The main suite (scripts/test) runs all of it, extensions included, on Debian's 15 in UTF8
+# under C.UTF-8: the matrix does not repeat that cell unless asked to (--variants).
+MAIN_SUITE = ("15", "UTF8/C.UTF-8")
 PG_DUMP = ROOT / ".cache" / "pg" / "client" / "bin" / "pg_dump"
 
 
@@ -106,10 +111,14 @@ def run_cell(cell: Cell, dsn: str, logdir: Path, pytest_args: list[str]) -> Cell
 
 def table(cells: list[Cell], majors: list[str], variants: list[str]) -> str:
     by = {(c.major, c.variant): c for c in cells}
+    if MAIN_SUITE not in by and MAIN_SUITE[0] in majors and MAIN_SUITE[1] in variants:
+        main = Cell(*MAIN_SUITE, status="the main suite (scripts/test)")
+        by[MAIN_SUITE] = main
     lines = ["| major | " + " | ".join(variants) + " |",
              "|---|" + "---|" * len(variants)]
     for m in majors:
-        row = [by[(m, v)].text() if (m, v) in by else "n/a" for v in variants]
+        row = [by[(m, v)].text() if (m, v) in by else f"n/a (needs {NOT_BEFORE[v]})"
+               for v in variants]
         lines.append(f"| {m} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -117,15 +126,15 @@ def table(cells: list[Cell], majors: list[str], variants: list[str]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--majors", default=",".join(MAJORS), help="comma-separated (default: all)")
-    ap.add_argument("--variants", default=",".join(VARIANTS),
-                    help=f"comma-separated, of {', '.join(VARIANTS)} (default: all)")
+    ap.add_argument("--variants", help=f"comma-separated, of {', '.join(VARIANTS)} (default: "
+                    f"{', '.join(DEFAULT_VARIANTS)}, without 15 {MAIN_SUITE[1]}: the main suite's)")
     ap.add_argument("--jobs", "-j", type=int, default=2, help="cells at a time (default 2)")
     ap.add_argument("--logdir", type=Path, default=ROOT / ".cache" / "matrix")
     ap.add_argument("--table", type=Path, help="also write the result table (Markdown) here")
     ap.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --)")
     args = ap.parse_args()
     majors = args.majors.split(",")
-    variants = args.variants.split(",")
+    variants = args.variants.split(",") if args.variants else DEFAULT_VARIANTS
     unknown = [v for v in variants if v not in VARIANTS] + [m for m in majors if m not in MAJORS]
     if unknown:
         ap.error(f"unknown: {', '.join(unknown)}")
@@ -140,7 +149,8 @@ def main() -> int:
     failed_majors: list[str] = []
     try:
         for m in majors:
-            major_cells = [Cell(m, v) for v in variants if int(m) >= NOT_BEFORE.get(v, 0)]
+            major_cells = [Cell(m, v) for v in variants if int(m) >= NOT_BEFORE.get(v, 0)
+                           and (args.variants or (m, v) != MAIN_SUITE)]
             try:
                 if not (bindir(m) / "initdb").is_file():
                     raise MigratorError(f"no server binaries in {bindir(m)} "

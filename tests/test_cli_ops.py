@@ -99,7 +99,6 @@ def test_check_synced_exits_0(seeded: str) -> None:
     assert proc.stderr == ""
 
 
-@pytest.mark.core
 def test_check_exit_code_follows_fail_on(seeded: str) -> None:
     (key,) = drift(seeded, "5.00", 0)  # one wallet under the low limit (10): LOW
     proc = run_cli("check", dsn=seeded)

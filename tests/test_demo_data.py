@@ -27,8 +27,6 @@ from psycopg.rows import dict_row
 
 from conftest import ROOT, decimal_json
 
-pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
-
 DEMO = ROOT / "demo"
 APPS = ("runbook", "holds", "activations", "coins")
 TICKET = {"ticket": "DEMO-1", "reason": "wallet-recon demo"}
@@ -214,6 +212,7 @@ def flowed(make_module_db: Callable[..., str], template_db: str) -> Flowed:
     return Flowed(dsn, timings)
 
 
+@pytest.mark.core
 def test_demo_flow(flowed: Flowed) -> None:
     """Steps 1-6 (asserted in the fixture), then what they left, counted independently."""
     timings = flowed.timings

@@ -158,16 +158,21 @@ def test_owner_with_createrole_installs_where_the_roles_do_not_exist(
     assert q(plain, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE '%recon%'") == [(0,)]
     assert q(fresh_cluster, roles) == []
 
-    # with CREATEROLE: the roles are made, and the whole product runs as that owner
+    # with CREATEROLE: the roles are made; register, reconcile and repair as that owner
     owner = plain_dsn(fresh_cluster, "createrole_owner", "createrole_owner")
     proc = run_cli("install", dsn=owner)
     assert proc.returncode == 0, proc.stderr
     assert q(fresh_cluster, roles) == [("recon_auditor",), ("recon_operator",)]
     assert q(fresh_cluster, "SELECT pg_has_role('recon_operator', 'recon_auditor', 'MEMBER')") \
         == [(True,)]
-    proc = run_cli("demo", "--database", owner, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "OK: nothing open at or above MEDIUM" in proc.stdout
+    load_fixture(owner, "seed000.sql", "seed000_register.sql")
+    q(owner, "UPDATE seed000.wallet_account SET balance = balance + 5 WHERE id IN"
+             " (SELECT id FROM seed000.wallet_account ORDER BY id LIMIT 2)")
+    assert run_cli("check", dsn=owner).returncode == 1  # two wallets: HIGH
+    proc = run_cli("fix", "--apply", "--ticket", "T-1", "--reason", "matrix", "--yes", dsn=owner)
+    assert proc.returncode == 0 and "2 step(s): 2 applied" in proc.stdout, proc.stdout
+    assert run_cli("check", "--fail-on", "LOW", dsn=owner).returncode == 0
+    assert q(owner, "SELECT DISTINCT session_user_name::text FROM recon.repairs") == [("createrole_owner",)]
 
     # and now that the roles exist, the owner without CREATEROLE installs too
     proc = run_cli("install", dsn=plain)

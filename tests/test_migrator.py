@@ -51,7 +51,6 @@ def test_install_twice_changes_nothing(empty_db: str) -> None:
     assert status_json(empty_db)["current"] is True
 
 
-@pytest.mark.core
 def test_upgrade_from_every_earlier_state_equals_fresh_install(make_db, sql_copy: Path) -> None:
     # The shipped migrations plus one more, so that there is always an intermediate state.
     add_migration(sql_copy, "9001.test_extra",

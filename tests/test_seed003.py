@@ -18,8 +18,6 @@ import pytest
 
 from conftest import open_findings, reconcile
 
-pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
-
 CHECKS = ["s3_balance", "s3_coverage", "s3_double_entry", "s3_treasury"]
 USERS = 150  # real users in the fixture, the system user aside
 TREASURY = 624_375  # sum(users.total_coins) == sum of the real users' wallet balances
@@ -119,6 +117,7 @@ def journal_totals(dsn: str) -> tuple[int, int]:
                       " FROM seed003.coin_journal_entries")[0]
 
 
+@pytest.mark.core
 def test_clean_dataset_is_synced(db: str) -> None:
     # The dataset is what the report describes after its backfill, without the drift.
     assert scalar(db, "SELECT count(*) FROM seed003.users") == USERS + 1
@@ -333,6 +332,7 @@ def test_legacy_total_coins_ahead_of_synced_wallets(db: str) -> None:
     assert f["cause"] is None
 
 
+@pytest.mark.core
 def test_combined_failures_repaired_by_hand(db: str) -> None:
     """Several failures at once, repaired as the report did (system user, opening balances
     against it, the missing journal entries), then reconciled back to synced."""
