@@ -5,6 +5,7 @@ on every supported major, encoding and locale, and in the main suite on Debian's
 
 from __future__ import annotations
 
+import fcntl
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -130,10 +131,13 @@ def test_owner_without_createrole_installs_once_the_roles_exist(
 
 
 @pytest.fixture
-def fresh_cluster() -> Iterator[str]:
-    """A server of our own (the same binaries) where the toolkit's roles do not exist yet."""
+def fresh_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of our own (the same binaries) where the toolkit's roles do not exist yet;
+    started under conftest's lock, as the sessions' servers are (a free port each)."""
     cluster = ThrowawayCluster()
-    cluster.start()
+    with open(tmp_path_factory.getbasetemp().parent / "cluster-start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cluster.start()
     try:
         yield cluster.dsn
     finally:
