@@ -171,12 +171,15 @@ def main() -> int:
             cells += major_cells
 
         todo = [c for c in cells if c.major in clusters]
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        pool = ThreadPoolExecutor(max_workers=args.jobs)
+        try:
             futures = [pool.submit(run_cell, c, clusters[c.major].dsn, args.logdir,
                                    args.pytest_args) for c in todo]
             for f in futures:
                 c = f.result()
                 print(f"matrix: {c.major} {c.variant}: {c.text()} (log: {c.log})", flush=True)
+        finally:  # Ctrl-C: no new cell starts (the running ones get the SIGINT too)
+            pool.shutdown(wait=True, cancel_futures=True)
     finally:
         for cluster in clusters.values():
             cluster.stop()

@@ -212,7 +212,6 @@ def flowed(make_module_db: Callable[..., str], template_db: str) -> Flowed:
     return Flowed(dsn, timings)
 
 
-@pytest.mark.core
 def test_demo_flow(flowed: Flowed) -> None:
     """Steps 1-6 (asserted in the fixture), then what they left, counted independently."""
     timings = flowed.timings

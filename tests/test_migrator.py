@@ -75,7 +75,6 @@ def test_upgrade_from_every_earlier_state_equals_fresh_install(make_db, sql_copy
         assert schema_dump(dsn) == expected, f"upgrade from {k} migrations differs"
 
 
-@pytest.mark.core
 def test_rollback_to_zero_leaves_only_the_users_objects(empty_db: str) -> None:
     with psycopg.connect(empty_db, autocommit=True) as c:
         c.execute("CREATE TABLE public.wallet_account (id int PRIMARY KEY, balance numeric)")
@@ -101,7 +100,6 @@ def test_uninstall_removes_everything_and_is_repeatable(db: str) -> None:
     assert again.returncode == 0 and "not installed" in again.stdout
 
 
-@pytest.mark.core
 def test_uninstall_with_registered_checks_and_a_guard(empty_db: str) -> None:
     """Compiled check views and guard triggers live beside the toolkit: uninstall takes the
     views along, and refuses (naming it) while a guard's trigger is on a user's table."""
