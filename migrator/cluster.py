@@ -69,8 +69,9 @@ def _service_user() -> pwd.struct_passwd:
 
 
 class ThrowawayCluster:
-    def __init__(self, settings: dict[str, str] | None = None) -> None:
-        self.bindir = find_bindir()
+    def __init__(self, settings: dict[str, str] | None = None,
+                 bindir: Path | None = None) -> None:
+        self.bindir = bindir or find_bindir()
         self.settings = settings or {}
         self.tmp: Path | None = None
         self.port: int | None = None

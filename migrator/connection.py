@@ -5,6 +5,13 @@ from __future__ import annotations
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+# Every connection speaks UTF8, whatever the database's encoding or $PGCLIENTENCODING: the
+# server converts to and from the database's encoding (an unrepresentable character is its
+# error 22P05), and in a SQL_ASCII database, where it converts nothing, psycopg would otherwise
+# read every text value as bytes and send them back as bytea (42883: operator does not exist:
+# information_schema.sql_identifier = bytea, in yoyo's first query).
+CLIENT_ENCODING = "UTF8"
+
 
 class MigratorError(Exception):
     """An error the CLI reports as one line and exit code 2."""
@@ -56,6 +63,7 @@ def connect(
             autocommit=autocommit,
             connect_timeout=10,
             application_name=application_name,
+            client_encoding=CLIENT_ENCODING,
         )
     except psycopg.OperationalError as exc:
         raise MigratorError(f"cannot connect to {describe(dsn)}: {first_line(exc)}") from None

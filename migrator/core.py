@@ -29,6 +29,7 @@ from yoyo.migrations import Migration, MigrationList
 
 from migrator import __version__, repeatable
 from migrator.connection import (
+    CLIENT_ENCODING,
     MigratorError,
     connect,
     describe,
@@ -182,6 +183,7 @@ class Migrator:
                           idle_session_timeout="0", idle_in_transaction_session_timeout="0")
         )
         params.setdefault("application_name", APPLICATION_NAME)
+        params["client_encoding"] = CLIENT_ENCODING
         core = {k: params.pop(k, None) for k in ("user", "password", "host", "port", "dbname")}
         params["schema"] = "_recon"  # yoyo's tables live in the private schema
         uri = DatabaseURI("postgresql+psycopg", core["user"], core["password"], core["host"],
@@ -297,6 +299,7 @@ class Migrator:
                         "applied migrations are never edited: add a new migration instead"
                     )
             action = "upgrade" if self._installed_version(cur) else "install"
+            self._refuse_without_roles(cur)
             self._step("bootstrap", lambda: self._bootstrap(backend))
             self._yoyo_ready(backend)
             applied = {mid for mid, _ in self._applied(cur)}
@@ -319,6 +322,29 @@ class Migrator:
                 self.echo("repeatable objects are applied only at head; "
                           f"database is at {target_id}")
         return done
+
+    def _refuse_without_roles(self, cur: psycopg.Cursor) -> None:
+        """Before anything is written: the toolkit's roles (cluster-wide) must exist, with
+        recon_operator a member of recon_auditor, or this role must be able to make them
+        (superuser or CREATEROLE), as migration 0001 does. A database owner without CREATEROLE
+        (a managed service's usual role) installs once someone has created them."""
+        cur.execute(
+            "SELECT r.rolsuper OR r.rolcreaterole, "
+            "       pg_catalog.to_regrole('recon_auditor') IS NOT NULL "
+            "       AND pg_catalog.to_regrole('recon_operator') IS NOT NULL "
+            "       AND pg_catalog.pg_has_role('recon_operator', 'recon_auditor', 'MEMBER') "
+            "FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user"
+        )
+        can_create, present = cur.fetchone()
+        if not (can_create or present):
+            user = cur.execute("SELECT current_user").fetchone()[0]
+            raise MigratorError(
+                f"the toolkit's roles recon_auditor and recon_operator (recon_operator a member "
+                f"of recon_auditor) do not exist, and {user} may not create roles; nothing was "
+                "changed (hint: install as a role with CREATEROLE, or have one run once: "
+                "CREATE ROLE recon_auditor NOLOGIN; CREATE ROLE recon_operator NOLOGIN IN ROLE "
+                "recon_auditor;)"
+            )
 
     def _step(self, what: str, fn: Callable[[], None]) -> None:
         try:

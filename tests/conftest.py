@@ -4,8 +4,15 @@ template database by the migrator's own CLI, and a fresh clone of it for every t
 The server is, in order of preference:
   (c) an existing server named by WALLET_RECON_TEST_DSN (a superuser DSN; the tests
       create and drop their own databases in it), or
-  (a)/(b) a throwaway cluster from the local PostgreSQL binaries, owned by the invoking
-      user, or when running as root by an unprivileged system user (migrator.cluster).
+  (a)/(b) a throwaway cluster from the local PostgreSQL binaries (PG_BINDIR selects them),
+      owned by the invoking user, or when running as root by an unprivileged system user
+      (migrator.cluster).
+
+WALLET_RECON_TEST_ENCODING and WALLET_RECON_TEST_LOCALE (scripts/matrix sets them) make every
+database the tests create, from a template or not, have that server encoding and locale: they
+are all made from one base database created with them (`C`, a libc locale such as `C.UTF-8`,
+or `icu:<ICU locale>` for an ICU database, PostgreSQL 15 and later). WALLET_RECON_PG_DUMP names
+the pg_dump to use (one at least as new as the server; default: PG_BINDIR's or the local one).
 """
 
 from __future__ import annotations
@@ -18,12 +25,14 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 from psycopg.types.json import set_json_loads
@@ -36,15 +45,26 @@ WALLET_RECON = str(Path(sys.executable).parent / "wallet-recon")
 CRON_DATABASE = "recon_cron"
 
 
+TEST_ENCODING = os.environ.get("WALLET_RECON_TEST_ENCODING")
+TEST_LOCALE = os.environ.get("WALLET_RECON_TEST_LOCALE")
+
+
 @dataclass
 class Server:
     dsn: str
+    # the template of every database made without one (WALLET_RECON_TEST_ENCODING/_LOCALE)
+    base: str | None = None
 
     @property
     def params(self) -> dict:
         return {k: v for k, v in conninfo_to_dict(self.dsn).items() if v is not None}
 
     def dsn_for(self, dbname: str) -> str:
+        if self.base:
+            # The tests' own connections speak UTF8, as psql in a UTF-8 terminal does (in a
+            # SQL_ASCII database psycopg would read text as bytes). The CLI sets it itself:
+            # tests/test_matrix.py installs with a DSN without it.
+            return make_conninfo(self.dsn, dbname=dbname, client_encoding="UTF8")
         return make_conninfo(self.dsn, dbname=dbname)
 
     def janitor(self, dbname: str, template: str | None = None) -> DatabaseJanitor:
@@ -52,15 +72,46 @@ class Server:
         return DatabaseJanitor(
             user=p.get("user", "postgres"), host=p.get("host", "127.0.0.1"),
             port=p.get("port", 5432), password=p.get("password"), dbname=dbname,
-            template_dbname=template, maintenance_dbname=p.get("dbname", "postgres"),
+            template_dbname=template or self.base,
+            maintenance_dbname=p.get("dbname", "postgres"),
         )
+
+
+def create_database_sql(name: str, encoding: str | None, locale: str | None) -> sql.Composed:
+    """CREATE DATABASE name with that encoding and locale (`C`, a libc locale, or
+    `icu:<locale>`), from template0 as PostgreSQL requires for a different encoding."""
+    parts = [sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name))]
+    if encoding:
+        parts.append(sql.SQL("ENCODING {}").format(sql.Literal(encoding)))
+    if locale and locale.startswith("icu:"):
+        parts.append(sql.SQL("LOCALE_PROVIDER icu ICU_LOCALE {} LOCALE 'C'")
+                     .format(sql.Literal(locale[4:])))
+    elif locale:
+        parts.append(sql.SQL("LOCALE {}").format(sql.Literal(locale)))
+    return sql.SQL(" ").join(parts)
+
+
+@contextmanager
+def _with_base(dsn: str) -> Iterator[Server]:
+    if not (TEST_ENCODING or TEST_LOCALE):
+        yield Server(dsn)
+        return
+    server = Server(dsn)
+    base = _new_name("recon_base")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(create_database_sql(base, TEST_ENCODING, TEST_LOCALE))
+    try:
+        yield Server(dsn, base)
+    finally:
+        server.janitor(base).drop()
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     dsn = os.environ.get("WALLET_RECON_TEST_DSN")
     if dsn:
-        yield Server(dsn)
+        with _with_base(dsn) as server:
+            yield server
         return
     # pg_cron is loaded as a real installation would load it; it schedules in one database
     # (CRON_DATABASE), which tests/test_guards.py creates.
@@ -73,7 +124,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         fcntl.flock(lock, fcntl.LOCK_EX)
         cluster.start()
     try:
-        yield Server(cluster.dsn)
+        with _with_base(cluster.dsn) as server:
+            yield server
     finally:
         cluster.stop()
 
@@ -185,8 +237,9 @@ def conn(db: str) -> Iterator[psycopg.Connection]:
 
 def schema_dump(dsn: str) -> str:
     """pg_dump --schema-only, minus the lines that differ between two dumps of one schema."""
+    pg_dump = os.environ.get("WALLET_RECON_PG_DUMP") or str(find_bindir() / "pg_dump")
     out = subprocess.run(
-        [str(find_bindir() / "pg_dump"), "--schema-only", "--dbname", dsn],
+        [pg_dump, "--schema-only", "--dbname", dsn],
         capture_output=True, text=True, check=True,
     ).stdout
     return "\n".join(line for line in out.splitlines()

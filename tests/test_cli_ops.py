@@ -278,6 +278,7 @@ def test_report_html_is_self_contained_and_escapes_user_data(seeded: str,
 
 # -- fix ---------------------------------------------------------------------------------------
 
+@pytest.mark.core
 def test_fix_dry_run_then_apply_with_audit_ids(seeded: str) -> None:
     keys = drift(seeded, "5.00", 0, 1)
     assert run_cli("check", dsn=seeded).returncode == 1

@@ -124,6 +124,7 @@ def test_demo_keep_leaves_the_server_running(tmp_path: Path, tmpdir_for_cluster:
             shutil.rmtree(stop.group(4), ignore_errors=True)
 
 
+@pytest.mark.core
 def test_demo_in_a_given_database_uses_its_own_schemas(db: str) -> None:
     # db: the toolkit installed (by `wallet-recon install`, cloned), nothing else
     sql(db, "CREATE SCHEMA app; CREATE TABLE app.mine (id int); INSERT INTO app.mine VALUES (1)")

@@ -451,6 +451,7 @@ KINDS = {
 }
 
 
+@pytest.mark.core
 @pytest.mark.parametrize("mode", ["warn", "block"])
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_guard_passes_good_writes_and_warns_or_blocks_the_bad_one(
@@ -696,6 +697,7 @@ def s0_entry(c: Session, i: int, amount: str, ref: str) -> None:
               " now())", (md5_uuid(ref), w0(i), D(amount), ref))
 
 
+@pytest.mark.core
 def test_drift_guard_forgets_what_a_savepoint_rollback_takes_back(
         seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
     """The drift guard holds what a transaction wrote in a transaction-local setting: rolled back
@@ -1159,6 +1161,7 @@ def test_bad_input_fails_with_its_sqlstate_and_changes_nothing(
 
 # --- the toolkit's own repair, and a hand-set fix id -----------------------------------------
 
+@pytest.mark.core
 def test_recon_fix_passes_a_blocking_drift_guard_a_hand_write_does_not(
         seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
     dsn = seeded(0)

@@ -35,6 +35,7 @@ def add_migration(sql_dir: Path, name: str, apply: str, rollback: str) -> None:
     (sql_dir / "migrations" / f"{name}.rollback.sql").write_text(rollback)
 
 
+@pytest.mark.core
 def test_install_twice_changes_nothing(empty_db: str) -> None:
     first = run_cli("install", dsn=empty_db)
     assert first.returncode == 0, first.stderr
@@ -89,6 +90,7 @@ def test_rollback_to_zero_leaves_only_the_users_objects(empty_db: str) -> None:
     assert schema_dump(empty_db) == before
 
 
+@pytest.mark.core
 def test_uninstall_removes_everything_and_is_repeatable(db: str) -> None:
     proc = run_cli("uninstall", "--yes", dsn=db)
     assert proc.returncode == 0, proc.stderr
@@ -117,6 +119,7 @@ def test_uninstall_with_registered_checks_and_a_guard(empty_db: str) -> None:
     assert schema_dump(empty_db) == before  # the seed's tables, as they were
 
 
+@pytest.mark.core
 def test_upgrade_from_the_first_release_with_registered_checks(empty_db: str,
                                                                 tmp_path: Path) -> None:
     """0.1 (commit c7b34e8) compiled balance checks calling _recon.serial_plan(); the upgrade

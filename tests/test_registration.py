@@ -12,6 +12,8 @@ from psycopg import sql
 
 from conftest import reconcile
 
+pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
+
 SCHEMA = """
 CREATE TABLE public.wallets (id bigint PRIMARY KEY, balance numeric NOT NULL DEFAULT 0,
                              label text, uid uuid);

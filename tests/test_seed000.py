@@ -44,6 +44,7 @@ MISSING_CREDIT = (
 )
 
 
+@pytest.mark.core
 def test_clean_dataset_is_synced_and_empty_wallets_are_clean(seed: str) -> None:
     summary = reconcile(seed)
     assert summary["status"] == "synced"
@@ -197,6 +198,7 @@ def test_findings_are_issues_across_runs(seed: str) -> None:
         assert c.execute("SELECT count(*) FROM _recon.observation").fetchone()[0] == 4
 
 
+@pytest.mark.core
 def test_every_injected_failure_at_once(seed: str) -> None:
     run(seed, *MISSING_CREDIT,
         "UPDATE seed000.wallet_account SET balance = balance - 13.50"

@@ -184,6 +184,7 @@ def race(dsn: str, app: App, i: int, first: Decimal, second: Decimal, when: date
 
 # --- the clean dataset ------------------------------------------------------------------------
 
+@pytest.mark.core
 def test_clean_dataset_is_synced_with_open_holds_and_unused_balances(seed: str) -> None:
     summary = reconcile(seed)
     assert (summary["status"], summary["findings"], summary["new"]) == ("synced", 0, 0)
@@ -438,6 +439,7 @@ def test_checks_need_only_the_ledger_columns_they_use(seed: str, ledger_options:
 
 # --- everything at once, then the repair ------------------------------------------------------
 
+@pytest.mark.core
 def test_every_failure_at_once_then_repaired_by_hand(seed: str, app: App) -> None:
     tx30 = app.hold("c1", 30, D("8.00"), at(0))  # released twice
     app.cancel(tx30, "c1", 30, D("8.00"), at(5))

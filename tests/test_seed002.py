@@ -129,6 +129,7 @@ def release_payment_again(dsn: str, i: int, k: int, p: int, *, move_wallet: bool
 
 # --- (a) the clean dataset -----------------------------------------------------------------
 
+@pytest.mark.core
 def test_clean_dataset_is_consistent_and_synced(seeded: str) -> None:
     # The dataset is what the tests assume, checked here without the toolkit.
     wallets, empty, with_locked = sql(seeded, """
@@ -424,6 +425,7 @@ def test_severity_high_for_several_wallets_critical_for_ten(seeded: str) -> None
 
 # --- (c) several at once, repaired by hand -------------------------------------------------
 
+@pytest.mark.core
 def test_combined_failures_then_manual_repair_resolves_all(seeded: str) -> None:
     complete_without_release(seeded, activation(3, 4))          # over-locked 9544.0
     publish_without_lock(seeded, 100, "25000.00")               # under-locked 25000.00

@@ -117,6 +117,7 @@ def journal_totals(dsn: str) -> tuple[int, int]:
                       " FROM seed003.coin_journal_entries")[0]
 
 
+@pytest.mark.core
 def test_clean_dataset_is_synced(db: str) -> None:
     # The dataset is what the report describes after its backfill, without the drift.
     assert scalar(db, "SELECT count(*) FROM seed003.users") == USERS + 1
@@ -331,6 +332,7 @@ def test_legacy_total_coins_ahead_of_synced_wallets(db: str) -> None:
     assert f["cause"] is None
 
 
+@pytest.mark.core
 def test_combined_failures_repaired_by_hand(db: str) -> None:
     """Several failures at once, repaired as the report did (system user, opening balances
     against it, the missing journal entries), then reconciled back to synced."""
