@@ -105,9 +105,11 @@ BEGIN
         JOIN _recon.check_def AS c ON c.name = f.check_name
         LEFT JOIN _recon.fix_policy AS p ON p.check_name = c.name
         LEFT JOIN _recon.wallet_source AS w ON w.name = c.wallet_source
-        -- the strategies of each kind, once per kind rather than per finding
+        -- the strategies of each kind, once per kind rather than per finding (OFFSET 0 keeps
+        -- the planner from pulling the call up into every reference of every finding's row)
         INNER JOIN (SELECT k.kind, _recon.fix_strategies(k.kind) AS allowed
-                    FROM (SELECT DISTINCT d.kind FROM _recon.check_def AS d) AS k) AS st
+                    FROM (SELECT DISTINCT d.kind FROM _recon.check_def AS d) AS k
+                    OFFSET 0) AS st
             ON st.kind = c.kind
         CROSS JOIN LATERAL (
             SELECT COALESCE(p_strategy, p.strategy, (st.allowed)[1]) AS strategy,
