@@ -369,7 +369,7 @@ BEGIN
                        sum(CASE WHEN CASE WHEN e.value ? 'offset_wallet'
                                           THEN e.value ->> 'offset_wallet'
                                           ELSE w.offset_wallet END IS NOT NULL
-                                THEN 0 ELSE d.value::numeric END) AS total
+                                THEN 0 * d.value::numeric ELSE d.value::numeric END) AS total
                 FROM jsonb_array_elements(s.postings) AS e,
                      jsonb_each_text(e.value -> 'deltas') AS d
                 WHERE s.status IN ('planned', 'applied')

@@ -175,6 +175,27 @@ def _steps_line(steps: list[dict[str, Any]], applied: bool) -> str:
     return f"{len(steps)} step(s): {summary}" + ("" if applied else " (dry run: nothing written)")
 
 
+def _changes(steps: list[dict[str, Any]], applied: bool) -> str:
+    """What the plan (or what was applied) changes, per currency and column: the stored
+    balances (offset wallets included) and the ledger's effects. Amounts are never added
+    across currencies."""
+    totals: dict[tuple[str, str], list[Decimal]] = {}
+    for s in steps:
+        if s["status"] not in ("planned", "applied"):
+            continue
+        for i, key in enumerate(("stored_change", "ledger_change")):
+            for col, value in (s.get(key) or {}).items():
+                pair = totals.setdefault((s.get("currency") or "-", col), [Decimal(0)] * 2)
+                pair[i] += Decimal(str(value))
+    if not totals:
+        return ""
+    lines = [f"{'applied' if applied else 'planned'} change per currency and column "
+             "(stored balances, offset wallets included | ledger effects):"]
+    lines += [f"  {currency} {col}: {stored:+,f} | {ledger:+,f}"
+              for (currency, col), (stored, ledger) in sorted(totals.items())]
+    return "\n" + "\n".join(lines)
+
+
 def fix_text(steps: list[dict[str, Any]], *, applied: bool, markdown: bool = False) -> str:
     if not steps:
         return "nothing to fix: no open finding matches"
@@ -183,7 +204,7 @@ def fix_text(steps: list[dict[str, Any]], *, applied: bool, markdown: bool = Fal
              s["note"] or "") for s in steps]
     text = table(rows, ["step", "check", "wallet", "strategy", "amount", "entries", "status",
                         "audit id", "note"], markdown=markdown, numeric=(0, 4, 5, 7))
-    return f"{text}\n\n{_steps_line(steps, applied)}"
+    return f"{text}\n\n{_steps_line(steps, applied)}{_changes(steps, applied)}"
 
 
 def _shorten(text: str, width: int) -> str:
@@ -208,7 +229,7 @@ def plan_summary(steps: list[dict[str, Any]], *, applied: bool) -> str:
                      _shorten(group[0]["note"] or "", 60)))
     text = table(rows, ["check", "strategy", "status", "steps", "amount", "entries",
                         "audit ids", "note (first step)"], numeric=(3, 4, 5))
-    return f"{text}\n\n{_steps_line(steps, applied)}"
+    return f"{text}\n\n{_steps_line(steps, applied)}{_changes(steps, applied)}"
 
 
 # -- HTML --------------------------------------------------------------------------------------

@@ -197,6 +197,11 @@ def test_adjust_conserves_and_the_plan_shows_it_per_currency(dbl: str) -> None:
     # carol's stored balance stays; world's moves by -25; the ledger: +25 and -25
     assert (carol["stored_change"], carol["ledger_change"]) == ({"balance": -25}, {"balance": 0})
     assert carol["evidence"]["verdict"] == "consistent"
+    # the CLI's plan says the same per currency, never adding currencies together
+    out = run_cli("fix", "--wallet-limit", "1000", dsn=dbl)
+    assert out.returncode == 0, out.stderr
+    assert "planned change per currency and column" in out.stdout
+    assert "  EUR balance: -25.00 | +0.00" in out.stdout, out.stdout
     fix(dbl, **APPLY)
     assert total(dbl) == 0
     assert reconcile(dbl)["status"] == "synced"
