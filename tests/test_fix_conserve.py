@@ -249,6 +249,38 @@ def test_a_posting_function_that_moves_more_than_planned_is_refused(dbl: str) ->
     assert one(dbl, "SELECT count(*) FROM _recon.repair") == 0
 
 
+def test_a_repair_that_opens_a_finding_of_another_check_is_refused(dbl: str) -> None:
+    """Every enabled check of the touched wallets runs again before commit, not only the
+    plan's: a posting function that conserves money but records a wrong running balance opens
+    a chain finding (a check the plan never touched): RC307, nothing applied."""
+    run(dbl, """
+        CREATE FUNCTION dbl.post(request jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+        DECLARE d numeric := (request -> 'deltas' ->> 'balance')::numeric;
+        BEGIN
+            INSERT INTO dbl.entry (account_id, amount, balance_after, txn, reference)
+            SELECT request ->> 'wallet', d, (request ->> 'balance_after')::numeric + 1,
+                   request ->> 'journal', request ->> 'reference';
+            INSERT INTO dbl.entry (account_id, amount, balance_after, txn, reference)
+            SELECT 'world', -d, (SELECT sum(amount) FROM dbl.entry WHERE account_id = 'world') - d,
+                   request ->> 'journal', request ->> 'reference';
+            RETURN jsonb_build_array(1);
+        END $$""",
+        "SELECT recon.register_writer('dbl_entries', '{\"function\": \"dbl.post(jsonb)\","
+        " \"offset_wallet\": \"world\", \"journal\": \"recon-{fix}-{step}\"}')",
+        "SELECT recon.set_fix_policy('dbl_balance', '{\"strategy\": \"adjust\"}')",
+        "UPDATE dbl.account SET balance = balance + 25 WHERE id = 'carol'")
+    reconcile(dbl)
+    before = balances(dbl)
+    with psycopg.connect(dbl, autocommit=True) as c, pytest.raises(psycopg.Error) as err:
+        c.execute("SELECT * FROM recon.fix(dry_run => false, ticket => 'T', reason => 'r',"
+                  " wallet_limit => 1000, checks => ARRAY['dbl_balance'])")
+    assert err.value.sqlstate == "RC307"
+    assert err.value.diag.message_detail.startswith("dbl_chain carol/"), (
+        err.value.diag.message_detail)
+    assert balances(dbl) == before
+    assert one(dbl, "SELECT count(*) FROM _recon.repair") == 0
+
+
 # -- isolation ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("level", ["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"])
