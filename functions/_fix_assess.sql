@@ -205,15 +205,18 @@ BEGIN
     --    all applied or none.
     UPDATE _recon.fix_stage AS s
     SET status = 'skipped',
-        note = format('above the auto-fix limit: %s > wallet_limit %s', t.total, t.lim)
+        note = format('above the auto-fix limit: %s > wallet_limit %s (run_limit %s applies '
+                      'to the whole call)', t.total, t.lim, t.run_lim)
     FROM (
         SELECT x.check_name, x.wallet_source, x.wallet_key, sum(x.amount) AS total,
-               COALESCE(p_wallet_limit, p.wallet_limit, c.low_limit) AS lim
+               COALESCE(p_wallet_limit, p.wallet_limit, c.low_limit) AS lim,
+               COALESCE(p_run_limit, p.run_limit,
+                        10 * COALESCE(p_wallet_limit, p.wallet_limit, c.low_limit)) AS run_lim
         FROM _recon.fix_stage AS x
         JOIN _recon.check_def AS c ON c.name = x.check_name
         LEFT JOIN _recon.fix_policy AS p ON p.check_name = x.check_name
         WHERE x.stage_id = p_stage AND x.status = 'planned' AND x.strategy NOT IN ('acknowledge', 'reversal')
-        GROUP BY 1, 2, 3, 5
+        GROUP BY 1, 2, 3, 5, 6
     ) AS t
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.check_name = t.check_name
       -- plain equality, not IS NOT DISTINCT FROM (a nested loop over thousands of steps): a

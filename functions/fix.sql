@@ -35,7 +35,9 @@ BEGIN
         'adjust', 'resync', 'post_missing', 'reverse', 'move', 'acknowledge', 'none') THEN
         PERFORM _recon.fail('RC304', format('unknown strategy %L', fix.force_strategy),
                             'Strategies: adjust, resync, post_missing, reverse, move, '
-                            || 'acknowledge, none.', 'docs/REPAIRS.md explains each.');
+                            || 'acknowledge, none.',
+                            'Use one of adjust, resync, post_missing, reverse, move, '
+                            || 'acknowledge, none (docs/REPAIRS.md explains each).');
     END IF;
     IF fix.checks IS NOT NULL THEN
         SELECT string_agg(COALESCE(quote_literal(n), 'NULL'), ', ') INTO v_unknown
