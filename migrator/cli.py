@@ -1,8 +1,10 @@
 """The ``wallet-recon`` command line. Thin: every decision is made in core or in SQL.
 
 Exit codes: 0 fine; 1 problems found (status: the install is not current; check: open findings
-at or above --fail-on; fix: steps left for a person); 2 usage, connection, SQL or migration
-errors (one line on stderr; traceback with --verbose).
+at or above --fail-on; fix: steps left for a person) or cancelled at a confirmation prompt
+(nothing changed); 2 usage, connection, SQL or migration errors (one line on stderr; traceback
+with --verbose); 130 interrupted; 141 standard output closed early (``| head``: no traceback,
+the shell's code for SIGPIPE).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import sys
 import time
@@ -18,15 +21,24 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import psycopg
 
 from migrator import __version__, ops, render
-from migrator.connection import MigratorError, connect, describe, first_line
+from migrator.connection import MigratorError, connect, describe, first_line, parse_dsn
 from migrator.core import Migrator, Status
 
+if TYPE_CHECKING:
+    from migrator.cluster import ThrowawayCluster
+
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
+EXIT_CANCELLED = 1  # not an error: the user said no, nothing changed
+EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command whose reader went away
+STRATEGIES = ("resync", "adjust", "post_missing", "reverse", "move", "acknowledge", "none")
+EPILOG = ("Exit codes: 0 fine; 1 problems found, or cancelled at a confirmation prompt (nothing "
+          "changed); 2 usage, connection, SQL or migration error (one line on stderr); "
+          "130 interrupted; 141 standard output closed early (e.g. | head).")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -152,9 +164,8 @@ def _add_operator_commands(sub: argparse._SubParsersAction) -> None:
                    help="only findings of these wallets")
     p.add_argument("--finding", type=_run_id, action="append", dest="findings", metavar="ID",
                    help="only this finding (recon.open_findings.id); repeat for more")
-    p.add_argument("--strategy", metavar="STRATEGY",
-                   help="force one strategy (resync, adjust, post_missing, reverse, move, "
-                        "acknowledge, none)")
+    p.add_argument("--strategy", choices=STRATEGIES, metavar="STRATEGY",
+                   help=f"force one strategy: {', '.join(STRATEGIES)}")
     p.add_argument("--wallet-limit", type=_decimal, metavar="AMOUNT",
                    help="refuse a wallet's repair above this amount (default: the check's policy)")
     p.add_argument("--run-limit", type=_decimal, metavar="AMOUNT",
@@ -175,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="wallet-recon",
         description="Install, upgrade and inspect the wallet-recon toolkit in a PostgreSQL "
                     "database.",
-        epilog="Exit codes: 0 fine, 1 problems found, 2 usage, connection or migration error.",
+        epilog=EPILOG,
     )
     parser.add_argument("--version", action="version", version=f"wallet-recon {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -226,11 +237,44 @@ def _database(args: argparse.Namespace, required: bool = True) -> str | None:
     dsn = args.database or os.environ.get("DATABASE_URL")
     if not dsn and required:
         raise UsageError("no database: pass --database URL or set DATABASE_URL")
+    if dsn:
+        parse_dsn(dsn)  # a malformed string: one line with an example, before anything else
     return dsn
 
 
 class UsageError(Exception):
     pass
+
+
+class Cancelled(Exception):
+    """The user answered something else than yes: not an error, nothing changed."""
+
+
+def _open(dsn: str) -> psycopg.Connection:
+    """A connection for check, report and fix, to a database where the toolkit is installed."""
+    conn = connect(dsn)
+    if conn.execute("SELECT pg_catalog.to_regnamespace('recon') IS NULL").fetchone()[0]:
+        conn.close()
+        raise UsageError(f"wallet-recon is not installed in {describe(dsn)} (no schema recon): "
+                         "run wallet-recon install --database URL first")
+    ops.prepare(conn)
+    return conn
+
+
+def bin_dir() -> Path:
+    """The directory to put on PATH for ``wallet-recon``: the checkout's .venv/bin when it runs
+    from one, else the directory of the running executable."""
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file() and (root / ".venv" / "bin" / "wallet-recon").exists():
+        return root / ".venv" / "bin"
+    exe = Path(sys.argv[0])
+    if exe.name == "wallet-recon":
+        return exe.absolute().parent
+    return Path(sys.executable).absolute().parent
+
+
+def path_line() -> str:
+    return f'export PATH="{bin_dir()}:$PATH"'
 
 
 def _migrator(args: argparse.Namespace, dsn: str) -> Migrator:
@@ -246,7 +290,7 @@ def _confirm(args: argparse.Namespace, what: str) -> None:
     print(f"This will {what}. Type 'yes' to go on: ", end="", file=sys.stderr, flush=True)
     answer = sys.stdin.readline()
     if answer.strip().lower() != "yes":
-        raise UsageError("cancelled")
+        raise Cancelled()
 
 
 def print_status(st: Status) -> None:
@@ -306,12 +350,12 @@ def _demo(args: argparse.Namespace) -> int:
             demo = None  # keep the data
             if cluster:
                 print(f"\nthe server keeps running: psql '{dsn}'")
-                print(f"stop it with: pg_ctl -D {cluster.datadir} stop "
-                      f"(as {cluster.owner}), then remove {cluster.tmp}")
+                print(f"stop it with: {stop_command(cluster)}")
                 cluster = None
             else:
                 print("\nthe demo's schemas stay: run the demo again to replace them, or "
                       "without --keep to remove them at the end")
+        print(f"\nto run wallet-recon by name in this shell, put it on PATH:\n{path_line()}")
         return code
     finally:
         if cluster:
@@ -321,6 +365,16 @@ def _demo(args: argparse.Namespace) -> int:
             demo.cleanup()
             print("\nremoved the demo's schemas and registrations (--keep keeps them)",
                   flush=True)
+
+
+def stop_command(cluster: ThrowawayCluster) -> str:
+    """The shell command that stops a kept throwaway server and removes its directory, as it
+    works when pasted: pg_ctl by its full path (Debian keeps it off PATH), run as the cluster's
+    owner (su, with a shell given: the wallet-recon system user has none) when root started it."""
+    stop = shlex.join([str(cluster.bindir / "pg_ctl"), "-D", str(cluster.datadir), "-w", "stop"])
+    if os.geteuid() == 0:
+        stop = f"su -s /bin/sh {shlex.quote(cluster.owner)} -c {shlex.quote(stop)}"
+    return f"{stop} && rm -rf {shlex.quote(str(cluster.tmp))}"
 
 
 def _progress_printer() -> object:
@@ -340,8 +394,7 @@ def _write(args: argparse.Namespace, text: str) -> None:
 
 def _check(args: argparse.Namespace, dsn: str) -> int:
     progress = (_progress_printer() if args.format != "json" and sys.stderr.isatty() else None)
-    with connect(dsn) as conn:
-        ops.prepare(conn)
+    with _open(dsn) as conn:
         result = ops.check(conn, checks=args.checks, incremental=args.incremental,
                            fail_on=args.fail_on, progress=progress)  # type: ignore[arg-type]
         if args.format == "json":
@@ -353,8 +406,7 @@ def _check(args: argparse.Namespace, dsn: str) -> int:
 
 
 def _report(args: argparse.Namespace, dsn: str) -> int:
-    with connect(dsn) as conn:
-        ops.prepare(conn)
+    with _open(dsn) as conn:
         try:
             rep = ops.report(conn, args.run, args.history)
         except LookupError as exc:
@@ -377,8 +429,7 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
     options = ops.FixOptions(args.run, args.checks, args.wallets, args.strategy,
                              args.wallet_limit, args.run_limit, args.findings)
     markdown = args.format == "markdown"
-    with connect(dsn) as conn:
-        ops.prepare(conn)
+    with _open(dsn) as conn:
         run = args.run or ops.latest_run(conn)
         steps, document = ops.fix(conn, options)
         if not args.apply or args.format != "json":
@@ -388,6 +439,7 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
                 print(f"repair plan for run {run if run is not None else '(none yet)'} "
                       "(dry run):\n")
                 print(render.fix_text(steps, applied=False, markdown=markdown))
+                _limits_hint(steps)
         if args.apply and steps:
             planned = sum(1 for s in steps if s["status"] == "planned")
             if not planned:
@@ -402,11 +454,25 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
                 else:
                     print("\napplied:\n")
                     print(render.fix_text(steps, applied=True, markdown=markdown))
+                    _limits_hint(steps)
                     ids = [s["repair_id"] for s in steps if s.get("repair_id")]
                     if ids:
                         print(f"\naudit ids: {', '.join(map(str, ids))}; in psql: SELECT * "
                               f"FROM recon.repairs WHERE fix_id = {ops.fix_id(conn, ids[0])};")
     return EXIT_OK if all(ops.step_done(s) for s in steps) else EXIT_PROBLEMS
+
+
+LIMIT_NOTES = ("above the auto-fix limit", "over the run limit")
+
+
+def _limits_hint(steps: list[dict]) -> None:
+    """Steps skipped for a limit: name both options, whichever limit stopped them."""
+    n = sum(1 for s in steps if s["status"] == "skipped"
+            and (s.get("note") or "").startswith(LIMIT_NOTES))
+    if n:
+        print(f"\n{n} step(s) skipped for the auto-fix limits: raise them with --wallet-limit "
+              "AMOUNT (per wallet) and --run-limit AMOUNT (per call; default 10 x the wallet "
+              "limit)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -431,6 +497,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK if st.current else EXIT_PROBLEMS
     if args.command == "rollback":
         m = _migrator(args, dsn)
+        if args.to is None or m.resolve(args.to) != m.head:  # the repeatable layer goes
+            m.refuse_guards(m.enabled_guards(), "roll back")
         _confirm(args, f"roll back wallet-recon to {args.to or 'the previous migration'} "
                        "(the toolkit's own tables and history in those migrations are dropped)")
         done = m.rollback(args.to)
@@ -439,6 +507,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "uninstall":
         m = _migrator(args, dsn)
+        m.refuse_guards(m.enabled_guards(), "uninstall")
         _confirm(args, "remove wallet-recon and all its history from this database")
         done = m.rollback("0")
         if not done["uninstalled"]:
@@ -465,7 +534,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return run(args)
+        code = run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # `wallet-recon fix | head`: the reader went away. Not an error: no traceback, and
+        # nothing more to write (standard output now goes nowhere, so that the interpreter's
+        # own flush at exit cannot fail again).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PIPE
+    except Cancelled:
+        print("wallet-recon: cancelled: nothing changed", file=sys.stderr)
+        return EXIT_CANCELLED
     except UsageError as exc:
         print(f"wallet-recon: error: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -22,7 +22,9 @@ def parse_dsn(dsn: str) -> dict[str, str]:
     try:
         return {k: str(v) for k, v in conninfo_to_dict(dsn).items() if v is not None}
     except psycopg.ProgrammingError as exc:
-        raise MigratorError(f"invalid database URL: {first_line(exc)}") from None
+        raise MigratorError(
+            f"the --database value (or $DATABASE_URL) is not a libpq URL or key=value string "
+            f"({first_line(exc)}); e.g. postgresql://user@host:5432/dbname") from None
 
 
 def with_settings(dsn: str, **settings: str) -> str:
@@ -48,6 +50,19 @@ def pg_error(exc: psycopg.Error) -> str:
     return text + (f" [SQLSTATE {exc.sqlstate}]" if exc.sqlstate else "")
 
 
+def connect_error(dsn: str, exc: BaseException) -> str:
+    """A failed connection as one line: libpq's reason and, when nothing answered, what to
+    check next."""
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    text = f"cannot connect to {describe(dsn)}: {reason}"
+    if "Connection refused" in reason or "No such file or directory" in reason:
+        p = parse_dsn(dsn)
+        host = p.get("host") or p.get("hostaddr") or ""
+        where = (f"-h {host.split(',')[0]} " if host else "") + f"-p {p.get('port', '5432')}"
+        text += f" (check the host and port, then: pg_isready {where})"
+    return text
+
+
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -57,6 +72,7 @@ def connect(
     dsn: str, *, autocommit: bool = True, application_name: str = "wallet-recon", **settings: str
 ) -> psycopg.Connection:
     """A connection with ``settings`` applied as server options (``-c name=value``)."""
+    parse_dsn(dsn)  # a malformed string: say so, not psycopg's parser error
     try:
         return psycopg.connect(
             with_settings(dsn, **settings) if settings else dsn,
@@ -66,4 +82,4 @@ def connect(
             client_encoding=CLIENT_ENCODING,
         )
     except psycopg.OperationalError as exc:
-        raise MigratorError(f"cannot connect to {describe(dsn)}: {first_line(exc)}") from None
+        raise MigratorError(connect_error(dsn, exc)) from None

@@ -32,8 +32,8 @@ from migrator.connection import (
     CLIENT_ENCODING,
     MigratorError,
     connect,
+    connect_error,
     describe,
-    first_line,
     parse_dsn,
     pg_error,
     with_settings,
@@ -193,8 +193,7 @@ class Migrator:
             # once the envelope exists and the lock is held.
             return PostgresqlPsycopgBackend(uri, MIGRATION_TABLE)
         except psycopg.OperationalError as exc:
-            raise MigratorError(f"cannot connect to {describe(self.dsn)}: {first_line(exc)}") \
-                from None
+            raise MigratorError(connect_error(self.dsn, exc)) from None
 
     def _yoyo_ready(self, backend: PostgresqlPsycopgBackend) -> None:
         backend.init_database()
@@ -298,6 +297,8 @@ class Migrator:
                         f"migration {mid} was edited after it was applied (checksum differs); "
                         "applied migrations are never edited: add a new migration instead"
                     )
+            if target is not None and target_id is not None:
+                self._refuse_if_past(cur, target, target_id)
             action = "upgrade" if self._installed_version(cur) else "install"
             self._refuse_without_roles(cur)
             self._step("bootstrap", lambda: self._bootstrap(backend))
@@ -322,6 +323,40 @@ class Migrator:
                 self.echo("repeatable objects are applied only at head; "
                           f"database is at {target_id}")
         return done
+
+    def _refuse_if_past(self, cur: psycopg.Cursor, target: str, target_id: str) -> None:
+        """``upgrade --to`` an earlier migration than the database's: an error, not a no-op."""
+        ids = [m.id for m in self.migrations]
+        applied = {mid for mid, _ in self._applied(cur)}
+        later = [i for i in ids[ids.index(target_id) + 1:] if i in applied]
+        if later:
+            raise MigratorError(
+                f"the database is already past {target_id} (at {later[-1]}); upgrade never "
+                f"goes back: to return to {target_id} run wallet-recon rollback --to {target}")
+
+    def enabled_guards(self, cur: psycopg.Cursor | None = None) -> list[tuple[str, str]]:
+        """The guards enabled in the database (kind, target): their triggers sit on the user's
+        tables and depend on the toolkit's functions, so they must be disabled before the
+        repeatable layer can be dropped."""
+        if cur is None:
+            with connect(self.dsn) as conn:
+                return self.enabled_guards(conn.cursor())
+        if not self._exists(cur, "recon.guards"):
+            return []
+        cur.execute("SELECT kind, target FROM recon.guards ORDER BY id")
+        return [(k, t) for k, t in cur.fetchall()]
+
+    @staticmethod
+    def refuse_guards(guards: list[tuple[str, str]], what: str) -> None:
+        if guards:
+            calls = " ".join(
+                "SELECT recon.disable_guard({}, {});".format(*(
+                    "'" + v.replace("'", "''") + "'" for v in g)) for g in guards)
+            names = ", ".join(f"{k} on {t}" for k, t in guards)
+            raise MigratorError(
+                f"cannot {what}: {len(guards)} guard(s) enabled ({names}), their triggers on "
+                f"your tables use the toolkit's functions; nothing was changed. Disable them "
+                f"first in psql: {calls}")
 
     def _refuse_without_roles(self, cur: psycopg.Cursor) -> None:
         """Before anything is written: the toolkit's roles (cluster-wide) must exist, with
@@ -506,6 +541,9 @@ class Migrator:
             if target_id is None and not applied:  # at most an empty envelope is left
                 self._step("uninstall", lambda: self._drop_envelope_tx(backend, done))
                 return done
+            if undo or target_id is None:  # the repeatable layer goes: guards first
+                self.refuse_guards(self.enabled_guards(cur),
+                                   "uninstall" if target_id is None else "roll back")
             if applied:
                 self._yoyo_ready(backend)
             self._step("rollback", lambda: self._rollback_tx(backend, undo, target_id, done))

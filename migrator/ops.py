@@ -150,7 +150,9 @@ def report(conn: psycopg.Connection, run_id: int | None, history: int) -> Report
         run = cur.fetchone()
         if run is None:
             raise LookupError("no reconcile run yet: run wallet-recon check first"
-                              if run_id is None else f"there is no run {run_id}")
+                              if run_id is None else
+                              f"run {run_id} does not exist: list the runs with wallet-recon "
+                              "report, or in psql SELECT id FROM recon.runs;")
         cur.execute("SELECT * FROM recon.run_findings WHERE run_id = %s", (run["id"],))
         findings = sort_findings(cur.fetchall())
         cur.execute("SELECT * FROM recon.runs WHERE finished_at IS NOT NULL AND id <= %s "
