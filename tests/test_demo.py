@@ -101,10 +101,12 @@ def test_demo_interrupted_cleans_up(tmp_path: Path, tmpdir_for_cluster: Path) ->
 
 
 def test_demo_keep_leaves_the_server_running(tmp_path: Path, tmpdir_for_cluster: Path) -> None:
+    """--keep: the server runs on with the demo's data; the printed stop command, run as pasted
+    (by a shell whose PATH lacks pg_ctl, as on stock Debian), stops it and removes it."""
     proc = run_cli("demo", "--keep", cwd=tmp_path, timeout=300,
                    env={"TMPDIR": str(tmpdir_for_cluster)})
-    stop = re.search(r"stop it with: (\S+) -D (\S+) stop \(as (\S+)\), then remove (\S+)",
-                     proc.stdout)
+    stop = re.search(r"^stop it with: (.+)$", proc.stdout, re.M)
+    stopped = False
     try:
         assert proc.returncode == 0, proc.stdout + proc.stderr
         dsn = re.search(r"the server keeps running: psql '([^']+)'", proc.stdout)
@@ -115,13 +117,32 @@ def test_demo_keep_leaves_the_server_running(tmp_path: Path, tmpdir_for_cluster:
         assert sql(dsn.group(1), "SELECT status FROM recon.runs ORDER BY id DESC LIMIT 1") == [
             ("synced",)]
         assert sql(dsn.group(1), "SELECT count(*) > 0 FROM recon.repairs") == [(True,)]
+        # the PATH line, for this checkout's (or this installation's) wallet-recon
+        assert f'export PATH="{Path(WALLET_RECON).parent}:$PATH"' in proc.stdout.splitlines()
+
+        command = stop.group(1)
+        assert "/pg_ctl " in command and command.split()[0] != "pg_ctl"
+        if os.geteuid() == 0:
+            assert command.startswith("su -s /bin/sh ")
+        done = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
+                              timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": "/root"},
+                              cwd="/")
+        assert done.returncode == 0, done.stdout + done.stderr
+        stopped = True
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(dsn.group(1), connect_timeout=5).close()
+        assert list(tmpdir_for_cluster.iterdir()) == []  # removed
     finally:
-        if stop:
-            cmd = [stop.group(1), "-D", stop.group(2), "-m", "immediate", "-w", "stop"]
-            if os.geteuid() == 0:
-                cmd = ["runuser", "-u", stop.group(3), "--", *cmd]
-            subprocess.run(cmd, capture_output=True, timeout=60)
-            shutil.rmtree(stop.group(4), ignore_errors=True)
+        if stop and not stopped:  # the command failed: stop the server the test started
+            data = re.search(r" -D (\S+)", stop.group(1))
+            pg_ctl = re.search(r"(/\S+/pg_ctl)", stop.group(1))
+            if data and pg_ctl:
+                cmd = [pg_ctl.group(1), "-D", data.group(1).strip("'"), "-m", "immediate",
+                       "-w", "stop"]
+                if os.geteuid() == 0:
+                    cmd = ["runuser", "-u", proc.stdout.split("owned by ")[1].split()[0],
+                           "--", *cmd]
+                subprocess.run(cmd, capture_output=True, timeout=60)
 
 
 @pytest.mark.core
