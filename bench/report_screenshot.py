@@ -31,7 +31,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 
 def cli(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(WALLET_RECON), "--database", dsn, *args], capture_output=True,
+    return subprocess.run([str(WALLET_RECON), *args, "--database", dsn], capture_output=True,
                           text=True, check=False)
 
 

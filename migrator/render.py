@@ -309,7 +309,8 @@ def _trend_panel(runs: list[dict[str, Any]], values: list[Decimal], *, unit: str
     for i, (r, v) in enumerate(zip(runs, values, strict=True)):
         x = pad_l + i * step
         marks.append({"run": r["id"], "value": amount(v), "cx": round(x + step / 2, 1),
-                      "x": round(x + step * 0.2, 1), "w": round(step * 0.6, 1), "y": y(v),
+                      "x": round(x + step / 2 - min(step * 0.3, 24), 1),
+                      "w": round(min(step * 0.6, 48), 1), "y": y(v),
                       "h": round(base - y(v), 1),
                       "colour": _SEVERITY_COLOURS.get(r["max_severity"] or "", "#7fbf7f")})
     return {"unit": unit, "bars": bars, "marks": marks, "width": width, "height": height,
