@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -138,6 +138,8 @@ class Report:
     run: dict[str, Any]  # a row of recon.runs
     findings: list[dict[str, Any]]  # recon.run_findings of that run, most severe first
     history: list[dict[str, Any]]  # recon.runs, newest first
+    # per run of history: currency (None: the check has none) -> sum of |difference|
+    amounts: dict[int, dict[str | None, Decimal]] = field(default_factory=dict)
 
 
 def report(conn: psycopg.Connection, run_id: int | None, history: int) -> Report:
@@ -157,7 +159,14 @@ def report(conn: psycopg.Connection, run_id: int | None, history: int) -> Report
         findings = sort_findings(cur.fetchall())
         cur.execute("SELECT * FROM recon.runs WHERE finished_at IS NOT NULL AND id <= %s "
                     "ORDER BY id DESC LIMIT %s", (run["id"], history))
-        return Report(run, findings, cur.fetchall())
+        runs = cur.fetchall()
+        cur.execute("SELECT run_id, currency, sum(abs(difference)) AS amount "
+                    "FROM recon.run_findings WHERE run_id = ANY(%s) GROUP BY run_id, currency",
+                    ([r["id"] for r in runs],))
+        amounts: dict[int, dict[str | None, Decimal]] = {}
+        for row in cur.fetchall():
+            amounts.setdefault(row["run_id"], {})[row["currency"]] = row["amount"] or Decimal(0)
+        return Report(run, findings, runs, amounts)
 
 
 def report_json(conn: psycopg.Connection, run_id: int, history: int) -> str:

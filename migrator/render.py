@@ -233,49 +233,120 @@ def plan_summary(steps: list[dict[str, Any]], *, applied: bool) -> str:
 
 
 # -- HTML --------------------------------------------------------------------------------------
+# Amounts are in a check's currency and never added across currencies: each chart draws one
+# group (bars) or one panel (trend) per currency, with its own scale, and every amount it
+# prints carries its currency. Charts are SVG with a viewBox, so they shrink with the page.
 
 _SEVERITY_COLOURS = {"LOW": "#8fb3d9", "MEDIUM": "#e6b54a", "HIGH": "#e07b39",
                      "CRITICAL": "#c0392b"}
+_NO_CURRENCY = "(no currency)"
 
 
-def _bars(items: list[tuple[str, Decimal, str]], width: int = 560) -> dict[str, Any]:
-    """Horizontal bars: (label, value, colour) scaled to the largest value."""
-    top = max((v for _, v, _ in items), default=Decimal(0)) or Decimal(1)
-    row_h, label_w = 26, 170
-    bars = [{"label": label, "value": amount(v), "colour": colour, "y": i * row_h,
-             "w": max(1, int((width - label_w - 110) * (v / top))) if v else 0}
-            for i, (label, v, colour) in enumerate(items)]
-    return {"bars": bars, "height": max(row_h, len(items) * row_h), "width": width,
-            "label_w": label_w}
+def _finite(value: Any) -> Decimal:
+    """A value for geometry: NULL and NaN draw as 0 (their text still says NULL or NaN)."""
+    if value is None:
+        return Decimal(0)
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    return Decimal(0) if d.is_nan() else d
 
 
-def _trend(runs: list[dict[str, Any]], width: int = 560, height: int = 180) -> dict[str, Any]:
-    """Findings per run (bars) and amount (a line), oldest first."""
-    runs = list(reversed(runs))
-    pad_l, pad_b, pad_t = 40, 24, 12
-    n = max(len(runs), 1)
-    step = (width - pad_l - 10) / n
-    amounts = [_total_amount(r) for r in runs]
-    top_f = max((r["findings"] or 0 for r in runs), default=0) or 1
-    top_a = max(amounts, default=Decimal(0)) or Decimal(1)
-    plot_h = height - pad_b - pad_t
-    points, bars = [], []
-    for i, (r, a) in enumerate(zip(runs, amounts, strict=True)):
+def _ticks(top: Decimal, count: int = 4) -> list[Decimal]:
+    """Round tick values from 0 to at least ``top`` (1, 2 or 5 times a power of ten apart)."""
+    if top <= 0:
+        return [Decimal(0), Decimal(1)]
+    raw = top / count
+    power = Decimal(10) ** raw.adjusted()
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    n = int((top / step).to_integral_value(rounding="ROUND_CEILING"))
+    return [step * i for i in range(n + 1)]
+
+
+def _tick_label(value: Decimal) -> str:
+    return amount(value.normalize() if value == value.to_integral_value()
+                  else value).removesuffix(".0")
+
+
+def _cur(currency: str | None) -> str:
+    return currency or _NO_CURRENCY
+
+
+def _bars(groups: dict[str, list[tuple[str, Decimal, str]]], width: int = 520
+          ) -> list[dict[str, Any]]:
+    """Horizontal bars, one group per currency: {currency: [(label, value, colour)]}, each
+    group scaled to its own round top, with an x axis (ticks in that currency)."""
+    row_h, label_w, right, axis_h = 24, 150, 24, 30
+    plot_w = width - label_w - right
+    out = []
+    for currency, items in groups.items():
+        ticks = _ticks(max((_finite(v) for _, v, _ in items), default=Decimal(0)))
+        top = ticks[-1]
+        bars = [{"label": label, "value": amount(v), "colour": colour, "y": i * row_h,
+                 "w": round(float(plot_w * _finite(v) / top), 1)}
+                for i, (label, v, colour) in enumerate(items)]
+        base = len(items) * row_h
+        out.append({"currency": currency, "bars": bars, "width": width, "label_w": label_w,
+                    "height": base + axis_h, "base": base,
+                    "ticks": [{"x": round(label_w + float(plot_w * t / top), 1),
+                               "label": _tick_label(t)} for t in ticks]})
+    return out
+
+
+def _trend_panel(runs: list[dict[str, Any]], values: list[Decimal], *, unit: str,
+                 bars: bool, width: int = 1040, height: int = 150) -> dict[str, Any]:
+    """One panel of the trend, oldest run first: bars (findings) or a line (an amount), a y
+    axis with round ticks and its unit, an x axis with the run ids."""
+    pad_l, pad_r, pad_t, pad_b = 90, 16, 10, 34
+    plot_w, plot_h = width - pad_l - pad_r, height - pad_t - pad_b
+    step = plot_w / max(len(runs), 1)
+    ticks = _ticks(max((_finite(v) for v in values), default=Decimal(0)))
+    top = ticks[-1]
+    base = pad_t + plot_h
+
+    def y(v: Decimal) -> float:
+        return round(base - float(plot_h * _finite(v) / top), 1)
+
+    marks = []
+    for i, (r, v) in enumerate(zip(runs, values, strict=True)):
         x = pad_l + i * step
-        h = plot_h * (r["findings"] or 0) / top_f
-        bars.append({"x": round(x + step * 0.15, 1), "w": round(step * 0.7, 1),
-                     "y": round(pad_t + plot_h - h, 1), "h": round(h, 1), "run": r["id"],
-                     "findings": r["findings"], "amount": amount(a),
-                     "colour": _SEVERITY_COLOURS.get(r["max_severity"] or "", "#7fbf7f")})
-        points.append(f"{x + step / 2:.1f},{pad_t + plot_h - float(plot_h * a / top_a):.1f}")
-    return {"bars": bars, "line": " ".join(points), "width": width, "height": height,
-            "base": pad_t + plot_h, "top_findings": top_f, "top_amount": amount(top_a),
-            "pad_l": pad_l}
+        marks.append({"run": r["id"], "value": amount(v), "cx": round(x + step / 2, 1),
+                      "x": round(x + step / 2 - min(step * 0.3, 24), 1),
+                      "w": round(min(step * 0.6, 48), 1), "y": y(v),
+                      "h": round(base - y(v), 1),
+                      "colour": _SEVERITY_COLOURS.get(r["max_severity"] or "", "#7fbf7f")})
+    return {"unit": unit, "bars": bars, "marks": marks, "width": width, "height": height,
+            "pad_l": pad_l, "right": width - pad_r, "top": pad_t, "base": base,
+            "line": " ".join(f"{m['cx']},{m['y']}" for m in marks),
+            "ticks": [{"y": y(t), "label": _tick_label(t)} for t in ticks],
+            "label_every": max(1, len(runs) // 20)}
 
 
-def _total_amount(run: dict[str, Any]) -> Decimal:
-    by = (run.get("summary") or {}).get("by_severity") or {}
-    return sum((Decimal(str(v.get("amount") or 0)) for v in by.values()), Decimal(0))
+def _trend(rep: Report) -> list[dict[str, Any]]:
+    """Findings per run, then the drift amount per run in each currency, oldest first."""
+    runs = list(reversed(rep.history))
+    panels = [_trend_panel(runs, [Decimal(r["findings"] or 0) for r in runs],
+                           unit="findings", bars=True)]
+    currencies = sorted({c for a in rep.amounts.values() for c in a}, key=lambda c: _cur(c))
+    for c in currencies:
+        panels.append(_trend_panel(
+            runs, [rep.amounts.get(r["id"], {}).get(c, Decimal(0)) for r in runs],
+            unit=f"drift, {_cur(c)}", bars=False))
+    return panels
+
+
+def _by_currency(findings: list[dict[str, Any]], key: str
+                 ) -> dict[tuple[str, str], tuple[int, Decimal, str | None]]:
+    """(value of ``key``, currency) -> (findings, sum of |difference|, max severity)."""
+    out: dict[tuple[str, str], tuple[int, Decimal, str | None]] = {}
+    for f in findings:
+        k = (f[key], _cur(f.get("currency")))
+        n, total, sev = out.get(k, (0, Decimal(0), None))
+        diff = f["difference"]
+        if diff is not None:
+            total += abs(diff)
+        if sev is None or SEVERITIES.index(f["severity"]) > SEVERITIES.index(sev):
+            sev = f["severity"]
+        out[k] = (n + 1, total, sev)
+    return out
 
 
 def report_html(rep: Report, *, database: str, generated_at: str) -> str:
@@ -284,15 +355,23 @@ def report_html(rep: Report, *, database: str, generated_at: str) -> str:
                       lstrip_blocks=True)
     env.filters["amount"] = amount
     s = rep.run["summary"] or {}
-    by_sev = s.get("by_severity") or {}
-    severity_chart = _bars([(sev, Decimal(str(by_sev[sev]["amount"])), _SEVERITY_COLOURS[sev])
-                            for sev in reversed(SEVERITIES) if sev in by_sev])
-    by_check = s.get("by_check") or {}
-    check_chart = _bars([(name, Decimal(str(v["amount"])),
-                          _SEVERITY_COLOURS.get(v.get("max_severity") or "", "#7fbf7f"))
-                         for name, v in sorted(by_check.items())])
+    by_sev = _by_currency(rep.findings, "severity")
+    by_chk = _by_currency(rep.findings, "check_name")
+    currencies = sorted({c for _, c in by_sev})
+    severity_chart = _bars({c: [(sev, by_sev[(sev, c)][1], _SEVERITY_COLOURS[sev])
+                                for sev in reversed(SEVERITIES) if (sev, c) in by_sev]
+                            for c in currencies})
+    check_chart = _bars({c: [(name, total, _SEVERITY_COLOURS.get(sev or "", "#7fbf7f"))
+                             for (name, cc), (_, total, sev) in sorted(by_chk.items())
+                             if cc == c]
+                         for c in currencies})
+    check_rows = [{"name": name, "currency": c, "findings": n, "amount": total,
+                   "max_severity": sev} for (name, c), (n, total, sev) in sorted(by_chk.items())]
+    found = {name for name, _ in by_chk}
+    quiet = sorted(name for name in (s.get("by_check") or {}) if name not in found)
     return env.get_template("report.html.j2").render(
         run=rep.run, summary=s, findings=rep.findings, history=rep.history,
-        severity_chart=severity_chart, check_chart=check_chart, trend=_trend(rep.history),
+        severity_chart=severity_chart, check_chart=check_chart, trend=_trend(rep),
+        check_rows=check_rows, quiet_checks=quiet, no_currency=_NO_CURRENCY,
         colours=_SEVERITY_COLOURS, database=database, generated_at=generated_at,
         severities=list(reversed(SEVERITIES)))

@@ -270,9 +270,35 @@ def test_report_html_is_self_contained_and_escapes_user_data(seeded: str,
     # self-contained: nothing loaded from elsewhere
     assert not [a for _, attrs in parser.tags for k, a in attrs.items()
                 if k in ("src", "href") and a]
-    assert tags.count("svg") == 3  # by severity, by check, trend across runs
-    trend = [a for t, a in parser.tags if t == "rect" and a.get("x") and "height" in a]
-    assert len(trend) >= 3 + 2  # three runs' bars, plus the severity and check bars
+    # the two drift charts side by side: both in one grid container, before the trend
+    grid = html.index('<div class="charts">')
+    assert "display: grid" in html and "grid-template-columns: repeat(2" in html
+    assert html.index("Drift by severity") > grid and html.index("Drift by check") > grid
+    assert html.index("Drift by check") < html.index("Trend across runs")
+    # the trend: findings, then the amount in each currency, each with a labelled y axis,
+    # round ticks, and the run ids on the x axis
+    labels = [t for t, a in parser.tags if t == "text"]
+    assert labels
+    units = {a.get("aria-label") for t, a in parser.tags if t == "svg"}
+    assert {"findings per run", "drift, ZAR per run", "drift, (no currency) per run"} <= units
+    assert "drift by severity, ZAR" in units and "drift by check, ZAR" in units
+    assert [a for t, a in parser.tags if t == "text" and a.get("class") == "unit y-label"]
+    text = "".join(parser.text)
+    for run in sql(seeded, "SELECT id FROM recon.runs"):
+        assert f"run {run[0]}:" in text  # each run's mark says its id
+    # every amount with its currency: the markup check has none, and says so
+    assert "5.00 ZAR" in text and "1 (no currency)" in text
+    assert "1.00 ZAR" not in text
+    # zero rows folded: the three checks that found nothing are one <details> line
+    assert "3 other check(s): nothing found" in text
+    assert "<details" in html
+    quiet = html[html.index("<details"):html.index("</details>")]
+    assert all(c in quiet for c in ("s0_chain", "s0_duplicates", "s0_orphans"))
+    assert "s0_balance" not in quiet and "s0_markup" not in quiet
+    # keys never wrap: the wallet cells carry the nowrap class, wide tables scroll
+    assert ".key { white-space: nowrap" in html and ".scroll { overflow-x: auto" in html
+    key_cells = [a for t, a in parser.tags if t == "td" and a.get("class") == "key"]
+    assert len(key_cells) >= 2 * 2  # check and wallet of each finding
     assert "s0_markup" in html and "s0_balance" in html
 
 
