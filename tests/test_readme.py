@@ -5,11 +5,19 @@ findings, plan and results it prints; docs/CLI.md names every command and option
 from __future__ import annotations
 
 import argparse
+import os
+import pwd
 import re
+import shutil
+import subprocess
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
+
+from migrator.cluster import find_bindir
 
 from conftest import ROOT, load_fixture, run_cli
 
@@ -141,3 +149,120 @@ def test_cli_doc_documents_every_command_and_option() -> None:
     assert not missing, missing
     for code in ("**2**", "**130**", "| 0 current, 1 anything is not |"):
         assert code in text
+
+
+# --- the README's set-up commands, word for word, in a fresh clone ---------------------------
+
+SETUP_USER = "wallet-recon-readme"  # the ordinary user, created for the test when run as root
+# Not run here: the suite itself and the matrix (they are what runs this test), and the plain
+# demo, which `./scripts/demo --keep` runs again with the server kept.
+NOT_RUN = ("./scripts/test", "./scripts/matrix", "./scripts/demo")
+WHO = ["root", "ordinary user"] if os.geteuid() == 0 else ["ordinary user"]
+
+
+def readme_commands() -> list[str]:
+    """Every command of the README's console blocks, in order, as written."""
+    lines = []
+    for block in re.findall(r"```console\n(.*?)```", README, re.S):
+        lines += [line for line in block.splitlines() if line.strip()]
+    return lines
+
+
+def _ordinary_user() -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(SETUP_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--shell", "/bin/bash", "--no-create-home",
+                        SETUP_USER], check=True, capture_output=True)
+        return pwd.getpwnam(SETUP_USER)
+
+
+def _clone(dest: Path) -> None:
+    """git clone of this checkout, with its working tree's files on top (what is tested is
+    what is here, committed or not)."""
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(dest)], check=True, capture_output=True)
+    files = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others",
+                            "--exclude-standard"], check=True, capture_output=True,
+                           text=True).stdout.split("\0")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+
+
+def _stop(out: str, as_user: list[str]) -> None:
+    """Stop the kept demo server with the command the demo printed."""
+    printed = re.search(r"^stop it with: (.+)$", out, re.M)
+    if printed is None:
+        return
+    command = printed.group(1)
+    if "(as " not in command:  # one shell command, to paste as is
+        subprocess.run([*as_user, "bash", "-c", command], capture_output=True, timeout=120,
+                       cwd="/")
+        return
+    # "pg_ctl -D DIR stop (as USER), then remove TMP": pg_ctl from the local binaries
+    parts = re.search(r"-D (\S+) stop \(as (\S+)\), then remove (\S+)", command)
+    assert parts, command
+    cmd = [str(find_bindir() / "pg_ctl"), "-D", parts.group(1), "-m", "immediate", "-w", "stop"]
+    if os.geteuid() == 0:
+        cmd = ["runuser", "-u", parts.group(2), "--", *cmd]
+    subprocess.run(cmd, capture_output=True, timeout=120)
+    shutil.rmtree(parts.group(3), ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("who", WHO)
+def test_readme_setup_commands_run_word_for_word(who: str) -> None:
+    """A fresh clone, owned by whoever runs it; the README's console commands run there in
+    order, as written, by a login-less shell with a stock PATH: `./scripts/demo --keep`, then
+    the rest with URL set to the connection string it printed (check, report, the install into
+    a virtualenv in ~/.venvs, install, status, the audit export, uninstall)."""
+    commands = readme_commands()
+    assert commands[:3] == ["./scripts/demo     # the whole product in a minute: four seed "
+                            "applications, their drift, repaired",
+                            "./scripts/test     # the whole test suite, lint included (about 7 "
+                            "minutes on 2 cores)",
+                            "./scripts/matrix   # the core tests on PostgreSQL 14 to 18 and "
+                            "every encoding (CI runs both)"]
+    run = [c for c in commands if c.split("#")[0].strip() not in NOT_RUN]
+    assert run[0] == "./scripts/demo --keep", run
+    assert any(c.startswith("./scripts/wallet-recon check --database") for c in run)
+    assert any(c.startswith("python3 -m venv ~/.venvs/") for c in run)
+
+    base = Path(tempfile.mkdtemp(prefix="wallet-recon-readme-"))
+    base.chmod(0o755)
+    home, clone = base / "home", base / "wallet-recon"
+    home.mkdir()
+    _clone(clone)
+    as_user: list[str] = []
+    if who == "ordinary user" and os.geteuid() == 0:
+        user = _ordinary_user()
+        subprocess.run(["chown", "-R", f"{user.pw_uid}:{user.pw_gid}", str(base)], check=True)
+        as_user = ["runuser", "-u", SETUP_USER, "--"]
+    env = {k: v for k, v in os.environ.items()
+           if k.startswith("PIP_") or k.lower().endswith("_proxy")}
+    env.update(HOME=str(home), LANG="C.UTF-8",
+               PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    shell = [*as_user, "env", "-i", *(f"{k}={v}" for k, v in env.items())]
+    demo = subprocess.run([*shell, "bash", "-c", run[0]], cwd=clone, capture_output=True,
+                          text=True, timeout=900)
+    try:
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        url = re.search(r"the server keeps running: psql '([^']+)'", demo.stdout).group(1)
+        script = "set -euxo pipefail\n" + "\n".join(run[1:]) + "\n"
+        proc = subprocess.run([*shell, f"URL={url}", "bash", "-c", script], cwd=clone,
+                              capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "OK: nothing open at or above MEDIUM" in proc.stdout  # check, after the demo
+        assert "<svg" in (clone / "recon.html").read_text()  # report
+        assert (home / ".venvs" / "wallet-recon" / "bin" / "wallet-recon").exists()
+        audit = (clone / "repairs.csv").read_text().splitlines()
+        assert audit[0].startswith("id,") and len(audit) > 30  # the demo's repairs, exported
+        with psycopg.connect(url) as c:  # uninstalled, the demo's own tables left
+            assert c.execute("SELECT count(*) FROM pg_namespace WHERE nspname IN"
+                             " ('recon', '_recon')").fetchone()[0] == 0
+            assert c.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE"
+                             " 'recon\\_demo\\_%'").fetchone()[0] == 4
+    finally:
+        _stop(demo.stdout, as_user)
+        shutil.rmtree(base, ignore_errors=True)
