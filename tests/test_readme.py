@@ -266,3 +266,32 @@ def test_readme_setup_commands_run_word_for_word(who: str) -> None:
     finally:
         _stop(demo.stdout, as_user)
         shutil.rmtree(base, ignore_errors=True)
+
+
+# --- docs/: their psql examples that stand alone, run as written ------------------------------
+
+def doc_sql_block(doc: str, index: int) -> str:
+    return re.findall(r"```sql\n(.*?)```", (ROOT / "docs" / doc).read_text(), re.S)[index]
+
+
+@pytest.mark.parametrize(("doc", "index", "fixtures", "before", "after"), [
+    # enable a guard, list it, drop it: none left
+    ("GUARDS.md", 0, ("seed000.sql", "seed000_register.sql"), "",
+     "SELECT count(*) = 0 FROM recon.guards"),
+    # recon.fix with every argument named, on the latest run: a dry run, nothing audited
+    ("REPAIRS.md", 0, ("seed000.sql", "seed000_register.sql"), "SELECT recon.reconcile()",
+     "SELECT count(*) = 0 FROM recon.repairs"),
+    # backfill seed 003's missing wallets: the plan, then applied (a fix recorded; the clean
+    # seed misses none)
+    ("REPAIRS.md", 3, ("seed003.sql", "seed003_register.sql", "seed003_writer.sql"), "",
+     "SELECT count(*) = 1 FROM _recon.fix WHERE ticket = 'INC-30'"),
+])
+def test_docs_sql_examples_run_as_written(db: str, doc: str, index: int,
+                                          fixtures: tuple[str, ...], before: str,
+                                          after: str) -> None:
+    load_fixture(db, *fixtures)
+    with psycopg.connect(db, autocommit=True) as c:
+        if before:
+            c.execute(before)
+        c.execute(doc_sql_block(doc, index).encode())
+        assert c.execute(after).fetchone()[0] is True
