@@ -72,7 +72,7 @@ def test_demo_on_its_own_server_tells_the_whole_story_and_cleans_up(
         assert schema in out
     assert out.rstrip().endswith("throwaway server stopped and removed")
     assert list(tmpdir_for_cluster.iterdir()) == []  # the cluster's directory is gone
-    assert_readme_shows(out)  # the README's transcript is this run's
+    assert_transcript_shows(out)  # docs/DEMO.md's transcript is this run's
     print(f"\ndemo (throwaway server) ran in {elapsed:.1f} s")
 
 
@@ -193,24 +193,27 @@ def _normal(line: str) -> str:
     return " ".join(line.split())
 
 
-def readme_demo_lines() -> list[str]:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    block = readme.split("`./scripts/demo` runs `wallet-recon demo`", 1)[1]
+def transcript_lines() -> list[str]:
+    """The demo's transcript in docs/DEMO.md: the text block under "What it prints"."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "DEMO.md").read_text()
+    block = doc.split("## What it prints", 1)[1]
     block = block.split("```text\n", 1)[1].split("```", 1)[0]
     return block.splitlines()
 
 
-def assert_readme_shows(out: str) -> None:
-    """Every line of the README's demo output (but its `...` cuts) is in the real output, in
+def assert_transcript_shows(out: str) -> None:
+    """Every line of docs/DEMO.md's transcript (but its `...` cuts) is in the real output, in
     order."""
     real = [_normal(line) for line in out.splitlines()]
     at = 0
-    for line in readme_demo_lines():
+    lines = transcript_lines()
+    assert len(lines) > 100 and lines.count("...") < 10  # a transcript, not a stub
+    for line in lines:
         if line == "...":
             continue
         want = _normal(line)
         try:
             at = real.index(want, at) + 1
         except ValueError:
-            raise AssertionError(f"README line not in the demo's output (in order): {line!r}"
+            raise AssertionError(f"docs/DEMO.md line not in the demo's output (in order): {line!r}"
                                  ) from None

@@ -1,27 +1,63 @@
-"""The README's psql walk-through, run as written: its registration SQL, the two failures it
-describes, and the findings table it prints."""
+"""The README as a reader meets it: at most 12,000 bytes, and its psql quick start run exactly
+as written (its SQL blocks in order, search_path included) against the seed it names, with the
+findings, plan and results it prints; docs/CLI.md names every command and option."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import pwd
 import re
+import shutil
+import subprocess
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from conftest import ROOT, load_fixture
+from migrator.cluster import find_bindir
+
+from conftest import ROOT, load_fixture, run_cli
 
 README = (ROOT / "README.md").read_text()
 
 
-def section(title: str) -> str:
-    return README.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+def section(title: str, text: str = README) -> str:
+    return text.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+
+
+def sql_blocks(title: str) -> list[str]:
+    return re.findall(r"```sql\n(.*?)```", section(title), re.S)
+
+
+QUICK = "Quick start in psql, on your own tables"
+
+
+def test_readme_is_a_door_not_a_manual() -> None:
+    size = len(README.encode())
+    assert 4_000 <= size <= 12_000, size
+    titles = re.findall(r"^## (.+)$", README, re.M)
+    assert titles == ["The two commands", QUICK, "Adopting it", "More"]
+    for link in re.findall(r"\]\(([^)#]+)", README):  # every link resolves in a clone
+        assert (ROOT / link).exists(), link
+
+
+def quick_start(db: str) -> psycopg.Connection:
+    """A connection to db after the quick start's registration and breakage, run as written
+    (on the seed it names, loaded into the database as the README says)."""
+    registration, breakage = sql_blocks(QUICK)[:2]
+    assert registration.startswith("SET search_path = seed000, public;")
+    load_fixture(db, "seed000.sql")
+    c = psycopg.connect(db, autocommit=True)
+    c.execute(registration.encode())
+    c.execute(breakage.encode())
+    return c
 
 
 def test_readme_finding_drift_example_is_true(db: str) -> None:
-    text = section("Finding drift in your own tables")
-    registration = re.search(r"```sql\n(.*?)```", text, re.S).group(1)
+    text = section(QUICK)
     table = re.search(r"open_findings;\n(.*?)```", text, re.S).group(1)
     expected = []
     for line in table.splitlines()[2:]:  # header and rule first
@@ -32,17 +68,7 @@ def test_readme_finding_drift_example_is_true(db: str) -> None:
                              Decimal(diff)))
     assert len(expected) == 3
 
-    load_fixture(db, "seed000.sql")
-    with psycopg.connect(db, autocommit=True) as c:
-        c.execute("SET search_path = seed000, public")  # the tables as a DBA would name them
-        c.execute(registration.encode())
-        # "a payment completed and credited to wallet 3's balance but never posted to the
-        # ledger, and wallet 6 debited by hand"
-        c.execute("INSERT INTO payment_intent VALUES"
-                  " ('pi_missing', md5('wallet3')::uuid, 77.00, 'COMPLETED', 'wallet-3')")
-        c.execute("UPDATE wallet_account SET balance = balance + 77 WHERE id = md5('wallet3')::uuid")
-        c.execute("UPDATE wallet_account SET balance = balance - 13.50"
-                  " WHERE id = md5('wallet6')::uuid")
+    with quick_start(db) as c:
         assert c.execute("SELECT recon.reconcile() ->> 'status'").fetchone()[0] == "discrepancy"
         rows = c.execute("SELECT check_name, wallet_key, severity, cause, stored, expected,"
                          " difference FROM recon.open_findings").fetchall()
@@ -50,10 +76,8 @@ def test_readme_finding_drift_example_is_true(db: str) -> None:
 
 
 def test_readme_repair_example_is_true(db: str) -> None:
-    found = section("Finding drift in your own tables")
-    registration = re.search(r"```sql\n(.*?)```", found, re.S).group(1)
-    text = section("Repairing it")
-    writer = re.search(r"```sql\n(.*?)```", text, re.S).group(1)
+    text = section(QUICK)
+    writer = sql_blocks(QUICK)[2]
     plan_table = re.search(r"wallet_limit => 100\);\n(.*?)\n\napp=#", text, re.S).group(1)
     expected = []
     for line in plan_table.splitlines()[2:]:
@@ -61,16 +85,14 @@ def test_readme_repair_example_is_true(db: str) -> None:
         expected.append((int(cells[0]), cells[1], cells[2], cells[3], Decimal(cells[4]), cells[5],
                          Decimal(cells[6]), Decimal(cells[7]), cells[8] or None))
     assert len(expected) == 3
+    apply = re.search(r"app=# (SELECT step, strategy, status, repair_id FROM .*?);\n", text,
+                      re.S).group(1)
+    apply = re.sub(r"\napp-#", "\n", apply)
+    applied = re.search(r"repair_id\n-+\+.*?\n(.*?)\n\n", text, re.S).group(1)
+    expected_applied = [tuple(c.strip() for c in line.split("|"))
+                        for line in applied.splitlines()]
 
-    load_fixture(db, "seed000.sql")
-    with psycopg.connect(db, autocommit=True) as c:
-        c.execute("SET search_path = seed000, public")
-        c.execute(registration.encode())
-        c.execute("INSERT INTO payment_intent VALUES"
-                  " ('pi_missing', md5('wallet3')::uuid, 77.00, 'COMPLETED', 'wallet-3')")
-        c.execute("UPDATE wallet_account SET balance = balance + 77 WHERE id = md5('wallet3')::uuid")
-        c.execute("UPDATE wallet_account SET balance = balance - 13.50"
-                  " WHERE id = md5('wallet6')::uuid")
+    with quick_start(db) as c:
         c.execute("SELECT recon.reconcile()")
         c.execute(writer.encode())
         plan = c.execute("SELECT step, check_name, left(wallet_key, 8), strategy, amount, status,"
@@ -78,35 +100,42 @@ def test_readme_repair_example_is_true(db: str) -> None:
                          " (stored_after ->> 'balance')::numeric, note"
                          " FROM recon.fix(wallet_limit => 100)").fetchall()
         assert plan == expected
-        applied = c.execute("SELECT step, strategy, status FROM recon.fix(dry_run => false,"
-                            " ticket => 'INC-42', reason => 'runbook', wallet_limit => 100)"
-                            ).fetchall()
-        assert applied == [(1, "resync", "applied"), (2, "post_missing", "applied"),
-                           (3, "resync", "covered")]
+        rows = c.execute(apply).fetchall()
+        assert [tuple(str(v) for v in r) for r in rows] == expected_applied
+        assert [r[2] for r in rows] == ["applied", "applied", "covered"]
         assert c.execute("SELECT recon.reconcile() ->> 'status'").fetchone()[0] == "synced"
 
 
-def test_readme_guard_example_runs(db: str) -> None:
-    registration = re.search(r"```sql\n(.*?)```", section("Finding drift in your own tables"),
-                             re.S).group(1)
-    guards = re.search(r"```sql\n(.*?)```", section("Guarding the write path"), re.S).group(1)
-    load_fixture(db, "seed000.sql")
-    with psycopg.connect(db, autocommit=True) as c:
-        c.execute("SET search_path = seed000, public")
-        c.execute(registration.encode())
-        c.execute(guards.encode())
+def test_readme_guard_and_uninstall_examples_run(db: str) -> None:
+    guard = sql_blocks(QUICK)[3]
+    (disable,) = sql_blocks("Adopting it")
+    with quick_start(db) as c:
+        c.execute("SELECT recon.reconcile()")  # the drift is already there; the guard is not
+        c.execute(guard.encode())
         assert c.execute("SELECT kind, mode FROM recon.guards").fetchall() == [("drift", "block")]
         with pytest.raises(psycopg.Error) as err:  # a balance moved without its entry
             c.execute("UPDATE wallet_account SET balance = balance + 1"
                       " WHERE id = md5('wallet1')::uuid")
         assert err.value.sqlstate == "RC401"
+        c.execute(disable.encode())
+        assert c.execute("SELECT count(*) FROM recon.guards").fetchone()[0] == 0
+        c.execute("UPDATE wallet_account SET balance = balance + 1"
+                  " WHERE id = md5('wallet1')::uuid")  # no trigger left
+    proc = run_cli("uninstall", "--yes", dsn=db)  # what the README runs next
+    assert proc.returncode == 0, proc.stderr
+    with psycopg.connect(db) as c:
+        assert c.execute("SELECT count(*) FROM pg_namespace WHERE nspname IN"
+                         " ('recon', '_recon')").fetchone()[0] == 0
+        assert c.execute("SELECT count(*) FROM pg_trigger t JOIN pg_class r ON r.oid = tgrelid"
+                         " WHERE r.relnamespace = 'seed000'::regnamespace"
+                         " AND NOT tgisinternal").fetchone()[0] == 0
 
 
-def test_readme_documents_every_command_and_option() -> None:
-    """The Commands section names every subcommand and every option the CLI accepts."""
+def test_cli_doc_documents_every_command_and_option() -> None:
+    """docs/CLI.md names every subcommand and every option the CLI accepts."""
     from migrator.cli import build_parser
 
-    text = section("Commands")
+    text = (ROOT / "docs" / "CLI.md").read_text()
     parser = build_parser()
     (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     missing = []
@@ -120,3 +149,149 @@ def test_readme_documents_every_command_and_option() -> None:
     assert not missing, missing
     for code in ("**2**", "**130**", "| 0 current, 1 anything is not |"):
         assert code in text
+
+
+# --- the README's set-up commands, word for word, in a fresh clone ---------------------------
+
+SETUP_USER = "wallet-recon-readme"  # the ordinary user, created for the test when run as root
+# Not run here: the suite itself and the matrix (they are what runs this test), and the plain
+# demo, which `./scripts/demo --keep` runs again with the server kept.
+NOT_RUN = ("./scripts/test", "./scripts/matrix", "./scripts/demo")
+WHO = ["root", "ordinary user"] if os.geteuid() == 0 else ["ordinary user"]
+
+
+def readme_commands() -> list[str]:
+    """Every command of the README's console blocks, in order, as written."""
+    lines = []
+    for block in re.findall(r"```console\n(.*?)```", README, re.S):
+        lines += [line for line in block.splitlines() if line.strip()]
+    return lines
+
+
+def _ordinary_user() -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(SETUP_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--shell", "/bin/bash", "--no-create-home",
+                        SETUP_USER], check=True, capture_output=True)
+        return pwd.getpwnam(SETUP_USER)
+
+
+def _clone(dest: Path) -> None:
+    """git clone of this checkout, with its working tree's files on top (what is tested is
+    what is here, committed or not)."""
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(dest)], check=True, capture_output=True)
+    files = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others",
+                            "--exclude-standard"], check=True, capture_output=True,
+                           text=True).stdout.split("\0")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+
+
+def _stop(out: str, as_user: list[str]) -> None:
+    """Stop the kept demo server with the command the demo printed."""
+    printed = re.search(r"^stop it with: (.+)$", out, re.M)
+    if printed is None:
+        return
+    command = printed.group(1)
+    if "(as " not in command:  # one shell command, to paste as is
+        subprocess.run([*as_user, "bash", "-c", command], capture_output=True, timeout=120,
+                       cwd="/")
+        return
+    # "pg_ctl -D DIR stop (as USER), then remove TMP": pg_ctl from the local binaries
+    parts = re.search(r"-D (\S+) stop \(as (\S+)\), then remove (\S+)", command)
+    assert parts, command
+    cmd = [str(find_bindir() / "pg_ctl"), "-D", parts.group(1), "-m", "immediate", "-w", "stop"]
+    if os.geteuid() == 0:
+        cmd = ["runuser", "-u", parts.group(2), "--", *cmd]
+    subprocess.run(cmd, capture_output=True, timeout=120)
+    shutil.rmtree(parts.group(3), ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("who", WHO)
+def test_readme_setup_commands_run_word_for_word(who: str) -> None:
+    """A fresh clone, owned by whoever runs it; the README's console commands run there in
+    order, as written, by a login-less shell with a stock PATH: `./scripts/demo --keep`, then
+    the rest with URL set to the connection string it printed (check, report, the install into
+    a virtualenv in ~/.venvs, install, status, the audit export, uninstall)."""
+    commands = readme_commands()
+    assert commands[:3] == ["./scripts/demo     # the whole product in a minute: four seed "
+                            "applications, their drift, repaired",
+                            "./scripts/test     # the whole test suite, lint included (about 7 "
+                            "minutes on 2 cores)",
+                            "./scripts/matrix   # the core tests on PostgreSQL 14 to 18 and "
+                            "every encoding (CI runs both)"]
+    run = [c for c in commands if c.split("#")[0].strip() not in NOT_RUN]
+    assert run[0] == "./scripts/demo --keep", run
+    assert any(c.startswith("./scripts/wallet-recon check --database") for c in run)
+    assert any(c.startswith("python3 -m venv ~/.venvs/") for c in run)
+
+    base = Path(tempfile.mkdtemp(prefix="wallet-recon-readme-"))
+    base.chmod(0o755)
+    home, clone = base / "home", base / "wallet-recon"
+    home.mkdir()
+    _clone(clone)
+    as_user: list[str] = []
+    if who == "ordinary user" and os.geteuid() == 0:
+        user = _ordinary_user()
+        subprocess.run(["chown", "-R", f"{user.pw_uid}:{user.pw_gid}", str(base)], check=True)
+        as_user = ["runuser", "-u", SETUP_USER, "--"]
+    env = {k: v for k, v in os.environ.items()
+           if k.startswith("PIP_") or k.lower().endswith("_proxy")}
+    env.update(HOME=str(home), LANG="C.UTF-8",
+               PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    shell = [*as_user, "env", "-i", *(f"{k}={v}" for k, v in env.items())]
+    demo = subprocess.run([*shell, "bash", "-c", run[0]], cwd=clone, capture_output=True,
+                          text=True, timeout=900)
+    try:
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        url = re.search(r"the server keeps running: psql '([^']+)'", demo.stdout).group(1)
+        script = "set -euxo pipefail\n" + "\n".join(run[1:]) + "\n"
+        proc = subprocess.run([*shell, f"URL={url}", "bash", "-c", script], cwd=clone,
+                              capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "OK: nothing open at or above MEDIUM" in proc.stdout  # check, after the demo
+        assert "<svg" in (clone / "recon.html").read_text()  # report
+        assert (home / ".venvs" / "wallet-recon" / "bin" / "wallet-recon").exists()
+        audit = (clone / "repairs.csv").read_text().splitlines()
+        assert audit[0].startswith("id,") and len(audit) > 30  # the demo's repairs, exported
+        with psycopg.connect(url) as c:  # uninstalled, the demo's own tables left
+            assert c.execute("SELECT count(*) FROM pg_namespace WHERE nspname IN"
+                             " ('recon', '_recon')").fetchone()[0] == 0
+            assert c.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE"
+                             " 'recon\\_demo\\_%'").fetchone()[0] == 4
+    finally:
+        _stop(demo.stdout, as_user)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+# --- docs/: their psql examples that stand alone, run as written ------------------------------
+
+def doc_sql_block(doc: str, index: int) -> str:
+    return re.findall(r"```sql\n(.*?)```", (ROOT / "docs" / doc).read_text(), re.S)[index]
+
+
+@pytest.mark.parametrize(("doc", "index", "fixtures", "before", "after"), [
+    # enable a guard, list it, drop it: none left
+    ("GUARDS.md", 0, ("seed000.sql", "seed000_register.sql"), "",
+     "SELECT count(*) = 0 FROM recon.guards"),
+    # recon.fix with every argument named, on the latest run: a dry run, nothing audited
+    ("REPAIRS.md", 0, ("seed000.sql", "seed000_register.sql"), "SELECT recon.reconcile()",
+     "SELECT count(*) = 0 FROM recon.repairs"),
+    # backfill seed 003's missing wallets: the plan, then applied (a fix recorded; the clean
+    # seed misses none)
+    ("REPAIRS.md", 3, ("seed003.sql", "seed003_register.sql", "seed003_writer.sql"), "",
+     "SELECT count(*) = 1 FROM _recon.fix WHERE ticket = 'INC-30'"),
+])
+def test_docs_sql_examples_run_as_written(db: str, doc: str, index: int,
+                                          fixtures: tuple[str, ...], before: str,
+                                          after: str) -> None:
+    load_fixture(db, *fixtures)
+    with psycopg.connect(db, autocommit=True) as c:
+        if before:
+            c.execute(before)
+        c.execute(doc_sql_block(doc, index).encode())
+        assert c.execute(after).fetchone()[0] is True
