@@ -115,6 +115,15 @@ BEGIN
                         AND s.strategy IN ('post_missing', 'reverse')),
                 ARRAY(SELECT l.name FROM _recon.ledger_source AS l
                       WHERE l.wallet_source = v_ws.name));
+            -- {wallet: {column: stored less the sum of its ledgers}}; a running balance
+            -- posted for these wallets (_recon.fix_post) continues from it too
+            v_drift := v_drift || jsonb_build_object(v_ws.name, COALESCE((
+                SELECT jsonb_object_agg(m.key, (
+                    SELECT jsonb_object_agg(st.key, st.value::numeric - COALESCE((
+                        SELECT sum((l.value ->> st.key)::numeric)
+                        FROM jsonb_each(m.value -> 'ledger') AS l), 0))
+                    FROM jsonb_each_text(m.value -> 'stored') AS st))
+                FROM jsonb_each(v_map) AS m), '{}'));
             UPDATE _recon.fix_stage AS s
             SET moves = d.moves,
                 status = CASE WHEN d.unknown IS NOT NULL THEN 'skipped' ELSE s.status END,
@@ -142,10 +151,8 @@ BEGIN
                                 ELSE 'unknown' END AS verdict
                     FROM (
                         SELECT x.step, x.col, x.delta,
-                               (v_map -> x.wallet_key -> 'stored' ->> x.col)::numeric
-                               - COALESCE((SELECT sum((l.value ->> x.col)::numeric)
-                                           FROM jsonb_each(v_map -> x.wallet_key -> 'ledger')
-                                               AS l), 0) AS drift,
+                               (v_drift -> v_ws.name -> x.wallet_key ->> x.col)::numeric
+                                   AS drift,
                                sum(x.delta) OVER (PARTITION BY x.wallet_key, x.col) AS posted,
                                EXISTS (SELECT FROM _recon.fix_stage AS r
                                        JOIN _recon.finding AS f ON f.id = r.finding_id
@@ -170,14 +177,6 @@ BEGIN
                 GROUP BY y.step
             ) AS d
             WHERE s.stage_id = p_stage AND s.step = d.step;
-            -- the drift read here is what a running balance posted after it continues from
-            v_drift := v_drift || jsonb_build_object(v_ws.name, COALESCE((
-                SELECT jsonb_object_agg(m.key, (
-                    SELECT jsonb_object_agg(st.key, st.value::numeric - COALESCE((
-                        SELECT sum((l.value ->> st.key)::numeric)
-                        FROM jsonb_each(m.value -> 'ledger') AS l), 0))
-                    FROM jsonb_each_text(m.value -> 'stored') AS st))
-                FROM jsonb_each(v_map) AS m), '{}'));
         END LOOP;
         UPDATE _recon.fix_stage AS s
         SET status = 'skipped',
