@@ -285,6 +285,19 @@ def load_fixture(dsn: str, *names: str) -> None:
             c.execute((FIXTURES / name).read_text().encode())
 
 
+def run(dsn: str, *sql: str) -> None:
+    """Each statement from a plain autocommit connection, in order."""
+    with psycopg.connect(dsn, autocommit=True) as c:
+        for stmt in sql:
+            c.execute(stmt)
+
+
+def rows(dsn: str, sql: str, params: object = None) -> list[dict]:
+    """A query's rows as dicts, from a plain autocommit connection."""
+    with psycopg.connect(dsn, autocommit=True) as c, c.cursor(row_factory=dict_row) as cur:
+        return cur.execute(sql, params).fetchall()
+
+
 def reconcile(dsn: str, *args: object) -> dict:
     """SELECT recon.reconcile(...) from a plain connection; the JSON summary."""
     placeholders = ", ".join(["%s"] * len(args))

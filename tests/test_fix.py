@@ -11,9 +11,8 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-from psycopg.rows import dict_row
 
-from conftest import fix, open_findings, reconcile
+from conftest import fix, open_findings, reconcile, rows, run
 
 
 def wallet(i: int) -> str:
@@ -44,17 +43,6 @@ APPLY = {"dry_run": False, "ticket": "INC-7", "reason": "runbook repair", "walle
 def seed(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
     """Seed 000 loaded and registered, with its writer (a clone)."""
     return make_db(fixture_template("seed000.sql", "seed000_register.sql", sql=(WRITER,)))
-
-
-def run(dsn: str, *sql: str) -> None:
-    with psycopg.connect(dsn, autocommit=True) as c:
-        for stmt in sql:
-            c.execute(stmt)
-
-
-def rows(dsn: str, sql: str, params: object = None) -> list[dict]:
-    with psycopg.connect(dsn, autocommit=True) as c, c.cursor(row_factory=dict_row) as cur:
-        return cur.execute(sql, params).fetchall()
 
 
 def snapshot(dsn: str) -> dict[str, str]:

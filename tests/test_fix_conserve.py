@@ -11,9 +11,8 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-from psycopg.rows import dict_row
 
-from conftest import decimal_json, fix, reconcile, run_cli
+from conftest import decimal_json, fix, reconcile, rows, run, run_cli
 
 APPLY = {"dry_run": False, "ticket": "INC-13", "reason": "issue 13", "wallet_limit": 1000}
 
@@ -33,21 +32,10 @@ def seed(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> s
              " \"type\": \"ADJUSTMENT\"}}')",)))
 
 
-def run(dsn: str, *sql: str) -> None:
-    with psycopg.connect(dsn, autocommit=True) as c:
-        for stmt in sql:
-            c.execute(stmt)
-
-
 def one(dsn: str, sql: str, params: object = None) -> object:
     with psycopg.connect(dsn, autocommit=True) as c:
         decimal_json(c)
         return c.execute(sql, params).fetchone()[0]
-
-
-def rows(dsn: str, sql: str, params: object = None) -> list[dict]:
-    with psycopg.connect(dsn, autocommit=True) as c, c.cursor(row_factory=dict_row) as cur:
-        return cur.execute(sql, params).fetchall()
 
 
 def total(dsn: str) -> Decimal:
@@ -207,43 +195,54 @@ def test_adjust_conserves_and_the_plan_shows_it_per_currency(dbl: str) -> None:
     assert reconcile(dbl)["status"] == "synced"
 
 
-def test_a_posting_function_that_moves_more_than_planned_is_refused(dbl: str) -> None:
-    """A writer whose posting also moves another wallet: the checks of the touched wallets
-    may see nothing wrong (the extra entry balances the extra move), but the currency's totals
-    moved by more than planned: RC307, nothing applied."""
-    run(dbl, """
+def writer_that_misbehaves(dsn: str, wallet_after: str, extra: str = "") -> None:
+    """A posting function for dbl_entries that posts the wallet's leg (its running balance:
+    `wallet_after`, SQL over `request`) and world's, then runs `extra`; carol drifts by 25 from
+    nowhere with the policy adjust, and a reconcile sees it."""
+    run(dsn, f"""
         CREATE FUNCTION dbl.post(request jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
         DECLARE d numeric := (request -> 'deltas' ->> 'balance')::numeric;
         BEGIN
-            -- the wallet's leg (its stored balance is right: adjust), and world's, each with
-            -- the running balance its ledger had plus the leg
             INSERT INTO dbl.entry (account_id, amount, balance_after, txn, reference)
-            SELECT request ->> 'wallet', d, (request ->> 'balance_after')::numeric,
+            SELECT request ->> 'wallet', d, {wallet_after},
                    request ->> 'journal', request ->> 'reference';
             INSERT INTO dbl.entry (account_id, amount, balance_after, txn, reference)
             SELECT 'world', -d, (SELECT sum(amount) FROM dbl.entry WHERE account_id = 'world') - d,
                    request ->> 'journal', request ->> 'reference';
-            -- and a bonus nobody asked for, booked on world, with its stored balance
-            INSERT INTO dbl.entry (account_id, amount, balance_after, txn, reference)
-            SELECT 'world', 1, sum(amount) + 1, NULL, 'bonus' FROM dbl.entry
-            WHERE account_id = 'world';
-            UPDATE dbl.account SET balance = balance + 1 WHERE id = 'world';
+            {extra}
             RETURN jsonb_build_array(1);
         END $$""",
         "SELECT recon.register_writer('dbl_entries', '{\"function\": \"dbl.post(jsonb)\","
         " \"offset_wallet\": \"world\", \"journal\": \"recon-{fix}-{step}\"}')",
         "SELECT recon.set_fix_policy('dbl_balance', '{\"strategy\": \"adjust\"}')",
         "UPDATE dbl.account SET balance = balance + 25 WHERE id = 'carol'")
-    reconcile(dbl)
-    before = balances(dbl)
-    entries = one(dbl, "SELECT count(*) FROM dbl.entry")
-    with psycopg.connect(dbl, autocommit=True) as c, pytest.raises(psycopg.Error) as err:
+    reconcile(dsn)
+
+
+def apply_fails(dsn: str) -> psycopg.Error:
+    with psycopg.connect(dsn, autocommit=True) as c, pytest.raises(psycopg.Error) as err:
         c.execute("SELECT * FROM recon.fix(dry_run => false, ticket => 'T', reason => 'r',"
                   " wallet_limit => 1000, checks => ARRAY['dbl_balance'])")
-    assert err.value.sqlstate == "RC307"
-    assert "did not conserve" in err.value.diag.message_primary
+    return err.value
+
+
+def test_a_posting_function_that_moves_more_than_planned_is_refused(dbl: str) -> None:
+    """A writer whose posting also moves another wallet: the checks of the touched wallets
+    may see nothing wrong (the extra entry balances the extra move), but the currency's totals
+    moved by more than planned: RC307, nothing applied."""
+    writer_that_misbehaves(dbl, "(request ->> 'balance_after')::numeric", """
+            -- and a bonus nobody asked for, booked on world, with its stored balance
+            INSERT INTO dbl.entry (account_id, amount, balance_after, txn, reference)
+            SELECT 'world', 1, sum(amount) + 1, NULL, 'bonus' FROM dbl.entry
+            WHERE account_id = 'world';
+            UPDATE dbl.account SET balance = balance + 1 WHERE id = 'world';""")
+    before = balances(dbl)
+    entries = one(dbl, "SELECT count(*) FROM dbl.entry")
+    err = apply_fails(dbl)
+    assert err.sqlstate == "RC307"
+    assert "did not conserve" in err.diag.message_primary
     assert "EUR stored balances of dbl_accounts balance: planned -25.00, moved -24.00" in (
-        err.value.diag.message_detail), err.value.diag.message_detail
+        err.diag.message_detail), err.diag.message_detail
     assert balances(dbl) == before
     assert one(dbl, "SELECT count(*) FROM dbl.entry") == entries
     assert one(dbl, "SELECT count(*) FROM _recon.repair") == 0
@@ -253,30 +252,11 @@ def test_a_repair_that_opens_a_finding_of_another_check_is_refused(dbl: str) -> 
     """Every enabled check of the touched wallets runs again before commit, not only the
     plan's: a posting function that conserves money but records a wrong running balance opens
     a chain finding (a check the plan never touched): RC307, nothing applied."""
-    run(dbl, """
-        CREATE FUNCTION dbl.post(request jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
-        DECLARE d numeric := (request -> 'deltas' ->> 'balance')::numeric;
-        BEGIN
-            INSERT INTO dbl.entry (account_id, amount, balance_after, txn, reference)
-            SELECT request ->> 'wallet', d, (request ->> 'balance_after')::numeric + 1,
-                   request ->> 'journal', request ->> 'reference';
-            INSERT INTO dbl.entry (account_id, amount, balance_after, txn, reference)
-            SELECT 'world', -d, (SELECT sum(amount) FROM dbl.entry WHERE account_id = 'world') - d,
-                   request ->> 'journal', request ->> 'reference';
-            RETURN jsonb_build_array(1);
-        END $$""",
-        "SELECT recon.register_writer('dbl_entries', '{\"function\": \"dbl.post(jsonb)\","
-        " \"offset_wallet\": \"world\", \"journal\": \"recon-{fix}-{step}\"}')",
-        "SELECT recon.set_fix_policy('dbl_balance', '{\"strategy\": \"adjust\"}')",
-        "UPDATE dbl.account SET balance = balance + 25 WHERE id = 'carol'")
-    reconcile(dbl)
+    writer_that_misbehaves(dbl, "(request ->> 'balance_after')::numeric + 1")
     before = balances(dbl)
-    with psycopg.connect(dbl, autocommit=True) as c, pytest.raises(psycopg.Error) as err:
-        c.execute("SELECT * FROM recon.fix(dry_run => false, ticket => 'T', reason => 'r',"
-                  " wallet_limit => 1000, checks => ARRAY['dbl_balance'])")
-    assert err.value.sqlstate == "RC307"
-    assert err.value.diag.message_detail.startswith("dbl_chain carol/"), (
-        err.value.diag.message_detail)
+    err = apply_fails(dbl)
+    assert err.sqlstate == "RC307"
+    assert err.diag.message_detail.startswith("dbl_chain carol/"), err.diag.message_detail
     assert balances(dbl) == before
     assert one(dbl, "SELECT count(*) FROM _recon.repair") == 0
 

@@ -16,9 +16,8 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-from psycopg.rows import dict_row
 
-from conftest import fix, open_findings, reconcile
+from conftest import fix, open_findings, reconcile, rows, run
 
 D = Decimal
 WRITER = ("SELECT recon.register_writer('s0_ledger', '{\"columns\": {\"id\": \"{uuid}\","
@@ -65,17 +64,6 @@ def post(entry: str, wallet_no: int, amount: str, reference: str, *, move: bool 
 def seed(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
     """Seed 000 loaded and registered, with its writer (a clone)."""
     return make_db(fixture_template("seed000.sql", "seed000_register.sql", sql=(WRITER,)))
-
-
-def run(dsn: str, *sql: str) -> None:
-    with psycopg.connect(dsn, autocommit=True) as c:
-        for stmt in sql:
-            c.execute(stmt)
-
-
-def rows(dsn: str, sql: str, params: object = None) -> list[dict]:
-    with psycopg.connect(dsn, autocommit=True) as c, c.cursor(row_factory=dict_row) as cur:
-        return cur.execute(sql, params).fetchall()
 
 
 def found(dsn: str, check: str | None = None) -> list[tuple]:

@@ -11,7 +11,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from conftest import open_findings, reconcile
+from conftest import open_findings, reconcile, run
 
 
 def wallet(i: int) -> str:
@@ -23,12 +23,6 @@ def wallet(i: int) -> str:
 def seed(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
     """A fresh database with the toolkit and seed 000 loaded and registered (a clone)."""
     return make_db(fixture_template("seed000.sql", "seed000_register.sql"))
-
-
-def run(dsn: str, *sql: str) -> None:
-    with psycopg.connect(dsn, autocommit=True) as c:
-        for stmt in sql:
-            c.execute(stmt)
 
 
 def found(dsn: str) -> list[tuple]:
