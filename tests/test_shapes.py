@@ -529,6 +529,27 @@ BAD = [
         '{"parents": {"tx": {"table": "mz.transaction", "key": "id", "via": "transaction_id"}},'
         ' "filters": [{"column": "tx.pending", "op": "=", "value": "sometimes"}]}'), "RC106",
         id="filter parent boolean column, value sometimes"),
+    pytest.param("softdelete", ledger_call(
+        "sd_wallets", "sd.entry", "wallet_id", "amount",
+        '{"filters": [{"column": "deleted_at", "op": "is null", "value": "2026-01-01"}]}'),
+        "RC106", id="filter is null with a value"),
+    pytest.param("softdelete", ledger_call(
+        "sd_wallets", "sd.entry", "wallet_id", "amount",
+        '{"filters": [{"column": "status", "op": "in", "values": []}]}'),
+        "RC106", id="filter in with no values"),
+    pytest.param("softdelete", ledger_call(
+        "sd_wallets", "sd.entry", "wallet_id", "amount",
+        '{"filters": [{"column": "status", "op": "=", "values": ["posted", "failed"]}]}'),
+        "RC106", id="filter = with two values"),
+    pytest.param("softdelete", ledger_call(
+        "sd_wallets", "sd.entry", "wallet_id", "amount",
+        '{"filters": [{"column": "removed_at", "op": "is null"}]}'),
+        "RC102", id="filter on an unknown column"),
+    pytest.param("operation", ledger_call(
+        "mz_balances", "mz.operation", "balance_id", "amount",
+        '{"parents": {"ptx": {"table": "mz.transaction", "key": "id",'
+        ' "via": "tx.parent_transaction_id"}}}'), "RC106",
+        id="parent reached through an unknown parent"),
     # parent keys that are not unique
     pytest.param("operation", ledger_call(
         "mz_balances", "mz.operation", "balance_id", "amount",
@@ -597,3 +618,32 @@ def test_expectations_hold_through_hand_written_views(view_db: Callable[[str], s
     run(dsn, *injection.sql)
     _, got = found(dsn)
     assert as_shape_checks(got) == Counter((k, w, d) for k, w, _, d in injection.expected)
+
+
+# -- several ledgers feeding one wallet source -------------------------------------------------------
+
+def test_a_balance_check_sums_several_ledgers(shape_db: Callable[[str], str]) -> None:
+    """Fees charged from a second table (the entries plus fees case): a balance check over
+    {"ledger": ["sd_entries", "sd_fees"]} compares the stored balance with the sum over both,
+    the entries-only check sees the fees as drift."""
+    dsn = shape_db("softdelete")
+    run(dsn,
+        "CREATE TABLE sd.fee (id serial PRIMARY KEY, wallet_id bigint NOT NULL,"
+        " amount numeric(14, 2) NOT NULL, waived boolean NOT NULL DEFAULT FALSE)",
+        "INSERT INTO sd.fee (wallet_id, amount, waived) VALUES (2, -1.50, FALSE),"
+        " (3, -0.75, FALSE), (3, -9.99, TRUE)",
+        "UPDATE sd.wallet SET balance = balance - 1.50 WHERE id = 2",
+        "UPDATE sd.wallet SET balance = balance - 0.75 WHERE id = 3",
+        "SELECT recon.register_ledger_source('sd_fees', 'sd_wallets', 'sd.fee', 'wallet_id',"
+        " 'amount', '{\"order_by\": \"id\", \"filters\": [{\"column\": \"waived\","
+        " \"op\": \"=\", \"value\": false}]}')",
+        "SELECT recon.register_check('sd_total', 'balance',"
+        " '{\"ledger\": [\"sd_entries\", \"sd_fees\"]}')")
+    _, got = found(dsn)
+    assert got == Counter([("sd_balance", "2", "balance", D("-1.50")),
+                           ("sd_balance", "3", "balance", D("-0.75"))])
+    run(dsn, "INSERT INTO sd.fee (wallet_id, amount) VALUES (4, -2.00)")
+    _, got = found(dsn)
+    assert got == Counter([("sd_balance", "2", "balance", D("-1.50")),
+                           ("sd_balance", "3", "balance", D("-0.75")),
+                           ("sd_total", "4", "balance", D("2.00"))])
