@@ -647,3 +647,33 @@ def test_a_balance_check_sums_several_ledgers(shape_db: Callable[[str], str]) ->
     assert got == Counter([("sd_balance", "2", "balance", D("-1.50")),
                            ("sd_balance", "3", "balance", D("-0.75")),
                            ("sd_total", "4", "balance", D("2.00"))])
+
+
+# -- rules: first match, NULL keys, no match ----------------------------------------------------------
+
+def test_rules_null_keys_and_unmatched_entries(shape_db: Callable[[str], str]) -> None:
+    """A NULL key value never matches a rule that names that key, so a DEBIT of a transaction
+    whose `pending` is NULL takes the plain DEBIT rule (as the application applied it): no
+    finding. An operation type no rule names is an unmapped entry: a balance finding of its
+    wallet (cause unmapped_entry_type), nothing else."""
+    dsn = shape_db("operation")
+    run(dsn, "ALTER TABLE mz.transaction ALTER COLUMN pending DROP NOT NULL",
+        "SELECT mz.begin('tx-null', 'CREATED', NULL, 4, '2026-02-11 10:00+00')",
+        "SELECT mz.operate('tx-null', '@customer-2', 'DEBIT', 4, '2026-02-11 10:00+00')",
+        "SELECT mz.operate('tx-null', '@merchant-1', 'CREDIT', 4, '2026-02-11 10:00+00')")
+    _, got = found(dsn)
+    assert got == Counter()
+
+    # a FEE operation: no rule; its running values and version follow (it moved nothing)
+    run(dsn, """INSERT INTO mz.operation (id, transaction_id, type, asset_code, amount,
+        available_balance, on_hold_balance, available_balance_after, on_hold_balance_after,
+        balance_version_before, balance_version_after, status, account_id, account_alias,
+        balance_id, created_at)
+    SELECT md5('fee')::uuid, md5('tx-null')::uuid, 'FEE', b.asset_code, 1, b.available, b.on_hold,
+           b.available, b.on_hold, b.version, b.version + 1, 'APPROVED', b.account_id, b.alias,
+           b.id, '2026-02-11 10:01+00'
+    FROM mz.balance AS b WHERE b.alias = '@customer-2'""",
+        "UPDATE mz.balance SET version = version + 1 WHERE alias = '@customer-2'")
+    _, got = found(dsn)
+    assert {(k, w) for k, w, _, _ in got} == {("mz_balance", C2)}, got
+    assert {d.get("cause") for d in details(dsn, "mz_balance")} == {"unmapped_entry_type"}
