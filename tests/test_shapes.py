@@ -421,6 +421,14 @@ LATER: dict[str, tuple[list[str], list[str], list[Finding]]] = {
 }
 
 
+MODE_WRITES = {
+    "partitioned": [
+        "SELECT pt.transfer('p10', 'acc-c', 'acc-a', 1.25, '2026-03-02 10:00+00')",
+        "SELECT pt.legacy_transfer('l8', 3, 2, 2.50, '2026-03-02 10:00+00')",
+        "UPDATE pt.account SET balance = balance + 0.5 WHERE id = 'acc-c'"],
+}
+
+
 @pytest.mark.parametrize("fixture", list(SHAPES))
 def test_incremental_equals_full_after_further_writes(shape_db: Callable[[str], str],
                                                       fixture: str) -> None:
@@ -442,6 +450,9 @@ def test_balance_checks_run_incrementally_on_every_shape(shape_db: Callable[[str
     watermark, and the next incremental run of the balance checks is incremental."""
     dsn = shape_db(fixture)
     balance_checks, writes, _ = LATER[fixture]
+    # (a partition created or attached is a documented reason to run in full once: here the
+    # partitioned ledgers get rows in the months they have)
+    writes = MODE_WRITES.get(fixture, writes)
     first, _ = found(dsn)
     run(dsn, *writes)
     summary, _ = found(dsn, "incremental")
