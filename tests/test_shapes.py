@@ -688,3 +688,32 @@ def test_rules_null_keys_and_unmatched_entries(shape_db: Callable[[str], str]) -
     _, got = found(dsn)
     assert {(k, w) for k, w, _, _ in got} == {("mz_balance", C2)}, got
     assert {d.get("cause") for d in details(dsn, "mz_balance")} == {"unmapped_entry_type"}
+
+
+# -- the transfer shape's default effect ----------------------------------------------------------
+
+def test_transfer_rows_default_effect_and_journal(shape_db: Callable[[str], str]) -> None:
+    """Transfer rows without effects: the debit wallet's leg moves the wallet source's first
+    balance column by -amount, the credit wallet's by +amount. In the Blnk-like ledger that is
+    exactly `balance` over APPLIED and COMMIT rows. A transfer row balances by construction:
+    a journal check on it finds nothing, even when a row is posted twice."""
+    dsn = shape_db("transfer")
+    run(dsn, """SELECT recon.register_ledger_source('xfer_settled', 'xfer_balances',
+        'xfer.transactions', NULL, 'amount', $json$ {
+        "debit_wallet": "source", "credit_wallet": "destination",
+        "filters": [{"column": "status", "op": "in", "values": ["APPLIED", "COMMIT"]}],
+        "reference": "reference", "order_by": "id", "journal": "transaction_id"} $json$)""",
+        """SELECT recon.register_check('xfer_settled_balance', 'balance',
+        '{"ledger": "xfer_settled"}')""",
+        """SELECT recon.register_check('xfer_settled_journal', 'journal',
+        '{"ledger": "xfer_settled"}')""")
+    _, got = found(dsn)
+    assert got == Counter()
+    run(dsn, "UPDATE xfer.balances SET balance = balance + 7 WHERE balance_id = 'bln_carol'",
+        "SELECT xfer.post('txn_09b', 'bln_bob', 'bln_carol', 30, 'APPLIED', 'pay_09', NULL,"
+        " '2026-01-09 08:01')")
+    _, got = found(dsn)
+    assert got == Counter([
+        ("xfer_balance", "bln_carol", "balance", D(7)),
+        ("xfer_settled_balance", "bln_carol", "balance", D(7)),
+        ("xfer_duplicates", "bln_bob", None, D(30)), ("xfer_duplicates", "bln_carol", None, D(30))])
