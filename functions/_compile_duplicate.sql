@@ -6,7 +6,9 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_ledger _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    -- the ledger as registered, and as its legs relation names it (docs/CHECKS.md)
+    v_raw _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    v_ledger _recon.ledger_source := _recon.legs(v_raw);
     v_ref name := _recon.require_column(v_ledger, v_ledger.reference_column, 'reference',
                                         'duplicate');
     v_scope text := COALESCE(p_options ->> 'scope', 'wallet');
@@ -60,8 +62,8 @@ GROUP BY %10$s
 HAVING count(*) > 1$sql$,
         p_name, v_ledger.wallet_column, v_ledger.amount_column,
         _recon.entry_order_sql(v_ledger, 'l'), v_item, v_ref, _recon.entry_name_sql(v_ledger, 'l'),
-        _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'), v_ledger.relid::regclass,
-        v_group, _recon.in_effect_sql(v_ledger, 'l')
+        _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'), _recon.legs_sql(v_raw),
+        v_group, _recon.in_effect_sql(v_raw, 'l')
     );
 END;
 $body$;

@@ -6,7 +6,9 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_ledger _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    -- the ledger as registered, and as its legs relation names it (docs/CHECKS.md)
+    v_raw _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    v_ledger _recon.ledger_source := _recon.legs(v_raw);
     v_journal name := _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
                                             'lifecycle');
     v_op name := _recon.require_column(v_ledger, v_ledger.operation_column, 'operation',
@@ -39,8 +41,8 @@ BEGIN
         v_join := format(
             'LEFT JOIN %s AS st ON st.%I = g.journal', v_relid::regclass,
             _recon.resolve_column(v_relid, p_options ->> 'status_key', 'the transaction key'));
-        PERFORM _recon.same_key_type(v_relid, (p_options ->> 'status_key')::name, v_ledger.relid,
-                                     v_journal);
+        PERFORM _recon.same_key_type(v_relid, (p_options ->> 'status_key')::name, v_raw.relid,
+                                     v_raw.journal_column);
         v_status := format('st.%I::text', _recon.resolve_column(
             v_relid, p_options ->> 'status_column', 'the transaction status'));
     ELSIF v_ledger.status_column IS NOT NULL THEN
@@ -115,7 +117,7 @@ WHERE g.resolutions > g.holds
         p_name, v_status, v_journal, v_ledger.wallet_column, v_op, v_hold, v_terminal,
         v_ledger.amount_column, _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'),
         _recon.column_sql('l', v_ledger.status_column, 'text'),
-        _recon.entry_order_sql(v_ledger, 'l', 'DESC'), v_ledger.relid::regclass, v_join, v_pending,
+        _recon.entry_order_sql(v_ledger, 'l', 'DESC'), _recon.legs_sql(v_raw), v_join, v_pending,
         v_stale
     );
 END;

@@ -57,4 +57,6 @@ REVOKE EXECUTE ON FUNCTION _recon.recompile_checks(text[]) FROM PUBLIC;
 -- file-name order): the duplicate and orphan checks registered before reversals had to match
 -- (0009), and the balance checks registered before an unknown wallet was one finding (0010),
 -- are compiled again. On a fresh install there are none.
-SELECT _recon.recompile_checks(ARRAY['balance', 'duplicate', 'orphan']);
+SELECT _recon.recompile_checks(
+    ARRAY['balance', 'duplicate', 'orphan', 'chain', 'journal', 'lifecycle']
+);

@@ -109,7 +109,7 @@ BEGIN
         ELSE _recon.compile_custom(p_name, p_options)
     END;
     IF p_options ? 'ledger' THEN
-        v_ledger := p_options ->> 'ledger';
+        v_ledger := (_recon.check_ledgers(p_options))[1];
         v_wallet := (_recon.ledger(v_ledger)).wallet_source;
     ELSIF p_options ? 'wallet' THEN
         v_wallet := (_recon.wallet(p_options ->> 'wallet')).name;
