@@ -13,7 +13,7 @@ DECLARE
     v_ledger _recon.ledger_source;
     v_sums text;
     v_unmapped text;
-    v_parts text[] := '{}';
+    v_parts text[] := ARRAY[]::text[];
 BEGIN
     FOREACH v_name IN ARRAY v_names LOOP
         v_raw := _recon.ledger(v_name);

@@ -15,8 +15,7 @@ DECLARE
     v_after text := 'NULL::numeric';
     v_version text := 'NULL::bigint';
     v_pairs text[][];
-    v_parts text[] := '{}';
-    v_i integer;
+    v_parts text[] := ARRAY[]::text[];
 BEGIN
     IF v_ledger.order_column IS NULL AND v_ledger.posted_at_column IS NULL THEN
         PERFORM _recon.require_column(v_ledger, NULL, 'order_by', 'chain');

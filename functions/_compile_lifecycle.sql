@@ -20,6 +20,7 @@ DECLARE
     v_pending text := 'FALSE';
     v_stale text := 'FALSE';
     v_relid oid;
+    v_column text;
 BEGIN
     IF jsonb_typeof(p_options -> 'terminal') IS DISTINCT FROM 'array'
         OR jsonb_array_length(p_options -> 'terminal') = 0 THEN
@@ -77,6 +78,12 @@ BEGIN
         END;
         v_stale := format('g.last_at < now() - %L::interval', p_options ->> 'max_pending');
     END IF;
+    -- The balance column the hold concerns: the one its entry moves up (on_hold), else the first
+    -- it moves.
+    SELECT c.b INTO v_column
+    FROM unnest((_recon.wallet(v_ledger.wallet_source)).balance_columns) WITH ORDINALITY AS c (b, o)
+    WHERE (v_ledger.effects -> c.b ->> v_hold)::numeric <> 0
+    ORDER BY (v_ledger.effects -> c.b ->> v_hold)::numeric > 0 DESC, c.o LIMIT 1;
     RETURN format(
         $sql$SELECT %1$L::text AS check_name,
        g.k::text AS wallet_key,
@@ -86,6 +93,7 @@ BEGIN
        jsonb_strip_nulls(jsonb_build_object(
            'item', g.journal::text,
            'transaction', g.journal,
+           'column', %16$L,
            'holds', g.holds,
            'resolutions', g.resolutions,
            'status', %2$s,
@@ -118,7 +126,7 @@ WHERE g.resolutions > g.holds
         v_ledger.amount_column, _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'),
         _recon.column_sql('l', v_ledger.status_column, 'text'),
         _recon.entry_order_sql(v_ledger, 'l', 'DESC'), _recon.legs_sql(v_raw), v_join, v_pending,
-        v_stale
+        v_stale, v_column
     );
 END;
 $body$;

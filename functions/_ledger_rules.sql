@@ -135,5 +135,6 @@ IS
 'out matches any value; values compare as text). Returns {"kinds": {"keys", "rules": [{"when", '
 '"label"}]}, "effects": {column: {label: multiplier}}}. RC102, RC106.';
 
-REVOKE EXECUTE ON FUNCTION _recon.ledger_rules(oid, jsonb, _recon.wallet_source, jsonb, jsonb,
-                                              boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION _recon.ledger_rules(
+    oid, jsonb, _recon.wallet_source, jsonb, jsonb, boolean
+) FROM PUBLIC;

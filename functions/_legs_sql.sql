@@ -10,7 +10,7 @@ DECLARE
     v_from text := format('%s AS r', p_ledger.relid::regclass);
     v_where text;
     v_common text := '';
-    v_branches text[] := '{}';
+    v_branches text[] := ARRAY[]::text[];
     v_side text;
     v_wallet_col name;
     v_kind text;
@@ -103,8 +103,8 @@ COMMENT ON FUNCTION _recon.legs_sql(_recon.ledger_source) IS
 '(an entry, or each side of a transfer row) that the filters keep, with columns wallet, amount, '
 'kind (direction, operation, side or rule label; absent for a signed ledger), and those '
 'registered of entry_id, reference, posted_at, ord, version, journal, status, balance_after, '
-'after_<i> (the running balance of the wallet source''s i-th balance column). A one-sided ledger without '
-'filters or parents is a plain scan of its table, which the planner inlines. Every check reads '
-'it, with _recon.legs() naming its columns. docs/CHECKS.md "Ledger shapes".';
+'after_<i> (the running balance of the wallet source''s i-th balance column). A one-sided '
+'ledger without filters or parents is a plain scan of its table, which the planner inlines. '
+'Every check reads it, with _recon.legs() naming its columns. docs/CHECKS.md "Ledger shapes".';
 
 REVOKE EXECUTE ON FUNCTION _recon.legs_sql(_recon.ledger_source) FROM PUBLIC;

@@ -16,8 +16,8 @@ BEGIN
                            v_why),
             format('Ledger source %s reads %s with shape %s%s.', p_ledger.name,
                    p_ledger.relid::regclass, p_ledger.shape,
-                   CASE WHEN p_ledger.filters IS NOT NULL THEN ', filters ' || p_ledger.filters
-                        ELSE '' END),
+                   CASE WHEN p_ledger.filters IS NOT NULL
+                        THEN ', filters ' || p_ledger.filters::text ELSE '' END),
             'Checks read every shape; for this one, repair by hand or acknowledge the findings '
             || '(docs/CHECKS.md "Ledger shapes" says which write paths read which shapes).'
         );
