@@ -102,6 +102,7 @@ BEGIN
                                         'set');
             END IF;
         END IF;
+        PERFORM _recon.stage_labels(v_run, v_check);
         v_modes := v_modes || jsonb_build_object(v_check.name, jsonb_strip_nulls(jsonb_build_object(
             'mode', CASE WHEN v_reason IS NULL THEN 'incremental' ELSE 'full' END,
             'why_full', CASE WHEN p_mode = 'incremental' THEN v_reason END,

@@ -255,7 +255,11 @@ COMMENT ON FUNCTION recon.register_ledger_source(text, text, text, text, text, j
 'column, amount column, and options: "direction" (+ "credit"/"debit" values) or "operation" + '
 '"effects" ({"ON_HOLD": {"available": -1, "on_hold": 1}, ...}); "balance_column" (which balance a '
 'signed or direction ledger moves; default the first); optional columns "entry_id", "reference", '
-'"posted_at", "order_by", "balance_after", "version", "journal", "status". Errors: RC101-RC108 '
+'"posted_at", "order_by", "balance_after" (a column, or {balance column: column}), "version", '
+'"journal", "status". Shapes (docs/CHECKS.md "Ledger shapes"): transfer rows (wallet column '
+'NULL, "debit_wallet", "credit_wallet"), "filters" [{"column", "op", "value"|"values"}], '
+'"parents" {alias: {"table", "key", "via"}}, effects keyed on several columns ("operation" a '
+'list, "effects" a list of {"when", "effect", "label"} rules). Errors: RC101-RC108 '
 '(docs/SQLSTATES.md). Needs the toolkit owner. Table names resolve on your search_path, as in '
 'psql; the function is not SECURITY DEFINER and pins no path.';
 

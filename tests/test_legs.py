@@ -6,13 +6,17 @@ plain connection against a real PostgreSQL."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from conftest import open_findings, reconcile, rows, run
+from conftest import open_findings, reconcile, rows, run, run_cli
+
+ROOT = Path(__file__).resolve().parent.parent
 
 TRANSFER = """
 SELECT recon.register_wallet_source('lw', 'legs.wallet', 'id', ARRAY['balance'],
@@ -227,3 +231,45 @@ def test_write_paths_refuse_a_shape_they_cannot_read_yet(legs: str) -> None:
         steps = cur.fetchall()
     assert [s[0] for s in steps] == ["manual"]
     assert "not of the plain shape" in steps[0][1]
+
+
+# --- docs/CHECKS.md "Ledger shapes": each psql example runs as written, and shows what it says -
+
+def shape_examples() -> list[tuple[str, list[list[str]]]]:
+    """(SQL block, the rows of the text block after it) of the "Ledger shapes" section."""
+    text = (ROOT / "docs" / "CHECKS.md").read_text()
+    section = text.split("### Ledger shapes", 1)[1].split("\n## ", 1)[0]
+    out = []
+    for sql, table in re.findall(r"```sql\n(.*?)```\n+```text\n(.*?)```", section, re.S):
+        lines = table.strip().splitlines()
+        out.append((sql, [[c.strip() for c in line.split("|")] for line in lines[2:]]))
+    return out
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_shape_examples_in_the_docs_run_as_written(db: str, index: int) -> None:
+    examples = shape_examples()
+    assert len(examples) == 3
+    sql, expected = examples[index]
+    with psycopg.connect(db, autocommit=True) as c, c.cursor() as cur:
+        cur.execute(sql.encode())
+        while cur.nextset():
+            pass
+        got = [[str(v) for v in r] for r in cur.fetchall()]
+    assert got == expected
+
+
+def test_labels_are_shown_beside_the_key_in_every_kind_and_in_the_cli(legs: str) -> None:
+    run(legs, "INSERT INTO legs.transfer (source, destination, amount, status, reference)"
+              " VALUES ('a', 'b', 20.00, 'APPLIED', 'pay-1')",
+        "UPDATE legs.wallet SET balance = balance - 20 WHERE id = 'a'",
+        "UPDATE legs.wallet SET balance = balance + 27 WHERE id = 'b'")
+    reconcile(legs)
+    labels = {(f["check_name"], f["wallet_key"], f["details"].get("label"))
+              for f in open_findings(legs) if f["check_name"].startswith("lt_")}
+    assert labels == {("lt_balance", "b", "@bob"), ("lt_dups", "a", "@alice"),
+                      ("lt_dups", "b", "@bob")}
+    out = run_cli("report", dsn=legs)
+    assert "b (@bob)" in out.stdout and "a (@alice)" in out.stdout, out.stdout
+    html = run_cli("report", "--format", "html", dsn=legs)
+    assert '<span class="label">@bob</span>' in html.stdout

@@ -222,7 +222,7 @@ def test_hold_released_twice(seed: str, app: App) -> None:
     assert (summary["status"], summary["findings"]) == ("discrepancy", 2)
     assert found(seed) == [
         ("s1_duplicates", bal(30), None, D("8.00"), "LOW", "duplicate_reference"),
-        ("s1_holds", bal(30), None, D("8.00"), "LOW", "hold_resolved_twice"),
+        ("s1_holds", bal(30), "on_hold", D("8.00"), "LOW", "hold_resolved_twice"),
     ]
     (f,) = open_findings(seed, "s1_holds")
     assert (f["stored"], f["expected"]) == (D("16.00"), D("8.00"))
@@ -241,7 +241,7 @@ def test_bug1_approved_without_debit_operation(seed: str, app: App) -> None:
     assert (summary["status"], summary["findings"]) == ("discrepancy", 2)
     assert found(seed) == [
         ("s1_balance", bal(40), "on_hold", D("-60.00"), "MEDIUM", None),
-        ("s1_holds", bal(40), None, D("-60.00"), "MEDIUM", "hold_not_resolved"),
+        ("s1_holds", bal(40), "on_hold", D("-60.00"), "MEDIUM", "hold_not_resolved"),
     ]
     (f,) = open_findings(seed, "s1_holds")
     assert (f["stored"], f["expected"]) == (0, D("60.00"))
@@ -262,7 +262,7 @@ def test_bug1_canceled_without_release_operation_then_life_goes_on(seed: str, ap
         ("s1_balance", bal(50), "available", D("12.00"), "MEDIUM", "chain_break"),
         ("s1_balance", bal(50), "on_hold", D("-12.00"), "MEDIUM", "chain_break"),
         ("s1_chain", bal(50), "available", D("12.00"), "MEDIUM", "chain_break"),
-        ("s1_holds", bal(50), None, D("-12.00"), "MEDIUM", "hold_not_resolved"),
+        ("s1_holds", bal(50), "on_hold", D("-12.00"), "MEDIUM", "hold_not_resolved"),
     ]
     (f,) = open_findings(seed, "s1_holds")
     assert f["details"]["status"] == "CANCELED"
@@ -328,7 +328,7 @@ def test_bug1_incident_in_one_hour_is_critical(seed: str, app: App, spacing: int
     reconcile(seed)
     assert found(seed) == sorted(
         [("s1_balance", bal(85 + n), "on_hold", -D(20 + n), "HIGH", None) for n in range(5)]
-        + [("s1_holds", bal(85 + n), None, -D(20 + n), holds_severity, "hold_not_resolved")
+        + [("s1_holds", bal(85 + n), "on_hold", -D(20 + n), holds_severity, "hold_not_resolved")
            for n in range(5)], key=str)
 
 
