@@ -15,7 +15,7 @@ BEGIN
             format('Kinds: %s.', (SELECT string_agg(k.kind, ', ' ORDER BY k.kind)
                                   FROM _recon.check_kind AS k)),
             'docs/CHECKS.md describes each kind with an example; SELECT * FROM '
-            || 'recon.check_kinds; lists them with their options.'
+            || 'recon.kinds; lists them with their options.'
         );
     END IF;
     RETURN v_kind;

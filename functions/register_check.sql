@@ -121,7 +121,7 @@ $body$;
 
 COMMENT ON FUNCTION recon.register_check(text, text, jsonb) IS
 'Registers a check and compiles it once to the view recon.check_<name>, added to '
-'recon.discrepancies. Kinds and their options: recon.check_kinds (the registry '
+'recon.discrepancies. Kinds and their options: recon.kinds (the registry '
 '_recon.check_kind), docs/CHECKS.md. Common options: tolerance, low_limit, high_wallets, '
 'critical_wallets, pattern_wallets, currency. Errors: RC101-RC108, RC110 (docs/SQLSTATES.md); '
 'nothing is registered on error. Needs the toolkit owner. Table names resolve on your '

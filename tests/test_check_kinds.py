@@ -1,10 +1,11 @@
-"""The check-kind registry (issue 14): _recon.check_kind, read as recon.check_kinds, holds one row
+"""The check-kind registry (issue 14): _recon.check_kind, read as recon.kinds, holds one row
 per kind (options, compiler, repair strategies, cause roles); recon.register_check(), the
 upgrade's recompile, recon.fix()'s strategies and reconcile's causes read it. A new kind is one
 compiler function and one row. Everything through plain psycopg connections."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable
 from decimal import Decimal as D
@@ -21,46 +22,11 @@ KINDS = ["balance", "chain", "coverage", "custom", "derived", "duplicate", "jour
 # main before the registry (its last migration 0010): the database an upgrade starts from
 BEFORE_REGISTRY = "a9edb48"
 
-# A kind of one's own, as docs/CHECKS.md ("Adding a check kind") shows it: wallets whose
-# stored balance is below a floor. One compiler function ...
-COMPILER = r"""
-CREATE SCHEMA kinds_test;
-CREATE FUNCTION kinds_test.compile_below_floor(p_name text, p_options jsonb)
-RETURNS text
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $body$
-DECLARE
-    v_wallet _recon.wallet_source := _recon.wallet(p_options ->> 'wallet');
-    v_column name := COALESCE(p_options ->> 'column', v_wallet.balance_columns[1]);
-    v_floor numeric := COALESCE((p_options ->> 'floor')::numeric, 0);
-BEGIN
-    IF v_column <> ALL (v_wallet.balance_columns) THEN
-        PERFORM _recon.fail('RC102', format('%L is not a balance column of %s', v_column,
-                                            v_wallet.name),
-                            'Balance columns: ' || array_to_string(v_wallet.balance_columns, ', '),
-                            'SELECT * FROM recon.sources;');
-    END IF;
-    RETURN format(
-        $sql$SELECT %1$L::text AS check_name,
-       w.%2$I::text AS wallet_key,
-       w.%3$I::numeric AS stored,
-       %4$s::numeric AS expected,
-       (w.%3$I - %4$s)::numeric AS difference,
-       jsonb_build_object('item', %3$L, 'column', %3$L, 'cause', 'below_floor') AS details
-FROM %5$s AS w
-WHERE w.%3$I < %4$s$sql$,
-        p_name, v_wallet.key_column, v_column, v_floor, v_wallet.relid::regclass);
-END;
-$body$;
-"""
-# ... and one row.
-ROW = """
-INSERT INTO _recon.check_kind (kind, options, required, compiler, description)
-VALUES ('below_floor', '{wallet,column,floor}', '{wallet}', 'kinds_test.compile_below_floor',
-        'A stored balance below a floor.');
-"""
+# A kind of one's own, as docs/CHECKS.md ("Adding a check kind") shows it, run as written: wallets
+# whose stored balance is below a floor. One compiler function and one row.
+ADDING = re.search(r"### Adding a check kind\n(.*?)\n---\n",
+                   (ROOT / "docs" / "CHECKS.md").read_text(), re.S).group(1)
+COMPILER, ROW, REGISTER = re.findall(r"```sql\n(.*?)```", ADDING, re.S)
 
 
 @pytest.fixture
@@ -86,7 +52,7 @@ def error(dsn: str, sql: str, params: object = None) -> psycopg.Error:
 
 
 def test_the_registry_lists_the_ten_kinds(seed: str) -> None:
-    kinds = rows(seed, "SELECT * FROM recon.check_kinds ORDER BY kind")
+    kinds = rows(seed, "SELECT * FROM recon.kinds ORDER BY kind")
     assert [k["kind"] for k in kinds] == KINDS
     by_kind = {k["kind"]: k for k in kinds}
     # the repairs of each kind as _fix_strategies listed them, default first
@@ -112,7 +78,7 @@ def test_the_registry_lists_the_ten_kinds(seed: str) -> None:
     # the auditor reads the registry
     with psycopg.connect(seed, autocommit=True) as c, c.transaction():
         c.execute("SET LOCAL ROLE recon_auditor")
-        assert c.execute("SELECT count(*) FROM recon.check_kinds").fetchone()[0] == 10
+        assert c.execute("SELECT count(*) FROM recon.kinds").fetchone()[0] == 10
 
 
 def test_an_unknown_kind_is_rc106_listing_the_kinds_and_changes_nothing(seed: str) -> None:
@@ -122,7 +88,7 @@ def test_an_unknown_kind_is_rc106_listing_the_kinds_and_changes_nothing(seed: st
                           "\"s0_ledger\"}')", (kind,))
         assert err.sqlstate == "RC106", kind
         assert err.diag.message_detail == "Kinds: " + ", ".join(KINDS) + "."
-        assert "recon.check_kinds" in err.diag.message_hint
+        assert "recon.kinds" in err.diag.message_hint
     assert state(seed) == before
     assert reconcile(seed)["status"] == "synced"
 
@@ -130,7 +96,7 @@ def test_an_unknown_kind_is_rc106_listing_the_kinds_and_changes_nothing(seed: st
 def test_a_new_kind_is_one_function_and_one_row(seed: str) -> None:
     run(seed, COMPILER, ROW)
     # known at once: in the registry's view, in the unknown-kind error, its options checked
-    assert "below_floor" in [k["kind"] for k in rows(seed, "SELECT kind FROM recon.check_kinds")]
+    assert "below_floor" in [k["kind"] for k in rows(seed, "SELECT kind FROM recon.kinds")]
     assert "below_floor" in error(seed, "SELECT recon.register_check('x', 'nope')"
                                   ).diag.message_detail
     before = state(seed)
@@ -145,8 +111,8 @@ def test_a_new_kind_is_one_function_and_one_row(seed: str) -> None:
     assert err.sqlstate == "RC102"  # the compiler's own validation
     assert state(seed) == before
 
-    described = rows(seed, "SELECT recon.register_check('s0_floor', 'below_floor',"
-                           " '{\"wallet\": \"s0_wallets\", \"floor\": 0}') AS d")[0]["d"]
+    run(seed, REGISTER)  # the docs' registration, as written
+    described = rows(seed, "SELECT recon.describe_check('s0_floor') AS d")[0]["d"]
     assert described["kind"] == "below_floor" and described["wallet_source"] == "s0_wallets"
     assert reconcile(seed)["status"] == "synced"  # no wallet below 0
 
@@ -169,7 +135,7 @@ def test_a_new_kind_is_one_function_and_one_row(seed: str) -> None:
     assert steps == [{"strategy": "none", "status": "manual"}]
 
     # compiled again by an upgrade's recompile like any registered kind
-    run(seed, "CREATE OR REPLACE FUNCTION kinds_test.compile_below_floor(p_name text,"
+    run(seed, "CREATE OR REPLACE FUNCTION my_kinds.compile_below_floor(p_name text,"
               " p_options jsonb) RETURNS text LANGUAGE sql AS $$ SELECT format("
               "'SELECT %L::text AS check_name, NULL::text AS wallet_key, NULL::numeric AS stored,"
               " NULL::numeric AS expected, NULL::numeric AS difference, NULL::jsonb AS details"
@@ -179,7 +145,7 @@ def test_a_new_kind_is_one_function_and_one_row(seed: str) -> None:
     assert reconcile(seed)["by_check"]["s0_floor"]["findings"] == 0
 
     # a kind whose compiler is gone cannot register: RC106, nothing registered
-    run(seed, "DROP FUNCTION kinds_test.compile_below_floor(text, jsonb)")
+    run(seed, "DROP FUNCTION my_kinds.compile_below_floor(text, jsonb)")
     before = state(seed)
     err = error(seed, "SELECT recon.register_check('s0_floor2', 'below_floor',"
                       " '{\"wallet\": \"s0_wallets\"}')")
