@@ -34,7 +34,7 @@ COMMENT ON TABLE _recon.check_kind IS
 'The check kinds recon.register_check() knows, one row each: the options a check of the kind '
 'takes, its compiler, its repair strategies and its part in reconcile''s causes. Adding a kind '
 'is one compiler function and one row (docs/CHECKS.md, "Adding a check kind"); read it as '
-'recon.check_kinds.';
+'recon.kinds.';
 COMMENT ON COLUMN _recon.check_kind.kind IS
 'Kind name, as register_check takes it: lower case, digits, _; at most 40.';
 COMMENT ON COLUMN _recon.check_kind.options IS
@@ -129,4 +129,4 @@ ALTER TABLE _recon.check_def DROP CONSTRAINT check_def_kind;
 ALTER TABLE _recon.check_def
 ADD CONSTRAINT check_def_kind FOREIGN KEY (kind) REFERENCES _recon.check_kind (kind);
 COMMENT ON COLUMN _recon.check_def.kind IS
-'Its kind, a row of _recon.check_kind (recon.check_kinds; docs/CHECKS.md).';
+'Its kind, a row of _recon.check_kind (recon.kinds; docs/CHECKS.md).';
