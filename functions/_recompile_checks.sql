@@ -50,8 +50,7 @@ REVOKE EXECUTE ON FUNCTION _recon.recompile_checks(text[]) FROM PUBLIC;
 -- file-name order), whenever this file changed: every registered check of every kind in the
 -- registry but custom is compiled again, so a compiler's new rule reaches the checks registered
 -- before it (0009's reversals, 0010's unknown wallets, 0011's legs relation, the registry of
--- 0012). A check whose
--- query is unchanged is left alone; on a fresh install there are none.
+-- 0012). A check whose query is unchanged is left alone; on a fresh install there are none.
 SELECT _recon.recompile_checks((
     SELECT array_agg(k.kind ORDER BY k.kind)
     FROM _recon.check_kind AS k
