@@ -6,34 +6,55 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_ledger _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    v_cols text[] := _recon.balance_columns(p_options);
+    v_names text[] := _recon.check_ledgers(p_options);
+    v_name text;
+    v_raw _recon.ledger_source;
+    v_ledger _recon.ledger_source;
     v_sums text;
-    v_unmapped text := _recon.unmapped_sql(v_ledger, 'l');
+    v_unmapped text;
+    v_parts text[] := ARRAY[]::text[];
 BEGIN
-    SELECT string_agg(format(', sum(%s) AS s%s', _recon.effect_sql(v_ledger, c, 'l'), i), ''
-                      ORDER BY i)
-    INTO v_sums
-    FROM unnest(_recon.balance_columns(p_options)) WITH ORDINALITY AS u (c, i);
+    FOREACH v_name IN ARRAY v_names LOOP
+        v_raw := _recon.ledger(v_name);
+        v_ledger := _recon.legs(v_raw);
+        v_unmapped := _recon.unmapped_sql(v_ledger, 'l');
+        SELECT string_agg(format(', sum(%s) AS s%s', _recon.effect_sql(v_ledger, c, 'l'), i), ''
+                          ORDER BY i)
+        INTO v_sums
+        FROM unnest(v_cols) WITH ORDINALITY AS u (c, i);
+        v_parts := v_parts || format(
+            'SELECT l.wallet AS k, count(*) AS n, count(l.amount) AS n_amount, '
+            || '%1$s AS n_bad%2$s FROM %3$s AS l WHERE (%4$s) '
+            -- A serial plan (docs/PERFORMANCE.md): a parallel-unsafe call, evaluated once as an
+            -- InitPlan, keeps the planner from a parallel one. Built in, so that no compiled
+            -- view depends on a toolkit function (which uninstall must be able to drop).
+            || 'AND (SELECT pg_catalog.current_schemas(FALSE)) IS NOT NULL '
+            || 'GROUP BY l.wallet',
+            -- a signed ledger has nothing to map: no per-entry work for it
+            CASE WHEN v_unmapped = 'FALSE' THEN '0::bigint'
+                 ELSE format('count(*) FILTER (WHERE %s)', v_unmapped) END,
+            v_sums, _recon.legs_sql(v_raw), p_where
+        );
+    END LOOP;
+    IF cardinality(v_parts) = 1 THEN
+        RETURN v_parts[1];
+    END IF;
+    -- Several ledgers feed the wallets: each aggregated on its own, then added per wallet.
     RETURN format(
-        'SELECT l.%1$I AS k, count(*) AS n, count(l.%2$I) AS n_amount, '
-        || '%3$s AS n_bad%4$s FROM %5$s AS l WHERE (%6$s) '
-        -- A serial plan (docs/PERFORMANCE.md): a parallel-unsafe call, evaluated once as an
-        -- InitPlan, keeps the planner from a parallel one. Built in, so that no compiled view
-        -- depends on a toolkit function (which uninstall must be able to drop).
-        || 'AND (SELECT pg_catalog.current_schemas(FALSE)) IS NOT NULL '
-        || 'GROUP BY l.%1$I',
-        v_ledger.wallet_column, v_ledger.amount_column,
-        -- a signed ledger has nothing to map: no per-entry work for it
-        CASE WHEN v_unmapped = 'FALSE' THEN '0::bigint'
-             ELSE format('count(*) FILTER (WHERE %s)', v_unmapped) END,
-        v_sums, v_ledger.relid::regclass, p_where
+        'SELECT u.k, sum(u.n)::bigint AS n, sum(u.n_amount)::bigint AS n_amount, '
+        || 'sum(u.n_bad)::bigint AS n_bad%s FROM (%s) AS u GROUP BY u.k',
+        (SELECT string_agg(format(', sum(u.s%1$s) AS s%1$s', i), '' ORDER BY i)
+         FROM generate_series(1, cardinality(v_cols)) AS i),
+        array_to_string(v_parts, ' UNION ALL ')
     );
 END;
 $body$;
 
 COMMENT ON FUNCTION _recon.balance_agg_sql(jsonb, text) IS
-'SQL aggregating a balance check''s ledger per wallet: k, n (entries), n_amount (non-NULL '
-'amounts), n_bad (unmapped entries), s1..sN (sum of effects per checked column), over the '
-'entries matching p_where (an SQL condition on alias l).';
+'SQL aggregating a balance check''s ledgers per wallet: k, n (legs), n_amount (non-NULL '
+'amounts), n_bad (unmapped legs), s1..sN (sum of effects per checked column), over the legs '
+'(_recon.legs_sql) matching p_where (an SQL condition on alias l, in the legs'' canonical '
+'column names). Several ledgers are aggregated each on its own, then added per wallet.';
 
 REVOKE EXECUTE ON FUNCTION _recon.balance_agg_sql(jsonb, text) FROM PUBLIC;

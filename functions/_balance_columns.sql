@@ -6,8 +6,8 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_ledger _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
-    v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
+    v_ledgers text[] := _recon.check_ledgers(p_options);
+    v_wallet _recon.wallet_source := _recon.wallet((_recon.ledger(v_ledgers[1])).wallet_source);
     v_cols text[];
     v_col text;
 BEGIN
@@ -24,9 +24,10 @@ BEGIN
                                 'E.g. ["available", "on_hold"], or leave it out for all.');
         END IF;
         v_cols := ARRAY(SELECT jsonb_array_elements_text(p_options -> 'columns'));
-    ELSE  -- every balance column the ledger moves
+    ELSE  -- every balance column the ledgers move
         v_cols := ARRAY(SELECT c FROM unnest(v_wallet.balance_columns) AS c
-                        WHERE v_ledger.effects ? c);
+                        WHERE EXISTS (SELECT FROM _recon.ledger_source AS l
+                                      WHERE l.name = ANY (v_ledgers) AND l.effects ? c));
     END IF;
     FOREACH v_col IN ARRAY v_cols LOOP
         IF v_col <> ALL (v_wallet.balance_columns) THEN

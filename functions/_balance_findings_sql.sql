@@ -8,7 +8,7 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_ledger _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    v_ledger _recon.ledger_source := _recon.ledger((_recon.check_ledgers(p_options))[1]);
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
     v_tol numeric := COALESCE((p_options ->> 'tolerance')::numeric, 0);
     v_values text;
@@ -27,6 +27,7 @@ BEGIN
            -- an unknown wallet is one finding, whatever its columns (acknowledged once)
            'item', CASE WHEN w.%2$I IS NOT NULL THEN v.col END,
            'column', v.col,
+           'label', %9$s,
            'entries', COALESCE(e.n, 0),
            'null_amounts', NULLIF(e.n - e.n_amount, 0),
            'unmapped_entries', NULLIF(e.n_bad, 0),
@@ -51,7 +52,8 @@ WHERE CASE WHEN w.%2$I IS NULL THEN v.col = %8$L
                 OR v.expected IN ('NaN', 'Infinity', '-Infinity')
                 OR abs(v.stored - v.expected) > %7$s END$sql$,
         p_name, v_wallet.key_column, p_from, p_join, v_wallet.relid::regclass, v_values, v_tol,
-        (_recon.balance_columns(p_options))[1]
+        (_recon.balance_columns(p_options))[1],
+        _recon.column_sql('w', v_wallet.label_column, 'text')
     );
 END;
 $body$;

@@ -51,8 +51,8 @@ BEGIN
         )
         SELECT COALESCE(array_agg(up.wallet_key), '{}'), count(*) FILTER (WHERE up.inserted)
         FROM up$q$,
-        _recon.balance_agg_sql(p_check.options, format('l.%I > %s AND l.%I <= %s',
-            v_ledger.order_column, v_wm.order_bound, v_ledger.order_column, v_bound)),
+        _recon.balance_agg_sql(p_check.options, format('l.ord > %s AND l.ord <= %s',
+                                                       v_wm.order_bound, v_bound)),
         p_check.name, v_sums
     ) INTO v_delta, v_inserted;
 
@@ -92,8 +92,7 @@ BEGIN
                 ON s.check_name = %5$L AND s.wallet_key = r.k::text
             LEFT JOIN t ON t.k = r.k
         ) AS e$e$,
-            _recon.balance_agg_sql(p_check.options,
-                                   format('l.%I > %s', v_ledger.order_column, v_bound)),
+            _recon.balance_agg_sql(p_check.options, format('l.ord > %s', v_bound)),
             v_wallet.key_column, v_wallet.relid::regclass, v_key_type, p_check.name, v_combined),
         'LEFT')
     ) USING p_run, v_delta, v_since;

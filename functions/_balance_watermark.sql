@@ -20,6 +20,9 @@ BEGIN
     IF v_unsupported IS NOT NULL THEN
         RETURN v_unsupported;
     END IF;
+    IF jsonb_typeof(p_check.options -> 'ledger') = 'array' THEN
+        RETURN 'the check sums several ledgers, each with its own ordering';
+    END IF;
     -- The bound: the highest ordering id now; once every transaction open now is over, every
     -- entry up to it is settled (ids are handed out in order, by a sequence without a cache).
     EXECUTE format('SELECT max(l.%I) FROM %s AS l', v_ledger.order_column,
@@ -33,8 +36,7 @@ BEGIN
         || 'SELECT %L, a.k::text, a.n, a.n_amount, a.n_bad, ARRAY[%s]::numeric[] FROM (%s) AS a',
         p_check.name,
         (SELECT string_agg('a.s' || i, ', ' ORDER BY i) FROM generate_series(1, v_cols) AS i),
-        _recon.balance_agg_sql(p_check.options,
-                               format('l.%I <= %s', v_ledger.order_column, v_bound))
+        _recon.balance_agg_sql(p_check.options, format('l.ord <= %s', v_bound))
     );
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     INSERT INTO _recon.watermark (

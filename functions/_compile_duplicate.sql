@@ -6,7 +6,9 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_ledger _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    -- the ledger as registered, and as its legs relation names it (docs/CHECKS.md)
+    v_raw _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    v_ledger _recon.ledger_source := _recon.legs(v_raw);
     v_ref name := _recon.require_column(v_ledger, v_ledger.reference_column, 'reference',
                                         'duplicate');
     v_scope text := COALESCE(p_options ->> 'scope', 'wallet');
@@ -15,6 +17,7 @@ DECLARE
         WHEN 'operation' THEN v_ledger.operation_column END;
     v_group text;
     v_item text;
+    v_cols text;
 BEGIN
     IF v_scope NOT IN ('wallet', 'global') THEN
         PERFORM _recon.fail('RC106', format('unknown scope %L', v_scope),
@@ -38,6 +41,22 @@ BEGIN
                     ' || CASE sign(l.%1$I) WHEN 1 THEN '''' WHEN -1 THEN ''/-'' ELSE ''/0'' END',
                     v_ledger.amount_column)
                 ELSE '' END;
+    -- The balance columns the duplicated entry moved (per kind on a typed ledger).
+    SELECT CASE WHEN v_kind IS NULL THEN format('%L::jsonb', jsonb_agg(c.b ORDER BY c.o))
+                ELSE format('CASE l.%I::text%s END', v_kind, (
+                    SELECT string_agg(format(' WHEN %L THEN %L::jsonb', k.v, k.cols), '')
+                    FROM (SELECT e.key AS v, jsonb_agg(c2.b ORDER BY c2.o) AS cols
+                          FROM (SELECT DISTINCT x.key
+                                FROM jsonb_each(v_ledger.effects) AS m, jsonb_each(m.value) AS x)
+                               AS e
+                          JOIN LATERAL (
+                              SELECT b, o FROM unnest((_recon.wallet(v_ledger.wallet_source))
+                                                      .balance_columns) WITH ORDINALITY AS w (b, o)
+                              WHERE (v_ledger.effects -> b ->> e.key)::numeric <> 0) AS c2 ON TRUE
+                          GROUP BY e.key) AS k)) END
+    INTO v_cols
+    FROM unnest((_recon.wallet(v_ledger.wallet_source)).balance_columns) WITH ORDINALITY AS c (b, o)
+    WHERE v_ledger.effects ? c.b;
     RETURN format(
         $sql$SELECT %1$L::text AS check_name,
        min(l.%2$I::text) AS wallet_key,
@@ -47,6 +66,7 @@ BEGIN
        jsonb_strip_nulls(jsonb_build_object(
            'item', %5$s,
            'reference', l.%6$I,
+           'columns', %12$s,
            'postings', count(*),
            'wallets', count(DISTINCT l.%2$I),
            'entries', jsonb_agg(%7$s ORDER BY %4$s),
@@ -60,8 +80,8 @@ GROUP BY %10$s
 HAVING count(*) > 1$sql$,
         p_name, v_ledger.wallet_column, v_ledger.amount_column,
         _recon.entry_order_sql(v_ledger, 'l'), v_item, v_ref, _recon.entry_name_sql(v_ledger, 'l'),
-        _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'), v_ledger.relid::regclass,
-        v_group, _recon.in_effect_sql(v_ledger, 'l')
+        _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'), _recon.legs_sql(v_raw),
+        v_group, _recon.in_effect_sql(v_raw, 'l'), v_cols
     );
 END;
 $body$;

@@ -6,7 +6,9 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_ledger _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    -- the ledger as registered, and as its legs relation names it (docs/CHECKS.md)
+    v_raw _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    v_ledger _recon.ledger_source := _recon.legs(v_raw);
     v_journal name := _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
                                             'journal');
     v_tol numeric := COALESCE((p_options ->> 'tolerance')::numeric, 0);
@@ -63,7 +65,7 @@ WHERE j.n > j.n_amount
    OR j.debits IN ('NaN', 'Infinity', '-Infinity')$sql$,
         p_name, v_journal, v_credit, v_debit, v_ledger.amount_column,
         _recon.unmapped_sql(v_ledger, 'l'), v_ledger.wallet_column,
-        _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'), v_ledger.relid::regclass,
+        _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'), _recon.legs_sql(v_raw),
         v_tol
     );
 END;

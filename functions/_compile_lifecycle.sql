@@ -6,7 +6,9 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_ledger _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    -- the ledger as registered, and as its legs relation names it (docs/CHECKS.md)
+    v_raw _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    v_ledger _recon.ledger_source := _recon.legs(v_raw);
     v_journal name := _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
                                             'lifecycle');
     v_op name := _recon.require_column(v_ledger, v_ledger.operation_column, 'operation',
@@ -18,6 +20,7 @@ DECLARE
     v_pending text := 'FALSE';
     v_stale text := 'FALSE';
     v_relid oid;
+    v_column text;
 BEGIN
     IF jsonb_typeof(p_options -> 'terminal') IS DISTINCT FROM 'array'
         OR jsonb_array_length(p_options -> 'terminal') = 0 THEN
@@ -39,8 +42,8 @@ BEGIN
         v_join := format(
             'LEFT JOIN %s AS st ON st.%I = g.journal', v_relid::regclass,
             _recon.resolve_column(v_relid, p_options ->> 'status_key', 'the transaction key'));
-        PERFORM _recon.same_key_type(v_relid, (p_options ->> 'status_key')::name, v_ledger.relid,
-                                     v_journal);
+        PERFORM _recon.same_key_type(v_relid, (p_options ->> 'status_key')::name, v_raw.relid,
+                                     v_raw.journal_column);
         v_status := format('st.%I::text', _recon.resolve_column(
             v_relid, p_options ->> 'status_column', 'the transaction status'));
     ELSIF v_ledger.status_column IS NOT NULL THEN
@@ -75,6 +78,12 @@ BEGIN
         END;
         v_stale := format('g.last_at < now() - %L::interval', p_options ->> 'max_pending');
     END IF;
+    -- The balance column the hold concerns: the one its entry moves up (on_hold), else the first
+    -- it moves.
+    SELECT c.b INTO v_column
+    FROM unnest((_recon.wallet(v_ledger.wallet_source)).balance_columns) WITH ORDINALITY AS c (b, o)
+    WHERE (v_ledger.effects -> c.b ->> v_hold)::numeric <> 0
+    ORDER BY (v_ledger.effects -> c.b ->> v_hold)::numeric > 0 DESC, c.o LIMIT 1;
     RETURN format(
         $sql$SELECT %1$L::text AS check_name,
        g.k::text AS wallet_key,
@@ -84,6 +93,7 @@ BEGIN
        jsonb_strip_nulls(jsonb_build_object(
            'item', g.journal::text,
            'transaction', g.journal,
+           'column', %16$L,
            'holds', g.holds,
            'resolutions', g.resolutions,
            'status', %2$s,
@@ -115,8 +125,8 @@ WHERE g.resolutions > g.holds
         p_name, v_status, v_journal, v_ledger.wallet_column, v_op, v_hold, v_terminal,
         v_ledger.amount_column, _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'),
         _recon.column_sql('l', v_ledger.status_column, 'text'),
-        _recon.entry_order_sql(v_ledger, 'l', 'DESC'), v_ledger.relid::regclass, v_join, v_pending,
-        v_stale
+        _recon.entry_order_sql(v_ledger, 'l', 'DESC'), _recon.legs_sql(v_raw), v_join, v_pending,
+        v_stale, v_column
     );
 END;
 $body$;

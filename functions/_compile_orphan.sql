@@ -6,7 +6,9 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_ledger _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    -- the ledger as registered, and as its legs relation names it (docs/CHECKS.md)
+    v_raw _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
+    v_ledger _recon.ledger_source := _recon.legs(v_raw);
     v_ref name := _recon.require_column(v_ledger, v_ledger.reference_column, 'reference', 'orphan');
     v_relid oid := _recon.resolve_table(p_options ->> 'table');
     v_id name := _recon.resolve_column(v_relid, p_options ->> 'id_column', 'the source id');
@@ -50,7 +52,8 @@ BEGIN
     END IF;
     -- Compare as the columns are when their types agree (so an index on the reference is used),
     -- as text otherwise.
-    IF _recon.column_type(v_relid, v_id) = _recon.column_type(v_ledger.relid, v_ref) THEN
+    IF _recon.column_type(v_relid, v_id) = _recon.column_type(v_raw.relid, v_raw.reference_column)
+    THEN
         v_match := format('l.%I = s.%I', v_ref, v_id);
     ELSE
         v_match := format('l.%I::text = s.%I::text', v_ref, v_id);
@@ -67,7 +70,7 @@ FROM %5$s AS s
 WHERE %6$s
   AND NOT EXISTS (SELECT FROM %7$s AS l WHERE %8$s AND %9$s)$sql$,
         p_name, v_wallet, v_amount, v_id, v_relid::regclass, v_where,
-        v_ledger.relid::regclass, v_match, _recon.in_effect_sql(v_ledger, 'l')
+        _recon.legs_sql(v_raw), v_match, _recon.in_effect_sql(v_raw, 'l')
     );
 END;
 $body$;

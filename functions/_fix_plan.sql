@@ -75,6 +75,23 @@ BEGIN
                    WHEN s.strategy <> ALL (st.allowed) THEN format(
                        'strategy %s does not repair %s findings', s.strategy, c.kind)
                    WHEN s.strategy = 'acknowledge' THEN NULL
+                   -- repairs read and write the raw ledger table: only its plain shape, so
+                   -- far, is the relation the checks counted
+                   WHEN jsonb_typeof(c.options -> 'ledger') = 'array' THEN
+                       'a check summing several ledgers is repaired by hand so far, or '
+                       || 'acknowledged'
+                   WHEN EXISTS (SELECT FROM _recon.ledger_source AS l
+                                WHERE (l.name IN (c.ledger_source, s.ledger)
+                                       OR l.wallet_source = c.wallet_source)
+                                  AND _recon.ledger_plain(l) IS NOT NULL) THEN (
+                       SELECT format('ledger %s is not of the plain shape (%s): repairs on it '
+                                     || 'are by hand so far, or acknowledged', l.name,
+                                     _recon.ledger_plain(l))
+                       FROM _recon.ledger_source AS l
+                       WHERE (l.name IN (c.ledger_source, s.ledger)
+                              OR l.wallet_source = c.wallet_source)
+                         AND _recon.ledger_plain(l) IS NOT NULL
+                       ORDER BY l.name LIMIT 1)
                    WHEN f.wallet_key IS NULL THEN 'no wallet to repair: needs a human'
                    WHEN f.cause IN ('invalid_balance', 'invalid_amount', 'unknown_wallet',
                                     'unmapped_entry_type') THEN format(

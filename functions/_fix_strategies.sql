@@ -2,21 +2,17 @@
 CREATE OR REPLACE FUNCTION _recon.fix_strategies(p_kind text)
 RETURNS text[]
 LANGUAGE sql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
-    SELECT CASE p_kind
-        WHEN 'balance' THEN ARRAY['resync', 'adjust', 'acknowledge', 'none']
-        WHEN 'derived' THEN ARRAY['move', 'acknowledge', 'none']
-        WHEN 'orphan' THEN ARRAY['post_missing', 'acknowledge', 'none']
-        WHEN 'duplicate' THEN ARRAY['reverse', 'acknowledge', 'none']
-        ELSE ARRAY['none', 'acknowledge']
-    END;
+    SELECT COALESCE((SELECT k.strategies FROM _recon.check_kind AS k WHERE k.kind = p_kind),
+                    ARRAY['none', 'acknowledge']);
 $body$;
 
 COMMENT ON FUNCTION _recon.fix_strategies(text) IS
-'The repairs recon.fix() can apply to a check kind''s findings, the default first: balance '
-'resync (the ledger is the book of record), derived move, orphan post_missing, duplicate '
-'reverse; the other kinds need a human (none) or an audited acknowledgement.';
+'The repairs recon.fix() can apply to a check kind''s findings, the default first, as the '
+'registry _recon.check_kind lists them: balance resync (the ledger is the book of record), '
+'derived move, orphan post_missing, duplicate reverse; the other kinds need a human (none) or '
+'an audited acknowledgement.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_strategies(text) FROM PUBLIC;

@@ -31,6 +31,9 @@ BEGIN
     IF p_kind IN ('drift', 'append_only', 'double_entry') THEN
         v_ledger := _recon.ledger(p_target);
         v_wallet := _recon.wallet(v_ledger.wallet_source);
+        IF p_kind <> 'append_only' THEN  -- append-only reads no column: any shape
+            PERFORM _recon.require_plain_ledger(v_ledger, format('a %s guard', p_kind), 'RC406');
+        END IF;
     ELSE
         v_check := _recon."check"(p_target);
     END IF;
@@ -131,6 +134,7 @@ BEGIN
         END IF;
         v_ledger := _recon.ledger(v_check.ledger_source);
         v_wallet := _recon.wallet(v_ledger.wallet_source);
+        PERFORM _recon.require_plain_ledger(v_ledger, 'a lifecycle guard', 'RC406');
         PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
                                       'lifecycle guard');
         v_hold := quote_literal(v_check.options ->> 'hold');

@@ -6,13 +6,17 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_table text := p_ledger.relid::regclass::text;
+    -- p_ledger as registered; p_alias names a row of its legs relation, and the reversals are
+    -- looked for there too (a reversal the filters drop cancels nothing).
+    v_raw _recon.ledger_source := p_ledger;
+    v_table text := _recon.legs_sql(p_ledger);
     v_recorded text := 'EXISTS (SELECT FROM _recon.reversal AS rc WHERE rc.ledger_source = %L '
         || 'AND rc.entry = (%s)::text AND NOT EXISTS (SELECT FROM _recon.repair AS ru '
         || 'WHERE ru.reverses = rc.repair_id))';
     v_hand text := 'EXISTS (SELECT FROM %1$s AS %2$I WHERE %2$I.%3$I::text LIKE ''REV-%%'' '
         || 'AND %2$I.%3$I::text = ''REV-'' || (%4$s)::text AND %2$I.%5$I = %6$I.%5$I AND %7$s%8$s)';
 BEGIN
+    p_ledger := _recon.legs(v_raw);
     IF p_ledger.reference_column IS NULL OR _recon.entry_name_sql(p_ledger, p_alias) = 'NULL::text'
     THEN
         RETURN 'TRUE';
@@ -20,7 +24,7 @@ BEGIN
     -- 1. Recorded by the toolkit (_recon.reversal): counts while its repair stands, i.e. until
     --    recon.reverse_fix() reverses that repair.
     IF (SELECT t.typcategory <> 'S' FROM pg_catalog.pg_type AS t
-        WHERE t.oid = _recon.column_type(p_ledger.relid, p_ledger.reference_column)) THEN
+        WHERE t.oid = _recon.column_type(v_raw.relid, v_raw.reference_column)) THEN
         RETURN 'NOT ' || format(v_recorded, p_ledger.name, _recon.entry_name_sql(p_ledger, p_alias));
     END IF;
     -- 2. Posted by hand: an entry referenced REV-<its id> on the same wallet with exactly the

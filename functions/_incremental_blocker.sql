@@ -15,6 +15,9 @@ BEGIN
     IF v_unsupported IS NOT NULL THEN
         RETURN v_unsupported;
     END IF;
+    IF jsonb_typeof(p_check.options -> 'ledger') = 'array' THEN
+        RETURN 'the check sums several ledgers, each with its own ordering';
+    END IF;
     SELECT m.* INTO v_wm FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
     IF NOT FOUND THEN
         RETURN 'no watermark yet: a full run sets one';

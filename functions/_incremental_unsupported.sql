@@ -10,6 +10,9 @@ AS $body$
             OR _recon.column_type(p_ledger.relid, p_ledger.order_column)
                NOT IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype)
             THEN 'the ledger has no integer ordering column ("order_by")'
+        WHEN p_ledger.parents IS NOT NULL
+            THEN 'the ledger reads parent rows: a change there changes which entries count, and '
+                 || 'how, without touching the ledger'
         WHEN EXISTS (
             SELECT FROM pg_catalog.pg_class AS c
             WHERE c.relkind <> 'r' AND c.oid IN (

@@ -26,8 +26,8 @@ BEGIN
             '(WITH t AS (%1$s) SELECT r.k, t.n, t.n_amount, t.n_bad%2$s '
             || 'FROM (SELECT DISTINCT k FROM unnest($1::%3$s[]) AS k) AS r '
             || 'LEFT JOIN t ON t.k = r.k) AS e',
-            _recon.balance_agg_sql(p_check.options, format('l.%I = ANY ($1::%s[])',
-                                                           v_ledger.wallet_column, v_key_type)),
+            _recon.balance_agg_sql(p_check.options, format('l.wallet = ANY ($1::%s[])',
+                                                           v_key_type)),
             v_sums, v_key_type), 'LEFT');
         -- a key that is neither a wallet nor in the ledger is nothing to report
         v_inner := format('SELECT f.* FROM (%s) AS f WHERE NOT (f.details ->> %L = %L '

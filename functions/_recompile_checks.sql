@@ -15,19 +15,11 @@ BEGIN
     -- Same columns, so recon.discrepancies and the view's grants and comment stay; a changed
     -- query also sends the next incremental run back to a full one (its md5 changes).
     FOR v_check IN SELECT c.* FROM _recon.check_def AS c
-                   WHERE c.kind = ANY (p_kinds) AND c.kind <> 'custom' ORDER BY c.name LOOP
+                   JOIN _recon.check_kind AS k ON k.kind = c.kind
+                   WHERE c.kind = ANY (p_kinds) AND NOT k.user_query ORDER BY c.name LOOP
         BEGIN
-            v_sql := CASE v_check.kind
-                WHEN 'balance' THEN _recon.compile_balance(v_check.name, v_check.options)
-                WHEN 'derived' THEN _recon.compile_derived(v_check.name, v_check.options)
-                WHEN 'total' THEN _recon.compile_total(v_check.name, v_check.options)
-                WHEN 'coverage' THEN _recon.compile_coverage(v_check.name, v_check.options)
-                WHEN 'duplicate' THEN _recon.compile_duplicate(v_check.name, v_check.options)
-                WHEN 'orphan' THEN _recon.compile_orphan(v_check.name, v_check.options)
-                WHEN 'chain' THEN _recon.compile_chain(v_check.name, v_check.options)
-                WHEN 'journal' THEN _recon.compile_journal(v_check.name, v_check.options)
-                WHEN 'lifecycle' THEN _recon.compile_lifecycle(v_check.name, v_check.options)
-            END;
+            v_sql := _recon.compile_check(_recon.kind(v_check.kind), v_check.name,
+                                          v_check.options);
         EXCEPTION WHEN OTHERS THEN
             -- a check whose tables changed under it since: said, and left as it was
             RAISE WARNING 'wallet-recon: check % was not compiled again: %', v_check.name, SQLERRM
@@ -46,15 +38,21 @@ END;
 $body$;
 
 COMMENT ON FUNCTION _recon.recompile_checks(text[]) IS
-'Compiles the registered checks of the given kinds again with the installed compilers and '
-'replaces the views whose query changed (same columns); returns how many. A check that no '
-'longer compiles is left as it was, with a WARNING. Run by the upgrade that changed the '
-'balance, duplicate and orphan rules (this file), and safe to run at any time.';
+'Compiles the registered checks of the given kinds again with their kinds'' compilers '
+'(_recon.check_kind; a custom query is never compiled again) and replaces the views whose '
+'query changed (same columns); returns how many. A check that no longer compiles is left as '
+'it was, with a WARNING. Run by every upgrade that changes this file, for every kind, and safe '
+'to run at any time.';
 
 REVOKE EXECUTE ON FUNCTION _recon.recompile_checks(text[]) FROM PUBLIC;
 
--- Applied by the migrator after every compiler and _recon.in_effect_sql (functions/ apply in
--- file-name order): the duplicate and orphan checks registered before reversals had to match
--- (0009), and the balance checks registered before an unknown wallet was one finding (0010),
--- are compiled again. On a fresh install there are none.
-SELECT _recon.recompile_checks(ARRAY['balance', 'duplicate', 'orphan']);
+-- Applied by the migrator after every compiler and _recon.compile_check (functions/ apply in
+-- file-name order), whenever this file changed: every registered check of every kind in the
+-- registry but custom is compiled again, so a compiler's new rule reaches the checks registered
+-- before it (0009's reversals, 0010's unknown wallets, 0011's legs relation, the registry of
+-- 0012). A check whose query is unchanged is left alone; on a fresh install there are none.
+SELECT _recon.recompile_checks((
+    SELECT array_agg(k.kind ORDER BY k.kind)
+    FROM _recon.check_kind AS k
+    WHERE NOT k.user_query
+));

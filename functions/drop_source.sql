@@ -11,6 +11,7 @@ BEGIN
     SELECT string_agg(u, ', ' ORDER BY u) INTO v_users FROM (
         SELECT 'check ' || c.name AS u FROM _recon.check_def AS c
         WHERE p_name IN (c.wallet_source, c.ledger_source)
+            OR (jsonb_typeof(c.options -> 'ledger') = 'array' AND c.options -> 'ledger' ? p_name)
         UNION ALL
         SELECT 'ledger source ' || l.name FROM _recon.ledger_source AS l
         WHERE l.wallet_source = p_name

@@ -30,6 +30,16 @@ DECLARE
     v_check_started timestamptz;
     v_rows bigint;
     v_done integer := 0;
+    -- The kinds by their part in the causes (_recon.check_kind.cause_roles, docs/CHECKS.md §4).
+    v_explained text[];
+    v_explainers text[];
+    v_payment text[];
+    v_amount text[];
+    v_break text[];
+    v_total text[];
+    v_missing_wallet text[];
+    v_pattern text[];
+    v_user_query text[];
     -- Progress (a NOTICE per check) only when the caller asks: wallet-recon check on a terminal.
     v_progress CONSTANT boolean := COALESCE(current_setting('wallet_recon.progress', TRUE), '')
         = 'on';
@@ -102,6 +112,7 @@ BEGIN
                                         'set');
             END IF;
         END IF;
+        PERFORM _recon.stage_labels(v_run, v_check);
         v_modes := v_modes || jsonb_build_object(v_check.name, jsonb_strip_nulls(jsonb_build_object(
             'mode', CASE WHEN v_reason IS NULL THEN 'incremental' ELSE 'full' END,
             'why_full', CASE WHEN p_mode = 'incremental' THEN v_reason END,
@@ -138,7 +149,31 @@ BEGIN
 
     -- 2. Causes a balance or derived finding can show: on the same wallet source and wallet, a
     --    duplicate posting or orphaned payments of exactly the drift (a payment with the sign
-    --    a missing credit gives), or a chain break.
+    --    a missing credit gives), or a chain break. Which kinds play which part is the
+    --    registry's (cause_roles): explained (balance, derived), explained by payment (orphan),
+    --    amount (duplicate) or break (chain), tried in that order.
+    SELECT COALESCE(array_agg(k.kind ORDER BY k.kind)
+                        FILTER (WHERE 'explained' = ANY (k.cause_roles)), '{}'),
+           COALESCE(array_agg(k.kind ORDER BY (
+                        SELECT min(array_position(ARRAY['payment', 'amount', 'break'], r))
+                        FROM unnest(k.cause_roles) AS r), k.kind)
+                        FILTER (WHERE k.cause_roles && ARRAY['payment', 'amount', 'break']), '{}'),
+           COALESCE(array_agg(k.kind ORDER BY k.kind)
+                        FILTER (WHERE 'payment' = ANY (k.cause_roles)), '{}'),
+           COALESCE(array_agg(k.kind ORDER BY k.kind)
+                        FILTER (WHERE 'amount' = ANY (k.cause_roles)), '{}'),
+           COALESCE(array_agg(k.kind ORDER BY k.kind)
+                        FILTER (WHERE 'break' = ANY (k.cause_roles)), '{}'),
+           COALESCE(array_agg(k.kind ORDER BY k.kind)
+                        FILTER (WHERE 'total' = ANY (k.cause_roles)), '{}'),
+           COALESCE(array_agg(k.kind ORDER BY k.kind)
+                        FILTER (WHERE 'missing_wallet' = ANY (k.cause_roles)), '{}'),
+           COALESCE(array_agg(k.kind ORDER BY k.kind)
+                        FILTER (WHERE 'pattern' = ANY (k.cause_roles)), '{}'),
+           COALESCE(array_agg(k.kind ORDER BY k.kind) FILTER (WHERE k.user_query), '{}')
+    INTO v_explained, v_explainers, v_payment, v_amount, v_break, v_total, v_missing_wallet,
+         v_pattern, v_user_query
+    FROM _recon.check_kind AS k;
     UPDATE _recon.run_stage AS s
     SET cause = m.cause,
         details = s.details || jsonb_build_object(
@@ -150,28 +185,29 @@ BEGIN
                b.check_name AS b_check, b.finding_key AS b_key,
                o.check_name, o.finding_key, o.cause, o.details
         FROM _recon.run_stage AS b
-        JOIN _recon.check_def AS cb ON cb.name = b.check_name AND cb.kind IN ('balance', 'derived')
+        JOIN _recon.check_def AS cb ON cb.name = b.check_name AND cb.kind = ANY (v_explained)
         JOIN _recon.run_stage AS o ON o.run_id = b.run_id AND o.wallet_key = b.wallet_key
         JOIN _recon.check_def AS co ON co.name = o.check_name
-            AND co.kind IN ('orphan', 'duplicate', 'chain')
+            AND co.kind = ANY (v_explainers)
             AND co.wallet_source = cb.wallet_source
         WHERE b.run_id = v_run AND b.cause IS NULL
           -- a missing payment makes the stored balance exceed the ledger by it (signs
           -- opposite: the orphan's difference is minus the payment); two or more on one wallet
           -- by their sum
-          AND (co.kind = 'chain'
-               OR (co.kind = 'orphan'
+          AND (co.kind = ANY (v_break)
+               OR (co.kind = ANY (v_payment)
                    AND (o.difference = -b.difference
                         OR (SELECT sum(o2.difference) FROM _recon.run_stage AS o2
                             WHERE o2.run_id = b.run_id AND o2.check_name = o.check_name
                               AND o2.wallet_key = b.wallet_key) = -b.difference))
-               OR (co.kind = 'duplicate' AND abs(o.difference) = abs(b.difference)))
+               OR (co.kind = ANY (v_amount) AND abs(o.difference) = abs(b.difference)))
         ORDER BY b.finding_key, b.check_name,
-                 array_position(ARRAY['orphan', 'duplicate', 'chain'], co.kind), o.finding_key
+                 array_position(v_explainers, co.kind), o.finding_key
     ) AS m
     WHERE s.run_id = v_run AND s.check_name = m.b_check AND s.finding_key = m.b_key;
 
-    -- A total that drifts by exactly what missing wallets hold: the missing wallets.
+    -- A total that drifts by exactly what missing wallets hold (a total kind's finding, a
+    -- coverage kind's findings): the missing wallets.
     UPDATE _recon.run_stage AS s
     SET cause = 'missing_wallet',
         details = s.details || jsonb_build_object(
@@ -181,11 +217,12 @@ BEGIN
     FROM (
         SELECT o.check_name, count(*) AS n, sum(o.expected) AS amount
         FROM _recon.run_stage AS o
-        JOIN _recon.check_def AS co ON co.name = o.check_name AND co.kind = 'coverage'
+        JOIN _recon.check_def AS co ON co.name = o.check_name AND co.kind = ANY (v_missing_wallet)
         WHERE o.run_id = v_run
         GROUP BY o.check_name
     ) AS m, _recon.check_def AS c
-    WHERE s.run_id = v_run AND c.name = s.check_name AND c.kind = 'total' AND s.cause IS NULL
+    WHERE s.run_id = v_run AND c.name = s.check_name AND c.kind = ANY (v_total)
+      AND s.cause IS NULL
       AND abs(s.difference) = m.amount;
 
     -- 3. Severity, per the runbook: one wallet LOW or MEDIUM by amount; several wallets HIGH;
@@ -216,16 +253,16 @@ BEGIN
         FROM _recon.run_stage AS s
         JOIN _recon.check_def AS c ON c.name = s.check_name
         WHERE s.run_id = v_run AND s.cause IS NOT NULL
-          AND c.kind IN ('balance', 'derived', 'total', 'custom')
+          AND c.kind = ANY (v_pattern)
         GROUP BY s.check_name, s.cause
     ), per_hour AS (
         -- A custom check's details are the user's: its posted_at is not trusted to be a time.
         SELECT s.check_name,
-               date_trunc('hour', CASE WHEN c.kind <> 'custom'
+               date_trunc('hour', CASE WHEN c.kind <> ALL (v_user_query)
                                        THEN (s.details ->> 'posted_at')::timestamptz END) AS hour,
                count(DISTINCT COALESCE(s.wallet_key, s.finding_key)) AS wallets
         FROM _recon.run_stage AS s
-        JOIN _recon.check_def AS c ON c.name = s.check_name AND c.kind <> 'custom'
+        JOIN _recon.check_def AS c ON c.name = s.check_name AND c.kind <> ALL (v_user_query)
         WHERE s.run_id = v_run AND s.details ? 'posted_at'
         GROUP BY 1, 2
     )
@@ -238,7 +275,7 @@ BEGIN
                      AND p.wallets >= c.pattern_wallets)
            OR EXISTS (SELECT FROM per_hour AS h
                       WHERE h.check_name = s.check_name AND h.wallets >= c.pattern_wallets
-                        AND h.hour = CASE WHEN c.kind <> 'custom' THEN date_trunc(
+                        AND h.hour = CASE WHEN c.kind <> ALL (v_user_query) THEN date_trunc(
                             'hour', (s.details ->> 'posted_at')::timestamptz) END));
 
     -- A total explained by missing wallets is as severe as those missing wallets are.

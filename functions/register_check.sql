@@ -9,8 +9,7 @@ AS $body$
 DECLARE
     v_common text[] := ARRAY['tolerance', 'low_limit', 'high_wallets', 'critical_wallets',
                              'pattern_wallets', 'currency'];
-    v_allowed text[];
-    v_required text[];
+    v_kind _recon.check_kind;
     v_sql text;
     v_view name;
     v_wallet text;
@@ -20,40 +19,10 @@ DECLARE
 BEGIN
     PERFORM _recon.check_name('check', p_name);
     v_view := ('check_' || p_name)::name;
-    CASE p_kind
-        WHEN 'balance' THEN v_allowed := ARRAY['ledger', 'columns']; v_required := ARRAY['ledger'];
-        WHEN 'derived' THEN
-            v_allowed := ARRAY['wallet', 'column', 'table', 'key_column', 'value_column',
-                               'minus_column', 'filter_column', 'filter_values',
-                               'wallet_column'];
-            v_required := ARRAY['wallet', 'column', 'table', 'key_column', 'value_column'];
-        WHEN 'total' THEN v_allowed := ARRAY['stored', 'expected']; v_required := v_allowed;
-        WHEN 'coverage' THEN
-            v_allowed := ARRAY['wallet', 'owner_table', 'owner_key', 'owner_balance',
-                               'wallet_column', 'exclude_column', 'exclude_values'];
-            v_required := ARRAY['wallet', 'owner_table', 'owner_key'];
-        WHEN 'duplicate' THEN v_allowed := ARRAY['ledger', 'scope']; v_required := ARRAY['ledger'];
-        WHEN 'orphan' THEN
-            v_allowed := ARRAY['ledger', 'table', 'id_column', 'amount_column', 'wallet_column',
-                               'filters', 'like'];
-            v_required := ARRAY['ledger', 'table', 'id_column', 'amount_column'];
-        WHEN 'chain' THEN v_allowed := ARRAY['ledger', 'column']; v_required := ARRAY['ledger'];
-        WHEN 'journal' THEN v_allowed := ARRAY['ledger']; v_required := ARRAY['ledger'];
-        WHEN 'lifecycle' THEN
-            v_allowed := ARRAY['ledger', 'hold', 'terminal', 'status_table', 'status_key',
-                               'status_column', 'pending', 'max_pending'];
-            v_required := ARRAY['ledger', 'hold', 'terminal'];
-        WHEN 'custom' THEN v_allowed := ARRAY['query', 'wallet']; v_required := ARRAY['query'];
-        ELSE
-            PERFORM _recon.fail(
-                'RC106', format('unknown check kind %L', p_kind),
-                'Kinds: balance, derived, total, coverage, duplicate, orphan, chain, journal, '
-                || 'lifecycle, custom.',
-                'docs/CHECKS.md describes each kind with an example.'
-            );
-    END CASE;
+    -- The kind's options, compiler and all come from its row in the registry.
+    v_kind := _recon.kind(p_kind);
     PERFORM _recon.check_options(format('%s check %s', p_kind, p_name), p_options,
-                                 v_allowed || v_common, v_required);
+                                 v_kind.options || v_common, v_kind.required);
     -- Thresholds: finite numbers, and counts that make sense (the table's constraints agree).
     FOREACH v_key IN ARRAY ARRAY['tolerance', 'low_limit', 'high_wallets', 'critical_wallets',
                                  'pattern_wallets'] LOOP
@@ -96,20 +65,9 @@ BEGIN
 
     -- Table names resolve on the caller's search_path and are kept schema-qualified.
     p_options := _recon.qualify_tables(p_options);
-    v_sql := CASE p_kind
-        WHEN 'balance' THEN _recon.compile_balance(p_name, p_options)
-        WHEN 'derived' THEN _recon.compile_derived(p_name, p_options)
-        WHEN 'total' THEN _recon.compile_total(p_name, p_options)
-        WHEN 'coverage' THEN _recon.compile_coverage(p_name, p_options)
-        WHEN 'duplicate' THEN _recon.compile_duplicate(p_name, p_options)
-        WHEN 'orphan' THEN _recon.compile_orphan(p_name, p_options)
-        WHEN 'chain' THEN _recon.compile_chain(p_name, p_options)
-        WHEN 'journal' THEN _recon.compile_journal(p_name, p_options)
-        WHEN 'lifecycle' THEN _recon.compile_lifecycle(p_name, p_options)
-        ELSE _recon.compile_custom(p_name, p_options)
-    END;
+    v_sql := _recon.compile_check(v_kind, p_name, p_options);
     IF p_options ? 'ledger' THEN
-        v_ledger := p_options ->> 'ledger';
+        v_ledger := (_recon.check_ledgers(p_options))[1];
         v_wallet := (_recon.ledger(v_ledger)).wallet_source;
     ELSIF p_options ? 'wallet' THEN
         v_wallet := (_recon.wallet(p_options ->> 'wallet')).name;
@@ -117,14 +75,14 @@ BEGIN
 
     -- Our compiled SQL binds under a pinned path; a custom query is the user's own SQL and
     -- binds as they wrote it, on their path.
-    IF p_kind <> 'custom' THEN
+    IF NOT v_kind.user_query THEN
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', TRUE);
     END IF;
     BEGIN
         EXECUTE format('CREATE VIEW recon.%I AS %s', v_view, v_sql);
     EXCEPTION WHEN syntax_error OR undefined_column OR undefined_table OR undefined_function
         OR datatype_mismatch OR invalid_column_reference OR ambiguous_column THEN
-        IF p_kind <> 'custom' THEN
+        IF NOT v_kind.user_query THEN
             RAISE;  -- a bug of ours: let it through unchanged
         END IF;
         PERFORM _recon.fail(
@@ -134,7 +92,7 @@ BEGIN
         );
     END;
     PERFORM pg_catalog.set_config('search_path', v_path, TRUE);
-    IF p_kind = 'custom' THEN
+    IF v_kind.user_query THEN
         PERFORM _recon.custom_trusted(p_name, format('recon.%I', v_view)::regclass);
     END IF;
     EXECUTE format('COMMENT ON VIEW recon.%I IS %L', v_view, format(
@@ -161,9 +119,10 @@ $body$;
 
 COMMENT ON FUNCTION recon.register_check(text, text, jsonb) IS
 'Registers a check and compiles it once to the view recon.check_<name>, added to '
-'recon.discrepancies. Kinds and their options: docs/CHECKS.md. Common options: tolerance, '
-'low_limit, high_wallets, critical_wallets, pattern_wallets, currency. Errors: RC101-RC108, '
-'RC110 (docs/SQLSTATES.md); nothing is registered on error. Needs the toolkit owner. Table '
-'names resolve on your search_path, as in psql, and are stored schema-qualified.';
+'recon.discrepancies. Kinds and their options: recon.kinds (the registry '
+'_recon.check_kind), docs/CHECKS.md. Common options: tolerance, low_limit, high_wallets, '
+'critical_wallets, pattern_wallets, currency. Errors: RC101-RC108, RC110 (docs/SQLSTATES.md); '
+'nothing is registered on error. Needs the toolkit owner. Table names resolve on your '
+'search_path, as in psql, and are stored schema-qualified.';
 
 REVOKE EXECUTE ON FUNCTION recon.register_check(text, text, jsonb) FROM PUBLIC;

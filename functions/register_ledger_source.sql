@@ -22,17 +22,79 @@ DECLARE
     v_mult text;
     v_optional jsonb := '{}'::jsonb;
     v_key text;
+    v_shape text := 'entries';
+    v_parents jsonb;
+    v_filters jsonb;
+    v_rules jsonb;
+    v_kinds jsonb;
+    v_after jsonb;
 BEGIN
     PERFORM _recon.source_name_free('ledger source', p_name);
     PERFORM _recon.check_options('ledger source ' || p_name, p_options, ARRAY[
         'direction', 'credit', 'debit', 'operation', 'effects', 'balance_column', 'entry_id',
-        'reference', 'posted_at', 'order_by', 'balance_after', 'version', 'journal', 'status'
+        'reference', 'posted_at', 'order_by', 'balance_after', 'version', 'journal', 'status',
+        'debit_wallet', 'credit_wallet', 'filters', 'parents'
     ]);
     v_wallet := _recon.wallet(p_wallet_source);
     v_relid := _recon.resolve_table(p_table);
-    PERFORM _recon.resolve_column(v_relid, p_wallet_column, 'the wallet key');
-    PERFORM _recon.same_key_type(v_relid, p_wallet_column, v_wallet.relid, v_wallet.key_column);
+    -- The shape: one wallet column (entries), or a debit and a credit wallet column (transfer
+    -- rows, two legs each).
+    IF p_options ? 'debit_wallet' OR p_options ? 'credit_wallet' THEN
+        IF p_wallet_column IS NOT NULL THEN
+            PERFORM _recon.fail(
+                'RC106', 'give either a wallet column or "debit_wallet" and "credit_wallet"',
+                format('Got wallet column %L and %s.', p_wallet_column,
+                       jsonb_build_object('debit_wallet', p_options -> 'debit_wallet',
+                                          'credit_wallet', p_options -> 'credit_wallet')),
+                'A row moves one wallet (wallet column), or moves its amount from one wallet '
+                || 'to another (transfer rows: pass NULL as the wallet column).'
+            );
+        END IF;
+        PERFORM _recon.check_options('transfer ledger ' || p_name,
+                                     jsonb_build_object('debit_wallet', p_options -> 'debit_wallet',
+                                                        'credit_wallet', p_options -> 'credit_wallet'),
+                                     ARRAY['debit_wallet', 'credit_wallet'],
+                                     ARRAY['debit_wallet', 'credit_wallet']);
+        v_shape := 'transfer';
+        FOREACH v_key IN ARRAY ARRAY['debit_wallet', 'credit_wallet'] LOOP
+            PERFORM _recon.resolve_column(v_relid, p_options ->> v_key, 'the ' || v_key);
+            PERFORM _recon.same_key_type(v_relid, (p_options ->> v_key)::name, v_wallet.relid,
+                                         v_wallet.key_column);
+        END LOOP;
+        IF p_options ->> 'debit_wallet' = p_options ->> 'credit_wallet' THEN
+            PERFORM _recon.fail('RC106', '"debit_wallet" and "credit_wallet" are the same column',
+                                format('Both are %L.', p_options ->> 'debit_wallet'),
+                                'Name the column the amount leaves and the one it reaches.');
+        END IF;
+        FOREACH v_key IN ARRAY ARRAY['direction', 'balance_after', 'version'] LOOP
+            IF p_options ? v_key THEN
+                PERFORM _recon.fail(
+                    'RC106', format('a transfer ledger takes no %L', v_key),
+                    'A transfer row moves its debit wallet down and its credit wallet up; it '
+                    || 'has no direction, and one running balance or version cannot follow two '
+                    || 'wallets.',
+                    'Drop the option; for effects that depend on a column use "operation" with '
+                    || 'rules naming "side".'
+                );
+            END IF;
+        END LOOP;
+    ELSIF p_wallet_column IS NULL THEN
+        PERFORM _recon.fail('RC106', 'a ledger source needs a wallet column',
+                            'The wallet column was NULL and no "debit_wallet"/"credit_wallet" '
+                            || 'was given.',
+                            'Name the column holding the wallet key, or both transfer columns.');
+    ELSE
+        PERFORM _recon.resolve_column(v_relid, p_wallet_column, 'the wallet key');
+        PERFORM _recon.same_key_type(v_relid, p_wallet_column, v_wallet.relid,
+                                     v_wallet.key_column);
+    END IF;
     PERFORM _recon.resolve_column(v_relid, p_amount_column, 'the amount', TRUE);
+    IF p_options ? 'parents' THEN
+        v_parents := _recon.ledger_parents(v_relid, p_options -> 'parents');
+    END IF;
+    IF p_options ? 'filters' THEN
+        v_filters := _recon.ledger_filters(v_relid, v_parents, p_options -> 'filters');
+    END IF;
 
     -- How an entry moves balances: signed amount, amount + direction, or operation effects.
     IF p_options ? 'direction' AND p_options ? 'operation' THEN
@@ -44,7 +106,15 @@ BEGIN
         );
     END IF;
     v_target := COALESCE(p_options ->> 'balance_column', v_wallet.balance_columns[1]);
-    IF p_options ? 'operation' THEN
+    IF p_options ? 'operation' AND (jsonb_typeof(p_options -> 'operation') = 'array'
+                                    OR jsonb_typeof(p_options -> 'effects') = 'array'
+                                    OR v_shape = 'transfer') THEN
+        v_mode := 'operation';
+        v_rules := _recon.ledger_rules(v_relid, v_parents, v_wallet, p_options -> 'operation',
+                                       p_options -> 'effects', v_shape = 'transfer');
+        v_kinds := v_rules -> 'kinds';
+        v_effects := v_rules -> 'effects';
+    ELSIF p_options ? 'operation' THEN
         v_mode := 'operation';
         PERFORM _recon.resolve_column(v_relid, p_options ->> 'operation', 'the operation type');
         v_effects := p_options -> 'effects';
@@ -108,6 +178,17 @@ BEGIN
             COALESCE(p_options ->> 'credit', 'credit'), 1,
             COALESCE(p_options ->> 'debit', 'debit'), -1
         ));
+    ELSIF v_shape = 'transfer' THEN
+        -- A transfer row: its amount leaves the debit wallet and reaches the credit wallet.
+        v_mode := 'direction';
+        IF p_options ? 'effects' THEN
+            PERFORM _recon.fail(
+                'RC106', '"effects" needs "operation"', 'Only operation ledgers map effects.',
+                'Add "operation": ["side", ...] with rules, or drop "effects".'
+            );
+        END IF;
+        PERFORM _recon.resolve_column(v_wallet.relid, v_target, 'the balance', TRUE);
+        v_effects := jsonb_build_object(v_target, jsonb_build_object('credit', 1, 'debit', -1));
     ELSE
         v_mode := 'signed';
         IF p_options ? 'effects' THEN
@@ -129,6 +210,12 @@ BEGIN
     END IF;
 
     -- Optional columns, each checked against the catalog.
+    -- A running balance per balance column (a map) is checked per column; a single column
+    -- (0.1's form) follows the column the chain check names.
+    IF jsonb_typeof(p_options -> 'balance_after') = 'object' THEN
+        v_after := _recon.ledger_after(v_relid, v_wallet, v_effects, p_options -> 'balance_after');
+        p_options := p_options - 'balance_after';
+    END IF;
     FOREACH v_key IN ARRAY ARRAY['entry_id', 'reference', 'posted_at', 'order_by', 'balance_after',
                                  'version', 'journal', 'status'] LOOP
         IF p_options ? v_key THEN
@@ -142,18 +229,24 @@ BEGIN
     INSERT INTO _recon.ledger_source (
         name, wallet_source, relid, wallet_column, amount_column, amount_mode, effects,
         direction_column, operation_column, entry_id_column, reference_column, posted_at_column,
-        order_column, balance_after_column, version_column, journal_column, status_column
+        order_column, balance_after_column, version_column, journal_column, status_column,
+        shape, debit_wallet_column, credit_wallet_column, filters, parents, kinds, after_columns
     ) VALUES (
         p_name, v_wallet.name, v_relid, p_wallet_column, p_amount_column, v_mode, v_effects,
-        p_options ->> 'direction', p_options ->> 'operation', v_optional ->> 'entry_id',
+        p_options ->> 'direction', CASE WHEN v_kinds IS NULL THEN p_options ->> 'operation' END,
+        v_optional ->> 'entry_id',
         v_optional ->> 'reference', v_optional ->> 'posted_at', v_optional ->> 'order_by',
         v_optional ->> 'balance_after', v_optional ->> 'version', v_optional ->> 'journal',
-        v_optional ->> 'status'
+        v_optional ->> 'status', v_shape, p_options ->> 'debit_wallet',
+        p_options ->> 'credit_wallet', v_filters, v_parents, v_kinds, v_after
     );
     RETURN jsonb_build_object(
         'ledger_source', p_name, 'wallet_source', v_wallet.name,
-        'table', v_relid::regclass::text, 'mode', v_mode, 'effects', v_effects
-    ) || v_optional;
+        'table', v_relid::regclass::text, 'mode', v_mode, 'effects', v_effects, 'shape', v_shape
+    ) || v_optional || jsonb_strip_nulls(jsonb_build_object(
+        'debit_wallet', p_options -> 'debit_wallet', 'credit_wallet', p_options -> 'credit_wallet',
+        'filters', v_filters, 'parents', v_parents, 'rules', v_kinds -> 'rules',
+        'balance_after', v_after));
 END;
 $body$;
 
@@ -162,7 +255,11 @@ COMMENT ON FUNCTION recon.register_ledger_source(text, text, text, text, text, j
 'column, amount column, and options: "direction" (+ "credit"/"debit" values) or "operation" + '
 '"effects" ({"ON_HOLD": {"available": -1, "on_hold": 1}, ...}); "balance_column" (which balance a '
 'signed or direction ledger moves; default the first); optional columns "entry_id", "reference", '
-'"posted_at", "order_by", "balance_after", "version", "journal", "status". Errors: RC101-RC108 '
+'"posted_at", "order_by", "balance_after" (a column, or {balance column: column}), "version", '
+'"journal", "status". Shapes (docs/CHECKS.md "Ledger shapes"): transfer rows (wallet column '
+'NULL, "debit_wallet", "credit_wallet"), "filters" [{"column", "op", "value"|"values"}], '
+'"parents" {alias: {"table", "key", "via"}}, effects keyed on several columns ("operation" a '
+'list, "effects" a list of {"when", "effect", "label"} rules). Errors: RC101-RC108 '
 '(docs/SQLSTATES.md). Needs the toolkit owner. Table names resolve on your search_path, as in '
 'psql; the function is not SECURITY DEFINER and pins no path.';
 

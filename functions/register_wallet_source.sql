@@ -16,7 +16,8 @@ DECLARE
     v_cols name[] := '{}'::name[];
 BEGIN
     PERFORM _recon.source_name_free('wallet source', p_name);
-    PERFORM _recon.check_options('wallet source ' || p_name, p_options, ARRAY['currency', 'owner']);
+    PERFORM _recon.check_options('wallet source ' || p_name, p_options,
+                                 ARRAY['currency', 'owner', 'label']);
     v_relid := _recon.resolve_table(p_table);
     PERFORM _recon.resolve_column(v_relid, p_key_column, 'the wallet key');
     IF p_balance_columns IS NULL OR cardinality(p_balance_columns) = 0 THEN
@@ -36,13 +37,15 @@ BEGIN
         v_cols := v_cols || _recon.resolve_column(v_relid, v_col, 'a balance', TRUE);
     END LOOP;
     INSERT INTO _recon.wallet_source (
-        name, relid, key_column, balance_columns, currency_column, owner_column
+        name, relid, key_column, balance_columns, currency_column, owner_column, label_column
     ) VALUES (
         p_name, v_relid, p_key_column, v_cols,
         CASE WHEN p_options ? 'currency'
             THEN _recon.resolve_column(v_relid, p_options ->> 'currency', 'the currency') END,
         CASE WHEN p_options ? 'owner'
-            THEN _recon.resolve_column(v_relid, p_options ->> 'owner', 'the owner') END
+            THEN _recon.resolve_column(v_relid, p_options ->> 'owner', 'the owner') END,
+        CASE WHEN p_options ? 'label'
+            THEN _recon.resolve_column(v_relid, p_options ->> 'label', 'the label') END
     );
     RETURN jsonb_build_object(
         'wallet_source', p_name, 'table', v_relid::regclass::text,
@@ -53,7 +56,8 @@ $body$;
 
 COMMENT ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb) IS
 'Registers a wallet table: name, table, key column, stored balance columns (numeric), and '
-'options {"currency": column, "owner": column}. Every name is checked against the catalog. '
+'options {"currency": column, "owner": column, "label": column (an alias shown beside the key '
+'in findings)}. Every name is checked against the catalog. '
 'Errors: RC101 unknown table, RC102 unknown column, RC103 not numeric, RC104 name taken, '
 'RC105 bad name, RC106 bad option. Needs the toolkit owner. Table names resolve on your '
 'search_path, as in psql; the function is not SECURITY DEFINER and pins no path.';

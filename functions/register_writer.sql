@@ -12,6 +12,7 @@ DECLARE
     v_exists boolean;
     v_key text;
 BEGIN
+    PERFORM _recon.require_plain_ledger(v_ledger, 'a writer', 'RC305');
     PERFORM _recon.check_options('writer for ' || p_ledger, p_options,
                                  ARRAY['function', 'columns', 'offset_wallet', 'reference',
                                        'description', 'journal', 'entry_types']);

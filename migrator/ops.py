@@ -87,7 +87,8 @@ def open_findings(conn: psycopg.Connection, checks: Sequence[str]) -> list[dict[
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             "SELECT id AS finding_id, check_name, kind, wallet_key, severity, cause, stored, "
-            "expected, difference, currency, first_seen_run FROM recon.open_findings "
+            "expected, difference, currency, first_seen_run, details ->> 'label' AS wallet_label "
+            "FROM recon.open_findings "
             "WHERE check_name = ANY (%s)", (list(checks),))
         return sort_findings(cur.fetchall())
 
@@ -155,7 +156,8 @@ def report(conn: psycopg.Connection, run_id: int | None, history: int) -> Report
                               if run_id is None else
                               f"run {run_id} does not exist: list the runs with wallet-recon "
                               "report, or in psql SELECT id FROM recon.runs;")
-        cur.execute("SELECT * FROM recon.run_findings WHERE run_id = %s", (run["id"],))
+        cur.execute("SELECT *, details ->> 'label' AS wallet_label FROM recon.run_findings "
+                    "WHERE run_id = %s", (run["id"],))
         findings = sort_findings(cur.fetchall())
         cur.execute("SELECT * FROM recon.runs WHERE finished_at IS NOT NULL AND id <= %s "
                     "ORDER BY id DESC LIMIT %s", (run["id"], history))

@@ -104,7 +104,7 @@ def findings(rows: list[dict[str, Any]], *, limit: int, markdown: bool = False,
             headers.append("state")
         body = []
         for r in shown:
-            line = [r["finding_id"], r["wallet_key"] if r["wallet_key"] is not None else "-",
+            line = [r["finding_id"], wallet_cell(r),
                     r["stored"], r["expected"], r["difference"], r["cause"] or ""]
             if with_state:
                 line.append(r["state"])
@@ -115,6 +115,14 @@ def findings(rows: list[dict[str, Any]], *, limit: int, markdown: bool = False,
             out.append(f"... and {len(group) - len(shown)} more (--limit 0 shows all)")
         out.append("")
     return "\n".join(out).rstrip()
+
+
+def wallet_cell(r: dict[str, Any]) -> str:
+    """A finding's wallet key, with its label (an alias) beside it when the source has one."""
+    if r["wallet_key"] is None:
+        return "-"
+    label = r.get("wallet_label")
+    return f"{r['wallet_key']} ({label})" if label else str(r["wallet_key"])
 
 
 def _indent(text: str) -> str:

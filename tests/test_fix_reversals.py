@@ -293,8 +293,8 @@ def test_recompile_replaces_a_check_compiled_under_the_old_rule(seed: str) -> No
                      " WHERE name = 's0_duplicates'")[0]["compiled_sql"]
     head, _, _ = old.partition("  AND NOT EXISTS (SELECT FROM _recon.reversal")
     stale = (head + "  AND NOT EXISTS (SELECT FROM seed000.wallet_transaction AS rv"
-             " WHERE rv.reference::text = 'REV-' || (l.id)::text)\n"
-             "GROUP BY l.reference, l.wallet_id\nHAVING count(*) > 1")
+             " WHERE rv.reference::text = 'REV-' || (l.entry_id)::text)\n"
+             "GROUP BY l.reference, l.wallet\nHAVING count(*) > 1")
     stale = stale.replace(" || CASE sign(l.amount) WHEN 1 THEN '' WHEN -1 THEN '/-'"
                           " ELSE '/0' END", "")
     run(seed, f"CREATE OR REPLACE VIEW recon.check_s0_duplicates AS {stale}")

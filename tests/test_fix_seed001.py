@@ -233,7 +233,7 @@ def test_release_posted_twice_needs_a_human(seed: str, app: App) -> None:
     reconcile(seed)
     assert found(seed) == [
         ("s1_duplicates", bal(30), None, D("8.00"), "duplicate_reference"),
-        ("s1_holds", bal(30), None, D("8.00"), "hold_resolved_twice")]
+        ("s1_holds", bal(30), "on_hold", D("8.00"), "hold_resolved_twice")]
     assert balance(seed, 30)[:2] == (D("696.5"), D("-8.00"))
 
     before = snapshot(seed)

@@ -222,7 +222,7 @@ def test_hold_released_twice(seed: str, app: App) -> None:
     assert (summary["status"], summary["findings"]) == ("discrepancy", 2)
     assert found(seed) == [
         ("s1_duplicates", bal(30), None, D("8.00"), "LOW", "duplicate_reference"),
-        ("s1_holds", bal(30), None, D("8.00"), "LOW", "hold_resolved_twice"),
+        ("s1_holds", bal(30), "on_hold", D("8.00"), "LOW", "hold_resolved_twice"),
     ]
     (f,) = open_findings(seed, "s1_holds")
     assert (f["stored"], f["expected"]) == (D("16.00"), D("8.00"))
@@ -241,7 +241,7 @@ def test_bug1_approved_without_debit_operation(seed: str, app: App) -> None:
     assert (summary["status"], summary["findings"]) == ("discrepancy", 2)
     assert found(seed) == [
         ("s1_balance", bal(40), "on_hold", D("-60.00"), "MEDIUM", None),
-        ("s1_holds", bal(40), None, D("-60.00"), "MEDIUM", "hold_not_resolved"),
+        ("s1_holds", bal(40), "on_hold", D("-60.00"), "MEDIUM", "hold_not_resolved"),
     ]
     (f,) = open_findings(seed, "s1_holds")
     assert (f["stored"], f["expected"]) == (0, D("60.00"))
@@ -261,8 +261,8 @@ def test_bug1_canceled_without_release_operation_then_life_goes_on(seed: str, ap
     assert found(seed) == [
         ("s1_balance", bal(50), "available", D("12.00"), "MEDIUM", "chain_break"),
         ("s1_balance", bal(50), "on_hold", D("-12.00"), "MEDIUM", "chain_break"),
-        ("s1_chain", bal(50), None, D("12.00"), "MEDIUM", "chain_break"),
-        ("s1_holds", bal(50), None, D("-12.00"), "MEDIUM", "hold_not_resolved"),
+        ("s1_chain", bal(50), "available", D("12.00"), "MEDIUM", "chain_break"),
+        ("s1_holds", bal(50), "on_hold", D("-12.00"), "MEDIUM", "hold_not_resolved"),
     ]
     (f,) = open_findings(seed, "s1_holds")
     assert f["details"]["status"] == "CANCELED"
@@ -300,7 +300,7 @@ def test_race_lost_update(seed: str, app: App) -> None:
     reconcile(seed)
     assert found(seed) == [
         ("s1_balance", bal(60), "available", D("-40.00"), "MEDIUM", "chain_break"),
-        ("s1_chain", bal(60), None, D("-40.00"), "MEDIUM", "chain_break"),
+        ("s1_chain", bal(60), "available", D("-40.00"), "MEDIUM", "chain_break"),
     ]
     (c,) = open_findings(seed, "s1_chain")
     assert c["details"]["entry"] == key("s1-test-op-t5-2")
@@ -328,7 +328,7 @@ def test_bug1_incident_in_one_hour_is_critical(seed: str, app: App, spacing: int
     reconcile(seed)
     assert found(seed) == sorted(
         [("s1_balance", bal(85 + n), "on_hold", -D(20 + n), "HIGH", None) for n in range(5)]
-        + [("s1_holds", bal(85 + n), None, -D(20 + n), holds_severity, "hold_not_resolved")
+        + [("s1_holds", bal(85 + n), "on_hold", -D(20 + n), holds_severity, "hold_not_resolved")
            for n in range(5)], key=str)
 
 
@@ -341,10 +341,10 @@ CREDIT_28 = key("s1-op-credit-28")
       f"UPDATE seed001.operation SET amount = NULL WHERE id = '{CREDIT_28}'"),
      [("s1_balance", bal(70), "available", D("30.6"), "HIGH", "invalid_amount"),
       ("s1_balance", bal(70), "on_hold", 0, "HIGH", "invalid_amount"),
-      ("s1_chain", bal(70), None, None, "HIGH", "invalid_amount")]),
+      ("s1_chain", bal(70), "available", None, "HIGH", "invalid_amount")]),
     ((f"UPDATE seed001.operation SET amount = 'NaN' WHERE id = '{CREDIT_28}'",),
      [("s1_balance", bal(70), "available", "NaN", "HIGH", "invalid_amount"),
-      ("s1_chain", bal(70), None, "NaN", "HIGH", "invalid_amount")]),
+      ("s1_chain", bal(70), "available", "NaN", "HIGH", "invalid_amount")]),
     ((f"UPDATE seed001.balance SET available = 'NaN' WHERE id = '{bal(72)}'",),
      [("s1_balance", bal(72), "available", "NaN", "HIGH", "invalid_balance")]),
     (("ALTER TABLE seed001.balance ALTER COLUMN on_hold DROP NOT NULL",
@@ -376,7 +376,7 @@ def test_unmapped_operation_type(seed: str, app: App) -> None:
     assert found(seed) == [
         ("s1_balance", bal(80), "available", D("30.00"), "HIGH", "unmapped_entry_type"),
         ("s1_balance", bal(80), "on_hold", 0, "HIGH", "unmapped_entry_type"),
-        ("s1_chain", bal(80), None, D("30.00"), "MEDIUM", "chain_break"),
+        ("s1_chain", bal(80), "available", D("30.00"), "MEDIUM", "chain_break"),
     ]
     assert {f["details"]["unmapped_entries"] for f in open_findings(seed, "s1_balance")} == {1}
 
@@ -387,7 +387,7 @@ def test_running_balance_wrong_at_a_wallets_first_operation(seed: str) -> None:
     run(seed, "UPDATE seed001.operation SET available_after = available_after + 5"
               f" WHERE id = '{key('s1-op-deposit-12')}'")
     reconcile(seed)
-    assert found(seed) == [("s1_chain", bal(12), None, D(5), "LOW", "chain_break")]
+    assert found(seed) == [("s1_chain", bal(12), "available", D(5), "LOW", "chain_break")]
     (c,) = open_findings(seed)
     assert (c["details"]["position"], c["details"]["entry"]) == (1, key("s1-op-deposit-12"))
 

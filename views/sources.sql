@@ -10,7 +10,7 @@ SELECT
     NULL::text AS wallet_source,
     jsonb_strip_nulls(jsonb_build_object(
         'key', w.key_column, 'balances', w.balance_columns,
-        'currency', w.currency_column, 'owner', w.owner_column
+        'currency', w.currency_column, 'owner', w.owner_column, 'label', w.label_column
     )) AS definition,
     w.created_at,
     w.created_by
@@ -27,7 +27,11 @@ SELECT
         'operation', l.operation_column, 'entry_id', l.entry_id_column,
         'reference', l.reference_column, 'posted_at', l.posted_at_column,
         'order_by', l.order_column, 'balance_after', l.balance_after_column,
-        'version', l.version_column, 'journal', l.journal_column, 'status', l.status_column
+        'version', l.version_column, 'journal', l.journal_column, 'status', l.status_column,
+        'shape', nullif(l.shape, 'entries'), 'debit_wallet', l.debit_wallet_column,
+        'credit_wallet', l.credit_wallet_column, 'filters', l.filters, 'parents', l.parents,
+        'rules', l.kinds -> 'rules', 'operation_keys', l.kinds -> 'keys',
+        'running_balances', l.after_columns
     )) AS definition,
     l.created_at,
     l.created_by

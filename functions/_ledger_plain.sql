@@ -1,0 +1,24 @@
+-- _recon.ledger_plain(): whether a ledger source is one-sided, unfiltered, keyed on one column.
+CREATE OR REPLACE FUNCTION _recon.ledger_plain(p_ledger _recon.ledger_source)
+RETURNS text
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT CASE
+        WHEN p_ledger.shape = 'transfer' THEN 'its rows are transfers (two legs each)'
+        WHEN p_ledger.filters IS NOT NULL THEN 'it counts only the rows its filters keep'
+        WHEN p_ledger.parents IS NOT NULL THEN 'it reads parent rows'
+        WHEN p_ledger.kinds IS NOT NULL THEN 'its effects are keyed on several columns'
+        WHEN p_ledger.after_columns IS NOT NULL THEN 'it has a running balance per column'
+    END;
+$body$;
+
+COMMENT ON FUNCTION _recon.ledger_plain(_recon.ledger_source) IS
+'NULL for a ledger source of 0.1''s shape (one wallet column, every row counts, effects keyed '
+'on one column, at most one running balance); else what makes it another shape. The write '
+'paths that read the raw table (repairs, writers, guards) accept only the plain shape until '
+'they read the legs relation: they refuse the others, saying why, rather than act on rows '
+'the checks do not count.';
+
+REVOKE EXECUTE ON FUNCTION _recon.ledger_plain(_recon.ledger_source) FROM PUBLIC;
