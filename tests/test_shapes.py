@@ -85,7 +85,7 @@ def D(x: str | int) -> Decimal:
     return Decimal(str(x))
 
 
-# -- the fixtures ---------------------------------------------------------------------------------
+# -- the fixtures ----------------------------------------------------------------------------------
 
 SHAPES = {
     "transfer": "shapes/transfer.sql",
@@ -306,7 +306,7 @@ CASES = [pytest.param(fx, inj, id=f"{fx}: {inj.name}")
          for fx, injs in INJECTIONS.items() for inj in injs]
 
 
-# -- clean data, injected failures ----------------------------------------------------------------
+# -- clean data, injected failures -----------------------------------------------------------------
 
 @pytest.mark.parametrize("fixture", list(SHAPES))
 def test_clean_data_is_synced(shape_db: Callable[[str], str], fixture: str) -> None:
@@ -489,7 +489,7 @@ def test_incremental_sees_a_counted_row_soft_deleted(shape_db: Callable[[str], s
         ("sd_journal", None, None, D(-150))])
 
 
-# -- bad registrations -------------------------------------------------------------------------------
+# -- bad registrations -----------------------------------------------------------------------------
 
 def state(dsn: str) -> tuple[list[dict], list[dict]]:
     return (rows(dsn, "SELECT * FROM recon.sources ORDER BY name"),
@@ -631,7 +631,7 @@ def test_expectations_hold_through_hand_written_views(view_db: Callable[[str], s
     assert as_shape_checks(got) == Counter((k, w, d) for k, w, _, d in injection.expected)
 
 
-# -- several ledgers feeding one wallet source -------------------------------------------------------
+# -- several ledgers feeding one wallet source -----------------------------------------------------
 
 def test_a_balance_check_sums_several_ledgers(shape_db: Callable[[str], str]) -> None:
     """Fees charged from a second table (the entries plus fees case): a balance check over
@@ -660,7 +660,7 @@ def test_a_balance_check_sums_several_ledgers(shape_db: Callable[[str], str]) ->
                            ("sd_total", "4", "balance", D("2.00"))])
 
 
-# -- rules: first match, NULL keys, no match ----------------------------------------------------------
+# -- rules: first match, NULL keys, no match -------------------------------------------------------
 
 def test_rules_null_keys_and_unmatched_entries(shape_db: Callable[[str], str]) -> None:
     """A NULL key value never matches a rule that names that key, so a DEBIT of a transaction
@@ -690,7 +690,7 @@ def test_rules_null_keys_and_unmatched_entries(shape_db: Callable[[str], str]) -
     assert {d.get("cause") for d in details(dsn, "mz_balance")} == {"unmapped_entry_type"}
 
 
-# -- the transfer shape's default effect ----------------------------------------------------------
+# -- the transfer shape's default effect -----------------------------------------------------------
 
 def test_transfer_rows_default_effect_and_journal(shape_db: Callable[[str], str]) -> None:
     """Transfer rows without effects: the debit wallet's leg moves the wallet source's first
@@ -717,3 +717,74 @@ def test_transfer_rows_default_effect_and_journal(shape_db: Callable[[str], str]
         ("xfer_balance", "bln_carol", "balance", D(7)),
         ("xfer_settled_balance", "bln_carol", "balance", D(7)),
         ("xfer_duplicates", "bln_bob", None, D(30)), ("xfer_duplicates", "bln_carol", None, D(30))])
+
+
+# -- guards on partitioned ledgers -----------------------------------------------------------------
+
+def attempt(dsn: str, *sql: str) -> str | None:
+    """The statements in one transaction: None if it committed, else the SQLSTATE it failed
+    with (at a statement or at commit)."""
+    with psycopg.connect(dsn) as c:
+        try:
+            for s in sql:
+                c.execute(s)
+            c.commit()
+        except psycopg.Error as e:
+            return e.sqlstate
+    return None
+
+
+@dataclass
+class Write:
+    name: str
+    sql: list[str]
+    sqlstate: str | None  # None: it commits
+    setup: list[str] = field(default_factory=list)  # committed before the guard's test
+
+
+# Issue 14: "Checks, incremental mode and guards see every child. A partition added after a
+# guard is enabled is guarded." A drift guard in block mode on each partitioned ledger: correct
+# writes commit, drifting ones fail with RC401 at commit, wherever the row lands.
+GUARDED: dict[str, tuple[list[str], list[Write]]] = {
+    "partitioned": (["pt_entries", "pt_legacy_entries"], [
+        Write("a transfer into a partition added after the guard", [
+            "SELECT pt.transfer('g1', 'acc-a', 'acc-b', 1, '2026-06-02 10:00+00')"], None,
+            ["CREATE TABLE pt.entry_2026_06 PARTITION OF pt.entry"
+             " FOR VALUES FROM ('2026-06-01 00:00+00') TO ('2026-07-01 00:00+00')"]),
+        Write("a row in a partition added after the guard, no balance moved", [
+            "INSERT INTO pt.entry_2026_06 (account_id, amount, balance_after, txn, reference,"
+            " posted_at) VALUES ('acc-a', 1, 0, 'g2', 'g2', '2026-06-02 10:00+00')"], "RC401",
+            ["CREATE TABLE pt.entry_2026_06 PARTITION OF pt.entry"
+             " FOR VALUES FROM ('2026-06-01 00:00+00') TO ('2026-07-01 00:00+00')"]),
+        Write("a legacy transfer routed to a child", [
+            "SELECT pt.legacy_transfer('g3', 2, 3, 1, '2026-03-02 10:00+00')"], None),
+        Write("a row straight into an inheritance child, no balance moved", [
+            "INSERT INTO pt.legacy_entry_2026_03 (account_id, amount, balance_after, txn,"
+            " reference, posted_at) VALUES (2, 1, 0, 'g4', 'g4', '2026-03-02 10:00+00')"],
+            "RC401"),
+        Write("a row into a child created after the guard, no balance moved", [
+            "INSERT INTO pt.legacy_entry_2026_06 (account_id, amount, balance_after, txn,"
+            " reference, posted_at) VALUES (2, 1, 0, 'g5', 'g5', '2026-06-02 10:00+00')"],
+            "RC401",
+            ["CREATE TABLE pt.legacy_entry_2026_06 (CHECK (posted_at >= '2026-06-01 00:00+00'"
+             " AND posted_at < '2026-07-01 00:00+00')) INHERITS (pt.legacy_entry)"]),
+    ]),
+}
+
+GUARD_CASES = [pytest.param(fx, w, id=f"{fx}: {w.name}")
+               for fx, (_, ws) in GUARDED.items() for w in ws]
+
+
+@pytest.mark.parametrize(("fixture", "write"), GUARD_CASES)
+def test_block_guard_stops_drift_and_lets_correct_writes_through(
+    shape_db: Callable[[str], str], fixture: str, write: Write
+) -> None:
+    dsn = shape_db(fixture)
+    targets, _ = GUARDED[fixture]
+    run(dsn, *[f"SELECT recon.enable_guard('drift', '{t}', '{{\"mode\": \"block\"}}')"
+               for t in targets])
+    run(dsn, *write.setup)
+    assert attempt(dsn, *write.sql) == write.sqlstate
+    # Either way nothing drifted: a blocked write left nothing, a correct one is consistent.
+    _, got = found(dsn)
+    assert got == Counter(), got
