@@ -489,6 +489,24 @@ def test_incremental_sees_a_counted_row_soft_deleted(shape_db: Callable[[str], s
         ("sd_journal", None, None, D(-150))])
 
 
+
+def test_incremental_sees_a_row_updated_into_the_filter(shape_db: Callable[[str], str]) -> None:
+    """After a full run, the QUEUED row of pay_04 is updated in place to APPLIED (the worker
+    updated it instead of writing a child row, and also wrote the child): it now counts, twice
+    with its child. The incremental run finds what the full run finds."""
+    dsn = shape_db("transfer")
+    found(dsn)
+    run(dsn, "UPDATE xfer.transactions SET status = 'APPLIED' WHERE transaction_id = 'q_04'")
+    _, incremental = found(dsn, "incremental")
+    _, full = found(dsn, "full")
+    assert incremental == full == Counter([
+        ("xfer_balance", "bln_alice", "balance", D(120)),
+        ("xfer_balance", "bln_alice", "debit_balance", D(-120)),
+        ("xfer_balance", "bln_bob", "balance", D(-120)),
+        ("xfer_balance", "bln_bob", "credit_balance", D(-120)),
+        ("xfer_duplicates", "bln_alice", None, D(120)),
+        ("xfer_duplicates", "bln_bob", None, D(120))])
+
 # -- bad registrations -----------------------------------------------------------------------------
 
 def state(dsn: str) -> tuple[list[dict], list[dict]]:
