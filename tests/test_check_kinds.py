@@ -19,8 +19,9 @@ from conftest import ROOT, load_fixture, open_findings, reconcile, rows, run, ru
 KINDS = ["balance", "chain", "coverage", "custom", "derived", "duplicate", "journal",
          "lifecycle", "orphan", "total"]
 
-# main before the registry (its last migration 0010): the database an upgrade starts from
-BEFORE_REGISTRY = "a9edb48"
+# main at migration 0008 (0.1 with its drift guard writers, before reversals, repairs that
+# conserve, ledger shapes and the registry): the database an upgrade starts from
+BEFORE_REGISTRY = "4596e07^"
 
 # A kind of one's own, as docs/CHECKS.md ("Adding a check kind") shows it, run as written: wallets
 # whose stored balance is below a floor. One compiler function and one row.
@@ -153,18 +154,18 @@ def test_a_new_kind_is_one_function_and_one_row(seed: str) -> None:
     assert state(seed) == before
 
 
-def test_upgrade_from_main_before_the_registry_keeps_checks_working(empty_db: str,
-                                                                     tmp_path: Path) -> None:
-    """A database at main before the registry (migration 0010; 0011 is another branch's),
-    holding all four seeds, a check of every kind, an enabled guard and a recorded run with
-    findings: after the upgrade every check compiles to the same SQL, kinds are registry rows,
-    and reconcile gives identical findings. Rolling 0012 back and upgrading again does too."""
+def test_upgrade_from_0008_keeps_checks_working(empty_db: str, tmp_path: Path) -> None:
+    """A database at migration 0008 holding all four seeds, a check of every kind, enabled
+    guards and a recorded run with findings: after the upgrade the ledger checks read the legs
+    relation (0011), kinds are registry rows (0012), the guards are as they were, and
+    reconcile gives identical findings. Rolling 0012 back and upgrading again does too."""
     old = tmp_path / "before"
     old.mkdir()
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", BEFORE_REGISTRY, "migrations",
                               "functions", "views", "triggers"], capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
-    assert not list((old / "migrations").glob("0012.*"))
+    assert sorted(p.name for p in (old / "migrations").glob("0*.sql"))[-1] == (
+        "0008.drift_guard_writers.sql")
     load_fixture(empty_db, "seed000.sql", "seed001.sql", "seed002.sql", "seed003.sql")
     assert run_cli("install", "--sql-dir", str(old), dsn=empty_db).returncode == 0
     load_fixture(empty_db, "seed000_register.sql", "seed001_register.sql",
@@ -195,11 +196,17 @@ def test_upgrade_from_main_before_the_registry_keeps_checks_working(empty_db: st
 
     up = run_cli("upgrade", dsn=empty_db)
     assert up.returncode == 0, up.stderr
+    assert "applied migration 0011.ledger_shapes" in up.stdout
     assert "applied migration 0012.check_kinds" in up.stdout
     assert "not compiled again" not in up.stdout + up.stderr
     assert rows(empty_db, "SELECT count(*) AS n FROM _recon.check_def AS c"
                           " JOIN _recon.check_kind AS k USING (kind)") == [{"n": len(sql)}]
-    assert compiled() == sql
+    upgraded = compiled()
+    assert [(c["name"], c["kind"]) for c in upgraded] == [(c["name"], c["kind"]) for c in sql]
+    # every check over a ledger now reads its legs (the raw table aliased r inside them)
+    assert all(" AS r" in c["compiled_sql"] for c in upgraded
+               if c["kind"] in ("balance", "duplicate", "orphan", "chain", "journal",
+                                "lifecycle")), upgraded
     assert rows(empty_db, "SELECT * FROM recon.guards") == guards
     summary = reconcile(empty_db)
     assert summary["new"] == 0 and summary["resolved"] == 0
@@ -215,7 +222,7 @@ def test_upgrade_from_main_before_the_registry_keeps_checks_working(empty_db: st
         {"gone": True}]
     up = run_cli("upgrade", dsn=empty_db)
     assert up.returncode == 0, up.stderr
-    assert compiled() == sql
+    assert compiled() == upgraded
     summary = reconcile(empty_db)
     assert summary["new"] == 0 and summary["resolved"] == 0
     assert findings() == found
