@@ -14,9 +14,10 @@ spec (notes/shapes-spec.md) says:
   trigger, one created on first use); balance, chain, duplicate, journal for each.
 
 For each: the clean data gives 0 findings from recon.reconcile(); each injected failure is found
-exactly (check, wallet, column for the kinds whose findings the spec says name it: balance and
-chain, difference) and nothing else is; rows the filters exclude, which would be drift if
-counted, are not findings; an incremental run after further writes gives what a full run gives.
+exactly (check, wallet, the balance column it names (issue 14 item 8; a duplicate names the
+columns its entry moved), difference) and nothing else is; rows the filters exclude, which
+would be drift if counted, are not findings; an incremental run after further writes gives what
+a full run gives.
 Bad registrations (both a wallet column and debit/credit wallets, an unknown filter operator, a
 filter value that does not cast to its column's type, a parent key that is not unique) fail with
 their SQLSTATE and change nothing. A drift guard in block mode on the partitioned ledgers stops
@@ -44,10 +45,6 @@ from conftest import decimal_json, rows, run
 
 Finding = tuple[str, str | None, str | None, Decimal]
 
-# Kinds whose findings name the balance column in the spec (the chain check's details name the
-# "column" of each running balance; a balance finding always did).
-COLUMN_KINDS = {"balance", "chain"}
-
 
 def uid(name: str) -> str:
     """The fixtures' name-derived uuid: md5(name)::uuid."""
@@ -67,9 +64,15 @@ def found(dsn: str, mode: str = "full") -> tuple[dict, Counter[Finding]]:
                 " WHERE f.last_seen_run = %s", (summary["run_id"],)).fetchall()
     assert len(got) == summary["findings"], (summary, got)
     return summary, Counter(
-        (r["check_name"], r["wallet_key"],
-         r["details"].get("column") if r["kind"] in COLUMN_KINDS else None, r["difference"])
-        for r in got)
+        (r["check_name"], r["wallet_key"], column(r["details"]), r["difference"]) for r in got)
+
+
+def column(d: dict) -> str | None:
+    """The balance column a finding names: "column", or a duplicate's "columns" (the columns
+    its entry moved) joined with "+" in name order."""
+    if isinstance(d.get("columns"), list):
+        return "+".join(sorted(d["columns"]))
+    return d.get("column")
 
 
 def details(dsn: str, check: str) -> list[dict]:
@@ -142,18 +145,18 @@ INJECTIONS: dict[str, list[Injection]] = {
         Injection("duplicate reference", [
             "SELECT xfer.post('txn_09b', 'bln_bob', 'bln_carol', 30, 'APPLIED', 'pay_09', NULL,"
             " '2026-01-09 08:01')"],
-            [("xfer_duplicates", "bln_bob", None, D(30)),
-             ("xfer_duplicates", "bln_carol", None, D(30))]),
+            [("xfer_duplicates", "bln_bob", "balance+debit_balance", D(30)),
+             ("xfer_duplicates", "bln_carol", "balance+credit_balance", D(30))]),
         # A completed deposit the ledger never got (and nobody credited).
         Injection("orphaned deposit", [
             "INSERT INTO xfer.deposits VALUES ('dep_5', 'bln_dave', 75, 'COMPLETED')"],
-            [("xfer_orphans", "bln_dave", None, D(-75))]),
+            [("xfer_orphans", "bln_dave", "balance", D(-75))]),
         # Seed 000's incident on this shape: the deposit credited to the stored balance only.
         Injection("orphaned deposit credited to the balance", [
             "INSERT INTO xfer.deposits VALUES ('dep_6', 'bln_carol', 40, 'COMPLETED')",
             "UPDATE xfer.balances SET balance = balance + 40, credit_balance = credit_balance + 40"
             " WHERE balance_id = 'bln_carol'"],
-            [("xfer_orphans", "bln_carol", None, D(-40)),
+            [("xfer_orphans", "bln_carol", "balance", D(-40)),
              ("xfer_balance", "bln_carol", "balance", D(40)),
              ("xfer_balance", "bln_carol", "credit_balance", D(40))]),
         # An inflight hold from November never committed nor voided: stale (max_pending 1 day).
@@ -161,12 +164,12 @@ INJECTIONS: dict[str, list[Injection]] = {
         Injection("hold never resolved", [
             "SELECT xfer.post('txn_20', 'bln_alice', 'bln_bob', 40, 'INFLIGHT', 'hold_20', NULL,"
             " '2026-11-01 10:00')"],
-            [("xfer_holds", "bln_alice", None, D(-40))]),
+            [("xfer_holds", "bln_alice", "inflight_debit_balance", D(-40))]),
         # txn_05's hold committed a second time (another reference), applied to the balances.
         Injection("hold resolved twice", [
             "SELECT xfer.post('txn_21', 'bln_alice', 'bln_carol', 200, 'COMMIT',"
             " 'hold_05-commit-2', 'txn_05', '2026-01-07 12:30')"],
-            [("xfer_holds", "bln_alice", None, D(200))]),
+            [("xfer_holds", "bln_alice", "inflight_debit_balance", D(200))]),
         # Rows the status filter excludes; the rule for rows without INFLIGHT/COMMIT/VOID is
         # the APPLIED effect, so counted they would be drift.
         Injection("rows the filter excludes", [
@@ -193,12 +196,13 @@ INJECTIONS: dict[str, list[Injection]] = {
         Injection("duplicate operation", [
             "SELECT mz.operate('tx7', '@merchant-1', 'CREDIT', 30.25, '2026-02-07 10:01+00',"
             " 'tx7 credit retried')"],
-            [("mz_duplicates", M1, None, D("30.25"))]),
+            [("mz_duplicates", M1, "available", D("30.25"))]),
         # A retried cancellation: RELEASE written and applied twice (seed 001).
         Injection("hold released twice", [
             "SELECT mz.operate('tx4', '@customer-2', 'RELEASE', 100, '2026-02-04 11:01+00',"
             " 'tx4 release retried')"],
-            [("mz_duplicates", C2, None, D(100)), ("mz_holds", C2, None, D(100))]),
+            [("mz_duplicates", C2, "available+on_hold", D(100)),
+             ("mz_holds", C2, "on_hold", D(100))]),
         # Midaz Bug #1: approved, on_hold debited, the DEBIT operation never written.
         Injection("hold approved without its DEBIT", [
             "SELECT mz.begin('tx8', 'PENDING', TRUE, 60, '2026-02-08 10:00+00')",
@@ -207,7 +211,7 @@ INJECTIONS: dict[str, list[Injection]] = {
             "UPDATE mz.balance SET on_hold = on_hold - 60, version = version + 1"
             " WHERE alias = '@customer-1'",
             "SELECT mz.operate('tx8', '@merchant-1', 'CREDIT', 60, '2026-02-08 10:10+00')"],
-            [("mz_holds", C1, None, D(-60)), ("mz_balance", C1, "on_hold", D(-60))]),
+            [("mz_holds", C1, "on_hold", D(-60)), ("mz_balance", C1, "on_hold", D(-60))]),
         # Each excluded by one filter only: balance_affected, deleted_at, the transaction's
         # status (a parent column). Counted, each would be drift on @customer-2's available.
         Injection("rows the filters exclude", [
@@ -226,11 +230,11 @@ INJECTIONS: dict[str, list[Injection]] = {
         # The p2p transfer t4 posted again under its reference (a new journal), applied.
         Injection("duplicate reference", [
             "SELECT sd.transfer('t4b', 2, 3, 45.50, 'p2p-4', '2026-03-04 10:00+00')"],
-            [("sd_duplicates", "2", None, D("-45.50")),
-             ("sd_duplicates", "3", None, D("45.50"))]),
+            [("sd_duplicates", "2", "balance", D("-45.50")),
+             ("sd_duplicates", "3", "balance", D("45.50"))]),
         Injection("orphaned payment", [
             "INSERT INTO sd.payment VALUES ('pay-5', 3, 60, 'completed')"],
-            [("sd_orphans", "3", None, D(-60))]),
+            [("sd_orphans", "3", "balance", D(-60))]),
         # ann's running balance after t4 recorded 1.00 high; her next counted row (t9, past
         # the voided t5) follows the true value.
         Injection("chain break", [
@@ -241,7 +245,7 @@ INJECTIONS: dict[str, list[Injection]] = {
             SD_RAW_ENTRY.format(amount=25, txn="t10", status="posted", voided="FALSE",
                                 deleted_at="NULL", wallet=4),
             "UPDATE sd.wallet SET balance = balance + 25 WHERE id = 4"],
-            [("sd_journal", None, None, D(25))]),
+            [("sd_journal", None, "balance", D(25))]),
         # Voided, soft-deleted and failed rows: counted, each would be drift on ben.
         Injection("rows the filters exclude", [
             SD_RAW_ENTRY.format(amount=111, txn="x1", status="posted", voided="TRUE",
@@ -256,7 +260,7 @@ INJECTIONS: dict[str, list[Injection]] = {
         Injection("a counted row soft-deleted", [
             "UPDATE sd.entry SET deleted_at = '2026-03-07 10:00+00' WHERE id = 12"],
             [("sd_balance", "4", "balance", D(20)), ("sd_chain", "4", "balance", D(20)),
-             ("sd_journal", None, None, D(-20))]),
+             ("sd_journal", None, "balance", D(-20))]),
     ],
     "partitioned": [
         Injection("declarative: balance drift", [
@@ -268,7 +272,8 @@ INJECTIONS: dict[str, list[Injection]] = {
             [("pt_chain", "acc-a", "balance", D(1))]),
         Injection("declarative: duplicate reference across partitions", [
             "SELECT pt.transfer('p4-retry', 'acc-b', 'acc-a', 20.00, '2026-03-20 10:00+00', 'p4')"],
-            [("pt_duplicates", "acc-b", None, D(-20)), ("pt_duplicates", "acc-a", None, D(20))]),
+            [("pt_duplicates", "acc-b", "balance", D(-20)),
+             ("pt_duplicates", "acc-a", "balance", D(20))]),
         # A partition added after registration; one leg lost in it.
         Injection("declarative: journal imbalance in a new partition", [
             "CREATE TABLE pt.entry_2026_04 PARTITION OF pt.entry"
@@ -277,7 +282,7 @@ INJECTIONS: dict[str, list[Injection]] = {
             "INSERT INTO pt.entry (account_id, amount, balance_after, txn, reference, posted_at)"
             " SELECT id, 9, balance, 'p8', 'p8', '2026-04-02 10:00+00' FROM pt.account"
             " WHERE id = 'acc-c'"],
-            [("pt_journal", None, None, D(9))]),
+            [("pt_journal", None, "balance", D(9))]),
         # A row in the DEFAULT partition the stored balance never got.
         Injection("declarative: drift from the default partition", [
             "INSERT INTO pt.entry (account_id, amount, balance_after, txn, reference, posted_at)"
@@ -295,15 +300,15 @@ INJECTIONS: dict[str, list[Injection]] = {
             [("pt_legacy_chain", "3", "balance", D(-1))]),
         Injection("inheritance: duplicate reference", [
             "SELECT pt.legacy_transfer('l3-retry', 2, 3, 33.33, '2026-03-05 10:00+00', 'l3')"],
-            [("pt_legacy_duplicates", "2", None, D("-33.33")),
-             ("pt_legacy_duplicates", "3", None, D("33.33"))]),
+            [("pt_legacy_duplicates", "2", "balance", D("-33.33")),
+             ("pt_legacy_duplicates", "3", "balance", D("33.33"))]),
         # One leg written straight into a child table (and applied).
         Injection("inheritance: journal imbalance in a child", [
             "UPDATE pt.legacy_account SET balance = balance + 6 WHERE id = 2",
             "INSERT INTO pt.legacy_entry_2026_02 (account_id, amount, balance_after, txn,"
             " reference, posted_at) SELECT id, 6, balance, 'l7', 'l7', '2026-02-20 10:00+00'"
             " FROM pt.legacy_account WHERE id = 2"],
-            [("pt_legacy_journal", None, None, D(6))]),
+            [("pt_legacy_journal", None, "balance", D(6))]),
     ],
 }
 
@@ -491,7 +496,7 @@ def test_incremental_sees_a_counted_row_soft_deleted(shape_db: Callable[[str], s
     # entry 4 is ben's +150 of t2: his balance, his next row's running balance, t2's journal.
     assert incremental == full == Counter([
         ("sd_balance", "3", "balance", D(150)), ("sd_chain", "3", "balance", D(150)),
-        ("sd_journal", None, None, D(-150))])
+        ("sd_journal", None, "balance", D(-150))])
 
 
 
@@ -509,8 +514,8 @@ def test_incremental_sees_a_row_updated_into_the_filter(shape_db: Callable[[str]
         ("xfer_balance", "bln_alice", "debit_balance", D(-120)),
         ("xfer_balance", "bln_bob", "balance", D(-120)),
         ("xfer_balance", "bln_bob", "credit_balance", D(-120)),
-        ("xfer_duplicates", "bln_alice", None, D(120)),
-        ("xfer_duplicates", "bln_bob", None, D(120))])
+        ("xfer_duplicates", "bln_alice", "balance+debit_balance", D(120)),
+        ("xfer_duplicates", "bln_bob", "balance+credit_balance", D(120))])
 
 # -- bad registrations -----------------------------------------------------------------------------
 
@@ -739,7 +744,8 @@ def test_transfer_rows_default_effect_and_journal(shape_db: Callable[[str], str]
     assert got == Counter([
         ("xfer_balance", "bln_carol", "balance", D(7)),
         ("xfer_settled_balance", "bln_carol", "balance", D(7)),
-        ("xfer_duplicates", "bln_bob", None, D(30)), ("xfer_duplicates", "bln_carol", None, D(30))])
+        ("xfer_duplicates", "bln_bob", "balance+debit_balance", D(30)),
+        ("xfer_duplicates", "bln_carol", "balance+credit_balance", D(30))])
 
 
 # -- guards on partitioned ledgers -----------------------------------------------------------------
