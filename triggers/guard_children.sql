@@ -1,6 +1,7 @@
 -- A table that becomes a partition or an inheritance child of a guarded table gets the guard's
 -- triggers in the same statement (an event trigger at ddl_command_end): a guard cannot be
--- bypassed by writing into a child. If they cannot be created, the DDL fails.
+-- bypassed by writing into a child. If they cannot be created, the DDL fails. A table detached
+-- from the tree loses them.
 CREATE OR REPLACE FUNCTION _recon.tg_guard_children()
 RETURNS event_trigger
 LANGUAGE plpgsql
@@ -10,22 +11,36 @@ AS $body$
 DECLARE
     v_guard _recon.guard;
     v_trigger jsonb;
-    v_added jsonb;
+    v_expected jsonb;
+    v_kept jsonb;
 BEGIN
-    -- cheap exit for the DDL of everything else: no table of the command is in a tree
-    IF NOT EXISTS (SELECT FROM pg_event_trigger_ddl_commands() AS d
-                   JOIN pg_inherits AS i ON d.objid IN (i.inhrelid, i.inhparent)
-                   WHERE d.classid = 'pg_class'::regclass) THEN
+    -- cheap exit for every DDL while no guard is enabled
+    IF NOT EXISTS (SELECT FROM _recon.guard AS g WHERE g.compiled ? 'roots') THEN
         RETURN;
     END IF;
     FOR v_guard IN SELECT g.* FROM _recon.guard AS g WHERE g.compiled ? 'roots'
                    ORDER BY g.id FOR UPDATE LOOP
-        v_added := '[]';
+        v_expected := _recon.guard_tree_triggers(v_guard.compiled -> 'roots');
+        -- 1. a table no longer in the tree (detached, NO INHERIT) loses what it got as a child
+        v_kept := '[]';
+        FOR v_trigger IN SELECT t.value FROM jsonb_array_elements(v_guard.triggers) AS t LOOP
+            IF v_trigger ? 'root' AND NOT EXISTS (
+                SELECT FROM jsonb_array_elements(v_expected) AS e
+                WHERE e.value ->> 'table' = v_trigger ->> 'table'
+                  AND e.value ->> 'trigger' = v_trigger ->> 'trigger') THEN
+                IF to_regclass(v_trigger ->> 'table') IS NOT NULL THEN
+                    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger ->> 'trigger',
+                                   v_trigger ->> 'table');
+                END IF;
+            ELSE
+                v_kept := v_kept || jsonb_build_array(v_trigger);
+            END IF;
+        END LOOP;
+        -- 2. a table new in the tree (created as a partition or child, attached, INHERIT)
         FOR v_trigger IN
             SELECT t.value
-            FROM jsonb_array_elements(_recon.guard_tree_triggers(v_guard.compiled -> 'roots')) AS t
-            WHERE to_regclass(t.value ->> 'table') IS NOT NULL
-              AND NOT EXISTS (SELECT FROM pg_trigger AS x
+            FROM jsonb_array_elements(v_expected) AS t
+            WHERE NOT EXISTS (SELECT FROM pg_trigger AS x
                               WHERE x.tgrelid = (t.value ->> 'table')::regclass
                                 AND x.tgname = t.value ->> 'trigger') LOOP
             EXECUTE format(CASE WHEN (v_trigger ->> 'constraint')::boolean
@@ -37,10 +52,12 @@ BEGIN
                            format('wallet-recon %s guard %s on %s (recon.disable_guard(%L, %L) '
                                   || 'removes it)', v_guard.kind, v_guard.id, v_guard.target,
                                   v_guard.kind, v_guard.target));
-            v_added := v_added || jsonb_build_array(v_trigger - 'definition');
+            IF v_trigger ? 'root' THEN
+                v_kept := v_kept || jsonb_build_array(v_trigger - 'definition');
+            END IF;
         END LOOP;
-        IF v_added <> '[]' THEN
-            UPDATE _recon.guard AS g SET triggers = g.triggers || v_added WHERE g.id = v_guard.id;
+        IF v_kept <> v_guard.triggers THEN
+            UPDATE _recon.guard AS g SET triggers = v_kept WHERE g.id = v_guard.id;
         END IF;
     END LOOP;
 END;
@@ -50,7 +67,8 @@ COMMENT ON FUNCTION _recon.tg_guard_children() IS
 'Event trigger function (recon_guard_children, ddl_command_end on CREATE TABLE and ALTER '
 'TABLE): a table that has become a partition or an inheritance child of a guarded table gets '
 'the guard''s triggers (_recon.guard_tree_triggers), recorded in the guard so that '
-'recon.disable_guard() drops them; if that fails, the DDL fails. SECURITY DEFINER: the table''s '
+'recon.disable_guard() drops them; if that fails, the DDL fails. A table detached (DETACH '
+'PARTITION, NO INHERIT) loses the triggers it got as a child. SECURITY DEFINER: the table''s '
 'owner needs no right on the toolkit. docs/GUARDS.md "Partitioned ledgers".';
 
 REVOKE EXECUTE ON FUNCTION _recon.tg_guard_children() FROM PUBLIC;
