@@ -15,6 +15,9 @@ AS $body$
             THEN 'the ledger is a view that is not a simple view over one table (a join, an '
                  || 'aggregate, a subquery...), or a materialized or foreign table: no storage '
                  || 'or statistics of its own to rely on'
+        WHEN _recon.incremental_moving_view(p_ledger.relid)
+            THEN 'the ledger view calls a function that is not IMMUTABLE (now(), ...): its '
+                 || 'rows can change with no write to see'
         WHEN (SELECT c.relkind FROM pg_catalog.pg_class AS c, _recon.wallet_source AS w
               WHERE w.name = p_ledger.wallet_source AND c.oid = w.relid) NOT IN ('r', 'p')
             THEN 'the wallet source is a view (or a materialized or foreign table): its rows '
@@ -29,7 +32,7 @@ COMMENT ON FUNCTION _recon.incremental_unsupported(_recon.ledger_source) IS
 'NULL when a ledger and its wallets can run incrementally, else why not: incremental mode needs '
 'an integer "order_by" column (an identity or sequence), a ledger that is a table, a '
 'partitioned table, an inheritance parent or a simple view over one of them '
-'(_recon.base_table), without foreign partitions, and a wallet table (partitioned or not; a '
-'view has no xmin).';
+'(_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a '
+'wallet table (partitioned or not; a view has no xmin).';
 
 REVOKE EXECUTE ON FUNCTION _recon.incremental_unsupported(_recon.ledger_source) FROM PUBLIC;

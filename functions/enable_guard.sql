@@ -84,7 +84,10 @@ BEGIN
             'Its table has partitions or inheritance children, and the event trigger '
             || 'recon_guard_children that guards the ones created later is not installed '
             || '(only a superuser can create it).',
-            'Run "wallet-recon upgrade" once as a superuser; docs/GUARDS.md "Partitioned ledgers".');
+            'Install the toolkit as a superuser, or have one run: CREATE EVENT TRIGGER '
+            || 'recon_guard_children ON ddl_command_end WHEN TAG IN (''CREATE TABLE'', '
+            || '''ALTER TABLE'') EXECUTE FUNCTION _recon.evt_guard_children(); '
+            || 'docs/GUARDS.md "Partitioned ledgers".');
     END IF;
     -- the trigger functions generated for this guard (drift), owned like the toolkit's own
     SELECT n.nspowner::regrole::text INTO v_owner

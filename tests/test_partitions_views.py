@@ -316,6 +316,13 @@ def test_view_over_one_table_guard_on_base_table_with_its_where(db: str) -> None
             " e.amount_minor AS amount FROM vl.entry AS e WHERE e.status IN ('posted', 'void')")
     inc = rows(db, "SELECT recon.reconcile(NULL, 'incremental') AS s")[0]["s"]
     assert inc["runs"]["vb"]["mode"] == "full" and "redefined" in inc["runs"]["vb"]["why_full"]
+    # a view whose rows move with time (now()): never incremental, it says why
+    run(db, "ALTER TABLE vl.entry ADD COLUMN due timestamptz NOT NULL DEFAULT now()",
+        "CREATE OR REPLACE VIEW vl.posted AS SELECT e.id, e.wallet_id,"
+        " e.amount_minor AS amount FROM vl.entry AS e WHERE e.due <= now()")
+    for _ in range(2):
+        inc = rows(db, "SELECT recon.reconcile(NULL, 'incremental') AS s")[0]["s"]
+        assert "IMMUTABLE" in inc["runs"]["vb"]["why_full"], inc
 
 
 def test_join_view_refused_for_guards_and_insert_writers(db: str) -> None:

@@ -2,7 +2,7 @@
 -- triggers in the same statement (an event trigger at ddl_command_end): a guard cannot be
 -- bypassed by writing into a child. If they cannot be created, the DDL fails. A table detached
 -- from the tree loses them.
-CREATE OR REPLACE FUNCTION _recon.tg_guard_children()
+CREATE OR REPLACE FUNCTION _recon.evt_guard_children()
 RETURNS event_trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -63,7 +63,7 @@ BEGIN
 END;
 $body$;
 
-COMMENT ON FUNCTION _recon.tg_guard_children() IS
+COMMENT ON FUNCTION _recon.evt_guard_children() IS
 'Event trigger function (recon_guard_children, ddl_command_end on CREATE TABLE and ALTER '
 'TABLE): a table that has become a partition or an inheritance child of a guarded table gets '
 'the guard''s triggers (_recon.guard_tree_triggers), recorded in the guard so that '
@@ -71,7 +71,7 @@ COMMENT ON FUNCTION _recon.tg_guard_children() IS
 'PARTITION, NO INHERIT) loses the triggers it got as a child. SECURITY DEFINER: the table''s '
 'owner needs no right on the toolkit. docs/GUARDS.md "Partitioned ledgers".';
 
-REVOKE EXECUTE ON FUNCTION _recon.tg_guard_children() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION _recon.evt_guard_children() FROM PUBLIC;
 
 -- Only a superuser can create an event trigger: an install by another role has none, and then
 -- recon.enable_guard() refuses a tree it could not keep guarded (docs/GUARDS.md).
@@ -81,10 +81,10 @@ BEGIN
         DROP EVENT TRIGGER IF EXISTS recon_guard_children;
         CREATE EVENT TRIGGER recon_guard_children ON ddl_command_end
             WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
-            EXECUTE FUNCTION _recon.tg_guard_children();
+            EXECUTE FUNCTION _recon.evt_guard_children();
         COMMENT ON EVENT TRIGGER recon_guard_children IS
         'wallet-recon: gives a new partition or inheritance child of a guarded table the '
-        'guard''s triggers (_recon.tg_guard_children).';
+        'guard''s triggers (_recon.evt_guard_children).';
     END IF;
 END;
 $do$;
