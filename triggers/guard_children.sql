@@ -18,8 +18,10 @@ BEGIN
     IF NOT EXISTS (SELECT FROM _recon.guard AS g WHERE g.compiled ? 'roots') THEN
         RETURN;
     END IF;
+    -- no row lock: a CREATE TEMP TABLE in a read-only transaction must still work; a guard
+    -- row is written only when a table joined or left its tree
     FOR v_guard IN SELECT g.* FROM _recon.guard AS g WHERE g.compiled ? 'roots'
-                   ORDER BY g.id FOR UPDATE LOOP
+                   ORDER BY g.id LOOP
         v_expected := _recon.guard_tree_triggers(v_guard.compiled -> 'roots');
         -- 1. a table no longer in the tree (detached, NO INHERIT) loses what it got as a child
         v_kept := '[]';
