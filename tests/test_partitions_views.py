@@ -8,7 +8,9 @@ blocking drift guard that stops a drifting write into any partition (one added a
 was enabled included) and lets a correct one through, and append-only and double-entry guards
 on every partition. A view over one table with a WHERE: its guard sits on the base table and
 counts only the rows the view shows, and incremental mode works through it. A join view:
-enable_guard (RC406) and an INSERT writer (RC312) are refused and nothing changes.
+enable_guard (RC406) and an INSERT writer (RC312) are refused and nothing changes. A wallet
+source that is a view: its guard triggers sit on the base table, by the view's columns and
+WHERE.
 Everything through plain psycopg connections, as an application writes."""
 
 from __future__ import annotations
@@ -357,3 +359,35 @@ def test_join_view_refused_for_guards_and_insert_writers(db: str) -> None:
     summary = rows(db, "SELECT recon.reconcile(NULL, 'incremental') AS s")[0]["s"]
     assert summary["runs"]["vjb"]["mode"] == "full"
     assert "not a simple view" in summary["runs"]["vjb"]["why_full"]
+
+
+def test_wallet_view_guarded_on_its_base_table_by_its_columns_and_where(db: str) -> None:
+    """A wallet source that is a simple view renaming its balance column and hiding system
+    accounts: the drift guard's wallet triggers sit on the base table, read the view's column
+    and ignore the rows it hides; its checks run in full and say why."""
+    run(db, """
+        CREATE SCHEMA wv;
+        CREATE TABLE wv.account (id int PRIMARY KEY, bal numeric NOT NULL DEFAULT 0,
+                                 kind text NOT NULL);
+        CREATE VIEW wv.wallets AS SELECT a.id, a.bal AS balance FROM wv.account AS a
+            WHERE a.kind = 'wallet';
+        CREATE TABLE wv.entry (id bigserial PRIMARY KEY, wallet_id int NOT NULL,
+                               amount numeric NOT NULL);
+        INSERT INTO wv.account VALUES (1, 0, 'wallet'), (2, 0, 'system');
+        SELECT recon.register_wallet_source('wvw', 'wv.wallets', 'id', ARRAY['balance']);
+        SELECT recon.register_ledger_source('wvl', 'wvw', 'wv.entry', 'wallet_id', 'amount',
+                                            '{"order_by": "id"}');
+        SELECT recon.register_check('wvb', 'balance', '{"ledger": "wvl"}');
+        SELECT recon.enable_guard('drift', 'wvl', '{"mode": "block"}');
+    """)
+    assert rows(db, "SELECT DISTINCT tgrelid::regclass::text AS t FROM pg_trigger"
+                    " WHERE tgname LIKE 'recon_guard%' ORDER BY 1") == [
+        {"t": "wv.account"}, {"t": "wv.entry"}]
+    assert write(db, "INSERT INTO wv.entry (wallet_id, amount) VALUES (1, 5)",
+                 "UPDATE wv.account SET bal = bal + 5 WHERE id = 1") is None
+    assert getattr(write(db, "UPDATE wv.account SET bal = bal + 5 WHERE id = 1"),
+                   "sqlstate", None) == "RC401"
+    assert write(db, "UPDATE wv.account SET bal = bal + 5 WHERE id = 2") is None  # hidden
+    summary = rows(db, "SELECT recon.reconcile(NULL, 'incremental') AS s")[0]["s"]
+    assert summary["findings"] == 0
+    assert "wallet source is a view" in summary["runs"]["wvb"]["why_full"], summary
