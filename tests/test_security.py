@@ -121,8 +121,9 @@ def test_grants_are_exactly_the_role_model(seeded: str) -> None:
         # PUBLIC may use one toolkit schema, and call its three functions: what a drift guard's
         # trigger functions (running as the writer) need the toolkit's rights for
         assert c.execute("""
-            SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text)
-            FROM pg_proc AS p WHERE p.pronamespace::regnamespace::text IN TOOLKIT
+            SELECT array_agg(f ORDER BY f)
+            FROM pg_proc AS p, CAST(p.oid::regprocedure AS text) AS f
+            WHERE p.pronamespace::regnamespace::text IN TOOLKIT
               AND has_function_privilege('public', p.oid, 'EXECUTE')""".replace(
             "TOOLKIT", str(TOOLKIT))
         ).fetchone()[0] == ["_recon_guard.drift_spill(integer,text)",
