@@ -238,7 +238,7 @@ def test_write_paths_refuse_a_shape_they_cannot_read_yet(legs: str) -> None:
 def shape_examples() -> list[tuple[str, list[list[str]]]]:
     """(SQL block, the rows of the text block after it) of the "Ledger shapes" section."""
     text = (ROOT / "docs" / "CHECKS.md").read_text()
-    section = text.split("### Ledger shapes", 1)[1].split("\n## ", 1)[0]
+    section = text.split("### Ledger shapes", 1)[1].split("\n#", 1)[0]
     out = []
     for sql, table in re.findall(r"```sql\n(.*?)```\n+```text\n(.*?)```", section, re.S):
         lines = table.strip().splitlines()
