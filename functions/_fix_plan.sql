@@ -17,6 +17,12 @@ DECLARE
     v_ledger _recon.ledger_source;
     v_wallet _recon.wallet_source;
     v_effects text;
+    -- ledgers the repairs cannot read yet (not of the plain shape), and their wallet sources:
+    -- found once, not per finding
+    v_odd_ledgers text[] := ARRAY(SELECT l.name FROM _recon.ledger_source AS l
+                                  WHERE _recon.ledger_plain(l) IS NOT NULL);
+    v_odd_wallets text[] := ARRAY(SELECT l.wallet_source FROM _recon.ledger_source AS l
+                                  WHERE _recon.ledger_plain(l) IS NOT NULL);
 BEGIN
     -- 1. The findings, each with its repair: what it posts into the ledger (postings: wallet,
     --    deltas per balance column, purpose) and what it adds to the stored balances (moves).
@@ -80,10 +86,8 @@ BEGIN
                    WHEN jsonb_typeof(c.options -> 'ledger') = 'array' THEN
                        'a check summing several ledgers is repaired by hand so far, or '
                        || 'acknowledged'
-                   WHEN EXISTS (SELECT FROM _recon.ledger_source AS l
-                                WHERE (l.name IN (c.ledger_source, s.ledger)
-                                       OR l.wallet_source = c.wallet_source)
-                                  AND _recon.ledger_plain(l) IS NOT NULL) THEN (
+                   WHEN c.ledger_source = ANY (v_odd_ledgers) OR s.ledger = ANY (v_odd_ledgers)
+                       OR c.wallet_source = ANY (v_odd_wallets) THEN (
                        SELECT format('ledger %s is not of the plain shape (%s): repairs on it '
                                      || 'are by hand so far, or acknowledged', l.name,
                                      _recon.ledger_plain(l))
