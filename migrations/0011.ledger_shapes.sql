@@ -24,7 +24,8 @@ COMMENT ON COLUMN _recon.ledger_shape.legs IS
 'The legs of one row, in order: [{"side": name, "option": registration option naming the leg''s '
 'wallet column, "multiplier": the default effect of the amount on that wallet}]. The entries '
 'shape has one leg without side or option: the wallet column argument.';
-COMMENT ON COLUMN _recon.ledger_shape.description IS 'What the shape is, for recon.sources and docs.';
+COMMENT ON COLUMN _recon.ledger_shape.description IS
+'What the shape is, for recon.sources and docs.';
 INSERT INTO _recon.ledger_shape (shape, legs, description) VALUES
 (
     'entries', '[{"side": null, "option": null, "multiplier": 1}]',
