@@ -133,8 +133,9 @@ IS
 'Validates effects keyed on several columns: "operation" lists the key columns (ledger, '
 '"<parent>.<column>", or "side" on shapes of several legs, p_sides), "effects" is a list of '
 'rules {"when": {key: value}, "effect": {balance column: multiplier}, "label"?}, tried in '
-'order (a key left out matches any value; values compare as text). Returns {"kinds": {"keys", "rules": [{"when", '
-'"label"}]}, "effects": {column: {label: multiplier}}}. RC102, RC106.';
+'order (a key left out matches any value; values compare as text). Returns {"kinds": '
+'{"keys", "rules": [{"when", "label"}]}, "effects": {column: {label: multiplier}}}. '
+'RC102, RC106.';
 
 REVOKE EXECUTE ON FUNCTION _recon.ledger_rules(
     oid, jsonb, _recon.wallet_source, jsonb, jsonb, text[]
