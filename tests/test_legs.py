@@ -16,6 +16,8 @@ import pytest
 
 from conftest import open_findings, reconcile, rows, run, run_cli
 
+pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 TRANSFER = """
