@@ -6,7 +6,9 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
     SELECT CASE
-        WHEN p_ledger.shape = 'transfer' THEN 'its rows are transfers (two legs each)'
+        WHEN p_ledger.shape <> 'entries' THEN format('its rows are %s rows (%s legs each)',
+                                                     p_ledger.shape, (
+            SELECT count(*) FROM jsonb_object_keys(p_ledger.leg_columns)))
         WHEN p_ledger.filters IS NOT NULL THEN 'it counts only the rows its filters keep'
         WHEN p_ledger.parents IS NOT NULL THEN 'it reads parent rows'
         WHEN p_ledger.kinds IS NOT NULL THEN 'its effects are keyed on several columns'

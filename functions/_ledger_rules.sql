@@ -1,7 +1,7 @@
 -- _recon.ledger_rules(): validate effects keyed on several columns; their normalized form.
 CREATE OR REPLACE FUNCTION _recon.ledger_rules(
     p_relid oid, p_parents jsonb, p_wallet _recon.wallet_source, p_keys jsonb, p_rules jsonb,
-    p_transfer boolean
+    p_sides text[]
 )
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -36,7 +36,8 @@ BEGIN
                             format('Got %s.', p_keys), 'Name each column once.');
     END IF;
     FOREACH v_key IN ARRAY v_keys LOOP
-        PERFORM _recon.ledger_ref_type(p_relid, p_parents, v_key, 'an operation key', p_transfer);
+        PERFORM _recon.ledger_ref_type(p_relid, p_parents, v_key, 'an operation key',
+                                       p_sides IS NOT NULL);
     END LOOP;
     IF jsonb_typeof(p_rules) IS DISTINCT FROM 'array' OR jsonb_array_length(p_rules) = 0 THEN
         PERFORM _recon.fail(
@@ -73,12 +74,12 @@ BEGIN
                                     'Values are compared as text: strings, numbers, booleans.');
             END IF;
         END LOOP;
-        IF p_transfer AND (v_when ->> 'side') IS DISTINCT FROM 'debit'
-            AND (v_when ->> 'side') IS DISTINCT FROM 'credit' THEN
+        IF p_sides IS NOT NULL AND (v_when ->> 'side' IS NULL
+                                    OR v_when ->> 'side' <> ALL (p_sides)) THEN
             PERFORM _recon.fail(
-                'RC106', 'each rule of a transfer ledger names its "side"',
-                format('Rule %s.', v_rule),
-                'Add "side": "debit" (the wallet the amount leaves) or "credit", and list '
+                'RC106', 'each rule of a ledger with several legs names its "side"',
+                format('Rule %s; sides: %s.', v_rule, array_to_string(p_sides, ', ')),
+                'Add e.g. "side": "debit" (the wallet the amount leaves) or "credit", and list '
                 || '"side" in "operation".'
             );
         END IF;
@@ -127,14 +128,15 @@ BEGIN
 END;
 $body$;
 
-COMMENT ON FUNCTION _recon.ledger_rules(oid, jsonb, _recon.wallet_source, jsonb, jsonb, boolean)
+COMMENT ON FUNCTION _recon.ledger_rules(oid, jsonb, _recon.wallet_source, jsonb, jsonb, text[])
 IS
 'Validates effects keyed on several columns: "operation" lists the key columns (ledger, '
-'"<parent>.<column>", or "side" on transfer rows), "effects" is a list of rules {"when": '
-'{key: value}, "effect": {balance column: multiplier}, "label"?}, tried in order (a key left '
-'out matches any value; values compare as text). Returns {"kinds": {"keys", "rules": [{"when", '
-'"label"}]}, "effects": {column: {label: multiplier}}}. RC102, RC106.';
+'"<parent>.<column>", or "side" on shapes of several legs, p_sides), "effects" is a list of '
+'rules {"when": {key: value}, "effect": {balance column: multiplier}, "label"?}, tried in '
+'order (a key left out matches any value; values compare as text). Returns {"kinds": '
+'{"keys", "rules": [{"when", "label"}]}, "effects": {column: {label: multiplier}}}. '
+'RC102, RC106.';
 
 REVOKE EXECUTE ON FUNCTION _recon.ledger_rules(
-    oid, jsonb, _recon.wallet_source, jsonb, jsonb, boolean
+    oid, jsonb, _recon.wallet_source, jsonb, jsonb, text[]
 ) FROM PUBLIC;

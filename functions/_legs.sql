@@ -13,7 +13,7 @@ BEGIN
     v.amount_column := 'amount';
     IF p_ledger.kinds IS NOT NULL THEN
         v.amount_mode := 'operation';
-    ELSIF p_ledger.shape = 'transfer' THEN
+    ELSIF p_ledger.shape <> 'entries' THEN
         v.amount_mode := 'direction';
     END IF;
     v.direction_column := CASE WHEN v.amount_mode = 'direction' THEN 'kind' END;
@@ -31,6 +31,7 @@ BEGIN
     v.balance_after_column := CASE WHEN p_ledger.balance_after_column IS NOT NULL
                                    THEN 'balance_after' END;
     v.shape := 'entries';
+    v.leg_columns := NULL;
     v.debit_wallet_column := NULL;
     v.credit_wallet_column := NULL;
     v.filters := NULL;

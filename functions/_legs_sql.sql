@@ -60,11 +60,13 @@ BEGIN
                           '' ORDER BY array_position(v_wallet.balance_columns, a.key::name))
         FROM jsonb_each(p_ledger.after_columns) AS a), '');
 
+    -- One branch per leg of the shape (_recon.ledger_shape), each reading its wallet column.
     FOR v_side, v_wallet_col IN
-        SELECT s, c FROM (VALUES (1, NULL::text, p_ledger.wallet_column),
-                                 (2, 'debit', p_ledger.debit_wallet_column),
-                                 (3, 'credit', p_ledger.credit_wallet_column)) AS b (o, s, c)
-        WHERE c IS NOT NULL ORDER BY o
+        SELECT u.g ->> 'side', CASE WHEN u.g ->> 'side' IS NULL THEN p_ledger.wallet_column
+                                    ELSE (p_ledger.leg_columns ->> (u.g ->> 'side'))::name END
+        FROM _recon.ledger_shape AS s
+        CROSS JOIN LATERAL jsonb_array_elements(s.legs) WITH ORDINALITY AS u (g, o)
+        WHERE s.shape = p_ledger.shape ORDER BY u.o
     LOOP
         -- What kind of entry the leg is: the direction or operation column; the leg's side on
         -- transfer rows; the label of the first rule that matches, for effects keyed on

@@ -28,66 +28,21 @@ DECLARE
     v_rules jsonb;
     v_kinds jsonb;
     v_after jsonb;
+    v_legs jsonb;
 BEGIN
     PERFORM _recon.source_name_free('ledger source', p_name);
     PERFORM _recon.check_options('ledger source ' || p_name, p_options, ARRAY[
         'direction', 'credit', 'debit', 'operation', 'effects', 'balance_column', 'entry_id',
         'reference', 'posted_at', 'order_by', 'balance_after', 'version', 'journal', 'status',
-        'debit_wallet', 'credit_wallet', 'filters', 'parents'
-    ]);
+        'filters', 'parents'
+    ] || ARRAY(SELECT g ->> 'option' FROM _recon.ledger_shape AS s,
+                                         jsonb_array_elements(s.legs) AS g
+               WHERE g ->> 'option' IS NOT NULL ORDER BY 1));
     v_wallet := _recon.wallet(p_wallet_source);
     v_relid := _recon.resolve_table(p_table);
-    -- The shape: one wallet column (entries), or a debit and a credit wallet column (transfer
-    -- rows, two legs each).
-    IF p_options ? 'debit_wallet' OR p_options ? 'credit_wallet' THEN
-        IF p_wallet_column IS NOT NULL THEN
-            PERFORM _recon.fail(
-                'RC106', 'give either a wallet column or "debit_wallet" and "credit_wallet"',
-                format('Got wallet column %L and %s.', p_wallet_column,
-                       jsonb_build_object('debit_wallet', p_options -> 'debit_wallet',
-                                          'credit_wallet', p_options -> 'credit_wallet')),
-                'A row moves one wallet (wallet column), or moves its amount from one wallet '
-                || 'to another (transfer rows: pass NULL as the wallet column).'
-            );
-        END IF;
-        PERFORM _recon.check_options('transfer ledger ' || p_name,
-                                     jsonb_build_object('debit_wallet', p_options -> 'debit_wallet',
-                                                        'credit_wallet', p_options -> 'credit_wallet'),
-                                     ARRAY['debit_wallet', 'credit_wallet'],
-                                     ARRAY['debit_wallet', 'credit_wallet']);
-        v_shape := 'transfer';
-        FOREACH v_key IN ARRAY ARRAY['debit_wallet', 'credit_wallet'] LOOP
-            PERFORM _recon.resolve_column(v_relid, p_options ->> v_key, 'the ' || v_key);
-            PERFORM _recon.same_key_type(v_relid, (p_options ->> v_key)::name, v_wallet.relid,
-                                         v_wallet.key_column);
-        END LOOP;
-        IF p_options ->> 'debit_wallet' = p_options ->> 'credit_wallet' THEN
-            PERFORM _recon.fail('RC106', '"debit_wallet" and "credit_wallet" are the same column',
-                                format('Both are %L.', p_options ->> 'debit_wallet'),
-                                'Name the column the amount leaves and the one it reaches.');
-        END IF;
-        FOREACH v_key IN ARRAY ARRAY['direction', 'balance_after', 'version'] LOOP
-            IF p_options ? v_key THEN
-                PERFORM _recon.fail(
-                    'RC106', format('a transfer ledger takes no %L', v_key),
-                    'A transfer row moves its debit wallet down and its credit wallet up; it '
-                    || 'has no direction, and one running balance or version cannot follow two '
-                    || 'wallets.',
-                    'Drop the option; for effects that depend on a column use "operation" with '
-                    || 'rules naming "side".'
-                );
-            END IF;
-        END LOOP;
-    ELSIF p_wallet_column IS NULL THEN
-        PERFORM _recon.fail('RC106', 'a ledger source needs a wallet column',
-                            'The wallet column was NULL and no "debit_wallet"/"credit_wallet" '
-                            || 'was given.',
-                            'Name the column holding the wallet key, or both transfer columns.');
-    ELSE
-        PERFORM _recon.resolve_column(v_relid, p_wallet_column, 'the wallet key');
-        PERFORM _recon.same_key_type(v_relid, p_wallet_column, v_wallet.relid,
-                                     v_wallet.key_column);
-    END IF;
+    -- The shape, and the wallet column of each leg (_recon.ledger_shape).
+    v_legs := _recon.ledger_legs(v_relid, v_wallet, p_wallet_column, p_options);
+    v_shape := v_legs ->> 'shape';
     PERFORM _recon.resolve_column(v_relid, p_amount_column, 'the amount', TRUE);
     IF p_options ? 'parents' THEN
         v_parents := _recon.ledger_parents(v_relid, p_options -> 'parents');
@@ -108,10 +63,12 @@ BEGIN
     v_target := COALESCE(p_options ->> 'balance_column', v_wallet.balance_columns[1]);
     IF p_options ? 'operation' AND (jsonb_typeof(p_options -> 'operation') = 'array'
                                     OR jsonb_typeof(p_options -> 'effects') = 'array'
-                                    OR v_shape = 'transfer') THEN
+                                    OR v_shape <> 'entries') THEN
         v_mode := 'operation';
         v_rules := _recon.ledger_rules(v_relid, v_parents, v_wallet, p_options -> 'operation',
-                                       p_options -> 'effects', v_shape = 'transfer');
+                                       p_options -> 'effects',
+                                       CASE WHEN v_shape <> 'entries' THEN ARRAY(
+                                           SELECT jsonb_object_keys(v_legs -> 'legs')) END);
         v_kinds := v_rules -> 'kinds';
         v_effects := v_rules -> 'effects';
     ELSIF p_options ? 'operation' THEN
@@ -178,8 +135,9 @@ BEGIN
             COALESCE(p_options ->> 'credit', 'credit'), 1,
             COALESCE(p_options ->> 'debit', 'debit'), -1
         ));
-    ELSIF v_shape = 'transfer' THEN
-        -- A transfer row: its amount leaves the debit wallet and reaches the credit wallet.
+    ELSIF v_shape <> 'entries' THEN
+        -- A row of several legs (a transfer: its amount leaves the debit wallet and reaches the
+        -- credit wallet): each leg moves the balance by its side's multiplier.
         v_mode := 'direction';
         IF p_options ? 'effects' THEN
             PERFORM _recon.fail(
@@ -188,7 +146,7 @@ BEGIN
             );
         END IF;
         PERFORM _recon.resolve_column(v_wallet.relid, v_target, 'the balance', TRUE);
-        v_effects := jsonb_build_object(v_target, jsonb_build_object('credit', 1, 'debit', -1));
+        v_effects := jsonb_build_object(v_target, v_legs -> 'multipliers');
     ELSE
         v_mode := 'signed';
         IF p_options ? 'effects' THEN
@@ -230,22 +188,21 @@ BEGIN
         name, wallet_source, relid, wallet_column, amount_column, amount_mode, effects,
         direction_column, operation_column, entry_id_column, reference_column, posted_at_column,
         order_column, balance_after_column, version_column, journal_column, status_column,
-        shape, debit_wallet_column, credit_wallet_column, filters, parents, kinds, after_columns
+        shape, leg_columns, filters, parents, kinds, after_columns
     ) VALUES (
         p_name, v_wallet.name, v_relid, p_wallet_column, p_amount_column, v_mode, v_effects,
         p_options ->> 'direction', CASE WHEN v_kinds IS NULL THEN p_options ->> 'operation' END,
         v_optional ->> 'entry_id',
         v_optional ->> 'reference', v_optional ->> 'posted_at', v_optional ->> 'order_by',
         v_optional ->> 'balance_after', v_optional ->> 'version', v_optional ->> 'journal',
-        v_optional ->> 'status', v_shape, p_options ->> 'debit_wallet',
-        p_options ->> 'credit_wallet', v_filters, v_parents, v_kinds, v_after
+        v_optional ->> 'status', v_shape, v_legs -> 'legs', v_filters, v_parents, v_kinds,
+        v_after
     );
     RETURN jsonb_build_object(
         'ledger_source', p_name, 'wallet_source', v_wallet.name,
         'table', v_relid::regclass::text, 'mode', v_mode, 'effects', v_effects, 'shape', v_shape
     ) || v_optional || jsonb_strip_nulls(jsonb_build_object(
-        'debit_wallet', p_options -> 'debit_wallet', 'credit_wallet', p_options -> 'credit_wallet',
-        'filters', v_filters, 'parents', v_parents, 'rules', v_kinds -> 'rules',
+        'legs', v_legs -> 'legs', 'filters', v_filters, 'parents', v_parents, 'rules', v_kinds -> 'rules',
         'balance_after', v_after));
 END;
 $body$;

@@ -16,12 +16,13 @@ $do$;
 ALTER TABLE _recon.wallet_source DROP COLUMN label_column;
 ALTER TABLE _recon.ledger_source
 DROP CONSTRAINT ledger_source_wallet_column,
-DROP CONSTRAINT ledger_source_transfer_wallets,
 DROP COLUMN after_columns,
 DROP COLUMN kinds,
 DROP COLUMN parents,
 DROP COLUMN filters,
 DROP COLUMN credit_wallet_column,
 DROP COLUMN debit_wallet_column,
+DROP COLUMN leg_columns,
 DROP COLUMN shape;
 ALTER TABLE _recon.ledger_source ALTER COLUMN wallet_column SET NOT NULL;
+DROP TABLE _recon.ledger_shape;

@@ -158,7 +158,7 @@ def test_upgrade_from_0008_keeps_checks_working(empty_db: str, tmp_path: Path) -
     """A database at migration 0008 holding all four seeds, a check of every kind, enabled
     guards and a recorded run with findings: after the upgrade the ledger checks read the legs
     relation (0011), kinds are registry rows (0012), the guards are as they were, and
-    reconcile gives identical findings. Rolling 0012 back and upgrading again does too."""
+    reconcile gives identical findings. Rolling back to 0011 and upgrading again does too."""
     old = tmp_path / "before"
     old.mkdir()
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", BEFORE_REGISTRY, "migrations",
@@ -212,11 +212,11 @@ def test_upgrade_from_0008_keeps_checks_working(empty_db: str, tmp_path: Path) -
     assert summary["new"] == 0 and summary["resolved"] == 0
     assert findings() == found
 
-    # 0012 rolled back (the kinds a CHECK constraint again; a rollback wants the guards
+    # 0013 and 0012 rolled back (the kinds a CHECK constraint again; a rollback wants the guards
     # disabled first), then upgraded again
     run(empty_db, "SELECT recon.disable_guard('drift', 's0_ledger')",
         "SELECT recon.disable_guard('append_only', 's0_ledger')")
-    back = run_cli("rollback", "--yes", dsn=empty_db)
+    back = run_cli("rollback", "--to", "0011", "--yes", dsn=empty_db)
     assert back.returncode == 0, back.stderr
     assert rows(empty_db, "SELECT to_regclass('_recon.check_kind') IS NULL AS gone") == [
         {"gone": True}]

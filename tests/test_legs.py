@@ -16,6 +16,8 @@ import pytest
 
 from conftest import open_findings, reconcile, rows, run, run_cli
 
+pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 TRANSFER = """
@@ -285,3 +287,22 @@ def test_partition_and_view_examples_in_the_docs_run_as_written(db: str, section
             pass
         (value,) = cur.fetchone()
     assert value == json.loads(shown)
+
+
+def test_a_new_shape_is_one_row(legs: str) -> None:
+    # a shape of one's own: the same table read as "payer pays payee", by one row of the registry
+    run(legs, """INSERT INTO _recon.ledger_shape (shape, legs, description) VALUES ('payment',
+                 '[{"side": "payer", "option": "payer", "multiplier": -1},
+                   {"side": "payee", "option": "payee", "multiplier": 1}]', 'payer pays payee')""",
+        "SELECT recon.register_ledger_source('lp', 'lw', 'legs.transfer', NULL, 'amount',"
+        " '{\"payer\": \"source\", \"payee\": \"destination\", \"filters\": [{\"column\":"
+        " \"status\", \"op\": \"=\", \"value\": \"APPLIED\"}], \"order_by\": \"id\"}')",
+        "SELECT recon.register_check('lp_balance', 'balance', '{\"ledger\": \"lp\"}')")
+    assert rows(legs, "SELECT count(*) AS n FROM recon.check_lp_balance") == [{"n": 0}]
+    run(legs, "UPDATE legs.wallet SET balance = balance - 2 WHERE id = 'a'")
+    reconcile(legs)
+    assert [x for x in found(legs) if x[0] == "lp_balance"] == [
+        ("lp_balance", "a", "balance", Decimal("-2.00"), None)]
+    (src,) = rows(legs, "SELECT definition FROM recon.sources WHERE name = 'lp'")
+    assert (src["definition"]["shape"], src["definition"]["legs"]) == (
+        "payment", {"payer": "source", "payee": "destination"})

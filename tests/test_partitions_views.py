@@ -23,6 +23,8 @@ import pytest
 
 from conftest import rows, run
 
+pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
+
 D = Decimal
 
 # One monthly ledger, declarative or by inheritance: bigserial ids (a sequence without cache,

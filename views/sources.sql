@@ -28,8 +28,8 @@ SELECT
         'reference', l.reference_column, 'posted_at', l.posted_at_column,
         'order_by', l.order_column, 'balance_after', l.balance_after_column,
         'version', l.version_column, 'journal', l.journal_column, 'status', l.status_column,
-        'shape', nullif(l.shape, 'entries'), 'debit_wallet', l.debit_wallet_column,
-        'credit_wallet', l.credit_wallet_column, 'filters', l.filters, 'parents', l.parents,
+        'shape', nullif(l.shape, 'entries'), 'legs', l.leg_columns,
+        'filters', l.filters, 'parents', l.parents,
         'rules', l.kinds -> 'rules', 'operation_keys', l.kinds -> 'keys',
         'running_balances', l.after_columns
     )) AS definition,
