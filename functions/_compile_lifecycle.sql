@@ -30,6 +30,22 @@ BEGIN
     END IF;
     SELECT string_agg(quote_literal(t), ', ') INTO v_terminal
     FROM jsonb_array_elements_text(p_options -> 'terminal') AS t;
+    -- The hold and its resolutions are kinds of entry of the ledger (operation values, or rule
+    -- labels): one it never has would make a check that can find nothing.
+    IF NOT EXISTS (SELECT FROM jsonb_each(v_ledger.effects) AS c, jsonb_object_keys(c.value) AS k
+                   WHERE k = ANY (v_hold || ARRAY(
+                       SELECT jsonb_array_elements_text(p_options -> 'terminal')))
+                   HAVING count(DISTINCT k) = 1 + jsonb_array_length(p_options -> 'terminal'))
+        THEN
+        PERFORM _recon.fail(
+            'RC106', format('"hold" %L or a "terminal" value is not a kind of entry of ledger %s',
+                            v_hold, v_ledger.name),
+            format('Its kinds: %s.', (SELECT string_agg(DISTINCT k, ', ' ORDER BY k)
+                                      FROM jsonb_each(v_ledger.effects) AS c,
+                                           jsonb_object_keys(c.value) AS k)),
+            'Name operation values (or, for effects keyed on several columns, rule labels).'
+        );
+    END IF;
     -- The transaction's status: from a status table, else from the ledger's latest entry.
     IF p_options ? 'status_table' THEN
         IF NOT (p_options ? 'status_key' AND p_options ? 'status_column') THEN

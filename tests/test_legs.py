@@ -306,3 +306,14 @@ def test_a_new_shape_is_one_row(legs: str) -> None:
     (src,) = rows(legs, "SELECT definition FROM recon.sources WHERE name = 'lp'")
     assert (src["definition"]["shape"], src["definition"]["legs"]) == (
         "payment", {"payer": "source", "payee": "destination"})
+
+
+def test_a_lifecycle_hold_that_is_no_kind_of_entry_is_refused(legs: str) -> None:
+    before = rows(legs, "SELECT name FROM recon.checks ORDER BY name")
+    with psycopg.connect(legs, autocommit=True) as c, pytest.raises(psycopg.Error) as e:
+        c.execute("SELECT recon.register_check('mo_holds', 'lifecycle', '{\"ledger\": \"mo\","
+                  " \"hold\": \"HOLD\", \"terminal\": [\"COMMIT\"]}')")
+    assert e.value.sqlstate == "RC106" and "COMMIT" in e.value.diag.message_detail
+    assert rows(legs, "SELECT name FROM recon.checks ORDER BY name") == before
+    run(legs, "SELECT recon.register_check('mo_holds', 'lifecycle', '{\"ledger\": \"mo\","
+              " \"hold\": \"ON_HOLD/*\", \"terminal\": [\"COMMIT\"]}')")
