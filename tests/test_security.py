@@ -121,7 +121,7 @@ def test_grants_are_exactly_the_role_model(seeded: str) -> None:
         # PUBLIC may use one toolkit schema, and call its three functions: what a drift guard's
         # trigger functions (running as the writer) need the toolkit's rights for
         assert c.execute("""
-            SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc AS p
+            SELECT array_agg(p.oid::regprocedure::text ORDER BY p.proname) FROM pg_proc AS p
             WHERE p.pronamespace::regnamespace::text IN TOOLKIT
               AND has_function_privilege('public', p.oid, 'EXECUTE')""".replace(
             "TOOLKIT", str(TOOLKIT))
