@@ -75,22 +75,27 @@ BEGIN
                    WHEN s.strategy <> ALL (st.allowed) THEN format(
                        'strategy %s does not repair %s findings', s.strategy, c.kind)
                    WHEN s.strategy = 'acknowledge' THEN NULL
-                   -- repairs read and write the raw ledger table: only its plain shape, so
-                   -- far, is the relation the checks counted
+                   -- repairs read the ledger's legs (measures, evidence, conservation) and
+                   -- write through its writer: one-sided and transfer rows, filtered on their
+                   -- own columns; a duplicated transfer row is not reversed automatically yet
                    WHEN jsonb_typeof(c.options -> 'ledger') = 'array' THEN
                        'a check summing several ledgers is repaired by hand so far, or '
                        || 'acknowledged'
                    WHEN EXISTS (SELECT FROM _recon.ledger_source AS l
                                 WHERE (l.name IN (c.ledger_source, s.ledger)
                                        OR l.wallet_source = c.wallet_source)
-                                  AND _recon.ledger_plain(l) IS NOT NULL) THEN (
-                       SELECT format('ledger %s is not of the plain shape (%s): repairs on it '
-                                     || 'are by hand so far, or acknowledged', l.name,
-                                     _recon.ledger_plain(l))
+                                  AND (_recon.ledger_writable(l) IS NOT NULL
+                                       OR (l.shape = 'transfer' AND s.strategy = 'reverse'))
+                               ) THEN (
+                       SELECT format('ledger %s is of a shape repairs do not read (%s): repairs '
+                                     || 'on it are by hand so far, or acknowledged', l.name,
+                                     COALESCE(_recon.ledger_writable(l),
+                                              'a duplicated transfer row is reversed by hand'))
                        FROM _recon.ledger_source AS l
                        WHERE (l.name IN (c.ledger_source, s.ledger)
                               OR l.wallet_source = c.wallet_source)
-                         AND _recon.ledger_plain(l) IS NOT NULL
+                         AND (_recon.ledger_writable(l) IS NOT NULL
+                              OR (l.shape = 'transfer' AND s.strategy = 'reverse'))
                        ORDER BY l.name LIMIT 1)
                    WHEN f.wallet_key IS NULL THEN 'no wallet to repair: needs a human'
                    WHEN f.cause IN ('invalid_balance', 'invalid_amount', 'unknown_wallet',
@@ -171,7 +176,8 @@ BEGIN
     LOOP
         v_ledger := _recon.ledger(v_check.ledger_source);
         v_wallet := _recon.wallet(v_ledger.wallet_source);
-        SELECT string_agg(format('%L, -(%s)', b, _recon.effect_sql(v_ledger, b, 'l')), ', ')
+        SELECT string_agg(format('%L, -(%s)', b, _recon.effect_sql(_recon.legs(v_ledger), b,
+                                                                    'l')), ', ')
         INTO v_effects
         FROM unnest(v_wallet.balance_columns) AS b WHERE v_ledger.effects ? b;
         EXECUTE format($q$
@@ -195,14 +201,15 @@ BEGIN
                     JOIN _recon.finding AS f ON f.id = s.finding_id
                     CROSS JOIN LATERAL jsonb_array_elements_text(f.details -> 'entries')
                         WITH ORDINALITY AS x (entry, n)
-                    JOIN %2$s AS l ON (%3$s)::text = x.entry
+                    JOIN %2$s AS l ON (%3$s)::text = x.entry AND l.wallet::text = s.wallet_key
                     WHERE s.stage_id = $1 AND s.check_name = $2 AND s.status = 'planned'
                       AND s.strategy = 'reverse' AND x.n > 1
                 ) AS e
                 GROUP BY e.step
             ) AS y
             WHERE s.stage_id = $1 AND s.step = y.step$q$,
-            v_effects, v_ledger.relid::regclass, _recon.entry_name_sql(v_ledger, 'l'))
+            v_effects, _recon.legs_sql(v_ledger),
+            _recon.entry_name_sql(_recon.legs(v_ledger), 'l'))
         USING p_stage, v_check.name, v_ledger.name;
     END LOOP;
 
