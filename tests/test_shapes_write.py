@@ -8,6 +8,8 @@ concurrency matters, against a real PostgreSQL."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
@@ -370,3 +372,43 @@ def test_a_duplicated_transfer_row_is_reversed_by_hand(legs: str) -> None:
     steps = fix(legs, checks=["lt_dups"])
     assert {(s["wallet_key"], s["status"]) for s in steps} == {("a", "manual"), ("b", "manual")}
     assert all("reversed by hand" in s["note"] for s in steps)
+
+
+def test_two_concurrent_fixes_on_transfer_rows_post_one_row(legs: str) -> None:
+    # both calls wait on a wallet a third connection holds; one applies, the other skips
+    run(legs, "SELECT recon.register_writer('lt', '{\"offset_wallet\": \"world\"}')",
+        "SELECT recon.set_fix_policy('lt_balance', '{\"strategy\": \"adjust\"}')",
+        "UPDATE legs.wallet SET balance = balance + 7 WHERE id = 'b'")
+    enable(legs, "drift", "lt")
+    reconcile(legs)
+    results: dict[str, list[dict]] = {}
+    errors: list[str] = []
+
+    def call(name: str) -> None:
+        try:
+            results[name] = fix(legs, dry_run=False, ticket="T-5", reason="lost transfer")
+        except Exception as e:  # recorded, asserted below
+            errors.append(f"{name}: {getattr(e, 'sqlstate', None)} {e}")
+
+    calls = [threading.Thread(target=call, args=(n,), daemon=True) for n in ("x", "y")]
+    with psycopg.connect(legs) as holder, psycopg.connect(legs, autocommit=True) as watcher:
+        holder.execute("SELECT 1 FROM legs.wallet WHERE id = 'b' FOR UPDATE")
+        for t in calls:
+            t.start()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            (waiting,) = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND query LIKE %s", ("%recon.fix(%",)).fetchone()
+            if waiting == 2:
+                break
+            time.sleep(0.05)
+        assert waiting == 2, "both calls should be waiting for the held wallet"
+        holder.rollback()
+        for t in calls:
+            t.join(timeout=30)
+    assert not any(t.is_alive() for t in calls) and errors == []
+    statuses = sorted(sorted({s["status"] for s in r}) for r in results.values())
+    assert statuses == [["applied"], ["skipped"]], results
+    assert len(rows(legs, "SELECT 1 FROM legs.transfer WHERE reference LIKE 'RECON-%'")) == 1
+    assert reconcile(legs)["status"] == "synced"
