@@ -14,6 +14,8 @@ DECLARE
     v_bound numeric;
     v_rows bigint;
     v_cols integer := cardinality(_recon.balance_columns(p_check.options));
+    v_ledger_storage jsonb;
+    v_wallet_storage jsonb;
 BEGIN
     DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
     DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
@@ -23,6 +25,9 @@ BEGIN
     IF jsonb_typeof(p_check.options -> 'ledger') = 'array' THEN
         RETURN 'the check sums several ledgers, each with its own ordering';
     END IF;
+    -- The storage first: a change after this point is seen by the next run (never missed).
+    v_ledger_storage := _recon.incremental_storage(v_ledger.relid);
+    v_wallet_storage := _recon.incremental_storage(v_wallet.relid);
     -- The bound: the highest ordering id now; once every transaction open now is over, every
     -- entry up to it is settled (ids are handed out in order, by a sequence without a cache).
     EXECUTE format('SELECT max(l.%I) FROM %s AS l', v_ledger.order_column,
@@ -41,13 +46,14 @@ BEGIN
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     INSERT INTO _recon.watermark (
         check_name, run_id, compiled_md5, order_bound, snapshot_xmin, ledger_relfilenode,
-        wallet_relfilenode, ledger_changes, wallet_deletes, state_rows
+        wallet_relfilenode, ledger_changes, wallet_deletes, state_rows, ledger_storage,
+        wallet_storage
     ) VALUES (
         p_check.name, p_run, md5(p_check.compiled_sql), v_bound, p_wallets_xmin,
         (SELECT c.relfilenode FROM pg_class AS c WHERE c.oid = v_ledger.relid),
         (SELECT c.relfilenode FROM pg_class AS c WHERE c.oid = v_wallet.relid),
-        pg_stat_get_tuples_updated(v_ledger.relid) + pg_stat_get_tuples_deleted(v_ledger.relid),
-        pg_stat_get_tuples_deleted(v_wallet.relid), v_rows
+        (v_ledger_storage ->> 'updated')::bigint + (v_ledger_storage ->> 'deleted')::bigint,
+        (v_wallet_storage ->> 'deleted')::bigint, v_rows, v_ledger_storage, v_wallet_storage
     );
     RETURN NULL;
 END;

@@ -23,8 +23,9 @@ BEGIN
             'Register the journal entries as a direction (credit/debit) or signed ledger.'
         );
     END IF;
+    -- a signed or direction ledger moves one balance column: the one its journals concern
+    SELECT c.key INTO v_col FROM jsonb_each(v_ledger.effects) AS c LIMIT 1;
     IF v_ledger.amount_mode = 'direction' THEN
-        SELECT c.key INTO v_col FROM jsonb_each(v_ledger.effects) AS c LIMIT 1;
         SELECT format('sum(l.%I) FILTER (WHERE l.%I::text = %L)', v_ledger.amount_column,
                       v_ledger.direction_column, e.key)
         INTO v_credit FROM jsonb_each(v_ledger.effects -> v_col) AS e WHERE e.value::numeric > 0;
@@ -44,6 +45,7 @@ BEGIN
        jsonb_strip_nulls(jsonb_build_object(
            'item', j.journal::text,
            'journal', j.journal,
+           'column', %11$L,
            'entries', j.n,
            'wallets', j.wallets,
            'posted_at', j.posted_at,
@@ -66,7 +68,7 @@ WHERE j.n > j.n_amount
         p_name, v_journal, v_credit, v_debit, v_ledger.amount_column,
         _recon.unmapped_sql(v_ledger, 'l'), v_ledger.wallet_column,
         _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'), _recon.legs_sql(v_raw),
-        v_tol
+        v_tol, v_col
     );
 END;
 $body$;

@@ -64,13 +64,17 @@ BEGIN
        0::numeric AS stored,
        s.%3$I::numeric AS expected,
        (0 - s.%3$I)::numeric AS difference,
-       jsonb_build_object('item', s.%4$I::text, 'source_id', s.%4$I,
+       jsonb_build_object('item', s.%4$I::text, 'source_id', s.%4$I, 'column', %10$L,
                           'cause', 'orphaned_payment') AS details
 FROM %5$s AS s
 WHERE %6$s
   AND NOT EXISTS (SELECT FROM %7$s AS l WHERE %8$s AND %9$s)$sql$,
         p_name, v_wallet, v_amount, v_id, v_relid::regclass, v_where,
-        _recon.legs_sql(v_raw), v_match, _recon.in_effect_sql(v_raw, 'l')
+        _recon.legs_sql(v_raw), v_match, _recon.in_effect_sql(v_raw, 'l'),
+        -- the balance column a missing entry would have moved: the first the ledger moves
+        (SELECT c.b FROM unnest((_recon.wallet(v_ledger.wallet_source)).balance_columns)
+                            WITH ORDINALITY AS c (b, o)
+         WHERE v_ledger.effects ? c.b ORDER BY c.o LIMIT 1)
     );
 END;
 $body$;

@@ -17,6 +17,14 @@ DECLARE
     v_ledger _recon.ledger_source;
     v_wallet _recon.wallet_source;
     v_effects text;
+    -- ledgers the repairs cannot read yet (_recon.ledger_writable), and their wallet sources;
+    -- transfer ledgers, whose duplicates are reversed by hand: found once, not per finding
+    v_odd_ledgers text[] := ARRAY(SELECT l.name FROM _recon.ledger_source AS l
+                                  WHERE _recon.ledger_writable(l) IS NOT NULL);
+    v_odd_wallets text[] := ARRAY(SELECT l.wallet_source FROM _recon.ledger_source AS l
+                                  WHERE _recon.ledger_writable(l) IS NOT NULL);
+    v_transfers text[] := ARRAY(SELECT l.name FROM _recon.ledger_source AS l
+                                WHERE l.shape = 'transfer');
 BEGIN
     -- 1. The findings, each with its repair: what it posts into the ledger (postings: wallet,
     --    deltas per balance column, purpose) and what it adds to the stored balances (moves).
@@ -81,12 +89,10 @@ BEGIN
                    WHEN jsonb_typeof(c.options -> 'ledger') = 'array' THEN
                        'a check summing several ledgers is repaired by hand so far, or '
                        || 'acknowledged'
-                   WHEN EXISTS (SELECT FROM _recon.ledger_source AS l
-                                WHERE (l.name IN (c.ledger_source, s.ledger)
-                                       OR l.wallet_source = c.wallet_source)
-                                  AND (_recon.ledger_writable(l) IS NOT NULL
-                                       OR (l.shape = 'transfer' AND s.strategy = 'reverse'))
-                               ) THEN (
+                   WHEN c.ledger_source = ANY (v_odd_ledgers) OR s.ledger = ANY (v_odd_ledgers)
+                       OR c.wallet_source = ANY (v_odd_wallets)
+                       OR (s.strategy = 'reverse' AND (c.ledger_source = ANY (v_transfers)
+                                                       OR s.ledger = ANY (v_transfers))) THEN (
                        SELECT format('ledger %s is of a shape repairs do not read (%s): repairs '
                                      || 'on it are by hand so far, or acknowledged', l.name,
                                      COALESCE(_recon.ledger_writable(l),

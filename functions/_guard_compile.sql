@@ -229,8 +229,8 @@ BEGIN
                 'trigger', format('recon_guard_%s_no_change', p_id),
                 'definition', format(
                     'BEFORE UPDATE OR DELETE ON %s FOR EACH ROW '
-                    || 'EXECUTE FUNCTION _recon.tg_guard_append_only(%L)',
-                    v_ledger.relid::regclass, p_id)),
+                    || 'EXECUTE FUNCTION _recon.tg_guard_append_only(%L, %L)',
+                    v_ledger.relid::regclass, p_id, v_ledger.relid::regclass)),
             jsonb_build_object(
                 'table', v_ledger.relid::regclass::text,
                 'trigger', format('recon_guard_%s_no_truncate', p_id),
@@ -239,7 +239,11 @@ BEGIN
                     || 'EXECUTE FUNCTION _recon.tg_guard_append_only(%L)',
                     v_ledger.relid::regclass, p_id)));
     END IF;
-    RETURN jsonb_build_object('sql', v_sql, 'triggers', v_triggers, 'functions', v_functions);
+    -- a source that is a simple view: its guard goes on the base table, through its WHERE
+    RETURN _recon.guard_over_views(
+        jsonb_build_object('sql', v_sql, 'triggers', v_triggers, 'functions', v_functions),
+        jsonb_build_object('ledger', v_ledger.relid, 'wallet', v_wallet.relid, 'source', v_relid),
+        p_kind, p_target);
 END;
 $body$;
 
@@ -248,6 +252,8 @@ COMMENT ON FUNCTION _recon.guard_compile(text, text, integer) IS
 'generates (drift: one per table, row-level, accumulating in a transaction-local setting) and '
 'the SQL the others run (statement-level, reading the transition tables: what a statement '
 'changed, staged in _recon.guard_pending, and the commit-time check of a journal, a hold or a '
-'derived value). Nothing costs more for a wallet with a long history.';
+'derived value). Nothing costs more for a wallet with a long history. A source that is a '
+'simple view is guarded on its base table through the view''s query '
+'(_recon.guard_over_views); any other view is refused (RC406).';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_compile(text, text, integer) FROM PUBLIC;

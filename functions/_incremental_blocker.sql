@@ -11,6 +11,8 @@ DECLARE
     v_unsupported text := _recon.incremental_unsupported(v_ledger);
     v_wm _recon.watermark;
     v_changes bigint;
+    v_ledger_now jsonb;
+    v_wallet_now jsonb;
 BEGIN
     IF v_unsupported IS NOT NULL THEN
         RETURN v_unsupported;
@@ -25,20 +27,37 @@ BEGIN
     IF v_wm.compiled_md5 <> md5(p_check.compiled_sql) THEN
         RETURN 'the check changed since the watermark';
     END IF;
-    IF v_wm.ledger_relfilenode <> (SELECT c.relfilenode FROM pg_class AS c
-                                   WHERE c.oid = v_ledger.relid)
-        OR v_wm.wallet_relfilenode <> (SELECT c.relfilenode FROM pg_class AS c
-                                       WHERE c.oid = v_wallet.relid) THEN
+    -- every table under each source, as a set: a partition or child attached, detached,
+    -- truncated or rewritten, or the view redefined, changes it (docs/INCREMENTAL.md)
+    v_ledger_now := _recon.incremental_storage(v_ledger.relid);
+    v_wallet_now := _recon.incremental_storage(v_wallet.relid);
+    IF v_wm.ledger_storage IS NULL OR v_wm.wallet_storage IS NULL THEN
+        RETURN 'the watermark predates storage signatures (0013): a full run sets one';
+    END IF;
+    IF v_wm.ledger_storage -> 'view' IS DISTINCT FROM v_ledger_now -> 'view' THEN
+        RETURN 'the ledger view was redefined since the watermark';
+    END IF;
+    IF (SELECT array_agg(l -> 0 ORDER BY l -> 0)
+        FROM jsonb_array_elements(v_wm.ledger_storage -> 'leaves') AS l)
+       IS DISTINCT FROM (SELECT array_agg(l -> 0 ORDER BY l -> 0)
+                         FROM jsonb_array_elements(v_ledger_now -> 'leaves') AS l)
+       OR (SELECT array_agg(l -> 0 ORDER BY l -> 0)
+           FROM jsonb_array_elements(v_wm.wallet_storage -> 'leaves') AS l)
+          IS DISTINCT FROM (SELECT array_agg(l -> 0 ORDER BY l -> 0)
+                            FROM jsonb_array_elements(v_wallet_now -> 'leaves') AS l) THEN
+        RETURN 'a partition or child table was created, attached or detached since the watermark';
+    END IF;
+    IF v_wm.ledger_storage -> 'leaves' <> v_ledger_now -> 'leaves'
+       OR v_wm.wallet_storage -> 'leaves' <> v_wallet_now -> 'leaves' THEN
         RETURN 'a table was truncated or rewritten since the watermark';
     END IF;
-    v_changes := pg_stat_get_tuples_updated(v_ledger.relid)
-                 + pg_stat_get_tuples_deleted(v_ledger.relid);
+    v_changes := (v_ledger_now ->> 'updated')::bigint + (v_ledger_now ->> 'deleted')::bigint;
     IF v_changes > v_wm.ledger_changes THEN
         RETURN 'ledger entries were updated or deleted since the watermark';
     ELSIF v_changes < v_wm.ledger_changes THEN
         RETURN 'table statistics were reset since the watermark';
     END IF;
-    IF pg_stat_get_tuples_deleted(v_wallet.relid) <> v_wm.wallet_deletes THEN
+    IF (v_wallet_now ->> 'deleted')::bigint <> v_wm.wallet_deletes THEN
         RETURN 'wallets were deleted since the watermark (or statistics were reset)';
     END IF;
     IF (SELECT count(*) FROM _recon.balance_state AS s WHERE s.check_name = p_check.name)
@@ -54,8 +73,9 @@ $body$;
 
 COMMENT ON FUNCTION _recon.incremental_blocker(_recon.check_def) IS
 'NULL when a balance check may run incrementally, else the reason it must run in full: no '
-'integer ordering column, a partitioned table or a view, no or stale watermark, table '
-'truncated or rewritten, ledger rows updated or deleted (statistics), wallets deleted, state '
-'lost, watermark too old.';
+'integer ordering column, a view that is not simple, a wallet view, no or stale watermark, a '
+'partition or child table created, attached or detached, a table truncated or rewritten, the '
+'ledger view redefined, ledger rows updated or deleted (statistics summed over every '
+'partition), wallets deleted, state lost, watermark too old.';
 
 REVOKE EXECUTE ON FUNCTION _recon.incremental_blocker(_recon.check_def) FROM PUBLIC;

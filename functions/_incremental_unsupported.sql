@@ -13,20 +13,29 @@ AS $body$
         WHEN p_ledger.parents IS NOT NULL
             THEN 'the ledger reads parent rows: a change there changes which entries count, and '
                  || 'how, without touching the ledger'
-        WHEN EXISTS (
-            SELECT FROM pg_catalog.pg_class AS c
-            WHERE c.relkind <> 'r' AND c.oid IN (
-                p_ledger.relid,
-                (SELECT w.relid FROM _recon.wallet_source AS w
-                 WHERE w.name = p_ledger.wallet_source)
-            )
-        ) THEN 'a partitioned table or a view: no storage id, statistics or xmin to rely on'
+        WHEN (SELECT c.relkind FROM pg_catalog.pg_class AS c WHERE c.oid = p_ledger.relid)
+             NOT IN ('r', 'p') AND _recon.base_table(p_ledger.relid) IS NULL
+            THEN 'the ledger is a view that is not a simple view over one table (a join, an '
+                 || 'aggregate, a subquery...), or a materialized or foreign table: no storage '
+                 || 'or statistics of its own to rely on'
+        WHEN _recon.incremental_moving_view(p_ledger.relid)
+            THEN 'the ledger view calls a function that is not IMMUTABLE (now(), ...): its '
+                 || 'rows can change with no write to see'
+        WHEN (SELECT c.relkind FROM pg_catalog.pg_class AS c, _recon.wallet_source AS w
+              WHERE w.name = p_ledger.wallet_source AND c.oid = w.relid) NOT IN ('r', 'p')
+            THEN 'the wallet source is a view (or a materialized or foreign table): its rows '
+                 || 'have no xmin to tell which wallets changed'
+        WHEN (_recon.incremental_storage(p_ledger.relid) ->> 'foreign')::boolean
+            THEN 'a partition or child table of the ledger is a foreign table: no storage or '
+                 || 'statistics to rely on'
     END;
 $body$;
 
 COMMENT ON FUNCTION _recon.incremental_unsupported(_recon.ledger_source) IS
 'NULL when a ledger and its wallets can run incrementally, else why not: incremental mode needs '
-'an integer "order_by" column (an identity or sequence) and plain tables (a partitioned table '
-'or a view has no storage id, statistics or xmin of its own).';
+'an integer "order_by" column (an identity or sequence), a ledger that is a table, a '
+'partitioned table, an inheritance parent or a simple view over one of them '
+'(_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a '
+'wallet table (partitioned or not; a view has no xmin).';
 
 REVOKE EXECUTE ON FUNCTION _recon.incremental_unsupported(_recon.ledger_source) FROM PUBLIC;

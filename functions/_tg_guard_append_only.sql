@@ -7,7 +7,17 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_guard _recon.guard;
+    v_shown bigint;
 BEGIN
+    -- a ledger that is a simple view: only the rows it shows are entries (argument 2)
+    IF tg_level = 'ROW' AND tg_nargs > 1 AND (SELECT c.relkind FROM pg_class AS c
+                                              WHERE c.oid = to_regclass(tg_argv[1])) = 'v' THEN
+        EXECUTE _recon.view_rows_sql(to_regclass(tg_argv[1]), '(SELECT ($1).*)') USING OLD;
+        GET DIAGNOSTICS v_shown = ROW_COUNT;
+        IF v_shown = 0 THEN
+            RETURN CASE WHEN tg_op = 'DELETE' THEN OLD ELSE NEW END;
+        END IF;
+    END IF;
     SELECT g.* INTO v_guard FROM _recon.guard AS g WHERE g.id = tg_argv[0]::integer;
     IF FOUND AND NOT _recon.in_audited_fix() AND NOT EXISTS (
         SELECT FROM _recon.ledger_escape AS e
@@ -28,7 +38,8 @@ END;
 $body$;
 
 COMMENT ON FUNCTION _recon.tg_guard_append_only() IS
-'Trigger function of the append-only guard (argument: guard id): UPDATE, DELETE and TRUNCATE '
+'Trigger function of the append-only guard (arguments: guard id, and the ledger: when it is '
+'a simple view, only rows it shows count): UPDATE, DELETE and TRUNCATE '
 'of ledger entries are blocked (RC405) or warned about, unless the transaction holds an '
 'audited escape (recon.allow_ledger_change) or is an audited recon.fix(). Repairs go through '
 'adjustments.';

@@ -24,7 +24,8 @@ BEGIN
                    GROUP BY t.value ->> 'table' ORDER BY min(t.ordinality) LOOP
         EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', v_table);
     END LOOP;
-    FOR v_trigger IN SELECT t.value FROM jsonb_array_elements(v_guard.triggers) AS t LOOP
+    FOR v_trigger IN SELECT t.value FROM jsonb_array_elements(v_guard.triggers) AS t
+                     WHERE to_regclass(t.value ->> 'table') IS NOT NULL LOOP  -- a child dropped
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger ->> 'trigger',
                        v_trigger ->> 'table');
     END LOOP;

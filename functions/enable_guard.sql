@@ -68,6 +68,27 @@ BEGIN
     VALUES (p_kind, p_target, v_mode, v_tolerance, p_options, '{}', '[]')
     RETURNING id INTO v_id;
     v_compiled := _recon.guard_compile(p_kind, p_target, v_id);
+    -- partitions and inheritance children get the triggers too, now and (event trigger
+    -- recon_guard_children, from the "roots" kept) when they are created or attached later
+    v_compiled := v_compiled || jsonb_build_object(
+        'roots', v_compiled -> 'triggers',
+        'triggers', _recon.guard_tree_triggers(v_compiled -> 'triggers'));
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_event_trigger AS e
+                   WHERE e.evtname = 'recon_guard_children' AND e.evtenabled <> 'D')
+       AND EXISTS (SELECT FROM jsonb_array_elements(v_compiled -> 'roots') AS t
+                   JOIN pg_catalog.pg_class AS c ON c.oid = (t.value ->> 'table')::regclass
+                   WHERE c.relkind = 'p' OR EXISTS (SELECT FROM pg_catalog.pg_inherits AS i
+                                                    WHERE i.inhparent = c.oid)) THEN
+        PERFORM _recon.fail(
+            'RC406', format('cannot keep a %s guard on %s over partitions', p_kind, p_target),
+            'Its table has partitions or inheritance children, and the event trigger '
+            || 'recon_guard_children that guards the ones created later is not installed '
+            || '(only a superuser can create it).',
+            'Install the toolkit as a superuser, or have one run: CREATE EVENT TRIGGER '
+            || 'recon_guard_children ON ddl_command_end WHEN TAG IN (''CREATE TABLE'', '
+            || '''ALTER TABLE'') EXECUTE FUNCTION _recon.evt_guard_children(); '
+            || 'docs/GUARDS.md "Partitioned ledgers".');
+    END IF;
     -- the trigger functions generated for this guard (drift), owned like the toolkit's own
     SELECT n.nspowner::regrole::text INTO v_owner
     FROM pg_catalog.pg_namespace AS n WHERE n.nspname = '_recon';
@@ -104,6 +125,7 @@ BEGIN
     UPDATE _recon.guard AS g
     SET compiled = jsonb_build_object(
             'sql', v_compiled -> 'sql',
+            'roots', v_compiled -> 'roots',
             'functions', (SELECT COALESCE(jsonb_agg(f.value -> 'function'), '[]'::jsonb)
                           FROM jsonb_array_elements(v_compiled -> 'functions') AS f)),
         triggers = (SELECT COALESCE(jsonb_agg(t.value - 'definition'), '[]'::jsonb)

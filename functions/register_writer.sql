@@ -59,6 +59,22 @@ BEGIN
                 || 'fn(request jsonb) RETURNS jsonb.', 'docs/REPAIRS.md describes the request.');
         END IF;
     END IF;
+    -- an INSERT writer inserts into the ledger as registered: a view must take the INSERT
+    -- (a simple view, or one with an INSTEAD OF INSERT trigger), or repairs would fail later
+    IF NOT p_options ? 'function'
+       AND pg_catalog.pg_relation_is_updatable(v_ledger.relid, TRUE) & 8 = 0 THEN
+        PERFORM _recon.fail(
+            'RC312', format('ledger %s cannot take an INSERT writer', p_ledger),
+            format('%s is a %s that does not accept INSERT (a join, an aggregate, DISTINCT, a '
+                   || 'UNION...: not automatically updatable, and no INSTEAD OF INSERT trigger).',
+                   v_ledger.relid::regclass,
+                   CASE (SELECT c.relkind FROM pg_catalog.pg_class AS c
+                         WHERE c.oid = v_ledger.relid)
+                        WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                        ELSE 'relation' END),
+            'Register a posting function ({"function": "schema.post(jsonb)"}) that writes the '
+            || 'base tables, or register the ledger on its base table; docs/REPAIRS.md.');
+    END IF;
     IF p_options ? 'offset_wallet' THEN
         EXECUTE format('SELECT EXISTS (SELECT FROM %s AS w WHERE w.%I::text = $1)',
                        v_wallet.relid::regclass, v_wallet.key_column)
@@ -133,7 +149,8 @@ COMMENT ON FUNCTION recon.register_writer(text, jsonb) IS
 'template}} for an INSERT (the ledger''s registered columns are filled by the toolkit), or '
 '{"function": "schema.fn(jsonb)"} for your own posting function; "offset_wallet" for double '
 'entry, "reference", "description" and "journal" templates, "entry_types" to prefer. Errors: '
-'RC107 unknown ledger, RC106 unknown option, RC305 bad mapping. Needs the toolkit owner. '
+'RC107 unknown ledger, RC106 unknown option, RC305 bad mapping, RC312 an INSERT writer on a view '
+'that takes no INSERT. Needs the toolkit owner. '
 'docs/REPAIRS.md.';
 
 REVOKE EXECUTE ON FUNCTION recon.register_writer(text, jsonb) FROM PUBLIC;

@@ -21,7 +21,8 @@ from migrator.resources import RepeatableFile
 
 TOOLKIT_SCHEMAS = ("recon", "_recon", "_recon_guard")
 
-# Every function, view and trigger in the toolkit's schemas, with a fingerprint of
+# Every function, view and trigger in the toolkit's schemas (and every event trigger calling
+# one of their functions), with a fingerprint of
 # its definition, named as pg_identify_object names it ("<type> <identity>"), which
 # is also what follows DROP. Extension members are not ours.
 _CATALOG_SQL = r"""
@@ -58,6 +59,13 @@ WITH nsp AS (
                pg_catalog.obj_description(t.oid, 'pg_trigger'))
     FROM pg_catalog.pg_trigger AS t JOIN pg_catalog.pg_class AS c ON c.oid = t.tgrelid
     WHERE NOT t.tgisinternal AND c.relnamespace IN (SELECT oid FROM nsp)
+    UNION ALL
+    SELECT 'pg_catalog.pg_event_trigger'::pg_catalog.regclass, e.oid,
+           pg_catalog.concat_ws(E'\n', e.evtevent, e.evttags::text, e.evtenabled::text,
+               e.evtfoid::pg_catalog.regprocedure::text,
+               pg_catalog.obj_description(e.oid, 'pg_event_trigger'))
+    FROM pg_catalog.pg_event_trigger AS e JOIN pg_catalog.pg_proc AS p ON p.oid = e.evtfoid
+    WHERE p.pronamespace IN (SELECT oid FROM nsp)
 )
 SELECT pg_catalog.format('%%s %%s', i.type, i.identity), pg_catalog.md5(o.def),
        o.classid::oid, o.objid
@@ -70,7 +78,7 @@ WHERE NOT EXISTS (
 """
 
 # Objects are dropped dependents first: triggers, then views, then functions.
-_DROP_RANK = {"trigger": 0, "view": 1, "materialized view": 1}
+_DROP_RANK = {"event trigger": 0, "trigger": 0, "view": 1, "materialized view": 1}
 
 
 @dataclass(frozen=True)
@@ -136,7 +144,8 @@ def state(file: RepeatableFile | None, rec: Recorded | None, live: dict[str, Liv
     return CURRENT
 
 
-_KINDS = ("materialized view", "view", "function", "procedure", "aggregate", "trigger")
+_KINDS = ("materialized view", "view", "function", "procedure", "aggregate", "event trigger",
+          "trigger")
 
 
 def split(obj: str) -> tuple[str, str]:

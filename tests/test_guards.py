@@ -810,7 +810,8 @@ def test_drift_guard_runs_as_an_unprivileged_writer(
         assert [n.message for n in app.warnings()] and len(open_alerts(dsn)) == 1
         # what the writer may call: _recon_guard, nothing of _recon
         fails("42501", dsn, "SET ROLE guard_writer; SELECT _recon.guard_drift_verdict(1, '')")
-        assert q1(dsn, """SELECT array_agg(p.oid::regprocedure::text ORDER BY p.proname) FROM pg_proc AS p
+        assert q1(dsn, """SELECT array_agg(f ORDER BY f)
+                          FROM pg_proc AS p, CAST(p.oid::regprocedure AS text) AS f
                           WHERE has_function_privilege('guard_writer', p.oid, 'EXECUTE')
                             AND p.pronamespace::regnamespace::text
                                 IN ('recon', '_recon', '_recon_guard')""") == [

@@ -243,7 +243,7 @@ def test_write_paths_read_transfers_and_filters_and_refuse_the_other_shapes(legs
 def shape_examples() -> list[tuple[str, list[list[str]]]]:
     """(SQL block, the rows of the text block after it) of the "Ledger shapes" section."""
     text = (ROOT / "docs" / "CHECKS.md").read_text()
-    section = text.split("### Ledger shapes", 1)[1].split("\n## ", 1)[0]
+    section = text.split("### Ledger shapes", 1)[1].split("\n#", 1)[0]
     out = []
     for sql, table in re.findall(r"```sql\n(.*?)```\n+```text\n(.*?)```", section, re.S):
         lines = table.strip().splitlines()
@@ -278,3 +278,15 @@ def test_labels_are_shown_beside_the_key_in_every_kind_and_in_the_cli(legs: str)
     assert "b (@bob)" in out.stdout and "a (@alice)" in out.stdout, out.stdout
     html = run_cli("report", "--format", "html", dsn=legs)
     assert '<span class="label">@bob</span>' in html.stdout
+
+
+@pytest.mark.parametrize("section", ["### Partitioned ledgers", "### Views as sources"])
+def test_partition_and_view_examples_in_the_docs_run_as_written(db: str, section: str) -> None:
+    text = (ROOT / "docs" / "CHECKS.md").read_text().split(section, 1)[1].split("\n#", 1)[0]
+    sql, shown = re.findall(r"```sql\n(.*?)```\n+```text\n(.*?)```", text, re.S)[0]
+    with psycopg.connect(db, autocommit=True) as c, c.cursor() as cur:
+        cur.execute(sql.encode())
+        while cur.nextset():
+            pass
+        (value,) = cur.fetchone()
+    assert value == json.loads(shown)

@@ -121,7 +121,8 @@ def test_grants_are_exactly_the_role_model(seeded: str) -> None:
         # PUBLIC may use one toolkit schema, and call its three functions: what a drift guard's
         # trigger functions (running as the writer) need the toolkit's rights for
         assert c.execute("""
-            SELECT array_agg(p.oid::regprocedure::text ORDER BY p.proname) FROM pg_proc AS p
+            SELECT array_agg(f ORDER BY f)
+            FROM pg_proc AS p, CAST(p.oid::regprocedure AS text) AS f
             WHERE p.pronamespace::regnamespace::text IN TOOLKIT
               AND has_function_privilege('public', p.oid, 'EXECUTE')""".replace(
             "TOOLKIT", str(TOOLKIT))
@@ -129,7 +130,7 @@ def test_grants_are_exactly_the_role_model(seeded: str) -> None:
                             "_recon_guard.drift_tick(integer)",
                             "_recon_guard.drift_verdict(integer,text)"]
         assert c.execute("""
-            SELECT array_agg(n.nspname::text ORDER BY 1) FROM pg_namespace AS n
+            SELECT array_agg(n.nspname::text ORDER BY n.nspname::text) FROM pg_namespace AS n
             WHERE n.nspname IN TOOLKIT AND has_schema_privilege('public', n.oid, 'USAGE')"""
             .replace("TOOLKIT", str(TOOLKIT))).fetchone()[0] == ["_recon_guard"]
         # no toolkit view or table for PUBLIC; nothing writable by the roles
