@@ -212,11 +212,11 @@ def test_upgrade_from_0008_keeps_checks_working(empty_db: str, tmp_path: Path) -
     assert summary["new"] == 0 and summary["resolved"] == 0
     assert findings() == found
 
-    # 0012 rolled back (the kinds a CHECK constraint again; a rollback wants the guards
-    # disabled first), then upgraded again
+    # rolled back to 0011, 0012 with the later ones (the kinds a CHECK constraint again; a
+    # rollback wants the guards disabled first), then upgraded again
     run(empty_db, "SELECT recon.disable_guard('drift', 's0_ledger')",
         "SELECT recon.disable_guard('append_only', 's0_ledger')")
-    back = run_cli("rollback", "--yes", dsn=empty_db)
+    back = run_cli("rollback", "--to", "0011", "--yes", dsn=empty_db)
     assert back.returncode == 0, back.stderr
     assert rows(empty_db, "SELECT to_regclass('_recon.check_kind') IS NULL AS gone") == [
         {"gone": True}]
