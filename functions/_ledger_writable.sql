@@ -6,7 +6,11 @@ LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
+    -- the write paths know two row shapes: one leg (entries) and transfer rows (debit and
+    -- credit wallet columns); a shape of another kind is refused until they read its legs
     SELECT CASE
+        WHEN p_ledger.shape NOT IN ('entries', 'transfer')
+            THEN format('its rows are %s rows', p_ledger.shape)
         WHEN p_ledger.parents IS NOT NULL THEN 'it reads parent rows'
         WHEN p_ledger.kinds IS NOT NULL THEN 'its effects are keyed on several columns'
         WHEN p_ledger.after_columns IS NOT NULL THEN 'it has a running balance per column'
