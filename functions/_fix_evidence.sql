@@ -8,6 +8,7 @@ SET enable_nestloop = off
 AS $body$
 DECLARE
     v_ledger _recon.ledger_source;
+    v_legs _recon.ledger_source;
     v_wallet _recon.wallet_source;
     v_chain text;
     v_keys text[];
@@ -28,6 +29,8 @@ BEGIN
                       AND s.strategy IN ('resync', 'adjust')
                     ORDER BY l.name LOOP
         v_wallet := _recon.wallet(v_ledger.wallet_source);
+        -- the ledger's legs, as the checks count them (_recon.legs_sql), under canonical names
+        v_legs := _recon.legs(v_ledger);
         v_key_type := _recon.column_type(v_wallet.relid, v_wallet.key_column);
         v_keys := ARRAY(SELECT DISTINCT s.wallet_key FROM _recon.fix_stage AS s
                         JOIN _recon.check_def AS c ON c.name = s.check_name
@@ -75,9 +78,9 @@ BEGIN
                       AND NOT COALESCE(y.prev_diff <> 0 AND y.diff = -y.prev_diff, FALSE)
                     GROUP BY y.k
                 ) AS z$q$,
-                v_ledger.wallet_column, _recon.entry_name_sql(v_ledger, 'l'),
-                v_ledger.balance_after_column, _recon.effect_sql(v_ledger, v_chain, 'l'),
-                v_ledger.relid::regclass, v_key_type, _recon.entry_order_sql(v_ledger, 'l'))
+                v_legs.wallet_column, _recon.entry_name_sql(v_legs, 'l'),
+                v_legs.balance_after_column, _recon.effect_sql(v_legs, v_chain, 'l'),
+                _recon.legs_sql(v_ledger), v_key_type, _recon.entry_order_sql(v_legs, 'l'))
             INTO v_breaks USING v_keys;
         END IF;
 
@@ -102,11 +105,11 @@ BEGIN
                 ) AS j
                 WHERE EXISTS (SELECT FROM jsonb_each_text(j.imbalance) AS i
                               WHERE i.value::numeric <> 0)$q$,
-                v_ledger.journal_column,
-                (SELECT string_agg(format('%L, sum(%s)', b, _recon.effect_sql(v_ledger, b, 'l')),
+                v_legs.journal_column,
+                (SELECT string_agg(format('%L, sum(%s)', b, _recon.effect_sql(v_legs, b, 'l')),
                                    ', ')
                  FROM unnest(v_wallet.balance_columns) AS b WHERE v_ledger.effects ? b),
-                v_ledger.wallet_column, v_ledger.relid::regclass,
+                v_legs.wallet_column, _recon.legs_sql(v_ledger),
                 _recon.column_type(v_ledger.relid, v_ledger.journal_column))
             INTO v_journals
             USING ARRAY(SELECT DISTINCT f.details ->> 'journal' FROM _recon.finding AS f

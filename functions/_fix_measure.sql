@@ -23,8 +23,9 @@ BEGIN
         (SELECT string_agg(format('%L, w.%I', b, b), ', ') FROM unnest(v_ws.balance_columns) AS b),
         v_ws.relid::regclass, v_key_type)
     INTO v_result USING p_keys;
-    -- Each ledger's effects on each balance column, summed per wallet: only these wallets'
-    -- entries are read (an index on the ledger's wallet column serves it).
+    -- Each ledger's effects on each balance column, summed per wallet over its legs (the rows
+    -- the checks count: both sides of a transfer row, only the rows the filters keep): only
+    -- these wallets' entries are read (an index on the ledger's wallet column serves it).
     FOR v_ledger IN SELECT l.* FROM _recon.ledger_source AS l
                     WHERE l.wallet_source = p_source AND l.name = ANY (p_ledgers)
                     ORDER BY l.name LOOP
@@ -32,11 +33,12 @@ BEGIN
             'SELECT COALESCE(jsonb_object_agg(x.k, x.v), ''{}'') FROM (SELECT l.%1$I::text AS k, '
             || 'jsonb_build_object(%2$s) AS v FROM %3$s AS l WHERE l.%1$I = ANY ($1::%4$s[]) '
             || 'GROUP BY l.%1$I) AS x',
-            v_ledger.wallet_column,
+            'wallet',
             COALESCE((SELECT string_agg(format('%L, COALESCE(sum(%s), 0)', b,
-                                               _recon.effect_sql(v_ledger, b, 'l')), ', ')
+                                               _recon.effect_sql(_recon.legs(v_ledger), b, 'l')),
+                                        ', ')
                       FROM unnest(v_ws.balance_columns) AS b WHERE v_ledger.effects ? b), ''),
-            v_ledger.relid::regclass, v_key_type)
+            _recon.legs_sql(v_ledger), v_key_type)
         INTO v_sums USING p_keys;
         SELECT COALESCE(jsonb_object_agg(r.key, jsonb_set(r.value, ARRAY['ledger', v_ledger.name],
                                                           COALESCE(v_sums -> r.key, '{}'))), '{}')

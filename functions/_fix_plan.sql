@@ -17,12 +17,14 @@ DECLARE
     v_ledger _recon.ledger_source;
     v_wallet _recon.wallet_source;
     v_effects text;
-    -- ledgers the repairs cannot read yet (not of the plain shape), and their wallet sources:
-    -- found once, not per finding
+    -- ledgers the repairs cannot read yet (_recon.ledger_writable), and their wallet sources;
+    -- transfer ledgers, whose duplicates are reversed by hand: found once, not per finding
     v_odd_ledgers text[] := ARRAY(SELECT l.name FROM _recon.ledger_source AS l
-                                  WHERE _recon.ledger_plain(l) IS NOT NULL);
+                                  WHERE _recon.ledger_writable(l) IS NOT NULL);
     v_odd_wallets text[] := ARRAY(SELECT l.wallet_source FROM _recon.ledger_source AS l
-                                  WHERE _recon.ledger_plain(l) IS NOT NULL);
+                                  WHERE _recon.ledger_writable(l) IS NOT NULL);
+    v_transfers text[] := ARRAY(SELECT l.name FROM _recon.ledger_source AS l
+                                WHERE l.shape = 'transfer');
 BEGIN
     -- 1. The findings, each with its repair: what it posts into the ledger (postings: wallet,
     --    deltas per balance column, purpose) and what it adds to the stored balances (moves).
@@ -81,20 +83,25 @@ BEGIN
                    WHEN s.strategy <> ALL (st.allowed) THEN format(
                        'strategy %s does not repair %s findings', s.strategy, c.kind)
                    WHEN s.strategy = 'acknowledge' THEN NULL
-                   -- repairs read and write the raw ledger table: only its plain shape, so
-                   -- far, is the relation the checks counted
+                   -- repairs read the ledger's legs (measures, evidence, conservation) and
+                   -- write through its writer: one-sided and transfer rows, filtered on their
+                   -- own columns; a duplicated transfer row is not reversed automatically yet
                    WHEN jsonb_typeof(c.options -> 'ledger') = 'array' THEN
                        'a check summing several ledgers is repaired by hand so far, or '
                        || 'acknowledged'
                    WHEN c.ledger_source = ANY (v_odd_ledgers) OR s.ledger = ANY (v_odd_ledgers)
-                       OR c.wallet_source = ANY (v_odd_wallets) THEN (
-                       SELECT format('ledger %s is not of the plain shape (%s): repairs on it '
-                                     || 'are by hand so far, or acknowledged', l.name,
-                                     _recon.ledger_plain(l))
+                       OR c.wallet_source = ANY (v_odd_wallets)
+                       OR (s.strategy = 'reverse' AND (c.ledger_source = ANY (v_transfers)
+                                                       OR s.ledger = ANY (v_transfers))) THEN (
+                       SELECT format('ledger %s is of a shape repairs do not read (%s): repairs '
+                                     || 'on it are by hand so far, or acknowledged', l.name,
+                                     COALESCE(_recon.ledger_writable(l),
+                                              'a duplicated transfer row is reversed by hand'))
                        FROM _recon.ledger_source AS l
                        WHERE (l.name IN (c.ledger_source, s.ledger)
                               OR l.wallet_source = c.wallet_source)
-                         AND _recon.ledger_plain(l) IS NOT NULL
+                         AND (_recon.ledger_writable(l) IS NOT NULL
+                              OR (l.shape = 'transfer' AND s.strategy = 'reverse'))
                        ORDER BY l.name LIMIT 1)
                    WHEN f.wallet_key IS NULL THEN 'no wallet to repair: needs a human'
                    WHEN f.cause IN ('invalid_balance', 'invalid_amount', 'unknown_wallet',
@@ -175,7 +182,8 @@ BEGIN
     LOOP
         v_ledger := _recon.ledger(v_check.ledger_source);
         v_wallet := _recon.wallet(v_ledger.wallet_source);
-        SELECT string_agg(format('%L, -(%s)', b, _recon.effect_sql(v_ledger, b, 'l')), ', ')
+        SELECT string_agg(format('%L, -(%s)', b, _recon.effect_sql(_recon.legs(v_ledger), b,
+                                                                    'l')), ', ')
         INTO v_effects
         FROM unnest(v_wallet.balance_columns) AS b WHERE v_ledger.effects ? b;
         EXECUTE format($q$
@@ -199,14 +207,15 @@ BEGIN
                     JOIN _recon.finding AS f ON f.id = s.finding_id
                     CROSS JOIN LATERAL jsonb_array_elements_text(f.details -> 'entries')
                         WITH ORDINALITY AS x (entry, n)
-                    JOIN %2$s AS l ON (%3$s)::text = x.entry
+                    JOIN %2$s AS l ON (%3$s)::text = x.entry AND l.wallet::text = s.wallet_key
                     WHERE s.stage_id = $1 AND s.check_name = $2 AND s.status = 'planned'
                       AND s.strategy = 'reverse' AND x.n > 1
                 ) AS e
                 GROUP BY e.step
             ) AS y
             WHERE s.stage_id = $1 AND s.step = y.step$q$,
-            v_effects, v_ledger.relid::regclass, _recon.entry_name_sql(v_ledger, 'l'))
+            v_effects, _recon.legs_sql(v_ledger),
+            _recon.entry_name_sql(_recon.legs(v_ledger), 'l'))
         USING p_stage, v_check.name, v_ledger.name;
     END LOOP;
 

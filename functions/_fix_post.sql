@@ -151,7 +151,15 @@ BEGIN
                     v_side := v_side || jsonb_build_object('balance_after', v_value);
                 END IF;
                 v_writing := format('step %s, wallet %s', v_step.step, v_side ->> 'wallet');
-                IF v_writer.kind = 'insert' THEN
+                IF v_writer.kind = 'insert' AND v_side ->> 'side' = 'offset'
+                    AND v_ledger.shape = 'transfer' THEN
+                    -- the posting's one transfer row moved the offset wallet too
+                    v_writing := NULL;
+                    INSERT INTO _recon.repair_entry (repair_id, ledger_source, wallet_key, entry,
+                                                     deltas, posting)
+                    VALUES (v_step.repair_id, v_ledger.name, v_side ->> 'wallet', v_id,
+                            v_side -> 'deltas', v_side);
+                ELSIF v_writer.kind = 'insert' THEN
                     EXECUTE v_insert INTO v_id USING v_side;
                     v_writing := NULL;
                     INSERT INTO _recon.repair_entry (repair_id, ledger_source, wallet_key, entry,

@@ -32,7 +32,8 @@ BEGIN
         v_ledger := _recon.ledger(p_target);
         v_wallet := _recon.wallet(v_ledger.wallet_source);
         IF p_kind <> 'append_only' THEN  -- append-only reads no column: any shape
-            PERFORM _recon.require_plain_ledger(v_ledger, format('a %s guard', p_kind), 'RC406');
+            PERFORM _recon.require_writable_ledger(v_ledger, format('a %s guard', p_kind),
+                                                   'RC406');
         END IF;
     ELSE
         v_check := _recon."check"(p_target);
@@ -117,12 +118,18 @@ BEGIN
             'ledger_update', jsonb_build_array(
                 format(v_effects_old, v_ledger.journal_column, 'recon_new'),
                 format(v_effects_old, v_ledger.journal_column, 'recon_old')),
-            -- at commit: the journal transaction's entries, through the journal column (index)
+            -- at commit: the journal transaction's entries, through the journal column (index);
+            -- of another shape, its legs (only the rows the filters keep; a transfer row's two
+            -- legs balance by construction)
             'check', format(
                 'SELECT COALESCE(sum(COALESCE((%1$s)::numeric, ''NaN'')), 0), count(*) '
                 || 'FROM %2$s AS l WHERE l.%3$I = $1::%4$s',
-                _recon.effect_sql(v_ledger, v_col, 'l'), v_ledger.relid::regclass,
-                v_ledger.journal_column, v_journal_type));
+                _recon.effect_sql(CASE WHEN _recon.ledger_plain(v_ledger) IS NULL THEN v_ledger
+                                       ELSE _recon.legs(v_ledger) END, v_col, 'l'),
+                CASE WHEN _recon.ledger_plain(v_ledger) IS NULL
+                     THEN v_ledger.relid::regclass::text ELSE _recon.legs_sql(v_ledger) END,
+                CASE WHEN _recon.ledger_plain(v_ledger) IS NULL THEN v_ledger.journal_column
+                     ELSE 'journal' END, v_journal_type));
         v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger');
 
     ELSIF p_kind = 'lifecycle' THEN

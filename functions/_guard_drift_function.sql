@@ -30,9 +30,11 @@ DECLARE
     v_null boolean;
     v_nan boolean;
     v_signed boolean := p_ledger.amount_mode = 'signed';
-    v_key_null boolean := CASE p_side
-        WHEN 'ledger' THEN _recon.guard_drift_nullable(p_ledger.relid, p_ledger.wallet_column)
-        ELSE _recon.guard_drift_nullable(p_wallet.relid, p_wallet.key_column) END;
+    v_key_null boolean := _recon.guard_drift_nullable(p_wallet.relid, p_wallet.key_column);
+    v_many boolean;
+    v_legs text;
+    v_leg name;
+    v_side text;
     v_i integer;
     v_col text;
 BEGIN
@@ -113,74 +115,104 @@ BEGIN
             || _recon.guard_drift_indent_sql(v_del, v_setting, cardinality(p_cols) > 1)
             || E'    END IF;\n';
 
-    ELSE  -- ledger: each entry's effects, negated for an entry deleted or replaced
-        v_new := _recon.guard_drift_key_sql(p_ledger.relid, p_ledger.wallet_column, 'new');
-        v_old := _recon.guard_drift_key_sql(p_ledger.relid, p_ledger.wallet_column, 'old');
+    ELSE  -- ledger: each leg's effects (the entry, or both sides of a transfer row), negated
+          -- for an entry deleted or replaced; zero for a row the entry filters do not keep
         v_ins := '';
         v_del := '';
-        v_upd := '';
-        v_mov := '';
+        v_legs := '';
         v_null := _recon.guard_drift_nullable(p_ledger.relid, p_ledger.amount_column);
         v_nan := _recon.column_type(p_ledger.relid, p_ledger.amount_column)
                  NOT IN ('smallint', 'integer', 'bigint');
-        FOR v_i, v_col IN SELECT o, b FROM unnest(p_cols) WITH ORDINALITY AS c (b, o) LOOP
-            v_write := cardinality(p_cols) = 1;
-            v_num := _recon.guard_drift_effect_sql(p_ledger, v_col, 'new');
-            v_eff := _recon.guard_drift_effect_sql(p_ledger, v_col, 'old');
-            -- an entry without a wallet moves none; an effect of zero (an operation that does
-            -- not touch this column) adds nothing. A signed amount of zero is rare: its record
-            -- stays and the commit check sums it (0 against 0) instead of every entry paying
-            -- for the test.
-            v_ins := v_ins || _recon.guard_drift_record_sql(
-                p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(v_num, v_exact),
-                NULLIF(concat_ws(' OR ', CASE WHEN v_key_null
-                                              THEN format('new.%I IS NULL', p_ledger.wallet_column)
-                                         END,
-                                 CASE WHEN NOT v_signed
-                                      THEN format('(%s) OPERATOR(pg_catalog.=) 0', v_num) END),
-                       ''),
-                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan), v_write,
-                v_first)
-                || E'\n';
-            v_del := v_del || _recon.guard_drift_record_sql(
-                p_id, v_i, 'l', v_old, _recon.guard_drift_trim_sql(
-                    format('OPERATOR(pg_catalog.-) (%s)', v_eff), v_exact),
-                format('old.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0',
-                       p_ledger.wallet_column, v_eff),
-                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan), v_write, v_first)
-                || E'\n';
-            -- the same wallet: the change of the entry's effects, once
-            v_upd := v_upd || _recon.guard_drift_record_sql(
-                p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(format(
-                    '(%s) OPERATOR(pg_catalog.-) (%s)', v_num, v_eff), v_exact),
-                format('(%s) OPERATOR(pg_catalog.=) (%s)', v_num, v_eff),
-                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num), format('(%s)', v_eff)],
-                                           v_null, v_nan), v_write, v_first) || E'\n';
-            -- moved to another wallet, or from or to none: both sides
-            v_mov := v_mov || _recon.guard_drift_record_sql(
-                p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(v_num, v_exact),
-                format('new.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0',
-                       p_ledger.wallet_column, v_num),
-                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan), FALSE, v_first)
-                || E'\n' || _recon.guard_drift_record_sql(
-                p_id, v_i, 'l', v_old, _recon.guard_drift_trim_sql(
-                    format('OPERATOR(pg_catalog.-) (%s)', v_eff), v_exact),
-                format('old.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0',
-                       p_ledger.wallet_column, v_eff),
-                _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan), FALSE, v_first)
-                || E'\n';
+        -- a transfer row writes two records per column: the setting is written once, at the
+        -- end of the branch
+        v_many := cardinality(p_cols) > 1 OR p_ledger.shape = 'transfer';
+        v_signed := v_signed AND p_ledger.filters IS NULL;
+        FOR v_leg, v_side IN
+            SELECT x.c, x.s FROM (VALUES (1, p_ledger.wallet_column, NULL::text),
+                                         (2, p_ledger.debit_wallet_column, 'debit'),
+                                         (3, p_ledger.credit_wallet_column, 'credit'))
+                AS x (o, c, s)
+            WHERE x.c IS NOT NULL ORDER BY x.o
+        LOOP
+            v_key_null := _recon.guard_drift_nullable(p_ledger.relid, v_leg);
+            v_new := _recon.guard_drift_key_sql(p_ledger.relid, v_leg, 'new');
+            v_old := _recon.guard_drift_key_sql(p_ledger.relid, v_leg, 'old');
+            v_upd := '';
+            v_mov := '';
+            FOR v_i, v_col IN SELECT o, b FROM unnest(p_cols) WITH ORDINALITY AS c (b, o) LOOP
+                v_write := NOT v_many;
+                v_num := _recon.guard_drift_leg_sql(p_ledger, v_col, 'new', v_side);
+                v_eff := _recon.guard_drift_leg_sql(p_ledger, v_col, 'old', v_side);
+                -- an entry without a wallet moves none; an effect of zero (an operation that
+                -- does not touch this column, a row the filters do not keep) adds nothing. A
+                -- signed amount of zero is rare: its record stays and the commit check sums it
+                -- (0 against 0) instead of every entry paying for the test.
+                v_ins := v_ins || _recon.guard_drift_record_sql(
+                    p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(v_num, v_exact),
+                    NULLIF(concat_ws(' OR ', CASE WHEN v_key_null
+                                                  THEN format('new.%I IS NULL', v_leg) END,
+                                     CASE WHEN NOT v_signed
+                                          THEN format('(%s) OPERATOR(pg_catalog.=) 0', v_num)
+                                     END),
+                           ''),
+                    _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan),
+                    v_write, v_first)
+                    || E'\n';
+                v_del := v_del || _recon.guard_drift_record_sql(
+                    p_id, v_i, 'l', v_old, _recon.guard_drift_trim_sql(
+                        format('OPERATOR(pg_catalog.-) (%s)', v_eff), v_exact),
+                    format('old.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0', v_leg, v_eff),
+                    _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan),
+                    v_write, v_first)
+                    || E'\n';
+                -- the same wallet: the change of the entry's effects, once (a filter column
+                -- that changed makes the row count, or stop counting, here)
+                v_upd := v_upd || _recon.guard_drift_record_sql(
+                    p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(format(
+                        '(%s) OPERATOR(pg_catalog.-) (%s)', v_num, v_eff), v_exact),
+                    format('(%s) OPERATOR(pg_catalog.=) (%s)', v_num, v_eff),
+                    _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num),
+                                                     format('(%s)', v_eff)], v_null, v_nan),
+                    v_write, v_first) || E'\n';
+                -- moved to another wallet, or from or to none: both sides
+                v_mov := v_mov || _recon.guard_drift_record_sql(
+                    p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(v_num, v_exact),
+                    format('new.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0', v_leg, v_num),
+                    _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan),
+                    FALSE, v_first)
+                    || E'\n' || _recon.guard_drift_record_sql(
+                    p_id, v_i, 'l', v_old, _recon.guard_drift_trim_sql(
+                        format('OPERATOR(pg_catalog.-) (%s)', v_eff), v_exact),
+                    format('old.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0', v_leg, v_eff),
+                    _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan),
+                    FALSE, v_first)
+                    || E'\n';
+            END LOOP;
+            -- an UPDATE, per leg: the same wallet or another one
+            v_legs := v_legs
+                || format(E'IF (new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
+                          || E'(old.%1$I)::pg_catalog.text THEN\n', v_leg)
+                || regexp_replace(rtrim(v_upd, E'\n'), '^', '    ', 'gn')
+                || E'\nELSE\n' || regexp_replace(rtrim(v_mov, E'\n'), '^', '    ', 'gn')
+                || E'\nEND IF;\n';
         END LOOP;
         v_body := v_read
             || E'    IF tg_op OPERATOR(pg_catalog.=) \'INSERT\' THEN\n'
-            || _recon.guard_drift_indent_sql(v_ins, v_setting, cardinality(p_cols) > 1)
+            || _recon.guard_drift_indent_sql(v_ins, v_setting, v_many)
             || E'    ELSIF tg_op OPERATOR(pg_catalog.=) \'DELETE\' THEN\n'
-            || _recon.guard_drift_indent_sql(v_del, v_setting, cardinality(p_cols) > 1)
-            || format(E'    ELSIF (new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
-                      || E'(old.%1$I)::pg_catalog.text THEN\n', p_ledger.wallet_column)
-            || _recon.guard_drift_indent_sql(v_upd, v_setting, cardinality(p_cols) > 1)
-            || E'    ELSE\n'
-            || _recon.guard_drift_indent_sql(v_mov, v_setting, TRUE)
-            || E'    END IF;\n';
+            || _recon.guard_drift_indent_sql(v_del, v_setting, v_many);
+        IF p_ledger.shape = 'transfer' THEN
+            v_body := v_body || E'    ELSE\n'
+                || _recon.guard_drift_indent_sql(v_legs, v_setting, TRUE);
+        ELSE  -- one leg: its two cases are branches of this IF
+            v_body := v_body
+                || format(E'    ELSIF (new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
+                          || E'(old.%1$I)::pg_catalog.text THEN\n', p_ledger.wallet_column)
+                || _recon.guard_drift_indent_sql(v_upd, v_setting, v_many)
+                || E'    ELSE\n'
+                || _recon.guard_drift_indent_sql(v_mov, v_setting, TRUE);
+        END IF;
+        v_body := v_body || E'    END IF;\n';
     END IF;
 
     -- Not SECURITY DEFINER: it runs as whoever writes (a trigger needs no EXECUTE right), with

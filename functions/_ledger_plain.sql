@@ -18,9 +18,9 @@ $body$;
 
 COMMENT ON FUNCTION _recon.ledger_plain(_recon.ledger_source) IS
 'NULL for a ledger source of 0.1''s shape (one wallet column, every row counts, effects keyed '
-'on one column, at most one running balance); else what makes it another shape. The write '
-'paths that read the raw table (repairs, writers, guards) accept only the plain shape until '
-'they read the legs relation: they refuse the others, saying why, rather than act on rows '
-'the checks do not count.';
+'on one column, at most one running balance); else what makes it another shape. The paths '
+'that still read the raw table (the lifecycle guard) accept only the plain shape and refuse '
+'the others, saying why, rather than act on rows the checks do not count; the other write '
+'paths read the legs and ask _recon.ledger_writable().';
 
 REVOKE EXECUTE ON FUNCTION _recon.ledger_plain(_recon.ledger_source) FROM PUBLIC;

@@ -13,10 +13,13 @@ DECLARE
     v_col text;
     v_value text;
     v_missing text;
+    v_filter jsonb;
+    v_keeps boolean;
+    v_one _recon.ledger_source;
 BEGIN
     -- Filled by the toolkit from the posting: column -> key of the posting JSON ($1).
     v_auto := jsonb_build_object(
-        v_ledger.wallet_column, 'wallet',
+        COALESCE(v_ledger.wallet_column, ''), 'wallet',
         v_ledger.amount_column, 'amount',
         COALESCE(v_ledger.direction_column, v_ledger.operation_column, ''), 'entry_type',
         COALESCE(v_ledger.balance_after_column, ''), 'balance_after',
@@ -35,6 +38,77 @@ BEGIN
         v_cols := v_cols || quote_ident(v_col);
         v_vals := v_vals || format('($1 ->> %L)::%s', v_value,
                                    _recon.column_type_sql(v_ledger.relid, v_col));
+    END LOOP;
+    -- Transfer rows: a posting between the wallet and the offset wallet is one row, from the
+    -- wallet that gives to the one that receives (a debit of the wallet, or a credit), its
+    -- amount positive (_recon.entry_for).
+    IF v_ledger.shape = 'transfer' THEN
+        FOREACH v_col IN ARRAY ARRAY[v_ledger.debit_wallet_column, v_ledger.credit_wallet_column]
+        LOOP
+            IF p_writer.column_map ? v_col THEN
+                PERFORM _recon.fail(
+                    'RC305', format('column %I is filled by the toolkit', v_col),
+                    'The ledger registration names it (a transfer''s debit or credit wallet); '
+                    || 'its value comes from the repair and the offset wallet.',
+                    'Leave it out of "columns".');
+            END IF;
+        END LOOP;
+        v_cols := v_cols || quote_ident(v_ledger.debit_wallet_column)
+            || quote_ident(v_ledger.credit_wallet_column);
+        v_vals := v_vals
+            || format('(CASE WHEN $1 ->> %1$L = %2$L THEN $1 ->> %3$L ELSE $1 ->> %4$L END)::%5$s',
+                      'entry_type', 'debit', 'wallet', 'offset_wallet',
+                      _recon.column_type_sql(v_ledger.relid, v_ledger.debit_wallet_column))
+            || format('(CASE WHEN $1 ->> %1$L = %2$L THEN $1 ->> %3$L ELSE $1 ->> %4$L END)::%5$s',
+                      'entry_type', 'debit', 'offset_wallet', 'wallet',
+                      _recon.column_type_sql(v_ledger.relid, v_ledger.credit_wallet_column));
+    END IF;
+    -- Entry filters: the row must be one the filters keep. A filter "=" (or "in" with one
+    -- value) gives its column's value, "is null" a NULL; any other needs the mapping to set
+    -- the column (a constant is checked here; a template by the repair's verification).
+    FOR v_filter IN SELECT f FROM jsonb_array_elements(v_ledger.filters) AS f LOOP
+        v_col := v_filter ->> 'column';
+        IF quote_ident(v_col) = ANY (v_cols) THEN
+            PERFORM _recon.fail(
+                'RC305', format('writer for %s cannot satisfy the filter on %I', v_ledger.name,
+                                v_col),
+                format('The toolkit fills %I from the repair, and the ledger counts only rows '
+                       || 'with %s.', v_col, v_filter),
+                'Register the ledger without that filter, or repair it with a posting '
+                || 'function.');
+        ELSIF p_writer.column_map ? v_col THEN
+            IF strpos(p_writer.column_map ->> v_col, '{') = 0 THEN
+                v_one := v_ledger;
+                v_one.filters := jsonb_build_array(v_filter);
+                EXECUTE format('SELECT %s FROM (SELECT %L::%s AS %I) AS r',
+                               _recon.guard_filter_sql(v_one, 'r'),
+                               p_writer.column_map ->> v_col,
+                               _recon.column_type_sql(v_ledger.relid, v_col), v_col)
+                INTO v_keeps;
+                IF v_keeps IS NOT TRUE THEN
+                    PERFORM _recon.fail(
+                        'RC305', format('writer for %s writes %I = %L, a row its filter drops',
+                                        v_ledger.name, v_col, p_writer.column_map ->> v_col),
+                        format('The ledger counts only rows with %s.', v_filter),
+                        format('Map %I to a value the filter keeps.', v_col));
+                END IF;
+            END IF;
+        ELSIF v_filter ->> 'op' = 'is null' THEN
+            v_cols := v_cols || quote_ident(v_col);
+            v_vals := v_vals || format('NULL::%s', _recon.column_type_sql(v_ledger.relid, v_col));
+        ELSIF v_filter ->> 'op' IN ('=', 'in') AND jsonb_array_length(v_filter -> 'values') = 1
+        THEN
+            v_cols := v_cols || quote_ident(v_col);
+            v_vals := v_vals || format('%L::%s', v_filter -> 'values' ->> 0,
+                                       _recon.column_type_sql(v_ledger.relid, v_col));
+        ELSE
+            PERFORM _recon.fail(
+                'RC305', format('writer for %s does not set %I, which a filter reads',
+                                v_ledger.name, v_col),
+                format('The ledger counts only rows with %s: the toolkit cannot choose a '
+                       || 'value for it.', v_filter),
+                format('Set it in "columns", e.g. {"%s": "<a value the filter keeps>"}.', v_col));
+        END IF;
     END LOOP;
     -- The posting time, when the ledger has one and the mapping does not set it.
     IF v_ledger.posted_at_column IS NOT NULL AND NOT p_writer.column_map ? v_ledger.posted_at_column
@@ -78,8 +152,10 @@ $body$;
 COMMENT ON FUNCTION _recon.writer_insert_sql(_recon.writer) IS
 'The INSERT an insert writer posts one entry with: the registered ledger columns (wallet, '
 'amount, direction or type, running balance, reference, journal, posting time) from the '
-'posting JSON ($1), the mapped columns from their templates; RETURNING the entry''s id. RC305 '
-'when a NOT NULL column would have no value, a mapped column is the toolkit''s, or a template '
-'is bad.';
+'posting JSON ($1), the mapped columns from their templates; RETURNING the entry''s id. On '
+'transfer rows one row between the wallet and the offset wallet (debit: the one giving); '
+'filter columns set to a value the filters keep (the one value of "=" or "in", NULL for "is '
+'null", else the mapping''s). RC305 when a NOT NULL column would have no value, a mapped '
+'column is the toolkit''s, a filter cannot be satisfied, or a template is bad.';
 
 REVOKE EXECUTE ON FUNCTION _recon.writer_insert_sql(_recon.writer) FROM PUBLIC;

@@ -12,7 +12,7 @@ DECLARE
     v_exists boolean;
     v_key text;
 BEGIN
-    PERFORM _recon.require_plain_ledger(v_ledger, 'a writer', 'RC305');
+    PERFORM _recon.require_writable_ledger(v_ledger, 'a writer', 'RC305');
     PERFORM _recon.check_options('writer for ' || p_ledger, p_options,
                                  ARRAY['function', 'columns', 'offset_wallet', 'reference',
                                        'description', 'journal', 'entry_types']);
@@ -86,6 +86,14 @@ BEGIN
                 'Double-entry repairs post their other side to this wallet.',
                 'Create the system wallet first (seed 003 calls it ''system'').');
         END IF;
+    END IF;
+    -- a transfer row moves two wallets: a repair posts from or to the offset wallet (an
+    -- INSERT writer one row, a posting function as it likes; conservation checks both)
+    IF v_ledger.shape = 'transfer' AND NOT p_options ? 'offset_wallet' THEN
+        PERFORM _recon.fail(
+            'RC305', format('a writer for transfer ledger %s needs an "offset_wallet"', p_ledger),
+            'A repair on a transfer ledger is one row between the wallet and the offset wallet.',
+            'E.g. {"offset_wallet": "world"}: the system wallet repairs move money from and to.');
     END IF;
     IF p_options ? 'journal' AND v_ledger.journal_column IS NULL THEN
         PERFORM _recon.fail('RC305', format('ledger %s has no journal column', p_ledger),

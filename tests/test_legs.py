@@ -218,21 +218,26 @@ def test_bad_shape_options_fail_and_change_nothing(legs: str, options: dict,
     assert sources(legs) == before
 
 
-def test_write_paths_refuse_a_shape_they_cannot_read_yet(legs: str) -> None:
+def test_write_paths_read_transfers_and_filters_and_refuse_the_other_shapes(legs: str) -> None:
+    # transfer rows filtered on their own columns: guards and writers take them
+    # (tests/test_shapes_write.py shows them at work); parent rows and rules do not
+    run(legs, "SELECT recon.enable_guard('drift', 'lt', '{\"mode\": \"block\"}')",
+        "SELECT recon.register_writer('lt', '{\"offset_wallet\": \"world\"}')")
     with psycopg.connect(legs, autocommit=True) as c:
         with pytest.raises(psycopg.Error) as e:
-            c.execute("SELECT recon.enable_guard('drift', 'lt', '{\"mode\": \"block\"}')")
+            c.execute("SELECT recon.enable_guard('drift', 'mo', '{\"mode\": \"block\"}')")
         assert e.value.sqlstate == "RC406"
+        assert "parent rows" in e.value.diag.message_primary and e.value.diag.message_hint
         with pytest.raises(psycopg.Error) as e:
-            c.execute("SELECT recon.register_writer('lt', '{\"columns\": {}}')")
+            c.execute("SELECT recon.register_writer('mo', '{\"columns\": {}}')")
         assert e.value.sqlstate == "RC305"
-    run(legs, "UPDATE legs.wallet SET balance = balance + 7 WHERE id = 'b'")
+    run(legs, "UPDATE legs.balance SET available = available + 1 WHERE id = 'm1'")
     reconcile(legs)
     with psycopg.connect(legs, autocommit=True) as c, c.cursor() as cur:
-        cur.execute("SELECT status, note FROM recon.fix(dry_run => true)")
+        cur.execute("SELECT status, note FROM recon.fix(checks => ARRAY['mo_balance'])")
         steps = cur.fetchall()
     assert [s[0] for s in steps] == ["manual"]
-    assert "not of the plain shape" in steps[0][1]
+    assert "a shape repairs do not read (it reads parent rows)" in steps[0][1]
 
 
 # --- docs/CHECKS.md "Ledger shapes": each psql example runs as written, and shows what it says -

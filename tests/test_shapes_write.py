@@ -1,0 +1,414 @@
+"""The write paths on the two common ledger shapes (issue 14): transfer rows and entry filters on
+the ledger's own columns. A drift guard counts a transfer row's two legs and only the rows the
+filters keep (an UPDATE of a filter column moves balances then); the double-entry guard takes
+a transfer row as balanced. Shapes the write paths do not read (parent rows, effects keyed on
+several columns) still refuse, with nothing changed. Plain psycopg connections, several where
+concurrency matters, against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+import psycopg
+import pytest
+from test_legs import OPERATION, TRANSFER, TWO_LEDGERS
+
+from conftest import fix, open_findings, reconcile, rows, run
+
+
+@pytest.fixture
+def legs(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
+    return make_db(fixture_template("legs.sql", sql=(TRANSFER, OPERATION, TWO_LEDGERS)))
+
+
+@pytest.fixture
+def sessions(legs: str) -> Iterator[Callable[[], psycopg.Connection]]:
+    """Application connections (not autocommit), closed at the end."""
+    opened: list[psycopg.Connection] = []
+
+    def open_one() -> psycopg.Connection:
+        c = psycopg.connect(legs)
+        opened.append(c)
+        return c
+    yield open_one
+    for c in opened:
+        c.close()
+
+
+def enable(dsn: str, kind: str, target: str, mode: str = "block") -> dict:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        return c.execute("SELECT recon.enable_guard(%s, %s, %s)",
+                         (kind, target, json.dumps({"mode": mode}))).fetchone()[0]
+
+
+def commit_fails(c: psycopg.Connection, *sql: str) -> psycopg.Error:
+    """Runs the statements in one transaction; the error its COMMIT raised (rolled back)."""
+    for stmt in sql:
+        c.execute(stmt)
+    with pytest.raises(psycopg.Error) as e:
+        c.commit()
+    c.rollback()
+    return e.value
+
+
+def commits(c: psycopg.Connection, *sql: str) -> None:
+    for stmt in sql:
+        c.execute(stmt)
+    c.commit()
+
+
+def balances(dsn: str, table: str = "legs.wallet") -> dict:
+    return {r["id"]: r["balance"] for r in rows(dsn, f"SELECT id, balance FROM {table}")}
+
+
+# --- the drift guard ----------------------------------------------------------------------------
+
+def test_drift_guard_on_transfer_rows_counts_both_legs(
+        legs: str, sessions: Callable[[], psycopg.Connection]) -> None:
+    enable(legs, "drift", "lt")
+    before = balances(legs)
+    app = sessions()
+    # a transfer that moves only the credit wallet: the debit leg is drift
+    e = commit_fails(app, "INSERT INTO legs.transfer (source, destination, amount, status, "
+                          "reference) VALUES ('a', 'b', 15.00, 'APPLIED', 'pay-10')",
+                     "UPDATE legs.wallet SET balance = balance + 15 WHERE id = 'b'")
+    assert e.sqlstate == "RC401", e
+    detail = json.loads(e.diag.message_detail)
+    assert (detail["wallet"], Decimal(str(detail["difference"]))) == ("a", Decimal("15.00"))
+    assert balances(legs) == before
+    # a transfer that moves the wrong way is drift on both wallets
+    e = commit_fails(app, "UPDATE legs.wallet SET balance = balance + 15 WHERE id = 'a'",
+                     "UPDATE legs.wallet SET balance = balance - 15 WHERE id = 'b'",
+                     "INSERT INTO legs.transfer (source, destination, amount, status, "
+                     "reference) VALUES ('a', 'b', 15.00, 'APPLIED', 'pay-10')")
+    assert e.sqlstate == "RC401", e
+    # the correct one commits: balances first or entry first
+    commits(app, "UPDATE legs.wallet SET balance = balance - 15 WHERE id = 'a'",
+            "UPDATE legs.wallet SET balance = balance + 15 WHERE id = 'b'",
+            "INSERT INTO legs.transfer (source, destination, amount, status, reference)"
+            " VALUES ('a', 'b', 15.00, 'APPLIED', 'pay-10')")
+    commits(app, "INSERT INTO legs.transfer (source, destination, amount, status, reference)"
+                 " VALUES ('b', 'world', 5.00, 'APPLIED', 'out-1')",
+            "UPDATE legs.wallet SET balance = balance + 5 WHERE id = 'world'",
+            "UPDATE legs.wallet SET balance = balance - 5 WHERE id = 'b'")
+    # a transfer moved from one debit wallet to another, with the balances: passes
+    commits(app, "UPDATE legs.transfer SET source = 'a' WHERE reference = 'out-1'",
+            "UPDATE legs.wallet SET balance = balance - 5 WHERE id = 'a'",
+            "UPDATE legs.wallet SET balance = balance + 5 WHERE id = 'b'")
+    # deleting a counted transfer without its balances is drift
+    e = commit_fails(app, "DELETE FROM legs.transfer WHERE reference = 'out-1'")
+    assert e.sqlstate == "RC401", e
+    assert reconcile(legs)["status"] == "synced"
+
+
+def test_drift_guard_counts_only_the_rows_the_filters_keep(
+        legs: str, sessions: Callable[[], psycopg.Connection]) -> None:
+    enable(legs, "drift", "lt")
+    app = sessions()
+    # a QUEUED transfer moves nothing: moving balances with it is drift, posting it alone is not
+    e = commit_fails(app, "INSERT INTO legs.transfer (source, destination, amount, status, "
+                          "reference) VALUES ('a', 'b', 30.00, 'QUEUED', 'pay-20')",
+                     "UPDATE legs.wallet SET balance = balance - 30 WHERE id = 'a'",
+                     "UPDATE legs.wallet SET balance = balance + 30 WHERE id = 'b'")
+    assert e.sqlstate == "RC401", e
+    commits(app, "INSERT INTO legs.transfer (source, destination, amount, status, reference)"
+                 " VALUES ('a', 'b', 30.00, 'QUEUED', 'pay-20')")
+    # applying it without moving balances is drift: the row counts from then on
+    e = commit_fails(app, "UPDATE legs.transfer SET status = 'APPLIED' WHERE reference = 'pay-20'")
+    assert e.sqlstate == "RC401", e
+    assert {r["status"] for r in rows(legs, "SELECT status FROM legs.transfer"
+                                            " WHERE reference = 'pay-20'")} == {"QUEUED"}
+    # applying it with the balances passes; voiding it afterwards must move them back
+    commits(app, "UPDATE legs.transfer SET status = 'APPLIED' WHERE reference = 'pay-20'",
+            "UPDATE legs.wallet SET balance = balance - 30 WHERE id = 'a'",
+            "UPDATE legs.wallet SET balance = balance + 30 WHERE id = 'b'")
+    e = commit_fails(app, "UPDATE legs.transfer SET status = 'VOID' WHERE reference = 'pay-20'")
+    assert e.sqlstate == "RC401", e
+    # a change of a row the filters do not keep moves nothing
+    commits(app, "UPDATE legs.transfer SET amount = 1 WHERE reference = 'pay-2'",
+            "DELETE FROM legs.transfer WHERE reference = 'pay-3'")
+    assert reconcile(legs)["status"] == "synced"
+
+
+def test_drift_guard_on_a_filtered_one_sided_ledger(
+        legs: str, sessions: Callable[[], psycopg.Connection]) -> None:
+    # entries count while not soft-deleted (fees are another ledger: not written here)
+    enable(legs, "drift", "acc_entries")
+    app = sessions()
+    # restoring a soft-deleted entry of 70 without its balance: drift
+    e = commit_fails(app, "UPDATE legs.entry SET deleted_at = NULL WHERE id = 3")
+    assert e.sqlstate == "RC401", e
+    detail = json.loads(e.diag.message_detail)
+    assert (detail["wallet"], Decimal(str(detail["difference"]))) == ("1", Decimal("-70"))
+    commits(app, "UPDATE legs.entry SET deleted_at = NULL WHERE id = 3",
+            "UPDATE legs.account SET balance = balance + 70 WHERE id = 1")
+    # soft-deleting one with its balance passes, a deleted entry posted alone passes too
+    commits(app, "UPDATE legs.account SET balance = balance - 40 WHERE id = 2",
+            "UPDATE legs.entry SET deleted_at = now() WHERE id = 2")
+    commits(app, "INSERT INTO legs.entry VALUES (9, 2, 500, now())")
+    e = commit_fails(app, "INSERT INTO legs.entry VALUES (10, 2, 5, NULL)")
+    assert e.sqlstate == "RC401", e
+    assert reconcile(legs)["status"] == "synced"
+
+
+def test_drift_guard_warns_on_transfer_rows(
+        legs: str, sessions: Callable[[], psycopg.Connection]) -> None:
+    enable(legs, "drift", "lt", mode="warn")
+    app = sessions()
+    commits(app, "INSERT INTO legs.transfer (source, destination, amount, status, reference)"
+                 " VALUES ('a', 'b', 15.00, 'APPLIED', 'pay-10')")
+    alerts = rows(legs, "SELECT item, details FROM recon.open_alerts ORDER BY item")
+    assert [(a["item"], Decimal(str(a["details"]["difference"]))) for a in alerts] == [
+        ("a", Decimal("15.00")), ("b", Decimal("-15.00"))]
+
+
+def test_concurrent_guarded_transfers_both_commit(
+        legs: str, sessions: Callable[[], psycopg.Connection]) -> None:
+    # two writers, each wallets in key order: the guard judges each transaction by itself
+    enable(legs, "drift", "lt")
+    one, two = sessions(), sessions()
+    for c, ref in ((one, "c-1"), (two, "c-2")):
+        c.execute("INSERT INTO legs.transfer (source, destination, amount, status, reference)"
+                  " VALUES ('a', 'b', 1.00, 'APPLIED', %s)", (ref,))
+    one.execute("UPDATE legs.wallet SET balance = balance - 1 WHERE id = 'a'")
+    one.execute("UPDATE legs.wallet SET balance = balance + 1 WHERE id = 'b'")
+    one.commit()
+    two.execute("UPDATE legs.wallet SET balance = balance - 1 WHERE id = 'a'")
+    two.execute("UPDATE legs.wallet SET balance = balance + 1 WHERE id = 'b'")
+    two.commit()
+    assert reconcile(legs)["status"] == "synced"
+
+
+def test_double_entry_guard_takes_a_transfer_row_as_balanced(
+        legs: str, sessions: Callable[[], psycopg.Connection]) -> None:
+    run(legs, "ALTER TABLE legs.transfer ADD COLUMN journal text",
+        "SELECT recon.register_ledger_source('ltj', 'lw', 'legs.transfer', NULL, 'amount', '{"
+        "\"debit_wallet\": \"source\", \"credit_wallet\": \"destination\", \"journal\": \"journal\","
+        " \"filters\": [{\"column\": \"status\", \"op\": \"=\", \"value\": \"APPLIED\"}]}')")
+    enable(legs, "double_entry", "ltj")
+    app = sessions()
+    commits(app, "INSERT INTO legs.transfer (source, destination, amount, status, reference,"
+                 " journal) VALUES ('a', 'b', 1.00, 'APPLIED', 'j-1', 'J1'),"
+                 " ('b', 'world', 1.00, 'QUEUED', 'j-2', 'J1')")
+    assert rows(legs, "SELECT count(*) AS n FROM recon.open_alerts")[0]["n"] == 0
+
+
+# --- writers and recon.fix() ------------------------------------------------------------------
+
+def legs_sums(dsn: str, ledger: str) -> dict:
+    """What the ledger's legs say per wallet (the rows the checks count)."""
+    with psycopg.connect(dsn, autocommit=True) as c:
+        (sql,) = c.execute("SELECT _recon.legs_sql(l) FROM _recon.ledger_source AS l"
+                           " WHERE l.name = %s", (ledger,)).fetchone()
+        (kinded,) = c.execute("SELECT (_recon.legs(l)).direction_column IS NOT NULL"
+                              " FROM _recon.ledger_source AS l WHERE l.name = %s",
+                              (ledger,)).fetchone()
+        effect = ("CASE l.kind WHEN 'debit' THEN -l.amount ELSE l.amount END" if kinded
+                  else "l.amount")
+        return {str(k): v for k, v in c.execute(
+            f"SELECT l.wallet, sum({effect}) FROM {sql} AS l GROUP BY 1").fetchall()}
+
+
+def conserved(dsn: str, ledger: str, wallets: str, do: Callable[[], list[dict]]) -> list[dict]:
+    """Runs a fix; asserts that the stored balances and the ledger's legs moved by exactly what
+    its applied steps planned (stored_change, ledger_change: offset wallets included)."""
+    stored, ledger_before = balances(dsn, wallets), legs_sums(dsn, ledger)
+    done = do()
+    after = legs_sums(dsn, ledger)
+    moved_ledger = sum(after.get(k, 0) - ledger_before.get(k, 0)
+                       for k in set(after) | set(ledger_before))
+    moved_stored = sum(balances(dsn, wallets).values()) - sum(stored.values())
+    applied = [p for p in done if p["status"] == "applied"]
+    assert moved_ledger == sum(Decimal(str(v)) for p in applied
+                               for v in p["ledger_change"].values())
+    assert moved_stored == sum(Decimal(str(v)) for p in applied
+                               for v in p["stored_change"].values())
+    return done
+
+
+def test_writer_on_transfer_rows_posts_one_row_and_the_fix_conserves(legs: str) -> None:
+    run(legs, "SELECT recon.register_writer('lt', '{\"offset_wallet\": \"world\"}')",
+        "SELECT recon.set_fix_policy('lt_balance', '{\"strategy\": \"adjust\"}')",
+        # bob's balance is right, the transfer that paid him 7 never reached the ledger
+        "UPDATE legs.wallet SET balance = balance + 7 WHERE id = 'b'")
+    enable(legs, "drift", "lt")  # the fix passes a blocking guard, as for a plain ledger
+    reconcile(legs)
+    plan = fix(legs)
+    assert [(p["wallet_key"], p["strategy"], p["status"]) for p in plan] == [
+        ("b", "adjust", "planned")]
+    done = conserved(legs, "lt", "legs.wallet",
+                     lambda: fix(legs, dry_run=False, ticket="T-1", reason="lost transfer"))
+    assert [(p["wallet_key"], p["status"]) for p in done] == [("b", "applied")]
+    # one transfer row: from the offset wallet to bob, APPLIED (the filter's one value)
+    posted = rows(legs, "SELECT source, destination, amount, status, reference"
+                        " FROM legs.transfer WHERE reference LIKE 'RECON-%'")
+    assert [tuple(p.values())[:4] for p in posted] == [
+        ("world", "b", Decimal("7.00"), "APPLIED")]
+    assert balances(legs) == {"world": Decimal("-307.00"), "a": Decimal("180.00"),
+                              "b": Decimal("127.00")}
+    assert reconcile(legs)["status"] == "synced"
+    assert fix(legs, dry_run=False, ticket="T-1", reason="lost transfer") == []
+    # undone by the opposite row, never by a delete; bob's drift is back as it was
+    with psycopg.connect(legs, autocommit=True) as c:
+        c.execute("SELECT * FROM recon.reverse_fix(%s, dry_run => false, ticket => 'T-1',"
+                  " reason => 'undo')", (done[0]["entries"][0]["fix"],))
+    assert [tuple(p.values())[:4] for p in rows(
+        legs, "SELECT source, destination, amount, status FROM legs.transfer"
+              " WHERE reference LIKE 'RECON-%' OR reference LIKE 'REV-%' ORDER BY id")] == [
+        ("world", "b", Decimal("7.00"), "APPLIED"), ("b", "world", Decimal("7.00"), "APPLIED")]
+    reconcile(legs)
+    assert [(f["wallet_key"], f["difference"]) for f in open_findings(legs)] == [
+        ("b", Decimal("7.00"))]
+    fix(legs, dry_run=False, ticket="T-1b", reason="lost transfer")
+    # a wallet whose ledger says more than its balance: the row goes the other way
+    run(legs, "SET session_replication_role = replica",  # written past the guard
+        "UPDATE legs.wallet SET balance = balance - 4 WHERE id = 'a'")
+    reconcile(legs)
+    conserved(legs, "lt", "legs.wallet",
+              lambda: fix(legs, dry_run=False, ticket="T-2", reason="lost payout"))
+    assert [tuple(p.values())[:4] for p in rows(
+        legs, "SELECT source, destination, amount, status FROM legs.transfer"
+              " WHERE reference LIKE 'RECON-%T-2%'")] == [("a", "world", Decimal("4.00"),
+                                                           "APPLIED")]
+    assert reconcile(legs)["status"] == "synced"
+
+
+def test_resync_on_transfer_rows_reads_the_legs_as_evidence(legs: str) -> None:
+    # a stored balance written wrong: resync sets it to what the counted rows say
+    run(legs, "SELECT recon.register_writer('lt', '{\"offset_wallet\": \"world\"}')",
+        "UPDATE legs.wallet SET balance = balance + 3 WHERE id = 'a'")
+    reconcile(legs)
+    [step] = conserved(legs, "lt", "legs.wallet",
+                       lambda: fix(legs, dry_run=False, ticket="T-3", reason="typo",
+                                   force_strategy="resync"))
+    assert (step["wallet_key"], step["strategy"], step["status"]) == ("a", "resync", "applied")
+    assert balances(legs)["a"] == Decimal("180.00")
+    assert reconcile(legs)["status"] == "synced"
+
+
+SOFT = """
+CREATE TABLE legs.sd_account (id integer PRIMARY KEY, balance numeric(12, 2) NOT NULL);
+CREATE TABLE legs.sd_entry (id bigint GENERATED BY DEFAULT AS IDENTITY (START WITH 100)
+                            PRIMARY KEY, account_id integer NOT NULL,
+                            amount numeric(12, 2) NOT NULL, kind text NOT NULL,
+                            deleted_at timestamptz, reference text);
+INSERT INTO legs.sd_account VALUES (1, 100), (2, 0), (0, -100);
+INSERT INTO legs.sd_entry VALUES (1, 1, 100, 'posted', NULL, 'd-1'),
+    (2, 0, -100, 'settled', NULL, 'd-1'), (3, 1, 50, 'posted', now(), 'd-2'),
+    (4, 2, 70, 'pending', NULL, 'd-3');
+SELECT recon.register_wallet_source('sd', 'legs.sd_account', 'id', ARRAY['balance']);
+SELECT recon.register_ledger_source('sde', 'sd', 'legs.sd_entry', 'account_id', 'amount', '{
+    "filters": [{"column": "deleted_at", "op": "is null"},
+                {"column": "kind", "op": "in", "values": ["posted", "settled"]}],
+    "entry_id": "id", "order_by": "id", "reference": "reference"}');
+SELECT recon.register_check('sd_balance', 'balance', '{"ledger": "sde"}');
+"""
+
+
+def test_writer_on_a_filtered_ledger_writes_rows_the_filters_keep(legs: str) -> None:
+    run(legs, SOFT)
+    assert reconcile(legs)["status"] == "synced"
+    # "kind in (posted, settled)" has two values: the writer must say which
+    with psycopg.connect(legs, autocommit=True) as c:
+        for options, words in (
+                ({"offset_wallet": "0"}, "does not set"),
+                ({"offset_wallet": "0", "columns": {"kind": "pending"}}, "its filter drops")):
+            with pytest.raises(psycopg.Error) as e:
+                c.execute("SELECT recon.register_writer('sde', %s)", (json.dumps(options),))
+            assert e.value.sqlstate == "RC305" and words in e.value.diag.message_primary
+            assert e.value.diag.message_hint
+        assert c.execute("SELECT count(*) FROM _recon.writer").fetchone()[0] == 0
+    run(legs, "SELECT recon.register_writer('sde', '{\"offset_wallet\": \"0\", "
+              "\"columns\": {\"kind\": \"posted\"}}')",
+        "SELECT recon.set_fix_policy('sd_balance', '{\"strategy\": \"adjust\"}')",
+        "UPDATE legs.sd_account SET balance = balance + 8 WHERE id = 2")
+    enable(legs, "drift", "sde")
+    reconcile(legs)
+    done = conserved(legs, "sde", "legs.sd_account",
+                     lambda: fix(legs, dry_run=False, ticket="T-4", reason="lost credit"))
+    assert [(p["wallet_key"], p["status"], p["note"]) for p in done] == [("2", "applied", None)]
+    assert [tuple(r.values()) for r in rows(
+        legs, "SELECT account_id, amount, kind, deleted_at FROM legs.sd_entry WHERE id >= 100"
+              " ORDER BY account_id")] == [(0, Decimal("-8.00"), "posted", None),
+                                           (2, Decimal("8.00"), "posted", None)]
+    assert reconcile(legs)["status"] == "synced"
+
+
+def test_shapes_the_write_paths_do_not_read_still_refuse(legs: str) -> None:
+    # parent rows and effects keyed on several columns: one clear error each, nothing changed
+    with psycopg.connect(legs, autocommit=True) as c:
+        for sql, code in (("SELECT recon.enable_guard('drift', 'mo', '{\"mode\": \"block\"}')",
+                           "RC406"),
+                          ("SELECT recon.enable_guard('double_entry', 'mo')", "RC406"),
+                          ("SELECT recon.register_writer('mo', '{\"columns\": {}}')", "RC305")):
+            with pytest.raises(psycopg.Error) as e:
+                c.execute(sql)
+            assert e.value.sqlstate == code, sql
+            assert "parent rows" in e.value.diag.message_primary and e.value.diag.message_hint
+        assert c.execute("SELECT (SELECT count(*) FROM _recon.guard)"
+                         " + (SELECT count(*) FROM _recon.writer)").fetchone()[0] == 0
+        # a transfer ledger's writer needs an offset wallet
+        with pytest.raises(psycopg.Error) as e:
+            c.execute("SELECT recon.register_writer('lt', '{}')")
+        assert e.value.sqlstate == "RC305" and e.value.diag.message_hint
+    run(legs, "UPDATE legs.balance SET available = available + 1 WHERE id = 'm1'")
+    reconcile(legs)
+    steps = fix(legs)
+    assert [s["status"] for s in steps] == ["manual"]
+    assert "parent rows" in steps[0]["note"]
+
+
+def test_a_duplicated_transfer_row_is_reversed_by_hand(legs: str) -> None:
+    run(legs, "SELECT recon.register_writer('lt', '{\"offset_wallet\": \"world\"}')",
+        "INSERT INTO legs.transfer (source, destination, amount, status, reference)"
+        " VALUES ('a', 'b', 20.00, 'APPLIED', 'pay-1')",
+        "UPDATE legs.wallet SET balance = balance - 20 WHERE id = 'a'",
+        "UPDATE legs.wallet SET balance = balance + 20 WHERE id = 'b'")
+    reconcile(legs)
+    steps = fix(legs, checks=["lt_dups"])
+    assert {(s["wallet_key"], s["status"]) for s in steps} == {("a", "manual"), ("b", "manual")}
+    assert all("reversed by hand" in s["note"] for s in steps)
+
+
+def test_two_concurrent_fixes_on_transfer_rows_post_one_row(legs: str) -> None:
+    # both calls wait on a wallet a third connection holds; one applies, the other skips
+    run(legs, "SELECT recon.register_writer('lt', '{\"offset_wallet\": \"world\"}')",
+        "SELECT recon.set_fix_policy('lt_balance', '{\"strategy\": \"adjust\"}')",
+        "UPDATE legs.wallet SET balance = balance + 7 WHERE id = 'b'")
+    enable(legs, "drift", "lt")
+    reconcile(legs)
+    results: dict[str, list[dict]] = {}
+    errors: list[str] = []
+
+    def call(name: str) -> None:
+        try:
+            results[name] = fix(legs, dry_run=False, ticket="T-5", reason="lost transfer")
+        except Exception as e:  # recorded, asserted below
+            errors.append(f"{name}: {getattr(e, 'sqlstate', None)} {e}")
+
+    calls = [threading.Thread(target=call, args=(n,), daemon=True) for n in ("x", "y")]
+    with psycopg.connect(legs) as holder, psycopg.connect(legs, autocommit=True) as watcher:
+        holder.execute("SELECT 1 FROM legs.wallet WHERE id = 'b' FOR UPDATE")
+        for t in calls:
+            t.start()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            (waiting,) = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND query LIKE %s", ("%recon.fix(%",)).fetchone()
+            if waiting == 2:
+                break
+            time.sleep(0.05)
+        assert waiting == 2, "both calls should be waiting for the held wallet"
+        holder.rollback()
+        for t in calls:
+            t.join(timeout=30)
+    assert not any(t.is_alive() for t in calls) and errors == []
+    statuses = sorted(sorted({s["status"] for s in r}) for r in results.values())
+    assert statuses == [["applied"], ["skipped"]], results
+    assert len(rows(legs, "SELECT 1 FROM legs.transfer WHERE reference LIKE 'RECON-%'")) == 1
+    assert reconcile(legs)["status"] == "synced"
