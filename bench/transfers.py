@@ -4,17 +4,19 @@ Run from the repository root:
 
     .venv/bin/python bench/transfers.py                 # 1,000,000 wallets, 10,000,000 rows each
     .venv/bin/python bench/transfers.py --wallets 10000 --entries 100000    # smoke run
+    .venv/bin/python bench/transfers.py --client-only --one-sided-only --repeat 7   # part 1 only
 
 Two measurements in one throwaway cluster, interleaved round robin so that both sides of each
 ratio see the same load (issue 14):
 
 1. **No regression for one-sided ledgers.** bench/check_engine.py's data (its wallet_account and
-   wallet_transaction, 0.1 % drifted) is built once in database `before` and copied byte for byte
-   (CREATE DATABASE ... TEMPLATE, statistics included) into database `after`. `before` gets the
+   wallet_transaction, 0.1 % drifted) is built once in database recon_before and copied byte
+   for byte (CREATE DATABASE ... TEMPLATE, statistics included) into recon_after. recon_before
+   gets the
    toolkit SQL of --before (default a9edb48, the last commit without the legs relation, from git
-   archive), `after` the SQL of this tree. Both register the same balance check. Timed: the
+   archive), recon_after the SQL of this tree. Both register the same balance check. Timed: the
    check view in each; the plan node types of both are compared.
-2. **Transfer rows.** In `after`: transfer_wallet (--wallets) and transfer (--entries rows of
+2. **Transfer rows.** In recon_after: transfer_wallet (--wallets) and transfer (--entries rows of
    from_wallet, to_wallet, amount, id), the balances the sum of both legs, 0.1 % drifted so that
    the answer can be verified. Timed: the check over the transfer ledger against the bare
    aggregate over both legs and a hand-written check (the same aggregate FULL JOINed to the
@@ -130,9 +132,10 @@ RATIOS = [("after_check", "before_check", "<= 1.05"),
 
 
 def build(server_dsn: str, dsns: dict[str, str], sql_dirs: dict[str, Path], wallets: int,
-          entries: int, drift: int) -> None:
-    print(f"building {wallets:,} wallets / {entries:,} entries and as many transfer rows, "
-          f"{drift:,} drifted each", flush=True)
+          entries: int, drift: int, transfers: bool) -> None:
+    print(f"building {wallets:,} wallets / {entries:,} entries"
+          + (" and as many transfer rows" if transfers else "") + f", {drift:,} drifted each",
+          flush=True)
     with psycopg.connect(dsns["before"], autocommit=True) as conn:
         ce.step(conn, "schema", ce.SCHEMA)
         ce.step(conn, "wallet_transaction (INSERT ... SELECT)", ce.ENTRIES,
@@ -155,6 +158,8 @@ def build(server_dsn: str, dsns: dict[str, str], sql_dirs: dict[str, Path], wall
               flush=True)
         with psycopg.connect(dsns[side], autocommit=True) as conn:
             ce.step(conn, f"register sources + balance check ({side})", ce.REGISTER)
+    if not transfers:
+        return
     with psycopg.connect(dsns["after"], autocommit=True) as conn:
         ce.step(conn, "transfer, transfer_wallet (after)", TRANSFERS,
                 active=max(2, wallets * 95 // 100), entries=entries, wallets=wallets, drift=drift)
@@ -200,7 +205,7 @@ def measure(dsns: dict[str, str], repeat: int, jit: str, labels: dict[str, str],
         ce.facts(conns["after"])  # machine, settings, the one-sided tables
         print(f"- database before: toolkit SQL of {labels['before']} (git archive)")
         print(f"- database after: toolkit SQL of {labels['after']}")
-        for table in ("transfer_wallet", "transfer"):
+        for table in ("transfer_wallet", "transfer") if "transfer_check" in QUERIES else ():
             n, heap, total = conns["after"].execute(
                 f"SELECT count(*), pg_size_pretty(pg_relation_size('{table}')), "
                 f"pg_size_pretty(pg_total_relation_size('{table}')) FROM {table}").fetchone()
@@ -240,6 +245,8 @@ def measure(dsns: dict[str, str], repeat: int, jit: str, labels: dict[str, str],
                       + (f"  server {server[name][-1]:8.3f} s" if server_time else "")
                       + f"  load {loads[-1]:.2f}", flush=True)
         for name in ("after_check", "transfer_check", "transfer_bare"):
+            if name not in QUERIES:
+                continue
             side, sql, _, _ = QUERIES[name]
             print(f"\n### EXPLAIN (ANALYZE, BUFFERS) {name}\n\n```text")
             for (line,) in conns[side].execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}"):
@@ -258,6 +265,8 @@ def measure(dsns: dict[str, str], repeat: int, jit: str, labels: dict[str, str],
     print("\n### Ratios of medians\n")
     print("| ratio | client | server | target |\n|---|---:|---:|---|")
     for a, b, target in RATIOS:
+        if a not in QUERIES or b not in QUERIES:
+            continue
         rc = statistics.median(client[a]) / statistics.median(client[b])
         rs = (f"{statistics.median(server[a]) / statistics.median(server[b]):.3f}"
               if server_time else "-")
@@ -281,11 +290,16 @@ def main() -> None:
     p.add_argument("--client-only", action="store_true",
                    help="time each query once per repeat (client, fetchall), not a second time "
                         "under EXPLAIN ANALYZE: half the run time on a busy machine")
+    p.add_argument("--one-sided-only", action="store_true",
+                   help="only the before/after comparison (no transfer ledger, no bare queries)")
     p.add_argument("--jit", choices=["on", "off"], default="on",
                    help="jit for the measuring sessions")
     args = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up under kill, too
     drift = max(1, args.wallets // 1000)
+    if args.one_sided_only:
+        for name in [n for n in QUERIES if n not in ("before_check", "after_check")]:
+            del QUERIES[name]
     scratch = Path(tempfile.mkdtemp(prefix="wallet-recon-sql-"))
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before, *ce.SQL_DIRS],
                              check=True, capture_output=True).stdout
@@ -300,7 +314,7 @@ def main() -> None:
         with psycopg.connect(server_dsn, autocommit=True) as conn:
             conn.execute("CREATE DATABASE recon_before")
         build(server_dsn, dsns, {"before": scratch, "after": ROOT}, args.wallets,
-              args.entries, drift)
+              args.entries, drift, not args.one_sided_only)
         print(f"\n## {json.dumps(vars(args) | {'drifted': drift})}")
         measure(dsns, args.repeat, args.jit, labels, not args.client_only)
     finally:
