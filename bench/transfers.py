@@ -191,6 +191,13 @@ def node_types(plan: dict[str, Any]) -> list[str]:
     return out
 
 
+def backend_cpu(pid: int) -> float:
+    """A local backend's CPU seconds (utime + stime): far less disturbed by other load than the
+    wall clock. Parallel workers are not counted: compare serial plans only."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def sql_label(rev: str) -> str:
     return subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h %s", rev],
                           capture_output=True, text=True).stdout.strip()[:80]
@@ -224,6 +231,9 @@ def measure(dsns: dict[str, str], repeat: int, jit: str, labels: dict[str, str],
             for side in ("before", "after"):
                 print(f"-- {side}\n" + "\n".join(plans[side]))
         print("```", flush=True)
+        pids = {side: conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+                for side, conn in conns.items()}
+        cpu: dict[str, list[float]] = {n: [] for n in QUERIES}
         client: dict[str, list[float]] = {n: [] for n in QUERIES}
         server: dict[str, list[float]] = {n: [] for n in QUERIES}
         loads: list[float] = []
@@ -237,13 +247,15 @@ def measure(dsns: dict[str, str], repeat: int, jit: str, labels: dict[str, str],
             print(f"  {name:<17} {t:8.3f} s  {len(rows):>9,} rows  {checked[name]}", flush=True)
         for r in range(repeat):  # round robin, so that noise from elsewhere spreads evenly
             for name, (side, sql, _, _) in QUERIES.items():
+                c0 = backend_cpu(pids[side])
                 client[name].append(ce.client_time(conns[side], sql)[0])
+                cpu[name].append(backend_cpu(pids[side]) - c0)
                 if server_time:
                     server[name].append(ce.server_time(conns[side], sql))
                 loads.append(os.getloadavg()[0])
                 print(f"  repeat {r + 1} {name:<17} client {client[name][-1]:8.3f} s"
                       + (f"  server {server[name][-1]:8.3f} s" if server_time else "")
-                      + f"  load {loads[-1]:.2f}", flush=True)
+                      + f"  backend cpu {cpu[name][-1]:7.2f} s  load {loads[-1]:.2f}", flush=True)
         for name in ("after_check", "transfer_check", "transfer_bare"):
             if name not in QUERIES:
                 continue
@@ -257,20 +269,22 @@ def measure(dsns: dict[str, str], repeat: int, jit: str, labels: dict[str, str],
             conn.close()
     print(f"\n### Medians of {repeat} (min-max), seconds\n")
     print("| query | database | rows | finds the drift | client (fetchall) "
-          "| server (EXPLAIN ANALYZE) |")
-    print("|---|---|---:|---|---:|---:|")
+          "| server (EXPLAIN ANALYZE) | backend CPU, leader only |")
+    print("|---|---|---:|---|---:|---:|---:|")
     for name, (side, *_) in QUERIES.items():
         print(f"| {name} | {side} | {nrows[name]:,} | {checked[name]} | {ce.fmt(client[name])} "
-              f"| {ce.fmt(server[name]) if server_time else '-'} |")
+              f"| {ce.fmt(server[name]) if server_time else '-'} | {ce.fmt(cpu[name])} |")
     print("\n### Ratios of medians\n")
-    print("| ratio | client | server | target |\n|---|---:|---:|---|")
+    print("| ratio | client | server | backend CPU | target |\n|---|---:|---:|---:|---|")
     for a, b, target in RATIOS:
         if a not in QUERIES or b not in QUERIES:
             continue
         rc = statistics.median(client[a]) / statistics.median(client[b])
         rs = (f"{statistics.median(server[a]) / statistics.median(server[b]):.3f}"
               if server_time else "-")
-        print(f"| {a}/{b} | {rc:.3f} | {rs} | {target or '-'} |")
+        rcpu = (f"{statistics.median(cpu[a]) / statistics.median(cpu[b]):.3f}"
+                if statistics.median(cpu[b]) else "-")  # clock ticks: 0 on tiny runs
+        print(f"| {a}/{b} | {rc:.3f} | {rs} | {rcpu} | {target or '-'} |")
     print(f"\nload average (1 min) during the timed runs: median {statistics.median(loads):.2f}, "
           f"{min(loads):.2f}-{max(loads):.2f}; now {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     spread = max((max(t) - min(t)) / statistics.median(t)
