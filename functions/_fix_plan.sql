@@ -205,7 +205,12 @@ BEGIN
                     SELECT s.step, s.wallet_key, x.entry, x.n, jsonb_build_object(%1$s) AS deltas
                     FROM _recon.fix_stage AS s
                     JOIN _recon.finding AS f ON f.id = s.finding_id
-                    CROSS JOIN LATERAL jsonb_array_elements_text(f.details -> 'entries')
+                    -- a duplicate finding's entries are an array; other findings' "entries"
+                    -- (a balance finding's count) must never reach the function, whatever
+                    -- order the planner joins in
+                    CROSS JOIN LATERAL jsonb_array_elements_text(
+                        CASE WHEN jsonb_typeof(f.details -> 'entries') = 'array'
+                             THEN f.details -> 'entries' END)
                         WITH ORDINALITY AS x (entry, n)
                     JOIN %2$s AS l ON (%3$s)::text = x.entry AND l.wallet::text = s.wallet_key
                     WHERE s.stage_id = $1 AND s.check_name = $2 AND s.status = 'planned'
