@@ -32,8 +32,7 @@ BEGIN
         v_ledger := _recon.ledger(p_target);
         v_wallet := _recon.wallet(v_ledger.wallet_source);
         IF p_kind <> 'append_only' THEN  -- append-only reads no column: any shape
-            PERFORM _recon.require_writable_ledger(v_ledger, format('a %s guard', p_kind),
-                                                   'RC406');
+            PERFORM _recon.require_guard_shape(v_ledger, p_kind);
         END IF;
     ELSE
         v_check := _recon."check"(p_target);
@@ -50,6 +49,12 @@ BEGIN
                         WHERE v_ledger.effects ? b);
         v_sql := jsonb_build_object('columns', to_jsonb(v_cols),
                                     'setting', format('wallet_recon.drift_%s', p_id));
+        IF v_ledger.parents IS NOT NULL OR v_ledger.kinds IS NOT NULL THEN
+            -- Effects a row alone does not give (keyed on several columns, or reading parent
+            -- rows): statement triggers on the ledger and on each parent table add what the
+            -- statement moved through the legs relation (_recon.guard_drift_legs_sql).
+            RETURN _recon.guard_drift_legs_compile(p_id, v_ledger, v_wallet, v_cols, v_sql);
+        END IF;
         v_functions := jsonb_build_array(
             jsonb_build_object(
                 'function', format('_recon.tg_drift_%s_wallet()', p_id),
@@ -101,7 +106,7 @@ BEGIN
     ELSIF p_kind = 'double_entry' THEN
         PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
                                       'double_entry guard');
-        IF v_ledger.amount_mode = 'operation' THEN
+        IF (_recon.legs(v_ledger)).amount_mode = 'operation' THEN
             PERFORM _recon.fail('RC406', 'a double_entry guard needs a signed or direction ledger',
                                 format('Ledger %s is operation-based.', v_ledger.name),
                                 'Guard the journal entries of a credit/debit or signed ledger.');
@@ -118,18 +123,14 @@ BEGIN
             'ledger_update', jsonb_build_array(
                 format(v_effects_old, v_ledger.journal_column, 'recon_new'),
                 format(v_effects_old, v_ledger.journal_column, 'recon_old')),
-            -- at commit: the journal transaction's entries, through the journal column (index);
-            -- of another shape, its legs (only the rows the filters keep; a transfer row's two
-            -- legs balance by construction)
+            -- at commit: the journal transaction's legs, through the journal column (its
+            -- index: the condition reaches the scan of a one-sided ledger), only the rows the
+            -- filters keep; a transfer row's two legs balance by construction
             'check', format(
                 'SELECT COALESCE(sum(COALESCE((%1$s)::numeric, ''NaN'')), 0), count(*) '
-                || 'FROM %2$s AS l WHERE l.%3$I = $1::%4$s',
-                _recon.effect_sql(CASE WHEN _recon.ledger_plain(v_ledger) IS NULL THEN v_ledger
-                                       ELSE _recon.legs(v_ledger) END, v_col, 'l'),
-                CASE WHEN _recon.ledger_plain(v_ledger) IS NULL
-                     THEN v_ledger.relid::regclass::text ELSE _recon.legs_sql(v_ledger) END,
-                CASE WHEN _recon.ledger_plain(v_ledger) IS NULL THEN v_ledger.journal_column
-                     ELSE 'journal' END, v_journal_type));
+                || 'FROM %2$s AS l WHERE l.journal = $1::%3$s',
+                _recon.effect_sql(_recon.legs(v_ledger), v_col, 'l'), _recon.legs_sql(v_ledger),
+                v_journal_type));
         v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger');
 
     ELSIF p_kind = 'lifecycle' THEN
@@ -141,7 +142,7 @@ BEGIN
         END IF;
         v_ledger := _recon.ledger(v_check.ledger_source);
         v_wallet := _recon.wallet(v_ledger.wallet_source);
-        PERFORM _recon.require_plain_ledger(v_ledger, 'a lifecycle guard', 'RC406');
+        PERFORM _recon.require_guard_shape(v_ledger, 'lifecycle');
         PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
                                       'lifecycle guard');
         v_hold := quote_literal(v_check.options ->> 'hold');

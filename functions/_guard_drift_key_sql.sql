@@ -6,14 +6,8 @@ LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
-    -- The accumulator separates its records with ',': a key whose text can hold one (text,
-    -- varchar, ...) has its '%' and ',' escaped; numbers and uuids are written as they are.
-    SELECT CASE WHEN t.typcategory = 'N' OR t.oid = 'uuid'::regtype
-                THEN format('(%s.%I)::pg_catalog.text', p_row, p_column)
-                ELSE format('pg_catalog.replace(pg_catalog.replace((%s.%I)::pg_catalog.text, '
-                            '''%%'', ''%%25''), '','', ''%%2C'')', p_row, p_column) END
-    FROM pg_catalog.pg_type AS t
-    WHERE t.oid = _recon.column_type(p_relid, p_column);
+    SELECT _recon.guard_drift_key_expr_sql(_recon.column_type(p_relid, p_column),
+                                           format('%s.%I', p_row, p_column));
 $body$;
 
 COMMENT ON FUNCTION _recon.guard_drift_key_sql(oid, name, text) IS

@@ -1,103 +1,11 @@
 -- _recon.legs_sql(): a ledger source's canonical legs relation, as an SQL subquery.
 CREATE OR REPLACE FUNCTION _recon.legs_sql(p_ledger _recon.ledger_source)
 RETURNS text
-LANGUAGE plpgsql
+LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
-DECLARE
-    v_wallet _recon.wallet_source := _recon.wallet(p_ledger.wallet_source);
-    v_from text := format('%s AS r', p_ledger.relid::regclass);
-    v_where text;
-    v_common text := '';
-    v_branches text[] := ARRAY[]::text[];
-    v_side text;
-    v_wallet_col name;
-    v_kind text;
-    v_alias text;
-    v_spec jsonb;
-BEGIN
-    -- Parent rows, each through its unique key (so a ledger row is never counted twice).
-    FOR v_alias, v_spec IN SELECT e.key, e.value FROM jsonb_each(p_ledger.parents) AS e
-                           ORDER BY (e.value ->> 'order')::integer LOOP
-        v_from := v_from || format(' LEFT JOIN %1$s AS %2$I ON %2$I.%3$I = %4$s',
-                                   (v_spec ->> 'relid')::oid::regclass, 'p_' || v_alias,
-                                   v_spec ->> 'key', _recon.ledger_ref_sql(v_spec ->> 'via'));
-    END LOOP;
-    -- Entry filters: catalog-checked columns, operators from a fixed list, values as literals
-    -- of the column's type.
-    SELECT string_agg(CASE
-        WHEN f ->> 'op' = 'is null' THEN format('%s IS NULL', _recon.ledger_ref_sql(f ->> 'column'))
-        WHEN f ->> 'op' = 'is not null'
-            THEN format('%s IS NOT NULL', _recon.ledger_ref_sql(f ->> 'column'))
-        WHEN f ->> 'op' IN ('in', 'not in') THEN format(
-            '%s %s (%s)', _recon.ledger_ref_sql(f ->> 'column'), upper(f ->> 'op'),
-            (SELECT string_agg(format('%L::%s', v, _recon.ledger_ref_type(
-                                   p_ledger.relid, p_ledger.parents, f ->> 'column', 'a filter')),
-                               ', ')
-             FROM jsonb_array_elements_text(f -> 'values') AS v))
-        ELSE format('%s %s %L::%s', _recon.ledger_ref_sql(f ->> 'column'), f ->> 'op',
-                    f -> 'values' ->> 0, _recon.ledger_ref_type(
-                        p_ledger.relid, p_ledger.parents, f ->> 'column', 'a filter'))
-    END, ' AND ' ORDER BY o)
-    INTO v_where
-    FROM jsonb_array_elements(p_ledger.filters) WITH ORDINALITY AS u (f, o);
-
-    -- The optional columns, under their canonical names.
-    SELECT string_agg(format(', r.%I AS %I', u.col, u.canon), '' ORDER BY u.o) INTO v_common
-    FROM (VALUES (1, p_ledger.entry_id_column, 'entry_id'),
-                 (2, p_ledger.reference_column, 'reference'),
-                 (3, p_ledger.posted_at_column, 'posted_at'),
-                 (4, p_ledger.order_column, 'ord'),
-                 (5, p_ledger.version_column, 'version'),
-                 (6, p_ledger.journal_column, 'journal'),
-                 (7, p_ledger.status_column, 'status'),
-                 (8, p_ledger.balance_after_column, 'balance_after')) AS u (o, col, canon)
-    WHERE u.col IS NOT NULL;
-    v_common := COALESCE(v_common, '') || COALESCE((
-        SELECT string_agg(format(', r.%I AS %I', a.value #>> '{}',
-                                 'after_' || array_position(v_wallet.balance_columns, a.key::name)),
-                          '' ORDER BY array_position(v_wallet.balance_columns, a.key::name))
-        FROM jsonb_each(p_ledger.after_columns) AS a), '');
-
-    -- One branch per leg of the shape (_recon.ledger_shape), each reading its wallet column.
-    FOR v_side, v_wallet_col IN
-        SELECT u.g ->> 'side', CASE WHEN u.g ->> 'side' IS NULL THEN p_ledger.wallet_column
-                                    ELSE (p_ledger.leg_columns ->> (u.g ->> 'side'))::name END
-        FROM _recon.ledger_shape AS s
-        CROSS JOIN LATERAL jsonb_array_elements(s.legs) WITH ORDINALITY AS u (g, o)
-        WHERE s.shape = p_ledger.shape ORDER BY u.o
-    LOOP
-        -- What kind of entry the leg is: the direction or operation column; the leg's side on
-        -- transfer rows; the label of the first rule that matches, for effects keyed on
-        -- several columns (NULL, an unmapped entry, when none does).
-        v_kind := CASE
-            WHEN p_ledger.kinds IS NOT NULL THEN (
-                SELECT COALESCE('CASE' || string_agg(format(' WHEN %s THEN %L', c.cond,
-                                                            r ->> 'label'), '' ORDER BY o)
-                                || ' END', 'NULL::text')
-                FROM jsonb_array_elements(p_ledger.kinds -> 'rules') WITH ORDINALITY AS u (r, o)
-                CROSS JOIN LATERAL (
-                    SELECT COALESCE(string_agg(format('(%s)::text = %L',
-                                                      _recon.ledger_ref_sql(w.key, v_side),
-                                                      w.value #>> '{}'), ' AND ' ORDER BY w.key),
-                                    'TRUE') AS cond
-                    FROM jsonb_each(r -> 'when') AS w
-                    WHERE NOT (v_side IS NOT NULL AND w.key = 'side')
-                ) AS c
-                WHERE v_side IS NULL OR r -> 'when' ->> 'side' = v_side)
-            WHEN v_side IS NOT NULL THEN format('%L::text', v_side)
-            WHEN p_ledger.amount_mode = 'direction' THEN format('r.%I', p_ledger.direction_column)
-            WHEN p_ledger.amount_mode = 'operation' THEN format('r.%I', p_ledger.operation_column)
-        END;
-        v_branches := v_branches || format(
-            'SELECT r.%I AS wallet, r.%I AS amount%s%s FROM %s%s',
-            v_wallet_col, p_ledger.amount_column,
-            CASE WHEN v_kind IS NOT NULL THEN ', ' || v_kind || ' AS kind' ELSE '' END,
-            v_common, v_from, COALESCE(' WHERE ' || v_where, ''));
-    END LOOP;
-    RETURN '(' || array_to_string(v_branches, ' UNION ALL ') || ')';
-END;
+    SELECT _recon.legs_query(p_ledger, NULL, NULL);
 $body$;
 
 COMMENT ON FUNCTION _recon.legs_sql(_recon.ledger_source) IS

@@ -220,12 +220,14 @@ def test_bad_shape_options_fail_and_change_nothing(legs: str, options: dict,
 
 def test_write_paths_read_transfers_and_filters_and_refuse_the_other_shapes(legs: str) -> None:
     # transfer rows filtered on their own columns: guards and writers take them
-    # (tests/test_shapes_write.py shows them at work); parent rows and rules do not
+    # (tests/test_shapes_write.py shows them at work); a drift guard reads parent rows and
+    # rules through the legs (tests/test_shapes_guards.py); a lifecycle guard and a
+    # double-entry guard refuse parent rows, saying why
     run(legs, "SELECT recon.enable_guard('drift', 'lt', '{\"mode\": \"block\"}')",
         "SELECT recon.register_writer('lt', '{\"offset_wallet\": \"world\"}')")
     with psycopg.connect(legs, autocommit=True) as c:
         with pytest.raises(psycopg.Error) as e:
-            c.execute("SELECT recon.enable_guard('drift', 'mo', '{\"mode\": \"block\"}')")
+            c.execute("SELECT recon.enable_guard('double_entry', 'mo')")
         assert e.value.sqlstate == "RC406"
         assert "parent rows" in e.value.diag.message_primary and e.value.diag.message_hint
         with pytest.raises(psycopg.Error) as e:
@@ -239,8 +241,12 @@ def test_write_paths_read_transfers_and_filters_and_refuse_the_other_shapes(legs
     assert [s[0] for s in steps] == ["manual"]
     assert "a shape repairs do not read (it reads parent rows)" in steps[0][1]
 
+    run(legs, "SELECT recon.enable_guard('drift', 'mo', '{\"mode\": \"block\"}')")
+    assert rows(legs, "SELECT kind FROM recon.guards WHERE target = 'mo'") == [{"kind": "drift"}]
+
 
 # --- docs/CHECKS.md "Ledger shapes": each psql example runs as written, and shows what it says -
+
 
 def shape_examples() -> list[tuple[str, list[list[str]]]]:
     """(SQL block, the rows of the text block after it) of the "Ledger shapes" section."""

@@ -1,0 +1,24 @@
+-- _recon.guard_drift_key_expr_sql(): a wallet key, as it is written in a drift guard's
+-- accumulator and spill.
+CREATE OR REPLACE FUNCTION _recon.guard_drift_key_expr_sql(p_type oid, p_expr text)
+RETURNS text
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    -- The accumulator separates its records with ',': a key whose text can hold one (text,
+    -- varchar, ...) has its '%' and ',' escaped; numbers and uuids are written as they are.
+    SELECT CASE WHEN t.typcategory = 'N' OR t.oid = 'uuid'::regtype
+                THEN format('(%s)::pg_catalog.text', p_expr)
+                ELSE format('pg_catalog.replace(pg_catalog.replace((%s)::pg_catalog.text, '
+                            '''%%'', ''%%25''), '','', ''%%2C'')', p_expr) END
+    FROM pg_catalog.pg_type AS t
+    WHERE t.oid = p_type;
+$body$;
+
+COMMENT ON FUNCTION _recon.guard_drift_key_expr_sql(oid, text) IS
+'SQL expression for a wallet key (SQL expression p_expr of type p_type) as a drift guard '
+'writes it, in its accumulator and in _recon.guard_spill: text, escaped (% as %25, comma as '
+'%2C) unless the type is a number or a uuid. _recon.guard_drift_records() reads it back.';
+
+REVOKE EXECUTE ON FUNCTION _recon.guard_drift_key_expr_sql(oid, text) FROM PUBLIC;
