@@ -25,6 +25,8 @@ DECLARE
     v_hold text;
     v_terminal text;
     v_journal_type text;
+    v_parent record;
+    v_parent_sql jsonb;
     v_into CONSTANT text := 'INSERT INTO _recon.guard_pending AS p '
         || '(txid, guard_id, fix_id, item, col, stored, ledger) ';
 BEGIN
@@ -132,6 +134,25 @@ BEGIN
                 _recon.effect_sql(_recon.legs(v_ledger), v_col, 'l'), _recon.legs_sql(v_ledger),
                 v_journal_type));
         v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger');
+        -- a statement on a parent table changes which of the rows under the rows it wrote
+        -- count, and how: their journals, before and after it, are checked at commit
+        FOR v_parent IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(v_ledger) AS t
+        LOOP
+            SELECT jsonb_object_agg(format('parent%s_%s', v_parent.n, o), format(
+                       v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, l.journal::text, '
+                       || '''*'', 0, 0 FROM (SELECT n.journal FROM %s AS n UNION ALL '
+                       || 'SELECT o.journal FROM %s AS o) AS l WHERE l.journal IS NOT NULL '
+                       || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
+                       _recon.legs_query(v_ledger, NULL, x.sql ->> 'where'),
+                       _recon.legs_query(v_ledger, x.sql -> 'swap', x.sql ->> 'where')))
+            INTO v_parent_sql
+            FROM unnest(ARRAY['insert', 'update', 'delete']) AS o
+            CROSS JOIN LATERAL (SELECT _recon.guard_parent_sql(v_parent.relid, v_parent.aliases,
+                                                              o) AS sql) AS x;
+            v_sql := v_sql || v_parent_sql;
+            v_triggers := v_triggers || _recon.guard_statement_triggers(
+                v_parent.relid, p_id, 'parent' || v_parent.n);
+        END LOOP;
 
     ELSIF p_kind = 'lifecycle' THEN
         IF v_check.kind <> 'lifecycle' THEN

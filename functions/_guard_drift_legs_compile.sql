@@ -14,7 +14,7 @@ DECLARE
     v_check_on text := COALESCE((SELECT g.options ->> 'check_on' FROM _recon.guard AS g
                                  WHERE g.id = p_id), 'wallet');
     v_table record;
-    v_swap jsonb;
+    v_parent jsonb;
     v_where text;
     v_old text;
     v_op text;
@@ -53,38 +53,14 @@ BEGIN
         '_recon.tg_guard_drift_legs');
 
     -- Each parent table: a statement that writes it can change the effects of ledger rows it
-    -- does not touch. Those rows are the ones reached through a written parent row's key (by
-    -- any alias on that table: a transaction and its parent transaction), whatever the parent
-    -- row was before and after; their legs as they are now, minus their legs over the table
-    -- as it was before the statement (its rows the statement wrote replaced by the old ones).
-    FOR v_table IN
-        SELECT (p.value ->> 'relid')::oid AS relid, row_number() OVER (ORDER BY min(
-                   (p.value ->> 'order')::integer)) AS n,
-               jsonb_object_agg(p.key, p.value) AS aliases
-        FROM jsonb_each(p_ledger.parents) AS p
-        GROUP BY (p.value ->> 'relid')::oid
-        ORDER BY 2
+    -- does not touch: those under the rows it wrote (_recon.guard_parent_sql), their legs as
+    -- they are now minus their legs over the table as it was before the statement.
+    FOR v_table IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(p_ledger) AS t
     LOOP
         FOREACH v_op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
-            SELECT string_agg(format('%s IN (%s)', _recon.ledger_ref_sql(a.value ->> 'via'),
-                                     concat_ws(' UNION ALL ',
-                                               CASE WHEN v_op <> 'delete' THEN format(
-                                                   'SELECT n.%I FROM recon_new AS n',
-                                                   a.value ->> 'key') END,
-                                               CASE WHEN v_op <> 'insert' THEN format(
-                                                   'SELECT o.%I FROM recon_old AS o',
-                                                   a.value ->> 'key') END)),
-                              ' OR ' ORDER BY a.key),
-                   jsonb_object_agg(a.key, format(
-                       '(SELECT t.* FROM %1$s AS t%2$s%3$s)', v_table.relid::regclass,
-                       CASE WHEN v_op <> 'delete' THEN format(
-                           ' WHERE NOT EXISTS (SELECT FROM recon_new AS n WHERE n.%1$I = t.%1$I)',
-                           a.value ->> 'key') ELSE '' END,
-                       CASE WHEN v_op <> 'insert' THEN ' UNION ALL SELECT o.* FROM recon_old AS o'
-                            ELSE '' END))
-            INTO v_where, v_swap
-            FROM jsonb_each(v_table.aliases) AS a;
-            v_old := _recon.legs_query(p_ledger, v_swap, v_where);
+            v_parent := _recon.guard_parent_sql(v_table.relid, v_table.aliases, v_op);
+            v_where := v_parent ->> 'where';
+            v_old := _recon.legs_query(p_ledger, v_parent -> 'swap', v_where);
             v_sql := v_sql || jsonb_build_object(
                 format('parent%s_%s', v_table.n, v_op), _recon.guard_drift_legs_sql(
                     p_ledger, p_id, p_cols, _recon.legs_query(p_ledger, NULL, v_where), v_old));
@@ -105,13 +81,9 @@ BEGIN
     FROM (SELECT 1 AS o, p_wallet.relid, 'wallet' AS side, 'wallet' AS kind
           UNION ALL SELECT 2, p_ledger.relid, 'ledger', 'ledger'
           UNION ALL
-          SELECT 2 + row_number() OVER (ORDER BY min((p.value ->> 'order')::integer)),
-                 (p.value ->> 'relid')::oid,
-                 'parent' || row_number() OVER (ORDER BY min((p.value ->> 'order')::integer)),
-                 'ledger'
-          FROM jsonb_each(p_ledger.parents) AS p
-          WHERE (p.value ->> 'relid')::oid NOT IN (p_wallet.relid, p_ledger.relid)
-          GROUP BY (p.value ->> 'relid')::oid) AS x;
+          SELECT 2 + t.n, t.relid, 'parent' || t.n, 'ledger'
+          FROM _recon.guard_parent_tables(p_ledger) AS t
+          WHERE t.relid NOT IN (p_wallet.relid, p_ledger.relid)) AS x;
 
     RETURN jsonb_build_object(
         'sql', v_sql, 'triggers', v_triggers,

@@ -14,7 +14,9 @@ BEGIN
     -- The drift guard reads entries and transfer rows, filtered or not, and through the legs
     -- relation (statement triggers on the ledger and its parent tables) effects keyed on
     -- several columns and parent rows. The double-entry guard reads what the journal check
-    -- reads. The lifecycle guard reads the raw table: the plain shape only.
+    -- reads (guard_compile refuses an operation ledger, as the check does), the journals
+    -- under a parent row written too. The lifecycle guard reads the raw table: the plain
+    -- shape only.
     v_why := CASE
         WHEN p_ledger.shape NOT IN ('entries', 'transfer')
             THEN format('its rows are %s rows', p_ledger.shape)
@@ -25,14 +27,11 @@ BEGIN
             WHEN p_ledger.kinds IS NOT NULL THEN 'its effects are keyed on several columns'
             WHEN p_ledger.after_columns IS NOT NULL THEN 'it has a running balance per column'
         END
-        WHEN p_kind = 'double_entry' AND p_ledger.parents IS NOT NULL
-            THEN 'it reads parent rows: a change of a parent row can unbalance a journal '
-                 || 'without a ledger row changing, which the guard does not see yet'
         WHEN p_kind = 'drift' AND v_legs AND EXISTS (
                 SELECT FROM jsonb_each(p_ledger.parents) AS p
                 WHERE (p.value ->> 'relid')::oid = p_ledger.relid)
             THEN 'a parent of its rows is a row of the ledger table itself'
-        WHEN p_kind = 'drift' AND EXISTS (
+        WHEN EXISTS (
                 SELECT FROM jsonb_each(p_ledger.parents) AS p
                 JOIN pg_catalog.pg_class AS c ON c.oid = (p.value ->> 'relid')::oid
                 WHERE c.relkind <> 'p' AND EXISTS (
@@ -65,9 +64,9 @@ $body$;
 
 COMMENT ON FUNCTION _recon.require_guard_shape(_recon.ledger_source, text) IS
 'Fails with RC406 when a guard of kind p_kind (drift, double_entry, lifecycle) cannot read the '
-'ledger source''s shape, saying why: a custom shape; for the lifecycle guard anything but a '
-'plain one-sided ledger; for the double-entry guard parent rows; for the drift guard read '
-'through its legs (effects keyed on several columns, parent rows) a parent on the ledger '
-'table itself, a parent table with inheritance children, or a view.';
+'ledger source''s shape, saying why: a custom shape; a parent table with inheritance children; '
+'for the lifecycle guard anything but a plain one-sided ledger; for a drift guard reading the '
+'legs (effects keyed on several columns, parent rows) a parent on the ledger table itself, or '
+'a view.';
 
 REVOKE EXECUTE ON FUNCTION _recon.require_guard_shape(_recon.ledger_source, text) FROM PUBLIC;

@@ -221,15 +221,15 @@ def test_bad_shape_options_fail_and_change_nothing(legs: str, options: dict,
 def test_write_paths_read_transfers_and_filters_and_refuse_the_other_shapes(legs: str) -> None:
     # transfer rows filtered on their own columns: guards and writers take them
     # (tests/test_shapes_write.py shows them at work); a drift guard reads parent rows and
-    # rules through the legs (tests/test_shapes_guards.py); a lifecycle guard and a
-    # double-entry guard refuse parent rows, saying why
+    # rules through the legs (tests/test_shapes_guards.py); a double-entry guard refuses an
+    # operation ledger (effects keyed on several columns), as the journal check does
     run(legs, "SELECT recon.enable_guard('drift', 'lt', '{\"mode\": \"block\"}')",
         "SELECT recon.register_writer('lt', '{\"offset_wallet\": \"world\"}')")
     with psycopg.connect(legs, autocommit=True) as c:
         with pytest.raises(psycopg.Error) as e:
             c.execute("SELECT recon.enable_guard('double_entry', 'mo')")
         assert e.value.sqlstate == "RC406"
-        assert "parent rows" in e.value.diag.message_primary and e.value.diag.message_hint
+        assert "signed or direction" in e.value.diag.message_primary and e.value.diag.message_hint
         with pytest.raises(psycopg.Error) as e:
             c.execute("SELECT recon.register_writer('mo', '{\"columns\": {}}')")
         assert e.value.sqlstate == "RC305"

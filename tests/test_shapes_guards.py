@@ -208,3 +208,46 @@ def test_a_grandparent_row_changes_the_legs_under_it(
     assert attempt(dsn, *sql) == sqlstate
     _, got = found(dsn)
     assert got == Counter(), got
+
+
+JOURNALS = """
+CREATE SCHEMA de;
+CREATE TABLE de.wallet (id int PRIMARY KEY, balance numeric NOT NULL DEFAULT 0);
+CREATE TABLE de.batch (id int PRIMARY KEY, status text NOT NULL);
+CREATE TABLE de.entry (id int PRIMARY KEY, batch_id int NOT NULL REFERENCES de.batch (id),
+                       journal text NOT NULL, wallet_id int NOT NULL, amount numeric NOT NULL);
+INSERT INTO de.wallet VALUES (1, -5), (2, 5);
+INSERT INTO de.batch VALUES (10, 'OPEN'), (20, 'OPEN');
+-- journal J1's two entries sit in two batches
+INSERT INTO de.entry VALUES (1, 10, 'J1', 1, -5), (2, 20, 'J1', 2, 5);
+SELECT recon.register_wallet_source('de_wallets', 'de.wallet', 'id', ARRAY['balance']);
+SELECT recon.register_ledger_source('de_entries', 'de_wallets', 'de.entry', 'wallet_id', 'amount',
+    '{"parents": {"b": {"table": "de.batch", "key": "id", "via": "batch_id"}},
+      "filters": [{"column": "b.status", "op": "=", "value": "OPEN"}],
+      "journal": "journal", "order_by": "id"}');
+SELECT recon.register_check('de_journals', 'journal', '{"ledger": "de_entries"}');
+SELECT recon.enable_guard('double_entry', 'de_entries', '{"mode": "block"}');
+"""
+
+
+@pytest.mark.parametrize(("sql", "sqlstate"), [
+    pytest.param(["UPDATE de.batch SET status = 'CLOSED' WHERE id = 20"], "RC403",
+                 id="a batch closed under half a journal"),
+    pytest.param(["UPDATE de.batch SET status = 'CLOSED'"], None,
+                 id="both batches closed: the journal leaves whole"),
+    pytest.param(["INSERT INTO de.batch VALUES (30, 'OPEN')",
+                  "UPDATE de.entry SET batch_id = 30 WHERE id = 2",
+                  "UPDATE de.batch SET status = 'CLOSED' WHERE id = 30"], "RC403",
+                 id="an entry moved to a new batch, then the batch closed"),
+])
+def test_a_double_entry_guard_sees_a_parent_row_unbalance_a_journal(
+    make_db: Callable[..., str], template_db: str, sql: list[str], sqlstate: str | None
+) -> None:
+    """A journal whose entries hang under several parent rows: a statement on the parent table
+    alone changes which of its entries count. The double-entry guard checks, at commit, the
+    journals under the parent rows written; the journal check agrees afterwards."""
+    dsn = make_db(template_db)
+    run(dsn, JOURNALS)
+    assert attempt(dsn, *sql) == sqlstate
+    _, got = found(dsn)
+    assert [k for k in got if k[0] == "de_journals"] == [], got
