@@ -9,7 +9,7 @@ DECLARE
     v_ledger _recon.ledger_source;
     v_wallet _recon.wallet_source;
     v_check _recon.check_def;
-    v_cols text[];
+    v_compiled jsonb;
     v_effects_old text;
     v_sql jsonb := '{}'::jsonb;
     v_triggers jsonb := '[]'::jsonb;
@@ -41,69 +41,10 @@ BEGIN
     END IF;
 
     IF p_kind = 'drift' THEN
-        -- Per row, no statement-level staging: a row trigger function generated for each of
-        -- the two tables (static PL/pgSQL, its plans cached per session) adds what the row
-        -- changed, per wallet and balance column, to a transaction-local setting; a deferred
-        -- constraint trigger on the wallet table (or the ledger: option check_on) judges it at
-        -- commit (_recon.tg_drift_<id>_check; a transaction whose first write is to the other
-        -- table queues one through _recon_guard.drift_tick). docs/GUARDS.md.
-        v_cols := ARRAY(SELECT b FROM unnest(v_wallet.balance_columns) AS b
-                        WHERE v_ledger.effects ? b);
-        v_sql := jsonb_build_object('columns', to_jsonb(v_cols),
-                                    'setting', format('wallet_recon.drift_%s', p_id));
-        IF v_ledger.parents IS NOT NULL OR v_ledger.kinds IS NOT NULL THEN
-            -- Effects a row alone does not give (keyed on several columns, or reading parent
-            -- rows): statement triggers on the ledger and on each parent table add what the
-            -- statement moved through the legs relation (_recon.guard_drift_legs_sql).
-            RETURN _recon.guard_drift_legs_compile(p_id, v_ledger, v_wallet, v_cols, v_sql);
-        END IF;
-        v_functions := jsonb_build_array(
-            jsonb_build_object(
-                'function', format('_recon.tg_drift_%s_wallet()', p_id),
-                'definition', _recon.guard_drift_function(p_id, 'wallet', v_ledger, v_wallet,
-                                                          v_cols)),
-            jsonb_build_object(
-                'function', format('_recon.tg_drift_%s_ledger()', p_id),
-                'definition', _recon.guard_drift_function(p_id, 'ledger', v_ledger, v_wallet,
-                                                          v_cols)),
-            jsonb_build_object(
-                'function', format('_recon.tg_drift_%s_check()', p_id),
-                'definition', _recon.guard_drift_function(p_id, 'check', v_ledger, v_wallet,
-                                                          v_cols)));
-        SELECT jsonb_agg(t.value ORDER BY t.o) INTO v_triggers
-        FROM (SELECT jsonb_build_object(
-                  'table', x.relid::regclass::text,
-                  'trigger', format('recon_guard_%s_%s', p_id, x.side),
-                  'definition', format(
-                      'AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW '
-                      || 'EXECUTE FUNCTION _recon.tg_drift_%s_%s()', x.relid::regclass, p_id,
-                      x.side)) AS value, x.o
-              FROM (VALUES (1, v_wallet.relid, 'wallet'), (2, v_ledger.relid, 'ledger'))
-                  AS x (o, relid, side)
-              UNION ALL
-              SELECT jsonb_build_object(
-                  'table', x.relid::regclass::text,
-                  'trigger', format('recon_guard_%s_%s_check', p_id, x.side),
-                  'constraint', TRUE,
-                  'definition', format(
-                      'AFTER INSERT OR UPDATE OR DELETE ON %s DEFERRABLE INITIALLY DEFERRED '
-                      || 'FOR EACH ROW EXECUTE FUNCTION _recon.tg_drift_%s_check()',
-                      x.relid::regclass, p_id)), x.o + 2
-              FROM (VALUES (1, v_wallet.relid, 'wallet'), (2, v_ledger.relid, 'ledger'))
-                  AS x (o, relid, side)
-              WHERE x.side = COALESCE((SELECT g.options ->> 'check_on' FROM _recon.guard AS g
-                                       WHERE g.id = p_id), 'wallet')
-              UNION ALL
-              -- row triggers do not see a TRUNCATE: a statement trigger refuses it
-              SELECT jsonb_build_object(
-                  'table', x.relid::regclass::text,
-                  'trigger', format('recon_guard_%s_%s_truncate', p_id, x.side),
-                  'definition', format(
-                      'BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
-                      || 'EXECUTE FUNCTION _recon.tg_guard_drift_truncate(%L, %L)',
-                      x.relid::regclass, p_id, x.side)), x.o + 4
-              FROM (VALUES (1, v_wallet.relid, 'wallet'), (2, v_ledger.relid, 'ledger'))
-                  AS x (o, relid, side)) AS t;
+        v_compiled := _recon.guard_drift_compile(p_id, v_ledger, v_wallet);
+        v_sql := v_compiled -> 'sql';
+        v_triggers := v_compiled -> 'triggers';
+        v_functions := v_compiled -> 'functions';
 
     ELSIF p_kind = 'double_entry' THEN
         PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',

@@ -1,0 +1,130 @@
+-- _recon.guard_drift_compile(): the triggers and functions of a drift guard.
+CREATE OR REPLACE FUNCTION _recon.guard_drift_compile(
+    p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_cols text[] := ARRAY(SELECT b FROM unnest(p_wallet.balance_columns) AS b
+                           WHERE p_ledger.effects ? b);
+    -- effects a row alone does not give (keyed on several columns, or reading parent rows)
+    v_legs boolean := p_ledger.parents IS NOT NULL OR p_ledger.kinds IS NOT NULL;
+    v_check_on text := COALESCE((SELECT g.options ->> 'check_on' FROM _recon.guard AS g
+                                 WHERE g.id = p_id), 'wallet');
+    v_sides text[] := CASE WHEN v_legs THEN ARRAY['wallet'] ELSE ARRAY['wallet', 'ledger'] END;
+    v_sql jsonb := jsonb_build_object('columns', to_jsonb(v_cols),
+                                      'setting', format('wallet_recon.drift_%s', p_id));
+    v_triggers jsonb;
+    v_table record;
+    v_parent jsonb;
+    v_op text;
+BEGIN
+    -- Per row: a trigger function generated for the wallet table and (unless v_legs) for the
+    -- ledger (static PL/pgSQL, its plans cached per session) adds what the row changed, per
+    -- wallet and balance column, to a transaction-local setting; a deferred constraint trigger
+    -- on the wallet table (or the ledger: option check_on) judges it at commit
+    -- (_recon.tg_drift_<id>_check; a transaction whose first write is to the other table
+    -- queues one through _recon_guard.drift_tick). docs/GUARDS.md.
+    SELECT jsonb_agg(x.value ORDER BY x.o) INTO v_triggers
+    FROM (SELECT jsonb_build_object(
+              'table', t.relid::regclass::text,
+              'trigger', format('recon_guard_%s_%s', p_id, t.side),
+              'definition', format('AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW '
+                                   || 'EXECUTE FUNCTION _recon.tg_drift_%s_%s()',
+                                   t.relid::regclass, p_id, t.side)) AS value, t.o
+          FROM (VALUES (1, p_wallet.relid, 'wallet'), (2, p_ledger.relid, 'ledger'))
+              AS t (o, relid, side)
+          WHERE t.side = ANY (v_sides)
+          UNION ALL
+          SELECT jsonb_build_object(
+              'table', t.relid::regclass::text,
+              'trigger', format('recon_guard_%s_%s_check', p_id, t.side),
+              'constraint', TRUE,
+              'definition', format('AFTER INSERT OR UPDATE OR DELETE ON %s DEFERRABLE '
+                                   || 'INITIALLY DEFERRED FOR EACH ROW '
+                                   || 'EXECUTE FUNCTION _recon.tg_drift_%s_check()',
+                                   t.relid::regclass, p_id)), t.o + 2
+          FROM (VALUES (1, p_wallet.relid, 'wallet'), (2, p_ledger.relid, 'ledger'))
+              AS t (o, relid, side)
+          WHERE t.side = v_check_on) AS x;
+
+    IF v_legs THEN
+        -- Through the legs relation, per statement (_recon.tg_guard_drift_legs, into
+        -- _recon.guard_spill): on the ledger, the legs of the rows a statement wrote minus
+        -- those of the rows it replaced, each with its parent rows as they are.
+        v_sql := v_sql || jsonb_build_object(
+            'ledger_insert', _recon.guard_drift_legs_sql(
+                p_ledger, p_id, v_cols, _recon.legs_query(p_ledger, '{"r": "recon_new"}', NULL),
+                NULL),
+            'ledger_update', _recon.guard_drift_legs_sql(
+                p_ledger, p_id, v_cols, _recon.legs_query(p_ledger, '{"r": "recon_new"}', NULL),
+                _recon.legs_query(p_ledger, '{"r": "recon_old"}', NULL)),
+            'ledger_delete', _recon.guard_drift_legs_sql(
+                p_ledger, p_id, v_cols, NULL,
+                _recon.legs_query(p_ledger, '{"r": "recon_old"}', NULL)));
+        v_triggers := v_triggers || _recon.guard_statement_triggers(
+            p_ledger.relid, p_id, 'ledger', ARRAY['insert', 'update', 'delete'],
+            '_recon.tg_guard_drift_legs');
+        -- On each parent table: a statement that writes it changes the effects of the ledger
+        -- rows under the rows it wrote (_recon.guard_parent_sql): their legs as they are now,
+        -- minus their legs over the table as it was before the statement.
+        FOR v_table IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(p_ledger) AS t
+        LOOP
+            FOREACH v_op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
+                v_parent := _recon.guard_parent_sql(v_table.relid, v_table.aliases, v_op);
+                v_sql := v_sql || jsonb_build_object(
+                    format('parent%s_%s', v_table.n, v_op), _recon.guard_drift_legs_sql(
+                        p_ledger, p_id, v_cols,
+                        _recon.legs_query(p_ledger, NULL, v_parent ->> 'where'),
+                        _recon.legs_query(p_ledger, v_parent -> 'swap', v_parent ->> 'where')));
+            END LOOP;
+            v_triggers := v_triggers || _recon.guard_statement_triggers(
+                v_table.relid, p_id, 'parent' || v_table.n, ARRAY['insert', 'update', 'delete'],
+                '_recon.tg_guard_drift_legs');
+        END LOOP;
+    END IF;
+
+    -- Row and statement triggers do not see a TRUNCATE: a statement trigger refuses it, on
+    -- every table the guard reads.
+    SELECT v_triggers || jsonb_agg(jsonb_build_object(
+               'table', x.relid::regclass::text,
+               'trigger', format('recon_guard_%s_%s_truncate', p_id, x.side),
+               'definition', format('BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
+                                    || 'EXECUTE FUNCTION _recon.tg_guard_drift_truncate(%L, %L)',
+                                    x.relid::regclass, p_id, x.kind)) ORDER BY x.o)
+    INTO v_triggers
+    FROM (SELECT 1 AS o, p_wallet.relid, 'wallet' AS side, 'wallet' AS kind
+          UNION ALL SELECT 2, p_ledger.relid, 'ledger', 'ledger'
+          UNION ALL
+          SELECT 2 + t.n, t.relid, 'parent' || t.n, 'ledger'
+          FROM _recon.guard_parent_tables(p_ledger) AS t
+          WHERE v_legs AND t.relid NOT IN (p_wallet.relid, p_ledger.relid)) AS x;
+
+    RETURN jsonb_build_object(
+        'sql', v_sql, 'triggers', v_triggers,
+        'functions', (
+            SELECT jsonb_agg(jsonb_build_object(
+                       'function', format('_recon.tg_drift_%s_%s()', p_id, s.side),
+                       'definition', _recon.guard_drift_function(p_id, s.side, p_ledger,
+                                                                 p_wallet, v_cols))
+                       ORDER BY s.o)
+            FROM unnest(v_sides || ARRAY['check']) WITH ORDINALITY AS s (side, o)));
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.guard_drift_compile(integer, _recon.ledger_source, _recon.wallet_source)
+IS
+'Compiles a drift guard: {"sql", "triggers", "functions"}. Row trigger functions generated for '
+'the wallet table and the ledger add what each row changed to a transaction-local accumulator, '
+'judged at commit by a deferred constraint trigger (check_on). A ledger whose effects a row '
+'alone does not give (keyed on several columns, or reading parent rows) has statement triggers '
+'instead (_recon.tg_guard_drift_legs), on the ledger and on each parent table, adding what '
+'each statement moved through the legs relation (_recon.guard_drift_legs_sql). TRUNCATE is '
+'refused on every table it reads.';
+
+REVOKE EXECUTE ON FUNCTION _recon.guard_drift_compile(
+    integer, _recon.ledger_source, _recon.wallet_source
+) FROM PUBLIC;
