@@ -819,12 +819,17 @@ GUARD_CASES = [pytest.param(fx, w, id=f"{fx}: {w.name}")
 def test_block_guard_stops_drift_and_lets_correct_writes_through(
     shape_db: Callable[[str], str], fixture: str, write: Write
 ) -> None:
-    dsn = shape_db(fixture)
-    targets, _ = GUARDED[fixture]
+    # Either way nothing drifted: a blocked write left nothing, a correct one is consistent.
+    got = guarded_write(shape_db(fixture), GUARDED[fixture][0], write)
+    assert got == Counter(), got
+
+
+def guarded_write(dsn: str, targets: list[str], write: Write) -> Counter[Finding]:
+    """A drift guard in block mode on each target, the write's setup, then its statements in
+    one transaction, failing with the SQLSTATE it expects (None: committed); the findings of a
+    full reconcile afterwards."""
     run(dsn, *[f"SELECT recon.enable_guard('drift', '{t}', '{{\"mode\": \"block\"}}')"
                for t in targets])
     run(dsn, *write.setup)
     assert attempt(dsn, *write.sql) == write.sqlstate
-    # Either way nothing drifted: a blocked write left nothing, a correct one is consistent.
-    _, got = found(dsn)
-    assert got == Counter(), got
+    return found(dsn)[1]

@@ -13,7 +13,15 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from test_shapes import MZ_RAW_OP, SD_RAW_ENTRY, Write, attempt, found, shape_db  # noqa: F401
+from test_shapes import (
+    MZ_RAW_OP,
+    SD_RAW_ENTRY,
+    Write,
+    attempt,
+    found,
+    guarded_write,
+    shape_db,  # noqa: F401 (a fixture)
+)
 
 from conftest import run
 
@@ -109,13 +117,7 @@ GUARD_CASES = [pytest.param(fx, w, id=f"{fx}: {w.name}")
 def test_block_guard_stops_drift_and_lets_correct_writes_through(
     shape_db: Callable[[str], str], fixture: str, write: Write  # noqa: F811
 ) -> None:
-    dsn = shape_db(fixture)
-    targets, _ = GUARDED[fixture]
-    run(dsn, *[f"SELECT recon.enable_guard('drift', '{t}', '{{\"mode\": \"block\"}}')"
-               for t in targets])
-    run(dsn, *write.setup)
-    assert attempt(dsn, *write.sql) == write.sqlstate
-    _, got = found(dsn)
+    got = guarded_write(shape_db(fixture), GUARDED[fixture][0], write)
     # the drift guard answers for balances; a void in the middle of a running-balance chain
     # leaves the later balance_after values as they were, which the chain check reports
     if write.name.startswith("a void"):
