@@ -55,16 +55,26 @@ BEGIN
         -- Through the legs relation, per statement (_recon.tg_guard_drift_legs, into
         -- _recon.guard_spill): on the ledger, the legs of the rows a statement wrote minus
         -- those of the rows it replaced, each with its parent rows as they are.
+        -- Their parent rows are locked first (_recon.guard_parent_lock_sql), so that a
+        -- concurrent change of one is read as committed, or waits for this transaction.
         v_sql := v_sql || jsonb_build_object(
-            'ledger_insert', _recon.guard_drift_legs_sql(
-                p_ledger, p_id, v_cols, _recon.legs_query(p_ledger, '{"r": "recon_new"}', NULL),
-                NULL),
-            'ledger_update', _recon.guard_drift_legs_sql(
-                p_ledger, p_id, v_cols, _recon.legs_query(p_ledger, '{"r": "recon_new"}', NULL),
-                _recon.legs_query(p_ledger, '{"r": "recon_old"}', NULL)),
-            'ledger_delete', _recon.guard_drift_legs_sql(
-                p_ledger, p_id, v_cols, NULL,
-                _recon.legs_query(p_ledger, '{"r": "recon_old"}', NULL)));
+            'ledger_insert', jsonb_build_array(
+                _recon.guard_parent_lock_sql(p_ledger, 'recon_new'),
+                _recon.guard_drift_legs_sql(
+                    p_ledger, p_id, v_cols,
+                    _recon.legs_query(p_ledger, '{"r": "recon_new"}', NULL), NULL)),
+            'ledger_update', jsonb_build_array(
+                _recon.guard_parent_lock_sql(p_ledger, 'recon_new'),
+                _recon.guard_parent_lock_sql(p_ledger, 'recon_old'),
+                _recon.guard_drift_legs_sql(
+                    p_ledger, p_id, v_cols,
+                    _recon.legs_query(p_ledger, '{"r": "recon_new"}', NULL),
+                    _recon.legs_query(p_ledger, '{"r": "recon_old"}', NULL))),
+            'ledger_delete', jsonb_build_array(
+                _recon.guard_parent_lock_sql(p_ledger, 'recon_old'),
+                _recon.guard_drift_legs_sql(
+                    p_ledger, p_id, v_cols, NULL,
+                    _recon.legs_query(p_ledger, '{"r": "recon_old"}', NULL))));
         v_triggers := v_triggers || _recon.guard_statement_triggers(
             p_ledger.relid, p_id, 'ledger', ARRAY['insert', 'update', 'delete'],
             '_recon.tg_guard_drift_legs');
@@ -74,12 +84,17 @@ BEGIN
         FOR v_table IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(p_ledger) AS t
         LOOP
             FOREACH v_op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
-                v_parent := _recon.guard_parent_sql(v_table.relid, v_table.aliases, v_op);
+                v_parent := _recon.guard_parent_sql(p_ledger, v_table.relid, v_table.aliases,
+                                                    v_op);
                 v_sql := v_sql || jsonb_build_object(
-                    format('parent%s_%s', v_table.n, v_op), _recon.guard_drift_legs_sql(
-                        p_ledger, p_id, v_cols,
-                        _recon.legs_query(p_ledger, NULL, v_parent ->> 'where'),
-                        _recon.legs_query(p_ledger, v_parent -> 'swap', v_parent ->> 'where')));
+                    format('parent%s_%s', v_table.n, v_op), jsonb_build_array(
+                        format('SELECT _recon.guard_parent_isolation(%s, %L, %s)', p_id,
+                               v_table.relid::regclass, v_parent ->> 'changed'),
+                        _recon.guard_drift_legs_sql(
+                            p_ledger, p_id, v_cols,
+                            _recon.legs_query(p_ledger, NULL, v_parent ->> 'where'),
+                            _recon.legs_query(p_ledger, v_parent -> 'swap',
+                                              v_parent ->> 'where'))));
             END LOOP;
             v_triggers := v_triggers || _recon.guard_statement_triggers(
                 v_table.relid, p_id, 'parent' || v_table.n, ARRAY['insert', 'update', 'delete'],

@@ -1,7 +1,7 @@
 -- _recon.guard_parent_sql(): for a statement on a parent table, the ledger rows under the rows
 -- it wrote, and the table as it was before it.
 CREATE OR REPLACE FUNCTION _recon.guard_parent_sql(
-    p_relid oid, p_aliases jsonb, p_op text
+    p_ledger _recon.ledger_source, p_relid oid, p_aliases jsonb, p_op text
 )
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -14,9 +14,19 @@ BEGIN
     -- p_<alias>; it holds alike over the table before and after the statement). "swap": each
     -- alias's table as it was before the statement: its rows but those the statement wrote
     -- (matched on the alias's unique key), and the old versions of those it replaced or
-    -- deleted. Both read the transition tables recon_new / recon_old. (PL/pgSQL: an SQL body
-    -- would be checked before _recon.ledger_ref_sql exists.)
+    -- deleted. "changed": whether an UPDATE changed a column the legs read (an INSERT or a
+    -- DELETE changes none: the foreign key each parent needs keeps ledger rows from pointing to
+    -- a parent row that does not exist). All read the transition tables recon_new / recon_old.
+    -- (PL/pgSQL: an SQL body would be checked before _recon.ledger_ref_sql exists.)
     RETURN (SELECT jsonb_build_object(
+        'changed', CASE WHEN p_op <> 'update' THEN 'FALSE' ELSE format(
+            'EXISTS (SELECT FROM recon_old AS o LEFT JOIN recon_new AS n ON n.%1$I = o.%1$I '
+            || 'WHERE n.%1$I IS NULL OR (%2$s) IS DISTINCT FROM (%3$s))',
+            min(a.value ->> 'key'),
+            (SELECT string_agg(format('o.%I', c), ', ') || ', NULL'
+             FROM unnest(_recon.guard_parent_columns(p_ledger, p_aliases)) AS c),
+            (SELECT string_agg(format('n.%I', c), ', ') || ', NULL'
+             FROM unnest(_recon.guard_parent_columns(p_ledger, p_aliases)) AS c)) END,
         'where', string_agg(format('%s IN (%s)', _recon.ledger_ref_sql(a.value ->> 'via'),
                                    concat_ws(' UNION ALL ',
                                              CASE WHEN p_op <> 'delete' THEN format(
@@ -37,10 +47,12 @@ BEGIN
 END;
 $body$;
 
-COMMENT ON FUNCTION _recon.guard_parent_sql(oid, jsonb, text) IS
+COMMENT ON FUNCTION _recon.guard_parent_sql(_recon.ledger_source, oid, jsonb, text) IS
 'For a guard''s statement trigger on parent table p_relid (operation p_op; p_aliases: the '
 'ledger source''s parents on that table): {"where": condition selecting the ledger rows under '
-'the rows the statement wrote, "swap": {alias: the table as it was before the statement}}, '
+'the rows the statement wrote, "swap": {alias: the table as it was before the statement}, '
+'"changed": condition true when an UPDATE changed a column the legs read}, '
 'for _recon.legs_query(), over the transition tables recon_new / recon_old.';
 
-REVOKE EXECUTE ON FUNCTION _recon.guard_parent_sql(oid, jsonb, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION _recon.guard_parent_sql(_recon.ledger_source, oid, jsonb, text)
+FROM PUBLIC;

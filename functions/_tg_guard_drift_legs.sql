@@ -9,18 +9,21 @@ AS $body$
 DECLARE
     v_guard integer := tg_argv[0]::integer;
     v_setting text := format('wallet_recon.drift_%s', tg_argv[0]);
-    v_sql text;
-    v_rows bigint;
+    v_sql jsonb;
+    v_stmt text;
+    v_rows bigint := 0;
     v_acc text;
 BEGIN
-    SELECT g.compiled -> 'sql' ->> tg_argv[1] INTO v_sql FROM _recon.guard AS g
+    SELECT g.compiled -> 'sql' -> tg_argv[1] INTO v_sql FROM _recon.guard AS g
     WHERE g.id = v_guard;
-    IF v_sql IS NULL THEN
-        RETURN NULL;  -- disabled meanwhile
-    END IF;
-    -- what the statement moved, per wallet and balance column, into _recon.guard_spill
-    EXECUTE v_sql;
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    -- its statements in order (JSON null: none): the parent rows locked, or a parent row's
+    -- change refused at an isolation level that cannot prove it; last, what the statement
+    -- moved, per wallet and balance column, into _recon.guard_spill
+    FOR v_stmt IN SELECT x FROM jsonb_array_elements_text(COALESCE(v_sql, '[]')) AS x
+                  WHERE x IS NOT NULL LOOP
+        EXECUTE v_stmt;
+        GET DIAGNOSTICS v_rows = ROW_COUNT;
+    END LOOP;
     IF v_rows > 0 THEN
         -- the accumulator says that part of the transaction is spilled ('!'), after the mark
         -- of a queued commit-time check ('*'), queued here when nothing else has
@@ -41,8 +44,9 @@ COMMENT ON FUNCTION _recon.tg_guard_drift_legs() IS
 'Statement trigger function of a drift guard on a ledger whose effects a row alone does not '
 'give (keyed on several columns, or reading parent rows), on the ledger and on each parent '
 'table (arguments: guard id, <side>_<operation>): runs the guard''s compiled SQL for it over '
-'the transition tables (_recon.guard_drift_legs_sql: what the statement moved through the '
-'legs, per wallet and column, into _recon.guard_spill) and marks the transaction''s '
+'the transition tables (parent rows locked FOR SHARE; a parent change refused where the '
+'isolation level cannot prove it; last, _recon.guard_drift_legs_sql: what the statement moved '
+'through the legs, per wallet and column, into _recon.guard_spill) and marks the transaction''s '
 'accumulator, queueing the commit-time check. SECURITY DEFINER: the writer needs no right on '
 'the toolkit''s tables, nor on the parent tables.';
 

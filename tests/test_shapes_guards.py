@@ -9,9 +9,12 @@ finds no drift either way."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 
+import psycopg
 import pytest
 from test_shapes import (
     MZ_RAW_OP,
@@ -253,3 +256,129 @@ def test_a_double_entry_guard_sees_a_parent_row_unbalance_a_journal(
     assert attempt(dsn, *sql) == sqlstate
     _, got = found(dsn)
     assert [k for k in got if k[0] == "de_journals"] == [], got
+
+
+# -- concurrency: a parent row changed while another transaction writes a ledger row under it --
+
+NOTED = ["UPDATE mz.transaction SET status = 'NOTED' WHERE id = md5('tx7')::uuid",
+         # the balances tx7's two operations moved, moved back
+         "UPDATE mz.balance SET available = available + 30.25 WHERE alias = '@customer-1'",
+         "UPDATE mz.balance SET available = available - 30.25 WHERE alias = '@merchant-1'"]
+# another transaction's operation under tx7, with its balance moved (as mz.operate does)
+LATE_DEBIT = "SELECT mz.operate('tx7', '@customer-2', 'DEBIT', 10, now(), 'tx7/late')"
+
+
+def in_thread(dsn: str, sql: list[str], isolation: str = "READ COMMITTED"
+              ) -> tuple[threading.Thread, dict]:
+    """The statements in one transaction on a connection of their own, in a thread; the result
+    dict gets "sqlstate" (None: committed)."""
+    out: dict = {}
+
+    def go() -> None:
+        with psycopg.connect(dsn, application_name="guard-race") as c:
+            try:
+                c.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
+                for s in sql:
+                    c.execute(s)
+                c.commit()
+                out["sqlstate"] = None
+            except psycopg.Error as e:
+                out["sqlstate"] = e.sqlstate
+    t = threading.Thread(target=go, daemon=True)
+    t.start()
+    return t, out
+
+
+def wait_blocked(dsn: str) -> None:
+    """Until the thread's backend waits for a lock."""
+    with psycopg.connect(dsn, autocommit=True) as w:
+        for _ in range(200):
+            if w.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name ="
+                         " 'guard-race' AND wait_event_type = 'Lock'").fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the other transaction never waited for a lock")
+
+
+def test_a_parent_change_waits_for_a_ledger_row_written_under_it(
+    shape_db: Callable[[str], str]  # noqa: F811
+) -> None:
+    """B writes an operation under tx7 (its guard locks tx7 FOR SHARE); A, at READ COMMITTED,
+    sets tx7 NOTED and moves back the balances of the operations it sees. A waits for B, then
+    reads B's operation too: customer-2's -10 would be left without a counted entry, and A is
+    blocked. Without the lock A would read tx7's two old operations only and commit: drift."""
+    dsn = shape_db("operation")
+    run(dsn, "SELECT recon.enable_guard('drift', 'mz_operations', '{\"mode\": \"block\"}')")
+    with psycopg.connect(dsn) as b:
+        b.execute(LATE_DEBIT)
+        a, out = in_thread(dsn, NOTED)
+        wait_blocked(dsn)
+        b.commit()
+    a.join(30)
+    assert out == {"sqlstate": "RC401"}
+    _, got = found(dsn)
+    assert got == Counter(), got
+
+
+def test_a_ledger_row_waits_for_a_parent_change_and_reads_it(
+    shape_db: Callable[[str], str]  # noqa: F811
+) -> None:
+    """The other order: A sets tx7 NOTED (balances moved back) and holds it; B's operation
+    under tx7 waits for A, then reads tx7 NOTED: its operation moves nothing, its -10 does, and
+    B is blocked (READ COMMITTED) or fails to serialize (REPEATABLE READ, SERIALIZABLE)."""
+    for isolation, sqlstate in [("READ COMMITTED", "RC401"), ("REPEATABLE READ", "40001"),
+                                ("SERIALIZABLE", "40001")]:
+        dsn = shape_db("operation")
+        run(dsn, "SELECT recon.enable_guard('drift', 'mz_operations', '{\"mode\": \"block\"}')")
+        with psycopg.connect(dsn) as a:
+            for s in NOTED:
+                a.execute(s)
+            b, out = in_thread(dsn, [LATE_DEBIT], isolation)
+            wait_blocked(dsn)
+            a.commit()
+        b.join(30)
+        assert out == {"sqlstate": sqlstate}, isolation
+        _, got = found(dsn)
+        assert got == Counter(), (isolation, got)
+
+
+@pytest.mark.parametrize("isolation", ["REPEATABLE READ", "SERIALIZABLE"])
+def test_a_parent_change_is_refused_where_its_snapshot_cannot_see_the_ledger(
+    shape_db: Callable[[str], str], isolation: str  # noqa: F811
+) -> None:
+    """A's snapshot is taken; B then commits an operation under tx7; A sets tx7 NOTED. A's
+    snapshot cannot see B's operation, so its guard cannot prove the balances: refused (RC401,
+    saying why), whatever A moved. A change that touches no column the legs read passes."""
+    dsn = shape_db("operation")
+    run(dsn, "SELECT recon.enable_guard('drift', 'mz_operations', '{\"mode\": \"block\"}')")
+    with psycopg.connect(dsn) as a:
+        a.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
+        a.execute("SELECT count(*) FROM mz.operation")  # the snapshot
+        run(dsn, LATE_DEBIT)
+        a.execute("UPDATE mz.transaction SET updated_at = now() WHERE id = md5('tx7')::uuid")
+        with pytest.raises(psycopg.Error) as e:
+            for s in NOTED:
+                a.execute(s)
+            a.commit()
+        assert e.value.sqlstate == "RC401"
+        assert "cannot prove" in e.value.diag.message_primary
+    _, got = found(dsn)
+    assert got == Counter(), got
+
+
+def test_a_parent_without_a_foreign_key_is_refused(
+    shape_db: Callable[[str], str]  # noqa: F811
+) -> None:
+    """Without a foreign key from the ledger's via column to the parent key, a ledger row may
+    point to a parent row another transaction is writing, which neither guard would read."""
+    dsn = shape_db("operation")
+    run(dsn, "ALTER TABLE mz.operation DROP CONSTRAINT operation_transaction_id_fkey")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        before = c.execute("SELECT count(*) FROM _recon.guard").fetchone()
+        for kind in ("drift", "double_entry"):
+            with pytest.raises(psycopg.Error) as e:
+                c.execute(f"SELECT recon.enable_guard('{kind}', 'mz_operations')")
+            assert e.value.sqlstate == "RC406"
+            assert "foreign key" in e.value.diag.message_primary
+            assert "foreign key" in e.value.diag.message_hint
+        assert c.execute("SELECT count(*) FROM _recon.guard").fetchone() == before
