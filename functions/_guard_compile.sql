@@ -79,18 +79,18 @@ BEGIN
             -- the parent rows of the rows written are locked first, as for a drift guard
             -- (_recon.guard_parent_lock_sql)
             v_sql := v_sql || jsonb_build_object(
-                'ledger_insert', jsonb_build_array(
-                    _recon.guard_parent_lock_sql(v_ledger, 'recon_new'), v_sql -> 'ledger_insert'),
-                'ledger_delete', jsonb_build_array(
-                    _recon.guard_parent_lock_sql(v_ledger, 'recon_old'), v_sql -> 'ledger_delete'),
-                'ledger_update', jsonb_build_array(
-                    _recon.guard_parent_lock_sql(v_ledger, 'recon_new'),
-                    _recon.guard_parent_lock_sql(v_ledger, 'recon_old'))
+                'ledger_insert', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_new'))
+                    || jsonb_build_array(v_sql -> 'ledger_insert'),
+                'ledger_delete', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_old'))
+                    || jsonb_build_array(v_sql -> 'ledger_delete'),
+                'ledger_update', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_new')
+                                          || _recon.guard_parent_lock_sql(v_ledger, 'recon_old'))
                     || (v_sql -> 'ledger_update'));
         END IF;
-        -- a statement on a parent table changes which of the rows under the rows it wrote
+        -- an UPDATE on a parent table changes which of the rows under the rows it wrote
         -- count, and how: their journals, before and after it, are checked at commit (a change
-        -- the isolation level cannot prove is refused: _recon.guard_parent_isolation)
+        -- the isolation level cannot prove is refused: _recon.guard_parent_isolation; an INSERT
+        -- or a DELETE changes none, as for a drift guard)
         FOR v_parent IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(v_ledger) AS t
         LOOP
             SELECT jsonb_object_agg(format('parent%s_%s', v_parent.n, o), jsonb_build_array(
@@ -104,12 +104,12 @@ BEGIN
                               _recon.legs_query(v_ledger, NULL, x.sql ->> 'where'),
                               _recon.legs_query(v_ledger, x.sql -> 'swap', x.sql ->> 'where'))))
             INTO v_parent_sql
-            FROM unnest(ARRAY['insert', 'update', 'delete']) AS o
+            FROM unnest(ARRAY['update']) AS o
             CROSS JOIN LATERAL (SELECT _recon.guard_parent_sql(v_ledger, v_parent.relid,
                                                               v_parent.aliases, o) AS sql) AS x;
             v_sql := v_sql || v_parent_sql;
             v_triggers := v_triggers || _recon.guard_statement_triggers(
-                v_parent.relid, p_id, 'parent' || v_parent.n);
+                v_parent.relid, p_id, 'parent' || v_parent.n, ARRAY['update']);
         END LOOP;
 
     ELSIF p_kind = 'lifecycle' THEN

@@ -20,7 +20,7 @@ DECLARE
     v_triggers jsonb;
     v_table record;
     v_parent jsonb;
-    v_op text;
+    v_branches jsonb;
 BEGIN
     -- Per row: a trigger function generated for the wallet table and (unless v_legs) for the
     -- ledger (static PL/pgSQL, its plans cached per session) adds what the row changed, per
@@ -52,53 +52,52 @@ BEGIN
           WHERE t.side = v_check_on) AS x;
 
     IF v_legs THEN
-        -- Through the legs relation, per statement (_recon.tg_guard_drift_legs, into
-        -- _recon.guard_spill): on the ledger, the legs of the rows a statement wrote minus
-        -- those of the rows it replaced, each with its parent rows as they are.
-        -- Their parent rows are locked first (_recon.guard_parent_lock_sql), so that a
-        -- concurrent change of one is read as committed, or waits for this transaction.
-        v_sql := v_sql || jsonb_build_object(
-            'ledger_insert', jsonb_build_array(
-                _recon.guard_parent_lock_sql(p_ledger, 'recon_new'),
-                _recon.guard_drift_legs_sql(
+        -- Through the legs relation, per statement (a generated function,
+        -- _recon.tg_drift_<id>_legs, into _recon.guard_spill): on the ledger, the legs of the
+        -- rows a statement wrote minus those of the rows it replaced, each with its parent rows
+        -- as they are, locked first (_recon.guard_parent_lock_sql) so that a concurrent change
+        -- of one is read as committed, or waits for this transaction.
+        v_branches := jsonb_build_object(
+            'ledger_insert', jsonb_build_object(
+                'lock', to_jsonb(_recon.guard_parent_lock_sql(p_ledger, 'recon_new')),
+                'delta', _recon.guard_drift_legs_sql(
                     p_ledger, p_id, v_cols,
                     _recon.legs_query(p_ledger, '{"r": "recon_new"}', NULL), NULL)),
-            'ledger_update', jsonb_build_array(
-                _recon.guard_parent_lock_sql(p_ledger, 'recon_new'),
-                _recon.guard_parent_lock_sql(p_ledger, 'recon_old'),
-                _recon.guard_drift_legs_sql(
+            'ledger_update', jsonb_build_object(
+                'lock', to_jsonb(_recon.guard_parent_lock_sql(p_ledger, 'recon_new')
+                                 || _recon.guard_parent_lock_sql(p_ledger, 'recon_old')),
+                'delta', _recon.guard_drift_legs_sql(
                     p_ledger, p_id, v_cols,
                     _recon.legs_query(p_ledger, '{"r": "recon_new"}', NULL),
                     _recon.legs_query(p_ledger, '{"r": "recon_old"}', NULL))),
-            'ledger_delete', jsonb_build_array(
-                _recon.guard_parent_lock_sql(p_ledger, 'recon_old'),
-                _recon.guard_drift_legs_sql(
+            'ledger_delete', jsonb_build_object(
+                'lock', to_jsonb(_recon.guard_parent_lock_sql(p_ledger, 'recon_old')),
+                'delta', _recon.guard_drift_legs_sql(
                     p_ledger, p_id, v_cols, NULL,
                     _recon.legs_query(p_ledger, '{"r": "recon_old"}', NULL))));
         v_triggers := v_triggers || _recon.guard_statement_triggers(
             p_ledger.relid, p_id, 'ledger', ARRAY['insert', 'update', 'delete'],
-            '_recon.tg_guard_drift_legs');
-        -- On each parent table: a statement that writes it changes the effects of the ledger
-        -- rows under the rows it wrote (_recon.guard_parent_sql): their legs as they are now,
-        -- minus their legs over the table as it was before the statement.
+            format('_recon.tg_drift_%s_legs', p_id));
+        -- On each parent table, an UPDATE that changes a column the legs read changes the
+        -- effects of the ledger rows under the rows it wrote (_recon.guard_parent_sql): their
+        -- legs as they are now, minus their legs over the table as it was. (An INSERT or a
+        -- DELETE changes none: the foreign key each parent needs, not deferrable and without
+        -- cascades, keeps ledger rows from pointing to a parent row that is not there.)
         FOR v_table IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(p_ledger) AS t
         LOOP
-            FOREACH v_op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
-                v_parent := _recon.guard_parent_sql(p_ledger, v_table.relid, v_table.aliases,
-                                                    v_op);
-                v_sql := v_sql || jsonb_build_object(
-                    format('parent%s_%s', v_table.n, v_op), jsonb_build_array(
-                        format('SELECT _recon.guard_parent_isolation(%s, %L, %s)', p_id,
-                               v_table.relid::regclass, v_parent ->> 'changed'),
-                        _recon.guard_drift_legs_sql(
-                            p_ledger, p_id, v_cols,
-                            _recon.legs_query(p_ledger, NULL, v_parent ->> 'where'),
-                            _recon.legs_query(p_ledger, v_parent -> 'swap',
-                                              v_parent ->> 'where'))));
-            END LOOP;
+            v_parent := _recon.guard_parent_sql(p_ledger, v_table.relid, v_table.aliases,
+                                                'update');
+            v_branches := v_branches || jsonb_build_object(
+                format('parent%s_update', v_table.n), jsonb_build_object(
+                    'table', v_table.relid::regclass::text,
+                    'changed', v_parent ->> 'changed',
+                    'delta', _recon.guard_drift_legs_sql(
+                        p_ledger, p_id, v_cols,
+                        _recon.legs_query(p_ledger, NULL, v_parent ->> 'where'),
+                        _recon.legs_query(p_ledger, v_parent -> 'swap', v_parent ->> 'where'))));
             v_triggers := v_triggers || _recon.guard_statement_triggers(
-                v_table.relid, p_id, 'parent' || v_table.n, ARRAY['insert', 'update', 'delete'],
-                '_recon.tg_guard_drift_legs');
+                v_table.relid, p_id, 'parent' || v_table.n, ARRAY['update'],
+                format('_recon.tg_drift_%s_legs', p_id));
         END LOOP;
     END IF;
 
@@ -123,10 +122,14 @@ BEGIN
         'functions', (
             SELECT jsonb_agg(jsonb_build_object(
                        'function', format('_recon.tg_drift_%s_%s()', p_id, s.side),
-                       'definition', _recon.guard_drift_function(p_id, s.side, p_ledger,
-                                                                 p_wallet, v_cols))
+                       'definition', CASE WHEN s.side = 'legs'
+                           THEN _recon.guard_drift_legs_function(p_id, v_branches)
+                           ELSE _recon.guard_drift_function(p_id, s.side, p_ledger, p_wallet,
+                                                            v_cols) END)
                        ORDER BY s.o)
-            FROM unnest(v_sides || ARRAY['check']) WITH ORDINALITY AS s (side, o)));
+            FROM unnest(v_sides || ARRAY['check']
+                        || CASE WHEN v_legs THEN ARRAY['legs'] ELSE ARRAY[]::text[] END)
+                WITH ORDINALITY AS s (side, o)));
 END;
 $body$;
 
@@ -136,8 +139,9 @@ IS
 'the wallet table and the ledger add what each row changed to a transaction-local accumulator, '
 'judged at commit by a deferred constraint trigger (check_on). A ledger whose effects a row '
 'alone does not give (keyed on several columns, or reading parent rows) has statement triggers '
-'instead (_recon.tg_guard_drift_legs), on the ledger and on each parent table, adding what '
-'each statement moved through the legs relation (_recon.guard_drift_legs_sql). TRUNCATE is '
+'instead (a generated _recon.tg_drift_<id>_legs(), _recon.guard_drift_legs_function), on the '
+'ledger and on each parent table (UPDATE), adding what each statement moved through the legs '
+'relation (_recon.guard_drift_legs_sql). TRUNCATE is '
 'refused on every table it reads.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_drift_compile(

@@ -46,7 +46,7 @@ $body$;
 COMMENT ON FUNCTION _recon.guard_drift_legs_sql(
     _recon.ledger_source, integer, text[], text, text
 ) IS
-'SQL a drift guard''s statement trigger runs (_recon.tg_guard_drift_legs): the legs of p_new '
+'SQL a drift guard''s statement trigger runs (_recon.tg_drift_<id>_legs): the legs of p_new '
 '(the ledger''s legs relation as the statement left them, a _recon.legs_query() subquery) minus '
 'those of p_old (as they were), summed per wallet and balance column p_cols[i], added as ledger '
 'effects to _recon.guard_spill for the commit-time check. NaN for a NULL amount or an unmapped '

@@ -3,7 +3,7 @@
 CREATE OR REPLACE FUNCTION _recon.guard_parent_isolation(
     p_guard integer, p_table text, p_changed boolean
 )
-RETURNS void
+RETURNS boolean
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -18,7 +18,7 @@ BEGIN
     -- READ, SERIALIZABLE) a ledger row committed under those parents since the transaction
     -- began is not visible, and the change of its legs cannot be proven either way.
     IF NOT p_changed OR v_level = 'read committed' OR _recon.in_audited_fix() THEN
-        RETURN;
+        RETURN p_changed;
     END IF;
     SELECT g.* INTO v_guard FROM _recon.guard AS g WHERE g.id = p_guard;
     IF FOUND THEN
@@ -30,6 +30,7 @@ BEGIN
                    || 'them at READ COMMITTED', p_table, v_guard.target, v_level),
             jsonb_build_object('table', p_table, 'isolation', v_level));
     END IF;
+    RETURN TRUE;  -- warned: the statement goes on, read as far as it can be
 END;
 $body$;
 
@@ -37,6 +38,7 @@ COMMENT ON FUNCTION _recon.guard_parent_isolation(integer, text, boolean) IS
 'Called by a guard''s statement trigger on a parent table of its ledger (p_changed: the '
 'statement changed a column the legs read, _recon.guard_parent_columns): at REPEATABLE READ or '
 'SERIALIZABLE that cannot be proven (ledger rows committed under those rows since the '
-'snapshot are invisible), and the guard blocks it (its code, RC401 or RC403) or warns.';
+'snapshot are invisible), and the guard blocks it (its code, RC401 or RC403) or warns. Returns '
+'p_changed: nothing to read when no such column changed.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_parent_isolation(integer, text, boolean) FROM PUBLIC;

@@ -1,6 +1,6 @@
 -- _recon.guard_parent_lock_sql(): lock the parent rows of the ledger rows a statement wrote.
 CREATE OR REPLACE FUNCTION _recon.guard_parent_lock_sql(p_ledger _recon.ledger_source, p_rows text)
-RETURNS text
+RETURNS text[]
 LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
@@ -10,11 +10,8 @@ DECLARE
     v_spec jsonb;
     v_from text;
     v_step text;
-    v_ctes text[] := ARRAY[]::text[];
+    v_locks text[] := ARRAY[]::text[];
 BEGIN
-    IF p_ledger.parents IS NULL THEN
-        RETURN NULL;  -- nothing to lock
-    END IF;
     -- Per alias, its chain of parents from the ledger row (inner joins: a row without that
     -- parent has nothing to lock), the alias's row locked FOR SHARE. A transaction that
     -- changes such a row (FOR NO KEY UPDATE) then waits for the writer's commit, and its own
@@ -33,19 +30,18 @@ BEGIN
             v_step := CASE WHEN strpos(p_ledger.parents -> v_step ->> 'via', '.') > 0
                            THEN split_part(p_ledger.parents -> v_step ->> 'via', '.', 1) END;
         END LOOP;
-        v_ctes := v_ctes || format('%I AS (SELECT FROM %s AS r%s FOR SHARE OF %I)',
-                                   'lock_' || v_alias, p_rows, v_from, 'p_' || v_alias);
+        v_locks := v_locks || format('SELECT 1 FROM %s AS r%s FOR SHARE OF %I', p_rows, v_from,
+                                     'p_' || v_alias);
     END LOOP;
-    RETURN format('WITH %s SELECT %s', array_to_string(v_ctes, ', '),
-                  (SELECT string_agg(format('(SELECT count(*) FROM %I)', 'lock_' || e.key), ' + ')
-                   FROM jsonb_each(p_ledger.parents) AS e));
+    RETURN v_locks;
 END;
 $body$;
 
 COMMENT ON FUNCTION _recon.guard_parent_lock_sql(_recon.ledger_source, text) IS
-'SQL locking FOR SHARE, for a drift guard''s statement trigger on the ledger, every parent row '
-'(each alias, through its chain) of the ledger rows p_rows (recon_new or recon_old): a parent '
-'row changed by a concurrent transaction is then either seen as it committed it, or waits for '
-'this one, whose ledger rows its own trigger then reads. NULL without parents.';
+'SELECT statements (one per parent alias, through its chain) locking FOR SHARE, for a guard''s '
+'statement trigger on the ledger, the parent rows of the ledger rows p_rows (recon_new or '
+'recon_old): a parent row changed by a concurrent transaction is then either seen as it '
+'committed it, or waits for this one, whose ledger rows its own trigger then reads. Empty '
+'without parents.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_parent_lock_sql(_recon.ledger_source, text) FROM PUBLIC;

@@ -28,7 +28,7 @@ COMMENT ON FUNCTION _recon.guard_statement_triggers(oid, integer, text, text[], 
 'The AFTER ... FOR EACH STATEMENT triggers (with transition tables recon_new / recon_old) a '
 'guard puts on one table, one per operation: [{"table", "trigger", "definition"}]. Each runs '
 'trigger function p_function (_recon.tg_guard_statement, or a drift guard''s '
-'_recon.tg_guard_drift_legs) with the guard id and <p_side>_<operation>.';
+'_recon.tg_drift_<id>_legs) with the guard id and <p_side>_<operation>.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_statement_triggers(oid, integer, text, text[], text)
 FROM PUBLIC;

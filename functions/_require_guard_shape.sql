@@ -8,7 +8,8 @@ AS $body$
 DECLARE
     v_legs boolean := p_ledger.parents IS NOT NULL OR p_ledger.kinds IS NOT NULL;
     v_why text;
-    -- the first parent whose "via" column has no foreign key to its key
+    -- the first parent whose "via" column has no foreign key to its key that keeps every
+    -- ledger row's parent in place: checked at once (not deferrable), no cascade
     v_missing text := (
         SELECT p.key FROM jsonb_each(p_ledger.parents) AS p
         CROSS JOIN LATERAL (
@@ -20,7 +21,8 @@ DECLARE
         ) AS v
         WHERE NOT EXISTS (
             SELECT FROM pg_catalog.pg_constraint AS k
-            WHERE k.contype = 'f' AND k.conrelid = v.src
+            WHERE k.contype = 'f' AND k.conrelid = v.src AND NOT k.condeferrable
+              AND k.confupdtype IN ('a', 'r') AND k.confdeltype IN ('a', 'r')
               AND k.confrelid = (p.value ->> 'relid')::oid
               AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute AS a
                                     WHERE a.attrelid = v.src AND a.attname = v.col)]
@@ -61,9 +63,10 @@ BEGIN
             THEN 'a parent table has inheritance children (their rows may have columns of '
                  || 'their own, which the guard cannot put back as they were)'
         WHEN p_kind IN ('drift', 'double_entry') AND v_missing IS NOT NULL
-            THEN format('parent %s has no foreign key from %s to %s.%s: without one a ledger row '
-                        || 'may point to a parent row written concurrently, which neither '
-                        || 'transaction''s guard would read', v_missing,
+            THEN format('parent %s has no foreign key from %s to %s.%s (not deferrable, '
+                        || 'without ON DELETE or ON UPDATE actions): without one a ledger row '
+                        || 'may point to a parent row that is not there yet, or is written '
+                        || 'concurrently, which no guard statement would read', v_missing,
                         p_ledger.parents -> v_missing ->> 'via',
                         (p_ledger.parents -> v_missing ->> 'relid')::oid::regclass,
                         p_ledger.parents -> v_missing ->> 'key')
@@ -95,7 +98,7 @@ COMMENT ON FUNCTION _recon.require_guard_shape(_recon.ledger_source, text) IS
 'Fails with RC406 when a guard of kind p_kind (drift, double_entry, lifecycle) cannot read the '
 'ledger source''s shape, saying why: a custom shape; a parent table with inheritance children; '
 'for the drift and double-entry guards a parent without a foreign key from its "via" column '
-'to its key; '
+'to its key (not deferrable, no ON DELETE / ON UPDATE action); '
 'for the lifecycle guard anything but a plain one-sided ledger; for a drift guard reading the '
 'legs (effects keyed on several columns, parent rows) a parent on the ledger table itself, or '
 'a view.';
