@@ -7,7 +7,6 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_alias text;
-    v_spec jsonb;
     v_from text;
     v_step text;
     v_locks text[] := ARRAY[]::text[];
@@ -17,8 +16,8 @@ BEGIN
     -- changes such a row (FOR NO KEY UPDATE) then waits for the writer's commit, and its own
     -- parent trigger reads the writer's ledger rows; or the writer waits for it and reads the
     -- parent row as it committed it (READ COMMITTED), or fails to serialize (40001).
-    FOR v_alias, v_spec IN SELECT e.key, e.value FROM jsonb_each(p_ledger.parents) AS e
-                           ORDER BY (e.value ->> 'order')::integer LOOP
+    FOR v_alias IN SELECT e.key FROM jsonb_each(p_ledger.parents) AS e
+                   ORDER BY (e.value ->> 'order')::integer LOOP
         v_from := '';
         v_step := v_alias;
         WHILE v_step IS NOT NULL LOOP
