@@ -213,6 +213,12 @@ def fix(conn: psycopg.Connection, options: FixOptions, *, apply: bool = False,
     return row[1], row[0]
 
 
+def minor_units(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """recon.currencies: the decimal places each known currency is shown with."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT currency, minor_units FROM recon.currencies").fetchall()
+
+
 def fix_id(conn: psycopg.Connection, repair_id: int) -> int | None:
     row = conn.execute("SELECT fix_id FROM recon.repairs WHERE id = %s", (repair_id,)).fetchone()
     return row[0] if row else None

@@ -67,6 +67,7 @@ class Scales:
         self.places: dict[str | None, int] = {}
 
     def minor_units(self, by_currency: Iterable[dict[str, Any]] | None) -> Scales:
+        """From recon.reconcile()'s by_currency, or recon.currencies' rows."""
         for c in by_currency or ():
             self.see(c.get("currency"), None, c.get("minor_units"))
         return self
@@ -128,16 +129,18 @@ def severity_table(by_currency: list[dict[str, Any]], scales: Scales,
                    markdown: bool = False) -> str:
     """A row per currency and severity (recon.reconcile()'s by_currency): each sum of money
     once, never added across currencies."""
+    explained = sum(c.get("explained") or 0 for c in by_currency)
     rows = [(currency_label(c["currency"]), sev, v["findings"],
+             *([v.get("explained") or ""] if explained else []),
              scales.fmt(v["amount"], c["currency"]))
             for c in by_currency for sev in reversed(SEVERITIES)
             if (v := (c.get("by_severity") or {}).get(sev))]
-    text = table(rows, ["currency", "severity", "findings", "amount"], markdown=markdown,
-                 numeric=(2, 3))
-    explained = sum(c.get("explained") or 0 for c in by_currency)
+    headers = ["currency", "severity", "findings", *(["explained"] if explained else []),
+               "amount"]
+    text = table(rows, headers, markdown=markdown, numeric=range(2, len(headers)))
     if explained:
-        text += (f"\n\n{explained} finding(s) explained by another (the same money: "
-                 "explained_by) are counted once, under the finding that explains them")
+        text += (f"\n\nexplained: {explained} finding(s) hold the same money as the finding "
+                 "explaining them (explained_by); their amounts are counted once, there")
     return text
 
 
@@ -276,7 +279,7 @@ def _steps_line(steps: list[dict[str, Any]], applied: bool) -> str:
     return f"{len(steps)} step(s): {summary}" + ("" if applied else " (dry run: nothing written)")
 
 
-def _changes(steps: list[dict[str, Any]], applied: bool) -> str:
+def _changes(steps: list[dict[str, Any]], applied: bool, scales: Scales) -> str:
     """What the plan (or what was applied) changes, per currency and column: the stored
     balances (offset wallets included) and the ledger's effects. Amounts are never added
     across currencies."""
@@ -292,45 +295,78 @@ def _changes(steps: list[dict[str, Any]], applied: bool) -> str:
         return ""
     lines = [f"{'applied' if applied else 'planned'} change per currency and column "
              "(stored balances, offset wallets included | ledger effects):"]
-    lines += [f"  {currency} {col}: {stored:+,f} | {ledger:+,f}"
+    def signed(value: Decimal, currency: str) -> str:
+        text = scales.fmt(value, None if currency == "-" else currency)
+        return text if text.startswith("-") else "+" + text
+
+    lines += [f"  {NO_CURRENCY if currency == '-' else currency} {col}: "
+              f"{signed(stored, currency)} | {signed(ledger, currency)}"
               for (currency, col), (stored, ledger) in sorted(totals.items())]
     return "\n" + "\n".join(lines)
 
 
-def fix_text(steps: list[dict[str, Any]], *, applied: bool, markdown: bool = False) -> str:
+def _fix_scales(steps: list[dict[str, Any]], minor_units: Iterable[dict[str, Any]] | None
+                ) -> Scales:
+    scales = Scales().minor_units(minor_units)
+    for s in steps:
+        scales.see(s.get("currency"), _decimal(s["amount"]))
+        for key in ("stored_change", "ledger_change"):
+            for value in (s.get(key) or {}).values():
+                scales.see(s.get("currency"), _decimal(value))
+    return scales
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else value if isinstance(value, Decimal) \
+        else Decimal(str(value))
+
+
+def fix_text(steps: list[dict[str, Any]], *, applied: bool, markdown: bool = False,
+             minor_units: Iterable[dict[str, Any]] | None = None) -> str:
+    """recon.fix()'s steps, each amount in its step's currency (recon.currencies' scale)."""
     if not steps:
         return "nothing to fix: no open finding matches"
-    rows = [(s["step"], s["check_name"], s["wallet_key"] or "-", s["strategy"], s["amount"],
-             len(s["entries"] or []), s["status"], s.get("repair_id") or "",
-             s["note"] or "") for s in steps]
-    text = table(rows, ["step", "check", "wallet", "strategy", "amount", "entries", "status",
-                        "audit id", "note"], markdown=markdown, numeric=(0, 4, 5, 7))
-    return f"{text}\n\n{_steps_line(steps, applied)}{_changes(steps, applied)}"
+    scales = _fix_scales(steps, minor_units)
+    rows = [(s["step"], s["check_name"], s["wallet_key"] or "-", s["strategy"],
+             scales.fmt(_decimal(s["amount"]), s.get("currency")),
+             currency_label(s.get("currency")), len(s["entries"] or []), s["status"],
+             s.get("repair_id") or "", s["note"] or "") for s in steps]
+    text = table(rows, ["step", "check", "wallet", "strategy", "amount", "currency", "entries",
+                        "status", "audit id", "note"], markdown=markdown,
+                 numeric=(0, 4, 6, 8))
+    return f"{text}\n\n{_steps_line(steps, applied)}{_changes(steps, applied, scales)}"
 
 
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1].rstrip() + "…"
 
 
-def plan_summary(steps: list[dict[str, Any]], *, applied: bool) -> str:
-    """recon.fix()'s steps in one line per check, strategy and status."""
+def plan_summary(steps: list[dict[str, Any]], *, applied: bool,
+                 minor_units: Iterable[dict[str, Any]] | None = None) -> str:
+    """recon.fix()'s steps in one line per check, strategy, status and currency (amounts are
+    never added across currencies)."""
     if not steps:
         return "nothing to fix: no open finding matches"
-    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    scales = _fix_scales(steps, minor_units)
+    groups: dict[tuple[str, str, str, bool, str], list[dict[str, Any]]] = {}
     for s in steps:
-        groups.setdefault((s["check_name"], s["strategy"], s["status"]), []).append(s)
+        currency = s.get("currency")
+        groups.setdefault((s["check_name"], s["strategy"], s["status"], currency is None,
+                           currency or ""), []).append(s)
     rows = []
-    for (check_name, strategy, status), group in sorted(groups.items()):
-        total = sum((Decimal(str(s["amount"])) for s in group if s["amount"] is not None),
+    for (check_name, strategy, status, unknown, code), group in sorted(groups.items()):
+        currency = None if unknown else code
+        total = sum((_decimal(s["amount"]) for s in group if s["amount"] is not None),
                     Decimal(0))
         ids = [s["repair_id"] for s in group if s.get("repair_id")]
-        rows.append((check_name, strategy, status, len(group), total,
+        rows.append((check_name, strategy, status, len(group), scales.fmt(total, currency),
+                     currency_label(currency),
                      sum(len(s["entries"] or []) for s in group),
                      f"{min(ids)}-{max(ids)}" if len(ids) > 1 else (ids[0] if ids else ""),
                      _shorten(group[0]["note"] or "", 60)))
-    text = table(rows, ["check", "strategy", "status", "steps", "amount", "entries",
-                        "audit ids", "note (first step)"], numeric=(3, 4, 5))
-    return f"{text}\n\n{_steps_line(steps, applied)}{_changes(steps, applied)}"
+    text = table(rows, ["check", "strategy", "status", "steps", "amount", "currency", "entries",
+                        "audit ids", "note (first step)"], numeric=(3, 4, 6))
+    return f"{text}\n\n{_steps_line(steps, applied)}{_changes(steps, applied, scales)}"
 
 
 # -- HTML --------------------------------------------------------------------------------------
