@@ -436,10 +436,11 @@ COMMENT ON FUNCTION recon.reconcile(text[], text) IS
 'open issues, and returns a JSON summary: status synced or discrepancy, counts by severity and '
 'by check, amounts per currency only (by_currency; never added across currencies; a finding '
 'explained by another, the same money, counted once). The one-hour pattern rule buckets posting '
-'times by UTC hour, whatever the session''s TimeZone. Errors: RC201 unknown mode, RC202 unknown check. SECURITY DEFINER: '
-'recon_auditor may run it. Runs one at a time per database. A HIGH or CRITICAL run raises an '
-'alert (recon.open_alerts, NOTIFY wallet_recon_alert). With the setting wallet_recon.progress = '
-'on it raises a NOTICE per check (wallet-recon progress: n/total check: findings in ms).';
+'times by UTC hour, whatever the session''s TimeZone. Errors: RC201 unknown mode, RC202 '
+'unknown check. SECURITY DEFINER: recon_auditor may run it. Runs one at a time per database. '
+'A HIGH or CRITICAL run raises an alert (recon.open_alerts, NOTIFY wallet_recon_alert). With '
+'the setting wallet_recon.progress = on it raises a NOTICE per check (wallet-recon progress: '
+'n/total check: findings in ms).';
 
 REVOKE EXECUTE ON FUNCTION recon.reconcile(text[], text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recon.reconcile(text[], text) TO recon_auditor, recon_operator;

@@ -8,7 +8,7 @@
 
 ALTER TABLE _recon.finding
 ADD COLUMN currency text,
-ADD COLUMN explained_by bigint [];
+ADD COLUMN explained_by bigint[];
 COMMENT ON COLUMN _recon.finding.currency IS
 'Currency of its amounts, as last seen: its wallet''s currency column when the wallet source '
 'has one and the finding names one wallet of it, else the check''s currency option; NULL: '
@@ -20,7 +20,7 @@ COMMENT ON COLUMN _recon.finding.explained_by IS
 
 ALTER TABLE _recon.observation
 ADD COLUMN currency text,
-ADD COLUMN explained_by bigint [];
+ADD COLUMN explained_by bigint[];
 COMMENT ON COLUMN _recon.observation.currency IS 'Its currency in that run (NULL: unknown).';
 COMMENT ON COLUMN _recon.observation.explained_by IS
 'The findings that held the same money in that run (totals skip this one).';
@@ -34,9 +34,11 @@ COMMENT ON COLUMN _recon.run_stage.explained_by IS
 
 -- What findings showed so far: the check's currency.
 UPDATE _recon.finding AS f SET currency = c.currency
-FROM _recon.check_def AS c WHERE c.name = f.check_name;
+FROM _recon.check_def AS c
+WHERE c.name = f.check_name;
 UPDATE _recon.observation AS o SET currency = f.currency
-FROM _recon.finding AS f WHERE f.id = o.finding_id;
+FROM _recon.finding AS f
+WHERE f.id = o.finding_id;
 
 ALTER TABLE _recon.check_kind
 ADD COLUMN wallet_keyed boolean NOT NULL DEFAULT FALSE;
@@ -62,19 +64,30 @@ COMMENT ON COLUMN _recon.currency_unit.minor_units IS 'Decimal places (JPY 0, US
 COMMENT ON CONSTRAINT currency_unit_minor_units ON _recon.currency_unit IS
 '0 to 18 places (ETH has 18).';
 INSERT INTO _recon.currency_unit (currency, minor_units)
-SELECT c, 2 FROM unnest(ARRAY[
-    'AED', 'ARS', 'AUD', 'BDT', 'BGN', 'BRL', 'CAD', 'CHF', 'CNY', 'COP', 'CZK', 'DKK', 'EGP',
-    'EUR', 'GBP', 'GHS', 'HKD', 'HUF', 'IDR', 'ILS', 'INR', 'KES', 'MAD', 'MXN', 'MYR', 'NGN',
-    'NOK', 'NZD', 'PEN', 'PHP', 'PKR', 'PLN', 'RON', 'RUB', 'SAR', 'SEK', 'SGD', 'THB', 'TRY',
-    'TWD', 'UAH', 'USD', 'ZAR', 'ZMW'
-]) AS c
+SELECT
+    c,
+    2 AS minor_units
+FROM
+    unnest(ARRAY[
+        'AED', 'ARS', 'AUD', 'BDT', 'BGN', 'BRL', 'CAD', 'CHF', 'CNY', 'COP', 'CZK', 'DKK', 'EGP',
+        'EUR', 'GBP', 'GHS', 'HKD', 'HUF', 'IDR', 'ILS', 'INR', 'KES', 'MAD', 'MXN', 'MYR', 'NGN',
+        'NOK', 'NZD', 'PEN', 'PHP', 'PKR', 'PLN', 'RON', 'RUB', 'SAR', 'SEK', 'SGD', 'THB', 'TRY',
+        'TWD', 'UAH', 'USD', 'ZAR', 'ZMW'
+    ]) AS c
 UNION ALL
-SELECT c, 0 FROM unnest(ARRAY[
-    'BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF', 'UGX', 'VND', 'VUV',
-    'XAF', 'XOF', 'XPF'
-]) AS c
+SELECT
+    c,
+    0 AS minor_units
+FROM
+    unnest(ARRAY[
+        'BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF', 'UGX', 'VND', 'VUV',
+        'XAF', 'XOF', 'XPF'
+    ]) AS c
 UNION ALL
-SELECT c, 3 FROM unnest(ARRAY['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND']) AS c
+SELECT
+    c,
+    3 AS minor_units
+FROM unnest(ARRAY['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND']) AS c
 UNION ALL
 VALUES ('CLF', 4), ('UYW', 4), ('BTC', 8), ('ETH', 18), ('USDC', 6), ('USDT', 6);
 REVOKE ALL ON _recon.currency_unit FROM PUBLIC;
@@ -82,22 +95,30 @@ REVOKE ALL ON _recon.currency_unit FROM PUBLIC;
 -- Kept summaries (recon.runs, and the run alerts that copy them) lose the amounts they added
 -- across currencies: by_severity keeps its finding counts, by_check its counts and severity.
 UPDATE _recon.run AS r
-SET summary = r.summary
-    || jsonb_build_object('by_severity', COALESCE((
+SET
+    summary = r.summary
+    || jsonb_build_object('by_severity', coalesce((
         SELECT jsonb_object_agg(s.key, s.value - 'amount')
-        FROM jsonb_each(r.summary -> 'by_severity') AS s), '{}'::jsonb))
-    || jsonb_build_object('by_check', COALESCE((
+        FROM jsonb_each(r.summary -> 'by_severity') AS s
+    ), '{}'::jsonb))
+    || jsonb_build_object('by_check', coalesce((
         SELECT jsonb_object_agg(c.key, c.value - 'amount')
-        FROM jsonb_each(r.summary -> 'by_check') AS c), '{}'::jsonb))
-WHERE jsonb_typeof(r.summary -> 'by_severity') = 'object'
-  AND jsonb_typeof(r.summary -> 'by_check') = 'object';
+        FROM jsonb_each(r.summary -> 'by_check') AS c
+    ), '{}'::jsonb))
+WHERE
+    jsonb_typeof(r.summary -> 'by_severity') = 'object'
+    AND jsonb_typeof(r.summary -> 'by_check') = 'object';
 UPDATE _recon.alert AS a
-SET details = a.details
-    || jsonb_build_object('by_severity', COALESCE((
+SET
+    details = a.details
+    || jsonb_build_object('by_severity', coalesce((
         SELECT jsonb_object_agg(s.key, s.value - 'amount')
-        FROM jsonb_each(a.details -> 'by_severity') AS s), '{}'::jsonb))
-    || jsonb_build_object('by_check', COALESCE((
+        FROM jsonb_each(a.details -> 'by_severity') AS s
+    ), '{}'::jsonb))
+    || jsonb_build_object('by_check', coalesce((
         SELECT jsonb_object_agg(c.key, c.value - 'amount')
-        FROM jsonb_each(a.details -> 'by_check') AS c), '{}'::jsonb))
-WHERE a.kind = 'run' AND jsonb_typeof(a.details -> 'by_severity') = 'object'
-  AND jsonb_typeof(a.details -> 'by_check') = 'object';
+        FROM jsonb_each(a.details -> 'by_check') AS c
+    ), '{}'::jsonb))
+WHERE
+    a.kind = 'run' AND jsonb_typeof(a.details -> 'by_severity') = 'object'
+    AND jsonb_typeof(a.details -> 'by_check') = 'object';
