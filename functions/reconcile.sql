@@ -335,7 +335,8 @@ BEGIN
     WHERE s.run_id = v_run
       AND NOT EXISTS (SELECT FROM _recon.finding AS f
                       WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL AND f.check_name = s.check_name
-                        AND f.finding_key = s.finding_key);
+                        AND f.finding_key = s.finding_key)
+    ORDER BY s.check_name, s.finding_key;  -- ids in a defined order, not the stage's
     GET DIAGNOSTICS v_new = ROW_COUNT;
     UPDATE _recon.finding AS f SET resolved_run = v_run
     WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL AND f.check_name = ANY (v_names)
