@@ -4,6 +4,9 @@ RETURNS jsonb
 LANGUAGE sql
 STABLE
 SECURITY DEFINER
+-- Costly enough that a query on recon.runs with ORDER BY ... LIMIT runs it only for the rows
+-- it returns (PostgreSQL evaluates costly target expressions after the sort and limit).
+COST 10000
 SET search_path = pg_catalog, pg_temp
 AS $body$
     WITH o AS (
