@@ -23,6 +23,7 @@ DECLARE
     v_acknowledged bigint[];
     v_alert bigint;
     v_summary jsonb;
+    v_amounts jsonb;
     v_started timestamptz := clock_timestamp();
     v_started_run bigint;
     v_stale bigint;
@@ -113,6 +114,7 @@ BEGIN
             END IF;
         END IF;
         PERFORM _recon.stage_labels(v_run, v_check);
+        PERFORM _recon.stage_currency(v_run, v_check);
         v_modes := v_modes || jsonb_build_object(v_check.name, jsonb_strip_nulls(jsonb_build_object(
             'mode', CASE WHEN v_reason IS NULL THEN 'incremental' ELSE 'full' END,
             'why_full', CASE WHEN p_mode = 'incremental' THEN v_reason END,
@@ -174,16 +176,33 @@ BEGIN
     INTO v_explained, v_explainers, v_payment, v_amount, v_break, v_total, v_missing_wallet,
          v_pattern, v_user_query
     FROM _recon.check_kind AS k;
+    --    An orphan or a duplicate explaining the drift holds the same money, in the same
+    --    currency: the drift is explained by it (explained_by), and totals count that money
+    --    once, there. A chain break shows why, not how much: both count.
     UPDATE _recon.run_stage AS s
     SET cause = m.cause,
         details = s.details || jsonb_build_object(
             'cause', m.cause,
             'evidence', jsonb_build_object('check', m.check_name, 'finding', m.finding_key)
-                        || (m.details - 'cause' - 'item'))
+                        || (m.details - 'cause' - 'item')),
+        explained_by = CASE
+            WHEN m.kind = ANY (v_break) OR m.currency IS DISTINCT FROM s.currency THEN NULL
+            WHEN m.kind = ANY (v_payment) AND m.difference IS DISTINCT FROM -s.difference THEN (
+                -- payments summing to the drift: all of them
+                SELECT jsonb_agg(jsonb_build_object('check', o2.check_name,
+                                                    'finding', o2.finding_key)
+                                 ORDER BY o2.finding_key)
+                FROM _recon.run_stage AS o2
+                WHERE o2.run_id = s.run_id AND o2.check_name = m.check_name
+                  AND o2.wallet_key = s.wallet_key)
+            ELSE jsonb_build_array(jsonb_build_object('check', m.check_name,
+                                                      'finding', m.finding_key))
+        END
     FROM (
         SELECT DISTINCT ON (b.finding_key, b.check_name)
                b.check_name AS b_check, b.finding_key AS b_key,
-               o.check_name, o.finding_key, o.cause, o.details
+               o.check_name, o.finding_key, o.cause, o.details, o.currency, o.difference,
+               co.kind
         FROM _recon.run_stage AS b
         JOIN _recon.check_def AS cb ON cb.name = b.check_name AND cb.kind = ANY (v_explained)
         JOIN _recon.run_stage AS o ON o.run_id = b.run_id AND o.wallet_key = b.wallet_key
@@ -207,15 +226,22 @@ BEGIN
     WHERE s.run_id = v_run AND s.check_name = m.b_check AND s.finding_key = m.b_key;
 
     -- A total that drifts by exactly what missing wallets hold (a total kind's finding, a
-    -- coverage kind's findings): the missing wallets.
+    -- coverage kind's findings): the missing wallets, which hold that money (explained_by)
+    -- when they are all in the total's currency.
     UPDATE _recon.run_stage AS s
     SET cause = 'missing_wallet',
         details = s.details || jsonb_build_object(
             'cause', 'missing_wallet',
             'evidence', jsonb_build_object('check', m.check_name, 'missing_wallets', m.n,
-                                           'amount', m.amount))
+                                           'amount', m.amount)),
+        explained_by = CASE WHEN cardinality(m.currencies) = 1
+                                 AND m.currencies[1] IS NOT DISTINCT FROM s.currency
+                            THEN m.refs END
     FROM (
-        SELECT o.check_name, count(*) AS n, sum(o.expected) AS amount
+        SELECT o.check_name, count(*) AS n, sum(o.expected) AS amount,
+               array_agg(DISTINCT o.currency) AS currencies,
+               jsonb_agg(jsonb_build_object('check', o.check_name, 'finding', o.finding_key)
+                         ORDER BY o.finding_key) AS refs
         FROM _recon.run_stage AS o
         JOIN _recon.check_def AS co ON co.name = o.check_name AND co.kind = ANY (v_missing_wallet)
         WHERE o.run_id = v_run
@@ -246,7 +272,8 @@ BEGIN
     WHERE s.run_id = v_run AND pc.check_name = s.check_name;
 
     -- A pattern: pattern_wallets wallets sharing one shown cause (for the kinds whose cause is
-    -- an explanation, not their definition), or one hour of posting.
+    -- an explanation, not their definition), or one hour of posting: a UTC hour
+    -- (_recon.posting_hour), so the session's TimeZone changes nothing.
     WITH per_cause AS (
         SELECT s.check_name, s.cause,
                count(DISTINCT COALESCE(s.wallet_key, s.finding_key)) AS wallets
@@ -258,8 +285,8 @@ BEGIN
     ), per_hour AS (
         -- A custom check's details are the user's: its posted_at is not trusted to be a time.
         SELECT s.check_name,
-               date_trunc('hour', CASE WHEN c.kind <> ALL (v_user_query)
-                                       THEN (s.details ->> 'posted_at')::timestamptz END) AS hour,
+               _recon.posting_hour(CASE WHEN c.kind <> ALL (v_user_query)
+                                        THEN s.details ->> 'posted_at' END) AS hour,
                count(DISTINCT COALESCE(s.wallet_key, s.finding_key)) AS wallets
         FROM _recon.run_stage AS s
         JOIN _recon.check_def AS c ON c.name = s.check_name AND c.kind <> ALL (v_user_query)
@@ -275,8 +302,8 @@ BEGIN
                      AND p.wallets >= c.pattern_wallets)
            OR EXISTS (SELECT FROM per_hour AS h
                       WHERE h.check_name = s.check_name AND h.wallets >= c.pattern_wallets
-                        AND h.hour = CASE WHEN c.kind <> ALL (v_user_query) THEN date_trunc(
-                            'hour', (s.details ->> 'posted_at')::timestamptz) END));
+                        AND h.hour = _recon.posting_hour(CASE WHEN c.kind <> ALL (v_user_query)
+                                                              THEN s.details ->> 'posted_at' END)));
 
     -- A total explained by missing wallets is as severe as those missing wallets are.
     UPDATE _recon.run_stage AS s
@@ -293,21 +320,23 @@ BEGIN
     -- 4. Open issues: seen again, new, resolved; and what this run saw of each.
     UPDATE _recon.finding AS f
     SET last_seen_run = v_run, stored = s.stored, expected = s.expected,
-        difference = s.difference, severity = s.severity, cause = s.cause, details = s.details
+        difference = s.difference, severity = s.severity, cause = s.cause, details = s.details,
+        currency = s.currency, explained_by = NULL
     FROM _recon.run_stage AS s
     WHERE s.run_id = v_run AND f.resolved_run IS NULL AND f.dropped_at IS NULL
       AND f.check_name = s.check_name AND f.finding_key = s.finding_key;
     INSERT INTO _recon.finding (
         check_name, finding_key, wallet_key, first_seen_run, last_seen_run, stored, expected,
-        difference, severity, cause, details
+        difference, severity, cause, details, currency
     )
     SELECT s.check_name, s.finding_key, s.wallet_key, v_run, v_run, s.stored, s.expected,
-           s.difference, s.severity, s.cause, s.details
+           s.difference, s.severity, s.cause, s.details, s.currency
     FROM _recon.run_stage AS s
     WHERE s.run_id = v_run
       AND NOT EXISTS (SELECT FROM _recon.finding AS f
                       WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL AND f.check_name = s.check_name
-                        AND f.finding_key = s.finding_key);
+                        AND f.finding_key = s.finding_key)
+    ORDER BY s.check_name, s.finding_key;  -- ids in a defined order, not the stage's
     GET DIAGNOSTICS v_new = ROW_COUNT;
     UPDATE _recon.finding AS f SET resolved_run = v_run
     WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL AND f.check_name = ANY (v_names)
@@ -316,14 +345,31 @@ BEGIN
                       WHERE s.run_id = v_run AND s.check_name = f.check_name
                         AND s.finding_key = f.finding_key);
     GET DIAGNOSTICS v_resolved = ROW_COUNT;
-    INSERT INTO _recon.observation (run_id, finding_id, stored, expected, difference, severity)
-    SELECT v_run, f.id, s.stored, s.expected, s.difference, s.severity
+    -- The findings that hold an explained finding's money, by id now that all have one.
+    UPDATE _recon.finding AS f
+    SET explained_by = (
+        SELECT array_agg(e.id ORDER BY e.id)
+        FROM jsonb_array_elements(s.explained_by) AS x (ref)
+        JOIN _recon.finding AS e ON e.check_name = x.ref ->> 'check'
+            AND e.finding_key = x.ref ->> 'finding'
+            AND e.resolved_run IS NULL AND e.dropped_at IS NULL)
+    FROM _recon.run_stage AS s
+    WHERE s.run_id = v_run AND s.explained_by IS NOT NULL
+      AND f.resolved_run IS NULL AND f.dropped_at IS NULL
+      AND f.check_name = s.check_name AND f.finding_key = s.finding_key;
+    INSERT INTO _recon.observation (
+        run_id, finding_id, stored, expected, difference, severity, currency, explained_by
+    )
+    SELECT v_run, f.id, s.stored, s.expected, s.difference, s.severity, s.currency,
+           f.explained_by
     FROM _recon.run_stage AS s
     JOIN _recon.finding AS f ON f.check_name = s.check_name AND f.finding_key = s.finding_key
         AND f.resolved_run IS NULL AND f.dropped_at IS NULL
     WHERE s.run_id = v_run;
 
-    -- 5. The summary.
+    -- 5. The summary. Amounts only per currency (_recon.run_amounts): never added across
+    --    currencies, each sum of money once.
+    v_amounts := _recon.run_amounts(v_run);
     SELECT jsonb_build_object(
         'run_id', v_run,
         'mode', p_mode,
@@ -335,18 +381,18 @@ BEGIN
         'acknowledged', cardinality(v_acknowledged),
         'max_severity', (ARRAY['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])[
             max(_recon.severity_rank(s.severity))],
+        'by_currency', v_amounts -> 'by_currency',
         'by_severity', COALESCE((
-            SELECT jsonb_object_agg(x.severity, jsonb_build_object(
-                'findings', x.n, 'amount', x.amount))
-            FROM (SELECT y.severity, count(*) AS n, sum(abs(y.difference)) AS amount
+            SELECT jsonb_object_agg(x.severity, jsonb_build_object('findings', x.n))
+            FROM (SELECT y.severity, count(*) AS n
                   FROM _recon.run_stage AS y WHERE y.run_id = v_run GROUP BY y.severity) AS x
         ), '{}'),
         'by_check', (
             SELECT jsonb_object_agg(n.name, jsonb_build_object(
-                'findings', COALESCE(x.n, 0), 'amount', COALESCE(x.amount, 0),
-                'max_severity', x.max_severity))
+                'findings', COALESCE(x.n, 0), 'max_severity', x.max_severity,
+                'by_currency', COALESCE(v_amounts -> 'by_check' -> n.name, '[]'::jsonb)))
             FROM unnest(v_names) AS n (name)
-            LEFT JOIN (SELECT y.check_name, count(*) AS n, sum(abs(y.difference)) AS amount,
+            LEFT JOIN (SELECT y.check_name, count(*) AS n,
                               (ARRAY['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])[
                                   max(_recon.severity_rank(y.severity))] AS max_severity
                        FROM _recon.run_stage AS y WHERE y.run_id = v_run
@@ -388,11 +434,14 @@ COMMENT ON FUNCTION recon.reconcile(text[], text) IS
 'Runs every enabled check (or the named ones), records the run and its findings, classifies '
 'severity (LOW/MEDIUM by amount for one wallet, HIGH for several wallets, CRITICAL for a '
 'systematic pattern), attaches the suspected cause it can show, tracks findings across runs as '
-'open issues, and returns a JSON summary: status synced or discrepancy, counts and amounts by '
-'severity and by check. Errors: RC201 unknown mode, RC202 unknown check. SECURITY DEFINER: '
-'recon_auditor may run it. Runs one at a time per database. A HIGH or CRITICAL run raises an '
-'alert (recon.open_alerts, NOTIFY wallet_recon_alert). With the setting wallet_recon.progress = '
-'on it raises a NOTICE per check (wallet-recon progress: n/total check: findings in ms).';
+'open issues, and returns a JSON summary: status synced or discrepancy, counts by severity and '
+'by check, amounts per currency only (by_currency; never added across currencies; a finding '
+'explained by another, the same money, counted once). The one-hour pattern rule buckets posting '
+'times by UTC hour, whatever the session''s TimeZone. Errors: RC201 unknown mode, RC202 '
+'unknown check. SECURITY DEFINER: recon_auditor may run it. Runs one at a time per database. '
+'A HIGH or CRITICAL run raises an alert (recon.open_alerts, NOTIFY wallet_recon_alert). With '
+'the setting wallet_recon.progress = on it raises a NOTICE per check (wallet-recon progress: '
+'n/total check: findings in ms).';
 
 REVOKE EXECUTE ON FUNCTION recon.reconcile(text[], text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recon.reconcile(text[], text) TO recon_auditor, recon_operator;

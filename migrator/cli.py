@@ -438,7 +438,8 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
             else:
                 print(f"repair plan for run {run if run is not None else '(none yet)'} "
                       "(dry run):\n")
-                print(render.fix_text(steps, applied=False, markdown=markdown))
+                print(render.fix_text(steps, applied=False, markdown=markdown,
+                          minor_units=ops.minor_units(conn)))
                 _limits_hint(steps)
         if args.apply and steps:
             planned = sum(1 for s in steps if s["status"] == "planned")
@@ -453,7 +454,8 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
                     print(document)
                 else:
                     print("\napplied:\n")
-                    print(render.fix_text(steps, applied=True, markdown=markdown))
+                    print(render.fix_text(steps, applied=True, markdown=markdown,
+                              minor_units=ops.minor_units(conn)))
                     _limits_hint(steps)
                     ids = [s["repair_id"] for s in steps if s.get("repair_id")]
                     if ids:

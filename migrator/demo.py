@@ -154,7 +154,8 @@ class Demo:
                                                 strategy=strategy),
                            apply=apply, ticket=TICKET if apply else None,
                            reason=REASON if apply else None)
-        self.show(render.plan_summary(steps, applied=apply))
+        self.show(render.plan_summary(steps, applied=apply,
+                                       minor_units=ops.minor_units(conn)))
         return steps
 
     def backfill(self, conn: psycopg.Connection) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -94,10 +94,13 @@ def open_findings(conn: psycopg.Connection, checks: Sequence[str]) -> list[dict[
 
 
 def sort_findings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Most severe first, then by check, then the largest difference (unknown first)."""
+    """Most severe first, then by check and currency (unknown last), then the largest
+    difference (unknown first)."""
     def key(r: dict[str, Any]) -> tuple:
         diff = r["difference"]
-        return (-SEVERITIES.index(r["severity"]), r["check_name"],
+        currency = r.get("currency")
+        return (-SEVERITIES.index(r["severity"]), r["check_name"], currency is None,
+                currency or "",
                 diff is not None and not diff.is_nan(),
                 -abs(diff) if diff is not None and not diff.is_nan() else 0,
                 r["finding_id"])
@@ -138,9 +141,7 @@ def check_json(conn: psycopg.Connection, result: CheckResult) -> str:
 class Report:
     run: dict[str, Any]  # a row of recon.runs
     findings: list[dict[str, Any]]  # recon.run_findings of that run, most severe first
-    history: list[dict[str, Any]]  # recon.runs, newest first
-    # per run of history: currency (None: the check has none) -> sum of |difference|
-    amounts: dict[int, dict[str | None, Decimal]] = field(default_factory=dict)
+    history: list[dict[str, Any]]  # recon.runs, newest first (by_currency: amounts per run)
 
 
 def report(conn: psycopg.Connection, run_id: int | None, history: int) -> Report:
@@ -161,14 +162,7 @@ def report(conn: psycopg.Connection, run_id: int | None, history: int) -> Report
         findings = sort_findings(cur.fetchall())
         cur.execute("SELECT * FROM recon.runs WHERE finished_at IS NOT NULL AND id <= %s "
                     "ORDER BY id DESC LIMIT %s", (run["id"], history))
-        runs = cur.fetchall()
-        cur.execute("SELECT run_id, currency, sum(abs(difference)) AS amount "
-                    "FROM recon.run_findings WHERE run_id = ANY(%s) GROUP BY run_id, currency",
-                    ([r["id"] for r in runs],))
-        amounts: dict[int, dict[str | None, Decimal]] = {}
-        for row in cur.fetchall():
-            amounts.setdefault(row["run_id"], {})[row["currency"]] = row["amount"] or Decimal(0)
-        return Report(run, findings, runs, amounts)
+        return Report(run, findings, cur.fetchall())
 
 
 def report_json(conn: psycopg.Connection, run_id: int, history: int) -> str:
@@ -217,6 +211,12 @@ def fix(conn: psycopg.Connection, options: FixOptions, *, apply: bool = False,
          list(options.findings) if options.findings else None)).fetchone()
     assert row is not None
     return row[1], row[0]
+
+
+def minor_units(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """recon.currencies: the decimal places each known currency is shown with."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT currency, minor_units FROM recon.currencies").fetchall()
 
 
 def fix_id(conn: psycopg.Connection, repair_id: int) -> int | None:

@@ -280,14 +280,14 @@ def test_report_html_is_self_contained_and_escapes_user_data(seeded: str,
     labels = [t for t, a in parser.tags if t == "text"]
     assert labels
     units = {a.get("aria-label") for t, a in parser.tags if t == "svg"}
-    assert {"findings per run", "drift, ZAR per run", "drift, (no currency) per run"} <= units
+    assert {"findings per run", "drift, ZAR per run", "drift, (unknown currency) per run"} <= units
     assert "drift by severity, ZAR" in units and "drift by check, ZAR" in units
     assert [a for t, a in parser.tags if t == "text" and a.get("class") == "unit y-label"]
     text = "".join(parser.text)
     for run in sql(seeded, "SELECT id FROM recon.runs"):
         assert f"run {run[0]}:" in text  # each run's mark says its id
     # every amount with its currency: the markup check has none, and says so
-    assert "5.00 ZAR" in text and "1 (no currency)" in text
+    assert "5.00 ZAR" in text and "1 (unknown currency)" in text
     assert "1.00 ZAR" not in text
     # zero rows folded: the three checks that found nothing are one <details> line
     assert "3 other check(s): nothing found" in text

@@ -19,7 +19,7 @@ import pytest
 
 from migrator.cluster import find_bindir
 
-from conftest import ROOT, load_fixture, run_cli
+from conftest import ROOT, decimal_json, load_fixture, run_cli
 
 README = (ROOT / "README.md").read_text()
 
@@ -68,11 +68,20 @@ def test_readme_finding_drift_example_is_true(db: str) -> None:
                              Decimal(diff)))
     assert len(expected) == 3
 
+    amounts = re.search(r"WHERE id = 1;\n.*?\n-[-+]*\n(.*?)\n```", text, re.S).group(1)
+    per_currency = [tuple(c.strip() for c in line.split("|")) for line in amounts.splitlines()]
+    assert per_currency == [("ZAR", "90.50", "1")]
+    query = re.search(r"app=# (SELECT c ->> 'currency'.*?);\n", text, re.S).group(1)
+
     with quick_start(db) as c:
         assert c.execute("SELECT recon.reconcile() ->> 'status'").fetchone()[0] == "discrepancy"
         rows = c.execute("SELECT check_name, wallet_key, severity, cause, stored, expected,"
                          " difference FROM recon.open_findings").fetchall()
+        decimal_json(c)  # the JSON numbers as psql shows them
+        got = c.execute(re.sub(r"\napp-#", "\n", query)).fetchall()
     assert rows == expected
+    assert [(cur, str(amount), str(explained)) for cur, amount, explained in got] \
+        == per_currency
 
 
 def test_readme_repair_example_is_true(db: str) -> None:

@@ -244,8 +244,14 @@ def test_summary_shape(app: psycopg.Connection) -> None:
     app.execute("UPDATE wallets SET balance = balance + 50 WHERE id = 2")
     summary = app.execute("SELECT recon.reconcile()").fetchone()[0]
     assert summary["status"] == "discrepancy"
-    assert summary["by_severity"] == {"MEDIUM": {"findings": 1, "amount": 50}}
-    assert summary["by_check"] == {"bal": {"findings": 1, "amount": 50, "max_severity": "MEDIUM"}}
+    assert summary["by_severity"] == {"MEDIUM": {"findings": 1}}
+    amounts = [{"currency": "ZAR", "findings": 1, "explained": 0, "amount": 50}]
+    assert summary["by_check"] == {"bal": {"findings": 1, "max_severity": "MEDIUM",
+                                           "by_currency": amounts}}
+    assert summary["by_currency"] == [{
+        "currency": "ZAR", "minor_units": 2, "findings": 1, "explained": 0, "amount": 50,
+        "max_severity": "MEDIUM",
+        "by_severity": {"MEDIUM": {"findings": 1, "explained": 0, "amount": 50}}}]
     assert {"run_id", "mode", "new", "resolved", "wallets", "duration_ms"} <= set(summary)
     row = app.execute("SELECT status, findings, max_severity FROM recon.runs").fetchone()
     assert row == ("discrepancy", 1, "MEDIUM")

@@ -11,7 +11,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from conftest import open_findings, reconcile, run
+from conftest import open_findings, reconcile, rows, run
 
 
 def wallet(i: int) -> str:
@@ -154,7 +154,13 @@ def test_several_wallets_are_high_and_a_systematic_pattern_critical(seed: str) -
               " WHERE member_id BETWEEN 1014 AND 1022")
     summary = reconcile(seed)  # 12 wallets: many wallets, one check
     assert summary["max_severity"] == "CRITICAL"
-    assert summary["by_severity"] == {"CRITICAL": {"findings": 12, "amount": 12}}
+    assert summary["by_severity"] == {"CRITICAL": {"findings": 12}}
+    # the amount per currency only: ZAR (the wallets' currency column), at its 2 places
+    assert [(c["currency"], c["by_severity"]) for c in summary["by_currency"]] == [
+        ("ZAR", {"CRITICAL": {"findings": 12, "explained": 0, "amount": 12}})]
+    assert rows(seed, "SELECT summary -> 'by_currency' -> 0 ->> 'amount' AS a, "
+                      "by_currency -> 0 ->> 'amount' AS b FROM recon.runs WHERE id = %s",
+                (summary["run_id"],)) == [{"a": "12.00", "b": "12.00"}]
 
 
 def test_one_shown_cause_across_five_wallets_is_critical(seed: str) -> None:

@@ -291,8 +291,10 @@ def test_bug2_amount_lost_in_cache_refresh(seed: str, app: App, amounts: list[De
     assert found(seed) == sorted(
         (("s1_balance", bal(n), "available", -amount, severity, None)
          for n, amount in enumerate(amounts, start=1)), key=str)
-    assert summary["by_severity"] == {severity: {"findings": len(amounts),
-                                                 "amount": float(sum(amounts))}}
+    assert summary["by_severity"] == {severity: {"findings": len(amounts)}}
+    assert [(c["currency"], c["by_severity"]) for c in summary["by_currency"]] == [
+        ("BRL", {severity: {"findings": len(amounts), "explained": 0,
+                            "amount": float(sum(amounts))}})]
 
 
 def test_race_lost_update(seed: str, app: App) -> None:

@@ -172,7 +172,8 @@ def test_clean_dataset_is_consistent_and_synced(seeded: str) -> None:
     assert summary["new"] == 0 and summary["resolved"] == 0
     assert summary["checks"] == CHECKS
     assert summary["by_check"] == {
-        name: {"findings": 0, "amount": 0, "max_severity": None} for name in CHECKS}
+        name: {"findings": 0, "max_severity": None, "by_currency": []} for name in CHECKS}
+    assert summary["by_currency"] == []
     assert open_findings(seeded) == []
     checks = sql(seeded, "SELECT name, kind, currency, tolerance FROM recon.checks ORDER BY name")
     assert checks == [("s2_balance", "balance", "NGN", Decimal("0.01")),
@@ -220,7 +221,8 @@ def test_over_locked_activation_completed_without_release(seeded: str) -> None:
     assert summary["findings"] == 1 and summary["wallets"] == 1 and summary["new"] == 1
     assert summary["max_severity"] == "MEDIUM"
     assert summary["by_check"]["s2_locked"] == {
-        "findings": 1, "amount": 9544.0, "max_severity": "MEDIUM"}
+        "findings": 1, "max_severity": "MEDIUM",
+        "by_currency": [{"currency": "NGN", "findings": 1, "explained": 0, "amount": 9544.0}]}
     assert summary["by_check"]["s2_balance"]["findings"] == 0  # the ledger agrees with itself
 
     findings = open_findings(seeded)
@@ -297,7 +299,8 @@ def test_missing_topup_credit(seeded: str) -> None:
     assert summary["status"] == "discrepancy"
     assert summary["findings"] == 1
     assert summary["by_check"]["s2_balance"] == {
-        "findings": 1, "amount": 15000.00, "max_severity": "MEDIUM"}
+        "findings": 1, "max_severity": "MEDIUM",
+        "by_currency": [{"currency": "NGN", "findings": 1, "explained": 0, "amount": 15000.00}]}
     findings = open_findings(seeded)
     assert brief(findings) == [("s2_balance", ws(8), Decimal("117084.00"), Decimal("102084.00"),
                                 Decimal("15000.00"), "MEDIUM", None)]
@@ -416,8 +419,10 @@ def test_severity_high_for_several_wallets_critical_for_ten(seeded: str) -> None
     summary = reconcile(seeded)
     assert summary["findings"] == 10 and summary["new"] == 1
     assert summary["max_severity"] == "CRITICAL"
-    assert summary["by_severity"] == {"CRITICAL": {
-        "findings": 10, "amount": float(sum(t[2] for t in targets))}}
+    assert summary["by_severity"] == {"CRITICAL": {"findings": 10}}
+    assert [(c["currency"], c["by_severity"]) for c in summary["by_currency"]] == [
+        ("NGN", {"CRITICAL": {"findings": 10, "explained": 0,
+                              "amount": float(sum(t[2] for t in targets))}})]
     findings = open_findings(seeded)
     assert brief(findings) == expected(10, "CRITICAL")
     assert {f["details"]["direction"] for f in findings} == {"over"}
@@ -436,8 +441,16 @@ def test_combined_failures_then_manual_repair_resolves_all(seeded: str) -> None:
     assert first["status"] == "discrepancy"
     assert first["findings"] == 5 and first["new"] == 5 and first["wallets"] == 4
     assert first["max_severity"] == "HIGH"
-    assert first["by_severity"] == {"HIGH": {"findings": 3, "amount": 35770.0},
-                                    "MEDIUM": {"findings": 2, "amount": 16226.0}}
+    assert first["by_severity"] == {"HIGH": {"findings": 3}, "MEDIUM": {"findings": 2}}
+    assert [(c["currency"], c["by_severity"]) for c in first["by_currency"]] == [
+        # the locked drift of the payment released twice (1226) is the duplicate's money:
+        # counted once, under the duplicate (MEDIUM), not again under HIGH
+        ("NGN", {"HIGH": {"findings": 3, "explained": 1, "amount": 34544.0},
+                 "MEDIUM": {"findings": 2, "explained": 0, "amount": 16226.0}})]
+    # one scale for the currency: 16226.00 (15000.00 + 1226), never 16226.0
+    with psycopg.connect(seeded, autocommit=True) as c:
+        assert c.execute("SELECT by_currency::text FROM recon.runs WHERE id = %s",
+                         (first["run_id"],)).fetchone()[0].count("16226.00") == 1
     assert {k: v["findings"] for k, v in first["by_check"].items()} == {
         "s2_balance": 1, "s2_duplicate": 1, "s2_locked": 3}
     assert brief(open_findings(seeded)) == sorted([

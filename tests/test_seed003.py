@@ -199,7 +199,9 @@ def test_many_missing_wallets_are_critical(db: str) -> None:
     assert summary["status"] == "discrepancy"
     assert summary["max_severity"] == "CRITICAL"
     assert summary["by_check"]["s3_coverage"] == {
-        "findings": 12, "amount": sum(amounts), "max_severity": "CRITICAL"}
+        "findings": 12, "max_severity": "CRITICAL",
+        "by_currency": [{"currency": "COIN", "findings": 12, "explained": 0,
+                         "amount": sum(amounts)}]}
     found = by_check(open_findings(db))
     assert found["s3_balance"] == [] and found["s3_double_entry"] == []
     assert sorted((f["wallet_key"], f["difference"], f["severity"], f["cause"])
@@ -302,7 +304,9 @@ def test_three_users_small_drift(db: str) -> None:
     summary = reconcile(db)
     assert summary["status"] == "discrepancy"
     assert summary["max_severity"] == "HIGH"
-    assert summary["by_check"]["s3_balance"] == {"findings": 3, "amount": 21, "max_severity": "HIGH"}
+    assert summary["by_check"]["s3_balance"] == {
+        "findings": 3, "max_severity": "HIGH",
+        "by_currency": [{"currency": "COIN", "findings": 3, "explained": 0, "amount": 21}]}
     assert summary["findings"] == 3
     rows = {f["wallet_key"]: f for f in open_findings(db)}
     assert set(rows) == {wallet_id(user_id(i)) for i in drift}

@@ -13,7 +13,8 @@ SELECT
     f.stored,
     f.expected,
     f.difference,
-    c.currency,
+    f.currency,
+    f.explained_by,
     f.first_seen_run,
     r.started_at AS first_seen_at,
     f.last_seen_run,
@@ -37,7 +38,9 @@ ORDER BY _recon.severity_rank(f.severity) DESC, abs(f.difference) DESC NULLS FIR
 
 COMMENT ON VIEW recon.open_findings IS
 'Open findings (issues): seen by a run and not yet resolved by a later one, most severe first. '
-'cause is the suspected cause where a run could show one; details holds the evidence. An '
+'cause is the suspected cause where a run could show one; details holds the evidence. currency '
+'is the finding''s (its wallet''s, else its check''s; NULL: unknown); explained_by the findings '
+'holding the same money (an orphaned payment behind a balance drift). An '
 'acknowledged finding (recon.fix, strategy acknowledge) is not listed while it stays as it was '
 'acknowledged.';
 

@@ -13,7 +13,8 @@ SELECT
     o.stored,
     o.expected,
     o.difference,
-    c.currency,
+    o.currency,
+    o.explained_by,
     f.first_seen_run,
     f.resolved_run,
     f.details,
@@ -41,9 +42,10 @@ ORDER BY
 COMMENT ON VIEW recon.run_findings IS
 'Every finding every run saw (filter on run_id): severity and values as that run saw them, and '
 'the finding''s state now: open, acknowledged (recon.fix strategy acknowledge), resolved (a '
-'later run no longer saw it; resolved_run) or dropped (its check was dropped: kind and currency '
-'are then NULL). What '
-'wallet-recon check and report print.';
+'later run no longer saw it; resolved_run) or dropped (its check was dropped: kind is then '
+'NULL). currency is the finding''s in that run (NULL: unknown); explained_by the findings that '
+'held the same money in that run (totals count it there, once). What wallet-recon check and '
+'report print.';
 
 REVOKE ALL ON recon.run_findings FROM PUBLIC;
 GRANT SELECT ON recon.run_findings TO recon_auditor, recon_operator;

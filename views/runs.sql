@@ -15,14 +15,16 @@ SELECT
     (r.summary ->> 'findings')::integer AS findings,
     (r.summary ->> 'new')::integer AS new_findings,
     (r.summary ->> 'resolved')::integer AS resolved_findings,
-    r.summary ->> 'max_severity' AS max_severity
+    r.summary ->> 'max_severity' AS max_severity,
+    _recon.run_amounts(r.id) -> 'by_currency' AS by_currency
 FROM _recon.run AS r
 ORDER BY r.id DESC;
 
 COMMENT ON VIEW recon.runs IS
 'Reconcile runs, newest first: status (synced, discrepancy; running, or interrupted when it '
 'never finished), findings, new and resolved, the '
-'highest severity, and the full JSON summary.';
+'highest severity, the full JSON summary, and by_currency: the amounts of what the run saw per '
+'currency, never added across currencies, each sum of money once (_recon.run_amounts).';
 
 REVOKE ALL ON recon.runs FROM PUBLIC;
 GRANT SELECT ON recon.runs TO recon_auditor, recon_operator;
