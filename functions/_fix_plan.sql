@@ -17,12 +17,13 @@ DECLARE
     v_ledger _recon.ledger_source;
     v_wallet _recon.wallet_source;
     v_effects text;
-    -- ledgers the repairs cannot read yet (_recon.ledger_writable), and their wallet sources;
-    -- transfer ledgers, whose duplicates are reversed by hand: found once, not per finding
+    -- ledgers the repairs cannot read yet (_recon.ledger_writer_refusal: a row shape of one's
+    -- own), and their wallet sources; transfer ledgers, whose duplicates are reversed by hand:
+    -- found once, not per finding
     v_odd_ledgers text[] := ARRAY(SELECT l.name FROM _recon.ledger_source AS l
-                                  WHERE _recon.ledger_writable(l) IS NOT NULL);
+                                  WHERE _recon.ledger_writer_refusal(l, NULL) IS NOT NULL);
     v_odd_wallets text[] := ARRAY(SELECT l.wallet_source FROM _recon.ledger_source AS l
-                                  WHERE _recon.ledger_writable(l) IS NOT NULL);
+                                  WHERE _recon.ledger_writer_refusal(l, NULL) IS NOT NULL);
     v_transfers text[] := ARRAY(SELECT l.name FROM _recon.ledger_source AS l
                                 WHERE l.shape = 'transfer');
 BEGIN
@@ -84,8 +85,9 @@ BEGIN
                        'strategy %s does not repair %s findings', s.strategy, c.kind)
                    WHEN s.strategy = 'acknowledge' THEN NULL
                    -- repairs read the ledger's legs (measures, evidence, conservation) and
-                   -- write through its writer: one-sided and transfer rows, filtered on their
-                   -- own columns; a duplicated transfer row is not reversed automatically yet
+                   -- write through its writer: one-sided and transfer rows, of any filters,
+                   -- parents, effect rules and running balances; a duplicated transfer row is
+                   -- not reversed automatically yet
                    WHEN jsonb_typeof(c.options -> 'ledger') = 'array' THEN
                        'a check summing several ledgers is repaired by hand so far, or '
                        || 'acknowledged'
@@ -95,12 +97,12 @@ BEGIN
                                                        OR s.ledger = ANY (v_transfers))) THEN (
                        SELECT format('ledger %s is of a shape repairs do not read (%s): repairs '
                                      || 'on it are by hand so far, or acknowledged', l.name,
-                                     COALESCE(_recon.ledger_writable(l),
+                                     COALESCE(_recon.ledger_writer_refusal(l, NULL),
                                               'a duplicated transfer row is reversed by hand'))
                        FROM _recon.ledger_source AS l
                        WHERE (l.name IN (c.ledger_source, s.ledger)
                               OR l.wallet_source = c.wallet_source)
-                         AND (_recon.ledger_writable(l) IS NOT NULL
+                         AND (_recon.ledger_writer_refusal(l, NULL) IS NOT NULL
                               OR (l.shape = 'transfer' AND s.strategy = 'reverse'))
                        ORDER BY l.name LIMIT 1)
                    WHEN f.wallet_key IS NULL THEN 'no wallet to repair: needs a human'
@@ -307,7 +309,10 @@ BEGIN
     WHERE s.stage_id = p_stage AND s.status IN ('planned', 'covered')
       AND s.wallet_source = m.wallet_source AND s.wallet_key = m.wallet_key;
 
-    -- 4. What cannot be posted: a ledger without a writer, an effect no entry type has.
+    -- 4. What cannot be posted: a row an INSERT writer could not post with exactly the
+    --    step's effect (effects keyed on several columns: a person decides), a ledger without
+    --    a writer, an effect no entry type has.
+    PERFORM _recon.fix_unpostable(p_stage);
     UPDATE _recon.fix_stage AS s
     SET status = 'skipped',
         note = CASE WHEN w.ledger_source IS NULL THEN format(

@@ -412,3 +412,61 @@ def test_two_concurrent_fixes_on_transfer_rows_post_one_row(legs: str) -> None:
     assert statuses == [["applied"], ["skipped"]], results
     assert len(rows(legs, "SELECT 1 FROM legs.transfer WHERE reference LIKE 'RECON-%'")) == 1
     assert reconcile(legs)["status"] == "synced"
+
+
+# --- writers on parent rows, effects keyed on several columns, running balances per column ------
+# (issue 14: "A writer posts a repair that the next reconcile sees as synced" on each fixture of
+# tests/test_shapes.py). Repairs measure and verify through the legs, so a posting function
+# serves every shape; an INSERT writer posts a rule-keyed row only when the rule its row matches
+# moves exactly the step's deltas (and the transfer row's other leg exactly the opposite).
+
+def fix_raises(dsn: str, **args: object) -> psycopg.Error:
+    with pytest.raises(psycopg.Error) as e:
+        fix(dsn, **args)
+    return e.value
+
+
+def snapshot(dsn: str, *tables: str) -> dict:
+    """Every row of the tables, as text, to show that a refused call changed nothing."""
+    return {t: sorted(str(tuple(r.values())) for r in rows(dsn, f"SELECT * FROM {t}"))
+            for t in tables}
+
+
+@pytest.fixture
+def blnk(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
+    return make_db(fixture_template("shapes/transfer.sql"))
+
+
+@pytest.fixture
+def midaz(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
+    return make_db(fixture_template("shapes/operation.sql"))
+
+
+BLNK_WRITER = ('{"offset_wallet": "bln_world", "columns": {"transaction_id": "{uuid}",'
+               ' "currency": "USD", "status": "APPLIED"}}')
+
+
+def test_blnk_counters_moved_with_the_balance_are_planned_manual_never_posted(blnk: str) -> None:
+    # dave's stored balance and credit counter say he received 5 the ledger does not show. Each
+    # finding is one column; every row the writer can post (an APPLIED transfer) moves the
+    # balance and a counter together, and the offset wallet's leg moves other counters: no row
+    # is exactly the plan, so nothing is posted and the note says why (counters: issue 16).
+    run(blnk, f"SELECT recon.register_writer('xfer_transactions', $json$ {BLNK_WRITER} $json$)",
+        "UPDATE xfer.balances SET balance = balance + 5, credit_balance = credit_balance + 5"
+        " WHERE balance_id = 'bln_dave'")
+    reconcile(blnk)
+    before = snapshot(blnk, "xfer.transactions", "xfer.balances")
+    steps = fix(blnk, dry_run=False, ticket="T14", reason="shapes", force_strategy="adjust",
+                wallet_limit=1000)
+    assert sorted((s["wallet_key"], s["status"]) for s in steps) == [
+        ("bln_dave", "manual"), ("bln_dave", "manual")], steps
+    notes = {s["note"] for s in steps}
+    assert all("APPLIED/credit" in n and "repair by hand" in n for n in notes), notes
+    assert any("{\"balance\": 5.00}" in n for n in notes), notes
+    assert snapshot(blnk, "xfer.transactions", "xfer.balances") == before
+    # resync reads the same legs: the stored counters go back to what the rows say
+    done = fix(blnk, dry_run=False, ticket="T14", reason="typed twice", force_strategy="resync")
+    assert sorted((s["wallet_key"], s["strategy"], s["status"]) for s in done) == [
+        ("bln_dave", "resync", "applied"), ("bln_dave", "resync", "applied")]
+    summary = reconcile(blnk)
+    assert summary["status"] == "synced", summary
