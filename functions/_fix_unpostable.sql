@@ -19,17 +19,17 @@ BEGIN
         note = format('ledger %s: %s; repair by hand (or with a posting function), or '
                       || 'acknowledge', s.ledger_source, u.why)
     FROM (
-        SELECT x.step, min(x.why) AS why
+        SELECT x.step, (array_agg(x.why ORDER BY x.n, x.o))[1] AS why
         FROM (
-            SELECT st.step, e.refusal ->> 'refused' AS why
+            SELECT st.step, p.n, d.o, e.refusal ->> 'refused' AS why
             FROM _recon.fix_stage AS st
             JOIN _recon.ledger_source AS l ON l.name = st.ledger_source
             JOIN _recon.writer AS w ON w.ledger_source = l.name
-            CROSS JOIN LATERAL jsonb_array_elements(st.postings) AS p (value)
+            CROSS JOIN LATERAL jsonb_array_elements(st.postings) WITH ORDINALITY AS p (value, n)
             CROSS JOIN LATERAL (
-                SELECT p.value -> 'deltas' AS deltas
+                SELECT 1 AS o, p.value -> 'deltas' AS deltas
                 UNION ALL  -- the offset wallet's own entry of a one-sided double entry
-                SELECT (SELECT jsonb_object_agg(d.key, -(d.value::numeric))
+                SELECT 2, (SELECT jsonb_object_agg(d.key, -(d.value::numeric))
                         FROM jsonb_each_text(p.value -> 'deltas') AS d)
                 WHERE l.shape = 'entries'
                   AND COALESCE(p.value ->> 'offset_wallet', w.offset_wallet) IS NOT NULL

@@ -119,6 +119,10 @@ BEGIN
             v_cols := v_cols || quote_ident(v_col);
             v_vals := v_vals || format('%L::%s', v_filter -> 'values' ->> 0,
                                        _recon.column_type_sql(v_ledger.relid, v_col));
+        ELSIF v_ledger.kinds -> 'keys' ? v_col THEN
+            -- a key of the effect rules: written per row with the rule's value, which
+            -- _recon.writer_rule_entry checks against this filter
+            NULL;
         ELSE
             PERFORM _recon.fail(
                 'RC305', format('writer for %s does not set %I, which a filter reads',

@@ -28,11 +28,14 @@ DECLARE
     v_mult numeric;
     v_delta numeric;
     v_why text[] := ARRAY[]::text[];
+    v_keeps boolean;
+    v_one _recon.ledger_source;
 BEGIN
     -- 1. The key values every row of this writer has: a constant of "columns", or the one value
     --    of a filter (writer_insert_sql writes it), as the column stores it, read back as text
     --    (the legs compare a rule's value with the column cast to text). The other key
-    --    columns the toolkit fills per row: the value the chosen rule names, else NULL.
+    --    columns the toolkit fills per row: the value the chosen rule names, else NULL, which
+    --    the filters must keep.
     FOREACH v_key IN ARRAY ARRAY(SELECT jsonb_array_elements_text(p_ledger.kinds -> 'keys')) LOOP
         CONTINUE WHEN v_key = 'side' AND v_sides;
         IF strpos(v_key, '.') > 0 THEN
@@ -57,11 +60,6 @@ BEGIN
             v_fixed := v_fixed || jsonb_build_object(v_key, CASE
                 WHEN v_filter ->> 'op' = 'is null' THEN 'null'::jsonb
                 ELSE _recon.stored_text(p_ledger.relid, v_key, v_filter -> 'values' ->> 0) END);
-        ELSIF EXISTS (SELECT FROM jsonb_array_elements(p_ledger.filters) AS f
-                      WHERE f ->> 'column' = v_key) THEN
-            RETURN jsonb_build_object('refused', format(
-                'column %I, an effect rule key, is read by a filter the writer does not set',
-                v_key));
         ELSE
             v_filled := v_filled || v_key;
         END IF;
@@ -92,6 +90,26 @@ BEGIN
                             AND (v_row ->> w.key) IS DISTINCT FROM w.value)
         ORDER BY o LIMIT 1;
         CONTINUE WHEN v_first IS DISTINCT FROM v_n;
+        -- a filled key must be a value the filters keep (the row would not count otherwise)
+        v_keeps := TRUE;
+        FOR v_filter IN SELECT f FROM jsonb_array_elements(p_ledger.filters) AS f
+                        WHERE f ->> 'column' = ANY (v_filled) LOOP
+            v_one := p_ledger;
+            v_one.filters := jsonb_build_array(v_filter);
+            EXECUTE format('SELECT %s FROM (SELECT %L::%s AS %I) AS r',
+                           _recon.guard_filter_sql(v_one, 'r'), v_row ->> (v_filter ->> 'column'),
+                           _recon.column_type_sql(p_ledger.relid, v_filter ->> 'column'),
+                           v_filter ->> 'column')
+            INTO v_keeps;
+            EXIT WHEN v_keeps IS NOT TRUE;
+        END LOOP;
+        IF v_keeps IS NOT TRUE THEN
+            v_why := v_why || format('rule %s needs %s = %s, a row the filter %s drops',
+                                     v_rule ->> 'label', v_filter ->> 'column',
+                                     COALESCE(v_row ->> (v_filter ->> 'column'), 'NULL'),
+                                     v_filter);
+            CONTINUE;
+        END IF;
         -- a filled key left NULL must be a column that takes NULL
         IF EXISTS (SELECT FROM unnest(v_filled) AS k
                    JOIN pg_catalog.pg_attribute AS a
