@@ -168,9 +168,12 @@ COMMENT ON FUNCTION recon.register_writer(text, jsonb) IS
 'Registers (or replaces) how recon.fix() posts into a ledger: {"columns": {column: constant or '
 'template}} for an INSERT (the ledger''s registered columns are filled by the toolkit), or '
 '{"function": "schema.fn(jsonb)"} for your own posting function; "offset_wallet" for double '
-'entry, "reference", "description" and "journal" templates, "entry_types" to prefer. Errors: '
-'RC107 unknown ledger, RC106 unknown option, RC305 bad mapping, RC312 an INSERT writer on a view '
-'that takes no INSERT. Needs the toolkit owner. '
+'entry, "reference", "description" and "journal" templates, "entry_types" to prefer. Serves '
+'one-sided and transfer rows with filters, parent rows, effects keyed on several columns and '
+'running balances per column (repairs verify through the legs); an INSERT writer is refused '
+'where a filter or effect rule reads a parent row. Errors: RC107 unknown ledger, RC106 unknown '
+'option, RC305 bad mapping (or an INSERT on parent rows: use a posting function), RC312 an '
+'INSERT writer on a view that takes no INSERT. Needs the toolkit owner. '
 'docs/REPAIRS.md.';
 
 REVOKE EXECUTE ON FUNCTION recon.register_writer(text, jsonb) FROM PUBLIC;

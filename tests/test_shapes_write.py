@@ -359,9 +359,9 @@ def test_shapes_the_write_paths_do_not_read_still_refuse(legs: str) -> None:
         assert e.value.sqlstate == "RC305" and e.value.diag.message_hint
     run(legs, "UPDATE legs.balance SET available = available + 1 WHERE id = 'm1'")
     reconcile(legs)
+    # repairs read every shape through its legs: a resync is planned (posting: a writer, below)
     steps = fix(legs)
-    assert [s["status"] for s in steps] == ["manual"]
-    assert "parent rows" in steps[0]["note"]
+    assert [(s["strategy"], s["status"]) for s in steps] == [("resync", "planned")], steps
 
 
 def test_a_duplicated_transfer_row_is_reversed_by_hand(legs: str) -> None:
@@ -786,3 +786,41 @@ def test_rule_keyed_operations_a_duplicate_is_reversed_by_the_rule_that_undoes_i
         (2, "DEBIT", Decimal("10.00"), Decimal("10.00"), "REV-6"),
         (0, "CREDIT", Decimal("10.00"), Decimal("-100.00"), "REV-6")]
     assert reconcile(ruled)["status"] == "synced"
+
+
+def test_rule_keyed_bad_writers_fail_at_registration_and_change_nothing(ruled: str) -> None:
+    cases = [
+        # which rule the row matches would be known only after posting
+        ("rkt", {"offset_wallet": "world", "columns": {"status": "{reason}"}}, "template"),
+        # the toolkit continues each running balance itself
+        ("rko", {"offset_wallet": "0", "journal": "recon-{uuid}",
+                 "columns": {"on_hold_after": "0"}}, "filled by the toolkit"),
+        # the filter keeps APPLIED and PENDING only
+        ("rkt", {"offset_wallet": "world", "columns": {"status": "FAILED"}}, "filter drops"),
+    ]
+    with psycopg.connect(ruled, autocommit=True) as c:
+        for ledger, options, words in cases:
+            with pytest.raises(psycopg.Error) as e:
+                c.execute("SELECT recon.register_writer(%s, %s)", (ledger, json.dumps(options)))
+            assert e.value.sqlstate == "RC305", (options, e.value)
+            assert words in e.value.diag.message_primary, (options, e.value)
+            assert e.value.diag.message_hint, options
+        assert c.execute("SELECT count(*) FROM _recon.writer").fetchone()[0] == 0
+
+
+SD_WRITER = '{"offset_wallet": "1", "journal": "recon-{uuid}"}'
+
+
+def test_softdelete_writer_posts_a_repair_the_next_reconcile_sees_synced(
+        make_db: Callable[..., str], fixture_template: Callable[..., str]) -> None:
+    # tests/shapes_guards_todo.py's WRITERS case on the soft-delete fixture
+    dsn = make_db(fixture_template("shapes/softdelete.sql"))
+    run(dsn, f"SELECT recon.register_writer('sd_entries', '{SD_WRITER}')",
+        "UPDATE sd.wallet SET balance = balance + 5 WHERE id = 3")
+    first = reconcile(dsn)
+    assert first["status"] == "discrepancy"
+    steps = fix(dsn, run_id=first["run_id"], dry_run=False, ticket="T14", reason="shapes",
+                force_strategy="adjust", wallet_limit=1000)
+    assert steps and all(s["status"] == "applied" for s in steps), steps
+    summary = reconcile(dsn)
+    assert summary["status"] == "synced", (summary, open_findings(dsn))
