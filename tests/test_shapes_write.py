@@ -16,7 +16,6 @@ from decimal import Decimal
 import psycopg
 import pytest
 from test_legs import OPERATION, TRANSFER, TWO_LEDGERS
-
 from test_shapes import uid
 
 from conftest import fix, open_findings, reconcile, rows, run
@@ -571,12 +570,11 @@ def test_midaz_a_posting_function_that_posts_the_wrong_effect_is_refused_rc307(
 def test_midaz_an_insert_writer_is_refused_where_rules_and_filters_read_the_parent(
         midaz: str) -> None:
     before = snapshot(midaz, "_recon.writer")
-    with psycopg.connect(midaz, autocommit=True) as c:
-        with pytest.raises(psycopg.Error) as e:
-            c.execute("SELECT recon.register_writer('mz_operations', %s)", (json.dumps({
-                "offset_wallet": uid("@external/BRL"), "journal": "{uuid}",
-                "columns": {"id": "{uuid}", "transaction_id": "{uuid}",
-                            "asset_code": "BRL"}}),))
+    with psycopg.connect(midaz, autocommit=True) as c, pytest.raises(psycopg.Error) as e:
+        c.execute("SELECT recon.register_writer('mz_operations', %s)", (json.dumps({
+            "offset_wallet": uid("@external/BRL"), "journal": "{uuid}",
+            "columns": {"id": "{uuid}", "transaction_id": "{uuid}",
+                        "asset_code": "BRL"}}),))
     assert e.value.sqlstate == "RC305", e.value
     assert "parent rows (tx.status)" in e.value.diag.message_primary
     assert "posting function" in e.value.diag.message_hint
@@ -824,3 +822,24 @@ def test_softdelete_writer_posts_a_repair_the_next_reconcile_sees_synced(
     assert steps and all(s["status"] == "applied" for s in steps), steps
     summary = reconcile(dsn)
     assert summary["status"] == "synced", (summary, open_findings(dsn))
+
+
+def test_rule_keyed_a_row_changed_on_its_way_in_is_refused_rc307_and_nothing_changes(
+        ruled: str) -> None:
+    # the plan proved an APPLIED row; a trigger of the application turns it PENDING, which
+    # moves another column: the legs measure what landed, the repair does not conserve
+    run(ruled, "CREATE FUNCTION rk.hold_recon() RETURNS trigger LANGUAGE plpgsql AS"
+               " $$ BEGIN NEW.status := 'PENDING'; RETURN NEW; END $$",
+        "CREATE TRIGGER hold_recon BEFORE INSERT ON rk.transfer FOR EACH ROW"
+        " WHEN (NEW.reference LIKE 'RECON-%') EXECUTE FUNCTION rk.hold_recon()",
+        "SELECT recon.register_writer('rkt', '{\"offset_wallet\": \"world\"}')",
+        "UPDATE rk.wallet SET balance = balance + 7 WHERE id = 'b'")
+    reconcile(ruled)
+    plan = fix(ruled, force_strategy="adjust")
+    assert [(s["wallet_key"], s["status"]) for s in plan] == [("b", "planned")], plan
+    before = snapshot(ruled, "rk.transfer", "rk.wallet", "_recon.repair")
+    e = fix_raises(ruled, dry_run=False, ticket="T14", reason="lost row",
+                   force_strategy="adjust")
+    assert e.sqlstate == "RC307", e
+    assert "pending" in e.diag.message_detail and e.diag.message_hint
+    assert snapshot(ruled, "rk.transfer", "rk.wallet", "_recon.repair") == before
