@@ -130,7 +130,8 @@ BEGIN
                         PERFORM _recon.fail(
                             'RC306', format('ledger %s: %s', v_ledger.name, v_entry ->> 'refused'),
                             format('Step %s of the repair; nothing was applied.', v_step.step),
-                            'Repair it by hand or with a posting function, or acknowledge it.');
+                            'Run the dry run again (it plans such a step manual); repair it by '
+                            || 'hand, or acknowledge it.');
                     END IF;
                 ELSE
                     v_entry := _recon.entry_for(v_ledger, v_side -> 'deltas', v_writer.entry_types);

@@ -16,8 +16,7 @@ BEGIN
     -- decides (counters repaired together: issue 16).
     UPDATE _recon.fix_stage AS s
     SET status = 'manual', moves = '{}',
-        note = format('ledger %s: %s; repair by hand (or with a posting function), or '
-                      || 'acknowledge', s.ledger_source, u.why)
+        note = format('ledger %s: %s; repair by hand, or acknowledge', s.ledger_source, u.why)
     FROM (
         SELECT x.step, (array_agg(x.why ORDER BY x.n, x.o))[1] AS why
         FROM (
