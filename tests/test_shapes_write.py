@@ -843,3 +843,23 @@ def test_rule_keyed_a_row_changed_on_its_way_in_is_refused_rc307_and_nothing_cha
     assert e.sqlstate == "RC307", e
     assert "pending" in e.diag.message_detail and e.diag.message_hint
     assert snapshot(ruled, "rk.transfer", "rk.wallet", "_recon.repair") == before
+
+
+@pytest.mark.parametrize(("ledger", "drift"), [
+    ("pt_entries", "UPDATE pt.account SET balance = balance + 5 WHERE id = 'acc-b'"),
+    ("pt_legacy_entries", "UPDATE pt.legacy_account SET balance = balance + 5 WHERE id = 3")])
+def test_partitioned_writer_posts_a_repair_the_next_reconcile_sees_synced(
+        make_db: Callable[..., str], fixture_template: Callable[..., str], ledger: str,
+        drift: str) -> None:
+    # an INSERT into the partitioned parent: declarative routing, or the inheritance scheme's
+    # routing trigger (which returns no row: the entry is found through the legs all the same)
+    dsn = make_db(fixture_template("shapes/partitioned.sql"))
+    offset = "bank" if ledger == "pt_entries" else "1"
+    run(dsn, f"SELECT recon.register_writer('{ledger}', '{{\"offset_wallet\": \"{offset}\","
+             " \"journal\": \"recon-{uuid}\"}')", drift)
+    first = reconcile(dsn)
+    steps = fix(dsn, run_id=first["run_id"], dry_run=False, ticket="T14", reason="shapes",
+                force_strategy="adjust", wallet_limit=1000)
+    assert steps and all(s["status"] == "applied" for s in steps), steps
+    summary = reconcile(dsn)
+    assert summary["status"] == "synced", (summary, open_findings(dsn))
