@@ -31,7 +31,10 @@ BEGIN
                 SELECT 2, (SELECT jsonb_object_agg(d.key, -(d.value::numeric))
                         FROM jsonb_each_text(p.value -> 'deltas') AS d)
                 WHERE l.shape = 'entries'
-                  AND COALESCE(p.value ->> 'offset_wallet', w.offset_wallet) IS NOT NULL
+                  -- as _recon.fix_post reads it: the posting's own (a reversal's), else the
+                  -- writer's
+                  AND CASE WHEN p.value ? 'offset_wallet' THEN p.value ->> 'offset_wallet'
+                           ELSE w.offset_wallet END IS NOT NULL
             ) AS d
             CROSS JOIN LATERAL (
                 SELECT _recon.writer_rule_entry(l, w, d.deltas) AS refusal
