@@ -226,6 +226,10 @@ BEGIN
         USING p_stage, v_check.name, v_ledger.name;
     END LOOP;
 
+    -- 2b. A row an INSERT writer could not post with exactly the step's effect (effects keyed
+    --     on several columns): a person decides. Before anything counts on it as a cover.
+    PERFORM _recon.fix_unpostable(p_stage);
+
     -- 3. A balance finding is covered by the payments posted and duplicates reversed on its
     --    wallet in the same plan when they move its column by exactly its drift (two equal
     --    missing payments as well as one); a derived finding by the repair of the orphan or
@@ -309,10 +313,7 @@ BEGIN
     WHERE s.stage_id = p_stage AND s.status IN ('planned', 'covered')
       AND s.wallet_source = m.wallet_source AND s.wallet_key = m.wallet_key;
 
-    -- 4. What cannot be posted: a row an INSERT writer could not post with exactly the
-    --    step's effect (effects keyed on several columns: a person decides), a ledger without
-    --    a writer, an effect no entry type has.
-    PERFORM _recon.fix_unpostable(p_stage);
+    -- 4. What cannot be posted: a ledger without a writer, an effect no entry type has.
     UPDATE _recon.fix_stage AS s
     SET status = 'skipped',
         note = CASE WHEN w.ledger_source IS NULL THEN format(
