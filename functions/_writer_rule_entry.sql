@@ -165,7 +165,9 @@ BEGIN
             'keys', (SELECT jsonb_object_agg(k, v_row -> k) FROM unnest(v_filled) AS k)));
     END LOOP;
     RETURN jsonb_build_object('refused', format(
-        'no row its writer can post moves exactly %s%s%s', p_deltas,
+        'no row its writer can post moves exactly %s%s%s',
+        (SELECT COALESCE(jsonb_object_agg(d.key, d.value), '{}') FROM jsonb_each(p_deltas) AS d
+         WHERE d.value <> '0'::jsonb),
         CASE WHEN v_sides THEN ' on the wallet and the opposite on the offset wallet' END,
         COALESCE(': ' || array_to_string(v_why[1:4], '; '), ': the writer''s rows match no rule')));
 END;

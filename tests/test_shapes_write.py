@@ -863,3 +863,27 @@ def test_partitioned_writer_posts_a_repair_the_next_reconcile_sees_synced(
     assert steps and all(s["status"] == "applied" for s in steps), steps
     summary = reconcile(dsn)
     assert summary["status"] == "synced", (summary, open_findings(dsn))
+
+
+def test_rule_keyed_a_reversal_no_row_can_post_is_manual_and_covers_nothing(
+        ruled: str) -> None:
+    # the writer only ever writes CREDIT rows: a duplicated CREDIT cannot be undone by it, so
+    # the reversal is left to a person, and the balance finding it would have covered too
+    run(ruled, "SELECT recon.register_writer('rko', '{\"offset_wallet\": \"0\","
+               " \"journal\": \"recon-{uuid}\", \"columns\": {\"type\": \"CREDIT\"}}')",
+        "INSERT INTO rk.op (account_id, type, amount, available_after, on_hold_after, journal,"
+        " reference) VALUES (2, 'CREDIT', 10, 10, 0, 'j3', 'pay-1'),"
+        " (2, 'CREDIT', 10, 20, 0, 'j4', 'pay-1'), (0, 'DEBIT', 10, -110, 0, 'j3', 'pay-1')",
+        "UPDATE rk.account SET available = available - 10 WHERE id = 0",
+        "UPDATE rk.account SET available = available + 10 WHERE id = 2")
+    reconcile(ruled)
+    assert sorted((f["check_name"], f["wallet_key"]) for f in open_findings(ruled)) == [
+        ("rko_balance", "2"), ("rko_dups", "2")]
+    before = snapshot(ruled, "rk.op", "rk.account")
+    steps = {s["check_name"]: s for s in fix(ruled, dry_run=False, ticket="T14",
+                                             reason="paid twice")}
+    assert steps["rko_dups"]["status"] == "manual", steps
+    assert '{"available": -10.00}' in steps["rko_dups"]["note"], steps
+    assert steps["rko_balance"]["status"] != "covered", steps
+    assert steps["rko_balance"]["status"] in ("manual", "skipped"), steps
+    assert snapshot(ruled, "rk.op", "rk.account") == before
