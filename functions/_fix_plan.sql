@@ -17,12 +17,13 @@ DECLARE
     v_ledger _recon.ledger_source;
     v_wallet _recon.wallet_source;
     v_effects text;
-    -- ledgers the repairs cannot read yet (_recon.ledger_writable), and their wallet sources;
-    -- transfer ledgers, whose duplicates are reversed by hand: found once, not per finding
+    -- ledgers the repairs cannot read yet (_recon.ledger_writer_refusal: a row shape of one's
+    -- own), and their wallet sources; transfer ledgers, whose duplicates are reversed by hand:
+    -- found once, not per finding
     v_odd_ledgers text[] := ARRAY(SELECT l.name FROM _recon.ledger_source AS l
-                                  WHERE _recon.ledger_writable(l) IS NOT NULL);
+                                  WHERE _recon.ledger_writer_refusal(l, NULL) IS NOT NULL);
     v_odd_wallets text[] := ARRAY(SELECT l.wallet_source FROM _recon.ledger_source AS l
-                                  WHERE _recon.ledger_writable(l) IS NOT NULL);
+                                  WHERE _recon.ledger_writer_refusal(l, NULL) IS NOT NULL);
     v_transfers text[] := ARRAY(SELECT l.name FROM _recon.ledger_source AS l
                                 WHERE l.shape = 'transfer');
 BEGIN
@@ -84,8 +85,9 @@ BEGIN
                        'strategy %s does not repair %s findings', s.strategy, c.kind)
                    WHEN s.strategy = 'acknowledge' THEN NULL
                    -- repairs read the ledger's legs (measures, evidence, conservation) and
-                   -- write through its writer: one-sided and transfer rows, filtered on their
-                   -- own columns; a duplicated transfer row is not reversed automatically yet
+                   -- write through its writer: one-sided and transfer rows, of any filters,
+                   -- parents, effect rules and running balances; a duplicated transfer row is
+                   -- not reversed automatically yet
                    WHEN jsonb_typeof(c.options -> 'ledger') = 'array' THEN
                        'a check summing several ledgers is repaired by hand so far, or '
                        || 'acknowledged'
@@ -95,12 +97,12 @@ BEGIN
                                                        OR s.ledger = ANY (v_transfers))) THEN (
                        SELECT format('ledger %s is of a shape repairs do not read (%s): repairs '
                                      || 'on it are by hand so far, or acknowledged', l.name,
-                                     COALESCE(_recon.ledger_writable(l),
+                                     COALESCE(_recon.ledger_writer_refusal(l, NULL),
                                               'a duplicated transfer row is reversed by hand'))
                        FROM _recon.ledger_source AS l
                        WHERE (l.name IN (c.ledger_source, s.ledger)
                               OR l.wallet_source = c.wallet_source)
-                         AND (_recon.ledger_writable(l) IS NOT NULL
+                         AND (_recon.ledger_writer_refusal(l, NULL) IS NOT NULL
                               OR (l.shape = 'transfer' AND s.strategy = 'reverse'))
                        ORDER BY l.name LIMIT 1)
                    WHEN f.wallet_key IS NULL THEN 'no wallet to repair: needs a human'
@@ -223,6 +225,10 @@ BEGIN
             _recon.entry_name_sql(_recon.legs(v_ledger), 'l'))
         USING p_stage, v_check.name, v_ledger.name;
     END LOOP;
+
+    -- 2b. A row an INSERT writer could not post with exactly the step's effect (effects keyed
+    --     on several columns): a person decides. Before anything counts on it as a cover.
+    PERFORM _recon.fix_unpostable(p_stage);
 
     -- 3. A balance finding is covered by the payments posted and duplicates reversed on its
     --    wallet in the same plan when they move its column by exactly its drift (two equal

@@ -33,6 +33,8 @@ DECLARE
     v_key text;
     v_col text;
     v_val text;
+    v_after_sql text;
+    v_afters jsonb := '{}'::jsonb;  -- ledger/wallet -> its running balances per column
     v_writing text;  -- what the writer is posting while it runs (kept through an exception)
 BEGIN
     -- each wallet's stored balances before its first step, looked up per entry below
@@ -65,6 +67,18 @@ BEGIN
             SELECT c.name INTO v_balance_check FROM _recon.check_def AS c
             WHERE c.kind = 'balance' AND c.ledger_source = v_ledger.name
             ORDER BY c.name LIMIT 1;
+            -- the last running balances of a wallet, per column (a per-column "balance_after")
+            v_after_sql := CASE WHEN v_ledger.after_columns IS NOT NULL THEN format(
+                'SELECT jsonb_build_object(%s) FROM %s AS l WHERE l.wallet = $1::%s ORDER BY %s '
+                || 'LIMIT 1',
+                (SELECT string_agg(format('%L, l.%I', a.key, 'after_' || array_position(
+                                       (_recon.wallet(v_ledger.wallet_source)).balance_columns,
+                                       a.key::name)), ', ')
+                 FROM jsonb_each(v_ledger.after_columns) AS a),
+                _recon.legs_sql(v_ledger),
+                _recon.column_type_sql((_recon.wallet(v_ledger.wallet_source)).relid,
+                                       (_recon.wallet(v_ledger.wallet_source)).key_column),
+                _recon.entry_order_sql(_recon.legs(v_ledger), 'l', 'DESC')) END;
             v_insert := CASE WHEN v_writer.kind = 'insert'
                              THEN _recon.writer_insert_sql(v_writer) END;
             v_reference_sql := 'SELECT ' || _recon.template_sql(v_writer.reference, 'reference');
@@ -104,7 +118,24 @@ BEGIN
                                FROM jsonb_each_text(v_request -> 'deltas') AS d)));
             END IF;
             FOR v_side IN SELECT e.value FROM jsonb_array_elements(v_sides) AS e LOOP
-                v_entry := _recon.entry_for(v_ledger, v_side -> 'deltas', v_writer.entry_types);
+                IF v_writer.kind = 'insert' AND v_ledger.kinds IS NOT NULL THEN
+                    -- effects keyed on several columns: the row that moves exactly these deltas
+                    -- (its key values, and on transfer rows the other leg exactly the
+                    -- opposite), or none; a transfer row's offset leg is that same row
+                    v_entry := CASE WHEN v_side ->> 'side' = 'offset' AND v_ledger.shape <> 'entries'
+                                    THEN '{}'::jsonb
+                                    ELSE _recon.writer_rule_entry(v_ledger, v_writer,
+                                                                  v_side -> 'deltas') END;
+                    IF v_entry ? 'refused' THEN
+                        PERFORM _recon.fail(
+                            'RC306', format('ledger %s: %s', v_ledger.name, v_entry ->> 'refused'),
+                            format('Step %s of the repair; nothing was applied.', v_step.step),
+                            'Run the dry run again (it plans such a step manual); repair it by '
+                            || 'hand, or acknowledge it.');
+                    END IF;
+                ELSE
+                    v_entry := _recon.entry_for(v_ledger, v_side -> 'deltas', v_writer.entry_types);
+                END IF;
                 IF v_entry IS NULL THEN
                     PERFORM _recon.fail(
                         'RC306', format('no entry type of ledger %s moves %s', v_ledger.name,
@@ -149,6 +180,24 @@ BEGIN
                         v_main_value := v_value;
                     END IF;
                     v_side := v_side || jsonb_build_object('balance_after', v_value);
+                END IF;
+                IF v_ledger.after_columns IS NOT NULL THEN
+                    -- A running balance per column: the wallet's last entry's (in entry order,
+                    -- as the chain check reads them, under the fix's lock), else 0, plus this
+                    -- entry's effect; then what this fix posted before on the same wallet.
+                    v_key := v_ledger.name || '/' || (v_side ->> 'wallet');
+                    IF NOT v_afters ? v_key THEN
+                        EXECUTE v_after_sql INTO v_result USING v_side ->> 'wallet';
+                        v_afters := v_afters || jsonb_build_object(v_key, COALESCE(v_result, (
+                            SELECT jsonb_object_agg(a.key, 0)
+                            FROM jsonb_each(v_ledger.after_columns) AS a)));
+                    END IF;
+                    v_afters := v_afters || jsonb_build_object(v_key, (
+                        SELECT jsonb_object_agg(a.key, COALESCE(a.value::numeric, 0)
+                                                       + COALESCE((v_side -> 'deltas'
+                                                                   ->> a.key)::numeric, 0))
+                        FROM jsonb_each_text(v_afters -> v_key) AS a));
+                    v_side := v_side || jsonb_build_object('after', v_afters -> v_key);
                 END IF;
                 v_writing := format('step %s, wallet %s', v_step.step, v_side ->> 'wallet');
                 IF v_writer.kind = 'insert' AND v_side ->> 'side' = 'offset'
@@ -236,8 +285,10 @@ $body$;
 
 COMMENT ON FUNCTION _recon.fix_post(bigint, bigint, text, text, jsonb) IS
 'Posts the entries of a plan''s applied steps, in step order, through each ledger''s writer: '
-'the entry type or direction that realises each posting''s deltas, its reference, description '
-'and journal from the writer''s templates, the running balance where the ledger keeps one, and '
+'the entry type or direction that realises each posting''s deltas (on effects keyed on several '
+'columns and an INSERT writer, the rule row _recon.writer_rule_entry proves), its reference, '
+'description and journal from the writer''s templates, the running balance where the ledger '
+'keeps one (per column: "after"), and '
 'the other side on the offset wallet of a double-entry writer; records every entry in '
 '_recon.repair_entry, and the entries reversals compensated in _recon.reversal '
 '(_recon.fix_reversals). Returns the offset wallets'' moves: {source: {wallet: {column: delta}}}. '

@@ -39,9 +39,25 @@ BEGIN
         v_vals := v_vals || format('($1 ->> %L)::%s', v_value,
                                    _recon.column_type_sql(v_ledger.relid, v_col));
     END LOOP;
+    -- A running balance per balance column: each the wallet's previous one plus the entry's
+    -- effect on that column, as the chain check reads it (_recon.fix_post computes "after").
+    FOR v_col, v_value IN SELECT a.key, a.value FROM jsonb_each_text(v_ledger.after_columns) AS a
+    LOOP
+        IF p_writer.column_map ? v_value THEN
+            PERFORM _recon.fail(
+                'RC305', format('column %I is filled by the toolkit', v_value),
+                format('The ledger registration names it (the running balance of %s); its value '
+                       || 'comes from the repair.', v_col),
+                'Leave it out of "columns".');
+        END IF;
+        v_cols := v_cols || quote_ident(v_value);
+        v_vals := v_vals || format('($1 -> %L ->> %L)::%s', 'after', v_col,
+                                   _recon.column_type_sql(v_ledger.relid, v_value));
+    END LOOP;
     -- Transfer rows: a posting between the wallet and the offset wallet is one row, from the
     -- wallet that gives to the one that receives (a debit of the wallet, or a credit), its
-    -- amount positive (_recon.entry_for).
+    -- amount positive (_recon.entry_for). With effects keyed on several columns, "leg" is the
+    -- side of the rule the row takes (_recon.writer_rule_entry).
     IF v_ledger.shape = 'transfer' THEN
         FOREACH v_col IN ARRAY ARRAY[v_ledger.debit_wallet_column, v_ledger.credit_wallet_column]
         LOOP
@@ -56,12 +72,14 @@ BEGIN
         v_cols := v_cols || quote_ident(v_ledger.debit_wallet_column)
             || quote_ident(v_ledger.credit_wallet_column);
         v_vals := v_vals
-            || format('(CASE WHEN $1 ->> %1$L = %2$L THEN $1 ->> %3$L ELSE $1 ->> %4$L END)::%5$s',
+            || format('(CASE WHEN COALESCE($1 ->> %6$L, $1 ->> %1$L) = %2$L THEN $1 ->> %3$L '
+                      || 'ELSE $1 ->> %4$L END)::%5$s',
                       'entry_type', 'debit', 'wallet', 'offset_wallet',
-                      _recon.column_type_sql(v_ledger.relid, v_ledger.debit_wallet_column))
-            || format('(CASE WHEN $1 ->> %1$L = %2$L THEN $1 ->> %3$L ELSE $1 ->> %4$L END)::%5$s',
+                      _recon.column_type_sql(v_ledger.relid, v_ledger.debit_wallet_column), 'leg')
+            || format('(CASE WHEN COALESCE($1 ->> %6$L, $1 ->> %1$L) = %2$L THEN $1 ->> %3$L '
+                      || 'ELSE $1 ->> %4$L END)::%5$s',
                       'entry_type', 'debit', 'offset_wallet', 'wallet',
-                      _recon.column_type_sql(v_ledger.relid, v_ledger.credit_wallet_column));
+                      _recon.column_type_sql(v_ledger.relid, v_ledger.credit_wallet_column), 'leg');
     END IF;
     -- Entry filters: the row must be one the filters keep. A filter "=" (or "in" with one
     -- value) gives its column's value, "is null" a NULL; any other needs the mapping to set
@@ -101,6 +119,10 @@ BEGIN
             v_cols := v_cols || quote_ident(v_col);
             v_vals := v_vals || format('%L::%s', v_filter -> 'values' ->> 0,
                                        _recon.column_type_sql(v_ledger.relid, v_col));
+        ELSIF v_ledger.kinds -> 'keys' ? v_col THEN
+            -- a key of the effect rules: written per row with the rule's value, which
+            -- _recon.writer_rule_entry checks against this filter
+            NULL;
         ELSE
             PERFORM _recon.fail(
                 'RC305', format('writer for %s does not set %I, which a filter reads',
@@ -108,6 +130,31 @@ BEGIN
                 format('The ledger counts only rows with %s: the toolkit cannot choose a '
                        || 'value for it.', v_filter),
                 format('Set it in "columns", e.g. {"%s": "<a value the filter keeps>"}.', v_col));
+        END IF;
+    END LOOP;
+    -- Effects keyed on several columns: a key column the mapping does not set and no filter
+    -- reads takes the value of the rule the row is to match (_recon.writer_rule_entry, "keys");
+    -- a constant in "columns" fixes it. A template cannot be matched to a rule before posting.
+    FOR v_col IN SELECT k FROM jsonb_array_elements_text(v_ledger.kinds -> 'keys') AS k
+                 WHERE NOT (k = 'side' AND v_ledger.shape <> 'entries') LOOP
+        IF strpos(v_col, '.') > 0 THEN
+            PERFORM _recon.fail(
+                'RC305', format('writer for %s cannot post: its effect rules read %s', v_ledger.name,
+                                v_col),
+                'An INSERT writes one ledger row, not the parent row the rules read.',
+                'Register a posting function ({"function": "schema.post(jsonb)"}); docs/REPAIRS.md.');
+        ELSIF p_writer.column_map ? v_col AND strpos(p_writer.column_map ->> v_col, '{') > 0 THEN
+            PERFORM _recon.fail(
+                'RC305', format('column %I, a key of the effect rules, must not be a template',
+                                v_col),
+                format('Got %s: which rule the row matches, and so what it moves, would be known '
+                       || 'only after posting.', p_writer.column_map -> v_col),
+                format('Map %I to a constant, or leave it out: the toolkit then writes the value of '
+                       || 'the rule whose effect the repair needs.', v_col));
+        ELSIF NOT p_writer.column_map ? v_col AND quote_ident(v_col) <> ALL (v_cols) THEN
+            v_cols := v_cols || quote_ident(v_col);
+            v_vals := v_vals || format('($1 -> %L ->> %L)::%s', 'keys', v_col,
+                                       _recon.column_type_sql(v_ledger.relid, v_col));
         END IF;
     END LOOP;
     -- The posting time, when the ledger has one and the mapping does not set it.
@@ -155,7 +202,10 @@ COMMENT ON FUNCTION _recon.writer_insert_sql(_recon.writer) IS
 'posting JSON ($1), the mapped columns from their templates; RETURNING the entry''s id. On '
 'transfer rows one row between the wallet and the offset wallet (debit: the one giving); '
 'filter columns set to a value the filters keep (the one value of "=" or "in", NULL for "is '
-'null", else the mapping''s). RC305 when a NOT NULL column would have no value, a mapped '
-'column is the toolkit''s, a filter cannot be satisfied, or a template is bad.';
+'null", else the mapping''s); each running balance of a per-column "balance_after" from the '
+'posting''s "after"; the keys of effect rules no constant or filter fixes from its "keys" '
+'(_recon.writer_rule_entry). RC305 when a NOT NULL column would have no value, a mapped '
+'column is the toolkit''s, a filter cannot be satisfied, a rule key is a template or a parent '
+'column, or a template is bad.';
 
 REVOKE EXECUTE ON FUNCTION _recon.writer_insert_sql(_recon.writer) FROM PUBLIC;

@@ -11,8 +11,27 @@ DECLARE
     v_fn regprocedure;
     v_exists boolean;
     v_key text;
+    v_why text := _recon.ledger_writer_refusal(
+        v_ledger, CASE WHEN p_options ? 'function' THEN 'function' ELSE 'insert' END);
 BEGIN
-    PERFORM _recon.require_writable_ledger(v_ledger, 'a writer', 'RC305');
+    -- Every shape repairs read is served (they measure and verify through the legs); an INSERT
+    -- cannot write or check a parent row that a filter or effect rule reads.
+    IF v_why IS NOT NULL THEN
+        PERFORM _recon.fail(
+            'RC305', format('a writer cannot be set on ledger source %s: %s', p_ledger, v_why),
+            format('Ledger source %s reads %s with shape %s%s%s.', v_ledger.name,
+                   v_ledger.relid::regclass, v_ledger.shape,
+                   CASE WHEN v_ledger.parents IS NOT NULL
+                        THEN ', parents ' || v_ledger.parents::text ELSE '' END,
+                   CASE WHEN v_ledger.filters IS NOT NULL
+                        THEN ', filters ' || v_ledger.filters::text ELSE '' END),
+            CASE WHEN v_ledger.shape IN ('entries', 'transfer')
+                 THEN 'Register a posting function instead ({"function": "schema.post(jsonb)"}): '
+                      || 'it writes the row and its parent; the repair is verified through the '
+                      || 'ledger''s legs (RC307 otherwise). docs/REPAIRS.md "Writers".'
+                 ELSE 'Repair by hand or acknowledge the findings (docs/CHECKS.md "Ledger '
+                      || 'shapes").' END);
+    END IF;
     PERFORM _recon.check_options('writer for ' || p_ledger, p_options,
                                  ARRAY['function', 'columns', 'offset_wallet', 'reference',
                                        'description', 'journal', 'entry_types']);
@@ -100,8 +119,9 @@ BEGIN
                             'A journal template fills the ledger''s journal column.',
                             'Register the ledger with {"journal": "<column>"}, or drop it here.');
     END IF;
+    -- (a transfer row is its own journal: both legs are the one row, balanced by construction)
     IF p_options ? 'offset_wallet' AND NOT p_options ? 'function' AND v_ledger.journal_column
-        IS NOT NULL AND NOT p_options ? 'journal' THEN
+        IS NOT NULL AND NOT p_options ? 'journal' AND v_ledger.shape = 'entries' THEN
         PERFORM _recon.fail(
             'RC305', 'a double-entry writer needs a "journal" template',
             'Both sides of a posting share one journal id, so the journal check sees them '
@@ -148,9 +168,12 @@ COMMENT ON FUNCTION recon.register_writer(text, jsonb) IS
 'Registers (or replaces) how recon.fix() posts into a ledger: {"columns": {column: constant or '
 'template}} for an INSERT (the ledger''s registered columns are filled by the toolkit), or '
 '{"function": "schema.fn(jsonb)"} for your own posting function; "offset_wallet" for double '
-'entry, "reference", "description" and "journal" templates, "entry_types" to prefer. Errors: '
-'RC107 unknown ledger, RC106 unknown option, RC305 bad mapping, RC312 an INSERT writer on a view '
-'that takes no INSERT. Needs the toolkit owner. '
+'entry, "reference", "description" and "journal" templates, "entry_types" to prefer. Serves '
+'one-sided and transfer rows with filters, parent rows, effects keyed on several columns and '
+'running balances per column (repairs verify through the legs); an INSERT writer is refused '
+'where a filter or effect rule reads a parent row. Errors: RC107 unknown ledger, RC106 unknown '
+'option, RC305 bad mapping (or an INSERT on parent rows: use a posting function), RC312 an '
+'INSERT writer on a view that takes no INSERT. Needs the toolkit owner. '
 'docs/REPAIRS.md.';
 
 REVOKE EXECUTE ON FUNCTION recon.register_writer(text, jsonb) FROM PUBLIC;

@@ -62,6 +62,10 @@ BEGIN
     FROM _recon.repair AS r
     WHERE r.fix_id = reverse_fix.fix_id AND r.reverses IS NULL;
 
+    -- a compensating row an INSERT writer cannot post with exactly the opposite effect (effects
+    -- keyed on several columns) is left to a person, saying why
+    PERFORM _recon.fix_unpostable(v_stage);
+
     IF reverse_fix.dry_run THEN
         PERFORM _recon.fix_assess(v_stage, NULL, NULL, FALSE);
     ELSE

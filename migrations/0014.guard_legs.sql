@@ -9,3 +9,7 @@ DROP FUNCTION IF EXISTS _recon.guard_statement_triggers(oid, integer, text, text
 -- lifecycle guard used is folded into it.
 DROP FUNCTION IF EXISTS _recon.require_plain_ledger(_recon.ledger_source, text, text);
 DROP FUNCTION IF EXISTS _recon.ledger_plain(_recon.ledger_source);
+-- The write paths' shape test (_recon.ledger_writable) gives way to the guards' and the
+-- writers' own (_recon.require_guard_shape, _recon.ledger_writer_refusal).
+DROP FUNCTION IF EXISTS _recon.require_writable_ledger(_recon.ledger_source, text, text);
+DROP FUNCTION IF EXISTS _recon.ledger_writable(_recon.ledger_source);

@@ -230,16 +230,18 @@ def test_write_paths_read_transfers_and_filters_and_refuse_the_other_shapes(legs
             c.execute("SELECT recon.enable_guard('double_entry', 'mo')")
         assert e.value.sqlstate == "RC406"
         assert "signed or direction" in e.value.diag.message_primary and e.value.diag.message_hint
+        # an INSERT cannot write the parent row its rules read: a posting function can
         with pytest.raises(psycopg.Error) as e:
             c.execute("SELECT recon.register_writer('mo', '{\"columns\": {}}')")
         assert e.value.sqlstate == "RC305"
+        assert "parent rows" in e.value.diag.message_primary
     run(legs, "UPDATE legs.balance SET available = available + 1 WHERE id = 'm1'")
     reconcile(legs)
+    # repairs read the legs of every shape: a resync of the parent-keyed ledger is planned
     with psycopg.connect(legs, autocommit=True) as c, c.cursor() as cur:
-        cur.execute("SELECT status, note FROM recon.fix(checks => ARRAY['mo_balance'])")
+        cur.execute("SELECT strategy, status FROM recon.fix(checks => ARRAY['mo_balance'])")
         steps = cur.fetchall()
-    assert [s[0] for s in steps] == ["manual"]
-    assert "a shape repairs do not read (it reads parent rows)" in steps[0][1]
+    assert steps == [("resync", "planned")]
 
     run(legs, "SELECT recon.enable_guard('drift', 'mo', '{\"mode\": \"block\"}')")
     assert rows(legs, "SELECT kind FROM recon.guards WHERE target = 'mo'") == [{"kind": "drift"}]

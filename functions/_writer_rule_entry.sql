@@ -1,0 +1,187 @@
+-- _recon.writer_rule_entry(): the row an INSERT writer posts on effects keyed on several columns.
+CREATE OR REPLACE FUNCTION _recon.writer_rule_entry(
+    p_ledger _recon.ledger_source, p_writer _recon.writer, p_deltas jsonb
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_cols text[] := (_recon.wallet(p_ledger.wallet_source)).balance_columns;
+    v_rules jsonb := p_ledger.kinds -> 'rules';
+    v_sides boolean := p_ledger.shape <> 'entries';
+    v_fixed jsonb := '{}'::jsonb;  -- key column -> the text the INSERT stores there, or null
+    v_filled text[] := ARRAY[]::text[];  -- key columns the toolkit fills from the rule
+    v_key text;
+    v_filter jsonb;
+    v_rule jsonb;
+    v_n bigint;
+    v_row jsonb;
+    v_side text;
+    v_other text;
+    v_first bigint;
+    v_other_rule jsonb;
+    v_amount numeric;
+    v_fits boolean;
+    v_col text;
+    v_mult numeric;
+    v_delta numeric;
+    v_why text[] := ARRAY[]::text[];
+    v_keeps boolean;
+    v_one _recon.ledger_source;
+BEGIN
+    -- 1. The key values every row of this writer has: a constant of "columns", or the one value
+    --    of a filter (writer_insert_sql writes it), as the column stores it, read back as text
+    --    (the legs compare a rule's value with the column cast to text). The other key
+    --    columns the toolkit fills per row: the value the chosen rule names, else NULL, which
+    --    the filters must keep.
+    FOREACH v_key IN ARRAY ARRAY(SELECT jsonb_array_elements_text(p_ledger.kinds -> 'keys')) LOOP
+        CONTINUE WHEN v_key = 'side' AND v_sides;
+        IF strpos(v_key, '.') > 0 THEN
+            RETURN jsonb_build_object('refused', format(
+                'its effect rules read parent rows (%s), which an INSERT cannot write', v_key));
+        END IF;
+        IF p_writer.column_map ? v_key THEN
+            IF strpos(p_writer.column_map ->> v_key, '{') > 0 THEN
+                RETURN jsonb_build_object('refused', format(
+                    'column %I, an effect rule key, is a template in the writer', v_key));
+            END IF;
+            v_fixed := v_fixed || jsonb_build_object(v_key, _recon.stored_text(
+                p_ledger.relid, v_key, p_writer.column_map ->> v_key));
+            CONTINUE;
+        END IF;
+        SELECT f INTO v_filter FROM jsonb_array_elements(p_ledger.filters) AS f
+        WHERE f ->> 'column' = v_key
+            AND (f ->> 'op' = 'is null'
+                 OR (f ->> 'op' IN ('=', 'in') AND jsonb_array_length(f -> 'values') = 1))
+        LIMIT 1;
+        IF v_filter IS NOT NULL THEN
+            v_fixed := v_fixed || jsonb_build_object(v_key, CASE
+                WHEN v_filter ->> 'op' = 'is null' THEN 'null'::jsonb
+                ELSE _recon.stored_text(p_ledger.relid, v_key, v_filter -> 'values' ->> 0) END);
+        ELSE
+            v_filled := v_filled || v_key;
+        END IF;
+    END LOOP;
+
+    -- 2. Each rule, in the order the writer prefers its label, then in rule order: the row
+    --    that would take it (its key values, its side of a transfer row) must match it first,
+    --    move the wallet by exactly the deltas, and the offset wallet of a transfer row (its
+    --    other leg, by the rule that leg matches) by exactly the opposite.
+    FOR v_rule, v_n IN
+        SELECT r, o FROM jsonb_array_elements(v_rules) WITH ORDINALITY AS u (r, o)
+        ORDER BY array_position(p_writer.entry_types, r ->> 'label') NULLS LAST, o
+    LOOP
+        v_side := CASE WHEN v_sides THEN v_rule -> 'when' ->> 'side' END;
+        -- its key values: the fixed ones, then each filled key from the rule, or NULL
+        v_row := v_fixed || COALESCE((
+            SELECT jsonb_object_agg(k, CASE WHEN v_rule -> 'when' ? k
+                                            THEN _recon.stored_text(p_ledger.relid, k,
+                                                                    v_rule -> 'when' ->> k)
+                                            ELSE 'null'::jsonb END)
+            FROM unnest(v_filled) AS k), '{}');
+        -- the first rule this row matches on this side (a NULL key value matches no rule
+        -- that names the key, as in the legs)
+        SELECT o INTO v_first FROM jsonb_array_elements(v_rules) WITH ORDINALITY AS u (r, o)
+        WHERE (NOT v_sides OR r -> 'when' ->> 'side' = v_side)
+          AND NOT EXISTS (SELECT FROM jsonb_each_text(r -> 'when') AS w
+                          WHERE NOT (v_sides AND w.key = 'side')
+                            AND (v_row ->> w.key) IS DISTINCT FROM w.value)
+        ORDER BY o LIMIT 1;
+        CONTINUE WHEN v_first IS DISTINCT FROM v_n;
+        -- a filled key must be a value the filters keep (the row would not count otherwise)
+        v_keeps := TRUE;
+        FOR v_filter IN SELECT f FROM jsonb_array_elements(p_ledger.filters) AS f
+                        WHERE f ->> 'column' = ANY (v_filled) LOOP
+            v_one := p_ledger;
+            v_one.filters := jsonb_build_array(v_filter);
+            EXECUTE format('SELECT %s FROM (SELECT %L::%s AS %I) AS r',
+                           _recon.guard_filter_sql(v_one, 'r'), v_row ->> (v_filter ->> 'column'),
+                           _recon.column_type_sql(p_ledger.relid, v_filter ->> 'column'),
+                           v_filter ->> 'column')
+            INTO v_keeps;
+            EXIT WHEN v_keeps IS NOT TRUE;
+        END LOOP;
+        IF v_keeps IS NOT TRUE THEN
+            v_why := v_why || format('rule %s needs %s = %s, a row the filter %s drops',
+                                     v_rule ->> 'label', v_filter ->> 'column',
+                                     COALESCE(v_row ->> (v_filter ->> 'column'), 'NULL'),
+                                     v_filter);
+            CONTINUE;
+        END IF;
+        -- a filled key left NULL must be a column that takes NULL
+        IF EXISTS (SELECT FROM unnest(v_filled) AS k
+                   JOIN pg_catalog.pg_attribute AS a
+                       ON a.attrelid = p_ledger.relid AND a.attname = k
+                   WHERE v_row -> k = 'null'::jsonb AND a.attnotnull) THEN
+            v_why := v_why || format('rule %s leaves a NOT NULL key column empty',
+                                     v_rule ->> 'label');
+            CONTINUE;
+        END IF;
+        v_amount := NULL;
+        v_fits := TRUE;
+        FOREACH v_col IN ARRAY v_cols LOOP
+            v_mult := COALESCE((p_ledger.effects -> v_col ->> (v_rule ->> 'label'))::numeric, 0);
+            v_delta := COALESCE((p_deltas ->> v_col)::numeric, 0);
+            IF v_mult = 0 THEN
+                v_fits := v_fits AND v_delta = 0;
+            ELSIF v_amount IS NULL THEN
+                v_amount := v_delta / v_mult;
+            ELSE
+                v_fits := v_fits AND v_amount * v_mult = v_delta;
+            END IF;
+        END LOOP;
+        IF NOT v_fits OR v_amount IS NULL OR v_amount <= 0 THEN
+            v_why := v_why || format('rule %s moves %s per unit', v_rule ->> 'label',
+                                     _recon.rule_effect(p_ledger, v_rule ->> 'label', 1));
+            CONTINUE;
+        END IF;
+        IF v_sides THEN
+            -- the other leg of the same row: the offset wallet's
+            v_other := (SELECT s.key FROM jsonb_each_text(p_ledger.leg_columns) AS s
+                        WHERE s.key <> v_side LIMIT 1);
+            SELECT r INTO v_other_rule FROM jsonb_array_elements(v_rules) WITH ORDINALITY AS u (r, o)
+            WHERE r -> 'when' ->> 'side' = v_other
+              AND NOT EXISTS (SELECT FROM jsonb_each_text(r -> 'when') AS w
+                              WHERE w.key <> 'side'
+                                AND (v_row ->> w.key) IS DISTINCT FROM w.value)
+            ORDER BY o LIMIT 1;
+            IF _recon.rule_effect(p_ledger, v_other_rule ->> 'label', v_amount)
+               IS DISTINCT FROM COALESCE((SELECT jsonb_object_agg(d.key, -(d.value::numeric))
+                                          FROM jsonb_each_text(p_deltas) AS d
+                                          WHERE d.value::numeric <> 0), '{}') THEN
+                v_why := v_why || format(
+                    'rule %s moves the wallet by %s, but the same row moves the offset wallet '
+                    || 'by %s (%s)', v_rule ->> 'label',
+                    _recon.rule_effect(p_ledger, v_rule ->> 'label', v_amount),
+                    _recon.rule_effect(p_ledger, v_other_rule ->> 'label', v_amount),
+                    COALESCE('rule ' || (v_other_rule ->> 'label'), 'no rule'));
+                CONTINUE;
+            END IF;
+        END IF;
+        RETURN jsonb_strip_nulls(jsonb_build_object(
+            'entry_type', v_rule ->> 'label', 'amount', v_amount, 'leg', v_side,
+            'keys', (SELECT jsonb_object_agg(k, v_row -> k) FROM unnest(v_filled) AS k)));
+    END LOOP;
+    RETURN jsonb_build_object('refused', format(
+        'no row its writer can post moves exactly %s%s%s',
+        (SELECT COALESCE(jsonb_object_agg(d.key, d.value), '{}') FROM jsonb_each(p_deltas) AS d
+         WHERE d.value <> '0'::jsonb),
+        CASE WHEN v_sides THEN ' on the wallet and the opposite on the offset wallet' END,
+        COALESCE(': ' || array_to_string(v_why[1:4], '; '), ': the writer''s rows match no rule')));
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.writer_rule_entry(_recon.ledger_source, _recon.writer, jsonb) IS
+'For an INSERT writer on a ledger whose effects are keyed on several columns: the row it posts '
+'to move a wallet by exactly p_deltas ({column: delta}). Its key values are the writer''s '
+'constants and the filters'' single values (as the columns store them), the others filled from '
+'the rule; the row must match that rule first (rules in order, a NULL key matching no rule '
+'naming it), move exactly p_deltas, and on transfer rows its other leg must move the offset '
+'wallet by exactly the opposite. Returns {"entry_type": rule label, "amount", "leg": side, '
+'"keys": {column: text}} or {"refused": why} (a rule moving several columns at once where the '
+'step moves one, an offset leg of another effect, a parent key). Never a row it cannot prove.';
+
+REVOKE EXECUTE ON FUNCTION _recon.writer_rule_entry(_recon.ledger_source, _recon.writer, jsonb)
+FROM PUBLIC;
