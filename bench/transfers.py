@@ -256,8 +256,11 @@ def measure(dsns: dict[str, str], repeat: int, jit: str, labels: dict[str, str],
             nrows[name] = len(rows)
             checked[name] = verify(conns[side], name, rows)
             print(f"  {name:<17} {t:8.3f} s  {len(rows):>9,} rows  {checked[name]}", flush=True)
-        for r in range(repeat):  # round robin, so that noise from elsewhere spreads evenly
-            for name, (side, sql, _, _) in QUERIES.items():
+        for r in range(repeat):  # round robin, so that noise from elsewhere spreads evenly;
+            # every other repeat in reverse order, so that a load rising (or falling) through
+            # a repeat does not always favour the queries that run first
+            order = list(QUERIES.items())
+            for name, (side, sql, _, _) in order if r % 2 == 0 else order[::-1]:
                 c0 = backend_cpu(pids[side])
                 client[name].append(ce.client_time(conns[side], sql)[0])
                 cpu[name].append(backend_cpu(pids[side]) - c0)
