@@ -98,7 +98,8 @@ BEGIN
         v_effects := CASE WHEN v_side IS NOT NULL AND p_ledger.kinds IS NULL THEN (
             SELECT string_agg(format(', %s AS %I', CASE
                     WHEN c.value ->> v_side IS NULL THEN '0'  -- unmapped: effect_sql's ELSE 0
-                    WHEN (c.value ->> v_side)::numeric = 1 THEN format('r.%I', p_ledger.amount_column)
+                    WHEN (c.value ->> v_side)::numeric = 1
+                        THEN format('r.%I', p_ledger.amount_column)
                     WHEN (c.value ->> v_side)::numeric = -1
                         THEN format('-r.%I', p_ledger.amount_column)
                     ELSE format('r.%I * %s', p_ledger.amount_column, (c.value ->> v_side)::numeric)
