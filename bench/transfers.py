@@ -124,11 +124,18 @@ QUERIES: dict[str, tuple[str, str, str | None, tuple[int, int]]] = {
     "transfer_bare": ("after", TRANSFER_BARE, None, (0, 0)),
     "transfer_hand": ("after", HAND.format(wallets="transfer_wallet", agg=TRANSFER_BARE),
                       "bench_transfer_drift", (0, 3)),
+    # like with like for a serial run (recon.reconcile()'s INSERT ... SELECT is never parallel):
+    # the same two queries in a session with max_parallel_workers_per_gather = 0
+    "transfer_check_serial": ("after_serial", "SELECT * FROM recon.check_tbalance",
+                              "bench_transfer_drift", (1, 4)),
+    "transfer_bare_serial": ("after_serial", TRANSFER_BARE, None, (0, 0)),
 }
 RATIOS = [("after_check", "before_check", "<= 1.05"),
           ("after_check", "onesided_bare", None), ("after_check", "onesided_hand", None),
           ("transfer_check", "transfer_bare", "<= 1.3"),
-          ("transfer_check", "transfer_hand", None)]
+          ("transfer_check", "transfer_hand", None),
+          ("transfer_check_serial", "transfer_bare_serial", None),
+          ("transfer_bare_serial", "transfer_bare", None)]
 
 
 def build(server_dsn: str, dsns: dict[str, str], sql_dirs: dict[str, Path], wallets: int,
@@ -192,10 +199,14 @@ def node_types(plan: dict[str, Any]) -> list[str]:
 
 
 def backend_cpu(pid: int) -> float:
-    """A local backend's CPU seconds (utime + stime): far less disturbed by other load than the
-    wall clock. Parallel workers are not counted: compare serial plans only."""
+    """A local backend's CPU seconds (utime + stime), plus those of the postmaster's children
+    that have exited (cutime + cstime: a query's parallel workers, once it is done): far less
+    disturbed by other load than the wall clock. Other children that exit meanwhile (autovacuum
+    workers) count too; in this cluster nothing else runs."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    parent = Path(f"/proc/{fields[1]}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12]) + int(parent[13]) + int(parent[14])
+            ) / os.sysconf("SC_CLK_TCK")
 
 
 def sql_label(rev: str) -> str:
@@ -245,8 +256,11 @@ def measure(dsns: dict[str, str], repeat: int, jit: str, labels: dict[str, str],
             nrows[name] = len(rows)
             checked[name] = verify(conns[side], name, rows)
             print(f"  {name:<17} {t:8.3f} s  {len(rows):>9,} rows  {checked[name]}", flush=True)
-        for r in range(repeat):  # round robin, so that noise from elsewhere spreads evenly
-            for name, (side, sql, _, _) in QUERIES.items():
+        for r in range(repeat):  # round robin, so that noise from elsewhere spreads evenly;
+            # every other repeat in reverse order, so that a load rising (or falling) through
+            # a repeat does not always favour the queries that run first
+            order = list(QUERIES.items())
+            for name, (side, sql, _, _) in order if r % 2 == 0 else order[::-1]:
                 c0 = backend_cpu(pids[side])
                 client[name].append(ce.client_time(conns[side], sql)[0])
                 cpu[name].append(backend_cpu(pids[side]) - c0)
@@ -269,7 +283,7 @@ def measure(dsns: dict[str, str], repeat: int, jit: str, labels: dict[str, str],
             conn.close()
     print(f"\n### Medians of {repeat} (min-max), seconds\n")
     print("| query | database | rows | finds the drift | client (fetchall) "
-          "| server (EXPLAIN ANALYZE) | backend CPU, leader only |")
+          "| server (EXPLAIN ANALYZE) | CPU, backend + parallel workers |")
     print("|---|---|---:|---|---:|---:|---:|")
     for name, (side, *_) in QUERIES.items():
         print(f"| {name} | {side} | {nrows[name]:,} | {checked[name]} | {ce.fmt(client[name])} "
@@ -308,11 +322,19 @@ def main() -> None:
                    help="only the before/after comparison (no transfer ledger, no bare queries)")
     p.add_argument("--jit", choices=["on", "off"], default="on",
                    help="jit for the measuring sessions")
+    p.add_argument("--only", help="comma-separated query names to time (default: all of "
+                   + ", ".join(QUERIES) + ")")
     args = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up under kill, too
     drift = max(1, args.wallets // 1000)
     if args.one_sided_only:
         for name in [n for n in QUERIES if n not in ("before_check", "after_check")]:
+            del QUERIES[name]
+    if args.only:
+        unknown = set(args.only.split(",")) - set(QUERIES)
+        if unknown:
+            p.error(f"--only: unknown queries {', '.join(sorted(unknown))}")
+        for name in [n for n in QUERIES if n not in args.only.split(",")]:
             del QUERIES[name]
     scratch = Path(tempfile.mkdtemp(prefix="wallet-recon-sql-"))
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before, *ce.SQL_DIRS],
@@ -325,6 +347,8 @@ def main() -> None:
         server_dsn = cluster.start()
         dsns = {side: make_conninfo(server_dsn, dbname=f"recon_{side}") for side in
                 ("before", "after")}
+        dsns["after_serial"] = make_conninfo(dsns["after"],
+                                             options="-c max_parallel_workers_per_gather=0")
         with psycopg.connect(server_dsn, autocommit=True) as conn:
             conn.execute("CREATE DATABASE recon_before")
         build(server_dsn, dsns, {"before": scratch, "after": ROOT}, args.wallets,

@@ -19,6 +19,7 @@ DECLARE
     v_kind text;
     v_alias text;
     v_spec jsonb;
+    v_effects text;
 BEGIN
     -- Parent rows, each through its unique key (so a ledger row is never counted twice).
     FOR v_alias, v_spec IN SELECT e.key, e.value FROM jsonb_each(p_ledger.parents) AS e
@@ -96,11 +97,28 @@ BEGIN
             WHEN p_ledger.amount_mode = 'direction' THEN format('r.%I', p_ledger.direction_column)
             WHEN p_ledger.amount_mode = 'operation' THEN format('r.%I', p_ledger.operation_column)
         END;
+        -- A leg of a shape without rules has its side for kind, a constant per branch: its
+        -- effect on each balance column is known here, so it is emitted signed (effect_<i>,
+        -- the wallet source's i-th balance column), as _recon.effect_sql() computes it from
+        -- kind, and a balance check sums it without a CASE per leg.
+        v_effects := CASE WHEN v_side IS NOT NULL AND p_ledger.kinds IS NULL THEN (
+            SELECT string_agg(format(', %s AS %I', CASE
+                    WHEN c.value ->> v_side IS NULL THEN '0'  -- unmapped: effect_sql's ELSE 0
+                    WHEN (c.value ->> v_side)::numeric = 1
+                        THEN format('r.%I', p_ledger.amount_column)
+                    WHEN (c.value ->> v_side)::numeric = -1
+                        THEN format('-r.%I', p_ledger.amount_column)
+                    ELSE format('r.%I * %s', p_ledger.amount_column, (c.value ->> v_side)::numeric)
+                END, 'effect_' || array_position(v_wallet.balance_columns, c.key::name)),
+                '' ORDER BY array_position(v_wallet.balance_columns, c.key::name))
+            FROM jsonb_each(p_ledger.effects) AS c
+            WHERE array_position(v_wallet.balance_columns, c.key::name) IS NOT NULL) END;
         v_branches := v_branches || format(
-            'SELECT r.%I AS wallet, r.%I AS amount%s%s FROM %s%s',
+            'SELECT r.%I AS wallet, r.%I AS amount%s%s%s FROM %s%s',
             v_wallet_col, p_ledger.amount_column,
             CASE WHEN v_kind IS NOT NULL THEN ', ' || v_kind || ' AS kind' ELSE '' END,
-            v_common, v_from, COALESCE(' WHERE ' || NULLIF(v_where, ''), ''));
+            v_common, COALESCE(v_effects, ''), v_from,
+            COALESCE(' WHERE ' || NULLIF(v_where, ''), ''));
     END LOOP;
     RETURN '(' || array_to_string(v_branches, ' UNION ALL ') || ')';
 END;
