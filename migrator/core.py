@@ -471,6 +471,20 @@ class Migrator:
                         f"restored {f.path}: it had been modified in the database by hand")
                 else:
                     messages.append(f"applied {f.path}" + ("" if rec is None else f" ({st})"))
+            cur.execute("SELECT to_regprocedure('_recon.recompile_checks(text[])') IS NOT NULL"
+                        " AND to_regclass('_recon.check_kind') IS NOT NULL")
+            if done["objects"] and cur.fetchone()[0]:
+                # A compiler that changed reaches the checks registered before only this way
+                # (their views hold the SQL compiled at registration): each is compiled again,
+                # and replaced when its SQL differs (docs/MIGRATOR.md). (An older package's SQL,
+                # --sql-dir, may have neither.)
+                cur.execute("SELECT _recon.recompile_checks(ARRAY(SELECT k.kind"
+                            " FROM _recon.check_kind AS k))")
+                recompiled = cur.fetchone()[0]
+                if recompiled:
+                    done["recompiled"] = recompiled
+                    messages.append(f"compiled {recompiled} check(s) again with the installed"
+                                    " compilers")
             if done["objects"] or done["dropped"]:
                 self._log(cur, {k: done[k] for k in ("objects", "dropped", "restored")}, action)
 

@@ -229,6 +229,28 @@ def test_changed_function_file_is_reapplied(db: str, sql_copy: Path) -> None:
     assert set(object_states(db, "--sql-dir", str(sql_copy)).values()) == {"current"}
 
 
+def test_a_changed_compiler_reaches_the_checks_registered_before(db: str,
+                                                                  sql_copy: Path) -> None:
+    """upgrade compiles the registered checks again when the repeatable layer changed: a check
+    registered under the old compiler gets the new SQL (docs/MIGRATOR.md); a second upgrade
+    with nothing to apply compiles nothing."""
+    load_fixture(db, "seed000.sql", "seed000_register.sql")
+    path = sql_copy / "functions" / "_compile_balance.sql"
+    path.write_text(path.read_text().replace("    SELECT _recon.balance_findings_sql(",
+                                             "    SELECT '-- recompiled' || chr(10) ||"
+                                             " _recon.balance_findings_sql(", 1))
+    before = scalar(db, "SELECT compiled_sql FROM _recon.check_def WHERE kind = 'balance'")
+    assert "-- recompiled" not in before
+    up = run_cli("upgrade", "--sql-dir", str(sql_copy), dsn=db)
+    assert up.returncode == 0, up.stderr
+    assert "compiled 1 check(s) again with the installed compilers" in up.stdout
+    after = scalar(db, "SELECT compiled_sql FROM _recon.check_def WHERE kind = 'balance'")
+    assert after == "-- recompiled\n" + before
+    again = run_cli("upgrade", "--sql-dir", str(sql_copy), dsn=db)
+    assert again.returncode == 0 and "compiled" not in again.stdout, again.stdout
+    assert scalar(db, "SELECT recon.reconcile() ->> 'status'") == "synced"
+
+
 def test_changed_signature_leaves_no_stale_overload(db: str, sql_copy: Path) -> None:
     """A file whose function gains a parameter: the upgrade replaces the old signature, it
     does not leave it next to the new one (calls with the old arity would be ambiguous)."""
