@@ -42,21 +42,7 @@ BEGIN
                     v_ledger.amount_column)
                 ELSE '' END;
     -- The balance columns the duplicated entry moved (per kind on a typed ledger).
-    SELECT CASE WHEN v_kind IS NULL THEN format('%L::jsonb', jsonb_agg(c.b ORDER BY c.o))
-                ELSE format('CASE l.%I::text%s END', v_kind, (
-                    SELECT string_agg(format(' WHEN %L THEN %L::jsonb', k.v, k.cols), '')
-                    FROM (SELECT e.key AS v, jsonb_agg(c2.b ORDER BY c2.o) AS cols
-                          FROM (SELECT DISTINCT x.key
-                                FROM jsonb_each(v_ledger.effects) AS m, jsonb_each(m.value) AS x)
-                               AS e
-                          JOIN LATERAL (
-                              SELECT b, o FROM unnest((_recon.wallet(v_ledger.wallet_source))
-                                                      .balance_columns) WITH ORDINALITY AS w (b, o)
-                              WHERE (v_ledger.effects -> b ->> e.key)::numeric <> 0) AS c2 ON TRUE
-                          GROUP BY e.key) AS k)) END
-    INTO v_cols
-    FROM unnest((_recon.wallet(v_ledger.wallet_source)).balance_columns) WITH ORDINALITY AS c (b, o)
-    WHERE v_ledger.effects ? c.b;
+    v_cols := _recon.leg_columns_sql(v_ledger, 'l');
     RETURN format(
         $sql$SELECT %1$L::text AS check_name,
        min(l.%2$I::text) AS wallet_key,

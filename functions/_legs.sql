@@ -25,6 +25,7 @@ BEGIN
     v.version_column := CASE WHEN p_ledger.version_column IS NOT NULL THEN 'version' END;
     v.journal_column := CASE WHEN p_ledger.journal_column IS NOT NULL THEN 'journal' END;
     v.status_column := CASE WHEN p_ledger.status_column IS NOT NULL THEN 'status' END;
+    v.currency_column := CASE WHEN p_ledger.currency_column IS NOT NULL THEN 'currency' END;
     SELECT jsonb_object_agg(a.key, 'after_' || array_position(v_wallet.balance_columns,
                                                               a.key::name))
     INTO v.after_columns FROM jsonb_each(p_ledger.after_columns) AS a;
@@ -44,7 +45,8 @@ $body$;
 COMMENT ON FUNCTION _recon.legs(_recon.ledger_source) IS
 'The ledger source as its legs relation (_recon.legs_sql) presents it: one-sided, without '
 'filters or parents, its columns under their canonical names (wallet, amount, kind, entry_id, '
-'reference, posted_at, ord, version, journal, status, after_<i>), a transfer ledger a direction '
+'reference, posted_at, ord, version, journal, status, currency, after_<i>), a transfer ledger '
+'a direction '
 'ledger over its sides, effects keyed on several columns an operation ledger over rule labels. '
 'The SQL builders (_recon.effect_sql, entry_name_sql, ...) take it with an alias of that '
 'relation, so every check compiles from the one shape definition.';

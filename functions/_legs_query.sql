@@ -61,7 +61,11 @@ BEGIN
                  (7, p_ledger.status_column, 'status'),
                  (8, p_ledger.balance_after_column, 'balance_after')) AS u (o, col, canon)
     WHERE u.col IS NOT NULL;
-    v_common := COALESCE(v_common, '') || COALESCE((
+    -- the entry's currency: a column of the ledger row or of a parent row
+    v_common := COALESCE(v_common, '') || CASE WHEN p_ledger.currency_column IS NOT NULL
+        THEN format(', %s AS currency', _recon.ledger_ref_sql(p_ledger.currency_column))
+        ELSE '' END;
+    v_common := v_common || COALESCE((
         SELECT string_agg(format(', r.%I AS %I', a.value #>> '{}',
                                  'after_' || array_position(v_wallet.balance_columns, a.key::name)),
                           '' ORDER BY array_position(v_wallet.balance_columns, a.key::name))

@@ -12,10 +12,10 @@ COMMENT ON FUNCTION _recon.legs_sql(_recon.ledger_source) IS
 'A ledger source''s canonical legs relation, as a parenthesized subquery: one row per leg '
 '(an entry, or each side of a transfer row) that the filters keep, with columns wallet, amount, '
 'kind (direction, operation, side or rule label; absent for a signed ledger), and those '
-'registered of entry_id, reference, posted_at, ord, version, journal, status, balance_after, '
-'after_<i> (the running balance of the wallet source''s i-th balance column); for a shape '
-'with sides and no rules also effect_<i>, the leg''s signed effect on the i-th balance column '
-'(what _recon.effect_sql() computes from kind, folded per branch). A one-sided '
+'registered of entry_id, reference, posted_at, ord, version, journal, status, currency, '
+'balance_after, after_<i> (the running balance of the wallet source''s i-th balance column); '
+'for a shape with sides and no rules also effect_<i>, the leg''s signed effect on the i-th '
+'balance column (what _recon.effect_sql() computes from kind, folded per branch). A one-sided '
 'ledger without filters or parents is a plain scan of its table, which the planner inlines. '
 'Every check reads it, with _recon.legs() naming its columns. docs/CHECKS.md "Ledger shapes".';
 

@@ -18,15 +18,18 @@ BEGIN
     --    scope across wallets) names no single wallet, and keeps step 1's.
     SELECT k.wallet_keyed INTO v_keyed FROM _recon.check_kind AS k WHERE k.kind = p_check.kind;
     SELECT w.* INTO v_wallet FROM _recon.wallet_source AS w WHERE w.name = p_check.wallet_source;
-    IF v_keyed IS NOT TRUE OR v_wallet.currency_column IS NULL THEN
-        RETURN;
+    IF v_keyed IS TRUE AND v_wallet.currency_column IS NOT NULL THEN
+        EXECUTE format(
+            'UPDATE _recon.run_stage AS s SET currency = w.%1$I::text FROM %2$s AS w '
+            || 'WHERE s.run_id = $1 AND s.check_name = $2 AND s.wallet_key = w.%3$I::text '
+            || 'AND w.%1$I IS NOT NULL AND COALESCE(s.details ->> ''wallets'', ''1'') = ''1''',
+            v_wallet.currency_column, v_wallet.relid::regclass, v_wallet.key_column
+        ) USING p_run, p_check.name;
     END IF;
-    EXECUTE format(
-        'UPDATE _recon.run_stage AS s SET currency = w.%1$I::text FROM %2$s AS w '
-        || 'WHERE s.run_id = $1 AND s.check_name = $2 AND s.wallet_key = w.%3$I::text '
-        || 'AND w.%1$I IS NOT NULL AND COALESCE(s.details ->> ''wallets'', ''1'') = ''1''',
-        v_wallet.currency_column, v_wallet.relid::regclass, v_wallet.key_column
-    ) USING p_run, p_check.name;
+    -- 3. A finding whose check knew the currency of its amount (details "currency": an
+    --    entry's own, from the ledger's currency option through the legs relation) takes it.
+    UPDATE _recon.run_stage AS s SET currency = s.details ->> 'currency'
+    WHERE s.run_id = p_run AND s.check_name = p_check.name AND s.details ->> 'currency' IS NOT NULL;
 END;
 $body$;
 
@@ -35,6 +38,7 @@ COMMENT ON FUNCTION _recon.stage_currency(bigint, _recon.check_def) IS
 'when the wallet source has one, the finding names one wallet of it (the kind is wallet_keyed '
 'in _recon.check_kind) and that wallet''s currency is not NULL; else the check''s currency '
 'option; else NULL, meaning unknown (never guessed). The same rule recon.fix() gives a step''s '
-'currency by.';
+'currency by. Above all, the currency the check gave the finding itself (details "currency", '
+'e.g. an entry''s own currency in a currency-mismatch finding).';
 
 REVOKE EXECUTE ON FUNCTION _recon.stage_currency(bigint, _recon.check_def) FROM PUBLIC;

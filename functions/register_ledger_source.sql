@@ -34,7 +34,7 @@ BEGIN
     PERFORM _recon.check_options('ledger source ' || p_name, p_options, ARRAY[
         'direction', 'credit', 'debit', 'operation', 'effects', 'balance_column', 'entry_id',
         'reference', 'posted_at', 'order_by', 'balance_after', 'version', 'journal', 'status',
-        'filters', 'parents'
+        'filters', 'parents', 'currency'
     ] || ARRAY(SELECT g ->> 'option' FROM _recon.ledger_shape AS s,
                                          jsonb_array_elements(s.legs) AS g
                WHERE g ->> 'option' IS NOT NULL ORDER BY 1));
@@ -184,11 +184,27 @@ BEGIN
         END IF;
     END LOOP;
 
+    -- The currency of each entry: a column of the ledger or of a parent row, of a text type.
+    IF p_options ? 'currency' THEN
+        IF _recon.ledger_ref_type(v_relid, v_parents, p_options ->> 'currency', 'the currency')
+           NOT IN ('text'::regtype, 'character varying'::regtype, 'character'::regtype,
+                   'name'::regtype) THEN
+            PERFORM _recon.fail(
+                'RC108', format('the currency column %s is not of a text type',
+                                p_options ->> 'currency'),
+                format('It is %s.', _recon.ledger_ref_type(v_relid, v_parents,
+                                                           p_options ->> 'currency',
+                                                           'the currency')),
+                'Name a column holding currency codes (text, varchar, char).');
+        END IF;
+        v_optional := v_optional || jsonb_build_object('currency', p_options ->> 'currency');
+    END IF;
+
     INSERT INTO _recon.ledger_source (
         name, wallet_source, relid, wallet_column, amount_column, amount_mode, effects,
         direction_column, operation_column, entry_id_column, reference_column, posted_at_column,
         order_column, balance_after_column, version_column, journal_column, status_column,
-        shape, leg_columns, filters, parents, kinds, after_columns
+        shape, leg_columns, filters, parents, kinds, after_columns, currency_column
     ) VALUES (
         p_name, v_wallet.name, v_relid, p_wallet_column, p_amount_column, v_mode, v_effects,
         p_options ->> 'direction', CASE WHEN v_kinds IS NULL THEN p_options ->> 'operation' END,
@@ -196,7 +212,7 @@ BEGIN
         v_optional ->> 'reference', v_optional ->> 'posted_at', v_optional ->> 'order_by',
         v_optional ->> 'balance_after', v_optional ->> 'version', v_optional ->> 'journal',
         v_optional ->> 'status', v_shape, v_legs -> 'legs', v_filters, v_parents, v_kinds,
-        v_after
+        v_after, v_optional ->> 'currency'
     );
     RETURN jsonb_build_object(
         'ledger_source', p_name, 'wallet_source', v_wallet.name,
@@ -213,7 +229,8 @@ COMMENT ON FUNCTION recon.register_ledger_source(text, text, text, text, text, j
 '"effects" ({"ON_HOLD": {"available": -1, "on_hold": 1}, ...}); "balance_column" (which balance a '
 'signed or direction ledger moves; default the first); optional columns "entry_id", "reference", '
 '"posted_at", "order_by", "balance_after" (a column, or {balance column: column}), "version", '
-'"journal", "status". Shapes (docs/CHECKS.md "Ledger shapes"): transfer rows (wallet column '
+'"journal", "status", "currency" (each entry''s currency, a column of the ledger or of a '
+'parent row). Shapes (docs/CHECKS.md "Ledger shapes"): transfer rows (wallet column '
 'NULL, "debit_wallet", "credit_wallet"), "filters" [{"column", "op", "value"|"values"}], '
 '"parents" {alias: {"table", "key", "via"}}, effects keyed on several columns ("operation" a '
 'list, "effects" a list of {"when", "effect", "label"} rules). Errors: RC101-RC108 '

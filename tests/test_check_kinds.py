@@ -16,7 +16,7 @@ import pytest
 
 from conftest import ROOT, load_fixture, open_findings, reconcile, rows, run, run_cli
 
-KINDS = ["balance", "chain", "coverage", "custom", "derived", "duplicate", "journal",
+KINDS = ["balance", "chain", "coverage", "currency", "custom", "derived", "duplicate", "journal",
          "lifecycle", "orphan", "total"]
 
 # main at migration 0008 (0.1 with its drift guard writers, before reversals, repairs that
@@ -52,7 +52,7 @@ def error(dsn: str, sql: str, params: object = None) -> psycopg.Error:
     return err.value
 
 
-def test_the_registry_lists_the_ten_kinds(seed: str) -> None:
+def test_the_registry_lists_the_eleven_kinds(seed: str) -> None:
     kinds = rows(seed, "SELECT * FROM recon.kinds ORDER BY kind")
     assert [k["kind"] for k in kinds] == KINDS
     by_kind = {k["kind"]: k for k in kinds}
@@ -62,6 +62,7 @@ def test_the_registry_lists_the_ten_kinds(seed: str) -> None:
         "derived": ["move", "acknowledge", "none"],
         "orphan": ["post_missing", "acknowledge", "none"],
         "duplicate": ["reverse", "acknowledge", "none"],
+        "currency": ["acknowledge", "none"],
         **{k: ["none", "acknowledge"] for k in ("chain", "coverage", "custom", "journal",
                                                 "lifecycle", "total")}}
     assert rows(seed, "SELECT _recon.fix_strategies('balance') AS s") == [
@@ -79,7 +80,7 @@ def test_the_registry_lists_the_ten_kinds(seed: str) -> None:
     # the auditor reads the registry
     with psycopg.connect(seed, autocommit=True) as c, c.transaction():
         c.execute("SET LOCAL ROLE recon_auditor")
-        assert c.execute("SELECT count(*) FROM recon.kinds").fetchone()[0] == 10
+        assert c.execute("SELECT count(*) FROM recon.kinds").fetchone()[0] == 11
 
 
 def test_an_unknown_kind_is_rc106_listing_the_kinds_and_changes_nothing(seed: str) -> None:
@@ -181,7 +182,9 @@ def test_upgrade_from_0008_keeps_checks_working(empty_db: str, tmp_path: Path) -
         "UPDATE seed000.wallet_account SET balance = balance - 1"
         " WHERE member_id BETWEEN 1011 AND 1012",
         "UPDATE seed000.wallet_account SET balance = -3 WHERE member_id = 1013")
-    assert {c["kind"] for c in rows(empty_db, "SELECT kind FROM recon.checks")} == set(KINDS)
+    # every kind 0008 had (the currency kind came with 0019)
+    assert {c["kind"] for c in rows(empty_db, "SELECT kind FROM recon.checks")} \
+        == set(KINDS) - {"currency"}
     reconcile(empty_db)
 
     def findings() -> list[tuple]:

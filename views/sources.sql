@@ -31,7 +31,7 @@ SELECT
         'shape', nullif(l.shape, 'entries'), 'legs', l.leg_columns,
         'filters', l.filters, 'parents', l.parents,
         'rules', l.kinds -> 'rules', 'operation_keys', l.kinds -> 'keys',
-        'running_balances', l.after_columns
+        'running_balances', l.after_columns, 'currency', l.currency_column
     )) AS definition,
     l.created_at,
     l.created_by
