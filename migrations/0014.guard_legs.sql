@@ -4,4 +4,3 @@
 -- takes the trigger function to run: its old signature is dropped here, the repeatable layer
 -- creates the new one.
 DROP FUNCTION IF EXISTS _recon.guard_statement_triggers(oid, integer, text, text[]);
-

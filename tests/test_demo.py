@@ -185,11 +185,12 @@ def test_demo_refuses_a_schema_that_is_not_its_own(empty_db: str) -> None:
 
 def _normal(line: str) -> str:
     """A demo line without what changes from run to run: timings, the port, the cluster's owner
-    (postgres as root, else the user running it), column padding."""
+    (postgres as root, else the user running it), the checkout's path, column padding."""
     line = re.sub(r"\d+(\.\d+)? (ms|s)\b", "<t>", line)
     line = re.sub(r"owned by \S+ \.\.\.", "owned by <owner> ...", line)
     line = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", line)
     line = re.sub(r"/tmp/\S+", "<tmp>", line)
+    line = re.sub(r'"\S*/\.venv/bin:', '"<checkout>/.venv/bin:', line)  # where it was cloned
     return " ".join(line.split())
 
 
