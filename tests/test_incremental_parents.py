@@ -16,6 +16,7 @@ rows under a transaction under a batch: a grandparent)."""
 from __future__ import annotations
 
 import hashlib
+import random
 import threading
 import time
 import uuid
@@ -264,12 +265,20 @@ def test_no_index_on_the_grandparent_link_runs_in_full(g: str) -> None:
 
 
 def test_parents_written_by_two_sessions_during_incremental_runs(g: str) -> None:
-    """Two sessions keep flipping transactions between POSTED and HELD, and batches between
-    OPEN and VOID, each moving the balances in the same transaction (a correct application,
-    with a pause inside each transaction), and post new transfers, while incremental runs go
-    on. No run may report drift (a run that read a wallet and the parents under it at different
-    moments would), and every run after the first full one is incremental. After the writers
-    stop, incremental == full == nothing."""
+    """Two sessions post held transactions (each one's parent row changed for the first time
+    since long before the runs, between wallets chosen at random), flip batch 3 between OPEN
+    and VOID, and post new transfers, each moving the balances in the same transaction (a
+    correct application, with a pause inside each transaction), while incremental runs go on.
+    No run may report drift: a run that judged a wallet and summed the parents under it at
+    different moments would. Every run after the first full one is incremental. After the
+    writers stop, incremental == full == nothing."""
+    rng = random.Random(14)
+    held = [(2000 + i, f"h{rng.randrange(30)}", f"h{rng.randrange(30)}", rng.randrange(1, 50))
+            for i in range(400)]
+    with psycopg.connect(g, autocommit=True) as c:
+        c.execute("INSERT INTO g.wallet (id) SELECT 'h' || i FROM generate_series(0, 29) AS i")
+        for txn, src, dst, amount in held:
+            c.execute("SELECT g.post(%s, 2, %s, %s, %s, 'HELD')", (txn, src, dst, amount))
     found(g)
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -277,24 +286,23 @@ def test_parents_written_by_two_sessions_during_incremental_runs(g: str) -> None
     def writer(n: int) -> None:
         try:
             with psycopg.connect(g, autocommit=True) as c:
-                i = 0
-                while not stop.is_set():
-                    i += 1
+                for i, (txn, _, _, _) in enumerate(held[n::2]):
+                    if stop.is_set():
+                        break
                     with c.transaction():
-                        # transaction n + 1 (of 1 and 2, which no other writer touches) flips
-                        c.execute("SELECT g.set_status(%s, CASE WHEN status = 'POSTED' THEN"
-                                  " 'HELD' ELSE 'POSTED' END) FROM g.txn WHERE id = %s",
-                                  (n + 1, n + 1))
-                        c.execute("SELECT pg_sleep(0.01)")
-                        c.execute("SELECT g.post(%s, 2, 'w4', %s, 1)", (1000 * (n + 1) + i, f"w{n + 5}"))
-                    if i % 5 == 0 and n == 0:
+                        c.execute("UPDATE g.txn SET status = 'POSTED' WHERE id = %s", (txn,))
+                        c.execute("SELECT pg_sleep(0.005)")
+                        c.execute("SELECT g.apply(%s, 1)", (txn,))
+                        c.execute("SELECT g.post(%s, 2, 'w4', %s, 1)",
+                                  (10000 * (n + 1) + i, f"w{n + 5}"))
+                    if i % 10 == 0 and n == 0:
                         # batch 3 VOID and back: its transactions 5 and 6 stop and start counting
                         with c.transaction():
                             was = c.execute("SELECT array_agg(id) FROM g.txn WHERE batch_id = 3"
                                             " AND g.counts(id)").fetchone()[0] or []
                             c.execute("UPDATE g.batch SET status = CASE WHEN status = 'VOID'"
                                       " THEN 'OPEN' ELSE 'VOID' END WHERE id = 3")
-                            c.execute("SELECT pg_sleep(0.01)")
+                            c.execute("SELECT pg_sleep(0.005)")
                             now = c.execute("SELECT array_agg(id) FROM g.txn WHERE batch_id = 3"
                                             " AND g.counts(id)").fetchone()[0] or []
                             for t in set(was) - set(now):
@@ -309,8 +317,8 @@ def test_parents_written_by_two_sessions_during_incremental_runs(g: str) -> None
         w.start()
     try:
         summaries = []
-        deadline = time.monotonic() + 6
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline and any(w.is_alive() for w in writers):
             summary, got = found(g, "incremental")
             summaries.append(summary["runs"]["g_balance"])
             assert got == Counter(), (len(summaries), got)
@@ -322,5 +330,6 @@ def test_parents_written_by_two_sessions_during_incremental_runs(g: str) -> None
     assert len(summaries) >= 3
     assert all(s == {"mode": "incremental"} for s in summaries), summaries
     with psycopg.connect(g, autocommit=True) as c:
-        assert c.execute("SELECT count(*) FROM g.txn WHERE id >= 1000").fetchone()[0] >= 6
+        assert c.execute("SELECT count(*) FROM g.txn WHERE id >= 2000 AND status = 'POSTED'"
+                         ).fetchone()[0] >= 20
     assert incremental_then_full(g, "g_balance") == Counter()
