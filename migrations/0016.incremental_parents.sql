@@ -10,3 +10,7 @@ COMMENT ON COLUMN _recon.watermark.parents_storage IS
 'parent table truncated, rewritten, or a partition of it attached or detached forces a full '
 'run; rows of it written since are found by their xmin (_recon.incremental_parent_wallets_sql). '
 'NULL for a watermark set before 0016.';
+COMMENT ON COLUMN _recon.watermark.snapshot_xmin IS
+'Oldest transaction running when the run read the wallets, before it read any ledger entry and '
+'parent row: a wallet or parent row written by this transaction or a later one may have changed '
+'since.';
