@@ -333,3 +333,41 @@ def test_parents_written_by_two_sessions_during_incremental_runs(g: str) -> None
         assert c.execute("SELECT count(*) FROM g.txn WHERE id >= 2000 AND status = 'POSTED'"
                          ).fetchone()[0] >= 20
     assert incremental_then_full(g, "g_balance") == Counter()
+
+
+def test_a_partitioned_parent_table(db: str) -> None:
+    """A parent table partitioned by its key: its rows' xmin serves as well (the foreign key
+    references the partitioned table); a partition created under it is a change of its storage,
+    one full run, then incremental again."""
+    run(db, """CREATE SCHEMA q;
+        CREATE TABLE q.w (id integer PRIMARY KEY, bal numeric NOT NULL);
+        CREATE TABLE q.tx (id integer PRIMARY KEY, status text NOT NULL) PARTITION BY RANGE (id);
+        CREATE TABLE q.tx_1 PARTITION OF q.tx FOR VALUES FROM (0) TO (100);
+        CREATE TABLE q.e (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                          tx_id integer NOT NULL REFERENCES q.tx, wid integer NOT NULL,
+                          amt numeric NOT NULL);
+        CREATE INDEX e_tx ON q.e (tx_id);
+        CREATE INDEX e_w ON q.e (wid);
+        INSERT INTO q.tx VALUES (1, 'POSTED'), (2, 'POSTED');
+        INSERT INTO q.w VALUES (1, 10), (2, 5);
+        INSERT INTO q.e (tx_id, wid, amt) VALUES (1, 1, 10), (2, 2, 5)""",
+        "SELECT recon.register_wallet_source('qw', 'q.w', 'id', ARRAY['bal'])",
+        """SELECT recon.register_ledger_source('qe', 'qw', 'q.e', 'wid', 'amt', '{
+            "parents": {"tx": {"table": "q.tx", "key": "id", "via": "tx_id"}},
+            "filters": [{"column": "tx.status", "op": "=", "value": "POSTED"}],
+            "order_by": "id"}')""",
+        "SELECT recon.register_check('q_balance', 'balance', '{\"ledger\": \"qe\"}')")
+    first, got = found(db)
+    assert (first["runs"]["q_balance"], got) == ({"mode": "full", "watermark": "set"}, Counter())
+    run(db, "UPDATE q.tx SET status = 'VOID' WHERE id = 2")
+    assert incremental_then_full(db, "q_balance") == Counter([("q_balance", "2", "bal", D(5))])
+    run(db, "CREATE TABLE q.tx_2 PARTITION OF q.tx FOR VALUES FROM (100) TO (200)",
+        "INSERT INTO q.tx VALUES (100, 'POSTED')",
+        "INSERT INTO q.e (tx_id, wid, amt) VALUES (100, 1, 1)")
+    summary, got = found(db, "incremental")
+    assert summary["runs"]["q_balance"] == {"mode": "full", "why_full": WHY_REWRITE,
+                                            "watermark": "set"}
+    assert got == Counter([("q_balance", "2", "bal", D(5)), ("q_balance", "1", "bal", D(-1))])
+    run(db, "UPDATE q.tx SET status = 'POSTED' WHERE id = 2",
+        "UPDATE q.w SET bal = bal + 1 WHERE id = 1")
+    assert incremental_then_full(db, "q_balance") == Counter()
