@@ -10,8 +10,9 @@ table rewritten) it runs in full and says why. Two sessions changing parents (an
 them, atomically) while incremental runs go on never make a run report drift that is not there.
 
 Fixtures: shapes/operation.sql (Midaz-like: operations under transactions; a filter on the
-transaction's status, a rule keyed on its `pending` flag) and incremental_parents.sql (transfer
-rows under a transaction under a batch: a grandparent)."""
+transaction's status, a rule keyed on its `pending` flag), incremental_parents.sql (transfer
+rows under a transaction under a batch: a grandparent), and a parent table partitioned by its
+key."""
 
 from __future__ import annotations
 
