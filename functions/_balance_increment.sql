@@ -19,8 +19,8 @@ DECLARE
     v_since xid;
     v_sums text;
     v_combined text;
-    v_parents text;
-    v_state_change text;
+    v_pa text;
+    v_insert text;
     v_state_rows bigint;
 BEGIN
     IF v_reason IS NOT NULL THEN
@@ -72,22 +72,54 @@ BEGIN
     --    under a changed parent row is summed afresh up to the bound (pa), and its state
     --    replaced by that in the same statement, so what it is judged on and what the next
     --    run starts from are read in this one snapshot.
+    -- (without parents the statement is the plain INSERT it always was: no pk, no pa)
+    v_pa := CASE WHEN v_ledger.parents IS NOT NULL THEN ' + COALESCE(pa.%s, 0)' ELSE '' END;
     SELECT string_agg(format(
-        ', CASE WHEN s.n IS NULL AND pa.n IS NULL AND t.n IS NULL THEN NULL '
-        || 'ELSE COALESCE(s.sums[%1$s], 0) + COALESCE(pa.s%1$s, 0) + COALESCE(t.s%1$s, 0) END '
-        || 'AS s%1$s', i), '' ORDER BY i)
+        ', CASE WHEN s.n IS NULL AND t.n IS NULL%2$s THEN NULL '
+        || 'ELSE COALESCE(s.sums[%1$s], 0)%3$s + COALESCE(t.s%1$s, 0) END AS s%1$s',
+        i, CASE WHEN v_pa <> '' THEN ' AND pa.n IS NULL' ELSE '' END,
+        format(v_pa, 's' || i)), '' ORDER BY i)
     INTO v_combined FROM generate_series(1, v_cols) AS i;
+    v_insert := format($q$
+        INSERT INTO _recon.run_stage
+            (run_id, check_name, finding_key, wallet_key, stored, expected, difference, details,
+             cause)
+        SELECT $1, f.check_name, concat_ws('/', COALESCE(f.wallet_key, '-'), f.details ->> 'item'),
+               f.wallet_key, f.stored, f.expected, f.difference, f.details, f.details ->> 'cause'
+        FROM (%s) AS f$q$,
+        _recon.balance_findings_sql(p_check.name, p_check.options, format($e$(
+            WITH t AS (%1$s),
+            r AS (
+                SELECT t.k FROM t
+                UNION SELECT w.%2$I FROM %3$s AS w WHERE age(w.xmin) <= age($3)
+                UNION SELECT o.wallet_key::%4$s FROM _recon.finding AS o
+                      WHERE o.check_name = %5$L AND o.resolved_run IS NULL AND o.dropped_at IS NULL
+                        AND o.wallet_key IS NOT NULL
+                UNION SELECT d::%4$s FROM unnest($2::text[]) AS d%7$s
+            )
+            SELECT r.k,
+                   NULLIF(COALESCE(s.n, 0)%8$s + COALESCE(t.n, 0), 0) AS n,
+                   COALESCE(s.n_amount, 0)%9$s + COALESCE(t.n_amount, 0) AS n_amount,
+                   COALESCE(s.n_bad, 0)%10$s + COALESCE(t.n_bad, 0) AS n_bad%6$s
+            FROM r%11$s
+            LEFT JOIN _recon.balance_state AS s
+                ON %12$ss.check_name = %5$L AND s.wallet_key = r.k::text%13$s
+            LEFT JOIN t ON t.k = r.k
+        ) AS e$e$,
+            _recon.balance_agg_sql(p_check.options, format('l.ord > %s', v_bound)),
+            v_wallet.key_column, v_wallet.relid::regclass, v_key_type, p_check.name, v_combined,
+            CASE WHEN v_pa <> '' THEN ' UNION SELECT pk.k FROM pk' ELSE '' END,
+            format(v_pa, 'n'), format(v_pa, 'n_amount'), format(v_pa, 'n_bad'),
+            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pk AS q ON q.k = r.k' ELSE '' END,
+            CASE WHEN v_pa <> '' THEN 'q.k IS NULL AND ' ELSE '' END,
+            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pa ON pa.k = r.k' ELSE '' END),
+        'LEFT'));
     IF v_ledger.parents IS NULL THEN
-        v_parents := format(
-            'pk AS (SELECT NULL::%1$s AS k WHERE FALSE), '
-            || 'pa AS (SELECT NULL::%1$s AS k, NULL::bigint AS n, NULL::bigint AS n_amount, '
-            || 'NULL::bigint AS n_bad%2$s WHERE FALSE), ',
-            v_key_type, (SELECT string_agg(format(', NULL::numeric AS s%s', i), '' ORDER BY i)
-                         FROM generate_series(1, v_cols) AS i));
-        v_state_change := '0::bigint';
+        EXECUTE v_insert USING p_run, v_delta, v_since;
+        v_state_rows := 0;
     ELSE
-        v_parents := format($q$
-            pk AS MATERIALIZED (SELECT DISTINCT x.k::%1$s AS k FROM (%2$s) AS x (k)),
+        EXECUTE format($q$
+            WITH pk AS MATERIALIZED (SELECT DISTINCT x.k::%1$s AS k FROM (%2$s) AS x (k)),
             pa AS MATERIALIZED (%3$s),
             up AS (
                 INSERT INTO _recon.balance_state AS s
@@ -104,59 +136,17 @@ BEGIN
                 WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text
                   AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
                 RETURNING 1
-            ), $q$,
+            ),
+            staged AS (%6$s RETURNING 1)
+            SELECT (SELECT count(*) FROM up WHERE up.inserted) - (SELECT count(*) FROM gone)$q$,
             v_key_type, _recon.incremental_parent_wallets_sql(v_ledger, '$3'),
             -- (the one-time EXISTS skips the ledger altogether when no parent row changed)
             _recon.balance_agg_sql(p_check.options, format(
                 'l.wallet = ANY (ARRAY(SELECT pk.k FROM pk)) AND l.ord <= %s '
                 || 'AND EXISTS (SELECT FROM pk)', v_bound)),
-            p_check.name, replace(v_sums, 'a.s', 'pa.s'));
-        v_state_change := '(SELECT count(*) FROM up WHERE up.inserted) '
-                          || '- (SELECT count(*) FROM gone)';
+            p_check.name, replace(v_sums, 'a.s', 'pa.s'), v_insert
+        ) INTO v_state_rows USING p_run, v_delta, v_since;
     END IF;
-    EXECUTE format($q$
-        WITH %1$s
-        staged AS (
-            INSERT INTO _recon.run_stage
-                (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
-                 details, cause)
-            SELECT $1, f.check_name,
-                   concat_ws('/', COALESCE(f.wallet_key, '-'), f.details ->> 'item'),
-                   f.wallet_key, f.stored, f.expected, f.difference, f.details,
-                   f.details ->> 'cause'
-            FROM (%2$s) AS f
-            RETURNING 1
-        )
-        SELECT %3$s$q$,
-        v_parents,
-        _recon.balance_findings_sql(p_check.name, p_check.options, format($e$(
-            WITH t AS (%1$s),
-            r AS (
-                SELECT t.k FROM t
-                UNION SELECT w.%2$I FROM %3$s AS w WHERE age(w.xmin) <= age($3)
-                UNION SELECT o.wallet_key::%4$s FROM _recon.finding AS o
-                      WHERE o.check_name = %5$L AND o.resolved_run IS NULL AND o.dropped_at IS NULL
-                        AND o.wallet_key IS NOT NULL
-                UNION SELECT d::%4$s FROM unnest($2::text[]) AS d
-                UNION SELECT pk.k FROM pk
-            )
-            SELECT r.k,
-                   NULLIF(COALESCE(s.n, 0) + COALESCE(pa.n, 0) + COALESCE(t.n, 0), 0) AS n,
-                   COALESCE(s.n_amount, 0) + COALESCE(pa.n_amount, 0)
-                   + COALESCE(t.n_amount, 0) AS n_amount,
-                   COALESCE(s.n_bad, 0) + COALESCE(pa.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%6$s
-            FROM r
-            LEFT JOIN pk AS q ON q.k = r.k
-            LEFT JOIN _recon.balance_state AS s
-                ON q.k IS NULL AND s.check_name = %5$L AND s.wallet_key = r.k::text
-            LEFT JOIN pa ON pa.k = r.k
-            LEFT JOIN t ON t.k = r.k
-        ) AS e$e$,
-            _recon.balance_agg_sql(p_check.options, format('l.ord > %s', v_bound)),
-            v_wallet.key_column, v_wallet.relid::regclass, v_key_type, p_check.name, v_combined),
-        'LEFT'),
-        v_state_change
-    ) INTO v_state_rows USING p_run, v_delta, v_since;
 
     UPDATE _recon.watermark AS m
     SET run_id = p_run, order_bound = v_bound, snapshot_xmin = v_wallets_xmin,
