@@ -19,6 +19,9 @@ DECLARE
     v_since xid;
     v_sums text;
     v_combined text;
+    v_pa text;
+    v_insert text;
+    v_state_rows bigint;
 BEGIN
     IF v_reason IS NOT NULL THEN
         RETURN v_reason;
@@ -32,6 +35,10 @@ BEGIN
     IF NOT _recon.wait_for_transactions(interval '10 seconds') THEN
         RETURN 'transactions in flight did not finish within 10 s';
     END IF;
+    -- Where the next run starts looking for written wallet and parent rows: taken before
+    -- anything below reads them (the sums of step 2 join parent rows too).
+    v_wallets_xmin := pg_snapshot_xmin(pg_current_snapshot());
+    v_since := (v_wm.snapshot_xmin::text::numeric % 4294967296)::bigint::text::xid;
 
     -- 2. The settled entries between the two bounds, added to the per-wallet sums.
     SELECT string_agg('a.s' || i, ', ' ORDER BY i) INTO v_sums FROM generate_series(1, v_cols) AS i;
@@ -58,15 +65,22 @@ BEGIN
 
     -- 3. Re-check, in one statement (one snapshot), every wallet that may have changed: new
     --    settled entries (step 2), entries above the new bound, a wallet row written since the
-    --    last run read the wallets (xmin), and every open finding. Judged by the same SQL as a
-    --    full run (_recon.balance_findings_sql), from sums = state + entries above the bound.
-    v_wallets_xmin := pg_snapshot_xmin(pg_current_snapshot());
-    v_since := (v_wm.snapshot_xmin::text::numeric % 4294967296)::bigint::text::xid;
+    --    last run read the wallets (xmin), every open finding, and, for a ledger that reads
+    --    parent rows, every wallet with a leg under a parent row written since then (xmin
+    --    again, then down each link by index: pk). Judged by the same SQL as a full run
+    --    (_recon.balance_findings_sql), from sums = state + entries above the bound; a wallet
+    --    under a changed parent row is summed afresh up to the bound (pa), and its state
+    --    replaced by that in the same statement, so what it is judged on and what the next
+    --    run starts from are read in this one snapshot.
+    -- (without parents the statement is the plain INSERT it always was: no pk, no pa)
+    v_pa := CASE WHEN v_ledger.parents IS NOT NULL THEN ' + COALESCE(pa.%s, 0)' ELSE '' END;
     SELECT string_agg(format(
-        ', CASE WHEN s.n IS NULL AND t.n IS NULL THEN NULL ELSE COALESCE(s.sums[%1$s], 0) '
-        || '+ COALESCE(t.s%1$s, 0) END AS s%1$s', i), '' ORDER BY i)
+        ', CASE WHEN s.n IS NULL AND t.n IS NULL%2$s THEN NULL '
+        || 'ELSE COALESCE(s.sums[%1$s], 0)%3$s + COALESCE(t.s%1$s, 0) END AS s%1$s',
+        i, CASE WHEN v_pa <> '' THEN ' AND pa.n IS NULL' ELSE '' END,
+        format(v_pa, 's' || i)), '' ORDER BY i)
     INTO v_combined FROM generate_series(1, v_cols) AS i;
-    EXECUTE format($q$
+    v_insert := format($q$
         INSERT INTO _recon.run_stage
             (run_id, check_name, finding_key, wallet_key, stored, expected, difference, details,
              cause)
@@ -81,25 +95,62 @@ BEGIN
                 UNION SELECT o.wallet_key::%4$s FROM _recon.finding AS o
                       WHERE o.check_name = %5$L AND o.resolved_run IS NULL AND o.dropped_at IS NULL
                         AND o.wallet_key IS NOT NULL
-                UNION SELECT d::%4$s FROM unnest($2::text[]) AS d
+                UNION SELECT d::%4$s FROM unnest($2::text[]) AS d%7$s
             )
             SELECT r.k,
-                   NULLIF(COALESCE(s.n, 0) + COALESCE(t.n, 0), 0) AS n,
-                   COALESCE(s.n_amount, 0) + COALESCE(t.n_amount, 0) AS n_amount,
-                   COALESCE(s.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%6$s
-            FROM r
+                   NULLIF(COALESCE(s.n, 0)%8$s + COALESCE(t.n, 0), 0) AS n,
+                   COALESCE(s.n_amount, 0)%9$s + COALESCE(t.n_amount, 0) AS n_amount,
+                   COALESCE(s.n_bad, 0)%10$s + COALESCE(t.n_bad, 0) AS n_bad%6$s
+            FROM r%11$s
             LEFT JOIN _recon.balance_state AS s
-                ON s.check_name = %5$L AND s.wallet_key = r.k::text
+                ON %12$ss.check_name = %5$L AND s.wallet_key = r.k::text%13$s
             LEFT JOIN t ON t.k = r.k
         ) AS e$e$,
             _recon.balance_agg_sql(p_check.options, format('l.ord > %s', v_bound)),
-            v_wallet.key_column, v_wallet.relid::regclass, v_key_type, p_check.name, v_combined),
-        'LEFT')
-    ) USING p_run, v_delta, v_since;
+            v_wallet.key_column, v_wallet.relid::regclass, v_key_type, p_check.name, v_combined,
+            CASE WHEN v_pa <> '' THEN ' UNION SELECT pk.k FROM pk' ELSE '' END,
+            format(v_pa, 'n'), format(v_pa, 'n_amount'), format(v_pa, 'n_bad'),
+            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pk AS q ON q.k = r.k' ELSE '' END,
+            CASE WHEN v_pa <> '' THEN 'q.k IS NULL AND ' ELSE '' END,
+            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pa ON pa.k = r.k' ELSE '' END),
+        'LEFT'));
+    IF v_ledger.parents IS NULL THEN
+        EXECUTE v_insert USING p_run, v_delta, v_since;
+        v_state_rows := 0;
+    ELSE
+        EXECUTE format($q$
+            WITH pk AS MATERIALIZED (SELECT DISTINCT x.k::%1$s AS k FROM (%2$s) AS x (k)),
+            pa AS MATERIALIZED (%3$s),
+            up AS (
+                INSERT INTO _recon.balance_state AS s
+                    (check_name, wallet_key, n, n_amount, n_bad, sums)
+                SELECT %4$L, pa.k::text, pa.n, pa.n_amount, pa.n_bad, ARRAY[%5$s]::numeric[]
+                FROM pa
+                ON CONFLICT (check_name, wallet_key) DO UPDATE
+                SET n = excluded.n, n_amount = excluded.n_amount, n_bad = excluded.n_bad,
+                    sums = excluded.sums
+                RETURNING s.xmax = 0 AS inserted
+            ),
+            gone AS (
+                DELETE FROM _recon.balance_state AS s USING pk
+                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text
+                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
+                RETURNING 1
+            ),
+            staged AS (%6$s RETURNING 1)
+            SELECT (SELECT count(*) FROM up WHERE up.inserted) - (SELECT count(*) FROM gone)$q$,
+            v_key_type, _recon.incremental_parent_wallets_sql(v_ledger, '$3'),
+            -- (the one-time EXISTS skips the ledger altogether when no parent row changed)
+            _recon.balance_agg_sql(p_check.options, format(
+                'l.wallet = ANY (ARRAY(SELECT pk.k FROM pk)) AND l.ord <= %s '
+                || 'AND EXISTS (SELECT FROM pk)', v_bound)),
+            p_check.name, replace(v_sums, 'a.s', 'pa.s'), v_insert
+        ) INTO v_state_rows USING p_run, v_delta, v_since;
+    END IF;
 
     UPDATE _recon.watermark AS m
     SET run_id = p_run, order_bound = v_bound, snapshot_xmin = v_wallets_xmin,
-        state_rows = m.state_rows + v_inserted, taken_at = now()
+        state_rows = m.state_rows + v_inserted + v_state_rows, taken_at = now()
     WHERE m.check_name = p_check.name;
     RETURN NULL;
 END;

@@ -16,6 +16,7 @@ DECLARE
     v_cols integer := cardinality(_recon.balance_columns(p_check.options));
     v_ledger_storage jsonb;
     v_wallet_storage jsonb;
+    v_parents_storage jsonb;
 BEGIN
     DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
     DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
@@ -28,6 +29,7 @@ BEGIN
     -- The storage first: a change after this point is seen by the next run (never missed).
     v_ledger_storage := _recon.incremental_storage(v_ledger.relid);
     v_wallet_storage := _recon.incremental_storage(v_wallet.relid);
+    v_parents_storage := _recon.incremental_parents_storage(v_ledger);
     -- The bound: the highest ordering id now; once every transaction open now is over, every
     -- entry up to it is settled (ids are handed out in order, by a sequence without a cache).
     EXECUTE format('SELECT max(l.%I) FROM %s AS l', v_ledger.order_column,
@@ -47,13 +49,14 @@ BEGIN
     INSERT INTO _recon.watermark (
         check_name, run_id, compiled_md5, order_bound, snapshot_xmin, ledger_relfilenode,
         wallet_relfilenode, ledger_changes, wallet_deletes, state_rows, ledger_storage,
-        wallet_storage
+        wallet_storage, parents_storage
     ) VALUES (
         p_check.name, p_run, md5(p_check.compiled_sql), v_bound, p_wallets_xmin,
         (SELECT c.relfilenode FROM pg_class AS c WHERE c.oid = v_ledger.relid),
         (SELECT c.relfilenode FROM pg_class AS c WHERE c.oid = v_wallet.relid),
         (v_ledger_storage ->> 'updated')::bigint + (v_ledger_storage ->> 'deleted')::bigint,
-        (v_wallet_storage ->> 'deleted')::bigint, v_rows, v_ledger_storage, v_wallet_storage
+        (v_wallet_storage ->> 'deleted')::bigint, v_rows, v_ledger_storage, v_wallet_storage,
+        v_parents_storage
     );
     RETURN NULL;
 END;

@@ -51,6 +51,12 @@ BEGIN
        OR v_wm.wallet_storage -> 'leaves' <> v_wallet_now -> 'leaves' THEN
         RETURN 'a table was truncated or rewritten since the watermark';
     END IF;
+    -- the parent tables' rows are followed by xmin, not by statistics: only their storage
+    IF v_ledger.parents IS NOT NULL
+       AND v_wm.parents_storage IS DISTINCT FROM _recon.incremental_parents_storage(v_ledger) THEN
+        RETURN 'a parent table was truncated or rewritten, or a partition of it created, attached '
+               || 'or detached, since the watermark';
+    END IF;
     v_changes := (v_ledger_now ->> 'updated')::bigint + (v_ledger_now ->> 'deleted')::bigint;
     IF v_changes > v_wm.ledger_changes THEN
         RETURN 'ledger entries were updated or deleted since the watermark';
@@ -75,7 +81,8 @@ COMMENT ON FUNCTION _recon.incremental_blocker(_recon.check_def) IS
 'NULL when a balance check may run incrementally, else the reason it must run in full: no '
 'integer ordering column, a view that is not simple, a wallet view, no or stale watermark, a '
 'partition or child table created, attached or detached, a table truncated or rewritten, the '
-'ledger view redefined, ledger rows updated or deleted (statistics summed over every '
-'partition), wallets deleted, state lost, watermark too old.';
+'ledger view redefined, a parent table truncated, rewritten or repartitioned, ledger rows '
+'updated or deleted (statistics summed over every partition), wallets deleted, state lost, '
+'watermark too old.';
 
 REVOKE EXECUTE ON FUNCTION _recon.incremental_blocker(_recon.check_def) FROM PUBLIC;

@@ -10,9 +10,6 @@ AS $body$
             OR _recon.column_type(p_ledger.relid, p_ledger.order_column)
                NOT IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype)
             THEN 'the ledger has no integer ordering column ("order_by")'
-        WHEN p_ledger.parents IS NOT NULL
-            THEN 'the ledger reads parent rows: a change there changes which entries count, and '
-                 || 'how, without touching the ledger'
         WHEN (SELECT c.relkind FROM pg_catalog.pg_class AS c WHERE c.oid = p_ledger.relid)
              NOT IN ('r', 'p') AND _recon.base_table(p_ledger.relid) IS NULL
             THEN 'the ledger is a view that is not a simple view over one table (a join, an '
@@ -28,6 +25,9 @@ AS $body$
         WHEN (_recon.incremental_storage(p_ledger.relid) ->> 'foreign')::boolean
             THEN 'a partition or child table of the ledger is a foreign table: no storage or '
                  || 'statistics to rely on'
+        -- a parent row written since the watermark is found by its xmin, the entries under it
+        -- through indexes, and foreign keys show that nothing else can change them
+        WHEN p_ledger.parents IS NOT NULL THEN _recon.incremental_parents(p_ledger)
     END;
 $body$;
 
@@ -36,6 +36,7 @@ COMMENT ON FUNCTION _recon.incremental_unsupported(_recon.ledger_source) IS
 'an integer "order_by" column (an identity or sequence), a ledger that is a table, a '
 'partitioned table, an inheritance parent or a simple view over one of them '
 '(_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a '
-'wallet table (partitioned or not; a view has no xmin).';
+'wallet table (partitioned or not; a view has no xmin). A ledger with parents also needs what '
+'_recon.incremental_parents lists (foreign keys and indexes on each link, parent tables).';
 
 REVOKE EXECUTE ON FUNCTION _recon.incremental_unsupported(_recon.ledger_source) FROM PUBLIC;
