@@ -182,7 +182,7 @@ def test_upgrade_from_0008_keeps_checks_working(empty_db: str, tmp_path: Path) -
         "UPDATE seed000.wallet_account SET balance = balance - 1"
         " WHERE member_id BETWEEN 1011 AND 1012",
         "UPDATE seed000.wallet_account SET balance = -3 WHERE member_id = 1013")
-    # every kind 0008 had (the currency kind came with 0019)
+    # every kind 0008 had (the currency kind came with 0017)
     assert {c["kind"] for c in rows(empty_db, "SELECT kind FROM recon.checks")} \
         == set(KINDS) - {"currency"}
     reconcile(empty_db)

@@ -1,4 +1,4 @@
--- Undo 0019. A check of kind currency makes the rollback fail (23503) and change nothing: drop
+-- Undo 0017. A check of kind currency makes the rollback fail (23503) and change nothing: drop
 -- it first.
 DELETE FROM _recon.check_kind
 WHERE kind = 'currency';

@@ -1,4 +1,4 @@
--- Undo 0016.
+-- Undo 0015.
 ALTER TABLE _recon.watermark
 DROP COLUMN parents_storage;
 COMMENT ON COLUMN _recon.watermark.snapshot_xmin IS

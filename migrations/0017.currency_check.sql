@@ -1,4 +1,4 @@
--- 0019 a currency-mismatch check (issue 15): a ledger source may name the currency of each of
+-- 0017 a currency-mismatch check (issue 15): a ledger source may name the currency of each of
 -- its entries (a column of the ledger, or of a parent row), which its legs relation carries as
 -- "currency"; a check of kind currency reports each entry whose currency is not its wallet's.
 ALTER TABLE _recon.ledger_source ADD COLUMN currency_column text;

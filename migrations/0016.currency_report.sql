@@ -1,4 +1,4 @@
--- 0018 amounts per currency, each sum of money once (issue 15, items 2 and 5): a finding
+-- 0016 amounts per currency, each sum of money once (issue 15, items 2 and 5): a finding
 -- carries its currency and the findings that explain it (explained_by), as last seen and as
 -- each run saw it; a small table of minor units (ISO 4217, a few crypto assets) for the scale
 -- amounts are shown at; the registry says which kinds' wallet_key is a wallet of the check's

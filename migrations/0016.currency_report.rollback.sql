@@ -1,5 +1,5 @@
--- Undo 0018: findings lose their currency and explained_by (the check's currency shows again),
--- the minor-units table and the registry's wallet_keyed go. The summaries 0018 rewrote keep
+-- Undo 0016: findings lose their currency and explained_by (the check's currency shows again),
+-- the minor-units table and the registry's wallet_keyed go. The summaries 0016 rewrote keep
 -- their counts; the amounts they added across currencies do not come back.
 DROP TABLE _recon.currency_unit;
 ALTER TABLE _recon.check_kind DROP COLUMN wallet_keyed;
