@@ -95,7 +95,10 @@ BEGIN
         LOOP
             SELECT jsonb_object_agg(format('parent%s_%s', v_parent.n, o), jsonb_build_array(
                        format('SELECT _recon.guard_parent_isolation(%s, %L, %s)', p_id,
-                              v_parent.relid::regclass, x.sql ->> 'changed'),
+                              v_parent.relid::regclass, x.sql ->> 'changed'))
+                   || to_jsonb(_recon.guard_parent_lock_sql(
+                          v_ledger, 'recon_new', ARRAY(SELECT jsonb_object_keys(v_parent.aliases))))
+                   || jsonb_build_array(
                        format(v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
                               || 'l.journal::text, ''*'', 0, 0 FROM (SELECT n.journal FROM %s AS n '
                               || 'UNION ALL SELECT o.journal FROM %s AS o) AS l '
@@ -107,9 +110,14 @@ BEGIN
             FROM unnest(ARRAY['update']) AS o
             CROSS JOIN LATERAL (SELECT _recon.guard_parent_sql(v_ledger, v_parent.relid,
                                                               v_parent.aliases, o) AS sql) AS x;
-            v_sql := v_sql || v_parent_sql;
+            -- a DELETE whose key is written again in the statement is refused
+            v_sql := v_sql || v_parent_sql || jsonb_build_object(
+                format('parent%s_delete', v_parent.n), jsonb_build_array(format(
+                    'SELECT _recon.guard_parent_reborn(%s, %L, %s)', p_id,
+                    v_parent.relid::regclass, _recon.guard_parent_sql(
+                        v_ledger, v_parent.relid, v_parent.aliases, 'delete') ->> 'reborn')));
             v_triggers := v_triggers || _recon.guard_statement_triggers(
-                v_parent.relid, p_id, 'parent' || v_parent.n, ARRAY['update']);
+                v_parent.relid, p_id, 'parent' || v_parent.n, ARRAY['update', 'delete']);
         END LOOP;
 
     ELSIF p_kind = 'lifecycle' THEN

@@ -81,22 +81,31 @@ BEGIN
         -- On each parent table, an UPDATE that changes a column the legs read changes the
         -- effects of the ledger rows under the rows it wrote (_recon.guard_parent_sql): their
         -- legs as they are now, minus their legs over the table as it was. (An INSERT or a
-        -- DELETE changes none: the foreign key each parent needs, not deferrable and without
-        -- cascades, keeps ledger rows from pointing to a parent row that is not there.)
+        -- DELETE changes none: the foreign key each parent needs, validated, not deferrable
+        -- and without cascades, keeps ledger rows from pointing to a parent row that is not
+        -- there; a DELETE whose key is written again in the statement is refused.)
         FOR v_table IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(p_ledger) AS t
         LOOP
             v_parent := _recon.guard_parent_sql(p_ledger, v_table.relid, v_table.aliases,
                                                 'update');
             v_branches := v_branches || jsonb_build_object(
+                format('parent%s_delete', v_table.n), jsonb_build_object(
+                    'table', v_table.relid::regclass::text,
+                    'reborn', _recon.guard_parent_sql(p_ledger, v_table.relid, v_table.aliases,
+                                                      'delete') ->> 'reborn'),
                 format('parent%s_update', v_table.n), jsonb_build_object(
                     'table', v_table.relid::regclass::text,
                     'changed', v_parent ->> 'changed',
+                    -- the rows of the parents reached through the rows written (a
+                    -- transaction's parent transaction), locked as the ledger's are
+                    'lock', to_jsonb(_recon.guard_parent_lock_sql(
+                        p_ledger, 'recon_new', ARRAY(SELECT jsonb_object_keys(v_table.aliases)))),
                     'delta', _recon.guard_drift_legs_sql(
                         p_ledger, p_id, v_cols,
                         _recon.legs_query(p_ledger, NULL, v_parent ->> 'where'),
                         _recon.legs_query(p_ledger, v_parent -> 'swap', v_parent ->> 'where'))));
             v_triggers := v_triggers || _recon.guard_statement_triggers(
-                v_table.relid, p_id, 'parent' || v_table.n, ARRAY['update'],
+                v_table.relid, p_id, 'parent' || v_table.n, ARRAY['update', 'delete'],
                 format('_recon.tg_drift_%s_legs', p_id));
         END LOOP;
     END IF;

@@ -12,7 +12,8 @@ DECLARE
     v_body text;
 BEGIN
     -- p_branches: {"<side>_<operation>": {"changed": SQL expression or absent, "lock": [SELECT
-    -- statements], "delta": INSERT statement}}, one branch per trigger. Static SQL: PL/pgSQL
+    -- statements], "delta": INSERT statement}, or {"reborn": SQL expression} for a DELETE on a
+    -- parent table (refused or not, nothing to add)}, one branch per trigger. Static SQL: PL/pgSQL
     -- prepares each statement once per session, as it does for the row trigger functions.
     SELECT string_agg(format(
                E'    %s tg_argv[1] OPERATOR(pg_catalog.=) %L THEN\n%s%s        %s;\n',
@@ -20,11 +21,15 @@ BEGIN
                CASE WHEN b.value ? 'changed' THEN format(
                    E'        IF NOT _recon.guard_parent_isolation(%s, %L, %s) THEN\n'
                    || E'            RETURN NULL;\n        END IF;\n',
-                   p_id, b.value ->> 'table', b.value ->> 'changed') ELSE '' END,
+                   p_id, b.value ->> 'table', b.value ->> 'changed')
+                   WHEN b.value ? 'reborn' THEN format(
+                   E'        PERFORM _recon.guard_parent_reborn(%s, %L, %s);\n'
+                   || E'        RETURN NULL;\n',
+                   p_id, b.value ->> 'table', b.value ->> 'reborn') ELSE '' END,
                (SELECT COALESCE(string_agg(format(E'        PERFORM %s;\n',
                                                   substr(l, length('SELECT ') + 1)), ''), '')
                 FROM jsonb_array_elements_text(b.value -> 'lock') AS l),
-               b.value ->> 'delta'), '' ORDER BY b.o)
+               COALESCE(b.value ->> 'delta', 'NULL')), '' ORDER BY b.o)
     INTO v_body
     FROM jsonb_each(p_branches) WITH ORDINALITY AS b (key, value, o);
     RETURN format($fn$CREATE OR REPLACE FUNCTION _recon.tg_drift_%1$s_legs()

@@ -19,6 +19,8 @@ BEGIN
     -- a parent row that does not exist). All read the transition tables recon_new / recon_old.
     -- (PL/pgSQL: an SQL body would be checked before _recon.ledger_ref_sql exists.)
     RETURN (SELECT jsonb_build_object(
+        'reborn', format('EXISTS (SELECT FROM recon_old AS o JOIN %1$s AS t ON t.%2$I = o.%2$I)',
+                         p_relid::regclass, min(a.value ->> 'key')),
         'changed', CASE WHEN p_op <> 'update' THEN 'FALSE' ELSE format(
             'EXISTS (SELECT FROM recon_old AS o LEFT JOIN recon_new AS n ON n.%1$I = o.%1$I '
             || 'WHERE n.%1$I IS NULL OR (%2$s) IS DISTINCT FROM (%3$s))',
@@ -51,7 +53,8 @@ COMMENT ON FUNCTION _recon.guard_parent_sql(_recon.ledger_source, oid, jsonb, te
 'For a guard''s statement trigger on parent table p_relid (operation p_op; p_aliases: the '
 'ledger source''s parents on that table): {"where": condition selecting the ledger rows under '
 'the rows the statement wrote, "swap": {alias: the table as it was before the statement}, '
-'"changed": condition true when an UPDATE changed a column the legs read}, '
+'"changed": condition true when an UPDATE changed a column the legs read, "reborn": for a '
+'DELETE, true when a deleted key is in the table again}, '
 'for _recon.legs_query(), over the transition tables recon_new / recon_old.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_parent_sql(_recon.ledger_source, oid, jsonb, text)

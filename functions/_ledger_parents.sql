@@ -21,10 +21,10 @@ BEGIN
         );
     END IF;
     FOR v_alias, v_spec IN SELECT e.key, e.value FROM jsonb_each(p_parents) AS e LOOP
-        IF v_alias !~ '^[a-z][a-z0-9_]{0,30}$' OR v_alias = 'side' THEN
+        IF v_alias !~ '^[a-z][a-z0-9_]{0,30}$' OR v_alias IN ('side', 'r') THEN
             PERFORM _recon.fail('RC106', format('bad parent alias %L', v_alias),
                                 'An alias is lower case letters, digits and _, at most 31, '
-                                || 'and not "side".', 'E.g. "tx".');
+                                || 'and not "side" or "r" (the ledger row).', 'E.g. "tx".');
         END IF;
         IF jsonb_typeof(v_spec) IS DISTINCT FROM 'object' THEN
             PERFORM _recon.fail('RC106', format('parent %L must be a JSON object', v_alias),

@@ -28,7 +28,17 @@ BEGIN
             CONTINUE;
         END;
         IF v_sql IS DISTINCT FROM v_check.compiled_sql THEN
-            EXECUTE format('CREATE OR REPLACE VIEW recon.%I AS %s', v_check.view_name, v_sql);
+            BEGIN
+                EXECUTE format('CREATE OR REPLACE VIEW recon.%I AS %s', v_check.view_name, v_sql);
+            EXCEPTION WHEN OTHERS THEN
+                -- a view that cannot be replaced (its columns changed, an object of yours
+                -- depends on it): said, and left as it was, so that an upgrade goes on
+                RAISE WARNING 'wallet-recon: the view of check % was not replaced: %',
+                    v_check.name, SQLERRM
+                    USING HINT = 'Drop the check and register it again (recon.drop_check, '
+                                 || 'recon.register_check).';
+                CONTINUE;
+            END;
             UPDATE _recon.check_def AS c SET compiled_sql = v_sql WHERE c.name = v_check.name;
             v_done := v_done + 1;
         END IF;
@@ -41,18 +51,8 @@ COMMENT ON FUNCTION _recon.recompile_checks(text[]) IS
 'Compiles the registered checks of the given kinds again with their kinds'' compilers '
 '(_recon.check_kind; a custom query is never compiled again) and replaces the views whose '
 'query changed (same columns); returns how many. A check that no longer compiles is left as '
-'it was, with a WARNING. Run by every upgrade that changes this file, for every kind, and safe '
-'to run at any time.';
+'it was, with a WARNING, and so is a view that cannot be replaced. Run by every upgrade that '
+'applied anything of the repeatable layer (migrator/core.py), for every kind, and safe to run '
+'at any time.';
 
 REVOKE EXECUTE ON FUNCTION _recon.recompile_checks(text[]) FROM PUBLIC;
-
--- Applied by the migrator after every compiler and _recon.compile_check (functions/ apply in
--- file-name order), whenever this file changed: every registered check of every kind in the
--- registry but custom is compiled again, so a compiler's new rule reaches the checks registered
--- before it (0009's reversals, 0010's unknown wallets, 0011's legs relation, the registry of
--- 0012). A check whose query is unchanged is left alone; on a fresh install there are none.
-SELECT _recon.recompile_checks((
-    SELECT array_agg(k.kind ORDER BY k.kind)
-    FROM _recon.check_kind AS k
-    WHERE NOT k.user_query
-));

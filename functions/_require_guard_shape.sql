@@ -22,6 +22,7 @@ DECLARE
         WHERE NOT EXISTS (
             SELECT FROM pg_catalog.pg_constraint AS k
             WHERE k.contype = 'f' AND k.conrelid = v.src AND NOT k.condeferrable
+              AND k.convalidated
               AND k.confupdtype IN ('a', 'r') AND k.confdeltype IN ('a', 'r')
               AND k.confrelid = (p.value ->> 'relid')::oid
               AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute AS a
@@ -63,8 +64,9 @@ BEGIN
             THEN 'a parent table has inheritance children (their rows may have columns of '
                  || 'their own, which the guard cannot put back as they were)'
         WHEN p_kind IN ('drift', 'double_entry') AND v_missing IS NOT NULL
-            THEN format('parent %s has no foreign key from %s to %s.%s (not deferrable, '
-                        || 'without ON DELETE or ON UPDATE actions): without one a ledger row '
+            THEN format('parent %s has no foreign key from %s to %s.%s (validated, not '
+                        || 'deferrable, without ON DELETE or ON UPDATE actions): without one a '
+                        || 'ledger row '
                         || 'may point to a parent row that is not there yet, or is written '
                         || 'concurrently, which no guard statement would read', v_missing,
                         p_ledger.parents -> v_missing ->> 'via',
@@ -98,7 +100,7 @@ COMMENT ON FUNCTION _recon.require_guard_shape(_recon.ledger_source, text) IS
 'Fails with RC406 when a guard of kind p_kind (drift, double_entry, lifecycle) cannot read the '
 'ledger source''s shape, saying why: a custom shape; a parent table with inheritance children; '
 'for the drift and double-entry guards a parent without a foreign key from its "via" column '
-'to its key (not deferrable, no ON DELETE / ON UPDATE action); '
+'to its key (validated, not deferrable, no ON DELETE / ON UPDATE action); '
 'for the lifecycle guard anything but a plain one-sided ledger; for a drift guard reading the '
 'legs (effects keyed on several columns, parent rows) a parent on the ledger table itself, or '
 'a view.';

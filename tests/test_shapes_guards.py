@@ -380,7 +380,10 @@ def test_a_parent_without_a_foreign_key_is_refused(
         for fk in ("", "ALTER TABLE mz.operation ADD FOREIGN KEY (transaction_id) REFERENCES"
                        " mz.transaction DEFERRABLE INITIALLY DEFERRED",
                    "ALTER TABLE mz.operation ADD FOREIGN KEY (transaction_id) REFERENCES"
-                   " mz.transaction ON DELETE CASCADE"):
+                   " mz.transaction ON DELETE CASCADE",
+                   # not validated: rows written before it may point to no parent yet
+                   "ALTER TABLE mz.operation ADD FOREIGN KEY (transaction_id) REFERENCES"
+                   " mz.transaction NOT VALID"):
             if fk:
                 c.execute("ALTER TABLE mz.operation DROP CONSTRAINT IF EXISTS"
                           " operation_transaction_id_fkey")
@@ -392,3 +395,43 @@ def test_a_parent_without_a_foreign_key_is_refused(
                 assert "foreign key" in e.value.diag.message_primary
                 assert "foreign key" in e.value.diag.message_hint
         assert c.execute("SELECT count(*) FROM _recon.guard").fetchone() == before
+
+
+def test_a_parent_row_deleted_and_written_back_in_one_statement_is_refused(
+    make_db: Callable[..., str], template_db: str
+) -> None:
+    """A NO ACTION foreign key lets a DELETE through when a trigger writes the key back in the
+    same statement: the ledger rows under it then read another row, which no UPDATE trigger
+    saw. The guard refuses the statement."""
+    dsn = make_db(template_db)
+    run(dsn, BATCHES,
+        "CREATE FUNCTION gp.reinsert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        " INSERT INTO gp.txn VALUES (OLD.id, OLD.parent_id, 'CLOSED'); RETURN NULL; END $$",
+        'CREATE TRIGGER "A_reinsert" AFTER DELETE ON gp.txn FOR EACH ROW'
+        " EXECUTE FUNCTION gp.reinsert()")
+    assert attempt(dsn, "DELETE FROM gp.txn WHERE id = 10") == "RC401"
+    _, got = found(dsn)
+    assert got == Counter(), got
+
+
+def test_a_grandparent_change_waits_for_a_transaction_moved_under_it(
+    make_db: Callable[..., str], template_db: str
+) -> None:
+    """B moves transaction 11 into batch 20 (closed) and takes its operation's 10 off wallet 1;
+    its guard locks batch 20 FOR SHARE. A opens batch 20 and adds the 100 of the operation it
+    sees there. A waits for B, then reads transaction 11 under batch 20 too: wallet 1's 10
+    counts again and A did not move it, so A is blocked. Without the lock A would commit and
+    leave wallet 1 short."""
+    dsn = make_db(template_db)
+    run(dsn, BATCHES)
+    with psycopg.connect(dsn) as b:
+        b.execute("UPDATE gp.txn SET parent_id = 20 WHERE id = 11")
+        b.execute("UPDATE gp.wallet SET balance = balance - 10 WHERE id = 1")
+        a, out = in_thread(dsn, ["UPDATE gp.txn SET status = 'OPEN' WHERE id = 20",
+                                 "UPDATE gp.wallet SET balance = balance + 100 WHERE id = 2"])
+        wait_blocked(dsn)
+        b.commit()
+    a.join(30)
+    assert out == {"sqlstate": "RC401"}
+    _, got = found(dsn)
+    assert got == Counter(), got
