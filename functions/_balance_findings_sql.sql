@@ -13,8 +13,10 @@ DECLARE
     v_tol numeric := COALESCE((p_options ->> 'tolerance')::numeric, 0);
     v_values text;
 BEGIN
-    SELECT string_agg(format('(%L, w.%I::numeric, COALESCE(e.s%s, 0)::numeric)', c, c, i), ', '
-                      ORDER BY i)
+    -- the stored balances in major units, exactly, when they hold minor units
+    SELECT string_agg(format('(%L, %s::numeric, COALESCE(e.s%s, 0)::numeric)', c,
+                             _recon.major_sql(v_wallet.balance_scale, format('w.%I', c), 'w'), i),
+                      ', ' ORDER BY i)
     INTO v_values
     FROM unnest(_recon.balance_columns(p_options)) WITH ORDINALITY AS u (c, i);
     RETURN format(
@@ -27,7 +29,7 @@ BEGIN
            -- an unknown wallet is one finding, whatever its columns (acknowledged once)
            'item', CASE WHEN w.%2$I IS NOT NULL THEN v.col END,
            'column', v.col,
-           'label', %9$s,
+           'label', %9$s,%10$s
            'entries', COALESCE(e.n, 0),
            'null_amounts', NULLIF(e.n - e.n_amount, 0),
            'unmapped_entries', NULLIF(e.n_bad, 0),
@@ -53,7 +55,10 @@ WHERE CASE WHEN w.%2$I IS NULL THEN v.col = %8$L
                 OR abs(v.stored - v.expected) > %7$s END$sql$,
         p_name, v_wallet.key_column, p_from, p_join, v_wallet.relid::regclass, v_values, v_tol,
         (_recon.balance_columns(p_options))[1],
-        _recon.column_sql('w', v_wallet.label_column, 'text')
+        _recon.column_sql('w', v_wallet.label_column, 'text'),
+        -- float amounts or balances: said on each finding (also in incremental runs)
+        CASE WHEN cardinality(_recon.check_floats(p_options)) > 0
+             THEN E'\n           ''float_amounts'', TRUE,' ELSE '' END
     );
 END;
 $body$;
@@ -62,6 +67,7 @@ COMMENT ON FUNCTION _recon.balance_findings_sql(text, jsonb, text, text) IS
 'The findings of a balance check, from p_from (per-wallet aggregates named e: k, n, n_amount, '
 'n_bad, s1..sN; n NULL for a wallet without entries) joined (p_join: FULL or LEFT) to the '
 'wallets: one per wallet and column, one per unknown wallet (keyed by the wallet alone, its '
-'first column shown). Full and incremental runs share it, so they judge a wallet the same way.';
+'first column shown), stored balances of minor units read in major units (_recon.major_sql), '
+'"float_amounts" on each finding of a check reading floats. Full and incremental runs share it, so they judge a wallet the same way.';
 
 REVOKE EXECUTE ON FUNCTION _recon.balance_findings_sql(text, jsonb, text, text) FROM PUBLIC;

@@ -32,6 +32,13 @@ BEGIN
     END IF;
     -- 2. Called with the check's name and options (table names already schema-qualified).
     EXECUTE format('SELECT %s($1, $2)', v_call) INTO v_sql USING p_name, p_options;
+    -- 3. A check reading float amounts or balances says so on each finding (docs/CHECKS.md
+    --    "Minor units"); any other check's SQL is the compiler's, unchanged.
+    IF cardinality(_recon.check_floats(p_options)) > 0 THEN
+        v_sql := format('SELECT f.check_name, f.wallet_key, f.stored, f.expected, f.difference, '
+                        || 'f.details || %L::jsonb AS details FROM (%s) AS f',
+                        jsonb_build_object('float_amounts', TRUE), v_sql);
+    END IF;
     RETURN v_sql;
 END;
 $body$;
@@ -39,6 +46,7 @@ $body$;
 COMMENT ON FUNCTION _recon.compile_check(_recon.check_kind, text, jsonb) IS
 'Compiles a check with its kind''s compiler (_recon.check_kind.compiler, called as '
 'compiler(p_name, p_options)) and returns the SELECT of its view; RC106 if the kind names no '
-'such function. Used by recon.register_check() and _recon.recompile_checks().';
+'such function; a check reading float amounts or balances (_recon.check_floats) gets '
+'"float_amounts": true in every finding''s details. Used by recon.register_check() and _recon.recompile_checks().';
 
 REVOKE EXECUTE ON FUNCTION _recon.compile_check(_recon.check_kind, text, jsonb) FROM PUBLIC;

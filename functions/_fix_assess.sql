@@ -44,7 +44,9 @@ BEGIN
                    jsonb_array_elements(s.postings) AS e
             WHERE s.stage_id = p_stage AND s.wallet_source = v_ws.name
               AND s.status = 'planned' AND e.value ->> 'offset_wallet' IS NOT NULL);
-        SELECT string_agg(format('%L, w.%I', b, b), ', ') INTO v_cols
+        SELECT string_agg(format('%L, %s', b, _recon.major_sql(v_ws.balance_scale,  -- major units
+                                                               format('w.%I', b), 'w')), ', ')
+        INTO v_cols
         FROM unnest(v_ws.balance_columns) AS b;
         EXECUTE format(
             'SELECT jsonb_object_agg(x.k, x.v) FROM (SELECT w.%1$I::text AS k, '

@@ -20,7 +20,9 @@ BEGIN
         v_ws.key_column,
         CASE WHEN v_ws.currency_column IS NOT NULL
              THEN format('w.%I::text', v_ws.currency_column) ELSE 'NULL::text' END,
-        (SELECT string_agg(format('%L, w.%I', b, b), ', ') FROM unnest(v_ws.balance_columns) AS b),
+        (SELECT string_agg(format('%L, %s', b, _recon.major_sql(v_ws.balance_scale,  -- major units
+                                                                  format('w.%I', b), 'w')), ', ')
+         FROM unnest(v_ws.balance_columns) AS b),
         v_ws.relid::regclass, v_key_type)
     INTO v_result USING p_keys;
     -- Each ledger's effects on each balance column, summed per wallet over its legs (the rows

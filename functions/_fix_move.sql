@@ -17,7 +17,12 @@ BEGIN
                                  WHERE s.stage_id = p_stage AND s.status = 'applied')
                    OR p_offset_moves ? w.name
                 ORDER BY w.name LOOP
-        SELECT string_agg(format('%1$I = w.%1$I + d.%1$I', b), ', '),
+        -- a balance of minor units moves by whole minor units (RC321 otherwise, never rounded)
+        SELECT string_agg(format('%1$I = w.%1$I + %2$s', b, _recon.minor_sql(
+                   v_ws.balance_scale, format('d.%I', b),
+                   CASE WHEN v_ws.balance_scale ? 'column'
+                        THEN format('w.%I', v_ws.balance_scale ->> 'column') END,
+                   format('column %s of %s', b, v_ws.relid::regclass))), ', '),
                string_agg(format('COALESCE(sum((m.v ->> %1$L)::numeric), 0) AS %1$I', b), ', ')
         INTO v_set, v_sums
         FROM unnest(v_ws.balance_columns) AS b;

@@ -46,7 +46,8 @@ BEGIN
     ) AS u
     WHERE s.stage_id = p_stage AND s.step = u.step;
     GET DIAGNOSTICS v_steps = ROW_COUNT;
-    RETURN v_steps;
+    -- A step that would write a float amount or balance: a person decides (RC320 applying).
+    RETURN v_steps + _recon.fix_floats(p_stage, FALSE);
 END;
 $body$;
 
@@ -54,7 +55,7 @@ COMMENT ON FUNCTION _recon.fix_unpostable(bigint) IS
 'Marks manual, with the reason, every planned step of a staged plan (recon.fix, '
 'recon.reverse_fix) that an INSERT writer on effects keyed on several columns could not post '
 'exactly (_recon.writer_rule_entry: no rule the row can match moves exactly its deltas, or the '
-'other leg of the transfer row does not move the offset wallet by the opposite). Returns how '
-'many.';
+'other leg of the transfer row does not move the offset wallet by the opposite), and every '
+'step that would write a float amount or balance (_recon.fix_floats). Returns how many.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_unpostable(bigint) FROM PUBLIC;

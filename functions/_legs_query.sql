@@ -20,6 +20,10 @@ DECLARE
     v_alias text;
     v_spec jsonb;
     v_effects text;
+    -- the amount as the checks read it: in major units, exactly (docs/CHECKS.md "Minor units");
+    -- a ledger without a scale reads the column as it is
+    v_amount text := _recon.major_sql(p_ledger.amount_scale,
+                                      format('r.%I', p_ledger.amount_column), 'r');
 BEGIN
     -- Parent rows, each through its unique key (so a ledger row is never counted twice).
     FOR v_alias, v_spec IN SELECT e.key, e.value FROM jsonb_each(p_ledger.parents) AS e
@@ -51,7 +55,9 @@ BEGIN
     v_where := concat_ws(' AND ', v_where, '(' || p_where || ')');
 
     -- The optional columns, under their canonical names.
-    SELECT string_agg(format(', r.%I AS %I', u.col, u.canon), '' ORDER BY u.o) INTO v_common
+    SELECT string_agg(format(', %s AS %I', CASE WHEN u.canon = 'balance_after'
+        THEN _recon.major_sql(p_ledger.amount_scale, format('r.%I', u.col), 'r')
+        ELSE format('r.%I', u.col) END, u.canon), '' ORDER BY u.o) INTO v_common
     FROM (VALUES (1, p_ledger.entry_id_column, 'entry_id'),
                  (2, p_ledger.reference_column, 'reference'),
                  (3, p_ledger.posted_at_column, 'posted_at'),
@@ -66,7 +72,8 @@ BEGIN
         THEN format(', %s AS currency', _recon.ledger_ref_sql(p_ledger.currency_column))
         ELSE '' END;
     v_common := v_common || COALESCE((
-        SELECT string_agg(format(', r.%I AS %I', a.value #>> '{}',
+        SELECT string_agg(format(', %s AS %I', _recon.major_sql(
+                                     p_ledger.amount_scale, format('r.%I', a.value #>> '{}'), 'r'),
                                  'after_' || array_position(v_wallet.balance_columns, a.key::name)),
                           '' ORDER BY array_position(v_wallet.balance_columns, a.key::name))
         FROM jsonb_each(p_ledger.after_columns) AS a), '');
@@ -108,18 +115,16 @@ BEGIN
         v_effects := CASE WHEN v_side IS NOT NULL AND p_ledger.kinds IS NULL THEN (
             SELECT string_agg(format(', %s AS %I', CASE
                     WHEN c.value ->> v_side IS NULL THEN '0'  -- unmapped: effect_sql's ELSE 0
-                    WHEN (c.value ->> v_side)::numeric = 1
-                        THEN format('r.%I', p_ledger.amount_column)
-                    WHEN (c.value ->> v_side)::numeric = -1
-                        THEN format('-r.%I', p_ledger.amount_column)
-                    ELSE format('r.%I * %s', p_ledger.amount_column, (c.value ->> v_side)::numeric)
+                    WHEN (c.value ->> v_side)::numeric = 1 THEN v_amount
+                    WHEN (c.value ->> v_side)::numeric = -1 THEN '-' || v_amount
+                    ELSE format('%s * %s', v_amount, (c.value ->> v_side)::numeric)
                 END, 'effect_' || array_position(v_wallet.balance_columns, c.key::name)),
                 '' ORDER BY array_position(v_wallet.balance_columns, c.key::name))
             FROM jsonb_each(p_ledger.effects) AS c
             WHERE array_position(v_wallet.balance_columns, c.key::name) IS NOT NULL) END;
         v_branches := v_branches || format(
-            'SELECT r.%I AS wallet, r.%I AS amount%s%s%s FROM %s%s',
-            v_wallet_col, p_ledger.amount_column,
+            'SELECT r.%I AS wallet, %s AS amount%s%s%s FROM %s%s',
+            v_wallet_col, v_amount,
             CASE WHEN v_kind IS NOT NULL THEN ', ' || v_kind || ' AS kind' ELSE '' END,
             v_common, COALESCE(v_effects, ''), v_from,
             COALESCE(' WHERE ' || NULLIF(v_where, ''), ''));

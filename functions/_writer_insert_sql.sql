@@ -176,6 +176,11 @@ BEGIN
                                    _recon.template_sql(v_value::jsonb #>> '{}', 'column ' || v_col),
                                    _recon.column_type_sql(v_ledger.relid, v_col));
     END LOOP;
+    -- Minor units: the amount and running balances the posting gives in major units are
+    -- written as whole minor units, never rounded (RC321 when posting).
+    IF v_ledger.amount_scale IS NOT NULL THEN
+        v_vals := _recon.writer_minor_sql(v_ledger, v_cols, v_vals);
+    END IF;
     -- Every column that needs a value gets one.
     SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_missing
     FROM pg_catalog.pg_attribute AS a
@@ -204,7 +209,8 @@ COMMENT ON FUNCTION _recon.writer_insert_sql(_recon.writer) IS
 'filter columns set to a value the filters keep (the one value of "=" or "in", NULL for "is '
 'null", else the mapping''s); each running balance of a per-column "balance_after" from the '
 'posting''s "after"; the keys of effect rules no constant or filter fixes from its "keys" '
-'(_recon.writer_rule_entry). RC305 when a NOT NULL column would have no value, a mapped '
+'(_recon.writer_rule_entry); on a ledger of minor units the amount and running balances '
+'converted from major units (_recon.writer_minor_sql). RC305 when a NOT NULL column would have no value, a mapped '
 'column is the toolkit''s, a filter cannot be satisfied, a rule key is a template or a parent '
 'column, or a template is bad.';
 

@@ -88,7 +88,9 @@ BEGIN
         PERFORM _recon.fix_assess(v_stage, fix.wallet_limit, fix.run_limit, FALSE);
     ELSE
         -- 3. Apply: lock the wallets in key order and re-verify under the lock, claim each
-        --    repair by its unique key, post, move the stored balances, verify, audit.
+        --    repair by its unique key, post, move the stored balances, verify, audit. A step
+        --    writing a float amount or balance refuses the whole call (RC320).
+        PERFORM _recon.fix_floats(v_stage, TRUE);
         INSERT INTO _recon.fix (action, run_id, ticket, reason, request, applied_by)
         VALUES ('fix', v_run, fix.ticket, fix.reason, jsonb_strip_nulls(jsonb_build_object(
                     'run_id', v_run, 'checks', fix.checks, 'wallets', fix.wallets,

@@ -29,12 +29,13 @@ DECLARE
     v_kinds jsonb;
     v_after jsonb;
     v_legs jsonb;
+    v_scale jsonb;
 BEGIN
     PERFORM _recon.source_name_free('ledger source', p_name);
     PERFORM _recon.check_options('ledger source ' || p_name, p_options, ARRAY[
         'direction', 'credit', 'debit', 'operation', 'effects', 'balance_column', 'entry_id',
         'reference', 'posted_at', 'order_by', 'balance_after', 'version', 'journal', 'status',
-        'filters', 'parents', 'currency'
+        'filters', 'parents', 'currency', 'scale'
     ] || ARRAY(SELECT g ->> 'option' FROM _recon.ledger_shape AS s,
                                          jsonb_array_elements(s.legs) AS g
                WHERE g ->> 'option' IS NOT NULL ORDER BY 1));
@@ -200,11 +201,20 @@ BEGIN
         v_optional := v_optional || jsonb_build_object('currency', p_options ->> 'currency');
     END IF;
 
+    -- Minor units: the amount (and running balances) as integers with a scale.
+    v_scale := _recon.scale_option(
+        v_relid, p_options -> 'scale', 'ledger source ' || p_name,
+        ARRAY[p_amount_column::name] || ARRAY(
+            SELECT DISTINCT c::name FROM (
+                SELECT v_optional ->> 'balance_after' AS c
+                UNION ALL SELECT a.value #>> '{}' FROM jsonb_each(v_after) AS a) AS u
+            WHERE c IS NOT NULL));
+
     INSERT INTO _recon.ledger_source (
         name, wallet_source, relid, wallet_column, amount_column, amount_mode, effects,
         direction_column, operation_column, entry_id_column, reference_column, posted_at_column,
         order_column, balance_after_column, version_column, journal_column, status_column,
-        shape, leg_columns, filters, parents, kinds, after_columns, currency_column
+        shape, leg_columns, filters, parents, kinds, after_columns, currency_column, amount_scale
     ) VALUES (
         p_name, v_wallet.name, v_relid, p_wallet_column, p_amount_column, v_mode, v_effects,
         p_options ->> 'direction', CASE WHEN v_kinds IS NULL THEN p_options ->> 'operation' END,
@@ -212,14 +222,14 @@ BEGIN
         v_optional ->> 'reference', v_optional ->> 'posted_at', v_optional ->> 'order_by',
         v_optional ->> 'balance_after', v_optional ->> 'version', v_optional ->> 'journal',
         v_optional ->> 'status', v_shape, v_legs -> 'legs', v_filters, v_parents, v_kinds,
-        v_after, v_optional ->> 'currency'
+        v_after, v_optional ->> 'currency', v_scale
     );
     RETURN jsonb_build_object(
         'ledger_source', p_name, 'wallet_source', v_wallet.name,
         'table', v_relid::regclass::text, 'mode', v_mode, 'effects', v_effects, 'shape', v_shape
     ) || v_optional || jsonb_strip_nulls(jsonb_build_object(
         'legs', v_legs -> 'legs', 'filters', v_filters, 'parents', v_parents, 'rules', v_kinds -> 'rules',
-        'balance_after', v_after));
+        'balance_after', v_after, 'scale', v_scale));
 END;
 $body$;
 
@@ -230,11 +240,13 @@ COMMENT ON FUNCTION recon.register_ledger_source(text, text, text, text, text, j
 'signed or direction ledger moves; default the first); optional columns "entry_id", "reference", '
 '"posted_at", "order_by", "balance_after" (a column, or {balance column: column}), "version", '
 '"journal", "status", "currency" (each entry''s currency, a column of the ledger or of a '
-'parent row). Shapes (docs/CHECKS.md "Ledger shapes"): transfer rows (wallet column '
+'parent row); "scale" when the amount (and running balances) are integers of minor units: '
+'decimal places (2), {"multiplier": 100}, or per row {"column": c, "as": "places"|'
+'"multiplier"} (docs/CHECKS.md "Minor units"). Shapes (docs/CHECKS.md "Ledger shapes"): transfer rows (wallet column '
 'NULL, "debit_wallet", "credit_wallet"), "filters" [{"column", "op", "value"|"values"}], '
 '"parents" {alias: {"table", "key", "via"}}, effects keyed on several columns ("operation" a '
-'list, "effects" a list of {"when", "effect", "label"} rules). Errors: RC101-RC108 '
-'(docs/SQLSTATES.md). Needs the toolkit owner. Table names resolve on your search_path, as in '
+'list, "effects" a list of {"when", "effect", "label"} rules). Errors: RC101-RC108, '
+'RC115 (docs/SQLSTATES.md). Needs the toolkit owner. Table names resolve on your search_path, as in '
 'psql; the function is not SECURITY DEFINER and pins no path.';
 
 REVOKE EXECUTE ON FUNCTION recon.register_ledger_source(text, text, text, text, text, jsonb)

@@ -32,6 +32,15 @@ BEGIN
                  ELSE 'Repair by hand or acknowledge the findings (docs/CHECKS.md "Ledger '
                       || 'shapes").' END);
     END IF;
+    -- A float amount or running balance cannot hold what a repair posts exactly.
+    IF _recon.float_refusal(v_ledger) IS NOT NULL THEN
+        PERFORM _recon.fail(
+            'RC320', format('a writer cannot be set on ledger source %s: its %s', p_ledger,
+                            _recon.float_refusal(v_ledger)),
+            'Repairs post exact amounts; a float column would round them.',
+            'Make the column numeric, or an integer of minor units registered with a "scale" '
+            || '(docs/CHECKS.md "Minor units"); until then repair by hand or acknowledge.');
+    END IF;
     PERFORM _recon.check_options('writer for ' || p_ledger, p_options,
                                  ARRAY['function', 'columns', 'offset_wallet', 'reference',
                                        'description', 'journal', 'entry_types']);

@@ -1,0 +1,142 @@
+"""Minor units (issue 15 item 3, and the scale part of item 6): amount and balance columns of
+integers (cents, satoshis) with a scale, fixed per source or per row from a precision column
+(decimal places or a multiplier). The checks compare exactly and show major units; writers and
+repairs write minor units and never round; float columns are read, flagged, and never written
+automatically (RC320). Bad scales fail with RC115 and change nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from conftest import fix, load_fixture, open_findings, reconcile, rows, run
+
+WRITER = ("SELECT recon.register_writer('mu_entries', "
+          "'{\"columns\": {\"precision\": \"100\"}}')")
+
+
+@pytest.fixture
+def mu(make_db: Callable[..., str], template_db: str) -> str:
+    dsn = make_db(template_db)
+    load_fixture(dsn, "minor_units.sql")
+    return dsn
+
+
+def findings(dsn: str, check: str | None = None) -> list[tuple]:
+    return sorted((f["check_name"], f["wallet_key"], Decimal(str(f["stored"])),
+                   Decimal(str(f["expected"])), Decimal(str(f["difference"])), f["cause"])
+                  for f in open_findings(dsn, check))
+
+
+def sqlstate(dsn: str, sql: str, params: object = None) -> psycopg.Error:
+    with psycopg.connect(dsn, autocommit=True) as c, pytest.raises(psycopg.Error) as err:
+        c.execute(sql, params)
+    return err.value
+
+
+def snapshot(dsn: str) -> dict[str, str]:
+    """md5 of every row of the fixture's tables and the toolkit's state: equal means unchanged."""
+    tables = ["mu.wallet", "mu.entry", "mu.fwallet", "mu.fentry", "_recon.wallet_source",
+              "_recon.ledger_source", "_recon.check_def", "_recon.writer", "_recon.fix",
+              "_recon.repair", "_recon.repair_entry", "_recon.finding"]
+    with psycopg.connect(dsn, autocommit=True) as c:
+        return {t: c.execute(f"SELECT md5(COALESCE(string_agg(x::text, ',' ORDER BY x::text), ''))"
+                             f" FROM {t} AS x").fetchone()[0] for t in tables}
+
+
+def test_clean_minor_units_give_no_finding(mu: str) -> None:
+    summary = reconcile(mu, ["mu_balance", "mu_chain", "mu_duplicate"])
+    assert summary["findings"] == 0, summary
+
+
+def test_the_legs_and_the_balances_read_major_units_exactly(mu: str) -> None:
+    # The legs relation's amount and running balance, and the stored balances the balance
+    # check compares, are exact numeric in major units: 2^53 + 1 cents is 90071992547409.93.
+    legs = rows(mu, "SELECT l.wallet, l.amount, l.balance_after FROM "
+                    + rows(mu, "SELECT _recon.legs_sql(l) AS q FROM _recon.ledger_source AS l"
+                               " WHERE l.name = 'mu_entries'")[0]["q"]
+                    + " AS l ORDER BY l.entry_id")
+    assert [(r["wallet"], r["amount"], r["balance_after"]) for r in legs] == [
+        ("btc", Decimal("1.00000000"), Decimal("1.00000000")),
+        ("btc", Decimal("0.50000000"), Decimal("1.50000000")),
+        ("jpy", Decimal("1000"), Decimal("1000")),
+        ("usd", Decimal("200.00"), Decimal("200.00")),
+        ("usd", Decimal("-76.55"), Decimal("123.45")),
+        ("usd_big", Decimal("90071992547409.93"), Decimal("90071992547409.93"))]
+
+
+def test_drift_is_found_in_exact_major_units(mu: str) -> None:
+    # one satoshi, one yen, one cent and one cent on a balance no float holds
+    run(mu, "UPDATE mu.wallet SET balance = balance + 1")
+    assert findings(mu) == []
+    reconcile(mu)
+    assert findings(mu, "mu_balance") == [
+        ("mu_balance", "btc", Decimal("1.50000001"), Decimal("1.50000000"),
+         Decimal("0.00000001"), None),
+        ("mu_balance", "jpy", Decimal("1001"), Decimal("1000"), Decimal("1"), None),
+        ("mu_balance", "usd", Decimal("123.46"), Decimal("123.45"), Decimal("0.01"), None),
+        ("mu_balance", "usd_big", Decimal("90071992547409.94"), Decimal("90071992547409.93"),
+         Decimal("0.01"), None)]
+    assert findings(mu, "mu_chain") == []
+
+
+def test_a_chain_break_and_a_duplicate_show_major_units(mu: str) -> None:
+    # a running balance off by one satoshi, and a USD entry posted twice (its balance moved too)
+    run(mu, "UPDATE mu.entry SET balance_after = balance_after + 1 WHERE id = 2",
+        "INSERT INTO mu.entry (id, wallet_id, amount, precision, reference, balance_after)"
+        " VALUES (7, 'usd', 20000, 100, 'u1', 32345)",
+        "UPDATE mu.wallet SET balance = balance + 20000 WHERE id = 'usd'")
+    reconcile(mu)
+    chain = open_findings(mu, "mu_chain")
+    assert [(f["wallet_key"], Decimal(str(f["stored"])), Decimal(str(f["expected"])),
+             Decimal(str(f["difference"])), f["details"]["entry"]) for f in chain] == [
+        ("btc", Decimal("1.50000001"), Decimal("1.50000000"), Decimal("0.00000001"), 2)]
+    dup = open_findings(mu, "mu_duplicate")
+    assert len(dup) == 1 and dup[0]["wallet_key"] == "usd", dup
+    assert Decimal(str(dup[0]["difference"])) in (Decimal("200.00"), Decimal("-200.00")), dup
+    assert findings(mu, "mu_balance") == []
+
+
+def test_a_fixed_scale_and_a_multiplier_read_as_places(mu: str) -> None:
+    run(mu, """
+        CREATE TABLE mu.cents (id text PRIMARY KEY, balance integer NOT NULL);
+        CREATE TABLE mu.cent_entry (id bigint PRIMARY KEY, wallet_id text NOT NULL,
+                                    amount numeric(20, 0) NOT NULL);
+        INSERT INTO mu.cents VALUES ('a', 1999);
+        INSERT INTO mu.cent_entry VALUES (1, 'a', 2000), (2, 'a', -1);
+        SELECT recon.register_wallet_source('mu_cents', 'mu.cents', 'id', ARRAY['balance'],
+                                            '{"scale": 2}');
+        SELECT recon.register_ledger_source('mu_cent_entries', 'mu_cents', 'mu.cent_entry',
+            'wallet_id', 'amount', '{"scale": {"multiplier": 100}}');
+        SELECT recon.register_check('mu_cents_balance', 'balance',
+                                    '{"ledger": "mu_cent_entries"}');""")
+    assert rows(mu, "SELECT amount_scale FROM _recon.ledger_source"
+                    " WHERE name = 'mu_cent_entries'") == [{"amount_scale": {"places": 2}}]
+    assert reconcile(mu, ["mu_cents_balance"])["findings"] == 0
+    run(mu, "UPDATE mu.cents SET balance = 2001")
+    reconcile(mu, ["mu_cents_balance"])
+    assert findings(mu, "mu_cents_balance") == [
+        ("mu_cents_balance", "a", Decimal("20.01"), Decimal("19.99"), Decimal("0.02"), None)]
+
+
+def test_a_numeric_ledger_without_scale_compiles_as_before(mu: str) -> None:
+    # same compiled SQL as without the feature: the legs are a plain scan of the table
+    run(mu, """
+        CREATE TABLE mu.plain (id text PRIMARY KEY, balance numeric NOT NULL);
+        CREATE TABLE mu.plain_entry (id bigint PRIMARY KEY, wallet_id text NOT NULL,
+                                     amount numeric NOT NULL);
+        SELECT recon.register_wallet_source('mu_plain', 'mu.plain', 'id', ARRAY['balance']);
+        SELECT recon.register_ledger_source('mu_plain_entries', 'mu_plain', 'mu.plain_entry',
+            'wallet_id', 'amount', '{"entry_id": "id"}');""")
+    q = rows(mu, "SELECT _recon.legs_sql(l) AS q FROM _recon.ledger_source AS l"
+                 " WHERE l.name = 'mu_plain_entries'")[0]["q"]
+    assert q == ("(SELECT r.wallet_id AS wallet, r.amount AS amount, r.id AS entry_id"
+                 " FROM mu.plain_entry AS r)"), q
+    f = rows(mu, "SELECT _recon.balance_findings_sql('x', '{\"ledger\": \"mu_plain_entries\"}',"
+                 " 'e', 'FULL') AS q")[0]["q"]
+    assert "(w.balance)::numeric" not in f and "w.balance::numeric" in f, f
+    assert "float_amounts" not in f
