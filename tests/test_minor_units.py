@@ -140,3 +140,129 @@ def test_a_numeric_ledger_without_scale_compiles_as_before(mu: str) -> None:
                  " 'e', 'FULL') AS q")[0]["q"]
     assert "(w.balance)::numeric" not in f and "w.balance::numeric" in f, f
     assert "float_amounts" not in f
+
+
+def test_resync_writes_minor_units_and_the_next_run_is_clean(mu: str) -> None:
+    run(mu, "UPDATE mu.wallet SET balance = balance + 7 WHERE id IN ('usd', 'btc', 'jpy')")
+    reconcile(mu)
+    plan = fix(mu, checks=["mu_balance"], force_strategy="resync", wallet_limit=100)
+    assert sorted((s["wallet_key"], s["status"], s["amount"]) for s in plan) == [
+        ("btc", "planned", Decimal("0.00000007")), ("jpy", "planned", Decimal("7")),
+        ("usd", "planned", Decimal("0.07"))], plan
+    done = fix(mu, checks=["mu_balance"], force_strategy="resync", wallet_limit=100,
+               dry_run=False, ticket="T-1", reason="minor units")
+    assert sorted(s["status"] for s in done) == ["applied"] * 3, done
+    assert rows(mu, "SELECT id, balance FROM mu.wallet ORDER BY id") == [
+        {"id": "btc", "balance": 150000000}, {"id": "jpy", "balance": 1000},
+        {"id": "usd", "balance": 12345}, {"id": "usd_big", "balance": 9007199254740993}]
+    assert reconcile(mu)["findings"] == 0
+
+
+def test_adjust_posts_minor_units_through_the_writer(mu: str) -> None:
+    run(mu, WRITER, "UPDATE mu.wallet SET balance = balance + 250 WHERE id IN ('usd', 'jpy')")
+    reconcile(mu, ["mu_balance"])
+    done = fix(mu, checks=["mu_balance"], force_strategy="adjust", wallet_limit=1000,
+               dry_run=False, ticket="T-2", reason="minor units")
+    assert sorted((s["wallet_key"], s["status"]) for s in done) == [
+        ("jpy", "applied"), ("usd", "applied")], done
+    # the writer maps precision 100: 250 yen are 25000 hundredths, 2.50 dollars 250 cents
+    assert rows(mu, "SELECT wallet_id, amount, precision FROM mu.entry WHERE id >= 1000"
+                    " ORDER BY wallet_id") == [
+        {"wallet_id": "jpy", "amount": 25000, "precision": 100},
+        {"wallet_id": "usd", "amount": 250, "precision": 100}]
+    assert reconcile(mu, ["mu_balance"])["findings"] == 0
+
+
+def test_an_amount_finer_than_the_column_is_refused_not_rounded(mu: str) -> None:
+    # one satoshi is not a whole number of hundredths: the writer (precision 100) cannot post it
+    run(mu, WRITER, "UPDATE mu.wallet SET balance = balance + 1 WHERE id = 'btc'")
+    reconcile(mu, ["mu_balance"])
+    before = snapshot(mu)
+    err = sqlstate(mu, "SELECT * FROM recon.fix(checks => ARRAY['mu_balance'], "
+                       "force_strategy => 'adjust', wallet_limit => 1, dry_run => false, "
+                       "ticket => 'T', reason => 'r')")
+    assert err.sqlstate == "RC321" and "0.00000001" in str(err), err
+    assert err.diag.message_detail and err.diag.message_hint, err
+    assert snapshot(mu) == before
+
+
+def test_float_columns_are_read_flagged_and_never_written(mu: str) -> None:
+    run(mu, "UPDATE mu.fwallet SET balance = balance + 0.25 WHERE id = 'f1'")
+    reconcile(mu, ["mu_fbalance"])
+    got = open_findings(mu, "mu_fbalance")
+    assert [(f["wallet_key"], Decimal(str(f["difference"])), f["details"].get("float_amounts"))
+            for f in got] == [("f1", Decimal("0.25"), True)], got
+    # a check on exact columns says nothing of floats
+    run(mu, "UPDATE mu.wallet SET balance = balance + 1 WHERE id = 'usd'")
+    reconcile(mu, ["mu_balance"])
+    assert [f["details"].get("float_amounts") for f in open_findings(mu, "mu_balance")] == [None]
+    # a writer is refused, with a hint
+    before = snapshot(mu)
+    err = sqlstate(mu, "SELECT recon.register_writer('mu_fentries', '{\"columns\": {}}')")
+    assert err.sqlstate == "RC320" and err.diag.message_hint, err
+    assert snapshot(mu) == before
+    # the dry run says why, applying refuses with RC320 and changes nothing
+    plan = fix(mu, checks=["mu_fbalance"], force_strategy="resync", wallet_limit=100)
+    assert [(s["wallet_key"], s["status"]) for s in plan] == [("f1", "manual")], plan
+    assert "float" in plan[0]["note"] and "RC320" in plan[0]["note"], plan
+    err = sqlstate(mu, "SELECT * FROM recon.fix(checks => ARRAY['mu_fbalance'], "
+                       "force_strategy => 'resync', wallet_limit => 100, dry_run => false, "
+                       "ticket => 'T', reason => 'r')")
+    assert err.sqlstate == "RC320" and err.diag.message_hint, err
+    assert snapshot(mu) == before
+    # acknowledging stays possible
+    done = fix(mu, checks=["mu_fbalance"], force_strategy="acknowledge", dry_run=False,
+               ticket="T", reason="float column, fixed by hand")
+    assert [s["status"] for s in done] == ["applied"], done
+
+
+@pytest.mark.parametrize(("call", "code"), [
+    # scale on a float column, a numeric with decimals, a negative or fractional scale,
+    # a multiplier that is no power of ten, a precision column of the wrong type, no "as"
+    ("recon.register_ledger_source('x', 'mu_fwallets', 'mu.fentry', 'wallet_id', 'amount', "
+     "'{\"scale\": 2}')", "RC115"),
+    ("recon.register_wallet_source('x', 'mu.wallet', 'id', ARRAY['balance'], "
+     "'{\"scale\": -1}')", "RC115"),
+    ("recon.register_wallet_source('x', 'mu.wallet', 'id', ARRAY['balance'], "
+     "'{\"scale\": 2.5}')", "RC115"),
+    ("recon.register_wallet_source('x', 'mu.wallet', 'id', ARRAY['balance'], "
+     "'{\"scale\": \"2\"}')", "RC115"),
+    ("recon.register_wallet_source('x', 'mu.wallet', 'id', ARRAY['balance'], "
+     "'{\"scale\": {\"multiplier\": 250}}')", "RC115"),
+    ("recon.register_wallet_source('x', 'mu.wallet', 'id', ARRAY['balance'], "
+     "'{\"scale\": {\"column\": \"currency\", \"as\": \"places\"}}')", "RC115"),
+    ("recon.register_wallet_source('x', 'mu.wallet', 'id', ARRAY['balance'], "
+     "'{\"scale\": {\"column\": \"decimals\"}}')", "RC115"),
+    ("recon.register_wallet_source('x', 'mu.wallet', 'id', ARRAY['balance'], "
+     "'{\"scale\": {\"column\": \"decimals\", \"as\": \"percent\"}}')", "RC115"),
+    ("recon.register_wallet_source('x', 'mu.wallet', 'id', ARRAY['balance'], "
+     "'{\"scale\": {\"column\": \"nope\", \"as\": \"places\"}}')", "RC102"),
+    ("recon.register_wallet_source('x', 'mu.wallet', 'id', ARRAY['balance'], "
+     "'{\"scale\": {\"places\": 2, \"multiplier\": 100}}')", "RC115"),
+    ("recon.register_wallet_source('x', 'mu.fwallet', 'id', ARRAY['balance'], "
+     "'{\"scale\": 2}')", "RC115"),
+    ("recon.register_ledger_source('x', 'mu_wallets', 'mu.entry', 'wallet_id', 'amount', "
+     "'{\"scale\": {\"column\": \"amount\", \"as\": \"multiplier\"}}')", "RC115"),
+])
+def test_a_bad_scale_fails_and_changes_nothing(mu: str, call: str, code: str) -> None:
+    before = snapshot(mu)
+    err = sqlstate(mu, f"SELECT {call}")
+    assert err.sqlstate == code, err
+    assert err.diag.message_detail and err.diag.message_hint, err
+    assert snapshot(mu) == before
+
+
+def test_a_numeric_with_decimals_takes_no_scale(mu: str) -> None:
+    run(mu, "CREATE TABLE mu.dec (id text PRIMARY KEY, balance numeric(12, 2))")
+    err = sqlstate(mu, "SELECT recon.register_wallet_source('x', 'mu.dec', 'id',"
+                       " ARRAY['balance'], '{\"scale\": 2}')")
+    assert err.sqlstate == "RC115" and "numeric(12,2)" in str(err), err
+
+
+def test_a_row_without_a_usable_precision_is_an_invalid_amount(mu: str) -> None:
+    # precision 3 is no power of ten: the amount cannot be read, and is reported, not guessed
+    run(mu, "INSERT INTO mu.entry (id, wallet_id, amount, precision) VALUES (8, 'usd', 5, 3)")
+    reconcile(mu, ["mu_balance"])
+    got = open_findings(mu, "mu_balance")
+    assert [(f["wallet_key"], f["cause"]) for f in got] == [("usd", "invalid_amount")], got
+    assert json.dumps(got[0]["details"].get("null_amounts")) == "1", got
