@@ -66,8 +66,9 @@ $body$;
 COMMENT ON FUNCTION _recon.balance_findings_sql(text, jsonb, text, text) IS
 'The findings of a balance check, from p_from (per-wallet aggregates named e: k, n, n_amount, '
 'n_bad, s1..sN; n NULL for a wallet without entries) joined (p_join: FULL or LEFT) to the '
-'wallets: one per wallet and column, one per unknown wallet (keyed by the wallet alone, its '
-'first column shown), stored balances of minor units read in major units (_recon.major_sql), '
-'"float_amounts" on each finding of a check reading floats. Full and incremental runs share it, so they judge a wallet the same way.';
+'wallets: one per wallet and column, one per unknown wallet (keyed by the wallet alone, its first '
+'column shown), stored balances of minor units read in major units (_recon.major_sql), '
+'"float_amounts" on each finding of a check reading floats. Full and incremental runs share it, '
+'so they judge a wallet the same way.';
 
 REVOKE EXECUTE ON FUNCTION _recon.balance_findings_sql(text, jsonb, text, text) FROM PUBLIC;

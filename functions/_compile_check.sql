@@ -45,8 +45,8 @@ $body$;
 
 COMMENT ON FUNCTION _recon.compile_check(_recon.check_kind, text, jsonb) IS
 'Compiles a check with its kind''s compiler (_recon.check_kind.compiler, called as '
-'compiler(p_name, p_options)) and returns the SELECT of its view; RC106 if the kind names no '
-'such function; a check reading float amounts or balances (_recon.check_floats) gets '
-'"float_amounts": true in every finding''s details. Used by recon.register_check() and _recon.recompile_checks().';
+'compiler(p_name, p_options)) and returns the SELECT of its view; RC106 if the kind names no such '
+'function; a check reading float amounts or balances (_recon.check_floats) gets "float_amounts": '
+'true in every finding''s details. Used by recon.register_check() and _recon.recompile_checks().';
 
 REVOKE EXECUTE ON FUNCTION _recon.compile_check(_recon.check_kind, text, jsonb) FROM PUBLIC;

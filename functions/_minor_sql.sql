@@ -22,8 +22,9 @@ AS $body$
 $body$;
 
 COMMENT ON FUNCTION _recon.minor_sql(jsonb, text, text, text) IS
-'SQL for p_expr (an amount in major units) as whole minor units by the scale (_recon.scale_option; '
-'a per-row scale is the SQL p_scale_expr: the row''s scale column, or the value written there), through _recon.minor_units (RC321 when not whole: '
-'never rounded); p_expr unchanged when the scale is NULL. The inverse of _recon.major_sql.';
+'SQL for p_expr (an amount in major units) as whole minor units by the scale '
+'(_recon.scale_option; a per-row scale is the SQL p_scale_expr: the row''s scale column, or the '
+'value written there), through _recon.minor_units (RC321 when not whole: never rounded); p_expr '
+'unchanged when the scale is NULL. The inverse of _recon.major_sql.';
 
 REVOKE EXECUTE ON FUNCTION _recon.minor_sql(jsonb, text, text, text) FROM PUBLIC;

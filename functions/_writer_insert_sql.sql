@@ -202,16 +202,16 @@ END;
 $body$;
 
 COMMENT ON FUNCTION _recon.writer_insert_sql(_recon.writer) IS
-'The INSERT an insert writer posts one entry with: the registered ledger columns (wallet, '
-'amount, direction or type, running balance, reference, journal, posting time) from the '
-'posting JSON ($1), the mapped columns from their templates; RETURNING the entry''s id. On '
-'transfer rows one row between the wallet and the offset wallet (debit: the one giving); '
-'filter columns set to a value the filters keep (the one value of "=" or "in", NULL for "is '
-'null", else the mapping''s); each running balance of a per-column "balance_after" from the '
-'posting''s "after"; the keys of effect rules no constant or filter fixes from its "keys" '
-'(_recon.writer_rule_entry); on a ledger of minor units the amount and running balances '
-'converted from major units (_recon.writer_minor_sql). RC305 when a NOT NULL column would have no value, a mapped '
-'column is the toolkit''s, a filter cannot be satisfied, a rule key is a template or a parent '
-'column, or a template is bad.';
+'The INSERT an insert writer posts one entry with: the registered ledger columns (wallet, amount, '
+'direction or type, running balance, reference, journal, posting time) from the posting JSON '
+'($1), the mapped columns from their templates; RETURNING the entry''s id. On transfer rows one '
+'row between the wallet and the offset wallet (debit: the one giving); filter columns set to a '
+'value the filters keep (the one value of "=" or "in", NULL for "is null", else the mapping''s); '
+'each running balance of a per-column "balance_after" from the posting''s "after"; the keys of '
+'effect rules no constant or filter fixes from its "keys" (_recon.writer_rule_entry); on a ledger '
+'of minor units the amount and running balances converted from major units '
+'(_recon.writer_minor_sql). RC305 when a NOT NULL column would have no value, a mapped column is '
+'the toolkit''s, a filter cannot be satisfied, a rule key is a template or a parent column, or a '
+'template is bad.';
 
 REVOKE EXECUTE ON FUNCTION _recon.writer_insert_sql(_recon.writer) FROM PUBLIC;

@@ -239,14 +239,14 @@ COMMENT ON FUNCTION recon.register_ledger_source(text, text, text, text, text, j
 '"effects" ({"ON_HOLD": {"available": -1, "on_hold": 1}, ...}); "balance_column" (which balance a '
 'signed or direction ledger moves; default the first); optional columns "entry_id", "reference", '
 '"posted_at", "order_by", "balance_after" (a column, or {balance column: column}), "version", '
-'"journal", "status", "currency" (each entry''s currency, a column of the ledger or of a '
-'parent row); "scale" when the amount (and running balances) are integers of minor units: '
-'decimal places (2), {"multiplier": 100}, or per row {"column": c, "as": "places"|'
-'"multiplier"} (docs/CHECKS.md "Minor units"). Shapes (docs/CHECKS.md "Ledger shapes"): transfer rows (wallet column '
-'NULL, "debit_wallet", "credit_wallet"), "filters" [{"column", "op", "value"|"values"}], '
-'"parents" {alias: {"table", "key", "via"}}, effects keyed on several columns ("operation" a '
-'list, "effects" a list of {"when", "effect", "label"} rules). Errors: RC101-RC108, '
-'RC115 (docs/SQLSTATES.md). Needs the toolkit owner. Table names resolve on your search_path, as in '
+'"journal", "status", "currency" (each entry''s currency, a column of the ledger or of a parent '
+'row); "scale" when the amount (and running balances) are integers of minor units: decimal places '
+'(2), {"multiplier": 100}, or per row {"column": c, "as": "places"|"multiplier"} (docs/CHECKS.md '
+'"Minor units"). Shapes (docs/CHECKS.md "Ledger shapes"): transfer rows (wallet column NULL, '
+'"debit_wallet", "credit_wallet"), "filters" [{"column", "op", "value"|"values"}], "parents" '
+'{alias: {"table", "key", "via"}}, effects keyed on several columns ("operation" a list, '
+'"effects" a list of {"when", "effect", "label"} rules). Errors: RC101-RC108, RC115 '
+'(docs/SQLSTATES.md). Needs the toolkit owner. Table names resolve on your search_path, as in '
 'psql; the function is not SECURITY DEFINER and pins no path.';
 
 REVOKE EXECUTE ON FUNCTION recon.register_ledger_source(text, text, text, text, text, jsonb)

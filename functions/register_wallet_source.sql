@@ -59,14 +59,14 @@ END;
 $body$;
 
 COMMENT ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb) IS
-'Registers a wallet table: name, table, key column, stored balance columns (numeric), and '
-'options {"currency": column, "owner": column, "label": column (an alias shown beside the key '
-'in findings), "scale": when the balances are integers of minor units, decimal places (2), '
+'Registers a wallet table: name, table, key column, stored balance columns (numeric), and options '
+'{"currency": column, "owner": column, "label": column (an alias shown beside the key in '
+'findings), "scale": when the balances are integers of minor units, decimal places (2), '
 '{"multiplier": 100}, or per wallet {"column": c, "as": "places"|"multiplier"} (docs/CHECKS.md '
-'"Minor units")}. Every name is checked against the catalog. '
-'Errors: RC101 unknown table, RC102 unknown column, RC103 not numeric, RC104 name taken, '
-'RC105 bad name, RC106 bad option, RC115 bad scale. Needs the toolkit owner. Table names resolve on your '
-'search_path, as in psql; the function is not SECURITY DEFINER and pins no path.';
+'"Minor units")}. Every name is checked against the catalog. Errors: RC101 unknown table, RC102 '
+'unknown column, RC103 not numeric, RC104 name taken, RC105 bad name, RC106 bad option, RC115 bad '
+'scale. Needs the toolkit owner. Table names resolve on your search_path, as in psql; the '
+'function is not SECURITY DEFINER and pins no path.';
 
 REVOKE EXECUTE ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb)
 FROM PUBLIC;

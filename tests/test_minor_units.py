@@ -266,3 +266,32 @@ def test_a_row_without_a_usable_precision_is_an_invalid_amount(mu: str) -> None:
     got = open_findings(mu, "mu_balance")
     assert [(f["wallet_key"], f["cause"]) for f in got] == [("usd", "invalid_amount")], got
     assert json.dumps(got[0]["details"].get("null_amounts")) == "1", got
+
+
+@pytest.mark.parametrize("kind", ["drift", "double_entry"])
+def test_guards_refuse_minor_units_for_now(mu: str, kind: str) -> None:
+    before = snapshot(mu)
+    err = sqlstate(mu, "SELECT recon.enable_guard(%s, 'mu_entries')", (kind,))
+    assert err.sqlstate == "RC406" and "minor units" in str(err), err
+    assert snapshot(mu) == before
+
+
+def test_the_checks_doc_example_runs_as_written(make_db: Callable[..., str],
+                                                template_db: str) -> None:
+    # docs/CHECKS.md "Minor units": the Blnk-style example, and the findings it shows
+    from conftest import ROOT
+    text = (ROOT / "docs" / "CHECKS.md").read_text()
+    section = text[text.index("### Minor units"):text.index("## 2. Register a check")]
+    block = section.split("```sql\n", 1)[1].split("```", 1)[0]
+    shown = section.split("```text\n", 1)[1].split("```", 1)[0]
+    dsn = make_db(template_db)
+    run(dsn, block)
+    got = rows(dsn, "SELECT wallet_key, currency, stored::text, expected::text,"
+                    " difference::text FROM recon.open_findings ORDER BY wallet_key")
+    for r in got:
+        line = " | ".join(v.strip() for v in shown.splitlines()
+                          if v.lstrip().startswith(r["wallet_key"])
+                          for v in v.split("|"))
+        assert line == " | ".join([r["wallet_key"], r["currency"], r["stored"], r["expected"],
+                                   r["difference"]]), (line, r)
+    assert len(got) == 3
