@@ -10,7 +10,8 @@ $body$;
 
 COMMENT ON FUNCTION _recon.legs_sql(_recon.ledger_source) IS
 'A ledger source''s canonical legs relation, as a parenthesized subquery: one row per leg '
-'(an entry, or each side of a transfer row) that the filters keep, with columns wallet, amount, '
+'(an entry, or each side of a transfer row) that the filters keep, with columns wallet, amount '
+'(in major units, exactly, when the source has a scale: docs/CHECKS.md "Minor units"), '
 'kind (direction, operation, side or rule label; absent for a signed ledger), and those '
 'registered of entry_id, reference, posted_at, ord, version, journal, status, currency, '
 'balance_after, after_<i> (the running balance of the wallet source''s i-th balance column); '

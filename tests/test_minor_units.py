@@ -170,7 +170,25 @@ def test_adjust_posts_minor_units_through_the_writer(mu: str) -> None:
                     " ORDER BY wallet_id") == [
         {"wallet_id": "jpy", "amount": 25000, "precision": 100},
         {"wallet_id": "usd", "amount": 250, "precision": 100}]
+    # the running balance the writer posted is in minor units too: the chain holds
+    assert reconcile(mu, ["mu_balance", "mu_chain", "mu_duplicate"])["findings"] == 0
+    assert rows(mu, "SELECT definition -> 'scale' AS s FROM recon.sources"
+                    " WHERE name IN ('mu_entries', 'mu_wallets') ORDER BY name") == [
+        {"s": {"as": "multiplier", "column": "precision"}},
+        {"s": {"as": "places", "column": "decimals"}}]
+
+
+def test_an_incremental_run_finds_the_same_exact_drift(mu: str) -> None:
     assert reconcile(mu, ["mu_balance"])["findings"] == 0
+    run(mu, "UPDATE mu.wallet SET balance = balance - 1 WHERE id = 'usd_big'",
+        "INSERT INTO mu.entry (id, wallet_id, amount, precision) VALUES (9, 'btc', 1, 100000000)")
+    summary = reconcile(mu, ["mu_balance"], "incremental")
+    assert summary["runs"]["mu_balance"]["mode"] == "incremental", summary
+    assert findings(mu, "mu_balance") == [
+        ("mu_balance", "btc", Decimal("1.50000000"), Decimal("1.50000001"),
+         Decimal("-0.00000001"), None),
+        ("mu_balance", "usd_big", Decimal("90071992547409.92"), Decimal("90071992547409.93"),
+         Decimal("-0.01"), None)]
 
 
 def test_an_amount_finer_than_the_column_is_refused_not_rounded(mu: str) -> None:

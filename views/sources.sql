@@ -10,7 +10,8 @@ SELECT
     NULL::text AS wallet_source,
     jsonb_strip_nulls(jsonb_build_object(
         'key', w.key_column, 'balances', w.balance_columns,
-        'currency', w.currency_column, 'owner', w.owner_column, 'label', w.label_column
+        'currency', w.currency_column, 'owner', w.owner_column, 'label', w.label_column,
+        'scale', w.balance_scale
     )) AS definition,
     w.created_at,
     w.created_by
@@ -31,7 +32,8 @@ SELECT
         'shape', nullif(l.shape, 'entries'), 'legs', l.leg_columns,
         'filters', l.filters, 'parents', l.parents,
         'rules', l.kinds -> 'rules', 'operation_keys', l.kinds -> 'keys',
-        'running_balances', l.after_columns, 'currency', l.currency_column
+        'running_balances', l.after_columns, 'currency', l.currency_column,
+        'scale', l.amount_scale
     )) AS definition,
     l.created_at,
     l.created_by
