@@ -182,7 +182,8 @@ COMMENT ON FUNCTION recon.register_writer(text, jsonb) IS
 'running balances per column (repairs verify through the legs); an INSERT writer is refused '
 'where a filter or effect rule reads a parent row. Errors: RC107 unknown ledger, RC106 unknown '
 'option, RC305 bad mapping (or an INSERT on parent rows: use a posting function), RC312 an '
-'INSERT writer on a view that takes no INSERT. Needs the toolkit owner. '
+'INSERT writer on a view that takes no INSERT, RC320 a float amount or running balance. Needs '
+'the toolkit owner. '
 'docs/REPAIRS.md.';
 
 REVOKE EXECUTE ON FUNCTION recon.register_writer(text, jsonb) FROM PUBLIC;
