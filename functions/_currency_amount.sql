@@ -5,7 +5,7 @@ LANGUAGE sql
 IMMUTABLE
 PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-RETURN COALESCE((p_map ->> p_currency)::numeric, (p_map ->> '*')::numeric);
+RETURN coalesce((p_map ->> p_currency)::numeric, (p_map ->> '*')::numeric);
 
 COMMENT ON FUNCTION _recon.currency_amount(jsonb, text) IS
 'The amount a map per currency ({"USD": 10, "*": 5}) gives p_currency: its own entry, else '

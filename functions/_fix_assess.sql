@@ -202,7 +202,8 @@ BEGIN
     -- 4. Limits, per wallet and per call, in each step's currency (its wallet's currency
     --    column, else its finding's or check's currency): the call's, else the check's policy,
     --    else its low_limit per wallet and ten times that per call. Each is a map per currency,
-    --    its "*" used only where given, and each step says which it used (evidence "limits").
+    --    its "*" used only where given, and each step says which it used (evidence "limits":
+    --    the CLI names every currency limited by a "*").
     --    A currency with no limit is not repaired automatically. A wallet's repairs are all
     --    applied or none.
     FOR v_ws IN SELECT w.* FROM _recon.wallet_source AS w
@@ -227,14 +228,7 @@ BEGIN
     SET evidence = COALESCE(s.evidence, '{}') || jsonb_build_object('limits', jsonb_strip_nulls(
             jsonb_build_object('currency', s.currency, 'wallet_limit', t.wallet_limit,
                                'wallet_limit_from', t.wallet_from, 'run_limit', t.run_limit,
-                               'run_limit_from', t.run_from))),
-        note = CASE WHEN t.wallet_from LIKE '%"*"%' OR t.run_from LIKE '%"*"%' THEN concat_ws(
-                   '; ', s.note, format(
-                       'limits for %s from "*": %s',
-                       COALESCE(s.currency, 'an unknown currency'),
-                       concat_ws(', ', CASE WHEN t.wallet_from LIKE '%"*"%' THEN t.wallet_from END,
-                                 CASE WHEN t.run_from LIKE '%"*"%' THEN t.run_from END)))
-                    ELSE s.note END
+                               'run_limit_from', t.run_from)))
     FROM (
         SELECT x.step, wl.amount AS wallet_limit, wl.source AS wallet_from,
                COALESCE(rl.amount, 10 * wl.amount) AS run_limit,
@@ -487,7 +481,8 @@ COMMENT ON FUNCTION _recon.fix_assess(bigint, jsonb, jsonb, boolean) IS
 'of its currency (p_wallet_limit, p_run_limit: the call''s maps per currency, else the '
 'policy''s, else the check''s low_limit; no limit for a currency: no automatic repair), '
 'would overdraw (unless recon.allow_overdraft() exempts the wallet or column: the step''s '
-'evidence "overdraft" says so), or would not fit your balance or amount columns (numeric(14,2) and 1e12, a '
+'evidence "overdraft" says so), or would not fit your balance or amount columns '
+'(numeric(14,2) and 1e12, a '
 'third decimal), all of a wallet''s steps together; fills stored balances before and after each '
 'step. Returns {"checks": {check: {finding key: difference}} found under the lock, "keys": '
 '{wallet source: [wallet keys read or locked]}}.';

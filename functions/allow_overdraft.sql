@@ -31,13 +31,20 @@ BEGIN
                             'The reason is kept with it (recon.overdraft_exemptions).',
                             'E.g. reason => ''world account: the ledger''''s source of funds''.');
     END IF;
-    INSERT INTO _recon.overdraft_exemption AS e (wallet_source, wallet_key, balance_column,
-                                                 reason)
-    VALUES (v_ws.name, allow_overdraft.wallet, allow_overdraft.balance_column,
-            allow_overdraft.reason)
-    ON CONFLICT (wallet_source, COALESCE(wallet_key, ''), COALESCE(balance_column, ''))
-    DO UPDATE SET reason = excluded.reason, set_at = now(), set_by = session_user
+    -- the same scope again replaces its reason (a concurrent twin fails on the unique index)
+    UPDATE _recon.overdraft_exemption AS e
+    SET reason = allow_overdraft.reason, set_at = now(), set_by = session_user
+    WHERE e.wallet_source = v_ws.name
+      AND e.wallet_key IS NOT DISTINCT FROM allow_overdraft.wallet
+      AND e.balance_column IS NOT DISTINCT FROM allow_overdraft.balance_column
     RETURNING e.id INTO v_id;
+    IF v_id IS NULL THEN
+        INSERT INTO _recon.overdraft_exemption AS e (wallet_source, wallet_key, balance_column,
+                                                     reason)
+        VALUES (v_ws.name, allow_overdraft.wallet, allow_overdraft.balance_column,
+                allow_overdraft.reason)
+        RETURNING e.id INTO v_id;
+    END IF;
     RETURN jsonb_build_object('id', v_id, 'wallet_source', v_ws.name,
                               'wallet', allow_overdraft.wallet,
                               'balance_column', allow_overdraft.balance_column,

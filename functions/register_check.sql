@@ -123,7 +123,13 @@ BEGIN
     ) VALUES (
         p_name, p_kind, p_options, v_wallet, v_ledger, v_view, v_sql, p_options ->> 'currency',
         COALESCE(p_options -> 'tolerance', '{}'),
-        COALESCE(p_options -> 'low_limit', '{}'),
+        -- without one: 10 in the check's currency, or under "*" when nothing of the check
+        -- carries a currency (as 0.1); none when its rows each carry theirs and it names none
+        COALESCE(p_options -> 'low_limit',
+                 CASE WHEN p_options ? 'currency'
+                      THEN jsonb_build_object(p_options ->> 'currency', 10)
+                      WHEN v_per_row IS NULL THEN '{"*": 10}'::jsonb
+                      ELSE '{}'::jsonb END),
         COALESCE((p_options ->> 'high_wallets')::integer, 2),
         COALESCE((p_options ->> 'critical_wallets')::integer, 10),
         COALESCE((p_options ->> 'pattern_wallets')::integer, 5)
@@ -138,7 +144,8 @@ COMMENT ON FUNCTION recon.register_check(text, text, jsonb) IS
 'recon.discrepancies. Kinds and their options: recon.kinds (the registry '
 '_recon.check_kind), docs/CHECKS.md. Common options: tolerance, low_limit, high_wallets, '
 'critical_wallets, pattern_wallets, currency; tolerance and low_limit are amounts per currency '
-'({"USD": 10, "JPY": 1000, "*": 5}) or one amount in the check''s currency. Errors: RC101-RC108, RC110 (docs/SQLSTATES.md); '
+'({"USD": 10, "JPY": 1000, "*": 5}) or one amount in the check''s currency. Errors: '
+'RC101-RC108, RC110 (docs/SQLSTATES.md); '
 'nothing is registered on error. Needs the toolkit owner. Table names resolve on your '
 'search_path, as in psql, and are stored schema-qualified.';
 

@@ -20,11 +20,11 @@ DROP CONSTRAINT check_def_low_limit,
 ALTER COLUMN tolerance DROP DEFAULT,
 ALTER COLUMN low_limit DROP DEFAULT;
 ALTER TABLE _recon.check_def
-ALTER COLUMN tolerance TYPE numeric USING COALESCE(
-    (tolerance ->> COALESCE(currency, '*'))::numeric, (tolerance ->> '*')::numeric, 0
+ALTER COLUMN tolerance TYPE numeric USING coalesce(
+    (tolerance ->> coalesce(currency, '*'))::numeric, (tolerance ->> '*')::numeric, 0
 ),
-ALTER COLUMN low_limit TYPE numeric USING COALESCE(
-    (low_limit ->> COALESCE(currency, '*'))::numeric, (low_limit ->> '*')::numeric, 10
+ALTER COLUMN low_limit TYPE numeric USING coalesce(
+    (low_limit ->> coalesce(currency, '*'))::numeric, (low_limit ->> '*')::numeric, 10
 );
 ALTER TABLE _recon.check_def
 ALTER COLUMN tolerance SET DEFAULT 0,
@@ -42,10 +42,15 @@ DROP CONSTRAINT fix_policy_run_limit,
 ADD COLUMN wallet_amount numeric,
 ADD COLUMN run_amount numeric;
 UPDATE _recon.fix_policy AS p
-SET wallet_amount = COALESCE((p.wallet_limit ->> COALESCE(c.currency, '*'))::numeric,
-                             (p.wallet_limit ->> '*')::numeric),
-    run_amount = COALESCE((p.run_limit ->> COALESCE(c.currency, '*'))::numeric,
-                          (p.run_limit ->> '*')::numeric)
+SET
+    wallet_amount = coalesce(
+        (p.wallet_limit ->> coalesce(c.currency, '*'))::numeric,
+        (p.wallet_limit ->> '*')::numeric
+    ),
+    run_amount = coalesce(
+        (p.run_limit ->> coalesce(c.currency, '*'))::numeric,
+        (p.run_limit ->> '*')::numeric
+    )
 FROM _recon.check_def AS c
 WHERE c.name = p.check_name;
 ALTER TABLE _recon.fix_policy

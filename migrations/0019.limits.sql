@@ -1,10 +1,11 @@
--- 0019 amounts per currency (issue 15 item 1) and overdraft exemptions (issue 16 item 5): a check's tolerance and low_limit, and a fix
--- policy's wallet_limit and run_limit, become maps {"<currency>": amount, "*": amount}. "*" is
--- a default that applies only where given; a currency with no entry and no "*" has no limit
--- (no LOW severity, no automatic repair). What 0.1 stored carries over unchanged: a check's
--- amounts become its currency's (its currency option), or "*" for a check without one; a fix
--- policy's become its check's. recon.checks and the fix functions that take limits are dropped
--- here; the repeatable layer creates them again with the new types.
+-- 0019 amounts per currency (issue 15 item 1) and overdraft exemptions (issue 16 item 5).
+-- A check's tolerance and low_limit, and a fix policy's wallet_limit and run_limit, become
+-- maps {"<currency>": amount, "*": amount}. "*" is a default that applies only where given; a
+-- currency with no entry and no "*" has no limit (no LOW severity, no automatic repair). What
+-- 0.1 stored carries over unchanged: a check's amounts become its currency's (its currency
+-- option), or "*" for a check without one; a fix policy's become its check's. recon.checks and
+-- the fix functions that take limits are dropped here; the repeatable layer creates them again
+-- with the new types.
 DROP VIEW IF EXISTS recon.checks;
 DROP FUNCTION IF EXISTS recon.fix(
     bigint, boolean, text, text, text[], text[], text, numeric, numeric, bigint[]
@@ -22,9 +23,9 @@ ALTER COLUMN low_limit DROP DEFAULT;
 ALTER TABLE _recon.check_def
 ALTER COLUMN tolerance TYPE jsonb USING CASE
     WHEN tolerance = 0 THEN '{}'::jsonb
-    ELSE jsonb_build_object(COALESCE(currency, '*'), tolerance)
+    ELSE jsonb_build_object(coalesce(currency, '*'), tolerance)
 END,
-ALTER COLUMN low_limit TYPE jsonb USING jsonb_build_object(COALESCE(currency, '*'), low_limit);
+ALTER COLUMN low_limit TYPE jsonb USING jsonb_build_object(coalesce(currency, '*'), low_limit);
 ALTER TABLE _recon.check_def
 ALTER COLUMN tolerance SET DEFAULT '{}',
 ALTER COLUMN low_limit SET DEFAULT '{}',
@@ -46,10 +47,15 @@ DROP CONSTRAINT fix_policy_run_limit,
 ADD COLUMN wallet_limits jsonb,
 ADD COLUMN run_limits jsonb;
 UPDATE _recon.fix_policy AS p
-SET wallet_limits = CASE WHEN p.wallet_limit IS NOT NULL
-                         THEN jsonb_build_object(COALESCE(c.currency, '*'), p.wallet_limit) END,
-    run_limits = CASE WHEN p.run_limit IS NOT NULL
-                      THEN jsonb_build_object(COALESCE(c.currency, '*'), p.run_limit) END
+SET
+    wallet_limits = CASE
+        WHEN p.wallet_limit IS NOT NULL
+            THEN jsonb_build_object(coalesce(c.currency, '*'), p.wallet_limit)
+    END,
+    run_limits = CASE
+        WHEN p.run_limit IS NOT NULL
+            THEN jsonb_build_object(coalesce(c.currency, '*'), p.run_limit)
+    END
 FROM _recon.check_def AS c
 WHERE c.name = p.check_name;
 ALTER TABLE _recon.fix_policy
@@ -82,7 +88,7 @@ CREATE TABLE _recon.overdraft_exemption (
     set_by name NOT NULL DEFAULT session_user
 );
 CREATE UNIQUE INDEX overdraft_exemption_scope ON _recon.overdraft_exemption (
-    wallet_source, COALESCE(wallet_key, ''), COALESCE(balance_column, '')
+    wallet_source, coalesce(wallet_key, ''), coalesce(balance_column, '')
 );
 COMMENT ON TABLE _recon.overdraft_exemption IS
 'Where recon.fix() may leave a stored balance below zero (recon.allow_overdraft): one wallet, '

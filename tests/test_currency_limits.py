@@ -93,6 +93,7 @@ def test_the_btc_drift_is_not_low_nor_auto_fixed_beside_a_jpy_limit(ml: str) -> 
     # the issue's case: 9.5 BTC on the same check as JPY wallets whose limit is 1000
     run(ml, "SELECT recon.drop_check('ml_balance')",
         "SELECT recon.register_check('ml_balance', 'balance', '{\"ledger\": \"ml_ledger\", "
+        "\"high_wallets\": 100, \"critical_wallets\": 200, \"pattern_wallets\": 100, "
         "\"low_limit\": {\"JPY\": 1000}}')")
     drift(ml, BTC1="9.5", JPY1="9")
     reconcile(ml)
@@ -113,8 +114,9 @@ def test_auto_fix_limit_per_currency_boundaries(ml: str) -> None:
     for cur, (limit, unit) in BOUNDS.items():
         drift(ml, **{f"{cur}1": limit, f"{cur}2": limit + unit})
     reconcile(ml)
-    limits = {c: str(v[0]) for c, v in BOUNDS.items()}
-    plan = {s["wallet_key"]: s for s in fix(ml, wallet_limits=json.dumps(limits))}
+    # exact JSON numbers, as the CLI sends them
+    limits = "{" + ", ".join(f'"{c}": {v[0]}' for c, v in BOUNDS.items()) + "}"
+    plan = {s["wallet_key"]: s for s in fix(ml, wallet_limits=limits)}
     for cur, (limit, unit) in BOUNDS.items():
         assert plan[f"{cur}1"]["status"] == "planned", plan[f"{cur}1"]
         assert plan[f"{cur}1"]["evidence"]["limits"]["wallet_limit_from"] == (
@@ -125,7 +127,7 @@ def test_auto_fix_limit_per_currency_boundaries(ml: str) -> None:
             "(the call's wallet_limit;")
     # applied: exactly the wallets within their currency's limit, and they are now synced
     done = fix(ml, dry_run=False, ticket="T-1", reason="per-currency limits",
-               wallet_limits=json.dumps(limits))
+               wallet_limits=limits)
     assert sorted(s["wallet_key"] for s in done if s["status"] == "applied") == [
         "BTC1", "JPY1", "USD1"]
     reconcile(ml)
