@@ -10,7 +10,13 @@ AS $body$
 DECLARE
     v_ledger _recon.ledger_source := _recon.ledger((_recon.check_ledgers(p_options))[1]);
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
-    v_tol numeric := COALESCE((p_options ->> 'tolerance')::numeric, 0);
+    -- per wallet, its currency's tolerance (the wallet's currency column, else the check's)
+    v_tol text := _recon.currency_amount_sql(
+        _recon.currency_amounts('tolerance', p_options -> 'tolerance', p_options ->> 'currency',
+                                NULL, 'RC106'),
+        p_options ->> 'currency',
+        CASE WHEN v_wallet.currency_column IS NOT NULL
+             THEN format('w.%I::text', v_wallet.currency_column) END, 0);
     v_values text;
 BEGIN
     -- the stored balances in major units, exactly, when they hold minor units

@@ -10,7 +10,12 @@ DECLARE
     v_raw _recon.ledger_source := _recon.ledger(p_options ->> 'ledger');
     v_ledger _recon.ledger_source := _recon.legs(v_raw);
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
-    v_tol numeric := COALESCE((p_options ->> 'tolerance')::numeric, 0);
+    -- per entry, its currency's tolerance (the entry's currency option, else the check's)
+    v_tol text := _recon.currency_amount_sql(
+        _recon.currency_amounts('tolerance', p_options -> 'tolerance', p_options ->> 'currency',
+                                NULL, 'RC106'),
+        p_options ->> 'currency', CASE WHEN v_raw.currency_column IS NOT NULL
+                                       THEN 'l.currency::text' END, 0);
     v_column text;
     v_after text := 'NULL::numeric';
     v_version text := 'NULL::bigint';
@@ -86,7 +91,7 @@ BEGIN
        )) AS details
 FROM (
     SELECT x.*,
-           x.has_after AND (x.after IS NULL OR x.eff IS NULL OR abs(x.diff) > %2$s
+           x.has_after AND (x.after IS NULL OR x.eff IS NULL OR abs(x.diff) > x.tol
                             OR x.after IN ('NaN', 'Infinity', '-Infinity')) AS broken,
            lag(x.diff) OVER w AS prev_diff
     FROM (
@@ -100,14 +105,15 @@ FROM (
                (%7$s - (COALESCE(lag(%7$s) OVER w, 0) + (%6$s)))::numeric AS diff,
                row_number() OVER w AS pos,
                %9$s AS ver,
-               lag(%9$s) OVER w AS prev_ver
+               lag(%9$s) OVER w AS prev_ver,
+               %2$s AS tol
         FROM %10$s AS l
         WINDOW w AS (PARTITION BY l.%3$I ORDER BY %11$s)
     ) AS x
     WINDOW w AS (PARTITION BY x.k ORDER BY x.pos)
 ) AS y
-WHERE (y.broken AND NOT COALESCE(abs(y.prev_diff) > %2$s
-                                  AND abs(y.diff + y.prev_diff) <= %2$s, FALSE))
+WHERE (y.broken AND NOT COALESCE(abs(y.prev_diff) > y.tol
+                                  AND abs(y.diff + y.prev_diff) <= y.tol, FALSE))
    OR y.ver IS DISTINCT FROM COALESCE(y.prev_ver + 1, y.ver)$sql$,
         p_name, v_tol, v_ledger.wallet_column, _recon.entry_name_sql(v_ledger, 'l'),
         _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'),

@@ -7,7 +7,13 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_wallet _recon.wallet_source := _recon.wallet(p_options ->> 'wallet');
-    v_tol numeric := COALESCE((p_options ->> 'tolerance')::numeric, 0);
+    -- per wallet, its currency's tolerance (the wallet's currency column, else the check's)
+    v_tol text := _recon.currency_amount_sql(
+        _recon.currency_amounts('tolerance', p_options -> 'tolerance', p_options ->> 'currency',
+                                NULL, 'RC106'),
+        p_options ->> 'currency', CASE WHEN v_wallet.currency_column IS NOT NULL
+                                       THEN format('w.%I::text', v_wallet.currency_column) END,
+        0);
     v_relid oid := _recon.resolve_table(p_options ->> 'table');
     v_column name := _recon.resolve_column(v_wallet.relid, p_options ->> 'column',
                                            'the derived balance', TRUE);

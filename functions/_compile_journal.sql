@@ -11,7 +11,13 @@ DECLARE
     v_ledger _recon.ledger_source := _recon.legs(v_raw);
     v_journal name := _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
                                             'journal');
-    v_tol numeric := COALESCE((p_options ->> 'tolerance')::numeric, 0);
+    -- Entries that carry their currency (the ledger's currency option) balance per currency:
+    -- a journal moving USD and EUR is two sums, never one.
+    v_cur text := CASE WHEN v_raw.currency_column IS NOT NULL THEN 'l.currency::text' END;
+    v_tol text := _recon.currency_amount_sql(
+        _recon.currency_amounts('tolerance', p_options -> 'tolerance', p_options ->> 'currency',
+                                NULL, 'RC106'),
+        p_options ->> 'currency', CASE WHEN v_cur IS NOT NULL THEN 'j.currency' END, 0);
     v_credit text;
     v_debit text;
     v_col text;
@@ -43,8 +49,9 @@ BEGIN
        COALESCE(j.debits, 0)::numeric AS expected,
        (COALESCE(j.credits, 0) - COALESCE(j.debits, 0))::numeric AS difference,
        jsonb_strip_nulls(jsonb_build_object(
-           'item', j.journal::text,
+           'item', j.journal::text%13$s,
            'journal', j.journal,
+           'currency', j.currency,
            'column', %11$L,
            'entries', j.n,
            'wallets', j.wallets,
@@ -55,10 +62,10 @@ BEGIN
 FROM (
     SELECT l.%2$I AS journal, %3$s AS credits, %4$s AS debits, count(*) AS n,
            count(l.%5$I) AS n_amount, count(*) FILTER (WHERE %6$s) AS n_bad,
-           jsonb_agg(DISTINCT l.%7$I) AS wallets, max(%8$s) AS posted_at
+           jsonb_agg(DISTINCT l.%7$I) AS wallets, max(%8$s) AS posted_at, %12$s AS currency
     FROM %9$s AS l
     WHERE l.%2$I IS NOT NULL
-    GROUP BY l.%2$I
+    GROUP BY l.%2$I, 9
 ) AS j
 WHERE j.n > j.n_amount
    OR j.n_bad > 0
@@ -68,7 +75,9 @@ WHERE j.n > j.n_amount
         p_name, v_journal, v_credit, v_debit, v_ledger.amount_column,
         _recon.unmapped_sql(v_ledger, 'l'), v_ledger.wallet_column,
         _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'), _recon.legs_sql(v_raw),
-        v_tol, v_col
+        v_tol, v_col, COALESCE(v_cur, 'NULL::text'),
+        -- a journal's findings, one per currency it moves
+        CASE WHEN v_cur IS NOT NULL THEN ' || ''/'' || COALESCE(j.currency, '''')' ELSE '' END
     );
 END;
 $body$;

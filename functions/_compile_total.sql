@@ -6,7 +6,10 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_tol numeric := COALESCE((p_options ->> 'tolerance')::numeric, 0);
+    v_tol text := _recon.currency_amount_sql(
+        _recon.currency_amounts('tolerance', p_options -> 'tolerance', p_options ->> 'currency',
+                                NULL, 'RC106'),
+        p_options ->> 'currency', NULL, 0);
 BEGIN
     RETURN format(
         $sql$SELECT %1$L::text AS check_name,

@@ -1,7 +1,7 @@
 -- _recon.fix_apply(): apply a staged plan: lock, re-verify, claim, post, move, verify.
 CREATE OR REPLACE FUNCTION _recon.fix_apply(
     p_stage bigint, p_fix bigint, p_ticket text, p_reason text, p_invoker name,
-    p_wallet_limit numeric, p_run_limit numeric, p_verify boolean
+    p_wallet_limit jsonb, p_run_limit jsonb, p_verify boolean
 )
 RETURNS void
 LANGUAGE plpgsql
@@ -40,7 +40,7 @@ BEGIN
 END;
 $body$;
 
-COMMENT ON FUNCTION _recon.fix_apply(bigint, bigint, text, text, name, numeric, numeric, boolean)
+COMMENT ON FUNCTION _recon.fix_apply(bigint, bigint, text, text, name, jsonb, jsonb, boolean)
 IS
 'Applies a staged plan (recon.fix, recon.reverse_fix): locks and re-verifies '
 '(_recon.fix_assess), claims each step by its unique repair key into the audit, posts through '
@@ -49,5 +49,5 @@ IS
 'the checks (_recon.fix_verify). Sets wallet_recon.fix_id for the transaction.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_apply(
-    bigint, bigint, text, text, name, numeric, numeric, boolean
+    bigint, bigint, text, text, name, jsonb, jsonb, boolean
 ) FROM PUBLIC;

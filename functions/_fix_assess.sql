@@ -1,6 +1,6 @@
 -- _recon.fix_assess(): read (or lock) the wallets of a staged plan, re-verify, apply the limits.
 CREATE OR REPLACE FUNCTION _recon.fix_assess(
-    p_stage bigint, p_wallet_limit numeric, p_run_limit numeric, p_lock boolean
+    p_stage bigint, p_wallet_limit jsonb, p_run_limit jsonb, p_lock boolean
 )
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -201,28 +201,94 @@ BEGIN
     WHERE s.stage_id = p_stage AND s.status IN ('planned', 'covered')
       AND r.repair_key = s.repair_key;
 
-    -- 4. Limits, per wallet and per call, in the check's currency: the call's, else the check's
-    --    policy, else low_limit per wallet and ten times that per call. A wallet's repairs are
-    --    all applied or none.
+    -- 4. Limits, per wallet and per call, in each step's currency (its wallet's currency
+    --    column, else its finding's or check's currency): the call's, else the check's policy,
+    --    else its low_limit per wallet and ten times that per call. Each is a map per currency,
+    --    its "*" used only where given, and each step says which it used (evidence "limits":
+    --    the CLI names every currency limited by a "*").
+    --    A currency with no limit is not repaired automatically. A wallet's repairs are all
+    --    applied or none.
+    FOR v_ws IN SELECT w.* FROM _recon.wallet_source AS w
+                WHERE w.name IN (SELECT s.wallet_source FROM _recon.fix_stage AS s
+                                 WHERE s.stage_id = p_stage)
+                  AND w.currency_column IS NOT NULL
+                ORDER BY w.name LOOP
+        v_map := _recon.fix_measure(v_ws.name,
+                                    ARRAY(SELECT jsonb_object_keys(v_stored -> v_ws.name)), '{}');
+        v_currency := v_currency || jsonb_build_object(v_ws.name, COALESCE((
+            SELECT jsonb_object_agg(m.key, m.value -> 'currency') FROM jsonb_each(v_map) AS m),
+            '{}'));
+    END LOOP;
     UPDATE _recon.fix_stage AS s
-    SET status = 'skipped',
-        note = format('above the auto-fix limit: %s > wallet_limit %s (run_limit %s applies '
-                      'to the whole call)', t.total, t.lim, t.run_lim)
+    SET currency = COALESCE(v_currency -> s.wallet_source ->> s.wallet_key, f.currency,
+                            c.currency)
+    FROM _recon.fix_stage AS s0
+    LEFT JOIN _recon.check_def AS c ON c.name = s0.check_name
+    LEFT JOIN _recon.finding AS f ON f.id = s0.finding_id
+    WHERE s.stage_id = p_stage AND s0.stage_id = p_stage AND s0.step = s.step;
+    UPDATE _recon.fix_stage AS s
+    SET evidence = COALESCE(s.evidence, '{}') || jsonb_build_object('limits', jsonb_strip_nulls(
+            jsonb_build_object('currency', s.currency, 'wallet_limit', t.wallet_limit,
+                               'wallet_limit_from', t.wallet_from, 'run_limit', t.run_limit,
+                               'run_limit_from', t.run_from)))
     FROM (
-        SELECT x.check_name, x.wallet_source, x.wallet_key, sum(x.amount) AS total,
-               COALESCE(p_wallet_limit, p.wallet_limit, c.low_limit) AS lim,
-               COALESCE(p_run_limit, p.run_limit,
-                        10 * COALESCE(p_wallet_limit, p.wallet_limit, c.low_limit)) AS run_lim
+        SELECT x.step, wl.amount AS wallet_limit, wl.source AS wallet_from,
+               COALESCE(rl.amount, 10 * wl.amount) AS run_limit,
+               COALESCE(rl.source, CASE WHEN wl.amount IS NOT NULL
+                                        THEN format('10 x wallet_limit (%s)', wl.source) END)
+                   AS run_from
         FROM _recon.fix_stage AS x
         JOIN _recon.check_def AS c ON c.name = x.check_name
         LEFT JOIN _recon.fix_policy AS p ON p.check_name = x.check_name
-        WHERE x.stage_id = p_stage AND x.status = 'planned' AND x.strategy NOT IN ('acknowledge', 'reversal')
-        GROUP BY 1, 2, 3, 5, 6
+        LEFT JOIN LATERAL (
+            SELECT v.amount::numeric AS amount, v.source
+            FROM (VALUES (1, p_wallet_limit ->> x.currency, 'the call''s wallet_limit'),
+                         (2, p_wallet_limit ->> '*', 'the call''s "*" wallet_limit'),
+                         (3, p.wallet_limit ->> x.currency, 'the policy''s wallet_limit'),
+                         (4, p.wallet_limit ->> '*', 'the policy''s "*" wallet_limit'),
+                         (5, c.low_limit ->> x.currency, 'the check''s low_limit'),
+                         (6, c.low_limit ->> '*', 'the check''s "*" low_limit'))
+                 AS v (o, amount, source)
+            WHERE v.amount IS NOT NULL ORDER BY v.o LIMIT 1
+        ) AS wl ON TRUE
+        LEFT JOIN LATERAL (
+            SELECT v.amount::numeric AS amount, v.source
+            FROM (VALUES (1, p_run_limit ->> x.currency, 'the call''s run_limit'),
+                         (2, p_run_limit ->> '*', 'the call''s "*" run_limit'),
+                         (3, p.run_limit ->> x.currency, 'the policy''s run_limit'),
+                         (4, p.run_limit ->> '*', 'the policy''s "*" run_limit'))
+                 AS v (o, amount, source)
+            WHERE v.amount IS NOT NULL ORDER BY v.o LIMIT 1
+        ) AS rl ON TRUE
+        WHERE x.stage_id = p_stage AND x.status = 'planned'
+          AND x.strategy NOT IN ('acknowledge', 'reversal') AND x.wallet_key IS NOT NULL
+    ) AS t
+    WHERE s.stage_id = p_stage AND s.step = t.step;
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped',
+        note = CASE WHEN t.lim IS NULL THEN format(
+                   'above the auto-fix limit: no wallet_limit for %s (none given for it, no "*" '
+                   || 'and no low_limit): not repaired automatically', COALESCE(
+                       t.currency, 'an unknown currency (only a "*" limit applies)'))
+                    ELSE format('above the auto-fix limit: %s > wallet_limit %s%s (%s; run_limit '
+                                || '%s applies to the whole call)', t.total, t.lim,
+                                COALESCE(' ' || t.currency, ''), t.lim_from, t.run_lim) END
+    FROM (
+        SELECT x.check_name, x.wallet_source, x.wallet_key, sum(x.amount) AS total,
+               max(x.currency) AS currency,
+               max((x.evidence -> 'limits' ->> 'wallet_limit')::numeric) AS lim,
+               max(x.evidence -> 'limits' ->> 'wallet_limit_from') AS lim_from,
+               max((x.evidence -> 'limits' ->> 'run_limit')::numeric) AS run_lim
+        FROM _recon.fix_stage AS x
+        WHERE x.stage_id = p_stage AND x.status = 'planned'
+          AND x.strategy NOT IN ('acknowledge', 'reversal') AND x.wallet_key IS NOT NULL
+        GROUP BY 1, 2, 3
     ) AS t
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.check_name = t.check_name
       -- plain equality, not IS NOT DISTINCT FROM (a nested loop over thousands of steps): a
       -- limited step always has a wallet
-      AND s.wallet_source = t.wallet_source AND s.wallet_key = t.wallet_key AND t.total > t.lim;
+      AND s.wallet_source = t.wallet_source AND s.wallet_key = t.wallet_key
+      AND (t.lim IS NULL OR t.total > t.lim);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
 
     UPDATE _recon.fix_stage AS s
@@ -239,11 +305,45 @@ BEGIN
             GROUP BY 1, 2, 3
         ) AS x
         WHERE x.before + x.moved < 0 AND x.moved < 0
+          -- unless the owner lets that wallet or column go negative (recon.allow_overdraft)
+          AND NOT EXISTS (SELECT FROM _recon.overdraft_exemption AS e
+                          WHERE e.wallet_source = x.wallet_source
+                            AND (e.wallet_key IS NULL OR e.wallet_key = x.wallet_key)
+                            AND (e.balance_column IS NULL OR e.balance_column = x.col))
         ORDER BY x.wallet_source, x.wallet_key, x.col
     ) AS o
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = o.wallet_source
       AND s.wallet_key = o.wallet_key;
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
+
+    -- What an exemption let through is on the record: the step's evidence names the column,
+    -- where it ends and the exemption's reason.
+    UPDATE _recon.fix_stage AS s
+    SET evidence = COALESCE(s.evidence, '{}') || jsonb_build_object('overdraft', o.allowed)
+    FROM (
+        SELECT x.wallet_source, x.wallet_key, jsonb_object_agg(x.col, jsonb_build_object(
+                   'before', x.before, 'after', x.before + x.moved, 'exemption', (
+                       SELECT jsonb_build_object('id', e.id, 'reason', e.reason)
+                       FROM _recon.overdraft_exemption AS e
+                       WHERE e.wallet_source = x.wallet_source
+                         AND (e.wallet_key IS NULL OR e.wallet_key = x.wallet_key)
+                         AND (e.balance_column IS NULL OR e.balance_column = x.col)
+                       -- the narrowest scope first
+                       ORDER BY e.wallet_key IS NULL, e.balance_column IS NULL, e.id
+                       LIMIT 1))) AS allowed
+        FROM (
+            SELECT y.wallet_source, y.wallet_key, m.key AS col,
+                   (max(y.stored_before ->> m.key))::numeric AS before,
+                   sum(m.value::numeric) AS moved
+            FROM _recon.fix_stage AS y, jsonb_each_text(y.moves) AS m
+            WHERE y.stage_id = p_stage AND y.status = 'planned'
+            GROUP BY 1, 2, 3
+        ) AS x
+        WHERE x.before + x.moved < 0 AND x.moved < 0
+        GROUP BY 1, 2
+    ) AS o
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = o.wallet_source
+      AND s.wallet_key = o.wallet_key AND s.moves <> '{}';
 
     -- A repair your columns cannot hold (a balance or an amount beyond numeric(14,2), a third
     -- decimal, a fraction of an integer) would fail or be rounded: not applied. An amount is
@@ -290,21 +390,20 @@ BEGIN
 
     UPDATE _recon.fix_stage AS s
     SET status = 'skipped',
-        note = format('over the run limit: %s > run_limit %s for check %s', t.running, t.lim,
-                      t.check_name)
+        note = format('over the run limit: %s > run_limit %s%s for check %s (%s)', t.running,
+                      t.lim, COALESCE(' ' || t.currency, ''), t.check_name, t.lim_from)
     FROM (
-        SELECT w.*, sum(w.total) OVER (PARTITION BY w.check_name ORDER BY w.first_step)
-                   AS running
+        SELECT w.*, sum(w.total) OVER (PARTITION BY w.check_name, w.currency
+                                       ORDER BY w.first_step) AS running
         FROM (
-            SELECT x.check_name, x.wallet_source, x.wallet_key, min(x.step) AS first_step,
-                   sum(x.amount) AS total,
-                   COALESCE(p_run_limit, p.run_limit,
-                            10 * COALESCE(p_wallet_limit, p.wallet_limit, c.low_limit)) AS lim
+            SELECT x.check_name, x.wallet_source, x.wallet_key, x.currency,
+                   min(x.step) AS first_step, sum(x.amount) AS total,
+                   max((x.evidence -> 'limits' ->> 'run_limit')::numeric) AS lim,
+                   max(x.evidence -> 'limits' ->> 'run_limit_from') AS lim_from
             FROM _recon.fix_stage AS x
-            JOIN _recon.check_def AS c ON c.name = x.check_name
-            LEFT JOIN _recon.fix_policy AS p ON p.check_name = x.check_name
-            WHERE x.stage_id = p_stage AND x.status = 'planned' AND x.strategy NOT IN ('acknowledge', 'reversal')
-            GROUP BY 1, 2, 3, 6
+            WHERE x.stage_id = p_stage AND x.status = 'planned'
+              AND x.strategy NOT IN ('acknowledge', 'reversal') AND x.wallet_key IS NOT NULL
+            GROUP BY 1, 2, 3, 4
         ) AS w
     ) AS t
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.check_name = t.check_name
@@ -336,24 +435,12 @@ BEGIN
     ) AS y
     WHERE s.stage_id = p_stage AND s.step = y.step;
 
-    -- 6. Each step's currency, and what it changes: the stored balances (the wallet's, and the
-    --    offset wallet's of a double-entry posting) and the ledger's effects (both sides), per
-    --    column. recon.fix() checks after applying that each currency's totals moved by
+    -- 6. What each step changes, in its currency (step 4): the stored balances (the wallet's,
+    --    and the offset wallet's of a double-entry posting) and the ledger's effects (both
+    --    sides), per column. recon.fix() checks after applying that each currency's totals moved by
     --    exactly these (_recon.fix_conserve).
-    FOR v_ws IN SELECT w.* FROM _recon.wallet_source AS w
-                WHERE w.name IN (SELECT s.wallet_source FROM _recon.fix_stage AS s
-                                 WHERE s.stage_id = p_stage)
-                ORDER BY w.name LOOP
-        v_map := CASE WHEN v_ws.currency_column IS NOT NULL THEN _recon.fix_measure(
-                     v_ws.name, ARRAY(SELECT jsonb_object_keys(v_stored -> v_ws.name)), '{}')
-                 ELSE '{}' END;
-        v_currency := v_currency || jsonb_build_object(v_ws.name, COALESCE((
-            SELECT jsonb_object_agg(m.key, m.value -> 'currency') FROM jsonb_each(v_map) AS m),
-            '{}'));
-    END LOOP;
     UPDATE _recon.fix_stage AS s
-    SET currency = COALESCE(v_currency -> s.wallet_source ->> s.wallet_key, c.currency),
-        stored_change = COALESCE((
+    SET stored_change = COALESCE((
             SELECT jsonb_object_agg(m.col, m.total) FROM (
                 SELECT x.key AS col, sum(x.value::numeric) AS total
                 FROM (SELECT d.key, d.value FROM jsonb_each_text(
@@ -379,7 +466,6 @@ BEGIN
                 WHERE s.status IN ('planned', 'applied')
                 GROUP BY d.key) AS m), '{}')
     FROM _recon.fix_stage AS s0
-    LEFT JOIN _recon.check_def AS c ON c.name = s0.check_name
     LEFT JOIN _recon.writer AS w ON w.ledger_source = s0.ledger_source
     WHERE s.stage_id = p_stage AND s0.stage_id = p_stage AND s0.step = s.step;
     RETURN jsonb_build_object('checks', v_pre, 'currency', v_currency, 'drift', v_drift, 'keys', (
@@ -390,13 +476,17 @@ BEGIN
 END;
 $body$;
 
-COMMENT ON FUNCTION _recon.fix_assess(bigint, numeric, numeric, boolean) IS
+COMMENT ON FUNCTION _recon.fix_assess(bigint, jsonb, jsonb, boolean) IS
 'Reads a staged plan''s wallets (p_lock: locks them FOR UPDATE, by source name then '
 'key), re-runs its checks for those wallets under the lock and skips what is gone or changed, '
-'skips what was applied before (repair key), what is over the per-wallet or per-call limit, '
-'would overdraw, or would not fit your balance or amount columns (numeric(14,2) and 1e12, a '
+'skips what was applied before (repair key), what is over the per-wallet or per-call limit '
+'of its currency (p_wallet_limit, p_run_limit: the call''s maps per currency, else the '
+'policy''s, else the check''s low_limit; no limit for a currency: no automatic repair), '
+'would overdraw (unless recon.allow_overdraft() exempts the wallet or column: the step''s '
+'evidence "overdraft" says so), or would not fit your balance or amount columns '
+'(numeric(14,2) and 1e12, a '
 'third decimal), all of a wallet''s steps together; fills stored balances before and after each '
 'step. Returns {"checks": {check: {finding key: difference}} found under the lock, "keys": '
 '{wallet source: [wallet keys read or locked]}}.';
 
-REVOKE EXECUTE ON FUNCTION _recon.fix_assess(bigint, numeric, numeric, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION _recon.fix_assess(bigint, jsonb, jsonb, boolean) FROM PUBLIC;

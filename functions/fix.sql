@@ -9,7 +9,9 @@ CREATE OR REPLACE FUNCTION recon.fix(
     force_strategy text DEFAULT NULL,
     wallet_limit numeric DEFAULT NULL,
     run_limit numeric DEFAULT NULL,
-    findings bigint[] DEFAULT NULL
+    findings bigint[] DEFAULT NULL,
+    wallet_limits jsonb DEFAULT NULL,
+    run_limits jsonb DEFAULT NULL
 )
 RETURNS SETOF recon.fix_step
 LANGUAGE plpgsql
@@ -25,10 +27,26 @@ DECLARE
     v_fix bigint;
     v_unknown text;
     v_invoker name;
+    v_wallet_limit jsonb;
+    v_run_limit jsonb;
 BEGIN
-    -- 1. Bad input fails before anything is read or written.
+    -- 1. Bad input fails before anything is read or written. Limits are maps per currency
+    --    ({"USD": 500, "*": 10}); one amount (wallet_limit, run_limit) is the map {"*": n}.
     PERFORM _recon.fix_limit(fix.wallet_limit, 'wallet_limit');
     PERFORM _recon.fix_limit(fix.run_limit, 'run_limit');
+    IF (fix.wallet_limit IS NOT NULL AND fix.wallet_limits IS NOT NULL)
+       OR (fix.run_limit IS NOT NULL AND fix.run_limits IS NOT NULL) THEN
+        PERFORM _recon.fail('RC302', 'a limit given twice',
+                            'wallet_limit is wallet_limits {"*": n}, run_limit is run_limits '
+                            || '{"*": n}.',
+                            'Give the map alone, with "*" for every currency it does not name.');
+    END IF;
+    v_wallet_limit := COALESCE(
+        _recon.currency_amounts('wallet_limits', fix.wallet_limits, NULL, NULL, 'RC302'),
+        jsonb_strip_nulls(jsonb_build_object('*', fix.wallet_limit)));
+    v_run_limit := COALESCE(
+        _recon.currency_amounts('run_limits', fix.run_limits, NULL, NULL, 'RC302'),
+        jsonb_strip_nulls(jsonb_build_object('*', fix.run_limit)));
     v_invoker := _recon.fix_caller(fix.dry_run, fix.ticket, fix.reason,
                                    'applying a fix');
     IF fix.force_strategy IS NOT NULL AND fix.force_strategy NOT IN (
@@ -85,7 +103,7 @@ BEGIN
     PERFORM _recon.fix_plan(v_stage, v_run, fix.checks, fix.wallets, fix.findings,
                             fix.force_strategy);
     IF fix.dry_run THEN
-        PERFORM _recon.fix_assess(v_stage, fix.wallet_limit, fix.run_limit, FALSE);
+        PERFORM _recon.fix_assess(v_stage, v_wallet_limit, v_run_limit, FALSE);
     ELSE
         -- 3. Apply: lock the wallets in key order and re-verify under the lock, claim each
         --    repair by its unique key, post, move the stored balances, verify, audit. A step
@@ -95,10 +113,12 @@ BEGIN
         VALUES ('fix', v_run, fix.ticket, fix.reason, jsonb_strip_nulls(jsonb_build_object(
                     'run_id', v_run, 'checks', fix.checks, 'wallets', fix.wallets,
                     'force_strategy', fix.force_strategy, 'wallet_limit', fix.wallet_limit,
-                    'run_limit', fix.run_limit, 'findings', fix.findings)), v_invoker)
+                    'run_limit', fix.run_limit, 'findings', fix.findings,
+                    'wallet_limits', fix.wallet_limits, 'run_limits', fix.run_limits)),
+                v_invoker)
         RETURNING id INTO v_fix;
         PERFORM _recon.fix_apply(v_stage, v_fix, fix.ticket, fix.reason, v_invoker,
-                                 fix.wallet_limit, fix.run_limit, TRUE);
+                                 v_wallet_limit, v_run_limit, TRUE);
     END IF;
 
     RETURN QUERY SELECT r.* FROM _recon.fix_report(v_stage) AS r;
@@ -107,7 +127,7 @@ END;
 $body$;
 
 COMMENT ON FUNCTION recon.fix(
-    bigint, boolean, text, text, text[], text[], text, numeric, numeric, bigint[]
+    bigint, boolean, text, text, text[], text[], text, numeric, numeric, bigint[], jsonb, jsonb
 ) IS
 'Plans the repair of open findings: of run run_id (default: the latest), or of the checks, '
 'wallets or findings (ids) named; a finding acknowledged as it is now is not planned again. '
@@ -118,7 +138,10 @@ COMMENT ON FUNCTION recon.fix(
 'restored or left manual, never resynced). '
 'A dry run (the default) writes nothing. dry_run => false with a ticket and a reason applies '
 'it: wallets locked in key order, every finding re-verified under the lock, limits (per wallet '
-'and per call, in the check''s currency) and no overdraft enforced, each wallet repaired whole '
+'and per call, per currency: wallet_limits and run_limits are maps {"USD": 500, "*": 10}, '
+'wallet_limit and run_limit one amount for every currency, i.e. {"*": n}; else the check''s '
+'policy, else its low_limit; a currency with no limit is not repaired automatically, and each '
+'step says which limit it used) and no overdraft enforced, each wallet repaired whole '
 'or not at all, each repair applied once (a unique key), posted through the ledger''s writer, '
 'verified by re-running every enabled check on the touched wallets and by each currency''s '
 'totals moving by exactly the plan, and audited (recon.repairs). Errors: RC301 unknown run, '
@@ -128,8 +151,8 @@ COMMENT ON FUNCTION recon.fix(
 'A step your balance or amount column cannot hold is skipped. docs/REPAIRS.md.';
 
 REVOKE EXECUTE ON FUNCTION recon.fix(
-    bigint, boolean, text, text, text[], text[], text, numeric, numeric, bigint[]
+    bigint, boolean, text, text, text[], text[], text, numeric, numeric, bigint[], jsonb, jsonb
 ) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recon.fix(
-    bigint, boolean, text, text, text[], text[], text, numeric, numeric, bigint[]
+    bigint, boolean, text, text, text[], text[], text, numeric, numeric, bigint[], jsonb, jsonb
 ) TO recon_operator;

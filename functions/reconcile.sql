@@ -264,7 +264,11 @@ BEGIN
         WHEN pc.wallets >= c.high_wallets THEN 'HIGH'
         WHEN s.cause IN ('invalid_balance', 'invalid_amount', 'unknown_wallet',
                          'unmapped_entry_type') THEN 'HIGH'
-        WHEN s.difference IS NULL OR abs(s.difference) > c.low_limit THEN 'MEDIUM'
+        -- the low_limit of the finding's currency, else "*": none (no limit given for it,
+        -- or the currency unknown) is never LOW
+        WHEN s.difference IS NULL
+            OR abs(s.difference) > _recon.currency_amount(c.low_limit, s.currency)
+            IS NOT FALSE THEN 'MEDIUM'
         ELSE 'LOW'
     END
     FROM per_check AS pc

@@ -15,6 +15,7 @@ DECLARE
     v_wallet text;
     v_ledger text;
     v_key text;
+    v_per_row text;
     v_path text := pg_catalog.current_setting('search_path');
 BEGIN
     PERFORM _recon.check_name('check', p_name);
@@ -23,15 +24,36 @@ BEGIN
     v_kind := _recon.kind(p_kind);
     PERFORM _recon.check_options(format('%s check %s', p_kind, p_name), p_options,
                                  v_kind.options || v_common, v_kind.required);
-    -- Thresholds: finite numbers, and counts that make sense (the table's constraints agree).
-    FOREACH v_key IN ARRAY ARRAY['tolerance', 'low_limit', 'high_wallets', 'critical_wallets',
-                                 'pattern_wallets'] LOOP
+    IF p_options ? 'currency' AND (jsonb_typeof(p_options -> 'currency') <> 'string'
+                                   OR btrim(p_options ->> 'currency') = '') THEN
+        PERFORM _recon.fail('RC106', 'currency must be a currency code',
+                            format('Got %s.', p_options -> 'currency'),
+                            'E.g. {"currency": "USD"}: the currency of rows that carry none.');
+    END IF;
+    -- Amounts per currency (tolerance, low_limit): a map, or one amount in the check's own
+    -- currency. Where each row has its own currency (the wallet's currency column, the
+    -- entry's currency option), one amount without a currency option is refused.
+    IF p_options ? 'ledger' THEN
+        v_ledger := (_recon.check_ledgers(p_options))[1];
+        v_wallet := (_recon.ledger(v_ledger)).wallet_source;
+    ELSIF p_options ? 'wallet' THEN
+        v_wallet := (_recon.wallet(p_options ->> 'wallet')).name;
+    END IF;
+    v_per_row := _recon.check_row_currency(p_kind, v_ledger, v_wallet);
+    FOREACH v_key IN ARRAY ARRAY['tolerance', 'low_limit'] LOOP
+        IF p_options ? v_key THEN
+            p_options := jsonb_set(p_options, ARRAY[v_key], _recon.currency_amounts(
+                v_key, p_options -> v_key, p_options ->> 'currency', v_per_row, 'RC106'));
+        END IF;
+    END LOOP;
+    -- Thresholds: counts that make sense (the table's constraints agree).
+    FOREACH v_key IN ARRAY ARRAY['high_wallets', 'critical_wallets', 'pattern_wallets'] LOOP
         IF p_options ? v_key AND (jsonb_typeof(p_options -> v_key) <> 'number'
                                   OR (p_options ->> v_key)::numeric < 0) THEN
             PERFORM _recon.fail(
-                'RC106', format('%s must be a number >= 0', v_key),
+                'RC106', format('%s must be a whole number >= 0', v_key),
                 format('Got %s.', p_options -> v_key),
-                'Amounts are in the check''s currency, e.g. {"tolerance": 0.01, "low_limit": 10}.'
+                'A count of wallets, e.g. {"high_wallets": 3}.'
             );
         END IF;
     END LOOP;
@@ -66,12 +88,6 @@ BEGIN
     -- Table names resolve on the caller's search_path and are kept schema-qualified.
     p_options := _recon.qualify_tables(p_options);
     v_sql := _recon.compile_check(v_kind, p_name, p_options);
-    IF p_options ? 'ledger' THEN
-        v_ledger := (_recon.check_ledgers(p_options))[1];
-        v_wallet := (_recon.ledger(v_ledger)).wallet_source;
-    ELSIF p_options ? 'wallet' THEN
-        v_wallet := (_recon.wallet(p_options ->> 'wallet')).name;
-    END IF;
 
     -- Our compiled SQL binds under a pinned path; a custom query is the user's own SQL and
     -- binds as they wrote it, on their path.
@@ -106,8 +122,14 @@ BEGIN
         tolerance, low_limit, high_wallets, critical_wallets, pattern_wallets
     ) VALUES (
         p_name, p_kind, p_options, v_wallet, v_ledger, v_view, v_sql, p_options ->> 'currency',
-        COALESCE((p_options ->> 'tolerance')::numeric, 0),
-        COALESCE((p_options ->> 'low_limit')::numeric, 10),
+        COALESCE(p_options -> 'tolerance', '{}'),
+        -- without one: 10 in the check's currency, or under "*" when nothing of the check
+        -- carries a currency (as 0.1); none when its rows each carry theirs and it names none
+        COALESCE(p_options -> 'low_limit',
+                 CASE WHEN p_options ? 'currency'
+                      THEN jsonb_build_object(p_options ->> 'currency', 10)
+                      WHEN v_per_row IS NULL THEN '{"*": 10}'::jsonb
+                      ELSE '{}'::jsonb END),
         COALESCE((p_options ->> 'high_wallets')::integer, 2),
         COALESCE((p_options ->> 'critical_wallets')::integer, 10),
         COALESCE((p_options ->> 'pattern_wallets')::integer, 5)
@@ -121,7 +143,9 @@ COMMENT ON FUNCTION recon.register_check(text, text, jsonb) IS
 'Registers a check and compiles it once to the view recon.check_<name>, added to '
 'recon.discrepancies. Kinds and their options: recon.kinds (the registry '
 '_recon.check_kind), docs/CHECKS.md. Common options: tolerance, low_limit, high_wallets, '
-'critical_wallets, pattern_wallets, currency. Errors: RC101-RC108, RC110 (docs/SQLSTATES.md); '
+'critical_wallets, pattern_wallets, currency; tolerance and low_limit are amounts per currency '
+'({"USD": 10, "JPY": 1000, "*": 5}) or one amount in the check''s currency. Errors: '
+'RC101-RC108, RC110 (docs/SQLSTATES.md); '
 'nothing is registered on error. Needs the toolkit owner. Table names resolve on your '
 'search_path, as in psql, and are stored schema-qualified.';
 

@@ -22,12 +22,15 @@ BEGIN
                                    array_to_string(v_allowed, ', ')),
                             'docs/REPAIRS.md explains each strategy.');
     END IF;
+    -- Amounts per currency: a map, or one amount in the check's own currency (refused where
+    -- the check's rows each carry a currency and it names none).
     FOREACH v_key IN ARRAY ARRAY['wallet_limit', 'run_limit'] LOOP
-        IF p_options ? v_key AND jsonb_typeof(p_options -> v_key) <> 'number' THEN
-            PERFORM _recon.fail('RC302', format('%s must be a number', v_key),
-                                format('Got %s.', p_options -> v_key), 'E.g. 100.');
+        IF p_options ? v_key AND p_options -> v_key <> 'null' THEN
+            p_options := jsonb_set(p_options, ARRAY[v_key], _recon.currency_amounts(
+                v_key, p_options -> v_key, v_check.currency,
+                _recon.check_row_currency(v_check.kind, v_check.ledger_source,
+                                          v_check.wallet_source), 'RC302'));
         END IF;
-        PERFORM _recon.fix_limit((p_options ->> v_key)::numeric, v_key);
     END LOOP;
     FOREACH v_key IN ARRAY ARRAY['column', 'from_column'] LOOP
         IF p_options ? v_key AND (SELECT (p_options ->> v_key) <> ALL (w.balance_columns)
@@ -40,8 +43,8 @@ BEGIN
         END IF;
     END LOOP;
     INSERT INTO _recon.fix_policy AS p (check_name, strategy, wallet_limit, run_limit, options)
-    VALUES (p_check, v_strategy, (p_options ->> 'wallet_limit')::numeric,
-            (p_options ->> 'run_limit')::numeric, p_options)
+    VALUES (p_check, v_strategy, NULLIF(p_options -> 'wallet_limit', 'null'),
+            NULLIF(p_options -> 'run_limit', 'null'), p_options)
     ON CONFLICT (check_name) DO UPDATE
     SET strategy = excluded.strategy, wallet_limit = excluded.wallet_limit,
         run_limit = excluded.run_limit, options = excluded.options, set_at = now(),
@@ -52,10 +55,13 @@ END;
 $body$;
 
 COMMENT ON FUNCTION recon.set_fix_policy(text, jsonb) IS
-'Sets how recon.fix() repairs a check''s findings: {"strategy": ..., "wallet_limit": n, '
-'"run_limit": n, "column": balance column (orphan), "from_column": the other column (derived '
-'move)}. Without a policy a check gets its kind''s default strategy and its low_limit as '
-'wallet_limit. Errors: RC107 unknown check, RC106 unknown option, RC304 strategy not for this '
-'kind, RC302 bad limit, RC102 not a balance column. Needs the toolkit owner.';
+'Sets how recon.fix() repairs a check''s findings: {"strategy": ..., "wallet_limit": '
+'amounts, "run_limit": amounts, "column": balance column (orphan), "from_column": the other '
+'column (derived move)}. Amounts are per currency ({"USD": 500, "JPY": 50000, "*": 10}: "*" '
+'for every currency not named) or one amount in the check''s currency. Without a policy a '
+'check gets its kind''s default strategy and its low_limit as wallet_limit; a currency with no '
+'limit gets no automatic repair. Errors: RC107 unknown check, RC106 unknown option, RC304 '
+'strategy not for this kind, RC302 bad limit (also one amount for a check whose wallets or '
+'entries each carry a currency), RC102 not a balance column. Needs the toolkit owner.';
 
 REVOKE EXECUTE ON FUNCTION recon.set_fix_policy(text, jsonb) FROM PUBLIC;

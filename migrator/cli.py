@@ -88,6 +88,23 @@ def _decimal(value: str) -> Decimal:
     return number
 
 
+def _limits(value: str) -> dict[str, Decimal]:
+    """--wallet-limit / --run-limit: AMOUNT (every currency, i.e. "*") or CUR=AMOUNT,..."""
+    limits: dict[str, Decimal] = {}
+    for part in value.split(","):
+        currency, sep, amount = part.strip().rpartition("=")
+        currency = currency.strip() if sep else "*"
+        if not currency or currency in limits:
+            raise argparse.ArgumentTypeError(
+                f"{value!r}: each limit is CUR=AMOUNT, each currency once "
+                "(e.g. USD=500,JPY=50000, or *=100 for every currency not named)")
+        number = _decimal(amount.strip())
+        if number < 0:
+            raise argparse.ArgumentTypeError(f"{value!r}: a limit is an amount >= 0")
+        limits[currency] = number
+    return limits
+
+
 def _count(value: str) -> int:
     try:
         number = int(value)
@@ -166,10 +183,14 @@ def _add_operator_commands(sub: argparse._SubParsersAction) -> None:
                    help="only this finding (recon.open_findings.id); repeat for more")
     p.add_argument("--strategy", choices=STRATEGIES, metavar="STRATEGY",
                    help=f"force one strategy: {', '.join(STRATEGIES)}")
-    p.add_argument("--wallet-limit", type=_decimal, metavar="AMOUNT",
-                   help="refuse a wallet's repair above this amount (default: the check's policy)")
-    p.add_argument("--run-limit", type=_decimal, metavar="AMOUNT",
-                   help="refuse the whole call above this total (default: the check's policy)")
+    p.add_argument("--wallet-limit", type=_limits, metavar="CUR=AMOUNT[,...]",
+                   help="refuse a wallet's repair above this amount of its currency, e.g. "
+                        "USD=500,JPY=50000; '*=AMOUNT' (or AMOUNT alone) for every currency not "
+                        "named (default: the check's policy, else its low_limit; a currency "
+                        "with no limit is not repaired automatically)")
+    p.add_argument("--run-limit", type=_limits, metavar="CUR=AMOUNT[,...]",
+                   help="refuse the whole call above this total per currency, same form "
+                        "(default: the check's policy, else 10 x the wallet limit)")
     p.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     _connection_options(p)
 
@@ -473,8 +494,9 @@ def _limits_hint(steps: list[dict]) -> None:
             and (s.get("note") or "").startswith(LIMIT_NOTES))
     if n:
         print(f"\n{n} step(s) skipped for the auto-fix limits: raise them with --wallet-limit "
-              "AMOUNT (per wallet) and --run-limit AMOUNT (per call; default 10 x the wallet "
-              "limit)")
+              "CUR=AMOUNT (per wallet) and --run-limit CUR=AMOUNT (per call; default 10 x the "
+              "wallet limit), e.g. --wallet-limit USD=500,JPY=50000; '*=AMOUNT' applies to every "
+              "currency not named")
 
 
 def run(args: argparse.Namespace) -> int:

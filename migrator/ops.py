@@ -8,7 +8,7 @@ documents are built by PostgreSQL (``jsonb``), so amounts keep every decimal the
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -190,9 +190,17 @@ class FixOptions:
     checks: Sequence[str] | None = None
     wallets: Sequence[str] | None = None
     strategy: str | None = None
-    wallet_limit: Decimal | None = None
-    run_limit: Decimal | None = None
+    # per currency ("*": every currency not named)
+    wallet_limit: Mapping[str, Decimal] | None = None
+    run_limit: Mapping[str, Decimal] | None = None
     findings: Sequence[int] | None = None
+
+
+def _amounts_json(amounts: Mapping[str, Decimal] | None) -> str | None:
+    """A map of amounts as JSON, the amounts as exact JSON numbers (never floats)."""
+    if amounts is None:
+        return None
+    return "{" + ", ".join(f"{json.dumps(k)}: {format(v, 'f')}" for k, v in amounts.items()) + "}"
 
 
 def fix(conn: psycopg.Connection, options: FixOptions, *, apply: bool = False,
@@ -202,12 +210,13 @@ def fix(conn: psycopg.Connection, options: FixOptions, *, apply: bool = False,
     row = conn.execute(
         "SELECT jsonb_pretty(x.d), x.d FROM (SELECT COALESCE(jsonb_agg(to_jsonb(f) "
         "ORDER BY f.step), '[]') AS d FROM recon.fix(run_id => %s, dry_run => %s, ticket => %s, "
-        "reason => %s, checks => %s, wallets => %s, force_strategy => %s, wallet_limit => %s, "
-        "run_limit => %s, findings => %s) AS f) AS x",
+        "reason => %s, checks => %s, wallets => %s, force_strategy => %s, "
+        "wallet_limits => %s::jsonb, run_limits => %s::jsonb, findings => %s) AS f) AS x",
         (options.run_id, not apply, ticket, reason,
          list(options.checks) if options.checks else None,
          list(options.wallets) if options.wallets else None,
-         options.strategy, options.wallet_limit, options.run_limit,
+         options.strategy, _amounts_json(options.wallet_limit),
+         _amounts_json(options.run_limit),
          list(options.findings) if options.findings else None)).fetchone()
     assert row is not None
     return row[1], row[0]

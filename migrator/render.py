@@ -334,7 +334,25 @@ def fix_text(steps: list[dict[str, Any]], *, applied: bool, markdown: bool = Fal
     text = table(rows, ["step", "check", "wallet", "strategy", "amount", "currency", "entries",
                         "status", "audit id", "note"], markdown=markdown,
                  numeric=(0, 4, 6, 8))
-    return f"{text}\n\n{_steps_line(steps, applied)}{_changes(steps, applied, scales)}"
+    return (f"{text}\n\n{_steps_line(steps, applied)}{_changes(steps, applied, scales)}"
+            f"{_star_limits(steps)}")
+
+
+def _star_limits(steps: list[dict[str, Any]]) -> str:
+    """The currencies whose steps were limited by a "*" default (never assumed: given by the
+    call, a policy or a low_limit), with where each came from (evidence "limits")."""
+    used: dict[str, set[str]] = {}
+    for s in steps:
+        limits = (s.get("evidence") or {}).get("limits") or {}
+        for key in ("wallet_limit", "run_limit"):
+            source = limits.get(f"{key}_from") or ""
+            if '"*"' in source:
+                used.setdefault(limits.get("currency") or "(unknown currency)", set()).add(
+                    f"{key} {limits.get(key)} from {source}")
+    if not used:
+        return ""
+    return "\n" + "\n".join(f'limits for {c} from "*": {"; ".join(sorted(v))}'
+                             for c, v in sorted(used.items()))
 
 
 def _shorten(text: str, width: int) -> str:
@@ -366,7 +384,8 @@ def plan_summary(steps: list[dict[str, Any]], *, applied: bool,
                      _shorten(group[0]["note"] or "", 60)))
     text = table(rows, ["check", "strategy", "status", "steps", "amount", "currency", "entries",
                         "audit ids", "note (first step)"], numeric=(3, 4, 6))
-    return f"{text}\n\n{_steps_line(steps, applied)}{_changes(steps, applied, scales)}"
+    return (f"{text}\n\n{_steps_line(steps, applied)}{_changes(steps, applied, scales)}"
+            f"{_star_limits(steps)}")
 
 
 # -- HTML --------------------------------------------------------------------------------------

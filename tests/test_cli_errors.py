@@ -123,12 +123,14 @@ def test_the_limits_name_both_options(seeded: str) -> None:
     drift(seeded, "50.00", 0)
     drift(seeded, "30.00", 1)
     run_cli("check", dsn=seeded)
-    hint = ("step(s) skipped for the auto-fix limits: raise them with --wallet-limit AMOUNT "
-            "(per wallet) and --run-limit AMOUNT (per call; default 10 x the wallet limit)")
+    hint = ("step(s) skipped for the auto-fix limits: raise them with --wallet-limit CUR=AMOUNT "
+            "(per wallet) and --run-limit CUR=AMOUNT (per call; default 10 x the wallet limit), "
+            "e.g. --wallet-limit USD=500,JPY=50000; '*=AMOUNT' applies to every currency not "
+            "named")
     proc = run_cli("fix", dsn=seeded)  # the default wallet limit: 10, so 100 per call
     assert proc.returncode == 1, proc.stderr
-    assert "above the auto-fix limit: 50.00 > wallet_limit 10 (run_limit 100 applies to the " \
-           "whole call)" in proc.stdout
+    assert "above the auto-fix limit: 50.00 > wallet_limit 10 ZAR (the check's low_limit; " \
+           "run_limit 100 applies to the whole call)" in proc.stdout
     assert f"2 {hint}" in proc.stdout
     # the wallet limit raised, the run limit is hit: the same line names it
     proc = run_cli("fix", "--wallet-limit", "60", "--run-limit", "40", dsn=seeded)

@@ -193,15 +193,17 @@ def test_limits_per_wallet_and_per_call(seed: str) -> None:
     reconcile(seed)
     plan = {p["wallet_key"]: p for p in fix(seed)}  # defaults: low_limit 10, 10 x per call
     assert plan[wallet(14)]["status"] == "skipped"
-    assert plan[wallet(14)]["note"] == ("above the auto-fix limit: 30.00 > wallet_limit 10 "
-                                        "(run_limit 100 applies to the whole call)")
+    assert plan[wallet(14)]["note"] == ("above the auto-fix limit: 30.00 > wallet_limit 10 ZAR "
+                                        "(the check's low_limit; run_limit 100 applies to the "
+                                        "whole call)")
     assert {plan[wallet(i)]["status"] for i in (11, 12, 13)} == {"planned"}
 
     done = {d["wallet_key"]: d for d in fix(seed, dry_run=False, ticket="T", reason="r",
                                             run_limit=8)}
     assert [done[wallet(i)]["status"] for i in (11, 12, 13, 14)] == [
         "applied", "applied", "skipped", "skipped"]
-    assert done[wallet(13)]["note"].startswith("over the run limit: 12.00 > run_limit 8")
+    assert done[wallet(13)]["note"] == ("over the run limit: 12.00 > run_limit 8 ZAR for check "
+                                        "s0_balance (the call's \"*\" run_limit)")
     assert balance(seed, 13) == rows(seed, "SELECT stored FROM recon.open_findings"
                                            " WHERE wallet_key = %s", (wallet(13),))[0]["stored"]
 
@@ -228,8 +230,9 @@ def test_a_wallet_is_repaired_whole_or_not_at_all(seed: str) -> None:
     before = snapshot(seed)
     done = {d["strategy"]: d for d in fix(seed, dry_run=False, ticket="T", reason="r",
                                           wallet_limit=75)}
-    assert done["post_missing"]["note"] == ("above the auto-fix limit: 77.00 > wallet_limit 75 "
-                                            "(run_limit 750 applies to the whole call)")
+    assert done["post_missing"]["note"] == (
+        "above the auto-fix limit: 77.00 > wallet_limit 75 ZAR (the call's \"*\" wallet_limit; "
+        "run_limit 750 applies to the whole call)")
     assert done["resync"]["status"] == "skipped"
     assert done["resync"]["note"].startswith("not applied: step")
     assert {k for k, v in snapshot(seed).items() if before[k] != v} == {"_recon.fix"}

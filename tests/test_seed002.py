@@ -176,9 +176,10 @@ def test_clean_dataset_is_consistent_and_synced(seeded: str) -> None:
     assert summary["by_currency"] == []
     assert open_findings(seeded) == []
     checks = sql(seeded, "SELECT name, kind, currency, tolerance FROM recon.checks ORDER BY name")
-    assert checks == [("s2_balance", "balance", "NGN", Decimal("0.01")),
-                      ("s2_duplicate", "duplicate", "NGN", Decimal("0.01")),
-                      ("s2_locked", "derived", "NGN", Decimal("0.01"))]
+    # amounts per currency: the check's 0.01 is NGN's
+    assert checks == [("s2_balance", "balance", "NGN", {"NGN": 0.01}),
+                      ("s2_duplicate", "duplicate", "NGN", {"NGN": 0.01}),
+                      ("s2_locked", "derived", "NGN", {"NGN": 0.01})]
 
 
 def test_rounding_within_tolerance_is_absorbed_and_beyond_it_is_low(seeded: str) -> None:
