@@ -17,7 +17,7 @@ DECLARE
 BEGIN
     PERFORM _recon.source_name_free('wallet source', p_name);
     PERFORM _recon.check_options('wallet source ' || p_name, p_options,
-                                 ARRAY['currency', 'owner', 'label']);
+                                 ARRAY['currency', 'owner', 'label', 'version']);
     v_relid := _recon.resolve_table(p_table);
     PERFORM _recon.resolve_column(v_relid, p_key_column, 'the wallet key');
     IF p_balance_columns IS NULL OR cardinality(p_balance_columns) = 0 THEN
@@ -36,8 +36,12 @@ BEGIN
     FOREACH v_col IN ARRAY p_balance_columns LOOP
         v_cols := v_cols || _recon.resolve_column(v_relid, v_col, 'a balance', TRUE);
     END LOOP;
+    IF p_options ? 'version' THEN
+        PERFORM _recon.version_column(v_relid, p_options -> 'version');
+    END IF;
     INSERT INTO _recon.wallet_source (
-        name, relid, key_column, balance_columns, currency_column, owner_column, label_column
+        name, relid, key_column, balance_columns, currency_column, owner_column, label_column,
+        version_column
     ) VALUES (
         p_name, v_relid, p_key_column, v_cols,
         CASE WHEN p_options ? 'currency'
@@ -45,7 +49,9 @@ BEGIN
         CASE WHEN p_options ? 'owner'
             THEN _recon.resolve_column(v_relid, p_options ->> 'owner', 'the owner') END,
         CASE WHEN p_options ? 'label'
-            THEN _recon.resolve_column(v_relid, p_options ->> 'label', 'the label') END
+            THEN _recon.resolve_column(v_relid, p_options ->> 'label', 'the label') END,
+        CASE WHEN p_options ? 'version'
+            THEN _recon.version_column(v_relid, p_options -> 'version') END
     );
     RETURN jsonb_build_object(
         'wallet_source', p_name, 'table', v_relid::regclass::text,
@@ -57,7 +63,8 @@ $body$;
 COMMENT ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb) IS
 'Registers a wallet table: name, table, key column, stored balance columns (numeric), and '
 'options {"currency": column, "owner": column, "label": column (an alias shown beside the key '
-'in findings)}. Every name is checked against the catalog. '
+'in findings), "version": column (an integer optimistic-locking version every write of the '
+'toolkit to a wallet row bumps)}. Every name is checked against the catalog. '
 'Errors: RC101 unknown table, RC102 unknown column, RC103 not numeric, RC104 name taken, '
 'RC105 bad name, RC106 bad option. Needs the toolkit owner. Table names resolve on your '
 'search_path, as in psql; the function is not SECURITY DEFINER and pins no path.';
