@@ -162,7 +162,9 @@ BEGIN
     RETURN jsonb_strip_nulls(jsonb_build_object(
         'ledger', p_ledger, 'kind', v_writer.kind, 'function', v_fn::text,
         'offset_wallet', v_writer.offset_wallet, 'reference', v_writer.reference,
-        'journal', v_writer.journal));
+        'journal', v_writer.journal,
+        'moves_balances', CASE WHEN _recon.writer_moves_balances(p_ledger, p_options) THEN TRUE
+                          END));
 END;
 $body$;
 

@@ -13,6 +13,7 @@ pre-repair row writes nothing."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from decimal import Decimal
@@ -20,7 +21,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from conftest import decimal_json, fix, reconcile, rows, run
+from conftest import ROOT, decimal_json, fix, reconcile, rows, run
 
 APPLY = {"dry_run": False, "ticket": "INC-16", "reason": "issue 16", "wallet_limit": 1000}
 
@@ -376,5 +377,27 @@ def test_concurrent_fixes_and_transfers_stay_conserved(lf: str, level: str) -> N
         lf, "SELECT check_name, wallet_key FROM recon.open_findings")} == {
         ("lf_balance", "carol")}
     fix(lf, **APPLY)
+    assert reconcile(lf)["status"] == "synced"
+    assert_books(lf)
+
+
+# -- docs/REPAIRS.md -----------------------------------------------------------------------------
+
+def test_the_repairs_doc_example_runs_as_written(lf: str) -> None:
+    """docs/REPAIRS.md "Ledger-first writers": its psql example, as written, and what its
+    transcript shows."""
+    doc = (ROOT / "docs" / "REPAIRS.md").read_text()
+    [block] = [b for b in re.findall(r"```sql\n(.*?)```", doc, re.S) if "moves_balances" in b]
+    with psycopg.connect(lf, autocommit=True) as c:
+        c.execute(block.encode())
+    got = [(r["account_id"], r["amount"], r["balance_after"], r["txn"]) for r in rows(
+        lf, "SELECT account_id, amount, balance_after, txn FROM lf.entry"
+            " WHERE txn LIKE 'recon-%' ORDER BY id")]
+    assert got == [("world", Decimal("-10.00"), Decimal("-850.00"), "recon-1-1"),
+                   ("alice", Decimal("10.00"), Decimal("280.00"), "recon-1-1"),
+                   ("world", Decimal("-25.00"), Decimal("-875.00"), "recon-1-2"),
+                   ("carol", Decimal("25.00"), Decimal("195.00"), "recon-1-2")]
+    for line in ("| world      | -25.00 |       -875.00 | recon-1-2", "synced"):
+        assert " ".join(line.replace("|", " ").split()) in " ".join(doc.replace("|", " ").split())
     assert reconcile(lf)["status"] == "synced"
     assert_books(lf)
