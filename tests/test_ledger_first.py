@@ -232,6 +232,49 @@ def test_the_request_carries_stored_balances_and_versions(lf: str) -> None:
     assert reconcile(lf)["status"] == "synced"
 
 
+def test_reverse_fix_posts_back_through_the_ledger(lf: str) -> None:
+    """recon.reverse_fix undoes a ledger-first adjustment through the same routine: the
+    compensating transfer moves world back, carol's stored balance stays where the repair left
+    it (the toolkit makes up the routine's move), and the drift is back as it was."""
+    run(lf, "SELECT recon.set_fix_policy('lf_balance', '{\"strategy\": \"adjust\"}')",
+        "UPDATE lf.account SET balance = balance + 25 WHERE id = 'carol'")
+    drifted = accounts(lf)
+    reconcile(lf)
+    fix(lf, **APPLY)
+    fixed = accounts(lf)
+    with psycopg.connect(lf, autocommit=True) as c:
+        c.execute("SELECT * FROM recon.reverse_fix((SELECT max(id) FROM _recon.fix),"
+                  " dry_run => false, ticket => 'INC-16', reason => 'undo')")
+    undone = accounts(lf)
+    assert {k: v[0] for k, v in undone.items()} == {k: v[0] for k, v in drifted.items()}
+    assert undone["carol"][1] > fixed["carol"][1] and undone["world"][1] > fixed["world"][1]
+    assert total(lf) == 25
+    # (the compensating entry continues carol's chain; her stored balance stays above it)
+    assert findings(reconcile(lf)) == {"lf_balance": 1}
+    [(key, difference)] = [(f["wallet_key"], f["difference"]) for f in rows(
+        lf, "SELECT wallet_key, difference FROM recon.open_findings"
+            " WHERE check_name = 'lf_balance'")]
+    assert (key, difference) == ("carol", 25)
+
+
+def test_the_same_routine_without_moves_balances_keeps_todays_contract(lf: str) -> None:
+    """Registered without "moves_balances", a writer writes ledger rows only and the toolkit
+    moves the stored balances: a routine that moves them too moves them twice, which the
+    verification refuses (RC307: carol's drift is still there, doubled), and nothing changes."""
+    run(lf, "SELECT recon.register_writer('lf_entries', '{\"function\": \"lf.recon_post(jsonb)\","
+        " \"offset_wallet\": \"world\", \"journal\": \"recon-{fix}-{step}\"}')",
+        "SELECT recon.set_fix_policy('lf_balance', '{\"strategy\": \"adjust\"}')",
+        "UPDATE lf.account SET balance = balance + 25 WHERE id = 'carol'")
+    reconcile(lf)
+    before = snapshot(lf)
+    with psycopg.connect(lf, autocommit=True) as c, pytest.raises(psycopg.Error) as err:
+        c.execute("SELECT * FROM recon.fix(dry_run => false, ticket => 'T', reason => 'r',"
+                  " wallet_limit => 1000)")
+    assert err.value.sqlstate == "RC307"
+    assert "lf_balance carol/balance still found" in err.value.diag.message_detail
+    assert snapshot(lf) == before
+
+
 # -- a routine that moves the wrong amount -------------------------------------------------------
 
 @pytest.mark.parametrize(("name", "body", "says"), [
