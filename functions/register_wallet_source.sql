@@ -65,8 +65,9 @@ COMMENT ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb
 'options {"currency": column, "owner": column, "label": column (an alias shown beside the key '
 'in findings), "version": column (an integer optimistic-locking version every write of the '
 'toolkit to a wallet row bumps)}. Every name is checked against the catalog. '
-'Errors: RC101 unknown table, RC102 unknown column, RC103 not numeric, RC104 name taken, '
-'RC105 bad name, RC106 bad option. Needs the toolkit owner. Table names resolve on your '
+'Errors: RC101 unknown table, RC102 unknown column, RC103 not numeric (a version column: not '
+'an integer), RC104 name taken, RC105 bad name, RC106 bad option. Needs the toolkit owner. '
+'Table names resolve on your '
 'search_path, as in psql; the function is not SECURITY DEFINER and pins no path.';
 
 REVOKE EXECUTE ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb)
