@@ -444,3 +444,92 @@ def test_the_repairs_doc_example_runs_as_written(lf: str) -> None:
         assert " ".join(line.replace("|", " ").split()) in " ".join(doc.replace("|", " ").split())
     assert reconcile(lf)["status"] == "synced"
     assert_books(lf)
+
+
+# -- a transfer-row ledger --------------------------------------------------------------------------
+
+TRANSFER_ROWS = """
+CREATE SCHEMA tr;
+CREATE TABLE tr.wallet (id text PRIMARY KEY, balance numeric(14, 2) NOT NULL DEFAULT 0,
+                        version bigint NOT NULL DEFAULT 1);
+CREATE TABLE tr.transfer (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                          source text NOT NULL REFERENCES tr.wallet (id),
+                          destination text NOT NULL REFERENCES tr.wallet (id),
+                          amount numeric(14, 2) NOT NULL CHECK (amount > 0), reference text);
+-- the ledger's routine: one row, both wallets locked in key order and moved, versions bumped
+CREATE FUNCTION tr.post(p_from text, p_to text, p_amount numeric, p_reference text)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE v_id bigint;
+BEGIN
+    PERFORM FROM tr.wallet WHERE id IN (p_from, p_to) ORDER BY id FOR UPDATE;
+    UPDATE tr.wallet SET balance = balance + CASE WHEN id = p_to THEN p_amount ELSE -p_amount END,
+                         version = version + 1
+    WHERE id IN (p_from, p_to);
+    INSERT INTO tr.transfer (source, destination, amount, reference)
+    VALUES (p_from, p_to, p_amount, p_reference) RETURNING id INTO v_id;
+    RETURN v_id;
+END $$;
+CREATE FUNCTION tr.recon_post(request jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE d numeric := (request -> 'deltas' ->> 'balance')::numeric;
+BEGIN
+    IF d > 0 THEN
+        RETURN jsonb_build_array(tr.post(request ->> 'offset_wallet', request ->> 'wallet', d,
+                                         request ->> 'reference'));
+    END IF;
+    RETURN jsonb_build_array(tr.post(request ->> 'wallet', request ->> 'offset_wallet', -d,
+                                     request ->> 'reference'));
+END $$;
+INSERT INTO tr.wallet (id) VALUES ('world'), ('a'), ('b'), ('c');
+SELECT tr.post('world', 'a', 200, 'dep-1'), tr.post('world', 'b', 100, 'dep-2'),
+       tr.post('a', 'b', 20, 'pay-1'), tr.post('b', 'c', 35, 'pay-2');
+SELECT recon.register_wallet_source('tw', 'tr.wallet', 'id', ARRAY['balance'],
+                                    '{"version": "version"}');
+SELECT recon.register_ledger_source('tl', 'tw', 'tr.transfer', NULL, 'amount', '{
+    "debit_wallet": "source", "credit_wallet": "destination", "entry_id": "id",
+    "order_by": "id", "reference": "reference"}');
+SELECT recon.register_check('tl_balance', 'balance', '{"ledger": "tl"}');
+SELECT recon.register_writer('tl', '{"function": "tr.recon_post(jsonb)",
+    "offset_wallet": "world", "moves_balances": true}');
+"""
+
+
+@pytest.fixture
+def tr(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
+    """A transfer-row ledger whose routine moves both wallets and their versions (a clone)."""
+    return make_db(fixture_template(sql=(TRANSFER_ROWS,)))
+
+
+@pytest.mark.parametrize("policy", ["adjust", "resync"])
+def test_a_transfer_row_ledger_first(tr: str, policy: str) -> None:
+    """Transfer rows (one row moves both wallets): a and c drift (their stored balances known
+    right with adjust: one row each between them and world, through the routine; else
+    re-synced). The stored balances equal their legs again, every version moved, synced."""
+    run(tr, f"SELECT recon.set_fix_policy('tl_balance', '{{\"strategy\": \"{policy}\"}}')",
+        "UPDATE tr.wallet SET balance = balance + 7 WHERE id = 'a'",
+        "UPDATE tr.wallet SET balance = balance - 4 WHERE id = 'c'")
+    before = {r["id"]: (r["balance"], r["version"])
+              for r in rows(tr, "SELECT id, balance, version FROM tr.wallet")}
+    reconcile(tr)
+    done = fix(tr, **APPLY)
+    assert [(s["wallet_key"], s["strategy"], s["status"]) for s in done] == [
+        ("a", policy, "applied"), ("c", policy, "applied")]
+    after = {r["id"]: (r["balance"], r["version"])
+             for r in rows(tr, "SELECT id, balance, version FROM tr.wallet")}
+    assert reconcile(tr)["status"] == "synced"
+    legs = {r["w"]: r["s"] for r in rows(
+        tr, "SELECT w, sum(a) AS s FROM (SELECT source AS w, -amount AS a FROM tr.transfer"
+            " UNION ALL SELECT destination, amount FROM tr.transfer) AS l GROUP BY w")}
+    assert {k: v[0] for k, v in after.items()} == legs
+    for w in ("a", "c"):
+        assert after[w][1] > before[w][1]
+    if policy == "adjust":
+        assert {k: v[0] for k, v in after.items()} == {
+            k: v[0] - (3 if k == "world" else 0) for k, v in before.items()}
+        assert rows(tr, "SELECT source, destination, amount FROM tr.transfer WHERE id > 4"
+                        " ORDER BY id") == [
+            {"source": "world", "destination": "a", "amount": 7},
+            {"source": "c", "destination": "world", "amount": 4}]
+        assert after["world"][1] > before["world"][1]
+    else:
+        assert after["a"][0] == before["a"][0] - 7 and after["c"][0] == before["c"][0] + 4
+        assert one(tr, "SELECT count(*) FROM tr.transfer") == 4
