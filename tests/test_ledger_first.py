@@ -533,3 +533,24 @@ def test_a_transfer_row_ledger_first(tr: str, policy: str) -> None:
     else:
         assert after["a"][0] == before["a"][0] - 7 and after["c"][0] == before["c"][0] + 4
         assert one(tr, "SELECT count(*) FROM tr.transfer") == 4
+
+
+def test_an_alignment_the_wallet_table_refuses_fails_the_whole_fix(lf: str) -> None:
+    """docs/REPAIRS.md, known gaps: carol spent 150 of her 170, then the credit leg of t4 (80)
+    was lost. Her entries sum to -60, which a CHECK on the wallet table refuses: restoring the
+    leg through the routine would first set her stored balance there, so the fix fails with
+    RC305 (23514 in the DETAIL) and changes nothing."""
+    run(lf, "ALTER TABLE lf.account ADD CONSTRAINT not_overdrawn"
+            " CHECK (balance >= 0 OR id = 'world')",
+        "SELECT lf.transfer('t7', 'carol', 'bob', 150)",
+        "DELETE FROM lf.entry WHERE txn = 't4' AND account_id = 'carol'")
+    reconcile(lf)
+    [step] = [s for s in fix(lf, wallet_limit=1000) if s["check_name"] == "lf_balance"]
+    assert (step["wallet_key"], step["strategy"]) == ("carol", "restore")
+    before = snapshot(lf)
+    with psycopg.connect(lf, autocommit=True) as c, pytest.raises(psycopg.Error) as err:
+        c.execute("SELECT * FROM recon.fix(dry_run => false, ticket => 'T', reason => 'r',"
+                  " wallet_limit => 1000)")
+    assert err.value.sqlstate == "RC305"
+    assert err.value.diag.message_detail.startswith("23514"), err.value.diag.message_detail
+    assert snapshot(lf) == before
