@@ -6,6 +6,12 @@ Run from the repository root:
 
     .venv/bin/python bench/bank.py                 # 60 s, 16 connections, fsync on
     .venv/bin/python bench/bank.py --seconds 10    # smoke run
+    .venv/bin/python bench/bank.py --ledger-first  # the ledger-first bank (issue 16)
+
+--ledger-first runs bench/bank_ledger_first.py's workload instead (its docstring says what it
+does and verifies): a bank whose own posting routine moves the balances, running balances and
+versions, repaired through a ledger-first writer against its issuer, with every snapshot
+summing to 0 and no deadlock.
 
 The bank is tests/fixtures/bank.sql: 100 wallets whose stored balances sum to 100,000.00 and a
 signed ledger (amount, transfer id, posting time), registered with a balance check, an INSERT
@@ -800,12 +806,15 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=Config.seed)
     p.add_argument("--sql-dir", type=Path, default=ROOT, help="toolkit SQL to install")
     p.add_argument("--database", help="a superuser connection to an existing server")
+    p.add_argument("--ledger-first", action="store_true",
+                   help="the ledger-first bank (bench/bank_ledger_first.py) instead")
     args = p.parse_args()
     cfg = Config(seconds=args.seconds, unguarded=args.unguarded or args.seconds / 3,
                  clients=args.clients, faulty=args.faulty, fault_rate=args.fault_rate,
                  rmw_rate=args.rmw_rate, fix_every=args.fix_every, switch=args.switch,
                  seed=args.seed)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bank_ledger_first as lf
     from check_engine import SETTINGS, ThrowawayCluster, source
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -825,7 +834,7 @@ def main() -> None:
             subprocess.run([str(cli), "install", "--database", dsn, "--sql-dir",
                             str(args.sql_dir.resolve())], check=True, stdout=subprocess.DEVNULL)
             with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(FIXTURE.read_text().encode())
+                conn.execute((lf.FIXTURE if args.ledger_first else FIXTURE).read_text().encode())
                 print(f"\n## {json.dumps({k: str(v) for k, v in vars(args).items()})}\n")
                 print(f"- cores: {os.cpu_count()}, load average: "
                       f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -834,7 +843,12 @@ def main() -> None:
                                            else f"copy in {args.sql_dir.resolve()}"))
                 print("- settings: " + ", ".join(
                     f"{s}={conn.execute(f'SHOW {s}').fetchone()[0]}" for s in SHOWN), flush=True)
-            res = run(dsn, cfg)
+            if args.ledger_first:
+                res = lf.run(dsn, lf.Config(seconds=cfg.seconds, clients=cfg.clients,
+                                            faulty=cfg.faulty, fault_rate=cfg.fault_rate,
+                                            fix_every=cfg.fix_every, seed=cfg.seed))
+            else:
+                res = run(dsn, cfg)
         finally:
             if cluster is None:
                 with psycopg.connect(server_dsn, autocommit=True) as conn:
@@ -848,7 +862,7 @@ def main() -> None:
                          *res.problems]), file=sys.stderr)
         sys.exit(1)
     print()
-    print(report(res))
+    print(lf.report(res) if args.ledger_first else report(res))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,10 @@ BEGIN
                string_agg(format('COALESCE(sum((m.v ->> %1$L)::numeric), 0) AS %1$I', b), ', ')
         INTO v_set, v_sums
         FROM unnest(v_ws.balance_columns) AS b;
+        -- an optimistic-locking version column: every write of the toolkit bumps it
+        IF v_ws.version_column IS NOT NULL THEN
+            v_set := v_set || format(', %1$I = w.%1$I + 1', v_ws.version_column);
+        END IF;
         -- one UPDATE per wallet source, every wallet once, only where something moves
         EXECUTE format($q$
             UPDATE %1$s AS w SET %2$s
@@ -53,7 +57,7 @@ $body$;
 
 COMMENT ON FUNCTION _recon.fix_move(bigint, jsonb) IS
 'Adds to each wallet''s stored balances what the applied steps of a plan move (and the offset '
-'wallets what their double-entry sides moved): one UPDATE per wallet source. Returns the '
-'wallets updated.';
+'wallets what their double-entry sides moved): one UPDATE per wallet source, which adds 1 to '
+'the wallet source''s version column where it has one. Returns the wallets updated.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_move(bigint, jsonb) FROM PUBLIC;

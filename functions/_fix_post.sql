@@ -217,8 +217,17 @@ BEGIN
                             v_side -> 'deltas', v_side);
                 ELSIF v_side ->> 'side' IS NULL THEN
                     -- A posting function posts both sides itself; it returns the entries.
-                    EXECUTE format('SELECT %s($1)', v_writer.posting_function::regproc)
-                    INTO v_result USING v_side;
+                    IF v_writer.options @> '{"moves_balances": true}' THEN
+                        -- a ledger-first writer also moves the stored balances: the toolkit
+                        -- moves only what the plan asks beyond that (_recon.fix_post_first)
+                        v_result := _recon.fix_post_first(v_ledger, v_writer, v_side);
+                        v_offset_moves := _recon.fix_moves_less(
+                            v_offset_moves, v_ledger.wallet_source, v_result -> 'moved');
+                        v_result := v_result -> 'result';
+                    ELSE
+                        EXECUTE format('SELECT %s($1)', v_writer.posting_function::regproc)
+                        INTO v_result USING v_side;
+                    END IF;
                     v_writing := NULL;
                     IF jsonb_typeof(CASE jsonb_typeof(v_result) WHEN 'object'
                                          THEN v_result -> 'entries' ELSE v_result END)
@@ -291,7 +300,9 @@ COMMENT ON FUNCTION _recon.fix_post(bigint, bigint, text, text, jsonb) IS
 'keeps one (per column: "after"), and '
 'the other side on the offset wallet of a double-entry writer; records every entry in '
 '_recon.repair_entry, and the entries reversals compensated in _recon.reversal '
-'(_recon.fix_reversals). Returns the offset wallets'' moves: {source: {wallet: {column: delta}}}. '
+'(_recon.fix_reversals). A ledger-first writer posts through _recon.fix_post_first. Returns the '
+'moves _recon.fix_move adds besides the steps'' own: the offset wallets'', less what a '
+'ledger-first writer moved: {source: {wallet: {column: delta}}}. '
 'RC305 when the writer''s INSERT or posting function fails.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_post(bigint, bigint, text, text, jsonb) FROM PUBLIC;

@@ -17,7 +17,7 @@ DECLARE
 BEGIN
     PERFORM _recon.source_name_free('wallet source', p_name);
     PERFORM _recon.check_options('wallet source ' || p_name, p_options,
-                                 ARRAY['currency', 'owner', 'label', 'scale']);
+                                 ARRAY['currency', 'owner', 'label', 'scale', 'version']);
     v_relid := _recon.resolve_table(p_table);
     PERFORM _recon.resolve_column(v_relid, p_key_column, 'the wallet key');
     IF p_balance_columns IS NULL OR cardinality(p_balance_columns) = 0 THEN
@@ -36,9 +36,12 @@ BEGIN
     FOREACH v_col IN ARRAY p_balance_columns LOOP
         v_cols := v_cols || _recon.resolve_column(v_relid, v_col, 'a balance', TRUE);
     END LOOP;
+    IF p_options ? 'version' THEN
+        PERFORM _recon.version_column(v_relid, p_options -> 'version');
+    END IF;
     INSERT INTO _recon.wallet_source (
         name, relid, key_column, balance_columns, currency_column, owner_column, label_column,
-        balance_scale
+        balance_scale, version_column
     ) VALUES (
         p_name, v_relid, p_key_column, v_cols,
         CASE WHEN p_options ? 'currency'
@@ -48,7 +51,9 @@ BEGIN
         CASE WHEN p_options ? 'label'
             THEN _recon.resolve_column(v_relid, p_options ->> 'label', 'the label') END,
         -- minor units: the stored balances as integers with a scale
-        _recon.scale_option(v_relid, p_options -> 'scale', 'wallet source ' || p_name, v_cols)
+        _recon.scale_option(v_relid, p_options -> 'scale', 'wallet source ' || p_name, v_cols),
+        CASE WHEN p_options ? 'version'
+            THEN _recon.version_column(v_relid, p_options -> 'version') END
     );
     RETURN jsonb_build_object(
         'wallet_source', p_name, 'table', v_relid::regclass::text,
@@ -63,10 +68,12 @@ COMMENT ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb
 '{"currency": column, "owner": column, "label": column (an alias shown beside the key in '
 'findings), "scale": when the balances are integers of minor units, decimal places (2), '
 '{"multiplier": 100}, or per wallet {"column": c, "as": "places"|"multiplier"} (docs/CHECKS.md '
-'"Minor units")}. Every name is checked against the catalog. Errors: RC101 unknown table, RC102 '
-'unknown column, RC103 not numeric, RC104 name taken, RC105 bad name, RC106 bad option, RC115 bad '
-'scale. Needs the toolkit owner. Table names resolve on your search_path, as in psql; the '
-'function is not SECURITY DEFINER and pins no path.';
+'"Minor units"), "version": column (an integer optimistic-locking version every write of the '
+'toolkit to a wallet row bumps)}. Every name is checked against the catalog. Errors: RC101 '
+'unknown table, RC102 unknown column, RC103 not numeric (a version column: not an integer), '
+'RC104 name taken, RC105 bad name, RC106 bad option, RC115 bad scale. Needs the toolkit owner. '
+'Table names resolve on your search_path, as in psql; the function is not SECURITY DEFINER and '
+'pins no path.';
 
 REVOKE EXECUTE ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb)
 FROM PUBLIC;

@@ -43,7 +43,8 @@ BEGIN
     END IF;
     PERFORM _recon.check_options('writer for ' || p_ledger, p_options,
                                  ARRAY['function', 'columns', 'offset_wallet', 'reference',
-                                       'description', 'journal', 'entry_types']);
+                                       'description', 'journal', 'entry_types',
+                                       'moves_balances']);
     FOREACH v_key IN ARRAY ARRAY['function', 'offset_wallet', 'reference', 'description',
                                  'journal'] LOOP
         IF p_options ? v_key AND jsonb_typeof(p_options -> v_key) <> 'string' THEN
@@ -63,6 +64,7 @@ BEGIN
                             format('Got %s.', p_options -> 'entry_types'),
                             'E.g. ["topup", "withdrawal"]: preferred when several types fit.');
     END IF;
+    PERFORM _recon.writer_moves_balances(p_ledger, p_options);
     IF p_options ? 'function' THEN
         IF p_options ? 'columns' THEN
             PERFORM _recon.fail('RC305', 'a writer has "function" or "columns", not both',
@@ -169,7 +171,9 @@ BEGIN
     RETURN jsonb_strip_nulls(jsonb_build_object(
         'ledger', p_ledger, 'kind', v_writer.kind, 'function', v_fn::text,
         'offset_wallet', v_writer.offset_wallet, 'reference', v_writer.reference,
-        'journal', v_writer.journal));
+        'journal', v_writer.journal,
+        'moves_balances', CASE WHEN _recon.writer_moves_balances(p_ledger, p_options) THEN TRUE
+                          END));
 END;
 $body$;
 
@@ -177,7 +181,9 @@ COMMENT ON FUNCTION recon.register_writer(text, jsonb) IS
 'Registers (or replaces) how recon.fix() posts into a ledger: {"columns": {column: constant or '
 'template}} for an INSERT (the ledger''s registered columns are filled by the toolkit), or '
 '{"function": "schema.fn(jsonb)"} for your own posting function; "offset_wallet" for double '
-'entry, "reference", "description" and "journal" templates, "entry_types" to prefer. Serves '
+'entry, "reference", "description" and "journal" templates, "entry_types" to prefer, '
+'"moves_balances": true for a ledger-first posting function (it moves the stored balances and '
+'running balances itself; the toolkit does not, and checks what it moved). Serves '
 'one-sided and transfer rows with filters, parent rows, effects keyed on several columns and '
 'running balances per column (repairs verify through the legs); an INSERT writer is refused '
 'where a filter or effect rule reads a parent row. Errors: RC107 unknown ledger, RC106 unknown '
