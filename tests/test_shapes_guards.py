@@ -29,6 +29,8 @@ from test_shapes import (
 
 from conftest import run
 
+pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
+
 GUARDED: dict[str, tuple[list[str], list[Write]]] = {
     "transfer": (["xfer_transactions"], [
         Write("a transfer the application posts", [
