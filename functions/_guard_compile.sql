@@ -89,12 +89,12 @@ BEGIN
         END IF;
         -- an UPDATE on a parent table changes which of the rows under the rows it wrote
         -- count, and how: their journals, before and after it, are checked at commit (a change
-        -- the isolation level cannot prove is refused: _recon.guard_parent_isolation; an INSERT
+        -- the isolation level cannot prove is refused: _recon.guard_parent_change; an INSERT
         -- or a DELETE changes none, as for a drift guard)
         FOR v_parent IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(v_ledger) AS t
         LOOP
-            SELECT jsonb_object_agg(format('parent%s_%s', v_parent.n, o), jsonb_build_array(
-                       format('SELECT _recon.guard_parent_isolation(%s, %L, %s)', p_id,
+            SELECT jsonb_build_object(format('parent%s_update', v_parent.n), jsonb_build_array(
+                       format('SELECT _recon.guard_parent_change(%s, %L, %s, FALSE)', p_id,
                               v_parent.relid::regclass, x.sql ->> 'changed'))
                    || to_jsonb(_recon.guard_parent_lock_sql(
                           v_ledger, 'recon_new', ARRAY(SELECT jsonb_object_keys(v_parent.aliases))))
@@ -105,17 +105,15 @@ BEGIN
                               || 'WHERE l.journal IS NOT NULL '
                               || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
                               _recon.legs_query(v_ledger, NULL, x.sql ->> 'where'),
-                              _recon.legs_query(v_ledger, x.sql -> 'swap', x.sql ->> 'where'))))
+                              _recon.legs_query(v_ledger, x.sql -> 'swap', x.sql ->> 'where'))),
+                   -- a DELETE whose key is written again in the statement is refused
+                   format('parent%s_delete', v_parent.n), jsonb_build_array(format(
+                       'SELECT _recon.guard_parent_change(%s, %L, FALSE, %s)', p_id,
+                       v_parent.relid::regclass, x.sql ->> 'reborn')))
             INTO v_parent_sql
-            FROM unnest(ARRAY['update']) AS o
-            CROSS JOIN LATERAL (SELECT _recon.guard_parent_sql(v_ledger, v_parent.relid,
-                                                              v_parent.aliases, o) AS sql) AS x;
-            -- a DELETE whose key is written again in the statement is refused
-            v_sql := v_sql || v_parent_sql || jsonb_build_object(
-                format('parent%s_delete', v_parent.n), jsonb_build_array(format(
-                    'SELECT _recon.guard_parent_reborn(%s, %L, %s)', p_id,
-                    v_parent.relid::regclass, _recon.guard_parent_sql(
-                        v_ledger, v_parent.relid, v_parent.aliases, 'delete') ->> 'reborn')));
+            FROM (SELECT _recon.guard_parent_sql(v_ledger, v_parent.relid, v_parent.aliases)
+                      AS sql) AS x;
+            v_sql := v_sql || v_parent_sql;
             v_triggers := v_triggers || _recon.guard_statement_triggers(
                 v_parent.relid, p_id, 'parent' || v_parent.n, ARRAY['update', 'delete']);
         END LOOP;

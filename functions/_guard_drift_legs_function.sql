@@ -11,21 +11,26 @@ AS $body$
 DECLARE
     v_body text;
 BEGIN
-    -- p_branches: {"<side>_<operation>": {"changed": SQL expression or absent, "lock": [SELECT
-    -- statements], "delta": INSERT statement}, or {"reborn": SQL expression} for a DELETE on a
-    -- parent table (refused or not, nothing to add)}, one branch per trigger. Static SQL: PL/pgSQL
-    -- prepares each statement once per session, as it does for the row trigger functions.
+    -- p_branches: {"<side>_<operation>": {"table": the table, "ledger": true on the ledger,
+    -- "changed": SQL expression (the statement wrote ledger rows; on a parent table, changed a
+    -- column the legs read), "reborn": SQL expression (a DELETE on a parent table: a deleted
+    -- key written back), "lock": [SELECT statements], "delta": INSERT statement or absent},
+    -- one branch per trigger. Each first closes the statement's window
+    -- (_recon.guard_drift_window); on a parent table it refuses what it cannot read
+    -- (_recon.guard_parent_change) and reads nothing when no such column changed. Static SQL:
+    -- PL/pgSQL prepares each statement once per session, as it does for the row trigger
+    -- functions.
     SELECT string_agg(format(
-               E'    %s tg_argv[1] OPERATOR(pg_catalog.=) %L THEN\n%s%s        %s;\n',
-               CASE WHEN b.o = 1 THEN 'IF' ELSE 'ELSIF' END, b.key,
-               CASE WHEN b.value ? 'changed' THEN format(
-                   E'        IF NOT _recon.guard_parent_isolation(%s, %L, %s) THEN\n'
+               E'    %s tg_argv[1] OPERATOR(pg_catalog.=) %L THEN\n'
+               || E'        v_changed := %s;\n'
+               || E'        PERFORM _recon.guard_drift_window(%s, %L, %s, v_changed);\n'
+               || E'%s%s        %s;\n',
+               CASE WHEN b.o = 1 THEN 'IF' ELSE 'ELSIF' END, b.key, b.value ->> 'changed',
+               p_id, b.value ->> 'table', COALESCE(b.value ->> 'ledger', 'false'),
+               CASE WHEN (b.value ->> 'ledger')::boolean THEN '' ELSE format(
+                   E'        IF NOT _recon.guard_parent_change(%s, %L, v_changed, %s) THEN\n'
                    || E'            RETURN NULL;\n        END IF;\n',
-                   p_id, b.value ->> 'table', b.value ->> 'changed')
-                   WHEN b.value ? 'reborn' THEN format(
-                   E'        PERFORM _recon.guard_parent_reborn(%s, %L, %s);\n'
-                   || E'        RETURN NULL;\n',
-                   p_id, b.value ->> 'table', b.value ->> 'reborn') ELSE '' END,
+                   p_id, b.value ->> 'table', COALESCE(b.value ->> 'reborn', 'FALSE')) END,
                (SELECT COALESCE(string_agg(format(E'        PERFORM %s;\n',
                                                   substr(l, length('SELECT ') + 1)), ''), '')
                 FROM jsonb_array_elements_text(b.value -> 'lock') AS l),
@@ -45,6 +50,7 @@ AS $gen$
 -- tables. recon.disable_guard() drops it.
 DECLARE
     v_rows pg_catalog.int8;
+    v_changed pg_catalog.bool;
 BEGIN
 %2$s    END IF;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
@@ -60,8 +66,9 @@ $body$;
 COMMENT ON FUNCTION _recon.guard_drift_legs_function(integer, jsonb) IS
 'CREATE FUNCTION statement of the statement trigger function _recon.tg_drift_<id>_legs() of '
 'a drift guard reading the legs relation: one branch per trigger (its second argument, '
-'<side>_<operation>), each locking the parent rows of the ledger rows written, or refusing a '
-'parent change its isolation level cannot prove (_recon.guard_parent_isolation), then adding '
+'<side>_<operation>), each closing the statement''s window (_recon.guard_drift_window: '
+'overlapping statements refused), locking the parent rows of the ledger rows written, or '
+'refusing a parent change it cannot read (_recon.guard_parent_change), then adding '
 'what the statement moved (_recon.guard_drift_legs_sql) to _recon.guard_spill; '
 '_recon.guard_drift_legs_mark() when it added any. Static SQL, SECURITY DEFINER.';
 

@@ -20,7 +20,8 @@ BEGIN
                                         WHEN 'lifecycle' THEN 'RC404' ELSE 'RC405' END,
             MESSAGE = format('%s guard on %s: %s', p_guard.kind, p_guard.target, p_message),
             DETAIL = v_details::text,
-            HINT = CASE WHEN p_guard.kind = 'append_only' THEN
+            HINT = CASE WHEN p_details ? 'hint' THEN p_details ->> 'hint'
+                        WHEN p_guard.kind = 'append_only' THEN
                 'Ledger entries are never changed: post an adjustment (recon.fix), or take the '
                 || 'audited escape recon.allow_ledger_change(ledger, ticket, reason) first.'
                 ELSE 'The transaction was rolled back: nothing it wrote was kept. Write balances '
@@ -44,6 +45,7 @@ COMMENT ON FUNCTION _recon.guard_violation(_recon.guard, text, text, jsonb) IS
 'block mode, '
 'raises its SQLSTATE (RC401 drift, RC402 derived, RC403 double_entry, RC404 lifecycle, RC405 '
 'append_only) so the transaction fails; in warn mode, RAISE WARNING, a row in _recon.alert '
-'and pg_notify on channel wallet_recon_alert with a JSON payload (docs/GUARDS.md).';
+'and pg_notify on channel wallet_recon_alert with a JSON payload (docs/GUARDS.md). A "hint" '
+'in p_details is the error''s HINT.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_violation(_recon.guard, text, text, jsonb) FROM PUBLIC;

@@ -13,8 +13,8 @@ DECLARE
     v_child oid;
     v_column name;
     v_leaf oid;
-    v_key_att smallint;
     v_att smallint;
+    v_missing text;
 BEGIN
     -- Each parent in resolution order: a changed parent row is found by its xmin; the entries
     -- under it by an index on the column that reaches it, link by link down to the ledger; and
@@ -38,8 +38,6 @@ BEGIN
             RETURN format('parent %s: a partition of %s is a foreign table', v_alias,
                           v_table::regclass);
         END IF;
-        SELECT a.attnum INTO v_key_att FROM pg_catalog.pg_attribute AS a
-        WHERE a.attrelid = v_table AND a.attname = v_spec ->> 'key';
         -- The rows that reach this parent: the ledger's, or another parent's ("alias.column").
         IF strpos(v_spec ->> 'via', '.') > 0 THEN
             v_child := (p_ledger.parents -> split_part(v_spec ->> 'via', '.', 1) ->> 'relid')::oid;
@@ -54,30 +52,20 @@ BEGIN
                        || 'tables only';
             END IF;
         END IF;
-        -- Every table holding those rows (each partition or inheritance child on its own: an
-        -- inheritance child inherits neither foreign keys nor indexes).
+        -- the foreign key on every table holding those rows (_recon.parent_foreign_key)
+        v_missing := _recon.parent_foreign_key(p_ledger, v_alias, FALSE);
+        IF v_missing IS NOT NULL THEN
+            RETURN format('parent %s: no foreign key from %s (%s) to %s (%s): without one a '
+                          || 'parent row can be deleted, or its key changed, under old '
+                          || 'entries, unseen', v_alias, v_missing, v_column,
+                          v_table::regclass, v_spec ->> 'key');
+        END IF;
+        -- and an index on each (an inheritance child inherits none)
         FOR v_leaf IN SELECT (l ->> 0)::oid
                       FROM jsonb_array_elements(_recon.incremental_storage(v_child) -> 'leaves')
                           AS l LOOP
             SELECT a.attnum INTO v_att FROM pg_catalog.pg_attribute AS a
             WHERE a.attrelid = v_leaf AND a.attname = v_column AND NOT a.attisdropped;
-            IF NOT EXISTS (
-                SELECT FROM pg_catalog.pg_constraint AS k
-                WHERE k.contype = 'f' AND k.conrelid = v_leaf AND k.confrelid = v_table
-                  AND k.conkey = ARRAY[v_att] AND k.confkey = ARRAY[v_key_att]
-                  -- enforced (PostgreSQL 18 has NOT ENFORCED), its triggers enabled
-                  AND to_jsonb(k) ->> 'conenforced' IS DISTINCT FROM 'false'
-                  AND NOT EXISTS (
-                      SELECT FROM pg_catalog.pg_trigger AS t
-                      JOIN pg_catalog.pg_constraint AS k2 ON k2.oid = t.tgconstraint
-                      WHERE (k2.oid = k.oid OR k2.conparentid = k.oid)
-                        AND t.tgenabled NOT IN ('O', 'A'))
-            ) THEN
-                RETURN format('parent %s: no foreign key from %s (%s) to %s (%s): without one a '
-                              || 'parent row can be deleted, or its key changed, under old '
-                              || 'entries, unseen', v_alias, v_leaf::regclass, v_column,
-                              v_table::regclass, v_spec ->> 'key');
-            END IF;
             IF NOT EXISTS (
                 SELECT FROM pg_catalog.pg_index AS i
                 WHERE i.indrelid = v_leaf AND i.indkey[0] = v_att AND i.indisvalid

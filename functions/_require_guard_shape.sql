@@ -8,34 +8,23 @@ AS $body$
 DECLARE
     v_legs boolean := p_ledger.parents IS NOT NULL OR p_ledger.kinds IS NOT NULL;
     v_why text;
-    -- the first parent whose "via" column has no foreign key to its key that keeps every
-    -- ledger row's parent in place: checked at once (not deferrable), no cascade
-    v_missing text := (
-        SELECT p.key FROM jsonb_each(p_ledger.parents) AS p
-        CROSS JOIN LATERAL (
-            SELECT CASE WHEN strpos(p.value ->> 'via', '.') > 0
-                        THEN (p_ledger.parents -> split_part(p.value ->> 'via', '.', 1)
-                              ->> 'relid')::oid
-                        ELSE p_ledger.relid END AS src,
-                   substr(p.value ->> 'via', strpos(p.value ->> 'via', '.') + 1) AS col
-        ) AS v
-        WHERE NOT EXISTS (
-            SELECT FROM pg_catalog.pg_constraint AS k
-            WHERE k.contype = 'f' AND k.conrelid = v.src AND NOT k.condeferrable
-              AND k.convalidated
-              AND k.confupdtype IN ('a', 'r') AND k.confdeltype IN ('a', 'r')
-              AND k.confrelid = (p.value ->> 'relid')::oid
-              AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute AS a
-                                    WHERE a.attrelid = v.src AND a.attname = v.col)]
-              AND k.confkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute AS a
-                                     WHERE a.attrelid = (p.value ->> 'relid')::oid
-                                       AND a.attname = p.value ->> 'key')])
-        ORDER BY (p.value ->> 'order')::integer LIMIT 1);
+    -- the first parent (and the table) whose "via" column has no foreign key to its key that
+    -- keeps every ledger row's parent in place (_recon.parent_foreign_key: enforced, its
+    -- triggers enabled, validated, checked at once (not deferrable), no cascade)
+    v_missing text;
+    v_table text;
     v_hint text := 'Checks read every shape; docs/GUARDS.md "Ledger shapes" says which guard '
                    || 'reads which. Reconcile on a schedule instead (recon.schedule_reconcile)'
-                   || CASE WHEN v_missing IS NOT NULL THEN ', or add the foreign key' ELSE '' END
                    || '.';
 BEGIN
+    SELECT p.key, x.t INTO v_missing, v_table
+    FROM jsonb_each(p_ledger.parents) AS p
+    CROSS JOIN LATERAL (SELECT _recon.parent_foreign_key(p_ledger, p.key, TRUE) AS t) AS x
+    WHERE x.t IS NOT NULL
+    ORDER BY (p.value ->> 'order')::integer LIMIT 1;
+    IF v_missing IS NOT NULL THEN
+        v_hint := v_hint || ' Or add the foreign key (or validate it, or enable its triggers).';
+    END IF;
     -- The drift guard reads entries and transfer rows, filtered or not, and through the legs
     -- relation (statement triggers on the ledger and its parent tables) effects keyed on
     -- several columns and parent rows. The double-entry guard reads what the journal check
@@ -69,12 +58,13 @@ BEGIN
             THEN 'a parent table has inheritance children (their rows may have columns of '
                  || 'their own, which the guard cannot put back as they were)'
         WHEN p_kind IN ('drift', 'double_entry') AND v_missing IS NOT NULL
-            THEN format('parent %s has no foreign key from %s to %s.%s (validated, not '
-                        || 'deferrable, without ON DELETE or ON UPDATE actions): without one a '
-                        || 'ledger row '
-                        || 'may point to a parent row that is not there yet, or is written '
-                        || 'concurrently, which no guard statement would read', v_missing,
-                        p_ledger.parents -> v_missing ->> 'via',
+            THEN format('parent %s has no foreign key from %s (%s) to %s (%s) (enforced, its '
+                        || 'triggers enabled, validated, not deferrable, without ON DELETE or '
+                        || 'ON UPDATE actions): without one a ledger row may point to a parent '
+                        || 'row that is not there yet, or is written concurrently, which no '
+                        || 'guard statement would read', v_missing, v_table,
+                        substr(p_ledger.parents -> v_missing ->> 'via',
+                               strpos(p_ledger.parents -> v_missing ->> 'via', '.') + 1),
                         (p_ledger.parents -> v_missing ->> 'relid')::oid::regclass,
                         p_ledger.parents -> v_missing ->> 'key')
         WHEN p_kind = 'drift' AND v_legs AND EXISTS (
@@ -106,7 +96,8 @@ COMMENT ON FUNCTION _recon.require_guard_shape(_recon.ledger_source, text) IS
 'ledger source''s shape, saying why: a custom shape; amounts or balances of minor units (a '
 'scale); a parent table with inheritance children; '
 'for the drift and double-entry guards a parent without a foreign key from its "via" column '
-'to its key (validated, not deferrable, no ON DELETE / ON UPDATE action); '
+'to its key on every table holding the rows (_recon.parent_foreign_key: enforced, its '
+'triggers enabled, validated, not deferrable, no ON DELETE / ON UPDATE action); '
 'for the lifecycle guard anything but a plain one-sided ledger; for a drift guard reading the '
 'legs (effects keyed on several columns, parent rows) a parent on the ledger table itself, or '
 'a view.';

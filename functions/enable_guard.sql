@@ -89,6 +89,22 @@ BEGIN
             || '''ALTER TABLE'') EXECUTE FUNCTION _recon.evt_guard_children(); '
             || 'docs/GUARDS.md "Partitioned ledgers".');
     END IF;
+    -- a guard on parent rows relies on foreign keys that the same event trigger keeps from
+    -- being dropped or disabled under it (_recon.guard_recheck_parents)
+    IF p_kind IN ('drift', 'double_entry')
+       AND (SELECT l.parents FROM _recon.ledger_source AS l WHERE l.name = p_target) IS NOT NULL
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_event_trigger AS e
+                       WHERE e.evtname = 'recon_guard_children' AND e.evtenabled <> 'D') THEN
+        PERFORM _recon.fail(
+            'RC406', format('cannot keep a %s guard on %s over parent rows', p_kind, p_target),
+            'Its ledger reads parent rows through foreign keys, and the event trigger '
+            || 'recon_guard_children that refuses to drop or disable one under an enabled guard '
+            || 'is not installed (only a superuser can create it).',
+            'Install the toolkit as a superuser, or have one run: CREATE EVENT TRIGGER '
+            || 'recon_guard_children ON ddl_command_end WHEN TAG IN (''CREATE TABLE'', '
+            || '''ALTER TABLE'') EXECUTE FUNCTION _recon.evt_guard_children(); '
+            || 'docs/GUARDS.md "Ledger shapes".');
+    END IF;
     -- the trigger functions generated for this guard (drift), owned like the toolkit's own
     SELECT n.nspowner::regrole::text INTO v_owner
     FROM pg_catalog.pg_namespace AS n WHERE n.nspname = '_recon';

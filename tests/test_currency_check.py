@@ -14,6 +14,8 @@ import pytest
 
 from conftest import fix, open_findings, reconcile, rows, run
 
+pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
+
 SCHEMA = """
 CREATE SCHEMA cm;
 CREATE TABLE cm.wallet (id text PRIMARY KEY, currency char(3), balance numeric NOT NULL);

@@ -23,6 +23,8 @@ import pytest
 
 from conftest import decimal_json, rows, run, run_cli
 
+pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
+
 D = Decimal
 
 # The drift, per wallet: stored balance minus what the ledger says.

@@ -31,6 +31,8 @@ from psycopg.rows import dict_row
 
 from conftest import decimal_json, run
 
+pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
+
 Finding = tuple[str, str | None, str | None, Decimal]
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 from test_shapes import (
     MZ_RAW_OP,
     SD_RAW_ENTRY,
@@ -27,6 +28,8 @@ from test_shapes import (
 )
 
 from conftest import run
+
+pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
 
 GUARDED: dict[str, tuple[list[str], list[Write]]] = {
     "transfer": (["xfer_transactions"], [
@@ -435,3 +438,200 @@ def test_a_grandparent_change_waits_for_a_transaction_moved_under_it(
     assert out == {"sqlstate": "RC401"}
     _, got = found(dsn)
     assert got == Counter(), got
+
+
+# -- one statement writing a parent table and the ledger --------------------------------------
+
+# A transaction's status decides whether its operations count; transaction 2 is PENDING.
+OVERLAP = """
+CREATE SCHEMA ov;
+CREATE TABLE ov.wallet (id int PRIMARY KEY, balance numeric NOT NULL DEFAULT 0);
+CREATE TABLE ov.txn (id int PRIMARY KEY, status text NOT NULL);
+CREATE TABLE ov.op (id int PRIMARY KEY, txn_id int NOT NULL REFERENCES ov.txn (id),
+                    wallet_id int NOT NULL, amount numeric NOT NULL);
+CREATE INDEX ON ov.op (txn_id);
+INSERT INTO ov.wallet VALUES (1, 10), (2, 0);
+INSERT INTO ov.txn VALUES (1, 'POSTED'), (2, 'PENDING');
+INSERT INTO ov.op VALUES (1, 1, 1, 10);
+-- the application's triggers: operations written when a transaction is posted (row or
+-- statement level), or a transaction posted when an operation is written under it
+CREATE FUNCTION ov.post_ops() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    INSERT INTO ov.op VALUES (100 + NEW.id, NEW.id, 2, 5); RETURN NULL; END $$;
+CREATE FUNCTION ov.post_ops_stmt() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    INSERT INTO ov.op SELECT 100 + n.id, n.id, 2, 5 FROM posted AS n WHERE n.status = 'POSTED';
+    RETURN NULL; END $$;
+CREATE FUNCTION ov.post_txn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    UPDATE ov.txn SET status = 'POSTED' WHERE id = NEW.txn_id; RETURN NULL; END $$;
+SELECT recon.register_wallet_source('ov_wallets', 'ov.wallet', 'id', ARRAY['balance']);
+SELECT recon.register_ledger_source('ov_ops', 'ov_wallets', 'ov.op', 'wallet_id', 'amount', '{
+    "parents": {"tx": {"table": "ov.txn", "key": "id", "via": "txn_id"}},
+    "filters": [{"column": "tx.status", "op": "=", "value": "POSTED"}],
+    "order_by": "id"}');
+SELECT recon.register_check('ov_balance', 'balance', '{"ledger": "ov_ops"}');
+"""
+ROW_TRIGGER = ("CREATE TRIGGER a_post AFTER UPDATE OF status ON ov.txn FOR EACH ROW"
+               " WHEN (NEW.status = 'POSTED') EXECUTE FUNCTION ov.post_ops()")
+OP_TRIGGER = ("CREATE TRIGGER a_post AFTER INSERT ON ov.op FOR EACH ROW"
+              " EXECUTE FUNCTION ov.post_txn()")
+POST_2 = "UPDATE ov.txn SET status = 'POSTED' WHERE id = 2"
+WCTE = ("WITH t AS (UPDATE ov.txn SET status = 'POSTED' WHERE id = 2)"
+        " INSERT INTO ov.op VALUES (2, 2, 2, 5)")
+OP_2 = "INSERT INTO ov.op VALUES (2, 2, 2, 5)"
+
+
+def moved(amount: int) -> str:
+    return f"UPDATE ov.wallet SET balance = balance + {amount} WHERE id = 2"
+
+
+def attempt_message(dsn: str, *sql: str) -> tuple[str | None, str | None, str | None]:
+    """As attempt(), with the error's message and HINT."""
+    with psycopg.connect(dsn) as c:
+        try:
+            for s in sql:
+                c.execute(s)
+            c.commit()
+        except psycopg.Error as e:
+            return e.sqlstate, e.diag.message_primary, e.diag.message_hint
+    return None, None, None
+
+
+@pytest.mark.parametrize(("setup", "sql"), [
+    pytest.param([], [WCTE], id="a data-modifying WITH posting a transaction and its operation"),
+    pytest.param([ROW_TRIGGER], [POST_2], id="a row trigger writing operations when a"
+                 " transaction is posted"),
+    pytest.param([OP_TRIGGER], [OP_2], id="a row trigger posting the transaction of an"
+                 " operation written"),
+])
+def test_one_statement_writing_a_parent_and_the_ledger_is_refused(
+    make_db: Callable[..., str], template_db: str, setup: list[str], sql: list[str]
+) -> None:
+    """Both statement triggers read the tables as the statement left them, so the operation's
+    5 was counted twice: a wallet moved by 10 passed and one moved by 5 was blocked. Without
+    the guard, reconcile finds drift after the 10 and none after the 5. With it, the guard
+    cannot prove either, and refuses both, saying why, with a HINT; nothing is kept."""
+    dsn = make_db(template_db)
+    run(dsn, OVERLAP, *setup)
+    for amount, drift in [(5, Counter()), (10, Counter([("ov_balance", "2", "balance", 5)]))]:
+        clone = make_db(conninfo_to_dict(dsn)["dbname"])
+        assert attempt(clone, *sql, moved(amount)) is None
+        _, got = found(clone)
+        assert got == drift, (amount, got)
+    run(dsn, "SELECT recon.enable_guard('drift', 'ov_ops', '{\"mode\": \"block\"}')")
+    for amount in (5, 10):
+        state, message, hint = attempt_message(dsn, *sql, moved(amount))
+        assert state == "RC401", (amount, message)
+        assert "cannot prove" in message and "one statement" in message, message
+        assert "separate statements" in hint, hint
+        _, got = found(dsn)
+        assert got == Counter(), got
+    with psycopg.connect(dsn, autocommit=True) as c:
+        assert c.execute("SELECT count(*) FROM ov.op").fetchone()[0] == 1
+        assert c.execute("SELECT status FROM ov.txn WHERE id = 2").fetchone()[0] == "PENDING"
+    # the same rows written in two statements are read exactly (the row trigger on ov.txn
+    # would write a second operation)
+    run(dsn, "DROP TRIGGER IF EXISTS a_post ON ov.txn")
+    assert attempt(dsn, POST_2, OP_2, moved(10)) == "RC401"
+    assert attempt(dsn, POST_2, OP_2, moved(5)) is None
+    _, got = found(dsn)
+    assert got == Counter(), got
+
+
+@pytest.mark.parametrize(("setup", "sql"), [
+    pytest.param([], ["WITH t AS (INSERT INTO ov.txn VALUES (3, 'POSTED'))"
+                      " INSERT INTO ov.op VALUES (2, 3, 2, 5)"],
+                 id="a data-modifying WITH inserting a transaction and its operation"),
+    pytest.param(["CREATE TRIGGER z_post AFTER UPDATE ON ov.txn REFERENCING NEW TABLE AS posted"
+                  " FOR EACH STATEMENT EXECUTE FUNCTION ov.post_ops_stmt()"], [POST_2],
+                 id="a statement trigger after the guard's writing operations of the posted"),
+])
+def test_statements_the_guard_reads_apart_are_judged_exactly(
+    make_db: Callable[..., str], template_db: str, setup: list[str], sql: list[str]
+) -> None:
+    """A parent INSERT changes no leg, and a statement trigger that fires after the guard's
+    (its name sorts after recon_guard_*) writes the ledger in a statement of its own: the
+    guard's verdict is reconcile's, the 5 moved passes, the 10 is blocked as drift."""
+    dsn = make_db(template_db)
+    run(dsn, OVERLAP, *setup,
+        "SELECT recon.enable_guard('drift', 'ov_ops', '{\"mode\": \"block\"}')")
+    state, message, _ = attempt_message(dsn, *sql, moved(10))
+    assert state == "RC401" and "ledger entries by 5" in message, message
+    assert attempt(dsn, *sql, moved(5)) is None
+    _, got = found(dsn)
+    assert got == Counter(), got
+
+
+def test_an_overlapping_statement_is_warned_about_in_warn_mode(
+    make_db: Callable[..., str], template_db: str
+) -> None:
+    """In warn mode the statement goes on, with one warning and one alert saying why."""
+    dsn = make_db(template_db)
+    run(dsn, OVERLAP, "SELECT recon.enable_guard('drift', 'ov_ops')")
+    assert attempt(dsn, WCTE, moved(5)) is None
+    with psycopg.connect(dsn, autocommit=True) as c:
+        alerts = c.execute("SELECT message FROM _recon.alert").fetchall()
+    assert any("cannot prove" in m for (m,) in alerts), alerts
+    assert sum("one statement" in m for (m,) in alerts) == 1, alerts
+
+
+FK_BREAKERS = [
+    "ALTER TABLE ov.op DROP CONSTRAINT op_txn_id_fkey",
+    "ALTER TABLE ov.op DISABLE TRIGGER ALL",
+    "ALTER TABLE ov.txn DISABLE TRIGGER ALL",
+    "ALTER TABLE ov.op ALTER CONSTRAINT op_txn_id_fkey DEFERRABLE",
+    "CREATE TABLE ov.op_child () INHERITS (ov.op)",
+]
+
+
+@pytest.mark.parametrize("kind", ["drift", "double_entry"])
+def test_a_foreign_key_taken_away_under_an_enabled_guard_is_refused(
+    make_db: Callable[..., str], template_db: str, kind: str
+) -> None:
+    """The event trigger refuses DDL that would leave an enabled guard on parent rows without
+    its foreign key (RC409, the HINT naming recon.disable_guard); nothing changes. Other DDL
+    passes, and once the guard is disabled the same DDL does too."""
+    dsn = make_db(template_db)
+    run(dsn, OVERLAP)
+    if kind == "double_entry":
+        run(dsn, "ALTER TABLE ov.op ADD COLUMN journal text",
+            "UPDATE _recon.ledger_source SET journal_column = 'journal' WHERE name = 'ov_ops'")
+    run(dsn, f"SELECT recon.enable_guard('{kind}', 'ov_ops', '{{\"mode\": \"block\"}}')")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        before = c.execute("SELECT count(*), string_agg(tgname::text || tgenabled::text, ',' ORDER BY"
+                           " tgname) FROM pg_trigger WHERE tgrelid IN ('ov.op'::regclass,"
+                           " 'ov.txn'::regclass)").fetchone()
+        for ddl in FK_BREAKERS:
+            with pytest.raises(psycopg.Error) as e:
+                c.execute(ddl)
+            assert e.value.sqlstate == "RC409", ddl
+            assert "foreign key" in e.value.diag.message_primary, ddl
+            assert f"recon.disable_guard('{kind}', 'ov_ops')" in e.value.diag.message_hint
+        assert c.execute("SELECT count(*), string_agg(tgname::text || tgenabled::text, ',' ORDER BY"
+                         " tgname) FROM pg_trigger WHERE tgrelid IN ('ov.op'::regclass,"
+                         " 'ov.txn'::regclass)").fetchone() == before
+        assert c.execute("SELECT to_regclass('ov.op_child')").fetchone() == (None,)
+        c.execute("ALTER TABLE ov.op ADD COLUMN note text")
+        c.execute(f"SELECT recon.disable_guard('{kind}', 'ov_ops')")
+        c.execute(FK_BREAKERS[0])
+
+
+def test_a_guard_needs_the_foreign_key_enforced_and_the_event_trigger(
+    make_db: Callable[..., str], template_db: str
+) -> None:
+    """Enabling refuses a foreign key whose triggers are disabled, as incremental mode does
+    (RC406, saying which table), and a guard on parent rows without the event trigger that
+    keeps its foreign keys in place."""
+    dsn = make_db(template_db)
+    run(dsn, OVERLAP, "ALTER TABLE ov.txn DISABLE TRIGGER ALL")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        with pytest.raises(psycopg.Error) as e:
+            c.execute("SELECT recon.enable_guard('drift', 'ov_ops')")
+        assert e.value.sqlstate == "RC406"
+        assert "no foreign key from ov.op (txn_id)" in e.value.diag.message_primary
+        assert "triggers enabled" in e.value.diag.message_primary
+        c.execute("ALTER TABLE ov.txn ENABLE TRIGGER ALL")
+        c.execute("DROP EVENT TRIGGER recon_guard_children")
+        with pytest.raises(psycopg.Error) as e:
+            c.execute("SELECT recon.enable_guard('drift', 'ov_ops')")
+        assert e.value.sqlstate == "RC406"
+        assert "recon_guard_children" in e.value.diag.message_detail
+        assert c.execute("SELECT count(*) FROM _recon.guard").fetchone() == (0,)

@@ -20,6 +20,8 @@ from test_shapes import uid
 
 from conftest import fix, open_findings, reconcile, rows, run
 
+pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
+
 
 @pytest.fixture
 def legs(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:

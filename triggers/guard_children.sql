@@ -18,6 +18,8 @@ BEGIN
     IF NOT EXISTS (SELECT FROM _recon.guard AS g WHERE g.compiled ? 'roots') THEN
         RETURN;
     END IF;
+    -- a foreign key a guard on parent rows needs, dropped or disabled: refused
+    PERFORM _recon.guard_recheck_parents();
     -- no row lock: a CREATE TEMP TABLE in a read-only transaction must still work; a guard
     -- row is written only when a table joined or left its tree
     FOR v_guard IN SELECT g.* FROM _recon.guard AS g WHERE g.compiled ? 'roots'
@@ -70,7 +72,9 @@ COMMENT ON FUNCTION _recon.evt_guard_children() IS
 'TABLE): a table that has become a partition or an inheritance child of a guarded table gets '
 'the guard''s triggers (_recon.guard_tree_triggers), recorded in the guard so that '
 'recon.disable_guard() drops them; if that fails, the DDL fails. A table detached (DETACH '
-'PARTITION, NO INHERIT) loses the triggers it got as a child. SECURITY DEFINER: the table''s '
+'PARTITION, NO INHERIT) loses the triggers it got as a child. A statement that takes away a '
+'foreign key an enabled guard on parent rows needs is refused (RC409, '
+'_recon.guard_recheck_parents). SECURITY DEFINER: the table''s '
 'owner needs no right on the toolkit. docs/GUARDS.md "Partitioned ledgers".';
 
 REVOKE EXECUTE ON FUNCTION _recon.evt_guard_children() FROM PUBLIC;
