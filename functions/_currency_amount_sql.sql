@@ -16,7 +16,9 @@ BEGIN
        OR NOT EXISTS (SELECT FROM jsonb_object_keys(p_map) AS k WHERE k <> '*') THEN
         RETURN format('%s::numeric', v_else);
     END IF;
-    SELECT string_agg(format('WHEN %L THEN %s', e.key, e.value), ' ' ORDER BY e.key)
+    -- keys quoted as literals, values cast to numeric: nothing of the map is SQL text
+    SELECT string_agg(format('WHEN %L THEN %s', e.key, (e.value #>> '{}')::numeric), ' '
+                      ORDER BY e.key)
     INTO v_cases
     FROM jsonb_each(p_map) AS e WHERE e.key <> '*';
     -- the row's currency, else the check's; a currency not in the map: "*", else p_else

@@ -141,16 +141,18 @@ def test_a_star_default_applies_only_where_given_and_says_so(ml: str) -> None:
     plan = {s["wallet_key"]: s for s in fix(ml, wallet_limits='{"USD": 5}')}
     assert plan["EUR1"]["status"] == "skipped" and "no wallet_limit for EUR" in plan["EUR1"]["note"]
     assert plan["USD1"]["status"] == "planned" and plan["USD1"]["note"] is None
-    # with "*": EUR takes it, and its step says so; USD keeps its own
+    # with "*": EUR takes it, and its step says so (evidence "limits"); USD keeps its own
     plan = {s["wallet_key"]: s for s in fix(ml, wallet_limits='{"USD": 5, "*": 4}')}
     assert plan["EUR1"]["status"] == "planned"
-    assert plan["EUR1"]["note"] == ('limits for EUR from "*": the call\'s "*" wallet_limit, '
-                                    '10 x wallet_limit (the call\'s "*" wallet_limit)')
-    assert plan["EUR1"]["evidence"]["limits"]["wallet_limit"] == 4
-    assert plan["USD1"]["note"] is None
+    assert plan["EUR1"]["evidence"]["limits"] == {
+        "currency": "EUR", "wallet_limit": 4, "wallet_limit_from": 'the call\'s "*" wallet_limit',
+        "run_limit": 40, "run_limit_from": '10 x wallet_limit (the call\'s "*" wallet_limit)'}
+    assert plan["USD1"]["evidence"]["limits"]["wallet_limit_from"] == "the call's wallet_limit"
     # one amount for the call is "*" for every currency, said on each step
     plan = {s["wallet_key"]: s for s in fix(ml, wallet_limit=Decimal(4))}
-    assert all(s["status"] == "planned" and 'from "*"' in s["note"] for s in plan.values())
+    assert all(s["status"] == "planned"
+               and s["evidence"]["limits"]["wallet_limit_from"] == 'the call\'s "*" wallet_limit'
+               for s in plan.values())
 
 
 def test_policy_maps_and_the_call_over_the_policy(ml: str) -> None:
