@@ -105,14 +105,14 @@ BEGIN
         FOR v_ws IN SELECT w.* FROM _recon.wallet_source AS w
                     WHERE w.name IN (SELECT s.wallet_source FROM _recon.fix_stage AS s
                                      WHERE s.stage_id = p_stage AND s.status = 'planned'
-                                       AND s.strategy IN ('post_missing', 'reverse'))
+                                       AND s.strategy IN ('post_missing', 'reverse', 'resolve'))
                     ORDER BY w.name LOOP
             v_map := _recon.fix_measure(
                 v_ws.name,
                 ARRAY(SELECT DISTINCT s.wallet_key FROM _recon.fix_stage AS s
                       WHERE s.stage_id = p_stage AND s.status = 'planned'
                         AND s.wallet_source = v_ws.name
-                        AND s.strategy IN ('post_missing', 'reverse')),
+                        AND s.strategy IN ('post_missing', 'reverse', 'resolve')),
                 ARRAY(SELECT l.name FROM _recon.ledger_source AS l
                       WHERE l.wallet_source = v_ws.name));
             -- {wallet: {column: stored less the sum of its ledgers}}; a running balance
@@ -128,7 +128,7 @@ BEGIN
             SET moves = d.moves,
                 status = CASE WHEN d.unknown IS NOT NULL THEN 'skipped' ELSE s.status END,
                 note = COALESCE(d.unknown, s.note),
-                evidence = d.evidence
+                evidence = COALESCE(s.evidence, '{}') || d.evidence
             FROM (
                 SELECT y.step,
                        COALESCE(jsonb_object_agg(y.col, y.delta)
@@ -169,7 +169,7 @@ BEGIN
                                  jsonb_each_text(e.value -> 'deltas') AS d
                             WHERE s.stage_id = p_stage AND s.status = 'planned'
                               AND s.wallet_source = v_ws.name
-                              AND s.strategy IN ('post_missing', 'reverse')
+                              AND s.strategy IN ('post_missing', 'reverse', 'resolve')
                             GROUP BY s.step, s.wallet_key, d.key
                         ) AS x
                     ) AS z

@@ -32,11 +32,12 @@ BEGIN
     v_invoker := _recon.fix_caller(fix.dry_run, fix.ticket, fix.reason,
                                    'applying a fix');
     IF fix.force_strategy IS NOT NULL AND fix.force_strategy NOT IN (
-        'adjust', 'resync', 'post_missing', 'reverse', 'move', 'acknowledge', 'none') THEN
+        'adjust', 'resync', 'post_missing', 'reverse', 'move', 'resolve', 'acknowledge',
+        'none') THEN
         PERFORM _recon.fail('RC304', format('unknown strategy %L', fix.force_strategy),
-                            'Strategies: adjust, resync, post_missing, reverse, move, '
+                            'Strategies: adjust, resync, post_missing, reverse, move, resolve, '
                             || 'acknowledge, none.',
-                            'Use one of adjust, resync, post_missing, reverse, move, '
+                            'Use one of adjust, resync, post_missing, reverse, move, resolve, '
                             || 'acknowledge, none (docs/REPAIRS.md explains each).');
     END IF;
     IF fix.checks IS NOT NULL THEN
