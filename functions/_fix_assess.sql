@@ -358,24 +358,28 @@ BEGIN
                           CASE WHEN s.status IN ('planned', 'covered', 'applied') THEN s.moves
                                ELSE '{}' END) AS d
                       UNION ALL
-                      SELECT d.key, (-(d.value::numeric))::text
+                      SELECT d.key, d.value
                       FROM jsonb_array_elements(s.postings) AS e,
-                           jsonb_each_text(e.value -> 'deltas') AS d
+                           jsonb_each_text(_recon.fix_offset_deltas(e.value)) AS d
                       WHERE s.status IN ('planned', 'applied')
                         AND CASE WHEN e.value ? 'offset_wallet' THEN e.value ->> 'offset_wallet'
                                  ELSE w.offset_wallet END IS NOT NULL) AS x
                 GROUP BY x.key) AS m WHERE m.total <> 0), '{}'),
         ledger_change = COALESCE((
             SELECT jsonb_object_agg(m.col, m.total) FROM (
-                SELECT d.key AS col,
-                       sum(CASE WHEN CASE WHEN e.value ? 'offset_wallet'
-                                          THEN e.value ->> 'offset_wallet'
-                                          ELSE w.offset_wallet END IS NOT NULL
-                                THEN 0 * d.value::numeric ELSE d.value::numeric END) AS total
-                FROM jsonb_array_elements(s.postings) AS e,
-                     jsonb_each_text(e.value -> 'deltas') AS d
-                WHERE s.status IN ('planned', 'applied')
-                GROUP BY d.key) AS m), '{}')
+                SELECT x.key AS col, sum(x.value::numeric) AS total
+                FROM (SELECT d.key, d.value
+                      FROM jsonb_array_elements(s.postings) AS e,
+                           jsonb_each_text(e.value -> 'deltas') AS d
+                      WHERE s.status IN ('planned', 'applied')
+                      UNION ALL  -- the offset wallet's side: its own entry, or the row's leg
+                      SELECT d.key, d.value
+                      FROM jsonb_array_elements(s.postings) AS e,
+                           jsonb_each_text(_recon.fix_offset_deltas(e.value)) AS d
+                      WHERE s.status IN ('planned', 'applied')
+                        AND CASE WHEN e.value ? 'offset_wallet' THEN e.value ->> 'offset_wallet'
+                                 ELSE w.offset_wallet END IS NOT NULL) AS x
+                GROUP BY x.key) AS m), '{}')
     FROM _recon.fix_stage AS s0
     LEFT JOIN _recon.check_def AS c ON c.name = s0.check_name
     LEFT JOIN _recon.writer AS w ON w.ledger_source = s0.ledger_source

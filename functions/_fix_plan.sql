@@ -230,6 +230,9 @@ BEGIN
     -- 2a. A hold a lifecycle finding shows left open or resolved twice: the entries that
     --     resolve it, read from the transaction's status and entries (_recon.fix_lifecycle).
     PERFORM _recon.fix_lifecycle(p_stage, FALSE);
+    --     A wallet's adjustments of several columns (balance and its counters) as one posting,
+    --     and the offset leg of each transfer row as its rule moves it (_recon.fix_counters).
+    PERFORM _recon.fix_counters(p_stage);
 
     -- 2b. A row an INSERT writer could not post with exactly the step's effect (effects keyed
     --     on several columns): a person decides. Before anything counts on it as a cover.
