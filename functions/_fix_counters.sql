@@ -50,7 +50,8 @@ BEGIN
         CONTINUE WHEN v_alone AND NOT v_together;
         UPDATE _recon.fix_stage AS s
         SET postings = jsonb_build_array(jsonb_set(s.postings -> 0, '{deltas}', v_deltas)),
-            amount = (SELECT sum(x.amount) FROM _recon.fix_stage AS x
+            -- the size of the one entry (5 for balance +5 with its counter +5)
+            amount = (SELECT max(x.amount) FROM _recon.fix_stage AS x
                       WHERE x.stage_id = p_stage AND x.step = ANY (v_group.steps))
         WHERE s.stage_id = p_stage AND s.step = v_group.first_step;
         UPDATE _recon.fix_stage AS s

@@ -172,6 +172,18 @@ BEGIN
                         WHERE r IS DISTINCT FROM v_keep);
                 END IF;
             END IF;
+            -- An INSERT writer writes the journal column only from its template: without one
+            -- its row would not land in the hold's transaction.
+            IF v_note IS NULL AND EXISTS (SELECT FROM _recon.writer AS w
+                                          WHERE w.ledger_source = v_ledger.name
+                                            AND w.kind = 'insert' AND w.journal IS NULL) THEN
+                v_note := format('the INSERT writer of ledger %s cannot post into transaction %s '
+                                 || '(it has no "journal" template): register a posting '
+                                 || 'function, or one with a journal template', v_ledger.name,
+                                 v_journal);
+                v_verdict := NULL;
+                v_postings := '[]';
+            END IF;
             -- What the transaction nets to, every wallet and column, with the postings: a
             -- repair leaves it balanced (0 on every column) or is not made.
             IF v_note IS NULL THEN

@@ -2,7 +2,8 @@
 -- nothing: set another first (recon.set_fix_policy). Lifecycle checks registered with
 -- "approved" or "canceled" keep them in their options; they are read by nothing then.
 UPDATE _recon.check_kind
-SET strategies = '{none,acknowledge}',
+SET
+    strategies = '{none,acknowledge}',
     options = array_remove(array_remove(options, 'approved'), 'canceled')
 WHERE kind = 'lifecycle';
 ALTER TABLE _recon.fix_policy DROP CONSTRAINT fix_policy_strategy;

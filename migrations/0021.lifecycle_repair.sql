@@ -18,6 +18,7 @@ COMMENT ON COLUMN _recon.fix_policy.strategy IS
 'adjust, resync, post_missing, reverse, move, resolve, acknowledge or none (docs/REPAIRS.md).';
 
 UPDATE _recon.check_kind
-SET strategies = '{resolve,none,acknowledge}',
+SET
+    strategies = '{resolve,none,acknowledge}',
     options = options || '{approved,canceled}'::text[]
 WHERE kind = 'lifecycle';

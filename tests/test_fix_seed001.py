@@ -220,7 +220,7 @@ def test_release_posted_twice_is_reversed_in_its_transaction(seed: str, app: App
     the lifecycle check, docs/REPAIRS.md "Lifecycle repairs"): the pair is recorded as
     compensated (_recon.reversal), so the duplicate finding is covered by the same step, and
     the transaction holds once and releases once again."""
-    tx, retry = release_twice(app)
+    _, retry = release_twice(app)
     reconcile(seed)
     assert found(seed) == [
         ("s1_duplicates", bal(30), None, D("8.00"), "duplicate_reference"),

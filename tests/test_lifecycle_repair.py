@@ -9,6 +9,7 @@ posting function, tests/fixtures/seed001_writer.sql) and on the Midaz-like opera
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -283,7 +284,7 @@ def test_two_fixes_at_once_resolve_the_hold_once(seed: str) -> None:
     def call(name: str) -> None:
         try:
             results[name] = fix(seed, **LIMITS, **APPLY)
-        except Exception as e:  # noqa: BLE001 - reported below
+        except Exception as e:  # recorded, asserted below
             errors.append(repr(e))
 
     with psycopg.connect(seed) as holder, psycopg.connect(seed, autocommit=True) as watcher:
@@ -451,3 +452,49 @@ def test_midaz_holds_left_open_are_committed_and_released_to_zero(midaz: str) ->
     assert summary["status"] == "synced", open_findings(midaz)
     mz_invariants(midaz)
     assert fix(midaz, **LIMITS) == []
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"approved": "APPROVED"}, '"approved" must be a non-empty array of statuses'),
+    ({"canceled": []}, '"canceled" must be a non-empty array of statuses'),
+    ({"approved": [1]}, '"approved" must be a non-empty array of statuses'),
+    ({"status_table": None, "approved": ["APPROVED"]}, '"approved" needs a transaction status'),
+])
+def test_bad_status_options_fail_with_rc106_and_change_nothing(
+        midaz: str, options: dict, message: str) -> None:
+    base = {"ledger": "mz_operations", "hold": "ON_HOLD", "terminal": ["RELEASE", "DEBIT/hold"],
+            "status_table": "mz.transaction", "status_key": "id", "status_column": "status"}
+    for k, v in options.items():
+        if v is None:
+            for gone in ("status_table", "status_key", "status_column"):
+                base.pop(gone)
+        else:
+            base[k] = v
+    before = snapshot(midaz, "_recon.check_def")
+    with psycopg.connect(midaz, autocommit=True) as c, pytest.raises(psycopg.Error) as e:
+        c.execute("SELECT recon.register_check('mz_holds2', 'lifecycle', %s)",
+                  (json.dumps(base),))
+    assert e.value.sqlstate == "RC106", e.value
+    assert message in e.value.diag.message_primary, e.value.diag.message_primary
+    assert e.value.diag.message_detail and e.value.diag.message_hint
+    assert snapshot(midaz, "_recon.check_def") == before
+
+
+def test_resolve_is_a_policy_and_a_forced_strategy_of_lifecycle_checks_only(seed: str) -> None:
+    assert one(seed, "SELECT recon.set_fix_policy('s1_holds', '{\"strategy\": \"resolve\"}')") \
+        == {"check": "s1_holds", "strategy": "resolve"}
+    with psycopg.connect(seed, autocommit=True) as c, pytest.raises(psycopg.Error) as e:
+        c.execute("SELECT recon.set_fix_policy('s1_balance', '{\"strategy\": \"resolve\"}')")
+    assert e.value.sqlstate == "RC304", e.value
+    tx = key("s1-transfer-280")
+    run(seed, f"UPDATE seed001.transaction SET status = 'CANCELED' WHERE id = '{tx}'",
+        "UPDATE seed001.balance SET available = available + 1"
+        f" WHERE id = '{bal(3)}'")
+    reconcile(seed)
+    # forced on every finding: the balance finding is not a lifecycle one
+    plan = {p["check_name"]: p for p in fix(seed, force_strategy="resolve", **LIMITS)}
+    assert plan["s1_holds"]["status"] == "planned", plan
+    assert (plan["s1_balance"]["status"], plan["s1_balance"]["note"]) == (
+        "manual", "strategy resolve does not repair balance findings"), plan

@@ -575,6 +575,20 @@ def test_blnk_drift_on_several_wallets_and_columns_repaired_to_zero(blnk: str) -
     assert reconcile(blnk)["status"] == "synced", open_findings(blnk)
     blnk_invariants(blnk)
     assert fix(blnk, force_strategy="adjust", wallet_limit=1000) == []
+    # a hold in flight for two days: its rows carry no transaction status that says commit or
+    # void, so the lifecycle repair leaves it to a person, who acknowledges it
+    run(blnk, "UPDATE xfer.transactions SET created_at = now() - interval '2 days'"
+              " WHERE transaction_id = 'txn_12'")
+    reconcile(blnk)
+    (step,) = fix(blnk, dry_run=False, ticket="T16", reason="stale hold")
+    assert (step["check_name"], step["strategy"], step["status"]) == (
+        "xfer_holds", "resolve", "manual"), step
+    assert "transaction txn_12 is INFLIGHT: neither approved" in step["note"], step["note"]
+    run(blnk, "SELECT recon.set_fix_policy('xfer_holds', '{\"strategy\": \"acknowledge\"}')")
+    assert [s["status"] for s in fix(blnk, dry_run=False, ticket="T16", reason="stale hold")] \
+        == ["applied"]
+    assert reconcile(blnk)["status"] == "synced", open_findings(blnk)
+    blnk_invariants(blnk)
 
 
 # Midaz-like: a posting function writes the transaction (the parent row) and both operations,
