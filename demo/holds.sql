@@ -234,9 +234,10 @@ SELECT recon.register_check('holds_chain', 'chain', '{"ledger": "holds_operation
     "column": "available", "currency": "BRL", "low_limit": 10}');
 
 -- The writer, as tests/fixtures/seed001_writer.sql: a correction is its own APPROVED
--- transaction (a hold's resolution goes into the hold's transaction) with one operation, carrying the running values and the next version (also
--- stored on the balance, for the application's next write); the reference goes into the
--- transaction's description (the reference column is a uuid).
+-- transaction (a hold's resolution goes into the hold's transaction) with one operation,
+-- carrying the running values and the next version (also stored on the balance, for the
+-- application's next write); the reference goes into the transaction's description (the
+-- reference column is a uuid).
 CREATE FUNCTION recon_demo_holds.post_recon_operation(p_request jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql

@@ -1,11 +1,15 @@
--- Undo 0021. A fix policy of strategy resolve makes the rollback fail (23514) and change
--- nothing: set another first (recon.set_fix_policy). Lifecycle checks registered with
+-- Undo 0021. A fix policy of strategy resolve becomes none, the lifecycle kind's default
+-- before 0021 (its findings are then manual again). Lifecycle checks registered with
 -- "approved" or "canceled" keep them in their options; they are read by nothing then.
+COMMENT ON COLUMN recon.fix_step.strategy IS
+'adjust, resync, restore, post_missing, reverse, move, acknowledge, none or reversal.';
 UPDATE _recon.check_kind
 SET
     strategies = '{none,acknowledge}',
     options = array_remove(array_remove(options, 'approved'), 'canceled')
 WHERE kind = 'lifecycle';
+UPDATE _recon.fix_policy SET strategy = 'none'
+WHERE strategy = 'resolve';
 ALTER TABLE _recon.fix_policy DROP CONSTRAINT fix_policy_strategy;
 ALTER TABLE _recon.fix_policy ADD CONSTRAINT fix_policy_strategy CHECK (strategy IN (
     'adjust', 'resync', 'post_missing', 'reverse', 'move', 'acknowledge', 'none'

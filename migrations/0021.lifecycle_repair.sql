@@ -22,3 +22,5 @@ SET
     strategies = '{resolve,none,acknowledge}',
     options = options || '{approved,canceled}'::text[]
 WHERE kind = 'lifecycle';
+COMMENT ON COLUMN recon.fix_step.strategy IS
+'adjust, resync, restore, post_missing, reverse, move, resolve, acknowledge, none or reversal.';
