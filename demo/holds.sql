@@ -234,9 +234,10 @@ SELECT recon.register_check('holds_chain', 'chain', '{"ledger": "holds_operation
     "column": "available", "currency": "BRL", "low_limit": 10}');
 
 -- The writer, as tests/fixtures/seed001_writer.sql: a correction is its own APPROVED
--- transaction with one operation, carrying the running values and the next version (also
--- stored on the balance, for the application's next write); the reference goes into the
--- transaction's description (the reference column is a uuid).
+-- transaction (a hold's resolution goes into the hold's transaction) with one operation,
+-- carrying the running values and the next version (also stored on the balance, for the
+-- application's next write); the reference goes into the transaction's description (the
+-- reference column is a uuid).
 CREATE FUNCTION recon_demo_holds.post_recon_operation(p_request jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -247,16 +248,23 @@ DECLARE
     v_tx uuid := gen_random_uuid();
     v_op uuid := gen_random_uuid();
     v_version bigint;
+    v_status text := 'APPROVED';
 BEGIN
     SELECT * INTO STRICT v_balance FROM recon_demo_holds.balance
     WHERE id = (p_request ->> 'wallet')::uuid;
     SELECT * INTO v_last FROM recon_demo_holds.operation
     WHERE balance_id = v_balance.id ORDER BY seq DESC LIMIT 1;
     v_version := COALESCE(v_last.balance_version_after, 0) + 1;
-    INSERT INTO recon_demo_holds.transaction (id, description, status, pending, amount,
-                                              created_at, updated_at)
-    VALUES (v_tx, format('%s [%s]', p_request ->> 'description', p_request ->> 'reference'),
-            'APPROVED', FALSE, (p_request ->> 'amount')::numeric, now(), now());
+    IF p_request ->> 'journal' IS NOT NULL THEN
+        -- a hold's resolution (the lifecycle repair): into the hold's own transaction
+        SELECT t.id, t.status INTO STRICT v_tx, v_status FROM recon_demo_holds.transaction AS t
+        WHERE t.id = (p_request ->> 'journal')::uuid;
+    ELSE
+        INSERT INTO recon_demo_holds.transaction (id, description, status, pending, amount,
+                                                  created_at, updated_at)
+        VALUES (v_tx, format('%s [%s]', p_request ->> 'description', p_request ->> 'reference'),
+                'APPROVED', FALSE, (p_request ->> 'amount')::numeric, now(), now());
+    END IF;
     INSERT INTO recon_demo_holds.operation (id, transaction_id, balance_id, account_alias, type,
         amount, available_after, on_hold_after, balance_version_after, status, description,
         created_at)
@@ -266,7 +274,7 @@ BEGIN
                      COALESCE(v_last.available_after, 0)
                      + COALESCE((p_request -> 'deltas' ->> 'available')::numeric, 0)),
             COALESCE(v_last.on_hold_after, 0)
-            + COALESCE((p_request -> 'deltas' ->> 'on_hold')::numeric, 0), v_version, 'APPROVED',
+            + COALESCE((p_request -> 'deltas' ->> 'on_hold')::numeric, 0), v_version, v_status,
             format('recon %s: %s', p_request ->> 'purpose', p_request ->> 'reference'), now());
     UPDATE recon_demo_holds.balance SET version = v_version WHERE id = v_balance.id;
     RETURN jsonb_build_array(v_op);
@@ -282,6 +290,10 @@ SELECT recon.set_fix_policy(
 );
 SELECT recon.set_fix_policy(
     'holds_on_hold', '{"strategy": "adjust", "wallet_limit": 100, "run_limit": 1000}'
+);
+-- A hold left open is committed or released (the lifecycle repair) up to R$100 as well.
+SELECT recon.set_fix_policy(
+    'holds_holds', '{"strategy": "resolve", "wallet_limit": 100, "run_limit": 1000}'
 );
 
 -- The incidents, as the application wrote them: its transactions; its operations, each with

@@ -81,6 +81,27 @@ BEGIN
                       string_agg(quote_literal(s), ', '))
         INTO v_pending FROM jsonb_array_elements_text(p_options -> 'pending') AS s;
     END IF;
+    -- The statuses that tell a lifecycle repair (strategy resolve) to commit or to release.
+    FOREACH v_column IN ARRAY ARRAY['approved', 'canceled'] LOOP
+        CONTINUE WHEN NOT p_options ? v_column;
+        IF jsonb_typeof(p_options -> v_column) IS DISTINCT FROM 'array'
+            OR jsonb_array_length(p_options -> v_column) = 0
+            OR EXISTS (SELECT FROM jsonb_array_elements(p_options -> v_column) AS s
+                       WHERE jsonb_typeof(s) <> 'string') THEN
+            PERFORM _recon.fail('RC106', format('"%s" must be a non-empty array of statuses',
+                                                v_column),
+                                'It lists the transaction statuses under which a hold left open '
+                                || 'is committed ("approved") or released ("canceled").',
+                                'E.g. {"approved": ["APPROVED"], "canceled": ["CANCELED"]}.');
+        END IF;
+        IF v_status = 'NULL::text' THEN
+            PERFORM _recon.fail('RC106', format('"%s" needs a transaction status', v_column),
+                                'Neither "status_table" nor a ledger status column is registered.',
+                                'Add status_table/status_key/status_column, or register the '
+                                || 'ledger with {"status": "<column>"}.');
+        END IF;
+    END LOOP;
+    v_column := NULL;
     IF p_options ? 'max_pending' THEN
         PERFORM _recon.require_column(v_ledger, v_ledger.posted_at_column, 'posted_at',
                                       'lifecycle with max_pending');

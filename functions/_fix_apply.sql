@@ -20,6 +20,8 @@ BEGIN
     ON CONFLICT (txid) DO UPDATE SET fix_id = excluded.fix_id;
     -- 1. Lock the wallets in key order; re-verify every finding under the lock; limits.
     v_pre := _recon.fix_assess(p_stage, p_wallet_limit, p_run_limit, TRUE);
+    --    A hold's resolution: the transaction's status and entries read again under the lock.
+    PERFORM _recon.fix_lifecycle(p_stage, TRUE);
     -- 2. Claim each repair by its unique key: a repair applied by anyone before (or by a
     --    concurrent call that committed first) is not applied again.
     PERFORM _recon.fix_claim(p_stage, p_fix, p_ticket, p_reason, p_invoker);

@@ -107,14 +107,14 @@ BEGIN
         FOR v_ws IN SELECT w.* FROM _recon.wallet_source AS w
                     WHERE w.name IN (SELECT s.wallet_source FROM _recon.fix_stage AS s
                                      WHERE s.stage_id = p_stage AND s.status = 'planned'
-                                       AND s.strategy IN ('post_missing', 'reverse'))
+                                       AND s.strategy IN ('post_missing', 'reverse', 'resolve'))
                     ORDER BY w.name LOOP
             v_map := _recon.fix_measure(
                 v_ws.name,
                 ARRAY(SELECT DISTINCT s.wallet_key FROM _recon.fix_stage AS s
                       WHERE s.stage_id = p_stage AND s.status = 'planned'
                         AND s.wallet_source = v_ws.name
-                        AND s.strategy IN ('post_missing', 'reverse')),
+                        AND s.strategy IN ('post_missing', 'reverse', 'resolve')),
                 ARRAY(SELECT l.name FROM _recon.ledger_source AS l
                       WHERE l.wallet_source = v_ws.name));
             -- {wallet: {column: stored less the sum of its ledgers}}; a running balance
@@ -130,7 +130,7 @@ BEGIN
             SET moves = d.moves,
                 status = CASE WHEN d.unknown IS NOT NULL THEN 'skipped' ELSE s.status END,
                 note = COALESCE(d.unknown, s.note),
-                evidence = d.evidence
+                evidence = COALESCE(s.evidence, '{}') || d.evidence
             FROM (
                 SELECT y.step,
                        COALESCE(jsonb_object_agg(y.col, y.delta)
@@ -171,7 +171,7 @@ BEGIN
                                  jsonb_each_text(e.value -> 'deltas') AS d
                             WHERE s.stage_id = p_stage AND s.status = 'planned'
                               AND s.wallet_source = v_ws.name
-                              AND s.strategy IN ('post_missing', 'reverse')
+                              AND s.strategy IN ('post_missing', 'reverse', 'resolve')
                             GROUP BY s.step, s.wallet_key, d.key
                         ) AS x
                     ) AS z
@@ -447,24 +447,28 @@ BEGIN
                           CASE WHEN s.status IN ('planned', 'covered', 'applied') THEN s.moves
                                ELSE '{}' END) AS d
                       UNION ALL
-                      SELECT d.key, (-(d.value::numeric))::text
+                      SELECT d.key, d.value
                       FROM jsonb_array_elements(s.postings) AS e,
-                           jsonb_each_text(e.value -> 'deltas') AS d
+                           jsonb_each_text(_recon.fix_offset_deltas(e.value)) AS d
                       WHERE s.status IN ('planned', 'applied')
                         AND CASE WHEN e.value ? 'offset_wallet' THEN e.value ->> 'offset_wallet'
                                  ELSE w.offset_wallet END IS NOT NULL) AS x
                 GROUP BY x.key) AS m WHERE m.total <> 0), '{}'),
         ledger_change = COALESCE((
             SELECT jsonb_object_agg(m.col, m.total) FROM (
-                SELECT d.key AS col,
-                       sum(CASE WHEN CASE WHEN e.value ? 'offset_wallet'
-                                          THEN e.value ->> 'offset_wallet'
-                                          ELSE w.offset_wallet END IS NOT NULL
-                                THEN 0 * d.value::numeric ELSE d.value::numeric END) AS total
-                FROM jsonb_array_elements(s.postings) AS e,
-                     jsonb_each_text(e.value -> 'deltas') AS d
-                WHERE s.status IN ('planned', 'applied')
-                GROUP BY d.key) AS m), '{}')
+                SELECT x.key AS col, sum(x.value::numeric) AS total
+                FROM (SELECT d.key, d.value
+                      FROM jsonb_array_elements(s.postings) AS e,
+                           jsonb_each_text(e.value -> 'deltas') AS d
+                      WHERE s.status IN ('planned', 'applied')
+                      UNION ALL  -- the offset wallet's side: its own entry, or the row's leg
+                      SELECT d.key, d.value
+                      FROM jsonb_array_elements(s.postings) AS e,
+                           jsonb_each_text(_recon.fix_offset_deltas(e.value)) AS d
+                      WHERE s.status IN ('planned', 'applied')
+                        AND CASE WHEN e.value ? 'offset_wallet' THEN e.value ->> 'offset_wallet'
+                                 ELSE w.offset_wallet END IS NOT NULL) AS x
+                GROUP BY x.key) AS m), '{}')
     FROM _recon.fix_stage AS s0
     LEFT JOIN _recon.writer AS w ON w.ledger_source = s0.ledger_source
     WHERE s.stage_id = p_stage AND s0.stage_id = p_stage AND s0.step = s.step;

@@ -38,7 +38,8 @@ BEGIN
                               array_position(ARRAY['duplicate', 'orphan', 'balance', 'derived'],
                                              x.kind) NULLS LAST, x.check_name, x.finding_key),
            x.id, x.check_name, x.kind, x.finding_key, x.wallet_source, x.wallet_key,
-           CASE WHEN x.strategy IN ('adjust', 'post_missing', 'reverse', 'move') THEN x.ledger END,
+           CASE WHEN x.strategy IN ('adjust', 'post_missing', 'reverse', 'move', 'resolve')
+                THEN x.ledger END,
            x.strategy, x.difference,
            CASE WHEN x.strategy = 'post_missing' THEN abs(x.expected) ELSE abs(x.difference) END,
            CASE WHEN x.manual IS NOT NULL THEN '[]'::jsonb
@@ -226,6 +227,13 @@ BEGIN
         USING p_stage, v_check.name, v_ledger.name;
     END LOOP;
 
+    -- 2a. A hold a lifecycle finding shows left open or resolved twice: the entries that
+    --     resolve it, read from the transaction's status and entries (_recon.fix_lifecycle).
+    PERFORM _recon.fix_lifecycle(p_stage, FALSE);
+    --     A wallet's adjustments of several columns (balance and its counters) as one posting,
+    --     and the offset leg of each transfer row as its rule moves it (_recon.fix_counters).
+    PERFORM _recon.fix_counters(p_stage);
+
     -- 2b. A row an INSERT writer could not post with exactly the step's effect (effects keyed
     --     on several columns): a person decides. Before anything counts on it as a cover.
     PERFORM _recon.fix_unpostable(p_stage);
@@ -250,7 +258,7 @@ BEGIN
               WHERE x.stage_id = p_stage AND x.kind = 'balance' AND x.status = 'planned'
                 AND x.strategy IN ('resync', 'adjust')) AS b
         JOIN _recon.fix_stage AS p ON p.stage_id = p_stage AND p.status = 'planned'
-            AND p.strategy IN ('post_missing', 'reverse')
+            AND p.strategy IN ('post_missing', 'reverse', 'resolve')
             AND p.wallet_source = b.wallet_source AND p.wallet_key = b.wallet_key
         CROSS JOIN LATERAL jsonb_array_elements(p.postings) AS e
         WHERE e.value -> 'deltas' ? b.finding_key_col

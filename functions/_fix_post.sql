@@ -114,8 +114,11 @@ BEGIN
             IF v_request ->> 'offset_wallet' IS NOT NULL THEN
                 v_sides := v_sides || jsonb_build_array(v_request || jsonb_build_object(
                     'wallet', v_request ->> 'offset_wallet', 'side', 'offset',
-                    'deltas', (SELECT jsonb_object_agg(d.key, -(d.value::numeric))
-                               FROM jsonb_each_text(v_request -> 'deltas') AS d)));
+                    -- the other leg of a transfer row as its rule moves it (counters), else
+                    -- exactly the opposite
+                    'deltas', COALESCE(v_request -> 'offset_deltas',
+                                       (SELECT jsonb_object_agg(d.key, -(d.value::numeric))
+                                        FROM jsonb_each_text(v_request -> 'deltas') AS d))));
             END IF;
             FOR v_side IN SELECT e.value FROM jsonb_array_elements(v_sides) AS e LOOP
                 IF v_writer.kind = 'insert' AND v_ledger.kinds IS NOT NULL THEN

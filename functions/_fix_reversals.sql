@@ -13,6 +13,20 @@ AS $body$
     WHERE s.stage_id = p_stage AND s.status = 'applied' AND s.strategy = 'reverse'
       AND p.value ->> 'purpose' = 'reversal' AND p.value ->> 'entry' IS NOT NULL
     UNION
+    -- recon.fix() reversing a hold's extra resolution (resolve): the resolution and the entry
+    -- that compensates it, in the same transaction. The pair nets to nothing; neither is a
+    -- duplicate of the resolution kept or of the hold.
+    SELECT DISTINCT s.ledger_source, x.entry, s.repair_id
+    FROM _recon.fix_stage AS s
+    CROSS JOIN LATERAL jsonb_array_elements(s.postings) AS p (value)
+    CROSS JOIN LATERAL (SELECT p.value ->> 'entry' AS entry
+                        UNION ALL
+                        SELECT e.entry FROM _recon.repair_entry AS e
+                        WHERE e.repair_id = s.repair_id AND e.posting ->> 'entry' = p.value ->> 'entry'
+                       ) AS x
+    WHERE s.stage_id = p_stage AND s.status = 'applied' AND s.strategy = 'resolve'
+      AND p.value ->> 'purpose' = 'reversal' AND x.entry IS NOT NULL
+    UNION
     -- recon.reverse_fix(): every entry the reversed repair posted, both sides of a double
     -- entry. A reversal compensated this way cancels nothing any more: its repair is reversed.
     SELECT e.ledger_source, e.entry, s.repair_id

@@ -127,7 +127,8 @@ BEGIN
             IF v_mult = 0 THEN
                 v_fits := v_fits AND v_delta = 0;
             ELSIF v_amount IS NULL THEN
-                v_amount := v_delta / v_mult;
+                v_amount := CASE WHEN abs(v_mult) = 1 THEN v_delta * v_mult
+                                 ELSE v_delta / v_mult END;
             ELSE
                 v_fits := v_fits AND v_amount * v_mult = v_delta;
             END IF;
@@ -147,10 +148,12 @@ BEGIN
                               WHERE w.key <> 'side'
                                 AND (v_row ->> w.key) IS DISTINCT FROM w.value)
             ORDER BY o LIMIT 1;
-            IF _recon.rule_effect(p_ledger, v_other_rule ->> 'label', v_amount)
-               IS DISTINCT FROM COALESCE((SELECT jsonb_object_agg(d.key, -(d.value::numeric))
-                                          FROM jsonb_each_text(p_deltas) AS d
-                                          WHERE d.value::numeric <> 0), '{}') THEN
+            -- the other leg moves the offset wallet by its own rule: exactly the opposite, or
+            -- (monotonic counters: a credit counter here, a debit counter there) what that
+            -- rule says, which the toolkit then moves the offset wallet by ("offset_deltas");
+            -- a leg no rule counts, or one that moves nothing, is refused
+            IF v_other_rule IS NULL
+               OR _recon.rule_effect(p_ledger, v_other_rule ->> 'label', v_amount) = '{}' THEN
                 v_why := v_why || format(
                     'rule %s moves the wallet by %s, but the same row moves the offset wallet '
                     || 'by %s (%s)', v_rule ->> 'label',
@@ -162,7 +165,15 @@ BEGIN
         END IF;
         RETURN jsonb_strip_nulls(jsonb_build_object(
             'entry_type', v_rule ->> 'label', 'amount', v_amount, 'leg', v_side,
-            'keys', (SELECT jsonb_object_agg(k, v_row -> k) FROM unnest(v_filled) AS k)));
+            'keys', (SELECT jsonb_object_agg(k, v_row -> k) FROM unnest(v_filled) AS k),
+            'offset_deltas', CASE WHEN v_sides AND _recon.rule_effect(
+                                           p_ledger, v_other_rule ->> 'label', v_amount)
+                                       IS DISTINCT FROM COALESCE((
+                                           SELECT jsonb_object_agg(d.key, -(d.value::numeric))
+                                           FROM jsonb_each_text(p_deltas) AS d
+                                           WHERE d.value::numeric <> 0), '{}')
+                                  THEN _recon.rule_effect(p_ledger, v_other_rule ->> 'label',
+                                                          v_amount) END));
     END LOOP;
     RETURN jsonb_build_object('refused', format(
         'no row its writer can post moves exactly %s%s%s',
@@ -180,8 +191,10 @@ COMMENT ON FUNCTION _recon.writer_rule_entry(_recon.ledger_source, _recon.writer
 'the rule; the row must match that rule first (rules in order, a NULL key matching no rule '
 'naming it), move exactly p_deltas, and on transfer rows its other leg must move the offset '
 'wallet by exactly the opposite. Returns {"entry_type": rule label, "amount", "leg": side, '
-'"keys": {column: text}} or {"refused": why} (a rule moving several columns at once where the '
-'step moves one, an offset leg of another effect, a parent key). Never a row it cannot prove.';
+'"keys": {column: text}, "offset_deltas": what the other leg of a transfer row moves the offset '
+'wallet by, when not exactly the opposite (monotonic counters)} or {"refused": why} (a rule '
+'moving several columns at once where the step moves one, an offset leg no rule counts, a '
+'parent key). Never a row it cannot prove.';
 
 REVOKE EXECUTE ON FUNCTION _recon.writer_rule_entry(_recon.ledger_source, _recon.writer, jsonb)
 FROM PUBLIC;

@@ -50,11 +50,12 @@ BEGIN
     v_invoker := _recon.fix_caller(fix.dry_run, fix.ticket, fix.reason,
                                    'applying a fix');
     IF fix.force_strategy IS NOT NULL AND fix.force_strategy NOT IN (
-        'adjust', 'resync', 'post_missing', 'reverse', 'move', 'acknowledge', 'none') THEN
+        'adjust', 'resync', 'post_missing', 'reverse', 'move', 'resolve', 'acknowledge',
+        'none') THEN
         PERFORM _recon.fail('RC304', format('unknown strategy %L', fix.force_strategy),
-                            'Strategies: adjust, resync, post_missing, reverse, move, '
+                            'Strategies: adjust, resync, post_missing, reverse, move, resolve, '
                             || 'acknowledge, none.',
-                            'Use one of adjust, resync, post_missing, reverse, move, '
+                            'Use one of adjust, resync, post_missing, reverse, move, resolve, '
                             || 'acknowledge, none (docs/REPAIRS.md explains each).');
     END IF;
     IF fix.checks IS NOT NULL THEN
@@ -135,7 +136,9 @@ COMMENT ON FUNCTION recon.fix(
 'balances before and after, status (planned, applied, covered, manual, skipped), a note, the '
 'currency, the change to the stored balances and to the ledger (offset wallets included) and '
 'the ledger evidence the strategy was chosen on (a wallet whose ledger lost an entry is '
-'restored or left manual, never resynced). '
+'restored or left manual, never resynced; a hold left open is committed or released, a second '
+'resolution reversed, on the transaction''s status and entries; a wallet''s adjustments of '
+'several columns are one posting). '
 'A dry run (the default) writes nothing. dry_run => false with a ticket and a reason applies '
 'it: wallets locked in key order, every finding re-verified under the lock, limits (per wallet '
 'and per call, per currency: wallet_limits and run_limits are maps {"USD": 500, "*": 10}, '

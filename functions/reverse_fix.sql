@@ -44,8 +44,11 @@ BEGIN
            COALESCE((SELECT jsonb_agg(jsonb_build_object(
                          'wallet', p.wallet_key, 'purpose', 'reversal', 'entry', p.entry,
                          'offset_wallet', p.posting -> 'offset_wallet',
-                         'deltas', (SELECT jsonb_object_agg(d.key, -(d.value::numeric))
-                                    FROM jsonb_each_text(p.deltas) AS d))
+                         -- on monotonic counters the opposite leg (the row the other way,
+                         -- _recon.fix_offset_legs), never a negative amount
+                         'deltas', COALESCE(p.posting -> 'offset_deltas',
+                                            (SELECT jsonb_object_agg(d.key, -(d.value::numeric))
+                                             FROM jsonb_each_text(p.deltas) AS d)))
                          || jsonb_strip_nulls(jsonb_build_object('reference',
                                 _recon.reversal_reference(p.ledger_source,
                                                           COALESCE(p.entry, 'R' || r.id))))
@@ -56,14 +59,28 @@ BEGIN
                            FROM _recon.repair_entry AS e
                            WHERE e.repair_id = r.id AND e.posting ->> 'side' IS NULL
                            ORDER BY e.posting, e.entry) AS p), '[]'),
-           COALESCE((SELECT jsonb_object_agg(m.key, -(m.value::numeric))
-                     FROM jsonb_each_text(r.moves) AS m), '{}'),
+           CASE WHEN r.moves <> '{}' AND EXISTS (
+                    SELECT FROM _recon.repair_entry AS e
+                    WHERE e.repair_id = r.id AND e.posting ->> 'side' IS NULL
+                      AND e.posting ? 'offset_deltas')
+                -- the stored balance moved with the entry: it moves with the opposite leg now
+                THEN COALESCE((SELECT jsonb_object_agg(o.key, o.total) FROM (
+                                   SELECT d.key, sum(d.value::numeric) AS total
+                                   FROM (SELECT DISTINCT ON (e.posting) e.posting
+                                         FROM _recon.repair_entry AS e
+                                         WHERE e.repair_id = r.id
+                                           AND e.posting ->> 'side' IS NULL) AS x,
+                                        jsonb_each_text(_recon.fix_offset_deltas(x.posting)) AS d
+                                   GROUP BY d.key) AS o), '{}')
+                ELSE COALESCE((SELECT jsonb_object_agg(m.key, -(m.value::numeric))
+                               FROM jsonb_each_text(r.moves) AS m), '{}') END,
            'planned', format('reverses repair %s (%s)', r.id, r.strategy), 'reverse:' || r.id
     FROM _recon.repair AS r
     WHERE r.fix_id = reverse_fix.fix_id AND r.reverses IS NULL;
 
     -- a compensating row an INSERT writer cannot post with exactly the opposite effect (effects
     -- keyed on several columns) is left to a person, saying why
+    PERFORM _recon.fix_offset_legs(v_stage);
     PERFORM _recon.fix_unpostable(v_stage);
 
     IF reverse_fix.dry_run THEN

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 EXIT_CANCELLED = 1  # not an error: the user said no, nothing changed
 EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command whose reader went away
-STRATEGIES = ("resync", "adjust", "post_missing", "reverse", "move", "acknowledge", "none")
+STRATEGIES = ("resync", "adjust", "post_missing", "reverse", "move", "resolve", "acknowledge",
+              "none")
 EPILOG = ("Exit codes: 0 fine; 1 problems found, or cancelled at a confirmation prompt (nothing "
           "changed); 2 usage, connection, SQL or migration error (one line on stderr); "
           "130 interrupted; 141 standard output closed early (e.g. | head).")

@@ -214,8 +214,7 @@ class Demo:
                                  if s["status"] not in ops.DONE_STATUSES})
                 if manual:
                     self.fix(conn, run_b, apply=True, strategy="acknowledge", checks=manual,
-                             title="what needs a person (chain breaks, hold life cycles, "
-                                   "a duplicate the ledger cannot reverse, a transfer that "
+                             title="what needs a person (chain breaks, a transfer that "
                                    "lost its debit): the demo acknowledges it, audited")
             last = self.reconcile(conn, "reconcile: back to zero", limit=5)
             self.explore(run_a)

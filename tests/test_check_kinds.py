@@ -63,8 +63,9 @@ def test_the_registry_lists_the_eleven_kinds(seed: str) -> None:
         "orphan": ["post_missing", "acknowledge", "none"],
         "duplicate": ["reverse", "acknowledge", "none"],
         "currency": ["acknowledge", "none"],
+        "lifecycle": ["resolve", "none", "acknowledge"],
         **{k: ["none", "acknowledge"] for k in ("chain", "coverage", "custom", "journal",
-                                                "lifecycle", "total")}}
+                                                "total")}}
     assert rows(seed, "SELECT _recon.fix_strategies('balance') AS s") == [
         {"s": ["resync", "adjust", "acknowledge", "none"]}]
     assert by_kind["balance"]["options"] == ["ledger", "columns"]

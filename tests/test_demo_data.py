@@ -64,9 +64,10 @@ RUN_A = {
 # (22023 "cannot extract elements from a scalar" in _recon.fix_verify: _recon.fix_assess
 # records the source's wallet keys as JSON null), so it cannot be acknowledged on its own in
 # step 5; in step 3 it shares the plan with coins_balance's repairs.
-# what needs a person: history (chains, holds), a duplicate on a ledger with a hold life cycle,
-# and seed 003's sender whose debit leg was lost (its unbalanced journal lacks exactly its drift)
-ACKNOWLEDGED = {"runbook_chain", "holds_chain", "holds_holds", "holds_duplicates", "coins_balance"}
+# what needs a person: history (chain breaks) and seed 003's sender whose debit leg was lost
+# (its unbalanced journal lacks exactly its drift); the holds left open and the RELEASE posted
+# twice are repaired by the lifecycle repair (their transactions' status says which)
+ACKNOWLEDGED = {"runbook_chain", "holds_chain", "coins_balance"}
 
 
 def load(dsn: str, *apps: str) -> None:
@@ -139,9 +140,10 @@ def flow(c: psycopg.Connection, timings: dict[str, float]) -> None:
     plan = timed("2 fix (dry run)", "SELECT * FROM recon.fix(%s, dry_run => true)",
                  (run_a["run_id"],))
     assert snapshot(c) == before
-    assert Counter(p["status"] for p in plan) == {"planned": 31, "covered": 7, "manual": 23}
+    assert Counter(p["status"] for p in plan) == {"planned": 32, "covered": 13, "manual": 16}
     assert Counter(p["strategy"] for p in plan if p["status"] == "planned") == {
-        "post_missing": 6, "reverse": 2, "resync": 6, "adjust": 11, "move": 5, "acknowledge": 1}
+        "post_missing": 6, "reverse": 2, "resync": 6, "adjust": 6, "move": 5, "acknowledge": 1,
+        "resolve": 6}
     assert {p["check_name"] for p in plan if p["status"] == "manual"} == ACKNOWLEDGED | {
         "coins_coverage", "coins_treasury"}  # backfilled in step 4
 
@@ -167,7 +169,7 @@ def flow(c: psycopg.Connection, timings: dict[str, float]) -> None:
     # 5. What is left has no automatic repair: acknowledged, restricted to those checks. (A
     #    second plain recon.fix(run_b) would have nothing to apply: its plan is all manual.)
     run_b = timed("5 reconcile", "SELECT recon.reconcile() AS s")[0]["s"]
-    assert (run_b["findings"], run_b["resolved"], run_b["acknowledged"]) == (10, 50, 1)
+    assert (run_b["findings"], run_b["resolved"], run_b["acknowledged"]) == (3, 57, 1)
     assert set(by_check(run_b)) == ACKNOWLEDGED
     plan_b = rows(c, "SELECT * FROM recon.fix(%s)", (run_b["run_id"],))
     assert {(p["check_name"], p["status"]) for p in plan_b} == {
@@ -178,11 +180,11 @@ def flow(c: psycopg.Connection, timings: dict[str, float]) -> None:
                   (run_b["run_id"], TICKET["ticket"], "history is not rewritten",
                    sorted(ACKNOWLEDGED)))
     assert Counter((a["strategy"], a["status"]) for a in acked) == {
-        ("acknowledge", "applied"): 10}
+        ("acknowledge", "applied"): 3}
 
     # 6. Synced.
     run_c = timed("6 reconcile", "SELECT recon.reconcile() AS s")[0]["s"]
-    assert (run_c["status"], run_c["findings"], run_c["acknowledged"]) == ("synced", 0, 11)
+    assert (run_c["status"], run_c["findings"], run_c["acknowledged"]) == ("synced", 0, 4)
     assert one(c, "SELECT count(*) FROM recon.open_findings") == 0
 
 
@@ -207,7 +209,7 @@ def flowed(make_module_db: Callable[..., str], template_db: str) -> Flowed:
     load(dsn, *APPS)
     timings["load"] = time.perf_counter() - start
     assert demo_state(dsn) == {"schemas": 4, "sources": 8, "checks": 16, "writers": 4,
-                               "policies": 10, "guards": 0, "open findings": 0,
+                               "policies": 11, "guards": 0, "open findings": 0,
                                "check views": 16}
     with connect(dsn) as c:
         flow(c, timings)
@@ -223,7 +225,7 @@ def test_demo_flow(flowed: Flowed) -> None:
     # empty. What the live views still show is exactly what was acknowledged.
     live = Counter(r["check_name"] for r in rows(c, "SELECT check_name FROM recon.discrepancies"))
     assert set(live) == ACKNOWLEDGED | {"coins_double_entry"}
-    assert sum(live.values()) == 11
+    assert sum(live.values()) == 4
     # Seed 003's journal balances but for the acknowledged transfer that lost its debit; every
     # repair and backfill posted a balanced transaction against the system wallet.
     assert rows(c, """
@@ -254,8 +256,23 @@ def test_demo_flow(flowed: Flowed) -> None:
     assert Counter((r["action"], r["strategy"]) for r in rows(
         c, "SELECT action, strategy FROM recon.repairs WHERE ticket = 'DEMO-1'")) == {
         ("fix", "post_missing"): 6, ("fix", "reverse"): 2, ("fix", "resync"): 6,
-        ("fix", "adjust"): 11, ("fix", "move"): 5, ("fix", "covered"): 7,
-        ("fix", "acknowledge"): 11, ("backfill", "backfill"): 12}
+        ("fix", "adjust"): 6, ("fix", "move"): 5, ("fix", "covered"): 13,
+        ("fix", "resolve"): 6, ("fix", "acknowledge"): 4, ("backfill", "backfill"): 12}
+    # the holds left open are committed (a DEBIT in each approved transfer) and the RELEASE
+    # posted twice is reversed: every resolved transfer holds and resolves once, and nothing is
+    # on hold but what a PENDING transfer holds
+    assert rows(c, """
+        SELECT t.id FROM recon_demo_holds.transaction AS t
+        JOIN recon_demo_holds.operation AS o ON o.transaction_id = t.id
+        WHERE t.pending AND t.status IN ('APPROVED', 'CANCELED')
+        GROUP BY t.id
+        HAVING sum(o.amount) FILTER (WHERE o.type = 'ON_HOLD')
+               <> sum(o.amount) FILTER (WHERE o.type IN ('RELEASE', 'DEBIT'))""") == []
+    assert one(c, """SELECT sum(b.on_hold) = (
+                         SELECT COALESCE(sum(o.amount), 0) FROM recon_demo_holds.operation AS o
+                         JOIN recon_demo_holds.transaction AS t ON t.id = o.transaction_id
+                         WHERE o.type = 'ON_HOLD' AND t.status = 'PENDING')
+                     FROM recon_demo_holds.balance AS b""") is True
 
     c.close()
 

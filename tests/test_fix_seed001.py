@@ -2,9 +2,9 @@
 with running values and versions) repaired by recon.fix() through a posting function
 (tests/fixtures/seed001_writer.sql): a stored balance that drifted from the operations is
 resynced, or the operations catch up with a CREDIT (force_strategy adjust) whose running values
-keep the chain check clean; a RELEASE posted twice needs a human (its reversal, an ON_HOLD,
-would be a hold of its own for the lifecycle check); a lifecycle finding needs a human, or an
-audited acknowledgement. Each repair: a dry run changes nothing, the ledger changes by exactly
+keep the chain check clean; a RELEASE posted twice is reversed by an ON_HOLD in its own
+transaction (the lifecycle repair, tests/test_lifecycle_repair.py has the rest); a lifecycle
+finding the transaction's status does not settle needs a human, or an audited acknowledgement. Each repair: a dry run changes nothing, the ledger changes by exactly
 the planned entries, and a following reconcile finds nothing."""
 
 from __future__ import annotations
@@ -215,21 +215,12 @@ def release_twice(app: App) -> tuple[str, str]:
     return tx, key("s1-test-op-d1-release-retry")
 
 
-MANUAL_HOLDS = ("no automatic repair for lifecycle findings: repair by hand, or acknowledge with"
-                " recon.set_fix_policy('s1_holds', '{\"strategy\": \"acknowledge\"}')")
-
-
-MANUAL_DUPLICATE = ("ledger s1_operations has a lifecycle check: a compensating entry would"
-                    " count there as a hold transition; reverse it by hand, or acknowledge")
-
-
-def test_release_posted_twice_needs_a_human(seed: str, app: App) -> None:
-    """Seed 001's reference is operation.transaction_id, a uuid: the toolkit would record its
-    reversal (_recon.reversal) all the same, but the compensating entry of a RELEASE is an
-    ON_HOLD, which the lifecycle check s1_holds would count as a hold nothing resolves. The
-    plan says so instead of posting it; both findings are a human's call, and acknowledged
-    they leave reconcile."""
-    release_twice(app)
+def test_release_posted_twice_is_reversed_in_its_transaction(seed: str, app: App) -> None:
+    """The second RELEASE is reversed by an ON_HOLD in the same transaction (strategy resolve of
+    the lifecycle check, docs/REPAIRS.md "Lifecycle repairs"): the pair is recorded as
+    compensated (_recon.reversal), so the duplicate finding is covered by the same step, and
+    the transaction holds once and releases once again."""
+    _, retry = release_twice(app)
     reconcile(seed)
     assert found(seed) == [
         ("s1_duplicates", bal(30), None, D("8.00"), "duplicate_reference"),
@@ -240,24 +231,28 @@ def test_release_posted_twice_needs_a_human(seed: str, app: App) -> None:
     plan = fix(seed, **LIMITS)
     assert snapshot(seed) == before
     assert step(plan) == [
-        (1, "s1_duplicates", bal(30), "reverse", D("8.00"), "manual", MANUAL_DUPLICATE),
-        (2, "s1_holds", bal(30), "none", D("8.00"), "manual", MANUAL_HOLDS)]
-    assert [p["entries"] for p in plan] == [[], []]
+        (1, "s1_duplicates", bal(30), "reverse", D("8.00"), "covered",
+         "repaired by step 2 (resolve of s1_holds)"),
+        (2, "s1_holds", bal(30), "resolve", D("8.00"), "planned", None)]
+    assert [e["entry"] for e in plan[1]["entries"]] == [retry]
 
-    for check in ("s1_duplicates", "s1_holds"):
-        one(seed, f"SELECT recon.set_fix_policy('{check}', '{{\"strategy\": \"acknowledge\"}}')")
     count = ledger(seed)
-    assert {r["status"] for r in fix(seed, **LIMITS, **APPLY)} == {"applied"}
-    assert ledger(seed) == count  # an acknowledgement posts nothing
+    assert [r["status"] for r in fix(seed, **LIMITS, **APPLY)] == ["covered", "applied"]
+    assert ledger(seed)[0] == count[0] + 1  # one ON_HOLD, in the same transaction
+    assert balance(seed, 30)[:2] == (D("688.5"), D("0.00"))
     assert_synced(seed)
 
 
 # --- a lifecycle finding: manual, or acknowledged ----------------------------------------
 
+MANUAL_HOLDS = ("transaction {} is CREATED: neither approved (APPROVED) nor canceled (CANCELED);"
+                " whether the hold is committed or released needs a person")
+
+
 def test_lifecycle_finding_is_manual_then_acknowledged(seed: str) -> None:
-    # Transfer 280 (23.1 held on balance 61, still PENDING) is marked CANCELED without its
-    # RELEASE: the hold is never resolved. Nothing in the balances is wrong to repair.
-    one(seed, "UPDATE seed001.transaction SET status = 'CANCELED' WHERE id = %s"
+    # Transfer 280 (23.1 held on balance 61, still PENDING) is marked CREATED, which says
+    # neither approved nor canceled: the hold is never resolved, and which way is a person's.
+    one(seed, "UPDATE seed001.transaction SET status = 'CREATED' WHERE id = %s"
               " RETURNING id", key("s1-transfer-280"))
     reconcile(seed)
     (f,) = open_findings(seed)
@@ -265,10 +260,11 @@ def test_lifecycle_finding_is_manual_then_acknowledged(seed: str) -> None:
             f["severity"], f["cause"]) == ("s1_holds", bal(61), 0, D("23.1"), D("-23.1"),
                                            "MEDIUM", "hold_not_resolved")
     assert f["details"]["transaction"] == key("s1-transfer-280")
+    manual = MANUAL_HOLDS.format(key("s1-transfer-280"))
 
     before = snapshot(seed)
     plan = fix(seed, **LIMITS)
-    assert step(plan) == [(1, "s1_holds", bal(61), "none", D("23.1"), "manual", MANUAL_HOLDS)]
+    assert step(plan) == [(1, "s1_holds", bal(61), "resolve", D("23.1"), "manual", manual)]
     # a manual step is applied as nothing at all
     done = fix(seed, **LIMITS, **APPLY)
     assert step(done) == step(plan)
