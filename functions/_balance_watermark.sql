@@ -23,6 +23,11 @@ BEGIN
     IF v_unsupported IS NOT NULL THEN
         RETURN v_unsupported;
     END IF;
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RETURN format('the run is at %s isolation: entries committed below the bound while it '
+                      || 'waits are not in its snapshot; no watermark',
+                      upper(current_setting('transaction_isolation')));
+    END IF;
     IF jsonb_typeof(p_check.options -> 'ledger') = 'array' THEN
         RETURN 'the check sums several ledgers, each with its own ordering';
     END IF;
