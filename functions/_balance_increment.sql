@@ -39,8 +39,11 @@ BEGIN
     EXECUTE format('SELECT max(l.%I) FROM %s AS l', v_ledger.order_column,
                    v_ledger.relid::regclass) INTO v_bound;
     v_bound := GREATEST(v_bound, v_wm.order_bound);
-    IF NOT _recon.wait_for_transactions(interval '10 seconds') THEN
-        RETURN 'transactions in flight did not finish within 10 s';
+    -- A transaction still open after a second (a session idle in a transaction, a long
+    -- writer): the bound stays where it was, settled; every entry above it is summed on the
+    -- fly in step 3, as entries above a new bound are. Incremental all the same, never full.
+    IF NOT _recon.wait_for_transactions(interval '1 second') THEN
+        v_bound := v_wm.order_bound;
     END IF;
     -- Where the next run starts looking for written wallet and parent rows: taken before
     -- anything below reads them (the sums of step 2 join parent rows too).
@@ -49,26 +52,32 @@ BEGIN
 
     -- 2. The settled entries between the two bounds, added to the per-wallet sums.
     SELECT string_agg('a.s' || i, ', ' ORDER BY i) INTO v_sums FROM generate_series(1, v_cols) AS i;
-    EXECUTE format($q$
-        WITH a AS (%1$s), up AS (
-            INSERT INTO _recon.balance_state AS s (check_name, wallet_key, n, n_amount, n_bad, sums)
-            SELECT %2$L, a.k::text, a.n, a.n_amount, a.n_bad, ARRAY[%3$s]::numeric[] FROM a
-            ON CONFLICT (check_name, wallet_key) DO UPDATE
-            SET n = s.n + excluded.n,
-                n_amount = s.n_amount + excluded.n_amount,
-                n_bad = s.n_bad + excluded.n_bad,
-                sums = ARRAY(SELECT CASE WHEN u.x IS NULL THEN u.y WHEN u.y IS NULL THEN u.x
-                                         ELSE u.x + u.y END
-                             FROM unnest(s.sums, excluded.sums) WITH ORDINALITY AS u (x, y, i)
-                             ORDER BY u.i)
-            RETURNING s.wallet_key, s.xmax = 0 AS inserted
-        )
-        SELECT COALESCE(array_agg(up.wallet_key), '{}'), count(*) FILTER (WHERE up.inserted)
-        FROM up$q$,
-        _recon.balance_agg_sql(p_check.options, format('l.ord > %s AND l.ord <= %s',
-                                                       v_wm.order_bound, v_bound)),
-        p_check.name, v_sums
-    ) INTO v_delta, v_inserted;
+    v_delta := ARRAY[]::text[];
+    v_inserted := 0;
+    IF v_bound > v_wm.order_bound THEN
+        EXECUTE format($q$
+            WITH a AS (%1$s), up AS (
+                INSERT INTO _recon.balance_state AS s
+                    (check_name, wallet_key, n, n_amount, n_bad, sums)
+                SELECT %2$L, a.k::text, a.n, a.n_amount, a.n_bad, ARRAY[%3$s]::numeric[] FROM a
+                ON CONFLICT (check_name, wallet_key) DO UPDATE
+                SET n = s.n + excluded.n,
+                    n_amount = s.n_amount + excluded.n_amount,
+                    n_bad = s.n_bad + excluded.n_bad,
+                    sums = ARRAY(SELECT CASE WHEN u.x IS NULL THEN u.y WHEN u.y IS NULL THEN u.x
+                                             ELSE u.x + u.y END
+                                 FROM unnest(s.sums, excluded.sums) WITH ORDINALITY AS u (x, y, i)
+                                 ORDER BY u.i)
+                RETURNING s.wallet_key, s.xmax = 0 AS inserted
+            )
+            SELECT COALESCE(array_agg(up.wallet_key), '{}'),
+                   count(*) FILTER (WHERE up.inserted)
+            FROM up$q$,
+            _recon.balance_agg_sql(p_check.options, format('l.ord > %s AND l.ord <= %s',
+                                                           v_wm.order_bound, v_bound)),
+            p_check.name, v_sums
+        ) INTO v_delta, v_inserted;
+    END IF;
 
     -- 3. Re-check, in one statement (one snapshot), every wallet that may have changed: new
     --    settled entries (step 2), entries above the new bound, a wallet row written since the
@@ -99,8 +108,10 @@ BEGIN
         WHERE NOT (f.details ->> 'cause' = 'unknown_wallet'
                    AND (f.details ->> 'entries')::bigint = 0)$q$,
         _recon.balance_findings_sql(p_check.name, p_check.options, format($e$(
-            WITH t AS (%1$s),
-            r AS (
+            WITH t AS MATERIALIZED (%1$s),
+            -- the keys to re-check, first, as one array: its rows are estimated as few, so the
+            -- state and the wallets are probed by primary key, not hash-joined whole
+            rk AS MATERIALIZED (SELECT ARRAY(
                 SELECT t.k FROM t
                 UNION SELECT w.%2$I FROM %3$s AS w WHERE age(w.xmin) <= age($3)
                 UNION SELECT o.wallet_key::%4$s FROM _recon.finding AS o
@@ -112,8 +123,8 @@ BEGIN
                 UNION SELECT g.wallet_key::%4$s FROM _recon.balance_state AS g
                       WHERE g.check_name = %5$L
                         AND NOT EXISTS (SELECT FROM %3$s AS w
-                                        WHERE w.%2$I = g.wallet_key::%4$s)
-            )
+                                        WHERE w.%2$I = g.wallet_key::%4$s)) AS ks),
+            r AS (SELECT u.k FROM unnest((SELECT rk.ks FROM rk)) AS u (k))
             SELECT r.k,
                    NULLIF(COALESCE(s.n, 0)%8$s + COALESCE(t.n, 0), 0) AS n,
                    COALESCE(s.n_amount, 0)%9$s + COALESCE(t.n_amount, 0) AS n_amount,
@@ -165,6 +176,7 @@ BEGIN
         ) INTO v_state_rows USING p_run, v_delta, v_since;
     END IF;
 
+    UPDATE _recon.balance_state_mark AS g SET run_id = p_run WHERE g.check_name = p_check.name;
     UPDATE _recon.watermark AS m
     SET run_id = p_run, order_bound = v_bound, snapshot_xmin = v_wallets_xmin,
         state_rows = m.state_rows + v_inserted + v_state_rows, taken_at = now()

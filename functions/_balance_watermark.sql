@@ -18,18 +18,20 @@ DECLARE
     v_wallet_storage jsonb;
     v_parents_storage jsonb;
 BEGIN
-    DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
-    DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
-    IF v_unsupported IS NOT NULL THEN
-        RETURN v_unsupported;
+    IF v_unsupported IS NOT NULL
+       OR jsonb_typeof(p_check.options -> 'ledger') = 'array' THEN
+        DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
+        DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
+        RETURN COALESCE(v_unsupported,
+                        'the check sums several ledgers, each with its own ordering');
     END IF;
+    -- Below, a run that cannot set a new watermark leaves the previous one (and its state) as
+    -- it was: this run changed no data, and the next incremental run judges that watermark on
+    -- what changed since it was set. The state is replaced only once the new one can be built.
     IF current_setting('transaction_isolation') <> 'read committed' THEN
         RETURN format('the run is at %s isolation: entries committed below the bound while it '
-                      || 'waits are not in its snapshot; no watermark',
+                      || 'waits are not in its snapshot; no new watermark',
                       upper(current_setting('transaction_isolation')));
-    END IF;
-    IF jsonb_typeof(p_check.options -> 'ledger') = 'array' THEN
-        RETURN 'the check sums several ledgers, each with its own ordering';
     END IF;
     -- The storage first: a change after this point is seen by the next run (never missed).
     v_ledger_storage := _recon.incremental_storage(v_ledger.relid);
@@ -41,8 +43,10 @@ BEGIN
                    v_ledger.relid::regclass) INTO v_bound;
     v_bound := COALESCE(v_bound, -1e30);  -- an empty ledger: below any id
     IF NOT _recon.wait_for_transactions(interval '10 seconds') THEN
-        RETURN 'transactions in flight did not finish within 10 s; no watermark';
+        RETURN 'transactions in flight did not finish within 10 s; no new watermark';
     END IF;
+    DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
+    DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
     EXECUTE format(
         'INSERT INTO _recon.balance_state (check_name, wallet_key, n, n_amount, n_bad, sums) '
         || 'SELECT %L, a.k::text, a.n, a.n_amount, a.n_bad, ARRAY[%s]::numeric[] FROM (%s) AS a',
@@ -51,6 +55,8 @@ BEGIN
         _recon.balance_agg_sql(p_check.options, format('l.ord <= %s', v_bound))
     );
     GET DIAGNOSTICS v_rows = ROW_COUNT;
+    INSERT INTO _recon.balance_state_mark AS g (check_name, run_id) VALUES (p_check.name, p_run)
+    ON CONFLICT (check_name) DO UPDATE SET run_id = excluded.run_id;
     INSERT INTO _recon.watermark (
         check_name, run_id, compiled_md5, order_bound, snapshot_xmin, ledger_relfilenode,
         wallet_relfilenode, ledger_changes, wallet_deletes, state_rows, ledger_storage,

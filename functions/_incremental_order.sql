@@ -51,12 +51,16 @@ BEGIN
                           || 'can supply a value below the last run''s bookmark unseen',
                           v_leaf.oid::regclass, p_ledger.order_column,
                           CASE WHEN v_leaf.attidentity = 'd' THEN 'it is BY DEFAULT'
-                               WHEN pg_get_serial_sequence(v_leaf.oid::regclass::text,
-                                                           p_ledger.order_column) IS NOT NULL
-                                   THEN 'a sequence default'
+                               WHEN EXISTS (SELECT FROM pg_attrdef AS d
+                                            WHERE d.adrelid = v_leaf.oid
+                                              AND d.adnum = v_leaf.attnum)
+                                   THEN 'a column default, such as a sequence''s'
                                ELSE 'its values come from the writer' END);
         END IF;
-        v_seq := pg_get_serial_sequence(v_leaf.oid::regclass::text, p_ledger.order_column)::regclass;
+        -- a partition sharing its parent's identity (PostgreSQL 17+) names no sequence itself
+        v_seq := COALESCE(
+            pg_get_serial_sequence(v_leaf.oid::regclass::text, p_ledger.order_column),
+            pg_get_serial_sequence(v_root::regclass::text, p_ledger.order_column))::regclass;
         v_seqs := v_seqs || v_seq;
     END LOOP;
     IF cardinality(v_seqs) = 0 THEN

@@ -1,0 +1,4 @@
+-- Undo 0022.
+DROP TABLE _recon.balance_state_mark;
+COMMENT ON COLUMN _recon.watermark.state_rows IS
+'Rows it left in _recon.balance_state (an unlogged table: a crash empties it).';
