@@ -243,3 +243,20 @@ def test_a_transaction_open_past_the_wait_keeps_the_run_incremental_on_the_old_b
         a.commit()
     mode, found = incremental_equals_full(conn)
     assert mode == {"mode": "incremental"} and found == {("2", 1, None)}
+
+
+def test_a_run_does_not_wait_behind_a_lock_on_the_stage(conn: psycopg.Connection) -> None:
+    # autovacuum (here a session holding the same lock) on _recon.run_stage: the run's ANALYZE
+    # of it is skipped after 50 ms instead of waiting; the run's results are the same.
+    setup(conn, "CREATE TABLE n.e (id bigint GENERATED ALWAYS AS IDENTITY, wid int NOT NULL,"
+                " amt numeric NOT NULL)")
+    post(conn, 1, 10)
+    conn.execute("UPDATE n.w SET bal = bal + 2 WHERE id = 1")
+    with psycopg.connect(conn.info.dsn) as vacuum:
+        vacuum.execute("LOCK TABLE _recon.run_stage IN SHARE UPDATE EXCLUSIVE MODE")
+        with psycopg.connect(conn.info.dsn, autocommit=True) as c:
+            c.execute("SET statement_timeout = '5s'")
+            assert run(c, "full")[1] == {("1", 2, None)}
+            assert c.execute("SELECT _recon.analyze_run_stage()").fetchone()[0] is False
+        vacuum.rollback()
+    assert conn.execute("SELECT _recon.analyze_run_stage()").fetchone()[0] is True
