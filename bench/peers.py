@@ -32,15 +32,16 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import psycopg
 from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_engine import SETTINGS, ThrowawayCluster, build  # noqa: E402
+from check_engine import SETTINGS, ThrowawayCluster, build
 
 try:
     import pandas as pd
