@@ -12,6 +12,7 @@ DECLARE
     v_cols integer := cardinality(_recon.balance_columns(p_check.options));
     v_bound numeric;
     v_rows bigint;
+    v_wallet_rows bigint;
     v_sums text;
     v_combined text;
     v_wallets_xmin xid8;
@@ -64,10 +65,15 @@ BEGIN
     EXECUTE format($q$
         WITH a AS MATERIALIZED (%1$s),
         t AS MATERIALIZED (%2$s),
+        -- a row per summed key and per wallet (n = 0 without entries): has_wallet tells the
+        -- next run which keys were wallets
         st AS (
-            INSERT INTO _recon.balance_state (check_name, wallet_key, n, n_amount, n_bad, sums)
-            SELECT %3$L, a.k::text, a.n, a.n_amount, a.n_bad, ARRAY[%4$s]::numeric[] FROM a
-            RETURNING 1
+            INSERT INTO _recon.balance_state
+                (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
+            SELECT %3$L, COALESCE(a.k, w.%6$I)::text, COALESCE(a.n, 0), COALESCE(a.n_amount, 0),
+                   COALESCE(a.n_bad, 0), ARRAY[%4$s]::numeric[], w.%6$I IS NOT NULL
+            FROM a FULL JOIN %7$s AS w ON w.%6$I = a.k
+            RETURNING has_wallet
         ),
         staged AS (
             INSERT INTO _recon.run_stage
@@ -80,7 +86,7 @@ BEGIN
             FROM (%5$s) AS f
             RETURNING 1
         )
-        SELECT count(*) FROM st$q$,
+        SELECT count(*), count(*) FILTER (WHERE st.has_wallet) FROM st$q$,
         _recon.balance_agg_sql(p_check.options, format('l.ord <= %s', v_bound)),
         _recon.balance_agg_sql(p_check.options, format('l.ord > %s', v_bound)),
         p_check.name, v_sums,
@@ -89,22 +95,23 @@ BEGIN
             || 'COALESCE(a.n, 0) + COALESCE(t.n, 0) AS n, '
             || 'COALESCE(a.n_amount, 0) + COALESCE(t.n_amount, 0) AS n_amount, '
             || 'COALESCE(a.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%s '
-            || 'FROM a FULL JOIN t ON t.k = a.k) AS e', v_combined), 'FULL')
-    ) INTO v_rows USING p_run;
+            || 'FROM a FULL JOIN t ON t.k = a.k) AS e', v_combined), 'FULL'),
+        v_wallet.key_column, v_wallet.relid::regclass
+    ) INTO v_rows, v_wallet_rows USING p_run;
 
     INSERT INTO _recon.balance_state_mark AS g (check_name, run_id) VALUES (p_check.name, p_run)
     ON CONFLICT (check_name) DO UPDATE SET run_id = excluded.run_id;
     INSERT INTO _recon.watermark (
         check_name, run_id, compiled_md5, order_bound, snapshot_xmin, ledger_relfilenode,
         wallet_relfilenode, ledger_changes, wallet_deletes, state_rows, ledger_storage,
-        wallet_storage, parents_storage
+        wallet_storage, parents_storage, wallet_rows
     ) VALUES (
         p_check.name, p_run, md5(p_check.compiled_sql), v_bound, v_wallets_xmin,
         (SELECT c.relfilenode FROM pg_class AS c WHERE c.oid = v_ledger.relid),
         (SELECT c.relfilenode FROM pg_class AS c WHERE c.oid = v_wallet.relid),
         (v_ledger_storage ->> 'updated')::bigint + (v_ledger_storage ->> 'deleted')::bigint,
         (v_wallet_storage ->> 'deleted')::bigint, v_rows, v_ledger_storage, v_wallet_storage,
-        v_parents_storage
+        v_parents_storage, v_wallet_rows
     );
     RETURN NULL;
 END;

@@ -22,6 +22,11 @@ DECLARE
     v_pa text;
     v_insert text;
     v_state_rows bigint;
+    v_wp text;
+    v_counts text;
+    v_old_rows bigint;
+    v_new_keys text[];
+    v_members bigint;
 BEGIN
     IF v_reason IS NOT NULL THEN
         RETURN v_reason;
@@ -113,17 +118,11 @@ BEGIN
             -- state and the wallets are probed by primary key, not hash-joined whole
             rk AS MATERIALIZED (SELECT ARRAY(
                 SELECT t.k FROM t
-                UNION SELECT w.%2$I FROM %3$s AS w WHERE age(w.xmin) <= age($3)
+                UNION SELECT x.k FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
                 UNION SELECT o.wallet_key::%4$s FROM _recon.finding AS o
                       WHERE o.check_name = %5$L AND o.resolved_run IS NULL AND o.dropped_at IS NULL
                         AND o.wallet_key IS NOT NULL
-                UNION SELECT d::%4$s FROM unnest($2::text[]) AS d%7$s
-                -- a wallet deleted or re-keyed (UPDATE of its key) leaves its entries under a
-                -- key that is no wallet now: every summed key without a wallet is re-checked
-                UNION SELECT g.wallet_key::%4$s FROM _recon.balance_state AS g
-                      WHERE g.check_name = %5$L
-                        AND NOT EXISTS (SELECT FROM %3$s AS w
-                                        WHERE w.%2$I = g.wallet_key::%4$s)) AS ks),
+                UNION SELECT d::%4$s FROM unnest($2::text[]) AS d%7$s) AS ks),
             r AS (SELECT u.k FROM unnest((SELECT rk.ks FROM rk)) AS u (k))
             SELECT r.k,
                    NULLIF(COALESCE(s.n, 0)%8$s + COALESCE(t.n, 0), 0) AS n,
@@ -142,12 +141,28 @@ BEGIN
             CASE WHEN v_pa <> '' THEN 'q.k IS NULL AND ' ELSE '' END,
             CASE WHEN v_pa <> '' THEN ' LEFT JOIN pa ON pa.k = r.k' ELSE '' END),
         'LEFT'));
+    -- The one pass over the wallets, in the same statement: the rows written since the last
+    -- run (their keys are re-checked) and the count of the others, unchanged since. With the
+    -- state's wallet keys (has_wallet), that count shows whether a wallet vanished (deleted,
+    -- or re-keyed: its entries stay under a key that is no wallet now).
+    v_wp := format($q$wp AS MATERIALIZED (
+                SELECT count(*) FILTER (WHERE age(w.xmin) > age($3)) AS old_rows,
+                       COALESCE(array_agg(w.%1$I) FILTER (WHERE age(w.xmin) <= age($3)),
+                                ARRAY[]::%2$s[]) AS new_keys
+                FROM %3$s AS w),$q$,
+                   v_wallet.key_column, v_key_type, v_wallet.relid::regclass);
+    v_counts := format($q$(SELECT wp.old_rows FROM wp),
+                   (SELECT wp.new_keys::text[] FROM wp),
+                   (SELECT count(*) FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
+                    JOIN _recon.balance_state AS g ON g.check_name = %1$L
+                        AND g.wallet_key = x.k::text AND g.has_wallet)$q$, p_check.name);
     IF v_ledger.parents IS NULL THEN
-        EXECUTE v_insert USING p_run, v_delta, v_since;
-        v_state_rows := 0;
+        EXECUTE format('WITH %s staged AS (%s RETURNING 1) SELECT 0::bigint, %s',
+                       v_wp, v_insert, v_counts)
+        INTO v_state_rows, v_old_rows, v_new_keys, v_members USING p_run, v_delta, v_since;
     ELSE
         EXECUTE format($q$
-            WITH pk AS MATERIALIZED (SELECT DISTINCT x.k::%1$s AS k FROM (%2$s) AS x (k)),
+            WITH %7$s pk AS MATERIALIZED (SELECT DISTINCT x.k::%1$s AS k FROM (%2$s) AS x (k)),
             pa AS MATERIALIZED (%3$s),
             up AS (
                 INSERT INTO _recon.balance_state AS s
@@ -161,25 +176,52 @@ BEGIN
             ),
             gone AS (
                 DELETE FROM _recon.balance_state AS s USING pk
-                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text
+                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text AND NOT s.has_wallet
+                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
+                RETURNING 1
+            ),
+            -- a wallet left without entries keeps its row (has_wallet), emptied
+            emptied AS (
+                UPDATE _recon.balance_state AS s
+                SET n = 0, n_amount = 0, n_bad = 0, sums = ARRAY[]::numeric[]
+                FROM pk
+                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text AND s.has_wallet
                   AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
                 RETURNING 1
             ),
             staged AS (%6$s RETURNING 1)
-            SELECT (SELECT count(*) FROM up WHERE up.inserted) - (SELECT count(*) FROM gone)$q$,
+            SELECT (SELECT count(*) FROM up WHERE up.inserted) - (SELECT count(*) FROM gone),
+                   %8$s$q$,
             v_key_type, _recon.incremental_parent_wallets_sql(v_ledger, '$3'),
             -- (the one-time EXISTS skips the ledger altogether when no parent row changed)
             _recon.balance_agg_sql(p_check.options, format(
                 'l.wallet = ANY (ARRAY(SELECT pk.k FROM pk)) AND l.ord <= %s '
                 || 'AND EXISTS (SELECT FROM pk)', v_bound)),
-            p_check.name, replace(v_sums, 'a.s', 'pa.s'), v_insert
-        ) INTO v_state_rows USING p_run, v_delta, v_since;
+            p_check.name, replace(v_sums, 'a.s', 'pa.s'), v_insert, v_wp, v_counts
+        ) INTO v_state_rows, v_old_rows, v_new_keys, v_members
+        USING p_run, v_delta, v_since;
     END IF;
+    -- Wallets then = those unchanged since + those written since that were wallets then;
+    -- any other wallet of then is gone: its entries, if any, are under no wallet now, and
+    -- nothing re-checked them. The run is then full (and says why).
+    IF v_wm.wallet_rows <> v_old_rows + v_members THEN
+        DELETE FROM _recon.run_stage AS s
+        WHERE s.run_id = p_run AND s.check_name = p_check.name;
+        RETURN format('%s wallet(s) deleted, or their key changed, since the watermark',
+                      v_wm.wallet_rows - v_old_rows - v_members);
+    END IF;
+    -- the wallets now, for the next run: the keys written since that were no wallet then
+    INSERT INTO _recon.balance_state AS s
+        (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
+    SELECT p_check.name, x.k, 0, 0, 0, ARRAY[]::numeric[], TRUE FROM unnest(v_new_keys) AS x (k)
+    ON CONFLICT (check_name, wallet_key) DO UPDATE SET has_wallet = TRUE
+    WHERE NOT s.has_wallet;
 
     UPDATE _recon.balance_state_mark AS g SET run_id = p_run WHERE g.check_name = p_check.name;
     UPDATE _recon.watermark AS m
     SET run_id = p_run, order_bound = v_bound, snapshot_xmin = v_wallets_xmin,
-        state_rows = m.state_rows + v_inserted + v_state_rows, taken_at = now()
+        state_rows = m.state_rows + v_inserted + v_state_rows, taken_at = now(),
+        wallet_rows = v_old_rows + cardinality(v_new_keys)
     WHERE m.check_name = p_check.name;
     RETURN NULL;
 END;

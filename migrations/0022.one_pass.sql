@@ -16,3 +16,17 @@ COMMENT ON COLUMN _recon.balance_state_mark.run_id IS
 COMMENT ON COLUMN _recon.watermark.state_rows IS
 'Rows it left in _recon.balance_state, for information: the state is checked by '
 '_recon.balance_state_mark (0022).';
+
+-- Which summed keys are wallets: with a row per wallet (entries or not), an incremental run
+-- counts the wallets that vanished (deleted, or re-keyed) in the one pass it makes anyway.
+ALTER TABLE _recon.balance_state
+ADD COLUMN has_wallet boolean NOT NULL DEFAULT FALSE;
+COMMENT ON COLUMN _recon.balance_state.has_wallet IS
+'The key was a wallet when the state was last read with the wallets (every wallet has a row, '
+'with n = 0 when it has no entries). An incremental run compares the wallets still there with '
+'those it counts here: one deleted or re-keyed makes the run full (docs/INCREMENTAL.md).';
+ALTER TABLE _recon.watermark
+ADD COLUMN wallet_rows bigint;
+COMMENT ON COLUMN _recon.watermark.wallet_rows IS
+'Wallets when the state was last read with them (the rows of _recon.balance_state with '
+'has_wallet). NULL for a watermark set before 0022: a full run follows.';

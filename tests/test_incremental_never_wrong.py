@@ -198,9 +198,12 @@ def test_a_run_under_a_transaction_snapshot_runs_in_full_and_sets_no_watermark(
     assert mode == {"mode": "incremental"} and found == set()
 
 
-def test_a_wallet_rekeyed_or_deleted_is_rechecked(conn: psycopg.Connection) -> None:
+def test_a_wallet_rekeyed_or_deleted_makes_the_run_full(conn: psycopg.Connection) -> None:
     # Wallet 1 becomes wallet 3 (its balance with it): its entries stay under key 1, which is
-    # no wallet now; wallet 2 is deleted, statistics not yet flushed. Both are seen at once.
+    # no wallet now, and nothing written since names key 1. The run's one pass over the wallets
+    # counts them: one fewer of the wallets of the last run is there, so the run is full, and
+    # says why. Wallet 2 deleted, statistics not yet flushed: the same. A new wallet is seen by
+    # its xmin, and the run stays incremental.
     setup(conn, "CREATE TABLE n.e (id bigint GENERATED ALWAYS AS IDENTITY, wid int NOT NULL,"
                 " amt numeric NOT NULL)")
     post(conn, 1, 10)
@@ -209,14 +212,21 @@ def test_a_wallet_rekeyed_or_deleted_is_rechecked(conn: psycopg.Connection) -> N
     run(conn, "full")
     conn.execute("UPDATE n.w SET id = 3 WHERE id = 1")
     mode, found = incremental_equals_full(conn)
-    assert mode == {"mode": "incremental"}, mode
+    assert mode == {"mode": "full", "watermark": "set", "why_full":
+                    "1 wallet(s) deleted, or their key changed, since the watermark"}, mode
     assert found == {("1", None, "unknown_wallet"), ("3", 10, "no_ledger_entries")}
-    conn.execute("UPDATE n.w SET id = 1 WHERE id = 3")
+    conn.execute("UPDATE n.w SET id = 1 WHERE id = 3")  # back: wallet 3 vanishes
     mode, found = incremental_equals_full(conn)
-    assert mode == {"mode": "incremental"} and found == set(), mode
+    assert mode["mode"] == "full" and found == set(), mode
+    conn.execute("INSERT INTO n.w VALUES (5, 0)")
+    conn.execute("UPDATE n.w SET bal = bal + 1 WHERE id = 4")
+    mode, found = incremental_equals_full(conn)
+    assert mode == {"mode": "incremental"} and found == {("4", 1, None)}, mode
+    conn.execute("UPDATE n.w SET bal = bal - 1 WHERE id = 4")
     with psycopg.connect(conn.info.dsn, autocommit=True) as other:
         other.execute("DELETE FROM n.w WHERE id = 2")
         mode, found = run(conn, "incremental")
+    assert mode["mode"] == "full" and "deleted" in mode["why_full"], mode
     assert found == {("2", None, "unknown_wallet")}, (mode, found)
     assert run(conn, "full")[1] == found
 
