@@ -73,6 +73,7 @@ BEGIN
             SELECT %3$L, COALESCE(a.k, w.%6$I)::text, COALESCE(a.n, 0), COALESCE(a.n_amount, 0),
                    COALESCE(a.n_bad, 0), ARRAY[%4$s]::numeric[], w.%6$I IS NOT NULL
             FROM a FULL JOIN %7$s AS w ON w.%6$I = a.k
+            ORDER BY 2  -- in key order: each index entry goes to the rightmost page
             RETURNING has_wallet
         ),
         staged AS (

@@ -272,3 +272,20 @@ def test_a_run_does_not_wait_behind_a_lock_on_the_stage(conn: psycopg.Connection
             assert c.execute("SELECT _recon.analyze_run_stage()").fetchone()[0] is False
         vacuum.rollback()
     assert conn.execute("SELECT _recon.analyze_run_stage()").fetchone()[0] is True
+
+
+def test_a_lost_state_is_seen_by_its_generation_mark(conn: psycopg.Connection) -> None:
+    # A crash empties the unlogged state and its unlogged mark together (here: emptied by
+    # hand): the mark no longer matches the watermark's run, and the run is full.
+    setup(conn, "CREATE TABLE n.e (id bigint GENERATED ALWAYS AS IDENTITY, wid int NOT NULL,"
+                " amt numeric NOT NULL)")
+    post(conn, 1, 10)
+    run(conn, "full")
+    assert run(conn, "incremental")[0] == {"mode": "incremental"}
+    assert conn.execute("SELECT g.run_id = m.run_id FROM _recon.balance_state_mark AS g"
+                        " JOIN _recon.watermark AS m USING (check_name)").fetchone()[0]
+    conn.execute("TRUNCATE _recon.balance_state, _recon.balance_state_mark")
+    mode, found = incremental_equals_full(conn)
+    assert mode["why_full"] == "the per-wallet state was lost (a crash empties it)", mode
+    assert found == set()
+    assert run(conn, "incremental")[0] == {"mode": "incremental"}
