@@ -27,6 +27,7 @@ DECLARE
     v_old_rows bigint;
     v_new_keys text[];
     v_members bigint;
+    v_written bigint;
 BEGIN
     IF v_reason IS NOT NULL THEN
         RETURN v_reason;
@@ -151,15 +152,18 @@ BEGIN
                                 ARRAY[]::%2$s[]) AS new_keys
                 FROM %3$s AS w),$q$,
                    v_wallet.key_column, v_key_type, v_wallet.relid::regclass);
+    -- (each written key probed once: the ones that were no wallet then)
     v_counts := format($q$(SELECT wp.old_rows FROM wp),
-                   (SELECT wp.new_keys::text[] FROM wp),
-                   (SELECT count(*) FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
-                    JOIN _recon.balance_state AS g ON g.check_name = %1$L
-                        AND g.wallet_key = x.k::text AND g.has_wallet)$q$, p_check.name);
+                   (SELECT cardinality(wp.new_keys) FROM wp),
+                   ARRAY(SELECT x.k::text FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
+                         WHERE NOT EXISTS (SELECT FROM _recon.balance_state AS g
+                                           WHERE g.check_name = %1$L
+                                             AND g.wallet_key = x.k::text AND g.has_wallet))$q$,
+                       p_check.name);
     IF v_ledger.parents IS NULL THEN
         EXECUTE format('WITH %s staged AS (%s RETURNING 1) SELECT 0::bigint, %s',
                        v_wp, v_insert, v_counts)
-        INTO v_state_rows, v_old_rows, v_new_keys, v_members USING p_run, v_delta, v_since;
+        INTO v_state_rows, v_old_rows, v_written, v_new_keys USING p_run, v_delta, v_since;
     ELSE
         EXECUTE format($q$
             WITH %7$s pk AS MATERIALIZED (SELECT DISTINCT x.k::%1$s AS k FROM (%2$s) AS x (k)),
@@ -198,12 +202,13 @@ BEGIN
                 'l.wallet = ANY (ARRAY(SELECT pk.k FROM pk)) AND l.ord <= %s '
                 || 'AND EXISTS (SELECT FROM pk)', v_bound)),
             p_check.name, replace(v_sums, 'a.s', 'pa.s'), v_insert, v_wp, v_counts
-        ) INTO v_state_rows, v_old_rows, v_new_keys, v_members
+        ) INTO v_state_rows, v_old_rows, v_written, v_new_keys
         USING p_run, v_delta, v_since;
     END IF;
     -- Wallets then = those unchanged since + those written since that were wallets then;
     -- any other wallet of then is gone: its entries, if any, are under no wallet now, and
     -- nothing re-checked them. The run is then full (and says why).
+    v_members := v_written - cardinality(v_new_keys);
     IF v_wm.wallet_rows <> v_old_rows + v_members THEN
         DELETE FROM _recon.run_stage AS s
         WHERE s.run_id = p_run AND s.check_name = p_check.name;
@@ -211,17 +216,19 @@ BEGIN
                       v_wm.wallet_rows - v_old_rows - v_members);
     END IF;
     -- the wallets now, for the next run: the keys written since that were no wallet then
-    INSERT INTO _recon.balance_state AS s
-        (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
-    SELECT p_check.name, x.k, 0, 0, 0, ARRAY[]::numeric[], TRUE FROM unnest(v_new_keys) AS x (k)
-    ON CONFLICT (check_name, wallet_key) DO UPDATE SET has_wallet = TRUE
-    WHERE NOT s.has_wallet;
+    IF cardinality(v_new_keys) > 0 THEN
+        INSERT INTO _recon.balance_state AS s
+            (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
+        SELECT p_check.name, x.k, 0, 0, 0, ARRAY[]::numeric[], TRUE
+        FROM unnest(v_new_keys) AS x (k)
+        ON CONFLICT (check_name, wallet_key) DO UPDATE SET has_wallet = TRUE;
+    END IF;
 
     UPDATE _recon.balance_state_mark AS g SET run_id = p_run WHERE g.check_name = p_check.name;
     UPDATE _recon.watermark AS m
     SET run_id = p_run, order_bound = v_bound, snapshot_xmin = v_wallets_xmin,
         state_rows = m.state_rows + v_inserted + v_state_rows, taken_at = now(),
-        wallet_rows = v_old_rows + cardinality(v_new_keys)
+        wallet_rows = v_old_rows + v_written
     WHERE m.check_name = p_check.name;
     RETURN NULL;
 END;
