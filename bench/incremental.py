@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -52,6 +53,14 @@ def timed(conn: psycopg.Connection[Any], mode: str) -> tuple[float, dict[str, An
     return elapsed, summary, found
 
 
+def incremental(conn: psycopg.Connection[Any]) -> float:
+    """One incremental run, which must have run incrementally: its seconds."""
+    elapsed, summary, _ = timed(conn, "incremental")
+    if summary["runs"]["balance"] != {"mode": "incremental"}:
+        raise SystemExit(f"the incremental run ran in full: {summary['runs']['balance']}")
+    return elapsed
+
+
 def one_history(server_dsn: str, wallets: int, entries: int, new: int) -> dict[str, Any]:
     dbname = f"recon_incr_{os.getpid()}_{entries}"
     with psycopg.connect(server_dsn, autocommit=True) as conn:
@@ -62,19 +71,29 @@ def one_history(server_dsn: str, wallets: int, entries: int, new: int) -> dict[s
         with psycopg.connect(dsn, autocommit=True) as conn:
             first, summary, _ = timed(conn, "full")
             assert summary["runs"]["balance"]["watermark"] == "set", summary["runs"]
-            conn.execute(NEW_ENTRIES, {"wallets": wallets, "new": new})
-            conn.execute(APPLY_NEW)
-            conn.execute(MORE_DRIFT)
-            conn.execute("ANALYZE wallet_transaction")
-            incr, summary, inc_found = timed(conn, "incremental")
-            mode = summary["runs"]["balance"]
-            if mode != {"mode": "incremental"}:
-                raise SystemExit(f"the incremental run ran in full: {mode}")
+            zero = [incremental(conn) for _ in range(5)]  # nothing new
+            runs = []
+            for _ in range(5):  # new entries each time, with their balances, and more drift
+                conn.execute(NEW_ENTRIES.replace("'new-'", f"'new{len(runs)}-'"),
+                             {"wallets": wallets, "new": new})
+                conn.execute(APPLY_NEW.replace("'new-%'", f"'new{len(runs)}-%'"))
+                conn.execute(MORE_DRIFT)
+                runs.append(incremental(conn))
+            # a reader left idle in a transaction: the run keeps the old bound, incremental
+            with psycopg.connect(dsn) as reader:
+                reader.execute("SELECT 1")
+                conn.execute(NEW_ENTRIES.replace("'new-'", "'newr-'"),
+                             {"wallets": wallets, "new": new})
+                conn.execute(APPLY_NEW.replace("'new-%'", "'newr-%'"))
+                with_reader = incremental(conn)
+                reader.rollback()
+            _, _, inc_found = timed(conn, "incremental")
             full, _, full_found = timed(conn, "full")
             if inc_found != full_found:
                 raise SystemExit(f"incremental != full: {len(inc_found ^ full_found)} differ")
-        return {"entries": entries, "first_full": first, "full": full, "incremental": incr,
-                "findings": len(full_found)}
+        return {"entries": entries, "first_full": first, "full": full,
+                "zero": statistics.median(zero), "incremental": statistics.median(runs),
+                "with_reader": with_reader, "findings": len(full_found)}
     finally:
         with psycopg.connect(server_dsn, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
@@ -101,12 +120,14 @@ def main() -> None:
         if cluster is not None:
             cluster.stop()
     print(f"\n### Incremental reconcile: {args.wallets:,} wallets, {args.new:,} new entries\n")
-    print("| history (entries) | full reconcile (s) | incremental (s) | full / incremental |"
-          " findings (equal) |")
-    print("|---:|---:|---:|---:|---:|")
+    print(f"(1-minute load at the end: {os.getloadavg()[0]:.2f})\n")
+    print("| history (entries) | full reconcile (s) | incremental, 0 new (s, median of 5) |"
+          f" incremental, {args.new:,} new (s, median of 5) | full / incremental |"
+          " with a reader idle in a transaction (s) | findings (equal) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['entries']:,} | {r['full']:.2f} | {r['incremental']:.3f} |"
-              f" {r['full'] / r['incremental']:.1f} | {r['findings']:,} |")
+        print(f"| {r['entries']:,} | {r['full']:.2f} | {r['zero']:.3f} | {r['incremental']:.3f} |"
+              f" {r['full'] / r['incremental']:.1f} | {r['with_reader']:.3f} | {r['findings']:,} |")
 
 
 if __name__ == "__main__":

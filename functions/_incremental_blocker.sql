@@ -66,8 +66,12 @@ BEGIN
     IF (v_wallet_now ->> 'deleted')::bigint <> v_wm.wallet_deletes THEN
         RETURN 'wallets were deleted since the watermark (or statistics were reset)';
     END IF;
-    IF (SELECT count(*) FROM _recon.balance_state AS s WHERE s.check_name = p_check.name)
-       <> v_wm.state_rows THEN
+    IF v_wm.wallet_rows IS NULL THEN
+        RETURN 'the watermark predates the per-wallet state of 0022: a full run sets one';
+    END IF;
+    -- O(1): the state's generation mark, unlogged like the state (a crash empties both)
+    IF NOT EXISTS (SELECT FROM _recon.balance_state_mark AS g
+                   WHERE g.check_name = p_check.name AND g.run_id = v_wm.run_id) THEN
         RETURN 'the per-wallet state was lost (a crash empties it)';
     END IF;
     IF pg_current_xact_id()::text::numeric - v_wm.snapshot_xmin::text::numeric > 1000000000 THEN

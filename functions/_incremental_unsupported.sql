@@ -25,6 +25,9 @@ AS $body$
         WHEN (_recon.incremental_storage(p_ledger.relid) ->> 'foreign')::boolean
             THEN 'a partition or child table of the ledger is a foreign table: no storage or '
                  || 'statistics to rely on'
+        -- the bookmark holds only if no entry committed later can sort at or below it
+        WHEN _recon.incremental_order(p_ledger) IS NOT NULL
+            THEN _recon.incremental_order(p_ledger)
         -- a parent row written since the watermark is found by its xmin, the entries under it
         -- through indexes, and foreign keys show that nothing else can change them
         WHEN p_ledger.parents IS NOT NULL THEN _recon.incremental_parents(p_ledger)

@@ -16,7 +16,6 @@ DECLARE
     v_check _recon.check_def;
     v_reason text;
     v_watermark text;
-    v_wallets_xmin xid8;
     v_modes jsonb := '{}'::jsonb;
     v_new bigint;
     v_resolved bigint;
@@ -91,8 +90,11 @@ BEGIN
         v_watermark := NULL;
         v_check_started := clock_timestamp();
         v_rows := 0;
-        IF v_reason IS NOT NULL THEN
-            v_wallets_xmin := pg_snapshot_xmin(pg_current_snapshot());
+        -- a balance check's full run leaves its incremental state from the same pass
+        IF v_reason IS NOT NULL AND v_check.kind = 'balance' THEN
+            v_watermark := COALESCE(_recon.balance_full(v_check, v_run), 'set');
+        END IF;
+        IF v_reason IS NOT NULL AND v_watermark IS DISTINCT FROM 'set' THEN
             EXECUTE format($q$
                 INSERT INTO _recon.run_stage
                     (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
@@ -108,10 +110,9 @@ BEGIN
                       FROM recon.%I AS f) AS d
             $q$, v_check.view_name) USING v_run;
             GET DIAGNOSTICS v_rows = ROW_COUNT;
-            IF v_check.kind = 'balance' THEN
-                v_watermark := COALESCE(_recon.balance_watermark(v_check, v_run, v_wallets_xmin),
-                                        'set');
-            END IF;
+        ELSIF v_reason IS NOT NULL AND v_progress THEN
+            SELECT count(*) INTO v_rows FROM _recon.run_stage AS s
+            WHERE s.run_id = v_run AND s.check_name = v_check.name;
         END IF;
         PERFORM _recon.stage_labels(v_run, v_check);
         PERFORM _recon.stage_currency(v_run, v_check);
@@ -130,7 +131,7 @@ BEGIN
     -- The stage's statistics, now that it holds this run's findings: the joins below over
     -- thousands of findings are planned as hash joins, not nested loops (one run at a time
     -- holds the advisory lock above, so nothing else analyzes it meanwhile).
-    ANALYZE _recon.run_stage;
+    PERFORM _recon.analyze_run_stage();  -- never waiting behind autovacuum
 
     -- An acknowledged finding (recon.fix, strategy acknowledge) seen again as it was
     -- acknowledged (the same difference, the finding open ever since, the acknowledgement not

@@ -1,0 +1,129 @@
+-- _recon.balance_full(): a balance check's full run and its incremental state, in one pass.
+CREATE OR REPLACE FUNCTION _recon.balance_full(p_check _recon.check_def, p_run bigint)
+RETURNS text
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
+    v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
+    v_unsupported text := _recon.incremental_unsupported(v_ledger);
+    v_cols integer := cardinality(_recon.balance_columns(p_check.options));
+    v_bound numeric;
+    v_rows bigint;
+    v_wallet_rows bigint;
+    v_sums text;
+    v_combined text;
+    v_wallets_xmin xid8;
+    v_ledger_storage jsonb;
+    v_wallet_storage jsonb;
+    v_parents_storage jsonb;
+BEGIN
+    -- Where no watermark can be set, the caller runs the check's view (and says why).
+    IF v_unsupported IS NOT NULL
+       OR jsonb_typeof(p_check.options -> 'ledger') = 'array' THEN
+        DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
+        DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
+        RETURN COALESCE(v_unsupported,
+                        'the check sums several ledgers, each with its own ordering');
+    END IF;
+    -- Below, a run that cannot set a new watermark leaves the previous one and its state as
+    -- they were: this run changed no data, and the next incremental run judges that watermark
+    -- on what changed since it was set.
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RETURN format('the run is at %s isolation: entries committed below the bound while it '
+                      || 'waits are not in its snapshot; no new watermark',
+                      upper(current_setting('transaction_isolation')));
+    END IF;
+    -- The storage first: a change after this point is seen by the next run (never missed).
+    v_ledger_storage := _recon.incremental_storage(v_ledger.relid);
+    v_wallet_storage := _recon.incremental_storage(v_wallet.relid);
+    v_parents_storage := _recon.incremental_parents_storage(v_ledger);
+    -- The bound: the highest ordering id now; once every transaction open now is over, every
+    -- entry up to it is settled (docs/INCREMENTAL.md, "Which order_by proves the bookmark").
+    EXECUTE format('SELECT max(l.%I) FROM %s AS l', v_ledger.order_column,
+                   v_ledger.relid::regclass) INTO v_bound;
+    v_bound := COALESCE(v_bound, -1e30);  -- an empty ledger: below any id
+    IF NOT _recon.wait_for_transactions(interval '10 seconds') THEN
+        RETURN 'transactions in flight did not finish within 10 s; no new watermark';
+    END IF;
+    -- where the next incremental run starts looking for written wallet and parent rows
+    v_wallets_xmin := pg_snapshot_xmin(pg_current_snapshot());
+    DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
+    DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
+
+    -- One statement, one snapshot, one pass over the settled entries (a): they are the new
+    -- state, and, with the few entries above the bound (t, by the ordering index), the sums
+    -- the findings are judged on, by the very SQL of the check's view
+    -- (_recon.balance_findings_sql, FULL JOIN to the wallets).
+    SELECT string_agg('a.s' || i, ', ' ORDER BY i) INTO v_sums FROM generate_series(1, v_cols) AS i;
+    SELECT string_agg(format(', CASE WHEN a.n IS NULL AND t.n IS NULL THEN NULL '
+                             || 'ELSE COALESCE(a.s%1$s, 0) + COALESCE(t.s%1$s, 0) END AS s%1$s', i),
+                      '' ORDER BY i)
+    INTO v_combined FROM generate_series(1, v_cols) AS i;
+    EXECUTE format($q$
+        WITH a AS MATERIALIZED (%1$s),
+        t AS MATERIALIZED (%2$s),
+        -- a row per summed key and per wallet (n = 0 without entries): has_wallet tells the
+        -- next run which keys were wallets
+        st AS (
+            INSERT INTO _recon.balance_state
+                (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
+            SELECT %3$L, COALESCE(a.k, w.%6$I)::text, COALESCE(a.n, 0), COALESCE(a.n_amount, 0),
+                   COALESCE(a.n_bad, 0), ARRAY[%4$s]::numeric[], w.%6$I IS NOT NULL
+            FROM a FULL JOIN %7$s AS w ON w.%6$I = a.k
+            ORDER BY 2  -- in key order: each index entry goes to the rightmost page
+            RETURNING has_wallet
+        ),
+        staged AS (
+            INSERT INTO _recon.run_stage
+                (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
+                 details, cause)
+            SELECT $1, f.check_name,
+                   concat_ws('/', COALESCE(f.wallet_key, '-'), f.details ->> 'item'),
+                   f.wallet_key, f.stored, f.expected, f.difference, f.details,
+                   f.details ->> 'cause'
+            FROM (%5$s) AS f
+            RETURNING 1
+        )
+        SELECT count(*), count(*) FILTER (WHERE st.has_wallet) FROM st$q$,
+        _recon.balance_agg_sql(p_check.options, format('l.ord <= %s', v_bound)),
+        _recon.balance_agg_sql(p_check.options, format('l.ord > %s', v_bound)),
+        p_check.name, v_sums,
+        _recon.balance_findings_sql(p_check.name, p_check.options, format(
+            '(SELECT COALESCE(a.k, t.k) AS k, '
+            || 'COALESCE(a.n, 0) + COALESCE(t.n, 0) AS n, '
+            || 'COALESCE(a.n_amount, 0) + COALESCE(t.n_amount, 0) AS n_amount, '
+            || 'COALESCE(a.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%s '
+            || 'FROM a FULL JOIN t ON t.k = a.k) AS e', v_combined), 'FULL'),
+        v_wallet.key_column, v_wallet.relid::regclass
+    ) INTO v_rows, v_wallet_rows USING p_run;
+
+    INSERT INTO _recon.balance_state_mark AS g (check_name, run_id) VALUES (p_check.name, p_run)
+    ON CONFLICT (check_name) DO UPDATE SET run_id = excluded.run_id;
+    INSERT INTO _recon.watermark (
+        check_name, run_id, compiled_md5, order_bound, snapshot_xmin, ledger_relfilenode,
+        wallet_relfilenode, ledger_changes, wallet_deletes, state_rows, ledger_storage,
+        wallet_storage, parents_storage, wallet_rows
+    ) VALUES (
+        p_check.name, p_run, md5(p_check.compiled_sql), v_bound, v_wallets_xmin,
+        (SELECT c.relfilenode FROM pg_class AS c WHERE c.oid = v_ledger.relid),
+        (SELECT c.relfilenode FROM pg_class AS c WHERE c.oid = v_wallet.relid),
+        (v_ledger_storage ->> 'updated')::bigint + (v_ledger_storage ->> 'deleted')::bigint,
+        (v_wallet_storage ->> 'deleted')::bigint, v_rows, v_ledger_storage, v_wallet_storage,
+        v_parents_storage, v_wallet_rows
+    );
+    RETURN NULL;
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.balance_full(_recon.check_def, bigint) IS
+'A full run of a balance check that also leaves its incremental state, from one pass over the '
+'ledger: the settled entries (up to the highest ordering id, once the transactions in flight '
+'are over) are summed once, stored as the new state and, with the entries above the bound, '
+'judged by the check''s own SQL into the run''s findings. Returns NULL (findings staged, '
+'watermark set), or why it cannot (nothing staged, the previous watermark kept unless the '
+'ledger can never run incrementally): the caller then runs the check''s view.';
+
+REVOKE EXECUTE ON FUNCTION _recon.balance_full(_recon.check_def, bigint) FROM PUBLIC;
