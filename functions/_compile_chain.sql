@@ -15,6 +15,7 @@ DECLARE
         _recon.currency_amounts('tolerance', p_options -> 'tolerance', p_options ->> 'currency',
                                 NULL, 'RC106'),
         p_options ->> 'currency', CASE WHEN v_raw.currency_column IS NOT NULL
+                                            AND v_wallet.currency_column IS NULL
                                        THEN 'l.currency::text' END, 0);
     v_column text;
     v_after text := 'NULL::numeric';

@@ -62,7 +62,8 @@ BEGIN
 FROM (
     SELECT l.%2$I AS journal, %3$s AS credits, %4$s AS debits, count(*) AS n,
            count(l.%5$I) AS n_amount, count(*) FILTER (WHERE %6$s) AS n_bad,
-           jsonb_agg(DISTINCT l.%7$I) AS wallets, max(%8$s) AS posted_at, %12$s AS currency
+           jsonb_agg(DISTINCT l.%7$I) AS wallets, max(%8$s) AS posted_at, %12$s AS currency,
+           %14$s AS currencies
     FROM %9$s AS l
     WHERE l.%2$I IS NOT NULL
     GROUP BY l.%2$I, 9
@@ -76,8 +77,13 @@ WHERE j.n > j.n_amount
         _recon.unmapped_sql(v_ledger, 'l'), v_ledger.wallet_column,
         _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'), _recon.legs_sql(v_raw),
         v_tol, v_col, COALESCE(v_cur, 'NULL::text'),
-        -- a journal's findings, one per currency it moves
-        CASE WHEN v_cur IS NOT NULL THEN ' || ''/'' || COALESCE(j.currency, '''')' ELSE '' END
+        -- a journal's findings, one per currency it moves: named by the journal alone when it
+        -- moves one (as before the currency option), by journal/currency when it moves several
+        CASE WHEN v_cur IS NOT NULL
+             THEN ' || CASE WHEN j.currencies > 1 THEN ''/'' || COALESCE(j.currency, '''') '
+                  || 'ELSE '''' END' ELSE '' END,
+        CASE WHEN v_cur IS NOT NULL THEN format('count(*) OVER (PARTITION BY l.%I)', v_journal)
+             ELSE '1' END
     );
 END;
 $body$;

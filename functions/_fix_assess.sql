@@ -274,17 +274,17 @@ BEGIN
                                 || '%s applies to the whole call)', t.total, t.lim,
                                 COALESCE(' ' || t.currency, ''), t.lim_from, t.run_lim) END
     FROM (
-        SELECT x.check_name, x.wallet_source, x.wallet_key, sum(x.amount) AS total,
-               max(x.currency) AS currency,
+        SELECT x.check_name, x.wallet_source, x.wallet_key, x.currency, sum(x.amount) AS total,
                max((x.evidence -> 'limits' ->> 'wallet_limit')::numeric) AS lim,
                max(x.evidence -> 'limits' ->> 'wallet_limit_from') AS lim_from,
                max((x.evidence -> 'limits' ->> 'run_limit')::numeric) AS run_lim
         FROM _recon.fix_stage AS x
         WHERE x.stage_id = p_stage AND x.status = 'planned'
           AND x.strategy NOT IN ('acknowledge', 'reversal') AND x.wallet_key IS NOT NULL
-        GROUP BY 1, 2, 3
+        GROUP BY 1, 2, 3, 4
     ) AS t
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.check_name = t.check_name
+      AND s.currency IS NOT DISTINCT FROM t.currency
       -- plain equality, not IS NOT DISTINCT FROM (a nested loop over thousands of steps): a
       -- limited step always has a wallet
       AND s.wallet_source = t.wallet_source AND s.wallet_key = t.wallet_key

@@ -12,6 +12,7 @@ AS $body$
 DECLARE
     v_ws _recon.wallet_source := _recon.wallet(allow_overdraft.source);
     v_id bigint;
+    v_exists boolean;
 BEGIN
     IF allow_overdraft.balance_column IS NOT NULL
        AND allow_overdraft.balance_column <> ALL (v_ws.balance_columns) THEN
@@ -26,12 +27,25 @@ BEGIN
                             'An empty key names no wallet.',
                             'Give the wallet''s key as text, or NULL for every wallet.');
     END IF;
+    IF allow_overdraft.wallet IS NOT NULL THEN
+        -- a mistyped key would exempt nothing, silently
+        EXECUTE format('SELECT EXISTS (SELECT FROM %s AS w WHERE w.%I::text = $1)',
+                       v_ws.relid::regclass, v_ws.key_column)
+        INTO v_exists USING allow_overdraft.wallet;
+        IF NOT v_exists THEN
+            PERFORM _recon.fail('RC106', format('no wallet %L in %s', allow_overdraft.wallet,
+                                                v_ws.relid::regclass),
+                                format('Wallet source %s has no wallet of that key.', v_ws.name),
+                                'Give the key as text, as recon.open_findings shows it.');
+        END IF;
+    END IF;
     IF NULLIF(btrim(allow_overdraft.reason), '') IS NULL THEN
         PERFORM _recon.fail('RC303', 'an overdraft exemption needs a reason',
                             'The reason is kept with it (recon.overdraft_exemptions).',
                             'E.g. reason => ''world account: the ledger''''s source of funds''.');
     END IF;
-    -- the same scope again replaces its reason (a concurrent twin fails on the unique index)
+    -- the same scope again replaces its reason; two calls at once wait for each other
+    LOCK TABLE _recon.overdraft_exemption IN SHARE ROW EXCLUSIVE MODE;
     UPDATE _recon.overdraft_exemption AS e
     SET reason = allow_overdraft.reason, set_at = now(), set_by = session_user
     WHERE e.wallet_source = v_ws.name

@@ -31,22 +31,21 @@ DECLARE
     v_run_limit jsonb;
 BEGIN
     -- 1. Bad input fails before anything is read or written. Limits are maps per currency
-    --    ({"USD": 500, "*": 10}); one amount (wallet_limit, run_limit) is the map {"*": n}.
+    --    ({"USD": 500, "*": 10}); one amount (wallet_limit, run_limit) is read in the currency
+    --    of each check the plan repairs (_recon.fix_call_limits, once the plan is made).
     PERFORM _recon.fix_limit(fix.wallet_limit, 'wallet_limit');
     PERFORM _recon.fix_limit(fix.run_limit, 'run_limit');
     IF (fix.wallet_limit IS NOT NULL AND fix.wallet_limits IS NOT NULL)
        OR (fix.run_limit IS NOT NULL AND fix.run_limits IS NOT NULL) THEN
         PERFORM _recon.fail('RC302', 'a limit given twice',
-                            'wallet_limit is wallet_limits {"*": n}, run_limit is run_limits '
-                            || '{"*": n}.',
+                            'wallet_limit is one amount in each check''s currency, '
+                            || 'wallet_limits a map per currency (run_limit and run_limits '
+                            || 'alike).',
                             'Give the map alone, with "*" for every currency it does not name.');
     END IF;
-    v_wallet_limit := COALESCE(
-        _recon.currency_amounts('wallet_limits', fix.wallet_limits, NULL, NULL, 'RC302'),
-        jsonb_strip_nulls(jsonb_build_object('*', fix.wallet_limit)));
-    v_run_limit := COALESCE(
-        _recon.currency_amounts('run_limits', fix.run_limits, NULL, NULL, 'RC302'),
-        jsonb_strip_nulls(jsonb_build_object('*', fix.run_limit)));
+    v_wallet_limit := _recon.currency_amounts('wallet_limits', fix.wallet_limits, NULL, NULL,
+                                              'RC302');
+    v_run_limit := _recon.currency_amounts('run_limits', fix.run_limits, NULL, NULL, 'RC302');
     v_invoker := _recon.fix_caller(fix.dry_run, fix.ticket, fix.reason,
                                    'applying a fix');
     IF fix.force_strategy IS NOT NULL AND fix.force_strategy NOT IN (
@@ -103,6 +102,10 @@ BEGIN
     v_stage := nextval('_recon.fix_stage_seq');
     PERFORM _recon.fix_plan(v_stage, v_run, fix.checks, fix.wallets, fix.findings,
                             fix.force_strategy);
+    v_wallet_limit := COALESCE(v_wallet_limit,
+                               _recon.fix_call_limits(v_stage, fix.wallet_limit, 'wallet_limit'));
+    v_run_limit := COALESCE(v_run_limit,
+                            _recon.fix_call_limits(v_stage, fix.run_limit, 'run_limit'));
     IF fix.dry_run THEN
         PERFORM _recon.fix_assess(v_stage, v_wallet_limit, v_run_limit, FALSE);
     ELSE
@@ -142,7 +145,8 @@ COMMENT ON FUNCTION recon.fix(
 'A dry run (the default) writes nothing. dry_run => false with a ticket and a reason applies '
 'it: wallets locked in key order, every finding re-verified under the lock, limits (per wallet '
 'and per call, per currency: wallet_limits and run_limits are maps {"USD": 500, "*": 10}, '
-'wallet_limit and run_limit one amount for every currency, i.e. {"*": n}; else the check''s '
+'wallet_limit and run_limit one amount in the currency of each check repaired (RC302 for a '
+'check whose wallets or entries each carry a currency and that names none); else the check''s '
 'policy, else its low_limit; a currency with no limit is not repaired automatically, and each '
 'step says which limit it used) and no overdraft enforced, each wallet repaired whole '
 'or not at all, each repair applied once (a unique key), posted through the ledger''s writer, '

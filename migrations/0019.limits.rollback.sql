@@ -1,6 +1,6 @@
--- Undo 0019: each map becomes one amount again, its check's currency's entry, else "*" (else
--- the 0.1 defaults: tolerance 0, low_limit 10, no policy limit). Amounts for other currencies
--- are lost.
+-- Undo 0019: each map becomes one amount again: its check's currency's entry, else "*", else
+-- the smallest amount of the map (never looser than any currency had), else 0 (no limit: the
+-- strictest one amount). Amounts for other currencies are lost.
 DROP VIEW IF EXISTS recon.checks;
 DROP VIEW IF EXISTS recon.overdraft_exemptions;
 DROP FUNCTION IF EXISTS recon.allow_overdraft(text, text, text, text);
@@ -17,16 +17,26 @@ DROP FUNCTION IF EXISTS _recon.fix_assess(bigint, jsonb, jsonb, boolean);
 ALTER TABLE _recon.check_def
 DROP CONSTRAINT check_def_tolerance,
 DROP CONSTRAINT check_def_low_limit,
-ALTER COLUMN tolerance DROP DEFAULT,
-ALTER COLUMN low_limit DROP DEFAULT;
+ADD COLUMN tolerance_amount numeric,
+ADD COLUMN low_limit_amount numeric;
+UPDATE _recon.check_def AS c
+SET
+    tolerance_amount = coalesce(
+        (c.tolerance ->> coalesce(c.currency, '*'))::numeric, (c.tolerance ->> '*')::numeric,
+        (SELECT min(e.value::numeric) FROM jsonb_each_text(c.tolerance) AS e), 0
+    ),
+    low_limit_amount = coalesce(
+        (c.low_limit ->> coalesce(c.currency, '*'))::numeric, (c.low_limit ->> '*')::numeric,
+        (SELECT min(e.value::numeric) FROM jsonb_each_text(c.low_limit) AS e), 0
+    );
 ALTER TABLE _recon.check_def
-ALTER COLUMN tolerance TYPE numeric USING coalesce(
-    (tolerance ->> coalesce(currency, '*'))::numeric, (tolerance ->> '*')::numeric, 0
-),
-ALTER COLUMN low_limit TYPE numeric USING coalesce(
-    (low_limit ->> coalesce(currency, '*'))::numeric, (low_limit ->> '*')::numeric, 10
-);
+DROP COLUMN tolerance,
+DROP COLUMN low_limit;
+ALTER TABLE _recon.check_def RENAME COLUMN tolerance_amount TO tolerance;
+ALTER TABLE _recon.check_def RENAME COLUMN low_limit_amount TO low_limit;
 ALTER TABLE _recon.check_def
+ALTER COLUMN tolerance SET NOT NULL,
+ALTER COLUMN low_limit SET NOT NULL,
 ALTER COLUMN tolerance SET DEFAULT 0,
 ALTER COLUMN low_limit SET DEFAULT 10,
 ADD CONSTRAINT check_def_tolerance CHECK (tolerance >= 0 AND tolerance < 'Infinity'),
@@ -45,11 +55,13 @@ UPDATE _recon.fix_policy AS p
 SET
     wallet_amount = coalesce(
         (p.wallet_limit ->> coalesce(c.currency, '*'))::numeric,
-        (p.wallet_limit ->> '*')::numeric
+        (p.wallet_limit ->> '*')::numeric,
+        (SELECT min(e.value::numeric) FROM jsonb_each_text(p.wallet_limit) AS e)
     ),
     run_amount = coalesce(
         (p.run_limit ->> coalesce(c.currency, '*'))::numeric,
-        (p.run_limit ->> '*')::numeric
+        (p.run_limit ->> '*')::numeric,
+        (SELECT min(e.value::numeric) FROM jsonb_each_text(p.run_limit) AS e)
     )
 FROM _recon.check_def AS c
 WHERE c.name = p.check_name;

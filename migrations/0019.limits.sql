@@ -32,6 +32,40 @@ ALTER COLUMN low_limit SET DEFAULT '{}',
 ADD CONSTRAINT check_def_tolerance CHECK (jsonb_typeof(tolerance) = 'object'),
 ADD CONSTRAINT check_def_low_limit CHECK (jsonb_typeof(low_limit) = 'object');
 
+-- A check that names no currency while its wallets or entries each carry one had one low_limit
+-- for every currency (9.5 BTC as LOW as 9.5 JPY, and auto-fixed as such): it has none now, nor
+-- do its fix policy's limits (give them per currency). Its tolerance is kept ("*").
+DO $migrate$
+DECLARE
+    v_checks text;
+BEGIN
+    WITH per_row AS (
+        SELECT c.name
+        FROM _recon.check_def AS c
+        WHERE c.currency IS NULL AND (
+            EXISTS (SELECT FROM _recon.ledger_source AS l
+                    WHERE l.name = c.ledger_source AND l.currency_column IS NOT NULL
+                      AND c.kind IN ('journal', 'chain'))
+            OR EXISTS (SELECT FROM _recon.wallet_source AS w
+                       JOIN _recon.check_kind AS k ON k.kind = c.kind AND k.wallet_keyed
+                       WHERE w.name = c.wallet_source AND w.currency_column IS NOT NULL
+                         AND c.kind <> 'journal'))
+    ), cleared AS (
+        UPDATE _recon.check_def AS c SET low_limit = '{}'
+        FROM per_row AS p WHERE p.name = c.name
+        RETURNING c.name
+    )
+    SELECT string_agg(x.name, ', ' ORDER BY x.name) INTO v_checks FROM cleared AS x;
+    IF v_checks IS NOT NULL THEN
+        UPDATE _recon.fix_policy AS p SET wallet_limit = NULL, run_limit = NULL
+        WHERE p.check_name = ANY (string_to_array(v_checks, ', '));
+        RAISE NOTICE 'checks % name no currency while their wallets or entries each carry one: '
+            'their low_limit and fix policy limits are cleared; give them per currency '
+            '(docs/CHECKS.md "Amounts per currency")', v_checks;
+    END IF;
+END;
+$migrate$;
+
 COMMENT ON COLUMN _recon.check_def.tolerance IS
 'Per currency, differences up to this (absolute) are rounding, not findings: {"USD": 0.01, '
 '"*": 0}. A currency without an entry uses "*", else 0.';

@@ -89,8 +89,14 @@ def _decimal(value: str) -> Decimal:
     return number
 
 
-def _limits(value: str) -> dict[str, Decimal]:
-    """--wallet-limit / --run-limit: AMOUNT (every currency, i.e. "*") or CUR=AMOUNT,..."""
+def _limits(value: str) -> dict[str, Decimal] | Decimal:
+    """--wallet-limit / --run-limit: CUR=AMOUNT,... ("*" for every currency not named), or
+    AMOUNT alone: one amount in each check's own currency (recon.fix's wallet_limit)."""
+    if "=" not in value:
+        number = _decimal(value.strip())
+        if number < 0:
+            raise argparse.ArgumentTypeError(f"{value!r}: a limit is an amount >= 0")
+        return number
     limits: dict[str, Decimal] = {}
     for part in value.split(","):
         currency, sep, amount = part.strip().rpartition("=")
@@ -186,9 +192,10 @@ def _add_operator_commands(sub: argparse._SubParsersAction) -> None:
                    help=f"force one strategy: {', '.join(STRATEGIES)}")
     p.add_argument("--wallet-limit", type=_limits, metavar="CUR=AMOUNT[,...]",
                    help="refuse a wallet's repair above this amount of its currency, e.g. "
-                        "USD=500,JPY=50000; '*=AMOUNT' (or AMOUNT alone) for every currency not "
-                        "named (default: the check's policy, else its low_limit; a currency "
-                        "with no limit is not repaired automatically)")
+                        "USD=500,JPY=50000; '*=AMOUNT' for every currency not named; AMOUNT "
+                        "alone is in each check's own currency (default: the check's policy, "
+                        "else its low_limit; a currency with no limit is not repaired "
+                        "automatically)")
     p.add_argument("--run-limit", type=_limits, metavar="CUR=AMOUNT[,...]",
                    help="refuse the whole call above this total per currency, same form "
                         "(default: the check's policy, else 10 x the wallet limit)")

@@ -190,15 +190,15 @@ class FixOptions:
     checks: Sequence[str] | None = None
     wallets: Sequence[str] | None = None
     strategy: str | None = None
-    # per currency ("*": every currency not named)
-    wallet_limit: Mapping[str, Decimal] | None = None
-    run_limit: Mapping[str, Decimal] | None = None
+    # per currency ("*": every currency not named), or one amount in each check's currency
+    wallet_limit: Mapping[str, Decimal] | Decimal | None = None
+    run_limit: Mapping[str, Decimal] | Decimal | None = None
     findings: Sequence[int] | None = None
 
 
-def _amounts_json(amounts: Mapping[str, Decimal] | None) -> str | None:
+def _amounts_json(amounts: Mapping[str, Decimal] | Decimal | None) -> str | None:
     """A map of amounts as JSON, the amounts as exact JSON numbers (never floats)."""
-    if amounts is None:
+    if amounts is None or isinstance(amounts, Decimal):
         return None
     return "{" + ", ".join(f"{json.dumps(k)}: {format(v, 'f')}" for k, v in amounts.items()) + "}"
 
@@ -211,12 +211,15 @@ def fix(conn: psycopg.Connection, options: FixOptions, *, apply: bool = False,
         "SELECT jsonb_pretty(x.d), x.d FROM (SELECT COALESCE(jsonb_agg(to_jsonb(f) "
         "ORDER BY f.step), '[]') AS d FROM recon.fix(run_id => %s, dry_run => %s, ticket => %s, "
         "reason => %s, checks => %s, wallets => %s, force_strategy => %s, "
-        "wallet_limits => %s::jsonb, run_limits => %s::jsonb, findings => %s) AS f) AS x",
+        "wallet_limit => %s, run_limit => %s, wallet_limits => %s::jsonb, "
+        "run_limits => %s::jsonb, findings => %s) AS f) AS x",
         (options.run_id, not apply, ticket, reason,
          list(options.checks) if options.checks else None,
          list(options.wallets) if options.wallets else None,
-         options.strategy, _amounts_json(options.wallet_limit),
-         _amounts_json(options.run_limit),
+         options.strategy,
+         options.wallet_limit if isinstance(options.wallet_limit, Decimal) else None,
+         options.run_limit if isinstance(options.run_limit, Decimal) else None,
+         _amounts_json(options.wallet_limit), _amounts_json(options.run_limit),
          list(options.findings) if options.findings else None)).fetchone()
     assert row is not None
     return row[1], row[0]

@@ -148,11 +148,34 @@ def test_a_star_default_applies_only_where_given_and_says_so(ml: str) -> None:
         "currency": "EUR", "wallet_limit": 4, "wallet_limit_from": 'the call\'s "*" wallet_limit',
         "run_limit": 40, "run_limit_from": '10 x wallet_limit (the call\'s "*" wallet_limit)'}
     assert plan["USD1"]["evidence"]["limits"]["wallet_limit_from"] == "the call's wallet_limit"
-    # one amount for the call is "*" for every currency, said on each step
-    plan = {s["wallet_key"]: s for s in fix(ml, wallet_limit=Decimal(4))}
+    # "*" for every currency, given as such, is said on each step it limits
+    plan = {s["wallet_key"]: s for s in fix(ml, wallet_limits='{"*": 4}')}
     assert all(s["status"] == "planned"
                and s["evidence"]["limits"]["wallet_limit_from"] == 'the call\'s "*" wallet_limit'
                for s in plan.values())
+    # one amount is no "*": this check's wallets each carry a currency and it names none
+    with psycopg.connect(ml, autocommit=True) as c, pytest.raises(psycopg.Error) as err:
+        c.execute("SELECT * FROM recon.fix(wallet_limit => 4)")
+    assert err.value.sqlstate == "RC302"
+    assert err.value.diag.message_primary == "wallet_limit 4 names no currency"
+    assert "wallet_limits => '{\"USD\": 4" in err.value.diag.message_hint
+    proc = run_cli("fix", "--wallet-limit", "4", dsn=ml)
+    assert proc.returncode == 2 and "RC302" in proc.stderr, proc.stderr
+
+
+def test_one_amount_is_the_checks_own_currency(ml: str) -> None:
+    # a check naming its currency reads one amount in it, and only in it
+    run(ml, "SELECT recon.register_check('ml_usd', 'balance', '{\"ledger\": \"ml_ledger\", "
+            "\"currency\": \"USD\", \"high_wallets\": 100, \"critical_wallets\": 200, "
+            "\"pattern_wallets\": 100}')")
+    drift(ml, USD1="3", EUR1="3")
+    reconcile(ml)
+    plan = {s["wallet_key"]: s for s in fix(ml, checks=["ml_usd"], wallet_limit=Decimal(5))}
+    assert plan["USD1"]["status"] == "planned"
+    assert plan["USD1"]["evidence"]["limits"]["wallet_limit_from"] == "the call's wallet_limit"
+    # EUR1 is in EUR: no call limit for it, and the check's low_limit is USD's (10) only
+    assert plan["EUR1"]["status"] == "skipped"
+    assert "no wallet_limit for EUR" in plan["EUR1"]["note"]
 
 
 def test_policy_maps_and_the_call_over_the_policy(ml: str) -> None:
@@ -193,7 +216,8 @@ def test_journals_balance_per_currency(ml: str) -> None:
     got = sorted((f["details"]["item"], f["currency"], Decimal(str(f["difference"])))
                  for f in open_findings(ml, "ml_journal"))
     # EUR 1 short is over EUR's tolerance 0.5; JPY's 0.4 is found (no tolerance for JPY)
-    assert got == [("fx2/EUR", "EUR", Decimal("-1")), ("fx3/JPY", "JPY", Decimal("-0.4"))]
+    # a journal moving one currency keeps its own name; one moving several, one per currency
+    assert got == [("fx2/EUR", "EUR", Decimal("-1")), ("fx3", "JPY", Decimal("-0.4"))]
 
 
 BAD = [
@@ -271,7 +295,8 @@ def test_upgrade_keeps_each_checks_amounts_in_its_currency(empty_db: str, tmp_pa
     assert up.returncode == 0, up.stderr
     got = {r["name"]: (r["low_limit"], r["tolerance"]) for r in rows(
         empty_db, "SELECT name, low_limit, tolerance FROM recon.checks")}
-    assert got == {"zar": ({"ZAR": 7}, {"ZAR": 0.5}), "plain": ({"*": 10}, {})}
+    # "plain" names no currency and its wallets each carry one: its one low_limit is gone
+    assert got == {"zar": ({"ZAR": 7}, {"ZAR": 0.5}), "plain": ({}, {})}
     assert rows(empty_db, "SELECT wallet_limit, run_limit FROM _recon.fix_policy") == [
         {"wallet_limit": {"ZAR": 50}, "run_limit": {"ZAR": 60}}]
     assert rows(empty_db, "SELECT recon.reconcile() ->> 'status' AS s")[0]["s"] == "synced"

@@ -108,6 +108,7 @@ BAD = [
     ("SELECT recon.allow_overdraft('od_wallets', balance_column => 'nope', reason => 'r')",
      "RC102"),
     ("SELECT recon.allow_overdraft('od_wallets', wallet => '', reason => 'r')", "RC106"),
+    ("SELECT recon.allow_overdraft('od_wallets', wallet => 'wordl', reason => 'r')", "RC106"),
     ("SELECT recon.allow_overdraft('od_wallets', wallet => 'world')", "RC303"),
     ("SELECT recon.allow_overdraft('od_wallets', wallet => 'world', reason => '  ')", "RC303"),
 ]
