@@ -203,7 +203,7 @@ def test_limits_per_wallet_and_per_call(seed: str) -> None:
     assert [done[wallet(i)]["status"] for i in (11, 12, 13, 14)] == [
         "applied", "applied", "skipped", "skipped"]
     assert done[wallet(13)]["note"] == ("over the run limit: 12.00 > run_limit 8 ZAR for check "
-                                        "s0_balance (the call's \"*\" run_limit)")
+                                        "s0_balance (the call's run_limit)")
     assert balance(seed, 13) == rows(seed, "SELECT stored FROM recon.open_findings"
                                            " WHERE wallet_key = %s", (wallet(13),))[0]["stored"]
 
@@ -231,7 +231,7 @@ def test_a_wallet_is_repaired_whole_or_not_at_all(seed: str) -> None:
     done = {d["strategy"]: d for d in fix(seed, dry_run=False, ticket="T", reason="r",
                                           wallet_limit=75)}
     assert done["post_missing"]["note"] == (
-        "above the auto-fix limit: 77.00 > wallet_limit 75 ZAR (the call's \"*\" wallet_limit; "
+        "above the auto-fix limit: 77.00 > wallet_limit 75 ZAR (the call's wallet_limit; "
         "run_limit 750 applies to the whole call)")
     assert done["resync"]["status"] == "skipped"
     assert done["resync"]["note"].startswith("not applied: step")

@@ -367,7 +367,7 @@ def test_small_repair_under_the_threshold_applied_large_one_skipped(seeded: str)
     assert found(seeded) == [("s2_locked", ws(3), D("9544.0"), None),
                              ("s2_locked", ws(5), D("-8.40"), None)]
     balance5, locked5 = wallet(seeded, 5)
-    over = ("above the auto-fix limit: 9544.0 > wallet_limit 10 NGN (the call's \"*\" "
+    over = ("above the auto-fix limit: 9544.0 > wallet_limit 10 NGN (the call's "
             "wallet_limit; run_limit 100 applies to the whole call)")
     before = snapshot(seeded)
     plan = fix(seeded, wallet_limit=10)

@@ -145,11 +145,11 @@ def test_a_numeric_ledger_without_scale_compiles_as_before(mu: str) -> None:
 def test_resync_writes_minor_units_and_the_next_run_is_clean(mu: str) -> None:
     run(mu, "UPDATE mu.wallet SET balance = balance + 7 WHERE id IN ('usd', 'btc', 'jpy')")
     reconcile(mu)
-    plan = fix(mu, checks=["mu_balance"], force_strategy="resync", wallet_limit=100)
+    plan = fix(mu, checks=["mu_balance"], force_strategy="resync", wallet_limits='{"*": 100}')
     assert sorted((s["wallet_key"], s["status"], s["amount"]) for s in plan) == [
         ("btc", "planned", Decimal("0.00000007")), ("jpy", "planned", Decimal("7")),
         ("usd", "planned", Decimal("0.07"))], plan
-    done = fix(mu, checks=["mu_balance"], force_strategy="resync", wallet_limit=100,
+    done = fix(mu, checks=["mu_balance"], force_strategy="resync", wallet_limits='{"*": 100}',
                dry_run=False, ticket="T-1", reason="minor units")
     assert sorted(s["status"] for s in done) == ["applied"] * 3, done
     assert rows(mu, "SELECT id, balance FROM mu.wallet ORDER BY id") == [
@@ -161,7 +161,7 @@ def test_resync_writes_minor_units_and_the_next_run_is_clean(mu: str) -> None:
 def test_adjust_posts_minor_units_through_the_writer(mu: str) -> None:
     run(mu, WRITER, "UPDATE mu.wallet SET balance = balance + 250 WHERE id IN ('usd', 'jpy')")
     reconcile(mu, ["mu_balance"])
-    done = fix(mu, checks=["mu_balance"], force_strategy="adjust", wallet_limit=1000,
+    done = fix(mu, checks=["mu_balance"], force_strategy="adjust", wallet_limits='{"*": 1000}',
                dry_run=False, ticket="T-2", reason="minor units")
     assert sorted((s["wallet_key"], s["status"]) for s in done) == [
         ("jpy", "applied"), ("usd", "applied")], done
@@ -197,7 +197,8 @@ def test_an_amount_finer_than_the_column_is_refused_not_rounded(mu: str) -> None
     reconcile(mu, ["mu_balance"])
     before = snapshot(mu)
     err = sqlstate(mu, "SELECT * FROM recon.fix(checks => ARRAY['mu_balance'], "
-                       "force_strategy => 'adjust', wallet_limit => 1, dry_run => false, "
+                       "force_strategy => 'adjust', wallet_limits => '{\"*\": 1}', "
+                       "dry_run => false, "
                        "ticket => 'T', reason => 'r')")
     assert err.sqlstate == "RC321" and "0.00000001" in str(err), err
     assert err.diag.message_detail and err.diag.message_hint, err
@@ -220,11 +221,12 @@ def test_float_columns_are_read_flagged_and_never_written(mu: str) -> None:
     assert err.sqlstate == "RC320" and err.diag.message_hint, err
     assert snapshot(mu) == before
     # the dry run says why, applying refuses with RC320 and changes nothing
-    plan = fix(mu, checks=["mu_fbalance"], force_strategy="resync", wallet_limit=100)
+    plan = fix(mu, checks=["mu_fbalance"], force_strategy="resync", wallet_limits='{"*": 100}')
     assert [(s["wallet_key"], s["status"]) for s in plan] == [("f1", "manual")], plan
     assert "float" in plan[0]["note"] and "RC320" in plan[0]["note"], plan
     err = sqlstate(mu, "SELECT * FROM recon.fix(checks => ARRAY['mu_fbalance'], "
-                       "force_strategy => 'resync', wallet_limit => 100, dry_run => false, "
+                       "force_strategy => 'resync', wallet_limits => '{\"*\": 100}', "
+                       "dry_run => false, "
                        "ticket => 'T', reason => 'r')")
     assert err.sqlstate == "RC320" and err.diag.message_hint, err
     assert snapshot(mu) == before

@@ -292,7 +292,7 @@ def doc_sql_block(doc: str, index: int) -> str:
      "SELECT count(*) = 0 FROM recon.repairs"),
     # backfill seed 003's missing wallets: the plan, then applied (a fix recorded; the clean
     # seed misses none)
-    ("REPAIRS.md", 3, ("seed003.sql", "seed003_register.sql", "seed003_writer.sql"), "",
+    ("REPAIRS.md", 4, ("seed003.sql", "seed003_register.sql", "seed003_writer.sql"), "",
      "SELECT count(*) = 1 FROM _recon.fix WHERE ticket = 'INC-30'"),
 ])
 def test_docs_sql_examples_run_as_written(db: str, doc: str, index: int,
