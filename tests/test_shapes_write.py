@@ -482,6 +482,18 @@ def blnk_invariants(dsn: str) -> None:
             OR sum(credit_balance) <> sum(debit_balance)""") == []
 
 
+def versions(dsn: str) -> dict:
+    """Each balance's version (registered with the wallet source: every repair bumps it)."""
+    return {r["balance_id"]: r["version"]
+            for r in rows(dsn, "SELECT balance_id, version FROM xfer.balances")}
+
+
+def bumped(before: dict, after: dict) -> set:
+    """The balances whose version went up; asserts none went down."""
+    assert all(after[w] >= v for w, v in before.items()), (before, after)
+    return {w for w, v in before.items() if after[w] > v}
+
+
 def test_blnk_balance_and_its_counter_are_repaired_by_one_row(blnk: str) -> None:
     # dave's stored balance and credit counter say he received 5 the ledger does not show (issue
     # 14 point 1, issue 16 item 4). The two findings are one posting: an APPLIED row from the
@@ -506,9 +518,14 @@ def test_blnk_balance_and_its_counter_are_repaired_by_one_row(blnk: str) -> None
     assert plan[0]["ledger_change"] == {"balance": 0, "credit_balance": Decimal("5.00"),
                                         "debit_balance": Decimal("5.00")}
     assert plan[1]["note"].startswith("repaired by step 1 (one posting of"), plan[1]
+    v0 = versions(blnk)
     done = fix(blnk, dry_run=False, ticket="T16", reason="lost deposit", force_strategy="adjust",
                wallet_limit=1000)
     assert [s["status"] for s in done] == ["applied", "covered"], done
+    # the version column: bumped on every balance row the toolkit wrote, here the offset
+    # wallet's alone (adjust posts a row and leaves dave's stored balance as it is, so no
+    # worker's pre-repair copy of dave's row can undo it)
+    assert bumped(v0, versions(blnk)) == {"bln_world"}
     assert [tuple(r.values()) for r in rows(
         blnk, "SELECT source, destination, amount, status FROM xfer.transactions"
               " WHERE reference LIKE 'RECON-%'")] == [
@@ -517,9 +534,11 @@ def test_blnk_balance_and_its_counter_are_repaired_by_one_row(blnk: str) -> None
     blnk_invariants(blnk)
     # undone by the opposite leg (dave -> world), never a negative amount: the balance comes
     # back, the counters both keep what was posted (they only grow)
+    v1 = versions(blnk)
     undo = rows(blnk, "SELECT status, entries FROM recon.reverse_fix(%s, dry_run => false,"
                       " ticket => 'T16', reason => 'undo')", (done[0]["entries"][0]["fix"],))
     assert [u["status"] for u in undo] == ["applied", "applied"], undo
+    assert bumped(v1, versions(blnk)) == {"bln_world"}  # the row it moved: the offset's
     assert [tuple(r.values()) for r in rows(
         blnk, "SELECT source, destination, amount, status FROM xfer.transactions"
               " WHERE reference LIKE 'REV-%'")] == [
@@ -548,8 +567,10 @@ def test_blnk_counters_without_a_row_that_matches_are_refused_with_the_reason(
     assert "repair by hand" in step["note"], step
     assert snapshot(blnk, "xfer.transactions", "xfer.balances") == before
     # resync reads the same legs: the stored counter goes back to what the rows say
+    v0 = versions(blnk)
     done = fix(blnk, dry_run=False, ticket="T16", reason="typed twice", force_strategy="resync")
     assert [(s["strategy"], s["status"]) for s in done] == [("resync", "applied")]
+    assert bumped(v0, versions(blnk)) == {"bln_dave"}
     assert reconcile(blnk)["status"] == "synced"
     blnk_invariants(blnk)
 
@@ -565,8 +586,10 @@ def test_blnk_drift_on_several_wallets_and_columns_repaired_to_zero(blnk: str) -
         " WHERE balance_id = 'bln_bob'")
     reconcile(blnk)
     assert len(open_findings(blnk)) == 4
+    v0 = versions(blnk)
     done = fix(blnk, dry_run=False, ticket="T16", reason="lost rows", force_strategy="adjust",
                wallet_limit=1000)
+    assert bumped(v0, versions(blnk)) == {"bln_world"}  # the offset wallet's row alone
     assert sorted((s["wallet_key"], s["status"]) for s in done) == [
         ("bln_alice", "applied"), ("bln_alice", "covered"), ("bln_bob", "applied"),
         ("bln_bob", "covered")], done
