@@ -7,11 +7,14 @@ Run from the repository root:
     .venv/bin/python bench/bank.py                 # 60 s, 16 connections, fsync on
     .venv/bin/python bench/bank.py --seconds 10    # smoke run
     .venv/bin/python bench/bank.py --ledger-first  # the ledger-first bank (issue 16)
+    .venv/bin/python bench/bank.py --transfers     # the transfer-row bank (issue 16)
 
 --ledger-first runs bench/bank_ledger_first.py's workload instead (its docstring says what it
 does and verifies): a bank whose own posting routine moves the balances, running balances and
 versions, repaired through a ledger-first writer against its issuer, with every snapshot
-summing to 0 and no deadlock.
+summing to 0 and no deadlock. --transfers runs bench/bank_transfers.py's: a Blnk-like bank,
+one row per transfer (two legs), whose double-posted rows, deleted rows and mis-keyed amounts
+are repaired by rows against its issuer, with every snapshot summing to 0 and no deadlock.
 
 The bank is tests/fixtures/bank.sql: 100 wallets whose stored balances sum to 100,000.00 and a
 signed ledger (amount, transfer id, posting time), registered with a balance check, an INSERT
@@ -808,6 +811,8 @@ def main() -> None:
     p.add_argument("--database", help="a superuser connection to an existing server")
     p.add_argument("--ledger-first", action="store_true",
                    help="the ledger-first bank (bench/bank_ledger_first.py) instead")
+    p.add_argument("--transfers", action="store_true",
+                   help="the transfer-row bank (bench/bank_transfers.py) instead")
     args = p.parse_args()
     cfg = Config(seconds=args.seconds, unguarded=args.unguarded or args.seconds / 3,
                  clients=args.clients, faulty=args.faulty, fault_rate=args.fault_rate,
@@ -815,6 +820,7 @@ def main() -> None:
                  seed=args.seed)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import bank_ledger_first as lf
+    import bank_transfers as xb
     from check_engine import SETTINGS, ThrowawayCluster, source
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -834,7 +840,9 @@ def main() -> None:
             subprocess.run([str(cli), "install", "--database", dsn, "--sql-dir",
                             str(args.sql_dir.resolve())], check=True, stdout=subprocess.DEVNULL)
             with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute((lf.FIXTURE if args.ledger_first else FIXTURE).read_text().encode())
+                fixture = (xb.FIXTURE if args.transfers
+                           else lf.FIXTURE if args.ledger_first else FIXTURE)
+                conn.execute(fixture.read_text().encode())
                 print(f"\n## {json.dumps({k: str(v) for k, v in vars(args).items()})}\n")
                 print(f"- cores: {os.cpu_count()}, load average: "
                       f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -843,7 +851,11 @@ def main() -> None:
                                            else f"copy in {args.sql_dir.resolve()}"))
                 print("- settings: " + ", ".join(
                     f"{s}={conn.execute(f'SHOW {s}').fetchone()[0]}" for s in SHOWN), flush=True)
-            if args.ledger_first:
+            if args.transfers:
+                res = xb.run(dsn, xb.Config(seconds=cfg.seconds, clients=cfg.clients,
+                                            faulty=cfg.faulty, fault_rate=cfg.fault_rate,
+                                            fix_every=cfg.fix_every, seed=cfg.seed))
+            elif args.ledger_first:
                 res = lf.run(dsn, lf.Config(seconds=cfg.seconds, clients=cfg.clients,
                                             faulty=cfg.faulty, fault_rate=cfg.fault_rate,
                                             fix_every=cfg.fix_every, seed=cfg.seed))
@@ -862,7 +874,8 @@ def main() -> None:
                          *res.problems]), file=sys.stderr)
         sys.exit(1)
     print()
-    print(lf.report(res) if args.ledger_first else report(res))
+    print(xb.report(res) if args.transfers
+          else lf.report(res) if args.ledger_first else report(res))
 
 
 if __name__ == "__main__":
