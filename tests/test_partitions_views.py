@@ -254,9 +254,15 @@ def test_guards_cover_every_partition_including_one_added_later(
         attach = ["CREATE TABLE led.entry_2027_01 (LIKE led.entry INCLUDING DEFAULTS)",
                   "ALTER TABLE led.entry_2027_01 INHERIT led.entry"]
     run(dsn, *attach)
-    assert good("led.entry_2027_01", "2027-01-15") is None
-    assert getattr(drifting("led.entry_2027_01", "2027-01-16"), "sqlstate", None) == "RC401"
-    assert getattr(unbalanced("led.entry_2027_01", "2027-01-17"), "sqlstate", None) == "RC403"
+    # PostgreSQL 17+ with an identity on the partitioned table: a table made LIKE it has no
+    # identity of its own, so its rows are written through the partitioned table (they are
+    # routed into it, where its triggers fire); before 17, bigserial fills them directly
+    new = ("led.entry" if kind == "partitioned" and partition_identity(dsn)
+           else "led.entry_2027_01")
+    assert good(new, "2027-01-15") is None
+    assert getattr(drifting(new, "2027-01-16"), "sqlstate", None) == "RC401"
+    assert getattr(unbalanced(new, "2027-01-17"), "sqlstate", None) == "RC403"
+    assert rows(dsn, "SELECT count(*) AS n FROM led.entry_2027_01") == [{"n": 2}]
 
     assert findings(dsn, "full")[1] == set()
     assert rows(dsn, "SELECT count(*) AS n FROM _recon.guard_pending") == [{"n": 0}]
@@ -265,8 +271,10 @@ def test_guards_cover_every_partition_including_one_added_later(
         else "ALTER TABLE led.entry_2027_01 NO INHERIT led.entry")
     assert rows(dsn, "SELECT tgname FROM pg_trigger WHERE tgrelid = 'led.entry_2027_01'::regclass"
                      " AND tgname LIKE 'recon_guard%'") == []
-    assert write(dsn, "INSERT INTO led.entry_2027_01 (wallet_id, amount, posted_on)"
-                      " VALUES (1, 5, '2027-01-18')", "DELETE FROM led.entry_2027_01") is None
+    # (its id given: on 17+ the table made LIKE an identity column has no default of its own)
+    assert write(dsn, "INSERT INTO led.entry_2027_01 (id, wallet_id, amount, posted_on)"
+                      " VALUES (999999, 1, 5, '2027-01-18')",
+                 "DELETE FROM led.entry_2027_01") is None
     # disabling removes every trigger it and the event trigger created, on every table
     for kind_ in ("drift", "append_only", "double_entry"):
         run(dsn, f"SELECT recon.disable_guard('{kind_}', 'le')")
