@@ -29,7 +29,7 @@ from test_shapes import (
 
 from conftest import run
 
-pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
+pytestmark = pytest.mark.major  # the matrix runs it once per major (pyproject.toml)
 
 GUARDED: dict[str, tuple[list[str], list[Write]]] = {
     "transfer": (["xfer_transactions"], [
