@@ -196,24 +196,25 @@ def _clone(dest: Path) -> None:
             shutil.copy2(ROOT / name, dest / name)
 
 
-def _stop(out: str, as_user: list[str]) -> None:
-    """Stop the kept demo server with the command the demo printed."""
+def _stop(out: str, shell: list[str], tmp: Path) -> None:
+    """Stop the kept demo server with the command the demo printed, as pasted; then make sure
+    that no server is left under tmp (the demo's TMPDIR), whatever happened before: one still
+    running (the command failed, or the demo never printed it) is stopped here, and fails."""
     printed = re.search(r"^stop it with: (.+)$", out, re.M)
-    if printed is None:
-        return
-    command = printed.group(1)
-    if "(as " not in command:  # one shell command, to paste as is
-        subprocess.run([*as_user, "bash", "-c", command], capture_output=True, timeout=120,
-                       cwd="/")
-        return
-    # "pg_ctl -D DIR stop (as USER), then remove TMP": pg_ctl from the local binaries
-    parts = re.search(r"-D (\S+) stop \(as (\S+)\), then remove (\S+)", command)
-    assert parts, command
-    cmd = [str(find_bindir() / "pg_ctl"), "-D", parts.group(1), "-m", "immediate", "-w", "stop"]
-    if os.geteuid() == 0:
-        cmd = ["runuser", "-u", parts.group(2), "--", *cmd]
-    subprocess.run(cmd, capture_output=True, timeout=120)
-    shutil.rmtree(parts.group(3), ignore_errors=True)
+    stopped = None
+    if printed:
+        stopped = subprocess.run([*shell, "bash", "-c", printed.group(1)], capture_output=True,
+                                 text=True, timeout=120, cwd="/")
+    left = sorted(tmp.glob("*/*/postmaster.pid"))
+    for pid in left:
+        owner = pwd.getpwuid(pid.stat().st_uid).pw_name
+        cmd = [str(find_bindir() / "pg_ctl"), "-D", str(pid.parent), "-m", "immediate", "-w",
+               "stop"]
+        subprocess.run(["runuser", "-u", owner, "--", *cmd] if os.geteuid() == 0 else cmd,
+                       capture_output=True, timeout=120)
+    assert printed, "the demo printed no stop command"
+    assert stopped.returncode == 0 and not left, (stopped.stdout, stopped.stderr, left)
+    assert list(tmp.iterdir()) == []  # stopped and removed
 
 
 @pytest.mark.slow
@@ -237,8 +238,9 @@ def test_readme_setup_commands_run_word_for_word(who: str) -> None:
 
     base = Path(tempfile.mkdtemp(prefix="wallet-recon-readme-"))
     base.chmod(0o755)
-    home, clone = base / "home", base / "wallet-recon"
+    home, clone, tmp = base / "home", base / "wallet-recon", base / "tmp"
     home.mkdir()
+    tmp.mkdir(mode=0o755)  # the demo's TMPDIR: where its server lives, checked at the end
     _clone(clone)
     as_user: list[str] = []
     if who == "ordinary user" and os.geteuid() == 0:
@@ -247,12 +249,14 @@ def test_readme_setup_commands_run_word_for_word(who: str) -> None:
         as_user = ["runuser", "-u", SETUP_USER, "--"]
     env = {k: v for k, v in os.environ.items()
            if k.startswith("PIP_") or k.lower().endswith("_proxy")}
-    env.update(HOME=str(home), LANG="C.UTF-8",
+    env.update(HOME=str(home), LANG="C.UTF-8", TMPDIR=str(tmp),
                PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
     shell = [*as_user, "env", "-i", *(f"{k}={v}" for k, v in env.items())]
-    demo = subprocess.run([*shell, "bash", "-c", run[0]], cwd=clone, capture_output=True,
-                          text=True, timeout=900)
+    demo_out = ""
     try:
+        demo = subprocess.run([*shell, "bash", "-c", run[0]], cwd=clone, capture_output=True,
+                              text=True, timeout=900)
+        demo_out = demo.stdout
         assert demo.returncode == 0, demo.stdout + demo.stderr
         url = re.search(r"the server keeps running: psql '([^']+)'", demo.stdout).group(1)
         script = "set -euxo pipefail\n" + "\n".join(run[1:]) + "\n"
@@ -270,8 +274,10 @@ def test_readme_setup_commands_run_word_for_word(who: str) -> None:
             assert c.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE"
                              " 'recon\\_demo\\_%'").fetchone()[0] == 4
     finally:
-        _stop(demo.stdout, as_user)
-        shutil.rmtree(base, ignore_errors=True)
+        try:
+            _stop(demo_out, shell, tmp)
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 # --- every psql example in the README and docs/: run as written --------------------------------
@@ -391,7 +397,7 @@ ELSEWHERE = {
 }
 
 # Examples that cannot run as written here, each with the reason (their owners are told).
-NOT_RUN = {
+CANNOT_RUN = {
     # a placeholder id ('...') for the row to change; needs an append_only guard first
     ("docs/GUARDS.md", "SELECT recon.allow_ledger_change('s0_ledger', 'INC-77'"):
         "its UPDATE names the row as '...'",
@@ -403,7 +409,7 @@ NOT_RUN = {
 def test_every_psql_example_in_the_docs_is_run() -> None:
     """Each example of the README and docs/ is claimed once: run here, by the test named (which
     reads that doc), or listed with the reason it cannot run."""
-    claimed = [(d, m) for d, m, *_ in EXAMPLES] + list(ELSEWHERE) + list(NOT_RUN)
+    claimed = [(d, m) for d, m, *_ in EXAMPLES] + list(ELSEWHERE) + list(CANNOT_RUN)
     for doc, marker in claimed:
         doc_block(doc, marker)  # exactly one example contains it
     for doc, test in ELSEWHERE.items():
