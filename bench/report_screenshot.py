@@ -3,10 +3,11 @@
     .venv/bin/python bench/report_screenshot.py [--port 55931] [--height 900] [--out DIR]
 
 Starts a throwaway PostgreSQL (stopped and removed at the end), runs `wallet-recon demo` into
-it, writes `wallet-recon report RUN --format html` for the demo's run with the most
-findings (the demo ends repaired, with a synced run) and screenshots it with Debian's
-`chromium` (apt-get install chromium) at 1280 x HEIGHT (the first screen, what a
-reader sees above the fold) and a longer shot. Prints the paths of the HTML and the PNGs.
+it twice, writes `wallet-recon report RUN --format html` for the latest run with the most
+findings (the demo ends repaired, with a synced run; the runs before it make the trend) and
+screenshots it with Debian's `chromium` (apt-get install chromium) at 1280 x HEIGHT (the first
+screen, what a reader sees above the fold) and a longer shot. Prints the paths of the HTML
+and the PNGs.
 """
 
 from __future__ import annotations
@@ -63,13 +64,17 @@ def main() -> int:
     cluster.start()
     try:
         dsn = f"postgresql://{SUPERUSER}@127.0.0.1:{args.port}/postgres"
-        demo = subprocess.run([str(WALLET_RECON), "demo", "--database", dsn, "--keep"],
-                              capture_output=True, text=True, check=False)
-        if demo.returncode not in (0, 1):
-            sys.exit(f"report_screenshot: the demo failed:\n{demo.stdout[-2000:]}{demo.stderr}")
-        # the demo ends repaired (a synced run): report its run with the most findings
+        # the demo twice (the second replaces the first's schemas): runs with drift and
+        # repaired runs between them, so that the trend has several runs to show
+        for _ in range(2):
+            demo = subprocess.run([str(WALLET_RECON), "demo", "--database", dsn, "--keep"],
+                                  capture_output=True, text=True, check=False)
+            if demo.returncode not in (0, 1):
+                sys.exit(f"report_screenshot: the demo failed:\n{demo.stdout[-2000:]}"
+                         f"{demo.stderr}")
+        # the demo ends repaired (a synced run): report the latest run with the most findings
         runs = json.loads(cli(dsn, "report", "--format", "json", "--history", "50").stdout)
-        worst = max(runs["history"], key=lambda r: r["findings"] or 0)["id"]
+        worst = max(runs["history"], key=lambda r: (r["findings"] or 0, r["id"]))["id"]
         proc = cli(dsn, "report", str(worst), "--format", "html", "--history", "50",
                    "--output", str(html))
         if proc.returncode != 0:

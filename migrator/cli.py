@@ -284,8 +284,9 @@ def _open(dsn: str) -> psycopg.Connection:
     conn = connect(dsn)
     if conn.execute("SELECT pg_catalog.to_regnamespace('recon') IS NULL").fetchone()[0]:
         conn.close()
+        target = render.shell_dsn(dsn) or "URL"  # pasteable, unless it holds a password
         raise UsageError(f"wallet-recon is not installed in {describe(dsn)} (no schema recon): "
-                         "run wallet-recon install --database URL first")
+                         f"run wallet-recon install --database {target} first")
     ops.prepare(conn)
     return conn
 
@@ -430,7 +431,8 @@ def _check(args: argparse.Namespace, dsn: str) -> int:
             print(ops.check_json(conn, result))
         else:
             print(render.check_text(result, limit=args.limit,
-                                    markdown=args.format == "markdown"))
+                                    markdown=args.format == "markdown",
+                                    database=dsn if args.database else ""))
     return EXIT_PROBLEMS if result.failing else EXIT_OK
 
 

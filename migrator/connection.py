@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -41,6 +43,12 @@ def describe(dsn: str) -> str:
     host = p.get("host") or p.get("hostaddr") or "local socket"
     port = p.get("port", "5432")
     return f"{p.get('user', '')}{'@' if p.get('user') else ''}{host}:{port}/{p.get('dbname', '')}"
+
+
+def shell_dsn(dsn: str) -> str:
+    """The DSN quoted for a shell, to print in a command to paste; "" when it holds a password
+    (never printed: the command then relies on $DATABASE_URL)."""
+    return "" if parse_dsn(dsn).get("password") else shlex.quote(dsn)
 
 
 def pg_error(exc: psycopg.Error) -> str:

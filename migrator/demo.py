@@ -134,7 +134,7 @@ class Demo:
         self.step(title)
         self.show("SELECT recon.reconcile(<the demo's checks>);")
         result = ops.check(conn, checks=self.checks, incremental=False, fail_on="MEDIUM")
-        self.show(render.check_text(result, limit=limit))
+        self.show(render.check_text(result, limit=limit, database=self.dsn))
         return result
 
     def fix(self, conn: psycopg.Connection, run_id: int, *, apply: bool,

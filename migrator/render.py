@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from tabulate import tabulate
 
+from migrator.connection import shell_dsn
 from migrator.ops import SEVERITIES, CheckResult, Report
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -220,7 +221,10 @@ def _scales(by_currency: list[dict[str, Any]] | None, by_check: dict[str, Any] |
     return scales.see_rows(rows)
 
 
-def check_text(result: CheckResult, *, limit: int, markdown: bool = False) -> str:
+def check_text(result: CheckResult, *, limit: int, markdown: bool = False,
+               database: str = "") -> str:
+    """The check's output; database, when given (the DSN the user gave), is put into the fix
+    command it names, so that the command works when pasted (unless it holds a password)."""
     s = result.summary
     scales = _scales(s.get("by_currency"), s.get("by_check"), result.findings)
     parts = ([_heading("wallet-recon check", markdown, 2), ""] if markdown else []) \
@@ -233,8 +237,10 @@ def check_text(result: CheckResult, *, limit: int, markdown: bool = False) -> st
         parts += [f"open findings of the checks that ran ({len(result.findings)}):", "",
                   findings(result.findings, limit=limit, scales=scales, markdown=markdown), ""]
     if result.failing:
+        target = shell_dsn(database) if database else ""
         parts.append(f"FAIL: {result.failing} open finding(s) at or above {result.fail_on}; "
-                     f"`wallet-recon fix {s['run_id']}` plans their repair")
+                     f"`wallet-recon fix {s['run_id']}{' --database ' + target if target else ''}"
+                     "` plans their repair")
     else:
         parts.append(f"OK: nothing open at or above {result.fail_on}")
     return "\n".join(parts).strip()

@@ -9,6 +9,7 @@ import fcntl
 import os
 import pwd
 import re
+import shlex
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 from test_cli_ops import drift, run_in_pty, sql, state
 
 from conftest import ROOT, WALLET_RECON, run_cli
@@ -44,8 +46,13 @@ def test_check_where_the_toolkit_is_not_installed(empty_db: str) -> None:
     for args in (["check"], ["report"], ["fix"]):
         line = error_line(run_cli(*args, dsn=empty_db))
         assert "wallet-recon is not installed in" in line, line
-        assert "run wallet-recon install --database URL" in line, line
+        assert line.endswith(f"run wallet-recon install --database {shlex.quote(empty_db)} "
+                             "first"), line
         assert "3F000" not in line
+    # a password is never printed: the command names URL instead
+    secret = make_conninfo(empty_db, password="s3cret")  # (the server trusts; it is ignored)
+    line = error_line(run_cli("check", "--database", secret))
+    assert "s3cret" not in line and line.endswith("install --database URL first"), line
 
 
 def test_a_bad_url_says_what_a_url_looks_like() -> None:

@@ -118,7 +118,18 @@ def test_demo_keep_leaves_the_server_running(tmp_path: Path, tmpdir_for_cluster:
             ("synced",)]
         assert sql(dsn.group(1), "SELECT count(*) > 0 FROM recon.repairs") == [(True,)]
         # the PATH line, for this checkout's (or this installation's) wallet-recon
-        assert f'export PATH="{Path(WALLET_RECON).parent}:$PATH"' in proc.stdout.splitlines()
+        path_line = f'export PATH="{Path(WALLET_RECON).parent}:$PATH"'
+        assert path_line in proc.stdout.splitlines()
+        # the fix commands it printed, pasted after the PATH line: the plans, now (run 1's
+        # repaired, run 2's left for a person and acknowledged)
+        fixes = re.findall(r"`(wallet-recon fix \d+ --database \S+)` plans", proc.stdout)
+        assert len(fixes) == 2, proc.stdout
+        for command in fixes:
+            done = subprocess.run(["bash", "-c", f"{path_line}\n{command}"], capture_output=True,
+                                  text=True, timeout=120, cwd="/",
+                                  env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+            assert done.returncode in (0, 1), done.stderr
+            assert done.stdout.startswith("repair plan for run "), done.stdout
 
         command = stop.group(1)
         assert "/pg_ctl " in command and command.split()[0] != "pg_ctl"

@@ -28,10 +28,6 @@ def section(title: str, text: str = README) -> str:
     return text.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
 
 
-def sql_blocks(title: str) -> list[str]:
-    return re.findall(r"```sql\n(.*?)```", section(title), re.S)
-
-
 QUICK = "Quick start in psql, on your own tables"
 
 
@@ -39,7 +35,7 @@ def test_readme_is_a_door_not_a_manual() -> None:
     size = len(README.encode())
     assert 4_000 <= size <= 12_000, size
     titles = re.findall(r"^## (.+)$", README, re.M)
-    assert titles == ["The two commands", QUICK, "Adopting it", "More"]
+    assert titles == ["The two commands", QUICK, "Adopting it", "Commands", "More"]
     for link in re.findall(r"\]\(([^)#]+)", README):  # every link resolves in a clone
         assert (ROOT / link).exists(), link
 
@@ -47,7 +43,8 @@ def test_readme_is_a_door_not_a_manual() -> None:
 def quick_start(db: str) -> psycopg.Connection:
     """A connection to db after the quick start's registration and breakage, run as written
     (on the seed it names, loaded into the database as the README says)."""
-    registration, breakage = sql_blocks(QUICK)[:2]
+    registration = doc_block("README.md", "SET search_path = seed000, public;")
+    breakage = doc_block("README.md", "INSERT INTO payment_intent VALUES ('pi_missing'")
     assert registration.startswith("SET search_path = seed000, public;")
     load_fixture(db, "seed000.sql")
     c = psycopg.connect(db, autocommit=True)
@@ -86,7 +83,7 @@ def test_readme_finding_drift_example_is_true(db: str) -> None:
 
 def test_readme_repair_example_is_true(db: str) -> None:
     text = section(QUICK)
-    writer = sql_blocks(QUICK)[2]
+    writer = doc_block("README.md", "SELECT recon.register_writer('ledger'")
     plan_table = re.search(r"wallet_limit => 100\);\n(.*?)\n\napp=#", text, re.S).group(1)
     expected = []
     for line in plan_table.splitlines()[2:]:
@@ -116,8 +113,8 @@ def test_readme_repair_example_is_true(db: str) -> None:
 
 
 def test_readme_guard_and_uninstall_examples_run(db: str) -> None:
-    guard = sql_blocks(QUICK)[3]
-    (disable,) = sql_blocks("Adopting it")
+    guard = doc_block("README.md", "SELECT recon.enable_guard('drift', 'ledger'")
+    disable = doc_block("README.md", "SELECT recon.disable_guard(kind, target) FROM recon.guards;")
     with quick_start(db) as c:
         c.execute("SELECT recon.reconcile()")  # the drift is already there; the guard is not
         c.execute(guard.encode())
@@ -199,24 +196,25 @@ def _clone(dest: Path) -> None:
             shutil.copy2(ROOT / name, dest / name)
 
 
-def _stop(out: str, as_user: list[str]) -> None:
-    """Stop the kept demo server with the command the demo printed."""
+def _stop(out: str, shell: list[str], tmp: Path) -> None:
+    """Stop the kept demo server with the command the demo printed, as pasted; then make sure
+    that no server is left under tmp (the demo's TMPDIR), whatever happened before: one still
+    running (the command failed, or the demo never printed it) is stopped here, and fails."""
     printed = re.search(r"^stop it with: (.+)$", out, re.M)
-    if printed is None:
-        return
-    command = printed.group(1)
-    if "(as " not in command:  # one shell command, to paste as is
-        subprocess.run([*as_user, "bash", "-c", command], capture_output=True, timeout=120,
-                       cwd="/")
-        return
-    # "pg_ctl -D DIR stop (as USER), then remove TMP": pg_ctl from the local binaries
-    parts = re.search(r"-D (\S+) stop \(as (\S+)\), then remove (\S+)", command)
-    assert parts, command
-    cmd = [str(find_bindir() / "pg_ctl"), "-D", parts.group(1), "-m", "immediate", "-w", "stop"]
-    if os.geteuid() == 0:
-        cmd = ["runuser", "-u", parts.group(2), "--", *cmd]
-    subprocess.run(cmd, capture_output=True, timeout=120)
-    shutil.rmtree(parts.group(3), ignore_errors=True)
+    stopped = None
+    if printed:
+        stopped = subprocess.run([*shell, "bash", "-c", printed.group(1)], capture_output=True,
+                                 text=True, timeout=120, cwd="/")
+    left = sorted(tmp.glob("*/*/postmaster.pid"))
+    for pid in left:
+        owner = pwd.getpwuid(pid.stat().st_uid).pw_name
+        cmd = [str(find_bindir() / "pg_ctl"), "-D", str(pid.parent), "-m", "immediate", "-w",
+               "stop"]
+        subprocess.run(["runuser", "-u", owner, "--", *cmd] if os.geteuid() == 0 else cmd,
+                       capture_output=True, timeout=120)
+    assert printed, "the demo printed no stop command"
+    assert stopped.returncode == 0 and not left, (stopped.stdout, stopped.stderr, left)
+    assert list(tmp.iterdir()) == []  # stopped and removed
 
 
 @pytest.mark.slow
@@ -240,8 +238,9 @@ def test_readme_setup_commands_run_word_for_word(who: str) -> None:
 
     base = Path(tempfile.mkdtemp(prefix="wallet-recon-readme-"))
     base.chmod(0o755)
-    home, clone = base / "home", base / "wallet-recon"
+    home, clone, tmp = base / "home", base / "wallet-recon", base / "tmp"
     home.mkdir()
+    tmp.mkdir(mode=0o755)  # the demo's TMPDIR: where its server lives, checked at the end
     _clone(clone)
     as_user: list[str] = []
     if who == "ordinary user" and os.geteuid() == 0:
@@ -250,12 +249,14 @@ def test_readme_setup_commands_run_word_for_word(who: str) -> None:
         as_user = ["runuser", "-u", SETUP_USER, "--"]
     env = {k: v for k, v in os.environ.items()
            if k.startswith("PIP_") or k.lower().endswith("_proxy")}
-    env.update(HOME=str(home), LANG="C.UTF-8",
+    env.update(HOME=str(home), LANG="C.UTF-8", TMPDIR=str(tmp),
                PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
     shell = [*as_user, "env", "-i", *(f"{k}={v}" for k, v in env.items())]
-    demo = subprocess.run([*shell, "bash", "-c", run[0]], cwd=clone, capture_output=True,
-                          text=True, timeout=900)
+    demo_out = ""
     try:
+        demo = subprocess.run([*shell, "bash", "-c", run[0]], cwd=clone, capture_output=True,
+                              text=True, timeout=900)
+        demo_out = demo.stdout
         assert demo.returncode == 0, demo.stdout + demo.stderr
         url = re.search(r"the server keeps running: psql '([^']+)'", demo.stdout).group(1)
         script = "set -euxo pipefail\n" + "\n".join(run[1:]) + "\n"
@@ -273,34 +274,180 @@ def test_readme_setup_commands_run_word_for_word(who: str) -> None:
             assert c.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE"
                              " 'recon\\_demo\\_%'").fetchone()[0] == 4
     finally:
-        _stop(demo.stdout, as_user)
-        shutil.rmtree(base, ignore_errors=True)
+        try:
+            _stop(demo_out, shell, tmp)
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
 
 
-# --- docs/: their psql examples that stand alone, run as written ------------------------------
+# --- every psql example in the README and docs/: run as written --------------------------------
+#
+# An example is a ```sql block that ends in a semicolon (trailing comments aside); a function's
+# signature (docs/API.md, CHECKS.md) or an excerpt of a compiled view (SCALING.md, "...") does
+# not, and is not one. Each example is found by a piece of its text (never by its position, so
+# that a block added above it changes nothing) and run here, with what it needs before it, or
+# by the test named in ELSEWHERE, which reads it from the doc itself.
 
-def doc_sql_block(doc: str, index: int) -> str:
-    return re.findall(r"```sql\n(.*?)```", (ROOT / "docs" / doc).read_text(), re.S)[index]
+DOCS = ["README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))]
 
 
-@pytest.mark.parametrize(("doc", "index", "fixtures", "before", "after"), [
+def sql_examples(doc: str) -> list[str]:
+    blocks = re.findall(r"```sql\n(.*?)```", (ROOT / doc).read_text(), re.S)
+    return [b for b in blocks if re.sub(r"--[^\n]*", "", b).strip().endswith(";")]
+
+
+def doc_block(doc: str, marker: str) -> str:
+    """The one psql example of doc that contains marker."""
+    found = [b for b in sql_examples(doc) if marker in b]
+    assert len(found) == 1, f"{doc}: {len(found)} examples contain {marker!r}"
+    return found[0]
+
+
+S0 = ("seed000.sql", "seed000_register.sql")
+S1 = ("seed001.sql", "seed001_register.sql")
+S2 = ("seed002.sql", "seed002_register.sql")
+S3 = ("seed003.sql", "seed003_register.sql")
+DUPLICATE = ("INSERT INTO seed000.wallet_transaction (id, wallet_id, type, amount, balance_after,"
+             " reference, posted_at) SELECT md5('dup')::uuid, t.wallet_id, 'CREDIT', t.amount,"
+             " w.balance + t.amount, t.reference, timestamptz '2026-01-06 00:00:00+00'"
+             " FROM seed000.wallet_transaction t JOIN seed000.wallet_account w"
+             " ON w.id = t.wallet_id WHERE t.reference = 'pi_5_1';"
+             " SELECT recon.register_writer('s0_ledger', '{\"columns\": {\"id\": \"{uuid}\","
+             " \"type\": \"ADJUSTMENT\", \"description\": \"{description}\"}}')")
+
+
+def registered(check: str) -> tuple[str, str]:
+    """(before, after) of a register_check example: the seed registers the same check, which
+    is dropped first; after, the check is there and its view answers."""
+    return (f"SELECT recon.drop_check('{check}')",
+            f"SELECT count(*) = 1 FROM recon.checks WHERE name = '{check}'")
+
+
+def _od_schema() -> str:
+    from test_overdraft import SCHEMA
+    return SCHEMA
+
+
+# (doc, marker, fixtures, SQL before, SQL after that returns true, or the error it shows)
+EXAMPLES = [
     # enable a guard, list it, drop it: none left
-    ("GUARDS.md", 0, ("seed000.sql", "seed000_register.sql"), "",
+    ("docs/GUARDS.md", "SELECT recon.disable_guard('drift', 's0_ledger');", S0, "",
      "SELECT count(*) = 0 FROM recon.guards"),
+    # a partition created under a guarded ledger gets its triggers (CHECKS.md's ledger first)
+    ("docs/GUARDS.md", "CREATE TABLE led.entry_2026_12", (),
+     ("CHECKS.md:CREATE SCHEMA led;",),
+     "SELECT count(*) > 0 FROM pg_trigger WHERE tgrelid = 'led.entry_2026_12'::regclass"),
+    # a drift guard on a view over a join: refused, as both docs show
+    # (GUARDS.md's after CHECKS.md's, which defines the view)
+    ("docs/GUARDS.md", "SELECT recon.enable_guard('drift', 'vj');", (),
+     ("CHECKS.md:CREATE SCHEMA vl;", "CHECKS.md:CREATE VIEW vl.joined"),
+     "ERROR: a drift guard on vj cannot guard vl.joined"),
+    ("docs/CHECKS.md", "CREATE VIEW vl.joined", (), ("CHECKS.md:CREATE SCHEMA vl;",),
+     "ERROR: a drift guard on vj cannot guard vl.joined"),
+    # a ledger shape is a row: the transfer shape, as installed
+    ("docs/CHECKS.md", "INSERT INTO _recon.ledger_shape", (),
+     "DELETE FROM _recon.ledger_shape WHERE shape = 'transfer'",
+     "SELECT count(*) = 1 FROM _recon.ledger_shape WHERE shape = 'transfer'"),
+    # each kind's registration on the seed it names
+    ("docs/CHECKS.md", "'s2_locked', 'derived'", S2, *registered("s2_locked")),
+    ("docs/CHECKS.md", "'s3_treasury', 'total'", S3, *registered("s3_treasury")),
+    ("docs/CHECKS.md", "'s3_coverage', 'coverage'", S3, *registered("s3_coverage")),
+    ("docs/CHECKS.md", "'s0_duplicates', 'duplicate'", S0, *registered("s0_duplicates")),
+    ("docs/CHECKS.md", "'s0_orphans', 'orphan'", S0, *registered("s0_orphans")),
+    ("docs/CHECKS.md", "'s0_chain', 'chain'", S0, *registered("s0_chain")),
+    ("docs/CHECKS.md", "'s3_double_entry', 'journal'", S3, *registered("s3_double_entry")),
+    ("docs/CHECKS.md", "'s1_holds', 'lifecycle'", S1, *registered("s1_holds")),
     # recon.fix with every argument named, on the latest run: a dry run, nothing audited
-    ("REPAIRS.md", 0, ("seed000.sql", "seed000_register.sql"), "SELECT recon.reconcile()",
+    ("docs/REPAIRS.md", "run_id         => NULL", S0, "SELECT recon.reconcile()",
      "SELECT count(*) = 0 FROM recon.repairs"),
+    # the overdraft exemptions, on tests/test_overdraft.py's wallets: world's is taken back
+    ("docs/REPAIRS.md", "SELECT recon.allow_overdraft('od_wallets', wallet => 'world',", (),
+     "OD", "SELECT count(*) = 2 FROM recon.overdraft_exemptions"),
+    # both writers, on seeds 000 and 003
+    ("docs/REPAIRS.md", "SELECT recon.register_writer('s3_journal'",
+     (*S0, *S3, "seed003_writer.sql"), "",
+     "SELECT count(*) = 2 FROM _recon.writer"),
+    # a forged reversal hides nothing; the toolkit's reversal is recorded, and undone
+    ("docs/REPAIRS.md", "-- a forged reversal of the duplicate", S0, DUPLICATE,
+     "SELECT count(*) = 2 FROM recon.repairs WHERE ticket = 'INC-13'"),
     # backfill seed 003's missing wallets: the plan, then applied (a fix recorded; the clean
     # seed misses none)
-    ("REPAIRS.md", 4, ("seed003.sql", "seed003_register.sql", "seed003_writer.sql"), "",
+    ("docs/REPAIRS.md", "SELECT recon.backfill('s3_coverage');", (*S3, "seed003_writer.sql"), "",
      "SELECT count(*) = 1 FROM _recon.fix WHERE ticket = 'INC-30'"),
-])
-def test_docs_sql_examples_run_as_written(db: str, doc: str, index: int,
-                                          fixtures: tuple[str, ...], before: str,
+]
+
+# Run by the test file named, which reads the example from the doc and checks what it shows.
+ELSEWHERE = {
+    ("docs/CHECKS.md", "CREATE TABLE wallet (id text PRIMARY KEY"): "test_legs.py",
+    ("docs/CHECKS.md", "CREATE TABLE balance (id text PRIMARY KEY"): "test_legs.py",
+    ("docs/CHECKS.md", "CREATE TABLE account (id integer PRIMARY KEY"): "test_legs.py",
+    ("docs/CHECKS.md", "CREATE SCHEMA led;"): "test_legs.py",
+    ("docs/CHECKS.md", "CREATE SCHEMA vl;"): "test_legs.py",
+    ("docs/CHECKS.md", "CREATE SCHEMA bl;"): "test_minor_units.py",
+    ("docs/CHECKS.md", "CREATE SCHEMA my_kinds;"): "test_check_kinds.py",
+    ("docs/CHECKS.md", "INSERT INTO _recon.check_kind"): "test_check_kinds.py",
+    ("docs/CHECKS.md", "'s0_floor', 'below_floor'"): "test_check_kinds.py",
+    ("docs/REPAIRS.md", "lf.recon_post(jsonb)"): "test_ledger_first.py",
+    # the README's quick start: the tests above
+    ("README.md", "SET search_path = seed000, public;"): "test_readme.py",
+    ("README.md", "INSERT INTO payment_intent VALUES ('pi_missing'"): "test_readme.py",
+    ("README.md", "SELECT recon.register_writer('ledger'"): "test_readme.py",
+    ("README.md", "SELECT recon.enable_guard('drift', 'ledger'"): "test_readme.py",
+    ("README.md", "SELECT recon.disable_guard(kind, target) FROM recon.guards;"): "test_readme.py",
+}
+
+# Examples that cannot run as written here, each with the reason (their owners are told).
+CANNOT_RUN = {
+    # a placeholder id ('...') for the row to change; needs an append_only guard first
+    ("docs/GUARDS.md", "SELECT recon.allow_ledger_change('s0_ledger', 'INC-77'"):
+        "its UPDATE names the row as '...'",
+    # pg_cron schedules in one database of the cluster (tests/test_guards.py's cron_db)
+    ("docs/GUARDS.md", "SELECT recon.schedule_reconcile();"): "needs pg_cron's own database",
+}
+
+
+def test_every_psql_example_in_the_docs_is_run() -> None:
+    """Each example of the README and docs/ is claimed once: run here, by the test named (which
+    reads that doc), or listed with the reason it cannot run."""
+    claimed = [(d, m) for d, m, *_ in EXAMPLES] + list(ELSEWHERE) + list(CANNOT_RUN)
+    for doc, marker in claimed:
+        doc_block(doc, marker)  # exactly one example contains it
+    for doc, test in ELSEWHERE.items():
+        assert doc[0].split("/")[-1] in (ROOT / "tests" / test).read_text(), (doc, test)
+    unclaimed = [(doc, block[:80]) for doc in DOCS for block in sql_examples(doc)
+                 if sum(m in block for d, m in claimed if d == doc) != 1]
+    assert not unclaimed, unclaimed
+    assert len(claimed) == len(set(claimed))
+
+
+@pytest.mark.parametrize(("doc", "marker", "fixtures", "before", "after"), EXAMPLES,
+                         ids=[f"{d.split('/')[-1]}:{m[:40]}" for d, m, *_ in EXAMPLES])
+def test_docs_sql_examples_run_as_written(db: str, doc: str, marker: str,
+                                          fixtures: tuple[str, ...], before: str | tuple[str, ...],
                                           after: str) -> None:
-    load_fixture(db, *fixtures)
+    if fixtures:
+        load_fixture(db, *fixtures)
+    example = doc_block(doc, marker)
     with psycopg.connect(db, autocommit=True) as c:
-        if before:
-            c.execute(before)
-        c.execute(doc_sql_block(doc, index).encode())
+        for step in (before,) if isinstance(before, str) else before:
+            if step == "OD":
+                step = _od_schema()
+            elif step.startswith("CHECKS.md:"):  # the doc's example before it
+                step = doc_block("docs/CHECKS.md", step.split(":", 1)[1])
+                if "vj" in step:  # up to the statement shown failing
+                    step = step.split("SELECT recon.enable_guard")[0]
+            if step:
+                with c.cursor() as cur:
+                    cur.execute(step.encode())
+                    while cur.nextset():
+                        pass
+        if after.startswith("ERROR: "):
+            with pytest.raises(psycopg.Error) as err:
+                c.execute(example.encode())
+            assert err.value.diag.message_primary == after.removeprefix("ERROR: ")
+            return
+        with c.cursor() as cur:
+            cur.execute(example.encode())
+            while cur.nextset():
+                pass
         assert c.execute(after).fetchone()[0] is True
