@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
+from standby import PrimaryAndStandby
 
 from conftest import WALLET_RECON, load_fixture, rows, run, run_cli
-from standby import PrimaryAndStandby
 
 DB = "recon_replica"
 BALANCE_3 = "md5('s1-balance-3')::uuid"
@@ -150,9 +150,8 @@ def test_a_lagging_standby_fails_the_run_with_its_lag(primary: str, standby: str
     assert runs(primary) == before
     with psycopg.connect(primary, autocommit=True) as c:
         target = c.execute("SELECT recon.replica_target()").fetchone()[0]
-    with psycopg.connect(standby, autocommit=True) as s:
-        with pytest.raises(psycopg.Error) as exc:
-            s.execute("SELECT recon.replica_wait(%s, '100ms')", (json.dumps(target),))
+    with psycopg.connect(standby, autocommit=True) as s, pytest.raises(psycopg.Error) as exc:
+        s.execute("SELECT recon.replica_wait(%s, '100ms')", (json.dumps(target),))
     assert exc.value.sqlstate == "RC223"
     assert "bytes behind after waiting" in exc.value.diag.message_detail
     assert "replay is paused" in exc.value.diag.message_detail
