@@ -205,3 +205,10 @@ def test_a_result_of_changed_checks_is_refused(primary: str, standby: str) -> No
     assert exc.value.sqlstate == "RC224"
     assert runs(primary) == before
 
+
+
+def test_fix_plans_on_the_primary_only(primary: str, standby: str) -> None:
+    with psycopg.connect(standby, autocommit=True) as s, pytest.raises(psycopg.Error) as exc:
+        s.execute("SELECT * FROM recon.fix()")
+    assert exc.value.sqlstate == "RC220"
+    assert "primary" in exc.value.diag.message_hint
