@@ -9,7 +9,8 @@ Run from the repository root:
 Starts a throwaway primary and its hot standby (tests/standby.py: pg_basebackup -R, both on
 127.0.0.1, hot_standby_feedback on), builds check_engine.py's data on the primary (0.1 % of
 wallets drifted) and pgbench's tables (scale 10) beside it, then, in rounds, runs pgbench
-(TPC-B-like, --clients connections, --seconds each) against the primary three ways, in turn:
+(TPC-B-like, --clients connections, --seconds each) against the primary three ways, in
+turn (each round in another order, medians over rounds):
 
   alone      nothing else runs;
   replica    `wallet-recon check --replica` (the read on the standby, the run recorded on the
@@ -117,9 +118,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--wallets", type=int, default=200_000)
     p.add_argument("--entries", type=int, default=2_000_000)
-    p.add_argument("--seconds", type=int, default=30, help="pgbench time per phase")
+    p.add_argument("--seconds", type=int, default=15, help="pgbench time per phase")
     p.add_argument("--clients", type=int, default=2)
-    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=6,
+                   help="rounds of the three phases, each round in another order")
     args = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     drift = max(1, args.wallets // 1000)
@@ -138,10 +140,14 @@ def main() -> None:
               "s (median) | check on primary s (median) | load 1/5/15 |")
         print("|---|---|---|---|---|---|---|")
         ratios: dict[str, list[float]] = {"replica": [], "primary": []}
+        order = ["alone", "replica", "primary"]
         for r in range(1, args.rounds + 1):
-            alone, _, la = phase(pair, "alone", args.seconds, args.clients, drift)
-            rep, rep_t, _ = phase(pair, "replica", args.seconds, args.clients, drift)
-            pri, pri_t, la2 = phase(pair, "primary", args.seconds, args.clients, drift)
+            got = {}
+            for how in order[r % 3:] + order[:r % 3]:  # each round in another order
+                got[how] = phase(pair, how, args.seconds, args.clients, drift)
+            alone, _, la = got["alone"]
+            rep, rep_t, _ = got["replica"]
+            pri, pri_t, la2 = got["primary"]
             ratios["replica"].append(rep / alone)
             ratios["primary"].append(pri / alone)
             print(f"| {r} | {alone:.0f} | {rep:.0f} ({rep / alone:.2f}) | {pri:.0f} "
