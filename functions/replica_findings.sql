@@ -36,14 +36,17 @@ BEGIN
         v_findings := v_findings || _recon.replica_rows(v_check);
         v_compiled := v_compiled || jsonb_build_object(v_check.name, md5(v_check.compiled_sql));
         -- Incremental state is the run's own to write (the watermark and the per-wallet sums
-        -- advance with it), which a standby cannot: every check is read in full. The
-        -- watermark on the primary stays as it was, still valid for its next incremental run.
+        -- advance with it), which a standby cannot; and what proves no entry below the
+        -- watermark changed (the ledger's update and delete counters, pg_stat) is the
+        -- primary's alone: a standby keeps statistics of its own. So every check is read in
+        -- full. The watermark on the primary stays as it was, valid for its next run there.
         v_runs := v_runs || jsonb_build_object(v_check.name, jsonb_strip_nulls(jsonb_build_object(
             'mode', 'full',
             'why_full', CASE WHEN replica_findings.mode = 'incremental' THEN
                 CASE WHEN v_check.kind <> 'balance' THEN 'only balance checks run incrementally'
-                     ELSE 'read on a standby: a run''s incremental state is written as it '
-                          || 'runs, which a standby cannot do; the watermark is kept' END END)));
+                     ELSE 'read on a standby: the incremental state advances as the run '
+                          || 'writes it, and the counters proving no entry changed below the '
+                          || 'watermark are the primary''s; the watermark is kept' END END)));
     END LOOP;
     RETURN jsonb_build_object(
         'target', replica_findings.target,
