@@ -53,8 +53,11 @@ class PrimaryAndStandby:
 
     def caught_up(self, dbname: str = "postgres", timeout: float = 60) -> None:
         """Wait until the standby has replayed everything the primary has written so far."""
-        with psycopg.connect(self.primary_dsn(dbname), autocommit=True) as p:
-            lsn = p.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+        with psycopg.connect(self.primary_dsn(dbname)) as p:  # committed on leaving
+            # the insert position (asynchronous commits are visible before their WAL is
+            # written), and a transaction id whose commit record after it gets it flushed
+            lsn = p.execute("SELECT pg_current_wal_insert_lsn(), pg_current_xact_id()"
+                            ).fetchone()[0]
         deadline = time.monotonic() + timeout
         with psycopg.connect(self.standby_dsn(dbname), autocommit=True) as s:
             while not s.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn",
