@@ -28,6 +28,18 @@ def pair() -> Iterator[PrimaryAndStandby]:
         proc = run_cli("install", dsn=p.primary_dsn(DB))
         assert proc.returncode == 0, proc.stderr
         load_fixture(p.primary_dsn(DB), "seed001.sql", "seed001_register.sql")
+        # the same wallets again with a label (the alias) and their own currency: the labels
+        # and currencies the standby gives its findings are compared too
+        run(p.primary_dsn(DB),
+            "SELECT recon.register_wallet_source('s1_labelled', 'seed001.balance', 'id', "
+            "ARRAY['available', 'on_hold'], '{\"currency\": \"asset_code\", \"label\": \"alias\"}')",
+            "SELECT recon.register_ledger_source('s1_labelled_ops', 's1_labelled', "
+            "'seed001.operation', 'balance_id', 'amount', '{\"operation\": \"type\", "
+            "\"effects\": {\"ON_HOLD\": {\"available\": -1, \"on_hold\": 1}, "
+            "\"RELEASE\": {\"available\": 1, \"on_hold\": -1}, \"DEBIT\": {\"on_hold\": -1}, "
+            "\"CREDIT\": {\"available\": 1}}, \"order_by\": \"seq\"}')",
+            "SELECT recon.register_check('s1_labelled_balance', 'balance', "
+            "'{\"ledger\": \"s1_labelled_ops\"}')")
         p.caught_up(DB)
         yield p
 
@@ -114,6 +126,9 @@ def test_findings_read_on_the_standby_equal_the_primarys(primary: str, standby: 
     assert (on_standby["new"], on_standby["resolved"]) == (0, 0)
     assert observed(primary, on_standby["run_id"]) == observed_on_primary
     assert findings_now(primary) == findings_on_primary
+    labelled = [f for f in findings_on_primary if f["check_name"] == "s1_labelled_balance"]
+    assert labelled and all(f["details"].get("label", "").startswith("@customer-")
+                            and f["currency"] for f in labelled)
     replica = on_standby["replica"]
     assert rows(primary, "SELECT %s::pg_lsn >= %s::pg_lsn AS ok",
                 (replica["replayed_lsn"], replica["target_lsn"]))[0]["ok"]
