@@ -33,6 +33,14 @@ BEGIN
     -- 1. Bad input fails before anything is read or written. Limits are maps per currency
     --    ({"USD": 500, "*": 10}); one amount (wallet_limit, run_limit) is read in the currency
     --    of each check the plan repairs (_recon.fix_call_limits, once the plan is made).
+    IF pg_is_in_recovery() THEN
+        PERFORM _recon.fail('RC220', 'recon.fix() cannot plan on a standby',
+                            'Its plan is staged in _recon.fix_stage, and a standby can write '
+                            || 'nothing.',
+                            'Run recon.fix() (wallet-recon fix) on the primary: a dry run '
+                            || 'reads only the findings'' wallets; checks can read on a '
+                            || 'standby (wallet-recon check --replica).');
+    END IF;
     PERFORM _recon.fix_limit(fix.wallet_limit, 'wallet_limit');
     PERFORM _recon.fix_limit(fix.run_limit, 'run_limit');
     IF (fix.wallet_limit IS NOT NULL AND fix.wallet_limits IS NOT NULL)
@@ -152,7 +160,8 @@ COMMENT ON FUNCTION recon.fix(
 'or not at all, each repair applied once (a unique key), posted through the ledger''s writer, '
 'verified by re-running every enabled check on the touched wallets and by each currency''s '
 'totals moving by exactly the plan, and audited (recon.repairs). Errors: RC301 unknown run, '
-'RC302 bad limit, RC303 no ticket or reason, RC304 unknown strategy, RC107 unknown check, '
+'RC220 on a standby, RC302 bad limit, RC303 no ticket or reason, RC304 unknown strategy, '
+'RC107 unknown check, '
 'RC305 the writer failed, RC306 no entry type for a posting, RC307 the repair did not verify '
 'or conserve, RC310 applying outside READ COMMITTED, RC311 not an open finding. '
 'A step your balance or amount column cannot hold is skipped. docs/REPAIRS.md.';

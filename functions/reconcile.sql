@@ -25,6 +25,8 @@ DECLARE
     v_amounts jsonb;
     v_started timestamptz := clock_timestamp();
     v_started_run bigint;
+    -- a run whose read work a standby did (recon.record_replica_run): staged already
+    v_replica jsonb;
     v_stale bigint;
     v_holder integer;
     v_check_started timestamptz;
@@ -54,7 +56,7 @@ BEGIN
     UPDATE _recon.run AS r SET started_at = clock_timestamp()
     WHERE r.id = v_started_run AND r.status = 'running' AND r.mode = p_mode
       AND r.checks = v_names AND _recon.run_lock_owner(r.id) = pg_backend_pid()
-    RETURNING r.id INTO v_run;
+    RETURNING r.id, r.summary -> 'replica' INTO v_run, v_replica;
     IF v_run IS NULL THEN
         INSERT INTO _recon.run (mode, checks) VALUES (p_mode, v_names) RETURNING id INTO v_run;
         v_started_run := NULL;
@@ -83,7 +85,7 @@ BEGIN
     --    result (_recon.balance_increment), and in full otherwise; a full balance check leaves
     --    a watermark for the next incremental run.
     FOR v_check IN SELECT c.* FROM _recon.check_def AS c WHERE c.name = ANY (v_names)
-                   ORDER BY c.name LOOP
+                     AND v_replica IS NULL ORDER BY c.name LOOP
         v_reason := CASE WHEN p_mode = 'full' THEN 'full mode'
                          WHEN v_check.kind <> 'balance' THEN 'only balance checks run incrementally'
                          ELSE _recon.balance_increment(v_check, v_run) END;
@@ -127,6 +129,8 @@ BEGIN
                 round(extract(EPOCH FROM clock_timestamp() - v_check_started) * 1000);
         END IF;
     END LOOP;
+
+    v_modes := COALESCE(v_replica -> 'runs', v_modes);
 
     -- The stage's statistics, now that it holds this run's findings: the joins below over
     -- thousands of findings are planned as hash joins, not nested loops (one run at a time
@@ -408,6 +412,7 @@ BEGIN
         'duration_ms', round(extract(epoch FROM clock_timestamp() - v_started) * 1000, 1)
     ) INTO v_summary
     FROM _recon.run_stage AS s WHERE s.run_id = v_run;
+    v_summary := v_summary || jsonb_strip_nulls(jsonb_build_object('replica', v_replica - 'runs'));
 
     UPDATE _recon.run AS r
     SET finished_at = clock_timestamp(), status = v_summary ->> 'status', summary = v_summary

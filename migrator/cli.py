@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import psycopg
 
-from migrator import __version__, ops, render
+from migrator import __version__, ops, render, replica
 from migrator.connection import MigratorError, connect, describe, first_line, parse_dsn
 from migrator.core import Migrator, Status
 
@@ -150,6 +150,13 @@ def _add_operator_commands(sub: argparse._SubParsersAction) -> None:
                         "for tickets")
     p.add_argument("--limit", type=_count, default=20, metavar="N",
                    help="findings shown per severity and check (default 20, 0: all; json: all)")
+    p.add_argument("--replica", metavar="URL",
+                   help="read the checks on this streaming hot standby of --database, and record "
+                        "the run on --database, the primary (docs/SCALING.md)")
+    p.add_argument("--max-lag", metavar="DURATION", default="1min",
+                   help="with --replica: how long to wait for the standby to replay the "
+                        "primary's position at the start; past it the run fails, RC223 "
+                        "(default 1min)")
     _connection_options(p)
 
     p = sub.add_parser(
@@ -425,8 +432,13 @@ def _write(args: argparse.Namespace, text: str) -> None:
 def _check(args: argparse.Namespace, dsn: str) -> int:
     progress = (_progress_printer() if args.format != "json" and sys.stderr.isatty() else None)
     with _open(dsn) as conn:
-        result = ops.check(conn, checks=args.checks, incremental=args.incremental,
-                           fail_on=args.fail_on, progress=progress)  # type: ignore[arg-type]
+        if args.replica:
+            result = replica.check(conn, args.replica, checks=args.checks,
+                                   incremental=args.incremental, fail_on=args.fail_on,
+                                   max_lag=args.max_lag)
+        else:
+            result = ops.check(conn, checks=args.checks, incremental=args.incremental,
+                               fail_on=args.fail_on, progress=progress)  # type: ignore[arg-type]
         if args.format == "json":
             print(ops.check_json(conn, result))
         else:

@@ -18,8 +18,9 @@ from test_fix import WRITER
 TOOLKIT = ("recon", "_recon", "_recon_guard")
 
 #: What each role may execute in recon; everything else there is the owner's.
-AUDITOR = {"reconcile", "reconcile_run", "start_run", "describe_check", "version"}
-OPERATOR = AUDITOR | {"fix", "reverse_fix", "backfill", "acknowledge_alert"}
+AUDITOR = {"reconcile", "reconcile_run", "start_run", "describe_check", "version",
+           "replica_target", "replica_wait", "replica_findings"}
+OPERATOR = AUDITOR | {"fix", "reverse_fix", "backfill", "acknowledge_alert", "record_replica_run"}
 
 
 @pytest.fixture

@@ -1,0 +1,74 @@
+-- recon.replica_findings(): a run's read work on a hot standby; nothing written anywhere.
+CREATE OR REPLACE FUNCTION recon.replica_findings(
+    target jsonb, checks text[] DEFAULT NULL, mode text DEFAULT 'full'
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+-- as recon.reconcile(): JIT costs more than it saves on a check's expressions
+SET jit = off
+AS $body$
+DECLARE
+    v_started timestamptz := clock_timestamp();
+    v_names text[];
+    v_check _recon.check_def;
+    v_findings jsonb := '[]'::jsonb;
+    v_runs jsonb := '{}'::jsonb;
+    v_compiled jsonb := '{}'::jsonb;
+    v_replayed pg_lsn;
+BEGIN
+    PERFORM _recon.replica_standby(replica_findings.target);
+    v_names := _recon.run_checks(replica_findings.checks, replica_findings.mode);
+    -- recon.replica_wait() ran before this transaction began: its snapshot holds every
+    -- transaction the primary had committed at the target.
+    v_replayed := pg_last_wal_replay_lsn();
+    IF v_replayed < (replica_findings.target ->> 'lsn')::pg_lsn THEN
+        PERFORM _recon.fail('RC223', 'the replica has not replayed the primary''s position yet',
+                            format('Replayed %s, the target is %s.', v_replayed,
+                                   replica_findings.target ->> 'lsn'),
+                            'Run SELECT recon.replica_wait(target) first, in its own '
+                            || 'transaction, then this in a new one.');
+    END IF;
+    FOR v_check IN SELECT c.* FROM _recon.check_def AS c WHERE c.name = ANY (v_names)
+                   ORDER BY c.name LOOP
+        v_findings := v_findings || _recon.replica_rows(v_check);
+        v_compiled := v_compiled || jsonb_build_object(v_check.name, md5(v_check.compiled_sql));
+        -- Incremental state is the run's own to write (the watermark and the per-wallet sums
+        -- advance with it), which a standby cannot; and what proves no entry below the
+        -- watermark changed (the ledger's update and delete counters, pg_stat) is the
+        -- primary's alone: a standby keeps statistics of its own. So every check is read in
+        -- full. The watermark on the primary stays as it was, valid for its next run there.
+        v_runs := v_runs || jsonb_build_object(v_check.name, jsonb_strip_nulls(jsonb_build_object(
+            'mode', 'full',
+            'why_full', CASE WHEN replica_findings.mode = 'incremental' THEN
+                CASE WHEN v_check.kind <> 'balance' THEN 'only balance checks run incrementally'
+                     ELSE 'read on a standby: the incremental state advances as the run '
+                          || 'writes it, and the counters proving no entry changed below the '
+                          || 'watermark are the primary''s; the watermark is kept' END END)));
+    END LOOP;
+    RETURN jsonb_build_object(
+        'target', replica_findings.target,
+        'checks', to_jsonb(replica_findings.checks),
+        'mode', replica_findings.mode,
+        'names', to_jsonb(v_names),
+        'compiled', v_compiled,
+        'replayed_lsn', v_replayed::text,
+        'runs', v_runs,
+        'read_ms', round(extract(EPOCH FROM clock_timestamp() - v_started) * 1000, 1),
+        'findings', v_findings);
+END;
+$body$;
+
+COMMENT ON FUNCTION recon.replica_findings(jsonb, text[], text) IS
+'On a hot standby, in a read-only transaction begun after recon.replica_wait(target) returned: '
+'the read work of recon.reconcile(checks, mode) (every enabled check, or the named ones), the '
+'findings as the run stages them, as jsonb; nothing is written. recon.record_replica_run() on '
+'the primary records it. Every check is read in full (incremental state is written by the run '
+'that advances it; runs.why_full says so in incremental mode). Errors: RC201, RC202, '
+'RC220-RC224 (docs/SQLSTATES.md).';
+
+REVOKE EXECUTE ON FUNCTION recon.replica_findings(jsonb, text[], text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recon.replica_findings(jsonb, text[], text) TO recon_auditor,
+recon_operator;

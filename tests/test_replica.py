@@ -1,0 +1,229 @@
+"""wallet-recon check --replica: the checks read on a real streaming hot standby (pg_basebackup -R
+of a throwaway primary, both on 127.0.0.1), the run recorded on the primary. One primary and
+standby pair for the module (tests/standby.py); seed 001 installed on the primary."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from standby import PrimaryAndStandby
+
+from conftest import WALLET_RECON, load_fixture, rows, run, run_cli
+
+DB = "recon_replica"
+BALANCE_3 = "md5('s1-balance-3')::uuid"
+BALANCE_4 = "md5('s1-balance-4')::uuid"
+
+
+@pytest.fixture(scope="module")
+def pair() -> Iterator[PrimaryAndStandby]:
+    with PrimaryAndStandby() as p:
+        with psycopg.connect(p.primary_dsn(), autocommit=True) as c:
+            c.execute(f"CREATE DATABASE {DB}")
+        proc = run_cli("install", dsn=p.primary_dsn(DB))
+        assert proc.returncode == 0, proc.stderr
+        load_fixture(p.primary_dsn(DB), "seed001.sql", "seed001_register.sql")
+        # the same wallets again with a label (the alias) and their own currency: the labels
+        # and currencies the standby gives its findings are compared too
+        run(p.primary_dsn(DB),
+            "SELECT recon.register_wallet_source('s1_labelled', 'seed001.balance', 'id', "
+            "ARRAY['available', 'on_hold'], '{\"currency\": \"asset_code\", \"label\": \"alias\"}')",
+            "SELECT recon.register_ledger_source('s1_labelled_ops', 's1_labelled', "
+            "'seed001.operation', 'balance_id', 'amount', '{\"operation\": \"type\", "
+            "\"effects\": {\"ON_HOLD\": {\"available\": -1, \"on_hold\": 1}, "
+            "\"RELEASE\": {\"available\": 1, \"on_hold\": -1}, \"DEBIT\": {\"on_hold\": -1}, "
+            "\"CREDIT\": {\"available\": 1}}, \"order_by\": \"seq\"}')",
+            "SELECT recon.register_check('s1_labelled_balance', 'balance', "
+            "'{\"ledger\": \"s1_labelled_ops\"}')")
+        p.caught_up(DB)
+        yield p
+
+
+@pytest.fixture
+def primary(pair: PrimaryAndStandby) -> str:
+    return pair.primary_dsn(DB)
+
+
+@pytest.fixture
+def standby(pair: PrimaryAndStandby) -> Iterator[str]:
+    dsn = pair.standby_dsn(DB)
+    yield dsn
+    run(dsn, "SELECT pg_wal_replay_resume()")  # whatever a test left paused
+    pair.caught_up(DB)
+
+
+def check(primary: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli("check", "--format", "json", *args, dsn=primary)
+
+
+def runs(primary: str) -> int:
+    return rows(primary, "SELECT count(*) AS n FROM _recon.run")[0]["n"]
+
+
+def observed(primary: str, run_id: int) -> list[dict]:
+    """What run run_id saw: its observations, with the finding each is of."""
+    return rows(primary, """
+        SELECT f.check_name, f.finding_key, o.stored, o.expected, o.difference, o.severity,
+               o.currency, o.explained_by
+        FROM _recon.observation AS o JOIN _recon.finding AS f ON f.id = o.finding_id
+        WHERE o.run_id = %s ORDER BY 1, 2""", (run_id,))
+
+
+def findings_now(primary: str) -> list[dict]:
+    return rows(primary, "SELECT check_name, finding_key, wallet_key, severity, cause, details,"
+                         " currency, explained_by FROM _recon.finding WHERE resolved_run IS NULL"
+                         " ORDER BY 1, 2")
+
+
+def comparable(summary: dict) -> dict:
+    return {k: v for k, v in summary.items()
+            if k not in ("run_id", "new", "resolved", "duration_ms", "replica", "runs")}
+
+
+def primary_run(primary: str, mode: str = "full") -> dict:
+    proc = check(primary, *(["--incremental"] if mode == "incremental" else []))
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)["run"]
+
+
+def test_findings_read_on_the_standby_equal_the_primarys(primary: str, standby: str) -> None:
+    # drift committed while the standby is paused: the run must wait for it to be replayed
+    run(standby, "SELECT pg_wal_replay_pause()")
+    run(primary, f"UPDATE seed001.balance SET available = available + 70 WHERE id = {BALANCE_3}")
+    on_primary = primary_run(primary)
+    observed_on_primary = observed(primary, on_primary["run_id"])
+    findings_on_primary = findings_now(primary)
+    assert any(f["finding_key"].startswith(rows(primary, f"SELECT {BALANCE_3}::text AS k")[0]["k"])
+               for f in observed_on_primary)
+    before = runs(primary)
+
+    proc = subprocess.Popen([WALLET_RECON, "check", "--format", "json", "--database", primary,
+                             "--replica", standby, "--max-lag", "2min"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        assert proc.poll() is None, proc.communicate()  # waiting for the standby to replay
+        # more drift, written while the run is in flight and committed only after it: neither
+        # the run read on the standby nor the primary's run above may see it
+        with psycopg.connect(primary) as inflight:
+            inflight.execute("UPDATE seed001.balance SET available = available + 110"
+                             f" WHERE id = {BALANCE_4}")
+            run(standby, "SELECT pg_wal_replay_resume()")
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 1, err
+            inflight.commit()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    on_standby = json.loads(out)["run"]
+    assert runs(primary) == before + 1
+    assert comparable(on_standby) == comparable(on_primary)
+    assert (on_standby["new"], on_standby["resolved"]) == (0, 0)
+    assert observed(primary, on_standby["run_id"]) == observed_on_primary
+    assert findings_now(primary) == findings_on_primary
+    labelled = [f for f in findings_on_primary if f["check_name"] == "s1_labelled_balance"]
+    assert labelled and all(f["details"].get("label", "").startswith("@customer-")
+                            and f["currency"] for f in labelled)
+    replica = on_standby["replica"]
+    assert rows(primary, "SELECT %s::pg_lsn >= %s::pg_lsn AS ok",
+                (replica["replayed_lsn"], replica["target_lsn"]))[0]["ok"]
+    assert {r["mode"] for r in on_standby["runs"].values()} == {"full"}
+
+    # the in-flight drift, committed now: the standby and the primary see it alike
+    again = json.loads(check(primary, "--replica", standby).stdout)["run"]
+    assert again["new"] >= 1
+    after = primary_run(primary)
+    assert (after["new"], after["resolved"]) == (0, 0)
+    assert observed(primary, after["run_id"]) == observed(primary, again["run_id"])
+    assert comparable(after) == comparable(again)
+
+
+def test_incremental_on_the_standby_runs_full_and_says_why(primary: str, standby: str) -> None:
+    base = primary_run(primary, "incremental")
+    proc = check(primary, "--replica", standby, "--incremental")
+    assert proc.returncode in (0, 1), proc.stderr
+    summary = json.loads(proc.stdout)["run"]
+    assert summary["mode"] == "incremental"
+    assert summary["runs"]["s1_balance"]["mode"] == "full"
+    assert "standby" in summary["runs"]["s1_balance"]["why_full"]
+    assert comparable(summary) == comparable(base)
+    assert observed(primary, summary["run_id"]) == observed(primary, base["run_id"])
+
+
+def test_a_lagging_standby_fails_the_run_with_its_lag(primary: str, standby: str) -> None:
+    run(standby, "SELECT pg_wal_replay_pause()")
+    run(primary, f"UPDATE seed001.balance SET updated_at = now() WHERE id = {BALANCE_3}")
+    before = runs(primary)
+    proc = check(primary, "--replica", standby, "--max-lag", "300ms")
+    assert proc.returncode == 2
+    assert "RC223" in proc.stderr and "lags past the bound" in proc.stderr
+    assert runs(primary) == before
+    with psycopg.connect(primary, autocommit=True) as c:
+        target = c.execute("SELECT recon.replica_target()").fetchone()[0]
+    with psycopg.connect(standby, autocommit=True) as s, pytest.raises(psycopg.Error) as exc:
+        s.execute("SELECT recon.replica_wait(%s, '100ms')", (json.dumps(target),))
+    assert exc.value.sqlstate == "RC223"
+    assert "bytes behind after waiting" in exc.value.diag.message_detail
+    assert "replay is paused" in exc.value.diag.message_detail
+
+
+def test_not_a_standby(primary: str, standby: str) -> None:
+    before = runs(primary)
+    proc = check(primary, "--replica", primary)
+    assert proc.returncode == 2
+    assert "RC220" in proc.stderr and "not a standby" in proc.stderr and "hint:" in proc.stderr
+    proc = check(standby, "--replica", standby)  # the standby named as the primary
+    assert proc.returncode == 2 and "RC220" in proc.stderr
+    assert runs(primary) == before
+
+
+def test_a_standby_of_another_primary(primary: str, standby: str,
+                                      make_db: Callable[..., str], template_db: str) -> None:
+    other = make_db(template_db)  # the session's own cluster: another system identifier
+    before = runs(primary)
+    proc = check(primary, "--replica", other)
+    assert proc.returncode == 2
+    assert "RC221" in proc.stderr and "not a standby of this primary" in proc.stderr
+    assert runs(primary) == before
+
+
+def test_a_standby_at_another_toolkit_version(primary: str, standby: str) -> None:
+    run(standby, "SELECT pg_wal_replay_pause()")
+    version = rows(primary, "SELECT recon.version() AS v")[0]["v"]
+    run(primary, "UPDATE _recon.migrator_meta SET toolkit_version = '99.0.0'")
+    try:
+        before = runs(primary)
+        proc = check(primary, "--replica", standby)
+        assert proc.returncode == 2
+        assert "RC222" in proc.stderr and "version differs" in proc.stderr
+        assert runs(primary) == before
+    finally:
+        run(primary, f"UPDATE _recon.migrator_meta SET toolkit_version = '{version}'")
+
+
+def test_a_result_of_changed_checks_is_refused(primary: str, standby: str) -> None:
+    with psycopg.connect(primary, autocommit=True) as c:
+        target = c.execute("SELECT recon.replica_target()::text").fetchone()[0]
+    with psycopg.connect(standby, autocommit=True) as s:
+        s.execute("SELECT recon.replica_wait(%s::jsonb)", (target,))
+        result = s.execute("SELECT recon.replica_findings(%s::jsonb, ARRAY['s1_balance'])",
+                           (target,)).fetchone()[0]
+    result["compiled"]["s1_balance"] = "0" * 32
+    before = runs(primary)
+    with psycopg.connect(primary, autocommit=True) as c, pytest.raises(psycopg.Error) as exc:
+        c.execute("SELECT recon.record_replica_run(%s::jsonb)", (json.dumps(result),))
+    assert exc.value.sqlstate == "RC224"
+    assert runs(primary) == before
+
+
+
+def test_fix_plans_on_the_primary_only(primary: str, standby: str) -> None:
+    with psycopg.connect(standby, autocommit=True) as s, pytest.raises(psycopg.Error) as exc:
+        s.execute("SELECT * FROM recon.fix()")
+    assert exc.value.sqlstate == "RC220"
+    assert "primary" in exc.value.diag.message_hint
