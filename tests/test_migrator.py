@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from helpers import scalar
 
 from conftest import ROOT, load_fixture, run_cli, schema_dump
 
@@ -23,11 +24,6 @@ def status_json(dsn: str, *extra: str) -> dict:
 
 def object_states(dsn: str, *extra: str) -> dict[str, str]:
     return {o["path"]: o["state"] for o in status_json(dsn, *extra)["objects"]}
-
-
-def scalar(dsn: str, query: str, params: tuple | None = None) -> object:
-    with psycopg.connect(dsn, autocommit=True) as c:
-        return c.execute(query, params).fetchone()[0]
 
 
 def add_migration(sql_dir: Path, name: str, apply: str, rollback: str) -> None:
