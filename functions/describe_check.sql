@@ -1,11 +1,12 @@
 -- recon.describe_check(): everything about one check, including the SQL it compiled to.
-CREATE OR REPLACE FUNCTION recon.describe_check(p_name text)
+CREATE OR REPLACE FUNCTION recon.describe_check(name text)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $body$
+#variable_conflict use_column
 DECLARE
     v_result jsonb;
 BEGIN
@@ -17,7 +18,7 @@ BEGIN
         'critical_wallets', c.critical_wallets, 'pattern_wallets', c.pattern_wallets,
         'created_at', c.created_at, 'created_by', c.created_by, 'sql', c.compiled_sql
     ) INTO v_result
-    FROM _recon.check(p_name) AS c;
+    FROM _recon.check(describe_check.name) AS c;
     RETURN v_result;
 END;
 $body$;

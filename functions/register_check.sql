@@ -1,11 +1,12 @@
 -- recon.register_check(): compile a check once, to a view recon.check_<name>.
 CREATE OR REPLACE FUNCTION recon.register_check(
-    p_name text, p_kind text, p_options jsonb DEFAULT '{}'
+    name text, kind text, options jsonb DEFAULT '{}'
 )
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 AS $body$
+#variable_conflict use_column
 DECLARE
     v_common text[] := ARRAY['tolerance', 'low_limit', 'high_wallets', 'critical_wallets',
                              'pattern_wallets', 'currency'];
@@ -18,76 +19,76 @@ DECLARE
     v_per_row text;
     v_path text := pg_catalog.current_setting('search_path');
 BEGIN
-    PERFORM _recon.check_name('check', p_name);
-    v_view := ('check_' || p_name)::name;
+    PERFORM _recon.check_name('check', register_check.name);
+    v_view := ('check_' || register_check.name)::name;
     -- The kind's options, compiler and all come from its row in the registry.
-    v_kind := _recon.kind(p_kind);
-    PERFORM _recon.check_options(format('%s check %s', p_kind, p_name), p_options,
+    v_kind := _recon.kind(register_check.kind);
+    PERFORM _recon.check_options(format('%s check %s', register_check.kind, register_check.name), register_check.options,
                                  v_kind.options || v_common, v_kind.required);
-    IF p_options ? 'currency' AND (jsonb_typeof(p_options -> 'currency') <> 'string'
-                                   OR btrim(p_options ->> 'currency') = '') THEN
+    IF register_check.options ? 'currency' AND (jsonb_typeof(register_check.options -> 'currency') <> 'string'
+                                   OR btrim(register_check.options ->> 'currency') = '') THEN
         PERFORM _recon.fail('RC106', 'currency must be a currency code',
-                            format('Got %s.', p_options -> 'currency'),
+                            format('Got %s.', register_check.options -> 'currency'),
                             'E.g. {"currency": "USD"}: the currency of rows that carry none.');
     END IF;
     -- Amounts per currency (tolerance, low_limit): a map, or one amount in the check's own
     -- currency. Where each row has its own currency (the wallet's currency column, the
     -- entry's currency option), one amount without a currency option is refused.
-    IF p_options ? 'ledger' THEN
-        v_ledger := (_recon.check_ledgers(p_options))[1];
+    IF register_check.options ? 'ledger' THEN
+        v_ledger := (_recon.check_ledgers(register_check.options))[1];
         v_wallet := (_recon.ledger(v_ledger)).wallet_source;
-    ELSIF p_options ? 'wallet' THEN
-        v_wallet := (_recon.wallet(p_options ->> 'wallet')).name;
+    ELSIF register_check.options ? 'wallet' THEN
+        v_wallet := (_recon.wallet(register_check.options ->> 'wallet')).name;
     END IF;
-    v_per_row := _recon.check_row_currency(p_kind, v_ledger, v_wallet);
+    v_per_row := _recon.check_row_currency(register_check.kind, v_ledger, v_wallet);
     FOREACH v_key IN ARRAY ARRAY['tolerance', 'low_limit'] LOOP
-        IF p_options ? v_key THEN
-            p_options := jsonb_set(p_options, ARRAY[v_key], _recon.currency_amounts(
-                v_key, p_options -> v_key, p_options ->> 'currency', v_per_row, 'RC106'));
+        IF register_check.options ? v_key THEN
+            register_check.options := jsonb_set(register_check.options, ARRAY[v_key], _recon.currency_amounts(
+                v_key, register_check.options -> v_key, register_check.options ->> 'currency', v_per_row, 'RC106'));
         END IF;
     END LOOP;
     -- Thresholds: counts that make sense (the table's constraints agree).
     FOREACH v_key IN ARRAY ARRAY['high_wallets', 'critical_wallets', 'pattern_wallets'] LOOP
-        IF p_options ? v_key AND (jsonb_typeof(p_options -> v_key) <> 'number'
-                                  OR (p_options ->> v_key)::numeric < 0) THEN
+        IF register_check.options ? v_key AND (jsonb_typeof(register_check.options -> v_key) <> 'number'
+                                  OR (register_check.options ->> v_key)::numeric < 0) THEN
             PERFORM _recon.fail(
                 'RC106', format('%s must be a whole number >= 0', v_key),
-                format('Got %s.', p_options -> v_key),
+                format('Got %s.', register_check.options -> v_key),
                 'A count of wallets, e.g. {"high_wallets": 3}.'
             );
         END IF;
     END LOOP;
     FOREACH v_key IN ARRAY ARRAY['high_wallets', 'critical_wallets', 'pattern_wallets'] LOOP
-        IF p_options ? v_key
-            AND ((p_options ->> v_key)::numeric <> trunc((p_options ->> v_key)::numeric)
-                 OR (p_options ->> v_key)::numeric > 2147483647) THEN
+        IF register_check.options ? v_key
+            AND ((register_check.options ->> v_key)::numeric <> trunc((register_check.options ->> v_key)::numeric)
+                 OR (register_check.options ->> v_key)::numeric > 2147483647) THEN
             PERFORM _recon.fail('RC106', format('%s must be a whole number up to 2147483647',
                                                 v_key),
-                                format('Got %s.', p_options -> v_key), 'It counts wallets.');
+                                format('Got %s.', register_check.options -> v_key), 'It counts wallets.');
         END IF;
     END LOOP;
-    IF COALESCE((p_options ->> 'high_wallets')::numeric, 2) < 2
-        OR COALESCE((p_options ->> 'critical_wallets')::numeric, 10)
-           <= COALESCE((p_options ->> 'high_wallets')::numeric, 2)
-        OR COALESCE((p_options ->> 'pattern_wallets')::numeric, 5) < 2 THEN
+    IF COALESCE((register_check.options ->> 'high_wallets')::numeric, 2) < 2
+        OR COALESCE((register_check.options ->> 'critical_wallets')::numeric, 10)
+           <= COALESCE((register_check.options ->> 'high_wallets')::numeric, 2)
+        OR COALESCE((register_check.options ->> 'pattern_wallets')::numeric, 5) < 2 THEN
         PERFORM _recon.fail(
             'RC106', 'inconsistent severity thresholds',
             'Need 2 <= high_wallets < critical_wallets, and pattern_wallets >= 2.',
             'The defaults are high_wallets 2, critical_wallets 10, pattern_wallets 5.'
         );
     END IF;
-    IF EXISTS (SELECT FROM _recon.check_def AS c WHERE c.name = p_name)
+    IF EXISTS (SELECT FROM _recon.check_def AS c WHERE c.name = register_check.name)
         OR to_regclass(format('recon.%I', v_view)) IS NOT NULL THEN
         PERFORM _recon.fail(
-            'RC104', format('a check named %L already exists', p_name),
+            'RC104', format('a check named %L already exists', register_check.name),
             format('recon.%I is taken.', v_view),
             'Pick another name, or recon.drop_check() the old one first.'
         );
     END IF;
 
     -- Table names resolve on the caller's search_path and are kept schema-qualified.
-    p_options := _recon.qualify_tables(p_options);
-    v_sql := _recon.compile_check(v_kind, p_name, p_options);
+    register_check.options := _recon.qualify_tables(register_check.options);
+    v_sql := _recon.compile_check(v_kind, register_check.name, register_check.options);
 
     -- Our compiled SQL binds under a pinned path; a custom query is the user's own SQL and
     -- binds as they wrote it, on their path.
@@ -102,18 +103,18 @@ BEGIN
             RAISE;  -- a bug of ours: let it through unchanged
         END IF;
         PERFORM _recon.fail(
-            'RC110', format('custom check %s does not compile: %s', p_name, SQLERRM),
+            'RC110', format('custom check %s does not compile: %s', register_check.name, SQLERRM),
             'The query must return wallet_key, stored, expected, difference and details.',
             'Try the query in psql first; cast columns if need be.'
         );
     END;
     PERFORM pg_catalog.set_config('search_path', v_path, TRUE);
     IF v_kind.user_query THEN
-        PERFORM _recon.custom_trusted(p_name, format('recon.%I', v_view)::regclass);
+        PERFORM _recon.custom_trusted(register_check.name, format('recon.%I', v_view)::regclass);
     END IF;
     EXECUTE format('COMMENT ON VIEW recon.%I IS %L', v_view, format(
         '%s check %s (wallet-recon): findings right now, one row each: check_name, wallet_key, '
-        || 'stored, expected, difference, details. Options: %s', p_kind, p_name, p_options));
+        || 'stored, expected, difference, details. Options: %s', register_check.kind, register_check.name, register_check.options));
     EXECUTE format('REVOKE ALL ON recon.%I FROM PUBLIC', v_view);
     EXECUTE format('GRANT SELECT ON recon.%I TO recon_auditor, recon_operator', v_view);
 
@@ -121,21 +122,21 @@ BEGIN
         name, kind, options, wallet_source, ledger_source, view_name, compiled_sql, currency,
         tolerance, low_limit, high_wallets, critical_wallets, pattern_wallets
     ) VALUES (
-        p_name, p_kind, p_options, v_wallet, v_ledger, v_view, v_sql, p_options ->> 'currency',
-        COALESCE(p_options -> 'tolerance', '{}'),
+        register_check.name, register_check.kind, register_check.options, v_wallet, v_ledger, v_view, v_sql, register_check.options ->> 'currency',
+        COALESCE(register_check.options -> 'tolerance', '{}'),
         -- without one: 10 in the check's currency, or under "*" when nothing of the check
         -- carries a currency (as 0.1); none when its rows each carry theirs and it names none
-        COALESCE(p_options -> 'low_limit',
-                 CASE WHEN p_options ? 'currency'
-                      THEN jsonb_build_object(p_options ->> 'currency', 10)
+        COALESCE(register_check.options -> 'low_limit',
+                 CASE WHEN register_check.options ? 'currency'
+                      THEN jsonb_build_object(register_check.options ->> 'currency', 10)
                       WHEN v_per_row IS NULL THEN '{"*": 10}'::jsonb
                       ELSE '{}'::jsonb END),
-        COALESCE((p_options ->> 'high_wallets')::integer, 2),
-        COALESCE((p_options ->> 'critical_wallets')::integer, 10),
-        COALESCE((p_options ->> 'pattern_wallets')::integer, 5)
+        COALESCE((register_check.options ->> 'high_wallets')::integer, 2),
+        COALESCE((register_check.options ->> 'critical_wallets')::integer, 10),
+        COALESCE((register_check.options ->> 'pattern_wallets')::integer, 5)
     );
     PERFORM _recon.rebuild_discrepancies();
-    RETURN recon.describe_check(p_name) - 'sql';
+    RETURN recon.describe_check(register_check.name) - 'sql';
 END;
 $body$;
 

@@ -1,16 +1,17 @@
 -- recon.register_ledger_source(): register an entries table and how each entry moves balances.
 CREATE OR REPLACE FUNCTION recon.register_ledger_source(
-    p_name text,
-    p_wallet_source text,
-    p_table text,
-    p_wallet_column text,
-    p_amount_column text,
-    p_options jsonb DEFAULT '{}'
+    name text,
+    wallet_source text,
+    relation text,
+    wallet_column text,
+    amount_column text,
+    options jsonb DEFAULT '{}'
 )
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 AS $body$
+#variable_conflict use_column
 DECLARE
     v_wallet _recon.wallet_source;
     v_relid oid;
@@ -31,29 +32,29 @@ DECLARE
     v_legs jsonb;
     v_scale jsonb;
 BEGIN
-    PERFORM _recon.source_name_free('ledger source', p_name);
-    PERFORM _recon.check_options('ledger source ' || p_name, p_options, ARRAY[
+    PERFORM _recon.source_name_free('ledger source', register_ledger_source.name);
+    PERFORM _recon.check_options('ledger source ' || register_ledger_source.name, register_ledger_source.options, ARRAY[
         'direction', 'credit', 'debit', 'operation', 'effects', 'balance_column', 'entry_id',
         'reference', 'posted_at', 'order_by', 'balance_after', 'version', 'journal', 'status',
         'filters', 'parents', 'currency', 'scale'
     ] || ARRAY(SELECT g ->> 'option' FROM _recon.ledger_shape AS s,
                                          jsonb_array_elements(s.legs) AS g
                WHERE g ->> 'option' IS NOT NULL ORDER BY 1));
-    v_wallet := _recon.wallet(p_wallet_source);
-    v_relid := _recon.resolve_table(p_table);
+    v_wallet := _recon.wallet(register_ledger_source.wallet_source);
+    v_relid := _recon.resolve_table(register_ledger_source.relation);
     -- The shape, and the wallet column of each leg (_recon.ledger_shape).
-    v_legs := _recon.ledger_legs(v_relid, v_wallet, p_wallet_column, p_options);
+    v_legs := _recon.ledger_legs(v_relid, v_wallet, register_ledger_source.wallet_column, register_ledger_source.options);
     v_shape := v_legs ->> 'shape';
-    PERFORM _recon.resolve_column(v_relid, p_amount_column, 'the amount', TRUE);
-    IF p_options ? 'parents' THEN
-        v_parents := _recon.ledger_parents(v_relid, p_options -> 'parents');
+    PERFORM _recon.resolve_column(v_relid, register_ledger_source.amount_column, 'the amount', TRUE);
+    IF register_ledger_source.options ? 'parents' THEN
+        v_parents := _recon.ledger_parents(v_relid, register_ledger_source.options -> 'parents');
     END IF;
-    IF p_options ? 'filters' THEN
-        v_filters := _recon.ledger_filters(v_relid, v_parents, p_options -> 'filters');
+    IF register_ledger_source.options ? 'filters' THEN
+        v_filters := _recon.ledger_filters(v_relid, v_parents, register_ledger_source.options -> 'filters');
     END IF;
 
     -- How an entry moves balances: signed amount, amount + direction, or operation effects.
-    IF p_options ? 'direction' AND p_options ? 'operation' THEN
+    IF register_ledger_source.options ? 'direction' AND register_ledger_source.options ? 'operation' THEN
         PERFORM _recon.fail(
             'RC106', 'give either "direction" or "operation", not both',
             'A ledger is signed, direction-based or operation-based.',
@@ -61,21 +62,21 @@ BEGIN
             || 'ON_HOLD/RELEASE/DEBIT/CREDIT-style ledgers.'
         );
     END IF;
-    v_target := COALESCE(p_options ->> 'balance_column', v_wallet.balance_columns[1]);
-    IF p_options ? 'operation' AND (jsonb_typeof(p_options -> 'operation') = 'array'
-                                    OR jsonb_typeof(p_options -> 'effects') = 'array'
+    v_target := COALESCE(register_ledger_source.options ->> 'balance_column', v_wallet.balance_columns[1]);
+    IF register_ledger_source.options ? 'operation' AND (jsonb_typeof(register_ledger_source.options -> 'operation') = 'array'
+                                    OR jsonb_typeof(register_ledger_source.options -> 'effects') = 'array'
                                     OR v_shape <> 'entries') THEN
         v_mode := 'operation';
-        v_rules := _recon.ledger_rules(v_relid, v_parents, v_wallet, p_options -> 'operation',
-                                       p_options -> 'effects',
+        v_rules := _recon.ledger_rules(v_relid, v_parents, v_wallet, register_ledger_source.options -> 'operation',
+                                       register_ledger_source.options -> 'effects',
                                        CASE WHEN v_shape <> 'entries' THEN ARRAY(
                                            SELECT jsonb_object_keys(v_legs -> 'legs')) END);
         v_kinds := v_rules -> 'kinds';
         v_effects := v_rules -> 'effects';
-    ELSIF p_options ? 'operation' THEN
+    ELSIF register_ledger_source.options ? 'operation' THEN
         v_mode := 'operation';
-        PERFORM _recon.resolve_column(v_relid, p_options ->> 'operation', 'the operation type');
-        v_effects := p_options -> 'effects';
+        PERFORM _recon.resolve_column(v_relid, register_ledger_source.options ->> 'operation', 'the operation type');
+        v_effects := register_ledger_source.options -> 'effects';
         IF v_effects IS NULL OR jsonb_typeof(v_effects) <> 'object' OR v_effects = '{}' THEN
             PERFORM _recon.fail(
                 'RC106', 'an operation ledger needs "effects"',
@@ -119,28 +120,28 @@ BEGIN
             FROM jsonb_each(v_effects) AS o, jsonb_each(o.value) AS e
             GROUP BY e.key
         ) AS c;
-    ELSIF p_options ? 'direction' THEN
+    ELSIF register_ledger_source.options ? 'direction' THEN
         v_mode := 'direction';
-        PERFORM _recon.resolve_column(v_relid, p_options ->> 'direction', 'the direction');
-        IF COALESCE(p_options ->> 'credit', 'credit')
-           = COALESCE(p_options ->> 'debit', 'debit') THEN
+        PERFORM _recon.resolve_column(v_relid, register_ledger_source.options ->> 'direction', 'the direction');
+        IF COALESCE(register_ledger_source.options ->> 'credit', 'credit')
+           = COALESCE(register_ledger_source.options ->> 'debit', 'debit') THEN
             PERFORM _recon.fail(
                 'RC106', format('"credit" and "debit" are both %L',
-                                COALESCE(p_options ->> 'credit', 'credit')),
+                                COALESCE(register_ledger_source.options ->> 'credit', 'credit')),
                 'An entry is a credit or a debit by its direction value: they must differ.',
                 'E.g. {"direction": "direction", "credit": "C", "debit": "D"}.'
             );
         END IF;
         PERFORM _recon.resolve_column(v_wallet.relid, v_target, 'the balance', TRUE);
         v_effects := jsonb_build_object(v_target, jsonb_build_object(
-            COALESCE(p_options ->> 'credit', 'credit'), 1,
-            COALESCE(p_options ->> 'debit', 'debit'), -1
+            COALESCE(register_ledger_source.options ->> 'credit', 'credit'), 1,
+            COALESCE(register_ledger_source.options ->> 'debit', 'debit'), -1
         ));
     ELSIF v_shape <> 'entries' THEN
         -- A row of several legs (a transfer: its amount leaves the debit wallet and reaches the
         -- credit wallet): each leg moves the balance by its side's multiplier.
         v_mode := 'direction';
-        IF p_options ? 'effects' THEN
+        IF register_ledger_source.options ? 'effects' THEN
             PERFORM _recon.fail(
                 'RC106', '"effects" needs "operation"', 'Only operation ledgers map effects.',
                 'Add "operation": ["side", ...] with rules, or drop "effects".'
@@ -150,7 +151,7 @@ BEGIN
         v_effects := jsonb_build_object(v_target, v_legs -> 'multipliers');
     ELSE
         v_mode := 'signed';
-        IF p_options ? 'effects' THEN
+        IF register_ledger_source.options ? 'effects' THEN
             PERFORM _recon.fail(
                 'RC106', '"effects" needs "operation"', 'Only operation ledgers map effects.',
                 'Add "operation": "<type column>", or drop "effects".'
@@ -171,40 +172,40 @@ BEGIN
     -- Optional columns, each checked against the catalog.
     -- A running balance per balance column (a map) is checked per column; a single column
     -- (0.1's form) follows the column the chain check names.
-    IF jsonb_typeof(p_options -> 'balance_after') = 'object' THEN
-        v_after := _recon.ledger_after(v_relid, v_wallet, v_effects, p_options -> 'balance_after');
-        p_options := p_options - 'balance_after';
+    IF jsonb_typeof(register_ledger_source.options -> 'balance_after') = 'object' THEN
+        v_after := _recon.ledger_after(v_relid, v_wallet, v_effects, register_ledger_source.options -> 'balance_after');
+        register_ledger_source.options := register_ledger_source.options - 'balance_after';
     END IF;
     FOREACH v_key IN ARRAY ARRAY['entry_id', 'reference', 'posted_at', 'order_by', 'balance_after',
                                  'version', 'journal', 'status'] LOOP
-        IF p_options ? v_key THEN
+        IF register_ledger_source.options ? v_key THEN
             v_optional := v_optional || jsonb_build_object(v_key, _recon.resolve_column(
-                v_relid, p_options ->> v_key, replace(v_key, '_', ' '),
+                v_relid, register_ledger_source.options ->> v_key, replace(v_key, '_', ' '),
                 v_key IN ('balance_after', 'version')
             ));
         END IF;
     END LOOP;
 
     -- The currency of each entry: a column of the ledger or of a parent row, of a text type.
-    IF p_options ? 'currency' THEN
-        IF _recon.ledger_ref_type(v_relid, v_parents, p_options ->> 'currency', 'the currency')
+    IF register_ledger_source.options ? 'currency' THEN
+        IF _recon.ledger_ref_type(v_relid, v_parents, register_ledger_source.options ->> 'currency', 'the currency')
            NOT IN ('text'::regtype, 'character varying'::regtype, 'character'::regtype,
                    'name'::regtype) THEN
             PERFORM _recon.fail(
                 'RC108', format('the currency column %s is not of a text type',
-                                p_options ->> 'currency'),
+                                register_ledger_source.options ->> 'currency'),
                 format('It is %s.', _recon.ledger_ref_type(v_relid, v_parents,
-                                                           p_options ->> 'currency',
+                                                           register_ledger_source.options ->> 'currency',
                                                            'the currency')),
                 'Name a column holding currency codes (text, varchar, char).');
         END IF;
-        v_optional := v_optional || jsonb_build_object('currency', p_options ->> 'currency');
+        v_optional := v_optional || jsonb_build_object('currency', register_ledger_source.options ->> 'currency');
     END IF;
 
     -- Minor units: the amount (and running balances) as integers with a scale.
     v_scale := _recon.scale_option(
-        v_relid, p_options -> 'scale', 'ledger source ' || p_name,
-        ARRAY[p_amount_column::name] || ARRAY(
+        v_relid, register_ledger_source.options -> 'scale', 'ledger source ' || register_ledger_source.name,
+        ARRAY[register_ledger_source.amount_column::name] || ARRAY(
             SELECT DISTINCT c::name FROM (
                 SELECT v_optional ->> 'balance_after' AS c
                 UNION ALL SELECT a.value #>> '{}' FROM jsonb_each(v_after) AS a) AS u
@@ -216,8 +217,8 @@ BEGIN
         order_column, balance_after_column, version_column, journal_column, status_column,
         shape, leg_columns, filters, parents, kinds, after_columns, currency_column, amount_scale
     ) VALUES (
-        p_name, v_wallet.name, v_relid, p_wallet_column, p_amount_column, v_mode, v_effects,
-        p_options ->> 'direction', CASE WHEN v_kinds IS NULL THEN p_options ->> 'operation' END,
+        register_ledger_source.name, v_wallet.name, v_relid, register_ledger_source.wallet_column, register_ledger_source.amount_column, v_mode, v_effects,
+        register_ledger_source.options ->> 'direction', CASE WHEN v_kinds IS NULL THEN register_ledger_source.options ->> 'operation' END,
         v_optional ->> 'entry_id',
         v_optional ->> 'reference', v_optional ->> 'posted_at', v_optional ->> 'order_by',
         v_optional ->> 'balance_after', v_optional ->> 'version', v_optional ->> 'journal',
@@ -225,7 +226,7 @@ BEGIN
         v_after, v_optional ->> 'currency', v_scale
     );
     RETURN jsonb_build_object(
-        'ledger_source', p_name, 'wallet_source', v_wallet.name,
+        'ledger_source', register_ledger_source.name, 'wallet_source', v_wallet.name,
         'table', v_relid::regclass::text, 'mode', v_mode, 'effects', v_effects, 'shape', v_shape
     ) || v_optional || jsonb_strip_nulls(jsonb_build_object(
         'legs', v_legs -> 'legs', 'filters', v_filters, 'parents', v_parents, 'rules', v_kinds -> 'rules',

@@ -1,65 +1,66 @@
 -- recon.register_wallet_source(): register a table of wallets and their stored balances.
 CREATE OR REPLACE FUNCTION recon.register_wallet_source(
-    p_name text,
-    p_table text,
-    p_key_column text,
-    p_balance_columns text[],
-    p_options jsonb DEFAULT '{}'
+    name text,
+    relation text,
+    key_column text,
+    balance_columns text[],
+    options jsonb DEFAULT '{}'
 )
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 AS $body$
+#variable_conflict use_column
 DECLARE
     v_relid oid;
     v_col text;
     v_cols name[] := '{}'::name[];
 BEGIN
-    PERFORM _recon.source_name_free('wallet source', p_name);
-    PERFORM _recon.check_options('wallet source ' || p_name, p_options,
+    PERFORM _recon.source_name_free('wallet source', register_wallet_source.name);
+    PERFORM _recon.check_options('wallet source ' || register_wallet_source.name, register_wallet_source.options,
                                  ARRAY['currency', 'owner', 'label', 'scale', 'version']);
-    v_relid := _recon.resolve_table(p_table);
-    PERFORM _recon.resolve_column(v_relid, p_key_column, 'the wallet key');
-    IF p_balance_columns IS NULL OR cardinality(p_balance_columns) = 0 THEN
+    v_relid := _recon.resolve_table(register_wallet_source.relation);
+    PERFORM _recon.resolve_column(v_relid, register_wallet_source.key_column, 'the wallet key');
+    IF register_wallet_source.balance_columns IS NULL OR cardinality(register_wallet_source.balance_columns) = 0 THEN
         PERFORM _recon.fail(
             'RC106', 'a wallet source needs at least one balance column',
-            'p_balance_columns was empty.', 'Pass e.g. ARRAY[''balance''].'
+            'register_wallet_source.balance_columns was empty.', 'Pass e.g. ARRAY[''balance''].'
         );
     END IF;
-    IF (SELECT count(DISTINCT c) <> count(c) FROM unnest(p_balance_columns) AS c) THEN
+    IF (SELECT count(DISTINCT c) <> count(c) FROM unnest(register_wallet_source.balance_columns) AS c) THEN
         PERFORM _recon.fail(
             'RC106', 'a balance column is listed twice',
-            format('p_balance_columns was %s.', p_balance_columns),
+            format('register_wallet_source.balance_columns was %s.', register_wallet_source.balance_columns),
             'Name each balance column once.'
         );
     END IF;
-    FOREACH v_col IN ARRAY p_balance_columns LOOP
+    FOREACH v_col IN ARRAY register_wallet_source.balance_columns LOOP
         v_cols := v_cols || _recon.resolve_column(v_relid, v_col, 'a balance', TRUE);
     END LOOP;
-    IF p_options ? 'version' THEN
-        PERFORM _recon.version_column(v_relid, p_options -> 'version');
+    IF register_wallet_source.options ? 'version' THEN
+        PERFORM _recon.version_column(v_relid, register_wallet_source.options -> 'version');
     END IF;
     INSERT INTO _recon.wallet_source (
         name, relid, key_column, balance_columns, currency_column, owner_column, label_column,
         balance_scale, version_column
     ) VALUES (
-        p_name, v_relid, p_key_column, v_cols,
-        CASE WHEN p_options ? 'currency'
-            THEN _recon.resolve_column(v_relid, p_options ->> 'currency', 'the currency') END,
-        CASE WHEN p_options ? 'owner'
-            THEN _recon.resolve_column(v_relid, p_options ->> 'owner', 'the owner') END,
-        CASE WHEN p_options ? 'label'
-            THEN _recon.resolve_column(v_relid, p_options ->> 'label', 'the label') END,
+        register_wallet_source.name, v_relid, register_wallet_source.key_column, v_cols,
+        CASE WHEN register_wallet_source.options ? 'currency'
+            THEN _recon.resolve_column(v_relid, register_wallet_source.options ->> 'currency', 'the currency') END,
+        CASE WHEN register_wallet_source.options ? 'owner'
+            THEN _recon.resolve_column(v_relid, register_wallet_source.options ->> 'owner', 'the owner') END,
+        CASE WHEN register_wallet_source.options ? 'label'
+            THEN _recon.resolve_column(v_relid, register_wallet_source.options ->> 'label', 'the label') END,
         -- minor units: the stored balances as integers with a scale
-        _recon.scale_option(v_relid, p_options -> 'scale', 'wallet source ' || p_name, v_cols),
-        CASE WHEN p_options ? 'version'
-            THEN _recon.version_column(v_relid, p_options -> 'version') END
+        _recon.scale_option(v_relid, register_wallet_source.options -> 'scale', 'wallet source ' || register_wallet_source.name, v_cols),
+        CASE WHEN register_wallet_source.options ? 'version'
+            THEN _recon.version_column(v_relid, register_wallet_source.options -> 'version') END
     );
     RETURN jsonb_build_object(
-        'wallet_source', p_name, 'table', v_relid::regclass::text,
-        'key', p_key_column, 'balances', to_jsonb(v_cols)
+        'wallet_source', register_wallet_source.name, 'table', v_relid::regclass::text,
+        'key', register_wallet_source.key_column, 'balances', to_jsonb(v_cols)
     ) || jsonb_strip_nulls(jsonb_build_object(
-        'scale', (SELECT w.balance_scale FROM _recon.wallet_source AS w WHERE w.name = p_name)));
+        'scale', (SELECT w.balance_scale FROM _recon.wallet_source AS w WHERE w.name = register_wallet_source.name)));
 END;
 $body$;
 

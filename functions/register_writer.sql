@@ -1,24 +1,25 @@
 -- recon.register_writer(): how recon.fix() posts into a registered ledger.
-CREATE OR REPLACE FUNCTION recon.register_writer(p_ledger text, p_options jsonb DEFAULT '{}')
+CREATE OR REPLACE FUNCTION recon.register_writer(ledger text, options jsonb DEFAULT '{}')
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 AS $body$
+#variable_conflict use_column
 DECLARE
-    v_ledger _recon.ledger_source := _recon.ledger(p_ledger);
+    v_ledger _recon.ledger_source := _recon.ledger(register_writer.ledger);
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
     v_writer _recon.writer;
     v_fn regprocedure;
     v_exists boolean;
     v_key text;
     v_why text := _recon.ledger_writer_refusal(
-        v_ledger, CASE WHEN p_options ? 'function' THEN 'function' ELSE 'insert' END);
+        v_ledger, CASE WHEN register_writer.options ? 'function' THEN 'function' ELSE 'insert' END);
 BEGIN
     -- Every shape repairs read is served (they measure and verify through the legs); an INSERT
     -- cannot write or check a parent row that a filter or effect rule reads.
     IF v_why IS NOT NULL THEN
         PERFORM _recon.fail(
-            'RC305', format('a writer cannot be set on ledger source %s: %s', p_ledger, v_why),
+            'RC305', format('a writer cannot be set on ledger source %s: %s', register_writer.ledger, v_why),
             format('Ledger source %s reads %s with shape %s%s%s.', v_ledger.name,
                    v_ledger.relid::regclass, v_ledger.shape,
                    CASE WHEN v_ledger.parents IS NOT NULL
@@ -35,48 +36,48 @@ BEGIN
     -- A float amount or running balance cannot hold what a repair posts exactly.
     IF _recon.float_refusal(v_ledger) IS NOT NULL THEN
         PERFORM _recon.fail(
-            'RC320', format('a writer cannot be set on ledger source %s: its %s', p_ledger,
+            'RC320', format('a writer cannot be set on ledger source %s: its %s', register_writer.ledger,
                             _recon.float_refusal(v_ledger)),
             'Repairs post exact amounts; a float column would round them.',
             'Make the column numeric, or an integer of minor units registered with a "scale" '
             || '(docs/CHECKS.md "Minor units"); until then repair by hand or acknowledge.');
     END IF;
-    PERFORM _recon.check_options('writer for ' || p_ledger, p_options,
+    PERFORM _recon.check_options('writer for ' || register_writer.ledger, register_writer.options,
                                  ARRAY['function', 'columns', 'offset_wallet', 'reference',
                                        'description', 'journal', 'entry_types',
                                        'moves_balances']);
     FOREACH v_key IN ARRAY ARRAY['function', 'offset_wallet', 'reference', 'description',
                                  'journal'] LOOP
-        IF p_options ? v_key AND jsonb_typeof(p_options -> v_key) <> 'string' THEN
+        IF register_writer.options ? v_key AND jsonb_typeof(register_writer.options -> v_key) <> 'string' THEN
             PERFORM _recon.fail('RC305', format('"%s" must be a string', v_key),
-                                format('Got %s.', p_options -> v_key), 'docs/REPAIRS.md.');
+                                format('Got %s.', register_writer.options -> v_key), 'docs/REPAIRS.md.');
         END IF;
     END LOOP;
-    IF p_options ? 'columns' AND jsonb_typeof(p_options -> 'columns') <> 'object' THEN
+    IF register_writer.options ? 'columns' AND jsonb_typeof(register_writer.options -> 'columns') <> 'object' THEN
         PERFORM _recon.fail('RC305', '"columns" must be an object',
-                            format('Got %s.', p_options -> 'columns'),
+                            format('Got %s.', register_writer.options -> 'columns'),
                             'It maps a ledger column to a constant or template.');
     END IF;
-    IF p_options ? 'entry_types' AND (jsonb_typeof(p_options -> 'entry_types') <> 'array'
-        OR EXISTS (SELECT FROM jsonb_array_elements(p_options -> 'entry_types') AS e
+    IF register_writer.options ? 'entry_types' AND (jsonb_typeof(register_writer.options -> 'entry_types') <> 'array'
+        OR EXISTS (SELECT FROM jsonb_array_elements(register_writer.options -> 'entry_types') AS e
                    WHERE jsonb_typeof(e) <> 'string')) THEN
         PERFORM _recon.fail('RC305', '"entry_types" must be an array of strings',
-                            format('Got %s.', p_options -> 'entry_types'),
+                            format('Got %s.', register_writer.options -> 'entry_types'),
                             'E.g. ["topup", "withdrawal"]: preferred when several types fit.');
     END IF;
-    PERFORM _recon.writer_moves_balances(p_ledger, p_options);
-    IF p_options ? 'function' THEN
-        IF p_options ? 'columns' THEN
+    PERFORM _recon.writer_moves_balances(register_writer.ledger, register_writer.options);
+    IF register_writer.options ? 'function' THEN
+        IF register_writer.options ? 'columns' THEN
             PERFORM _recon.fail('RC305', 'a writer has "function" or "columns", not both',
                                 'A posting function writes its own rows.',
                                 'Drop "columns", or drop "function" to use an INSERT.');
         END IF;
         BEGIN
-            v_fn := (p_options ->> 'function')::regprocedure;
+            v_fn := (register_writer.options ->> 'function')::regprocedure;
         EXCEPTION WHEN undefined_function OR invalid_text_representation OR syntax_error
                        OR invalid_schema_name OR undefined_object THEN
             PERFORM _recon.fail(
-                'RC305', format('unknown posting function %L', p_options ->> 'function'),
+                'RC305', format('unknown posting function %L', register_writer.options ->> 'function'),
                 SQLERRM, 'Give it with its argument type, e.g. "ledger.post_recon(jsonb)".');
         END;
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_proc AS p
@@ -91,10 +92,10 @@ BEGIN
     END IF;
     -- an INSERT writer inserts into the ledger as registered: a view must take the INSERT
     -- (a simple view, or one with an INSTEAD OF INSERT trigger), or repairs would fail later
-    IF NOT p_options ? 'function'
+    IF NOT register_writer.options ? 'function'
        AND pg_catalog.pg_relation_is_updatable(v_ledger.relid, TRUE) & 8 = 0 THEN
         PERFORM _recon.fail(
-            'RC312', format('ledger %s cannot take an INSERT writer', p_ledger),
+            'RC312', format('ledger %s cannot take an INSERT writer', register_writer.ledger),
             format('%s is a %s that does not accept INSERT (a join, an aggregate, DISTINCT, a '
                    || 'UNION...: not automatically updatable, and no INSTEAD OF INSERT trigger).',
                    v_ledger.relid::regclass,
@@ -105,13 +106,13 @@ BEGIN
             'Register a posting function ({"function": "schema.post(jsonb)"}) that writes the '
             || 'base tables, or register the ledger on its base table; docs/REPAIRS.md.');
     END IF;
-    IF p_options ? 'offset_wallet' THEN
+    IF register_writer.options ? 'offset_wallet' THEN
         EXECUTE format('SELECT EXISTS (SELECT FROM %s AS w WHERE w.%I::text = $1)',
                        v_wallet.relid::regclass, v_wallet.key_column)
-        INTO v_exists USING p_options ->> 'offset_wallet';
+        INTO v_exists USING register_writer.options ->> 'offset_wallet';
         IF NOT v_exists THEN
             PERFORM _recon.fail(
-                'RC305', format('offset wallet %L is not in %s', p_options ->> 'offset_wallet',
+                'RC305', format('offset wallet %L is not in %s', register_writer.options ->> 'offset_wallet',
                                 v_wallet.relid::regclass),
                 'Double-entry repairs post their other side to this wallet.',
                 'Create the system wallet first (seed 003 calls it ''system'').');
@@ -119,20 +120,20 @@ BEGIN
     END IF;
     -- a transfer row moves two wallets: a repair posts from or to the offset wallet (an
     -- INSERT writer one row, a posting function as it likes; conservation checks both)
-    IF v_ledger.shape = 'transfer' AND NOT p_options ? 'offset_wallet' THEN
+    IF v_ledger.shape = 'transfer' AND NOT register_writer.options ? 'offset_wallet' THEN
         PERFORM _recon.fail(
-            'RC305', format('a writer for transfer ledger %s needs an "offset_wallet"', p_ledger),
+            'RC305', format('a writer for transfer ledger %s needs an "offset_wallet"', register_writer.ledger),
             'A repair on a transfer ledger is one row between the wallet and the offset wallet.',
             'E.g. {"offset_wallet": "world"}: the system wallet repairs move money from and to.');
     END IF;
-    IF p_options ? 'journal' AND v_ledger.journal_column IS NULL THEN
-        PERFORM _recon.fail('RC305', format('ledger %s has no journal column', p_ledger),
+    IF register_writer.options ? 'journal' AND v_ledger.journal_column IS NULL THEN
+        PERFORM _recon.fail('RC305', format('ledger %s has no journal column', register_writer.ledger),
                             'A journal template fills the ledger''s journal column.',
                             'Register the ledger with {"journal": "<column>"}, or drop it here.');
     END IF;
     -- (a transfer row is its own journal: both legs are the one row, balanced by construction)
-    IF p_options ? 'offset_wallet' AND NOT p_options ? 'function' AND v_ledger.journal_column
-        IS NOT NULL AND NOT p_options ? 'journal' AND v_ledger.shape = 'entries' THEN
+    IF register_writer.options ? 'offset_wallet' AND NOT register_writer.options ? 'function' AND v_ledger.journal_column
+        IS NOT NULL AND NOT register_writer.options ? 'journal' AND v_ledger.shape = 'entries' THEN
         PERFORM _recon.fail(
             'RC305', 'a double-entry writer needs a "journal" template',
             'Both sides of a posting share one journal id, so the journal check sees them '
@@ -140,16 +141,16 @@ BEGIN
     END IF;
 
     v_writer := ROW(
-        p_ledger,
-        CASE WHEN p_options ? 'function' THEN 'function' ELSE 'insert' END,
-        COALESCE(p_options -> 'columns', '{}'),
+        register_writer.ledger,
+        CASE WHEN register_writer.options ? 'function' THEN 'function' ELSE 'insert' END,
+        COALESCE(register_writer.options -> 'columns', '{}'),
         v_fn,
-        p_options ->> 'offset_wallet',
-        COALESCE(p_options ->> 'reference', 'RECON-{date}-{ticket}-{fix}.{step}'),
-        COALESCE(p_options ->> 'description', 'wallet-recon {strategy} ({ticket}): {reason}'),
-        p_options ->> 'journal',
-        ARRAY(SELECT jsonb_array_elements_text(COALESCE(p_options -> 'entry_types', '[]'))),
-        p_options, now(), session_user
+        register_writer.options ->> 'offset_wallet',
+        COALESCE(register_writer.options ->> 'reference', 'RECON-{date}-{ticket}-{fix}.{step}'),
+        COALESCE(register_writer.options ->> 'description', 'wallet-recon {strategy} ({ticket}): {reason}'),
+        register_writer.options ->> 'journal',
+        ARRAY(SELECT jsonb_array_elements_text(COALESCE(register_writer.options -> 'entry_types', '[]'))),
+        register_writer.options, now(), session_user
     )::_recon.writer;
     -- Compile what it will run now, so that a bad mapping fails here and not mid-repair.
     PERFORM _recon.template_sql(v_writer.reference, 'reference');
@@ -169,10 +170,10 @@ BEGIN
         entry_types = excluded.entry_types, options = excluded.options,
         created_at = excluded.created_at, created_by = excluded.created_by;
     RETURN jsonb_strip_nulls(jsonb_build_object(
-        'ledger', p_ledger, 'kind', v_writer.kind, 'function', v_fn::text,
+        'ledger', register_writer.ledger, 'kind', v_writer.kind, 'function', v_fn::text,
         'offset_wallet', v_writer.offset_wallet, 'reference', v_writer.reference,
         'journal', v_writer.journal,
-        'moves_balances', CASE WHEN _recon.writer_moves_balances(p_ledger, p_options) THEN TRUE
+        'moves_balances', CASE WHEN _recon.writer_moves_balances(register_writer.ledger, register_writer.options) THEN TRUE
                           END));
 END;
 $body$;

@@ -1,19 +1,20 @@
 -- recon.schedule_reconcile(): a nightly reconcile with pg_cron, where it is available.
 CREATE OR REPLACE FUNCTION recon.schedule_reconcile(
-    p_schedule text DEFAULT '0 3 * * *',
-    p_mode text DEFAULT 'incremental',
-    p_job text DEFAULT 'wallet-recon reconcile'
+    schedule text DEFAULT '0 3 * * *',
+    mode text DEFAULT 'incremental',
+    job text DEFAULT 'wallet-recon reconcile'
 )
 RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $body$
+#variable_conflict use_column
 DECLARE
     v_job bigint;
 BEGIN
-    IF p_mode IS NULL OR p_mode NOT IN ('full', 'incremental') THEN
-        PERFORM _recon.fail('RC201', format('unknown reconcile mode %L', p_mode),
+    IF schedule_reconcile.mode IS NULL OR schedule_reconcile.mode NOT IN ('full', 'incremental') THEN
+        PERFORM _recon.fail('RC201', format('unknown reconcile mode %L', schedule_reconcile.mode),
                             'Modes: full, incremental.', 'Nightly runs are usually incremental.');
     END IF;
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension AS e WHERE e.extname = 'pg_cron') THEN
@@ -23,13 +24,13 @@ BEGIN
             format('Schedule it outside instead, e.g. a crontab line: %s wallet-recon check '
                    || '--database "$DATABASE_URL"%s. Or install pg_cron '
                    || '(shared_preload_libraries = ''pg_cron'', cron.database_name = %L) and '
-                   || 'CREATE EXTENSION pg_cron.', p_schedule,
-                   CASE WHEN p_mode = 'incremental' THEN ' --incremental' ELSE '' END,
+                   || 'CREATE EXTENSION pg_cron.', schedule_reconcile.schedule,
+                   CASE WHEN schedule_reconcile.mode = 'incremental' THEN ' --incremental' ELSE '' END,
                    current_database()));
     END IF;
     -- the same job name again replaces its schedule: scheduling twice is harmless
     EXECUTE format('SELECT %I.schedule($1, $2, $3)', 'cron')  -- pg_cron's own schema
-    INTO v_job USING p_job, p_schedule, format('CALL recon.reconcile_run(NULL, %L)', p_mode);
+    INTO v_job USING schedule_reconcile.job, schedule_reconcile.schedule, format('CALL recon.reconcile_run(NULL, %L)', schedule_reconcile.mode);
     RETURN v_job;
 END;
 $body$;

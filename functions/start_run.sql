@@ -1,6 +1,6 @@
 -- recon.start_run(): record a run before it starts, so that an interrupted one stays visible.
 CREATE OR REPLACE FUNCTION recon.start_run(
-    p_checks text[] DEFAULT NULL, p_mode text DEFAULT 'full'
+    checks text[] DEFAULT NULL, mode text DEFAULT 'full'
 )
 RETURNS bigint
 LANGUAGE plpgsql
@@ -8,11 +8,12 @@ VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $body$
+#variable_conflict use_column
 DECLARE
     v_run bigint;
 BEGIN
     INSERT INTO _recon.run (mode, checks)
-    VALUES (p_mode, _recon.run_checks(p_checks, p_mode))
+    VALUES (start_run.mode, _recon.run_checks(start_run.checks, start_run.mode))
     RETURNING id INTO v_run;
     -- Held by this session until its recon.reconcile() finishes (or the session ends: then the
     -- next reconcile finds the lock free and marks the run interrupted).

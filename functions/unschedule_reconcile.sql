@@ -1,10 +1,11 @@
 -- recon.unschedule_reconcile(): remove a scheduled reconcile from pg_cron.
-CREATE OR REPLACE FUNCTION recon.unschedule_reconcile(p_job text DEFAULT 'wallet-recon reconcile')
+CREATE OR REPLACE FUNCTION recon.unschedule_reconcile(job text DEFAULT 'wallet-recon reconcile')
 RETURNS boolean
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $body$
+#variable_conflict use_column
 DECLARE
     v_done boolean;
 BEGIN
@@ -13,7 +14,7 @@ BEGIN
             'RC407', format('pg_cron is not installed in database %s', current_database()),
             'Nothing was scheduled with it here.', 'Remove your crontab line instead.');
     END IF;
-    EXECUTE format('SELECT %I.unschedule($1)', 'cron') INTO v_done USING p_job;
+    EXECUTE format('SELECT %I.unschedule($1)', 'cron') INTO v_done USING unschedule_reconcile.job;
     RETURN v_done;
 END;
 $body$;
