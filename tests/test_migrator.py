@@ -278,7 +278,7 @@ def test_function_modified_by_hand_is_reported_and_restored(db: str) -> None:
 
     up = run_cli("upgrade", dsn=db)
     assert up.returncode == 0 and "restored functions/version.sql" in up.stdout
-    assert scalar(db, "SELECT recon.version()") == "0.1.0"
+    assert scalar(db, "SELECT recon.version()") == "0.2.0"
 
 
 @pytest.mark.parametrize("change", ["grant", "drop"])

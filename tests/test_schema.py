@@ -71,7 +71,7 @@ def test_roles_can_use_the_api_and_others_cannot(conn: psycopg.Connection) -> No
         for role in ("recon_auditor", "recon_operator"):
             with conn.transaction():
                 conn.execute(f"SET LOCAL ROLE {role}")
-                assert conn.execute("SELECT recon.version()").fetchone()[0] == "0.1.0"
+                assert conn.execute("SELECT recon.version()").fetchone()[0] == "0.2.0"
                 conn.execute("SELECT count(*) FROM recon.install_history")
                 with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
                     conn.execute("SELECT count(*) FROM _recon.migrator_meta")
