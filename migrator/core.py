@@ -270,7 +270,7 @@ class Migrator:
             known = {m.id for m in self.migrations}
             st.migrations += [MigrationState(mid, "unknown to this package", at)
                               for mid, at in applied.items() if mid not in known]
-            recs = repeatable.recorded(cur)
+            recs = repeatable.by_file(repeatable.recorded(cur), self.files)
             live = repeatable.catalog(cur)
             for f in self.files:
                 st.objects.append((f.path, repeatable.state(f, recs.get(f.path), live)))
@@ -285,7 +285,7 @@ class Migrator:
         Returns what was done; empty lists mean nothing changed.
         """
         target_id = self.resolve(target) if target else self.head
-        done: dict = {"migrations": [], "objects": [], "dropped": [], "restored": []}
+        done: dict = {"migrations": [], "objects": [], "dropped": [], "restored": [], "moved": []}
         with self._exclusive() as backend:
             cur = backend.cursor()
             self._refuse_if_newer(cur)
@@ -453,6 +453,14 @@ class Migrator:
             # The catalog comparison in repeatable.apply() must see only our own changes.
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             recs = repeatable.recorded(cur)
+            order = {f.path: f.order for f in self.files}
+            for new, old in repeatable.moved(recs, self.files).items():
+                cur.execute("UPDATE _recon.migrator_object SET path = %s, apply_order = %s"
+                            " WHERE path = %s", (new, order[new], old))
+                done["moved"].append(f"{old} -> {new}")
+            if done["moved"]:
+                messages.append(f"recorded {len(done['moved'])} file(s) at their new paths")
+            recs = repeatable.by_file(recs, self.files)
             paths = {f.path for f in self.files}
             gone = [r for p, r in recs.items() if p not in paths]
             if gone:
@@ -491,8 +499,9 @@ class Migrator:
                     done["recompiled"] = recompiled
                     messages.append(f"compiled {recompiled} check(s) again with the installed"
                                     " compilers")
-            if done["objects"] or done["dropped"]:
-                self._log(cur, {k: done[k] for k in ("objects", "dropped", "restored")}, action)
+            if done["objects"] or done["dropped"] or done["moved"]:
+                self._log(cur, {k: done[k] for k in ("objects", "dropped", "restored", "moved")},
+                          action)
 
     @staticmethod
     def _validate_functions(cur: psycopg.Cursor) -> None:

@@ -8,11 +8,12 @@ pytest itself wires (the server, the template databases, `rows`, `reconcile`, `f
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from conftest import decimal_json, rows
+from conftest import ROOT, decimal_json, rows
 
 
 def one(dsn: str, sql: str, params: object = None, *, decimals: bool = False) -> object:
@@ -82,3 +83,18 @@ def assert_same_sums(dsn: str, stored: str, ledger: str) -> None:
     """Per currency (or whatever `stored` groups by), the stored totals equal the ledger's:
     `stored EXCEPT ledger` is empty."""
     assert rows(dsn, f"{stored} EXCEPT {ledger}") == []
+
+
+# --- the SQL tree ------------------------------------------------------------------------------
+
+def sql_file(root: Path, name: str) -> Path:
+    """The one repeatable file of that name under root's functions/, views/ or triggers/,
+    whatever stage folder it sits in (functions/ holds one folder per stage)."""
+    found = [p for d in ("functions", "views", "triggers") for p in (root / d).rglob(name)]
+    assert len(found) == 1, (name, found)
+    return found[0]
+
+
+def sql_rel(name: str, root: Path = ROOT) -> str:
+    """That file's path as the migrator records it ("functions/<stage>/version.sql")."""
+    return sql_file(root, name).relative_to(root).as_posix()

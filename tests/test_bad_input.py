@@ -713,7 +713,7 @@ def after_success(w: World, conn: psycopg.Connection, before: dict[str, str], fn
 
 def test_every_public_function_is_covered(world: World) -> None:
     names = {f.name for f in world.functions}
-    on_disk = {p.stem for p in (ROOT / "functions").glob("*.sql") if not p.stem.startswith("_")}
+    on_disk = {p.stem for p in (ROOT / "functions").rglob("*.sql") if not p.stem.startswith("_")}
     assert names == on_disk, "the catalog and functions/ disagree on the public API"
     for f in world.functions:
         for a in f.args:

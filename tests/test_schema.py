@@ -133,7 +133,7 @@ def test_plpgsql_check_catches_a_broken_function(conn: psycopg.Connection) -> No
 def test_every_sqlstate_raised_is_documented() -> None:
     raised = set()
     for d in ("functions", "triggers", "migrations"):
-        for f in (ROOT / d).glob("*.sql"):
+        for f in (ROOT / d).rglob("*.sql"):
             raised |= set(re.findall(r"'(RC\d{3})'", f.read_text()))
     documented = set(re.findall(r"^\| `(RC\d{3})` \|", (ROOT / "docs" / "SQLSTATES.md").read_text(),
                                 re.M))
