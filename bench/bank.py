@@ -111,9 +111,7 @@ import argparse
 import json
 import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -124,14 +122,15 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import make_conninfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bank_common import CONCURRENT, connect, first_line, pct
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "bank.sql"
 WALLETS = 100
 TOTAL = Decimal("100000.00")
 TRANSFER_BASE = 10**9       # client transfer ids: (client + 1) * TRANSFER_BASE + n
-TIMEOUTS = "-c statement_timeout=30000 -c lock_timeout=20000"
 FAULTS = ("lost_entries", "one_sided", "double_posted", "wrong_amount", "misrouted",
           "deleted_leg", "forged_reversal")
 RMW = "read_modify_write"
@@ -140,9 +139,8 @@ PHASES = ("unguarded", "switch", "guarded")
 GUARD = '{"mode": "block"}'
 # What a client may see, and when: RC401 from a fault or a read-modify-write once the guard is
 # (being) switched on. Anything else, or RC401 from a plain transfer, is a finding.
-# Why a step may be skipped while the transfers go on: the wallet moved between the run and
-# the fix's lock. Any other skipped or manual step is a finding.
-CONCURRENT = ("changed since the run", "already consistent")
+# Why a step may be skipped while the transfers go on (bank_common.CONCURRENT): the wallet moved
+# between the run and the fix's lock. Any other skipped or manual step is a finding.
 EXPECTED = {("switch", k, "RC401") for k in (*FAULTS, RMW)} | {
     ("guarded", k, "RC401") for k in (*FAULTS, RMW)}
 
@@ -220,14 +218,6 @@ class Clock:
 
     def phase(self, start: int, end: int) -> str:
         return PHASES[start] if start == end else "switch"
-
-
-def connect(dsn: str) -> psycopg.Connection[Any]:
-    return psycopg.connect(dsn, autocommit=True, options=TIMEOUTS)
-
-
-def first_line(e: BaseException) -> str:
-    return (str(e).splitlines() or [""])[0][:200]
 
 
 class Client(threading.Thread):
@@ -715,11 +705,6 @@ def run(dsn: str, cfg: Config, log: Any = print) -> Result:
     return res
 
 
-def pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
-
-
 def report(res: Result) -> str:
     """The figures, as Markdown."""
     cfg, ops, f = res.cfg, res.ops, res.facts
@@ -821,54 +806,33 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import bank_ledger_first as lf
     import bank_transfers as xb
-    from check_engine import SETTINGS, ThrowawayCluster, source
+    from check_engine import SETTINGS, source
+    from throwaway import throwaway_database
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    cluster = None
-    server_dsn = args.database
-    dbname = f"recon_bank_{os.getpid()}"
-    try:
-        if server_dsn is None:
-            cluster = ThrowawayCluster(settings={**SETTINGS, **DURABLE})
-            print(f"starting a throwaway PostgreSQL owned by {cluster.owner} ...", flush=True)
-            server_dsn = cluster.start()
-        with psycopg.connect(server_dsn, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {dbname}")
-        dsn = make_conninfo(server_dsn, dbname=dbname)
-        try:
-            cli = Path(sys.executable).with_name("wallet-recon")
-            subprocess.run([str(cli), "install", "--database", dsn, "--sql-dir",
-                            str(args.sql_dir.resolve())], check=True, stdout=subprocess.DEVNULL)
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                fixture = (xb.FIXTURE if args.transfers
-                           else lf.FIXTURE if args.ledger_first else FIXTURE)
-                conn.execute(fixture.read_text().encode())
-                print(f"\n## {json.dumps({k: str(v) for k, v in vars(args).items()})}\n")
-                print(f"- cores: {os.cpu_count()}, load average: "
-                      f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-                print(f"- {conn.execute('SELECT version()').fetchone()[0]}")
-                print("- toolkit SQL: " + (source() if args.sql_dir.resolve() == ROOT
-                                           else f"copy in {args.sql_dir.resolve()}"))
-                print("- settings: " + ", ".join(
-                    f"{s}={conn.execute(f'SHOW {s}').fetchone()[0]}" for s in SHOWN), flush=True)
-            if args.transfers:
-                res = xb.run(dsn, xb.Config(seconds=cfg.seconds, clients=cfg.clients,
-                                            faulty=cfg.faulty, fault_rate=cfg.fault_rate,
-                                            fix_every=cfg.fix_every, seed=cfg.seed))
-            elif args.ledger_first:
-                res = lf.run(dsn, lf.Config(seconds=cfg.seconds, clients=cfg.clients,
-                                            faulty=cfg.faulty, fault_rate=cfg.fault_rate,
-                                            fix_every=cfg.fix_every, seed=cfg.seed))
-            else:
-                res = run(dsn, cfg)
-        finally:
-            if cluster is None:
-                with psycopg.connect(server_dsn, autocommit=True) as conn:
-                    conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
-    finally:
-        if cluster is not None:
-            cluster.stop()
-            print("throwaway server stopped and removed", flush=True)
+    with throwaway_database(args.database, "recon_bank", settings={**SETTINGS, **DURABLE},
+                            install=args.sql_dir) as dsn:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            fixture = (xb.FIXTURE if args.transfers
+                       else lf.FIXTURE if args.ledger_first else FIXTURE)
+            conn.execute(fixture.read_text().encode())
+            print(f"\n## {json.dumps({k: str(v) for k, v in vars(args).items()})}\n")
+            print(f"- cores: {os.cpu_count()}, load average: "
+                  f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            print(f"- {conn.execute('SELECT version()').fetchone()[0]}")
+            print("- toolkit SQL: " + (source() if args.sql_dir.resolve() == ROOT
+                                       else f"copy in {args.sql_dir.resolve()}"))
+            print("- settings: " + ", ".join(
+                f"{s}={conn.execute(f'SHOW {s}').fetchone()[0]}" for s in SHOWN), flush=True)
+        if args.transfers:
+            res = xb.run(dsn, xb.Config(seconds=cfg.seconds, clients=cfg.clients,
+                                        faulty=cfg.faulty, fault_rate=cfg.fault_rate,
+                                        fix_every=cfg.fix_every, seed=cfg.seed))
+        elif args.ledger_first:
+            res = lf.run(dsn, lf.Config(seconds=cfg.seconds, clients=cfg.clients,
+                                        faulty=cfg.faulty, fault_rate=cfg.fault_rate,
+                                        fix_every=cfg.fix_every, seed=cfg.seed))
+        else:
+            res = run(dsn, cfg)
     if res.problems:
         print("\n".join(["WRONG: the run does not verify; no figures reported:",
                          *res.problems]), file=sys.stderr)

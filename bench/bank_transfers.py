@@ -44,23 +44,25 @@ from __future__ import annotations
 
 import random
 import statistics
+import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bank_common import Faults, Ops, Result, connect, first_line, load, pct
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "bank_transfers.sql"
 WALLETS = 100               # 1..100, and world (0)
 OPENING_TOTAL = Decimal("100000.00")
-TIMEOUTS = "-c statement_timeout=30000 -c lock_timeout=20000"
 FAULTS = ("double_posted", "deleted_row", "drift")
-CONCURRENT = ("changed since the run", "already consistent")
 CHECKS = "{xbank_balance}"
 
 
@@ -105,29 +107,6 @@ class Txn:
             d = self.row_amount - a
             return {self.src: d, self.dst: -d}
         return {}
-
-
-def connect(dsn: str) -> psycopg.Connection[Any]:
-    return psycopg.connect(dsn, autocommit=True, options=TIMEOUTS)
-
-
-def first_line(e: BaseException) -> str:
-    return (str(e).splitlines() or [""])[0][:200]
-
-
-class Faults:
-    """The wallets a fault touched: each at most once in the run."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.used: set[int] = set()
-
-    def take(self, *wallets: int) -> bool:
-        with self.lock:
-            if self.used.intersection(wallets):
-                return False
-            self.used.update(wallets)
-            return True
 
 
 class Client(threading.Thread):
@@ -231,58 +210,6 @@ class Client(threading.Thread):
             self.crash = f"{self.name}: {type(e).__name__}: {first_line(e)}"
 
 
-@dataclass
-class Cycle:
-    status: str
-    findings: int
-    reconcile_s: float
-    fix_s: float = 0.0
-    steps: Counter[str] = field(default_factory=Counter)
-
-
-class Ops(threading.Thread):
-    def __init__(self, dsn: str, cfg: Config, stop: threading.Event) -> None:
-        super().__init__(name="ops", daemon=True)
-        self.dsn, self.cfg, self.stop = dsn, cfg, stop
-        self.cycles: list[Cycle] = []
-        self.steps: Counter[tuple[str, str]] = Counter()   # (status, strategy)
-        self.left: Counter[str] = Counter()
-        self.errors: list[str] = []
-
-    def run(self) -> None:
-        try:
-            with connect(self.dsn) as c:
-                n = 0
-                # every few seconds, and once more when the load stops (the faults stopped a
-                # third before it, but a slow cycle may have begun before the last of them)
-                while True:
-                    last = self.stop.wait(self.cfg.fix_every)
-                    n += 1
-                    self.cycle(c, n)
-                    if last:
-                        break
-        except Exception as e:
-            self.errors.append(f"{type(e).__name__} {getattr(e, 'sqlstate', '')}: "
-                               f"{first_line(e)}")
-
-    def cycle(self, c: psycopg.Connection[Any], n: int) -> None:
-        t0 = time.perf_counter()
-        summary = c.execute("SELECT recon.reconcile()").fetchone()[0]
-        t1 = time.perf_counter()
-        cyc = Cycle(summary["status"], summary["findings"], t1 - t0)
-        for status, strategy, note in c.execute(
-                "SELECT status, strategy, note FROM recon.fix(dry_run => false, "
-                "ticket => %s, reason => 'transfer-row bank', checks => %s)",
-                (f"XBANK-{n}", CHECKS)).fetchall():
-            cyc.steps[status] += 1
-            self.steps[(status, strategy)] += 1
-            if status in ("skipped", "manual") and not (note or "").startswith(
-                    CONCURRENT):
-                self.left[f"{status}: {note}"] += 1
-        cyc.fix_s = time.perf_counter() - t1
-        self.cycles.append(cyc)
-
-
 class Reader(threading.Thread):
     """REPEATABLE READ snapshots: the 101 balances sum to exactly 0, the customers' to the
     opening 100,000.00."""
@@ -315,25 +242,6 @@ class Reader(threading.Thread):
                     time.sleep(self.cfg.snapshot_pause)
         except Exception as e:
             self.error = f"{type(e).__name__} {getattr(e, 'sqlstate', '')}: {first_line(e)}"
-
-
-@dataclass
-class Result:
-    cfg: Config
-    elapsed: float
-    clients: list[Client]
-    ops: Ops
-    reader: Reader
-    problems: list[str]
-    facts: dict[str, Any]
-
-    def committed(self, kinds: tuple[str, ...] | None = None) -> int:
-        return sum(1 for c in self.clients for t in c.committed
-                   if kinds is None or t.kind in kinds)
-
-    @property
-    def errors(self) -> Counter[tuple[str, str]]:
-        return sum((c.errors for c in self.clients), Counter())
 
 
 # each wallet's legs: the APPLIED rows' credits less debits
@@ -457,24 +365,15 @@ def run(dsn: str, cfg: Config, log: Any = print) -> Result:
     faults = Faults()
     started = time.monotonic()
     clients = [Client(n, dsn, cfg, faults, started, stop) for n in range(cfg.clients)]
-    ops, reader = Ops(dsn, cfg, stop), Reader(dsn, cfg, stop)
+    ops = Ops(dsn, cfg, stop, checks=CHECKS, ticket="XBANK", reason="transfer-row bank")
+    reader = Reader(dsn, cfg, stop)
     log(f"transfer-row bank: {cfg.clients} clients ({cfg.faulty} faulty), {cfg.seconds:.1f} s",
         flush=True)
-    for t in [reader, ops, *clients]:
-        t.start()
-    time.sleep(cfg.seconds)
-    stop.set()
-    for t in [*clients, ops, reader]:
-        t.join(timeout=60)
-    res = Result(cfg, time.monotonic() - started, clients, ops, reader, [], {})
+    elapsed = load(started, cfg.seconds, stop, clients, ops, reader)
+    res = Result(cfg, elapsed, clients, ops, reader, [], {})
     with connect(dsn) as conn:
         res.problems = verify(conn, before, res)
     return res
-
-
-def pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
 
 
 def report(res: Result) -> str:

@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import re
-import signal
 import statistics
 import sys
 import time
@@ -41,10 +40,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_engine import CHECK, SETTINGS, ThrowawayCluster, build, facts, fmt, step
+from throwaway import throwaway_database
 
 WRITER = """SELECT recon.register_writer('ledger', '{"columns": {"type": "ADJUSTMENT"}}')"""
 # Round 2's drift: other wallets than round 1's, the same kind of amounts.
@@ -364,34 +363,17 @@ def main() -> None:
     args = p.parse_args()
     if args.drifted * 2 > args.wallets:
         p.error("--drifted: two rounds need 2 x drifted <= wallets")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up under kill, too
     cluster = None
-    server_dsn = args.database
-    dbname = f"recon_bench_fix_{os.getpid()}"
-    try:
-        if server_dsn is None:
-            cluster = ThrowawayCluster(settings=SETTINGS | {
-                "shared_preload_libraries": "'pg_stat_statements'"})
-            if not (cluster.bindir.parent / "lib" / "pg_stat_statements.so").exists():
-                cluster = ThrowawayCluster(settings=SETTINGS)
-            print(f"starting a throwaway PostgreSQL owned by {cluster.owner} ...", flush=True)
-            server_dsn = cluster.start()
-        with psycopg.connect(server_dsn, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {dbname}")
-        dsn = make_conninfo(server_dsn, dbname=dbname)
-        try:
-            build(dsn, args.wallets, args.entries, args.drifted)
-            print(f"\n## {json.dumps(vars(args))}")
-            measure(dsn, args.drifted, args.repeat, args.plan_repeat or args.repeat,
-                    args.explain_ms)
-        finally:
-            if cluster is None:
-                with psycopg.connect(server_dsn, autocommit=True) as conn:
-                    conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
-    finally:
-        if cluster is not None:
-            cluster.stop()
-            print("throwaway server stopped and removed", flush=True)
+    if args.database is None:
+        cluster = ThrowawayCluster(settings=SETTINGS | {
+            "shared_preload_libraries": "'pg_stat_statements'"})
+        if not (cluster.bindir.parent / "lib" / "pg_stat_statements.so").exists():
+            cluster = ThrowawayCluster(settings=SETTINGS)
+    with throwaway_database(args.database, "recon_bench_fix", cluster=cluster) as dsn:
+        build(dsn, args.wallets, args.entries, args.drifted)
+        print(f"\n## {json.dumps(vars(args))}")
+        measure(dsn, args.drifted, args.repeat, args.plan_repeat or args.repeat,
+                args.explain_ms)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -55,10 +54,11 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_engine import ROOT, SETTINGS, SQL_DIRS, ThrowawayCluster, source, step
+from check_engine import ROOT, SETTINGS, SQL_DIRS, source, step
+from throwaway import throwaway_database
 
 SCRIPT = Path(__file__).resolve().parent / "transfer.sql"
 DURABLE = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
@@ -538,21 +538,9 @@ def main() -> None:
         head = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h %s",
                                args.sql_commit], capture_output=True, text=True).stdout
         sql_dir, sql_label = scratch, f"commit {head.strip()[:72]} (git archive, as committed)"
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    cluster = None
-    server_dsn = args.database
-    dbname = f"recon_guards_{os.getpid()}"
+    settings = {**SETTINGS, **DURABLE, **PROFILING, "synchronous_commit": args.synchronous_commit}
     try:
-        if server_dsn is None:
-            cluster = ThrowawayCluster(settings={
-                **SETTINGS, **DURABLE, **PROFILING,
-                "synchronous_commit": args.synchronous_commit})
-            print(f"starting a throwaway PostgreSQL owned by {cluster.owner} ...", flush=True)
-            server_dsn = cluster.start()
-        with psycopg.connect(server_dsn, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {dbname}")
-        dsn = make_conninfo(server_dsn, dbname=dbname)
-        try:
+        with throwaway_database(args.database, "recon_guards", settings=settings) as dsn:
             build(dsn, sql_dir, args.wallets, args.entries, args.hot,
                   args.repeat * len(HOT_PHASES))
             print(f"\n## {json.dumps({k: str(v) for k, v in vars(args).items()})}")
@@ -571,14 +559,7 @@ def main() -> None:
                       f"({time.perf_counter() - t0:.1f} s)")
                 if found:
                     sys.exit("WRONG: the transfers left wallets out of line with the ledger")
-        finally:
-            if cluster is None:
-                with psycopg.connect(server_dsn, autocommit=True) as conn:
-                    conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
     finally:
-        if cluster is not None:
-            cluster.stop()
-            print("throwaway server stopped and removed", flush=True)
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 

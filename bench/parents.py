@@ -22,19 +22,16 @@ a parent change under it re-sums that wallet's whole history. A benchmark, not a
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_engine import ROOT, SETTINGS, ThrowawayCluster
+from check_engine import ROOT, SETTINGS
+from throwaway import throwaway_database
 
 SCHEMA = """
 SELECT setseed(0.14);
@@ -122,48 +119,29 @@ def main() -> None:
                    help="share of transactions that debit wallet 0")
     p.add_argument("--database", help="a superuser connection to an existing server")
     args = p.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    cluster = None
-    server_dsn = args.database
-    dbname = f"recon_parents_{os.getpid()}"
     txns = args.operations // 2
-    try:
-        if server_dsn is None:
-            cluster = ThrowawayCluster(settings=SETTINGS)
-            server_dsn = cluster.start()
-        with psycopg.connect(server_dsn, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {dbname}")
-        dsn = make_conninfo(server_dsn, dbname=dbname)
-        cli = Path(sys.executable).with_name("wallet-recon")
-        subprocess.run([str(cli), "install", "--database", dsn, "--sql-dir", str(ROOT)],
-                       check=True, stdout=subprocess.DEVNULL)
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            t0 = time.perf_counter()
-            for stmt in (SCHEMA % {"wallets": args.wallets, "txns": txns, "hot": args.hot}
-                         ).split(";\n"):
-                if stmt.strip():
-                    conn.execute(stmt)
-            conn.execute(REGISTER)
-            print(f"built {args.wallets:,} wallets, {txns * 2:,} operations in"
-                  f" {time.perf_counter() - t0:.1f} s", flush=True)
-            first, summary, _ = timed(conn, "full")
-            assert summary["runs"]["balance"]["watermark"] == "set", summary["runs"]
-            conn.execute(CHANGES, {"txns": txns, "n": args.changes})
-            conn.execute(NEW % {"txns": txns})
-            incr, summary, inc_found = timed(conn, "incremental")
-            if summary["runs"]["balance"] != {"mode": "incremental"}:
-                raise SystemExit(f"the incremental run ran in full: {summary['runs']}")
-            full, _, full_found = timed(conn, "full")
-            if inc_found != full_found:
-                raise SystemExit(f"incremental != full: {len(inc_found ^ full_found)} differ")
-            hot_entries = conn.execute("SELECT count(*) FROM operation WHERE balance_id = 0"
-                                       ).fetchone()[0]
-    finally:
-        if server_dsn is not None:
-            with psycopg.connect(server_dsn, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
-        if cluster is not None:
-            cluster.stop()
+    with throwaway_database(args.database, "recon_parents", settings=SETTINGS,
+                            install=ROOT) as dsn, psycopg.connect(dsn, autocommit=True) as conn:
+        t0 = time.perf_counter()
+        for stmt in (SCHEMA % {"wallets": args.wallets, "txns": txns, "hot": args.hot}
+                     ).split(";\n"):
+            if stmt.strip():
+                conn.execute(stmt)
+        conn.execute(REGISTER)
+        print(f"built {args.wallets:,} wallets, {txns * 2:,} operations in"
+              f" {time.perf_counter() - t0:.1f} s", flush=True)
+        first, summary, _ = timed(conn, "full")
+        assert summary["runs"]["balance"]["watermark"] == "set", summary["runs"]
+        conn.execute(CHANGES, {"txns": txns, "n": args.changes})
+        conn.execute(NEW % {"txns": txns})
+        incr, summary, inc_found = timed(conn, "incremental")
+        if summary["runs"]["balance"] != {"mode": "incremental"}:
+            raise SystemExit(f"the incremental run ran in full: {summary['runs']}")
+        full, _, full_found = timed(conn, "full")
+        if inc_found != full_found:
+            raise SystemExit(f"incremental != full: {len(inc_found ^ full_found)} differ")
+        hot_entries = conn.execute("SELECT count(*) FROM operation WHERE balance_id = 0"
+                                   ).fetchone()[0]
     print(f"\n### Parent rows: {args.wallets:,} wallets, {txns * 2:,} operations,"
           f" {args.changes} transactions NOTED + 1,000 new operations"
           f" (wallet 0: {hot_entries:,} operations)\n")

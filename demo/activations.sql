@@ -22,55 +22,14 @@ COMMENT ON SCHEMA recon_demo_activations IS
 'created by wallet-recon demo: seed 002 (wallet-activation synchronization), NGN workspace '
 'wallets. Remove with demo/drop.sql.';
 
-CREATE TABLE recon_demo_activations.workspace_wallets (
-    workspace_id uuid PRIMARY KEY,
-    workspace_name text NOT NULL,
-    balance numeric NOT NULL DEFAULT 0,
-    locked_balance numeric NOT NULL DEFAULT 0,
-    currency text NOT NULL DEFAULT 'NGN',
-    created_at timestamptz NOT NULL,
-    updated_at timestamptz NOT NULL DEFAULT now()
-);
-
-CREATE TABLE recon_demo_activations.activations (
-    id uuid PRIMARY KEY,
-    workspace_id uuid NOT NULL REFERENCES recon_demo_activations.workspace_wallets (workspace_id),
-    type text NOT NULL,  -- noqa: RF04
-    title text NOT NULL,
-    status text NOT NULL
-    CHECK (status IN ('draft', 'live', 'paused', 'completed', 'cancelled')),
-    total_budget numeric NOT NULL CHECK (total_budget >= 0),
-    spent_amount numeric NOT NULL DEFAULT 0 CHECK (spent_amount >= 0),
-    created_at timestamptz NOT NULL,
-    published_at timestamptz,
-    closed_at timestamptz
-);
-
-CREATE TABLE recon_demo_activations.activation_participants (
-    id uuid PRIMARY KEY,
-    activation_id uuid NOT NULL REFERENCES recon_demo_activations.activations (id),
-    creator_id uuid NOT NULL,
-    payout_amount numeric NOT NULL CHECK (payout_amount > 0),
-    status text NOT NULL CHECK (status IN ('joined', 'paid')),
-    joined_at timestamptz NOT NULL,
-    paid_at timestamptz
-);
-
-CREATE TABLE recon_demo_activations.wallet_transactions (
-    id uuid PRIMARY KEY,
-    workspace_id uuid NOT NULL REFERENCES recon_demo_activations.workspace_wallets (workspace_id),
-    type text NOT NULL  -- noqa: RF04
-    CHECK (type IN ('topup', 'lock', 'payment', 'release', 'withdrawal', 'refund')),
-    amount numeric NOT NULL CHECK (amount > 0),
-    reference_type text NOT NULL,
-    reference_id text NOT NULL,
-    description text,
-    created_at timestamptz NOT NULL
-);
-CREATE INDEX idx_activations_workspace_status
-ON recon_demo_activations.activations (workspace_id, status);
-CREATE INDEX idx_wallet_transactions_reference
-ON recon_demo_activations.wallet_transactions (reference_type, reference_id);
+SET search_path = recon_demo_activations;
+-- @include schema/seed002.sql
+RESET search_path;
+-- the demo's ledger also knows a refund (the writer's reversal of a payment)
+ALTER TABLE recon_demo_activations.wallet_transactions
+DROP CONSTRAINT wallet_transactions_type_check,
+ADD CONSTRAINT wallet_transactions_type_check
+CHECK (type IN ('topup', 'lock', 'payment', 'release', 'withdrawal', 'refund'));
 
 -- 3,000 workspaces: 1-2700 with top-ups and 1-6 activations each (in every status, creators
 -- paid), 2701-2850 with top-ups only, 2851-2900 with one draft and no money, 2901-3000 empty.

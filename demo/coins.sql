@@ -16,43 +16,9 @@ COMMENT ON SCHEMA recon_demo_coins IS
 'created by wallet-recon demo: seed 003 (wallet backfill: legacy total_coins, double-entry '
 'coin journal), COIN wallets. Remove with demo/drop.sql.';
 
-CREATE TABLE recon_demo_coins.users (
-    id text PRIMARY KEY,
-    username text NOT NULL UNIQUE,
-    email text NOT NULL UNIQUE,
-    role text NOT NULL DEFAULT 'member',  -- noqa: RF04
-    status text NOT NULL DEFAULT 'active',
-    is_bot boolean NOT NULL DEFAULT FALSE,
-    total_coins bigint NOT NULL DEFAULT 0,
-    created_at timestamptz NOT NULL DEFAULT now()
-);
-
-CREATE TABLE recon_demo_coins.user_wallet (
-    wallet_id text PRIMARY KEY,
-    user_id text NOT NULL UNIQUE REFERENCES recon_demo_coins.users (id),
-    balance bigint NOT NULL DEFAULT 0,
-    status text NOT NULL DEFAULT 'active',
-    created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now()
-);
-
-CREATE TABLE recon_demo_coins.coin_ledger_transactions (
-    id text PRIMARY KEY,
-    type text NOT NULL,  -- noqa: RF04
-    initiator_user_id text REFERENCES recon_demo_coins.users (id),
-    context jsonb NOT NULL DEFAULT '{}',
-    created_at timestamptz NOT NULL DEFAULT now()
-);
-
-CREATE TABLE recon_demo_coins.coin_journal_entries (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    transaction_id text NOT NULL REFERENCES recon_demo_coins.coin_ledger_transactions (id),
-    wallet_id text NOT NULL REFERENCES recon_demo_coins.user_wallet (wallet_id),
-    direction text NOT NULL CHECK (direction IN ('credit', 'debit')),
-    amount bigint NOT NULL CHECK (amount > 0),
-    memo text,
-    created_at timestamptz NOT NULL DEFAULT now()
-);
+SET search_path = recon_demo_coins;
+-- @include schema/seed003.sql
+RESET search_path;
 CREATE INDEX coin_journal_entries_wallet ON recon_demo_coins.coin_journal_entries (wallet_id);
 CREATE INDEX coin_journal_entries_transaction
 ON recon_demo_coins.coin_journal_entries (transaction_id);

@@ -18,55 +18,9 @@ COMMENT ON SCHEMA recon_demo_holds IS
 'created by wallet-recon demo: seed 001 (midaz two-phase transfers: holds, releases, debits), '
 'BRL balances. Remove with demo/drop.sql.';
 
-CREATE TABLE recon_demo_holds.balance (
-    id uuid PRIMARY KEY,
-    organization_id uuid NOT NULL,
-    ledger_id uuid NOT NULL,
-    account_id uuid NOT NULL UNIQUE,
-    alias text NOT NULL UNIQUE,  -- noqa: RF04
-    key text NOT NULL DEFAULT 'default',  -- noqa: RF04
-    asset_code text NOT NULL DEFAULT 'BRL',
-    available numeric NOT NULL DEFAULT 0,
-    on_hold numeric NOT NULL DEFAULT 0,
-    version bigint NOT NULL DEFAULT 0,  -- noqa: RF04
-    account_type text NOT NULL DEFAULT 'deposit',
-    allow_sending boolean NOT NULL DEFAULT TRUE,
-    allow_receiving boolean NOT NULL DEFAULT TRUE,
-    created_at timestamptz NOT NULL,
-    updated_at timestamptz NOT NULL
-);
-
-CREATE TABLE recon_demo_holds.transaction (
-    id uuid PRIMARY KEY,
-    parent_transaction_id uuid REFERENCES recon_demo_holds.transaction (id),
-    description text,
-    status text NOT NULL
-    CHECK (status IN ('CREATED', 'PENDING', 'APPROVED', 'CANCELED', 'NOTED')),
-    pending boolean NOT NULL,
-    amount numeric NOT NULL,
-    asset_code text NOT NULL DEFAULT 'BRL',
-    created_at timestamptz NOT NULL,
-    updated_at timestamptz NOT NULL
-);
-
-CREATE TABLE recon_demo_holds.operation (
-    id uuid PRIMARY KEY,
-    seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
-    transaction_id uuid NOT NULL REFERENCES recon_demo_holds.transaction (id),
-    balance_id uuid NOT NULL REFERENCES recon_demo_holds.balance (id),
-    account_alias text NOT NULL,
-    type text NOT NULL,  -- noqa: RF04
-    amount numeric NOT NULL,
-    asset_code text NOT NULL DEFAULT 'BRL',
-    available_after numeric NOT NULL,
-    on_hold_after numeric NOT NULL,
-    balance_version_after bigint NOT NULL,
-    status text NOT NULL,
-    description text,
-    created_at timestamptz NOT NULL
-);
-CREATE INDEX operation_transaction ON recon_demo_holds.operation (transaction_id);
-CREATE INDEX operation_balance ON recon_demo_holds.operation (balance_id, seq);
+SET search_path = recon_demo_holds;
+-- @include schema/seed001.sql
+RESET search_path;
 
 -- 2,500 balances: 1-2300 active, 2301-2500 opened and never used (no operations, zero: the
 -- handoff's Bug #3, "missing is not a mismatch").

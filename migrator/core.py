@@ -270,7 +270,7 @@ class Migrator:
             known = {m.id for m in self.migrations}
             st.migrations += [MigrationState(mid, "unknown to this package", at)
                               for mid, at in applied.items() if mid not in known]
-            recs = repeatable.recorded(cur)
+            recs = repeatable.by_file(repeatable.recorded(cur), self.files)
             live = repeatable.catalog(cur)
             for f in self.files:
                 st.objects.append((f.path, repeatable.state(f, recs.get(f.path), live)))
@@ -285,7 +285,7 @@ class Migrator:
         Returns what was done; empty lists mean nothing changed.
         """
         target_id = self.resolve(target) if target else self.head
-        done: dict = {"migrations": [], "objects": [], "dropped": [], "restored": []}
+        done: dict = {"migrations": [], "objects": [], "dropped": [], "restored": [], "moved": []}
         with self._exclusive() as backend:
             cur = backend.cursor()
             self._refuse_if_newer(cur)
@@ -453,11 +453,22 @@ class Migrator:
             # The catalog comparison in repeatable.apply() must see only our own changes.
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             recs = repeatable.recorded(cur)
+            order = {f.path: f.order for f in self.files}
+            for new, old in repeatable.moved(recs, self.files).items():
+                cur.execute("UPDATE _recon.migrator_object SET path = %s, apply_order = %s"
+                            " WHERE path = %s", (new, order[new], old))
+                done["moved"].append(f"{old} -> {new}")
+            if done["moved"]:
+                messages.append(f"recorded {len(done['moved'])} file(s) at their new paths")
+            recs = repeatable.by_file(recs, self.files)
             paths = {f.path for f in self.files}
             gone = [r for p, r in recs.items() if p not in paths]
             if gone:
                 done["dropped"] = repeatable.drop_all(cur, gone)
                 messages += [f"dropped {p} (no longer in the package)" for p in done["dropped"]]
+            # Bodies are checked once everything is in place (docs/MIGRATOR.md, "Fixed apply
+            # order"): a file's name does not decide whether what it reads exists yet.
+            cur.execute("SET LOCAL check_function_bodies = off")
             for f in self.files:
                 rec = recs.get(f.path)
                 st = repeatable.state(f, rec, repeatable.catalog(cur))
@@ -471,6 +482,9 @@ class Migrator:
                         f"restored {f.path}: it had been modified in the database by hand")
                 else:
                     messages.append(f"applied {f.path}" + ("" if rec is None else f" ({st})"))
+            cur.execute("SET LOCAL check_function_bodies = on")
+            if done["objects"]:
+                self._validate_functions(cur)
             cur.execute("SELECT to_regprocedure('_recon.recompile_checks(text[])') IS NOT NULL"
                         " AND to_regclass('_recon.check_kind') IS NOT NULL")
             if done["objects"] and cur.fetchone()[0]:
@@ -485,8 +499,33 @@ class Migrator:
                     done["recompiled"] = recompiled
                     messages.append(f"compiled {recompiled} check(s) again with the installed"
                                     " compilers")
-            if done["objects"] or done["dropped"]:
-                self._log(cur, {k: done[k] for k in ("objects", "dropped", "restored")}, action)
+            if done["objects"] or done["dropped"] or done["moved"]:
+                self._log(cur, {k: done[k] for k in ("objects", "dropped", "restored", "moved")},
+                          action)
+
+    @staticmethod
+    def _validate_functions(cur: psycopg.Cursor) -> None:
+        """Check every toolkit function's body, as CREATE FUNCTION would have with
+        check_function_bodies on: its language's validator, called once all are installed."""
+        cur.execute(
+            "SELECT p.oid, pg_catalog.format('%%I.%%I(%%s)', n.nspname, p.proname,"
+            " pg_catalog.pg_get_function_identity_arguments(p.oid)), v.proname"
+            " FROM pg_catalog.pg_proc AS p"
+            " JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace"
+            " JOIN pg_catalog.pg_language AS l ON l.oid = p.prolang"
+            " JOIN pg_catalog.pg_proc AS v ON v.oid = l.lanvalidator"
+            " WHERE n.nspname = ANY(%s) AND v.pronamespace = 'pg_catalog'::pg_catalog.regnamespace"
+            " ORDER BY 2", (list(repeatable.TOOLKIT_SCHEMAS),))
+        for oid, name, validator in cur.fetchall():
+            try:
+                cur.execute(b"SAVEPOINT validate")
+                validate = sql.SQL("SELECT {}(%s)").format(
+                    sql.Identifier("pg_catalog", validator))
+                cur.execute(validate, (oid,))
+                cur.execute(b"RELEASE SAVEPOINT validate")
+            except psycopg.Error as exc:
+                raise MigratorError(f"function {name} does not validate and the repeatable layer"
+                                    f" was rolled back: {pg_error(exc)}") from exc
 
     def _apply_file(self, cur: psycopg.Cursor, f: RepeatableFile,
                     rec: repeatable.Recorded | None, st: str) -> None:

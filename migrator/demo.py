@@ -20,6 +20,7 @@ from psycopg.rows import dict_row
 
 from migrator import ops, render
 from migrator.connection import MigratorError, connect
+from migrator.sqlfile import read_sql
 
 APPS = (
     ("runbook", "seed 000, runbook 'Balance Discrepancy'"),
@@ -71,7 +72,7 @@ class Demo:
         if not path.is_file():
             raise MigratorError(f"the demo's data is missing: {path}")
         with conn.transaction():
-            conn.execute(path.read_text(encoding="utf-8").encode())
+            conn.execute(read_sql(path).encode())
 
     def existing_schemas(self, conn: psycopg.Connection) -> list[tuple[str, str | None]]:
         return conn.execute(

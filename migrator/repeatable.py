@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import psycopg
 from psycopg import sql
@@ -122,6 +122,32 @@ def recorded(cur: psycopg.Cursor) -> dict[str, Recorded]:
         " FROM _recon.migrator_object ORDER BY apply_order, path"
     )
     return {r[0]: Recorded(r[0], r[1], r[2], list(r[3]), dict(r[4])) for r in cur.fetchall()}
+
+
+def moved(recs: dict[str, Recorded], files: Sequence[RepeatableFile]) -> dict[str, str]:
+    """Files moved within their directory since they were applied (functions/x.sql to
+    functions/fix/x.sql): new path -> recorded path. A file is one object set, whatever
+    folder it sits in: a move alone must not drop and create its objects (a view or a
+    trigger depending on them would make the DROP fail)."""
+    paths = {f.path for f in files}
+    gone: dict[tuple[str, str], list[str]] = {}
+    for p in recs:
+        if p not in paths:
+            gone.setdefault((p.split("/", 1)[0], p.rsplit("/", 1)[-1]), []).append(p)
+    out = {}
+    for f in files:
+        key = (f.path.split("/", 1)[0], f.path.rsplit("/", 1)[-1])
+        if f.path not in recs and len(gone.get(key, [])) == 1:
+            out[f.path] = gone[key][0]
+    return out
+
+
+def by_file(recs: dict[str, Recorded], files: Sequence[RepeatableFile]) -> dict[str, Recorded]:
+    """The records keyed by the package's paths: a moved file's under its new path."""
+    out = dict(recs)
+    for new, old in moved(recs, files).items():
+        out[new] = replace(out.pop(old), path=new)
+    return out
 
 
 # States of a repeatable file, as `status` prints them.

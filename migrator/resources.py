@@ -9,8 +9,14 @@ from pathlib import Path
 
 #: The repeatable layer, in its fixed apply order: functions first (views may
 #: call them), then views, then triggers (which may reference both). Within a
-#: directory, files apply in name order.
+#: directory, its files in name order, then its subfolders (functions/ holds one per stage
+#: of the pipeline), those of STAGES first in that order, any other in name order.
 REPEATABLE_DIRS: tuple[str, ...] = ("functions", "views", "triggers")
+
+#: The pipeline's stages, in the order functions/ applies them (docs/MIGRATOR.md). The order
+#: is for reading: bodies are validated once all are installed, so no stage needs another
+#: to come first.
+STAGES: tuple[str, ...] = ("common", "register", "ledger", "compile", "run", "fix", "guard")
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -57,12 +63,24 @@ def repeatable_files(root: Path) -> list[RepeatableFile]:
         base = root / directory
         if not base.is_dir():
             continue
-        for path in sorted(base.glob("*.sql")):
+        for path in _walk(base):
             files.append(
                 RepeatableFile(
-                    path=f"{directory}/{path.name}",
+                    path=path.relative_to(root).as_posix(),
                     order=len(files),
                     sql=path.read_text(encoding="utf-8"),
                 )
             )
+    names = [(f.path.split("/", 1)[0], f.path.rsplit("/", 1)[-1]) for f in files]
+    twice = sorted({f"{d}/.../{n}" for d, n in names if names.count((d, n)) > 1})
+    if twice:  # a file is known by its name wherever it sits (a move keeps its record)
+        raise ValueError(f"repeatable file names must be unique in their directory: {twice}")
     return files
+
+
+def _walk(base: Path) -> list[Path]:
+    """A directory's .sql files in apply order: its own by name, then each subfolder's."""
+    subs = sorted((d for d in base.iterdir() if d.is_dir()),
+                  key=lambda d: (STAGES.index(d.name) if d.name in STAGES else len(STAGES),
+                                 d.name))
+    return sorted(base.glob("*.sql")) + [p for d in subs for p in _walk(d)]

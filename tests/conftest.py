@@ -39,6 +39,7 @@ from psycopg.types.json import set_json_loads
 from pytest_postgresql.janitor import DatabaseJanitor
 
 from migrator.cluster import ThrowawayCluster, find_bindir
+from migrator.sqlfile import read_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 WALLET_RECON = str(Path(sys.executable).parent / "wallet-recon")
@@ -282,7 +283,7 @@ def load_fixture(dsn: str, *names: str) -> None:
     """Run SQL files from tests/fixtures/ (a seed's schema and data, its registration)."""
     with psycopg.connect(dsn, autocommit=True) as c:
         for name in names:
-            c.execute((FIXTURES / name).read_text().encode())
+            c.execute(read_sql(FIXTURES / name).encode())
 
 
 def run(dsn: str, *sql: str) -> None:

@@ -713,7 +713,7 @@ def after_success(w: World, conn: psycopg.Connection, before: dict[str, str], fn
 
 def test_every_public_function_is_covered(world: World) -> None:
     names = {f.name for f in world.functions}
-    on_disk = {p.stem for p in (ROOT / "functions").glob("*.sql") if not p.stem.startswith("_")}
+    on_disk = {p.stem for p in (ROOT / "functions").rglob("*.sql") if not p.stem.startswith("_")}
     assert names == on_disk, "the catalog and functions/ disagree on the public API"
     for f in world.functions:
         for a in f.args:
@@ -738,23 +738,23 @@ def valid_calls(w: World) -> dict[str, list[dict[str, object]]]:
     of. A function not listed here is called with generated values only."""
     p = w.pools
     checks = w.conn.execute("SELECT kind, options::text FROM _recon.check_def ORDER BY name")
-    register_check = [{"p_name": "bad_input_new", "p_kind": kind, "p_options": options}
+    register_check = [{"name": "bad_input_new", "kind": kind, "options": options}
                       for kind, options in checks.fetchall()]
-    register_check.append({"p_name": "bad_input_new", "p_kind": "custom",
-                           "p_options": to_json({"query": CUSTOM_QUERY})})
+    register_check.append({"name": "bad_input_new", "kind": "custom",
+                           "options": to_json({"query": CUSTOM_QUERY})})
     w.conn.rollback()
     apply = {"dry_run": False, "ticket": "INC-8", "reason": "bad input"}
     return {
-        "acknowledge_alert": [{"p_ids": array_literal(p.ids["alert"]), "p_note": "INC-42"}],
-        "allow_ledger_change": [{"p_ledger": "s0_ledger", "p_ticket": "INC-77",
-                                 "p_reason": "GDPR erasure"}],
+        "acknowledge_alert": [{"ids": array_literal(p.ids["alert"]), "note": "INC-42"}],
+        "allow_ledger_change": [{"ledger": "s0_ledger", "ticket": "INC-77",
+                                 "reason": "GDPR erasure"}],
         "backfill": [{"coverage_check": "s3_coverage"}, {"coverage_check": "s3_coverage",
                                                           "wallet_columns": '{"status": "new"}',
                                                           **apply}],
-        "describe_check": [{"p_name": c} for c in p.checks],
+        "describe_check": [{"name": c} for c in p.checks],
         "disable_guard": [{"p_kind": "append_only", "p_target": "s0_ledger"}],
-        "drop_check": [{"p_name": "s0_chain"}, {"p_name": "s3_treasury"}],
-        "drop_source": [{"p_name": "spare_wallets"}],
+        "drop_check": [{"name": "s0_chain"}, {"name": "s3_treasury"}],
+        "drop_source": [{"name": "spare_wallets"}],
         "enable_guard": [
             {"p_kind": "drift", "p_target": "s0_ledger", "p_options": '{"mode": "warn"}'},
             {"p_kind": "drift", "p_target": "s3_journal",
@@ -767,31 +767,31 @@ def valid_calls(w: World) -> dict[str, list[dict[str, object]]]:
                 {"wallets": array_literal(p.wallets[:3]), "run_limit": "50", **apply}],
         "reconcile": [{}, {"p_checks": "{s0_balance,s3_balance}", "p_mode": "incremental"}],
         "reconcile_run": [{}, {"p_checks": "{s0_balance,s3_balance}", "p_mode": "incremental"}],
-        "start_run": [{}, {"p_checks": "{s0_balance,s3_balance}", "p_mode": "incremental"}],
+        "start_run": [{}, {"checks": "{s0_balance,s3_balance}", "mode": "incremental"}],
         "schedule_reconcile": [{}],
         "unschedule_reconcile": [{}],
         "register_check": register_check,
         "register_ledger_source": [
-            {"p_name": "bad_input_new", "p_wallet_source": "s0_wallets",
-             "p_table": "seed000.wallet_transaction", "p_wallet_column": "wallet_id",
-             "p_amount_column": "amount", "p_options": to_json(S0_LEDGER_OPTIONS)},
-            {"p_name": "bad_input_new", "p_wallet_source": "s3_wallets",
-             "p_table": "seed003.coin_journal_entries", "p_wallet_column": "wallet_id",
-             "p_amount_column": "amount", "p_options": to_json(S3_LEDGER_OPTIONS)},
+            {"name": "bad_input_new", "wallet_source": "s0_wallets",
+             "relation": "seed000.wallet_transaction", "wallet_column": "wallet_id",
+             "amount_column": "amount", "options": to_json(S0_LEDGER_OPTIONS)},
+            {"name": "bad_input_new", "wallet_source": "s3_wallets",
+             "relation": "seed003.coin_journal_entries", "wallet_column": "wallet_id",
+             "amount_column": "amount", "options": to_json(S3_LEDGER_OPTIONS)},
         ],
         "register_wallet_source": [
-            {"p_name": "bad_input_new", "p_table": "seed000.wallet_account",
-             "p_key_column": "id", "p_balance_columns": "{balance}",
-             "p_options": to_json(WALLET_OPTIONS)}],
-        "register_writer": [{"p_ledger": ledger, "p_options": options} for ledger, options in
+            {"name": "bad_input_new", "relation": "seed000.wallet_account",
+             "key_column": "id", "balance_columns": "{balance}",
+             "options": to_json(WALLET_OPTIONS)}],
+        "register_writer": [{"ledger": ledger, "options": options} for ledger, options in
                             w.conn.execute("SELECT ledger_source, options::text"
                                            " FROM _recon.writer").fetchall()],
         "reverse_fix": [{"fix_id": f} for f in p.ids["fix"]]
         + [{"fix_id": f, **apply} for f in p.ids["fix"]],
-        "set_check_enabled": [{"p_name": c, "p_enabled": False} for c in p.checks],
-        "set_fix_policy": [{"p_check": "s0_balance",
-                            "p_options": '{"strategy": "adjust", "wallet_limit": 100}'},
-                           {"p_check": "s0_orphans", "p_options": '{"column": "balance"}'}],
+        "set_check_enabled": [{"name": c, "enabled": False} for c in p.checks],
+        "set_fix_policy": [{"check_name": "s0_balance",
+                            "options": '{"strategy": "adjust", "wallet_limit": 100}'},
+                           {"check_name": "s0_orphans", "options": '{"column": "balance"}'}],
     }
 
 
@@ -869,32 +869,32 @@ def print_counts(w: World) -> None:
 # Calls that once failed wrongly, each fixed in the code: (function, arguments, the outcome).
 REGRESSIONS = [
     # an integer threshold beyond integer: 22003 (numeric field overflow) at the INSERT
-    ("register_check", {"p_name": "bad_input_new", "p_kind": "balance",
-                        "p_options": '{"ledger": "s0_ledger", "critical_wallets": 1e30}'}, "RC106"),
-    ("register_check", {"p_name": "bad_input_new", "p_kind": "balance",
-                        "p_options": '{"ledger": "s0_ledger", "pattern_wallets": 2147483648}'},
+    ("register_check", {"name": "bad_input_new", "kind": "balance",
+                        "options": '{"ledger": "s0_ledger", "critical_wallets": 1e30}'}, "RC106"),
+    ("register_check", {"name": "bad_input_new", "kind": "balance",
+                        "options": '{"ledger": "s0_ledger", "pattern_wallets": 2147483648}'},
      "RC106"),
     # a NULL column name: 22004 (format('%I') of NULL) while compiling
-    ("register_check", {"p_name": "bad_input_new", "p_kind": "balance",
-                        "p_options": '{"ledger": "s0_ledger", "columns": [null]}'}, "RC106"),
+    ("register_check", {"name": "bad_input_new", "kind": "balance",
+                        "options": '{"ledger": "s0_ledger", "columns": [null]}'}, "RC106"),
     # a column twice: accepted, every finding of that column reported twice
-    ("register_check", {"p_name": "bad_input_new", "p_kind": "balance",
-                        "p_options": '{"ledger": "s0_ledger", "columns": ["balance", "balance"]}'},
+    ("register_check", {"name": "bad_input_new", "kind": "balance",
+                        "options": '{"ledger": "s0_ledger", "columns": ["balance", "balance"]}'},
      "RC106"),
-    ("register_wallet_source", {"p_name": "bad_input_new", "p_table": "seed000.wallet_account",
-                                "p_key_column": "id", "p_balance_columns": "{balance,balance}"},
+    ("register_wallet_source", {"name": "bad_input_new", "relation": "seed000.wallet_account",
+                                "key_column": "id", "balance_columns": "{balance,balance}"},
      "RC106"),
     # an operation that moves nothing: 23502 (NULL effects) at the INSERT
-    ("register_ledger_source", {"p_name": "bad_input_new", "p_wallet_source": "s0_wallets",
-                                "p_table": "seed000.wallet_transaction",
-                                "p_wallet_column": "wallet_id", "p_amount_column": "amount",
-                                "p_options": '{"operation": "type", "effects": {"CREDIT": {}}}'},
+    ("register_ledger_source", {"name": "bad_input_new", "wallet_source": "s0_wallets",
+                                "relation": "seed000.wallet_transaction",
+                                "wallet_column": "wallet_id", "amount_column": "amount",
+                                "options": '{"operation": "type", "effects": {"CREDIT": {}}}'},
      "RC106"),
     # the same value for credit and debit: accepted, every credit counted as a debit
-    ("register_ledger_source", {"p_name": "bad_input_new", "p_wallet_source": "s0_wallets",
-                                "p_table": "seed000.wallet_transaction",
-                                "p_wallet_column": "wallet_id", "p_amount_column": "amount",
-                                "p_options": '{"direction": "type", "credit": "X", "debit": "X"}'},
+    ("register_ledger_source", {"name": "bad_input_new", "wallet_source": "s0_wallets",
+                                "relation": "seed000.wallet_transaction",
+                                "wallet_column": "wallet_id", "amount_column": "amount",
+                                "options": '{"direction": "type", "credit": "X", "debit": "X"}'},
      "RC106"),
     # one key for every new wallet: 23505 (unique violation) when applied
     ("backfill", {"coverage_check": "s3_coverage", "wallet_key": "{now}", "dry_run": False,
@@ -906,14 +906,14 @@ REGRESSIONS = [
                   "reason": "r", "wallet_columns": '{"created_at": "garbage"}'}, "RC309"),
     # a custom check without a wallet source: then applying any fix failed with 22023 (a NULL
     # key in the map of stored balances)
-    ("register_check", {"p_name": "bad_input_new", "p_kind": "custom", "p_options": json.dumps(
+    ("register_check", {"name": "bad_input_new", "kind": "custom", "options": json.dumps(
         {"query": "SELECT id::text AS wallet_key, balance AS stored, balance AS expected,"
                   " 0::numeric AS difference, '{}'::jsonb AS details"
                   " FROM seed000.wallet_account"})}, "accepted"),
     # a posting function without its offset wallet: then applying a fix failed with the
     # function's own 23502; now RC305 (the writer failed), which the probe accepts
-    ("register_writer", {"p_ledger": "s3_journal",
-                         "p_options": '{"function": "seed003.post_recon_entry(jsonb)"}'},
+    ("register_writer", {"ledger": "s3_journal",
+                         "options": '{"function": "seed003.post_recon_entry(jsonb)"}'},
      "accepted"),
     # a repair of 2.7e12 into numeric(14,2) columns, let through by a huge limit: 22003 when
     # applied; now that wallet is skipped ("would not fit") and the rest applied

@@ -12,11 +12,11 @@ import re
 import shlex
 import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 import pytest
+from helpers import seeded_with
 from psycopg.conninfo import make_conninfo
 from test_cli_ops import drift, run_in_pty, sql, state
 
@@ -36,10 +36,8 @@ def error_line(proc: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-@pytest.fixture
-def seeded(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
-    """Seed 000 loaded and registered (a clone)."""
-    return make_db(fixture_template("seed000.sql", "seed000_register.sql"))
+seeded = seeded_with("seed000.sql", "seed000_register.sql",
+                     doc="Seed 000 loaded and registered (a clone).")
 
 
 def test_check_where_the_toolkit_is_not_installed(empty_db: str) -> None:

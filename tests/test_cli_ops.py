@@ -7,23 +7,21 @@ import json
 import os
 import pty
 import subprocess
-from collections.abc import Callable
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
 import psycopg
 import pytest
+from helpers import seeded_with
 
 from conftest import WALLET_RECON, run_cli
 
 CHECKS = ["s0_balance", "s0_chain", "s0_duplicates", "s0_orphans"]
 
 
-@pytest.fixture
-def seeded(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
-    """Seed 000 loaded and registered (a clone)."""
-    return make_db(fixture_template("seed000.sql", "seed000_register.sql"))
+seeded = seeded_with("seed000.sql", "seed000_register.sql",
+                     doc="Seed 000 loaded and registered (a clone).")
 
 
 def sql(dsn: str, query: str, params: tuple | None = None) -> list[tuple]:

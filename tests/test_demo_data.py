@@ -25,6 +25,8 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
+from migrator.sqlfile import read_sql
+
 from conftest import ROOT, decimal_json
 
 DEMO = ROOT / "demo"
@@ -74,7 +76,7 @@ def load(dsn: str, *apps: str) -> None:
     """Run demo/<app>.sql files, each as one statement batch (one transaction)."""
     with psycopg.connect(dsn, autocommit=True) as c:
         for app in apps:
-            c.execute((DEMO / f"{app}.sql").read_text().encode())
+            c.execute(read_sql(DEMO / f"{app}.sql").encode())
 
 
 def drop(dsn: str) -> None:

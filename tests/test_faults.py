@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
+from helpers import one
 from test_fix import WRITER
 
 from conftest import WALLET_RECON, load_fixture, run_cli
@@ -29,13 +30,6 @@ def wait_for(predicate: Callable[[], object], what: str, timeout: float = 60) ->
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def one(dsn: str, query: str, params: tuple | None = None) -> object:
-    with psycopg.connect(dsn, autocommit=True) as c:
-        cur = c.execute(query, params)
-        row = cur.fetchone() if cur.description else None
-        return row[0] if row else None
 
 
 def in_thread(dsn: str, query: str, params: tuple | None = None) -> tuple[threading.Thread, dict]:

@@ -8,11 +8,13 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 
 import psycopg
 import pytest
+from helpers import one as _one
 
-from conftest import decimal_json, fix, reconcile, rows, run, run_cli
+from conftest import fix, reconcile, rows, run, run_cli
 
 APPLY = {"dry_run": False, "ticket": "INC-13", "reason": "issue 13", "wallet_limit": 1000}
 
@@ -32,10 +34,8 @@ def seed(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> s
              " \"type\": \"ADJUSTMENT\"}}')",)))
 
 
-def one(dsn: str, sql: str, params: object = None) -> object:
-    with psycopg.connect(dsn, autocommit=True) as c:
-        decimal_json(c)
-        return c.execute(sql, params).fetchone()[0]
+one = partial(_one, decimals=True)
+"""JSON numbers as Decimal, so amounts compare exactly."""
 
 
 def total(dsn: str) -> Decimal:

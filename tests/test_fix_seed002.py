@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from helpers import snapshot
 from psycopg.rows import dict_row
 from test_seed002 import (
     activation,
@@ -50,12 +51,8 @@ def today(dsn: str) -> str:
     return one(dsn, "SELECT to_char(now(), 'YYYYMMDD')")
 
 
-def snapshot(dsn: str) -> dict:
-    """A checksum of every seed table and of the repair audit and findings: what a dry run
-    must leave as it was."""
-    return {t: one(dsn, f"SELECT count(*) || ':' || COALESCE(md5(string_agg(x::text, '|'"
-                        f" ORDER BY x::text)), '') FROM {t} AS x")
-            for t in SEED_TABLES + AUDIT_TABLES}
+SNAPSHOT_TABLES = (*SEED_TABLES, *AUDIT_TABLES)
+"""What a dry run must leave as it was: the seed's tables, the repair audit, the findings."""
 
 
 def ledger(dsn: str) -> tuple[int, Decimal]:
@@ -163,9 +160,9 @@ def test_over_locked_wallet_released_to_balance(seeded: str) -> None:
     run_id = reconcile(seeded)["run_id"]
     assert found(seeded) == [("s2_locked", ws(3), D("9544.0"), None)]
 
-    before, count, total = snapshot(seeded), *ledger(seeded)
+    before, count, total = snapshot(seeded, *SNAPSHOT_TABLES), *ledger(seeded)
     plan = fix(seeded, **BIG)
-    assert snapshot(seeded) == before  # a dry run writes nothing
+    assert snapshot(seeded, *SNAPSHOT_TABLES) == before  # a dry run writes nothing
     assert step(plan) == [(1, "s2_locked", ws(3), "move", D("9544.0"), "planned", None)]
     assert planned_deltas(plan) == [
         (1, ws(3), {"balance": D("9544.0"), "locked_balance": D("-9544.0")})]
@@ -201,9 +198,9 @@ def test_under_locked_wallet_with_enough_balance_is_locked(seeded: str) -> None:
     reconcile(seeded)
     assert found(seeded) == [("s2_locked", ws(100), D("-25000.00"), None)]
 
-    before, count, total = snapshot(seeded), *ledger(seeded)
+    before, count, total = snapshot(seeded, *SNAPSHOT_TABLES), *ledger(seeded)
     plan = fix(seeded, **BIG)
-    assert snapshot(seeded) == before
+    assert snapshot(seeded, *SNAPSHOT_TABLES) == before
     assert step(plan) == [(1, "s2_locked", ws(100), "move", D("25000.00"), "planned", None)]
     assert planned_deltas(plan) == [
         (1, ws(100), {"balance": D("-25000.00"), "locked_balance": D("25000.00")})]
@@ -227,9 +224,9 @@ def test_under_locked_wallet_without_enough_balance_is_skipped(seeded: str) -> N
     reconcile(seeded)
     assert found(seeded) == [("s2_locked", ws(100), D("-300000.00"), None)]
     note = "would overdraw balance: 234900.00 -> -65100.00"
-    before = snapshot(seeded)
+    before = snapshot(seeded, *SNAPSHOT_TABLES)
     plan = fix(seeded, **BIG)
-    assert snapshot(seeded) == before
+    assert snapshot(seeded, *SNAPSHOT_TABLES) == before
     assert step(plan) == [(1, "s2_locked", ws(100), "move", D("300000.00"), "skipped", note)]
     assert plan[0]["stored_after"] == plan[0]["stored_before"] == {
         "balance": D("234900.00"), "locked_balance": 0}
@@ -238,7 +235,7 @@ def test_under_locked_wallet_without_enough_balance_is_skipped(seeded: str) -> N
     done = fix(seeded, **BIG, **APPLY)
     assert step(done) == [(1, "s2_locked", ws(100), "move", D("300000.00"), "skipped", note)]
     assert done[0]["repair_id"] is None
-    assert {t: v for t, v in snapshot(seeded).items() if t.startswith("seed002.")} == seed_before
+    assert {t: v for t, v in snapshot(seeded, *SNAPSHOT_TABLES).items() if t.startswith("seed002.")} == seed_before
     assert one(seeded, "SELECT count(*) FROM _recon.repair") == 0
     assert wallet(seeded, 100) == (D("234900.00"), 0)
     assert reconcile(seeded)["status"] == "discrepancy"
@@ -252,9 +249,9 @@ def test_balance_drift_without_ledger_entry_is_resynced(seeded: str) -> None:
     reconcile(seeded)
     assert found(seeded) == [("s2_balance", ws(8), D("15000.00"), None)]
 
-    before, count_total = snapshot(seeded), ledger(seeded)
+    before, count_total = snapshot(seeded, *SNAPSHOT_TABLES), ledger(seeded)
     plan = fix(seeded, **BIG)
-    assert snapshot(seeded) == before
+    assert snapshot(seeded, *SNAPSHOT_TABLES) == before
     assert step(plan) == [(1, "s2_balance", ws(8), "resync", D("15000.00"), "planned", None)]
     assert plan[0]["entries"] == []
     assert (plan[0]["stored_before"], plan[0]["stored_after"]) == (
@@ -265,7 +262,7 @@ def test_balance_drift_without_ledger_entry_is_resynced(seeded: str) -> None:
     assert step(done) == [(1, "s2_balance", ws(8), "resync", D("15000.00"), "applied", None)]
     assert done[0]["entries"] == []
     assert ledger(seeded) == count_total  # the ledger is untouched
-    assert snapshot(seeded)["seed002.wallet_transactions"] == before[
+    assert snapshot(seeded, *SNAPSHOT_TABLES)["seed002.wallet_transactions"] == before[
         "seed002.wallet_transactions"]
     assert wallet(seeded, 8) == (D("102084.00"), 0)
     assert_synced(seeded)
@@ -288,14 +285,14 @@ def test_duplicate_payment_has_no_reversing_type_in_seed_ledger(seeded: str) -> 
         (2, "s2_locked", ws(5), "move", D("1226.0"), "skipped",
          f"not applied: step 1 of this wallet was skipped ({no_type}); a wallet's repairs are"
          " applied all or none")]
-    before = snapshot(seeded)
+    before = snapshot(seeded, *SNAPSHOT_TABLES)
     plan = fix(seeded, **BIG)
     assert step(plan) == expected
     assert plan[0]["entries"][0]["reference"] == f"REV-{dup}"
-    assert snapshot(seeded) == before
+    assert snapshot(seeded, *SNAPSHOT_TABLES) == before
     assert step(fix(seeded, **BIG, **APPLY)) == expected
     assert one(seeded, "SELECT count(*) FROM _recon.repair") == 0
-    assert snapshot(seeded)["seed002.wallet_transactions"] == before[
+    assert snapshot(seeded, *SNAPSHOT_TABLES)["seed002.wallet_transactions"] == before[
         "seed002.wallet_transactions"]
 
 
@@ -309,9 +306,9 @@ def test_duplicate_payment_reversed_when_only_the_ledger_has_it(seeded_refund: s
     assert found(db) == [("s2_balance", ws(3), D("1302.5"), "duplicate_reference"),
                          ("s2_duplicate", ws(3), D("1302.5"), "duplicate_reference")]
     stored = wallet(db, 3)
-    before, (count, total) = snapshot(db), ledger(db)
+    before, (count, total) = snapshot(db, *SNAPSHOT_TABLES), ledger(db)
     plan = fix(db, **BIG)
-    assert snapshot(db) == before
+    assert snapshot(db, *SNAPSHOT_TABLES) == before
     assert step(plan) == [
         (1, "s2_duplicate", ws(3), "reverse", D("1302.5"), "planned", None),
         (2, "s2_balance", ws(3), "resync", D("1302.5"), "covered",
@@ -369,9 +366,9 @@ def test_small_repair_under_the_threshold_applied_large_one_skipped(seeded: str)
     balance5, locked5 = wallet(seeded, 5)
     over = ("above the auto-fix limit: 9544.0 > wallet_limit 10 NGN (the call's "
             "wallet_limit; run_limit 100 applies to the whole call)")
-    before = snapshot(seeded)
+    before = snapshot(seeded, *SNAPSHOT_TABLES)
     plan = fix(seeded, wallet_limit=10)
-    assert snapshot(seeded) == before
+    assert snapshot(seeded, *SNAPSHOT_TABLES) == before
     assert step(plan) == [(1, "s2_locked", ws(3), "move", D("9544.0"), "skipped", over),
                           (2, "s2_locked", ws(5), "move", D("8.40"), "planned", None)]
 
@@ -398,7 +395,7 @@ def test_applying_the_same_fix_twice_changes_nothing_the_second_time(seeded: str
     first = fix(seeded, run_id=run_id, **BIG, **APPLY)
     assert [(r["wallet_key"], r["strategy"], r["status"]) for r in first] == [
         (ws(3), "move", "applied"), (ws(8), "resync", "applied"), (ws(100), "move", "applied")]
-    after_first = snapshot(seeded)
+    after_first = snapshot(seeded, *SNAPSHOT_TABLES)
 
     # the same call again, before any reconcile: the findings are still open, but under the
     # lock each one is gone, so every step is skipped and nothing is written
@@ -406,7 +403,7 @@ def test_applying_the_same_fix_twice_changes_nothing_the_second_time(seeded: str
     assert [(r["step"], r["status"], r["note"], r["repair_id"]) for r in again] == [
         (n, "skipped", "already consistent: no longer found under the lock", None)
         for n in (1, 2, 3)]
-    now = snapshot(seeded)
+    now = snapshot(seeded, *SNAPSHOT_TABLES)
     assert {t: v for t, v in now.items() if t != "_recon.fix"} == {
         t: v for t, v in after_first.items() if t != "_recon.fix"}
     assert one(seeded, "SELECT count(*) FROM _recon.repair") == 3
@@ -426,9 +423,9 @@ def test_reverse_fix_brings_the_findings_back(seeded: str) -> None:
     fix_id = one(seeded, "SELECT DISTINCT fix_id FROM _recon.repair")
     assert_synced(seeded)
 
-    before, (count, total) = snapshot(seeded), ledger(seeded)
+    before, (count, total) = snapshot(seeded, *SNAPSHOT_TABLES), ledger(seeded)
     plan = reverse_fix(seeded, fix_id)
-    assert snapshot(seeded) == before
+    assert snapshot(seeded, *SNAPSHOT_TABLES) == before
     assert [(r["wallet_key"], r["strategy"], r["amount"], r["status"], r["note"])
             for r in plan] == [
         (ws(3), "reversal", D("9544.0"), "planned", f"reverses repair {done[0]['repair_id']}"
@@ -510,9 +507,9 @@ def test_every_failure_at_once_dry_run_then_apply(seeded: str) -> None:
                 (r["status"], None if r["note"] and r["note"].startswith("not applied: step")
                  else r["note"]) for r in rows}
 
-    before = snapshot(seeded)
+    before = snapshot(seeded, *SNAPSHOT_TABLES)
     plan = fix(seeded, **BIG)
-    assert snapshot(seeded) == before
+    assert snapshot(seeded, *SNAPSHOT_TABLES) == before
     assert outcome(plan) == {k: ("planned" if s == "applied" else s, n)
                              for k, (s, n) in expected.items()}
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import psycopg
 import pytest
+from helpers import one
 from psycopg.rows import dict_row
 from test_seed003 import (
     SYSTEM_WALLET,
@@ -28,11 +29,6 @@ from conftest import fix, reconcile
 def seed(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
     """Seed 003 loaded and registered, with its writer (a clone)."""
     return make_db(fixture_template("seed003.sql", "seed003_register.sql", "seed003_writer.sql"))
-
-
-def one(dsn: str, sql: str, params: object = None) -> object:
-    with psycopg.connect(dsn, autocommit=True) as c:
-        return c.execute(sql, params).fetchone()[0]
 
 
 def backfill(dsn: str, **args: object) -> dict:

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from helpers import q, q1, snapshot
 from psycopg.rows import dict_row
 
 from conftest import CRON_DATABASE, Server, fix, reconcile, run_cli
@@ -42,26 +43,10 @@ def seeded(make_db: Callable[..., str], fixture_template: Callable[..., str]) ->
 
 # --- plain helpers ------------------------------------------------------------------------------
 
-def q(dsn: str, sql: str, params: object = None) -> list[tuple]:
-    with psycopg.connect(dsn, autocommit=True) as c:
-        cur = c.execute(sql, params)
-        return cur.fetchall() if cur.description else []
-
-
-def q1(dsn: str, sql: str, params: object = None) -> object:
-    return q(dsn, sql, params)[0][0]
-
 
 def dicts(dsn: str, sql: str, params: object = None) -> list[dict]:
     with psycopg.connect(dsn, autocommit=True) as c, c.cursor(row_factory=dict_row) as cur:
         return cur.execute(sql, params).fetchall()
-
-
-def snapshot(dsn: str, tables: list[str]) -> dict[str, str]:
-    """md5 of every row of each table: equal means unchanged."""
-    with psycopg.connect(dsn, autocommit=True) as c:
-        return {t: c.execute(f"SELECT md5(COALESCE(string_agg(x::text, ',' ORDER BY x::text),"
-                             f" '')) || count(*) FROM {t} AS x").fetchone()[0] for t in tables}
 
 
 def user_triggers(dsn: str) -> set[tuple]:
@@ -472,7 +457,7 @@ def test_guard_passes_good_writes_and_warns_or_blocks_the_bad_one(
     assert open_alerts(dsn) == [] and pending(dsn) == 0
     no_alert_notified(dsn, listener)
 
-    before = snapshot(dsn, [*k.tables, "_recon.alert"])
+    before = snapshot(dsn, *k.tables, "_recon.alert", counted=True)
     bad = sessions(dsn)
     if mode == "block":
         reached_commit = False
@@ -490,7 +475,7 @@ def test_guard_passes_good_writes_and_warns_or_blocks_the_bad_one(
         assert detail["item"] == k.item and detail["mode"] == "block"
         assert {key: detail[key] for key in k.details} == k.details
         # nothing the transaction wrote is kept, no alert, nothing staged, nothing notified
-        assert snapshot(dsn, [*k.tables, "_recon.alert"]) == before
+        assert snapshot(dsn, *k.tables, "_recon.alert", counted=True) == before
         assert pending(dsn) == 0
         no_alert_notified(dsn, listener)
         return
@@ -503,7 +488,7 @@ def test_guard_passes_good_writes_and_warns_or_blocks_the_bad_one(
     assert json.loads(warning.detail)["item"] == k.item
     assert "recon.open_alerts" in warning.hint
     # the write was kept (warn mode), the alert recorded and notified after the commit
-    assert snapshot(dsn, k.tables) != {t: before[t] for t in k.tables}
+    assert snapshot(dsn, *k.tables, counted=True) != {t: before[t] for t in k.tables}
     [alert] = open_alerts(dsn)
     assert (alert["kind"], alert["severity"], alert["source"], alert["item"]) == (
         k.kind, "HIGH", k.target, k.item)
@@ -541,7 +526,7 @@ def test_guards_together_on_ledgers_with_two_balance_columns(
     tx = s1_transaction(app, "b1", "PENDING", "12.50")
     s1_op(app, tx, 9, "ON_HOLD", "12.50", "b1-hold")
     app.c.commit()
-    before = snapshot(dsn, tables)
+    before = snapshot(dsn, *tables, counted=True)
     app.execute("UPDATE seed001.transaction SET status = 'APPROVED' WHERE id = %s", (tx,))
     s1_op(app, tx, 9, "DEBIT", "12.50", "b1-debit", record=False)
     s1_op(app, tx, 10, "CREDIT", "12.50", "b1-credit")
@@ -551,7 +536,7 @@ def test_guards_together_on_ledgers_with_two_balance_columns(
     detail = json.loads(ei.value.diag.message_detail)
     assert (detail["target"], detail["wallet"], detail["column"], detail["stored_change"],
             detail["ledger_change"]) == ("s1_operations", b1(9), "on_hold", -12.5, 0)
-    assert snapshot(dsn, tables) == before
+    assert snapshot(dsn, *tables, counted=True) == before
 
     act, budget = md5_uuid("act99-9"), D("3000")
     app.execute("INSERT INTO seed002.activations (id, workspace_id, type, title, status,"
@@ -568,7 +553,7 @@ def test_guards_together_on_ledgers_with_two_balance_columns(
     detail = json.loads(ei.value.diag.message_detail)
     assert (detail["target"], detail["wallet"], detail["column"], detail["stored_change"],
             detail["ledger_change"]) == ("s2_ledger", ws(99), "balance", 0, -3000)
-    assert snapshot(dsn, tables) == before and pending(dsn) == 0
+    assert snapshot(dsn, *tables, counted=True) == before and pending(dsn) == 0
 
 
 # --- _recon.guard_pending: only the transaction's rows, gone with it -----------------------
@@ -1218,7 +1203,7 @@ def test_a_hand_write_in_the_transaction_of_a_fix_is_not_the_fixs(
     assert reconcile(dsn)["findings"] == 1
     enable(dsn, "drift", "s0_ledger", mode="block")
     enable(dsn, "append_only", "s0_ledger", mode="block")
-    before = snapshot(dsn, [*S0_TABLES, "_recon.fix", "_recon.repair"])
+    before = snapshot(dsn, *[*S0_TABLES, "_recon.fix", "_recon.repair"], counted=True)
     apply = ("SELECT * FROM recon.fix(dry_run => false, ticket => 'INC-10', reason => 'resync',"
              " wallet_limit => 1000)")
     hand = "UPDATE seed000.wallet_account SET balance = balance + 5 WHERE id = %s"
@@ -1233,14 +1218,14 @@ def test_a_hand_write_in_the_transaction_of_a_fix_is_not_the_fixs(
             app.c.commit()
         assert ei.value.sqlstate == "RC401", order
         assert json.loads(ei.value.diag.message_detail)["item"] == w0(7), order
-        assert snapshot(dsn, [*S0_TABLES, "_recon.fix", "_recon.repair"]) == before, order
+        assert snapshot(dsn, *[*S0_TABLES, "_recon.fix", "_recon.repair"], counted=True) == before, order
     # the append-only guard, too, judges a ledger UPDATE after the fix at once
     app.execute(apply)
     with pytest.raises(psycopg.Error) as ei:
         app.execute("UPDATE seed000.wallet_transaction SET amount = 0 WHERE id = %s", (ENTRY,))
     assert ei.value.sqlstate == "RC405"
     app.c.rollback()
-    assert snapshot(dsn, [*S0_TABLES, "_recon.fix", "_recon.repair"]) == before
+    assert snapshot(dsn, *[*S0_TABLES, "_recon.fix", "_recon.repair"], counted=True) == before
     assert pending(dsn) == 0
     # the fix alone commits
     app.execute(apply)
@@ -1277,13 +1262,13 @@ def test_append_only_blocks_update_delete_truncate_and_the_audited_escape(
         seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
     dsn = seeded(0)
     enable(dsn, "append_only", "s0_ledger", mode="block")
-    before = snapshot(dsn, S0_TABLES)
+    before = snapshot(dsn, *S0_TABLES, counted=True)
     for sql in ("UPDATE seed000.wallet_transaction SET description = 'x'",
                 "DELETE FROM seed000.wallet_transaction WHERE reference = 'order_1'",
                 "TRUNCATE seed000.wallet_transaction"):
         err = fails("RC405", dsn, sql)
         assert "allow_ledger_change" in err.diag.message_hint
-    assert snapshot(dsn, S0_TABLES) == before
+    assert snapshot(dsn, *S0_TABLES, counted=True) == before
     # the escape needs a ticket and a reason, and an append-only guard to escape from
     fails("RC303", dsn, "SELECT recon.allow_ledger_change('s0_ledger', ' ', 'why')")
     fails("RC406", dsn, "SELECT recon.allow_ledger_change('s2_ledger', 'T', 'why')")
@@ -1379,7 +1364,7 @@ def test_high_and_critical_runs_alert_low_and_medium_do_not(
     assert (payload["alert_id"], payload["severity"]) == (newest["id"], "CRITICAL")
 
     # acknowledging: bad input first, changing nothing
-    state = snapshot(dsn, ["_recon.alert"])
+    state = snapshot(dsn, *["_recon.alert"], counted=True)
     for sqlstate, sql, params in [
             ("RC408", "SELECT recon.acknowledge_alert(ARRAY[%s]::bigint[], 'seen')", (10**9,)),
             ("RC408", "SELECT recon.acknowledge_alert(ARRAY[%s, %s]::bigint[], 'seen')",
@@ -1391,7 +1376,7 @@ def test_high_and_critical_runs_alert_low_and_medium_do_not(
             ("RC303", "SELECT recon.acknowledge_alert(ARRAY[%s]::bigint[], '  ')", (alert["id"],)),
             ("RC303", "SELECT recon.acknowledge_alert(ARRAY[%s]::bigint[], NULL)", (alert["id"],))]:
         fails(sqlstate, dsn, sql, params)
-        assert snapshot(dsn, ["_recon.alert"]) == state, sql
+        assert snapshot(dsn, *["_recon.alert"], counted=True) == state, sql
     assert q1(dsn, "SELECT recon.acknowledge_alert(ARRAY[%s]::bigint[], 'INC-42: seen')",
               (alert["id"],)) == 1
     assert [a["id"] for a in open_alerts(dsn)] == [newest["id"]]
@@ -1454,7 +1439,6 @@ def test_schedule_with_pg_cron(cron_db: str) -> None:
     assert q(cron_db, jobs) == []
     # the command it schedules runs as written
     assert q1(cron_db, "SELECT recon.reconcile(NULL, 'incremental')")["status"] == "synced"
-
 
 
 def test_drift_guard_refuses_truncate_of_either_table(seeded, sessions) -> None:

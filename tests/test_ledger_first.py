@@ -17,11 +17,13 @@ import re
 import threading
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 
 import psycopg
 import pytest
+from helpers import one as _one
 
-from conftest import ROOT, decimal_json, fix, reconcile, rows, run
+from conftest import ROOT, fix, reconcile, rows, run
 
 APPLY = {"dry_run": False, "ticket": "INC-16", "reason": "issue 16", "wallet_limit": 1000}
 
@@ -32,10 +34,8 @@ def lf(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str
     return make_db(fixture_template("ledger_first.sql"))
 
 
-def one(dsn: str, sql: str, params: object = None) -> object:
-    with psycopg.connect(dsn, autocommit=True) as c:
-        decimal_json(c)
-        return c.execute(sql, params).fetchone()[0]
+one = partial(_one, decimals=True)
+"""JSON numbers as Decimal, so amounts compare exactly."""
 
 
 def accounts(dsn: str) -> dict[str, tuple[Decimal, int]]:

@@ -18,6 +18,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 import test_seed001 as seed001_app
+from helpers import assert_balanced, assert_same_sums, row_snapshot
 from test_seed001 import at, bal, key, one
 from test_shapes import uid
 
@@ -45,11 +46,6 @@ def found(dsn: str) -> list[tuple]:
                    f["difference"], f["cause"]) for f in open_findings(dsn)), key=str)
 
 
-def snapshot(dsn: str, *tables: str) -> dict:
-    return {t: sorted(str(tuple(r.values())) for r in rows(dsn, f"SELECT * FROM {t}"))
-            for t in tables}
-
-
 S1_TABLES = ("seed001.balance", "seed001.transaction", "seed001.operation", "_recon.repair",
              "_recon.repair_entry", "_recon.reversal")
 
@@ -59,32 +55,29 @@ def s1_invariants(dsn: str) -> None:
     CREDITs, a canceled one holds nothing), no hold is left on a transaction that is no longer
     PENDING, each balance's stored values are its last operation's running values, and the
     ledger's totals per currency equal the stored ones."""
-    assert rows(dsn, """
-        SELECT t.id FROM seed001.transaction AS t JOIN seed001.operation AS o
-          ON o.transaction_id = t.id
-        WHERE t.status IN ('APPROVED', 'CANCELED') AND t.pending
-        GROUP BY t.id, t.status
-        HAVING sum(o.amount) FILTER (WHERE o.type = 'DEBIT')
-                   IS DISTINCT FROM sum(o.amount) FILTER (WHERE o.type = 'CREDIT')
-            OR COALESCE(sum(o.amount) FILTER (WHERE o.type = 'ON_HOLD'), 0)
-               <> COALESCE(sum(o.amount) FILTER (WHERE o.type IN ('RELEASE', 'DEBIT')), 0)
-        """) == []
+    assert_balanced(dsn, """
+        SELECT t.id,
+               CASE o.type WHEN 'DEBIT' THEN o.amount WHEN 'CREDIT' THEN -o.amount
+                           ELSE 0 END AS transferred,
+               CASE WHEN o.type = 'ON_HOLD' THEN o.amount
+                    WHEN o.type IN ('RELEASE', 'DEBIT') THEN -o.amount ELSE 0 END AS held
+        FROM seed001.transaction AS t JOIN seed001.operation AS o ON o.transaction_id = t.id
+        WHERE t.status IN ('APPROVED', 'CANCELED') AND t.pending""", "id", "transferred", "held")
     assert rows(dsn, """
         SELECT b.id FROM seed001.balance AS b
         JOIN LATERAL (SELECT o.available_after, o.on_hold_after FROM seed001.operation AS o
                       WHERE o.balance_id = b.id ORDER BY o.seq DESC LIMIT 1) AS l ON TRUE
         WHERE (b.available, b.on_hold) IS DISTINCT FROM (l.available_after, l.on_hold_after)
         """) == []
-    assert rows(dsn, """
+    assert_same_sums(dsn, """
         SELECT b.asset_code, sum(b.available) AS available, sum(b.on_hold) AS on_hold
-        FROM seed001.balance AS b GROUP BY 1
-        EXCEPT
+        FROM seed001.balance AS b GROUP BY 1""", """
         SELECT o.asset_code,
                sum(CASE o.type WHEN 'ON_HOLD' THEN -o.amount WHEN 'RELEASE' THEN o.amount
                                WHEN 'CREDIT' THEN o.amount ELSE 0 END),
                sum(CASE o.type WHEN 'ON_HOLD' THEN o.amount WHEN 'RELEASE' THEN -o.amount
                                WHEN 'DEBIT' THEN -o.amount ELSE 0 END)
-        FROM seed001.operation AS o GROUP BY 1""") == []
+        FROM seed001.operation AS o GROUP BY 1""")
     # on hold: only what PENDING transfers hold
     assert rows(dsn, """
         SELECT sum(b.on_hold) = (SELECT COALESCE(sum(o.amount), 0) FROM seed001.operation AS o
@@ -117,9 +110,9 @@ def test_approved_without_its_debit_gets_the_debit_from_on_hold(seed: str,
     assert found(seed) == [("s1_holds", bal(12), "on_hold", D("-180.00"), "hold_not_resolved")]
     held = stored(seed, 12)
 
-    before = snapshot(seed, *S1_TABLES)
+    before = row_snapshot(seed, *S1_TABLES)
     (plan,) = fix(seed, **LIMITS)
-    assert snapshot(seed, *S1_TABLES) == before  # a dry run writes nothing
+    assert row_snapshot(seed, *S1_TABLES) == before  # a dry run writes nothing
     assert (plan["check_name"], plan["strategy"], plan["status"], plan["amount"]) == (
         "s1_holds", "resolve", "planned", D("180.00"))
     (entry,) = plan["entries"]
@@ -228,19 +221,19 @@ def test_without_evidence_the_step_is_manual_and_nothing_is_posted(seed: str) ->
     tx = key("s1-transfer-281")
     run(seed, f"UPDATE seed001.transaction SET status = 'CREATED' WHERE id = '{tx}'")
     reconcile(seed)
-    before = snapshot(seed, *S1_TABLES)
+    before = row_snapshot(seed, *S1_TABLES)
     (step,) = fix(seed, **LIMITS, **APPLY)
     assert (step["strategy"], step["status"], step["evidence"]["verdict"]) == (
         "resolve", "manual", "needs_person")
     assert f"transaction {tx} is CREATED: neither approved" in step["note"], step["note"]
-    assert snapshot(seed, *S1_TABLES) == before
+    assert row_snapshot(seed, *S1_TABLES) == before
     # and an approved transfer whose credit is missing would not balance: manual too
     run(seed, f"UPDATE seed001.transaction SET status = 'APPROVED' WHERE id = '{tx}'")
     reconcile(seed)
-    before = snapshot(seed, *S1_TABLES)
+    before = row_snapshot(seed, *S1_TABLES)
     (step,) = fix(seed, **LIMITS, **APPLY)
     assert step["status"] == "manual" and "would not balance" in step["note"], step
-    assert snapshot(seed, *S1_TABLES) == before
+    assert row_snapshot(seed, *S1_TABLES) == before
 
 
 def test_the_status_is_read_again_under_the_lock(seed: str) -> None:
@@ -251,7 +244,7 @@ def test_the_status_is_read_again_under_the_lock(seed: str) -> None:
     run(seed, f"UPDATE seed001.transaction SET status = 'CANCELED' WHERE id = '{tx}'")
     reconcile(seed)
     (src,) = [f["wallet_key"] for f in open_findings(seed)]
-    before = snapshot(seed, "seed001.balance", "seed001.operation")
+    before = row_snapshot(seed, "seed001.balance", "seed001.operation")
     result: list[list[dict]] = []
     with psycopg.connect(seed) as holder, psycopg.connect(seed, autocommit=True) as other:
         holder.execute("SELECT 1 FROM seed001.balance WHERE id = %s FOR UPDATE", (src,))
@@ -270,7 +263,7 @@ def test_the_status_is_read_again_under_the_lock(seed: str) -> None:
     assert step["status"] == "skipped", step
     assert step["note"].startswith("changed since the plan: transaction"), step["note"]
     assert "would not balance" in step["note"], step["note"]
-    assert snapshot(seed, "seed001.balance", "seed001.operation") == before
+    assert row_snapshot(seed, "seed001.balance", "seed001.operation") == before
 
 
 def test_two_fixes_at_once_resolve_the_hold_once(seed: str) -> None:
@@ -400,12 +393,11 @@ def mz_invariants(dsn: str) -> None:
     counted = f"""SELECT o.*, t.status AS tx_status, {eff}
                   FROM mz.operation AS o JOIN mz.transaction AS t ON t.id = o.transaction_id
                   WHERE o.balance_affected AND o.deleted_at IS NULL AND t.status <> 'NOTED'"""
-    assert rows(dsn, f"""
-        SELECT asset_code, sum(available) AS a, sum(on_hold) AS h FROM mz.balance GROUP BY 1
-        EXCEPT SELECT asset_code, sum(avail), sum(hold) FROM ({counted}) AS c GROUP BY 1""") == []
-    assert rows(dsn, f"""
-        SELECT transaction_id FROM ({counted}) AS c WHERE tx_status <> 'PENDING'
-        GROUP BY 1 HAVING sum(avail) <> 0 OR sum(hold) <> 0""") == []
+    assert_same_sums(
+        dsn, "SELECT asset_code, sum(available) AS a, sum(on_hold) AS h FROM mz.balance GROUP BY 1",
+        f"SELECT asset_code, sum(avail), sum(hold) FROM ({counted}) AS c GROUP BY 1")
+    assert_balanced(dsn, counted, "transaction_id", "avail", "hold",
+                    where="tx_status <> 'PENDING'")
     assert rows(dsn, f"""
         SELECT b.alias FROM mz.balance AS b
         JOIN LATERAL (SELECT c.available_balance_after, c.on_hold_balance_after
@@ -434,9 +426,9 @@ def test_midaz_holds_left_open_are_committed_and_released_to_zero(midaz: str) ->
     assert sorted((f["check_name"], f["wallet_key"], f["difference"])
                   for f in open_findings(midaz)) == sorted([
         ("mz_holds", uid("@customer-1"), D("-40")), ("mz_holds", uid("@customer-2"), D("-60.5"))])
-    before = snapshot(midaz, *MZ_TABLES)
+    before = row_snapshot(midaz, *MZ_TABLES)
     plan = {p["wallet_key"]: p for p in fix(midaz, **LIMITS)}
-    assert snapshot(midaz, *MZ_TABLES) == before
+    assert row_snapshot(midaz, *MZ_TABLES) == before
     c1, c2 = plan[uid("@customer-1")], plan[uid("@customer-2")]
     assert (c1["status"], c1["evidence"]["verdict"], c1["entries"][0]["deltas"]) == (
         "planned", "approved_not_committed", {"on_hold": D("-40")})
@@ -472,14 +464,14 @@ def test_bad_status_options_fail_with_rc106_and_change_nothing(
                 base.pop(gone)
         else:
             base[k] = v
-    before = snapshot(midaz, "_recon.check_def")
+    before = row_snapshot(midaz, "_recon.check_def")
     with psycopg.connect(midaz, autocommit=True) as c, pytest.raises(psycopg.Error) as e:
         c.execute("SELECT recon.register_check('mz_holds2', 'lifecycle', %s)",
                   (json.dumps(base),))
     assert e.value.sqlstate == "RC106", e.value
     assert message in e.value.diag.message_primary, e.value.diag.message_primary
     assert e.value.diag.message_detail and e.value.diag.message_hint
-    assert snapshot(midaz, "_recon.check_def") == before
+    assert row_snapshot(midaz, "_recon.check_def") == before
 
 
 def test_resolve_is_a_policy_and_a_forced_strategy_of_lifecycle_checks_only(seed: str) -> None:

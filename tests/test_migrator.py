@@ -8,11 +8,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from helpers import scalar, sql_file, sql_rel
 
 from conftest import ROOT, load_fixture, run_cli, schema_dump
 
 MIGRATIONS = sorted(p.name[:-4] for p in (Path(__file__).parent.parent / "migrations").glob("*.sql")
                     if not p.name.endswith(".rollback.sql"))
+
+VERSION_SQL = sql_rel("version.sql")  # where recon.version() is defined
 
 
 def status_json(dsn: str, *extra: str) -> dict:
@@ -23,11 +26,6 @@ def status_json(dsn: str, *extra: str) -> dict:
 
 def object_states(dsn: str, *extra: str) -> dict[str, str]:
     return {o["path"]: o["state"] for o in status_json(dsn, *extra)["objects"]}
-
-
-def scalar(dsn: str, query: str, params: tuple | None = None) -> object:
-    with psycopg.connect(dsn, autocommit=True) as c:
-        return c.execute(query, params).fetchone()[0]
 
 
 def add_migration(sql_dir: Path, name: str, apply: str, rollback: str) -> None:
@@ -214,16 +212,16 @@ def test_edited_applied_migration_is_refused(db: str, sql_copy: Path) -> None:
 
 
 def test_changed_function_file_is_reapplied(db: str, sql_copy: Path) -> None:
-    path = sql_copy / "functions" / "version.sql"
+    path = sql_file(sql_copy, "version.sql")
     path.write_text(path.read_text().replace("Version of the wallet-recon package",
                                              "Version (changed) of the wallet-recon package"))
-    assert object_states(db, "--sql-dir", str(sql_copy))["functions/version.sql"] == \
+    assert object_states(db, "--sql-dir", str(sql_copy))[VERSION_SQL] == \
         "changed on disk"
     assert run_cli("status", "--sql-dir", str(sql_copy), dsn=db).returncode == 1
 
     proc = run_cli("upgrade", "--sql-dir", str(sql_copy), dsn=db)
     assert proc.returncode == 0, proc.stderr
-    assert "applied functions/version.sql (changed on disk)" in proc.stdout
+    assert f"applied {VERSION_SQL} (changed on disk)" in proc.stdout
     assert "views/" not in proc.stdout  # only the changed file
     assert "(changed)" in scalar(db, "SELECT obj_description('recon.version()'::regprocedure)")
     assert set(object_states(db, "--sql-dir", str(sql_copy)).values()) == {"current"}
@@ -235,7 +233,7 @@ def test_a_changed_compiler_reaches_the_checks_registered_before(db: str,
     registered under the old compiler gets the new SQL (docs/MIGRATOR.md); a second upgrade
     with nothing to apply compiles nothing."""
     load_fixture(db, "seed000.sql", "seed000_register.sql")
-    path = sql_copy / "functions" / "_compile_balance.sql"
+    path = sql_file(sql_copy, "_compile_balance.sql")
     path.write_text(path.read_text().replace("    SELECT _recon.balance_findings_sql(",
                                              "    SELECT '-- recompiled' || chr(10) ||"
                                              " _recon.balance_findings_sql(", 1))
@@ -254,7 +252,7 @@ def test_a_changed_compiler_reaches_the_checks_registered_before(db: str,
 def test_changed_signature_leaves_no_stale_overload(db: str, sql_copy: Path) -> None:
     """A file whose function gains a parameter: the upgrade replaces the old signature, it
     does not leave it next to the new one (calls with the old arity would be ambiguous)."""
-    path = sql_copy / "functions" / "_fail.sql"
+    path = sql_file(sql_copy, "_fail.sql")
     text = path.read_text()
     path.write_text(text.replace("p_code text, p_message text, p_detail text, p_hint text",
                                  "p_code text, p_message text, p_detail text, p_hint text,"
@@ -276,13 +274,13 @@ def test_function_modified_by_hand_is_reported_and_restored(db: str) -> None:
     with psycopg.connect(db, autocommit=True) as c:
         c.execute("CREATE OR REPLACE FUNCTION recon.version() RETURNS text LANGUAGE sql STABLE"
                   " SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$ SELECT 'x' $$")
-    assert object_states(db)["functions/version.sql"] == "modified in database"
+    assert object_states(db)[VERSION_SQL] == "modified in database"
     proc = run_cli("status", dsn=db)
     assert proc.returncode == 1 and "modified in database" in proc.stdout
 
     up = run_cli("upgrade", dsn=db)
-    assert up.returncode == 0 and "restored functions/version.sql" in up.stdout
-    assert scalar(db, "SELECT recon.version()") == "0.1.0"
+    assert up.returncode == 0 and f"restored {VERSION_SQL}" in up.stdout
+    assert scalar(db, "SELECT recon.version()") == "0.2.0"
 
 
 @pytest.mark.parametrize("change", ["grant", "drop"])
@@ -388,7 +386,7 @@ def test_restore_resets_hand_made_grants_and_owner(db: str) -> None:
             c.execute("GRANT SELECT (detail) ON recon.install_history TO PUBLIC")
             c.execute("ALTER FUNCTION recon.version() OWNER TO recon_test_mallory")
             states = object_states(db)
-            assert states["functions/version.sql"] == "modified in database"
+            assert states[VERSION_SQL] == "modified in database"
             assert states["views/install_history.sql"] == "modified in database"
             up = run_cli("upgrade", dsn=db)
             assert up.returncode == 0, up.stderr

@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import sql_rel
 
 from conftest import ROOT, run_cli
 
@@ -22,7 +23,7 @@ def test_wheel_installs_and_runs_from_anywhere(tmp_path: Path, empty_db: str) ->
     names = zipfile.ZipFile(wheel).namelist()
     for sql in ("migrator/sql/migrations/0001.base_schema.sql",
                 "migrator/sql/migrations/0001.base_schema.rollback.sql",
-                "migrator/sql/functions/version.sql", "migrator/sql/views/install_history.sql",
+                "migrator/sql/" + sql_rel("version.sql"), "migrator/sql/views/install_history.sql",
                 "migrator/bootstrap.sql", "migrator/sql/demo/runbook.sql",
                 "migrator/sql/demo/drop.sql", "migrator/templates/report.html.j2"):
         assert sql in names, sql

@@ -71,7 +71,7 @@ def test_roles_can_use_the_api_and_others_cannot(conn: psycopg.Connection) -> No
         for role in ("recon_auditor", "recon_operator"):
             with conn.transaction():
                 conn.execute(f"SET LOCAL ROLE {role}")
-                assert conn.execute("SELECT recon.version()").fetchone()[0] == "0.1.0"
+                assert conn.execute("SELECT recon.version()").fetchone()[0] == "0.2.0"
                 conn.execute("SELECT count(*) FROM recon.install_history")
                 with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
                     conn.execute("SELECT count(*) FROM _recon.migrator_meta")
@@ -133,7 +133,7 @@ def test_plpgsql_check_catches_a_broken_function(conn: psycopg.Connection) -> No
 def test_every_sqlstate_raised_is_documented() -> None:
     raised = set()
     for d in ("functions", "triggers", "migrations"):
-        for f in (ROOT / d).glob("*.sql"):
+        for f in (ROOT / d).rglob("*.sql"):
             raised |= set(re.findall(r"'(RC\d{3})'", f.read_text()))
     documented = set(re.findall(r"^\| `(RC\d{3})` \|", (ROOT / "docs" / "SQLSTATES.md").read_text(),
                                 re.M))

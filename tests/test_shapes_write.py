@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from helpers import assert_balanced, row_snapshot
 from test_legs import OPERATION, TRANSFER, TWO_LEDGERS
 from test_shapes import uid
 
@@ -432,12 +433,6 @@ def fix_raises(dsn: str, **args: object) -> psycopg.Error:
     return e.value
 
 
-def snapshot(dsn: str, *tables: str) -> dict:
-    """Every row of the tables, as text, to show that a refused call changed nothing."""
-    return {t: sorted(str(tuple(r.values())) for r in rows(dsn, f"SELECT * FROM {t}"))
-            for t in tables}
-
-
 @pytest.fixture
 def blnk(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
     return make_db(fixture_template("shapes/transfer.sql"))
@@ -477,10 +472,8 @@ def blnk_invariants(dsn: str) -> None:
                    FROM ({legs}) AS l GROUP BY w) AS x ON x.w = b.balance_id
         WHERE b.credit_balance <> COALESCE(x.cr, 0) OR b.debit_balance <> COALESCE(x.dr, 0)
         """) == []
-    assert rows(dsn, """
-        SELECT currency FROM xfer.balances GROUP BY currency
-        HAVING sum(balance) <> 0 OR sum(inflight_balance) <> 0
-            OR sum(credit_balance) <> sum(debit_balance)""") == []
+    assert_balanced(dsn, "SELECT * FROM xfer.balances", "currency", "balance", "inflight_balance",
+                    "credit_balance - debit_balance")
 
 
 def versions(dsn: str) -> dict:
@@ -505,9 +498,9 @@ def test_blnk_balance_and_its_counter_are_repaired_by_one_row(blnk: str) -> None
         "UPDATE xfer.balances SET balance = balance + 5, credit_balance = credit_balance + 5"
         " WHERE balance_id = 'bln_dave'")
     reconcile(blnk)
-    before = snapshot(blnk, "xfer.transactions", "xfer.balances")
+    before = row_snapshot(blnk, "xfer.transactions", "xfer.balances")
     plan = fix(blnk, force_strategy="adjust", wallet_limit=1000)
-    assert snapshot(blnk, "xfer.transactions", "xfer.balances") == before
+    assert row_snapshot(blnk, "xfer.transactions", "xfer.balances") == before
     assert [(s["wallet_key"], s["status"]) for s in plan] == [
         ("bln_dave", "planned"), ("bln_dave", "covered")], plan
     (posting,) = plan[0]["entries"]
@@ -560,13 +553,13 @@ def test_blnk_counters_without_a_row_that_matches_are_refused_with_the_reason(
         "UPDATE xfer.balances SET credit_balance = credit_balance + 5"
         " WHERE balance_id = 'bln_dave'")
     reconcile(blnk)
-    before = snapshot(blnk, "xfer.transactions", "xfer.balances")
+    before = row_snapshot(blnk, "xfer.transactions", "xfer.balances")
     (step,) = fix(blnk, dry_run=False, ticket="T16", reason="counter", force_strategy="adjust",
                   wallet_limit=1000)
     assert step["status"] == "manual", step
     assert '{"credit_balance": 5.00}' in step["note"] and "APPLIED/credit" in step["note"], step
     assert "repair by hand" in step["note"], step
-    assert snapshot(blnk, "xfer.transactions", "xfer.balances") == before
+    assert row_snapshot(blnk, "xfer.transactions", "xfer.balances") == before
     # resync reads the same legs: the stored counter goes back to what the rows say
     v0 = versions(blnk)
     done = fix(blnk, dry_run=False, ticket="T16", reason="typed twice", force_strategy="resync")
@@ -703,17 +696,17 @@ def test_midaz_a_posting_function_that_posts_the_wrong_effect_is_refused_rc307(
     run(midaz, MZ_POST.replace("COALESCE((r ->> 'skew')::numeric, 0)", "1"), MZ_WRITER,
         "UPDATE mz.balance SET available = available + 5 WHERE alias = '@customer-2'")
     reconcile(midaz)
-    before = snapshot(midaz, *MZ_TABLES, "_recon.repair")
+    before = row_snapshot(midaz, *MZ_TABLES, "_recon.repair")
     e = fix_raises(midaz, dry_run=False, ticket="T14", reason="lost credit",
                    force_strategy="adjust", wallet_limit=1000)
     assert e.sqlstate == "RC307", e
     assert e.diag.message_detail and e.diag.message_hint
-    assert snapshot(midaz, *MZ_TABLES, "_recon.repair") == before
+    assert row_snapshot(midaz, *MZ_TABLES, "_recon.repair") == before
 
 
 def test_midaz_an_insert_writer_is_refused_where_rules_and_filters_read_the_parent(
         midaz: str) -> None:
-    before = snapshot(midaz, "_recon.writer")
+    before = row_snapshot(midaz, "_recon.writer")
     with psycopg.connect(midaz, autocommit=True) as c, pytest.raises(psycopg.Error) as e:
         c.execute("SELECT recon.register_writer('mz_operations', %s)", (json.dumps({
             "offset_wallet": uid("@external/BRL"), "journal": "{uuid}",
@@ -722,7 +715,7 @@ def test_midaz_an_insert_writer_is_refused_where_rules_and_filters_read_the_pare
     assert e.value.sqlstate == "RC305", e.value
     assert "parent rows (tx.status)" in e.value.diag.message_primary
     assert "posting function" in e.value.diag.message_hint
-    assert snapshot(midaz, "_recon.writer") == before
+    assert row_snapshot(midaz, "_recon.writer") == before
 
 
 def test_midaz_two_concurrent_fixes_post_once(midaz: str) -> None:
@@ -981,12 +974,12 @@ def test_rule_keyed_a_row_changed_on_its_way_in_is_refused_rc307_and_nothing_cha
     reconcile(ruled)
     plan = fix(ruled, force_strategy="adjust")
     assert [(s["wallet_key"], s["status"]) for s in plan] == [("b", "planned")], plan
-    before = snapshot(ruled, "rk.transfer", "rk.wallet", "_recon.repair")
+    before = row_snapshot(ruled, "rk.transfer", "rk.wallet", "_recon.repair")
     e = fix_raises(ruled, dry_run=False, ticket="T14", reason="lost row",
                    force_strategy="adjust")
     assert e.sqlstate == "RC307", e
     assert "pending" in e.diag.message_detail and e.diag.message_hint
-    assert snapshot(ruled, "rk.transfer", "rk.wallet", "_recon.repair") == before
+    assert row_snapshot(ruled, "rk.transfer", "rk.wallet", "_recon.repair") == before
 
 
 @pytest.mark.parametrize(("ledger", "drift"), [
@@ -1023,11 +1016,11 @@ def test_rule_keyed_a_reversal_no_row_can_post_is_manual_and_covers_nothing(
     reconcile(ruled)
     assert sorted((f["check_name"], f["wallet_key"]) for f in open_findings(ruled)) == [
         ("rko_balance", "2"), ("rko_dups", "2")]
-    before = snapshot(ruled, "rk.op", "rk.account")
+    before = row_snapshot(ruled, "rk.op", "rk.account")
     steps = {s["check_name"]: s for s in fix(ruled, dry_run=False, ticket="T14",
                                              reason="paid twice")}
     assert steps["rko_dups"]["status"] == "manual", steps
     assert '{"available": -10.00}' in steps["rko_dups"]["note"], steps
     assert steps["rko_balance"]["status"] != "covered", steps
     assert steps["rko_balance"]["status"] in ("manual", "skipped"), steps
-    assert snapshot(ruled, "rk.op", "rk.account") == before
+    assert row_snapshot(ruled, "rk.op", "rk.account") == before

@@ -1,0 +1,30 @@
+-- recon.drop_check(): remove a check and its view; its findings history stays.
+CREATE OR REPLACE FUNCTION recon.drop_check(name text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_view name;
+BEGIN
+    v_view := (_recon.check(drop_check.name)).view_name;
+    DELETE FROM _recon.watermark AS m WHERE m.check_name = drop_check.name;
+    -- Its open findings are closed as dropped, not resolved (nothing saw them go), and stay as
+    -- history; a new check of the same name starts with none.
+    UPDATE _recon.finding AS f SET dropped_at = now()
+    WHERE f.check_name = drop_check.name AND f.resolved_run IS NULL AND f.dropped_at IS NULL;
+    DELETE FROM _recon.check_def AS c WHERE c.name = drop_check.name;
+    DELETE FROM _recon.balance_state AS s WHERE s.check_name = drop_check.name;
+    PERFORM _recon.rebuild_discrepancies();
+    EXECUTE format('DROP VIEW recon.%I', v_view);  -- RESTRICT: a user view on it stops this
+END;
+$body$;
+
+COMMENT ON FUNCTION recon.drop_check(text) IS
+'Drops a check and its view (never CASCADE: a view of yours over it makes this fail). Its '
+'open findings are closed as dropped (dropped_at); all its findings stay in the history '
+'tables. RC107 if unknown. Needs the toolkit owner.';
+
+REVOKE EXECUTE ON FUNCTION recon.drop_check(text) FROM PUBLIC;

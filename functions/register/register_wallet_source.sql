@@ -1,0 +1,80 @@
+-- recon.register_wallet_source(): register a table of wallets and their stored balances.
+CREATE OR REPLACE FUNCTION recon.register_wallet_source(
+    name text,
+    relation text,
+    key_column text,
+    balance_columns text[],
+    options jsonb DEFAULT '{}'
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_relid oid;
+    v_col text;
+    v_cols name[] := '{}'::name[];
+BEGIN
+    PERFORM _recon.source_name_free('wallet source', register_wallet_source.name);
+    PERFORM _recon.check_options('wallet source ' || register_wallet_source.name, register_wallet_source.options,
+                                 ARRAY['currency', 'owner', 'label', 'scale', 'version']);
+    v_relid := _recon.resolve_table(register_wallet_source.relation);
+    PERFORM _recon.resolve_column(v_relid, register_wallet_source.key_column, 'the wallet key');
+    IF register_wallet_source.balance_columns IS NULL OR cardinality(register_wallet_source.balance_columns) = 0 THEN
+        PERFORM _recon.fail(
+            'RC106', 'a wallet source needs at least one balance column',
+            'register_wallet_source.balance_columns was empty.', 'Pass e.g. ARRAY[''balance''].'
+        );
+    END IF;
+    IF (SELECT count(DISTINCT c) <> count(c) FROM unnest(register_wallet_source.balance_columns) AS c) THEN
+        PERFORM _recon.fail(
+            'RC106', 'a balance column is listed twice',
+            format('register_wallet_source.balance_columns was %s.', register_wallet_source.balance_columns),
+            'Name each balance column once.'
+        );
+    END IF;
+    FOREACH v_col IN ARRAY register_wallet_source.balance_columns LOOP
+        v_cols := v_cols || _recon.resolve_column(v_relid, v_col, 'a balance', TRUE);
+    END LOOP;
+    IF register_wallet_source.options ? 'version' THEN
+        PERFORM _recon.version_column(v_relid, register_wallet_source.options -> 'version');
+    END IF;
+    INSERT INTO _recon.wallet_source (
+        name, relid, key_column, balance_columns, currency_column, owner_column, label_column,
+        balance_scale, version_column
+    ) VALUES (
+        register_wallet_source.name, v_relid, register_wallet_source.key_column, v_cols,
+        CASE WHEN register_wallet_source.options ? 'currency'
+            THEN _recon.resolve_column(v_relid, register_wallet_source.options ->> 'currency', 'the currency') END,
+        CASE WHEN register_wallet_source.options ? 'owner'
+            THEN _recon.resolve_column(v_relid, register_wallet_source.options ->> 'owner', 'the owner') END,
+        CASE WHEN register_wallet_source.options ? 'label'
+            THEN _recon.resolve_column(v_relid, register_wallet_source.options ->> 'label', 'the label') END,
+        -- minor units: the stored balances as integers with a scale
+        _recon.scale_option(v_relid, register_wallet_source.options -> 'scale', 'wallet source ' || register_wallet_source.name, v_cols),
+        CASE WHEN register_wallet_source.options ? 'version'
+            THEN _recon.version_column(v_relid, register_wallet_source.options -> 'version') END
+    );
+    RETURN jsonb_build_object(
+        'wallet_source', register_wallet_source.name, 'table', v_relid::regclass::text,
+        'key', register_wallet_source.key_column, 'balances', to_jsonb(v_cols)
+    ) || jsonb_strip_nulls(jsonb_build_object(
+        'scale', (SELECT w.balance_scale FROM _recon.wallet_source AS w WHERE w.name = register_wallet_source.name)));
+END;
+$body$;
+
+COMMENT ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb) IS
+'Registers a wallet table: name, table, key column, stored balance columns (numeric), and options '
+'{"currency": column, "owner": column, "label": column (an alias shown beside the key in '
+'findings), "scale": when the balances are integers of minor units, decimal places (2), '
+'{"multiplier": 100}, or per wallet {"column": c, "as": "places"|"multiplier"} (docs/CHECKS.md '
+'"Minor units"), "version": column (an integer optimistic-locking version every write of the '
+'toolkit to a wallet row bumps)}. Every name is checked against the catalog. Errors: RC101 '
+'unknown table, RC102 unknown column, RC103 not numeric (a version column: not an integer), '
+'RC104 name taken, RC105 bad name, RC106 bad option, RC115 bad scale. Needs the toolkit owner. '
+'Table names resolve on your search_path, as in psql; the function is not SECURITY DEFINER and '
+'pins no path.';
+
+REVOKE EXECUTE ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb)
+FROM PUBLIC;
