@@ -78,7 +78,7 @@ OPEN_BUGS = [
     OpenBug("enable_guard", "23502", lambda v: v.get("p_target") is None,
             "recon.enable_guard(<kind>, NULL) inserts a NULL target into _recon.guard: "
             "not-null violation instead of RC107/RC406 (reported to the lead; "
-            "functions/enable_guard.sql is being rewritten)"),
+            "functions/guard/enable_guard.sql is being rewritten)"),
 ]
 
 
