@@ -114,6 +114,7 @@ BEGIN
         (v_wallet_storage ->> 'deleted')::bigint, v_rows, v_ledger_storage, v_wallet_storage,
         v_parents_storage, v_wallet_rows
     );
+    PERFORM _recon.ledger_write_prune();
     RETURN NULL;
 END;
 $body$;

@@ -215,6 +215,14 @@ BEGIN
         RETURN format('%s wallet(s) deleted, or their key changed, since the watermark',
                       v_wm.wallet_rows - v_old_rows - v_members);
     END IF;
+    -- An UPDATE or DELETE of an old entry committed before the re-check's snapshot: read here,
+    -- in a later snapshot, so none is missed (one committed later is seen by the next run).
+    IF _recon.ledger_written_since(v_ledger.relid, v_wm.snapshot_xmin) IS NOT NULL THEN
+        DELETE FROM _recon.run_stage AS s
+        WHERE s.run_id = p_run AND s.check_name = p_check.name;
+        RETURN format('ledger entries were updated or deleted since the watermark (%s)',
+                      _recon.ledger_written_since(v_ledger.relid, v_wm.snapshot_xmin));
+    END IF;
     -- the wallets now, for the next run: the keys written since that were no wallet then
     IF cardinality(v_new_keys) > 0 THEN
         INSERT INTO _recon.balance_state AS s
@@ -230,6 +238,7 @@ BEGIN
         state_rows = m.state_rows + v_inserted + v_state_rows, taken_at = now(),
         wallet_rows = v_old_rows + v_written
     WHERE m.check_name = p_check.name;
+    PERFORM _recon.ledger_write_prune();
     RETURN NULL;
 END;
 $body$;
