@@ -45,6 +45,7 @@ BEGIN
     EXECUTE format('SELECT max(l.%I) FROM %s AS l', v_ledger.order_column,
                    v_ledger.relid::regclass) INTO v_bound;
     v_bound := GREATEST(v_bound, v_wm.order_bound);
+    PERFORM _recon.ledger_bound_publish(v_ledger.relid, v_bound);  -- for recon_ledger_order
     -- A transaction still open after a second (a session idle in a transaction, a long
     -- writer): the bound stays where it was, settled; every entry above it is summed on the
     -- fly in step 3, as entries above a new bound are. Incremental all the same, never full.
@@ -220,8 +221,7 @@ BEGIN
     IF _recon.ledger_written_since(v_ledger.relid, v_wm.snapshot_xmin) IS NOT NULL THEN
         DELETE FROM _recon.run_stage AS s
         WHERE s.run_id = p_run AND s.check_name = p_check.name;
-        RETURN format('ledger entries were updated or deleted since the watermark (%s)',
-                      _recon.ledger_written_since(v_ledger.relid, v_wm.snapshot_xmin));
+        RETURN _recon.ledger_written_since(v_ledger.relid, v_wm.snapshot_xmin);
     END IF;
     -- the wallets now, for the next run: the keys written since that were no wallet then
     IF cardinality(v_new_keys) > 0 THEN

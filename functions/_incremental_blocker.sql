@@ -77,8 +77,7 @@ BEGIN
     -- exact, unlike the statistics above (flushed up to a second late): the trigger
     -- recon_ledger_write records each UPDATE and DELETE in the writing transaction
     IF _recon.ledger_written_since(v_ledger.relid, v_wm.snapshot_xmin) IS NOT NULL THEN
-        RETURN format('ledger entries were updated or deleted since the watermark (%s)',
-                      _recon.ledger_written_since(v_ledger.relid, v_wm.snapshot_xmin));
+        RETURN _recon.ledger_written_since(v_ledger.relid, v_wm.snapshot_xmin);
     END IF;
     IF pg_current_xact_id()::text::numeric - v_wm.snapshot_xmin::text::numeric > 1000000000 THEN
         RETURN 'the watermark is too many transactions old';

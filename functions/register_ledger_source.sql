@@ -226,7 +226,7 @@ BEGIN
     );
     -- incremental mode sees an UPDATE or DELETE of an old entry through this trigger (0025)
     IF v_optional ->> 'order_by' IS NOT NULL THEN
-        PERFORM _recon.ledger_write_install(v_relid);
+        PERFORM _recon.ledger_write_install(v_relid, v_optional ->> 'order_by');
     END IF;
     RETURN jsonb_build_object(
         'ledger_source', p_name, 'wallet_source', v_wallet.name,

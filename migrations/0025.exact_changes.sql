@@ -6,7 +6,8 @@
 -- next run is full anyway.
 CREATE UNLOGGED TABLE _recon.ledger_write (
     relid oid NOT NULL,
-    xid xid8 NOT NULL DEFAULT pg_current_xact_id()
+    xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    what text NOT NULL
 );
 CREATE INDEX ledger_write_relid_xid ON _recon.ledger_write (relid, xid);
 
@@ -18,6 +19,9 @@ COMMENT ON TABLE _recon.ledger_write IS
 'deleted by the runs.';
 COMMENT ON COLUMN _recon.ledger_write.relid IS 'The table the statement wrote (a leaf or parent).';
 COMMENT ON COLUMN _recon.ledger_write.xid IS 'The writing transaction (top-level).';
+COMMENT ON COLUMN _recon.ledger_write.what IS
+'UPDATE or DELETE (trigger recon_ledger_write), or INSERT: an entry inserted with an ordering '
+'id at or below a published bound (trigger recon_ledger_order).';
 
 -- The trigger function lives with its table (not in the repeatable layer): the rollback drops
 -- the triggers on the user's tables first, then the function.
@@ -33,7 +37,7 @@ BEGIN
     -- table: the mark is transaction-local, and undone with a rolled-back savepoint, as the row.
     IF tg_level = 'STATEMENT'
        OR current_setting('recon.ledger_write_' || tg_relid::text, TRUE) IS DISTINCT FROM 'y' THEN
-        INSERT INTO _recon.ledger_write (relid) VALUES (tg_relid);
+        INSERT INTO _recon.ledger_write (relid, what) VALUES (tg_relid, tg_op);
         IF tg_level = 'ROW' THEN
             PERFORM set_config('recon.ledger_write_' || tg_relid::text, 'y', TRUE);
         END IF;
@@ -48,6 +52,45 @@ COMMENT ON FUNCTION _recon.tg_ledger_write() IS
 'incremental mode sees an old entry updated or deleted exactly (docs/INCREMENTAL.md).';
 
 REVOKE EXECUTE ON FUNCTION _recon.tg_ledger_write() FROM PUBLIC;
+
+CREATE FUNCTION _recon.tg_ledger_order()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_bound numeric;
+    v_below boolean;
+BEGIN
+    -- the highest bound a run has taken for the ledger, published before it waits for the
+    -- transactions in flight (a sequence: read at once, whether that run committed or not)
+    v_bound := pg_sequence_last_value(tg_argv[1]::regclass);
+    IF v_bound IS NULL
+       OR current_setting('recon.ledger_order_' || tg_relid::text, TRUE) = 'y' THEN
+        RETURN NULL;  -- no run yet, or already recorded in this transaction
+    END IF;
+    IF tg_level = 'ROW' THEN
+        v_below := COALESCE((to_jsonb(NEW) ->> tg_argv[0])::numeric <= v_bound, TRUE);
+    ELSE
+        EXECUTE format('SELECT bool_or(n.%1$I IS NULL OR n.%1$I <= $1) FROM recon_new_rows AS n',
+                       tg_argv[0]) INTO v_below USING v_bound;
+    END IF;
+    IF v_below THEN
+        INSERT INTO _recon.ledger_write (relid, what) VALUES (tg_relid, tg_op);
+        PERFORM set_config('recon.ledger_order_' || tg_relid::text, 'y', TRUE);
+    END IF;
+    RETURN NULL;
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.tg_ledger_order() IS
+'Trigger recon_ledger_order (AFTER INSERT; arguments: the order_by column, the bound sequence) '
+'on the tables of a ledger whose order_by is not an identity GENERATED ALWAYS: an entry '
+'inserted with an id at or below the highest bound a run has published is recorded in '
+'_recon.ledger_write, and the next incremental run is full (docs/INCREMENTAL.md).';
+
+REVOKE EXECUTE ON FUNCTION _recon.tg_ledger_order() FROM PUBLIC;
 
 -- The ledgers registered before 0025 get their triggers now (_recon.ledger_write_install does
 -- it for those registered later).
