@@ -10,7 +10,7 @@ DECLARE
     v_check _recon.check_def;
     v_ledger _recon.ledger_source;
     v_cols text[];
-    v_advice jsonb := '[]';
+    v_advice jsonb := '[]'::jsonb;
     v_item jsonb;
     v_tuples numeric;
     v_width numeric;
@@ -39,7 +39,7 @@ BEGIN
                           || 'table); no single index covers it'));
             CONTINUE;
         END IF;
-        SELECT array_agg(DISTINCT x ORDER BY x) INTO v_cols
+        SELECT array_agg(DISTINCT x::text ORDER BY x::text) INTO v_cols
         FROM (SELECT v_ledger.amount_column AS x
               UNION ALL SELECT v_ledger.direction_column
               UNION ALL SELECT v_ledger.operation_column
@@ -61,9 +61,9 @@ BEGIN
                                               AND a.attname = c
                                               AND a.attnum = ANY (i.indkey::int2[])));
         -- The planner's statistics: rows, average widths, distinct wallets. Estimates only.
-        SELECT c.reltuples, pg_relation_size(c.oid) INTO v_tuples, v_heap_bytes
+        SELECT c.reltuples::numeric, pg_relation_size(c.oid)::numeric INTO v_tuples, v_heap_bytes
         FROM pg_class AS c WHERE c.oid = v_ledger.relid;
-        SELECT sum(COALESCE(s.avg_width, 8)), max(s.n_distinct) FILTER (
+        SELECT sum(COALESCE(s.avg_width, 8))::numeric, max(s.n_distinct::numeric) FILTER (
                    WHERE a.attname = v_ledger.wallet_column)
         INTO v_width, v_groups
         FROM pg_attribute AS a

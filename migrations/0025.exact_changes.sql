@@ -73,9 +73,8 @@ BEGIN
     IF tg_level = 'ROW' THEN
         v_below := COALESCE((to_jsonb(NEW) ->> tg_argv[0])::numeric <= v_bound, TRUE);
     ELSE
-        -- static SQL (its plan kept for the session): one-row statements cost no planning
-        SELECT bool_or(COALESCE((to_jsonb(n) ->> tg_argv[0])::numeric <= v_bound, TRUE))
-        INTO v_below FROM recon_new_rows AS n;
+        EXECUTE format('SELECT bool_or(n.%1$I IS NULL OR n.%1$I <= $1) FROM recon_new_rows AS n',
+                       tg_argv[0]) INTO v_below USING v_bound;
     END IF;
     IF v_below THEN
         INSERT INTO _recon.ledger_write (relid, what) VALUES (tg_relid, tg_op);
