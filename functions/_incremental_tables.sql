@@ -1,6 +1,6 @@
 -- _recon.incremental_tables(): the tables under a ledger and their change triggers.
 CREATE OR REPLACE FUNCTION _recon.incremental_tables(p_relid oid)
-RETURNS TABLE (relid oid, relkind "char", cloned boolean, tracked boolean, ordered boolean)
+RETURNS TABLE (relid oid, relkind text, cloned boolean, tracked boolean, ordered boolean)
 LANGUAGE sql
 STABLE
 STRICT
@@ -17,7 +17,7 @@ AS $body$
         JOIN pg_catalog.pg_inherits AS i ON i.inhparent = t.relid
         JOIN pg_catalog.pg_class AS p ON p.oid = t.relid
     )
-    SELECT c.oid, c.relkind, t.cloned,
+    SELECT c.oid, c.relkind::text, t.cloned,
            EXISTS (SELECT FROM pg_catalog.pg_trigger AS g
                    WHERE g.tgrelid = c.oid AND g.tgname = 'recon_ledger_write'
                      AND g.tgfoid = '_recon.tg_ledger_write()'::pg_catalog.regprocedure
