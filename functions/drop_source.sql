@@ -7,6 +7,7 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_users text;
+    v_relid oid;
 BEGIN
     SELECT string_agg(u, ', ' ORDER BY u) INTO v_users FROM (
         SELECT 'check ' || c.name AS u FROM _recon.check_def AS c
@@ -22,8 +23,10 @@ BEGIN
                             'Drop those first (recon.drop_check, recon.drop_source).');
     END IF;
     DELETE FROM _recon.writer AS w WHERE w.ledger_source = p_name;
-    DELETE FROM _recon.ledger_source AS l WHERE l.name = p_name;
-    IF NOT FOUND THEN
+    DELETE FROM _recon.ledger_source AS l WHERE l.name = p_name RETURNING l.relid INTO v_relid;
+    IF FOUND THEN
+        PERFORM _recon.ledger_write_uninstall(v_relid);  -- the triggers of 0025, if unused now
+    ELSE
         DELETE FROM _recon.wallet_source AS w WHERE w.name = p_name;
         IF NOT FOUND THEN
             PERFORM _recon.fail('RC107', format('unknown source %L', p_name),

@@ -173,3 +173,15 @@ def test_a_bigserial_ledger_split_in_tables_runs_incrementally(conn: psycopg.Con
     assert mode["why_full"].startswith("an entry was inserted with an ordering id"), mode
     assert "(n.e1)" in mode["why_full"] and found == {("11", -1), ("1", -3)}, (mode, found)
     assert run(conn, "full")[1] == found
+
+
+def test_drop_source_takes_the_triggers_off(conn: psycopg.Connection) -> None:
+    """recon.drop_source() of the last ledger source with "order_by" on a table drops the
+    triggers of 0025 and the bound sequence: nothing of the toolkit stays on the user's table."""
+    setup(conn, "CREATE TABLE n.e (id bigserial, wid int NOT NULL, amt numeric NOT NULL)")
+    trig = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'recon\\_ledger\\_%'"
+    seq = "SELECT count(*) FROM pg_class WHERE relname LIKE 'ledger\\_bound\\_%'"
+    assert conn.execute(trig).fetchone()[0] == 2 and conn.execute(seq).fetchone()[0] == 1
+    conn.execute("SELECT recon.drop_check('nb')")
+    conn.execute("SELECT recon.drop_source('ne')")
+    assert conn.execute(trig).fetchone()[0] == 0 and conn.execute(seq).fetchone()[0] == 0
