@@ -3,7 +3,6 @@ CREATE OR REPLACE FUNCTION recon.advise()
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
-SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
@@ -118,7 +117,7 @@ COMMENT ON FUNCTION recon.advise() IS
 'order, as a CREATE INDEX CONCURRENTLY statement (or the index already in place), with '
 'estimates of its size and of the gain from the planner''s statistics, labelled as estimates. '
 'The toolkit never creates indexes on your tables itself. Shapes no single index covers '
-'(transfer rows, parents, rules, views, partitioned tables, several ledgers) get "none".';
+'(transfer rows, parents, rules, views, partitioned tables, several ledgers) get "none". '
+'Needs the toolkit owner.';
 
 REVOKE EXECUTE ON FUNCTION recon.advise() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION recon.advise() TO recon_auditor, recon_operator;
