@@ -210,6 +210,38 @@ def _add_operator_commands(sub: argparse._SubParsersAction) -> None:
     _connection_options(p)
 
 
+def _add_advise_command(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "advise", help="the index each balance check would read in wallet order (never created)",
+        description="Print recon.advise(): per balance check, the index on its ledger's wallet "
+                    "key INCLUDE (the columns it reads) as a CREATE INDEX CONCURRENTLY statement "
+                    "to run yourself, or the index already in place, with estimates of its size "
+                    "and gain from the planner's statistics. The toolkit never creates indexes.")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    _connection_options(p)
+
+
+def _advise(args: argparse.Namespace, dsn: str) -> int:
+    with _open(dsn) as conn:
+        advice = json.loads(conn.execute("SELECT recon.advise()::text").fetchone()[0])
+    if args.format == "json":
+        print(json.dumps(advice, indent=2))
+        return EXIT_OK
+    for a in advice:
+        print(f"{a['check']} (ledger {a['ledger']}, table {a['table']}): {a['advice']}")
+        if a.get("statement"):
+            print(f"  {a['statement']}")
+        e = a.get("estimates")
+        if e:
+            print(f"  estimates (planner statistics, not measured): {e['entries']:,.0f} entries, "
+                  f"{e['wallets']:,.0f} wallets; table {e['table_bytes'] / 2**20:,.1f} MB, "
+                  f"index ~{e['index_bytes'] / 2**20:,.1f} MB"
+                  + (f", ~{e['read_ratio']}x fewer bytes read" if e.get("read_ratio") else ""))
+    if not advice:
+        print("no balance check registered: nothing to advise")
+    return EXIT_OK
+
+
 class _Parser(argparse.ArgumentParser):
     """Bad arguments: one line on stderr (the usage is under --help), exit 2."""
 
@@ -251,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     _add_operator_commands(sub)
+    _add_advise_command(sub)
 
     p = sub.add_parser(
         "demo", help="the whole product on four seed applications, on a throwaway PostgreSQL",
@@ -532,6 +565,8 @@ def run(args: argparse.Namespace) -> int:
         return _report(args, dsn)
     if args.command == "fix":
         return _fix(args, dsn)
+    if args.command == "advise":
+        return _advise(args, dsn)
     if args.command in ("install", "upgrade"):
         return _upgrade(args, dsn)
     if args.command == "status":

@@ -8,6 +8,7 @@ AS $body$
 #variable_conflict use_column
 DECLARE
     v_users text;
+    v_relid oid;
 BEGIN
     SELECT string_agg(u, ', ' ORDER BY u) INTO v_users FROM (
         SELECT 'check ' || c.name AS u FROM _recon.check_def AS c
@@ -23,8 +24,11 @@ BEGIN
                             'Drop those first (recon.drop_check, recon.drop_source).');
     END IF;
     DELETE FROM _recon.writer AS w WHERE w.ledger_source = drop_source.name;
-    DELETE FROM _recon.ledger_source AS l WHERE l.name = drop_source.name;
-    IF NOT FOUND THEN
+    DELETE FROM _recon.ledger_source AS l WHERE l.name = drop_source.name
+        RETURNING l.relid INTO v_relid;
+    IF FOUND THEN
+        PERFORM _recon.ledger_write_uninstall(v_relid);  -- the triggers of 0025, if unused now
+    ELSE
         DELETE FROM _recon.wallet_source AS w WHERE w.name = drop_source.name;
         IF NOT FOUND THEN
             PERFORM _recon.fail('RC107', format('unknown source %L', drop_source.name),

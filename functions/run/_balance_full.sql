@@ -45,6 +45,7 @@ BEGIN
     EXECUTE format('SELECT max(l.%I) FROM %s AS l', v_ledger.order_column,
                    v_ledger.relid::regclass) INTO v_bound;
     v_bound := COALESCE(v_bound, -1e30);  -- an empty ledger: below any id
+    PERFORM _recon.ledger_bound_publish(v_ledger.relid, v_bound);  -- for recon_ledger_order
     IF NOT _recon.wait_for_transactions(interval '10 seconds') THEN
         RETURN 'transactions in flight did not finish within 10 s; no new watermark';
     END IF;
@@ -114,6 +115,7 @@ BEGIN
         (v_wallet_storage ->> 'deleted')::bigint, v_rows, v_ledger_storage, v_wallet_storage,
         v_parents_storage, v_wallet_rows
     );
+    PERFORM _recon.ledger_write_prune();
     RETURN NULL;
 END;
 $body$;

@@ -45,6 +45,7 @@ BEGIN
     EXECUTE format('SELECT max(l.%I) FROM %s AS l', v_ledger.order_column,
                    v_ledger.relid::regclass) INTO v_bound;
     v_bound := GREATEST(v_bound, v_wm.order_bound);
+    PERFORM _recon.ledger_bound_publish(v_ledger.relid, v_bound);  -- for recon_ledger_order
     -- A transaction still open after a second (a session idle in a transaction, a long
     -- writer): the bound stays where it was, settled; every entry above it is summed on the
     -- fly in step 3, as entries above a new bound are. Incremental all the same, never full.
@@ -215,6 +216,13 @@ BEGIN
         RETURN format('%s wallet(s) deleted, or their key changed, since the watermark',
                       v_wm.wallet_rows - v_old_rows - v_members);
     END IF;
+    -- An UPDATE or DELETE of an old entry committed before the re-check's snapshot: read here,
+    -- in a later snapshot, so none is missed (one committed later is seen by the next run).
+    IF _recon.ledger_written_since(v_ledger.relid, v_wm.snapshot_xmin) IS NOT NULL THEN
+        DELETE FROM _recon.run_stage AS s
+        WHERE s.run_id = p_run AND s.check_name = p_check.name;
+        RETURN _recon.ledger_written_since(v_ledger.relid, v_wm.snapshot_xmin);
+    END IF;
     -- the wallets now, for the next run: the keys written since that were no wallet then
     IF cardinality(v_new_keys) > 0 THEN
         INSERT INTO _recon.balance_state AS s
@@ -230,6 +238,7 @@ BEGIN
         state_rows = m.state_rows + v_inserted + v_state_rows, taken_at = now(),
         wallet_rows = v_old_rows + v_written
     WHERE m.check_name = p_check.name;
+    PERFORM _recon.ledger_write_prune();
     RETURN NULL;
 END;
 $body$;

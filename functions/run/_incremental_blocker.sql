@@ -74,6 +74,11 @@ BEGIN
                    WHERE g.check_name = p_check.name AND g.run_id = v_wm.run_id) THEN
         RETURN 'the per-wallet state was lost (a crash empties it)';
     END IF;
+    -- exact, unlike the statistics above (flushed up to a second late): the trigger
+    -- recon_ledger_write records each UPDATE and DELETE in the writing transaction
+    IF _recon.ledger_written_since(v_ledger.relid, v_wm.snapshot_xmin) IS NOT NULL THEN
+        RETURN _recon.ledger_written_since(v_ledger.relid, v_wm.snapshot_xmin);
+    END IF;
     IF pg_current_xact_id()::text::numeric - v_wm.snapshot_xmin::text::numeric > 1000000000 THEN
         RETURN 'the watermark is too many transactions old';
     END IF;

@@ -35,9 +35,10 @@ BEGIN
             UNION
             SELECT i.inhrelid FROM pg_inherits AS i JOIN tree AS t ON i.inhparent = t.relid
         )
-        SELECT c.oid, c.relkind, a.attidentity, a.attnum
+        SELECT c.oid, c.relkind, a.attidentity, a.attnum, COALESCE(o.ordered, FALSE) AS ordered
         FROM tree AS t
         JOIN pg_class AS c ON c.oid = t.relid
+        LEFT JOIN _recon.incremental_tables(p_ledger.relid) AS o ON o.relid = c.oid
         LEFT JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attname = p_ledger.order_column
             AND NOT a.attisdropped
         WHERE c.relkind <> 'p' OR c.oid = v_root
@@ -46,21 +47,42 @@ BEGIN
         IF v_leaf.relkind = 'p' THEN
             CONTINUE;  -- the partitioned root holds no rows; its partitions are checked
         END IF;
-        IF v_leaf.attidentity IS DISTINCT FROM 'a' THEN
+        -- Or a sequence's values (a default such as bigserial's, or BY DEFAULT), where a writer
+        -- can supply its own: the trigger recon_ledger_order records an entry inserted at or
+        -- below the bound a run published, and the next run is full (migration 0025).
+        v_seq := NULL;
+        IF v_leaf.attidentity IS DISTINCT FROM 'a' AND v_leaf.ordered THEN
+            v_seq := COALESCE(
+                pg_get_serial_sequence(v_leaf.oid::regclass::text, p_ledger.order_column)::regclass,
+                (SELECT min(d.refobjid)::regclass FROM pg_attrdef AS f
+                 JOIN pg_depend AS d ON d.classid = 'pg_attrdef'::regclass AND d.objid = f.oid
+                     AND d.refclassid = 'pg_class'::regclass
+                 JOIN pg_class AS q ON q.oid = d.refobjid AND q.relkind = 'S'
+                 WHERE f.adrelid = v_leaf.oid AND f.adnum = v_leaf.attnum));
+        END IF;
+        IF v_leaf.attidentity IS DISTINCT FROM 'a' AND v_seq IS NULL THEN
             RETURN format('order_by: %s.%I is not GENERATED ALWAYS AS IDENTITY (%s): a writer '
-                          || 'can supply a value below the last run''s bookmark unseen',
+                          || 'can supply a value below the last run''s bookmark unseen%s',
                           v_leaf.oid::regclass, p_ledger.order_column,
                           CASE WHEN v_leaf.attidentity = 'd' THEN 'it is BY DEFAULT'
                                WHEN EXISTS (SELECT FROM pg_attrdef AS d
                                             WHERE d.adrelid = v_leaf.oid
                                               AND d.adnum = v_leaf.attnum)
                                    THEN 'a column default, such as a sequence''s'
-                               ELSE 'its values come from the writer' END);
+                               ELSE 'its values come from the writer' END,
+                          CASE WHEN v_leaf.attidentity = 'd' OR EXISTS (
+                                   SELECT FROM pg_attrdef AS d
+                                   WHERE d.adrelid = v_leaf.oid AND d.adnum = v_leaf.attnum)
+                               THEN CASE WHEN v_leaf.ordered
+                                         THEN ' (its default takes no sequence''s values)'
+                                         ELSE ' (no trigger recon_ledger_order on it records one)'
+                                    END
+                               ELSE '' END);
         END IF;
         -- a partition sharing its parent's identity (PostgreSQL 17+) names no sequence itself
-        v_seq := COALESCE(
+        v_seq := COALESCE(v_seq, COALESCE(
             pg_get_serial_sequence(v_leaf.oid::regclass::text, p_ledger.order_column),
-            pg_get_serial_sequence(v_root::regclass::text, p_ledger.order_column))::regclass;
+            pg_get_serial_sequence(v_root::regclass::text, p_ledger.order_column))::regclass);
         v_seqs := v_seqs || v_seq;
     END LOOP;
     IF cardinality(v_seqs) = 0 THEN

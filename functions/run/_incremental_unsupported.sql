@@ -28,6 +28,18 @@ AS $body$
         -- the bookmark holds only if no entry committed later can sort at or below it
         WHEN _recon.incremental_order(p_ledger) IS NOT NULL
             THEN _recon.incremental_order(p_ledger)
+        -- an UPDATE or DELETE of an old entry is seen through the trigger recon_ledger_write
+        -- (migration 0025), recorded in the writing transaction, on every table of the ledger
+        WHEN EXISTS (SELECT FROM _recon.incremental_tables(p_ledger.relid) AS t
+                     WHERE NOT t.tracked)
+            THEN (SELECT format('the ledger table %s has no enabled trigger recon_ledger_write: '
+                                || 'an UPDATE or DELETE of an old entry there would go unseen '
+                                || '(it is created when the ledger is registered with "order_by", '
+                                || 'and cloned to partitions; an inheritance child created '
+                                || 'later, or a registration by a role that may not create '
+                                || 'triggers on the table, lacks it)', t.relid::regclass)
+                  FROM _recon.incremental_tables(p_ledger.relid) AS t
+                  WHERE NOT t.tracked ORDER BY t.relid LIMIT 1)
         -- a parent row written since the watermark is found by its xmin, the entries under it
         -- through indexes, and foreign keys show that nothing else can change them
         WHEN p_ledger.parents IS NOT NULL THEN _recon.incremental_parents(p_ledger)
@@ -39,7 +51,8 @@ COMMENT ON FUNCTION _recon.incremental_unsupported(_recon.ledger_source) IS
 'an integer "order_by" column (an identity or sequence), a ledger that is a table, a '
 'partitioned table, an inheritance parent or a simple view over one of them '
 '(_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a '
-'wallet table (partitioned or not; a view has no xmin). A ledger with parents also needs what '
+'wallet table (partitioned or not; a view has no xmin), and the trigger recon_ledger_write on '
+'every table of the ledger (0025). A ledger with parents also needs what '
 '_recon.incremental_parents lists (foreign keys and indexes on each link, parent tables).';
 
 REVOKE EXECUTE ON FUNCTION _recon.incremental_unsupported(_recon.ledger_source) FROM PUBLIC;
