@@ -10,6 +10,14 @@ DECLARE
     v_setting text := format('wallet_recon.drift_%s', NEW.guard_id);
     v_acc text;
 BEGIN
+    IF EXISTS (SELECT FROM _recon.guard AS g WHERE g.id = NEW.guard_id AND g.mode = 'block') THEN
+        -- sealed: the sums are in _recon.guard_spill, whatever the setting says
+        IF EXISTS (SELECT FROM _recon.guard_spill AS s
+                   WHERE s.txid = pg_current_xact_id() AND s.guard_id = NEW.guard_id) THEN
+            PERFORM _recon.guard_drift_verdict(NEW.guard_id, '!');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- as the guard's own check function (_recon.tg_drift_<id>_check) does
     v_acc := COALESCE(current_setting(v_setting, TRUE), '');
     IF v_acc = '' THEN
@@ -26,7 +34,8 @@ $body$;
 COMMENT ON FUNCTION _recon.tg_guard_tick() IS
 'Deferred constraint trigger of _recon.guard_tick: at commit, judges the accumulator of drift '
 'guard NEW.guard_id unless a check ran before (then it is empty): '
-'_recon.guard_drift_verdict().';
+'_recon.guard_drift_verdict(). A guard in block mode: what _recon.guard_spill holds for the '
+'transaction, whatever the setting says.';
 
 REVOKE EXECUTE ON FUNCTION _recon.tg_guard_tick() FROM PUBLIC;
 
