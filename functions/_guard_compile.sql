@@ -11,6 +11,7 @@ DECLARE
     v_check _recon.check_def;
     v_compiled jsonb;
     v_effects_old text;
+    v_effects_new text;
     v_sql jsonb := '{}'::jsonb;
     v_triggers jsonb := '[]'::jsonb;
     v_functions jsonb := '[]'::jsonb;
@@ -60,11 +61,19 @@ BEGIN
         v_effects_old := v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
             || 'l.%1$I::text, ''*'', 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL '
             || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING';
+        -- an entry written without a journal is staged too (col 'null'), and blocked at
+        -- commit, unless the guard declares NULL journals legitimate (issue 18)
+        v_effects_new := CASE WHEN (SELECT g.options ->> 'null_journals' FROM _recon.guard AS g
+                                    WHERE g.id = p_id) = 'allowed' THEN v_effects_old
+            ELSE v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+                 || 'COALESCE(l.%1$I::text, ''''), CASE WHEN l.%1$I IS NULL THEN ''null'' '
+                 || 'ELSE ''*'' END, 0, 0 FROM %2$s AS l '
+                 || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING' END;
         v_sql := jsonb_build_object(
-            'ledger_insert', format(v_effects_old, v_ledger.journal_column, 'recon_new'),
+            'ledger_insert', format(v_effects_new, v_ledger.journal_column, 'recon_new'),
             'ledger_delete', format(v_effects_old, v_ledger.journal_column, 'recon_old'),
             'ledger_update', jsonb_build_array(
-                format(v_effects_old, v_ledger.journal_column, 'recon_new'),
+                format(v_effects_new, v_ledger.journal_column, 'recon_new'),
                 format(v_effects_old, v_ledger.journal_column, 'recon_old')),
             -- at commit: the journal transaction's legs, through the journal column (its
             -- index: the condition reaches the scan of a one-sided ledger), only the rows the

@@ -408,6 +408,10 @@ BEGIN
         'duration_ms', round(extract(epoch FROM clock_timestamp() - v_started) * 1000, 1)
     ) INTO v_summary
     FROM _recon.run_stage AS s WHERE s.run_id = v_run;
+    -- a guard whose trigger is disabled or missing guards nothing: said in every summary
+    v_summary := v_summary || COALESCE((SELECT jsonb_build_object('guards_off', o)
+                                        FROM _recon.guards_off() AS o
+                                        WHERE jsonb_array_length(o) > 0), '{}');
 
     UPDATE _recon.run AS r
     SET finished_at = clock_timestamp(), status = v_summary ->> 'status', summary = v_summary

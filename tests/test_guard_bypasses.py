@@ -12,10 +12,13 @@ the transfer-row bank (tests/fixtures/bank_transfers.sql) for the shapes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
+
+from conftest import reconcile, run_cli
 
 SCHEMA = """
 CREATE SCHEMA byp;
@@ -221,3 +224,72 @@ def test_transfer_rows_block_mode_has_no_bypass(make_db: Callable[..., str],
     finally:
         with psycopg.connect(dsn, autocommit=True) as c:
             c.execute("SELECT recon.disable_guard('drift', %s)", (name,))
+
+
+def test_a_disabled_or_missing_guard_trigger_is_flagged(ledger: str) -> None:
+    """The table's owner disables the ledger's row trigger of a warn-mode drift guard: recon.guards
+    (triggers_off), wallet-recon status, the reconcile summary (guards_off) and the warn-mode
+    alert of the drift it then misses say so; enabled again, nothing is flagged."""
+    with psycopg.connect(ledger, autocommit=True) as c:
+        gid = c.execute("SELECT (recon.enable_guard('drift', 'byp_l', '{\"mode\": \"warn\"}'))"
+                        " ->> 'guard'").fetchone()[0]
+        trigger = f"recon_guard_{gid}_ledger"
+        c.execute(f"ALTER TABLE byp.entry DISABLE TRIGGER {trigger}")
+        off = c.execute("SELECT triggers_off FROM recon.guards").fetchone()[0]
+        assert off == [{"table": "byp.entry", "trigger": trigger, "state": "disabled"}]
+        status = run_cli("status", "--json", dsn=ledger)
+        assert [(g["trigger"], g["state"]) for g in json.loads(
+            status.stdout)["guards_off"]] == [(trigger, "disabled")]
+        text = run_cli("status", dsn=ledger).stdout
+        assert f"trigger {trigger} on byp.entry is disabled" in text
+        assert reconcile(ledger)["guards_off"][0]["trigger"] == trigger
+        # a balanced write: the guard sees the balance only, and its alert says why
+        c.execute("BEGIN")
+        c.execute("UPDATE byp.wallet SET balance = balance + 2 WHERE acct = 'B'")
+        c.execute("INSERT INTO byp.entry (acct, amount) VALUES ('B', 2)")
+        c.execute("COMMIT")
+        details = c.execute("SELECT details FROM recon.open_alerts").fetchone()[0]
+        assert details["triggers_off"][0]["trigger"] == trigger
+        c.execute(f"DROP TRIGGER {trigger} ON byp.entry")
+        assert c.execute("SELECT triggers_off -> 0 ->> 'state' FROM recon.guards"
+                         ).fetchone()[0] == "missing"
+        c.execute("SELECT recon.disable_guard('drift', 'byp_l')")
+        c.execute("SELECT recon.enable_guard('drift', 'byp_l', '{\"mode\": \"block\"}')")
+        assert c.execute("SELECT triggers_off FROM recon.guards").fetchone()[0] == []
+        assert "guards_off" not in reconcile(ledger)
+
+
+NULL_CREDIT = ("UPDATE dbl.account SET balance = balance + 500 WHERE id = 'carol'",
+               "INSERT INTO dbl.entry (account_id, amount, balance_after, txn)"
+               " SELECT 'carol', 500, balance, NULL FROM dbl.account WHERE id = 'carol'")
+
+
+def test_null_journals_are_found_and_blocked_unless_declared_legitimate(
+        make_db: Callable[..., str], fixture_template: Callable[..., str]) -> None:
+    """A one-sided credit whose journal is NULL (balance and entry agree: no drift): the journal
+    check finds it (cause null_journal) and a blocking double_entry guard refuses it (RC403);
+    with "null_journals": "allowed" on the check and the guard, both let it be."""
+    dsn = make_db(fixture_template("double_entry.sql"))
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("SELECT recon.enable_guard('double_entry', 'dbl_entries',"
+                  " '{\"mode\": \"block\"}')")
+        with pytest.raises(psycopg.Error) as ei:
+            with c.transaction():
+                for s in NULL_CREDIT:
+                    c.execute(s)
+        assert ei.value.sqlstate == "RC403", str(ei.value)
+        c.execute("SELECT recon.enable_guard('double_entry', 'dbl_entries',"
+                  " '{\"mode\": \"block\", \"null_journals\": \"allowed\"}')")
+        with c.transaction():
+            for s in NULL_CREDIT:
+                c.execute(s)
+        summary = reconcile(dsn)
+        assert summary["status"] == "discrepancy"
+        found = c.execute("SELECT details ->> 'cause', details ->> 'entries'"
+                          " FROM recon.open_findings WHERE check_name = 'dbl_journal'").fetchall()
+        assert found == [("null_journal", "1")]
+        c.execute("SELECT recon.drop_check('dbl_journal')")
+        c.execute("SELECT recon.register_check('dbl_journal', 'journal',"
+                  " '{\"ledger\": \"dbl_entries\", \"null_journals\": \"allowed\"}')")
+        assert reconcile(dsn)["status"] == "synced"
+        c.execute("SELECT recon.disable_guard('double_entry', 'dbl_entries')")
