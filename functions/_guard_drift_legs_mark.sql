@@ -29,7 +29,7 @@ $body$;
 COMMENT ON FUNCTION _recon.guard_drift_legs_mark(integer) IS
 'Called by a drift guard''s statement trigger function (_recon.tg_drift_<id>_legs) after it '
 'added ledger effects to _recon.guard_spill: marks the transaction''s accumulator spilled '
-'(''!''), queueing the commit-time check (_recon_guard.drift_tick) when none is queued yet. In block '
-'mode it queues a check at every call and leaves the setting alone.';
+'(''!''), queueing the commit-time check (_recon_guard.drift_tick) when none is queued yet. '
+'In block mode it queues a check at every call and leaves the setting alone.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_drift_legs_mark(integer) FROM PUBLIC;

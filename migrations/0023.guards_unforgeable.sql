@@ -17,4 +17,4 @@ COMMENT ON TABLE _recon.guard_spill IS
 -- checks registered before are compiled again by the upgrade (the migrator's recompile), so
 -- they get the new rule.
 UPDATE _recon.check_kind SET options = array_append(options, 'null_journals')
-WHERE kind = 'journal' AND NOT 'null_journals' = ANY (options);
+WHERE kind = 'journal' AND NOT (options @> ARRAY['null_journals']);

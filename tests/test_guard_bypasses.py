@@ -273,10 +273,9 @@ def test_null_journals_are_found_and_blocked_unless_declared_legitimate(
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("SELECT recon.enable_guard('double_entry', 'dbl_entries',"
                   " '{\"mode\": \"block\"}')")
-        with pytest.raises(psycopg.Error) as ei:
-            with c.transaction():
-                for s in NULL_CREDIT:
-                    c.execute(s)
+        with pytest.raises(psycopg.Error) as ei, c.transaction():
+            for s in NULL_CREDIT:
+                c.execute(s)
         assert ei.value.sqlstate == "RC403", str(ei.value)
         c.execute("SELECT recon.enable_guard('double_entry', 'dbl_entries',"
                   " '{\"mode\": \"block\", \"null_journals\": \"allowed\"}')")
@@ -293,3 +292,25 @@ def test_null_journals_are_found_and_blocked_unless_declared_legitimate(
                   " '{\"ledger\": \"dbl_entries\", \"null_journals\": \"allowed\"}')")
         assert reconcile(dsn)["status"] == "synced"
         c.execute("SELECT recon.disable_guard('double_entry', 'dbl_entries')")
+
+
+def test_derived_guard_checks_wallet_inserts_and_rekeys(
+        make_db: Callable[..., str], fixture_template: Callable[..., str]) -> None:
+    """The derived guard (seed 002's locked_balance against its live commitments) now stages a
+    wallet INSERT and both keys of a re-key: a new wallet with 900 locked and no commitment, and
+    a re-key plus 60 more locked, are RC402; a new wallet with nothing locked passes."""
+    dsn = make_db(fixture_template("seed002.sql", "seed002_register.sql"))
+    new = ("INSERT INTO seed002.workspace_wallets (workspace_id, workspace_name, locked_balance,"
+           " created_at) VALUES (md5('{0}')::uuid, '{0}', {1}, now())")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("SELECT recon.enable_guard('derived', 's2_locked', '{\"mode\": \"block\"}')")
+        c.execute(new.format("byp-empty", 0))
+        for statements in ([new.format("byp-locked", 900)],
+                           ["UPDATE seed002.workspace_wallets SET workspace_id ="
+                            " md5('byp-moved')::uuid, locked_balance = locked_balance + 60"
+                            " WHERE workspace_id = md5('byp-empty')::uuid"]):
+            with pytest.raises(psycopg.Error) as ei, c.transaction():
+                for s in statements:
+                    c.execute(s)
+            assert ei.value.sqlstate == "RC402", str(ei.value)
+        c.execute("SELECT recon.disable_guard('derived', 's2_locked')")

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-import pytest
 
 EXPECTED = Path(__file__).resolve().parent / "expected"
 UPDATE = os.environ.get("WALLET_RECON_UPDATE_EXPECTED") == "1"

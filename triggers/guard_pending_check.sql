@@ -69,6 +69,17 @@ BEGIN
             v_details := jsonb_build_object('wallet', v_row.item, 'stored', v_stored,
                                             'expected', v_expected,
                                             'difference', v_stored - v_expected);
+        ELSIF NOT FOUND AND v_guard.compiled -> 'sql' ->> 'orphan' IS NOT NULL THEN
+            -- the wallet is gone (deleted, or re-keyed away) and its source rows still hold
+            -- an amount: nothing stores it any more
+            EXECUTE v_guard.compiled -> 'sql' ->> 'orphan' INTO v_expected USING v_row.item;
+            IF v_expected IS DISTINCT FROM 0 AND (v_expected = 'NaN'
+                                                  OR abs(v_expected) > v_guard.tolerance) THEN
+                v_message := format('wallet %s is gone; its source rows still hold %s',
+                                    v_row.item, v_expected);
+                v_details := jsonb_build_object('wallet', v_row.item, 'stored', NULL,
+                                                'expected', v_expected);
+            END IF;
         END IF;
     END IF;
     IF v_message IS NOT NULL THEN

@@ -13,9 +13,11 @@ SELECT
     g.enabled_at,
     g.enabled_by,
     coalesce(g.compiled -> 'functions', '[]'::jsonb) AS trigger_functions,
-    (SELECT coalesce(jsonb_agg(o.value - 'guard' - 'kind' - 'target'), '[]'::jsonb)
-     FROM jsonb_array_elements(_recon.guards_off()) AS o
-     WHERE (o.value ->> 'guard')::integer = g.id) AS triggers_off
+    (
+        SELECT coalesce(jsonb_agg(o.value - 'guard' - 'kind' - 'target'), '[]'::jsonb)
+        FROM jsonb_array_elements(_recon.guards_off()) AS o
+        WHERE (o.value ->> 'guard')::integer = g.id
+    ) AS triggers_off
 FROM _recon.guard AS g
 ORDER BY g.id;
 COMMENT ON VIEW recon.guards IS
