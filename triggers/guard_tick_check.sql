@@ -9,12 +9,21 @@ AS $body$
 DECLARE
     v_setting text := format('wallet_recon.drift_%s', NEW.guard_id);
     v_acc text;
+    v_tolerance numeric;
 BEGIN
-    IF EXISTS (SELECT FROM _recon.guard AS g WHERE g.id = NEW.guard_id AND g.mode = 'block') THEN
-        -- sealed: the sums are in _recon.guard_spill, whatever the setting says
+    SELECT g.tolerance INTO v_tolerance FROM _recon.guard AS g
+    WHERE g.id = NEW.guard_id AND g.mode = 'block';
+    IF FOUND THEN
+        -- sealed: the sums are in _recon.guard_spill, whatever the setting says; the verdict
+        -- (naming the wallets) only when one differs, else the rows are removed
         IF EXISTS (SELECT FROM _recon.guard_spill AS s
-                   WHERE s.txid = pg_current_xact_id() AND s.guard_id = NEW.guard_id) THEN
+                   WHERE s.txid = pg_current_xact_id() AND s.guard_id = NEW.guard_id
+                     AND (s.stored = 'NaN' OR s.ledger = 'NaN'
+                          OR abs(s.stored - s.ledger) > v_tolerance)) THEN
             PERFORM _recon.guard_drift_verdict(NEW.guard_id, '!');
+        ELSE
+            DELETE FROM _recon.guard_spill AS s
+            WHERE s.txid = pg_current_xact_id() AND s.guard_id = NEW.guard_id;
         END IF;
         RETURN NULL;
     END IF;
