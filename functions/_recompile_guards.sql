@@ -8,7 +8,7 @@ AS $body$
 DECLARE
     v_guard _recon.guard;
     v_done integer := 0;
-    v_failed jsonb := '[]';
+    v_failed jsonb := '[]'::jsonb;
 BEGIN
     -- A guard's trigger functions hold the SQL generated when it was enabled: they may call
     -- toolkit functions a later package removed (issue 14: legs guards enabled before 0020
