@@ -276,7 +276,7 @@ $gen$$fn$,
                         v_setting, p_id) END END,
         v_body,
         -- block mode (sealed) keeps no accumulator: no variable
-        CASE WHEN v_block THEN ''
+        CASE WHEN v_block THEN E'DECLARE\n'
              WHEN p_side <> 'check'
              THEN E'DECLARE\n    v_acc pg_catalog.text;\n    v_rec pg_catalog.text;\n'
                   || E'    v_at pg_catalog.int4;\n'
