@@ -6,6 +6,7 @@ before 0023 gets the sealed sums (docs/GUARDS.md "Block mode")."""
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -55,3 +56,26 @@ def test_upgrade_enables_every_guard_again(empty_db: str, tmp_path: Path) -> Non
     run(empty_db, "UPDATE mz.transaction SET description = coalesce(description, '') || '.'")
     again = run_cli("upgrade", dsn=empty_db)
     assert again.returncode == 0 and again.stdout.startswith("nothing to do"), again.stdout
+
+
+def test_recompile_keeps_ids_names_and_alerts(make_db: Callable[..., str],
+                                              fixture_template: Callable[..., str]) -> None:
+    """_recon.recompile_guards(): every guard enabled again with its id, trigger names,
+    enabled_at and alerts; a guard enabled later still gets a new id."""
+    dsn = make_db(fixture_template("seed000.sql", "seed000_register.sql"))
+    run(dsn, "SELECT recon.enable_guard('append_only', 's0_ledger')",
+        "SELECT recon.enable_guard('drift', 's0_ledger', '{\"mode\": \"warn\"}')",
+        "UPDATE seed000.wallet_account SET balance = balance + 1"
+        " WHERE id = (SELECT min(id::text)::uuid FROM seed000.wallet_account)")
+    query = ("SELECT id, kind, mode, triggers, enabled_at,"
+             " (SELECT count(*) FROM _recon.alert AS a WHERE a.guard_id = g.id)"
+             " FROM recon.guards AS g ORDER BY id")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        before = c.execute(query).fetchall()
+        assert [r[5] for r in before] == [0, 1]
+        assert c.execute("SELECT _recon.recompile_guards()").fetchone()[0] == {
+            "recompiled": 2, "failed": []}
+        assert c.execute(query).fetchall() == before
+        # another mode replaces the drift guard: a new id, after the ones in use
+        assert c.execute("SELECT recon.enable_guard('drift', 's0_ledger', '{\"mode\": \"block\"}')"
+                         " ->> 'guard'").fetchone()[0] == "3"
