@@ -140,9 +140,11 @@ TARGETS = {"drift_warn": 0.15, "drift_block": 0.15, "append_only": 0.05}
 # the commit-time checks): what each phase must do about them.
 PROBES = {
     "drift": ["UPDATE wallet_account SET balance = balance + 1 WHERE id = 1"],
-    # an entry of amount 0 (that moves no balance), then changed: only append_only objects
+    # an entry of amount 0 (that moves no balance; a journal of its own, which it balances: an
+    # entry without one is blocked by double_entry since 0023), then changed: only append_only
+    # objects
     "append": ["INSERT INTO wallet_transaction (wallet_id, type, amount, balance_after, "
-               "reference, posted_at) VALUES (3, 'CREDIT', 0, 0, 'probe', now())",
+               "reference, posted_at, transfer_id) VALUES (3, 'CREDIT', 0, 0, 'probe', now(), -2)",
                "UPDATE wallet_transaction SET reference = 'probe 2' WHERE reference = 'probe'"],
     "journal": ["UPDATE wallet_account SET balance = balance + 1 WHERE id = 2",
                 "INSERT INTO wallet_transaction (wallet_id, type, amount, balance_after, "

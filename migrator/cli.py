@@ -375,6 +375,9 @@ def print_status(st: Status) -> None:
     print("\nrepeatable objects")
     for path, state in st.objects:
         print(f"  {state:<24} {path}")
+    for g in st.guards_off:
+        print(f"WARNING: {g['kind']} guard on {g['target']}: trigger {g['trigger']} on "
+              f"{g['table']} is {g['state']}: the guard does not run there")
     print(f"\n{'current' if st.current else 'NOT current: run wallet-recon upgrade'}")
 
 

@@ -69,6 +69,8 @@ class Status:
     migrations: list[MigrationState] = field(default_factory=list)
     objects: list[tuple[str, str]] = field(default_factory=list)  # (path, state)
     newer_than_package: str | None = None
+    # enabled guards' triggers that are disabled or missing (_recon.guards_off, issue 18)
+    guards_off: list[dict] = field(default_factory=list)
 
     @property
     def current(self) -> bool:
@@ -87,6 +89,7 @@ class Status:
             "newer_than_package": self.newer_than_package,
             "migrations": [m.__dict__ for m in self.migrations],
             "objects": [{"path": p, "state": s} for p, s in self.objects],
+            "guards_off": self.guards_off,
         }
 
 
@@ -276,6 +279,10 @@ class Migrator:
                 st.objects.append((f.path, repeatable.state(f, recs.get(f.path), live)))
             paths = {f.path for f in self.files}
             st.objects += [(p, repeatable.REMOVED) for p in recs if p not in paths]
+            cur.execute("SELECT to_regprocedure('_recon.guards_off()') IS NOT NULL")
+            if cur.fetchone()[0]:
+                cur.execute("SELECT _recon.guards_off()")
+                st.guards_off = cur.fetchone()[0]
             return st
 
     # -- install / upgrade ----------------------------------------------------------------
@@ -499,6 +506,19 @@ class Migrator:
                     done["recompiled"] = recompiled
                     messages.append(f"compiled {recompiled} check(s) again with the installed"
                                     " compilers")
+            cur.execute("SELECT to_regprocedure('_recon.recompile_guards()') IS NOT NULL")
+            if (done["objects"] or done["dropped"]) and cur.fetchone()[0]:
+                # A guard's generated trigger functions hold an older package's SQL (they may
+                # call functions it removed): every enabled guard is enabled again (issue 18).
+                cur.execute("SELECT _recon.recompile_guards()")
+                result = cur.fetchone()[0]
+                if result["recompiled"]:
+                    done["guards"] = result["recompiled"]
+                    messages.append(f"enabled {result['recompiled']} guard(s) again with the"
+                                    " installed generator")
+                messages += [f"guard {f['kind']} on {f['target']} not enabled again: {f['error']}"
+                             " (run recon.enable_guard as its table's owner)"
+                             for f in result["failed"]]
             if done["objects"] or done["dropped"] or done["moved"]:
                 self._log(cur, {k: done[k] for k in ("objects", "dropped", "restored", "moved")},
                           action)

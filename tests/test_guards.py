@@ -627,9 +627,10 @@ def test_staging_is_per_transaction_never_per_history(
               (VALUES (%s, 'debit'), (%s, 'credit')) AS x (w, d)""", (w3(u3(1)), w3(u3(4))))
     drift = enable(dsn, "drift", "s0_ledger", mode="block")
     journal = enable(dsn, "double_entry", "s3_journal", mode="block")
-    # the double-entry guard's triggers are statement triggers; the drift guard's are row
-    # triggers (two adding up what a row changed, two deferred constraint triggers checking it)
-    # and two statement triggers refusing a TRUNCATE of either table
+    # the double-entry guard's triggers are statement triggers; the drift guard's (block mode,
+    # sealed) are two row triggers adding up what a row changed (the first row of a transaction
+    # queues the commit-time check through _recon.guard_tick) and two statement triggers
+    # refusing a TRUNCATE of either table
     kinds = dict(q(dsn, "SELECT tgname, CASE WHEN tgtype & 1 = 1 THEN 'row' ELSE 'statement' END"
                         " FROM pg_trigger WHERE tgname LIKE 'recon_guard_%'"))
     assert {t["trigger"]: kinds[t["trigger"]] for t in journal["triggers"]} == {
@@ -637,7 +638,7 @@ def test_staging_is_per_transaction_never_per_history(
     assert {t["trigger"]: kinds[t["trigger"]] for t in drift["triggers"]} == {
         t["trigger"]: "statement" if t["trigger"].endswith("_truncate") else "row"
         for t in drift["triggers"]}
-    assert len(drift["triggers"]) == 5 and len(journal["triggers"]) == 3
+    assert len(drift["triggers"]) == 4 and len(journal["triggers"]) == 3
 
     app = sessions(dsn)
     # held: per wallet touched and balance column, the transaction's amounts only, until its
@@ -739,12 +740,12 @@ BIG = 20_000
 
 def test_drift_guard_runs_as_an_unprivileged_writer(
         seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
-    """The drift guard's generated functions run as whoever writes (not SECURITY DEFINER): a role
-    with nothing but its rights on the two tables is judged like anyone. Balance first or entry
-    first, balanced transactions commit; an entry without its balance (the ledger's constraint
-    trigger is gone: the ledger side queues the check through _recon_guard.drift_tick) and a
-    balance without its entry are blocked; a large transaction spills and is judged; in warn mode
-    the alert is written. The writer may call the three _recon_guard functions and nothing in
+    """A role with nothing but its rights on the two tables is judged like anyone, in block mode
+    (sealed: the generated functions are SECURITY DEFINER and keep the sums in
+    _recon.guard_spill) and in warn mode (they run as the writer, not SECURITY DEFINER). Balance
+    first or entry first, balanced transactions commit; an entry without its balance and a
+    balance without its entry are blocked; a large transaction is judged; in warn mode the
+    alert is written. The writer may call the three _recon_guard functions and nothing in
     _recon."""
     dsn = seeded(0)
     q(dsn, """
@@ -776,8 +777,9 @@ def test_drift_guard_runs_as_an_unprivileged_writer(
             app.execute("INSERT INTO seed000.wallet_account (id, member_id, balance)"
                         " SELECT md5(%(p)s || i)::uuid, 800000 + i, 0.01"
                         " FROM generate_series(1, 3000) AS i", {"p": p})
-            assert app.execute("SELECT current_setting(%s)",
-                               (f"wallet_recon.drift_{guard}",)).fetchone()[0].startswith("*!")
+            # block mode keeps no setting: the sums are in _recon.guard_spill (sealed)
+            assert app.execute("SELECT current_setting(%s, true)",
+                               (f"wallet_recon.drift_{guard}",)).fetchone()[0] in (None, "")
             app.execute("INSERT INTO seed000.wallet_transaction (id, wallet_id, type, amount,"
                         " balance_after, reference, posted_at)"
                         " SELECT md5(%(p)s || 'e' || i)::uuid, md5(%(p)s || i)::uuid, 'CREDIT',"
@@ -819,19 +821,22 @@ def test_drift_guard_runs_as_an_unprivileged_writer(
 def test_drift_guard_check_on_either_table(seeded: Callable[..., str],
                                            sessions: Callable[[str], Session],
                                            check_on: str) -> None:
-    """Option check_on puts the deferred constraint trigger on the wallet table (default) or the
-    ledger; the other table's rows queue the check when they come first. Either way, both orders
-    of a good transfer commit and an entry alone or a balance alone is blocked; only the cost
-    differs (docs/PERFORMANCE.md)."""
+    """Option check_on puts a warn-mode guard's deferred constraint trigger on the wallet table
+    (default) or the ledger; the other table's rows queue the check when they come first. Block
+    mode (sealed) has none: the first row of either table queues the check. Either way, both
+    orders of a good transfer commit and an entry alone or a balance alone is blocked; only the
+    cost differs (docs/PERFORMANCE.md)."""
     dsn = seeded(0)
     fails("RC406", dsn, "SELECT recon.enable_guard('drift', 's0_ledger', '{\"check_on\": \"x\"}')")
     fails("RC406", dsn, "SELECT recon.enable_guard('append_only', 's0_ledger',"
                         " '{\"check_on\": \"ledger\"}')")
     assert guards(dsn) == []
-    guard = enable(dsn, "drift", "s0_ledger", mode="block", check_on=check_on)
+    guard = enable(dsn, "drift", "s0_ledger", mode="warn", check_on=check_on)
     table = {"wallet": "seed000.wallet_account", "ledger": "seed000.wallet_transaction"}
     assert [(t["table"], t["trigger"]) for t in guard["triggers"] if t.get("constraint")] == [
         (table[check_on], f"recon_guard_{guard['guard']}_{check_on}_check")]
+    guard = enable(dsn, "drift", "s0_ledger", mode="block", check_on=check_on)
+    assert [t for t in guard["triggers"] if t.get("constraint")] == []
     assert enable(dsn, "drift", "s0_ledger", mode="block", check_on=check_on)["changed"] is False
     app = sessions(dsn)
     s0_post(app, 1, "5.00", f"co-{check_on}-balance-first")
@@ -911,8 +916,9 @@ def test_drift_guard_large_transactions(seeded: Callable[..., str],
     app.c.commit()
     assert app.warnings() == [] and pending(dsn) == 0
     app.execute(transfers.replace("%%", "%").replace("%(p)s", "'off'").replace("%(off)s", "3000"))
-    assert drift_staged(app, guard) == [(w0((3000 + 17) % 50 + 1), "balance", D("0.11"),
-                                         D("0.10"))]
+    # (block mode keeps one sum per wallet: what is left is the 0.01 off, on that wallet)
+    assert [(w, c, s - led) for w, c, s, led in drift_staged(app, guard)] == [
+        (w0((3000 + 17) % 50 + 1), "balance", D("0.01"))]
     assert rc401_item(app) == w0((3000 + 17) % 50 + 1)
     assert pending(dsn) == 0
     # (their running balances are not kept: only the balance check has to agree)
@@ -929,7 +935,7 @@ def test_two_drift_guards_on_two_ledgers(seeded: Callable[..., str],
     g0 = enable(dsn, "drift", "s0_ledger", mode="block")["guard"]
     g3 = enable(dsn, "drift", "s3_journal", mode="block")["guard"]
     assert generated_functions(dsn) == {f"_recon.tg_drift_{g}_{side}()" for g in (g0, g3)
-                                        for side in ("wallet", "ledger", "check")}
+                                        for side in ("wallet", "ledger")}  # block: no check
     app = sessions(dsn)
     s0_post(app, 1, "-2.50", "two-out")
     s3_txn(app, "tx-two", "transfer", u3(1))
@@ -965,7 +971,7 @@ def test_two_drift_guards_on_two_ledgers(seeded: Callable[..., str],
 
     disable(dsn, "drift", "s0_ledger")
     assert generated_functions(dsn) == {f"_recon.tg_drift_{g3}_{side}()"
-                                        for side in ("wallet", "ledger", "check")}
+                                        for side in ("wallet", "ledger")}
     s0_post(app, 3, "77.00", "unguarded", entry=False)
     app.execute("UPDATE seed003.user_wallet SET balance = balance + 5 WHERE user_id = %s",
                 (u3(2),))
@@ -976,33 +982,16 @@ def test_two_drift_guards_on_two_ledgers(seeded: Callable[..., str],
 
 def test_drift_guard_functions_are_generated_safely_and_invisible_to_status(
         seeded: Callable[..., str], sessions: Callable[[str], Session]) -> None:
-    """The generated functions: owned like the toolkit's, not executable by PUBLIC, a comment,
-    not SECURITY DEFINER and no SET clause (they run as the writer), plpgsql_check clean against
+    """The generated functions: owned like the toolkit's, not executable by PUBLIC, a comment;
+    in warn mode not SECURITY DEFINER and no SET clause (they run as the writer), in block mode
+    (sealed) SECURITY DEFINER with search_path pinned (and no check function); plpgsql_check
+    clean against
     their table; a hostile search_path in the writing session changes nothing they do. `status` reports the installation as current while
     they exist (they belong to the guard, not to the package), and `upgrade` leaves them."""
     dsn = seeded(0, 1)
-    guards_ = [enable(dsn, "drift", t, mode="block") for t in ("s0_ledger", "s1_operations")]
-    rows = q(dsn, """
-        SELECT p.oid::regprocedure::text, p.proowner = n.nspowner, p.prosecdef, p.proconfig,
-               has_function_privilege('public', p.oid, 'EXECUTE'),
-               obj_description(p.oid, 'pg_proc') IS NOT NULL,
-               (SELECT t.tgrelid FROM pg_trigger AS t WHERE t.tgfoid = p.oid)::regclass::text
-        FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
-        WHERE n.nspname = '_recon' AND p.proname LIKE 'tg\\_drift\\_%'""")
-    assert len(rows) == 6
-    for name, owned, secdef, config, public, comment, table in rows:
-        assert (owned, secdef, config, public, comment) == (True, False, None, False, True), name
-        assert table in ("seed000.wallet_account", "seed000.wallet_transaction",
-                         "seed001.balance", "seed001.operation"), name
-    q(dsn, "CREATE EXTENSION IF NOT EXISTS plpgsql_check")
-    problems = q(dsn, """
-        SELECT p.oid::regprocedure::text, c.level, c.message
-        FROM pg_proc AS p
-        JOIN pg_trigger AS t ON t.tgfoid = p.oid
-        CROSS JOIN LATERAL plpgsql_check_function_tb(p.oid, t.tgrelid, fatal_errors => false,
-                                                     extra_warnings => true) AS c
-        WHERE p.proname LIKE 'tg\\_drift\\_%' AND c.level IN ('error', 'warning', 'warning extra')""")
-    assert problems == []
+    for mode in ("warn", "block"):  # block last: the writes below are blocked
+        guards_ = [enable(dsn, "drift", t, mode=mode) for t in ("s0_ledger", "s1_operations")]
+        generated_safely(dsn, mode)
 
     # a writer whose search_path puts look-alike operators and functions first
     q(dsn, """
@@ -1036,10 +1025,38 @@ def test_drift_guard_functions_are_generated_safely_and_invisible_to_status(
     upgrade = run_cli("upgrade", dsn=dsn)
     assert upgrade.returncode == 0, upgrade.stderr
     assert upgrade.stdout.startswith("nothing to do"), upgrade.stdout
-    assert len(generated_functions(dsn)) == 6
+    assert len(generated_functions(dsn)) == (6 if mode == "warn" else 4)
     for g in guards_:
         disable(dsn, "drift", g["target"])
     assert generated_functions(dsn) == set()
+
+
+def generated_safely(dsn: str, mode: str) -> None:
+    """The generated functions of the enabled drift guards, as the test above says."""
+    rows = q(dsn, """
+        SELECT p.oid::regprocedure::text, p.proowner = n.nspowner, p.prosecdef, p.proconfig,
+               has_function_privilege('public', p.oid, 'EXECUTE'),
+               obj_description(p.oid, 'pg_proc') IS NOT NULL,
+               (SELECT t.tgrelid FROM pg_trigger AS t WHERE t.tgfoid = p.oid)::regclass::text
+        FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+        WHERE n.nspname = '_recon' AND p.proname LIKE 'tg\\_drift\\_%'""")
+    assert len(rows) == (6 if mode == "warn" else 4)
+    expected = ((True, False, None, False, True) if mode == "warn" else
+                (True, True, ["search_path=pg_catalog, pg_temp"], False, True))
+    for name, owned, secdef, config, public, comment, table in rows:
+        assert (owned, secdef, config, public, comment) == expected, name
+        assert table in ("seed000.wallet_account", "seed000.wallet_transaction",
+                         "seed001.balance", "seed001.operation"), name
+    q(dsn, "CREATE EXTENSION IF NOT EXISTS plpgsql_check")
+    problems = q(dsn, """
+        SELECT p.oid::regprocedure::text, c.level, c.message
+        FROM pg_proc AS p
+        JOIN pg_trigger AS t ON t.tgfoid = p.oid
+        CROSS JOIN LATERAL plpgsql_check_function_tb(p.oid, t.tgrelid, fatal_errors => false,
+                                                     extra_warnings => true) AS c
+        WHERE p.proname LIKE 'tg\\_drift\\_%' AND c.level IN ('error', 'warning', 'warning extra')""")
+    assert problems == []
+
 
 
 # --- enable / disable -------------------------------------------------------------------------
@@ -1062,10 +1079,10 @@ def test_disable_removes_exactly_what_enable_added(seeded: Callable[..., str]) -
     assert {(t[0], t[1]) for t in added} == listed
     # drift: a row trigger and a TRUNCATE statement trigger on ledger and wallets, a deferred
     # constraint trigger on the wallets; derived:
-    # wallet update and source insert/update/delete; append_only: row UPDATE/DELETE and
+    # wallet and source insert/update/delete; append_only: row UPDATE/DELETE and
     # TRUNCATE; double_entry: ledger insert/update/delete; lifecycle: ledger insert/update
     assert {r[1]: len(r[5]) for r in guards(dsn)} == {
-        "drift": 5, "derived": 4, "append_only": 2, "double_entry": 3, "lifecycle": 2}
+        "drift": 5, "derived": 6, "append_only": 2, "double_entry": 3, "lifecycle": 2}
     # and the drift guard's three generated trigger functions, in _recon, listed with it
     assert generated_functions(dsn) == {f"_recon.tg_drift_{enabled['drift']['guard']}_{side}()"
                                         for side in ("wallet", "ledger", "check")}
@@ -1084,14 +1101,15 @@ def test_disable_removes_exactly_what_enable_added(seeded: Callable[..., str]) -
     # another mode replaces it: a new guard, its triggers instead of the old ones
     block = enable(dsn, "drift", "s0_ledger", mode="block")
     assert block["changed"] is True and block["guard"] != enabled["drift"]["guard"]
-    assert len(block["triggers"]) == len(enabled["drift"]["triggers"])
+    # (sealed: no deferred constraint trigger on the wallets, the first row queues the check)
+    assert len(block["triggers"]) == len(enabled["drift"]["triggers"]) - 1
     now = user_triggers(dsn)
     assert not {(t["table"], t["trigger"]) for t in enabled["drift"]["triggers"]} & {
         (t[0], t[1]) for t in now}
     assert {(t["table"], t["trigger"]) for t in block["triggers"]} <= {(t[0], t[1]) for t in now}
-    assert len(now - before) == len(added)
+    assert len(now - before) == len(added) - 1
     assert generated_functions(dsn) == {
-        f"_recon.tg_drift_{block['guard']}_{side}()" for side in ("wallet", "ledger", "check")}
+        f"_recon.tg_drift_{block['guard']}_{side}()" for side in ("wallet", "ledger")}
     assert q(dsn, "SELECT mode FROM recon.guards WHERE kind = 'drift'") == [("block",)]
     tolerance = enable(dsn, "drift", "s0_ledger", mode="block", tolerance=0.01)
     assert tolerance["changed"] is True

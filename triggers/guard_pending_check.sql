@@ -40,6 +40,12 @@ BEGIN
                 'wallet', v_row.item, 'column', v_row.col, 'stored_change', v_row.stored,
                 'ledger_change', v_row.ledger, 'difference', v_row.stored - v_row.ledger);
         END IF;
+    ELSIF v_guard.kind = 'double_entry' AND v_row.col = 'null' THEN
+        -- an entry written without a journal (unless the guard's null_journals is allowed)
+        v_message := 'an entry without a journal (NULL): no journal transaction balances it';
+        v_details := jsonb_build_object(
+            'journal', NULL, 'hint', 'Post every entry under its journal transaction, or enable '
+            || 'the guard with {"null_journals": "allowed"} if this ledger has such entries.');
     ELSIF v_guard.kind = 'double_entry' THEN
         EXECUTE v_guard.compiled -> 'sql' ->> 'check' INTO v_stored, v_entries USING v_row.item;
         IF v_stored = 'NaN' OR abs(v_stored) > v_guard.tolerance THEN
@@ -63,6 +69,17 @@ BEGIN
             v_details := jsonb_build_object('wallet', v_row.item, 'stored', v_stored,
                                             'expected', v_expected,
                                             'difference', v_stored - v_expected);
+        ELSIF NOT FOUND AND v_guard.compiled -> 'sql' ->> 'orphan' IS NOT NULL THEN
+            -- the wallet is gone (deleted, or re-keyed away) and its source rows still hold
+            -- an amount: nothing stores it any more
+            EXECUTE v_guard.compiled -> 'sql' ->> 'orphan' INTO v_expected USING v_row.item;
+            IF v_expected IS DISTINCT FROM 0 AND (v_expected = 'NaN'
+                                                  OR abs(v_expected) > v_guard.tolerance) THEN
+                v_message := format('wallet %s is gone; its source rows still hold %s',
+                                    v_row.item, v_expected);
+                v_details := jsonb_build_object('wallet', v_row.item, 'stored', NULL,
+                                                'expected', v_expected);
+            END IF;
         END IF;
     END IF;
     IF v_message IS NOT NULL THEN

@@ -9,7 +9,24 @@ AS $body$
 DECLARE
     v_setting text := format('wallet_recon.drift_%s', NEW.guard_id);
     v_acc text;
+    v_tolerance numeric;
 BEGIN
+    SELECT g.tolerance INTO v_tolerance FROM _recon.guard AS g
+    WHERE g.id = NEW.guard_id AND g.mode = 'block';
+    IF FOUND THEN
+        -- sealed: the sums are in _recon.guard_spill, whatever the setting says; the verdict
+        -- (naming the wallets) only when one differs, else the rows are removed
+        IF EXISTS (SELECT FROM _recon.guard_spill AS s
+                   WHERE s.txid = pg_current_xact_id() AND s.guard_id = NEW.guard_id
+                     AND (s.stored = 'NaN' OR s.ledger = 'NaN'
+                          OR abs(s.stored - s.ledger) > v_tolerance)) THEN
+            PERFORM _recon.guard_drift_verdict(NEW.guard_id, '!');
+        ELSE
+            DELETE FROM _recon.guard_spill AS s
+            WHERE s.txid = pg_current_xact_id() AND s.guard_id = NEW.guard_id;
+        END IF;
+        RETURN NULL;
+    END IF;
     -- as the guard's own check function (_recon.tg_drift_<id>_check) does
     v_acc := COALESCE(current_setting(v_setting, TRUE), '');
     IF v_acc = '' THEN
@@ -26,7 +43,8 @@ $body$;
 COMMENT ON FUNCTION _recon.tg_guard_tick() IS
 'Deferred constraint trigger of _recon.guard_tick: at commit, judges the accumulator of drift '
 'guard NEW.guard_id unless a check ran before (then it is empty): '
-'_recon.guard_drift_verdict().';
+'_recon.guard_drift_verdict(). A guard in block mode: what _recon.guard_spill holds for the '
+'transaction, whatever the setting says.';
 
 REVOKE EXECUTE ON FUNCTION _recon.tg_guard_tick() FROM PUBLIC;
 

@@ -12,12 +12,19 @@ SELECT
     g.triggers,
     g.enabled_at,
     g.enabled_by,
-    coalesce(g.compiled -> 'functions', '[]'::jsonb) AS trigger_functions
+    coalesce(g.compiled -> 'functions', '[]'::jsonb) AS trigger_functions,
+    (
+        SELECT coalesce(jsonb_agg(o.value - 'guard' - 'kind' - 'target'), '[]'::jsonb)
+        FROM jsonb_array_elements(_recon.guards_off()) AS o
+        WHERE (o.value ->> 'guard')::integer = g.id
+    ) AS triggers_off
 FROM _recon.guard AS g
 ORDER BY g.id;
 COMMENT ON VIEW recon.guards IS
 'Enabled write-path guards (recon.enable_guard): kind, guarded ledger source or check, mode '
 '(warn or block), tolerance, exactly the triggers it put on your tables, and the trigger '
-'functions it generated for them (trigger_functions: a drift guard''s two, in schema _recon).';
+'functions it generated for them (trigger_functions: a drift guard''s two, in schema _recon), '
+'and triggers_off: those of its triggers that are disabled or missing (then the guard does '
+'nothing there; _recon.guards_off).';
 REVOKE ALL ON recon.guards FROM PUBLIC;
 GRANT SELECT ON recon.guards TO recon_auditor, recon_operator;

@@ -21,7 +21,15 @@ DECLARE
     v_credit text;
     v_debit text;
     v_col text;
+    -- entries without a journal: a finding of their own (issue 18), unless the check declares
+    -- them legitimate ("null_journals": "allowed"), then left out
+    v_nulls boolean := COALESCE(p_options ->> 'null_journals', 'finding') = 'allowed';
 BEGIN
+    IF COALESCE(p_options ->> 'null_journals', 'finding') NOT IN ('finding', 'allowed') THEN
+        PERFORM _recon.fail('RC106', 'null_journals is "finding" or "allowed"',
+                            format('Got %s.', p_options -> 'null_journals'),
+                            'docs/CHECKS.md, the journal check.');
+    END IF;
     IF v_ledger.amount_mode = 'operation' THEN
         PERFORM _recon.fail(
             'RC106', 'a journal check needs a signed or direction ledger',
@@ -49,14 +57,15 @@ BEGIN
        COALESCE(j.debits, 0)::numeric AS expected,
        (COALESCE(j.credits, 0) - COALESCE(j.debits, 0))::numeric AS difference,
        jsonb_strip_nulls(jsonb_build_object(
-           'item', j.journal::text%13$s,
+           'item', COALESCE(j.journal::text, '(no journal)')%13$s,
            'journal', j.journal,
            'currency', j.currency,
            'column', %11$L,
            'entries', j.n,
            'wallets', j.wallets,
            'posted_at', j.posted_at,
-           'cause', CASE WHEN j.n > j.n_amount OR j.n_bad > 0 THEN 'invalid_amount'
+           'cause', CASE WHEN j.journal IS NULL THEN 'null_journal'
+                         WHEN j.n > j.n_amount OR j.n_bad > 0 THEN 'invalid_amount'
                          ELSE 'unbalanced_journal' END
        )) AS details
 FROM (
@@ -65,10 +74,11 @@ FROM (
            jsonb_agg(DISTINCT l.%7$I) AS wallets, max(%8$s) AS posted_at, %12$s AS currency,
            %14$s AS currencies
     FROM %9$s AS l
-    WHERE l.%2$I IS NOT NULL
+    %15$s
     GROUP BY l.%2$I, 9
 ) AS j
-WHERE j.n > j.n_amount
+WHERE j.journal IS NULL
+   OR j.n > j.n_amount
    OR j.n_bad > 0
    OR abs(COALESCE(j.credits, 0) - COALESCE(j.debits, 0)) > %10$s
    OR j.credits IN ('NaN', 'Infinity', '-Infinity')
@@ -83,13 +93,16 @@ WHERE j.n > j.n_amount
              THEN ' || CASE WHEN j.currencies > 1 THEN ''/'' || COALESCE(j.currency, '''') '
                   || 'ELSE '''' END' ELSE '' END,
         CASE WHEN v_cur IS NOT NULL THEN format('count(*) OVER (PARTITION BY l.%I)', v_journal)
-             ELSE '1' END
+             ELSE '1' END,
+        CASE WHEN v_nulls THEN format('WHERE l.%I IS NOT NULL', v_journal) ELSE '' END
     );
 END;
 $body$;
 
 COMMENT ON FUNCTION _recon.compile_journal(text, jsonb) IS
 'Compiles a journal check: per journal transaction, the credits must equal the debits (a signed '
-'ledger: the amounts must sum to zero). stored = credits, expected = debits.';
+'ledger: the amounts must sum to zero). stored = credits, expected = debits. Entries without a '
+'journal are one finding (item "(no journal)", cause null_journal) unless option '
+'null_journals is "allowed".';
 
 REVOKE EXECUTE ON FUNCTION _recon.compile_journal(text, jsonb) FROM PUBLIC;

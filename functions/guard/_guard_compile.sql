@@ -11,6 +11,7 @@ DECLARE
     v_check _recon.check_def;
     v_compiled jsonb;
     v_effects_old text;
+    v_effects_new text;
     v_sql jsonb := '{}'::jsonb;
     v_triggers jsonb := '[]'::jsonb;
     v_functions jsonb := '[]'::jsonb;
@@ -60,11 +61,19 @@ BEGIN
         v_effects_old := v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
             || 'l.%1$I::text, ''*'', 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL '
             || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING';
+        -- an entry written without a journal is staged too (col 'null'), and blocked at
+        -- commit, unless the guard declares NULL journals legitimate (issue 18)
+        v_effects_new := CASE WHEN (SELECT g.options ->> 'null_journals' FROM _recon.guard AS g
+                                    WHERE g.id = p_id) = 'allowed' THEN v_effects_old
+            ELSE v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+                 || 'COALESCE(l.%1$I::text, ''''), CASE WHEN l.%1$I IS NULL THEN ''null'' '
+                 || 'ELSE ''*'' END, 0, 0 FROM %2$s AS l '
+                 || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING' END;
         v_sql := jsonb_build_object(
-            'ledger_insert', format(v_effects_old, v_ledger.journal_column, 'recon_new'),
+            'ledger_insert', format(v_effects_new, v_ledger.journal_column, 'recon_new'),
             'ledger_delete', format(v_effects_old, v_ledger.journal_column, 'recon_old'),
             'ledger_update', jsonb_build_array(
-                format(v_effects_old, v_ledger.journal_column, 'recon_new'),
+                format(v_effects_new, v_ledger.journal_column, 'recon_new'),
                 format(v_effects_old, v_ledger.journal_column, 'recon_old')),
             -- at commit: the journal transaction's legs, through the journal column (its
             -- index: the condition reaches the scan of a one-sided ledger), only the rows the
@@ -184,14 +193,35 @@ BEGIN
         END IF;
         v_key_type := _recon.column_type_sql(v_wallet.relid, v_wallet.key_column);
         v_sql := jsonb_build_object(
-            -- a wallet whose derived column changed, and the wallets of changed source rows
+            -- a wallet whose derived column changed, both keys of a re-keyed wallet, a wallet
+            -- inserted or deleted (issue 18), and the wallets of changed source rows
             'wallet_update', format(
-                v_into || 'SELECT DISTINCT pg_current_xact_id(), '
-                || '$1, $2, n.%1$I::text, ''*'', 0, 0 FROM recon_new AS n '
-                || 'JOIN recon_old AS o ON o.%1$I = n.%1$I '
-                || 'WHERE n.%2$I IS DISTINCT FROM o.%2$I '
+                v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, k.key, ''*'', 0, 0 '
+                || 'FROM (SELECT n.%1$I::text AS key FROM recon_new AS n '
+                || 'LEFT JOIN recon_old AS o ON o.%1$I = n.%1$I '
+                || 'WHERE o.%1$I IS NULL OR n.%2$I IS DISTINCT FROM o.%2$I '
+                || 'UNION ALL SELECT o.%1$I::text FROM recon_old AS o '
+                || 'WHERE NOT EXISTS (SELECT FROM recon_new AS n WHERE n.%1$I = o.%1$I)) AS k '
+                || 'WHERE k.key IS NOT NULL '
                 || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
                 v_wallet.key_column, v_col),
+            'wallet_insert', format(
+                v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, n.%1$I::text, ''*'', '
+                || '0, 0 FROM recon_new AS n WHERE n.%1$I IS NOT NULL '
+                || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
+                v_wallet.key_column),
+            'wallet_delete', format(
+                v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, o.%1$I::text, ''*'', '
+                || '0, 0 FROM recon_old AS o WHERE o.%1$I IS NOT NULL '
+                || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
+                v_wallet.key_column),
+            -- a wallet gone (deleted, re-keyed) whose source rows still hold an amount
+            -- (when the source rows reference the wallet by its key)
+            'orphan', CASE WHEN v_join = v_wallet.key_column THEN format(
+                'SELECT COALESCE((SELECT sum(t.%1$I - %2$s) FROM %3$s AS t '
+                || 'WHERE t.%4$I = $1::%6$s AND %5$s), 0)::numeric',
+                v_value, v_minus, v_relid::regclass, v_key, v_filter,
+                _recon.column_type_sql(v_relid, v_key)) END,
             'source_insert', _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_new'),
             'source_delete', _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_old'),
             'source_update', jsonb_build_array(
@@ -204,8 +234,7 @@ BEGIN
                 || 'FROM %8$s AS w WHERE w.%9$I = $1::%10$s',
                 v_col, v_value, v_minus, v_relid::regclass, v_key, v_join, v_filter,
                 v_wallet.relid::regclass, v_wallet.key_column, v_key_type));
-        v_triggers := _recon.guard_statement_triggers(v_wallet.relid, p_id, 'wallet',
-                                                      ARRAY['update'])
+        v_triggers := _recon.guard_statement_triggers(v_wallet.relid, p_id, 'wallet')
             || _recon.guard_statement_triggers(v_relid, p_id, 'source');
 
     ELSE  -- append_only

@@ -14,6 +14,11 @@ DECLARE
     v_legs boolean := p_ledger.parents IS NOT NULL OR p_ledger.kinds IS NOT NULL;
     v_check_on text := COALESCE((SELECT g.options ->> 'check_on' FROM _recon.guard AS g
                                  WHERE g.id = p_id), 'wallet');
+    -- block mode (sealed): no constraint trigger on the tables; the transaction's first row
+    -- queues the one commit-time check through _recon.guard_tick, which judges
+    -- _recon.guard_spill (nothing the writer can reach decides whether it runs)
+    v_block boolean := EXISTS (SELECT FROM _recon.guard AS g
+                               WHERE g.id = p_id AND g.mode = 'block');
     v_sides text[] := CASE WHEN v_legs THEN ARRAY['wallet'] ELSE ARRAY['wallet', 'ledger'] END;
     v_sql jsonb := jsonb_build_object('columns', to_jsonb(v_cols),
                                       'setting', format('wallet_recon.drift_%s', p_id));
@@ -49,7 +54,7 @@ BEGIN
                                    t.relid::regclass, p_id)), t.o + 2
           FROM (VALUES (1, p_wallet.relid, 'wallet'), (2, p_ledger.relid, 'ledger'))
               AS t (o, relid, side)
-          WHERE t.side = v_check_on) AS x;
+          WHERE t.side = v_check_on AND NOT v_block) AS x;
 
     IF v_legs THEN
         -- Through the legs relation, per statement (a generated function,
@@ -156,7 +161,8 @@ BEGIN
                            ELSE _recon.guard_drift_function(p_id, s.side, p_ledger, p_wallet,
                                                             v_cols) END)
                        ORDER BY s.o)
-            FROM unnest(v_sides || ARRAY['check']
+            FROM unnest(v_sides
+                        || CASE WHEN v_block THEN ARRAY[]::text[] ELSE ARRAY['check'] END
                         || CASE WHEN v_legs THEN ARRAY['legs'] ELSE ARRAY[]::text[] END)
                 WITH ORDINALITY AS s (side, o)));
 END;

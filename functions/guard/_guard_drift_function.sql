@@ -37,6 +37,9 @@ DECLARE
     v_side text;
     v_i integer;
     v_col text;
+    v_block boolean := EXISTS (SELECT FROM _recon.guard AS g
+                               WHERE g.id = p_id AND g.mode = 'block');
+    v_rekey text;
 BEGIN
     -- Amounts are compared as text, so stored changes and ledger effects must print alike: they
     -- do when both columns have the same type with a fixed scale (numeric(14,2) and
@@ -50,8 +53,8 @@ BEGIN
            OR EXISTS (SELECT FROM jsonb_each_text(p_ledger.effects -> b) AS e
                       WHERE e.value::numeric NOT IN (1, -1)));
 
-    v_read := format(E'    v_acc := COALESCE(pg_catalog.current_setting(%L, TRUE), \'\');\n',
-                     v_setting);
+    v_read := CASE WHEN v_block THEN '' ELSE format(
+        E'    v_acc := COALESCE(pg_catalog.current_setting(%L, TRUE), \'\');\n', v_setting) END;
     -- the first record of a transaction: the table with the constraint trigger (the option
     -- check_on, the wallet table by default) has queued the check; the other table queues one
     v_first := CASE WHEN p_side = COALESCE((SELECT g.options ->> 'check_on'
@@ -106,13 +109,28 @@ BEGIN
                 replace(v_skip, 'new.', 'old.') || format('%s OPERATOR(pg_catalog.=) 0', v_eff),
                 _recon.guard_drift_nan_sql(ARRAY[v_eff], v_null, v_nan), v_write, v_first) || E'\n';
         END LOOP;
+        -- a re-key (an UPDATE of the wallet's key) is the old key's row deleted and the new
+        -- key's inserted: accounted on both keys, so that neither keeps its entries'
+        -- balance elsewhere
+        v_rekey := format(E'(new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
+                          || '(old.%1$I)::pg_catalog.text', p_wallet.key_column);
         v_body := v_read
             || E'    IF tg_op OPERATOR(pg_catalog.=) \'UPDATE\' THEN\n'
-            || _recon.guard_drift_indent_sql(v_upd, v_setting, cardinality(p_cols) > 1)
+            || format(E'        IF %s THEN\n', v_rekey)
+            || regexp_replace(rtrim(_recon.guard_drift_indent_sql(
+                   v_upd, v_setting, NOT v_block AND cardinality(p_cols) > 1), E'\n'),
+                   '^', '    ', 'gn')
+            || E'\n        ELSE\n'
+            || regexp_replace(rtrim(_recon.guard_drift_indent_sql(
+                   v_del || v_ins, v_setting, NOT v_block AND cardinality(p_cols) > 1), E'\n'),
+                   '^', '    ', 'gn')
+            || E'\n        END IF;\n'
             || E'    ELSIF tg_op OPERATOR(pg_catalog.=) \'INSERT\' THEN\n'
-            || _recon.guard_drift_indent_sql(v_ins, v_setting, cardinality(p_cols) > 1)
+            || _recon.guard_drift_indent_sql(v_ins, v_setting,
+                                             NOT v_block AND cardinality(p_cols) > 1)
             || E'    ELSE\n'
-            || _recon.guard_drift_indent_sql(v_del, v_setting, cardinality(p_cols) > 1)
+            || _recon.guard_drift_indent_sql(v_del, v_setting,
+                                             NOT v_block AND cardinality(p_cols) > 1)
             || E'    END IF;\n';
 
     ELSE  -- ledger: each leg's effects (the entry, or both sides of a transfer row), negated
@@ -198,21 +216,34 @@ BEGIN
         END LOOP;
         v_body := v_read
             || E'    IF tg_op OPERATOR(pg_catalog.=) \'INSERT\' THEN\n'
-            || _recon.guard_drift_indent_sql(v_ins, v_setting, v_many)
+            || _recon.guard_drift_indent_sql(v_ins, v_setting, NOT v_block AND v_many)
             || E'    ELSIF tg_op OPERATOR(pg_catalog.=) \'DELETE\' THEN\n'
-            || _recon.guard_drift_indent_sql(v_del, v_setting, v_many);
+            || _recon.guard_drift_indent_sql(v_del, v_setting, NOT v_block AND v_many);
         IF p_ledger.shape = 'transfer' THEN
             v_body := v_body || E'    ELSE\n'
-                || _recon.guard_drift_indent_sql(v_legs, v_setting, TRUE);
+                || _recon.guard_drift_indent_sql(v_legs, v_setting, NOT v_block);
         ELSE  -- one leg: its two cases are branches of this IF
             v_body := v_body
                 || format(E'    ELSIF (new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
                           || E'(old.%1$I)::pg_catalog.text THEN\n', p_ledger.wallet_column)
-                || _recon.guard_drift_indent_sql(v_upd, v_setting, v_many)
+                || _recon.guard_drift_indent_sql(v_upd, v_setting, NOT v_block AND v_many)
                 || E'    ELSE\n'
-                || _recon.guard_drift_indent_sql(v_mov, v_setting, TRUE);
+                || _recon.guard_drift_indent_sql(v_mov, v_setting, NOT v_block);
         END IF;
         v_body := v_body || E'    END IF;\n';
+    END IF;
+    IF v_block AND p_side <> 'check' THEN
+        -- sealed: the transaction's first row queues the one commit-time check (a row of
+        -- _recon.guard_tick, whose deferred constraint trigger judges _recon.guard_spill), marked
+        -- by a row of its own (item '', column 0) that a rollback to a savepoint takes back
+        -- with the tick
+        v_body := v_body || format(
+            E'    INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col)\n'
+            || E'        VALUES (pg_catalog.pg_current_xact_id(), %1$s, \'\', 0)\n'
+            || E'        ON CONFLICT (txid, guard_id, item, col) DO NOTHING;\n'
+            || E'    IF FOUND THEN\n'
+            || E'        PERFORM _recon_guard.drift_tick(%1$s);\n'
+            || E'    END IF;\n', p_id);
     END IF;
 
     -- Not SECURITY DEFINER: it runs as whoever writes (a trigger needs no EXECUTE right), with
@@ -222,27 +253,36 @@ BEGIN
     -- cost each call a GUC save and restore (docs/PERFORMANCE.md).
     RETURN format($fn$CREATE OR REPLACE FUNCTION %1$s()
 RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql%7$s
 AS $gen$
 -- Generated by recon.enable_guard() for drift guard %2$s (ledger source %3$s): %4$s
 -- Every name and operator is schema-qualified. recon.disable_guard() drops it.
-DECLARE
-    v_acc pg_catalog.text;%6$s
-BEGIN
+%6$sBEGIN
 %5$s    RETURN NULL;
 END;
 $gen$$fn$,
         v_name, p_id, p_ledger.name,
-        CASE p_side
+        CASE WHEN v_block THEN format(E'adds what this row\n-- changed (%s) to '
+                                     || '_recon.guard_spill (block mode, sealed), judged at '
+                                     || 'commit by _recon.tg_guard_tick().',
+                                     CASE p_side WHEN 'wallet' THEN 'stored balances'
+                                                 ELSE 'ledger effects' END)
+            ELSE CASE p_side
             WHEN 'check' THEN format(E'judges, at commit, what\n-- the row triggers added up '
                                      || 'in the transaction-local setting %s.', v_setting)
             ELSE format(E'adds what this row\n-- changed (%s) to the transaction-local setting '
                         || '%s, judged at commit by _recon.tg_drift_%s_check().',
                         CASE p_side WHEN 'wallet' THEN 'stored balances' ELSE 'ledger effects' END,
-                        v_setting, p_id) END,
+                        v_setting, p_id) END END,
         v_body,
-        CASE WHEN p_side <> 'check'
-             THEN E'\n    v_rec pg_catalog.text;\n    v_at pg_catalog.int4;' ELSE '' END);
+        -- block mode (sealed) keeps no accumulator: no variable
+        CASE WHEN v_block THEN E'DECLARE\n'
+             WHEN p_side <> 'check'
+             THEN E'DECLARE\n    v_acc pg_catalog.text;\n    v_rec pg_catalog.text;\n'
+                  || E'    v_at pg_catalog.int4;\n'
+             ELSE E'DECLARE\n    v_acc pg_catalog.text;\n' END,
+        CASE WHEN v_block
+             THEN E'\nSECURITY DEFINER\nSET search_path = pg_catalog, pg_temp' ELSE '' END);
 END;
 $body$;
 
@@ -255,7 +295,10 @@ COMMENT ON FUNCTION _recon.guard_drift_function(
 'transaction-local setting wallet_recon.drift_<guard id>; p_side check (deferred constraint '
 'trigger on the wallet table): judges that setting at commit. Not SECURITY DEFINER (they run '
 'as the writer, every name and operator schema-qualified); ticks, spills and verdicts go '
-'through _recon_guard.';
+'through _recon_guard. In block mode (sealed) they are SECURITY DEFINER and keep the sums in '
+'_recon.guard_spill (_recon.guard_drift_seal_sql), judged at commit through the tick its first '
+'row queues (_recon.tg_guard_tick); no setting, no check function. An '
+'UPDATE of the wallet key counts on both keys (the old row deleted, the new inserted).';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_drift_function(
     integer, text, _recon.ledger_source, _recon.wallet_source, text[]

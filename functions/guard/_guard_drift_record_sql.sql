@@ -6,7 +6,7 @@ CREATE OR REPLACE FUNCTION _recon.guard_drift_record_sql(
 )
 RETURNS text
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
@@ -15,6 +15,11 @@ DECLARE
                         ELSE '' END;
     v_close text := CASE WHEN p_write THEN ', TRUE)' ELSE '' END;
 BEGIN
+    IF (SELECT g.mode FROM _recon.guard AS g WHERE g.id = p_guard) = 'block' THEN
+        -- block mode: sealed, the row's amount goes to _recon.guard_spill (the function is
+        -- SECURITY DEFINER; the writer can neither write that table nor reset it)
+        RETURN _recon.guard_drift_seal_sql(p_guard, p_col, p_kind, p_key, p_num, p_skip);
+    END IF;
     -- The accumulator v_acc is '*' (a commit-time check is queued), then '!' if part of it was
     -- moved to _recon.guard_spill, then records ',<key>:<column>=<amount><s|l>,': a stored
     -- change (s) or a ledger effect (l) of the balance column numbered <column>. A new record
@@ -72,7 +77,8 @@ COMMENT ON FUNCTION _recon.guard_drift_record_sql(
 'kind, or is appended (moved to _recon.guard_spill past 8 kB; into an empty accumulator after '
 'p_first, the SQL of the mark of a queued check). Nothing '
 'when condition p_skip holds; never cancels when p_nan holds (NULL, NaN). With p_write the '
-'result is written to the setting.';
+'result is written to the setting. For a guard in block mode: _recon.guard_drift_seal_sql() '
+'(the amount goes to _recon.guard_spill, no setting).';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_drift_record_sql(
     integer, integer, text, text, text, text, text, boolean, text

@@ -11,7 +11,12 @@ DECLARE
     v_alert bigint;
     v_details jsonb := p_details || jsonb_build_object(
         'guard', p_guard.kind, 'target', p_guard.target, 'mode', p_guard.mode, 'item', p_item,
-        'txid', pg_current_xact_id()::text);
+        'txid', pg_current_xact_id()::text)
+        -- the guard's triggers that are disabled or missing, when there are any
+        || COALESCE((SELECT jsonb_build_object('triggers_off', jsonb_agg(o.value))
+                     FROM jsonb_array_elements(_recon.guards_off()) AS o
+                     WHERE (o.value ->> 'guard')::integer = p_guard.id
+                     HAVING count(*) > 0), '{}');
 BEGIN
     IF p_guard.mode = 'block' THEN
         RAISE EXCEPTION USING
@@ -46,6 +51,7 @@ COMMENT ON FUNCTION _recon.guard_violation(_recon.guard, text, text, jsonb) IS
 'raises its SQLSTATE (RC401 drift, RC402 derived, RC403 double_entry, RC404 lifecycle, RC405 '
 'append_only) so the transaction fails; in warn mode, RAISE WARNING, a row in _recon.alert '
 'and pg_notify on channel wallet_recon_alert with a JSON payload (docs/GUARDS.md). A "hint" '
-'in p_details is the error''s HINT.';
+'in p_details is the error''s HINT. The details name the guard''s triggers that are '
+'disabled or missing (triggers_off, _recon.guards_off), when there are any.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_violation(_recon.guard, text, text, jsonb) FROM PUBLIC;

@@ -12,6 +12,13 @@ BEGIN
                             'Only a drift guard''s trigger functions spill their accumulator.',
                             'SELECT * FROM recon.guards;');
     END IF;
+    IF EXISTS (SELECT FROM _recon.guard AS g WHERE g.id = p_guard AND g.mode = 'block') THEN
+        PERFORM _recon.fail(
+            'RC410', format('drift guard %s is in block mode: its sums are sealed', p_guard),
+            'A block-mode drift guard keeps what a transaction wrote where only its own '
+            || 'trigger functions write; no accumulator is taken from a caller.',
+            'Post through the ledger and move the balances with it; docs/GUARDS.md.');
+    END IF;
     PERFORM _recon.guard_drift_spill(p_guard, p_acc);
     RETURN '*!';  -- a check is queued (the accumulator was not empty); part of it is spilled
 END;
@@ -22,7 +29,8 @@ COMMENT ON FUNCTION _recon_guard.drift_spill(integer, text) IS
 'accumulator p_acc grew past 8 kB: adds its records to _recon.guard_spill '
 '(_recon.guard_drift_spill) and returns the new accumulator, ''*!''. Any role may call it: the '
 'rows are the calling transaction''s, taken back with it, and judged and removed at its '
-'commit. RC107 for a guard that is not a drift guard.';
+'commit. RC107 for a guard that is not a drift guard, RC410 for one in block mode (its row '
+'functions write _recon.guard_spill themselves: a caller''s records would forge it).';
 
 REVOKE EXECUTE ON FUNCTION _recon_guard.drift_spill(integer, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION _recon_guard.drift_spill(integer, text) TO PUBLIC;

@@ -7,6 +7,13 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
+    IF EXISTS (SELECT FROM _recon.guard AS g WHERE g.id = p_guard AND g.mode = 'block') THEN
+        PERFORM _recon.fail(
+            'RC410', format('drift guard %s is in block mode: its sums are sealed', p_guard),
+            'A block-mode drift guard keeps what a transaction wrote where only its own '
+            || 'trigger functions write; no accumulator is taken from a caller.',
+            'Post through the ledger and move the balances with it; docs/GUARDS.md.');
+    END IF;
     PERFORM _recon.guard_drift_verdict(p_guard, p_acc);
 END;
 $body$;
@@ -15,7 +22,8 @@ COMMENT ON FUNCTION _recon_guard.drift_verdict(integer, text) IS
 'Called at commit by a drift guard''s check function (_recon.tg_drift_<id>_check), as the '
 'writer, when the accumulator holds more than balanced records: _recon.guard_drift_verdict() '
 '(RC401 in block mode; a warning, an alert and a notification in warn mode). Any role may call '
-'it, on its own transaction; docs/SECURITY.md says what that allows.';
+'it, on its own transaction; docs/SECURITY.md says what that allows. RC410 for a guard in '
+'block mode (its sums are sealed in _recon.guard_spill, judged by its own check).';
 
 REVOKE EXECUTE ON FUNCTION _recon_guard.drift_verdict(integer, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION _recon_guard.drift_verdict(integer, text) TO PUBLIC;

@@ -30,7 +30,15 @@ BEGIN
                             'SELECT * FROM recon.sources; SELECT name FROM recon.checks;');
     END IF;
     PERFORM _recon.check_options(format('%s guard on %s', p_kind, p_target), p_options,
-                                 ARRAY['mode', 'tolerance', 'check_on']);
+                                 ARRAY['mode', 'tolerance', 'check_on', 'null_journals']);
+    IF p_options ? 'null_journals' AND (p_kind <> 'double_entry'
+                                        OR p_options ->> 'null_journals' NOT IN ('blocked',
+                                                                                'allowed')) THEN
+        PERFORM _recon.fail('RC406', 'null_journals is "blocked" or "allowed", for a '
+                            || 'double_entry guard',
+                            format('Got %s for a %s guard.', p_options -> 'null_journals', p_kind),
+                            'docs/GUARDS.md: entries without a journal.');
+    END IF;
     v_mode := COALESCE(p_options ->> 'mode', 'warn');
     IF v_mode NOT IN ('warn', 'block') THEN
         PERFORM _recon.fail('RC406', format('unknown guard mode %L', v_mode),
@@ -57,7 +65,9 @@ BEGIN
     SELECT g.* INTO v_old FROM _recon.guard AS g WHERE g.kind = p_kind AND g.target = p_target;
     IF FOUND AND v_old.mode = v_mode AND v_old.tolerance = v_tolerance
        AND COALESCE(v_old.options ->> 'check_on', 'wallet')
-           = COALESCE(p_options ->> 'check_on', 'wallet') THEN
+           = COALESCE(p_options ->> 'check_on', 'wallet')
+       AND COALESCE(v_old.options ->> 'null_journals', 'blocked')
+           = COALESCE(p_options ->> 'null_journals', 'blocked') THEN
         RETURN jsonb_build_object('guard', v_old.id, 'kind', p_kind, 'target', p_target,
                                   'mode', v_mode, 'triggers', v_old.triggers, 'changed', FALSE);
     ELSIF FOUND THEN
@@ -158,7 +168,10 @@ COMMENT ON FUNCTION recon.enable_guard(text, text, jsonb) IS
 'wallet it touched with a stored change equal to its ledger effects), derived (derived check), '
 'append_only (ledger source), double_entry (ledger source with a journal column), lifecycle '
 '(lifecycle check). Options: {"mode": "warn"|"block", "tolerance": n, and for drift '
-'"check_on": "wallet"|"ledger", the table whose rows queue the commit-time check}. Enabling '
+'"check_on": "wallet"|"ledger", the table whose rows queue the commit-time check; for '
+'double_entry "null_journals": "blocked" (default: an entry without a journal is blocked) or '
+'"allowed"}. A drift guard in block mode is sealed (SECURITY DEFINER functions, sums in '
+'_recon.guard_spill: no bypass from the writer''s transaction). Enabling '
 'twice is harmless; other options replace the guard. A drift guard also generates its three '
 'trigger functions (_recon.tg_drift_<id>_wallet / _ledger / _check). Errors: RC406, RC107, '
 'RC106. Needs the '

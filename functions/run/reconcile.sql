@@ -413,6 +413,10 @@ BEGIN
     ) INTO v_summary
     FROM _recon.run_stage AS s WHERE s.run_id = v_run;
     v_summary := v_summary || jsonb_strip_nulls(jsonb_build_object('replica', v_replica - 'runs'));
+    -- a guard whose trigger is disabled or missing guards nothing: said in every summary
+    v_summary := v_summary || COALESCE((SELECT jsonb_build_object('guards_off', o)
+                                        FROM _recon.guards_off() AS o
+                                        WHERE jsonb_array_length(o) > 0), '{}');
 
     UPDATE _recon.run AS r
     SET finished_at = clock_timestamp(), status = v_summary ->> 'status', summary = v_summary

@@ -1,0 +1,33 @@
+-- _recon.guards_off(): the enabled guards' triggers that are disabled or missing.
+CREATE OR REPLACE FUNCTION _recon.guards_off()
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    -- The table's owner can ALTER TABLE ... DISABLE TRIGGER (or drop one): the guard is then
+    -- enabled in recon.guards and does nothing. 'D' never fires; 'R' fires only with
+    -- session_replication_role = replica, i.e. not for the applications.
+    SELECT COALESCE(jsonb_agg(jsonb_build_object(
+               'guard', g.id, 'kind', g.kind, 'target', g.target, 'table', t.value ->> 'table',
+               'trigger', t.value ->> 'trigger',
+               'state', CASE WHEN tg.oid IS NULL THEN 'missing'
+                             WHEN tg.tgenabled = 'D' THEN 'disabled'
+                             ELSE 'replica only' END)
+                       ORDER BY g.id, t.ordinality), '[]'::jsonb)
+    FROM _recon.guard AS g
+    CROSS JOIN LATERAL jsonb_array_elements(g.triggers) WITH ORDINALITY AS t (value, ordinality)
+    LEFT JOIN pg_catalog.pg_trigger AS tg
+        ON tg.tgrelid = to_regclass(t.value ->> 'table')
+       AND tg.tgname = t.value ->> 'trigger'
+    WHERE tg.oid IS NULL OR tg.tgenabled IN ('D', 'R');
+$body$;
+
+COMMENT ON FUNCTION _recon.guards_off() IS
+'The triggers of enabled guards (recon.guards.triggers) that do not fire for the applications: '
+'missing (dropped), disabled (ALTER TABLE ... DISABLE TRIGGER) or replica only (ENABLE REPLICA '
+'TRIGGER); a JSON array of {guard, kind, target, table, trigger, state}. Shown by '
+'recon.guards (triggers_off), wallet-recon status, every reconcile summary (guards_off) and '
+'warn-mode alerts.';
+
+REVOKE EXECUTE ON FUNCTION _recon.guards_off() FROM PUBLIC;

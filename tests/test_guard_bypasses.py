@@ -1,0 +1,316 @@
+"""Issue 18: a drift guard in block mode has no bypass from inside the writer's transaction.
+
+Each test is one bypass that committed drift on main before migration 0023 (the guard's running
+sum was a session setting, and the functions judging it were PUBLIC-executable), run as an
+unprivileged writer: a role with nothing but its rights on the two tables. Block mode now keeps
+the sums in _recon.guard_spill, written only by the guard's SECURITY DEFINER trigger functions,
+so that every one of them ends in RC401 (or RC410 for a forged call) and nothing is kept. Warn
+mode keeps the cheaper setting (docs/GUARDS.md "Block mode").
+
+The ledger: a minimal one-sided ledger without a foreign key (so that a re-key is possible), and
+the transfer-row bank (tests/fixtures/bank_transfers.sql) for the shapes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+
+from conftest import reconcile, run_cli
+
+SCHEMA = """
+CREATE SCHEMA byp;
+CREATE TABLE byp.wallet (acct text PRIMARY KEY, balance numeric(14, 2) NOT NULL DEFAULT 0);
+CREATE TABLE byp.entry (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                        acct text NOT NULL, amount numeric(14, 2) NOT NULL);
+INSERT INTO byp.wallet VALUES ('A', 100), ('B', 0);
+INSERT INTO byp.entry (acct, amount) VALUES ('A', 100);
+SELECT recon.register_wallet_source('byp_w', 'byp.wallet', 'acct', ARRAY['balance']);
+SELECT recon.register_ledger_source('byp_l', 'byp_w', 'byp.entry', 'acct', 'amount',
+                                    '{"entry_id": "id", "order_by": "id"}');
+"""
+
+WRITER = """
+DROP ROLE IF EXISTS byp_writer;
+CREATE ROLE byp_writer;
+GRANT USAGE ON SCHEMA byp TO byp_writer;
+GRANT SELECT, INSERT, UPDATE, DELETE ON byp.wallet, byp.entry TO byp_writer;
+"""
+
+
+@pytest.fixture(scope="module")
+def template(fixture_template: Callable[..., str]) -> str:
+    return fixture_template(sql=(SCHEMA, WRITER))
+
+
+@pytest.fixture
+def ledger(make_db: Callable[..., str], template: str) -> Iterator[str]:
+    dsn = make_db(template)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("SELECT recon.enable_guard('drift', 'byp_l', '{\"mode\": \"block\"}')")
+    yield dsn
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("SELECT recon.disable_guard('drift', 'byp_l')")
+
+
+def guard_id(dsn: str) -> int:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        return c.execute("SELECT id FROM recon.guards").fetchone()[0]
+
+
+def books(dsn: str) -> tuple:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        return (c.execute("SELECT array_agg((acct, balance)::text ORDER BY acct)"
+                          " FROM byp.wallet").fetchone()[0],
+                c.execute("SELECT count(*), sum(amount) FROM byp.entry").fetchone(),
+                c.execute("SELECT count(*) FROM _recon.guard_spill").fetchone()[0])
+
+
+def attempt(dsn: str, *statements: str, sqlstate: str = "RC401") -> psycopg.Error:
+    """Run the statements as byp_writer in one transaction and commit: it must fail with
+    sqlstate (at a statement or at COMMIT) and leave the books as they were."""
+    before = books(dsn)
+    with psycopg.connect(dsn) as c:
+        c.execute("SET ROLE byp_writer")
+        with pytest.raises(psycopg.Error) as ei:
+            for s in statements:
+                c.execute(s)
+            c.commit()
+        c.rollback()
+    assert ei.value.sqlstate == sqlstate, (ei.value.sqlstate, str(ei.value))
+    assert books(dsn) == before
+    return ei.value
+
+
+DRIFT = "UPDATE byp.wallet SET balance = balance + 1000 WHERE acct = 'A'"
+
+
+def test_balanced_writes_pass_as_the_writer(ledger: str) -> None:
+    """The guard lets a balanced transaction through, balance first or entry first, and a
+    re-key of a wallet without balance or entries; nothing stays in _recon.guard_spill."""
+    with psycopg.connect(ledger) as c:
+        c.execute("SET ROLE byp_writer")
+        c.execute("UPDATE byp.wallet SET balance = balance + 5 WHERE acct = 'B'")
+        c.execute("INSERT INTO byp.entry (acct, amount) VALUES ('B', 5)")
+        c.commit()
+        c.execute("INSERT INTO byp.entry (acct, amount) VALUES ('A', -7)")
+        c.execute("UPDATE byp.wallet SET balance = balance - 7 WHERE acct = 'A'")
+        c.commit()
+        c.execute("INSERT INTO byp.wallet VALUES ('C', 0)")
+        c.execute("UPDATE byp.wallet SET acct = 'C2' WHERE acct = 'C'")
+        c.commit()
+    assert books(ledger) == (["(A,93.00)", "(B,5.00)", "(C2,0.00)"], (3, 98), 0)
+
+
+@pytest.mark.parametrize("reset", [
+    "RESET ALL",
+    "SELECT set_config('wallet_recon.drift_{gid}', '', true)",
+    "SELECT set_config('wallet_recon.drift_{gid}', '*', true)",
+    "DISCARD TEMP",
+    "DISCARD PLANS",
+])
+def test_settings_reset_or_forged_do_not_hide_drift(ledger: str, reset: str) -> None:
+    """RESET ALL, set_config (emptied, or set to the mark of a balanced transaction) and DISCARD
+    after a drifting write: still RC401 at commit (it committed before 0023)."""
+    attempt(ledger, DRIFT, reset.format(gid=guard_id(ledger)))
+
+
+def test_set_local_of_the_setting_does_not_hide_drift(ledger: str) -> None:
+    with psycopg.connect(ledger, autocommit=True) as c:
+        gid = c.execute("SELECT id FROM recon.guards").fetchone()[0]
+    attempt(ledger, DRIFT, f"SET LOCAL wallet_recon.drift_{gid} = ''")
+
+
+def test_discard_all_cannot_run_in_the_transaction(ledger: str) -> None:
+    attempt(ledger, DRIFT, "DISCARD ALL", sqlstate="25001")
+
+
+def test_forged_calls_of_the_public_guard_functions_are_refused(ledger: str) -> None:
+    """The three _recon_guard functions PUBLIC may execute: a made-up accumulator that cancels
+    the drift, handed to drift_spill or drift_verdict, is RC410 for a block-mode guard; a
+    drift_tick only queues one more check (still RC401)."""
+    with psycopg.connect(ledger, autocommit=True) as c:
+        gid = c.execute("SELECT id FROM recon.guards").fetchone()[0]
+    forged = ",A:1=-1000.00s,"
+    attempt(ledger, DRIFT, f"SELECT _recon_guard.drift_spill({gid}, '*{forged}')",
+            sqlstate="RC410")
+    attempt(ledger, DRIFT, f"SELECT _recon_guard.drift_verdict({gid}, '*!{forged}')",
+            sqlstate="RC410")
+    attempt(ledger, DRIFT, f"SELECT _recon_guard.drift_tick({gid})")
+
+
+def test_savepoints_do_not_hide_drift(ledger: str) -> None:
+    """A balanced pair whose entry is rolled back to a savepoint; a check fired early (SET
+    CONSTRAINTS ALL IMMEDIATE) inside a savepoint that is then rolled back: the drift stays."""
+    attempt(ledger, DRIFT, "SAVEPOINT s",
+            "INSERT INTO byp.entry (acct, amount) VALUES ('A', 1000)", "ROLLBACK TO SAVEPOINT s")
+    attempt(ledger, DRIFT, "SAVEPOINT s", "INSERT INTO byp.entry (acct, amount) VALUES ('A', 1)",
+            "RELEASE SAVEPOINT s")
+    attempt(ledger, DRIFT, """DO $$ BEGIN SET CONSTRAINTS ALL IMMEDIATE;
+                              EXCEPTION WHEN OTHERS THEN NULL; END $$""")
+
+
+def test_set_constraints_immediate_judges_at_once(ledger: str) -> None:
+    """SET CONSTRAINTS ALL IMMEDIATE runs the check after each row: the drift is RC401 there,
+    before or after it was written."""
+    attempt(ledger, "SET CONSTRAINTS ALL IMMEDIATE", DRIFT)
+    attempt(ledger, DRIFT, "SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_rekeys_count_on_both_keys(ledger: str) -> None:
+    """UPDATE of the wallet key (A's entries left without a wallet, A2 holding money without
+    entries) and of an entry's wallet column (B credited with A's entry): RC401."""
+    err = attempt(ledger, "UPDATE byp.wallet SET acct = 'A2' WHERE acct = 'A'")
+    assert "A" in str(err)
+    attempt(ledger, "UPDATE byp.entry SET acct = 'B' WHERE acct = 'A'")
+
+
+def test_the_writer_reaches_none_of_the_sealed_state(ledger: str) -> None:
+    """The writer can neither read nor write _recon.guard_spill, nor run the guard's generated
+    functions."""
+    with psycopg.connect(ledger) as c:
+        c.execute("SET ROLE byp_writer")
+        for sql in ("DELETE FROM _recon.guard_spill",
+                    "SELECT _recon.guard_drift_verdict(1, '!')"):
+            with pytest.raises(psycopg.Error) as ei:
+                c.execute(sql)
+            assert ei.value.sqlstate == "42501", sql
+            c.rollback()
+            c.execute("SET ROLE byp_writer")
+
+
+TRANSFER_WRITER = """
+DROP ROLE IF EXISTS byp_xwriter;
+CREATE ROLE byp_xwriter;
+GRANT USAGE ON SCHEMA xbank TO byp_xwriter;
+GRANT SELECT, INSERT, UPDATE, DELETE ON xbank.balances, xbank.transactions TO byp_xwriter;
+"""
+
+
+def test_transfer_rows_block_mode_has_no_bypass(make_db: Callable[..., str],
+                                                 fixture_template: Callable[..., str]) -> None:
+    """The same on a transfer-row ledger: a balanced transfer passes; RESET ALL after a
+    one-sided move, a forged verdict, and a transfer row moved to another payer are RC401 or
+    RC410."""
+    dsn = make_db(fixture_template("bank_transfers.sql", sql=(TRANSFER_WRITER,)))
+    with psycopg.connect(dsn, autocommit=True) as c:
+        name = "xbank_transactions"
+        gid = c.execute("SELECT (recon.enable_guard('drift', %s, '{\"mode\": \"block\"}'))"
+                        " ->> 'guard'", (name,)).fetchone()[0]
+    try:
+        with psycopg.connect(dsn) as c:
+            c.execute("SET ROLE byp_xwriter")
+            c.execute("UPDATE xbank.balances SET balance = balance - 5 WHERE balance_id = 1")
+            c.execute("UPDATE xbank.balances SET balance = balance + 5 WHERE balance_id = 2")
+            c.execute("INSERT INTO xbank.transactions (transaction_id, source, destination,"
+                      " amount, currency, status) VALUES ('byp-ok', 1, 2, 5, 'EUR', 'APPLIED')")
+            c.commit()
+        for statements, state in (
+                (["UPDATE xbank.balances SET balance = balance + 500 WHERE balance_id = 3",
+                  "RESET ALL"], "RC401"),
+                (["UPDATE xbank.balances SET balance = balance + 500 WHERE balance_id = 3",
+                  f"SELECT _recon_guard.drift_verdict({gid}, '*!')"], "RC410"),
+                (["UPDATE xbank.transactions SET source = 4 WHERE transaction_id = 'byp-ok'"],
+                 "RC401")):
+            with psycopg.connect(dsn) as c:
+                c.execute("SET ROLE byp_xwriter")
+                with pytest.raises(psycopg.Error) as ei:
+                    for s in statements:
+                        c.execute(s)
+                    c.commit()
+                assert ei.value.sqlstate == state, (statements, str(ei.value))
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute("SELECT recon.disable_guard('drift', %s)", (name,))
+
+
+def test_a_disabled_or_missing_guard_trigger_is_flagged(ledger: str) -> None:
+    """The table's owner disables the ledger's row trigger of a warn-mode drift guard: recon.guards
+    (triggers_off), wallet-recon status, the reconcile summary (guards_off) and the warn-mode
+    alert of the drift it then misses say so; enabled again, nothing is flagged."""
+    with psycopg.connect(ledger, autocommit=True) as c:
+        gid = c.execute("SELECT (recon.enable_guard('drift', 'byp_l', '{\"mode\": \"warn\"}'))"
+                        " ->> 'guard'").fetchone()[0]
+        trigger = f"recon_guard_{gid}_ledger"
+        c.execute(f"ALTER TABLE byp.entry DISABLE TRIGGER {trigger}")
+        off = c.execute("SELECT triggers_off FROM recon.guards").fetchone()[0]
+        assert off == [{"table": "byp.entry", "trigger": trigger, "state": "disabled"}]
+        status = run_cli("status", "--json", dsn=ledger)
+        assert [(g["trigger"], g["state"]) for g in json.loads(
+            status.stdout)["guards_off"]] == [(trigger, "disabled")]
+        text = run_cli("status", dsn=ledger).stdout
+        assert f"trigger {trigger} on byp.entry is disabled" in text
+        assert reconcile(ledger)["guards_off"][0]["trigger"] == trigger
+        # a balanced write: the guard sees the balance only, and its alert says why
+        c.execute("BEGIN")
+        c.execute("UPDATE byp.wallet SET balance = balance + 2 WHERE acct = 'B'")
+        c.execute("INSERT INTO byp.entry (acct, amount) VALUES ('B', 2)")
+        c.execute("COMMIT")
+        details = c.execute("SELECT details FROM recon.open_alerts").fetchone()[0]
+        assert details["triggers_off"][0]["trigger"] == trigger
+        c.execute(f"DROP TRIGGER {trigger} ON byp.entry")
+        assert c.execute("SELECT triggers_off -> 0 ->> 'state' FROM recon.guards"
+                         ).fetchone()[0] == "missing"
+        c.execute("SELECT recon.disable_guard('drift', 'byp_l')")
+        c.execute("SELECT recon.enable_guard('drift', 'byp_l', '{\"mode\": \"block\"}')")
+        assert c.execute("SELECT triggers_off FROM recon.guards").fetchone()[0] == []
+        assert "guards_off" not in reconcile(ledger)
+
+
+NULL_CREDIT = ("UPDATE dbl.account SET balance = balance + 500 WHERE id = 'carol'",
+               "INSERT INTO dbl.entry (account_id, amount, balance_after, txn)"
+               " SELECT 'carol', 500, balance, NULL FROM dbl.account WHERE id = 'carol'")
+
+
+def test_null_journals_are_found_and_blocked_unless_declared_legitimate(
+        make_db: Callable[..., str], fixture_template: Callable[..., str]) -> None:
+    """A one-sided credit whose journal is NULL (balance and entry agree: no drift): the journal
+    check finds it (cause null_journal) and a blocking double_entry guard refuses it (RC403);
+    with "null_journals": "allowed" on the check and the guard, both let it be."""
+    dsn = make_db(fixture_template("double_entry.sql"))
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("SELECT recon.enable_guard('double_entry', 'dbl_entries',"
+                  " '{\"mode\": \"block\"}')")
+        with pytest.raises(psycopg.Error) as ei, c.transaction():
+            for s in NULL_CREDIT:
+                c.execute(s)
+        assert ei.value.sqlstate == "RC403", str(ei.value)
+        c.execute("SELECT recon.enable_guard('double_entry', 'dbl_entries',"
+                  " '{\"mode\": \"block\", \"null_journals\": \"allowed\"}')")
+        with c.transaction():
+            for s in NULL_CREDIT:
+                c.execute(s)
+        summary = reconcile(dsn)
+        assert summary["status"] == "discrepancy"
+        found = c.execute("SELECT details ->> 'cause', details ->> 'entries'"
+                          " FROM recon.open_findings WHERE check_name = 'dbl_journal'").fetchall()
+        assert found == [("null_journal", "1")]
+        c.execute("SELECT recon.drop_check('dbl_journal')")
+        c.execute("SELECT recon.register_check('dbl_journal', 'journal',"
+                  " '{\"ledger\": \"dbl_entries\", \"null_journals\": \"allowed\"}')")
+        assert reconcile(dsn)["status"] == "synced"
+        c.execute("SELECT recon.disable_guard('double_entry', 'dbl_entries')")
+
+
+def test_derived_guard_checks_wallet_inserts_and_rekeys(
+        make_db: Callable[..., str], fixture_template: Callable[..., str]) -> None:
+    """The derived guard (seed 002's locked_balance against its live commitments) now stages a
+    wallet INSERT and both keys of a re-key: a new wallet with 900 locked and no commitment, and
+    a re-key plus 60 more locked, are RC402; a new wallet with nothing locked passes."""
+    dsn = make_db(fixture_template("seed002.sql", "seed002_register.sql"))
+    new = ("INSERT INTO seed002.workspace_wallets (workspace_id, workspace_name, locked_balance,"
+           " created_at) VALUES (md5('{0}')::uuid, '{0}', {1}, now())")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("SELECT recon.enable_guard('derived', 's2_locked', '{\"mode\": \"block\"}')")
+        c.execute(new.format("byp-empty", 0))
+        for statements in ([new.format("byp-locked", 900)],
+                           ["UPDATE seed002.workspace_wallets SET workspace_id ="
+                            " md5('byp-moved')::uuid, locked_balance = locked_balance + 60"
+                            " WHERE workspace_id = md5('byp-empty')::uuid"]):
+            with pytest.raises(psycopg.Error) as ei, c.transaction():
+                for s in statements:
+                    c.execute(s)
+            assert ei.value.sqlstate == "RC402", str(ei.value)
+        c.execute("SELECT recon.disable_guard('derived', 's2_locked')")
