@@ -1,4 +1,4 @@
-"""What the triggers of migration 0025 cost a writer (issue 17): recon_ledger_write (AFTER
+"""What the triggers of migration 0024 cost a writer (issue 17): recon_ledger_write (AFTER
 UPDATE OR DELETE) and recon_ledger_order (AFTER INSERT, only where order_by is not an identity
 GENERATED ALWAYS). Each write is timed on the server (clock_timestamp around one DO block or
 one statement), with the triggers firing and not (session_replication_role = replica),

@@ -1,5 +1,5 @@
 """Incremental mode sees an UPDATE or DELETE of an old ledger entry exactly (issue 17): through
-the toolkit's trigger recon_ledger_write (migration 0025), recorded in the writing transaction,
+the toolkit's trigger recon_ledger_write (migration 0024), recorded in the writing transaction,
 not through table statistics, which every backend flushes up to a second late (PostgreSQL 14
 missed such a write made just before the run). Core: statistics are flushed differently on
 each major."""
@@ -177,7 +177,7 @@ def test_a_bigserial_ledger_split_in_tables_runs_incrementally(conn: psycopg.Con
 
 def test_drop_source_takes_the_triggers_off(conn: psycopg.Connection) -> None:
     """recon.drop_source() of the last ledger source with "order_by" on a table drops the
-    triggers of 0025 and the bound sequence: nothing of the toolkit stays on the user's table."""
+    triggers of 0024 and the bound sequence: nothing of the toolkit stays on the user's table."""
     setup(conn, "CREATE TABLE n.e (id bigserial, wid int NOT NULL, amt numeric NOT NULL)")
     trig = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'recon\\_ledger\\_%'"
     seq = "SELECT count(*) FROM pg_class WHERE relname LIKE 'ledger\\_bound\\_%'"

@@ -101,7 +101,7 @@ def test_a_value_the_writer_can_supply_is_refused(conn: psycopg.Connection, colu
 def test_a_value_the_writer_supplies_at_or_below_the_bound_is_recorded_and_the_run_is_full(
         conn: psycopg.Connection, column: str) -> None:
     """A sequence's values that a writer can override (bigserial, BY DEFAULT): the trigger
-    recon_ledger_order (migration 0025) records an entry inserted at or below the bound the
+    recon_ledger_order (migration 0024) records an entry inserted at or below the bound the
     last run published; that run is full and says why. Ids from the sequence: incremental."""
     setup(conn, f"CREATE TABLE n.e ({column}, wid int NOT NULL, amt numeric NOT NULL)")
     post(conn, 1, 10)

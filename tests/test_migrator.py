@@ -140,7 +140,7 @@ def test_upgrade_from_the_first_release_with_registered_checks(empty_db: str,
                             " WHERE compiled_sql LIKE '%serial_plan%'") == 0
     assert scalar(empty_db, "SELECT count(*) FROM pg_proc WHERE proname = 'serial_plan'") == 0
     assert scalar(empty_db, "SELECT recon.reconcile() ->> 'status'") == "synced"
-    # 0025 put its trigger on the registered ledger; uninstall takes it off again
+    # 0024 put its trigger on the registered ledger; uninstall takes it off again
     trigger = "SELECT count(*) FROM pg_trigger WHERE tgname = 'recon_ledger_write'"
     assert scalar(empty_db, trigger) == 1
     assert run_cli("uninstall", "--yes", dsn=empty_db).returncode == 0

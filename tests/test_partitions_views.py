@@ -126,8 +126,8 @@ def ledger(request: pytest.FixtureRequest, db: str) -> tuple[str, str]:
 
 def incremental(kind: str, dsn: str, mode: dict, why: str | None = None) -> None:
     """The mode of a run asked to be incremental: incremental, or full for why. The ids are an
-    identity (17+) or a bigserial whose values the trigger recon_ledger_order watches (0025). An
-    inheritance child created after registration has no triggers of 0025 (statement triggers are
+    identity (17+) or a bigserial whose values the trigger recon_ledger_order watches (0024). An
+    inheritance child created after registration has no triggers of 0024 (statement triggers are
     not inherited): while it is there, every run is full and says so."""
     if kind == "inherited" and rows(dsn, "SELECT count(*) AS n FROM pg_inherits"
                                          " WHERE inhrelid = to_regclass(%s)", (DEC,))[0]["n"]:

@@ -17,13 +17,13 @@ from conftest import ROOT, load_fixture, run_cli
 P_NAMED = {"reconcile": "issue 17/21", "enable_guard": "issue 18", "disable_guard": "issue 18",
            "reconcile_run": "a procedure, renamed with recon.reconcile (issue 17/21)"}
 
-# The functions migration 0027 drops so that the repeatable layer creates them with bare names.
+# The functions migration 0025 drops so that the repeatable layer creates them with bare names.
 RENAMED = {"acknowledge_alert", "allow_ledger_change", "describe_check", "drop_check",
            "drop_source", "register_check", "register_ledger_source", "register_wallet_source",
            "register_writer", "schedule_reconcile", "set_check_enabled", "set_fix_policy",
            "start_run", "unschedule_reconcile"}
 
-# The last commit before 0027 (main as issue 20 began).
+# The last commit before 0025 (main as issue 20 began).
 BEFORE = "27797ef"
 
 ARGS = """

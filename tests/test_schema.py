@@ -100,7 +100,7 @@ def plpgsql_problems(conn: psycopg.Connection) -> list[tuple]:
                 (SELECT t.tgrelid FROM pg_trigger t WHERE t.tgfoid = f.oid LIMIT 1),
                 CASE WHEN f.oid::regproc::text LIKE '_recon.tg_guard%%'
                      THEN '_recon.guard_pending'::regclass
-                     -- migration 0025's, which go on the ledgers' tables at registration
+                     -- migration 0024's, which go on the ledgers' tables at registration
                      WHEN f.oid::regproc::text LIKE '_recon.tg_ledger%%'
                      THEN '_recon.ledger_write'::regclass END, 0) AS relid,
                 f.is_trigger

@@ -27,7 +27,7 @@ BEGIN
     DELETE FROM _recon.ledger_source AS l WHERE l.name = drop_source.name
         RETURNING l.relid INTO v_relid;
     IF FOUND THEN
-        PERFORM _recon.ledger_write_uninstall(v_relid);  -- the triggers of 0025, if unused now
+        PERFORM _recon.ledger_write_uninstall(v_relid);  -- the triggers of 0024, if unused now
     ELSE
         DELETE FROM _recon.wallet_source AS w WHERE w.name = drop_source.name;
         IF NOT FOUND THEN

@@ -49,7 +49,7 @@ BEGIN
         END IF;
         -- Or a sequence's values (a default such as bigserial's, or BY DEFAULT), where a writer
         -- can supply its own: the trigger recon_ledger_order records an entry inserted at or
-        -- below the bound a run published, and the next run is full (migration 0025).
+        -- below the bound a run published, and the next run is full (migration 0024).
         v_seq := NULL;
         IF v_leaf.attidentity IS DISTINCT FROM 'a' AND v_leaf.ordered THEN
             v_seq := COALESCE(

@@ -33,7 +33,7 @@ $body$;
 COMMENT ON FUNCTION _recon.incremental_tables(oid) IS
 'The tables under a ledger (a simple view''s base table, partitions and inheritance children, '
 'recursively), whether each is a partition ("cloned": its triggers are its parent''s clones), '
-'and whether it has the enabled triggers of migration 0025: recon_ledger_write ("tracked": '
+'and whether it has the enabled triggers of migration 0024: recon_ledger_write ("tracked": '
 'UPDATE and DELETE recorded) and recon_ledger_order ("ordered": an INSERT at or below a '
 'published bound recorded).';
 

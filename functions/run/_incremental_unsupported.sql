@@ -29,7 +29,7 @@ AS $body$
         WHEN _recon.incremental_order(p_ledger) IS NOT NULL
             THEN _recon.incremental_order(p_ledger)
         -- an UPDATE or DELETE of an old entry is seen through the trigger recon_ledger_write
-        -- (migration 0025), recorded in the writing transaction, on every table of the ledger
+        -- (migration 0024), recorded in the writing transaction, on every table of the ledger
         WHEN EXISTS (SELECT FROM _recon.incremental_tables(p_ledger.relid) AS t
                      WHERE NOT t.tracked)
             THEN (SELECT format('the ledger table %s has no enabled trigger recon_ledger_write: '
@@ -52,7 +52,7 @@ COMMENT ON FUNCTION _recon.incremental_unsupported(_recon.ledger_source) IS
 'partitioned table, an inheritance parent or a simple view over one of them '
 '(_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a '
 'wallet table (partitioned or not; a view has no xmin), and the trigger recon_ledger_write on '
-'every table of the ledger (0025). A ledger with parents also needs what '
+'every table of the ledger (0024). A ledger with parents also needs what '
 '_recon.incremental_parents lists (foreign keys and indexes on each link, parent tables).';
 
 REVOKE EXECUTE ON FUNCTION _recon.incremental_unsupported(_recon.ledger_source) FROM PUBLIC;

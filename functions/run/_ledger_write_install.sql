@@ -22,7 +22,7 @@ BEGIN
                            -9223372036854775807);
             EXECUTE format('COMMENT ON SEQUENCE %s IS %L', v_seq, format(
                 'The highest bound an incremental run of ledger table %s has taken '
-                || '(_recon.tg_ledger_order, migration 0025).', v_root::regclass));
+                || '(_recon.tg_ledger_order, migration 0024).', v_root::regclass));
         END IF;
     END IF;
     -- A statement trigger on each table of an inheritance tree (a statement fires only the
@@ -59,7 +59,7 @@ END;
 $body$;
 
 COMMENT ON FUNCTION _recon.ledger_write_install(oid, text) IS
-'Creates the triggers of migration 0025 on the tables under a ledger that lack them: '
+'Creates the triggers of migration 0024 on the tables under a ledger that lack them: '
 'recon_ledger_write (AFTER UPDATE OR DELETE) and, when order_by is not an identity GENERATED '
 'ALWAYS, recon_ledger_order (AFTER INSERT) with its bound sequence; statement triggers on a '
 'table and each inheritance child, row triggers on a partitioned table (cloned to its '

@@ -1,4 +1,4 @@
--- 0025 incremental mode sees an UPDATE or DELETE of a ledger entry exactly, not through the
+-- 0024 incremental mode sees an UPDATE or DELETE of a ledger entry exactly, not through the
 -- asynchronous table statistics: a toolkit trigger on the ledger's tables records, in the
 -- writing transaction itself, which table was written and by which transaction.
 
@@ -92,7 +92,7 @@ COMMENT ON FUNCTION _recon.tg_ledger_order() IS
 
 REVOKE EXECUTE ON FUNCTION _recon.tg_ledger_order() FROM PUBLIC;
 
--- The ledgers registered before 0025 get their triggers now (_recon.ledger_write_install does
+-- The ledgers registered before 0024 get their triggers now (_recon.ledger_write_install does
 -- it for those registered later).
 DO $do$
 DECLARE

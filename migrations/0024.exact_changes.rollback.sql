@@ -1,4 +1,4 @@
--- Undo 0025: the triggers recon_ledger_write on the ledgers' tables first (a partition's clone
+-- Undo 0024: the triggers recon_ledger_write on the ledgers' tables first (a partition's clone
 -- goes with its parent's trigger).
 DO $do$
 DECLARE
