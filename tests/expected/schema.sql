@@ -1000,6 +1000,7 @@ BEGIN
     EXECUTE format('SELECT max(l.%I) FROM %s AS l', v_ledger.order_column,
                    v_ledger.relid::regclass) INTO v_bound;
     v_bound := COALESCE(v_bound, -1e30);  -- an empty ledger: below any id
+    PERFORM _recon.ledger_bound_publish(v_ledger.relid, v_bound);  -- for recon_ledger_order
     IF NOT _recon.wait_for_transactions(interval '10 seconds') THEN
         RETURN 'transactions in flight did not finish within 10 s; no new watermark';
     END IF;
@@ -1069,6 +1070,7 @@ BEGIN
         (v_wallet_storage ->> 'deleted')::bigint, v_rows, v_ledger_storage, v_wallet_storage,
         v_parents_storage, v_wallet_rows
     );
+    PERFORM _recon.ledger_write_prune();
     RETURN NULL;
 END;
 $_$;
@@ -1127,6 +1129,7 @@ BEGIN
     EXECUTE format('SELECT max(l.%I) FROM %s AS l', v_ledger.order_column,
                    v_ledger.relid::regclass) INTO v_bound;
     v_bound := GREATEST(v_bound, v_wm.order_bound);
+    PERFORM _recon.ledger_bound_publish(v_ledger.relid, v_bound);  -- for recon_ledger_order
     -- A transaction still open after a second (a session idle in a transaction, a long
     -- writer): the bound stays where it was, settled; every entry above it is summed on the
     -- fly in step 3, as entries above a new bound are. Incremental all the same, never full.
@@ -1297,6 +1300,13 @@ BEGIN
         RETURN format('%s wallet(s) deleted, or their key changed, since the watermark',
                       v_wm.wallet_rows - v_old_rows - v_members);
     END IF;
+    -- An UPDATE or DELETE of an old entry committed before the re-check's snapshot: read here,
+    -- in a later snapshot, so none is missed (one committed later is seen by the next run).
+    IF _recon.ledger_written_since(v_ledger.relid, v_wm.snapshot_xmin) IS NOT NULL THEN
+        DELETE FROM _recon.run_stage AS s
+        WHERE s.run_id = p_run AND s.check_name = p_check.name;
+        RETURN _recon.ledger_written_since(v_ledger.relid, v_wm.snapshot_xmin);
+    END IF;
     -- the wallets now, for the next run: the keys written since that were no wallet then
     IF cardinality(v_new_keys) > 0 THEN
         INSERT INTO _recon.balance_state AS s
@@ -1312,6 +1322,7 @@ BEGIN
         state_rows = m.state_rows + v_inserted + v_state_rows, taken_at = now(),
         wallet_rows = v_old_rows + v_written
     WHERE m.check_name = p_check.name;
+    PERFORM _recon.ledger_write_prune();
     RETURN NULL;
 END;
 $_$;
@@ -2336,7 +2347,15 @@ DECLARE
     v_credit text;
     v_debit text;
     v_col text;
+    -- entries without a journal: a finding of their own (issue 18), unless the check declares
+    -- them legitimate ("null_journals": "allowed"), then left out
+    v_nulls boolean := COALESCE(p_options ->> 'null_journals', 'finding') = 'allowed';
 BEGIN
+    IF COALESCE(p_options ->> 'null_journals', 'finding') NOT IN ('finding', 'allowed') THEN
+        PERFORM _recon.fail('RC106', 'null_journals is "finding" or "allowed"',
+                            format('Got %s.', p_options -> 'null_journals'),
+                            'docs/CHECKS.md, the journal check.');
+    END IF;
     IF v_ledger.amount_mode = 'operation' THEN
         PERFORM _recon.fail(
             'RC106', 'a journal check needs a signed or direction ledger',
@@ -2364,14 +2383,15 @@ BEGIN
        COALESCE(j.debits, 0)::numeric AS expected,
        (COALESCE(j.credits, 0) - COALESCE(j.debits, 0))::numeric AS difference,
        jsonb_strip_nulls(jsonb_build_object(
-           'item', j.journal::text%13$s,
+           'item', COALESCE(j.journal::text, '(no journal)')%13$s,
            'journal', j.journal,
            'currency', j.currency,
            'column', %11$L,
            'entries', j.n,
            'wallets', j.wallets,
            'posted_at', j.posted_at,
-           'cause', CASE WHEN j.n > j.n_amount OR j.n_bad > 0 THEN 'invalid_amount'
+           'cause', CASE WHEN j.journal IS NULL THEN 'null_journal'
+                         WHEN j.n > j.n_amount OR j.n_bad > 0 THEN 'invalid_amount'
                          ELSE 'unbalanced_journal' END
        )) AS details
 FROM (
@@ -2380,10 +2400,11 @@ FROM (
            jsonb_agg(DISTINCT l.%7$I) AS wallets, max(%8$s) AS posted_at, %12$s AS currency,
            %14$s AS currencies
     FROM %9$s AS l
-    WHERE l.%2$I IS NOT NULL
+    %15$s
     GROUP BY l.%2$I, 9
 ) AS j
-WHERE j.n > j.n_amount
+WHERE j.journal IS NULL
+   OR j.n > j.n_amount
    OR j.n_bad > 0
    OR abs(COALESCE(j.credits, 0) - COALESCE(j.debits, 0)) > %10$s
    OR j.credits IN ('NaN', 'Infinity', '-Infinity')
@@ -2398,7 +2419,8 @@ WHERE j.n > j.n_amount
              THEN ' || CASE WHEN j.currencies > 1 THEN ''/'' || COALESCE(j.currency, '''') '
                   || 'ELSE '''' END' ELSE '' END,
         CASE WHEN v_cur IS NOT NULL THEN format('count(*) OVER (PARTITION BY l.%I)', v_journal)
-             ELSE '1' END
+             ELSE '1' END,
+        CASE WHEN v_nulls THEN format('WHERE l.%I IS NOT NULL', v_journal) ELSE '' END
     );
 END;
 $_$;
@@ -2407,7 +2429,7 @@ $_$;
 -- Name: FUNCTION compile_journal(p_name text, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.compile_journal(p_name text, p_options jsonb) IS 'Compiles a journal check: per journal transaction, the credits must equal the debits (a signed ledger: the amounts must sum to zero). stored = credits, expected = debits.';
+COMMENT ON FUNCTION _recon.compile_journal(p_name text, p_options jsonb) IS 'Compiles a journal check: per journal transaction, the credits must equal the debits (a signed ledger: the amounts must sum to zero). stored = credits, expected = debits. Entries without a journal are one finding (item "(no journal)", cause null_journal) unless option null_journals is "allowed".';
 
 --
 -- Name: compile_lifecycle(text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -6586,6 +6608,7 @@ DECLARE
     v_check _recon.check_def;
     v_compiled jsonb;
     v_effects_old text;
+    v_effects_new text;
     v_sql jsonb := '{}'::jsonb;
     v_triggers jsonb := '[]'::jsonb;
     v_functions jsonb := '[]'::jsonb;
@@ -6635,11 +6658,19 @@ BEGIN
         v_effects_old := v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
             || 'l.%1$I::text, ''*'', 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL '
             || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING';
+        -- an entry written without a journal is staged too (col 'null'), and blocked at
+        -- commit, unless the guard declares NULL journals legitimate (issue 18)
+        v_effects_new := CASE WHEN (SELECT g.options ->> 'null_journals' FROM _recon.guard AS g
+                                    WHERE g.id = p_id) = 'allowed' THEN v_effects_old
+            ELSE v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+                 || 'COALESCE(l.%1$I::text, ''''), CASE WHEN l.%1$I IS NULL THEN ''null'' '
+                 || 'ELSE ''*'' END, 0, 0 FROM %2$s AS l '
+                 || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING' END;
         v_sql := jsonb_build_object(
-            'ledger_insert', format(v_effects_old, v_ledger.journal_column, 'recon_new'),
+            'ledger_insert', format(v_effects_new, v_ledger.journal_column, 'recon_new'),
             'ledger_delete', format(v_effects_old, v_ledger.journal_column, 'recon_old'),
             'ledger_update', jsonb_build_array(
-                format(v_effects_old, v_ledger.journal_column, 'recon_new'),
+                format(v_effects_new, v_ledger.journal_column, 'recon_new'),
                 format(v_effects_old, v_ledger.journal_column, 'recon_old')),
             -- at commit: the journal transaction's legs, through the journal column (its
             -- index: the condition reaches the scan of a one-sided ledger), only the rows the
@@ -6759,14 +6790,35 @@ BEGIN
         END IF;
         v_key_type := _recon.column_type_sql(v_wallet.relid, v_wallet.key_column);
         v_sql := jsonb_build_object(
-            -- a wallet whose derived column changed, and the wallets of changed source rows
+            -- a wallet whose derived column changed, both keys of a re-keyed wallet, a wallet
+            -- inserted or deleted (issue 18), and the wallets of changed source rows
             'wallet_update', format(
-                v_into || 'SELECT DISTINCT pg_current_xact_id(), '
-                || '$1, $2, n.%1$I::text, ''*'', 0, 0 FROM recon_new AS n '
-                || 'JOIN recon_old AS o ON o.%1$I = n.%1$I '
-                || 'WHERE n.%2$I IS DISTINCT FROM o.%2$I '
+                v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, k.key, ''*'', 0, 0 '
+                || 'FROM (SELECT n.%1$I::text AS key FROM recon_new AS n '
+                || 'LEFT JOIN recon_old AS o ON o.%1$I = n.%1$I '
+                || 'WHERE o.%1$I IS NULL OR n.%2$I IS DISTINCT FROM o.%2$I '
+                || 'UNION ALL SELECT o.%1$I::text FROM recon_old AS o '
+                || 'WHERE NOT EXISTS (SELECT FROM recon_new AS n WHERE n.%1$I = o.%1$I)) AS k '
+                || 'WHERE k.key IS NOT NULL '
                 || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
                 v_wallet.key_column, v_col),
+            'wallet_insert', format(
+                v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, n.%1$I::text, ''*'', '
+                || '0, 0 FROM recon_new AS n WHERE n.%1$I IS NOT NULL '
+                || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
+                v_wallet.key_column),
+            'wallet_delete', format(
+                v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, o.%1$I::text, ''*'', '
+                || '0, 0 FROM recon_old AS o WHERE o.%1$I IS NOT NULL '
+                || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
+                v_wallet.key_column),
+            -- a wallet gone (deleted, re-keyed) whose source rows still hold an amount
+            -- (when the source rows reference the wallet by its key)
+            'orphan', CASE WHEN v_join = v_wallet.key_column THEN format(
+                'SELECT COALESCE((SELECT sum(t.%1$I - %2$s) FROM %3$s AS t '
+                || 'WHERE t.%4$I = $1::%6$s AND %5$s), 0)::numeric',
+                v_value, v_minus, v_relid::regclass, v_key, v_filter,
+                _recon.column_type_sql(v_relid, v_key)) END,
             'source_insert', _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_new'),
             'source_delete', _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_old'),
             'source_update', jsonb_build_array(
@@ -6779,8 +6831,7 @@ BEGIN
                 || 'FROM %8$s AS w WHERE w.%9$I = $1::%10$s',
                 v_col, v_value, v_minus, v_relid::regclass, v_key, v_join, v_filter,
                 v_wallet.relid::regclass, v_wallet.key_column, v_key_type));
-        v_triggers := _recon.guard_statement_triggers(v_wallet.relid, p_id, 'wallet',
-                                                      ARRAY['update'])
+        v_triggers := _recon.guard_statement_triggers(v_wallet.relid, p_id, 'wallet')
             || _recon.guard_statement_triggers(v_relid, p_id, 'source');
 
     ELSE  -- append_only
@@ -6943,6 +6994,11 @@ DECLARE
     v_legs boolean := p_ledger.parents IS NOT NULL OR p_ledger.kinds IS NOT NULL;
     v_check_on text := COALESCE((SELECT g.options ->> 'check_on' FROM _recon.guard AS g
                                  WHERE g.id = p_id), 'wallet');
+    -- block mode (sealed): no constraint trigger on the tables; the transaction's first row
+    -- queues the one commit-time check through _recon.guard_tick, which judges
+    -- _recon.guard_spill (nothing the writer can reach decides whether it runs)
+    v_block boolean := EXISTS (SELECT FROM _recon.guard AS g
+                               WHERE g.id = p_id AND g.mode = 'block');
     v_sides text[] := CASE WHEN v_legs THEN ARRAY['wallet'] ELSE ARRAY['wallet', 'ledger'] END;
     v_sql jsonb := jsonb_build_object('columns', to_jsonb(v_cols),
                                       'setting', format('wallet_recon.drift_%s', p_id));
@@ -6978,7 +7034,7 @@ BEGIN
                                    t.relid::regclass, p_id)), t.o + 2
           FROM (VALUES (1, p_wallet.relid, 'wallet'), (2, p_ledger.relid, 'ledger'))
               AS t (o, relid, side)
-          WHERE t.side = v_check_on) AS x;
+          WHERE t.side = v_check_on AND NOT v_block) AS x;
 
     IF v_legs THEN
         -- Through the legs relation, per statement (a generated function,
@@ -7085,7 +7141,8 @@ BEGIN
                            ELSE _recon.guard_drift_function(p_id, s.side, p_ledger, p_wallet,
                                                             v_cols) END)
                        ORDER BY s.o)
-            FROM unnest(v_sides || ARRAY['check']
+            FROM unnest(v_sides
+                        || CASE WHEN v_block THEN ARRAY[]::text[] ELSE ARRAY['check'] END
                         || CASE WHEN v_legs THEN ARRAY['legs'] ELSE ARRAY[]::text[] END)
                 WITH ORDINALITY AS s (side, o)));
 END;
@@ -7172,6 +7229,9 @@ DECLARE
     v_side text;
     v_i integer;
     v_col text;
+    v_block boolean := EXISTS (SELECT FROM _recon.guard AS g
+                               WHERE g.id = p_id AND g.mode = 'block');
+    v_rekey text;
 BEGIN
     -- Amounts are compared as text, so stored changes and ledger effects must print alike: they
     -- do when both columns have the same type with a fixed scale (numeric(14,2) and
@@ -7185,8 +7245,8 @@ BEGIN
            OR EXISTS (SELECT FROM jsonb_each_text(p_ledger.effects -> b) AS e
                       WHERE e.value::numeric NOT IN (1, -1)));
 
-    v_read := format(E'    v_acc := COALESCE(pg_catalog.current_setting(%L, TRUE), \'\');\n',
-                     v_setting);
+    v_read := CASE WHEN v_block THEN '' ELSE format(
+        E'    v_acc := COALESCE(pg_catalog.current_setting(%L, TRUE), \'\');\n', v_setting) END;
     -- the first record of a transaction: the table with the constraint trigger (the option
     -- check_on, the wallet table by default) has queued the check; the other table queues one
     v_first := CASE WHEN p_side = COALESCE((SELECT g.options ->> 'check_on'
@@ -7241,13 +7301,28 @@ BEGIN
                 replace(v_skip, 'new.', 'old.') || format('%s OPERATOR(pg_catalog.=) 0', v_eff),
                 _recon.guard_drift_nan_sql(ARRAY[v_eff], v_null, v_nan), v_write, v_first) || E'\n';
         END LOOP;
+        -- a re-key (an UPDATE of the wallet's key) is the old key's row deleted and the new
+        -- key's inserted: accounted on both keys, so that neither keeps its entries'
+        -- balance elsewhere
+        v_rekey := format(E'(new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
+                          || '(old.%1$I)::pg_catalog.text', p_wallet.key_column);
         v_body := v_read
             || E'    IF tg_op OPERATOR(pg_catalog.=) \'UPDATE\' THEN\n'
-            || _recon.guard_drift_indent_sql(v_upd, v_setting, cardinality(p_cols) > 1)
+            || format(E'        IF %s THEN\n', v_rekey)
+            || regexp_replace(rtrim(_recon.guard_drift_indent_sql(
+                   v_upd, v_setting, NOT v_block AND cardinality(p_cols) > 1), E'\n'),
+                   '^', '    ', 'gn')
+            || E'\n        ELSE\n'
+            || regexp_replace(rtrim(_recon.guard_drift_indent_sql(
+                   v_del || v_ins, v_setting, NOT v_block AND cardinality(p_cols) > 1), E'\n'),
+                   '^', '    ', 'gn')
+            || E'\n        END IF;\n'
             || E'    ELSIF tg_op OPERATOR(pg_catalog.=) \'INSERT\' THEN\n'
-            || _recon.guard_drift_indent_sql(v_ins, v_setting, cardinality(p_cols) > 1)
+            || _recon.guard_drift_indent_sql(v_ins, v_setting,
+                                             NOT v_block AND cardinality(p_cols) > 1)
             || E'    ELSE\n'
-            || _recon.guard_drift_indent_sql(v_del, v_setting, cardinality(p_cols) > 1)
+            || _recon.guard_drift_indent_sql(v_del, v_setting,
+                                             NOT v_block AND cardinality(p_cols) > 1)
             || E'    END IF;\n';
 
     ELSE  -- ledger: each leg's effects (the entry, or both sides of a transfer row), negated
@@ -7333,21 +7408,34 @@ BEGIN
         END LOOP;
         v_body := v_read
             || E'    IF tg_op OPERATOR(pg_catalog.=) \'INSERT\' THEN\n'
-            || _recon.guard_drift_indent_sql(v_ins, v_setting, v_many)
+            || _recon.guard_drift_indent_sql(v_ins, v_setting, NOT v_block AND v_many)
             || E'    ELSIF tg_op OPERATOR(pg_catalog.=) \'DELETE\' THEN\n'
-            || _recon.guard_drift_indent_sql(v_del, v_setting, v_many);
+            || _recon.guard_drift_indent_sql(v_del, v_setting, NOT v_block AND v_many);
         IF p_ledger.shape = 'transfer' THEN
             v_body := v_body || E'    ELSE\n'
-                || _recon.guard_drift_indent_sql(v_legs, v_setting, TRUE);
+                || _recon.guard_drift_indent_sql(v_legs, v_setting, NOT v_block);
         ELSE  -- one leg: its two cases are branches of this IF
             v_body := v_body
                 || format(E'    ELSIF (new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
                           || E'(old.%1$I)::pg_catalog.text THEN\n', p_ledger.wallet_column)
-                || _recon.guard_drift_indent_sql(v_upd, v_setting, v_many)
+                || _recon.guard_drift_indent_sql(v_upd, v_setting, NOT v_block AND v_many)
                 || E'    ELSE\n'
-                || _recon.guard_drift_indent_sql(v_mov, v_setting, TRUE);
+                || _recon.guard_drift_indent_sql(v_mov, v_setting, NOT v_block);
         END IF;
         v_body := v_body || E'    END IF;\n';
+    END IF;
+    IF v_block AND p_side <> 'check' THEN
+        -- sealed: the transaction's first row queues the one commit-time check (a row of
+        -- _recon.guard_tick, whose deferred constraint trigger judges _recon.guard_spill), marked
+        -- by a row of its own (item '', column 0) that a rollback to a savepoint takes back
+        -- with the tick
+        v_body := v_body || format(
+            E'    INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col)\n'
+            || E'        VALUES (pg_catalog.pg_current_xact_id(), %1$s, \'\', 0)\n'
+            || E'        ON CONFLICT (txid, guard_id, item, col) DO NOTHING;\n'
+            || E'    IF FOUND THEN\n'
+            || E'        PERFORM _recon_guard.drift_tick(%1$s);\n'
+            || E'    END IF;\n', p_id);
     END IF;
 
     -- Not SECURITY DEFINER: it runs as whoever writes (a trigger needs no EXECUTE right), with
@@ -7357,27 +7445,36 @@ BEGIN
     -- cost each call a GUC save and restore (docs/PERFORMANCE.md).
     RETURN format($fn$CREATE OR REPLACE FUNCTION %1$s()
 RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql%7$s
 AS $gen$
 -- Generated by recon.enable_guard() for drift guard %2$s (ledger source %3$s): %4$s
 -- Every name and operator is schema-qualified. recon.disable_guard() drops it.
-DECLARE
-    v_acc pg_catalog.text;%6$s
-BEGIN
+%6$sBEGIN
 %5$s    RETURN NULL;
 END;
 $gen$$fn$,
         v_name, p_id, p_ledger.name,
-        CASE p_side
+        CASE WHEN v_block THEN format(E'adds what this row\n-- changed (%s) to '
+                                     || '_recon.guard_spill (block mode, sealed), judged at '
+                                     || 'commit by _recon.tg_guard_tick().',
+                                     CASE p_side WHEN 'wallet' THEN 'stored balances'
+                                                 ELSE 'ledger effects' END)
+            ELSE CASE p_side
             WHEN 'check' THEN format(E'judges, at commit, what\n-- the row triggers added up '
                                      || 'in the transaction-local setting %s.', v_setting)
             ELSE format(E'adds what this row\n-- changed (%s) to the transaction-local setting '
                         || '%s, judged at commit by _recon.tg_drift_%s_check().',
                         CASE p_side WHEN 'wallet' THEN 'stored balances' ELSE 'ledger effects' END,
-                        v_setting, p_id) END,
+                        v_setting, p_id) END END,
         v_body,
-        CASE WHEN p_side <> 'check'
-             THEN E'\n    v_rec pg_catalog.text;\n    v_at pg_catalog.int4;' ELSE '' END);
+        -- block mode (sealed) keeps no accumulator: no variable
+        CASE WHEN v_block THEN E'DECLARE\n'
+             WHEN p_side <> 'check'
+             THEN E'DECLARE\n    v_acc pg_catalog.text;\n    v_rec pg_catalog.text;\n'
+                  || E'    v_at pg_catalog.int4;\n'
+             ELSE E'DECLARE\n    v_acc pg_catalog.text;\n' END,
+        CASE WHEN v_block
+             THEN E'\nSECURITY DEFINER\nSET search_path = pg_catalog, pg_temp' ELSE '' END);
 END;
 $_$;
 
@@ -7385,7 +7482,7 @@ $_$;
 -- Name: FUNCTION guard_drift_function(p_id integer, p_side text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_function(p_id integer, p_side text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) IS 'CREATE FUNCTION statement of a drift guard''s trigger function: p_side wallet (row trigger on the wallet table: stored changes) or ledger (row trigger on the ledger: ledger effects), static PL/pgSQL adding, per wallet and balance column, what the row changed to the transaction-local setting wallet_recon.drift_<guard id>; p_side check (deferred constraint trigger on the wallet table): judges that setting at commit. Not SECURITY DEFINER (they run as the writer, every name and operator schema-qualified); ticks, spills and verdicts go through _recon_guard.';
+COMMENT ON FUNCTION _recon.guard_drift_function(p_id integer, p_side text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) IS 'CREATE FUNCTION statement of a drift guard''s trigger function: p_side wallet (row trigger on the wallet table: stored changes) or ledger (row trigger on the ledger: ledger effects), static PL/pgSQL adding, per wallet and balance column, what the row changed to the transaction-local setting wallet_recon.drift_<guard id>; p_side check (deferred constraint trigger on the wallet table): judges that setting at commit. Not SECURITY DEFINER (they run as the writer, every name and operator schema-qualified); ticks, spills and verdicts go through _recon_guard. In block mode (sealed) they are SECURITY DEFINER and keep the sums in _recon.guard_spill (_recon.guard_drift_seal_sql), judged at commit through the tick its first row queues (_recon.tg_guard_tick); no setting, no check function. An UPDATE of the wallet key counts on both keys (the old row deleted, the new inserted).';
 
 --
 -- Name: guard_drift_indent_sql(text, text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7568,6 +7665,11 @@ DECLARE
     v_setting text := format('wallet_recon.drift_%s', p_guard);
     v_acc text := COALESCE(current_setting(v_setting, TRUE), '');
 BEGIN
+    IF EXISTS (SELECT FROM _recon.guard AS g WHERE g.id = p_guard AND g.mode = 'block') THEN
+        -- sealed: a check queued by every statement, whatever the setting says
+        PERFORM _recon_guard.drift_tick(p_guard);
+        RETURN;
+    END IF;
     -- the accumulator says that part of the transaction is spilled ('!'), after the mark of a
     -- queued commit-time check ('*'), queued here when nothing else has
     IF v_acc = '' THEN
@@ -7584,7 +7686,7 @@ $$;
 -- Name: FUNCTION guard_drift_legs_mark(p_guard integer); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_legs_mark(p_guard integer) IS 'Called by a drift guard''s statement trigger function (_recon.tg_drift_<id>_legs) after it added ledger effects to _recon.guard_spill: marks the transaction''s accumulator spilled (''!''), queueing the commit-time check (_recon_guard.drift_tick) when none is queued yet.';
+COMMENT ON FUNCTION _recon.guard_drift_legs_mark(p_guard integer) IS 'Called by a drift guard''s statement trigger function (_recon.tg_drift_<id>_legs) after it added ledger effects to _recon.guard_spill: marks the transaction''s accumulator spilled (''!''), queueing the commit-time check (_recon_guard.drift_tick) when none is queued yet. In block mode it queues a check at every call and leaves the setting alone.';
 
 --
 -- Name: guard_drift_legs_sql(_recon.ledger_source, integer, text[], text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7683,7 +7785,7 @@ COMMENT ON FUNCTION _recon.guard_drift_nullable(p_relid oid, p_column name) IS '
 --
 
 CREATE FUNCTION _recon.guard_drift_record_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text, p_nan text, p_write boolean, p_first text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
@@ -7692,6 +7794,11 @@ DECLARE
                         ELSE '' END;
     v_close text := CASE WHEN p_write THEN ', TRUE)' ELSE '' END;
 BEGIN
+    IF (SELECT g.mode FROM _recon.guard AS g WHERE g.id = p_guard) = 'block' THEN
+        -- block mode: sealed, the row's amount goes to _recon.guard_spill (the function is
+        -- SECURITY DEFINER; the writer can neither write that table nor reset it)
+        RETURN _recon.guard_drift_seal_sql(p_guard, p_col, p_kind, p_key, p_num, p_skip);
+    END IF;
     -- The accumulator v_acc is '*' (a commit-time check is queued), then '!' if part of it was
     -- moved to _recon.guard_spill, then records ',<key>:<column>=<amount><s|l>,': a stored
     -- change (s) or a ledger effect (l) of the balance column numbered <column>. A new record
@@ -7744,7 +7851,7 @@ $_$;
 -- Name: FUNCTION guard_drift_record_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text, p_nan text, p_write boolean, p_first text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_record_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text, p_nan text, p_write boolean, p_first text) IS 'Generated PL/pgSQL (for a drift guard''s row trigger function) adding amount p_num (an SQL expression) of kind p_kind (s: stored change, l: ledger effect) for balance column number p_col to the accumulator v_acc under key p_key: it cancels the matching record of the other kind, or is appended (moved to _recon.guard_spill past 8 kB; into an empty accumulator after p_first, the SQL of the mark of a queued check). Nothing when condition p_skip holds; never cancels when p_nan holds (NULL, NaN). With p_write the result is written to the setting.';
+COMMENT ON FUNCTION _recon.guard_drift_record_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text, p_nan text, p_write boolean, p_first text) IS 'Generated PL/pgSQL (for a drift guard''s row trigger function) adding amount p_num (an SQL expression) of kind p_kind (s: stored change, l: ledger effect) for balance column number p_col to the accumulator v_acc under key p_key: it cancels the matching record of the other kind, or is appended (moved to _recon.guard_spill past 8 kB; into an empty accumulator after p_first, the SQL of the mark of a queued check). Nothing when condition p_skip holds; never cancels when p_nan holds (NULL, NaN). With p_write the result is written to the setting. For a guard in block mode: _recon.guard_drift_seal_sql() (the amount goes to _recon.guard_spill, no setting).';
 
 --
 -- Name: guard_drift_records(text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7837,6 +7944,41 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.guard_drift_save() IS 'Every drift guard''s accumulator for the current transaction (setting and spilled rows), as jsonb, taken by an audited repair (recon.fix, recon.reverse_fix, recon.backfill) before it writes; _recon.guard_drift_restore() puts it back after.';
+
+--
+-- Name: guard_drift_seal_sql(integer, integer, text, text, text, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    -- In block mode the row trigger functions are SECURITY DEFINER: they write the toolkit's
+    -- table, which the writer cannot write, read or empty; a setting (which SET, RESET ALL,
+    -- set_config and DISCARD reach) holds nothing the verdict trusts. A rollback to a savepoint
+    -- takes the row back with the rows that wrote it. NULL counts as NaN (never balances).
+    SELECT format(
+        E'%1$sINSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col, stored, ledger)\n'
+        || E'%2$s    VALUES (pg_catalog.pg_current_xact_id(), %3$s, %4$s, %5$s, %6$s, %7$s)\n'
+        || E'%2$s    ON CONFLICT (txid, guard_id, item, col) DO UPDATE\n'
+        || E'%2$s    SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,\n'
+        || E'%2$s        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;%8$s',
+        CASE WHEN p_skip IS NULL THEN ''
+             ELSE format(E'IF (%s) IS NOT TRUE THEN\n    ', p_skip) END,
+        CASE WHEN p_skip IS NULL THEN '' ELSE '    ' END,
+        p_guard, p_key, p_col,
+        CASE p_kind WHEN 's' THEN format('COALESCE((%s)::pg_catalog.numeric, ''NaN'')', p_num)
+                    ELSE '0' END,
+        CASE p_kind WHEN 'l' THEN format('COALESCE((%s)::pg_catalog.numeric, ''NaN'')', p_num)
+                    ELSE '0' END,
+        CASE WHEN p_skip IS NULL THEN '' ELSE E'\nEND IF;' END);
+$_$;
+
+--
+-- Name: FUNCTION guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text) IS 'Generated PL/pgSQL (for a block-mode drift guard''s SECURITY DEFINER row trigger function) adding amount p_num (an SQL expression; NULL counts as NaN) of kind p_kind (s: stored change, l: ledger effect) for balance column number p_col under key p_key to the transaction''s row of _recon.guard_spill, unless condition p_skip holds (an amount of zero).';
 
 --
 -- Name: guard_drift_spill(integer, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -8639,7 +8781,12 @@ DECLARE
     v_alert bigint;
     v_details jsonb := p_details || jsonb_build_object(
         'guard', p_guard.kind, 'target', p_guard.target, 'mode', p_guard.mode, 'item', p_item,
-        'txid', pg_current_xact_id()::text);
+        'txid', pg_current_xact_id()::text)
+        -- the guard's triggers that are disabled or missing, when there are any
+        || COALESCE((SELECT jsonb_build_object('triggers_off', jsonb_agg(o.value))
+                     FROM jsonb_array_elements(_recon.guards_off()) AS o
+                     WHERE (o.value ->> 'guard')::integer = p_guard.id
+                     HAVING count(*) > 0), '{}');
 BEGIN
     IF p_guard.mode = 'block' THEN
         RAISE EXCEPTION USING
@@ -8672,7 +8819,39 @@ $$;
 -- Name: FUNCTION guard_violation(p_guard _recon.guard, p_item text, p_message text, p_details jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_violation(p_guard _recon.guard, p_item text, p_message text, p_details jsonb) IS 'What a guard does about a bad write (its callers let an audited recon.fix() through): in block mode, raises its SQLSTATE (RC401 drift, RC402 derived, RC403 double_entry, RC404 lifecycle, RC405 append_only) so the transaction fails; in warn mode, RAISE WARNING, a row in _recon.alert and pg_notify on channel wallet_recon_alert with a JSON payload (docs/GUARDS.md). A "hint" in p_details is the error''s HINT.';
+COMMENT ON FUNCTION _recon.guard_violation(p_guard _recon.guard, p_item text, p_message text, p_details jsonb) IS 'What a guard does about a bad write (its callers let an audited recon.fix() through): in block mode, raises its SQLSTATE (RC401 drift, RC402 derived, RC403 double_entry, RC404 lifecycle, RC405 append_only) so the transaction fails; in warn mode, RAISE WARNING, a row in _recon.alert and pg_notify on channel wallet_recon_alert with a JSON payload (docs/GUARDS.md). A "hint" in p_details is the error''s HINT. The details name the guard''s triggers that are disabled or missing (triggers_off, _recon.guards_off), when there are any.';
+
+--
+-- Name: guards_off(); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guards_off() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- The table's owner can ALTER TABLE ... DISABLE TRIGGER (or drop one): the guard is then
+    -- enabled in recon.guards and does nothing. 'D' never fires; 'R' fires only with
+    -- session_replication_role = replica, i.e. not for the applications.
+    SELECT COALESCE(jsonb_agg(jsonb_build_object(
+               'guard', g.id, 'kind', g.kind, 'target', g.target, 'table', t.value ->> 'table',
+               'trigger', t.value ->> 'trigger',
+               'state', CASE WHEN tg.oid IS NULL THEN 'missing'
+                             WHEN tg.tgenabled = 'D' THEN 'disabled'
+                             ELSE 'replica only' END)
+                       ORDER BY g.id, t.ordinality), '[]'::jsonb)
+    FROM _recon.guard AS g
+    CROSS JOIN LATERAL jsonb_array_elements(g.triggers) WITH ORDINALITY AS t (value, ordinality)
+    LEFT JOIN pg_catalog.pg_trigger AS tg
+        ON tg.tgrelid = to_regclass(t.value ->> 'table')
+       AND tg.tgname = t.value ->> 'trigger'
+    WHERE tg.oid IS NULL OR tg.tgenabled IN ('D', 'R');
+$$;
+
+--
+-- Name: FUNCTION guards_off(); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guards_off() IS 'The triggers of enabled guards (recon.guards.triggers) that do not fire for the applications: missing (dropped), disabled (ALTER TABLE ... DISABLE TRIGGER) or replica only (ENABLE REPLICA TRIGGER); a JSON array of {guard, kind, target, table, trigger, state}. Shown by recon.guards (triggers_off), wallet-recon status, every reconcile summary (guards_off) and warn-mode alerts.';
 
 --
 -- Name: in_audited_fix(); Type: FUNCTION; Schema: _recon; Owner: -
@@ -8861,6 +9040,11 @@ BEGIN
                    WHERE g.check_name = p_check.name AND g.run_id = v_wm.run_id) THEN
         RETURN 'the per-wallet state was lost (a crash empties it)';
     END IF;
+    -- exact, unlike the statistics above (flushed up to a second late): the trigger
+    -- recon_ledger_write records each UPDATE and DELETE in the writing transaction
+    IF _recon.ledger_written_since(v_ledger.relid, v_wm.snapshot_xmin) IS NOT NULL THEN
+        RETURN _recon.ledger_written_since(v_ledger.relid, v_wm.snapshot_xmin);
+    END IF;
     IF pg_current_xact_id()::text::numeric - v_wm.snapshot_xmin::text::numeric > 1000000000 THEN
         RETURN 'the watermark is too many transactions old';
     END IF;
@@ -8940,9 +9124,10 @@ BEGIN
             UNION
             SELECT i.inhrelid FROM pg_inherits AS i JOIN tree AS t ON i.inhparent = t.relid
         )
-        SELECT c.oid, c.relkind, a.attidentity, a.attnum
+        SELECT c.oid, c.relkind, a.attidentity, a.attnum, COALESCE(o.ordered, FALSE) AS ordered
         FROM tree AS t
         JOIN pg_class AS c ON c.oid = t.relid
+        LEFT JOIN _recon.incremental_tables(p_ledger.relid) AS o ON o.relid = c.oid
         LEFT JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attname = p_ledger.order_column
             AND NOT a.attisdropped
         WHERE c.relkind <> 'p' OR c.oid = v_root
@@ -8951,21 +9136,42 @@ BEGIN
         IF v_leaf.relkind = 'p' THEN
             CONTINUE;  -- the partitioned root holds no rows; its partitions are checked
         END IF;
-        IF v_leaf.attidentity IS DISTINCT FROM 'a' THEN
+        -- Or a sequence's values (a default such as bigserial's, or BY DEFAULT), where a writer
+        -- can supply its own: the trigger recon_ledger_order records an entry inserted at or
+        -- below the bound a run published, and the next run is full (migration 0024).
+        v_seq := NULL;
+        IF v_leaf.attidentity IS DISTINCT FROM 'a' AND v_leaf.ordered THEN
+            v_seq := COALESCE(
+                pg_get_serial_sequence(v_leaf.oid::regclass::text, p_ledger.order_column)::regclass,
+                (SELECT min(d.refobjid)::regclass FROM pg_attrdef AS f
+                 JOIN pg_depend AS d ON d.classid = 'pg_attrdef'::regclass AND d.objid = f.oid
+                     AND d.refclassid = 'pg_class'::regclass
+                 JOIN pg_class AS q ON q.oid = d.refobjid AND q.relkind = 'S'
+                 WHERE f.adrelid = v_leaf.oid AND f.adnum = v_leaf.attnum));
+        END IF;
+        IF v_leaf.attidentity IS DISTINCT FROM 'a' AND v_seq IS NULL THEN
             RETURN format('order_by: %s.%I is not GENERATED ALWAYS AS IDENTITY (%s): a writer '
-                          || 'can supply a value below the last run''s bookmark unseen',
+                          || 'can supply a value below the last run''s bookmark unseen%s',
                           v_leaf.oid::regclass, p_ledger.order_column,
                           CASE WHEN v_leaf.attidentity = 'd' THEN 'it is BY DEFAULT'
                                WHEN EXISTS (SELECT FROM pg_attrdef AS d
                                             WHERE d.adrelid = v_leaf.oid
                                               AND d.adnum = v_leaf.attnum)
                                    THEN 'a column default, such as a sequence''s'
-                               ELSE 'its values come from the writer' END);
+                               ELSE 'its values come from the writer' END,
+                          CASE WHEN v_leaf.attidentity = 'd' OR EXISTS (
+                                   SELECT FROM pg_attrdef AS d
+                                   WHERE d.adrelid = v_leaf.oid AND d.adnum = v_leaf.attnum)
+                               THEN CASE WHEN v_leaf.ordered
+                                         THEN ' (its default takes no sequence''s values)'
+                                         ELSE ' (no trigger recon_ledger_order on it records one)'
+                                    END
+                               ELSE '' END);
         END IF;
         -- a partition sharing its parent's identity (PostgreSQL 17+) names no sequence itself
-        v_seq := COALESCE(
+        v_seq := COALESCE(v_seq, COALESCE(
             pg_get_serial_sequence(v_leaf.oid::regclass::text, p_ledger.order_column),
-            pg_get_serial_sequence(v_root::regclass::text, p_ledger.order_column))::regclass;
+            pg_get_serial_sequence(v_root::regclass::text, p_ledger.order_column))::regclass);
         v_seqs := v_seqs || v_seq;
     END LOOP;
     IF cardinality(v_seqs) = 0 THEN
@@ -9201,6 +9407,44 @@ $$;
 COMMENT ON FUNCTION _recon.incremental_storage(p_relid oid) IS 'The storage under a ledger or wallet source, as incremental mode compares it: {"leaves": [[oid, relfilenode], ...] of every table holding its rows (itself, its partitions or inheritance children, recursively; a simple view''s base table''s), "view": md5 of a view''s definition, "updated"/"deleted": the leaves'' summed statistics, "foreign": a leaf without local storage}. docs/INCREMENTAL.md.';
 
 --
+-- Name: incremental_tables(oid); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.incremental_tables(p_relid oid) RETURNS TABLE(relid oid, relkind text, cloned boolean, tracked boolean, ordered boolean)
+    LANGUAGE sql STABLE STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- every table that holds or routes the ledger's rows: a simple view's base table, its
+    -- partitions and inheritance children, recursively; "cloned": a partition, whose triggers
+    -- PostgreSQL clones from its partitioned parent's
+    WITH RECURSIVE tree AS (
+        SELECT COALESCE(_recon.base_table(p_relid), p_relid) AS relid, FALSE AS cloned
+        UNION
+        SELECT i.inhrelid, p.relkind = 'p'
+        FROM tree AS t
+        JOIN pg_catalog.pg_inherits AS i ON i.inhparent = t.relid
+        JOIN pg_catalog.pg_class AS p ON p.oid = t.relid
+    )
+    SELECT c.oid, c.relkind::text, t.cloned,
+           EXISTS (SELECT FROM pg_catalog.pg_trigger AS g
+                   WHERE g.tgrelid = c.oid AND g.tgname = 'recon_ledger_write'
+                     AND g.tgfoid = '_recon.tg_ledger_write()'::pg_catalog.regprocedure
+                     AND g.tgenabled <> 'D'),
+           EXISTS (SELECT FROM pg_catalog.pg_trigger AS g
+                   WHERE g.tgrelid = c.oid AND g.tgname = 'recon_ledger_order'
+                     AND g.tgfoid = '_recon.tg_ledger_order()'::pg_catalog.regprocedure
+                     AND g.tgenabled <> 'D')
+    FROM tree AS t
+    JOIN pg_catalog.pg_class AS c ON c.oid = t.relid AND c.relkind IN ('r', 'p');
+$$;
+
+--
+-- Name: FUNCTION incremental_tables(p_relid oid); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.incremental_tables(p_relid oid) IS 'The tables under a ledger (a simple view''s base table, partitions and inheritance children, recursively), whether each is a partition ("cloned": its triggers are its parent''s clones), and whether it has the enabled triggers of migration 0024: recon_ledger_write ("tracked": UPDATE and DELETE recorded) and recon_ledger_order ("ordered": an INSERT at or below a published bound recorded).';
+
+--
 -- Name: incremental_unsupported(_recon.ledger_source); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -9231,6 +9475,18 @@ CREATE FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) RE
         -- the bookmark holds only if no entry committed later can sort at or below it
         WHEN _recon.incremental_order(p_ledger) IS NOT NULL
             THEN _recon.incremental_order(p_ledger)
+        -- an UPDATE or DELETE of an old entry is seen through the trigger recon_ledger_write
+        -- (migration 0024), recorded in the writing transaction, on every table of the ledger
+        WHEN EXISTS (SELECT FROM _recon.incremental_tables(p_ledger.relid) AS t
+                     WHERE NOT t.tracked)
+            THEN (SELECT format('the ledger table %s has no enabled trigger recon_ledger_write: '
+                                || 'an UPDATE or DELETE of an old entry there would go unseen '
+                                || '(it is created when the ledger is registered with "order_by", '
+                                || 'and cloned to partitions; an inheritance child created '
+                                || 'later, or a registration by a role that may not create '
+                                || 'triggers on the table, lacks it)', t.relid::regclass)
+                  FROM _recon.incremental_tables(p_ledger.relid) AS t
+                  WHERE NOT t.tracked ORDER BY t.relid LIMIT 1)
         -- a parent row written since the watermark is found by its xmin, the entries under it
         -- through indexes, and foreign keys show that nothing else can change them
         WHEN p_ledger.parents IS NOT NULL THEN _recon.incremental_parents(p_ledger)
@@ -9241,7 +9497,7 @@ $$;
 -- Name: FUNCTION incremental_unsupported(p_ledger _recon.ledger_source); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) IS 'NULL when a ledger and its wallets can run incrementally, else why not: incremental mode needs an integer "order_by" column (an identity or sequence), a ledger that is a table, a partitioned table, an inheritance parent or a simple view over one of them (_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a wallet table (partitioned or not; a view has no xmin). A ledger with parents also needs what _recon.incremental_parents lists (foreign keys and indexes on each link, parent tables).';
+COMMENT ON FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) IS 'NULL when a ledger and its wallets can run incrementally, else why not: incremental mode needs an integer "order_by" column (an identity or sequence), a ledger that is a table, a partitioned table, an inheritance parent or a simple view over one of them (_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a wallet table (partitioned or not; a view has no xmin), and the trigger recon_ledger_write on every table of the ledger (0024). A ledger with parents also needs what _recon.incremental_parents lists (foreign keys and indexes on each link, parent tables).';
 
 --
 -- Name: kind(text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9349,6 +9605,56 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.ledger_after(p_relid oid, p_wallet _recon.wallet_source, p_effects jsonb, p_after jsonb) IS 'Validates "balance_after" given per balance column ({"available": "available_after", ...}): each key a balance column the ledger moves, each value a numeric column of the ledger. RC102, RC103, RC106.';
+
+--
+-- Name: ledger_bound_publish(oid, numeric); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.ledger_bound_publish(p_relid oid, p_bound numeric) RETURNS void
+    LANGUAGE plpgsql STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_seq regclass := to_regclass(_recon.ledger_bound_sequence(p_relid));
+BEGIN
+    -- A sequence is not transactional: every writer's trigger recon_ledger_order reads the new
+    -- bound at once. Taken before the run waits for the transactions in flight, so an entry
+    -- at or below it is either in one of those (waited for, then read) or recorded. It only
+    -- goes up (a higher bound published by a run rolled back since records a few more).
+    IF v_seq IS NOT NULL AND p_bound BETWEEN -9223372036854775807 AND 9223372036854775807
+       AND p_bound > COALESCE(pg_sequence_last_value(v_seq), -9223372036854775807) THEN
+        PERFORM setval(v_seq, p_bound::bigint, TRUE);
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION ledger_bound_publish(p_relid oid, p_bound numeric); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.ledger_bound_publish(p_relid oid, p_bound numeric) IS 'Publishes the bound an incremental or full run takes for a ledger in its bound sequence (_recon.ledger_bound_sequence), before the run waits for the transactions in flight, so that the trigger recon_ledger_order records any entry inserted at or below it later. Only raises it; a ledger without that trigger has nothing to publish.';
+
+--
+-- Name: ledger_bound_sequence(oid); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.ledger_bound_sequence(p_relid oid) RETURNS text
+    LANGUAGE sql STABLE STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- the second argument of the trigger recon_ledger_order on the ledger's tables
+    SELECT min(split_part(encode(g.tgargs, 'escape'), '\000', 2))
+    FROM _recon.incremental_tables(p_relid) AS t
+    JOIN pg_catalog.pg_trigger AS g
+        ON g.tgrelid = t.relid AND g.tgname = 'recon_ledger_order'
+       AND g.tgfoid = '_recon.tg_ledger_order()'::pg_catalog.regprocedure;
+$$;
+
+--
+-- Name: FUNCTION ledger_bound_sequence(p_relid oid); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.ledger_bound_sequence(p_relid oid) IS 'The sequence in which incremental runs publish the bounds they take for a ledger (the argument of its trigger recon_ledger_order), or NULL when it has none.';
 
 --
 -- Name: ledger_filters(oid, jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9858,6 +10164,133 @@ $$;
 COMMENT ON FUNCTION _recon.ledger_rules(p_relid oid, p_parents jsonb, p_wallet _recon.wallet_source, p_keys jsonb, p_rules jsonb, p_sides text[]) IS 'Validates effects keyed on several columns: "operation" lists the key columns (ledger, "<parent>.<column>", or "side" on shapes of several legs, p_sides), "effects" is a list of rules {"when": {key: value}, "effect": {balance column: multiplier}, "label"?}, tried in order (a key left out matches any value; values compare as text). Returns {"kinds": {"keys", "rules": [{"when", "label"}]}, "effects": {column: {label: multiplier}}}. RC102, RC106.';
 
 --
+-- Name: ledger_write_install(oid, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.ledger_write_install(p_relid oid, p_order_column text) RETURNS text
+    LANGUAGE plpgsql STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_root oid := COALESCE(_recon.base_table(p_relid), p_relid);
+    v_seq text;
+    v_t record;
+BEGIN
+    -- recon_ledger_order only where a writer can place an id (not an identity GENERATED ALWAYS):
+    -- its argument is the sequence the runs publish their bounds in, one per ledger table
+    IF (SELECT a.attidentity FROM pg_attribute AS a
+        WHERE a.attrelid = v_root AND a.attname = p_order_column) IS DISTINCT FROM 'a' THEN
+        v_seq := COALESCE(_recon.ledger_bound_sequence(p_relid),
+                          format('_recon.ledger_bound_%s', v_root));
+        IF to_regclass(v_seq) IS NULL THEN
+            EXECUTE format('CREATE SEQUENCE %s AS bigint MINVALUE %s NO CYCLE', v_seq,
+                           -9223372036854775807);
+            EXECUTE format('COMMENT ON SEQUENCE %s IS %L', v_seq, format(
+                'The highest bound an incremental run of ledger table %s has taken '
+                || '(_recon.tg_ledger_order, migration 0024).', v_root::regclass));
+        END IF;
+    END IF;
+    -- A statement trigger on each table of an inheritance tree (a statement fires only the
+    -- triggers of the table it names); a row trigger on a partitioned table, which PostgreSQL
+    -- clones to every partition, attached now or later.
+    FOR v_t IN
+        SELECT t.relid, t.relkind, t.tracked, t.ordered FROM _recon.incremental_tables(p_relid) AS t
+        WHERE NOT t.cloned ORDER BY t.relid
+    LOOP
+        IF NOT EXISTS (SELECT FROM pg_trigger AS g
+                       WHERE g.tgrelid = v_t.relid AND g.tgname = 'recon_ledger_write') THEN
+            EXECUTE format('CREATE TRIGGER recon_ledger_write AFTER UPDATE OR DELETE ON %s '
+                           || 'FOR EACH %s EXECUTE FUNCTION _recon.tg_ledger_write()',
+                           v_t.relid::regclass,
+                           CASE WHEN v_t.relkind = 'p' THEN 'ROW' ELSE 'STATEMENT' END);
+        END IF;
+        IF v_seq IS NOT NULL AND NOT EXISTS (
+            SELECT FROM pg_trigger AS g
+            WHERE g.tgrelid = v_t.relid AND g.tgname = 'recon_ledger_order') THEN
+            EXECUTE format('CREATE TRIGGER recon_ledger_order AFTER INSERT ON %s %s '
+                           || 'EXECUTE FUNCTION _recon.tg_ledger_order(%L, %L)',
+                           v_t.relid::regclass,
+                           CASE WHEN v_t.relkind = 'p' THEN 'FOR EACH ROW'
+                                ELSE 'REFERENCING NEW TABLE AS recon_new_rows '
+                                     || 'FOR EACH STATEMENT' END,
+                           p_order_column, v_seq);
+        END IF;
+    END LOOP;
+    RETURN NULL;
+EXCEPTION WHEN insufficient_privilege THEN
+    -- not the tables' owner: the ledger runs in full, and says why (_recon.incremental_unsupported)
+    RETURN SQLERRM;
+END;
+$$;
+
+--
+-- Name: FUNCTION ledger_write_install(p_relid oid, p_order_column text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.ledger_write_install(p_relid oid, p_order_column text) IS 'Creates the triggers of migration 0024 on the tables under a ledger that lack them: recon_ledger_write (AFTER UPDATE OR DELETE) and, when order_by is not an identity GENERATED ALWAYS, recon_ledger_order (AFTER INSERT) with its bound sequence; statement triggers on a table and each inheritance child, row triggers on a partitioned table (cloned to its partitions). Returns NULL, or the error when the toolkit may not create triggers there (the ledger then runs in full).';
+
+--
+-- Name: ledger_write_prune(); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.ledger_write_prune() RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- A write by a transaction below every watermark's snapshot_xmin had ended before each of
+    -- them read the ledger: no run needs it. Runs hold the reconcile lock, so no watermark is
+    -- being set unseen meanwhile; without a watermark, this snapshot's xmin bounds it.
+    DELETE FROM _recon.ledger_write AS w
+    WHERE w.xid < COALESCE((SELECT min(m.snapshot_xmin) FROM _recon.watermark AS m),
+                           pg_snapshot_xmin(pg_current_snapshot()));
+$$;
+
+--
+-- Name: FUNCTION ledger_write_prune(); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.ledger_write_prune() IS 'Deletes the rows of _recon.ledger_write older than every watermark''s snapshot_xmin (or than the current snapshot''s xmin when there is none): no incremental run needs them. Called by the balance runs, under the reconcile lock.';
+
+--
+-- Name: ledger_write_uninstall(oid); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.ledger_write_uninstall(p_relid oid) RETURNS void
+    LANGUAGE plpgsql STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_root oid := COALESCE(_recon.base_table(p_relid), p_relid);
+    v_seq text := _recon.ledger_bound_sequence(p_relid);
+    v_t record;
+BEGIN
+    -- they stay while another ledger source with "order_by" reads the same table
+    IF EXISTS (SELECT FROM _recon.ledger_source AS l
+               WHERE l.order_column IS NOT NULL
+                 AND COALESCE(_recon.base_table(l.relid), l.relid) = v_root) THEN
+        RETURN;
+    END IF;
+    FOR v_t IN
+        SELECT t.relid FROM _recon.incremental_tables(p_relid) AS t WHERE NOT t.cloned
+        ORDER BY t.relid
+    LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS recon_ledger_write ON %s', v_t.relid::regclass);
+        EXECUTE format('DROP TRIGGER IF EXISTS recon_ledger_order ON %s', v_t.relid::regclass);
+        DELETE FROM _recon.ledger_write AS w WHERE w.relid = v_t.relid;
+    END LOOP;
+    IF v_seq IS NOT NULL THEN
+        EXECUTE format('DROP SEQUENCE IF EXISTS %s', v_seq);
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION ledger_write_uninstall(p_relid oid); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.ledger_write_uninstall(p_relid oid) IS 'Drops the triggers recon_ledger_write and recon_ledger_order (and the bound sequence) that _recon.ledger_write_install put on a ledger''s tables, once no ledger source with "order_by" reads them (recon.drop_source).';
+
+--
 -- Name: ledger_writer_refusal(_recon.ledger_source, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -9896,6 +10329,35 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.ledger_writer_refusal(p_ledger _recon.ledger_source, p_kind text) IS 'NULL when a writer of kind p_kind (''insert'', ''function''; NULL for recon.fix() itself) can post into the ledger source; else why not: a row shape other than entries and transfer rows (any kind), or, for an INSERT writer, a filter or effect rule that reads a parent row (the INSERT cannot write or check it: a posting function can). Parent rows, effects keyed on several columns and a running balance per column are otherwise served: repairs read the legs (_recon.legs_sql) and verify what a writer posted (RC307). recon.register_writer, _recon.fix_plan.';
+
+--
+-- Name: ledger_written_since(oid, xid8); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.ledger_written_since(p_relid oid, p_since xid8) RETURNS text
+    LANGUAGE sql STABLE STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- A transaction below p_since (a snapshot's xmin) had ended when that snapshot was taken,
+    -- so what it wrote was read then; one at or above it may not have been.
+    SELECT CASE
+        WHEN bool_or(w.what <> 'INSERT') THEN
+            format('ledger entries were updated or deleted since the watermark (%s)',
+                   min(w.relid::regclass::text) FILTER (WHERE w.what <> 'INSERT'))
+        WHEN count(*) > 0 THEN
+            format('an entry was inserted with an ordering id at or below a published bound '
+                   || 'since the watermark (%s): a writer supplied it, or took it long before',
+                   min(w.relid::regclass::text))
+    END
+    FROM _recon.incremental_tables(p_relid) AS t
+    JOIN _recon.ledger_write AS w ON w.relid = t.relid AND w.xid >= p_since;
+$$;
+
+--
+-- Name: FUNCTION ledger_written_since(p_relid oid, p_since xid8); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.ledger_written_since(p_relid oid, p_since xid8) IS 'Why the entries under a ledger (_recon.incremental_tables) may have changed unseen since p_since (a watermark''s snapshot_xmin): an UPDATE or DELETE, or an INSERT at or below a published bound, recorded in _recon.ledger_write by a transaction at or after it; else NULL. Exact: read in the caller''s snapshot (docs/INCREMENTAL.md).';
 
 --
 -- Name: leg_columns_sql(_recon.ledger_source, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -10571,6 +11033,183 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.recompile_checks(p_kinds text[]) IS 'Compiles the registered checks of the given kinds again with their kinds'' compilers (_recon.check_kind; a custom query is never compiled again) and replaces the views whose query changed (same columns); returns how many. A check that no longer compiles is left as it was, with a WARNING, and so is a view that cannot be replaced. Run by every upgrade that applied anything of the repeatable layer (migrator/core.py), for every kind, and safe to run at any time.';
+
+--
+-- Name: recompile_guards(); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.recompile_guards() RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_guard _recon.guard;
+    v_done integer := 0;
+    v_failed jsonb := '[]'::jsonb;
+    v_seq text := pg_get_serial_sequence('_recon.guard', 'id');
+    v_last bigint;
+    v_called boolean;
+    v_alerts bigint[];
+    v_id integer;
+BEGIN
+    -- A guard's trigger functions hold the SQL generated when it was enabled: they may call
+    -- toolkit functions a later package removed (issue 14: legs guards enabled before 0020
+    -- called _recon.guard_parent_isolation), and a block-mode drift guard enabled before 0023
+    -- kept its sums in a setting the writer can reset. Each is disabled and enabled again,
+    -- with its options, in a savepoint: one that cannot be (its table's owner is needed, the
+    -- source changed) stays as it was and is reported. Each keeps its id (so its trigger
+    -- names), when it was enabled and by whom, and its alerts.
+    EXECUTE format('SELECT last_value, is_called FROM %s', v_seq) INTO v_last, v_called;
+    FOR v_guard IN SELECT g.* FROM _recon.guard AS g ORDER BY g.id LOOP
+        BEGIN
+            v_alerts := ARRAY(SELECT a.id FROM _recon.alert AS a WHERE a.guard_id = v_guard.id);
+            PERFORM recon.disable_guard(v_guard.kind, v_guard.target);
+            PERFORM setval(v_seq, v_guard.id, FALSE);
+            v_id := (recon.enable_guard(
+                v_guard.kind, v_guard.target,
+                COALESCE(v_guard.options, '{}')
+                || jsonb_build_object('mode', v_guard.mode, 'tolerance', v_guard.tolerance))
+                ->> 'guard')::integer;
+            IF v_id IS DISTINCT FROM v_guard.id THEN
+                RAISE EXCEPTION 'guard % came back as %', v_guard.id, v_id;
+            END IF;
+            UPDATE _recon.guard AS g
+            SET enabled_at = v_guard.enabled_at, enabled_by = v_guard.enabled_by
+            WHERE g.id = v_guard.id;
+            UPDATE _recon.alert AS a SET guard_id = v_guard.id WHERE a.id = ANY (v_alerts);
+            v_done := v_done + 1;
+        EXCEPTION WHEN OTHERS THEN
+            v_failed := v_failed || jsonb_build_object(
+                'kind', v_guard.kind, 'target', v_guard.target, 'error', SQLERRM);
+        END;
+    END LOOP;
+    PERFORM setval(v_seq, v_last, v_called);
+    RETURN jsonb_build_object('recompiled', v_done, 'failed', v_failed);
+END;
+$$;
+
+--
+-- Name: FUNCTION recompile_guards(); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.recompile_guards() IS 'Run by the migrator after the repeatable layer changed: every enabled guard disabled and enabled again with its options, keeping its id (so its trigger names), enabled_at, enabled_by and alerts, so that no enabled guard runs trigger functions generated by an older package (calling functions since removed, or a block-mode drift guard with the forgeable accumulator of before 0023). Returns {"recompiled": n, "failed": [{kind, target, error}]}: a guard that failed (its table''s owner is needed) stays as it was.';
+
+--
+-- Name: replica_rows(_recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.replica_rows(p_check _recon.check_def) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_wallet _recon.wallet_source;
+    v_keyed boolean;
+    v_label text := 'NULL::text';
+    v_currency text := 'NULL::text';
+    v_join text := '';
+    v_rows jsonb;
+BEGIN
+    -- What recon.reconcile() stages from the check's view, then gives a label
+    -- (_recon.stage_labels) and a currency (_recon.stage_currency), here in the one SELECT
+    -- that a read-only transaction can run: the same finding keys, label and currency rules.
+    SELECT w.* INTO v_wallet FROM _recon.wallet_source AS w WHERE w.name = p_check.wallet_source;
+    SELECT k.wallet_keyed INTO v_keyed FROM _recon.check_kind AS k WHERE k.kind = p_check.kind;
+    IF v_wallet.label_column IS NOT NULL THEN
+        v_label := format('CASE WHEN NOT d.details ? ''label'' THEN w.%I::text END',
+                          v_wallet.label_column);
+    END IF;
+    IF v_keyed IS TRUE AND v_wallet.currency_column IS NOT NULL THEN
+        v_currency := format('CASE WHEN COALESCE(d.details ->> ''wallets'', ''1'') = ''1'' '
+                             || 'THEN w.%I::text END', v_wallet.currency_column);
+    END IF;
+    IF v_wallet.label_column IS NOT NULL OR v_currency <> 'NULL::text' THEN
+        v_join := format('LEFT JOIN %s AS w ON w.%I::text = d.wallet_key',
+                         v_wallet.relid::regclass, v_wallet.key_column);
+    END IF;
+    EXECUTE format($q$
+        SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                   'check_name', d.check_name, 'finding_key', d.finding_key,
+                   'wallet_key', d.wallet_key, 'stored', d.stored, 'expected', d.expected,
+                   'difference', d.difference,
+                   'details', d.details || jsonb_strip_nulls(jsonb_build_object('label', %2$s)),
+                   'cause', d.details ->> 'cause',
+                   'currency', COALESCE(d.details ->> 'currency', %3$s, $1))
+                   ORDER BY d.finding_key), '[]'::jsonb)
+        FROM (SELECT s.check_name,
+                     s.fkey || CASE WHEN count(*) OVER (PARTITION BY s.fkey) > 1
+                                    THEN '#' || row_number() OVER (PARTITION BY s.fkey)
+                                    ELSE '' END AS finding_key,
+                     s.wallet_key, s.stored, s.expected, s.difference, s.details
+              FROM (SELECT f.*, concat_ws('/', COALESCE(f.wallet_key, '-'),
+                                          f.details ->> 'item') AS fkey
+                    FROM recon.%1$I AS f) AS s) AS d
+        %4$s$q$, p_check.view_name, v_label, v_currency, v_join)
+    INTO v_rows USING p_check.currency;
+    RETURN v_rows;
+END;
+$_$;
+
+--
+-- Name: FUNCTION replica_rows(p_check _recon.check_def); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.replica_rows(p_check _recon.check_def) IS 'The findings of one check as recon.reconcile() stages them (finding key, amounts, details with the wallet''s label, cause, currency by the rules of _recon.stage_labels and _recon.stage_currency), as a jsonb array, from one SELECT: what a run read on a standby (recon.replica_findings) sends to the primary.';
+
+--
+-- Name: replica_standby(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.replica_standby(p_target jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_system text := (SELECT c.system_identifier::text FROM pg_control_system() AS c);
+    v_version text := (SELECT m.toolkit_version FROM _recon.migrator_meta AS m);
+BEGIN
+    IF jsonb_typeof(p_target) IS DISTINCT FROM 'object'
+       OR jsonb_typeof(p_target -> 'system_identifier') IS DISTINCT FROM 'string'
+       OR jsonb_typeof(p_target -> 'version') IS DISTINCT FROM 'string'
+       OR jsonb_typeof(p_target -> 'lsn') IS DISTINCT FROM 'string'
+       OR (p_target ->> 'lsn') !~ '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$' THEN
+        PERFORM _recon.fail('RC224', 'not a target taken by recon.replica_target()',
+                            format('Got %s.', left(COALESCE(p_target::text, 'NULL'), 200)),
+                            'Pass what recon.replica_target() returned on the primary.');
+    END IF;
+    -- Another cluster first: a server that is no standby of this primary is that, whatever
+    -- else it is.
+    IF v_system IS DISTINCT FROM p_target ->> 'system_identifier' THEN
+        PERFORM _recon.fail('RC221', 'the replica is not a standby of this primary',
+                            format('The replica''s system identifier is %s, the primary''s %s: '
+                                   || 'they are different clusters.',
+                                   v_system, p_target ->> 'system_identifier'),
+                            'Name a streaming standby of the --database server as --replica '
+                            || '(SELECT pg_is_in_recovery() is true there).');
+    END IF;
+    IF NOT pg_is_in_recovery() THEN
+        PERFORM _recon.fail('RC220', 'the replica is not a standby',
+                            'pg_is_in_recovery() is false on it: it is the primary itself, or '
+                            || 'a promoted standby.',
+                            'Name a streaming hot standby as --replica; without --replica the '
+                            || 'check runs on the primary.');
+    END IF;
+    IF v_version IS DISTINCT FROM p_target ->> 'version' THEN
+        PERFORM _recon.fail('RC222', 'the replica''s wallet-recon version differs from the '
+                                     || 'primary''s',
+                            format('The replica has %s, the primary %s.',
+                                   COALESCE(v_version, '(none)'), p_target ->> 'version'),
+                            'Wait until the standby has replayed the upgrade (or resume its '
+                            || 'replay: SELECT pg_wal_replay_resume()), then run again.');
+    END IF;
+END;
+$_$;
+
+--
+-- Name: FUNCTION replica_standby(p_target jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.replica_standby(p_target jsonb) IS 'Checks that this server is a hot standby of the primary recon.replica_target() was taken on, with the same toolkit version: RC224 a malformed target, RC221 another cluster (system identifier), RC220 not in recovery, RC222 another toolkit version.';
 
 --
 -- Name: require_column(_recon.ledger_source, name, text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -11489,6 +12128,12 @@ BEGIN
                 'wallet', v_row.item, 'column', v_row.col, 'stored_change', v_row.stored,
                 'ledger_change', v_row.ledger, 'difference', v_row.stored - v_row.ledger);
         END IF;
+    ELSIF v_guard.kind = 'double_entry' AND v_row.col = 'null' THEN
+        -- an entry written without a journal (unless the guard's null_journals is allowed)
+        v_message := 'an entry without a journal (NULL): no journal transaction balances it';
+        v_details := jsonb_build_object(
+            'journal', NULL, 'hint', 'Post every entry under its journal transaction, or enable '
+            || 'the guard with {"null_journals": "allowed"} if this ledger has such entries.');
     ELSIF v_guard.kind = 'double_entry' THEN
         EXECUTE v_guard.compiled -> 'sql' ->> 'check' INTO v_stored, v_entries USING v_row.item;
         IF v_stored = 'NaN' OR abs(v_stored) > v_guard.tolerance THEN
@@ -11512,6 +12157,17 @@ BEGIN
             v_details := jsonb_build_object('wallet', v_row.item, 'stored', v_stored,
                                             'expected', v_expected,
                                             'difference', v_stored - v_expected);
+        ELSIF NOT FOUND AND v_guard.compiled -> 'sql' ->> 'orphan' IS NOT NULL THEN
+            -- the wallet is gone (deleted, or re-keyed away) and its source rows still hold
+            -- an amount: nothing stores it any more
+            EXECUTE v_guard.compiled -> 'sql' ->> 'orphan' INTO v_expected USING v_row.item;
+            IF v_expected IS DISTINCT FROM 0 AND (v_expected = 'NaN'
+                                                  OR abs(v_expected) > v_guard.tolerance) THEN
+                v_message := format('wallet %s is gone; its source rows still hold %s',
+                                    v_row.item, v_expected);
+                v_details := jsonb_build_object('wallet', v_row.item, 'stored', NULL,
+                                                'expected', v_expected);
+            END IF;
         END IF;
     END IF;
     IF v_message IS NOT NULL THEN
@@ -11670,7 +12326,24 @@ CREATE FUNCTION _recon.tg_guard_tick() RETURNS trigger
 DECLARE
     v_setting text := format('wallet_recon.drift_%s', NEW.guard_id);
     v_acc text;
+    v_tolerance numeric;
 BEGIN
+    SELECT g.tolerance INTO v_tolerance FROM _recon.guard AS g
+    WHERE g.id = NEW.guard_id AND g.mode = 'block';
+    IF FOUND THEN
+        -- sealed: the sums are in _recon.guard_spill, whatever the setting says; the verdict
+        -- (naming the wallets) only when one differs, else the rows are removed
+        IF EXISTS (SELECT FROM _recon.guard_spill AS s
+                   WHERE s.txid = pg_current_xact_id() AND s.guard_id = NEW.guard_id
+                     AND (s.stored = 'NaN' OR s.ledger = 'NaN'
+                          OR abs(s.stored - s.ledger) > v_tolerance)) THEN
+            PERFORM _recon.guard_drift_verdict(NEW.guard_id, '!');
+        ELSE
+            DELETE FROM _recon.guard_spill AS s
+            WHERE s.txid = pg_current_xact_id() AND s.guard_id = NEW.guard_id;
+        END IF;
+        RETURN NULL;
+    END IF;
     -- as the guard's own check function (_recon.tg_drift_<id>_check) does
     v_acc := COALESCE(current_setting(v_setting, TRUE), '');
     IF v_acc = '' THEN
@@ -11688,7 +12361,75 @@ $$;
 -- Name: FUNCTION tg_guard_tick(); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.tg_guard_tick() IS 'Deferred constraint trigger of _recon.guard_tick: at commit, judges the accumulator of drift guard NEW.guard_id unless a check ran before (then it is empty): _recon.guard_drift_verdict().';
+COMMENT ON FUNCTION _recon.tg_guard_tick() IS 'Deferred constraint trigger of _recon.guard_tick: at commit, judges the accumulator of drift guard NEW.guard_id unless a check ran before (then it is empty): _recon.guard_drift_verdict(). A guard in block mode: what _recon.guard_spill holds for the transaction, whatever the setting says.';
+
+--
+-- Name: tg_ledger_order(); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.tg_ledger_order() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_bound numeric;
+    v_below boolean;
+BEGIN
+    -- the highest bound a run has taken for the ledger, published before it waits for the
+    -- transactions in flight (a sequence: read at once, whether that run committed or not)
+    v_bound := pg_sequence_last_value(tg_argv[1]::regclass);
+    IF v_bound IS NULL
+       OR current_setting('recon.ledger_order_' || tg_relid::text, TRUE) = 'y' THEN
+        RETURN NULL;  -- no run yet, or already recorded in this transaction
+    END IF;
+    IF tg_level = 'ROW' THEN
+        v_below := COALESCE((to_jsonb(NEW) ->> tg_argv[0])::numeric <= v_bound, TRUE);
+    ELSE
+        EXECUTE format('SELECT bool_or(n.%1$I IS NULL OR n.%1$I <= $1) FROM recon_new_rows AS n',
+                       tg_argv[0]) INTO v_below USING v_bound;
+    END IF;
+    IF v_below THEN
+        INSERT INTO _recon.ledger_write (relid, what) VALUES (tg_relid, tg_op);
+        PERFORM set_config('recon.ledger_order_' || tg_relid::text, 'y', TRUE);
+    END IF;
+    RETURN NULL;
+END;
+$_$;
+
+--
+-- Name: FUNCTION tg_ledger_order(); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.tg_ledger_order() IS 'Trigger recon_ledger_order (AFTER INSERT; arguments: the order_by column, the bound sequence) on the tables of a ledger whose order_by is not an identity GENERATED ALWAYS: an entry inserted with an id at or below the highest bound a run has published is recorded in _recon.ledger_write, and the next incremental run is full (docs/INCREMENTAL.md).';
+
+--
+-- Name: tg_ledger_write(); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.tg_ledger_write() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- A statement trigger fires once per statement. A row trigger (a partitioned table's, which
+    -- PostgreSQL clones to every partition, now and later) records once per transaction and
+    -- table: the mark is transaction-local, and undone with a rolled-back savepoint, as the row.
+    IF tg_level = 'STATEMENT'
+       OR current_setting('recon.ledger_write_' || tg_relid::text, TRUE) IS DISTINCT FROM 'y' THEN
+        INSERT INTO _recon.ledger_write (relid, what) VALUES (tg_relid, tg_op);
+        IF tg_level = 'ROW' THEN
+            PERFORM set_config('recon.ledger_write_' || tg_relid::text, 'y', TRUE);
+        END IF;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+--
+-- Name: FUNCTION tg_ledger_write(); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.tg_ledger_write() IS 'Trigger recon_ledger_write (AFTER UPDATE OR DELETE) on the tables of a ledger registered with "order_by": records the table and the writing transaction in _recon.ledger_write, so that incremental mode sees an old entry updated or deleted exactly (docs/INCREMENTAL.md).';
 
 --
 -- Name: unmapped_sql(_recon.ledger_source, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -12386,6 +13127,13 @@ BEGIN
                             'Only a drift guard''s trigger functions spill their accumulator.',
                             'SELECT * FROM recon.guards;');
     END IF;
+    IF EXISTS (SELECT FROM _recon.guard AS g WHERE g.id = p_guard AND g.mode = 'block') THEN
+        PERFORM _recon.fail(
+            'RC410', format('drift guard %s is in block mode: its sums are sealed', p_guard),
+            'A block-mode drift guard keeps what a transaction wrote where only its own '
+            || 'trigger functions write; no accumulator is taken from a caller.',
+            'Post through the ledger and move the balances with it; docs/GUARDS.md.');
+    END IF;
     PERFORM _recon.guard_drift_spill(p_guard, p_acc);
     RETURN '*!';  -- a check is queued (the accumulator was not empty); part of it is spilled
 END;
@@ -12395,7 +13143,7 @@ $$;
 -- Name: FUNCTION drift_spill(p_guard integer, p_acc text); Type: COMMENT; Schema: _recon_guard; Owner: -
 --
 
-COMMENT ON FUNCTION _recon_guard.drift_spill(p_guard integer, p_acc text) IS 'Called by a drift guard''s trigger functions, as the writer, when the transaction''s accumulator p_acc grew past 8 kB: adds its records to _recon.guard_spill (_recon.guard_drift_spill) and returns the new accumulator, ''*!''. Any role may call it: the rows are the calling transaction''s, taken back with it, and judged and removed at its commit. RC107 for a guard that is not a drift guard.';
+COMMENT ON FUNCTION _recon_guard.drift_spill(p_guard integer, p_acc text) IS 'Called by a drift guard''s trigger functions, as the writer, when the transaction''s accumulator p_acc grew past 8 kB: adds its records to _recon.guard_spill (_recon.guard_drift_spill) and returns the new accumulator, ''*!''. Any role may call it: the rows are the calling transaction''s, taken back with it, and judged and removed at its commit. RC107 for a guard that is not a drift guard, RC410 for one in block mode (its row functions write _recon.guard_spill themselves: a caller''s records would forge it).';
 
 --
 -- Name: drift_tick(integer); Type: FUNCTION; Schema: _recon_guard; Owner: -
@@ -12432,6 +13180,13 @@ CREATE FUNCTION _recon_guard.drift_verdict(p_guard integer, p_acc text) RETURNS 
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
+    IF EXISTS (SELECT FROM _recon.guard AS g WHERE g.id = p_guard AND g.mode = 'block') THEN
+        PERFORM _recon.fail(
+            'RC410', format('drift guard %s is in block mode: its sums are sealed', p_guard),
+            'A block-mode drift guard keeps what a transaction wrote where only its own '
+            || 'trigger functions write; no accumulator is taken from a caller.',
+            'Post through the ledger and move the balances with it; docs/GUARDS.md.');
+    END IF;
     PERFORM _recon.guard_drift_verdict(p_guard, p_acc);
 END;
 $$;
@@ -12440,7 +13195,7 @@ $$;
 -- Name: FUNCTION drift_verdict(p_guard integer, p_acc text); Type: COMMENT; Schema: _recon_guard; Owner: -
 --
 
-COMMENT ON FUNCTION _recon_guard.drift_verdict(p_guard integer, p_acc text) IS 'Called at commit by a drift guard''s check function (_recon.tg_drift_<id>_check), as the writer, when the accumulator holds more than balanced records: _recon.guard_drift_verdict() (RC401 in block mode; a warning, an alert and a notification in warn mode). Any role may call it, on its own transaction; docs/SECURITY.md says what that allows.';
+COMMENT ON FUNCTION _recon_guard.drift_verdict(p_guard integer, p_acc text) IS 'Called at commit by a drift guard''s check function (_recon.tg_drift_<id>_check), as the writer, when the accumulator holds more than balanced records: _recon.guard_drift_verdict() (RC401 in block mode; a warning, an alert and a notification in warn mode). Any role may call it, on its own transaction; docs/SECURITY.md says what that allows. RC410 for a guard in block mode (its sums are sealed in _recon.guard_spill, judged by its own check).';
 
 --
 -- Name: acknowledge_alert(bigint[], text); Type: FUNCTION; Schema: recon; Owner: -
@@ -12481,6 +13236,126 @@ $$;
 --
 
 COMMENT ON FUNCTION recon.acknowledge_alert(ids bigint[], note text) IS 'Acknowledges alerts (they leave recon.open_alerts) with a note; returns how many were open. Errors: RC408 unknown alert, RC303 no note. recon_operator may call it.';
+
+--
+-- Name: advise(); Type: FUNCTION; Schema: recon; Owner: -
+--
+
+CREATE FUNCTION recon.advise() RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_check _recon.check_def;
+    v_ledger _recon.ledger_source;
+    v_cols text[];
+    v_advice jsonb := '[]'::jsonb;
+    v_item jsonb;
+    v_tuples numeric;
+    v_width numeric;
+    v_index_bytes numeric;
+    v_heap_bytes numeric;
+    v_groups numeric;
+    v_plan jsonb;
+    v_have text;
+BEGIN
+    FOR v_check IN
+        SELECT c.* FROM _recon.check_def AS c WHERE c.kind = 'balance' ORDER BY c.name
+    LOOP
+        v_ledger := _recon.ledger((_recon.check_ledgers(v_check.options))[1]);
+        v_item := jsonb_build_object('check', v_check.name, 'ledger', v_ledger.name,
+                                     'table', v_ledger.relid::regclass::text);
+        -- The balance check reads, per entry, the wallet key, the amount, and the columns that
+        -- pick the effect and filter it: an index on the wallet key with those included lets
+        -- it read the index alone, in wallet order (an ordered GroupAggregate, a merge join).
+        IF v_ledger.shape <> 'entries' OR v_ledger.parents IS NOT NULL
+           OR v_ledger.kinds IS NOT NULL
+           OR jsonb_typeof(v_check.options -> 'ledger') = 'array'
+           OR (SELECT c.relkind FROM pg_class AS c WHERE c.oid = v_ledger.relid) <> 'r' THEN
+            v_advice := v_advice || (v_item || jsonb_build_object(
+                'advice', 'none: the check reads several legs, ledgers or tables per entry '
+                          || '(a transfer row, parent rows, rules, a view or a partitioned '
+                          || 'table); no single index covers it'));
+            CONTINUE;
+        END IF;
+        SELECT array_agg(DISTINCT x::text ORDER BY x::text) INTO v_cols
+        FROM (SELECT v_ledger.amount_column AS x
+              UNION ALL SELECT v_ledger.direction_column
+              UNION ALL SELECT v_ledger.operation_column
+              UNION ALL SELECT f ->> 'column' FROM jsonb_array_elements(
+                  COALESCE(v_ledger.filters, '[]')) AS f) AS u
+        WHERE x IS NOT NULL AND x <> v_ledger.wallet_column;
+        -- an index there already: its name
+        SELECT min(i.indexrelid::regclass::text) INTO v_have
+        FROM pg_index AS i
+        JOIN pg_class AS r ON r.oid = i.indexrelid
+        JOIN pg_am AS m ON m.oid = r.relam AND m.amname = 'btree'
+        WHERE i.indrelid = v_ledger.relid AND i.indpred IS NULL AND i.indexprs IS NULL
+          AND i.indkey[0] = (SELECT a.attnum FROM pg_attribute AS a
+                             WHERE a.attrelid = v_ledger.relid
+                               AND a.attname = v_ledger.wallet_column)
+          AND NOT EXISTS (SELECT FROM unnest(v_cols) AS c
+                          WHERE NOT EXISTS (SELECT FROM pg_attribute AS a
+                                            WHERE a.attrelid = v_ledger.relid
+                                              AND a.attname = c
+                                              AND a.attnum = ANY (i.indkey::int2[])));
+        -- The planner's statistics: rows, average widths, distinct wallets. Estimates only.
+        SELECT c.reltuples::numeric, pg_relation_size(c.oid)::numeric INTO v_tuples, v_heap_bytes
+        FROM pg_class AS c WHERE c.oid = v_ledger.relid;
+        SELECT sum(COALESCE(s.avg_width, 8))::numeric, max(s.n_distinct::numeric) FILTER (
+                   WHERE a.attname = v_ledger.wallet_column)
+        INTO v_width, v_groups
+        FROM pg_attribute AS a
+        LEFT JOIN pg_stats AS s ON s.schemaname = (SELECT n.nspname FROM pg_class AS c
+                                                   JOIN pg_namespace AS n
+                                                       ON n.oid = c.relnamespace
+                                                   WHERE c.oid = v_ledger.relid)
+            AND s.tablename = (SELECT c.relname FROM pg_class AS c WHERE c.oid = v_ledger.relid)
+            AND s.attname = a.attname
+        WHERE a.attrelid = v_ledger.relid
+          AND a.attname = ANY (v_cols || v_ledger.wallet_column::text);
+        v_tuples := GREATEST(v_tuples, 0);
+        -- a leaf tuple: 8 bytes of header and 4 of line pointer, the columns, aligned to 8;
+        -- leaves 90 % full
+        v_index_bytes := round(v_tuples * (12 + ceil(v_width / 8) * 8) / 0.9);
+        v_groups := CASE WHEN v_groups < 0 THEN -v_groups * v_tuples ELSE v_groups END;
+        EXECUTE 'EXPLAIN (FORMAT JSON) ' || v_check.compiled_sql INTO v_plan;
+        v_advice := v_advice || jsonb_strip_nulls(v_item || jsonb_build_object(
+            'advice', CASE WHEN v_have IS NOT NULL
+                           THEN format('in place: %s covers the check', v_have)
+                           ELSE 'create the index below (the toolkit never creates one itself)'
+                      END,
+            'statement', CASE WHEN v_have IS NULL THEN format(
+                'CREATE INDEX CONCURRENTLY %I ON %s (%I) INCLUDE (%s);',
+                left(format('%s_%s_recon', (SELECT c.relname FROM pg_class AS c
+                                             WHERE c.oid = v_ledger.relid),
+                            v_ledger.wallet_column), 63),
+                v_ledger.relid::regclass, v_ledger.wallet_column,
+                (SELECT string_agg(quote_ident(c), ', ' ORDER BY c) FROM unnest(v_cols) AS c))
+            END,
+            'estimates', jsonb_build_object(
+                'note', 'estimates from the planner''s statistics (reltuples, pg_stats): run '
+                        || 'ANALYZE first; measure before and after',
+                'entries', v_tuples,
+                'wallets', round(v_groups),
+                'table_bytes', v_heap_bytes,
+                'index_bytes', v_index_bytes,
+                'read_ratio', CASE WHEN v_index_bytes > 0
+                                   THEN round(v_heap_bytes / v_index_bytes, 1) END,
+                'plan_cost_now', v_plan -> 0 -> 'Plan' -> 'Total Cost',
+                'gain', 'the check reads the index alone, in wallet order, instead of the '
+                        || 'table: an estimated read_ratio x fewer bytes, and a GroupAggregate '
+                        || 'without a hash table of all the wallets')));
+    END LOOP;
+    RETURN v_advice;
+END;
+$$;
+
+--
+-- Name: FUNCTION advise(); Type: COMMENT; Schema: recon; Owner: -
+--
+
+COMMENT ON FUNCTION recon.advise() IS 'Advice per balance check: the index on its ledger''s wallet key INCLUDE (amount and the columns its effects and filters read) that lets the check read the index alone in wallet order, as a CREATE INDEX CONCURRENTLY statement (or the index already in place), with estimates of its size and of the gain from the planner''s statistics, labelled as estimates. The toolkit never creates indexes on your tables itself. Shapes no single index covers (transfer rows, parents, rules, views, partitioned tables, several ledgers) get "none". Needs the toolkit owner.';
 
 --
 -- Name: allow_ledger_change(text, text, text); Type: FUNCTION; Schema: recon; Owner: -
@@ -12778,6 +13653,7 @@ CREATE FUNCTION recon.drop_source(name text) RETURNS void
 #variable_conflict use_column
 DECLARE
     v_users text;
+    v_relid oid;
 BEGIN
     SELECT string_agg(u, ', ' ORDER BY u) INTO v_users FROM (
         SELECT 'check ' || c.name AS u FROM _recon.check_def AS c
@@ -12793,8 +13669,11 @@ BEGIN
                             'Drop those first (recon.drop_check, recon.drop_source).');
     END IF;
     DELETE FROM _recon.writer AS w WHERE w.ledger_source = drop_source.name;
-    DELETE FROM _recon.ledger_source AS l WHERE l.name = drop_source.name;
-    IF NOT FOUND THEN
+    DELETE FROM _recon.ledger_source AS l WHERE l.name = drop_source.name
+        RETURNING l.relid INTO v_relid;
+    IF FOUND THEN
+        PERFORM _recon.ledger_write_uninstall(v_relid);  -- the triggers of 0024, if unused now
+    ELSE
         DELETE FROM _recon.wallet_source AS w WHERE w.name = drop_source.name;
         IF NOT FOUND THEN
             PERFORM _recon.fail('RC107', format('unknown source %L', drop_source.name),
@@ -12842,7 +13721,15 @@ BEGIN
                             'SELECT * FROM recon.sources; SELECT name FROM recon.checks;');
     END IF;
     PERFORM _recon.check_options(format('%s guard on %s', p_kind, p_target), p_options,
-                                 ARRAY['mode', 'tolerance', 'check_on']);
+                                 ARRAY['mode', 'tolerance', 'check_on', 'null_journals']);
+    IF p_options ? 'null_journals' AND (p_kind <> 'double_entry'
+                                        OR p_options ->> 'null_journals' NOT IN ('blocked',
+                                                                                'allowed')) THEN
+        PERFORM _recon.fail('RC406', 'null_journals is "blocked" or "allowed", for a '
+                            || 'double_entry guard',
+                            format('Got %s for a %s guard.', p_options -> 'null_journals', p_kind),
+                            'docs/GUARDS.md: entries without a journal.');
+    END IF;
     v_mode := COALESCE(p_options ->> 'mode', 'warn');
     IF v_mode NOT IN ('warn', 'block') THEN
         PERFORM _recon.fail('RC406', format('unknown guard mode %L', v_mode),
@@ -12869,7 +13756,9 @@ BEGIN
     SELECT g.* INTO v_old FROM _recon.guard AS g WHERE g.kind = p_kind AND g.target = p_target;
     IF FOUND AND v_old.mode = v_mode AND v_old.tolerance = v_tolerance
        AND COALESCE(v_old.options ->> 'check_on', 'wallet')
-           = COALESCE(p_options ->> 'check_on', 'wallet') THEN
+           = COALESCE(p_options ->> 'check_on', 'wallet')
+       AND COALESCE(v_old.options ->> 'null_journals', 'blocked')
+           = COALESCE(p_options ->> 'null_journals', 'blocked') THEN
         RETURN jsonb_build_object('guard', v_old.id, 'kind', p_kind, 'target', p_target,
                                   'mode', v_mode, 'triggers', v_old.triggers, 'changed', FALSE);
     ELSIF FOUND THEN
@@ -12969,7 +13858,7 @@ $$;
 -- Name: FUNCTION enable_guard(p_kind text, p_target text, p_options jsonb); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.enable_guard(p_kind text, p_target text, p_options jsonb) IS 'Enables a write-path guard: drift (ledger source: every committed transaction leaves each wallet it touched with a stored change equal to its ledger effects), derived (derived check), append_only (ledger source), double_entry (ledger source with a journal column), lifecycle (lifecycle check). Options: {"mode": "warn"|"block", "tolerance": n, and for drift "check_on": "wallet"|"ledger", the table whose rows queue the commit-time check}. Enabling twice is harmless; other options replace the guard. A drift guard also generates its three trigger functions (_recon.tg_drift_<id>_wallet / _ledger / _check). Errors: RC406, RC107, RC106. Needs the owner of the tables. docs/GUARDS.md.';
+COMMENT ON FUNCTION recon.enable_guard(p_kind text, p_target text, p_options jsonb) IS 'Enables a write-path guard: drift (ledger source: every committed transaction leaves each wallet it touched with a stored change equal to its ledger effects), derived (derived check), append_only (ledger source), double_entry (ledger source with a journal column), lifecycle (lifecycle check). Options: {"mode": "warn"|"block", "tolerance": n, and for drift "check_on": "wallet"|"ledger", the table whose rows queue the commit-time check; for double_entry "null_journals": "blocked" (default: an entry without a journal is blocked) or "allowed"}. A drift guard in block mode is sealed (SECURITY DEFINER functions, sums in _recon.guard_spill: no bypass from the writer''s transaction). Enabling twice is harmless; other options replace the guard. A drift guard also generates its three trigger functions (_recon.tg_drift_<id>_wallet / _ledger / _check). Errors: RC406, RC107, RC106. Needs the owner of the tables. docs/GUARDS.md.';
 
 --
 -- Name: fix(bigint, boolean, text, text, text[], text[], text, numeric, numeric, bigint[], jsonb, jsonb); Type: FUNCTION; Schema: recon; Owner: -
@@ -12993,6 +13882,14 @@ BEGIN
     -- 1. Bad input fails before anything is read or written. Limits are maps per currency
     --    ({"USD": 500, "*": 10}); one amount (wallet_limit, run_limit) is read in the currency
     --    of each check the plan repairs (_recon.fix_call_limits, once the plan is made).
+    IF pg_is_in_recovery() THEN
+        PERFORM _recon.fail('RC220', 'recon.fix() cannot plan on a standby',
+                            'Its plan is staged in _recon.fix_stage, and a standby can write '
+                            || 'nothing.',
+                            'Run recon.fix() (wallet-recon fix) on the primary: a dry run '
+                            || 'reads only the findings'' wallets; checks can read on a '
+                            || 'standby (wallet-recon check --replica).');
+    END IF;
     PERFORM _recon.fix_limit(fix.wallet_limit, 'wallet_limit');
     PERFORM _recon.fix_limit(fix.run_limit, 'run_limit');
     IF (fix.wallet_limit IS NOT NULL AND fix.wallet_limits IS NOT NULL)
@@ -13094,7 +13991,7 @@ $$;
 -- Name: FUNCTION fix(run_id bigint, dry_run boolean, ticket text, reason text, checks text[], wallets text[], force_strategy text, wallet_limit numeric, run_limit numeric, findings bigint[], wallet_limits jsonb, run_limits jsonb); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.fix(run_id bigint, dry_run boolean, ticket text, reason text, checks text[], wallets text[], force_strategy text, wallet_limit numeric, run_limit numeric, findings bigint[], wallet_limits jsonb, run_limits jsonb) IS 'Plans the repair of open findings: of run run_id (default: the latest), or of the checks, wallets or findings (ids) named; a finding acknowledged as it is now is not planned again. One row per step (recon.fix_step): finding, wallet, strategy, amount, entries to post, stored balances before and after, status (planned, applied, covered, manual, skipped), a note, the currency, the change to the stored balances and to the ledger (offset wallets included) and the ledger evidence the strategy was chosen on (a wallet whose ledger lost an entry is restored or left manual, never resynced; a hold left open is committed or released, a second resolution reversed, on the transaction''s status and entries; a wallet''s adjustments of several columns are one posting). A dry run (the default) writes nothing. dry_run => false with a ticket and a reason applies it: wallets locked in key order, every finding re-verified under the lock, limits (per wallet and per call, per currency: wallet_limits and run_limits are maps {"USD": 500, "*": 10}, wallet_limit and run_limit one amount in the currency of each check repaired (RC302 for a check whose wallets or entries each carry a currency and that names none); else the check''s policy, else its low_limit; a currency with no limit is not repaired automatically, and each step says which limit it used) and no overdraft enforced, each wallet repaired whole or not at all, each repair applied once (a unique key), posted through the ledger''s writer, verified by re-running every enabled check on the touched wallets and by each currency''s totals moving by exactly the plan, and audited (recon.repairs). Errors: RC301 unknown run, RC302 bad limit, RC303 no ticket or reason, RC304 unknown strategy, RC107 unknown check, RC305 the writer failed, RC306 no entry type for a posting, RC307 the repair did not verify or conserve, RC310 applying outside READ COMMITTED, RC311 not an open finding. A step your balance or amount column cannot hold is skipped. docs/REPAIRS.md.';
+COMMENT ON FUNCTION recon.fix(run_id bigint, dry_run boolean, ticket text, reason text, checks text[], wallets text[], force_strategy text, wallet_limit numeric, run_limit numeric, findings bigint[], wallet_limits jsonb, run_limits jsonb) IS 'Plans the repair of open findings: of run run_id (default: the latest), or of the checks, wallets or findings (ids) named; a finding acknowledged as it is now is not planned again. One row per step (recon.fix_step): finding, wallet, strategy, amount, entries to post, stored balances before and after, status (planned, applied, covered, manual, skipped), a note, the currency, the change to the stored balances and to the ledger (offset wallets included) and the ledger evidence the strategy was chosen on (a wallet whose ledger lost an entry is restored or left manual, never resynced; a hold left open is committed or released, a second resolution reversed, on the transaction''s status and entries; a wallet''s adjustments of several columns are one posting). A dry run (the default) writes nothing. dry_run => false with a ticket and a reason applies it: wallets locked in key order, every finding re-verified under the lock, limits (per wallet and per call, per currency: wallet_limits and run_limits are maps {"USD": 500, "*": 10}, wallet_limit and run_limit one amount in the currency of each check repaired (RC302 for a check whose wallets or entries each carry a currency and that names none); else the check''s policy, else its low_limit; a currency with no limit is not repaired automatically, and each step says which limit it used) and no overdraft enforced, each wallet repaired whole or not at all, each repair applied once (a unique key), posted through the ledger''s writer, verified by re-running every enabled check on the touched wallets and by each currency''s totals moving by exactly the plan, and audited (recon.repairs). Errors: RC301 unknown run, RC220 on a standby, RC302 bad limit, RC303 no ticket or reason, RC304 unknown strategy, RC107 unknown check, RC305 the writer failed, RC306 no entry type for a posting, RC307 the repair did not verify or conserve, RC310 applying outside READ COMMITTED, RC311 not an open finding. A step your balance or amount column cannot hold is skipped. docs/REPAIRS.md.';
 
 --
 -- Name: forbid_overdraft(text, text, text); Type: FUNCTION; Schema: recon; Owner: -
@@ -13146,6 +14043,8 @@ DECLARE
     v_amounts jsonb;
     v_started timestamptz := clock_timestamp();
     v_started_run bigint;
+    -- a run whose read work a standby did (recon.record_replica_run): staged already
+    v_replica jsonb;
     v_stale bigint;
     v_holder integer;
     v_check_started timestamptz;
@@ -13175,7 +14074,7 @@ BEGIN
     UPDATE _recon.run AS r SET started_at = clock_timestamp()
     WHERE r.id = v_started_run AND r.status = 'running' AND r.mode = p_mode
       AND r.checks = v_names AND _recon.run_lock_owner(r.id) = pg_backend_pid()
-    RETURNING r.id INTO v_run;
+    RETURNING r.id, r.summary -> 'replica' INTO v_run, v_replica;
     IF v_run IS NULL THEN
         INSERT INTO _recon.run (mode, checks) VALUES (p_mode, v_names) RETURNING id INTO v_run;
         v_started_run := NULL;
@@ -13204,7 +14103,7 @@ BEGIN
     --    result (_recon.balance_increment), and in full otherwise; a full balance check leaves
     --    a watermark for the next incremental run.
     FOR v_check IN SELECT c.* FROM _recon.check_def AS c WHERE c.name = ANY (v_names)
-                   ORDER BY c.name LOOP
+                     AND v_replica IS NULL ORDER BY c.name LOOP
         v_reason := CASE WHEN p_mode = 'full' THEN 'full mode'
                          WHEN v_check.kind <> 'balance' THEN 'only balance checks run incrementally'
                          ELSE _recon.balance_increment(v_check, v_run) END;
@@ -13248,6 +14147,8 @@ BEGIN
                 round(extract(EPOCH FROM clock_timestamp() - v_check_started) * 1000);
         END IF;
     END LOOP;
+
+    v_modes := COALESCE(v_replica -> 'runs', v_modes);
 
     -- The stage's statistics, now that it holds this run's findings: the joins below over
     -- thousands of findings are planned as hash joins, not nested loops (one run at a time
@@ -13529,6 +14430,11 @@ BEGIN
         'duration_ms', round(extract(epoch FROM clock_timestamp() - v_started) * 1000, 1)
     ) INTO v_summary
     FROM _recon.run_stage AS s WHERE s.run_id = v_run;
+    v_summary := v_summary || jsonb_strip_nulls(jsonb_build_object('replica', v_replica - 'runs'));
+    -- a guard whose trigger is disabled or missing guards nothing: said in every summary
+    v_summary := v_summary || COALESCE((SELECT jsonb_build_object('guards_off', o)
+                                        FROM _recon.guards_off() AS o
+                                        WHERE jsonb_array_length(o) > 0), '{}');
 
     UPDATE _recon.run AS r
     SET finished_at = clock_timestamp(), status = v_summary ->> 'status', summary = v_summary
@@ -13581,6 +14487,115 @@ $$;
 --
 
 COMMENT ON PROCEDURE recon.reconcile_run(IN p_checks text[], IN p_mode text, INOUT summary jsonb) IS 'CALL recon.reconcile_run(checks, mode): recon.reconcile() with its run recorded and committed first, so a run cut short (its backend terminated, the server stopped) is marked interrupted by the next one instead of vanishing. Returns the summary. Must be CALLed outside a transaction block (it commits); what wallet-recon check and recon.schedule_reconcile() use.';
+
+--
+-- Name: record_replica_run(jsonb); Type: FUNCTION; Schema: recon; Owner: -
+--
+
+CREATE FUNCTION recon.record_replica_run(result jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_target jsonb := result -> 'target';
+    v_checks text[];
+    v_names text[];
+    v_changed text;
+    v_run bigint;
+    v_summary jsonb;
+BEGIN
+    IF pg_is_in_recovery() THEN
+        PERFORM _recon.fail('RC220', 'this server is a standby, not the primary',
+                            'A run read on a standby is recorded on the primary.',
+                            'Pass the primary as --database and the standby as --replica.');
+    END IF;
+    IF jsonb_typeof(result) IS DISTINCT FROM 'object'
+       OR jsonb_typeof(result -> 'findings') IS DISTINCT FROM 'array'
+       OR jsonb_typeof(result -> 'runs') IS DISTINCT FROM 'object'
+       OR jsonb_typeof(result -> 'names') IS DISTINCT FROM 'array'
+       OR jsonb_typeof(result -> 'compiled') IS DISTINCT FROM 'object'
+       OR jsonb_typeof(result -> 'checks') NOT IN ('array', 'null')
+       OR jsonb_typeof(v_target) IS DISTINCT FROM 'object' THEN
+        PERFORM _recon.fail('RC224', 'not a result of recon.replica_findings()',
+                            format('Got %s.', left(COALESCE(result::text, 'NULL'), 200)),
+                            'Pass what recon.replica_findings() returned on the standby.');
+    END IF;
+    -- Read on a standby of this very primary, at this toolkit version, at or after the
+    -- position the run started from.
+    IF v_target ->> 'system_identifier'
+       IS DISTINCT FROM (SELECT c.system_identifier::text FROM pg_control_system() AS c) THEN
+        PERFORM _recon.fail('RC221', 'the result was read on a standby of another primary',
+                            format('Its system identifier is %s, this server''s %s.',
+                                   v_target ->> 'system_identifier',
+                                   (SELECT c.system_identifier FROM pg_control_system() AS c)),
+                            'Record a run on the primary of the standby that read it.');
+    END IF;
+    IF v_target ->> 'version' IS DISTINCT FROM recon.version() THEN
+        PERFORM _recon.fail('RC222', 'the result was read at another wallet-recon version',
+                            format('It was read at %s, this server has %s.',
+                                   v_target ->> 'version', recon.version()),
+                            'Run the check again.');
+    END IF;
+    IF (result ->> 'replayed_lsn')::pg_lsn < (v_target ->> 'lsn')::pg_lsn
+       OR (v_target ->> 'lsn')::pg_lsn > pg_current_wal_lsn() THEN
+        PERFORM _recon.fail('RC223', 'the result was read before the standby reached the target',
+                            format('Read at %s, the target is %s.', result ->> 'replayed_lsn',
+                                   v_target ->> 'lsn'),
+                            'Run SELECT recon.replica_wait(target) on the standby first.');
+    END IF;
+    -- The same checks, compiled the same, as here now: else the findings are not those of a
+    -- run of these checks on the primary.
+    v_checks := CASE WHEN jsonb_typeof(result -> 'checks') = 'array'
+                     THEN ARRAY(SELECT jsonb_array_elements_text(result -> 'checks')) END;
+    v_names := _recon.run_checks(v_checks, result ->> 'mode');
+    SELECT string_agg(c.name, ', ' ORDER BY c.name) INTO v_changed
+    FROM _recon.check_def AS c
+    WHERE c.name = ANY (v_names)
+      AND md5(c.compiled_sql) IS DISTINCT FROM result -> 'compiled' ->> c.name;
+    IF to_jsonb(v_names) <> result -> 'names' OR v_changed IS NOT NULL THEN
+        PERFORM _recon.fail('RC224', 'the checks changed after the standby read them',
+                            format('Read: %s; now: %s; changed: %s.', result -> 'names',
+                                   to_jsonb(v_names), COALESCE(v_changed, 'none')),
+                            'Run the check again (nothing was recorded).');
+    END IF;
+
+    -- The run as recon.start_run() records it, its findings staged as a run on the primary
+    -- stages them, and how each check ran; recon.reconcile() does the rest exactly as for a
+    -- run of its own (acknowledgements, causes, severity, open issues, summary, alert).
+    v_run := recon.start_run(v_checks, result ->> 'mode');
+    UPDATE _recon.run AS r
+    SET summary = jsonb_build_object('replica', jsonb_build_object(
+        'runs', result -> 'runs',
+        'target_lsn', v_target ->> 'lsn',
+        'replayed_lsn', result ->> 'replayed_lsn',
+        'waited_ms', result -> 'waited_ms',
+        'read_ms', result -> 'read_ms'))
+    WHERE r.id = v_run;
+    INSERT INTO _recon.run_stage
+        (run_id, check_name, finding_key, wallet_key, stored, expected, difference, details,
+         cause, currency)
+    SELECT v_run, f.check_name, f.finding_key, f.wallet_key, f.stored, f.expected,
+           f.difference, f.details, f.cause, f.currency
+    FROM jsonb_to_recordset(result -> 'findings') AS f (
+        check_name text, finding_key text, wallet_key text, stored numeric, expected numeric,
+        difference numeric, details jsonb, cause text, currency text)
+    WHERE f.check_name = ANY (v_names);
+    v_summary := recon.reconcile(v_checks, result ->> 'mode');
+    IF (v_summary ->> 'run_id')::bigint IS DISTINCT FROM v_run THEN
+        PERFORM _recon.fail('RC224', 'the replica''s run was not the one recorded',
+                            format('Started run %s, recorded run %s.', v_run,
+                                   v_summary ->> 'run_id'),
+                            'Run the check again.');
+    END IF;
+    RETURN v_summary;
+END;
+$$;
+
+--
+-- Name: FUNCTION record_replica_run(result jsonb); Type: COMMENT; Schema: recon; Owner: -
+--
+
+COMMENT ON FUNCTION recon.record_replica_run(result jsonb) IS 'On the primary: records a run whose read work a hot standby did (result: what recon.replica_findings() returned there), exactly as recon.reconcile() records its own: the run, findings, observations, alerts and summary, which also says where it was read (summary.replica: target_lsn, replayed_lsn, read_ms). Refuses, recording nothing, a result read on a standby of another primary (RC221), at another toolkit version (RC222), before the target was replayed (RC223), or of checks that changed since (RC224). SECURITY DEFINER: recon_operator only (the findings are data the caller passes; an auditor runs checks on the primary).';
 
 --
 -- Name: register_check(text, text, jsonb); Type: FUNCTION; Schema: recon; Owner: -
@@ -13950,6 +14965,10 @@ BEGIN
         v_optional ->> 'status', v_shape, v_legs -> 'legs', v_filters, v_parents, v_kinds,
         v_after, v_optional ->> 'currency', v_scale
     );
+    -- incremental mode sees an UPDATE or DELETE of an old entry through this trigger (0024)
+    IF v_optional ->> 'order_by' IS NOT NULL THEN
+        PERFORM _recon.ledger_write_install(v_relid, v_optional ->> 'order_by');
+    END IF;
     RETURN jsonb_build_object(
         'ledger_source', register_ledger_source.name, 'wallet_source', v_wallet.name,
         'table', v_relid::regclass::text, 'mode', v_mode, 'effects', v_effects, 'shape', v_shape
@@ -14218,6 +15237,164 @@ $_$;
 --
 
 COMMENT ON FUNCTION recon.register_writer(ledger text, options jsonb) IS 'Registers (or replaces) how recon.fix() posts into a ledger: {"columns": {column: constant or template}} for an INSERT (the ledger''s registered columns are filled by the toolkit), or {"function": "schema.fn(jsonb)"} for your own posting function; "offset_wallet" for double entry, "reference", "description" and "journal" templates, "entry_types" to prefer, "moves_balances": true for a ledger-first posting function (it moves the stored balances and running balances itself; the toolkit does not, and checks what it moved). Serves one-sided and transfer rows with filters, parent rows, effects keyed on several columns and running balances per column (repairs verify through the legs); an INSERT writer is refused where a filter or effect rule reads a parent row. Errors: RC107 unknown ledger, RC106 unknown option, RC305 bad mapping (or an INSERT on parent rows: use a posting function), RC312 an INSERT writer on a view that takes no INSERT, RC320 a float amount or running balance. Needs the toolkit owner. docs/REPAIRS.md.';
+
+--
+-- Name: replica_findings(jsonb, text[], text); Type: FUNCTION; Schema: recon; Owner: -
+--
+
+CREATE FUNCTION recon.replica_findings(target jsonb, checks text[] DEFAULT NULL::text[], mode text DEFAULT 'full'::text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS $$
+DECLARE
+    v_started timestamptz := clock_timestamp();
+    v_names text[];
+    v_check _recon.check_def;
+    v_findings jsonb := '[]'::jsonb;
+    v_runs jsonb := '{}'::jsonb;
+    v_compiled jsonb := '{}'::jsonb;
+    v_replayed pg_lsn;
+BEGIN
+    PERFORM _recon.replica_standby(replica_findings.target);
+    v_names := _recon.run_checks(replica_findings.checks, replica_findings.mode);
+    -- recon.replica_wait() ran before this transaction began: its snapshot holds every
+    -- transaction the primary had committed at the target.
+    v_replayed := pg_last_wal_replay_lsn();
+    IF v_replayed < (replica_findings.target ->> 'lsn')::pg_lsn THEN
+        PERFORM _recon.fail('RC223', 'the replica has not replayed the primary''s position yet',
+                            format('Replayed %s, the target is %s.', v_replayed,
+                                   replica_findings.target ->> 'lsn'),
+                            'Run SELECT recon.replica_wait(target) first, in its own '
+                            || 'transaction, then this in a new one.');
+    END IF;
+    FOR v_check IN SELECT c.* FROM _recon.check_def AS c WHERE c.name = ANY (v_names)
+                   ORDER BY c.name LOOP
+        v_findings := v_findings || _recon.replica_rows(v_check);
+        v_compiled := v_compiled || jsonb_build_object(v_check.name, md5(v_check.compiled_sql));
+        -- Incremental state is the run's own to write (the watermark and the per-wallet sums
+        -- advance with it), which a standby cannot; and what proves no entry below the
+        -- watermark changed (the ledger's update and delete counters, pg_stat) is the
+        -- primary's alone: a standby keeps statistics of its own. So every check is read in
+        -- full. The watermark on the primary stays as it was, valid for its next run there.
+        v_runs := v_runs || jsonb_build_object(v_check.name, jsonb_strip_nulls(jsonb_build_object(
+            'mode', 'full',
+            'why_full', CASE WHEN replica_findings.mode = 'incremental' THEN
+                CASE WHEN v_check.kind <> 'balance' THEN 'only balance checks run incrementally'
+                     ELSE 'read on a standby: the incremental state advances as the run '
+                          || 'writes it, and the counters proving no entry changed below the '
+                          || 'watermark are the primary''s; the watermark is kept' END END)));
+    END LOOP;
+    RETURN jsonb_build_object(
+        'target', replica_findings.target,
+        'checks', to_jsonb(replica_findings.checks),
+        'mode', replica_findings.mode,
+        'names', to_jsonb(v_names),
+        'compiled', v_compiled,
+        'replayed_lsn', v_replayed::text,
+        'runs', v_runs,
+        'read_ms', round(extract(EPOCH FROM clock_timestamp() - v_started) * 1000, 1),
+        'findings', v_findings);
+END;
+$$;
+
+--
+-- Name: FUNCTION replica_findings(target jsonb, checks text[], mode text); Type: COMMENT; Schema: recon; Owner: -
+--
+
+COMMENT ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) IS 'On a hot standby, in a read-only transaction begun after recon.replica_wait(target) returned: the read work of recon.reconcile(checks, mode) (every enabled check, or the named ones), the findings as the run stages them, as jsonb; nothing is written. recon.record_replica_run() on the primary records it. Every check is read in full (incremental state is written by the run that advances it; runs.why_full says so in incremental mode). Errors: RC201, RC202, RC220-RC224 (docs/SQLSTATES.md).';
+
+--
+-- Name: replica_target(); Type: FUNCTION; Schema: recon; Owner: -
+--
+
+CREATE FUNCTION recon.replica_target() RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_lsn pg_lsn;
+BEGIN
+    IF pg_is_in_recovery() THEN
+        PERFORM _recon.fail('RC220', 'this server is a standby, not the primary',
+                            'A run read on a standby is recorded on the primary: --database '
+                            || 'must name the primary.',
+                            'Pass the primary as --database and the standby as --replica.');
+    END IF;
+    -- The insert position, not the write position: a transaction committed asynchronously
+    -- (synchronous_commit = off) is visible here before its WAL is written.
+    v_lsn := pg_current_wal_insert_lsn();
+    -- This transaction then takes a transaction id, so that its commit writes a commit record
+    -- after that position, which is flushed (at once, or by the WAL writer when commits are
+    -- asynchronous) and so sent to the standby: the position is reached even when the last
+    -- WAL before it is not a commit and nothing else is written.
+    PERFORM pg_current_xact_id();
+    RETURN jsonb_build_object(
+        'system_identifier', (SELECT c.system_identifier::text FROM pg_control_system() AS c),
+        'version', recon.version(),
+        'lsn', v_lsn::text,
+        'taken_at', clock_timestamp());
+END;
+$$;
+
+--
+-- Name: FUNCTION replica_target(); Type: COMMENT; Schema: recon; Owner: -
+--
+
+COMMENT ON FUNCTION recon.replica_target() IS 'On the primary: the start of a run read on a streaming standby (docs/SCALING.md, "Checks on a standby"): the primary''s system identifier, toolkit version and current WAL insert position (lsn: every transaction visible now committed at or before it), which recon.replica_wait() and recon.replica_findings() take on the standby. Error: RC220 when this server is itself a standby.';
+
+--
+-- Name: replica_wait(jsonb, interval); Type: FUNCTION; Schema: recon; Owner: -
+--
+
+CREATE FUNCTION recon.replica_wait(target jsonb, max_lag interval DEFAULT '00:01:00'::interval) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_started timestamptz := clock_timestamp();
+    v_lsn pg_lsn;
+    v_replayed pg_lsn;
+BEGIN
+    PERFORM _recon.replica_standby(target);
+    IF max_lag IS NULL OR max_lag < interval '0' THEN
+        PERFORM _recon.fail('RC223', format('bad max_lag %s', COALESCE(max_lag::text, 'NULL')),
+                            'The lag bound is how long the run waits for the standby.',
+                            'Pass an interval of zero or more, e.g. ''1 minute''.');
+    END IF;
+    v_lsn := (target ->> 'lsn')::pg_lsn;
+    LOOP
+        v_replayed := pg_last_wal_replay_lsn();
+        EXIT WHEN v_replayed >= v_lsn;
+        IF clock_timestamp() - v_started >= max_lag THEN
+            PERFORM _recon.fail(
+                'RC223', 'the replica lags past the bound',
+                format('The standby has replayed up to %s, the primary was at %s when the run '
+                       || 'started: %s bytes behind after waiting %s (max_lag %s); its last '
+                       || 'replayed transaction committed at %s (%s ago); replay is %s.',
+                       v_replayed, v_lsn, pg_wal_lsn_diff(v_lsn, v_replayed),
+                       date_trunc('millisecond', clock_timestamp() - v_started), max_lag,
+                       pg_last_xact_replay_timestamp(),
+                       date_trunc('millisecond', clock_timestamp()
+                                                 - pg_last_xact_replay_timestamp()),
+                       pg_get_wal_replay_pause_state()),
+                'Nothing was recorded. Run again when the standby has caught up '
+                || '(pg_stat_replication on the primary), raise --max-lag, or run on the '
+                || 'primary.');
+        END IF;
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+    RETURN jsonb_build_object(
+        'target_lsn', v_lsn::text, 'replayed_lsn', v_replayed::text,
+        'waited_ms', round(extract(EPOCH FROM clock_timestamp() - v_started) * 1000, 1));
+END;
+$$;
+
+--
+-- Name: FUNCTION replica_wait(target jsonb, max_lag interval); Type: COMMENT; Schema: recon; Owner: -
+--
+
+COMMENT ON FUNCTION recon.replica_wait(target jsonb, max_lag interval) IS 'On a hot standby: waits until it has replayed the primary''s WAL position of target (what recon.replica_target() returned on the primary), at most max_lag. Returns how long it waited. Errors: RC220 not a standby, RC221 a standby of another primary, RC222 another toolkit version, RC223 still behind after max_lag (the lag in the DETAIL) or a bad max_lag, RC224 a malformed target.';
 
 --
 -- Name: reverse_fix(bigint, boolean, text, text); Type: FUNCTION; Schema: recon; Owner: -
@@ -15450,7 +16627,7 @@ CREATE UNLOGGED TABLE _recon.guard_spill (
 -- Name: TABLE guard_spill; Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON TABLE _recon.guard_spill IS 'What a large transaction changed under a drift guard, moved out of its transaction-local setting once that grew past 8 kB (_recon.guard_drift_spill): per wallet and balance column, the stored change and the ledger effects. Written inside the user''s transaction (an abort or a rollback to a savepoint takes it back, as it does the setting) and read and emptied by the commit-time check (_recon.tg_guard_drift_check); unlogged.';
+COMMENT ON TABLE _recon.guard_spill IS 'A drift guard''s sums per transaction, wallet and balance column (the stored change and the ledger effects). Block mode (sealed): every row''s, written by the guard''s SECURITY DEFINER trigger functions only (_recon.guard_drift_seal_sql), judged and emptied by its commit-time check; the writer can neither read nor write it. Warn mode: what a large transaction moved out of its transaction-local setting past 8 kB (_recon.guard_drift_spill). Written inside the user''s transaction (an abort or a rollback to a savepoint takes it back); unlogged.';
 
 --
 -- Name: COLUMN guard_spill.txid; Type: COMMENT; Schema: _recon; Owner: -
@@ -15618,6 +16795,40 @@ COMMENT ON COLUMN _recon.ledger_shape.legs IS 'The legs of one row, in order: [{
 --
 
 COMMENT ON COLUMN _recon.ledger_shape.description IS 'What the shape is, for recon.sources and docs.';
+
+--
+-- Name: ledger_write; Type: TABLE; Schema: _recon; Owner: -
+--
+
+CREATE UNLOGGED TABLE _recon.ledger_write (
+    relid oid NOT NULL,
+    xid xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    what text NOT NULL
+);
+
+--
+-- Name: TABLE ledger_write; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON TABLE _recon.ledger_write IS 'An UPDATE or DELETE on a table holding ledger entries: the table and the writing (top-level) transaction, recorded by the trigger recon_ledger_write in that transaction. An incremental run whose ledger has a row here from a transaction at or after its watermark''s snapshot_xmin runs in full (docs/INCREMENTAL.md). Rows older than every watermark are deleted by the runs.';
+
+--
+-- Name: COLUMN ledger_write.relid; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_write.relid IS 'The table the statement wrote (a leaf or parent).';
+
+--
+-- Name: COLUMN ledger_write.xid; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_write.xid IS 'The writing transaction (top-level).';
+
+--
+-- Name: COLUMN ledger_write.what; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_write.what IS 'UPDATE or DELETE (trigger recon_ledger_write), or INSERT: an entry inserted with an ordering id at or below a published bound (trigger recon_ledger_order).';
 
 --
 -- Name: migrator_log; Type: TABLE; Schema: _recon; Owner: -
@@ -16638,7 +17849,10 @@ CREATE VIEW recon.guards AS
     g.triggers,
     g.enabled_at,
     g.enabled_by,
-    COALESCE((g.compiled -> 'functions'::text), '[]'::jsonb) AS trigger_functions
+    COALESCE((g.compiled -> 'functions'::text), '[]'::jsonb) AS trigger_functions,
+    ( SELECT COALESCE(jsonb_agg((((o.value - 'guard'::text) - 'kind'::text) - 'target'::text)), '[]'::jsonb) AS "coalesce"
+           FROM jsonb_array_elements(_recon.guards_off()) o(value)
+          WHERE (((o.value ->> 'guard'::text))::integer = g.id)) AS triggers_off
    FROM _recon.guard g
   ORDER BY g.id;
 
@@ -16646,7 +17860,7 @@ CREATE VIEW recon.guards AS
 -- Name: VIEW guards; Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON VIEW recon.guards IS 'Enabled write-path guards (recon.enable_guard): kind, guarded ledger source or check, mode (warn or block), tolerance, exactly the triggers it put on your tables, and the trigger functions it generated for them (trigger_functions: a drift guard''s two, in schema _recon).';
+COMMENT ON VIEW recon.guards IS 'Enabled write-path guards (recon.enable_guard): kind, guarded ledger source or check, mode (warn or block), tolerance, exactly the triggers it put on your tables, and the trigger functions it generated for them (trigger_functions: a drift guard''s two, in schema _recon), and triggers_off: those of its triggers that are disabled or missing (then the guard does nothing there; _recon.guards_off).';
 
 --
 -- Name: install_history; Type: VIEW; Schema: recon; Owner: -
@@ -17278,6 +18492,12 @@ CREATE INDEX fix_stage_wallet ON _recon.fix_stage USING btree (stage_id, wallet_
 --
 
 COMMENT ON INDEX _recon.fix_stage_wallet IS 'The steps of one wallet in a staged plan.';
+
+--
+-- Name: ledger_write_relid_xid; Type: INDEX; Schema: _recon; Owner: -
+--
+
+CREATE INDEX ledger_write_relid_xid ON _recon.ledger_write USING btree (relid, xid);
 
 --
 -- Name: observation_finding; Type: INDEX; Schema: _recon; Owner: -
@@ -18301,6 +19521,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_restore(p_saved jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.guard_drift_save() FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_drift_spill(p_guard integer, p_acc text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -18403,6 +19629,12 @@ REVOKE ALL ON FUNCTION _recon.guard_tree_triggers(p_triggers jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.guard_violation(p_guard _recon.guard, p_item text, p_message text, p_details jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION guards_off(); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guards_off() FROM PUBLIC;
+
+--
 -- Name: FUNCTION in_audited_fix(); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -18463,6 +19695,12 @@ REVOKE ALL ON FUNCTION _recon.incremental_parents_storage(p_ledger _recon.ledger
 REVOKE ALL ON FUNCTION _recon.incremental_storage(p_relid oid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION incremental_tables(p_relid oid); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.incremental_tables(p_relid oid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION incremental_unsupported(p_ledger _recon.ledger_source); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -18485,6 +19723,18 @@ REVOKE ALL ON FUNCTION _recon.ledger(p_name text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.ledger_after(p_relid oid, p_wallet _recon.wallet_source, p_effects jsonb, p_after jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION ledger_bound_publish(p_relid oid, p_bound numeric); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.ledger_bound_publish(p_relid oid, p_bound numeric) FROM PUBLIC;
+
+--
+-- Name: FUNCTION ledger_bound_sequence(p_relid oid); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.ledger_bound_sequence(p_relid oid) FROM PUBLIC;
 
 --
 -- Name: FUNCTION ledger_filters(p_relid oid, p_parents jsonb, p_filters jsonb); Type: ACL; Schema: _recon; Owner: -
@@ -18523,10 +19773,34 @@ REVOKE ALL ON FUNCTION _recon.ledger_ref_type(p_relid oid, p_parents jsonb, p_re
 REVOKE ALL ON FUNCTION _recon.ledger_rules(p_relid oid, p_parents jsonb, p_wallet _recon.wallet_source, p_keys jsonb, p_rules jsonb, p_sides text[]) FROM PUBLIC;
 
 --
+-- Name: FUNCTION ledger_write_install(p_relid oid, p_order_column text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.ledger_write_install(p_relid oid, p_order_column text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION ledger_write_prune(); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.ledger_write_prune() FROM PUBLIC;
+
+--
+-- Name: FUNCTION ledger_write_uninstall(p_relid oid); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.ledger_write_uninstall(p_relid oid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION ledger_writer_refusal(p_ledger _recon.ledger_source, p_kind text); Type: ACL; Schema: _recon; Owner: -
 --
 
 REVOKE ALL ON FUNCTION _recon.ledger_writer_refusal(p_ledger _recon.ledger_source, p_kind text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION ledger_written_since(p_relid oid, p_since xid8); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.ledger_written_since(p_relid oid, p_since xid8) FROM PUBLIC;
 
 --
 -- Name: FUNCTION leg_columns_sql(p_ledger _recon.ledger_source, p_alias text); Type: ACL; Schema: _recon; Owner: -
@@ -18617,6 +19891,24 @@ REVOKE ALL ON FUNCTION _recon.recheck_sql(p_check _recon.check_def) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.recompile_checks(p_kinds text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION recompile_guards(); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.recompile_guards() FROM PUBLIC;
+
+--
+-- Name: FUNCTION replica_rows(p_check _recon.check_def); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.replica_rows(p_check _recon.check_def) FROM PUBLIC;
+
+--
+-- Name: FUNCTION replica_standby(p_target jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.replica_standby(p_target jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION require_column(p_ledger _recon.ledger_source, p_column name, p_option text, p_kind text); Type: ACL; Schema: _recon; Owner: -
@@ -18785,6 +20077,18 @@ REVOKE ALL ON FUNCTION _recon.tg_guard_statement() FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.tg_guard_tick() FROM PUBLIC;
 
 --
+-- Name: FUNCTION tg_ledger_order(); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.tg_ledger_order() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_ledger_write(); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.tg_ledger_write() FROM PUBLIC;
+
+--
 -- Name: FUNCTION unmapped_sql(p_ledger _recon.ledger_source, p_alias text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -18844,6 +20148,12 @@ REVOKE ALL ON FUNCTION _recon.writer_rule_entry(p_ledger _recon.ledger_source, p
 
 REVOKE ALL ON FUNCTION recon.acknowledge_alert(ids bigint[], note text) FROM PUBLIC;
 GRANT ALL ON FUNCTION recon.acknowledge_alert(ids bigint[], note text) TO recon_operator;
+
+--
+-- Name: FUNCTION advise(); Type: ACL; Schema: recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION recon.advise() FROM PUBLIC;
 
 --
 -- Name: FUNCTION allow_ledger_change(ledger text, ticket text, reason text); Type: ACL; Schema: recon; Owner: -
@@ -18926,6 +20236,13 @@ GRANT ALL ON PROCEDURE recon.reconcile_run(IN p_checks text[], IN p_mode text, I
 GRANT ALL ON PROCEDURE recon.reconcile_run(IN p_checks text[], IN p_mode text, INOUT summary jsonb) TO recon_operator;
 
 --
+-- Name: FUNCTION record_replica_run(result jsonb); Type: ACL; Schema: recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION recon.record_replica_run(result jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION recon.record_replica_run(result jsonb) TO recon_operator;
+
+--
 -- Name: FUNCTION register_check(name text, kind text, options jsonb); Type: ACL; Schema: recon; Owner: -
 --
 
@@ -18948,6 +20265,30 @@ REVOKE ALL ON FUNCTION recon.register_wallet_source(name text, relation text, ke
 --
 
 REVOKE ALL ON FUNCTION recon.register_writer(ledger text, options jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION replica_findings(target jsonb, checks text[], mode text); Type: ACL; Schema: recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) FROM PUBLIC;
+GRANT ALL ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) TO recon_auditor;
+GRANT ALL ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) TO recon_operator;
+
+--
+-- Name: FUNCTION replica_target(); Type: ACL; Schema: recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION recon.replica_target() FROM PUBLIC;
+GRANT ALL ON FUNCTION recon.replica_target() TO recon_auditor;
+GRANT ALL ON FUNCTION recon.replica_target() TO recon_operator;
+
+--
+-- Name: FUNCTION replica_wait(target jsonb, max_lag interval); Type: ACL; Schema: recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION recon.replica_wait(target jsonb, max_lag interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION recon.replica_wait(target jsonb, max_lag interval) TO recon_auditor;
+GRANT ALL ON FUNCTION recon.replica_wait(target jsonb, max_lag interval) TO recon_operator;
 
 --
 -- Name: FUNCTION reverse_fix(fix_id bigint, dry_run boolean, ticket text, reason text); Type: ACL; Schema: recon; Owner: -
