@@ -17,7 +17,8 @@ SELECT
         SELECT coalesce(jsonb_agg(o.value - 'guard' - 'kind' - 'target'), '[]'::jsonb)
         FROM jsonb_array_elements(_recon.guards_off()) AS o
         WHERE (o.value ->> 'guard')::integer = g.id
-    ) AS triggers_off
+    ) AS triggers_off,
+    CASE WHEN g.kind = 'drift' AND g.mode = 'block' THEN _recon.guard_sealed(g.id) END AS sealed
 FROM _recon.guard AS g
 ORDER BY g.id;
 COMMENT ON VIEW recon.guards IS
@@ -25,6 +26,8 @@ COMMENT ON VIEW recon.guards IS
 '(warn or block), tolerance, exactly the triggers it put on your tables, and the trigger '
 'functions it generated for them (trigger_functions: a drift guard''s two, in schema _recon), '
 'and triggers_off: those of its triggers that are disabled or missing (then the guard does '
-'nothing there; _recon.guards_off).';
+'nothing there; _recon.guards_off), and sealed: for a drift guard in block mode, whether '
+'its sums are sealed (false: enabled before 0023 and not enabled again by the upgrade; run '
+'recon.enable_guard as its table''s owner).';
 REVOKE ALL ON recon.guards FROM PUBLIC;
 GRANT SELECT ON recon.guards TO recon_auditor, recon_operator;

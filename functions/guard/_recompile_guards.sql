@@ -41,7 +41,10 @@ BEGIN
             WHERE g.id = v_guard.id;
             UPDATE _recon.alert AS a SET guard_id = v_guard.id WHERE a.id = ANY (v_alerts);
             v_done := v_done + 1;
-        EXCEPTION WHEN OTHERS THEN
+        EXCEPTION
+            WHEN lock_not_available OR query_canceled OR deadlock_detected THEN
+                RAISE;  -- writers hold the table: the upgrade fails and changes nothing; retry
+            WHEN OTHERS THEN
             v_failed := v_failed || jsonb_build_object(
                 'kind', v_guard.kind, 'target', v_guard.target, 'error', SQLERRM);
         END;

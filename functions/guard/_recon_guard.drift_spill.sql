@@ -12,7 +12,7 @@ BEGIN
                             'Only a drift guard''s trigger functions spill their accumulator.',
                             'SELECT * FROM recon.guards;');
     END IF;
-    IF EXISTS (SELECT FROM _recon.guard AS g WHERE g.id = p_guard AND g.mode = 'block') THEN
+    IF _recon.guard_sealed(p_guard) THEN
         PERFORM _recon.fail(
             'RC410', format('drift guard %s is in block mode: its sums are sealed', p_guard),
             'A block-mode drift guard keeps what a transaction wrote where only its own '
