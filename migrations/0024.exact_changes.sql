@@ -34,13 +34,12 @@ AS $body$
 BEGIN
     -- A statement trigger fires once per statement. A row trigger (a partitioned table's, which
     -- PostgreSQL clones to every partition, now and later) records once per transaction and
-    -- table: the mark is transaction-local, and undone with a rolled-back savepoint, as the row.
-    IF tg_level = 'STATEMENT'
-       OR current_setting('recon.ledger_write_' || tg_relid::text, TRUE) IS DISTINCT FROM 'y' THEN
+    -- table: the row already there is the mark (a setting would be the writer's to forge), and
+    -- a rolled-back savepoint takes the row with it.
+    IF tg_level = 'STATEMENT' OR NOT EXISTS (
+        SELECT FROM _recon.ledger_write AS w
+        WHERE w.relid = tg_relid AND w.xid = pg_current_xact_id() AND w.what = tg_op) THEN
         INSERT INTO _recon.ledger_write (relid, what) VALUES (tg_relid, tg_op);
-        IF tg_level = 'ROW' THEN
-            PERFORM set_config('recon.ledger_write_' || tg_relid::text, 'y', TRUE);
-        END IF;
     END IF;
     RETURN NULL;
 END;
@@ -66,10 +65,11 @@ BEGIN
     -- the highest bound a run has taken for the ledger, published before it waits for the
     -- transactions in flight (a sequence: read at once, whether that run committed or not)
     v_bound := pg_sequence_last_value(tg_argv[1]::regclass);
-    IF v_bound IS NULL
-       OR current_setting('recon.ledger_order_' || tg_relid::text, TRUE) = 'y' THEN
-        RETURN NULL;  -- no run yet, or already recorded in this transaction
-    END IF;
+    IF v_bound IS NULL OR EXISTS (
+        SELECT FROM _recon.ledger_write AS w
+        WHERE w.relid = tg_relid AND w.xid = pg_current_xact_id() AND w.what = tg_op) THEN
+        RETURN NULL;  -- no run yet, or already recorded in this transaction (by the table
+    END IF;           -- itself: a transaction-local setting would be the writer's to forge)
     IF tg_level = 'ROW' THEN
         v_below := COALESCE((to_jsonb(NEW) ->> tg_argv[0])::numeric <= v_bound, TRUE);
     ELSE
@@ -78,7 +78,6 @@ BEGIN
     END IF;
     IF v_below THEN
         INSERT INTO _recon.ledger_write (relid, what) VALUES (tg_relid, tg_op);
-        PERFORM set_config('recon.ledger_order_' || tg_relid::text, 'y', TRUE);
     END IF;
     RETURN NULL;
 END;
@@ -124,10 +123,17 @@ BEGIN
         CONTINUE WHEN EXISTS (
             SELECT FROM pg_trigger AS g
             WHERE g.tgrelid = v_rel.oid AND g.tgname = 'recon_ledger_write');
-        EXECUTE format('CREATE TRIGGER recon_ledger_write AFTER UPDATE OR DELETE ON %s '
-                       || 'FOR EACH %s EXECUTE FUNCTION _recon.tg_ledger_write()',
-                       v_rel.oid::regclass,
-                       CASE WHEN v_rel.relkind = 'p' THEN 'ROW' ELSE 'STATEMENT' END);
+        BEGIN
+            EXECUTE format('CREATE TRIGGER recon_ledger_write AFTER UPDATE OR DELETE ON %s '
+                           || 'FOR EACH %s EXECUTE FUNCTION _recon.tg_ledger_write()',
+                           v_rel.oid::regclass,
+                           CASE WHEN v_rel.relkind = 'p' THEN 'ROW' ELSE 'STATEMENT' END);
+        EXCEPTION WHEN insufficient_privilege THEN
+            -- not the table's owner (nor able to create triggers on it): that ledger runs in
+            -- full, and its summary says the table is not tracked (_recon.incremental_tables)
+            RAISE NOTICE 'no trigger recon_ledger_write on % (%): its ledger runs in full',
+                v_rel.oid::regclass, sqlerrm;
+        END;
     END LOOP;
 END;
 $do$;

@@ -314,3 +314,31 @@ def test_derived_guard_checks_wallet_inserts_and_rekeys(
                     c.execute(s)
             assert ei.value.sqlstate == "RC402", str(ei.value)
         c.execute("SELECT recon.disable_guard('derived', 's2_locked')")
+
+
+def test_null_journal_guard_keeps_to_the_ledgers_filters(
+        make_db: Callable[..., str], fixture_template: Callable[..., str]) -> None:
+    """An entry without a journal that the ledger's filters leave out (a pending one, its
+    journal set when posted) is not read by the journal check, and the double_entry guard lets
+    it be; once it passes the filters without a journal, the guard blocks it (RC403)."""
+    dsn = make_db(fixture_template())
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE SCHEMA nj")
+        c.execute("CREATE TABLE nj.w (id text PRIMARY KEY, bal numeric NOT NULL DEFAULT 0)")
+        c.execute("CREATE TABLE nj.e (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                  " wid text NOT NULL, amt numeric NOT NULL, txn text, status text NOT NULL)")
+        c.execute("SELECT recon.register_wallet_source('njw', 'nj.w', 'id', ARRAY['bal'])")
+        c.execute("SELECT recon.register_ledger_source('nje', 'njw', 'nj.e', 'wid', 'amt',"
+                  " '{\"journal\": \"txn\", \"filters\": [{\"column\": \"status\", \"op\": \"=\","
+                  " \"value\": \"posted\"}]}')")
+        c.execute("SELECT recon.register_check('njj', 'journal', '{\"ledger\": \"nje\"}')")
+        c.execute("SELECT recon.enable_guard('double_entry', 'nje', '{\"mode\": \"block\"}')")
+        c.execute("INSERT INTO nj.e (wid, amt, txn, status) VALUES ('a', 5, NULL, 'pending')")
+        assert reconcile(dsn)["status"] == "synced"
+        with pytest.raises(psycopg.Error) as ei:
+            c.execute("UPDATE nj.e SET status = 'posted'")
+        assert ei.value.sqlstate == "RC403", str(ei.value)
+        with c.transaction():
+            c.execute("UPDATE nj.e SET status = 'posted', txn = 't1', amt = 0")
+        assert reconcile(dsn)["status"] == "synced"
+        c.execute("SELECT recon.disable_guard('double_entry', 'nje')")

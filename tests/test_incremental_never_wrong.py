@@ -117,6 +117,37 @@ def test_a_value_the_writer_supplies_at_or_below_the_bound_is_recorded_and_the_r
     assert mode == {"mode": "incremental"} and found == set()
 
 
+@pytest.mark.parametrize("kind", ["plain", "partitioned"])
+def test_a_writer_cannot_forge_the_triggers_once_per_transaction_mark(
+        conn: psycopg.Connection, kind: str) -> None:
+    """The triggers of 0024 record once per transaction and table. The mark of "already
+    recorded" is the row in _recon.ledger_write, which a writer cannot touch: a
+    transaction-local setting (the first design) let a writer set it, then insert an entry
+    below the bound (or, on a partitioned ledger, update an old one) unseen by incremental."""
+    partition = " PARTITION BY RANGE (wid)" if kind == "partitioned" else ""
+    setup(conn, f"CREATE TABLE n.e (id bigserial, wid int NOT NULL, amt numeric NOT NULL)"
+                f"{partition}")
+    if partition:
+        conn.execute("CREATE TABLE n.e1 PARTITION OF n.e FOR VALUES FROM (0) TO (1000)")
+    post(conn, 1, 10)
+    post(conn, 2, 5)
+    run(conn, "full")
+    relids = [r[0] for r in conn.execute(
+        "SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'n'::regnamespace"
+        " AND c.relname IN ('e', 'e1')").fetchall()]
+    # drift, moving no balance: an entry below the bound, then an old entry changed
+    for write, wallets in (("INSERT INTO n.e (id, wid, amt) VALUES (1, 2, 7)", {"2"}),
+                           ("UPDATE n.e SET amt = amt + 1 WHERE wid = 1", {"1", "2"})):
+        with conn.transaction():
+            for relid in relids:
+                for mark in ("ledger_order", "ledger_write"):
+                    conn.execute("SELECT set_config(%s, 'y', true)", (f"recon.{mark}_{relid}",))
+            conn.execute(write)
+        mode, found = incremental_equals_full(conn)
+        assert mode["mode"] == "full", (write, mode)
+        assert {k for k, *_ in found} == wallets, (write, found)
+
+
 def test_generated_always_refuses_the_writers_value_and_runs_incrementally(
         conn: psycopg.Connection) -> None:
     setup(conn, "CREATE TABLE n.e (id bigint GENERATED ALWAYS AS IDENTITY, wid int NOT NULL,"

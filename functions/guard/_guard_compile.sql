@@ -26,6 +26,7 @@ DECLARE
     v_hold text;
     v_terminal text;
     v_journal_type text;
+    v_null_filter text;
     v_parent record;
     v_parent_sql jsonb;
     v_into CONSTANT text := 'INSERT INTO _recon.guard_pending AS p '
@@ -67,13 +68,17 @@ BEGIN
                                     WHERE g.id = p_id) = 'allowed' THEN v_effects_old
             ELSE v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
                  || 'COALESCE(l.%1$I::text, ''''), CASE WHEN l.%1$I IS NULL THEN ''null'' '
-                 || 'ELSE ''*'' END, 0, 0 FROM %2$s AS l '
+                 || 'ELSE ''*'' END, 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL OR (%3$s) '
                  || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING' END;
+        -- only the entries without a journal that the ledger's filters keep, as the journal
+        -- check reads them (a pending entry gets its journal when posted: not blocked before)
+        v_null_filter := COALESCE(_recon.guard_filter_sql(v_ledger, 'l'), 'TRUE');
         v_sql := jsonb_build_object(
-            'ledger_insert', format(v_effects_new, v_ledger.journal_column, 'recon_new'),
+            'ledger_insert', format(v_effects_new, v_ledger.journal_column, 'recon_new',
+                                    v_null_filter),
             'ledger_delete', format(v_effects_old, v_ledger.journal_column, 'recon_old'),
             'ledger_update', jsonb_build_array(
-                format(v_effects_new, v_ledger.journal_column, 'recon_new'),
+                format(v_effects_new, v_ledger.journal_column, 'recon_new', v_null_filter),
                 format(v_effects_old, v_ledger.journal_column, 'recon_old')),
             -- at commit: the journal transaction's legs, through the journal column (its
             -- index: the condition reaches the scan of a one-sided ledger), only the rows the

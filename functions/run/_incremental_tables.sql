@@ -21,11 +21,11 @@ AS $body$
            EXISTS (SELECT FROM pg_catalog.pg_trigger AS g
                    WHERE g.tgrelid = c.oid AND g.tgname = 'recon_ledger_write'
                      AND g.tgfoid = '_recon.tg_ledger_write()'::pg_catalog.regprocedure
-                     AND g.tgenabled <> 'D'),
+                     AND g.tgenabled IN ('O', 'A')),
            EXISTS (SELECT FROM pg_catalog.pg_trigger AS g
                    WHERE g.tgrelid = c.oid AND g.tgname = 'recon_ledger_order'
                      AND g.tgfoid = '_recon.tg_ledger_order()'::pg_catalog.regprocedure
-                     AND g.tgenabled <> 'D')
+                     AND g.tgenabled IN ('O', 'A'))
     FROM tree AS t
     JOIN pg_catalog.pg_class AS c ON c.oid = t.relid AND c.relkind IN ('r', 'p');
 $body$;
