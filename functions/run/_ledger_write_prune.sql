@@ -9,7 +9,9 @@ AS $body$
     -- them read the ledger: no run needs it. Runs hold the reconcile lock, so no watermark is
     -- being set unseen meanwhile; without a watermark, this snapshot's xmin bounds it.
     DELETE FROM _recon.ledger_write AS w
-    WHERE w.xid < COALESCE((SELECT min(m.snapshot_xmin) FROM _recon.watermark AS m),
+    -- (ORDER BY ... LIMIT 1, not min(): PostgreSQL 14 has no min(xid8))
+    WHERE w.xid < COALESCE((SELECT m.snapshot_xmin FROM _recon.watermark AS m
+                            ORDER BY m.snapshot_xmin LIMIT 1),
                            pg_snapshot_xmin(pg_current_snapshot()));
 $body$;
 
