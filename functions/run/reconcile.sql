@@ -1,6 +1,6 @@
 -- recon.reconcile(): run checks, classify, explain, and keep findings as open issues.
 CREATE OR REPLACE FUNCTION recon.reconcile(
-    p_checks text[] DEFAULT NULL, p_mode text DEFAULT 'full'
+    checks text[] DEFAULT NULL, mode text DEFAULT 'full'
 )
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -12,7 +12,7 @@ SET jit = off
 AS $body$
 DECLARE
     v_started timestamptz := clock_timestamp();
-    v_names text[] := _recon.run_checks(p_checks, p_mode);
+    v_names text[] := _recon.run_checks(reconcile.checks, reconcile.mode);
     v_run bigint;
     -- a run whose read work a standby did (recon.record_replica_run): staged already
     v_replica jsonb;
@@ -24,10 +24,11 @@ DECLARE
     v_summary jsonb;
 BEGIN
     SELECT c.o_run, c.o_replica, c.o_started INTO v_run, v_replica, v_started_run
-    FROM _recon.run_claim(v_names, p_mode) AS c;
+    FROM _recon.run_claim(v_names, reconcile.mode) AS c;
     PERFORM _recon.run_sweep_stale(v_run);
     -- 1. Every check's findings, staged (a replica run's are already).
-    v_modes := CASE WHEN v_replica IS NULL THEN _recon.run_stage_checks(v_run, v_names, p_mode)
+    v_modes := CASE WHEN v_replica IS NULL
+                    THEN _recon.run_stage_checks(v_run, v_names, reconcile.mode)
                     ELSE COALESCE(v_replica -> 'runs', '{}'::jsonb) END;
     -- The stage's statistics, now that it holds this run's findings: the joins below over
     -- thousands of findings are planned as hash joins, not nested loops (one run at a time
@@ -41,7 +42,7 @@ BEGIN
     SELECT m.o_new, m.o_resolved INTO v_new, v_resolved
     FROM _recon.run_merge(v_run, v_names, v_acknowledged) AS m;
     -- 5. The summary, recorded with the run.
-    v_summary := _recon.run_summary(v_run, p_mode, v_names, v_modes, v_new, v_resolved,
+    v_summary := _recon.run_summary(v_run, reconcile.mode, v_names, v_modes, v_new, v_resolved,
                                     cardinality(v_acknowledged), v_started, v_replica);
     UPDATE _recon.run AS r
     SET finished_at = clock_timestamp(), status = v_summary ->> 'status', summary = v_summary

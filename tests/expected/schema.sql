@@ -14155,7 +14155,7 @@ COMMENT ON FUNCTION recon.describe_check(name text) IS 'One check as JSON: kind,
 -- Name: disable_guard(text, text); Type: FUNCTION; Schema: recon; Owner: -
 --
 
-CREATE FUNCTION recon.disable_guard(p_kind text, p_target text) RETURNS jsonb
+CREATE FUNCTION recon.disable_guard(kind text, target text) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -14165,9 +14165,9 @@ DECLARE
     v_function text;
     v_table text;
 BEGIN
-    SELECT g.* INTO v_guard FROM _recon.guard AS g WHERE g.kind = p_kind AND g.target = p_target;
+    SELECT g.* INTO v_guard FROM _recon.guard AS g WHERE g.kind = disable_guard.kind AND g.target = disable_guard.target;
     IF NOT FOUND THEN
-        PERFORM _recon.fail('RC406', format('no %s guard on %L', p_kind, p_target),
+        PERFORM _recon.fail('RC406', format('no %s guard on %L', disable_guard.kind, disable_guard.target),
                             'Only an enabled guard can be disabled.',
                             'SELECT * FROM recon.guards; lists them.');
     END IF;
@@ -14189,17 +14189,17 @@ BEGIN
         EXECUTE format('DROP FUNCTION IF EXISTS %s', v_function);
     END LOOP;
     DELETE FROM _recon.guard AS g WHERE g.id = v_guard.id;
-    RETURN jsonb_build_object('guard', v_guard.id, 'kind', p_kind, 'target', p_target,
+    RETURN jsonb_build_object('guard', v_guard.id, 'kind', disable_guard.kind, 'target', disable_guard.target,
                               'dropped', v_guard.triggers,
                               'functions', COALESCE(v_guard.compiled -> 'functions', '[]'));
 END;
 $$;
 
 --
--- Name: FUNCTION disable_guard(p_kind text, p_target text); Type: COMMENT; Schema: recon; Owner: -
+-- Name: FUNCTION disable_guard(kind text, target text); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.disable_guard(p_kind text, p_target text) IS 'Disables a guard: drops exactly the triggers recon.enable_guard() created for it, and the trigger functions it generated for it (drift), nothing else. RC406 if there is no such guard. Needs the owner of the tables.';
+COMMENT ON FUNCTION recon.disable_guard(kind text, target text) IS 'Disables a guard: drops exactly the triggers recon.enable_guard() created for it, and the trigger functions it generated for it (drift), nothing else. RC406 if there is no such guard. Needs the owner of the tables.';
 
 --
 -- Name: drop_check(text); Type: FUNCTION; Schema: recon; Owner: -
@@ -14284,7 +14284,7 @@ COMMENT ON FUNCTION recon.drop_source(name text) IS 'Drops a wallet or ledger so
 -- Name: enable_guard(text, text, jsonb); Type: FUNCTION; Schema: recon; Owner: -
 --
 
-CREATE FUNCTION recon.enable_guard(p_kind text, p_target text, p_options jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+CREATE FUNCTION recon.enable_guard(kind text, target text, options jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -14299,66 +14299,66 @@ DECLARE
     v_owner text;
     v_table text;
 BEGIN
-    IF p_kind IS NULL OR p_kind NOT IN ('drift', 'derived', 'append_only', 'double_entry',
+    IF enable_guard.kind IS NULL OR enable_guard.kind NOT IN ('drift', 'derived', 'append_only', 'double_entry',
                                         'lifecycle') THEN
-        PERFORM _recon.fail('RC406', format('unknown guard kind %L', p_kind),
+        PERFORM _recon.fail('RC406', format('unknown guard kind %L', enable_guard.kind),
                             'Kinds: drift, derived, append_only, double_entry, lifecycle.',
                             'docs/GUARDS.md describes each.');
     END IF;
-    IF p_target IS NULL THEN
-        PERFORM _recon.fail('RC107', format('no target for a %s guard', p_kind),
+    IF enable_guard.target IS NULL THEN
+        PERFORM _recon.fail('RC107', format('no target for a %s guard', enable_guard.kind),
                             'A guard guards a registered ledger source or check.',
                             'SELECT * FROM recon.sources; SELECT name FROM recon.checks;');
     END IF;
-    PERFORM _recon.check_options(format('%s guard on %s', p_kind, p_target), p_options,
+    PERFORM _recon.check_options(format('%s guard on %s', enable_guard.kind, enable_guard.target), enable_guard.options,
                                  ARRAY['mode', 'tolerance', 'check_on', 'null_journals']);
-    IF p_options ? 'null_journals' AND (p_kind <> 'double_entry'
-                                        OR p_options ->> 'null_journals' NOT IN ('blocked',
+    IF enable_guard.options ? 'null_journals' AND (enable_guard.kind <> 'double_entry'
+                                        OR enable_guard.options ->> 'null_journals' NOT IN ('blocked',
                                                                                 'allowed')) THEN
         PERFORM _recon.fail('RC406', 'null_journals is "blocked" or "allowed", for a '
                             || 'double_entry guard',
-                            format('Got %s for a %s guard.', p_options -> 'null_journals', p_kind),
+                            format('Got %s for a %s guard.', enable_guard.options -> 'null_journals', enable_guard.kind),
                             'docs/GUARDS.md: entries without a journal.');
     END IF;
-    v_mode := COALESCE(p_options ->> 'mode', 'warn');
+    v_mode := COALESCE(enable_guard.options ->> 'mode', 'warn');
     IF v_mode NOT IN ('warn', 'block') THEN
         PERFORM _recon.fail('RC406', format('unknown guard mode %L', v_mode),
                             'Modes: warn (warning, alert, NOTIFY) and block (fail at commit).',
                             'Start with warn; block once the alerts are quiet.');
     END IF;
-    IF p_options ? 'tolerance' AND (jsonb_typeof(p_options -> 'tolerance') <> 'number'
-                                    OR (p_options ->> 'tolerance')::numeric < 0) THEN
+    IF enable_guard.options ? 'tolerance' AND (jsonb_typeof(enable_guard.options -> 'tolerance') <> 'number'
+                                    OR (enable_guard.options ->> 'tolerance')::numeric < 0) THEN
         PERFORM _recon.fail('RC406', 'tolerance must be a number >= 0',
-                            format('Got %s.', p_options -> 'tolerance'), 'E.g. 0.01.');
+                            format('Got %s.', enable_guard.options -> 'tolerance'), 'E.g. 0.01.');
     END IF;
-    v_tolerance := COALESCE((p_options ->> 'tolerance')::numeric, 0);
+    v_tolerance := COALESCE((enable_guard.options ->> 'tolerance')::numeric, 0);
     -- drift: which table's rows queue the commit-time check (the other's queue one only when
     -- they come first in a transaction); the table your transactions write first is cheaper
-    IF p_options ? 'check_on' AND (p_kind <> 'drift' OR jsonb_typeof(p_options -> 'check_on')
-                                   <> 'string' OR p_options ->> 'check_on' NOT IN ('wallet',
+    IF enable_guard.options ? 'check_on' AND (enable_guard.kind <> 'drift' OR jsonb_typeof(enable_guard.options -> 'check_on')
+                                   <> 'string' OR enable_guard.options ->> 'check_on' NOT IN ('wallet',
                                                                                    'ledger')) THEN
         PERFORM _recon.fail('RC406', 'check_on is "wallet" or "ledger", for a drift guard',
-                            format('Got %s for a %s guard.', p_options -> 'check_on', p_kind),
+                            format('Got %s for a %s guard.', enable_guard.options -> 'check_on', enable_guard.kind),
                             'The table your transactions write first: docs/GUARDS.md.');
     END IF;
 
     -- Enabling twice is harmless: the same guard is kept, another mode replaces it.
-    SELECT g.* INTO v_old FROM _recon.guard AS g WHERE g.kind = p_kind AND g.target = p_target;
+    SELECT g.* INTO v_old FROM _recon.guard AS g WHERE g.kind = enable_guard.kind AND g.target = enable_guard.target;
     IF FOUND AND v_old.mode = v_mode AND v_old.tolerance = v_tolerance
        AND COALESCE(v_old.options ->> 'check_on', 'wallet')
-           = COALESCE(p_options ->> 'check_on', 'wallet')
+           = COALESCE(enable_guard.options ->> 'check_on', 'wallet')
        AND COALESCE(v_old.options ->> 'null_journals', 'blocked')
-           = COALESCE(p_options ->> 'null_journals', 'blocked') THEN
-        RETURN jsonb_build_object('guard', v_old.id, 'kind', p_kind, 'target', p_target,
+           = COALESCE(enable_guard.options ->> 'null_journals', 'blocked') THEN
+        RETURN jsonb_build_object('guard', v_old.id, 'kind', enable_guard.kind, 'target', enable_guard.target,
                                   'mode', v_mode, 'triggers', v_old.triggers, 'changed', FALSE);
     ELSIF FOUND THEN
-        PERFORM recon.disable_guard(p_kind, p_target);
+        PERFORM recon.disable_guard(enable_guard.kind, enable_guard.target);
     END IF;
 
     INSERT INTO _recon.guard (kind, target, mode, tolerance, options, compiled, triggers)
-    VALUES (p_kind, p_target, v_mode, v_tolerance, p_options, '{}', '[]')
+    VALUES (enable_guard.kind, enable_guard.target, v_mode, v_tolerance, enable_guard.options, '{}', '[]')
     RETURNING id INTO v_id;
-    v_compiled := _recon.guard_compile(p_kind, p_target, v_id);
+    v_compiled := _recon.guard_compile(enable_guard.kind, enable_guard.target, v_id);
     -- partitions and inheritance children get the triggers too, now and (event trigger
     -- recon_guard_children, from the "roots" kept) when they are created or attached later
     v_compiled := v_compiled || jsonb_build_object(
@@ -14371,7 +14371,7 @@ BEGIN
                    WHERE c.relkind = 'p' OR EXISTS (SELECT FROM pg_catalog.pg_inherits AS i
                                                     WHERE i.inhparent = c.oid)) THEN
         PERFORM _recon.fail(
-            'RC406', format('cannot keep a %s guard on %s over partitions', p_kind, p_target),
+            'RC406', format('cannot keep a %s guard on %s over partitions', enable_guard.kind, enable_guard.target),
             'Its table has partitions or inheritance children, and the event trigger '
             || 'recon_guard_children that guards the ones created later is not installed '
             || '(only a superuser can create it).',
@@ -14382,12 +14382,12 @@ BEGIN
     END IF;
     -- a guard on parent rows relies on foreign keys that the same event trigger keeps from
     -- being dropped or disabled under it (_recon.guard_recheck_parents)
-    IF p_kind IN ('drift', 'double_entry')
-       AND (SELECT l.parents FROM _recon.ledger_source AS l WHERE l.name = p_target) IS NOT NULL
+    IF enable_guard.kind IN ('drift', 'double_entry')
+       AND (SELECT l.parents FROM _recon.ledger_source AS l WHERE l.name = enable_guard.target) IS NOT NULL
        AND NOT EXISTS (SELECT FROM pg_catalog.pg_event_trigger AS e
                        WHERE e.evtname = 'recon_guard_children' AND e.evtenabled <> 'D') THEN
         PERFORM _recon.fail(
-            'RC406', format('cannot keep a %s guard on %s over parent rows', p_kind, p_target),
+            'RC406', format('cannot keep a %s guard on %s over parent rows', enable_guard.kind, enable_guard.target),
             'Its ledger reads parent rows through foreign keys, and the event trigger '
             || 'recon_guard_children that refuses to drop or disable one under an enabled guard '
             || 'is not installed (only a superuser can create it).',
@@ -14408,8 +14408,8 @@ BEGIN
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', v_function ->> 'function');
         EXECUTE format('COMMENT ON FUNCTION %s IS %L', v_function ->> 'function',
                        format('wallet-recon %s guard %s on %s: generated row trigger function '
-                              || '(recon.disable_guard(%L, %L) drops it)', p_kind, v_id,
-                              p_target, p_kind, p_target));
+                              || '(recon.disable_guard(%L, %L) drops it)', enable_guard.kind, v_id,
+                              enable_guard.target, enable_guard.kind, enable_guard.target));
     END LOOP;
     -- Every table's lock first, in the triggers' order (wallets before ledger: the order
     -- applications write in), so that enabling under load waits for them instead of
@@ -14427,7 +14427,7 @@ BEGIN
         EXECUTE format('COMMENT ON TRIGGER %I ON %s IS %L', v_trigger ->> 'trigger',
                        v_trigger ->> 'table',
                        format('wallet-recon %s guard %s on %s (recon.disable_guard(%L, %L) '
-                              || 'removes it)', p_kind, v_id, p_target, p_kind, p_target));
+                              || 'removes it)', enable_guard.kind, v_id, enable_guard.target, enable_guard.kind, enable_guard.target));
     END LOOP;
     UPDATE _recon.guard AS g
     SET compiled = jsonb_build_object(
@@ -14438,17 +14438,17 @@ BEGIN
         triggers = (SELECT COALESCE(jsonb_agg(t.value - 'definition'), '[]'::jsonb)
                     FROM jsonb_array_elements(v_compiled -> 'triggers') AS t)
     WHERE g.id = v_id;
-    RETURN jsonb_build_object('guard', v_id, 'kind', p_kind, 'target', p_target, 'mode', v_mode,
+    RETURN jsonb_build_object('guard', v_id, 'kind', enable_guard.kind, 'target', enable_guard.target, 'mode', v_mode,
                               'triggers', (SELECT g.triggers FROM _recon.guard AS g
                                            WHERE g.id = v_id), 'changed', TRUE);
 END;
 $$;
 
 --
--- Name: FUNCTION enable_guard(p_kind text, p_target text, p_options jsonb); Type: COMMENT; Schema: recon; Owner: -
+-- Name: FUNCTION enable_guard(kind text, target text, options jsonb); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.enable_guard(p_kind text, p_target text, p_options jsonb) IS 'Enables a write-path guard: drift (ledger source: every committed transaction leaves each wallet it touched with a stored change equal to its ledger effects), derived (derived check), append_only (ledger source), double_entry (ledger source with a journal column), lifecycle (lifecycle check). Options: {"mode": "warn"|"block", "tolerance": n, and for drift "check_on": "wallet"|"ledger", the table whose rows queue the commit-time check; for double_entry "null_journals": "blocked" (default: an entry without a journal is blocked) or "allowed"}. A drift guard in block mode is sealed (SECURITY DEFINER functions, sums in _recon.guard_spill: no bypass from the writer''s transaction). Enabling twice is harmless; other options replace the guard. A drift guard also generates its three trigger functions (_recon.tg_drift_<id>_wallet / _ledger / _check). Errors: RC406, RC107, RC106. Needs the owner of the tables. docs/GUARDS.md.';
+COMMENT ON FUNCTION recon.enable_guard(kind text, target text, options jsonb) IS 'Enables a write-path guard: drift (ledger source: every committed transaction leaves each wallet it touched with a stored change equal to its ledger effects), derived (derived check), append_only (ledger source), double_entry (ledger source with a journal column), lifecycle (lifecycle check). Options: {"mode": "warn"|"block", "tolerance": n, and for drift "check_on": "wallet"|"ledger", the table whose rows queue the commit-time check; for double_entry "null_journals": "blocked" (default: an entry without a journal is blocked) or "allowed"}. A drift guard in block mode is sealed (SECURITY DEFINER functions, sums in _recon.guard_spill: no bypass from the writer''s transaction). Enabling twice is harmless; other options replace the guard. A drift guard also generates its three trigger functions (_recon.tg_drift_<id>_wallet / _ledger / _check). Errors: RC406, RC107, RC106. Needs the owner of the tables. docs/GUARDS.md.';
 
 --
 -- Name: fix(bigint, boolean, text, text, text[], text[], text, numeric, numeric, bigint[], jsonb, jsonb); Type: FUNCTION; Schema: recon; Owner: -
@@ -14613,14 +14613,14 @@ COMMENT ON FUNCTION recon.forbid_overdraft(source text, wallet text, balance_col
 -- Name: reconcile(text[], text); Type: FUNCTION; Schema: recon; Owner: -
 --
 
-CREATE FUNCTION recon.reconcile(p_checks text[] DEFAULT NULL::text[], p_mode text DEFAULT 'full'::text) RETURNS jsonb
+CREATE FUNCTION recon.reconcile(checks text[] DEFAULT NULL::text[], mode text DEFAULT 'full'::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET jit TO 'off'
     AS $$
 DECLARE
     v_started timestamptz := clock_timestamp();
-    v_names text[] := _recon.run_checks(p_checks, p_mode);
+    v_names text[] := _recon.run_checks(reconcile.checks, reconcile.mode);
     v_run bigint;
     -- a run whose read work a standby did (recon.record_replica_run): staged already
     v_replica jsonb;
@@ -14632,10 +14632,11 @@ DECLARE
     v_summary jsonb;
 BEGIN
     SELECT c.o_run, c.o_replica, c.o_started INTO v_run, v_replica, v_started_run
-    FROM _recon.run_claim(v_names, p_mode) AS c;
+    FROM _recon.run_claim(v_names, reconcile.mode) AS c;
     PERFORM _recon.run_sweep_stale(v_run);
     -- 1. Every check's findings, staged (a replica run's are already).
-    v_modes := CASE WHEN v_replica IS NULL THEN _recon.run_stage_checks(v_run, v_names, p_mode)
+    v_modes := CASE WHEN v_replica IS NULL
+                    THEN _recon.run_stage_checks(v_run, v_names, reconcile.mode)
                     ELSE COALESCE(v_replica -> 'runs', '{}'::jsonb) END;
     -- The stage's statistics, now that it holds this run's findings: the joins below over
     -- thousands of findings are planned as hash joins, not nested loops (one run at a time
@@ -14649,7 +14650,7 @@ BEGIN
     SELECT m.o_new, m.o_resolved INTO v_new, v_resolved
     FROM _recon.run_merge(v_run, v_names, v_acknowledged) AS m;
     -- 5. The summary, recorded with the run.
-    v_summary := _recon.run_summary(v_run, p_mode, v_names, v_modes, v_new, v_resolved,
+    v_summary := _recon.run_summary(v_run, reconcile.mode, v_names, v_modes, v_new, v_resolved,
                                     cardinality(v_acknowledged), v_started, v_replica);
     UPDATE _recon.run AS r
     SET finished_at = clock_timestamp(), status = v_summary ->> 'status', summary = v_summary
@@ -14665,30 +14666,30 @@ END;
 $$;
 
 --
--- Name: FUNCTION reconcile(p_checks text[], p_mode text); Type: COMMENT; Schema: recon; Owner: -
+-- Name: FUNCTION reconcile(checks text[], mode text); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.reconcile(p_checks text[], p_mode text) IS 'Runs every enabled check (or the named ones), records the run and its findings, classifies severity (LOW/MEDIUM by amount for one wallet, HIGH for several wallets, CRITICAL for a systematic pattern), attaches the suspected cause it can show, tracks findings across runs as open issues, and returns a JSON summary: status synced or discrepancy, counts by severity and by check, amounts per currency only (by_currency; never added across currencies; a finding explained by another, the same money, counted once). The one-hour pattern rule buckets posting times by UTC hour, whatever the session''s TimeZone. Errors: RC201 unknown mode, RC202 unknown check. SECURITY DEFINER: recon_auditor may run it. Runs one at a time per database. A HIGH or CRITICAL run raises an alert (recon.open_alerts, NOTIFY wallet_recon_alert). With the setting wallet_recon.progress = on it raises a NOTICE per check (wallet-recon progress: n/total check: findings in ms).';
+COMMENT ON FUNCTION recon.reconcile(checks text[], mode text) IS 'Runs every enabled check (or the named ones), records the run and its findings, classifies severity (LOW/MEDIUM by amount for one wallet, HIGH for several wallets, CRITICAL for a systematic pattern), attaches the suspected cause it can show, tracks findings across runs as open issues, and returns a JSON summary: status synced or discrepancy, counts by severity and by check, amounts per currency only (by_currency; never added across currencies; a finding explained by another, the same money, counted once). The one-hour pattern rule buckets posting times by UTC hour, whatever the session''s TimeZone. Errors: RC201 unknown mode, RC202 unknown check. SECURITY DEFINER: recon_auditor may run it. Runs one at a time per database. A HIGH or CRITICAL run raises an alert (recon.open_alerts, NOTIFY wallet_recon_alert). With the setting wallet_recon.progress = on it raises a NOTICE per check (wallet-recon progress: n/total check: findings in ms).';
 
 --
 -- Name: reconcile_run(text[], text, jsonb); Type: PROCEDURE; Schema: recon; Owner: -
 --
 
-CREATE PROCEDURE recon.reconcile_run(IN p_checks text[] DEFAULT NULL::text[], IN p_mode text DEFAULT 'full'::text, INOUT summary jsonb DEFAULT NULL::jsonb)
+CREATE PROCEDURE recon.reconcile_run(IN checks text[] DEFAULT NULL::text[], IN mode text DEFAULT 'full'::text, INOUT summary jsonb DEFAULT NULL::jsonb)
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM recon.start_run(p_checks, p_mode);
+    PERFORM recon.start_run(reconcile_run.checks, reconcile_run.mode);
     COMMIT;  -- the run is visible from here on, whatever happens to this session
-    summary := recon.reconcile(p_checks, p_mode);
+    summary := recon.reconcile(reconcile_run.checks, reconcile_run.mode);
 END;
 $$;
 
 --
--- Name: PROCEDURE reconcile_run(IN p_checks text[], IN p_mode text, INOUT summary jsonb); Type: COMMENT; Schema: recon; Owner: -
+-- Name: PROCEDURE reconcile_run(IN checks text[], IN mode text, INOUT summary jsonb); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON PROCEDURE recon.reconcile_run(IN p_checks text[], IN p_mode text, INOUT summary jsonb) IS 'CALL recon.reconcile_run(checks, mode): recon.reconcile() with its run recorded and committed first, so a run cut short (its backend terminated, the server stopped) is marked interrupted by the next one instead of vanishing. Returns the summary. Must be CALLed outside a transaction block (it commits); what wallet-recon check and recon.schedule_reconcile() use.';
+COMMENT ON PROCEDURE recon.reconcile_run(IN checks text[], IN mode text, INOUT summary jsonb) IS 'CALL recon.reconcile_run(checks, mode): recon.reconcile() with its run recorded and committed first, so a run cut short (its backend terminated, the server stopped) is marked interrupted by the next one instead of vanishing. Returns the summary. Must be CALLed outside a transaction block (it commits); what wallet-recon check and recon.schedule_reconcile() use.';
 
 --
 -- Name: record_replica_run(jsonb); Type: FUNCTION; Schema: recon; Owner: -
@@ -20445,10 +20446,10 @@ GRANT ALL ON FUNCTION recon.describe_check(name text) TO recon_auditor;
 GRANT ALL ON FUNCTION recon.describe_check(name text) TO recon_operator;
 
 --
--- Name: FUNCTION disable_guard(p_kind text, p_target text); Type: ACL; Schema: recon; Owner: -
+-- Name: FUNCTION disable_guard(kind text, target text); Type: ACL; Schema: recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION recon.disable_guard(p_kind text, p_target text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recon.disable_guard(kind text, target text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION drop_check(name text); Type: ACL; Schema: recon; Owner: -
@@ -20463,10 +20464,10 @@ REVOKE ALL ON FUNCTION recon.drop_check(name text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recon.drop_source(name text) FROM PUBLIC;
 
 --
--- Name: FUNCTION enable_guard(p_kind text, p_target text, p_options jsonb); Type: ACL; Schema: recon; Owner: -
+-- Name: FUNCTION enable_guard(kind text, target text, options jsonb); Type: ACL; Schema: recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION recon.enable_guard(p_kind text, p_target text, p_options jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recon.enable_guard(kind text, target text, options jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix(run_id bigint, dry_run boolean, ticket text, reason text, checks text[], wallets text[], force_strategy text, wallet_limit numeric, run_limit numeric, findings bigint[], wallet_limits jsonb, run_limits jsonb); Type: ACL; Schema: recon; Owner: -
@@ -20482,20 +20483,20 @@ GRANT ALL ON FUNCTION recon.fix(run_id bigint, dry_run boolean, ticket text, rea
 REVOKE ALL ON FUNCTION recon.forbid_overdraft(source text, wallet text, balance_column text) FROM PUBLIC;
 
 --
--- Name: FUNCTION reconcile(p_checks text[], p_mode text); Type: ACL; Schema: recon; Owner: -
+-- Name: FUNCTION reconcile(checks text[], mode text); Type: ACL; Schema: recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION recon.reconcile(p_checks text[], p_mode text) FROM PUBLIC;
-GRANT ALL ON FUNCTION recon.reconcile(p_checks text[], p_mode text) TO recon_auditor;
-GRANT ALL ON FUNCTION recon.reconcile(p_checks text[], p_mode text) TO recon_operator;
+REVOKE ALL ON FUNCTION recon.reconcile(checks text[], mode text) FROM PUBLIC;
+GRANT ALL ON FUNCTION recon.reconcile(checks text[], mode text) TO recon_auditor;
+GRANT ALL ON FUNCTION recon.reconcile(checks text[], mode text) TO recon_operator;
 
 --
--- Name: PROCEDURE reconcile_run(IN p_checks text[], IN p_mode text, INOUT summary jsonb); Type: ACL; Schema: recon; Owner: -
+-- Name: PROCEDURE reconcile_run(IN checks text[], IN mode text, INOUT summary jsonb); Type: ACL; Schema: recon; Owner: -
 --
 
-REVOKE ALL ON PROCEDURE recon.reconcile_run(IN p_checks text[], IN p_mode text, INOUT summary jsonb) FROM PUBLIC;
-GRANT ALL ON PROCEDURE recon.reconcile_run(IN p_checks text[], IN p_mode text, INOUT summary jsonb) TO recon_auditor;
-GRANT ALL ON PROCEDURE recon.reconcile_run(IN p_checks text[], IN p_mode text, INOUT summary jsonb) TO recon_operator;
+REVOKE ALL ON PROCEDURE recon.reconcile_run(IN checks text[], IN mode text, INOUT summary jsonb) FROM PUBLIC;
+GRANT ALL ON PROCEDURE recon.reconcile_run(IN checks text[], IN mode text, INOUT summary jsonb) TO recon_auditor;
+GRANT ALL ON PROCEDURE recon.reconcile_run(IN checks text[], IN mode text, INOUT summary jsonb) TO recon_operator;
 
 --
 -- Name: FUNCTION record_replica_run(result jsonb); Type: ACL; Schema: recon; Owner: -
