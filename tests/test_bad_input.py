@@ -75,7 +75,7 @@ class OpenBug:
 
 
 OPEN_BUGS = [
-    OpenBug("enable_guard", "23502", lambda v: v.get("p_target") is None,
+    OpenBug("enable_guard", "23502", lambda v: v.get("target") is None,
             "recon.enable_guard(<kind>, NULL) inserts a NULL target into _recon.guard: "
             "not-null violation instead of RC107/RC406 (reported to the lead; "
             "functions/guard/enable_guard.sql is being rewritten)"),
@@ -752,21 +752,21 @@ def valid_calls(w: World) -> dict[str, list[dict[str, object]]]:
                                                           "wallet_columns": '{"status": "new"}',
                                                           **apply}],
         "describe_check": [{"name": c} for c in p.checks],
-        "disable_guard": [{"p_kind": "append_only", "p_target": "s0_ledger"}],
+        "disable_guard": [{"kind": "append_only", "target": "s0_ledger"}],
         "drop_check": [{"name": "s0_chain"}, {"name": "s3_treasury"}],
         "drop_source": [{"name": "spare_wallets"}],
         "enable_guard": [
-            {"p_kind": "drift", "p_target": "s0_ledger", "p_options": '{"mode": "warn"}'},
-            {"p_kind": "drift", "p_target": "s3_journal",
-             "p_options": '{"mode": "block", "tolerance": 0.01}'},
-            {"p_kind": "double_entry", "p_target": "s3_journal", "p_options": "{}"},
-            {"p_kind": "append_only", "p_target": "s0_ledger", "p_options": '{"mode": "warn"}'},
+            {"kind": "drift", "target": "s0_ledger", "options": '{"mode": "warn"}'},
+            {"kind": "drift", "target": "s3_journal",
+             "options": '{"mode": "block", "tolerance": 0.01}'},
+            {"kind": "double_entry", "target": "s3_journal", "options": "{}"},
+            {"kind": "append_only", "target": "s0_ledger", "options": '{"mode": "warn"}'},
         ],
         "fix": [{}, {"wallet_limit": "1000", **apply}, {"checks": "{s0_balance}"},
                 {"run_id": p.ids["run"][0], "force_strategy": "adjust", "wallet_limit": "100"},
                 {"wallets": array_literal(p.wallets[:3]), "run_limit": "50", **apply}],
-        "reconcile": [{}, {"p_checks": "{s0_balance,s3_balance}", "p_mode": "incremental"}],
-        "reconcile_run": [{}, {"p_checks": "{s0_balance,s3_balance}", "p_mode": "incremental"}],
+        "reconcile": [{}, {"checks": "{s0_balance,s3_balance}", "mode": "incremental"}],
+        "reconcile_run": [{}, {"checks": "{s0_balance,s3_balance}", "mode": "incremental"}],
         "start_run": [{}, {"checks": "{s0_balance,s3_balance}", "mode": "incremental"}],
         "schedule_reconcile": [{}],
         "unschedule_reconcile": [{}],

@@ -15,7 +15,6 @@ BOUND = 120
 
 ALLOWED: dict[str, str] = {
     # being split by other helpers at the same time (do not edit here)
-    "recon.reconcile": "issue 20 item 2; reconcile is being changed by issues 17 and 21",
     "_recon.guard_compile": "issue 20 item 2; guards: issue 18",
     "_recon.guard_drift_function": "issue 18 (guards)",
     "_recon.guard_drift_compile": "issue 18 (guards)",

@@ -13,15 +13,13 @@ from helpers import q
 
 from conftest import ROOT, load_fixture, run_cli
 
-# Still p_-named: being changed by other issues at the same time (temporary).
-P_NAMED = {"reconcile": "issue 17/21", "enable_guard": "issue 18", "disable_guard": "issue 18",
-           "reconcile_run": "a procedure, renamed with recon.reconcile (issue 17/21)"}
-
-# The functions migration 0025 drops so that the repeatable layer creates them with bare names.
+# The functions migrations 0025 and 0027 drop so that the repeatable layer creates them with
+# bare names (0027: the run and guard entry points, a procedure among them).
 RENAMED = {"acknowledge_alert", "allow_ledger_change", "describe_check", "drop_check",
            "drop_source", "register_check", "register_ledger_source", "register_wallet_source",
            "register_writer", "schedule_reconcile", "set_check_enabled", "set_fix_policy",
-           "start_run", "unschedule_reconcile"}
+           "start_run", "unschedule_reconcile",
+           "reconcile", "reconcile_run", "enable_guard", "disable_guard"}
 
 # The last commit before 0025 (main as issue 20 began).
 BEFORE = "27797ef"
@@ -37,18 +35,21 @@ def test_public_functions_take_bare_parameter_names(conn: psycopg.Connection) ->
     args = conn.execute(ARGS).fetchall()
     assert len({f for f, _ in args}) > 20
     prefixed = sorted({f for f, a in args if a.startswith(("p_", "v_"))})
-    assert prefixed == sorted(P_NAMED), prefixed
+    assert prefixed == [], prefixed
     reserved = {w for (w,) in conn.execute(
         "SELECT word FROM pg_get_keywords() WHERE catcode = 'R'").fetchall()}
     assert [(f, a) for f, a in args if a in reserved] == []
     names = dict(conn.execute(
         "SELECT p.proname, array_to_string(p.proargnames, ',') FROM pg_proc AS p"
         " WHERE p.pronamespace = 'recon'::regnamespace AND p.proname IN"
-        " ('register_wallet_source', 'register_ledger_source', 'set_fix_policy')").fetchall())
+        " ('register_wallet_source', 'register_ledger_source', 'set_fix_policy', 'reconcile',"
+        " 'reconcile_run', 'enable_guard', 'disable_guard')").fetchall())
     assert names == {
         "register_wallet_source": "name,relation,key_column,balance_columns,options",
         "register_ledger_source": "name,wallet_source,relation,wallet_column,amount_column,options",
-        "set_fix_policy": "check_name,options"}
+        "set_fix_policy": "check_name,options", "reconcile": "checks,mode",
+        "reconcile_run": "checks,mode,summary", "enable_guard": "kind,target,options",
+        "disable_guard": "kind,target"}
 
 
 def test_upgrade_recreates_only_the_renamed_functions(empty_db: str, tmp_path: Path) -> None:
@@ -71,4 +72,4 @@ def test_upgrade_recreates_only_the_renamed_functions(empty_db: str, tmp_path: P
     assert {f for f in before if after.get(f) != before[f]} == RENAMED
     assert q(empty_db, "SELECT recon.describe_check(name => 's0_balance') ->> 'kind'") == [
         ("balance",)]
-    assert q(empty_db, "SELECT recon.reconcile() ->> 'status'") == [("synced",)]
+    assert q(empty_db, "SELECT recon.reconcile(mode => 'full') ->> 'status'") == [("synced",)]

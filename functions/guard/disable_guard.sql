@@ -1,5 +1,5 @@
 -- recon.disable_guard(): remove a guard: exactly the triggers it created.
-CREATE OR REPLACE FUNCTION recon.disable_guard(p_kind text, p_target text)
+CREATE OR REPLACE FUNCTION recon.disable_guard(kind text, target text)
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
@@ -11,9 +11,9 @@ DECLARE
     v_function text;
     v_table text;
 BEGIN
-    SELECT g.* INTO v_guard FROM _recon.guard AS g WHERE g.kind = p_kind AND g.target = p_target;
+    SELECT g.* INTO v_guard FROM _recon.guard AS g WHERE g.kind = disable_guard.kind AND g.target = disable_guard.target;
     IF NOT FOUND THEN
-        PERFORM _recon.fail('RC406', format('no %s guard on %L', p_kind, p_target),
+        PERFORM _recon.fail('RC406', format('no %s guard on %L', disable_guard.kind, disable_guard.target),
                             'Only an enabled guard can be disabled.',
                             'SELECT * FROM recon.guards; lists them.');
     END IF;
@@ -35,7 +35,7 @@ BEGIN
         EXECUTE format('DROP FUNCTION IF EXISTS %s', v_function);
     END LOOP;
     DELETE FROM _recon.guard AS g WHERE g.id = v_guard.id;
-    RETURN jsonb_build_object('guard', v_guard.id, 'kind', p_kind, 'target', p_target,
+    RETURN jsonb_build_object('guard', v_guard.id, 'kind', disable_guard.kind, 'target', disable_guard.target,
                               'dropped', v_guard.triggers,
                               'functions', COALESCE(v_guard.compiled -> 'functions', '[]'));
 END;

@@ -1,6 +1,6 @@
 -- recon.enable_guard(): put a guard on the write path of registered tables.
 CREATE OR REPLACE FUNCTION recon.enable_guard(
-    p_kind text, p_target text, p_options jsonb DEFAULT '{}'
+    kind text, target text, options jsonb DEFAULT '{}'
 )
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -18,66 +18,66 @@ DECLARE
     v_owner text;
     v_table text;
 BEGIN
-    IF p_kind IS NULL OR p_kind NOT IN ('drift', 'derived', 'append_only', 'double_entry',
+    IF enable_guard.kind IS NULL OR enable_guard.kind NOT IN ('drift', 'derived', 'append_only', 'double_entry',
                                         'lifecycle') THEN
-        PERFORM _recon.fail('RC406', format('unknown guard kind %L', p_kind),
+        PERFORM _recon.fail('RC406', format('unknown guard kind %L', enable_guard.kind),
                             'Kinds: drift, derived, append_only, double_entry, lifecycle.',
                             'docs/GUARDS.md describes each.');
     END IF;
-    IF p_target IS NULL THEN
-        PERFORM _recon.fail('RC107', format('no target for a %s guard', p_kind),
+    IF enable_guard.target IS NULL THEN
+        PERFORM _recon.fail('RC107', format('no target for a %s guard', enable_guard.kind),
                             'A guard guards a registered ledger source or check.',
                             'SELECT * FROM recon.sources; SELECT name FROM recon.checks;');
     END IF;
-    PERFORM _recon.check_options(format('%s guard on %s', p_kind, p_target), p_options,
+    PERFORM _recon.check_options(format('%s guard on %s', enable_guard.kind, enable_guard.target), enable_guard.options,
                                  ARRAY['mode', 'tolerance', 'check_on', 'null_journals']);
-    IF p_options ? 'null_journals' AND (p_kind <> 'double_entry'
-                                        OR p_options ->> 'null_journals' NOT IN ('blocked',
+    IF enable_guard.options ? 'null_journals' AND (enable_guard.kind <> 'double_entry'
+                                        OR enable_guard.options ->> 'null_journals' NOT IN ('blocked',
                                                                                 'allowed')) THEN
         PERFORM _recon.fail('RC406', 'null_journals is "blocked" or "allowed", for a '
                             || 'double_entry guard',
-                            format('Got %s for a %s guard.', p_options -> 'null_journals', p_kind),
+                            format('Got %s for a %s guard.', enable_guard.options -> 'null_journals', enable_guard.kind),
                             'docs/GUARDS.md: entries without a journal.');
     END IF;
-    v_mode := COALESCE(p_options ->> 'mode', 'warn');
+    v_mode := COALESCE(enable_guard.options ->> 'mode', 'warn');
     IF v_mode NOT IN ('warn', 'block') THEN
         PERFORM _recon.fail('RC406', format('unknown guard mode %L', v_mode),
                             'Modes: warn (warning, alert, NOTIFY) and block (fail at commit).',
                             'Start with warn; block once the alerts are quiet.');
     END IF;
-    IF p_options ? 'tolerance' AND (jsonb_typeof(p_options -> 'tolerance') <> 'number'
-                                    OR (p_options ->> 'tolerance')::numeric < 0) THEN
+    IF enable_guard.options ? 'tolerance' AND (jsonb_typeof(enable_guard.options -> 'tolerance') <> 'number'
+                                    OR (enable_guard.options ->> 'tolerance')::numeric < 0) THEN
         PERFORM _recon.fail('RC406', 'tolerance must be a number >= 0',
-                            format('Got %s.', p_options -> 'tolerance'), 'E.g. 0.01.');
+                            format('Got %s.', enable_guard.options -> 'tolerance'), 'E.g. 0.01.');
     END IF;
-    v_tolerance := COALESCE((p_options ->> 'tolerance')::numeric, 0);
+    v_tolerance := COALESCE((enable_guard.options ->> 'tolerance')::numeric, 0);
     -- drift: which table's rows queue the commit-time check (the other's queue one only when
     -- they come first in a transaction); the table your transactions write first is cheaper
-    IF p_options ? 'check_on' AND (p_kind <> 'drift' OR jsonb_typeof(p_options -> 'check_on')
-                                   <> 'string' OR p_options ->> 'check_on' NOT IN ('wallet',
+    IF enable_guard.options ? 'check_on' AND (enable_guard.kind <> 'drift' OR jsonb_typeof(enable_guard.options -> 'check_on')
+                                   <> 'string' OR enable_guard.options ->> 'check_on' NOT IN ('wallet',
                                                                                    'ledger')) THEN
         PERFORM _recon.fail('RC406', 'check_on is "wallet" or "ledger", for a drift guard',
-                            format('Got %s for a %s guard.', p_options -> 'check_on', p_kind),
+                            format('Got %s for a %s guard.', enable_guard.options -> 'check_on', enable_guard.kind),
                             'The table your transactions write first: docs/GUARDS.md.');
     END IF;
 
     -- Enabling twice is harmless: the same guard is kept, another mode replaces it.
-    SELECT g.* INTO v_old FROM _recon.guard AS g WHERE g.kind = p_kind AND g.target = p_target;
+    SELECT g.* INTO v_old FROM _recon.guard AS g WHERE g.kind = enable_guard.kind AND g.target = enable_guard.target;
     IF FOUND AND v_old.mode = v_mode AND v_old.tolerance = v_tolerance
        AND COALESCE(v_old.options ->> 'check_on', 'wallet')
-           = COALESCE(p_options ->> 'check_on', 'wallet')
+           = COALESCE(enable_guard.options ->> 'check_on', 'wallet')
        AND COALESCE(v_old.options ->> 'null_journals', 'blocked')
-           = COALESCE(p_options ->> 'null_journals', 'blocked') THEN
-        RETURN jsonb_build_object('guard', v_old.id, 'kind', p_kind, 'target', p_target,
+           = COALESCE(enable_guard.options ->> 'null_journals', 'blocked') THEN
+        RETURN jsonb_build_object('guard', v_old.id, 'kind', enable_guard.kind, 'target', enable_guard.target,
                                   'mode', v_mode, 'triggers', v_old.triggers, 'changed', FALSE);
     ELSIF FOUND THEN
-        PERFORM recon.disable_guard(p_kind, p_target);
+        PERFORM recon.disable_guard(enable_guard.kind, enable_guard.target);
     END IF;
 
     INSERT INTO _recon.guard (kind, target, mode, tolerance, options, compiled, triggers)
-    VALUES (p_kind, p_target, v_mode, v_tolerance, p_options, '{}', '[]')
+    VALUES (enable_guard.kind, enable_guard.target, v_mode, v_tolerance, enable_guard.options, '{}', '[]')
     RETURNING id INTO v_id;
-    v_compiled := _recon.guard_compile(p_kind, p_target, v_id);
+    v_compiled := _recon.guard_compile(enable_guard.kind, enable_guard.target, v_id);
     -- partitions and inheritance children get the triggers too, now and (event trigger
     -- recon_guard_children, from the "roots" kept) when they are created or attached later
     v_compiled := v_compiled || jsonb_build_object(
@@ -90,7 +90,7 @@ BEGIN
                    WHERE c.relkind = 'p' OR EXISTS (SELECT FROM pg_catalog.pg_inherits AS i
                                                     WHERE i.inhparent = c.oid)) THEN
         PERFORM _recon.fail(
-            'RC406', format('cannot keep a %s guard on %s over partitions', p_kind, p_target),
+            'RC406', format('cannot keep a %s guard on %s over partitions', enable_guard.kind, enable_guard.target),
             'Its table has partitions or inheritance children, and the event trigger '
             || 'recon_guard_children that guards the ones created later is not installed '
             || '(only a superuser can create it).',
@@ -101,12 +101,12 @@ BEGIN
     END IF;
     -- a guard on parent rows relies on foreign keys that the same event trigger keeps from
     -- being dropped or disabled under it (_recon.guard_recheck_parents)
-    IF p_kind IN ('drift', 'double_entry')
-       AND (SELECT l.parents FROM _recon.ledger_source AS l WHERE l.name = p_target) IS NOT NULL
+    IF enable_guard.kind IN ('drift', 'double_entry')
+       AND (SELECT l.parents FROM _recon.ledger_source AS l WHERE l.name = enable_guard.target) IS NOT NULL
        AND NOT EXISTS (SELECT FROM pg_catalog.pg_event_trigger AS e
                        WHERE e.evtname = 'recon_guard_children' AND e.evtenabled <> 'D') THEN
         PERFORM _recon.fail(
-            'RC406', format('cannot keep a %s guard on %s over parent rows', p_kind, p_target),
+            'RC406', format('cannot keep a %s guard on %s over parent rows', enable_guard.kind, enable_guard.target),
             'Its ledger reads parent rows through foreign keys, and the event trigger '
             || 'recon_guard_children that refuses to drop or disable one under an enabled guard '
             || 'is not installed (only a superuser can create it).',
@@ -127,8 +127,8 @@ BEGIN
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', v_function ->> 'function');
         EXECUTE format('COMMENT ON FUNCTION %s IS %L', v_function ->> 'function',
                        format('wallet-recon %s guard %s on %s: generated row trigger function '
-                              || '(recon.disable_guard(%L, %L) drops it)', p_kind, v_id,
-                              p_target, p_kind, p_target));
+                              || '(recon.disable_guard(%L, %L) drops it)', enable_guard.kind, v_id,
+                              enable_guard.target, enable_guard.kind, enable_guard.target));
     END LOOP;
     -- Every table's lock first, in the triggers' order (wallets before ledger: the order
     -- applications write in), so that enabling under load waits for them instead of
@@ -146,7 +146,7 @@ BEGIN
         EXECUTE format('COMMENT ON TRIGGER %I ON %s IS %L', v_trigger ->> 'trigger',
                        v_trigger ->> 'table',
                        format('wallet-recon %s guard %s on %s (recon.disable_guard(%L, %L) '
-                              || 'removes it)', p_kind, v_id, p_target, p_kind, p_target));
+                              || 'removes it)', enable_guard.kind, v_id, enable_guard.target, enable_guard.kind, enable_guard.target));
     END LOOP;
     UPDATE _recon.guard AS g
     SET compiled = jsonb_build_object(
@@ -157,7 +157,7 @@ BEGIN
         triggers = (SELECT COALESCE(jsonb_agg(t.value - 'definition'), '[]'::jsonb)
                     FROM jsonb_array_elements(v_compiled -> 'triggers') AS t)
     WHERE g.id = v_id;
-    RETURN jsonb_build_object('guard', v_id, 'kind', p_kind, 'target', p_target, 'mode', v_mode,
+    RETURN jsonb_build_object('guard', v_id, 'kind', enable_guard.kind, 'target', enable_guard.target, 'mode', v_mode,
                               'triggers', (SELECT g.triggers FROM _recon.guard AS g
                                            WHERE g.id = v_id), 'changed', TRUE);
 END;

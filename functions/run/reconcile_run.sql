@@ -1,15 +1,15 @@
 -- recon.reconcile_run(): reconcile with the run committed first (CLI, pg_cron, nightly jobs).
 CREATE OR REPLACE PROCEDURE recon.reconcile_run(
-    p_checks text[] DEFAULT NULL, p_mode text DEFAULT 'full', INOUT summary jsonb DEFAULT NULL
+    checks text[] DEFAULT NULL, mode text DEFAULT 'full', INOUT summary jsonb DEFAULT NULL
 )
 LANGUAGE plpgsql
 -- No SET search_path: a procedure with SET clauses may not COMMIT. It is SECURITY INVOKER and
 -- names only schema-qualified functions.
 AS $body$
 BEGIN
-    PERFORM recon.start_run(p_checks, p_mode);
+    PERFORM recon.start_run(reconcile_run.checks, reconcile_run.mode);
     COMMIT;  -- the run is visible from here on, whatever happens to this session
-    summary := recon.reconcile(p_checks, p_mode);
+    summary := recon.reconcile(reconcile_run.checks, reconcile_run.mode);
 END;
 $body$;
 

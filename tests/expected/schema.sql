@@ -11509,6 +11509,78 @@ $$;
 COMMENT ON FUNCTION _recon.rule_effect(p_ledger _recon.ledger_source, p_label text, p_amount numeric) IS '{balance column: delta} an entry of kind p_label (a direction, operation type or rule label) and amount p_amount moves (its registered effects times the amount; {} for no kind, an unmapped entry). _recon.writer_rule_entry.';
 
 --
+-- Name: run_acknowledged(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.run_acknowledged(p_run bigint) RETURNS bigint[]
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_acknowledged bigint[];
+BEGIN
+    -- An acknowledged finding (recon.fix, strategy acknowledge) seen again as it was
+    -- acknowledged (the same difference, the finding open ever since, the acknowledgement not
+    -- withdrawn) is not reported; it stays open, quietly. Once a run no longer sees it, it is
+    -- resolved like any other, and the same drift later is a new finding.
+    WITH ack AS (
+        DELETE FROM _recon.run_stage AS s
+        USING _recon.repair AS r, _recon.finding AS f
+        WHERE s.run_id = p_run AND r.strategy = 'acknowledge' AND f.id = r.finding_id
+          AND f.resolved_run IS NULL AND f.dropped_at IS NULL
+          AND f.check_name = s.check_name AND f.finding_key = s.finding_key
+          AND r.difference IS NOT DISTINCT FROM s.difference
+          AND NOT EXISTS (SELECT FROM _recon.repair AS v WHERE v.reverses = r.id)
+        RETURNING f.id
+    )
+    SELECT COALESCE(array_agg(DISTINCT ack.id), '{}') INTO v_acknowledged FROM ack;
+    UPDATE _recon.finding AS f SET last_seen_run = p_run WHERE f.id = ANY (v_acknowledged);
+    RETURN v_acknowledged;
+END;
+$$;
+
+--
+-- Name: FUNCTION run_acknowledged(p_run bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.run_acknowledged(p_run bigint) IS 'Phase 4 of recon.reconcile: takes off run p_run''s stage every finding acknowledged (recon.fix, strategy acknowledge; not withdrawn) and seen again with the same difference, marks those findings seen by the run, and returns their ids: they stay open, quietly.';
+
+--
+-- Name: run_alert(bigint, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.run_alert(p_run bigint, p_summary jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_alert bigint;
+BEGIN
+    IF p_summary ->> 'max_severity' IN ('HIGH', 'CRITICAL') THEN
+        INSERT INTO _recon.alert (kind, severity, run_id, message, details)
+        VALUES ('run', p_summary ->> 'max_severity', p_run,
+                format('run %s: %s findings on %s wallets, max severity %s', p_run,
+                       p_summary ->> 'findings', p_summary ->> 'wallets',
+                       p_summary ->> 'max_severity'),
+                p_summary - 'runs')
+        RETURNING id INTO v_alert;
+        -- sent when this commits
+        PERFORM pg_notify('wallet_recon_alert', jsonb_build_object(
+            'alert_id', v_alert, 'kind', 'run', 'severity', p_summary ->> 'max_severity',
+            'run_id', p_run, 'findings', p_summary -> 'findings',
+            'message', format('run %s: max severity %s', p_run,
+                              p_summary ->> 'max_severity'))::text);
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION run_alert(p_run bigint, p_summary jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.run_alert(p_run bigint, p_summary jsonb) IS 'Phase 10 of recon.reconcile: when run p_run''s summary says HIGH or CRITICAL, records an alert (kind run; recon.open_alerts) and sends NOTIFY wallet_recon_alert when the transaction commits.';
+
+--
 -- Name: run_amounts(bigint); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -11579,6 +11651,98 @@ $$;
 COMMENT ON FUNCTION _recon.run_amounts(p_run bigint) IS 'A run''s amounts, never added across currencies, from what it saw (_recon.observation): {"by_currency": [{currency (null: unknown, a bucket of its own), minor_units, findings, explained, amount, max_severity, by_severity: {severity: {findings, explained, amount}}}], "by_check": {check: [{currency, findings, explained, amount}]}}. amount is the sum of abs(difference); in by_currency a finding explained by another (explained_by: the same money) is counted there and skipped here, in by_check each check''s own findings all count. Amounts of a currency have one scale: its minor units (_recon.currency_unit), or more where its amounts have more; never rounded. recon.reconcile() puts it in its summary; recon.runs shows by_currency.';
 
 --
+-- Name: run_causes(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.run_causes(p_run bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    -- The kinds by their part in the causes (_recon.check_kind.cause_roles, docs/CHECKS.md §4).
+    v_explained text[];
+    v_explainers text[];
+    v_payment text[];
+    v_amount text[];
+    v_break text[];
+BEGIN
+    -- Causes a balance or derived finding can show: on the same wallet source and wallet, a
+    -- duplicate posting or orphaned payments of exactly the drift (a payment with the sign a
+    -- missing credit gives), or a chain break. Which kinds play which part is the registry's
+    -- (cause_roles): explained (balance, derived), explained by payment (orphan), amount
+    -- (duplicate) or break (chain), tried in that order.
+    SELECT COALESCE(array_agg(k.kind ORDER BY k.kind)
+                        FILTER (WHERE 'explained' = ANY (k.cause_roles)), '{}'),
+           COALESCE(array_agg(k.kind ORDER BY (
+                        SELECT min(array_position(ARRAY['payment', 'amount', 'break'], r))
+                        FROM unnest(k.cause_roles) AS r), k.kind)
+                        FILTER (WHERE k.cause_roles && ARRAY['payment', 'amount', 'break']), '{}'),
+           COALESCE(array_agg(k.kind ORDER BY k.kind)
+                        FILTER (WHERE 'payment' = ANY (k.cause_roles)), '{}'),
+           COALESCE(array_agg(k.kind ORDER BY k.kind)
+                        FILTER (WHERE 'amount' = ANY (k.cause_roles)), '{}'),
+           COALESCE(array_agg(k.kind ORDER BY k.kind)
+                        FILTER (WHERE 'break' = ANY (k.cause_roles)), '{}')
+    INTO v_explained, v_explainers, v_payment, v_amount, v_break
+    FROM _recon.check_kind AS k;
+    -- An orphan or a duplicate explaining the drift holds the same money, in the same
+    -- currency: the drift is explained by it (explained_by), and totals count that money
+    -- once, there. A chain break shows why, not how much: both count.
+    UPDATE _recon.run_stage AS s
+    SET cause = m.cause,
+        details = s.details || jsonb_build_object(
+            'cause', m.cause,
+            'evidence', jsonb_build_object('check', m.check_name, 'finding', m.finding_key)
+                        || (m.details - 'cause' - 'item')),
+        explained_by = CASE
+            WHEN m.kind = ANY (v_break) OR m.currency IS DISTINCT FROM s.currency THEN NULL
+            WHEN m.kind = ANY (v_payment) AND m.difference IS DISTINCT FROM -s.difference THEN (
+                -- payments summing to the drift: all of them
+                SELECT jsonb_agg(jsonb_build_object('check', o2.check_name,
+                                                    'finding', o2.finding_key)
+                                 ORDER BY o2.finding_key)
+                FROM _recon.run_stage AS o2
+                WHERE o2.run_id = s.run_id AND o2.check_name = m.check_name
+                  AND o2.wallet_key = s.wallet_key)
+            ELSE jsonb_build_array(jsonb_build_object('check', m.check_name,
+                                                      'finding', m.finding_key))
+        END
+    FROM (
+        SELECT DISTINCT ON (b.finding_key, b.check_name)
+               b.check_name AS b_check, b.finding_key AS b_key,
+               o.check_name, o.finding_key, o.cause, o.details, o.currency, o.difference,
+               co.kind
+        FROM _recon.run_stage AS b
+        JOIN _recon.check_def AS cb ON cb.name = b.check_name AND cb.kind = ANY (v_explained)
+        JOIN _recon.run_stage AS o ON o.run_id = b.run_id AND o.wallet_key = b.wallet_key
+        JOIN _recon.check_def AS co ON co.name = o.check_name
+            AND co.kind = ANY (v_explainers)
+            AND co.wallet_source = cb.wallet_source
+        WHERE b.run_id = p_run AND b.cause IS NULL
+          -- a missing payment makes the stored balance exceed the ledger by it (signs
+          -- opposite: the orphan's difference is minus the payment); two or more on one wallet
+          -- by their sum
+          AND (co.kind = ANY (v_break)
+               OR (co.kind = ANY (v_payment)
+                   AND (o.difference = -b.difference
+                        OR (SELECT sum(o2.difference) FROM _recon.run_stage AS o2
+                            WHERE o2.run_id = b.run_id AND o2.check_name = o.check_name
+                              AND o2.wallet_key = b.wallet_key) = -b.difference))
+               OR (co.kind = ANY (v_amount) AND abs(o.difference) = abs(b.difference)))
+        ORDER BY b.finding_key, b.check_name,
+                 array_position(v_explainers, co.kind), o.finding_key
+    ) AS m
+    WHERE s.run_id = p_run AND s.check_name = m.b_check AND s.finding_key = m.b_key;
+END;
+$$;
+
+--
+-- Name: FUNCTION run_causes(p_run bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.run_causes(p_run bigint) IS 'Phase 5 of recon.reconcile: gives each of run p_run''s staged findings of an explained kind (cause_roles) with no cause yet the first cause the run shows on the same wallet source and wallet: orphaned payments of exactly the drift (or summing to it), a duplicate of its amount, or a chain break; with the evidence, and explained_by when the cause holds the same money in the same currency.';
+
+--
 -- Name: run_checks(text[], text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -11618,6 +11782,39 @@ $$;
 COMMENT ON FUNCTION _recon.run_checks(p_checks text[], p_mode text) IS 'The checks a reconcile of p_checks (NULL: every enabled check) in mode p_mode runs, in name order. Errors: RC201 unknown mode, RC202 unknown check.';
 
 --
+-- Name: run_claim(text[], text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.run_claim(p_names text[], p_mode text, OUT o_run bigint, OUT o_replica jsonb, OUT o_started boolean) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_started_run bigint;
+BEGIN
+    -- One reconcile at a time per database: findings are merged into one set of open issues.
+    PERFORM pg_advisory_xact_lock(hashtextextended('wallet-recon reconcile', 0));
+    -- The run recon.start_run() recorded for this session (same checks and mode), or a new one.
+    v_started_run := NULLIF(current_setting('wallet_recon.run_id', TRUE), '')::bigint;
+    PERFORM set_config('wallet_recon.run_id', '', FALSE);
+    UPDATE _recon.run AS r SET started_at = clock_timestamp()
+    WHERE r.id = v_started_run AND r.status = 'running' AND r.mode = p_mode
+      AND r.checks = p_names AND _recon.run_lock_owner(r.id) = pg_backend_pid()
+    RETURNING r.id, r.summary -> 'replica' INTO o_run, o_replica;
+    o_started := o_run IS NOT NULL;
+    IF o_run IS NULL THEN
+        INSERT INTO _recon.run (mode, checks) VALUES (p_mode, p_names) RETURNING id INTO o_run;
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION run_claim(p_names text[], p_mode text, OUT o_run bigint, OUT o_replica jsonb, OUT o_started boolean); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.run_claim(p_names text[], p_mode text, OUT o_run bigint, OUT o_replica jsonb, OUT o_started boolean) IS 'Phase 1 of recon.reconcile: takes the one-reconcile-per-database advisory lock, then claims the run recon.start_run() recorded for this session with the same checks and mode (o_started, o_replica: the standby''s read work recon.record_replica_run staged, if any), or records a new run. Returns its id (o_run).';
+
+--
 -- Name: run_lock_key(bigint); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -11652,6 +11849,399 @@ END;
 --
 
 COMMENT ON FUNCTION _recon.run_lock_owner(p_run bigint) IS 'The pid of the backend holding the advisory lock of run p_run (recon.start_run() takes it), or NULL: then no live session is running it.';
+
+--
+-- Name: run_merge(bigint, text[], bigint[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.run_merge(p_run bigint, p_names text[], p_acknowledged bigint[], OUT o_new bigint, OUT o_resolved bigint) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- Open issues: seen again, new, resolved; and what this run saw of each.
+    UPDATE _recon.finding AS f
+    SET last_seen_run = p_run, stored = s.stored, expected = s.expected,
+        difference = s.difference, severity = s.severity, cause = s.cause, details = s.details,
+        currency = s.currency, explained_by = NULL
+    FROM _recon.run_stage AS s
+    WHERE s.run_id = p_run AND f.resolved_run IS NULL AND f.dropped_at IS NULL
+      AND f.check_name = s.check_name AND f.finding_key = s.finding_key;
+    INSERT INTO _recon.finding (
+        check_name, finding_key, wallet_key, first_seen_run, last_seen_run, stored, expected,
+        difference, severity, cause, details, currency
+    )
+    SELECT s.check_name, s.finding_key, s.wallet_key, p_run, p_run, s.stored, s.expected,
+           s.difference, s.severity, s.cause, s.details, s.currency
+    FROM _recon.run_stage AS s
+    WHERE s.run_id = p_run
+      AND NOT EXISTS (SELECT FROM _recon.finding AS f
+                      WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL AND f.check_name = s.check_name
+                        AND f.finding_key = s.finding_key)
+    ORDER BY s.check_name, s.finding_key;  -- ids in a defined order, not the stage's
+    GET DIAGNOSTICS o_new = ROW_COUNT;
+    UPDATE _recon.finding AS f SET resolved_run = p_run
+    WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL AND f.check_name = ANY (p_names)
+      AND f.id <> ALL (p_acknowledged)
+      AND NOT EXISTS (SELECT FROM _recon.run_stage AS s
+                      WHERE s.run_id = p_run AND s.check_name = f.check_name
+                        AND s.finding_key = f.finding_key);
+    GET DIAGNOSTICS o_resolved = ROW_COUNT;
+    -- The findings that hold an explained finding's money, by id now that all have one.
+    UPDATE _recon.finding AS f
+    SET explained_by = (
+        SELECT array_agg(e.id ORDER BY e.id)
+        FROM jsonb_array_elements(s.explained_by) AS x (ref)
+        JOIN _recon.finding AS e ON e.check_name = x.ref ->> 'check'
+            AND e.finding_key = x.ref ->> 'finding'
+            AND e.resolved_run IS NULL AND e.dropped_at IS NULL)
+    FROM _recon.run_stage AS s
+    WHERE s.run_id = p_run AND s.explained_by IS NOT NULL
+      AND f.resolved_run IS NULL AND f.dropped_at IS NULL
+      AND f.check_name = s.check_name AND f.finding_key = s.finding_key;
+    INSERT INTO _recon.observation (
+        run_id, finding_id, stored, expected, difference, severity, currency, explained_by
+    )
+    SELECT p_run, f.id, s.stored, s.expected, s.difference, s.severity, s.currency,
+           f.explained_by
+    FROM _recon.run_stage AS s
+    JOIN _recon.finding AS f ON f.check_name = s.check_name AND f.finding_key = s.finding_key
+        AND f.resolved_run IS NULL AND f.dropped_at IS NULL
+    WHERE s.run_id = p_run;
+END;
+$$;
+
+--
+-- Name: FUNCTION run_merge(p_run bigint, p_names text[], p_acknowledged bigint[], OUT o_new bigint, OUT o_resolved bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.run_merge(p_run bigint, p_names text[], p_acknowledged bigint[], OUT o_new bigint, OUT o_resolved bigint) IS 'Phase 8 of recon.reconcile: merges run p_run''s staged findings into the open issues: an open finding seen again takes what the run saw, a new one opens (o_new: how many), an open finding of the run''s checks p_names no longer seen (and not among p_acknowledged) is resolved (o_resolved: how many); explained_by by finding id; an observation per finding seen.';
+
+--
+-- Name: run_missing_wallets(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.run_missing_wallets(p_run bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_total text[];
+    v_missing_wallet text[];
+BEGIN
+    SELECT COALESCE(array_agg(k.kind ORDER BY k.kind)
+                        FILTER (WHERE 'total' = ANY (k.cause_roles)), '{}'),
+           COALESCE(array_agg(k.kind ORDER BY k.kind)
+                        FILTER (WHERE 'missing_wallet' = ANY (k.cause_roles)), '{}')
+    INTO v_total, v_missing_wallet
+    FROM _recon.check_kind AS k;
+    -- A total that drifts by exactly what missing wallets hold (a total kind's finding, a
+    -- coverage kind's findings): the missing wallets, which hold that money (explained_by)
+    -- when they are all in the total's currency.
+    UPDATE _recon.run_stage AS s
+    SET cause = 'missing_wallet',
+        details = s.details || jsonb_build_object(
+            'cause', 'missing_wallet',
+            'evidence', jsonb_build_object('check', m.check_name, 'missing_wallets', m.n,
+                                           'amount', m.amount)),
+        explained_by = CASE WHEN cardinality(m.currencies) = 1
+                                 AND m.currencies[1] IS NOT DISTINCT FROM s.currency
+                            THEN m.refs END
+    FROM (
+        SELECT o.check_name, count(*) AS n, sum(o.expected) AS amount,
+               array_agg(DISTINCT o.currency) AS currencies,
+               jsonb_agg(jsonb_build_object('check', o.check_name, 'finding', o.finding_key)
+                         ORDER BY o.finding_key) AS refs
+        FROM _recon.run_stage AS o
+        JOIN _recon.check_def AS co ON co.name = o.check_name AND co.kind = ANY (v_missing_wallet)
+        WHERE o.run_id = p_run
+        GROUP BY o.check_name
+    ) AS m, _recon.check_def AS c
+    WHERE s.run_id = p_run AND c.name = s.check_name AND c.kind = ANY (v_total)
+      AND s.cause IS NULL
+      AND abs(s.difference) = m.amount;
+END;
+$$;
+
+--
+-- Name: FUNCTION run_missing_wallets(p_run bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.run_missing_wallets(p_run bigint) IS 'Phase 6 of recon.reconcile: a staged finding of a total kind (cause_roles) of run p_run with no cause, drifting by exactly what a coverage check''s missing wallets hold, gets the cause missing_wallet, with the evidence, and explained_by those findings when they are all in the total''s currency.';
+
+--
+-- Name: run_severity(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.run_severity(p_run bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_pattern text[];
+    v_user_query text[];
+BEGIN
+    SELECT COALESCE(array_agg(k.kind ORDER BY k.kind)
+                        FILTER (WHERE 'pattern' = ANY (k.cause_roles)), '{}'),
+           COALESCE(array_agg(k.kind ORDER BY k.kind) FILTER (WHERE k.user_query), '{}')
+    INTO v_pattern, v_user_query
+    FROM _recon.check_kind AS k;
+    -- One wallet LOW or MEDIUM by amount; several wallets HIGH; a systematic pattern (many
+    -- wallets, one shown cause, or one hour) CRITICAL. Broken data (NULL, NaN, unknown
+    -- wallets, unmapped types) is at least HIGH.
+    WITH per_check AS (
+        SELECT s.check_name, count(DISTINCT COALESCE(s.wallet_key, s.finding_key)) AS wallets
+        FROM _recon.run_stage AS s WHERE s.run_id = p_run GROUP BY s.check_name
+    )
+    UPDATE _recon.run_stage AS s
+    SET severity = CASE
+        WHEN pc.wallets >= c.critical_wallets THEN 'CRITICAL'
+        WHEN pc.wallets >= c.high_wallets THEN 'HIGH'
+        WHEN s.cause IN ('invalid_balance', 'invalid_amount', 'unknown_wallet',
+                         'unmapped_entry_type') THEN 'HIGH'
+        -- the low_limit of the finding's currency, else "*": none (no limit given for it,
+        -- or the currency unknown) is never LOW
+        WHEN s.difference IS NULL
+            OR abs(s.difference) > _recon.currency_amount(c.low_limit, s.currency)
+            IS NOT FALSE THEN 'MEDIUM'
+        ELSE 'LOW'
+    END
+    FROM per_check AS pc
+    JOIN _recon.check_def AS c ON c.name = pc.check_name
+    WHERE s.run_id = p_run AND pc.check_name = s.check_name;
+
+    -- A pattern: pattern_wallets wallets sharing one shown cause (for the kinds whose cause is
+    -- an explanation, not their definition), or one hour of posting: a UTC hour
+    -- (_recon.posting_hour), so the session's TimeZone changes nothing.
+    WITH per_cause AS (
+        SELECT s.check_name, s.cause,
+               count(DISTINCT COALESCE(s.wallet_key, s.finding_key)) AS wallets
+        FROM _recon.run_stage AS s
+        JOIN _recon.check_def AS c ON c.name = s.check_name
+        WHERE s.run_id = p_run AND s.cause IS NOT NULL
+          AND c.kind = ANY (v_pattern)
+        GROUP BY s.check_name, s.cause
+    ), per_hour AS (
+        -- A custom check's details are the user's: its posted_at is not trusted to be a time.
+        SELECT s.check_name,
+               _recon.posting_hour(CASE WHEN c.kind <> ALL (v_user_query)
+                                        THEN s.details ->> 'posted_at' END) AS hour,
+               count(DISTINCT COALESCE(s.wallet_key, s.finding_key)) AS wallets
+        FROM _recon.run_stage AS s
+        JOIN _recon.check_def AS c ON c.name = s.check_name AND c.kind <> ALL (v_user_query)
+        WHERE s.run_id = p_run AND s.details ? 'posted_at'
+        GROUP BY 1, 2
+    )
+    UPDATE _recon.run_stage AS s
+    SET severity = 'CRITICAL'
+    FROM _recon.check_def AS c
+    WHERE s.run_id = p_run AND c.name = s.check_name AND s.severity <> 'CRITICAL'
+      AND (EXISTS (SELECT FROM per_cause AS p
+                   WHERE p.check_name = s.check_name AND p.cause = s.cause
+                     AND p.wallets >= c.pattern_wallets)
+           OR EXISTS (SELECT FROM per_hour AS h
+                      WHERE h.check_name = s.check_name AND h.wallets >= c.pattern_wallets
+                        AND h.hour = _recon.posting_hour(CASE WHEN c.kind <> ALL (v_user_query)
+                                                              THEN s.details ->> 'posted_at' END)));
+
+    -- A total explained by missing wallets is as severe as those missing wallets are.
+    UPDATE _recon.run_stage AS s
+    SET severity = e.severity
+    FROM (
+        SELECT o.check_name, (ARRAY['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])[
+                   max(_recon.severity_rank(o.severity))] AS severity
+        FROM _recon.run_stage AS o WHERE o.run_id = p_run GROUP BY o.check_name
+    ) AS e
+    WHERE s.run_id = p_run AND s.cause = 'missing_wallet'
+      AND s.details -> 'evidence' ->> 'check' = e.check_name
+      AND _recon.severity_rank(e.severity) > _recon.severity_rank(s.severity);
+END;
+$$;
+
+--
+-- Name: FUNCTION run_severity(p_run bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.run_severity(p_run bigint) IS 'Phase 7 of recon.reconcile: classifies run p_run''s staged findings per the runbook: one wallet LOW or MEDIUM by amount (the check''s low_limit in the finding''s currency), several wallets HIGH, broken data at least HIGH; a systematic pattern (pattern_wallets wallets sharing one shown cause, or one UTC hour of posting) CRITICAL; a total explained by missing wallets as severe as they are.';
+
+--
+-- Name: run_stage_checks(bigint, text[], text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.run_stage_checks(p_run bigint, p_names text[], p_mode text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_check _recon.check_def;
+    v_reason text;
+    v_watermark text;
+    v_modes jsonb := '{}'::jsonb;
+    v_check_started timestamptz;
+    v_rows bigint;
+    v_done integer := 0;
+    -- Progress (a NOTICE per check) only when the caller asks: wallet-recon check on a terminal.
+    v_progress CONSTANT boolean := COALESCE(current_setting('wallet_recon.progress', TRUE), '')
+        = 'on';
+BEGIN
+    -- A check that fails makes the whole run fail: nothing is recorded from a run that could
+    -- not see everything it was asked to. In incremental mode a balance check runs from its
+    -- watermark when that can be shown to give the full result (_recon.balance_increment), and
+    -- in full otherwise; a full balance check leaves a watermark for the next incremental run.
+    FOR v_check IN SELECT c.* FROM _recon.check_def AS c WHERE c.name = ANY (p_names)
+                   ORDER BY c.name LOOP
+        v_reason := CASE WHEN p_mode = 'full' THEN 'full mode'
+                         WHEN v_check.kind <> 'balance' THEN 'only balance checks run incrementally'
+                         ELSE _recon.balance_increment(v_check, p_run) END;
+        v_watermark := NULL;
+        v_check_started := clock_timestamp();
+        v_rows := 0;
+        -- a balance check's full run leaves its incremental state from the same pass
+        IF v_reason IS NOT NULL AND v_check.kind = 'balance' THEN
+            v_watermark := COALESCE(_recon.balance_full(v_check, p_run), 'set');
+        END IF;
+        IF v_reason IS NOT NULL AND v_watermark IS DISTINCT FROM 'set' THEN
+            EXECUTE format($q$
+                INSERT INTO _recon.run_stage
+                    (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
+                     details, cause)
+                SELECT $1, d.check_name,
+                       d.fkey || CASE WHEN count(*) OVER (PARTITION BY d.fkey) > 1
+                                      THEN '#' || row_number() OVER (PARTITION BY d.fkey)
+                                      ELSE '' END,
+                       d.wallet_key, d.stored, d.expected, d.difference, d.details,
+                       d.details ->> 'cause'
+                FROM (SELECT f.*, concat_ws('/', COALESCE(f.wallet_key, '-'),
+                                            f.details ->> 'item') AS fkey
+                      FROM recon.%I AS f) AS d
+            $q$, v_check.view_name) USING p_run;
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+        ELSIF v_reason IS NOT NULL AND v_progress THEN
+            SELECT count(*) INTO v_rows FROM _recon.run_stage AS s
+            WHERE s.run_id = p_run AND s.check_name = v_check.name;
+        END IF;
+        PERFORM _recon.stage_labels(p_run, v_check);
+        PERFORM _recon.stage_currency(p_run, v_check);
+        v_modes := v_modes || jsonb_build_object(v_check.name, jsonb_strip_nulls(jsonb_build_object(
+            'mode', CASE WHEN v_reason IS NULL THEN 'incremental' ELSE 'full' END,
+            'why_full', CASE WHEN p_mode = 'incremental' THEN v_reason END,
+            'watermark', v_watermark)));
+        v_done := v_done + 1;
+        IF v_progress THEN
+            RAISE NOTICE 'wallet-recon progress: %/% %: % finding(s) in % ms',
+                v_done, cardinality(p_names), v_check.name, v_rows,
+                round(extract(EPOCH FROM clock_timestamp() - v_check_started) * 1000);
+        END IF;
+    END LOOP;
+    RETURN v_modes;
+END;
+$_$;
+
+--
+-- Name: FUNCTION run_stage_checks(p_run bigint, p_names text[], p_mode text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.run_stage_checks(p_run bigint, p_names text[], p_mode text) IS 'Phase 3 of recon.reconcile: stages the findings of the named checks for run p_run, in name order, each from its view (a balance check incrementally from its watermark when _recon.balance_increment shows that gives the full result, else in full, leaving a watermark), with labels and currencies; a NOTICE per check when wallet_recon.progress = on. Returns how each check ran (mode, why_full, watermark), by check name.';
+
+--
+-- Name: run_summary(bigint, text, text[], jsonb, bigint, bigint, integer, timestamp with time zone, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.run_summary(p_run bigint, p_mode text, p_names text[], p_modes jsonb, p_new bigint, p_resolved bigint, p_acknowledged integer, p_started timestamp with time zone, p_replica jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_summary jsonb;
+    v_amounts jsonb;
+BEGIN
+    -- Amounts only per currency (_recon.run_amounts): never added across currencies, each
+    -- sum of money once.
+    v_amounts := _recon.run_amounts(p_run);
+    SELECT jsonb_build_object(
+        'run_id', p_run,
+        'mode', p_mode,
+        'status', CASE WHEN count(s.*) = 0 THEN 'synced' ELSE 'discrepancy' END,
+        'findings', count(s.*),
+        'wallets', count(DISTINCT s.wallet_key),
+        'new', p_new,
+        'resolved', p_resolved,
+        'acknowledged', p_acknowledged,
+        'max_severity', (ARRAY['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])[
+            max(_recon.severity_rank(s.severity))],
+        'by_currency', v_amounts -> 'by_currency',
+        'by_severity', COALESCE((
+            SELECT jsonb_object_agg(x.severity, jsonb_build_object('findings', x.n))
+            FROM (SELECT y.severity, count(*) AS n
+                  FROM _recon.run_stage AS y WHERE y.run_id = p_run GROUP BY y.severity) AS x
+        ), '{}'),
+        'by_check', (
+            SELECT jsonb_object_agg(n.name, jsonb_build_object(
+                'findings', COALESCE(x.n, 0), 'max_severity', x.max_severity,
+                'by_currency', COALESCE(v_amounts -> 'by_check' -> n.name, '[]'::jsonb)))
+            FROM unnest(p_names) AS n (name)
+            LEFT JOIN (SELECT y.check_name, count(*) AS n,
+                              (ARRAY['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])[
+                                  max(_recon.severity_rank(y.severity))] AS max_severity
+                       FROM _recon.run_stage AS y WHERE y.run_id = p_run
+                       GROUP BY y.check_name) AS x ON x.check_name = n.name
+        ),
+        'checks', to_jsonb(p_names),
+        'runs', p_modes,
+        'duration_ms', round(extract(epoch FROM clock_timestamp() - p_started) * 1000, 1)
+    ) INTO v_summary
+    FROM _recon.run_stage AS s WHERE s.run_id = p_run;
+    v_summary := v_summary || jsonb_strip_nulls(jsonb_build_object('replica', p_replica - 'runs'));
+    -- a guard whose trigger is disabled or missing guards nothing: said in every summary
+    v_summary := v_summary || COALESCE((SELECT jsonb_build_object('guards_off', o)
+                                        FROM _recon.guards_off() AS o
+                                        WHERE jsonb_array_length(o) > 0), '{}');
+    RETURN v_summary;
+END;
+$$;
+
+--
+-- Name: FUNCTION run_summary(p_run bigint, p_mode text, p_names text[], p_modes jsonb, p_new bigint, p_resolved bigint, p_acknowledged integer, p_started timestamp with time zone, p_replica jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.run_summary(p_run bigint, p_mode text, p_names text[], p_modes jsonb, p_new bigint, p_resolved bigint, p_acknowledged integer, p_started timestamp with time zone, p_replica jsonb) IS 'Phase 9 of recon.reconcile: the summary of run p_run from its staged findings: status, counts (new p_new, resolved p_resolved, acknowledged p_acknowledged), max severity, amounts per currency only (_recon.run_amounts), by severity and by check, how each check ran (p_modes), the duration since p_started, what a standby read (p_replica), and the guards that are off.';
+
+--
+-- Name: run_sweep_stale(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.run_sweep_stale(p_run bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_stale bigint;
+    v_holder integer;
+BEGIN
+    FOR v_stale IN SELECT r.id FROM _recon.run AS r
+                   WHERE r.status = 'running' AND r.id <> p_run ORDER BY r.id LOOP
+        v_holder := _recon.run_lock_owner(v_stale);
+        IF v_holder = pg_backend_pid() THEN
+            -- started by this session and never finished (its reconcile failed): let it go
+            PERFORM pg_advisory_unlock(_recon.run_lock_key(v_stale));
+        END IF;
+        IF v_holder IS NULL OR v_holder = pg_backend_pid() THEN
+            UPDATE _recon.run AS r
+            SET status = 'interrupted', finished_at = clock_timestamp(),
+                summary = jsonb_build_object('run_id', r.id, 'status', 'interrupted',
+                                             'mode', r.mode, 'checks', to_jsonb(r.checks),
+                                             'marked_by_run', p_run)
+            WHERE r.id = v_stale;
+        END IF;
+    END LOOP;
+END;
+$$;
+
+--
+-- Name: FUNCTION run_sweep_stale(p_run bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.run_sweep_stale(p_run bigint) IS 'Phase 2 of recon.reconcile: marks interrupted (marked_by_run p_run) every other run still running whose session is gone (its run lock free) or is this one (its reconcile failed; the lock is let go).';
 
 --
 -- Name: same_key_type(oid, name, oid, name); Type: FUNCTION; Schema: _recon; Owner: -
@@ -13598,7 +14188,7 @@ COMMENT ON FUNCTION recon.describe_check(name text) IS 'One check as JSON: kind,
 -- Name: disable_guard(text, text); Type: FUNCTION; Schema: recon; Owner: -
 --
 
-CREATE FUNCTION recon.disable_guard(p_kind text, p_target text) RETURNS jsonb
+CREATE FUNCTION recon.disable_guard(kind text, target text) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -13608,9 +14198,9 @@ DECLARE
     v_function text;
     v_table text;
 BEGIN
-    SELECT g.* INTO v_guard FROM _recon.guard AS g WHERE g.kind = p_kind AND g.target = p_target;
+    SELECT g.* INTO v_guard FROM _recon.guard AS g WHERE g.kind = disable_guard.kind AND g.target = disable_guard.target;
     IF NOT FOUND THEN
-        PERFORM _recon.fail('RC406', format('no %s guard on %L', p_kind, p_target),
+        PERFORM _recon.fail('RC406', format('no %s guard on %L', disable_guard.kind, disable_guard.target),
                             'Only an enabled guard can be disabled.',
                             'SELECT * FROM recon.guards; lists them.');
     END IF;
@@ -13632,17 +14222,17 @@ BEGIN
         EXECUTE format('DROP FUNCTION IF EXISTS %s', v_function);
     END LOOP;
     DELETE FROM _recon.guard AS g WHERE g.id = v_guard.id;
-    RETURN jsonb_build_object('guard', v_guard.id, 'kind', p_kind, 'target', p_target,
+    RETURN jsonb_build_object('guard', v_guard.id, 'kind', disable_guard.kind, 'target', disable_guard.target,
                               'dropped', v_guard.triggers,
                               'functions', COALESCE(v_guard.compiled -> 'functions', '[]'));
 END;
 $$;
 
 --
--- Name: FUNCTION disable_guard(p_kind text, p_target text); Type: COMMENT; Schema: recon; Owner: -
+-- Name: FUNCTION disable_guard(kind text, target text); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.disable_guard(p_kind text, p_target text) IS 'Disables a guard: drops exactly the triggers recon.enable_guard() created for it, and the trigger functions it generated for it (drift), nothing else. RC406 if there is no such guard. Needs the owner of the tables.';
+COMMENT ON FUNCTION recon.disable_guard(kind text, target text) IS 'Disables a guard: drops exactly the triggers recon.enable_guard() created for it, and the trigger functions it generated for it (drift), nothing else. RC406 if there is no such guard. Needs the owner of the tables.';
 
 --
 -- Name: drop_check(text); Type: FUNCTION; Schema: recon; Owner: -
@@ -13727,7 +14317,7 @@ COMMENT ON FUNCTION recon.drop_source(name text) IS 'Drops a wallet or ledger so
 -- Name: enable_guard(text, text, jsonb); Type: FUNCTION; Schema: recon; Owner: -
 --
 
-CREATE FUNCTION recon.enable_guard(p_kind text, p_target text, p_options jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+CREATE FUNCTION recon.enable_guard(kind text, target text, options jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -13742,66 +14332,66 @@ DECLARE
     v_owner text;
     v_table text;
 BEGIN
-    IF p_kind IS NULL OR p_kind NOT IN ('drift', 'derived', 'append_only', 'double_entry',
+    IF enable_guard.kind IS NULL OR enable_guard.kind NOT IN ('drift', 'derived', 'append_only', 'double_entry',
                                         'lifecycle') THEN
-        PERFORM _recon.fail('RC406', format('unknown guard kind %L', p_kind),
+        PERFORM _recon.fail('RC406', format('unknown guard kind %L', enable_guard.kind),
                             'Kinds: drift, derived, append_only, double_entry, lifecycle.',
                             'docs/GUARDS.md describes each.');
     END IF;
-    IF p_target IS NULL THEN
-        PERFORM _recon.fail('RC107', format('no target for a %s guard', p_kind),
+    IF enable_guard.target IS NULL THEN
+        PERFORM _recon.fail('RC107', format('no target for a %s guard', enable_guard.kind),
                             'A guard guards a registered ledger source or check.',
                             'SELECT * FROM recon.sources; SELECT name FROM recon.checks;');
     END IF;
-    PERFORM _recon.check_options(format('%s guard on %s', p_kind, p_target), p_options,
+    PERFORM _recon.check_options(format('%s guard on %s', enable_guard.kind, enable_guard.target), enable_guard.options,
                                  ARRAY['mode', 'tolerance', 'check_on', 'null_journals']);
-    IF p_options ? 'null_journals' AND (p_kind <> 'double_entry'
-                                        OR p_options ->> 'null_journals' NOT IN ('blocked',
+    IF enable_guard.options ? 'null_journals' AND (enable_guard.kind <> 'double_entry'
+                                        OR enable_guard.options ->> 'null_journals' NOT IN ('blocked',
                                                                                 'allowed')) THEN
         PERFORM _recon.fail('RC406', 'null_journals is "blocked" or "allowed", for a '
                             || 'double_entry guard',
-                            format('Got %s for a %s guard.', p_options -> 'null_journals', p_kind),
+                            format('Got %s for a %s guard.', enable_guard.options -> 'null_journals', enable_guard.kind),
                             'docs/GUARDS.md: entries without a journal.');
     END IF;
-    v_mode := COALESCE(p_options ->> 'mode', 'warn');
+    v_mode := COALESCE(enable_guard.options ->> 'mode', 'warn');
     IF v_mode NOT IN ('warn', 'block') THEN
         PERFORM _recon.fail('RC406', format('unknown guard mode %L', v_mode),
                             'Modes: warn (warning, alert, NOTIFY) and block (fail at commit).',
                             'Start with warn; block once the alerts are quiet.');
     END IF;
-    IF p_options ? 'tolerance' AND (jsonb_typeof(p_options -> 'tolerance') <> 'number'
-                                    OR (p_options ->> 'tolerance')::numeric < 0) THEN
+    IF enable_guard.options ? 'tolerance' AND (jsonb_typeof(enable_guard.options -> 'tolerance') <> 'number'
+                                    OR (enable_guard.options ->> 'tolerance')::numeric < 0) THEN
         PERFORM _recon.fail('RC406', 'tolerance must be a number >= 0',
-                            format('Got %s.', p_options -> 'tolerance'), 'E.g. 0.01.');
+                            format('Got %s.', enable_guard.options -> 'tolerance'), 'E.g. 0.01.');
     END IF;
-    v_tolerance := COALESCE((p_options ->> 'tolerance')::numeric, 0);
+    v_tolerance := COALESCE((enable_guard.options ->> 'tolerance')::numeric, 0);
     -- drift: which table's rows queue the commit-time check (the other's queue one only when
     -- they come first in a transaction); the table your transactions write first is cheaper
-    IF p_options ? 'check_on' AND (p_kind <> 'drift' OR jsonb_typeof(p_options -> 'check_on')
-                                   <> 'string' OR p_options ->> 'check_on' NOT IN ('wallet',
+    IF enable_guard.options ? 'check_on' AND (enable_guard.kind <> 'drift' OR jsonb_typeof(enable_guard.options -> 'check_on')
+                                   <> 'string' OR enable_guard.options ->> 'check_on' NOT IN ('wallet',
                                                                                    'ledger')) THEN
         PERFORM _recon.fail('RC406', 'check_on is "wallet" or "ledger", for a drift guard',
-                            format('Got %s for a %s guard.', p_options -> 'check_on', p_kind),
+                            format('Got %s for a %s guard.', enable_guard.options -> 'check_on', enable_guard.kind),
                             'The table your transactions write first: docs/GUARDS.md.');
     END IF;
 
     -- Enabling twice is harmless: the same guard is kept, another mode replaces it.
-    SELECT g.* INTO v_old FROM _recon.guard AS g WHERE g.kind = p_kind AND g.target = p_target;
+    SELECT g.* INTO v_old FROM _recon.guard AS g WHERE g.kind = enable_guard.kind AND g.target = enable_guard.target;
     IF FOUND AND v_old.mode = v_mode AND v_old.tolerance = v_tolerance
        AND COALESCE(v_old.options ->> 'check_on', 'wallet')
-           = COALESCE(p_options ->> 'check_on', 'wallet')
+           = COALESCE(enable_guard.options ->> 'check_on', 'wallet')
        AND COALESCE(v_old.options ->> 'null_journals', 'blocked')
-           = COALESCE(p_options ->> 'null_journals', 'blocked') THEN
-        RETURN jsonb_build_object('guard', v_old.id, 'kind', p_kind, 'target', p_target,
+           = COALESCE(enable_guard.options ->> 'null_journals', 'blocked') THEN
+        RETURN jsonb_build_object('guard', v_old.id, 'kind', enable_guard.kind, 'target', enable_guard.target,
                                   'mode', v_mode, 'triggers', v_old.triggers, 'changed', FALSE);
     ELSIF FOUND THEN
-        PERFORM recon.disable_guard(p_kind, p_target);
+        PERFORM recon.disable_guard(enable_guard.kind, enable_guard.target);
     END IF;
 
     INSERT INTO _recon.guard (kind, target, mode, tolerance, options, compiled, triggers)
-    VALUES (p_kind, p_target, v_mode, v_tolerance, p_options, '{}', '[]')
+    VALUES (enable_guard.kind, enable_guard.target, v_mode, v_tolerance, enable_guard.options, '{}', '[]')
     RETURNING id INTO v_id;
-    v_compiled := _recon.guard_compile(p_kind, p_target, v_id);
+    v_compiled := _recon.guard_compile(enable_guard.kind, enable_guard.target, v_id);
     -- partitions and inheritance children get the triggers too, now and (event trigger
     -- recon_guard_children, from the "roots" kept) when they are created or attached later
     v_compiled := v_compiled || jsonb_build_object(
@@ -13814,7 +14404,7 @@ BEGIN
                    WHERE c.relkind = 'p' OR EXISTS (SELECT FROM pg_catalog.pg_inherits AS i
                                                     WHERE i.inhparent = c.oid)) THEN
         PERFORM _recon.fail(
-            'RC406', format('cannot keep a %s guard on %s over partitions', p_kind, p_target),
+            'RC406', format('cannot keep a %s guard on %s over partitions', enable_guard.kind, enable_guard.target),
             'Its table has partitions or inheritance children, and the event trigger '
             || 'recon_guard_children that guards the ones created later is not installed '
             || '(only a superuser can create it).',
@@ -13825,12 +14415,12 @@ BEGIN
     END IF;
     -- a guard on parent rows relies on foreign keys that the same event trigger keeps from
     -- being dropped or disabled under it (_recon.guard_recheck_parents)
-    IF p_kind IN ('drift', 'double_entry')
-       AND (SELECT l.parents FROM _recon.ledger_source AS l WHERE l.name = p_target) IS NOT NULL
+    IF enable_guard.kind IN ('drift', 'double_entry')
+       AND (SELECT l.parents FROM _recon.ledger_source AS l WHERE l.name = enable_guard.target) IS NOT NULL
        AND NOT EXISTS (SELECT FROM pg_catalog.pg_event_trigger AS e
                        WHERE e.evtname = 'recon_guard_children' AND e.evtenabled <> 'D') THEN
         PERFORM _recon.fail(
-            'RC406', format('cannot keep a %s guard on %s over parent rows', p_kind, p_target),
+            'RC406', format('cannot keep a %s guard on %s over parent rows', enable_guard.kind, enable_guard.target),
             'Its ledger reads parent rows through foreign keys, and the event trigger '
             || 'recon_guard_children that refuses to drop or disable one under an enabled guard '
             || 'is not installed (only a superuser can create it).',
@@ -13851,8 +14441,8 @@ BEGIN
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', v_function ->> 'function');
         EXECUTE format('COMMENT ON FUNCTION %s IS %L', v_function ->> 'function',
                        format('wallet-recon %s guard %s on %s: generated row trigger function '
-                              || '(recon.disable_guard(%L, %L) drops it)', p_kind, v_id,
-                              p_target, p_kind, p_target));
+                              || '(recon.disable_guard(%L, %L) drops it)', enable_guard.kind, v_id,
+                              enable_guard.target, enable_guard.kind, enable_guard.target));
     END LOOP;
     -- Every table's lock first, in the triggers' order (wallets before ledger: the order
     -- applications write in), so that enabling under load waits for them instead of
@@ -13870,7 +14460,7 @@ BEGIN
         EXECUTE format('COMMENT ON TRIGGER %I ON %s IS %L', v_trigger ->> 'trigger',
                        v_trigger ->> 'table',
                        format('wallet-recon %s guard %s on %s (recon.disable_guard(%L, %L) '
-                              || 'removes it)', p_kind, v_id, p_target, p_kind, p_target));
+                              || 'removes it)', enable_guard.kind, v_id, enable_guard.target, enable_guard.kind, enable_guard.target));
     END LOOP;
     UPDATE _recon.guard AS g
     SET compiled = jsonb_build_object(
@@ -13881,17 +14471,17 @@ BEGIN
         triggers = (SELECT COALESCE(jsonb_agg(t.value - 'definition'), '[]'::jsonb)
                     FROM jsonb_array_elements(v_compiled -> 'triggers') AS t)
     WHERE g.id = v_id;
-    RETURN jsonb_build_object('guard', v_id, 'kind', p_kind, 'target', p_target, 'mode', v_mode,
+    RETURN jsonb_build_object('guard', v_id, 'kind', enable_guard.kind, 'target', enable_guard.target, 'mode', v_mode,
                               'triggers', (SELECT g.triggers FROM _recon.guard AS g
                                            WHERE g.id = v_id), 'changed', TRUE);
 END;
 $$;
 
 --
--- Name: FUNCTION enable_guard(p_kind text, p_target text, p_options jsonb); Type: COMMENT; Schema: recon; Owner: -
+-- Name: FUNCTION enable_guard(kind text, target text, options jsonb); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.enable_guard(p_kind text, p_target text, p_options jsonb) IS 'Enables a write-path guard: drift (ledger source: every committed transaction leaves each wallet it touched with a stored change equal to its ledger effects), derived (derived check), append_only (ledger source), double_entry (ledger source with a journal column), lifecycle (lifecycle check). Options: {"mode": "warn"|"block", "tolerance": n, and for drift "check_on": "wallet"|"ledger", the table whose rows queue the commit-time check; for double_entry "null_journals": "blocked" (default: an entry without a journal is blocked) or "allowed"}. A drift guard in block mode is sealed (SECURITY DEFINER functions, sums in _recon.guard_spill: no bypass from the writer''s transaction). Enabling twice is harmless; other options replace the guard. A drift guard also generates its three trigger functions (_recon.tg_drift_<id>_wallet / _ledger / _check). Errors: RC406, RC107, RC106. Needs the owner of the tables. docs/GUARDS.md.';
+COMMENT ON FUNCTION recon.enable_guard(kind text, target text, options jsonb) IS 'Enables a write-path guard: drift (ledger source: every committed transaction leaves each wallet it touched with a stored change equal to its ledger effects), derived (derived check), append_only (ledger source), double_entry (ledger source with a journal column), lifecycle (lifecycle check). Options: {"mode": "warn"|"block", "tolerance": n, and for drift "check_on": "wallet"|"ledger", the table whose rows queue the commit-time check; for double_entry "null_journals": "blocked" (default: an entry without a journal is blocked) or "allowed"}. A drift guard in block mode is sealed (SECURITY DEFINER functions, sums in _recon.guard_spill: no bypass from the writer''s transaction). Enabling twice is harmless; other options replace the guard. A drift guard also generates its three trigger functions (_recon.tg_drift_<id>_wallet / _ledger / _check). Errors: RC406, RC107, RC106. Needs the owner of the tables. docs/GUARDS.md.';
 
 --
 -- Name: fix(bigint, boolean, text, text, text[], text[], text, numeric, numeric, bigint[], jsonb, jsonb); Type: FUNCTION; Schema: recon; Owner: -
@@ -14056,470 +14646,83 @@ COMMENT ON FUNCTION recon.forbid_overdraft(source text, wallet text, balance_col
 -- Name: reconcile(text[], text); Type: FUNCTION; Schema: recon; Owner: -
 --
 
-CREATE FUNCTION recon.reconcile(p_checks text[] DEFAULT NULL::text[], p_mode text DEFAULT 'full'::text) RETURNS jsonb
+CREATE FUNCTION recon.reconcile(checks text[] DEFAULT NULL::text[], mode text DEFAULT 'full'::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET jit TO 'off'
-    AS $_$
+    AS $$
 DECLARE
-    v_run bigint;
-    v_names text[];
-    v_check _recon.check_def;
-    v_reason text;
-    v_watermark text;
-    v_modes jsonb := '{}'::jsonb;
-    v_new bigint;
-    v_resolved bigint;
-    v_acknowledged bigint[];
-    v_alert bigint;
-    v_summary jsonb;
-    v_amounts jsonb;
     v_started timestamptz := clock_timestamp();
-    v_started_run bigint;
+    v_names text[] := _recon.run_checks(reconcile.checks, reconcile.mode);
+    v_run bigint;
     -- a run whose read work a standby did (recon.record_replica_run): staged already
     v_replica jsonb;
-    v_stale bigint;
-    v_holder integer;
-    v_check_started timestamptz;
-    v_rows bigint;
-    v_done integer := 0;
-    -- The kinds by their part in the causes (_recon.check_kind.cause_roles, docs/CHECKS.md §4).
-    v_explained text[];
-    v_explainers text[];
-    v_payment text[];
-    v_amount text[];
-    v_break text[];
-    v_total text[];
-    v_missing_wallet text[];
-    v_pattern text[];
-    v_user_query text[];
-    -- Progress (a NOTICE per check) only when the caller asks: wallet-recon check on a terminal.
-    v_progress CONSTANT boolean := COALESCE(current_setting('wallet_recon.progress', TRUE), '')
-        = 'on';
+    v_started_run boolean;
+    v_modes jsonb;
+    v_acknowledged bigint[];
+    v_new bigint;
+    v_resolved bigint;
+    v_summary jsonb;
 BEGIN
-    v_names := _recon.run_checks(p_checks, p_mode);
-    -- One reconcile at a time per database: findings are merged into one set of open issues.
-    PERFORM pg_advisory_xact_lock(hashtextextended('wallet-recon reconcile', 0));
-
-    -- The run recon.start_run() recorded for this session (same checks and mode), or a new one.
-    v_started_run := NULLIF(current_setting('wallet_recon.run_id', TRUE), '')::bigint;
-    PERFORM set_config('wallet_recon.run_id', '', FALSE);
-    UPDATE _recon.run AS r SET started_at = clock_timestamp()
-    WHERE r.id = v_started_run AND r.status = 'running' AND r.mode = p_mode
-      AND r.checks = v_names AND _recon.run_lock_owner(r.id) = pg_backend_pid()
-    RETURNING r.id, r.summary -> 'replica' INTO v_run, v_replica;
-    IF v_run IS NULL THEN
-        INSERT INTO _recon.run (mode, checks) VALUES (p_mode, v_names) RETURNING id INTO v_run;
-        v_started_run := NULL;
-    END IF;
-    -- Started runs whose session is gone (their lock is free) never finished: interrupted.
-    FOR v_stale IN SELECT r.id FROM _recon.run AS r
-                   WHERE r.status = 'running' AND r.id <> v_run ORDER BY r.id LOOP
-        v_holder := _recon.run_lock_owner(v_stale);
-        IF v_holder = pg_backend_pid() THEN
-            -- started by this session and never finished (its reconcile failed): let it go
-            PERFORM pg_advisory_unlock(_recon.run_lock_key(v_stale));
-        END IF;
-        IF v_holder IS NULL OR v_holder = pg_backend_pid() THEN
-            UPDATE _recon.run AS r
-            SET status = 'interrupted', finished_at = clock_timestamp(),
-                summary = jsonb_build_object('run_id', r.id, 'status', 'interrupted',
-                                             'mode', r.mode, 'checks', to_jsonb(r.checks),
-                                             'marked_by_run', v_run)
-            WHERE r.id = v_stale;
-        END IF;
-    END LOOP;
-
-    -- 1. Every check's findings, staged. A check that fails makes the whole run fail: nothing
-    --    is recorded from a run that could not see everything it was asked to. In incremental
-    --    mode a balance check runs from its watermark when that can be shown to give the full
-    --    result (_recon.balance_increment), and in full otherwise; a full balance check leaves
-    --    a watermark for the next incremental run.
-    FOR v_check IN SELECT c.* FROM _recon.check_def AS c WHERE c.name = ANY (v_names)
-                     AND v_replica IS NULL ORDER BY c.name LOOP
-        v_reason := CASE WHEN p_mode = 'full' THEN 'full mode'
-                         WHEN v_check.kind <> 'balance' THEN 'only balance checks run incrementally'
-                         ELSE _recon.balance_increment(v_check, v_run) END;
-        v_watermark := NULL;
-        v_check_started := clock_timestamp();
-        v_rows := 0;
-        -- a balance check's full run leaves its incremental state from the same pass
-        IF v_reason IS NOT NULL AND v_check.kind = 'balance' THEN
-            v_watermark := COALESCE(_recon.balance_full(v_check, v_run), 'set');
-        END IF;
-        IF v_reason IS NOT NULL AND v_watermark IS DISTINCT FROM 'set' THEN
-            EXECUTE format($q$
-                INSERT INTO _recon.run_stage
-                    (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
-                     details, cause)
-                SELECT $1, d.check_name,
-                       d.fkey || CASE WHEN count(*) OVER (PARTITION BY d.fkey) > 1
-                                      THEN '#' || row_number() OVER (PARTITION BY d.fkey)
-                                      ELSE '' END,
-                       d.wallet_key, d.stored, d.expected, d.difference, d.details,
-                       d.details ->> 'cause'
-                FROM (SELECT f.*, concat_ws('/', COALESCE(f.wallet_key, '-'),
-                                            f.details ->> 'item') AS fkey
-                      FROM recon.%I AS f) AS d
-            $q$, v_check.view_name) USING v_run;
-            GET DIAGNOSTICS v_rows = ROW_COUNT;
-        ELSIF v_reason IS NOT NULL AND v_progress THEN
-            SELECT count(*) INTO v_rows FROM _recon.run_stage AS s
-            WHERE s.run_id = v_run AND s.check_name = v_check.name;
-        END IF;
-        PERFORM _recon.stage_labels(v_run, v_check);
-        PERFORM _recon.stage_currency(v_run, v_check);
-        v_modes := v_modes || jsonb_build_object(v_check.name, jsonb_strip_nulls(jsonb_build_object(
-            'mode', CASE WHEN v_reason IS NULL THEN 'incremental' ELSE 'full' END,
-            'why_full', CASE WHEN p_mode = 'incremental' THEN v_reason END,
-            'watermark', v_watermark)));
-        v_done := v_done + 1;
-        IF v_progress THEN
-            RAISE NOTICE 'wallet-recon progress: %/% %: % finding(s) in % ms',
-                v_done, cardinality(v_names), v_check.name, v_rows,
-                round(extract(EPOCH FROM clock_timestamp() - v_check_started) * 1000);
-        END IF;
-    END LOOP;
-
-    v_modes := COALESCE(v_replica -> 'runs', v_modes);
-
+    SELECT c.o_run, c.o_replica, c.o_started INTO v_run, v_replica, v_started_run
+    FROM _recon.run_claim(v_names, reconcile.mode) AS c;
+    PERFORM _recon.run_sweep_stale(v_run);
+    -- 1. Every check's findings, staged (a replica run's are already).
+    v_modes := CASE WHEN v_replica IS NULL
+                    THEN _recon.run_stage_checks(v_run, v_names, reconcile.mode)
+                    ELSE COALESCE(v_replica -> 'runs', '{}'::jsonb) END;
     -- The stage's statistics, now that it holds this run's findings: the joins below over
     -- thousands of findings are planned as hash joins, not nested loops (one run at a time
-    -- holds the advisory lock above, so nothing else analyzes it meanwhile).
+    -- holds the advisory lock, so nothing else analyzes it meanwhile).
     PERFORM _recon.analyze_run_stage();  -- never waiting behind autovacuum
-
-    -- An acknowledged finding (recon.fix, strategy acknowledge) seen again as it was
-    -- acknowledged (the same difference, the finding open ever since, the acknowledgement not
-    -- withdrawn) is not reported; it stays open, quietly. Once a run no longer sees it, it is
-    -- resolved like any other, and the same drift later is a new finding.
-    WITH ack AS (
-        DELETE FROM _recon.run_stage AS s
-        USING _recon.repair AS r, _recon.finding AS f
-        WHERE s.run_id = v_run AND r.strategy = 'acknowledge' AND f.id = r.finding_id
-          AND f.resolved_run IS NULL AND f.dropped_at IS NULL
-          AND f.check_name = s.check_name AND f.finding_key = s.finding_key
-          AND r.difference IS NOT DISTINCT FROM s.difference
-          AND NOT EXISTS (SELECT FROM _recon.repair AS v WHERE v.reverses = r.id)
-        RETURNING f.id
-    )
-    SELECT COALESCE(array_agg(DISTINCT ack.id), '{}') INTO v_acknowledged FROM ack;
-    UPDATE _recon.finding AS f SET last_seen_run = v_run WHERE f.id = ANY (v_acknowledged);
-
-    -- 2. Causes a balance or derived finding can show: on the same wallet source and wallet, a
-    --    duplicate posting or orphaned payments of exactly the drift (a payment with the sign
-    --    a missing credit gives), or a chain break. Which kinds play which part is the
-    --    registry's (cause_roles): explained (balance, derived), explained by payment (orphan),
-    --    amount (duplicate) or break (chain), tried in that order.
-    SELECT COALESCE(array_agg(k.kind ORDER BY k.kind)
-                        FILTER (WHERE 'explained' = ANY (k.cause_roles)), '{}'),
-           COALESCE(array_agg(k.kind ORDER BY (
-                        SELECT min(array_position(ARRAY['payment', 'amount', 'break'], r))
-                        FROM unnest(k.cause_roles) AS r), k.kind)
-                        FILTER (WHERE k.cause_roles && ARRAY['payment', 'amount', 'break']), '{}'),
-           COALESCE(array_agg(k.kind ORDER BY k.kind)
-                        FILTER (WHERE 'payment' = ANY (k.cause_roles)), '{}'),
-           COALESCE(array_agg(k.kind ORDER BY k.kind)
-                        FILTER (WHERE 'amount' = ANY (k.cause_roles)), '{}'),
-           COALESCE(array_agg(k.kind ORDER BY k.kind)
-                        FILTER (WHERE 'break' = ANY (k.cause_roles)), '{}'),
-           COALESCE(array_agg(k.kind ORDER BY k.kind)
-                        FILTER (WHERE 'total' = ANY (k.cause_roles)), '{}'),
-           COALESCE(array_agg(k.kind ORDER BY k.kind)
-                        FILTER (WHERE 'missing_wallet' = ANY (k.cause_roles)), '{}'),
-           COALESCE(array_agg(k.kind ORDER BY k.kind)
-                        FILTER (WHERE 'pattern' = ANY (k.cause_roles)), '{}'),
-           COALESCE(array_agg(k.kind ORDER BY k.kind) FILTER (WHERE k.user_query), '{}')
-    INTO v_explained, v_explainers, v_payment, v_amount, v_break, v_total, v_missing_wallet,
-         v_pattern, v_user_query
-    FROM _recon.check_kind AS k;
-    --    An orphan or a duplicate explaining the drift holds the same money, in the same
-    --    currency: the drift is explained by it (explained_by), and totals count that money
-    --    once, there. A chain break shows why, not how much: both count.
-    UPDATE _recon.run_stage AS s
-    SET cause = m.cause,
-        details = s.details || jsonb_build_object(
-            'cause', m.cause,
-            'evidence', jsonb_build_object('check', m.check_name, 'finding', m.finding_key)
-                        || (m.details - 'cause' - 'item')),
-        explained_by = CASE
-            WHEN m.kind = ANY (v_break) OR m.currency IS DISTINCT FROM s.currency THEN NULL
-            WHEN m.kind = ANY (v_payment) AND m.difference IS DISTINCT FROM -s.difference THEN (
-                -- payments summing to the drift: all of them
-                SELECT jsonb_agg(jsonb_build_object('check', o2.check_name,
-                                                    'finding', o2.finding_key)
-                                 ORDER BY o2.finding_key)
-                FROM _recon.run_stage AS o2
-                WHERE o2.run_id = s.run_id AND o2.check_name = m.check_name
-                  AND o2.wallet_key = s.wallet_key)
-            ELSE jsonb_build_array(jsonb_build_object('check', m.check_name,
-                                                      'finding', m.finding_key))
-        END
-    FROM (
-        SELECT DISTINCT ON (b.finding_key, b.check_name)
-               b.check_name AS b_check, b.finding_key AS b_key,
-               o.check_name, o.finding_key, o.cause, o.details, o.currency, o.difference,
-               co.kind
-        FROM _recon.run_stage AS b
-        JOIN _recon.check_def AS cb ON cb.name = b.check_name AND cb.kind = ANY (v_explained)
-        JOIN _recon.run_stage AS o ON o.run_id = b.run_id AND o.wallet_key = b.wallet_key
-        JOIN _recon.check_def AS co ON co.name = o.check_name
-            AND co.kind = ANY (v_explainers)
-            AND co.wallet_source = cb.wallet_source
-        WHERE b.run_id = v_run AND b.cause IS NULL
-          -- a missing payment makes the stored balance exceed the ledger by it (signs
-          -- opposite: the orphan's difference is minus the payment); two or more on one wallet
-          -- by their sum
-          AND (co.kind = ANY (v_break)
-               OR (co.kind = ANY (v_payment)
-                   AND (o.difference = -b.difference
-                        OR (SELECT sum(o2.difference) FROM _recon.run_stage AS o2
-                            WHERE o2.run_id = b.run_id AND o2.check_name = o.check_name
-                              AND o2.wallet_key = b.wallet_key) = -b.difference))
-               OR (co.kind = ANY (v_amount) AND abs(o.difference) = abs(b.difference)))
-        ORDER BY b.finding_key, b.check_name,
-                 array_position(v_explainers, co.kind), o.finding_key
-    ) AS m
-    WHERE s.run_id = v_run AND s.check_name = m.b_check AND s.finding_key = m.b_key;
-
-    -- A total that drifts by exactly what missing wallets hold (a total kind's finding, a
-    -- coverage kind's findings): the missing wallets, which hold that money (explained_by)
-    -- when they are all in the total's currency.
-    UPDATE _recon.run_stage AS s
-    SET cause = 'missing_wallet',
-        details = s.details || jsonb_build_object(
-            'cause', 'missing_wallet',
-            'evidence', jsonb_build_object('check', m.check_name, 'missing_wallets', m.n,
-                                           'amount', m.amount)),
-        explained_by = CASE WHEN cardinality(m.currencies) = 1
-                                 AND m.currencies[1] IS NOT DISTINCT FROM s.currency
-                            THEN m.refs END
-    FROM (
-        SELECT o.check_name, count(*) AS n, sum(o.expected) AS amount,
-               array_agg(DISTINCT o.currency) AS currencies,
-               jsonb_agg(jsonb_build_object('check', o.check_name, 'finding', o.finding_key)
-                         ORDER BY o.finding_key) AS refs
-        FROM _recon.run_stage AS o
-        JOIN _recon.check_def AS co ON co.name = o.check_name AND co.kind = ANY (v_missing_wallet)
-        WHERE o.run_id = v_run
-        GROUP BY o.check_name
-    ) AS m, _recon.check_def AS c
-    WHERE s.run_id = v_run AND c.name = s.check_name AND c.kind = ANY (v_total)
-      AND s.cause IS NULL
-      AND abs(s.difference) = m.amount;
-
-    -- 3. Severity, per the runbook: one wallet LOW or MEDIUM by amount; several wallets HIGH;
-    --    a systematic pattern (many wallets, one shown cause, or one hour) CRITICAL. Broken
-    --    data (NULL, NaN, unknown wallets, unmapped types) is at least HIGH.
-    WITH per_check AS (
-        SELECT s.check_name, count(DISTINCT COALESCE(s.wallet_key, s.finding_key)) AS wallets
-        FROM _recon.run_stage AS s WHERE s.run_id = v_run GROUP BY s.check_name
-    )
-    UPDATE _recon.run_stage AS s
-    SET severity = CASE
-        WHEN pc.wallets >= c.critical_wallets THEN 'CRITICAL'
-        WHEN pc.wallets >= c.high_wallets THEN 'HIGH'
-        WHEN s.cause IN ('invalid_balance', 'invalid_amount', 'unknown_wallet',
-                         'unmapped_entry_type') THEN 'HIGH'
-        -- the low_limit of the finding's currency, else "*": none (no limit given for it,
-        -- or the currency unknown) is never LOW
-        WHEN s.difference IS NULL
-            OR abs(s.difference) > _recon.currency_amount(c.low_limit, s.currency)
-            IS NOT FALSE THEN 'MEDIUM'
-        ELSE 'LOW'
-    END
-    FROM per_check AS pc
-    JOIN _recon.check_def AS c ON c.name = pc.check_name
-    WHERE s.run_id = v_run AND pc.check_name = s.check_name;
-
-    -- A pattern: pattern_wallets wallets sharing one shown cause (for the kinds whose cause is
-    -- an explanation, not their definition), or one hour of posting: a UTC hour
-    -- (_recon.posting_hour), so the session's TimeZone changes nothing.
-    WITH per_cause AS (
-        SELECT s.check_name, s.cause,
-               count(DISTINCT COALESCE(s.wallet_key, s.finding_key)) AS wallets
-        FROM _recon.run_stage AS s
-        JOIN _recon.check_def AS c ON c.name = s.check_name
-        WHERE s.run_id = v_run AND s.cause IS NOT NULL
-          AND c.kind = ANY (v_pattern)
-        GROUP BY s.check_name, s.cause
-    ), per_hour AS (
-        -- A custom check's details are the user's: its posted_at is not trusted to be a time.
-        SELECT s.check_name,
-               _recon.posting_hour(CASE WHEN c.kind <> ALL (v_user_query)
-                                        THEN s.details ->> 'posted_at' END) AS hour,
-               count(DISTINCT COALESCE(s.wallet_key, s.finding_key)) AS wallets
-        FROM _recon.run_stage AS s
-        JOIN _recon.check_def AS c ON c.name = s.check_name AND c.kind <> ALL (v_user_query)
-        WHERE s.run_id = v_run AND s.details ? 'posted_at'
-        GROUP BY 1, 2
-    )
-    UPDATE _recon.run_stage AS s
-    SET severity = 'CRITICAL'
-    FROM _recon.check_def AS c
-    WHERE s.run_id = v_run AND c.name = s.check_name AND s.severity <> 'CRITICAL'
-      AND (EXISTS (SELECT FROM per_cause AS p
-                   WHERE p.check_name = s.check_name AND p.cause = s.cause
-                     AND p.wallets >= c.pattern_wallets)
-           OR EXISTS (SELECT FROM per_hour AS h
-                      WHERE h.check_name = s.check_name AND h.wallets >= c.pattern_wallets
-                        AND h.hour = _recon.posting_hour(CASE WHEN c.kind <> ALL (v_user_query)
-                                                              THEN s.details ->> 'posted_at' END)));
-
-    -- A total explained by missing wallets is as severe as those missing wallets are.
-    UPDATE _recon.run_stage AS s
-    SET severity = e.severity
-    FROM (
-        SELECT o.check_name, (ARRAY['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])[
-                   max(_recon.severity_rank(o.severity))] AS severity
-        FROM _recon.run_stage AS o WHERE o.run_id = v_run GROUP BY o.check_name
-    ) AS e
-    WHERE s.run_id = v_run AND s.cause = 'missing_wallet'
-      AND s.details -> 'evidence' ->> 'check' = e.check_name
-      AND _recon.severity_rank(e.severity) > _recon.severity_rank(s.severity);
-
-    -- 4. Open issues: seen again, new, resolved; and what this run saw of each.
-    UPDATE _recon.finding AS f
-    SET last_seen_run = v_run, stored = s.stored, expected = s.expected,
-        difference = s.difference, severity = s.severity, cause = s.cause, details = s.details,
-        currency = s.currency, explained_by = NULL
-    FROM _recon.run_stage AS s
-    WHERE s.run_id = v_run AND f.resolved_run IS NULL AND f.dropped_at IS NULL
-      AND f.check_name = s.check_name AND f.finding_key = s.finding_key;
-    INSERT INTO _recon.finding (
-        check_name, finding_key, wallet_key, first_seen_run, last_seen_run, stored, expected,
-        difference, severity, cause, details, currency
-    )
-    SELECT s.check_name, s.finding_key, s.wallet_key, v_run, v_run, s.stored, s.expected,
-           s.difference, s.severity, s.cause, s.details, s.currency
-    FROM _recon.run_stage AS s
-    WHERE s.run_id = v_run
-      AND NOT EXISTS (SELECT FROM _recon.finding AS f
-                      WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL AND f.check_name = s.check_name
-                        AND f.finding_key = s.finding_key)
-    ORDER BY s.check_name, s.finding_key;  -- ids in a defined order, not the stage's
-    GET DIAGNOSTICS v_new = ROW_COUNT;
-    UPDATE _recon.finding AS f SET resolved_run = v_run
-    WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL AND f.check_name = ANY (v_names)
-      AND f.id <> ALL (v_acknowledged)
-      AND NOT EXISTS (SELECT FROM _recon.run_stage AS s
-                      WHERE s.run_id = v_run AND s.check_name = f.check_name
-                        AND s.finding_key = f.finding_key);
-    GET DIAGNOSTICS v_resolved = ROW_COUNT;
-    -- The findings that hold an explained finding's money, by id now that all have one.
-    UPDATE _recon.finding AS f
-    SET explained_by = (
-        SELECT array_agg(e.id ORDER BY e.id)
-        FROM jsonb_array_elements(s.explained_by) AS x (ref)
-        JOIN _recon.finding AS e ON e.check_name = x.ref ->> 'check'
-            AND e.finding_key = x.ref ->> 'finding'
-            AND e.resolved_run IS NULL AND e.dropped_at IS NULL)
-    FROM _recon.run_stage AS s
-    WHERE s.run_id = v_run AND s.explained_by IS NOT NULL
-      AND f.resolved_run IS NULL AND f.dropped_at IS NULL
-      AND f.check_name = s.check_name AND f.finding_key = s.finding_key;
-    INSERT INTO _recon.observation (
-        run_id, finding_id, stored, expected, difference, severity, currency, explained_by
-    )
-    SELECT v_run, f.id, s.stored, s.expected, s.difference, s.severity, s.currency,
-           f.explained_by
-    FROM _recon.run_stage AS s
-    JOIN _recon.finding AS f ON f.check_name = s.check_name AND f.finding_key = s.finding_key
-        AND f.resolved_run IS NULL AND f.dropped_at IS NULL
-    WHERE s.run_id = v_run;
-
-    -- 5. The summary. Amounts only per currency (_recon.run_amounts): never added across
-    --    currencies, each sum of money once.
-    v_amounts := _recon.run_amounts(v_run);
-    SELECT jsonb_build_object(
-        'run_id', v_run,
-        'mode', p_mode,
-        'status', CASE WHEN count(s.*) = 0 THEN 'synced' ELSE 'discrepancy' END,
-        'findings', count(s.*),
-        'wallets', count(DISTINCT s.wallet_key),
-        'new', v_new,
-        'resolved', v_resolved,
-        'acknowledged', cardinality(v_acknowledged),
-        'max_severity', (ARRAY['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])[
-            max(_recon.severity_rank(s.severity))],
-        'by_currency', v_amounts -> 'by_currency',
-        'by_severity', COALESCE((
-            SELECT jsonb_object_agg(x.severity, jsonb_build_object('findings', x.n))
-            FROM (SELECT y.severity, count(*) AS n
-                  FROM _recon.run_stage AS y WHERE y.run_id = v_run GROUP BY y.severity) AS x
-        ), '{}'),
-        'by_check', (
-            SELECT jsonb_object_agg(n.name, jsonb_build_object(
-                'findings', COALESCE(x.n, 0), 'max_severity', x.max_severity,
-                'by_currency', COALESCE(v_amounts -> 'by_check' -> n.name, '[]'::jsonb)))
-            FROM unnest(v_names) AS n (name)
-            LEFT JOIN (SELECT y.check_name, count(*) AS n,
-                              (ARRAY['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])[
-                                  max(_recon.severity_rank(y.severity))] AS max_severity
-                       FROM _recon.run_stage AS y WHERE y.run_id = v_run
-                       GROUP BY y.check_name) AS x ON x.check_name = n.name
-        ),
-        'checks', to_jsonb(v_names),
-        'runs', v_modes,
-        'duration_ms', round(extract(epoch FROM clock_timestamp() - v_started) * 1000, 1)
-    ) INTO v_summary
-    FROM _recon.run_stage AS s WHERE s.run_id = v_run;
-    v_summary := v_summary || jsonb_strip_nulls(jsonb_build_object('replica', v_replica - 'runs'));
-    -- a guard whose trigger is disabled or missing guards nothing: said in every summary
-    v_summary := v_summary || COALESCE((SELECT jsonb_build_object('guards_off', o)
-                                        FROM _recon.guards_off() AS o
-                                        WHERE jsonb_array_length(o) > 0), '{}');
-
+    v_acknowledged := _recon.run_acknowledged(v_run);
+    -- 2. Causes; 3. severity; 4. open issues.
+    PERFORM _recon.run_causes(v_run);
+    PERFORM _recon.run_missing_wallets(v_run);
+    PERFORM _recon.run_severity(v_run);
+    SELECT m.o_new, m.o_resolved INTO v_new, v_resolved
+    FROM _recon.run_merge(v_run, v_names, v_acknowledged) AS m;
+    -- 5. The summary, recorded with the run.
+    v_summary := _recon.run_summary(v_run, reconcile.mode, v_names, v_modes, v_new, v_resolved,
+                                    cardinality(v_acknowledged), v_started, v_replica);
     UPDATE _recon.run AS r
     SET finished_at = clock_timestamp(), status = v_summary ->> 'status', summary = v_summary
     WHERE r.id = v_run;
-    IF v_started_run IS NOT NULL THEN
+    IF v_started_run THEN
         PERFORM pg_advisory_unlock(_recon.run_lock_key(v_run));  -- recon.start_run()'s hold
     END IF;
-    -- 6. A HIGH or CRITICAL run is an alert: a row, and a NOTIFY (sent when this commits).
-    IF v_summary ->> 'max_severity' IN ('HIGH', 'CRITICAL') THEN
-        INSERT INTO _recon.alert (kind, severity, run_id, message, details)
-        VALUES ('run', v_summary ->> 'max_severity', v_run,
-                format('run %s: %s findings on %s wallets, max severity %s', v_run,
-                       v_summary ->> 'findings', v_summary ->> 'wallets',
-                       v_summary ->> 'max_severity'),
-                v_summary - 'runs')
-        RETURNING id INTO v_alert;
-        PERFORM pg_notify('wallet_recon_alert', jsonb_build_object(
-            'alert_id', v_alert, 'kind', 'run', 'severity', v_summary ->> 'max_severity',
-            'run_id', v_run, 'findings', v_summary -> 'findings',
-            'message', format('run %s: max severity %s', v_run,
-                              v_summary ->> 'max_severity'))::text);
-    END IF;
+    -- 6. A HIGH or CRITICAL run is an alert.
+    PERFORM _recon.run_alert(v_run, v_summary);
     DELETE FROM _recon.run_stage AS s WHERE s.run_id = v_run;
     RETURN v_summary;
 END;
-$_$;
+$$;
 
 --
--- Name: FUNCTION reconcile(p_checks text[], p_mode text); Type: COMMENT; Schema: recon; Owner: -
+-- Name: FUNCTION reconcile(checks text[], mode text); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.reconcile(p_checks text[], p_mode text) IS 'Runs every enabled check (or the named ones), records the run and its findings, classifies severity (LOW/MEDIUM by amount for one wallet, HIGH for several wallets, CRITICAL for a systematic pattern), attaches the suspected cause it can show, tracks findings across runs as open issues, and returns a JSON summary: status synced or discrepancy, counts by severity and by check, amounts per currency only (by_currency; never added across currencies; a finding explained by another, the same money, counted once). The one-hour pattern rule buckets posting times by UTC hour, whatever the session''s TimeZone. Errors: RC201 unknown mode, RC202 unknown check. SECURITY DEFINER: recon_auditor may run it. Runs one at a time per database. A HIGH or CRITICAL run raises an alert (recon.open_alerts, NOTIFY wallet_recon_alert). With the setting wallet_recon.progress = on it raises a NOTICE per check (wallet-recon progress: n/total check: findings in ms).';
+COMMENT ON FUNCTION recon.reconcile(checks text[], mode text) IS 'Runs every enabled check (or the named ones), records the run and its findings, classifies severity (LOW/MEDIUM by amount for one wallet, HIGH for several wallets, CRITICAL for a systematic pattern), attaches the suspected cause it can show, tracks findings across runs as open issues, and returns a JSON summary: status synced or discrepancy, counts by severity and by check, amounts per currency only (by_currency; never added across currencies; a finding explained by another, the same money, counted once). The one-hour pattern rule buckets posting times by UTC hour, whatever the session''s TimeZone. Errors: RC201 unknown mode, RC202 unknown check. SECURITY DEFINER: recon_auditor may run it. Runs one at a time per database. A HIGH or CRITICAL run raises an alert (recon.open_alerts, NOTIFY wallet_recon_alert). With the setting wallet_recon.progress = on it raises a NOTICE per check (wallet-recon progress: n/total check: findings in ms).';
 
 --
 -- Name: reconcile_run(text[], text, jsonb); Type: PROCEDURE; Schema: recon; Owner: -
 --
 
-CREATE PROCEDURE recon.reconcile_run(IN p_checks text[] DEFAULT NULL::text[], IN p_mode text DEFAULT 'full'::text, INOUT summary jsonb DEFAULT NULL::jsonb)
+CREATE PROCEDURE recon.reconcile_run(IN checks text[] DEFAULT NULL::text[], IN mode text DEFAULT 'full'::text, INOUT summary jsonb DEFAULT NULL::jsonb)
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM recon.start_run(p_checks, p_mode);
+    PERFORM recon.start_run(reconcile_run.checks, reconcile_run.mode);
     COMMIT;  -- the run is visible from here on, whatever happens to this session
-    summary := recon.reconcile(p_checks, p_mode);
+    summary := recon.reconcile(reconcile_run.checks, reconcile_run.mode);
 END;
 $$;
 
 --
--- Name: PROCEDURE reconcile_run(IN p_checks text[], IN p_mode text, INOUT summary jsonb); Type: COMMENT; Schema: recon; Owner: -
+-- Name: PROCEDURE reconcile_run(IN checks text[], IN mode text, INOUT summary jsonb); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON PROCEDURE recon.reconcile_run(IN p_checks text[], IN p_mode text, INOUT summary jsonb) IS 'CALL recon.reconcile_run(checks, mode): recon.reconcile() with its run recorded and committed first, so a run cut short (its backend terminated, the server stopped) is marked interrupted by the next one instead of vanishing. Returns the summary. Must be CALLed outside a transaction block (it commits); what wallet-recon check and recon.schedule_reconcile() use.';
+COMMENT ON PROCEDURE recon.reconcile_run(IN checks text[], IN mode text, INOUT summary jsonb) IS 'CALL recon.reconcile_run(checks, mode): recon.reconcile() with its run recorded and committed first, so a run cut short (its backend terminated, the server stopped) is marked interrupted by the next one instead of vanishing. Returns the summary. Must be CALLed outside a transaction block (it commits); what wallet-recon check and recon.schedule_reconcile() use.';
 
 --
 -- Name: record_replica_run(jsonb); Type: FUNCTION; Schema: recon; Owner: -
@@ -19994,6 +20197,18 @@ REVOKE ALL ON FUNCTION _recon.reversal_reference(p_ledger text, p_entry text) FR
 REVOKE ALL ON FUNCTION _recon.rule_effect(p_ledger _recon.ledger_source, p_label text, p_amount numeric) FROM PUBLIC;
 
 --
+-- Name: FUNCTION run_acknowledged(p_run bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.run_acknowledged(p_run bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION run_alert(p_run bigint, p_summary jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.run_alert(p_run bigint, p_summary jsonb) FROM PUBLIC;
+
+--
 -- Name: FUNCTION run_amounts(p_run bigint); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -20002,10 +20217,22 @@ GRANT ALL ON FUNCTION _recon.run_amounts(p_run bigint) TO recon_auditor;
 GRANT ALL ON FUNCTION _recon.run_amounts(p_run bigint) TO recon_operator;
 
 --
+-- Name: FUNCTION run_causes(p_run bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.run_causes(p_run bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION run_checks(p_checks text[], p_mode text); Type: ACL; Schema: _recon; Owner: -
 --
 
 REVOKE ALL ON FUNCTION _recon.run_checks(p_checks text[], p_mode text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION run_claim(p_names text[], p_mode text, OUT o_run bigint, OUT o_replica jsonb, OUT o_started boolean); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.run_claim(p_names text[], p_mode text, OUT o_run bigint, OUT o_replica jsonb, OUT o_started boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION run_lock_key(p_run bigint); Type: ACL; Schema: _recon; Owner: -
@@ -20018,6 +20245,42 @@ REVOKE ALL ON FUNCTION _recon.run_lock_key(p_run bigint) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.run_lock_owner(p_run bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION run_merge(p_run bigint, p_names text[], p_acknowledged bigint[], OUT o_new bigint, OUT o_resolved bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.run_merge(p_run bigint, p_names text[], p_acknowledged bigint[], OUT o_new bigint, OUT o_resolved bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION run_missing_wallets(p_run bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.run_missing_wallets(p_run bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION run_severity(p_run bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.run_severity(p_run bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION run_stage_checks(p_run bigint, p_names text[], p_mode text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.run_stage_checks(p_run bigint, p_names text[], p_mode text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION run_summary(p_run bigint, p_mode text, p_names text[], p_modes jsonb, p_new bigint, p_resolved bigint, p_acknowledged integer, p_started timestamp with time zone, p_replica jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.run_summary(p_run bigint, p_mode text, p_names text[], p_modes jsonb, p_new bigint, p_resolved bigint, p_acknowledged integer, p_started timestamp with time zone, p_replica jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION run_sweep_stale(p_run bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.run_sweep_stale(p_run bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION same_key_type(p_relid oid, p_column name, p_other_relid oid, p_other_column name); Type: ACL; Schema: _recon; Owner: -
@@ -20230,10 +20493,10 @@ GRANT ALL ON FUNCTION recon.describe_check(name text) TO recon_auditor;
 GRANT ALL ON FUNCTION recon.describe_check(name text) TO recon_operator;
 
 --
--- Name: FUNCTION disable_guard(p_kind text, p_target text); Type: ACL; Schema: recon; Owner: -
+-- Name: FUNCTION disable_guard(kind text, target text); Type: ACL; Schema: recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION recon.disable_guard(p_kind text, p_target text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recon.disable_guard(kind text, target text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION drop_check(name text); Type: ACL; Schema: recon; Owner: -
@@ -20248,10 +20511,10 @@ REVOKE ALL ON FUNCTION recon.drop_check(name text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recon.drop_source(name text) FROM PUBLIC;
 
 --
--- Name: FUNCTION enable_guard(p_kind text, p_target text, p_options jsonb); Type: ACL; Schema: recon; Owner: -
+-- Name: FUNCTION enable_guard(kind text, target text, options jsonb); Type: ACL; Schema: recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION recon.enable_guard(p_kind text, p_target text, p_options jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recon.enable_guard(kind text, target text, options jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix(run_id bigint, dry_run boolean, ticket text, reason text, checks text[], wallets text[], force_strategy text, wallet_limit numeric, run_limit numeric, findings bigint[], wallet_limits jsonb, run_limits jsonb); Type: ACL; Schema: recon; Owner: -
@@ -20267,20 +20530,20 @@ GRANT ALL ON FUNCTION recon.fix(run_id bigint, dry_run boolean, ticket text, rea
 REVOKE ALL ON FUNCTION recon.forbid_overdraft(source text, wallet text, balance_column text) FROM PUBLIC;
 
 --
--- Name: FUNCTION reconcile(p_checks text[], p_mode text); Type: ACL; Schema: recon; Owner: -
+-- Name: FUNCTION reconcile(checks text[], mode text); Type: ACL; Schema: recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION recon.reconcile(p_checks text[], p_mode text) FROM PUBLIC;
-GRANT ALL ON FUNCTION recon.reconcile(p_checks text[], p_mode text) TO recon_auditor;
-GRANT ALL ON FUNCTION recon.reconcile(p_checks text[], p_mode text) TO recon_operator;
+REVOKE ALL ON FUNCTION recon.reconcile(checks text[], mode text) FROM PUBLIC;
+GRANT ALL ON FUNCTION recon.reconcile(checks text[], mode text) TO recon_auditor;
+GRANT ALL ON FUNCTION recon.reconcile(checks text[], mode text) TO recon_operator;
 
 --
--- Name: PROCEDURE reconcile_run(IN p_checks text[], IN p_mode text, INOUT summary jsonb); Type: ACL; Schema: recon; Owner: -
+-- Name: PROCEDURE reconcile_run(IN checks text[], IN mode text, INOUT summary jsonb); Type: ACL; Schema: recon; Owner: -
 --
 
-REVOKE ALL ON PROCEDURE recon.reconcile_run(IN p_checks text[], IN p_mode text, INOUT summary jsonb) FROM PUBLIC;
-GRANT ALL ON PROCEDURE recon.reconcile_run(IN p_checks text[], IN p_mode text, INOUT summary jsonb) TO recon_auditor;
-GRANT ALL ON PROCEDURE recon.reconcile_run(IN p_checks text[], IN p_mode text, INOUT summary jsonb) TO recon_operator;
+REVOKE ALL ON PROCEDURE recon.reconcile_run(IN checks text[], IN mode text, INOUT summary jsonb) FROM PUBLIC;
+GRANT ALL ON PROCEDURE recon.reconcile_run(IN checks text[], IN mode text, INOUT summary jsonb) TO recon_auditor;
+GRANT ALL ON PROCEDURE recon.reconcile_run(IN checks text[], IN mode text, INOUT summary jsonb) TO recon_operator;
 
 --
 -- Name: FUNCTION record_replica_run(result jsonb); Type: ACL; Schema: recon; Owner: -
