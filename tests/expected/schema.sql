@@ -9500,6 +9500,40 @@ $$;
 COMMENT ON FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) IS 'NULL when a ledger and its wallets can run incrementally, else why not: incremental mode needs an integer "order_by" column (an identity or sequence), a ledger that is a table, a partitioned table, an inheritance parent or a simple view over one of them (_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a wallet table (partitioned or not; a view has no xmin), and the trigger recon_ledger_write on every table of the ledger (0024). A ledger with parents also needs what _recon.incremental_parents lists (foreign keys and indexes on each link, parent tables).';
 
 --
+-- Name: journal_skipped(_recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.journal_skipped(p_check _recon.check_def) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_raw _recon.ledger_source;
+    v_ledger _recon.ledger_source;
+    v_n bigint;
+BEGIN
+    -- only a journal check with "null_journals": "allowed" leaves entries out (issue 18)
+    IF p_check.kind IS DISTINCT FROM 'journal'
+       OR p_check.options ->> 'null_journals' IS DISTINCT FROM 'allowed' THEN
+        RETURN '{}'::jsonb;
+    END IF;
+    v_raw := _recon.ledger(p_check.options ->> 'ledger');
+    v_ledger := _recon.legs(v_raw);
+    -- the same legs relation the check reads (its filters, sides and parents), counted
+    EXECUTE format('SELECT count(*) FROM %s AS l WHERE l.%I IS NULL', _recon.legs_sql(v_raw),
+                   v_ledger.journal_column)
+    INTO v_n;
+    RETURN jsonb_build_object('null_journals_skipped', v_n);
+END;
+$$;
+
+--
+-- Name: FUNCTION journal_skipped(p_check _recon.check_def); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.journal_skipped(p_check _recon.check_def) IS 'For a journal check with option null_journals "allowed": {"null_journals_skipped": n}, the number of entries (legs) without a journal that the check left out, counted over the same legs relation; {} for any other check. recon.reconcile() adds it to the check''s by_check entry of the run summary (docs/CHECKS.md, the journal check).';
+
+--
 -- Name: kind(text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -14417,7 +14451,10 @@ BEGIN
         'by_check', (
             SELECT jsonb_object_agg(n.name, jsonb_build_object(
                 'findings', COALESCE(x.n, 0), 'max_severity', x.max_severity,
-                'by_currency', COALESCE(v_amounts -> 'by_check' -> n.name, '[]'::jsonb)))
+                'by_currency', COALESCE(v_amounts -> 'by_check' -> n.name, '[]'::jsonb))
+                -- a journal check's entries without a journal, when it declares them allowed
+                || COALESCE((SELECT _recon.journal_skipped(c) FROM _recon.check_def AS c
+                             WHERE c.name = n.name), '{}'::jsonb))
             FROM unnest(v_names) AS n (name)
             LEFT JOIN (SELECT y.check_name, count(*) AS n,
                               (ARRAY['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])[
@@ -19705,6 +19742,12 @@ REVOKE ALL ON FUNCTION _recon.incremental_tables(p_relid oid) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) FROM PUBLIC;
+
+--
+-- Name: FUNCTION journal_skipped(p_check _recon.check_def); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.journal_skipped(p_check _recon.check_def) FROM PUBLIC;
 
 --
 -- Name: FUNCTION kind(p_kind text); Type: ACL; Schema: _recon; Owner: -
