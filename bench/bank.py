@@ -54,7 +54,8 @@ path through), so the fix would have nothing to repair:
    faulty clients also make read_modify_write transfers (balances read without a lock,
    "computed", written back as absolute values): when another transfer got in between, that
    is a lost update, and the guard must reject it (RC401); when none did, it commits and is
-   right.
+   right. And an unprivileged writer (Bypasser; --no-bypasses leaves it out) tries issue 18's
+   bypasses (BYPASSES) in turn: each must be rejected with its SQLSTATE and keep nothing.
 
 How the bank's registration repairs the faults. tests/fixtures/bank.sql keeps no running
 balance and registers no journal or duplicate check (its transfer id is the ledger's journal
@@ -124,7 +125,7 @@ from typing import Any
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bank_common import CONCURRENT, connect, first_line, pct
+from bank_common import CONCURRENT, TIMEOUTS, connect, first_line, pct
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "bank.sql"
@@ -156,6 +157,7 @@ class Config:
     fix_every: float = 1.5      # seconds between reconcile + fix cycles
     snapshot_pause: float = 0.01
     switch: str = "plain"       # recon.enable_guard() alone; "locked": tables locked first
+    bypasses: bool = True       # under the guard, a writer tries issue 18's bypasses (Bypasser)
     seed: int = 7
 
 
@@ -348,6 +350,93 @@ class Client(threading.Thread):
             self.crash = f"{self.name}: {type(e).__name__}: {first_line(e)}"
 
 
+# Issue 18 item 1's bypasses, tried by an unprivileged writer while the drift guard blocks:
+# (name, statements, the SQLSTATEs that reject it). {w} is the drifting wallet, {v} another,
+# {gid} the guard's id. Each runs as one transaction and must be rejected, keeping nothing.
+WRITER_ROLE = "bank_bypasser"
+DRIFT = "UPDATE bank.wallet SET balance = balance + 1000 WHERE id = {w}"
+BYPASSES: tuple[tuple[str, tuple[str, ...], frozenset[str]], ...] = tuple(
+    (name, stmts, frozenset(states)) for name, stmts, states in (
+        ("reset_all", (DRIFT, "RESET ALL"), {"RC401"}),
+        ("set_config", (DRIFT, "SELECT set_config('wallet_recon.drift_{gid}', '', true)"),
+         {"RC401"}),
+        ("set_local", (DRIFT, "SET LOCAL wallet_recon.drift_{gid} = '*'"), {"RC401"}),
+        ("discard_all", (DRIFT, "DISCARD ALL"), {"25001"}),
+        ("forged_spill", (DRIFT, "SELECT _recon_guard.drift_spill({gid}, '*,{w}:1=-1000.00s,')"),
+         {"RC410"}),
+        ("forged_verdict",
+         (DRIFT, "SELECT _recon_guard.drift_verdict({gid}, '*!,{w}:1=-1000.00s,')"), {"RC410"}),
+        ("forged_tick", (DRIFT, "SELECT _recon_guard.drift_tick({gid})"), {"RC401"}),
+        ("savepoint_entry", (DRIFT, "SAVEPOINT s", "INSERT INTO bank.entry (wallet_id, amount, "
+                             "kind) VALUES ({w}, 1000, 'TRANSFER')", "ROLLBACK TO SAVEPOINT s"),
+         {"RC401"}),
+        ("savepoint_check", (DRIFT, "DO $$ BEGIN SET CONSTRAINTS ALL IMMEDIATE; EXCEPTION WHEN "
+                             "OTHERS THEN NULL; END $$"), {"RC401"}),
+        ("constraints_immediate", (DRIFT, "SET CONSTRAINTS ALL IMMEDIATE"), {"RC401"}),
+        # an entry's wallet column re-keyed: {v} credited with {w}'s opening
+        ("rekey_entry", ("UPDATE bank.entry SET wallet_id = {v} WHERE kind = 'OPENING' "
+                         "AND wallet_id = {w}",), {"RC401"}),
+        # a wallet's key re-keyed: its entries' foreign key refuses it (23503) before the
+        # guard judges it (RC401 on a ledger without one: tests/test_guard_bypasses.py)
+        ("rekey_wallet", ("UPDATE bank.wallet SET id = {w} + 1000 WHERE id = {w}",),
+         {"23503", "RC401"}),
+    ))
+
+
+class Bypasser(threading.Thread):
+    """Under the guard, an unprivileged writer (table rights only) tries each bypass in turn,
+    over and over: every one must be rejected with its SQLSTATE and keep nothing (the reader's
+    snapshots and verify()'s balances would see it). A deadlock or serialization failure
+    against the transfers is retried, not counted."""
+
+    def __init__(self, dsn: str, cfg: Config, clock: Clock, stop: threading.Event) -> None:
+        super().__init__(name="bypasser", daemon=True)
+        self.dsn, self.cfg, self.clock, self.stop = dsn, cfg, clock, stop
+        self.rng = random.Random(cfg.seed * 1000 - 1)
+        self.rejected: Counter[tuple[str, str]] = Counter()
+        self.retried: Counter[str] = Counter()
+        self.committed: list[str] = []
+        self.unexpected: list[str] = []
+        self.crash: str | None = None
+
+    def attempt(self, c: psycopg.Connection[Any], name: str, stmts: tuple[str, ...],
+                states: frozenset[str], gid: int) -> None:
+        w, v = self.rng.sample(range(1, WALLETS + 1), 2)
+        c.execute(f"SET ROLE {WRITER_ROLE}")
+        c.commit()
+        try:
+            for stmt in stmts:
+                c.execute(stmt.format(w=w, v=v, gid=gid))
+            c.commit()
+        except psycopg.Error as e:
+            c.rollback()
+            state = e.sqlstate or type(e).__name__
+            if state in ("40P01", "40001"):
+                self.retried[state] += 1
+            elif state in states:
+                self.rejected[(name, state)] += 1
+            else:
+                self.unexpected.append(f"{name}: {state} {first_line(e)}")
+            return
+        self.committed.append(f"{name} (wallet {w})")
+
+    def run(self) -> None:
+        try:
+            while not self.stop.is_set() and self.clock.gen < 2:
+                time.sleep(0.01)
+            with psycopg.connect(self.dsn, options=TIMEOUTS) as c:
+                gid = c.execute("SELECT id FROM recon.guards WHERE kind = 'drift'").fetchone()[0]
+                c.commit()
+                while not self.stop.is_set():
+                    for name, stmts, states in BYPASSES:
+                        if self.stop.is_set():
+                            break
+                        self.attempt(c, name, stmts, states, gid)
+                        time.sleep(0.02)
+        except Exception as e:  # a bypasser that dies fails the run
+            self.crash = f"{self.name}: {type(e).__name__}: {first_line(e)}"
+
+
 @dataclass
 class Cycle:
     phase: str
@@ -473,6 +562,7 @@ class Result:
     reader: Reader
     problems: list[str]
     facts: dict[str, Any]
+    bypasser: Bypasser | None = None
 
     def committed(self, phase: str | None = None, kinds: tuple[str, ...] | None = None) -> int:
         return sum(1 for c in self.clients for p, t in c.committed
@@ -511,6 +601,15 @@ def verify(conn: psycopg.Connection[Any], before: dict[str, Any], res: Result) -
         if t.is_alive():
             p.append(f"{t.name} hung")
     p += [c.crash for c in res.clients if c.crash]
+    if res.bypasser is not None:
+        b = res.bypasser
+        if b.is_alive():
+            p.append("bypasser hung")
+        p += [b.crash] if b.crash else []
+        p += [f"bypass committed under the guard: {x}" for x in b.committed]
+        p += [f"bypass rejected for another reason: {x}" for x in b.unexpected[:5]]
+        tried = {name for name, _ in b.rejected}
+        p += [f"bypass {name} never rejected" for name, _, _ in BYPASSES if name not in tried]
     p += [f"ops: {e}" for e in res.ops.errors]
     if res.reader.error:
         p.append(f"reader: {res.reader.error}")
@@ -689,17 +788,27 @@ def run(dsn: str, cfg: Config, log: Any = print) -> Result:
     clock = Clock()
     clients = [Client(n, dsn, cfg, clock, stop) for n in range(cfg.clients)]
     ops, reader = Ops(dsn, cfg, clock, stop), Reader(dsn, cfg, stop)
+    bypasser = Bypasser(dsn, cfg, clock, stop) if cfg.bypasses else None
+    if bypasser is not None:
+        with connect(dsn) as conn:  # the writer: rights on the two tables, nothing else
+            conn.execute(f"""DO $$ BEGIN CREATE ROLE {WRITER_ROLE};
+                             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                             END $$""")
+            conn.execute(f"GRANT USAGE ON SCHEMA bank TO {WRITER_ROLE}")
+            conn.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON bank.wallet, bank.entry "
+                         f"TO {WRITER_ROLE}")
     log(f"bank: {cfg.clients} clients ({cfg.faulty} faulty), {cfg.unguarded:.1f} s unguarded "
         f"then guarded, {cfg.seconds:.1f} s in all", flush=True)
     clock.started = time.monotonic()
-    for t in [reader, ops, *clients]:
+    extra = [bypasser] if bypasser is not None else []
+    for t in [reader, ops, *clients, *extra]:
         t.start()
     time.sleep(cfg.seconds)
     stop.set()
-    for t in [*clients, ops, reader]:
+    for t in [*clients, *extra, ops, reader]:
         t.join(timeout=60)
     elapsed = time.monotonic() - clock.started
-    res = Result(cfg, elapsed, clients, ops, reader, [], {})
+    res = Result(cfg, elapsed, clients, ops, reader, [], {}, bypasser)
     with connect(dsn) as conn:
         res.problems = verify(conn, before, res)
     return res
@@ -762,6 +871,7 @@ def report(res: Result) -> str:
         f"- legs deleted (deleted_leg committed): {f.get('deleted_legs')}; forged REV- entries "
         f"(0.00, naming a duplicate): {f.get('forged')}, all still in the ledger as written",
         f"- guard switched on at {at:.1f} s, in {took * 1000:.0f} ms ({cfg.switch})",
+        f"- bypasses tried by an unprivileged writer under the guard: {bypasses_line(res)}",
         f"- snapshots: {res.reader.taken:,} ({res.reader.taken / res.elapsed:,.0f}/s, "
         f"{pct(snap, 0.5) * 1000:.1f} ms p50, {pct(snap, 1.0) * 1000:.1f} max), each summing to "
         f"{TOTAL} + repairs' moves {sorted(res.reader.moves_seen)}; bad: {len(res.reader.bad)}",
@@ -772,6 +882,17 @@ def report(res: Result) -> str:
         f"{f.get('final', {}).get('findings')} findings",
     ]
     return "\n".join(lines)
+
+
+def bypasses_line(res: Result) -> str:
+    """The Bypasser's count: rejected per bypass and SQLSTATE, committed, retried."""
+    b = res.bypasser
+    if b is None:
+        return "none (--no-bypasses)"
+    return (f"{sum(b.rejected.values())} rejected ("
+            + ", ".join(f"{n} {s} x{m}" for (n, s), m in sorted(b.rejected.items()))
+            + f"), {len(b.committed)} committed, {len(b.unexpected)} other errors, "
+            f"retried after {dict(b.retried) or 'no'} deadlock/serialization failure")
 
 
 # --- the bench: its own server, fsync on --------------------------------------------------
@@ -792,6 +913,8 @@ def main() -> None:
     p.add_argument("--fix-every", type=float, default=2.0)
     p.add_argument("--switch", choices=["locked", "plain"], default="plain")
     p.add_argument("--seed", type=int, default=Config.seed)
+    p.add_argument("--no-bypasses", action="store_true",
+                   help="no writer trying issue 18's guard bypasses under the guard")
     p.add_argument("--sql-dir", type=Path, default=ROOT, help="toolkit SQL to install")
     p.add_argument("--database", help="a superuser connection to an existing server")
     p.add_argument("--ledger-first", action="store_true",
@@ -802,6 +925,7 @@ def main() -> None:
     cfg = Config(seconds=args.seconds, unguarded=args.unguarded or args.seconds / 3,
                  clients=args.clients, faulty=args.faulty, fault_rate=args.fault_rate,
                  rmw_rate=args.rmw_rate, fix_every=args.fix_every, switch=args.switch,
+                 bypasses=not args.no_bypasses,
                  seed=args.seed)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import bank_ledger_first as lf

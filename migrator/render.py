@@ -161,7 +161,19 @@ def check_table(by_check: dict[str, Any], scales: Scales, markdown: bool = False
     text = table(rows, ["check", "max severity", "findings", "currency", "amount"],
                  markdown=markdown, numeric=(2, 4))
     quiet = sum(1 for v in by_check.values() if not v["findings"])
-    return text + (f"\n\n{quiet} other check(s): nothing found" if quiet else "")
+    skipped = null_journals_skipped(by_check)
+    return (text + (f"\n\n{quiet} other check(s): nothing found" if quiet else "")
+            + (f"\n\n{skipped}" if skipped else ""))
+
+
+def null_journals_skipped(by_check: dict[str, Any] | None) -> str:
+    """A line per journal check declaring NULL journals legitimate ("null_journals":
+    "allowed"): how many entries without a journal it left out (issue 18); '' when none."""
+    return "\n".join(
+        f"{name}: {n} entr{'y' if n == 1 else 'ies'} without a journal left out"
+        " (null_journals: allowed)"
+        for name, n in sorted((k, v["null_journals_skipped"]) for k, v in (by_check or {}).items()
+                              if "null_journals_skipped" in v))
 
 
 def findings(rows: list[dict[str, Any]], *, limit: int, scales: Scales,
@@ -233,6 +245,8 @@ def check_text(result: CheckResult, *, limit: int, markdown: bool = False,
         parts += [severity_table(s["by_currency"], scales, markdown), ""]
     if s.get("status") != "synced":
         parts += [check_table(s["by_check"], scales, markdown), ""]
+    elif null_journals_skipped(s.get("by_check")):
+        parts += [null_journals_skipped(s.get("by_check")), ""]
     if result.findings:
         parts += [f"open findings of the checks that ran ({len(result.findings)}):", "",
                   findings(result.findings, limit=limit, scales=scales, markdown=markdown), ""]

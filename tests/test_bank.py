@@ -25,7 +25,13 @@ id>, a forged reversal meant to hide the duplicate (issue 13).
   rejected at COMMIT with RC401 and leaves nothing (deleted_leg too: the guard takes a deleted
   entry's effect back, and no balance moved with it); read-modify-write transfers (a lost
   update when another transfer gets in between) are rejected when they race and commit when
-  not.
+  not. Meanwhile an unprivileged writer (bench/bank.py's Bypasser, role bank_bypasser: table
+  rights only) tries issue 18's bypasses in turn, each on top of a drifting write: RESET ALL,
+  set_config and SET LOCAL of the guard's setting, DISCARD ALL, forged calls of the guard
+  functions, a balancing entry rolled back to a savepoint, a check fired and rolled back in a
+  subtransaction, SET CONSTRAINTS ALL IMMEDIATE, an entry's and a wallet's re-key. Every attempt
+  is rejected with its SQLSTATE (RC401, RC410, 25001; 23503 for the wallet re-key, which the
+  entries' foreign key refuses first) and counted; none keeps anything.
 
 The switch is recon.enable_guard() alone, while the transfers run: it takes the two tables'
 locks in the application's order (wallets, then ledger) before creating its triggers, so the
@@ -88,6 +94,13 @@ def test_bank_transfers_under_the_drift_guard(db: str) -> None:
         assert sum(n for (phase, kind, state), n in res.errors.items()
                    if phase == "guarded" and kind in kinds and state == "RC401") > 0, fault
     assert res.reader.taken > 100
+    # issue 18: an unprivileged writer tried every bypass under the guard, each rejected with
+    # its SQLSTATE (verify() fails the run on a commit or another error), none kept
+    b = res.bypasser
+    assert b is not None and b.committed == [] and b.unexpected == []
+    assert {name for name, _ in b.rejected} == {name for name, _, _ in bank.BYPASSES}
+    assert all(state in states for (name, state) in b.rejected
+               for n, _, states in bank.BYPASSES if n == name)
 
 
 def test_bank_transfers_through_a_ledger_first_writer(db: str) -> None:
