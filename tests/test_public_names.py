@@ -13,8 +13,8 @@ from helpers import q
 
 from conftest import ROOT, load_fixture, run_cli
 
-# The functions migrations 0025 and 0027 drop so that the repeatable layer creates them with
-# bare names (0027: the run and guard entry points, a procedure among them).
+# The functions migrations 0025 and 0026 drop so that the repeatable layer creates them with
+# bare names (0026: the run and guard entry points, a procedure among them).
 RENAMED = {"acknowledge_alert", "allow_ledger_change", "describe_check", "drop_check",
            "drop_source", "register_check", "register_ledger_source", "register_wallet_source",
            "register_writer", "schedule_reconcile", "set_check_enabled", "set_fix_policy",

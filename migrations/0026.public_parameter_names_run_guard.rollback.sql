@@ -1,4 +1,4 @@
--- Undo 0027. The functions are repeatable objects: the migrator drops the repeatable layer
+-- Undo 0026. The functions are repeatable objects: the migrator drops the repeatable layer
 -- before any rollback, and the older package creates them again with its p_ names; these
 -- drops only make that explicit (the argument types did not change).
 DROP FUNCTION IF EXISTS recon.reconcile(text[], text);
