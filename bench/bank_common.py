@@ -82,8 +82,10 @@ class Ops(threading.Thread):
                     if last:
                         break
         except Exception as e:
+            diag = getattr(e, "diag", None)
+            detail = f" ({diag.message_detail})" if diag and diag.message_detail else ""
             self.errors.append(f"{type(e).__name__} {getattr(e, 'sqlstate', '')}: "
-                               f"{first_line(e)}")
+                               f"{first_line(e)}{detail}")
 
     def cycle(self, c: psycopg.Connection[Any], n: int) -> None:
         t0 = time.perf_counter()

@@ -535,18 +535,53 @@ def test_a_transfer_row_ledger_first(tr: str, policy: str) -> None:
         assert one(tr, "SELECT count(*) FROM tr.transfer") == 4
 
 
-def test_an_alignment_the_wallet_table_refuses_fails_the_whole_fix(lf: str) -> None:
-    """docs/REPAIRS.md, known gaps: carol spent 150 of her 170, then the credit leg of t4 (80)
-    was lost. Her entries sum to -60, which a CHECK on the wallet table refuses: restoring the
-    leg through the routine would first set her stored balance there, so the fix fails with
-    RC305 (23514 in the DETAIL) and changes nothing."""
-    run(lf, "ALTER TABLE lf.account ADD CONSTRAINT not_overdrawn"
-            " CHECK (balance >= 0 OR id = 'world')",
-        "SELECT lf.transfer('t7', 'carol', 'bob', 150)",
-        "DELETE FROM lf.entry WHERE txn = 't4' AND account_id = 'carol'")
+SPENT_SINCE = (
+    "ALTER TABLE lf.account ADD CONSTRAINT not_overdrawn CHECK (balance >= 0 OR id = 'world')",
+    "SELECT lf.transfer('t7', 'carol', 'bob', 150)",
+    "DELETE FROM lf.entry WHERE txn = 't4' AND account_id = 'carol'",
+)
+"""carol spent 150 of her 170, then the credit leg of t4 (80) was lost: her entries sum to -60,
+and a CHECK on the wallet table refuses a negative balance."""
+
+
+def test_a_restore_that_would_pass_below_zero_is_skipped_and_says_why(lf: str) -> None:
+    """Restoring carol's leg through the routine would first set her stored balance to what her
+    entries add up to (-60), then post +80: the end (20) is fine, the way there is not. The dry
+    run already says so; applying skips her steps (nothing of hers changes) and repairs the
+    other wallets (bob's top-up posted twice), where the whole fix used to fail on the CHECK."""
+    run(lf, *SPENT_SINCE, "SELECT lf.topup('pay-2', 'bob', 25)",
+        "SELECT lf.topup('pay-2', 'bob', 25)")
+    reconcile(lf)
+    carol = [s for s in fix(lf, wallet_limit=1000) if s["wallet_key"] == "carol"]
+    assert {(s["strategy"], s["status"]) for s in carol if s["check_name"] == "lf_balance"} == {
+        ("restore", "skipped")}
+    assert {s["status"] for s in carol} <= {"skipped", "manual"}  # the chain's gap: manual
+    [note] = [s["note"] for s in carol if s["check_name"] == "lf_balance"]
+    assert note.startswith("would overdraw balance in passing: 20.00 -> -60.00"), note
+    before = accounts(lf)
+    steps = fix(lf, **APPLY)
+    assert {(s["wallet_key"], s["strategy"], s["status"]) for s in steps
+            if s["check_name"] in ("lf_balance", "lf_duplicates")} == {
+        ("carol", "restore", "skipped"), ("bob", "reverse", "applied")}
+    after = accounts(lf)
+    assert after["carol"] == before["carol"]
+    assert (after["bob"][0], after["world"][0]) == (before["bob"][0] - 25, before["world"][0] + 25)
+    assert total(lf) == 0
+    assert [f["wallet_key"] for f in rows(
+        lf, "SELECT wallet_key FROM recon.open_findings WHERE check_name = 'lf_balance'")] == [
+        "carol"]
+
+
+def test_an_exempt_wallet_the_wallet_table_refuses_fails_the_whole_fix(lf: str) -> None:
+    """With an overdraft exemption for carol the toolkit lets her pass below zero, and the
+    wallet table's CHECK refuses it: the fix fails with RC305 (23514 in the DETAIL) and changes
+    nothing (docs/REPAIRS.md, "Ledger-first writers")."""
+    run(lf, *SPENT_SINCE,
+        "SELECT recon.allow_overdraft('lf_accounts', wallet => 'carol', reason => 'test')")
     reconcile(lf)
     [step] = [s for s in fix(lf, wallet_limit=1000) if s["check_name"] == "lf_balance"]
-    assert (step["wallet_key"], step["strategy"]) == ("carol", "restore")
+    assert (step["wallet_key"], step["strategy"], step["status"]) == (
+        "carol", "restore", "planned")
     before = snapshot(lf)
     with psycopg.connect(lf, autocommit=True) as c, pytest.raises(psycopg.Error) as err:
         c.execute("SELECT * FROM recon.fix(dry_run => false, ticket => 'T', reason => 'r',"

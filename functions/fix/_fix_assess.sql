@@ -41,6 +41,7 @@ BEGIN
     PERFORM _recon.fix_skip_over_wallet_limit(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
     PERFORM _recon.fix_skip_overdrafts(p_stage);
+    PERFORM _recon.fix_skip_passing_overdrafts(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
     PERFORM _recon.fix_overdraft_evidence(p_stage);
     PERFORM _recon.fix_skip_unfit(p_stage);
@@ -67,8 +68,9 @@ COMMENT ON FUNCTION _recon.fix_assess(bigint, jsonb, jsonb, boolean) IS
 'skips what was applied before (repair key), what is over the per-wallet or per-call limit '
 'of its currency (p_wallet_limit, p_run_limit: the call''s maps per currency, else the '
 'policy''s, else the check''s low_limit; no limit for a currency: no automatic repair), '
-'would overdraw (unless recon.allow_overdraft() exempts the wallet or column: the step''s '
-'evidence "overdraft" says so), or would not fit your balance or amount columns '
+'would overdraw, at the end or on the way through a ledger-first writer (unless '
+'recon.allow_overdraft() exempts the wallet or column: the step''s evidence "overdraft" says '
+'so), or would not fit your balance or amount columns '
 '(numeric(14,2) and 1e12, a '
 'third decimal), all of a wallet''s steps together; fills stored balances before and after each '
 'step. Returns {"checks": {check: {finding key: difference}} found under the lock, "keys": '

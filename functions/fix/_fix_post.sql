@@ -280,10 +280,12 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
     -- The writer's INSERT or posting function failed (a value its column cannot take, a
     -- constraint or an error of its own): a bad writer, said with the toolkit's code. Anything
-    -- else, and a wallet-recon code, a lock timeout or a serialization failure from inside the
-    -- writer, goes through as it is. One block for the whole posting, never one per entry.
-    IF v_writing IS NOT NULL AND SQLSTATE !~ '^RC'
-        AND SQLSTATE NOT IN ('42501', '55P03', '40001', '40P01') THEN
+    -- else, and a wallet-recon code, a missing privilege, a lock timeout, a serialization
+    -- failure or deadlock, a cancel or statement timeout, a lost connection, exhausted resources
+    -- or an internal error from inside the writer, goes through as it is: those are not the
+    -- writer's fault. One block for the whole posting, never one per entry.
+    IF v_writing IS NOT NULL AND SQLSTATE !~ '^(RC|08|25|40|53|54|57|58|XX)'
+        AND SQLSTATE NOT IN ('42501', '55P03', '55006') THEN
         PERFORM _recon.fail(
             'RC305', format('the writer of ledger %s failed at %s; nothing was applied',
                             v_ledger.name, v_writing),

@@ -3502,6 +3502,7 @@ BEGIN
     PERFORM _recon.fix_skip_over_wallet_limit(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
     PERFORM _recon.fix_skip_overdrafts(p_stage);
+    PERFORM _recon.fix_skip_passing_overdrafts(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
     PERFORM _recon.fix_overdraft_evidence(p_stage);
     PERFORM _recon.fix_skip_unfit(p_stage);
@@ -3526,7 +3527,7 @@ $$;
 -- Name: FUNCTION fix_assess(p_stage bigint, p_wallet_limit jsonb, p_run_limit jsonb, p_lock boolean); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_assess(p_stage bigint, p_wallet_limit jsonb, p_run_limit jsonb, p_lock boolean) IS 'Reads a staged plan''s wallets (p_lock: locks them FOR UPDATE, by source name then key), re-runs its checks for those wallets under the lock and skips what is gone or changed, skips what was applied before (repair key), what is over the per-wallet or per-call limit of its currency (p_wallet_limit, p_run_limit: the call''s maps per currency, else the policy''s, else the check''s low_limit; no limit for a currency: no automatic repair), would overdraw (unless recon.allow_overdraft() exempts the wallet or column: the step''s evidence "overdraft" says so), or would not fit your balance or amount columns (numeric(14,2) and 1e12, a third decimal), all of a wallet''s steps together; fills stored balances before and after each step. Returns {"checks": {check: {finding key: difference}} found under the lock, "keys": {wallet source: [wallet keys read or locked]}}.';
+COMMENT ON FUNCTION _recon.fix_assess(p_stage bigint, p_wallet_limit jsonb, p_run_limit jsonb, p_lock boolean) IS 'Reads a staged plan''s wallets (p_lock: locks them FOR UPDATE, by source name then key), re-runs its checks for those wallets under the lock and skips what is gone or changed, skips what was applied before (repair key), what is over the per-wallet or per-call limit of its currency (p_wallet_limit, p_run_limit: the call''s maps per currency, else the policy''s, else the check''s low_limit; no limit for a currency: no automatic repair), would overdraw, at the end or on the way through a ledger-first writer (unless recon.allow_overdraft() exempts the wallet or column: the step''s evidence "overdraft" says so), or would not fit your balance or amount columns (numeric(14,2) and 1e12, a third decimal), all of a wallet''s steps together; fills stored balances before and after each step. Returns {"checks": {check: {finding key: difference}} found under the lock, "keys": {wallet source: [wallet keys read or locked]}}.';
 
 --
 -- Name: fix_call_limits(bigint, numeric, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5386,10 +5387,12 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
     -- The writer's INSERT or posting function failed (a value its column cannot take, a
     -- constraint or an error of its own): a bad writer, said with the toolkit's code. Anything
-    -- else, and a wallet-recon code, a lock timeout or a serialization failure from inside the
-    -- writer, goes through as it is. One block for the whole posting, never one per entry.
-    IF v_writing IS NOT NULL AND SQLSTATE !~ '^RC'
-        AND SQLSTATE NOT IN ('42501', '55P03', '40001', '40P01') THEN
+    -- else, and a wallet-recon code, a missing privilege, a lock timeout, a serialization
+    -- failure or deadlock, a cancel or statement timeout, a lost connection, exhausted resources
+    -- or an internal error from inside the writer, goes through as it is: those are not the
+    -- writer's fault. One block for the whole posting, never one per entry.
+    IF v_writing IS NOT NULL AND SQLSTATE !~ '^(RC|08|25|40|53|54|57|58|XX)'
+        AND SQLSTATE NOT IN ('42501', '55P03', '55006') THEN
         PERFORM _recon.fail(
             'RC305', format('the writer of ledger %s failed at %s; nothing was applied',
                             v_ledger.name, v_writing),
@@ -6052,6 +6055,108 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_skip_overdrafts(p_stage bigint) IS 'Phase 4 of _recon.fix_assess: skips every planned step of a wallet whose planned moves would take a stored balance column below zero (and move it down), unless an overdraft exemption (_recon.overdraft_exemption_for) lets it.';
+
+--
+-- Name: fix_skip_passing_overdrafts(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_source text;
+    v_keys text[];
+    v_now jsonb;
+BEGIN
+    -- Each wallet source with planned postings through a ledger-first writer. Such a posting
+    -- first sets the wallet's stored balance to its entries' sum (_recon.fix_post_first), then
+    -- the ledger's routine moves it by each posting in step order, and only then does recon.fix
+    -- move it to where the plan leaves it. The end is judged by _recon.fix_skip_overdrafts; the
+    -- way there is judged here, so that a CHECK (balance >= 0) on the wallet table never fails
+    -- the whole fix half-way (a lost credit on a wallet spent since: its entries sum below 0).
+    FOR v_source, v_keys IN
+        SELECT s.wallet_source, array_agg(DISTINCT s.wallet_key ORDER BY s.wallet_key)
+        FROM _recon.fix_stage AS s
+        JOIN _recon.writer AS w ON w.ledger_source = s.ledger_source
+        WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_key IS NOT NULL
+          AND jsonb_array_length(s.postings) > 0 AND w.options @> '{"moves_balances": true}'
+        GROUP BY s.wallet_source
+        ORDER BY s.wallet_source
+    LOOP
+        v_now := _recon.fix_measure(v_source, v_keys, ARRAY(
+            SELECT l.name FROM _recon.ledger_source AS l WHERE l.wallet_source = v_source
+            ORDER BY l.name));
+        UPDATE _recon.fix_stage AS s
+        SET status = 'skipped',
+            note = format('would overdraw %s in passing: %s -> %s (the ledger''s routine posts '
+                          || 'from what the entries add up to, %s)', o.col, o.stored, o.low,
+                          o.total)
+        FROM (
+            SELECT DISTINCT ON (p.wallet_key) p.wallet_key, p.col, p.stored, p.total,
+                   p.total + least(0, min(p.prefix)) AS low
+            FROM (
+                -- each posting's move of the wallet's column, in step order (the wallet's side,
+                -- or the opposite as the offset wallet of another step), summed as it goes
+                SELECT m.wallet_key, m.col, m.stored, m.total,
+                       sum(m.delta) OVER (PARTITION BY m.wallet_key, m.col
+                                          ORDER BY m.step, m.n) AS prefix
+                FROM (
+                    SELECT k.key AS wallet_key, b.col,
+                           (v_now -> k.key -> 'stored' ->> b.col)::numeric AS stored,
+                           (SELECT COALESCE(sum((l.value ->> b.col)::numeric), 0)
+                            FROM jsonb_each(v_now -> k.key -> 'ledger') AS l
+                            WHERE l.value ? b.col) AS total,
+                           y.step, e.n,
+                           CASE WHEN e.value ->> 'wallet' = k.key
+                                THEN COALESCE((e.value -> 'deltas' ->> b.col)::numeric, 0)
+                                ELSE -COALESCE((e.value -> 'deltas' ->> b.col)::numeric, 0) END
+                               AS delta
+                    FROM jsonb_each(v_now) AS k
+                    CROSS JOIN LATERAL (
+                        SELECT DISTINCT d.key AS col
+                        FROM _recon.fix_stage AS x
+                        JOIN _recon.ledger_source AS l ON l.name = x.ledger_source
+                        CROSS JOIN LATERAL jsonb_object_keys(l.effects) AS d (key)
+                        JOIN _recon.writer AS w ON w.ledger_source = x.ledger_source
+                        WHERE x.stage_id = p_stage AND x.status = 'planned'
+                          AND x.wallet_source = v_source AND x.wallet_key = k.key
+                          AND w.options @> '{"moves_balances": true}'
+                          AND v_now -> k.key -> 'stored' ? d.key
+                    ) AS b
+                    CROSS JOIN _recon.fix_stage AS y
+                    JOIN _recon.writer AS w ON w.ledger_source = y.ledger_source
+                    JOIN _recon.ledger_source AS l ON l.name = y.ledger_source
+                    CROSS JOIN LATERAL jsonb_array_elements(y.postings) WITH ORDINALITY AS e (
+                        value, n
+                    )
+                    WHERE y.stage_id = p_stage AND y.status = 'planned'
+                      AND w.options @> '{"moves_balances": true}'
+                      AND l.wallet_source = v_source
+                      AND (e.value ->> 'wallet' = k.key
+                           OR COALESCE(CASE WHEN e.value ? 'offset_wallet'
+                                            THEN e.value ->> 'offset_wallet'
+                                            ELSE w.offset_wallet END, '') = k.key)
+                ) AS m
+            ) AS p
+            GROUP BY p.wallet_key, p.col, p.stored, p.total
+            HAVING p.total + least(0, min(p.prefix)) < 0
+               AND p.total + least(0, min(p.prefix)) < p.stored
+               -- unless the owner lets that wallet or column go negative (recon.allow_overdraft)
+               AND _recon.overdraft_exemption_for(v_source, p.wallet_key, p.col) IS NULL
+            ORDER BY p.wallet_key, p.col
+        ) AS o
+        WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = v_source
+          AND s.wallet_key = o.wallet_key;
+    END LOOP;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_skip_passing_overdrafts(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) IS 'Phase of _recon.fix_assess for ledger-first writers ("moves_balances"): such a posting first sets the wallet''s stored balance to what its entries add up to, then the ledger''s routine moves it by each posting in step order. Skips every planned step of a wallet whose balance column would pass below zero (and below where it stands) on that way, unless an overdraft exemption (_recon.overdraft_exemption_for) lets it: the note says "would overdraw ... in passing".';
 
 --
 -- Name: fix_skip_unfit(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -19624,6 +19729,12 @@ REVOKE ALL ON FUNCTION _recon.fix_skip_over_wallet_limit(p_stage bigint) FROM PU
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_skip_overdrafts(p_stage bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_skip_passing_overdrafts(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_skip_unfit(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
