@@ -315,3 +315,41 @@ def test_the_checks_doc_example_runs_as_written(make_db: Callable[..., str],
         assert line == " | ".join([r["wallet_key"], r["currency"], r["stored"], r["expected"],
                                    r["difference"]]), (line, r)
     assert len(got) == 3
+
+
+LEDGER_FIRST = (
+    """CREATE FUNCTION mu.post(request jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+    DECLARE
+        w text := request ->> 'wallet';
+        d numeric := (request -> 'deltas' ->> 'balance')::numeric;
+        places smallint;
+        v_after bigint;
+        v_id bigint;
+    BEGIN
+        SELECT decimals INTO places FROM mu.wallet WHERE id = w;
+        UPDATE mu.wallet SET balance = balance + (d * 10 ^ places)::bigint WHERE id = w
+        RETURNING balance INTO v_after;
+        INSERT INTO mu.entry (wallet_id, amount, precision, reference, balance_after)
+        VALUES (w, (d * 10 ^ places)::bigint, (10 ^ places)::bigint, request ->> 'reference',
+                v_after)
+        RETURNING id INTO v_id;
+        RETURN jsonb_build_array(v_id);
+    END $$""",
+    "SELECT recon.register_writer('mu_entries', "
+    "'{\"function\": \"mu.post(jsonb)\", \"moves_balances\": true}')",
+)
+
+
+def test_a_ledger_first_writer_moves_minor_units(mu: str) -> None:
+    """A posting function that moves the stored balance itself (Blnk-like, cents in bigint):
+    the toolkit's alignment before the posting writes whole minor units and the request's
+    stored balances are major units like its deltas; the usd wallet drifted by 2.50 is
+    adjusted through the routine and every check is clean after (it used to write 123.45 into
+    a bigint of cents, and the verification refused it with RC307)."""
+    run(mu, *LEDGER_FIRST, "UPDATE mu.wallet SET balance = balance + 250 WHERE id = 'usd'")
+    reconcile(mu, ["mu_balance"])
+    done = fix(mu, checks=["mu_balance"], force_strategy="adjust", wallet_limits='{"*": 1000}',
+               dry_run=False, ticket="T-3", reason="minor units, ledger first")
+    assert [(s["wallet_key"], s["status"]) for s in done] == [("usd", "applied")], done
+    assert rows(mu, "SELECT balance FROM mu.wallet WHERE id = 'usd'") == [{"balance": 12595}]
+    assert reconcile(mu, ["mu_balance", "mu_chain", "mu_duplicate"])["findings"] == 0

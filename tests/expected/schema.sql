@@ -5553,13 +5553,16 @@ BEGIN
             'The wallet of a repair is its writer''s offset wallet; nothing was applied.',
             'Repair the offset wallet by hand, or acknowledge its finding.');
     END IF;
-    -- the wallets' stored balances and version, read (they are locked by recon.fix)
+    -- the wallets' stored balances (in major units, as the plan and the ledger sums have them)
+    -- and version, read (they are locked by recon.fix)
     v_read := format(
         'SELECT jsonb_object_agg(w.%1$I::text, jsonb_build_object(''stored'', '
         || 'jsonb_build_object(%2$s), ''version'', %3$s)) FROM %4$s AS w '
         || 'WHERE w.%1$I = ANY ($1::%5$s[])',
         v_ws.key_column,
-        (SELECT string_agg(format('%L, w.%I', b, b), ', ') FROM unnest(v_ws.balance_columns) AS b),
+        (SELECT string_agg(format('%L, %s', b, _recon.major_sql(v_ws.balance_scale,
+                                                                 format('w.%I', b), 'w')), ', ')
+         FROM unnest(v_ws.balance_columns) AS b),
         CASE WHEN v_ws.version_column IS NOT NULL THEN format('w.%I', v_ws.version_column)
              ELSE 'NULL::bigint' END,
         v_ws.relid::regclass, v_key_type);
@@ -5572,10 +5575,17 @@ BEGIN
     --    moves the difference back after the posting, where the plan keeps it (_recon.fix_move).
     v_sums := _recon.fix_measure(v_ws.name, v_keys, ARRAY(
         SELECT l.name FROM _recon.ledger_source AS l WHERE l.wallet_source = v_ws.name));
+    -- (written in the wallet's own units: whole minor units where it has a scale, RC321 else)
     v_write := format(
         'UPDATE %1$s AS w SET %2$s%3$s WHERE w.%4$I = $1::%5$s',
         v_ws.relid::regclass,
-        (SELECT string_agg(format('%1$I = COALESCE(($2 ->> %1$L)::numeric, w.%1$I)', b), ', ')
+        (SELECT string_agg(format(
+                    '%1$I = COALESCE(%2$s, w.%1$I)', b,
+                    _recon.minor_sql(v_ws.balance_scale, format('($2 ->> %L)::numeric', b),
+                                     CASE WHEN v_ws.balance_scale ? 'column'
+                                          THEN format('w.%I', v_ws.balance_scale ->> 'column')
+                                     END,
+                                     format('column %s of %s', b, v_ws.relid::regclass))), ', ')
          FROM unnest(v_ws.balance_columns) AS b),
         CASE WHEN v_ws.version_column IS NOT NULL
              THEN format(', %1$I = w.%1$I + 1', v_ws.version_column) ELSE '' END,
