@@ -13,6 +13,7 @@ DECLARE
     v_bound numeric;
     v_rows bigint;
     v_wallet_rows bigint;
+    v_null_keys bigint;
     v_sums text;
     v_combined text;
     v_wallets_xmin xid8;
@@ -74,6 +75,8 @@ BEGIN
             SELECT %3$L, COALESCE(a.k, w.%6$I)::text, COALESCE(a.n, 0), COALESCE(a.n_amount, 0),
                    COALESCE(a.n_bad, 0), ARRAY[%4$s]::numeric[], w.%6$I IS NOT NULL
             FROM a FULL JOIN %7$s AS w ON w.%6$I = a.k
+            -- entries without a wallet key are no wallet's: never in the state (see below)
+            WHERE a.k IS NOT NULL OR w.%6$I IS NOT NULL
             ORDER BY 2  -- in key order: each index entry goes to the rightmost page
             RETURNING has_wallet
         ),
@@ -88,7 +91,8 @@ BEGIN
             FROM (%5$s) AS f
             RETURNING 1
         )
-        SELECT count(*), count(*) FILTER (WHERE st.has_wallet) FROM st$q$,
+        SELECT count(*), count(*) FILTER (WHERE st.has_wallet),
+               (SELECT count(*) FROM a WHERE a.k IS NULL) FROM st$q$,
         _recon.balance_agg_sql(p_check.options, format('l.ord <= %s', v_bound)),
         _recon.balance_agg_sql(p_check.options, format('l.ord > %s', v_bound)),
         p_check.name, v_sums,
@@ -99,7 +103,16 @@ BEGIN
             || 'COALESCE(a.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%s '
             || 'FROM a FULL JOIN t ON t.k = a.k) AS e', v_combined), 'FULL'),
         v_wallet.key_column, v_wallet.relid::regclass
-    ) INTO v_rows, v_wallet_rows USING p_run;
+    ) INTO v_rows, v_wallet_rows, v_null_keys USING p_run;
+    -- Settled entries without a wallet key (NULL) are a finding of the check (unknown_wallet),
+    -- which the per-wallet state cannot hold, so no incremental run could give it again: no
+    -- watermark, and the findings come from the check's view, as for any full run without one.
+    IF v_null_keys > 0 THEN
+        DELETE FROM _recon.run_stage AS r WHERE r.run_id = p_run AND r.check_name = p_check.name;
+        DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
+        RETURN 'the ledger has entries without a wallet key (NULL): the per-wallet state cannot '
+               || 'hold them, so this check runs in full until they are repaired';
+    END IF;
 
     INSERT INTO _recon.balance_state_mark AS g (check_name, run_id) VALUES (p_check.name, p_run)
     ON CONFLICT (check_name) DO UPDATE SET run_id = excluded.run_id;

@@ -28,6 +28,7 @@ DECLARE
     v_new_keys text[];
     v_members bigint;
     v_written bigint;
+    v_null_key boolean;
 BEGIN
     IF v_reason IS NOT NULL THEN
         RETURN v_reason;
@@ -51,6 +52,14 @@ BEGIN
     -- fly in step 3, as entries above a new bound are. Incremental all the same, never full.
     IF NOT _recon.wait_for_transactions(interval '1 second') THEN
         v_bound := v_wm.order_bound;
+    END IF;
+    -- An entry without a wallet key (NULL) since the watermark: a finding the per-wallet state
+    -- cannot hold (_recon.balance_full), read by the ordering index from the old bound on.
+    EXECUTE format('SELECT EXISTS (SELECT FROM (%s) AS x)', _recon.balance_agg_sql(
+        p_check.options, format('l.ord > %s AND l.wallet IS NULL', v_wm.order_bound)))
+    INTO v_null_key;
+    IF v_null_key THEN
+        RETURN 'an entry without a wallet key (NULL) was added since the watermark';
     END IF;
     -- Where the next run starts looking for written wallet and parent rows: taken before
     -- anything below reads them (the sums of step 2 join parent rows too).
