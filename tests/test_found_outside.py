@@ -17,11 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-import psycopg
 import pytest
-from helpers import one, row_snapshot
 
-from conftest import fix, open_findings, reconcile, run
+from conftest import open_findings, reconcile, run
 
 
 @pytest.fixture
