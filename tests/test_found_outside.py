@@ -18,8 +18,9 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
+from helpers import row_snapshot
 
-from conftest import open_findings, reconcile, run
+from conftest import fix, open_findings, reconcile, run
 
 
 @pytest.fixture
@@ -103,3 +104,34 @@ def test_a_transfer_row_without_a_source_wallet_is_found(fresh: str) -> None:
     incremental = found(fresh)
     reconcile(fresh)
     assert found(fresh) == incremental == [("tb", None, "unknown_wallet", None)]
+
+
+# -- a balance column PostgreSQL computes -------------------------------------------------------
+
+def test_a_generated_balance_column_is_checked_and_its_repair_skipped(fresh: str) -> None:
+    """TigerBeetle-like accounts keep balance GENERATED ALWAYS AS (credits - debits): the
+    checks read it, but no repair can write it. The plan used to say "resync planned" and the
+    apply failed with a raw 428C9; the step is now skipped in the dry run already, naming the
+    column and its expression, and applying changes nothing."""
+    run(fresh,
+        "CREATE TABLE acct (id int PRIMARY KEY, credits numeric NOT NULL,"
+        " debits numeric NOT NULL,"
+        " balance numeric GENERATED ALWAYS AS (credits - debits) STORED)",
+        "CREATE TABLE ent (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " account_id int NOT NULL, amount numeric NOT NULL)",
+        "INSERT INTO acct VALUES (1, 100, 0), (2, 50, 10)",
+        "INSERT INTO ent (account_id, amount) VALUES (1, 100), (2, 40)",
+        "SELECT recon.register_wallet_source('gw', 'acct', 'id', ARRAY['balance'])",
+        "SELECT recon.register_ledger_source('ge', 'gw', 'ent', 'account_id', 'amount')",
+        "SELECT recon.register_check('gb', 'balance', '{\"ledger\": \"ge\"}')",
+        "UPDATE acct SET credits = credits + 5 WHERE id = 1")
+    assert found(fresh) == [] and reconcile(fresh)["findings"] == 1
+    [step] = fix(fresh, wallet_limit=100)
+    assert (step["wallet_key"], step["status"]) == ("1", "skipped")
+    assert step["note"] == ("cannot write balance of public.acct: it is GENERATED ALWAYS AS"
+                            " (credits - debits); repair the columns it is computed from by"
+                            " hand, or acknowledge")
+    before = row_snapshot(fresh, "acct", "ent")
+    [step] = fix(fresh, wallet_limit=100, dry_run=False, ticket="T", reason="generated")
+    assert step["status"] == "skipped"
+    assert row_snapshot(fresh, "acct", "ent") == before

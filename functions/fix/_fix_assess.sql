@@ -45,6 +45,7 @@ BEGIN
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
     PERFORM _recon.fix_overdraft_evidence(p_stage);
     PERFORM _recon.fix_skip_unfit(p_stage);
+    PERFORM _recon.fix_skip_unwritable(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
     PERFORM _recon.fix_skip_over_run_limit(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
@@ -70,9 +71,8 @@ COMMENT ON FUNCTION _recon.fix_assess(bigint, jsonb, jsonb, boolean) IS
 'policy''s, else the check''s low_limit; no limit for a currency: no automatic repair), '
 'would overdraw, at the end or on the way through a ledger-first writer (unless '
 'recon.allow_overdraft() exempts the wallet or column: the step''s evidence "overdraft" says '
-'so), or would not fit your balance or amount columns '
-'(numeric(14,2) and 1e12, a '
-'third decimal), all of a wallet''s steps together; fills stored balances before and after each '
+'so), would not fit your balance or amount columns (numeric(14,2) and 1e12, a third '
+'decimal), or would write a GENERATED balance column, all of a wallet''s steps together; fills stored balances before and after each '
 'step. Returns {"checks": {check: {finding key: difference}} found under the lock, "keys": '
 '{wallet source: [wallet keys read or locked]}}.';
 
