@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+import psycopg
 import pytest
-from helpers import row_snapshot
+from helpers import one, row_snapshot
 
 from conftest import fix, open_findings, reconcile, run
 
@@ -135,3 +136,51 @@ def test_a_generated_balance_column_is_checked_and_its_repair_skipped(fresh: str
     [step] = fix(fresh, wallet_limit=100, dry_run=False, ticket="T", reason="generated")
     assert step["status"] == "skipped"
     assert row_snapshot(fresh, "acct", "ent") == before
+
+
+# -- keys whose equality is not their text's ----------------------------------------------------
+
+def test_keys_equal_but_spelled_differently_run_in_full(fresh: str) -> None:
+    """citext e-mail keys compare case-insensitively: an entry for user1@example.com is wallet
+    user1@Example.com's. The incremental state keeps keys as text, so it found a drift where
+    there is none and an unknown wallet where there is drift; such a ledger now runs in full
+    and says why, and the findings are the full run's."""
+    run(fresh,
+        "CREATE EXTENSION IF NOT EXISTS citext",
+        "CREATE TABLE ck_wallet (email citext PRIMARY KEY, balance numeric NOT NULL)",
+        "CREATE TABLE ck_entry (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " email citext, amount numeric NOT NULL)",
+        "INSERT INTO ck_wallet SELECT 'user' || g || '@Example.com', 10 * g"
+        " FROM generate_series(1, 5) AS g",
+        "INSERT INTO ck_entry (email, amount) SELECT 'user' || g || '@Example.com', 10 * g"
+        " FROM generate_series(1, 5) AS g",
+        "SELECT recon.register_wallet_source('kw', 'ck_wallet', 'email', ARRAY['balance'])",
+        "SELECT recon.register_ledger_source('ke', 'kw', 'ck_entry', 'email', 'amount',"
+        " '{\"order_by\": \"id\"}')",
+        "SELECT recon.register_check('kb', 'balance', '{\"ledger\": \"ke\"}')")
+    assert reconcile(fresh)["findings"] == 0
+    # a correct write spelled in lower case, and a drift: an entry with no balance move
+    run(fresh, "INSERT INTO ck_entry (email, amount) VALUES ('user3@example.com', 5)",
+        "UPDATE ck_wallet SET balance = balance + 5 WHERE email = 'user3@example.com'",
+        "INSERT INTO ck_entry (email, amount) VALUES ('USER4@example.com', 11)")
+    summary = reconcile(fresh, None, "incremental")
+    assert summary["runs"]["kb"]["mode"] == "full"
+    assert summary["runs"]["kb"]["why_full"].startswith("the wallet key public.ck_wallet.email ")
+    incremental = found(fresh)
+    reconcile(fresh)
+    assert found(fresh) == incremental == [("kb", "user4@Example.com", None, Decimal("-11"))]
+
+
+def test_a_wallet_key_under_a_nondeterministic_collation_is_refused(fresh: str) -> None:
+    """A case-insensitive ICU collation on the key: registering it used to fail deep inside
+    register_check with a raw 42P16 (recon.discrepancies' column collation); it is refused
+    where it is given, RC116 with a HINT, and nothing is registered."""
+    run(fresh, "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2',"
+               " deterministic = false)",
+        "CREATE TABLE ci_wallet (email text COLLATE ci PRIMARY KEY, balance numeric NOT NULL)")
+    with psycopg.connect(fresh, autocommit=True) as c, pytest.raises(psycopg.Error) as err:
+        c.execute("SELECT recon.register_wallet_source('cw', 'ci_wallet', 'email',"
+                  " ARRAY['balance'])")
+    assert err.value.sqlstate == "RC116"
+    assert "COLLATE" in err.value.diag.message_hint
+    assert one(fresh, "SELECT count(*) FROM recon.sources") == 0

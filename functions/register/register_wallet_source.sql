@@ -21,6 +21,20 @@ BEGIN
                                  ARRAY['currency', 'owner', 'label', 'scale', 'version']);
     v_relid := _recon.resolve_table(register_wallet_source.relation);
     PERFORM _recon.resolve_column(v_relid, register_wallet_source.key_column, 'the wallet key');
+    -- a key under a nondeterministic collation: two wallets' keys may be equal with different
+    -- texts, and every finding, repair and guard names a wallet by its key's text
+    IF (SELECT c.collisdeterministic = FALSE FROM pg_catalog.pg_attribute AS a
+        JOIN pg_catalog.pg_collation AS c ON c.oid = a.attcollation
+        WHERE a.attrelid = v_relid AND a.attname = register_wallet_source.key_column) THEN
+        PERFORM _recon.fail(
+            'RC116', format('the wallet key %s of %s has a nondeterministic collation',
+                            register_wallet_source.key_column, v_relid::regclass),
+            'Two keys can be equal under it with different texts (case or accents); findings, '
+            || 'repairs and guards name a wallet by its key''s text.',
+            'Register a view that gives the key under a deterministic collation (key COLLATE "C"), '
+            || 'or a citext key (equal texts compare equal there, and incremental mode then runs '
+            || 'in full).');
+    END IF;
     IF register_wallet_source.balance_columns IS NULL OR cardinality(register_wallet_source.balance_columns) = 0 THEN
         PERFORM _recon.fail(
             'RC106', 'a wallet source needs at least one balance column',
@@ -72,7 +86,8 @@ COMMENT ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb
 '"Minor units"), "version": column (an integer optimistic-locking version every write of the '
 'toolkit to a wallet row bumps)}. Every name is checked against the catalog. Errors: RC101 '
 'unknown table, RC102 unknown column, RC103 not numeric (a version column: not an integer), '
-'RC104 name taken, RC105 bad name, RC106 bad option, RC115 bad scale. Needs the toolkit owner. '
+'RC104 name taken, RC105 bad name, RC106 bad option, RC115 bad scale, RC116 a key under a '
+'nondeterministic collation. Needs the toolkit owner. '
 'Table names resolve on your search_path, as in psql; the function is not SECURITY DEFINER and '
 'pins no path.';
 

@@ -25,6 +25,10 @@ AS $body$
         WHEN (_recon.incremental_storage(p_ledger.relid) ->> 'foreign')::boolean
             THEN 'a partition or child table of the ledger is a foreign table: no storage or '
                  || 'statistics to rely on'
+        -- the per-wallet state keeps keys as text: a key type whose equality is not its text's
+        -- (citext, a nondeterministic collation) would be found under another key
+        WHEN _recon.ledger_keys_text_unequal(p_ledger) IS NOT NULL
+            THEN _recon.ledger_keys_text_unequal(p_ledger)
         -- the bookmark holds only if no entry committed later can sort at or below it
         WHEN _recon.incremental_order(p_ledger) IS NOT NULL
             THEN _recon.incremental_order(p_ledger)
@@ -51,7 +55,8 @@ COMMENT ON FUNCTION _recon.incremental_unsupported(_recon.ledger_source) IS
 'an integer "order_by" column (an identity or sequence), a ledger that is a table, a '
 'partitioned table, an inheritance parent or a simple view over one of them '
 '(_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a '
-'wallet table (partitioned or not; a view has no xmin), and the trigger recon_ledger_write on '
+'wallet table (partitioned or not; a view has no xmin), wallet keys equal exactly when '
+'their texts are (_recon.ledger_keys_text_unequal), and the trigger recon_ledger_write on '
 'every table of the ledger (0024). A ledger with parents also needs what '
 '_recon.incremental_parents lists (foreign keys and indexes on each link, parent tables).';
 
