@@ -184,3 +184,44 @@ def test_a_wallet_key_under_a_nondeterministic_collation_is_refused(fresh: str) 
     assert err.value.sqlstate == "RC116"
     assert "COLLATE" in err.value.diag.message_hint
     assert one(fresh, "SELECT count(*) FROM recon.sources") == 0
+
+
+# -- an entry in another currency than its wallet's --------------------------------------------
+
+def test_a_foreign_currency_entry_is_never_booked_into_the_wallets_balance(fresh: str) -> None:
+    """Blnk-like balances with a currency each and entries with a currency per row: the
+    application booked a EUR 50.00 credit on USD wallet u2 (and rightly did not move its USD
+    balance). The balance check sums the entry, the currency check finds it. The fix used to
+    resync u2 by +50 (USD) and acknowledge the currency finding: then USD held 50 more than its
+    ledger, EUR 50 less, and reconcile said synced. Now u2's balance step is manual (the
+    currency named), applying moves no money, and the findings stay open."""
+    run(fresh,
+        "CREATE TABLE bal (id text PRIMARY KEY, balance numeric(20,2) NOT NULL,"
+        " currency text NOT NULL)",
+        "CREATE TABLE ent (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " balance_id text NOT NULL, amount numeric(20,2) NOT NULL, currency text NOT NULL,"
+        " reference text)",
+        "INSERT INTO bal VALUES ('u1', 30, 'USD'), ('u2', 20, 'USD'), ('e1', 10, 'EUR')",
+        "INSERT INTO ent (balance_id, amount, currency, reference) VALUES"
+        " ('u1', 30, 'USD', 'r1'), ('u2', 20, 'USD', 'r2'), ('e1', 10, 'EUR', 'r3')",
+        "SELECT recon.register_wallet_source('cw', 'bal', 'id', ARRAY['balance'],"
+        " '{\"currency\": \"currency\"}')",
+        "SELECT recon.register_ledger_source('ce', 'cw', 'ent', 'balance_id', 'amount',"
+        " '{\"entry_id\": \"id\", \"reference\": \"reference\", \"currency\": \"currency\"}')",
+        "SELECT recon.register_check('cbal', 'balance', '{\"ledger\": \"ce\"}')",
+        "SELECT recon.register_check('ccur', 'currency', '{\"ledger\": \"ce\"}')",
+        "SELECT recon.set_fix_policy('ccur', '{\"strategy\": \"acknowledge\"}')",
+        "SELECT recon.register_writer('ce', '{\"columns\": {\"currency\": \"USD\"}}')")
+    assert reconcile(fresh)["findings"] == 0
+    run(fresh, "INSERT INTO ent (balance_id, amount, currency, reference)"
+               " VALUES ('u2', 50.00, 'EUR', 'misbooked')")
+    assert reconcile(fresh)["findings"] == 2
+    plan = fix(fresh, wallet_limits='{"*": 1000}')
+    [step] = [s for s in plan if s["check_name"] == "cbal"]
+    assert (step["wallet_key"], step["status"]) == ("u2", "manual")
+    assert "another currency than its own (EUR)" in step["note"]
+    before = row_snapshot(fresh, "bal", "ent")
+    fix(fresh, wallet_limits='{"*": 1000}', dry_run=False, ticket="T", reason="currency")
+    assert row_snapshot(fresh, "bal", "ent") == before
+    reconcile(fresh)
+    assert ("cbal", "u2", None, Decimal("-50.00")) in found(fresh)

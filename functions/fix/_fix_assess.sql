@@ -29,6 +29,8 @@ BEGIN
     v_pre := _recon.fix_recheck(p_stage, v_stored);
     v_drift := _recon.fix_stored_holds(p_stage);
     PERFORM _recon.fix_skip_changed(p_stage, v_pre);
+    --    A balance that sums entries of another currency than its wallet's: left to a person.
+    PERFORM _recon.fix_mixed_currency(p_stage);
 
     -- 3. Applied before (this plan twice, or another operator): the unique repair key says so.
     PERFORM _recon.fix_skip_applied(p_stage);
