@@ -225,3 +225,68 @@ def test_a_foreign_currency_entry_is_never_booked_into_the_wallets_balance(fresh
     assert row_snapshot(fresh, "bal", "ent") == before
     reconcile(fresh)
     assert ("cbal", "u2", None, Decimal("-50.00")) in found(fresh)
+
+
+# -- an orphaned payment in minor units ---------------------------------------------------------
+
+STRIPE_LIKE = (
+    "CREATE TABLE sw (id bigint PRIMARY KEY, balance_cents bigint NOT NULL,"
+    " currency text NOT NULL DEFAULT 'USD')",
+    "CREATE TABLE sl (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " wallet_id bigint NOT NULL, amount_cents bigint NOT NULL, reference text,"
+    " kind text NOT NULL DEFAULT 'payment')",
+    "CREATE TABLE pi (id text PRIMARY KEY, wallet_id bigint NOT NULL, amount bigint NOT NULL,"
+    " status text NOT NULL)",
+    "INSERT INTO sw VALUES (1, 1500), (2, 2250), (3, 0)",
+    "INSERT INTO pi VALUES ('pi_1', 1, 1500, 'succeeded'), ('pi_2', 2, 2250, 'succeeded')",
+    "INSERT INTO sl (wallet_id, amount_cents, reference) SELECT wallet_id, amount, id FROM pi",
+    "SELECT recon.register_wallet_source('sw', 'sw', 'id', ARRAY['balance_cents'],"
+    " '{\"currency\": \"currency\", \"scale\": 2}')",
+    "SELECT recon.register_ledger_source('sl', 'sw', 'sl', 'wallet_id', 'amount_cents',"
+    " '{\"entry_id\": \"id\", \"reference\": \"reference\", \"scale\": 2}')",
+    "SELECT recon.register_check('sbal', 'balance', '{\"ledger\": \"sl\"}')",
+    "SELECT recon.register_writer('sl', '{\"columns\": {\"kind\": \"recon\"}}')",
+)
+LOST_PAYMENT = (
+    # a $77.00 payment (7,700 cents) succeeded and credited wallet 3; its entry was lost
+    "INSERT INTO pi VALUES ('pi_lost', 3, 7700, 'succeeded')",
+    "UPDATE sw SET balance_cents = balance_cents + 7700 WHERE id = 3",
+)
+ORPHAN = ("SELECT recon.register_check('sorph', 'orphan', '{\"ledger\": \"sl\", \"table\": \"pi\","
+          " \"id_column\": \"id\", \"amount_column\": \"amount\", \"wallet_column\": \"wallet_id\""
+          "%s}')")
+
+
+def test_an_orphaned_payment_of_unknown_units_is_not_posted_100_times(fresh: str) -> None:
+    """Cents in the payments, a ledger and wallets of cents (scale 2), an orphan check with no
+    scale: the payment's 7700 is read as stored. The fix used to post it as 7,700.00 (770,000
+    cents) and resync the wallet to match; the post is now manual, and so is the wallet's
+    resync (which would take the customer's $77 back): nothing moves."""
+    run(fresh, *STRIPE_LIKE, ORPHAN % "")
+    assert reconcile(fresh)["findings"] == 0
+    run(fresh, *LOST_PAYMENT)
+    reconcile(fresh)
+    plan = fix(fresh, wallet_limits='{"*": 100000}')
+    [post] = [s for s in plan if s["check_name"] == "sorph"]
+    assert (post["strategy"], post["status"]) == ("post_missing", "manual")
+    assert "declare the payments' scale" in post["note"]
+    [bal] = [s for s in plan if s["check_name"] == "sbal"]
+    assert (bal["wallet_key"], bal["status"]) == ("3", "manual"), bal
+    before = row_snapshot(fresh, "sw", "sl")
+    fix(fresh, wallet_limits='{"*": 100000}', dry_run=False, ticket="T", reason="lost")
+    assert row_snapshot(fresh, "sw", "sl") == before
+
+
+def test_an_orphan_check_with_a_scale_posts_the_payment_in_minor_units(fresh: str) -> None:
+    """With "scale": 2 on the orphan check the payment reads 77.00, the lost entry is posted as
+    7,700 cents, the wallet keeps its 7,700, and the next reconcile is clean."""
+    run(fresh, *STRIPE_LIKE, ORPHAN % ', "scale": 2')
+    run(fresh, *LOST_PAYMENT)
+    reconcile(fresh)
+    assert [(f["check_name"], Decimal(str(f["expected"]))) for f in open_findings(fresh)
+            if f["check_name"] == "sorph"] == [("sorph", Decimal("77.00"))]
+    done = fix(fresh, wallet_limits='{"*": 100000}', dry_run=False, ticket="T", reason="lost")
+    assert "applied" in {s["status"] for s in done}, done
+    assert one(fresh, "SELECT amount_cents FROM sl WHERE reference = 'pi_lost'") == 7700
+    assert one(fresh, "SELECT balance_cents FROM sw WHERE id = 3") == 7700
+    assert reconcile(fresh)["findings"] == 0

@@ -14,6 +14,10 @@ DECLARE
     v_id name := _recon.resolve_column(v_relid, p_options ->> 'id_column', 'the source id');
     v_amount name := _recon.resolve_column(v_relid, p_options ->> 'amount_column', 'the amount',
                                            TRUE);
+    -- the payment amounts in minor units ("scale"), read in major units like the ledger's
+    v_scale jsonb := _recon.scale_option(v_relid, p_options -> 'scale',
+                                         'orphan check ' || p_name, ARRAY[v_amount]);
+    v_expected text := _recon.major_sql(v_scale, format('s.%I', v_amount), 's');
     v_wallet text := 'NULL';
     v_where text := 'TRUE';
     v_match text;
@@ -62,14 +66,14 @@ BEGIN
         $sql$SELECT %1$L::text AS check_name,
        %2$s::text AS wallet_key,
        0::numeric AS stored,
-       s.%3$I::numeric AS expected,
-       (0 - s.%3$I)::numeric AS difference,
+       (%3$s)::numeric AS expected,
+       (0 - (%3$s))::numeric AS difference,
        jsonb_build_object('item', s.%4$I::text, 'source_id', s.%4$I, 'column', %10$L,
                           'cause', 'orphaned_payment') AS details
 FROM %5$s AS s
 WHERE %6$s
   AND NOT EXISTS (SELECT FROM %7$s AS l WHERE %8$s AND %9$s)$sql$,
-        p_name, v_wallet, v_amount, v_id, v_relid::regclass, v_where,
+        p_name, v_wallet, v_expected, v_id, v_relid::regclass, v_where,
         _recon.legs_sql(v_raw), v_match, _recon.in_effect_sql(v_raw, 'l'),
         -- the balance column a missing entry would have moved: the first the ledger moves
         (SELECT c.b FROM unnest((_recon.wallet(v_ledger.wallet_source)).balance_columns)
@@ -85,6 +89,7 @@ COMMENT ON FUNCTION _recon.compile_orphan(text, jsonb) IS
 'has as its reference. Only entries in effect count (_recon.in_effect_sql): one the toolkit '
 'reversed, or one reversed by a matching REV-<entry id> of the opposite effect on the same '
 'wallet, does not; a 0.00 or foreign REV- changes nothing. expected is the amount that should '
-'have been posted. docs/CHECKS.md.';
+'have been posted, in major units where "scale" says the payments keep minor units (as a '
+'ledger''s "scale"). docs/CHECKS.md.';
 
 REVOKE EXECUTE ON FUNCTION _recon.compile_orphan(text, jsonb) FROM PUBLIC;

@@ -1,0 +1,46 @@
+-- _recon.fix_unscaled_payments(): an orphaned payment whose amount's units are not declared,
+-- on a ledger or wallets of minor units, is left to a person.
+CREATE OR REPLACE FUNCTION _recon.fix_unscaled_payments(p_stage bigint)
+RETURNS void
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    -- An orphan check without "scale" reads a payment's amount as stored. Where the ledger or
+    -- the wallets keep minor units, that amount may be cents (Stripe's payment_intent.amount):
+    -- posting it as major units would post 100 times the payment. Nothing tells which; a
+    -- person does, by declaring the payments' scale on the check.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual',
+        note = format('the orphan check %s reads payment amounts as stored, and ledger %s keeps '
+                      || 'minor units: declare the payments'' scale (recon.register_check(..., '
+                      || '{"scale": 2, ...}) for cents), or post it by hand', c.name, l.name)
+    FROM _recon.check_def AS c, _recon.ledger_source AS l, _recon.wallet_source AS w
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.strategy = 'post_missing'
+      AND c.name = s.check_name AND c.kind = 'orphan' AND NOT c.options ? 'scale'
+      AND l.name = c.options ->> 'ledger' AND w.name = l.wallet_source
+      AND (l.amount_scale IS NOT NULL OR w.balance_scale IS NOT NULL);
+    -- A wallet with an orphaned payment left to a person: its balance's drift may be that
+    -- payment (credited to the wallet, its entry lost). Re-syncing the stored balance to the
+    -- ledger would take the payment back from the customer: left to a person too.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual',
+        note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
+                      || 'drift may be that payment; repair that one first', o.step,
+                      o.check_name)
+    FROM _recon.fix_stage AS o
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
+      AND s.strategy IN ('resync', 'adjust', 'move')
+      AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
+      AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
+$body$;
+
+COMMENT ON FUNCTION _recon.fix_unscaled_payments(bigint) IS
+'Phase of _recon.fix_assess: a planned post_missing of an orphan check that declares no '
+'"scale" becomes manual where the ledger or its wallets keep minor units (a scale): the '
+'payment''s amount, read as stored, may be minor units, and posting it as major units would '
+'post 100 times the payment. Then, as for any orphaned payment left to a person, the '
+'wallet''s balance steps (resync, adjust, move) become manual too: the drift may be that '
+'payment.';
+
+REVOKE EXECUTE ON FUNCTION _recon.fix_unscaled_payments(bigint) FROM PUBLIC;

@@ -1,0 +1,4 @@
+-- Undo 0030.
+UPDATE _recon.check_kind
+SET options = array_remove(options, 'scale')
+WHERE kind = 'orphan';
