@@ -606,6 +606,12 @@ def sql_error(exc: psycopg.Error) -> str:
     text = (diag.message_primary or first_line(exc)).replace("\n", " ")
     if diag.message_hint:
         text += f" (hint: {diag.message_hint.replace(chr(10), ' ')})"
+    elif exc.sqlstate == "42501":
+        # PostgreSQL's own "permission denied" names the object, not the grant to ask for
+        text += (" (hint: this role lacks a grant the command needs: check and report need"
+                 " recon_auditor, fix recon_operator, status, install, upgrade and uninstall"
+                 " the toolkit's owner; see docs/SECURITY.md, e.g. GRANT recon_auditor TO"
+                 " <role>)")
     return f"{exc.sqlstate or type(exc).__name__}: {text}"
 
 

@@ -109,6 +109,24 @@ def test_report_of_a_run_that_does_not_exist(db: str) -> None:
                     "wallet-recon report, or in psql SELECT id FROM recon.runs;")
 
 
+def test_a_role_without_a_grant_is_told_which_to_ask_for(db: str) -> None:
+    """A login with no toolkit role: PostgreSQL's own "permission denied for schema recon"
+    named the object, not the grant; the line now says which role each command needs."""
+    role = "no_grant_" + db.split("dbname=")[1].split()[0][-8:]
+    with psycopg.connect(db, autocommit=True) as c:
+        c.execute(f"DROP ROLE IF EXISTS {role}")
+        c.execute(f"CREATE ROLE {role} LOGIN")
+    try:
+        dsn = make_conninfo(db, user=role)
+        line = error_line(run_cli("check", dsn=dsn))
+        assert "42501" in line and "permission denied" in line, line
+        assert "check and report need recon_auditor, fix recon_operator" in line, line
+    finally:
+        with psycopg.connect(db, autocommit=True) as c:
+            c.execute(f"DROP OWNED BY {role}")
+            c.execute(f"DROP ROLE {role}")
+
+
 def test_an_unknown_strategy_lists_the_strategies_in_the_cli_and_in_sql(seeded: str) -> None:
     from migrator.cli import STRATEGIES
 
