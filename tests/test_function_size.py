@@ -21,7 +21,6 @@ ALLOWED: dict[str, str] = {
     "recon.enable_guard": "issue 18 (guards)",
     "_recon.balance_increment": "issue 17 (incremental reconcile)",
     # the rest of issue 20 item 2: the repair planner and writers, and registration
-    "_recon.fix_evidence": "issue 20",
     "_recon.writer_insert_sql": "issue 20",
     "_recon.writer_rule_entry": "issue 20",
     "_recon.compile_lifecycle": "issue 20",
