@@ -24,7 +24,6 @@ ALLOWED: dict[str, str] = {
     "_recon.writer_insert_sql": "issue 20",
     "_recon.writer_rule_entry": "issue 20",
     "_recon.compile_lifecycle": "issue 20",
-    "recon.register_ledger_source": "issue 20",
     "recon.register_writer": "issue 20",
 }
 
