@@ -19,7 +19,6 @@ ALLOWED: dict[str, str] = {
     "_recon.guard_drift_function": "issue 18 (guards)",
     "_recon.guard_drift_compile": "issue 18 (guards)",
     "recon.enable_guard": "issue 18 (guards)",
-    "_recon.balance_increment": "issue 17 (incremental reconcile)",
     # the rest of issue 20 item 2: the repair planner and writers, and registration
     "_recon.writer_insert_sql": "issue 20",
     "_recon.writer_rule_entry": "issue 20",
