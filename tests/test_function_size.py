@@ -20,8 +20,6 @@ ALLOWED: dict[str, str] = {
     "_recon.guard_drift_compile": "issue 18 (guards)",
     "recon.enable_guard": "issue 18 (guards)",
     # the rest of issue 20 item 2: the repair planner and writers, and registration
-    "_recon.writer_insert_sql": "issue 20",
-    "_recon.writer_rule_entry": "issue 20",
     "_recon.compile_lifecycle": "issue 20",
     "recon.register_writer": "issue 20",
 }
