@@ -21,7 +21,6 @@ ALLOWED: dict[str, str] = {
     "recon.enable_guard": "issue 18 (guards)",
     # the rest of issue 20 item 2: the repair planner and writers, and registration
     "_recon.compile_lifecycle": "issue 20",
-    "recon.register_writer": "issue 20",
 }
 
 # Lines of each toolkit function's body (prosrc), without blank and comment-only lines.
