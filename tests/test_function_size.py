@@ -19,8 +19,6 @@ ALLOWED: dict[str, str] = {
     "_recon.guard_drift_function": "issue 18 (guards)",
     "_recon.guard_drift_compile": "issue 18 (guards)",
     "recon.enable_guard": "issue 18 (guards)",
-    # the rest of issue 20 item 2: the repair planner and writers, and registration
-    "_recon.compile_lifecycle": "issue 20",
 }
 
 # Lines of each toolkit function's body (prosrc), without blank and comment-only lines.
