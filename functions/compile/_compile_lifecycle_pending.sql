@@ -71,4 +71,5 @@ COMMENT ON FUNCTION _recon.compile_lifecycle_pending(_recon.ledger_source, jsonb
 'statuses a resolve repair follows). RC106 when one needs a status none is registered for, '
 'or is not of its type.';
 
-REVOKE EXECUTE ON FUNCTION _recon.compile_lifecycle_pending(_recon.ledger_source, jsonb, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION _recon.compile_lifecycle_pending(_recon.ledger_source, jsonb, text)
+FROM PUBLIC;

@@ -1,4 +1,4 @@
--- _recon.compile_lifecycle_terminal(): a lifecycle check's hold and terminals, kinds of entry of its ledger.
+-- _recon.compile_lifecycle_terminal(): a lifecycle check's hold and terminals, kinds of entry.
 CREATE OR REPLACE FUNCTION _recon.compile_lifecycle_terminal(
     p_ledger _recon.ledger_source, p_hold text, p_options jsonb
 )
@@ -43,4 +43,5 @@ COMMENT ON FUNCTION _recon.compile_lifecycle_terminal(_recon.ledger_source, text
 'and the hold p_hold and every terminal are kinds of entry of ledger legs p_ledger (operation '
 'values, or rule labels); returns the terminals as a list of SQL literals.';
 
-REVOKE EXECUTE ON FUNCTION _recon.compile_lifecycle_terminal(_recon.ledger_source, text, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION _recon.compile_lifecycle_terminal(_recon.ledger_source, text, jsonb)
+FROM PUBLIC;

@@ -46,4 +46,5 @@ COMMENT ON FUNCTION _recon.writer_check_ledger(text, _recon.ledger_source, jsonb
 'on ledger p_ledger (_recon.ledger_writer_refusal: a shape or parent row an INSERT cannot '
 'write), RC320 when its amount or running balance is a float.';
 
-REVOKE EXECUTE ON FUNCTION _recon.writer_check_ledger(text, _recon.ledger_source, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION _recon.writer_check_ledger(text, _recon.ledger_source, jsonb)
+FROM PUBLIC;

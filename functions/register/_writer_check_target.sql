@@ -1,4 +1,4 @@
--- _recon.writer_check_target(): what a writer posts into and against exists and fits the ledger.
+-- _recon.writer_check_target(): what a writer posts into and against exists and fits.
 CREATE OR REPLACE FUNCTION _recon.writer_check_target(
     p_name text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_options jsonb
 )
@@ -61,10 +61,14 @@ BEGIN
 END;
 $body$;
 
-COMMENT ON FUNCTION _recon.writer_check_target(text, _recon.ledger_source, _recon.wallet_source, jsonb) IS
+COMMENT ON FUNCTION _recon.writer_check_target(
+    text, _recon.ledger_source, _recon.wallet_source, jsonb
+) IS
 'For recon.register_writer(p_name, p_options) on ledger p_ledger of wallet source p_wallet: '
 'RC312 when an INSERT writer''s relation takes no INSERT; RC305 when the offset wallet is not '
 'a wallet, a transfer ledger''s writer has none, a journal template has no journal column, '
 'or a double-entry INSERT writer on a ledger with journals has no journal template.';
 
-REVOKE EXECUTE ON FUNCTION _recon.writer_check_target(text, _recon.ledger_source, _recon.wallet_source, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION _recon.writer_check_target(
+    text, _recon.ledger_source, _recon.wallet_source, jsonb
+) FROM PUBLIC;

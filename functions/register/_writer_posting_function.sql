@@ -1,4 +1,4 @@
--- _recon.writer_posting_function(): a writer's posting function, resolved and of the right signature.
+-- _recon.writer_posting_function(): a writer's posting function, resolved and of its signature.
 CREATE OR REPLACE FUNCTION _recon.writer_posting_function(p_options jsonb)
 RETURNS regprocedure
 LANGUAGE plpgsql
