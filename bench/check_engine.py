@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -27,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from migrator.cluster import ThrowawayCluster  # noqa: E402
+from throwaway import throwaway_database  # noqa: E402
+
+from migrator.cluster import ThrowawayCluster  # noqa: E402, F401 (fix.py, guard_instructions.py)
 
 SETTINGS = {  # written verbatim into postgresql.conf: strings quoted
     "shared_buffers": "'2GB'",
@@ -282,32 +282,11 @@ def main() -> None:
     p.add_argument("--jit", choices=["on", "off"], default="on",
                    help="jit for the measuring session (recon.reconcile() always runs without)")
     args = p.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up under kill, too
     drift = max(1, args.wallets // 1000)
-    cluster = None
-    server_dsn = args.database
-    dbname = f"recon_bench_{os.getpid()}"
-    try:
-        if server_dsn is None:
-            cluster = ThrowawayCluster(settings=SETTINGS)
-            print(f"starting a throwaway PostgreSQL owned by {cluster.owner} ...", flush=True)
-            server_dsn = cluster.start()
-        with psycopg.connect(server_dsn, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {dbname}")
-        dsn = make_conninfo(server_dsn, dbname=dbname)
-        try:
-            build(dsn, args.wallets, args.entries, drift)
-            print(f"\n## {json.dumps(vars(args) | {'drifted': drift})}")
-            measure(dsn, args.repeat, args.jit)
-        finally:
-            if cluster is None:
-                with psycopg.connect(server_dsn, autocommit=True) as conn:
-                    conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
-    finally:
-        if cluster is not None:
-            cluster.stop()
-            print("throwaway server stopped and removed", flush=True)
-
+    with throwaway_database(args.database, "recon_bench", settings=SETTINGS) as dsn:
+        build(dsn, args.wallets, args.entries, drift)
+        print(f"\n## {json.dumps(vars(args) | {'drifted': drift})}")
+        measure(dsn, args.repeat, args.jit)
 
 if __name__ == "__main__":
     main()

@@ -22,18 +22,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from migrator.cluster import ThrowawayCluster  # noqa: E402
+sys.path.insert(0, str(ROOT / "bench"))
+from throwaway import throwaway_database  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "shapes" / "operation.sql"
 SETTINGS = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on",
@@ -65,48 +64,38 @@ def main() -> None:
     p.add_argument("--payments", type=int, default=2000)
     p.add_argument("--rounds", type=int, default=5)
     args = p.parse_args()
-    cluster = ThrowawayCluster(settings=SETTINGS)
-    print(f"starting a throwaway PostgreSQL owned by {cluster.owner} ...", flush=True)
-    try:
-        server = cluster.start()
-        dsn = make_conninfo(server, dbname="bench_guard_legs")
-        with psycopg.connect(server, autocommit=True) as c:
-            c.execute("CREATE DATABASE bench_guard_legs")
-        subprocess.run([str(ROOT / ".venv" / "bin" / "wallet-recon"), "install", "--database",
-                        dsn], check=True, capture_output=True)
-        with psycopg.connect(dsn, autocommit=True) as c:
-            c.execute(FIXTURE.read_text())
-            clean(c)
-            n = 0
-            times: dict[str, list[float]] = {"none": [], "warn": [], "block": []}
-            ratios: dict[str, list[float]] = {"warn": [], "block": []}
-            for r in range(args.rounds):
-                base = []
-                for phase in ("none", "warn", "none", "block", "none"):
-                    if phase != "none":
-                        c.execute("SELECT recon.enable_guard('drift', 'mz_operations',"
-                                  " jsonb_build_object('mode', %s::text))", (phase,))
-                    t = payments(c, n, args.payments)
-                    n += args.payments
-                    if phase != "none":
-                        c.execute("SELECT recon.disable_guard('drift', 'mz_operations')")
-                        clean(c)
-                    else:
-                        base.append(t)
-                    times[phase].append(t)
-                    print(f"round {r + 1} {phase:<5} {t * 1000:7.3f} ms/payment", flush=True)
-                for phase in ("warn", "block"):
-                    ratios[phase].append(times[phase][-1] / statistics.mean(base))
-            print("\n| phase | median ms per payment | median ratio to no guard |\n|---|---|---|")
-            print(f"| no guard | {statistics.median(times['none']) * 1000:.3f} | 1 |")
+    with (throwaway_database(None, "bench_guard_legs", settings=SETTINGS,
+                            install=ROOT) as dsn,
+          psycopg.connect(dsn, autocommit=True) as c):
+        c.execute(FIXTURE.read_text())
+        clean(c)
+        n = 0
+        times: dict[str, list[float]] = {"none": [], "warn": [], "block": []}
+        ratios: dict[str, list[float]] = {"warn": [], "block": []}
+        for r in range(args.rounds):
+            base = []
+            for phase in ("none", "warn", "none", "block", "none"):
+                if phase != "none":
+                    c.execute("SELECT recon.enable_guard('drift', 'mz_operations',"
+                              " jsonb_build_object('mode', %s::text))", (phase,))
+                t = payments(c, n, args.payments)
+                n += args.payments
+                if phase != "none":
+                    c.execute("SELECT recon.disable_guard('drift', 'mz_operations')")
+                    clean(c)
+                else:
+                    base.append(t)
+                times[phase].append(t)
+                print(f"round {r + 1} {phase:<5} {t * 1000:7.3f} ms/payment", flush=True)
             for phase in ("warn", "block"):
-                print(f"| drift guard, {phase} | {statistics.median(times[phase]) * 1000:.3f}"
-                      f" | {statistics.median(ratios[phase]):.2f} |")
-            load = Path("/proc/loadavg").read_text().split()[:3]
-            print(f"\n{args.rounds} rounds x {args.payments} payments per phase; load {load}")
-    finally:
-        cluster.stop()
-        print("throwaway server stopped and removed", flush=True)
+                ratios[phase].append(times[phase][-1] / statistics.mean(base))
+        print("\n| phase | median ms per payment | median ratio to no guard |\n|---|---|---|")
+        print(f"| no guard | {statistics.median(times['none']) * 1000:.3f} | 1 |")
+        for phase in ("warn", "block"):
+            print(f"| drift guard, {phase} | {statistics.median(times[phase]) * 1000:.3f}"
+                  f" | {statistics.median(ratios[phase]):.2f} |")
+        load = Path("/proc/loadavg").read_text().split()[:3]
+        print(f"\n{args.rounds} rounds x {args.payments} payments per phase; load {load}")
 
 
 if __name__ == "__main__":

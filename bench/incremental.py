@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import statistics
 import sys
 import time
@@ -24,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_engine import SETTINGS, ThrowawayCluster, build
+from check_engine import SETTINGS, build
+from throwaway import throwaway_database, throwaway_server
 
 NEW_ENTRIES = """
 INSERT INTO wallet_transaction (wallet_id, type, amount, balance_after, reference, posted_at)
@@ -62,11 +61,7 @@ def incremental(conn: psycopg.Connection[Any]) -> float:
 
 
 def one_history(server_dsn: str, wallets: int, entries: int, new: int) -> dict[str, Any]:
-    dbname = f"recon_incr_{os.getpid()}_{entries}"
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {dbname}")
-    dsn = make_conninfo(server_dsn, dbname=dbname)
-    try:
+    with throwaway_database(server_dsn, f"recon_incr_{entries}") as dsn:
         build(dsn, wallets, entries, max(1, wallets // 1000))
         with psycopg.connect(dsn, autocommit=True) as conn:
             first, summary, _ = timed(conn, "full")
@@ -94,9 +89,6 @@ def one_history(server_dsn: str, wallets: int, entries: int, new: int) -> dict[s
         return {"entries": entries, "first_full": first, "full": full,
                 "zero": statistics.median(zero), "incremental": statistics.median(runs),
                 "with_reader": with_reader, "findings": len(full_found)}
-    finally:
-        with psycopg.connect(server_dsn, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
 
 
 def main() -> None:
@@ -107,18 +99,9 @@ def main() -> None:
     p.add_argument("--new", type=int, default=10_000, help="entries posted after the watermark")
     p.add_argument("--database", help="a superuser connection to an existing server")
     args = p.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    cluster = None
-    server_dsn = args.database
-    try:
-        if server_dsn is None:
-            cluster = ThrowawayCluster(settings=SETTINGS)
-            server_dsn = cluster.start()
+    with throwaway_server(args.database, SETTINGS) as server_dsn:
         rows = [one_history(server_dsn, args.wallets, int(h), args.new)
                 for h in args.histories.split(",")]
-    finally:
-        if cluster is not None:
-            cluster.stop()
     print(f"\n### Incremental reconcile: {args.wallets:,} wallets, {args.new:,} new entries\n")
     print(f"(1-minute load at the end: {os.getloadavg()[0]:.2f})\n")
     print("| history (entries) | full reconcile (s) | incremental, 0 new (s, median of 5) |"

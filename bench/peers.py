@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import statistics
 import sys
 import time
@@ -38,10 +37,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_engine import SETTINGS, ThrowawayCluster, build
+from check_engine import SETTINGS, build
+from throwaway import throwaway_database
 
 try:
     import pandas as pd
@@ -115,17 +114,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--database", help="a superuser connection to an existing server")
     args = p.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    cluster = None
-    server_dsn = args.database
-    dbname = f"recon_peers_{os.getpid()}"
-    try:
-        if server_dsn is None:
-            cluster = ThrowawayCluster(settings=SETTINGS)
-            server_dsn = cluster.start()
-        with psycopg.connect(server_dsn, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {dbname}")
-        dsn = make_conninfo(server_dsn, dbname=dbname)
+    with throwaway_database(args.database, "recon_peers", settings=SETTINGS) as dsn:
         build(dsn, args.wallets, args.entries, max(1, args.wallets // 1000))
         queries: dict[str, Callable[[psycopg.Connection[Any]], Drift | None]] = {
             "count": sql_rows("SELECT count(*) FROM wallet_transaction"),
@@ -159,12 +148,6 @@ def main() -> None:
                     times[name].append((elapsed, load))
                     print(f"  repeat {r + 1} {name:<14} {elapsed:8.3f} s  load {load:5.2f}",
                           flush=True)
-    finally:
-        if server_dsn is not None:
-            with psycopg.connect(server_dsn, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
-        if cluster is not None:
-            cluster.stop()
     med = {q: statistics.median(t for t, _ in v) for q, v in times.items()}
     print(f"\n### Reconcile against hand-written peers: {args.wallets:,} wallets,"
           f" {args.entries:,} entries, {args.repeats} interleaved repeats\n")

@@ -47,8 +47,7 @@ from psycopg.conninfo import make_conninfo
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import check_engine as ce
-
-from migrator.cluster import ThrowawayCluster
+from throwaway import throwaway_server
 
 ROOT = ce.ROOT
 
@@ -341,23 +340,19 @@ def main() -> None:
                              check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(scratch)], input=archive, check=True)
     labels = {"before": f"commit {sql_label(args.before)}", "after": ce.source()}
-    cluster = ThrowawayCluster(settings=ce.SETTINGS)
-    print(f"starting a throwaway PostgreSQL owned by {cluster.owner} ...", flush=True)
     try:
-        server_dsn = cluster.start()
-        dsns = {side: make_conninfo(server_dsn, dbname=f"recon_{side}") for side in
-                ("before", "after")}
-        dsns["after_serial"] = make_conninfo(dsns["after"],
-                                             options="-c max_parallel_workers_per_gather=0")
-        with psycopg.connect(server_dsn, autocommit=True) as conn:
-            conn.execute("CREATE DATABASE recon_before")
-        build(server_dsn, dsns, {"before": scratch, "after": ROOT}, args.wallets,
-              args.entries, drift, not args.one_sided_only)
-        print(f"\n## {json.dumps(vars(args) | {'drifted': drift})}")
-        measure(dsns, args.repeat, args.jit, labels, not args.client_only)
+        with throwaway_server(None, ce.SETTINGS) as server_dsn:
+            dsns = {side: make_conninfo(server_dsn, dbname=f"recon_{side}") for side in
+                    ("before", "after")}
+            dsns["after_serial"] = make_conninfo(dsns["after"],
+                                                 options="-c max_parallel_workers_per_gather=0")
+            with psycopg.connect(server_dsn, autocommit=True) as conn:
+                conn.execute("CREATE DATABASE recon_before")
+            build(server_dsn, dsns, {"before": scratch, "after": ROOT}, args.wallets,
+                  args.entries, drift, not args.one_sided_only)
+            print(f"\n## {json.dumps(vars(args) | {'drifted': drift})}")
+            measure(dsns, args.repeat, args.jit, labels, not args.client_only)
     finally:
-        cluster.stop()
-        print("throwaway server stopped and removed", flush=True)
         subprocess.run(["rm", "-rf", str(scratch)], check=False)
 
 

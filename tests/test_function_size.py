@@ -19,17 +19,6 @@ ALLOWED: dict[str, str] = {
     "_recon.guard_drift_function": "issue 18 (guards)",
     "_recon.guard_drift_compile": "issue 18 (guards)",
     "recon.enable_guard": "issue 18 (guards)",
-    "_recon.balance_increment": "issue 17 (incremental reconcile)",
-    # the rest of issue 20 item 2: the repair planner and writers, and registration
-    "_recon.fix_plan": "issue 20",
-    "_recon.fix_post": "issue 20",
-    "_recon.fix_lifecycle": "issue 20",
-    "_recon.fix_evidence": "issue 20",
-    "_recon.writer_insert_sql": "issue 20",
-    "_recon.writer_rule_entry": "issue 20",
-    "_recon.compile_lifecycle": "issue 20",
-    "recon.register_ledger_source": "issue 20",
-    "recon.register_writer": "issue 20",
 }
 
 # Lines of each toolkit function's body (prosrc), without blank and comment-only lines.

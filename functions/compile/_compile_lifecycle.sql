@@ -15,106 +15,20 @@ DECLARE
                                        'lifecycle');
     v_hold text := p_options ->> 'hold';
     v_terminal text;
-    v_status text := 'NULL::text';
-    v_join text := '';
-    v_pending text := 'FALSE';
-    v_stale text := 'FALSE';
-    v_relid oid;
+    v_status text;
+    v_join text;
+    v_pending text;
+    v_stale text;
     v_column text;
 BEGIN
-    IF jsonb_typeof(p_options -> 'terminal') IS DISTINCT FROM 'array'
-        OR jsonb_array_length(p_options -> 'terminal') = 0 THEN
-        PERFORM _recon.fail('RC106', '"terminal" must be a non-empty array',
-                            'It lists the operation types that resolve a hold.',
-                            'E.g. ["RELEASE", "DEBIT"].');
-    END IF;
-    SELECT string_agg(quote_literal(t), ', ') INTO v_terminal
-    FROM jsonb_array_elements_text(p_options -> 'terminal') AS t;
-    -- The hold and its resolutions are kinds of entry of the ledger (operation values, or rule
-    -- labels): one it never has would make a check that can find nothing.
-    IF NOT EXISTS (SELECT FROM jsonb_each(v_ledger.effects) AS c, jsonb_object_keys(c.value) AS k
-                   WHERE k = ANY (v_hold || ARRAY(
-                       SELECT jsonb_array_elements_text(p_options -> 'terminal')))
-                   HAVING count(DISTINCT k) = 1 + jsonb_array_length(p_options -> 'terminal'))
-        THEN
-        PERFORM _recon.fail(
-            'RC106', format('"hold" %L or a "terminal" value is not a kind of entry of ledger %s',
-                            v_hold, v_ledger.name),
-            format('Its kinds: %s.', (SELECT string_agg(DISTINCT k, ', ' ORDER BY k)
-                                      FROM jsonb_each(v_ledger.effects) AS c,
-                                           jsonb_object_keys(c.value) AS k)),
-            'Name operation values (or, for effects keyed on several columns, rule labels).'
-        );
-    END IF;
+    -- The hold and its resolutions are kinds of entry of the ledger.
+    v_terminal := _recon.compile_lifecycle_terminal(v_ledger, v_hold, p_options);
     -- The transaction's status: from a status table, else from the ledger's latest entry.
-    IF p_options ? 'status_table' THEN
-        IF NOT (p_options ? 'status_key' AND p_options ? 'status_column') THEN
-            PERFORM _recon.fail('RC106', '"status_table" needs "status_key" and "status_column"',
-                                'They name the transaction id and its status in that table.',
-                                'E.g. {"status_table": "transaction", "status_key": "id", '
-                                || '"status_column": "status"}.');
-        END IF;
-        v_relid := _recon.resolve_table(p_options ->> 'status_table');
-        v_join := format(
-            'LEFT JOIN %s AS st ON st.%I = g.journal', v_relid::regclass,
-            _recon.resolve_column(v_relid, p_options ->> 'status_key', 'the transaction key'));
-        PERFORM _recon.same_key_type(v_relid, (p_options ->> 'status_key')::name, v_raw.relid,
-                                     v_raw.journal_column);
-        v_status := format('st.%I::text', _recon.resolve_column(
-            v_relid, p_options ->> 'status_column', 'the transaction status'));
-    ELSIF v_ledger.status_column IS NOT NULL THEN
-        v_status := 'g.last_status';
-    END IF;
-    IF p_options ? 'pending' THEN
-        IF v_status = 'NULL::text' THEN
-            PERFORM _recon.fail('RC106', '"pending" needs a transaction status',
-                                'Neither "status_table" nor a ledger status column is registered.',
-                                'Add status_table/status_key/status_column, or register the '
-                                || 'ledger with {"status": "<column>"}.');
-        END IF;
-        IF jsonb_typeof(p_options -> 'pending') <> 'array' THEN
-            PERFORM _recon.fail('RC106', '"pending" must be an array',
-                                'It lists the statuses under which a hold may stay open.',
-                                'E.g. ["PENDING"].');
-        END IF;
-        SELECT format('%s IS NOT NULL AND %s NOT IN (%s)', v_status, v_status,
-                      string_agg(quote_literal(s), ', '))
-        INTO v_pending FROM jsonb_array_elements_text(p_options -> 'pending') AS s;
-    END IF;
-    -- The statuses that tell a lifecycle repair (strategy resolve) to commit or to release.
-    FOREACH v_column IN ARRAY ARRAY['approved', 'canceled'] LOOP
-        CONTINUE WHEN NOT p_options ? v_column;
-        IF jsonb_typeof(p_options -> v_column) IS DISTINCT FROM 'array'
-            OR jsonb_array_length(p_options -> v_column) = 0
-            OR EXISTS (SELECT FROM jsonb_array_elements(p_options -> v_column) AS s
-                       WHERE jsonb_typeof(s) <> 'string') THEN
-            PERFORM _recon.fail('RC106', format('"%s" must be a non-empty array of statuses',
-                                                v_column),
-                                'It lists the transaction statuses under which a hold left open '
-                                || 'is committed ("approved") or released ("canceled").',
-                                'E.g. {"approved": ["APPROVED"], "canceled": ["CANCELED"]}.');
-        END IF;
-        IF v_status = 'NULL::text' THEN
-            PERFORM _recon.fail('RC106', format('"%s" needs a transaction status', v_column),
-                                'Neither "status_table" nor a ledger status column is registered.',
-                                'Add status_table/status_key/status_column, or register the '
-                                || 'ledger with {"status": "<column>"}.');
-        END IF;
-    END LOOP;
-    v_column := NULL;
-    IF p_options ? 'max_pending' THEN
-        PERFORM _recon.require_column(v_ledger, v_ledger.posted_at_column, 'posted_at',
-                                      'lifecycle with max_pending');
-        BEGIN
-            PERFORM (p_options ->> 'max_pending')::interval;
-        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow
-            OR interval_field_overflow THEN
-            PERFORM _recon.fail('RC106', format('"max_pending" %L is not an interval',
-                                                p_options ->> 'max_pending'),
-                                'It is how long a hold may stay unresolved.', 'E.g. "1 day".');
-        END;
-        v_stale := format('g.last_at < now() - %L::interval', p_options ->> 'max_pending');
-    END IF;
+    SELECT s.p_status, s.p_join INTO v_status, v_join
+    FROM _recon.compile_lifecycle_status(v_raw, v_ledger, p_options) AS s;
+    -- When a hold may stay open: a pending status, or until "max_pending".
+    SELECT p.p_pending, p.p_stale INTO v_pending, v_stale
+    FROM _recon.compile_lifecycle_pending(v_ledger, p_options, v_status) AS p;
     -- The balance column the hold concerns: the one its entry moves up (on_hold), else the first
     -- it moves.
     SELECT c.b INTO v_column

@@ -11,32 +11,15 @@ DECLARE
     v_cols text[] := (_recon.wallet(p_ledger.wallet_source)).balance_columns;
     v_value text;
     v_amount numeric;
-    v_fits boolean;
-    v_col text;
-    v_mult numeric;
-    v_delta numeric;
 BEGIN
     FOR v_value IN
         SELECT d.k FROM (SELECT DISTINCT e.key AS k
                          FROM jsonb_each(p_ledger.effects) AS x, jsonb_each(x.value) AS e) AS d
         ORDER BY array_position(p_prefer, d.k) NULLS LAST, d.k
     LOOP
-        v_amount := NULL;
-        v_fits := TRUE;
-        FOREACH v_col IN ARRAY v_cols LOOP
-            v_mult := COALESCE((p_ledger.effects -> v_col ->> v_value)::numeric, 0);
-            v_delta := COALESCE((p_deltas ->> v_col)::numeric, 0);
-            IF v_mult = 0 THEN
-                v_fits := v_fits AND v_delta = 0;
-            ELSIF v_amount IS NULL THEN
-                v_amount := CASE WHEN abs(v_mult) = 1 THEN v_delta * v_mult
-                                 ELSE v_delta / v_mult END;
-            ELSE
-                v_fits := v_fits AND v_amount * v_mult = v_delta;
-            END IF;
-        END LOOP;
+        v_amount := _recon.entry_amount(p_ledger.effects, v_cols, v_value, p_deltas);
         -- a signed ledger posts negative amounts; a typed one posts a positive amount
-        IF v_fits AND v_amount IS NOT NULL AND v_amount <> 0
+        IF v_amount IS NOT NULL AND v_amount <> 0
             AND (v_value = '*' OR v_amount > 0) THEN
             RETURN jsonb_build_object('entry_type', NULLIF(v_value, '*'), 'amount', v_amount);
         END IF;

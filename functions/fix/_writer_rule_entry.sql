@@ -11,10 +11,9 @@ DECLARE
     v_cols text[] := (_recon.wallet(p_ledger.wallet_source)).balance_columns;
     v_rules jsonb := p_ledger.kinds -> 'rules';
     v_sides boolean := p_ledger.shape <> 'entries';
-    v_fixed jsonb := '{}'::jsonb;  -- key column -> the text the INSERT stores there, or null
-    v_filled text[] := ARRAY[]::text[];  -- key columns the toolkit fills from the rule
-    v_key text;
-    v_filter jsonb;
+    v_fixed jsonb;  -- key column -> the text the INSERT stores there, or null
+    v_filled text[];  -- key columns the toolkit fills from the rule
+    v_refused text;
     v_rule jsonb;
     v_n bigint;
     v_row jsonb;
@@ -23,47 +22,18 @@ DECLARE
     v_first bigint;
     v_other_rule jsonb;
     v_amount numeric;
-    v_fits boolean;
-    v_col text;
-    v_mult numeric;
-    v_delta numeric;
     v_why text[] := ARRAY[]::text[];
-    v_keeps boolean;
-    v_one _recon.ledger_source;
 BEGIN
     -- 1. The key values every row of this writer has: a constant of "columns", or the one value
     --    of a filter (writer_insert_sql writes it), as the column stores it, read back as text
     --    (the legs compare a rule's value with the column cast to text). The other key
     --    columns the toolkit fills per row: the value the chosen rule names, else NULL, which
     --    the filters must keep.
-    FOREACH v_key IN ARRAY ARRAY(SELECT jsonb_array_elements_text(p_ledger.kinds -> 'keys')) LOOP
-        CONTINUE WHEN v_key = 'side' AND v_sides;
-        IF strpos(v_key, '.') > 0 THEN
-            RETURN jsonb_build_object('refused', format(
-                'its effect rules read parent rows (%s), which an INSERT cannot write', v_key));
-        END IF;
-        IF p_writer.column_map ? v_key THEN
-            IF strpos(p_writer.column_map ->> v_key, '{') > 0 THEN
-                RETURN jsonb_build_object('refused', format(
-                    'column %I, an effect rule key, is a template in the writer', v_key));
-            END IF;
-            v_fixed := v_fixed || jsonb_build_object(v_key, _recon.stored_text(
-                p_ledger.relid, v_key, p_writer.column_map ->> v_key));
-            CONTINUE;
-        END IF;
-        SELECT f INTO v_filter FROM jsonb_array_elements(p_ledger.filters) AS f
-        WHERE f ->> 'column' = v_key
-            AND (f ->> 'op' = 'is null'
-                 OR (f ->> 'op' IN ('=', 'in') AND jsonb_array_length(f -> 'values') = 1))
-        LIMIT 1;
-        IF v_filter IS NOT NULL THEN
-            v_fixed := v_fixed || jsonb_build_object(v_key, CASE
-                WHEN v_filter ->> 'op' = 'is null' THEN 'null'::jsonb
-                ELSE _recon.stored_text(p_ledger.relid, v_key, v_filter -> 'values' ->> 0) END);
-        ELSE
-            v_filled := v_filled || v_key;
-        END IF;
-    END LOOP;
+    SELECT k.p_fixed, k.p_filled, k.p_refused INTO v_fixed, v_filled, v_refused
+    FROM _recon.writer_rule_keys(p_ledger, p_writer) AS k;
+    IF v_refused IS NOT NULL THEN
+        RETURN jsonb_build_object('refused', v_refused);
+    END IF;
 
     -- 2. Each rule, in the order the writer prefers its label, then in rule order: the row
     --    that would take it (its key values, its side of a transfer row) must match it first,
@@ -91,23 +61,10 @@ BEGIN
         ORDER BY o LIMIT 1;
         CONTINUE WHEN v_first IS DISTINCT FROM v_n;
         -- a filled key must be a value the filters keep (the row would not count otherwise)
-        v_keeps := TRUE;
-        FOR v_filter IN SELECT f FROM jsonb_array_elements(p_ledger.filters) AS f
-                        WHERE f ->> 'column' = ANY (v_filled) LOOP
-            v_one := p_ledger;
-            v_one.filters := jsonb_build_array(v_filter);
-            EXECUTE format('SELECT %s FROM (SELECT %L::%s AS %I) AS r',
-                           _recon.guard_filter_sql(v_one, 'r'), v_row ->> (v_filter ->> 'column'),
-                           _recon.column_type_sql(p_ledger.relid, v_filter ->> 'column'),
-                           v_filter ->> 'column')
-            INTO v_keeps;
-            EXIT WHEN v_keeps IS NOT TRUE;
-        END LOOP;
-        IF v_keeps IS NOT TRUE THEN
-            v_why := v_why || format('rule %s needs %s = %s, a row the filter %s drops',
-                                     v_rule ->> 'label', v_filter ->> 'column',
-                                     COALESCE(v_row ->> (v_filter ->> 'column'), 'NULL'),
-                                     v_filter);
+        v_refused := _recon.writer_rule_filter_refusal(p_ledger, v_filled, v_row,
+                                                       v_rule ->> 'label');
+        IF v_refused IS NOT NULL THEN
+            v_why := v_why || v_refused;
             CONTINUE;
         END IF;
         -- a filled key left NULL must be a column that takes NULL
@@ -119,21 +76,9 @@ BEGIN
                                      v_rule ->> 'label');
             CONTINUE;
         END IF;
-        v_amount := NULL;
-        v_fits := TRUE;
-        FOREACH v_col IN ARRAY v_cols LOOP
-            v_mult := COALESCE((p_ledger.effects -> v_col ->> (v_rule ->> 'label'))::numeric, 0);
-            v_delta := COALESCE((p_deltas ->> v_col)::numeric, 0);
-            IF v_mult = 0 THEN
-                v_fits := v_fits AND v_delta = 0;
-            ELSIF v_amount IS NULL THEN
-                v_amount := CASE WHEN abs(v_mult) = 1 THEN v_delta * v_mult
-                                 ELSE v_delta / v_mult END;
-            ELSE
-                v_fits := v_fits AND v_amount * v_mult = v_delta;
-            END IF;
-        END LOOP;
-        IF NOT v_fits OR v_amount IS NULL OR v_amount <= 0 THEN
+        -- the amount that moves the wallet by exactly the deltas, positive
+        v_amount := _recon.entry_amount(p_ledger.effects, v_cols, v_rule ->> 'label', p_deltas);
+        IF v_amount IS NULL OR v_amount <= 0 THEN
             v_why := v_why || format('rule %s moves %s per unit', v_rule ->> 'label',
                                      _recon.rule_effect(p_ledger, v_rule ->> 'label', 1));
             CONTINUE;

@@ -10,135 +10,19 @@ DECLARE
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
     v_writer _recon.writer;
     v_fn regprocedure;
-    v_exists boolean;
-    v_key text;
-    v_why text := _recon.ledger_writer_refusal(
-        v_ledger, CASE WHEN register_writer.options ? 'function' THEN 'function' ELSE 'insert' END);
 BEGIN
     -- Every shape repairs read is served (they measure and verify through the legs); an INSERT
-    -- cannot write or check a parent row that a filter or effect rule reads.
-    IF v_why IS NOT NULL THEN
-        PERFORM _recon.fail(
-            'RC305', format('a writer cannot be set on ledger source %s: %s', register_writer.ledger, v_why),
-            format('Ledger source %s reads %s with shape %s%s%s.', v_ledger.name,
-                   v_ledger.relid::regclass, v_ledger.shape,
-                   CASE WHEN v_ledger.parents IS NOT NULL
-                        THEN ', parents ' || v_ledger.parents::text ELSE '' END,
-                   CASE WHEN v_ledger.filters IS NOT NULL
-                        THEN ', filters ' || v_ledger.filters::text ELSE '' END),
-            CASE WHEN v_ledger.shape IN ('entries', 'transfer')
-                 THEN 'Register a posting function instead ({"function": "schema.post(jsonb)"}): '
-                      || 'it writes the row and its parent; the repair is verified through the '
-                      || 'ledger''s legs (RC307 otherwise). docs/REPAIRS.md "Writers".'
-                 ELSE 'Repair by hand or acknowledge the findings (docs/CHECKS.md "Ledger '
-                      || 'shapes").' END);
-    END IF;
-    -- A float amount or running balance cannot hold what a repair posts exactly.
-    IF _recon.float_refusal(v_ledger) IS NOT NULL THEN
-        PERFORM _recon.fail(
-            'RC320', format('a writer cannot be set on ledger source %s: its %s', register_writer.ledger,
-                            _recon.float_refusal(v_ledger)),
-            'Repairs post exact amounts; a float column would round them.',
-            'Make the column numeric, or an integer of minor units registered with a "scale" '
-            || '(docs/CHECKS.md "Minor units"); until then repair by hand or acknowledge.');
-    END IF;
-    PERFORM _recon.check_options('writer for ' || register_writer.ledger, register_writer.options,
-                                 ARRAY['function', 'columns', 'offset_wallet', 'reference',
-                                       'description', 'journal', 'entry_types',
-                                       'moves_balances']);
-    FOREACH v_key IN ARRAY ARRAY['function', 'offset_wallet', 'reference', 'description',
-                                 'journal'] LOOP
-        IF register_writer.options ? v_key AND jsonb_typeof(register_writer.options -> v_key) <> 'string' THEN
-            PERFORM _recon.fail('RC305', format('"%s" must be a string', v_key),
-                                format('Got %s.', register_writer.options -> v_key), 'docs/REPAIRS.md.');
-        END IF;
-    END LOOP;
-    IF register_writer.options ? 'columns' AND jsonb_typeof(register_writer.options -> 'columns') <> 'object' THEN
-        PERFORM _recon.fail('RC305', '"columns" must be an object',
-                            format('Got %s.', register_writer.options -> 'columns'),
-                            'It maps a ledger column to a constant or template.');
-    END IF;
-    IF register_writer.options ? 'entry_types' AND (jsonb_typeof(register_writer.options -> 'entry_types') <> 'array'
-        OR EXISTS (SELECT FROM jsonb_array_elements(register_writer.options -> 'entry_types') AS e
-                   WHERE jsonb_typeof(e) <> 'string')) THEN
-        PERFORM _recon.fail('RC305', '"entry_types" must be an array of strings',
-                            format('Got %s.', register_writer.options -> 'entry_types'),
-                            'E.g. ["topup", "withdrawal"]: preferred when several types fit.');
-    END IF;
+    -- cannot write or check a parent row that a filter or effect rule reads. A float amount or
+    -- running balance cannot hold what a repair posts exactly.
+    PERFORM _recon.writer_check_ledger(register_writer.ledger, v_ledger, register_writer.options);
+    PERFORM _recon.writer_check_options(register_writer.ledger, register_writer.options);
     PERFORM _recon.writer_moves_balances(register_writer.ledger, register_writer.options);
     IF register_writer.options ? 'function' THEN
-        IF register_writer.options ? 'columns' THEN
-            PERFORM _recon.fail('RC305', 'a writer has "function" or "columns", not both',
-                                'A posting function writes its own rows.',
-                                'Drop "columns", or drop "function" to use an INSERT.');
-        END IF;
-        BEGIN
-            v_fn := (register_writer.options ->> 'function')::regprocedure;
-        EXCEPTION WHEN undefined_function OR invalid_text_representation OR syntax_error
-                       OR invalid_schema_name OR undefined_object THEN
-            PERFORM _recon.fail(
-                'RC305', format('unknown posting function %L', register_writer.options ->> 'function'),
-                SQLERRM, 'Give it with its argument type, e.g. "ledger.post_recon(jsonb)".');
-        END;
-        IF NOT EXISTS (SELECT FROM pg_catalog.pg_proc AS p
-                       WHERE p.oid = v_fn AND p.prorettype = 'jsonb'::regtype
-                         AND p.pronargs = 1 AND p.proargtypes[0] = 'jsonb'::regtype
-                         AND p.prokind = 'f' AND NOT p.proretset) THEN
-            PERFORM _recon.fail(
-                'RC305', format('posting function %s has the wrong signature', v_fn),
-                'A posting function takes the posting request and returns the entries: '
-                || 'fn(request jsonb) RETURNS jsonb.', 'docs/REPAIRS.md describes the request.');
-        END IF;
+        v_fn := _recon.writer_posting_function(register_writer.options);
     END IF;
-    -- an INSERT writer inserts into the ledger as registered: a view must take the INSERT
-    -- (a simple view, or one with an INSTEAD OF INSERT trigger), or repairs would fail later
-    IF NOT register_writer.options ? 'function'
-       AND pg_catalog.pg_relation_is_updatable(v_ledger.relid, TRUE) & 8 = 0 THEN
-        PERFORM _recon.fail(
-            'RC312', format('ledger %s cannot take an INSERT writer', register_writer.ledger),
-            format('%s is a %s that does not accept INSERT (a join, an aggregate, DISTINCT, a '
-                   || 'UNION...: not automatically updatable, and no INSTEAD OF INSERT trigger).',
-                   v_ledger.relid::regclass,
-                   CASE (SELECT c.relkind FROM pg_catalog.pg_class AS c
-                         WHERE c.oid = v_ledger.relid)
-                        WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
-                        ELSE 'relation' END),
-            'Register a posting function ({"function": "schema.post(jsonb)"}) that writes the '
-            || 'base tables, or register the ledger on its base table; docs/REPAIRS.md.');
-    END IF;
-    IF register_writer.options ? 'offset_wallet' THEN
-        EXECUTE format('SELECT EXISTS (SELECT FROM %s AS w WHERE w.%I::text = $1)',
-                       v_wallet.relid::regclass, v_wallet.key_column)
-        INTO v_exists USING register_writer.options ->> 'offset_wallet';
-        IF NOT v_exists THEN
-            PERFORM _recon.fail(
-                'RC305', format('offset wallet %L is not in %s', register_writer.options ->> 'offset_wallet',
-                                v_wallet.relid::regclass),
-                'Double-entry repairs post their other side to this wallet.',
-                'Create the system wallet first (seed 003 calls it ''system'').');
-        END IF;
-    END IF;
-    -- a transfer row moves two wallets: a repair posts from or to the offset wallet (an
-    -- INSERT writer one row, a posting function as it likes; conservation checks both)
-    IF v_ledger.shape = 'transfer' AND NOT register_writer.options ? 'offset_wallet' THEN
-        PERFORM _recon.fail(
-            'RC305', format('a writer for transfer ledger %s needs an "offset_wallet"', register_writer.ledger),
-            'A repair on a transfer ledger is one row between the wallet and the offset wallet.',
-            'E.g. {"offset_wallet": "world"}: the system wallet repairs move money from and to.');
-    END IF;
-    IF register_writer.options ? 'journal' AND v_ledger.journal_column IS NULL THEN
-        PERFORM _recon.fail('RC305', format('ledger %s has no journal column', register_writer.ledger),
-                            'A journal template fills the ledger''s journal column.',
-                            'Register the ledger with {"journal": "<column>"}, or drop it here.');
-    END IF;
-    -- (a transfer row is its own journal: both legs are the one row, balanced by construction)
-    IF register_writer.options ? 'offset_wallet' AND NOT register_writer.options ? 'function' AND v_ledger.journal_column
-        IS NOT NULL AND NOT register_writer.options ? 'journal' AND v_ledger.shape = 'entries' THEN
-        PERFORM _recon.fail(
-            'RC305', 'a double-entry writer needs a "journal" template',
-            'Both sides of a posting share one journal id, so the journal check sees them '
-            || 'balance.', 'E.g. "journal": "recon-{uuid}".');
-    END IF;
+    -- the relation takes an INSERT, the offset wallet exists, journals are filled
+    PERFORM _recon.writer_check_target(register_writer.ledger, v_ledger, v_wallet,
+                                       register_writer.options);
 
     v_writer := ROW(
         register_writer.ledger,
