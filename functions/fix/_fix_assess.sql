@@ -49,7 +49,7 @@ BEGIN
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
     PERFORM _recon.fix_overdraft_evidence(p_stage);
     PERFORM _recon.fix_skip_unfit(p_stage);
-    PERFORM _recon.fix_skip_unwritable(p_stage);
+    PERFORM _recon.fix_skip_generated(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
     PERFORM _recon.fix_skip_over_run_limit(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);

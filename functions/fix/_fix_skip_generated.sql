@@ -1,5 +1,5 @@
--- _recon.fix_skip_unwritable(): skip a wallet whose repair would write a GENERATED column.
-CREATE OR REPLACE FUNCTION _recon.fix_skip_unwritable(p_stage bigint)
+-- _recon.fix_skip_generated(): skip a wallet whose repair would write a GENERATED column.
+CREATE OR REPLACE FUNCTION _recon.fix_skip_generated(p_stage bigint)
 RETURNS void
 LANGUAGE sql
 VOLATILE
@@ -41,9 +41,9 @@ AS $body$
       AND s.wallet_key = o.wallet_key;
 $body$;
 
-COMMENT ON FUNCTION _recon.fix_skip_unwritable(bigint) IS
+COMMENT ON FUNCTION _recon.fix_skip_generated(bigint) IS
 'Phase of _recon.fix_assess: skips every planned step of a wallet whose repair would write a '
 'balance column PostgreSQL generates (GENERATED ALWAYS AS ...): a step that moves it, or a '
 'ledger-first posting that aligns it first. The note names the column and its expression.';
 
-REVOKE EXECUTE ON FUNCTION _recon.fix_skip_unwritable(bigint) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION _recon.fix_skip_generated(bigint) FROM PUBLIC;
