@@ -330,3 +330,9 @@ def test_an_expired_or_superseded_target_is_refused(primary: str, standby: str) 
     assert check(primary, "--checks", "s1_balance").returncode in (0, 1)  # newer, recorded
     exc = refused(primary, stale, "RC226")
     assert "newer run" in exc.diag.message_primary
+    # a target another role took
+    theirs = read_on_standby(primary, standby)
+    with psycopg.connect(primary, autocommit=True) as c, pytest.raises(psycopg.Error) as other:
+        c.execute("SET ROLE recon_operator")
+        c.execute("SELECT recon.record_replica_run(%s::jsonb)", (json.dumps(theirs),))
+    assert other.value.sqlstate == "RC225" and "taken by" in other.value.diag.message_detail

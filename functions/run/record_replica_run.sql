@@ -139,11 +139,16 @@ COMMENT ON FUNCTION recon.record_replica_run(jsonb) IS
 'On the primary: records a run whose read work a hot standby did (result: what '
 'recon.replica_findings() returned there), exactly as recon.reconcile() records its own: the '
 'run, findings, observations, alerts and summary, which also says where it was read '
-'(summary.replica: target_lsn, replayed_lsn, read_ms). Refuses, recording nothing, a result '
-'read on a standby of another primary (RC221), at another toolkit version (RC222), before '
-'the target was replayed (RC223), or of checks that changed since (RC224). SECURITY DEFINER: '
-'recon_operator only (the findings are data the caller passes; an auditor runs checks on the '
-'primary).';
+'(summary.replica: target_lsn, replayed_lsn, read_ms, waited_ms). The result is data its '
+'caller passes: its target must be one recon.replica_target() recorded here, taken by the same '
+'role, unused and unexpired (it is used from then on: a replay, or the second of two '
+'concurrent submits, is refused, RC225); a run of the same checks recorded since the target '
+'was taken refuses it (RC226: history does not step back); and a finding open here that the '
+'result no longer holds is resolved only if the primary, re-checking it now, no longer finds '
+'it either (else it stays open: summary.replica.kept_open). Refuses, recording nothing, a '
+'result read on a standby of another primary (RC221), at another toolkit version (RC222), '
+'before the target was replayed (RC223), or of checks that changed since (RC224). SECURITY '
+'DEFINER: recon_operator only.';
 
 REVOKE EXECUTE ON FUNCTION recon.record_replica_run(jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recon.record_replica_run(jsonb) TO recon_operator;
