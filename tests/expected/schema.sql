@@ -11316,7 +11316,9 @@ BEGIN
     -- The findings open here that the standby's result (staged for p_run) no longer holds are
     -- what the run would resolve. Each is checked again on the primary now (under the
     -- reconcile lock the caller holds): one the primary still finds is staged as the primary
-    -- sees it, so it stays open. A result can hide no drift the primary still has.
+    -- sees it, so it stays open. A result can hide no drift the primary still has. Keys are
+    -- matched without their #n (several findings of one key are numbered in no fixed order):
+    -- one the primary finds under a key the open findings share is staged under its own.
     FOR v_check IN
         SELECT c.* FROM _recon.check_def AS c
         WHERE c.name = ANY (p_names)
@@ -11340,7 +11342,8 @@ BEGIN
             || 'SELECT $2, g.* FROM (%s) AS g '
             || 'WHERE EXISTS (SELECT FROM _recon.finding AS f WHERE f.resolved_run IS NULL '
             || 'AND f.dropped_at IS NULL AND f.check_name = g.check_name '
-            || 'AND f.finding_key = g.finding_key) '
+            || 'AND regexp_replace(f.finding_key, ''#[0-9]+$'', '''') '
+            || '= regexp_replace(g.finding_key, ''#[0-9]+$'', '''')) '
             || 'ON CONFLICT (run_id, check_name, finding_key) DO NOTHING '
             || 'RETURNING finding_key) SELECT array_agg(k.finding_key ORDER BY k.finding_key) '
             || 'FROM kept AS k',
