@@ -247,6 +247,11 @@ def check_text(result: CheckResult, *, limit: int, markdown: bool = False,
         parts += [check_table(s["by_check"], scales, markdown), ""]
     elif null_journals_skipped(s.get("by_check")):
         parts += [null_journals_skipped(s.get("by_check")), ""]
+    kept = (s.get("replica") or {}).get("kept_open")
+    if kept:
+        parts += [f"kept open: {len(kept)} finding(s) the standby's result no longer held are "
+                  "still found on the primary: "
+                  + ", ".join(f"{k['check']} {k['finding_key']}" for k in kept[:limit]), ""]
     if result.findings:
         parts += [f"open findings of the checks that ran ({len(result.findings)}):", "",
                   findings(result.findings, limit=limit, scales=scales, markdown=markdown), ""]

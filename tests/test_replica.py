@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -18,6 +19,7 @@ from conftest import WALLET_RECON, load_fixture, rows, run, run_cli
 DB = "recon_replica"
 BALANCE_3 = "md5('s1-balance-3')::uuid"
 BALANCE_4 = "md5('s1-balance-4')::uuid"
+BALANCE_5 = "md5('s1-balance-5')::uuid"
 
 
 @pytest.fixture(scope="module")
@@ -221,9 +223,116 @@ def test_a_result_of_changed_checks_is_refused(primary: str, standby: str) -> No
     assert runs(primary) == before
 
 
-
 def test_fix_plans_on_the_primary_only(primary: str, standby: str) -> None:
     with psycopg.connect(standby, autocommit=True) as s, pytest.raises(psycopg.Error) as exc:
         s.execute("SELECT * FROM recon.fix()")
     assert exc.value.sqlstate == "RC220"
     assert "primary" in exc.value.diag.message_hint
+
+
+def read_on_standby(primary: str, standby: str, valid_for: str = "1 hour") -> dict:
+    """A target taken on the primary, and s1_balance read on the standby for it."""
+    with psycopg.connect(primary, autocommit=True) as c:
+        target = c.execute("SELECT recon.replica_target(%s)::text", (valid_for,)).fetchone()[0]
+    with psycopg.connect(standby, autocommit=True) as s:
+        s.execute("SELECT recon.replica_wait(%s::jsonb, '1min')", (target,))
+        return s.execute("SELECT recon.replica_findings(%s::jsonb, ARRAY['s1_balance'])",
+                         (target,)).fetchone()[0]
+
+
+def record(primary: str, result: dict) -> dict:
+    with psycopg.connect(primary, autocommit=True) as c:
+        return c.execute("SELECT recon.record_replica_run(%s::jsonb)",
+                         (json.dumps(result),)).fetchone()[0]
+
+
+def refused(primary: str, result: dict, sqlstate: str) -> psycopg.Error:
+    before = runs(primary)
+    with pytest.raises(psycopg.Error) as exc:
+        record(primary, result)
+    assert exc.value.sqlstate == sqlstate, exc.value
+    assert runs(primary) == before
+    return exc.value
+
+
+def open_on(primary: str, wallet: str) -> list[str]:
+    return [r["finding_key"] for r in rows(
+        primary, "SELECT finding_key FROM _recon.finding WHERE check_name = 's1_balance'"
+                 f" AND wallet_key = {wallet}::text AND resolved_run IS NULL"
+                 " AND dropped_at IS NULL ORDER BY 1")]
+
+
+def test_a_forged_or_replayed_result_resolves_nothing_the_primary_still_finds(
+        primary: str, standby: str) -> None:
+    run(primary, f"UPDATE seed001.balance SET available = available + 33 WHERE id = {BALANCE_5}")
+    try:
+        assert check(primary, "--checks", "s1_balance").returncode == 1
+        drifted = open_on(primary, BALANCE_5)
+        assert drifted
+        result = read_on_standby(primary, standby)
+        wallet = rows(primary, f"SELECT {BALANCE_5}::text AS k")[0]["k"]
+        hidden = [f for f in result["findings"] if f["wallet_key"] != wallet]
+        assert len(hidden) < len(result["findings"])
+        summary = record(primary, {**result, "findings": hidden})  # the drift hidden
+        assert summary["resolved"] == 0
+        assert summary["replica"]["kept_open"] == [
+            {"check": "s1_balance", "finding_key": k} for k in drifted]
+        assert open_on(primary, BALANCE_5) == drifted
+        kept = observed(primary, summary["run_id"])
+        assert {f["finding_key"] for f in kept} >= set(drifted)
+        # the same result again: its target is used
+        exc = refused(primary, {**result, "findings": hidden}, "RC225")
+        assert "used already" in exc.diag.message_detail
+        refused(primary, result, "RC225")
+        # a target the primary never handed out, or one altered
+        refused(primary, {**result, "target": {**result["target"],
+                                               "token": "00000000-0000-4000-8000-000000000000"}},
+                "RC225")
+    finally:
+        run(primary,
+            f"UPDATE seed001.balance SET available = available - 33 WHERE id = {BALANCE_5}")
+    # the drift repaired: an honest result resolves it, nothing kept open
+    honest = record(primary, read_on_standby(primary, standby))
+    assert honest["resolved"] >= len(drifted) and "kept_open" not in honest["replica"]
+    assert open_on(primary, BALANCE_5) == []
+
+
+def test_two_concurrent_submits_of_one_target_record_one_run(primary: str, standby: str) -> None:
+    result = json.dumps(read_on_standby(primary, standby))
+    before = runs(primary)
+    errors: list[psycopg.Error] = []
+    with psycopg.connect(primary) as first, psycopg.connect(primary) as second:
+        first.execute("SELECT recon.record_replica_run(%s::jsonb)", (result,))  # not committed
+
+        def submit() -> None:
+            try:
+                second.execute("SELECT recon.record_replica_run(%s::jsonb)", (result,))
+                second.commit()
+            except psycopg.Error as e:
+                errors.append(e)
+                second.rollback()
+
+        racer = threading.Thread(target=submit)
+        racer.start()
+        time.sleep(0.5)
+        assert racer.is_alive()  # waiting for the first's claim
+        first.commit()
+        racer.join(30)
+    assert [e.sqlstate for e in errors] == ["RC225"]
+    assert "used already" in errors[0].diag.message_detail
+    assert runs(primary) == before + 1
+
+
+def test_an_expired_or_superseded_target_is_refused(primary: str, standby: str) -> None:
+    exc = refused(primary, read_on_standby(primary, standby, "1 millisecond"), "RC225")
+    assert "expired" in exc.diag.message_detail
+    stale = read_on_standby(primary, standby)
+    assert check(primary, "--checks", "s1_balance").returncode in (0, 1)  # newer, recorded
+    exc = refused(primary, stale, "RC226")
+    assert "newer run" in exc.diag.message_primary
+    # a target another role took
+    theirs = read_on_standby(primary, standby)
+    with psycopg.connect(primary, autocommit=True) as c, pytest.raises(psycopg.Error) as other:
+        c.execute("SET ROLE recon_operator")
+        c.execute("SELECT recon.record_replica_run(%s::jsonb)", (json.dumps(theirs),))
+    assert other.value.sqlstate == "RC225" and "taken by" in other.value.diag.message_detail

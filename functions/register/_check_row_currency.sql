@@ -7,7 +7,7 @@ LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
-    -- what the compiled check reads and what reconcile gives its findings (stage_currency):
+    -- what the compiled check reads and what reconcile gives its findings (stage_rows_sql):
     -- a journal's entries' currency; a wallet's currency for a kind whose findings name one
     -- wallet; a chain without one, its entries'
     SELECT CASE

@@ -34,27 +34,17 @@ BEGIN
             v_watermark := COALESCE(_recon.balance_full(v_check, p_run), 'set');
         END IF;
         IF v_reason IS NOT NULL AND v_watermark IS DISTINCT FROM 'set' THEN
-            EXECUTE format($q$
-                INSERT INTO _recon.run_stage
-                    (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
-                     details, cause)
-                SELECT $1, d.check_name,
-                       d.fkey || CASE WHEN count(*) OVER (PARTITION BY d.fkey) > 1
-                                      THEN '#' || row_number() OVER (PARTITION BY d.fkey)
-                                      ELSE '' END,
-                       d.wallet_key, d.stored, d.expected, d.difference, d.details,
-                       d.details ->> 'cause'
-                FROM (SELECT f.*, concat_ws('/', COALESCE(f.wallet_key, '-'),
-                                            f.details ->> 'item') AS fkey
-                      FROM recon.%I AS f) AS d
-            $q$, v_check.view_name) USING p_run;
+            EXECUTE format('INSERT INTO _recon.run_stage (run_id, check_name, finding_key, '
+                           || 'wallet_key, stored, expected, difference, details, cause) '
+                           || 'SELECT $1, k.*, k.details ->> ''cause'' FROM (%s) AS k',
+                           _recon.stage_keys_sql(format('SELECT * FROM recon.%I',
+                                                        v_check.view_name))) USING p_run;
             GET DIAGNOSTICS v_rows = ROW_COUNT;
         ELSIF v_reason IS NOT NULL AND v_progress THEN
             SELECT count(*) INTO v_rows FROM _recon.run_stage AS s
             WHERE s.run_id = p_run AND s.check_name = v_check.name;
         END IF;
-        PERFORM _recon.stage_labels(p_run, v_check);
-        PERFORM _recon.stage_currency(p_run, v_check);
+        PERFORM _recon.stage_rules(p_run, v_check);
         v_modes := v_modes || jsonb_build_object(v_check.name, jsonb_strip_nulls(jsonb_build_object(
             'mode', CASE WHEN v_reason IS NULL THEN 'incremental' ELSE 'full' END,
             'why_full', CASE WHEN p_mode = 'incremental' THEN v_reason END,

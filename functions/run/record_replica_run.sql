@@ -13,6 +13,8 @@ DECLARE
     v_changed text;
     v_run bigint;
     v_summary jsonb;
+    v_claimed _recon.replica_target;
+    v_kept jsonb;
 BEGIN
     IF pg_is_in_recovery() THEN
         PERFORM _recon.fail('RC220', 'this server is a standby, not the primary',
@@ -25,7 +27,10 @@ BEGIN
        OR jsonb_typeof(result -> 'names') IS DISTINCT FROM 'array'
        OR jsonb_typeof(result -> 'compiled') IS DISTINCT FROM 'object'
        OR jsonb_typeof(result -> 'checks') NOT IN ('array', 'null')
-       OR jsonb_typeof(v_target) IS DISTINCT FROM 'object' THEN
+       OR jsonb_typeof(v_target) IS DISTINCT FROM 'object'
+       OR COALESCE(v_target ->> 'token', '') !~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$'
+       OR COALESCE(v_target ->> 'lsn', '') !~ '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$'
+       OR COALESCE(result ->> 'replayed_lsn', '') !~ '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$' THEN
         PERFORM _recon.fail('RC224', 'not a result of recon.replica_findings()',
                             format('Got %s.', left(COALESCE(result::text, 'NULL'), 200)),
                             'Pass what recon.replica_findings() returned on the standby.');
@@ -69,6 +74,28 @@ BEGIN
                             'Run the check again (nothing was recorded).');
     END IF;
 
+    -- The target: handed out by this primary to this caller, unused, unexpired, and the very
+    -- one the result names (_recon.replica_claim); used from now on, in this transaction.
+    v_claimed := _recon.replica_claim(v_target);
+    -- The run's normal locking: one reconcile at a time (recon.reconcile takes it again).
+    PERFORM pg_advisory_xact_lock(hashtextextended('wallet-recon reconcile', 0));
+    -- History does not step back: a run of any of these checks recorded since the target was
+    -- taken may have read a newer state than the standby did.
+    SELECT format('run %s (checks %s) finished at %s', r.id, r.checks, r.finished_at)
+    INTO v_changed
+    FROM _recon.run AS r
+    WHERE r.status IN ('synced', 'discrepancy') AND r.finished_at >= v_claimed.taken_at
+      AND r.checks && v_names
+    ORDER BY r.finished_at DESC LIMIT 1;
+    IF v_changed IS NOT NULL THEN
+        PERFORM _recon.fail('RC226', 'a newer run of these checks is recorded already',
+                            format('The target was taken at %s; %s: its findings may be newer '
+                                   || 'than the standby''s. Nothing was recorded.',
+                                   v_claimed.taken_at, v_changed),
+                            'Run the check again (a new target), and schedule one path (the '
+                            || 'primary or the standby), not both at once.');
+    END IF;
+
     -- The run as recon.start_run() records it, its findings staged as a run on the primary
     -- stages them, and how each check ran; recon.reconcile() does the rest exactly as for a
     -- run of its own (acknowledgements, causes, severity, open issues, summary, alert).
@@ -90,6 +117,12 @@ BEGIN
         check_name text, finding_key text, wallet_key text, stored numeric, expected numeric,
         difference numeric, details jsonb, cause text, currency text)
     WHERE f.check_name = ANY (v_names);
+    -- A finding open here that the result no longer holds is resolved only if the primary no
+    -- longer finds it either (a result is data its caller passes).
+    v_kept := _recon.replica_recheck(v_run, v_names);
+    UPDATE _recon.run AS r
+    SET summary = jsonb_set(r.summary, '{replica,kept_open}', v_kept)
+    WHERE r.id = v_run AND v_kept <> '[]'::jsonb;
     v_summary := recon.reconcile(v_checks, result ->> 'mode');
     IF (v_summary ->> 'run_id')::bigint IS DISTINCT FROM v_run THEN
         PERFORM _recon.fail('RC224', 'the replica''s run was not the one recorded',
@@ -97,6 +130,7 @@ BEGIN
                                    v_summary ->> 'run_id'),
                             'Run the check again.');
     END IF;
+    UPDATE _recon.replica_target AS t SET run_id = v_run WHERE t.token = v_claimed.token;
     RETURN v_summary;
 END;
 $body$;
@@ -105,11 +139,16 @@ COMMENT ON FUNCTION recon.record_replica_run(jsonb) IS
 'On the primary: records a run whose read work a hot standby did (result: what '
 'recon.replica_findings() returned there), exactly as recon.reconcile() records its own: the '
 'run, findings, observations, alerts and summary, which also says where it was read '
-'(summary.replica: target_lsn, replayed_lsn, read_ms). Refuses, recording nothing, a result '
-'read on a standby of another primary (RC221), at another toolkit version (RC222), before '
-'the target was replayed (RC223), or of checks that changed since (RC224). SECURITY DEFINER: '
-'recon_operator only (the findings are data the caller passes; an auditor runs checks on the '
-'primary).';
+'(summary.replica: target_lsn, replayed_lsn, read_ms, waited_ms). The result is data its '
+'caller passes: its target must be one recon.replica_target() recorded here, taken by the same '
+'role, unused and unexpired (it is used from then on: a replay, or the second of two '
+'concurrent submits, is refused, RC225); a run of the same checks recorded since the target '
+'was taken refuses it (RC226: history does not step back); and a finding open here that the '
+'result no longer holds is resolved only if the primary, re-checking it now, no longer finds '
+'it either (else it stays open: summary.replica.kept_open). Refuses, recording nothing, a '
+'result read on a standby of another primary (RC221), at another toolkit version (RC222), '
+'before the target was replayed (RC223), or of checks that changed since (RC224). SECURITY '
+'DEFINER: recon_operator only.';
 
 REVOKE EXECUTE ON FUNCTION recon.record_replica_run(jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recon.record_replica_run(jsonb) TO recon_operator;
