@@ -1,4 +1,4 @@
--- Undo 0030.
+-- Undo 0029.
 UPDATE _recon.check_kind
 SET options = array_remove(options, 'scale')
 WHERE kind = 'orphan';
