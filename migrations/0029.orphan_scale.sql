@@ -3,4 +3,4 @@
 -- read as stored, and a repair posted 7,700 cents of a payment as 7,700.00.
 UPDATE _recon.check_kind
 SET options = array_append(options, 'scale')
-WHERE kind = 'orphan' AND NOT 'scale' = ANY (options);
+WHERE kind = 'orphan' AND NOT options @> ARRAY['scale'];
