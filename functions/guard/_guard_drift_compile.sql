@@ -26,6 +26,9 @@ DECLARE
     v_table record;
     v_parent jsonb;
     v_branches jsonb;
+    -- the statement window: sealed in _recon.guard_window in block mode, else a setting
+    v_begin text := CASE WHEN v_block THEN '_recon.tg_guard_drift_begin_sealed'
+                         ELSE '_recon.tg_guard_drift_begin' END;
 BEGIN
     -- Per row: a trigger function generated for the wallet table and (unless v_legs) for the
     -- ledger (static PL/pgSQL, its plans cached per session) adds what the row changed, per
@@ -94,8 +97,8 @@ BEGIN
             'table', p_ledger.relid::regclass::text,
             'trigger', format('recon_guard_%s_ledger_begin', p_id),
             'definition', format('BEFORE INSERT OR UPDATE OR DELETE ON %s FOR EACH STATEMENT '
-                                 || 'EXECUTE FUNCTION _recon.tg_guard_drift_begin(%L)',
-                                 p_ledger.relid::regclass, p_id)))
+                                 || 'EXECUTE FUNCTION %s(%L)',
+                                 p_ledger.relid::regclass, v_begin, p_id)))
             || _recon.guard_statement_triggers(
                 p_ledger.relid, p_id, 'ledger', ARRAY['insert', 'update', 'delete'],
                 format('_recon.tg_drift_%s_legs', p_id));
@@ -127,12 +130,18 @@ BEGIN
                 'table', v_table.relid::regclass::text,
                 'trigger', format('recon_guard_%s_parent%s_begin', p_id, v_table.n),
                 'definition', format('BEFORE UPDATE OR DELETE ON %s FOR EACH STATEMENT '
-                                     || 'EXECUTE FUNCTION _recon.tg_guard_drift_begin(%L)',
-                                     v_table.relid::regclass, p_id)))
+                                     || 'EXECUTE FUNCTION %s(%L)',
+                                     v_table.relid::regclass, v_begin, p_id)))
                 || _recon.guard_statement_triggers(
                     v_table.relid, p_id, 'parent' || v_table.n, ARRAY['update', 'delete'],
                     format('_recon.tg_drift_%s_legs', p_id));
         END LOOP;
+        IF v_block THEN
+            -- each branch closes its statement in the sealed window
+            SELECT jsonb_object_agg(b.key, b.value || jsonb_build_object(
+                       'window', '_recon.guard_drift_window_sealed'))
+            INTO v_branches FROM jsonb_each(v_branches) AS b;
+        END IF;
     END IF;
 
     -- Row and statement triggers do not see a TRUNCATE: a statement trigger refuses it, on

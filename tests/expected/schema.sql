@@ -7011,6 +7011,9 @@ DECLARE
     v_table record;
     v_parent jsonb;
     v_branches jsonb;
+    -- the statement window: sealed in _recon.guard_window in block mode, else a setting
+    v_begin text := CASE WHEN v_block THEN '_recon.tg_guard_drift_begin_sealed'
+                         ELSE '_recon.tg_guard_drift_begin' END;
 BEGIN
     -- Per row: a trigger function generated for the wallet table and (unless v_legs) for the
     -- ledger (static PL/pgSQL, its plans cached per session) adds what the row changed, per
@@ -7079,8 +7082,8 @@ BEGIN
             'table', p_ledger.relid::regclass::text,
             'trigger', format('recon_guard_%s_ledger_begin', p_id),
             'definition', format('BEFORE INSERT OR UPDATE OR DELETE ON %s FOR EACH STATEMENT '
-                                 || 'EXECUTE FUNCTION _recon.tg_guard_drift_begin(%L)',
-                                 p_ledger.relid::regclass, p_id)))
+                                 || 'EXECUTE FUNCTION %s(%L)',
+                                 p_ledger.relid::regclass, v_begin, p_id)))
             || _recon.guard_statement_triggers(
                 p_ledger.relid, p_id, 'ledger', ARRAY['insert', 'update', 'delete'],
                 format('_recon.tg_drift_%s_legs', p_id));
@@ -7112,12 +7115,18 @@ BEGIN
                 'table', v_table.relid::regclass::text,
                 'trigger', format('recon_guard_%s_parent%s_begin', p_id, v_table.n),
                 'definition', format('BEFORE UPDATE OR DELETE ON %s FOR EACH STATEMENT '
-                                     || 'EXECUTE FUNCTION _recon.tg_guard_drift_begin(%L)',
-                                     v_table.relid::regclass, p_id)))
+                                     || 'EXECUTE FUNCTION %s(%L)',
+                                     v_table.relid::regclass, v_begin, p_id)))
                 || _recon.guard_statement_triggers(
                     v_table.relid, p_id, 'parent' || v_table.n, ARRAY['update', 'delete'],
                     format('_recon.tg_drift_%s_legs', p_id));
         END LOOP;
+        IF v_block THEN
+            -- each branch closes its statement in the sealed window
+            SELECT jsonb_object_agg(b.key, b.value || jsonb_build_object(
+                       'window', '_recon.guard_drift_window_sealed'))
+            INTO v_branches FROM jsonb_each(v_branches) AS b;
+        END IF;
     END IF;
 
     -- Row and statement triggers do not see a TRUNCATE: a statement trigger refuses it, on
@@ -7604,19 +7613,20 @@ BEGIN
     -- p_branches: {"<side>_<operation>": {"table": the table, "ledger": true on the ledger,
     -- "changed": SQL expression (the statement wrote ledger rows; on a parent table, changed a
     -- column the legs read), "reborn": SQL expression (a DELETE on a parent table: a deleted
-    -- key written back), "lock": [SELECT statements], "delta": INSERT statement or absent},
-    -- one branch per trigger. Each first closes the statement's window
-    -- (_recon.guard_drift_window); on a parent table it refuses what it cannot read
+    -- key written back), "lock": [SELECT statements], "delta": INSERT statement or absent,
+    -- "window": the function closing the statement's window, _recon.guard_drift_window_sealed
+    -- in block mode, else _recon.guard_drift_window}, one branch per trigger. Each first
+    -- closes the statement's window; on a parent table it refuses what it cannot read
     -- (_recon.guard_parent_change) and reads nothing when no such column changed. Static SQL:
     -- PL/pgSQL prepares each statement once per session, as it does for the row trigger
     -- functions.
     SELECT string_agg(format(
                E'    %s tg_argv[1] OPERATOR(pg_catalog.=) %L THEN\n'
                || E'        v_changed := %s;\n'
-               || E'        PERFORM _recon.guard_drift_window(%s, %L, %s, v_changed);\n'
+               || E'        PERFORM %s(%s, %L, %s, v_changed);\n'
                || E'%s%s        %s;\n',
                CASE WHEN b.o = 1 THEN 'IF' ELSE 'ELSIF' END, b.key, b.value ->> 'changed',
-               p_id, b.value ->> 'table', COALESCE(b.value ->> 'ledger', 'false'),
+               COALESCE(b.value ->> 'window', '_recon.guard_drift_window'), p_id, b.value ->> 'table', COALESCE(b.value ->> 'ledger', 'false'),
                CASE WHEN (b.value ->> 'ledger')::boolean THEN '' ELSE format(
                    E'        IF NOT _recon.guard_parent_change(%s, %L, v_changed, %s) THEN\n'
                    || E'            RETURN NULL;\n        END IF;\n',
@@ -7656,7 +7666,7 @@ $_$;
 -- Name: FUNCTION guard_drift_legs_function(p_id integer, p_branches jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_legs_function(p_id integer, p_branches jsonb) IS 'CREATE FUNCTION statement of the statement trigger function _recon.tg_drift_<id>_legs() of a drift guard reading the legs relation: one branch per trigger (its second argument, <side>_<operation>), each closing the statement''s window (_recon.guard_drift_window: overlapping statements refused), locking the parent rows of the ledger rows written, or refusing a parent change it cannot read (_recon.guard_parent_change), then adding what the statement moved (_recon.guard_drift_legs_sql) to _recon.guard_spill; _recon.guard_drift_legs_mark() when it added any. Static SQL, SECURITY DEFINER.';
+COMMENT ON FUNCTION _recon.guard_drift_legs_function(p_id integer, p_branches jsonb) IS 'CREATE FUNCTION statement of the statement trigger function _recon.tg_drift_<id>_legs() of a drift guard reading the legs relation: one branch per trigger (its second argument, <side>_<operation>), each closing the statement''s window (_recon.guard_drift_window, sealed in block mode: _recon.guard_drift_window_sealed; overlapping statements refused), locking the parent rows of the ledger rows written, or refusing a parent change it cannot read (_recon.guard_parent_change), then adding what the statement moved (_recon.guard_drift_legs_sql) to _recon.guard_spill; _recon.guard_drift_legs_mark() when it added any. Static SQL, SECURITY DEFINER.';
 
 --
 -- Name: guard_drift_legs_mark(integer); Type: FUNCTION; Schema: _recon; Owner: -
@@ -8111,9 +8121,31 @@ CREATE FUNCTION _recon.guard_drift_window(p_guard integer, p_table text, p_ledge
     AS $$
 DECLARE
     v_setting text := format('wallet_recon.drift_%s_stmt', p_guard);
+BEGIN
+    -- Warn mode: the writer can set the window (docs/SECURITY.md); a sealed guard keeps it in
+    -- _recon.guard_window (_recon.guard_drift_window_sealed).
+    PERFORM set_config(v_setting, _recon.guard_drift_window_next(
+        p_guard, p_table, p_ledger, p_counts, current_setting(v_setting, TRUE)), TRUE);
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_window(p_guard integer, p_table text, p_ledger boolean, p_counts boolean); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_window(p_guard integer, p_table text, p_ledger boolean, p_counts boolean) IS 'Called first by a warn-mode drift guard''s AFTER statement trigger reading the legs (_recon.tg_drift_<id>_legs) on the ledger (p_ledger; p_counts: it wrote rows) or a parent table p_table (p_counts: it changed a column the legs read): closes the statement that _recon.tg_guard_drift_begin opened in the transaction-local setting wallet_recon.drift_<id>_stmt, refusing (warning about) overlapping statements it cannot read (_recon.guard_drift_window_next).';
+
+--
+-- Name: guard_drift_window_next(integer, text, boolean, boolean, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_window_next(p_guard integer, p_table text, p_ledger boolean, p_counts boolean, p_state text) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
     -- "open,mixed,ledger,parent,reported", as _recon.tg_guard_drift_begin() counts them
-    v_state text[] := string_to_array(
-        COALESCE(NULLIF(current_setting(v_setting, TRUE), ''), '0,0,0,0,0'), ',');
+    v_state text[] := string_to_array(COALESCE(NULLIF(p_state, ''), '0,0,0,0,0'), ',');
     v_open integer := greatest(v_state[1]::integer - 1, 0);
     v_ledger integer := v_state[3]::integer + CASE WHEN p_ledger AND p_counts THEN 1 ELSE 0 END;
     v_parent integer := v_state[4]::integer
@@ -8152,17 +8184,48 @@ BEGIN
                             || 'application); docs/GUARDS.md "Ledger shapes".'));
         END IF;
     END IF;
-    PERFORM set_config(v_setting, CASE WHEN v_open = 0 THEN '0,0,0,0,0'
-                                       ELSE concat_ws(',', v_open, v_state[2], v_ledger, v_parent,
-                                                      v_reported) END, TRUE);
+    RETURN CASE WHEN v_open = 0 THEN '0,0,0,0,0'
+                ELSE concat_ws(',', v_open, v_state[2], v_ledger, v_parent, v_reported) END;
 END;
 $$;
 
 --
--- Name: FUNCTION guard_drift_window(p_guard integer, p_table text, p_ledger boolean, p_counts boolean); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION guard_drift_window_next(p_guard integer, p_table text, p_ledger boolean, p_counts boolean, p_state text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_window(p_guard integer, p_table text, p_ledger boolean, p_counts boolean) IS 'Called first by a drift guard''s AFTER statement trigger reading the legs (_recon.tg_drift_<id>_legs) on the ledger (p_ledger; p_counts: it wrote rows) or a parent table p_table (p_counts: it changed a column the legs read): closes the statement that _recon.tg_guard_drift_begin opened. In a window of overlapping statements (a data-modifying WITH, a trigger''s statement) that changed a parent table''s legs and the ledger''s or another parent''s, each statement trigger reads the others'' rows as they ended, so the sum is not the change: the guard blocks (RC401, with a HINT) or warns, once per window.';
+COMMENT ON FUNCTION _recon.guard_drift_window_next(p_guard integer, p_table text, p_ledger boolean, p_counts boolean, p_state text) IS 'The judgement of _recon.guard_drift_window and _recon.guard_drift_window_sealed: closes one statement of the window p_state ("open,mixed,ledger,parent,reported") on the ledger (p_ledger; p_counts: it wrote rows) or a parent table p_table (p_counts: it changed a column the legs read) and returns the next state (''0,0,0,0,0'': closed). In a window of overlapping statements that changed a parent table''s legs and the ledger''s or another parent''s, each statement trigger reads the others'' rows as they ended, so the sum is not the change: the guard blocks (RC401, with a HINT) or warns, once per window.';
+
+--
+-- Name: guard_drift_window_sealed(integer, text, boolean, boolean); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_window_sealed(p_guard integer, p_table text, p_ledger boolean, p_counts boolean) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_txid xid8 := pg_current_xact_id();
+    v_state text;
+BEGIN
+    -- Called by the guard's SECURITY DEFINER statement trigger function: the row is the
+    -- toolkit's alone (no setting the writer can reach), and goes when the window closes.
+    SELECT w.state INTO v_state FROM _recon.guard_window AS w
+    WHERE w.txid = v_txid AND w.guard_id = p_guard;
+    v_state := _recon.guard_drift_window_next(p_guard, p_table, p_ledger, p_counts, v_state);
+    IF v_state = '0,0,0,0,0' THEN
+        DELETE FROM _recon.guard_window AS w WHERE w.txid = v_txid AND w.guard_id = p_guard;
+    ELSE
+        UPDATE _recon.guard_window AS w SET state = v_state
+        WHERE w.txid = v_txid AND w.guard_id = p_guard;
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_window_sealed(p_guard integer, p_table text, p_ledger boolean, p_counts boolean); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_window_sealed(p_guard integer, p_table text, p_ledger boolean, p_counts boolean) IS 'As _recon.guard_drift_window, for a sealed (block-mode) drift guard: the window that _recon.tg_guard_drift_begin_sealed opened is the transaction''s row of _recon.guard_window, which the writer cannot reach; deleted when its last statement closes. Called by the guard''s SECURITY DEFINER statement trigger function (_recon.tg_drift_<id>_legs).';
 
 --
 -- Name: guard_filter_sql(_recon.ledger_source, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -12880,6 +12943,37 @@ $$;
 COMMENT ON FUNCTION _recon.tg_guard_drift_begin() IS 'Trigger function of a drift guard''s BEFORE ... FOR EACH STATEMENT triggers on a ledger read through its legs and on its parent tables (argument: guard id): counts the statement open in the transaction-local setting wallet_recon.drift_<id>_stmt, and marks the window mixed when another one is open (a data-modifying WITH, a trigger''s statement); _recon.guard_drift_window, called by the AFTER trigger, closes it. Runs as the writer.';
 
 --
+-- Name: tg_guard_drift_begin_sealed(); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.tg_guard_drift_begin_sealed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- As _recon.tg_guard_drift_begin, in the transaction's row of _recon.guard_window (the
+    -- writer can neither read nor write it: SECURITY DEFINER). A statement that begins while
+    -- another of the guard's is open makes the window mixed. A rollback to a savepoint takes
+    -- the row back with the statement.
+    INSERT INTO _recon.guard_window AS w (txid, guard_id, state)
+    VALUES (pg_current_xact_id(), tg_argv[0]::integer, '1,0,0,0,0')
+    ON CONFLICT (txid, guard_id) DO UPDATE
+    SET state = concat_ws(',', split_part(w.state, ',', 1)::integer + 1,
+                          CASE WHEN split_part(w.state, ',', 1)::integer > 0 THEN '1'
+                               ELSE split_part(w.state, ',', 2) END,
+                          split_part(w.state, ',', 3), split_part(w.state, ',', 4),
+                          split_part(w.state, ',', 5));
+    RETURN NULL;
+END;
+$$;
+
+--
+-- Name: FUNCTION tg_guard_drift_begin_sealed(); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.tg_guard_drift_begin_sealed() IS 'Trigger function of a block-mode (sealed) drift guard''s BEFORE ... FOR EACH STATEMENT triggers on a ledger read through its legs and on its parent tables (argument: guard id): counts the statement open in the transaction''s row of _recon.guard_window, and marks the window mixed when another one is open; _recon.guard_drift_window_sealed, called by the AFTER trigger, closes it. SECURITY DEFINER: nothing the writer sets decides the window.';
+
+--
 -- Name: tg_guard_drift_check(); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -16961,6 +17055,40 @@ COMMENT ON TABLE _recon.guard_tick IS 'A row inserted and deleted at once by _re
 COMMENT ON COLUMN _recon.guard_tick.guard_id IS 'The drift guard to judge.';
 
 --
+-- Name: guard_window; Type: TABLE; Schema: _recon; Owner: -
+--
+
+CREATE UNLOGGED TABLE _recon.guard_window (
+    txid xid8 NOT NULL,
+    guard_id integer NOT NULL,
+    state text NOT NULL
+);
+
+--
+-- Name: TABLE guard_window; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON TABLE _recon.guard_window IS 'A sealed (block-mode) drift guard''s open statement window on a ledger read through parent rows, per transaction: a row while one of the guard''s statements is open, deleted when the last one closes. Written inside the writer''s transaction (an abort or a rollback to a savepoint takes it back) by the guard''s SECURITY DEFINER trigger functions only; the writer can neither read nor write it. Warn mode keeps the window in the setting wallet_recon.drift_<id>_stmt. Unlogged.';
+
+--
+-- Name: COLUMN guard_window.txid; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.guard_window.txid IS 'The writing transaction.';
+
+--
+-- Name: COLUMN guard_window.guard_id; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.guard_window.guard_id IS 'The drift guard.';
+
+--
+-- Name: COLUMN guard_window.state; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.guard_window.state IS '"open,mixed,ledger,parent,reported", as _recon.guard_drift_window_next reads it.';
+
+--
 -- Name: ledger_escape; Type: TABLE; Schema: _recon; Owner: -
 --
 
@@ -18586,6 +18714,13 @@ ALTER TABLE ONLY _recon.guard_spill
     ADD CONSTRAINT guard_spill_pkey PRIMARY KEY (txid, guard_id, item, col);
 
 --
+-- Name: guard_window guard_window_pkey; Type: CONSTRAINT; Schema: _recon; Owner: -
+--
+
+ALTER TABLE ONLY _recon.guard_window
+    ADD CONSTRAINT guard_window_pkey PRIMARY KEY (txid, guard_id);
+
+--
 -- Name: ledger_escape ledger_escape_pkey; Type: CONSTRAINT; Schema: _recon; Owner: -
 --
 
@@ -19836,6 +19971,18 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_verdict(p_guard integer, p_acc text) F
 REVOKE ALL ON FUNCTION _recon.guard_drift_window(p_guard integer, p_table text, p_ledger boolean, p_counts boolean) FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_drift_window_next(p_guard integer, p_table text, p_ledger boolean, p_counts boolean, p_state text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_window_next(p_guard integer, p_table text, p_ledger boolean, p_counts boolean, p_state text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_window_sealed(p_guard integer, p_table text, p_ledger boolean, p_counts boolean); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_window_sealed(p_guard integer, p_table text, p_ledger boolean, p_counts boolean) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_filter_sql(p_ledger _recon.ledger_source, p_row text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -20406,6 +20553,12 @@ REVOKE ALL ON FUNCTION _recon.tg_guard_check() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.tg_guard_drift_begin() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_guard_drift_begin_sealed(); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.tg_guard_drift_begin_sealed() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_guard_drift_check(); Type: ACL; Schema: _recon; Owner: -
