@@ -260,10 +260,13 @@ BEGIN
                     v_ledger.relid::regclass, p_id)));
     END IF;
     -- a source that is a simple view: its guard goes on the base table, through its WHERE
-    RETURN _recon.guard_over_views(
+    v_compiled := _recon.guard_over_views(
         jsonb_build_object('sql', v_sql, 'triggers', v_triggers, 'functions', v_functions),
         jsonb_build_object('ledger', v_ledger.relid, 'wallet', v_wallet.relid, 'source', v_relid),
         p_kind, p_target);
+    -- double_entry: its statements as static SQL in functions generated for it
+    RETURN CASE WHEN p_kind = 'double_entry'
+                THEN _recon.guard_statement_function(p_id, v_compiled) ELSE v_compiled END;
 END;
 $body$;
 
