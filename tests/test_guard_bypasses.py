@@ -407,3 +407,35 @@ def test_the_statement_window_cannot_be_forged(make_db: Callable[..., str],
             assert c.execute("SELECT (SELECT array_agg(balance ORDER BY id) FROM byq.wallet),"
                              " (SELECT count(*) FROM byq.op),"
                              " (SELECT count(*) FROM _recon.guard_spill)").fetchone() == before
+
+
+def test_a_key_type_with_a_users_cast_is_refused_in_block_mode(
+        make_db: Callable[..., str], template: str) -> None:
+    """A sealed guard's trigger functions run as the toolkit's owner and cast the wallet key to
+    text: over a type its owner made, with a cast that is its owner's function, that function
+    would run as the toolkit's owner. Block mode refuses such a column (RC406, naming it) and
+    creates nothing; warn mode (running as the writer) and a domain over text are accepted."""
+    dsn = make_db(template)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE TYPE byp.k AS ENUM ('A', 'B')")
+        c.execute("CREATE FUNCTION byp.k_text(byp.k) RETURNS text LANGUAGE sql"
+                  " AS $$ SELECT current_user || $1::name $$")
+        c.execute("CREATE CAST (byp.k AS text) WITH FUNCTION byp.k_text(byp.k)")
+        c.execute("CREATE DOMAIN byp.code AS text")
+        c.execute("CREATE TABLE byp.kw (acct byp.k PRIMARY KEY, balance numeric NOT NULL)")
+        c.execute("CREATE TABLE byp.ke (id int PRIMARY KEY, acct byp.k, amount numeric)")
+        c.execute("SELECT recon.register_wallet_source('byp_kw', 'byp.kw', 'acct',"
+                  " ARRAY['balance'])")
+        c.execute("SELECT recon.register_ledger_source('byp_ke', 'byp_kw', 'byp.ke', 'acct',"
+                  " 'amount')")
+        with pytest.raises(psycopg.Error) as ei:
+            c.execute("SELECT recon.enable_guard('drift', 'byp_ke', '{\"mode\": \"block\"}')")
+        assert ei.value.sqlstate == "RC406", str(ei.value)
+        assert "byp.kw.acct (byp.k)" in str(ei.value), str(ei.value)
+        assert c.execute("SELECT count(*) FROM _recon.guard").fetchone()[0] == 0
+        c.execute("SELECT recon.enable_guard('drift', 'byp_ke', '{\"mode\": \"warn\"}')")
+        c.execute("SELECT recon.disable_guard('drift', 'byp_ke')")
+        for table in ("byp.kw", "byp.ke"):
+            c.execute(f"ALTER TABLE {table} ALTER COLUMN acct TYPE byp.code USING acct::name")
+        c.execute("SELECT recon.enable_guard('drift', 'byp_ke', '{\"mode\": \"block\"}')")
+        c.execute("SELECT recon.disable_guard('drift', 'byp_ke')")

@@ -30,6 +30,9 @@ DECLARE
     v_begin text := CASE WHEN v_block THEN '_recon.tg_guard_drift_begin_sealed'
                          ELSE '_recon.tg_guard_drift_begin' END;
 BEGIN
+    IF v_block THEN  -- no user's cast runs as the toolkit's owner
+        PERFORM _recon.guard_require_builtin_types(p_ledger, p_wallet);
+    END IF;
     -- Per row: a trigger function generated for the wallet table and (unless v_legs) for the
     -- ledger (static PL/pgSQL, its plans cached per session) adds what the row changed, per
     -- wallet and balance column, to a transaction-local setting; a deferred constraint trigger
