@@ -6608,24 +6608,13 @@ DECLARE
     v_check _recon.check_def;
     v_compiled jsonb;
     v_effects_old text;
-    v_effects_new text;
     v_sql jsonb := '{}'::jsonb;
     v_triggers jsonb := '[]'::jsonb;
     v_functions jsonb := '[]'::jsonb;
-    v_key_type text;
     v_relid oid;
-    v_key name;
-    v_value name;
-    v_minus text := '0';
-    v_filter text := 'TRUE';
-    v_join name;
-    v_col name;
     v_hold text;
     v_terminal text;
     v_journal_type text;
-    v_null_filter text;
-    v_parent record;
-    v_parent_sql jsonb;
     v_into CONSTANT text := 'INSERT INTO _recon.guard_pending AS p '
         || '(txid, guard_id, fix_id, item, col, stored, ledger) ';
 BEGIN
@@ -6646,88 +6635,9 @@ BEGIN
         v_functions := v_compiled -> 'functions';
 
     ELSIF p_kind = 'double_entry' THEN
-        PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
-                                      'double_entry guard');
-        IF (_recon.legs(v_ledger)).amount_mode = 'operation' THEN
-            PERFORM _recon.fail('RC406', 'a double_entry guard needs a signed or direction ledger',
-                                format('Ledger %s is operation-based.', v_ledger.name),
-                                'Guard the journal entries of a credit/debit or signed ledger.');
-        END IF;
-        SELECT b INTO v_col FROM unnest(v_wallet.balance_columns) AS b
-        WHERE v_ledger.effects ? b LIMIT 1;
-        v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
-        v_effects_old := v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
-            || 'l.%1$I::text, ''*'', 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL '
-            || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING';
-        -- an entry written without a journal is staged too (col 'null'), and blocked at
-        -- commit, unless the guard declares NULL journals legitimate (issue 18)
-        v_effects_new := CASE WHEN (SELECT g.options ->> 'null_journals' FROM _recon.guard AS g
-                                    WHERE g.id = p_id) = 'allowed' THEN v_effects_old
-            ELSE v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
-                 || 'COALESCE(l.%1$I::text, ''''), CASE WHEN l.%1$I IS NULL THEN ''null'' '
-                 || 'ELSE ''*'' END, 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL OR (%3$s) '
-                 || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING' END;
-        -- only the entries without a journal that the ledger's filters keep, as the journal
-        -- check reads them (a pending entry gets its journal when posted: not blocked before)
-        v_null_filter := COALESCE(_recon.guard_filter_sql(v_ledger, 'l'), 'TRUE');
-        v_sql := jsonb_build_object(
-            'ledger_insert', format(v_effects_new, v_ledger.journal_column, 'recon_new',
-                                    v_null_filter),
-            'ledger_delete', format(v_effects_old, v_ledger.journal_column, 'recon_old'),
-            'ledger_update', jsonb_build_array(
-                format(v_effects_new, v_ledger.journal_column, 'recon_new', v_null_filter),
-                format(v_effects_old, v_ledger.journal_column, 'recon_old')),
-            -- at commit: the journal transaction's legs, through the journal column (its
-            -- index: the condition reaches the scan of a one-sided ledger), only the rows the
-            -- filters keep; a transfer row's two legs balance by construction
-            'check', format(
-                'SELECT COALESCE(sum(COALESCE((%1$s)::numeric, ''NaN'')), 0), count(*) '
-                || 'FROM %2$s AS l WHERE l.journal = $1::%3$s',
-                _recon.effect_sql(_recon.legs(v_ledger), v_col, 'l'), _recon.legs_sql(v_ledger),
-                v_journal_type));
-        v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger');
-        IF v_ledger.parents IS NOT NULL THEN
-            -- the parent rows of the rows written are locked first, as for a drift guard
-            -- (_recon.guard_parent_lock_sql)
-            v_sql := v_sql || jsonb_build_object(
-                'ledger_insert', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_new'))
-                    || jsonb_build_array(v_sql -> 'ledger_insert'),
-                'ledger_delete', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_old'))
-                    || jsonb_build_array(v_sql -> 'ledger_delete'),
-                'ledger_update', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_new')
-                                          || _recon.guard_parent_lock_sql(v_ledger, 'recon_old'))
-                    || (v_sql -> 'ledger_update'));
-        END IF;
-        -- an UPDATE on a parent table changes which of the rows under the rows it wrote
-        -- count, and how: their journals, before and after it, are checked at commit (a change
-        -- the isolation level cannot prove is refused: _recon.guard_parent_change; an INSERT
-        -- or a DELETE changes none, as for a drift guard)
-        FOR v_parent IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(v_ledger) AS t
-        LOOP
-            SELECT jsonb_build_object(format('parent%s_update', v_parent.n), jsonb_build_array(
-                       format('SELECT _recon.guard_parent_change(%s, %L, %s, FALSE)', p_id,
-                              v_parent.relid::regclass, x.sql ->> 'changed'))
-                   || to_jsonb(_recon.guard_parent_lock_sql(
-                          v_ledger, 'recon_new', ARRAY(SELECT jsonb_object_keys(v_parent.aliases))))
-                   || jsonb_build_array(
-                       format(v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
-                              || 'l.journal::text, ''*'', 0, 0 FROM (SELECT n.journal FROM %s AS n '
-                              || 'UNION ALL SELECT o.journal FROM %s AS o) AS l '
-                              || 'WHERE l.journal IS NOT NULL '
-                              || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
-                              _recon.legs_query(v_ledger, NULL, x.sql ->> 'where'),
-                              _recon.legs_query(v_ledger, x.sql -> 'swap', x.sql ->> 'where'))),
-                   -- a DELETE whose key is written again in the statement is refused
-                   format('parent%s_delete', v_parent.n), jsonb_build_array(format(
-                       'SELECT _recon.guard_parent_change(%s, %L, FALSE, %s)', p_id,
-                       v_parent.relid::regclass, x.sql ->> 'reborn')))
-            INTO v_parent_sql
-            FROM (SELECT _recon.guard_parent_sql(v_ledger, v_parent.relid, v_parent.aliases)
-                      AS sql) AS x;
-            v_sql := v_sql || v_parent_sql;
-            v_triggers := v_triggers || _recon.guard_statement_triggers(
-                v_parent.relid, p_id, 'parent' || v_parent.n, ARRAY['update', 'delete']);
-        END LOOP;
+        v_compiled := _recon.guard_double_entry_compile(p_id, v_ledger, v_wallet);
+        v_sql := v_compiled -> 'sql';
+        v_triggers := v_compiled -> 'triggers';
 
     ELSIF p_kind = 'lifecycle' THEN
         IF v_check.kind <> 'lifecycle' THEN
@@ -6782,62 +6692,9 @@ BEGIN
         END IF;
         v_wallet := _recon.wallet(v_check.wallet_source);
         v_relid := _recon.resolve_table(v_check.options ->> 'table');
-        v_key := v_check.options ->> 'key_column';
-        v_value := v_check.options ->> 'value_column';
-        v_col := v_check.options ->> 'column';
-        v_join := COALESCE(v_check.options ->> 'wallet_column', v_wallet.key_column);
-        IF v_check.options ? 'minus_column' THEN
-            v_minus := format('COALESCE(t.%I, 0)', v_check.options ->> 'minus_column');
-        END IF;
-        IF v_check.options ? 'filter_column' THEN
-            v_filter := _recon.in_list_sql(v_relid, 't', v_check.options ->> 'filter_column',
-                                           v_check.options -> 'filter_values', 'filter_values');
-        END IF;
-        v_key_type := _recon.column_type_sql(v_wallet.relid, v_wallet.key_column);
-        v_sql := jsonb_build_object(
-            -- a wallet whose derived column changed, both keys of a re-keyed wallet, a wallet
-            -- inserted or deleted (issue 18), and the wallets of changed source rows
-            'wallet_update', format(
-                v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, k.key, ''*'', 0, 0 '
-                || 'FROM (SELECT n.%1$I::text AS key FROM recon_new AS n '
-                || 'LEFT JOIN recon_old AS o ON o.%1$I = n.%1$I '
-                || 'WHERE o.%1$I IS NULL OR n.%2$I IS DISTINCT FROM o.%2$I '
-                || 'UNION ALL SELECT o.%1$I::text FROM recon_old AS o '
-                || 'WHERE NOT EXISTS (SELECT FROM recon_new AS n WHERE n.%1$I = o.%1$I)) AS k '
-                || 'WHERE k.key IS NOT NULL '
-                || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
-                v_wallet.key_column, v_col),
-            'wallet_insert', format(
-                v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, n.%1$I::text, ''*'', '
-                || '0, 0 FROM recon_new AS n WHERE n.%1$I IS NOT NULL '
-                || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
-                v_wallet.key_column),
-            'wallet_delete', format(
-                v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, o.%1$I::text, ''*'', '
-                || '0, 0 FROM recon_old AS o WHERE o.%1$I IS NOT NULL '
-                || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
-                v_wallet.key_column),
-            -- a wallet gone (deleted, re-keyed) whose source rows still hold an amount
-            -- (when the source rows reference the wallet by its key)
-            'orphan', CASE WHEN v_join = v_wallet.key_column THEN format(
-                'SELECT COALESCE((SELECT sum(t.%1$I - %2$s) FROM %3$s AS t '
-                || 'WHERE t.%4$I = $1::%6$s AND %5$s), 0)::numeric',
-                v_value, v_minus, v_relid::regclass, v_key, v_filter,
-                _recon.column_type_sql(v_relid, v_key)) END,
-            'source_insert', _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_new'),
-            'source_delete', _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_old'),
-            'source_update', jsonb_build_array(
-                _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_new'),
-                _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_old')),
-            'column', v_col,
-            'check', format(
-                'SELECT w.%1$I::numeric, COALESCE((SELECT sum(t.%2$I - %3$s) FROM %4$s AS t '
-                || 'WHERE t.%5$I = w.%6$I AND %7$s), 0)::numeric '
-                || 'FROM %8$s AS w WHERE w.%9$I = $1::%10$s',
-                v_col, v_value, v_minus, v_relid::regclass, v_key, v_join, v_filter,
-                v_wallet.relid::regclass, v_wallet.key_column, v_key_type));
-        v_triggers := _recon.guard_statement_triggers(v_wallet.relid, p_id, 'wallet')
-            || _recon.guard_statement_triggers(v_relid, p_id, 'source');
+        v_compiled := _recon.guard_derived_compile(p_id, v_check, v_wallet, v_relid);
+        v_sql := v_compiled -> 'sql';
+        v_triggers := v_compiled -> 'triggers';
 
     ELSE  -- append_only
         v_triggers := jsonb_build_array(
@@ -6857,10 +6714,13 @@ BEGIN
                     v_ledger.relid::regclass, p_id)));
     END IF;
     -- a source that is a simple view: its guard goes on the base table, through its WHERE
-    RETURN _recon.guard_over_views(
+    v_compiled := _recon.guard_over_views(
         jsonb_build_object('sql', v_sql, 'triggers', v_triggers, 'functions', v_functions),
         jsonb_build_object('ledger', v_ledger.relid, 'wallet', v_wallet.relid, 'source', v_relid),
         p_kind, p_target);
+    -- double_entry: its statements as static SQL in functions generated for it
+    RETURN CASE WHEN p_kind = 'double_entry'
+                THEN _recon.guard_statement_function(p_id, v_compiled) ELSE v_compiled END;
 END;
 $_$;
 
@@ -6963,6 +6823,97 @@ COMMENT ON COLUMN _recon.wallet_source.balance_scale IS 'The scale of the stored
 COMMENT ON COLUMN _recon.wallet_source.version_column IS 'Optional optimistic-locking version column (an integer type): every write of the toolkit to a wallet row adds 1 to it ("version" option of recon.register_wallet_source). NULL: none.';
 
 --
+-- Name: guard_derived_compile(integer, _recon.check_def, _recon.wallet_source, oid); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_derived_compile(p_id integer, p_check _recon.check_def, p_wallet _recon.wallet_source, p_relid oid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_check _recon.check_def := p_check;
+    v_wallet _recon.wallet_source := p_wallet;
+    v_relid oid := p_relid;
+    v_sql jsonb;
+    v_triggers jsonb;
+    v_key name;
+    v_value name;
+    v_col name;
+    v_join name;
+    v_minus text := '0';
+    v_filter text := 'TRUE';
+    v_key_type text;
+    v_into CONSTANT text := 'INSERT INTO _recon.guard_pending AS p '
+        || '(txid, guard_id, fix_id, item, col, stored, ledger) ';
+BEGIN
+    v_key := v_check.options ->> 'key_column';
+    v_value := v_check.options ->> 'value_column';
+    v_col := v_check.options ->> 'column';
+    v_join := COALESCE(v_check.options ->> 'wallet_column', v_wallet.key_column);
+    IF v_check.options ? 'minus_column' THEN
+        v_minus := format('COALESCE(t.%I, 0)', v_check.options ->> 'minus_column');
+    END IF;
+    IF v_check.options ? 'filter_column' THEN
+        v_filter := _recon.in_list_sql(v_relid, 't', v_check.options ->> 'filter_column',
+                                       v_check.options -> 'filter_values', 'filter_values');
+    END IF;
+    v_key_type := _recon.column_type_sql(v_wallet.relid, v_wallet.key_column);
+    v_sql := jsonb_build_object(
+        -- a wallet whose derived column changed, both keys of a re-keyed wallet, a wallet
+        -- inserted or deleted (issue 18), and the wallets of changed source rows
+        'wallet_update', format(
+            v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, k.key, ''*'', 0, 0 '
+            || 'FROM (SELECT n.%1$I::text AS key FROM recon_new AS n '
+            || 'LEFT JOIN recon_old AS o ON o.%1$I = n.%1$I '
+            || 'WHERE o.%1$I IS NULL OR n.%2$I IS DISTINCT FROM o.%2$I '
+            || 'UNION ALL SELECT o.%1$I::text FROM recon_old AS o '
+            || 'WHERE NOT EXISTS (SELECT FROM recon_new AS n WHERE n.%1$I = o.%1$I)) AS k '
+            || 'WHERE k.key IS NOT NULL '
+            || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
+            v_wallet.key_column, v_col),
+        'wallet_insert', format(
+            v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, n.%1$I::text, ''*'', '
+            || '0, 0 FROM recon_new AS n WHERE n.%1$I IS NOT NULL '
+            || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
+            v_wallet.key_column),
+        'wallet_delete', format(
+            v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, o.%1$I::text, ''*'', '
+            || '0, 0 FROM recon_old AS o WHERE o.%1$I IS NOT NULL '
+            || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
+            v_wallet.key_column),
+        -- a wallet gone (deleted, re-keyed) whose source rows still hold an amount
+        -- (when the source rows reference the wallet by its key)
+        'orphan', CASE WHEN v_join = v_wallet.key_column THEN format(
+            'SELECT COALESCE((SELECT sum(t.%1$I - %2$s) FROM %3$s AS t '
+            || 'WHERE t.%4$I = $1::%6$s AND %5$s), 0)::numeric',
+            v_value, v_minus, v_relid::regclass, v_key, v_filter,
+            _recon.column_type_sql(v_relid, v_key)) END,
+        'source_insert', _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_new'),
+        'source_delete', _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_old'),
+        'source_update', jsonb_build_array(
+            _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_new'),
+            _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_old')),
+        'column', v_col,
+        'check', format(
+            'SELECT w.%1$I::numeric, COALESCE((SELECT sum(t.%2$I - %3$s) FROM %4$s AS t '
+            || 'WHERE t.%5$I = w.%6$I AND %7$s), 0)::numeric '
+            || 'FROM %8$s AS w WHERE w.%9$I = $1::%10$s',
+            v_col, v_value, v_minus, v_relid::regclass, v_key, v_join, v_filter,
+            v_wallet.relid::regclass, v_wallet.key_column, v_key_type));
+    v_triggers := _recon.guard_statement_triggers(v_wallet.relid, p_id, 'wallet')
+        || _recon.guard_statement_triggers(v_relid, p_id, 'source');
+
+    RETURN jsonb_build_object('sql', v_sql, 'triggers', v_triggers);
+END;
+$_$;
+
+--
+-- Name: FUNCTION guard_derived_compile(p_id integer, p_check _recon.check_def, p_wallet _recon.wallet_source, p_relid oid); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_derived_compile(p_id integer, p_check _recon.check_def, p_wallet _recon.wallet_source, p_relid oid) IS 'The part of _recon.guard_compile for a derived guard on check p_check (its wallets p_wallet, its source table p_relid): {"sql", "triggers"}, the statement triggers on the wallet table and the source table staging the wallets touched in _recon.guard_pending, and the commit-time comparison of one wallet''s derived column with its source rows ("check", "orphan").';
+
+--
 -- Name: guard_derived_source_sql(_recon.wallet_source, name, name, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -6983,6 +6934,122 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.guard_derived_source_sql(p_wallet _recon.wallet_source, p_join name, p_key name, p_table text) IS 'SQL staging, for a derived guard, the wallets matched by the rows of transition table p_table (source rows inserted, updated or deleted): each is checked at commit.';
+
+--
+-- Name: guard_double_entry_compile(integer, _recon.ledger_source, _recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_ledger _recon.ledger_source := p_ledger;
+    v_wallet _recon.wallet_source := p_wallet;
+    v_sql jsonb;
+    v_triggers jsonb;
+    v_col name;
+    v_journal_type text;
+    v_effects_old text;
+    v_effects_new text;
+    v_null_filter text;
+    v_parent record;
+    v_parent_sql jsonb;
+    v_into CONSTANT text := 'INSERT INTO _recon.guard_pending AS p '
+        || '(txid, guard_id, fix_id, item, col, stored, ledger) ';
+BEGIN
+    PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
+                                  'double_entry guard');
+    IF (_recon.legs(v_ledger)).amount_mode = 'operation' THEN
+        PERFORM _recon.fail('RC406', 'a double_entry guard needs a signed or direction ledger',
+                            format('Ledger %s is operation-based.', v_ledger.name),
+                            'Guard the journal entries of a credit/debit or signed ledger.');
+    END IF;
+    SELECT b INTO v_col FROM unnest(v_wallet.balance_columns) AS b
+    WHERE v_ledger.effects ? b LIMIT 1;
+    v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
+    v_effects_old := v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+        || 'l.%1$I::text, ''*'', 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL '
+        || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING';
+    -- an entry written without a journal is staged too (col 'null'), and blocked at
+    -- commit, unless the guard declares NULL journals legitimate (issue 18)
+    v_effects_new := CASE WHEN (SELECT g.options ->> 'null_journals' FROM _recon.guard AS g
+                                WHERE g.id = p_id) = 'allowed' THEN v_effects_old
+        ELSE v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+             || 'COALESCE(l.%1$I::text, ''''), CASE WHEN l.%1$I IS NULL THEN ''null'' '
+             || 'ELSE ''*'' END, 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL OR (%3$s) '
+             || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING' END;
+    -- only the entries without a journal that the ledger's filters keep, as the journal
+    -- check reads them (a pending entry gets its journal when posted: not blocked before)
+    v_null_filter := COALESCE(_recon.guard_filter_sql(v_ledger, 'l'), 'TRUE');
+    v_sql := jsonb_build_object(
+        'ledger_insert', format(v_effects_new, v_ledger.journal_column, 'recon_new',
+                                v_null_filter),
+        'ledger_delete', format(v_effects_old, v_ledger.journal_column, 'recon_old'),
+        'ledger_update', jsonb_build_array(
+            format(v_effects_new, v_ledger.journal_column, 'recon_new', v_null_filter),
+            format(v_effects_old, v_ledger.journal_column, 'recon_old')),
+        -- at commit: the journal transaction's legs, through the journal column (its
+        -- index: the condition reaches the scan of a one-sided ledger), only the rows the
+        -- filters keep; a transfer row's two legs balance by construction
+        'check', format(
+            'SELECT COALESCE(sum(COALESCE((%1$s)::numeric, ''NaN'')), 0), count(*) '
+            || 'FROM %2$s AS l WHERE l.journal = $1::%3$s',
+            _recon.effect_sql(_recon.legs(v_ledger), v_col, 'l'), _recon.legs_sql(v_ledger),
+            v_journal_type));
+    v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger');
+    IF v_ledger.parents IS NOT NULL THEN
+        -- the parent rows of the rows written are locked first, as for a drift guard
+        -- (_recon.guard_parent_lock_sql)
+        v_sql := v_sql || jsonb_build_object(
+            'ledger_insert', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_new'))
+                || jsonb_build_array(v_sql -> 'ledger_insert'),
+            'ledger_delete', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_old'))
+                || jsonb_build_array(v_sql -> 'ledger_delete'),
+            'ledger_update', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_new')
+                                      || _recon.guard_parent_lock_sql(v_ledger, 'recon_old'))
+                || (v_sql -> 'ledger_update'));
+    END IF;
+    -- an UPDATE on a parent table changes which of the rows under the rows it wrote
+    -- count, and how: their journals, before and after it, are checked at commit (a change
+    -- the isolation level cannot prove is refused: _recon.guard_parent_change; an INSERT
+    -- or a DELETE changes none, as for a drift guard)
+    FOR v_parent IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(v_ledger) AS t
+    LOOP
+        SELECT jsonb_build_object(format('parent%s_update', v_parent.n), jsonb_build_array(
+                   format('SELECT _recon.guard_parent_change(%s, %L, %s, FALSE)', p_id,
+                          v_parent.relid::regclass, x.sql ->> 'changed'))
+               || to_jsonb(_recon.guard_parent_lock_sql(
+                      v_ledger, 'recon_new', ARRAY(SELECT jsonb_object_keys(v_parent.aliases))))
+               || jsonb_build_array(
+                   format(v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+                          || 'l.journal::text, ''*'', 0, 0 FROM (SELECT n.journal FROM %s AS n '
+                          || 'UNION ALL SELECT o.journal FROM %s AS o) AS l '
+                          || 'WHERE l.journal IS NOT NULL '
+                          || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
+                          _recon.legs_query(v_ledger, NULL, x.sql ->> 'where'),
+                          _recon.legs_query(v_ledger, x.sql -> 'swap', x.sql ->> 'where'))),
+               -- a DELETE whose key is written again in the statement is refused
+               format('parent%s_delete', v_parent.n), jsonb_build_array(format(
+                   'SELECT _recon.guard_parent_change(%s, %L, FALSE, %s)', p_id,
+                   v_parent.relid::regclass, x.sql ->> 'reborn')))
+        INTO v_parent_sql
+        FROM (SELECT _recon.guard_parent_sql(v_ledger, v_parent.relid, v_parent.aliases)
+                  AS sql) AS x;
+        v_sql := v_sql || v_parent_sql;
+        v_triggers := v_triggers || _recon.guard_statement_triggers(
+            v_parent.relid, p_id, 'parent' || v_parent.n, ARRAY['update', 'delete']);
+    END LOOP;
+
+    RETURN jsonb_build_object('sql', v_sql, 'triggers', v_triggers);
+END;
+$_$;
+
+--
+-- Name: FUNCTION guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'The part of _recon.guard_compile for a double_entry guard on ledger p_ledger: {"sql", "triggers"}, the statement triggers on the ledger (and on each parent table) staging the journals written in _recon.guard_pending, and the commit-time sum of one journal ("check"). RC106 without a journal column, RC406 on an operation ledger.';
 
 --
 -- Name: guard_drift_compile(integer, _recon.ledger_source, _recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7008,13 +7075,12 @@ DECLARE
     v_sql jsonb := jsonb_build_object('columns', to_jsonb(v_cols),
                                       'setting', format('wallet_recon.drift_%s', p_id));
     v_triggers jsonb;
-    v_table record;
     v_parent jsonb;
     v_branches jsonb;
-    -- the statement window: sealed in _recon.guard_window in block mode, else a setting
-    v_begin text := CASE WHEN v_block THEN '_recon.tg_guard_drift_begin_sealed'
-                         ELSE '_recon.tg_guard_drift_begin' END;
 BEGIN
+    IF v_block THEN  -- no user's cast runs as the toolkit's owner
+        PERFORM _recon.guard_require_builtin_types(p_ledger, p_wallet);
+    END IF;
     -- Per row: a trigger function generated for the wallet table and (unless v_legs) for the
     -- ledger (static PL/pgSQL, its plans cached per session) adds what the row changed, per
     -- wallet and balance column, to a transaction-local setting; a deferred constraint trigger
@@ -7045,88 +7111,9 @@ BEGIN
           WHERE t.side = v_check_on AND NOT v_block) AS x;
 
     IF v_legs THEN
-        -- Through the legs relation, per statement (a generated function,
-        -- _recon.tg_drift_<id>_legs, into _recon.guard_spill): on the ledger, the legs of the
-        -- rows a statement wrote minus those of the rows it replaced, each with its parent rows
-        -- as they are, locked first (_recon.guard_parent_lock_sql) so that a concurrent change
-        -- of one is read as committed, or waits for this transaction.
-        v_branches := jsonb_build_object(
-            'ledger_insert', jsonb_build_object(
-                'table', p_ledger.relid::regclass::text, 'ledger', TRUE,
-                'changed', 'EXISTS (SELECT FROM recon_new)',
-                'lock', to_jsonb(_recon.guard_parent_lock_sql(p_ledger, 'recon_new')),
-                'delta', _recon.guard_drift_legs_sql(
-                    p_ledger, p_id, v_cols,
-                    _recon.legs_query(p_ledger, '{"r": "recon_new"}', NULL), NULL)),
-            'ledger_update', jsonb_build_object(
-                'table', p_ledger.relid::regclass::text, 'ledger', TRUE,
-                'changed', 'EXISTS (SELECT FROM recon_new)',
-                'lock', to_jsonb(_recon.guard_parent_lock_sql(p_ledger, 'recon_new')
-                                 || _recon.guard_parent_lock_sql(p_ledger, 'recon_old')),
-                'delta', _recon.guard_drift_legs_sql(
-                    p_ledger, p_id, v_cols,
-                    _recon.legs_query(p_ledger, '{"r": "recon_new"}', NULL),
-                    _recon.legs_query(p_ledger, '{"r": "recon_old"}', NULL))),
-            'ledger_delete', jsonb_build_object(
-                'table', p_ledger.relid::regclass::text, 'ledger', TRUE,
-                'changed', 'EXISTS (SELECT FROM recon_old)',
-                'lock', to_jsonb(_recon.guard_parent_lock_sql(p_ledger, 'recon_old')),
-                'delta', _recon.guard_drift_legs_sql(
-                    p_ledger, p_id, v_cols, NULL,
-                    _recon.legs_query(p_ledger, '{"r": "recon_old"}', NULL))));
-        -- Statements that overlap (a data-modifying WITH, a trigger's statement) read each
-        -- other's rows as they end: a BEFORE statement trigger on each table opens a window
-        -- that the AFTER trigger closes, and a window that changed the legs through a parent
-        -- table and through another table is refused (_recon.guard_drift_window).
-        v_triggers := v_triggers || jsonb_build_array(jsonb_build_object(
-            'table', p_ledger.relid::regclass::text,
-            'trigger', format('recon_guard_%s_ledger_begin', p_id),
-            'definition', format('BEFORE INSERT OR UPDATE OR DELETE ON %s FOR EACH STATEMENT '
-                                 || 'EXECUTE FUNCTION %s(%L)',
-                                 p_ledger.relid::regclass, v_begin, p_id)))
-            || _recon.guard_statement_triggers(
-                p_ledger.relid, p_id, 'ledger', ARRAY['insert', 'update', 'delete'],
-                format('_recon.tg_drift_%s_legs', p_id));
-        -- On each parent table, an UPDATE that changes a column the legs read changes the
-        -- effects of the ledger rows under the rows it wrote (_recon.guard_parent_sql): their
-        -- legs as they are now, minus their legs over the table as it was. (An INSERT or a
-        -- DELETE changes none: the foreign key each parent needs, validated, not deferrable
-        -- and without cascades, keeps ledger rows from pointing to a parent row that is not
-        -- there; a DELETE whose key is written again in the statement is refused.)
-        FOR v_table IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(p_ledger) AS t
-        LOOP
-            v_parent := _recon.guard_parent_sql(p_ledger, v_table.relid, v_table.aliases);
-            v_branches := v_branches || jsonb_build_object(
-                format('parent%s_delete', v_table.n), jsonb_build_object(
-                    'table', v_table.relid::regclass::text, 'changed', 'FALSE',
-                    'reborn', v_parent ->> 'reborn'),
-                format('parent%s_update', v_table.n), jsonb_build_object(
-                    'table', v_table.relid::regclass::text,
-                    'changed', v_parent ->> 'changed',
-                    -- the rows of the parents reached through the rows written (a
-                    -- transaction's parent transaction), locked as the ledger's are
-                    'lock', to_jsonb(_recon.guard_parent_lock_sql(
-                        p_ledger, 'recon_new', ARRAY(SELECT jsonb_object_keys(v_table.aliases)))),
-                    'delta', _recon.guard_drift_legs_sql(
-                        p_ledger, p_id, v_cols,
-                        _recon.legs_query(p_ledger, NULL, v_parent ->> 'where'),
-                        _recon.legs_query(p_ledger, v_parent -> 'swap', v_parent ->> 'where'))));
-            v_triggers := v_triggers || jsonb_build_array(jsonb_build_object(
-                'table', v_table.relid::regclass::text,
-                'trigger', format('recon_guard_%s_parent%s_begin', p_id, v_table.n),
-                'definition', format('BEFORE UPDATE OR DELETE ON %s FOR EACH STATEMENT '
-                                     || 'EXECUTE FUNCTION %s(%L)',
-                                     v_table.relid::regclass, v_begin, p_id)))
-                || _recon.guard_statement_triggers(
-                    v_table.relid, p_id, 'parent' || v_table.n, ARRAY['update', 'delete'],
-                    format('_recon.tg_drift_%s_legs', p_id));
-        END LOOP;
-        IF v_block THEN
-            -- each branch closes its statement in the sealed window
-            SELECT jsonb_object_agg(b.key, b.value || jsonb_build_object(
-                       'window', '_recon.guard_drift_window_sealed'))
-            INTO v_branches FROM jsonb_each(v_branches) AS b;
-        END IF;
+        v_parent := _recon.guard_drift_legs_compile(p_id, p_ledger, v_cols, v_block);
+        v_branches := v_parent -> 'branches';
+        v_triggers := v_triggers || (v_parent -> 'triggers');
     END IF;
 
     -- Row and statement triggers do not see a TRUNCATE: a statement trigger refuses it, on
@@ -7598,6 +7585,117 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.guard_drift_leg_sql(p_ledger _recon.ledger_source, p_column text, p_row text, p_side text) IS 'PL/pgSQL expression (over trigger row p_row, new or old) for one leg''s effect on one balance column, as numeric: the entry''s effect (p_side NULL, _recon.guard_drift_effect_sql), or a transfer row''s debit (-amount) or credit (+amount) leg; 0 when the row fails the entry filters. As _recon.legs_sql() and _recon.effect_sql() count it.';
+
+--
+-- Name: guard_drift_legs_compile(integer, _recon.ledger_source, text[], boolean); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_legs_compile(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_block boolean) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_cols text[] := p_cols;
+    v_block boolean := p_block;
+    v_triggers jsonb := '[]'::jsonb;
+    v_table record;
+    v_parent jsonb;
+    v_branches jsonb;
+    -- the statement window: sealed in _recon.guard_window in block mode, else a setting
+    v_begin text := CASE WHEN p_block THEN '_recon.tg_guard_drift_begin_sealed'
+                         ELSE '_recon.tg_guard_drift_begin' END;
+BEGIN
+    -- Through the legs relation, per statement (a generated function,
+    -- _recon.tg_drift_<id>_legs, into _recon.guard_spill): on the ledger, the legs of the
+    -- rows a statement wrote minus those of the rows it replaced, each with its parent rows
+    -- as they are, locked first (_recon.guard_parent_lock_sql) so that a concurrent change
+    -- of one is read as committed, or waits for this transaction.
+    v_branches := jsonb_build_object(
+        'ledger_insert', jsonb_build_object(
+            'table', p_ledger.relid::regclass::text, 'ledger', TRUE,
+            'changed', 'EXISTS (SELECT FROM recon_new)',
+            'lock', to_jsonb(_recon.guard_parent_lock_sql(p_ledger, 'recon_new')),
+            'delta', _recon.guard_drift_legs_sql(
+                p_ledger, p_id, v_cols,
+                _recon.legs_query(p_ledger, '{"r": "recon_new"}', NULL), NULL)),
+        'ledger_update', jsonb_build_object(
+            'table', p_ledger.relid::regclass::text, 'ledger', TRUE,
+            'changed', 'EXISTS (SELECT FROM recon_new)',
+            'lock', to_jsonb(_recon.guard_parent_lock_sql(p_ledger, 'recon_new')
+                             || _recon.guard_parent_lock_sql(p_ledger, 'recon_old')),
+            'delta', _recon.guard_drift_legs_sql(
+                p_ledger, p_id, v_cols,
+                _recon.legs_query(p_ledger, '{"r": "recon_new"}', NULL),
+                _recon.legs_query(p_ledger, '{"r": "recon_old"}', NULL))),
+        'ledger_delete', jsonb_build_object(
+            'table', p_ledger.relid::regclass::text, 'ledger', TRUE,
+            'changed', 'EXISTS (SELECT FROM recon_old)',
+            'lock', to_jsonb(_recon.guard_parent_lock_sql(p_ledger, 'recon_old')),
+            'delta', _recon.guard_drift_legs_sql(
+                p_ledger, p_id, v_cols, NULL,
+                _recon.legs_query(p_ledger, '{"r": "recon_old"}', NULL))));
+    -- Statements that overlap (a data-modifying WITH, a trigger's statement) read each
+    -- other's rows as they end: a BEFORE statement trigger on each table opens a window
+    -- that the AFTER trigger closes, and a window that changed the legs through a parent
+    -- table and through another table is refused (_recon.guard_drift_window).
+    v_triggers := v_triggers || jsonb_build_array(jsonb_build_object(
+        'table', p_ledger.relid::regclass::text,
+        'trigger', format('recon_guard_%s_ledger_begin', p_id),
+        'definition', format('BEFORE INSERT OR UPDATE OR DELETE ON %s FOR EACH STATEMENT '
+                             || 'EXECUTE FUNCTION %s(%L)',
+                             p_ledger.relid::regclass, v_begin, p_id)))
+        || _recon.guard_statement_triggers(
+            p_ledger.relid, p_id, 'ledger', ARRAY['insert', 'update', 'delete'],
+            format('_recon.tg_drift_%s_legs', p_id));
+    -- On each parent table, an UPDATE that changes a column the legs read changes the
+    -- effects of the ledger rows under the rows it wrote (_recon.guard_parent_sql): their
+    -- legs as they are now, minus their legs over the table as it was. (An INSERT or a
+    -- DELETE changes none: the foreign key each parent needs, validated, not deferrable
+    -- and without cascades, keeps ledger rows from pointing to a parent row that is not
+    -- there; a DELETE whose key is written again in the statement is refused.)
+    FOR v_table IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(p_ledger) AS t
+    LOOP
+        v_parent := _recon.guard_parent_sql(p_ledger, v_table.relid, v_table.aliases);
+        v_branches := v_branches || jsonb_build_object(
+            format('parent%s_delete', v_table.n), jsonb_build_object(
+                'table', v_table.relid::regclass::text, 'changed', 'FALSE',
+                'reborn', v_parent ->> 'reborn'),
+            format('parent%s_update', v_table.n), jsonb_build_object(
+                'table', v_table.relid::regclass::text,
+                'changed', v_parent ->> 'changed',
+                -- the rows of the parents reached through the rows written (a
+                -- transaction's parent transaction), locked as the ledger's are
+                'lock', to_jsonb(_recon.guard_parent_lock_sql(
+                    p_ledger, 'recon_new', ARRAY(SELECT jsonb_object_keys(v_table.aliases)))),
+                'delta', _recon.guard_drift_legs_sql(
+                    p_ledger, p_id, v_cols,
+                    _recon.legs_query(p_ledger, NULL, v_parent ->> 'where'),
+                    _recon.legs_query(p_ledger, v_parent -> 'swap', v_parent ->> 'where'))));
+        v_triggers := v_triggers || jsonb_build_array(jsonb_build_object(
+            'table', v_table.relid::regclass::text,
+            'trigger', format('recon_guard_%s_parent%s_begin', p_id, v_table.n),
+            'definition', format('BEFORE UPDATE OR DELETE ON %s FOR EACH STATEMENT '
+                                 || 'EXECUTE FUNCTION %s(%L)',
+                                 v_table.relid::regclass, v_begin, p_id)))
+            || _recon.guard_statement_triggers(
+                v_table.relid, p_id, 'parent' || v_table.n, ARRAY['update', 'delete'],
+                format('_recon.tg_drift_%s_legs', p_id));
+    END LOOP;
+    IF v_block THEN
+        -- each branch closes its statement in the sealed window
+        SELECT jsonb_object_agg(b.key, b.value || jsonb_build_object(
+                   'window', '_recon.guard_drift_window_sealed'))
+        INTO v_branches FROM jsonb_each(v_branches) AS b;
+    END IF;
+    RETURN jsonb_build_object('branches', v_branches, 'triggers', v_triggers);
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_legs_compile(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_block boolean); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_legs_compile(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_block boolean) IS 'The part of _recon.guard_drift_compile for a ledger read through its legs relation (parent rows, kinds): {"branches", "triggers"}, the branches of the generated statement trigger function (_recon.guard_drift_legs_function: what each statement on the ledger or a parent table moved) and the BEFORE/AFTER statement triggers on the ledger and each parent table (the BEFORE ones open the statement window: sealed in _recon.guard_window when p_block).';
 
 --
 -- Name: guard_drift_legs_function(integer, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -8632,6 +8730,79 @@ $$;
 COMMENT ON FUNCTION _recon.guard_recheck_parents() IS 'Called by the event trigger recon_guard_children after every CREATE TABLE and ALTER TABLE: fails with RC409 (the HINT names recon.disable_guard) when an enabled drift or double-entry guard on a ledger with parent rows no longer has what _recon.require_guard_shape asked of it when it was enabled (a foreign key on each link, enforced, its triggers enabled, validated, not deferrable, NO ACTION; no inheritance child under a parent table), so the DDL is rolled back.';
 
 --
+-- Name: guard_refuse_sealed(integer); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_refuse_sealed(p_guard integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF _recon.guard_sealed(p_guard) THEN
+        PERFORM _recon.fail(
+            'RC410', format('drift guard %s is in block mode: its sums are sealed', p_guard),
+            'A block-mode drift guard keeps what a transaction wrote where only its own '
+            || 'trigger functions write; no accumulator is taken from a caller.',
+            'Post through the ledger and move the balances with it; docs/GUARDS.md.');
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_refuse_sealed(p_guard integer); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_refuse_sealed(p_guard integer) IS 'RC410 when drift guard p_guard is sealed (_recon.guard_sealed: block mode): _recon_guard.drift_spill and drift_verdict, which any role may call, take no accumulator from a caller for such a guard.';
+
+--
+-- Name: guard_require_builtin_types(_recon.ledger_source, _recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_column text;
+BEGIN
+    -- A sealed guard's trigger functions run as the toolkit's owner (SECURITY DEFINER) and
+    -- cast the wallet key to text and the amounts and balances to numeric. A cast from a type
+    -- its owner made can be a function its owner wrote (CREATE CAST ... WITH FUNCTION, now or
+    -- after the guard is enabled): it would run as the toolkit's owner. Only built-in types
+    -- (or domains over them: a cast from a domain is never used) are read.
+    SELECT format('%s.%I (%s)', c.relid::regclass, a.attname, format_type(a.atttypid, NULL))
+    INTO v_column
+    FROM (VALUES (p_wallet.relid, ARRAY[p_wallet.key_column] || p_wallet.balance_columns),
+                 (p_ledger.relid, ARRAY[p_ledger.wallet_column, p_ledger.debit_wallet_column,
+                                        p_ledger.credit_wallet_column, p_ledger.amount_column,
+                                        p_ledger.direction_column,
+                                        p_ledger.operation_column]))
+        AS c (relid, cols)
+    JOIN pg_attribute AS a ON a.attrelid = c.relid AND a.attname = ANY (c.cols)
+    JOIN pg_type AS t ON t.oid = a.atttypid
+    WHERE NOT a.attisdropped
+      AND (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END)::integer >= 16384
+    ORDER BY c.relid, a.attnum
+    LIMIT 1;
+    IF v_column IS NOT NULL THEN
+        PERFORM _recon.fail(
+            'RC406', format('a drift guard in block mode cannot read %s', v_column),
+            'Its trigger functions run as the toolkit''s owner and convert the wallet keys, '
+            || 'amounts and balances they read; a type made by a user can carry a cast that '
+            || 'runs that user''s code, which would run as the toolkit''s owner.',
+            'Use a built-in type (or a domain over one) for that column, or guard it in warn '
+            || 'mode (which runs as the writer); docs/GUARDS.md "Block mode".');
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'RC406 unless every column a sealed (block-mode) drift guard''s SECURITY DEFINER trigger functions convert (the wallet key and balances, the ledger''s wallet, amount, direction and operation columns) is of a built-in type or a domain over one: a cast from a user''s type can be that user''s function, which would run as the toolkit''s owner.';
+
+--
 -- Name: guard_row_over_view(text, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -8698,6 +8869,115 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.guard_sealed(p_guard integer) IS 'True for a drift guard in block mode whose trigger functions come from the sealed generator (no _recon.tg_drift_<id>_check): _recon_guard.drift_verdict and drift_spill refuse it (RC410). A block guard enabled before 0023 and not enabled again by the upgrade keeps its old check function and is not refused (recon.guards shows it as not sealed).';
+
+--
+-- Name: guard_statement_function(integer, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_statement_function(p_id integer, p_compiled jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    -- the parameters _recon.tg_guard_statement passes to each staging statement
+    v_params CONSTANT text := 'pg_current_xact_id(), $1, $2, ';
+    v_sql jsonb := p_compiled -> 'sql';
+    v_body text;
+    v_check text := p_compiled -> 'sql' ->> 'check';
+    v_tag text := '$gen$';
+BEGIN
+    -- Each branch (a trigger's second argument, <side>_<operation>) runs its statements as
+    -- static SQL, which PL/pgSQL plans once per session; _recon.tg_guard_statement EXECUTEs the
+    -- same text, planned at every call. The guard id is written in; the fix id is the
+    -- function's variable (recon_stmt.v_fix). A statement with any other $ left (in a
+    -- registered literal, which cannot be told apart from a parameter here) stays dynamic, as
+    -- before.
+    SELECT string_agg(format(E'    %s tg_argv[1] OPERATOR(pg_catalog.=) %L THEN\n%s',
+                             CASE WHEN b.o = 1 THEN 'IF' ELSE 'ELSIF' END, b.key,
+                             (SELECT string_agg(CASE
+                                  WHEN strpos(s.x, '$') > 0 THEN format(
+                                      E'        EXECUTE %L USING %s, recon_stmt.v_fix;\n',
+                                      s.orig, p_id)
+                                  WHEN starts_with(s.x, 'SELECT ') THEN format(
+                                      E'        PERFORM %s;\n', substr(s.x, 8))
+                                  ELSE format(E'        %s;\n', s.x) END, '' ORDER BY s.o)
+                              FROM (SELECT CASE WHEN strpos(x.x, v_params) > 0
+                                                THEN overlay(x.x PLACING format(
+                                                         'pg_current_xact_id(), %s, '
+                                                         || 'recon_stmt.v_fix, ', p_id)
+                                                     FROM strpos(x.x, v_params)
+                                                     FOR length(v_params))
+                                                ELSE x.x END AS x, x.x AS orig, x.o
+                                    FROM jsonb_array_elements_text(
+                                        CASE jsonb_typeof(b.value) WHEN 'array' THEN b.value
+                                             ELSE jsonb_build_array(b.value) END)
+                                        WITH ORDINALITY AS x (x, o)) AS s)),
+                      '' ORDER BY b.o)
+    INTO v_body
+    FROM (SELECT e.key, e.value, row_number() OVER (ORDER BY e.key) AS o
+          FROM jsonb_each(v_sql) AS e
+          WHERE e.key ~ '_(insert|update|delete)$'
+            AND jsonb_typeof(e.value) IN ('array', 'string')) AS b;
+    WHILE strpos(v_body || COALESCE(v_check, ''), v_tag) > 0 LOOP
+        v_tag := '$gen' || length(v_tag) || '$';
+    END LOOP;
+    -- the triggers call it instead of _recon.tg_guard_statement
+    RETURN p_compiled || jsonb_build_object('triggers', (
+        SELECT jsonb_agg(t.value || jsonb_build_object('definition', replace(
+                   t.value ->> 'definition', 'EXECUTE FUNCTION _recon.tg_guard_statement(',
+                   format('EXECUTE FUNCTION _recon.tg_guard_%s_stmt(', p_id)))
+                   ORDER BY t.o)
+        FROM jsonb_array_elements(p_compiled -> 'triggers') WITH ORDINALITY AS t (value, o)),
+        'functions', COALESCE(p_compiled -> 'functions', '[]'::jsonb)
+                     || jsonb_build_array(jsonb_build_object(
+        'function', format('_recon.tg_guard_%s_stmt()', p_id),
+        'definition', format($fn$CREATE OR REPLACE FUNCTION _recon.tg_guard_%1$s_stmt()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+AS %3$s
+-- Generated by recon.enable_guard() for guard %1$s: stages what each statement changed in
+-- _recon.guard_pending, as _recon.tg_guard_statement does with the same SQL, planned once per
+-- session. SECURITY DEFINER: the writer needs no right on the toolkit's tables.
+<<recon_stmt>>
+DECLARE
+    -- written by an audited recon.fix() statement: staged apart, not mixed with the rest
+    -- (without the setting there is none: _recon.in_audited_fix() is not asked)
+    v_fix pg_catalog.int8 := CASE
+        WHEN COALESCE(pg_catalog.current_setting('wallet_recon.fix_id', TRUE), '')
+             OPERATOR(pg_catalog.=) '' THEN 0
+        WHEN _recon.in_audited_fix()
+        THEN pg_catalog.current_setting('wallet_recon.fix_id')::pg_catalog.int8 ELSE 0 END;
+BEGIN
+%2$s    END IF;
+    RETURN NULL;
+END;
+%3$s$fn$, p_id, v_body, v_tag)))
+        || CASE WHEN v_check IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(jsonb_build_object(
+        'function', format('_recon.guard_%s_journal(text)', p_id),
+        'definition', format($fn$CREATE OR REPLACE FUNCTION _recon.guard_%1$s_journal(
+    p_item text, OUT stored pg_catalog.numeric, OUT entries pg_catalog.int8
+)
+LANGUAGE plpgsql
+STABLE
+AS %3$s
+-- Generated by recon.enable_guard() for guard %1$s: a journal's sum and number of entries at
+-- commit (_recon.tg_guard_check), static SQL ($1: the journal). Its plan is generic: a custom
+-- one per journal (new values, outside the statistics, look cheaper) would be planned at
+-- every commit.
+#variable_conflict use_column
+BEGIN
+    %2$s INTO stored, entries;
+END;
+%3$s$fn$, p_id, v_check, v_tag))) END);
+END;
+$_$;
+
+--
+-- Name: FUNCTION guard_statement_function(p_id integer, p_compiled jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_statement_function(p_id integer, p_compiled jsonb) IS 'A compiled double_entry guard (p_compiled, from _recon.guard_compile) with the functions generated for it, which its triggers call: _recon.tg_guard_<id>_stmt(), its statement trigger function (SECURITY DEFINER), running the staging statements of each trigger (<side>_<operation>) as static SQL, planned once per session where _recon.tg_guard_statement plans them at every call; and _recon.guard_<id>_journal(text), the commit-time sum of one journal. Same statements, same verdicts.';
 
 --
 -- Name: guard_statement_triggers(oid, integer, text, text[], text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -12819,7 +13099,7 @@ COMMENT ON FUNCTION _recon.tg_guard_append_only() IS 'Trigger function of the ap
 CREATE FUNCTION _recon.tg_guard_check() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
     v_row _recon.guard_pending;
     v_guard _recon.guard;
@@ -12861,7 +13141,16 @@ BEGIN
             'journal', NULL, 'hint', 'Post every entry under its journal transaction, or enable '
             || 'the guard with {"null_journals": "allowed"} if this ledger has such entries.');
     ELSIF v_guard.kind = 'double_entry' THEN
-        EXECUTE v_guard.compiled -> 'sql' ->> 'check' INTO v_stored, v_entries USING v_row.item;
+        -- the function generated for the guard (static SQL, planned once per session), or the
+        -- same SQL for a guard enabled before it was
+        IF v_guard.compiled -> 'functions' @> jsonb_build_array(jsonb_build_object(
+               'function', format('_recon.guard_%s_journal(text)', v_guard.id))) THEN
+            EXECUTE format('SELECT * FROM _recon.guard_%s_journal($1)', v_guard.id)
+            INTO v_stored, v_entries USING v_row.item;
+        ELSE
+            EXECUTE v_guard.compiled -> 'sql' ->> 'check' INTO v_stored, v_entries
+            USING v_row.item;
+        END IF;
         IF v_stored = 'NaN' OR abs(v_stored) > v_guard.tolerance THEN
             v_message := format('journal %s: its %s entries do not balance (credits - debits = %s)',
                                 v_row.item, v_entries, v_stored);
@@ -12901,7 +13190,7 @@ BEGIN
     END IF;
     RETURN NULL;
 END;
-$$;
+$_$;
 
 --
 -- Name: FUNCTION tg_guard_check(); Type: COMMENT; Schema: _recon; Owner: -
@@ -13883,13 +14172,7 @@ BEGIN
                             'Only a drift guard''s trigger functions spill their accumulator.',
                             'SELECT * FROM recon.guards;');
     END IF;
-    IF _recon.guard_sealed(p_guard) THEN
-        PERFORM _recon.fail(
-            'RC410', format('drift guard %s is in block mode: its sums are sealed', p_guard),
-            'A block-mode drift guard keeps what a transaction wrote where only its own '
-            || 'trigger functions write; no accumulator is taken from a caller.',
-            'Post through the ledger and move the balances with it; docs/GUARDS.md.');
-    END IF;
+    PERFORM _recon.guard_refuse_sealed(p_guard);
     PERFORM _recon.guard_drift_spill(p_guard, p_acc);
     RETURN '*!';  -- a check is queued (the accumulator was not empty); part of it is spilled
 END;
@@ -13936,13 +14219,7 @@ CREATE FUNCTION _recon_guard.drift_verdict(p_guard integer, p_acc text) RETURNS 
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    IF _recon.guard_sealed(p_guard) THEN
-        PERFORM _recon.fail(
-            'RC410', format('drift guard %s is in block mode: its sums are sealed', p_guard),
-            'A block-mode drift guard keeps what a transaction wrote where only its own '
-            || 'trigger functions write; no accumulator is taken from a caller.',
-            'Post through the ledger and move the balances with it; docs/GUARDS.md.');
-    END IF;
+    PERFORM _recon.guard_refuse_sealed(p_guard);
     PERFORM _recon.guard_drift_verdict(p_guard, p_acc);
 END;
 $$;
@@ -19833,10 +20110,22 @@ REVOKE ALL ON FUNCTION _recon.float_refusal(p_ledger _recon.ledger_source) FROM 
 REVOKE ALL ON FUNCTION _recon.guard_compile(p_kind text, p_target text, p_id integer) FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_derived_compile(p_id integer, p_check _recon.check_def, p_wallet _recon.wallet_source, p_relid oid); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_derived_compile(p_id integer, p_check _recon.check_def, p_wallet _recon.wallet_source, p_relid oid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_derived_source_sql(p_wallet _recon.wallet_source, p_join name, p_key name, p_table text); Type: ACL; Schema: _recon; Owner: -
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_derived_source_sql(p_wallet _recon.wallet_source, p_join name, p_key name, p_table text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
@@ -19879,6 +20168,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_key_sql(p_relid oid, p_column name, p_
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_drift_leg_sql(p_ledger _recon.ledger_source, p_column text, p_row text, p_side text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_legs_compile(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_block boolean); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_legs_compile(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_block boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_legs_function(p_id integer, p_branches jsonb); Type: ACL; Schema: _recon; Owner: -
@@ -20031,6 +20326,18 @@ REVOKE ALL ON FUNCTION _recon.guard_parent_tables(p_ledger _recon.ledger_source)
 REVOKE ALL ON FUNCTION _recon.guard_recheck_parents() FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_refuse_sealed(p_guard integer); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_refuse_sealed(p_guard integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_row_over_view(p_definition text, p_row_sql text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -20043,6 +20350,12 @@ REVOKE ALL ON FUNCTION _recon.guard_row_over_view(p_definition text, p_row_sql t
 REVOKE ALL ON FUNCTION _recon.guard_sealed(p_guard integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION _recon.guard_sealed(p_guard integer) TO recon_auditor;
 GRANT ALL ON FUNCTION _recon.guard_sealed(p_guard integer) TO recon_operator;
+
+--
+-- Name: FUNCTION guard_statement_function(p_id integer, p_compiled jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_statement_function(p_id integer, p_compiled jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_statement_triggers(p_relid oid, p_guard integer, p_side text, p_ops text[], p_function text); Type: ACL; Schema: _recon; Owner: -
