@@ -16,7 +16,6 @@ BOUND = 120
 ALLOWED: dict[str, str] = {
     # being split by other helpers at the same time (do not edit here)
     "_recon.guard_drift_function": "issue 18 (guards)",
-    "recon.enable_guard": "issue 18 (guards)",
     "_recon.balance_increment": "issue 17 (incremental reconcile)",
     # the rest of issue 20 item 2: the repair planner and writers, and registration
     "_recon.fix_plan": "issue 20",
