@@ -392,7 +392,8 @@ def test_the_statement_window_cannot_be_forged(make_db: Callable[..., str],
         gid = c.execute("SELECT id FROM recon.guards").fetchone()[0]
         before = c.execute("SELECT (SELECT array_agg(balance ORDER BY id) FROM byq.wallet),"
                            " (SELECT count(*) FROM byq.op),"
-                           " (SELECT count(*) FROM _recon.guard_spill)").fetchone()
+                           " (SELECT count(*) FROM _recon.guard_spill)"
+                           " + (SELECT count(*) FROM _recon.guard_window)").fetchone()
     for statements in ((forge.format(gid=gid), *OVERLAPPING), OVERLAPPING):
         with psycopg.connect(dsn) as c:
             c.execute("SET ROLE byq_writer")
@@ -406,7 +407,8 @@ def test_the_statement_window_cannot_be_forged(make_db: Callable[..., str],
         with psycopg.connect(dsn, autocommit=True) as c:
             assert c.execute("SELECT (SELECT array_agg(balance ORDER BY id) FROM byq.wallet),"
                              " (SELECT count(*) FROM byq.op),"
-                             " (SELECT count(*) FROM _recon.guard_spill)").fetchone() == before
+                             " (SELECT count(*) FROM _recon.guard_spill)"
+                             " + (SELECT count(*) FROM _recon.guard_window)").fetchone() == before
 
 
 def test_a_key_type_with_a_users_cast_is_refused_in_block_mode(
@@ -439,3 +441,21 @@ def test_a_key_type_with_a_users_cast_is_refused_in_block_mode(
             c.execute(f"ALTER TABLE {table} ALTER COLUMN acct TYPE byp.code USING acct::name")
         c.execute("SELECT recon.enable_guard('drift', 'byp_ke', '{\"mode\": \"block\"}')")
         c.execute("SELECT recon.disable_guard('drift', 'byp_ke')")
+
+
+def test_the_sealed_window_lets_separate_statements_through(
+        make_db: Callable[..., str], fixture_template: Callable[..., str]) -> None:
+    """The writer's balanced transaction on the parent-row ledger (the transaction posted, its
+    operation written and wallet 2 moved by 5, in three statements) passes in block mode, and
+    the window leaves no row behind."""
+    dsn = make_db(fixture_template(sql=(PARENTS,)))
+    with psycopg.connect(dsn) as c:
+        c.execute("SET ROLE byq_writer")
+        c.execute("UPDATE byq.txn SET status = 'POSTED' WHERE id = 2")
+        c.execute("INSERT INTO byq.op VALUES (2, 2, 2, 5)")
+        c.execute("UPDATE byq.wallet SET balance = balance + 5 WHERE id = 2")
+        c.commit()
+    with psycopg.connect(dsn, autocommit=True) as c:
+        assert c.execute("SELECT (SELECT array_agg(balance ORDER BY id) FROM byq.wallet),"
+                         " (SELECT count(*) FROM _recon.guard_window),"
+                         " (SELECT count(*) FROM _recon.guard_spill)").fetchone() == ([10, 5], 0, 0)
