@@ -15,10 +15,7 @@ BOUND = 120
 
 ALLOWED: dict[str, str] = {
     # being split by other helpers at the same time (do not edit here)
-    "_recon.guard_compile": "issue 20 item 2; guards: issue 18",
     "_recon.guard_drift_function": "issue 18 (guards)",
-    "_recon.guard_drift_compile": "issue 18 (guards)",
-    "recon.enable_guard": "issue 18 (guards)",
 }
 
 # Lines of each toolkit function's body (prosrc), without blank and comment-only lines.

@@ -342,3 +342,120 @@ def test_null_journal_guard_keeps_to_the_ledgers_filters(
             c.execute("UPDATE nj.e SET status = 'posted', txn = 't1', amt = 0")
         assert reconcile(dsn)["status"] == "synced"
         c.execute("SELECT recon.disable_guard('double_entry', 'nje')")
+
+
+# A transaction's status decides whether its operations count (a parent row the effects read);
+# transaction 2 is PENDING. tests/test_shapes_guards.py's overlapping statements, as a writer.
+PARENTS = """
+CREATE SCHEMA byq;
+CREATE TABLE byq.wallet (id int PRIMARY KEY, balance numeric NOT NULL DEFAULT 0);
+CREATE TABLE byq.txn (id int PRIMARY KEY, status text NOT NULL);
+CREATE TABLE byq.op (id int PRIMARY KEY, txn_id int NOT NULL REFERENCES byq.txn (id),
+                     wallet_id int NOT NULL, amount numeric NOT NULL);
+CREATE INDEX ON byq.op (txn_id);
+INSERT INTO byq.wallet VALUES (1, 10), (2, 0);
+INSERT INTO byq.txn VALUES (1, 'POSTED'), (2, 'PENDING');
+INSERT INTO byq.op VALUES (1, 1, 1, 10);
+SELECT recon.register_wallet_source('byq_w', 'byq.wallet', 'id', ARRAY['balance']);
+SELECT recon.register_ledger_source('byq_l', 'byq_w', 'byq.op', 'wallet_id', 'amount', '{
+    "parents": {"tx": {"table": "byq.txn", "key": "id", "via": "txn_id"}},
+    "filters": [{"column": "tx.status", "op": "=", "value": "POSTED"}], "order_by": "id"}');
+DROP ROLE IF EXISTS byq_writer;
+CREATE ROLE byq_writer;
+GRANT USAGE ON SCHEMA byq TO byq_writer;
+GRANT SELECT, INSERT, UPDATE, DELETE ON byq.wallet, byq.txn, byq.op TO byq_writer;
+SELECT recon.enable_guard('drift', 'byq_l', '{"mode": "block"}');
+"""
+# one statement posting transaction 2 and writing its operation of 5 to wallet 2: both
+# statement triggers read both tables as it left them, so the 5 counts twice, and a wallet
+# moved by 10 would pass; the guard refuses the window instead (RC401, "cannot prove")
+OVERLAPPING = ("WITH t AS (UPDATE byq.txn SET status = 'POSTED' WHERE id = 2)"
+               " INSERT INTO byq.op VALUES (2, 2, 2, 5)",
+               "UPDATE byq.wallet SET balance = balance + 10 WHERE id = 2")
+
+
+@pytest.mark.parametrize("forge", [
+    "SET LOCAL wallet_recon.drift_{gid}_stmt = '0,0,0,0,1'",
+    "SELECT set_config('wallet_recon.drift_{gid}_stmt', '-9,0,0,0,0', true)",
+    "SELECT set_config('wallet_recon.drift_{gid}_stmt', '', true)",
+])
+def test_the_statement_window_cannot_be_forged(make_db: Callable[..., str],
+                                               fixture_template: Callable[..., str],
+                                               forge: str) -> None:
+    """On a ledger whose effects read a parent row, the window telling overlapping statements
+    apart was a setting: set to 'already reported' (or to a negative count of open statements)
+    before the overlapping statement, it let a wallet moved by twice the operation commit (drift
+    of 5, before 0028). In block mode the window is now sealed like the sums: still RC401, and
+    nothing is kept; without the forgery too."""
+    dsn = make_db(fixture_template(sql=(PARENTS,)))
+    with psycopg.connect(dsn, autocommit=True) as c:
+        gid = c.execute("SELECT id FROM recon.guards").fetchone()[0]
+        before = c.execute("SELECT (SELECT array_agg(balance ORDER BY id) FROM byq.wallet),"
+                           " (SELECT count(*) FROM byq.op),"
+                           " (SELECT count(*) FROM _recon.guard_spill)"
+                           " + (SELECT count(*) FROM _recon.guard_window)").fetchone()
+    for statements in ((forge.format(gid=gid), *OVERLAPPING), OVERLAPPING):
+        with psycopg.connect(dsn) as c:
+            c.execute("SET ROLE byq_writer")
+            with pytest.raises(psycopg.Error) as ei:
+                for s in statements:
+                    c.execute(s)
+                c.commit()
+            c.rollback()
+        assert ei.value.sqlstate == "RC401", (statements, str(ei.value))
+        assert "cannot prove" in str(ei.value), str(ei.value)
+        with psycopg.connect(dsn, autocommit=True) as c:
+            assert c.execute("SELECT (SELECT array_agg(balance ORDER BY id) FROM byq.wallet),"
+                             " (SELECT count(*) FROM byq.op),"
+                             " (SELECT count(*) FROM _recon.guard_spill)"
+                             " + (SELECT count(*) FROM _recon.guard_window)").fetchone() == before
+
+
+def test_a_key_type_with_a_users_cast_is_refused_in_block_mode(
+        make_db: Callable[..., str], template: str) -> None:
+    """A sealed guard's trigger functions run as the toolkit's owner and cast the wallet key to
+    text: over a type its owner made, with a cast that is its owner's function, that function
+    would run as the toolkit's owner. Block mode refuses such a column (RC406, naming it) and
+    creates nothing; warn mode (running as the writer) and a domain over text are accepted."""
+    dsn = make_db(template)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE TYPE byp.k AS ENUM ('A', 'B')")
+        c.execute("CREATE FUNCTION byp.k_text(byp.k) RETURNS text LANGUAGE sql"
+                  " AS $$ SELECT current_user || $1::name $$")
+        c.execute("CREATE CAST (byp.k AS text) WITH FUNCTION byp.k_text(byp.k)")
+        c.execute("CREATE DOMAIN byp.code AS text")
+        c.execute("CREATE TABLE byp.kw (acct byp.k PRIMARY KEY, balance numeric NOT NULL)")
+        c.execute("CREATE TABLE byp.ke (id int PRIMARY KEY, acct byp.k, amount numeric)")
+        c.execute("SELECT recon.register_wallet_source('byp_kw', 'byp.kw', 'acct',"
+                  " ARRAY['balance'])")
+        c.execute("SELECT recon.register_ledger_source('byp_ke', 'byp_kw', 'byp.ke', 'acct',"
+                  " 'amount')")
+        with pytest.raises(psycopg.Error) as ei:
+            c.execute("SELECT recon.enable_guard('drift', 'byp_ke', '{\"mode\": \"block\"}')")
+        assert ei.value.sqlstate == "RC406", str(ei.value)
+        assert "byp.kw.acct (byp.k)" in str(ei.value), str(ei.value)
+        assert c.execute("SELECT count(*) FROM _recon.guard").fetchone()[0] == 0
+        c.execute("SELECT recon.enable_guard('drift', 'byp_ke', '{\"mode\": \"warn\"}')")
+        c.execute("SELECT recon.disable_guard('drift', 'byp_ke')")
+        for table in ("byp.kw", "byp.ke"):
+            c.execute(f"ALTER TABLE {table} ALTER COLUMN acct TYPE byp.code USING acct::name")
+        c.execute("SELECT recon.enable_guard('drift', 'byp_ke', '{\"mode\": \"block\"}')")
+        c.execute("SELECT recon.disable_guard('drift', 'byp_ke')")
+
+
+def test_the_sealed_window_lets_separate_statements_through(
+        make_db: Callable[..., str], fixture_template: Callable[..., str]) -> None:
+    """The writer's balanced transaction on the parent-row ledger (the transaction posted, its
+    operation written and wallet 2 moved by 5, in three statements) passes in block mode, and
+    the window leaves no row behind."""
+    dsn = make_db(fixture_template(sql=(PARENTS,)))
+    with psycopg.connect(dsn) as c:
+        c.execute("SET ROLE byq_writer")
+        c.execute("UPDATE byq.txn SET status = 'POSTED' WHERE id = 2")
+        c.execute("INSERT INTO byq.op VALUES (2, 2, 2, 5)")
+        c.execute("UPDATE byq.wallet SET balance = balance + 5 WHERE id = 2")
+        c.commit()
+    with psycopg.connect(dsn, autocommit=True) as c:
+        assert c.execute("SELECT (SELECT array_agg(balance ORDER BY id) FROM byq.wallet),"
+                         " (SELECT count(*) FROM _recon.guard_window),"
+                         " (SELECT count(*) FROM _recon.guard_spill)").fetchone() == ([10, 5], 0, 0)

@@ -47,7 +47,16 @@ BEGIN
             'journal', NULL, 'hint', 'Post every entry under its journal transaction, or enable '
             || 'the guard with {"null_journals": "allowed"} if this ledger has such entries.');
     ELSIF v_guard.kind = 'double_entry' THEN
-        EXECUTE v_guard.compiled -> 'sql' ->> 'check' INTO v_stored, v_entries USING v_row.item;
+        -- the function generated for the guard (static SQL, planned once per session), or the
+        -- same SQL for a guard enabled before it was
+        IF v_guard.compiled -> 'functions' @> jsonb_build_array(jsonb_build_object(
+               'function', format('_recon.guard_%s_journal(text)', v_guard.id))) THEN
+            EXECUTE format('SELECT * FROM _recon.guard_%s_journal($1)', v_guard.id)
+            INTO v_stored, v_entries USING v_row.item;
+        ELSE
+            EXECUTE v_guard.compiled -> 'sql' ->> 'check' INTO v_stored, v_entries
+            USING v_row.item;
+        END IF;
         IF v_stored = 'NaN' OR abs(v_stored) > v_guard.tolerance THEN
             v_message := format('journal %s: its %s entries do not balance (credits - debits = %s)',
                                 v_row.item, v_entries, v_stored);

@@ -14,19 +14,20 @@ BEGIN
     -- p_branches: {"<side>_<operation>": {"table": the table, "ledger": true on the ledger,
     -- "changed": SQL expression (the statement wrote ledger rows; on a parent table, changed a
     -- column the legs read), "reborn": SQL expression (a DELETE on a parent table: a deleted
-    -- key written back), "lock": [SELECT statements], "delta": INSERT statement or absent},
-    -- one branch per trigger. Each first closes the statement's window
-    -- (_recon.guard_drift_window); on a parent table it refuses what it cannot read
+    -- key written back), "lock": [SELECT statements], "delta": INSERT statement or absent,
+    -- "window": the function closing the statement's window, _recon.guard_drift_window_sealed
+    -- in block mode, else _recon.guard_drift_window}, one branch per trigger. Each first
+    -- closes the statement's window; on a parent table it refuses what it cannot read
     -- (_recon.guard_parent_change) and reads nothing when no such column changed. Static SQL:
     -- PL/pgSQL prepares each statement once per session, as it does for the row trigger
     -- functions.
     SELECT string_agg(format(
                E'    %s tg_argv[1] OPERATOR(pg_catalog.=) %L THEN\n'
                || E'        v_changed := %s;\n'
-               || E'        PERFORM _recon.guard_drift_window(%s, %L, %s, v_changed);\n'
+               || E'        PERFORM %s(%s, %L, %s, v_changed);\n'
                || E'%s%s        %s;\n',
                CASE WHEN b.o = 1 THEN 'IF' ELSE 'ELSIF' END, b.key, b.value ->> 'changed',
-               p_id, b.value ->> 'table', COALESCE(b.value ->> 'ledger', 'false'),
+               COALESCE(b.value ->> 'window', '_recon.guard_drift_window'), p_id, b.value ->> 'table', COALESCE(b.value ->> 'ledger', 'false'),
                CASE WHEN (b.value ->> 'ledger')::boolean THEN '' ELSE format(
                    E'        IF NOT _recon.guard_parent_change(%s, %L, v_changed, %s) THEN\n'
                    || E'            RETURN NULL;\n        END IF;\n',
@@ -66,7 +67,8 @@ $body$;
 COMMENT ON FUNCTION _recon.guard_drift_legs_function(integer, jsonb) IS
 'CREATE FUNCTION statement of the statement trigger function _recon.tg_drift_<id>_legs() of '
 'a drift guard reading the legs relation: one branch per trigger (its second argument, '
-'<side>_<operation>), each closing the statement''s window (_recon.guard_drift_window: '
+'<side>_<operation>), each closing the statement''s window (_recon.guard_drift_window, sealed '
+'in block mode: _recon.guard_drift_window_sealed; '
 'overlapping statements refused), locking the parent rows of the ledger rows written, or '
 'refusing a parent change it cannot read (_recon.guard_parent_change), then adding '
 'what the statement moved (_recon.guard_drift_legs_sql) to _recon.guard_spill; '

@@ -12,13 +12,7 @@ BEGIN
                             'Only a drift guard''s trigger functions spill their accumulator.',
                             'SELECT * FROM recon.guards;');
     END IF;
-    IF _recon.guard_sealed(p_guard) THEN
-        PERFORM _recon.fail(
-            'RC410', format('drift guard %s is in block mode: its sums are sealed', p_guard),
-            'A block-mode drift guard keeps what a transaction wrote where only its own '
-            || 'trigger functions write; no accumulator is taken from a caller.',
-            'Post through the ledger and move the balances with it; docs/GUARDS.md.');
-    END IF;
+    PERFORM _recon.guard_refuse_sealed(p_guard);
     PERFORM _recon.guard_drift_spill(p_guard, p_acc);
     RETURN '*!';  -- a check is queued (the accumulator was not empty); part of it is spilled
 END;

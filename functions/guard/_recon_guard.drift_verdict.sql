@@ -7,13 +7,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
-    IF _recon.guard_sealed(p_guard) THEN
-        PERFORM _recon.fail(
-            'RC410', format('drift guard %s is in block mode: its sums are sealed', p_guard),
-            'A block-mode drift guard keeps what a transaction wrote where only its own '
-            || 'trigger functions write; no accumulator is taken from a caller.',
-            'Post through the ledger and move the balances with it; docs/GUARDS.md.');
-    END IF;
+    PERFORM _recon.guard_refuse_sealed(p_guard);
     PERFORM _recon.guard_drift_verdict(p_guard, p_acc);
 END;
 $body$;

@@ -18,48 +18,10 @@ DECLARE
     v_owner text;
     v_table text;
 BEGIN
-    IF enable_guard.kind IS NULL OR enable_guard.kind NOT IN ('drift', 'derived', 'append_only', 'double_entry',
-                                        'lifecycle') THEN
-        PERFORM _recon.fail('RC406', format('unknown guard kind %L', enable_guard.kind),
-                            'Kinds: drift, derived, append_only, double_entry, lifecycle.',
-                            'docs/GUARDS.md describes each.');
-    END IF;
-    IF enable_guard.target IS NULL THEN
-        PERFORM _recon.fail('RC107', format('no target for a %s guard', enable_guard.kind),
-                            'A guard guards a registered ledger source or check.',
-                            'SELECT * FROM recon.sources; SELECT name FROM recon.checks;');
-    END IF;
-    PERFORM _recon.check_options(format('%s guard on %s', enable_guard.kind, enable_guard.target), enable_guard.options,
-                                 ARRAY['mode', 'tolerance', 'check_on', 'null_journals']);
-    IF enable_guard.options ? 'null_journals' AND (enable_guard.kind <> 'double_entry'
-                                        OR enable_guard.options ->> 'null_journals' NOT IN ('blocked',
-                                                                                'allowed')) THEN
-        PERFORM _recon.fail('RC406', 'null_journals is "blocked" or "allowed", for a '
-                            || 'double_entry guard',
-                            format('Got %s for a %s guard.', enable_guard.options -> 'null_journals', enable_guard.kind),
-                            'docs/GUARDS.md: entries without a journal.');
-    END IF;
+    PERFORM _recon.guard_check_options(enable_guard.kind, enable_guard.target,
+                                       enable_guard.options);
     v_mode := COALESCE(enable_guard.options ->> 'mode', 'warn');
-    IF v_mode NOT IN ('warn', 'block') THEN
-        PERFORM _recon.fail('RC406', format('unknown guard mode %L', v_mode),
-                            'Modes: warn (warning, alert, NOTIFY) and block (fail at commit).',
-                            'Start with warn; block once the alerts are quiet.');
-    END IF;
-    IF enable_guard.options ? 'tolerance' AND (jsonb_typeof(enable_guard.options -> 'tolerance') <> 'number'
-                                    OR (enable_guard.options ->> 'tolerance')::numeric < 0) THEN
-        PERFORM _recon.fail('RC406', 'tolerance must be a number >= 0',
-                            format('Got %s.', enable_guard.options -> 'tolerance'), 'E.g. 0.01.');
-    END IF;
     v_tolerance := COALESCE((enable_guard.options ->> 'tolerance')::numeric, 0);
-    -- drift: which table's rows queue the commit-time check (the other's queue one only when
-    -- they come first in a transaction); the table your transactions write first is cheaper
-    IF enable_guard.options ? 'check_on' AND (enable_guard.kind <> 'drift' OR jsonb_typeof(enable_guard.options -> 'check_on')
-                                   <> 'string' OR enable_guard.options ->> 'check_on' NOT IN ('wallet',
-                                                                                   'ledger')) THEN
-        PERFORM _recon.fail('RC406', 'check_on is "wallet" or "ledger", for a drift guard',
-                            format('Got %s for a %s guard.', enable_guard.options -> 'check_on', enable_guard.kind),
-                            'The table your transactions write first: docs/GUARDS.md.');
-    END IF;
 
     -- Enabling twice is harmless: the same guard is kept, another mode replaces it.
     SELECT g.* INTO v_old FROM _recon.guard AS g WHERE g.kind = enable_guard.kind AND g.target = enable_guard.target;

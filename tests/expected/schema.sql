@@ -745,50 +745,6 @@ $$;
 COMMENT ON FUNCTION _recon.backfill_verify(p_stage bigint, p_wallet_source text) IS 'Phase 3 of recon.backfill, after the opening entries were posted: every enabled balance check of the wallet source is run again for the new wallets; a finding fails the call (RC307) and so applies nothing.';
 
 --
--- Name: balance_add_settled(_recon.check_def, numeric, numeric, text); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.balance_add_settled(p_check _recon.check_def, p_from numeric, p_to numeric, p_sums text, OUT p_delta text[], OUT p_inserted bigint) RETURNS record
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-BEGIN
-    p_delta := ARRAY[]::text[];
-    p_inserted := 0;
-    IF p_to > p_from THEN
-        EXECUTE format($q$
-            WITH a AS (%1$s), up AS (
-                INSERT INTO _recon.balance_state AS s
-                    (check_name, wallet_key, n, n_amount, n_bad, sums)
-                SELECT %2$L, a.k::text, a.n, a.n_amount, a.n_bad, ARRAY[%3$s]::numeric[] FROM a
-                ON CONFLICT (check_name, wallet_key) DO UPDATE
-                SET n = s.n + excluded.n,
-                    n_amount = s.n_amount + excluded.n_amount,
-                    n_bad = s.n_bad + excluded.n_bad,
-                    sums = ARRAY(SELECT CASE WHEN u.x IS NULL THEN u.y WHEN u.y IS NULL THEN u.x
-                                             ELSE u.x + u.y END
-                                 FROM unnest(s.sums, excluded.sums) WITH ORDINALITY AS u (x, y, i)
-                                 ORDER BY u.i)
-                RETURNING s.wallet_key, s.xmax = 0 AS inserted
-            )
-            SELECT COALESCE(array_agg(up.wallet_key), '{}'),
-                   count(*) FILTER (WHERE up.inserted)
-            FROM up$q$,
-            _recon.balance_agg_sql(p_check.options, format('l.ord > %s AND l.ord <= %s',
-                                                           p_from, p_to)),
-            p_check.name, p_sums
-        ) INTO p_delta, p_inserted;
-    END IF;
-END;
-$_$;
-
---
--- Name: FUNCTION balance_add_settled(p_check _recon.check_def, p_from numeric, p_to numeric, p_sums text, OUT p_delta text[], OUT p_inserted bigint); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.balance_add_settled(p_check _recon.check_def, p_from numeric, p_to numeric, p_sums text, OUT p_delta text[], OUT p_inserted bigint) IS 'Step 2 of _recon.balance_increment: adds the entries of balance check p_check with an ordering id above p_from and up to p_to to its per-wallet state (_recon.balance_state; p_sums: the list of the sums a.s1, a.s2...). p_delta: the wallet keys it added to, p_inserted: how many of them are new rows.';
-
---
 -- Name: balance_agg_sql(jsonb, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -1132,7 +1088,7 @@ COMMENT ON FUNCTION _recon.balance_full(p_check _recon.check_def, p_run bigint) 
 CREATE FUNCTION _recon.balance_increment(p_check _recon.check_def, p_run bigint) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
     v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
@@ -1146,8 +1102,12 @@ DECLARE
     v_wallets_xmin xid8;
     v_since xid;
     v_sums text;
+    v_combined text;
+    v_pa text;
     v_insert text;
     v_state_rows bigint;
+    v_wp text;
+    v_counts text;
     v_old_rows bigint;
     v_new_keys text[];
     v_members bigint;
@@ -1183,8 +1143,32 @@ BEGIN
 
     -- 2. The settled entries between the two bounds, added to the per-wallet sums.
     SELECT string_agg('a.s' || i, ', ' ORDER BY i) INTO v_sums FROM generate_series(1, v_cols) AS i;
-    SELECT s.p_delta, s.p_inserted INTO v_delta, v_inserted
-    FROM _recon.balance_add_settled(p_check, v_wm.order_bound, v_bound, v_sums) AS s;
+    v_delta := ARRAY[]::text[];
+    v_inserted := 0;
+    IF v_bound > v_wm.order_bound THEN
+        EXECUTE format($q$
+            WITH a AS (%1$s), up AS (
+                INSERT INTO _recon.balance_state AS s
+                    (check_name, wallet_key, n, n_amount, n_bad, sums)
+                SELECT %2$L, a.k::text, a.n, a.n_amount, a.n_bad, ARRAY[%3$s]::numeric[] FROM a
+                ON CONFLICT (check_name, wallet_key) DO UPDATE
+                SET n = s.n + excluded.n,
+                    n_amount = s.n_amount + excluded.n_amount,
+                    n_bad = s.n_bad + excluded.n_bad,
+                    sums = ARRAY(SELECT CASE WHEN u.x IS NULL THEN u.y WHEN u.y IS NULL THEN u.x
+                                             ELSE u.x + u.y END
+                                 FROM unnest(s.sums, excluded.sums) WITH ORDINALITY AS u (x, y, i)
+                                 ORDER BY u.i)
+                RETURNING s.wallet_key, s.xmax = 0 AS inserted
+            )
+            SELECT COALESCE(array_agg(up.wallet_key), '{}'),
+                   count(*) FILTER (WHERE up.inserted)
+            FROM up$q$,
+            _recon.balance_agg_sql(p_check.options, format('l.ord > %s AND l.ord <= %s',
+                                                           v_wm.order_bound, v_bound)),
+            p_check.name, v_sums
+        ) INTO v_delta, v_inserted;
+    END IF;
 
     -- 3. Re-check, in one statement (one snapshot), every wallet that may have changed: new
     --    settled entries (step 2), entries above the new bound, a wallet row written since the
@@ -1196,12 +1180,116 @@ BEGIN
     --    replaced by that in the same statement, so what it is judged on and what the next
     --    run starts from are read in this one snapshot.
     -- (without parents the statement is the plain INSERT it always was: no pk, no pa)
-    v_insert := _recon.balance_recheck_sql(p_check, v_ledger, v_wallet, v_key_type, v_bound,
-                                           v_cols);
-    SELECT r.p_state_rows, r.p_old_rows, r.p_written, r.p_new_keys
-    INTO v_state_rows, v_old_rows, v_written, v_new_keys
-    FROM _recon.balance_recheck(p_check, v_ledger, v_wallet, v_key_type, v_bound, v_sums,
-                                v_insert, p_run, v_delta, v_since) AS r;
+    v_pa := CASE WHEN v_ledger.parents IS NOT NULL THEN ' + COALESCE(pa.%s, 0)' ELSE '' END;
+    SELECT string_agg(format(
+        ', CASE WHEN s.n IS NULL AND t.n IS NULL%2$s THEN NULL '
+        || 'ELSE COALESCE(s.sums[%1$s], 0)%3$s + COALESCE(t.s%1$s, 0) END AS s%1$s',
+        i, CASE WHEN v_pa <> '' THEN ' AND pa.n IS NULL' ELSE '' END,
+        format(v_pa, 's' || i)), '' ORDER BY i)
+    INTO v_combined FROM generate_series(1, v_cols) AS i;
+    v_insert := format($q$
+        INSERT INTO _recon.run_stage
+            (run_id, check_name, finding_key, wallet_key, stored, expected, difference, details,
+             cause)
+        SELECT $1, f.check_name, concat_ws('/', COALESCE(f.wallet_key, '-'), f.details ->> 'item'),
+               f.wallet_key, f.stored, f.expected, f.difference, f.details, f.details ->> 'cause'
+        FROM (%s) AS f
+        -- a re-checked key that is neither a wallet nor in the ledger (a wallet with an open
+        -- finding deleted, or re-keyed) is nothing to report, as in a full run
+        WHERE NOT (f.details ->> 'cause' = 'unknown_wallet'
+                   AND (f.details ->> 'entries')::bigint = 0)$q$,
+        _recon.balance_findings_sql(p_check.name, p_check.options, format($e$(
+            WITH t AS MATERIALIZED (%1$s),
+            -- the keys to re-check, first, as one array: its rows are estimated as few, so the
+            -- state and the wallets are probed by primary key, not hash-joined whole
+            rk AS MATERIALIZED (SELECT ARRAY(
+                SELECT t.k FROM t
+                UNION SELECT x.k FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
+                UNION SELECT o.wallet_key::%4$s FROM _recon.finding AS o
+                      WHERE o.check_name = %5$L AND o.resolved_run IS NULL AND o.dropped_at IS NULL
+                        AND o.wallet_key IS NOT NULL
+                UNION SELECT d::%4$s FROM unnest($2::text[]) AS d%7$s) AS ks),
+            r AS (SELECT u.k FROM unnest((SELECT rk.ks FROM rk)) AS u (k))
+            SELECT r.k,
+                   NULLIF(COALESCE(s.n, 0)%8$s + COALESCE(t.n, 0), 0) AS n,
+                   COALESCE(s.n_amount, 0)%9$s + COALESCE(t.n_amount, 0) AS n_amount,
+                   COALESCE(s.n_bad, 0)%10$s + COALESCE(t.n_bad, 0) AS n_bad%6$s
+            FROM r%11$s
+            LEFT JOIN _recon.balance_state AS s
+                ON %12$ss.check_name = %5$L AND s.wallet_key = r.k::text%13$s
+            LEFT JOIN t ON t.k = r.k
+        ) AS e$e$,
+            _recon.balance_agg_sql(p_check.options, format('l.ord > %s', v_bound)),
+            v_wallet.key_column, v_wallet.relid::regclass, v_key_type, p_check.name, v_combined,
+            CASE WHEN v_pa <> '' THEN ' UNION SELECT pk.k FROM pk' ELSE '' END,
+            format(v_pa, 'n'), format(v_pa, 'n_amount'), format(v_pa, 'n_bad'),
+            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pk AS q ON q.k = r.k' ELSE '' END,
+            CASE WHEN v_pa <> '' THEN 'q.k IS NULL AND ' ELSE '' END,
+            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pa ON pa.k = r.k' ELSE '' END),
+        'LEFT'));
+    -- The one pass over the wallets, in the same statement: the rows written since the last
+    -- run (their keys are re-checked) and the count of the others, unchanged since. With the
+    -- state's wallet keys (has_wallet), that count shows whether a wallet vanished (deleted,
+    -- or re-keyed: its entries stay under a key that is no wallet now).
+    v_wp := format($q$wp AS MATERIALIZED (
+                SELECT count(*) FILTER (WHERE age(w.xmin) > age($3)) AS old_rows,
+                       COALESCE(array_agg(w.%1$I) FILTER (WHERE age(w.xmin) <= age($3)),
+                                ARRAY[]::%2$s[]) AS new_keys
+                FROM %3$s AS w),$q$,
+                   v_wallet.key_column, v_key_type, v_wallet.relid::regclass);
+    -- (each written key probed once: the ones that were no wallet then)
+    v_counts := format($q$(SELECT wp.old_rows FROM wp),
+                   (SELECT cardinality(wp.new_keys) FROM wp),
+                   ARRAY(SELECT x.k::text FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
+                         WHERE NOT EXISTS (SELECT FROM _recon.balance_state AS g
+                                           WHERE g.check_name = %1$L
+                                             AND g.wallet_key = x.k::text AND g.has_wallet))$q$,
+                       p_check.name);
+    IF v_ledger.parents IS NULL THEN
+        EXECUTE format('WITH %s staged AS (%s RETURNING 1) SELECT 0::bigint, %s',
+                       v_wp, v_insert, v_counts)
+        INTO v_state_rows, v_old_rows, v_written, v_new_keys USING p_run, v_delta, v_since;
+    ELSE
+        EXECUTE format($q$
+            WITH %7$s pk AS MATERIALIZED (SELECT DISTINCT x.k::%1$s AS k FROM (%2$s) AS x (k)),
+            pa AS MATERIALIZED (%3$s),
+            up AS (
+                INSERT INTO _recon.balance_state AS s
+                    (check_name, wallet_key, n, n_amount, n_bad, sums)
+                SELECT %4$L, pa.k::text, pa.n, pa.n_amount, pa.n_bad, ARRAY[%5$s]::numeric[]
+                FROM pa
+                ON CONFLICT (check_name, wallet_key) DO UPDATE
+                SET n = excluded.n, n_amount = excluded.n_amount, n_bad = excluded.n_bad,
+                    sums = excluded.sums
+                RETURNING s.xmax = 0 AS inserted
+            ),
+            gone AS (
+                DELETE FROM _recon.balance_state AS s USING pk
+                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text AND NOT s.has_wallet
+                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
+                RETURNING 1
+            ),
+            -- a wallet left without entries keeps its row (has_wallet), emptied
+            emptied AS (
+                UPDATE _recon.balance_state AS s
+                SET n = 0, n_amount = 0, n_bad = 0, sums = ARRAY[]::numeric[]
+                FROM pk
+                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text AND s.has_wallet
+                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
+                RETURNING 1
+            ),
+            staged AS (%6$s RETURNING 1)
+            SELECT (SELECT count(*) FROM up WHERE up.inserted) - (SELECT count(*) FROM gone),
+                   %8$s$q$,
+            v_key_type, _recon.incremental_parent_wallets_sql(v_ledger, '$3'),
+            -- (the one-time EXISTS skips the ledger altogether when no parent row changed)
+            _recon.balance_agg_sql(p_check.options, format(
+                'l.wallet = ANY (ARRAY(SELECT pk.k FROM pk)) AND l.ord <= %s '
+                || 'AND EXISTS (SELECT FROM pk)', v_bound)),
+            p_check.name, replace(v_sums, 'a.s', 'pa.s'), v_insert, v_wp, v_counts
+        ) INTO v_state_rows, v_old_rows, v_written, v_new_keys
+        USING p_run, v_delta, v_since;
+    END IF;
     -- Wallets then = those unchanged since + those written since that were wallets then;
     -- any other wallet of then is gone: its entries, if any, are under no wallet now, and
     -- nothing re-checked them. The run is then full (and says why).
@@ -1237,476 +1325,13 @@ BEGIN
     PERFORM _recon.ledger_write_prune();
     RETURN NULL;
 END;
-$$;
+$_$;
 
 --
 -- Name: FUNCTION balance_increment(p_check _recon.check_def, p_run bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
 COMMENT ON FUNCTION _recon.balance_increment(p_check _recon.check_def, p_run bigint) IS 'Runs a balance check incrementally into the current run''s findings and advances its watermark; returns NULL, or the reason it cannot (the caller then runs the check in full). Its result equals a full run''s: docs/INCREMENTAL.md gives the argument and its limits.';
-
---
--- Name: ledger_source; Type: TABLE; Schema: _recon; Owner: -
---
-
-CREATE TABLE _recon.ledger_source (
-    name text NOT NULL,
-    wallet_source text NOT NULL,
-    relid oid NOT NULL,
-    wallet_column name,
-    amount_column name NOT NULL,
-    amount_mode text NOT NULL,
-    effects jsonb NOT NULL,
-    direction_column name,
-    operation_column name,
-    entry_id_column name,
-    reference_column name,
-    posted_at_column name,
-    order_column name,
-    balance_after_column name,
-    version_column name,
-    journal_column name,
-    status_column name,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_by name DEFAULT SESSION_USER NOT NULL,
-    shape text DEFAULT 'entries'::text NOT NULL,
-    leg_columns jsonb,
-    debit_wallet_column name GENERATED ALWAYS AS (((leg_columns ->> 'debit'::text))::name) STORED,
-    credit_wallet_column name GENERATED ALWAYS AS (((leg_columns ->> 'credit'::text))::name) STORED,
-    filters jsonb,
-    parents jsonb,
-    kinds jsonb,
-    after_columns jsonb,
-    currency_column text,
-    amount_scale jsonb,
-    CONSTRAINT ledger_source_amount_mode CHECK ((amount_mode = ANY (ARRAY['signed'::text, 'direction'::text, 'operation'::text]))),
-    CONSTRAINT ledger_source_name_format CHECK ((name ~ '^[a-z][a-z0-9_]{0,39}$'::text)),
-    CONSTRAINT ledger_source_wallet_column CHECK (((shape = 'entries'::text) = ((wallet_column IS NOT NULL) AND (leg_columns IS NULL))))
-);
-
---
--- Name: TABLE ledger_source; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON TABLE _recon.ledger_source IS 'Registered ledger (entries) tables and how an entry moves balances (recon.register_ledger_source).';
-
---
--- Name: COLUMN ledger_source.name; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.name IS 'Source name: lower case, digits, _; at most 40.';
-
---
--- Name: COLUMN ledger_source.wallet_source; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.wallet_source IS 'The wallet source whose balances it moves.';
-
---
--- Name: COLUMN ledger_source.relid; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.relid IS 'The user''s table (pg_class oid; survives renames).';
-
---
--- Name: COLUMN ledger_source.wallet_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.wallet_column IS 'Column holding the wallet key (entries shape); NULL for the other shapes (leg_columns).';
-
---
--- Name: COLUMN ledger_source.amount_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.amount_column IS 'Amount column, numeric.';
-
---
--- Name: COLUMN ledger_source.amount_mode; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.amount_mode IS 'signed: the amount is signed; direction: amount + credit/debit column; operation: amount + operation type mapped to effects on balance columns.';
-
---
--- Name: COLUMN ledger_source.effects; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.effects IS 'Effect of an entry on each balance column: {"<balance column>": {"<value>": multiplier}}; the value is "*" for signed mode, the direction or operation value otherwise.';
-
---
--- Name: COLUMN ledger_source.direction_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.direction_column IS 'direction mode: credit/debit column.';
-
---
--- Name: COLUMN ledger_source.operation_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.operation_column IS 'operation mode: operation type column.';
-
---
--- Name: COLUMN ledger_source.entry_id_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.entry_id_column IS 'Optional entry id, named in findings.';
-
---
--- Name: COLUMN ledger_source.reference_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.reference_column IS 'Optional reference (duplicate, orphan).';
-
---
--- Name: COLUMN ledger_source.posted_at_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.posted_at_column IS 'Optional posting time.';
-
---
--- Name: COLUMN ledger_source.order_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.order_column IS 'Optional ordering id (chain checks).';
-
---
--- Name: COLUMN ledger_source.balance_after_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.balance_after_column IS 'Optional running balance (chain).';
-
---
--- Name: COLUMN ledger_source.version_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.version_column IS 'Optional per-wallet version (chain gaps).';
-
---
--- Name: COLUMN ledger_source.journal_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.journal_column IS 'Optional journal/transaction id.';
-
---
--- Name: COLUMN ledger_source.status_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.status_column IS 'Optional status column.';
-
---
--- Name: COLUMN ledger_source.created_at; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.created_at IS 'When it was registered.';
-
---
--- Name: COLUMN ledger_source.created_by; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.created_by IS 'Who registered it (session_user).';
-
---
--- Name: COLUMN ledger_source.shape; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.shape IS 'Its shape (_recon.ledger_shape): entries (one row moves one wallet) or transfer (two legs), or a shape of one''s own.';
-
---
--- Name: COLUMN ledger_source.leg_columns; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.leg_columns IS 'Shapes with several legs: the wallet column of each leg, {"<side>": "<column>"}.';
-
---
--- Name: COLUMN ledger_source.debit_wallet_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.debit_wallet_column IS 'transfer shape: the column of the wallet the amount leaves (from leg_columns).';
-
---
--- Name: COLUMN ledger_source.credit_wallet_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.credit_wallet_column IS 'transfer shape: the column of the wallet the amount reaches (from leg_columns).';
-
---
--- Name: COLUMN ledger_source.filters; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.filters IS 'Entry filters, all ANDed: [{"column": ref, "op": op, "values": [...]}], validated at registration; NULL when every row counts.';
-
---
--- Name: COLUMN ledger_source.parents; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.parents IS 'Parent rows reached through a registered unique key: {"<alias>": {"table": regclass text, "key": column, "via": ref}}; NULL when none.';
-
---
--- Name: COLUMN ledger_source.kinds; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.kinds IS 'Effects keyed on several columns: {"keys": [ref, ...], "rules": [{"when": {ref: value}, "label": text}]}; the effects column maps each rule''s label. NULL for one-column keys.';
-
---
--- Name: COLUMN ledger_source.after_columns; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.after_columns IS 'Running balances per balance column: {"<balance column>": "<after column>"}; NULL when none.';
-
---
--- Name: COLUMN ledger_source.currency_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.currency_column IS 'The currency of each entry: a column of the ledger, or "<parent alias>.<column>" of a registered parent row ("currency" option); the legs relation carries it as currency. NULL: the entries carry none (their wallet''s is assumed).';
-
---
--- Name: COLUMN ledger_source.amount_scale; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.amount_scale IS 'The scale of the amount column (and of the running balances), when it holds minor units: {"places": n} (a fixed number of decimal places), or {"column": c, "as": "places"|"multiplier"} (per row, from an integer column of the ledger). NULL: the amounts are in major units.';
-
---
--- Name: wallet_source; Type: TABLE; Schema: _recon; Owner: -
---
-
-CREATE TABLE _recon.wallet_source (
-    name text NOT NULL,
-    relid oid NOT NULL,
-    key_column name NOT NULL,
-    balance_columns name[] NOT NULL,
-    currency_column name,
-    owner_column name,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_by name DEFAULT SESSION_USER NOT NULL,
-    label_column name,
-    balance_scale jsonb,
-    version_column name,
-    CONSTRAINT wallet_source_has_balances CHECK ((cardinality(balance_columns) > 0)),
-    CONSTRAINT wallet_source_name_format CHECK ((name ~ '^[a-z][a-z0-9_]{0,39}$'::text))
-);
-
---
--- Name: TABLE wallet_source; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON TABLE _recon.wallet_source IS 'Registered wallet tables: a key and the stored balance columns (recon.register_wallet_source).';
-
---
--- Name: COLUMN wallet_source.name; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.name IS 'Source name: lower case, digits, _; at most 40.';
-
---
--- Name: COLUMN wallet_source.relid; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.relid IS 'The user''s table (pg_class oid; survives renames).';
-
---
--- Name: COLUMN wallet_source.key_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.key_column IS 'Wallet key column.';
-
---
--- Name: COLUMN wallet_source.balance_columns; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.balance_columns IS 'Stored balance columns, numeric.';
-
---
--- Name: COLUMN wallet_source.currency_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.currency_column IS 'Optional currency column.';
-
---
--- Name: COLUMN wallet_source.owner_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.owner_column IS 'Optional owner column (coverage checks).';
-
---
--- Name: COLUMN wallet_source.created_at; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.created_at IS 'When it was registered.';
-
---
--- Name: COLUMN wallet_source.created_by; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.created_by IS 'Who registered it (session_user).';
-
---
--- Name: COLUMN wallet_source.label_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.label_column IS 'Optional label (an alias such as @customer-012-brl), shown beside the key in findings.';
-
---
--- Name: COLUMN wallet_source.balance_scale; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.balance_scale IS 'The scale of the stored balance columns, when they hold minor units: {"places": n}, or {"column": c, "as": "places"|"multiplier"} (per wallet, from an integer column of the wallet table). NULL: the balances are in major units.';
-
---
--- Name: COLUMN wallet_source.version_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.version_column IS 'Optional optimistic-locking version column (an integer type): every write of the toolkit to a wallet row adds 1 to it ("version" option of recon.register_wallet_source). NULL: none.';
-
---
--- Name: balance_recheck(_recon.check_def, _recon.ledger_source, _recon.wallet_source, regtype, numeric, text, text, bigint, text[], xid); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.balance_recheck(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_sums text, p_insert text, p_run bigint, p_delta text[], p_since xid, OUT p_state_rows bigint, OUT p_old_rows bigint, OUT p_written bigint, OUT p_new_keys text[]) RETURNS record
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-DECLARE
-    v_wp text;
-    v_counts text;
-BEGIN
-    -- The one pass over the wallets, in the same statement: the rows written since the last
-    -- run (their keys are re-checked) and the count of the others, unchanged since. With the
-    -- state's wallet keys (has_wallet), that count shows whether a wallet vanished (deleted,
-    -- or re-keyed: its entries stay under a key that is no wallet now).
-    v_wp := format($q$wp AS MATERIALIZED (
-                SELECT count(*) FILTER (WHERE age(w.xmin) > age($3)) AS old_rows,
-                       COALESCE(array_agg(w.%1$I) FILTER (WHERE age(w.xmin) <= age($3)),
-                                ARRAY[]::%2$s[]) AS new_keys
-                FROM %3$s AS w),$q$,
-                   p_wallet.key_column, p_key_type, p_wallet.relid::regclass);
-    -- (each written key probed once: the ones that were no wallet then)
-    v_counts := format($q$(SELECT wp.old_rows FROM wp),
-                   (SELECT cardinality(wp.new_keys) FROM wp),
-                   ARRAY(SELECT x.k::text FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
-                         WHERE NOT EXISTS (SELECT FROM _recon.balance_state AS g
-                                           WHERE g.check_name = %1$L
-                                             AND g.wallet_key = x.k::text AND g.has_wallet))$q$,
-                       p_check.name);
-    IF p_ledger.parents IS NULL THEN
-        EXECUTE format('WITH %s staged AS (%s RETURNING 1) SELECT 0::bigint, %s',
-                       v_wp, p_insert, v_counts)
-        INTO p_state_rows, p_old_rows, p_written, p_new_keys USING p_run, p_delta, p_since;
-    ELSE
-        EXECUTE format($q$
-            WITH %7$s pk AS MATERIALIZED (SELECT DISTINCT x.k::%1$s AS k FROM (%2$s) AS x (k)),
-            pa AS MATERIALIZED (%3$s),
-            up AS (
-                INSERT INTO _recon.balance_state AS s
-                    (check_name, wallet_key, n, n_amount, n_bad, sums)
-                SELECT %4$L, pa.k::text, pa.n, pa.n_amount, pa.n_bad, ARRAY[%5$s]::numeric[]
-                FROM pa
-                ON CONFLICT (check_name, wallet_key) DO UPDATE
-                SET n = excluded.n, n_amount = excluded.n_amount, n_bad = excluded.n_bad,
-                    sums = excluded.sums
-                RETURNING s.xmax = 0 AS inserted
-            ),
-            gone AS (
-                DELETE FROM _recon.balance_state AS s USING pk
-                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text AND NOT s.has_wallet
-                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
-                RETURNING 1
-            ),
-            -- a wallet left without entries keeps its row (has_wallet), emptied
-            emptied AS (
-                UPDATE _recon.balance_state AS s
-                SET n = 0, n_amount = 0, n_bad = 0, sums = ARRAY[]::numeric[]
-                FROM pk
-                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text AND s.has_wallet
-                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
-                RETURNING 1
-            ),
-            staged AS (%6$s RETURNING 1)
-            SELECT (SELECT count(*) FROM up WHERE up.inserted) - (SELECT count(*) FROM gone),
-                   %8$s$q$,
-            p_key_type, _recon.incremental_parent_wallets_sql(p_ledger, '$3'),
-            -- (the one-time EXISTS skips the ledger altogether when no parent row changed)
-            _recon.balance_agg_sql(p_check.options, format(
-                'l.wallet = ANY (ARRAY(SELECT pk.k FROM pk)) AND l.ord <= %s '
-                || 'AND EXISTS (SELECT FROM pk)', p_bound)),
-            p_check.name, replace(p_sums, 'a.s', 'pa.s'), p_insert, v_wp, v_counts
-        ) INTO p_state_rows, p_old_rows, p_written, p_new_keys
-        USING p_run, p_delta, p_since;
-    END IF;
-END;
-$_$;
-
---
--- Name: FUNCTION balance_recheck(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_sums text, p_insert text, p_run bigint, p_delta text[], p_since xid, OUT p_state_rows bigint, OUT p_old_rows bigint, OUT p_written bigint, OUT p_new_keys text[]); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.balance_recheck(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_sums text, p_insert text, p_run bigint, p_delta text[], p_since xid, OUT p_state_rows bigint, OUT p_old_rows bigint, OUT p_written bigint, OUT p_new_keys text[]) IS 'Step 3 of _recon.balance_increment: runs p_insert (_recon.balance_recheck_sql) for run p_run in one statement with the one pass over the wallets (rows written since p_since: their keys re-checked; the others counted) and, on a ledger that reads parent rows, the wallets under a changed parent row summed afresh up to p_bound and their state replaced. p_state_rows: state rows added less removed; p_old_rows: wallet rows unchanged since; p_written: rows written since; p_new_keys: those that were no wallet then.';
-
---
--- Name: balance_recheck_sql(_recon.check_def, _recon.ledger_source, _recon.wallet_source, regtype, numeric, integer); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.balance_recheck_sql(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_cols integer) RETURNS text
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-DECLARE
-    v_pa text;
-    v_combined text;
-BEGIN
-    v_pa := CASE WHEN p_ledger.parents IS NOT NULL THEN ' + COALESCE(pa.%s, 0)' ELSE '' END;
-    SELECT string_agg(format(
-        ', CASE WHEN s.n IS NULL AND t.n IS NULL%2$s THEN NULL '
-        || 'ELSE COALESCE(s.sums[%1$s], 0)%3$s + COALESCE(t.s%1$s, 0) END AS s%1$s',
-        i, CASE WHEN v_pa <> '' THEN ' AND pa.n IS NULL' ELSE '' END,
-        format(v_pa, 's' || i)), '' ORDER BY i)
-    INTO v_combined FROM generate_series(1, p_cols) AS i;
-    RETURN format($q$
-        INSERT INTO _recon.run_stage
-            (run_id, check_name, finding_key, wallet_key, stored, expected, difference, details,
-             cause)
-        SELECT $1, f.check_name, concat_ws('/', COALESCE(f.wallet_key, '-'), f.details ->> 'item'),
-               f.wallet_key, f.stored, f.expected, f.difference, f.details, f.details ->> 'cause'
-        FROM (%s) AS f
-        -- a re-checked key that is neither a wallet nor in the ledger (a wallet with an open
-        -- finding deleted, or re-keyed) is nothing to report, as in a full run
-        WHERE NOT (f.details ->> 'cause' = 'unknown_wallet'
-                   AND (f.details ->> 'entries')::bigint = 0)$q$,
-        _recon.balance_findings_sql(p_check.name, p_check.options, format($e$(
-            WITH t AS MATERIALIZED (%1$s),
-            -- the keys to re-check, first, as one array: its rows are estimated as few, so the
-            -- state and the wallets are probed by primary key, not hash-joined whole
-            rk AS MATERIALIZED (SELECT ARRAY(
-                SELECT t.k FROM t
-                UNION SELECT x.k FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
-                UNION SELECT o.wallet_key::%4$s FROM _recon.finding AS o
-                      WHERE o.check_name = %5$L AND o.resolved_run IS NULL AND o.dropped_at IS NULL
-                        AND o.wallet_key IS NOT NULL
-                UNION SELECT d::%4$s FROM unnest($2::text[]) AS d%7$s) AS ks),
-            r AS (SELECT u.k FROM unnest((SELECT rk.ks FROM rk)) AS u (k))
-            SELECT r.k,
-                   NULLIF(COALESCE(s.n, 0)%8$s + COALESCE(t.n, 0), 0) AS n,
-                   COALESCE(s.n_amount, 0)%9$s + COALESCE(t.n_amount, 0) AS n_amount,
-                   COALESCE(s.n_bad, 0)%10$s + COALESCE(t.n_bad, 0) AS n_bad%6$s
-            FROM r%11$s
-            LEFT JOIN _recon.balance_state AS s
-                ON %12$ss.check_name = %5$L AND s.wallet_key = r.k::text%13$s
-            LEFT JOIN t ON t.k = r.k
-        ) AS e$e$,
-            _recon.balance_agg_sql(p_check.options, format('l.ord > %s', p_bound)),
-            p_wallet.key_column, p_wallet.relid::regclass, p_key_type, p_check.name, v_combined,
-            CASE WHEN v_pa <> '' THEN ' UNION SELECT pk.k FROM pk' ELSE '' END,
-            format(v_pa, 'n'), format(v_pa, 'n_amount'), format(v_pa, 'n_bad'),
-            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pk AS q ON q.k = r.k' ELSE '' END,
-            CASE WHEN v_pa <> '' THEN 'q.k IS NULL AND ' ELSE '' END,
-            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pa ON pa.k = r.k' ELSE '' END),
-        'LEFT'));
-END;
-$_$;
-
---
--- Name: FUNCTION balance_recheck_sql(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_cols integer); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.balance_recheck_sql(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_cols integer) IS 'Step 3 of _recon.balance_increment: the INSERT into _recon.run_stage of balance check p_check''s findings for the wallets to re-check (new settled entries: $2; entries above bound p_bound; wallet rows written since: CTE wp; open findings; with parents, the wallets under a changed parent row: CTEs pk, pa), judged by the SQL of a full run (_recon.balance_findings_sql) from the state plus the entries above the bound.';
 
 --
 -- Name: base_table(oid); Type: FUNCTION; Schema: _recon; Owner: -
@@ -1939,7 +1564,7 @@ CREATE FUNCTION _recon.check_row_currency(p_kind text, p_ledger text, p_wallet t
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    -- what the compiled check reads and what reconcile gives its findings (stage_rows_sql):
+    -- what the compiled check reads and what reconcile gives its findings (stage_currency):
     -- a journal's entries' currency; a wallet's currency for a kind whose findings name one
     -- wallet; a chain without one, its entries'
     SELECT CASE
@@ -2824,20 +2449,106 @@ DECLARE
                                        'lifecycle');
     v_hold text := p_options ->> 'hold';
     v_terminal text;
-    v_status text;
-    v_join text;
-    v_pending text;
-    v_stale text;
+    v_status text := 'NULL::text';
+    v_join text := '';
+    v_pending text := 'FALSE';
+    v_stale text := 'FALSE';
+    v_relid oid;
     v_column text;
 BEGIN
-    -- The hold and its resolutions are kinds of entry of the ledger.
-    v_terminal := _recon.compile_lifecycle_terminal(v_ledger, v_hold, p_options);
+    IF jsonb_typeof(p_options -> 'terminal') IS DISTINCT FROM 'array'
+        OR jsonb_array_length(p_options -> 'terminal') = 0 THEN
+        PERFORM _recon.fail('RC106', '"terminal" must be a non-empty array',
+                            'It lists the operation types that resolve a hold.',
+                            'E.g. ["RELEASE", "DEBIT"].');
+    END IF;
+    SELECT string_agg(quote_literal(t), ', ') INTO v_terminal
+    FROM jsonb_array_elements_text(p_options -> 'terminal') AS t;
+    -- The hold and its resolutions are kinds of entry of the ledger (operation values, or rule
+    -- labels): one it never has would make a check that can find nothing.
+    IF NOT EXISTS (SELECT FROM jsonb_each(v_ledger.effects) AS c, jsonb_object_keys(c.value) AS k
+                   WHERE k = ANY (v_hold || ARRAY(
+                       SELECT jsonb_array_elements_text(p_options -> 'terminal')))
+                   HAVING count(DISTINCT k) = 1 + jsonb_array_length(p_options -> 'terminal'))
+        THEN
+        PERFORM _recon.fail(
+            'RC106', format('"hold" %L or a "terminal" value is not a kind of entry of ledger %s',
+                            v_hold, v_ledger.name),
+            format('Its kinds: %s.', (SELECT string_agg(DISTINCT k, ', ' ORDER BY k)
+                                      FROM jsonb_each(v_ledger.effects) AS c,
+                                           jsonb_object_keys(c.value) AS k)),
+            'Name operation values (or, for effects keyed on several columns, rule labels).'
+        );
+    END IF;
     -- The transaction's status: from a status table, else from the ledger's latest entry.
-    SELECT s.p_status, s.p_join INTO v_status, v_join
-    FROM _recon.compile_lifecycle_status(v_raw, v_ledger, p_options) AS s;
-    -- When a hold may stay open: a pending status, or until "max_pending".
-    SELECT p.p_pending, p.p_stale INTO v_pending, v_stale
-    FROM _recon.compile_lifecycle_pending(v_ledger, p_options, v_status) AS p;
+    IF p_options ? 'status_table' THEN
+        IF NOT (p_options ? 'status_key' AND p_options ? 'status_column') THEN
+            PERFORM _recon.fail('RC106', '"status_table" needs "status_key" and "status_column"',
+                                'They name the transaction id and its status in that table.',
+                                'E.g. {"status_table": "transaction", "status_key": "id", '
+                                || '"status_column": "status"}.');
+        END IF;
+        v_relid := _recon.resolve_table(p_options ->> 'status_table');
+        v_join := format(
+            'LEFT JOIN %s AS st ON st.%I = g.journal', v_relid::regclass,
+            _recon.resolve_column(v_relid, p_options ->> 'status_key', 'the transaction key'));
+        PERFORM _recon.same_key_type(v_relid, (p_options ->> 'status_key')::name, v_raw.relid,
+                                     v_raw.journal_column);
+        v_status := format('st.%I::text', _recon.resolve_column(
+            v_relid, p_options ->> 'status_column', 'the transaction status'));
+    ELSIF v_ledger.status_column IS NOT NULL THEN
+        v_status := 'g.last_status';
+    END IF;
+    IF p_options ? 'pending' THEN
+        IF v_status = 'NULL::text' THEN
+            PERFORM _recon.fail('RC106', '"pending" needs a transaction status',
+                                'Neither "status_table" nor a ledger status column is registered.',
+                                'Add status_table/status_key/status_column, or register the '
+                                || 'ledger with {"status": "<column>"}.');
+        END IF;
+        IF jsonb_typeof(p_options -> 'pending') <> 'array' THEN
+            PERFORM _recon.fail('RC106', '"pending" must be an array',
+                                'It lists the statuses under which a hold may stay open.',
+                                'E.g. ["PENDING"].');
+        END IF;
+        SELECT format('%s IS NOT NULL AND %s NOT IN (%s)', v_status, v_status,
+                      string_agg(quote_literal(s), ', '))
+        INTO v_pending FROM jsonb_array_elements_text(p_options -> 'pending') AS s;
+    END IF;
+    -- The statuses that tell a lifecycle repair (strategy resolve) to commit or to release.
+    FOREACH v_column IN ARRAY ARRAY['approved', 'canceled'] LOOP
+        CONTINUE WHEN NOT p_options ? v_column;
+        IF jsonb_typeof(p_options -> v_column) IS DISTINCT FROM 'array'
+            OR jsonb_array_length(p_options -> v_column) = 0
+            OR EXISTS (SELECT FROM jsonb_array_elements(p_options -> v_column) AS s
+                       WHERE jsonb_typeof(s) <> 'string') THEN
+            PERFORM _recon.fail('RC106', format('"%s" must be a non-empty array of statuses',
+                                                v_column),
+                                'It lists the transaction statuses under which a hold left open '
+                                || 'is committed ("approved") or released ("canceled").',
+                                'E.g. {"approved": ["APPROVED"], "canceled": ["CANCELED"]}.');
+        END IF;
+        IF v_status = 'NULL::text' THEN
+            PERFORM _recon.fail('RC106', format('"%s" needs a transaction status', v_column),
+                                'Neither "status_table" nor a ledger status column is registered.',
+                                'Add status_table/status_key/status_column, or register the '
+                                || 'ledger with {"status": "<column>"}.');
+        END IF;
+    END LOOP;
+    v_column := NULL;
+    IF p_options ? 'max_pending' THEN
+        PERFORM _recon.require_column(v_ledger, v_ledger.posted_at_column, 'posted_at',
+                                      'lifecycle with max_pending');
+        BEGIN
+            PERFORM (p_options ->> 'max_pending')::interval;
+        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow
+            OR interval_field_overflow THEN
+            PERFORM _recon.fail('RC106', format('"max_pending" %L is not an interval',
+                                                p_options ->> 'max_pending'),
+                                'It is how long a hold may stay unresolved.', 'E.g. "1 day".');
+        END;
+        v_stale := format('g.last_at < now() - %L::interval', p_options ->> 'max_pending');
+    END IF;
     -- The balance column the hold concerns: the one its entry moves up (on_hold), else the first
     -- it moves.
     SELECT c.b INTO v_column
@@ -2896,163 +2607,6 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.compile_lifecycle(p_name text, p_options jsonb) IS 'Compiles a lifecycle check over an operation ledger with a journal (transaction) column: per transaction and wallet, a "hold" must be resolved by at most one "terminal" operation, for at most the held amount, and must be resolved once the transaction''s status is no longer "pending" (status from status_table/status_key/status_column, else the ledger''s status of the latest entry) or after "max_pending".';
-
---
--- Name: compile_lifecycle_pending(_recon.ledger_source, jsonb, text); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.compile_lifecycle_pending(p_ledger _recon.ledger_source, p_options jsonb, p_status text, OUT p_pending text, OUT p_stale text) RETURNS record
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_column text;
-BEGIN
-    p_pending := 'FALSE';
-    p_stale := 'FALSE';
-    IF p_options ? 'pending' THEN
-        IF p_status = 'NULL::text' THEN
-            PERFORM _recon.fail('RC106', '"pending" needs a transaction status',
-                                'Neither "status_table" nor a ledger status column is registered.',
-                                'Add status_table/status_key/status_column, or register the '
-                                || 'ledger with {"status": "<column>"}.');
-        END IF;
-        IF jsonb_typeof(p_options -> 'pending') <> 'array' THEN
-            PERFORM _recon.fail('RC106', '"pending" must be an array',
-                                'It lists the statuses under which a hold may stay open.',
-                                'E.g. ["PENDING"].');
-        END IF;
-        SELECT format('%s IS NOT NULL AND %s NOT IN (%s)', p_status, p_status,
-                      string_agg(quote_literal(s), ', '))
-        INTO p_pending FROM jsonb_array_elements_text(p_options -> 'pending') AS s;
-    END IF;
-    -- The statuses that tell a lifecycle repair (strategy resolve) to commit or to release.
-    FOREACH v_column IN ARRAY ARRAY['approved', 'canceled'] LOOP
-        CONTINUE WHEN NOT p_options ? v_column;
-        IF jsonb_typeof(p_options -> v_column) IS DISTINCT FROM 'array'
-            OR jsonb_array_length(p_options -> v_column) = 0
-            OR EXISTS (SELECT FROM jsonb_array_elements(p_options -> v_column) AS s
-                       WHERE jsonb_typeof(s) <> 'string') THEN
-            PERFORM _recon.fail('RC106', format('"%s" must be a non-empty array of statuses',
-                                                v_column),
-                                'It lists the transaction statuses under which a hold left open '
-                                || 'is committed ("approved") or released ("canceled").',
-                                'E.g. {"approved": ["APPROVED"], "canceled": ["CANCELED"]}.');
-        END IF;
-        IF p_status = 'NULL::text' THEN
-            PERFORM _recon.fail('RC106', format('"%s" needs a transaction status', v_column),
-                                'Neither "status_table" nor a ledger status column is registered.',
-                                'Add status_table/status_key/status_column, or register the '
-                                || 'ledger with {"status": "<column>"}.');
-        END IF;
-    END LOOP;
-    IF p_options ? 'max_pending' THEN
-        PERFORM _recon.require_column(p_ledger, p_ledger.posted_at_column, 'posted_at',
-                                      'lifecycle with max_pending');
-        BEGIN
-            PERFORM (p_options ->> 'max_pending')::interval;
-        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow
-            OR interval_field_overflow THEN
-            PERFORM _recon.fail('RC106', format('"max_pending" %L is not an interval',
-                                                p_options ->> 'max_pending'),
-                                'It is how long a hold may stay unresolved.', 'E.g. "1 day".');
-        END;
-        p_stale := format('g.last_at < now() - %L::interval', p_options ->> 'max_pending');
-    END IF;
-END;
-$$;
-
---
--- Name: FUNCTION compile_lifecycle_pending(p_ledger _recon.ledger_source, p_options jsonb, p_status text, OUT p_pending text, OUT p_stale text); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.compile_lifecycle_pending(p_ledger _recon.ledger_source, p_options jsonb, p_status text, OUT p_pending text, OUT p_stale text) IS 'For _recon.compile_lifecycle: the SQL conditions under which a hold not resolved is a finding: p_pending, its transaction''s status (p_status) is not one of "pending"; p_stale, its last entry is older than "max_pending". Checks "approved" and "canceled" (the statuses a resolve repair follows). RC106 when one needs a status none is registered for, or is not of its type.';
-
---
--- Name: compile_lifecycle_status(_recon.ledger_source, _recon.ledger_source, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.compile_lifecycle_status(p_raw _recon.ledger_source, p_ledger _recon.ledger_source, p_options jsonb, OUT p_status text, OUT p_join text) RETURNS record
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_relid oid;
-BEGIN
-    p_status := 'NULL::text';
-    p_join := '';
-    -- The transaction's status: from a status table, else from the ledger's latest entry.
-    IF p_options ? 'status_table' THEN
-        IF NOT (p_options ? 'status_key' AND p_options ? 'status_column') THEN
-            PERFORM _recon.fail('RC106', '"status_table" needs "status_key" and "status_column"',
-                                'They name the transaction id and its status in that table.',
-                                'E.g. {"status_table": "transaction", "status_key": "id", '
-                                || '"status_column": "status"}.');
-        END IF;
-        v_relid := _recon.resolve_table(p_options ->> 'status_table');
-        p_join := format(
-            'LEFT JOIN %s AS st ON st.%I = g.journal', v_relid::regclass,
-            _recon.resolve_column(v_relid, p_options ->> 'status_key', 'the transaction key'));
-        PERFORM _recon.same_key_type(v_relid, (p_options ->> 'status_key')::name, p_raw.relid,
-                                     p_raw.journal_column);
-        p_status := format('st.%I::text', _recon.resolve_column(
-            v_relid, p_options ->> 'status_column', 'the transaction status'));
-    ELSIF p_ledger.status_column IS NOT NULL THEN
-        p_status := 'g.last_status';
-    END IF;
-END;
-$$;
-
---
--- Name: FUNCTION compile_lifecycle_status(p_raw _recon.ledger_source, p_ledger _recon.ledger_source, p_options jsonb, OUT p_status text, OUT p_join text); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.compile_lifecycle_status(p_raw _recon.ledger_source, p_ledger _recon.ledger_source, p_options jsonb, OUT p_status text, OUT p_join text) IS 'For _recon.compile_lifecycle over ledger p_raw (legs p_ledger): the SQL of a transaction''s status (p_status: the status table''s column, joined by p_join, when p_options names "status_table", "status_key" and "status_column"; else the latest entry''s status g.last_status; else NULL::text). RC101, RC102, RC106 for a bad status table.';
-
---
--- Name: compile_lifecycle_terminal(_recon.ledger_source, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.compile_lifecycle_terminal(p_ledger _recon.ledger_source, p_hold text, p_options jsonb) RETURNS text
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_terminal text;
-BEGIN
-    IF jsonb_typeof(p_options -> 'terminal') IS DISTINCT FROM 'array'
-        OR jsonb_array_length(p_options -> 'terminal') = 0 THEN
-        PERFORM _recon.fail('RC106', '"terminal" must be a non-empty array',
-                            'It lists the operation types that resolve a hold.',
-                            'E.g. ["RELEASE", "DEBIT"].');
-    END IF;
-    SELECT string_agg(quote_literal(t), ', ') INTO v_terminal
-    FROM jsonb_array_elements_text(p_options -> 'terminal') AS t;
-    -- The hold and its resolutions are kinds of entry of the ledger (operation values, or rule
-    -- labels): one it never has would make a check that can find nothing.
-    IF NOT EXISTS (SELECT FROM jsonb_each(p_ledger.effects) AS c, jsonb_object_keys(c.value) AS k
-                   WHERE k = ANY (p_hold || ARRAY(
-                       SELECT jsonb_array_elements_text(p_options -> 'terminal')))
-                   HAVING count(DISTINCT k) = 1 + jsonb_array_length(p_options -> 'terminal'))
-        THEN
-        PERFORM _recon.fail(
-            'RC106', format('"hold" %L or a "terminal" value is not a kind of entry of ledger %s',
-                            p_hold, p_ledger.name),
-            format('Its kinds: %s.', (SELECT string_agg(DISTINCT k, ', ' ORDER BY k)
-                                      FROM jsonb_each(p_ledger.effects) AS c,
-                                           jsonb_object_keys(c.value) AS k)),
-            'Name operation values (or, for effects keyed on several columns, rule labels).'
-        );
-    END IF;
-    RETURN v_terminal;
-END;
-$$;
-
---
--- Name: FUNCTION compile_lifecycle_terminal(p_ledger _recon.ledger_source, p_hold text, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.compile_lifecycle_terminal(p_ledger _recon.ledger_source, p_hold text, p_options jsonb) IS 'For _recon.compile_lifecycle: RC106 unless "terminal" (in p_options) is a non-empty array and the hold p_hold and every terminal are kinds of entry of ledger legs p_ledger (operation values, or rule labels); returns the terminals as a list of SQL literals.';
 
 --
 -- Name: compile_orphan(text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -3356,6 +2910,225 @@ $$;
 COMMENT ON FUNCTION _recon.custom_trusted(p_name text, p_view regclass) IS 'Refuses (RC110) a custom check whose view uses a function, operator, view or row-level security table owned by a role other than the registering role or a superuser: the view runs with the toolkit owner''s rights inside recon.reconcile(). docs/SECURITY.md.';
 
 --
+-- Name: ledger_source; Type: TABLE; Schema: _recon; Owner: -
+--
+
+CREATE TABLE _recon.ledger_source (
+    name text NOT NULL,
+    wallet_source text NOT NULL,
+    relid oid NOT NULL,
+    wallet_column name,
+    amount_column name NOT NULL,
+    amount_mode text NOT NULL,
+    effects jsonb NOT NULL,
+    direction_column name,
+    operation_column name,
+    entry_id_column name,
+    reference_column name,
+    posted_at_column name,
+    order_column name,
+    balance_after_column name,
+    version_column name,
+    journal_column name,
+    status_column name,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by name DEFAULT SESSION_USER NOT NULL,
+    shape text DEFAULT 'entries'::text NOT NULL,
+    leg_columns jsonb,
+    debit_wallet_column name GENERATED ALWAYS AS (((leg_columns ->> 'debit'::text))::name) STORED,
+    credit_wallet_column name GENERATED ALWAYS AS (((leg_columns ->> 'credit'::text))::name) STORED,
+    filters jsonb,
+    parents jsonb,
+    kinds jsonb,
+    after_columns jsonb,
+    currency_column text,
+    amount_scale jsonb,
+    CONSTRAINT ledger_source_amount_mode CHECK ((amount_mode = ANY (ARRAY['signed'::text, 'direction'::text, 'operation'::text]))),
+    CONSTRAINT ledger_source_name_format CHECK ((name ~ '^[a-z][a-z0-9_]{0,39}$'::text)),
+    CONSTRAINT ledger_source_wallet_column CHECK (((shape = 'entries'::text) = ((wallet_column IS NOT NULL) AND (leg_columns IS NULL))))
+);
+
+--
+-- Name: TABLE ledger_source; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON TABLE _recon.ledger_source IS 'Registered ledger (entries) tables and how an entry moves balances (recon.register_ledger_source).';
+
+--
+-- Name: COLUMN ledger_source.name; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.name IS 'Source name: lower case, digits, _; at most 40.';
+
+--
+-- Name: COLUMN ledger_source.wallet_source; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.wallet_source IS 'The wallet source whose balances it moves.';
+
+--
+-- Name: COLUMN ledger_source.relid; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.relid IS 'The user''s table (pg_class oid; survives renames).';
+
+--
+-- Name: COLUMN ledger_source.wallet_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.wallet_column IS 'Column holding the wallet key (entries shape); NULL for the other shapes (leg_columns).';
+
+--
+-- Name: COLUMN ledger_source.amount_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.amount_column IS 'Amount column, numeric.';
+
+--
+-- Name: COLUMN ledger_source.amount_mode; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.amount_mode IS 'signed: the amount is signed; direction: amount + credit/debit column; operation: amount + operation type mapped to effects on balance columns.';
+
+--
+-- Name: COLUMN ledger_source.effects; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.effects IS 'Effect of an entry on each balance column: {"<balance column>": {"<value>": multiplier}}; the value is "*" for signed mode, the direction or operation value otherwise.';
+
+--
+-- Name: COLUMN ledger_source.direction_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.direction_column IS 'direction mode: credit/debit column.';
+
+--
+-- Name: COLUMN ledger_source.operation_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.operation_column IS 'operation mode: operation type column.';
+
+--
+-- Name: COLUMN ledger_source.entry_id_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.entry_id_column IS 'Optional entry id, named in findings.';
+
+--
+-- Name: COLUMN ledger_source.reference_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.reference_column IS 'Optional reference (duplicate, orphan).';
+
+--
+-- Name: COLUMN ledger_source.posted_at_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.posted_at_column IS 'Optional posting time.';
+
+--
+-- Name: COLUMN ledger_source.order_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.order_column IS 'Optional ordering id (chain checks).';
+
+--
+-- Name: COLUMN ledger_source.balance_after_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.balance_after_column IS 'Optional running balance (chain).';
+
+--
+-- Name: COLUMN ledger_source.version_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.version_column IS 'Optional per-wallet version (chain gaps).';
+
+--
+-- Name: COLUMN ledger_source.journal_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.journal_column IS 'Optional journal/transaction id.';
+
+--
+-- Name: COLUMN ledger_source.status_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.status_column IS 'Optional status column.';
+
+--
+-- Name: COLUMN ledger_source.created_at; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.created_at IS 'When it was registered.';
+
+--
+-- Name: COLUMN ledger_source.created_by; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.created_by IS 'Who registered it (session_user).';
+
+--
+-- Name: COLUMN ledger_source.shape; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.shape IS 'Its shape (_recon.ledger_shape): entries (one row moves one wallet) or transfer (two legs), or a shape of one''s own.';
+
+--
+-- Name: COLUMN ledger_source.leg_columns; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.leg_columns IS 'Shapes with several legs: the wallet column of each leg, {"<side>": "<column>"}.';
+
+--
+-- Name: COLUMN ledger_source.debit_wallet_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.debit_wallet_column IS 'transfer shape: the column of the wallet the amount leaves (from leg_columns).';
+
+--
+-- Name: COLUMN ledger_source.credit_wallet_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.credit_wallet_column IS 'transfer shape: the column of the wallet the amount reaches (from leg_columns).';
+
+--
+-- Name: COLUMN ledger_source.filters; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.filters IS 'Entry filters, all ANDed: [{"column": ref, "op": op, "values": [...]}], validated at registration; NULL when every row counts.';
+
+--
+-- Name: COLUMN ledger_source.parents; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.parents IS 'Parent rows reached through a registered unique key: {"<alias>": {"table": regclass text, "key": column, "via": ref}}; NULL when none.';
+
+--
+-- Name: COLUMN ledger_source.kinds; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.kinds IS 'Effects keyed on several columns: {"keys": [ref, ...], "rules": [{"when": {ref: value}, "label": text}]}; the effects column maps each rule''s label. NULL for one-column keys.';
+
+--
+-- Name: COLUMN ledger_source.after_columns; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.after_columns IS 'Running balances per balance column: {"<balance column>": "<after column>"}; NULL when none.';
+
+--
+-- Name: COLUMN ledger_source.currency_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.currency_column IS 'The currency of each entry: a column of the ledger, or "<parent alias>.<column>" of a registered parent row ("currency" option); the legs relation carries it as currency. NULL: the entries carry none (their wallet''s is assumed).';
+
+--
+-- Name: COLUMN ledger_source.amount_scale; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.amount_scale IS 'The scale of the amount column (and of the running balances), when it holds minor units: {"places": n} (a fixed number of decimal places), or {"column": c, "as": "places"|"multiplier"} (per row, from an integer column of the ledger). NULL: the amounts are in major units.';
+
+--
 -- Name: effect_sql(_recon.ledger_source, text, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -3395,43 +3168,6 @@ $$;
 COMMENT ON FUNCTION _recon.effect_sql(p_ledger _recon.ledger_source, p_column text, p_alias text) IS 'An SQL expression (over the ledger row alias) for one entry''s effect on a balance column: the signed amount, or a CASE over the direction or operation type. Identifiers quoted with %I, values with %L.';
 
 --
--- Name: entry_amount(jsonb, text[], text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.entry_amount(p_effects jsonb, p_cols text[], p_label text, p_deltas jsonb) RETURNS numeric
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_amount numeric;
-    v_fits boolean := TRUE;
-    v_col text;
-    v_mult numeric;
-    v_delta numeric;
-BEGIN
-    FOREACH v_col IN ARRAY p_cols LOOP
-        v_mult := COALESCE((p_effects -> v_col ->> p_label)::numeric, 0);
-        v_delta := COALESCE((p_deltas ->> v_col)::numeric, 0);
-        IF v_mult = 0 THEN
-            v_fits := v_fits AND v_delta = 0;
-        ELSIF v_amount IS NULL THEN
-            v_amount := CASE WHEN abs(v_mult) = 1 THEN v_delta * v_mult
-                             ELSE v_delta / v_mult END;
-        ELSE
-            v_fits := v_fits AND v_amount * v_mult = v_delta;
-        END IF;
-    END LOOP;
-    RETURN CASE WHEN v_fits THEN v_amount END;
-END;
-$$;
-
---
--- Name: FUNCTION entry_amount(p_effects jsonb, p_cols text[], p_label text, p_deltas jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.entry_amount(p_effects jsonb, p_cols text[], p_label text, p_deltas jsonb) IS 'For _recon.entry_for and _recon.writer_rule_entry: the amount an entry of type p_label (a label of effects p_effects, {column: {label: multiplier}}) must have to move balance columns p_cols by exactly p_deltas ({column: delta}); NULL when no amount does, or the type moves none of them. The sign is the caller''s to judge.';
-
---
 -- Name: entry_for(_recon.ledger_source, jsonb, text[]); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -3443,15 +3179,32 @@ DECLARE
     v_cols text[] := (_recon.wallet(p_ledger.wallet_source)).balance_columns;
     v_value text;
     v_amount numeric;
+    v_fits boolean;
+    v_col text;
+    v_mult numeric;
+    v_delta numeric;
 BEGIN
     FOR v_value IN
         SELECT d.k FROM (SELECT DISTINCT e.key AS k
                          FROM jsonb_each(p_ledger.effects) AS x, jsonb_each(x.value) AS e) AS d
         ORDER BY array_position(p_prefer, d.k) NULLS LAST, d.k
     LOOP
-        v_amount := _recon.entry_amount(p_ledger.effects, v_cols, v_value, p_deltas);
+        v_amount := NULL;
+        v_fits := TRUE;
+        FOREACH v_col IN ARRAY v_cols LOOP
+            v_mult := COALESCE((p_ledger.effects -> v_col ->> v_value)::numeric, 0);
+            v_delta := COALESCE((p_deltas ->> v_col)::numeric, 0);
+            IF v_mult = 0 THEN
+                v_fits := v_fits AND v_delta = 0;
+            ELSIF v_amount IS NULL THEN
+                v_amount := CASE WHEN abs(v_mult) = 1 THEN v_delta * v_mult
+                                 ELSE v_delta / v_mult END;
+            ELSE
+                v_fits := v_fits AND v_amount * v_mult = v_delta;
+            END IF;
+        END LOOP;
         -- a signed ledger posts negative amounts; a typed one posts a positive amount
-        IF v_amount IS NOT NULL AND v_amount <> 0
+        IF v_fits AND v_amount IS NOT NULL AND v_amount <> 0
             AND (v_value = '*' OR v_amount > 0) THEN
             RETURN jsonb_build_object('entry_type', NULLIF(v_value, '*'), 'amount', v_amount);
         END IF;
@@ -3749,7 +3502,6 @@ BEGIN
     PERFORM _recon.fix_skip_over_wallet_limit(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
     PERFORM _recon.fix_skip_overdrafts(p_stage);
-    PERFORM _recon.fix_skip_passing_overdrafts(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
     PERFORM _recon.fix_overdraft_evidence(p_stage);
     PERFORM _recon.fix_skip_unfit(p_stage);
@@ -3774,7 +3526,7 @@ $$;
 -- Name: FUNCTION fix_assess(p_stage bigint, p_wallet_limit jsonb, p_run_limit jsonb, p_lock boolean); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_assess(p_stage bigint, p_wallet_limit jsonb, p_run_limit jsonb, p_lock boolean) IS 'Reads a staged plan''s wallets (p_lock: locks them FOR UPDATE, by source name then key), re-runs its checks for those wallets under the lock and skips what is gone or changed, skips what was applied before (repair key), what is over the per-wallet or per-call limit of its currency (p_wallet_limit, p_run_limit: the call''s maps per currency, else the policy''s, else the check''s low_limit; no limit for a currency: no automatic repair), would overdraw, at the end or on the way through a ledger-first writer (unless recon.allow_overdraft() exempts the wallet or column: the step''s evidence "overdraft" says so), or would not fit your balance or amount columns (numeric(14,2) and 1e12, a third decimal), all of a wallet''s steps together; fills stored balances before and after each step. Returns {"checks": {check: {finding key: difference}} found under the lock, "keys": {wallet source: [wallet keys read or locked]}}.';
+COMMENT ON FUNCTION _recon.fix_assess(p_stage bigint, p_wallet_limit jsonb, p_run_limit jsonb, p_lock boolean) IS 'Reads a staged plan''s wallets (p_lock: locks them FOR UPDATE, by source name then key), re-runs its checks for those wallets under the lock and skips what is gone or changed, skips what was applied before (repair key), what is over the per-wallet or per-call limit of its currency (p_wallet_limit, p_run_limit: the call''s maps per currency, else the policy''s, else the check''s low_limit; no limit for a currency: no automatic repair), would overdraw (unless recon.allow_overdraft() exempts the wallet or column: the step''s evidence "overdraft" says so), or would not fit your balance or amount columns (numeric(14,2) and 1e12, a third decimal), all of a wallet''s steps together; fills stored balances before and after each step. Returns {"checks": {check: {finding key: difference}} found under the lock, "keys": {wallet source: [wallet keys read or locked]}}.';
 
 --
 -- Name: fix_call_limits(bigint, numeric, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -4145,7 +3897,7 @@ CREATE FUNCTION _recon.fix_evidence(p_stage bigint) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET enable_nestloop TO 'off'
-    AS $$
+    AS $_$
 DECLARE
     v_ledger _recon.ledger_source;
     v_legs _recon.ledger_source;
@@ -4157,6 +3909,7 @@ DECLARE
     v_journals jsonb;
     v_journal_checks text[];
     v_rows integer := 0;
+    v_n integer;
 BEGIN
     -- Ledger by ledger: the balance steps that would set a stored balance to the ledger
     -- (resync) or the ledger to a stored balance (adjust). Either is right only when the
@@ -4190,7 +3943,37 @@ BEGIN
             -- Each wallet's breaks, in entry order: balance_after <> the previous one plus the
             -- entry's effect (from 0). A break the next entry cancels is one running balance
             -- recorded wrong; one it does not is a gap of exactly what the ledger lost there.
-            v_breaks := _recon.fix_evidence_breaks(v_ledger, v_legs, v_chain, v_keys, v_key_type);
+            EXECUTE format($q$
+                SELECT COALESCE(jsonb_object_agg(z.k, z.breaks), '{}')
+                FROM (
+                    SELECT y.k::text AS k,
+                           jsonb_agg(jsonb_build_object(
+                               'entry', y.entry, 'position', y.pos, 'gap', y.diff,
+                               'kind', CASE WHEN y.next_diff = -y.diff THEN 'misrecorded'
+                                            ELSE 'gap' END) ORDER BY y.pos) AS breaks
+                    FROM (
+                        SELECT x.*, lead(x.diff) OVER w AS next_diff,
+                               lag(x.diff) OVER w AS prev_diff
+                        FROM (
+                            SELECT l.%1$I AS k, (%2$s)::text AS entry,
+                                   row_number() OVER w AS pos,
+                                   (l.%3$I - (COALESCE(lag(l.%3$I) OVER w, 0) + (%4$s)))::numeric
+                                       AS diff
+                            FROM %5$s AS l
+                            WHERE l.%1$I = ANY ($1::%6$s[])
+                            WINDOW w AS (PARTITION BY l.%1$I ORDER BY %7$s)
+                        ) AS x
+                        WINDOW w AS (PARTITION BY x.k ORDER BY x.pos)
+                    ) AS y
+                    WHERE y.diff IS DISTINCT FROM 0
+                      -- the far side of one misrecorded running balance is not a second break
+                      AND NOT COALESCE(y.prev_diff <> 0 AND y.diff = -y.prev_diff, FALSE)
+                    GROUP BY y.k
+                ) AS z$q$,
+                v_legs.wallet_column, _recon.entry_name_sql(v_legs, 'l'),
+                v_legs.balance_after_column, _recon.effect_sql(v_legs, v_chain, 'l'),
+                _recon.legs_sql(v_ledger), v_key_type, _recon.entry_order_sql(v_legs, 'l'))
+            INTO v_breaks USING v_keys;
         END IF;
 
         -- Unbalanced journals, as the ledger's enabled journal checks last found them and as
@@ -4201,297 +3984,156 @@ BEGIN
                                   WHERE c.kind = 'journal' AND c.enabled
                                     AND c.ledger_source = v_ledger.name ORDER BY c.name);
         IF v_ledger.journal_column IS NOT NULL AND cardinality(v_journal_checks) > 0 THEN
-            v_journals := _recon.fix_evidence_journals(v_ledger, v_legs, v_wallet,
-                                                       v_journal_checks);
+            EXECUTE format($q$
+                SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                           'journal', j.journal, 'imbalance', j.imbalance, 'wallets', j.wallets)
+                           ORDER BY j.journal), '[]')
+                FROM (
+                    SELECT l.%1$I::text AS journal, jsonb_build_object(%2$s) AS imbalance,
+                           jsonb_agg(DISTINCT l.%3$I::text) AS wallets
+                    FROM %4$s AS l
+                    WHERE l.%1$I = ANY ($1::%5$s[])
+                    GROUP BY l.%1$I
+                ) AS j
+                WHERE EXISTS (SELECT FROM jsonb_each_text(j.imbalance) AS i
+                              WHERE i.value::numeric <> 0)$q$,
+                v_legs.journal_column,
+                (SELECT string_agg(format('%L, sum(%s)', b, _recon.effect_sql(v_legs, b, 'l')),
+                                   ', ')
+                 FROM unnest(v_wallet.balance_columns) AS b WHERE v_ledger.effects ? b),
+                v_legs.wallet_column, _recon.legs_sql(v_ledger),
+                _recon.column_type(v_ledger.relid, v_ledger.journal_column))
+            INTO v_journals
+            USING ARRAY(SELECT DISTINCT f.details ->> 'journal' FROM _recon.finding AS f
+                        WHERE f.check_name = ANY (v_journal_checks) AND f.resolved_run IS NULL
+                          AND f.dropped_at IS NULL AND f.details ? 'journal');
         END IF;
 
         -- The verdict per step.
-        v_rows := v_rows + _recon.fix_evidence_record(p_stage, v_ledger, v_chain,
-                                                      v_journal_checks, v_breaks, v_journals);
-    END LOOP;
-    -- A restored entry belongs in its journal: an INSERT writer without a journal template
-    -- does not write the journal column.
-    PERFORM _recon.fix_evidence_unjournaled(p_stage);
-    RETURN v_rows;
-END;
-$$;
-
---
--- Name: FUNCTION fix_evidence(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_evidence(p_stage bigint) IS 'Chooses, on the ledger''s evidence, how recon.fix() repairs each balance finding of a staged plan it would resync or adjust: reads the wallet''s running balance (breaks, and whether a break is a gap of exactly the drift or a misrecorded balance) and the ledger''s unbalanced journals (those its journal checks found, re-read now). A consistent ledger, or one that keeps neither (evidence: no ledger evidence available), keeps the strategy; a ledger that lost one entry of exactly the drift, in the one journal lacking exactly it, gets it restored (strategy restore: one entry, no offset side, stored balance unchanged); anything else is manual, its note naming the evidence. Sets each step''s evidence. Returns the steps judged.';
-
---
--- Name: fix_evidence_breaks(_recon.ledger_source, _recon.ledger_source, text, text[], regtype); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_evidence_breaks(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_chain text, p_keys text[], p_key_type regtype) RETURNS jsonb
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-DECLARE
-    v_breaks jsonb;
-BEGIN
-    -- Each wallet's breaks, in entry order: balance_after <> the previous one plus the
-    -- entry's effect (from 0). A break the next entry cancels is one running balance
-    -- recorded wrong; one it does not is a gap of exactly what the ledger lost there.
-    EXECUTE format($q$
-        SELECT COALESCE(jsonb_object_agg(z.k, z.breaks), '{}')
+        UPDATE _recon.fix_stage AS s
+        SET evidence = v.evidence,
+            status = CASE WHEN v.keep THEN s.status
+                          WHEN v.verdict = 'lost_entry' AND v.restore THEN s.status
+                          ELSE 'manual' END,
+            strategy = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN 'restore'
+                            ELSE s.strategy END,
+            ledger_source = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN v_ledger.name
+                                 ELSE s.ledger_source END,
+            moves = CASE WHEN v.keep THEN s.moves ELSE '{}'::jsonb END,
+            postings = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN jsonb_build_array(
+                                jsonb_strip_nulls(jsonb_build_object(
+                                    'wallet', s.wallet_key,
+                                    'deltas', jsonb_build_object(v.col, s.difference),
+                                    'purpose', 'restore', 'journal', v.journal))
+                                || jsonb_build_object('offset_wallet', NULL))
+                            WHEN v.keep THEN s.postings
+                            ELSE '[]'::jsonb END,
+            note = CASE WHEN v.keep THEN s.note ELSE v.note END
         FROM (
-            SELECT y.k::text AS k,
-                   jsonb_agg(jsonb_build_object(
-                       'entry', y.entry, 'position', y.pos, 'gap', y.diff,
-                       'kind', CASE WHEN y.next_diff = -y.diff THEN 'misrecorded'
-                                    ELSE 'gap' END) ORDER BY y.pos) AS breaks
-            FROM (
-                SELECT x.*, lead(x.diff) OVER w AS next_diff,
-                       lag(x.diff) OVER w AS prev_diff
-                FROM (
-                    SELECT l.%1$I AS k, (%2$s)::text AS entry,
-                           row_number() OVER w AS pos,
-                           (l.%3$I - (COALESCE(lag(l.%3$I) OVER w, 0) + (%4$s)))::numeric
-                               AS diff
-                    FROM %5$s AS l
-                    WHERE l.%1$I = ANY ($1::%6$s[])
-                    WINDOW w AS (PARTITION BY l.%1$I ORDER BY %7$s)
-                ) AS x
-                WINDOW w AS (PARTITION BY x.k ORDER BY x.pos)
-            ) AS y
-            WHERE y.diff IS DISTINCT FROM 0
-              -- the far side of one misrecorded running balance is not a second break
-              AND NOT COALESCE(y.prev_diff <> 0 AND y.diff = -y.prev_diff, FALSE)
-            GROUP BY y.k
-        ) AS z$q$,
-        p_legs.wallet_column, _recon.entry_name_sql(p_legs, 'l'),
-        p_legs.balance_after_column, _recon.effect_sql(p_legs, p_chain, 'l'),
-        _recon.legs_sql(p_ledger), p_key_type, _recon.entry_order_sql(p_legs, 'l'))
-    INTO v_breaks USING p_keys;
-    RETURN v_breaks;
-END;
-$_$;
-
---
--- Name: FUNCTION fix_evidence_breaks(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_chain text, p_keys text[], p_key_type regtype); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_evidence_breaks(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_chain text, p_keys text[], p_key_type regtype) IS 'For _recon.fix_evidence: the breaks of the running balance of column p_chain in ledger p_ledger (legs p_legs) of wallets p_keys (of key type p_key_type), in entry order: {wallet: [{entry, position, gap, kind: gap or misrecorded}]}; a wallet without breaks is left out.';
-
---
--- Name: fix_evidence_journals(_recon.ledger_source, _recon.ledger_source, _recon.wallet_source, text[]); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_evidence_journals(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_wallet _recon.wallet_source, p_journal_checks text[]) RETURNS jsonb
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-DECLARE
-    v_journals jsonb;
-BEGIN
-    EXECUTE format($q$
-        SELECT COALESCE(jsonb_agg(jsonb_build_object(
-                   'journal', j.journal, 'imbalance', j.imbalance, 'wallets', j.wallets)
-                   ORDER BY j.journal), '[]')
-        FROM (
-            SELECT l.%1$I::text AS journal, jsonb_build_object(%2$s) AS imbalance,
-                   jsonb_agg(DISTINCT l.%3$I::text) AS wallets
-            FROM %4$s AS l
-            WHERE l.%1$I = ANY ($1::%5$s[])
-            GROUP BY l.%1$I
-        ) AS j
-        WHERE EXISTS (SELECT FROM jsonb_each_text(j.imbalance) AS i
-                      WHERE i.value::numeric <> 0)$q$,
-        p_legs.journal_column,
-        (SELECT string_agg(format('%L, sum(%s)', b, _recon.effect_sql(p_legs, b, 'l')),
-                           ', ')
-         FROM unnest(p_wallet.balance_columns) AS b WHERE p_ledger.effects ? b),
-        p_legs.wallet_column, _recon.legs_sql(p_ledger),
-        _recon.column_type(p_ledger.relid, p_ledger.journal_column))
-    INTO v_journals
-    USING ARRAY(SELECT DISTINCT f.details ->> 'journal' FROM _recon.finding AS f
-                WHERE f.check_name = ANY (p_journal_checks) AND f.resolved_run IS NULL
-                  AND f.dropped_at IS NULL AND f.details ? 'journal');
-    RETURN v_journals;
-END;
-$_$;
-
---
--- Name: FUNCTION fix_evidence_journals(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_wallet _recon.wallet_source, p_journal_checks text[]); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_evidence_journals(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_wallet _recon.wallet_source, p_journal_checks text[]) IS 'For _recon.fix_evidence: the journals of ledger p_ledger (legs p_legs) its journal checks p_journal_checks found unbalanced and still open, read again now (only those journals, never the whole ledger), that are still unbalanced: [{journal, imbalance: {balance column: sum of effects}, wallets}].';
-
---
--- Name: fix_evidence_judge(bigint, text, text, boolean, jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb) RETURNS TABLE(step integer, difference numeric, strategy text, col text, chain_kept boolean, journals_kept boolean, breaks jsonb, journals jsonb, verdict text, restore boolean, journal text)
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    SELECT d.*,
-           CASE
-               WHEN NOT d.chain_kept AND NOT d.journals_kept THEN 'no_evidence'
-               WHEN d.breaks IS NULL AND d.journals = '[]' THEN 'consistent'
-               WHEN jsonb_array_length(d.breaks) = 1
-                    AND d.breaks -> 0 ->> 'kind' = 'gap'
-                    AND (d.breaks -> 0 ->> 'gap')::numeric = d.difference
-                   THEN CASE
-                       -- every entry there and every journal balanced: the
-                       -- running balance shows the stored balance was overwritten
-                       -- (a lost update), not that the ledger lost a row
-                       WHEN d.journals = '[]' THEN 'lost_update'
-                       ELSE 'lost_entry' END
-               ELSE 'inconsistent'
-           END AS verdict,
-           -- restored exactly: the gap gives the amount, and the one unbalanced
-           -- journal lacking exactly it gives the transaction
-           (d.journals_kept AND jsonb_array_length(d.journals) = 1
-            AND (d.journals -> 0 -> 'imbalance' ->> d.col)::numeric = -d.difference)
-               AS restore,
-           d.journals -> 0 ->> 'journal' AS journal
-    FROM (
-        SELECT s.step, s.difference, s.strategy, f.details ->> 'column' AS col,
-               (p_chain IS NOT NULL AND f.details ->> 'column' = p_chain)
-                   AS chain_kept,
-               p_journals_kept AS journals_kept,
-               CASE WHEN f.details ->> 'column' = p_chain
-                    THEN p_breaks -> s.wallet_key END AS breaks,
-               -- journals of this wallet's entries, or lacking exactly its drift
-               COALESCE((SELECT jsonb_agg(j.value ORDER BY j.value ->> 'journal')
-                         FROM jsonb_array_elements(p_journals) AS j
-                         WHERE j.value -> 'wallets' ? s.wallet_key
-                            OR (j.value -> 'imbalance' ->> (f.details ->> 'column'))
-                               ::numeric = -s.difference), '[]') AS journals
-        FROM _recon.fix_stage AS s
-        JOIN _recon.finding AS f ON f.id = s.finding_id
-        JOIN _recon.check_def AS c ON c.name = s.check_name
-        WHERE s.stage_id = p_stage AND s.kind = 'balance' AND s.status = 'planned'
-          AND s.strategy IN ('resync', 'adjust')
-          AND c.ledger_source = p_ledger_name AND s.wallet_key IS NOT NULL
-    ) AS d;
-$$;
-
---
--- Name: FUNCTION fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb) IS 'For _recon.fix_evidence: each planned balance step of stage p_stage to resync or adjust on ledger p_ledger_name, with its evidence (its wallet''s breaks of the running balance of column p_chain, from p_breaks; the unbalanced journals of its entries or lacking exactly its drift, from p_journals; p_journals_kept: the ledger keeps journals and checks them) and the verdict: no_evidence, consistent, lost_update, lost_entry (restore: the one journal lacking exactly the drift gives the transaction) or inconsistent.';
-
---
--- Name: fix_evidence_record(bigint, _recon.ledger_source, text, text[], jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET enable_nestloop TO 'off'
-    AS $$
-DECLARE
-    v_n integer;
-BEGIN
-    -- The verdict per step.
-    UPDATE _recon.fix_stage AS s
-    SET evidence = v.evidence,
-        status = CASE WHEN v.keep THEN s.status
-                      WHEN v.verdict = 'lost_entry' AND v.restore THEN s.status
-                      ELSE 'manual' END,
-        strategy = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN 'restore'
-                        ELSE s.strategy END,
-        ledger_source = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN p_ledger.name
-                             ELSE s.ledger_source END,
-        moves = CASE WHEN v.keep THEN s.moves ELSE '{}'::jsonb END,
-        postings = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN jsonb_build_array(
-                            jsonb_strip_nulls(jsonb_build_object(
-                                'wallet', s.wallet_key,
-                                'deltas', jsonb_build_object(v.col, s.difference),
-                                'purpose', 'restore', 'journal', v.journal))
-                            || jsonb_build_object('offset_wallet', NULL))
-                        WHEN v.keep THEN s.postings
-                        ELSE '[]'::jsonb END,
-        note = CASE WHEN v.keep THEN s.note ELSE v.note END
-    FROM (
-        SELECT e.step, e.col, e.verdict, e.restore, e.journal,
-               -- the strategy stands where the evidence supports it; an adjustment
-               -- trusts the stored balance, which a lost update shows wrong
-               (e.verdict IN ('consistent', 'no_evidence')
-                OR (e.verdict = 'lost_update' AND e.strategy = 'resync')) AS keep,
-               jsonb_strip_nulls(jsonb_build_object(
-                   'verdict', e.verdict,
-                   'ledger', p_ledger.name,
-                   'chain', CASE WHEN NOT e.chain_kept THEN 'not kept'
-                                 WHEN e.breaks IS NULL THEN 'intact'
-                                 ELSE 'broken' END,
-                   'breaks', e.breaks,
-                   'journals', CASE
-                       WHEN p_ledger.journal_column IS NULL THEN 'not kept'
-                       WHEN cardinality(p_journal_checks) = 0
-                           THEN 'not examined: no enabled journal check'
-                       WHEN e.journals = '[]' THEN 'balanced' ELSE 'unbalanced' END,
-                   'unbalanced_journals', NULLIF(e.journals, '[]'),
-                   'restore_journal', CASE WHEN e.verdict = 'lost_entry' AND e.restore
-                                           THEN e.journal END,
-                   'note', CASE e.verdict
-                       WHEN 'no_evidence' THEN 'no ledger evidence available'
+            SELECT e.step, e.col, e.verdict, e.restore, e.journal,
+                   -- the strategy stands where the evidence supports it; an adjustment
+                   -- trusts the stored balance, which a lost update shows wrong
+                   (e.verdict IN ('consistent', 'no_evidence')
+                    OR (e.verdict = 'lost_update' AND e.strategy = 'resync')) AS keep,
+                   jsonb_strip_nulls(jsonb_build_object(
+                       'verdict', e.verdict,
+                       'ledger', v_ledger.name,
+                       'chain', CASE WHEN NOT e.chain_kept THEN 'not kept'
+                                     WHEN e.breaks IS NULL THEN 'intact'
+                                     ELSE 'broken' END,
+                       'breaks', e.breaks,
+                       'journals', CASE
+                           WHEN v_ledger.journal_column IS NULL THEN 'not kept'
+                           WHEN cardinality(v_journal_checks) = 0
+                               THEN 'not examined: no enabled journal check'
+                           WHEN e.journals = '[]' THEN 'balanced' ELSE 'unbalanced' END,
+                       'unbalanced_journals', NULLIF(e.journals, '[]'),
+                       'restore_journal', CASE WHEN e.verdict = 'lost_entry' AND e.restore
+                                               THEN e.journal END,
+                       'note', CASE e.verdict
+                           WHEN 'no_evidence' THEN 'no ledger evidence available'
+                           WHEN 'lost_update' THEN format(
+                               'the running balance has a gap of exactly the drift at entry %s '
+                               || 'and %s: the stored balance lost an update',
+                               e.breaks -> 0 ->> 'entry',
+                               CASE WHEN e.journals_kept THEN 'every journal balances'
+                                    ELSE 'the ledger keeps no journal to show a lost entry' END)
+                           END)) AS evidence,
+                   CASE e.verdict
                        WHEN 'lost_update' THEN format(
-                           'the running balance has a gap of exactly the drift at entry %s '
-                           || 'and %s: the stored balance lost an update',
-                           e.breaks -> 0 ->> 'entry',
-                           CASE WHEN e.journals_kept THEN 'every journal balances'
-                                ELSE 'the ledger keeps no journal to show a lost entry' END)
-                       END)) AS evidence,
-               CASE e.verdict
-                   WHEN 'lost_update' THEN format(
-                       'the running balance shows the stored balance lost an update (a gap '
-                       || 'of exactly the drift at entry %s): an adjustment would book the '
-                       || 'loss into the ledger; resync it (force_strategy => ''resync'')',
-                       e.breaks -> 0 ->> 'entry')
-                   WHEN 'lost_entry' THEN CASE WHEN e.restore THEN NULL ELSE format(
-                       'the ledger lost an entry of %s on this wallet (a gap in its running '
-                       || 'balance at entry %s) but no single unbalanced journal lacks '
-                       || 'exactly that amount: restore it by hand, or acknowledge',
-                       e.difference, e.breaks -> 0 ->> 'entry') END
-                   ELSE format(
-                       'the ledger is not consistent for this wallet (%s): resyncing or '
-                       || 'adjusting would book its error; repair by hand, or acknowledge',
-                       concat_ws('; ',
-                           CASE WHEN e.breaks IS NOT NULL THEN format(
-                               'running balance breaks at %s',
-                               (SELECT string_agg(format('entry %s (%s %s)', b ->> 'entry',
-                                                         b ->> 'kind', b ->> 'gap'), ', ')
-                                FROM jsonb_array_elements(e.breaks) AS b)) END,
-                           CASE WHEN e.journals <> '[]' THEN format(
-                               'unbalanced journal %s',
-                               (SELECT string_agg(format('%s (%s)', j ->> 'journal',
-                                                         j -> 'imbalance' ->> e.col), ', ')
-                                FROM jsonb_array_elements(e.journals) AS j)) END))
-               END AS note
-        FROM _recon.fix_evidence_judge(p_stage, p_ledger.name, p_chain,
-                                       p_ledger.journal_column IS NOT NULL
-                                       AND cardinality(p_journal_checks) > 0, p_breaks,
-                                       p_journals) AS e
-    ) AS v
-    WHERE s.stage_id = p_stage AND s.step = v.step;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    RETURN v_n;
-END;
-$$;
-
---
--- Name: FUNCTION fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb) IS 'For _recon.fix_evidence, one ledger: sets the evidence of each step _recon.fix_evidence_judge judges; a consistent ledger, or one without evidence, keeps the strategy (a lost update only a resync); a lost entry the one unbalanced journal gives exactly becomes a restore; anything else is manual, its note naming the evidence. Returns the steps judged.';
-
---
--- Name: fix_evidence_unjournaled(bigint); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_evidence_unjournaled(p_stage bigint) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
+                           'the running balance shows the stored balance lost an update (a gap '
+                           || 'of exactly the drift at entry %s): an adjustment would book the '
+                           || 'loss into the ledger; resync it (force_strategy => ''resync'')',
+                           e.breaks -> 0 ->> 'entry')
+                       WHEN 'lost_entry' THEN CASE WHEN e.restore THEN NULL ELSE format(
+                           'the ledger lost an entry of %s on this wallet (a gap in its running '
+                           || 'balance at entry %s) but no single unbalanced journal lacks '
+                           || 'exactly that amount: restore it by hand, or acknowledge',
+                           e.difference, e.breaks -> 0 ->> 'entry') END
+                       ELSE format(
+                           'the ledger is not consistent for this wallet (%s): resyncing or '
+                           || 'adjusting would book its error; repair by hand, or acknowledge',
+                           concat_ws('; ',
+                               CASE WHEN e.breaks IS NOT NULL THEN format(
+                                   'running balance breaks at %s',
+                                   (SELECT string_agg(format('entry %s (%s %s)', b ->> 'entry',
+                                                             b ->> 'kind', b ->> 'gap'), ', ')
+                                    FROM jsonb_array_elements(e.breaks) AS b)) END,
+                               CASE WHEN e.journals <> '[]' THEN format(
+                                   'unbalanced journal %s',
+                                   (SELECT string_agg(format('%s (%s)', j ->> 'journal',
+                                                             j -> 'imbalance' ->> e.col), ', ')
+                                    FROM jsonb_array_elements(e.journals) AS j)) END))
+                   END AS note
+            FROM (
+                SELECT d.*,
+                       CASE
+                           WHEN NOT d.chain_kept AND NOT d.journals_kept THEN 'no_evidence'
+                           WHEN d.breaks IS NULL AND d.journals = '[]' THEN 'consistent'
+                           WHEN jsonb_array_length(d.breaks) = 1
+                                AND d.breaks -> 0 ->> 'kind' = 'gap'
+                                AND (d.breaks -> 0 ->> 'gap')::numeric = d.difference
+                               THEN CASE
+                                   -- every entry there and every journal balanced: the
+                                   -- running balance shows the stored balance was overwritten
+                                   -- (a lost update), not that the ledger lost a row
+                                   WHEN d.journals = '[]' THEN 'lost_update'
+                                   ELSE 'lost_entry' END
+                           ELSE 'inconsistent'
+                       END AS verdict,
+                       -- restored exactly: the gap gives the amount, and the one unbalanced
+                       -- journal lacking exactly it gives the transaction
+                       (d.journals_kept AND jsonb_array_length(d.journals) = 1
+                        AND (d.journals -> 0 -> 'imbalance' ->> d.col)::numeric = -d.difference)
+                           AS restore,
+                       d.journals -> 0 ->> 'journal' AS journal
+                FROM (
+                    SELECT s.step, s.difference, s.strategy, f.details ->> 'column' AS col,
+                           (v_chain IS NOT NULL AND f.details ->> 'column' = v_chain)
+                               AS chain_kept,
+                           (v_ledger.journal_column IS NOT NULL
+                            AND cardinality(v_journal_checks) > 0) AS journals_kept,
+                           CASE WHEN f.details ->> 'column' = v_chain
+                                THEN v_breaks -> s.wallet_key END AS breaks,
+                           -- journals of this wallet's entries, or lacking exactly its drift
+                           COALESCE((SELECT jsonb_agg(j.value ORDER BY j.value ->> 'journal')
+                                     FROM jsonb_array_elements(v_journals) AS j
+                                     WHERE j.value -> 'wallets' ? s.wallet_key
+                                        OR (j.value -> 'imbalance' ->> (f.details ->> 'column'))
+                                           ::numeric = -s.difference), '[]') AS journals
+                    FROM _recon.fix_stage AS s
+                    JOIN _recon.finding AS f ON f.id = s.finding_id
+                    JOIN _recon.check_def AS c ON c.name = s.check_name
+                    WHERE s.stage_id = p_stage AND s.kind = 'balance' AND s.status = 'planned'
+                      AND s.strategy IN ('resync', 'adjust')
+                      AND c.ledger_source = v_ledger.name AND s.wallet_key IS NOT NULL
+                ) AS d
+            ) AS e
+        ) AS v
+        WHERE s.stage_id = p_stage AND s.step = v.step;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        v_rows := v_rows + v_n;
+    END LOOP;
     -- A restored entry belongs in its journal: an INSERT writer without a journal template
     -- does not write the journal column.
     UPDATE _recon.fix_stage AS s
@@ -4504,14 +4146,15 @@ BEGIN
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.strategy = 'restore'
       AND w.ledger_source = s.ledger_source AND w.kind = 'insert' AND w.journal IS NULL
       AND s.postings -> 0 ? 'journal';
+    RETURN v_rows;
 END;
-$$;
+$_$;
 
 --
--- Name: FUNCTION fix_evidence_unjournaled(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION fix_evidence(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_evidence_unjournaled(p_stage bigint) IS 'For _recon.fix_evidence: skips a planned restore whose ledger''s INSERT writer has no "journal" template (it does not write the journal column the restored entry belongs in).';
+COMMENT ON FUNCTION _recon.fix_evidence(p_stage bigint) IS 'Chooses, on the ledger''s evidence, how recon.fix() repairs each balance finding of a staged plan it would resync or adjust: reads the wallet''s running balance (breaks, and whether a break is a gap of exactly the drift or a misrecorded balance) and the ledger''s unbalanced journals (those its journal checks found, re-read now). A consistent ledger, or one that keeps neither (evidence: no ledger evidence available), keeps the strategy; a ledger that lost one entry of exactly the drift, in the one journal lacking exactly it, gets it restored (strategy restore: one entry, no offset side, stored balance unchanged); anything else is manual, its note naming the evidence. Sets each step''s evidence. Returns the steps judged.';
 
 --
 -- Name: fix_floats(bigint, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -4598,7 +4241,12 @@ DECLARE
     v_journal text;
     v_status text;
     v_entries jsonb;
+    v_holds jsonb;
+    v_res jsonb;
+    v_want text;
+    v_keep jsonb;
     v_postings jsonb;
+    v_net jsonb;
     v_note text;
     v_verdict text;
     v_evidence jsonb;
@@ -4631,8 +4279,20 @@ BEGIN
         -- The transaction's status: its row in the status table (kept FOR SHARE when
         -- re-checked under the wallets' locks, so that it cannot change before the repair
         -- commits), else the status of the journal's latest entry.
-        v_status_sql := _recon.fix_lifecycle_status_sql(v_check, v_legs, v_legs_sql,
-                                                         v_journal_type, p_recheck);
+        IF v_check.options ? 'status_table' THEN
+            v_status_sql := format('SELECT st.%I::text FROM %s AS st WHERE st.%I = $1::%s %s',
+                                   v_check.options ->> 'status_column',
+                                   _recon.resolve_table(v_check.options ->> 'status_table')::regclass,
+                                   v_check.options ->> 'status_key', v_journal_type,
+                                   CASE WHEN p_recheck THEN 'FOR SHARE' ELSE '' END);
+        ELSIF v_legs.status_column IS NOT NULL THEN
+            v_status_sql := format('SELECT l.%I::text FROM %s AS l WHERE l.%I = $1::%s ORDER BY %s '
+                                   || 'LIMIT 1', v_legs.status_column, v_legs_sql,
+                                   v_legs.journal_column, v_journal_type,
+                                   _recon.entry_order_sql(v_legs, 'l', 'DESC'));
+        ELSE
+            v_status_sql := NULL;
+        END IF;
         FOR v_step IN SELECT s.* FROM _recon.fix_stage AS s
                       WHERE s.stage_id = p_stage AND s.check_name = v_check.name
                         AND s.strategy = 'resolve' AND s.status = 'planned'
@@ -4652,12 +4312,120 @@ BEGIN
                 v_legs.amount_column, _recon.entry_order_sql(v_legs, 'l'), v_legs_sql,
                 v_legs.journal_column, v_journal_type)
             INTO v_entries USING v_journal;
-            -- the hold, its resolutions, and the postings that resolve it, or why a person
-            SELECT v.p_note, v.p_verdict, v.p_postings, v.p_evidence
-            INTO v_note, v_verdict, v_postings, v_evidence
-            FROM _recon.fix_lifecycle_verdict(
-                v_step, v_check.name, v_ledger.name, v_legs, v_hold, v_terminal, v_release,
-                v_commit, v_approved, v_canceled, v_journal, v_status, v_entries) AS v;
+            v_holds := (SELECT COALESCE(jsonb_agg(e), '[]') FROM jsonb_array_elements(v_entries) AS e
+                        WHERE e ->> 'wallet' = v_step.wallet_key AND e ->> 'kind' = v_hold);
+            v_res := (SELECT COALESCE(jsonb_agg(e), '[]') FROM jsonb_array_elements(v_entries) AS e
+                      WHERE e ->> 'wallet' = v_step.wallet_key
+                        AND e ->> 'kind' = ANY (v_terminal));
+            v_postings := '[]';
+            v_note := NULL;
+            v_verdict := NULL;
+            v_want := CASE WHEN v_status = ANY (v_approved) THEN v_commit
+                           WHEN v_status = ANY (v_canceled) THEN v_release END;
+            IF jsonb_array_length(v_holds) <> 1 THEN
+                v_note := format('%s holds (%s) on the wallet in transaction %s: which one to '
+                                 || 'resolve needs a person', jsonb_array_length(v_holds), v_hold,
+                                 v_journal);
+            ELSIF jsonb_array_length(v_res) = 0 THEN
+                IF v_status IS NULL OR NOT (v_status = ANY (v_approved || v_canceled)) THEN
+                    v_note := format('transaction %s is %s: neither approved (%s) nor canceled '
+                                     || '(%s); whether the hold is committed or released needs '
+                                     || 'a person', v_journal, COALESCE(v_status, 'of no status'),
+                                     array_to_string(v_approved, ', '),
+                                     array_to_string(v_canceled, ', '));
+                ELSIF v_want IS NULL THEN
+                    v_note := format('transaction %s is %s, but no terminal of %s %s the hold '
+                                     || 'exactly', v_journal, v_status, v_check.name,
+                                     CASE WHEN v_status = ANY (v_approved) THEN 'commits'
+                                          ELSE 'releases' END);
+                ELSE
+                    v_verdict := CASE WHEN v_want = v_release THEN 'canceled_not_released'
+                                      ELSE 'approved_not_committed' END;
+                    v_postings := jsonb_build_array(jsonb_build_object(
+                        'wallet', v_step.wallet_key,
+                        'deltas', _recon.rule_effect(v_legs, v_want,
+                                                     (v_holds -> 0 ->> 'amount')::numeric),
+                        'purpose', CASE WHEN v_want = v_release THEN 'release' ELSE 'commit' END,
+                        'journal', v_journal, 'hold', v_holds -> 0 ->> 'entry',
+                        'status', v_status, 'offset_wallet', NULL));
+                END IF;
+            ELSIF jsonb_array_length(v_res) = 1
+                AND (v_res -> 0 ->> 'amount')::numeric <= (v_holds -> 0 ->> 'amount')::numeric THEN
+                v_verdict := 'resolved';
+                v_note := format('already consistent: the hold is resolved by entry %s (%s)',
+                                 v_res -> 0 ->> 'entry', v_res -> 0 ->> 'kind');
+            ELSIF EXISTS (SELECT FROM jsonb_array_elements(v_res) AS r
+                          WHERE (r ->> 'amount')::numeric
+                                <> (v_holds -> 0 ->> 'amount')::numeric) THEN
+                v_note := format('transaction %s resolves the hold of %s by other amounts (%s): '
+                                 || 'needs a person', v_journal, v_holds -> 0 ->> 'amount',
+                                 (SELECT string_agg(format('%s %s', r ->> 'kind', r ->> 'amount'),
+                                                    ', ')
+                                  FROM jsonb_array_elements(v_res) AS r));
+            ELSE
+                -- resolved more than once: keep the first resolution the status asks for (or
+                -- the first, when all are of one kind and the status says nothing); each other
+                -- one is reversed by an entry of the opposite effect in the same transaction
+                v_want := COALESCE(v_want, (SELECT min(r ->> 'kind')
+                                            FROM jsonb_array_elements(v_res) AS r
+                                            HAVING count(DISTINCT r ->> 'kind') = 1));
+                v_keep := (SELECT r FROM jsonb_array_elements(v_res) WITH ORDINALITY AS x (r, n)
+                           WHERE r ->> 'kind' = v_want ORDER BY n LIMIT 1);
+                IF v_keep IS NULL THEN
+                    v_note := format('transaction %s is %s, but its hold is resolved by %s: '
+                                     || 'needs a person', v_journal,
+                                     COALESCE(v_status, 'of no status'),
+                                     (SELECT string_agg(r ->> 'kind', ', ')
+                                      FROM jsonb_array_elements(v_res) AS r));
+                ELSE
+                    v_verdict := 'resolved_twice';
+                    v_postings := (
+                        SELECT jsonb_agg(jsonb_build_object(
+                            'wallet', v_step.wallet_key,
+                            'deltas', _recon.rule_effect(v_legs, r ->> 'kind',
+                                                         -((r ->> 'amount')::numeric)),
+                            'purpose', 'reversal', 'entry', r ->> 'entry', 'journal', v_journal,
+                            'hold', v_holds -> 0 ->> 'entry', 'status', v_status,
+                            'offset_wallet', NULL) ORDER BY n)
+                        FROM jsonb_array_elements(v_res) WITH ORDINALITY AS x (r, n)
+                        WHERE r IS DISTINCT FROM v_keep);
+                END IF;
+            END IF;
+            -- An INSERT writer writes the journal column only from its template: without one
+            -- its row would not land in the hold's transaction.
+            IF v_note IS NULL AND EXISTS (SELECT FROM _recon.writer AS w
+                                          WHERE w.ledger_source = v_ledger.name
+                                            AND w.kind = 'insert' AND w.journal IS NULL) THEN
+                v_note := format('the INSERT writer of ledger %s cannot post into transaction %s '
+                                 || '(it has no "journal" template): register a posting '
+                                 || 'function, or one with a journal template', v_ledger.name,
+                                 v_journal);
+                v_verdict := NULL;
+                v_postings := '[]';
+            END IF;
+            -- What the transaction nets to, every wallet and column, with the postings: a
+            -- repair leaves it balanced (0 on every column) or is not made.
+            IF v_note IS NULL THEN
+                v_net := (SELECT COALESCE(jsonb_object_agg(n.col, n.total), '{}') FROM (
+                              SELECT d.key AS col, sum(d.value::numeric) AS total
+                              FROM (SELECT _recon.rule_effect(v_legs, e ->> 'kind',
+                                                              (e ->> 'amount')::numeric) AS fx
+                                    FROM jsonb_array_elements(v_entries) AS e
+                                    UNION ALL
+                                    SELECT p -> 'deltas' FROM jsonb_array_elements(v_postings) AS p
+                                   ) AS x, jsonb_each_text(x.fx) AS d
+                              GROUP BY d.key HAVING sum(d.value::numeric) <> 0) AS n);
+                IF v_net <> '{}' THEN
+                    v_note := format('transaction %s would not balance after it (it would net '
+                                     || '%s): needs a person', v_journal, v_net);
+                    v_verdict := NULL;
+                    v_postings := '[]';
+                END IF;
+            END IF;
+            v_evidence := jsonb_strip_nulls(jsonb_build_object(
+                'verdict', COALESCE(v_verdict, 'needs_person'), 'transaction', v_journal,
+                'status', v_status, 'holds', v_holds, 'resolutions', v_res,
+                'entries', jsonb_array_length(v_entries)));
             IF p_recheck THEN
                 -- under the wallets' locks: what the plan read must still be so
                 IF v_note IS NOT NULL OR v_postings IS DISTINCT FROM v_step.postings THEN
@@ -4691,28 +4459,6 @@ BEGIN
     END IF;
     -- A duplicate finding of exactly the resolutions this plan reverses (a RELEASE posted
     -- twice) is repaired by that reversal.
-    PERFORM _recon.fix_lifecycle_covered(p_stage);
-    RETURN v_rows;
-END;
-$_$;
-
---
--- Name: FUNCTION fix_lifecycle(p_stage bigint, p_recheck boolean); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_lifecycle(p_stage bigint, p_recheck boolean) IS 'Plans the resolve steps of a staged plan''s lifecycle findings on evidence, never on the finding alone: the transaction''s status (status table, else its latest entry''s) and its entries. A hold not resolved whose transaction is approved (option "approved", default APPROVED) gets the terminal that commits it (a DEBIT from on_hold), one canceled ("canceled", default CANCELED) the terminal that releases it exactly; a hold resolved more than once keeps the first resolution the status asks for, each other one reversed in the same transaction. Anything else (several holds, other amounts, a pending or unknown status, a transaction that would not balance after it) is manual, the note saying why. With p_recheck (under the wallets'' locks, the status row kept FOR SHARE) a step whose evidence changed is skipped, with the rest of its wallet. Returns how many steps it read.';
-
---
--- Name: fix_lifecycle_covered(bigint); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_lifecycle_covered(p_stage bigint) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    -- A duplicate finding of exactly the resolutions this plan reverses (a RELEASE posted
-    -- twice) is repaired by that reversal.
     UPDATE _recon.fix_stage AS d
     SET status = 'covered', covered_by = r.step, postings = '[]', moves = '{}',
         note = format('repaired by step %s (resolve of %s)', r.step, r.check_name)
@@ -4725,375 +4471,15 @@ BEGIN
                     WITH ORDINALITY AS e (x, n) WHERE n > 1 ORDER BY x)
           = ARRAY(SELECT p ->> 'entry' FROM jsonb_array_elements(r.postings) AS p
                   WHERE p ->> 'purpose' = 'reversal' ORDER BY 1);
-END;
-$$;
-
---
--- Name: FUNCTION fix_lifecycle_covered(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_lifecycle_covered(p_stage bigint) IS 'For _recon.fix_lifecycle: marks covered a duplicate finding of exactly the resolutions a planned resolve step on the same wallet reverses (a RELEASE posted twice).';
-
---
--- Name: fix_lifecycle_status_sql(_recon.check_def, _recon.ledger_source, text, text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_lifecycle_status_sql(p_check _recon.check_def, p_legs _recon.ledger_source, p_legs_sql text, p_journal_type text, p_recheck boolean) RETURNS text
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-BEGIN
-    -- The transaction's status: its row in the status table (kept FOR SHARE when
-    -- re-checked under the wallets' locks, so that it cannot change before the repair
-    -- commits), else the status of the journal's latest entry.
-    IF p_check.options ? 'status_table' THEN
-        RETURN format('SELECT st.%I::text FROM %s AS st WHERE st.%I = $1::%s %s',
-                      p_check.options ->> 'status_column',
-                      _recon.resolve_table(p_check.options ->> 'status_table')::regclass,
-                      p_check.options ->> 'status_key', p_journal_type,
-                      CASE WHEN p_recheck THEN 'FOR SHARE' ELSE '' END);
-    ELSIF p_legs.status_column IS NOT NULL THEN
-        RETURN format('SELECT l.%I::text FROM %s AS l WHERE l.%I = $1::%s ORDER BY %s '
-                      || 'LIMIT 1', p_legs.status_column, p_legs_sql,
-                      p_legs.journal_column, p_journal_type,
-                      _recon.entry_order_sql(p_legs, 'l', 'DESC'));
-    ELSE
-        RETURN NULL;
-    END IF;
+    RETURN v_rows;
 END;
 $_$;
 
 --
--- Name: FUNCTION fix_lifecycle_status_sql(p_check _recon.check_def, p_legs _recon.ledger_source, p_legs_sql text, p_journal_type text, p_recheck boolean); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION fix_lifecycle(p_stage bigint, p_recheck boolean); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_lifecycle_status_sql(p_check _recon.check_def, p_legs _recon.ledger_source, p_legs_sql text, p_journal_type text, p_recheck boolean) IS 'For _recon.fix_lifecycle: the query ($1: the transaction, of type p_journal_type) of a transaction''s status for lifecycle check p_check: its row in the status table (FOR SHARE with p_recheck), else the status of the journal''s latest entry in ledger legs p_legs (p_legs_sql); NULL when the ledger keeps no status.';
-
---
--- Name: fix_stage; Type: TABLE; Schema: _recon; Owner: -
---
-
-CREATE UNLOGGED TABLE _recon.fix_stage (
-    stage_id bigint NOT NULL,
-    step integer NOT NULL,
-    finding_id bigint,
-    check_name text,
-    kind text,
-    finding_key text,
-    wallet_source text,
-    wallet_key text,
-    ledger_source text,
-    strategy text NOT NULL,
-    difference numeric,
-    amount numeric,
-    postings jsonb DEFAULT '[]'::jsonb NOT NULL,
-    moves jsonb DEFAULT '{}'::jsonb NOT NULL,
-    stored_before jsonb,
-    stored_after jsonb,
-    status text NOT NULL,
-    note text,
-    covered_by integer,
-    repair_key text,
-    repair_id bigint,
-    currency text,
-    ledger_change jsonb DEFAULT '{}'::jsonb NOT NULL,
-    stored_change jsonb DEFAULT '{}'::jsonb NOT NULL,
-    evidence jsonb
-);
-
---
--- Name: TABLE fix_stage; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON TABLE _recon.fix_stage IS 'Scratch space of a running recon.fix(): its plan, one row per step, before it is applied. Emptied at the end of each call; unlogged (nothing to keep).';
-
---
--- Name: COLUMN fix_stage.stage_id; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.stage_id IS 'The call (a number from fix_stage_seq).';
-
---
--- Name: COLUMN fix_stage.step; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.step IS 'Step number.';
-
---
--- Name: COLUMN fix_stage.finding_id; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.finding_id IS 'The finding.';
-
---
--- Name: COLUMN fix_stage.check_name; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.check_name IS 'Its check.';
-
---
--- Name: COLUMN fix_stage.kind; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.kind IS 'The check''s kind.';
-
---
--- Name: COLUMN fix_stage.finding_key; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.finding_key IS 'The finding''s key.';
-
---
--- Name: COLUMN fix_stage.wallet_source; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.wallet_source IS 'The wallet source.';
-
---
--- Name: COLUMN fix_stage.wallet_key; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.wallet_key IS 'The wallet.';
-
---
--- Name: COLUMN fix_stage.ledger_source; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.ledger_source IS 'The ledger it posts into, if it posts.';
-
---
--- Name: COLUMN fix_stage.strategy; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.strategy IS 'The repair.';
-
---
--- Name: COLUMN fix_stage.difference; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.difference IS 'The finding''s difference.';
-
---
--- Name: COLUMN fix_stage.amount; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.amount IS 'How much it repairs (absolute).';
-
---
--- Name: COLUMN fix_stage.postings; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.postings IS 'Entries to post: wallet, deltas, purpose.';
-
---
--- Name: COLUMN fix_stage.moves; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.moves IS 'What it adds to each stored balance column.';
-
---
--- Name: COLUMN fix_stage.stored_before; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.stored_before IS 'Stored balances before.';
-
---
--- Name: COLUMN fix_stage.stored_after; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.stored_after IS 'Stored balances after.';
-
---
--- Name: COLUMN fix_stage.status; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.status IS 'planned, applied, covered, manual or skipped.';
-
---
--- Name: COLUMN fix_stage.note; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.note IS 'Why it was skipped, or what covers it.';
-
---
--- Name: COLUMN fix_stage.covered_by; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.covered_by IS 'The step whose repair also repairs this one.';
-
---
--- Name: COLUMN fix_stage.repair_key; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.repair_key IS 'Its unique repair key.';
-
---
--- Name: COLUMN fix_stage.repair_id; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.repair_id IS 'Its audit row, once applied.';
-
---
--- Name: COLUMN fix_stage.currency; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.currency IS 'The wallet''s currency.';
-
---
--- Name: COLUMN fix_stage.ledger_change; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.ledger_change IS 'What its postings add to the ledger''s effects, per column, both sides.';
-
---
--- Name: COLUMN fix_stage.stored_change; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.stored_change IS 'What it adds to the stored balances, per column, offset wallets included.';
-
---
--- Name: COLUMN fix_stage.evidence; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.evidence IS 'The ledger evidence the strategy was chosen on.';
-
---
--- Name: fix_lifecycle_verdict(_recon.fix_stage, text, text, _recon.ledger_source, text, text[], text, text, text[], text[], text, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_lifecycle_verdict(p_step _recon.fix_stage, p_check_name text, p_ledger_name text, p_legs _recon.ledger_source, p_hold text, p_terminal text[], p_release text, p_commit text, p_approved text[], p_canceled text[], p_journal text, p_status text, p_entries jsonb, OUT p_note text, OUT p_verdict text, OUT p_postings jsonb, OUT p_evidence jsonb) RETURNS record
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_holds jsonb;
-    v_res jsonb;
-    v_want text;
-    v_keep jsonb;
-    v_net jsonb;
-BEGIN
-    v_holds := (SELECT COALESCE(jsonb_agg(e), '[]') FROM jsonb_array_elements(p_entries) AS e
-                WHERE e ->> 'wallet' = p_step.wallet_key AND e ->> 'kind' = p_hold);
-    v_res := (SELECT COALESCE(jsonb_agg(e), '[]') FROM jsonb_array_elements(p_entries) AS e
-              WHERE e ->> 'wallet' = p_step.wallet_key
-                AND e ->> 'kind' = ANY (p_terminal));
-    p_postings := '[]';
-    p_note := NULL;
-    p_verdict := NULL;
-    v_want := CASE WHEN p_status = ANY (p_approved) THEN p_commit
-                   WHEN p_status = ANY (p_canceled) THEN p_release END;
-    IF jsonb_array_length(v_holds) <> 1 THEN
-        p_note := format('%s holds (%s) on the wallet in transaction %s: which one to '
-                         || 'resolve needs a person', jsonb_array_length(v_holds), p_hold,
-                         p_journal);
-    ELSIF jsonb_array_length(v_res) = 0 THEN
-        IF p_status IS NULL OR NOT (p_status = ANY (p_approved || p_canceled)) THEN
-            p_note := format('transaction %s is %s: neither approved (%s) nor canceled '
-                             || '(%s); whether the hold is committed or released needs '
-                             || 'a person', p_journal, COALESCE(p_status, 'of no status'),
-                             array_to_string(p_approved, ', '),
-                             array_to_string(p_canceled, ', '));
-        ELSIF v_want IS NULL THEN
-            p_note := format('transaction %s is %s, but no terminal of %s %s the hold '
-                             || 'exactly', p_journal, p_status, p_check_name,
-                             CASE WHEN p_status = ANY (p_approved) THEN 'commits'
-                                  ELSE 'releases' END);
-        ELSE
-            p_verdict := CASE WHEN v_want = p_release THEN 'canceled_not_released'
-                              ELSE 'approved_not_committed' END;
-            p_postings := jsonb_build_array(jsonb_build_object(
-                'wallet', p_step.wallet_key,
-                'deltas', _recon.rule_effect(p_legs, v_want,
-                                             (v_holds -> 0 ->> 'amount')::numeric),
-                'purpose', CASE WHEN v_want = p_release THEN 'release' ELSE 'commit' END,
-                'journal', p_journal, 'hold', v_holds -> 0 ->> 'entry',
-                'status', p_status, 'offset_wallet', NULL));
-        END IF;
-    ELSIF jsonb_array_length(v_res) = 1
-        AND (v_res -> 0 ->> 'amount')::numeric <= (v_holds -> 0 ->> 'amount')::numeric THEN
-        p_verdict := 'resolved';
-        p_note := format('already consistent: the hold is resolved by entry %s (%s)',
-                         v_res -> 0 ->> 'entry', v_res -> 0 ->> 'kind');
-    ELSIF EXISTS (SELECT FROM jsonb_array_elements(v_res) AS r
-                  WHERE (r ->> 'amount')::numeric
-                        <> (v_holds -> 0 ->> 'amount')::numeric) THEN
-        p_note := format('transaction %s resolves the hold of %s by other amounts (%s): '
-                         || 'needs a person', p_journal, v_holds -> 0 ->> 'amount',
-                         (SELECT string_agg(format('%s %s', r ->> 'kind', r ->> 'amount'),
-                                            ', ')
-                          FROM jsonb_array_elements(v_res) AS r));
-    ELSE
-        -- resolved more than once: keep the first resolution the status asks for (or
-        -- the first, when all are of one kind and the status says nothing); each other
-        -- one is reversed by an entry of the opposite effect in the same transaction
-        v_want := COALESCE(v_want, (SELECT min(r ->> 'kind')
-                                    FROM jsonb_array_elements(v_res) AS r
-                                    HAVING count(DISTINCT r ->> 'kind') = 1));
-        v_keep := (SELECT r FROM jsonb_array_elements(v_res) WITH ORDINALITY AS x (r, n)
-                   WHERE r ->> 'kind' = v_want ORDER BY n LIMIT 1);
-        IF v_keep IS NULL THEN
-            p_note := format('transaction %s is %s, but its hold is resolved by %s: '
-                             || 'needs a person', p_journal,
-                             COALESCE(p_status, 'of no status'),
-                             (SELECT string_agg(r ->> 'kind', ', ')
-                              FROM jsonb_array_elements(v_res) AS r));
-        ELSE
-            p_verdict := 'resolved_twice';
-            p_postings := (
-                SELECT jsonb_agg(jsonb_build_object(
-                    'wallet', p_step.wallet_key,
-                    'deltas', _recon.rule_effect(p_legs, r ->> 'kind',
-                                                 -((r ->> 'amount')::numeric)),
-                    'purpose', 'reversal', 'entry', r ->> 'entry', 'journal', p_journal,
-                    'hold', v_holds -> 0 ->> 'entry', 'status', p_status,
-                    'offset_wallet', NULL) ORDER BY n)
-                FROM jsonb_array_elements(v_res) WITH ORDINALITY AS x (r, n)
-                WHERE r IS DISTINCT FROM v_keep);
-        END IF;
-    END IF;
-    -- An INSERT writer writes the journal column only from its template: without one
-    -- its row would not land in the hold's transaction.
-    IF p_note IS NULL AND EXISTS (SELECT FROM _recon.writer AS w
-                                  WHERE w.ledger_source = p_ledger_name
-                                    AND w.kind = 'insert' AND w.journal IS NULL) THEN
-        p_note := format('the INSERT writer of ledger %s cannot post into transaction %s '
-                         || '(it has no "journal" template): register a posting '
-                         || 'function, or one with a journal template', p_ledger_name,
-                         p_journal);
-        p_verdict := NULL;
-        p_postings := '[]';
-    END IF;
-    -- What the transaction nets to, every wallet and column, with the postings: a
-    -- repair leaves it balanced (0 on every column) or is not made.
-    IF p_note IS NULL THEN
-        v_net := (SELECT COALESCE(jsonb_object_agg(n.col, n.total), '{}') FROM (
-                      SELECT d.key AS col, sum(d.value::numeric) AS total
-                      FROM (SELECT _recon.rule_effect(p_legs, e ->> 'kind',
-                                                      (e ->> 'amount')::numeric) AS fx
-                            FROM jsonb_array_elements(p_entries) AS e
-                            UNION ALL
-                            SELECT p -> 'deltas' FROM jsonb_array_elements(p_postings) AS p
-                           ) AS x, jsonb_each_text(x.fx) AS d
-                      GROUP BY d.key HAVING sum(d.value::numeric) <> 0) AS n);
-        IF v_net <> '{}' THEN
-            p_note := format('transaction %s would not balance after it (it would net '
-                             || '%s): needs a person', p_journal, v_net);
-            p_verdict := NULL;
-            p_postings := '[]';
-        END IF;
-    END IF;
-    p_evidence := jsonb_strip_nulls(jsonb_build_object(
-        'verdict', COALESCE(p_verdict, 'needs_person'), 'transaction', p_journal,
-        'status', p_status, 'holds', v_holds, 'resolutions', v_res,
-        'entries', jsonb_array_length(p_entries)));
-END;
-$$;
-
---
--- Name: FUNCTION fix_lifecycle_verdict(p_step _recon.fix_stage, p_check_name text, p_ledger_name text, p_legs _recon.ledger_source, p_hold text, p_terminal text[], p_release text, p_commit text, p_approved text[], p_canceled text[], p_journal text, p_status text, p_entries jsonb, OUT p_note text, OUT p_verdict text, OUT p_postings jsonb, OUT p_evidence jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_lifecycle_verdict(p_step _recon.fix_stage, p_check_name text, p_ledger_name text, p_legs _recon.ledger_source, p_hold text, p_terminal text[], p_release text, p_commit text, p_approved text[], p_canceled text[], p_journal text, p_status text, p_entries jsonb, OUT p_note text, OUT p_verdict text, OUT p_postings jsonb, OUT p_evidence jsonb) IS 'For _recon.fix_lifecycle, one resolve step of lifecycle check p_check_name: from transaction p_journal''s status p_status and entries p_entries, the hold (p_hold) on the step''s wallet and its resolutions (p_terminal; p_release undoes it exactly, p_commit commits it; p_approved, p_canceled: the statuses that say which), the postings that resolve it (p_postings) and the verdict, or the note saying why it needs a person (several holds, other amounts, a pending or unknown status, an INSERT writer of ledger p_ledger_name without a journal template, a transaction that would not balance after it); p_evidence for the step.';
+COMMENT ON FUNCTION _recon.fix_lifecycle(p_stage bigint, p_recheck boolean) IS 'Plans the resolve steps of a staged plan''s lifecycle findings on evidence, never on the finding alone: the transaction''s status (status table, else its latest entry''s) and its entries. A hold not resolved whose transaction is approved (option "approved", default APPROVED) gets the terminal that commits it (a DEBIT from on_hold), one canceled ("canceled", default CANCELED) the terminal that releases it exactly; a hold resolved more than once keeps the first resolution the status asks for, each other one reversed in the same transaction. Anything else (several holds, other amounts, a pending or unknown status, a transaction that would not balance after it) is manual, the note saying why. With p_recheck (under the wallets'' locks, the status row kept FOR SHARE) a step whose evidence changed is skipped, with the rest of its wallet. Returns how many steps it read.';
 
 --
 -- Name: fix_limit(numeric, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5270,44 +4656,6 @@ $$;
 COMMENT ON FUNCTION _recon.fix_moves_less(p_moves jsonb, p_source text, p_moved jsonb) IS '{source: {wallet: {column: delta}}} (the moves _recon.fix_move adds) less p_moved ({wallet: {column: delta}}, what a ledger-first posting moved in wallet source p_source); a wallet it names stays in the map with a delta of 0, so that _recon.fix_move writes (and versions) it.';
 
 --
--- Name: fix_moves_more(jsonb, text, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_moves_more(p_moves jsonb, p_source text, p_wallet text, p_deltas jsonb) RETURNS jsonb
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_moves jsonb := p_moves;
-    v_col text;
-    v_val text;
-BEGIN
-    FOR v_col, v_val IN SELECT d.key, d.value FROM jsonb_each_text(p_deltas) AS d
-    LOOP
-        v_moves := jsonb_set(v_moves,
-            ARRAY[p_source],
-            COALESCE(v_moves -> p_source, '{}'));
-        v_moves := jsonb_set(v_moves,
-            ARRAY[p_source, p_wallet],
-            COALESCE(v_moves -> p_source
-                     -> p_wallet, '{}'));
-        v_moves := jsonb_set(v_moves,
-            ARRAY[p_source, p_wallet, v_col],
-            to_jsonb(COALESCE((v_moves -> p_source
-                               -> p_wallet ->> v_col)::numeric, 0)
-                     + v_val::numeric));
-    END LOOP;
-    RETURN v_moves;
-END;
-$$;
-
---
--- Name: FUNCTION fix_moves_more(p_moves jsonb, p_source text, p_wallet text, p_deltas jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_moves_more(p_moves jsonb, p_source text, p_wallet text, p_deltas jsonb) IS '{source: {wallet: {column: delta}}} (the moves _recon.fix_move adds) plus p_deltas ({column: delta}, what an offset side of a posting moves) on wallet p_wallet of source p_source.';
-
---
 -- Name: fix_offset_deltas(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -5418,20 +4766,222 @@ CREATE FUNCTION _recon.fix_plan(p_stage bigint, p_run bigint, p_checks text[], p
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET enable_nestloop TO 'off'
-    AS $$
+    AS $_$
 DECLARE
     v_steps integer;
+    v_check _recon.check_def;
+    v_ledger _recon.ledger_source;
+    v_wallet _recon.wallet_source;
+    v_effects text;
+    -- ledgers the repairs cannot read yet (_recon.ledger_writer_refusal: a row shape of one's
+    -- own), and their wallet sources; transfer ledgers, whose duplicates are reversed by hand:
+    -- found once, not per finding
+    v_odd_ledgers text[] := ARRAY(SELECT l.name FROM _recon.ledger_source AS l
+                                  WHERE _recon.ledger_writer_refusal(l, NULL) IS NOT NULL);
+    v_odd_wallets text[] := ARRAY(SELECT l.wallet_source FROM _recon.ledger_source AS l
+                                  WHERE _recon.ledger_writer_refusal(l, NULL) IS NOT NULL);
+    v_transfers text[] := ARRAY(SELECT l.name FROM _recon.ledger_source AS l
+                                WHERE l.shape = 'transfer');
 BEGIN
     -- 1. The findings, each with its repair: what it posts into the ledger (postings: wallet,
     --    deltas per balance column, purpose) and what it adds to the stored balances (moves).
-    v_steps := _recon.fix_plan_steps(p_stage, p_run, p_checks, p_wallets, p_findings,
-                                     p_strategy);
+    INSERT INTO _recon.fix_stage (
+        stage_id, step, finding_id, check_name, kind, finding_key, wallet_source, wallet_key,
+        ledger_source, strategy, difference, amount, postings, moves, status, note, repair_key
+    )
+    SELECT p_stage,
+           row_number() OVER (ORDER BY x.wallet_source, x.wallet_key NULLS LAST,
+                              array_position(ARRAY['duplicate', 'orphan', 'balance', 'derived'],
+                                             x.kind) NULLS LAST, x.check_name, x.finding_key),
+           x.id, x.check_name, x.kind, x.finding_key, x.wallet_source, x.wallet_key,
+           CASE WHEN x.strategy IN ('adjust', 'post_missing', 'reverse', 'move', 'resolve')
+                THEN x.ledger END,
+           x.strategy, x.difference,
+           CASE WHEN x.strategy = 'post_missing' THEN abs(x.expected) ELSE abs(x.difference) END,
+           CASE WHEN x.manual IS NOT NULL THEN '[]'::jsonb
+                WHEN x.strategy = 'adjust' THEN jsonb_build_array(jsonb_build_object(
+                    'wallet', x.wallet_key, 'deltas', jsonb_build_object(x.col, x.difference),
+                    'purpose', 'adjustment'))
+                WHEN x.strategy = 'post_missing' THEN jsonb_build_array(jsonb_build_object(
+                    'wallet', x.wallet_key, 'deltas', jsonb_build_object(x.col, x.expected),
+                    'purpose', 'missing', 'source_id', x.details ->> 'source_id',
+                    'reference', x.details ->> 'source_id'))
+                WHEN x.strategy = 'move' AND x.ledger IS NOT NULL THEN jsonb_build_array(
+                    jsonb_build_object('wallet', x.wallet_key, 'purpose', 'move', 'deltas',
+                                       jsonb_build_object(x.col, -x.difference,
+                                                          x.other, x.difference)))
+                ELSE '[]'::jsonb END,
+           CASE WHEN x.manual IS NOT NULL THEN '{}'::jsonb
+                WHEN x.strategy = 'resync' THEN jsonb_build_object(x.col, -x.difference)
+                WHEN x.strategy = 'post_missing' THEN jsonb_build_object(x.col, x.expected)
+                WHEN x.strategy = 'move' THEN jsonb_build_object(x.col, -x.difference,
+                                                                 x.other, x.difference)
+                ELSE '{}'::jsonb END,
+           CASE WHEN x.manual IS NOT NULL THEN 'manual' ELSE 'planned' END,
+           x.manual,
+           -- The same repair: the same finding as the same run last saw it, not undone since.
+           -- A finding seen again by a later run (it drifted again) is a new repair; two calls
+           -- on one plan, or one call twice, are the same.
+           format('finding:%s:%s:%s', x.id, x.last_seen_run, (
+               SELECT count(*) FROM _recon.repair AS r
+               WHERE r.finding_id = x.id
+                 AND EXISTS (SELECT FROM _recon.repair AS v WHERE v.reverses = r.id)))
+    FROM (
+        SELECT f.id, f.check_name, c.kind, f.finding_key, f.wallet_key, f.difference, f.expected,
+               f.details, f.last_seen_run, c.wallet_source, s.strategy, s.col, s.other, s.ledger,
+               CASE
+                   WHEN s.strategy = 'none' AND c.kind = 'coverage' THEN format(
+                       'missing wallets are created by SELECT recon.backfill(%L)', f.check_name)
+                   WHEN s.strategy = 'none' AND c.kind = 'total' THEN
+                       'a total is repaired through its parts (missing wallets, balances)'
+                   WHEN s.strategy = 'none' THEN format(
+                       'no automatic repair for %s findings: repair by hand, or acknowledge '
+                       || 'with recon.set_fix_policy(%L, ''{"strategy": "acknowledge"}'')',
+                       c.kind, f.check_name)
+                   WHEN s.strategy <> ALL (st.allowed) THEN format(
+                       'strategy %s does not repair %s findings', s.strategy, c.kind)
+                   WHEN s.strategy = 'acknowledge' THEN NULL
+                   -- repairs read the ledger's legs (measures, evidence, conservation) and
+                   -- write through its writer: one-sided and transfer rows, of any filters,
+                   -- parents, effect rules and running balances; a duplicated transfer row is
+                   -- not reversed automatically yet
+                   WHEN jsonb_typeof(c.options -> 'ledger') = 'array' THEN
+                       'a check summing several ledgers is repaired by hand so far, or '
+                       || 'acknowledged'
+                   WHEN c.ledger_source = ANY (v_odd_ledgers) OR s.ledger = ANY (v_odd_ledgers)
+                       OR c.wallet_source = ANY (v_odd_wallets)
+                       OR (s.strategy = 'reverse' AND (c.ledger_source = ANY (v_transfers)
+                                                       OR s.ledger = ANY (v_transfers))) THEN (
+                       SELECT format('ledger %s is of a shape repairs do not read (%s): repairs '
+                                     || 'on it are by hand so far, or acknowledged', l.name,
+                                     COALESCE(_recon.ledger_writer_refusal(l, NULL),
+                                              'a duplicated transfer row is reversed by hand'))
+                       FROM _recon.ledger_source AS l
+                       WHERE (l.name IN (c.ledger_source, s.ledger)
+                              OR l.wallet_source = c.wallet_source)
+                         AND (_recon.ledger_writer_refusal(l, NULL) IS NOT NULL
+                              OR (l.shape = 'transfer' AND s.strategy = 'reverse'))
+                       ORDER BY l.name LIMIT 1)
+                   WHEN f.wallet_key IS NULL THEN 'no wallet to repair: needs a human'
+                   WHEN f.cause IN ('invalid_balance', 'invalid_amount', 'unknown_wallet',
+                                    'unmapped_entry_type') THEN format(
+                       'broken data (%s) needs a human', f.cause)
+                   WHEN f.difference IS NULL OR f.difference IN ('NaN', 'Infinity', '-Infinity')
+                       OR f.expected IN ('NaN', 'Infinity', '-Infinity')
+                       THEN 'no finite difference to repair'
+                   WHEN s.col IS NULL THEN 'no balance column to repair'
+                   WHEN s.strategy = 'move' AND s.other IS NULL THEN format(
+                       'no column to move %s to: set "from_column" with recon.set_fix_policy()',
+                       s.col)
+                   WHEN s.strategy = 'reverse' AND (f.details ->> 'wallets')::integer > 1
+                       THEN 'a reference posted on several wallets: which posting is the '
+                            || 'duplicate needs a human'
+                   -- the reversal is recorded (_recon.reversal), whatever the reference column
+                   -- holds; but a compensating entry on a ledger with a lifecycle check is a
+                   -- hold transition of its own there (a RELEASE reversed by an ON_HOLD opens a
+                   -- hold nothing resolves)
+                   WHEN s.strategy = 'reverse' AND EXISTS (
+                       SELECT FROM _recon.check_def AS h
+                       WHERE h.kind = 'lifecycle' AND h.enabled
+                         AND h.ledger_source = c.ledger_source)
+                       THEN format('ledger %s has a lifecycle check: a compensating entry would '
+                                   || 'count there as a hold transition; reverse it by hand, or '
+                                   || 'acknowledge', c.ledger_source)
+               END AS manual
+        FROM _recon.finding AS f
+        JOIN _recon.check_def AS c ON c.name = f.check_name
+        LEFT JOIN _recon.fix_policy AS p ON p.check_name = c.name
+        LEFT JOIN _recon.wallet_source AS w ON w.name = c.wallet_source
+        -- the strategies of each kind, once per kind rather than per finding (OFFSET 0 keeps
+        -- the planner from pulling the call up into every reference of every finding's row)
+        INNER JOIN (SELECT k.kind, _recon.fix_strategies(k.kind) AS allowed
+                    FROM (SELECT DISTINCT d.kind FROM _recon.check_def AS d) AS k
+                    OFFSET 0) AS st
+            ON st.kind = c.kind
+        CROSS JOIN LATERAL (
+            SELECT COALESCE(p_strategy, p.strategy, (st.allowed)[1]) AS strategy,
+                   CASE WHEN c.kind IN ('balance', 'derived') THEN f.details ->> 'column'
+                        ELSE COALESCE(p.options ->> 'column', (
+                            SELECT b FROM _recon.ledger_source AS l, unnest(w.balance_columns) AS b
+                            WHERE l.name = c.ledger_source AND l.effects ? b LIMIT 1)) END AS col
+        ) AS s0
+        CROSS JOIN LATERAL (
+            SELECT s0.strategy, s0.col,
+                   COALESCE(p.options ->> 'from_column', (
+                       SELECT b FROM unnest(w.balance_columns) AS b
+                       WHERE b <> s0.col AND cardinality(w.balance_columns) = 2)) AS other,
+                   COALESCE(c.ledger_source, (
+                       SELECT l.name FROM _recon.ledger_source AS l
+                       WHERE l.wallet_source = c.wallet_source AND l.effects ? s0.col
+                       ORDER BY l.name LIMIT 1)) AS ledger
+        ) AS s
+        WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL
+          AND (p_run IS NULL OR EXISTS (SELECT FROM _recon.observation AS o
+                                        WHERE o.run_id = p_run AND o.finding_id = f.id))
+          AND (p_checks IS NULL OR f.check_name = ANY (p_checks))
+          AND (p_wallets IS NULL OR f.wallet_key = ANY (p_wallets))
+          AND (p_findings IS NULL OR f.id = ANY (p_findings))
+          -- acknowledged as it is now: nothing left to do, and never acknowledged twice
+          AND NOT EXISTS (SELECT FROM _recon.repair AS r
+                          WHERE r.finding_id = f.id AND r.strategy = 'acknowledge'
+                            AND r.difference IS NOT DISTINCT FROM f.difference
+                            AND NOT EXISTS (SELECT FROM _recon.repair AS v
+                                            WHERE v.reverses = r.id))
+    ) AS x;
+    GET DIAGNOSTICS v_steps = ROW_COUNT;
 
     -- 2. A duplicate is reversed entry by entry: every posting after the first, each by its
     --    own compensating entry, read from the ledger for its effects. The toolkit records the
     --    reversal (_recon.reversal); the entry is referenced REV-<entry> where the reference
     --    column can hold it, else by the writer's reference template.
-    PERFORM _recon.fix_plan_reversals(p_stage);
+    FOR v_check IN SELECT DISTINCT c.* FROM _recon.check_def AS c
+                   JOIN _recon.fix_stage AS s ON s.check_name = c.name
+                   WHERE s.stage_id = p_stage AND s.kind = 'duplicate' AND s.status = 'planned'
+                     AND s.strategy = 'reverse'
+    LOOP
+        v_ledger := _recon.ledger(v_check.ledger_source);
+        v_wallet := _recon.wallet(v_ledger.wallet_source);
+        SELECT string_agg(format('%L, -(%s)', b, _recon.effect_sql(_recon.legs(v_ledger), b,
+                                                                    'l')), ', ')
+        INTO v_effects
+        FROM unnest(v_wallet.balance_columns) AS b WHERE v_ledger.effects ? b;
+        EXECUTE format($q$
+            UPDATE _recon.fix_stage AS s
+            SET postings = y.postings, moves = y.moves
+            FROM (
+                SELECT e.step,
+                       jsonb_agg(jsonb_build_object(
+                           'wallet', e.wallet_key, 'deltas', e.deltas, 'purpose', 'reversal',
+                           'entry', e.entry) || jsonb_strip_nulls(jsonb_build_object(
+                               'reference', _recon.reversal_reference($3, e.entry)))
+                           ORDER BY e.n) AS postings,
+                       (SELECT jsonb_object_agg(d.key, d.total) FROM (
+                            SELECT m.key, sum(m.value::numeric) AS total
+                            FROM jsonb_array_elements(jsonb_agg(e.deltas)) AS a (v),
+                                 jsonb_each_text(a.v) AS m
+                            GROUP BY m.key) AS d) AS moves
+                FROM (
+                    SELECT s.step, s.wallet_key, x.entry, x.n, jsonb_build_object(%1$s) AS deltas
+                    FROM _recon.fix_stage AS s
+                    JOIN _recon.finding AS f ON f.id = s.finding_id
+                    -- a duplicate finding's entries are an array; other findings' "entries"
+                    -- (a balance finding's count) must never reach the function, whatever
+                    -- order the planner joins in
+                    CROSS JOIN LATERAL jsonb_array_elements_text(
+                        CASE WHEN jsonb_typeof(f.details -> 'entries') = 'array'
+                             THEN f.details -> 'entries' END)
+                        WITH ORDINALITY AS x (entry, n)
+                    JOIN %2$s AS l ON (%3$s)::text = x.entry AND l.wallet::text = s.wallet_key
+                    WHERE s.stage_id = $1 AND s.check_name = $2 AND s.status = 'planned'
+                      AND s.strategy = 'reverse' AND x.n > 1
+                ) AS e
+                GROUP BY e.step
+            ) AS y
+            WHERE s.stage_id = $1 AND s.step = y.step$q$,
+            v_effects, _recon.legs_sql(v_ledger),
+            _recon.entry_name_sql(_recon.legs(v_ledger), 'l'))
+        USING p_stage, v_check.name, v_ledger.name;
+    END LOOP;
 
     -- 2a. A hold a lifecycle finding shows left open or resolved twice: the entries that
     --     resolve it, read from the transaction's status and entries (_recon.fix_lifecycle).
@@ -5445,47 +4995,9 @@ BEGIN
     PERFORM _recon.fix_unpostable(p_stage);
 
     -- 3. A balance finding is covered by the payments posted and duplicates reversed on its
-    --    wallet in the same plan when they move its column by exactly its drift; a derived
-    --    finding by the repair of the orphan or duplicate its shown cause names. One explained
-    --    by a finding this plan does not repair, or adjusted beside a payment the plan posts,
-    --    is left to a person.
-    PERFORM _recon.fix_plan_covered(p_stage);
-
-    -- 3b. What the ledger shows about each wallet to resync or adjust: a wallet whose ledger
-    --     lost an entry gets it restored when the evidence gives it exactly, else is left to
-    --     a person (_recon.fix_evidence).
-    PERFORM _recon.fix_evidence(p_stage);
-
-    -- 3c. A wallet with broken data (NULL, NaN, unknown, unmapped) or a lost entry left to a
-    --     person is repaired whole or not at all: none of its other steps run.
-    PERFORM _recon.fix_plan_skip_wallets(p_stage);
-
-    -- 4. What cannot be posted: a ledger without a writer, an effect no entry type has.
-    PERFORM _recon.fix_plan_skip_unwritable(p_stage);
-    RETURN v_steps;
-END;
-$$;
-
---
--- Name: FUNCTION fix_plan(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_plan(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) IS 'Stages recon.fix()''s plan: one step per open finding (of run p_run, checks p_checks, wallets p_wallets, findings p_findings; not one acknowledged as it is), with its strategy (p_strategy, else the check''s policy, else its kind''s default) chosen on the ledger''s evidence (_recon.fix_evidence), the entries to post and the stored-balance moves; marks balance findings other steps repair as covered, what needs a human as manual, and the other steps of a wallet that needs a human as skipped.';
-
---
--- Name: fix_plan_covered(bigint); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_plan_covered(p_stage bigint) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET enable_nestloop TO 'off'
-    AS $$
-BEGIN
-    -- A balance finding is covered by the payments posted and duplicates reversed on its
-    -- wallet in the same plan when they move its column by exactly its drift (two equal
-    -- missing payments as well as one); a derived finding by the repair of the orphan or
-    -- duplicate its shown cause names.
+    --    wallet in the same plan when they move its column by exactly its drift (two equal
+    --    missing payments as well as one); a derived finding by the repair of the orphan or
+    --    duplicate its shown cause names.
     UPDATE _recon.fix_stage AS s
     SET status = 'covered', covered_by = o.first_step, moves = '{}',
         note = format('repaired by step%s %s (%s)', CASE WHEN o.n > 1 THEN 's' ELSE '' END,
@@ -5543,230 +5055,29 @@ BEGIN
       AND p.stage_id = p_stage AND p.status = 'planned'
       AND p.strategy IN ('post_missing', 'reverse')
       AND p.wallet_source = s.wallet_source AND p.wallet_key = s.wallet_key;
-END;
-$$;
 
---
--- Name: FUNCTION fix_plan_covered(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
---
+    -- 3b. What the ledger shows about each wallet to resync or adjust: a wallet whose ledger
+    --     lost an entry gets it restored when the evidence gives it exactly, else is left to
+    --     a person (_recon.fix_evidence).
+    PERFORM _recon.fix_evidence(p_stage);
 
-COMMENT ON FUNCTION _recon.fix_plan_covered(p_stage bigint) IS 'Phase 3 of _recon.fix_plan: marks covered a balance finding whose column the plan''s payments and reversals on its wallet move by exactly its drift, and a derived finding whose cause''s repair is in the plan; marks manual a re-sync or adjustment of a finding explained by an orphan or duplicate, and an adjustment on a wallet where the plan also posts a payment or reversal (it would book it twice).';
+    -- 3c. A wallet with broken data (NULL, NaN, unknown, unmapped) or a lost entry left to a
+    --     person is repaired whole or not at all: none of its other steps run.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped',
+        note = format('the wallet has a finding that needs a person first: step %s (%s)',
+                      m.step, m.note)
+    FROM (SELECT DISTINCT ON (x.wallet_source, x.wallet_key) x.wallet_source, x.wallet_key,
+                 x.step, x.note
+          FROM _recon.fix_stage AS x
+          WHERE x.stage_id = p_stage AND x.status = 'manual' AND x.wallet_key IS NOT NULL
+            AND (x.note LIKE 'broken data%' OR x.note LIKE 'no finite difference%'
+                 OR x.evidence ->> 'verdict' IN ('lost_entry', 'inconsistent'))
+          ORDER BY x.wallet_source, x.wallet_key, x.step) AS m
+    WHERE s.stage_id = p_stage AND s.status IN ('planned', 'covered')
+      AND s.wallet_source = m.wallet_source AND s.wallet_key = m.wallet_key;
 
---
--- Name: fix_plan_findings(bigint, text[], text[], bigint[], text); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_plan_findings(p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) RETURNS TABLE(id bigint, check_name text, kind text, finding_key text, wallet_key text, difference numeric, expected numeric, details jsonb, last_seen_run bigint, wallet_source text, strategy text, col text, other text, ledger text, manual text)
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET enable_nestloop TO 'off'
-    AS $$
-    SELECT f.id, f.check_name, c.kind, f.finding_key, f.wallet_key, f.difference, f.expected,
-           f.details, f.last_seen_run, c.wallet_source, s.strategy, s.col, s.other, s.ledger,
-           CASE
-               WHEN s.strategy = 'none' AND c.kind = 'coverage' THEN format(
-                   'missing wallets are created by SELECT recon.backfill(%L)', f.check_name)
-               WHEN s.strategy = 'none' AND c.kind = 'total' THEN
-                   'a total is repaired through its parts (missing wallets, balances)'
-               WHEN s.strategy = 'none' THEN format(
-                   'no automatic repair for %s findings: repair by hand, or acknowledge '
-                   || 'with recon.set_fix_policy(%L, ''{"strategy": "acknowledge"}'')',
-                   c.kind, f.check_name)
-               WHEN s.strategy <> ALL (st.allowed) THEN format(
-                   'strategy %s does not repair %s findings', s.strategy, c.kind)
-               WHEN s.strategy = 'acknowledge' THEN NULL
-               -- repairs read the ledger's legs (measures, evidence, conservation) and
-               -- write through its writer: one-sided and transfer rows, of any filters,
-               -- parents, effect rules and running balances; a duplicated transfer row is
-               -- not reversed automatically yet
-               WHEN jsonb_typeof(c.options -> 'ledger') = 'array' THEN
-                   'a check summing several ledgers is repaired by hand so far, or '
-                   || 'acknowledged'
-               WHEN c.ledger_source = ANY (odd.ledgers) OR s.ledger = ANY (odd.ledgers)
-                   OR c.wallet_source = ANY (odd.wallets)
-                   OR (s.strategy = 'reverse' AND (c.ledger_source = ANY (odd.transfers)
-                                                   OR s.ledger = ANY (odd.transfers))) THEN (
-                   SELECT format('ledger %s is of a shape repairs do not read (%s): repairs '
-                                 || 'on it are by hand so far, or acknowledged', l.name,
-                                 COALESCE(_recon.ledger_writer_refusal(l, NULL),
-                                          'a duplicated transfer row is reversed by hand'))
-                   FROM _recon.ledger_source AS l
-                   WHERE (l.name IN (c.ledger_source, s.ledger)
-                          OR l.wallet_source = c.wallet_source)
-                     AND (_recon.ledger_writer_refusal(l, NULL) IS NOT NULL
-                          OR (l.shape = 'transfer' AND s.strategy = 'reverse'))
-                   ORDER BY l.name LIMIT 1)
-               WHEN f.wallet_key IS NULL THEN 'no wallet to repair: needs a human'
-               WHEN f.cause IN ('invalid_balance', 'invalid_amount', 'unknown_wallet',
-                                'unmapped_entry_type') THEN format(
-                   'broken data (%s) needs a human', f.cause)
-               WHEN f.difference IS NULL OR f.difference IN ('NaN', 'Infinity', '-Infinity')
-                   OR f.expected IN ('NaN', 'Infinity', '-Infinity')
-                   THEN 'no finite difference to repair'
-               WHEN s.col IS NULL THEN 'no balance column to repair'
-               WHEN s.strategy = 'move' AND s.other IS NULL THEN format(
-                   'no column to move %s to: set "from_column" with recon.set_fix_policy()',
-                   s.col)
-               WHEN s.strategy = 'reverse' AND (f.details ->> 'wallets')::integer > 1
-                   THEN 'a reference posted on several wallets: which posting is the '
-                        || 'duplicate needs a human'
-               -- the reversal is recorded (_recon.reversal), whatever the reference column
-               -- holds; but a compensating entry on a ledger with a lifecycle check is a
-               -- hold transition of its own there (a RELEASE reversed by an ON_HOLD opens a
-               -- hold nothing resolves)
-               WHEN s.strategy = 'reverse' AND EXISTS (
-                   SELECT FROM _recon.check_def AS h
-                   WHERE h.kind = 'lifecycle' AND h.enabled
-                     AND h.ledger_source = c.ledger_source)
-                   THEN format('ledger %s has a lifecycle check: a compensating entry would '
-                               || 'count there as a hold transition; reverse it by hand, or '
-                               || 'acknowledge', c.ledger_source)
-           END AS manual
-    FROM _recon.finding AS f
-    JOIN _recon.check_def AS c ON c.name = f.check_name
-    LEFT JOIN _recon.fix_policy AS p ON p.check_name = c.name
-    LEFT JOIN _recon.wallet_source AS w ON w.name = c.wallet_source
-    -- the strategies of each kind, once per kind rather than per finding (OFFSET 0 keeps
-    -- the planner from pulling the call up into every reference of every finding's row)
-    INNER JOIN (SELECT k.kind, _recon.fix_strategies(k.kind) AS allowed
-                FROM (SELECT DISTINCT d.kind FROM _recon.check_def AS d) AS k
-                OFFSET 0) AS st
-        ON st.kind = c.kind
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(p_strategy, p.strategy, (st.allowed)[1]) AS strategy,
-               CASE WHEN c.kind IN ('balance', 'derived') THEN f.details ->> 'column'
-                    ELSE COALESCE(p.options ->> 'column', (
-                        SELECT b FROM _recon.ledger_source AS l, unnest(w.balance_columns) AS b
-                        WHERE l.name = c.ledger_source AND l.effects ? b LIMIT 1)) END AS col
-    ) AS s0
-    CROSS JOIN LATERAL (
-        SELECT s0.strategy, s0.col,
-               COALESCE(p.options ->> 'from_column', (
-                   SELECT b FROM unnest(w.balance_columns) AS b
-                   WHERE b <> s0.col AND cardinality(w.balance_columns) = 2)) AS other,
-               COALESCE(c.ledger_source, (
-                   SELECT l.name FROM _recon.ledger_source AS l
-                   WHERE l.wallet_source = c.wallet_source AND l.effects ? s0.col
-                   ORDER BY l.name LIMIT 1)) AS ledger
-    ) AS s
-    -- ledgers the repairs cannot read yet (_recon.ledger_writer_refusal: a row shape of one's
-    -- own), and their wallet sources; transfer ledgers, whose duplicates are reversed by hand:
-    -- found once, not per finding
-    CROSS JOIN (
-        SELECT ARRAY(SELECT l.name FROM _recon.ledger_source AS l
-                     WHERE _recon.ledger_writer_refusal(l, NULL) IS NOT NULL) AS ledgers,
-               ARRAY(SELECT l.wallet_source FROM _recon.ledger_source AS l
-                     WHERE _recon.ledger_writer_refusal(l, NULL) IS NOT NULL) AS wallets,
-               ARRAY(SELECT l.name FROM _recon.ledger_source AS l
-                     WHERE l.shape = 'transfer') AS transfers
-    ) AS odd
-    WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL
-      AND (p_run IS NULL OR EXISTS (SELECT FROM _recon.observation AS o
-                                    WHERE o.run_id = p_run AND o.finding_id = f.id))
-      AND (p_checks IS NULL OR f.check_name = ANY (p_checks))
-      AND (p_wallets IS NULL OR f.wallet_key = ANY (p_wallets))
-      AND (p_findings IS NULL OR f.id = ANY (p_findings))
-      -- acknowledged as it is now: nothing left to do, and never acknowledged twice
-      AND NOT EXISTS (SELECT FROM _recon.repair AS r
-                      WHERE r.finding_id = f.id AND r.strategy = 'acknowledge'
-                        AND r.difference IS NOT DISTINCT FROM f.difference
-                        AND NOT EXISTS (SELECT FROM _recon.repair AS v
-                                        WHERE v.reverses = r.id));
-$$;
-
---
--- Name: FUNCTION fix_plan_findings(p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_plan_findings(p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) IS 'Phase 1 of _recon.fix_plan: the open findings to repair (of run p_run, checks p_checks, wallets p_wallets, findings p_findings; not one acknowledged as it is), each with its strategy (p_strategy, else the check''s policy, else its kind''s default), the balance column it repairs and the one a move takes from, the ledger it posts into, and "manual": why it needs a human (NULL: it is repaired automatically).';
-
---
--- Name: fix_plan_reversals(bigint); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_plan_reversals(p_stage bigint) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET enable_nestloop TO 'off'
-    AS $_$
-DECLARE
-    v_check _recon.check_def;
-    v_ledger _recon.ledger_source;
-    v_wallet _recon.wallet_source;
-    v_effects text;
-BEGIN
-    -- A duplicate is reversed entry by entry: every posting after the first, each by its
-    -- own compensating entry, read from the ledger for its effects. The toolkit records the
-    -- reversal (_recon.reversal); the entry is referenced REV-<entry> where the reference
-    -- column can hold it, else by the writer's reference template.
-    FOR v_check IN SELECT DISTINCT c.* FROM _recon.check_def AS c
-                   JOIN _recon.fix_stage AS s ON s.check_name = c.name
-                   WHERE s.stage_id = p_stage AND s.kind = 'duplicate' AND s.status = 'planned'
-                     AND s.strategy = 'reverse'
-    LOOP
-        v_ledger := _recon.ledger(v_check.ledger_source);
-        v_wallet := _recon.wallet(v_ledger.wallet_source);
-        SELECT string_agg(format('%L, -(%s)', b, _recon.effect_sql(_recon.legs(v_ledger), b,
-                                                                    'l')), ', ')
-        INTO v_effects
-        FROM unnest(v_wallet.balance_columns) AS b WHERE v_ledger.effects ? b;
-        EXECUTE format($q$
-            UPDATE _recon.fix_stage AS s
-            SET postings = y.postings, moves = y.moves
-            FROM (
-                SELECT e.step,
-                       jsonb_agg(jsonb_build_object(
-                           'wallet', e.wallet_key, 'deltas', e.deltas, 'purpose', 'reversal',
-                           'entry', e.entry) || jsonb_strip_nulls(jsonb_build_object(
-                               'reference', _recon.reversal_reference($3, e.entry)))
-                           ORDER BY e.n) AS postings,
-                       (SELECT jsonb_object_agg(d.key, d.total) FROM (
-                            SELECT m.key, sum(m.value::numeric) AS total
-                            FROM jsonb_array_elements(jsonb_agg(e.deltas)) AS a (v),
-                                 jsonb_each_text(a.v) AS m
-                            GROUP BY m.key) AS d) AS moves
-                FROM (
-                    SELECT s.step, s.wallet_key, x.entry, x.n, jsonb_build_object(%1$s) AS deltas
-                    FROM _recon.fix_stage AS s
-                    JOIN _recon.finding AS f ON f.id = s.finding_id
-                    -- a duplicate finding's entries are an array; other findings' "entries"
-                    -- (a balance finding's count) must never reach the function, whatever
-                    -- order the planner joins in
-                    CROSS JOIN LATERAL jsonb_array_elements_text(
-                        CASE WHEN jsonb_typeof(f.details -> 'entries') = 'array'
-                             THEN f.details -> 'entries' END)
-                        WITH ORDINALITY AS x (entry, n)
-                    JOIN %2$s AS l ON (%3$s)::text = x.entry AND l.wallet::text = s.wallet_key
-                    WHERE s.stage_id = $1 AND s.check_name = $2 AND s.status = 'planned'
-                      AND s.strategy = 'reverse' AND x.n > 1
-                ) AS e
-                GROUP BY e.step
-            ) AS y
-            WHERE s.stage_id = $1 AND s.step = y.step$q$,
-            v_effects, _recon.legs_sql(v_ledger),
-            _recon.entry_name_sql(_recon.legs(v_ledger), 'l'))
-        USING p_stage, v_check.name, v_ledger.name;
-    END LOOP;
-END;
-$_$;
-
---
--- Name: FUNCTION fix_plan_reversals(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_plan_reversals(p_stage bigint) IS 'Phase 2 of _recon.fix_plan: a duplicate finding to reverse gets one compensating posting per entry after the first, each with the opposite of that entry''s effects as read from the ledger, referenced by _recon.reversal_reference; its moves are their sum.';
-
---
--- Name: fix_plan_skip_unwritable(bigint); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_plan_skip_unwritable(p_stage bigint) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET enable_nestloop TO 'off'
-    AS $$
-BEGIN
-    -- What cannot be posted: a ledger without a writer, an effect no entry type has.
+    -- 4. What cannot be posted: a ledger without a writer, an effect no entry type has.
     UPDATE _recon.fix_stage AS s
     SET status = 'skipped',
         note = CASE WHEN w.ledger_source IS NULL THEN format(
@@ -5784,115 +5095,15 @@ BEGIN
       AND (w.ledger_source IS NULL
            OR EXISTS (SELECT FROM jsonb_array_elements(s.postings) AS p
                       WHERE _recon.entry_for(l, p.value -> 'deltas', w.entry_types) IS NULL));
-END;
-$$;
-
---
--- Name: FUNCTION fix_plan_skip_unwritable(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_plan_skip_unwritable(p_stage bigint) IS 'Phase 4 of _recon.fix_plan: skips a planned step with postings into a ledger that has no writer, or whose deltas no entry type of the writer moves (_recon.entry_for).';
-
---
--- Name: fix_plan_skip_wallets(bigint); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_plan_skip_wallets(p_stage bigint) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET enable_nestloop TO 'off'
-    AS $$
-BEGIN
-    -- A wallet with broken data (NULL, NaN, unknown, unmapped) or a lost entry left to a
-    --  person is repaired whole or not at all: none of its other steps run.
-    UPDATE _recon.fix_stage AS s
-    SET status = 'skipped',
-        note = format('the wallet has a finding that needs a person first: step %s (%s)',
-                      m.step, m.note)
-    FROM (SELECT DISTINCT ON (x.wallet_source, x.wallet_key) x.wallet_source, x.wallet_key,
-                 x.step, x.note
-          FROM _recon.fix_stage AS x
-          WHERE x.stage_id = p_stage AND x.status = 'manual' AND x.wallet_key IS NOT NULL
-            AND (x.note LIKE 'broken data%' OR x.note LIKE 'no finite difference%'
-                 OR x.evidence ->> 'verdict' IN ('lost_entry', 'inconsistent'))
-          ORDER BY x.wallet_source, x.wallet_key, x.step) AS m
-    WHERE s.stage_id = p_stage AND s.status IN ('planned', 'covered')
-      AND s.wallet_source = m.wallet_source AND s.wallet_key = m.wallet_key;
-END;
-$$;
-
---
--- Name: FUNCTION fix_plan_skip_wallets(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_plan_skip_wallets(p_stage bigint) IS 'Phase 3c of _recon.fix_plan: a wallet with broken data (NULL, NaN, unknown, unmapped) or a lost entry left to a person is repaired whole or not at all: its planned and covered steps are skipped, naming the first step that needs a person.';
-
---
--- Name: fix_plan_steps(bigint, bigint, text[], text[], bigint[], text); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_plan_steps(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET enable_nestloop TO 'off'
-    AS $$
-DECLARE
-    v_steps integer;
-BEGIN
-    -- The findings, each with its repair: what it posts into the ledger (postings: wallet,
-    -- deltas per balance column, purpose) and what it adds to the stored balances (moves).
-    INSERT INTO _recon.fix_stage (
-        stage_id, step, finding_id, check_name, kind, finding_key, wallet_source, wallet_key,
-        ledger_source, strategy, difference, amount, postings, moves, status, note, repair_key
-    )
-    SELECT p_stage,
-           row_number() OVER (ORDER BY x.wallet_source, x.wallet_key NULLS LAST,
-                              array_position(ARRAY['duplicate', 'orphan', 'balance', 'derived'],
-                                             x.kind) NULLS LAST, x.check_name, x.finding_key),
-           x.id, x.check_name, x.kind, x.finding_key, x.wallet_source, x.wallet_key,
-           CASE WHEN x.strategy IN ('adjust', 'post_missing', 'reverse', 'move', 'resolve')
-                THEN x.ledger END,
-           x.strategy, x.difference,
-           CASE WHEN x.strategy = 'post_missing' THEN abs(x.expected) ELSE abs(x.difference) END,
-           CASE WHEN x.manual IS NOT NULL THEN '[]'::jsonb
-                WHEN x.strategy = 'adjust' THEN jsonb_build_array(jsonb_build_object(
-                    'wallet', x.wallet_key, 'deltas', jsonb_build_object(x.col, x.difference),
-                    'purpose', 'adjustment'))
-                WHEN x.strategy = 'post_missing' THEN jsonb_build_array(jsonb_build_object(
-                    'wallet', x.wallet_key, 'deltas', jsonb_build_object(x.col, x.expected),
-                    'purpose', 'missing', 'source_id', x.details ->> 'source_id',
-                    'reference', x.details ->> 'source_id'))
-                WHEN x.strategy = 'move' AND x.ledger IS NOT NULL THEN jsonb_build_array(
-                    jsonb_build_object('wallet', x.wallet_key, 'purpose', 'move', 'deltas',
-                                       jsonb_build_object(x.col, -x.difference,
-                                                          x.other, x.difference)))
-                ELSE '[]'::jsonb END,
-           CASE WHEN x.manual IS NOT NULL THEN '{}'::jsonb
-                WHEN x.strategy = 'resync' THEN jsonb_build_object(x.col, -x.difference)
-                WHEN x.strategy = 'post_missing' THEN jsonb_build_object(x.col, x.expected)
-                WHEN x.strategy = 'move' THEN jsonb_build_object(x.col, -x.difference,
-                                                                 x.other, x.difference)
-                ELSE '{}'::jsonb END,
-           CASE WHEN x.manual IS NOT NULL THEN 'manual' ELSE 'planned' END,
-           x.manual,
-           -- The same repair: the same finding as the same run last saw it, not undone since.
-           -- A finding seen again by a later run (it drifted again) is a new repair; two calls
-           -- on one plan, or one call twice, are the same.
-           format('finding:%s:%s:%s', x.id, x.last_seen_run, (
-               SELECT count(*) FROM _recon.repair AS r
-               WHERE r.finding_id = x.id
-                 AND EXISTS (SELECT FROM _recon.repair AS v WHERE v.reverses = r.id)))
-    FROM _recon.fix_plan_findings(p_run, p_checks, p_wallets, p_findings, p_strategy) AS x;
-    GET DIAGNOSTICS v_steps = ROW_COUNT;
     RETURN v_steps;
 END;
-$$;
+$_$;
 
 --
--- Name: FUNCTION fix_plan_steps(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION fix_plan(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_plan_steps(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) IS 'Phase 1 of _recon.fix_plan: stages one step per finding _recon.fix_plan_findings returns, numbered by wallet then kind, with what it posts into the ledger (postings: wallet, deltas per balance column, purpose), what it adds to the stored balances (moves), its status (planned, or manual with the reason) and its unique repair key. Returns the number of steps.';
+COMMENT ON FUNCTION _recon.fix_plan(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) IS 'Stages recon.fix()''s plan: one step per open finding (of run p_run, checks p_checks, wallets p_wallets, findings p_findings; not one acknowledged as it is), with its strategy (p_strategy, else the check''s policy, else its kind''s default) chosen on the ledger''s evidence (_recon.fix_evidence), the entries to post and the stored-balance moves; marks balance findings other steps repair as covered, what needs a human as manual, and the other steps of a wallet that needs a human as skipped.';
 
 --
 -- Name: fix_post(bigint, bigint, text, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5907,13 +5118,28 @@ DECLARE
     v_posting jsonb;
     v_writer _recon.writer;
     v_ledger _recon.ledger_source;
-    v_sql jsonb;  -- what the ledger needs (_recon.fix_post_sql)
-    v_running jsonb := '{}'::jsonb;  -- running balances of the wallet in hand and offsets
+    v_chain text;
+    v_balance_check text;
+    v_running jsonb := '{}'::jsonb;
     v_offset_moves jsonb := '{}'::jsonb;
+    v_request jsonb;
     v_side jsonb;
+    v_entry jsonb;
     v_result jsonb;
     v_id text;
+    v_insert text;
+    v_sides jsonb;
+    v_reference_sql text;
+    v_main_key text;
     v_first jsonb;
+    v_main_value numeric;
+    v_value numeric;
+    v_description_sql text;
+    v_journal_sql text;
+    v_key text;
+    v_col text;
+    v_val text;
+    v_after_sql text;
     v_afters jsonb := '{}'::jsonb;  -- ledger/wallet -> its running balances per column
     v_writing text;  -- what the writer is posting while it runs (kept through an exception)
 BEGIN
@@ -5933,22 +5159,154 @@ BEGIN
             SELECT w.* INTO v_writer FROM _recon.writer AS w
             WHERE w.ledger_source = v_step.ledger_source;
             v_ledger := _recon.ledger(v_step.ledger_source);
-            v_sql := _recon.fix_post_sql(v_ledger, v_writer);
+            -- The running balance follows one column: the chain check's, else the first moved.
+            v_chain := NULL;
+            IF v_ledger.balance_after_column IS NOT NULL THEN
+                v_chain := COALESCE(
+                    (SELECT c.options ->> 'column' FROM _recon.check_def AS c
+                     WHERE c.kind = 'chain' AND c.ledger_source = v_ledger.name
+                     ORDER BY c.name LIMIT 1),
+                    (SELECT b FROM unnest((_recon.wallet(v_ledger.wallet_source)).balance_columns)
+                         AS b
+                     WHERE v_ledger.effects ? b LIMIT 1));
+            END IF;
+            SELECT c.name INTO v_balance_check FROM _recon.check_def AS c
+            WHERE c.kind = 'balance' AND c.ledger_source = v_ledger.name
+            ORDER BY c.name LIMIT 1;
+            -- the last running balances of a wallet, per column (a per-column "balance_after")
+            v_after_sql := CASE WHEN v_ledger.after_columns IS NOT NULL THEN format(
+                'SELECT jsonb_build_object(%s) FROM %s AS l WHERE l.wallet = $1::%s ORDER BY %s '
+                || 'LIMIT 1',
+                (SELECT string_agg(format('%L, l.%I', a.key, 'after_' || array_position(
+                                       (_recon.wallet(v_ledger.wallet_source)).balance_columns,
+                                       a.key::name)), ', ')
+                 FROM jsonb_each(v_ledger.after_columns) AS a),
+                _recon.legs_sql(v_ledger),
+                _recon.column_type_sql((_recon.wallet(v_ledger.wallet_source)).relid,
+                                       (_recon.wallet(v_ledger.wallet_source)).key_column),
+                _recon.entry_order_sql(_recon.legs(v_ledger), 'l', 'DESC')) END;
+            v_insert := CASE WHEN v_writer.kind = 'insert'
+                             THEN _recon.writer_insert_sql(v_writer) END;
+            v_reference_sql := 'SELECT ' || _recon.template_sql(v_writer.reference, 'reference');
+            v_description_sql := 'SELECT '
+                || _recon.template_sql(v_writer.description, 'description');
+            v_journal_sql := CASE WHEN v_writer.journal IS NOT NULL THEN 'SELECT '
+                || _recon.template_sql(v_writer.journal, 'journal') END;
         END IF;
         FOR v_posting IN SELECT p.value FROM jsonb_array_elements(v_step.postings) AS p LOOP
-            -- the request the writer gets, and its other side on the offset wallet
-            FOR v_side IN SELECT e.value FROM jsonb_array_elements(_recon.fix_post_sides(
-                              v_step, v_posting, v_ledger, v_writer, p_fix, p_ticket, p_reason,
-                              v_sql)) AS e LOOP
-                v_side := _recon.fix_post_entry(v_side, v_ledger, v_writer, v_step.step);
-                IF v_sql ->> 'chain' IS NOT NULL AND v_side -> 'deltas' ? (v_sql ->> 'chain') THEN
-                    SELECT r.p_side, r.p_state INTO v_side, v_running
-                    FROM _recon.fix_post_running(v_side, v_running, v_ledger, v_sql ->> 'chain',
-                                                 v_sql ->> 'balance_check', v_first, p_pre) AS r;
+            -- a reversal goes against the offset wallet of the entry it reverses, which the
+            -- writer may since have changed
+            v_request := v_posting || jsonb_build_object(
+                'ledger', v_ledger.name, 'strategy', v_step.strategy, 'ticket', p_ticket,
+                'reason', p_reason, 'fix', p_fix, 'step', v_step.step,
+                'date', to_char(now(), 'YYYYMMDD'), 'check', v_step.check_name,
+                'finding', v_step.finding_id,
+                'offset_wallet', CASE WHEN v_posting ? 'offset_wallet'
+                                      THEN v_posting -> 'offset_wallet'
+                                      ELSE to_jsonb(v_writer.offset_wallet) END);
+            IF NOT v_request ? 'reference' THEN
+                EXECUTE v_reference_sql INTO v_val USING v_request;
+                v_request := v_request || jsonb_build_object('reference', v_val);
+            END IF;
+            EXECUTE v_description_sql INTO v_val USING v_request;
+            v_request := v_request || jsonb_build_object('description', v_val);
+            -- a restored entry goes into the journal it was lost from
+            IF v_writer.journal IS NOT NULL AND NOT v_posting ? 'journal' THEN
+                EXECUTE v_journal_sql INTO v_val USING v_request;
+                v_request := v_request || jsonb_build_object('journal', v_val);
+            END IF;
+            -- The posting, and its other side on the offset wallet for a double-entry ledger.
+            v_sides := jsonb_build_array(v_request);
+            IF v_request ->> 'offset_wallet' IS NOT NULL THEN
+                v_sides := v_sides || jsonb_build_array(v_request || jsonb_build_object(
+                    'wallet', v_request ->> 'offset_wallet', 'side', 'offset',
+                    -- the other leg of a transfer row as its rule moves it (counters), else
+                    -- exactly the opposite
+                    'deltas', COALESCE(v_request -> 'offset_deltas',
+                                       (SELECT jsonb_object_agg(d.key, -(d.value::numeric))
+                                        FROM jsonb_each_text(v_request -> 'deltas') AS d))));
+            END IF;
+            FOR v_side IN SELECT e.value FROM jsonb_array_elements(v_sides) AS e LOOP
+                IF v_writer.kind = 'insert' AND v_ledger.kinds IS NOT NULL THEN
+                    -- effects keyed on several columns: the row that moves exactly these deltas
+                    -- (its key values, and on transfer rows the other leg exactly the
+                    -- opposite), or none; a transfer row's offset leg is that same row
+                    v_entry := CASE WHEN v_side ->> 'side' = 'offset' AND v_ledger.shape <> 'entries'
+                                    THEN '{}'::jsonb
+                                    ELSE _recon.writer_rule_entry(v_ledger, v_writer,
+                                                                  v_side -> 'deltas') END;
+                    IF v_entry ? 'refused' THEN
+                        PERFORM _recon.fail(
+                            'RC306', format('ledger %s: %s', v_ledger.name, v_entry ->> 'refused'),
+                            format('Step %s of the repair; nothing was applied.', v_step.step),
+                            'Run the dry run again (it plans such a step manual); repair it by '
+                            || 'hand, or acknowledge it.');
+                    END IF;
+                ELSE
+                    v_entry := _recon.entry_for(v_ledger, v_side -> 'deltas', v_writer.entry_types);
+                END IF;
+                IF v_entry IS NULL THEN
+                    PERFORM _recon.fail(
+                        'RC306', format('no entry type of ledger %s moves %s', v_ledger.name,
+                                        v_side -> 'deltas'),
+                        format('Step %s of the repair needs one; nothing was applied.',
+                               v_step.step),
+                        'Register an entry type with that effect, or use another strategy.');
+                END IF;
+                v_side := v_side || v_entry;
+                IF v_chain IS NOT NULL AND v_side -> 'deltas' ? v_chain THEN
+                    -- The ledger's running balance of this wallet: its stored balance less the
+                    -- drift its balance check saw under the lock, plus what this fix posted.
+                    -- Kept for the wallet in hand (a plan's steps come wallet by wallet) and
+                    -- for the few offset wallets: never a map of every wallet, rebuilt per entry.
+                    v_key := v_ledger.name || '/' || (v_side ->> 'wallet');
+                    IF v_side ->> 'side' = 'offset' THEN
+                        v_value := (v_running ->> v_key)::numeric;
+                    ELSIF v_key IS DISTINCT FROM v_main_key THEN
+                        v_main_key := v_key;
+                        v_value := NULL;
+                    ELSE
+                        v_value := v_main_value;
+                    END IF;
+                    IF v_value IS NULL THEN
+                        v_value := COALESCE(
+                            (v_first -> (v_ledger.wallet_source || '/' || (v_side ->> 'wallet'))
+                             ->> v_chain)::numeric,
+                            _recon.fix_wallet_value(v_ledger.wallet_source, v_side ->> 'wallet',
+                                                    v_chain))
+                            - COALESCE(
+                                -- the wallet's drift as read under the lock where the plan
+                                -- read it (payments, reversals), else as its check found it
+                                (p_pre -> 'drift' -> v_ledger.wallet_source -> (v_side ->> 'wallet')
+                                 ->> v_chain)::numeric,
+                                (p_pre -> 'checks' -> v_balance_check
+                                 ->> ((v_side ->> 'wallet') || '/' || v_chain))::numeric, 0);
+                    END IF;
+                    v_value := v_value + (v_side -> 'deltas' ->> v_chain)::numeric;
+                    IF v_side ->> 'side' = 'offset' THEN
+                        v_running := v_running || jsonb_build_object(v_key, v_value);
+                    ELSE
+                        v_main_value := v_value;
+                    END IF;
+                    v_side := v_side || jsonb_build_object('balance_after', v_value);
                 END IF;
                 IF v_ledger.after_columns IS NOT NULL THEN
-                    SELECT r.p_side, r.p_afters INTO v_side, v_afters
-                    FROM _recon.fix_post_after(v_side, v_afters, v_ledger, v_sql ->> 'after') AS r;
+                    -- A running balance per column: the wallet's last entry's (in entry order,
+                    -- as the chain check reads them, under the fix's lock), else 0, plus this
+                    -- entry's effect; then what this fix posted before on the same wallet.
+                    v_key := v_ledger.name || '/' || (v_side ->> 'wallet');
+                    IF NOT v_afters ? v_key THEN
+                        EXECUTE v_after_sql INTO v_result USING v_side ->> 'wallet';
+                        v_afters := v_afters || jsonb_build_object(v_key, COALESCE(v_result, (
+                            SELECT jsonb_object_agg(a.key, 0)
+                            FROM jsonb_each(v_ledger.after_columns) AS a)));
+                    END IF;
+                    v_afters := v_afters || jsonb_build_object(v_key, (
+                        SELECT jsonb_object_agg(a.key, COALESCE(a.value::numeric, 0)
+                                                       + COALESCE((v_side -> 'deltas'
+                                                                   ->> a.key)::numeric, 0))
+                        FROM jsonb_each_text(v_afters -> v_key) AS a));
+                    v_side := v_side || jsonb_build_object('after', v_afters -> v_key);
                 END IF;
                 v_writing := format('step %s, wallet %s', v_step.step, v_side ->> 'wallet');
                 IF v_writer.kind = 'insert' AND v_side ->> 'side' = 'offset'
@@ -5960,7 +5318,7 @@ BEGIN
                     VALUES (v_step.repair_id, v_ledger.name, v_side ->> 'wallet', v_id,
                             v_side -> 'deltas', v_side);
                 ELSIF v_writer.kind = 'insert' THEN
-                    EXECUTE v_sql ->> 'insert' INTO v_id USING v_side;
+                    EXECUTE v_insert INTO v_id USING v_side;
                     v_writing := NULL;
                     INSERT INTO _recon.repair_entry (repair_id, ledger_source, wallet_key, entry,
                                                      deltas, posting)
@@ -5980,13 +5338,45 @@ BEGIN
                         INTO v_result USING v_side;
                     END IF;
                     v_writing := NULL;
-                    PERFORM _recon.fix_post_function_entries(v_step, v_ledger.name, v_writer,
-                                                             v_side, v_result);
+                    IF jsonb_typeof(CASE jsonb_typeof(v_result) WHEN 'object'
+                                         THEN v_result -> 'entries' ELSE v_result END)
+                       IS DISTINCT FROM 'array'
+                       OR jsonb_array_length(CASE jsonb_typeof(v_result) WHEN 'object'
+                                                  THEN v_result -> 'entries'
+                                                  ELSE v_result END) = 0 THEN
+                        PERFORM _recon.fail(
+                            'RC306', format('posting function %s returned no entries',
+                                            v_writer.posting_function),
+                            format('It returned %s for step %s; nothing was applied.',
+                                   COALESCE(v_result::text, 'NULL'), v_step.step),
+                            'A posting function returns the ids of the entries it wrote: a JSON '
+                            || 'array, or {"entries": [...]}.');
+                    END IF;
+                    INSERT INTO _recon.repair_entry (repair_id, ledger_source, wallet_key, entry,
+                                                     deltas, posting)
+                    SELECT v_step.repair_id, v_ledger.name, v_side ->> 'wallet', e.value, 
+                           v_side -> 'deltas', v_side
+                    FROM jsonb_array_elements_text(CASE jsonb_typeof(v_result)
+                        WHEN 'array' THEN v_result
+                        WHEN 'object' THEN COALESCE(v_result -> 'entries', '[]')
+                        ELSE '[]' END) AS e;
                 END IF;
                 IF v_side ->> 'side' = 'offset' THEN
-                    v_offset_moves := _recon.fix_moves_more(
-                        v_offset_moves, v_ledger.wallet_source, v_side ->> 'wallet',
-                        v_side -> 'deltas');
+                    FOR v_col, v_val IN SELECT d.key, d.value FROM jsonb_each_text(v_side -> 'deltas') AS d
+                    LOOP
+                        v_offset_moves := jsonb_set(v_offset_moves,
+                            ARRAY[v_ledger.wallet_source],
+                            COALESCE(v_offset_moves -> v_ledger.wallet_source, '{}'));
+                        v_offset_moves := jsonb_set(v_offset_moves,
+                            ARRAY[v_ledger.wallet_source, v_side ->> 'wallet'],
+                            COALESCE(v_offset_moves -> v_ledger.wallet_source
+                                     -> (v_side ->> 'wallet'), '{}'));
+                        v_offset_moves := jsonb_set(v_offset_moves,
+                            ARRAY[v_ledger.wallet_source, v_side ->> 'wallet', v_col],
+                            to_jsonb(COALESCE((v_offset_moves -> v_ledger.wallet_source
+                                               -> (v_side ->> 'wallet') ->> v_col)::numeric, 0)
+                                     + v_val::numeric));
+                    END LOOP;
                 END IF;
             END LOOP;
         END LOOP;
@@ -5996,12 +5386,10 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
     -- The writer's INSERT or posting function failed (a value its column cannot take, a
     -- constraint or an error of its own): a bad writer, said with the toolkit's code. Anything
-    -- else, and a wallet-recon code, a missing privilege, a lock timeout, a serialization
-    -- failure or deadlock, a cancel or statement timeout, a lost connection, exhausted resources
-    -- or an internal error from inside the writer, goes through as it is: those are not the
-    -- writer's fault. One block for the whole posting, never one per entry.
-    IF v_writing IS NOT NULL AND SQLSTATE !~ '^(RC|08|25|40|53|54|57|58|XX)'
-        AND SQLSTATE NOT IN ('42501', '55P03', '55006') THEN
+    -- else, and a wallet-recon code, a lock timeout or a serialization failure from inside the
+    -- writer, goes through as it is. One block for the whole posting, never one per entry.
+    IF v_writing IS NOT NULL AND SQLSTATE !~ '^RC'
+        AND SQLSTATE NOT IN ('42501', '55P03', '40001', '40P01') THEN
         PERFORM _recon.fail(
             'RC305', format('the writer of ledger %s failed at %s; nothing was applied',
                             v_ledger.name, v_writing),
@@ -6018,42 +5406,6 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.fix_post(p_stage bigint, p_fix bigint, p_ticket text, p_reason text, p_pre jsonb) IS 'Posts the entries of a plan''s applied steps, in step order, through each ledger''s writer: the entry type or direction that realises each posting''s deltas (on effects keyed on several columns and an INSERT writer, the rule row _recon.writer_rule_entry proves), its reference, description and journal from the writer''s templates, the running balance where the ledger keeps one (per column: "after"), and the other side on the offset wallet of a double-entry writer; records every entry in _recon.repair_entry, and the entries reversals compensated in _recon.reversal (_recon.fix_reversals). A ledger-first writer posts through _recon.fix_post_first. Returns the moves _recon.fix_move adds besides the steps'' own: the offset wallets'', less what a ledger-first writer moved: {source: {wallet: {column: delta}}}. RC305 when the writer''s INSERT or posting function fails.';
-
---
--- Name: fix_post_after(jsonb, jsonb, _recon.ledger_source, text); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_post_after(INOUT p_side jsonb, INOUT p_afters jsonb, p_ledger _recon.ledger_source, p_after_sql text) RETURNS record
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_key text := p_ledger.name || '/' || (p_side ->> 'wallet');
-    v_result jsonb;
-BEGIN
-    -- A running balance per column: the wallet's last entry's (in entry order,
-    -- as the chain check reads them, under the fix's lock), else 0, plus this
-    -- entry's effect; then what this fix posted before on the same wallet.
-    IF NOT p_afters ? v_key THEN
-        EXECUTE p_after_sql INTO v_result USING p_side ->> 'wallet';
-        p_afters := p_afters || jsonb_build_object(v_key, COALESCE(v_result, (
-            SELECT jsonb_object_agg(a.key, 0)
-            FROM jsonb_each(p_ledger.after_columns) AS a)));
-    END IF;
-    p_afters := p_afters || jsonb_build_object(v_key, (
-        SELECT jsonb_object_agg(a.key, COALESCE(a.value::numeric, 0)
-                                       + COALESCE((p_side -> 'deltas'
-                                                   ->> a.key)::numeric, 0))
-        FROM jsonb_each_text(p_afters -> v_key) AS a));
-    p_side := p_side || jsonb_build_object('after', p_afters -> v_key);
-END;
-$$;
-
---
--- Name: FUNCTION fix_post_after(INOUT p_side jsonb, INOUT p_afters jsonb, p_ledger _recon.ledger_source, p_after_sql text); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_post_after(INOUT p_side jsonb, INOUT p_afters jsonb, p_ledger _recon.ledger_source, p_after_sql text) IS 'For _recon.fix_post, on a ledger with a running balance per column (after_columns): side p_side with its "after": the wallet''s last entry''s running balances (p_after_sql, from _recon.fix_post_sql, under the fix''s lock), else 0, plus what this fix posted before on it and this side''s deltas. p_afters carries them between calls: {ledger/wallet: {column: value}}.';
 
 --
 -- Name: writer; Type: TABLE; Schema: _recon; Owner: -
@@ -6161,52 +5513,6 @@ COMMENT ON COLUMN _recon.writer.created_by IS 'Who registered it (session_user).
 COMMENT ON CONSTRAINT writer_function_kind ON _recon.writer IS 'A function writer names its function; an insert writer does not.';
 
 --
--- Name: fix_post_entry(jsonb, _recon.ledger_source, _recon.writer, integer); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_post_entry(p_side jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_step integer) RETURNS jsonb
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_entry jsonb;
-BEGIN
-    IF p_writer.kind = 'insert' AND p_ledger.kinds IS NOT NULL THEN
-        -- effects keyed on several columns: the row that moves exactly these deltas
-        -- (its key values, and on transfer rows the other leg exactly the
-        -- opposite), or none; a transfer row's offset leg is that same row
-        v_entry := CASE WHEN p_side ->> 'side' = 'offset' AND p_ledger.shape <> 'entries'
-                        THEN '{}'::jsonb
-                        ELSE _recon.writer_rule_entry(p_ledger, p_writer,
-                                                      p_side -> 'deltas') END;
-        IF v_entry ? 'refused' THEN
-            PERFORM _recon.fail(
-                'RC306', format('ledger %s: %s', p_ledger.name, v_entry ->> 'refused'),
-                format('Step %s of the repair; nothing was applied.', p_step),
-                'Run the dry run again (it plans such a step manual); repair it by '
-                || 'hand, or acknowledge it.');
-        END IF;
-    ELSE
-        v_entry := _recon.entry_for(p_ledger, p_side -> 'deltas', p_writer.entry_types);
-    END IF;
-    IF v_entry IS NULL THEN
-        PERFORM _recon.fail(
-            'RC306', format('no entry type of ledger %s moves %s', p_ledger.name,
-                            p_side -> 'deltas'),
-            format('Step %s of the repair needs one; nothing was applied.', p_step),
-            'Register an entry type with that effect, or use another strategy.');
-    END IF;
-    RETURN p_side || v_entry;
-END;
-$$;
-
---
--- Name: FUNCTION fix_post_entry(p_side jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_step integer); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_post_entry(p_side jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_step integer) IS 'For _recon.fix_post: side p_side of a posting of step p_step with the entry type or direction that realises its deltas (_recon.entry_for), or on effects keyed on several columns and an INSERT writer the rule row _recon.writer_rule_entry proves (a transfer row''s offset leg: that same row). RC306 when none does.';
-
---
 -- Name: fix_post_first(_recon.ledger_source, _recon.writer, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -6244,16 +5550,13 @@ BEGIN
             'The wallet of a repair is its writer''s offset wallet; nothing was applied.',
             'Repair the offset wallet by hand, or acknowledge its finding.');
     END IF;
-    -- the wallets' stored balances (in major units, as the plan and the ledger sums have them)
-    -- and version, read (they are locked by recon.fix)
+    -- the wallets' stored balances and version, read (they are locked by recon.fix)
     v_read := format(
         'SELECT jsonb_object_agg(w.%1$I::text, jsonb_build_object(''stored'', '
         || 'jsonb_build_object(%2$s), ''version'', %3$s)) FROM %4$s AS w '
         || 'WHERE w.%1$I = ANY ($1::%5$s[])',
         v_ws.key_column,
-        (SELECT string_agg(format('%L, %s', b, _recon.major_sql(v_ws.balance_scale,
-                                                                 format('w.%I', b), 'w')), ', ')
-         FROM unnest(v_ws.balance_columns) AS b),
+        (SELECT string_agg(format('%L, w.%I', b, b), ', ') FROM unnest(v_ws.balance_columns) AS b),
         CASE WHEN v_ws.version_column IS NOT NULL THEN format('w.%I', v_ws.version_column)
              ELSE 'NULL::bigint' END,
         v_ws.relid::regclass, v_key_type);
@@ -6266,17 +5569,10 @@ BEGIN
     --    moves the difference back after the posting, where the plan keeps it (_recon.fix_move).
     v_sums := _recon.fix_measure(v_ws.name, v_keys, ARRAY(
         SELECT l.name FROM _recon.ledger_source AS l WHERE l.wallet_source = v_ws.name));
-    -- (written in the wallet's own units: whole minor units where it has a scale, RC321 else)
     v_write := format(
         'UPDATE %1$s AS w SET %2$s%3$s WHERE w.%4$I = $1::%5$s',
         v_ws.relid::regclass,
-        (SELECT string_agg(format(
-                    '%1$I = COALESCE(%2$s, w.%1$I)', b,
-                    _recon.minor_sql(v_ws.balance_scale, format('($2 ->> %L)::numeric', b),
-                                     CASE WHEN v_ws.balance_scale ? 'column'
-                                          THEN format('w.%I', v_ws.balance_scale ->> 'column')
-                                     END,
-                                     format('column %s of %s', b, v_ws.relid::regclass))), ', ')
+        (SELECT string_agg(format('%1$I = COALESCE(($2 ->> %1$L)::numeric, w.%1$I)', b), ', ')
          FROM unnest(v_ws.balance_columns) AS b),
         CASE WHEN v_ws.version_column IS NOT NULL
              THEN format(', %1$I = w.%1$I + 1', v_ws.version_column) ELSE '' END,
@@ -6366,211 +5662,6 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.fix_post_first(p_ledger _recon.ledger_source, p_writer _recon.writer, p_request jsonb) IS 'One posting of recon.fix() through a ledger-first writer ("moves_balances": its posting function moves the stored balances and running balances itself). Under the fix''s locks: sets the wallet''s and the offset wallet''s stored balances, on the columns the ledger moves, to what their ledgers sum to (so the running balance the routine writes continues the entries; the version column bumped where it moves), calls the function with stored_before, stored_after and version of both wallets, then checks that every balance column holds stored_after (RC307 otherwise: nothing applied). Returns {"result": what the function returned, "moved": {wallet: {column: delta}}} for _recon.fix_post to net against the plan.';
-
---
--- Name: fix_post_function_entries(_recon.fix_stage, text, _recon.writer, jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_post_function_entries(p_step _recon.fix_stage, p_ledger text, p_writer _recon.writer, p_side jsonb, p_result jsonb) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    IF jsonb_typeof(CASE jsonb_typeof(p_result) WHEN 'object'
-                         THEN p_result -> 'entries' ELSE p_result END)
-       IS DISTINCT FROM 'array'
-       OR jsonb_array_length(CASE jsonb_typeof(p_result) WHEN 'object'
-                                  THEN p_result -> 'entries'
-                                  ELSE p_result END) = 0 THEN
-        PERFORM _recon.fail(
-            'RC306', format('posting function %s returned no entries',
-                            p_writer.posting_function),
-            format('It returned %s for step %s; nothing was applied.',
-                   COALESCE(p_result::text, 'NULL'), p_step.step),
-            'A posting function returns the ids of the entries it wrote: a JSON '
-            || 'array, or {"entries": [...]}.');
-    END IF;
-    INSERT INTO _recon.repair_entry (repair_id, ledger_source, wallet_key, entry,
-                                     deltas, posting)
-    SELECT p_step.repair_id, p_ledger, p_side ->> 'wallet', e.value,
-           p_side -> 'deltas', p_side
-    FROM jsonb_array_elements_text(CASE jsonb_typeof(p_result)
-        WHEN 'array' THEN p_result
-        WHEN 'object' THEN COALESCE(p_result -> 'entries', '[]')
-        ELSE '[]' END) AS e;
-END;
-$$;
-
---
--- Name: FUNCTION fix_post_function_entries(p_step _recon.fix_stage, p_ledger text, p_writer _recon.writer, p_side jsonb, p_result jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_post_function_entries(p_step _recon.fix_stage, p_ledger text, p_writer _recon.writer, p_side jsonb, p_result jsonb) IS 'For _recon.fix_post: records in _recon.repair_entry each entry a posting function returned for side p_side of step p_step (p_result: a JSON array of entry ids, or {"entries": [...]}); RC306 when it returned none.';
-
---
--- Name: fix_post_running(jsonb, jsonb, _recon.ledger_source, text, text, jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_post_running(INOUT p_side jsonb, INOUT p_state jsonb, p_ledger _recon.ledger_source, p_chain text, p_balance_check text, p_first jsonb, p_pre jsonb) RETURNS record
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_key text := p_ledger.name || '/' || (p_side ->> 'wallet');
-    v_value numeric;
-BEGIN
-    -- The ledger's running balance of this wallet: its stored balance less the
-    -- drift its balance check saw under the lock, plus what this fix posted.
-    -- Kept for the wallet in hand (a plan's steps come wallet by wallet) and
-    -- for the few offset wallets: never a map of every wallet, rebuilt per entry.
-    IF p_side ->> 'side' = 'offset' THEN
-        v_value := (p_state -> 'offsets' ->> v_key)::numeric;
-    ELSIF v_key IS DISTINCT FROM p_state ->> 'main_key' THEN
-        p_state := p_state || jsonb_build_object('main_key', v_key);
-        v_value := NULL;
-    ELSE
-        v_value := (p_state ->> 'main_value')::numeric;
-    END IF;
-    IF v_value IS NULL THEN
-        v_value := COALESCE(
-            (p_first -> (p_ledger.wallet_source || '/' || (p_side ->> 'wallet'))
-             ->> p_chain)::numeric,
-            _recon.fix_wallet_value(p_ledger.wallet_source, p_side ->> 'wallet',
-                                    p_chain))
-            - COALESCE(
-                -- the wallet's drift as read under the lock where the plan
-                -- read it (payments, reversals), else as its check found it
-                (p_pre -> 'drift' -> p_ledger.wallet_source -> (p_side ->> 'wallet')
-                 ->> p_chain)::numeric,
-                (p_pre -> 'checks' -> p_balance_check
-                 ->> ((p_side ->> 'wallet') || '/' || p_chain))::numeric, 0);
-    END IF;
-    v_value := v_value + (p_side -> 'deltas' ->> p_chain)::numeric;
-    IF p_side ->> 'side' = 'offset' THEN
-        p_state := jsonb_set(p_state, '{offsets}', COALESCE(p_state -> 'offsets', '{}'::jsonb)
-                                                   || jsonb_build_object(v_key, v_value));
-    ELSE
-        p_state := p_state || jsonb_build_object('main_value', v_value);
-    END IF;
-    p_side := p_side || jsonb_build_object('balance_after', v_value);
-END;
-$$;
-
---
--- Name: FUNCTION fix_post_running(INOUT p_side jsonb, INOUT p_state jsonb, p_ledger _recon.ledger_source, p_chain text, p_balance_check text, p_first jsonb, p_pre jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_post_running(INOUT p_side jsonb, INOUT p_state jsonb, p_ledger _recon.ledger_source, p_chain text, p_balance_check text, p_first jsonb, p_pre jsonb) IS 'For _recon.fix_post, on a ledger that keeps a running balance of column p_chain: side p_side with its "balance_after": the wallet''s stored balance before the plan (p_first, else read) less the drift read under the lock (p_pre: the plan''s drift, else its balance check p_balance_check''s), plus what the fix posted before and this side''s delta. p_state carries the running balances between calls: {"offsets": {ledger/wallet: value}, "main_key", "main_value": the wallet in hand}.';
-
---
--- Name: fix_post_sides(_recon.fix_stage, jsonb, _recon.ledger_source, _recon.writer, bigint, text, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb) RETURNS jsonb
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_request jsonb;
-    v_sides jsonb;
-    v_val text;
-BEGIN
-    -- a reversal goes against the offset wallet of the entry it reverses, which the
-    -- writer may since have changed
-    v_request := p_posting || jsonb_build_object(
-        'ledger', p_ledger.name, 'strategy', p_step.strategy, 'ticket', p_ticket,
-        'reason', p_reason, 'fix', p_fix, 'step', p_step.step,
-        'date', to_char(now(), 'YYYYMMDD'), 'check', p_step.check_name,
-        'finding', p_step.finding_id,
-        'offset_wallet', CASE WHEN p_posting ? 'offset_wallet'
-                              THEN p_posting -> 'offset_wallet'
-                              ELSE to_jsonb(p_writer.offset_wallet) END);
-    IF NOT v_request ? 'reference' THEN
-        EXECUTE p_sql ->> 'reference' INTO v_val USING v_request;
-        v_request := v_request || jsonb_build_object('reference', v_val);
-    END IF;
-    EXECUTE p_sql ->> 'description' INTO v_val USING v_request;
-    v_request := v_request || jsonb_build_object('description', v_val);
-    -- a restored entry goes into the journal it was lost from
-    IF p_writer.journal IS NOT NULL AND NOT p_posting ? 'journal' THEN
-        EXECUTE p_sql ->> 'journal' INTO v_val USING v_request;
-        v_request := v_request || jsonb_build_object('journal', v_val);
-    END IF;
-    -- The posting, and its other side on the offset wallet for a double-entry ledger.
-    v_sides := jsonb_build_array(v_request);
-    IF v_request ->> 'offset_wallet' IS NOT NULL THEN
-        v_sides := v_sides || jsonb_build_array(v_request || jsonb_build_object(
-            'wallet', v_request ->> 'offset_wallet', 'side', 'offset',
-            -- the other leg of a transfer row as its rule moves it (counters), else
-            -- exactly the opposite
-            'deltas', COALESCE(v_request -> 'offset_deltas',
-                               (SELECT jsonb_object_agg(d.key, -(d.value::numeric))
-                                FROM jsonb_each_text(v_request -> 'deltas') AS d))));
-    END IF;
-    RETURN v_sides;
-END;
-$$;
-
---
--- Name: FUNCTION fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb) IS 'For _recon.fix_post: a posting of step p_step as the request its writer gets (ledger, strategy, ticket, reason, fix, step, date, check, finding, offset wallet, and the reference, description and journal its templates give: p_sql, from _recon.fix_post_sql), and, where the posting has an offset wallet, its other side there (the offset deltas, else exactly the opposite): a JSON array of one or two sides.';
-
---
--- Name: fix_post_sql(_recon.ledger_source, _recon.writer); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_post_sql(p_ledger _recon.ledger_source, p_writer _recon.writer) RETURNS jsonb
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-DECLARE
-    v_chain text;
-    v_balance_check text;
-BEGIN
-    -- The running balance follows one column: the chain check's, else the first moved.
-    IF p_ledger.balance_after_column IS NOT NULL THEN
-        v_chain := COALESCE(
-            (SELECT c.options ->> 'column' FROM _recon.check_def AS c
-             WHERE c.kind = 'chain' AND c.ledger_source = p_ledger.name
-             ORDER BY c.name LIMIT 1),
-            (SELECT b FROM unnest((_recon.wallet(p_ledger.wallet_source)).balance_columns)
-                 AS b
-             WHERE p_ledger.effects ? b LIMIT 1));
-    END IF;
-    SELECT c.name INTO v_balance_check FROM _recon.check_def AS c
-    WHERE c.kind = 'balance' AND c.ledger_source = p_ledger.name
-    ORDER BY c.name LIMIT 1;
-    RETURN jsonb_build_object(
-        'chain', v_chain,
-        'balance_check', v_balance_check,
-        -- the last running balances of a wallet, per column (a per-column "balance_after")
-        'after', CASE WHEN p_ledger.after_columns IS NOT NULL THEN format(
-            'SELECT jsonb_build_object(%s) FROM %s AS l WHERE l.wallet = $1::%s ORDER BY %s '
-            || 'LIMIT 1',
-            (SELECT string_agg(format('%L, l.%I', a.key, 'after_' || array_position(
-                                   (_recon.wallet(p_ledger.wallet_source)).balance_columns,
-                                   a.key::name)), ', ')
-             FROM jsonb_each(p_ledger.after_columns) AS a),
-            _recon.legs_sql(p_ledger),
-            _recon.column_type_sql((_recon.wallet(p_ledger.wallet_source)).relid,
-                                   (_recon.wallet(p_ledger.wallet_source)).key_column),
-            _recon.entry_order_sql(_recon.legs(p_ledger), 'l', 'DESC')) END,
-        'insert', CASE WHEN p_writer.kind = 'insert'
-                       THEN _recon.writer_insert_sql(p_writer) END,
-        'reference', 'SELECT ' || _recon.template_sql(p_writer.reference, 'reference'),
-        'description', 'SELECT ' || _recon.template_sql(p_writer.description, 'description'),
-        'journal', CASE WHEN p_writer.journal IS NOT NULL THEN 'SELECT '
-            || _recon.template_sql(p_writer.journal, 'journal') END);
-END;
-$_$;
-
---
--- Name: FUNCTION fix_post_sql(p_ledger _recon.ledger_source, p_writer _recon.writer); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_post_sql(p_ledger _recon.ledger_source, p_writer _recon.writer) IS 'For _recon.fix_post, once per ledger: {"chain": the column its running balance follows (the chain check''s, else the first the ledger moves; NULL without balance_after_column), "balance_check": its first balance check, "after": the query of a wallet''s last per-column running balances, "insert": the writer''s INSERT, "reference", "description", "journal": the queries of its templates}.';
 
 --
 -- Name: fix_postable(_recon.ledger_source, _recon.writer, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -6961,108 +6052,6 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_skip_overdrafts(p_stage bigint) IS 'Phase 4 of _recon.fix_assess: skips every planned step of a wallet whose planned moves would take a stored balance column below zero (and move it down), unless an overdraft exemption (_recon.overdraft_exemption_for) lets it.';
-
---
--- Name: fix_skip_passing_overdrafts(bigint); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_source text;
-    v_keys text[];
-    v_now jsonb;
-BEGIN
-    -- Each wallet source with planned postings through a ledger-first writer. Such a posting
-    -- first sets the wallet's stored balance to its entries' sum (_recon.fix_post_first), then
-    -- the ledger's routine moves it by each posting in step order, and only then does recon.fix
-    -- move it to where the plan leaves it. The end is judged by _recon.fix_skip_overdrafts; the
-    -- way there is judged here, so that a CHECK (balance >= 0) on the wallet table never fails
-    -- the whole fix half-way (a lost credit on a wallet spent since: its entries sum below 0).
-    FOR v_source, v_keys IN
-        SELECT s.wallet_source, array_agg(DISTINCT s.wallet_key ORDER BY s.wallet_key)
-        FROM _recon.fix_stage AS s
-        JOIN _recon.writer AS w ON w.ledger_source = s.ledger_source
-        WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_key IS NOT NULL
-          AND jsonb_array_length(s.postings) > 0 AND w.options @> '{"moves_balances": true}'
-        GROUP BY s.wallet_source
-        ORDER BY s.wallet_source
-    LOOP
-        v_now := _recon.fix_measure(v_source, v_keys, ARRAY(
-            SELECT l.name FROM _recon.ledger_source AS l WHERE l.wallet_source = v_source
-            ORDER BY l.name));
-        UPDATE _recon.fix_stage AS s
-        SET status = 'skipped',
-            note = format('would overdraw %s in passing: %s -> %s (the ledger''s routine posts '
-                          || 'from what the entries add up to, %s)', o.col, o.stored, o.low,
-                          o.total)
-        FROM (
-            SELECT DISTINCT ON (p.wallet_key) p.wallet_key, p.col, p.stored, p.total,
-                   p.total + least(0, min(p.prefix)) AS low
-            FROM (
-                -- each posting's move of the wallet's column, in step order (the wallet's side,
-                -- or the opposite as the offset wallet of another step), summed as it goes
-                SELECT m.wallet_key, m.col, m.stored, m.total,
-                       sum(m.delta) OVER (PARTITION BY m.wallet_key, m.col
-                                          ORDER BY m.step, m.n) AS prefix
-                FROM (
-                    SELECT k.key AS wallet_key, b.col,
-                           (v_now -> k.key -> 'stored' ->> b.col)::numeric AS stored,
-                           (SELECT COALESCE(sum((l.value ->> b.col)::numeric), 0)
-                            FROM jsonb_each(v_now -> k.key -> 'ledger') AS l
-                            WHERE l.value ? b.col) AS total,
-                           y.step, e.n,
-                           CASE WHEN e.value ->> 'wallet' = k.key
-                                THEN COALESCE((e.value -> 'deltas' ->> b.col)::numeric, 0)
-                                ELSE -COALESCE((e.value -> 'deltas' ->> b.col)::numeric, 0) END
-                               AS delta
-                    FROM jsonb_each(v_now) AS k
-                    CROSS JOIN LATERAL (
-                        SELECT DISTINCT d.key AS col
-                        FROM _recon.fix_stage AS x
-                        JOIN _recon.ledger_source AS l ON l.name = x.ledger_source
-                        CROSS JOIN LATERAL jsonb_object_keys(l.effects) AS d (key)
-                        JOIN _recon.writer AS w ON w.ledger_source = x.ledger_source
-                        WHERE x.stage_id = p_stage AND x.status = 'planned'
-                          AND x.wallet_source = v_source AND x.wallet_key = k.key
-                          AND w.options @> '{"moves_balances": true}'
-                          AND v_now -> k.key -> 'stored' ? d.key
-                    ) AS b
-                    CROSS JOIN _recon.fix_stage AS y
-                    JOIN _recon.writer AS w ON w.ledger_source = y.ledger_source
-                    JOIN _recon.ledger_source AS l ON l.name = y.ledger_source
-                    CROSS JOIN LATERAL jsonb_array_elements(y.postings) WITH ORDINALITY AS e (
-                        value, n
-                    )
-                    WHERE y.stage_id = p_stage AND y.status = 'planned'
-                      AND w.options @> '{"moves_balances": true}'
-                      AND l.wallet_source = v_source
-                      AND (e.value ->> 'wallet' = k.key
-                           OR COALESCE(CASE WHEN e.value ? 'offset_wallet'
-                                            THEN e.value ->> 'offset_wallet'
-                                            ELSE w.offset_wallet END, '') = k.key)
-                ) AS m
-            ) AS p
-            GROUP BY p.wallet_key, p.col, p.stored, p.total
-            HAVING p.total + least(0, min(p.prefix)) < 0
-               AND p.total + least(0, min(p.prefix)) < p.stored
-               -- unless the owner lets that wallet or column go negative (recon.allow_overdraft)
-               AND _recon.overdraft_exemption_for(v_source, p.wallet_key, p.col) IS NULL
-            ORDER BY p.wallet_key, p.col
-        ) AS o
-        WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = v_source
-          AND s.wallet_key = o.wallet_key;
-    END LOOP;
-END;
-$$;
-
---
--- Name: FUNCTION fix_skip_passing_overdrafts(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) IS 'Phase of _recon.fix_assess for ledger-first writers ("moves_balances"): such a posting first sets the wallet''s stored balance to what its entries add up to, then the ledger''s routine moves it by each posting in step order. Skips every planned step of a wallet whose balance column would pass below zero (and below where it stands) on that way, unless an overdraft exemption (_recon.overdraft_exemption_for) lets it: the note says "would overdraw ... in passing".';
 
 --
 -- Name: fix_skip_unfit(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7606,6 +6595,64 @@ $$;
 COMMENT ON FUNCTION _recon.float_refusal(p_ledger _recon.ledger_source) IS 'NULL when the ledger''s amount and running-balance columns are exact types; else why a writer (recon.register_writer) or a repair (recon.fix) refuses to post into it: the float columns (real, double precision) named with their types. RC320 (docs/SQLSTATES.md).';
 
 --
+-- Name: guard_check_options(text, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_check_options(p_kind text, p_target text, p_options jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_kind IS NULL OR p_kind NOT IN ('drift', 'derived', 'append_only', 'double_entry',
+                                        'lifecycle') THEN
+        PERFORM _recon.fail('RC406', format('unknown guard kind %L', p_kind),
+                            'Kinds: drift, derived, append_only, double_entry, lifecycle.',
+                            'docs/GUARDS.md describes each.');
+    END IF;
+    IF p_target IS NULL THEN
+        PERFORM _recon.fail('RC107', format('no target for a %s guard', p_kind),
+                            'A guard guards a registered ledger source or check.',
+                            'SELECT * FROM recon.sources; SELECT name FROM recon.checks;');
+    END IF;
+    PERFORM _recon.check_options(format('%s guard on %s', p_kind, p_target), p_options,
+                                 ARRAY['mode', 'tolerance', 'check_on', 'null_journals']);
+    IF p_options ? 'null_journals' AND (p_kind <> 'double_entry'
+                                        OR p_options ->> 'null_journals' NOT IN ('blocked',
+                                                                                'allowed')) THEN
+        PERFORM _recon.fail('RC406', 'null_journals is "blocked" or "allowed", for a '
+                            || 'double_entry guard',
+                            format('Got %s for a %s guard.', p_options -> 'null_journals', p_kind),
+                            'docs/GUARDS.md: entries without a journal.');
+    END IF;
+    IF COALESCE(p_options ->> 'mode', 'warn') NOT IN ('warn', 'block') THEN
+        PERFORM _recon.fail('RC406', format('unknown guard mode %L', p_options ->> 'mode'),
+                            'Modes: warn (warning, alert, NOTIFY) and block (fail at commit).',
+                            'Start with warn; block once the alerts are quiet.');
+    END IF;
+    IF p_options ? 'tolerance' AND (jsonb_typeof(p_options -> 'tolerance') <> 'number'
+                                    OR (p_options ->> 'tolerance')::numeric < 0) THEN
+        PERFORM _recon.fail('RC406', 'tolerance must be a number >= 0',
+                            format('Got %s.', p_options -> 'tolerance'), 'E.g. 0.01.');
+    END IF;
+    -- drift: which table's rows queue the commit-time check (the other's queue one only when
+    -- they come first in a transaction); the table your transactions write first is cheaper
+    IF p_options ? 'check_on' AND (p_kind <> 'drift' OR jsonb_typeof(p_options -> 'check_on')
+                                   <> 'string' OR p_options ->> 'check_on' NOT IN ('wallet',
+                                                                                   'ledger')) THEN
+        PERFORM _recon.fail('RC406', 'check_on is "wallet" or "ledger", for a drift guard',
+                            format('Got %s for a %s guard.', p_options -> 'check_on', p_kind),
+                            'The table your transactions write first: docs/GUARDS.md.');
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_check_options(p_kind text, p_target text, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_check_options(p_kind text, p_target text, p_options jsonb) IS 'The input checks of recon.enable_guard(kind, target, options): an unknown kind, mode or option, a bad tolerance, check_on or null_journals (RC406), no target (RC107).';
+
+--
 -- Name: guard_compile(text, text, integer); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -7619,24 +6666,13 @@ DECLARE
     v_check _recon.check_def;
     v_compiled jsonb;
     v_effects_old text;
-    v_effects_new text;
     v_sql jsonb := '{}'::jsonb;
     v_triggers jsonb := '[]'::jsonb;
     v_functions jsonb := '[]'::jsonb;
-    v_key_type text;
     v_relid oid;
-    v_key name;
-    v_value name;
-    v_minus text := '0';
-    v_filter text := 'TRUE';
-    v_join name;
-    v_col name;
     v_hold text;
     v_terminal text;
     v_journal_type text;
-    v_null_filter text;
-    v_parent record;
-    v_parent_sql jsonb;
     v_into CONSTANT text := 'INSERT INTO _recon.guard_pending AS p '
         || '(txid, guard_id, fix_id, item, col, stored, ledger) ';
 BEGIN
@@ -7657,88 +6693,9 @@ BEGIN
         v_functions := v_compiled -> 'functions';
 
     ELSIF p_kind = 'double_entry' THEN
-        PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
-                                      'double_entry guard');
-        IF (_recon.legs(v_ledger)).amount_mode = 'operation' THEN
-            PERFORM _recon.fail('RC406', 'a double_entry guard needs a signed or direction ledger',
-                                format('Ledger %s is operation-based.', v_ledger.name),
-                                'Guard the journal entries of a credit/debit or signed ledger.');
-        END IF;
-        SELECT b INTO v_col FROM unnest(v_wallet.balance_columns) AS b
-        WHERE v_ledger.effects ? b LIMIT 1;
-        v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
-        v_effects_old := v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
-            || 'l.%1$I::text, ''*'', 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL '
-            || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING';
-        -- an entry written without a journal is staged too (col 'null'), and blocked at
-        -- commit, unless the guard declares NULL journals legitimate (issue 18)
-        v_effects_new := CASE WHEN (SELECT g.options ->> 'null_journals' FROM _recon.guard AS g
-                                    WHERE g.id = p_id) = 'allowed' THEN v_effects_old
-            ELSE v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
-                 || 'COALESCE(l.%1$I::text, ''''), CASE WHEN l.%1$I IS NULL THEN ''null'' '
-                 || 'ELSE ''*'' END, 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL OR (%3$s) '
-                 || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING' END;
-        -- only the entries without a journal that the ledger's filters keep, as the journal
-        -- check reads them (a pending entry gets its journal when posted: not blocked before)
-        v_null_filter := COALESCE(_recon.guard_filter_sql(v_ledger, 'l'), 'TRUE');
-        v_sql := jsonb_build_object(
-            'ledger_insert', format(v_effects_new, v_ledger.journal_column, 'recon_new',
-                                    v_null_filter),
-            'ledger_delete', format(v_effects_old, v_ledger.journal_column, 'recon_old'),
-            'ledger_update', jsonb_build_array(
-                format(v_effects_new, v_ledger.journal_column, 'recon_new', v_null_filter),
-                format(v_effects_old, v_ledger.journal_column, 'recon_old')),
-            -- at commit: the journal transaction's legs, through the journal column (its
-            -- index: the condition reaches the scan of a one-sided ledger), only the rows the
-            -- filters keep; a transfer row's two legs balance by construction
-            'check', format(
-                'SELECT COALESCE(sum(COALESCE((%1$s)::numeric, ''NaN'')), 0), count(*) '
-                || 'FROM %2$s AS l WHERE l.journal = $1::%3$s',
-                _recon.effect_sql(_recon.legs(v_ledger), v_col, 'l'), _recon.legs_sql(v_ledger),
-                v_journal_type));
-        v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger');
-        IF v_ledger.parents IS NOT NULL THEN
-            -- the parent rows of the rows written are locked first, as for a drift guard
-            -- (_recon.guard_parent_lock_sql)
-            v_sql := v_sql || jsonb_build_object(
-                'ledger_insert', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_new'))
-                    || jsonb_build_array(v_sql -> 'ledger_insert'),
-                'ledger_delete', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_old'))
-                    || jsonb_build_array(v_sql -> 'ledger_delete'),
-                'ledger_update', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_new')
-                                          || _recon.guard_parent_lock_sql(v_ledger, 'recon_old'))
-                    || (v_sql -> 'ledger_update'));
-        END IF;
-        -- an UPDATE on a parent table changes which of the rows under the rows it wrote
-        -- count, and how: their journals, before and after it, are checked at commit (a change
-        -- the isolation level cannot prove is refused: _recon.guard_parent_change; an INSERT
-        -- or a DELETE changes none, as for a drift guard)
-        FOR v_parent IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(v_ledger) AS t
-        LOOP
-            SELECT jsonb_build_object(format('parent%s_update', v_parent.n), jsonb_build_array(
-                       format('SELECT _recon.guard_parent_change(%s, %L, %s, FALSE)', p_id,
-                              v_parent.relid::regclass, x.sql ->> 'changed'))
-                   || to_jsonb(_recon.guard_parent_lock_sql(
-                          v_ledger, 'recon_new', ARRAY(SELECT jsonb_object_keys(v_parent.aliases))))
-                   || jsonb_build_array(
-                       format(v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
-                              || 'l.journal::text, ''*'', 0, 0 FROM (SELECT n.journal FROM %s AS n '
-                              || 'UNION ALL SELECT o.journal FROM %s AS o) AS l '
-                              || 'WHERE l.journal IS NOT NULL '
-                              || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
-                              _recon.legs_query(v_ledger, NULL, x.sql ->> 'where'),
-                              _recon.legs_query(v_ledger, x.sql -> 'swap', x.sql ->> 'where'))),
-                   -- a DELETE whose key is written again in the statement is refused
-                   format('parent%s_delete', v_parent.n), jsonb_build_array(format(
-                       'SELECT _recon.guard_parent_change(%s, %L, FALSE, %s)', p_id,
-                       v_parent.relid::regclass, x.sql ->> 'reborn')))
-            INTO v_parent_sql
-            FROM (SELECT _recon.guard_parent_sql(v_ledger, v_parent.relid, v_parent.aliases)
-                      AS sql) AS x;
-            v_sql := v_sql || v_parent_sql;
-            v_triggers := v_triggers || _recon.guard_statement_triggers(
-                v_parent.relid, p_id, 'parent' || v_parent.n, ARRAY['update', 'delete']);
-        END LOOP;
+        v_compiled := _recon.guard_double_entry_compile(p_id, v_ledger, v_wallet);
+        v_sql := v_compiled -> 'sql';
+        v_triggers := v_compiled -> 'triggers';
 
     ELSIF p_kind = 'lifecycle' THEN
         IF v_check.kind <> 'lifecycle' THEN
@@ -7793,62 +6750,9 @@ BEGIN
         END IF;
         v_wallet := _recon.wallet(v_check.wallet_source);
         v_relid := _recon.resolve_table(v_check.options ->> 'table');
-        v_key := v_check.options ->> 'key_column';
-        v_value := v_check.options ->> 'value_column';
-        v_col := v_check.options ->> 'column';
-        v_join := COALESCE(v_check.options ->> 'wallet_column', v_wallet.key_column);
-        IF v_check.options ? 'minus_column' THEN
-            v_minus := format('COALESCE(t.%I, 0)', v_check.options ->> 'minus_column');
-        END IF;
-        IF v_check.options ? 'filter_column' THEN
-            v_filter := _recon.in_list_sql(v_relid, 't', v_check.options ->> 'filter_column',
-                                           v_check.options -> 'filter_values', 'filter_values');
-        END IF;
-        v_key_type := _recon.column_type_sql(v_wallet.relid, v_wallet.key_column);
-        v_sql := jsonb_build_object(
-            -- a wallet whose derived column changed, both keys of a re-keyed wallet, a wallet
-            -- inserted or deleted (issue 18), and the wallets of changed source rows
-            'wallet_update', format(
-                v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, k.key, ''*'', 0, 0 '
-                || 'FROM (SELECT n.%1$I::text AS key FROM recon_new AS n '
-                || 'LEFT JOIN recon_old AS o ON o.%1$I = n.%1$I '
-                || 'WHERE o.%1$I IS NULL OR n.%2$I IS DISTINCT FROM o.%2$I '
-                || 'UNION ALL SELECT o.%1$I::text FROM recon_old AS o '
-                || 'WHERE NOT EXISTS (SELECT FROM recon_new AS n WHERE n.%1$I = o.%1$I)) AS k '
-                || 'WHERE k.key IS NOT NULL '
-                || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
-                v_wallet.key_column, v_col),
-            'wallet_insert', format(
-                v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, n.%1$I::text, ''*'', '
-                || '0, 0 FROM recon_new AS n WHERE n.%1$I IS NOT NULL '
-                || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
-                v_wallet.key_column),
-            'wallet_delete', format(
-                v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, o.%1$I::text, ''*'', '
-                || '0, 0 FROM recon_old AS o WHERE o.%1$I IS NOT NULL '
-                || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
-                v_wallet.key_column),
-            -- a wallet gone (deleted, re-keyed) whose source rows still hold an amount
-            -- (when the source rows reference the wallet by its key)
-            'orphan', CASE WHEN v_join = v_wallet.key_column THEN format(
-                'SELECT COALESCE((SELECT sum(t.%1$I - %2$s) FROM %3$s AS t '
-                || 'WHERE t.%4$I = $1::%6$s AND %5$s), 0)::numeric',
-                v_value, v_minus, v_relid::regclass, v_key, v_filter,
-                _recon.column_type_sql(v_relid, v_key)) END,
-            'source_insert', _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_new'),
-            'source_delete', _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_old'),
-            'source_update', jsonb_build_array(
-                _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_new'),
-                _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_old')),
-            'column', v_col,
-            'check', format(
-                'SELECT w.%1$I::numeric, COALESCE((SELECT sum(t.%2$I - %3$s) FROM %4$s AS t '
-                || 'WHERE t.%5$I = w.%6$I AND %7$s), 0)::numeric '
-                || 'FROM %8$s AS w WHERE w.%9$I = $1::%10$s',
-                v_col, v_value, v_minus, v_relid::regclass, v_key, v_join, v_filter,
-                v_wallet.relid::regclass, v_wallet.key_column, v_key_type));
-        v_triggers := _recon.guard_statement_triggers(v_wallet.relid, p_id, 'wallet')
-            || _recon.guard_statement_triggers(v_relid, p_id, 'source');
+        v_compiled := _recon.guard_derived_compile(p_id, v_check, v_wallet, v_relid);
+        v_sql := v_compiled -> 'sql';
+        v_triggers := v_compiled -> 'triggers';
 
     ELSE  -- append_only
         v_triggers := jsonb_build_array(
@@ -7868,10 +6772,13 @@ BEGIN
                     v_ledger.relid::regclass, p_id)));
     END IF;
     -- a source that is a simple view: its guard goes on the base table, through its WHERE
-    RETURN _recon.guard_over_views(
+    v_compiled := _recon.guard_over_views(
         jsonb_build_object('sql', v_sql, 'triggers', v_triggers, 'functions', v_functions),
         jsonb_build_object('ledger', v_ledger.relid, 'wallet', v_wallet.relid, 'source', v_relid),
         p_kind, p_target);
+    -- double_entry: its statements as static SQL in functions generated for it
+    RETURN CASE WHEN p_kind = 'double_entry'
+                THEN _recon.guard_statement_function(p_id, v_compiled) ELSE v_compiled END;
 END;
 $_$;
 
@@ -7880,6 +6787,189 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.guard_compile(p_kind text, p_target text, p_id integer) IS 'Compiles a guard: the triggers it puts on the user''s tables, the trigger functions it generates (drift: one per table, row-level, accumulating in a transaction-local setting) and the SQL the others run (statement-level, reading the transition tables: what a statement changed, staged in _recon.guard_pending, and the commit-time check of a journal, a hold or a derived value). Nothing costs more for a wallet with a long history. A source that is a simple view is guarded on its base table through the view''s query (_recon.guard_over_views); any other view is refused (RC406).';
+
+--
+-- Name: wallet_source; Type: TABLE; Schema: _recon; Owner: -
+--
+
+CREATE TABLE _recon.wallet_source (
+    name text NOT NULL,
+    relid oid NOT NULL,
+    key_column name NOT NULL,
+    balance_columns name[] NOT NULL,
+    currency_column name,
+    owner_column name,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by name DEFAULT SESSION_USER NOT NULL,
+    label_column name,
+    balance_scale jsonb,
+    version_column name,
+    CONSTRAINT wallet_source_has_balances CHECK ((cardinality(balance_columns) > 0)),
+    CONSTRAINT wallet_source_name_format CHECK ((name ~ '^[a-z][a-z0-9_]{0,39}$'::text))
+);
+
+--
+-- Name: TABLE wallet_source; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON TABLE _recon.wallet_source IS 'Registered wallet tables: a key and the stored balance columns (recon.register_wallet_source).';
+
+--
+-- Name: COLUMN wallet_source.name; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.name IS 'Source name: lower case, digits, _; at most 40.';
+
+--
+-- Name: COLUMN wallet_source.relid; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.relid IS 'The user''s table (pg_class oid; survives renames).';
+
+--
+-- Name: COLUMN wallet_source.key_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.key_column IS 'Wallet key column.';
+
+--
+-- Name: COLUMN wallet_source.balance_columns; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.balance_columns IS 'Stored balance columns, numeric.';
+
+--
+-- Name: COLUMN wallet_source.currency_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.currency_column IS 'Optional currency column.';
+
+--
+-- Name: COLUMN wallet_source.owner_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.owner_column IS 'Optional owner column (coverage checks).';
+
+--
+-- Name: COLUMN wallet_source.created_at; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.created_at IS 'When it was registered.';
+
+--
+-- Name: COLUMN wallet_source.created_by; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.created_by IS 'Who registered it (session_user).';
+
+--
+-- Name: COLUMN wallet_source.label_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.label_column IS 'Optional label (an alias such as @customer-012-brl), shown beside the key in findings.';
+
+--
+-- Name: COLUMN wallet_source.balance_scale; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.balance_scale IS 'The scale of the stored balance columns, when they hold minor units: {"places": n}, or {"column": c, "as": "places"|"multiplier"} (per wallet, from an integer column of the wallet table). NULL: the balances are in major units.';
+
+--
+-- Name: COLUMN wallet_source.version_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.version_column IS 'Optional optimistic-locking version column (an integer type): every write of the toolkit to a wallet row adds 1 to it ("version" option of recon.register_wallet_source). NULL: none.';
+
+--
+-- Name: guard_derived_compile(integer, _recon.check_def, _recon.wallet_source, oid); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_derived_compile(p_id integer, p_check _recon.check_def, p_wallet _recon.wallet_source, p_relid oid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_check _recon.check_def := p_check;
+    v_wallet _recon.wallet_source := p_wallet;
+    v_relid oid := p_relid;
+    v_sql jsonb;
+    v_triggers jsonb;
+    v_key name;
+    v_value name;
+    v_col name;
+    v_join name;
+    v_minus text := '0';
+    v_filter text := 'TRUE';
+    v_key_type text;
+    v_into CONSTANT text := 'INSERT INTO _recon.guard_pending AS p '
+        || '(txid, guard_id, fix_id, item, col, stored, ledger) ';
+BEGIN
+    v_key := v_check.options ->> 'key_column';
+    v_value := v_check.options ->> 'value_column';
+    v_col := v_check.options ->> 'column';
+    v_join := COALESCE(v_check.options ->> 'wallet_column', v_wallet.key_column);
+    IF v_check.options ? 'minus_column' THEN
+        v_minus := format('COALESCE(t.%I, 0)', v_check.options ->> 'minus_column');
+    END IF;
+    IF v_check.options ? 'filter_column' THEN
+        v_filter := _recon.in_list_sql(v_relid, 't', v_check.options ->> 'filter_column',
+                                       v_check.options -> 'filter_values', 'filter_values');
+    END IF;
+    v_key_type := _recon.column_type_sql(v_wallet.relid, v_wallet.key_column);
+    v_sql := jsonb_build_object(
+        -- a wallet whose derived column changed, both keys of a re-keyed wallet, a wallet
+        -- inserted or deleted (issue 18), and the wallets of changed source rows
+        'wallet_update', format(
+            v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, k.key, ''*'', 0, 0 '
+            || 'FROM (SELECT n.%1$I::text AS key FROM recon_new AS n '
+            || 'LEFT JOIN recon_old AS o ON o.%1$I = n.%1$I '
+            || 'WHERE o.%1$I IS NULL OR n.%2$I IS DISTINCT FROM o.%2$I '
+            || 'UNION ALL SELECT o.%1$I::text FROM recon_old AS o '
+            || 'WHERE NOT EXISTS (SELECT FROM recon_new AS n WHERE n.%1$I = o.%1$I)) AS k '
+            || 'WHERE k.key IS NOT NULL '
+            || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
+            v_wallet.key_column, v_col),
+        'wallet_insert', format(
+            v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, n.%1$I::text, ''*'', '
+            || '0, 0 FROM recon_new AS n WHERE n.%1$I IS NOT NULL '
+            || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
+            v_wallet.key_column),
+        'wallet_delete', format(
+            v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, o.%1$I::text, ''*'', '
+            || '0, 0 FROM recon_old AS o WHERE o.%1$I IS NOT NULL '
+            || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
+            v_wallet.key_column),
+        -- a wallet gone (deleted, re-keyed) whose source rows still hold an amount
+        -- (when the source rows reference the wallet by its key)
+        'orphan', CASE WHEN v_join = v_wallet.key_column THEN format(
+            'SELECT COALESCE((SELECT sum(t.%1$I - %2$s) FROM %3$s AS t '
+            || 'WHERE t.%4$I = $1::%6$s AND %5$s), 0)::numeric',
+            v_value, v_minus, v_relid::regclass, v_key, v_filter,
+            _recon.column_type_sql(v_relid, v_key)) END,
+        'source_insert', _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_new'),
+        'source_delete', _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_old'),
+        'source_update', jsonb_build_array(
+            _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_new'),
+            _recon.guard_derived_source_sql(v_wallet, v_join, v_key, 'recon_old')),
+        'column', v_col,
+        'check', format(
+            'SELECT w.%1$I::numeric, COALESCE((SELECT sum(t.%2$I - %3$s) FROM %4$s AS t '
+            || 'WHERE t.%5$I = w.%6$I AND %7$s), 0)::numeric '
+            || 'FROM %8$s AS w WHERE w.%9$I = $1::%10$s',
+            v_col, v_value, v_minus, v_relid::regclass, v_key, v_join, v_filter,
+            v_wallet.relid::regclass, v_wallet.key_column, v_key_type));
+    v_triggers := _recon.guard_statement_triggers(v_wallet.relid, p_id, 'wallet')
+        || _recon.guard_statement_triggers(v_relid, p_id, 'source');
+
+    RETURN jsonb_build_object('sql', v_sql, 'triggers', v_triggers);
+END;
+$_$;
+
+--
+-- Name: FUNCTION guard_derived_compile(p_id integer, p_check _recon.check_def, p_wallet _recon.wallet_source, p_relid oid); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_derived_compile(p_id integer, p_check _recon.check_def, p_wallet _recon.wallet_source, p_relid oid) IS 'The part of _recon.guard_compile for a derived guard on check p_check (its wallets p_wallet, its source table p_relid): {"sql", "triggers"}, the statement triggers on the wallet table and the source table staging the wallets touched in _recon.guard_pending, and the commit-time comparison of one wallet''s derived column with its source rows ("check", "orphan").';
 
 --
 -- Name: guard_derived_source_sql(_recon.wallet_source, name, name, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7902,6 +6992,122 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.guard_derived_source_sql(p_wallet _recon.wallet_source, p_join name, p_key name, p_table text) IS 'SQL staging, for a derived guard, the wallets matched by the rows of transition table p_table (source rows inserted, updated or deleted): each is checked at commit.';
+
+--
+-- Name: guard_double_entry_compile(integer, _recon.ledger_source, _recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_ledger _recon.ledger_source := p_ledger;
+    v_wallet _recon.wallet_source := p_wallet;
+    v_sql jsonb;
+    v_triggers jsonb;
+    v_col name;
+    v_journal_type text;
+    v_effects_old text;
+    v_effects_new text;
+    v_null_filter text;
+    v_parent record;
+    v_parent_sql jsonb;
+    v_into CONSTANT text := 'INSERT INTO _recon.guard_pending AS p '
+        || '(txid, guard_id, fix_id, item, col, stored, ledger) ';
+BEGIN
+    PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
+                                  'double_entry guard');
+    IF (_recon.legs(v_ledger)).amount_mode = 'operation' THEN
+        PERFORM _recon.fail('RC406', 'a double_entry guard needs a signed or direction ledger',
+                            format('Ledger %s is operation-based.', v_ledger.name),
+                            'Guard the journal entries of a credit/debit or signed ledger.');
+    END IF;
+    SELECT b INTO v_col FROM unnest(v_wallet.balance_columns) AS b
+    WHERE v_ledger.effects ? b LIMIT 1;
+    v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
+    v_effects_old := v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+        || 'l.%1$I::text, ''*'', 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL '
+        || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING';
+    -- an entry written without a journal is staged too (col 'null'), and blocked at
+    -- commit, unless the guard declares NULL journals legitimate (issue 18)
+    v_effects_new := CASE WHEN (SELECT g.options ->> 'null_journals' FROM _recon.guard AS g
+                                WHERE g.id = p_id) = 'allowed' THEN v_effects_old
+        ELSE v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+             || 'COALESCE(l.%1$I::text, ''''), CASE WHEN l.%1$I IS NULL THEN ''null'' '
+             || 'ELSE ''*'' END, 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL OR (%3$s) '
+             || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING' END;
+    -- only the entries without a journal that the ledger's filters keep, as the journal
+    -- check reads them (a pending entry gets its journal when posted: not blocked before)
+    v_null_filter := COALESCE(_recon.guard_filter_sql(v_ledger, 'l'), 'TRUE');
+    v_sql := jsonb_build_object(
+        'ledger_insert', format(v_effects_new, v_ledger.journal_column, 'recon_new',
+                                v_null_filter),
+        'ledger_delete', format(v_effects_old, v_ledger.journal_column, 'recon_old'),
+        'ledger_update', jsonb_build_array(
+            format(v_effects_new, v_ledger.journal_column, 'recon_new', v_null_filter),
+            format(v_effects_old, v_ledger.journal_column, 'recon_old')),
+        -- at commit: the journal transaction's legs, through the journal column (its
+        -- index: the condition reaches the scan of a one-sided ledger), only the rows the
+        -- filters keep; a transfer row's two legs balance by construction
+        'check', format(
+            'SELECT COALESCE(sum(COALESCE((%1$s)::numeric, ''NaN'')), 0), count(*) '
+            || 'FROM %2$s AS l WHERE l.journal = $1::%3$s',
+            _recon.effect_sql(_recon.legs(v_ledger), v_col, 'l'), _recon.legs_sql(v_ledger),
+            v_journal_type));
+    v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger');
+    IF v_ledger.parents IS NOT NULL THEN
+        -- the parent rows of the rows written are locked first, as for a drift guard
+        -- (_recon.guard_parent_lock_sql)
+        v_sql := v_sql || jsonb_build_object(
+            'ledger_insert', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_new'))
+                || jsonb_build_array(v_sql -> 'ledger_insert'),
+            'ledger_delete', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_old'))
+                || jsonb_build_array(v_sql -> 'ledger_delete'),
+            'ledger_update', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_new')
+                                      || _recon.guard_parent_lock_sql(v_ledger, 'recon_old'))
+                || (v_sql -> 'ledger_update'));
+    END IF;
+    -- an UPDATE on a parent table changes which of the rows under the rows it wrote
+    -- count, and how: their journals, before and after it, are checked at commit (a change
+    -- the isolation level cannot prove is refused: _recon.guard_parent_change; an INSERT
+    -- or a DELETE changes none, as for a drift guard)
+    FOR v_parent IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(v_ledger) AS t
+    LOOP
+        SELECT jsonb_build_object(format('parent%s_update', v_parent.n), jsonb_build_array(
+                   format('SELECT _recon.guard_parent_change(%s, %L, %s, FALSE)', p_id,
+                          v_parent.relid::regclass, x.sql ->> 'changed'))
+               || to_jsonb(_recon.guard_parent_lock_sql(
+                      v_ledger, 'recon_new', ARRAY(SELECT jsonb_object_keys(v_parent.aliases))))
+               || jsonb_build_array(
+                   format(v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+                          || 'l.journal::text, ''*'', 0, 0 FROM (SELECT n.journal FROM %s AS n '
+                          || 'UNION ALL SELECT o.journal FROM %s AS o) AS l '
+                          || 'WHERE l.journal IS NOT NULL '
+                          || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
+                          _recon.legs_query(v_ledger, NULL, x.sql ->> 'where'),
+                          _recon.legs_query(v_ledger, x.sql -> 'swap', x.sql ->> 'where'))),
+               -- a DELETE whose key is written again in the statement is refused
+               format('parent%s_delete', v_parent.n), jsonb_build_array(format(
+                   'SELECT _recon.guard_parent_change(%s, %L, FALSE, %s)', p_id,
+                   v_parent.relid::regclass, x.sql ->> 'reborn')))
+        INTO v_parent_sql
+        FROM (SELECT _recon.guard_parent_sql(v_ledger, v_parent.relid, v_parent.aliases)
+                  AS sql) AS x;
+        v_sql := v_sql || v_parent_sql;
+        v_triggers := v_triggers || _recon.guard_statement_triggers(
+            v_parent.relid, p_id, 'parent' || v_parent.n, ARRAY['update', 'delete']);
+    END LOOP;
+
+    RETURN jsonb_build_object('sql', v_sql, 'triggers', v_triggers);
+END;
+$_$;
+
+--
+-- Name: FUNCTION guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'The part of _recon.guard_compile for a double_entry guard on ledger p_ledger: {"sql", "triggers"}, the statement triggers on the ledger (and on each parent table) staging the journals written in _recon.guard_pending, and the commit-time sum of one journal ("check"). RC106 without a journal column, RC406 on an operation ledger.';
 
 --
 -- Name: guard_drift_compile(integer, _recon.ledger_source, _recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7927,10 +7133,12 @@ DECLARE
     v_sql jsonb := jsonb_build_object('columns', to_jsonb(v_cols),
                                       'setting', format('wallet_recon.drift_%s', p_id));
     v_triggers jsonb;
-    v_table record;
     v_parent jsonb;
     v_branches jsonb;
 BEGIN
+    IF v_block THEN  -- no user's cast runs as the toolkit's owner
+        PERFORM _recon.guard_require_builtin_types(p_ledger, p_wallet);
+    END IF;
     -- Per row: a trigger function generated for the wallet table and (unless v_legs) for the
     -- ledger (static PL/pgSQL, its plans cached per session) adds what the row changed, per
     -- wallet and balance column, to a transaction-local setting; a deferred constraint trigger
@@ -7961,82 +7169,9 @@ BEGIN
           WHERE t.side = v_check_on AND NOT v_block) AS x;
 
     IF v_legs THEN
-        -- Through the legs relation, per statement (a generated function,
-        -- _recon.tg_drift_<id>_legs, into _recon.guard_spill): on the ledger, the legs of the
-        -- rows a statement wrote minus those of the rows it replaced, each with its parent rows
-        -- as they are, locked first (_recon.guard_parent_lock_sql) so that a concurrent change
-        -- of one is read as committed, or waits for this transaction.
-        v_branches := jsonb_build_object(
-            'ledger_insert', jsonb_build_object(
-                'table', p_ledger.relid::regclass::text, 'ledger', TRUE,
-                'changed', 'EXISTS (SELECT FROM recon_new)',
-                'lock', to_jsonb(_recon.guard_parent_lock_sql(p_ledger, 'recon_new')),
-                'delta', _recon.guard_drift_legs_sql(
-                    p_ledger, p_id, v_cols,
-                    _recon.legs_query(p_ledger, '{"r": "recon_new"}', NULL), NULL)),
-            'ledger_update', jsonb_build_object(
-                'table', p_ledger.relid::regclass::text, 'ledger', TRUE,
-                'changed', 'EXISTS (SELECT FROM recon_new)',
-                'lock', to_jsonb(_recon.guard_parent_lock_sql(p_ledger, 'recon_new')
-                                 || _recon.guard_parent_lock_sql(p_ledger, 'recon_old')),
-                'delta', _recon.guard_drift_legs_sql(
-                    p_ledger, p_id, v_cols,
-                    _recon.legs_query(p_ledger, '{"r": "recon_new"}', NULL),
-                    _recon.legs_query(p_ledger, '{"r": "recon_old"}', NULL))),
-            'ledger_delete', jsonb_build_object(
-                'table', p_ledger.relid::regclass::text, 'ledger', TRUE,
-                'changed', 'EXISTS (SELECT FROM recon_old)',
-                'lock', to_jsonb(_recon.guard_parent_lock_sql(p_ledger, 'recon_old')),
-                'delta', _recon.guard_drift_legs_sql(
-                    p_ledger, p_id, v_cols, NULL,
-                    _recon.legs_query(p_ledger, '{"r": "recon_old"}', NULL))));
-        -- Statements that overlap (a data-modifying WITH, a trigger's statement) read each
-        -- other's rows as they end: a BEFORE statement trigger on each table opens a window
-        -- that the AFTER trigger closes, and a window that changed the legs through a parent
-        -- table and through another table is refused (_recon.guard_drift_window).
-        v_triggers := v_triggers || jsonb_build_array(jsonb_build_object(
-            'table', p_ledger.relid::regclass::text,
-            'trigger', format('recon_guard_%s_ledger_begin', p_id),
-            'definition', format('BEFORE INSERT OR UPDATE OR DELETE ON %s FOR EACH STATEMENT '
-                                 || 'EXECUTE FUNCTION _recon.tg_guard_drift_begin(%L)',
-                                 p_ledger.relid::regclass, p_id)))
-            || _recon.guard_statement_triggers(
-                p_ledger.relid, p_id, 'ledger', ARRAY['insert', 'update', 'delete'],
-                format('_recon.tg_drift_%s_legs', p_id));
-        -- On each parent table, an UPDATE that changes a column the legs read changes the
-        -- effects of the ledger rows under the rows it wrote (_recon.guard_parent_sql): their
-        -- legs as they are now, minus their legs over the table as it was. (An INSERT or a
-        -- DELETE changes none: the foreign key each parent needs, validated, not deferrable
-        -- and without cascades, keeps ledger rows from pointing to a parent row that is not
-        -- there; a DELETE whose key is written again in the statement is refused.)
-        FOR v_table IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(p_ledger) AS t
-        LOOP
-            v_parent := _recon.guard_parent_sql(p_ledger, v_table.relid, v_table.aliases);
-            v_branches := v_branches || jsonb_build_object(
-                format('parent%s_delete', v_table.n), jsonb_build_object(
-                    'table', v_table.relid::regclass::text, 'changed', 'FALSE',
-                    'reborn', v_parent ->> 'reborn'),
-                format('parent%s_update', v_table.n), jsonb_build_object(
-                    'table', v_table.relid::regclass::text,
-                    'changed', v_parent ->> 'changed',
-                    -- the rows of the parents reached through the rows written (a
-                    -- transaction's parent transaction), locked as the ledger's are
-                    'lock', to_jsonb(_recon.guard_parent_lock_sql(
-                        p_ledger, 'recon_new', ARRAY(SELECT jsonb_object_keys(v_table.aliases)))),
-                    'delta', _recon.guard_drift_legs_sql(
-                        p_ledger, p_id, v_cols,
-                        _recon.legs_query(p_ledger, NULL, v_parent ->> 'where'),
-                        _recon.legs_query(p_ledger, v_parent -> 'swap', v_parent ->> 'where'))));
-            v_triggers := v_triggers || jsonb_build_array(jsonb_build_object(
-                'table', v_table.relid::regclass::text,
-                'trigger', format('recon_guard_%s_parent%s_begin', p_id, v_table.n),
-                'definition', format('BEFORE UPDATE OR DELETE ON %s FOR EACH STATEMENT '
-                                     || 'EXECUTE FUNCTION _recon.tg_guard_drift_begin(%L)',
-                                     v_table.relid::regclass, p_id)))
-                || _recon.guard_statement_triggers(
-                    v_table.relid, p_id, 'parent' || v_table.n, ARRAY['update', 'delete'],
-                    format('_recon.tg_drift_%s_legs', p_id));
-        END LOOP;
+        v_parent := _recon.guard_drift_legs_compile(p_id, p_ledger, v_cols, v_block);
+        v_branches := v_parent -> 'branches';
+        v_triggers := v_triggers || (v_parent -> 'triggers');
     END IF;
 
     -- Row and statement triggers do not see a TRUNCATE: a statement trigger refuses it, on
@@ -8510,6 +7645,117 @@ $$;
 COMMENT ON FUNCTION _recon.guard_drift_leg_sql(p_ledger _recon.ledger_source, p_column text, p_row text, p_side text) IS 'PL/pgSQL expression (over trigger row p_row, new or old) for one leg''s effect on one balance column, as numeric: the entry''s effect (p_side NULL, _recon.guard_drift_effect_sql), or a transfer row''s debit (-amount) or credit (+amount) leg; 0 when the row fails the entry filters. As _recon.legs_sql() and _recon.effect_sql() count it.';
 
 --
+-- Name: guard_drift_legs_compile(integer, _recon.ledger_source, text[], boolean); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_legs_compile(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_block boolean) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_cols text[] := p_cols;
+    v_block boolean := p_block;
+    v_triggers jsonb := '[]'::jsonb;
+    v_table record;
+    v_parent jsonb;
+    v_branches jsonb;
+    -- the statement window: sealed in _recon.guard_window in block mode, else a setting
+    v_begin text := CASE WHEN p_block THEN '_recon.tg_guard_drift_begin_sealed'
+                         ELSE '_recon.tg_guard_drift_begin' END;
+BEGIN
+    -- Through the legs relation, per statement (a generated function,
+    -- _recon.tg_drift_<id>_legs, into _recon.guard_spill): on the ledger, the legs of the
+    -- rows a statement wrote minus those of the rows it replaced, each with its parent rows
+    -- as they are, locked first (_recon.guard_parent_lock_sql) so that a concurrent change
+    -- of one is read as committed, or waits for this transaction.
+    v_branches := jsonb_build_object(
+        'ledger_insert', jsonb_build_object(
+            'table', p_ledger.relid::regclass::text, 'ledger', TRUE,
+            'changed', 'EXISTS (SELECT FROM recon_new)',
+            'lock', to_jsonb(_recon.guard_parent_lock_sql(p_ledger, 'recon_new')),
+            'delta', _recon.guard_drift_legs_sql(
+                p_ledger, p_id, v_cols,
+                _recon.legs_query(p_ledger, '{"r": "recon_new"}', NULL), NULL)),
+        'ledger_update', jsonb_build_object(
+            'table', p_ledger.relid::regclass::text, 'ledger', TRUE,
+            'changed', 'EXISTS (SELECT FROM recon_new)',
+            'lock', to_jsonb(_recon.guard_parent_lock_sql(p_ledger, 'recon_new')
+                             || _recon.guard_parent_lock_sql(p_ledger, 'recon_old')),
+            'delta', _recon.guard_drift_legs_sql(
+                p_ledger, p_id, v_cols,
+                _recon.legs_query(p_ledger, '{"r": "recon_new"}', NULL),
+                _recon.legs_query(p_ledger, '{"r": "recon_old"}', NULL))),
+        'ledger_delete', jsonb_build_object(
+            'table', p_ledger.relid::regclass::text, 'ledger', TRUE,
+            'changed', 'EXISTS (SELECT FROM recon_old)',
+            'lock', to_jsonb(_recon.guard_parent_lock_sql(p_ledger, 'recon_old')),
+            'delta', _recon.guard_drift_legs_sql(
+                p_ledger, p_id, v_cols, NULL,
+                _recon.legs_query(p_ledger, '{"r": "recon_old"}', NULL))));
+    -- Statements that overlap (a data-modifying WITH, a trigger's statement) read each
+    -- other's rows as they end: a BEFORE statement trigger on each table opens a window
+    -- that the AFTER trigger closes, and a window that changed the legs through a parent
+    -- table and through another table is refused (_recon.guard_drift_window).
+    v_triggers := v_triggers || jsonb_build_array(jsonb_build_object(
+        'table', p_ledger.relid::regclass::text,
+        'trigger', format('recon_guard_%s_ledger_begin', p_id),
+        'definition', format('BEFORE INSERT OR UPDATE OR DELETE ON %s FOR EACH STATEMENT '
+                             || 'EXECUTE FUNCTION %s(%L)',
+                             p_ledger.relid::regclass, v_begin, p_id)))
+        || _recon.guard_statement_triggers(
+            p_ledger.relid, p_id, 'ledger', ARRAY['insert', 'update', 'delete'],
+            format('_recon.tg_drift_%s_legs', p_id));
+    -- On each parent table, an UPDATE that changes a column the legs read changes the
+    -- effects of the ledger rows under the rows it wrote (_recon.guard_parent_sql): their
+    -- legs as they are now, minus their legs over the table as it was. (An INSERT or a
+    -- DELETE changes none: the foreign key each parent needs, validated, not deferrable
+    -- and without cascades, keeps ledger rows from pointing to a parent row that is not
+    -- there; a DELETE whose key is written again in the statement is refused.)
+    FOR v_table IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(p_ledger) AS t
+    LOOP
+        v_parent := _recon.guard_parent_sql(p_ledger, v_table.relid, v_table.aliases);
+        v_branches := v_branches || jsonb_build_object(
+            format('parent%s_delete', v_table.n), jsonb_build_object(
+                'table', v_table.relid::regclass::text, 'changed', 'FALSE',
+                'reborn', v_parent ->> 'reborn'),
+            format('parent%s_update', v_table.n), jsonb_build_object(
+                'table', v_table.relid::regclass::text,
+                'changed', v_parent ->> 'changed',
+                -- the rows of the parents reached through the rows written (a
+                -- transaction's parent transaction), locked as the ledger's are
+                'lock', to_jsonb(_recon.guard_parent_lock_sql(
+                    p_ledger, 'recon_new', ARRAY(SELECT jsonb_object_keys(v_table.aliases)))),
+                'delta', _recon.guard_drift_legs_sql(
+                    p_ledger, p_id, v_cols,
+                    _recon.legs_query(p_ledger, NULL, v_parent ->> 'where'),
+                    _recon.legs_query(p_ledger, v_parent -> 'swap', v_parent ->> 'where'))));
+        v_triggers := v_triggers || jsonb_build_array(jsonb_build_object(
+            'table', v_table.relid::regclass::text,
+            'trigger', format('recon_guard_%s_parent%s_begin', p_id, v_table.n),
+            'definition', format('BEFORE UPDATE OR DELETE ON %s FOR EACH STATEMENT '
+                                 || 'EXECUTE FUNCTION %s(%L)',
+                                 v_table.relid::regclass, v_begin, p_id)))
+            || _recon.guard_statement_triggers(
+                v_table.relid, p_id, 'parent' || v_table.n, ARRAY['update', 'delete'],
+                format('_recon.tg_drift_%s_legs', p_id));
+    END LOOP;
+    IF v_block THEN
+        -- each branch closes its statement in the sealed window
+        SELECT jsonb_object_agg(b.key, b.value || jsonb_build_object(
+                   'window', '_recon.guard_drift_window_sealed'))
+        INTO v_branches FROM jsonb_each(v_branches) AS b;
+    END IF;
+    RETURN jsonb_build_object('branches', v_branches, 'triggers', v_triggers);
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_legs_compile(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_block boolean); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_legs_compile(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_block boolean) IS 'The part of _recon.guard_drift_compile for a ledger read through its legs relation (parent rows, kinds): {"branches", "triggers"}, the branches of the generated statement trigger function (_recon.guard_drift_legs_function: what each statement on the ledger or a parent table moved) and the BEFORE/AFTER statement triggers on the ledger and each parent table (the BEFORE ones open the statement window: sealed in _recon.guard_window when p_block).';
+
+--
 -- Name: guard_drift_legs_function(integer, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -8523,19 +7769,20 @@ BEGIN
     -- p_branches: {"<side>_<operation>": {"table": the table, "ledger": true on the ledger,
     -- "changed": SQL expression (the statement wrote ledger rows; on a parent table, changed a
     -- column the legs read), "reborn": SQL expression (a DELETE on a parent table: a deleted
-    -- key written back), "lock": [SELECT statements], "delta": INSERT statement or absent},
-    -- one branch per trigger. Each first closes the statement's window
-    -- (_recon.guard_drift_window); on a parent table it refuses what it cannot read
+    -- key written back), "lock": [SELECT statements], "delta": INSERT statement or absent,
+    -- "window": the function closing the statement's window, _recon.guard_drift_window_sealed
+    -- in block mode, else _recon.guard_drift_window}, one branch per trigger. Each first
+    -- closes the statement's window; on a parent table it refuses what it cannot read
     -- (_recon.guard_parent_change) and reads nothing when no such column changed. Static SQL:
     -- PL/pgSQL prepares each statement once per session, as it does for the row trigger
     -- functions.
     SELECT string_agg(format(
                E'    %s tg_argv[1] OPERATOR(pg_catalog.=) %L THEN\n'
                || E'        v_changed := %s;\n'
-               || E'        PERFORM _recon.guard_drift_window(%s, %L, %s, v_changed);\n'
+               || E'        PERFORM %s(%s, %L, %s, v_changed);\n'
                || E'%s%s        %s;\n',
                CASE WHEN b.o = 1 THEN 'IF' ELSE 'ELSIF' END, b.key, b.value ->> 'changed',
-               p_id, b.value ->> 'table', COALESCE(b.value ->> 'ledger', 'false'),
+               COALESCE(b.value ->> 'window', '_recon.guard_drift_window'), p_id, b.value ->> 'table', COALESCE(b.value ->> 'ledger', 'false'),
                CASE WHEN (b.value ->> 'ledger')::boolean THEN '' ELSE format(
                    E'        IF NOT _recon.guard_parent_change(%s, %L, v_changed, %s) THEN\n'
                    || E'            RETURN NULL;\n        END IF;\n',
@@ -8575,7 +7822,7 @@ $_$;
 -- Name: FUNCTION guard_drift_legs_function(p_id integer, p_branches jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_legs_function(p_id integer, p_branches jsonb) IS 'CREATE FUNCTION statement of the statement trigger function _recon.tg_drift_<id>_legs() of a drift guard reading the legs relation: one branch per trigger (its second argument, <side>_<operation>), each closing the statement''s window (_recon.guard_drift_window: overlapping statements refused), locking the parent rows of the ledger rows written, or refusing a parent change it cannot read (_recon.guard_parent_change), then adding what the statement moved (_recon.guard_drift_legs_sql) to _recon.guard_spill; _recon.guard_drift_legs_mark() when it added any. Static SQL, SECURITY DEFINER.';
+COMMENT ON FUNCTION _recon.guard_drift_legs_function(p_id integer, p_branches jsonb) IS 'CREATE FUNCTION statement of the statement trigger function _recon.tg_drift_<id>_legs() of a drift guard reading the legs relation: one branch per trigger (its second argument, <side>_<operation>), each closing the statement''s window (_recon.guard_drift_window, sealed in block mode: _recon.guard_drift_window_sealed; overlapping statements refused), locking the parent rows of the ledger rows written, or refusing a parent change it cannot read (_recon.guard_parent_change), then adding what the statement moved (_recon.guard_drift_legs_sql) to _recon.guard_spill; _recon.guard_drift_legs_mark() when it added any. Static SQL, SECURITY DEFINER.';
 
 --
 -- Name: guard_drift_legs_mark(integer); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9030,9 +8277,31 @@ CREATE FUNCTION _recon.guard_drift_window(p_guard integer, p_table text, p_ledge
     AS $$
 DECLARE
     v_setting text := format('wallet_recon.drift_%s_stmt', p_guard);
+BEGIN
+    -- Warn mode: the writer can set the window (docs/SECURITY.md); a sealed guard keeps it in
+    -- _recon.guard_window (_recon.guard_drift_window_sealed).
+    PERFORM set_config(v_setting, _recon.guard_drift_window_next(
+        p_guard, p_table, p_ledger, p_counts, current_setting(v_setting, TRUE)), TRUE);
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_window(p_guard integer, p_table text, p_ledger boolean, p_counts boolean); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_window(p_guard integer, p_table text, p_ledger boolean, p_counts boolean) IS 'Called first by a warn-mode drift guard''s AFTER statement trigger reading the legs (_recon.tg_drift_<id>_legs) on the ledger (p_ledger; p_counts: it wrote rows) or a parent table p_table (p_counts: it changed a column the legs read): closes the statement that _recon.tg_guard_drift_begin opened in the transaction-local setting wallet_recon.drift_<id>_stmt, refusing (warning about) overlapping statements it cannot read (_recon.guard_drift_window_next).';
+
+--
+-- Name: guard_drift_window_next(integer, text, boolean, boolean, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_window_next(p_guard integer, p_table text, p_ledger boolean, p_counts boolean, p_state text) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
     -- "open,mixed,ledger,parent,reported", as _recon.tg_guard_drift_begin() counts them
-    v_state text[] := string_to_array(
-        COALESCE(NULLIF(current_setting(v_setting, TRUE), ''), '0,0,0,0,0'), ',');
+    v_state text[] := string_to_array(COALESCE(NULLIF(p_state, ''), '0,0,0,0,0'), ',');
     v_open integer := greatest(v_state[1]::integer - 1, 0);
     v_ledger integer := v_state[3]::integer + CASE WHEN p_ledger AND p_counts THEN 1 ELSE 0 END;
     v_parent integer := v_state[4]::integer
@@ -9071,17 +8340,48 @@ BEGIN
                             || 'application); docs/GUARDS.md "Ledger shapes".'));
         END IF;
     END IF;
-    PERFORM set_config(v_setting, CASE WHEN v_open = 0 THEN '0,0,0,0,0'
-                                       ELSE concat_ws(',', v_open, v_state[2], v_ledger, v_parent,
-                                                      v_reported) END, TRUE);
+    RETURN CASE WHEN v_open = 0 THEN '0,0,0,0,0'
+                ELSE concat_ws(',', v_open, v_state[2], v_ledger, v_parent, v_reported) END;
 END;
 $$;
 
 --
--- Name: FUNCTION guard_drift_window(p_guard integer, p_table text, p_ledger boolean, p_counts boolean); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION guard_drift_window_next(p_guard integer, p_table text, p_ledger boolean, p_counts boolean, p_state text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_window(p_guard integer, p_table text, p_ledger boolean, p_counts boolean) IS 'Called first by a drift guard''s AFTER statement trigger reading the legs (_recon.tg_drift_<id>_legs) on the ledger (p_ledger; p_counts: it wrote rows) or a parent table p_table (p_counts: it changed a column the legs read): closes the statement that _recon.tg_guard_drift_begin opened. In a window of overlapping statements (a data-modifying WITH, a trigger''s statement) that changed a parent table''s legs and the ledger''s or another parent''s, each statement trigger reads the others'' rows as they ended, so the sum is not the change: the guard blocks (RC401, with a HINT) or warns, once per window.';
+COMMENT ON FUNCTION _recon.guard_drift_window_next(p_guard integer, p_table text, p_ledger boolean, p_counts boolean, p_state text) IS 'The judgement of _recon.guard_drift_window and _recon.guard_drift_window_sealed: closes one statement of the window p_state ("open,mixed,ledger,parent,reported") on the ledger (p_ledger; p_counts: it wrote rows) or a parent table p_table (p_counts: it changed a column the legs read) and returns the next state (''0,0,0,0,0'': closed). In a window of overlapping statements that changed a parent table''s legs and the ledger''s or another parent''s, each statement trigger reads the others'' rows as they ended, so the sum is not the change: the guard blocks (RC401, with a HINT) or warns, once per window.';
+
+--
+-- Name: guard_drift_window_sealed(integer, text, boolean, boolean); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_window_sealed(p_guard integer, p_table text, p_ledger boolean, p_counts boolean) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_txid xid8 := pg_current_xact_id();
+    v_state text;
+BEGIN
+    -- Called by the guard's SECURITY DEFINER statement trigger function: the row is the
+    -- toolkit's alone (no setting the writer can reach), and goes when the window closes.
+    SELECT w.state INTO v_state FROM _recon.guard_window AS w
+    WHERE w.txid = v_txid AND w.guard_id = p_guard;
+    v_state := _recon.guard_drift_window_next(p_guard, p_table, p_ledger, p_counts, v_state);
+    IF v_state = '0,0,0,0,0' THEN
+        DELETE FROM _recon.guard_window AS w WHERE w.txid = v_txid AND w.guard_id = p_guard;
+    ELSE
+        UPDATE _recon.guard_window AS w SET state = v_state
+        WHERE w.txid = v_txid AND w.guard_id = p_guard;
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_window_sealed(p_guard integer, p_table text, p_ledger boolean, p_counts boolean); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_window_sealed(p_guard integer, p_table text, p_ledger boolean, p_counts boolean) IS 'As _recon.guard_drift_window, for a sealed (block-mode) drift guard: the window that _recon.tg_guard_drift_begin_sealed opened is the transaction''s row of _recon.guard_window, which the writer cannot reach; deleted when its last statement closes. Called by the guard''s SECURITY DEFINER statement trigger function (_recon.tg_drift_<id>_legs).';
 
 --
 -- Name: guard_filter_sql(_recon.ledger_source, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9488,6 +8788,79 @@ $$;
 COMMENT ON FUNCTION _recon.guard_recheck_parents() IS 'Called by the event trigger recon_guard_children after every CREATE TABLE and ALTER TABLE: fails with RC409 (the HINT names recon.disable_guard) when an enabled drift or double-entry guard on a ledger with parent rows no longer has what _recon.require_guard_shape asked of it when it was enabled (a foreign key on each link, enforced, its triggers enabled, validated, not deferrable, NO ACTION; no inheritance child under a parent table), so the DDL is rolled back.';
 
 --
+-- Name: guard_refuse_sealed(integer); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_refuse_sealed(p_guard integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF _recon.guard_sealed(p_guard) THEN
+        PERFORM _recon.fail(
+            'RC410', format('drift guard %s is in block mode: its sums are sealed', p_guard),
+            'A block-mode drift guard keeps what a transaction wrote where only its own '
+            || 'trigger functions write; no accumulator is taken from a caller.',
+            'Post through the ledger and move the balances with it; docs/GUARDS.md.');
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_refuse_sealed(p_guard integer); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_refuse_sealed(p_guard integer) IS 'RC410 when drift guard p_guard is sealed (_recon.guard_sealed: block mode): _recon_guard.drift_spill and drift_verdict, which any role may call, take no accumulator from a caller for such a guard.';
+
+--
+-- Name: guard_require_builtin_types(_recon.ledger_source, _recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_column text;
+BEGIN
+    -- A sealed guard's trigger functions run as the toolkit's owner (SECURITY DEFINER) and
+    -- cast the wallet key to text and the amounts and balances to numeric. A cast from a type
+    -- its owner made can be a function its owner wrote (CREATE CAST ... WITH FUNCTION, now or
+    -- after the guard is enabled): it would run as the toolkit's owner. Only built-in types
+    -- (or domains over them: a cast from a domain is never used) are read.
+    SELECT format('%s.%I (%s)', c.relid::regclass, a.attname, format_type(a.atttypid, NULL))
+    INTO v_column
+    FROM (VALUES (p_wallet.relid, ARRAY[p_wallet.key_column] || p_wallet.balance_columns),
+                 (p_ledger.relid, ARRAY[p_ledger.wallet_column, p_ledger.debit_wallet_column,
+                                        p_ledger.credit_wallet_column, p_ledger.amount_column,
+                                        p_ledger.direction_column,
+                                        p_ledger.operation_column]))
+        AS c (relid, cols)
+    JOIN pg_attribute AS a ON a.attrelid = c.relid AND a.attname = ANY (c.cols)
+    JOIN pg_type AS t ON t.oid = a.atttypid
+    WHERE NOT a.attisdropped
+      AND (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END)::integer >= 16384
+    ORDER BY c.relid, a.attnum
+    LIMIT 1;
+    IF v_column IS NOT NULL THEN
+        PERFORM _recon.fail(
+            'RC406', format('a drift guard in block mode cannot read %s', v_column),
+            'Its trigger functions run as the toolkit''s owner and convert the wallet keys, '
+            || 'amounts and balances they read; a type made by a user can carry a cast that '
+            || 'runs that user''s code, which would run as the toolkit''s owner.',
+            'Use a built-in type (or a domain over one) for that column, or guard it in warn '
+            || 'mode (which runs as the writer); docs/GUARDS.md "Block mode".');
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'RC406 unless every column a sealed (block-mode) drift guard''s SECURITY DEFINER trigger functions convert (the wallet key and balances, the ledger''s wallet, amount, direction and operation columns) is of a built-in type or a domain over one: a cast from a user''s type can be that user''s function, which would run as the toolkit''s owner.';
+
+--
 -- Name: guard_row_over_view(text, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -9554,6 +8927,115 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.guard_sealed(p_guard integer) IS 'True for a drift guard in block mode whose trigger functions come from the sealed generator (no _recon.tg_drift_<id>_check): _recon_guard.drift_verdict and drift_spill refuse it (RC410). A block guard enabled before 0023 and not enabled again by the upgrade keeps its old check function and is not refused (recon.guards shows it as not sealed).';
+
+--
+-- Name: guard_statement_function(integer, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_statement_function(p_id integer, p_compiled jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    -- the parameters _recon.tg_guard_statement passes to each staging statement
+    v_params CONSTANT text := 'pg_current_xact_id(), $1, $2, ';
+    v_sql jsonb := p_compiled -> 'sql';
+    v_body text;
+    v_check text := p_compiled -> 'sql' ->> 'check';
+    v_tag text := '$gen$';
+BEGIN
+    -- Each branch (a trigger's second argument, <side>_<operation>) runs its statements as
+    -- static SQL, which PL/pgSQL plans once per session; _recon.tg_guard_statement EXECUTEs the
+    -- same text, planned at every call. The guard id is written in; the fix id is the
+    -- function's variable (recon_stmt.v_fix). A statement with any other $ left (in a
+    -- registered literal, which cannot be told apart from a parameter here) stays dynamic, as
+    -- before.
+    SELECT string_agg(format(E'    %s tg_argv[1] OPERATOR(pg_catalog.=) %L THEN\n%s',
+                             CASE WHEN b.o = 1 THEN 'IF' ELSE 'ELSIF' END, b.key,
+                             (SELECT string_agg(CASE
+                                  WHEN strpos(s.x, '$') > 0 THEN format(
+                                      E'        EXECUTE %L USING %s, recon_stmt.v_fix;\n',
+                                      s.orig, p_id)
+                                  WHEN starts_with(s.x, 'SELECT ') THEN format(
+                                      E'        PERFORM %s;\n', substr(s.x, 8))
+                                  ELSE format(E'        %s;\n', s.x) END, '' ORDER BY s.o)
+                              FROM (SELECT CASE WHEN strpos(x.x, v_params) > 0
+                                                THEN overlay(x.x PLACING format(
+                                                         'pg_current_xact_id(), %s, '
+                                                         || 'recon_stmt.v_fix, ', p_id)
+                                                     FROM strpos(x.x, v_params)
+                                                     FOR length(v_params))
+                                                ELSE x.x END AS x, x.x AS orig, x.o
+                                    FROM jsonb_array_elements_text(
+                                        CASE jsonb_typeof(b.value) WHEN 'array' THEN b.value
+                                             ELSE jsonb_build_array(b.value) END)
+                                        WITH ORDINALITY AS x (x, o)) AS s)),
+                      '' ORDER BY b.o)
+    INTO v_body
+    FROM (SELECT e.key, e.value, row_number() OVER (ORDER BY e.key) AS o
+          FROM jsonb_each(v_sql) AS e
+          WHERE e.key ~ '_(insert|update|delete)$'
+            AND jsonb_typeof(e.value) IN ('array', 'string')) AS b;
+    WHILE strpos(v_body || COALESCE(v_check, ''), v_tag) > 0 LOOP
+        v_tag := '$gen' || length(v_tag) || '$';
+    END LOOP;
+    -- the triggers call it instead of _recon.tg_guard_statement
+    RETURN p_compiled || jsonb_build_object('triggers', (
+        SELECT jsonb_agg(t.value || jsonb_build_object('definition', replace(
+                   t.value ->> 'definition', 'EXECUTE FUNCTION _recon.tg_guard_statement(',
+                   format('EXECUTE FUNCTION _recon.tg_guard_%s_stmt(', p_id)))
+                   ORDER BY t.o)
+        FROM jsonb_array_elements(p_compiled -> 'triggers') WITH ORDINALITY AS t (value, o)),
+        'functions', COALESCE(p_compiled -> 'functions', '[]'::jsonb)
+                     || jsonb_build_array(jsonb_build_object(
+        'function', format('_recon.tg_guard_%s_stmt()', p_id),
+        'definition', format($fn$CREATE OR REPLACE FUNCTION _recon.tg_guard_%1$s_stmt()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+AS %3$s
+-- Generated by recon.enable_guard() for guard %1$s: stages what each statement changed in
+-- _recon.guard_pending, as _recon.tg_guard_statement does with the same SQL, planned once per
+-- session. SECURITY DEFINER: the writer needs no right on the toolkit's tables.
+<<recon_stmt>>
+DECLARE
+    -- written by an audited recon.fix() statement: staged apart, not mixed with the rest
+    -- (without the setting there is none: _recon.in_audited_fix() is not asked)
+    v_fix pg_catalog.int8 := CASE
+        WHEN COALESCE(pg_catalog.current_setting('wallet_recon.fix_id', TRUE), '')
+             OPERATOR(pg_catalog.=) '' THEN 0
+        WHEN _recon.in_audited_fix()
+        THEN pg_catalog.current_setting('wallet_recon.fix_id')::pg_catalog.int8 ELSE 0 END;
+BEGIN
+%2$s    END IF;
+    RETURN NULL;
+END;
+%3$s$fn$, p_id, v_body, v_tag)))
+        || CASE WHEN v_check IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(jsonb_build_object(
+        'function', format('_recon.guard_%s_journal(text)', p_id),
+        'definition', format($fn$CREATE OR REPLACE FUNCTION _recon.guard_%1$s_journal(
+    p_item text, OUT stored pg_catalog.numeric, OUT entries pg_catalog.int8
+)
+LANGUAGE plpgsql
+STABLE
+AS %3$s
+-- Generated by recon.enable_guard() for guard %1$s: a journal's sum and number of entries at
+-- commit (_recon.tg_guard_check), static SQL ($1: the journal). Its plan is generic: a custom
+-- one per journal (new values, outside the statistics, look cheaper) would be planned at
+-- every commit.
+#variable_conflict use_column
+BEGIN
+    %2$s INTO stored, entries;
+END;
+%3$s$fn$, p_id, v_check, v_tag))) END);
+END;
+$_$;
+
+--
+-- Name: FUNCTION guard_statement_function(p_id integer, p_compiled jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_statement_function(p_id integer, p_compiled jsonb) IS 'A compiled double_entry guard (p_compiled, from _recon.guard_compile) with the functions generated for it, which its triggers call: _recon.tg_guard_<id>_stmt(), its statement trigger function (SECURITY DEFINER), running the staging statements of each trigger (<side>_<operation>) as static SQL, planned once per session where _recon.tg_guard_statement plans them at every call; and _recon.guard_<id>_journal(text), the commit-time sum of one journal. Same statements, same verdicts.';
 
 --
 -- Name: guard_statement_triggers(oid, integer, text, text[], text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -10835,212 +10317,6 @@ $$;
 COMMENT ON FUNCTION _recon.ledger_legs(p_relid oid, p_wallet _recon.wallet_source, p_wallet_column text, p_options jsonb) IS 'The shape of a ledger source being registered (_recon.ledger_shape: the one whose leg options are given, else entries) and the wallet column of each leg, catalog-checked and of the wallet key''s type: {"shape", "legs": {side: column}, "multipliers": {side: default effect}}. RC102, RC106, RC108.';
 
 --
--- Name: ledger_mode(oid, _recon.wallet_source, jsonb, jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.ledger_mode(p_relid oid, p_wallet _recon.wallet_source, p_parents jsonb, p_legs jsonb, p_options jsonb, OUT p_mode text, OUT p_effects jsonb, OUT p_kinds jsonb) RETURNS record
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    v_shape text := p_legs ->> 'shape';
-    v_target text;
-    v_rules jsonb;
-BEGIN
-    -- How an entry moves balances: signed amount, amount + direction, or operation effects.
-    IF p_options ? 'direction' AND p_options ? 'operation' THEN
-        PERFORM _recon.fail(
-            'RC106', 'give either "direction" or "operation", not both',
-            'A ledger is signed, direction-based or operation-based.',
-            'Use "direction" for credit/debit columns, "operation" with "effects" for '
-            || 'ON_HOLD/RELEASE/DEBIT/CREDIT-style ledgers.'
-        );
-    END IF;
-    v_target := COALESCE(p_options ->> 'balance_column', p_wallet.balance_columns[1]);
-    IF p_options ? 'operation' AND (jsonb_typeof(p_options -> 'operation') = 'array'
-                                   OR jsonb_typeof(p_options -> 'effects') = 'array'
-                                   OR v_shape <> 'entries') THEN
-        p_mode := 'operation';
-        v_rules := _recon.ledger_rules(p_relid, p_parents, p_wallet, p_options -> 'operation',
-                                       p_options -> 'effects',
-                                       CASE WHEN v_shape <> 'entries' THEN ARRAY(
-                                           SELECT jsonb_object_keys(p_legs -> 'legs')) END);
-        p_kinds := v_rules -> 'kinds';
-        p_effects := v_rules -> 'effects';
-    ELSIF p_options ? 'operation' THEN
-        p_mode := 'operation';
-        p_effects := _recon.ledger_operation_effects(p_relid, p_wallet, p_options);
-    ELSIF p_options ? 'direction' THEN
-        p_mode := 'direction';
-        PERFORM _recon.resolve_column(p_relid, p_options ->> 'direction', 'the direction');
-        IF COALESCE(p_options ->> 'credit', 'credit')
-           = COALESCE(p_options ->> 'debit', 'debit') THEN
-            PERFORM _recon.fail(
-                'RC106', format('"credit" and "debit" are both %L',
-                                COALESCE(p_options ->> 'credit', 'credit')),
-                'An entry is a credit or a debit by its direction value: they must differ.',
-                'E.g. {"direction": "direction", "credit": "C", "debit": "D"}.'
-            );
-        END IF;
-        PERFORM _recon.resolve_column(p_wallet.relid, v_target, 'the balance', TRUE);
-        p_effects := jsonb_build_object(v_target, jsonb_build_object(
-            COALESCE(p_options ->> 'credit', 'credit'), 1,
-            COALESCE(p_options ->> 'debit', 'debit'), -1
-        ));
-    ELSIF v_shape <> 'entries' THEN
-        -- A row of several legs (a transfer: its amount leaves the debit wallet and reaches the
-        -- credit wallet): each leg moves the balance by its side's multiplier.
-        p_mode := 'direction';
-        IF p_options ? 'effects' THEN
-            PERFORM _recon.fail(
-                'RC106', '"effects" needs "operation"', 'Only operation ledgers map effects.',
-                'Add "operation": ["side", ...] with rules, or drop "effects".'
-            );
-        END IF;
-        PERFORM _recon.resolve_column(p_wallet.relid, v_target, 'the balance', TRUE);
-        p_effects := jsonb_build_object(v_target, p_legs -> 'multipliers');
-    ELSE
-        p_mode := 'signed';
-        IF p_options ? 'effects' THEN
-            PERFORM _recon.fail(
-                'RC106', '"effects" needs "operation"', 'Only operation ledgers map effects.',
-                'Add "operation": "<type column>", or drop "effects".'
-            );
-        END IF;
-        PERFORM _recon.resolve_column(p_wallet.relid, v_target, 'the balance', TRUE);
-        p_effects := jsonb_build_object(v_target, jsonb_build_object('*', 1));
-    END IF;
-    IF v_target <> ALL (p_wallet.balance_columns) THEN
-        PERFORM _recon.fail(
-            'RC102', format('%L is not a balance column of wallet source %s', v_target,
-                            p_wallet.name),
-            format('Balance columns: %s.', array_to_string(p_wallet.balance_columns, ', ')),
-            'Set "balance_column" to one of them.'
-        );
-    END IF;
-END;
-$$;
-
---
--- Name: FUNCTION ledger_mode(p_relid oid, p_wallet _recon.wallet_source, p_parents jsonb, p_legs jsonb, p_options jsonb, OUT p_mode text, OUT p_effects jsonb, OUT p_kinds jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.ledger_mode(p_relid oid, p_wallet _recon.wallet_source, p_parents jsonb, p_legs jsonb, p_options jsonb, OUT p_mode text, OUT p_effects jsonb, OUT p_kinds jsonb) IS 'For recon.register_ledger_source: how an entry of the ledger (table p_relid, legs p_legs from _recon.ledger_legs, parents p_parents) moves the balances of wallet source p_wallet, from its options p_options: p_mode signed, direction or operation; p_effects {balance column: {type or side: multiplier}}; p_kinds the rules of effects keyed on several columns (_recon.ledger_rules), else NULL. RC102, RC106. Resolves names on the caller''s search_path.';
-
---
--- Name: ledger_operation_effects(oid, _recon.wallet_source, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.ledger_operation_effects(p_relid oid, p_wallet _recon.wallet_source, p_options jsonb) RETURNS jsonb
-    LANGUAGE plpgsql
-    AS $_$
-DECLARE
-    v_effects jsonb;
-    v_value text;
-    v_col text;
-    v_mult text;
-BEGIN
-    PERFORM _recon.resolve_column(p_relid, p_options ->> 'operation', 'the operation type');
-    v_effects := p_options -> 'effects';
-    IF v_effects IS NULL OR jsonb_typeof(v_effects) <> 'object' OR v_effects = '{}' THEN
-        PERFORM _recon.fail(
-            'RC106', 'an operation ledger needs "effects"',
-            'effects maps each operation type to its effect on balance columns.',
-            'E.g. {"ON_HOLD": {"available": -1, "on_hold": 1}, "RELEASE": {"available": 1, '
-            || '"on_hold": -1}, "DEBIT": {"on_hold": -1}, "CREDIT": {"available": 1}}.'
-        );
-    END IF;
-    -- Validate, then store per balance column: {"<column>": {"<operation>": multiplier}}.
-    FOR v_value IN SELECT jsonb_object_keys(v_effects) LOOP
-        IF jsonb_typeof(v_effects -> v_value) <> 'object' OR v_effects -> v_value = '{}' THEN
-            PERFORM _recon.fail(
-                'RC106', format('effects of operation %L must be a non-empty object',
-                                v_value),
-                format('Got %s.', v_effects -> v_value),
-                'Map each balance column to a multiplier, e.g. {"available": -1}.'
-            );
-        END IF;
-        FOR v_col, v_mult IN SELECT e.key, e.value::text FROM jsonb_each(v_effects -> v_value) AS e
-        LOOP
-            IF v_col <> ALL (p_wallet.balance_columns) THEN
-                PERFORM _recon.fail(
-                    'RC102', format('operation %L moves %L, which is not a balance column of %s',
-                                    v_value, v_col, p_wallet.name),
-                    format('Balance columns: %s.', array_to_string(p_wallet.balance_columns, ', ')),
-                    'Register the column with the wallet source, or fix the effects.'
-                );
-            END IF;
-            IF v_mult !~ '^-?[0-9]+(\.[0-9]+)?$' THEN
-                PERFORM _recon.fail(
-                    'RC106', format('multiplier %s of %L on %L is not a number', v_mult, v_value,
-                                    v_col),
-                    'Multipliers are plain numbers such as 1 or -1.', 'Fix the effects.'
-                );
-            END IF;
-        END LOOP;
-    END LOOP;
-    SELECT jsonb_object_agg(c.col, c.per_op) INTO v_effects
-    FROM (
-        SELECT e.key AS col, jsonb_object_agg(o.key, e.value) AS per_op
-        FROM jsonb_each(v_effects) AS o, jsonb_each(o.value) AS e
-        GROUP BY e.key
-    ) AS c;
-    RETURN v_effects;
-END;
-$_$;
-
---
--- Name: FUNCTION ledger_operation_effects(p_relid oid, p_wallet _recon.wallet_source, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.ledger_operation_effects(p_relid oid, p_wallet _recon.wallet_source, p_options jsonb) IS 'For recon.register_ledger_source, an operation ledger of one type column (p_options "operation"): checks the column and "effects" ({operation: {balance column: multiplier}}; RC102, RC106) and returns them per balance column: {column: {operation: multiplier}}. Resolves names on the caller''s search_path, as recon.register_ledger_source does.';
-
---
--- Name: ledger_optional(oid, jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.ledger_optional(p_relid oid, p_parents jsonb, p_options jsonb) RETURNS jsonb
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    v_optional jsonb := '{}'::jsonb;
-    v_key text;
-BEGIN
-    FOREACH v_key IN ARRAY ARRAY['entry_id', 'reference', 'posted_at', 'order_by', 'balance_after',
-                                 'version', 'journal', 'status'] LOOP
-        IF p_options ? v_key THEN
-            v_optional := v_optional || jsonb_build_object(v_key, _recon.resolve_column(
-                p_relid, p_options ->> v_key, replace(v_key, '_', ' '),
-                v_key IN ('balance_after', 'version')
-            ));
-        END IF;
-    END LOOP;
-
-    -- The currency of each entry: a column of the ledger or of a parent row, of a text type.
-    IF p_options ? 'currency' THEN
-        IF _recon.ledger_ref_type(p_relid, p_parents, p_options ->> 'currency', 'the currency')
-           NOT IN ('text'::regtype, 'character varying'::regtype, 'character'::regtype,
-                   'name'::regtype) THEN
-            PERFORM _recon.fail(
-                'RC108', format('the currency column %s is not of a text type',
-                                p_options ->> 'currency'),
-                format('It is %s.', _recon.ledger_ref_type(p_relid, p_parents,
-                                                           p_options ->> 'currency',
-                                                           'the currency')),
-                'Name a column holding currency codes (text, varchar, char).');
-        END IF;
-        v_optional := v_optional || jsonb_build_object('currency', p_options ->> 'currency');
-    END IF;
-    RETURN v_optional;
-END;
-$$;
-
---
--- Name: FUNCTION ledger_optional(p_relid oid, p_parents jsonb, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.ledger_optional(p_relid oid, p_parents jsonb, p_options jsonb) IS 'For recon.register_ledger_source: the optional columns its options p_options name ("entry_id", "reference", "posted_at", "order_by", "balance_after" as one column, "version", "journal", "status", and "currency", of a text type, in the ledger or a parent row of p_parents), each checked against the catalog of table p_relid (RC102, RC103, RC108): {option: column}.';
-
---
 -- Name: ledger_parents(oid, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -12290,234 +11566,66 @@ $$;
 COMMENT ON FUNCTION _recon.recompile_guards() IS 'Run by the migrator after the repeatable layer changed: every enabled guard disabled and enabled again with its options, keeping its id (so its trigger names), enabled_at, enabled_by and alerts, so that no enabled guard runs trigger functions generated by an older package (calling functions since removed, or a block-mode drift guard with the forgeable accumulator of before 0023). Returns {"recompiled": n, "failed": [{kind, target, error}]}: a guard that failed (its table''s owner is needed) stays as it was.';
 
 --
--- Name: replica_target; Type: TABLE; Schema: _recon; Owner: -
---
-
-CREATE TABLE _recon.replica_target (
-    token uuid NOT NULL,
-    lsn pg_lsn NOT NULL,
-    system_identifier text NOT NULL,
-    toolkit_version text NOT NULL,
-    taken_by name NOT NULL,
-    taken_at timestamp with time zone NOT NULL,
-    expires_at timestamp with time zone NOT NULL,
-    used_at timestamp with time zone,
-    run_id bigint,
-    CONSTRAINT replica_target_expiry CHECK ((expires_at > taken_at))
-);
-
---
--- Name: TABLE replica_target; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON TABLE _recon.replica_target IS 'The targets recon.replica_target() handed out on the primary for a run read on a standby (docs/SCALING.md, "Checks on a standby"): recon.record_replica_run() records a result only for an unused, unexpired target of the same caller, and marks it used in the same transaction. The toolkit''s alone (SECURITY DEFINER functions write it).';
-
---
--- Name: COLUMN replica_target.token; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.replica_target.token IS 'Random (gen_random_uuid()): names the target in the result the standby returns.';
-
---
--- Name: COLUMN replica_target.lsn; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.replica_target.lsn IS 'The primary''s WAL insert position when the target was taken.';
-
---
--- Name: COLUMN replica_target.system_identifier; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.replica_target.system_identifier IS 'The primary''s system identifier (pg_control_system()).';
-
---
--- Name: COLUMN replica_target.toolkit_version; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.replica_target.toolkit_version IS 'recon.version() then.';
-
---
--- Name: COLUMN replica_target.taken_by; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.replica_target.taken_by IS 'Who took it (the role the session had set, else its login): only they may record it.';
-
---
--- Name: COLUMN replica_target.taken_at; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.replica_target.taken_at IS 'When it was taken (clock_timestamp()).';
-
---
--- Name: COLUMN replica_target.expires_at; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.replica_target.expires_at IS 'After this a result of it is refused (RC225).';
-
---
--- Name: COLUMN replica_target.used_at; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.replica_target.used_at IS 'When a result of it was recorded (NULL: unused); a target is used once.';
-
---
--- Name: COLUMN replica_target.run_id; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.replica_target.run_id IS 'The run its result was recorded as.';
-
---
--- Name: replica_claim(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.replica_claim(p_target jsonb) RETURNS _recon.replica_target
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_who name := CASE WHEN current_setting('role') = 'none' THEN session_user
-                       ELSE current_setting('role') END;
-    v_token uuid := (p_target ->> 'token')::uuid;
-    v_claimed _recon.replica_target;
-    v_found _recon.replica_target;
-    v_why text;
-BEGIN
-    -- One statement claims it: of two transactions submitting the same target, the second
-    -- waits for the first's row lock, then finds it used (READ COMMITTED re-reads the row;
-    -- REPEATABLE READ and SERIALIZABLE fail with a serialization error): exactly one records.
-    UPDATE _recon.replica_target AS t SET used_at = clock_timestamp()
-    WHERE t.token = v_token AND t.used_at IS NULL AND t.taken_by = v_who
-      AND t.expires_at > clock_timestamp()
-      AND t.lsn = (p_target ->> 'lsn')::pg_lsn
-      AND t.system_identifier = p_target ->> 'system_identifier'
-      AND t.toolkit_version = p_target ->> 'version'
-    RETURNING t.* INTO v_claimed;
-    IF FOUND THEN
-        RETURN v_claimed;
-    END IF;
-    SELECT t.* INTO v_found FROM _recon.replica_target AS t WHERE t.token = v_token;
-    v_why := CASE
-        WHEN v_found.token IS NULL THEN 'this primary handed out no such target (or it expired '
-                                        || 'over a day ago)'
-        WHEN v_found.taken_by <> v_who THEN format('it was taken by %s, not %s',
-                                                   v_found.taken_by, v_who)
-        WHEN v_found.used_at IS NOT NULL THEN format('it was used already, at %s%s',
-            v_found.used_at, COALESCE(' (run ' || v_found.run_id || ')', ''))
-        WHEN v_found.expires_at <= clock_timestamp() THEN format(
-            'it expired at %s (taken at %s)', v_found.expires_at, v_found.taken_at)
-        ELSE format('the result names another position, cluster or version than the target '
-                    || 'recorded (lsn %s, system identifier %s, version %s)', v_found.lsn,
-                    v_found.system_identifier, v_found.toolkit_version) END;
-    PERFORM _recon.fail('RC225', 'the result''s target is not usable',
-                        format('Target %s: %s. Nothing was recorded.',
-                               p_target ->> 'token', v_why),
-                        'Take a new target (recon.replica_target(), or run wallet-recon check '
-                        || '--replica again): a target is recorded once, by whoever took it, '
-                        || 'before it expires.');
-    RETURN NULL;  -- not reached: _recon.fail raises
-END;
-$$;
-
---
--- Name: FUNCTION replica_claim(p_target jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.replica_claim(p_target jsonb) IS 'For recon.record_replica_run: the target p_target names (its token), as recon.replica_target() recorded it, marked used in the caller''s transaction. RC225, naming why, when this primary handed out no such target, another role took it, it was used already (a replay; of two concurrent submits exactly one claims it), it expired, or the result altered its position, cluster or version.';
-
---
--- Name: replica_recheck(bigint, text[]); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.replica_recheck(p_run bigint, p_names text[]) RETURNS jsonb
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-DECLARE
-    v_check _recon.check_def;
-    v_keys text[];
-    v_kept text[];
-    v_all jsonb := '[]'::jsonb;
-BEGIN
-    -- The findings open here that the standby's result (staged for p_run) no longer holds are
-    -- what the run would resolve. Each is checked again on the primary now (under the
-    -- reconcile lock the caller holds): one the primary still finds is staged as the primary
-    -- sees it, so it stays open. A result can hide no drift the primary still has. Keys are
-    -- matched without their #n (several findings of one key are numbered in no fixed order):
-    -- one the primary finds under a key the open findings share is staged under its own.
-    FOR v_check IN
-        SELECT c.* FROM _recon.check_def AS c
-        WHERE c.name = ANY (p_names)
-          AND EXISTS (SELECT FROM _recon.finding AS f
-                      WHERE f.check_name = c.name AND f.resolved_run IS NULL
-                        AND f.dropped_at IS NULL
-                        AND NOT EXISTS (SELECT FROM _recon.run_stage AS s
-                                        WHERE s.run_id = p_run AND s.check_name = f.check_name
-                                          AND s.finding_key = f.finding_key))
-        ORDER BY c.name LOOP
-        v_keys := ARRAY(SELECT DISTINCT f.wallet_key FROM _recon.finding AS f
-                        WHERE f.check_name = v_check.name AND f.resolved_run IS NULL
-                          AND f.dropped_at IS NULL AND f.wallet_key IS NOT NULL
-                          AND NOT EXISTS (SELECT FROM _recon.run_stage AS s
-                                          WHERE s.run_id = p_run
-                                            AND s.check_name = f.check_name
-                                            AND s.finding_key = f.finding_key));
-        EXECUTE format(
-            'WITH kept AS (INSERT INTO _recon.run_stage (run_id, check_name, finding_key, '
-            || 'wallet_key, stored, expected, difference, details, cause, currency) '
-            || 'SELECT $2, g.* FROM (%s) AS g '
-            || 'WHERE EXISTS (SELECT FROM _recon.finding AS f WHERE f.resolved_run IS NULL '
-            || 'AND f.dropped_at IS NULL AND f.check_name = g.check_name '
-            || 'AND regexp_replace(f.finding_key, ''#[0-9]+$'', '''') '
-            || '= regexp_replace(g.finding_key, ''#[0-9]+$'', '''')) '
-            || 'ON CONFLICT (run_id, check_name, finding_key) DO NOTHING '
-            || 'RETURNING finding_key) SELECT array_agg(k.finding_key ORDER BY k.finding_key) '
-            || 'FROM kept AS k',
-            _recon.stage_rows_sql(v_check, _recon.stage_keys_sql(_recon.recheck_sql(v_check))))
-        INTO v_kept USING v_keys, p_run;
-        SELECT v_all || COALESCE(jsonb_agg(jsonb_build_object('check', v_check.name,
-                                                              'finding_key', k)), '[]')
-        INTO v_all FROM unnest(v_kept) AS k;
-    END LOOP;
-    RETURN v_all;
-END;
-$_$;
-
---
--- Name: FUNCTION replica_recheck(p_run bigint, p_names text[]); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.replica_recheck(p_run bigint, p_names text[]) IS 'For recon.record_replica_run, under the reconcile lock: every finding open on the primary that the standby''s result staged for run p_run no longer holds (of checks p_names) is checked again on the primary (_recon.recheck_sql for its wallets); one the primary still finds is staged as the primary sees it (labels and currency by _recon.stage_rows_sql), so the run keeps it open. Returns those kept open: [{check, finding_key}].';
-
---
 -- Name: replica_rows(_recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
 CREATE FUNCTION _recon.replica_rows(p_check _recon.check_def) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
+    v_wallet _recon.wallet_source;
+    v_keyed boolean;
+    v_label text := 'NULL::text';
+    v_currency text := 'NULL::text';
+    v_join text := '';
     v_rows jsonb;
 BEGIN
-    -- What recon.reconcile() stages from the check's view (_recon.stage_keys_sql), with the
-    -- label and currency it then gives them (_recon.stage_rows_sql, which _recon.stage_rules
-    -- applies on the primary): the same generators, in the one SELECT a read-only transaction
-    -- can run.
-    EXECUTE format(
-        'SELECT COALESCE(jsonb_agg(to_jsonb(g) ORDER BY g.finding_key), ''[]''::jsonb) '
-        || 'FROM (%s) AS g',
-        _recon.stage_rows_sql(p_check, _recon.stage_keys_sql(
-            format('SELECT * FROM recon.%I', p_check.view_name))))
-    INTO v_rows;
+    -- What recon.reconcile() stages from the check's view, then gives a label
+    -- (_recon.stage_labels) and a currency (_recon.stage_currency), here in the one SELECT
+    -- that a read-only transaction can run: the same finding keys, label and currency rules.
+    SELECT w.* INTO v_wallet FROM _recon.wallet_source AS w WHERE w.name = p_check.wallet_source;
+    SELECT k.wallet_keyed INTO v_keyed FROM _recon.check_kind AS k WHERE k.kind = p_check.kind;
+    IF v_wallet.label_column IS NOT NULL THEN
+        v_label := format('CASE WHEN NOT d.details ? ''label'' THEN w.%I::text END',
+                          v_wallet.label_column);
+    END IF;
+    IF v_keyed IS TRUE AND v_wallet.currency_column IS NOT NULL THEN
+        v_currency := format('CASE WHEN COALESCE(d.details ->> ''wallets'', ''1'') = ''1'' '
+                             || 'THEN w.%I::text END', v_wallet.currency_column);
+    END IF;
+    IF v_wallet.label_column IS NOT NULL OR v_currency <> 'NULL::text' THEN
+        v_join := format('LEFT JOIN %s AS w ON w.%I::text = d.wallet_key',
+                         v_wallet.relid::regclass, v_wallet.key_column);
+    END IF;
+    EXECUTE format($q$
+        SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                   'check_name', d.check_name, 'finding_key', d.finding_key,
+                   'wallet_key', d.wallet_key, 'stored', d.stored, 'expected', d.expected,
+                   'difference', d.difference,
+                   'details', d.details || jsonb_strip_nulls(jsonb_build_object('label', %2$s)),
+                   'cause', d.details ->> 'cause',
+                   'currency', COALESCE(d.details ->> 'currency', %3$s, $1))
+                   ORDER BY d.finding_key), '[]'::jsonb)
+        FROM (SELECT s.check_name,
+                     s.fkey || CASE WHEN count(*) OVER (PARTITION BY s.fkey) > 1
+                                    THEN '#' || row_number() OVER (PARTITION BY s.fkey)
+                                    ELSE '' END AS finding_key,
+                     s.wallet_key, s.stored, s.expected, s.difference, s.details
+              FROM (SELECT f.*, concat_ws('/', COALESCE(f.wallet_key, '-'),
+                                          f.details ->> 'item') AS fkey
+                    FROM recon.%1$I AS f) AS s) AS d
+        %4$s$q$, p_check.view_name, v_label, v_currency, v_join)
+    INTO v_rows USING p_check.currency;
     RETURN v_rows;
 END;
-$$;
+$_$;
 
 --
 -- Name: FUNCTION replica_rows(p_check _recon.check_def); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.replica_rows(p_check _recon.check_def) IS 'The findings of one check as recon.reconcile() stages them (finding key, amounts, details with the wallet''s label, cause, currency: the generators _recon.stage_keys_sql and _recon.stage_rows_sql that a run on the primary uses too), as a jsonb array, from one SELECT: what a run read on a standby (recon.replica_findings) sends to the primary.';
+COMMENT ON FUNCTION _recon.replica_rows(p_check _recon.check_def) IS 'The findings of one check as recon.reconcile() stages them (finding key, amounts, details with the wallet''s label, cause, currency by the rules of _recon.stage_labels and _recon.stage_currency), as a jsonb array, from one SELECT: what a run read on a standby (recon.replica_findings) sends to the primary.';
 
 --
 -- Name: replica_standby(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -13430,17 +12538,27 @@ BEGIN
             v_watermark := COALESCE(_recon.balance_full(v_check, p_run), 'set');
         END IF;
         IF v_reason IS NOT NULL AND v_watermark IS DISTINCT FROM 'set' THEN
-            EXECUTE format('INSERT INTO _recon.run_stage (run_id, check_name, finding_key, '
-                           || 'wallet_key, stored, expected, difference, details, cause) '
-                           || 'SELECT $1, k.*, k.details ->> ''cause'' FROM (%s) AS k',
-                           _recon.stage_keys_sql(format('SELECT * FROM recon.%I',
-                                                        v_check.view_name))) USING p_run;
+            EXECUTE format($q$
+                INSERT INTO _recon.run_stage
+                    (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
+                     details, cause)
+                SELECT $1, d.check_name,
+                       d.fkey || CASE WHEN count(*) OVER (PARTITION BY d.fkey) > 1
+                                      THEN '#' || row_number() OVER (PARTITION BY d.fkey)
+                                      ELSE '' END,
+                       d.wallet_key, d.stored, d.expected, d.difference, d.details,
+                       d.details ->> 'cause'
+                FROM (SELECT f.*, concat_ws('/', COALESCE(f.wallet_key, '-'),
+                                            f.details ->> 'item') AS fkey
+                      FROM recon.%I AS f) AS d
+            $q$, v_check.view_name) USING p_run;
             GET DIAGNOSTICS v_rows = ROW_COUNT;
         ELSIF v_reason IS NOT NULL AND v_progress THEN
             SELECT count(*) INTO v_rows FROM _recon.run_stage AS s
             WHERE s.run_id = p_run AND s.check_name = v_check.name;
         END IF;
-        PERFORM _recon.stage_rules(p_run, v_check);
+        PERFORM _recon.stage_labels(p_run, v_check);
+        PERFORM _recon.stage_currency(p_run, v_check);
         v_modes := v_modes || jsonb_build_object(v_check.name, jsonb_strip_nulls(jsonb_build_object(
             'mode', CASE WHEN v_reason IS NULL THEN 'incremental' ELSE 'full' END,
             'why_full', CASE WHEN p_mode = 'incremental' THEN v_reason END,
@@ -13806,111 +12924,76 @@ $$;
 COMMENT ON FUNCTION _recon.source_name_free(p_what text, p_name text) IS 'Returns the name if it is valid (RC105) and no wallet or ledger source has it (RC104).';
 
 --
--- Name: stage_keys_sql(text); Type: FUNCTION; Schema: _recon; Owner: -
+-- Name: stage_currency(bigint, _recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
-CREATE FUNCTION _recon.stage_keys_sql(p_rows text) RETURNS text
-    LANGUAGE sql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    SELECT format(
-    'SELECT d.check_name, d.fkey || CASE WHEN count(*) OVER (PARTITION BY d.fkey) > 1 '
-    || 'THEN ''#'' || row_number() OVER (PARTITION BY d.fkey) ELSE '''' END AS finding_key, '
-    || 'd.wallet_key, d.stored, d.expected, d.difference, d.details '
-    || 'FROM (SELECT f.check_name, f.wallet_key, f.stored, f.expected, f.difference, '
-    || 'f.details, concat_ws(''/'', COALESCE(f.wallet_key, ''-''), f.details ->> ''item'') '
-    || 'AS fkey FROM (%s) AS f) AS d', p_rows)
-$$;
-
---
--- Name: FUNCTION stage_keys_sql(p_rows text); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.stage_keys_sql(p_rows text) IS 'The SQL of p_rows (a check''s view, or a query of its columns check_name, wallet_key, stored, expected, difference, details) with each row''s finding key as a run stages it: wallet key (or -) / details item, numbered #n when several rows share it. Shared by _recon.run_stage_checks, _recon.replica_rows and _recon.replica_recheck.';
-
---
--- Name: stage_rows_sql(_recon.check_def, text); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.stage_rows_sql(p_check _recon.check_def, p_rows text) RETURNS text
-    LANGUAGE plpgsql STABLE
+CREATE FUNCTION _recon.stage_currency(p_run bigint, p_check _recon.check_def) RETURNS void
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_wallet _recon.wallet_source;
     v_keyed boolean;
-    v_label text := 'NULL::text';
-    v_currency text := 'NULL::text';
-    v_join text := '';
 BEGIN
-    -- The one place the label and currency rules live: a run on the primary applies them to
-    -- its stage (_recon.stage_rules), a run read on a standby to its SELECT
-    -- (_recon.replica_rows), the primary's re-check of a finding a standby no longer saw
-    -- (_recon.replica_recheck) to its rows.
-    -- Label: the wallet's label column, unless the check gave one (a balance check's SQL does).
-    -- Currency: the check gave the finding its own (details "currency", e.g. an entry's); else
-    -- the wallet's currency column when the kind is wallet_keyed and the finding names one
-    -- wallet (not a duplicate across wallets); else the check's currency option; else NULL:
-    -- unknown, never guessed.
-    SELECT w.* INTO v_wallet FROM _recon.wallet_source AS w WHERE w.name = p_check.wallet_source;
+    -- 1. The check's fixed currency (its currency option), or NULL: unknown.
+    UPDATE _recon.run_stage AS s SET currency = p_check.currency
+    WHERE s.run_id = p_run AND s.check_name = p_check.name;
+    -- 2. A finding naming one wallet of the check's wallet source, when that source has a
+    --    currency column: the wallet's own currency, where it has one. An owner key (coverage),
+    --    the user's own key (custom) or a finding over several wallets (a duplicate of global
+    --    scope across wallets) names no single wallet, and keeps step 1's.
     SELECT k.wallet_keyed INTO v_keyed FROM _recon.check_kind AS k WHERE k.kind = p_check.kind;
-    IF v_wallet.label_column IS NOT NULL THEN
-        v_label := format('CASE WHEN NOT d.details ? ''label'' THEN w.%I::text END',
-                          v_wallet.label_column);
-    END IF;
+    SELECT w.* INTO v_wallet FROM _recon.wallet_source AS w WHERE w.name = p_check.wallet_source;
     IF v_keyed IS TRUE AND v_wallet.currency_column IS NOT NULL THEN
-        v_currency := format('CASE WHEN COALESCE(d.details ->> ''wallets'', ''1'') = ''1'' '
-                             || 'THEN w.%I::text END', v_wallet.currency_column);
+        EXECUTE format(
+            'UPDATE _recon.run_stage AS s SET currency = w.%1$I::text FROM %2$s AS w '
+            || 'WHERE s.run_id = $1 AND s.check_name = $2 AND s.wallet_key = w.%3$I::text '
+            || 'AND w.%1$I IS NOT NULL AND COALESCE(s.details ->> ''wallets'', ''1'') = ''1''',
+            v_wallet.currency_column, v_wallet.relid::regclass, v_wallet.key_column
+        ) USING p_run, p_check.name;
     END IF;
-    IF v_wallet.label_column IS NOT NULL OR v_currency <> 'NULL::text' THEN
-        v_join := format('LEFT JOIN %s AS w ON w.%I::text = d.wallet_key',
-                         v_wallet.relid::regclass, v_wallet.key_column);
-    END IF;
-    RETURN format(
-        'SELECT d.check_name, d.finding_key, d.wallet_key, d.stored, d.expected, d.difference, '
-        || 'd.details || jsonb_strip_nulls(jsonb_build_object(''label'', %2$s)) AS details, '
-        || 'd.details ->> ''cause'' AS cause, '
-        || 'COALESCE(d.details ->> ''currency'', %3$s, %4$L::text) AS currency '
-        || 'FROM (%1$s) AS d %5$s',
-        p_rows, v_label, v_currency, p_check.currency, v_join);
+    -- 3. A finding whose check knew the currency of its amount (details "currency": an
+    --    entry's own, from the ledger's currency option through the legs relation) takes it.
+    UPDATE _recon.run_stage AS s SET currency = s.details ->> 'currency'
+    WHERE s.run_id = p_run AND s.check_name = p_check.name AND s.details ->> 'currency' IS NOT NULL;
 END;
 $_$;
 
 --
--- Name: FUNCTION stage_rows_sql(p_check _recon.check_def, p_rows text); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION stage_currency(p_run bigint, p_check _recon.check_def); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.stage_rows_sql(p_check _recon.check_def, p_rows text) IS 'The SQL of a check''s findings as a run stages them, from p_rows (a query of check_name, finding_key, wallet_key, stored, expected, difference, details): details with the wallet''s label (unless the check gave one), cause, and currency (the finding''s own, else its one wallet''s currency column for a wallet_keyed kind, else the check''s currency option, else NULL: unknown). The one generator of these rules: _recon.stage_rules (a run on the primary), _recon.replica_rows (a run read on a standby) and _recon.replica_recheck use it.';
+COMMENT ON FUNCTION _recon.stage_currency(p_run bigint, p_check _recon.check_def) IS 'Gives each finding a run staged for the check its currency: the wallet''s currency column when the wallet source has one, the finding names one wallet of it (the kind is wallet_keyed in _recon.check_kind) and that wallet''s currency is not NULL; else the check''s currency option; else NULL, meaning unknown (never guessed). The same rule recon.fix() gives a step''s currency by. Above all, the currency the check gave the finding itself (details "currency", e.g. an entry''s own currency in a currency-mismatch finding).';
 
 --
--- Name: stage_rules(bigint, _recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
+-- Name: stage_labels(bigint, _recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
-CREATE FUNCTION _recon.stage_rules(p_run bigint, p_check _recon.check_def) RETURNS void
+CREATE FUNCTION _recon.stage_labels(p_run bigint, p_check _recon.check_def) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
+DECLARE
+    v_wallet _recon.wallet_source;
 BEGIN
-    -- The rules of _recon.stage_rows_sql (shared with a run read on a standby), applied to the
-    -- rows staged for the check.
+    SELECT w.* INTO v_wallet FROM _recon.wallet_source AS w WHERE w.name = p_check.wallet_source;
+    IF v_wallet.label_column IS NULL THEN
+        RETURN;
+    END IF;
     EXECUTE format(
-        'UPDATE _recon.run_stage AS s SET details = g.details, currency = g.currency '
-        || 'FROM (%s) AS g WHERE s.run_id = $1 AND s.check_name = $2 '
-        || 'AND s.finding_key = g.finding_key '
-        || 'AND (s.details, s.currency) IS DISTINCT FROM (g.details, g.currency)',
-        _recon.stage_rows_sql(p_check,
-                              'SELECT t.check_name, t.finding_key, t.wallet_key, t.stored, '
-                              || 't.expected, t.difference, t.details FROM _recon.run_stage '
-                              || 'AS t WHERE t.run_id = $1 AND t.check_name = $2')
+        'UPDATE _recon.run_stage AS s SET details = s.details || jsonb_build_object(''label'', '
+        || 'w.%1$I::text) FROM %2$s AS w WHERE s.run_id = $1 AND s.check_name = $2 '
+        || 'AND s.wallet_key = w.%3$I::text AND w.%1$I IS NOT NULL AND NOT s.details ? ''label''',
+        v_wallet.label_column, v_wallet.relid::regclass, v_wallet.key_column
     ) USING p_run, p_check.name;
 END;
 $_$;
 
 --
--- Name: FUNCTION stage_rules(p_run bigint, p_check _recon.check_def); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION stage_labels(p_run bigint, p_check _recon.check_def); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.stage_rules(p_run bigint, p_check _recon.check_def) IS 'Gives each finding a run staged for the check the label of its wallet (details "label", when the wallet source names a label column and the check gave none) and its currency (the finding''s own, else its one wallet''s currency column for a wallet_keyed kind, else the check''s currency option, else NULL: unknown, never guessed), by the rules of _recon.stage_rows_sql, which a run read on a standby shares. The same rule recon.fix() gives a step''s currency by.';
+COMMENT ON FUNCTION _recon.stage_labels(p_run bigint, p_check _recon.check_def) IS 'Adds to each finding a run staged for the check the label of its wallet (details "label"), when the wallet source names a label column: findings of every kind, the CLI and the HTML report show it beside the key. A balance check''s own SQL already carries it.';
 
 --
 -- Name: stored_text(oid, text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -14074,7 +13157,7 @@ COMMENT ON FUNCTION _recon.tg_guard_append_only() IS 'Trigger function of the ap
 CREATE FUNCTION _recon.tg_guard_check() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
     v_row _recon.guard_pending;
     v_guard _recon.guard;
@@ -14116,7 +13199,16 @@ BEGIN
             'journal', NULL, 'hint', 'Post every entry under its journal transaction, or enable '
             || 'the guard with {"null_journals": "allowed"} if this ledger has such entries.');
     ELSIF v_guard.kind = 'double_entry' THEN
-        EXECUTE v_guard.compiled -> 'sql' ->> 'check' INTO v_stored, v_entries USING v_row.item;
+        -- the function generated for the guard (static SQL, planned once per session), or the
+        -- same SQL for a guard enabled before it was
+        IF v_guard.compiled -> 'functions' @> jsonb_build_array(jsonb_build_object(
+               'function', format('_recon.guard_%s_journal(text)', v_guard.id))) THEN
+            EXECUTE format('SELECT * FROM _recon.guard_%s_journal($1)', v_guard.id)
+            INTO v_stored, v_entries USING v_row.item;
+        ELSE
+            EXECUTE v_guard.compiled -> 'sql' ->> 'check' INTO v_stored, v_entries
+            USING v_row.item;
+        END IF;
         IF v_stored = 'NaN' OR abs(v_stored) > v_guard.tolerance THEN
             v_message := format('journal %s: its %s entries do not balance (credits - debits = %s)',
                                 v_row.item, v_entries, v_stored);
@@ -14156,7 +13248,7 @@ BEGIN
     END IF;
     RETURN NULL;
 END;
-$$;
+$_$;
 
 --
 -- Name: FUNCTION tg_guard_check(); Type: COMMENT; Schema: _recon; Owner: -
@@ -14196,6 +13288,37 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.tg_guard_drift_begin() IS 'Trigger function of a drift guard''s BEFORE ... FOR EACH STATEMENT triggers on a ledger read through its legs and on its parent tables (argument: guard id): counts the statement open in the transaction-local setting wallet_recon.drift_<id>_stmt, and marks the window mixed when another one is open (a data-modifying WITH, a trigger''s statement); _recon.guard_drift_window, called by the AFTER trigger, closes it. Runs as the writer.';
+
+--
+-- Name: tg_guard_drift_begin_sealed(); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.tg_guard_drift_begin_sealed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- As _recon.tg_guard_drift_begin, in the transaction's row of _recon.guard_window (the
+    -- writer can neither read nor write it: SECURITY DEFINER). A statement that begins while
+    -- another of the guard's is open makes the window mixed. A rollback to a savepoint takes
+    -- the row back with the statement.
+    INSERT INTO _recon.guard_window AS w (txid, guard_id, state)
+    VALUES (pg_current_xact_id(), tg_argv[0]::integer, '1,0,0,0,0')
+    ON CONFLICT (txid, guard_id) DO UPDATE
+    SET state = concat_ws(',', split_part(w.state, ',', 1)::integer + 1,
+                          CASE WHEN split_part(w.state, ',', 1)::integer > 0 THEN '1'
+                               ELSE split_part(w.state, ',', 2) END,
+                          split_part(w.state, ',', 3), split_part(w.state, ',', 4),
+                          split_part(w.state, ',', 5));
+    RETURN NULL;
+END;
+$$;
+
+--
+-- Name: FUNCTION tg_guard_drift_begin_sealed(); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.tg_guard_drift_begin_sealed() IS 'Trigger function of a block-mode (sealed) drift guard''s BEFORE ... FOR EACH STATEMENT triggers on a ledger read through its legs and on its parent tables (argument: guard id): counts the statement open in the transaction''s row of _recon.guard_window, and marks the window mixed when another one is open; _recon.guard_drift_window_sealed, called by the AFTER trigger, closes it. SECURITY DEFINER: nothing the writer sets decides the window.';
 
 --
 -- Name: tg_guard_drift_check(); Type: FUNCTION; Schema: _recon; Owner: -
@@ -14598,238 +13721,6 @@ $$;
 COMMENT ON FUNCTION _recon.wallet(p_name text) IS 'The registered wallet source of that name; RC107 if none.';
 
 --
--- Name: writer_check_ledger(text, _recon.ledger_source, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.writer_check_ledger(p_name text, p_ledger _recon.ledger_source, p_options jsonb) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    v_why text;
-BEGIN
-    -- Every shape repairs read is served (they measure and verify through the legs); an INSERT
-    -- cannot write or check a parent row that a filter or effect rule reads.
-    v_why := _recon.ledger_writer_refusal(
-        p_ledger, CASE WHEN p_options ? 'function' THEN 'function' ELSE 'insert' END);
-    IF v_why IS NOT NULL THEN
-        PERFORM _recon.fail(
-            'RC305', format('a writer cannot be set on ledger source %s: %s', p_name, v_why),
-            format('Ledger source %s reads %s with shape %s%s%s.', p_ledger.name,
-                   p_ledger.relid::regclass, p_ledger.shape,
-                   CASE WHEN p_ledger.parents IS NOT NULL
-                        THEN ', parents ' || p_ledger.parents::text ELSE '' END,
-                   CASE WHEN p_ledger.filters IS NOT NULL
-                        THEN ', filters ' || p_ledger.filters::text ELSE '' END),
-            CASE WHEN p_ledger.shape IN ('entries', 'transfer')
-                 THEN 'Register a posting function instead ({"function": "schema.post(jsonb)"}): '
-                      || 'it writes the row and its parent; the repair is verified through the '
-                      || 'ledger''s legs (RC307 otherwise). docs/REPAIRS.md "Writers".'
-                 ELSE 'Repair by hand or acknowledge the findings (docs/CHECKS.md "Ledger '
-                      || 'shapes").' END);
-    END IF;
-    -- A float amount or running balance cannot hold what a repair posts exactly.
-    IF _recon.float_refusal(p_ledger) IS NOT NULL THEN
-        PERFORM _recon.fail(
-            'RC320', format('a writer cannot be set on ledger source %s: its %s', p_name,
-                            _recon.float_refusal(p_ledger)),
-            'Repairs post exact amounts; a float column would round them.',
-            'Make the column numeric, or an integer of minor units registered with a "scale" '
-            || '(docs/CHECKS.md "Minor units"); until then repair by hand or acknowledge.');
-    END IF;
-END;
-$$;
-
---
--- Name: FUNCTION writer_check_ledger(p_name text, p_ledger _recon.ledger_source, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.writer_check_ledger(p_name text, p_ledger _recon.ledger_source, p_options jsonb) IS 'For recon.register_writer(p_name, p_options): RC305 when a writer of that kind cannot be set on ledger p_ledger (_recon.ledger_writer_refusal: a shape or parent row an INSERT cannot write), RC320 when its amount or running balance is a float.';
-
---
--- Name: writer_check_options(text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.writer_check_options(p_name text, p_options jsonb) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    v_key text;
-BEGIN
-    PERFORM _recon.check_options('writer for ' || p_name, p_options,
-                                 ARRAY['function', 'columns', 'offset_wallet', 'reference',
-                                       'description', 'journal', 'entry_types',
-                                       'moves_balances']);
-    FOREACH v_key IN ARRAY ARRAY['function', 'offset_wallet', 'reference', 'description',
-                                 'journal'] LOOP
-        IF p_options ? v_key AND jsonb_typeof(p_options -> v_key) <> 'string' THEN
-            PERFORM _recon.fail('RC305', format('"%s" must be a string', v_key),
-                                format('Got %s.', p_options -> v_key), 'docs/REPAIRS.md.');
-        END IF;
-    END LOOP;
-    IF p_options ? 'columns' AND jsonb_typeof(p_options -> 'columns') <> 'object' THEN
-        PERFORM _recon.fail('RC305', '"columns" must be an object',
-                            format('Got %s.', p_options -> 'columns'),
-                            'It maps a ledger column to a constant or template.');
-    END IF;
-    IF p_options ? 'entry_types' AND (jsonb_typeof(p_options -> 'entry_types') <> 'array'
-        OR EXISTS (SELECT FROM jsonb_array_elements(p_options -> 'entry_types') AS e
-                   WHERE jsonb_typeof(e) <> 'string')) THEN
-        PERFORM _recon.fail('RC305', '"entry_types" must be an array of strings',
-                            format('Got %s.', p_options -> 'entry_types'),
-                            'E.g. ["topup", "withdrawal"]: preferred when several types fit.');
-    END IF;
-END;
-$$;
-
---
--- Name: FUNCTION writer_check_options(p_name text, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.writer_check_options(p_name text, p_options jsonb) IS 'For recon.register_writer(p_name, p_options): RC106 for an unknown option; RC305 when "function", "offset_wallet", "reference", "description" or "journal" is not a string, "columns" not an object, or "entry_types" not an array of strings.';
-
---
--- Name: writer_check_target(text, _recon.ledger_source, _recon.wallet_source, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.writer_check_target(p_name text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_options jsonb) RETURNS void
-    LANGUAGE plpgsql
-    AS $_$
-DECLARE
-    v_exists boolean;
-BEGIN
-    -- an INSERT writer inserts into the ledger as registered: a view must take the INSERT
-    -- (a simple view, or one with an INSTEAD OF INSERT trigger), or repairs would fail later
-    IF NOT p_options ? 'function'
-       AND pg_catalog.pg_relation_is_updatable(p_ledger.relid, TRUE) & 8 = 0 THEN
-        PERFORM _recon.fail(
-            'RC312', format('ledger %s cannot take an INSERT writer', p_name),
-            format('%s is a %s that does not accept INSERT (a join, an aggregate, DISTINCT, a '
-                   || 'UNION...: not automatically updatable, and no INSTEAD OF INSERT trigger).',
-                   p_ledger.relid::regclass,
-                   CASE (SELECT c.relkind FROM pg_catalog.pg_class AS c
-                         WHERE c.oid = p_ledger.relid)
-                        WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
-                        ELSE 'relation' END),
-            'Register a posting function ({"function": "schema.post(jsonb)"}) that writes the '
-            || 'base tables, or register the ledger on its base table; docs/REPAIRS.md.');
-    END IF;
-    IF p_options ? 'offset_wallet' THEN
-        EXECUTE format('SELECT EXISTS (SELECT FROM %s AS w WHERE w.%I::text = $1)',
-                       p_wallet.relid::regclass, p_wallet.key_column)
-        INTO v_exists USING p_options ->> 'offset_wallet';
-        IF NOT v_exists THEN
-            PERFORM _recon.fail(
-                'RC305', format('offset wallet %L is not in %s', p_options ->> 'offset_wallet',
-                                p_wallet.relid::regclass),
-                'Double-entry repairs post their other side to this wallet.',
-                'Create the system wallet first (seed 003 calls it ''system'').');
-        END IF;
-    END IF;
-    -- a transfer row moves two wallets: a repair posts from or to the offset wallet (an
-    -- INSERT writer one row, a posting function as it likes; conservation checks both)
-    IF p_ledger.shape = 'transfer' AND NOT p_options ? 'offset_wallet' THEN
-        PERFORM _recon.fail(
-            'RC305', format('a writer for transfer ledger %s needs an "offset_wallet"', p_name),
-            'A repair on a transfer ledger is one row between the wallet and the offset wallet.',
-            'E.g. {"offset_wallet": "world"}: the system wallet repairs move money from and to.');
-    END IF;
-    IF p_options ? 'journal' AND p_ledger.journal_column IS NULL THEN
-        PERFORM _recon.fail('RC305', format('ledger %s has no journal column', p_name),
-                            'A journal template fills the ledger''s journal column.',
-                            'Register the ledger with {"journal": "<column>"}, or drop it here.');
-    END IF;
-    -- (a transfer row is its own journal: both legs are the one row, balanced by construction)
-    IF p_options ? 'offset_wallet' AND NOT p_options ? 'function' AND p_ledger.journal_column
-        IS NOT NULL AND NOT p_options ? 'journal' AND p_ledger.shape = 'entries' THEN
-        PERFORM _recon.fail(
-            'RC305', 'a double-entry writer needs a "journal" template',
-            'Both sides of a posting share one journal id, so the journal check sees them '
-            || 'balance.', 'E.g. "journal": "recon-{uuid}".');
-    END IF;
-END;
-$_$;
-
---
--- Name: FUNCTION writer_check_target(p_name text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.writer_check_target(p_name text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_options jsonb) IS 'For recon.register_writer(p_name, p_options) on ledger p_ledger of wallet source p_wallet: RC312 when an INSERT writer''s relation takes no INSERT; RC305 when the offset wallet is not a wallet, a transfer ledger''s writer has none, a journal template has no journal column, or a double-entry INSERT writer on a ledger with journals has no journal template.';
-
---
--- Name: writer_filter_columns(_recon.ledger_source, _recon.writer, text[], text[]); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.writer_filter_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) RETURNS record
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_col text;
-    v_filter jsonb;
-    v_keeps boolean;
-    v_one _recon.ledger_source;
-BEGIN
-    -- Entry filters: the row must be one the filters keep. A filter "=" (or "in" with one
-    -- value) gives its column's value, "is null" a NULL; any other needs the mapping to set
-    -- the column (a constant is checked here; a template by the repair's verification).
-    FOR v_filter IN SELECT f FROM jsonb_array_elements(p_ledger.filters) AS f LOOP
-        v_col := v_filter ->> 'column';
-        IF quote_ident(v_col) = ANY (p_cols) THEN
-            PERFORM _recon.fail(
-                'RC305', format('writer for %s cannot satisfy the filter on %I', p_ledger.name,
-                                v_col),
-                format('The toolkit fills %I from the repair, and the ledger counts only rows '
-                       || 'with %s.', v_col, v_filter),
-                'Register the ledger without that filter, or repair it with a posting '
-                || 'function.');
-        ELSIF p_writer.column_map ? v_col THEN
-            IF strpos(p_writer.column_map ->> v_col, '{') = 0 THEN
-                v_one := p_ledger;
-                v_one.filters := jsonb_build_array(v_filter);
-                EXECUTE format('SELECT %s FROM (SELECT %L::%s AS %I) AS r',
-                               _recon.guard_filter_sql(v_one, 'r'),
-                               p_writer.column_map ->> v_col,
-                               _recon.column_type_sql(p_ledger.relid, v_col), v_col)
-                INTO v_keeps;
-                IF v_keeps IS NOT TRUE THEN
-                    PERFORM _recon.fail(
-                        'RC305', format('writer for %s writes %I = %L, a row its filter drops',
-                                        p_ledger.name, v_col, p_writer.column_map ->> v_col),
-                        format('The ledger counts only rows with %s.', v_filter),
-                        format('Map %I to a value the filter keeps.', v_col));
-                END IF;
-            END IF;
-        ELSIF v_filter ->> 'op' = 'is null' THEN
-            p_cols := p_cols || quote_ident(v_col);
-            p_vals := p_vals || format('NULL::%s', _recon.column_type_sql(p_ledger.relid, v_col));
-        ELSIF v_filter ->> 'op' IN ('=', 'in') AND jsonb_array_length(v_filter -> 'values') = 1
-        THEN
-            p_cols := p_cols || quote_ident(v_col);
-            p_vals := p_vals || format('%L::%s', v_filter -> 'values' ->> 0,
-                                       _recon.column_type_sql(p_ledger.relid, v_col));
-        ELSIF p_ledger.kinds -> 'keys' ? v_col THEN
-            -- a key of the effect rules: written per row with the rule's value, which
-            -- _recon.writer_rule_entry checks against this filter
-            NULL;
-        ELSE
-            PERFORM _recon.fail(
-                'RC305', format('writer for %s does not set %I, which a filter reads',
-                                p_ledger.name, v_col),
-                format('The ledger counts only rows with %s: the toolkit cannot choose a '
-                       || 'value for it.', v_filter),
-                format('Set it in "columns", e.g. {"%s": "<a value the filter keeps>"}.', v_col));
-        END IF;
-    END LOOP;
-END;
-$$;
-
---
--- Name: FUNCTION writer_filter_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.writer_filter_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) IS 'For _recon.writer_insert_sql: appends to p_cols and p_vals each column a filter of the ledger reads that neither the toolkit (p_cols so far) nor "columns" fills: the one value of "=" or "in", NULL for "is null"; a key of effect rules is left to _recon.writer_rule_entry. RC305 when a filter cannot be satisfied (a toolkit column, a mapped constant the filter drops, no value to choose).';
-
---
 -- Name: writer_insert_sql(_recon.writer); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -14841,16 +13732,129 @@ DECLARE
     v_ledger _recon.ledger_source := _recon.ledger(p_writer.ledger_source);
     v_cols text[] := '{}'::text[];
     v_vals text[] := '{}'::text[];
+    v_auto jsonb;
     v_col text;
     v_value text;
     v_missing text;
+    v_filter jsonb;
+    v_keeps boolean;
+    v_one _recon.ledger_source;
 BEGIN
-    -- Filled by the toolkit from the posting (_recon.writer_toolkit_columns).
-    SELECT t.p_cols, t.p_vals INTO v_cols, v_vals
-    FROM _recon.writer_toolkit_columns(v_ledger, p_writer, v_cols, v_vals) AS t;
-    -- Entry filters: the row must be one the filters keep (_recon.writer_filter_columns).
-    SELECT f.p_cols, f.p_vals INTO v_cols, v_vals
-    FROM _recon.writer_filter_columns(v_ledger, p_writer, v_cols, v_vals) AS f;
+    -- Filled by the toolkit from the posting: column -> key of the posting JSON ($1).
+    v_auto := jsonb_build_object(
+        COALESCE(v_ledger.wallet_column, ''), 'wallet',
+        v_ledger.amount_column, 'amount',
+        COALESCE(v_ledger.direction_column, v_ledger.operation_column, ''), 'entry_type',
+        COALESCE(v_ledger.balance_after_column, ''), 'balance_after',
+        COALESCE(v_ledger.reference_column, ''), 'reference',
+        COALESCE(CASE WHEN p_writer.journal IS NOT NULL THEN v_ledger.journal_column END, ''),
+        'journal'
+    ) - '';
+    FOR v_col, v_value IN SELECT a.key, a.value FROM jsonb_each_text(v_auto) AS a LOOP
+        IF p_writer.column_map ? v_col THEN
+            PERFORM _recon.fail(
+                'RC305', format('column %I is filled by the toolkit', v_col),
+                format('The ledger registration names it (%s); its value comes from the repair.',
+                       v_value),
+                'Leave it out of "columns".');
+        END IF;
+        v_cols := v_cols || quote_ident(v_col);
+        v_vals := v_vals || format('($1 ->> %L)::%s', v_value,
+                                   _recon.column_type_sql(v_ledger.relid, v_col));
+    END LOOP;
+    -- A running balance per balance column: each the wallet's previous one plus the entry's
+    -- effect on that column, as the chain check reads it (_recon.fix_post computes "after").
+    FOR v_col, v_value IN SELECT a.key, a.value FROM jsonb_each_text(v_ledger.after_columns) AS a
+    LOOP
+        IF p_writer.column_map ? v_value THEN
+            PERFORM _recon.fail(
+                'RC305', format('column %I is filled by the toolkit', v_value),
+                format('The ledger registration names it (the running balance of %s); its value '
+                       || 'comes from the repair.', v_col),
+                'Leave it out of "columns".');
+        END IF;
+        v_cols := v_cols || quote_ident(v_value);
+        v_vals := v_vals || format('($1 -> %L ->> %L)::%s', 'after', v_col,
+                                   _recon.column_type_sql(v_ledger.relid, v_value));
+    END LOOP;
+    -- Transfer rows: a posting between the wallet and the offset wallet is one row, from the
+    -- wallet that gives to the one that receives (a debit of the wallet, or a credit), its
+    -- amount positive (_recon.entry_for). With effects keyed on several columns, "leg" is the
+    -- side of the rule the row takes (_recon.writer_rule_entry).
+    IF v_ledger.shape = 'transfer' THEN
+        FOREACH v_col IN ARRAY ARRAY[v_ledger.debit_wallet_column, v_ledger.credit_wallet_column]
+        LOOP
+            IF p_writer.column_map ? v_col THEN
+                PERFORM _recon.fail(
+                    'RC305', format('column %I is filled by the toolkit', v_col),
+                    'The ledger registration names it (a transfer''s debit or credit wallet); '
+                    || 'its value comes from the repair and the offset wallet.',
+                    'Leave it out of "columns".');
+            END IF;
+        END LOOP;
+        v_cols := v_cols || quote_ident(v_ledger.debit_wallet_column)
+            || quote_ident(v_ledger.credit_wallet_column);
+        v_vals := v_vals
+            || format('(CASE WHEN COALESCE($1 ->> %6$L, $1 ->> %1$L) = %2$L THEN $1 ->> %3$L '
+                      || 'ELSE $1 ->> %4$L END)::%5$s',
+                      'entry_type', 'debit', 'wallet', 'offset_wallet',
+                      _recon.column_type_sql(v_ledger.relid, v_ledger.debit_wallet_column), 'leg')
+            || format('(CASE WHEN COALESCE($1 ->> %6$L, $1 ->> %1$L) = %2$L THEN $1 ->> %3$L '
+                      || 'ELSE $1 ->> %4$L END)::%5$s',
+                      'entry_type', 'debit', 'offset_wallet', 'wallet',
+                      _recon.column_type_sql(v_ledger.relid, v_ledger.credit_wallet_column), 'leg');
+    END IF;
+    -- Entry filters: the row must be one the filters keep. A filter "=" (or "in" with one
+    -- value) gives its column's value, "is null" a NULL; any other needs the mapping to set
+    -- the column (a constant is checked here; a template by the repair's verification).
+    FOR v_filter IN SELECT f FROM jsonb_array_elements(v_ledger.filters) AS f LOOP
+        v_col := v_filter ->> 'column';
+        IF quote_ident(v_col) = ANY (v_cols) THEN
+            PERFORM _recon.fail(
+                'RC305', format('writer for %s cannot satisfy the filter on %I', v_ledger.name,
+                                v_col),
+                format('The toolkit fills %I from the repair, and the ledger counts only rows '
+                       || 'with %s.', v_col, v_filter),
+                'Register the ledger without that filter, or repair it with a posting '
+                || 'function.');
+        ELSIF p_writer.column_map ? v_col THEN
+            IF strpos(p_writer.column_map ->> v_col, '{') = 0 THEN
+                v_one := v_ledger;
+                v_one.filters := jsonb_build_array(v_filter);
+                EXECUTE format('SELECT %s FROM (SELECT %L::%s AS %I) AS r',
+                               _recon.guard_filter_sql(v_one, 'r'),
+                               p_writer.column_map ->> v_col,
+                               _recon.column_type_sql(v_ledger.relid, v_col), v_col)
+                INTO v_keeps;
+                IF v_keeps IS NOT TRUE THEN
+                    PERFORM _recon.fail(
+                        'RC305', format('writer for %s writes %I = %L, a row its filter drops',
+                                        v_ledger.name, v_col, p_writer.column_map ->> v_col),
+                        format('The ledger counts only rows with %s.', v_filter),
+                        format('Map %I to a value the filter keeps.', v_col));
+                END IF;
+            END IF;
+        ELSIF v_filter ->> 'op' = 'is null' THEN
+            v_cols := v_cols || quote_ident(v_col);
+            v_vals := v_vals || format('NULL::%s', _recon.column_type_sql(v_ledger.relid, v_col));
+        ELSIF v_filter ->> 'op' IN ('=', 'in') AND jsonb_array_length(v_filter -> 'values') = 1
+        THEN
+            v_cols := v_cols || quote_ident(v_col);
+            v_vals := v_vals || format('%L::%s', v_filter -> 'values' ->> 0,
+                                       _recon.column_type_sql(v_ledger.relid, v_col));
+        ELSIF v_ledger.kinds -> 'keys' ? v_col THEN
+            -- a key of the effect rules: written per row with the rule's value, which
+            -- _recon.writer_rule_entry checks against this filter
+            NULL;
+        ELSE
+            PERFORM _recon.fail(
+                'RC305', format('writer for %s does not set %I, which a filter reads',
+                                v_ledger.name, v_col),
+                format('The ledger counts only rows with %s: the toolkit cannot choose a '
+                       || 'value for it.', v_filter),
+                format('Set it in "columns", e.g. {"%s": "<a value the filter keeps>"}.', v_col));
+        END IF;
+    END LOOP;
     -- Effects keyed on several columns: a key column the mapping does not set and no filter
     -- reads takes the value of the rule the row is to match (_recon.writer_rule_entry, "keys");
     -- a constant in "columns" fixes it. A template cannot be matched to a rule before posting.
@@ -15022,48 +14026,6 @@ $$;
 COMMENT ON FUNCTION _recon.writer_moves_balances(p_ledger text, p_options jsonb) IS 'Whether writer options p_options (recon.register_writer, ledger p_ledger) declare a ledger-first writer ("moves_balances": true); RC305 for a value that is not a boolean, or for true without a posting function.';
 
 --
--- Name: writer_posting_function(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.writer_posting_function(p_options jsonb) RETURNS regprocedure
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    v_fn regprocedure;
-BEGIN
-    IF p_options ? 'columns' THEN
-        PERFORM _recon.fail('RC305', 'a writer has "function" or "columns", not both',
-                            'A posting function writes its own rows.',
-                            'Drop "columns", or drop "function" to use an INSERT.');
-    END IF;
-    BEGIN
-        v_fn := (p_options ->> 'function')::regprocedure;
-    EXCEPTION WHEN undefined_function OR invalid_text_representation OR syntax_error
-                   OR invalid_schema_name OR undefined_object THEN
-        PERFORM _recon.fail(
-            'RC305', format('unknown posting function %L', p_options ->> 'function'),
-            SQLERRM, 'Give it with its argument type, e.g. "ledger.post_recon(jsonb)".');
-    END;
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_proc AS p
-                   WHERE p.oid = v_fn AND p.prorettype = 'jsonb'::regtype
-                     AND p.pronargs = 1 AND p.proargtypes[0] = 'jsonb'::regtype
-                     AND p.prokind = 'f' AND NOT p.proretset) THEN
-        PERFORM _recon.fail(
-            'RC305', format('posting function %s has the wrong signature', v_fn),
-            'A posting function takes the posting request and returns the entries: '
-            || 'fn(request jsonb) RETURNS jsonb.', 'docs/REPAIRS.md describes the request.');
-    END IF;
-    RETURN v_fn;
-END;
-$$;
-
---
--- Name: FUNCTION writer_posting_function(p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.writer_posting_function(p_options jsonb) IS 'For recon.register_writer: the posting function p_options names ("function", resolved on the caller''s search_path), which must be fn(jsonb) RETURNS jsonb; RC305 when it is unknown, of another signature, or given with "columns".';
-
---
 -- Name: writer_rule_entry(_recon.ledger_source, _recon.writer, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -15075,9 +14037,10 @@ DECLARE
     v_cols text[] := (_recon.wallet(p_ledger.wallet_source)).balance_columns;
     v_rules jsonb := p_ledger.kinds -> 'rules';
     v_sides boolean := p_ledger.shape <> 'entries';
-    v_fixed jsonb;  -- key column -> the text the INSERT stores there, or null
-    v_filled text[];  -- key columns the toolkit fills from the rule
-    v_refused text;
+    v_fixed jsonb := '{}'::jsonb;  -- key column -> the text the INSERT stores there, or null
+    v_filled text[] := ARRAY[]::text[];  -- key columns the toolkit fills from the rule
+    v_key text;
+    v_filter jsonb;
     v_rule jsonb;
     v_n bigint;
     v_row jsonb;
@@ -15086,18 +14049,47 @@ DECLARE
     v_first bigint;
     v_other_rule jsonb;
     v_amount numeric;
+    v_fits boolean;
+    v_col text;
+    v_mult numeric;
+    v_delta numeric;
     v_why text[] := ARRAY[]::text[];
+    v_keeps boolean;
+    v_one _recon.ledger_source;
 BEGIN
     -- 1. The key values every row of this writer has: a constant of "columns", or the one value
     --    of a filter (writer_insert_sql writes it), as the column stores it, read back as text
     --    (the legs compare a rule's value with the column cast to text). The other key
     --    columns the toolkit fills per row: the value the chosen rule names, else NULL, which
     --    the filters must keep.
-    SELECT k.p_fixed, k.p_filled, k.p_refused INTO v_fixed, v_filled, v_refused
-    FROM _recon.writer_rule_keys(p_ledger, p_writer) AS k;
-    IF v_refused IS NOT NULL THEN
-        RETURN jsonb_build_object('refused', v_refused);
-    END IF;
+    FOREACH v_key IN ARRAY ARRAY(SELECT jsonb_array_elements_text(p_ledger.kinds -> 'keys')) LOOP
+        CONTINUE WHEN v_key = 'side' AND v_sides;
+        IF strpos(v_key, '.') > 0 THEN
+            RETURN jsonb_build_object('refused', format(
+                'its effect rules read parent rows (%s), which an INSERT cannot write', v_key));
+        END IF;
+        IF p_writer.column_map ? v_key THEN
+            IF strpos(p_writer.column_map ->> v_key, '{') > 0 THEN
+                RETURN jsonb_build_object('refused', format(
+                    'column %I, an effect rule key, is a template in the writer', v_key));
+            END IF;
+            v_fixed := v_fixed || jsonb_build_object(v_key, _recon.stored_text(
+                p_ledger.relid, v_key, p_writer.column_map ->> v_key));
+            CONTINUE;
+        END IF;
+        SELECT f INTO v_filter FROM jsonb_array_elements(p_ledger.filters) AS f
+        WHERE f ->> 'column' = v_key
+            AND (f ->> 'op' = 'is null'
+                 OR (f ->> 'op' IN ('=', 'in') AND jsonb_array_length(f -> 'values') = 1))
+        LIMIT 1;
+        IF v_filter IS NOT NULL THEN
+            v_fixed := v_fixed || jsonb_build_object(v_key, CASE
+                WHEN v_filter ->> 'op' = 'is null' THEN 'null'::jsonb
+                ELSE _recon.stored_text(p_ledger.relid, v_key, v_filter -> 'values' ->> 0) END);
+        ELSE
+            v_filled := v_filled || v_key;
+        END IF;
+    END LOOP;
 
     -- 2. Each rule, in the order the writer prefers its label, then in rule order: the row
     --    that would take it (its key values, its side of a transfer row) must match it first,
@@ -15125,10 +14117,23 @@ BEGIN
         ORDER BY o LIMIT 1;
         CONTINUE WHEN v_first IS DISTINCT FROM v_n;
         -- a filled key must be a value the filters keep (the row would not count otherwise)
-        v_refused := _recon.writer_rule_filter_refusal(p_ledger, v_filled, v_row,
-                                                       v_rule ->> 'label');
-        IF v_refused IS NOT NULL THEN
-            v_why := v_why || v_refused;
+        v_keeps := TRUE;
+        FOR v_filter IN SELECT f FROM jsonb_array_elements(p_ledger.filters) AS f
+                        WHERE f ->> 'column' = ANY (v_filled) LOOP
+            v_one := p_ledger;
+            v_one.filters := jsonb_build_array(v_filter);
+            EXECUTE format('SELECT %s FROM (SELECT %L::%s AS %I) AS r',
+                           _recon.guard_filter_sql(v_one, 'r'), v_row ->> (v_filter ->> 'column'),
+                           _recon.column_type_sql(p_ledger.relid, v_filter ->> 'column'),
+                           v_filter ->> 'column')
+            INTO v_keeps;
+            EXIT WHEN v_keeps IS NOT TRUE;
+        END LOOP;
+        IF v_keeps IS NOT TRUE THEN
+            v_why := v_why || format('rule %s needs %s = %s, a row the filter %s drops',
+                                     v_rule ->> 'label', v_filter ->> 'column',
+                                     COALESCE(v_row ->> (v_filter ->> 'column'), 'NULL'),
+                                     v_filter);
             CONTINUE;
         END IF;
         -- a filled key left NULL must be a column that takes NULL
@@ -15140,9 +14145,21 @@ BEGIN
                                      v_rule ->> 'label');
             CONTINUE;
         END IF;
-        -- the amount that moves the wallet by exactly the deltas, positive
-        v_amount := _recon.entry_amount(p_ledger.effects, v_cols, v_rule ->> 'label', p_deltas);
-        IF v_amount IS NULL OR v_amount <= 0 THEN
+        v_amount := NULL;
+        v_fits := TRUE;
+        FOREACH v_col IN ARRAY v_cols LOOP
+            v_mult := COALESCE((p_ledger.effects -> v_col ->> (v_rule ->> 'label'))::numeric, 0);
+            v_delta := COALESCE((p_deltas ->> v_col)::numeric, 0);
+            IF v_mult = 0 THEN
+                v_fits := v_fits AND v_delta = 0;
+            ELSIF v_amount IS NULL THEN
+                v_amount := CASE WHEN abs(v_mult) = 1 THEN v_delta * v_mult
+                                 ELSE v_delta / v_mult END;
+            ELSE
+                v_fits := v_fits AND v_amount * v_mult = v_delta;
+            END IF;
+        END LOOP;
+        IF NOT v_fits OR v_amount IS NULL OR v_amount <= 0 THEN
             v_why := v_why || format('rule %s moves %s per unit', v_rule ->> 'label',
                                      _recon.rule_effect(p_ledger, v_rule ->> 'label', 1));
             CONTINUE;
@@ -15200,187 +14217,6 @@ $$;
 COMMENT ON FUNCTION _recon.writer_rule_entry(p_ledger _recon.ledger_source, p_writer _recon.writer, p_deltas jsonb) IS 'For an INSERT writer on a ledger whose effects are keyed on several columns: the row it posts to move a wallet by exactly p_deltas ({column: delta}). Its key values are the writer''s constants and the filters'' single values (as the columns store them), the others filled from the rule; the row must match that rule first (rules in order, a NULL key matching no rule naming it), move exactly p_deltas, and on transfer rows its other leg must move the offset wallet by exactly the opposite. Returns {"entry_type": rule label, "amount", "leg": side, "keys": {column: text}, "offset_deltas": what the other leg of a transfer row moves the offset wallet by, when not exactly the opposite (monotonic counters)} or {"refused": why} (a rule moving several columns at once where the step moves one, an offset leg no rule counts, a parent key). Never a row it cannot prove.';
 
 --
--- Name: writer_rule_filter_refusal(_recon.ledger_source, text[], jsonb, text); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.writer_rule_filter_refusal(p_ledger _recon.ledger_source, p_filled text[], p_row jsonb, p_label text) RETURNS text
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_filter jsonb;
-    v_keeps boolean;
-    v_one _recon.ledger_source;
-BEGIN
-    -- a filled key must be a value the filters keep (the row would not count otherwise)
-    v_keeps := TRUE;
-    FOR v_filter IN SELECT f FROM jsonb_array_elements(p_ledger.filters) AS f
-                    WHERE f ->> 'column' = ANY (p_filled) LOOP
-        v_one := p_ledger;
-        v_one.filters := jsonb_build_array(v_filter);
-        EXECUTE format('SELECT %s FROM (SELECT %L::%s AS %I) AS r',
-                       _recon.guard_filter_sql(v_one, 'r'), p_row ->> (v_filter ->> 'column'),
-                       _recon.column_type_sql(p_ledger.relid, v_filter ->> 'column'),
-                       v_filter ->> 'column')
-        INTO v_keeps;
-        EXIT WHEN v_keeps IS NOT TRUE;
-    END LOOP;
-    IF v_keeps IS NOT TRUE THEN
-        RETURN format('rule %s needs %s = %s, a row the filter %s drops',
-                      p_label, v_filter ->> 'column',
-                      COALESCE(p_row ->> (v_filter ->> 'column'), 'NULL'),
-                      v_filter);
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
---
--- Name: FUNCTION writer_rule_filter_refusal(p_ledger _recon.ledger_source, p_filled text[], p_row jsonb, p_label text); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.writer_rule_filter_refusal(p_ledger _recon.ledger_source, p_filled text[], p_row jsonb, p_label text) IS 'For _recon.writer_rule_entry: why the row p_row (key column -> text) that would take rule p_label is one a filter of ledger p_ledger on a filled key column (p_filled) drops, naming the first such filter; NULL when the filters keep it.';
-
---
--- Name: writer_rule_keys(_recon.ledger_source, _recon.writer); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.writer_rule_keys(p_ledger _recon.ledger_source, p_writer _recon.writer, OUT p_fixed jsonb, OUT p_filled text[], OUT p_refused text) RETURNS record
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_key text;
-    v_filter jsonb;
-BEGIN
-    p_fixed := '{}'::jsonb;  -- key column -> the text the INSERT stores there, or null
-    p_filled := ARRAY[]::text[];  -- key columns the toolkit fills from the rule
-    FOREACH v_key IN ARRAY ARRAY(SELECT jsonb_array_elements_text(p_ledger.kinds -> 'keys')) LOOP
-        CONTINUE WHEN v_key = 'side' AND p_ledger.shape <> 'entries';
-        IF strpos(v_key, '.') > 0 THEN
-            p_refused := format(
-                'its effect rules read parent rows (%s), which an INSERT cannot write', v_key);
-            RETURN;
-        END IF;
-        IF p_writer.column_map ? v_key THEN
-            IF strpos(p_writer.column_map ->> v_key, '{') > 0 THEN
-                p_refused := format(
-                    'column %I, an effect rule key, is a template in the writer', v_key);
-                RETURN;
-            END IF;
-            p_fixed := p_fixed || jsonb_build_object(v_key, _recon.stored_text(
-                p_ledger.relid, v_key, p_writer.column_map ->> v_key));
-            CONTINUE;
-        END IF;
-        SELECT f INTO v_filter FROM jsonb_array_elements(p_ledger.filters) AS f
-        WHERE f ->> 'column' = v_key
-            AND (f ->> 'op' = 'is null'
-                 OR (f ->> 'op' IN ('=', 'in') AND jsonb_array_length(f -> 'values') = 1))
-        LIMIT 1;
-        IF v_filter IS NOT NULL THEN
-            p_fixed := p_fixed || jsonb_build_object(v_key, CASE
-                WHEN v_filter ->> 'op' = 'is null' THEN 'null'::jsonb
-                ELSE _recon.stored_text(p_ledger.relid, v_key, v_filter -> 'values' ->> 0) END);
-        ELSE
-            p_filled := p_filled || v_key;
-        END IF;
-    END LOOP;
-END;
-$$;
-
---
--- Name: FUNCTION writer_rule_keys(p_ledger _recon.ledger_source, p_writer _recon.writer, OUT p_fixed jsonb, OUT p_filled text[], OUT p_refused text); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.writer_rule_keys(p_ledger _recon.ledger_source, p_writer _recon.writer, OUT p_fixed jsonb, OUT p_filled text[], OUT p_refused text) IS 'Step 1 of _recon.writer_rule_entry: the key values of effect rules every row of INSERT writer p_writer has (p_fixed: a constant of "columns", or the one value of a filter, as the column stores it, read back as text; JSON null for "is null"), and the key columns the toolkit fills per row from the chosen rule (p_filled); p_refused says why the writer cannot post at all (a parent key, a key mapped to a template), else NULL.';
-
---
--- Name: writer_toolkit_columns(_recon.ledger_source, _recon.writer, text[], text[]); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) RETURNS record
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-DECLARE
-    v_auto jsonb;
-    v_col text;
-    v_value text;
-BEGIN
-    -- Filled by the toolkit from the posting: column -> key of the posting JSON ($1).
-    v_auto := jsonb_build_object(
-        COALESCE(p_ledger.wallet_column, ''), 'wallet',
-        p_ledger.amount_column, 'amount',
-        COALESCE(p_ledger.direction_column, p_ledger.operation_column, ''), 'entry_type',
-        COALESCE(p_ledger.balance_after_column, ''), 'balance_after',
-        COALESCE(p_ledger.reference_column, ''), 'reference',
-        COALESCE(CASE WHEN p_writer.journal IS NOT NULL THEN p_ledger.journal_column END, ''),
-        'journal'
-    ) - '';
-    FOR v_col, v_value IN SELECT a.key, a.value FROM jsonb_each_text(v_auto) AS a LOOP
-        IF p_writer.column_map ? v_col THEN
-            PERFORM _recon.fail(
-                'RC305', format('column %I is filled by the toolkit', v_col),
-                format('The ledger registration names it (%s); its value comes from the repair.',
-                       v_value),
-                'Leave it out of "columns".');
-        END IF;
-        p_cols := p_cols || quote_ident(v_col);
-        p_vals := p_vals || format('($1 ->> %L)::%s', v_value,
-                                   _recon.column_type_sql(p_ledger.relid, v_col));
-    END LOOP;
-    -- A running balance per balance column: each the wallet's previous one plus the entry's
-    -- effect on that column, as the chain check reads it (_recon.fix_post computes "after").
-    FOR v_col, v_value IN SELECT a.key, a.value FROM jsonb_each_text(p_ledger.after_columns) AS a
-    LOOP
-        IF p_writer.column_map ? v_value THEN
-            PERFORM _recon.fail(
-                'RC305', format('column %I is filled by the toolkit', v_value),
-                format('The ledger registration names it (the running balance of %s); its value '
-                       || 'comes from the repair.', v_col),
-                'Leave it out of "columns".');
-        END IF;
-        p_cols := p_cols || quote_ident(v_value);
-        p_vals := p_vals || format('($1 -> %L ->> %L)::%s', 'after', v_col,
-                                   _recon.column_type_sql(p_ledger.relid, v_value));
-    END LOOP;
-    -- Transfer rows: a posting between the wallet and the offset wallet is one row, from the
-    -- wallet that gives to the one that receives (a debit of the wallet, or a credit), its
-    -- amount positive (_recon.entry_for). With effects keyed on several columns, "leg" is the
-    -- side of the rule the row takes (_recon.writer_rule_entry).
-    IF p_ledger.shape = 'transfer' THEN
-        FOREACH v_col IN ARRAY ARRAY[p_ledger.debit_wallet_column, p_ledger.credit_wallet_column]
-        LOOP
-            IF p_writer.column_map ? v_col THEN
-                PERFORM _recon.fail(
-                    'RC305', format('column %I is filled by the toolkit', v_col),
-                    'The ledger registration names it (a transfer''s debit or credit wallet); '
-                    || 'its value comes from the repair and the offset wallet.',
-                    'Leave it out of "columns".');
-            END IF;
-        END LOOP;
-        p_cols := p_cols || quote_ident(p_ledger.debit_wallet_column)
-            || quote_ident(p_ledger.credit_wallet_column);
-        p_vals := p_vals
-            || format('(CASE WHEN COALESCE($1 ->> %6$L, $1 ->> %1$L) = %2$L THEN $1 ->> %3$L '
-                      || 'ELSE $1 ->> %4$L END)::%5$s',
-                      'entry_type', 'debit', 'wallet', 'offset_wallet',
-                      _recon.column_type_sql(p_ledger.relid, p_ledger.debit_wallet_column), 'leg')
-            || format('(CASE WHEN COALESCE($1 ->> %6$L, $1 ->> %1$L) = %2$L THEN $1 ->> %3$L '
-                      || 'ELSE $1 ->> %4$L END)::%5$s',
-                      'entry_type', 'debit', 'offset_wallet', 'wallet',
-                      _recon.column_type_sql(p_ledger.relid, p_ledger.credit_wallet_column), 'leg');
-    END IF;
-END;
-$_$;
-
---
--- Name: FUNCTION writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) IS 'For _recon.writer_insert_sql: appends to p_cols and p_vals the registered ledger columns the toolkit fills from the posting JSON ($1): wallet, amount, direction or type, running balance, reference, journal (with a journal template), each running balance of a per-column "balance_after", and on transfer rows the debit and credit wallets. RC305 when "columns" maps one of them.';
-
---
 -- Name: drift_spill(integer, text); Type: FUNCTION; Schema: _recon_guard; Owner: -
 --
 
@@ -15394,13 +14230,7 @@ BEGIN
                             'Only a drift guard''s trigger functions spill their accumulator.',
                             'SELECT * FROM recon.guards;');
     END IF;
-    IF _recon.guard_sealed(p_guard) THEN
-        PERFORM _recon.fail(
-            'RC410', format('drift guard %s is in block mode: its sums are sealed', p_guard),
-            'A block-mode drift guard keeps what a transaction wrote where only its own '
-            || 'trigger functions write; no accumulator is taken from a caller.',
-            'Post through the ledger and move the balances with it; docs/GUARDS.md.');
-    END IF;
+    PERFORM _recon.guard_refuse_sealed(p_guard);
     PERFORM _recon.guard_drift_spill(p_guard, p_acc);
     RETURN '*!';  -- a check is queued (the accumulator was not empty); part of it is spilled
 END;
@@ -15447,13 +14277,7 @@ CREATE FUNCTION _recon_guard.drift_verdict(p_guard integer, p_acc text) RETURNS 
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    IF _recon.guard_sealed(p_guard) THEN
-        PERFORM _recon.fail(
-            'RC410', format('drift guard %s is in block mode: its sums are sealed', p_guard),
-            'A block-mode drift guard keeps what a transaction wrote where only its own '
-            || 'trigger functions write; no accumulator is taken from a caller.',
-            'Post through the ledger and move the balances with it; docs/GUARDS.md.');
-    END IF;
+    PERFORM _recon.guard_refuse_sealed(p_guard);
     PERFORM _recon.guard_drift_verdict(p_guard, p_acc);
 END;
 $$;
@@ -15976,48 +14800,10 @@ DECLARE
     v_owner text;
     v_table text;
 BEGIN
-    IF enable_guard.kind IS NULL OR enable_guard.kind NOT IN ('drift', 'derived', 'append_only', 'double_entry',
-                                        'lifecycle') THEN
-        PERFORM _recon.fail('RC406', format('unknown guard kind %L', enable_guard.kind),
-                            'Kinds: drift, derived, append_only, double_entry, lifecycle.',
-                            'docs/GUARDS.md describes each.');
-    END IF;
-    IF enable_guard.target IS NULL THEN
-        PERFORM _recon.fail('RC107', format('no target for a %s guard', enable_guard.kind),
-                            'A guard guards a registered ledger source or check.',
-                            'SELECT * FROM recon.sources; SELECT name FROM recon.checks;');
-    END IF;
-    PERFORM _recon.check_options(format('%s guard on %s', enable_guard.kind, enable_guard.target), enable_guard.options,
-                                 ARRAY['mode', 'tolerance', 'check_on', 'null_journals']);
-    IF enable_guard.options ? 'null_journals' AND (enable_guard.kind <> 'double_entry'
-                                        OR enable_guard.options ->> 'null_journals' NOT IN ('blocked',
-                                                                                'allowed')) THEN
-        PERFORM _recon.fail('RC406', 'null_journals is "blocked" or "allowed", for a '
-                            || 'double_entry guard',
-                            format('Got %s for a %s guard.', enable_guard.options -> 'null_journals', enable_guard.kind),
-                            'docs/GUARDS.md: entries without a journal.');
-    END IF;
+    PERFORM _recon.guard_check_options(enable_guard.kind, enable_guard.target,
+                                       enable_guard.options);
     v_mode := COALESCE(enable_guard.options ->> 'mode', 'warn');
-    IF v_mode NOT IN ('warn', 'block') THEN
-        PERFORM _recon.fail('RC406', format('unknown guard mode %L', v_mode),
-                            'Modes: warn (warning, alert, NOTIFY) and block (fail at commit).',
-                            'Start with warn; block once the alerts are quiet.');
-    END IF;
-    IF enable_guard.options ? 'tolerance' AND (jsonb_typeof(enable_guard.options -> 'tolerance') <> 'number'
-                                    OR (enable_guard.options ->> 'tolerance')::numeric < 0) THEN
-        PERFORM _recon.fail('RC406', 'tolerance must be a number >= 0',
-                            format('Got %s.', enable_guard.options -> 'tolerance'), 'E.g. 0.01.');
-    END IF;
     v_tolerance := COALESCE((enable_guard.options ->> 'tolerance')::numeric, 0);
-    -- drift: which table's rows queue the commit-time check (the other's queue one only when
-    -- they come first in a transaction); the table your transactions write first is cheaper
-    IF enable_guard.options ? 'check_on' AND (enable_guard.kind <> 'drift' OR jsonb_typeof(enable_guard.options -> 'check_on')
-                                   <> 'string' OR enable_guard.options ->> 'check_on' NOT IN ('wallet',
-                                                                                   'ledger')) THEN
-        PERFORM _recon.fail('RC406', 'check_on is "wallet" or "ledger", for a drift guard',
-                            format('Got %s for a %s guard.', enable_guard.options -> 'check_on', enable_guard.kind),
-                            'The table your transactions write first: docs/GUARDS.md.');
-    END IF;
 
     -- Enabling twice is harmless: the same guard is kept, another mode replaces it.
     SELECT g.* INTO v_old FROM _recon.guard AS g WHERE g.kind = enable_guard.kind AND g.target = enable_guard.target;
@@ -16375,7 +15161,7 @@ COMMENT ON PROCEDURE recon.reconcile_run(IN checks text[], IN mode text, INOUT s
 CREATE FUNCTION recon.record_replica_run(result jsonb) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     v_target jsonb := result -> 'target';
     v_checks text[];
@@ -16383,8 +15169,6 @@ DECLARE
     v_changed text;
     v_run bigint;
     v_summary jsonb;
-    v_claimed _recon.replica_target;
-    v_kept jsonb;
 BEGIN
     IF pg_is_in_recovery() THEN
         PERFORM _recon.fail('RC220', 'this server is a standby, not the primary',
@@ -16397,10 +15181,7 @@ BEGIN
        OR jsonb_typeof(result -> 'names') IS DISTINCT FROM 'array'
        OR jsonb_typeof(result -> 'compiled') IS DISTINCT FROM 'object'
        OR jsonb_typeof(result -> 'checks') NOT IN ('array', 'null')
-       OR jsonb_typeof(v_target) IS DISTINCT FROM 'object'
-       OR COALESCE(v_target ->> 'token', '') !~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$'
-       OR COALESCE(v_target ->> 'lsn', '') !~ '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$'
-       OR COALESCE(result ->> 'replayed_lsn', '') !~ '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$' THEN
+       OR jsonb_typeof(v_target) IS DISTINCT FROM 'object' THEN
         PERFORM _recon.fail('RC224', 'not a result of recon.replica_findings()',
                             format('Got %s.', left(COALESCE(result::text, 'NULL'), 200)),
                             'Pass what recon.replica_findings() returned on the standby.');
@@ -16444,28 +15225,6 @@ BEGIN
                             'Run the check again (nothing was recorded).');
     END IF;
 
-    -- The target: handed out by this primary to this caller, unused, unexpired, and the very
-    -- one the result names (_recon.replica_claim); used from now on, in this transaction.
-    v_claimed := _recon.replica_claim(v_target);
-    -- The run's normal locking: one reconcile at a time (recon.reconcile takes it again).
-    PERFORM pg_advisory_xact_lock(hashtextextended('wallet-recon reconcile', 0));
-    -- History does not step back: a run of any of these checks recorded since the target was
-    -- taken may have read a newer state than the standby did.
-    SELECT format('run %s (checks %s) finished at %s', r.id, r.checks, r.finished_at)
-    INTO v_changed
-    FROM _recon.run AS r
-    WHERE r.status IN ('synced', 'discrepancy') AND r.finished_at >= v_claimed.taken_at
-      AND r.checks && v_names
-    ORDER BY r.finished_at DESC LIMIT 1;
-    IF v_changed IS NOT NULL THEN
-        PERFORM _recon.fail('RC226', 'a newer run of these checks is recorded already',
-                            format('The target was taken at %s; %s: its findings may be newer '
-                                   || 'than the standby''s. Nothing was recorded.',
-                                   v_claimed.taken_at, v_changed),
-                            'Run the check again (a new target), and schedule one path (the '
-                            || 'primary or the standby), not both at once.');
-    END IF;
-
     -- The run as recon.start_run() records it, its findings staged as a run on the primary
     -- stages them, and how each check ran; recon.reconcile() does the rest exactly as for a
     -- run of its own (acknowledgements, causes, severity, open issues, summary, alert).
@@ -16487,12 +15246,6 @@ BEGIN
         check_name text, finding_key text, wallet_key text, stored numeric, expected numeric,
         difference numeric, details jsonb, cause text, currency text)
     WHERE f.check_name = ANY (v_names);
-    -- A finding open here that the result no longer holds is resolved only if the primary no
-    -- longer finds it either (a result is data its caller passes).
-    v_kept := _recon.replica_recheck(v_run, v_names);
-    UPDATE _recon.run AS r
-    SET summary = jsonb_set(r.summary, '{replica,kept_open}', v_kept)
-    WHERE r.id = v_run AND v_kept <> '[]'::jsonb;
     v_summary := recon.reconcile(v_checks, result ->> 'mode');
     IF (v_summary ->> 'run_id')::bigint IS DISTINCT FROM v_run THEN
         PERFORM _recon.fail('RC224', 'the replica''s run was not the one recorded',
@@ -16500,16 +15253,15 @@ BEGIN
                                    v_summary ->> 'run_id'),
                             'Run the check again.');
     END IF;
-    UPDATE _recon.replica_target AS t SET run_id = v_run WHERE t.token = v_claimed.token;
     RETURN v_summary;
 END;
-$_$;
+$$;
 
 --
 -- Name: FUNCTION record_replica_run(result jsonb); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.record_replica_run(result jsonb) IS 'On the primary: records a run whose read work a hot standby did (result: what recon.replica_findings() returned there), exactly as recon.reconcile() records its own: the run, findings, observations, alerts and summary, which also says where it was read (summary.replica: target_lsn, replayed_lsn, read_ms, waited_ms). The result is data its caller passes: its target must be one recon.replica_target() recorded here, taken by the same role, unused and unexpired (it is used from then on: a replay, or the second of two concurrent submits, is refused, RC225); a run of the same checks recorded since the target was taken refuses it (RC226: history does not step back); and a finding open here that the result no longer holds is resolved only if the primary, re-checking it now, no longer finds it either (else it stays open: summary.replica.kept_open). Refuses, recording nothing, a result read on a standby of another primary (RC221), at another toolkit version (RC222), before the target was replayed (RC223), or of checks that changed since (RC224). SECURITY DEFINER: recon_operator only.';
+COMMENT ON FUNCTION recon.record_replica_run(result jsonb) IS 'On the primary: records a run whose read work a hot standby did (result: what recon.replica_findings() returned there), exactly as recon.reconcile() records its own: the run, findings, observations, alerts and summary, which also says where it was read (summary.replica: target_lsn, replayed_lsn, read_ms). Refuses, recording nothing, a result read on a standby of another primary (RC221), at another toolkit version (RC222), before the target was replayed (RC223), or of checks that changed since (RC224). SECURITY DEFINER: recon_operator only (the findings are data the caller passes; an auditor runs checks on the primary).';
 
 --
 -- Name: register_check(text, text, jsonb); Type: FUNCTION; Schema: recon; Owner: -
@@ -16664,17 +15416,23 @@ COMMENT ON FUNCTION recon.register_check(name text, kind text, options jsonb) IS
 
 CREATE FUNCTION recon.register_ledger_source(name text, wallet_source text, relation text, wallet_column text, amount_column text, options jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
     LANGUAGE plpgsql
-    AS $$
+    AS $_$
 #variable_conflict use_column
 DECLARE
     v_wallet _recon.wallet_source;
     v_relid oid;
     v_mode text;
     v_effects jsonb;
-    v_optional jsonb;
+    v_target text;
+    v_col text;
+    v_value text;
+    v_mult text;
+    v_optional jsonb := '{}'::jsonb;
+    v_key text;
     v_shape text := 'entries';
     v_parents jsonb;
     v_filters jsonb;
+    v_rules jsonb;
     v_kinds jsonb;
     v_after jsonb;
     v_legs jsonb;
@@ -16702,9 +15460,120 @@ BEGIN
     END IF;
 
     -- How an entry moves balances: signed amount, amount + direction, or operation effects.
-    SELECT m.p_mode, m.p_effects, m.p_kinds INTO v_mode, v_effects, v_kinds
-    FROM _recon.ledger_mode(v_relid, v_wallet, v_parents, v_legs,
-                            register_ledger_source.options) AS m;
+    IF register_ledger_source.options ? 'direction' AND register_ledger_source.options ? 'operation' THEN
+        PERFORM _recon.fail(
+            'RC106', 'give either "direction" or "operation", not both',
+            'A ledger is signed, direction-based or operation-based.',
+            'Use "direction" for credit/debit columns, "operation" with "effects" for '
+            || 'ON_HOLD/RELEASE/DEBIT/CREDIT-style ledgers.'
+        );
+    END IF;
+    v_target := COALESCE(register_ledger_source.options ->> 'balance_column', v_wallet.balance_columns[1]);
+    IF register_ledger_source.options ? 'operation' AND (jsonb_typeof(register_ledger_source.options -> 'operation') = 'array'
+                                    OR jsonb_typeof(register_ledger_source.options -> 'effects') = 'array'
+                                    OR v_shape <> 'entries') THEN
+        v_mode := 'operation';
+        v_rules := _recon.ledger_rules(v_relid, v_parents, v_wallet, register_ledger_source.options -> 'operation',
+                                       register_ledger_source.options -> 'effects',
+                                       CASE WHEN v_shape <> 'entries' THEN ARRAY(
+                                           SELECT jsonb_object_keys(v_legs -> 'legs')) END);
+        v_kinds := v_rules -> 'kinds';
+        v_effects := v_rules -> 'effects';
+    ELSIF register_ledger_source.options ? 'operation' THEN
+        v_mode := 'operation';
+        PERFORM _recon.resolve_column(v_relid, register_ledger_source.options ->> 'operation', 'the operation type');
+        v_effects := register_ledger_source.options -> 'effects';
+        IF v_effects IS NULL OR jsonb_typeof(v_effects) <> 'object' OR v_effects = '{}' THEN
+            PERFORM _recon.fail(
+                'RC106', 'an operation ledger needs "effects"',
+                'effects maps each operation type to its effect on balance columns.',
+                'E.g. {"ON_HOLD": {"available": -1, "on_hold": 1}, "RELEASE": {"available": 1, '
+                || '"on_hold": -1}, "DEBIT": {"on_hold": -1}, "CREDIT": {"available": 1}}.'
+            );
+        END IF;
+        -- Validate, then store per balance column: {"<column>": {"<operation>": multiplier}}.
+        FOR v_value IN SELECT jsonb_object_keys(v_effects) LOOP
+            IF jsonb_typeof(v_effects -> v_value) <> 'object' OR v_effects -> v_value = '{}' THEN
+                PERFORM _recon.fail(
+                    'RC106', format('effects of operation %L must be a non-empty object',
+                                    v_value),
+                    format('Got %s.', v_effects -> v_value),
+                    'Map each balance column to a multiplier, e.g. {"available": -1}.'
+                );
+            END IF;
+            FOR v_col, v_mult IN SELECT e.key, e.value::text FROM jsonb_each(v_effects -> v_value) AS e
+            LOOP
+                IF v_col <> ALL (v_wallet.balance_columns) THEN
+                    PERFORM _recon.fail(
+                        'RC102', format('operation %L moves %L, which is not a balance column of %s',
+                                        v_value, v_col, v_wallet.name),
+                        format('Balance columns: %s.', array_to_string(v_wallet.balance_columns, ', ')),
+                        'Register the column with the wallet source, or fix the effects.'
+                    );
+                END IF;
+                IF v_mult !~ '^-?[0-9]+(\.[0-9]+)?$' THEN
+                    PERFORM _recon.fail(
+                        'RC106', format('multiplier %s of %L on %L is not a number', v_mult, v_value,
+                                        v_col),
+                        'Multipliers are plain numbers such as 1 or -1.', 'Fix the effects.'
+                    );
+                END IF;
+            END LOOP;
+        END LOOP;
+        SELECT jsonb_object_agg(c.col, c.per_op) INTO v_effects
+        FROM (
+            SELECT e.key AS col, jsonb_object_agg(o.key, e.value) AS per_op
+            FROM jsonb_each(v_effects) AS o, jsonb_each(o.value) AS e
+            GROUP BY e.key
+        ) AS c;
+    ELSIF register_ledger_source.options ? 'direction' THEN
+        v_mode := 'direction';
+        PERFORM _recon.resolve_column(v_relid, register_ledger_source.options ->> 'direction', 'the direction');
+        IF COALESCE(register_ledger_source.options ->> 'credit', 'credit')
+           = COALESCE(register_ledger_source.options ->> 'debit', 'debit') THEN
+            PERFORM _recon.fail(
+                'RC106', format('"credit" and "debit" are both %L',
+                                COALESCE(register_ledger_source.options ->> 'credit', 'credit')),
+                'An entry is a credit or a debit by its direction value: they must differ.',
+                'E.g. {"direction": "direction", "credit": "C", "debit": "D"}.'
+            );
+        END IF;
+        PERFORM _recon.resolve_column(v_wallet.relid, v_target, 'the balance', TRUE);
+        v_effects := jsonb_build_object(v_target, jsonb_build_object(
+            COALESCE(register_ledger_source.options ->> 'credit', 'credit'), 1,
+            COALESCE(register_ledger_source.options ->> 'debit', 'debit'), -1
+        ));
+    ELSIF v_shape <> 'entries' THEN
+        -- A row of several legs (a transfer: its amount leaves the debit wallet and reaches the
+        -- credit wallet): each leg moves the balance by its side's multiplier.
+        v_mode := 'direction';
+        IF register_ledger_source.options ? 'effects' THEN
+            PERFORM _recon.fail(
+                'RC106', '"effects" needs "operation"', 'Only operation ledgers map effects.',
+                'Add "operation": ["side", ...] with rules, or drop "effects".'
+            );
+        END IF;
+        PERFORM _recon.resolve_column(v_wallet.relid, v_target, 'the balance', TRUE);
+        v_effects := jsonb_build_object(v_target, v_legs -> 'multipliers');
+    ELSE
+        v_mode := 'signed';
+        IF register_ledger_source.options ? 'effects' THEN
+            PERFORM _recon.fail(
+                'RC106', '"effects" needs "operation"', 'Only operation ledgers map effects.',
+                'Add "operation": "<type column>", or drop "effects".'
+            );
+        END IF;
+        PERFORM _recon.resolve_column(v_wallet.relid, v_target, 'the balance', TRUE);
+        v_effects := jsonb_build_object(v_target, jsonb_build_object('*', 1));
+    END IF;
+    IF v_target <> ALL (v_wallet.balance_columns) THEN
+        PERFORM _recon.fail(
+            'RC102', format('%L is not a balance column of wallet source %s', v_target,
+                            v_wallet.name),
+            format('Balance columns: %s.', array_to_string(v_wallet.balance_columns, ', ')),
+            'Set "balance_column" to one of them.'
+        );
+    END IF;
 
     -- Optional columns, each checked against the catalog.
     -- A running balance per balance column (a map) is checked per column; a single column
@@ -16713,7 +15582,31 @@ BEGIN
         v_after := _recon.ledger_after(v_relid, v_wallet, v_effects, register_ledger_source.options -> 'balance_after');
         register_ledger_source.options := register_ledger_source.options - 'balance_after';
     END IF;
-    v_optional := _recon.ledger_optional(v_relid, v_parents, register_ledger_source.options);
+    FOREACH v_key IN ARRAY ARRAY['entry_id', 'reference', 'posted_at', 'order_by', 'balance_after',
+                                 'version', 'journal', 'status'] LOOP
+        IF register_ledger_source.options ? v_key THEN
+            v_optional := v_optional || jsonb_build_object(v_key, _recon.resolve_column(
+                v_relid, register_ledger_source.options ->> v_key, replace(v_key, '_', ' '),
+                v_key IN ('balance_after', 'version')
+            ));
+        END IF;
+    END LOOP;
+
+    -- The currency of each entry: a column of the ledger or of a parent row, of a text type.
+    IF register_ledger_source.options ? 'currency' THEN
+        IF _recon.ledger_ref_type(v_relid, v_parents, register_ledger_source.options ->> 'currency', 'the currency')
+           NOT IN ('text'::regtype, 'character varying'::regtype, 'character'::regtype,
+                   'name'::regtype) THEN
+            PERFORM _recon.fail(
+                'RC108', format('the currency column %s is not of a text type',
+                                register_ledger_source.options ->> 'currency'),
+                format('It is %s.', _recon.ledger_ref_type(v_relid, v_parents,
+                                                           register_ledger_source.options ->> 'currency',
+                                                           'the currency')),
+                'Name a column holding currency codes (text, varchar, char).');
+        END IF;
+        v_optional := v_optional || jsonb_build_object('currency', register_ledger_source.options ->> 'currency');
+    END IF;
 
     -- Minor units: the amount (and running balances) as integers with a scale.
     v_scale := _recon.scale_option(
@@ -16749,7 +15642,7 @@ BEGIN
         'legs', v_legs -> 'legs', 'filters', v_filters, 'parents', v_parents, 'rules', v_kinds -> 'rules',
         'balance_after', v_after, 'scale', v_scale));
 END;
-$$;
+$_$;
 
 --
 -- Name: FUNCTION register_ledger_source(name text, wallet_source text, relation text, wallet_column text, amount_column text, options jsonb); Type: COMMENT; Schema: recon; Owner: -
@@ -16830,26 +15723,142 @@ COMMENT ON FUNCTION recon.register_wallet_source(name text, relation text, key_c
 
 CREATE FUNCTION recon.register_writer(ledger text, options jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
     LANGUAGE plpgsql
-    AS $$
+    AS $_$
 #variable_conflict use_column
 DECLARE
     v_ledger _recon.ledger_source := _recon.ledger(register_writer.ledger);
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
     v_writer _recon.writer;
     v_fn regprocedure;
+    v_exists boolean;
+    v_key text;
+    v_why text := _recon.ledger_writer_refusal(
+        v_ledger, CASE WHEN register_writer.options ? 'function' THEN 'function' ELSE 'insert' END);
 BEGIN
     -- Every shape repairs read is served (they measure and verify through the legs); an INSERT
-    -- cannot write or check a parent row that a filter or effect rule reads. A float amount or
-    -- running balance cannot hold what a repair posts exactly.
-    PERFORM _recon.writer_check_ledger(register_writer.ledger, v_ledger, register_writer.options);
-    PERFORM _recon.writer_check_options(register_writer.ledger, register_writer.options);
+    -- cannot write or check a parent row that a filter or effect rule reads.
+    IF v_why IS NOT NULL THEN
+        PERFORM _recon.fail(
+            'RC305', format('a writer cannot be set on ledger source %s: %s', register_writer.ledger, v_why),
+            format('Ledger source %s reads %s with shape %s%s%s.', v_ledger.name,
+                   v_ledger.relid::regclass, v_ledger.shape,
+                   CASE WHEN v_ledger.parents IS NOT NULL
+                        THEN ', parents ' || v_ledger.parents::text ELSE '' END,
+                   CASE WHEN v_ledger.filters IS NOT NULL
+                        THEN ', filters ' || v_ledger.filters::text ELSE '' END),
+            CASE WHEN v_ledger.shape IN ('entries', 'transfer')
+                 THEN 'Register a posting function instead ({"function": "schema.post(jsonb)"}): '
+                      || 'it writes the row and its parent; the repair is verified through the '
+                      || 'ledger''s legs (RC307 otherwise). docs/REPAIRS.md "Writers".'
+                 ELSE 'Repair by hand or acknowledge the findings (docs/CHECKS.md "Ledger '
+                      || 'shapes").' END);
+    END IF;
+    -- A float amount or running balance cannot hold what a repair posts exactly.
+    IF _recon.float_refusal(v_ledger) IS NOT NULL THEN
+        PERFORM _recon.fail(
+            'RC320', format('a writer cannot be set on ledger source %s: its %s', register_writer.ledger,
+                            _recon.float_refusal(v_ledger)),
+            'Repairs post exact amounts; a float column would round them.',
+            'Make the column numeric, or an integer of minor units registered with a "scale" '
+            || '(docs/CHECKS.md "Minor units"); until then repair by hand or acknowledge.');
+    END IF;
+    PERFORM _recon.check_options('writer for ' || register_writer.ledger, register_writer.options,
+                                 ARRAY['function', 'columns', 'offset_wallet', 'reference',
+                                       'description', 'journal', 'entry_types',
+                                       'moves_balances']);
+    FOREACH v_key IN ARRAY ARRAY['function', 'offset_wallet', 'reference', 'description',
+                                 'journal'] LOOP
+        IF register_writer.options ? v_key AND jsonb_typeof(register_writer.options -> v_key) <> 'string' THEN
+            PERFORM _recon.fail('RC305', format('"%s" must be a string', v_key),
+                                format('Got %s.', register_writer.options -> v_key), 'docs/REPAIRS.md.');
+        END IF;
+    END LOOP;
+    IF register_writer.options ? 'columns' AND jsonb_typeof(register_writer.options -> 'columns') <> 'object' THEN
+        PERFORM _recon.fail('RC305', '"columns" must be an object',
+                            format('Got %s.', register_writer.options -> 'columns'),
+                            'It maps a ledger column to a constant or template.');
+    END IF;
+    IF register_writer.options ? 'entry_types' AND (jsonb_typeof(register_writer.options -> 'entry_types') <> 'array'
+        OR EXISTS (SELECT FROM jsonb_array_elements(register_writer.options -> 'entry_types') AS e
+                   WHERE jsonb_typeof(e) <> 'string')) THEN
+        PERFORM _recon.fail('RC305', '"entry_types" must be an array of strings',
+                            format('Got %s.', register_writer.options -> 'entry_types'),
+                            'E.g. ["topup", "withdrawal"]: preferred when several types fit.');
+    END IF;
     PERFORM _recon.writer_moves_balances(register_writer.ledger, register_writer.options);
     IF register_writer.options ? 'function' THEN
-        v_fn := _recon.writer_posting_function(register_writer.options);
+        IF register_writer.options ? 'columns' THEN
+            PERFORM _recon.fail('RC305', 'a writer has "function" or "columns", not both',
+                                'A posting function writes its own rows.',
+                                'Drop "columns", or drop "function" to use an INSERT.');
+        END IF;
+        BEGIN
+            v_fn := (register_writer.options ->> 'function')::regprocedure;
+        EXCEPTION WHEN undefined_function OR invalid_text_representation OR syntax_error
+                       OR invalid_schema_name OR undefined_object THEN
+            PERFORM _recon.fail(
+                'RC305', format('unknown posting function %L', register_writer.options ->> 'function'),
+                SQLERRM, 'Give it with its argument type, e.g. "ledger.post_recon(jsonb)".');
+        END;
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_proc AS p
+                       WHERE p.oid = v_fn AND p.prorettype = 'jsonb'::regtype
+                         AND p.pronargs = 1 AND p.proargtypes[0] = 'jsonb'::regtype
+                         AND p.prokind = 'f' AND NOT p.proretset) THEN
+            PERFORM _recon.fail(
+                'RC305', format('posting function %s has the wrong signature', v_fn),
+                'A posting function takes the posting request and returns the entries: '
+                || 'fn(request jsonb) RETURNS jsonb.', 'docs/REPAIRS.md describes the request.');
+        END IF;
     END IF;
-    -- the relation takes an INSERT, the offset wallet exists, journals are filled
-    PERFORM _recon.writer_check_target(register_writer.ledger, v_ledger, v_wallet,
-                                       register_writer.options);
+    -- an INSERT writer inserts into the ledger as registered: a view must take the INSERT
+    -- (a simple view, or one with an INSTEAD OF INSERT trigger), or repairs would fail later
+    IF NOT register_writer.options ? 'function'
+       AND pg_catalog.pg_relation_is_updatable(v_ledger.relid, TRUE) & 8 = 0 THEN
+        PERFORM _recon.fail(
+            'RC312', format('ledger %s cannot take an INSERT writer', register_writer.ledger),
+            format('%s is a %s that does not accept INSERT (a join, an aggregate, DISTINCT, a '
+                   || 'UNION...: not automatically updatable, and no INSTEAD OF INSERT trigger).',
+                   v_ledger.relid::regclass,
+                   CASE (SELECT c.relkind FROM pg_catalog.pg_class AS c
+                         WHERE c.oid = v_ledger.relid)
+                        WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                        ELSE 'relation' END),
+            'Register a posting function ({"function": "schema.post(jsonb)"}) that writes the '
+            || 'base tables, or register the ledger on its base table; docs/REPAIRS.md.');
+    END IF;
+    IF register_writer.options ? 'offset_wallet' THEN
+        EXECUTE format('SELECT EXISTS (SELECT FROM %s AS w WHERE w.%I::text = $1)',
+                       v_wallet.relid::regclass, v_wallet.key_column)
+        INTO v_exists USING register_writer.options ->> 'offset_wallet';
+        IF NOT v_exists THEN
+            PERFORM _recon.fail(
+                'RC305', format('offset wallet %L is not in %s', register_writer.options ->> 'offset_wallet',
+                                v_wallet.relid::regclass),
+                'Double-entry repairs post their other side to this wallet.',
+                'Create the system wallet first (seed 003 calls it ''system'').');
+        END IF;
+    END IF;
+    -- a transfer row moves two wallets: a repair posts from or to the offset wallet (an
+    -- INSERT writer one row, a posting function as it likes; conservation checks both)
+    IF v_ledger.shape = 'transfer' AND NOT register_writer.options ? 'offset_wallet' THEN
+        PERFORM _recon.fail(
+            'RC305', format('a writer for transfer ledger %s needs an "offset_wallet"', register_writer.ledger),
+            'A repair on a transfer ledger is one row between the wallet and the offset wallet.',
+            'E.g. {"offset_wallet": "world"}: the system wallet repairs move money from and to.');
+    END IF;
+    IF register_writer.options ? 'journal' AND v_ledger.journal_column IS NULL THEN
+        PERFORM _recon.fail('RC305', format('ledger %s has no journal column', register_writer.ledger),
+                            'A journal template fills the ledger''s journal column.',
+                            'Register the ledger with {"journal": "<column>"}, or drop it here.');
+    END IF;
+    -- (a transfer row is its own journal: both legs are the one row, balanced by construction)
+    IF register_writer.options ? 'offset_wallet' AND NOT register_writer.options ? 'function' AND v_ledger.journal_column
+        IS NOT NULL AND NOT register_writer.options ? 'journal' AND v_ledger.shape = 'entries' THEN
+        PERFORM _recon.fail(
+            'RC305', 'a double-entry writer needs a "journal" template',
+            'Both sides of a posting share one journal id, so the journal check sees them '
+            || 'balance.', 'E.g. "journal": "recon-{uuid}".');
+    END IF;
 
     v_writer := ROW(
         register_writer.ledger,
@@ -16887,7 +15896,7 @@ BEGIN
         'moves_balances', CASE WHEN _recon.writer_moves_balances(register_writer.ledger, register_writer.options) THEN TRUE
                           END));
 END;
-$$;
+$_$;
 
 --
 -- Name: FUNCTION register_writer(ledger text, options jsonb); Type: COMMENT; Schema: recon; Owner: -
@@ -16962,16 +15971,15 @@ $$;
 COMMENT ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) IS 'On a hot standby, in a read-only transaction begun after recon.replica_wait(target) returned: the read work of recon.reconcile(checks, mode) (every enabled check, or the named ones), the findings as the run stages them, as jsonb; nothing is written. recon.record_replica_run() on the primary records it. Every check is read in full (incremental state is written by the run that advances it; runs.why_full says so in incremental mode). Errors: RC201, RC202, RC220-RC224 (docs/SQLSTATES.md).';
 
 --
--- Name: replica_target(interval); Type: FUNCTION; Schema: recon; Owner: -
+-- Name: replica_target(); Type: FUNCTION; Schema: recon; Owner: -
 --
 
-CREATE FUNCTION recon.replica_target(valid_for interval DEFAULT '01:00:00'::interval) RETURNS jsonb
+CREATE FUNCTION recon.replica_target() RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_lsn pg_lsn;
-    v_target _recon.replica_target;
 BEGIN
     IF pg_is_in_recovery() THEN
         PERFORM _recon.fail('RC220', 'this server is a standby, not the primary',
@@ -16979,46 +15987,27 @@ BEGIN
                             || 'must name the primary.',
                             'Pass the primary as --database and the standby as --replica.');
     END IF;
-    IF valid_for IS NULL OR valid_for <= interval '0' THEN
-        PERFORM _recon.fail('RC225', format('bad valid_for %s',
-                                            COALESCE(valid_for::text, 'NULL')),
-                            'A target is valid for a while after it is taken, then refused.',
-                            'Pass a positive interval, e.g. ''1 hour'' (the default).');
-    END IF;
     -- The insert position, not the write position: a transaction committed asynchronously
     -- (synchronous_commit = off) is visible here before its WAL is written.
     v_lsn := pg_current_wal_insert_lsn();
-    -- The target is recorded, single-use and bound to its caller: recon.record_replica_run()
-    -- takes a result only for it. Recording it also gives this transaction an id, so that its
-    -- commit writes a commit record after that position, which is flushed (at once, or by the
-    -- WAL writer when commits are asynchronous) and so sent to the standby: the position is
-    -- reached even when the last WAL before it is not a commit and nothing else is written.
-    INSERT INTO _recon.replica_target
-        (token, lsn, system_identifier, toolkit_version, taken_by, taken_at, expires_at)
-    VALUES (gen_random_uuid(), v_lsn,
-            (SELECT c.system_identifier::text FROM pg_control_system() AS c), recon.version(),
-            CASE WHEN current_setting('role') = 'none' THEN session_user
-                 ELSE current_setting('role') END,
-            clock_timestamp(), clock_timestamp() + valid_for)
-    RETURNING * INTO v_target;
-    -- what is recorded stays small: targets used or expired a day ago go
-    DELETE FROM _recon.replica_target AS t
-    WHERE t.expires_at < clock_timestamp() - interval '1 day';
+    -- This transaction then takes a transaction id, so that its commit writes a commit record
+    -- after that position, which is flushed (at once, or by the WAL writer when commits are
+    -- asynchronous) and so sent to the standby: the position is reached even when the last
+    -- WAL before it is not a commit and nothing else is written.
+    PERFORM pg_current_xact_id();
     RETURN jsonb_build_object(
-        'token', v_target.token::text,
-        'system_identifier', v_target.system_identifier,
-        'version', v_target.toolkit_version,
-        'lsn', v_target.lsn::text,
-        'taken_at', v_target.taken_at,
-        'expires_at', v_target.expires_at);
+        'system_identifier', (SELECT c.system_identifier::text FROM pg_control_system() AS c),
+        'version', recon.version(),
+        'lsn', v_lsn::text,
+        'taken_at', clock_timestamp());
 END;
 $$;
 
 --
--- Name: FUNCTION replica_target(valid_for interval); Type: COMMENT; Schema: recon; Owner: -
+-- Name: FUNCTION replica_target(); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.replica_target(valid_for interval) IS 'On the primary: the start of a run read on a streaming standby (docs/SCALING.md, "Checks on a standby"): the primary''s system identifier, toolkit version and current WAL insert position (lsn: every transaction visible now committed at or before it), which recon.replica_wait() and recon.replica_findings() take on the standby, and a random token. The target is recorded (_recon.replica_target): recon.record_replica_run() records one result of it, from the same caller, within valid_for (default 1 hour). Errors: RC220 when this server is itself a standby, RC225 a valid_for not positive.';
+COMMENT ON FUNCTION recon.replica_target() IS 'On the primary: the start of a run read on a streaming standby (docs/SCALING.md, "Checks on a standby"): the primary''s system identifier, toolkit version and current WAL insert position (lsn: every transaction visible now committed at or before it), which recon.replica_wait() and recon.replica_findings() take on the standby. Error: RC220 when this server is itself a standby.';
 
 --
 -- Name: replica_wait(jsonb, interval); Type: FUNCTION; Schema: recon; Owner: -
@@ -18008,6 +16997,194 @@ COMMENT ON COLUMN _recon.fix_policy.wallet_limit IS 'Per currency, the largest r
 COMMENT ON COLUMN _recon.fix_policy.run_limit IS 'Per currency, the largest total one recon.fix() call applies for this check. NULL: ten times the wallet limit.';
 
 --
+-- Name: fix_stage; Type: TABLE; Schema: _recon; Owner: -
+--
+
+CREATE UNLOGGED TABLE _recon.fix_stage (
+    stage_id bigint NOT NULL,
+    step integer NOT NULL,
+    finding_id bigint,
+    check_name text,
+    kind text,
+    finding_key text,
+    wallet_source text,
+    wallet_key text,
+    ledger_source text,
+    strategy text NOT NULL,
+    difference numeric,
+    amount numeric,
+    postings jsonb DEFAULT '[]'::jsonb NOT NULL,
+    moves jsonb DEFAULT '{}'::jsonb NOT NULL,
+    stored_before jsonb,
+    stored_after jsonb,
+    status text NOT NULL,
+    note text,
+    covered_by integer,
+    repair_key text,
+    repair_id bigint,
+    currency text,
+    ledger_change jsonb DEFAULT '{}'::jsonb NOT NULL,
+    stored_change jsonb DEFAULT '{}'::jsonb NOT NULL,
+    evidence jsonb
+);
+
+--
+-- Name: TABLE fix_stage; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON TABLE _recon.fix_stage IS 'Scratch space of a running recon.fix(): its plan, one row per step, before it is applied. Emptied at the end of each call; unlogged (nothing to keep).';
+
+--
+-- Name: COLUMN fix_stage.stage_id; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.stage_id IS 'The call (a number from fix_stage_seq).';
+
+--
+-- Name: COLUMN fix_stage.step; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.step IS 'Step number.';
+
+--
+-- Name: COLUMN fix_stage.finding_id; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.finding_id IS 'The finding.';
+
+--
+-- Name: COLUMN fix_stage.check_name; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.check_name IS 'Its check.';
+
+--
+-- Name: COLUMN fix_stage.kind; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.kind IS 'The check''s kind.';
+
+--
+-- Name: COLUMN fix_stage.finding_key; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.finding_key IS 'The finding''s key.';
+
+--
+-- Name: COLUMN fix_stage.wallet_source; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.wallet_source IS 'The wallet source.';
+
+--
+-- Name: COLUMN fix_stage.wallet_key; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.wallet_key IS 'The wallet.';
+
+--
+-- Name: COLUMN fix_stage.ledger_source; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.ledger_source IS 'The ledger it posts into, if it posts.';
+
+--
+-- Name: COLUMN fix_stage.strategy; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.strategy IS 'The repair.';
+
+--
+-- Name: COLUMN fix_stage.difference; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.difference IS 'The finding''s difference.';
+
+--
+-- Name: COLUMN fix_stage.amount; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.amount IS 'How much it repairs (absolute).';
+
+--
+-- Name: COLUMN fix_stage.postings; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.postings IS 'Entries to post: wallet, deltas, purpose.';
+
+--
+-- Name: COLUMN fix_stage.moves; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.moves IS 'What it adds to each stored balance column.';
+
+--
+-- Name: COLUMN fix_stage.stored_before; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.stored_before IS 'Stored balances before.';
+
+--
+-- Name: COLUMN fix_stage.stored_after; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.stored_after IS 'Stored balances after.';
+
+--
+-- Name: COLUMN fix_stage.status; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.status IS 'planned, applied, covered, manual or skipped.';
+
+--
+-- Name: COLUMN fix_stage.note; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.note IS 'Why it was skipped, or what covers it.';
+
+--
+-- Name: COLUMN fix_stage.covered_by; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.covered_by IS 'The step whose repair also repairs this one.';
+
+--
+-- Name: COLUMN fix_stage.repair_key; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.repair_key IS 'Its unique repair key.';
+
+--
+-- Name: COLUMN fix_stage.repair_id; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.repair_id IS 'Its audit row, once applied.';
+
+--
+-- Name: COLUMN fix_stage.currency; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.currency IS 'The wallet''s currency.';
+
+--
+-- Name: COLUMN fix_stage.ledger_change; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.ledger_change IS 'What its postings add to the ledger''s effects, per column, both sides.';
+
+--
+-- Name: COLUMN fix_stage.stored_change; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.stored_change IS 'What it adds to the stored balances, per column, offset wallets included.';
+
+--
+-- Name: COLUMN fix_stage.evidence; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.evidence IS 'The ledger evidence the strategy was chosen on.';
+
+--
 -- Name: fix_stage_seq; Type: SEQUENCE; Schema: _recon; Owner: -
 --
 
@@ -18173,6 +17350,40 @@ COMMENT ON TABLE _recon.guard_tick IS 'A row inserted and deleted at once by _re
 --
 
 COMMENT ON COLUMN _recon.guard_tick.guard_id IS 'The drift guard to judge.';
+
+--
+-- Name: guard_window; Type: TABLE; Schema: _recon; Owner: -
+--
+
+CREATE UNLOGGED TABLE _recon.guard_window (
+    txid xid8 NOT NULL,
+    guard_id integer NOT NULL,
+    state text NOT NULL
+);
+
+--
+-- Name: TABLE guard_window; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON TABLE _recon.guard_window IS 'A sealed (block-mode) drift guard''s open statement window on a ledger read through parent rows, per transaction: a row while one of the guard''s statements is open, deleted when the last one closes. Written inside the writer''s transaction (an abort or a rollback to a savepoint takes it back) by the guard''s SECURITY DEFINER trigger functions only; the writer can neither read nor write it. Warn mode keeps the window in the setting wallet_recon.drift_<id>_stmt. Unlogged.';
+
+--
+-- Name: COLUMN guard_window.txid; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.guard_window.txid IS 'The writing transaction.';
+
+--
+-- Name: COLUMN guard_window.guard_id; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.guard_window.guard_id IS 'The drift guard.';
+
+--
+-- Name: COLUMN guard_window.state; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.guard_window.state IS '"open,mixed,ledger,parent,reported", as _recon.guard_drift_window_next reads it.';
 
 --
 -- Name: ledger_escape; Type: TABLE; Schema: _recon; Owner: -
@@ -19800,6 +19011,13 @@ ALTER TABLE ONLY _recon.guard_spill
     ADD CONSTRAINT guard_spill_pkey PRIMARY KEY (txid, guard_id, item, col);
 
 --
+-- Name: guard_window guard_window_pkey; Type: CONSTRAINT; Schema: _recon; Owner: -
+--
+
+ALTER TABLE ONLY _recon.guard_window
+    ADD CONSTRAINT guard_window_pkey PRIMARY KEY (txid, guard_id);
+
+--
 -- Name: ledger_escape ledger_escape_pkey; Type: CONSTRAINT; Schema: _recon; Owner: -
 --
 
@@ -19882,13 +19100,6 @@ ALTER TABLE ONLY _recon.repair
 
 ALTER TABLE ONLY _recon.repair
     ADD CONSTRAINT repair_reversed_once UNIQUE (reverses);
-
---
--- Name: replica_target replica_target_pkey; Type: CONSTRAINT; Schema: _recon; Owner: -
---
-
-ALTER TABLE ONLY _recon.replica_target
-    ADD CONSTRAINT replica_target_pkey PRIMARY KEY (token);
 
 --
 -- Name: reversal reversal_once; Type: CONSTRAINT; Schema: _recon; Owner: -
@@ -20319,13 +19530,6 @@ ALTER TABLE ONLY _recon.repair
     ADD CONSTRAINT repair_reverses_fkey FOREIGN KEY (reverses) REFERENCES _recon.repair(id);
 
 --
--- Name: replica_target replica_target_run_id_fkey; Type: FK CONSTRAINT; Schema: _recon; Owner: -
---
-
-ALTER TABLE ONLY _recon.replica_target
-    ADD CONSTRAINT replica_target_run_id_fkey FOREIGN KEY (run_id) REFERENCES _recon.run(id) ON DELETE SET NULL;
-
---
 -- Name: reversal reversal_ledger_source_fkey; Type: FK CONSTRAINT; Schema: _recon; Owner: -
 --
 
@@ -20428,12 +19632,6 @@ REVOKE ALL ON FUNCTION _recon.backfill_target(p_check _recon.check_def, p_wallet
 REVOKE ALL ON FUNCTION _recon.backfill_verify(p_stage bigint, p_wallet_source text) FROM PUBLIC;
 
 --
--- Name: FUNCTION balance_add_settled(p_check _recon.check_def, p_from numeric, p_to numeric, p_sums text, OUT p_delta text[], OUT p_inserted bigint); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.balance_add_settled(p_check _recon.check_def, p_from numeric, p_to numeric, p_sums text, OUT p_delta text[], OUT p_inserted bigint) FROM PUBLIC;
-
---
 -- Name: FUNCTION balance_agg_sql(p_options jsonb, p_where text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -20462,18 +19660,6 @@ REVOKE ALL ON FUNCTION _recon.balance_full(p_check _recon.check_def, p_run bigin
 --
 
 REVOKE ALL ON FUNCTION _recon.balance_increment(p_check _recon.check_def, p_run bigint) FROM PUBLIC;
-
---
--- Name: FUNCTION balance_recheck(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_sums text, p_insert text, p_run bigint, p_delta text[], p_since xid, OUT p_state_rows bigint, OUT p_old_rows bigint, OUT p_written bigint, OUT p_new_keys text[]); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.balance_recheck(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_sums text, p_insert text, p_run bigint, p_delta text[], p_since xid, OUT p_state_rows bigint, OUT p_old_rows bigint, OUT p_written bigint, OUT p_new_keys text[]) FROM PUBLIC;
-
---
--- Name: FUNCTION balance_recheck_sql(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_cols integer); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.balance_recheck_sql(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_cols integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION base_table(p_view oid); Type: ACL; Schema: _recon; Owner: -
@@ -20602,24 +19788,6 @@ REVOKE ALL ON FUNCTION _recon.compile_journal(p_name text, p_options jsonb) FROM
 REVOKE ALL ON FUNCTION _recon.compile_lifecycle(p_name text, p_options jsonb) FROM PUBLIC;
 
 --
--- Name: FUNCTION compile_lifecycle_pending(p_ledger _recon.ledger_source, p_options jsonb, p_status text, OUT p_pending text, OUT p_stale text); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.compile_lifecycle_pending(p_ledger _recon.ledger_source, p_options jsonb, p_status text, OUT p_pending text, OUT p_stale text) FROM PUBLIC;
-
---
--- Name: FUNCTION compile_lifecycle_status(p_raw _recon.ledger_source, p_ledger _recon.ledger_source, p_options jsonb, OUT p_status text, OUT p_join text); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.compile_lifecycle_status(p_raw _recon.ledger_source, p_ledger _recon.ledger_source, p_options jsonb, OUT p_status text, OUT p_join text) FROM PUBLIC;
-
---
--- Name: FUNCTION compile_lifecycle_terminal(p_ledger _recon.ledger_source, p_hold text, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.compile_lifecycle_terminal(p_ledger _recon.ledger_source, p_hold text, p_options jsonb) FROM PUBLIC;
-
---
 -- Name: FUNCTION compile_orphan(p_name text, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -20660,12 +19828,6 @@ REVOKE ALL ON FUNCTION _recon.custom_trusted(p_name text, p_view regclass) FROM 
 --
 
 REVOKE ALL ON FUNCTION _recon.effect_sql(p_ledger _recon.ledger_source, p_column text, p_alias text) FROM PUBLIC;
-
---
--- Name: FUNCTION entry_amount(p_effects jsonb, p_cols text[], p_label text, p_deltas jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.entry_amount(p_effects jsonb, p_cols text[], p_label text, p_deltas jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION entry_for(p_ledger _recon.ledger_source, p_deltas jsonb, p_prefer text[]); Type: ACL; Schema: _recon; Owner: -
@@ -20764,36 +19926,6 @@ REVOKE ALL ON FUNCTION _recon.fix_currencies(p_stage bigint, p_stored jsonb) FRO
 REVOKE ALL ON FUNCTION _recon.fix_evidence(p_stage bigint) FROM PUBLIC;
 
 --
--- Name: FUNCTION fix_evidence_breaks(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_chain text, p_keys text[], p_key_type regtype); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_evidence_breaks(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_chain text, p_keys text[], p_key_type regtype) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_evidence_journals(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_wallet _recon.wallet_source, p_journal_checks text[]); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_evidence_journals(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_wallet _recon.wallet_source, p_journal_checks text[]) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_evidence_unjournaled(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_evidence_unjournaled(p_stage bigint) FROM PUBLIC;
-
---
 -- Name: FUNCTION fix_floats(p_stage bigint, p_apply boolean); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -20804,24 +19936,6 @@ REVOKE ALL ON FUNCTION _recon.fix_floats(p_stage bigint, p_apply boolean) FROM P
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_lifecycle(p_stage bigint, p_recheck boolean) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_lifecycle_covered(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_lifecycle_covered(p_stage bigint) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_lifecycle_status_sql(p_check _recon.check_def, p_legs _recon.ledger_source, p_legs_sql text, p_journal_type text, p_recheck boolean); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_lifecycle_status_sql(p_check _recon.check_def, p_legs _recon.ledger_source, p_legs_sql text, p_journal_type text, p_recheck boolean) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_lifecycle_verdict(p_step _recon.fix_stage, p_check_name text, p_ledger_name text, p_legs _recon.ledger_source, p_hold text, p_terminal text[], p_release text, p_commit text, p_approved text[], p_canceled text[], p_journal text, p_status text, p_entries jsonb, OUT p_note text, OUT p_verdict text, OUT p_postings jsonb, OUT p_evidence jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_lifecycle_verdict(p_step _recon.fix_stage, p_check_name text, p_ledger_name text, p_legs _recon.ledger_source, p_hold text, p_terminal text[], p_release text, p_commit text, p_approved text[], p_canceled text[], p_journal text, p_status text, p_entries jsonb, OUT p_note text, OUT p_verdict text, OUT p_postings jsonb, OUT p_evidence jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_limit(p_value numeric, p_what text); Type: ACL; Schema: _recon; Owner: -
@@ -20848,12 +19962,6 @@ REVOKE ALL ON FUNCTION _recon.fix_move(p_stage bigint, p_offset_moves jsonb) FRO
 REVOKE ALL ON FUNCTION _recon.fix_moves_less(p_moves jsonb, p_source text, p_moved jsonb) FROM PUBLIC;
 
 --
--- Name: FUNCTION fix_moves_more(p_moves jsonb, p_source text, p_wallet text, p_deltas jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_moves_more(p_moves jsonb, p_source text, p_wallet text, p_deltas jsonb) FROM PUBLIC;
-
---
 -- Name: FUNCTION fix_offset_deltas(p_posting jsonb); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -20878,88 +19986,16 @@ REVOKE ALL ON FUNCTION _recon.fix_overdraft_evidence(p_stage bigint) FROM PUBLIC
 REVOKE ALL ON FUNCTION _recon.fix_plan(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) FROM PUBLIC;
 
 --
--- Name: FUNCTION fix_plan_covered(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_plan_covered(p_stage bigint) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_plan_findings(p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_plan_findings(p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_plan_reversals(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_plan_reversals(p_stage bigint) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_plan_skip_unwritable(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_plan_skip_unwritable(p_stage bigint) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_plan_skip_wallets(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_plan_skip_wallets(p_stage bigint) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_plan_steps(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_plan_steps(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) FROM PUBLIC;
-
---
 -- Name: FUNCTION fix_post(p_stage bigint, p_fix bigint, p_ticket text, p_reason text, p_pre jsonb); Type: ACL; Schema: _recon; Owner: -
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_post(p_stage bigint, p_fix bigint, p_ticket text, p_reason text, p_pre jsonb) FROM PUBLIC;
 
 --
--- Name: FUNCTION fix_post_after(INOUT p_side jsonb, INOUT p_afters jsonb, p_ledger _recon.ledger_source, p_after_sql text); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_post_after(INOUT p_side jsonb, INOUT p_afters jsonb, p_ledger _recon.ledger_source, p_after_sql text) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_post_entry(p_side jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_step integer); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_post_entry(p_side jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_step integer) FROM PUBLIC;
-
---
 -- Name: FUNCTION fix_post_first(p_ledger _recon.ledger_source, p_writer _recon.writer, p_request jsonb); Type: ACL; Schema: _recon; Owner: -
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_post_first(p_ledger _recon.ledger_source, p_writer _recon.writer, p_request jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_post_function_entries(p_step _recon.fix_stage, p_ledger text, p_writer _recon.writer, p_side jsonb, p_result jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_post_function_entries(p_step _recon.fix_stage, p_ledger text, p_writer _recon.writer, p_side jsonb, p_result jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_post_running(INOUT p_side jsonb, INOUT p_state jsonb, p_ledger _recon.ledger_source, p_chain text, p_balance_check text, p_first jsonb, p_pre jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_post_running(INOUT p_side jsonb, INOUT p_state jsonb, p_ledger _recon.ledger_source, p_chain text, p_balance_check text, p_first jsonb, p_pre jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_post_sql(p_ledger _recon.ledger_source, p_writer _recon.writer); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_post_sql(p_ledger _recon.ledger_source, p_writer _recon.writer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_postable(p_ledger _recon.ledger_source, p_writer _recon.writer, p_deltas jsonb); Type: ACL; Schema: _recon; Owner: -
@@ -21020,12 +20056,6 @@ REVOKE ALL ON FUNCTION _recon.fix_skip_over_wallet_limit(p_stage bigint) FROM PU
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_skip_overdrafts(p_stage bigint) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_skip_passing_overdrafts(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_skip_unfit(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
@@ -21094,16 +20124,34 @@ REVOKE ALL ON FUNCTION _recon.fix_wallet_value(p_source text, p_key text, p_colu
 REVOKE ALL ON FUNCTION _recon.float_refusal(p_ledger _recon.ledger_source) FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_check_options(p_kind text, p_target text, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_check_options(p_kind text, p_target text, p_options jsonb) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_compile(p_kind text, p_target text, p_id integer); Type: ACL; Schema: _recon; Owner: -
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_compile(p_kind text, p_target text, p_id integer) FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_derived_compile(p_id integer, p_check _recon.check_def, p_wallet _recon.wallet_source, p_relid oid); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_derived_compile(p_id integer, p_check _recon.check_def, p_wallet _recon.wallet_source, p_relid oid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_derived_source_sql(p_wallet _recon.wallet_source, p_join name, p_key name, p_table text); Type: ACL; Schema: _recon; Owner: -
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_derived_source_sql(p_wallet _recon.wallet_source, p_join name, p_key name, p_table text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
@@ -21146,6 +20194,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_key_sql(p_relid oid, p_column name, p_
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_drift_leg_sql(p_ledger _recon.ledger_source, p_column text, p_row text, p_side text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_legs_compile(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_block boolean); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_legs_compile(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_block boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_legs_function(p_id integer, p_branches jsonb); Type: ACL; Schema: _recon; Owner: -
@@ -21238,6 +20292,18 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_verdict(p_guard integer, p_acc text) F
 REVOKE ALL ON FUNCTION _recon.guard_drift_window(p_guard integer, p_table text, p_ledger boolean, p_counts boolean) FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_drift_window_next(p_guard integer, p_table text, p_ledger boolean, p_counts boolean, p_state text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_window_next(p_guard integer, p_table text, p_ledger boolean, p_counts boolean, p_state text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_window_sealed(p_guard integer, p_table text, p_ledger boolean, p_counts boolean); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_window_sealed(p_guard integer, p_table text, p_ledger boolean, p_counts boolean) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_filter_sql(p_ledger _recon.ledger_source, p_row text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -21286,6 +20352,18 @@ REVOKE ALL ON FUNCTION _recon.guard_parent_tables(p_ledger _recon.ledger_source)
 REVOKE ALL ON FUNCTION _recon.guard_recheck_parents() FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_refuse_sealed(p_guard integer); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_refuse_sealed(p_guard integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_row_over_view(p_definition text, p_row_sql text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -21298,6 +20376,12 @@ REVOKE ALL ON FUNCTION _recon.guard_row_over_view(p_definition text, p_row_sql t
 REVOKE ALL ON FUNCTION _recon.guard_sealed(p_guard integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION _recon.guard_sealed(p_guard integer) TO recon_auditor;
 GRANT ALL ON FUNCTION _recon.guard_sealed(p_guard integer) TO recon_operator;
+
+--
+-- Name: FUNCTION guard_statement_function(p_id integer, p_compiled jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_statement_function(p_id integer, p_compiled jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_statement_triggers(p_relid oid, p_guard integer, p_side text, p_ops text[], p_function text); Type: ACL; Schema: _recon; Owner: -
@@ -21444,24 +20528,6 @@ REVOKE ALL ON FUNCTION _recon.ledger_filters(p_relid oid, p_parents jsonb, p_fil
 --
 
 REVOKE ALL ON FUNCTION _recon.ledger_legs(p_relid oid, p_wallet _recon.wallet_source, p_wallet_column text, p_options jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION ledger_mode(p_relid oid, p_wallet _recon.wallet_source, p_parents jsonb, p_legs jsonb, p_options jsonb, OUT p_mode text, OUT p_effects jsonb, OUT p_kinds jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.ledger_mode(p_relid oid, p_wallet _recon.wallet_source, p_parents jsonb, p_legs jsonb, p_options jsonb, OUT p_mode text, OUT p_effects jsonb, OUT p_kinds jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION ledger_operation_effects(p_relid oid, p_wallet _recon.wallet_source, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.ledger_operation_effects(p_relid oid, p_wallet _recon.wallet_source, p_options jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION ledger_optional(p_relid oid, p_parents jsonb, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.ledger_optional(p_relid oid, p_parents jsonb, p_options jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION ledger_parents(p_relid oid, p_parents jsonb); Type: ACL; Schema: _recon; Owner: -
@@ -21612,18 +20678,6 @@ REVOKE ALL ON FUNCTION _recon.recompile_checks(p_kinds text[]) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.recompile_guards() FROM PUBLIC;
-
---
--- Name: FUNCTION replica_claim(p_target jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.replica_claim(p_target jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION replica_recheck(p_run bigint, p_names text[]); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.replica_recheck(p_run bigint, p_names text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION replica_rows(p_check _recon.check_def); Type: ACL; Schema: _recon; Owner: -
@@ -21792,22 +20846,16 @@ REVOKE ALL ON FUNCTION _recon.side_sql(p_side text, p_spec jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.source_name_free(p_what text, p_name text) FROM PUBLIC;
 
 --
--- Name: FUNCTION stage_keys_sql(p_rows text); Type: ACL; Schema: _recon; Owner: -
+-- Name: FUNCTION stage_currency(p_run bigint, p_check _recon.check_def); Type: ACL; Schema: _recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION _recon.stage_keys_sql(p_rows text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION _recon.stage_currency(p_run bigint, p_check _recon.check_def) FROM PUBLIC;
 
 --
--- Name: FUNCTION stage_rows_sql(p_check _recon.check_def, p_rows text); Type: ACL; Schema: _recon; Owner: -
+-- Name: FUNCTION stage_labels(p_run bigint, p_check _recon.check_def); Type: ACL; Schema: _recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION _recon.stage_rows_sql(p_check _recon.check_def, p_rows text) FROM PUBLIC;
-
---
--- Name: FUNCTION stage_rules(p_run bigint, p_check _recon.check_def); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.stage_rules(p_run bigint, p_check _recon.check_def) FROM PUBLIC;
+REVOKE ALL ON FUNCTION _recon.stage_labels(p_run bigint, p_check _recon.check_def) FROM PUBLIC;
 
 --
 -- Name: FUNCTION stored_text(p_relid oid, p_column text, p_value text); Type: ACL; Schema: _recon; Owner: -
@@ -21844,6 +20892,12 @@ REVOKE ALL ON FUNCTION _recon.tg_guard_check() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.tg_guard_drift_begin() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_guard_drift_begin_sealed(); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.tg_guard_drift_begin_sealed() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_guard_drift_check(); Type: ACL; Schema: _recon; Owner: -
@@ -21912,30 +20966,6 @@ REVOKE ALL ON FUNCTION _recon.wait_for_transactions(p_timeout interval) FROM PUB
 REVOKE ALL ON FUNCTION _recon.wallet(p_name text) FROM PUBLIC;
 
 --
--- Name: FUNCTION writer_check_ledger(p_name text, p_ledger _recon.ledger_source, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.writer_check_ledger(p_name text, p_ledger _recon.ledger_source, p_options jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION writer_check_options(p_name text, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.writer_check_options(p_name text, p_options jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION writer_check_target(p_name text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.writer_check_target(p_name text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_options jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION writer_filter_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.writer_filter_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) FROM PUBLIC;
-
---
 -- Name: FUNCTION writer_insert_sql(p_writer _recon.writer); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -21954,34 +20984,10 @@ REVOKE ALL ON FUNCTION _recon.writer_minor_sql(p_ledger _recon.ledger_source, p_
 REVOKE ALL ON FUNCTION _recon.writer_moves_balances(p_ledger text, p_options jsonb) FROM PUBLIC;
 
 --
--- Name: FUNCTION writer_posting_function(p_options jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.writer_posting_function(p_options jsonb) FROM PUBLIC;
-
---
 -- Name: FUNCTION writer_rule_entry(p_ledger _recon.ledger_source, p_writer _recon.writer, p_deltas jsonb); Type: ACL; Schema: _recon; Owner: -
 --
 
 REVOKE ALL ON FUNCTION _recon.writer_rule_entry(p_ledger _recon.ledger_source, p_writer _recon.writer, p_deltas jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION writer_rule_filter_refusal(p_ledger _recon.ledger_source, p_filled text[], p_row jsonb, p_label text); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.writer_rule_filter_refusal(p_ledger _recon.ledger_source, p_filled text[], p_row jsonb, p_label text) FROM PUBLIC;
-
---
--- Name: FUNCTION writer_rule_keys(p_ledger _recon.ledger_source, p_writer _recon.writer, OUT p_fixed jsonb, OUT p_filled text[], OUT p_refused text); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.writer_rule_keys(p_ledger _recon.ledger_source, p_writer _recon.writer, OUT p_fixed jsonb, OUT p_filled text[], OUT p_refused text) FROM PUBLIC;
-
---
--- Name: FUNCTION writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION acknowledge_alert(ids bigint[], note text); Type: ACL; Schema: recon; Owner: -
@@ -22116,12 +21122,12 @@ GRANT ALL ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode t
 GRANT ALL ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) TO recon_operator;
 
 --
--- Name: FUNCTION replica_target(valid_for interval); Type: ACL; Schema: recon; Owner: -
+-- Name: FUNCTION replica_target(); Type: ACL; Schema: recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION recon.replica_target(valid_for interval) FROM PUBLIC;
-GRANT ALL ON FUNCTION recon.replica_target(valid_for interval) TO recon_auditor;
-GRANT ALL ON FUNCTION recon.replica_target(valid_for interval) TO recon_operator;
+REVOKE ALL ON FUNCTION recon.replica_target() FROM PUBLIC;
+GRANT ALL ON FUNCTION recon.replica_target() TO recon_auditor;
+GRANT ALL ON FUNCTION recon.replica_target() TO recon_operator;
 
 --
 -- Name: FUNCTION replica_wait(target jsonb, max_lag interval); Type: ACL; Schema: recon; Owner: -

@@ -1,0 +1,122 @@
+-- _recon.guard_double_entry_compile(): the SQL and triggers of a double_entry guard.
+CREATE OR REPLACE FUNCTION _recon.guard_double_entry_compile(
+    p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_ledger _recon.ledger_source := p_ledger;
+    v_wallet _recon.wallet_source := p_wallet;
+    v_sql jsonb;
+    v_triggers jsonb;
+    v_col name;
+    v_journal_type text;
+    v_effects_old text;
+    v_effects_new text;
+    v_null_filter text;
+    v_parent record;
+    v_parent_sql jsonb;
+    v_into CONSTANT text := 'INSERT INTO _recon.guard_pending AS p '
+        || '(txid, guard_id, fix_id, item, col, stored, ledger) ';
+BEGIN
+    PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
+                                  'double_entry guard');
+    IF (_recon.legs(v_ledger)).amount_mode = 'operation' THEN
+        PERFORM _recon.fail('RC406', 'a double_entry guard needs a signed or direction ledger',
+                            format('Ledger %s is operation-based.', v_ledger.name),
+                            'Guard the journal entries of a credit/debit or signed ledger.');
+    END IF;
+    SELECT b INTO v_col FROM unnest(v_wallet.balance_columns) AS b
+    WHERE v_ledger.effects ? b LIMIT 1;
+    v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
+    v_effects_old := v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+        || 'l.%1$I::text, ''*'', 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL '
+        || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING';
+    -- an entry written without a journal is staged too (col 'null'), and blocked at
+    -- commit, unless the guard declares NULL journals legitimate (issue 18)
+    v_effects_new := CASE WHEN (SELECT g.options ->> 'null_journals' FROM _recon.guard AS g
+                                WHERE g.id = p_id) = 'allowed' THEN v_effects_old
+        ELSE v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+             || 'COALESCE(l.%1$I::text, ''''), CASE WHEN l.%1$I IS NULL THEN ''null'' '
+             || 'ELSE ''*'' END, 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL OR (%3$s) '
+             || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING' END;
+    -- only the entries without a journal that the ledger's filters keep, as the journal
+    -- check reads them (a pending entry gets its journal when posted: not blocked before)
+    v_null_filter := COALESCE(_recon.guard_filter_sql(v_ledger, 'l'), 'TRUE');
+    v_sql := jsonb_build_object(
+        'ledger_insert', format(v_effects_new, v_ledger.journal_column, 'recon_new',
+                                v_null_filter),
+        'ledger_delete', format(v_effects_old, v_ledger.journal_column, 'recon_old'),
+        'ledger_update', jsonb_build_array(
+            format(v_effects_new, v_ledger.journal_column, 'recon_new', v_null_filter),
+            format(v_effects_old, v_ledger.journal_column, 'recon_old')),
+        -- at commit: the journal transaction's legs, through the journal column (its
+        -- index: the condition reaches the scan of a one-sided ledger), only the rows the
+        -- filters keep; a transfer row's two legs balance by construction
+        'check', format(
+            'SELECT COALESCE(sum(COALESCE((%1$s)::numeric, ''NaN'')), 0), count(*) '
+            || 'FROM %2$s AS l WHERE l.journal = $1::%3$s',
+            _recon.effect_sql(_recon.legs(v_ledger), v_col, 'l'), _recon.legs_sql(v_ledger),
+            v_journal_type));
+    v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger');
+    IF v_ledger.parents IS NOT NULL THEN
+        -- the parent rows of the rows written are locked first, as for a drift guard
+        -- (_recon.guard_parent_lock_sql)
+        v_sql := v_sql || jsonb_build_object(
+            'ledger_insert', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_new'))
+                || jsonb_build_array(v_sql -> 'ledger_insert'),
+            'ledger_delete', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_old'))
+                || jsonb_build_array(v_sql -> 'ledger_delete'),
+            'ledger_update', to_jsonb(_recon.guard_parent_lock_sql(v_ledger, 'recon_new')
+                                      || _recon.guard_parent_lock_sql(v_ledger, 'recon_old'))
+                || (v_sql -> 'ledger_update'));
+    END IF;
+    -- an UPDATE on a parent table changes which of the rows under the rows it wrote
+    -- count, and how: their journals, before and after it, are checked at commit (a change
+    -- the isolation level cannot prove is refused: _recon.guard_parent_change; an INSERT
+    -- or a DELETE changes none, as for a drift guard)
+    FOR v_parent IN SELECT t.relid, t.n, t.aliases FROM _recon.guard_parent_tables(v_ledger) AS t
+    LOOP
+        SELECT jsonb_build_object(format('parent%s_update', v_parent.n), jsonb_build_array(
+                   format('SELECT _recon.guard_parent_change(%s, %L, %s, FALSE)', p_id,
+                          v_parent.relid::regclass, x.sql ->> 'changed'))
+               || to_jsonb(_recon.guard_parent_lock_sql(
+                      v_ledger, 'recon_new', ARRAY(SELECT jsonb_object_keys(v_parent.aliases))))
+               || jsonb_build_array(
+                   format(v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+                          || 'l.journal::text, ''*'', 0, 0 FROM (SELECT n.journal FROM %s AS n '
+                          || 'UNION ALL SELECT o.journal FROM %s AS o) AS l '
+                          || 'WHERE l.journal IS NOT NULL '
+                          || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
+                          _recon.legs_query(v_ledger, NULL, x.sql ->> 'where'),
+                          _recon.legs_query(v_ledger, x.sql -> 'swap', x.sql ->> 'where'))),
+               -- a DELETE whose key is written again in the statement is refused
+               format('parent%s_delete', v_parent.n), jsonb_build_array(format(
+                   'SELECT _recon.guard_parent_change(%s, %L, FALSE, %s)', p_id,
+                   v_parent.relid::regclass, x.sql ->> 'reborn')))
+        INTO v_parent_sql
+        FROM (SELECT _recon.guard_parent_sql(v_ledger, v_parent.relid, v_parent.aliases)
+                  AS sql) AS x;
+        v_sql := v_sql || v_parent_sql;
+        v_triggers := v_triggers || _recon.guard_statement_triggers(
+            v_parent.relid, p_id, 'parent' || v_parent.n, ARRAY['update', 'delete']);
+    END LOOP;
+
+    RETURN jsonb_build_object('sql', v_sql, 'triggers', v_triggers);
+END;
+$body$;
+
+COMMENT ON FUNCTION _recon.guard_double_entry_compile(
+    integer, _recon.ledger_source, _recon.wallet_source
+) IS
+'The part of _recon.guard_compile for a double_entry guard on ledger p_ledger: {"sql", '
+'"triggers"}, the statement triggers on the ledger (and on each parent table) staging the '
+'journals written in _recon.guard_pending, and the commit-time sum of one journal ("check"). '
+'RC106 without a journal column, RC406 on an operation ledger.';
+
+REVOKE EXECUTE ON FUNCTION _recon.guard_double_entry_compile(
+    integer, _recon.ledger_source, _recon.wallet_source
+) FROM PUBLIC;
