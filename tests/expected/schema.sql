@@ -745,6 +745,50 @@ $$;
 COMMENT ON FUNCTION _recon.backfill_verify(p_stage bigint, p_wallet_source text) IS 'Phase 3 of recon.backfill, after the opening entries were posted: every enabled balance check of the wallet source is run again for the new wallets; a finding fails the call (RC307) and so applies nothing.';
 
 --
+-- Name: balance_add_settled(_recon.check_def, numeric, numeric, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.balance_add_settled(p_check _recon.check_def, p_from numeric, p_to numeric, p_sums text, OUT p_delta text[], OUT p_inserted bigint) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+BEGIN
+    p_delta := ARRAY[]::text[];
+    p_inserted := 0;
+    IF p_to > p_from THEN
+        EXECUTE format($q$
+            WITH a AS (%1$s), up AS (
+                INSERT INTO _recon.balance_state AS s
+                    (check_name, wallet_key, n, n_amount, n_bad, sums)
+                SELECT %2$L, a.k::text, a.n, a.n_amount, a.n_bad, ARRAY[%3$s]::numeric[] FROM a
+                ON CONFLICT (check_name, wallet_key) DO UPDATE
+                SET n = s.n + excluded.n,
+                    n_amount = s.n_amount + excluded.n_amount,
+                    n_bad = s.n_bad + excluded.n_bad,
+                    sums = ARRAY(SELECT CASE WHEN u.x IS NULL THEN u.y WHEN u.y IS NULL THEN u.x
+                                             ELSE u.x + u.y END
+                                 FROM unnest(s.sums, excluded.sums) WITH ORDINALITY AS u (x, y, i)
+                                 ORDER BY u.i)
+                RETURNING s.wallet_key, s.xmax = 0 AS inserted
+            )
+            SELECT COALESCE(array_agg(up.wallet_key), '{}'),
+                   count(*) FILTER (WHERE up.inserted)
+            FROM up$q$,
+            _recon.balance_agg_sql(p_check.options, format('l.ord > %s AND l.ord <= %s',
+                                                           p_from, p_to)),
+            p_check.name, p_sums
+        ) INTO p_delta, p_inserted;
+    END IF;
+END;
+$_$;
+
+--
+-- Name: FUNCTION balance_add_settled(p_check _recon.check_def, p_from numeric, p_to numeric, p_sums text, OUT p_delta text[], OUT p_inserted bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.balance_add_settled(p_check _recon.check_def, p_from numeric, p_to numeric, p_sums text, OUT p_delta text[], OUT p_inserted bigint) IS 'Step 2 of _recon.balance_increment: adds the entries of balance check p_check with an ordering id above p_from and up to p_to to its per-wallet state (_recon.balance_state; p_sums: the list of the sums a.s1, a.s2...). p_delta: the wallet keys it added to, p_inserted: how many of them are new rows.';
+
+--
 -- Name: balance_agg_sql(jsonb, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -968,6 +1012,7 @@ DECLARE
     v_bound numeric;
     v_rows bigint;
     v_wallet_rows bigint;
+    v_null_keys bigint;
     v_sums text;
     v_combined text;
     v_wallets_xmin xid8;
@@ -1029,6 +1074,8 @@ BEGIN
             SELECT %3$L, COALESCE(a.k, w.%6$I)::text, COALESCE(a.n, 0), COALESCE(a.n_amount, 0),
                    COALESCE(a.n_bad, 0), ARRAY[%4$s]::numeric[], w.%6$I IS NOT NULL
             FROM a FULL JOIN %7$s AS w ON w.%6$I = a.k
+            -- entries without a wallet key are no wallet's: never in the state (see below)
+            WHERE a.k IS NOT NULL OR w.%6$I IS NOT NULL
             ORDER BY 2  -- in key order: each index entry goes to the rightmost page
             RETURNING has_wallet
         ),
@@ -1043,7 +1090,8 @@ BEGIN
             FROM (%5$s) AS f
             RETURNING 1
         )
-        SELECT count(*), count(*) FILTER (WHERE st.has_wallet) FROM st$q$,
+        SELECT count(*), count(*) FILTER (WHERE st.has_wallet),
+               (SELECT count(*) FROM a WHERE a.k IS NULL) FROM st$q$,
         _recon.balance_agg_sql(p_check.options, format('l.ord <= %s', v_bound)),
         _recon.balance_agg_sql(p_check.options, format('l.ord > %s', v_bound)),
         p_check.name, v_sums,
@@ -1054,7 +1102,16 @@ BEGIN
             || 'COALESCE(a.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%s '
             || 'FROM a FULL JOIN t ON t.k = a.k) AS e', v_combined), 'FULL'),
         v_wallet.key_column, v_wallet.relid::regclass
-    ) INTO v_rows, v_wallet_rows USING p_run;
+    ) INTO v_rows, v_wallet_rows, v_null_keys USING p_run;
+    -- Settled entries without a wallet key (NULL) are a finding of the check (unknown_wallet),
+    -- which the per-wallet state cannot hold, so no incremental run could give it again: no
+    -- watermark, and the findings come from the check's view, as for any full run without one.
+    IF v_null_keys > 0 THEN
+        DELETE FROM _recon.run_stage AS r WHERE r.run_id = p_run AND r.check_name = p_check.name;
+        DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
+        RETURN 'the ledger has entries without a wallet key (NULL): the per-wallet state cannot '
+               || 'hold them, so this check runs in full until they are repaired';
+    END IF;
 
     INSERT INTO _recon.balance_state_mark AS g (check_name, run_id) VALUES (p_check.name, p_run)
     ON CONFLICT (check_name) DO UPDATE SET run_id = excluded.run_id;
@@ -1088,7 +1145,7 @@ COMMENT ON FUNCTION _recon.balance_full(p_check _recon.check_def, p_run bigint) 
 CREATE FUNCTION _recon.balance_increment(p_check _recon.check_def, p_run bigint) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
@@ -1102,16 +1159,13 @@ DECLARE
     v_wallets_xmin xid8;
     v_since xid;
     v_sums text;
-    v_combined text;
-    v_pa text;
     v_insert text;
     v_state_rows bigint;
-    v_wp text;
-    v_counts text;
     v_old_rows bigint;
     v_new_keys text[];
     v_members bigint;
     v_written bigint;
+    v_null_key boolean;
 BEGIN
     IF v_reason IS NOT NULL THEN
         RETURN v_reason;
@@ -1136,6 +1190,14 @@ BEGIN
     IF NOT _recon.wait_for_transactions(interval '1 second') THEN
         v_bound := v_wm.order_bound;
     END IF;
+    -- An entry without a wallet key (NULL) since the watermark: a finding the per-wallet state
+    -- cannot hold (_recon.balance_full), read by the ordering index from the old bound on.
+    EXECUTE format('SELECT EXISTS (SELECT FROM (%s) AS x)', _recon.balance_agg_sql(
+        p_check.options, format('l.ord > %s AND l.wallet IS NULL', v_wm.order_bound)))
+    INTO v_null_key;
+    IF v_null_key THEN
+        RETURN 'an entry without a wallet key (NULL) was added since the watermark';
+    END IF;
     -- Where the next run starts looking for written wallet and parent rows: taken before
     -- anything below reads them (the sums of step 2 join parent rows too).
     v_wallets_xmin := pg_snapshot_xmin(pg_current_snapshot());
@@ -1143,32 +1205,8 @@ BEGIN
 
     -- 2. The settled entries between the two bounds, added to the per-wallet sums.
     SELECT string_agg('a.s' || i, ', ' ORDER BY i) INTO v_sums FROM generate_series(1, v_cols) AS i;
-    v_delta := ARRAY[]::text[];
-    v_inserted := 0;
-    IF v_bound > v_wm.order_bound THEN
-        EXECUTE format($q$
-            WITH a AS (%1$s), up AS (
-                INSERT INTO _recon.balance_state AS s
-                    (check_name, wallet_key, n, n_amount, n_bad, sums)
-                SELECT %2$L, a.k::text, a.n, a.n_amount, a.n_bad, ARRAY[%3$s]::numeric[] FROM a
-                ON CONFLICT (check_name, wallet_key) DO UPDATE
-                SET n = s.n + excluded.n,
-                    n_amount = s.n_amount + excluded.n_amount,
-                    n_bad = s.n_bad + excluded.n_bad,
-                    sums = ARRAY(SELECT CASE WHEN u.x IS NULL THEN u.y WHEN u.y IS NULL THEN u.x
-                                             ELSE u.x + u.y END
-                                 FROM unnest(s.sums, excluded.sums) WITH ORDINALITY AS u (x, y, i)
-                                 ORDER BY u.i)
-                RETURNING s.wallet_key, s.xmax = 0 AS inserted
-            )
-            SELECT COALESCE(array_agg(up.wallet_key), '{}'),
-                   count(*) FILTER (WHERE up.inserted)
-            FROM up$q$,
-            _recon.balance_agg_sql(p_check.options, format('l.ord > %s AND l.ord <= %s',
-                                                           v_wm.order_bound, v_bound)),
-            p_check.name, v_sums
-        ) INTO v_delta, v_inserted;
-    END IF;
+    SELECT s.p_delta, s.p_inserted INTO v_delta, v_inserted
+    FROM _recon.balance_add_settled(p_check, v_wm.order_bound, v_bound, v_sums) AS s;
 
     -- 3. Re-check, in one statement (one snapshot), every wallet that may have changed: new
     --    settled entries (step 2), entries above the new bound, a wallet row written since the
@@ -1180,116 +1218,12 @@ BEGIN
     --    replaced by that in the same statement, so what it is judged on and what the next
     --    run starts from are read in this one snapshot.
     -- (without parents the statement is the plain INSERT it always was: no pk, no pa)
-    v_pa := CASE WHEN v_ledger.parents IS NOT NULL THEN ' + COALESCE(pa.%s, 0)' ELSE '' END;
-    SELECT string_agg(format(
-        ', CASE WHEN s.n IS NULL AND t.n IS NULL%2$s THEN NULL '
-        || 'ELSE COALESCE(s.sums[%1$s], 0)%3$s + COALESCE(t.s%1$s, 0) END AS s%1$s',
-        i, CASE WHEN v_pa <> '' THEN ' AND pa.n IS NULL' ELSE '' END,
-        format(v_pa, 's' || i)), '' ORDER BY i)
-    INTO v_combined FROM generate_series(1, v_cols) AS i;
-    v_insert := format($q$
-        INSERT INTO _recon.run_stage
-            (run_id, check_name, finding_key, wallet_key, stored, expected, difference, details,
-             cause)
-        SELECT $1, f.check_name, concat_ws('/', COALESCE(f.wallet_key, '-'), f.details ->> 'item'),
-               f.wallet_key, f.stored, f.expected, f.difference, f.details, f.details ->> 'cause'
-        FROM (%s) AS f
-        -- a re-checked key that is neither a wallet nor in the ledger (a wallet with an open
-        -- finding deleted, or re-keyed) is nothing to report, as in a full run
-        WHERE NOT (f.details ->> 'cause' = 'unknown_wallet'
-                   AND (f.details ->> 'entries')::bigint = 0)$q$,
-        _recon.balance_findings_sql(p_check.name, p_check.options, format($e$(
-            WITH t AS MATERIALIZED (%1$s),
-            -- the keys to re-check, first, as one array: its rows are estimated as few, so the
-            -- state and the wallets are probed by primary key, not hash-joined whole
-            rk AS MATERIALIZED (SELECT ARRAY(
-                SELECT t.k FROM t
-                UNION SELECT x.k FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
-                UNION SELECT o.wallet_key::%4$s FROM _recon.finding AS o
-                      WHERE o.check_name = %5$L AND o.resolved_run IS NULL AND o.dropped_at IS NULL
-                        AND o.wallet_key IS NOT NULL
-                UNION SELECT d::%4$s FROM unnest($2::text[]) AS d%7$s) AS ks),
-            r AS (SELECT u.k FROM unnest((SELECT rk.ks FROM rk)) AS u (k))
-            SELECT r.k,
-                   NULLIF(COALESCE(s.n, 0)%8$s + COALESCE(t.n, 0), 0) AS n,
-                   COALESCE(s.n_amount, 0)%9$s + COALESCE(t.n_amount, 0) AS n_amount,
-                   COALESCE(s.n_bad, 0)%10$s + COALESCE(t.n_bad, 0) AS n_bad%6$s
-            FROM r%11$s
-            LEFT JOIN _recon.balance_state AS s
-                ON %12$ss.check_name = %5$L AND s.wallet_key = r.k::text%13$s
-            LEFT JOIN t ON t.k = r.k
-        ) AS e$e$,
-            _recon.balance_agg_sql(p_check.options, format('l.ord > %s', v_bound)),
-            v_wallet.key_column, v_wallet.relid::regclass, v_key_type, p_check.name, v_combined,
-            CASE WHEN v_pa <> '' THEN ' UNION SELECT pk.k FROM pk' ELSE '' END,
-            format(v_pa, 'n'), format(v_pa, 'n_amount'), format(v_pa, 'n_bad'),
-            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pk AS q ON q.k = r.k' ELSE '' END,
-            CASE WHEN v_pa <> '' THEN 'q.k IS NULL AND ' ELSE '' END,
-            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pa ON pa.k = r.k' ELSE '' END),
-        'LEFT'));
-    -- The one pass over the wallets, in the same statement: the rows written since the last
-    -- run (their keys are re-checked) and the count of the others, unchanged since. With the
-    -- state's wallet keys (has_wallet), that count shows whether a wallet vanished (deleted,
-    -- or re-keyed: its entries stay under a key that is no wallet now).
-    v_wp := format($q$wp AS MATERIALIZED (
-                SELECT count(*) FILTER (WHERE age(w.xmin) > age($3)) AS old_rows,
-                       COALESCE(array_agg(w.%1$I) FILTER (WHERE age(w.xmin) <= age($3)),
-                                ARRAY[]::%2$s[]) AS new_keys
-                FROM %3$s AS w),$q$,
-                   v_wallet.key_column, v_key_type, v_wallet.relid::regclass);
-    -- (each written key probed once: the ones that were no wallet then)
-    v_counts := format($q$(SELECT wp.old_rows FROM wp),
-                   (SELECT cardinality(wp.new_keys) FROM wp),
-                   ARRAY(SELECT x.k::text FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
-                         WHERE NOT EXISTS (SELECT FROM _recon.balance_state AS g
-                                           WHERE g.check_name = %1$L
-                                             AND g.wallet_key = x.k::text AND g.has_wallet))$q$,
-                       p_check.name);
-    IF v_ledger.parents IS NULL THEN
-        EXECUTE format('WITH %s staged AS (%s RETURNING 1) SELECT 0::bigint, %s',
-                       v_wp, v_insert, v_counts)
-        INTO v_state_rows, v_old_rows, v_written, v_new_keys USING p_run, v_delta, v_since;
-    ELSE
-        EXECUTE format($q$
-            WITH %7$s pk AS MATERIALIZED (SELECT DISTINCT x.k::%1$s AS k FROM (%2$s) AS x (k)),
-            pa AS MATERIALIZED (%3$s),
-            up AS (
-                INSERT INTO _recon.balance_state AS s
-                    (check_name, wallet_key, n, n_amount, n_bad, sums)
-                SELECT %4$L, pa.k::text, pa.n, pa.n_amount, pa.n_bad, ARRAY[%5$s]::numeric[]
-                FROM pa
-                ON CONFLICT (check_name, wallet_key) DO UPDATE
-                SET n = excluded.n, n_amount = excluded.n_amount, n_bad = excluded.n_bad,
-                    sums = excluded.sums
-                RETURNING s.xmax = 0 AS inserted
-            ),
-            gone AS (
-                DELETE FROM _recon.balance_state AS s USING pk
-                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text AND NOT s.has_wallet
-                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
-                RETURNING 1
-            ),
-            -- a wallet left without entries keeps its row (has_wallet), emptied
-            emptied AS (
-                UPDATE _recon.balance_state AS s
-                SET n = 0, n_amount = 0, n_bad = 0, sums = ARRAY[]::numeric[]
-                FROM pk
-                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text AND s.has_wallet
-                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
-                RETURNING 1
-            ),
-            staged AS (%6$s RETURNING 1)
-            SELECT (SELECT count(*) FROM up WHERE up.inserted) - (SELECT count(*) FROM gone),
-                   %8$s$q$,
-            v_key_type, _recon.incremental_parent_wallets_sql(v_ledger, '$3'),
-            -- (the one-time EXISTS skips the ledger altogether when no parent row changed)
-            _recon.balance_agg_sql(p_check.options, format(
-                'l.wallet = ANY (ARRAY(SELECT pk.k FROM pk)) AND l.ord <= %s '
-                || 'AND EXISTS (SELECT FROM pk)', v_bound)),
-            p_check.name, replace(v_sums, 'a.s', 'pa.s'), v_insert, v_wp, v_counts
-        ) INTO v_state_rows, v_old_rows, v_written, v_new_keys
-        USING p_run, v_delta, v_since;
-    END IF;
+    v_insert := _recon.balance_recheck_sql(p_check, v_ledger, v_wallet, v_key_type, v_bound,
+                                           v_cols);
+    SELECT r.p_state_rows, r.p_old_rows, r.p_written, r.p_new_keys
+    INTO v_state_rows, v_old_rows, v_written, v_new_keys
+    FROM _recon.balance_recheck(p_check, v_ledger, v_wallet, v_key_type, v_bound, v_sums,
+                                v_insert, p_run, v_delta, v_since) AS r;
     -- Wallets then = those unchanged since + those written since that were wallets then;
     -- any other wallet of then is gone: its entries, if any, are under no wallet now, and
     -- nothing re-checked them. The run is then full (and says why).
@@ -1325,13 +1259,476 @@ BEGIN
     PERFORM _recon.ledger_write_prune();
     RETURN NULL;
 END;
-$_$;
+$$;
 
 --
 -- Name: FUNCTION balance_increment(p_check _recon.check_def, p_run bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
 COMMENT ON FUNCTION _recon.balance_increment(p_check _recon.check_def, p_run bigint) IS 'Runs a balance check incrementally into the current run''s findings and advances its watermark; returns NULL, or the reason it cannot (the caller then runs the check in full). Its result equals a full run''s: docs/INCREMENTAL.md gives the argument and its limits.';
+
+--
+-- Name: ledger_source; Type: TABLE; Schema: _recon; Owner: -
+--
+
+CREATE TABLE _recon.ledger_source (
+    name text NOT NULL,
+    wallet_source text NOT NULL,
+    relid oid NOT NULL,
+    wallet_column name,
+    amount_column name NOT NULL,
+    amount_mode text NOT NULL,
+    effects jsonb NOT NULL,
+    direction_column name,
+    operation_column name,
+    entry_id_column name,
+    reference_column name,
+    posted_at_column name,
+    order_column name,
+    balance_after_column name,
+    version_column name,
+    journal_column name,
+    status_column name,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by name DEFAULT SESSION_USER NOT NULL,
+    shape text DEFAULT 'entries'::text NOT NULL,
+    leg_columns jsonb,
+    debit_wallet_column name GENERATED ALWAYS AS (((leg_columns ->> 'debit'::text))::name) STORED,
+    credit_wallet_column name GENERATED ALWAYS AS (((leg_columns ->> 'credit'::text))::name) STORED,
+    filters jsonb,
+    parents jsonb,
+    kinds jsonb,
+    after_columns jsonb,
+    currency_column text,
+    amount_scale jsonb,
+    CONSTRAINT ledger_source_amount_mode CHECK ((amount_mode = ANY (ARRAY['signed'::text, 'direction'::text, 'operation'::text]))),
+    CONSTRAINT ledger_source_name_format CHECK ((name ~ '^[a-z][a-z0-9_]{0,39}$'::text)),
+    CONSTRAINT ledger_source_wallet_column CHECK (((shape = 'entries'::text) = ((wallet_column IS NOT NULL) AND (leg_columns IS NULL))))
+);
+
+--
+-- Name: TABLE ledger_source; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON TABLE _recon.ledger_source IS 'Registered ledger (entries) tables and how an entry moves balances (recon.register_ledger_source).';
+
+--
+-- Name: COLUMN ledger_source.name; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.name IS 'Source name: lower case, digits, _; at most 40.';
+
+--
+-- Name: COLUMN ledger_source.wallet_source; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.wallet_source IS 'The wallet source whose balances it moves.';
+
+--
+-- Name: COLUMN ledger_source.relid; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.relid IS 'The user''s table (pg_class oid; survives renames).';
+
+--
+-- Name: COLUMN ledger_source.wallet_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.wallet_column IS 'Column holding the wallet key (entries shape); NULL for the other shapes (leg_columns).';
+
+--
+-- Name: COLUMN ledger_source.amount_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.amount_column IS 'Amount column, numeric.';
+
+--
+-- Name: COLUMN ledger_source.amount_mode; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.amount_mode IS 'signed: the amount is signed; direction: amount + credit/debit column; operation: amount + operation type mapped to effects on balance columns.';
+
+--
+-- Name: COLUMN ledger_source.effects; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.effects IS 'Effect of an entry on each balance column: {"<balance column>": {"<value>": multiplier}}; the value is "*" for signed mode, the direction or operation value otherwise.';
+
+--
+-- Name: COLUMN ledger_source.direction_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.direction_column IS 'direction mode: credit/debit column.';
+
+--
+-- Name: COLUMN ledger_source.operation_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.operation_column IS 'operation mode: operation type column.';
+
+--
+-- Name: COLUMN ledger_source.entry_id_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.entry_id_column IS 'Optional entry id, named in findings.';
+
+--
+-- Name: COLUMN ledger_source.reference_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.reference_column IS 'Optional reference (duplicate, orphan).';
+
+--
+-- Name: COLUMN ledger_source.posted_at_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.posted_at_column IS 'Optional posting time.';
+
+--
+-- Name: COLUMN ledger_source.order_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.order_column IS 'Optional ordering id (chain checks).';
+
+--
+-- Name: COLUMN ledger_source.balance_after_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.balance_after_column IS 'Optional running balance (chain).';
+
+--
+-- Name: COLUMN ledger_source.version_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.version_column IS 'Optional per-wallet version (chain gaps).';
+
+--
+-- Name: COLUMN ledger_source.journal_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.journal_column IS 'Optional journal/transaction id.';
+
+--
+-- Name: COLUMN ledger_source.status_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.status_column IS 'Optional status column.';
+
+--
+-- Name: COLUMN ledger_source.created_at; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.created_at IS 'When it was registered.';
+
+--
+-- Name: COLUMN ledger_source.created_by; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.created_by IS 'Who registered it (session_user).';
+
+--
+-- Name: COLUMN ledger_source.shape; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.shape IS 'Its shape (_recon.ledger_shape): entries (one row moves one wallet) or transfer (two legs), or a shape of one''s own.';
+
+--
+-- Name: COLUMN ledger_source.leg_columns; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.leg_columns IS 'Shapes with several legs: the wallet column of each leg, {"<side>": "<column>"}.';
+
+--
+-- Name: COLUMN ledger_source.debit_wallet_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.debit_wallet_column IS 'transfer shape: the column of the wallet the amount leaves (from leg_columns).';
+
+--
+-- Name: COLUMN ledger_source.credit_wallet_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.credit_wallet_column IS 'transfer shape: the column of the wallet the amount reaches (from leg_columns).';
+
+--
+-- Name: COLUMN ledger_source.filters; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.filters IS 'Entry filters, all ANDed: [{"column": ref, "op": op, "values": [...]}], validated at registration; NULL when every row counts.';
+
+--
+-- Name: COLUMN ledger_source.parents; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.parents IS 'Parent rows reached through a registered unique key: {"<alias>": {"table": regclass text, "key": column, "via": ref}}; NULL when none.';
+
+--
+-- Name: COLUMN ledger_source.kinds; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.kinds IS 'Effects keyed on several columns: {"keys": [ref, ...], "rules": [{"when": {ref: value}, "label": text}]}; the effects column maps each rule''s label. NULL for one-column keys.';
+
+--
+-- Name: COLUMN ledger_source.after_columns; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.after_columns IS 'Running balances per balance column: {"<balance column>": "<after column>"}; NULL when none.';
+
+--
+-- Name: COLUMN ledger_source.currency_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.currency_column IS 'The currency of each entry: a column of the ledger, or "<parent alias>.<column>" of a registered parent row ("currency" option); the legs relation carries it as currency. NULL: the entries carry none (their wallet''s is assumed).';
+
+--
+-- Name: COLUMN ledger_source.amount_scale; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.ledger_source.amount_scale IS 'The scale of the amount column (and of the running balances), when it holds minor units: {"places": n} (a fixed number of decimal places), or {"column": c, "as": "places"|"multiplier"} (per row, from an integer column of the ledger). NULL: the amounts are in major units.';
+
+--
+-- Name: wallet_source; Type: TABLE; Schema: _recon; Owner: -
+--
+
+CREATE TABLE _recon.wallet_source (
+    name text NOT NULL,
+    relid oid NOT NULL,
+    key_column name NOT NULL,
+    balance_columns name[] NOT NULL,
+    currency_column name,
+    owner_column name,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by name DEFAULT SESSION_USER NOT NULL,
+    label_column name,
+    balance_scale jsonb,
+    version_column name,
+    CONSTRAINT wallet_source_has_balances CHECK ((cardinality(balance_columns) > 0)),
+    CONSTRAINT wallet_source_name_format CHECK ((name ~ '^[a-z][a-z0-9_]{0,39}$'::text))
+);
+
+--
+-- Name: TABLE wallet_source; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON TABLE _recon.wallet_source IS 'Registered wallet tables: a key and the stored balance columns (recon.register_wallet_source).';
+
+--
+-- Name: COLUMN wallet_source.name; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.name IS 'Source name: lower case, digits, _; at most 40.';
+
+--
+-- Name: COLUMN wallet_source.relid; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.relid IS 'The user''s table (pg_class oid; survives renames).';
+
+--
+-- Name: COLUMN wallet_source.key_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.key_column IS 'Wallet key column.';
+
+--
+-- Name: COLUMN wallet_source.balance_columns; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.balance_columns IS 'Stored balance columns, numeric.';
+
+--
+-- Name: COLUMN wallet_source.currency_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.currency_column IS 'Optional currency column.';
+
+--
+-- Name: COLUMN wallet_source.owner_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.owner_column IS 'Optional owner column (coverage checks).';
+
+--
+-- Name: COLUMN wallet_source.created_at; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.created_at IS 'When it was registered.';
+
+--
+-- Name: COLUMN wallet_source.created_by; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.created_by IS 'Who registered it (session_user).';
+
+--
+-- Name: COLUMN wallet_source.label_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.label_column IS 'Optional label (an alias such as @customer-012-brl), shown beside the key in findings.';
+
+--
+-- Name: COLUMN wallet_source.balance_scale; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.balance_scale IS 'The scale of the stored balance columns, when they hold minor units: {"places": n}, or {"column": c, "as": "places"|"multiplier"} (per wallet, from an integer column of the wallet table). NULL: the balances are in major units.';
+
+--
+-- Name: COLUMN wallet_source.version_column; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.wallet_source.version_column IS 'Optional optimistic-locking version column (an integer type): every write of the toolkit to a wallet row adds 1 to it ("version" option of recon.register_wallet_source). NULL: none.';
+
+--
+-- Name: balance_recheck(_recon.check_def, _recon.ledger_source, _recon.wallet_source, regtype, numeric, text, text, bigint, text[], xid); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.balance_recheck(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_sums text, p_insert text, p_run bigint, p_delta text[], p_since xid, OUT p_state_rows bigint, OUT p_old_rows bigint, OUT p_written bigint, OUT p_new_keys text[]) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_wp text;
+    v_counts text;
+BEGIN
+    -- The one pass over the wallets, in the same statement: the rows written since the last
+    -- run (their keys are re-checked) and the count of the others, unchanged since. With the
+    -- state's wallet keys (has_wallet), that count shows whether a wallet vanished (deleted,
+    -- or re-keyed: its entries stay under a key that is no wallet now).
+    v_wp := format($q$wp AS MATERIALIZED (
+                SELECT count(*) FILTER (WHERE age(w.xmin) > age($3)) AS old_rows,
+                       COALESCE(array_agg(w.%1$I) FILTER (WHERE age(w.xmin) <= age($3)),
+                                ARRAY[]::%2$s[]) AS new_keys
+                FROM %3$s AS w),$q$,
+                   p_wallet.key_column, p_key_type, p_wallet.relid::regclass);
+    -- (each written key probed once: the ones that were no wallet then)
+    v_counts := format($q$(SELECT wp.old_rows FROM wp),
+                   (SELECT cardinality(wp.new_keys) FROM wp),
+                   ARRAY(SELECT x.k::text FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
+                         WHERE NOT EXISTS (SELECT FROM _recon.balance_state AS g
+                                           WHERE g.check_name = %1$L
+                                             AND g.wallet_key = x.k::text AND g.has_wallet))$q$,
+                       p_check.name);
+    IF p_ledger.parents IS NULL THEN
+        EXECUTE format('WITH %s staged AS (%s RETURNING 1) SELECT 0::bigint, %s',
+                       v_wp, p_insert, v_counts)
+        INTO p_state_rows, p_old_rows, p_written, p_new_keys USING p_run, p_delta, p_since;
+    ELSE
+        EXECUTE format($q$
+            WITH %7$s pk AS MATERIALIZED (SELECT DISTINCT x.k::%1$s AS k FROM (%2$s) AS x (k)),
+            pa AS MATERIALIZED (%3$s),
+            up AS (
+                INSERT INTO _recon.balance_state AS s
+                    (check_name, wallet_key, n, n_amount, n_bad, sums)
+                SELECT %4$L, pa.k::text, pa.n, pa.n_amount, pa.n_bad, ARRAY[%5$s]::numeric[]
+                FROM pa
+                ON CONFLICT (check_name, wallet_key) DO UPDATE
+                SET n = excluded.n, n_amount = excluded.n_amount, n_bad = excluded.n_bad,
+                    sums = excluded.sums
+                RETURNING s.xmax = 0 AS inserted
+            ),
+            gone AS (
+                DELETE FROM _recon.balance_state AS s USING pk
+                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text AND NOT s.has_wallet
+                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
+                RETURNING 1
+            ),
+            -- a wallet left without entries keeps its row (has_wallet), emptied
+            emptied AS (
+                UPDATE _recon.balance_state AS s
+                SET n = 0, n_amount = 0, n_bad = 0, sums = ARRAY[]::numeric[]
+                FROM pk
+                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text AND s.has_wallet
+                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
+                RETURNING 1
+            ),
+            staged AS (%6$s RETURNING 1)
+            SELECT (SELECT count(*) FROM up WHERE up.inserted) - (SELECT count(*) FROM gone),
+                   %8$s$q$,
+            p_key_type, _recon.incremental_parent_wallets_sql(p_ledger, '$3'),
+            -- (the one-time EXISTS skips the ledger altogether when no parent row changed)
+            _recon.balance_agg_sql(p_check.options, format(
+                'l.wallet = ANY (ARRAY(SELECT pk.k FROM pk)) AND l.ord <= %s '
+                || 'AND EXISTS (SELECT FROM pk)', p_bound)),
+            p_check.name, replace(p_sums, 'a.s', 'pa.s'), p_insert, v_wp, v_counts
+        ) INTO p_state_rows, p_old_rows, p_written, p_new_keys
+        USING p_run, p_delta, p_since;
+    END IF;
+END;
+$_$;
+
+--
+-- Name: FUNCTION balance_recheck(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_sums text, p_insert text, p_run bigint, p_delta text[], p_since xid, OUT p_state_rows bigint, OUT p_old_rows bigint, OUT p_written bigint, OUT p_new_keys text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.balance_recheck(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_sums text, p_insert text, p_run bigint, p_delta text[], p_since xid, OUT p_state_rows bigint, OUT p_old_rows bigint, OUT p_written bigint, OUT p_new_keys text[]) IS 'Step 3 of _recon.balance_increment: runs p_insert (_recon.balance_recheck_sql) for run p_run in one statement with the one pass over the wallets (rows written since p_since: their keys re-checked; the others counted) and, on a ledger that reads parent rows, the wallets under a changed parent row summed afresh up to p_bound and their state replaced. p_state_rows: state rows added less removed; p_old_rows: wallet rows unchanged since; p_written: rows written since; p_new_keys: those that were no wallet then.';
+
+--
+-- Name: balance_recheck_sql(_recon.check_def, _recon.ledger_source, _recon.wallet_source, regtype, numeric, integer); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.balance_recheck_sql(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_cols integer) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_pa text;
+    v_combined text;
+BEGIN
+    v_pa := CASE WHEN p_ledger.parents IS NOT NULL THEN ' + COALESCE(pa.%s, 0)' ELSE '' END;
+    SELECT string_agg(format(
+        ', CASE WHEN s.n IS NULL AND t.n IS NULL%2$s THEN NULL '
+        || 'ELSE COALESCE(s.sums[%1$s], 0)%3$s + COALESCE(t.s%1$s, 0) END AS s%1$s',
+        i, CASE WHEN v_pa <> '' THEN ' AND pa.n IS NULL' ELSE '' END,
+        format(v_pa, 's' || i)), '' ORDER BY i)
+    INTO v_combined FROM generate_series(1, p_cols) AS i;
+    RETURN format($q$
+        INSERT INTO _recon.run_stage
+            (run_id, check_name, finding_key, wallet_key, stored, expected, difference, details,
+             cause)
+        SELECT $1, f.check_name, concat_ws('/', COALESCE(f.wallet_key, '-'), f.details ->> 'item'),
+               f.wallet_key, f.stored, f.expected, f.difference, f.details, f.details ->> 'cause'
+        FROM (%s) AS f
+        -- a re-checked key that is neither a wallet nor in the ledger (a wallet with an open
+        -- finding deleted, or re-keyed) is nothing to report, as in a full run
+        WHERE NOT (f.details ->> 'cause' = 'unknown_wallet'
+                   AND (f.details ->> 'entries')::bigint = 0)$q$,
+        _recon.balance_findings_sql(p_check.name, p_check.options, format($e$(
+            WITH t AS MATERIALIZED (%1$s),
+            -- the keys to re-check, first, as one array: its rows are estimated as few, so the
+            -- state and the wallets are probed by primary key, not hash-joined whole
+            rk AS MATERIALIZED (SELECT ARRAY(
+                SELECT t.k FROM t
+                UNION SELECT x.k FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
+                UNION SELECT o.wallet_key::%4$s FROM _recon.finding AS o
+                      WHERE o.check_name = %5$L AND o.resolved_run IS NULL AND o.dropped_at IS NULL
+                        AND o.wallet_key IS NOT NULL
+                UNION SELECT d::%4$s FROM unnest($2::text[]) AS d%7$s) AS ks),
+            r AS (SELECT u.k FROM unnest((SELECT rk.ks FROM rk)) AS u (k))
+            SELECT r.k,
+                   NULLIF(COALESCE(s.n, 0)%8$s + COALESCE(t.n, 0), 0) AS n,
+                   COALESCE(s.n_amount, 0)%9$s + COALESCE(t.n_amount, 0) AS n_amount,
+                   COALESCE(s.n_bad, 0)%10$s + COALESCE(t.n_bad, 0) AS n_bad%6$s
+            FROM r%11$s
+            LEFT JOIN _recon.balance_state AS s
+                ON %12$ss.check_name = %5$L AND s.wallet_key = r.k::text%13$s
+            LEFT JOIN t ON t.k = r.k
+        ) AS e$e$,
+            _recon.balance_agg_sql(p_check.options, format('l.ord > %s', p_bound)),
+            p_wallet.key_column, p_wallet.relid::regclass, p_key_type, p_check.name, v_combined,
+            CASE WHEN v_pa <> '' THEN ' UNION SELECT pk.k FROM pk' ELSE '' END,
+            format(v_pa, 'n'), format(v_pa, 'n_amount'), format(v_pa, 'n_bad'),
+            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pk AS q ON q.k = r.k' ELSE '' END,
+            CASE WHEN v_pa <> '' THEN 'q.k IS NULL AND ' ELSE '' END,
+            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pa ON pa.k = r.k' ELSE '' END),
+        'LEFT'));
+END;
+$_$;
+
+--
+-- Name: FUNCTION balance_recheck_sql(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_cols integer); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.balance_recheck_sql(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_cols integer) IS 'Step 3 of _recon.balance_increment: the INSERT into _recon.run_stage of balance check p_check''s findings for the wallets to re-check (new settled entries: $2; entries above bound p_bound; wallet rows written since: CTE wp; open findings; with parents, the wallets under a changed parent row: CTEs pk, pa), judged by the SQL of a full run (_recon.balance_findings_sql) from the state plus the entries above the bound.';
 
 --
 -- Name: base_table(oid); Type: FUNCTION; Schema: _recon; Owner: -
@@ -1564,7 +1961,7 @@ CREATE FUNCTION _recon.check_row_currency(p_kind text, p_ledger text, p_wallet t
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    -- what the compiled check reads and what reconcile gives its findings (stage_currency):
+    -- what the compiled check reads and what reconcile gives its findings (stage_rows_sql):
     -- a journal's entries' currency; a wallet's currency for a kind whose findings name one
     -- wallet; a chain without one, its entries'
     SELECT CASE
@@ -2449,106 +2846,20 @@ DECLARE
                                        'lifecycle');
     v_hold text := p_options ->> 'hold';
     v_terminal text;
-    v_status text := 'NULL::text';
-    v_join text := '';
-    v_pending text := 'FALSE';
-    v_stale text := 'FALSE';
-    v_relid oid;
+    v_status text;
+    v_join text;
+    v_pending text;
+    v_stale text;
     v_column text;
 BEGIN
-    IF jsonb_typeof(p_options -> 'terminal') IS DISTINCT FROM 'array'
-        OR jsonb_array_length(p_options -> 'terminal') = 0 THEN
-        PERFORM _recon.fail('RC106', '"terminal" must be a non-empty array',
-                            'It lists the operation types that resolve a hold.',
-                            'E.g. ["RELEASE", "DEBIT"].');
-    END IF;
-    SELECT string_agg(quote_literal(t), ', ') INTO v_terminal
-    FROM jsonb_array_elements_text(p_options -> 'terminal') AS t;
-    -- The hold and its resolutions are kinds of entry of the ledger (operation values, or rule
-    -- labels): one it never has would make a check that can find nothing.
-    IF NOT EXISTS (SELECT FROM jsonb_each(v_ledger.effects) AS c, jsonb_object_keys(c.value) AS k
-                   WHERE k = ANY (v_hold || ARRAY(
-                       SELECT jsonb_array_elements_text(p_options -> 'terminal')))
-                   HAVING count(DISTINCT k) = 1 + jsonb_array_length(p_options -> 'terminal'))
-        THEN
-        PERFORM _recon.fail(
-            'RC106', format('"hold" %L or a "terminal" value is not a kind of entry of ledger %s',
-                            v_hold, v_ledger.name),
-            format('Its kinds: %s.', (SELECT string_agg(DISTINCT k, ', ' ORDER BY k)
-                                      FROM jsonb_each(v_ledger.effects) AS c,
-                                           jsonb_object_keys(c.value) AS k)),
-            'Name operation values (or, for effects keyed on several columns, rule labels).'
-        );
-    END IF;
+    -- The hold and its resolutions are kinds of entry of the ledger.
+    v_terminal := _recon.compile_lifecycle_terminal(v_ledger, v_hold, p_options);
     -- The transaction's status: from a status table, else from the ledger's latest entry.
-    IF p_options ? 'status_table' THEN
-        IF NOT (p_options ? 'status_key' AND p_options ? 'status_column') THEN
-            PERFORM _recon.fail('RC106', '"status_table" needs "status_key" and "status_column"',
-                                'They name the transaction id and its status in that table.',
-                                'E.g. {"status_table": "transaction", "status_key": "id", '
-                                || '"status_column": "status"}.');
-        END IF;
-        v_relid := _recon.resolve_table(p_options ->> 'status_table');
-        v_join := format(
-            'LEFT JOIN %s AS st ON st.%I = g.journal', v_relid::regclass,
-            _recon.resolve_column(v_relid, p_options ->> 'status_key', 'the transaction key'));
-        PERFORM _recon.same_key_type(v_relid, (p_options ->> 'status_key')::name, v_raw.relid,
-                                     v_raw.journal_column);
-        v_status := format('st.%I::text', _recon.resolve_column(
-            v_relid, p_options ->> 'status_column', 'the transaction status'));
-    ELSIF v_ledger.status_column IS NOT NULL THEN
-        v_status := 'g.last_status';
-    END IF;
-    IF p_options ? 'pending' THEN
-        IF v_status = 'NULL::text' THEN
-            PERFORM _recon.fail('RC106', '"pending" needs a transaction status',
-                                'Neither "status_table" nor a ledger status column is registered.',
-                                'Add status_table/status_key/status_column, or register the '
-                                || 'ledger with {"status": "<column>"}.');
-        END IF;
-        IF jsonb_typeof(p_options -> 'pending') <> 'array' THEN
-            PERFORM _recon.fail('RC106', '"pending" must be an array',
-                                'It lists the statuses under which a hold may stay open.',
-                                'E.g. ["PENDING"].');
-        END IF;
-        SELECT format('%s IS NOT NULL AND %s NOT IN (%s)', v_status, v_status,
-                      string_agg(quote_literal(s), ', '))
-        INTO v_pending FROM jsonb_array_elements_text(p_options -> 'pending') AS s;
-    END IF;
-    -- The statuses that tell a lifecycle repair (strategy resolve) to commit or to release.
-    FOREACH v_column IN ARRAY ARRAY['approved', 'canceled'] LOOP
-        CONTINUE WHEN NOT p_options ? v_column;
-        IF jsonb_typeof(p_options -> v_column) IS DISTINCT FROM 'array'
-            OR jsonb_array_length(p_options -> v_column) = 0
-            OR EXISTS (SELECT FROM jsonb_array_elements(p_options -> v_column) AS s
-                       WHERE jsonb_typeof(s) <> 'string') THEN
-            PERFORM _recon.fail('RC106', format('"%s" must be a non-empty array of statuses',
-                                                v_column),
-                                'It lists the transaction statuses under which a hold left open '
-                                || 'is committed ("approved") or released ("canceled").',
-                                'E.g. {"approved": ["APPROVED"], "canceled": ["CANCELED"]}.');
-        END IF;
-        IF v_status = 'NULL::text' THEN
-            PERFORM _recon.fail('RC106', format('"%s" needs a transaction status', v_column),
-                                'Neither "status_table" nor a ledger status column is registered.',
-                                'Add status_table/status_key/status_column, or register the '
-                                || 'ledger with {"status": "<column>"}.');
-        END IF;
-    END LOOP;
-    v_column := NULL;
-    IF p_options ? 'max_pending' THEN
-        PERFORM _recon.require_column(v_ledger, v_ledger.posted_at_column, 'posted_at',
-                                      'lifecycle with max_pending');
-        BEGIN
-            PERFORM (p_options ->> 'max_pending')::interval;
-        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow
-            OR interval_field_overflow THEN
-            PERFORM _recon.fail('RC106', format('"max_pending" %L is not an interval',
-                                                p_options ->> 'max_pending'),
-                                'It is how long a hold may stay unresolved.', 'E.g. "1 day".');
-        END;
-        v_stale := format('g.last_at < now() - %L::interval', p_options ->> 'max_pending');
-    END IF;
+    SELECT s.p_status, s.p_join INTO v_status, v_join
+    FROM _recon.compile_lifecycle_status(v_raw, v_ledger, p_options) AS s;
+    -- When a hold may stay open: a pending status, or until "max_pending".
+    SELECT p.p_pending, p.p_stale INTO v_pending, v_stale
+    FROM _recon.compile_lifecycle_pending(v_ledger, p_options, v_status) AS p;
     -- The balance column the hold concerns: the one its entry moves up (on_hold), else the first
     -- it moves.
     SELECT c.b INTO v_column
@@ -2609,6 +2920,163 @@ $_$;
 COMMENT ON FUNCTION _recon.compile_lifecycle(p_name text, p_options jsonb) IS 'Compiles a lifecycle check over an operation ledger with a journal (transaction) column: per transaction and wallet, a "hold" must be resolved by at most one "terminal" operation, for at most the held amount, and must be resolved once the transaction''s status is no longer "pending" (status from status_table/status_key/status_column, else the ledger''s status of the latest entry) or after "max_pending".';
 
 --
+-- Name: compile_lifecycle_pending(_recon.ledger_source, jsonb, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.compile_lifecycle_pending(p_ledger _recon.ledger_source, p_options jsonb, p_status text, OUT p_pending text, OUT p_stale text) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_column text;
+BEGIN
+    p_pending := 'FALSE';
+    p_stale := 'FALSE';
+    IF p_options ? 'pending' THEN
+        IF p_status = 'NULL::text' THEN
+            PERFORM _recon.fail('RC106', '"pending" needs a transaction status',
+                                'Neither "status_table" nor a ledger status column is registered.',
+                                'Add status_table/status_key/status_column, or register the '
+                                || 'ledger with {"status": "<column>"}.');
+        END IF;
+        IF jsonb_typeof(p_options -> 'pending') <> 'array' THEN
+            PERFORM _recon.fail('RC106', '"pending" must be an array',
+                                'It lists the statuses under which a hold may stay open.',
+                                'E.g. ["PENDING"].');
+        END IF;
+        SELECT format('%s IS NOT NULL AND %s NOT IN (%s)', p_status, p_status,
+                      string_agg(quote_literal(s), ', '))
+        INTO p_pending FROM jsonb_array_elements_text(p_options -> 'pending') AS s;
+    END IF;
+    -- The statuses that tell a lifecycle repair (strategy resolve) to commit or to release.
+    FOREACH v_column IN ARRAY ARRAY['approved', 'canceled'] LOOP
+        CONTINUE WHEN NOT p_options ? v_column;
+        IF jsonb_typeof(p_options -> v_column) IS DISTINCT FROM 'array'
+            OR jsonb_array_length(p_options -> v_column) = 0
+            OR EXISTS (SELECT FROM jsonb_array_elements(p_options -> v_column) AS s
+                       WHERE jsonb_typeof(s) <> 'string') THEN
+            PERFORM _recon.fail('RC106', format('"%s" must be a non-empty array of statuses',
+                                                v_column),
+                                'It lists the transaction statuses under which a hold left open '
+                                || 'is committed ("approved") or released ("canceled").',
+                                'E.g. {"approved": ["APPROVED"], "canceled": ["CANCELED"]}.');
+        END IF;
+        IF p_status = 'NULL::text' THEN
+            PERFORM _recon.fail('RC106', format('"%s" needs a transaction status', v_column),
+                                'Neither "status_table" nor a ledger status column is registered.',
+                                'Add status_table/status_key/status_column, or register the '
+                                || 'ledger with {"status": "<column>"}.');
+        END IF;
+    END LOOP;
+    IF p_options ? 'max_pending' THEN
+        PERFORM _recon.require_column(p_ledger, p_ledger.posted_at_column, 'posted_at',
+                                      'lifecycle with max_pending');
+        BEGIN
+            PERFORM (p_options ->> 'max_pending')::interval;
+        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow
+            OR interval_field_overflow THEN
+            PERFORM _recon.fail('RC106', format('"max_pending" %L is not an interval',
+                                                p_options ->> 'max_pending'),
+                                'It is how long a hold may stay unresolved.', 'E.g. "1 day".');
+        END;
+        p_stale := format('g.last_at < now() - %L::interval', p_options ->> 'max_pending');
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION compile_lifecycle_pending(p_ledger _recon.ledger_source, p_options jsonb, p_status text, OUT p_pending text, OUT p_stale text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.compile_lifecycle_pending(p_ledger _recon.ledger_source, p_options jsonb, p_status text, OUT p_pending text, OUT p_stale text) IS 'For _recon.compile_lifecycle: the SQL conditions under which a hold not resolved is a finding: p_pending, its transaction''s status (p_status) is not one of "pending"; p_stale, its last entry is older than "max_pending". Checks "approved" and "canceled" (the statuses a resolve repair follows). RC106 when one needs a status none is registered for, or is not of its type.';
+
+--
+-- Name: compile_lifecycle_status(_recon.ledger_source, _recon.ledger_source, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.compile_lifecycle_status(p_raw _recon.ledger_source, p_ledger _recon.ledger_source, p_options jsonb, OUT p_status text, OUT p_join text) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_relid oid;
+BEGIN
+    p_status := 'NULL::text';
+    p_join := '';
+    -- The transaction's status: from a status table, else from the ledger's latest entry.
+    IF p_options ? 'status_table' THEN
+        IF NOT (p_options ? 'status_key' AND p_options ? 'status_column') THEN
+            PERFORM _recon.fail('RC106', '"status_table" needs "status_key" and "status_column"',
+                                'They name the transaction id and its status in that table.',
+                                'E.g. {"status_table": "transaction", "status_key": "id", '
+                                || '"status_column": "status"}.');
+        END IF;
+        v_relid := _recon.resolve_table(p_options ->> 'status_table');
+        p_join := format(
+            'LEFT JOIN %s AS st ON st.%I = g.journal', v_relid::regclass,
+            _recon.resolve_column(v_relid, p_options ->> 'status_key', 'the transaction key'));
+        PERFORM _recon.same_key_type(v_relid, (p_options ->> 'status_key')::name, p_raw.relid,
+                                     p_raw.journal_column);
+        p_status := format('st.%I::text', _recon.resolve_column(
+            v_relid, p_options ->> 'status_column', 'the transaction status'));
+    ELSIF p_ledger.status_column IS NOT NULL THEN
+        p_status := 'g.last_status';
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION compile_lifecycle_status(p_raw _recon.ledger_source, p_ledger _recon.ledger_source, p_options jsonb, OUT p_status text, OUT p_join text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.compile_lifecycle_status(p_raw _recon.ledger_source, p_ledger _recon.ledger_source, p_options jsonb, OUT p_status text, OUT p_join text) IS 'For _recon.compile_lifecycle over ledger p_raw (legs p_ledger): the SQL of a transaction''s status (p_status: the status table''s column, joined by p_join, when p_options names "status_table", "status_key" and "status_column"; else the latest entry''s status g.last_status; else NULL::text). RC101, RC102, RC106 for a bad status table.';
+
+--
+-- Name: compile_lifecycle_terminal(_recon.ledger_source, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.compile_lifecycle_terminal(p_ledger _recon.ledger_source, p_hold text, p_options jsonb) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_terminal text;
+BEGIN
+    IF jsonb_typeof(p_options -> 'terminal') IS DISTINCT FROM 'array'
+        OR jsonb_array_length(p_options -> 'terminal') = 0 THEN
+        PERFORM _recon.fail('RC106', '"terminal" must be a non-empty array',
+                            'It lists the operation types that resolve a hold.',
+                            'E.g. ["RELEASE", "DEBIT"].');
+    END IF;
+    SELECT string_agg(quote_literal(t), ', ') INTO v_terminal
+    FROM jsonb_array_elements_text(p_options -> 'terminal') AS t;
+    -- The hold and its resolutions are kinds of entry of the ledger (operation values, or rule
+    -- labels): one it never has would make a check that can find nothing.
+    IF NOT EXISTS (SELECT FROM jsonb_each(p_ledger.effects) AS c, jsonb_object_keys(c.value) AS k
+                   WHERE k = ANY (p_hold || ARRAY(
+                       SELECT jsonb_array_elements_text(p_options -> 'terminal')))
+                   HAVING count(DISTINCT k) = 1 + jsonb_array_length(p_options -> 'terminal'))
+        THEN
+        PERFORM _recon.fail(
+            'RC106', format('"hold" %L or a "terminal" value is not a kind of entry of ledger %s',
+                            p_hold, p_ledger.name),
+            format('Its kinds: %s.', (SELECT string_agg(DISTINCT k, ', ' ORDER BY k)
+                                      FROM jsonb_each(p_ledger.effects) AS c,
+                                           jsonb_object_keys(c.value) AS k)),
+            'Name operation values (or, for effects keyed on several columns, rule labels).'
+        );
+    END IF;
+    RETURN v_terminal;
+END;
+$$;
+
+--
+-- Name: FUNCTION compile_lifecycle_terminal(p_ledger _recon.ledger_source, p_hold text, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.compile_lifecycle_terminal(p_ledger _recon.ledger_source, p_hold text, p_options jsonb) IS 'For _recon.compile_lifecycle: RC106 unless "terminal" (in p_options) is a non-empty array and the hold p_hold and every terminal are kinds of entry of ledger legs p_ledger (operation values, or rule labels); returns the terminals as a list of SQL literals.';
+
+--
 -- Name: compile_orphan(text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -2625,6 +3093,10 @@ DECLARE
     v_id name := _recon.resolve_column(v_relid, p_options ->> 'id_column', 'the source id');
     v_amount name := _recon.resolve_column(v_relid, p_options ->> 'amount_column', 'the amount',
                                            TRUE);
+    -- the payment amounts in minor units ("scale"), read in major units like the ledger's
+    v_scale jsonb := _recon.scale_option(v_relid, p_options -> 'scale',
+                                         'orphan check ' || p_name, ARRAY[v_amount]);
+    v_expected text := _recon.major_sql(v_scale, format('s.%I', v_amount), 's');
     v_wallet text := 'NULL';
     v_where text := 'TRUE';
     v_match text;
@@ -2673,14 +3145,14 @@ BEGIN
         $sql$SELECT %1$L::text AS check_name,
        %2$s::text AS wallet_key,
        0::numeric AS stored,
-       s.%3$I::numeric AS expected,
-       (0 - s.%3$I)::numeric AS difference,
+       (%3$s)::numeric AS expected,
+       (0 - (%3$s))::numeric AS difference,
        jsonb_build_object('item', s.%4$I::text, 'source_id', s.%4$I, 'column', %10$L,
                           'cause', 'orphaned_payment') AS details
 FROM %5$s AS s
 WHERE %6$s
   AND NOT EXISTS (SELECT FROM %7$s AS l WHERE %8$s AND %9$s)$sql$,
-        p_name, v_wallet, v_amount, v_id, v_relid::regclass, v_where,
+        p_name, v_wallet, v_expected, v_id, v_relid::regclass, v_where,
         _recon.legs_sql(v_raw), v_match, _recon.in_effect_sql(v_raw, 'l'),
         -- the balance column a missing entry would have moved: the first the ledger moves
         (SELECT c.b FROM unnest((_recon.wallet(v_ledger.wallet_source)).balance_columns)
@@ -2694,7 +3166,7 @@ $_$;
 -- Name: FUNCTION compile_orphan(p_name text, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.compile_orphan(p_name text, p_options jsonb) IS 'Compiles an orphan check: rows of a source table (payments) matching "filters" ({"status": ["COMPLETED"]}) and "like" ({"source_id": "wallet-%"}) whose id no ledger entry has as its reference. Only entries in effect count (_recon.in_effect_sql): one the toolkit reversed, or one reversed by a matching REV-<entry id> of the opposite effect on the same wallet, does not; a 0.00 or foreign REV- changes nothing. expected is the amount that should have been posted. docs/CHECKS.md.';
+COMMENT ON FUNCTION _recon.compile_orphan(p_name text, p_options jsonb) IS 'Compiles an orphan check: rows of a source table (payments) matching "filters" ({"status": ["COMPLETED"]}) and "like" ({"source_id": "wallet-%"}) whose id no ledger entry has as its reference. Only entries in effect count (_recon.in_effect_sql): one the toolkit reversed, or one reversed by a matching REV-<entry id> of the opposite effect on the same wallet, does not; a 0.00 or foreign REV- changes nothing. expected is the amount that should have been posted, in major units where "scale" says the payments keep minor units (as a ledger''s "scale"). docs/CHECKS.md.';
 
 --
 -- Name: compile_total(text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -2910,225 +3382,6 @@ $$;
 COMMENT ON FUNCTION _recon.custom_trusted(p_name text, p_view regclass) IS 'Refuses (RC110) a custom check whose view uses a function, operator, view or row-level security table owned by a role other than the registering role or a superuser: the view runs with the toolkit owner''s rights inside recon.reconcile(). docs/SECURITY.md.';
 
 --
--- Name: ledger_source; Type: TABLE; Schema: _recon; Owner: -
---
-
-CREATE TABLE _recon.ledger_source (
-    name text NOT NULL,
-    wallet_source text NOT NULL,
-    relid oid NOT NULL,
-    wallet_column name,
-    amount_column name NOT NULL,
-    amount_mode text NOT NULL,
-    effects jsonb NOT NULL,
-    direction_column name,
-    operation_column name,
-    entry_id_column name,
-    reference_column name,
-    posted_at_column name,
-    order_column name,
-    balance_after_column name,
-    version_column name,
-    journal_column name,
-    status_column name,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_by name DEFAULT SESSION_USER NOT NULL,
-    shape text DEFAULT 'entries'::text NOT NULL,
-    leg_columns jsonb,
-    debit_wallet_column name GENERATED ALWAYS AS (((leg_columns ->> 'debit'::text))::name) STORED,
-    credit_wallet_column name GENERATED ALWAYS AS (((leg_columns ->> 'credit'::text))::name) STORED,
-    filters jsonb,
-    parents jsonb,
-    kinds jsonb,
-    after_columns jsonb,
-    currency_column text,
-    amount_scale jsonb,
-    CONSTRAINT ledger_source_amount_mode CHECK ((amount_mode = ANY (ARRAY['signed'::text, 'direction'::text, 'operation'::text]))),
-    CONSTRAINT ledger_source_name_format CHECK ((name ~ '^[a-z][a-z0-9_]{0,39}$'::text)),
-    CONSTRAINT ledger_source_wallet_column CHECK (((shape = 'entries'::text) = ((wallet_column IS NOT NULL) AND (leg_columns IS NULL))))
-);
-
---
--- Name: TABLE ledger_source; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON TABLE _recon.ledger_source IS 'Registered ledger (entries) tables and how an entry moves balances (recon.register_ledger_source).';
-
---
--- Name: COLUMN ledger_source.name; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.name IS 'Source name: lower case, digits, _; at most 40.';
-
---
--- Name: COLUMN ledger_source.wallet_source; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.wallet_source IS 'The wallet source whose balances it moves.';
-
---
--- Name: COLUMN ledger_source.relid; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.relid IS 'The user''s table (pg_class oid; survives renames).';
-
---
--- Name: COLUMN ledger_source.wallet_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.wallet_column IS 'Column holding the wallet key (entries shape); NULL for the other shapes (leg_columns).';
-
---
--- Name: COLUMN ledger_source.amount_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.amount_column IS 'Amount column, numeric.';
-
---
--- Name: COLUMN ledger_source.amount_mode; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.amount_mode IS 'signed: the amount is signed; direction: amount + credit/debit column; operation: amount + operation type mapped to effects on balance columns.';
-
---
--- Name: COLUMN ledger_source.effects; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.effects IS 'Effect of an entry on each balance column: {"<balance column>": {"<value>": multiplier}}; the value is "*" for signed mode, the direction or operation value otherwise.';
-
---
--- Name: COLUMN ledger_source.direction_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.direction_column IS 'direction mode: credit/debit column.';
-
---
--- Name: COLUMN ledger_source.operation_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.operation_column IS 'operation mode: operation type column.';
-
---
--- Name: COLUMN ledger_source.entry_id_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.entry_id_column IS 'Optional entry id, named in findings.';
-
---
--- Name: COLUMN ledger_source.reference_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.reference_column IS 'Optional reference (duplicate, orphan).';
-
---
--- Name: COLUMN ledger_source.posted_at_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.posted_at_column IS 'Optional posting time.';
-
---
--- Name: COLUMN ledger_source.order_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.order_column IS 'Optional ordering id (chain checks).';
-
---
--- Name: COLUMN ledger_source.balance_after_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.balance_after_column IS 'Optional running balance (chain).';
-
---
--- Name: COLUMN ledger_source.version_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.version_column IS 'Optional per-wallet version (chain gaps).';
-
---
--- Name: COLUMN ledger_source.journal_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.journal_column IS 'Optional journal/transaction id.';
-
---
--- Name: COLUMN ledger_source.status_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.status_column IS 'Optional status column.';
-
---
--- Name: COLUMN ledger_source.created_at; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.created_at IS 'When it was registered.';
-
---
--- Name: COLUMN ledger_source.created_by; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.created_by IS 'Who registered it (session_user).';
-
---
--- Name: COLUMN ledger_source.shape; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.shape IS 'Its shape (_recon.ledger_shape): entries (one row moves one wallet) or transfer (two legs), or a shape of one''s own.';
-
---
--- Name: COLUMN ledger_source.leg_columns; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.leg_columns IS 'Shapes with several legs: the wallet column of each leg, {"<side>": "<column>"}.';
-
---
--- Name: COLUMN ledger_source.debit_wallet_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.debit_wallet_column IS 'transfer shape: the column of the wallet the amount leaves (from leg_columns).';
-
---
--- Name: COLUMN ledger_source.credit_wallet_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.credit_wallet_column IS 'transfer shape: the column of the wallet the amount reaches (from leg_columns).';
-
---
--- Name: COLUMN ledger_source.filters; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.filters IS 'Entry filters, all ANDed: [{"column": ref, "op": op, "values": [...]}], validated at registration; NULL when every row counts.';
-
---
--- Name: COLUMN ledger_source.parents; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.parents IS 'Parent rows reached through a registered unique key: {"<alias>": {"table": regclass text, "key": column, "via": ref}}; NULL when none.';
-
---
--- Name: COLUMN ledger_source.kinds; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.kinds IS 'Effects keyed on several columns: {"keys": [ref, ...], "rules": [{"when": {ref: value}, "label": text}]}; the effects column maps each rule''s label. NULL for one-column keys.';
-
---
--- Name: COLUMN ledger_source.after_columns; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.after_columns IS 'Running balances per balance column: {"<balance column>": "<after column>"}; NULL when none.';
-
---
--- Name: COLUMN ledger_source.currency_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.currency_column IS 'The currency of each entry: a column of the ledger, or "<parent alias>.<column>" of a registered parent row ("currency" option); the legs relation carries it as currency. NULL: the entries carry none (their wallet''s is assumed).';
-
---
--- Name: COLUMN ledger_source.amount_scale; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.ledger_source.amount_scale IS 'The scale of the amount column (and of the running balances), when it holds minor units: {"places": n} (a fixed number of decimal places), or {"column": c, "as": "places"|"multiplier"} (per row, from an integer column of the ledger). NULL: the amounts are in major units.';
-
---
 -- Name: effect_sql(_recon.ledger_source, text, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -3168,6 +3421,43 @@ $$;
 COMMENT ON FUNCTION _recon.effect_sql(p_ledger _recon.ledger_source, p_column text, p_alias text) IS 'An SQL expression (over the ledger row alias) for one entry''s effect on a balance column: the signed amount, or a CASE over the direction or operation type. Identifiers quoted with %I, values with %L.';
 
 --
+-- Name: entry_amount(jsonb, text[], text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.entry_amount(p_effects jsonb, p_cols text[], p_label text, p_deltas jsonb) RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_amount numeric;
+    v_fits boolean := TRUE;
+    v_col text;
+    v_mult numeric;
+    v_delta numeric;
+BEGIN
+    FOREACH v_col IN ARRAY p_cols LOOP
+        v_mult := COALESCE((p_effects -> v_col ->> p_label)::numeric, 0);
+        v_delta := COALESCE((p_deltas ->> v_col)::numeric, 0);
+        IF v_mult = 0 THEN
+            v_fits := v_fits AND v_delta = 0;
+        ELSIF v_amount IS NULL THEN
+            v_amount := CASE WHEN abs(v_mult) = 1 THEN v_delta * v_mult
+                             ELSE v_delta / v_mult END;
+        ELSE
+            v_fits := v_fits AND v_amount * v_mult = v_delta;
+        END IF;
+    END LOOP;
+    RETURN CASE WHEN v_fits THEN v_amount END;
+END;
+$$;
+
+--
+-- Name: FUNCTION entry_amount(p_effects jsonb, p_cols text[], p_label text, p_deltas jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.entry_amount(p_effects jsonb, p_cols text[], p_label text, p_deltas jsonb) IS 'For _recon.entry_for and _recon.writer_rule_entry: the amount an entry of type p_label (a label of effects p_effects, {column: {label: multiplier}}) must have to move balance columns p_cols by exactly p_deltas ({column: delta}); NULL when no amount does, or the type moves none of them. The sign is the caller''s to judge.';
+
+--
 -- Name: entry_for(_recon.ledger_source, jsonb, text[]); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -3179,32 +3469,15 @@ DECLARE
     v_cols text[] := (_recon.wallet(p_ledger.wallet_source)).balance_columns;
     v_value text;
     v_amount numeric;
-    v_fits boolean;
-    v_col text;
-    v_mult numeric;
-    v_delta numeric;
 BEGIN
     FOR v_value IN
         SELECT d.k FROM (SELECT DISTINCT e.key AS k
                          FROM jsonb_each(p_ledger.effects) AS x, jsonb_each(x.value) AS e) AS d
         ORDER BY array_position(p_prefer, d.k) NULLS LAST, d.k
     LOOP
-        v_amount := NULL;
-        v_fits := TRUE;
-        FOREACH v_col IN ARRAY v_cols LOOP
-            v_mult := COALESCE((p_ledger.effects -> v_col ->> v_value)::numeric, 0);
-            v_delta := COALESCE((p_deltas ->> v_col)::numeric, 0);
-            IF v_mult = 0 THEN
-                v_fits := v_fits AND v_delta = 0;
-            ELSIF v_amount IS NULL THEN
-                v_amount := CASE WHEN abs(v_mult) = 1 THEN v_delta * v_mult
-                                 ELSE v_delta / v_mult END;
-            ELSE
-                v_fits := v_fits AND v_amount * v_mult = v_delta;
-            END IF;
-        END LOOP;
+        v_amount := _recon.entry_amount(p_ledger.effects, v_cols, v_value, p_deltas);
         -- a signed ledger posts negative amounts; a typed one posts a positive amount
-        IF v_fits AND v_amount IS NOT NULL AND v_amount <> 0
+        IF v_amount IS NOT NULL AND v_amount <> 0
             AND (v_value = '*' OR v_amount > 0) THEN
             RETURN jsonb_build_object('entry_type', NULLIF(v_value, '*'), 'amount', v_amount);
         END IF;
@@ -3490,6 +3763,10 @@ BEGIN
     v_pre := _recon.fix_recheck(p_stage, v_stored);
     v_drift := _recon.fix_stored_holds(p_stage);
     PERFORM _recon.fix_skip_changed(p_stage, v_pre);
+    --    A balance that sums entries of another currency than its wallet's: left to a person.
+    PERFORM _recon.fix_mixed_currency(p_stage);
+    --    A payment whose amount may be minor units, posted as major ones: left to a person.
+    PERFORM _recon.fix_unscaled_payments(p_stage);
 
     -- 3. Applied before (this plan twice, or another operator): the unique repair key says so.
     PERFORM _recon.fix_skip_applied(p_stage);
@@ -3502,9 +3779,11 @@ BEGIN
     PERFORM _recon.fix_skip_over_wallet_limit(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
     PERFORM _recon.fix_skip_overdrafts(p_stage);
+    PERFORM _recon.fix_skip_passing_overdrafts(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
     PERFORM _recon.fix_overdraft_evidence(p_stage);
     PERFORM _recon.fix_skip_unfit(p_stage);
+    PERFORM _recon.fix_skip_generated(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
     PERFORM _recon.fix_skip_over_run_limit(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
@@ -3526,7 +3805,7 @@ $$;
 -- Name: FUNCTION fix_assess(p_stage bigint, p_wallet_limit jsonb, p_run_limit jsonb, p_lock boolean); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_assess(p_stage bigint, p_wallet_limit jsonb, p_run_limit jsonb, p_lock boolean) IS 'Reads a staged plan''s wallets (p_lock: locks them FOR UPDATE, by source name then key), re-runs its checks for those wallets under the lock and skips what is gone or changed, skips what was applied before (repair key), what is over the per-wallet or per-call limit of its currency (p_wallet_limit, p_run_limit: the call''s maps per currency, else the policy''s, else the check''s low_limit; no limit for a currency: no automatic repair), would overdraw (unless recon.allow_overdraft() exempts the wallet or column: the step''s evidence "overdraft" says so), or would not fit your balance or amount columns (numeric(14,2) and 1e12, a third decimal), all of a wallet''s steps together; fills stored balances before and after each step. Returns {"checks": {check: {finding key: difference}} found under the lock, "keys": {wallet source: [wallet keys read or locked]}}.';
+COMMENT ON FUNCTION _recon.fix_assess(p_stage bigint, p_wallet_limit jsonb, p_run_limit jsonb, p_lock boolean) IS 'Reads a staged plan''s wallets (p_lock: locks them FOR UPDATE, by source name then key), re-runs its checks for those wallets under the lock and skips what is gone or changed, skips what was applied before (repair key), what is over the per-wallet or per-call limit of its currency (p_wallet_limit, p_run_limit: the call''s maps per currency, else the policy''s, else the check''s low_limit; no limit for a currency: no automatic repair), would overdraw, at the end or on the way through a ledger-first writer (unless recon.allow_overdraft() exempts the wallet or column: the step''s evidence "overdraft" says so), would not fit your balance or amount columns (numeric(14,2) and 1e12, a third decimal), or would write a GENERATED balance column, all of a wallet''s steps together; fills stored balances before and after each step. Returns {"checks": {check: {finding key: difference}} found under the lock, "keys": {wallet source: [wallet keys read or locked]}}.';
 
 --
 -- Name: fix_call_limits(bigint, numeric, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -3897,7 +4176,7 @@ CREATE FUNCTION _recon.fix_evidence(p_stage bigint) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET enable_nestloop TO 'off'
-    AS $_$
+    AS $$
 DECLARE
     v_ledger _recon.ledger_source;
     v_legs _recon.ledger_source;
@@ -3909,7 +4188,6 @@ DECLARE
     v_journals jsonb;
     v_journal_checks text[];
     v_rows integer := 0;
-    v_n integer;
 BEGIN
     -- Ledger by ledger: the balance steps that would set a stored balance to the ledger
     -- (resync) or the ledger to a stored balance (adjust). Either is right only when the
@@ -3943,37 +4221,7 @@ BEGIN
             -- Each wallet's breaks, in entry order: balance_after <> the previous one plus the
             -- entry's effect (from 0). A break the next entry cancels is one running balance
             -- recorded wrong; one it does not is a gap of exactly what the ledger lost there.
-            EXECUTE format($q$
-                SELECT COALESCE(jsonb_object_agg(z.k, z.breaks), '{}')
-                FROM (
-                    SELECT y.k::text AS k,
-                           jsonb_agg(jsonb_build_object(
-                               'entry', y.entry, 'position', y.pos, 'gap', y.diff,
-                               'kind', CASE WHEN y.next_diff = -y.diff THEN 'misrecorded'
-                                            ELSE 'gap' END) ORDER BY y.pos) AS breaks
-                    FROM (
-                        SELECT x.*, lead(x.diff) OVER w AS next_diff,
-                               lag(x.diff) OVER w AS prev_diff
-                        FROM (
-                            SELECT l.%1$I AS k, (%2$s)::text AS entry,
-                                   row_number() OVER w AS pos,
-                                   (l.%3$I - (COALESCE(lag(l.%3$I) OVER w, 0) + (%4$s)))::numeric
-                                       AS diff
-                            FROM %5$s AS l
-                            WHERE l.%1$I = ANY ($1::%6$s[])
-                            WINDOW w AS (PARTITION BY l.%1$I ORDER BY %7$s)
-                        ) AS x
-                        WINDOW w AS (PARTITION BY x.k ORDER BY x.pos)
-                    ) AS y
-                    WHERE y.diff IS DISTINCT FROM 0
-                      -- the far side of one misrecorded running balance is not a second break
-                      AND NOT COALESCE(y.prev_diff <> 0 AND y.diff = -y.prev_diff, FALSE)
-                    GROUP BY y.k
-                ) AS z$q$,
-                v_legs.wallet_column, _recon.entry_name_sql(v_legs, 'l'),
-                v_legs.balance_after_column, _recon.effect_sql(v_legs, v_chain, 'l'),
-                _recon.legs_sql(v_ledger), v_key_type, _recon.entry_order_sql(v_legs, 'l'))
-            INTO v_breaks USING v_keys;
+            v_breaks := _recon.fix_evidence_breaks(v_ledger, v_legs, v_chain, v_keys, v_key_type);
         END IF;
 
         -- Unbalanced journals, as the ledger's enabled journal checks last found them and as
@@ -3984,156 +4232,314 @@ BEGIN
                                   WHERE c.kind = 'journal' AND c.enabled
                                     AND c.ledger_source = v_ledger.name ORDER BY c.name);
         IF v_ledger.journal_column IS NOT NULL AND cardinality(v_journal_checks) > 0 THEN
-            EXECUTE format($q$
-                SELECT COALESCE(jsonb_agg(jsonb_build_object(
-                           'journal', j.journal, 'imbalance', j.imbalance, 'wallets', j.wallets)
-                           ORDER BY j.journal), '[]')
-                FROM (
-                    SELECT l.%1$I::text AS journal, jsonb_build_object(%2$s) AS imbalance,
-                           jsonb_agg(DISTINCT l.%3$I::text) AS wallets
-                    FROM %4$s AS l
-                    WHERE l.%1$I = ANY ($1::%5$s[])
-                    GROUP BY l.%1$I
-                ) AS j
-                WHERE EXISTS (SELECT FROM jsonb_each_text(j.imbalance) AS i
-                              WHERE i.value::numeric <> 0)$q$,
-                v_legs.journal_column,
-                (SELECT string_agg(format('%L, sum(%s)', b, _recon.effect_sql(v_legs, b, 'l')),
-                                   ', ')
-                 FROM unnest(v_wallet.balance_columns) AS b WHERE v_ledger.effects ? b),
-                v_legs.wallet_column, _recon.legs_sql(v_ledger),
-                _recon.column_type(v_ledger.relid, v_ledger.journal_column))
-            INTO v_journals
-            USING ARRAY(SELECT DISTINCT f.details ->> 'journal' FROM _recon.finding AS f
-                        WHERE f.check_name = ANY (v_journal_checks) AND f.resolved_run IS NULL
-                          AND f.dropped_at IS NULL AND f.details ? 'journal');
+            v_journals := _recon.fix_evidence_journals(v_ledger, v_legs, v_wallet,
+                                                       v_journal_checks);
         END IF;
 
         -- The verdict per step.
-        UPDATE _recon.fix_stage AS s
-        SET evidence = v.evidence,
-            status = CASE WHEN v.keep THEN s.status
-                          WHEN v.verdict = 'lost_entry' AND v.restore THEN s.status
-                          ELSE 'manual' END,
-            strategy = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN 'restore'
-                            ELSE s.strategy END,
-            ledger_source = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN v_ledger.name
-                                 ELSE s.ledger_source END,
-            moves = CASE WHEN v.keep THEN s.moves ELSE '{}'::jsonb END,
-            postings = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN jsonb_build_array(
-                                jsonb_strip_nulls(jsonb_build_object(
-                                    'wallet', s.wallet_key,
-                                    'deltas', jsonb_build_object(v.col, s.difference),
-                                    'purpose', 'restore', 'journal', v.journal))
-                                || jsonb_build_object('offset_wallet', NULL))
-                            WHEN v.keep THEN s.postings
-                            ELSE '[]'::jsonb END,
-            note = CASE WHEN v.keep THEN s.note ELSE v.note END
-        FROM (
-            SELECT e.step, e.col, e.verdict, e.restore, e.journal,
-                   -- the strategy stands where the evidence supports it; an adjustment
-                   -- trusts the stored balance, which a lost update shows wrong
-                   (e.verdict IN ('consistent', 'no_evidence')
-                    OR (e.verdict = 'lost_update' AND e.strategy = 'resync')) AS keep,
-                   jsonb_strip_nulls(jsonb_build_object(
-                       'verdict', e.verdict,
-                       'ledger', v_ledger.name,
-                       'chain', CASE WHEN NOT e.chain_kept THEN 'not kept'
-                                     WHEN e.breaks IS NULL THEN 'intact'
-                                     ELSE 'broken' END,
-                       'breaks', e.breaks,
-                       'journals', CASE
-                           WHEN v_ledger.journal_column IS NULL THEN 'not kept'
-                           WHEN cardinality(v_journal_checks) = 0
-                               THEN 'not examined: no enabled journal check'
-                           WHEN e.journals = '[]' THEN 'balanced' ELSE 'unbalanced' END,
-                       'unbalanced_journals', NULLIF(e.journals, '[]'),
-                       'restore_journal', CASE WHEN e.verdict = 'lost_entry' AND e.restore
-                                               THEN e.journal END,
-                       'note', CASE e.verdict
-                           WHEN 'no_evidence' THEN 'no ledger evidence available'
-                           WHEN 'lost_update' THEN format(
-                               'the running balance has a gap of exactly the drift at entry %s '
-                               || 'and %s: the stored balance lost an update',
-                               e.breaks -> 0 ->> 'entry',
-                               CASE WHEN e.journals_kept THEN 'every journal balances'
-                                    ELSE 'the ledger keeps no journal to show a lost entry' END)
-                           END)) AS evidence,
-                   CASE e.verdict
-                       WHEN 'lost_update' THEN format(
-                           'the running balance shows the stored balance lost an update (a gap '
-                           || 'of exactly the drift at entry %s): an adjustment would book the '
-                           || 'loss into the ledger; resync it (force_strategy => ''resync'')',
-                           e.breaks -> 0 ->> 'entry')
-                       WHEN 'lost_entry' THEN CASE WHEN e.restore THEN NULL ELSE format(
-                           'the ledger lost an entry of %s on this wallet (a gap in its running '
-                           || 'balance at entry %s) but no single unbalanced journal lacks '
-                           || 'exactly that amount: restore it by hand, or acknowledge',
-                           e.difference, e.breaks -> 0 ->> 'entry') END
-                       ELSE format(
-                           'the ledger is not consistent for this wallet (%s): resyncing or '
-                           || 'adjusting would book its error; repair by hand, or acknowledge',
-                           concat_ws('; ',
-                               CASE WHEN e.breaks IS NOT NULL THEN format(
-                                   'running balance breaks at %s',
-                                   (SELECT string_agg(format('entry %s (%s %s)', b ->> 'entry',
-                                                             b ->> 'kind', b ->> 'gap'), ', ')
-                                    FROM jsonb_array_elements(e.breaks) AS b)) END,
-                               CASE WHEN e.journals <> '[]' THEN format(
-                                   'unbalanced journal %s',
-                                   (SELECT string_agg(format('%s (%s)', j ->> 'journal',
-                                                             j -> 'imbalance' ->> e.col), ', ')
-                                    FROM jsonb_array_elements(e.journals) AS j)) END))
-                   END AS note
-            FROM (
-                SELECT d.*,
-                       CASE
-                           WHEN NOT d.chain_kept AND NOT d.journals_kept THEN 'no_evidence'
-                           WHEN d.breaks IS NULL AND d.journals = '[]' THEN 'consistent'
-                           WHEN jsonb_array_length(d.breaks) = 1
-                                AND d.breaks -> 0 ->> 'kind' = 'gap'
-                                AND (d.breaks -> 0 ->> 'gap')::numeric = d.difference
-                               THEN CASE
-                                   -- every entry there and every journal balanced: the
-                                   -- running balance shows the stored balance was overwritten
-                                   -- (a lost update), not that the ledger lost a row
-                                   WHEN d.journals = '[]' THEN 'lost_update'
-                                   ELSE 'lost_entry' END
-                           ELSE 'inconsistent'
-                       END AS verdict,
-                       -- restored exactly: the gap gives the amount, and the one unbalanced
-                       -- journal lacking exactly it gives the transaction
-                       (d.journals_kept AND jsonb_array_length(d.journals) = 1
-                        AND (d.journals -> 0 -> 'imbalance' ->> d.col)::numeric = -d.difference)
-                           AS restore,
-                       d.journals -> 0 ->> 'journal' AS journal
-                FROM (
-                    SELECT s.step, s.difference, s.strategy, f.details ->> 'column' AS col,
-                           (v_chain IS NOT NULL AND f.details ->> 'column' = v_chain)
-                               AS chain_kept,
-                           (v_ledger.journal_column IS NOT NULL
-                            AND cardinality(v_journal_checks) > 0) AS journals_kept,
-                           CASE WHEN f.details ->> 'column' = v_chain
-                                THEN v_breaks -> s.wallet_key END AS breaks,
-                           -- journals of this wallet's entries, or lacking exactly its drift
-                           COALESCE((SELECT jsonb_agg(j.value ORDER BY j.value ->> 'journal')
-                                     FROM jsonb_array_elements(v_journals) AS j
-                                     WHERE j.value -> 'wallets' ? s.wallet_key
-                                        OR (j.value -> 'imbalance' ->> (f.details ->> 'column'))
-                                           ::numeric = -s.difference), '[]') AS journals
-                    FROM _recon.fix_stage AS s
-                    JOIN _recon.finding AS f ON f.id = s.finding_id
-                    JOIN _recon.check_def AS c ON c.name = s.check_name
-                    WHERE s.stage_id = p_stage AND s.kind = 'balance' AND s.status = 'planned'
-                      AND s.strategy IN ('resync', 'adjust')
-                      AND c.ledger_source = v_ledger.name AND s.wallet_key IS NOT NULL
-                ) AS d
-            ) AS e
-        ) AS v
-        WHERE s.stage_id = p_stage AND s.step = v.step;
-        GET DIAGNOSTICS v_n = ROW_COUNT;
-        v_rows := v_rows + v_n;
+        v_rows := v_rows + _recon.fix_evidence_record(p_stage, v_ledger, v_chain,
+                                                      v_journal_checks, v_breaks, v_journals);
     END LOOP;
+    -- A restored entry belongs in its journal: an INSERT writer without a journal template
+    -- does not write the journal column.
+    PERFORM _recon.fix_evidence_unjournaled(p_stage);
+    RETURN v_rows;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_evidence(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_evidence(p_stage bigint) IS 'Chooses, on the ledger''s evidence, how recon.fix() repairs each balance finding of a staged plan it would resync or adjust: reads the wallet''s running balance (breaks, and whether a break is a gap of exactly the drift or a misrecorded balance) and the ledger''s unbalanced journals (those its journal checks found, re-read now). A consistent ledger, or one that keeps neither (evidence: no ledger evidence available), keeps the strategy; a ledger that lost one entry of exactly the drift, in the one journal lacking exactly it, gets it restored (strategy restore: one entry, no offset side, stored balance unchanged); anything else is manual, its note naming the evidence. Sets each step''s evidence. Returns the steps judged.';
+
+--
+-- Name: fix_evidence_breaks(_recon.ledger_source, _recon.ledger_source, text, text[], regtype); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_evidence_breaks(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_chain text, p_keys text[], p_key_type regtype) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_breaks jsonb;
+BEGIN
+    -- Each wallet's breaks, in entry order: balance_after <> the previous one plus the
+    -- entry's effect (from 0). A break the next entry cancels is one running balance
+    -- recorded wrong; one it does not is a gap of exactly what the ledger lost there.
+    EXECUTE format($q$
+        SELECT COALESCE(jsonb_object_agg(z.k, z.breaks), '{}')
+        FROM (
+            SELECT y.k::text AS k,
+                   jsonb_agg(jsonb_build_object(
+                       'entry', y.entry, 'position', y.pos, 'gap', y.diff,
+                       'kind', CASE WHEN y.next_diff = -y.diff THEN 'misrecorded'
+                                    ELSE 'gap' END) ORDER BY y.pos) AS breaks
+            FROM (
+                SELECT x.*, lead(x.diff) OVER w AS next_diff,
+                       lag(x.diff) OVER w AS prev_diff
+                FROM (
+                    SELECT l.%1$I AS k, (%2$s)::text AS entry,
+                           row_number() OVER w AS pos,
+                           (l.%3$I - (COALESCE(lag(l.%3$I) OVER w, 0) + (%4$s)))::numeric
+                               AS diff
+                    FROM %5$s AS l
+                    WHERE l.%1$I = ANY ($1::%6$s[])
+                    WINDOW w AS (PARTITION BY l.%1$I ORDER BY %7$s)
+                ) AS x
+                WINDOW w AS (PARTITION BY x.k ORDER BY x.pos)
+            ) AS y
+            WHERE y.diff IS DISTINCT FROM 0
+              -- the far side of one misrecorded running balance is not a second break
+              AND NOT COALESCE(y.prev_diff <> 0 AND y.diff = -y.prev_diff, FALSE)
+            GROUP BY y.k
+        ) AS z$q$,
+        p_legs.wallet_column, _recon.entry_name_sql(p_legs, 'l'),
+        p_legs.balance_after_column, _recon.effect_sql(p_legs, p_chain, 'l'),
+        _recon.legs_sql(p_ledger), p_key_type, _recon.entry_order_sql(p_legs, 'l'))
+    INTO v_breaks USING p_keys;
+    RETURN v_breaks;
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_evidence_breaks(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_chain text, p_keys text[], p_key_type regtype); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_evidence_breaks(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_chain text, p_keys text[], p_key_type regtype) IS 'For _recon.fix_evidence: the breaks of the running balance of column p_chain in ledger p_ledger (legs p_legs) of wallets p_keys (of key type p_key_type), in entry order: {wallet: [{entry, position, gap, kind: gap or misrecorded}]}; a wallet without breaks is left out.';
+
+--
+-- Name: fix_evidence_journals(_recon.ledger_source, _recon.ledger_source, _recon.wallet_source, text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_evidence_journals(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_wallet _recon.wallet_source, p_journal_checks text[]) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_journals jsonb;
+BEGIN
+    EXECUTE format($q$
+        SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                   'journal', j.journal, 'imbalance', j.imbalance, 'wallets', j.wallets)
+                   ORDER BY j.journal), '[]')
+        FROM (
+            SELECT l.%1$I::text AS journal, jsonb_build_object(%2$s) AS imbalance,
+                   jsonb_agg(DISTINCT l.%3$I::text) AS wallets
+            FROM %4$s AS l
+            WHERE l.%1$I = ANY ($1::%5$s[])
+            GROUP BY l.%1$I
+        ) AS j
+        WHERE EXISTS (SELECT FROM jsonb_each_text(j.imbalance) AS i
+                      WHERE i.value::numeric <> 0)$q$,
+        p_legs.journal_column,
+        (SELECT string_agg(format('%L, sum(%s)', b, _recon.effect_sql(p_legs, b, 'l')),
+                           ', ')
+         FROM unnest(p_wallet.balance_columns) AS b WHERE p_ledger.effects ? b),
+        p_legs.wallet_column, _recon.legs_sql(p_ledger),
+        _recon.column_type(p_ledger.relid, p_ledger.journal_column))
+    INTO v_journals
+    USING ARRAY(SELECT DISTINCT f.details ->> 'journal' FROM _recon.finding AS f
+                WHERE f.check_name = ANY (p_journal_checks) AND f.resolved_run IS NULL
+                  AND f.dropped_at IS NULL AND f.details ? 'journal');
+    RETURN v_journals;
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_evidence_journals(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_wallet _recon.wallet_source, p_journal_checks text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_evidence_journals(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_wallet _recon.wallet_source, p_journal_checks text[]) IS 'For _recon.fix_evidence: the journals of ledger p_ledger (legs p_legs) its journal checks p_journal_checks found unbalanced and still open, read again now (only those journals, never the whole ledger), that are still unbalanced: [{journal, imbalance: {balance column: sum of effects}, wallets}].';
+
+--
+-- Name: fix_evidence_judge(bigint, text, text, boolean, jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb) RETURNS TABLE(step integer, difference numeric, strategy text, col text, chain_kept boolean, journals_kept boolean, breaks jsonb, journals jsonb, verdict text, restore boolean, journal text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT d.*,
+           CASE
+               WHEN NOT d.chain_kept AND NOT d.journals_kept THEN 'no_evidence'
+               WHEN d.breaks IS NULL AND d.journals = '[]' THEN 'consistent'
+               WHEN jsonb_array_length(d.breaks) = 1
+                    AND d.breaks -> 0 ->> 'kind' = 'gap'
+                    AND (d.breaks -> 0 ->> 'gap')::numeric = d.difference
+                   THEN CASE
+                       -- every entry there and every journal balanced: the
+                       -- running balance shows the stored balance was overwritten
+                       -- (a lost update), not that the ledger lost a row
+                       WHEN d.journals = '[]' THEN 'lost_update'
+                       ELSE 'lost_entry' END
+               ELSE 'inconsistent'
+           END AS verdict,
+           -- restored exactly: the gap gives the amount, and the one unbalanced
+           -- journal lacking exactly it gives the transaction
+           (d.journals_kept AND jsonb_array_length(d.journals) = 1
+            AND (d.journals -> 0 -> 'imbalance' ->> d.col)::numeric = -d.difference)
+               AS restore,
+           d.journals -> 0 ->> 'journal' AS journal
+    FROM (
+        SELECT s.step, s.difference, s.strategy, f.details ->> 'column' AS col,
+               (p_chain IS NOT NULL AND f.details ->> 'column' = p_chain)
+                   AS chain_kept,
+               p_journals_kept AS journals_kept,
+               CASE WHEN f.details ->> 'column' = p_chain
+                    THEN p_breaks -> s.wallet_key END AS breaks,
+               -- journals of this wallet's entries, or lacking exactly its drift
+               COALESCE((SELECT jsonb_agg(j.value ORDER BY j.value ->> 'journal')
+                         FROM jsonb_array_elements(p_journals) AS j
+                         WHERE j.value -> 'wallets' ? s.wallet_key
+                            OR (j.value -> 'imbalance' ->> (f.details ->> 'column'))
+                               ::numeric = -s.difference), '[]') AS journals
+        FROM _recon.fix_stage AS s
+        JOIN _recon.finding AS f ON f.id = s.finding_id
+        JOIN _recon.check_def AS c ON c.name = s.check_name
+        WHERE s.stage_id = p_stage AND s.kind = 'balance' AND s.status = 'planned'
+          AND s.strategy IN ('resync', 'adjust')
+          AND c.ledger_source = p_ledger_name AND s.wallet_key IS NOT NULL
+    ) AS d;
+$$;
+
+--
+-- Name: FUNCTION fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb) IS 'For _recon.fix_evidence: each planned balance step of stage p_stage to resync or adjust on ledger p_ledger_name, with its evidence (its wallet''s breaks of the running balance of column p_chain, from p_breaks; the unbalanced journals of its entries or lacking exactly its drift, from p_journals; p_journals_kept: the ledger keeps journals and checks them) and the verdict: no_evidence, consistent, lost_update, lost_entry (restore: the one journal lacking exactly the drift gives the transaction) or inconsistent.';
+
+--
+-- Name: fix_evidence_record(bigint, _recon.ledger_source, text, text[], jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_nestloop TO 'off'
+    AS $$
+DECLARE
+    v_n integer;
+BEGIN
+    -- The verdict per step.
+    UPDATE _recon.fix_stage AS s
+    SET evidence = v.evidence,
+        status = CASE WHEN v.keep THEN s.status
+                      WHEN v.verdict = 'lost_entry' AND v.restore THEN s.status
+                      ELSE 'manual' END,
+        strategy = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN 'restore'
+                        ELSE s.strategy END,
+        ledger_source = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN p_ledger.name
+                             ELSE s.ledger_source END,
+        moves = CASE WHEN v.keep THEN s.moves ELSE '{}'::jsonb END,
+        postings = CASE WHEN v.verdict = 'lost_entry' AND v.restore THEN jsonb_build_array(
+                            jsonb_strip_nulls(jsonb_build_object(
+                                'wallet', s.wallet_key,
+                                'deltas', jsonb_build_object(v.col, s.difference),
+                                'purpose', 'restore', 'journal', v.journal))
+                            || jsonb_build_object('offset_wallet', NULL))
+                        WHEN v.keep THEN s.postings
+                        ELSE '[]'::jsonb END,
+        note = CASE WHEN v.keep THEN s.note ELSE v.note END
+    FROM (
+        SELECT e.step, e.col, e.verdict, e.restore, e.journal,
+               -- the strategy stands where the evidence supports it; an adjustment
+               -- trusts the stored balance, which a lost update shows wrong
+               (e.verdict = 'consistent'
+                OR (e.verdict = 'no_evidence' AND NOT e.unexamined)
+                OR (e.verdict = 'lost_update' AND e.strategy = 'resync')) AS keep,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'verdict', e.verdict,
+                   'ledger', p_ledger.name,
+                   'chain', CASE WHEN NOT e.chain_kept THEN 'not kept'
+                                 WHEN e.breaks IS NULL THEN 'intact'
+                                 ELSE 'broken' END,
+                   'breaks', e.breaks,
+                   'journals', CASE
+                       WHEN p_ledger.journal_column IS NULL THEN 'not kept'
+                       WHEN cardinality(p_journal_checks) = 0
+                           THEN 'not examined: no enabled journal check'
+                       WHEN e.journals = '[]' THEN 'balanced' ELSE 'unbalanced' END,
+                   'unbalanced_journals', NULLIF(e.journals, '[]'),
+                   'restore_journal', CASE WHEN e.verdict = 'lost_entry' AND e.restore
+                                           THEN e.journal END,
+                   'note', CASE e.verdict
+                       WHEN 'no_evidence' THEN 'no ledger evidence available'
+                       WHEN 'lost_update' THEN format(
+                           'the running balance has a gap of exactly the drift at entry %s '
+                           || 'and %s: the stored balance lost an update',
+                           e.breaks -> 0 ->> 'entry',
+                           CASE WHEN e.journals_kept THEN 'every journal balances'
+                                ELSE 'the ledger keeps no journal to show a lost entry' END)
+                       END)) AS evidence,
+               CASE e.verdict
+                   WHEN 'lost_update' THEN format(
+                       'the running balance shows the stored balance lost an update (a gap '
+                       || 'of exactly the drift at entry %s): an adjustment would book the '
+                       || 'loss into the ledger; resync it (force_strategy => ''resync'')',
+                       e.breaks -> 0 ->> 'entry')
+                   WHEN 'lost_entry' THEN CASE WHEN e.restore THEN NULL ELSE format(
+                       'the ledger lost an entry of %s on this wallet (a gap in its running '
+                       || 'balance at entry %s) but no single unbalanced journal lacks '
+                       || 'exactly that amount: restore it by hand, or acknowledge',
+                       e.difference, e.breaks -> 0 ->> 'entry') END
+                   WHEN 'no_evidence' THEN format(
+                       'ledger %s keeps journals (%s) but no enabled journal check reads them, '
+                       || 'so nothing tells a lost entry from a lost update: register a journal '
+                       || 'check, or decide the strategy for check %s with recon.set_fix_policy, '
+                       || 'or repair by hand', p_ledger.name, p_ledger.journal_column,
+                       e.check_name)
+                   ELSE format(
+                       'the ledger is not consistent for this wallet (%s): resyncing or '
+                       || 'adjusting would book its error; repair by hand, or acknowledge',
+                       concat_ws('; ',
+                           CASE WHEN e.breaks IS NOT NULL THEN format(
+                               'running balance breaks at %s',
+                               (SELECT string_agg(format('entry %s (%s %s)', b ->> 'entry',
+                                                         b ->> 'kind', b ->> 'gap'), ', ')
+                                FROM jsonb_array_elements(e.breaks) AS b)) END,
+                           CASE WHEN e.journals <> '[]' THEN format(
+                               'unbalanced journal %s',
+                               (SELECT string_agg(format('%s (%s)', j ->> 'journal',
+                                                         j -> 'imbalance' ->> e.col), ', ')
+                                FROM jsonb_array_elements(e.journals) AS j)) END))
+               END AS note
+        FROM (
+            -- unexamined: the ledger keeps journals (it is double-entry) that no enabled journal
+            -- check reads, and no one set the check's strategy (recon.set_fix_policy): without
+            -- evidence, the default resync would credit a wallet what its lost leg sent
+            SELECT j.*, x.check_name,
+                   (p_ledger.journal_column IS NOT NULL AND cardinality(p_journal_checks) = 0
+                    AND NOT EXISTS (SELECT FROM _recon.fix_policy AS f
+                                    WHERE f.check_name = x.check_name)) AS unexamined
+            FROM _recon.fix_evidence_judge(p_stage, p_ledger.name, p_chain,
+                                           p_ledger.journal_column IS NOT NULL
+                                           AND cardinality(p_journal_checks) > 0, p_breaks,
+                                           p_journals) AS j
+            JOIN _recon.fix_stage AS x ON x.stage_id = p_stage AND x.step = j.step
+        ) AS e
+    ) AS v
+    WHERE s.stage_id = p_stage AND s.step = v.step;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb) IS 'For _recon.fix_evidence, one ledger: sets the evidence of each step _recon.fix_evidence_judge judges; a consistent ledger, or one without evidence, keeps the strategy (a lost update only a resync), unless the ledger keeps journals no enabled journal check reads and no policy set the check''s strategy (then manual: nothing tells a lost entry from a lost update); a lost entry the one unbalanced journal gives exactly becomes a restore; anything else is manual, its note naming the evidence. Returns the steps judged.';
+
+--
+-- Name: fix_evidence_unjournaled(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_evidence_unjournaled(p_stage bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
     -- A restored entry belongs in its journal: an INSERT writer without a journal template
     -- does not write the journal column.
     UPDATE _recon.fix_stage AS s
@@ -4146,15 +4552,14 @@ BEGIN
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.strategy = 'restore'
       AND w.ledger_source = s.ledger_source AND w.kind = 'insert' AND w.journal IS NULL
       AND s.postings -> 0 ? 'journal';
-    RETURN v_rows;
 END;
-$_$;
+$$;
 
 --
--- Name: FUNCTION fix_evidence(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION fix_evidence_unjournaled(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_evidence(p_stage bigint) IS 'Chooses, on the ledger''s evidence, how recon.fix() repairs each balance finding of a staged plan it would resync or adjust: reads the wallet''s running balance (breaks, and whether a break is a gap of exactly the drift or a misrecorded balance) and the ledger''s unbalanced journals (those its journal checks found, re-read now). A consistent ledger, or one that keeps neither (evidence: no ledger evidence available), keeps the strategy; a ledger that lost one entry of exactly the drift, in the one journal lacking exactly it, gets it restored (strategy restore: one entry, no offset side, stored balance unchanged); anything else is manual, its note naming the evidence. Sets each step''s evidence. Returns the steps judged.';
+COMMENT ON FUNCTION _recon.fix_evidence_unjournaled(p_stage bigint) IS 'For _recon.fix_evidence: skips a planned restore whose ledger''s INSERT writer has no "journal" template (it does not write the journal column the restored entry belongs in).';
 
 --
 -- Name: fix_floats(bigint, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -4241,12 +4646,7 @@ DECLARE
     v_journal text;
     v_status text;
     v_entries jsonb;
-    v_holds jsonb;
-    v_res jsonb;
-    v_want text;
-    v_keep jsonb;
     v_postings jsonb;
-    v_net jsonb;
     v_note text;
     v_verdict text;
     v_evidence jsonb;
@@ -4279,20 +4679,8 @@ BEGIN
         -- The transaction's status: its row in the status table (kept FOR SHARE when
         -- re-checked under the wallets' locks, so that it cannot change before the repair
         -- commits), else the status of the journal's latest entry.
-        IF v_check.options ? 'status_table' THEN
-            v_status_sql := format('SELECT st.%I::text FROM %s AS st WHERE st.%I = $1::%s %s',
-                                   v_check.options ->> 'status_column',
-                                   _recon.resolve_table(v_check.options ->> 'status_table')::regclass,
-                                   v_check.options ->> 'status_key', v_journal_type,
-                                   CASE WHEN p_recheck THEN 'FOR SHARE' ELSE '' END);
-        ELSIF v_legs.status_column IS NOT NULL THEN
-            v_status_sql := format('SELECT l.%I::text FROM %s AS l WHERE l.%I = $1::%s ORDER BY %s '
-                                   || 'LIMIT 1', v_legs.status_column, v_legs_sql,
-                                   v_legs.journal_column, v_journal_type,
-                                   _recon.entry_order_sql(v_legs, 'l', 'DESC'));
-        ELSE
-            v_status_sql := NULL;
-        END IF;
+        v_status_sql := _recon.fix_lifecycle_status_sql(v_check, v_legs, v_legs_sql,
+                                                         v_journal_type, p_recheck);
         FOR v_step IN SELECT s.* FROM _recon.fix_stage AS s
                       WHERE s.stage_id = p_stage AND s.check_name = v_check.name
                         AND s.strategy = 'resolve' AND s.status = 'planned'
@@ -4312,120 +4700,12 @@ BEGIN
                 v_legs.amount_column, _recon.entry_order_sql(v_legs, 'l'), v_legs_sql,
                 v_legs.journal_column, v_journal_type)
             INTO v_entries USING v_journal;
-            v_holds := (SELECT COALESCE(jsonb_agg(e), '[]') FROM jsonb_array_elements(v_entries) AS e
-                        WHERE e ->> 'wallet' = v_step.wallet_key AND e ->> 'kind' = v_hold);
-            v_res := (SELECT COALESCE(jsonb_agg(e), '[]') FROM jsonb_array_elements(v_entries) AS e
-                      WHERE e ->> 'wallet' = v_step.wallet_key
-                        AND e ->> 'kind' = ANY (v_terminal));
-            v_postings := '[]';
-            v_note := NULL;
-            v_verdict := NULL;
-            v_want := CASE WHEN v_status = ANY (v_approved) THEN v_commit
-                           WHEN v_status = ANY (v_canceled) THEN v_release END;
-            IF jsonb_array_length(v_holds) <> 1 THEN
-                v_note := format('%s holds (%s) on the wallet in transaction %s: which one to '
-                                 || 'resolve needs a person', jsonb_array_length(v_holds), v_hold,
-                                 v_journal);
-            ELSIF jsonb_array_length(v_res) = 0 THEN
-                IF v_status IS NULL OR NOT (v_status = ANY (v_approved || v_canceled)) THEN
-                    v_note := format('transaction %s is %s: neither approved (%s) nor canceled '
-                                     || '(%s); whether the hold is committed or released needs '
-                                     || 'a person', v_journal, COALESCE(v_status, 'of no status'),
-                                     array_to_string(v_approved, ', '),
-                                     array_to_string(v_canceled, ', '));
-                ELSIF v_want IS NULL THEN
-                    v_note := format('transaction %s is %s, but no terminal of %s %s the hold '
-                                     || 'exactly', v_journal, v_status, v_check.name,
-                                     CASE WHEN v_status = ANY (v_approved) THEN 'commits'
-                                          ELSE 'releases' END);
-                ELSE
-                    v_verdict := CASE WHEN v_want = v_release THEN 'canceled_not_released'
-                                      ELSE 'approved_not_committed' END;
-                    v_postings := jsonb_build_array(jsonb_build_object(
-                        'wallet', v_step.wallet_key,
-                        'deltas', _recon.rule_effect(v_legs, v_want,
-                                                     (v_holds -> 0 ->> 'amount')::numeric),
-                        'purpose', CASE WHEN v_want = v_release THEN 'release' ELSE 'commit' END,
-                        'journal', v_journal, 'hold', v_holds -> 0 ->> 'entry',
-                        'status', v_status, 'offset_wallet', NULL));
-                END IF;
-            ELSIF jsonb_array_length(v_res) = 1
-                AND (v_res -> 0 ->> 'amount')::numeric <= (v_holds -> 0 ->> 'amount')::numeric THEN
-                v_verdict := 'resolved';
-                v_note := format('already consistent: the hold is resolved by entry %s (%s)',
-                                 v_res -> 0 ->> 'entry', v_res -> 0 ->> 'kind');
-            ELSIF EXISTS (SELECT FROM jsonb_array_elements(v_res) AS r
-                          WHERE (r ->> 'amount')::numeric
-                                <> (v_holds -> 0 ->> 'amount')::numeric) THEN
-                v_note := format('transaction %s resolves the hold of %s by other amounts (%s): '
-                                 || 'needs a person', v_journal, v_holds -> 0 ->> 'amount',
-                                 (SELECT string_agg(format('%s %s', r ->> 'kind', r ->> 'amount'),
-                                                    ', ')
-                                  FROM jsonb_array_elements(v_res) AS r));
-            ELSE
-                -- resolved more than once: keep the first resolution the status asks for (or
-                -- the first, when all are of one kind and the status says nothing); each other
-                -- one is reversed by an entry of the opposite effect in the same transaction
-                v_want := COALESCE(v_want, (SELECT min(r ->> 'kind')
-                                            FROM jsonb_array_elements(v_res) AS r
-                                            HAVING count(DISTINCT r ->> 'kind') = 1));
-                v_keep := (SELECT r FROM jsonb_array_elements(v_res) WITH ORDINALITY AS x (r, n)
-                           WHERE r ->> 'kind' = v_want ORDER BY n LIMIT 1);
-                IF v_keep IS NULL THEN
-                    v_note := format('transaction %s is %s, but its hold is resolved by %s: '
-                                     || 'needs a person', v_journal,
-                                     COALESCE(v_status, 'of no status'),
-                                     (SELECT string_agg(r ->> 'kind', ', ')
-                                      FROM jsonb_array_elements(v_res) AS r));
-                ELSE
-                    v_verdict := 'resolved_twice';
-                    v_postings := (
-                        SELECT jsonb_agg(jsonb_build_object(
-                            'wallet', v_step.wallet_key,
-                            'deltas', _recon.rule_effect(v_legs, r ->> 'kind',
-                                                         -((r ->> 'amount')::numeric)),
-                            'purpose', 'reversal', 'entry', r ->> 'entry', 'journal', v_journal,
-                            'hold', v_holds -> 0 ->> 'entry', 'status', v_status,
-                            'offset_wallet', NULL) ORDER BY n)
-                        FROM jsonb_array_elements(v_res) WITH ORDINALITY AS x (r, n)
-                        WHERE r IS DISTINCT FROM v_keep);
-                END IF;
-            END IF;
-            -- An INSERT writer writes the journal column only from its template: without one
-            -- its row would not land in the hold's transaction.
-            IF v_note IS NULL AND EXISTS (SELECT FROM _recon.writer AS w
-                                          WHERE w.ledger_source = v_ledger.name
-                                            AND w.kind = 'insert' AND w.journal IS NULL) THEN
-                v_note := format('the INSERT writer of ledger %s cannot post into transaction %s '
-                                 || '(it has no "journal" template): register a posting '
-                                 || 'function, or one with a journal template', v_ledger.name,
-                                 v_journal);
-                v_verdict := NULL;
-                v_postings := '[]';
-            END IF;
-            -- What the transaction nets to, every wallet and column, with the postings: a
-            -- repair leaves it balanced (0 on every column) or is not made.
-            IF v_note IS NULL THEN
-                v_net := (SELECT COALESCE(jsonb_object_agg(n.col, n.total), '{}') FROM (
-                              SELECT d.key AS col, sum(d.value::numeric) AS total
-                              FROM (SELECT _recon.rule_effect(v_legs, e ->> 'kind',
-                                                              (e ->> 'amount')::numeric) AS fx
-                                    FROM jsonb_array_elements(v_entries) AS e
-                                    UNION ALL
-                                    SELECT p -> 'deltas' FROM jsonb_array_elements(v_postings) AS p
-                                   ) AS x, jsonb_each_text(x.fx) AS d
-                              GROUP BY d.key HAVING sum(d.value::numeric) <> 0) AS n);
-                IF v_net <> '{}' THEN
-                    v_note := format('transaction %s would not balance after it (it would net '
-                                     || '%s): needs a person', v_journal, v_net);
-                    v_verdict := NULL;
-                    v_postings := '[]';
-                END IF;
-            END IF;
-            v_evidence := jsonb_strip_nulls(jsonb_build_object(
-                'verdict', COALESCE(v_verdict, 'needs_person'), 'transaction', v_journal,
-                'status', v_status, 'holds', v_holds, 'resolutions', v_res,
-                'entries', jsonb_array_length(v_entries)));
+            -- the hold, its resolutions, and the postings that resolve it, or why a person
+            SELECT v.p_note, v.p_verdict, v.p_postings, v.p_evidence
+            INTO v_note, v_verdict, v_postings, v_evidence
+            FROM _recon.fix_lifecycle_verdict(
+                v_step, v_check.name, v_ledger.name, v_legs, v_hold, v_terminal, v_release,
+                v_commit, v_approved, v_canceled, v_journal, v_status, v_entries) AS v;
             IF p_recheck THEN
                 -- under the wallets' locks: what the plan read must still be so
                 IF v_note IS NOT NULL OR v_postings IS DISTINCT FROM v_step.postings THEN
@@ -4459,6 +4739,28 @@ BEGIN
     END IF;
     -- A duplicate finding of exactly the resolutions this plan reverses (a RELEASE posted
     -- twice) is repaired by that reversal.
+    PERFORM _recon.fix_lifecycle_covered(p_stage);
+    RETURN v_rows;
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_lifecycle(p_stage bigint, p_recheck boolean); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_lifecycle(p_stage bigint, p_recheck boolean) IS 'Plans the resolve steps of a staged plan''s lifecycle findings on evidence, never on the finding alone: the transaction''s status (status table, else its latest entry''s) and its entries. A hold not resolved whose transaction is approved (option "approved", default APPROVED) gets the terminal that commits it (a DEBIT from on_hold), one canceled ("canceled", default CANCELED) the terminal that releases it exactly; a hold resolved more than once keeps the first resolution the status asks for, each other one reversed in the same transaction. Anything else (several holds, other amounts, a pending or unknown status, a transaction that would not balance after it) is manual, the note saying why. With p_recheck (under the wallets'' locks, the status row kept FOR SHARE) a step whose evidence changed is skipped, with the rest of its wallet. Returns how many steps it read.';
+
+--
+-- Name: fix_lifecycle_covered(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_lifecycle_covered(p_stage bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- A duplicate finding of exactly the resolutions this plan reverses (a RELEASE posted
+    -- twice) is repaired by that reversal.
     UPDATE _recon.fix_stage AS d
     SET status = 'covered', covered_by = r.step, postings = '[]', moves = '{}',
         note = format('repaired by step %s (resolve of %s)', r.step, r.check_name)
@@ -4471,15 +4773,375 @@ BEGIN
                     WITH ORDINALITY AS e (x, n) WHERE n > 1 ORDER BY x)
           = ARRAY(SELECT p ->> 'entry' FROM jsonb_array_elements(r.postings) AS p
                   WHERE p ->> 'purpose' = 'reversal' ORDER BY 1);
-    RETURN v_rows;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_lifecycle_covered(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_lifecycle_covered(p_stage bigint) IS 'For _recon.fix_lifecycle: marks covered a duplicate finding of exactly the resolutions a planned resolve step on the same wallet reverses (a RELEASE posted twice).';
+
+--
+-- Name: fix_lifecycle_status_sql(_recon.check_def, _recon.ledger_source, text, text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_lifecycle_status_sql(p_check _recon.check_def, p_legs _recon.ledger_source, p_legs_sql text, p_journal_type text, p_recheck boolean) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+BEGIN
+    -- The transaction's status: its row in the status table (kept FOR SHARE when
+    -- re-checked under the wallets' locks, so that it cannot change before the repair
+    -- commits), else the status of the journal's latest entry.
+    IF p_check.options ? 'status_table' THEN
+        RETURN format('SELECT st.%I::text FROM %s AS st WHERE st.%I = $1::%s %s',
+                      p_check.options ->> 'status_column',
+                      _recon.resolve_table(p_check.options ->> 'status_table')::regclass,
+                      p_check.options ->> 'status_key', p_journal_type,
+                      CASE WHEN p_recheck THEN 'FOR SHARE' ELSE '' END);
+    ELSIF p_legs.status_column IS NOT NULL THEN
+        RETURN format('SELECT l.%I::text FROM %s AS l WHERE l.%I = $1::%s ORDER BY %s '
+                      || 'LIMIT 1', p_legs.status_column, p_legs_sql,
+                      p_legs.journal_column, p_journal_type,
+                      _recon.entry_order_sql(p_legs, 'l', 'DESC'));
+    ELSE
+        RETURN NULL;
+    END IF;
 END;
 $_$;
 
 --
--- Name: FUNCTION fix_lifecycle(p_stage bigint, p_recheck boolean); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION fix_lifecycle_status_sql(p_check _recon.check_def, p_legs _recon.ledger_source, p_legs_sql text, p_journal_type text, p_recheck boolean); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_lifecycle(p_stage bigint, p_recheck boolean) IS 'Plans the resolve steps of a staged plan''s lifecycle findings on evidence, never on the finding alone: the transaction''s status (status table, else its latest entry''s) and its entries. A hold not resolved whose transaction is approved (option "approved", default APPROVED) gets the terminal that commits it (a DEBIT from on_hold), one canceled ("canceled", default CANCELED) the terminal that releases it exactly; a hold resolved more than once keeps the first resolution the status asks for, each other one reversed in the same transaction. Anything else (several holds, other amounts, a pending or unknown status, a transaction that would not balance after it) is manual, the note saying why. With p_recheck (under the wallets'' locks, the status row kept FOR SHARE) a step whose evidence changed is skipped, with the rest of its wallet. Returns how many steps it read.';
+COMMENT ON FUNCTION _recon.fix_lifecycle_status_sql(p_check _recon.check_def, p_legs _recon.ledger_source, p_legs_sql text, p_journal_type text, p_recheck boolean) IS 'For _recon.fix_lifecycle: the query ($1: the transaction, of type p_journal_type) of a transaction''s status for lifecycle check p_check: its row in the status table (FOR SHARE with p_recheck), else the status of the journal''s latest entry in ledger legs p_legs (p_legs_sql); NULL when the ledger keeps no status.';
+
+--
+-- Name: fix_stage; Type: TABLE; Schema: _recon; Owner: -
+--
+
+CREATE UNLOGGED TABLE _recon.fix_stage (
+    stage_id bigint NOT NULL,
+    step integer NOT NULL,
+    finding_id bigint,
+    check_name text,
+    kind text,
+    finding_key text,
+    wallet_source text,
+    wallet_key text,
+    ledger_source text,
+    strategy text NOT NULL,
+    difference numeric,
+    amount numeric,
+    postings jsonb DEFAULT '[]'::jsonb NOT NULL,
+    moves jsonb DEFAULT '{}'::jsonb NOT NULL,
+    stored_before jsonb,
+    stored_after jsonb,
+    status text NOT NULL,
+    note text,
+    covered_by integer,
+    repair_key text,
+    repair_id bigint,
+    currency text,
+    ledger_change jsonb DEFAULT '{}'::jsonb NOT NULL,
+    stored_change jsonb DEFAULT '{}'::jsonb NOT NULL,
+    evidence jsonb
+);
+
+--
+-- Name: TABLE fix_stage; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON TABLE _recon.fix_stage IS 'Scratch space of a running recon.fix(): its plan, one row per step, before it is applied. Emptied at the end of each call; unlogged (nothing to keep).';
+
+--
+-- Name: COLUMN fix_stage.stage_id; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.stage_id IS 'The call (a number from fix_stage_seq).';
+
+--
+-- Name: COLUMN fix_stage.step; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.step IS 'Step number.';
+
+--
+-- Name: COLUMN fix_stage.finding_id; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.finding_id IS 'The finding.';
+
+--
+-- Name: COLUMN fix_stage.check_name; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.check_name IS 'Its check.';
+
+--
+-- Name: COLUMN fix_stage.kind; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.kind IS 'The check''s kind.';
+
+--
+-- Name: COLUMN fix_stage.finding_key; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.finding_key IS 'The finding''s key.';
+
+--
+-- Name: COLUMN fix_stage.wallet_source; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.wallet_source IS 'The wallet source.';
+
+--
+-- Name: COLUMN fix_stage.wallet_key; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.wallet_key IS 'The wallet.';
+
+--
+-- Name: COLUMN fix_stage.ledger_source; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.ledger_source IS 'The ledger it posts into, if it posts.';
+
+--
+-- Name: COLUMN fix_stage.strategy; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.strategy IS 'The repair.';
+
+--
+-- Name: COLUMN fix_stage.difference; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.difference IS 'The finding''s difference.';
+
+--
+-- Name: COLUMN fix_stage.amount; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.amount IS 'How much it repairs (absolute).';
+
+--
+-- Name: COLUMN fix_stage.postings; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.postings IS 'Entries to post: wallet, deltas, purpose.';
+
+--
+-- Name: COLUMN fix_stage.moves; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.moves IS 'What it adds to each stored balance column.';
+
+--
+-- Name: COLUMN fix_stage.stored_before; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.stored_before IS 'Stored balances before.';
+
+--
+-- Name: COLUMN fix_stage.stored_after; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.stored_after IS 'Stored balances after.';
+
+--
+-- Name: COLUMN fix_stage.status; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.status IS 'planned, applied, covered, manual or skipped.';
+
+--
+-- Name: COLUMN fix_stage.note; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.note IS 'Why it was skipped, or what covers it.';
+
+--
+-- Name: COLUMN fix_stage.covered_by; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.covered_by IS 'The step whose repair also repairs this one.';
+
+--
+-- Name: COLUMN fix_stage.repair_key; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.repair_key IS 'Its unique repair key.';
+
+--
+-- Name: COLUMN fix_stage.repair_id; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.repair_id IS 'Its audit row, once applied.';
+
+--
+-- Name: COLUMN fix_stage.currency; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.currency IS 'The wallet''s currency.';
+
+--
+-- Name: COLUMN fix_stage.ledger_change; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.ledger_change IS 'What its postings add to the ledger''s effects, per column, both sides.';
+
+--
+-- Name: COLUMN fix_stage.stored_change; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.stored_change IS 'What it adds to the stored balances, per column, offset wallets included.';
+
+--
+-- Name: COLUMN fix_stage.evidence; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_stage.evidence IS 'The ledger evidence the strategy was chosen on.';
+
+--
+-- Name: fix_lifecycle_verdict(_recon.fix_stage, text, text, _recon.ledger_source, text, text[], text, text, text[], text[], text, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_lifecycle_verdict(p_step _recon.fix_stage, p_check_name text, p_ledger_name text, p_legs _recon.ledger_source, p_hold text, p_terminal text[], p_release text, p_commit text, p_approved text[], p_canceled text[], p_journal text, p_status text, p_entries jsonb, OUT p_note text, OUT p_verdict text, OUT p_postings jsonb, OUT p_evidence jsonb) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_holds jsonb;
+    v_res jsonb;
+    v_want text;
+    v_keep jsonb;
+    v_net jsonb;
+BEGIN
+    v_holds := (SELECT COALESCE(jsonb_agg(e), '[]') FROM jsonb_array_elements(p_entries) AS e
+                WHERE e ->> 'wallet' = p_step.wallet_key AND e ->> 'kind' = p_hold);
+    v_res := (SELECT COALESCE(jsonb_agg(e), '[]') FROM jsonb_array_elements(p_entries) AS e
+              WHERE e ->> 'wallet' = p_step.wallet_key
+                AND e ->> 'kind' = ANY (p_terminal));
+    p_postings := '[]';
+    p_note := NULL;
+    p_verdict := NULL;
+    v_want := CASE WHEN p_status = ANY (p_approved) THEN p_commit
+                   WHEN p_status = ANY (p_canceled) THEN p_release END;
+    IF jsonb_array_length(v_holds) <> 1 THEN
+        p_note := format('%s holds (%s) on the wallet in transaction %s: which one to '
+                         || 'resolve needs a person', jsonb_array_length(v_holds), p_hold,
+                         p_journal);
+    ELSIF jsonb_array_length(v_res) = 0 THEN
+        IF p_status IS NULL OR NOT (p_status = ANY (p_approved || p_canceled)) THEN
+            p_note := format('transaction %s is %s: neither approved (%s) nor canceled '
+                             || '(%s); whether the hold is committed or released needs '
+                             || 'a person', p_journal, COALESCE(p_status, 'of no status'),
+                             array_to_string(p_approved, ', '),
+                             array_to_string(p_canceled, ', '));
+        ELSIF v_want IS NULL THEN
+            p_note := format('transaction %s is %s, but no terminal of %s %s the hold '
+                             || 'exactly', p_journal, p_status, p_check_name,
+                             CASE WHEN p_status = ANY (p_approved) THEN 'commits'
+                                  ELSE 'releases' END);
+        ELSE
+            p_verdict := CASE WHEN v_want = p_release THEN 'canceled_not_released'
+                              ELSE 'approved_not_committed' END;
+            p_postings := jsonb_build_array(jsonb_build_object(
+                'wallet', p_step.wallet_key,
+                'deltas', _recon.rule_effect(p_legs, v_want,
+                                             (v_holds -> 0 ->> 'amount')::numeric),
+                'purpose', CASE WHEN v_want = p_release THEN 'release' ELSE 'commit' END,
+                'journal', p_journal, 'hold', v_holds -> 0 ->> 'entry',
+                'status', p_status, 'offset_wallet', NULL));
+        END IF;
+    ELSIF jsonb_array_length(v_res) = 1
+        AND (v_res -> 0 ->> 'amount')::numeric <= (v_holds -> 0 ->> 'amount')::numeric THEN
+        p_verdict := 'resolved';
+        p_note := format('already consistent: the hold is resolved by entry %s (%s)',
+                         v_res -> 0 ->> 'entry', v_res -> 0 ->> 'kind');
+    ELSIF EXISTS (SELECT FROM jsonb_array_elements(v_res) AS r
+                  WHERE (r ->> 'amount')::numeric
+                        <> (v_holds -> 0 ->> 'amount')::numeric) THEN
+        p_note := format('transaction %s resolves the hold of %s by other amounts (%s): '
+                         || 'needs a person', p_journal, v_holds -> 0 ->> 'amount',
+                         (SELECT string_agg(format('%s %s', r ->> 'kind', r ->> 'amount'),
+                                            ', ')
+                          FROM jsonb_array_elements(v_res) AS r));
+    ELSE
+        -- resolved more than once: keep the first resolution the status asks for (or
+        -- the first, when all are of one kind and the status says nothing); each other
+        -- one is reversed by an entry of the opposite effect in the same transaction
+        v_want := COALESCE(v_want, (SELECT min(r ->> 'kind')
+                                    FROM jsonb_array_elements(v_res) AS r
+                                    HAVING count(DISTINCT r ->> 'kind') = 1));
+        v_keep := (SELECT r FROM jsonb_array_elements(v_res) WITH ORDINALITY AS x (r, n)
+                   WHERE r ->> 'kind' = v_want ORDER BY n LIMIT 1);
+        IF v_keep IS NULL THEN
+            p_note := format('transaction %s is %s, but its hold is resolved by %s: '
+                             || 'needs a person', p_journal,
+                             COALESCE(p_status, 'of no status'),
+                             (SELECT string_agg(r ->> 'kind', ', ')
+                              FROM jsonb_array_elements(v_res) AS r));
+        ELSE
+            p_verdict := 'resolved_twice';
+            p_postings := (
+                SELECT jsonb_agg(jsonb_build_object(
+                    'wallet', p_step.wallet_key,
+                    'deltas', _recon.rule_effect(p_legs, r ->> 'kind',
+                                                 -((r ->> 'amount')::numeric)),
+                    'purpose', 'reversal', 'entry', r ->> 'entry', 'journal', p_journal,
+                    'hold', v_holds -> 0 ->> 'entry', 'status', p_status,
+                    'offset_wallet', NULL) ORDER BY n)
+                FROM jsonb_array_elements(v_res) WITH ORDINALITY AS x (r, n)
+                WHERE r IS DISTINCT FROM v_keep);
+        END IF;
+    END IF;
+    -- An INSERT writer writes the journal column only from its template: without one
+    -- its row would not land in the hold's transaction.
+    IF p_note IS NULL AND EXISTS (SELECT FROM _recon.writer AS w
+                                  WHERE w.ledger_source = p_ledger_name
+                                    AND w.kind = 'insert' AND w.journal IS NULL) THEN
+        p_note := format('the INSERT writer of ledger %s cannot post into transaction %s '
+                         || '(it has no "journal" template): register a posting '
+                         || 'function, or one with a journal template', p_ledger_name,
+                         p_journal);
+        p_verdict := NULL;
+        p_postings := '[]';
+    END IF;
+    -- What the transaction nets to, every wallet and column, with the postings: a
+    -- repair leaves it balanced (0 on every column) or is not made.
+    IF p_note IS NULL THEN
+        v_net := (SELECT COALESCE(jsonb_object_agg(n.col, n.total), '{}') FROM (
+                      SELECT d.key AS col, sum(d.value::numeric) AS total
+                      FROM (SELECT _recon.rule_effect(p_legs, e ->> 'kind',
+                                                      (e ->> 'amount')::numeric) AS fx
+                            FROM jsonb_array_elements(p_entries) AS e
+                            UNION ALL
+                            SELECT p -> 'deltas' FROM jsonb_array_elements(p_postings) AS p
+                           ) AS x, jsonb_each_text(x.fx) AS d
+                      GROUP BY d.key HAVING sum(d.value::numeric) <> 0) AS n);
+        IF v_net <> '{}' THEN
+            p_note := format('transaction %s would not balance after it (it would net '
+                             || '%s): needs a person', p_journal, v_net);
+            p_verdict := NULL;
+            p_postings := '[]';
+        END IF;
+    END IF;
+    p_evidence := jsonb_strip_nulls(jsonb_build_object(
+        'verdict', COALESCE(p_verdict, 'needs_person'), 'transaction', p_journal,
+        'status', p_status, 'holds', v_holds, 'resolutions', v_res,
+        'entries', jsonb_array_length(p_entries)));
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_lifecycle_verdict(p_step _recon.fix_stage, p_check_name text, p_ledger_name text, p_legs _recon.ledger_source, p_hold text, p_terminal text[], p_release text, p_commit text, p_approved text[], p_canceled text[], p_journal text, p_status text, p_entries jsonb, OUT p_note text, OUT p_verdict text, OUT p_postings jsonb, OUT p_evidence jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_lifecycle_verdict(p_step _recon.fix_stage, p_check_name text, p_ledger_name text, p_legs _recon.ledger_source, p_hold text, p_terminal text[], p_release text, p_commit text, p_approved text[], p_canceled text[], p_journal text, p_status text, p_entries jsonb, OUT p_note text, OUT p_verdict text, OUT p_postings jsonb, OUT p_evidence jsonb) IS 'For _recon.fix_lifecycle, one resolve step of lifecycle check p_check_name: from transaction p_journal''s status p_status and entries p_entries, the hold (p_hold) on the step''s wallet and its resolutions (p_terminal; p_release undoes it exactly, p_commit commits it; p_approved, p_canceled: the statuses that say which), the postings that resolve it (p_postings) and the verdict, or the note saying why it needs a person (several holds, other amounts, a pending or unknown status, an INSERT writer of ledger p_ledger_name without a journal template, a transaction that would not balance after it); p_evidence for the step.';
 
 --
 -- Name: fix_limit(numeric, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -4564,6 +5226,77 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.fix_measure(p_source text, p_keys text[], p_ledgers text[]) IS 'For recon.fix()''s checks of what it changed: the wallets p_keys of wallet source p_source as they are now: {wallet: {"currency": its currency column or null, "stored": {column: balance}, "ledger": {ledger: {column: sum of effects}}}}, the ledger sums for the ledgers p_ledgers only (read through their wallet column).';
+
+--
+-- Name: fix_mixed_currency(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_mixed_currency(p_stage bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_pair record;
+    v_ledger _recon.ledger_source;
+    v_wallet _recon.wallet_source;
+    v_mixed jsonb;
+BEGIN
+    -- A balance check sums a wallet's entries whatever their currency; the currency check
+    -- finds the entry booked in another currency than its wallet's. Then the balance's drift is
+    -- (or holds) that entry's amount in a foreign currency: a resync or an adjustment would
+    -- book it into the wallet's own currency, and acknowledging the currency finding would
+    -- hide it for good. The evidence is the ledger itself (read now, under the lock when
+    -- applying), not the findings: such a step is manual, whatever its strategy.
+    FOR v_pair IN
+        SELECT DISTINCT n.ledger, s.wallet_source
+        FROM _recon.fix_stage AS s
+        JOIN _recon.check_def AS c ON c.name = s.check_name
+        CROSS JOIN LATERAL unnest(_recon.check_ledgers(c.options)) AS n (ledger)
+        WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
+          AND s.wallet_key IS NOT NULL
+        ORDER BY 1, 2
+    LOOP
+        v_ledger := _recon.ledger(v_pair.ledger);
+        v_wallet := _recon.wallet(v_pair.wallet_source);
+        CONTINUE WHEN v_ledger.currency_column IS NULL OR v_wallet.currency_column IS NULL;
+        -- {wallet: [the other currencies of its entries]}
+        EXECUTE format($q$
+            SELECT jsonb_object_agg(x.k, x.currencies)
+            FROM (
+                SELECT l.wallet::text AS k,
+                       jsonb_agg(DISTINCT COALESCE(l.currency::text, 'none')) AS currencies
+                FROM %1$s AS l
+                JOIN %2$s AS w ON w.%3$I = l.wallet
+                WHERE l.wallet = ANY ($1::%4$s[])
+                  AND l.currency::text IS DISTINCT FROM w.%5$I::text
+                GROUP BY l.wallet
+            ) AS x$q$,
+            _recon.legs_sql(v_ledger), v_wallet.relid::regclass, v_wallet.key_column,
+            _recon.column_type_sql(v_wallet.relid, v_wallet.key_column), v_wallet.currency_column)
+        INTO v_mixed
+        USING ARRAY(SELECT s.wallet_key FROM _recon.fix_stage AS s
+                    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
+                      AND s.wallet_source = v_pair.wallet_source);
+        UPDATE _recon.fix_stage AS s
+        SET status = 'manual',
+            note = format('the wallet''s entries in ledger %s include another currency than '
+                          || 'its own (%s): its balance sums them all, so a repair would book a '
+                          || 'foreign amount into its currency; move the entry to a wallet of '
+                          || 'its currency by hand (the currency check finds it), then run again',
+                          v_ledger.name,
+                          (SELECT string_agg(c.value, ', ' ORDER BY c.value)
+                           FROM jsonb_array_elements_text(v_mixed -> s.wallet_key) AS c))
+        WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
+          AND s.wallet_source = v_pair.wallet_source AND v_mixed ? s.wallet_key;
+    END LOOP;
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_mixed_currency(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_mixed_currency(p_stage bigint) IS 'Phase of _recon.fix_assess: a planned balance step of a wallet some of whose entries (in a ledger with a currency per row, on a wallet source with a currency column) are in another currency than the wallet''s becomes manual, naming those currencies: the balance check sums every entry, so resyncing or adjusting would book a foreign amount into the wallet''s currency. Read from the ledger, under the lock when applying.';
 
 --
 -- Name: fix_move(bigint, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -4654,6 +5387,44 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_moves_less(p_moves jsonb, p_source text, p_moved jsonb) IS '{source: {wallet: {column: delta}}} (the moves _recon.fix_move adds) less p_moved ({wallet: {column: delta}}, what a ledger-first posting moved in wallet source p_source); a wallet it names stays in the map with a delta of 0, so that _recon.fix_move writes (and versions) it.';
+
+--
+-- Name: fix_moves_more(jsonb, text, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_moves_more(p_moves jsonb, p_source text, p_wallet text, p_deltas jsonb) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_moves jsonb := p_moves;
+    v_col text;
+    v_val text;
+BEGIN
+    FOR v_col, v_val IN SELECT d.key, d.value FROM jsonb_each_text(p_deltas) AS d
+    LOOP
+        v_moves := jsonb_set(v_moves,
+            ARRAY[p_source],
+            COALESCE(v_moves -> p_source, '{}'));
+        v_moves := jsonb_set(v_moves,
+            ARRAY[p_source, p_wallet],
+            COALESCE(v_moves -> p_source
+                     -> p_wallet, '{}'));
+        v_moves := jsonb_set(v_moves,
+            ARRAY[p_source, p_wallet, v_col],
+            to_jsonb(COALESCE((v_moves -> p_source
+                               -> p_wallet ->> v_col)::numeric, 0)
+                     + v_val::numeric));
+    END LOOP;
+    RETURN v_moves;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_moves_more(p_moves jsonb, p_source text, p_wallet text, p_deltas jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_moves_more(p_moves jsonb, p_source text, p_wallet text, p_deltas jsonb) IS '{source: {wallet: {column: delta}}} (the moves _recon.fix_move adds) plus p_deltas ({column: delta}, what an offset side of a posting moves) on wallet p_wallet of source p_source.';
 
 --
 -- Name: fix_offset_deltas(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -4766,222 +5537,20 @@ CREATE FUNCTION _recon.fix_plan(p_stage bigint, p_run bigint, p_checks text[], p
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET enable_nestloop TO 'off'
-    AS $_$
+    AS $$
 DECLARE
     v_steps integer;
-    v_check _recon.check_def;
-    v_ledger _recon.ledger_source;
-    v_wallet _recon.wallet_source;
-    v_effects text;
-    -- ledgers the repairs cannot read yet (_recon.ledger_writer_refusal: a row shape of one's
-    -- own), and their wallet sources; transfer ledgers, whose duplicates are reversed by hand:
-    -- found once, not per finding
-    v_odd_ledgers text[] := ARRAY(SELECT l.name FROM _recon.ledger_source AS l
-                                  WHERE _recon.ledger_writer_refusal(l, NULL) IS NOT NULL);
-    v_odd_wallets text[] := ARRAY(SELECT l.wallet_source FROM _recon.ledger_source AS l
-                                  WHERE _recon.ledger_writer_refusal(l, NULL) IS NOT NULL);
-    v_transfers text[] := ARRAY(SELECT l.name FROM _recon.ledger_source AS l
-                                WHERE l.shape = 'transfer');
 BEGIN
     -- 1. The findings, each with its repair: what it posts into the ledger (postings: wallet,
     --    deltas per balance column, purpose) and what it adds to the stored balances (moves).
-    INSERT INTO _recon.fix_stage (
-        stage_id, step, finding_id, check_name, kind, finding_key, wallet_source, wallet_key,
-        ledger_source, strategy, difference, amount, postings, moves, status, note, repair_key
-    )
-    SELECT p_stage,
-           row_number() OVER (ORDER BY x.wallet_source, x.wallet_key NULLS LAST,
-                              array_position(ARRAY['duplicate', 'orphan', 'balance', 'derived'],
-                                             x.kind) NULLS LAST, x.check_name, x.finding_key),
-           x.id, x.check_name, x.kind, x.finding_key, x.wallet_source, x.wallet_key,
-           CASE WHEN x.strategy IN ('adjust', 'post_missing', 'reverse', 'move', 'resolve')
-                THEN x.ledger END,
-           x.strategy, x.difference,
-           CASE WHEN x.strategy = 'post_missing' THEN abs(x.expected) ELSE abs(x.difference) END,
-           CASE WHEN x.manual IS NOT NULL THEN '[]'::jsonb
-                WHEN x.strategy = 'adjust' THEN jsonb_build_array(jsonb_build_object(
-                    'wallet', x.wallet_key, 'deltas', jsonb_build_object(x.col, x.difference),
-                    'purpose', 'adjustment'))
-                WHEN x.strategy = 'post_missing' THEN jsonb_build_array(jsonb_build_object(
-                    'wallet', x.wallet_key, 'deltas', jsonb_build_object(x.col, x.expected),
-                    'purpose', 'missing', 'source_id', x.details ->> 'source_id',
-                    'reference', x.details ->> 'source_id'))
-                WHEN x.strategy = 'move' AND x.ledger IS NOT NULL THEN jsonb_build_array(
-                    jsonb_build_object('wallet', x.wallet_key, 'purpose', 'move', 'deltas',
-                                       jsonb_build_object(x.col, -x.difference,
-                                                          x.other, x.difference)))
-                ELSE '[]'::jsonb END,
-           CASE WHEN x.manual IS NOT NULL THEN '{}'::jsonb
-                WHEN x.strategy = 'resync' THEN jsonb_build_object(x.col, -x.difference)
-                WHEN x.strategy = 'post_missing' THEN jsonb_build_object(x.col, x.expected)
-                WHEN x.strategy = 'move' THEN jsonb_build_object(x.col, -x.difference,
-                                                                 x.other, x.difference)
-                ELSE '{}'::jsonb END,
-           CASE WHEN x.manual IS NOT NULL THEN 'manual' ELSE 'planned' END,
-           x.manual,
-           -- The same repair: the same finding as the same run last saw it, not undone since.
-           -- A finding seen again by a later run (it drifted again) is a new repair; two calls
-           -- on one plan, or one call twice, are the same.
-           format('finding:%s:%s:%s', x.id, x.last_seen_run, (
-               SELECT count(*) FROM _recon.repair AS r
-               WHERE r.finding_id = x.id
-                 AND EXISTS (SELECT FROM _recon.repair AS v WHERE v.reverses = r.id)))
-    FROM (
-        SELECT f.id, f.check_name, c.kind, f.finding_key, f.wallet_key, f.difference, f.expected,
-               f.details, f.last_seen_run, c.wallet_source, s.strategy, s.col, s.other, s.ledger,
-               CASE
-                   WHEN s.strategy = 'none' AND c.kind = 'coverage' THEN format(
-                       'missing wallets are created by SELECT recon.backfill(%L)', f.check_name)
-                   WHEN s.strategy = 'none' AND c.kind = 'total' THEN
-                       'a total is repaired through its parts (missing wallets, balances)'
-                   WHEN s.strategy = 'none' THEN format(
-                       'no automatic repair for %s findings: repair by hand, or acknowledge '
-                       || 'with recon.set_fix_policy(%L, ''{"strategy": "acknowledge"}'')',
-                       c.kind, f.check_name)
-                   WHEN s.strategy <> ALL (st.allowed) THEN format(
-                       'strategy %s does not repair %s findings', s.strategy, c.kind)
-                   WHEN s.strategy = 'acknowledge' THEN NULL
-                   -- repairs read the ledger's legs (measures, evidence, conservation) and
-                   -- write through its writer: one-sided and transfer rows, of any filters,
-                   -- parents, effect rules and running balances; a duplicated transfer row is
-                   -- not reversed automatically yet
-                   WHEN jsonb_typeof(c.options -> 'ledger') = 'array' THEN
-                       'a check summing several ledgers is repaired by hand so far, or '
-                       || 'acknowledged'
-                   WHEN c.ledger_source = ANY (v_odd_ledgers) OR s.ledger = ANY (v_odd_ledgers)
-                       OR c.wallet_source = ANY (v_odd_wallets)
-                       OR (s.strategy = 'reverse' AND (c.ledger_source = ANY (v_transfers)
-                                                       OR s.ledger = ANY (v_transfers))) THEN (
-                       SELECT format('ledger %s is of a shape repairs do not read (%s): repairs '
-                                     || 'on it are by hand so far, or acknowledged', l.name,
-                                     COALESCE(_recon.ledger_writer_refusal(l, NULL),
-                                              'a duplicated transfer row is reversed by hand'))
-                       FROM _recon.ledger_source AS l
-                       WHERE (l.name IN (c.ledger_source, s.ledger)
-                              OR l.wallet_source = c.wallet_source)
-                         AND (_recon.ledger_writer_refusal(l, NULL) IS NOT NULL
-                              OR (l.shape = 'transfer' AND s.strategy = 'reverse'))
-                       ORDER BY l.name LIMIT 1)
-                   WHEN f.wallet_key IS NULL THEN 'no wallet to repair: needs a human'
-                   WHEN f.cause IN ('invalid_balance', 'invalid_amount', 'unknown_wallet',
-                                    'unmapped_entry_type') THEN format(
-                       'broken data (%s) needs a human', f.cause)
-                   WHEN f.difference IS NULL OR f.difference IN ('NaN', 'Infinity', '-Infinity')
-                       OR f.expected IN ('NaN', 'Infinity', '-Infinity')
-                       THEN 'no finite difference to repair'
-                   WHEN s.col IS NULL THEN 'no balance column to repair'
-                   WHEN s.strategy = 'move' AND s.other IS NULL THEN format(
-                       'no column to move %s to: set "from_column" with recon.set_fix_policy()',
-                       s.col)
-                   WHEN s.strategy = 'reverse' AND (f.details ->> 'wallets')::integer > 1
-                       THEN 'a reference posted on several wallets: which posting is the '
-                            || 'duplicate needs a human'
-                   -- the reversal is recorded (_recon.reversal), whatever the reference column
-                   -- holds; but a compensating entry on a ledger with a lifecycle check is a
-                   -- hold transition of its own there (a RELEASE reversed by an ON_HOLD opens a
-                   -- hold nothing resolves)
-                   WHEN s.strategy = 'reverse' AND EXISTS (
-                       SELECT FROM _recon.check_def AS h
-                       WHERE h.kind = 'lifecycle' AND h.enabled
-                         AND h.ledger_source = c.ledger_source)
-                       THEN format('ledger %s has a lifecycle check: a compensating entry would '
-                                   || 'count there as a hold transition; reverse it by hand, or '
-                                   || 'acknowledge', c.ledger_source)
-               END AS manual
-        FROM _recon.finding AS f
-        JOIN _recon.check_def AS c ON c.name = f.check_name
-        LEFT JOIN _recon.fix_policy AS p ON p.check_name = c.name
-        LEFT JOIN _recon.wallet_source AS w ON w.name = c.wallet_source
-        -- the strategies of each kind, once per kind rather than per finding (OFFSET 0 keeps
-        -- the planner from pulling the call up into every reference of every finding's row)
-        INNER JOIN (SELECT k.kind, _recon.fix_strategies(k.kind) AS allowed
-                    FROM (SELECT DISTINCT d.kind FROM _recon.check_def AS d) AS k
-                    OFFSET 0) AS st
-            ON st.kind = c.kind
-        CROSS JOIN LATERAL (
-            SELECT COALESCE(p_strategy, p.strategy, (st.allowed)[1]) AS strategy,
-                   CASE WHEN c.kind IN ('balance', 'derived') THEN f.details ->> 'column'
-                        ELSE COALESCE(p.options ->> 'column', (
-                            SELECT b FROM _recon.ledger_source AS l, unnest(w.balance_columns) AS b
-                            WHERE l.name = c.ledger_source AND l.effects ? b LIMIT 1)) END AS col
-        ) AS s0
-        CROSS JOIN LATERAL (
-            SELECT s0.strategy, s0.col,
-                   COALESCE(p.options ->> 'from_column', (
-                       SELECT b FROM unnest(w.balance_columns) AS b
-                       WHERE b <> s0.col AND cardinality(w.balance_columns) = 2)) AS other,
-                   COALESCE(c.ledger_source, (
-                       SELECT l.name FROM _recon.ledger_source AS l
-                       WHERE l.wallet_source = c.wallet_source AND l.effects ? s0.col
-                       ORDER BY l.name LIMIT 1)) AS ledger
-        ) AS s
-        WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL
-          AND (p_run IS NULL OR EXISTS (SELECT FROM _recon.observation AS o
-                                        WHERE o.run_id = p_run AND o.finding_id = f.id))
-          AND (p_checks IS NULL OR f.check_name = ANY (p_checks))
-          AND (p_wallets IS NULL OR f.wallet_key = ANY (p_wallets))
-          AND (p_findings IS NULL OR f.id = ANY (p_findings))
-          -- acknowledged as it is now: nothing left to do, and never acknowledged twice
-          AND NOT EXISTS (SELECT FROM _recon.repair AS r
-                          WHERE r.finding_id = f.id AND r.strategy = 'acknowledge'
-                            AND r.difference IS NOT DISTINCT FROM f.difference
-                            AND NOT EXISTS (SELECT FROM _recon.repair AS v
-                                            WHERE v.reverses = r.id))
-    ) AS x;
-    GET DIAGNOSTICS v_steps = ROW_COUNT;
+    v_steps := _recon.fix_plan_steps(p_stage, p_run, p_checks, p_wallets, p_findings,
+                                     p_strategy);
 
     -- 2. A duplicate is reversed entry by entry: every posting after the first, each by its
     --    own compensating entry, read from the ledger for its effects. The toolkit records the
     --    reversal (_recon.reversal); the entry is referenced REV-<entry> where the reference
     --    column can hold it, else by the writer's reference template.
-    FOR v_check IN SELECT DISTINCT c.* FROM _recon.check_def AS c
-                   JOIN _recon.fix_stage AS s ON s.check_name = c.name
-                   WHERE s.stage_id = p_stage AND s.kind = 'duplicate' AND s.status = 'planned'
-                     AND s.strategy = 'reverse'
-    LOOP
-        v_ledger := _recon.ledger(v_check.ledger_source);
-        v_wallet := _recon.wallet(v_ledger.wallet_source);
-        SELECT string_agg(format('%L, -(%s)', b, _recon.effect_sql(_recon.legs(v_ledger), b,
-                                                                    'l')), ', ')
-        INTO v_effects
-        FROM unnest(v_wallet.balance_columns) AS b WHERE v_ledger.effects ? b;
-        EXECUTE format($q$
-            UPDATE _recon.fix_stage AS s
-            SET postings = y.postings, moves = y.moves
-            FROM (
-                SELECT e.step,
-                       jsonb_agg(jsonb_build_object(
-                           'wallet', e.wallet_key, 'deltas', e.deltas, 'purpose', 'reversal',
-                           'entry', e.entry) || jsonb_strip_nulls(jsonb_build_object(
-                               'reference', _recon.reversal_reference($3, e.entry)))
-                           ORDER BY e.n) AS postings,
-                       (SELECT jsonb_object_agg(d.key, d.total) FROM (
-                            SELECT m.key, sum(m.value::numeric) AS total
-                            FROM jsonb_array_elements(jsonb_agg(e.deltas)) AS a (v),
-                                 jsonb_each_text(a.v) AS m
-                            GROUP BY m.key) AS d) AS moves
-                FROM (
-                    SELECT s.step, s.wallet_key, x.entry, x.n, jsonb_build_object(%1$s) AS deltas
-                    FROM _recon.fix_stage AS s
-                    JOIN _recon.finding AS f ON f.id = s.finding_id
-                    -- a duplicate finding's entries are an array; other findings' "entries"
-                    -- (a balance finding's count) must never reach the function, whatever
-                    -- order the planner joins in
-                    CROSS JOIN LATERAL jsonb_array_elements_text(
-                        CASE WHEN jsonb_typeof(f.details -> 'entries') = 'array'
-                             THEN f.details -> 'entries' END)
-                        WITH ORDINALITY AS x (entry, n)
-                    JOIN %2$s AS l ON (%3$s)::text = x.entry AND l.wallet::text = s.wallet_key
-                    WHERE s.stage_id = $1 AND s.check_name = $2 AND s.status = 'planned'
-                      AND s.strategy = 'reverse' AND x.n > 1
-                ) AS e
-                GROUP BY e.step
-            ) AS y
-            WHERE s.stage_id = $1 AND s.step = y.step$q$,
-            v_effects, _recon.legs_sql(v_ledger),
-            _recon.entry_name_sql(_recon.legs(v_ledger), 'l'))
-        USING p_stage, v_check.name, v_ledger.name;
-    END LOOP;
+    PERFORM _recon.fix_plan_reversals(p_stage);
 
     -- 2a. A hold a lifecycle finding shows left open or resolved twice: the entries that
     --     resolve it, read from the transaction's status and entries (_recon.fix_lifecycle).
@@ -4995,9 +5564,47 @@ BEGIN
     PERFORM _recon.fix_unpostable(p_stage);
 
     -- 3. A balance finding is covered by the payments posted and duplicates reversed on its
-    --    wallet in the same plan when they move its column by exactly its drift (two equal
-    --    missing payments as well as one); a derived finding by the repair of the orphan or
-    --    duplicate its shown cause names.
+    --    wallet in the same plan when they move its column by exactly its drift; a derived
+    --    finding by the repair of the orphan or duplicate its shown cause names. One explained
+    --    by a finding this plan does not repair, or adjusted beside a payment the plan posts,
+    --    is left to a person.
+    PERFORM _recon.fix_plan_covered(p_stage);
+
+    -- 3b. What the ledger shows about each wallet to resync or adjust: a wallet whose ledger
+    --     lost an entry gets it restored when the evidence gives it exactly, else is left to
+    --     a person (_recon.fix_evidence).
+    PERFORM _recon.fix_evidence(p_stage);
+
+    -- 3c. A wallet with broken data (NULL, NaN, unknown, unmapped) or a lost entry left to a
+    --     person is repaired whole or not at all: none of its other steps run.
+    PERFORM _recon.fix_plan_skip_wallets(p_stage);
+
+    -- 4. What cannot be posted: a ledger without a writer, an effect no entry type has.
+    PERFORM _recon.fix_plan_skip_unwritable(p_stage);
+    RETURN v_steps;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_plan(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_plan(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) IS 'Stages recon.fix()''s plan: one step per open finding (of run p_run, checks p_checks, wallets p_wallets, findings p_findings; not one acknowledged as it is), with its strategy (p_strategy, else the check''s policy, else its kind''s default) chosen on the ledger''s evidence (_recon.fix_evidence), the entries to post and the stored-balance moves; marks balance findings other steps repair as covered, what needs a human as manual, and the other steps of a wallet that needs a human as skipped.';
+
+--
+-- Name: fix_plan_covered(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_plan_covered(p_stage bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_nestloop TO 'off'
+    AS $$
+BEGIN
+    -- A balance finding is covered by the payments posted and duplicates reversed on its
+    -- wallet in the same plan when they move its column by exactly its drift (two equal
+    -- missing payments as well as one); a derived finding by the repair of the orphan or
+    -- duplicate its shown cause names.
     UPDATE _recon.fix_stage AS s
     SET status = 'covered', covered_by = o.first_step, moves = '{}',
         note = format('repaired by step%s %s (%s)', CASE WHEN o.n > 1 THEN 's' ELSE '' END,
@@ -5055,29 +5662,230 @@ BEGIN
       AND p.stage_id = p_stage AND p.status = 'planned'
       AND p.strategy IN ('post_missing', 'reverse')
       AND p.wallet_source = s.wallet_source AND p.wallet_key = s.wallet_key;
+END;
+$$;
 
-    -- 3b. What the ledger shows about each wallet to resync or adjust: a wallet whose ledger
-    --     lost an entry gets it restored when the evidence gives it exactly, else is left to
-    --     a person (_recon.fix_evidence).
-    PERFORM _recon.fix_evidence(p_stage);
+--
+-- Name: FUNCTION fix_plan_covered(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
 
-    -- 3c. A wallet with broken data (NULL, NaN, unknown, unmapped) or a lost entry left to a
-    --     person is repaired whole or not at all: none of its other steps run.
-    UPDATE _recon.fix_stage AS s
-    SET status = 'skipped',
-        note = format('the wallet has a finding that needs a person first: step %s (%s)',
-                      m.step, m.note)
-    FROM (SELECT DISTINCT ON (x.wallet_source, x.wallet_key) x.wallet_source, x.wallet_key,
-                 x.step, x.note
-          FROM _recon.fix_stage AS x
-          WHERE x.stage_id = p_stage AND x.status = 'manual' AND x.wallet_key IS NOT NULL
-            AND (x.note LIKE 'broken data%' OR x.note LIKE 'no finite difference%'
-                 OR x.evidence ->> 'verdict' IN ('lost_entry', 'inconsistent'))
-          ORDER BY x.wallet_source, x.wallet_key, x.step) AS m
-    WHERE s.stage_id = p_stage AND s.status IN ('planned', 'covered')
-      AND s.wallet_source = m.wallet_source AND s.wallet_key = m.wallet_key;
+COMMENT ON FUNCTION _recon.fix_plan_covered(p_stage bigint) IS 'Phase 3 of _recon.fix_plan: marks covered a balance finding whose column the plan''s payments and reversals on its wallet move by exactly its drift, and a derived finding whose cause''s repair is in the plan; marks manual a re-sync or adjustment of a finding explained by an orphan or duplicate, and an adjustment on a wallet where the plan also posts a payment or reversal (it would book it twice).';
 
-    -- 4. What cannot be posted: a ledger without a writer, an effect no entry type has.
+--
+-- Name: fix_plan_findings(bigint, text[], text[], bigint[], text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_plan_findings(p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) RETURNS TABLE(id bigint, check_name text, kind text, finding_key text, wallet_key text, difference numeric, expected numeric, details jsonb, last_seen_run bigint, wallet_source text, strategy text, col text, other text, ledger text, manual text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_nestloop TO 'off'
+    AS $$
+    SELECT f.id, f.check_name, c.kind, f.finding_key, f.wallet_key, f.difference, f.expected,
+           f.details, f.last_seen_run, c.wallet_source, s.strategy, s.col, s.other, s.ledger,
+           CASE
+               WHEN s.strategy = 'none' AND c.kind = 'coverage' THEN format(
+                   'missing wallets are created by SELECT recon.backfill(%L)', f.check_name)
+               WHEN s.strategy = 'none' AND c.kind = 'total' THEN
+                   'a total is repaired through its parts (missing wallets, balances)'
+               WHEN s.strategy = 'none' THEN format(
+                   'no automatic repair for %s findings: repair by hand, or acknowledge '
+                   || 'with recon.set_fix_policy(%L, ''{"strategy": "acknowledge"}'')',
+                   c.kind, f.check_name)
+               WHEN s.strategy <> ALL (st.allowed) THEN format(
+                   'strategy %s does not repair %s findings', s.strategy, c.kind)
+               WHEN s.strategy = 'acknowledge' THEN NULL
+               -- repairs read the ledger's legs (measures, evidence, conservation) and
+               -- write through its writer: one-sided and transfer rows, of any filters,
+               -- parents, effect rules and running balances; a duplicated transfer row is
+               -- not reversed automatically yet
+               WHEN jsonb_typeof(c.options -> 'ledger') = 'array' THEN
+                   'a check summing several ledgers is repaired by hand so far, or '
+                   || 'acknowledged'
+               WHEN c.ledger_source = ANY (odd.ledgers) OR s.ledger = ANY (odd.ledgers)
+                   OR c.wallet_source = ANY (odd.wallets)
+                   OR (s.strategy = 'reverse' AND (c.ledger_source = ANY (odd.transfers)
+                                                   OR s.ledger = ANY (odd.transfers))) THEN (
+                   SELECT format('ledger %s is of a shape repairs do not read (%s): repairs '
+                                 || 'on it are by hand so far, or acknowledged', l.name,
+                                 COALESCE(_recon.ledger_writer_refusal(l, NULL),
+                                          'a duplicated transfer row is reversed by hand'))
+                   FROM _recon.ledger_source AS l
+                   WHERE (l.name IN (c.ledger_source, s.ledger)
+                          OR l.wallet_source = c.wallet_source)
+                     AND (_recon.ledger_writer_refusal(l, NULL) IS NOT NULL
+                          OR (l.shape = 'transfer' AND s.strategy = 'reverse'))
+                   ORDER BY l.name LIMIT 1)
+               WHEN f.wallet_key IS NULL THEN 'no wallet to repair: needs a human'
+               WHEN f.cause IN ('invalid_balance', 'invalid_amount', 'unknown_wallet',
+                                'unmapped_entry_type') THEN format(
+                   'broken data (%s) needs a human', f.cause)
+               WHEN f.difference IS NULL OR f.difference IN ('NaN', 'Infinity', '-Infinity')
+                   OR f.expected IN ('NaN', 'Infinity', '-Infinity')
+                   THEN 'no finite difference to repair'
+               WHEN s.col IS NULL THEN 'no balance column to repair'
+               WHEN s.strategy = 'move' AND s.other IS NULL THEN format(
+                   'no column to move %s to: set "from_column" with recon.set_fix_policy()',
+                   s.col)
+               WHEN s.strategy = 'reverse' AND (f.details ->> 'wallets')::integer > 1
+                   THEN 'a reference posted on several wallets: which posting is the '
+                        || 'duplicate needs a human'
+               -- the reversal is recorded (_recon.reversal), whatever the reference column
+               -- holds; but a compensating entry on a ledger with a lifecycle check is a
+               -- hold transition of its own there (a RELEASE reversed by an ON_HOLD opens a
+               -- hold nothing resolves)
+               WHEN s.strategy = 'reverse' AND EXISTS (
+                   SELECT FROM _recon.check_def AS h
+                   WHERE h.kind = 'lifecycle' AND h.enabled
+                     AND h.ledger_source = c.ledger_source)
+                   THEN format('ledger %s has a lifecycle check: a compensating entry would '
+                               || 'count there as a hold transition; reverse it by hand, or '
+                               || 'acknowledge', c.ledger_source)
+           END AS manual
+    FROM _recon.finding AS f
+    JOIN _recon.check_def AS c ON c.name = f.check_name
+    LEFT JOIN _recon.fix_policy AS p ON p.check_name = c.name
+    LEFT JOIN _recon.wallet_source AS w ON w.name = c.wallet_source
+    -- the strategies of each kind, once per kind rather than per finding (OFFSET 0 keeps
+    -- the planner from pulling the call up into every reference of every finding's row)
+    INNER JOIN (SELECT k.kind, _recon.fix_strategies(k.kind) AS allowed
+                FROM (SELECT DISTINCT d.kind FROM _recon.check_def AS d) AS k
+                OFFSET 0) AS st
+        ON st.kind = c.kind
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(p_strategy, p.strategy, (st.allowed)[1]) AS strategy,
+               CASE WHEN c.kind IN ('balance', 'derived') THEN f.details ->> 'column'
+                    ELSE COALESCE(p.options ->> 'column', (
+                        SELECT b FROM _recon.ledger_source AS l, unnest(w.balance_columns) AS b
+                        WHERE l.name = c.ledger_source AND l.effects ? b LIMIT 1)) END AS col
+    ) AS s0
+    CROSS JOIN LATERAL (
+        SELECT s0.strategy, s0.col,
+               COALESCE(p.options ->> 'from_column', (
+                   SELECT b FROM unnest(w.balance_columns) AS b
+                   WHERE b <> s0.col AND cardinality(w.balance_columns) = 2)) AS other,
+               COALESCE(c.ledger_source, (
+                   SELECT l.name FROM _recon.ledger_source AS l
+                   WHERE l.wallet_source = c.wallet_source AND l.effects ? s0.col
+                   ORDER BY l.name LIMIT 1)) AS ledger
+    ) AS s
+    -- ledgers the repairs cannot read yet (_recon.ledger_writer_refusal: a row shape of one's
+    -- own), and their wallet sources; transfer ledgers, whose duplicates are reversed by hand:
+    -- found once, not per finding
+    CROSS JOIN (
+        SELECT ARRAY(SELECT l.name FROM _recon.ledger_source AS l
+                     WHERE _recon.ledger_writer_refusal(l, NULL) IS NOT NULL) AS ledgers,
+               ARRAY(SELECT l.wallet_source FROM _recon.ledger_source AS l
+                     WHERE _recon.ledger_writer_refusal(l, NULL) IS NOT NULL) AS wallets,
+               ARRAY(SELECT l.name FROM _recon.ledger_source AS l
+                     WHERE l.shape = 'transfer') AS transfers
+    ) AS odd
+    WHERE f.resolved_run IS NULL AND f.dropped_at IS NULL
+      AND (p_run IS NULL OR EXISTS (SELECT FROM _recon.observation AS o
+                                    WHERE o.run_id = p_run AND o.finding_id = f.id))
+      AND (p_checks IS NULL OR f.check_name = ANY (p_checks))
+      AND (p_wallets IS NULL OR f.wallet_key = ANY (p_wallets))
+      AND (p_findings IS NULL OR f.id = ANY (p_findings))
+      -- acknowledged as it is now: nothing left to do, and never acknowledged twice
+      AND NOT EXISTS (SELECT FROM _recon.repair AS r
+                      WHERE r.finding_id = f.id AND r.strategy = 'acknowledge'
+                        AND r.difference IS NOT DISTINCT FROM f.difference
+                        AND NOT EXISTS (SELECT FROM _recon.repair AS v
+                                        WHERE v.reverses = r.id));
+$$;
+
+--
+-- Name: FUNCTION fix_plan_findings(p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_plan_findings(p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) IS 'Phase 1 of _recon.fix_plan: the open findings to repair (of run p_run, checks p_checks, wallets p_wallets, findings p_findings; not one acknowledged as it is), each with its strategy (p_strategy, else the check''s policy, else its kind''s default), the balance column it repairs and the one a move takes from, the ledger it posts into, and "manual": why it needs a human (NULL: it is repaired automatically).';
+
+--
+-- Name: fix_plan_reversals(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_plan_reversals(p_stage bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_nestloop TO 'off'
+    AS $_$
+DECLARE
+    v_check _recon.check_def;
+    v_ledger _recon.ledger_source;
+    v_wallet _recon.wallet_source;
+    v_effects text;
+BEGIN
+    -- A duplicate is reversed entry by entry: every posting after the first, each by its
+    -- own compensating entry, read from the ledger for its effects. The toolkit records the
+    -- reversal (_recon.reversal); the entry is referenced REV-<entry> where the reference
+    -- column can hold it, else by the writer's reference template.
+    FOR v_check IN SELECT DISTINCT c.* FROM _recon.check_def AS c
+                   JOIN _recon.fix_stage AS s ON s.check_name = c.name
+                   WHERE s.stage_id = p_stage AND s.kind = 'duplicate' AND s.status = 'planned'
+                     AND s.strategy = 'reverse'
+    LOOP
+        v_ledger := _recon.ledger(v_check.ledger_source);
+        v_wallet := _recon.wallet(v_ledger.wallet_source);
+        SELECT string_agg(format('%L, -(%s)', b, _recon.effect_sql(_recon.legs(v_ledger), b,
+                                                                    'l')), ', ')
+        INTO v_effects
+        FROM unnest(v_wallet.balance_columns) AS b WHERE v_ledger.effects ? b;
+        EXECUTE format($q$
+            UPDATE _recon.fix_stage AS s
+            SET postings = y.postings, moves = y.moves
+            FROM (
+                SELECT e.step,
+                       jsonb_agg(jsonb_build_object(
+                           'wallet', e.wallet_key, 'deltas', e.deltas, 'purpose', 'reversal',
+                           'entry', e.entry) || jsonb_strip_nulls(jsonb_build_object(
+                               'reference', _recon.reversal_reference($3, e.entry)))
+                           ORDER BY e.n) AS postings,
+                       (SELECT jsonb_object_agg(d.key, d.total) FROM (
+                            SELECT m.key, sum(m.value::numeric) AS total
+                            FROM jsonb_array_elements(jsonb_agg(e.deltas)) AS a (v),
+                                 jsonb_each_text(a.v) AS m
+                            GROUP BY m.key) AS d) AS moves
+                FROM (
+                    SELECT s.step, s.wallet_key, x.entry, x.n, jsonb_build_object(%1$s) AS deltas
+                    FROM _recon.fix_stage AS s
+                    JOIN _recon.finding AS f ON f.id = s.finding_id
+                    -- a duplicate finding's entries are an array; other findings' "entries"
+                    -- (a balance finding's count) must never reach the function, whatever
+                    -- order the planner joins in
+                    CROSS JOIN LATERAL jsonb_array_elements_text(
+                        CASE WHEN jsonb_typeof(f.details -> 'entries') = 'array'
+                             THEN f.details -> 'entries' END)
+                        WITH ORDINALITY AS x (entry, n)
+                    JOIN %2$s AS l ON (%3$s)::text = x.entry AND l.wallet::text = s.wallet_key
+                    WHERE s.stage_id = $1 AND s.check_name = $2 AND s.status = 'planned'
+                      AND s.strategy = 'reverse' AND x.n > 1
+                ) AS e
+                GROUP BY e.step
+            ) AS y
+            WHERE s.stage_id = $1 AND s.step = y.step$q$,
+            v_effects, _recon.legs_sql(v_ledger),
+            _recon.entry_name_sql(_recon.legs(v_ledger), 'l'))
+        USING p_stage, v_check.name, v_ledger.name;
+    END LOOP;
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_plan_reversals(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_plan_reversals(p_stage bigint) IS 'Phase 2 of _recon.fix_plan: a duplicate finding to reverse gets one compensating posting per entry after the first, each with the opposite of that entry''s effects as read from the ledger, referenced by _recon.reversal_reference; its moves are their sum.';
+
+--
+-- Name: fix_plan_skip_unwritable(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_plan_skip_unwritable(p_stage bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_nestloop TO 'off'
+    AS $$
+BEGIN
+    -- What cannot be posted: a ledger without a writer, an effect no entry type has.
     UPDATE _recon.fix_stage AS s
     SET status = 'skipped',
         note = CASE WHEN w.ledger_source IS NULL THEN format(
@@ -5095,15 +5903,115 @@ BEGIN
       AND (w.ledger_source IS NULL
            OR EXISTS (SELECT FROM jsonb_array_elements(s.postings) AS p
                       WHERE _recon.entry_for(l, p.value -> 'deltas', w.entry_types) IS NULL));
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_plan_skip_unwritable(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_plan_skip_unwritable(p_stage bigint) IS 'Phase 4 of _recon.fix_plan: skips a planned step with postings into a ledger that has no writer, or whose deltas no entry type of the writer moves (_recon.entry_for).';
+
+--
+-- Name: fix_plan_skip_wallets(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_plan_skip_wallets(p_stage bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_nestloop TO 'off'
+    AS $$
+BEGIN
+    -- A wallet with broken data (NULL, NaN, unknown, unmapped) or a lost entry left to a
+    --  person is repaired whole or not at all: none of its other steps run.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped',
+        note = format('the wallet has a finding that needs a person first: step %s (%s)',
+                      m.step, m.note)
+    FROM (SELECT DISTINCT ON (x.wallet_source, x.wallet_key) x.wallet_source, x.wallet_key,
+                 x.step, x.note
+          FROM _recon.fix_stage AS x
+          WHERE x.stage_id = p_stage AND x.status = 'manual' AND x.wallet_key IS NOT NULL
+            AND (x.note LIKE 'broken data%' OR x.note LIKE 'no finite difference%'
+                 OR x.evidence ->> 'verdict' IN ('lost_entry', 'inconsistent'))
+          ORDER BY x.wallet_source, x.wallet_key, x.step) AS m
+    WHERE s.stage_id = p_stage AND s.status IN ('planned', 'covered')
+      AND s.wallet_source = m.wallet_source AND s.wallet_key = m.wallet_key;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_plan_skip_wallets(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_plan_skip_wallets(p_stage bigint) IS 'Phase 3c of _recon.fix_plan: a wallet with broken data (NULL, NaN, unknown, unmapped) or a lost entry left to a person is repaired whole or not at all: its planned and covered steps are skipped, naming the first step that needs a person.';
+
+--
+-- Name: fix_plan_steps(bigint, bigint, text[], text[], bigint[], text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_plan_steps(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_nestloop TO 'off'
+    AS $$
+DECLARE
+    v_steps integer;
+BEGIN
+    -- The findings, each with its repair: what it posts into the ledger (postings: wallet,
+    -- deltas per balance column, purpose) and what it adds to the stored balances (moves).
+    INSERT INTO _recon.fix_stage (
+        stage_id, step, finding_id, check_name, kind, finding_key, wallet_source, wallet_key,
+        ledger_source, strategy, difference, amount, postings, moves, status, note, repair_key
+    )
+    SELECT p_stage,
+           row_number() OVER (ORDER BY x.wallet_source, x.wallet_key NULLS LAST,
+                              array_position(ARRAY['duplicate', 'orphan', 'balance', 'derived'],
+                                             x.kind) NULLS LAST, x.check_name, x.finding_key),
+           x.id, x.check_name, x.kind, x.finding_key, x.wallet_source, x.wallet_key,
+           CASE WHEN x.strategy IN ('adjust', 'post_missing', 'reverse', 'move', 'resolve')
+                THEN x.ledger END,
+           x.strategy, x.difference,
+           CASE WHEN x.strategy = 'post_missing' THEN abs(x.expected) ELSE abs(x.difference) END,
+           CASE WHEN x.manual IS NOT NULL THEN '[]'::jsonb
+                WHEN x.strategy = 'adjust' THEN jsonb_build_array(jsonb_build_object(
+                    'wallet', x.wallet_key, 'deltas', jsonb_build_object(x.col, x.difference),
+                    'purpose', 'adjustment'))
+                WHEN x.strategy = 'post_missing' THEN jsonb_build_array(jsonb_build_object(
+                    'wallet', x.wallet_key, 'deltas', jsonb_build_object(x.col, x.expected),
+                    'purpose', 'missing', 'source_id', x.details ->> 'source_id',
+                    'reference', x.details ->> 'source_id'))
+                WHEN x.strategy = 'move' AND x.ledger IS NOT NULL THEN jsonb_build_array(
+                    jsonb_build_object('wallet', x.wallet_key, 'purpose', 'move', 'deltas',
+                                       jsonb_build_object(x.col, -x.difference,
+                                                          x.other, x.difference)))
+                ELSE '[]'::jsonb END,
+           CASE WHEN x.manual IS NOT NULL THEN '{}'::jsonb
+                WHEN x.strategy = 'resync' THEN jsonb_build_object(x.col, -x.difference)
+                WHEN x.strategy = 'post_missing' THEN jsonb_build_object(x.col, x.expected)
+                WHEN x.strategy = 'move' THEN jsonb_build_object(x.col, -x.difference,
+                                                                 x.other, x.difference)
+                ELSE '{}'::jsonb END,
+           CASE WHEN x.manual IS NOT NULL THEN 'manual' ELSE 'planned' END,
+           x.manual,
+           -- The same repair: the same finding as the same run last saw it, not undone since.
+           -- A finding seen again by a later run (it drifted again) is a new repair; two calls
+           -- on one plan, or one call twice, are the same.
+           format('finding:%s:%s:%s', x.id, x.last_seen_run, (
+               SELECT count(*) FROM _recon.repair AS r
+               WHERE r.finding_id = x.id
+                 AND EXISTS (SELECT FROM _recon.repair AS v WHERE v.reverses = r.id)))
+    FROM _recon.fix_plan_findings(p_run, p_checks, p_wallets, p_findings, p_strategy) AS x;
+    GET DIAGNOSTICS v_steps = ROW_COUNT;
     RETURN v_steps;
 END;
-$_$;
+$$;
 
 --
--- Name: FUNCTION fix_plan(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION fix_plan_steps(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_plan(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) IS 'Stages recon.fix()''s plan: one step per open finding (of run p_run, checks p_checks, wallets p_wallets, findings p_findings; not one acknowledged as it is), with its strategy (p_strategy, else the check''s policy, else its kind''s default) chosen on the ledger''s evidence (_recon.fix_evidence), the entries to post and the stored-balance moves; marks balance findings other steps repair as covered, what needs a human as manual, and the other steps of a wallet that needs a human as skipped.';
+COMMENT ON FUNCTION _recon.fix_plan_steps(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) IS 'Phase 1 of _recon.fix_plan: stages one step per finding _recon.fix_plan_findings returns, numbered by wallet then kind, with what it posts into the ledger (postings: wallet, deltas per balance column, purpose), what it adds to the stored balances (moves), its status (planned, or manual with the reason) and its unique repair key. Returns the number of steps.';
 
 --
 -- Name: fix_post(bigint, bigint, text, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5118,28 +6026,13 @@ DECLARE
     v_posting jsonb;
     v_writer _recon.writer;
     v_ledger _recon.ledger_source;
-    v_chain text;
-    v_balance_check text;
-    v_running jsonb := '{}'::jsonb;
+    v_sql jsonb;  -- what the ledger needs (_recon.fix_post_sql)
+    v_running jsonb := '{}'::jsonb;  -- running balances of the wallet in hand and offsets
     v_offset_moves jsonb := '{}'::jsonb;
-    v_request jsonb;
     v_side jsonb;
-    v_entry jsonb;
     v_result jsonb;
     v_id text;
-    v_insert text;
-    v_sides jsonb;
-    v_reference_sql text;
-    v_main_key text;
     v_first jsonb;
-    v_main_value numeric;
-    v_value numeric;
-    v_description_sql text;
-    v_journal_sql text;
-    v_key text;
-    v_col text;
-    v_val text;
-    v_after_sql text;
     v_afters jsonb := '{}'::jsonb;  -- ledger/wallet -> its running balances per column
     v_writing text;  -- what the writer is posting while it runs (kept through an exception)
 BEGIN
@@ -5159,154 +6052,22 @@ BEGIN
             SELECT w.* INTO v_writer FROM _recon.writer AS w
             WHERE w.ledger_source = v_step.ledger_source;
             v_ledger := _recon.ledger(v_step.ledger_source);
-            -- The running balance follows one column: the chain check's, else the first moved.
-            v_chain := NULL;
-            IF v_ledger.balance_after_column IS NOT NULL THEN
-                v_chain := COALESCE(
-                    (SELECT c.options ->> 'column' FROM _recon.check_def AS c
-                     WHERE c.kind = 'chain' AND c.ledger_source = v_ledger.name
-                     ORDER BY c.name LIMIT 1),
-                    (SELECT b FROM unnest((_recon.wallet(v_ledger.wallet_source)).balance_columns)
-                         AS b
-                     WHERE v_ledger.effects ? b LIMIT 1));
-            END IF;
-            SELECT c.name INTO v_balance_check FROM _recon.check_def AS c
-            WHERE c.kind = 'balance' AND c.ledger_source = v_ledger.name
-            ORDER BY c.name LIMIT 1;
-            -- the last running balances of a wallet, per column (a per-column "balance_after")
-            v_after_sql := CASE WHEN v_ledger.after_columns IS NOT NULL THEN format(
-                'SELECT jsonb_build_object(%s) FROM %s AS l WHERE l.wallet = $1::%s ORDER BY %s '
-                || 'LIMIT 1',
-                (SELECT string_agg(format('%L, l.%I', a.key, 'after_' || array_position(
-                                       (_recon.wallet(v_ledger.wallet_source)).balance_columns,
-                                       a.key::name)), ', ')
-                 FROM jsonb_each(v_ledger.after_columns) AS a),
-                _recon.legs_sql(v_ledger),
-                _recon.column_type_sql((_recon.wallet(v_ledger.wallet_source)).relid,
-                                       (_recon.wallet(v_ledger.wallet_source)).key_column),
-                _recon.entry_order_sql(_recon.legs(v_ledger), 'l', 'DESC')) END;
-            v_insert := CASE WHEN v_writer.kind = 'insert'
-                             THEN _recon.writer_insert_sql(v_writer) END;
-            v_reference_sql := 'SELECT ' || _recon.template_sql(v_writer.reference, 'reference');
-            v_description_sql := 'SELECT '
-                || _recon.template_sql(v_writer.description, 'description');
-            v_journal_sql := CASE WHEN v_writer.journal IS NOT NULL THEN 'SELECT '
-                || _recon.template_sql(v_writer.journal, 'journal') END;
+            v_sql := _recon.fix_post_sql(v_ledger, v_writer);
         END IF;
         FOR v_posting IN SELECT p.value FROM jsonb_array_elements(v_step.postings) AS p LOOP
-            -- a reversal goes against the offset wallet of the entry it reverses, which the
-            -- writer may since have changed
-            v_request := v_posting || jsonb_build_object(
-                'ledger', v_ledger.name, 'strategy', v_step.strategy, 'ticket', p_ticket,
-                'reason', p_reason, 'fix', p_fix, 'step', v_step.step,
-                'date', to_char(now(), 'YYYYMMDD'), 'check', v_step.check_name,
-                'finding', v_step.finding_id,
-                'offset_wallet', CASE WHEN v_posting ? 'offset_wallet'
-                                      THEN v_posting -> 'offset_wallet'
-                                      ELSE to_jsonb(v_writer.offset_wallet) END);
-            IF NOT v_request ? 'reference' THEN
-                EXECUTE v_reference_sql INTO v_val USING v_request;
-                v_request := v_request || jsonb_build_object('reference', v_val);
-            END IF;
-            EXECUTE v_description_sql INTO v_val USING v_request;
-            v_request := v_request || jsonb_build_object('description', v_val);
-            -- a restored entry goes into the journal it was lost from
-            IF v_writer.journal IS NOT NULL AND NOT v_posting ? 'journal' THEN
-                EXECUTE v_journal_sql INTO v_val USING v_request;
-                v_request := v_request || jsonb_build_object('journal', v_val);
-            END IF;
-            -- The posting, and its other side on the offset wallet for a double-entry ledger.
-            v_sides := jsonb_build_array(v_request);
-            IF v_request ->> 'offset_wallet' IS NOT NULL THEN
-                v_sides := v_sides || jsonb_build_array(v_request || jsonb_build_object(
-                    'wallet', v_request ->> 'offset_wallet', 'side', 'offset',
-                    -- the other leg of a transfer row as its rule moves it (counters), else
-                    -- exactly the opposite
-                    'deltas', COALESCE(v_request -> 'offset_deltas',
-                                       (SELECT jsonb_object_agg(d.key, -(d.value::numeric))
-                                        FROM jsonb_each_text(v_request -> 'deltas') AS d))));
-            END IF;
-            FOR v_side IN SELECT e.value FROM jsonb_array_elements(v_sides) AS e LOOP
-                IF v_writer.kind = 'insert' AND v_ledger.kinds IS NOT NULL THEN
-                    -- effects keyed on several columns: the row that moves exactly these deltas
-                    -- (its key values, and on transfer rows the other leg exactly the
-                    -- opposite), or none; a transfer row's offset leg is that same row
-                    v_entry := CASE WHEN v_side ->> 'side' = 'offset' AND v_ledger.shape <> 'entries'
-                                    THEN '{}'::jsonb
-                                    ELSE _recon.writer_rule_entry(v_ledger, v_writer,
-                                                                  v_side -> 'deltas') END;
-                    IF v_entry ? 'refused' THEN
-                        PERFORM _recon.fail(
-                            'RC306', format('ledger %s: %s', v_ledger.name, v_entry ->> 'refused'),
-                            format('Step %s of the repair; nothing was applied.', v_step.step),
-                            'Run the dry run again (it plans such a step manual); repair it by '
-                            || 'hand, or acknowledge it.');
-                    END IF;
-                ELSE
-                    v_entry := _recon.entry_for(v_ledger, v_side -> 'deltas', v_writer.entry_types);
-                END IF;
-                IF v_entry IS NULL THEN
-                    PERFORM _recon.fail(
-                        'RC306', format('no entry type of ledger %s moves %s', v_ledger.name,
-                                        v_side -> 'deltas'),
-                        format('Step %s of the repair needs one; nothing was applied.',
-                               v_step.step),
-                        'Register an entry type with that effect, or use another strategy.');
-                END IF;
-                v_side := v_side || v_entry;
-                IF v_chain IS NOT NULL AND v_side -> 'deltas' ? v_chain THEN
-                    -- The ledger's running balance of this wallet: its stored balance less the
-                    -- drift its balance check saw under the lock, plus what this fix posted.
-                    -- Kept for the wallet in hand (a plan's steps come wallet by wallet) and
-                    -- for the few offset wallets: never a map of every wallet, rebuilt per entry.
-                    v_key := v_ledger.name || '/' || (v_side ->> 'wallet');
-                    IF v_side ->> 'side' = 'offset' THEN
-                        v_value := (v_running ->> v_key)::numeric;
-                    ELSIF v_key IS DISTINCT FROM v_main_key THEN
-                        v_main_key := v_key;
-                        v_value := NULL;
-                    ELSE
-                        v_value := v_main_value;
-                    END IF;
-                    IF v_value IS NULL THEN
-                        v_value := COALESCE(
-                            (v_first -> (v_ledger.wallet_source || '/' || (v_side ->> 'wallet'))
-                             ->> v_chain)::numeric,
-                            _recon.fix_wallet_value(v_ledger.wallet_source, v_side ->> 'wallet',
-                                                    v_chain))
-                            - COALESCE(
-                                -- the wallet's drift as read under the lock where the plan
-                                -- read it (payments, reversals), else as its check found it
-                                (p_pre -> 'drift' -> v_ledger.wallet_source -> (v_side ->> 'wallet')
-                                 ->> v_chain)::numeric,
-                                (p_pre -> 'checks' -> v_balance_check
-                                 ->> ((v_side ->> 'wallet') || '/' || v_chain))::numeric, 0);
-                    END IF;
-                    v_value := v_value + (v_side -> 'deltas' ->> v_chain)::numeric;
-                    IF v_side ->> 'side' = 'offset' THEN
-                        v_running := v_running || jsonb_build_object(v_key, v_value);
-                    ELSE
-                        v_main_value := v_value;
-                    END IF;
-                    v_side := v_side || jsonb_build_object('balance_after', v_value);
+            -- the request the writer gets, and its other side on the offset wallet
+            FOR v_side IN SELECT e.value FROM jsonb_array_elements(_recon.fix_post_sides(
+                              v_step, v_posting, v_ledger, v_writer, p_fix, p_ticket, p_reason,
+                              v_sql)) AS e LOOP
+                v_side := _recon.fix_post_entry(v_side, v_ledger, v_writer, v_step.step);
+                IF v_sql ->> 'chain' IS NOT NULL AND v_side -> 'deltas' ? (v_sql ->> 'chain') THEN
+                    SELECT r.p_side, r.p_state INTO v_side, v_running
+                    FROM _recon.fix_post_running(v_side, v_running, v_ledger, v_sql ->> 'chain',
+                                                 v_sql ->> 'balance_check', v_first, p_pre) AS r;
                 END IF;
                 IF v_ledger.after_columns IS NOT NULL THEN
-                    -- A running balance per column: the wallet's last entry's (in entry order,
-                    -- as the chain check reads them, under the fix's lock), else 0, plus this
-                    -- entry's effect; then what this fix posted before on the same wallet.
-                    v_key := v_ledger.name || '/' || (v_side ->> 'wallet');
-                    IF NOT v_afters ? v_key THEN
-                        EXECUTE v_after_sql INTO v_result USING v_side ->> 'wallet';
-                        v_afters := v_afters || jsonb_build_object(v_key, COALESCE(v_result, (
-                            SELECT jsonb_object_agg(a.key, 0)
-                            FROM jsonb_each(v_ledger.after_columns) AS a)));
-                    END IF;
-                    v_afters := v_afters || jsonb_build_object(v_key, (
-                        SELECT jsonb_object_agg(a.key, COALESCE(a.value::numeric, 0)
-                                                       + COALESCE((v_side -> 'deltas'
-                                                                   ->> a.key)::numeric, 0))
-                        FROM jsonb_each_text(v_afters -> v_key) AS a));
-                    v_side := v_side || jsonb_build_object('after', v_afters -> v_key);
+                    SELECT r.p_side, r.p_afters INTO v_side, v_afters
+                    FROM _recon.fix_post_after(v_side, v_afters, v_ledger, v_sql ->> 'after') AS r;
                 END IF;
                 v_writing := format('step %s, wallet %s', v_step.step, v_side ->> 'wallet');
                 IF v_writer.kind = 'insert' AND v_side ->> 'side' = 'offset'
@@ -5318,7 +6079,7 @@ BEGIN
                     VALUES (v_step.repair_id, v_ledger.name, v_side ->> 'wallet', v_id,
                             v_side -> 'deltas', v_side);
                 ELSIF v_writer.kind = 'insert' THEN
-                    EXECUTE v_insert INTO v_id USING v_side;
+                    EXECUTE v_sql ->> 'insert' INTO v_id USING v_side;
                     v_writing := NULL;
                     INSERT INTO _recon.repair_entry (repair_id, ledger_source, wallet_key, entry,
                                                      deltas, posting)
@@ -5338,45 +6099,13 @@ BEGIN
                         INTO v_result USING v_side;
                     END IF;
                     v_writing := NULL;
-                    IF jsonb_typeof(CASE jsonb_typeof(v_result) WHEN 'object'
-                                         THEN v_result -> 'entries' ELSE v_result END)
-                       IS DISTINCT FROM 'array'
-                       OR jsonb_array_length(CASE jsonb_typeof(v_result) WHEN 'object'
-                                                  THEN v_result -> 'entries'
-                                                  ELSE v_result END) = 0 THEN
-                        PERFORM _recon.fail(
-                            'RC306', format('posting function %s returned no entries',
-                                            v_writer.posting_function),
-                            format('It returned %s for step %s; nothing was applied.',
-                                   COALESCE(v_result::text, 'NULL'), v_step.step),
-                            'A posting function returns the ids of the entries it wrote: a JSON '
-                            || 'array, or {"entries": [...]}.');
-                    END IF;
-                    INSERT INTO _recon.repair_entry (repair_id, ledger_source, wallet_key, entry,
-                                                     deltas, posting)
-                    SELECT v_step.repair_id, v_ledger.name, v_side ->> 'wallet', e.value, 
-                           v_side -> 'deltas', v_side
-                    FROM jsonb_array_elements_text(CASE jsonb_typeof(v_result)
-                        WHEN 'array' THEN v_result
-                        WHEN 'object' THEN COALESCE(v_result -> 'entries', '[]')
-                        ELSE '[]' END) AS e;
+                    PERFORM _recon.fix_post_function_entries(v_step, v_ledger.name, v_writer,
+                                                             v_side, v_result);
                 END IF;
                 IF v_side ->> 'side' = 'offset' THEN
-                    FOR v_col, v_val IN SELECT d.key, d.value FROM jsonb_each_text(v_side -> 'deltas') AS d
-                    LOOP
-                        v_offset_moves := jsonb_set(v_offset_moves,
-                            ARRAY[v_ledger.wallet_source],
-                            COALESCE(v_offset_moves -> v_ledger.wallet_source, '{}'));
-                        v_offset_moves := jsonb_set(v_offset_moves,
-                            ARRAY[v_ledger.wallet_source, v_side ->> 'wallet'],
-                            COALESCE(v_offset_moves -> v_ledger.wallet_source
-                                     -> (v_side ->> 'wallet'), '{}'));
-                        v_offset_moves := jsonb_set(v_offset_moves,
-                            ARRAY[v_ledger.wallet_source, v_side ->> 'wallet', v_col],
-                            to_jsonb(COALESCE((v_offset_moves -> v_ledger.wallet_source
-                                               -> (v_side ->> 'wallet') ->> v_col)::numeric, 0)
-                                     + v_val::numeric));
-                    END LOOP;
+                    v_offset_moves := _recon.fix_moves_more(
+                        v_offset_moves, v_ledger.wallet_source, v_side ->> 'wallet',
+                        v_side -> 'deltas');
                 END IF;
             END LOOP;
         END LOOP;
@@ -5386,10 +6115,12 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
     -- The writer's INSERT or posting function failed (a value its column cannot take, a
     -- constraint or an error of its own): a bad writer, said with the toolkit's code. Anything
-    -- else, and a wallet-recon code, a lock timeout or a serialization failure from inside the
-    -- writer, goes through as it is. One block for the whole posting, never one per entry.
-    IF v_writing IS NOT NULL AND SQLSTATE !~ '^RC'
-        AND SQLSTATE NOT IN ('42501', '55P03', '40001', '40P01') THEN
+    -- else, and a wallet-recon code, a missing privilege, a lock timeout, a serialization
+    -- failure or deadlock, a cancel or statement timeout, a lost connection, exhausted resources
+    -- or an internal error from inside the writer, goes through as it is: those are not the
+    -- writer's fault. One block for the whole posting, never one per entry.
+    IF v_writing IS NOT NULL AND SQLSTATE !~ '^(RC|08|25|40|53|54|57|58|XX)'
+        AND SQLSTATE NOT IN ('42501', '55P03', '55006') THEN
         PERFORM _recon.fail(
             'RC305', format('the writer of ledger %s failed at %s; nothing was applied',
                             v_ledger.name, v_writing),
@@ -5406,6 +6137,42 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.fix_post(p_stage bigint, p_fix bigint, p_ticket text, p_reason text, p_pre jsonb) IS 'Posts the entries of a plan''s applied steps, in step order, through each ledger''s writer: the entry type or direction that realises each posting''s deltas (on effects keyed on several columns and an INSERT writer, the rule row _recon.writer_rule_entry proves), its reference, description and journal from the writer''s templates, the running balance where the ledger keeps one (per column: "after"), and the other side on the offset wallet of a double-entry writer; records every entry in _recon.repair_entry, and the entries reversals compensated in _recon.reversal (_recon.fix_reversals). A ledger-first writer posts through _recon.fix_post_first. Returns the moves _recon.fix_move adds besides the steps'' own: the offset wallets'', less what a ledger-first writer moved: {source: {wallet: {column: delta}}}. RC305 when the writer''s INSERT or posting function fails.';
+
+--
+-- Name: fix_post_after(jsonb, jsonb, _recon.ledger_source, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_post_after(INOUT p_side jsonb, INOUT p_afters jsonb, p_ledger _recon.ledger_source, p_after_sql text) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_key text := p_ledger.name || '/' || (p_side ->> 'wallet');
+    v_result jsonb;
+BEGIN
+    -- A running balance per column: the wallet's last entry's (in entry order,
+    -- as the chain check reads them, under the fix's lock), else 0, plus this
+    -- entry's effect; then what this fix posted before on the same wallet.
+    IF NOT p_afters ? v_key THEN
+        EXECUTE p_after_sql INTO v_result USING p_side ->> 'wallet';
+        p_afters := p_afters || jsonb_build_object(v_key, COALESCE(v_result, (
+            SELECT jsonb_object_agg(a.key, 0)
+            FROM jsonb_each(p_ledger.after_columns) AS a)));
+    END IF;
+    p_afters := p_afters || jsonb_build_object(v_key, (
+        SELECT jsonb_object_agg(a.key, COALESCE(a.value::numeric, 0)
+                                       + COALESCE((p_side -> 'deltas'
+                                                   ->> a.key)::numeric, 0))
+        FROM jsonb_each_text(p_afters -> v_key) AS a));
+    p_side := p_side || jsonb_build_object('after', p_afters -> v_key);
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_post_after(INOUT p_side jsonb, INOUT p_afters jsonb, p_ledger _recon.ledger_source, p_after_sql text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_post_after(INOUT p_side jsonb, INOUT p_afters jsonb, p_ledger _recon.ledger_source, p_after_sql text) IS 'For _recon.fix_post, on a ledger with a running balance per column (after_columns): side p_side with its "after": the wallet''s last entry''s running balances (p_after_sql, from _recon.fix_post_sql, under the fix''s lock), else 0, plus what this fix posted before on it and this side''s deltas. p_afters carries them between calls: {ledger/wallet: {column: value}}.';
 
 --
 -- Name: writer; Type: TABLE; Schema: _recon; Owner: -
@@ -5513,6 +6280,52 @@ COMMENT ON COLUMN _recon.writer.created_by IS 'Who registered it (session_user).
 COMMENT ON CONSTRAINT writer_function_kind ON _recon.writer IS 'A function writer names its function; an insert writer does not.';
 
 --
+-- Name: fix_post_entry(jsonb, _recon.ledger_source, _recon.writer, integer); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_post_entry(p_side jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_step integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_entry jsonb;
+BEGIN
+    IF p_writer.kind = 'insert' AND p_ledger.kinds IS NOT NULL THEN
+        -- effects keyed on several columns: the row that moves exactly these deltas
+        -- (its key values, and on transfer rows the other leg exactly the
+        -- opposite), or none; a transfer row's offset leg is that same row
+        v_entry := CASE WHEN p_side ->> 'side' = 'offset' AND p_ledger.shape <> 'entries'
+                        THEN '{}'::jsonb
+                        ELSE _recon.writer_rule_entry(p_ledger, p_writer,
+                                                      p_side -> 'deltas') END;
+        IF v_entry ? 'refused' THEN
+            PERFORM _recon.fail(
+                'RC306', format('ledger %s: %s', p_ledger.name, v_entry ->> 'refused'),
+                format('Step %s of the repair; nothing was applied.', p_step),
+                'Run the dry run again (it plans such a step manual); repair it by '
+                || 'hand, or acknowledge it.');
+        END IF;
+    ELSE
+        v_entry := _recon.entry_for(p_ledger, p_side -> 'deltas', p_writer.entry_types);
+    END IF;
+    IF v_entry IS NULL THEN
+        PERFORM _recon.fail(
+            'RC306', format('no entry type of ledger %s moves %s', p_ledger.name,
+                            p_side -> 'deltas'),
+            format('Step %s of the repair needs one; nothing was applied.', p_step),
+            'Register an entry type with that effect, or use another strategy.');
+    END IF;
+    RETURN p_side || v_entry;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_post_entry(p_side jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_step integer); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_post_entry(p_side jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_step integer) IS 'For _recon.fix_post: side p_side of a posting of step p_step with the entry type or direction that realises its deltas (_recon.entry_for), or on effects keyed on several columns and an INSERT writer the rule row _recon.writer_rule_entry proves (a transfer row''s offset leg: that same row). RC306 when none does.';
+
+--
 -- Name: fix_post_first(_recon.ledger_source, _recon.writer, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -5550,13 +6363,16 @@ BEGIN
             'The wallet of a repair is its writer''s offset wallet; nothing was applied.',
             'Repair the offset wallet by hand, or acknowledge its finding.');
     END IF;
-    -- the wallets' stored balances and version, read (they are locked by recon.fix)
+    -- the wallets' stored balances (in major units, as the plan and the ledger sums have them)
+    -- and version, read (they are locked by recon.fix)
     v_read := format(
         'SELECT jsonb_object_agg(w.%1$I::text, jsonb_build_object(''stored'', '
         || 'jsonb_build_object(%2$s), ''version'', %3$s)) FROM %4$s AS w '
         || 'WHERE w.%1$I = ANY ($1::%5$s[])',
         v_ws.key_column,
-        (SELECT string_agg(format('%L, w.%I', b, b), ', ') FROM unnest(v_ws.balance_columns) AS b),
+        (SELECT string_agg(format('%L, %s', b, _recon.major_sql(v_ws.balance_scale,
+                                                                 format('w.%I', b), 'w')), ', ')
+         FROM unnest(v_ws.balance_columns) AS b),
         CASE WHEN v_ws.version_column IS NOT NULL THEN format('w.%I', v_ws.version_column)
              ELSE 'NULL::bigint' END,
         v_ws.relid::regclass, v_key_type);
@@ -5569,10 +6385,17 @@ BEGIN
     --    moves the difference back after the posting, where the plan keeps it (_recon.fix_move).
     v_sums := _recon.fix_measure(v_ws.name, v_keys, ARRAY(
         SELECT l.name FROM _recon.ledger_source AS l WHERE l.wallet_source = v_ws.name));
+    -- (written in the wallet's own units: whole minor units where it has a scale, RC321 else)
     v_write := format(
         'UPDATE %1$s AS w SET %2$s%3$s WHERE w.%4$I = $1::%5$s',
         v_ws.relid::regclass,
-        (SELECT string_agg(format('%1$I = COALESCE(($2 ->> %1$L)::numeric, w.%1$I)', b), ', ')
+        (SELECT string_agg(format(
+                    '%1$I = COALESCE(%2$s, w.%1$I)', b,
+                    _recon.minor_sql(v_ws.balance_scale, format('($2 ->> %L)::numeric', b),
+                                     CASE WHEN v_ws.balance_scale ? 'column'
+                                          THEN format('w.%I', v_ws.balance_scale ->> 'column')
+                                     END,
+                                     format('column %s of %s', b, v_ws.relid::regclass))), ', ')
          FROM unnest(v_ws.balance_columns) AS b),
         CASE WHEN v_ws.version_column IS NOT NULL
              THEN format(', %1$I = w.%1$I + 1', v_ws.version_column) ELSE '' END,
@@ -5662,6 +6485,211 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.fix_post_first(p_ledger _recon.ledger_source, p_writer _recon.writer, p_request jsonb) IS 'One posting of recon.fix() through a ledger-first writer ("moves_balances": its posting function moves the stored balances and running balances itself). Under the fix''s locks: sets the wallet''s and the offset wallet''s stored balances, on the columns the ledger moves, to what their ledgers sum to (so the running balance the routine writes continues the entries; the version column bumped where it moves), calls the function with stored_before, stored_after and version of both wallets, then checks that every balance column holds stored_after (RC307 otherwise: nothing applied). Returns {"result": what the function returned, "moved": {wallet: {column: delta}}} for _recon.fix_post to net against the plan.';
+
+--
+-- Name: fix_post_function_entries(_recon.fix_stage, text, _recon.writer, jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_post_function_entries(p_step _recon.fix_stage, p_ledger text, p_writer _recon.writer, p_side jsonb, p_result jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF jsonb_typeof(CASE jsonb_typeof(p_result) WHEN 'object'
+                         THEN p_result -> 'entries' ELSE p_result END)
+       IS DISTINCT FROM 'array'
+       OR jsonb_array_length(CASE jsonb_typeof(p_result) WHEN 'object'
+                                  THEN p_result -> 'entries'
+                                  ELSE p_result END) = 0 THEN
+        PERFORM _recon.fail(
+            'RC306', format('posting function %s returned no entries',
+                            p_writer.posting_function),
+            format('It returned %s for step %s; nothing was applied.',
+                   COALESCE(p_result::text, 'NULL'), p_step.step),
+            'A posting function returns the ids of the entries it wrote: a JSON '
+            || 'array, or {"entries": [...]}.');
+    END IF;
+    INSERT INTO _recon.repair_entry (repair_id, ledger_source, wallet_key, entry,
+                                     deltas, posting)
+    SELECT p_step.repair_id, p_ledger, p_side ->> 'wallet', e.value,
+           p_side -> 'deltas', p_side
+    FROM jsonb_array_elements_text(CASE jsonb_typeof(p_result)
+        WHEN 'array' THEN p_result
+        WHEN 'object' THEN COALESCE(p_result -> 'entries', '[]')
+        ELSE '[]' END) AS e;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_post_function_entries(p_step _recon.fix_stage, p_ledger text, p_writer _recon.writer, p_side jsonb, p_result jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_post_function_entries(p_step _recon.fix_stage, p_ledger text, p_writer _recon.writer, p_side jsonb, p_result jsonb) IS 'For _recon.fix_post: records in _recon.repair_entry each entry a posting function returned for side p_side of step p_step (p_result: a JSON array of entry ids, or {"entries": [...]}); RC306 when it returned none.';
+
+--
+-- Name: fix_post_running(jsonb, jsonb, _recon.ledger_source, text, text, jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_post_running(INOUT p_side jsonb, INOUT p_state jsonb, p_ledger _recon.ledger_source, p_chain text, p_balance_check text, p_first jsonb, p_pre jsonb) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_key text := p_ledger.name || '/' || (p_side ->> 'wallet');
+    v_value numeric;
+BEGIN
+    -- The ledger's running balance of this wallet: its stored balance less the
+    -- drift its balance check saw under the lock, plus what this fix posted.
+    -- Kept for the wallet in hand (a plan's steps come wallet by wallet) and
+    -- for the few offset wallets: never a map of every wallet, rebuilt per entry.
+    IF p_side ->> 'side' = 'offset' THEN
+        v_value := (p_state -> 'offsets' ->> v_key)::numeric;
+    ELSIF v_key IS DISTINCT FROM p_state ->> 'main_key' THEN
+        p_state := p_state || jsonb_build_object('main_key', v_key);
+        v_value := NULL;
+    ELSE
+        v_value := (p_state ->> 'main_value')::numeric;
+    END IF;
+    IF v_value IS NULL THEN
+        v_value := COALESCE(
+            (p_first -> (p_ledger.wallet_source || '/' || (p_side ->> 'wallet'))
+             ->> p_chain)::numeric,
+            _recon.fix_wallet_value(p_ledger.wallet_source, p_side ->> 'wallet',
+                                    p_chain))
+            - COALESCE(
+                -- the wallet's drift as read under the lock where the plan
+                -- read it (payments, reversals), else as its check found it
+                (p_pre -> 'drift' -> p_ledger.wallet_source -> (p_side ->> 'wallet')
+                 ->> p_chain)::numeric,
+                (p_pre -> 'checks' -> p_balance_check
+                 ->> ((p_side ->> 'wallet') || '/' || p_chain))::numeric, 0);
+    END IF;
+    v_value := v_value + (p_side -> 'deltas' ->> p_chain)::numeric;
+    IF p_side ->> 'side' = 'offset' THEN
+        p_state := jsonb_set(p_state, '{offsets}', COALESCE(p_state -> 'offsets', '{}'::jsonb)
+                                                   || jsonb_build_object(v_key, v_value));
+    ELSE
+        p_state := p_state || jsonb_build_object('main_value', v_value);
+    END IF;
+    p_side := p_side || jsonb_build_object('balance_after', v_value);
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_post_running(INOUT p_side jsonb, INOUT p_state jsonb, p_ledger _recon.ledger_source, p_chain text, p_balance_check text, p_first jsonb, p_pre jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_post_running(INOUT p_side jsonb, INOUT p_state jsonb, p_ledger _recon.ledger_source, p_chain text, p_balance_check text, p_first jsonb, p_pre jsonb) IS 'For _recon.fix_post, on a ledger that keeps a running balance of column p_chain: side p_side with its "balance_after": the wallet''s stored balance before the plan (p_first, else read) less the drift read under the lock (p_pre: the plan''s drift, else its balance check p_balance_check''s), plus what the fix posted before and this side''s delta. p_state carries the running balances between calls: {"offsets": {ledger/wallet: value}, "main_key", "main_value": the wallet in hand}.';
+
+--
+-- Name: fix_post_sides(_recon.fix_stage, jsonb, _recon.ledger_source, _recon.writer, bigint, text, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_request jsonb;
+    v_sides jsonb;
+    v_val text;
+BEGIN
+    -- a reversal goes against the offset wallet of the entry it reverses, which the
+    -- writer may since have changed
+    v_request := p_posting || jsonb_build_object(
+        'ledger', p_ledger.name, 'strategy', p_step.strategy, 'ticket', p_ticket,
+        'reason', p_reason, 'fix', p_fix, 'step', p_step.step,
+        'date', to_char(now(), 'YYYYMMDD'), 'check', p_step.check_name,
+        'finding', p_step.finding_id,
+        'offset_wallet', CASE WHEN p_posting ? 'offset_wallet'
+                              THEN p_posting -> 'offset_wallet'
+                              ELSE to_jsonb(p_writer.offset_wallet) END);
+    IF NOT v_request ? 'reference' THEN
+        EXECUTE p_sql ->> 'reference' INTO v_val USING v_request;
+        v_request := v_request || jsonb_build_object('reference', v_val);
+    END IF;
+    EXECUTE p_sql ->> 'description' INTO v_val USING v_request;
+    v_request := v_request || jsonb_build_object('description', v_val);
+    -- a restored entry goes into the journal it was lost from
+    IF p_writer.journal IS NOT NULL AND NOT p_posting ? 'journal' THEN
+        EXECUTE p_sql ->> 'journal' INTO v_val USING v_request;
+        v_request := v_request || jsonb_build_object('journal', v_val);
+    END IF;
+    -- The posting, and its other side on the offset wallet for a double-entry ledger.
+    v_sides := jsonb_build_array(v_request);
+    IF v_request ->> 'offset_wallet' IS NOT NULL THEN
+        v_sides := v_sides || jsonb_build_array(v_request || jsonb_build_object(
+            'wallet', v_request ->> 'offset_wallet', 'side', 'offset',
+            -- the other leg of a transfer row as its rule moves it (counters), else
+            -- exactly the opposite
+            'deltas', COALESCE(v_request -> 'offset_deltas',
+                               (SELECT jsonb_object_agg(d.key, -(d.value::numeric))
+                                FROM jsonb_each_text(v_request -> 'deltas') AS d))));
+    END IF;
+    RETURN v_sides;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb) IS 'For _recon.fix_post: a posting of step p_step as the request its writer gets (ledger, strategy, ticket, reason, fix, step, date, check, finding, offset wallet, and the reference, description and journal its templates give: p_sql, from _recon.fix_post_sql), and, where the posting has an offset wallet, its other side there (the offset deltas, else exactly the opposite): a JSON array of one or two sides.';
+
+--
+-- Name: fix_post_sql(_recon.ledger_source, _recon.writer); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_post_sql(p_ledger _recon.ledger_source, p_writer _recon.writer) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_chain text;
+    v_balance_check text;
+BEGIN
+    -- The running balance follows one column: the chain check's, else the first moved.
+    IF p_ledger.balance_after_column IS NOT NULL THEN
+        v_chain := COALESCE(
+            (SELECT c.options ->> 'column' FROM _recon.check_def AS c
+             WHERE c.kind = 'chain' AND c.ledger_source = p_ledger.name
+             ORDER BY c.name LIMIT 1),
+            (SELECT b FROM unnest((_recon.wallet(p_ledger.wallet_source)).balance_columns)
+                 AS b
+             WHERE p_ledger.effects ? b LIMIT 1));
+    END IF;
+    SELECT c.name INTO v_balance_check FROM _recon.check_def AS c
+    WHERE c.kind = 'balance' AND c.ledger_source = p_ledger.name
+    ORDER BY c.name LIMIT 1;
+    RETURN jsonb_build_object(
+        'chain', v_chain,
+        'balance_check', v_balance_check,
+        -- the last running balances of a wallet, per column (a per-column "balance_after")
+        'after', CASE WHEN p_ledger.after_columns IS NOT NULL THEN format(
+            'SELECT jsonb_build_object(%s) FROM %s AS l WHERE l.wallet = $1::%s ORDER BY %s '
+            || 'LIMIT 1',
+            (SELECT string_agg(format('%L, l.%I', a.key, 'after_' || array_position(
+                                   (_recon.wallet(p_ledger.wallet_source)).balance_columns,
+                                   a.key::name)), ', ')
+             FROM jsonb_each(p_ledger.after_columns) AS a),
+            _recon.legs_sql(p_ledger),
+            _recon.column_type_sql((_recon.wallet(p_ledger.wallet_source)).relid,
+                                   (_recon.wallet(p_ledger.wallet_source)).key_column),
+            _recon.entry_order_sql(_recon.legs(p_ledger), 'l', 'DESC')) END,
+        'insert', CASE WHEN p_writer.kind = 'insert'
+                       THEN _recon.writer_insert_sql(p_writer) END,
+        'reference', 'SELECT ' || _recon.template_sql(p_writer.reference, 'reference'),
+        'description', 'SELECT ' || _recon.template_sql(p_writer.description, 'description'),
+        'journal', CASE WHEN p_writer.journal IS NOT NULL THEN 'SELECT '
+            || _recon.template_sql(p_writer.journal, 'journal') END);
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_post_sql(p_ledger _recon.ledger_source, p_writer _recon.writer); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_post_sql(p_ledger _recon.ledger_source, p_writer _recon.writer) IS 'For _recon.fix_post, once per ledger: {"chain": the column its running balance follows (the chain check''s, else the first the ledger moves; NULL without balance_after_column), "balance_check": its first balance check, "after": the query of a wallet''s last per-column running balances, "insert": the writer''s INSERT, "reference", "description", "journal": the queries of its templates}.';
 
 --
 -- Name: fix_postable(_recon.ledger_source, _recon.writer, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5940,6 +6968,56 @@ $$;
 COMMENT ON FUNCTION _recon.fix_skip_changed(p_stage bigint, p_pre jsonb) IS 'Phase 2 of _recon.fix_assess: skips each planned or covered step whose finding is no longer found under the lock (already consistent) or whose difference changed since the run, from p_pre (_recon.fix_recheck).';
 
 --
+-- Name: fix_skip_generated(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_skip_generated(p_stage bigint) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- A balance column PostgreSQL computes (GENERATED ALWAYS AS (credits - debits), as
+    -- TigerBeetle-like accounts keep it) is read by the checks like any other, but no UPDATE
+    -- can set it: a step that moves it, or a ledger-first posting that aligns it first
+    -- (_recon.fix_post_first), would fail at apply. Skipped in the plan already, saying why.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped',
+        note = format('cannot write %s of %s: it is GENERATED ALWAYS AS %s; repair the '
+                      || 'columns it is computed from by hand, or acknowledge', o.col,
+                      o.relid::regclass, o.expr)
+    FROM (
+        SELECT DISTINCT ON (x.wallet_source, x.wallet_key) x.wallet_source, x.wallet_key,
+               x.col, w.relid, pg_get_expr(d.adbin, d.adrelid) AS expr
+        FROM (
+            SELECT m.wallet_source, m.wallet_key, m.col, m.first_step AS step
+            FROM _recon.fix_wallet_moves(p_stage) AS m
+            WHERE m.moved <> 0
+            UNION ALL
+            SELECT y.wallet_source, y.wallet_key, b.col, y.step
+            FROM _recon.fix_stage AS y
+            JOIN _recon.writer AS r ON r.ledger_source = y.ledger_source
+            JOIN _recon.ledger_source AS l ON l.name = y.ledger_source
+            CROSS JOIN LATERAL jsonb_object_keys(l.effects) AS b (col)
+            WHERE y.stage_id = p_stage AND y.status = 'planned'
+              AND jsonb_array_length(y.postings) > 0
+              AND r.options @> '{"moves_balances": true}'
+        ) AS x
+        JOIN _recon.wallet_source AS w ON w.name = x.wallet_source
+        JOIN pg_attribute AS a ON a.attrelid = w.relid AND a.attname = x.col
+        JOIN pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE a.attgenerated <> '' AND x.wallet_key IS NOT NULL
+        ORDER BY x.wallet_source, x.wallet_key, x.step
+    ) AS o
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = o.wallet_source
+      AND s.wallet_key = o.wallet_key;
+$$;
+
+--
+-- Name: FUNCTION fix_skip_generated(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_skip_generated(p_stage bigint) IS 'Phase of _recon.fix_assess: skips every planned step of a wallet whose repair would write a balance column PostgreSQL generates (GENERATED ALWAYS AS ...): a step that moves it, or a ledger-first posting that aligns it first. The note names the column and its expression.';
+
+--
 -- Name: fix_skip_over_run_limit(bigint); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -6052,6 +7130,108 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_skip_overdrafts(p_stage bigint) IS 'Phase 4 of _recon.fix_assess: skips every planned step of a wallet whose planned moves would take a stored balance column below zero (and move it down), unless an overdraft exemption (_recon.overdraft_exemption_for) lets it.';
+
+--
+-- Name: fix_skip_passing_overdrafts(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_source text;
+    v_keys text[];
+    v_now jsonb;
+BEGIN
+    -- Each wallet source with planned postings through a ledger-first writer. Such a posting
+    -- first sets the wallet's stored balance to its entries' sum (_recon.fix_post_first), then
+    -- the ledger's routine moves it by each posting in step order, and only then does recon.fix
+    -- move it to where the plan leaves it. The end is judged by _recon.fix_skip_overdrafts; the
+    -- way there is judged here, so that a CHECK (balance >= 0) on the wallet table never fails
+    -- the whole fix half-way (a lost credit on a wallet spent since: its entries sum below 0).
+    FOR v_source, v_keys IN
+        SELECT s.wallet_source, array_agg(DISTINCT s.wallet_key ORDER BY s.wallet_key)
+        FROM _recon.fix_stage AS s
+        JOIN _recon.writer AS w ON w.ledger_source = s.ledger_source
+        WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_key IS NOT NULL
+          AND jsonb_array_length(s.postings) > 0 AND w.options @> '{"moves_balances": true}'
+        GROUP BY s.wallet_source
+        ORDER BY s.wallet_source
+    LOOP
+        v_now := _recon.fix_measure(v_source, v_keys, ARRAY(
+            SELECT l.name FROM _recon.ledger_source AS l WHERE l.wallet_source = v_source
+            ORDER BY l.name));
+        UPDATE _recon.fix_stage AS s
+        SET status = 'skipped',
+            note = format('would overdraw %s in passing: %s -> %s (the ledger''s routine posts '
+                          || 'from what the entries add up to, %s)', o.col, o.stored, o.low,
+                          o.total)
+        FROM (
+            SELECT DISTINCT ON (p.wallet_key) p.wallet_key, p.col, p.stored, p.total,
+                   p.total + least(0, min(p.prefix)) AS low
+            FROM (
+                -- each posting's move of the wallet's column, in step order (the wallet's side,
+                -- or the opposite as the offset wallet of another step), summed as it goes
+                SELECT m.wallet_key, m.col, m.stored, m.total,
+                       sum(m.delta) OVER (PARTITION BY m.wallet_key, m.col
+                                          ORDER BY m.step, m.n) AS prefix
+                FROM (
+                    SELECT k.key AS wallet_key, b.col,
+                           (v_now -> k.key -> 'stored' ->> b.col)::numeric AS stored,
+                           (SELECT COALESCE(sum((l.value ->> b.col)::numeric), 0)
+                            FROM jsonb_each(v_now -> k.key -> 'ledger') AS l
+                            WHERE l.value ? b.col) AS total,
+                           y.step, e.n,
+                           CASE WHEN e.value ->> 'wallet' = k.key
+                                THEN COALESCE((e.value -> 'deltas' ->> b.col)::numeric, 0)
+                                ELSE -COALESCE((e.value -> 'deltas' ->> b.col)::numeric, 0) END
+                               AS delta
+                    FROM jsonb_each(v_now) AS k
+                    CROSS JOIN LATERAL (
+                        SELECT DISTINCT d.key AS col
+                        FROM _recon.fix_stage AS x
+                        JOIN _recon.ledger_source AS l ON l.name = x.ledger_source
+                        CROSS JOIN LATERAL jsonb_object_keys(l.effects) AS d (key)
+                        JOIN _recon.writer AS w ON w.ledger_source = x.ledger_source
+                        WHERE x.stage_id = p_stage AND x.status = 'planned'
+                          AND x.wallet_source = v_source AND x.wallet_key = k.key
+                          AND w.options @> '{"moves_balances": true}'
+                          AND v_now -> k.key -> 'stored' ? d.key
+                    ) AS b
+                    CROSS JOIN _recon.fix_stage AS y
+                    JOIN _recon.writer AS w ON w.ledger_source = y.ledger_source
+                    JOIN _recon.ledger_source AS l ON l.name = y.ledger_source
+                    CROSS JOIN LATERAL jsonb_array_elements(y.postings) WITH ORDINALITY AS e (
+                        value, n
+                    )
+                    WHERE y.stage_id = p_stage AND y.status = 'planned'
+                      AND w.options @> '{"moves_balances": true}'
+                      AND l.wallet_source = v_source
+                      AND (e.value ->> 'wallet' = k.key
+                           OR COALESCE(CASE WHEN e.value ? 'offset_wallet'
+                                            THEN e.value ->> 'offset_wallet'
+                                            ELSE w.offset_wallet END, '') = k.key)
+                ) AS m
+            ) AS p
+            GROUP BY p.wallet_key, p.col, p.stored, p.total
+            HAVING p.total + least(0, min(p.prefix)) < 0
+               AND p.total + least(0, min(p.prefix)) < p.stored
+               -- unless the owner lets that wallet or column go negative (recon.allow_overdraft)
+               AND _recon.overdraft_exemption_for(v_source, p.wallet_key, p.col) IS NULL
+            ORDER BY p.wallet_key, p.col
+        ) AS o
+        WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = v_source
+          AND s.wallet_key = o.wallet_key;
+    END LOOP;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_skip_passing_overdrafts(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) IS 'Phase of _recon.fix_assess for ledger-first writers ("moves_balances"): such a posting first sets the wallet''s stored balance to what its entries add up to, then the ledger''s routine moves it by each posting in step order. Skips every planned step of a wallet whose balance column would pass below zero (and below where it stands) on that way, unless an overdraft exemption (_recon.overdraft_exemption_for) lets it: the note says "would overdraw ... in passing".';
 
 --
 -- Name: fix_skip_unfit(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -6449,6 +7629,49 @@ $$;
 COMMENT ON FUNCTION _recon.fix_unpostable(p_stage bigint) IS 'Marks manual, with the reason, every planned step of a staged plan (recon.fix, recon.reverse_fix) that an INSERT writer on effects keyed on several columns could not post exactly (_recon.writer_rule_entry: no rule the row can match moves exactly its deltas, or the other leg of the transfer row does not move the offset wallet by the opposite), and every step that would write a float amount or balance (_recon.fix_floats). Returns how many.';
 
 --
+-- Name: fix_unscaled_payments(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_unscaled_payments(p_stage bigint) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- An orphan check without "scale" reads a payment's amount as stored. Where the ledger or
+    -- the wallets keep minor units, that amount may be cents (Stripe's payment_intent.amount):
+    -- posting it as major units would post 100 times the payment. Nothing tells which; a
+    -- person does, by declaring the payments' scale on the check.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual',
+        note = format('the orphan check %s reads payment amounts as stored, and ledger %s keeps '
+                      || 'minor units: declare the payments'' scale (recon.register_check(..., '
+                      || '{"scale": 2, ...}) for cents), or post it by hand', c.name, l.name)
+    FROM _recon.check_def AS c, _recon.ledger_source AS l, _recon.wallet_source AS w
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.strategy = 'post_missing'
+      AND c.name = s.check_name AND c.kind = 'orphan' AND NOT c.options ? 'scale'
+      AND l.name = c.options ->> 'ledger' AND w.name = l.wallet_source
+      AND (l.amount_scale IS NOT NULL OR w.balance_scale IS NOT NULL);
+    -- A wallet with an orphaned payment left to a person: its balance's drift may be that
+    -- payment (credited to the wallet, its entry lost). Re-syncing the stored balance to the
+    -- ledger would take the payment back from the customer: left to a person too.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual',
+        note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
+                      || 'drift may be that payment; repair that one first', o.step,
+                      o.check_name)
+    FROM _recon.fix_stage AS o
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
+      AND s.strategy IN ('resync', 'adjust', 'move')
+      AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
+      AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
+$$;
+
+--
+-- Name: FUNCTION fix_unscaled_payments(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_unscaled_payments(p_stage bigint) IS 'Phase of _recon.fix_assess: a planned post_missing of an orphan check that declares no "scale" becomes manual where the ledger or its wallets keep minor units (a scale): the payment''s amount, read as stored, may be minor units, and posting it as major units would post 100 times the payment. Then, as for any orphaned payment left to a person, the wallet''s balance steps (resync, adjust, move) become manual too: the drift may be that payment.';
+
+--
 -- Name: fix_verify(bigint, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -6787,98 +8010,6 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.guard_compile(p_kind text, p_target text, p_id integer) IS 'Compiles a guard: the triggers it puts on the user''s tables, the trigger functions it generates (drift: one per table, row-level, accumulating in a transaction-local setting) and the SQL the others run (statement-level, reading the transition tables: what a statement changed, staged in _recon.guard_pending, and the commit-time check of a journal, a hold or a derived value). Nothing costs more for a wallet with a long history. A source that is a simple view is guarded on its base table through the view''s query (_recon.guard_over_views); any other view is refused (RC406).';
-
---
--- Name: wallet_source; Type: TABLE; Schema: _recon; Owner: -
---
-
-CREATE TABLE _recon.wallet_source (
-    name text NOT NULL,
-    relid oid NOT NULL,
-    key_column name NOT NULL,
-    balance_columns name[] NOT NULL,
-    currency_column name,
-    owner_column name,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_by name DEFAULT SESSION_USER NOT NULL,
-    label_column name,
-    balance_scale jsonb,
-    version_column name,
-    CONSTRAINT wallet_source_has_balances CHECK ((cardinality(balance_columns) > 0)),
-    CONSTRAINT wallet_source_name_format CHECK ((name ~ '^[a-z][a-z0-9_]{0,39}$'::text))
-);
-
---
--- Name: TABLE wallet_source; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON TABLE _recon.wallet_source IS 'Registered wallet tables: a key and the stored balance columns (recon.register_wallet_source).';
-
---
--- Name: COLUMN wallet_source.name; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.name IS 'Source name: lower case, digits, _; at most 40.';
-
---
--- Name: COLUMN wallet_source.relid; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.relid IS 'The user''s table (pg_class oid; survives renames).';
-
---
--- Name: COLUMN wallet_source.key_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.key_column IS 'Wallet key column.';
-
---
--- Name: COLUMN wallet_source.balance_columns; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.balance_columns IS 'Stored balance columns, numeric.';
-
---
--- Name: COLUMN wallet_source.currency_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.currency_column IS 'Optional currency column.';
-
---
--- Name: COLUMN wallet_source.owner_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.owner_column IS 'Optional owner column (coverage checks).';
-
---
--- Name: COLUMN wallet_source.created_at; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.created_at IS 'When it was registered.';
-
---
--- Name: COLUMN wallet_source.created_by; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.created_by IS 'Who registered it (session_user).';
-
---
--- Name: COLUMN wallet_source.label_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.label_column IS 'Optional label (an alias such as @customer-012-brl), shown beside the key in findings.';
-
---
--- Name: COLUMN wallet_source.balance_scale; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.balance_scale IS 'The scale of the stored balance columns, when they hold minor units: {"places": n}, or {"column": c, "as": "places"|"multiplier"} (per wallet, from an integer column of the wallet table). NULL: the balances are in major units.';
-
---
--- Name: COLUMN wallet_source.version_column; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.wallet_source.version_column IS 'Optional optimistic-locking version column (an integer type): every write of the toolkit to a wallet row adds 1 to it ("version" option of recon.register_wallet_source). NULL: none.';
 
 --
 -- Name: guard_derived_compile(integer, _recon.check_def, _recon.wallet_source, oid); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9904,6 +11035,10 @@ CREATE FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) RE
         WHEN (_recon.incremental_storage(p_ledger.relid) ->> 'foreign')::boolean
             THEN 'a partition or child table of the ledger is a foreign table: no storage or '
                  || 'statistics to rely on'
+        -- the per-wallet state keeps keys as text: a key type whose equality is not its text's
+        -- (citext, a nondeterministic collation) would be found under another key
+        WHEN _recon.ledger_keys_text_unequal(p_ledger) IS NOT NULL
+            THEN _recon.ledger_keys_text_unequal(p_ledger)
         -- the bookmark holds only if no entry committed later can sort at or below it
         WHEN _recon.incremental_order(p_ledger) IS NOT NULL
             THEN _recon.incremental_order(p_ledger)
@@ -9929,7 +11064,7 @@ $$;
 -- Name: FUNCTION incremental_unsupported(p_ledger _recon.ledger_source); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) IS 'NULL when a ledger and its wallets can run incrementally, else why not: incremental mode needs an integer "order_by" column (an identity or sequence), a ledger that is a table, a partitioned table, an inheritance parent or a simple view over one of them (_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a wallet table (partitioned or not; a view has no xmin), and the trigger recon_ledger_write on every table of the ledger (0024). A ledger with parents also needs what _recon.incremental_parents lists (foreign keys and indexes on each link, parent tables).';
+COMMENT ON FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) IS 'NULL when a ledger and its wallets can run incrementally, else why not: incremental mode needs an integer "order_by" column (an identity or sequence), a ledger that is a table, a partitioned table, an inheritance parent or a simple view over one of them (_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a wallet table (partitioned or not; a view has no xmin), wallet keys equal exactly when their texts are (_recon.ledger_keys_text_unequal), and the trigger recon_ledger_write on every table of the ledger (0024). A ledger with parents also needs what _recon.incremental_parents lists (foreign keys and indexes on each link, parent tables).';
 
 --
 -- Name: journal_skipped(_recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9964,6 +11099,51 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.journal_skipped(p_check _recon.check_def) IS 'For a journal check with option null_journals "allowed": {"null_journals_skipped": n}, the number of entries (legs) without a journal that the check left out, counted over the same legs relation; {} for any other check. recon.reconcile() adds it to the check''s by_check entry of the run summary (docs/CHECKS.md, the journal check).';
+
+--
+-- Name: key_text_unequal(oid, name); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.key_text_unequal(p_relid oid, p_column name) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- What keeps keys as text (the incremental state, the guards' sums) finds a key again only
+    -- where two values are equal exactly when their texts are: integers, uuid, and strings
+    -- under a deterministic collation. citext, a nondeterministic (case- or accent-insensitive)
+    -- collation, numeric (1.0 = 1.00) and other types are not. A domain is judged by its base.
+    WITH RECURSIVE t (oid, base, depth) AS (
+        SELECT a.atttypid, y.typbasetype, 0
+        FROM pg_attribute AS a JOIN pg_type AS y ON y.oid = a.atttypid
+        WHERE a.attrelid = p_relid AND a.attname = p_column
+        UNION ALL
+        SELECT t.base, y.typbasetype, t.depth + 1
+        FROM t JOIN pg_type AS y ON y.oid = t.base
+        WHERE t.base <> 0 AND t.depth < 16
+    )
+    SELECT CASE
+        WHEN (SELECT t.oid FROM t ORDER BY t.depth DESC LIMIT 1) NOT IN (
+                'int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'uuid'::regtype,
+                'text'::regtype, 'varchar'::regtype, 'bpchar'::regtype, 'name'::regtype)
+            THEN format('%s.%s is of type %s, whose equality is not that of its text',
+                        p_relid::regclass, quote_ident(p_column),
+                        format_type(a.atttypid, a.atttypmod))
+        WHEN a.attcollation <> 0 AND NOT (SELECT c.collisdeterministic FROM pg_collation AS c
+                                          WHERE c.oid = a.attcollation)
+            THEN format('%s.%s has the nondeterministic collation %s: two keys can be equal '
+                        || 'with different texts', p_relid::regclass, quote_ident(p_column),
+                        (SELECT quote_ident(c.collname) FROM pg_collation AS c
+                         WHERE c.oid = a.attcollation))
+    END
+    FROM pg_attribute AS a
+    WHERE a.attrelid = p_relid AND a.attname = p_column;
+$$;
+
+--
+-- Name: FUNCTION key_text_unequal(p_relid oid, p_column name); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.key_text_unequal(p_relid oid, p_column name) IS 'NULL when two values of column p_column of relation p_relid are equal exactly when their texts are (integers, uuid, text/varchar/char/name under a deterministic collation, a domain over one of them), else why not (citext, numeric, a nondeterministic collation, ...): what keeps wallet keys as text (the incremental state) cannot follow such keys.';
 
 --
 -- Name: kind(text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -10222,6 +11402,36 @@ $$;
 COMMENT ON FUNCTION _recon.ledger_filters(p_relid oid, p_parents jsonb, p_filters jsonb) IS 'Validates a ledger source''s "filters": each {"column", "op", "value" | "values"} names a ledger or parent column (catalog-checked), a known operator (=, <>, <, <=, >, >=, in, not in, is null, is not null), and values that cast to the column''s type. Returns them as [{"column", "op", "values": [text]}]. Never free SQL text. RC102, RC106.';
 
 --
+-- Name: ledger_keys_text_unequal(_recon.ledger_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.ledger_keys_text_unequal(p_ledger _recon.ledger_source) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- the wallet source's key column first, then the ledger's wallet column(s)
+    SELECT 'the wallet key ' || k.why || ' (the per-wallet state compares keys as text)'
+    FROM (
+        SELECT _recon.key_text_unequal(w.relid, w.key_column) AS why, 0 AS i
+        FROM _recon.wallet_source AS w WHERE w.name = p_ledger.wallet_source
+        UNION ALL
+        SELECT _recon.key_text_unequal(p_ledger.relid, c.col), c.i
+        FROM unnest(ARRAY[p_ledger.wallet_column, p_ledger.debit_wallet_column,
+                          p_ledger.credit_wallet_column]) WITH ORDINALITY AS c (col, i)
+        WHERE c.col IS NOT NULL
+    ) AS k
+    WHERE k.why IS NOT NULL
+    ORDER BY k.i
+    LIMIT 1;
+$$;
+
+--
+-- Name: FUNCTION ledger_keys_text_unequal(p_ledger _recon.ledger_source); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.ledger_keys_text_unequal(p_ledger _recon.ledger_source) IS 'NULL when the wallet key column of a ledger''s wallet source and the ledger''s wallet column(s) keep keys equal exactly when their texts are (_recon.key_text_unequal), else why not, for the first that does not: incremental mode then runs in full and says so.';
+
+--
 -- Name: ledger_legs(oid, _recon.wallet_source, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -10315,6 +11525,212 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.ledger_legs(p_relid oid, p_wallet _recon.wallet_source, p_wallet_column text, p_options jsonb) IS 'The shape of a ledger source being registered (_recon.ledger_shape: the one whose leg options are given, else entries) and the wallet column of each leg, catalog-checked and of the wallet key''s type: {"shape", "legs": {side: column}, "multipliers": {side: default effect}}. RC102, RC106, RC108.';
+
+--
+-- Name: ledger_mode(oid, _recon.wallet_source, jsonb, jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.ledger_mode(p_relid oid, p_wallet _recon.wallet_source, p_parents jsonb, p_legs jsonb, p_options jsonb, OUT p_mode text, OUT p_effects jsonb, OUT p_kinds jsonb) RETURNS record
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_shape text := p_legs ->> 'shape';
+    v_target text;
+    v_rules jsonb;
+BEGIN
+    -- How an entry moves balances: signed amount, amount + direction, or operation effects.
+    IF p_options ? 'direction' AND p_options ? 'operation' THEN
+        PERFORM _recon.fail(
+            'RC106', 'give either "direction" or "operation", not both',
+            'A ledger is signed, direction-based or operation-based.',
+            'Use "direction" for credit/debit columns, "operation" with "effects" for '
+            || 'ON_HOLD/RELEASE/DEBIT/CREDIT-style ledgers.'
+        );
+    END IF;
+    v_target := COALESCE(p_options ->> 'balance_column', p_wallet.balance_columns[1]);
+    IF p_options ? 'operation' AND (jsonb_typeof(p_options -> 'operation') = 'array'
+                                   OR jsonb_typeof(p_options -> 'effects') = 'array'
+                                   OR v_shape <> 'entries') THEN
+        p_mode := 'operation';
+        v_rules := _recon.ledger_rules(p_relid, p_parents, p_wallet, p_options -> 'operation',
+                                       p_options -> 'effects',
+                                       CASE WHEN v_shape <> 'entries' THEN ARRAY(
+                                           SELECT jsonb_object_keys(p_legs -> 'legs')) END);
+        p_kinds := v_rules -> 'kinds';
+        p_effects := v_rules -> 'effects';
+    ELSIF p_options ? 'operation' THEN
+        p_mode := 'operation';
+        p_effects := _recon.ledger_operation_effects(p_relid, p_wallet, p_options);
+    ELSIF p_options ? 'direction' THEN
+        p_mode := 'direction';
+        PERFORM _recon.resolve_column(p_relid, p_options ->> 'direction', 'the direction');
+        IF COALESCE(p_options ->> 'credit', 'credit')
+           = COALESCE(p_options ->> 'debit', 'debit') THEN
+            PERFORM _recon.fail(
+                'RC106', format('"credit" and "debit" are both %L',
+                                COALESCE(p_options ->> 'credit', 'credit')),
+                'An entry is a credit or a debit by its direction value: they must differ.',
+                'E.g. {"direction": "direction", "credit": "C", "debit": "D"}.'
+            );
+        END IF;
+        PERFORM _recon.resolve_column(p_wallet.relid, v_target, 'the balance', TRUE);
+        p_effects := jsonb_build_object(v_target, jsonb_build_object(
+            COALESCE(p_options ->> 'credit', 'credit'), 1,
+            COALESCE(p_options ->> 'debit', 'debit'), -1
+        ));
+    ELSIF v_shape <> 'entries' THEN
+        -- A row of several legs (a transfer: its amount leaves the debit wallet and reaches the
+        -- credit wallet): each leg moves the balance by its side's multiplier.
+        p_mode := 'direction';
+        IF p_options ? 'effects' THEN
+            PERFORM _recon.fail(
+                'RC106', '"effects" needs "operation"', 'Only operation ledgers map effects.',
+                'Add "operation": ["side", ...] with rules, or drop "effects".'
+            );
+        END IF;
+        PERFORM _recon.resolve_column(p_wallet.relid, v_target, 'the balance', TRUE);
+        p_effects := jsonb_build_object(v_target, p_legs -> 'multipliers');
+    ELSE
+        p_mode := 'signed';
+        IF p_options ? 'effects' THEN
+            PERFORM _recon.fail(
+                'RC106', '"effects" needs "operation"', 'Only operation ledgers map effects.',
+                'Add "operation": "<type column>", or drop "effects".'
+            );
+        END IF;
+        PERFORM _recon.resolve_column(p_wallet.relid, v_target, 'the balance', TRUE);
+        p_effects := jsonb_build_object(v_target, jsonb_build_object('*', 1));
+    END IF;
+    IF v_target <> ALL (p_wallet.balance_columns) THEN
+        PERFORM _recon.fail(
+            'RC102', format('%L is not a balance column of wallet source %s', v_target,
+                            p_wallet.name),
+            format('Balance columns: %s.', array_to_string(p_wallet.balance_columns, ', ')),
+            'Set "balance_column" to one of them.'
+        );
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION ledger_mode(p_relid oid, p_wallet _recon.wallet_source, p_parents jsonb, p_legs jsonb, p_options jsonb, OUT p_mode text, OUT p_effects jsonb, OUT p_kinds jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.ledger_mode(p_relid oid, p_wallet _recon.wallet_source, p_parents jsonb, p_legs jsonb, p_options jsonb, OUT p_mode text, OUT p_effects jsonb, OUT p_kinds jsonb) IS 'For recon.register_ledger_source: how an entry of the ledger (table p_relid, legs p_legs from _recon.ledger_legs, parents p_parents) moves the balances of wallet source p_wallet, from its options p_options: p_mode signed, direction or operation; p_effects {balance column: {type or side: multiplier}}; p_kinds the rules of effects keyed on several columns (_recon.ledger_rules), else NULL. RC102, RC106. Resolves names on the caller''s search_path.';
+
+--
+-- Name: ledger_operation_effects(oid, _recon.wallet_source, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.ledger_operation_effects(p_relid oid, p_wallet _recon.wallet_source, p_options jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_effects jsonb;
+    v_value text;
+    v_col text;
+    v_mult text;
+BEGIN
+    PERFORM _recon.resolve_column(p_relid, p_options ->> 'operation', 'the operation type');
+    v_effects := p_options -> 'effects';
+    IF v_effects IS NULL OR jsonb_typeof(v_effects) <> 'object' OR v_effects = '{}' THEN
+        PERFORM _recon.fail(
+            'RC106', 'an operation ledger needs "effects"',
+            'effects maps each operation type to its effect on balance columns.',
+            'E.g. {"ON_HOLD": {"available": -1, "on_hold": 1}, "RELEASE": {"available": 1, '
+            || '"on_hold": -1}, "DEBIT": {"on_hold": -1}, "CREDIT": {"available": 1}}.'
+        );
+    END IF;
+    -- Validate, then store per balance column: {"<column>": {"<operation>": multiplier}}.
+    FOR v_value IN SELECT jsonb_object_keys(v_effects) LOOP
+        IF jsonb_typeof(v_effects -> v_value) <> 'object' OR v_effects -> v_value = '{}' THEN
+            PERFORM _recon.fail(
+                'RC106', format('effects of operation %L must be a non-empty object',
+                                v_value),
+                format('Got %s.', v_effects -> v_value),
+                'Map each balance column to a multiplier, e.g. {"available": -1}.'
+            );
+        END IF;
+        FOR v_col, v_mult IN SELECT e.key, e.value::text FROM jsonb_each(v_effects -> v_value) AS e
+        LOOP
+            IF v_col <> ALL (p_wallet.balance_columns) THEN
+                PERFORM _recon.fail(
+                    'RC102', format('operation %L moves %L, which is not a balance column of %s',
+                                    v_value, v_col, p_wallet.name),
+                    format('Balance columns: %s.', array_to_string(p_wallet.balance_columns, ', ')),
+                    'Register the column with the wallet source, or fix the effects.'
+                );
+            END IF;
+            IF v_mult !~ '^-?[0-9]+(\.[0-9]+)?$' THEN
+                PERFORM _recon.fail(
+                    'RC106', format('multiplier %s of %L on %L is not a number', v_mult, v_value,
+                                    v_col),
+                    'Multipliers are plain numbers such as 1 or -1.', 'Fix the effects.'
+                );
+            END IF;
+        END LOOP;
+    END LOOP;
+    SELECT jsonb_object_agg(c.col, c.per_op) INTO v_effects
+    FROM (
+        SELECT e.key AS col, jsonb_object_agg(o.key, e.value) AS per_op
+        FROM jsonb_each(v_effects) AS o, jsonb_each(o.value) AS e
+        GROUP BY e.key
+    ) AS c;
+    RETURN v_effects;
+END;
+$_$;
+
+--
+-- Name: FUNCTION ledger_operation_effects(p_relid oid, p_wallet _recon.wallet_source, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.ledger_operation_effects(p_relid oid, p_wallet _recon.wallet_source, p_options jsonb) IS 'For recon.register_ledger_source, an operation ledger of one type column (p_options "operation"): checks the column and "effects" ({operation: {balance column: multiplier}}; RC102, RC106) and returns them per balance column: {column: {operation: multiplier}}. Resolves names on the caller''s search_path, as recon.register_ledger_source does.';
+
+--
+-- Name: ledger_optional(oid, jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.ledger_optional(p_relid oid, p_parents jsonb, p_options jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_optional jsonb := '{}'::jsonb;
+    v_key text;
+BEGIN
+    FOREACH v_key IN ARRAY ARRAY['entry_id', 'reference', 'posted_at', 'order_by', 'balance_after',
+                                 'version', 'journal', 'status'] LOOP
+        IF p_options ? v_key THEN
+            v_optional := v_optional || jsonb_build_object(v_key, _recon.resolve_column(
+                p_relid, p_options ->> v_key, replace(v_key, '_', ' '),
+                v_key IN ('balance_after', 'version')
+            ));
+        END IF;
+    END LOOP;
+
+    -- The currency of each entry: a column of the ledger or of a parent row, of a text type.
+    IF p_options ? 'currency' THEN
+        IF _recon.ledger_ref_type(p_relid, p_parents, p_options ->> 'currency', 'the currency')
+           NOT IN ('text'::regtype, 'character varying'::regtype, 'character'::regtype,
+                   'name'::regtype) THEN
+            PERFORM _recon.fail(
+                'RC108', format('the currency column %s is not of a text type',
+                                p_options ->> 'currency'),
+                format('It is %s.', _recon.ledger_ref_type(p_relid, p_parents,
+                                                           p_options ->> 'currency',
+                                                           'the currency')),
+                'Name a column holding currency codes (text, varchar, char).');
+        END IF;
+        v_optional := v_optional || jsonb_build_object('currency', p_options ->> 'currency');
+    END IF;
+    RETURN v_optional;
+END;
+$$;
+
+--
+-- Name: FUNCTION ledger_optional(p_relid oid, p_parents jsonb, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.ledger_optional(p_relid oid, p_parents jsonb, p_options jsonb) IS 'For recon.register_ledger_source: the optional columns its options p_options name ("entry_id", "reference", "posted_at", "order_by", "balance_after" as one column, "version", "journal", "status", and "currency", of a text type, in the ledger or a parent row of p_parents), each checked against the catalog of table p_relid (RC102, RC103, RC108): {option: column}.';
 
 --
 -- Name: ledger_parents(oid, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -11566,66 +12982,234 @@ $$;
 COMMENT ON FUNCTION _recon.recompile_guards() IS 'Run by the migrator after the repeatable layer changed: every enabled guard disabled and enabled again with its options, keeping its id (so its trigger names), enabled_at, enabled_by and alerts, so that no enabled guard runs trigger functions generated by an older package (calling functions since removed, or a block-mode drift guard with the forgeable accumulator of before 0023). Returns {"recompiled": n, "failed": [{kind, target, error}]}: a guard that failed (its table''s owner is needed) stays as it was.';
 
 --
+-- Name: replica_target; Type: TABLE; Schema: _recon; Owner: -
+--
+
+CREATE TABLE _recon.replica_target (
+    token uuid NOT NULL,
+    lsn pg_lsn NOT NULL,
+    system_identifier text NOT NULL,
+    toolkit_version text NOT NULL,
+    taken_by name NOT NULL,
+    taken_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    run_id bigint,
+    CONSTRAINT replica_target_expiry CHECK ((expires_at > taken_at))
+);
+
+--
+-- Name: TABLE replica_target; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON TABLE _recon.replica_target IS 'The targets recon.replica_target() handed out on the primary for a run read on a standby (docs/SCALING.md, "Checks on a standby"): recon.record_replica_run() records a result only for an unused, unexpired target of the same caller, and marks it used in the same transaction. The toolkit''s alone (SECURITY DEFINER functions write it).';
+
+--
+-- Name: COLUMN replica_target.token; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.replica_target.token IS 'Random (gen_random_uuid()): names the target in the result the standby returns.';
+
+--
+-- Name: COLUMN replica_target.lsn; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.replica_target.lsn IS 'The primary''s WAL insert position when the target was taken.';
+
+--
+-- Name: COLUMN replica_target.system_identifier; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.replica_target.system_identifier IS 'The primary''s system identifier (pg_control_system()).';
+
+--
+-- Name: COLUMN replica_target.toolkit_version; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.replica_target.toolkit_version IS 'recon.version() then.';
+
+--
+-- Name: COLUMN replica_target.taken_by; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.replica_target.taken_by IS 'Who took it (the role the session had set, else its login): only they may record it.';
+
+--
+-- Name: COLUMN replica_target.taken_at; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.replica_target.taken_at IS 'When it was taken (clock_timestamp()).';
+
+--
+-- Name: COLUMN replica_target.expires_at; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.replica_target.expires_at IS 'After this a result of it is refused (RC225).';
+
+--
+-- Name: COLUMN replica_target.used_at; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.replica_target.used_at IS 'When a result of it was recorded (NULL: unused); a target is used once.';
+
+--
+-- Name: COLUMN replica_target.run_id; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.replica_target.run_id IS 'The run its result was recorded as.';
+
+--
+-- Name: replica_claim(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.replica_claim(p_target jsonb) RETURNS _recon.replica_target
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who name := CASE WHEN current_setting('role') = 'none' THEN session_user
+                       ELSE current_setting('role') END;
+    v_token uuid := (p_target ->> 'token')::uuid;
+    v_claimed _recon.replica_target;
+    v_found _recon.replica_target;
+    v_why text;
+BEGIN
+    -- One statement claims it: of two transactions submitting the same target, the second
+    -- waits for the first's row lock, then finds it used (READ COMMITTED re-reads the row;
+    -- REPEATABLE READ and SERIALIZABLE fail with a serialization error): exactly one records.
+    UPDATE _recon.replica_target AS t SET used_at = clock_timestamp()
+    WHERE t.token = v_token AND t.used_at IS NULL AND t.taken_by = v_who
+      AND t.expires_at > clock_timestamp()
+      AND t.lsn = (p_target ->> 'lsn')::pg_lsn
+      AND t.system_identifier = p_target ->> 'system_identifier'
+      AND t.toolkit_version = p_target ->> 'version'
+    RETURNING t.* INTO v_claimed;
+    IF FOUND THEN
+        RETURN v_claimed;
+    END IF;
+    SELECT t.* INTO v_found FROM _recon.replica_target AS t WHERE t.token = v_token;
+    v_why := CASE
+        WHEN v_found.token IS NULL THEN 'this primary handed out no such target (or it expired '
+                                        || 'over a day ago)'
+        WHEN v_found.taken_by <> v_who THEN format('it was taken by %s, not %s',
+                                                   v_found.taken_by, v_who)
+        WHEN v_found.used_at IS NOT NULL THEN format('it was used already, at %s%s',
+            v_found.used_at, COALESCE(' (run ' || v_found.run_id || ')', ''))
+        WHEN v_found.expires_at <= clock_timestamp() THEN format(
+            'it expired at %s (taken at %s)', v_found.expires_at, v_found.taken_at)
+        ELSE format('the result names another position, cluster or version than the target '
+                    || 'recorded (lsn %s, system identifier %s, version %s)', v_found.lsn,
+                    v_found.system_identifier, v_found.toolkit_version) END;
+    PERFORM _recon.fail('RC225', 'the result''s target is not usable',
+                        format('Target %s: %s. Nothing was recorded.',
+                               p_target ->> 'token', v_why),
+                        'Take a new target (recon.replica_target(), or run wallet-recon check '
+                        || '--replica again): a target is recorded once, by whoever took it, '
+                        || 'before it expires.');
+    RETURN NULL;  -- not reached: _recon.fail raises
+END;
+$$;
+
+--
+-- Name: FUNCTION replica_claim(p_target jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.replica_claim(p_target jsonb) IS 'For recon.record_replica_run: the target p_target names (its token), as recon.replica_target() recorded it, marked used in the caller''s transaction. RC225, naming why, when this primary handed out no such target, another role took it, it was used already (a replay; of two concurrent submits exactly one claims it), it expired, or the result altered its position, cluster or version.';
+
+--
+-- Name: replica_recheck(bigint, text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.replica_recheck(p_run bigint, p_names text[]) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_check _recon.check_def;
+    v_keys text[];
+    v_kept text[];
+    v_all jsonb := '[]'::jsonb;
+BEGIN
+    -- The findings open here that the standby's result (staged for p_run) no longer holds are
+    -- what the run would resolve. Each is checked again on the primary now (under the
+    -- reconcile lock the caller holds): one the primary still finds is staged as the primary
+    -- sees it, so it stays open. A result can hide no drift the primary still has. Keys are
+    -- matched without their #n (several findings of one key are numbered in no fixed order):
+    -- one the primary finds under a key the open findings share is staged under its own.
+    FOR v_check IN
+        SELECT c.* FROM _recon.check_def AS c
+        WHERE c.name = ANY (p_names)
+          AND EXISTS (SELECT FROM _recon.finding AS f
+                      WHERE f.check_name = c.name AND f.resolved_run IS NULL
+                        AND f.dropped_at IS NULL
+                        AND NOT EXISTS (SELECT FROM _recon.run_stage AS s
+                                        WHERE s.run_id = p_run AND s.check_name = f.check_name
+                                          AND s.finding_key = f.finding_key))
+        ORDER BY c.name LOOP
+        v_keys := ARRAY(SELECT DISTINCT f.wallet_key FROM _recon.finding AS f
+                        WHERE f.check_name = v_check.name AND f.resolved_run IS NULL
+                          AND f.dropped_at IS NULL AND f.wallet_key IS NOT NULL
+                          AND NOT EXISTS (SELECT FROM _recon.run_stage AS s
+                                          WHERE s.run_id = p_run
+                                            AND s.check_name = f.check_name
+                                            AND s.finding_key = f.finding_key));
+        EXECUTE format(
+            'WITH kept AS (INSERT INTO _recon.run_stage (run_id, check_name, finding_key, '
+            || 'wallet_key, stored, expected, difference, details, cause, currency) '
+            || 'SELECT $2, g.* FROM (%s) AS g '
+            || 'WHERE EXISTS (SELECT FROM _recon.finding AS f WHERE f.resolved_run IS NULL '
+            || 'AND f.dropped_at IS NULL AND f.check_name = g.check_name '
+            || 'AND regexp_replace(f.finding_key, ''#[0-9]+$'', '''') '
+            || '= regexp_replace(g.finding_key, ''#[0-9]+$'', '''')) '
+            || 'ON CONFLICT (run_id, check_name, finding_key) DO NOTHING '
+            || 'RETURNING finding_key) SELECT array_agg(k.finding_key ORDER BY k.finding_key) '
+            || 'FROM kept AS k',
+            _recon.stage_rows_sql(v_check, _recon.stage_keys_sql(_recon.recheck_sql(v_check))))
+        INTO v_kept USING v_keys, p_run;
+        SELECT v_all || COALESCE(jsonb_agg(jsonb_build_object('check', v_check.name,
+                                                              'finding_key', k)), '[]')
+        INTO v_all FROM unnest(v_kept) AS k;
+    END LOOP;
+    RETURN v_all;
+END;
+$_$;
+
+--
+-- Name: FUNCTION replica_recheck(p_run bigint, p_names text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.replica_recheck(p_run bigint, p_names text[]) IS 'For recon.record_replica_run, under the reconcile lock: every finding open on the primary that the standby''s result staged for run p_run no longer holds (of checks p_names) is checked again on the primary (_recon.recheck_sql for its wallets); one the primary still finds is staged as the primary sees it (labels and currency by _recon.stage_rows_sql), so the run keeps it open. Returns those kept open: [{check, finding_key}].';
+
+--
 -- Name: replica_rows(_recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
 CREATE FUNCTION _recon.replica_rows(p_check _recon.check_def) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
-    v_wallet _recon.wallet_source;
-    v_keyed boolean;
-    v_label text := 'NULL::text';
-    v_currency text := 'NULL::text';
-    v_join text := '';
     v_rows jsonb;
 BEGIN
-    -- What recon.reconcile() stages from the check's view, then gives a label
-    -- (_recon.stage_labels) and a currency (_recon.stage_currency), here in the one SELECT
-    -- that a read-only transaction can run: the same finding keys, label and currency rules.
-    SELECT w.* INTO v_wallet FROM _recon.wallet_source AS w WHERE w.name = p_check.wallet_source;
-    SELECT k.wallet_keyed INTO v_keyed FROM _recon.check_kind AS k WHERE k.kind = p_check.kind;
-    IF v_wallet.label_column IS NOT NULL THEN
-        v_label := format('CASE WHEN NOT d.details ? ''label'' THEN w.%I::text END',
-                          v_wallet.label_column);
-    END IF;
-    IF v_keyed IS TRUE AND v_wallet.currency_column IS NOT NULL THEN
-        v_currency := format('CASE WHEN COALESCE(d.details ->> ''wallets'', ''1'') = ''1'' '
-                             || 'THEN w.%I::text END', v_wallet.currency_column);
-    END IF;
-    IF v_wallet.label_column IS NOT NULL OR v_currency <> 'NULL::text' THEN
-        v_join := format('LEFT JOIN %s AS w ON w.%I::text = d.wallet_key',
-                         v_wallet.relid::regclass, v_wallet.key_column);
-    END IF;
-    EXECUTE format($q$
-        SELECT COALESCE(jsonb_agg(jsonb_build_object(
-                   'check_name', d.check_name, 'finding_key', d.finding_key,
-                   'wallet_key', d.wallet_key, 'stored', d.stored, 'expected', d.expected,
-                   'difference', d.difference,
-                   'details', d.details || jsonb_strip_nulls(jsonb_build_object('label', %2$s)),
-                   'cause', d.details ->> 'cause',
-                   'currency', COALESCE(d.details ->> 'currency', %3$s, $1))
-                   ORDER BY d.finding_key), '[]'::jsonb)
-        FROM (SELECT s.check_name,
-                     s.fkey || CASE WHEN count(*) OVER (PARTITION BY s.fkey) > 1
-                                    THEN '#' || row_number() OVER (PARTITION BY s.fkey)
-                                    ELSE '' END AS finding_key,
-                     s.wallet_key, s.stored, s.expected, s.difference, s.details
-              FROM (SELECT f.*, concat_ws('/', COALESCE(f.wallet_key, '-'),
-                                          f.details ->> 'item') AS fkey
-                    FROM recon.%1$I AS f) AS s) AS d
-        %4$s$q$, p_check.view_name, v_label, v_currency, v_join)
-    INTO v_rows USING p_check.currency;
+    -- What recon.reconcile() stages from the check's view (_recon.stage_keys_sql), with the
+    -- label and currency it then gives them (_recon.stage_rows_sql, which _recon.stage_rules
+    -- applies on the primary): the same generators, in the one SELECT a read-only transaction
+    -- can run.
+    EXECUTE format(
+        'SELECT COALESCE(jsonb_agg(to_jsonb(g) ORDER BY g.finding_key), ''[]''::jsonb) '
+        || 'FROM (%s) AS g',
+        _recon.stage_rows_sql(p_check, _recon.stage_keys_sql(
+            format('SELECT * FROM recon.%I', p_check.view_name))))
+    INTO v_rows;
     RETURN v_rows;
 END;
-$_$;
+$$;
 
 --
 -- Name: FUNCTION replica_rows(p_check _recon.check_def); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.replica_rows(p_check _recon.check_def) IS 'The findings of one check as recon.reconcile() stages them (finding key, amounts, details with the wallet''s label, cause, currency by the rules of _recon.stage_labels and _recon.stage_currency), as a jsonb array, from one SELECT: what a run read on a standby (recon.replica_findings) sends to the primary.';
+COMMENT ON FUNCTION _recon.replica_rows(p_check _recon.check_def) IS 'The findings of one check as recon.reconcile() stages them (finding key, amounts, details with the wallet''s label, cause, currency: the generators _recon.stage_keys_sql and _recon.stage_rows_sql that a run on the primary uses too), as a jsonb array, from one SELECT: what a run read on a standby (recon.replica_findings) sends to the primary.';
 
 --
 -- Name: replica_standby(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -12538,27 +14122,17 @@ BEGIN
             v_watermark := COALESCE(_recon.balance_full(v_check, p_run), 'set');
         END IF;
         IF v_reason IS NOT NULL AND v_watermark IS DISTINCT FROM 'set' THEN
-            EXECUTE format($q$
-                INSERT INTO _recon.run_stage
-                    (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
-                     details, cause)
-                SELECT $1, d.check_name,
-                       d.fkey || CASE WHEN count(*) OVER (PARTITION BY d.fkey) > 1
-                                      THEN '#' || row_number() OVER (PARTITION BY d.fkey)
-                                      ELSE '' END,
-                       d.wallet_key, d.stored, d.expected, d.difference, d.details,
-                       d.details ->> 'cause'
-                FROM (SELECT f.*, concat_ws('/', COALESCE(f.wallet_key, '-'),
-                                            f.details ->> 'item') AS fkey
-                      FROM recon.%I AS f) AS d
-            $q$, v_check.view_name) USING p_run;
+            EXECUTE format('INSERT INTO _recon.run_stage (run_id, check_name, finding_key, '
+                           || 'wallet_key, stored, expected, difference, details, cause) '
+                           || 'SELECT $1, k.*, k.details ->> ''cause'' FROM (%s) AS k',
+                           _recon.stage_keys_sql(format('SELECT * FROM recon.%I',
+                                                        v_check.view_name))) USING p_run;
             GET DIAGNOSTICS v_rows = ROW_COUNT;
         ELSIF v_reason IS NOT NULL AND v_progress THEN
             SELECT count(*) INTO v_rows FROM _recon.run_stage AS s
             WHERE s.run_id = p_run AND s.check_name = v_check.name;
         END IF;
-        PERFORM _recon.stage_labels(p_run, v_check);
-        PERFORM _recon.stage_currency(p_run, v_check);
+        PERFORM _recon.stage_rules(p_run, v_check);
         v_modes := v_modes || jsonb_build_object(v_check.name, jsonb_strip_nulls(jsonb_build_object(
             'mode', CASE WHEN v_reason IS NULL THEN 'incremental' ELSE 'full' END,
             'why_full', CASE WHEN p_mode = 'incremental' THEN v_reason END,
@@ -12924,76 +14498,111 @@ $$;
 COMMENT ON FUNCTION _recon.source_name_free(p_what text, p_name text) IS 'Returns the name if it is valid (RC105) and no wallet or ledger source has it (RC104).';
 
 --
--- Name: stage_currency(bigint, _recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
+-- Name: stage_keys_sql(text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
-CREATE FUNCTION _recon.stage_currency(p_run bigint, p_check _recon.check_def) RETURNS void
-    LANGUAGE plpgsql
+CREATE FUNCTION _recon.stage_keys_sql(p_rows text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT format(
+    'SELECT d.check_name, d.fkey || CASE WHEN count(*) OVER (PARTITION BY d.fkey) > 1 '
+    || 'THEN ''#'' || row_number() OVER (PARTITION BY d.fkey) ELSE '''' END AS finding_key, '
+    || 'd.wallet_key, d.stored, d.expected, d.difference, d.details '
+    || 'FROM (SELECT f.check_name, f.wallet_key, f.stored, f.expected, f.difference, '
+    || 'f.details, concat_ws(''/'', COALESCE(f.wallet_key, ''-''), f.details ->> ''item'') '
+    || 'AS fkey FROM (%s) AS f) AS d', p_rows)
+$$;
+
+--
+-- Name: FUNCTION stage_keys_sql(p_rows text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.stage_keys_sql(p_rows text) IS 'The SQL of p_rows (a check''s view, or a query of its columns check_name, wallet_key, stored, expected, difference, details) with each row''s finding key as a run stages it: wallet key (or -) / details item, numbered #n when several rows share it. Shared by _recon.run_stage_checks, _recon.replica_rows and _recon.replica_recheck.';
+
+--
+-- Name: stage_rows_sql(_recon.check_def, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.stage_rows_sql(p_check _recon.check_def, p_rows text) RETURNS text
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_wallet _recon.wallet_source;
     v_keyed boolean;
+    v_label text := 'NULL::text';
+    v_currency text := 'NULL::text';
+    v_join text := '';
 BEGIN
-    -- 1. The check's fixed currency (its currency option), or NULL: unknown.
-    UPDATE _recon.run_stage AS s SET currency = p_check.currency
-    WHERE s.run_id = p_run AND s.check_name = p_check.name;
-    -- 2. A finding naming one wallet of the check's wallet source, when that source has a
-    --    currency column: the wallet's own currency, where it has one. An owner key (coverage),
-    --    the user's own key (custom) or a finding over several wallets (a duplicate of global
-    --    scope across wallets) names no single wallet, and keeps step 1's.
-    SELECT k.wallet_keyed INTO v_keyed FROM _recon.check_kind AS k WHERE k.kind = p_check.kind;
+    -- The one place the label and currency rules live: a run on the primary applies them to
+    -- its stage (_recon.stage_rules), a run read on a standby to its SELECT
+    -- (_recon.replica_rows), the primary's re-check of a finding a standby no longer saw
+    -- (_recon.replica_recheck) to its rows.
+    -- Label: the wallet's label column, unless the check gave one (a balance check's SQL does).
+    -- Currency: the check gave the finding its own (details "currency", e.g. an entry's); else
+    -- the wallet's currency column when the kind is wallet_keyed and the finding names one
+    -- wallet (not a duplicate across wallets); else the check's currency option; else NULL:
+    -- unknown, never guessed.
     SELECT w.* INTO v_wallet FROM _recon.wallet_source AS w WHERE w.name = p_check.wallet_source;
-    IF v_keyed IS TRUE AND v_wallet.currency_column IS NOT NULL THEN
-        EXECUTE format(
-            'UPDATE _recon.run_stage AS s SET currency = w.%1$I::text FROM %2$s AS w '
-            || 'WHERE s.run_id = $1 AND s.check_name = $2 AND s.wallet_key = w.%3$I::text '
-            || 'AND w.%1$I IS NOT NULL AND COALESCE(s.details ->> ''wallets'', ''1'') = ''1''',
-            v_wallet.currency_column, v_wallet.relid::regclass, v_wallet.key_column
-        ) USING p_run, p_check.name;
+    SELECT k.wallet_keyed INTO v_keyed FROM _recon.check_kind AS k WHERE k.kind = p_check.kind;
+    IF v_wallet.label_column IS NOT NULL THEN
+        v_label := format('CASE WHEN NOT d.details ? ''label'' THEN w.%I::text END',
+                          v_wallet.label_column);
     END IF;
-    -- 3. A finding whose check knew the currency of its amount (details "currency": an
-    --    entry's own, from the ledger's currency option through the legs relation) takes it.
-    UPDATE _recon.run_stage AS s SET currency = s.details ->> 'currency'
-    WHERE s.run_id = p_run AND s.check_name = p_check.name AND s.details ->> 'currency' IS NOT NULL;
+    IF v_keyed IS TRUE AND v_wallet.currency_column IS NOT NULL THEN
+        v_currency := format('CASE WHEN COALESCE(d.details ->> ''wallets'', ''1'') = ''1'' '
+                             || 'THEN w.%I::text END', v_wallet.currency_column);
+    END IF;
+    IF v_wallet.label_column IS NOT NULL OR v_currency <> 'NULL::text' THEN
+        v_join := format('LEFT JOIN %s AS w ON w.%I::text = d.wallet_key',
+                         v_wallet.relid::regclass, v_wallet.key_column);
+    END IF;
+    RETURN format(
+        'SELECT d.check_name, d.finding_key, d.wallet_key, d.stored, d.expected, d.difference, '
+        || 'd.details || jsonb_strip_nulls(jsonb_build_object(''label'', %2$s)) AS details, '
+        || 'd.details ->> ''cause'' AS cause, '
+        || 'COALESCE(d.details ->> ''currency'', %3$s, %4$L::text) AS currency '
+        || 'FROM (%1$s) AS d %5$s',
+        p_rows, v_label, v_currency, p_check.currency, v_join);
 END;
 $_$;
 
 --
--- Name: FUNCTION stage_currency(p_run bigint, p_check _recon.check_def); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION stage_rows_sql(p_check _recon.check_def, p_rows text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.stage_currency(p_run bigint, p_check _recon.check_def) IS 'Gives each finding a run staged for the check its currency: the wallet''s currency column when the wallet source has one, the finding names one wallet of it (the kind is wallet_keyed in _recon.check_kind) and that wallet''s currency is not NULL; else the check''s currency option; else NULL, meaning unknown (never guessed). The same rule recon.fix() gives a step''s currency by. Above all, the currency the check gave the finding itself (details "currency", e.g. an entry''s own currency in a currency-mismatch finding).';
+COMMENT ON FUNCTION _recon.stage_rows_sql(p_check _recon.check_def, p_rows text) IS 'The SQL of a check''s findings as a run stages them, from p_rows (a query of check_name, finding_key, wallet_key, stored, expected, difference, details): details with the wallet''s label (unless the check gave one), cause, and currency (the finding''s own, else its one wallet''s currency column for a wallet_keyed kind, else the check''s currency option, else NULL: unknown). The one generator of these rules: _recon.stage_rules (a run on the primary), _recon.replica_rows (a run read on a standby) and _recon.replica_recheck use it.';
 
 --
--- Name: stage_labels(bigint, _recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
+-- Name: stage_rules(bigint, _recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
-CREATE FUNCTION _recon.stage_labels(p_run bigint, p_check _recon.check_def) RETURNS void
+CREATE FUNCTION _recon.stage_rules(p_run bigint, p_check _recon.check_def) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
-DECLARE
-    v_wallet _recon.wallet_source;
 BEGIN
-    SELECT w.* INTO v_wallet FROM _recon.wallet_source AS w WHERE w.name = p_check.wallet_source;
-    IF v_wallet.label_column IS NULL THEN
-        RETURN;
-    END IF;
+    -- The rules of _recon.stage_rows_sql (shared with a run read on a standby), applied to the
+    -- rows staged for the check.
     EXECUTE format(
-        'UPDATE _recon.run_stage AS s SET details = s.details || jsonb_build_object(''label'', '
-        || 'w.%1$I::text) FROM %2$s AS w WHERE s.run_id = $1 AND s.check_name = $2 '
-        || 'AND s.wallet_key = w.%3$I::text AND w.%1$I IS NOT NULL AND NOT s.details ? ''label''',
-        v_wallet.label_column, v_wallet.relid::regclass, v_wallet.key_column
+        'UPDATE _recon.run_stage AS s SET details = g.details, currency = g.currency '
+        || 'FROM (%s) AS g WHERE s.run_id = $1 AND s.check_name = $2 '
+        || 'AND s.finding_key = g.finding_key '
+        || 'AND (s.details, s.currency) IS DISTINCT FROM (g.details, g.currency)',
+        _recon.stage_rows_sql(p_check,
+                              'SELECT t.check_name, t.finding_key, t.wallet_key, t.stored, '
+                              || 't.expected, t.difference, t.details FROM _recon.run_stage '
+                              || 'AS t WHERE t.run_id = $1 AND t.check_name = $2')
     ) USING p_run, p_check.name;
 END;
 $_$;
 
 --
--- Name: FUNCTION stage_labels(p_run bigint, p_check _recon.check_def); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION stage_rules(p_run bigint, p_check _recon.check_def); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.stage_labels(p_run bigint, p_check _recon.check_def) IS 'Adds to each finding a run staged for the check the label of its wallet (details "label"), when the wallet source names a label column: findings of every kind, the CLI and the HTML report show it beside the key. A balance check''s own SQL already carries it.';
+COMMENT ON FUNCTION _recon.stage_rules(p_run bigint, p_check _recon.check_def) IS 'Gives each finding a run staged for the check the label of its wallet (details "label", when the wallet source names a label column and the check gave none) and its currency (the finding''s own, else its one wallet''s currency column for a wallet_keyed kind, else the check''s currency option, else NULL: unknown, never guessed), by the rules of _recon.stage_rows_sql, which a run read on a standby shares. The same rule recon.fix() gives a step''s currency by.';
 
 --
 -- Name: stored_text(oid, text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -13721,6 +15330,238 @@ $$;
 COMMENT ON FUNCTION _recon.wallet(p_name text) IS 'The registered wallet source of that name; RC107 if none.';
 
 --
+-- Name: writer_check_ledger(text, _recon.ledger_source, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.writer_check_ledger(p_name text, p_ledger _recon.ledger_source, p_options jsonb) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_why text;
+BEGIN
+    -- Every shape repairs read is served (they measure and verify through the legs); an INSERT
+    -- cannot write or check a parent row that a filter or effect rule reads.
+    v_why := _recon.ledger_writer_refusal(
+        p_ledger, CASE WHEN p_options ? 'function' THEN 'function' ELSE 'insert' END);
+    IF v_why IS NOT NULL THEN
+        PERFORM _recon.fail(
+            'RC305', format('a writer cannot be set on ledger source %s: %s', p_name, v_why),
+            format('Ledger source %s reads %s with shape %s%s%s.', p_ledger.name,
+                   p_ledger.relid::regclass, p_ledger.shape,
+                   CASE WHEN p_ledger.parents IS NOT NULL
+                        THEN ', parents ' || p_ledger.parents::text ELSE '' END,
+                   CASE WHEN p_ledger.filters IS NOT NULL
+                        THEN ', filters ' || p_ledger.filters::text ELSE '' END),
+            CASE WHEN p_ledger.shape IN ('entries', 'transfer')
+                 THEN 'Register a posting function instead ({"function": "schema.post(jsonb)"}): '
+                      || 'it writes the row and its parent; the repair is verified through the '
+                      || 'ledger''s legs (RC307 otherwise). docs/REPAIRS.md "Writers".'
+                 ELSE 'Repair by hand or acknowledge the findings (docs/CHECKS.md "Ledger '
+                      || 'shapes").' END);
+    END IF;
+    -- A float amount or running balance cannot hold what a repair posts exactly.
+    IF _recon.float_refusal(p_ledger) IS NOT NULL THEN
+        PERFORM _recon.fail(
+            'RC320', format('a writer cannot be set on ledger source %s: its %s', p_name,
+                            _recon.float_refusal(p_ledger)),
+            'Repairs post exact amounts; a float column would round them.',
+            'Make the column numeric, or an integer of minor units registered with a "scale" '
+            || '(docs/CHECKS.md "Minor units"); until then repair by hand or acknowledge.');
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION writer_check_ledger(p_name text, p_ledger _recon.ledger_source, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.writer_check_ledger(p_name text, p_ledger _recon.ledger_source, p_options jsonb) IS 'For recon.register_writer(p_name, p_options): RC305 when a writer of that kind cannot be set on ledger p_ledger (_recon.ledger_writer_refusal: a shape or parent row an INSERT cannot write), RC320 when its amount or running balance is a float.';
+
+--
+-- Name: writer_check_options(text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.writer_check_options(p_name text, p_options jsonb) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_key text;
+BEGIN
+    PERFORM _recon.check_options('writer for ' || p_name, p_options,
+                                 ARRAY['function', 'columns', 'offset_wallet', 'reference',
+                                       'description', 'journal', 'entry_types',
+                                       'moves_balances']);
+    FOREACH v_key IN ARRAY ARRAY['function', 'offset_wallet', 'reference', 'description',
+                                 'journal'] LOOP
+        IF p_options ? v_key AND jsonb_typeof(p_options -> v_key) <> 'string' THEN
+            PERFORM _recon.fail('RC305', format('"%s" must be a string', v_key),
+                                format('Got %s.', p_options -> v_key), 'docs/REPAIRS.md.');
+        END IF;
+    END LOOP;
+    IF p_options ? 'columns' AND jsonb_typeof(p_options -> 'columns') <> 'object' THEN
+        PERFORM _recon.fail('RC305', '"columns" must be an object',
+                            format('Got %s.', p_options -> 'columns'),
+                            'It maps a ledger column to a constant or template.');
+    END IF;
+    IF p_options ? 'entry_types' AND (jsonb_typeof(p_options -> 'entry_types') <> 'array'
+        OR EXISTS (SELECT FROM jsonb_array_elements(p_options -> 'entry_types') AS e
+                   WHERE jsonb_typeof(e) <> 'string')) THEN
+        PERFORM _recon.fail('RC305', '"entry_types" must be an array of strings',
+                            format('Got %s.', p_options -> 'entry_types'),
+                            'E.g. ["topup", "withdrawal"]: preferred when several types fit.');
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION writer_check_options(p_name text, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.writer_check_options(p_name text, p_options jsonb) IS 'For recon.register_writer(p_name, p_options): RC106 for an unknown option; RC305 when "function", "offset_wallet", "reference", "description" or "journal" is not a string, "columns" not an object, or "entry_types" not an array of strings.';
+
+--
+-- Name: writer_check_target(text, _recon.ledger_source, _recon.wallet_source, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.writer_check_target(p_name text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_options jsonb) RETURNS void
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_exists boolean;
+BEGIN
+    -- an INSERT writer inserts into the ledger as registered: a view must take the INSERT
+    -- (a simple view, or one with an INSTEAD OF INSERT trigger), or repairs would fail later
+    IF NOT p_options ? 'function'
+       AND pg_catalog.pg_relation_is_updatable(p_ledger.relid, TRUE) & 8 = 0 THEN
+        PERFORM _recon.fail(
+            'RC312', format('ledger %s cannot take an INSERT writer', p_name),
+            format('%s is a %s that does not accept INSERT (a join, an aggregate, DISTINCT, a '
+                   || 'UNION...: not automatically updatable, and no INSTEAD OF INSERT trigger).',
+                   p_ledger.relid::regclass,
+                   CASE (SELECT c.relkind FROM pg_catalog.pg_class AS c
+                         WHERE c.oid = p_ledger.relid)
+                        WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                        ELSE 'relation' END),
+            'Register a posting function ({"function": "schema.post(jsonb)"}) that writes the '
+            || 'base tables, or register the ledger on its base table; docs/REPAIRS.md.');
+    END IF;
+    IF p_options ? 'offset_wallet' THEN
+        EXECUTE format('SELECT EXISTS (SELECT FROM %s AS w WHERE w.%I::text = $1)',
+                       p_wallet.relid::regclass, p_wallet.key_column)
+        INTO v_exists USING p_options ->> 'offset_wallet';
+        IF NOT v_exists THEN
+            PERFORM _recon.fail(
+                'RC305', format('offset wallet %L is not in %s', p_options ->> 'offset_wallet',
+                                p_wallet.relid::regclass),
+                'Double-entry repairs post their other side to this wallet.',
+                'Create the system wallet first (seed 003 calls it ''system'').');
+        END IF;
+    END IF;
+    -- a transfer row moves two wallets: a repair posts from or to the offset wallet (an
+    -- INSERT writer one row, a posting function as it likes; conservation checks both)
+    IF p_ledger.shape = 'transfer' AND NOT p_options ? 'offset_wallet' THEN
+        PERFORM _recon.fail(
+            'RC305', format('a writer for transfer ledger %s needs an "offset_wallet"', p_name),
+            'A repair on a transfer ledger is one row between the wallet and the offset wallet.',
+            'E.g. {"offset_wallet": "world"}: the system wallet repairs move money from and to.');
+    END IF;
+    IF p_options ? 'journal' AND p_ledger.journal_column IS NULL THEN
+        PERFORM _recon.fail('RC305', format('ledger %s has no journal column', p_name),
+                            'A journal template fills the ledger''s journal column.',
+                            'Register the ledger with {"journal": "<column>"}, or drop it here.');
+    END IF;
+    -- (a transfer row is its own journal: both legs are the one row, balanced by construction)
+    IF p_options ? 'offset_wallet' AND NOT p_options ? 'function' AND p_ledger.journal_column
+        IS NOT NULL AND NOT p_options ? 'journal' AND p_ledger.shape = 'entries' THEN
+        PERFORM _recon.fail(
+            'RC305', 'a double-entry writer needs a "journal" template',
+            'Both sides of a posting share one journal id, so the journal check sees them '
+            || 'balance.', 'E.g. "journal": "recon-{uuid}".');
+    END IF;
+END;
+$_$;
+
+--
+-- Name: FUNCTION writer_check_target(p_name text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.writer_check_target(p_name text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_options jsonb) IS 'For recon.register_writer(p_name, p_options) on ledger p_ledger of wallet source p_wallet: RC312 when an INSERT writer''s relation takes no INSERT; RC305 when the offset wallet is not a wallet, a transfer ledger''s writer has none, a journal template has no journal column, or a double-entry INSERT writer on a ledger with journals has no journal template.';
+
+--
+-- Name: writer_filter_columns(_recon.ledger_source, _recon.writer, text[], text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.writer_filter_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_col text;
+    v_filter jsonb;
+    v_keeps boolean;
+    v_one _recon.ledger_source;
+BEGIN
+    -- Entry filters: the row must be one the filters keep. A filter "=" (or "in" with one
+    -- value) gives its column's value, "is null" a NULL; any other needs the mapping to set
+    -- the column (a constant is checked here; a template by the repair's verification).
+    FOR v_filter IN SELECT f FROM jsonb_array_elements(p_ledger.filters) AS f LOOP
+        v_col := v_filter ->> 'column';
+        IF quote_ident(v_col) = ANY (p_cols) THEN
+            PERFORM _recon.fail(
+                'RC305', format('writer for %s cannot satisfy the filter on %I', p_ledger.name,
+                                v_col),
+                format('The toolkit fills %I from the repair, and the ledger counts only rows '
+                       || 'with %s.', v_col, v_filter),
+                'Register the ledger without that filter, or repair it with a posting '
+                || 'function.');
+        ELSIF p_writer.column_map ? v_col THEN
+            IF strpos(p_writer.column_map ->> v_col, '{') = 0 THEN
+                v_one := p_ledger;
+                v_one.filters := jsonb_build_array(v_filter);
+                EXECUTE format('SELECT %s FROM (SELECT %L::%s AS %I) AS r',
+                               _recon.guard_filter_sql(v_one, 'r'),
+                               p_writer.column_map ->> v_col,
+                               _recon.column_type_sql(p_ledger.relid, v_col), v_col)
+                INTO v_keeps;
+                IF v_keeps IS NOT TRUE THEN
+                    PERFORM _recon.fail(
+                        'RC305', format('writer for %s writes %I = %L, a row its filter drops',
+                                        p_ledger.name, v_col, p_writer.column_map ->> v_col),
+                        format('The ledger counts only rows with %s.', v_filter),
+                        format('Map %I to a value the filter keeps.', v_col));
+                END IF;
+            END IF;
+        ELSIF v_filter ->> 'op' = 'is null' THEN
+            p_cols := p_cols || quote_ident(v_col);
+            p_vals := p_vals || format('NULL::%s', _recon.column_type_sql(p_ledger.relid, v_col));
+        ELSIF v_filter ->> 'op' IN ('=', 'in') AND jsonb_array_length(v_filter -> 'values') = 1
+        THEN
+            p_cols := p_cols || quote_ident(v_col);
+            p_vals := p_vals || format('%L::%s', v_filter -> 'values' ->> 0,
+                                       _recon.column_type_sql(p_ledger.relid, v_col));
+        ELSIF p_ledger.kinds -> 'keys' ? v_col THEN
+            -- a key of the effect rules: written per row with the rule's value, which
+            -- _recon.writer_rule_entry checks against this filter
+            NULL;
+        ELSE
+            PERFORM _recon.fail(
+                'RC305', format('writer for %s does not set %I, which a filter reads',
+                                p_ledger.name, v_col),
+                format('The ledger counts only rows with %s: the toolkit cannot choose a '
+                       || 'value for it.', v_filter),
+                format('Set it in "columns", e.g. {"%s": "<a value the filter keeps>"}.', v_col));
+        END IF;
+    END LOOP;
+END;
+$$;
+
+--
+-- Name: FUNCTION writer_filter_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.writer_filter_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) IS 'For _recon.writer_insert_sql: appends to p_cols and p_vals each column a filter of the ledger reads that neither the toolkit (p_cols so far) nor "columns" fills: the one value of "=" or "in", NULL for "is null"; a key of effect rules is left to _recon.writer_rule_entry. RC305 when a filter cannot be satisfied (a toolkit column, a mapped constant the filter drops, no value to choose).';
+
+--
 -- Name: writer_insert_sql(_recon.writer); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -13732,129 +15573,16 @@ DECLARE
     v_ledger _recon.ledger_source := _recon.ledger(p_writer.ledger_source);
     v_cols text[] := '{}'::text[];
     v_vals text[] := '{}'::text[];
-    v_auto jsonb;
     v_col text;
     v_value text;
     v_missing text;
-    v_filter jsonb;
-    v_keeps boolean;
-    v_one _recon.ledger_source;
 BEGIN
-    -- Filled by the toolkit from the posting: column -> key of the posting JSON ($1).
-    v_auto := jsonb_build_object(
-        COALESCE(v_ledger.wallet_column, ''), 'wallet',
-        v_ledger.amount_column, 'amount',
-        COALESCE(v_ledger.direction_column, v_ledger.operation_column, ''), 'entry_type',
-        COALESCE(v_ledger.balance_after_column, ''), 'balance_after',
-        COALESCE(v_ledger.reference_column, ''), 'reference',
-        COALESCE(CASE WHEN p_writer.journal IS NOT NULL THEN v_ledger.journal_column END, ''),
-        'journal'
-    ) - '';
-    FOR v_col, v_value IN SELECT a.key, a.value FROM jsonb_each_text(v_auto) AS a LOOP
-        IF p_writer.column_map ? v_col THEN
-            PERFORM _recon.fail(
-                'RC305', format('column %I is filled by the toolkit', v_col),
-                format('The ledger registration names it (%s); its value comes from the repair.',
-                       v_value),
-                'Leave it out of "columns".');
-        END IF;
-        v_cols := v_cols || quote_ident(v_col);
-        v_vals := v_vals || format('($1 ->> %L)::%s', v_value,
-                                   _recon.column_type_sql(v_ledger.relid, v_col));
-    END LOOP;
-    -- A running balance per balance column: each the wallet's previous one plus the entry's
-    -- effect on that column, as the chain check reads it (_recon.fix_post computes "after").
-    FOR v_col, v_value IN SELECT a.key, a.value FROM jsonb_each_text(v_ledger.after_columns) AS a
-    LOOP
-        IF p_writer.column_map ? v_value THEN
-            PERFORM _recon.fail(
-                'RC305', format('column %I is filled by the toolkit', v_value),
-                format('The ledger registration names it (the running balance of %s); its value '
-                       || 'comes from the repair.', v_col),
-                'Leave it out of "columns".');
-        END IF;
-        v_cols := v_cols || quote_ident(v_value);
-        v_vals := v_vals || format('($1 -> %L ->> %L)::%s', 'after', v_col,
-                                   _recon.column_type_sql(v_ledger.relid, v_value));
-    END LOOP;
-    -- Transfer rows: a posting between the wallet and the offset wallet is one row, from the
-    -- wallet that gives to the one that receives (a debit of the wallet, or a credit), its
-    -- amount positive (_recon.entry_for). With effects keyed on several columns, "leg" is the
-    -- side of the rule the row takes (_recon.writer_rule_entry).
-    IF v_ledger.shape = 'transfer' THEN
-        FOREACH v_col IN ARRAY ARRAY[v_ledger.debit_wallet_column, v_ledger.credit_wallet_column]
-        LOOP
-            IF p_writer.column_map ? v_col THEN
-                PERFORM _recon.fail(
-                    'RC305', format('column %I is filled by the toolkit', v_col),
-                    'The ledger registration names it (a transfer''s debit or credit wallet); '
-                    || 'its value comes from the repair and the offset wallet.',
-                    'Leave it out of "columns".');
-            END IF;
-        END LOOP;
-        v_cols := v_cols || quote_ident(v_ledger.debit_wallet_column)
-            || quote_ident(v_ledger.credit_wallet_column);
-        v_vals := v_vals
-            || format('(CASE WHEN COALESCE($1 ->> %6$L, $1 ->> %1$L) = %2$L THEN $1 ->> %3$L '
-                      || 'ELSE $1 ->> %4$L END)::%5$s',
-                      'entry_type', 'debit', 'wallet', 'offset_wallet',
-                      _recon.column_type_sql(v_ledger.relid, v_ledger.debit_wallet_column), 'leg')
-            || format('(CASE WHEN COALESCE($1 ->> %6$L, $1 ->> %1$L) = %2$L THEN $1 ->> %3$L '
-                      || 'ELSE $1 ->> %4$L END)::%5$s',
-                      'entry_type', 'debit', 'offset_wallet', 'wallet',
-                      _recon.column_type_sql(v_ledger.relid, v_ledger.credit_wallet_column), 'leg');
-    END IF;
-    -- Entry filters: the row must be one the filters keep. A filter "=" (or "in" with one
-    -- value) gives its column's value, "is null" a NULL; any other needs the mapping to set
-    -- the column (a constant is checked here; a template by the repair's verification).
-    FOR v_filter IN SELECT f FROM jsonb_array_elements(v_ledger.filters) AS f LOOP
-        v_col := v_filter ->> 'column';
-        IF quote_ident(v_col) = ANY (v_cols) THEN
-            PERFORM _recon.fail(
-                'RC305', format('writer for %s cannot satisfy the filter on %I', v_ledger.name,
-                                v_col),
-                format('The toolkit fills %I from the repair, and the ledger counts only rows '
-                       || 'with %s.', v_col, v_filter),
-                'Register the ledger without that filter, or repair it with a posting '
-                || 'function.');
-        ELSIF p_writer.column_map ? v_col THEN
-            IF strpos(p_writer.column_map ->> v_col, '{') = 0 THEN
-                v_one := v_ledger;
-                v_one.filters := jsonb_build_array(v_filter);
-                EXECUTE format('SELECT %s FROM (SELECT %L::%s AS %I) AS r',
-                               _recon.guard_filter_sql(v_one, 'r'),
-                               p_writer.column_map ->> v_col,
-                               _recon.column_type_sql(v_ledger.relid, v_col), v_col)
-                INTO v_keeps;
-                IF v_keeps IS NOT TRUE THEN
-                    PERFORM _recon.fail(
-                        'RC305', format('writer for %s writes %I = %L, a row its filter drops',
-                                        v_ledger.name, v_col, p_writer.column_map ->> v_col),
-                        format('The ledger counts only rows with %s.', v_filter),
-                        format('Map %I to a value the filter keeps.', v_col));
-                END IF;
-            END IF;
-        ELSIF v_filter ->> 'op' = 'is null' THEN
-            v_cols := v_cols || quote_ident(v_col);
-            v_vals := v_vals || format('NULL::%s', _recon.column_type_sql(v_ledger.relid, v_col));
-        ELSIF v_filter ->> 'op' IN ('=', 'in') AND jsonb_array_length(v_filter -> 'values') = 1
-        THEN
-            v_cols := v_cols || quote_ident(v_col);
-            v_vals := v_vals || format('%L::%s', v_filter -> 'values' ->> 0,
-                                       _recon.column_type_sql(v_ledger.relid, v_col));
-        ELSIF v_ledger.kinds -> 'keys' ? v_col THEN
-            -- a key of the effect rules: written per row with the rule's value, which
-            -- _recon.writer_rule_entry checks against this filter
-            NULL;
-        ELSE
-            PERFORM _recon.fail(
-                'RC305', format('writer for %s does not set %I, which a filter reads',
-                                v_ledger.name, v_col),
-                format('The ledger counts only rows with %s: the toolkit cannot choose a '
-                       || 'value for it.', v_filter),
-                format('Set it in "columns", e.g. {"%s": "<a value the filter keeps>"}.', v_col));
-        END IF;
-    END LOOP;
+    -- Filled by the toolkit from the posting (_recon.writer_toolkit_columns).
+    SELECT t.p_cols, t.p_vals INTO v_cols, v_vals
+    FROM _recon.writer_toolkit_columns(v_ledger, p_writer, v_cols, v_vals) AS t;
+    -- Entry filters: the row must be one the filters keep (_recon.writer_filter_columns).
+    SELECT f.p_cols, f.p_vals INTO v_cols, v_vals
+    FROM _recon.writer_filter_columns(v_ledger, p_writer, v_cols, v_vals) AS f;
     -- Effects keyed on several columns: a key column the mapping does not set and no filter
     -- reads takes the value of the rule the row is to match (_recon.writer_rule_entry, "keys");
     -- a constant in "columns" fixes it. A template cannot be matched to a rule before posting.
@@ -14026,6 +15754,48 @@ $$;
 COMMENT ON FUNCTION _recon.writer_moves_balances(p_ledger text, p_options jsonb) IS 'Whether writer options p_options (recon.register_writer, ledger p_ledger) declare a ledger-first writer ("moves_balances": true); RC305 for a value that is not a boolean, or for true without a posting function.';
 
 --
+-- Name: writer_posting_function(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.writer_posting_function(p_options jsonb) RETURNS regprocedure
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_fn regprocedure;
+BEGIN
+    IF p_options ? 'columns' THEN
+        PERFORM _recon.fail('RC305', 'a writer has "function" or "columns", not both',
+                            'A posting function writes its own rows.',
+                            'Drop "columns", or drop "function" to use an INSERT.');
+    END IF;
+    BEGIN
+        v_fn := (p_options ->> 'function')::regprocedure;
+    EXCEPTION WHEN undefined_function OR invalid_text_representation OR syntax_error
+                   OR invalid_schema_name OR undefined_object THEN
+        PERFORM _recon.fail(
+            'RC305', format('unknown posting function %L', p_options ->> 'function'),
+            SQLERRM, 'Give it with its argument type, e.g. "ledger.post_recon(jsonb)".');
+    END;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_proc AS p
+                   WHERE p.oid = v_fn AND p.prorettype = 'jsonb'::regtype
+                     AND p.pronargs = 1 AND p.proargtypes[0] = 'jsonb'::regtype
+                     AND p.prokind = 'f' AND NOT p.proretset) THEN
+        PERFORM _recon.fail(
+            'RC305', format('posting function %s has the wrong signature', v_fn),
+            'A posting function takes the posting request and returns the entries: '
+            || 'fn(request jsonb) RETURNS jsonb.', 'docs/REPAIRS.md describes the request.');
+    END IF;
+    RETURN v_fn;
+END;
+$$;
+
+--
+-- Name: FUNCTION writer_posting_function(p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.writer_posting_function(p_options jsonb) IS 'For recon.register_writer: the posting function p_options names ("function", resolved on the caller''s search_path), which must be fn(jsonb) RETURNS jsonb; RC305 when it is unknown, of another signature, or given with "columns".';
+
+--
 -- Name: writer_rule_entry(_recon.ledger_source, _recon.writer, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -14037,10 +15807,9 @@ DECLARE
     v_cols text[] := (_recon.wallet(p_ledger.wallet_source)).balance_columns;
     v_rules jsonb := p_ledger.kinds -> 'rules';
     v_sides boolean := p_ledger.shape <> 'entries';
-    v_fixed jsonb := '{}'::jsonb;  -- key column -> the text the INSERT stores there, or null
-    v_filled text[] := ARRAY[]::text[];  -- key columns the toolkit fills from the rule
-    v_key text;
-    v_filter jsonb;
+    v_fixed jsonb;  -- key column -> the text the INSERT stores there, or null
+    v_filled text[];  -- key columns the toolkit fills from the rule
+    v_refused text;
     v_rule jsonb;
     v_n bigint;
     v_row jsonb;
@@ -14049,47 +15818,18 @@ DECLARE
     v_first bigint;
     v_other_rule jsonb;
     v_amount numeric;
-    v_fits boolean;
-    v_col text;
-    v_mult numeric;
-    v_delta numeric;
     v_why text[] := ARRAY[]::text[];
-    v_keeps boolean;
-    v_one _recon.ledger_source;
 BEGIN
     -- 1. The key values every row of this writer has: a constant of "columns", or the one value
     --    of a filter (writer_insert_sql writes it), as the column stores it, read back as text
     --    (the legs compare a rule's value with the column cast to text). The other key
     --    columns the toolkit fills per row: the value the chosen rule names, else NULL, which
     --    the filters must keep.
-    FOREACH v_key IN ARRAY ARRAY(SELECT jsonb_array_elements_text(p_ledger.kinds -> 'keys')) LOOP
-        CONTINUE WHEN v_key = 'side' AND v_sides;
-        IF strpos(v_key, '.') > 0 THEN
-            RETURN jsonb_build_object('refused', format(
-                'its effect rules read parent rows (%s), which an INSERT cannot write', v_key));
-        END IF;
-        IF p_writer.column_map ? v_key THEN
-            IF strpos(p_writer.column_map ->> v_key, '{') > 0 THEN
-                RETURN jsonb_build_object('refused', format(
-                    'column %I, an effect rule key, is a template in the writer', v_key));
-            END IF;
-            v_fixed := v_fixed || jsonb_build_object(v_key, _recon.stored_text(
-                p_ledger.relid, v_key, p_writer.column_map ->> v_key));
-            CONTINUE;
-        END IF;
-        SELECT f INTO v_filter FROM jsonb_array_elements(p_ledger.filters) AS f
-        WHERE f ->> 'column' = v_key
-            AND (f ->> 'op' = 'is null'
-                 OR (f ->> 'op' IN ('=', 'in') AND jsonb_array_length(f -> 'values') = 1))
-        LIMIT 1;
-        IF v_filter IS NOT NULL THEN
-            v_fixed := v_fixed || jsonb_build_object(v_key, CASE
-                WHEN v_filter ->> 'op' = 'is null' THEN 'null'::jsonb
-                ELSE _recon.stored_text(p_ledger.relid, v_key, v_filter -> 'values' ->> 0) END);
-        ELSE
-            v_filled := v_filled || v_key;
-        END IF;
-    END LOOP;
+    SELECT k.p_fixed, k.p_filled, k.p_refused INTO v_fixed, v_filled, v_refused
+    FROM _recon.writer_rule_keys(p_ledger, p_writer) AS k;
+    IF v_refused IS NOT NULL THEN
+        RETURN jsonb_build_object('refused', v_refused);
+    END IF;
 
     -- 2. Each rule, in the order the writer prefers its label, then in rule order: the row
     --    that would take it (its key values, its side of a transfer row) must match it first,
@@ -14117,23 +15857,10 @@ BEGIN
         ORDER BY o LIMIT 1;
         CONTINUE WHEN v_first IS DISTINCT FROM v_n;
         -- a filled key must be a value the filters keep (the row would not count otherwise)
-        v_keeps := TRUE;
-        FOR v_filter IN SELECT f FROM jsonb_array_elements(p_ledger.filters) AS f
-                        WHERE f ->> 'column' = ANY (v_filled) LOOP
-            v_one := p_ledger;
-            v_one.filters := jsonb_build_array(v_filter);
-            EXECUTE format('SELECT %s FROM (SELECT %L::%s AS %I) AS r',
-                           _recon.guard_filter_sql(v_one, 'r'), v_row ->> (v_filter ->> 'column'),
-                           _recon.column_type_sql(p_ledger.relid, v_filter ->> 'column'),
-                           v_filter ->> 'column')
-            INTO v_keeps;
-            EXIT WHEN v_keeps IS NOT TRUE;
-        END LOOP;
-        IF v_keeps IS NOT TRUE THEN
-            v_why := v_why || format('rule %s needs %s = %s, a row the filter %s drops',
-                                     v_rule ->> 'label', v_filter ->> 'column',
-                                     COALESCE(v_row ->> (v_filter ->> 'column'), 'NULL'),
-                                     v_filter);
+        v_refused := _recon.writer_rule_filter_refusal(p_ledger, v_filled, v_row,
+                                                       v_rule ->> 'label');
+        IF v_refused IS NOT NULL THEN
+            v_why := v_why || v_refused;
             CONTINUE;
         END IF;
         -- a filled key left NULL must be a column that takes NULL
@@ -14145,21 +15872,9 @@ BEGIN
                                      v_rule ->> 'label');
             CONTINUE;
         END IF;
-        v_amount := NULL;
-        v_fits := TRUE;
-        FOREACH v_col IN ARRAY v_cols LOOP
-            v_mult := COALESCE((p_ledger.effects -> v_col ->> (v_rule ->> 'label'))::numeric, 0);
-            v_delta := COALESCE((p_deltas ->> v_col)::numeric, 0);
-            IF v_mult = 0 THEN
-                v_fits := v_fits AND v_delta = 0;
-            ELSIF v_amount IS NULL THEN
-                v_amount := CASE WHEN abs(v_mult) = 1 THEN v_delta * v_mult
-                                 ELSE v_delta / v_mult END;
-            ELSE
-                v_fits := v_fits AND v_amount * v_mult = v_delta;
-            END IF;
-        END LOOP;
-        IF NOT v_fits OR v_amount IS NULL OR v_amount <= 0 THEN
+        -- the amount that moves the wallet by exactly the deltas, positive
+        v_amount := _recon.entry_amount(p_ledger.effects, v_cols, v_rule ->> 'label', p_deltas);
+        IF v_amount IS NULL OR v_amount <= 0 THEN
             v_why := v_why || format('rule %s moves %s per unit', v_rule ->> 'label',
                                      _recon.rule_effect(p_ledger, v_rule ->> 'label', 1));
             CONTINUE;
@@ -14215,6 +15930,187 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.writer_rule_entry(p_ledger _recon.ledger_source, p_writer _recon.writer, p_deltas jsonb) IS 'For an INSERT writer on a ledger whose effects are keyed on several columns: the row it posts to move a wallet by exactly p_deltas ({column: delta}). Its key values are the writer''s constants and the filters'' single values (as the columns store them), the others filled from the rule; the row must match that rule first (rules in order, a NULL key matching no rule naming it), move exactly p_deltas, and on transfer rows its other leg must move the offset wallet by exactly the opposite. Returns {"entry_type": rule label, "amount", "leg": side, "keys": {column: text}, "offset_deltas": what the other leg of a transfer row moves the offset wallet by, when not exactly the opposite (monotonic counters)} or {"refused": why} (a rule moving several columns at once where the step moves one, an offset leg no rule counts, a parent key). Never a row it cannot prove.';
+
+--
+-- Name: writer_rule_filter_refusal(_recon.ledger_source, text[], jsonb, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.writer_rule_filter_refusal(p_ledger _recon.ledger_source, p_filled text[], p_row jsonb, p_label text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_filter jsonb;
+    v_keeps boolean;
+    v_one _recon.ledger_source;
+BEGIN
+    -- a filled key must be a value the filters keep (the row would not count otherwise)
+    v_keeps := TRUE;
+    FOR v_filter IN SELECT f FROM jsonb_array_elements(p_ledger.filters) AS f
+                    WHERE f ->> 'column' = ANY (p_filled) LOOP
+        v_one := p_ledger;
+        v_one.filters := jsonb_build_array(v_filter);
+        EXECUTE format('SELECT %s FROM (SELECT %L::%s AS %I) AS r',
+                       _recon.guard_filter_sql(v_one, 'r'), p_row ->> (v_filter ->> 'column'),
+                       _recon.column_type_sql(p_ledger.relid, v_filter ->> 'column'),
+                       v_filter ->> 'column')
+        INTO v_keeps;
+        EXIT WHEN v_keeps IS NOT TRUE;
+    END LOOP;
+    IF v_keeps IS NOT TRUE THEN
+        RETURN format('rule %s needs %s = %s, a row the filter %s drops',
+                      p_label, v_filter ->> 'column',
+                      COALESCE(p_row ->> (v_filter ->> 'column'), 'NULL'),
+                      v_filter);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+--
+-- Name: FUNCTION writer_rule_filter_refusal(p_ledger _recon.ledger_source, p_filled text[], p_row jsonb, p_label text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.writer_rule_filter_refusal(p_ledger _recon.ledger_source, p_filled text[], p_row jsonb, p_label text) IS 'For _recon.writer_rule_entry: why the row p_row (key column -> text) that would take rule p_label is one a filter of ledger p_ledger on a filled key column (p_filled) drops, naming the first such filter; NULL when the filters keep it.';
+
+--
+-- Name: writer_rule_keys(_recon.ledger_source, _recon.writer); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.writer_rule_keys(p_ledger _recon.ledger_source, p_writer _recon.writer, OUT p_fixed jsonb, OUT p_filled text[], OUT p_refused text) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_key text;
+    v_filter jsonb;
+BEGIN
+    p_fixed := '{}'::jsonb;  -- key column -> the text the INSERT stores there, or null
+    p_filled := ARRAY[]::text[];  -- key columns the toolkit fills from the rule
+    FOREACH v_key IN ARRAY ARRAY(SELECT jsonb_array_elements_text(p_ledger.kinds -> 'keys')) LOOP
+        CONTINUE WHEN v_key = 'side' AND p_ledger.shape <> 'entries';
+        IF strpos(v_key, '.') > 0 THEN
+            p_refused := format(
+                'its effect rules read parent rows (%s), which an INSERT cannot write', v_key);
+            RETURN;
+        END IF;
+        IF p_writer.column_map ? v_key THEN
+            IF strpos(p_writer.column_map ->> v_key, '{') > 0 THEN
+                p_refused := format(
+                    'column %I, an effect rule key, is a template in the writer', v_key);
+                RETURN;
+            END IF;
+            p_fixed := p_fixed || jsonb_build_object(v_key, _recon.stored_text(
+                p_ledger.relid, v_key, p_writer.column_map ->> v_key));
+            CONTINUE;
+        END IF;
+        SELECT f INTO v_filter FROM jsonb_array_elements(p_ledger.filters) AS f
+        WHERE f ->> 'column' = v_key
+            AND (f ->> 'op' = 'is null'
+                 OR (f ->> 'op' IN ('=', 'in') AND jsonb_array_length(f -> 'values') = 1))
+        LIMIT 1;
+        IF v_filter IS NOT NULL THEN
+            p_fixed := p_fixed || jsonb_build_object(v_key, CASE
+                WHEN v_filter ->> 'op' = 'is null' THEN 'null'::jsonb
+                ELSE _recon.stored_text(p_ledger.relid, v_key, v_filter -> 'values' ->> 0) END);
+        ELSE
+            p_filled := p_filled || v_key;
+        END IF;
+    END LOOP;
+END;
+$$;
+
+--
+-- Name: FUNCTION writer_rule_keys(p_ledger _recon.ledger_source, p_writer _recon.writer, OUT p_fixed jsonb, OUT p_filled text[], OUT p_refused text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.writer_rule_keys(p_ledger _recon.ledger_source, p_writer _recon.writer, OUT p_fixed jsonb, OUT p_filled text[], OUT p_refused text) IS 'Step 1 of _recon.writer_rule_entry: the key values of effect rules every row of INSERT writer p_writer has (p_fixed: a constant of "columns", or the one value of a filter, as the column stores it, read back as text; JSON null for "is null"), and the key columns the toolkit fills per row from the chosen rule (p_filled); p_refused says why the writer cannot post at all (a parent key, a key mapped to a template), else NULL.';
+
+--
+-- Name: writer_toolkit_columns(_recon.ledger_source, _recon.writer, text[], text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_auto jsonb;
+    v_col text;
+    v_value text;
+BEGIN
+    -- Filled by the toolkit from the posting: column -> key of the posting JSON ($1).
+    v_auto := jsonb_build_object(
+        COALESCE(p_ledger.wallet_column, ''), 'wallet',
+        p_ledger.amount_column, 'amount',
+        COALESCE(p_ledger.direction_column, p_ledger.operation_column, ''), 'entry_type',
+        COALESCE(p_ledger.balance_after_column, ''), 'balance_after',
+        COALESCE(p_ledger.reference_column, ''), 'reference',
+        COALESCE(CASE WHEN p_writer.journal IS NOT NULL THEN p_ledger.journal_column END, ''),
+        'journal'
+    ) - '';
+    FOR v_col, v_value IN SELECT a.key, a.value FROM jsonb_each_text(v_auto) AS a LOOP
+        IF p_writer.column_map ? v_col THEN
+            PERFORM _recon.fail(
+                'RC305', format('column %I is filled by the toolkit', v_col),
+                format('The ledger registration names it (%s); its value comes from the repair.',
+                       v_value),
+                'Leave it out of "columns".');
+        END IF;
+        p_cols := p_cols || quote_ident(v_col);
+        p_vals := p_vals || format('($1 ->> %L)::%s', v_value,
+                                   _recon.column_type_sql(p_ledger.relid, v_col));
+    END LOOP;
+    -- A running balance per balance column: each the wallet's previous one plus the entry's
+    -- effect on that column, as the chain check reads it (_recon.fix_post computes "after").
+    FOR v_col, v_value IN SELECT a.key, a.value FROM jsonb_each_text(p_ledger.after_columns) AS a
+    LOOP
+        IF p_writer.column_map ? v_value THEN
+            PERFORM _recon.fail(
+                'RC305', format('column %I is filled by the toolkit', v_value),
+                format('The ledger registration names it (the running balance of %s); its value '
+                       || 'comes from the repair.', v_col),
+                'Leave it out of "columns".');
+        END IF;
+        p_cols := p_cols || quote_ident(v_value);
+        p_vals := p_vals || format('($1 -> %L ->> %L)::%s', 'after', v_col,
+                                   _recon.column_type_sql(p_ledger.relid, v_value));
+    END LOOP;
+    -- Transfer rows: a posting between the wallet and the offset wallet is one row, from the
+    -- wallet that gives to the one that receives (a debit of the wallet, or a credit), its
+    -- amount positive (_recon.entry_for). With effects keyed on several columns, "leg" is the
+    -- side of the rule the row takes (_recon.writer_rule_entry).
+    IF p_ledger.shape = 'transfer' THEN
+        FOREACH v_col IN ARRAY ARRAY[p_ledger.debit_wallet_column, p_ledger.credit_wallet_column]
+        LOOP
+            IF p_writer.column_map ? v_col THEN
+                PERFORM _recon.fail(
+                    'RC305', format('column %I is filled by the toolkit', v_col),
+                    'The ledger registration names it (a transfer''s debit or credit wallet); '
+                    || 'its value comes from the repair and the offset wallet.',
+                    'Leave it out of "columns".');
+            END IF;
+        END LOOP;
+        p_cols := p_cols || quote_ident(p_ledger.debit_wallet_column)
+            || quote_ident(p_ledger.credit_wallet_column);
+        p_vals := p_vals
+            || format('(CASE WHEN COALESCE($1 ->> %6$L, $1 ->> %1$L) = %2$L THEN $1 ->> %3$L '
+                      || 'ELSE $1 ->> %4$L END)::%5$s',
+                      'entry_type', 'debit', 'wallet', 'offset_wallet',
+                      _recon.column_type_sql(p_ledger.relid, p_ledger.debit_wallet_column), 'leg')
+            || format('(CASE WHEN COALESCE($1 ->> %6$L, $1 ->> %1$L) = %2$L THEN $1 ->> %3$L '
+                      || 'ELSE $1 ->> %4$L END)::%5$s',
+                      'entry_type', 'debit', 'offset_wallet', 'wallet',
+                      _recon.column_type_sql(p_ledger.relid, p_ledger.credit_wallet_column), 'leg');
+    END IF;
+END;
+$_$;
+
+--
+-- Name: FUNCTION writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) IS 'For _recon.writer_insert_sql: appends to p_cols and p_vals the registered ledger columns the toolkit fills from the posting JSON ($1): wallet, amount, direction or type, running balance, reference, journal (with a journal template), each running balance of a per-column "balance_after", and on transfer rows the debit and credit wallets. RC305 when "columns" maps one of them.';
 
 --
 -- Name: drift_spill(integer, text); Type: FUNCTION; Schema: _recon_guard; Owner: -
@@ -15161,7 +17057,7 @@ COMMENT ON PROCEDURE recon.reconcile_run(IN checks text[], IN mode text, INOUT s
 CREATE FUNCTION recon.record_replica_run(result jsonb) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
     v_target jsonb := result -> 'target';
     v_checks text[];
@@ -15169,6 +17065,8 @@ DECLARE
     v_changed text;
     v_run bigint;
     v_summary jsonb;
+    v_claimed _recon.replica_target;
+    v_kept jsonb;
 BEGIN
     IF pg_is_in_recovery() THEN
         PERFORM _recon.fail('RC220', 'this server is a standby, not the primary',
@@ -15181,7 +17079,10 @@ BEGIN
        OR jsonb_typeof(result -> 'names') IS DISTINCT FROM 'array'
        OR jsonb_typeof(result -> 'compiled') IS DISTINCT FROM 'object'
        OR jsonb_typeof(result -> 'checks') NOT IN ('array', 'null')
-       OR jsonb_typeof(v_target) IS DISTINCT FROM 'object' THEN
+       OR jsonb_typeof(v_target) IS DISTINCT FROM 'object'
+       OR COALESCE(v_target ->> 'token', '') !~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$'
+       OR COALESCE(v_target ->> 'lsn', '') !~ '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$'
+       OR COALESCE(result ->> 'replayed_lsn', '') !~ '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$' THEN
         PERFORM _recon.fail('RC224', 'not a result of recon.replica_findings()',
                             format('Got %s.', left(COALESCE(result::text, 'NULL'), 200)),
                             'Pass what recon.replica_findings() returned on the standby.');
@@ -15225,6 +17126,28 @@ BEGIN
                             'Run the check again (nothing was recorded).');
     END IF;
 
+    -- The target: handed out by this primary to this caller, unused, unexpired, and the very
+    -- one the result names (_recon.replica_claim); used from now on, in this transaction.
+    v_claimed := _recon.replica_claim(v_target);
+    -- The run's normal locking: one reconcile at a time (recon.reconcile takes it again).
+    PERFORM pg_advisory_xact_lock(hashtextextended('wallet-recon reconcile', 0));
+    -- History does not step back: a run of any of these checks recorded since the target was
+    -- taken may have read a newer state than the standby did.
+    SELECT format('run %s (checks %s) finished at %s', r.id, r.checks, r.finished_at)
+    INTO v_changed
+    FROM _recon.run AS r
+    WHERE r.status IN ('synced', 'discrepancy') AND r.finished_at >= v_claimed.taken_at
+      AND r.checks && v_names
+    ORDER BY r.finished_at DESC LIMIT 1;
+    IF v_changed IS NOT NULL THEN
+        PERFORM _recon.fail('RC226', 'a newer run of these checks is recorded already',
+                            format('The target was taken at %s; %s: its findings may be newer '
+                                   || 'than the standby''s. Nothing was recorded.',
+                                   v_claimed.taken_at, v_changed),
+                            'Run the check again (a new target), and schedule one path (the '
+                            || 'primary or the standby), not both at once.');
+    END IF;
+
     -- The run as recon.start_run() records it, its findings staged as a run on the primary
     -- stages them, and how each check ran; recon.reconcile() does the rest exactly as for a
     -- run of its own (acknowledgements, causes, severity, open issues, summary, alert).
@@ -15246,6 +17169,12 @@ BEGIN
         check_name text, finding_key text, wallet_key text, stored numeric, expected numeric,
         difference numeric, details jsonb, cause text, currency text)
     WHERE f.check_name = ANY (v_names);
+    -- A finding open here that the result no longer holds is resolved only if the primary no
+    -- longer finds it either (a result is data its caller passes).
+    v_kept := _recon.replica_recheck(v_run, v_names);
+    UPDATE _recon.run AS r
+    SET summary = jsonb_set(r.summary, '{replica,kept_open}', v_kept)
+    WHERE r.id = v_run AND v_kept <> '[]'::jsonb;
     v_summary := recon.reconcile(v_checks, result ->> 'mode');
     IF (v_summary ->> 'run_id')::bigint IS DISTINCT FROM v_run THEN
         PERFORM _recon.fail('RC224', 'the replica''s run was not the one recorded',
@@ -15253,15 +17182,16 @@ BEGIN
                                    v_summary ->> 'run_id'),
                             'Run the check again.');
     END IF;
+    UPDATE _recon.replica_target AS t SET run_id = v_run WHERE t.token = v_claimed.token;
     RETURN v_summary;
 END;
-$$;
+$_$;
 
 --
 -- Name: FUNCTION record_replica_run(result jsonb); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.record_replica_run(result jsonb) IS 'On the primary: records a run whose read work a hot standby did (result: what recon.replica_findings() returned there), exactly as recon.reconcile() records its own: the run, findings, observations, alerts and summary, which also says where it was read (summary.replica: target_lsn, replayed_lsn, read_ms). Refuses, recording nothing, a result read on a standby of another primary (RC221), at another toolkit version (RC222), before the target was replayed (RC223), or of checks that changed since (RC224). SECURITY DEFINER: recon_operator only (the findings are data the caller passes; an auditor runs checks on the primary).';
+COMMENT ON FUNCTION recon.record_replica_run(result jsonb) IS 'On the primary: records a run whose read work a hot standby did (result: what recon.replica_findings() returned there), exactly as recon.reconcile() records its own: the run, findings, observations, alerts and summary, which also says where it was read (summary.replica: target_lsn, replayed_lsn, read_ms, waited_ms). The result is data its caller passes: its target must be one recon.replica_target() recorded here, taken by the same role, unused and unexpired (it is used from then on: a replay, or the second of two concurrent submits, is refused, RC225); a run of the same checks recorded since the target was taken refuses it (RC226: history does not step back); and a finding open here that the result no longer holds is resolved only if the primary, re-checking it now, no longer finds it either (else it stays open: summary.replica.kept_open). Refuses, recording nothing, a result read on a standby of another primary (RC221), at another toolkit version (RC222), before the target was replayed (RC223), or of checks that changed since (RC224). SECURITY DEFINER: recon_operator only.';
 
 --
 -- Name: register_check(text, text, jsonb); Type: FUNCTION; Schema: recon; Owner: -
@@ -15416,23 +17346,17 @@ COMMENT ON FUNCTION recon.register_check(name text, kind text, options jsonb) IS
 
 CREATE FUNCTION recon.register_ledger_source(name text, wallet_source text, relation text, wallet_column text, amount_column text, options jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
     LANGUAGE plpgsql
-    AS $_$
+    AS $$
 #variable_conflict use_column
 DECLARE
     v_wallet _recon.wallet_source;
     v_relid oid;
     v_mode text;
     v_effects jsonb;
-    v_target text;
-    v_col text;
-    v_value text;
-    v_mult text;
-    v_optional jsonb := '{}'::jsonb;
-    v_key text;
+    v_optional jsonb;
     v_shape text := 'entries';
     v_parents jsonb;
     v_filters jsonb;
-    v_rules jsonb;
     v_kinds jsonb;
     v_after jsonb;
     v_legs jsonb;
@@ -15460,120 +17384,9 @@ BEGIN
     END IF;
 
     -- How an entry moves balances: signed amount, amount + direction, or operation effects.
-    IF register_ledger_source.options ? 'direction' AND register_ledger_source.options ? 'operation' THEN
-        PERFORM _recon.fail(
-            'RC106', 'give either "direction" or "operation", not both',
-            'A ledger is signed, direction-based or operation-based.',
-            'Use "direction" for credit/debit columns, "operation" with "effects" for '
-            || 'ON_HOLD/RELEASE/DEBIT/CREDIT-style ledgers.'
-        );
-    END IF;
-    v_target := COALESCE(register_ledger_source.options ->> 'balance_column', v_wallet.balance_columns[1]);
-    IF register_ledger_source.options ? 'operation' AND (jsonb_typeof(register_ledger_source.options -> 'operation') = 'array'
-                                    OR jsonb_typeof(register_ledger_source.options -> 'effects') = 'array'
-                                    OR v_shape <> 'entries') THEN
-        v_mode := 'operation';
-        v_rules := _recon.ledger_rules(v_relid, v_parents, v_wallet, register_ledger_source.options -> 'operation',
-                                       register_ledger_source.options -> 'effects',
-                                       CASE WHEN v_shape <> 'entries' THEN ARRAY(
-                                           SELECT jsonb_object_keys(v_legs -> 'legs')) END);
-        v_kinds := v_rules -> 'kinds';
-        v_effects := v_rules -> 'effects';
-    ELSIF register_ledger_source.options ? 'operation' THEN
-        v_mode := 'operation';
-        PERFORM _recon.resolve_column(v_relid, register_ledger_source.options ->> 'operation', 'the operation type');
-        v_effects := register_ledger_source.options -> 'effects';
-        IF v_effects IS NULL OR jsonb_typeof(v_effects) <> 'object' OR v_effects = '{}' THEN
-            PERFORM _recon.fail(
-                'RC106', 'an operation ledger needs "effects"',
-                'effects maps each operation type to its effect on balance columns.',
-                'E.g. {"ON_HOLD": {"available": -1, "on_hold": 1}, "RELEASE": {"available": 1, '
-                || '"on_hold": -1}, "DEBIT": {"on_hold": -1}, "CREDIT": {"available": 1}}.'
-            );
-        END IF;
-        -- Validate, then store per balance column: {"<column>": {"<operation>": multiplier}}.
-        FOR v_value IN SELECT jsonb_object_keys(v_effects) LOOP
-            IF jsonb_typeof(v_effects -> v_value) <> 'object' OR v_effects -> v_value = '{}' THEN
-                PERFORM _recon.fail(
-                    'RC106', format('effects of operation %L must be a non-empty object',
-                                    v_value),
-                    format('Got %s.', v_effects -> v_value),
-                    'Map each balance column to a multiplier, e.g. {"available": -1}.'
-                );
-            END IF;
-            FOR v_col, v_mult IN SELECT e.key, e.value::text FROM jsonb_each(v_effects -> v_value) AS e
-            LOOP
-                IF v_col <> ALL (v_wallet.balance_columns) THEN
-                    PERFORM _recon.fail(
-                        'RC102', format('operation %L moves %L, which is not a balance column of %s',
-                                        v_value, v_col, v_wallet.name),
-                        format('Balance columns: %s.', array_to_string(v_wallet.balance_columns, ', ')),
-                        'Register the column with the wallet source, or fix the effects.'
-                    );
-                END IF;
-                IF v_mult !~ '^-?[0-9]+(\.[0-9]+)?$' THEN
-                    PERFORM _recon.fail(
-                        'RC106', format('multiplier %s of %L on %L is not a number', v_mult, v_value,
-                                        v_col),
-                        'Multipliers are plain numbers such as 1 or -1.', 'Fix the effects.'
-                    );
-                END IF;
-            END LOOP;
-        END LOOP;
-        SELECT jsonb_object_agg(c.col, c.per_op) INTO v_effects
-        FROM (
-            SELECT e.key AS col, jsonb_object_agg(o.key, e.value) AS per_op
-            FROM jsonb_each(v_effects) AS o, jsonb_each(o.value) AS e
-            GROUP BY e.key
-        ) AS c;
-    ELSIF register_ledger_source.options ? 'direction' THEN
-        v_mode := 'direction';
-        PERFORM _recon.resolve_column(v_relid, register_ledger_source.options ->> 'direction', 'the direction');
-        IF COALESCE(register_ledger_source.options ->> 'credit', 'credit')
-           = COALESCE(register_ledger_source.options ->> 'debit', 'debit') THEN
-            PERFORM _recon.fail(
-                'RC106', format('"credit" and "debit" are both %L',
-                                COALESCE(register_ledger_source.options ->> 'credit', 'credit')),
-                'An entry is a credit or a debit by its direction value: they must differ.',
-                'E.g. {"direction": "direction", "credit": "C", "debit": "D"}.'
-            );
-        END IF;
-        PERFORM _recon.resolve_column(v_wallet.relid, v_target, 'the balance', TRUE);
-        v_effects := jsonb_build_object(v_target, jsonb_build_object(
-            COALESCE(register_ledger_source.options ->> 'credit', 'credit'), 1,
-            COALESCE(register_ledger_source.options ->> 'debit', 'debit'), -1
-        ));
-    ELSIF v_shape <> 'entries' THEN
-        -- A row of several legs (a transfer: its amount leaves the debit wallet and reaches the
-        -- credit wallet): each leg moves the balance by its side's multiplier.
-        v_mode := 'direction';
-        IF register_ledger_source.options ? 'effects' THEN
-            PERFORM _recon.fail(
-                'RC106', '"effects" needs "operation"', 'Only operation ledgers map effects.',
-                'Add "operation": ["side", ...] with rules, or drop "effects".'
-            );
-        END IF;
-        PERFORM _recon.resolve_column(v_wallet.relid, v_target, 'the balance', TRUE);
-        v_effects := jsonb_build_object(v_target, v_legs -> 'multipliers');
-    ELSE
-        v_mode := 'signed';
-        IF register_ledger_source.options ? 'effects' THEN
-            PERFORM _recon.fail(
-                'RC106', '"effects" needs "operation"', 'Only operation ledgers map effects.',
-                'Add "operation": "<type column>", or drop "effects".'
-            );
-        END IF;
-        PERFORM _recon.resolve_column(v_wallet.relid, v_target, 'the balance', TRUE);
-        v_effects := jsonb_build_object(v_target, jsonb_build_object('*', 1));
-    END IF;
-    IF v_target <> ALL (v_wallet.balance_columns) THEN
-        PERFORM _recon.fail(
-            'RC102', format('%L is not a balance column of wallet source %s', v_target,
-                            v_wallet.name),
-            format('Balance columns: %s.', array_to_string(v_wallet.balance_columns, ', ')),
-            'Set "balance_column" to one of them.'
-        );
-    END IF;
+    SELECT m.p_mode, m.p_effects, m.p_kinds INTO v_mode, v_effects, v_kinds
+    FROM _recon.ledger_mode(v_relid, v_wallet, v_parents, v_legs,
+                            register_ledger_source.options) AS m;
 
     -- Optional columns, each checked against the catalog.
     -- A running balance per balance column (a map) is checked per column; a single column
@@ -15582,31 +17395,7 @@ BEGIN
         v_after := _recon.ledger_after(v_relid, v_wallet, v_effects, register_ledger_source.options -> 'balance_after');
         register_ledger_source.options := register_ledger_source.options - 'balance_after';
     END IF;
-    FOREACH v_key IN ARRAY ARRAY['entry_id', 'reference', 'posted_at', 'order_by', 'balance_after',
-                                 'version', 'journal', 'status'] LOOP
-        IF register_ledger_source.options ? v_key THEN
-            v_optional := v_optional || jsonb_build_object(v_key, _recon.resolve_column(
-                v_relid, register_ledger_source.options ->> v_key, replace(v_key, '_', ' '),
-                v_key IN ('balance_after', 'version')
-            ));
-        END IF;
-    END LOOP;
-
-    -- The currency of each entry: a column of the ledger or of a parent row, of a text type.
-    IF register_ledger_source.options ? 'currency' THEN
-        IF _recon.ledger_ref_type(v_relid, v_parents, register_ledger_source.options ->> 'currency', 'the currency')
-           NOT IN ('text'::regtype, 'character varying'::regtype, 'character'::regtype,
-                   'name'::regtype) THEN
-            PERFORM _recon.fail(
-                'RC108', format('the currency column %s is not of a text type',
-                                register_ledger_source.options ->> 'currency'),
-                format('It is %s.', _recon.ledger_ref_type(v_relid, v_parents,
-                                                           register_ledger_source.options ->> 'currency',
-                                                           'the currency')),
-                'Name a column holding currency codes (text, varchar, char).');
-        END IF;
-        v_optional := v_optional || jsonb_build_object('currency', register_ledger_source.options ->> 'currency');
-    END IF;
+    v_optional := _recon.ledger_optional(v_relid, v_parents, register_ledger_source.options);
 
     -- Minor units: the amount (and running balances) as integers with a scale.
     v_scale := _recon.scale_option(
@@ -15642,7 +17431,7 @@ BEGIN
         'legs', v_legs -> 'legs', 'filters', v_filters, 'parents', v_parents, 'rules', v_kinds -> 'rules',
         'balance_after', v_after, 'scale', v_scale));
 END;
-$_$;
+$$;
 
 --
 -- Name: FUNCTION register_ledger_source(name text, wallet_source text, relation text, wallet_column text, amount_column text, options jsonb); Type: COMMENT; Schema: recon; Owner: -
@@ -15668,6 +17457,20 @@ BEGIN
                                  ARRAY['currency', 'owner', 'label', 'scale', 'version']);
     v_relid := _recon.resolve_table(register_wallet_source.relation);
     PERFORM _recon.resolve_column(v_relid, register_wallet_source.key_column, 'the wallet key');
+    -- a key under a nondeterministic collation: two wallets' keys may be equal with different
+    -- texts, and every finding, repair and guard names a wallet by its key's text
+    IF (SELECT c.collisdeterministic = FALSE FROM pg_catalog.pg_attribute AS a
+        JOIN pg_catalog.pg_collation AS c ON c.oid = a.attcollation
+        WHERE a.attrelid = v_relid AND a.attname = register_wallet_source.key_column) THEN
+        PERFORM _recon.fail(
+            'RC116', format('the wallet key %s of %s has a nondeterministic collation',
+                            register_wallet_source.key_column, v_relid::regclass),
+            'Two keys can be equal under it with different texts (case or accents); findings, '
+            || 'repairs and guards name a wallet by its key''s text.',
+            'Register a view that gives the key under a deterministic collation (key COLLATE "C"), '
+            || 'or a citext key (equal texts compare equal there, and incremental mode then runs '
+            || 'in full).');
+    END IF;
     IF register_wallet_source.balance_columns IS NULL OR cardinality(register_wallet_source.balance_columns) = 0 THEN
         PERFORM _recon.fail(
             'RC106', 'a wallet source needs at least one balance column',
@@ -15715,7 +17518,7 @@ $$;
 -- Name: FUNCTION register_wallet_source(name text, relation text, key_column text, balance_columns text[], options jsonb); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.register_wallet_source(name text, relation text, key_column text, balance_columns text[], options jsonb) IS 'Registers a wallet table: name, table, key column, stored balance columns (numeric), and options {"currency": column, "owner": column, "label": column (an alias shown beside the key in findings), "scale": when the balances are integers of minor units, decimal places (2), {"multiplier": 100}, or per wallet {"column": c, "as": "places"|"multiplier"} (docs/CHECKS.md "Minor units"), "version": column (an integer optimistic-locking version every write of the toolkit to a wallet row bumps)}. Every name is checked against the catalog. Errors: RC101 unknown table, RC102 unknown column, RC103 not numeric (a version column: not an integer), RC104 name taken, RC105 bad name, RC106 bad option, RC115 bad scale. Needs the toolkit owner. Table names resolve on your search_path, as in psql; the function is not SECURITY DEFINER and pins no path.';
+COMMENT ON FUNCTION recon.register_wallet_source(name text, relation text, key_column text, balance_columns text[], options jsonb) IS 'Registers a wallet table: name, table, key column, stored balance columns (numeric), and options {"currency": column, "owner": column, "label": column (an alias shown beside the key in findings), "scale": when the balances are integers of minor units, decimal places (2), {"multiplier": 100}, or per wallet {"column": c, "as": "places"|"multiplier"} (docs/CHECKS.md "Minor units"), "version": column (an integer optimistic-locking version every write of the toolkit to a wallet row bumps)}. Every name is checked against the catalog. Errors: RC101 unknown table, RC102 unknown column, RC103 not numeric (a version column: not an integer), RC104 name taken, RC105 bad name, RC106 bad option, RC115 bad scale, RC116 a key under a nondeterministic collation. Needs the toolkit owner. Table names resolve on your search_path, as in psql; the function is not SECURITY DEFINER and pins no path.';
 
 --
 -- Name: register_writer(text, jsonb); Type: FUNCTION; Schema: recon; Owner: -
@@ -15723,142 +17526,26 @@ COMMENT ON FUNCTION recon.register_wallet_source(name text, relation text, key_c
 
 CREATE FUNCTION recon.register_writer(ledger text, options jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
     LANGUAGE plpgsql
-    AS $_$
+    AS $$
 #variable_conflict use_column
 DECLARE
     v_ledger _recon.ledger_source := _recon.ledger(register_writer.ledger);
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
     v_writer _recon.writer;
     v_fn regprocedure;
-    v_exists boolean;
-    v_key text;
-    v_why text := _recon.ledger_writer_refusal(
-        v_ledger, CASE WHEN register_writer.options ? 'function' THEN 'function' ELSE 'insert' END);
 BEGIN
     -- Every shape repairs read is served (they measure and verify through the legs); an INSERT
-    -- cannot write or check a parent row that a filter or effect rule reads.
-    IF v_why IS NOT NULL THEN
-        PERFORM _recon.fail(
-            'RC305', format('a writer cannot be set on ledger source %s: %s', register_writer.ledger, v_why),
-            format('Ledger source %s reads %s with shape %s%s%s.', v_ledger.name,
-                   v_ledger.relid::regclass, v_ledger.shape,
-                   CASE WHEN v_ledger.parents IS NOT NULL
-                        THEN ', parents ' || v_ledger.parents::text ELSE '' END,
-                   CASE WHEN v_ledger.filters IS NOT NULL
-                        THEN ', filters ' || v_ledger.filters::text ELSE '' END),
-            CASE WHEN v_ledger.shape IN ('entries', 'transfer')
-                 THEN 'Register a posting function instead ({"function": "schema.post(jsonb)"}): '
-                      || 'it writes the row and its parent; the repair is verified through the '
-                      || 'ledger''s legs (RC307 otherwise). docs/REPAIRS.md "Writers".'
-                 ELSE 'Repair by hand or acknowledge the findings (docs/CHECKS.md "Ledger '
-                      || 'shapes").' END);
-    END IF;
-    -- A float amount or running balance cannot hold what a repair posts exactly.
-    IF _recon.float_refusal(v_ledger) IS NOT NULL THEN
-        PERFORM _recon.fail(
-            'RC320', format('a writer cannot be set on ledger source %s: its %s', register_writer.ledger,
-                            _recon.float_refusal(v_ledger)),
-            'Repairs post exact amounts; a float column would round them.',
-            'Make the column numeric, or an integer of minor units registered with a "scale" '
-            || '(docs/CHECKS.md "Minor units"); until then repair by hand or acknowledge.');
-    END IF;
-    PERFORM _recon.check_options('writer for ' || register_writer.ledger, register_writer.options,
-                                 ARRAY['function', 'columns', 'offset_wallet', 'reference',
-                                       'description', 'journal', 'entry_types',
-                                       'moves_balances']);
-    FOREACH v_key IN ARRAY ARRAY['function', 'offset_wallet', 'reference', 'description',
-                                 'journal'] LOOP
-        IF register_writer.options ? v_key AND jsonb_typeof(register_writer.options -> v_key) <> 'string' THEN
-            PERFORM _recon.fail('RC305', format('"%s" must be a string', v_key),
-                                format('Got %s.', register_writer.options -> v_key), 'docs/REPAIRS.md.');
-        END IF;
-    END LOOP;
-    IF register_writer.options ? 'columns' AND jsonb_typeof(register_writer.options -> 'columns') <> 'object' THEN
-        PERFORM _recon.fail('RC305', '"columns" must be an object',
-                            format('Got %s.', register_writer.options -> 'columns'),
-                            'It maps a ledger column to a constant or template.');
-    END IF;
-    IF register_writer.options ? 'entry_types' AND (jsonb_typeof(register_writer.options -> 'entry_types') <> 'array'
-        OR EXISTS (SELECT FROM jsonb_array_elements(register_writer.options -> 'entry_types') AS e
-                   WHERE jsonb_typeof(e) <> 'string')) THEN
-        PERFORM _recon.fail('RC305', '"entry_types" must be an array of strings',
-                            format('Got %s.', register_writer.options -> 'entry_types'),
-                            'E.g. ["topup", "withdrawal"]: preferred when several types fit.');
-    END IF;
+    -- cannot write or check a parent row that a filter or effect rule reads. A float amount or
+    -- running balance cannot hold what a repair posts exactly.
+    PERFORM _recon.writer_check_ledger(register_writer.ledger, v_ledger, register_writer.options);
+    PERFORM _recon.writer_check_options(register_writer.ledger, register_writer.options);
     PERFORM _recon.writer_moves_balances(register_writer.ledger, register_writer.options);
     IF register_writer.options ? 'function' THEN
-        IF register_writer.options ? 'columns' THEN
-            PERFORM _recon.fail('RC305', 'a writer has "function" or "columns", not both',
-                                'A posting function writes its own rows.',
-                                'Drop "columns", or drop "function" to use an INSERT.');
-        END IF;
-        BEGIN
-            v_fn := (register_writer.options ->> 'function')::regprocedure;
-        EXCEPTION WHEN undefined_function OR invalid_text_representation OR syntax_error
-                       OR invalid_schema_name OR undefined_object THEN
-            PERFORM _recon.fail(
-                'RC305', format('unknown posting function %L', register_writer.options ->> 'function'),
-                SQLERRM, 'Give it with its argument type, e.g. "ledger.post_recon(jsonb)".');
-        END;
-        IF NOT EXISTS (SELECT FROM pg_catalog.pg_proc AS p
-                       WHERE p.oid = v_fn AND p.prorettype = 'jsonb'::regtype
-                         AND p.pronargs = 1 AND p.proargtypes[0] = 'jsonb'::regtype
-                         AND p.prokind = 'f' AND NOT p.proretset) THEN
-            PERFORM _recon.fail(
-                'RC305', format('posting function %s has the wrong signature', v_fn),
-                'A posting function takes the posting request and returns the entries: '
-                || 'fn(request jsonb) RETURNS jsonb.', 'docs/REPAIRS.md describes the request.');
-        END IF;
+        v_fn := _recon.writer_posting_function(register_writer.options);
     END IF;
-    -- an INSERT writer inserts into the ledger as registered: a view must take the INSERT
-    -- (a simple view, or one with an INSTEAD OF INSERT trigger), or repairs would fail later
-    IF NOT register_writer.options ? 'function'
-       AND pg_catalog.pg_relation_is_updatable(v_ledger.relid, TRUE) & 8 = 0 THEN
-        PERFORM _recon.fail(
-            'RC312', format('ledger %s cannot take an INSERT writer', register_writer.ledger),
-            format('%s is a %s that does not accept INSERT (a join, an aggregate, DISTINCT, a '
-                   || 'UNION...: not automatically updatable, and no INSTEAD OF INSERT trigger).',
-                   v_ledger.relid::regclass,
-                   CASE (SELECT c.relkind FROM pg_catalog.pg_class AS c
-                         WHERE c.oid = v_ledger.relid)
-                        WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
-                        ELSE 'relation' END),
-            'Register a posting function ({"function": "schema.post(jsonb)"}) that writes the '
-            || 'base tables, or register the ledger on its base table; docs/REPAIRS.md.');
-    END IF;
-    IF register_writer.options ? 'offset_wallet' THEN
-        EXECUTE format('SELECT EXISTS (SELECT FROM %s AS w WHERE w.%I::text = $1)',
-                       v_wallet.relid::regclass, v_wallet.key_column)
-        INTO v_exists USING register_writer.options ->> 'offset_wallet';
-        IF NOT v_exists THEN
-            PERFORM _recon.fail(
-                'RC305', format('offset wallet %L is not in %s', register_writer.options ->> 'offset_wallet',
-                                v_wallet.relid::regclass),
-                'Double-entry repairs post their other side to this wallet.',
-                'Create the system wallet first (seed 003 calls it ''system'').');
-        END IF;
-    END IF;
-    -- a transfer row moves two wallets: a repair posts from or to the offset wallet (an
-    -- INSERT writer one row, a posting function as it likes; conservation checks both)
-    IF v_ledger.shape = 'transfer' AND NOT register_writer.options ? 'offset_wallet' THEN
-        PERFORM _recon.fail(
-            'RC305', format('a writer for transfer ledger %s needs an "offset_wallet"', register_writer.ledger),
-            'A repair on a transfer ledger is one row between the wallet and the offset wallet.',
-            'E.g. {"offset_wallet": "world"}: the system wallet repairs move money from and to.');
-    END IF;
-    IF register_writer.options ? 'journal' AND v_ledger.journal_column IS NULL THEN
-        PERFORM _recon.fail('RC305', format('ledger %s has no journal column', register_writer.ledger),
-                            'A journal template fills the ledger''s journal column.',
-                            'Register the ledger with {"journal": "<column>"}, or drop it here.');
-    END IF;
-    -- (a transfer row is its own journal: both legs are the one row, balanced by construction)
-    IF register_writer.options ? 'offset_wallet' AND NOT register_writer.options ? 'function' AND v_ledger.journal_column
-        IS NOT NULL AND NOT register_writer.options ? 'journal' AND v_ledger.shape = 'entries' THEN
-        PERFORM _recon.fail(
-            'RC305', 'a double-entry writer needs a "journal" template',
-            'Both sides of a posting share one journal id, so the journal check sees them '
-            || 'balance.', 'E.g. "journal": "recon-{uuid}".');
-    END IF;
+    -- the relation takes an INSERT, the offset wallet exists, journals are filled
+    PERFORM _recon.writer_check_target(register_writer.ledger, v_ledger, v_wallet,
+                                       register_writer.options);
 
     v_writer := ROW(
         register_writer.ledger,
@@ -15896,7 +17583,7 @@ BEGIN
         'moves_balances', CASE WHEN _recon.writer_moves_balances(register_writer.ledger, register_writer.options) THEN TRUE
                           END));
 END;
-$_$;
+$$;
 
 --
 -- Name: FUNCTION register_writer(ledger text, options jsonb); Type: COMMENT; Schema: recon; Owner: -
@@ -15971,15 +17658,16 @@ $$;
 COMMENT ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) IS 'On a hot standby, in a read-only transaction begun after recon.replica_wait(target) returned: the read work of recon.reconcile(checks, mode) (every enabled check, or the named ones), the findings as the run stages them, as jsonb; nothing is written. recon.record_replica_run() on the primary records it. Every check is read in full (incremental state is written by the run that advances it; runs.why_full says so in incremental mode). Errors: RC201, RC202, RC220-RC224 (docs/SQLSTATES.md).';
 
 --
--- Name: replica_target(); Type: FUNCTION; Schema: recon; Owner: -
+-- Name: replica_target(interval); Type: FUNCTION; Schema: recon; Owner: -
 --
 
-CREATE FUNCTION recon.replica_target() RETURNS jsonb
+CREATE FUNCTION recon.replica_target(valid_for interval DEFAULT '01:00:00'::interval) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_lsn pg_lsn;
+    v_target _recon.replica_target;
 BEGIN
     IF pg_is_in_recovery() THEN
         PERFORM _recon.fail('RC220', 'this server is a standby, not the primary',
@@ -15987,27 +17675,46 @@ BEGIN
                             || 'must name the primary.',
                             'Pass the primary as --database and the standby as --replica.');
     END IF;
+    IF valid_for IS NULL OR valid_for <= interval '0' THEN
+        PERFORM _recon.fail('RC225', format('bad valid_for %s',
+                                            COALESCE(valid_for::text, 'NULL')),
+                            'A target is valid for a while after it is taken, then refused.',
+                            'Pass a positive interval, e.g. ''1 hour'' (the default).');
+    END IF;
     -- The insert position, not the write position: a transaction committed asynchronously
     -- (synchronous_commit = off) is visible here before its WAL is written.
     v_lsn := pg_current_wal_insert_lsn();
-    -- This transaction then takes a transaction id, so that its commit writes a commit record
-    -- after that position, which is flushed (at once, or by the WAL writer when commits are
-    -- asynchronous) and so sent to the standby: the position is reached even when the last
-    -- WAL before it is not a commit and nothing else is written.
-    PERFORM pg_current_xact_id();
+    -- The target is recorded, single-use and bound to its caller: recon.record_replica_run()
+    -- takes a result only for it. Recording it also gives this transaction an id, so that its
+    -- commit writes a commit record after that position, which is flushed (at once, or by the
+    -- WAL writer when commits are asynchronous) and so sent to the standby: the position is
+    -- reached even when the last WAL before it is not a commit and nothing else is written.
+    INSERT INTO _recon.replica_target
+        (token, lsn, system_identifier, toolkit_version, taken_by, taken_at, expires_at)
+    VALUES (gen_random_uuid(), v_lsn,
+            (SELECT c.system_identifier::text FROM pg_control_system() AS c), recon.version(),
+            CASE WHEN current_setting('role') = 'none' THEN session_user
+                 ELSE current_setting('role') END,
+            clock_timestamp(), clock_timestamp() + valid_for)
+    RETURNING * INTO v_target;
+    -- what is recorded stays small: targets used or expired a day ago go
+    DELETE FROM _recon.replica_target AS t
+    WHERE t.expires_at < clock_timestamp() - interval '1 day';
     RETURN jsonb_build_object(
-        'system_identifier', (SELECT c.system_identifier::text FROM pg_control_system() AS c),
-        'version', recon.version(),
-        'lsn', v_lsn::text,
-        'taken_at', clock_timestamp());
+        'token', v_target.token::text,
+        'system_identifier', v_target.system_identifier,
+        'version', v_target.toolkit_version,
+        'lsn', v_target.lsn::text,
+        'taken_at', v_target.taken_at,
+        'expires_at', v_target.expires_at);
 END;
 $$;
 
 --
--- Name: FUNCTION replica_target(); Type: COMMENT; Schema: recon; Owner: -
+-- Name: FUNCTION replica_target(valid_for interval); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.replica_target() IS 'On the primary: the start of a run read on a streaming standby (docs/SCALING.md, "Checks on a standby"): the primary''s system identifier, toolkit version and current WAL insert position (lsn: every transaction visible now committed at or before it), which recon.replica_wait() and recon.replica_findings() take on the standby. Error: RC220 when this server is itself a standby.';
+COMMENT ON FUNCTION recon.replica_target(valid_for interval) IS 'On the primary: the start of a run read on a streaming standby (docs/SCALING.md, "Checks on a standby"): the primary''s system identifier, toolkit version and current WAL insert position (lsn: every transaction visible now committed at or before it), which recon.replica_wait() and recon.replica_findings() take on the standby, and a random token. The target is recorded (_recon.replica_target): recon.record_replica_run() records one result of it, from the same caller, within valid_for (default 1 hour). Errors: RC220 when this server is itself a standby, RC225 a valid_for not positive.';
 
 --
 -- Name: replica_wait(jsonb, interval); Type: FUNCTION; Schema: recon; Owner: -
@@ -16995,194 +18702,6 @@ COMMENT ON COLUMN _recon.fix_policy.wallet_limit IS 'Per currency, the largest r
 --
 
 COMMENT ON COLUMN _recon.fix_policy.run_limit IS 'Per currency, the largest total one recon.fix() call applies for this check. NULL: ten times the wallet limit.';
-
---
--- Name: fix_stage; Type: TABLE; Schema: _recon; Owner: -
---
-
-CREATE UNLOGGED TABLE _recon.fix_stage (
-    stage_id bigint NOT NULL,
-    step integer NOT NULL,
-    finding_id bigint,
-    check_name text,
-    kind text,
-    finding_key text,
-    wallet_source text,
-    wallet_key text,
-    ledger_source text,
-    strategy text NOT NULL,
-    difference numeric,
-    amount numeric,
-    postings jsonb DEFAULT '[]'::jsonb NOT NULL,
-    moves jsonb DEFAULT '{}'::jsonb NOT NULL,
-    stored_before jsonb,
-    stored_after jsonb,
-    status text NOT NULL,
-    note text,
-    covered_by integer,
-    repair_key text,
-    repair_id bigint,
-    currency text,
-    ledger_change jsonb DEFAULT '{}'::jsonb NOT NULL,
-    stored_change jsonb DEFAULT '{}'::jsonb NOT NULL,
-    evidence jsonb
-);
-
---
--- Name: TABLE fix_stage; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON TABLE _recon.fix_stage IS 'Scratch space of a running recon.fix(): its plan, one row per step, before it is applied. Emptied at the end of each call; unlogged (nothing to keep).';
-
---
--- Name: COLUMN fix_stage.stage_id; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.stage_id IS 'The call (a number from fix_stage_seq).';
-
---
--- Name: COLUMN fix_stage.step; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.step IS 'Step number.';
-
---
--- Name: COLUMN fix_stage.finding_id; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.finding_id IS 'The finding.';
-
---
--- Name: COLUMN fix_stage.check_name; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.check_name IS 'Its check.';
-
---
--- Name: COLUMN fix_stage.kind; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.kind IS 'The check''s kind.';
-
---
--- Name: COLUMN fix_stage.finding_key; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.finding_key IS 'The finding''s key.';
-
---
--- Name: COLUMN fix_stage.wallet_source; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.wallet_source IS 'The wallet source.';
-
---
--- Name: COLUMN fix_stage.wallet_key; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.wallet_key IS 'The wallet.';
-
---
--- Name: COLUMN fix_stage.ledger_source; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.ledger_source IS 'The ledger it posts into, if it posts.';
-
---
--- Name: COLUMN fix_stage.strategy; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.strategy IS 'The repair.';
-
---
--- Name: COLUMN fix_stage.difference; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.difference IS 'The finding''s difference.';
-
---
--- Name: COLUMN fix_stage.amount; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.amount IS 'How much it repairs (absolute).';
-
---
--- Name: COLUMN fix_stage.postings; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.postings IS 'Entries to post: wallet, deltas, purpose.';
-
---
--- Name: COLUMN fix_stage.moves; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.moves IS 'What it adds to each stored balance column.';
-
---
--- Name: COLUMN fix_stage.stored_before; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.stored_before IS 'Stored balances before.';
-
---
--- Name: COLUMN fix_stage.stored_after; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.stored_after IS 'Stored balances after.';
-
---
--- Name: COLUMN fix_stage.status; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.status IS 'planned, applied, covered, manual or skipped.';
-
---
--- Name: COLUMN fix_stage.note; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.note IS 'Why it was skipped, or what covers it.';
-
---
--- Name: COLUMN fix_stage.covered_by; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.covered_by IS 'The step whose repair also repairs this one.';
-
---
--- Name: COLUMN fix_stage.repair_key; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.repair_key IS 'Its unique repair key.';
-
---
--- Name: COLUMN fix_stage.repair_id; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.repair_id IS 'Its audit row, once applied.';
-
---
--- Name: COLUMN fix_stage.currency; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.currency IS 'The wallet''s currency.';
-
---
--- Name: COLUMN fix_stage.ledger_change; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.ledger_change IS 'What its postings add to the ledger''s effects, per column, both sides.';
-
---
--- Name: COLUMN fix_stage.stored_change; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.stored_change IS 'What it adds to the stored balances, per column, offset wallets included.';
-
---
--- Name: COLUMN fix_stage.evidence; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.fix_stage.evidence IS 'The ledger evidence the strategy was chosen on.';
 
 --
 -- Name: fix_stage_seq; Type: SEQUENCE; Schema: _recon; Owner: -
@@ -19102,6 +20621,13 @@ ALTER TABLE ONLY _recon.repair
     ADD CONSTRAINT repair_reversed_once UNIQUE (reverses);
 
 --
+-- Name: replica_target replica_target_pkey; Type: CONSTRAINT; Schema: _recon; Owner: -
+--
+
+ALTER TABLE ONLY _recon.replica_target
+    ADD CONSTRAINT replica_target_pkey PRIMARY KEY (token);
+
+--
 -- Name: reversal reversal_once; Type: CONSTRAINT; Schema: _recon; Owner: -
 --
 
@@ -19530,6 +21056,13 @@ ALTER TABLE ONLY _recon.repair
     ADD CONSTRAINT repair_reverses_fkey FOREIGN KEY (reverses) REFERENCES _recon.repair(id);
 
 --
+-- Name: replica_target replica_target_run_id_fkey; Type: FK CONSTRAINT; Schema: _recon; Owner: -
+--
+
+ALTER TABLE ONLY _recon.replica_target
+    ADD CONSTRAINT replica_target_run_id_fkey FOREIGN KEY (run_id) REFERENCES _recon.run(id) ON DELETE SET NULL;
+
+--
 -- Name: reversal reversal_ledger_source_fkey; Type: FK CONSTRAINT; Schema: _recon; Owner: -
 --
 
@@ -19632,6 +21165,12 @@ REVOKE ALL ON FUNCTION _recon.backfill_target(p_check _recon.check_def, p_wallet
 REVOKE ALL ON FUNCTION _recon.backfill_verify(p_stage bigint, p_wallet_source text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION balance_add_settled(p_check _recon.check_def, p_from numeric, p_to numeric, p_sums text, OUT p_delta text[], OUT p_inserted bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.balance_add_settled(p_check _recon.check_def, p_from numeric, p_to numeric, p_sums text, OUT p_delta text[], OUT p_inserted bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION balance_agg_sql(p_options jsonb, p_where text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -19660,6 +21199,18 @@ REVOKE ALL ON FUNCTION _recon.balance_full(p_check _recon.check_def, p_run bigin
 --
 
 REVOKE ALL ON FUNCTION _recon.balance_increment(p_check _recon.check_def, p_run bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION balance_recheck(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_sums text, p_insert text, p_run bigint, p_delta text[], p_since xid, OUT p_state_rows bigint, OUT p_old_rows bigint, OUT p_written bigint, OUT p_new_keys text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.balance_recheck(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_sums text, p_insert text, p_run bigint, p_delta text[], p_since xid, OUT p_state_rows bigint, OUT p_old_rows bigint, OUT p_written bigint, OUT p_new_keys text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION balance_recheck_sql(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_cols integer); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.balance_recheck_sql(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_cols integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION base_table(p_view oid); Type: ACL; Schema: _recon; Owner: -
@@ -19788,6 +21339,24 @@ REVOKE ALL ON FUNCTION _recon.compile_journal(p_name text, p_options jsonb) FROM
 REVOKE ALL ON FUNCTION _recon.compile_lifecycle(p_name text, p_options jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION compile_lifecycle_pending(p_ledger _recon.ledger_source, p_options jsonb, p_status text, OUT p_pending text, OUT p_stale text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.compile_lifecycle_pending(p_ledger _recon.ledger_source, p_options jsonb, p_status text, OUT p_pending text, OUT p_stale text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION compile_lifecycle_status(p_raw _recon.ledger_source, p_ledger _recon.ledger_source, p_options jsonb, OUT p_status text, OUT p_join text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.compile_lifecycle_status(p_raw _recon.ledger_source, p_ledger _recon.ledger_source, p_options jsonb, OUT p_status text, OUT p_join text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION compile_lifecycle_terminal(p_ledger _recon.ledger_source, p_hold text, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.compile_lifecycle_terminal(p_ledger _recon.ledger_source, p_hold text, p_options jsonb) FROM PUBLIC;
+
+--
 -- Name: FUNCTION compile_orphan(p_name text, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -19828,6 +21397,12 @@ REVOKE ALL ON FUNCTION _recon.custom_trusted(p_name text, p_view regclass) FROM 
 --
 
 REVOKE ALL ON FUNCTION _recon.effect_sql(p_ledger _recon.ledger_source, p_column text, p_alias text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION entry_amount(p_effects jsonb, p_cols text[], p_label text, p_deltas jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.entry_amount(p_effects jsonb, p_cols text[], p_label text, p_deltas jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION entry_for(p_ledger _recon.ledger_source, p_deltas jsonb, p_prefer text[]); Type: ACL; Schema: _recon; Owner: -
@@ -19926,6 +21501,36 @@ REVOKE ALL ON FUNCTION _recon.fix_currencies(p_stage bigint, p_stored jsonb) FRO
 REVOKE ALL ON FUNCTION _recon.fix_evidence(p_stage bigint) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_evidence_breaks(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_chain text, p_keys text[], p_key_type regtype); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_evidence_breaks(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_chain text, p_keys text[], p_key_type regtype) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_evidence_journals(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_wallet _recon.wallet_source, p_journal_checks text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_evidence_journals(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_wallet _recon.wallet_source, p_journal_checks text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_evidence_unjournaled(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_evidence_unjournaled(p_stage bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_floats(p_stage bigint, p_apply boolean); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -19936,6 +21541,24 @@ REVOKE ALL ON FUNCTION _recon.fix_floats(p_stage bigint, p_apply boolean) FROM P
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_lifecycle(p_stage bigint, p_recheck boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_lifecycle_covered(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_lifecycle_covered(p_stage bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_lifecycle_status_sql(p_check _recon.check_def, p_legs _recon.ledger_source, p_legs_sql text, p_journal_type text, p_recheck boolean); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_lifecycle_status_sql(p_check _recon.check_def, p_legs _recon.ledger_source, p_legs_sql text, p_journal_type text, p_recheck boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_lifecycle_verdict(p_step _recon.fix_stage, p_check_name text, p_ledger_name text, p_legs _recon.ledger_source, p_hold text, p_terminal text[], p_release text, p_commit text, p_approved text[], p_canceled text[], p_journal text, p_status text, p_entries jsonb, OUT p_note text, OUT p_verdict text, OUT p_postings jsonb, OUT p_evidence jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_lifecycle_verdict(p_step _recon.fix_stage, p_check_name text, p_ledger_name text, p_legs _recon.ledger_source, p_hold text, p_terminal text[], p_release text, p_commit text, p_approved text[], p_canceled text[], p_journal text, p_status text, p_entries jsonb, OUT p_note text, OUT p_verdict text, OUT p_postings jsonb, OUT p_evidence jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_limit(p_value numeric, p_what text); Type: ACL; Schema: _recon; Owner: -
@@ -19950,6 +21573,12 @@ REVOKE ALL ON FUNCTION _recon.fix_limit(p_value numeric, p_what text) FROM PUBLI
 REVOKE ALL ON FUNCTION _recon.fix_measure(p_source text, p_keys text[], p_ledgers text[]) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_mixed_currency(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_mixed_currency(p_stage bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_move(p_stage bigint, p_offset_moves jsonb); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -19960,6 +21589,12 @@ REVOKE ALL ON FUNCTION _recon.fix_move(p_stage bigint, p_offset_moves jsonb) FRO
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_moves_less(p_moves jsonb, p_source text, p_moved jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_moves_more(p_moves jsonb, p_source text, p_wallet text, p_deltas jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_moves_more(p_moves jsonb, p_source text, p_wallet text, p_deltas jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_offset_deltas(p_posting jsonb); Type: ACL; Schema: _recon; Owner: -
@@ -19986,16 +21621,88 @@ REVOKE ALL ON FUNCTION _recon.fix_overdraft_evidence(p_stage bigint) FROM PUBLIC
 REVOKE ALL ON FUNCTION _recon.fix_plan(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_plan_covered(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_plan_covered(p_stage bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_plan_findings(p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_plan_findings(p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_plan_reversals(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_plan_reversals(p_stage bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_plan_skip_unwritable(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_plan_skip_unwritable(p_stage bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_plan_skip_wallets(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_plan_skip_wallets(p_stage bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_plan_steps(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_plan_steps(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_post(p_stage bigint, p_fix bigint, p_ticket text, p_reason text, p_pre jsonb); Type: ACL; Schema: _recon; Owner: -
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_post(p_stage bigint, p_fix bigint, p_ticket text, p_reason text, p_pre jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_post_after(INOUT p_side jsonb, INOUT p_afters jsonb, p_ledger _recon.ledger_source, p_after_sql text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_post_after(INOUT p_side jsonb, INOUT p_afters jsonb, p_ledger _recon.ledger_source, p_after_sql text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_post_entry(p_side jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_step integer); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_post_entry(p_side jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_step integer) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_post_first(p_ledger _recon.ledger_source, p_writer _recon.writer, p_request jsonb); Type: ACL; Schema: _recon; Owner: -
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_post_first(p_ledger _recon.ledger_source, p_writer _recon.writer, p_request jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_post_function_entries(p_step _recon.fix_stage, p_ledger text, p_writer _recon.writer, p_side jsonb, p_result jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_post_function_entries(p_step _recon.fix_stage, p_ledger text, p_writer _recon.writer, p_side jsonb, p_result jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_post_running(INOUT p_side jsonb, INOUT p_state jsonb, p_ledger _recon.ledger_source, p_chain text, p_balance_check text, p_first jsonb, p_pre jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_post_running(INOUT p_side jsonb, INOUT p_state jsonb, p_ledger _recon.ledger_source, p_chain text, p_balance_check text, p_first jsonb, p_pre jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_post_sql(p_ledger _recon.ledger_source, p_writer _recon.writer); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_post_sql(p_ledger _recon.ledger_source, p_writer _recon.writer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_postable(p_ledger _recon.ledger_source, p_writer _recon.writer, p_deltas jsonb); Type: ACL; Schema: _recon; Owner: -
@@ -20040,6 +21747,12 @@ REVOKE ALL ON FUNCTION _recon.fix_skip_applied(p_stage bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.fix_skip_changed(p_stage bigint, p_pre jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_skip_generated(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_skip_generated(p_stage bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_skip_over_run_limit(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -20056,6 +21769,12 @@ REVOKE ALL ON FUNCTION _recon.fix_skip_over_wallet_limit(p_stage bigint) FROM PU
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_skip_overdrafts(p_stage bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_skip_passing_overdrafts(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_skip_unfit(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
@@ -20098,6 +21817,12 @@ REVOKE ALL ON FUNCTION _recon.fix_strategies(p_kind text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_unpostable(p_stage bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_unscaled_payments(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_unscaled_payments(p_stage bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_verify(p_stage bigint, p_pre jsonb); Type: ACL; Schema: _recon; Owner: -
@@ -20488,6 +22213,12 @@ REVOKE ALL ON FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_sou
 REVOKE ALL ON FUNCTION _recon.journal_skipped(p_check _recon.check_def) FROM PUBLIC;
 
 --
+-- Name: FUNCTION key_text_unequal(p_relid oid, p_column name); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.key_text_unequal(p_relid oid, p_column name) FROM PUBLIC;
+
+--
 -- Name: FUNCTION kind(p_kind text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -20524,10 +22255,34 @@ REVOKE ALL ON FUNCTION _recon.ledger_bound_sequence(p_relid oid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.ledger_filters(p_relid oid, p_parents jsonb, p_filters jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION ledger_keys_text_unequal(p_ledger _recon.ledger_source); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.ledger_keys_text_unequal(p_ledger _recon.ledger_source) FROM PUBLIC;
+
+--
 -- Name: FUNCTION ledger_legs(p_relid oid, p_wallet _recon.wallet_source, p_wallet_column text, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
 --
 
 REVOKE ALL ON FUNCTION _recon.ledger_legs(p_relid oid, p_wallet _recon.wallet_source, p_wallet_column text, p_options jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION ledger_mode(p_relid oid, p_wallet _recon.wallet_source, p_parents jsonb, p_legs jsonb, p_options jsonb, OUT p_mode text, OUT p_effects jsonb, OUT p_kinds jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.ledger_mode(p_relid oid, p_wallet _recon.wallet_source, p_parents jsonb, p_legs jsonb, p_options jsonb, OUT p_mode text, OUT p_effects jsonb, OUT p_kinds jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION ledger_operation_effects(p_relid oid, p_wallet _recon.wallet_source, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.ledger_operation_effects(p_relid oid, p_wallet _recon.wallet_source, p_options jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION ledger_optional(p_relid oid, p_parents jsonb, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.ledger_optional(p_relid oid, p_parents jsonb, p_options jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION ledger_parents(p_relid oid, p_parents jsonb); Type: ACL; Schema: _recon; Owner: -
@@ -20678,6 +22433,18 @@ REVOKE ALL ON FUNCTION _recon.recompile_checks(p_kinds text[]) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.recompile_guards() FROM PUBLIC;
+
+--
+-- Name: FUNCTION replica_claim(p_target jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.replica_claim(p_target jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION replica_recheck(p_run bigint, p_names text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.replica_recheck(p_run bigint, p_names text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION replica_rows(p_check _recon.check_def); Type: ACL; Schema: _recon; Owner: -
@@ -20846,16 +22613,22 @@ REVOKE ALL ON FUNCTION _recon.side_sql(p_side text, p_spec jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.source_name_free(p_what text, p_name text) FROM PUBLIC;
 
 --
--- Name: FUNCTION stage_currency(p_run bigint, p_check _recon.check_def); Type: ACL; Schema: _recon; Owner: -
+-- Name: FUNCTION stage_keys_sql(p_rows text); Type: ACL; Schema: _recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION _recon.stage_currency(p_run bigint, p_check _recon.check_def) FROM PUBLIC;
+REVOKE ALL ON FUNCTION _recon.stage_keys_sql(p_rows text) FROM PUBLIC;
 
 --
--- Name: FUNCTION stage_labels(p_run bigint, p_check _recon.check_def); Type: ACL; Schema: _recon; Owner: -
+-- Name: FUNCTION stage_rows_sql(p_check _recon.check_def, p_rows text); Type: ACL; Schema: _recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION _recon.stage_labels(p_run bigint, p_check _recon.check_def) FROM PUBLIC;
+REVOKE ALL ON FUNCTION _recon.stage_rows_sql(p_check _recon.check_def, p_rows text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION stage_rules(p_run bigint, p_check _recon.check_def); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.stage_rules(p_run bigint, p_check _recon.check_def) FROM PUBLIC;
 
 --
 -- Name: FUNCTION stored_text(p_relid oid, p_column text, p_value text); Type: ACL; Schema: _recon; Owner: -
@@ -20966,6 +22739,30 @@ REVOKE ALL ON FUNCTION _recon.wait_for_transactions(p_timeout interval) FROM PUB
 REVOKE ALL ON FUNCTION _recon.wallet(p_name text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION writer_check_ledger(p_name text, p_ledger _recon.ledger_source, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.writer_check_ledger(p_name text, p_ledger _recon.ledger_source, p_options jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION writer_check_options(p_name text, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.writer_check_options(p_name text, p_options jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION writer_check_target(p_name text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.writer_check_target(p_name text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_options jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION writer_filter_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.writer_filter_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION writer_insert_sql(p_writer _recon.writer); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -20984,10 +22781,34 @@ REVOKE ALL ON FUNCTION _recon.writer_minor_sql(p_ledger _recon.ledger_source, p_
 REVOKE ALL ON FUNCTION _recon.writer_moves_balances(p_ledger text, p_options jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION writer_posting_function(p_options jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.writer_posting_function(p_options jsonb) FROM PUBLIC;
+
+--
 -- Name: FUNCTION writer_rule_entry(p_ledger _recon.ledger_source, p_writer _recon.writer, p_deltas jsonb); Type: ACL; Schema: _recon; Owner: -
 --
 
 REVOKE ALL ON FUNCTION _recon.writer_rule_entry(p_ledger _recon.ledger_source, p_writer _recon.writer, p_deltas jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION writer_rule_filter_refusal(p_ledger _recon.ledger_source, p_filled text[], p_row jsonb, p_label text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.writer_rule_filter_refusal(p_ledger _recon.ledger_source, p_filled text[], p_row jsonb, p_label text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION writer_rule_keys(p_ledger _recon.ledger_source, p_writer _recon.writer, OUT p_fixed jsonb, OUT p_filled text[], OUT p_refused text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.writer_rule_keys(p_ledger _recon.ledger_source, p_writer _recon.writer, OUT p_fixed jsonb, OUT p_filled text[], OUT p_refused text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION acknowledge_alert(ids bigint[], note text); Type: ACL; Schema: recon; Owner: -
@@ -21122,12 +22943,12 @@ GRANT ALL ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode t
 GRANT ALL ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) TO recon_operator;
 
 --
--- Name: FUNCTION replica_target(); Type: ACL; Schema: recon; Owner: -
+-- Name: FUNCTION replica_target(valid_for interval); Type: ACL; Schema: recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION recon.replica_target() FROM PUBLIC;
-GRANT ALL ON FUNCTION recon.replica_target() TO recon_auditor;
-GRANT ALL ON FUNCTION recon.replica_target() TO recon_operator;
+REVOKE ALL ON FUNCTION recon.replica_target(valid_for interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION recon.replica_target(valid_for interval) TO recon_auditor;
+GRANT ALL ON FUNCTION recon.replica_target(valid_for interval) TO recon_operator;
 
 --
 -- Name: FUNCTION replica_wait(target jsonb, max_lag interval); Type: ACL; Schema: recon; Owner: -
