@@ -328,3 +328,139 @@ def test_a_lost_leg_is_not_resynced_when_no_journal_check_reads_the_journals(fre
     run(fresh, "SELECT recon.set_fix_policy('ab', '{\"strategy\": \"resync\"}')")
     [step] = fix(fresh, wallet_limit=1000)
     assert (step["strategy"], step["status"]) == ("resync", "planned")
+
+
+# -- block-mode guards: what they must stop, as reconcile would find it -------------------------
+
+def refused(dsn: str, *statements: str) -> str:
+    """Run the statements in one transaction; the SQLSTATE it failed with (None if it
+    committed)."""
+    with psycopg.connect(dsn) as c:
+        try:
+            with c.transaction():
+                for s in statements:
+                    c.execute(s)
+        except psycopg.Error as e:
+            return e.sqlstate
+    return None
+
+
+DERIVED = (
+    "CREATE TABLE dw (id text PRIMARY KEY, owner text UNIQUE, locked numeric NOT NULL)",
+    "CREATE TABLE act (id int PRIMARY KEY, owner text, budget numeric NOT NULL,"
+    " status text NOT NULL)",
+    "INSERT INTO dw VALUES ('w1', 'o1', 50), ('w2', 'o2', 0)",
+    "INSERT INTO act VALUES (1, 'o1', 50, 'live')",
+    "SELECT recon.register_wallet_source('dw', 'dw', 'id', ARRAY['locked'])",
+    "SELECT recon.register_check('dlock', 'derived', '{\"wallet\": \"dw\", \"column\": \"locked\","
+    " \"table\": \"act\", \"key_column\": \"owner\", \"value_column\": \"budget\","
+    " \"filter_column\": \"status\", \"filter_values\": [\"live\"], \"wallet_column\": \"owner\"}')",
+    "SELECT recon.enable_guard('derived', 'dlock', '{\"mode\": \"block\"}')",
+)
+
+
+def test_a_derived_guard_stops_a_truncate_and_an_owner_change(fresh: str) -> None:
+    """Budget activations lock money on the wallet their owner names. A TRUNCATE of either
+    table, and a wallet whose owner column changes under its activations, left locked money
+    without activations (or the reverse) and committed in block mode: RC402 now, nothing kept;
+    a correct owner change (its locked amount moved along) still commits."""
+    run(fresh, *DERIVED)
+    assert reconcile(fresh)["findings"] == 0
+    before = row_snapshot(fresh, "dw", "act")
+    assert refused(fresh, "TRUNCATE act") == "RC402"
+    assert refused(fresh, "TRUNCATE dw CASCADE") == "RC402"
+    assert refused(fresh, "UPDATE dw SET owner = 'o9' WHERE id = 'w1'") == "RC402"
+    assert row_snapshot(fresh, "dw", "act") == before
+    assert refused(fresh, "UPDATE dw SET owner = 'o9', locked = 0 WHERE id = 'w1'",
+                   "UPDATE dw SET owner = 'o1', locked = 50 WHERE id = 'w2'") is None
+    assert reconcile(fresh)["findings"] == 0
+
+
+def test_a_lifecycle_guard_stops_a_hold_taken_from_under_its_resolution(fresh: str) -> None:
+    """Midaz-like holds: t1 and t2 each hold 30 then debit it. Deleting t2's hold (balances
+    moved to match), or moving t1's hold to another transaction, left a DEBIT without a hold
+    and committed in block mode (the guard had no DELETE trigger and staged only the new rows
+    of an UPDATE): RC404 now."""
+    run(fresh,
+        "CREATE TABLE lw (id text PRIMARY KEY, available numeric NOT NULL,"
+        " on_hold numeric NOT NULL)",
+        "CREATE TABLE lo (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, txn text NOT NULL,"
+        " wallet_id text NOT NULL, type text NOT NULL, amount numeric NOT NULL)",
+        "INSERT INTO lw VALUES ('a', 40, 0)",
+        "INSERT INTO lo (txn, wallet_id, type, amount) VALUES ('t0', 'a', 'CREDIT', 100),"
+        " ('t1', 'a', 'ON_HOLD', 30), ('t1', 'a', 'DEBIT', 30), ('t2', 'a', 'ON_HOLD', 30),"
+        " ('t2', 'a', 'DEBIT', 30)",
+        "SELECT recon.register_wallet_source('lw', 'lw', 'id', ARRAY['available', 'on_hold'])",
+        "SELECT recon.register_ledger_source('lo', 'lw', 'lo', 'wallet_id', 'amount',"
+        " '{\"operation\": \"type\", \"journal\": \"txn\", \"effects\": {"
+        "\"CREDIT\": {\"available\": 1}, \"DEBIT\": {\"on_hold\": -1},"
+        " \"ON_HOLD\": {\"available\": -1, \"on_hold\": 1},"
+        " \"RELEASE\": {\"available\": 1, \"on_hold\": -1}}}')",
+        "SELECT recon.register_check('lh', 'lifecycle', '{\"ledger\": \"lo\", \"hold\": \"ON_HOLD\","
+        " \"terminal\": [\"RELEASE\", \"DEBIT\"]}')",
+        "SELECT recon.enable_guard('lifecycle', 'lh', '{\"mode\": \"block\"}')")
+    before = row_snapshot(fresh, "lw", "lo")
+    assert refused(fresh, "DELETE FROM lo WHERE txn = 't2' AND type = 'ON_HOLD'",
+                   "UPDATE lw SET available = available + 30, on_hold = on_hold - 30") == "RC404"
+    assert refused(fresh, "UPDATE lo SET txn = 't9' WHERE txn = 't1' AND type = 'ON_HOLD'") == (
+        "RC404")
+    assert refused(fresh, "TRUNCATE lo") == "RC404"
+    assert row_snapshot(fresh, "lw", "lo") == before
+    # a whole transaction removed (its hold and its resolution) leaves no resolution unheld
+    assert refused(fresh, "DELETE FROM lo WHERE txn = 't2'",
+                   "UPDATE lw SET available = available + 30") is None
+
+
+def test_a_drift_guard_stops_an_entry_of_a_type_no_effect_maps(fresh: str) -> None:
+    """A direction ledger ('debit'/'credit'): an entry spelled 'DEBIT' is unmapped, which the
+    balance check never counts as 0 (unmapped_entry_type). The block drift guard counted it as
+    0, so the entry committed with no balance move: RC401 now. Correcting the spelling (the old
+    row unmapped, the new one mapped, the balance moved) commits."""
+    run(fresh,
+        "CREATE TABLE jw (id text PRIMARY KEY, balance numeric NOT NULL)",
+        "CREATE TABLE je (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " wallet_id text NOT NULL, amount numeric NOT NULL, direction text)",
+        "INSERT INTO jw VALUES ('u1', 0)",
+        "SELECT recon.register_wallet_source('jw', 'jw', 'id', ARRAY['balance'])",
+        "SELECT recon.register_ledger_source('je', 'jw', 'je', 'wallet_id', 'amount',"
+        " '{\"direction\": \"direction\"}')",
+        "SELECT recon.register_check('jb', 'balance', '{\"ledger\": \"je\"}')",
+        "SELECT recon.enable_guard('drift', 'je', '{\"mode\": \"block\"}')")
+    assert refused(fresh, "INSERT INTO je (wallet_id, amount, direction) VALUES ('u1', 5, 'DEBIT')"
+                   ) == "RC401"
+    assert refused(fresh, "INSERT INTO je (wallet_id, amount, direction) VALUES ('u1', 5, NULL)"
+                   ) == "RC401"
+    assert refused(fresh, "INSERT INTO je (wallet_id, amount, direction) VALUES ('u1', 5, 'credit')",
+                   "UPDATE jw SET balance = balance + 5") is None
+    # an unmapped row written with the guard off, corrected later: the correction commits
+    run(fresh, "SELECT recon.disable_guard('drift', 'je')",
+        "INSERT INTO je (wallet_id, amount, direction) VALUES ('u1', 7, 'CREDIT')",
+        "SELECT recon.enable_guard('drift', 'je', '{\"mode\": \"block\"}')")
+    assert refused(fresh, "UPDATE je SET direction = 'credit' WHERE direction = 'CREDIT'",
+                   "UPDATE jw SET balance = balance + 7") is None
+    assert reconcile(fresh)["findings"] == 0
+
+
+def test_a_double_entry_guard_balances_each_currency(fresh: str) -> None:
+    """A journal debiting 10 USD and crediting 10 EUR summed to 0 for the block double_entry
+    guard, and committed; the journal check finds it unbalanced in each currency. RC403 now;
+    a journal balanced in each currency commits."""
+    run(fresh,
+        "CREATE TABLE xw (id text PRIMARY KEY, balance numeric NOT NULL, currency text NOT NULL)",
+        "CREATE TABLE xe (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " wallet_id text NOT NULL, amount numeric NOT NULL, direction text NOT NULL,"
+        " journal text, currency text NOT NULL)",
+        "INSERT INTO xw VALUES ('u1', 0, 'USD'), ('u2', 0, 'USD'), ('e1', 0, 'EUR')",
+        "SELECT recon.register_wallet_source('xw', 'xw', 'id', ARRAY['balance'],"
+        " '{\"currency\": \"currency\"}')",
+        "SELECT recon.register_ledger_source('xe', 'xw', 'xe', 'wallet_id', 'amount',"
+        " '{\"direction\": \"direction\", \"journal\": \"journal\", \"currency\": \"currency\"}')",
+        "SELECT recon.register_check('xj', 'journal', '{\"ledger\": \"xe\"}')",
+        "SELECT recon.enable_guard('double_entry', 'xe', '{\"mode\": \"block\"}')")
+    assert refused(fresh, "INSERT INTO xe (wallet_id, amount, direction, journal, currency)"
+                          " VALUES ('u1', 10, 'debit', 'j2', 'USD'),"
+                          " ('e1', 10, 'credit', 'j2', 'EUR')") == "RC403"
+    assert refused(fresh, "INSERT INTO xe (wallet_id, amount, direction, journal, currency)"
+                          " VALUES ('u1', 10, 'debit', 'j3', 'USD'),"
+                          " ('u2', 10, 'credit', 'j3', 'USD')") is None
+    assert one(fresh, "SELECT count(*) FROM xe") == 2

@@ -58,15 +58,19 @@ BEGIN
         SELECT string_agg(quote_literal(t), ', ') INTO v_terminal
         FROM jsonb_array_elements_text(v_check.options -> 'terminal') AS t;
         v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
+        -- the transactions (journals) whose hold or resolution rows were written: the new rows,
+        -- and the old ones of an UPDATE (a hold moved to another transaction) or a DELETE
         v_effects_old := format(
             v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
-            || 'l.%1$I::text, ''*'', 0, 0 FROM recon_new AS l WHERE l.%1$I IS NOT NULL '
+            || 'l.%1$I::text, ''*'', 0, 0 FROM %5$s AS l WHERE l.%1$I IS NOT NULL '
             || 'AND l.%2$I::text IN (%3$s, %4$s) '
             || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
-            v_ledger.journal_column, v_ledger.operation_column, v_hold, v_terminal);
+            v_ledger.journal_column, v_ledger.operation_column, v_hold, v_terminal, '%1$s');
         v_sql := jsonb_build_object(
-            'ledger_insert', v_effects_old,
-            'ledger_update', v_effects_old,
+            'ledger_insert', format(v_effects_old, 'recon_new'),
+            'ledger_update', jsonb_build_array(format(v_effects_old, 'recon_new'),
+                                               format(v_effects_old, 'recon_old')),
+            'ledger_delete', format(v_effects_old, 'recon_old'),
             -- at commit, per wallet of the transaction: at most one resolution, never more
             -- than the hold, and none without a hold
             'check', format(
@@ -83,8 +87,8 @@ BEGIN
                 v_ledger.wallet_column, v_ledger.operation_column, v_hold,
                 v_ledger.amount_column, v_terminal, v_ledger.relid::regclass,
                 v_ledger.journal_column, v_journal_type));
-        v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger',
-                                                      ARRAY['insert', 'update']);
+        v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger')
+            || _recon.guard_truncate_trigger(v_ledger.relid, p_id, 'ledger', 'ledger');
 
     ELSIF p_kind = 'derived' THEN
         IF v_check.kind <> 'derived' THEN

@@ -43,11 +43,13 @@ BEGIN
             || 'FROM (SELECT n.%1$I::text AS key FROM recon_new AS n '
             || 'LEFT JOIN recon_old AS o ON o.%1$I = n.%1$I '
             || 'WHERE o.%1$I IS NULL OR n.%2$I IS DISTINCT FROM o.%2$I '
+            -- the column its source rows name it by (an owner) changed: other rows now count
+            || 'OR n.%3$I IS DISTINCT FROM o.%3$I '
             || 'UNION ALL SELECT o.%1$I::text FROM recon_old AS o '
             || 'WHERE NOT EXISTS (SELECT FROM recon_new AS n WHERE n.%1$I = o.%1$I)) AS k '
             || 'WHERE k.key IS NOT NULL '
             || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
-            v_wallet.key_column, v_col),
+            v_wallet.key_column, v_col, v_join),
         'wallet_insert', format(
             v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, n.%1$I::text, ''*'', '
             || '0, 0 FROM recon_new AS n WHERE n.%1$I IS NOT NULL '
@@ -78,7 +80,10 @@ BEGIN
             v_col, v_value, v_minus, v_relid::regclass, v_key, v_join, v_filter,
             v_wallet.relid::regclass, v_wallet.key_column, v_key_type));
     v_triggers := _recon.guard_statement_triggers(v_wallet.relid, p_id, 'wallet')
-        || _recon.guard_statement_triggers(v_relid, p_id, 'source');
+        || _recon.guard_statement_triggers(v_relid, p_id, 'source')
+        -- row and statement triggers do not see a TRUNCATE: refused on both tables
+        || _recon.guard_truncate_trigger(v_wallet.relid, p_id, 'wallet', 'wallet')
+        || _recon.guard_truncate_trigger(v_relid, p_id, 'source', 'source');
 
     RETURN jsonb_build_object('sql', v_sql, 'triggers', v_triggers);
 END;
@@ -89,7 +94,8 @@ COMMENT ON FUNCTION _recon.guard_derived_compile(
 ) IS
 'The part of _recon.guard_compile for a derived guard on check p_check (its wallets p_wallet, '
 'its source table p_relid): {"sql", "triggers"}, the statement triggers on the wallet table '
-'and the source table staging the wallets touched in _recon.guard_pending, and the '
+'and the source table staging the wallets touched in _recon.guard_pending (a wallet whose '
+'derived column, key or owner column changed), TRUNCATE refused on both, and the '
 'commit-time comparison of one wallet''s derived column with its source rows ("check", '
 '"orphan").';
 

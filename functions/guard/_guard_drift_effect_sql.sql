@@ -10,7 +10,11 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_amount text := format('(%s.%I)::pg_catalog.numeric', p_row, p_ledger.amount_column);
+    v_type text := format('(%s.%I)::pg_catalog.text', p_row,
+                          CASE p_ledger.amount_mode WHEN 'direction' THEN p_ledger.direction_column
+                               ELSE p_ledger.operation_column END);
     v_cases text;
+    v_known text;
 BEGIN
     -- the same effect as _recon.effect_sql(), written so that no name in it depends on the
     -- caller's search_path
@@ -21,22 +25,30 @@ BEGIN
         RETURN _recon.guard_drift_times_sql(v_amount,
                                              (p_ledger.effects -> p_column ->> '*')::numeric);
     END IF;
-    SELECT string_agg(format(' WHEN (%s.%I)::pg_catalog.text OPERATOR(pg_catalog.=) %L THEN %s',
-                             p_row, CASE p_ledger.amount_mode WHEN 'direction'
-                                    THEN p_ledger.direction_column
-                                    ELSE p_ledger.operation_column END, e.key,
+    SELECT string_agg(format(' WHEN %s OPERATOR(pg_catalog.=) %L THEN %s', v_type, e.key,
                              _recon.guard_drift_times_sql(v_amount, e.value::numeric)), ''
                       ORDER BY e.key)
     INTO v_cases
     FROM jsonb_each_text(p_ledger.effects -> p_column) AS e;
-    RETURN format('CASE%s ELSE 0 END', v_cases);
+    -- A type another column maps moves this one by 0. A type no column maps (or NULL) is an
+    -- unmapped entry, which the checks never count (unmapped_entry_type): one written (the new
+    -- row) is NaN, which never cancels, so that the guard stops what reconcile would find; one
+    -- removed or corrected (the old row) counted for nothing, and still does.
+    IF p_row <> 'new' THEN
+        RETURN format('CASE%s ELSE 0 END', v_cases);
+    END IF;
+    SELECT string_agg(DISTINCT quote_literal(k), ', ' ORDER BY quote_literal(k)) INTO v_known
+    FROM jsonb_each(p_ledger.effects) AS c, jsonb_object_keys(c.value) AS k;
+    RETURN format('CASE%s WHEN %s OPERATOR(pg_catalog.=) ANY (ARRAY[%s]::pg_catalog.text[]) '
+                  || 'THEN 0 ELSE ''NaN''::pg_catalog.numeric END', v_cases, v_type, v_known);
 END;
 $body$;
 
 COMMENT ON FUNCTION _recon.guard_drift_effect_sql(_recon.ledger_source, text, text) IS
 'PL/pgSQL expression (over trigger row p_row, new or old) for a ledger entry''s effect on one '
 'balance column, as numeric: the signed amount, or a CASE over the direction or operation '
-'type; as _recon.effect_sql() computes it, with every operator schema-qualified.';
+'type (0 for a type only other columns map; in the new row, NaN for a type no column maps, or '
+'NULL: never cancelled); as _recon.effect_sql() computes it, with every operator schema-qualified.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_drift_effect_sql(_recon.ledger_source, text, text)
 FROM PUBLIC;

@@ -1,4 +1,4 @@
--- _recon.tg_guard_drift_truncate(): a drift guard's TRUNCATE trigger on the wallet or ledger table.
+-- _recon.tg_guard_drift_truncate(): a guard's TRUNCATE trigger (wallet, ledger or source table).
 CREATE OR REPLACE FUNCTION _recon.tg_guard_drift_truncate()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -16,7 +16,10 @@ BEGIN
             v_guard, NULL,
             format('TRUNCATE of %I.%I: every wallet''s %s vanish without their counterpart',
                    tg_table_schema, tg_table_name,
-                   CASE tg_argv[1] WHEN 'ledger' THEN 'ledger effects' ELSE 'stored balance' END),
+                   CASE tg_argv[1] WHEN 'ledger' THEN 'ledger effects'
+                                   WHEN 'source' THEN 'source rows (what its derived column '
+                                                      || 'sums)'
+                                   ELSE 'stored balance' END),
             jsonb_build_object('operation', tg_op,
                                'table', format('%I.%I', tg_table_schema, tg_table_name)));
     END IF;
@@ -25,8 +28,8 @@ END;
 $body$;
 
 COMMENT ON FUNCTION _recon.tg_guard_drift_truncate() IS
-'Statement trigger function of the drift guard for TRUNCATE of its wallet or ledger table '
-'(arguments: guard id, side): blocked at once (RC401) or warned about, since row triggers do '
-'not see a TRUNCATE.';
+'Statement trigger function of the drift, derived and lifecycle guards for TRUNCATE of their '
+'wallet, ledger or source table (arguments: guard id, side): blocked at once with the guard''s '
+'code (RC401, RC402, RC404) or warned about, since row triggers do not see a TRUNCATE.';
 
 REVOKE EXECUTE ON FUNCTION _recon.tg_guard_drift_truncate() FROM PUBLIC;
