@@ -36,8 +36,7 @@ BEGIN
         SELECT e.step, e.col, e.verdict, e.restore, e.journal,
                -- the strategy stands where the evidence supports it; an adjustment
                -- trusts the stored balance, which a lost update shows wrong
-               (e.verdict = 'consistent'
-                OR (e.verdict = 'no_evidence' AND NOT e.unexamined)
+               (e.verdict IN ('consistent', 'no_evidence')
                 OR (e.verdict = 'lost_update' AND e.strategy = 'resync')) AS keep,
                jsonb_strip_nulls(jsonb_build_object(
                    'verdict', e.verdict,
@@ -74,12 +73,6 @@ BEGIN
                        || 'balance at entry %s) but no single unbalanced journal lacks '
                        || 'exactly that amount: restore it by hand, or acknowledge',
                        e.difference, e.breaks -> 0 ->> 'entry') END
-                   WHEN 'no_evidence' THEN format(
-                       'ledger %s keeps journals (%s) but no enabled journal check reads them, '
-                       || 'so nothing tells a lost entry from a lost update: register a journal '
-                       || 'check, or decide the strategy for check %s with recon.set_fix_policy, '
-                       || 'or repair by hand', p_ledger.name, p_ledger.journal_column,
-                       e.check_name)
                    ELSE format(
                        'the ledger is not consistent for this wallet (%s): resyncing or '
                        || 'adjusting would book its error; repair by hand, or acknowledge',
@@ -95,20 +88,10 @@ BEGIN
                                                          j -> 'imbalance' ->> e.col), ', ')
                                 FROM jsonb_array_elements(e.journals) AS j)) END))
                END AS note
-        FROM (
-            -- unexamined: the ledger keeps journals (it is double-entry) that no enabled journal
-            -- check reads, and no one set the check's strategy (recon.set_fix_policy): without
-            -- evidence, the default resync would credit a wallet what its lost leg sent
-            SELECT j.*, x.check_name,
-                   (p_ledger.journal_column IS NOT NULL AND cardinality(p_journal_checks) = 0
-                    AND NOT EXISTS (SELECT FROM _recon.fix_policy AS f
-                                    WHERE f.check_name = x.check_name)) AS unexamined
-            FROM _recon.fix_evidence_judge(p_stage, p_ledger.name, p_chain,
-                                           p_ledger.journal_column IS NOT NULL
-                                           AND cardinality(p_journal_checks) > 0, p_breaks,
-                                           p_journals) AS j
-            JOIN _recon.fix_stage AS x ON x.stage_id = p_stage AND x.step = j.step
-        ) AS e
+        FROM _recon.fix_evidence_judge(p_stage, p_ledger.name, p_chain,
+                                       p_ledger.journal_column IS NOT NULL
+                                       AND cardinality(p_journal_checks) > 0, p_breaks,
+                                       p_journals) AS e
     ) AS v
     WHERE s.stage_id = p_stage AND s.step = v.step;
     GET DIAGNOSTICS v_n = ROW_COUNT;
@@ -121,8 +104,7 @@ COMMENT ON FUNCTION _recon.fix_evidence_record(
 ) IS
 'For _recon.fix_evidence, one ledger: sets the evidence of each step _recon.fix_evidence_judge '
 'judges; a consistent ledger, or one without evidence, keeps the strategy (a lost update only a '
-'resync), unless the ledger keeps journals no enabled journal check reads and no policy set '
-'the check''s strategy (then manual: nothing tells a lost entry from a lost update); a lost entry the one unbalanced journal gives exactly becomes a restore; anything '
+'resync); a lost entry the one unbalanced journal gives exactly becomes a restore; anything '
 'else is manual, its note naming the evidence. Returns the steps judged.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_evidence_record(
