@@ -10,9 +10,7 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_amount text := format('(%s.%I)::pg_catalog.numeric', p_row, p_ledger.amount_column);
-    v_type text := format('(%s.%I)::pg_catalog.text', p_row,
-                          CASE p_ledger.amount_mode WHEN 'direction' THEN p_ledger.direction_column
-                               ELSE p_ledger.operation_column END);
+    v_type text;
     v_cases text;
     v_known text;
 BEGIN
@@ -25,6 +23,9 @@ BEGIN
         RETURN _recon.guard_drift_times_sql(v_amount,
                                              (p_ledger.effects -> p_column ->> '*')::numeric);
     END IF;
+    v_type := format('(%s.%I)::pg_catalog.text', p_row,
+                     CASE p_ledger.amount_mode WHEN 'direction' THEN p_ledger.direction_column
+                          ELSE p_ledger.operation_column END);
     SELECT string_agg(format(' WHEN %s OPERATOR(pg_catalog.=) %L THEN %s', v_type, e.key,
                              _recon.guard_drift_times_sql(v_amount, e.value::numeric)), ''
                       ORDER BY e.key)
