@@ -1079,10 +1079,11 @@ def test_disable_removes_exactly_what_enable_added(seeded: Callable[..., str]) -
     assert {(t[0], t[1]) for t in added} == listed
     # drift: a row trigger and a TRUNCATE statement trigger on ledger and wallets, a deferred
     # constraint trigger on the wallets; derived:
-    # wallet and source insert/update/delete; append_only: row UPDATE/DELETE and
-    # TRUNCATE; double_entry: ledger insert/update/delete; lifecycle: ledger insert/update
+    # wallet and source insert/update/delete and TRUNCATE; append_only: row UPDATE/DELETE and
+    # TRUNCATE; double_entry: ledger insert/update/delete; lifecycle: ledger
+    # insert/update/delete and TRUNCATE
     assert {r[1]: len(r[5]) for r in guards(dsn)} == {
-        "drift": 5, "derived": 6, "append_only": 2, "double_entry": 3, "lifecycle": 2}
+        "drift": 5, "derived": 8, "append_only": 2, "double_entry": 3, "lifecycle": 4}
     # and the drift guard's three generated trigger functions, in _recon, listed with it
     assert generated_functions(dsn) == {f"_recon.tg_drift_{enabled['drift']['guard']}_{side}()"
                                         for side in ("wallet", "ledger", "check")}

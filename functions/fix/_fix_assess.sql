@@ -76,8 +76,10 @@ COMMENT ON FUNCTION _recon.fix_assess(bigint, jsonb, jsonb, boolean) IS
 'would overdraw, at the end or on the way through a ledger-first writer (unless '
 'recon.allow_overdraft() exempts the wallet or column: the step''s evidence "overdraft" says '
 'so), would not fit your balance or amount columns (numeric(14,2) and 1e12, a third '
-'decimal), or would write a GENERATED balance column, all of a wallet''s steps together; fills stored balances before and after each '
-'step. Returns {"checks": {check: {finding key: difference}} found under the lock, "keys": '
-'{wallet source: [wallet keys read or locked]}}.';
+'decimal), or would write a GENERATED balance column, all of a wallet''s steps together; '
+'a balance step of a wallet whose entries mix currencies, and an orphan''s post of unknown '
+'units, are manual; fills stored balances before and after each step. Returns {"checks": '
+'{check: {finding key: difference}} found under the lock, "keys": {wallet source: [wallet '
+'keys read or locked]}}.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_assess(bigint, jsonb, jsonb, boolean) FROM PUBLIC;

@@ -10,7 +10,6 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_ws _recon.wallet_source := _recon.wallet(p_ledger.wallet_source);
-    v_key_type regtype := _recon.column_type(v_ws.relid, v_ws.key_column);
     v_keys text[] := ARRAY[p_request ->> 'wallet'];
     v_read text;
     v_write text;
@@ -38,19 +37,9 @@ BEGIN
             'The wallet of a repair is its writer''s offset wallet; nothing was applied.',
             'Repair the offset wallet by hand, or acknowledge its finding.');
     END IF;
-    -- the wallets' stored balances (in major units, as the plan and the ledger sums have them)
-    -- and version, read (they are locked by recon.fix)
-    v_read := format(
-        'SELECT jsonb_object_agg(w.%1$I::text, jsonb_build_object(''stored'', '
-        || 'jsonb_build_object(%2$s), ''version'', %3$s)) FROM %4$s AS w '
-        || 'WHERE w.%1$I = ANY ($1::%5$s[])',
-        v_ws.key_column,
-        (SELECT string_agg(format('%L, %s', b, _recon.major_sql(v_ws.balance_scale,
-                                                                 format('w.%I', b), 'w')), ', ')
-         FROM unnest(v_ws.balance_columns) AS b),
-        CASE WHEN v_ws.version_column IS NOT NULL THEN format('w.%I', v_ws.version_column)
-             ELSE 'NULL::bigint' END,
-        v_ws.relid::regclass, v_key_type);
+    -- the wallets' stored balances and version, read (they are locked by recon.fix), and the
+    -- alignment of a wallet's stored balances (_recon.fix_post_first_sql)
+    SELECT x.read_sql, x.write_sql INTO v_read, v_write FROM _recon.fix_post_first_sql(v_ws) AS x;
     EXECUTE v_read INTO v_now USING v_keys;
 
     -- 1. Each wallet's stored balances as its ledgers have them (the sum of all their
@@ -60,21 +49,6 @@ BEGIN
     --    moves the difference back after the posting, where the plan keeps it (_recon.fix_move).
     v_sums := _recon.fix_measure(v_ws.name, v_keys, ARRAY(
         SELECT l.name FROM _recon.ledger_source AS l WHERE l.wallet_source = v_ws.name));
-    -- (written in the wallet's own units: whole minor units where it has a scale, RC321 else)
-    v_write := format(
-        'UPDATE %1$s AS w SET %2$s%3$s WHERE w.%4$I = $1::%5$s',
-        v_ws.relid::regclass,
-        (SELECT string_agg(format(
-                    '%1$I = COALESCE(%2$s, w.%1$I)', b,
-                    _recon.minor_sql(v_ws.balance_scale, format('($2 ->> %L)::numeric', b),
-                                     CASE WHEN v_ws.balance_scale ? 'column'
-                                          THEN format('w.%I', v_ws.balance_scale ->> 'column')
-                                     END,
-                                     format('column %s of %s', b, v_ws.relid::regclass))), ', ')
-         FROM unnest(v_ws.balance_columns) AS b),
-        CASE WHEN v_ws.version_column IS NOT NULL
-             THEN format(', %1$I = w.%1$I + 1', v_ws.version_column) ELSE '' END,
-        v_ws.key_column, v_key_type);
     FOREACH v_key IN ARRAY v_keys LOOP
         IF NOT v_now ? v_key THEN
             PERFORM _recon.fail(
