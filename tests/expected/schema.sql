@@ -3805,7 +3805,7 @@ $$;
 -- Name: FUNCTION fix_assess(p_stage bigint, p_wallet_limit jsonb, p_run_limit jsonb, p_lock boolean); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_assess(p_stage bigint, p_wallet_limit jsonb, p_run_limit jsonb, p_lock boolean) IS 'Reads a staged plan''s wallets (p_lock: locks them FOR UPDATE, by source name then key), re-runs its checks for those wallets under the lock and skips what is gone or changed, skips what was applied before (repair key), what is over the per-wallet or per-call limit of its currency (p_wallet_limit, p_run_limit: the call''s maps per currency, else the policy''s, else the check''s low_limit; no limit for a currency: no automatic repair), would overdraw, at the end or on the way through a ledger-first writer (unless recon.allow_overdraft() exempts the wallet or column: the step''s evidence "overdraft" says so), would not fit your balance or amount columns (numeric(14,2) and 1e12, a third decimal), or would write a GENERATED balance column, all of a wallet''s steps together; fills stored balances before and after each step. Returns {"checks": {check: {finding key: difference}} found under the lock, "keys": {wallet source: [wallet keys read or locked]}}.';
+COMMENT ON FUNCTION _recon.fix_assess(p_stage bigint, p_wallet_limit jsonb, p_run_limit jsonb, p_lock boolean) IS 'Reads a staged plan''s wallets (p_lock: locks them FOR UPDATE, by source name then key), re-runs its checks for those wallets under the lock and skips what is gone or changed, skips what was applied before (repair key), what is over the per-wallet or per-call limit of its currency (p_wallet_limit, p_run_limit: the call''s maps per currency, else the policy''s, else the check''s low_limit; no limit for a currency: no automatic repair), would overdraw, at the end or on the way through a ledger-first writer (unless recon.allow_overdraft() exempts the wallet or column: the step''s evidence "overdraft" says so), would not fit your balance or amount columns (numeric(14,2) and 1e12, a third decimal), or would write a GENERATED balance column, all of a wallet''s steps together; a balance step of a wallet whose entries mix currencies, and an orphan''s post of unknown units, are manual; fills stored balances before and after each step. Returns {"checks": {check: {finding key: difference}} found under the lock, "keys": {wallet source: [wallet keys read or locked]}}.';
 
 --
 -- Name: fix_call_limits(bigint, numeric, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -4445,8 +4445,7 @@ BEGIN
         SELECT e.step, e.col, e.verdict, e.restore, e.journal,
                -- the strategy stands where the evidence supports it; an adjustment
                -- trusts the stored balance, which a lost update shows wrong
-               (e.verdict = 'consistent'
-                OR (e.verdict = 'no_evidence' AND NOT e.unexamined)
+               (e.verdict IN ('consistent', 'no_evidence')
                 OR (e.verdict = 'lost_update' AND e.strategy = 'resync')) AS keep,
                jsonb_strip_nulls(jsonb_build_object(
                    'verdict', e.verdict,
@@ -4483,12 +4482,6 @@ BEGIN
                        || 'balance at entry %s) but no single unbalanced journal lacks '
                        || 'exactly that amount: restore it by hand, or acknowledge',
                        e.difference, e.breaks -> 0 ->> 'entry') END
-                   WHEN 'no_evidence' THEN format(
-                       'ledger %s keeps journals (%s) but no enabled journal check reads them, '
-                       || 'so nothing tells a lost entry from a lost update: register a journal '
-                       || 'check, or decide the strategy for check %s with recon.set_fix_policy, '
-                       || 'or repair by hand', p_ledger.name, p_ledger.journal_column,
-                       e.check_name)
                    ELSE format(
                        'the ledger is not consistent for this wallet (%s): resyncing or '
                        || 'adjusting would book its error; repair by hand, or acknowledge',
@@ -4504,20 +4497,10 @@ BEGIN
                                                          j -> 'imbalance' ->> e.col), ', ')
                                 FROM jsonb_array_elements(e.journals) AS j)) END))
                END AS note
-        FROM (
-            -- unexamined: the ledger keeps journals (it is double-entry) that no enabled journal
-            -- check reads, and no one set the check's strategy (recon.set_fix_policy): without
-            -- evidence, the default resync would credit a wallet what its lost leg sent
-            SELECT j.*, x.check_name,
-                   (p_ledger.journal_column IS NOT NULL AND cardinality(p_journal_checks) = 0
-                    AND NOT EXISTS (SELECT FROM _recon.fix_policy AS f
-                                    WHERE f.check_name = x.check_name)) AS unexamined
-            FROM _recon.fix_evidence_judge(p_stage, p_ledger.name, p_chain,
-                                           p_ledger.journal_column IS NOT NULL
-                                           AND cardinality(p_journal_checks) > 0, p_breaks,
-                                           p_journals) AS j
-            JOIN _recon.fix_stage AS x ON x.stage_id = p_stage AND x.step = j.step
-        ) AS e
+        FROM _recon.fix_evidence_judge(p_stage, p_ledger.name, p_chain,
+                                       p_ledger.journal_column IS NOT NULL
+                                       AND cardinality(p_journal_checks) > 0, p_breaks,
+                                       p_journals) AS e
     ) AS v
     WHERE s.stage_id = p_stage AND s.step = v.step;
     GET DIAGNOSTICS v_n = ROW_COUNT;
@@ -4529,7 +4512,7 @@ $$;
 -- Name: FUNCTION fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb) IS 'For _recon.fix_evidence, one ledger: sets the evidence of each step _recon.fix_evidence_judge judges; a consistent ledger, or one without evidence, keeps the strategy (a lost update only a resync), unless the ledger keeps journals no enabled journal check reads and no policy set the check''s strategy (then manual: nothing tells a lost entry from a lost update); a lost entry the one unbalanced journal gives exactly becomes a restore; anything else is manual, its note naming the evidence. Returns the steps judged.';
+COMMENT ON FUNCTION _recon.fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb) IS 'For _recon.fix_evidence, one ledger: sets the evidence of each step _recon.fix_evidence_judge judges; a consistent ledger, or one without evidence, keeps the strategy (a lost update only a resync); a lost entry the one unbalanced journal gives exactly becomes a restore; anything else is manual, its note naming the evidence. Returns the steps judged.';
 
 --
 -- Name: fix_evidence_unjournaled(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -6335,7 +6318,6 @@ CREATE FUNCTION _recon.fix_post_first(p_ledger _recon.ledger_source, p_writer _r
     AS $_$
 DECLARE
     v_ws _recon.wallet_source := _recon.wallet(p_ledger.wallet_source);
-    v_key_type regtype := _recon.column_type(v_ws.relid, v_ws.key_column);
     v_keys text[] := ARRAY[p_request ->> 'wallet'];
     v_read text;
     v_write text;
@@ -6363,19 +6345,9 @@ BEGIN
             'The wallet of a repair is its writer''s offset wallet; nothing was applied.',
             'Repair the offset wallet by hand, or acknowledge its finding.');
     END IF;
-    -- the wallets' stored balances (in major units, as the plan and the ledger sums have them)
-    -- and version, read (they are locked by recon.fix)
-    v_read := format(
-        'SELECT jsonb_object_agg(w.%1$I::text, jsonb_build_object(''stored'', '
-        || 'jsonb_build_object(%2$s), ''version'', %3$s)) FROM %4$s AS w '
-        || 'WHERE w.%1$I = ANY ($1::%5$s[])',
-        v_ws.key_column,
-        (SELECT string_agg(format('%L, %s', b, _recon.major_sql(v_ws.balance_scale,
-                                                                 format('w.%I', b), 'w')), ', ')
-         FROM unnest(v_ws.balance_columns) AS b),
-        CASE WHEN v_ws.version_column IS NOT NULL THEN format('w.%I', v_ws.version_column)
-             ELSE 'NULL::bigint' END,
-        v_ws.relid::regclass, v_key_type);
+    -- the wallets' stored balances and version, read (they are locked by recon.fix), and the
+    -- alignment of a wallet's stored balances (_recon.fix_post_first_sql)
+    SELECT x.read_sql, x.write_sql INTO v_read, v_write FROM _recon.fix_post_first_sql(v_ws) AS x;
     EXECUTE v_read INTO v_now USING v_keys;
 
     -- 1. Each wallet's stored balances as its ledgers have them (the sum of all their
@@ -6385,21 +6357,6 @@ BEGIN
     --    moves the difference back after the posting, where the plan keeps it (_recon.fix_move).
     v_sums := _recon.fix_measure(v_ws.name, v_keys, ARRAY(
         SELECT l.name FROM _recon.ledger_source AS l WHERE l.wallet_source = v_ws.name));
-    -- (written in the wallet's own units: whole minor units where it has a scale, RC321 else)
-    v_write := format(
-        'UPDATE %1$s AS w SET %2$s%3$s WHERE w.%4$I = $1::%5$s',
-        v_ws.relid::regclass,
-        (SELECT string_agg(format(
-                    '%1$I = COALESCE(%2$s, w.%1$I)', b,
-                    _recon.minor_sql(v_ws.balance_scale, format('($2 ->> %L)::numeric', b),
-                                     CASE WHEN v_ws.balance_scale ? 'column'
-                                          THEN format('w.%I', v_ws.balance_scale ->> 'column')
-                                     END,
-                                     format('column %s of %s', b, v_ws.relid::regclass))), ', ')
-         FROM unnest(v_ws.balance_columns) AS b),
-        CASE WHEN v_ws.version_column IS NOT NULL
-             THEN format(', %1$I = w.%1$I + 1', v_ws.version_column) ELSE '' END,
-        v_ws.key_column, v_key_type);
     FOREACH v_key IN ARRAY v_keys LOOP
         IF NOT v_now ? v_key THEN
             PERFORM _recon.fail(
@@ -6485,6 +6442,55 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.fix_post_first(p_ledger _recon.ledger_source, p_writer _recon.writer, p_request jsonb) IS 'One posting of recon.fix() through a ledger-first writer ("moves_balances": its posting function moves the stored balances and running balances itself). Under the fix''s locks: sets the wallet''s and the offset wallet''s stored balances, on the columns the ledger moves, to what their ledgers sum to (so the running balance the routine writes continues the entries; the version column bumped where it moves), calls the function with stored_before, stored_after and version of both wallets, then checks that every balance column holds stored_after (RC307 otherwise: nothing applied). Returns {"result": what the function returned, "moved": {wallet: {column: delta}}} for _recon.fix_post to net against the plan.';
+
+--
+-- Name: fix_post_first_sql(_recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sql text, OUT write_sql text) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_key_type regtype := _recon.column_type(p_ws.relid, p_ws.key_column);
+BEGIN
+    -- the wallets' stored balances, in major units (as the plan and the ledger sums have
+    -- them), and their version: {wallet: {"stored": {column: value}, "version": n}}
+    read_sql := format(
+        'SELECT jsonb_object_agg(w.%1$I::text, jsonb_build_object(''stored'', '
+        || 'jsonb_build_object(%2$s), ''version'', %3$s)) FROM %4$s AS w '
+        || 'WHERE w.%1$I = ANY ($1::%5$s[])',
+        p_ws.key_column,
+        (SELECT string_agg(format('%L, %s', b, _recon.major_sql(p_ws.balance_scale,
+                                                                 format('w.%I', b), 'w')), ', ')
+         FROM unnest(p_ws.balance_columns) AS b),
+        CASE WHEN p_ws.version_column IS NOT NULL THEN format('w.%I', p_ws.version_column)
+             ELSE 'NULL::bigint' END,
+        p_ws.relid::regclass, v_key_type);
+    -- one wallet ($1) set to the balances $2 gives ({column: major units}), written in the
+    -- wallet's own units (whole minor units where it has a scale, RC321 else); its version +1
+    write_sql := format(
+        'UPDATE %1$s AS w SET %2$s%3$s WHERE w.%4$I = $1::%5$s',
+        p_ws.relid::regclass,
+        (SELECT string_agg(format(
+                    '%1$I = COALESCE(%2$s, w.%1$I)', b,
+                    _recon.minor_sql(p_ws.balance_scale, format('($2 ->> %L)::numeric', b),
+                                     CASE WHEN p_ws.balance_scale ? 'column'
+                                          THEN format('w.%I', p_ws.balance_scale ->> 'column')
+                                     END,
+                                     format('column %s of %s', b, p_ws.relid::regclass))), ', ')
+         FROM unnest(p_ws.balance_columns) AS b),
+        CASE WHEN p_ws.version_column IS NOT NULL
+             THEN format(', %1$I = w.%1$I + 1', p_ws.version_column) ELSE '' END,
+        p_ws.key_column, v_key_type);
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sql text, OUT write_sql text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sql text, OUT write_sql text) IS 'For _recon.fix_post_first: read_sql reads wallets $1 (text keys) of wallet source p_ws as {wallet: {"stored": {column: major units}, "version": n}}; write_sql sets wallet $1''s balance columns to $2 ({column: major units}, written as whole minor units where the source has a scale) and bumps its version column.';
 
 --
 -- Name: fix_post_function_entries(_recon.fix_stage, text, _recon.writer, jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7936,15 +7942,19 @@ BEGIN
         SELECT string_agg(quote_literal(t), ', ') INTO v_terminal
         FROM jsonb_array_elements_text(v_check.options -> 'terminal') AS t;
         v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
+        -- the transactions (journals) whose hold or resolution rows were written: the new rows,
+        -- and the old ones of an UPDATE (a hold moved to another transaction) or a DELETE
         v_effects_old := format(
             v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
-            || 'l.%1$I::text, ''*'', 0, 0 FROM recon_new AS l WHERE l.%1$I IS NOT NULL '
+            || 'l.%1$I::text, ''*'', 0, 0 FROM %5$s AS l WHERE l.%1$I IS NOT NULL '
             || 'AND l.%2$I::text IN (%3$s, %4$s) '
             || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
-            v_ledger.journal_column, v_ledger.operation_column, v_hold, v_terminal);
+            v_ledger.journal_column, v_ledger.operation_column, v_hold, v_terminal, '%1$s');
         v_sql := jsonb_build_object(
-            'ledger_insert', v_effects_old,
-            'ledger_update', v_effects_old,
+            'ledger_insert', format(v_effects_old, 'recon_new'),
+            'ledger_update', jsonb_build_array(format(v_effects_old, 'recon_new'),
+                                               format(v_effects_old, 'recon_old')),
+            'ledger_delete', format(v_effects_old, 'recon_old'),
             -- at commit, per wallet of the transaction: at most one resolution, never more
             -- than the hold, and none without a hold
             'check', format(
@@ -7961,8 +7971,8 @@ BEGIN
                 v_ledger.wallet_column, v_ledger.operation_column, v_hold,
                 v_ledger.amount_column, v_terminal, v_ledger.relid::regclass,
                 v_ledger.journal_column, v_journal_type));
-        v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger',
-                                                      ARRAY['insert', 'update']);
+        v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger')
+            || _recon.guard_truncate_trigger(v_ledger.relid, p_id, 'ledger', 'ledger');
 
     ELSIF p_kind = 'derived' THEN
         IF v_check.kind <> 'derived' THEN
@@ -8055,11 +8065,13 @@ BEGIN
             || 'FROM (SELECT n.%1$I::text AS key FROM recon_new AS n '
             || 'LEFT JOIN recon_old AS o ON o.%1$I = n.%1$I '
             || 'WHERE o.%1$I IS NULL OR n.%2$I IS DISTINCT FROM o.%2$I '
+            -- the column its source rows name it by (an owner) changed: other rows now count
+            || 'OR n.%3$I IS DISTINCT FROM o.%3$I '
             || 'UNION ALL SELECT o.%1$I::text FROM recon_old AS o '
             || 'WHERE NOT EXISTS (SELECT FROM recon_new AS n WHERE n.%1$I = o.%1$I)) AS k '
             || 'WHERE k.key IS NOT NULL '
             || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
-            v_wallet.key_column, v_col),
+            v_wallet.key_column, v_col, v_join),
         'wallet_insert', format(
             v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, n.%1$I::text, ''*'', '
             || '0, 0 FROM recon_new AS n WHERE n.%1$I IS NOT NULL '
@@ -8090,7 +8102,10 @@ BEGIN
             v_col, v_value, v_minus, v_relid::regclass, v_key, v_join, v_filter,
             v_wallet.relid::regclass, v_wallet.key_column, v_key_type));
     v_triggers := _recon.guard_statement_triggers(v_wallet.relid, p_id, 'wallet')
-        || _recon.guard_statement_triggers(v_relid, p_id, 'source');
+        || _recon.guard_statement_triggers(v_relid, p_id, 'source')
+        -- row and statement triggers do not see a TRUNCATE: refused on both tables
+        || _recon.guard_truncate_trigger(v_wallet.relid, p_id, 'wallet', 'wallet')
+        || _recon.guard_truncate_trigger(v_relid, p_id, 'source', 'source');
 
     RETURN jsonb_build_object('sql', v_sql, 'triggers', v_triggers);
 END;
@@ -8100,7 +8115,7 @@ $_$;
 -- Name: FUNCTION guard_derived_compile(p_id integer, p_check _recon.check_def, p_wallet _recon.wallet_source, p_relid oid); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_derived_compile(p_id integer, p_check _recon.check_def, p_wallet _recon.wallet_source, p_relid oid) IS 'The part of _recon.guard_compile for a derived guard on check p_check (its wallets p_wallet, its source table p_relid): {"sql", "triggers"}, the statement triggers on the wallet table and the source table staging the wallets touched in _recon.guard_pending, and the commit-time comparison of one wallet''s derived column with its source rows ("check", "orphan").';
+COMMENT ON FUNCTION _recon.guard_derived_compile(p_id integer, p_check _recon.check_def, p_wallet _recon.wallet_source, p_relid oid) IS 'The part of _recon.guard_compile for a derived guard on check p_check (its wallets p_wallet, its source table p_relid): {"sql", "triggers"}, the statement triggers on the wallet table and the source table staging the wallets touched in _recon.guard_pending (a wallet whose derived column, key or owner column changed), TRUNCATE refused on both, and the commit-time comparison of one wallet''s derived column with its source rows ("check", "orphan").';
 
 --
 -- Name: guard_derived_source_sql(_recon.wallet_source, name, name, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -8181,11 +8196,20 @@ BEGIN
         -- at commit: the journal transaction's legs, through the journal column (its
         -- index: the condition reaches the scan of a one-sided ledger), only the rows the
         -- filters keep; a transfer row's two legs balance by construction
-        'check', format(
+        -- (a ledger with a currency per row balances each currency: the journal check's
+        -- items are per journal and currency, and 10 USD against 10 EUR is two findings)
+        'check', CASE WHEN v_ledger.currency_column IS NULL THEN format(
             'SELECT COALESCE(sum(COALESCE((%1$s)::numeric, ''NaN'')), 0), count(*) '
             || 'FROM %2$s AS l WHERE l.journal = $1::%3$s',
             _recon.effect_sql(_recon.legs(v_ledger), v_col, 'l'), _recon.legs_sql(v_ledger),
-            v_journal_type));
+            v_journal_type)
+            ELSE format(
+            'SELECT COALESCE((SELECT c.s FROM (SELECT sum(COALESCE((%1$s)::numeric, ''NaN'')) '
+            || 'AS s FROM %2$s AS l WHERE l.journal = $1::%3$s GROUP BY l.currency) AS c '
+            || 'WHERE c.s <> 0 ORDER BY c.s LIMIT 1), 0), '
+            || '(SELECT count(*) FROM %2$s AS l WHERE l.journal = $1::%3$s)',
+            _recon.effect_sql(_recon.legs(v_ledger), v_col, 'l'), _recon.legs_sql(v_ledger),
+            v_journal_type) END);
     v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger');
     IF v_ledger.parents IS NOT NULL THEN
         -- the parent rows of the rows written are locked first, as for a drift guard
@@ -8354,7 +8378,9 @@ CREATE FUNCTION _recon.guard_drift_effect_sql(p_ledger _recon.ledger_source, p_c
     AS $$
 DECLARE
     v_amount text := format('(%s.%I)::pg_catalog.numeric', p_row, p_ledger.amount_column);
+    v_type text;
     v_cases text;
+    v_known text;
 BEGIN
     -- the same effect as _recon.effect_sql(), written so that no name in it depends on the
     -- caller's search_path
@@ -8365,15 +8391,25 @@ BEGIN
         RETURN _recon.guard_drift_times_sql(v_amount,
                                              (p_ledger.effects -> p_column ->> '*')::numeric);
     END IF;
-    SELECT string_agg(format(' WHEN (%s.%I)::pg_catalog.text OPERATOR(pg_catalog.=) %L THEN %s',
-                             p_row, CASE p_ledger.amount_mode WHEN 'direction'
-                                    THEN p_ledger.direction_column
-                                    ELSE p_ledger.operation_column END, e.key,
+    v_type := format('(%s.%I)::pg_catalog.text', p_row,
+                     CASE p_ledger.amount_mode WHEN 'direction' THEN p_ledger.direction_column
+                          ELSE p_ledger.operation_column END);
+    SELECT string_agg(format(' WHEN %s OPERATOR(pg_catalog.=) %L THEN %s', v_type, e.key,
                              _recon.guard_drift_times_sql(v_amount, e.value::numeric)), ''
                       ORDER BY e.key)
     INTO v_cases
     FROM jsonb_each_text(p_ledger.effects -> p_column) AS e;
-    RETURN format('CASE%s ELSE 0 END', v_cases);
+    -- A type another column maps moves this one by 0. A type no column maps (or NULL) is an
+    -- unmapped entry, which the checks never count (unmapped_entry_type): one written (the new
+    -- row) is NaN, which never cancels, so that the guard stops what reconcile would find; one
+    -- removed or corrected (the old row) counted for nothing, and still does.
+    IF p_row <> 'new' THEN
+        RETURN format('CASE%s ELSE 0 END', v_cases);
+    END IF;
+    SELECT string_agg(DISTINCT quote_literal(k), ', ' ORDER BY quote_literal(k)) INTO v_known
+    FROM jsonb_each(p_ledger.effects) AS c, jsonb_object_keys(c.value) AS k;
+    RETURN format('CASE%s WHEN %s OPERATOR(pg_catalog.=) ANY (ARRAY[%s]::pg_catalog.text[]) '
+                  || 'THEN 0 ELSE ''NaN''::pg_catalog.numeric END', v_cases, v_type, v_known);
 END;
 $$;
 
@@ -8381,7 +8417,7 @@ $$;
 -- Name: FUNCTION guard_drift_effect_sql(p_ledger _recon.ledger_source, p_column text, p_row text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_effect_sql(p_ledger _recon.ledger_source, p_column text, p_row text) IS 'PL/pgSQL expression (over trigger row p_row, new or old) for a ledger entry''s effect on one balance column, as numeric: the signed amount, or a CASE over the direction or operation type; as _recon.effect_sql() computes it, with every operator schema-qualified.';
+COMMENT ON FUNCTION _recon.guard_drift_effect_sql(p_ledger _recon.ledger_source, p_column text, p_row text) IS 'PL/pgSQL expression (over trigger row p_row, new or old) for a ledger entry''s effect on one balance column, as numeric: the signed amount, or a CASE over the direction or operation type (0 for a type only other columns map; in the new row, NaN for a type no column maps, or NULL: never cancelled); as _recon.effect_sql() computes it, with every operator schema-qualified.';
 
 --
 -- Name: guard_drift_function(integer, text, _recon.ledger_source, _recon.wallet_source, text[]); Type: FUNCTION; Schema: _recon; Owner: -
@@ -10245,6 +10281,29 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.guard_tree_triggers(p_triggers jsonb) IS 'A guard''s triggers ([{"table", "trigger", "definition", ...}] on the tables it names) spread over those tables'' partition and inheritance trees: statement triggers on every table of the tree, row triggers on every inheritance child (a partitioned table''s row triggers are cloned to its partitions by PostgreSQL). A child''s entry carries "root". Tables created or attached later get theirs from the event trigger recon_guard_children.';
+
+--
+-- Name: guard_truncate_trigger(oid, integer, text, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_truncate_trigger(p_relid oid, p_guard integer, p_side text, p_kind text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- row and statement triggers on INSERT, UPDATE, DELETE do not fire for a TRUNCATE
+    SELECT jsonb_build_array(jsonb_build_object(
+        'table', p_relid::regclass::text,
+        'trigger', format('recon_guard_%s_%s_truncate', p_guard, p_side),
+        'definition', format('BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
+                             || 'EXECUTE FUNCTION _recon.tg_guard_drift_truncate(%L, %L)',
+                             p_relid::regclass, p_guard, p_kind)));
+$$;
+
+--
+-- Name: FUNCTION guard_truncate_trigger(p_relid oid, p_guard integer, p_side text, p_kind text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_truncate_trigger(p_relid oid, p_guard integer, p_side text, p_kind text) IS 'The BEFORE TRUNCATE statement trigger a guard puts on one table, as [{"table", "trigger", "definition"}]: _recon.tg_guard_drift_truncate(guard, p_kind) refuses (block) or warns about the TRUNCATE. p_kind: wallet, ledger or source.';
 
 --
 -- Name: guard; Type: TABLE; Schema: _recon; Owner: -
@@ -14980,7 +15039,10 @@ BEGIN
             v_guard, NULL,
             format('TRUNCATE of %I.%I: every wallet''s %s vanish without their counterpart',
                    tg_table_schema, tg_table_name,
-                   CASE tg_argv[1] WHEN 'ledger' THEN 'ledger effects' ELSE 'stored balance' END),
+                   CASE tg_argv[1] WHEN 'ledger' THEN 'ledger effects'
+                                   WHEN 'source' THEN 'source rows (what its derived column '
+                                                      || 'sums)'
+                                   ELSE 'stored balance' END),
             jsonb_build_object('operation', tg_op,
                                'table', format('%I.%I', tg_table_schema, tg_table_name)));
     END IF;
@@ -14992,7 +15054,7 @@ $$;
 -- Name: FUNCTION tg_guard_drift_truncate(); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.tg_guard_drift_truncate() IS 'Statement trigger function of the drift guard for TRUNCATE of its wallet or ledger table (arguments: guard id, side): blocked at once (RC401) or warned about, since row triggers do not see a TRUNCATE.';
+COMMENT ON FUNCTION _recon.tg_guard_drift_truncate() IS 'Statement trigger function of the drift, derived and lifecycle guards for TRUNCATE of their wallet, ledger or source table (arguments: guard id, side): blocked at once with the guard''s code (RC401, RC402, RC404) or warned about, since row triggers do not see a TRUNCATE.';
 
 --
 -- Name: tg_guard_statement(); Type: FUNCTION; Schema: _recon; Owner: -
@@ -21681,6 +21743,12 @@ REVOKE ALL ON FUNCTION _recon.fix_post_entry(p_side jsonb, p_ledger _recon.ledge
 REVOKE ALL ON FUNCTION _recon.fix_post_first(p_ledger _recon.ledger_source, p_writer _recon.writer, p_request jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sql text, OUT write_sql text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sql text, OUT write_sql text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_post_function_entries(p_step _recon.fix_stage, p_ledger text, p_writer _recon.writer, p_side jsonb, p_result jsonb); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -22119,6 +22187,12 @@ REVOKE ALL ON FUNCTION _recon.guard_statement_triggers(p_relid oid, p_guard inte
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_tree_triggers(p_triggers jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_truncate_trigger(p_relid oid, p_guard integer, p_side text, p_kind text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_truncate_trigger(p_relid oid, p_guard integer, p_side text, p_kind text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_violation(p_guard _recon.guard, p_item text, p_message text, p_details jsonb); Type: ACL; Schema: _recon; Owner: -
