@@ -275,6 +275,12 @@ def test_an_orphaned_payment_of_unknown_units_is_not_posted_100_times(fresh: str
     before = row_snapshot(fresh, "sw", "sl")
     fix(fresh, wallet_limits='{"*": 100000}', dry_run=False, ticket="T", reason="lost")
     assert row_snapshot(fresh, "sw", "sl") == before
+    # the balance check alone: the orphan is not in that plan, and still holds the resync
+    [bal] = fix(fresh, checks=["sbal"], wallet_limits='{"*": 100000}', dry_run=False,
+                ticket="T", reason="lost")
+    assert (bal["wallet_key"], bal["status"]) == ("3", "manual"), bal
+    assert "orphaned payment of unknown units" in bal["note"]
+    assert row_snapshot(fresh, "sw", "sl") == before
 
 
 def test_an_orphan_check_with_a_scale_posts_the_payment_in_minor_units(fresh: str) -> None:

@@ -33,6 +33,25 @@ AS $body$
       AND s.strategy IN ('resync', 'adjust', 'move')
       AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
       AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
+    -- The same when that orphan is not in this plan at all (recon.fix(checks => the balance
+    -- check only)): an open finding of an orphan check of unknown units on the wallet.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual',
+        note = format('the wallet has an orphaned payment of unknown units (finding %s of %s, '
+                      || 'not in this plan): its drift may be that payment; declare the '
+                      || 'payments'' scale on the check and repair that one first', f.id,
+                      f.check_name)
+    FROM _recon.finding AS f, _recon.check_def AS c, _recon.ledger_source AS l,
+         _recon.wallet_source AS w
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
+      AND s.strategy IN ('resync', 'adjust', 'move')
+      AND f.wallet_key = s.wallet_key AND f.resolved_run IS NULL AND f.dropped_at IS NULL
+      AND c.name = f.check_name AND c.kind = 'orphan' AND NOT c.options ? 'scale'
+      AND l.name = c.options ->> 'ledger' AND w.name = l.wallet_source
+      AND w.name = s.wallet_source
+      AND (l.amount_scale IS NOT NULL OR w.balance_scale IS NOT NULL)
+      AND NOT EXISTS (SELECT FROM _recon.fix_stage AS o
+                      WHERE o.stage_id = p_stage AND o.finding_id = f.id);
 $body$;
 
 COMMENT ON FUNCTION _recon.fix_unscaled_payments(bigint) IS
@@ -40,7 +59,7 @@ COMMENT ON FUNCTION _recon.fix_unscaled_payments(bigint) IS
 '"scale" becomes manual where the ledger or its wallets keep minor units (a scale): the '
 'payment''s amount, read as stored, may be minor units, and posting it as major units would '
 'post 100 times the payment. Then, as for any orphaned payment left to a person, the '
-'wallet''s balance steps (resync, adjust, move) become manual too: the drift may be that '
-'payment.';
+'wallet''s balance steps (resync, adjust, move) become manual too, and so do they when such '
+'an orphan finding is open on the wallet outside the plan: the drift may be that payment.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_unscaled_payments(bigint) FROM PUBLIC;

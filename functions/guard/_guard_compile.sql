@@ -60,17 +60,21 @@ BEGIN
         v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
         -- the transactions (journals) whose hold or resolution rows were written: the new rows,
         -- and the old ones of an UPDATE (a hold moved to another transaction) or a DELETE
-        v_effects_old := format(
-            v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+        -- (one format() per transition table: a hold or terminal name may hold a %)
+        v_effects_old := v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
             || 'l.%1$I::text, ''*'', 0, 0 FROM %5$s AS l WHERE l.%1$I IS NOT NULL '
             || 'AND l.%2$I::text IN (%3$s, %4$s) '
-            || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
-            v_ledger.journal_column, v_ledger.operation_column, v_hold, v_terminal, '%1$s');
+            || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING';
         v_sql := jsonb_build_object(
-            'ledger_insert', format(v_effects_old, 'recon_new'),
-            'ledger_update', jsonb_build_array(format(v_effects_old, 'recon_new'),
-                                               format(v_effects_old, 'recon_old')),
-            'ledger_delete', format(v_effects_old, 'recon_old'),
+            'ledger_insert', format(v_effects_old, v_ledger.journal_column,
+                                    v_ledger.operation_column, v_hold, v_terminal, 'recon_new'),
+            'ledger_update', jsonb_build_array(
+                format(v_effects_old, v_ledger.journal_column, v_ledger.operation_column, v_hold,
+                       v_terminal, 'recon_new'),
+                format(v_effects_old, v_ledger.journal_column, v_ledger.operation_column, v_hold,
+                       v_terminal, 'recon_old')),
+            'ledger_delete', format(v_effects_old, v_ledger.journal_column,
+                                    v_ledger.operation_column, v_hold, v_terminal, 'recon_old'),
             -- at commit, per wallet of the transaction: at most one resolution, never more
             -- than the hold, and none without a hold
             'check', format(

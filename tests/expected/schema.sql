@@ -7669,13 +7669,32 @@ CREATE FUNCTION _recon.fix_unscaled_payments(p_stage bigint) RETURNS void
       AND s.strategy IN ('resync', 'adjust', 'move')
       AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
       AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
+    -- The same when that orphan is not in this plan at all (recon.fix(checks => the balance
+    -- check only)): an open finding of an orphan check of unknown units on the wallet.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual',
+        note = format('the wallet has an orphaned payment of unknown units (finding %s of %s, '
+                      || 'not in this plan): its drift may be that payment; declare the '
+                      || 'payments'' scale on the check and repair that one first', f.id,
+                      f.check_name)
+    FROM _recon.finding AS f, _recon.check_def AS c, _recon.ledger_source AS l,
+         _recon.wallet_source AS w
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
+      AND s.strategy IN ('resync', 'adjust', 'move')
+      AND f.wallet_key = s.wallet_key AND f.resolved_run IS NULL AND f.dropped_at IS NULL
+      AND c.name = f.check_name AND c.kind = 'orphan' AND NOT c.options ? 'scale'
+      AND l.name = c.options ->> 'ledger' AND w.name = l.wallet_source
+      AND w.name = s.wallet_source
+      AND (l.amount_scale IS NOT NULL OR w.balance_scale IS NOT NULL)
+      AND NOT EXISTS (SELECT FROM _recon.fix_stage AS o
+                      WHERE o.stage_id = p_stage AND o.finding_id = f.id);
 $$;
 
 --
 -- Name: FUNCTION fix_unscaled_payments(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_unscaled_payments(p_stage bigint) IS 'Phase of _recon.fix_assess: a planned post_missing of an orphan check that declares no "scale" becomes manual where the ledger or its wallets keep minor units (a scale): the payment''s amount, read as stored, may be minor units, and posting it as major units would post 100 times the payment. Then, as for any orphaned payment left to a person, the wallet''s balance steps (resync, adjust, move) become manual too: the drift may be that payment.';
+COMMENT ON FUNCTION _recon.fix_unscaled_payments(p_stage bigint) IS 'Phase of _recon.fix_assess: a planned post_missing of an orphan check that declares no "scale" becomes manual where the ledger or its wallets keep minor units (a scale): the payment''s amount, read as stored, may be minor units, and posting it as major units would post 100 times the payment. Then, as for any orphaned payment left to a person, the wallet''s balance steps (resync, adjust, move) become manual too, and so do they when such an orphan finding is open on the wallet outside the plan: the drift may be that payment.';
 
 --
 -- Name: fix_verify(bigint, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7944,17 +7963,21 @@ BEGIN
         v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
         -- the transactions (journals) whose hold or resolution rows were written: the new rows,
         -- and the old ones of an UPDATE (a hold moved to another transaction) or a DELETE
-        v_effects_old := format(
-            v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+        -- (one format() per transition table: a hold or terminal name may hold a %)
+        v_effects_old := v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
             || 'l.%1$I::text, ''*'', 0, 0 FROM %5$s AS l WHERE l.%1$I IS NOT NULL '
             || 'AND l.%2$I::text IN (%3$s, %4$s) '
-            || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
-            v_ledger.journal_column, v_ledger.operation_column, v_hold, v_terminal, '%1$s');
+            || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING';
         v_sql := jsonb_build_object(
-            'ledger_insert', format(v_effects_old, 'recon_new'),
-            'ledger_update', jsonb_build_array(format(v_effects_old, 'recon_new'),
-                                               format(v_effects_old, 'recon_old')),
-            'ledger_delete', format(v_effects_old, 'recon_old'),
+            'ledger_insert', format(v_effects_old, v_ledger.journal_column,
+                                    v_ledger.operation_column, v_hold, v_terminal, 'recon_new'),
+            'ledger_update', jsonb_build_array(
+                format(v_effects_old, v_ledger.journal_column, v_ledger.operation_column, v_hold,
+                       v_terminal, 'recon_new'),
+                format(v_effects_old, v_ledger.journal_column, v_ledger.operation_column, v_hold,
+                       v_terminal, 'recon_old')),
+            'ledger_delete', format(v_effects_old, v_ledger.journal_column,
+                                    v_ledger.operation_column, v_hold, v_terminal, 'recon_old'),
             -- at commit, per wallet of the transaction: at most one resolution, never more
             -- than the hold, and none without a hold
             'check', format(
