@@ -323,7 +323,7 @@ def test_parents_written_by_two_sessions_during_incremental_runs(g: str) -> None
         deadline = time.monotonic() + 8
         # while the writers run, and at least three runs (a slow machine may let the writers
         # finish their 400 transactions within two)
-        while (time.monotonic() < deadline and any(w.is_alive() for w in writers)
+        while ((time.monotonic() < deadline and any(w.is_alive() for w in writers))
                or len(summaries) < 3):
             summary, got = found(g, "incremental")
             summaries.append(summary["runs"]["g_balance"])
