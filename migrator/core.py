@@ -476,12 +476,18 @@ class Migrator:
             # Bodies are checked once everything is in place (docs/MIGRATOR.md, "Fixed apply
             # order"): a file's name does not decide whether what it reads exists yet.
             cur.execute("SET LOCAL check_function_bodies = off")
+            # The catalog, read whole once and then kept up to date file by file (names and
+            # oids); once a file was applied, a file's state reads its own objects'
+            # fingerprints afresh.
+            live, applied = repeatable.catalog(cur), False
             for f in self.files:
                 rec = recs.get(f.path)
-                st = repeatable.state(f, rec, repeatable.catalog(cur))
+                if rec is not None and applied:
+                    live = repeatable.fingerprinted(cur, live, rec.fingerprints)
+                st = repeatable.state(f, rec, live)
                 if st == repeatable.CURRENT:
                     continue
-                self._apply_file(cur, f, rec, st)
+                live, applied = self._apply_file(cur, f, rec, st, live), True
                 done["objects"].append(f.path)
                 if st == repeatable.MODIFIED:
                     done["restored"].append(f.path)
@@ -548,10 +554,13 @@ class Migrator:
                                     f" was rolled back: {pg_error(exc)}") from exc
 
     def _apply_file(self, cur: psycopg.Cursor, f: RepeatableFile,
-                    rec: repeatable.Recorded | None, st: str) -> None:
+                    rec: repeatable.Recorded | None, st: str,
+                    live: dict[str, repeatable.Live]) -> dict[str, repeatable.Live]:
+        """Apply one file (repeatable.apply); `live` is the catalog now, and the catalog after
+        it is returned (names and oids; fingerprints of the file's objects)."""
         try:
             cur.execute(b"SAVEPOINT apply_file")
-            objects = repeatable.apply(cur, f, rec)
+            objects, live = repeatable.apply(cur, f, rec, live)
             cur.execute(b"RELEASE SAVEPOINT apply_file")
         except ValueError as exc:
             raise MigratorError(str(exc)) from None
@@ -561,7 +570,7 @@ class Migrator:
             raise MigratorError(f"{f.path} failed and the repeatable layer was rolled back: "
                                 f"{pg_error(exc)}") from exc
         if st == repeatable.MODIFIED and rec is not None:
-            live = repeatable.catalog(cur)
+            live = repeatable.fingerprinted(cur, live, objects)
             still = [o for o in objects if rec.fingerprints.get(o) not in (None,
                                                                            live[o].fingerprint)]
             if still:
@@ -569,6 +578,7 @@ class Migrator:
                     f"could not restore {f.path}: {', '.join(still)} still differs from what the "
                     "file installs after re-applying it; nothing was changed, inspect it by hand"
                 )
+        return live
 
     @staticmethod
     def _log(cur: psycopg.Cursor, detail: dict, action: str) -> None:

@@ -24,20 +24,26 @@ TOOLKIT_SCHEMAS = ("recon", "_recon", "_recon_guard")
 # Every function, view and trigger in the toolkit's schemas (and every event trigger calling
 # one of their functions), with a fingerprint of
 # its definition, named as pg_identify_object names it ("<type> <identity>"), which
-# is also what follows DROP. Extension members are not ours.
+# is also what follows DROP. Extension members are not ours. Rendering the definitions is
+# most of the cost: %(oids)s, when not NULL, names the objects that get a fingerprint, and
+# %(skip)s the objects that do not (the others get NULL).
 _CATALOG_SQL = r"""
 WITH nsp AS (
     SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = ANY(%(schemas)s)
 ), objs AS (
     SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass AS classid, p.oid AS objid,
+           CASE WHEN (%(oids)s::oid[] IS NULL OR p.oid = ANY(%(oids)s::oid[]))
+                     AND p.oid <> ALL(%(skip)s::oid[]) THEN
            pg_catalog.concat_ws(E'\n',
                CASE WHEN p.prokind = 'a' THEN p.oid::pg_catalog.regprocedure::text
                     ELSE pg_catalog.pg_get_functiondef(p.oid) END,
                p.proacl::text, pg_catalog.pg_get_userbyid(p.proowner),
-               pg_catalog.obj_description(p.oid, 'pg_proc')) AS def
+               pg_catalog.obj_description(p.oid, 'pg_proc')) END AS def
     FROM pg_catalog.pg_proc AS p WHERE p.pronamespace IN (SELECT oid FROM nsp)
     UNION ALL
     SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, c.oid,
+           CASE WHEN (%(oids)s::oid[] IS NULL OR c.oid = ANY(%(oids)s::oid[]))
+                     AND c.oid <> ALL(%(skip)s::oid[]) THEN
            pg_catalog.concat_ws(E'\n', pg_catalog.pg_get_viewdef(c.oid), c.relacl::text,
                c.reloptions::text, pg_catalog.pg_get_userbyid(c.relowner),
                pg_catalog.obj_description(c.oid, 'pg_class'),
@@ -50,20 +56,24 @@ WITH nsp AS (
                (SELECT pg_catalog.string_agg(a.attname || ':' || a.attacl::text, ','
                                              ORDER BY a.attnum)
                 FROM pg_catalog.pg_attribute AS a
-                WHERE a.attrelid = c.oid AND a.attnum > 0 AND a.attacl IS NOT NULL))
+                WHERE a.attrelid = c.oid AND a.attnum > 0 AND a.attacl IS NOT NULL)) END
     FROM pg_catalog.pg_class AS c
     WHERE c.relnamespace IN (SELECT oid FROM nsp) AND c.relkind IN ('v', 'm')
     UNION ALL
     SELECT 'pg_catalog.pg_trigger'::pg_catalog.regclass, t.oid,
+           CASE WHEN (%(oids)s::oid[] IS NULL OR t.oid = ANY(%(oids)s::oid[]))
+                     AND t.oid <> ALL(%(skip)s::oid[]) THEN
            pg_catalog.concat_ws(E'\n', pg_catalog.pg_get_triggerdef(t.oid), t.tgenabled::text,
-               pg_catalog.obj_description(t.oid, 'pg_trigger'))
+               pg_catalog.obj_description(t.oid, 'pg_trigger')) END
     FROM pg_catalog.pg_trigger AS t JOIN pg_catalog.pg_class AS c ON c.oid = t.tgrelid
     WHERE NOT t.tgisinternal AND c.relnamespace IN (SELECT oid FROM nsp)
     UNION ALL
     SELECT 'pg_catalog.pg_event_trigger'::pg_catalog.regclass, e.oid,
+           CASE WHEN (%(oids)s::oid[] IS NULL OR e.oid = ANY(%(oids)s::oid[]))
+                     AND e.oid <> ALL(%(skip)s::oid[]) THEN
            pg_catalog.concat_ws(E'\n', e.evtevent, e.evttags::text, e.evtenabled::text,
                e.evtfoid::pg_catalog.regprocedure::text,
-               pg_catalog.obj_description(e.oid, 'pg_event_trigger'))
+               pg_catalog.obj_description(e.oid, 'pg_event_trigger')) END
     FROM pg_catalog.pg_event_trigger AS e JOIN pg_catalog.pg_proc AS p ON p.oid = e.evtfoid
     WHERE p.pronamespace IN (SELECT oid FROM nsp)
 )
@@ -83,25 +93,42 @@ _DROP_RANK = {"event trigger": 0, "trigger": 0, "view": 1, "materialized view": 
 
 @dataclass(frozen=True)
 class Live:
-    fingerprint: str
+    fingerprint: str | None  # None: not asked for (catalog's `oids`)
     classid: int
     objid: int
 
 
-def catalog(cur: psycopg.Cursor) -> dict[str, Live]:
+def catalog(cur: psycopg.Cursor, oids: Iterable[int] | None = None,
+            skip: Iterable[int] = ()) -> dict[str, Live]:
     """Toolkit functions, views and triggers now in the database, by "<type> <identity>".
 
     Definitions are rendered with search_path = pg_catalog so that every name in them
-    is schema-qualified and the fingerprint does not depend on the caller's path.
+    is schema-qualified and the fingerprint does not depend on the caller's path. With
+    `oids`, only the objects of those oids get a fingerprint, and with `skip`, not those
+    (the others None; all are listed): an install applies hundreds of files and looks at the
+    catalog around each one, and rendering every definition each time made most of its time.
     """
     cur.execute("SELECT pg_catalog.current_setting('search_path')")
     saved = cur.fetchone()[0]
     cur.execute("SELECT pg_catalog.set_config('search_path', 'pg_catalog', false)")
     try:
-        cur.execute(_CATALOG_SQL, {"schemas": list(TOOLKIT_SCHEMAS)})
+        cur.execute(_CATALOG_SQL, {"schemas": list(TOOLKIT_SCHEMAS),
+                                   "oids": None if oids is None else list(oids),
+                                   "skip": list(skip)})
         return {name: Live(fp, classid, objid) for name, fp, classid, objid in cur.fetchall()}
     finally:
         cur.execute("SELECT pg_catalog.set_config('search_path', %s, false)", (saved,))
+
+
+def fingerprinted(cur: psycopg.Cursor, live: dict[str, Live],
+                  names: Iterable[str]) -> dict[str, Live]:
+    """`live` with the named objects' fingerprints as they are now. For a `live` read in this
+    transaction since which no toolkit object was created or dropped (names and oids still
+    hold; definitions, owners, grants and comments may have changed)."""
+    oids = [live[n].objid for n in names if n in live]
+    if not oids:
+        return live
+    return catalog(cur, oids)
 
 
 @dataclass(frozen=True)
@@ -194,7 +221,7 @@ def drop_all(cur: psycopg.Cursor, recs: Sequence[Recorded]) -> list[str]:
     object is in the catalog right now. Never CASCADE: a user's object depending on one of
     ours makes the DROP fail, and the whole transaction with it.
     """
-    live = catalog(cur)
+    live = catalog(cur, ())
     for rec in sorted(recs, key=lambda r: r.order, reverse=True):
         present = [o for o in rec.objects if o in live]
         for obj in sorted(present, key=lambda o: (_rank(o), -live[o].objid)):
@@ -257,17 +284,21 @@ def _rewritten(cur: psycopg.Cursor, obj: Live) -> bool:
     return bool(row and row[0])
 
 
-def apply(cur: psycopg.Cursor, file: RepeatableFile, rec: Recorded | None) -> list[str]:
-    """Run one file and record what it defines. Returns the objects it defines.
+def apply(cur: psycopg.Cursor, file: RepeatableFile, rec: Recorded | None,
+          before: dict[str, Live]) -> tuple[list[str], dict[str, Live]]:
+    """Run one file and record what it defines. `before` is the catalog now (names and oids
+    are enough). Returns the objects the file defines, and the catalog after it (names and
+    oids, and those objects' fingerprints).
 
     Call inside a REPEATABLE READ transaction: the before/after catalog comparison must see
     only this transaction's own changes, never an object another session creates meanwhile.
     """
-    before = catalog(cur)
     if rec:
         reset_privileges(cur, rec.objects, before)
     cur.execute(file.sql.encode("utf-8"))
-    after = catalog(cur)
+    # fingerprints of what the file may define: all but what was there and was not its own
+    mine = set(rec.objects) if rec else set()
+    after = catalog(cur, skip=[v.objid for o, v in before.items() if o not in mine])
     kept = [o for o in (rec.objects if rec else []) if o in after]
     # A function the file used to define and no longer does (a changed signature leaves the
     # old one behind: CREATE OR REPLACE only replaces its own) was not rewritten by this
@@ -276,13 +307,15 @@ def apply(cur: psycopg.Cursor, file: RepeatableFile, rec: Recorded | None) -> li
              and not _rewritten(cur, after[o])]
     if stale:
         drop_all(cur, [Recorded(file.path, file.order, "", stale, {})])
-        after = catalog(cur)
+        after = catalog(cur, ())
         kept = [o for o in kept if o not in stale]
     objects = kept + sorted(set(after) - set(before) - set(kept))
     if not objects:
         raise ValueError(
             f"{file.path} defines no function, view or trigger in schema recon or _recon"
         )
+    if any(after[o].fingerprint is None for o in objects):  # e.g. renamed by the file
+        after = fingerprinted(cur, after, objects)
     cur.execute(
         """
         INSERT INTO _recon.migrator_object AS m
@@ -301,4 +334,4 @@ def apply(cur: psycopg.Cursor, file: RepeatableFile, rec: Recorded | None) -> li
             json.dumps({o: after[o].fingerprint for o in objects}),
         ),
     )
-    return objects
+    return objects, after
