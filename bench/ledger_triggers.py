@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import statistics
 import sys
 from pathlib import Path
@@ -20,7 +19,8 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from migrator.cluster import ThrowawayCluster
+from throwaway import throwaway_server
+
 from migrator.core import Migrator
 
 LEDGERS = {
@@ -84,12 +84,7 @@ def main() -> int:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--port", default="55301")
     args = p.parse_args()
-    cluster = ThrowawayCluster(settings={"port": args.port, "shared_buffers": "512MB"})
-    cluster.start()
-    cluster.port = int(args.port)  # the settings' port, in this session's range
-    dsn = cluster.dsn
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the cluster on kill too
-    try:
+    with throwaway_server(None, {"port": args.port, "shared_buffers": "512MB"}) as dsn:
         Migrator(dsn, echo=lambda _line: None).upgrade()
         print(f"load before: {os.getloadavg()[0]:.2f}")
         print("| ledger | write | disabled (s) | enabled (s) | enabled / disabled |")
@@ -110,8 +105,6 @@ def main() -> int:
                     print(f"| {lname} | {wname} | {off:.3f} | {on_:.3f} | {on_ / off:.2f} |",
                           flush=True)
         print(f"load after: {os.getloadavg()[0]:.2f}")
-    finally:
-        cluster.stop()
     return 0
 
 

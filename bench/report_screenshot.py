@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from migrator.cluster import SUPERUSER, ThrowawayCluster  # noqa: E402
+from throwaway import throwaway_server  # noqa: E402
 
 WALLET_RECON = ROOT / ".venv" / "bin" / "wallet-recon"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -60,10 +60,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     html = args.out / "recon.html"
 
-    cluster = ThrowawayCluster(settings={"port": str(args.port)})
-    cluster.start()
-    try:
-        dsn = f"postgresql://{SUPERUSER}@127.0.0.1:{args.port}/postgres"
+    with throwaway_server(None, {"port": str(args.port)}) as dsn:
         # the demo twice (the second replaces the first's schemas): runs with drift and
         # repaired runs between them, so that the trend has several runs to show
         for _ in range(2):
@@ -79,8 +76,6 @@ def main() -> int:
                    "--output", str(html))
         if proc.returncode != 0:
             sys.exit(f"report_screenshot: report failed: {proc.stderr}")
-    finally:
-        cluster.stop()
 
     fold = args.out / "report-1280.png"
     full = args.out / "report-1280-full.png"

@@ -2,10 +2,10 @@
 --
 -- A members' wallet app in rand (ZAR): wallet_account (stored balance), wallet_transaction (a
 -- signed amount, the running balance after it, the payment or order it books) and
--- payment_intent (the payment gateway's view of every top-up). The same shapes as
--- tests/fixtures/seed000.sql, at demo scale: 3,000 wallets (200 of them opened and never used),
--- about 26,000 transactions and 10,000 payment intents, generated set-based and deterministic
--- (every amount and time is derived from md5 of a name, no random()).
+-- payment_intent (the payment gateway's view of every top-up). The tables of
+-- tests/fixtures/seed000.sql (demo/schema/seed000.sql), at demo scale: 3,000 wallets (200 of
+-- them opened and never used), about 26,000 transactions and 10,000 payment intents, generated
+-- set-based and deterministic (every amount and time is derived from md5 of a name, no random()).
 --
 -- Then the application is registered through the public API (recon.register_*), and the
 -- runbook's incidents are injected, each one as the application's bug would have left it.
@@ -17,42 +17,9 @@ COMMENT ON SCHEMA recon_demo_runbook IS
 'created by wallet-recon demo: seed 000 (runbook "Balance Discrepancy"), ZAR member wallets. '
 'Remove with demo/drop.sql.';
 
-CREATE TABLE recon_demo_runbook.wallet_account (
-    id uuid PRIMARY KEY,
-    member_id bigint NOT NULL UNIQUE,
-    balance numeric(14, 2) NOT NULL DEFAULT 0,
-    currency text NOT NULL DEFAULT 'ZAR',
-    updated_at timestamptz NOT NULL DEFAULT now()
-);
-COMMENT ON TABLE recon_demo_runbook.wallet_account IS
-'A member''s wallet: the stored balance the app shows (seed 000).';
-
-CREATE TABLE recon_demo_runbook.wallet_transaction (
-    id uuid PRIMARY KEY,
-    seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
-    wallet_id uuid NOT NULL REFERENCES recon_demo_runbook.wallet_account (id),
-    type text NOT NULL,  -- noqa: RF04
-    amount numeric(14, 2) NOT NULL,
-    balance_after numeric(14, 2) NOT NULL,
-    reference text,
-    description text,
-    posted_at timestamptz NOT NULL
-);
-CREATE INDEX wallet_transaction_wallet ON recon_demo_runbook.wallet_transaction (wallet_id, seq);
-CREATE INDEX wallet_transaction_reference ON recon_demo_runbook.wallet_transaction (reference);
-COMMENT ON TABLE recon_demo_runbook.wallet_transaction IS
-'The wallet ledger: signed amounts, the running balance after each, the payment or order '
-'booked (seed 000).';
-
-CREATE TABLE recon_demo_runbook.payment_intent (
-    id text PRIMARY KEY,
-    wallet_id uuid NOT NULL,
-    amount numeric(14, 2) NOT NULL,
-    status text NOT NULL,
-    source_id text NOT NULL
-);
-COMMENT ON TABLE recon_demo_runbook.payment_intent IS
-'The payment gateway''s payments; a COMPLETED wallet-% one must be booked in the ledger.';
+SET search_path = recon_demo_runbook;
+-- @include schema/seed000.sql
+RESET search_path;
 
 -- 3,000 wallets. Members 100001-102800 are active, 102801-103000 opened a wallet and never used
 -- it (a zero balance and no transactions is clean).

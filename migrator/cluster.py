@@ -115,7 +115,8 @@ class ThrowawayCluster:
         try:
             self._run("initdb", "-D", str(self.datadir), "-U", SUPERUSER, "--auth=trust",
                       "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
-            self.port = _free_port()
+            # a port given in the settings is the one the server listens on
+            self.port = int(self.settings.get("port") or _free_port())
             conf = {
                 "port": str(self.port),
                 "listen_addresses": "'127.0.0.1'",

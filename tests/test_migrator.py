@@ -101,8 +101,7 @@ def test_uninstall_removes_everything_and_is_repeatable(db: str) -> None:
 def test_uninstall_with_registered_checks_and_a_guard(empty_db: str) -> None:
     """Compiled check views and guard triggers live beside the toolkit: uninstall takes the
     views along, and refuses (naming it) while a guard's trigger is on a user's table."""
-    with psycopg.connect(empty_db, autocommit=True) as c:
-        c.execute((ROOT / "tests" / "fixtures" / "seed000.sql").read_text())
+    load_fixture(empty_db, "seed000.sql")
     before = schema_dump(empty_db)
     assert run_cli("install", dsn=empty_db).returncode == 0
     load_fixture(empty_db, "seed000_register.sql")

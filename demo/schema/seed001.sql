@@ -2,7 +2,7 @@
 -- transaction (its status) and operation (each with the balance's running values and version
 -- after it, and the status its transaction had when it was written).
 -- One schema, two datasets: tests/fixtures/seed001.sql (small, hand-checked) and the demo's
--- demo/holds.sql (demo scale) load it with an `-- @include` line (migrator/sqlfile.py)
+-- demo/holds.sql (demo scale) load it (`\ir` and `-- @include` lines, migrator/sqlfile.py)
 -- under `SET search_path = <their schema>`, so every name here is left unqualified.
 -- (noqa: RF04 marks the seed's column names that are keywords.)
 CREATE TABLE balance (

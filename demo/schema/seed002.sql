@@ -1,7 +1,7 @@
 -- Seed 002's tables (wallet-activation synchronization): workspace wallets (balance,
 -- locked_balance), activations and their participants, and the wallet's signed-by-type ledger.
 -- One schema, two datasets: tests/fixtures/seed002.sql (small, hand-checked) and the demo's
--- demo/activations.sql (demo scale) load it with an `-- @include` line (migrator/sqlfile.py)
+-- demo/activations.sql (demo scale) load it (`\ir` and `-- @include` lines, migrator/sqlfile.py)
 -- under `SET search_path = <their schema>`, so every name here is left unqualified.
 -- (noqa: RF04 marks the seed's column names that are keywords.)
 CREATE TABLE workspace_wallets (

@@ -1,7 +1,7 @@
 -- Seed 003's tables (wallet backfill): a legacy balance users.total_coins, and a double-entry
 -- coin ledger (user_wallet, coin_ledger_transactions, coin_journal_entries).
 -- One schema, two datasets: tests/fixtures/seed003.sql (small, hand-checked) and the demo's
--- demo/coins.sql (demo scale) load it with an `-- @include` line (migrator/sqlfile.py)
+-- demo/coins.sql (demo scale) load it (`\ir` and `-- @include` lines, migrator/sqlfile.py)
 -- under `SET search_path = <their schema>`, so every name here is left unqualified.
 -- (noqa: RF04 marks the seed's column names that are keywords.)
 CREATE TABLE users (

@@ -7,8 +7,10 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
     -- the first column, by name, that would go below zero without an exemption
-    UPDATE _recon.fix_stage AS s
-    SET status = 'skipped', note = format('would overdraw %s: %s -> %s', o.col, o.before, o.after)
+    PERFORM _recon.fix_skip_planned(
+        p_stage, array_agg(o.wallet_source), array_agg(o.wallet_key),
+        array_agg(format('would overdraw %s: %s -> %s', o.col, o.before, o.after))
+    )
     FROM (
         SELECT DISTINCT ON (x.wallet_source, x.wallet_key)
                x.wallet_source, x.wallet_key, x.col, x.before, x.before + x.moved AS after
@@ -17,9 +19,7 @@ BEGIN
           -- unless the owner lets that wallet or column go negative (recon.allow_overdraft)
           AND _recon.overdraft_exemption_for(x.wallet_source, x.wallet_key, x.col) IS NULL
         ORDER BY x.wallet_source, x.wallet_key, x.col
-    ) AS o
-    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = o.wallet_source
-      AND s.wallet_key = o.wallet_key;
+    ) AS o;
 END;
 $body$;
 

@@ -10,8 +10,9 @@ BEGIN
     -- decimal, a fraction of an integer) would fail or be rounded: not applied. An amount is
     -- taken as the size of its delta (what a signed or direction ledger posts, and an operation
     -- ledger with multipliers of 1).
-    UPDATE _recon.fix_stage AS s
-    SET status = 'skipped', note = o.note
+    PERFORM _recon.fix_skip_planned(
+        p_stage, array_agg(o.wallet_source), array_agg(o.wallet_key), array_agg(o.note)
+    )
     FROM (
         SELECT DISTINCT ON (x.wallet_source, x.wallet_key) x.wallet_source, x.wallet_key,
                x.note
@@ -37,9 +38,7 @@ BEGIN
         ) AS x
         WHERE x.wallet_key IS NOT NULL
         ORDER BY x.wallet_source, x.wallet_key, x.step
-    ) AS o
-    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = o.wallet_source
-      AND s.wallet_key = o.wallet_key;
+    ) AS o;
 END;
 $body$;
 

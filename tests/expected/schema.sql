@@ -7115,8 +7115,10 @@ CREATE FUNCTION _recon.fix_skip_overdrafts(p_stage bigint) RETURNS void
     AS $$
 BEGIN
     -- the first column, by name, that would go below zero without an exemption
-    UPDATE _recon.fix_stage AS s
-    SET status = 'skipped', note = format('would overdraw %s: %s -> %s', o.col, o.before, o.after)
+    PERFORM _recon.fix_skip_planned(
+        p_stage, array_agg(o.wallet_source), array_agg(o.wallet_key),
+        array_agg(format('would overdraw %s: %s -> %s', o.col, o.before, o.after))
+    )
     FROM (
         SELECT DISTINCT ON (x.wallet_source, x.wallet_key)
                x.wallet_source, x.wallet_key, x.col, x.before, x.before + x.moved AS after
@@ -7125,9 +7127,7 @@ BEGIN
           -- unless the owner lets that wallet or column go negative (recon.allow_overdraft)
           AND _recon.overdraft_exemption_for(x.wallet_source, x.wallet_key, x.col) IS NULL
         ORDER BY x.wallet_source, x.wallet_key, x.col
-    ) AS o
-    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = o.wallet_source
-      AND s.wallet_key = o.wallet_key;
+    ) AS o;
 END;
 $$;
 
@@ -7240,6 +7240,27 @@ $$;
 COMMENT ON FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) IS 'Phase of _recon.fix_assess for ledger-first writers ("moves_balances"): such a posting first sets the wallet''s stored balance to what its entries add up to, then the ledger''s routine moves it by each posting in step order. Skips every planned step of a wallet whose balance column would pass below zero (and below where it stands) on that way, unless an overdraft exemption (_recon.overdraft_exemption_for) lets it: the note says "would overdraw ... in passing".';
 
 --
+-- Name: fix_skip_planned(bigint, text[], text[], text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_skip_planned(p_stage bigint, p_wallet_sources text[], p_wallet_keys text[], p_notes text[]) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped', note = o.note
+    FROM unnest(p_wallet_sources, p_wallet_keys, p_notes) AS o (wallet_source, wallet_key, note)
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = o.wallet_source
+      AND s.wallet_key = o.wallet_key;
+$$;
+
+--
+-- Name: FUNCTION fix_skip_planned(p_stage bigint, p_wallet_sources text[], p_wallet_keys text[], p_notes text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_skip_planned(p_stage bigint, p_wallet_sources text[], p_wallet_keys text[], p_notes text[]) IS 'The UPDATE that _recon.fix_skip_overdrafts and _recon.fix_skip_unfit share: every planned step of each given wallet (source and key, at most once each) is skipped with that wallet''s note.';
+
+--
 -- Name: fix_skip_unfit(bigint); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -7252,8 +7273,9 @@ BEGIN
     -- decimal, a fraction of an integer) would fail or be rounded: not applied. An amount is
     -- taken as the size of its delta (what a signed or direction ledger posts, and an operation
     -- ledger with multipliers of 1).
-    UPDATE _recon.fix_stage AS s
-    SET status = 'skipped', note = o.note
+    PERFORM _recon.fix_skip_planned(
+        p_stage, array_agg(o.wallet_source), array_agg(o.wallet_key), array_agg(o.note)
+    )
     FROM (
         SELECT DISTINCT ON (x.wallet_source, x.wallet_key) x.wallet_source, x.wallet_key,
                x.note
@@ -7279,9 +7301,7 @@ BEGIN
         ) AS x
         WHERE x.wallet_key IS NOT NULL
         ORDER BY x.wallet_source, x.wallet_key, x.step
-    ) AS o
-    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = o.wallet_source
-      AND s.wallet_key = o.wallet_key;
+    ) AS o;
 END;
 $$;
 
@@ -21866,6 +21886,12 @@ REVOKE ALL ON FUNCTION _recon.fix_skip_overdrafts(p_stage bigint) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_skip_planned(p_stage bigint, p_wallet_sources text[], p_wallet_keys text[], p_notes text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_skip_planned(p_stage bigint, p_wallet_sources text[], p_wallet_keys text[], p_notes text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_skip_unfit(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
