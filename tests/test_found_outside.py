@@ -138,6 +138,30 @@ def test_a_generated_balance_column_is_checked_and_its_repair_skipped(fresh: str
     assert row_snapshot(fresh, "acct", "ent") == before
 
 
+def test_a_generated_column_beside_the_balance_follows_a_resync(fresh: str) -> None:
+    """The balance is stored, and registered beside it a GENERATED column the ledger does not
+    move (the balance in cents): the resync's UPDATE named every balance column, and
+    PostgreSQL refused the GENERATED one (428C9), so no wallet of such a table could be
+    repaired. The GENERATED column is now left to PostgreSQL, and follows."""
+    run(fresh,
+        "CREATE TABLE acct2 (id int PRIMARY KEY, balance numeric NOT NULL,"
+        " cents numeric GENERATED ALWAYS AS (balance * 100) STORED)",
+        "CREATE TABLE ent2 (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " account_id int NOT NULL, amount numeric NOT NULL)",
+        "INSERT INTO acct2 VALUES (1, 100), (2, 40)",
+        "INSERT INTO ent2 (account_id, amount) VALUES (1, 100), (2, 40)",
+        "SELECT recon.register_wallet_source('gw2', 'acct2', 'id', ARRAY['balance', 'cents'])",
+        "SELECT recon.register_ledger_source('ge2', 'gw2', 'ent2', 'account_id', 'amount')",
+        "SELECT recon.register_check('gb2', 'balance', '{\"ledger\": \"ge2\"}')",
+        "UPDATE acct2 SET balance = balance + 5 WHERE id = 1")
+    assert reconcile(fresh)["findings"] == 1
+    [step] = fix(fresh, wallet_limit=100, dry_run=False, ticket="T", reason="generated")
+    assert (step["wallet_key"], step["strategy"], step["status"]) == ("1", "resync", "applied")
+    assert one(fresh, "SELECT row(balance, cents)::text FROM acct2 WHERE id = 1") == (
+        "(100,10000)")
+    assert reconcile(fresh)["status"] == "synced"
+
+
 # -- keys whose equality is not their text's ----------------------------------------------------
 
 def test_keys_equal_but_spelled_differently_run_in_full(fresh: str) -> None:

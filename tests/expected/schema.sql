@@ -3382,6 +3382,38 @@ $$;
 COMMENT ON FUNCTION _recon.custom_trusted(p_name text, p_view regclass) IS 'Refuses (RC110) a custom check whose view uses a function, operator, view or row-level security table owned by a role other than the registering role or a superuser: the view runs with the toolkit owner''s rights inside recon.reconcile(). docs/SECURITY.md.';
 
 --
+-- Name: derived_balance_columns(_recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- a GENERATED balance column every column of whose expression is a writable balance column
+    -- of the source (balance * 100, available + on_hold): it moves exactly as they do, which
+    -- the repairs verify, so it is neither set nor compared itself
+    SELECT ARRAY(
+        SELECT g.attname::text
+        FROM pg_attribute AS g
+        WHERE g.attrelid = p_ws.relid AND g.attgenerated <> '' AND NOT g.attisdropped
+          AND g.attname = ANY (p_ws.balance_columns)
+          AND NOT EXISTS (
+              SELECT FROM pg_depend AS d
+              JOIN pg_attribute AS b ON b.attrelid = d.refobjid AND b.attnum = d.refobjsubid
+              WHERE d.classid = 'pg_class'::regclass AND d.objid = p_ws.relid
+                AND d.objsubid = g.attnum AND d.refclassid = 'pg_class'::regclass
+                AND d.refobjid = p_ws.relid AND d.refobjsubid > 0
+                AND b.attname <> ALL (_recon.writable_balance_columns(p_ws)))
+        ORDER BY g.attnum);
+$$;
+
+--
+-- Name: FUNCTION derived_balance_columns(p_ws _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) IS 'The GENERATED balance columns of wallet source p_ws computed only from its writable balance columns (_recon.writable_balance_columns): they move exactly as those do, so a repair neither sets them nor checks them itself (_recon.fix_post_first_sql, _recon.fix_conserve). Any other GENERATED balance column is compared like a stored one: a repair must leave it unchanged.';
+
+--
 -- Name: effect_sql(_recon.ledger_source, text, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -3656,6 +3688,26 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fail(p_code text, p_message text, p_detail text, p_hint text) IS 'Raises a wallet-recon error: SQLSTATE (docs/SQLSTATES.md), message, DETAIL and HINT.';
+
+--
+-- Name: fix_alignment_target(jsonb, text, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_alignment_target(p_measure jsonb, p_wallet text, p_column text) RETURNS numeric
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- the sum of the wallet's entries on that column, over every ledger of its wallet source
+    SELECT COALESCE(sum((l.value ->> p_column)::numeric), 0)
+    FROM jsonb_each(p_measure -> p_wallet -> 'ledger') AS l
+    WHERE l.value ? p_column;
+$$;
+
+--
+-- Name: FUNCTION fix_alignment_target(p_measure jsonb, p_wallet text, p_column text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_alignment_target(p_measure jsonb, p_wallet text, p_column text) IS 'The value a ledger-first posting (_recon.fix_post_first) sets column p_column of wallet p_wallet''s stored balance to before the ledger''s routine posts: what the wallet''s entries add up to over all its ledgers, read from p_measure (_recon.fix_measure over those ledgers). The plan''s passing-overdraft phase (_recon.fix_skip_passing_overdrafts) reckons with the same value, so the plan and the posting cannot disagree.';
 
 --
 -- Name: fix_all_or_nothing(bigint, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -3988,6 +4040,8 @@ BEGIN
                                             ->> st.key)::numeric, 0) AS delta
         FROM jsonb_each(v_measure) AS x, jsonb_each(x.value) AS a,
              jsonb_each_text(a.value -> 'stored') AS st
+        -- not a GENERATED column computed from the others: it moves as they do
+        WHERE st.key <> ALL (_recon.derived_balance_columns(_recon.wallet(x.key)))
         UNION ALL
         SELECT COALESCE(a.value ->> 'currency', '-'), 'ledger ' || lg.key, e.key,
                e.value::numeric - COALESCE((p_before -> x.key -> a.key -> 'ledger' -> lg.key
@@ -4543,6 +4597,32 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_evidence_unjournaled(p_stage bigint) IS 'For _recon.fix_evidence: skips a planned restore whose ledger''s INSERT writer has no "journal" template (it does not write the journal column the restored entry belongs in).';
+
+--
+-- Name: fix_first_postings(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_first_postings(p_stage bigint) RETURNS TABLE(wallet_source text, step integer, n bigint, wallet text, offset_wallet text, deltas jsonb, effects jsonb)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT l.wallet_source, y.step, e.n, e.value ->> 'wallet',
+           CASE WHEN e.value ? 'offset_wallet' THEN e.value ->> 'offset_wallet'
+                ELSE w.offset_wallet END,
+           COALESCE(e.value -> 'deltas', '{}'::jsonb), l.effects
+    FROM _recon.fix_stage AS y
+    JOIN _recon.writer AS w ON w.ledger_source = y.ledger_source
+    JOIN _recon.ledger_source AS l ON l.name = y.ledger_source
+    CROSS JOIN LATERAL jsonb_array_elements(y.postings) WITH ORDINALITY AS e (value, n)
+    WHERE y.stage_id = p_stage AND y.status = 'planned'
+      AND w.options @> '{"moves_balances": true}';
+$$;
+
+--
+-- Name: FUNCTION fix_first_postings(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_first_postings(p_stage bigint) IS 'The postings of the planned steps of fix stage p_stage that go through a ledger-first writer ("moves_balances"), one row each: the wallet source, step, its place in the step (n), the wallet, the offset wallet (the posting''s own, else the writer''s; NULL for none), its deltas and its ledger''s effects. Read by _recon.fix_skip_passing_overdrafts.';
 
 --
 -- Name: fix_floats(bigint, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5309,7 +5389,7 @@ BEGIN
                    format('column %s of %s', b, v_ws.relid::regclass))), ', '),
                string_agg(format('COALESCE(sum((m.v ->> %1$L)::numeric), 0) AS %1$I', b), ', ')
         INTO v_set, v_sums
-        FROM unnest(v_ws.balance_columns) AS b;
+        FROM unnest(_recon.writable_balance_columns(v_ws)) AS b;  -- not a GENERATED one
         -- an optimistic-locking version column: every write of the toolkit bumps it
         IF v_ws.version_column IS NOT NULL THEN
             v_set := v_set || format(', %1$I = w.%1$I + 1', v_ws.version_column);
@@ -6368,8 +6448,7 @@ BEGIN
         SELECT jsonb_object_agg(b, x.total) INTO v_target
         FROM unnest(v_ws.balance_columns) AS b
         CROSS JOIN LATERAL (
-            SELECT COALESCE(sum((l.value ->> b)::numeric), 0) AS total
-            FROM jsonb_each(v_sums -> v_key -> 'ledger') AS l WHERE l.value ? b) AS x
+            SELECT _recon.fix_alignment_target(v_sums, v_key, b) AS total) AS x
         WHERE p_ledger.effects ? b AND x.total
               IS DISTINCT FROM (v_now -> v_key -> 'stored' ->> b)::numeric;
         IF v_target IS NOT NULL THEN
@@ -6453,6 +6532,11 @@ CREATE FUNCTION _recon.fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sq
     AS $_$
 DECLARE
     v_key_type regtype := _recon.column_type(p_ws.relid, p_ws.key_column);
+    -- the balance columns a posting may write (not a GENERATED one), and those it compares
+    -- (not one computed from those it writes, which follows them)
+    v_cols text[] := _recon.writable_balance_columns(p_ws);
+    v_compared text[] := ARRAY(SELECT b FROM unnest(p_ws.balance_columns) AS b
+                               WHERE b <> ALL (_recon.derived_balance_columns(p_ws)));
 BEGIN
     -- the wallets' stored balances, in major units (as the plan and the ledger sums have
     -- them), and their version: {wallet: {"stored": {column: value}, "version": n}}
@@ -6463,25 +6547,28 @@ BEGIN
         p_ws.key_column,
         (SELECT string_agg(format('%L, %s', b, _recon.major_sql(p_ws.balance_scale,
                                                                  format('w.%I', b), 'w')), ', ')
-         FROM unnest(p_ws.balance_columns) AS b),
+         FROM unnest(v_compared) AS b),
         CASE WHEN p_ws.version_column IS NOT NULL THEN format('w.%I', p_ws.version_column)
              ELSE 'NULL::bigint' END,
         p_ws.relid::regclass, v_key_type);
     -- one wallet ($1) set to the balances $2 gives ({column: major units}), written in the
     -- wallet's own units (whole minor units where it has a scale, RC321 else); its version +1
     write_sql := format(
-        'UPDATE %1$s AS w SET %2$s%3$s WHERE w.%4$I = $1::%5$s',
+        'UPDATE %1$s AS w SET %2$s WHERE w.%3$I = $1::%4$s',
         p_ws.relid::regclass,
-        (SELECT string_agg(format(
-                    '%1$I = COALESCE(%2$s, w.%1$I)', b,
-                    _recon.minor_sql(p_ws.balance_scale, format('($2 ->> %L)::numeric', b),
-                                     CASE WHEN p_ws.balance_scale ? 'column'
-                                          THEN format('w.%I', p_ws.balance_scale ->> 'column')
-                                     END,
-                                     format('column %s of %s', b, p_ws.relid::regclass))), ', ')
-         FROM unnest(p_ws.balance_columns) AS b),
-        CASE WHEN p_ws.version_column IS NOT NULL
-             THEN format(', %1$I = w.%1$I + 1', p_ws.version_column) ELSE '' END,
+        array_to_string(ARRAY(
+            SELECT format(
+                '%1$I = COALESCE(%2$s, w.%1$I)', b,
+                _recon.minor_sql(p_ws.balance_scale, format('($2 ->> %L)::numeric', b),
+                                 CASE WHEN p_ws.balance_scale ? 'column'
+                                      THEN format('w.%I', p_ws.balance_scale ->> 'column')
+                                 END,
+                                 format('column %s of %s', b, p_ws.relid::regclass)))
+            FROM unnest(v_cols) WITH ORDINALITY AS u (b, n)
+            ORDER BY u.n)
+            || CASE WHEN p_ws.version_column IS NOT NULL
+                    THEN ARRAY[format('%1$I = w.%1$I + 1', p_ws.version_column)]
+                    ELSE ARRAY[]::text[] END, ', '),
         p_ws.key_column, v_key_type);
 END;
 $_$;
@@ -6490,7 +6577,7 @@ $_$;
 -- Name: FUNCTION fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sql text, OUT write_sql text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sql text, OUT write_sql text) IS 'For _recon.fix_post_first: read_sql reads wallets $1 (text keys) of wallet source p_ws as {wallet: {"stored": {column: major units}, "version": n}}; write_sql sets wallet $1''s balance columns to $2 ({column: major units}, written as whole minor units where the source has a scale) and bumps its version column.';
+COMMENT ON FUNCTION _recon.fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sql text, OUT write_sql text) IS 'For _recon.fix_post_first: read_sql reads wallets $1 (text keys) of wallet source p_ws as {wallet: {"stored": {column: major units}, "version": n}}, leaving out GENERATED balance columns computed from the others (_recon.derived_balance_columns); write_sql sets wallet $1''s balance columns but the GENERATED ones to $2 ({column: major units}, written as whole minor units where the source has a scale) and bumps its version column.';
 
 --
 -- Name: fix_post_function_entries(_recon.fix_stage, text, _recon.writer, jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7151,84 +7238,78 @@ DECLARE
     v_now jsonb;
 BEGIN
     -- Each wallet source with planned postings through a ledger-first writer. Such a posting
-    -- first sets the wallet's stored balance to its entries' sum (_recon.fix_post_first), then
-    -- the ledger's routine moves it by each posting in step order, and only then does recon.fix
-    -- move it to where the plan leaves it. The end is judged by _recon.fix_skip_overdrafts; the
-    -- way there is judged here, so that a CHECK (balance >= 0) on the wallet table never fails
-    -- the whole fix half-way (a lost credit on a wallet spent since: its entries sum below 0).
+    -- first sets the stored balance of its wallet and of its offset wallet to their entries'
+    -- sum (_recon.fix_post_first, _recon.fix_alignment_target), then the ledger's routine moves
+    -- them by each posting in step order, and only then does recon.fix move them to where the
+    -- plan leaves them. The end is judged by _recon.fix_skip_overdrafts; the way there is
+    -- judged here, so that a CHECK (balance >= 0) on the wallet table never fails the whole
+    -- fix half-way (a lost credit on a wallet spent since: its entries sum below 0).
     FOR v_source, v_keys IN
-        SELECT s.wallet_source, array_agg(DISTINCT s.wallet_key ORDER BY s.wallet_key)
-        FROM _recon.fix_stage AS s
-        JOIN _recon.writer AS w ON w.ledger_source = s.ledger_source
-        WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_key IS NOT NULL
-          AND jsonb_array_length(s.postings) > 0 AND w.options @> '{"moves_balances": true}'
-        GROUP BY s.wallet_source
-        ORDER BY s.wallet_source
+        SELECT p.wallet_source, array_agg(DISTINCT k.key ORDER BY k.key)
+        FROM _recon.fix_first_postings(p_stage) AS p
+        CROSS JOIN LATERAL unnest(ARRAY[p.wallet, p.offset_wallet]) AS k (key)
+        WHERE k.key IS NOT NULL
+        GROUP BY p.wallet_source
+        ORDER BY p.wallet_source
     LOOP
         v_now := _recon.fix_measure(v_source, v_keys, ARRAY(
             SELECT l.name FROM _recon.ledger_source AS l WHERE l.wallet_source = v_source
             ORDER BY l.name));
+        WITH p AS (
+            SELECT * FROM _recon.fix_first_postings(p_stage) AS f
+            WHERE f.wallet_source = v_source
+        ),
+        low AS (
+            -- the lowest point of each wallet's column on the way: aligned to its entries'
+            -- sum, then each posting's move of it (its own side, or the opposite as the offset
+            -- wallet), summed in step order
+            SELECT DISTINCT ON (m.wallet_key) m.wallet_key, m.col, m.stored, m.total,
+                   m.total + least(0, min(m.prefix)) AS low
+            FROM (
+                SELECT k.key AS wallet_key, b.col,
+                       (v_now -> k.key -> 'stored' ->> b.col)::numeric AS stored,
+                       EXISTS (SELECT FROM p AS q WHERE q.wallet = k.key) AS own,
+                       _recon.fix_alignment_target(v_now, k.key, b.col) AS total,
+                       sum(CASE WHEN p.wallet = k.key
+                                THEN COALESCE((p.deltas ->> b.col)::numeric, 0)
+                                ELSE -COALESCE((p.deltas ->> b.col)::numeric, 0) END)
+                           OVER (PARTITION BY k.key, b.col ORDER BY p.step, p.n) AS prefix
+                FROM jsonb_each(v_now) AS k
+                JOIN p ON k.key IN (p.wallet, p.offset_wallet)
+                CROSS JOIN LATERAL jsonb_object_keys(p.effects) AS b (col)
+                WHERE v_now -> k.key -> 'stored' ? b.col
+            ) AS m
+            GROUP BY m.wallet_key, m.col, m.stored, m.total, m.own
+            HAVING m.total + least(0, min(m.prefix)) < 0
+               AND m.total + least(0, min(m.prefix)) < m.stored
+               -- a wallet moved only as an offset (world, the house) is judged only while it
+               -- has not been below zero: an issuing wallet that stands negative may go lower
+               AND (m.own OR (m.stored >= 0 AND m.total >= 0))
+               -- unless the owner lets that wallet or column go negative (recon.allow_overdraft)
+               AND _recon.overdraft_exemption_for(v_source, m.wallet_key, m.col) IS NULL
+            ORDER BY m.wallet_key, m.col
+        ),
+        hit AS (
+            -- every planned step of such a wallet, and every step whose postings move it as
+            -- their offset wallet; the wallet's own reason first
+            SELECT DISTINCT ON (s.step) s.step, o.*
+            FROM _recon.fix_stage AS s
+            JOIN low AS o
+                ON o.wallet_key = s.wallet_key
+                   OR EXISTS (SELECT FROM p WHERE p.step = s.step
+                                              AND o.wallet_key IN (p.wallet, p.offset_wallet))
+            WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = v_source
+            ORDER BY s.step, o.wallet_key IS DISTINCT FROM s.wallet_key, o.wallet_key
+        )
         UPDATE _recon.fix_stage AS s
         SET status = 'skipped',
-            note = format('would overdraw %s in passing: %s -> %s (the ledger''s routine posts '
-                          || 'from what the entries add up to, %s)', o.col, o.stored, o.low,
-                          o.total)
-        FROM (
-            SELECT DISTINCT ON (p.wallet_key) p.wallet_key, p.col, p.stored, p.total,
-                   p.total + least(0, min(p.prefix)) AS low
-            FROM (
-                -- each posting's move of the wallet's column, in step order (the wallet's side,
-                -- or the opposite as the offset wallet of another step), summed as it goes
-                SELECT m.wallet_key, m.col, m.stored, m.total,
-                       sum(m.delta) OVER (PARTITION BY m.wallet_key, m.col
-                                          ORDER BY m.step, m.n) AS prefix
-                FROM (
-                    SELECT k.key AS wallet_key, b.col,
-                           (v_now -> k.key -> 'stored' ->> b.col)::numeric AS stored,
-                           (SELECT COALESCE(sum((l.value ->> b.col)::numeric), 0)
-                            FROM jsonb_each(v_now -> k.key -> 'ledger') AS l
-                            WHERE l.value ? b.col) AS total,
-                           y.step, e.n,
-                           CASE WHEN e.value ->> 'wallet' = k.key
-                                THEN COALESCE((e.value -> 'deltas' ->> b.col)::numeric, 0)
-                                ELSE -COALESCE((e.value -> 'deltas' ->> b.col)::numeric, 0) END
-                               AS delta
-                    FROM jsonb_each(v_now) AS k
-                    CROSS JOIN LATERAL (
-                        SELECT DISTINCT d.key AS col
-                        FROM _recon.fix_stage AS x
-                        JOIN _recon.ledger_source AS l ON l.name = x.ledger_source
-                        CROSS JOIN LATERAL jsonb_object_keys(l.effects) AS d (key)
-                        JOIN _recon.writer AS w ON w.ledger_source = x.ledger_source
-                        WHERE x.stage_id = p_stage AND x.status = 'planned'
-                          AND x.wallet_source = v_source AND x.wallet_key = k.key
-                          AND w.options @> '{"moves_balances": true}'
-                          AND v_now -> k.key -> 'stored' ? d.key
-                    ) AS b
-                    CROSS JOIN _recon.fix_stage AS y
-                    JOIN _recon.writer AS w ON w.ledger_source = y.ledger_source
-                    JOIN _recon.ledger_source AS l ON l.name = y.ledger_source
-                    CROSS JOIN LATERAL jsonb_array_elements(y.postings) WITH ORDINALITY AS e (
-                        value, n
-                    )
-                    WHERE y.stage_id = p_stage AND y.status = 'planned'
-                      AND w.options @> '{"moves_balances": true}'
-                      AND l.wallet_source = v_source
-                      AND (e.value ->> 'wallet' = k.key
-                           OR COALESCE(CASE WHEN e.value ? 'offset_wallet'
-                                            THEN e.value ->> 'offset_wallet'
-                                            ELSE w.offset_wallet END, '') = k.key)
-                ) AS m
-            ) AS p
-            GROUP BY p.wallet_key, p.col, p.stored, p.total
-            HAVING p.total + least(0, min(p.prefix)) < 0
-               AND p.total + least(0, min(p.prefix)) < p.stored
-               -- unless the owner lets that wallet or column go negative (recon.allow_overdraft)
-               AND _recon.overdraft_exemption_for(v_source, p.wallet_key, p.col) IS NULL
-            ORDER BY p.wallet_key, p.col
-        ) AS o
-        WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = v_source
-          AND s.wallet_key = o.wallet_key;
+            note = format('would overdraw %s%s in passing: %s -> %s (the ledger''s routine posts '
+                          || 'from what the entries add up to, %s)', h.col,
+                          CASE WHEN h.wallet_key IS DISTINCT FROM s.wallet_key
+                               THEN format(' of wallet %s', h.wallet_key) ELSE '' END,
+                          h.stored, h.low, h.total)
+        FROM hit AS h
+        WHERE s.stage_id = p_stage AND s.step = h.step;
     END LOOP;
 END;
 $$;
@@ -7237,7 +7318,7 @@ $$;
 -- Name: FUNCTION fix_skip_passing_overdrafts(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) IS 'Phase of _recon.fix_assess for ledger-first writers ("moves_balances"): such a posting first sets the wallet''s stored balance to what its entries add up to, then the ledger''s routine moves it by each posting in step order. Skips every planned step of a wallet whose balance column would pass below zero (and below where it stands) on that way, unless an overdraft exemption (_recon.overdraft_exemption_for) lets it: the note says "would overdraw ... in passing".';
+COMMENT ON FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) IS 'Phase of _recon.fix_assess for ledger-first writers ("moves_balances"): such a posting first sets the stored balance of its wallet and of its offset wallet to what their entries add up to (_recon.fix_alignment_target), then the ledger''s routine moves them by each posting in step order. Skips every planned step of a wallet whose balance column would pass below zero (and below where it stands) on that way, and every step whose postings move such a wallet as their offset wallet (a wallet moved only as an offset is judged while it stands at or above zero: world, which issues money, stands below), unless an overdraft exemption (_recon.overdraft_exemption_for) lets it: the note says "would overdraw <column> [of wallet <key>] in passing".';
 
 --
 -- Name: fix_skip_unfit(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7642,20 +7723,17 @@ CREATE FUNCTION _recon.fix_unscaled_payments(p_stage bigint) RETURNS void
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    -- An orphan check without "scale" reads a payment's amount as stored. Where the ledger or
-    -- the wallets keep minor units, that amount may be cents (Stripe's payment_intent.amount):
-    -- posting it as major units would post 100 times the payment. Nothing tells which; a
-    -- person does, by declaring the payments' scale on the check.
+    -- A payment of unknown units (_recon.orphan_units_unknown) may be cents read as dollars:
+    -- a person decides, by declaring the payments' scale on the check.
     UPDATE _recon.fix_stage AS s
     SET status = 'manual',
         note = format('the orphan check %s reads payment amounts as stored, and ledger %s keeps '
                       || 'minor units: declare the payments'' scale (recon.register_check(..., '
-                      || '{"scale": 2, ...}) for cents), or post it by hand', c.name, l.name)
-    FROM _recon.check_def AS c, _recon.ledger_source AS l, _recon.wallet_source AS w
+                      || '{"scale": 2, ...}) for cents), or post it by hand', s.check_name,
+                      (SELECT c.options ->> 'ledger' FROM _recon.check_def AS c
+                       WHERE c.name = s.check_name))
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.strategy = 'post_missing'
-      AND c.name = s.check_name AND c.kind = 'orphan' AND NOT c.options ? 'scale'
-      AND l.name = c.options ->> 'ledger' AND w.name = l.wallet_source
-      AND (l.amount_scale IS NOT NULL OR w.balance_scale IS NOT NULL);
+      AND _recon.orphan_units_unknown(s.check_name);
     -- A wallet with an orphaned payment left to a person: its balance's drift may be that
     -- payment (credited to the wallet, its entry lost). Re-syncing the stored balance to the
     -- ledger would take the payment back from the customer: left to a person too.
@@ -7677,15 +7755,12 @@ CREATE FUNCTION _recon.fix_unscaled_payments(p_stage bigint) RETURNS void
                       || 'not in this plan): its drift may be that payment; declare the '
                       || 'payments'' scale on the check and repair that one first', f.id,
                       f.check_name)
-    FROM _recon.finding AS f, _recon.check_def AS c, _recon.ledger_source AS l,
-         _recon.wallet_source AS w
+    FROM _recon.finding AS f, _recon.check_def AS c, _recon.ledger_source AS l
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
       AND s.strategy IN ('resync', 'adjust', 'move')
       AND f.wallet_key = s.wallet_key AND f.resolved_run IS NULL AND f.dropped_at IS NULL
-      AND c.name = f.check_name AND c.kind = 'orphan' AND NOT c.options ? 'scale'
-      AND l.name = c.options ->> 'ledger' AND w.name = l.wallet_source
-      AND w.name = s.wallet_source
-      AND (l.amount_scale IS NOT NULL OR w.balance_scale IS NOT NULL)
+      AND c.name = f.check_name AND l.name = c.options ->> 'ledger'
+      AND l.wallet_source = s.wallet_source AND _recon.orphan_units_unknown(f.check_name)
       AND NOT EXISTS (SELECT FROM _recon.fix_stage AS o
                       WHERE o.stage_id = p_stage AND o.finding_id = f.id);
 $$;
@@ -12703,6 +12778,31 @@ $_$;
 COMMENT ON FUNCTION _recon.opposite_effect_sql(p_ledger _recon.ledger_source, p_alias text, p_other text) IS 'An SQL condition: the ledger entry aliased p_alias has exactly the opposite effect of the one aliased p_other: the opposite amount on a signed ledger, else the opposite change of every balance column the ledger moves (_recon.effect_sql). What a hand-posted REV-<entry id> must match to count as a reversal (_recon.in_effect_sql).';
 
 --
+-- Name: orphan_units_unknown(text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.orphan_units_unknown(p_check text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- An orphan check without "scale" reads a payment's amount as stored. Where the ledger or
+    -- the wallets keep minor units, that amount may be cents (Stripe's payment_intent.amount):
+    -- posting it as major units would post 100 times the payment. Nothing tells which.
+    SELECT EXISTS (
+        SELECT FROM _recon.check_def AS c
+        JOIN _recon.ledger_source AS l ON l.name = c.options ->> 'ledger'
+        JOIN _recon.wallet_source AS w ON w.name = l.wallet_source
+        WHERE c.name = p_check AND c.kind = 'orphan' AND NOT c.options ? 'scale'
+          AND (l.amount_scale IS NOT NULL OR w.balance_scale IS NOT NULL));
+$$;
+
+--
+-- Name: FUNCTION orphan_units_unknown(p_check text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.orphan_units_unknown(p_check text) IS 'True when check p_check is an orphan check that declares no "scale" while its ledger or the ledger''s wallets keep minor units: the payments'' amounts it reads may be minor units, so nothing it finds is posted or resynced without a person (_recon.fix_unscaled_payments).';
+
+--
 -- Name: overdraft_exemption_for(text, text, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -15413,6 +15513,30 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.wallet(p_name text) IS 'The registered wallet source of that name; RC107 if none.';
+
+--
+-- Name: writable_balance_columns(_recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.writable_balance_columns(p_ws _recon.wallet_source) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- PostgreSQL computes a GENERATED column: no UPDATE may name it, and it follows the columns
+    -- it is computed from. A step that would move it is skipped (_recon.fix_skip_generated).
+    SELECT ARRAY(
+        SELECT u.b FROM unnest(p_ws.balance_columns) WITH ORDINALITY AS u (b, n)
+        WHERE NOT EXISTS (SELECT FROM pg_attribute AS a
+                          WHERE a.attrelid = p_ws.relid AND a.attname = u.b
+                            AND a.attgenerated <> '')
+        ORDER BY u.n);
+$$;
+
+--
+-- Name: FUNCTION writable_balance_columns(p_ws _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.writable_balance_columns(p_ws _recon.wallet_source) IS 'The balance columns of wallet source p_ws, in their order, that a repair''s UPDATE may name: all but the GENERATED ones, which PostgreSQL computes from other columns (_recon.fix_move, _recon.fix_post_first_sql).';
 
 --
 -- Name: writer_check_ledger(text, _recon.ledger_source, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -21478,6 +21602,12 @@ REVOKE ALL ON FUNCTION _recon.currency_amounts(p_what text, p_value jsonb, p_cur
 REVOKE ALL ON FUNCTION _recon.custom_trusted(p_name text, p_view regclass) FROM PUBLIC;
 
 --
+-- Name: FUNCTION derived_balance_columns(p_ws _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) FROM PUBLIC;
+
+--
 -- Name: FUNCTION effect_sql(p_ledger _recon.ledger_source, p_column text, p_alias text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -21524,6 +21654,12 @@ REVOKE ALL ON FUNCTION _recon.exclude_sql(p_relid oid, p_alias text, p_options j
 --
 
 REVOKE ALL ON FUNCTION _recon.fail(p_code text, p_message text, p_detail text, p_hint text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_alignment_target(p_measure jsonb, p_wallet text, p_column text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_alignment_target(p_measure jsonb, p_wallet text, p_column text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_all_or_nothing(p_stage bigint, p_blocking text); Type: ACL; Schema: _recon; Owner: -
@@ -21614,6 +21750,12 @@ REVOKE ALL ON FUNCTION _recon.fix_evidence_record(p_stage bigint, p_ledger _reco
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_evidence_unjournaled(p_stage bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_first_postings(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_first_postings(p_stage bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_floats(p_stage bigint, p_apply boolean); Type: ACL; Schema: _recon; Owner: -
@@ -22484,6 +22626,12 @@ REVOKE ALL ON FUNCTION _recon.minor_units(p_amount numeric, p_places integer, p_
 REVOKE ALL ON FUNCTION _recon.opposite_effect_sql(p_ledger _recon.ledger_source, p_alias text, p_other text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION orphan_units_unknown(p_check text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.orphan_units_unknown(p_check text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION overdraft_exemption_for(p_source text, p_key text, p_column text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -22834,6 +22982,12 @@ REVOKE ALL ON FUNCTION _recon.wait_for_transactions(p_timeout interval) FROM PUB
 --
 
 REVOKE ALL ON FUNCTION _recon.wallet(p_name text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION writable_balance_columns(p_ws _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.writable_balance_columns(p_ws _recon.wallet_source) FROM PUBLIC;
 
 --
 -- Name: FUNCTION writer_check_ledger(p_name text, p_ledger _recon.ledger_source, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
