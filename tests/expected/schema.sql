@@ -3770,6 +3770,7 @@ BEGIN
     v_before := _recon.fix_conserve(p_stage, v_pre, NULL);
     v_offsets := _recon.fix_post(p_stage, p_fix, p_ticket, p_reason, v_pre);
     PERFORM _recon.fix_move(p_stage, v_offsets);
+    PERFORM _recon.fix_foreign_writes(p_stage, v_pre);  -- no wallet it did not lock
     IF p_verify THEN
         PERFORM _recon.fix_verify(p_stage, v_pre);
     END IF;
@@ -4430,9 +4431,11 @@ CREATE FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_
                ELSE 'inconsistent'
            END AS verdict,
            -- restored exactly: the gap gives the amount, and the one unbalanced
-           -- journal lacking exactly it gives the transaction
+           -- journal lacking exactly it gives the transaction, while no other wallet drifts
+           -- by the same (_recon.fix_evidence_rival: then either may have lost it)
            (d.journals_kept AND jsonb_array_length(d.journals) = 1
-            AND (d.journals -> 0 -> 'imbalance' ->> d.col)::numeric = -d.difference)
+            AND (d.journals -> 0 -> 'imbalance' ->> d.col)::numeric = -d.difference
+            AND _recon.fix_evidence_rival(p_stage, d.step) IS NULL)
                AS restore,
            d.journals -> 0 ->> 'journal' AS journal
     FROM (
@@ -4531,7 +4534,16 @@ BEGIN
                        || 'of exactly the drift at entry %s): an adjustment would book the '
                        || 'loss into the ledger; resync it (force_strategy => ''resync'')',
                        e.breaks -> 0 ->> 'entry')
-                   WHEN 'lost_entry' THEN CASE WHEN e.restore THEN NULL ELSE format(
+                   WHEN 'lost_entry' THEN CASE
+                       WHEN e.restore THEN NULL
+                       WHEN _recon.fix_evidence_rival(p_stage, e.step) IS NOT NULL THEN format(
+                           'the ledger lost an entry of %s on this wallet (a gap in its '
+                           || 'running balance at entry %s), but wallet %s drifts by exactly '
+                           || 'the same: an unbalanced journal lacking that amount does not '
+                           || 'tell which lost it; restore it by hand, or acknowledge',
+                           e.difference, e.breaks -> 0 ->> 'entry',
+                           _recon.fix_evidence_rival(p_stage, e.step))
+                       ELSE format(
                        'the ledger lost an entry of %s on this wallet (a gap in its running '
                        || 'balance at entry %s) but no single unbalanced journal lacks '
                        || 'exactly that amount: restore it by hand, or acknowledge',
@@ -4567,6 +4579,160 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb) IS 'For _recon.fix_evidence, one ledger: sets the evidence of each step _recon.fix_evidence_judge judges; a consistent ledger, or one without evidence, keeps the strategy (a lost update only a resync); a lost entry the one unbalanced journal gives exactly becomes a restore; anything else is manual, its note naming the evidence. Returns the steps judged.';
+
+--
+-- Name: fix_evidence_rival(bigint, integer); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_evidence_rival(p_stage bigint, p_step integer) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- A journal that lacks exactly a wallet's drift is evidence that the wallet lost its leg
+    -- there only while no other wallet could have lost it: another open finding of the same
+    -- check, column and currency with the same drift makes the journal say nothing about
+    -- which of them lost it (a lost update on one, a lost leg on the other).
+    SELECT g.wallet_key
+    FROM _recon.fix_stage AS s
+    JOIN _recon.finding AS f ON f.id = s.finding_id
+    JOIN _recon.finding AS g
+        ON g.check_name = f.check_name AND g.resolved_run IS NULL AND g.dropped_at IS NULL
+       AND g.id <> f.id AND g.wallet_key IS DISTINCT FROM f.wallet_key
+       AND g.difference = f.difference AND g.currency IS NOT DISTINCT FROM f.currency
+       AND g.details ->> 'column' IS NOT DISTINCT FROM f.details ->> 'column'
+    WHERE s.stage_id = p_stage AND s.step = p_step
+    ORDER BY g.wallet_key
+    LIMIT 1;
+$$;
+
+--
+-- Name: FUNCTION fix_evidence_rival(p_stage bigint, p_step integer); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_evidence_rival(p_stage bigint, p_step integer) IS 'For _recon.fix_evidence_judge: the first other wallet (by key) with an open finding of the same check, column and currency and exactly the same drift as step p_step of stage p_stage, or NULL. While there is one, an unbalanced journal lacking exactly that drift does not tell which wallet lost its leg, and nothing is restored.';
+
+--
+-- Name: fix_evidence_totals(bigint, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_evidence_totals(p_stage bigint, p_strategy text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_group record;
+    v_ws _recon.wallet_source;
+    v_stored numeric;
+    v_drift numeric;
+    v_broken bigint;
+    v_rows integer := 0;
+    v_n integer;
+BEGIN
+    -- A resync sets a stored balance to what the ledger says. On a double-entry ledger (kept
+    -- journals, or transfer rows) the ledger can be the one that is wrong: a lost DEBIT leg
+    -- leaves the wallet's entries higher than its balance, and a resync would credit the
+    -- wallet with what it spent. Where neither a running balance nor a journal check gives
+    -- evidence (verdict no_evidence), the totals do: every leg's other side is in the same
+    -- ledger, so the entries on all wallets of a currency sum to 0, that is, the stored
+    -- balances sum to exactly the drifts found. Otherwise a leg is lost (or the other side's
+    -- wallets are not registered). And two wallets drifting by exactly opposite amounts show a
+    -- transfer missing from the ledger, or booked in the stored balances only: nothing tells
+    -- which. Either way a person decides, unless the caller or the check's policy chose the
+    -- resync (the ledger's word).
+    FOR v_group IN
+        SELECT DISTINCT s.check_name, s.wallet_source, f.currency,
+               f.details ->> 'column' AS col, l.name AS ledger,
+               CASE WHEN l.journal_column IS NOT NULL THEN format('journal %I', l.journal_column)
+                    ELSE format('%s rows', l.shape) END AS how
+        FROM _recon.fix_stage AS s
+        JOIN _recon.finding AS f ON f.id = s.finding_id
+        JOIN _recon.check_def AS c ON c.name = s.check_name
+        JOIN _recon.ledger_source AS l ON l.name = c.ledger_source
+        WHERE s.stage_id = p_stage AND s.kind = 'balance' AND s.status = 'planned'
+          AND s.strategy = 'resync' AND s.evidence ->> 'verdict' = 'no_evidence'
+          AND p_strategy IS NULL
+          AND NOT EXISTS (SELECT FROM _recon.fix_policy AS p
+                          WHERE p.check_name = s.check_name AND p.strategy = 'resync')
+          AND (l.journal_column IS NOT NULL OR l.shape <> 'entries')
+        ORDER BY 1, 2, 3, 4
+    LOOP
+        v_ws := _recon.wallet(v_group.wallet_source);
+        -- the stored balances of every wallet of that currency, in major units
+        EXECUTE format('SELECT COALESCE(sum(%s), 0) FROM %s AS w%s',
+                       _recon.major_sql(v_ws.balance_scale, format('w.%I', v_group.col), 'w'),
+                       v_ws.relid::regclass,
+                       CASE WHEN v_ws.currency_column IS NOT NULL AND v_group.currency IS NOT NULL
+                            THEN format(' WHERE w.%I::text = $1', v_ws.currency_column)
+                            ELSE '' END)
+        INTO v_stored USING v_group.currency;
+        -- the drifts the check found open there (stored - ledger), and its findings without one
+        -- (an entry of no known wallet, a NULL amount): those make the totals unreadable
+        SELECT COALESCE(sum(f.difference), 0), count(*) FILTER (WHERE f.difference IS NULL)
+        INTO v_drift, v_broken
+        FROM _recon.finding AS f
+        WHERE f.check_name = v_group.check_name AND f.resolved_run IS NULL
+          AND f.dropped_at IS NULL AND f.currency IS NOT DISTINCT FROM v_group.currency
+          AND (f.details ->> 'column' = v_group.col OR f.difference IS NULL);
+
+        UPDATE _recon.fix_stage AS s
+        SET status = CASE WHEN x.why IS NULL THEN s.status ELSE 'manual' END,
+            moves = CASE WHEN x.why IS NULL THEN s.moves ELSE '{}'::jsonb END,
+            note = COALESCE(x.why, s.note),
+            evidence = s.evidence || jsonb_strip_nulls(jsonb_build_object('totals',
+                jsonb_build_object('stored', v_stored, 'drift', v_drift,
+                                   'ledger', v_stored - v_drift, 'unreadable', v_broken,
+                                   'opposite', x.opposite)))
+        FROM (
+            SELECT y.step, o.wallet_key AS opposite,
+                   CASE
+                       WHEN v_broken > 0 OR v_stored - v_drift <> 0 THEN format(
+                           'ledger %s is double-entry (%s), but its entries on the wallets of '
+                           || '%s sum to %s%s, not 0%s: a leg may be lost, and a resync would '
+                           || 'book the loss into this wallet; find it with a journal check, '
+                           || 'or resync on the ledger''s word (force_strategy => ''resync'', '
+                           || 'or recon.set_fix_policy(%L, ''{"strategy": "resync"}''))',
+                           v_group.ledger, v_group.how, v_group.wallet_source,
+                           v_stored - v_drift, COALESCE(' ' || v_group.currency, ''),
+                           CASE WHEN v_broken > 0
+                                THEN format(' (and %s findings without an amount)', v_broken)
+                                ELSE '' END,
+                           v_group.check_name)
+                       WHEN o.wallet_key IS NOT NULL THEN format(
+                           'wallet %s drifts by exactly the opposite (%s): a transfer between '
+                           || 'them may be missing from ledger %s, or booked in the stored '
+                           || 'balances only, and nothing tells which; repair by hand, or '
+                           || 'resync on the ledger''s word (force_strategy => ''resync'')',
+                           o.wallet_key, -y.difference, v_group.ledger)
+                   END AS why
+            FROM _recon.fix_stage AS y
+            JOIN _recon.finding AS f ON f.id = y.finding_id
+            LEFT JOIN LATERAL (
+                SELECT g.wallet_key FROM _recon.finding AS g
+                WHERE g.check_name = v_group.check_name AND g.resolved_run IS NULL
+                  AND g.dropped_at IS NULL AND g.currency IS NOT DISTINCT FROM v_group.currency
+                  AND g.details ->> 'column' = v_group.col AND g.difference = -y.difference
+                  AND g.wallet_key IS DISTINCT FROM y.wallet_key
+                ORDER BY g.wallet_key LIMIT 1
+            ) AS o ON TRUE
+            WHERE y.stage_id = p_stage AND y.kind = 'balance' AND y.status = 'planned'
+              AND y.strategy = 'resync' AND y.evidence ->> 'verdict' = 'no_evidence'
+              AND y.check_name = v_group.check_name
+              AND f.currency IS NOT DISTINCT FROM v_group.currency
+              AND f.details ->> 'column' = v_group.col
+        ) AS x
+        WHERE s.stage_id = p_stage AND s.step = x.step;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        v_rows := v_rows + v_n;
+    END LOOP;
+    RETURN v_rows;
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_evidence_totals(p_stage bigint, p_strategy text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_evidence_totals(p_stage bigint, p_strategy text) IS 'Phase of _recon.fix_plan after _recon.fix_evidence: on a double-entry ledger (a journal column, or a shape of several legs), a balance step to resync that neither a running balance nor a journal check supports (verdict no_evidence), and that neither the caller (p_strategy) nor the check''s policy chose, stays planned only when the totals support it: the stored balances of the wallet source in its currency sum to exactly the open drifts the check found (the ledger''s entries sum to 0), and no other wallet drifts by exactly the opposite. Else it is manual, its note saying why. The figures go to the step''s evidence ("totals"). Returns the steps judged.';
 
 --
 -- Name: fix_evidence_unjournaled(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -4683,6 +4849,98 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_floats(p_stage bigint, p_apply boolean) IS 'Marks manual, with the reason, every planned step of a staged plan that would post into a ledger with a float amount or running balance (_recon.float_refusal) or move a float stored balance; with p_apply, raises RC320 when the plan has such a step (recon.fix applying: nothing is applied). Returns how many steps it marked.';
+
+--
+-- Name: fix_foreign_writes(bigint, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_ws _recon.wallet_source;
+    v_top bigint := pg_current_xact_id()::text::bigint;
+    v_since bigint;
+    v_next bigint;
+    v_keys text[];
+    v_bad text;
+    v_all text := '';
+BEGIN
+    -- The conservation measure (_recon.fix_conserve) reads the wallets the repair locked. A
+    -- writer's posting function (or a trigger of the application) that also wrote another
+    -- wallet's row, an entry and its balance alike, moves money no measure of those wallets
+    -- sees. Every row of the wallet tables the repair posts into that this transaction wrote
+    -- since the postings began must be a wallet it locked. _recon.fix_post's subtransaction
+    -- marked the fix's row of _recon.fix_active first: the postings' writes have its id or a
+    -- later one, and what the caller's transaction wrote before has an earlier one. A
+    -- subtransaction here marks it again: no write of this transaction is later. A row is
+    -- written so when its xmin, widened to 64 bits, lies between the two marks, and it is in
+    -- progress to anyone else (a committed transaction's rows are not ours).
+    SELECT a.xmin::text::bigint INTO v_since
+    FROM _recon.fix_active AS a WHERE a.txid = pg_current_xact_id();
+    BEGIN
+        UPDATE _recon.fix_active AS a SET fix_id = a.fix_id
+        WHERE a.txid = pg_current_xact_id()
+        RETURNING a.xmin::text::bigint INTO v_next;
+    EXCEPTION WHEN OTHERS THEN
+        RAISE;  -- a subtransaction only for its id: nothing is caught
+    END;
+    IF v_since IS NULL OR v_next IS NULL THEN
+        PERFORM _recon.fail('RC307', 'the repair cannot tell its own writes; nothing was applied',
+                            'The fix holds no row in _recon.fix_active.',
+                            'Run recon.fix() again; report it if it repeats.');
+    END IF;
+    -- the 32-bit ids in this transaction's epoch (the next one after a wraparound)
+    v_since := (v_top >> 32 << 32) + v_since
+               + CASE WHEN (v_top >> 32 << 32) + v_since < v_top THEN 4294967296 ELSE 0 END;
+    v_next := (v_top >> 32 << 32) + v_next
+              + CASE WHEN (v_top >> 32 << 32) + v_next < v_top THEN 4294967296 ELSE 0 END;
+    FOR v_ws IN SELECT w.* FROM _recon.wallet_source AS w
+                WHERE w.name IN (SELECT jsonb_object_keys(COALESCE(p_pre -> 'keys', '{}'))
+                                 UNION
+                                 SELECT l.wallet_source FROM _recon.fix_stage AS s
+                                 JOIN _recon.ledger_source AS l ON l.name = s.ledger_source
+                                 WHERE s.stage_id = p_stage AND s.status = 'applied')
+                ORDER BY w.name LOOP
+        v_keys := ARRAY(SELECT jsonb_array_elements_text(p_pre -> 'keys' -> v_ws.name));
+        EXECUTE format($q$
+            SELECT string_agg(x.k, ', ' ORDER BY x.k) FROM (
+                SELECT w.%1$I::text AS k,
+                       CASE WHEN ($2 >> 32 << 32) + w.xmin::text::bigint BETWEEN $2 AND $3
+                            THEN ($2 >> 32 << 32) + w.xmin::text::bigint
+                            WHEN ($2 >> 32 << 32) + 4294967296 + w.xmin::text::bigint
+                                 BETWEEN $2 AND $3
+                            THEN ($2 >> 32 << 32) + 4294967296 + w.xmin::text::bigint
+                       END AS xid  -- the 32-bit xmin in the first mark's epoch, or the next
+                FROM %2$s AS w
+            ) AS x
+            WHERE x.xid IS NOT NULL AND pg_xact_status(x.xid::text::xid8) = 'in progress'
+              AND (x.k IS NULL OR NOT x.k = ANY ($1))
+            $q$, v_ws.key_column, v_ws.relid::regclass)
+        INTO v_bad USING v_keys, v_since, v_next;
+        IF v_bad IS NOT NULL THEN
+            v_all := v_all || format('%s%s: %s', CASE WHEN v_all = '' THEN '' ELSE '; ' END,
+                                     v_ws.name, v_bad);
+        END IF;
+    END LOOP;
+    IF v_all <> '' THEN
+        PERFORM _recon.fail(
+            'RC307', 'the repair changed wallets it did not lock; nothing was applied',
+            format('Written in this transaction, outside the plan: %s.', v_all),
+            'A writer''s posting function posts the request and nothing else (no other '
+            || 'wallet, no fee), and no trigger of the wallet or ledger tables moves other '
+            || 'wallets. Check the writer (recon.register_writer) and the tables'' triggers, '
+            || 'then run the dry run again.');
+    END IF;
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_foreign_writes(p_stage bigint, p_pre jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) IS 'Phase of _recon.fix_apply after the stored balances moved: fails with RC307 (nothing applied) when, since the postings began, this transaction wrote a row of a wallet table the repair posts into or measures whose wallet it did not lock (p_pre''s keys), as a posting function that also pays another wallet, or a trigger, would: the conservation measure reads only the locked wallets. A row is written so when its xmin, widened to 64 bits, lies between the transaction id _recon.fix_post marked the fix''s _recon.fix_active row with and the one this function marks it with, and pg_xact_status says in progress. Reads each such wallet table once.';
 
 --
 -- Name: fix_lifecycle(bigint, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5637,6 +5895,9 @@ BEGIN
     --     lost an entry gets it restored when the evidence gives it exactly, else is left to
     --     a person (_recon.fix_evidence).
     PERFORM _recon.fix_evidence(p_stage);
+    --     On a double-entry ledger, a resync nothing else supports and nobody chose stands on
+    --     the totals (every currency's entries sum to 0), else is left to a person.
+    PERFORM _recon.fix_evidence_totals(p_stage, p_strategy);
 
     -- 3c. A wallet with broken data (NULL, NaN, unknown, unmapped) or a lost entry left to a
     --     person is repaired whole or not at all: none of its other steps run.
@@ -6099,6 +6360,9 @@ DECLARE
     v_afters jsonb := '{}'::jsonb;  -- ledger/wallet -> its running balances per column
     v_writing text;  -- what the writer is posting while it runs (kept through an exception)
 BEGIN
+    -- this block's subtransaction marks the row of the fix: every write of the postings has its
+    -- transaction id or a later one (_recon.fix_foreign_writes reads it)
+    UPDATE _recon.fix_active AS a SET fix_id = a.fix_id WHERE a.txid = pg_current_xact_id();
     -- each wallet's stored balances before its first step, looked up per entry below
     SELECT jsonb_object_agg(f.k, f.v) INTO v_first
     FROM (SELECT DISTINCT ON (s.wallet_source, s.wallet_key)
@@ -21746,6 +22010,18 @@ REVOKE ALL ON FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name t
 REVOKE ALL ON FUNCTION _recon.fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_evidence_rival(p_stage bigint, p_step integer); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_evidence_rival(p_stage bigint, p_step integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_evidence_totals(p_stage bigint, p_strategy text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_evidence_totals(p_stage bigint, p_strategy text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_evidence_unjournaled(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -21762,6 +22038,12 @@ REVOKE ALL ON FUNCTION _recon.fix_first_postings(p_stage bigint) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_floats(p_stage bigint, p_apply boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_foreign_writes(p_stage bigint, p_pre jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_lifecycle(p_stage bigint, p_recheck boolean); Type: ACL; Schema: _recon; Owner: -
