@@ -138,6 +138,30 @@ def test_a_generated_balance_column_is_checked_and_its_repair_skipped(fresh: str
     assert row_snapshot(fresh, "acct", "ent") == before
 
 
+def test_a_generated_column_beside_the_balance_follows_a_resync(fresh: str) -> None:
+    """The balance is stored, and registered beside it a GENERATED column the ledger does not
+    move (the balance in cents): the resync's UPDATE named every balance column, and
+    PostgreSQL refused the GENERATED one (428C9), so no wallet of such a table could be
+    repaired. The GENERATED column is now left to PostgreSQL, and follows."""
+    run(fresh,
+        "CREATE TABLE acct2 (id int PRIMARY KEY, balance numeric NOT NULL,"
+        " cents numeric GENERATED ALWAYS AS (balance * 100) STORED)",
+        "CREATE TABLE ent2 (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " account_id int NOT NULL, amount numeric NOT NULL)",
+        "INSERT INTO acct2 VALUES (1, 100), (2, 40)",
+        "INSERT INTO ent2 (account_id, amount) VALUES (1, 100), (2, 40)",
+        "SELECT recon.register_wallet_source('gw2', 'acct2', 'id', ARRAY['balance', 'cents'])",
+        "SELECT recon.register_ledger_source('ge2', 'gw2', 'ent2', 'account_id', 'amount')",
+        "SELECT recon.register_check('gb2', 'balance', '{\"ledger\": \"ge2\"}')",
+        "UPDATE acct2 SET balance = balance + 5 WHERE id = 1")
+    assert reconcile(fresh)["findings"] == 1
+    [step] = fix(fresh, wallet_limit=100, dry_run=False, ticket="T", reason="generated")
+    assert (step["wallet_key"], step["strategy"], step["status"]) == ("1", "resync", "applied")
+    assert one(fresh, "SELECT row(balance, cents)::text FROM acct2 WHERE id = 1") == (
+        "(100,10000)")
+    assert reconcile(fresh)["status"] == "synced"
+
+
 # -- keys whose equality is not their text's ----------------------------------------------------
 
 def test_keys_equal_but_spelled_differently_run_in_full(fresh: str) -> None:
@@ -432,3 +456,188 @@ def test_a_double_entry_guard_balances_each_currency(fresh: str) -> None:
                           " VALUES ('u1', 10, 'debit', 'j3', 'USD'),"
                           " ('u2', 10, 'credit', 'j3', 'USD')") is None
     assert one(fresh, "SELECT count(*) FROM xe") == 2
+
+
+# -- a journal lacking a drift that two wallets share ---------------------------------------------
+
+RIVALS = (
+    "CREATE TABLE acc (id text PRIMARY KEY, balance numeric(14, 2) NOT NULL)",
+    "CREATE TABLE ent (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " account_id text NOT NULL, amount numeric(14, 2) NOT NULL,"
+    " balance_after numeric(14, 2) NOT NULL, txn text NOT NULL, reference text)",
+    "INSERT INTO ent (account_id, amount, balance_after, txn) VALUES"
+    " ('world', -500, -500, 't1'), ('carol', 500, 500, 't1'),"
+    " ('world', -300, -800, 't2'), ('dave', 300, 300, 't2'),"
+    " ('carol', -120, 380, 't3'), ('world', 120, -680, 't3'),"
+    " ('carol', -120, 380, 't4'), ('world', 120, -560, 't4'),"
+    " ('dave', -120, 180, 't5'), ('erin', 120, 120, 't5'),"
+    " ('erin', -20, 100, 't6'), ('world', 20, -540, 't6')",
+    "INSERT INTO acc VALUES ('world', -540), ('carol', 380), ('dave', 180), ('erin', 100)",
+    "SELECT recon.register_wallet_source('ra', 'acc', 'id', ARRAY['balance'])",
+    "SELECT recon.register_ledger_source('re', 'ra', 'ent', 'account_id', 'amount',"
+    " '{\"entry_id\": \"id\", \"order_by\": \"id\", \"journal\": \"txn\","
+    " \"balance_after\": \"balance_after\", \"reference\": \"reference\"}')",
+    *[f"SELECT recon.register_check('r{k[0]}', '{k}', '{{\"ledger\": \"re\"}}')"
+      for k in ("balance", "journal", "chain")],
+    "SELECT recon.register_writer('re', '{\"offset_wallet\": \"world\","
+    " \"journal\": \"recon-{fix}-{step}\"}')",
+    "DELETE FROM ent WHERE txn = 't5' AND account_id = 'erin'",
+)
+"""carol's stored balance lost an update (380 where her entries say 260: a gap of +120 at
+t4, every entry of hers there); erin's credit leg of t5 (+120) is lost. Both drift by +120,
+and journal t5 lacks exactly 120 (erin's running balance shows the gap at t6)."""
+
+
+def test_a_journal_lacking_a_drift_two_wallets_share_restores_nothing(fresh: str) -> None:
+    """The plan restored +120 on carol inside t5, a journal she has no entry in, because it
+    lacks exactly her drift; the journal then balanced, erin's lost credit looked like a
+    stored-balance error, and the next fix resynced her to 0: 120 moved from erin, who was
+    paid, to carol, who spent it. With erin drifting by the same, the journal does not tell
+    who lost the leg: carol's step is manual, naming erin, and applying changes nothing."""
+    run(fresh, *RIVALS)
+    reconcile(fresh)
+    plan = {s["wallet_key"]: s for s in fix(fresh, checks=["rb"], wallet_limit=1000)}
+    assert (plan["carol"]["strategy"], plan["carol"]["status"]) == ("resync", "manual")
+    assert "wallet erin drifts by exactly the same" in plan["carol"]["note"]
+    assert plan["erin"]["status"] == "manual"
+    before = row_snapshot(fresh, "acc", "ent")
+    fix(fresh, checks=["rb"], wallet_limit=1000, dry_run=False, ticket="T", reason="rivals")
+    assert row_snapshot(fresh, "acc", "ent") == before
+
+
+def test_a_journal_lacking_one_wallets_drift_still_restores_it(fresh: str) -> None:
+    """Without the rival (carol's lost update repaired first, by hand), the one wallet that
+    drifts by what t5 lacks, with a gap of exactly that in its running balance, gets its leg
+    restored into t5."""
+    run(fresh, *RIVALS, "UPDATE acc SET balance = 260 WHERE id = 'carol'",
+        "UPDATE ent SET balance_after = 260 WHERE txn = 't4' AND account_id = 'carol'")
+    reconcile(fresh)
+    [step] = fix(fresh, checks=["rb"], wallet_limit=1000)
+    assert (step["wallet_key"], step["strategy"], step["status"]) == ("erin", "restore", "planned")
+
+
+# -- a posting function that also writes another wallet -------------------------------------------
+
+SIDE_WRITES = (
+    "CREATE TABLE sw (id int PRIMARY KEY, balance numeric(14, 2) NOT NULL)",
+    "CREATE TABLE se (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, wallet_id int NOT NULL,"
+    " amount numeric(14, 2) NOT NULL, reference text)",
+    "INSERT INTO sw VALUES (1, 100), (2, 50), (3, 0)",
+    "INSERT INTO se (wallet_id, amount, reference) VALUES (1, 100, 'a'), (2, 50, 'b')",
+    "SELECT recon.register_wallet_source('sww', 'sw', 'id', ARRAY['balance'])",
+    "SELECT recon.register_ledger_source('swl', 'sww', 'se', 'wallet_id', 'amount',"
+    " '{\"entry_id\": \"id\", \"reference\": \"reference\"}')",
+    "SELECT recon.register_check('swb', 'balance', '{\"ledger\": \"swl\", \"currency\": \"USD\"}')",
+    "SELECT recon.set_fix_policy('swb', '{\"strategy\": \"adjust\", \"wallet_limit\": 100}')",
+    """CREATE FUNCTION post_side(r jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+    DECLARE v bigint;
+    BEGIN
+        INSERT INTO public.se (wallet_id, amount, reference)
+        VALUES ((r ->> 'wallet')::int, (r -> 'deltas' ->> 'balance')::numeric, r ->> 'reference')
+        RETURNING id INTO v;
+        IF current_setting('test.side', TRUE) = 'paid' THEN
+            INSERT INTO public.se (wallet_id, amount, reference) VALUES (3, 1000, 'side');
+        END IF;
+        UPDATE public.sw SET balance = balance + 1000 WHERE id = 3;
+        RETURN jsonb_build_array(v);
+    END $$""",
+    "SELECT recon.register_writer('swl', '{\"function\": \"post_side(jsonb)\"}')",
+    "UPDATE sw SET balance = balance + 7 WHERE id = 1",
+)
+
+
+@pytest.mark.parametrize("side", ["paid", "balance only"])
+def test_a_posting_function_that_also_moves_another_wallet_applies_nothing(
+        fresh: str, side: str) -> None:
+    """The writer's function posts wallet 1's adjustment and also pays wallet 3 1000 (an entry
+    and its balance, which no check would ever see), or only moves its balance. The measure
+    of the locked wallets missed both, and the repair was applied. Now RC307 names wallet 3,
+    and nothing changes."""
+    run(fresh, *SIDE_WRITES)
+    reconcile(fresh)
+    before = row_snapshot(fresh, "sw", "se")
+    with psycopg.connect(fresh, autocommit=True) as c, pytest.raises(psycopg.Error) as err:
+        c.execute("SELECT set_config('test.side', %s, FALSE)", (side,))
+        c.execute("SELECT * FROM recon.fix(dry_run => false, ticket => 'T', reason => 'side')")
+    assert err.value.sqlstate == "RC307", (err.value, err.value.diag.message_detail)
+    assert err.value.diag.message_detail == (
+        "Written in this transaction, outside the plan: sww: 3."), err.value.diag.message_detail
+    assert err.value.diag.message_hint
+    assert row_snapshot(fresh, "sw", "se") == before
+
+
+def test_what_the_callers_transaction_wrote_before_is_not_the_repairs(fresh: str) -> None:
+    """A caller that moved wallet 2 (with its entry) earlier in its own transaction, then
+    repairs wallet 1 through an honest writer: applied, wallet 2 is not counted against it."""
+    run(fresh, *SIDE_WRITES[:-3], """CREATE FUNCTION post_side(r jsonb) RETURNS jsonb
+        LANGUAGE sql AS $$
+        INSERT INTO public.se (wallet_id, amount, reference)
+        VALUES ((r ->> 'wallet')::int, (r -> 'deltas' ->> 'balance')::numeric, r ->> 'reference')
+        RETURNING jsonb_build_array(id) $$""", *SIDE_WRITES[-2:])
+    reconcile(fresh)
+    with psycopg.connect(fresh) as c:
+        c.execute("UPDATE sw SET balance = balance + 5 WHERE id = 2")
+        c.execute("INSERT INTO se (wallet_id, amount, reference) VALUES (2, 5, 'c')")
+        [status] = c.execute("SELECT status FROM recon.fix(dry_run => false, ticket => 'T',"
+                             " reason => 'honest')").fetchone()
+    assert status == "applied"
+    assert one(fresh, "SELECT balance FROM sw WHERE id = 2") == Decimal("55.00")
+
+
+# -- a resync nothing supports, on a double-entry ledger ------------------------------------------
+
+DOUBLE = (
+    "CREATE TABLE da (id text PRIMARY KEY, balance numeric(14, 2) NOT NULL)",
+    "CREATE TABLE de (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " account_id text NOT NULL, amount numeric(14, 2) NOT NULL, txn text NOT NULL)",
+    "INSERT INTO de (account_id, amount, txn) VALUES ('world', -500, 't1'), ('alice', 500, 't1'),"
+    " ('world', -300, 't2'), ('bob', 300, 't2'), ('alice', -120, 't3'), ('bob', 120, 't3')",
+    "INSERT INTO da VALUES ('world', -800), ('alice', 380), ('bob', 420)",
+    "SELECT recon.register_wallet_source('dw', 'da', 'id', ARRAY['balance'])",
+    "SELECT recon.register_ledger_source('dl', 'dw', 'de', 'account_id', 'amount',"
+    " '{\"journal\": \"txn\"}')",
+    "SELECT recon.register_check('db', 'balance', '{\"ledger\": \"dl\"}')",
+)
+"""A double-entry ledger (journals, world among the wallets) that keeps no running balance and
+has no journal check: nothing but the totals tells a drifted balance from a lost leg."""
+
+
+def test_a_drifted_balance_on_a_double_entry_ledger_is_resynced_on_the_totals(fresh: str) -> None:
+    """25 appeared on alice's stored balance: the stored balances sum to 25, the drifts found
+    to 25, so the entries sum to 0 and every leg is there. The resync stands, and says why."""
+    run(fresh, *DOUBLE, "UPDATE da SET balance = balance + 25 WHERE id = 'alice'")
+    reconcile(fresh)
+    [step] = fix(fresh, wallet_limit=1000)
+    assert (step["wallet_key"], step["strategy"], step["status"]) == ("alice", "resync", "planned")
+    assert step["evidence"]["totals"] == {"stored": 25, "drift": 25, "ledger": 0,
+                                          "unreadable": 0}
+
+
+def test_a_lost_debit_leg_is_not_resynced_into_a_credit(fresh: str) -> None:
+    """alice's debit leg of t3 is lost (Midaz: an operation gone): her entries say 500, her
+    balance 380. A resync would credit her the 120 she paid bob. The entries now sum to 120,
+    not 0: the step is manual, saying so, and changes nothing; chosen, the resync is planned."""
+    run(fresh, *DOUBLE, "DELETE FROM de WHERE txn = 't3' AND account_id = 'alice'")
+    reconcile(fresh)
+    [step] = fix(fresh, wallet_limit=1000)
+    assert (step["wallet_key"], step["strategy"], step["status"]) == ("alice", "resync", "manual")
+    assert step["note"].startswith("ledger dl is double-entry (journal txn), but its entries on"
+                                   " the wallets of dw sum to 120.00, not 0"), step["note"]
+    before = row_snapshot(fresh, "da", "de")
+    [step] = fix(fresh, wallet_limit=1000, dry_run=False, ticket="T", reason="lost debit")
+    assert step["status"] == "manual" and row_snapshot(fresh, "da", "de") == before
+    [step] = fix(fresh, wallet_limit=1000, force_strategy="resync")
+    assert (step["strategy"], step["status"]) == ("resync", "planned")
+
+
+def test_two_wallets_drifting_by_opposite_amounts_are_left_to_a_person(fresh: str) -> None:
+    """Both legs of t3 are lost (a transfer row gone, or booked in the balances only): alice
+    drifts by -120, bob by +120, and the entries still sum to 0. Resyncing both would undo a
+    payment the balances show was made; nothing tells which side is right."""
+    run(fresh, *DOUBLE, "DELETE FROM de WHERE txn = 't3'")
+    reconcile(fresh)
+    plan = {s["wallet_key"]: s for s in fix(fresh, wallet_limit=1000)}
+    assert {k: (s["strategy"], s["status"]) for k, s in plan.items()} == {
+        "alice": ("resync", "manual"), "bob": ("resync", "manual")}
+    assert plan["alice"]["note"].startswith(
+        "wallet bob drifts by exactly the opposite (120.00)"), plan["alice"]["note"]

@@ -572,6 +572,65 @@ def test_a_restore_that_would_pass_below_zero_is_skipped_and_says_why(lf: str) -
         "carol"]
 
 
+def test_an_offset_wallet_that_would_pass_below_zero_skips_the_steps_through_it(lf: str) -> None:
+    """The writer's offset wallet is dave (10), not the exempt world: adjusting carol's +25
+    posts 25 from dave, whom the wallet table's CHECK keeps at or above zero. The way there is
+    judged for the offset wallet too: the dry run skips the step naming dave, and applying
+    changes nothing, where the whole fix used to fail on the CHECK (RC305)."""
+    run(lf, "ALTER TABLE lf.account ADD CONSTRAINT not_overdrawn"
+            " CHECK (balance >= 0 OR id = 'world')",
+        "INSERT INTO lf.account (id) VALUES ('dave')",
+        "SELECT lf.transfer('t8', 'world', 'dave', 10)",
+        "SELECT recon.register_writer('lf_entries', '{\"function\": \"lf.recon_post(jsonb)\","
+        " \"offset_wallet\": \"dave\", \"journal\": \"recon-{fix}-{step}\","
+        " \"moves_balances\": true}')",
+        "SELECT recon.set_fix_policy('lf_balance', '{\"strategy\": \"adjust\"}')",
+        "UPDATE lf.account SET balance = balance + 25 WHERE id = 'carol'")
+    reconcile(lf)
+    [step] = fix(lf, wallet_limit=1000)
+    assert (step["wallet_key"], step["strategy"], step["status"]) == (
+        "carol", "adjust", "skipped")
+    assert step["note"].startswith(
+        "would overdraw balance of wallet dave in passing: 10.00 -> -15.00"), step["note"]
+    before = snapshot(lf)
+    [step] = fix(lf, **APPLY)
+    assert step["status"] == "skipped"
+    assert snapshot(lf) == before
+
+
+def test_a_generated_balance_column_the_ledger_does_not_move_is_left_alone(lf: str) -> None:
+    """The accounts also show their balance in cents, a GENERATED column registered as a
+    balance column that no ledger moves: the alignment before the posting named every balance
+    column (PostgreSQL refuses to UPDATE a GENERATED one: RC305), and the check after it
+    expected the cents unchanged while PostgreSQL recomputes them (RC307). Both now leave it to
+    PostgreSQL: the duplicate is reversed, and the cents follow the balance."""
+    run(lf, "ALTER TABLE lf.account ADD COLUMN cents numeric"
+            " GENERATED ALWAYS AS (balance * 100) STORED",
+        *[f"SELECT recon.drop_check('{c}')"
+          for c in ("lf_balance", "lf_chain", "lf_journal", "lf_duplicates")],
+        "SELECT recon.drop_source('lf_entries')", "SELECT recon.drop_source('lf_accounts')",
+        "SELECT recon.register_wallet_source('lf_accounts', 'lf.account', 'id',"
+        " ARRAY['balance', 'cents'], '{\"currency\": \"currency\", \"version\": \"version\"}')",
+        "SELECT recon.register_ledger_source('lf_entries', 'lf_accounts', 'lf.entry',"
+        " 'account_id', 'amount', '{\"entry_id\": \"id\", \"reference\": \"reference\","
+        " \"balance_after\": \"balance_after\", \"journal\": \"txn\"}')",
+        *[f"SELECT recon.register_check('lf_{k}', '{k}', '{{\"ledger\": \"lf_entries\","
+          " \"currency\": \"EUR\"}')" for k in ("balance", "duplicate")],
+        "SELECT recon.register_writer('lf_entries', '{\"function\": \"lf.recon_post(jsonb)\","
+        " \"offset_wallet\": \"world\", \"journal\": \"recon-{fix}-{step}\","
+        " \"moves_balances\": true}')",
+        "SELECT lf.topup('pay-2', 'bob', 25)", "SELECT lf.topup('pay-2', 'bob', 25)")
+    reconcile(lf)
+    before = accounts(lf)
+    steps = fix(lf, **APPLY)
+    assert [(s["wallet_key"], s["strategy"], s["status"]) for s in steps] == [
+        ("bob", "reverse", "applied")], steps
+    after = accounts(lf)
+    assert (after["bob"][0], after["world"][0]) == (before["bob"][0] - 25, before["world"][0] + 25)
+    assert one(lf, "SELECT cents FROM lf.account WHERE id = 'bob'") == after["bob"][0] * 100
+    assert_books(lf)
+
+
 def test_an_exempt_wallet_the_wallet_table_refuses_fails_the_whole_fix(lf: str) -> None:
     """With an overdraft exemption for carol the toolkit lets her pass below zero, and the
     wallet table's CHECK refuses it: the fix fails with RC305 (23514 in the DETAIL) and changes

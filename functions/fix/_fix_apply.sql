@@ -31,6 +31,7 @@ BEGIN
     v_before := _recon.fix_conserve(p_stage, v_pre, NULL);
     v_offsets := _recon.fix_post(p_stage, p_fix, p_ticket, p_reason, v_pre);
     PERFORM _recon.fix_move(p_stage, v_offsets);
+    PERFORM _recon.fix_foreign_writes(p_stage, v_pre);  -- no wallet it did not lock
     IF p_verify THEN
         PERFORM _recon.fix_verify(p_stage, v_pre);
     END IF;

@@ -38,6 +38,8 @@ BEGIN
                                             ->> st.key)::numeric, 0) AS delta
         FROM jsonb_each(v_measure) AS x, jsonb_each(x.value) AS a,
              jsonb_each_text(a.value -> 'stored') AS st
+        -- not a GENERATED column computed from the others: it moves as they do
+        WHERE st.key <> ALL (_recon.derived_balance_columns(_recon.wallet(x.key)))
         UNION ALL
         SELECT COALESCE(a.value ->> 'currency', '-'), 'ledger ' || lg.key, e.key,
                e.value::numeric - COALESCE((p_before -> x.key -> a.key -> 'ledger' -> lg.key

@@ -28,9 +28,11 @@ AS $body$
                ELSE 'inconsistent'
            END AS verdict,
            -- restored exactly: the gap gives the amount, and the one unbalanced
-           -- journal lacking exactly it gives the transaction
+           -- journal lacking exactly it gives the transaction, while no other wallet drifts
+           -- by the same (_recon.fix_evidence_rival: then either may have lost it)
            (d.journals_kept AND jsonb_array_length(d.journals) = 1
-            AND (d.journals -> 0 -> 'imbalance' ->> d.col)::numeric = -d.difference)
+            AND (d.journals -> 0 -> 'imbalance' ->> d.col)::numeric = -d.difference
+            AND _recon.fix_evidence_rival(p_stage, d.step) IS NULL)
                AS restore,
            d.journals -> 0 ->> 'journal' AS journal
     FROM (

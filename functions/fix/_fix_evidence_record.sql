@@ -68,7 +68,16 @@ BEGIN
                        || 'of exactly the drift at entry %s): an adjustment would book the '
                        || 'loss into the ledger; resync it (force_strategy => ''resync'')',
                        e.breaks -> 0 ->> 'entry')
-                   WHEN 'lost_entry' THEN CASE WHEN e.restore THEN NULL ELSE format(
+                   WHEN 'lost_entry' THEN CASE
+                       WHEN e.restore THEN NULL
+                       WHEN _recon.fix_evidence_rival(p_stage, e.step) IS NOT NULL THEN format(
+                           'the ledger lost an entry of %s on this wallet (a gap in its '
+                           || 'running balance at entry %s), but wallet %s drifts by exactly '
+                           || 'the same: an unbalanced journal lacking that amount does not '
+                           || 'tell which lost it; restore it by hand, or acknowledge',
+                           e.difference, e.breaks -> 0 ->> 'entry',
+                           _recon.fix_evidence_rival(p_stage, e.step))
+                       ELSE format(
                        'the ledger lost an entry of %s on this wallet (a gap in its running '
                        || 'balance at entry %s) but no single unbalanced journal lacks '
                        || 'exactly that amount: restore it by hand, or acknowledge',

@@ -25,7 +25,7 @@ BEGIN
                    format('column %s of %s', b, v_ws.relid::regclass))), ', '),
                string_agg(format('COALESCE(sum((m.v ->> %1$L)::numeric), 0) AS %1$I', b), ', ')
         INTO v_set, v_sums
-        FROM unnest(v_ws.balance_columns) AS b;
+        FROM unnest(_recon.writable_balance_columns(v_ws)) AS b;  -- not a GENERATED one
         -- an optimistic-locking version column: every write of the toolkit bumps it
         IF v_ws.version_column IS NOT NULL THEN
             v_set := v_set || format(', %1$I = w.%1$I + 1', v_ws.version_column);

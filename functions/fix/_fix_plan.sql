@@ -47,6 +47,9 @@ BEGIN
     --     lost an entry gets it restored when the evidence gives it exactly, else is left to
     --     a person (_recon.fix_evidence).
     PERFORM _recon.fix_evidence(p_stage);
+    --     On a double-entry ledger, a resync nothing else supports and nobody chose stands on
+    --     the totals (every currency's entries sum to 0), else is left to a person.
+    PERFORM _recon.fix_evidence_totals(p_stage, p_strategy);
 
     -- 3c. A wallet with broken data (NULL, NaN, unknown, unmapped) or a lost entry left to a
     --     person is repaired whole or not at all: none of its other steps run.

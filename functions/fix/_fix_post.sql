@@ -22,6 +22,9 @@ DECLARE
     v_afters jsonb := '{}'::jsonb;  -- ledger/wallet -> its running balances per column
     v_writing text;  -- what the writer is posting while it runs (kept through an exception)
 BEGIN
+    -- this block's subtransaction marks the row of the fix: every write of the postings has its
+    -- transaction id or a later one (_recon.fix_foreign_writes reads it)
+    UPDATE _recon.fix_active AS a SET fix_id = a.fix_id WHERE a.txid = pg_current_xact_id();
     -- each wallet's stored balances before its first step, looked up per entry below
     SELECT jsonb_object_agg(f.k, f.v) INTO v_first
     FROM (SELECT DISTINCT ON (s.wallet_source, s.wallet_key)

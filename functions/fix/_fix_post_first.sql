@@ -60,8 +60,7 @@ BEGIN
         SELECT jsonb_object_agg(b, x.total) INTO v_target
         FROM unnest(v_ws.balance_columns) AS b
         CROSS JOIN LATERAL (
-            SELECT COALESCE(sum((l.value ->> b)::numeric), 0) AS total
-            FROM jsonb_each(v_sums -> v_key -> 'ledger') AS l WHERE l.value ? b) AS x
+            SELECT _recon.fix_alignment_target(v_sums, v_key, b) AS total) AS x
         WHERE p_ledger.effects ? b AND x.total
               IS DISTINCT FROM (v_now -> v_key -> 'stored' ->> b)::numeric;
         IF v_target IS NOT NULL THEN

@@ -6,20 +6,17 @@ LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $body$
-    -- An orphan check without "scale" reads a payment's amount as stored. Where the ledger or
-    -- the wallets keep minor units, that amount may be cents (Stripe's payment_intent.amount):
-    -- posting it as major units would post 100 times the payment. Nothing tells which; a
-    -- person does, by declaring the payments' scale on the check.
+    -- A payment of unknown units (_recon.orphan_units_unknown) may be cents read as dollars:
+    -- a person decides, by declaring the payments' scale on the check.
     UPDATE _recon.fix_stage AS s
     SET status = 'manual',
         note = format('the orphan check %s reads payment amounts as stored, and ledger %s keeps '
                       || 'minor units: declare the payments'' scale (recon.register_check(..., '
-                      || '{"scale": 2, ...}) for cents), or post it by hand', c.name, l.name)
-    FROM _recon.check_def AS c, _recon.ledger_source AS l, _recon.wallet_source AS w
+                      || '{"scale": 2, ...}) for cents), or post it by hand', s.check_name,
+                      (SELECT c.options ->> 'ledger' FROM _recon.check_def AS c
+                       WHERE c.name = s.check_name))
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.strategy = 'post_missing'
-      AND c.name = s.check_name AND c.kind = 'orphan' AND NOT c.options ? 'scale'
-      AND l.name = c.options ->> 'ledger' AND w.name = l.wallet_source
-      AND (l.amount_scale IS NOT NULL OR w.balance_scale IS NOT NULL);
+      AND _recon.orphan_units_unknown(s.check_name);
     -- A wallet with an orphaned payment left to a person: its balance's drift may be that
     -- payment (credited to the wallet, its entry lost). Re-syncing the stored balance to the
     -- ledger would take the payment back from the customer: left to a person too.
@@ -41,15 +38,12 @@ AS $body$
                       || 'not in this plan): its drift may be that payment; declare the '
                       || 'payments'' scale on the check and repair that one first', f.id,
                       f.check_name)
-    FROM _recon.finding AS f, _recon.check_def AS c, _recon.ledger_source AS l,
-         _recon.wallet_source AS w
+    FROM _recon.finding AS f, _recon.check_def AS c, _recon.ledger_source AS l
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
       AND s.strategy IN ('resync', 'adjust', 'move')
       AND f.wallet_key = s.wallet_key AND f.resolved_run IS NULL AND f.dropped_at IS NULL
-      AND c.name = f.check_name AND c.kind = 'orphan' AND NOT c.options ? 'scale'
-      AND l.name = c.options ->> 'ledger' AND w.name = l.wallet_source
-      AND w.name = s.wallet_source
-      AND (l.amount_scale IS NOT NULL OR w.balance_scale IS NOT NULL)
+      AND c.name = f.check_name AND l.name = c.options ->> 'ledger'
+      AND l.wallet_source = s.wallet_source AND _recon.orphan_units_unknown(f.check_name)
       AND NOT EXISTS (SELECT FROM _recon.fix_stage AS o
                       WHERE o.stage_id = p_stage AND o.finding_id = f.id);
 $body$;

@@ -3382,6 +3382,38 @@ $$;
 COMMENT ON FUNCTION _recon.custom_trusted(p_name text, p_view regclass) IS 'Refuses (RC110) a custom check whose view uses a function, operator, view or row-level security table owned by a role other than the registering role or a superuser: the view runs with the toolkit owner''s rights inside recon.reconcile(). docs/SECURITY.md.';
 
 --
+-- Name: derived_balance_columns(_recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- a GENERATED balance column every column of whose expression is a writable balance column
+    -- of the source (balance * 100, available + on_hold): it moves exactly as they do, which
+    -- the repairs verify, so it is neither set nor compared itself
+    SELECT ARRAY(
+        SELECT g.attname::text
+        FROM pg_attribute AS g
+        WHERE g.attrelid = p_ws.relid AND g.attgenerated <> '' AND NOT g.attisdropped
+          AND g.attname = ANY (p_ws.balance_columns)
+          AND NOT EXISTS (
+              SELECT FROM pg_depend AS d
+              JOIN pg_attribute AS b ON b.attrelid = d.refobjid AND b.attnum = d.refobjsubid
+              WHERE d.classid = 'pg_class'::regclass AND d.objid = p_ws.relid
+                AND d.objsubid = g.attnum AND d.refclassid = 'pg_class'::regclass
+                AND d.refobjid = p_ws.relid AND d.refobjsubid > 0
+                AND b.attname <> ALL (_recon.writable_balance_columns(p_ws)))
+        ORDER BY g.attnum);
+$$;
+
+--
+-- Name: FUNCTION derived_balance_columns(p_ws _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) IS 'The GENERATED balance columns of wallet source p_ws computed only from its writable balance columns (_recon.writable_balance_columns): they move exactly as those do, so a repair neither sets them nor checks them itself (_recon.fix_post_first_sql, _recon.fix_conserve). Any other GENERATED balance column is compared like a stored one: a repair must leave it unchanged.';
+
+--
 -- Name: effect_sql(_recon.ledger_source, text, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -3658,6 +3690,26 @@ $$;
 COMMENT ON FUNCTION _recon.fail(p_code text, p_message text, p_detail text, p_hint text) IS 'Raises a wallet-recon error: SQLSTATE (docs/SQLSTATES.md), message, DETAIL and HINT.';
 
 --
+-- Name: fix_alignment_target(jsonb, text, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_alignment_target(p_measure jsonb, p_wallet text, p_column text) RETURNS numeric
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- the sum of the wallet's entries on that column, over every ledger of its wallet source
+    SELECT COALESCE(sum((l.value ->> p_column)::numeric), 0)
+    FROM jsonb_each(p_measure -> p_wallet -> 'ledger') AS l
+    WHERE l.value ? p_column;
+$$;
+
+--
+-- Name: FUNCTION fix_alignment_target(p_measure jsonb, p_wallet text, p_column text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_alignment_target(p_measure jsonb, p_wallet text, p_column text) IS 'The value a ledger-first posting (_recon.fix_post_first) sets column p_column of wallet p_wallet''s stored balance to before the ledger''s routine posts: what the wallet''s entries add up to over all its ledgers, read from p_measure (_recon.fix_measure over those ledgers). The plan''s passing-overdraft phase (_recon.fix_skip_passing_overdrafts) reckons with the same value, so the plan and the posting cannot disagree.';
+
+--
 -- Name: fix_all_or_nothing(bigint, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -3718,6 +3770,7 @@ BEGIN
     v_before := _recon.fix_conserve(p_stage, v_pre, NULL);
     v_offsets := _recon.fix_post(p_stage, p_fix, p_ticket, p_reason, v_pre);
     PERFORM _recon.fix_move(p_stage, v_offsets);
+    PERFORM _recon.fix_foreign_writes(p_stage, v_pre);  -- no wallet it did not lock
     IF p_verify THEN
         PERFORM _recon.fix_verify(p_stage, v_pre);
     END IF;
@@ -3988,6 +4041,8 @@ BEGIN
                                             ->> st.key)::numeric, 0) AS delta
         FROM jsonb_each(v_measure) AS x, jsonb_each(x.value) AS a,
              jsonb_each_text(a.value -> 'stored') AS st
+        -- not a GENERATED column computed from the others: it moves as they do
+        WHERE st.key <> ALL (_recon.derived_balance_columns(_recon.wallet(x.key)))
         UNION ALL
         SELECT COALESCE(a.value ->> 'currency', '-'), 'ledger ' || lg.key, e.key,
                e.value::numeric - COALESCE((p_before -> x.key -> a.key -> 'ledger' -> lg.key
@@ -4376,9 +4431,11 @@ CREATE FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_
                ELSE 'inconsistent'
            END AS verdict,
            -- restored exactly: the gap gives the amount, and the one unbalanced
-           -- journal lacking exactly it gives the transaction
+           -- journal lacking exactly it gives the transaction, while no other wallet drifts
+           -- by the same (_recon.fix_evidence_rival: then either may have lost it)
            (d.journals_kept AND jsonb_array_length(d.journals) = 1
-            AND (d.journals -> 0 -> 'imbalance' ->> d.col)::numeric = -d.difference)
+            AND (d.journals -> 0 -> 'imbalance' ->> d.col)::numeric = -d.difference
+            AND _recon.fix_evidence_rival(p_stage, d.step) IS NULL)
                AS restore,
            d.journals -> 0 ->> 'journal' AS journal
     FROM (
@@ -4477,7 +4534,16 @@ BEGIN
                        || 'of exactly the drift at entry %s): an adjustment would book the '
                        || 'loss into the ledger; resync it (force_strategy => ''resync'')',
                        e.breaks -> 0 ->> 'entry')
-                   WHEN 'lost_entry' THEN CASE WHEN e.restore THEN NULL ELSE format(
+                   WHEN 'lost_entry' THEN CASE
+                       WHEN e.restore THEN NULL
+                       WHEN _recon.fix_evidence_rival(p_stage, e.step) IS NOT NULL THEN format(
+                           'the ledger lost an entry of %s on this wallet (a gap in its '
+                           || 'running balance at entry %s), but wallet %s drifts by exactly '
+                           || 'the same: an unbalanced journal lacking that amount does not '
+                           || 'tell which lost it; restore it by hand, or acknowledge',
+                           e.difference, e.breaks -> 0 ->> 'entry',
+                           _recon.fix_evidence_rival(p_stage, e.step))
+                       ELSE format(
                        'the ledger lost an entry of %s on this wallet (a gap in its running '
                        || 'balance at entry %s) but no single unbalanced journal lacks '
                        || 'exactly that amount: restore it by hand, or acknowledge',
@@ -4515,6 +4581,160 @@ $$;
 COMMENT ON FUNCTION _recon.fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb) IS 'For _recon.fix_evidence, one ledger: sets the evidence of each step _recon.fix_evidence_judge judges; a consistent ledger, or one without evidence, keeps the strategy (a lost update only a resync); a lost entry the one unbalanced journal gives exactly becomes a restore; anything else is manual, its note naming the evidence. Returns the steps judged.';
 
 --
+-- Name: fix_evidence_rival(bigint, integer); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_evidence_rival(p_stage bigint, p_step integer) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- A journal that lacks exactly a wallet's drift is evidence that the wallet lost its leg
+    -- there only while no other wallet could have lost it: another open finding of the same
+    -- check, column and currency with the same drift makes the journal say nothing about
+    -- which of them lost it (a lost update on one, a lost leg on the other).
+    SELECT g.wallet_key
+    FROM _recon.fix_stage AS s
+    JOIN _recon.finding AS f ON f.id = s.finding_id
+    JOIN _recon.finding AS g
+        ON g.check_name = f.check_name AND g.resolved_run IS NULL AND g.dropped_at IS NULL
+       AND g.id <> f.id AND g.wallet_key IS DISTINCT FROM f.wallet_key
+       AND g.difference = f.difference AND g.currency IS NOT DISTINCT FROM f.currency
+       AND g.details ->> 'column' IS NOT DISTINCT FROM f.details ->> 'column'
+    WHERE s.stage_id = p_stage AND s.step = p_step
+    ORDER BY g.wallet_key
+    LIMIT 1;
+$$;
+
+--
+-- Name: FUNCTION fix_evidence_rival(p_stage bigint, p_step integer); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_evidence_rival(p_stage bigint, p_step integer) IS 'For _recon.fix_evidence_judge: the first other wallet (by key) with an open finding of the same check, column and currency and exactly the same drift as step p_step of stage p_stage, or NULL. While there is one, an unbalanced journal lacking exactly that drift does not tell which wallet lost its leg, and nothing is restored.';
+
+--
+-- Name: fix_evidence_totals(bigint, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_evidence_totals(p_stage bigint, p_strategy text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_group record;
+    v_ws _recon.wallet_source;
+    v_stored numeric;
+    v_drift numeric;
+    v_broken bigint;
+    v_rows integer := 0;
+    v_n integer;
+BEGIN
+    -- A resync sets a stored balance to what the ledger says. On a double-entry ledger (kept
+    -- journals, or transfer rows) the ledger can be the one that is wrong: a lost DEBIT leg
+    -- leaves the wallet's entries higher than its balance, and a resync would credit the
+    -- wallet with what it spent. Where neither a running balance nor a journal check gives
+    -- evidence (verdict no_evidence), the totals do: every leg's other side is in the same
+    -- ledger, so the entries on all wallets of a currency sum to 0, that is, the stored
+    -- balances sum to exactly the drifts found. Otherwise a leg is lost (or the other side's
+    -- wallets are not registered). And two wallets drifting by exactly opposite amounts show a
+    -- transfer missing from the ledger, or booked in the stored balances only: nothing tells
+    -- which. Either way a person decides, unless the caller or the check's policy chose the
+    -- resync (the ledger's word).
+    FOR v_group IN
+        SELECT DISTINCT s.check_name, s.wallet_source, f.currency,
+               f.details ->> 'column' AS col, l.name AS ledger,
+               CASE WHEN l.journal_column IS NOT NULL THEN format('journal %I', l.journal_column)
+                    ELSE format('%s rows', l.shape) END AS how
+        FROM _recon.fix_stage AS s
+        JOIN _recon.finding AS f ON f.id = s.finding_id
+        JOIN _recon.check_def AS c ON c.name = s.check_name
+        JOIN _recon.ledger_source AS l ON l.name = c.ledger_source
+        WHERE s.stage_id = p_stage AND s.kind = 'balance' AND s.status = 'planned'
+          AND s.strategy = 'resync' AND s.evidence ->> 'verdict' = 'no_evidence'
+          AND p_strategy IS NULL
+          AND NOT EXISTS (SELECT FROM _recon.fix_policy AS p
+                          WHERE p.check_name = s.check_name AND p.strategy = 'resync')
+          AND (l.journal_column IS NOT NULL OR l.shape <> 'entries')
+        ORDER BY 1, 2, 3, 4
+    LOOP
+        v_ws := _recon.wallet(v_group.wallet_source);
+        -- the stored balances of every wallet of that currency, in major units
+        EXECUTE format('SELECT COALESCE(sum(%s), 0) FROM %s AS w%s',
+                       _recon.major_sql(v_ws.balance_scale, format('w.%I', v_group.col), 'w'),
+                       v_ws.relid::regclass,
+                       CASE WHEN v_ws.currency_column IS NOT NULL AND v_group.currency IS NOT NULL
+                            THEN format(' WHERE w.%I::text = $1', v_ws.currency_column)
+                            ELSE '' END)
+        INTO v_stored USING v_group.currency;
+        -- the drifts the check found open there (stored - ledger), and its findings without one
+        -- (an entry of no known wallet, a NULL amount): those make the totals unreadable
+        SELECT COALESCE(sum(f.difference), 0), count(*) FILTER (WHERE f.difference IS NULL)
+        INTO v_drift, v_broken
+        FROM _recon.finding AS f
+        WHERE f.check_name = v_group.check_name AND f.resolved_run IS NULL
+          AND f.dropped_at IS NULL AND f.currency IS NOT DISTINCT FROM v_group.currency
+          AND (f.details ->> 'column' = v_group.col OR f.difference IS NULL);
+
+        UPDATE _recon.fix_stage AS s
+        SET status = CASE WHEN x.why IS NULL THEN s.status ELSE 'manual' END,
+            moves = CASE WHEN x.why IS NULL THEN s.moves ELSE '{}'::jsonb END,
+            note = COALESCE(x.why, s.note),
+            evidence = s.evidence || jsonb_strip_nulls(jsonb_build_object('totals',
+                jsonb_build_object('stored', v_stored, 'drift', v_drift,
+                                   'ledger', v_stored - v_drift, 'unreadable', v_broken,
+                                   'opposite', x.opposite)))
+        FROM (
+            SELECT y.step, o.wallet_key AS opposite,
+                   CASE
+                       WHEN v_broken > 0 OR v_stored - v_drift <> 0 THEN format(
+                           'ledger %s is double-entry (%s), but its entries on the wallets of '
+                           || '%s sum to %s%s, not 0%s: a leg may be lost, and a resync would '
+                           || 'book the loss into this wallet; find it with a journal check, '
+                           || 'or resync on the ledger''s word (force_strategy => ''resync'', '
+                           || 'or recon.set_fix_policy(%L, ''{"strategy": "resync"}''))',
+                           v_group.ledger, v_group.how, v_group.wallet_source,
+                           v_stored - v_drift, COALESCE(' ' || v_group.currency, ''),
+                           CASE WHEN v_broken > 0
+                                THEN format(' (and %s findings without an amount)', v_broken)
+                                ELSE '' END,
+                           v_group.check_name)
+                       WHEN o.wallet_key IS NOT NULL THEN format(
+                           'wallet %s drifts by exactly the opposite (%s): a transfer between '
+                           || 'them may be missing from ledger %s, or booked in the stored '
+                           || 'balances only, and nothing tells which; repair by hand, or '
+                           || 'resync on the ledger''s word (force_strategy => ''resync'')',
+                           o.wallet_key, -y.difference, v_group.ledger)
+                   END AS why
+            FROM _recon.fix_stage AS y
+            JOIN _recon.finding AS f ON f.id = y.finding_id
+            LEFT JOIN LATERAL (
+                SELECT g.wallet_key FROM _recon.finding AS g
+                WHERE g.check_name = v_group.check_name AND g.resolved_run IS NULL
+                  AND g.dropped_at IS NULL AND g.currency IS NOT DISTINCT FROM v_group.currency
+                  AND g.details ->> 'column' = v_group.col AND g.difference = -y.difference
+                  AND g.wallet_key IS DISTINCT FROM y.wallet_key
+                ORDER BY g.wallet_key LIMIT 1
+            ) AS o ON TRUE
+            WHERE y.stage_id = p_stage AND y.kind = 'balance' AND y.status = 'planned'
+              AND y.strategy = 'resync' AND y.evidence ->> 'verdict' = 'no_evidence'
+              AND y.check_name = v_group.check_name
+              AND f.currency IS NOT DISTINCT FROM v_group.currency
+              AND f.details ->> 'column' = v_group.col
+        ) AS x
+        WHERE s.stage_id = p_stage AND s.step = x.step;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        v_rows := v_rows + v_n;
+    END LOOP;
+    RETURN v_rows;
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_evidence_totals(p_stage bigint, p_strategy text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_evidence_totals(p_stage bigint, p_strategy text) IS 'Phase of _recon.fix_plan after _recon.fix_evidence: on a double-entry ledger (a journal column, or a shape of several legs), a balance step to resync that neither a running balance nor a journal check supports (verdict no_evidence), and that neither the caller (p_strategy) nor the check''s policy chose, stays planned only when the totals support it: the stored balances of the wallet source in its currency sum to exactly the open drifts the check found (the ledger''s entries sum to 0), and no other wallet drifts by exactly the opposite. Else it is manual, its note saying why. The figures go to the step''s evidence ("totals"). Returns the steps judged.';
+
+--
 -- Name: fix_evidence_unjournaled(bigint); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -4543,6 +4763,32 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_evidence_unjournaled(p_stage bigint) IS 'For _recon.fix_evidence: skips a planned restore whose ledger''s INSERT writer has no "journal" template (it does not write the journal column the restored entry belongs in).';
+
+--
+-- Name: fix_first_postings(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_first_postings(p_stage bigint) RETURNS TABLE(wallet_source text, step integer, n bigint, wallet text, offset_wallet text, deltas jsonb, effects jsonb)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT l.wallet_source, y.step, e.n, e.value ->> 'wallet',
+           CASE WHEN e.value ? 'offset_wallet' THEN e.value ->> 'offset_wallet'
+                ELSE w.offset_wallet END,
+           COALESCE(e.value -> 'deltas', '{}'::jsonb), l.effects
+    FROM _recon.fix_stage AS y
+    JOIN _recon.writer AS w ON w.ledger_source = y.ledger_source
+    JOIN _recon.ledger_source AS l ON l.name = y.ledger_source
+    CROSS JOIN LATERAL jsonb_array_elements(y.postings) WITH ORDINALITY AS e (value, n)
+    WHERE y.stage_id = p_stage AND y.status = 'planned'
+      AND w.options @> '{"moves_balances": true}';
+$$;
+
+--
+-- Name: FUNCTION fix_first_postings(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_first_postings(p_stage bigint) IS 'The postings of the planned steps of fix stage p_stage that go through a ledger-first writer ("moves_balances"), one row each: the wallet source, step, its place in the step (n), the wallet, the offset wallet (the posting''s own, else the writer''s; NULL for none), its deltas and its ledger''s effects. Read by _recon.fix_skip_passing_overdrafts.';
 
 --
 -- Name: fix_floats(bigint, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -4603,6 +4849,98 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_floats(p_stage bigint, p_apply boolean) IS 'Marks manual, with the reason, every planned step of a staged plan that would post into a ledger with a float amount or running balance (_recon.float_refusal) or move a float stored balance; with p_apply, raises RC320 when the plan has such a step (recon.fix applying: nothing is applied). Returns how many steps it marked.';
+
+--
+-- Name: fix_foreign_writes(bigint, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_ws _recon.wallet_source;
+    v_top bigint := pg_current_xact_id()::text::bigint;
+    v_since bigint;
+    v_next bigint;
+    v_keys text[];
+    v_bad text;
+    v_all text := '';
+BEGIN
+    -- The conservation measure (_recon.fix_conserve) reads the wallets the repair locked. A
+    -- writer's posting function (or a trigger of the application) that also wrote another
+    -- wallet's row, an entry and its balance alike, moves money no measure of those wallets
+    -- sees. Every row of the wallet tables the repair posts into that this transaction wrote
+    -- since the postings began must be a wallet it locked. _recon.fix_post's subtransaction
+    -- marked the fix's row of _recon.fix_active first: the postings' writes have its id or a
+    -- later one, and what the caller's transaction wrote before has an earlier one. A
+    -- subtransaction here marks it again: no write of this transaction is later. A row is
+    -- written so when its xmin, widened to 64 bits, lies between the two marks, and it is in
+    -- progress to anyone else (a committed transaction's rows are not ours).
+    SELECT a.xmin::text::bigint INTO v_since
+    FROM _recon.fix_active AS a WHERE a.txid = pg_current_xact_id();
+    BEGIN
+        UPDATE _recon.fix_active AS a SET fix_id = a.fix_id
+        WHERE a.txid = pg_current_xact_id()
+        RETURNING a.xmin::text::bigint INTO v_next;
+    EXCEPTION WHEN OTHERS THEN
+        RAISE;  -- a subtransaction only for its id: nothing is caught
+    END;
+    IF v_since IS NULL OR v_next IS NULL THEN
+        PERFORM _recon.fail('RC307', 'the repair cannot tell its own writes; nothing was applied',
+                            'The fix holds no row in _recon.fix_active.',
+                            'Run recon.fix() again; report it if it repeats.');
+    END IF;
+    -- the 32-bit ids in this transaction's epoch (the next one after a wraparound)
+    v_since := (v_top >> 32 << 32) + v_since
+               + CASE WHEN (v_top >> 32 << 32) + v_since < v_top THEN 4294967296 ELSE 0 END;
+    v_next := (v_top >> 32 << 32) + v_next
+              + CASE WHEN (v_top >> 32 << 32) + v_next < v_top THEN 4294967296 ELSE 0 END;
+    FOR v_ws IN SELECT w.* FROM _recon.wallet_source AS w
+                WHERE w.name IN (SELECT jsonb_object_keys(COALESCE(p_pre -> 'keys', '{}'))
+                                 UNION
+                                 SELECT l.wallet_source FROM _recon.fix_stage AS s
+                                 JOIN _recon.ledger_source AS l ON l.name = s.ledger_source
+                                 WHERE s.stage_id = p_stage AND s.status = 'applied')
+                ORDER BY w.name LOOP
+        v_keys := ARRAY(SELECT jsonb_array_elements_text(p_pre -> 'keys' -> v_ws.name));
+        EXECUTE format($q$
+            SELECT string_agg(x.k, ', ' ORDER BY x.k) FROM (
+                SELECT w.%1$I::text AS k,
+                       CASE WHEN ($2 >> 32 << 32) + w.xmin::text::bigint BETWEEN $2 AND $3
+                            THEN ($2 >> 32 << 32) + w.xmin::text::bigint
+                            WHEN ($2 >> 32 << 32) + 4294967296 + w.xmin::text::bigint
+                                 BETWEEN $2 AND $3
+                            THEN ($2 >> 32 << 32) + 4294967296 + w.xmin::text::bigint
+                       END AS xid  -- the 32-bit xmin in the first mark's epoch, or the next
+                FROM %2$s AS w
+            ) AS x
+            WHERE x.xid IS NOT NULL AND pg_xact_status(x.xid::text::xid8) = 'in progress'
+              AND (x.k IS NULL OR NOT x.k = ANY ($1))
+            $q$, v_ws.key_column, v_ws.relid::regclass)
+        INTO v_bad USING v_keys, v_since, v_next;
+        IF v_bad IS NOT NULL THEN
+            v_all := v_all || format('%s%s: %s', CASE WHEN v_all = '' THEN '' ELSE '; ' END,
+                                     v_ws.name, v_bad);
+        END IF;
+    END LOOP;
+    IF v_all <> '' THEN
+        PERFORM _recon.fail(
+            'RC307', 'the repair changed wallets it did not lock; nothing was applied',
+            format('Written in this transaction, outside the plan: %s.', v_all),
+            'A writer''s posting function posts the request and nothing else (no other '
+            || 'wallet, no fee), and no trigger of the wallet or ledger tables moves other '
+            || 'wallets. Check the writer (recon.register_writer) and the tables'' triggers, '
+            || 'then run the dry run again.');
+    END IF;
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_foreign_writes(p_stage bigint, p_pre jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) IS 'Phase of _recon.fix_apply after the stored balances moved: fails with RC307 (nothing applied) when, since the postings began, this transaction wrote a row of a wallet table the repair posts into or measures whose wallet it did not lock (p_pre''s keys), as a posting function that also pays another wallet, or a trigger, would: the conservation measure reads only the locked wallets. A row is written so when its xmin, widened to 64 bits, lies between the transaction id _recon.fix_post marked the fix''s _recon.fix_active row with and the one this function marks it with, and pg_xact_status says in progress. Reads each such wallet table once.';
 
 --
 -- Name: fix_lifecycle(bigint, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5309,7 +5647,7 @@ BEGIN
                    format('column %s of %s', b, v_ws.relid::regclass))), ', '),
                string_agg(format('COALESCE(sum((m.v ->> %1$L)::numeric), 0) AS %1$I', b), ', ')
         INTO v_set, v_sums
-        FROM unnest(v_ws.balance_columns) AS b;
+        FROM unnest(_recon.writable_balance_columns(v_ws)) AS b;  -- not a GENERATED one
         -- an optimistic-locking version column: every write of the toolkit bumps it
         IF v_ws.version_column IS NOT NULL THEN
             v_set := v_set || format(', %1$I = w.%1$I + 1', v_ws.version_column);
@@ -5557,6 +5895,9 @@ BEGIN
     --     lost an entry gets it restored when the evidence gives it exactly, else is left to
     --     a person (_recon.fix_evidence).
     PERFORM _recon.fix_evidence(p_stage);
+    --     On a double-entry ledger, a resync nothing else supports and nobody chose stands on
+    --     the totals (every currency's entries sum to 0), else is left to a person.
+    PERFORM _recon.fix_evidence_totals(p_stage, p_strategy);
 
     -- 3c. A wallet with broken data (NULL, NaN, unknown, unmapped) or a lost entry left to a
     --     person is repaired whole or not at all: none of its other steps run.
@@ -6019,6 +6360,9 @@ DECLARE
     v_afters jsonb := '{}'::jsonb;  -- ledger/wallet -> its running balances per column
     v_writing text;  -- what the writer is posting while it runs (kept through an exception)
 BEGIN
+    -- this block's subtransaction marks the row of the fix: every write of the postings has its
+    -- transaction id or a later one (_recon.fix_foreign_writes reads it)
+    UPDATE _recon.fix_active AS a SET fix_id = a.fix_id WHERE a.txid = pg_current_xact_id();
     -- each wallet's stored balances before its first step, looked up per entry below
     SELECT jsonb_object_agg(f.k, f.v) INTO v_first
     FROM (SELECT DISTINCT ON (s.wallet_source, s.wallet_key)
@@ -6368,8 +6712,7 @@ BEGIN
         SELECT jsonb_object_agg(b, x.total) INTO v_target
         FROM unnest(v_ws.balance_columns) AS b
         CROSS JOIN LATERAL (
-            SELECT COALESCE(sum((l.value ->> b)::numeric), 0) AS total
-            FROM jsonb_each(v_sums -> v_key -> 'ledger') AS l WHERE l.value ? b) AS x
+            SELECT _recon.fix_alignment_target(v_sums, v_key, b) AS total) AS x
         WHERE p_ledger.effects ? b AND x.total
               IS DISTINCT FROM (v_now -> v_key -> 'stored' ->> b)::numeric;
         IF v_target IS NOT NULL THEN
@@ -6453,6 +6796,11 @@ CREATE FUNCTION _recon.fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sq
     AS $_$
 DECLARE
     v_key_type regtype := _recon.column_type(p_ws.relid, p_ws.key_column);
+    -- the balance columns a posting may write (not a GENERATED one), and those it compares
+    -- (not one computed from those it writes, which follows them)
+    v_cols text[] := _recon.writable_balance_columns(p_ws);
+    v_compared text[] := ARRAY(SELECT b FROM unnest(p_ws.balance_columns) AS b
+                               WHERE b <> ALL (_recon.derived_balance_columns(p_ws)));
 BEGIN
     -- the wallets' stored balances, in major units (as the plan and the ledger sums have
     -- them), and their version: {wallet: {"stored": {column: value}, "version": n}}
@@ -6463,25 +6811,28 @@ BEGIN
         p_ws.key_column,
         (SELECT string_agg(format('%L, %s', b, _recon.major_sql(p_ws.balance_scale,
                                                                  format('w.%I', b), 'w')), ', ')
-         FROM unnest(p_ws.balance_columns) AS b),
+         FROM unnest(v_compared) AS b),
         CASE WHEN p_ws.version_column IS NOT NULL THEN format('w.%I', p_ws.version_column)
              ELSE 'NULL::bigint' END,
         p_ws.relid::regclass, v_key_type);
     -- one wallet ($1) set to the balances $2 gives ({column: major units}), written in the
     -- wallet's own units (whole minor units where it has a scale, RC321 else); its version +1
     write_sql := format(
-        'UPDATE %1$s AS w SET %2$s%3$s WHERE w.%4$I = $1::%5$s',
+        'UPDATE %1$s AS w SET %2$s WHERE w.%3$I = $1::%4$s',
         p_ws.relid::regclass,
-        (SELECT string_agg(format(
-                    '%1$I = COALESCE(%2$s, w.%1$I)', b,
-                    _recon.minor_sql(p_ws.balance_scale, format('($2 ->> %L)::numeric', b),
-                                     CASE WHEN p_ws.balance_scale ? 'column'
-                                          THEN format('w.%I', p_ws.balance_scale ->> 'column')
-                                     END,
-                                     format('column %s of %s', b, p_ws.relid::regclass))), ', ')
-         FROM unnest(p_ws.balance_columns) AS b),
-        CASE WHEN p_ws.version_column IS NOT NULL
-             THEN format(', %1$I = w.%1$I + 1', p_ws.version_column) ELSE '' END,
+        array_to_string(ARRAY(
+            SELECT format(
+                '%1$I = COALESCE(%2$s, w.%1$I)', b,
+                _recon.minor_sql(p_ws.balance_scale, format('($2 ->> %L)::numeric', b),
+                                 CASE WHEN p_ws.balance_scale ? 'column'
+                                      THEN format('w.%I', p_ws.balance_scale ->> 'column')
+                                 END,
+                                 format('column %s of %s', b, p_ws.relid::regclass)))
+            FROM unnest(v_cols) WITH ORDINALITY AS u (b, n)
+            ORDER BY u.n)
+            || CASE WHEN p_ws.version_column IS NOT NULL
+                    THEN ARRAY[format('%1$I = w.%1$I + 1', p_ws.version_column)]
+                    ELSE ARRAY[]::text[] END, ', '),
         p_ws.key_column, v_key_type);
 END;
 $_$;
@@ -6490,7 +6841,7 @@ $_$;
 -- Name: FUNCTION fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sql text, OUT write_sql text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sql text, OUT write_sql text) IS 'For _recon.fix_post_first: read_sql reads wallets $1 (text keys) of wallet source p_ws as {wallet: {"stored": {column: major units}, "version": n}}; write_sql sets wallet $1''s balance columns to $2 ({column: major units}, written as whole minor units where the source has a scale) and bumps its version column.';
+COMMENT ON FUNCTION _recon.fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sql text, OUT write_sql text) IS 'For _recon.fix_post_first: read_sql reads wallets $1 (text keys) of wallet source p_ws as {wallet: {"stored": {column: major units}, "version": n}}, leaving out GENERATED balance columns computed from the others (_recon.derived_balance_columns); write_sql sets wallet $1''s balance columns but the GENERATED ones to $2 ({column: major units}, written as whole minor units where the source has a scale) and bumps its version column.';
 
 --
 -- Name: fix_post_function_entries(_recon.fix_stage, text, _recon.writer, jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7151,84 +7502,78 @@ DECLARE
     v_now jsonb;
 BEGIN
     -- Each wallet source with planned postings through a ledger-first writer. Such a posting
-    -- first sets the wallet's stored balance to its entries' sum (_recon.fix_post_first), then
-    -- the ledger's routine moves it by each posting in step order, and only then does recon.fix
-    -- move it to where the plan leaves it. The end is judged by _recon.fix_skip_overdrafts; the
-    -- way there is judged here, so that a CHECK (balance >= 0) on the wallet table never fails
-    -- the whole fix half-way (a lost credit on a wallet spent since: its entries sum below 0).
+    -- first sets the stored balance of its wallet and of its offset wallet to their entries'
+    -- sum (_recon.fix_post_first, _recon.fix_alignment_target), then the ledger's routine moves
+    -- them by each posting in step order, and only then does recon.fix move them to where the
+    -- plan leaves them. The end is judged by _recon.fix_skip_overdrafts; the way there is
+    -- judged here, so that a CHECK (balance >= 0) on the wallet table never fails the whole
+    -- fix half-way (a lost credit on a wallet spent since: its entries sum below 0).
     FOR v_source, v_keys IN
-        SELECT s.wallet_source, array_agg(DISTINCT s.wallet_key ORDER BY s.wallet_key)
-        FROM _recon.fix_stage AS s
-        JOIN _recon.writer AS w ON w.ledger_source = s.ledger_source
-        WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_key IS NOT NULL
-          AND jsonb_array_length(s.postings) > 0 AND w.options @> '{"moves_balances": true}'
-        GROUP BY s.wallet_source
-        ORDER BY s.wallet_source
+        SELECT p.wallet_source, array_agg(DISTINCT k.key ORDER BY k.key)
+        FROM _recon.fix_first_postings(p_stage) AS p
+        CROSS JOIN LATERAL unnest(ARRAY[p.wallet, p.offset_wallet]) AS k (key)
+        WHERE k.key IS NOT NULL
+        GROUP BY p.wallet_source
+        ORDER BY p.wallet_source
     LOOP
         v_now := _recon.fix_measure(v_source, v_keys, ARRAY(
             SELECT l.name FROM _recon.ledger_source AS l WHERE l.wallet_source = v_source
             ORDER BY l.name));
+        WITH p AS (
+            SELECT * FROM _recon.fix_first_postings(p_stage) AS f
+            WHERE f.wallet_source = v_source
+        ),
+        low AS (
+            -- the lowest point of each wallet's column on the way: aligned to its entries'
+            -- sum, then each posting's move of it (its own side, or the opposite as the offset
+            -- wallet), summed in step order
+            SELECT DISTINCT ON (m.wallet_key) m.wallet_key, m.col, m.stored, m.total,
+                   m.total + least(0, min(m.prefix)) AS low
+            FROM (
+                SELECT k.key AS wallet_key, b.col,
+                       (v_now -> k.key -> 'stored' ->> b.col)::numeric AS stored,
+                       EXISTS (SELECT FROM p AS q WHERE q.wallet = k.key) AS own,
+                       _recon.fix_alignment_target(v_now, k.key, b.col) AS total,
+                       sum(CASE WHEN p.wallet = k.key
+                                THEN COALESCE((p.deltas ->> b.col)::numeric, 0)
+                                ELSE -COALESCE((p.deltas ->> b.col)::numeric, 0) END)
+                           OVER (PARTITION BY k.key, b.col ORDER BY p.step, p.n) AS prefix
+                FROM jsonb_each(v_now) AS k
+                JOIN p ON k.key IN (p.wallet, p.offset_wallet)
+                CROSS JOIN LATERAL jsonb_object_keys(p.effects) AS b (col)
+                WHERE v_now -> k.key -> 'stored' ? b.col
+            ) AS m
+            GROUP BY m.wallet_key, m.col, m.stored, m.total, m.own
+            HAVING m.total + least(0, min(m.prefix)) < 0
+               AND m.total + least(0, min(m.prefix)) < m.stored
+               -- a wallet moved only as an offset (world, the house) is judged only while it
+               -- has not been below zero: an issuing wallet that stands negative may go lower
+               AND (m.own OR (m.stored >= 0 AND m.total >= 0))
+               -- unless the owner lets that wallet or column go negative (recon.allow_overdraft)
+               AND _recon.overdraft_exemption_for(v_source, m.wallet_key, m.col) IS NULL
+            ORDER BY m.wallet_key, m.col
+        ),
+        hit AS (
+            -- every planned step of such a wallet, and every step whose postings move it as
+            -- their offset wallet; the wallet's own reason first
+            SELECT DISTINCT ON (s.step) s.step, o.*
+            FROM _recon.fix_stage AS s
+            JOIN low AS o
+                ON o.wallet_key = s.wallet_key
+                   OR EXISTS (SELECT FROM p WHERE p.step = s.step
+                                              AND o.wallet_key IN (p.wallet, p.offset_wallet))
+            WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = v_source
+            ORDER BY s.step, o.wallet_key IS DISTINCT FROM s.wallet_key, o.wallet_key
+        )
         UPDATE _recon.fix_stage AS s
         SET status = 'skipped',
-            note = format('would overdraw %s in passing: %s -> %s (the ledger''s routine posts '
-                          || 'from what the entries add up to, %s)', o.col, o.stored, o.low,
-                          o.total)
-        FROM (
-            SELECT DISTINCT ON (p.wallet_key) p.wallet_key, p.col, p.stored, p.total,
-                   p.total + least(0, min(p.prefix)) AS low
-            FROM (
-                -- each posting's move of the wallet's column, in step order (the wallet's side,
-                -- or the opposite as the offset wallet of another step), summed as it goes
-                SELECT m.wallet_key, m.col, m.stored, m.total,
-                       sum(m.delta) OVER (PARTITION BY m.wallet_key, m.col
-                                          ORDER BY m.step, m.n) AS prefix
-                FROM (
-                    SELECT k.key AS wallet_key, b.col,
-                           (v_now -> k.key -> 'stored' ->> b.col)::numeric AS stored,
-                           (SELECT COALESCE(sum((l.value ->> b.col)::numeric), 0)
-                            FROM jsonb_each(v_now -> k.key -> 'ledger') AS l
-                            WHERE l.value ? b.col) AS total,
-                           y.step, e.n,
-                           CASE WHEN e.value ->> 'wallet' = k.key
-                                THEN COALESCE((e.value -> 'deltas' ->> b.col)::numeric, 0)
-                                ELSE -COALESCE((e.value -> 'deltas' ->> b.col)::numeric, 0) END
-                               AS delta
-                    FROM jsonb_each(v_now) AS k
-                    CROSS JOIN LATERAL (
-                        SELECT DISTINCT d.key AS col
-                        FROM _recon.fix_stage AS x
-                        JOIN _recon.ledger_source AS l ON l.name = x.ledger_source
-                        CROSS JOIN LATERAL jsonb_object_keys(l.effects) AS d (key)
-                        JOIN _recon.writer AS w ON w.ledger_source = x.ledger_source
-                        WHERE x.stage_id = p_stage AND x.status = 'planned'
-                          AND x.wallet_source = v_source AND x.wallet_key = k.key
-                          AND w.options @> '{"moves_balances": true}'
-                          AND v_now -> k.key -> 'stored' ? d.key
-                    ) AS b
-                    CROSS JOIN _recon.fix_stage AS y
-                    JOIN _recon.writer AS w ON w.ledger_source = y.ledger_source
-                    JOIN _recon.ledger_source AS l ON l.name = y.ledger_source
-                    CROSS JOIN LATERAL jsonb_array_elements(y.postings) WITH ORDINALITY AS e (
-                        value, n
-                    )
-                    WHERE y.stage_id = p_stage AND y.status = 'planned'
-                      AND w.options @> '{"moves_balances": true}'
-                      AND l.wallet_source = v_source
-                      AND (e.value ->> 'wallet' = k.key
-                           OR COALESCE(CASE WHEN e.value ? 'offset_wallet'
-                                            THEN e.value ->> 'offset_wallet'
-                                            ELSE w.offset_wallet END, '') = k.key)
-                ) AS m
-            ) AS p
-            GROUP BY p.wallet_key, p.col, p.stored, p.total
-            HAVING p.total + least(0, min(p.prefix)) < 0
-               AND p.total + least(0, min(p.prefix)) < p.stored
-               -- unless the owner lets that wallet or column go negative (recon.allow_overdraft)
-               AND _recon.overdraft_exemption_for(v_source, p.wallet_key, p.col) IS NULL
-            ORDER BY p.wallet_key, p.col
-        ) AS o
-        WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = v_source
-          AND s.wallet_key = o.wallet_key;
+            note = format('would overdraw %s%s in passing: %s -> %s (the ledger''s routine posts '
+                          || 'from what the entries add up to, %s)', h.col,
+                          CASE WHEN h.wallet_key IS DISTINCT FROM s.wallet_key
+                               THEN format(' of wallet %s', h.wallet_key) ELSE '' END,
+                          h.stored, h.low, h.total)
+        FROM hit AS h
+        WHERE s.stage_id = p_stage AND s.step = h.step;
     END LOOP;
 END;
 $$;
@@ -7237,7 +7582,7 @@ $$;
 -- Name: FUNCTION fix_skip_passing_overdrafts(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) IS 'Phase of _recon.fix_assess for ledger-first writers ("moves_balances"): such a posting first sets the wallet''s stored balance to what its entries add up to, then the ledger''s routine moves it by each posting in step order. Skips every planned step of a wallet whose balance column would pass below zero (and below where it stands) on that way, unless an overdraft exemption (_recon.overdraft_exemption_for) lets it: the note says "would overdraw ... in passing".';
+COMMENT ON FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) IS 'Phase of _recon.fix_assess for ledger-first writers ("moves_balances"): such a posting first sets the stored balance of its wallet and of its offset wallet to what their entries add up to (_recon.fix_alignment_target), then the ledger''s routine moves them by each posting in step order. Skips every planned step of a wallet whose balance column would pass below zero (and below where it stands) on that way, and every step whose postings move such a wallet as their offset wallet (a wallet moved only as an offset is judged while it stands at or above zero: world, which issues money, stands below), unless an overdraft exemption (_recon.overdraft_exemption_for) lets it: the note says "would overdraw <column> [of wallet <key>] in passing".';
 
 --
 -- Name: fix_skip_planned(bigint, text[], text[], text[]); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7662,20 +8007,17 @@ CREATE FUNCTION _recon.fix_unscaled_payments(p_stage bigint) RETURNS void
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    -- An orphan check without "scale" reads a payment's amount as stored. Where the ledger or
-    -- the wallets keep minor units, that amount may be cents (Stripe's payment_intent.amount):
-    -- posting it as major units would post 100 times the payment. Nothing tells which; a
-    -- person does, by declaring the payments' scale on the check.
+    -- A payment of unknown units (_recon.orphan_units_unknown) may be cents read as dollars:
+    -- a person decides, by declaring the payments' scale on the check.
     UPDATE _recon.fix_stage AS s
     SET status = 'manual',
         note = format('the orphan check %s reads payment amounts as stored, and ledger %s keeps '
                       || 'minor units: declare the payments'' scale (recon.register_check(..., '
-                      || '{"scale": 2, ...}) for cents), or post it by hand', c.name, l.name)
-    FROM _recon.check_def AS c, _recon.ledger_source AS l, _recon.wallet_source AS w
+                      || '{"scale": 2, ...}) for cents), or post it by hand', s.check_name,
+                      (SELECT c.options ->> 'ledger' FROM _recon.check_def AS c
+                       WHERE c.name = s.check_name))
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.strategy = 'post_missing'
-      AND c.name = s.check_name AND c.kind = 'orphan' AND NOT c.options ? 'scale'
-      AND l.name = c.options ->> 'ledger' AND w.name = l.wallet_source
-      AND (l.amount_scale IS NOT NULL OR w.balance_scale IS NOT NULL);
+      AND _recon.orphan_units_unknown(s.check_name);
     -- A wallet with an orphaned payment left to a person: its balance's drift may be that
     -- payment (credited to the wallet, its entry lost). Re-syncing the stored balance to the
     -- ledger would take the payment back from the customer: left to a person too.
@@ -7697,15 +8039,12 @@ CREATE FUNCTION _recon.fix_unscaled_payments(p_stage bigint) RETURNS void
                       || 'not in this plan): its drift may be that payment; declare the '
                       || 'payments'' scale on the check and repair that one first', f.id,
                       f.check_name)
-    FROM _recon.finding AS f, _recon.check_def AS c, _recon.ledger_source AS l,
-         _recon.wallet_source AS w
+    FROM _recon.finding AS f, _recon.check_def AS c, _recon.ledger_source AS l
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
       AND s.strategy IN ('resync', 'adjust', 'move')
       AND f.wallet_key = s.wallet_key AND f.resolved_run IS NULL AND f.dropped_at IS NULL
-      AND c.name = f.check_name AND c.kind = 'orphan' AND NOT c.options ? 'scale'
-      AND l.name = c.options ->> 'ledger' AND w.name = l.wallet_source
-      AND w.name = s.wallet_source
-      AND (l.amount_scale IS NOT NULL OR w.balance_scale IS NOT NULL)
+      AND c.name = f.check_name AND l.name = c.options ->> 'ledger'
+      AND l.wallet_source = s.wallet_source AND _recon.orphan_units_unknown(f.check_name)
       AND NOT EXISTS (SELECT FROM _recon.fix_stage AS o
                       WHERE o.stage_id = p_stage AND o.finding_id = f.id);
 $$;
@@ -12723,6 +13062,31 @@ $_$;
 COMMENT ON FUNCTION _recon.opposite_effect_sql(p_ledger _recon.ledger_source, p_alias text, p_other text) IS 'An SQL condition: the ledger entry aliased p_alias has exactly the opposite effect of the one aliased p_other: the opposite amount on a signed ledger, else the opposite change of every balance column the ledger moves (_recon.effect_sql). What a hand-posted REV-<entry id> must match to count as a reversal (_recon.in_effect_sql).';
 
 --
+-- Name: orphan_units_unknown(text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.orphan_units_unknown(p_check text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- An orphan check without "scale" reads a payment's amount as stored. Where the ledger or
+    -- the wallets keep minor units, that amount may be cents (Stripe's payment_intent.amount):
+    -- posting it as major units would post 100 times the payment. Nothing tells which.
+    SELECT EXISTS (
+        SELECT FROM _recon.check_def AS c
+        JOIN _recon.ledger_source AS l ON l.name = c.options ->> 'ledger'
+        JOIN _recon.wallet_source AS w ON w.name = l.wallet_source
+        WHERE c.name = p_check AND c.kind = 'orphan' AND NOT c.options ? 'scale'
+          AND (l.amount_scale IS NOT NULL OR w.balance_scale IS NOT NULL));
+$$;
+
+--
+-- Name: FUNCTION orphan_units_unknown(p_check text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.orphan_units_unknown(p_check text) IS 'True when check p_check is an orphan check that declares no "scale" while its ledger or the ledger''s wallets keep minor units: the payments'' amounts it reads may be minor units, so nothing it finds is posted or resynced without a person (_recon.fix_unscaled_payments).';
+
+--
 -- Name: overdraft_exemption_for(text, text, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -15433,6 +15797,30 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.wallet(p_name text) IS 'The registered wallet source of that name; RC107 if none.';
+
+--
+-- Name: writable_balance_columns(_recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.writable_balance_columns(p_ws _recon.wallet_source) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- PostgreSQL computes a GENERATED column: no UPDATE may name it, and it follows the columns
+    -- it is computed from. A step that would move it is skipped (_recon.fix_skip_generated).
+    SELECT ARRAY(
+        SELECT u.b FROM unnest(p_ws.balance_columns) WITH ORDINALITY AS u (b, n)
+        WHERE NOT EXISTS (SELECT FROM pg_attribute AS a
+                          WHERE a.attrelid = p_ws.relid AND a.attname = u.b
+                            AND a.attgenerated <> '')
+        ORDER BY u.n);
+$$;
+
+--
+-- Name: FUNCTION writable_balance_columns(p_ws _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.writable_balance_columns(p_ws _recon.wallet_source) IS 'The balance columns of wallet source p_ws, in their order, that a repair''s UPDATE may name: all but the GENERATED ones, which PostgreSQL computes from other columns (_recon.fix_move, _recon.fix_post_first_sql).';
 
 --
 -- Name: writer_check_ledger(text, _recon.ledger_source, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -21498,6 +21886,12 @@ REVOKE ALL ON FUNCTION _recon.currency_amounts(p_what text, p_value jsonb, p_cur
 REVOKE ALL ON FUNCTION _recon.custom_trusted(p_name text, p_view regclass) FROM PUBLIC;
 
 --
+-- Name: FUNCTION derived_balance_columns(p_ws _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) FROM PUBLIC;
+
+--
 -- Name: FUNCTION effect_sql(p_ledger _recon.ledger_source, p_column text, p_alias text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -21544,6 +21938,12 @@ REVOKE ALL ON FUNCTION _recon.exclude_sql(p_relid oid, p_alias text, p_options j
 --
 
 REVOKE ALL ON FUNCTION _recon.fail(p_code text, p_message text, p_detail text, p_hint text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_alignment_target(p_measure jsonb, p_wallet text, p_column text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_alignment_target(p_measure jsonb, p_wallet text, p_column text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_all_or_nothing(p_stage bigint, p_blocking text); Type: ACL; Schema: _recon; Owner: -
@@ -21630,16 +22030,40 @@ REVOKE ALL ON FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name t
 REVOKE ALL ON FUNCTION _recon.fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_evidence_rival(p_stage bigint, p_step integer); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_evidence_rival(p_stage bigint, p_step integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_evidence_totals(p_stage bigint, p_strategy text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_evidence_totals(p_stage bigint, p_strategy text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_evidence_unjournaled(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_evidence_unjournaled(p_stage bigint) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_first_postings(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_first_postings(p_stage bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_floats(p_stage bigint, p_apply boolean); Type: ACL; Schema: _recon; Owner: -
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_floats(p_stage bigint, p_apply boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_foreign_writes(p_stage bigint, p_pre jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_lifecycle(p_stage bigint, p_recheck boolean); Type: ACL; Schema: _recon; Owner: -
@@ -22510,6 +22934,12 @@ REVOKE ALL ON FUNCTION _recon.minor_units(p_amount numeric, p_places integer, p_
 REVOKE ALL ON FUNCTION _recon.opposite_effect_sql(p_ledger _recon.ledger_source, p_alias text, p_other text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION orphan_units_unknown(p_check text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.orphan_units_unknown(p_check text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION overdraft_exemption_for(p_source text, p_key text, p_column text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -22860,6 +23290,12 @@ REVOKE ALL ON FUNCTION _recon.wait_for_transactions(p_timeout interval) FROM PUB
 --
 
 REVOKE ALL ON FUNCTION _recon.wallet(p_name text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION writable_balance_columns(p_ws _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.writable_balance_columns(p_ws _recon.wallet_source) FROM PUBLIC;
 
 --
 -- Name: FUNCTION writer_check_ledger(p_name text, p_ledger _recon.ledger_source, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
