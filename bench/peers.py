@@ -157,6 +157,8 @@ def main() -> None:
             drift = {str(k): v for k, v in conn.execute(
                 "SELECT id, delta FROM bench_drift").fetchall()}
             reconcile("full")(conn)  # the watermark the incremental runs start from
+            sizes = conn.execute("SELECT (SELECT count(*) FROM wallet_account),"
+                                 " (SELECT count(*) FROM wallet_transaction)").fetchone()
             for r in range(args.repeats):
                 order = list(queries) if r % 2 == 0 else list(reversed(queries))
                 if "incremental" in order:  # right after a full run: 0 new entries
@@ -173,8 +175,8 @@ def main() -> None:
                     print(f"  repeat {r + 1} {name:<14} {elapsed:8.3f} s  load {load:5.2f}",
                           flush=True)
     med = {q: statistics.median(t for t, _ in v) for q, v in times.items()}
-    print(f"\n### Reconcile against hand-written peers: {args.wallets:,} wallets,"
-          f" {args.entries:,} entries, {args.repeats} interleaved repeats\n")
+    print(f"\n### Reconcile against hand-written peers: {sizes[0]:,} wallets,"
+          f" {sizes[1]:,} entries, {args.repeats} interleaved repeats, index {args.index}\n")
     print("| query | median (s) | each run (s @ 1-min load) | median / reconcile |")
     print("|---|---:|---|---:|")
     for q, v in times.items():
