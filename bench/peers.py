@@ -32,6 +32,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import nullcontext
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -107,15 +108,38 @@ def pandas_peer(conn: psycopg.Connection[Any]) -> Drift:
             for i, r in bad.iterrows()}
 
 
+def advised_index(dsn: str, want: str) -> None:
+    """The index recon.advise() recommends, created (and the ledger vacuumed) or absent."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        advice = conn.execute("SELECT recon.advise()").fetchone()[0][0]
+        there = "statement" not in advice  # advise() names an index already in place instead
+        if want == "advised" and not there:
+            conn.execute(advice["statement"])
+            conn.execute("VACUUM ANALYZE wallet_transaction")
+        elif want == "none" and there:
+            sys.exit(f"--index none, but the advised index is there: {advice}")
+        print("indexes on wallet_transaction:", "; ".join(r[0] for r in conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'wallet_transaction'")),
+              flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--wallets", type=int, default=100_000)
     p.add_argument("--entries", type=int, default=1_000_000)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--database", help="a superuser connection to an existing server")
+    p.add_argument("--reuse", metavar="DSN",
+                   help="a database check_engine.build() made before (kept; no build, no drop)")
+    p.add_argument("--index", choices=["advised", "none"], default="none",
+                   help="advised: create the index recon.advise() recommends first (the bench "
+                   "does, as a user would); none: refuse if it is there")
     args = p.parse_args()
-    with throwaway_database(args.database, "recon_peers", settings=SETTINGS) as dsn:
-        build(dsn, args.wallets, args.entries, max(1, args.wallets // 1000))
+    with (nullcontext(args.reuse) if args.reuse
+          else throwaway_database(args.database, "recon_peers", settings=SETTINGS)) as dsn:
+        if not args.reuse:
+            build(dsn, args.wallets, args.entries, max(1, args.wallets // 1000))
+        advised_index(dsn, args.index)
         queries: dict[str, Callable[[psycopg.Connection[Any]], Drift | None]] = {
             "count": sql_rows("SELECT count(*) FROM wallet_transaction"),
             "bare": sql_rows("SELECT wallet_id, sum(amount) FROM wallet_transaction"
@@ -133,6 +157,8 @@ def main() -> None:
             drift = {str(k): v for k, v in conn.execute(
                 "SELECT id, delta FROM bench_drift").fetchall()}
             reconcile("full")(conn)  # the watermark the incremental runs start from
+            sizes = conn.execute("SELECT (SELECT count(*) FROM wallet_account),"
+                                 " (SELECT count(*) FROM wallet_transaction)").fetchone()
             for r in range(args.repeats):
                 order = list(queries) if r % 2 == 0 else list(reversed(queries))
                 if "incremental" in order:  # right after a full run: 0 new entries
@@ -149,8 +175,8 @@ def main() -> None:
                     print(f"  repeat {r + 1} {name:<14} {elapsed:8.3f} s  load {load:5.2f}",
                           flush=True)
     med = {q: statistics.median(t for t, _ in v) for q, v in times.items()}
-    print(f"\n### Reconcile against hand-written peers: {args.wallets:,} wallets,"
-          f" {args.entries:,} entries, {args.repeats} interleaved repeats\n")
+    print(f"\n### Reconcile against hand-written peers: {sizes[0]:,} wallets,"
+          f" {sizes[1]:,} entries, {args.repeats} interleaved repeats, index {args.index}\n")
     print("| query | median (s) | each run (s @ 1-min load) | median / reconcile |")
     print("|---|---:|---|---:|")
     for q, v in times.items():

@@ -9,13 +9,10 @@ DECLARE
     v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
     v_unsupported text := _recon.incremental_unsupported(v_ledger);
-    v_cols integer := cardinality(_recon.balance_columns(p_check.options));
     v_bound numeric;
     v_rows bigint;
     v_wallet_rows bigint;
     v_null_keys bigint;
-    v_sums text;
-    v_combined text;
     v_wallets_xmin xid8;
     v_ledger_storage jsonb;
     v_wallet_storage jsonb;
@@ -55,56 +52,12 @@ BEGIN
     DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
     DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
 
-    -- One statement, one snapshot, one pass over the settled entries (a): they are the new
-    -- state, and, with the few entries above the bound (t, by the ordering index), the sums
-    -- the findings are judged on, by the very SQL of the check's view
-    -- (_recon.balance_findings_sql, FULL JOIN to the wallets).
-    SELECT string_agg('a.s' || i, ', ' ORDER BY i) INTO v_sums FROM generate_series(1, v_cols) AS i;
-    SELECT string_agg(format(', CASE WHEN a.n IS NULL AND t.n IS NULL THEN NULL '
-                             || 'ELSE COALESCE(a.s%1$s, 0) + COALESCE(t.s%1$s, 0) END AS s%1$s', i),
-                      '' ORDER BY i)
-    INTO v_combined FROM generate_series(1, v_cols) AS i;
-    EXECUTE format($q$
-        WITH a AS MATERIALIZED (%1$s),
-        t AS MATERIALIZED (%2$s),
-        -- a row per summed key and per wallet (n = 0 without entries): has_wallet tells the
-        -- next run which keys were wallets
-        st AS (
-            INSERT INTO _recon.balance_state
-                (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
-            SELECT %3$L, COALESCE(a.k, w.%6$I)::text, COALESCE(a.n, 0), COALESCE(a.n_amount, 0),
-                   COALESCE(a.n_bad, 0), ARRAY[%4$s]::numeric[], w.%6$I IS NOT NULL
-            FROM a FULL JOIN %7$s AS w ON w.%6$I = a.k
-            -- entries without a wallet key are no wallet's: never in the state (see below)
-            WHERE a.k IS NOT NULL OR w.%6$I IS NOT NULL
-            ORDER BY 2  -- in key order: each index entry goes to the rightmost page
-            RETURNING has_wallet
-        ),
-        staged AS (
-            INSERT INTO _recon.run_stage
-                (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
-                 details, cause)
-            SELECT $1, f.check_name,
-                   concat_ws('/', COALESCE(f.wallet_key, '-'), f.details ->> 'item'),
-                   f.wallet_key, f.stored, f.expected, f.difference, f.details,
-                   f.details ->> 'cause'
-            FROM (%5$s) AS f
-            RETURNING 1
-        )
-        SELECT count(*), count(*) FILTER (WHERE st.has_wallet),
-               (SELECT count(*) FROM a WHERE a.k IS NULL) FROM st$q$,
-        _recon.balance_agg_sql(p_check.options, format('l.ord <= %s', v_bound)),
-        _recon.balance_agg_sql(p_check.options, format('l.ord > %s', v_bound)),
-        p_check.name, v_sums,
-        _recon.balance_findings_sql(p_check.name, p_check.options, format(
-            '(SELECT COALESCE(a.k, t.k) AS k, '
-            || 'COALESCE(a.n, 0) + COALESCE(t.n, 0) AS n, '
-            || 'COALESCE(a.n_amount, 0) + COALESCE(t.n_amount, 0) AS n_amount, '
-            || 'COALESCE(a.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%s '
-            || 'FROM a FULL JOIN t ON t.k = a.k) AS e', v_combined), 'FULL'),
-        v_wallet.key_column, v_wallet.relid::regclass
-    ) INTO v_rows, v_wallet_rows, v_null_keys USING p_run;
-    -- Settled entries without a wallet key (NULL) are a finding of the check (unknown_wallet),
+    -- One statement, one snapshot, one pass over the ledger: its per-wallet sums are the
+    -- findings, judged by the very SQL of the check's view (FULL JOIN to the wallets), and,
+    -- less the few entries above the bound (by the ordering index), the new state.
+    EXECUTE _recon.balance_full_sql(p_check, v_bound)
+    INTO v_rows, v_wallet_rows, v_null_keys USING p_run;
+    -- Entries without a wallet key (NULL; with float sums, settled ones) are a finding of the check (unknown_wallet),
     -- which the per-wallet state cannot hold, so no incremental run could give it again: no
     -- watermark, and the findings come from the check's view, as for any full run without one.
     IF v_null_keys > 0 THEN

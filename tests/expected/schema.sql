@@ -1003,18 +1003,15 @@ COMMENT ON FUNCTION _recon.balance_findings_sql(p_name text, p_options jsonb, p_
 CREATE FUNCTION _recon.balance_full(p_check _recon.check_def, p_run bigint) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
     v_unsupported text := _recon.incremental_unsupported(v_ledger);
-    v_cols integer := cardinality(_recon.balance_columns(p_check.options));
     v_bound numeric;
     v_rows bigint;
     v_wallet_rows bigint;
     v_null_keys bigint;
-    v_sums text;
-    v_combined text;
     v_wallets_xmin xid8;
     v_ledger_storage jsonb;
     v_wallet_storage jsonb;
@@ -1054,56 +1051,12 @@ BEGIN
     DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
     DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
 
-    -- One statement, one snapshot, one pass over the settled entries (a): they are the new
-    -- state, and, with the few entries above the bound (t, by the ordering index), the sums
-    -- the findings are judged on, by the very SQL of the check's view
-    -- (_recon.balance_findings_sql, FULL JOIN to the wallets).
-    SELECT string_agg('a.s' || i, ', ' ORDER BY i) INTO v_sums FROM generate_series(1, v_cols) AS i;
-    SELECT string_agg(format(', CASE WHEN a.n IS NULL AND t.n IS NULL THEN NULL '
-                             || 'ELSE COALESCE(a.s%1$s, 0) + COALESCE(t.s%1$s, 0) END AS s%1$s', i),
-                      '' ORDER BY i)
-    INTO v_combined FROM generate_series(1, v_cols) AS i;
-    EXECUTE format($q$
-        WITH a AS MATERIALIZED (%1$s),
-        t AS MATERIALIZED (%2$s),
-        -- a row per summed key and per wallet (n = 0 without entries): has_wallet tells the
-        -- next run which keys were wallets
-        st AS (
-            INSERT INTO _recon.balance_state
-                (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
-            SELECT %3$L, COALESCE(a.k, w.%6$I)::text, COALESCE(a.n, 0), COALESCE(a.n_amount, 0),
-                   COALESCE(a.n_bad, 0), ARRAY[%4$s]::numeric[], w.%6$I IS NOT NULL
-            FROM a FULL JOIN %7$s AS w ON w.%6$I = a.k
-            -- entries without a wallet key are no wallet's: never in the state (see below)
-            WHERE a.k IS NOT NULL OR w.%6$I IS NOT NULL
-            ORDER BY 2  -- in key order: each index entry goes to the rightmost page
-            RETURNING has_wallet
-        ),
-        staged AS (
-            INSERT INTO _recon.run_stage
-                (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
-                 details, cause)
-            SELECT $1, f.check_name,
-                   concat_ws('/', COALESCE(f.wallet_key, '-'), f.details ->> 'item'),
-                   f.wallet_key, f.stored, f.expected, f.difference, f.details,
-                   f.details ->> 'cause'
-            FROM (%5$s) AS f
-            RETURNING 1
-        )
-        SELECT count(*), count(*) FILTER (WHERE st.has_wallet),
-               (SELECT count(*) FROM a WHERE a.k IS NULL) FROM st$q$,
-        _recon.balance_agg_sql(p_check.options, format('l.ord <= %s', v_bound)),
-        _recon.balance_agg_sql(p_check.options, format('l.ord > %s', v_bound)),
-        p_check.name, v_sums,
-        _recon.balance_findings_sql(p_check.name, p_check.options, format(
-            '(SELECT COALESCE(a.k, t.k) AS k, '
-            || 'COALESCE(a.n, 0) + COALESCE(t.n, 0) AS n, '
-            || 'COALESCE(a.n_amount, 0) + COALESCE(t.n_amount, 0) AS n_amount, '
-            || 'COALESCE(a.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%s '
-            || 'FROM a FULL JOIN t ON t.k = a.k) AS e', v_combined), 'FULL'),
-        v_wallet.key_column, v_wallet.relid::regclass
-    ) INTO v_rows, v_wallet_rows, v_null_keys USING p_run;
-    -- Settled entries without a wallet key (NULL) are a finding of the check (unknown_wallet),
+    -- One statement, one snapshot, one pass over the ledger: its per-wallet sums are the
+    -- findings, judged by the very SQL of the check's view (FULL JOIN to the wallets), and,
+    -- less the few entries above the bound (by the ordering index), the new state.
+    EXECUTE _recon.balance_full_sql(p_check, v_bound)
+    INTO v_rows, v_wallet_rows, v_null_keys USING p_run;
+    -- Entries without a wallet key (NULL; with float sums, settled ones) are a finding of the check (unknown_wallet),
     -- which the per-wallet state cannot hold, so no incremental run could give it again: no
     -- watermark, and the findings come from the check's view, as for any full run without one.
     IF v_null_keys > 0 THEN
@@ -1130,13 +1083,108 @@ BEGIN
     PERFORM _recon.ledger_write_prune();
     RETURN NULL;
 END;
-$_$;
+$$;
 
 --
 -- Name: FUNCTION balance_full(p_check _recon.check_def, p_run bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
 COMMENT ON FUNCTION _recon.balance_full(p_check _recon.check_def, p_run bigint) IS 'A full run of a balance check that also leaves its incremental state, from one pass over the ledger: the settled entries (up to the highest ordering id, once the transactions in flight are over) are summed once, stored as the new state and, with the entries above the bound, judged by the check''s own SQL into the run''s findings. Returns NULL (findings staged, watermark set), or why it cannot (nothing staged, the previous watermark kept unless the ledger can never run incrementally): the caller then runs the check''s view.';
+
+--
+-- Name: balance_full_sql(_recon.check_def, numeric); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
+    v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
+    v_cols integer := cardinality(_recon.balance_columns(p_check.options));
+    -- Exact sums (numeric, integers, money): a sum over every entry less the sum over those
+    -- above the bound IS the sum over the settled ones, so the big aggregate reads the whole
+    -- ledger with no condition on the ordering column and can use an index on (wallet key)
+    -- INCLUDE (amount, ...) in key order (recon.advise(); docs/PERFORMANCE.md). Float sums
+    -- depend on their order: there the settled entries are summed on their own, as before.
+    v_exact boolean := cardinality(_recon.check_floats(p_check.options)) = 0;
+    v_state text;
+    v_combined text;
+BEGIN
+    SELECT string_agg(CASE WHEN v_exact THEN format(
+               'CASE WHEN a.n - COALESCE(t.n, 0) > 0 THEN a.s%1$s - COALESCE(t.s%1$s, 0) END', i)
+                           ELSE 'a.s' || i END, ', ' ORDER BY i),
+           string_agg(format(', CASE WHEN a.n IS NULL AND t.n IS NULL THEN NULL '
+                             || 'ELSE COALESCE(a.s%1$s, 0) + COALESCE(t.s%1$s, 0) END AS s%1$s',
+                             i), '' ORDER BY i)
+    INTO v_state, v_combined FROM generate_series(1, v_cols) AS i;
+    RETURN format($q$
+        WITH a AS MATERIALIZED (%1$s),
+        t AS MATERIALIZED (%2$s),
+        -- the settled entries per key (exact: all less those above the bound)
+        s AS (
+            SELECT a.k, a.n%8$s AS n, a.n_amount%9$s AS n_amount, a.n_bad%10$s AS n_bad,
+                   ARRAY[%4$s]::numeric[] AS sums
+            FROM a%11$s
+        ),
+        -- a row per summed key and per wallet (n = 0 without entries): has_wallet tells the
+        -- next run which keys were wallets
+        st AS (
+            INSERT INTO _recon.balance_state
+                (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
+            SELECT %3$L, COALESCE(s.k, w.%6$I)::text, COALESCE(s.n, 0),
+                   COALESCE(s.n_amount, 0), COALESCE(s.n_bad, 0),
+                   CASE WHEN s.n > 0 THEN s.sums ELSE ARRAY[%12$s]::numeric[] END,
+                   w.%6$I IS NOT NULL
+            FROM s FULL JOIN %7$s AS w ON w.%6$I = s.k
+            -- entries without a wallet key are no wallet's: never in the state (see below);
+            -- nor a key whose entries are all above the bound
+            WHERE (s.k IS NOT NULL AND s.n > 0) OR w.%6$I IS NOT NULL
+            ORDER BY 2  -- in key order: each index entry goes to the rightmost page
+            RETURNING has_wallet
+        ),
+        staged AS (
+            INSERT INTO _recon.run_stage
+                (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
+                 details, cause)
+            SELECT $1, f.check_name,
+                   concat_ws('/', COALESCE(f.wallet_key, '-'), f.details ->> 'item'),
+                   f.wallet_key, f.stored, f.expected, f.difference, f.details,
+                   f.details ->> 'cause'
+            FROM (%5$s) AS f
+            RETURNING 1
+        )
+        SELECT count(*), count(*) FILTER (WHERE st.has_wallet),
+               (SELECT count(*) FROM s WHERE s.k IS NULL AND s.n > 0) FROM st$q$,
+        _recon.balance_agg_sql(p_check.options,
+                               CASE WHEN v_exact THEN 'TRUE' ELSE format('l.ord <= %s', p_bound) END),
+        _recon.balance_agg_sql(p_check.options, format('l.ord > %s', p_bound)),
+        p_check.name, v_state,
+        _recon.balance_findings_sql(p_check.name, p_check.options, CASE
+            WHEN v_exact THEN 'a AS e'  -- every entry, summed as the check's view sums them
+            ELSE format('(SELECT COALESCE(a.k, t.k) AS k, '
+                        || 'COALESCE(a.n, 0) + COALESCE(t.n, 0) AS n, '
+                        || 'COALESCE(a.n_amount, 0) + COALESCE(t.n_amount, 0) AS n_amount, '
+                        || 'COALESCE(a.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%s '
+                        || 'FROM a FULL JOIN t ON t.k = a.k) AS e', v_combined) END, 'FULL'),
+        v_wallet.key_column, v_wallet.relid::regclass,
+        CASE WHEN v_exact THEN ' - COALESCE(t.n, 0)' ELSE '' END,
+        CASE WHEN v_exact THEN ' - COALESCE(t.n_amount, 0)' ELSE '' END,
+        CASE WHEN v_exact THEN ' - COALESCE(t.n_bad, 0)' ELSE '' END,
+        -- t has at most one row per key; a NULL key joins none, so with exact sums every
+        -- entry without a wallet key counts (the caller then runs the check in full)
+        CASE WHEN v_exact THEN ' LEFT JOIN t ON t.k = a.k' ELSE '' END,
+        (SELECT string_agg('NULL', ', ') FROM generate_series(1, v_cols))
+    );
+END;
+$_$;
+
+--
+-- Name: FUNCTION balance_full_sql(p_check _recon.check_def, p_bound numeric); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric) IS 'The statement of a balance check''s full run (_recon.balance_full; $1 the run): one pass over the ledger, whose per-wallet sums are the run''s findings (by the check''s own SQL, _recon.balance_findings_sql) and, less the entries above p_bound, the new state (_recon.balance_state). With exact sums the pass reads every entry with no condition, so an index on (wallet key) INCLUDE (amount, ...) serves it in key order; float sums are summed up to the bound on their own. Returns the state rows, those of wallets, and settled NULL wallet keys.';
 
 --
 -- Name: balance_increment(_recon.check_def, bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -21686,6 +21734,12 @@ REVOKE ALL ON FUNCTION _recon.balance_findings_sql(p_name text, p_options jsonb,
 --
 
 REVOKE ALL ON FUNCTION _recon.balance_full(p_check _recon.check_def, p_run bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION balance_full_sql(p_check _recon.check_def, p_bound numeric); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric) FROM PUBLIC;
 
 --
 -- Name: FUNCTION balance_increment(p_check _recon.check_def, p_run bigint); Type: ACL; Schema: _recon; Owner: -
