@@ -1,0 +1,3 @@
+-- Undo 0031: nothing in the schema to put back (the earlier repeatable layer creates its own
+-- functions again).
+SELECT 1;
