@@ -78,7 +78,7 @@ $gen$$t$,
                             || 'setting %s, judged at commit by _recon.tg_drift_%s_check().',
                             CASE p_side WHEN 'wallet' THEN 'stored balances'
                                         ELSE 'ledger effects' END, v_setting, p_id) END,
-            'variables', CASE WHEN v_block THEN ''
+            'variables', CASE WHEN v_block THEN 'v_fresh pg_catalog.bool := FALSE;'
                               WHEN p_side = 'check' THEN 'v_acc pg_catalog.text;'
                               ELSE E'v_acc pg_catalog.text;\nv_rec pg_catalog.text;\n'
                                    || 'v_at pg_catalog.int4;' END,

@@ -8541,7 +8541,7 @@ $gen$$t$,
                             || 'setting %s, judged at commit by _recon.tg_drift_%s_check().',
                             CASE p_side WHEN 'wallet' THEN 'stored balances'
                                         ELSE 'ledger effects' END, v_setting, p_id) END,
-            'variables', CASE WHEN v_block THEN ''
+            'variables', CASE WHEN v_block THEN 'v_fresh pg_catalog.bool := FALSE;'
                               WHEN p_side = 'check' THEN 'v_acc pg_catalog.text;'
                               ELSE E'v_acc pg_catalog.text;\nv_rec pg_catalog.text;\n'
                                    || 'v_at pg_catalog.int4;' END,
@@ -9142,15 +9142,16 @@ CREATE FUNCTION _recon.guard_drift_queue_sql(p_guard integer) RETURNS text
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
-    -- the transaction's first row queues the one commit-time check (a row of _recon.guard_tick,
-    -- whose deferred constraint trigger judges _recon.guard_spill), marked by a row of its own
-    -- (item '', column 0) that a rollback to a savepoint takes back with the tick
+    -- A row that wrote a sum for the first time (v_fresh) makes sure the transaction has its
+    -- marker row (item '', column 0): inserting it queues the one commit-time check (the
+    -- deferred constraint trigger guard_tick_spill judges _recon.guard_spill), and a rollback to
+    -- a savepoint takes both back with the sums written since. A row that only added to sums
+    -- already there needs nothing: they were written with the marker there.
     SELECT _recon.template_fill(
-$t$INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col)
-    VALUES (pg_catalog.pg_current_xact_id(), {{guard}}, '', 0)
-    ON CONFLICT (txid, guard_id, item, col) DO NOTHING;
-IF FOUND THEN
-    PERFORM _recon_guard.drift_tick({{guard}});
+$t$IF v_fresh THEN
+    INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col)
+        VALUES (pg_catalog.pg_current_xact_id(), {{guard}}, '', 0)
+        ON CONFLICT (txid, guard_id, item, col) DO NOTHING;
 END IF;$t$,
         jsonb_build_object('guard', p_guard::text));
 $_$;
@@ -9159,7 +9160,7 @@ $_$;
 -- Name: FUNCTION guard_drift_queue_sql(p_guard integer); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_queue_sql(p_guard integer) IS 'Generated PL/pgSQL ending a block-mode (sealed) drift guard''s row trigger function: the transaction''s first guarded row queues the commit-time check (_recon.tg_guard_tick), marked by a row of _recon.guard_spill (item '''', column 0).';
+COMMENT ON FUNCTION _recon.guard_drift_queue_sql(p_guard integer) IS 'Generated PL/pgSQL ending a block-mode (sealed) drift guard''s row trigger function: the row that wrote a sum for the first time (v_fresh) inserts the transaction''s marker row of _recon.guard_spill (item '''', column 0) unless it is there; its insert queues the commit-time check (trigger guard_tick_spill, _recon.tg_guard_tick).';
 
 --
 -- Name: guard_drift_record_sql(integer, integer, text, text, text, text, text, boolean, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9338,12 +9339,18 @@ CREATE FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col integer, p_ki
     -- table, which the writer cannot write, read or empty; a setting (which SET, RESET ALL,
     -- set_config and DISCARD reach) holds nothing the verdict trusts. A rollback to a savepoint
     -- takes the row back with the rows that wrote it. NULL counts as NaN (never balances).
+    -- v_fresh: this row wrote a sum for the first time in the transaction (writes = 1), so the
+    -- function ends by making sure the commit-time check is queued (guard_drift_queue_sql); a
+    -- sum added to again was first written in this transaction, or a savepoint it kept, with
+    -- the check queued then.
     SELECT format(
         E'%1$sINSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col, stored, ledger)\n'
         || E'%2$s    VALUES (pg_catalog.pg_current_xact_id(), %3$s, %4$s, %5$s, %6$s, %7$s)\n'
         || E'%2$s    ON CONFLICT (txid, guard_id, item, col) DO UPDATE\n'
         || E'%2$s    SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,\n'
-        || E'%2$s        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;%8$s',
+        || E'%2$s        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,\n'
+        || E'%2$s        writes = s.writes OPERATOR(pg_catalog.+) 1\n'
+        || E'%2$s    RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;%8$s',
         CASE WHEN p_skip IS NULL THEN ''
              ELSE format(E'IF (%s) IS NOT TRUE THEN\n    ', p_skip) END,
         CASE WHEN p_skip IS NULL THEN '' ELSE '    ' END,
@@ -9359,7 +9366,7 @@ $_$;
 -- Name: FUNCTION guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text) IS 'Generated PL/pgSQL (for a block-mode drift guard''s SECURITY DEFINER row trigger function) adding amount p_num (an SQL expression; NULL counts as NaN) of kind p_kind (s: stored change, l: ledger effect) for balance column number p_col under key p_key to the transaction''s row of _recon.guard_spill, unless condition p_skip holds (an amount of zero).';
+COMMENT ON FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text) IS 'Generated PL/pgSQL (for a block-mode drift guard''s SECURITY DEFINER row trigger function) adding amount p_num (an SQL expression; NULL counts as NaN) of kind p_kind (s: stored change, l: ledger effect) for balance column number p_col under key p_key to the transaction''s row of _recon.guard_spill, unless condition p_skip holds (an amount of zero); v_fresh becomes true when the row was new (its writes = 1).';
 
 --
 -- Name: guard_drift_spill(integer, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -15318,7 +15325,7 @@ $$;
 -- Name: FUNCTION tg_guard_tick(); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.tg_guard_tick() IS 'Deferred constraint trigger of _recon.guard_tick: at commit, judges the accumulator of drift guard NEW.guard_id unless a check ran before (then it is empty): _recon.guard_drift_verdict(). A guard in block mode: what _recon.guard_spill holds for the transaction, whatever the setting says.';
+COMMENT ON FUNCTION _recon.tg_guard_tick() IS 'Deferred constraint trigger of _recon.guard_tick (and of a sealed guard''s marker row of _recon.guard_spill, trigger guard_tick_spill): at commit, judges the accumulator of drift guard NEW.guard_id unless a check ran before (then it is empty): _recon.guard_drift_verdict(). A guard in block mode: what _recon.guard_spill holds for the transaction, whatever the setting says.';
 
 --
 -- Name: tg_ledger_order(); Type: FUNCTION; Schema: _recon; Owner: -
@@ -19049,7 +19056,8 @@ CREATE UNLOGGED TABLE _recon.guard_spill (
     item text NOT NULL,
     col integer NOT NULL,
     stored numeric DEFAULT 0 NOT NULL,
-    ledger numeric DEFAULT 0 NOT NULL
+    ledger numeric DEFAULT 0 NOT NULL,
+    writes integer DEFAULT 1 NOT NULL
 );
 
 --
@@ -19093,6 +19101,12 @@ COMMENT ON COLUMN _recon.guard_spill.stored IS 'Change of the stored balance so 
 --
 
 COMMENT ON COLUMN _recon.guard_spill.ledger IS 'Sum of the ledger effects written so far.';
+
+--
+-- Name: COLUMN guard_spill.writes; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.guard_spill.writes IS 'Block mode: how many row writes added to this sum (1 when first written: the row trigger then makes sure the transaction''s marker, item '''' and column 0, is there, whose insert queues the commit-time check through the trigger guard_tick_spill).';
 
 --
 -- Name: guard_tick; Type: TABLE; Schema: _recon; Owner: -
@@ -21093,6 +21107,18 @@ CREATE CONSTRAINT TRIGGER guard_tick_check AFTER INSERT ON _recon.guard_tick DEF
 --
 
 COMMENT ON TRIGGER guard_tick_check ON _recon.guard_tick IS 'Judges a drift guard''s accumulator when the transaction that ticked commits.';
+
+--
+-- Name: guard_spill guard_tick_spill; Type: TRIGGER; Schema: _recon; Owner: -
+--
+
+CREATE CONSTRAINT TRIGGER guard_tick_spill AFTER INSERT ON _recon.guard_spill DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((new.col = 0)) EXECUTE FUNCTION _recon.tg_guard_tick();
+
+--
+-- Name: TRIGGER guard_tick_spill ON guard_spill; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON TRIGGER guard_tick_spill ON _recon.guard_spill IS 'Judges a sealed drift guard''s sums (_recon.tg_guard_tick) when the transaction that wrote its marker row (column 0) commits.';
 
 --
 -- Name: migrator_log migrator_log_append_only; Type: TRIGGER; Schema: _recon; Owner: -
