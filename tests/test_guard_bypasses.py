@@ -508,6 +508,51 @@ def test_a_key_type_with_a_users_cast_is_refused_in_block_mode(
         c.execute("SELECT recon.disable_guard('drift', 'byp_ke')")
 
 
+def test_an_enum_direction_is_read_by_its_label_in_block_mode(
+        make_db: Callable[..., str], template: str) -> None:
+    """An enum direction column (the review's finding: block mode refused it, so a guard
+    enabled before RC406 could not be enabled again at upgrade): the sealed guard reads its
+    label through the enum's output function, never a cast, so a cast its owner adds after
+    the guard is enabled is not run; an honest credit and debit pass as the writer, a credit
+    posted as a debit is RC401. An entry filter on an enum with a user's = operator is RC406."""
+    dsn = make_db(template)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE TYPE byp.dir AS ENUM ('debit', 'credit')")
+        c.execute("CREATE TABLE byp.de (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                  " acct text NOT NULL, amount numeric(14, 2) NOT NULL, direction byp.dir)")
+        c.execute("GRANT SELECT, INSERT ON byp.de TO byp_writer")
+        c.execute("SELECT recon.register_ledger_source('byp_de', 'byp_w', 'byp.de', 'acct',"
+                  " 'amount', '{\"entry_id\": \"id\", \"order_by\": \"id\", \"direction\":"
+                  " \"direction\", \"credit\": \"credit\", \"debit\": \"debit\"}')")
+        c.execute("SELECT recon.enable_guard('drift', 'byp_de', '{\"mode\": \"block\"}')")
+        c.execute("CREATE FUNCTION byp.dir_text(byp.dir) RETURNS text LANGUAGE plpgsql AS"
+                  " $$ BEGIN RAISE EXCEPTION 'the cast ran as %', current_user; END $$")
+        c.execute("CREATE CAST (byp.dir AS text) WITH FUNCTION byp.dir_text(byp.dir)")
+    with psycopg.connect(dsn) as c:
+        c.execute("SET ROLE byp_writer")
+        c.execute("UPDATE byp.wallet SET balance = balance + 5 WHERE acct = 'B'")
+        c.execute("INSERT INTO byp.de (acct, amount, direction) VALUES ('B', 5, 'credit')")
+        c.commit()
+        c.execute("INSERT INTO byp.de (acct, amount, direction) VALUES ('B', 2, 'debit')")
+        c.execute("UPDATE byp.wallet SET balance = balance - 2 WHERE acct = 'B'")
+        c.commit()
+    attempt(dsn, "UPDATE byp.wallet SET balance = balance + 5 WHERE acct = 'B'",
+            "INSERT INTO byp.de (acct, amount, direction) VALUES ('B', 5, 'debit')")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("SELECT recon.disable_guard('drift', 'byp_de')")
+        c.execute("CREATE FUNCTION byp.dir_eq(byp.dir, byp.dir) RETURNS boolean LANGUAGE sql"
+                  " AS $$ SELECT $1::text = $2::text $$")
+        c.execute("CREATE OPERATOR byp.= (LEFTARG = byp.dir, RIGHTARG = byp.dir,"
+                  " FUNCTION = byp.dir_eq)")
+        c.execute("SELECT recon.register_ledger_source('byp_df', 'byp_w', 'byp.de', 'acct',"
+                  " 'amount', '{\"entry_id\": \"id\", \"order_by\": \"id\", \"filters\":"
+                  " [{\"column\": \"direction\", \"op\": \"in\", \"values\": [\"credit\"]}]}')")
+        with pytest.raises(psycopg.Error) as ei:
+            c.execute("SELECT recon.enable_guard('drift', 'byp_df', '{\"mode\": \"block\"}')")
+        assert ei.value.sqlstate == "RC406", str(ei.value)
+        assert "entry filters of byp.de" in str(ei.value), str(ei.value)
+
+
 def test_the_sealed_window_lets_separate_statements_through(
         make_db: Callable[..., str], fixture_template: Callable[..., str]) -> None:
     """The writer's balanced transaction on the parent-row ledger (the transaction posted, its
