@@ -13,10 +13,7 @@ import psycopg
 
 BOUND = 120
 
-ALLOWED: dict[str, str] = {
-    # issue 18 item 6: the drift-guard generator as one template with named slots
-    "_recon.guard_drift_function": "issue 18 (guards)",
-}
+ALLOWED: dict[str, str] = {}
 
 # Lines of each toolkit function's body (prosrc), without blank and comment-only lines.
 SIZES = r"""

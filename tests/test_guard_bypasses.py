@@ -189,41 +189,106 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON xbank.balances, xbank.transactions TO by
 """
 
 
-def test_transfer_rows_block_mode_has_no_bypass(make_db: Callable[..., str],
-                                                 fixture_template: Callable[..., str]) -> None:
-    """The same on a transfer-row ledger: a balanced transfer passes; RESET ALL after a
-    one-sided move, a forged verdict, and a transfer row moved to another payer are RC401 or
-    RC410."""
-    dsn = make_db(fixture_template("bank_transfers.sql", sql=(TRANSFER_WRITER,)))
+PARTITIONED = """
+CREATE SCHEMA bypp;
+CREATE TABLE bypp.wallet (acct text PRIMARY KEY, balance numeric(14, 2) NOT NULL DEFAULT 0);
+CREATE TABLE bypp.entry (id bigint NOT NULL, acct text NOT NULL, amount numeric(14, 2) NOT NULL,
+                         posted_on date NOT NULL, PRIMARY KEY (id, posted_on))
+    PARTITION BY RANGE (posted_on);
+CREATE TABLE bypp.entry_2026_11 PARTITION OF bypp.entry
+    FOR VALUES FROM ('2026-11-01') TO ('2026-12-01');
+CREATE TABLE bypp.entry_2026_12 PARTITION OF bypp.entry
+    FOR VALUES FROM ('2026-12-01') TO ('2027-01-01');
+INSERT INTO bypp.wallet VALUES ('A', 100), ('B', 0);
+INSERT INTO bypp.entry VALUES (1, 'A', 100, '2026-11-15');
+SELECT recon.register_wallet_source('bypp_w', 'bypp.wallet', 'acct', ARRAY['balance']);
+SELECT recon.register_ledger_source('bypp_l', 'bypp_w', 'bypp.entry', 'acct', 'amount',
+                                    '{"entry_id": "id", "order_by": "id"}');
+DROP ROLE IF EXISTS byp_pwriter;
+CREATE ROLE byp_pwriter;
+GRANT USAGE ON SCHEMA bypp TO byp_pwriter;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA bypp TO byp_pwriter;
+"""
+
+#: per shape: the fixture, the ledger source, the writer, a balanced transaction, a drifting
+#: statement, an entry that would balance it, and re-keys (of a wallet, of an entry's wallet)
+SHAPES = {
+    "partitioned": (
+        (), PARTITIONED, "bypp_l", "byp_pwriter",
+        ["UPDATE bypp.wallet SET balance = balance + 5 WHERE acct = 'B'",
+         "INSERT INTO bypp.entry_2026_12 VALUES (2, 'B', 5, '2026-12-02')"],
+        "UPDATE bypp.wallet SET balance = balance + 1000 WHERE acct = 'A'",
+        "INSERT INTO bypp.entry VALUES (3, 'A', 1000, '2026-12-03')",
+        ["UPDATE bypp.wallet SET acct = 'A2' WHERE acct = 'A'",
+         "UPDATE bypp.entry SET acct = 'B' WHERE acct = 'A'",
+         "UPDATE bypp.entry SET acct = 'B', posted_on = '2026-12-05' WHERE acct = 'A'"]),
+    "transfer_rows": (
+        ("bank_transfers.sql",), TRANSFER_WRITER, "xbank_transactions", "byp_xwriter",
+        ["UPDATE xbank.balances SET balance = balance - 5 WHERE balance_id = 1",
+         "UPDATE xbank.balances SET balance = balance + 5 WHERE balance_id = 2",
+         "INSERT INTO xbank.transactions (transaction_id, source, destination, amount,"
+         " currency, status) VALUES ('byp-ok', 1, 2, 5, 'EUR', 'APPLIED')"],
+        "UPDATE xbank.balances SET balance = balance + 500 WHERE balance_id = 3",
+        "INSERT INTO xbank.transactions (transaction_id, source, destination, amount, currency,"
+        " status) VALUES ('byp-in', 0, 3, 500, 'EUR', 'APPLIED')",
+        # a balance's key cannot change under its rows (foreign keys): the rows' wallets can
+        ["UPDATE xbank.transactions SET source = 4 WHERE transaction_id = 'byp-ok'",
+         "UPDATE xbank.transactions SET destination = 4 WHERE transaction_id = 'byp-ok'"]),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_every_bypass_is_blocked_on_the_ledger_shapes(
+        make_db: Callable[..., str], fixture_template: Callable[..., str], shape: str) -> None:
+    """The bypasses above on a partitioned ledger (an entry written straight into a partition,
+    one moved to another partition) and on transfer rows, as an unprivileged writer: a balanced
+    transaction passes; each bypass is RC401 (RC410 for a forged call, 25001 for DISCARD ALL)
+    and leaves the books and _recon.guard_spill as they were."""
+    files, sql, name, role, balanced, drift, entry, rekeys = SHAPES[shape]
+    dsn = make_db(fixture_template(*files, sql=(sql,)))
     with psycopg.connect(dsn, autocommit=True) as c:
-        name = "xbank_transactions"
         gid = c.execute("SELECT (recon.enable_guard('drift', %s, '{\"mode\": \"block\"}'))"
                         " ->> 'guard'", (name,)).fetchone()[0]
-    try:
-        with psycopg.connect(dsn) as c:
-            c.execute("SET ROLE byp_xwriter")
-            c.execute("UPDATE xbank.balances SET balance = balance - 5 WHERE balance_id = 1")
-            c.execute("UPDATE xbank.balances SET balance = balance + 5 WHERE balance_id = 2")
-            c.execute("INSERT INTO xbank.transactions (transaction_id, source, destination,"
-                      " amount, currency, status) VALUES ('byp-ok', 1, 2, 5, 'EUR', 'APPLIED')")
-            c.commit()
-        for statements, state in (
-                (["UPDATE xbank.balances SET balance = balance + 500 WHERE balance_id = 3",
-                  "RESET ALL"], "RC401"),
-                (["UPDATE xbank.balances SET balance = balance + 500 WHERE balance_id = 3",
-                  f"SELECT _recon_guard.drift_verdict({gid}, '*!')"], "RC410"),
-                (["UPDATE xbank.transactions SET source = 4 WHERE transaction_id = 'byp-ok'"],
-                 "RC401")):
-            with psycopg.connect(dsn) as c:
-                c.execute("SET ROLE byp_xwriter")
-                with pytest.raises(psycopg.Error) as ei:
-                    for s in statements:
-                        c.execute(s)
-                    c.commit()
-                assert ei.value.sqlstate == state, (statements, str(ei.value))
-    finally:
+
+    def books_text() -> str:
         with psycopg.connect(dsn, autocommit=True) as c:
-            c.execute("SELECT recon.disable_guard('drift', %s)", (name,))
+            table = "bypp.wallet" if shape == "partitioned" else "xbank.balances"
+            return c.execute(f"SELECT string_agg(w::text, ',' ORDER BY w::text) FROM {table} AS w"
+                             ).fetchone()[0]
+
+    with psycopg.connect(dsn) as c:
+        c.execute(f"SET ROLE {role}")
+        for s in balanced:
+            c.execute(s)
+        c.commit()
+    forged = ",A:1=-1000.00s,"
+    attempts = [([drift, r.format(gid=gid)], "RC401") for r in (
+        "RESET ALL", "SELECT set_config('wallet_recon.drift_{gid}', '', true)",
+        "SELECT set_config('wallet_recon.drift_{gid}', '*', true)",
+        "SET LOCAL wallet_recon.drift_{gid} = ''", "DISCARD TEMP", "DISCARD PLANS",
+        "SELECT _recon_guard.drift_tick({gid})",
+        "DO $$ BEGIN SET CONSTRAINTS ALL IMMEDIATE; EXCEPTION WHEN OTHERS THEN NULL; END $$")]
+    attempts += [
+        ([drift, "DISCARD ALL"], "25001"),
+        ([drift, f"SELECT _recon_guard.drift_spill({gid}, '*{forged}')"], "RC410"),
+        ([drift, f"SELECT _recon_guard.drift_verdict({gid}, '*!{forged}')"], "RC410"),
+        ([drift, "SAVEPOINT s", entry, "ROLLBACK TO SAVEPOINT s"], "RC401"),
+        (["SET CONSTRAINTS ALL IMMEDIATE", drift], "RC401"),
+        ([drift, "SET CONSTRAINTS ALL IMMEDIATE"], "RC401"),
+        *(([r], "RC401") for r in rekeys)]
+    before = books_text()
+    for statements, sqlstate in attempts:
+        with psycopg.connect(dsn) as c:
+            c.execute(f"SET ROLE {role}")
+            with pytest.raises(psycopg.Error) as ei:
+                for s in statements:
+                    c.execute(s)
+                c.commit()
+            assert ei.value.sqlstate == sqlstate, (statements, str(ei.value))
+        assert books_text() == before, statements
+    with psycopg.connect(dsn, autocommit=True) as c:
+        assert c.execute("SELECT count(*) FROM _recon.guard_spill").fetchone()[0] == 0
+        c.execute("SELECT recon.disable_guard('drift', %s)", (name,))
 
 
 def test_a_disabled_or_missing_guard_trigger_is_flagged(ledger: str) -> None:
@@ -441,6 +506,51 @@ def test_a_key_type_with_a_users_cast_is_refused_in_block_mode(
             c.execute(f"ALTER TABLE {table} ALTER COLUMN acct TYPE byp.code USING acct::name")
         c.execute("SELECT recon.enable_guard('drift', 'byp_ke', '{\"mode\": \"block\"}')")
         c.execute("SELECT recon.disable_guard('drift', 'byp_ke')")
+
+
+def test_an_enum_direction_is_read_by_its_label_in_block_mode(
+        make_db: Callable[..., str], template: str) -> None:
+    """An enum direction column (the review's finding: block mode refused it, so a guard
+    enabled before RC406 could not be enabled again at upgrade): the sealed guard reads its
+    label through the enum's output function, never a cast, so a cast its owner adds after
+    the guard is enabled is not run; an honest credit and debit pass as the writer, a credit
+    posted as a debit is RC401. An entry filter on an enum with a user's = operator is RC406."""
+    dsn = make_db(template)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE TYPE byp.dir AS ENUM ('debit', 'credit')")
+        c.execute("CREATE TABLE byp.de (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                  " acct text NOT NULL, amount numeric(14, 2) NOT NULL, direction byp.dir)")
+        c.execute("GRANT SELECT, INSERT ON byp.de TO byp_writer")
+        c.execute("SELECT recon.register_ledger_source('byp_de', 'byp_w', 'byp.de', 'acct',"
+                  " 'amount', '{\"entry_id\": \"id\", \"order_by\": \"id\", \"direction\":"
+                  " \"direction\", \"credit\": \"credit\", \"debit\": \"debit\"}')")
+        c.execute("SELECT recon.enable_guard('drift', 'byp_de', '{\"mode\": \"block\"}')")
+        c.execute("CREATE FUNCTION byp.dir_text(byp.dir) RETURNS text LANGUAGE plpgsql AS"
+                  " $$ BEGIN RAISE EXCEPTION 'the cast ran as %', current_user; END $$")
+        c.execute("CREATE CAST (byp.dir AS text) WITH FUNCTION byp.dir_text(byp.dir)")
+    with psycopg.connect(dsn) as c:
+        c.execute("SET ROLE byp_writer")
+        c.execute("UPDATE byp.wallet SET balance = balance + 5 WHERE acct = 'B'")
+        c.execute("INSERT INTO byp.de (acct, amount, direction) VALUES ('B', 5, 'credit')")
+        c.commit()
+        c.execute("INSERT INTO byp.de (acct, amount, direction) VALUES ('B', 2, 'debit')")
+        c.execute("UPDATE byp.wallet SET balance = balance - 2 WHERE acct = 'B'")
+        c.commit()
+    attempt(dsn, "UPDATE byp.wallet SET balance = balance + 5 WHERE acct = 'B'",
+            "INSERT INTO byp.de (acct, amount, direction) VALUES ('B', 5, 'debit')")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("SELECT recon.disable_guard('drift', 'byp_de')")
+        c.execute("CREATE FUNCTION byp.dir_eq(byp.dir, byp.dir) RETURNS boolean LANGUAGE sql"
+                  " AS $$ SELECT $1::text = $2::text $$")
+        c.execute("CREATE OPERATOR byp.= (LEFTARG = byp.dir, RIGHTARG = byp.dir,"
+                  " FUNCTION = byp.dir_eq)")
+        c.execute("SELECT recon.register_ledger_source('byp_df', 'byp_w', 'byp.de', 'acct',"
+                  " 'amount', '{\"entry_id\": \"id\", \"order_by\": \"id\", \"filters\":"
+                  " [{\"column\": \"direction\", \"op\": \"in\", \"values\": [\"credit\"]}]}')")
+        with pytest.raises(psycopg.Error) as ei:
+            c.execute("SELECT recon.enable_guard('drift', 'byp_df', '{\"mode\": \"block\"}')")
+        assert ei.value.sqlstate == "RC406", str(ei.value)
+        assert "entry filters of byp.de" in str(ei.value), str(ei.value)
 
 
 def test_the_sealed_window_lets_separate_statements_through(

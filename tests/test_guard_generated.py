@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
+import pytest
 
 EXPECTED = Path(__file__).resolve().parent / "expected"
 UPDATE = os.environ.get("WALLET_RECON_UPDATE_EXPECTED") == "1"
@@ -48,3 +49,20 @@ def test_generated_drift_guard_functions_are_as_expected(
     assert differ == [], (
         f"the generated functions differ from {differ}: if intended, regenerate "
         "(WALLET_RECON_UPDATE_EXPECTED=1, see this file's docstring) and commit the diff")
+
+
+def test_a_template_slot_without_value_or_a_value_without_slot_is_an_error(
+        conn: psycopg.Connection) -> None:
+    def fill(template: str, slots: str) -> str:
+        return conn.execute("SELECT _recon.template_fill(%s, %s::jsonb)",
+                            (template, slots)).fetchone()[0]
+
+    # filled in one pass, multi-line values indented to their slot, an empty slot's line gone
+    assert fill("IF {{c}} THEN\n    {{body}}\n    {{none}}\nEND IF; -- {{c}}",
+                '{"c": "x {{body}}", "body": "a;\\nb;", "none": ""}') == (
+        "IF x {{body}} THEN\n    a;\n    b;\nEND IF; -- x {{body}}")
+    for slots, wrong in [('{"a": "1"}', "slot {{b}} has no value"),
+                         ('{"a": "1", "b": null}', "slot {{b}} has no value"),
+                         ('{"a": "1", "b": "2", "c": "3"}', "value c fills no slot")]:
+        with pytest.raises(psycopg.errors.InternalError_, match=wrong.replace("{", r"\{")):
+            fill("{{a}} {{b}}", slots)

@@ -41,7 +41,8 @@ END;
 $body$;
 
 COMMENT ON FUNCTION _recon.tg_guard_tick() IS
-'Deferred constraint trigger of _recon.guard_tick: at commit, judges the accumulator of drift '
+'Deferred constraint trigger of _recon.guard_tick (and of a sealed guard''s marker row of '
+'_recon.guard_spill, trigger guard_tick_spill): at commit, judges the accumulator of drift '
 'guard NEW.guard_id unless a check ran before (then it is empty): '
 '_recon.guard_drift_verdict(). A guard in block mode: what _recon.guard_spill holds for the '
 'transaction, whatever the setting says.';

@@ -11,6 +11,7 @@ AS $body$
 DECLARE
     v_amount text := format('(%s.%I)::pg_catalog.numeric', p_row, p_ledger.amount_column);
     v_type text;
+    v_column name;
     v_cases text;
     v_known text;
 BEGIN
@@ -23,9 +24,15 @@ BEGIN
         RETURN _recon.guard_drift_times_sql(v_amount,
                                              (p_ledger.effects -> p_column ->> '*')::numeric);
     END IF;
-    v_type := format('(%s.%I)::pg_catalog.text', p_row,
-                     CASE p_ledger.amount_mode WHEN 'direction' THEN p_ledger.direction_column
-                          ELSE p_ledger.operation_column END);
+    v_column := CASE p_ledger.amount_mode WHEN 'direction' THEN p_ledger.direction_column
+                     ELSE p_ledger.operation_column END;
+    -- the type's text: an enum's label through its output function (pg_catalog.format calls
+    -- it; a cast to text could be a function its owner wrote, run as the toolkit's owner by a
+    -- block-mode guard), any other type cast to text
+    v_type := CASE WHEN (SELECT t.typtype FROM pg_catalog.pg_type AS t
+                         WHERE t.oid = _recon.column_type(p_ledger.relid, v_column)) = 'e'
+                   THEN format('pg_catalog.format(%L, %s.%I)', '%s', p_row, v_column)
+                   ELSE format('(%s.%I)::pg_catalog.text', p_row, v_column) END;
     SELECT string_agg(format(' WHEN %s OPERATOR(pg_catalog.=) %L THEN %s', v_type, e.key,
                              _recon.guard_drift_times_sql(v_amount, e.value::numeric)), ''
                       ORDER BY e.key)
@@ -48,7 +55,8 @@ $body$;
 COMMENT ON FUNCTION _recon.guard_drift_effect_sql(_recon.ledger_source, text, text) IS
 'PL/pgSQL expression (over trigger row p_row, new or old) for a ledger entry''s effect on one '
 'balance column, as numeric: the signed amount, or a CASE over the direction or operation '
-'type (0 for a type only other columns map; in the new row, NaN for a type no column maps, or '
+'type, an enum''s label read through its output function (0 for a type only other columns '
+'map; in the new row, NaN for a type no column maps, or '
 'NULL: never cancelled); as _recon.effect_sql() computes it, with every operator schema-qualified.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_drift_effect_sql(_recon.ledger_source, text, text)

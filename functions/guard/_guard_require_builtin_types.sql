@@ -15,7 +15,8 @@ BEGIN
     -- cast the wallet key to text and the amounts and balances to numeric. A cast from a type
     -- its owner made can be a function its owner wrote (CREATE CAST ... WITH FUNCTION, now or
     -- after the guard is enabled): it would run as the toolkit's owner. Only built-in types
-    -- (or domains over them: a cast from a domain is never used) are read.
+    -- (or domains over them: a cast from a domain is never used) are read, and enums as
+    -- direction or operation types.
     SELECT format('%s.%I (%s)', c.relid::regclass, a.attname, format_type(a.atttypid, NULL))
     INTO v_column
     FROM (VALUES (p_wallet.relid, ARRAY[p_wallet.key_column] || p_wallet.balance_columns),
@@ -26,10 +27,23 @@ BEGIN
         AS c (relid, cols)
     JOIN pg_attribute AS a ON a.attrelid = c.relid AND a.attname = ANY (c.cols)
     JOIN pg_type AS t ON t.oid = a.atttypid
-    WHERE NOT a.attisdropped
-      AND (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END)::integer >= 16384
+    JOIN pg_type AS b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+    WHERE NOT a.attisdropped AND b.oid::integer >= 16384
+      -- an enum's text is its label, read through the output function every enum has
+      -- (pg_catalog.format, _recon.guard_drift_effect_sql): no cast of its owner is used. A
+      -- ledger read as legs (statement triggers) casts it: refused there.
+      AND NOT (b.typtype = 'e' AND c.relid = p_ledger.relid
+               AND a.attname IN (p_ledger.direction_column, p_ledger.operation_column)
+               AND p_ledger.parents IS NULL AND p_ledger.kinds IS NULL)
     ORDER BY c.relid, a.attnum
     LIMIT 1;
+    -- an entry filter compares with the operator of its column's type: one that is not
+    -- pg_catalog's (a user's = for an enum) would run as the toolkit's owner
+    IF v_column IS NULL
+       AND _recon.guard_filter_sql(p_ledger, 'new') ~ 'OPERATOR\((?!pg_catalog\.)' THEN
+        v_column := format('the entry filters of %s (an operator that is not pg_catalog''s)',
+                           p_ledger.relid::regclass);
+    END IF;
     IF v_column IS NOT NULL THEN
         PERFORM _recon.fail(
             'RC406', format('a drift guard in block mode cannot read %s', v_column),
@@ -46,8 +60,10 @@ COMMENT ON FUNCTION _recon.guard_require_builtin_types(_recon.ledger_source, _re
 IS
 'RC406 unless every column a sealed (block-mode) drift guard''s SECURITY DEFINER trigger '
 'functions convert (the wallet key and balances, the ledger''s wallet, amount, direction and '
-'operation columns) is of a built-in type or a domain over one: a cast from a user''s type can '
-'be that user''s function, which would run as the toolkit''s owner.';
+'operation columns) is of a built-in type or a domain over one (an enum, too, as the direction '
+'or operation column of a ledger read row by row: its label is read through its output '
+'function), and every entry filter uses a pg_catalog operator: a cast or operator of a '
+'user''s type can be that user''s function, which would run as the toolkit''s owner.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_require_builtin_types(
     _recon.ledger_source, _recon.wallet_source

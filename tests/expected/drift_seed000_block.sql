@@ -8,20 +8,25 @@ AS $function$
 -- changed (ledger effects) to _recon.guard_spill (block mode, sealed), judged at commit by _recon.tg_guard_tick().
 -- Every name and operator is schema-qualified. recon.disable_guard() drops it.
 DECLARE
+    v_fresh pg_catalog.bool := FALSE;
 BEGIN
     IF tg_op OPERATOR(pg_catalog.=) 'INSERT' THEN
         INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col, stored, ledger)
             VALUES (pg_catalog.pg_current_xact_id(), 2, (new.wallet_id)::pg_catalog.text, 1, 0, COALESCE(((new.amount)::pg_catalog.numeric)::pg_catalog.numeric, 'NaN'))
             ON CONFLICT (txid, guard_id, item, col) DO UPDATE
             SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                writes = s.writes OPERATOR(pg_catalog.+) 1
+            RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
     ELSIF tg_op OPERATOR(pg_catalog.=) 'DELETE' THEN
         IF (old.wallet_id IS NULL OR ((old.amount)::pg_catalog.numeric) OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
             INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col, stored, ledger)
                 VALUES (pg_catalog.pg_current_xact_id(), 2, (old.wallet_id)::pg_catalog.text, 1, 0, COALESCE((OPERATOR(pg_catalog.-) ((old.amount)::pg_catalog.numeric))::pg_catalog.numeric, 'NaN'))
                 ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                 SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                    writes = s.writes OPERATOR(pg_catalog.+) 1
+                RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
         END IF;
     ELSIF (new.wallet_id)::pg_catalog.text OPERATOR(pg_catalog.=) (old.wallet_id)::pg_catalog.text THEN
         IF (((new.amount)::pg_catalog.numeric) OPERATOR(pg_catalog.=) ((old.amount)::pg_catalog.numeric)) IS NOT TRUE THEN
@@ -29,7 +34,9 @@ BEGIN
                 VALUES (pg_catalog.pg_current_xact_id(), 2, (new.wallet_id)::pg_catalog.text, 1, 0, COALESCE((((new.amount)::pg_catalog.numeric) OPERATOR(pg_catalog.-) ((old.amount)::pg_catalog.numeric))::pg_catalog.numeric, 'NaN'))
                 ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                 SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                    writes = s.writes OPERATOR(pg_catalog.+) 1
+                RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
         END IF;
     ELSE
         IF (new.wallet_id IS NULL OR ((new.amount)::pg_catalog.numeric) OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
@@ -37,21 +44,24 @@ BEGIN
                 VALUES (pg_catalog.pg_current_xact_id(), 2, (new.wallet_id)::pg_catalog.text, 1, 0, COALESCE(((new.amount)::pg_catalog.numeric)::pg_catalog.numeric, 'NaN'))
                 ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                 SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                    writes = s.writes OPERATOR(pg_catalog.+) 1
+                RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
         END IF;
         IF (old.wallet_id IS NULL OR ((old.amount)::pg_catalog.numeric) OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
             INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col, stored, ledger)
                 VALUES (pg_catalog.pg_current_xact_id(), 2, (old.wallet_id)::pg_catalog.text, 1, 0, COALESCE((OPERATOR(pg_catalog.-) ((old.amount)::pg_catalog.numeric))::pg_catalog.numeric, 'NaN'))
                 ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                 SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                    writes = s.writes OPERATOR(pg_catalog.+) 1
+                RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
         END IF;
     END IF;
-    INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col)
-        VALUES (pg_catalog.pg_current_xact_id(), 2, '', 0)
-        ON CONFLICT (txid, guard_id, item, col) DO NOTHING;
-    IF FOUND THEN
-        PERFORM _recon_guard.drift_tick(2);
+    IF v_fresh THEN
+        INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col)
+            VALUES (pg_catalog.pg_current_xact_id(), 2, '', 0)
+            ON CONFLICT (txid, guard_id, item, col) DO NOTHING;
     END IF;
     RETURN NULL;
 END;
@@ -67,6 +77,7 @@ AS $function$
 -- changed (stored balances) to _recon.guard_spill (block mode, sealed), judged at commit by _recon.tg_guard_tick().
 -- Every name and operator is schema-qualified. recon.disable_guard() drops it.
 DECLARE
+    v_fresh pg_catalog.bool := FALSE;
 BEGIN
     IF tg_op OPERATOR(pg_catalog.=) 'UPDATE' THEN
         IF (new.id)::pg_catalog.text OPERATOR(pg_catalog.=) (old.id)::pg_catalog.text THEN
@@ -75,7 +86,9 @@ BEGIN
                     VALUES (pg_catalog.pg_current_xact_id(), 2, (new.id)::pg_catalog.text, 1, COALESCE(((new.balance)::pg_catalog.numeric OPERATOR(pg_catalog.-) (old.balance)::pg_catalog.numeric)::pg_catalog.numeric, 'NaN'), 0)
                     ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                     SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                        writes = s.writes OPERATOR(pg_catalog.+) 1
+                    RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
             END IF;
         ELSE
             IF ((old.balance)::pg_catalog.numeric OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
@@ -83,14 +96,18 @@ BEGIN
                     VALUES (pg_catalog.pg_current_xact_id(), 2, (old.id)::pg_catalog.text, 1, COALESCE((OPERATOR(pg_catalog.-) (old.balance)::pg_catalog.numeric)::pg_catalog.numeric, 'NaN'), 0)
                     ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                     SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                        writes = s.writes OPERATOR(pg_catalog.+) 1
+                    RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
             END IF;
             IF ((new.balance)::pg_catalog.numeric OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
                 INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col, stored, ledger)
                     VALUES (pg_catalog.pg_current_xact_id(), 2, (new.id)::pg_catalog.text, 1, COALESCE(((new.balance)::pg_catalog.numeric)::pg_catalog.numeric, 'NaN'), 0)
                     ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                     SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                        writes = s.writes OPERATOR(pg_catalog.+) 1
+                    RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
             END IF;
         END IF;
     ELSIF tg_op OPERATOR(pg_catalog.=) 'INSERT' THEN
@@ -99,7 +116,9 @@ BEGIN
                 VALUES (pg_catalog.pg_current_xact_id(), 2, (new.id)::pg_catalog.text, 1, COALESCE(((new.balance)::pg_catalog.numeric)::pg_catalog.numeric, 'NaN'), 0)
                 ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                 SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                    writes = s.writes OPERATOR(pg_catalog.+) 1
+                RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
         END IF;
     ELSE
         IF ((old.balance)::pg_catalog.numeric OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
@@ -107,14 +126,15 @@ BEGIN
                 VALUES (pg_catalog.pg_current_xact_id(), 2, (old.id)::pg_catalog.text, 1, COALESCE((OPERATOR(pg_catalog.-) (old.balance)::pg_catalog.numeric)::pg_catalog.numeric, 'NaN'), 0)
                 ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                 SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                    writes = s.writes OPERATOR(pg_catalog.+) 1
+                RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
         END IF;
     END IF;
-    INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col)
-        VALUES (pg_catalog.pg_current_xact_id(), 2, '', 0)
-        ON CONFLICT (txid, guard_id, item, col) DO NOTHING;
-    IF FOUND THEN
-        PERFORM _recon_guard.drift_tick(2);
+    IF v_fresh THEN
+        INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col)
+            VALUES (pg_catalog.pg_current_xact_id(), 2, '', 0)
+            ON CONFLICT (txid, guard_id, item, col) DO NOTHING;
     END IF;
     RETURN NULL;
 END;

@@ -8,6 +8,7 @@ AS $function$
 -- changed (ledger effects) to _recon.guard_spill (block mode, sealed), judged at commit by _recon.tg_guard_tick().
 -- Every name and operator is schema-qualified. recon.disable_guard() drops it.
 DECLARE
+    v_fresh pg_catalog.bool := FALSE;
 BEGIN
     IF tg_op OPERATOR(pg_catalog.=) 'INSERT' THEN
         IF ((CASE WHEN (new.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (OPERATOR(pg_catalog.-) (new.amount)::pg_catalog.numeric) ELSE 0 END) OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
@@ -15,14 +16,18 @@ BEGIN
                 VALUES (pg_catalog.pg_current_xact_id(), 4, (new.source)::pg_catalog.text, 1, 0, COALESCE((CASE WHEN (new.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (OPERATOR(pg_catalog.-) (new.amount)::pg_catalog.numeric) ELSE 0 END)::pg_catalog.numeric, 'NaN'))
                 ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                 SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                    writes = s.writes OPERATOR(pg_catalog.+) 1
+                RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
         END IF;
         IF ((CASE WHEN (new.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (new.amount)::pg_catalog.numeric ELSE 0 END) OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
             INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col, stored, ledger)
                 VALUES (pg_catalog.pg_current_xact_id(), 4, (new.destination)::pg_catalog.text, 1, 0, COALESCE((CASE WHEN (new.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (new.amount)::pg_catalog.numeric ELSE 0 END)::pg_catalog.numeric, 'NaN'))
                 ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                 SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                    writes = s.writes OPERATOR(pg_catalog.+) 1
+                RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
         END IF;
     ELSIF tg_op OPERATOR(pg_catalog.=) 'DELETE' THEN
         IF (old.source IS NULL OR (CASE WHEN (old.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (OPERATOR(pg_catalog.-) (old.amount)::pg_catalog.numeric) ELSE 0 END) OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
@@ -30,14 +35,18 @@ BEGIN
                 VALUES (pg_catalog.pg_current_xact_id(), 4, (old.source)::pg_catalog.text, 1, 0, COALESCE((OPERATOR(pg_catalog.-) (CASE WHEN (old.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (OPERATOR(pg_catalog.-) (old.amount)::pg_catalog.numeric) ELSE 0 END))::pg_catalog.numeric, 'NaN'))
                 ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                 SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                    writes = s.writes OPERATOR(pg_catalog.+) 1
+                RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
         END IF;
         IF (old.destination IS NULL OR (CASE WHEN (old.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (old.amount)::pg_catalog.numeric ELSE 0 END) OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
             INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col, stored, ledger)
                 VALUES (pg_catalog.pg_current_xact_id(), 4, (old.destination)::pg_catalog.text, 1, 0, COALESCE((OPERATOR(pg_catalog.-) (CASE WHEN (old.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (old.amount)::pg_catalog.numeric ELSE 0 END))::pg_catalog.numeric, 'NaN'))
                 ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                 SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                    writes = s.writes OPERATOR(pg_catalog.+) 1
+                RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
         END IF;
     ELSE
         IF (new.source)::pg_catalog.text OPERATOR(pg_catalog.=) (old.source)::pg_catalog.text THEN
@@ -46,7 +55,9 @@ BEGIN
                     VALUES (pg_catalog.pg_current_xact_id(), 4, (new.source)::pg_catalog.text, 1, 0, COALESCE(((CASE WHEN (new.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (OPERATOR(pg_catalog.-) (new.amount)::pg_catalog.numeric) ELSE 0 END) OPERATOR(pg_catalog.-) (CASE WHEN (old.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (OPERATOR(pg_catalog.-) (old.amount)::pg_catalog.numeric) ELSE 0 END))::pg_catalog.numeric, 'NaN'))
                     ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                     SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                        writes = s.writes OPERATOR(pg_catalog.+) 1
+                    RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
             END IF;
         ELSE
             IF (new.source IS NULL OR (CASE WHEN (new.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (OPERATOR(pg_catalog.-) (new.amount)::pg_catalog.numeric) ELSE 0 END) OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
@@ -54,14 +65,18 @@ BEGIN
                     VALUES (pg_catalog.pg_current_xact_id(), 4, (new.source)::pg_catalog.text, 1, 0, COALESCE((CASE WHEN (new.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (OPERATOR(pg_catalog.-) (new.amount)::pg_catalog.numeric) ELSE 0 END)::pg_catalog.numeric, 'NaN'))
                     ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                     SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                        writes = s.writes OPERATOR(pg_catalog.+) 1
+                    RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
             END IF;
             IF (old.source IS NULL OR (CASE WHEN (old.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (OPERATOR(pg_catalog.-) (old.amount)::pg_catalog.numeric) ELSE 0 END) OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
                 INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col, stored, ledger)
                     VALUES (pg_catalog.pg_current_xact_id(), 4, (old.source)::pg_catalog.text, 1, 0, COALESCE((OPERATOR(pg_catalog.-) (CASE WHEN (old.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (OPERATOR(pg_catalog.-) (old.amount)::pg_catalog.numeric) ELSE 0 END))::pg_catalog.numeric, 'NaN'))
                     ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                     SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                        writes = s.writes OPERATOR(pg_catalog.+) 1
+                    RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
             END IF;
         END IF;
         IF (new.destination)::pg_catalog.text OPERATOR(pg_catalog.=) (old.destination)::pg_catalog.text THEN
@@ -70,7 +85,9 @@ BEGIN
                     VALUES (pg_catalog.pg_current_xact_id(), 4, (new.destination)::pg_catalog.text, 1, 0, COALESCE(((CASE WHEN (new.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (new.amount)::pg_catalog.numeric ELSE 0 END) OPERATOR(pg_catalog.-) (CASE WHEN (old.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (old.amount)::pg_catalog.numeric ELSE 0 END))::pg_catalog.numeric, 'NaN'))
                     ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                     SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                        writes = s.writes OPERATOR(pg_catalog.+) 1
+                    RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
             END IF;
         ELSE
             IF (new.destination IS NULL OR (CASE WHEN (new.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (new.amount)::pg_catalog.numeric ELSE 0 END) OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
@@ -78,22 +95,25 @@ BEGIN
                     VALUES (pg_catalog.pg_current_xact_id(), 4, (new.destination)::pg_catalog.text, 1, 0, COALESCE((CASE WHEN (new.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (new.amount)::pg_catalog.numeric ELSE 0 END)::pg_catalog.numeric, 'NaN'))
                     ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                     SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                        writes = s.writes OPERATOR(pg_catalog.+) 1
+                    RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
             END IF;
             IF (old.destination IS NULL OR (CASE WHEN (old.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (old.amount)::pg_catalog.numeric ELSE 0 END) OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
                 INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col, stored, ledger)
                     VALUES (pg_catalog.pg_current_xact_id(), 4, (old.destination)::pg_catalog.text, 1, 0, COALESCE((OPERATOR(pg_catalog.-) (CASE WHEN (old.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (old.amount)::pg_catalog.numeric ELSE 0 END))::pg_catalog.numeric, 'NaN'))
                     ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                     SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                        writes = s.writes OPERATOR(pg_catalog.+) 1
+                    RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
             END IF;
         END IF;
     END IF;
-    INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col)
-        VALUES (pg_catalog.pg_current_xact_id(), 4, '', 0)
-        ON CONFLICT (txid, guard_id, item, col) DO NOTHING;
-    IF FOUND THEN
-        PERFORM _recon_guard.drift_tick(4);
+    IF v_fresh THEN
+        INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col)
+            VALUES (pg_catalog.pg_current_xact_id(), 4, '', 0)
+            ON CONFLICT (txid, guard_id, item, col) DO NOTHING;
     END IF;
     RETURN NULL;
 END;
@@ -109,6 +129,7 @@ AS $function$
 -- changed (stored balances) to _recon.guard_spill (block mode, sealed), judged at commit by _recon.tg_guard_tick().
 -- Every name and operator is schema-qualified. recon.disable_guard() drops it.
 DECLARE
+    v_fresh pg_catalog.bool := FALSE;
 BEGIN
     IF tg_op OPERATOR(pg_catalog.=) 'UPDATE' THEN
         IF (new.balance_id)::pg_catalog.text OPERATOR(pg_catalog.=) (old.balance_id)::pg_catalog.text THEN
@@ -117,7 +138,9 @@ BEGIN
                     VALUES (pg_catalog.pg_current_xact_id(), 4, (new.balance_id)::pg_catalog.text, 1, COALESCE(((new.balance)::pg_catalog.numeric OPERATOR(pg_catalog.-) (old.balance)::pg_catalog.numeric)::pg_catalog.numeric, 'NaN'), 0)
                     ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                     SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                        writes = s.writes OPERATOR(pg_catalog.+) 1
+                    RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
             END IF;
         ELSE
             IF ((old.balance)::pg_catalog.numeric OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
@@ -125,14 +148,18 @@ BEGIN
                     VALUES (pg_catalog.pg_current_xact_id(), 4, (old.balance_id)::pg_catalog.text, 1, COALESCE((OPERATOR(pg_catalog.-) (old.balance)::pg_catalog.numeric)::pg_catalog.numeric, 'NaN'), 0)
                     ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                     SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                        writes = s.writes OPERATOR(pg_catalog.+) 1
+                    RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
             END IF;
             IF ((new.balance)::pg_catalog.numeric OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
                 INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col, stored, ledger)
                     VALUES (pg_catalog.pg_current_xact_id(), 4, (new.balance_id)::pg_catalog.text, 1, COALESCE(((new.balance)::pg_catalog.numeric)::pg_catalog.numeric, 'NaN'), 0)
                     ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                     SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                        writes = s.writes OPERATOR(pg_catalog.+) 1
+                    RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
             END IF;
         END IF;
     ELSIF tg_op OPERATOR(pg_catalog.=) 'INSERT' THEN
@@ -141,7 +168,9 @@ BEGIN
                 VALUES (pg_catalog.pg_current_xact_id(), 4, (new.balance_id)::pg_catalog.text, 1, COALESCE(((new.balance)::pg_catalog.numeric)::pg_catalog.numeric, 'NaN'), 0)
                 ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                 SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                    writes = s.writes OPERATOR(pg_catalog.+) 1
+                RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
         END IF;
     ELSE
         IF ((old.balance)::pg_catalog.numeric OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
@@ -149,14 +178,15 @@ BEGIN
                 VALUES (pg_catalog.pg_current_xact_id(), 4, (old.balance_id)::pg_catalog.text, 1, COALESCE((OPERATOR(pg_catalog.-) (old.balance)::pg_catalog.numeric)::pg_catalog.numeric, 'NaN'), 0)
                 ON CONFLICT (txid, guard_id, item, col) DO UPDATE
                 SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,
-                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;
+                    ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,
+                    writes = s.writes OPERATOR(pg_catalog.+) 1
+                RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;
         END IF;
     END IF;
-    INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col)
-        VALUES (pg_catalog.pg_current_xact_id(), 4, '', 0)
-        ON CONFLICT (txid, guard_id, item, col) DO NOTHING;
-    IF FOUND THEN
-        PERFORM _recon_guard.drift_tick(4);
+    IF v_fresh THEN
+        INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col)
+            VALUES (pg_catalog.pg_current_xact_id(), 4, '', 0)
+            ON CONFLICT (txid, guard_id, item, col) DO NOTHING;
     END IF;
     RETURN NULL;
 END;

@@ -8695,6 +8695,28 @@ $_$;
 COMMENT ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'The part of _recon.guard_compile for a double_entry guard on ledger p_ledger: {"sql", "triggers"}, the statement triggers on the ledger (and on each parent table) staging the journals written in _recon.guard_pending, and the commit-time sum of one journal ("check"). RC106 without a journal column, RC406 on an operation ledger.';
 
 --
+-- Name: guard_drift_branch_sql(text[], text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_branch_sql(p_records text[], p_setting text, p_write boolean) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- one record after the other; with p_write (several records in the branch, none of which
+    -- wrote the setting) the accumulator is written once at the end
+    SELECT array_to_string(p_records, E'\n')
+           || CASE WHEN p_write THEN format(
+                  E'\nv_acc := pg_catalog.set_config(%L, v_acc, TRUE);', p_setting)
+                   ELSE '' END;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_branch_sql(p_records text[], p_setting text, p_write boolean); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_branch_sql(p_records text[], p_setting text, p_write boolean) IS 'A branch of a drift guard''s generated trigger function: records p_records one per line; with p_write it ends by writing the accumulator to setting p_setting (warn mode). Not indented: _recon.template_fill() indents it to its slot.';
+
+--
 -- Name: guard_drift_compile(integer, _recon.ledger_source, _recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -8858,36 +8880,12 @@ CREATE FUNCTION _recon.guard_drift_function(p_id integer, p_side text, p_ledger 
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
-    v_name text := format('_recon.tg_drift_%s_%s', p_id, p_side);
     v_setting text := format('wallet_recon.drift_%s', p_id);
     v_amount_type text := _recon.column_type_sql(p_ledger.relid, p_ledger.amount_column);
-    v_exact boolean;
-    v_body text;
-    v_read text;
-    v_first text;
-    v_new text;
-    v_old text;
-    v_upd text;
-    v_ins text;
-    v_del text;
-    v_mov text;
-    v_num text;
-    v_eff text;
-    v_write boolean;
-    v_skip text;
-    v_null boolean;
-    v_nan boolean;
-    v_signed boolean := p_ledger.amount_mode = 'signed';
-    v_key_null boolean := _recon.guard_drift_nullable(p_wallet.relid, p_wallet.key_column);
-    v_many boolean;
-    v_legs text;
-    v_leg name;
-    v_side text;
-    v_i integer;
-    v_col text;
     v_block boolean := EXISTS (SELECT FROM _recon.guard AS g
                                WHERE g.id = p_id AND g.mode = 'block');
-    v_rekey text;
+    v_exact boolean;
+    v_first text;
 BEGIN
     -- Amounts are compared as text, so stored changes and ledger effects must print alike: they
     -- do when both columns have the same type with a fixed scale (numeric(14,2) and
@@ -8900,237 +8898,80 @@ BEGIN
                    p_ledger.amount_column) IN ('smallint', 'integer', 'bigint'))
            OR EXISTS (SELECT FROM jsonb_each_text(p_ledger.effects -> b) AS e
                       WHERE e.value::numeric NOT IN (1, -1)));
-
-    v_read := CASE WHEN v_block THEN '' ELSE format(
-        E'    v_acc := COALESCE(pg_catalog.current_setting(%L, TRUE), \'\');\n', v_setting) END;
-    -- the first record of a transaction: the table with the constraint trigger (the option
-    -- check_on, the wallet table by default) has queued the check; the other table queues one
+    -- warn mode, the first record of a transaction: the table with the constraint trigger (the
+    -- option check_on, the wallet table by default) has queued the check; the other table
+    -- queues one
     v_first := CASE WHEN p_side = COALESCE((SELECT g.options ->> 'check_on'
                                             FROM _recon.guard AS g WHERE g.id = p_id), 'wallet')
                     THEN '''*''' ELSE format('_recon_guard.drift_tick(%s)', p_id) END;
-    IF p_side = 'check' THEN
-        -- The deferred constraint trigger (on the wallet table, or the ledger with check_on;
-        -- and a tick's, _recon_guard.drift_tick):
-        -- the first to run at commit finds everything the transaction wrote, empties the
-        -- accumulator and judges what is left; '*' alone (all balanced) needs no query.
-        v_body := v_read
-            || E'    IF v_acc OPERATOR(pg_catalog.=) \'\' THEN\n        RETURN NULL;\n    END IF;\n'
-            || format(E'    IF pg_catalog.set_config(%L, \'\', TRUE) OPERATOR(pg_catalog.||) v_acc '
-                      || E'OPERATOR(pg_catalog.<>) \'*\' THEN\n'
-                      || E'        PERFORM _recon_guard.drift_verdict(%s, v_acc);\n    END IF;\n',
-                      v_setting, p_id);
-    ELSIF p_side = 'wallet' THEN
-        -- what the table's definition rules out needs no code: NULL in a NOT NULL column,
-        -- NaN in an integer one
-        v_skip := CASE WHEN v_key_null THEN format('new.%I IS NULL OR ', p_wallet.key_column)
-                       ELSE '' END;
-        v_upd := '';
-        v_ins := '';
-        v_del := '';
-        FOR v_i, v_col IN SELECT o, b FROM unnest(p_cols) WITH ORDINALITY AS c (b, o) LOOP
-            v_write := cardinality(p_cols) = 1;
-            v_null := _recon.guard_drift_nullable(p_wallet.relid, v_col);
-            v_nan := _recon.column_type(p_wallet.relid, v_col)
-                     NOT IN ('smallint', 'integer', 'bigint');
-            v_num := format('(new.%I)::pg_catalog.numeric', v_col);
-            v_eff := format('(old.%I)::pg_catalog.numeric', v_col);
-            v_upd := v_upd || _recon.guard_drift_record_sql(
-                p_id, v_i, 's', _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column,
-                                                           'new'),
-                _recon.guard_drift_trim_sql(format('%s OPERATOR(pg_catalog.-) %s', v_num, v_eff),
-                                            v_exact),
-                v_skip || format('%s OPERATOR(pg_catalog.=) %s', v_num, v_eff)
-                || CASE WHEN v_null THEN format(' OR (new.%1$I IS NULL AND old.%1$I IS NULL)',
-                                                v_col) ELSE '' END,
-                _recon.guard_drift_nan_sql(ARRAY[v_num, v_eff], v_null, v_nan), v_write, v_first)
-                || E'\n';
-            v_ins := v_ins || _recon.guard_drift_record_sql(
-                p_id, v_i, 's', _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column,
-                                                           'new'),
-                _recon.guard_drift_trim_sql(v_num, v_exact),
-                v_skip || format('%s OPERATOR(pg_catalog.=) 0', v_num),
-                _recon.guard_drift_nan_sql(ARRAY[v_num], v_null, v_nan), v_write, v_first) || E'\n';
-            v_del := v_del || _recon.guard_drift_record_sql(
-                p_id, v_i, 's', _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column,
-                                                           'old'),
-                _recon.guard_drift_trim_sql(format('OPERATOR(pg_catalog.-) %s', v_eff), v_exact),
-                replace(v_skip, 'new.', 'old.') || format('%s OPERATOR(pg_catalog.=) 0', v_eff),
-                _recon.guard_drift_nan_sql(ARRAY[v_eff], v_null, v_nan), v_write, v_first) || E'\n';
-        END LOOP;
-        -- a re-key (an UPDATE of the wallet's key) is the old key's row deleted and the new
-        -- key's inserted: accounted on both keys, so that neither keeps its entries'
-        -- balance elsewhere
-        v_rekey := format(E'(new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
-                          || '(old.%1$I)::pg_catalog.text', p_wallet.key_column);
-        v_body := v_read
-            || E'    IF tg_op OPERATOR(pg_catalog.=) \'UPDATE\' THEN\n'
-            || format(E'        IF %s THEN\n', v_rekey)
-            || regexp_replace(rtrim(_recon.guard_drift_indent_sql(
-                   v_upd, v_setting, NOT v_block AND cardinality(p_cols) > 1), E'\n'),
-                   '^', '    ', 'gn')
-            || E'\n        ELSE\n'
-            || regexp_replace(rtrim(_recon.guard_drift_indent_sql(
-                   v_del || v_ins, v_setting, NOT v_block AND cardinality(p_cols) > 1), E'\n'),
-                   '^', '    ', 'gn')
-            || E'\n        END IF;\n'
-            || E'    ELSIF tg_op OPERATOR(pg_catalog.=) \'INSERT\' THEN\n'
-            || _recon.guard_drift_indent_sql(v_ins, v_setting,
-                                             NOT v_block AND cardinality(p_cols) > 1)
-            || E'    ELSE\n'
-            || _recon.guard_drift_indent_sql(v_del, v_setting,
-                                             NOT v_block AND cardinality(p_cols) > 1)
-            || E'    END IF;\n';
 
-    ELSE  -- ledger: each leg's effects (the entry, or both sides of a transfer row), negated
-          -- for an entry deleted or replaced; zero for a row the entry filters do not keep
-        v_ins := '';
-        v_del := '';
-        v_legs := '';
-        v_null := _recon.guard_drift_nullable(p_ledger.relid, p_ledger.amount_column);
-        v_nan := _recon.column_type(p_ledger.relid, p_ledger.amount_column)
-                 NOT IN ('smallint', 'integer', 'bigint');
-        -- a transfer row writes two records per column: the setting is written once, at the
-        -- end of the branch
-        v_many := cardinality(p_cols) > 1 OR p_ledger.shape = 'transfer';
-        v_signed := v_signed AND p_ledger.filters IS NULL;
-        FOR v_leg, v_side IN
-            SELECT x.c, x.s FROM (VALUES (1, p_ledger.wallet_column, NULL::text),
-                                         (2, p_ledger.debit_wallet_column, 'debit'),
-                                         (3, p_ledger.credit_wallet_column, 'credit'))
-                AS x (o, c, s)
-            WHERE x.c IS NOT NULL ORDER BY x.o
-        LOOP
-            v_key_null := _recon.guard_drift_nullable(p_ledger.relid, v_leg);
-            v_new := _recon.guard_drift_key_sql(p_ledger.relid, v_leg, 'new');
-            v_old := _recon.guard_drift_key_sql(p_ledger.relid, v_leg, 'old');
-            v_upd := '';
-            v_mov := '';
-            FOR v_i, v_col IN SELECT o, b FROM unnest(p_cols) WITH ORDINALITY AS c (b, o) LOOP
-                v_write := NOT v_many;
-                v_num := _recon.guard_drift_leg_sql(p_ledger, v_col, 'new', v_side);
-                v_eff := _recon.guard_drift_leg_sql(p_ledger, v_col, 'old', v_side);
-                -- an entry without a wallet moves none; an effect of zero (an operation that
-                -- does not touch this column, a row the filters do not keep) adds nothing. A
-                -- signed amount of zero is rare: its record stays and the commit check sums it
-                -- (0 against 0) instead of every entry paying for the test.
-                v_ins := v_ins || _recon.guard_drift_record_sql(
-                    p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(v_num, v_exact),
-                    NULLIF(concat_ws(' OR ', CASE WHEN v_key_null
-                                                  THEN format('new.%I IS NULL', v_leg) END,
-                                     CASE WHEN NOT v_signed
-                                          THEN format('(%s) OPERATOR(pg_catalog.=) 0', v_num)
-                                     END),
-                           ''),
-                    _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan),
-                    v_write, v_first)
-                    || E'\n';
-                v_del := v_del || _recon.guard_drift_record_sql(
-                    p_id, v_i, 'l', v_old, _recon.guard_drift_trim_sql(
-                        format('OPERATOR(pg_catalog.-) (%s)', v_eff), v_exact),
-                    format('old.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0', v_leg, v_eff),
-                    _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan),
-                    v_write, v_first)
-                    || E'\n';
-                -- the same wallet: the change of the entry's effects, once (a filter column
-                -- that changed makes the row count, or stop counting, here)
-                v_upd := v_upd || _recon.guard_drift_record_sql(
-                    p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(format(
-                        '(%s) OPERATOR(pg_catalog.-) (%s)', v_num, v_eff), v_exact),
-                    format('(%s) OPERATOR(pg_catalog.=) (%s)', v_num, v_eff),
-                    _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num),
-                                                     format('(%s)', v_eff)], v_null, v_nan),
-                    v_write, v_first) || E'\n';
-                -- moved to another wallet, or from or to none: both sides
-                v_mov := v_mov || _recon.guard_drift_record_sql(
-                    p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(v_num, v_exact),
-                    format('new.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0', v_leg, v_num),
-                    _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan),
-                    FALSE, v_first)
-                    || E'\n' || _recon.guard_drift_record_sql(
-                    p_id, v_i, 'l', v_old, _recon.guard_drift_trim_sql(
-                        format('OPERATOR(pg_catalog.-) (%s)', v_eff), v_exact),
-                    format('old.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0', v_leg, v_eff),
-                    _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan),
-                    FALSE, v_first)
-                    || E'\n';
-            END LOOP;
-            -- an UPDATE, per leg: the same wallet or another one
-            v_legs := v_legs
-                || format(E'IF (new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
-                          || E'(old.%1$I)::pg_catalog.text THEN\n', v_leg)
-                || regexp_replace(rtrim(v_upd, E'\n'), '^', '    ', 'gn')
-                || E'\nELSE\n' || regexp_replace(rtrim(v_mov, E'\n'), '^', '    ', 'gn')
-                || E'\nEND IF;\n';
-        END LOOP;
-        v_body := v_read
-            || E'    IF tg_op OPERATOR(pg_catalog.=) \'INSERT\' THEN\n'
-            || _recon.guard_drift_indent_sql(v_ins, v_setting, NOT v_block AND v_many)
-            || E'    ELSIF tg_op OPERATOR(pg_catalog.=) \'DELETE\' THEN\n'
-            || _recon.guard_drift_indent_sql(v_del, v_setting, NOT v_block AND v_many);
-        IF p_ledger.shape = 'transfer' THEN
-            v_body := v_body || E'    ELSE\n'
-                || _recon.guard_drift_indent_sql(v_legs, v_setting, NOT v_block);
-        ELSE  -- one leg: its two cases are branches of this IF
-            v_body := v_body
-                || format(E'    ELSIF (new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
-                          || E'(old.%1$I)::pg_catalog.text THEN\n', p_ledger.wallet_column)
-                || _recon.guard_drift_indent_sql(v_upd, v_setting, NOT v_block AND v_many)
-                || E'    ELSE\n'
-                || _recon.guard_drift_indent_sql(v_mov, v_setting, NOT v_block);
-        END IF;
-        v_body := v_body || E'    END IF;\n';
-    END IF;
-    IF v_block AND p_side <> 'check' THEN
-        -- sealed: the transaction's first row queues the one commit-time check (a row of
-        -- _recon.guard_tick, whose deferred constraint trigger judges _recon.guard_spill), marked
-        -- by a row of its own (item '', column 0) that a rollback to a savepoint takes back
-        -- with the tick
-        v_body := v_body || format(
-            E'    INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col)\n'
-            || E'        VALUES (pg_catalog.pg_current_xact_id(), %1$s, \'\', 0)\n'
-            || E'        ON CONFLICT (txid, guard_id, item, col) DO NOTHING;\n'
-            || E'    IF FOUND THEN\n'
-            || E'        PERFORM _recon_guard.drift_tick(%1$s);\n'
-            || E'    END IF;\n', p_id);
-    END IF;
-
-    -- Not SECURITY DEFINER: it runs as whoever writes (a trigger needs no EXECUTE right), with
-    -- every name and operator schema-qualified so that the writer's search_path changes
-    -- nothing; what needs the toolkit's rights (a tick, a spill, the verdict) goes through the
-    -- SECURITY DEFINER functions of _recon_guard. No SET clause: a pinned search_path would
-    -- cost each call a GUC save and restore (docs/PERFORMANCE.md).
-    RETURN format($fn$CREATE OR REPLACE FUNCTION %1$s()
+    -- Warn mode: not SECURITY DEFINER, it runs as whoever writes (a trigger needs no EXECUTE
+    -- right), with every name and operator schema-qualified so that the writer's search_path
+    -- changes nothing; what needs the toolkit's rights (a tick, a spill, the verdict) goes
+    -- through the SECURITY DEFINER functions of _recon_guard, and no SET clause (a pinned
+    -- search_path would cost each call a GUC save and restore, docs/PERFORMANCE.md). Block mode
+    -- (sealed): SECURITY DEFINER, the sums in _recon.guard_spill, no accumulator variable.
+    RETURN _recon.template_fill(
+$t$CREATE OR REPLACE FUNCTION _recon.tg_drift_{{guard}}_{{side}}()
 RETURNS trigger
-LANGUAGE plpgsql%7$s
+LANGUAGE plpgsql
+{{security}}
 AS $gen$
--- Generated by recon.enable_guard() for drift guard %2$s (ledger source %3$s): %4$s
+-- Generated by recon.enable_guard() for drift guard {{guard}} (ledger source {{ledger}}): {{purpose}}
 -- Every name and operator is schema-qualified. recon.disable_guard() drops it.
-%6$sBEGIN
-%5$s    RETURN NULL;
+DECLARE
+    {{variables}}
+BEGIN
+    {{read}}
+    {{body}}
+    {{queue}}
+    RETURN NULL;
 END;
-$gen$$fn$,
-        v_name, p_id, p_ledger.name,
-        CASE WHEN v_block THEN format(E'adds what this row\n-- changed (%s) to '
-                                     || '_recon.guard_spill (block mode, sealed), judged at '
-                                     || 'commit by _recon.tg_guard_tick().',
-                                     CASE p_side WHEN 'wallet' THEN 'stored balances'
-                                                 ELSE 'ledger effects' END)
-            ELSE CASE p_side
-            WHEN 'check' THEN format(E'judges, at commit, what\n-- the row triggers added up '
-                                     || 'in the transaction-local setting %s.', v_setting)
-            ELSE format(E'adds what this row\n-- changed (%s) to the transaction-local setting '
-                        || '%s, judged at commit by _recon.tg_drift_%s_check().',
-                        CASE p_side WHEN 'wallet' THEN 'stored balances' ELSE 'ledger effects' END,
-                        v_setting, p_id) END END,
-        v_body,
-        -- block mode (sealed) keeps no accumulator: no variable
-        CASE WHEN v_block THEN E'DECLARE\n'
-             WHEN p_side <> 'check'
-             THEN E'DECLARE\n    v_acc pg_catalog.text;\n    v_rec pg_catalog.text;\n'
-                  || E'    v_at pg_catalog.int4;\n'
-             ELSE E'DECLARE\n    v_acc pg_catalog.text;\n' END,
-        CASE WHEN v_block
-             THEN E'\nSECURITY DEFINER\nSET search_path = pg_catalog, pg_temp' ELSE '' END);
+$gen$$t$,
+        jsonb_build_object(
+            'guard', p_id::text,
+            'side', p_side,
+            'ledger', p_ledger.name,
+            'security', CASE WHEN v_block
+                             THEN E'SECURITY DEFINER\nSET search_path = pg_catalog, pg_temp'
+                             ELSE '' END,
+            'purpose', CASE
+                WHEN v_block THEN format(E'adds what this row\n-- changed (%s) to '
+                                         || '_recon.guard_spill (block mode, sealed), judged at '
+                                         || 'commit by _recon.tg_guard_tick().',
+                                         CASE p_side WHEN 'wallet' THEN 'stored balances'
+                                                     ELSE 'ledger effects' END)
+                WHEN p_side = 'check' THEN format(E'judges, at commit, what\n-- the row '
+                                                  || 'triggers added up in the '
+                                                  || 'transaction-local setting %s.', v_setting)
+                ELSE format(E'adds what this row\n-- changed (%s) to the transaction-local '
+                            || 'setting %s, judged at commit by _recon.tg_drift_%s_check().',
+                            CASE p_side WHEN 'wallet' THEN 'stored balances'
+                                        ELSE 'ledger effects' END, v_setting, p_id) END,
+            'variables', CASE WHEN v_block THEN 'v_fresh pg_catalog.bool := FALSE;'
+                              WHEN p_side = 'check' THEN 'v_acc pg_catalog.text;'
+                              ELSE E'v_acc pg_catalog.text;\nv_rec pg_catalog.text;\n'
+                                   || 'v_at pg_catalog.int4;' END,
+            'read', CASE WHEN v_block THEN '' ELSE format(
+                'v_acc := COALESCE(pg_catalog.current_setting(%L, TRUE), '''');', v_setting) END,
+            'body', CASE p_side
+                WHEN 'wallet' THEN _recon.guard_drift_wallet_sql(p_id, p_wallet, p_cols, v_exact,
+                                                                  v_first)
+                WHEN 'ledger' THEN _recon.guard_drift_ledger_sql(p_id, p_ledger, p_cols, v_exact,
+                                                                  v_first)
+                -- the deferred constraint trigger (warn mode; and a tick's): the first to run
+                -- at commit finds everything the transaction wrote, empties the accumulator
+                -- and judges what is left; '*' alone (all balanced) needs no query
+                ELSE _recon.template_fill(
+$t$IF v_acc OPERATOR(pg_catalog.=) '' THEN
+    RETURN NULL;
+END IF;
+IF pg_catalog.set_config({{setting}}, '', TRUE) OPERATOR(pg_catalog.||) v_acc OPERATOR(pg_catalog.<>) '*' THEN
+    PERFORM _recon_guard.drift_verdict({{guard}}, v_acc);
+END IF;$t$,
+                    jsonb_build_object('setting', quote_literal(v_setting), 'guard', p_id::text))
+                END,
+            'queue', CASE WHEN v_block THEN _recon.guard_drift_queue_sql(p_id) ELSE '' END));
 END;
 $_$;
 
@@ -9139,29 +8980,6 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.guard_drift_function(p_id integer, p_side text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) IS 'CREATE FUNCTION statement of a drift guard''s trigger function: p_side wallet (row trigger on the wallet table: stored changes) or ledger (row trigger on the ledger: ledger effects), static PL/pgSQL adding, per wallet and balance column, what the row changed to the transaction-local setting wallet_recon.drift_<guard id>; p_side check (deferred constraint trigger on the wallet table): judges that setting at commit. Not SECURITY DEFINER (they run as the writer, every name and operator schema-qualified); ticks, spills and verdicts go through _recon_guard. In block mode (sealed) they are SECURITY DEFINER and keep the sums in _recon.guard_spill (_recon.guard_drift_seal_sql), judged at commit through the tick its first row queues (_recon.tg_guard_tick); no setting, no check function. An UPDATE of the wallet key counts on both keys (the old row deleted, the new inserted).';
-
---
--- Name: guard_drift_indent_sql(text, text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.guard_drift_indent_sql(p_code text, p_setting text, p_write boolean) RETURNS text
-    LANGUAGE sql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    -- p_code indented under its IF; with p_write (several records in the branch, none of
-    -- which wrote the setting) the accumulator is written once at the end
-    SELECT regexp_replace(rtrim(p_code, E'\n')
-                          || CASE WHEN p_write THEN format(
-                                 E'\nv_acc := pg_catalog.set_config(%L, v_acc, TRUE);', p_setting)
-                                  ELSE '' END,
-                          '^', '        ', 'gn') || E'\n';
-$$;
-
---
--- Name: FUNCTION guard_drift_indent_sql(p_code text, p_setting text, p_write boolean); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.guard_drift_indent_sql(p_code text, p_setting text, p_write boolean) IS 'Branch p_code of a drift guard''s generated trigger function, indented; with p_write it ends by writing the accumulator to setting p_setting.';
 
 --
 -- Name: guard_drift_key_expr_sql(oid, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9204,6 +9022,181 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.guard_drift_key_sql(p_relid oid, p_column name, p_row text) IS 'PL/pgSQL expression for the wallet key of trigger row p_row (new or old), as text: escaped (% as %25, comma as %2C) unless its type is a number or a uuid. _recon.guard_drift_records() reads it back.';
+
+--
+-- Name: guard_drift_ledger_sql(integer, _recon.ledger_source, text[], boolean, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_ledger_sql(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_exact boolean, p_first text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_setting text := format('wallet_recon.drift_%s', p_id);
+    v_warn boolean := NOT EXISTS (SELECT FROM _recon.guard AS g
+                                  WHERE g.id = p_id AND g.mode = 'block');
+    -- a transfer row writes two records per column: then (and with several columns) the
+    -- setting is written once, at the end of the branch (warn mode)
+    v_many boolean := cardinality(p_cols) > 1 OR p_ledger.shape = 'transfer';
+    v_ins text[] := ARRAY[]::text[];
+    v_del text[] := ARRAY[]::text[];
+    v_legs text[] := ARRAY[]::text[];
+    v_leg name;
+    v_side text;
+    v_r jsonb;
+    v_same text;
+BEGIN
+    -- each leg's effects (the entry, or both sides of a transfer row), negated for an entry
+    -- deleted or replaced; zero for a row the entry filters do not keep
+    FOR v_leg, v_side IN
+        SELECT x.c, x.s FROM (VALUES (1, p_ledger.wallet_column, NULL::text),
+                                     (2, p_ledger.debit_wallet_column, 'debit'),
+                                     (3, p_ledger.credit_wallet_column, 'credit'))
+            AS x (o, c, s)
+        WHERE x.c IS NOT NULL ORDER BY x.o
+    LOOP
+        v_r := _recon.guard_drift_leg_records(p_id, p_ledger, p_cols, v_leg, v_side, p_exact,
+                                              p_first, NOT v_many);
+        v_ins := v_ins || ARRAY(SELECT jsonb_array_elements_text(v_r -> 'insert'));
+        v_del := v_del || ARRAY(SELECT jsonb_array_elements_text(v_r -> 'delete'));
+        v_same := format('(new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
+                         || '(old.%1$I)::pg_catalog.text', v_leg);
+        -- a transfer row's UPDATE, per leg: the same wallet or another one
+        v_legs := v_legs || _recon.template_fill(
+$t$IF {{same_wallet}} THEN
+    {{update}}
+ELSE
+    {{move}}
+END IF;$t$,
+            jsonb_build_object(
+                'same_wallet', v_same,
+                'update', _recon.guard_drift_branch_sql(
+                    ARRAY(SELECT jsonb_array_elements_text(v_r -> 'update')), v_setting, FALSE),
+                'move', _recon.guard_drift_branch_sql(
+                    ARRAY(SELECT jsonb_array_elements_text(v_r -> 'move')), v_setting, FALSE)));
+    END LOOP;
+    IF p_ledger.shape = 'transfer' THEN
+        RETURN _recon.template_fill(
+$t$IF tg_op OPERATOR(pg_catalog.=) 'INSERT' THEN
+    {{insert}}
+ELSIF tg_op OPERATOR(pg_catalog.=) 'DELETE' THEN
+    {{delete}}
+ELSE
+    {{legs}}
+END IF;$t$,
+            jsonb_build_object(
+                'insert', _recon.guard_drift_branch_sql(v_ins, v_setting, v_warn),
+                'delete', _recon.guard_drift_branch_sql(v_del, v_setting, v_warn),
+                -- both legs, the setting written once at the end
+                'legs', _recon.guard_drift_branch_sql(v_legs, v_setting, v_warn)));
+    END IF;
+    -- one leg: the UPDATE's two cases are branches of the same IF
+    RETURN _recon.template_fill(
+$t$IF tg_op OPERATOR(pg_catalog.=) 'INSERT' THEN
+    {{insert}}
+ELSIF tg_op OPERATOR(pg_catalog.=) 'DELETE' THEN
+    {{delete}}
+ELSIF {{same_wallet}} THEN
+    {{update}}
+ELSE
+    {{move}}
+END IF;$t$,
+        jsonb_build_object(
+            'insert', _recon.guard_drift_branch_sql(v_ins, v_setting, v_warn AND v_many),
+            'delete', _recon.guard_drift_branch_sql(v_del, v_setting, v_warn AND v_many),
+            'same_wallet', v_same,
+            'update', _recon.guard_drift_branch_sql(
+                ARRAY(SELECT jsonb_array_elements_text(v_r -> 'update')), v_setting,
+                v_warn AND v_many),
+            'move', _recon.guard_drift_branch_sql(
+                ARRAY(SELECT jsonb_array_elements_text(v_r -> 'move')), v_setting, v_warn)));
+END;
+$_$;
+
+--
+-- Name: FUNCTION guard_drift_ledger_sql(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_exact boolean, p_first text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_ledger_sql(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_exact boolean, p_first text) IS 'The body of drift guard p_id''s ledger row trigger function (for _recon.guard_drift_function): per case (INSERT, DELETE, UPDATE: per leg, the same wallet or another one) the records of each leg''s effects on the balance columns p_cols (_recon.guard_drift_leg_records). p_exact: amounts print alike untrimmed; p_first: the mark of a queued check (warn mode).';
+
+--
+-- Name: guard_drift_leg_records(integer, _recon.ledger_source, text[], name, text, boolean, text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_leg_records(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_leg name, p_side text, p_exact boolean, p_first text, p_write boolean) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_null boolean := _recon.guard_drift_nullable(p_ledger.relid, p_ledger.amount_column);
+    v_nan boolean := _recon.column_type(p_ledger.relid, p_ledger.amount_column)
+                     NOT IN ('smallint', 'integer', 'bigint');
+    v_key_null boolean := _recon.guard_drift_nullable(p_ledger.relid, p_leg);
+    v_signed boolean := p_ledger.amount_mode = 'signed' AND p_ledger.filters IS NULL;
+    v_new text := _recon.guard_drift_key_sql(p_ledger.relid, p_leg, 'new');
+    v_old text := _recon.guard_drift_key_sql(p_ledger.relid, p_leg, 'old');
+    v_ins text[] := ARRAY[]::text[];
+    v_del text[] := ARRAY[]::text[];
+    v_upd text[] := ARRAY[]::text[];
+    v_mov text[] := ARRAY[]::text[];
+    v_num text;
+    v_eff text;
+    v_i integer;
+    v_col text;
+BEGIN
+    FOR v_i, v_col IN SELECT o, b FROM unnest(p_cols) WITH ORDINALITY AS c (b, o) LOOP
+        v_num := _recon.guard_drift_leg_sql(p_ledger, v_col, 'new', p_side);
+        v_eff := _recon.guard_drift_leg_sql(p_ledger, v_col, 'old', p_side);
+        -- inserted: an entry without a wallet moves none; an effect of zero (an operation
+        -- that does not touch this column, a row the filters do not keep) adds nothing. A
+        -- signed amount of zero is rare: its record stays and the commit check sums it (0
+        -- against 0) instead of every entry paying for the test.
+        v_ins := v_ins || _recon.guard_drift_record_sql(
+            p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(v_num, p_exact),
+            NULLIF(concat_ws(' OR ', CASE WHEN v_key_null THEN format('new.%I IS NULL', p_leg) END,
+                             CASE WHEN NOT v_signed
+                                  THEN format('(%s) OPERATOR(pg_catalog.=) 0', v_num) END), ''),
+            _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan),
+            p_write, p_first);
+        -- deleted: its effect taken back
+        v_del := v_del || _recon.guard_drift_record_sql(
+            p_id, v_i, 'l', v_old, _recon.guard_drift_trim_sql(
+                format('OPERATOR(pg_catalog.-) (%s)', v_eff), p_exact),
+            format('old.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0', p_leg, v_eff),
+            _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan),
+            p_write, p_first);
+        -- updated, the same wallet: the change of the entry's effects, once (a filter column
+        -- that changed makes the row count, or stop counting, here)
+        v_upd := v_upd || _recon.guard_drift_record_sql(
+            p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(format(
+                '(%s) OPERATOR(pg_catalog.-) (%s)', v_num, v_eff), p_exact),
+            format('(%s) OPERATOR(pg_catalog.=) (%s)', v_num, v_eff),
+            _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num), format('(%s)', v_eff)],
+                                       v_null, v_nan),
+            p_write, p_first);
+        -- updated, moved to another wallet, or from or to none: both sides
+        v_mov := v_mov || _recon.guard_drift_record_sql(
+            p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(v_num, p_exact),
+            format('new.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0', p_leg, v_num),
+            _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan),
+            FALSE, p_first)
+            || _recon.guard_drift_record_sql(
+            p_id, v_i, 'l', v_old, _recon.guard_drift_trim_sql(
+                format('OPERATOR(pg_catalog.-) (%s)', v_eff), p_exact),
+            format('old.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0', p_leg, v_eff),
+            _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan),
+            FALSE, p_first);
+    END LOOP;
+    RETURN jsonb_build_object('insert', to_jsonb(v_ins), 'delete', to_jsonb(v_del),
+                              'update', to_jsonb(v_upd), 'move', to_jsonb(v_mov));
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_leg_records(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_leg name, p_side text, p_exact boolean, p_first text, p_write boolean); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_leg_records(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_leg name, p_side text, p_exact boolean, p_first text, p_write boolean) IS 'The generated records (_recon.guard_drift_record_sql) of leg p_leg (the wallet column; p_side debit or credit on a transfer row, NULL for an entry) of drift guard p_id''s ledger trigger function, per balance column of p_cols: {"insert", "delete", "update" (the same wallet), "move" (another wallet: both sides)}, each an array of PL/pgSQL fragments. p_write: each record of insert, delete and update writes the setting itself (warn mode, one record per branch).';
 
 --
 -- Name: guard_drift_leg_sql(_recon.ledger_source, text, text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9549,6 +9542,34 @@ $$;
 COMMENT ON FUNCTION _recon.guard_drift_nullable(p_relid oid, p_column name) IS 'False when column p_column of table p_relid is NOT NULL: a drift guard''s generated code then has no NULL test for it.';
 
 --
+-- Name: guard_drift_queue_sql(integer); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_queue_sql(p_guard integer) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    -- A row that wrote a sum for the first time (v_fresh) makes sure the transaction has its
+    -- marker row (item '', column 0): inserting it queues the one commit-time check (the
+    -- deferred constraint trigger guard_tick_spill judges _recon.guard_spill), and a rollback to
+    -- a savepoint takes both back with the sums written since. A row that only added to sums
+    -- already there needs nothing: they were written with the marker there.
+    SELECT _recon.template_fill(
+$t$IF v_fresh THEN
+    INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col)
+        VALUES (pg_catalog.pg_current_xact_id(), {{guard}}, '', 0)
+        ON CONFLICT (txid, guard_id, item, col) DO NOTHING;
+END IF;$t$,
+        jsonb_build_object('guard', p_guard::text));
+$_$;
+
+--
+-- Name: FUNCTION guard_drift_queue_sql(p_guard integer); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_queue_sql(p_guard integer) IS 'Generated PL/pgSQL ending a block-mode (sealed) drift guard''s row trigger function: the row that wrote a sum for the first time (v_fresh) inserts the transaction''s marker row of _recon.guard_spill (item '''', column 0) unless it is there; its insert queues the commit-time check (trigger guard_tick_spill, _recon.tg_guard_tick).';
+
+--
 -- Name: guard_drift_record_sql(integer, integer, text, text, text, text, text, boolean, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -9725,12 +9746,18 @@ CREATE FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col integer, p_ki
     -- table, which the writer cannot write, read or empty; a setting (which SET, RESET ALL,
     -- set_config and DISCARD reach) holds nothing the verdict trusts. A rollback to a savepoint
     -- takes the row back with the rows that wrote it. NULL counts as NaN (never balances).
+    -- v_fresh: this row wrote a sum for the first time in the transaction (writes = 1), so the
+    -- function ends by making sure the commit-time check is queued (guard_drift_queue_sql); a
+    -- sum added to again was first written in this transaction, or a savepoint it kept, with
+    -- the check queued then.
     SELECT format(
         E'%1$sINSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col, stored, ledger)\n'
         || E'%2$s    VALUES (pg_catalog.pg_current_xact_id(), %3$s, %4$s, %5$s, %6$s, %7$s)\n'
         || E'%2$s    ON CONFLICT (txid, guard_id, item, col) DO UPDATE\n'
         || E'%2$s    SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,\n'
-        || E'%2$s        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;%8$s',
+        || E'%2$s        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,\n'
+        || E'%2$s        writes = s.writes OPERATOR(pg_catalog.+) 1\n'
+        || E'%2$s    RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;%8$s',
         CASE WHEN p_skip IS NULL THEN ''
              ELSE format(E'IF (%s) IS NOT TRUE THEN\n    ', p_skip) END,
         CASE WHEN p_skip IS NULL THEN '' ELSE '    ' END,
@@ -9746,7 +9773,7 @@ $_$;
 -- Name: FUNCTION guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text) IS 'Generated PL/pgSQL (for a block-mode drift guard''s SECURITY DEFINER row trigger function) adding amount p_num (an SQL expression; NULL counts as NaN) of kind p_kind (s: stored change, l: ledger effect) for balance column number p_col under key p_key to the transaction''s row of _recon.guard_spill, unless condition p_skip holds (an amount of zero).';
+COMMENT ON FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text) IS 'Generated PL/pgSQL (for a block-mode drift guard''s SECURITY DEFINER row trigger function) adding amount p_num (an SQL expression; NULL counts as NaN) of kind p_kind (s: stored change, l: ledger effect) for balance column number p_col under key p_key to the transaction''s row of _recon.guard_spill, unless condition p_skip holds (an amount of zero); v_fresh becomes true when the row was new (its writes = 1).';
 
 --
 -- Name: guard_drift_spill(integer, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9863,6 +9890,90 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.guard_drift_verdict(p_guard integer, p_acc text) IS 'What a drift guard''s commit-time check does when its accumulator p_acc is not empty: for each wallet and balance column left in it (and in _recon.guard_spill for a large transaction), the stored change against the ledger effects, with the guard''s tolerance; a violation blocks (RC401) or warns (_recon.guard_violation). Empties _recon.guard_spill for the transaction.';
+
+--
+-- Name: guard_drift_wallet_sql(integer, _recon.wallet_source, text[], boolean, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_wallet_sql(p_id integer, p_wallet _recon.wallet_source, p_cols text[], p_exact boolean, p_first text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_setting text := format('wallet_recon.drift_%s', p_id);
+    -- several columns (warn mode): the branch writes the setting once, at its end
+    v_once boolean := cardinality(p_cols) > 1
+                      AND NOT EXISTS (SELECT FROM _recon.guard AS g
+                                      WHERE g.id = p_id AND g.mode = 'block');
+    -- what the table's definition rules out needs no code: NULL in a NOT NULL column, NaN in
+    -- an integer one
+    v_skip text := CASE WHEN _recon.guard_drift_nullable(p_wallet.relid, p_wallet.key_column)
+                        THEN format('new.%I IS NULL OR ', p_wallet.key_column) ELSE '' END;
+    v_new text := _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column, 'new');
+    v_old text := _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column, 'old');
+    v_upd text[] := ARRAY[]::text[];
+    v_ins text[] := ARRAY[]::text[];
+    v_del text[] := ARRAY[]::text[];
+    v_write boolean := cardinality(p_cols) = 1;
+    v_null boolean;
+    v_nan boolean;
+    v_num text;
+    v_eff text;
+    v_i integer;
+    v_col text;
+BEGIN
+    FOR v_i, v_col IN SELECT o, b FROM unnest(p_cols) WITH ORDINALITY AS c (b, o) LOOP
+        v_null := _recon.guard_drift_nullable(p_wallet.relid, v_col);
+        v_nan := _recon.column_type(p_wallet.relid, v_col) NOT IN ('smallint', 'integer', 'bigint');
+        v_num := format('(new.%I)::pg_catalog.numeric', v_col);
+        v_eff := format('(old.%I)::pg_catalog.numeric', v_col);
+        v_upd := v_upd || _recon.guard_drift_record_sql(
+            p_id, v_i, 's', v_new,
+            _recon.guard_drift_trim_sql(format('%s OPERATOR(pg_catalog.-) %s', v_num, v_eff),
+                                        p_exact),
+            v_skip || format('%s OPERATOR(pg_catalog.=) %s', v_num, v_eff)
+            || CASE WHEN v_null THEN format(' OR (new.%1$I IS NULL AND old.%1$I IS NULL)', v_col)
+                    ELSE '' END,
+            _recon.guard_drift_nan_sql(ARRAY[v_num, v_eff], v_null, v_nan), v_write, p_first);
+        v_ins := v_ins || _recon.guard_drift_record_sql(
+            p_id, v_i, 's', v_new, _recon.guard_drift_trim_sql(v_num, p_exact),
+            v_skip || format('%s OPERATOR(pg_catalog.=) 0', v_num),
+            _recon.guard_drift_nan_sql(ARRAY[v_num], v_null, v_nan), v_write, p_first);
+        v_del := v_del || _recon.guard_drift_record_sql(
+            p_id, v_i, 's', v_old,
+            _recon.guard_drift_trim_sql(format('OPERATOR(pg_catalog.-) %s', v_eff), p_exact),
+            replace(v_skip, 'new.', 'old.') || format('%s OPERATOR(pg_catalog.=) 0', v_eff),
+            _recon.guard_drift_nan_sql(ARRAY[v_eff], v_null, v_nan), v_write, p_first);
+    END LOOP;
+    -- a re-key (an UPDATE of the wallet's key) is the old key's row deleted and the new key's
+    -- inserted: accounted on both keys, so that neither keeps its entries' balance elsewhere
+    RETURN _recon.template_fill(
+$t$IF tg_op OPERATOR(pg_catalog.=) 'UPDATE' THEN
+    IF {{same_key}} THEN
+        {{update}}
+    ELSE
+        {{rekey}}
+    END IF;
+ELSIF tg_op OPERATOR(pg_catalog.=) 'INSERT' THEN
+    {{insert}}
+ELSE
+    {{delete}}
+END IF;$t$,
+        jsonb_build_object(
+            'same_key', format('(new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
+                               || '(old.%1$I)::pg_catalog.text', p_wallet.key_column),
+            'update', _recon.guard_drift_branch_sql(v_upd, v_setting, v_once),
+            'rekey', _recon.guard_drift_branch_sql(v_del || v_ins, v_setting, v_once),
+            'insert', _recon.guard_drift_branch_sql(v_ins, v_setting, v_once),
+            'delete', _recon.guard_drift_branch_sql(v_del, v_setting, v_once)));
+END;
+$_$;
+
+--
+-- Name: FUNCTION guard_drift_wallet_sql(p_id integer, p_wallet _recon.wallet_source, p_cols text[], p_exact boolean, p_first text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_wallet_sql(p_id integer, p_wallet _recon.wallet_source, p_cols text[], p_exact boolean, p_first text) IS 'The body of drift guard p_id''s wallet row trigger function (for _recon.guard_drift_function): per case (UPDATE of the balances, re-key: the old key''s row deleted and the new one''s inserted, INSERT, DELETE) the records of the stored change of each balance column of p_cols. p_exact: amounts print alike untrimmed; p_first: the mark of a queued check (warn mode).';
 
 --
 -- Name: guard_drift_window(integer, text, boolean, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -15144,6 +15255,61 @@ $$;
 COMMENT ON FUNCTION _recon.stored_text(p_relid oid, p_column text, p_value text) IS 'The text a value reads back as once a column of p_relid stores it (cast to the column''s type, then to text; a JSON string, or JSON null): what an effect rule of the legs relation compares with. _recon.writer_rule_entry.';
 
 --
+-- Name: template_fill(text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.template_fill(p_template text, p_slots jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    -- the text between the slots, and the slots' names, in order
+    v_parts text[] := regexp_split_to_array(p_template, '\{\{[a-z0-9_]+\}\}');
+    v_names text[] := ARRAY(SELECT m[1] FROM regexp_matches(p_template, '\{\{([a-z0-9_]+)\}\}',
+                                                               'g') AS m);
+    v_wrong text;
+    v_indent text;
+    v_value text;
+    v_out text := v_parts[1];
+BEGIN
+    -- A slot without a value, a value without a slot, or a value that is not a string is a
+    -- mistake of the generator, never silently empty.
+    SELECT string_agg(x.msg, '; ' ORDER BY x.msg) INTO v_wrong
+    FROM (SELECT format('slot {{%s}} has no value', n) AS msg
+          FROM unnest(v_names) AS n
+          WHERE jsonb_typeof(p_slots -> n) IS DISTINCT FROM 'string'
+          UNION
+          SELECT format('value %s fills no slot', k)
+          FROM jsonb_object_keys(p_slots) AS k
+          WHERE k <> ALL (v_names)) AS x;
+    IF v_wrong IS NOT NULL THEN
+        RAISE EXCEPTION 'template: %', v_wrong USING ERRCODE = 'internal_error';
+    END IF;
+    -- One pass (a value holding "{{x}}" stays as it is). A slot that starts its line (after
+    -- spaces) indents every further line of its value (but empty ones) to its column; empty,
+    -- it takes its whole line away.
+    FOR i IN 1 .. cardinality(v_names) LOOP
+        v_indent := substring(v_parts[i] FROM E'(?:^|\n)( *)$');
+        v_value := p_slots ->> v_names[i];
+        IF v_value = '' AND v_indent IS NOT NULL AND starts_with(v_parts[i + 1], E'\n') THEN
+            v_out := left(v_out, length(v_out) - length(v_indent)) || substr(v_parts[i + 1], 2);
+        ELSE
+            v_out := v_out || regexp_replace(v_value, E'\n(?=[^\n])',
+                                             E'\n' || COALESCE(v_indent, ''), 'g')
+                     || v_parts[i + 1];
+        END IF;
+    END LOOP;
+    RETURN v_out;
+END;
+$_$;
+
+--
+-- Name: FUNCTION template_fill(p_template text, p_slots jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.template_fill(p_template text, p_slots jsonb) IS 'Template p_template with each named slot {{name}} replaced by p_slots ->> name, in one pass; a multi-line value in a slot that starts its line (after spaces) is indented to the slot, and an empty one there takes its line away. A slot without a string value, or a value no slot names, is an error (XX000): a generator''s mistake, never silent.';
+
+--
 -- Name: template_sql(text, text, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -15591,7 +15757,7 @@ $$;
 -- Name: FUNCTION tg_guard_tick(); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.tg_guard_tick() IS 'Deferred constraint trigger of _recon.guard_tick: at commit, judges the accumulator of drift guard NEW.guard_id unless a check ran before (then it is empty): _recon.guard_drift_verdict(). A guard in block mode: what _recon.guard_spill holds for the transaction, whatever the setting says.';
+COMMENT ON FUNCTION _recon.tg_guard_tick() IS 'Deferred constraint trigger of _recon.guard_tick (and of a sealed guard''s marker row of _recon.guard_spill, trigger guard_tick_spill): at commit, judges the accumulator of drift guard NEW.guard_id unless a check ran before (then it is empty): _recon.guard_drift_verdict(). A guard in block mode: what _recon.guard_spill holds for the transaction, whatever the setting says.';
 
 --
 -- Name: tg_ledger_order(); Type: FUNCTION; Schema: _recon; Owner: -
@@ -19346,7 +19512,8 @@ CREATE UNLOGGED TABLE _recon.guard_spill (
     item text NOT NULL,
     col integer NOT NULL,
     stored numeric DEFAULT 0 NOT NULL,
-    ledger numeric DEFAULT 0 NOT NULL
+    ledger numeric DEFAULT 0 NOT NULL,
+    writes integer DEFAULT 1 NOT NULL
 );
 
 --
@@ -19390,6 +19557,12 @@ COMMENT ON COLUMN _recon.guard_spill.stored IS 'Change of the stored balance so 
 --
 
 COMMENT ON COLUMN _recon.guard_spill.ledger IS 'Sum of the ledger effects written so far.';
+
+--
+-- Name: COLUMN guard_spill.writes; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.guard_spill.writes IS 'Block mode: how many row writes added to this sum (1 when first written: the row trigger then makes sure the transaction''s marker, item '''' and column 0, is there, whose insert queues the commit-time check through the trigger guard_tick_spill).';
 
 --
 -- Name: guard_tick; Type: TABLE; Schema: _recon; Owner: -
@@ -21392,6 +21565,18 @@ CREATE CONSTRAINT TRIGGER guard_tick_check AFTER INSERT ON _recon.guard_tick DEF
 COMMENT ON TRIGGER guard_tick_check ON _recon.guard_tick IS 'Judges a drift guard''s accumulator when the transaction that ticked commits.';
 
 --
+-- Name: guard_spill guard_tick_spill; Type: TRIGGER; Schema: _recon; Owner: -
+--
+
+CREATE CONSTRAINT TRIGGER guard_tick_spill AFTER INSERT ON _recon.guard_spill DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((new.col = 0)) EXECUTE FUNCTION _recon.tg_guard_tick();
+
+--
+-- Name: TRIGGER guard_tick_spill ON guard_spill; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON TRIGGER guard_tick_spill ON _recon.guard_spill IS 'Judges a sealed drift guard''s sums (_recon.tg_guard_tick) when the transaction that wrote its marker row (column 0) commits.';
+
+--
 -- Name: migrator_log migrator_log_append_only; Type: TRIGGER; Schema: _recon; Owner: -
 --
 
@@ -22474,6 +22659,12 @@ REVOKE ALL ON FUNCTION _recon.guard_derived_source_sql(p_wallet _recon.wallet_so
 REVOKE ALL ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_drift_branch_sql(p_records text[], p_setting text, p_write boolean); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_branch_sql(p_records text[], p_setting text, p_write boolean) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_drift_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -22492,12 +22683,6 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_effect_sql(p_ledger _recon.ledger_sour
 REVOKE ALL ON FUNCTION _recon.guard_drift_function(p_id integer, p_side text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) FROM PUBLIC;
 
 --
--- Name: FUNCTION guard_drift_indent_sql(p_code text, p_setting text, p_write boolean); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.guard_drift_indent_sql(p_code text, p_setting text, p_write boolean) FROM PUBLIC;
-
---
 -- Name: FUNCTION guard_drift_key_expr_sql(p_type oid, p_expr text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -22508,6 +22693,18 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_key_expr_sql(p_type oid, p_expr text) 
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_drift_key_sql(p_relid oid, p_column name, p_row text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_ledger_sql(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_exact boolean, p_first text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_ledger_sql(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_exact boolean, p_first text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_leg_records(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_leg name, p_side text, p_exact boolean, p_first text, p_write boolean); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_leg_records(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_leg name, p_side text, p_exact boolean, p_first text, p_write boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_leg_sql(p_ledger _recon.ledger_source, p_column text, p_row text, p_side text); Type: ACL; Schema: _recon; Owner: -
@@ -22550,6 +22747,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_nan_sql(p_nums text[], p_nullable bool
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_drift_nullable(p_relid oid, p_column name) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_queue_sql(p_guard integer); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_queue_sql(p_guard integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_record_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text, p_nan text, p_write boolean, p_first text); Type: ACL; Schema: _recon; Owner: -
@@ -22604,6 +22807,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_trim_sql(p_num text, p_exact boolean) 
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_drift_verdict(p_guard integer, p_acc text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_wallet_sql(p_id integer, p_wallet _recon.wallet_source, p_cols text[], p_exact boolean, p_first text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_wallet_sql(p_id integer, p_wallet _recon.wallet_source, p_cols text[], p_exact boolean, p_first text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_window(p_guard integer, p_table text, p_ledger boolean, p_counts boolean); Type: ACL; Schema: _recon; Owner: -
@@ -23242,6 +23451,12 @@ REVOKE ALL ON FUNCTION _recon.stage_rules(p_run bigint, p_check _recon.check_def
 --
 
 REVOKE ALL ON FUNCTION _recon.stored_text(p_relid oid, p_column text, p_value text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION template_fill(p_template text, p_slots jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.template_fill(p_template text, p_slots jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION template_sql(p_template text, p_what text, p_source text); Type: ACL; Schema: _recon; Owner: -
