@@ -336,3 +336,36 @@ def test_an_expired_or_superseded_target_is_refused(primary: str, standby: str) 
         c.execute("SET ROLE recon_operator")
         c.execute("SELECT recon.record_replica_run(%s::jsonb)", (json.dumps(theirs),))
     assert other.value.sqlstate == "RC225" and "taken by" in other.value.diag.message_detail
+
+
+def test_a_finding_of_no_wallet_is_rechecked_not_resolved_by_omission(
+        primary: str, standby: str) -> None:
+    # an entry of no wallet (NULL wallet key): the balance check's unknown_wallet finding '-'
+    run(primary, "ALTER TABLE seed001.operation ALTER COLUMN balance_id DROP NOT NULL",
+        "INSERT INTO seed001.operation (id, transaction_id, balance_id, account_alias, type,"
+        " amount, available_after, on_hold_after, balance_version_after, status, created_at)"
+        " SELECT md5('s1-orphan')::uuid, transaction_id, NULL, '@nobody', 'CREDIT', 7, 7, 0, 1,"
+        " 'APPROVED', now() FROM seed001.operation ORDER BY seq LIMIT 1")
+    try:
+        assert check(primary, "--checks", "s1_balance").returncode == 1
+        assert rows(primary, "SELECT finding_key, cause FROM _recon.finding"
+                             " WHERE check_name = 's1_balance' AND wallet_key IS NULL"
+                             " AND resolved_run IS NULL") == [
+            {"finding_key": "-", "cause": "unknown_wallet"}]
+        result = read_on_standby(primary, standby)
+        assert [f["finding_key"] for f in result["findings"] if f["wallet_key"] is None] == ["-"]
+        summary = record(primary, {**result, "findings": [
+            f for f in result["findings"] if f["wallet_key"] is not None]})
+        assert summary["resolved"] == 0
+        assert summary["replica"]["kept_open"] == [{"check": "s1_balance", "finding_key": "-"}]
+        assert len(rows(primary, "SELECT 1 FROM _recon.finding WHERE check_name = 's1_balance'"
+                                 " AND finding_key = '-' AND resolved_run IS NULL")) == 1
+        # recon.fix() re-checks it too: acknowledged, not skipped as "already consistent"
+        steps = rows(primary, "SELECT status, note FROM recon.fix(checks => ARRAY['s1_balance'],"
+                              " force_strategy => 'acknowledge') WHERE wallet_key IS NULL")
+        assert [s["status"] for s in steps] == ["planned"], steps
+    finally:
+        run(primary, "DELETE FROM seed001.operation WHERE id = md5('s1-orphan')::uuid",
+            "ALTER TABLE seed001.operation ALTER COLUMN balance_id SET NOT NULL")
+    honest = record(primary, read_on_standby(primary, standby))
+    assert honest["resolved"] >= 1 and "kept_open" not in honest["replica"]

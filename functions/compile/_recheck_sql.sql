@@ -22,12 +22,16 @@ BEGIN
         v_cols := cardinality(_recon.balance_columns(p_check.options));
         SELECT string_agg(', t.s' || i, '' ORDER BY i) INTO v_sums
         FROM generate_series(1, v_cols) AS i;
+        -- A NULL in $1 asks for the entries of no wallet (the unknown_wallet finding keyed
+        -- '-'): their group is kept from the FULL JOIN, whose key stays hashable (r has no
+        -- NULL; t has no key outside $1). Without a NULL in $1 the filter folds to = ANY.
         v_inner := _recon.balance_findings_sql(p_check.name, p_check.options, format(
             '(WITH t AS (%1$s) SELECT r.k, t.n, t.n_amount, t.n_bad%2$s '
-            || 'FROM (SELECT DISTINCT k FROM unnest($1::%3$s[]) AS k) AS r '
-            || 'LEFT JOIN t ON t.k = r.k) AS e',
-            _recon.balance_agg_sql(p_check.options, format('l.wallet = ANY ($1::%s[])',
-                                                           v_key_type)),
+            || 'FROM (SELECT DISTINCT k FROM unnest($1::%3$s[]) AS k WHERE k IS NOT NULL) AS r '
+            || 'FULL JOIN t ON t.k = r.k WHERE r.k IS NOT NULL OR t.k IS NULL) AS e',
+            _recon.balance_agg_sql(p_check.options, format(
+                '(l.wallet = ANY ($1::%1$s[]) OR (l.wallet IS NULL '
+                || 'AND array_position($1::%1$s[], NULL) IS NOT NULL))', v_key_type)),
             v_sums, v_key_type), 'LEFT');
         -- a key that is neither a wallet nor in the ledger is nothing to report
         v_inner := format('SELECT f.* FROM (%s) AS f WHERE NOT (f.details ->> %L = %L '
@@ -47,7 +51,8 @@ $body$;
 
 COMMENT ON FUNCTION _recon.recheck_sql(_recon.check_def) IS
 'A query of a check''s findings now, for the wallet keys in $1 (text[]) only, with each '
-'finding''s key: a balance check aggregates only those wallets'' entries; other kinds filter '
+'finding''s key: a balance check aggregates only those wallets'' entries (a NULL in $1: also '
+'the entries of no wallet, the unknown_wallet finding keyed ''-''); other kinds filter '
 'their view (keeping the findings of no wallet: journals, totals). recon.fix() runs it under '
 'the wallet locks, before and after repairing.';
 

@@ -30,12 +30,12 @@ BEGIN
                                 AND s.postings <> '[]'))
                    ORDER BY c.name LOOP
         -- the wallets read, and a plan's wallets missing from their table (an unknown
-        -- wallet's finding is re-checked too)
+        -- wallet's finding is re-checked too, and one of entries of no wallet: a NULL key)
         v_keys := ARRAY(SELECT jsonb_object_keys(p_stored -> v_check.wallet_source)
                         UNION
                         SELECT s.wallet_key FROM _recon.fix_stage AS s
-                        WHERE s.stage_id = p_stage AND s.wallet_key IS NOT NULL
-                          AND s.wallet_source = v_check.wallet_source);
+                        WHERE s.stage_id = p_stage AND s.wallet_source = v_check.wallet_source
+                          AND (s.wallet_key IS NOT NULL OR s.status IN ('planned', 'covered')));
         EXECUTE format('SELECT jsonb_object_agg(r.finding_key, r.difference) FROM (%s) AS r',
                        _recon.recheck_sql(v_check))
         INTO v_map USING v_keys;

@@ -17,6 +17,8 @@ BEGIN
     -- sees it, so it stays open. A result can hide no drift the primary still has. Keys are
     -- matched without their #n (several findings of one key are numbered in no fixed order):
     -- one the primary finds under a key the open findings share is staged under its own.
+    -- A finding of no wallet (NULL key: entries of no wallet) is re-checked too: the NULL
+    -- goes in the keys, and _recon.recheck_sql reads those entries for it.
     FOR v_check IN
         SELECT c.* FROM _recon.check_def AS c
         WHERE c.name = ANY (p_names)
@@ -29,7 +31,7 @@ BEGIN
         ORDER BY c.name LOOP
         v_keys := ARRAY(SELECT DISTINCT f.wallet_key FROM _recon.finding AS f
                         WHERE f.check_name = v_check.name AND f.resolved_run IS NULL
-                          AND f.dropped_at IS NULL AND f.wallet_key IS NOT NULL
+                          AND f.dropped_at IS NULL
                           AND NOT EXISTS (SELECT FROM _recon.run_stage AS s
                                           WHERE s.run_id = p_run
                                             AND s.check_name = f.check_name

@@ -7224,12 +7224,12 @@ BEGIN
                                 AND s.postings <> '[]'))
                    ORDER BY c.name LOOP
         -- the wallets read, and a plan's wallets missing from their table (an unknown
-        -- wallet's finding is re-checked too)
+        -- wallet's finding is re-checked too, and one of entries of no wallet: a NULL key)
         v_keys := ARRAY(SELECT jsonb_object_keys(p_stored -> v_check.wallet_source)
                         UNION
                         SELECT s.wallet_key FROM _recon.fix_stage AS s
-                        WHERE s.stage_id = p_stage AND s.wallet_key IS NOT NULL
-                          AND s.wallet_source = v_check.wallet_source);
+                        WHERE s.stage_id = p_stage AND s.wallet_source = v_check.wallet_source
+                          AND (s.wallet_key IS NOT NULL OR s.status IN ('planned', 'covered')));
         EXECUTE format('SELECT jsonb_object_agg(r.finding_key, r.difference) FROM (%s) AS r',
                        _recon.recheck_sql(v_check))
         INTO v_map USING v_keys;
@@ -13458,12 +13458,16 @@ BEGIN
         v_cols := cardinality(_recon.balance_columns(p_check.options));
         SELECT string_agg(', t.s' || i, '' ORDER BY i) INTO v_sums
         FROM generate_series(1, v_cols) AS i;
+        -- A NULL in $1 asks for the entries of no wallet (the unknown_wallet finding keyed
+        -- '-'): their group is kept from the FULL JOIN, whose key stays hashable (r has no
+        -- NULL; t has no key outside $1). Without a NULL in $1 the filter folds to = ANY.
         v_inner := _recon.balance_findings_sql(p_check.name, p_check.options, format(
             '(WITH t AS (%1$s) SELECT r.k, t.n, t.n_amount, t.n_bad%2$s '
-            || 'FROM (SELECT DISTINCT k FROM unnest($1::%3$s[]) AS k) AS r '
-            || 'LEFT JOIN t ON t.k = r.k) AS e',
-            _recon.balance_agg_sql(p_check.options, format('l.wallet = ANY ($1::%s[])',
-                                                           v_key_type)),
+            || 'FROM (SELECT DISTINCT k FROM unnest($1::%3$s[]) AS k WHERE k IS NOT NULL) AS r '
+            || 'FULL JOIN t ON t.k = r.k WHERE r.k IS NOT NULL OR t.k IS NULL) AS e',
+            _recon.balance_agg_sql(p_check.options, format(
+                '(l.wallet = ANY ($1::%1$s[]) OR (l.wallet IS NULL '
+                || 'AND array_position($1::%1$s[], NULL) IS NOT NULL))', v_key_type)),
             v_sums, v_key_type), 'LEFT');
         -- a key that is neither a wallet nor in the ledger is nothing to report
         v_inner := format('SELECT f.* FROM (%s) AS f WHERE NOT (f.details ->> %L = %L '
@@ -13485,7 +13489,7 @@ $_$;
 -- Name: FUNCTION recheck_sql(p_check _recon.check_def); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.recheck_sql(p_check _recon.check_def) IS 'A query of a check''s findings now, for the wallet keys in $1 (text[]) only, with each finding''s key: a balance check aggregates only those wallets'' entries; other kinds filter their view (keeping the findings of no wallet: journals, totals). recon.fix() runs it under the wallet locks, before and after repairing.';
+COMMENT ON FUNCTION _recon.recheck_sql(p_check _recon.check_def) IS 'A query of a check''s findings now, for the wallet keys in $1 (text[]) only, with each finding''s key: a balance check aggregates only those wallets'' entries (a NULL in $1: also the entries of no wallet, the unknown_wallet finding keyed ''-''); other kinds filter their view (keeping the findings of no wallet: journals, totals). recon.fix() runs it under the wallet locks, before and after repairing.';
 
 --
 -- Name: recompile_checks(text[]); Type: FUNCTION; Schema: _recon; Owner: -
@@ -13761,6 +13765,8 @@ BEGIN
     -- sees it, so it stays open. A result can hide no drift the primary still has. Keys are
     -- matched without their #n (several findings of one key are numbered in no fixed order):
     -- one the primary finds under a key the open findings share is staged under its own.
+    -- A finding of no wallet (NULL key: entries of no wallet) is re-checked too: the NULL
+    -- goes in the keys, and _recon.recheck_sql reads those entries for it.
     FOR v_check IN
         SELECT c.* FROM _recon.check_def AS c
         WHERE c.name = ANY (p_names)
@@ -13773,7 +13779,7 @@ BEGIN
         ORDER BY c.name LOOP
         v_keys := ARRAY(SELECT DISTINCT f.wallet_key FROM _recon.finding AS f
                         WHERE f.check_name = v_check.name AND f.resolved_run IS NULL
-                          AND f.dropped_at IS NULL AND f.wallet_key IS NOT NULL
+                          AND f.dropped_at IS NULL
                           AND NOT EXISTS (SELECT FROM _recon.run_stage AS s
                                           WHERE s.run_id = p_run
                                             AND s.check_name = f.check_name
