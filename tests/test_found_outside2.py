@@ -1,0 +1,95 @@
+"""More bugs a read-only tester found on main through the public API (the second round), each
+kept here as the smallest schema that shows it, through SQL from plain connections:
+
+- a wallet source whose key is not unique (Formance-like volumes keyed by account and asset)
+  was accepted; a run then failed with a raw 23505, or, over a view, summed the currencies;
+- two same-sign postings of one reference with different amounts (partial captures) were
+  called a duplicate, and the default repair reversed one;
+- an orphan payment in JPY was posted into a USD wallet as USD;
+- a resync finer than a per-row scale's unit was planned, and the apply failed (RC321);
+- the offset wallet's balance would overflow its column: a raw 22003 at the apply;
+- a ticket or reason of tabs or newlines counted as given;
+- a writer over a GENERATED ALWAYS amount (or identity column mapped in "columns") was
+  registered, and failed only at posting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+import pytest
+from helpers import one, row_snapshot
+
+from conftest import fix, open_findings, reconcile, run
+
+
+@pytest.fixture
+def fresh(make_db: Callable[..., str], template_db: str) -> str:
+    """A fresh clone of the installed template."""
+    return make_db(template_db)
+
+
+def sqlstate(dsn: str, *statements: str) -> str | None:
+    """The SQLSTATE the last statement fails with (None when all run)."""
+    try:
+        run(dsn, *statements)
+    except psycopg.Error as e:
+        return e.sqlstate
+    return None
+
+
+# -- a wallet key on two rows -------------------------------------------------------------------
+
+VOLUMES = (
+    "CREATE TABLE volumes (account text NOT NULL, asset text NOT NULL,"
+    " balance numeric NOT NULL, PRIMARY KEY (account, asset))",
+    "CREATE TABLE postings (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " source text NOT NULL, destination text NOT NULL, asset text NOT NULL,"
+    " amount numeric NOT NULL)",
+    "INSERT INTO volumes VALUES ('world', 'USD/2', -100), ('world', 'EUR/2', -50),"
+    " ('alice', 'USD/2', 100), ('alice', 'EUR/2', 50)",
+    "INSERT INTO postings (source, destination, asset, amount) VALUES"
+    " ('world', 'alice', 'USD/2', 100), ('world', 'alice', 'EUR/2', 50)",
+)
+LEDGER = ("SELECT recon.register_ledger_source('pl', 'vw', 'postings', NULL, 'amount',"
+          " '{\"debit_wallet\": \"source\", \"credit_wallet\": \"destination\","
+          " \"entry_id\": \"id\", \"order_by\": \"id\", \"currency\": \"asset\"}')",
+          "SELECT recon.register_check('pb', 'balance', '{\"ledger\": \"pl\"}')")
+
+
+def test_a_wallet_table_whose_key_is_not_unique_is_refused(fresh: str) -> None:
+    """Volumes keyed by (account, asset) registered by account alone: refused (RC106, as a
+    parent key that is not unique), with a HINT naming a view of one row per wallet; a unique
+    index on the key alone makes the table acceptable."""
+    run(fresh, *VOLUMES)
+    with pytest.raises(psycopg.Error) as err:
+        run(fresh, "SELECT recon.register_wallet_source('vw', 'volumes', 'account',"
+            " ARRAY['balance'], '{\"currency\": \"asset\"}')")
+    assert err.value.sqlstate == "RC106"
+    assert "not a unique key" in err.value.diag.message_primary
+    assert "view with one row per wallet" in err.value.diag.message_hint
+    run(fresh, "CREATE TABLE one_row (account text, balance numeric)",
+        "CREATE UNIQUE INDEX ON one_row (account)",
+        "SELECT recon.register_wallet_source('ok', 'one_row', 'account', ARRAY['balance'])")
+
+
+def test_a_view_repeating_a_wallet_key_fails_the_run_not_the_books(fresh: str) -> None:
+    """A view over the volumes is accepted (a view has no index), but a run counts its keys:
+    RC203, nothing recorded, instead of findings summing USD and EUR. A view with one row per
+    account and asset is in sync."""
+    run(fresh, *VOLUMES, "CREATE VIEW v AS SELECT account, asset, balance FROM volumes",
+        "SELECT recon.register_wallet_source('vw', 'v', 'account', ARRAY['balance'],"
+        " '{\"currency\": \"asset\"}')", *LEDGER)
+    for mode in ("full", "incremental"):
+        with pytest.raises(psycopg.Error) as err:
+            reconcile(fresh, None, mode)
+        assert err.value.sqlstate == "RC203"
+        assert "one row per wallet" in err.value.diag.message_hint
+    assert one(fresh, "SELECT count(*) FROM recon.runs") == 0
+    assert open_findings(fresh) == []
+    run(fresh, "CREATE OR REPLACE VIEW v AS SELECT account || ':' || asset AS account, asset,"
+        " balance FROM volumes",
+        "UPDATE postings SET source = source || ':' || asset,"
+        " destination = destination || ':' || asset")
+    assert reconcile(fresh)["status"] == "synced"
