@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import psycopg
 import pytest
-from helpers import one, row_snapshot
+from helpers import one, q, row_snapshot
 
 from conftest import fix, open_findings, reconcile, run
 
@@ -93,3 +93,38 @@ def test_a_view_repeating_a_wallet_key_fails_the_run_not_the_books(fresh: str) -
         "UPDATE postings SET source = source || ':' || asset,"
         " destination = destination || ':' || asset")
     assert reconcile(fresh)["status"] == "synced"
+
+
+# -- a duplicate of another amount --------------------------------------------------------------
+
+def test_a_duplicate_of_different_amounts_is_not_reversed(fresh: str) -> None:
+    """Two partial captures of order-9 (30 and 70) under one reference: the duplicate check
+    shows them, but different amounts are evidence against a retry, so its repair is manual,
+    and applying changes nothing (it used to reverse the 70 and debit a consistent wallet).
+    A true retry (order-7 posted twice, 20 each) is still reversed."""
+    run(fresh,
+        "CREATE TABLE w (id int PRIMARY KEY, balance numeric(14, 2) NOT NULL)",
+        "CREATE TABLE e (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " wallet_id int NOT NULL, amount numeric(14, 2) NOT NULL, reference text,"
+        " type text NOT NULL DEFAULT 'TX')",
+        "INSERT INTO w VALUES (1, 150), (2, 20)",
+        "INSERT INTO e (wallet_id, amount, reference) VALUES (1, 50, 'topup-1'),"
+        " (1, 30, 'order-9'), (1, 70, 'order-9'), (2, 20, 'order-7'), (2, 20.00, 'order-7')",
+        "SELECT recon.register_wallet_source('w', 'w', 'id', ARRAY['balance'])",
+        "SELECT recon.register_ledger_source('e', 'w', 'e', 'wallet_id', 'amount',"
+        " '{\"entry_id\": \"id\", \"order_by\": \"id\", \"reference\": \"reference\"}')",
+        "SELECT recon.register_check('d', 'duplicate', '{\"ledger\": \"e\"}')",
+        "SELECT recon.register_writer('e', '{\"columns\": {\"type\": \"ADJUSTMENT\"}}')")
+    reconcile(fresh)
+    plan = {s["wallet_key"]: s for s in fix(fresh, checks=["d"], wallet_limit=100)}
+    assert plan["1"]["status"] == "manual"
+    assert "order-9 moved different amounts" in plan["1"]["note"]
+    assert plan["2"]["status"] == "planned"
+    before = row_snapshot(fresh, "w")
+    applied = {s["wallet_key"]: s["status"] for s in fix(
+        fresh, checks=["d"], wallet_limit=100, dry_run=False, ticket="T", reason="dup")}
+    assert applied == {"1": "manual", "2": "applied"}
+    # wallet 2 was credited once: its retry reversed in the ledger, the balance kept
+    assert row_snapshot(fresh, "w") == before
+    assert q(fresh, "SELECT wallet_id, count(*), sum(amount) FROM e GROUP BY 1 ORDER BY 1") == [
+        (1, 3, 150), (2, 3, 20)]
