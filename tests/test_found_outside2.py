@@ -128,3 +128,51 @@ def test_a_duplicate_of_different_amounts_is_not_reversed(fresh: str) -> None:
     assert row_snapshot(fresh, "w") == before
     assert q(fresh, "SELECT wallet_id, count(*), sum(amount) FROM e GROUP BY 1 ORDER BY 1") == [
         (1, 3, 150), (2, 3, 20)]
+
+
+# -- a payment in another currency --------------------------------------------------------------
+
+CHARGES = (
+    "CREATE TABLE w (id text PRIMARY KEY, currency text NOT NULL, balance numeric(14, 2) NOT NULL)",
+    "CREATE TABLE e (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, wallet_id text NOT NULL,"
+    " amount numeric(14, 2) NOT NULL, currency text NOT NULL DEFAULT 'USD', reference text)",
+    "CREATE TABLE charge (id text PRIMARY KEY, wallet_id text NOT NULL, amount bigint NOT NULL,"
+    " currency text NOT NULL)",
+    "INSERT INTO w VALUES ('w_usd', 'USD', 0), ('w_eur', 'EUR', 0)",
+    "INSERT INTO charge VALUES ('ch_2', 'w_usd', 5000, 'JPY'), ('ch_3', 'w_eur', 700, 'eur')",
+    "SELECT recon.register_wallet_source('w', 'w', 'id', ARRAY['balance'],"
+    " '{\"currency\": \"currency\"}')",
+    "SELECT recon.register_ledger_source('e', 'w', 'e', 'wallet_id', 'amount',"
+    " '{\"entry_id\": \"id\", \"order_by\": \"id\", \"reference\": \"reference\","
+    " \"currency\": \"currency\"}')",
+    "SELECT recon.register_writer('e', '{\"columns\": {}}')",
+)
+
+
+def test_a_payment_in_another_currency_is_not_posted_into_its_wallet(fresh: str) -> None:
+    """With "currency_column" the JPY charge's finding is in JPY, and its post_missing into a
+    USD wallet is manual (it used to be posted as USD 50.00); an eur charge into the EUR
+    wallet is posted. Without the option, on wallets of several currencies, the payment's
+    currency is unknown: manual."""
+    run(fresh, *CHARGES,
+        "SELECT recon.register_check('o', 'orphan', '{\"ledger\": \"e\", \"table\": \"charge\","
+        " \"id_column\": \"id\", \"amount_column\": \"amount\", \"wallet_column\": \"wallet_id\","
+        " \"scale\": 2, \"currency_column\": \"currency\"}')",
+        "SELECT recon.register_check('u', 'orphan', '{\"ledger\": \"e\", \"table\": \"charge\","
+        " \"id_column\": \"id\", \"amount_column\": \"amount\", \"wallet_column\": \"wallet_id\","
+        " \"scale\": 2}')")
+    reconcile(fresh)
+    assert sorted((f["check_name"], f["wallet_key"], f["currency"]) for f in open_findings(
+        fresh)) == [("o", "w_eur", "eur"), ("o", "w_usd", "JPY"), ("u", "w_eur", "EUR"),
+                    ("u", "w_usd", "USD")]
+    plan = {s["wallet_key"]: s for s in fix(fresh, checks=["o"], wallet_limits='{"*": 100}')}
+    assert plan["w_usd"]["status"] == "manual"
+    assert plan["w_usd"]["note"].startswith("payment ch_2 is in JPY, its wallet w_usd in USD")
+    assert plan["w_eur"]["status"] == "planned"
+    assert {s["status"] for s in fix(fresh, checks=["u"], wallet_limits='{"*": 100}')} == {
+        "manual"}
+    applied = {s["wallet_key"]: s["status"] for s in fix(
+        fresh, checks=["o"], wallet_limits='{"*": 100}', dry_run=False, ticket="T",
+        reason="missing charge")}
+    assert applied == {"w_usd": "manual", "w_eur": "applied"}
+    assert q(fresh, "SELECT id, balance FROM w ORDER BY id") == [("w_eur", 7), ("w_usd", 0)]
