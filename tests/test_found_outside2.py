@@ -176,3 +176,72 @@ def test_a_payment_in_another_currency_is_not_posted_into_its_wallet(fresh: str)
         reason="missing charge")}
     assert applied == {"w_usd": "manual", "w_eur": "applied"}
     assert q(fresh, "SELECT id, balance FROM w ORDER BY id") == [("w_eur", 7), ("w_usd", 0)]
+
+
+# -- what a column cannot hold ------------------------------------------------------------------
+
+def test_a_resync_finer_than_a_per_row_scale_is_skipped_in_the_dry_run(fresh: str) -> None:
+    """Blnk-like balances with a precision per row: alice's entry of 0.001 USD is finer than her
+    wallet's precision (100), so her resync cannot be written: skipped in the dry run (it was
+    planned, and the apply failed whole with RC321), and bob's +5.00 drift is repaired."""
+    run(fresh,
+        "CREATE TABLE b (balance_id text PRIMARY KEY, currency text NOT NULL,"
+        " precision bigint NOT NULL, balance bigint NOT NULL)",
+        "CREATE TABLE en (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " balance_id text NOT NULL, amount bigint NOT NULL, precision bigint NOT NULL)",
+        "INSERT INTO b VALUES ('alice', 'USD', 100, 1000), ('bob', 'USD', 100, 1000)",
+        "INSERT INTO en (balance_id, amount, precision) VALUES ('alice', 1000, 100),"
+        " ('bob', 1000, 100), ('alice', 1, 1000)",
+        "UPDATE b SET balance = balance + 500 WHERE balance_id = 'bob'",
+        "SELECT recon.register_wallet_source('bw', 'b', 'balance_id', ARRAY['balance'],"
+        " '{\"currency\": \"currency\", \"scale\": {\"column\": \"precision\","
+        " \"as\": \"multiplier\"}}')",
+        "SELECT recon.register_ledger_source('bl', 'bw', 'en', 'balance_id', 'amount',"
+        " '{\"entry_id\": \"id\", \"order_by\": \"id\", \"scale\": {\"column\": \"precision\","
+        " \"as\": \"multiplier\"}}')",
+        "SELECT recon.register_check('bb', 'balance', '{\"ledger\": \"bl\"}')")
+    reconcile(fresh)
+    plan = {s["wallet_key"]: s for s in fix(fresh, wallet_limits='{"*": 100}')}
+    assert plan["alice"]["status"] == "skipped"
+    assert plan["alice"]["note"] == ("would not fit balance (whole minor units at precision"
+                                     " = 100): 10.00 -> 10.001")
+    assert plan["bob"]["status"] == "planned"
+    applied = {s["wallet_key"]: s["status"] for s in fix(
+        fresh, wallet_limits='{"*": 100}', dry_run=False, ticket="T", reason="r")}
+    assert applied == {"alice": "skipped", "bob": "applied"}
+    assert q(fresh, "SELECT balance_id, balance FROM b ORDER BY 1") == [
+        ("alice", 1000), ("bob", 1000)]
+
+
+def test_an_offset_wallet_that_would_overflow_skips_the_step(fresh: str) -> None:
+    """bob's stored balance is taken as right (adjust): -50 to bob, +50 to the offset wallet
+    world, whose numeric(14,2) balance cannot hold it. Skipped in the dry run, naming the
+    offset wallet (it was planned, and the apply failed with a raw 22003)."""
+    run(fresh,
+        "CREATE TABLE a (id text PRIMARY KEY, balance numeric(14, 2) NOT NULL)",
+        "CREATE TABLE en (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " account_id text NOT NULL, amount numeric(16, 2) NOT NULL, txn text NOT NULL,"
+        " reference text)",
+        "INSERT INTO a VALUES ('world', 999999999990.00), ('alice', -999999999990.00),"
+        " ('bob', -50)",
+        "INSERT INTO en (account_id, amount, txn) VALUES ('world', 999999999990.00, 't1'),"
+        " ('alice', -999999999990.00, 't1')",
+        "SELECT recon.register_wallet_source('aw', 'a', 'id', ARRAY['balance'])",
+        "SELECT recon.register_ledger_source('al', 'aw', 'en', 'account_id', 'amount',"
+        " '{\"entry_id\": \"id\", \"order_by\": \"id\", \"journal\": \"txn\","
+        " \"reference\": \"reference\"}')",
+        "SELECT recon.register_check('ab', 'balance', '{\"ledger\": \"al\", \"currency\": \"EUR\"}')",
+        "SELECT recon.register_writer('al', '{\"offset_wallet\": \"world\","
+        " \"journal\": \"recon-{fix}-{step}\"}')",
+        "SELECT recon.allow_overdraft('aw', reason => 'test')",
+        "SELECT recon.set_fix_policy('ab', '{\"strategy\": \"adjust\","
+        " \"wallet_limit\": {\"*\": 100}}')")
+    reconcile(fresh)
+    [step] = fix(fresh, checks=["ab"])
+    assert (step["wallet_key"], step["status"]) == ("bob", "skipped")
+    assert step["note"] == ("would not fit balance (numeric(14,2)) of the offset wallet world:"
+                            " 999999999990.00 -> 1000000000040.00")
+    before = row_snapshot(fresh, "a", "en")
+    [step] = fix(fresh, checks=["ab"], dry_run=False, ticket="T", reason="r")
+    assert step["status"] == "skipped"
+    assert row_snapshot(fresh, "a", "en") == before
