@@ -245,3 +245,33 @@ def test_an_offset_wallet_that_would_overflow_skips_the_step(fresh: str) -> None
     [step] = fix(fresh, checks=["ab"], dry_run=False, ticket="T", reason="r")
     assert step["status"] == "skipped"
     assert row_snapshot(fresh, "a", "en") == before
+
+
+# -- a ticket of tabs ---------------------------------------------------------------------------
+
+def test_a_ticket_or_reason_of_tabs_and_newlines_is_blank(fresh: str) -> None:
+    """Spaces were refused (RC303), a tab ticket and a newline reason applied the repair and
+    went into the audit as blanks. Any whitespace only is blank now, in recon.fix (and
+    reverse_fix, backfill: one caller check), allow_overdraft and acknowledge_alert."""
+    run(fresh,
+        "CREATE TABLE w (id int PRIMARY KEY, balance numeric(14, 2) NOT NULL)",
+        "CREATE TABLE e (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " wallet_id int NOT NULL, amount numeric(14, 2))",
+        "INSERT INTO w VALUES (1, 107), (2, 9)",
+        "INSERT INTO e (wallet_id, amount) VALUES (1, 100), (2, 1)",
+        "SELECT recon.register_wallet_source('w', 'w', 'id', ARRAY['balance'])",
+        "SELECT recon.register_ledger_source('e', 'w', 'e', 'wallet_id', 'amount')",
+        "SELECT recon.register_check('b', 'balance', '{\"ledger\": \"e\", \"currency\": \"USD\"}')")
+    reconcile(fresh)
+    for ticket, reason in (("\t", "r"), ("T", "\n"), ("\r\n", "\f\v "), ("T", " \t")):
+        with pytest.raises(psycopg.Error) as err:
+            fix(fresh, dry_run=False, ticket=ticket, reason=reason, wallet_limit=100)
+        assert err.value.sqlstate == "RC303"
+    assert one(fresh, "SELECT count(*) FROM recon.repairs") == 0
+    assert sqlstate(fresh, "SELECT recon.allow_overdraft('w', reason => E'\\n\\t')") == "RC303"
+    # two wallets drifted: a HIGH run, an alert
+    alert = one(fresh, "SELECT id FROM recon.open_alerts")
+    assert sqlstate(fresh, f"SELECT recon.acknowledge_alert(ARRAY[{alert}]::bigint[], E'\\t\\n')"
+                    ) == "RC303"
+    assert [s["status"] for s in fix(fresh, dry_run=False, ticket="T-1", reason="drift",
+                                      wallet_limit=100)] == ["applied", "applied"]
