@@ -275,3 +275,31 @@ def test_a_ticket_or_reason_of_tabs_and_newlines_is_blank(fresh: str) -> None:
                     ) == "RC303"
     assert [s["status"] for s in fix(fresh, dry_run=False, ticket="T-1", reason="drift",
                                       wallet_limit=100)] == ["applied", "applied"]
+
+
+# -- a writer over columns PostgreSQL computes --------------------------------------------------
+
+def test_a_writer_over_a_generated_amount_or_identity_is_refused(fresh: str) -> None:
+    """Stripe-like net = amount - fee as the ledger's amount, and an identity GENERATED ALWAYS
+    mapped in "columns": both fail at every posting (428C9), so registration refuses them
+    (RC305, naming the column); the same ledger on the gross amount takes a writer."""
+    run(fresh,
+        "CREATE TABLE bt (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " account bigint NOT NULL, amount numeric NOT NULL, fee numeric NOT NULL DEFAULT 0,"
+        " net numeric GENERATED ALWAYS AS (amount - fee) STORED)",
+        "CREATE TABLE acct (id bigint PRIMARY KEY, available numeric NOT NULL)",
+        "SELECT recon.register_wallet_source('s', 'acct', 'id', ARRAY['available'])",
+        "SELECT recon.register_ledger_source('n', 's', 'bt', 'account', 'net')",
+        "SELECT recon.register_ledger_source('g', 's', 'bt', 'account', 'amount')")
+    with pytest.raises(psycopg.Error) as err:
+        run(fresh, "SELECT recon.register_writer('n', '{\"columns\": {\"amount\": \"0\"}}')")
+    assert err.value.sqlstate == "RC305"
+    assert err.value.diag.message_primary == (
+        "writer for n would write column(s) PostgreSQL computes:"
+        " net (GENERATED ALWAYS AS (amount - fee))")
+    with pytest.raises(psycopg.Error) as err:
+        run(fresh, "SELECT recon.register_writer('g', '{\"columns\": {\"id\": \"7\"}}')")
+    assert err.value.sqlstate == "RC305"
+    assert "id (GENERATED ALWAYS AS IDENTITY)" in err.value.diag.message_primary
+    run(fresh, "SELECT recon.register_writer('g')")
+    assert one(fresh, "SELECT count(*) FROM _recon.writer") == 1
