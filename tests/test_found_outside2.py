@@ -21,7 +21,7 @@ import psycopg
 import pytest
 from helpers import one, q, row_snapshot
 
-from conftest import fix, open_findings, reconcile, run
+from conftest import fix, open_findings, reconcile, run, run_cli
 
 
 @pytest.fixture
@@ -303,3 +303,15 @@ def test_a_writer_over_a_generated_amount_or_identity_is_refused(fresh: str) -> 
     assert "id (GENERATED ALWAYS AS IDENTITY)" in err.value.diag.message_primary
     run(fresh, "SELECT recon.register_writer('g')")
     assert one(fresh, "SELECT count(*) FROM _recon.writer") == 1
+
+
+# -- the CLI ------------------------------------------------------------------------------------
+
+def test_fix_finding_says_finding_id_not_run_number() -> None:
+    """`wallet-recon fix --finding x` said "'x' is not a run number"."""
+    for value, says in (("x", "'x' is not a finding id (an id of recon.open_findings)"),
+                        ("0", "'0' is not a finding id")):
+        proc = run_cli("fix", "--finding", value)
+        assert proc.returncode == 2, (proc.stdout, proc.stderr)
+        assert proc.stderr.strip().splitlines() == [
+            f"wallet-recon fix: error: argument --finding: {says} (see wallet-recon fix --help)"]
