@@ -1762,6 +1762,23 @@ $$;
 COMMENT ON FUNCTION _recon.base_table(p_view oid) IS 'The base table of a simple view (automatically updatable, no subquery, over exactly one table or partitioned table), or NULL for any other view and for anything that is not a view. Incremental mode and guards read such a view through its base table.';
 
 --
+-- Name: blank(text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.blank(p_text text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT p_text IS NULL OR btrim(p_text, E' \t\r\n\f\v') = '';
+$$;
+
+--
+-- Name: FUNCTION blank(p_text text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.blank(p_text text) IS 'TRUE when p_text is NULL or holds only whitespace (spaces, tabs, newlines, carriage returns, form feeds, vertical tabs): a ticket, reason or note that says nothing (RC303 where one is required).';
+
+--
 -- Name: check(text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -3098,6 +3115,8 @@ DECLARE
                                          'orphan check ' || p_name, ARRAY[v_amount]);
     v_expected text := _recon.major_sql(v_scale, format('s.%I', v_amount), 's');
     v_wallet text := 'NULL';
+    -- the payment's own currency, when the payments say it: the finding's currency
+    v_currency text := '';
     v_where text := 'TRUE';
     v_match text;
     v_col text;
@@ -3106,6 +3125,11 @@ BEGIN
     IF p_options ? 'wallet_column' THEN
         v_wallet := format('s.%I', _recon.resolve_column(v_relid, p_options ->> 'wallet_column',
                                                           'the wallet key'));
+    END IF;
+    IF p_options ? 'currency_column' THEN
+        v_currency := format(' || jsonb_strip_nulls(jsonb_build_object(''currency'', s.%I::text))',
+                             _recon.resolve_column(v_relid, p_options ->> 'currency_column',
+                                                   'the payment currency'));
     END IF;
     IF p_options ? 'filters' THEN
         IF jsonb_typeof(p_options -> 'filters') <> 'object' THEN
@@ -3148,7 +3172,7 @@ BEGIN
        (%3$s)::numeric AS expected,
        (0 - (%3$s))::numeric AS difference,
        jsonb_build_object('item', s.%4$I::text, 'source_id', s.%4$I, 'column', %10$L,
-                          'cause', 'orphaned_payment') AS details
+                          'cause', 'orphaned_payment')%11$s AS details
 FROM %5$s AS s
 WHERE %6$s
   AND NOT EXISTS (SELECT FROM %7$s AS l WHERE %8$s AND %9$s)$sql$,
@@ -3157,7 +3181,8 @@ WHERE %6$s
         -- the balance column a missing entry would have moved: the first the ledger moves
         (SELECT c.b FROM unnest((_recon.wallet(v_ledger.wallet_source)).balance_columns)
                             WITH ORDINALITY AS c (b, o)
-         WHERE v_ledger.effects ? c.b ORDER BY c.o LIMIT 1)
+         WHERE v_ledger.effects ? c.b ORDER BY c.o LIMIT 1),
+        v_currency
     );
 END;
 $_$;
@@ -3166,7 +3191,7 @@ $_$;
 -- Name: FUNCTION compile_orphan(p_name text, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.compile_orphan(p_name text, p_options jsonb) IS 'Compiles an orphan check: rows of a source table (payments) matching "filters" ({"status": ["COMPLETED"]}) and "like" ({"source_id": "wallet-%"}) whose id no ledger entry has as its reference. Only entries in effect count (_recon.in_effect_sql): one the toolkit reversed, or one reversed by a matching REV-<entry id> of the opposite effect on the same wallet, does not; a 0.00 or foreign REV- changes nothing. expected is the amount that should have been posted, in major units where "scale" says the payments keep minor units (as a ledger''s "scale"). docs/CHECKS.md.';
+COMMENT ON FUNCTION _recon.compile_orphan(p_name text, p_options jsonb) IS 'Compiles an orphan check: rows of a source table (payments) matching "filters" ({"status": ["COMPLETED"]}) and "like" ({"source_id": "wallet-%"}) whose id no ledger entry has as its reference. Only entries in effect count (_recon.in_effect_sql): one the toolkit reversed, or one reversed by a matching REV-<entry id> of the opposite effect on the same wallet, does not; a 0.00 or foreign REV- changes nothing. expected is the amount that should have been posted, in major units where "scale" says the payments keep minor units (as a ledger''s "scale"). With "currency_column" the payment''s currency is the finding''s (details.currency), and a repair never posts it into a wallet of another currency (_recon.fix_payment_currency). docs/CHECKS.md.';
 
 --
 -- Name: compile_total(text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -3775,6 +3800,8 @@ BEGIN
     --    columns. A wallet's repairs are all applied or none: after each phase that skips a
     --    step, the wallet's other steps are skipped too (_recon.fix_all_or_nothing).
     v_currency := _recon.fix_currencies(p_stage, v_stored);
+    --    A payment in another currency than its wallet's: left to a person.
+    PERFORM _recon.fix_payment_currency(p_stage, v_currency);
     PERFORM _recon.fix_step_limits(p_stage, p_wallet_limit, p_run_limit);
     PERFORM _recon.fix_skip_over_wallet_limit(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
@@ -3866,8 +3893,8 @@ BEGIN
         PERFORM _recon.fail('RC303', 'dry_run is NULL', 'It must be true (plan) or false (apply).',
                             'Leave it out for a dry run.');
     END IF;
-    IF NOT p_dry_run AND (NULLIF(btrim(p_ticket), '') IS NULL
-                          OR NULLIF(btrim(p_reason), '') IS NULL) THEN
+    IF NOT p_dry_run AND (_recon.blank(p_ticket)
+                          OR _recon.blank(p_reason)) THEN
         PERFORM _recon.fail('RC303', format('%s needs a ticket and a reason', p_what),
                             format('ticket %L, reason %L.', p_ticket, p_reason),
                             'E.g. dry_run => false, ticket => ''INC-42'', reason => ''...'': '
@@ -5513,6 +5540,81 @@ $$;
 COMMENT ON FUNCTION _recon.fix_overdraft_evidence(p_stage bigint) IS 'Phase 4 of _recon.fix_assess, after the overdrafts were skipped: writes into the evidence ("overdraft") of each planned step of a wallet left below zero by an exemption, per column, the balance before and after and the exemption (id, reason).';
 
 --
+-- Name: fix_payment_currency(bigint, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_payment_currency(p_stage bigint, p_currency jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_ws _recon.wallet_source;
+    v_several jsonb := '{}'::jsonb;
+    v_many boolean;
+BEGIN
+    -- The wallet sources of the payments to post whose currency no one declared: do their
+    -- wallets hold several currencies (then which one the payment is in is unknown)?
+    FOR v_ws IN SELECT DISTINCT w.* FROM _recon.fix_stage AS s
+                JOIN _recon.check_def AS c ON c.name = s.check_name
+                JOIN _recon.wallet_source AS w ON w.name = s.wallet_source
+                WHERE s.stage_id = p_stage AND s.status = 'planned'
+                  AND s.strategy = 'post_missing' AND c.kind = 'orphan'
+                  AND NOT c.options ? 'currency_column' AND c.currency IS NULL
+                  AND w.currency_column IS NOT NULL LOOP
+        EXECUTE format('SELECT count(DISTINCT upper(w.%I::text)) > 1 FROM %s AS w',
+                       v_ws.currency_column, v_ws.relid::regclass) INTO v_many;
+        v_several := v_several || jsonb_build_object(v_ws.name, v_many);
+    END LOOP;
+    -- A payment is posted in its wallet's currency, as the amount it was made for: a JPY 5000
+    -- charge into a USD wallet would be booked as USD 5000 (as an entry of another currency,
+    -- _recon.fix_mixed_currency). The payment's currency is its "currency_column", else the
+    -- check's "currency"; the wallet's, its currency column (p_currency, read now).
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual',
+        note = CASE WHEN x.paid IS NULL THEN format(
+                   'the orphan check %s does not say the payment''s currency, and the wallets '
+                   || 'of %s hold several: declare its "currency_column" (recon.register_check), '
+                   || 'or post it by hand', s.check_name, s.wallet_source)
+               ELSE format('payment %s is in %s, its wallet %s in %s: posting it would book a '
+                           || 'foreign amount into the wallet''s currency; post it by hand to a '
+                           || 'wallet of its currency', x.source_id, x.paid,
+                           s.wallet_key, x.own) END
+    FROM (
+        SELECT s0.step, f.details ->> 'source_id' AS source_id,
+               CASE WHEN c.options ? 'currency_column' THEN f.details ->> 'currency'
+                    ELSE c.currency END AS paid,
+               p_currency -> s0.wallet_source ->> s0.wallet_key AS own
+        FROM _recon.fix_stage AS s0
+        JOIN _recon.finding AS f ON f.id = s0.finding_id
+        JOIN _recon.check_def AS c ON c.name = s0.check_name AND c.kind = 'orphan'
+        WHERE s0.stage_id = p_stage AND s0.status = 'planned' AND s0.strategy = 'post_missing'
+    ) AS x
+    WHERE s.stage_id = p_stage AND s.step = x.step
+      AND CASE WHEN x.paid IS NULL THEN (v_several ->> s.wallet_source)::boolean
+               ELSE x.own IS NOT NULL AND upper(x.paid) <> upper(x.own) END;
+    -- The wallet's balance drift may be that payment (credited, its entry lost): re-syncing
+    -- would take it back. Left to a person too, as for a payment of unknown units.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual',
+        note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
+                      || 'drift may be that payment; repair that one first', o.step,
+                      o.check_name)
+    FROM _recon.fix_stage AS o
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
+      AND s.strategy IN ('resync', 'adjust', 'move')
+      AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
+      AND o.strategy = 'post_missing'
+      AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_payment_currency(p_stage bigint, p_currency jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_payment_currency(p_stage bigint, p_currency jsonb) IS 'Phase of _recon.fix_assess, after _recon.fix_currencies (p_currency: {wallet source: {wallet key: currency}}): a planned post_missing becomes manual when the payment''s currency (the orphan check''s "currency_column", else its "currency") differs from its wallet''s currency column (case aside), or is unknown while the wallets of the source hold several currencies; then the wallet''s balance steps too (the drift may be that payment).';
+
+--
 -- Name: fix_plan(bigint, bigint, text[], text[], bigint[], text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -5814,21 +5916,32 @@ BEGIN
         FROM unnest(v_wallet.balance_columns) AS b WHERE v_ledger.effects ? b;
         EXECUTE format($q$
             UPDATE _recon.fix_stage AS s
-            SET postings = y.postings, moves = y.moves
+            SET postings = y.postings,
+                moves = CASE WHEN y.kinds > 1 THEN '{}'::jsonb ELSE y.moves END,
+                status = CASE WHEN y.kinds > 1 THEN 'manual' ELSE s.status END,
+                note = CASE WHEN y.kinds > 1 THEN format(
+                    'the postings of reference %%s moved different amounts: a retry repeats its '
+                    || 'amount, partial captures or separate payments under one reference do '
+                    || 'not; reverse the duplicates by hand, or acknowledge',
+                    y.reference) ELSE s.note END
             FROM (
                 SELECT e.step,
+                       -- the effects of the postings: more than one, and no retry shows
+                       count(DISTINCT e.deltas) AS kinds, min(e.reference) AS reference,
                        jsonb_agg(jsonb_build_object(
                            'wallet', e.wallet_key, 'deltas', e.deltas, 'purpose', 'reversal',
                            'entry', e.entry) || jsonb_strip_nulls(jsonb_build_object(
                                'reference', _recon.reversal_reference($3, e.entry)))
-                           ORDER BY e.n) AS postings,
+                           ORDER BY e.n) FILTER (WHERE e.n > 1) AS postings,
                        (SELECT jsonb_object_agg(d.key, d.total) FROM (
                             SELECT m.key, sum(m.value::numeric) AS total
-                            FROM jsonb_array_elements(jsonb_agg(e.deltas)) AS a (v),
+                            FROM jsonb_array_elements(
+                                jsonb_agg(e.deltas) FILTER (WHERE e.n > 1)) AS a (v),
                                  jsonb_each_text(a.v) AS m
                             GROUP BY m.key) AS d) AS moves
                 FROM (
-                    SELECT s.step, s.wallet_key, x.entry, x.n, jsonb_build_object(%1$s) AS deltas
+                    SELECT s.step, s.wallet_key, x.entry, x.n, jsonb_build_object(%1$s) AS deltas,
+                           f.details ->> 'reference' AS reference
                     FROM _recon.fix_stage AS s
                     JOIN _recon.finding AS f ON f.id = s.finding_id
                     -- a duplicate finding's entries are an array; other findings' "entries"
@@ -5840,7 +5953,7 @@ BEGIN
                         WITH ORDINALITY AS x (entry, n)
                     JOIN %2$s AS l ON (%3$s)::text = x.entry AND l.wallet::text = s.wallet_key
                     WHERE s.stage_id = $1 AND s.check_name = $2 AND s.status = 'planned'
-                      AND s.strategy = 'reverse' AND x.n > 1
+                      AND s.strategy = 'reverse'
                 ) AS e
                 GROUP BY e.step
             ) AS y
@@ -5856,7 +5969,7 @@ $_$;
 -- Name: FUNCTION fix_plan_reversals(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_plan_reversals(p_stage bigint) IS 'Phase 2 of _recon.fix_plan: a duplicate finding to reverse gets one compensating posting per entry after the first, each with the opposite of that entry''s effects as read from the ledger, referenced by _recon.reversal_reference; its moves are their sum.';
+COMMENT ON FUNCTION _recon.fix_plan_reversals(p_stage bigint) IS 'Phase 2 of _recon.fix_plan: a duplicate finding to reverse gets one compensating posting per entry after the first, each with the opposite of that entry''s effects as read from the ledger, referenced by _recon.reversal_reference; its moves are their sum. Postings of different effects (partial captures of 30 and 70) are no retry: the step is manual.';
 
 --
 -- Name: fix_plan_skip_unwritable(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7282,6 +7395,8 @@ BEGIN
     ) AS o
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = o.wallet_source
       AND s.wallet_key = o.wallet_key;
+    -- a per-row scale, and the offset wallets the postings move
+    PERFORM _recon.fix_skip_unfit_more(p_stage);
 END;
 $$;
 
@@ -7289,7 +7404,108 @@ $$;
 -- Name: FUNCTION fix_skip_unfit(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_skip_unfit(p_stage bigint) IS 'Phase 4 of _recon.fix_assess: skips every planned step of a wallet when a stored balance it would leave, or an entry it would post, does not fit its column (numeric(14,2) and 1e12, a third decimal, a fraction of an integer): the first such step by number says which.';
+COMMENT ON FUNCTION _recon.fix_skip_unfit(p_stage bigint) IS 'Phase 4 of _recon.fix_assess: skips every planned step of a wallet when a stored balance it would leave, or an entry it would post, does not fit its column (numeric(14,2) and 1e12, a third decimal, a fraction of an integer): the first such step by number says which. Then balances at a per-row scale and the offset wallets (_recon.fix_skip_unfit_more).';
+
+--
+-- Name: fix_skip_unfit_more(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_skip_unfit_more(p_stage bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_ws _recon.wallet_source;
+    v_offsets jsonb;
+    v_now jsonb;
+BEGIN
+    FOR v_ws IN SELECT DISTINCT w.* FROM _recon.fix_stage AS s
+                JOIN _recon.wallet_source AS w ON w.name = s.wallet_source
+                WHERE s.stage_id = p_stage AND s.status = 'planned' LOOP
+        -- 1. A per-row scale (Blnk's precision): the wallet's stored balance is written as
+        --    whole minor units at its row's scale (RC321 otherwise, failing the whole fix).
+        IF v_ws.balance_scale ? 'column' THEN
+            EXECUTE format($q$
+                UPDATE _recon.fix_stage AS s SET status = 'skipped', note = o.note
+                FROM (
+                    SELECT DISTINCT ON (b.wallet_key) b.wallet_key,
+                           format('would not fit %%s (whole minor units at %%s = %%s): %%s -> %%s',
+                                  b.col, %1$L, w.%1$I, b.before, b.before + b.moved) AS note
+                    FROM _recon.fix_wallet_moves($1) AS b
+                    JOIN %2$s AS w ON w.%3$I::text = b.wallet_key
+                    CROSS JOIN LATERAL (SELECT CASE WHEN %4$L = 'places'
+                                                    THEN w.%1$I::integer
+                                                    WHEN w.%1$I::text ~ '^10{0,38}$'
+                                                    THEN length(w.%1$I::text) - 1 END AS places
+                    ) AS p
+                    WHERE b.wallet_source = $2
+                      AND (p.places IS NULL OR p.places NOT BETWEEN 0 AND 38
+                           OR (b.before + b.moved) * ('1e' || p.places)::numeric
+                              <> trunc((b.before + b.moved) * ('1e' || p.places)::numeric))
+                    ORDER BY b.wallet_key, b.first_step
+                ) AS o
+                WHERE s.stage_id = $1 AND s.status = 'planned' AND s.wallet_source = $2
+                  AND s.wallet_key = o.wallet_key$q$,
+                v_ws.balance_scale ->> 'column', v_ws.relid::regclass, v_ws.key_column,
+                v_ws.balance_scale ->> 'as')
+            USING p_stage, v_ws.name;
+        END IF;
+        -- 2. The offset wallets: what every planned posting against one moves it by (the
+        --    opposite side of a double entry), from its stored balance now.
+        SELECT jsonb_object_agg(x.wallet, x.moves) INTO v_offsets FROM (
+            SELECT o.wallet, jsonb_object_agg(o.col, o.moved) AS moves FROM (
+                SELECT CASE WHEN e.value ? 'offset_wallet' THEN e.value ->> 'offset_wallet'
+                            ELSE wr.offset_wallet END AS wallet,
+                       d.key AS col, sum(d.value::numeric) AS moved
+                FROM _recon.fix_stage AS s
+                JOIN _recon.writer AS wr ON wr.ledger_source = s.ledger_source
+                CROSS JOIN LATERAL jsonb_array_elements(s.postings) AS e
+                CROSS JOIN LATERAL jsonb_each_text(_recon.fix_offset_deltas(e.value)) AS d
+                WHERE s.stage_id = p_stage AND s.status = 'planned'
+                  AND s.wallet_source = v_ws.name
+                  AND CASE WHEN e.value ? 'offset_wallet' THEN e.value ->> 'offset_wallet'
+                           ELSE wr.offset_wallet END IS NOT NULL
+                GROUP BY 1, 2
+            ) AS o GROUP BY o.wallet
+        ) AS x;
+        CONTINUE WHEN v_offsets IS NULL;
+        v_now := _recon.fix_measure(v_ws.name, ARRAY(SELECT jsonb_object_keys(v_offsets)), '{}');
+        UPDATE _recon.fix_stage AS s
+        SET status = 'skipped',
+            note = format('would not fit %s (%s) of the offset wallet %s: %s -> %s', u.col,
+                          _recon.column_type_sql(v_ws.relid, u.col), u.wallet, u.before,
+                          u.before + u.moved)
+        FROM (
+            SELECT DISTINCT ON (b.wallet) b.wallet, b.col, b.before, b.moved
+            FROM (
+                SELECT o.key AS wallet, m.key AS col, m.value::numeric AS moved,
+                       (v_now -> o.key -> 'stored' ->> m.key)::numeric
+                       -- and what the plan moves it by as a wallet of its own steps
+                       + COALESCE((SELECT sum((y.moves ->> m.key)::numeric)
+                                   FROM _recon.fix_stage AS y
+                                   WHERE y.stage_id = p_stage AND y.status = 'planned'
+                                     AND y.wallet_source = v_ws.name
+                                     AND y.wallet_key = o.key), 0) AS before
+                FROM jsonb_each(v_offsets) AS o, jsonb_each_text(o.value) AS m
+            ) AS b
+            WHERE NOT _recon.column_holds(v_ws.relid, b.col::name, b.before + b.moved)
+            ORDER BY b.wallet, b.col
+        ) AS u
+        WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = v_ws.name
+          AND EXISTS (
+              SELECT FROM jsonb_array_elements(s.postings) AS e
+              JOIN _recon.writer AS wr ON wr.ledger_source = s.ledger_source
+              WHERE CASE WHEN e.value ? 'offset_wallet' THEN e.value ->> 'offset_wallet'
+                         ELSE wr.offset_wallet END = u.wallet);
+    END LOOP;
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_skip_unfit_more(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_skip_unfit_more(p_stage bigint) IS 'Phase of _recon.fix_skip_unfit: skips a wallet''s planned steps whose stored balance, at a per-row scale (a "scale" {"column": c}), would not be a whole number of minor units at its row''s scale (the write would fail the whole fix, RC321); and every planned step posting against an offset wallet whose stored balance, moved by all of them (and its own steps), would not fit its column (numeric(14,2) and 1e12, a third decimal): the note names the offset wallet.';
 
 --
 -- Name: fix_step_changes(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -14191,6 +14407,7 @@ BEGIN
     -- not see everything it was asked to. In incremental mode a balance check runs from its
     -- watermark when that can be shown to give the full result (_recon.balance_increment), and
     -- in full otherwise; a full balance check leaves a watermark for the next incremental run.
+    PERFORM _recon.wallet_keys_repeated(p_names);  -- RC203: a key on two wallet rows
     FOR v_check IN SELECT c.* FROM _recon.check_def AS c WHERE c.name = ANY (p_names)
                    ORDER BY c.name LOOP
         v_reason := CASE WHEN p_mode = 'full' THEN 'full mode'
@@ -15415,6 +15632,76 @@ $$;
 COMMENT ON FUNCTION _recon.wallet(p_name text) IS 'The registered wallet source of that name; RC107 if none.';
 
 --
+-- Name: wallet_key_indexed(oid, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.wallet_key_indexed(p_relid oid, p_key text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT EXISTS (
+        SELECT FROM pg_catalog.pg_index AS i
+        JOIN pg_catalog.pg_attribute AS a
+            ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+        WHERE i.indrelid = p_relid AND i.indisunique AND i.indisvalid
+            AND i.indnkeyatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL
+            AND a.attname = p_key
+    );
+$$;
+
+--
+-- Name: FUNCTION wallet_key_indexed(p_relid oid, p_key text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.wallet_key_indexed(p_relid oid, p_key text) IS 'TRUE when a primary key or a valid unique index, not partial, on exactly the one column p_key of relation p_relid holds it to one row per key. A view or foreign table has no index: FALSE, and a run then counts its repeated keys instead (_recon.wallet_keys_repeated).';
+
+--
+-- Name: wallet_keys_repeated(text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.wallet_keys_repeated(p_names text[]) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_wallet _recon.wallet_source;
+    v_key text;
+    v_rows bigint;
+BEGIN
+    -- A key held unique by an index needs no look; a view (or a table whose unique index was
+    -- dropped since its registration) is read once per run: with a key on two rows every
+    -- balance, finding and repair of that wallet would be wrong.
+    FOR v_wallet IN
+        SELECT DISTINCT ON (w.name) w.* FROM _recon.check_def AS c
+        LEFT JOIN _recon.ledger_source AS l ON l.name = c.ledger_source
+        JOIN _recon.wallet_source AS w ON w.name IN (c.wallet_source, l.wallet_source)
+        WHERE c.name = ANY (p_names) ORDER BY w.name
+    LOOP
+        CONTINUE WHEN _recon.wallet_key_indexed(v_wallet.relid, v_wallet.key_column);
+        EXECUTE format('SELECT w.%1$I::text, count(*) FROM %2$s AS w WHERE w.%1$I IS NOT NULL '
+                       || 'GROUP BY w.%1$I HAVING count(*) > 1 ORDER BY 1 LIMIT 1',
+                       v_wallet.key_column, v_wallet.relid::regclass) INTO v_key, v_rows;
+        IF v_rows IS NOT NULL THEN
+            PERFORM _recon.fail(
+                'RC203', format('wallet source %s repeats the wallet key %L', v_wallet.name, v_key),
+                format('%s has %s rows with %s = %L (and may repeat other keys); a check reads one '
+                       || 'row per wallet. Nothing was recorded.', v_wallet.relid::regclass,
+                       v_rows, v_wallet.key_column, v_key),
+                'Register a view with one row per wallet (e.g. one wallet per account and '
+                || 'currency: key it by both, as account || '':'' || currency), or add a unique '
+                || 'index on the key.');
+        END IF;
+    END LOOP;
+END;
+$_$;
+
+--
+-- Name: FUNCTION wallet_keys_repeated(p_names text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.wallet_keys_repeated(p_names text[]) IS 'RC203 when a wallet source read by the checks p_names has a key on two or more rows: a view (no index can say it is unique), or a table whose unique index on the key is gone; a key under a primary key or unique index (_recon.wallet_key_indexed) is not read.';
+
+--
 -- Name: writer_check_ledger(text, _recon.ledger_source, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -15717,6 +16004,27 @@ BEGIN
     IF v_ledger.amount_scale IS NOT NULL THEN
         v_vals := _recon.writer_minor_sql(v_ledger, v_cols, v_vals);
     END IF;
+    -- No column it writes is one PostgreSQL computes (GENERATED ALWAYS AS, an identity GENERATED
+    -- ALWAYS): the INSERT would fail at every posting (428C9).
+    SELECT string_agg(format('%I (%s)', a.attname,
+                             CASE WHEN a.attgenerated <> '' THEN 'GENERATED ALWAYS AS '
+                                       || pg_catalog.pg_get_expr(d.adbin, d.adrelid)
+                                  ELSE 'GENERATED ALWAYS AS IDENTITY' END), ', ' ORDER BY a.attnum)
+    INTO v_missing
+    FROM pg_catalog.pg_attribute AS a
+    LEFT JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE a.attrelid = v_ledger.relid AND a.attnum > 0 AND NOT a.attisdropped
+      AND (a.attgenerated <> '' OR a.attidentity = 'a')
+      AND quote_ident(a.attname) = ANY (v_cols);
+    IF v_missing IS NOT NULL THEN
+        PERFORM _recon.fail(
+            'RC305', format('writer for %s would write column(s) PostgreSQL computes: %s',
+                            v_ledger.name, v_missing),
+            'An INSERT cannot set a generated column, nor an identity GENERATED ALWAYS one.',
+            'Leave the identity out of "columns"; register the ledger on a column the writer can '
+            || 'set (e.g. the gross amount, with the computed one a check of its own), or '
+            || 'register a posting function ({"function": "schema.post(jsonb)"}).');
+    END IF;
     -- Every column that needs a value gets one.
     SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_missing
     FROM pg_catalog.pg_attribute AS a
@@ -15741,7 +16049,7 @@ $_$;
 -- Name: FUNCTION writer_insert_sql(p_writer _recon.writer); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.writer_insert_sql(p_writer _recon.writer) IS 'The INSERT an insert writer posts one entry with: the registered ledger columns (wallet, amount, direction or type, running balance, reference, journal, posting time) from the posting JSON ($1), the mapped columns from their templates; RETURNING the entry''s id. On transfer rows one row between the wallet and the offset wallet (debit: the one giving); filter columns set to a value the filters keep (the one value of "=" or "in", NULL for "is null", else the mapping''s); each running balance of a per-column "balance_after" from the posting''s "after"; the keys of effect rules no constant or filter fixes from its "keys" (_recon.writer_rule_entry); on a ledger of minor units the amount and running balances converted from major units (_recon.writer_minor_sql). RC305 when a NOT NULL column would have no value, a mapped column is the toolkit''s, a filter cannot be satisfied, a rule key is a template or a parent column, or a template is bad.';
+COMMENT ON FUNCTION _recon.writer_insert_sql(p_writer _recon.writer) IS 'The INSERT an insert writer posts one entry with: the registered ledger columns (wallet, amount, direction or type, running balance, reference, journal, posting time) from the posting JSON ($1), the mapped columns from their templates; RETURNING the entry''s id. On transfer rows one row between the wallet and the offset wallet (debit: the one giving); filter columns set to a value the filters keep (the one value of "=" or "in", NULL for "is null", else the mapping''s); each running balance of a per-column "balance_after" from the posting''s "after"; the keys of effect rules no constant or filter fixes from its "keys" (_recon.writer_rule_entry); on a ledger of minor units the amount and running balances converted from major units (_recon.writer_minor_sql). RC305 when a NOT NULL column would have no value, a column it writes is generated (or an identity GENERATED ALWAYS), a mapped column is the toolkit''s, a filter cannot be satisfied, a rule key is a template or a parent column, or a template is bad.';
 
 --
 -- Name: writer_minor_sql(_recon.ledger_source, text[], text[]); Type: FUNCTION; Schema: _recon; Owner: -
@@ -16290,7 +16598,7 @@ BEGIN
                             'Only raised alerts can be acknowledged.',
                             'SELECT id FROM recon.open_alerts; lists them.');
     END IF;
-    IF NULLIF(btrim(acknowledge_alert.note), '') IS NULL THEN
+    IF _recon.blank(acknowledge_alert.note) THEN
         PERFORM _recon.fail('RC303', 'acknowledging an alert needs a note',
                             'It says what was done about it.', 'E.g. ''INC-42: repaired''.');
     END IF;
@@ -16503,7 +16811,7 @@ BEGIN
                                 'Give the key as text, as recon.open_findings shows it.');
         END IF;
     END IF;
-    IF NULLIF(btrim(allow_overdraft.reason), '') IS NULL THEN
+    IF _recon.blank(allow_overdraft.reason) THEN
         PERFORM _recon.fail('RC303', 'an overdraft exemption needs a reason',
                             'The reason is kept with it (recon.overdraft_exemptions).',
                             'E.g. reason => ''world account: the ledger''''s source of funds''.');
@@ -17556,6 +17864,19 @@ BEGIN
             || 'or a citext key (equal texts compare equal there, and incremental mode then runs '
             || 'in full).');
     END IF;
+    -- a key on two rows: each balance, finding and repair of that wallet would be wrong
+    IF (SELECT c.relkind IN ('r', 'p', 'm') FROM pg_catalog.pg_class AS c WHERE c.oid = v_relid)
+       AND NOT _recon.wallet_key_indexed(v_relid, register_wallet_source.key_column) THEN
+        PERFORM _recon.fail(
+            'RC106', format('the wallet key %s of %s is not a unique key',
+                            register_wallet_source.key_column, v_relid::regclass),
+            'A wallet source has one row per wallet; without a primary key or unique index on '
+            || 'that one column two rows could share a key (e.g. balances per account and '
+            || 'currency), and the check would sum them.',
+            'Register a view with one row per wallet (e.g. keyed by account || '':'' || '
+            || 'currency), or add a primary key or unique index on the key column. A view is '
+            || 'accepted and its keys are counted at each run (RC203).');
+    END IF;
     IF register_wallet_source.balance_columns IS NULL OR cardinality(register_wallet_source.balance_columns) = 0 THEN
         PERFORM _recon.fail(
             'RC106', 'a wallet source needs at least one balance column',
@@ -17603,7 +17924,7 @@ $$;
 -- Name: FUNCTION register_wallet_source(name text, relation text, key_column text, balance_columns text[], options jsonb); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.register_wallet_source(name text, relation text, key_column text, balance_columns text[], options jsonb) IS 'Registers a wallet table: name, table, key column, stored balance columns (numeric), and options {"currency": column, "owner": column, "label": column (an alias shown beside the key in findings), "scale": when the balances are integers of minor units, decimal places (2), {"multiplier": 100}, or per wallet {"column": c, "as": "places"|"multiplier"} (docs/CHECKS.md "Minor units"), "version": column (an integer optimistic-locking version every write of the toolkit to a wallet row bumps)}. Every name is checked against the catalog. Errors: RC101 unknown table, RC102 unknown column, RC103 not numeric (a version column: not an integer), RC104 name taken, RC105 bad name, RC106 bad option, RC115 bad scale, RC116 a key under a nondeterministic collation. Needs the toolkit owner. Table names resolve on your search_path, as in psql; the function is not SECURITY DEFINER and pins no path.';
+COMMENT ON FUNCTION recon.register_wallet_source(name text, relation text, key_column text, balance_columns text[], options jsonb) IS 'Registers a wallet table: name, table, key column, stored balance columns (numeric), and options {"currency": column, "owner": column, "label": column (an alias shown beside the key in findings), "scale": when the balances are integers of minor units, decimal places (2), {"multiplier": 100}, or per wallet {"column": c, "as": "places"|"multiplier"} (docs/CHECKS.md "Minor units"), "version": column (an integer optimistic-locking version every write of the toolkit to a wallet row bumps)}. Every name is checked against the catalog. Errors: RC101 unknown table, RC102 unknown column, RC103 not numeric (a version column: not an integer), RC104 name taken, RC105 bad name, RC106 bad option or a key no primary key or unique index holds to one row per wallet (a view is accepted: a run refuses repeated keys, RC203), RC115 bad scale, RC116 a key under a nondeterministic collation. Needs the toolkit owner. Table names resolve on your search_path, as in psql; the function is not SECURITY DEFINER and pins no path.';
 
 --
 -- Name: register_writer(text, jsonb); Type: FUNCTION; Schema: recon; Owner: -
@@ -17706,6 +18027,7 @@ BEGIN
                             'Run SELECT recon.replica_wait(target) first, in its own '
                             || 'transaction, then this in a new one.');
     END IF;
+    PERFORM _recon.wallet_keys_repeated(v_names);  -- RC203: a key on two wallet rows
     FOR v_check IN SELECT c.* FROM _recon.check_def AS c WHERE c.name = ANY (v_names)
                    ORDER BY c.name LOOP
         v_findings := v_findings || _recon.replica_rows(v_check);
@@ -21304,6 +21626,12 @@ REVOKE ALL ON FUNCTION _recon.balance_recheck_sql(p_check _recon.check_def, p_le
 REVOKE ALL ON FUNCTION _recon.base_table(p_view oid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION blank(p_text text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.blank(p_text text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION "check"(p_name text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -21700,6 +22028,12 @@ REVOKE ALL ON FUNCTION _recon.fix_offset_legs(p_stage bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.fix_overdraft_evidence(p_stage bigint) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_payment_currency(p_stage bigint, p_currency jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_payment_currency(p_stage bigint, p_currency jsonb) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_plan(p_stage bigint, p_run bigint, p_checks text[], p_wallets text[], p_findings bigint[], p_strategy text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -21872,6 +22206,12 @@ REVOKE ALL ON FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) FROM P
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_skip_unfit(p_stage bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_skip_unfit_more(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_skip_unfit_more(p_stage bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_step_changes(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
@@ -22834,6 +23174,18 @@ REVOKE ALL ON FUNCTION _recon.wait_for_transactions(p_timeout interval) FROM PUB
 --
 
 REVOKE ALL ON FUNCTION _recon.wallet(p_name text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION wallet_key_indexed(p_relid oid, p_key text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.wallet_key_indexed(p_relid oid, p_key text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION wallet_keys_repeated(p_names text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.wallet_keys_repeated(p_names text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION writer_check_ledger(p_name text, p_ledger _recon.ledger_source, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
