@@ -132,6 +132,17 @@ def _run_id(value: str) -> int:
     return number
 
 
+def _finding_id(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a finding id (an id of recon.open_findings)") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a finding id")
+    return number
+
+
 def _add_operator_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check", help="reconcile now and print the open findings; exit 1 on drift",
@@ -193,7 +204,7 @@ def _add_operator_commands(sub: argparse._SubParsersAction) -> None:
                    help="only findings of these checks")
     p.add_argument("--wallets", type=_names, metavar="KEY[,KEY...]",
                    help="only findings of these wallets")
-    p.add_argument("--finding", type=_run_id, action="append", dest="findings", metavar="ID",
+    p.add_argument("--finding", type=_finding_id, action="append", dest="findings", metavar="ID",
                    help="only this finding (recon.open_findings.id); repeat for more")
     p.add_argument("--strategy", choices=STRATEGIES, metavar="STRATEGY",
                    help=f"force one strategy: {', '.join(STRATEGIES)}")

@@ -19,6 +19,8 @@ DECLARE
                                          'orphan check ' || p_name, ARRAY[v_amount]);
     v_expected text := _recon.major_sql(v_scale, format('s.%I', v_amount), 's');
     v_wallet text := 'NULL';
+    -- the payment's own currency, when the payments say it: the finding's currency
+    v_currency text := '';
     v_where text := 'TRUE';
     v_match text;
     v_col text;
@@ -27,6 +29,11 @@ BEGIN
     IF p_options ? 'wallet_column' THEN
         v_wallet := format('s.%I', _recon.resolve_column(v_relid, p_options ->> 'wallet_column',
                                                           'the wallet key'));
+    END IF;
+    IF p_options ? 'currency_column' THEN
+        v_currency := format(' || jsonb_strip_nulls(jsonb_build_object(''currency'', s.%I::text))',
+                             _recon.resolve_column(v_relid, p_options ->> 'currency_column',
+                                                   'the payment currency'));
     END IF;
     IF p_options ? 'filters' THEN
         IF jsonb_typeof(p_options -> 'filters') <> 'object' THEN
@@ -69,7 +76,7 @@ BEGIN
        (%3$s)::numeric AS expected,
        (0 - (%3$s))::numeric AS difference,
        jsonb_build_object('item', s.%4$I::text, 'source_id', s.%4$I, 'column', %10$L,
-                          'cause', 'orphaned_payment') AS details
+                          'cause', 'orphaned_payment')%11$s AS details
 FROM %5$s AS s
 WHERE %6$s
   AND NOT EXISTS (SELECT FROM %7$s AS l WHERE %8$s AND %9$s)$sql$,
@@ -78,7 +85,8 @@ WHERE %6$s
         -- the balance column a missing entry would have moved: the first the ledger moves
         (SELECT c.b FROM unnest((_recon.wallet(v_ledger.wallet_source)).balance_columns)
                             WITH ORDINALITY AS c (b, o)
-         WHERE v_ledger.effects ? c.b ORDER BY c.o LIMIT 1)
+         WHERE v_ledger.effects ? c.b ORDER BY c.o LIMIT 1),
+        v_currency
     );
 END;
 $body$;
@@ -90,6 +98,8 @@ COMMENT ON FUNCTION _recon.compile_orphan(text, jsonb) IS
 'reversed, or one reversed by a matching REV-<entry id> of the opposite effect on the same '
 'wallet, does not; a 0.00 or foreign REV- changes nothing. expected is the amount that should '
 'have been posted, in major units where "scale" says the payments keep minor units (as a '
-'ledger''s "scale"). docs/CHECKS.md.';
+'ledger''s "scale"). With "currency_column" the payment''s currency is the finding''s '
+'(details.currency), and a repair never posts it into a wallet of another currency '
+'(_recon.fix_payment_currency). docs/CHECKS.md.';
 
 REVOKE EXECUTE ON FUNCTION _recon.compile_orphan(text, jsonb) FROM PUBLIC;

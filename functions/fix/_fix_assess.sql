@@ -41,6 +41,8 @@ BEGIN
     --    columns. A wallet's repairs are all applied or none: after each phase that skips a
     --    step, the wallet's other steps are skipped too (_recon.fix_all_or_nothing).
     v_currency := _recon.fix_currencies(p_stage, v_stored);
+    --    A payment in another currency than its wallet's: left to a person.
+    PERFORM _recon.fix_payment_currency(p_stage, v_currency);
     PERFORM _recon.fix_step_limits(p_stage, p_wallet_limit, p_run_limit);
     PERFORM _recon.fix_skip_over_wallet_limit(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);

@@ -12,8 +12,8 @@ BEGIN
         PERFORM _recon.fail('RC303', 'dry_run is NULL', 'It must be true (plan) or false (apply).',
                             'Leave it out for a dry run.');
     END IF;
-    IF NOT p_dry_run AND (NULLIF(btrim(p_ticket), '') IS NULL
-                          OR NULLIF(btrim(p_reason), '') IS NULL) THEN
+    IF NOT p_dry_run AND (_recon.blank(p_ticket)
+                          OR _recon.blank(p_reason)) THEN
         PERFORM _recon.fail('RC303', format('%s needs a ticket and a reason', p_what),
                             format('ticket %L, reason %L.', p_ticket, p_reason),
                             'E.g. dry_run => false, ticket => ''INC-42'', reason => ''...'': '

@@ -30,21 +30,32 @@ BEGIN
         FROM unnest(v_wallet.balance_columns) AS b WHERE v_ledger.effects ? b;
         EXECUTE format($q$
             UPDATE _recon.fix_stage AS s
-            SET postings = y.postings, moves = y.moves
+            SET postings = y.postings,
+                moves = CASE WHEN y.kinds > 1 THEN '{}'::jsonb ELSE y.moves END,
+                status = CASE WHEN y.kinds > 1 THEN 'manual' ELSE s.status END,
+                note = CASE WHEN y.kinds > 1 THEN format(
+                    'the postings of reference %%s moved different amounts: a retry repeats its '
+                    || 'amount, partial captures or separate payments under one reference do '
+                    || 'not; reverse the duplicates by hand, or acknowledge',
+                    y.reference) ELSE s.note END
             FROM (
                 SELECT e.step,
+                       -- the effects of the postings: more than one, and no retry shows
+                       count(DISTINCT e.deltas) AS kinds, min(e.reference) AS reference,
                        jsonb_agg(jsonb_build_object(
                            'wallet', e.wallet_key, 'deltas', e.deltas, 'purpose', 'reversal',
                            'entry', e.entry) || jsonb_strip_nulls(jsonb_build_object(
                                'reference', _recon.reversal_reference($3, e.entry)))
-                           ORDER BY e.n) AS postings,
+                           ORDER BY e.n) FILTER (WHERE e.n > 1) AS postings,
                        (SELECT jsonb_object_agg(d.key, d.total) FROM (
                             SELECT m.key, sum(m.value::numeric) AS total
-                            FROM jsonb_array_elements(jsonb_agg(e.deltas)) AS a (v),
+                            FROM jsonb_array_elements(
+                                jsonb_agg(e.deltas) FILTER (WHERE e.n > 1)) AS a (v),
                                  jsonb_each_text(a.v) AS m
                             GROUP BY m.key) AS d) AS moves
                 FROM (
-                    SELECT s.step, s.wallet_key, x.entry, x.n, jsonb_build_object(%1$s) AS deltas
+                    SELECT s.step, s.wallet_key, x.entry, x.n, jsonb_build_object(%1$s) AS deltas,
+                           f.details ->> 'reference' AS reference
                     FROM _recon.fix_stage AS s
                     JOIN _recon.finding AS f ON f.id = s.finding_id
                     -- a duplicate finding's entries are an array; other findings' "entries"
@@ -56,7 +67,7 @@ BEGIN
                         WITH ORDINALITY AS x (entry, n)
                     JOIN %2$s AS l ON (%3$s)::text = x.entry AND l.wallet::text = s.wallet_key
                     WHERE s.stage_id = $1 AND s.check_name = $2 AND s.status = 'planned'
-                      AND s.strategy = 'reverse' AND x.n > 1
+                      AND s.strategy = 'reverse'
                 ) AS e
                 GROUP BY e.step
             ) AS y
@@ -71,6 +82,7 @@ $body$;
 COMMENT ON FUNCTION _recon.fix_plan_reversals(bigint) IS
 'Phase 2 of _recon.fix_plan: a duplicate finding to reverse gets one compensating posting per '
 'entry after the first, each with the opposite of that entry''s effects as read from the '
-'ledger, referenced by _recon.reversal_reference; its moves are their sum.';
+'ledger, referenced by _recon.reversal_reference; its moves are their sum. Postings of '
+'different effects (partial captures of 30 and 70) are no retry: the step is manual.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_plan_reversals(bigint) FROM PUBLIC;

@@ -39,12 +39,15 @@ BEGIN
         WHERE x.wallet_key IS NOT NULL
         ORDER BY x.wallet_source, x.wallet_key, x.step
     ) AS o;
+    -- a per-row scale, and the offset wallets the postings move
+    PERFORM _recon.fix_skip_unfit_more(p_stage);
 END;
 $body$;
 
 COMMENT ON FUNCTION _recon.fix_skip_unfit(bigint) IS
 'Phase 4 of _recon.fix_assess: skips every planned step of a wallet when a stored balance it '
 'would leave, or an entry it would post, does not fit its column (numeric(14,2) and 1e12, a '
-'third decimal, a fraction of an integer): the first such step by number says which.';
+'third decimal, a fraction of an integer): the first such step by number says which. Then '
+'balances at a per-row scale and the offset wallets (_recon.fix_skip_unfit_more).';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_skip_unfit(bigint) FROM PUBLIC;

@@ -68,6 +68,27 @@ BEGIN
     IF v_ledger.amount_scale IS NOT NULL THEN
         v_vals := _recon.writer_minor_sql(v_ledger, v_cols, v_vals);
     END IF;
+    -- No column it writes is one PostgreSQL computes (GENERATED ALWAYS AS, an identity GENERATED
+    -- ALWAYS): the INSERT would fail at every posting (428C9).
+    SELECT string_agg(format('%I (%s)', a.attname,
+                             CASE WHEN a.attgenerated <> '' THEN 'GENERATED ALWAYS AS '
+                                       || pg_catalog.pg_get_expr(d.adbin, d.adrelid)
+                                  ELSE 'GENERATED ALWAYS AS IDENTITY' END), ', ' ORDER BY a.attnum)
+    INTO v_missing
+    FROM pg_catalog.pg_attribute AS a
+    LEFT JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE a.attrelid = v_ledger.relid AND a.attnum > 0 AND NOT a.attisdropped
+      AND (a.attgenerated <> '' OR a.attidentity = 'a')
+      AND quote_ident(a.attname) = ANY (v_cols);
+    IF v_missing IS NOT NULL THEN
+        PERFORM _recon.fail(
+            'RC305', format('writer for %s would write column(s) PostgreSQL computes: %s',
+                            v_ledger.name, v_missing),
+            'An INSERT cannot set a generated column, nor an identity GENERATED ALWAYS one.',
+            'Leave the identity out of "columns"; register the ledger on a column the writer can '
+            || 'set (e.g. the gross amount, with the computed one a check of its own), or '
+            || 'register a posting function ({"function": "schema.post(jsonb)"}).');
+    END IF;
     -- Every column that needs a value gets one.
     SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_missing
     FROM pg_catalog.pg_attribute AS a
@@ -97,7 +118,8 @@ COMMENT ON FUNCTION _recon.writer_insert_sql(_recon.writer) IS
 'each running balance of a per-column "balance_after" from the posting''s "after"; the keys of '
 'effect rules no constant or filter fixes from its "keys" (_recon.writer_rule_entry); on a ledger '
 'of minor units the amount and running balances converted from major units '
-'(_recon.writer_minor_sql). RC305 when a NOT NULL column would have no value, a mapped column is '
+'(_recon.writer_minor_sql). RC305 when a NOT NULL column would have no value, a column it '
+'writes is generated (or an identity GENERATED ALWAYS), a mapped column is '
 'the toolkit''s, a filter cannot be satisfied, a rule key is a template or a parent column, or a '
 'template is bad.';
 

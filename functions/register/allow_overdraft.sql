@@ -39,7 +39,7 @@ BEGIN
                                 'Give the key as text, as recon.open_findings shows it.');
         END IF;
     END IF;
-    IF NULLIF(btrim(allow_overdraft.reason), '') IS NULL THEN
+    IF _recon.blank(allow_overdraft.reason) THEN
         PERFORM _recon.fail('RC303', 'an overdraft exemption needs a reason',
                             'The reason is kept with it (recon.overdraft_exemptions).',
                             'E.g. reason => ''world account: the ledger''''s source of funds''.');

@@ -35,6 +35,19 @@ BEGIN
             || 'or a citext key (equal texts compare equal there, and incremental mode then runs '
             || 'in full).');
     END IF;
+    -- a key on two rows: each balance, finding and repair of that wallet would be wrong
+    IF (SELECT c.relkind IN ('r', 'p', 'm') FROM pg_catalog.pg_class AS c WHERE c.oid = v_relid)
+       AND NOT _recon.wallet_key_indexed(v_relid, register_wallet_source.key_column) THEN
+        PERFORM _recon.fail(
+            'RC106', format('the wallet key %s of %s is not a unique key',
+                            register_wallet_source.key_column, v_relid::regclass),
+            'A wallet source has one row per wallet; without a primary key or unique index on '
+            || 'that one column two rows could share a key (e.g. balances per account and '
+            || 'currency), and the check would sum them.',
+            'Register a view with one row per wallet (e.g. keyed by account || '':'' || '
+            || 'currency), or add a primary key or unique index on the key column. A view is '
+            || 'accepted and its keys are counted at each run (RC203).');
+    END IF;
     IF register_wallet_source.balance_columns IS NULL OR cardinality(register_wallet_source.balance_columns) = 0 THEN
         PERFORM _recon.fail(
             'RC106', 'a wallet source needs at least one balance column',
@@ -86,7 +99,9 @@ COMMENT ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb
 '"Minor units"), "version": column (an integer optimistic-locking version every write of the '
 'toolkit to a wallet row bumps)}. Every name is checked against the catalog. Errors: RC101 '
 'unknown table, RC102 unknown column, RC103 not numeric (a version column: not an integer), '
-'RC104 name taken, RC105 bad name, RC106 bad option, RC115 bad scale, RC116 a key under a '
+'RC104 name taken, RC105 bad name, RC106 bad option or a key no primary key or unique index '
+'holds to one row per wallet (a view is accepted: a run refuses repeated keys, RC203), RC115 '
+'bad scale, RC116 a key under a '
 'nondeterministic collation. Needs the toolkit owner. '
 'Table names resolve on your search_path, as in psql; the function is not SECURITY DEFINER and '
 'pins no path.';

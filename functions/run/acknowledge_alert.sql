@@ -19,7 +19,7 @@ BEGIN
                             'Only raised alerts can be acknowledged.',
                             'SELECT id FROM recon.open_alerts; lists them.');
     END IF;
-    IF NULLIF(btrim(acknowledge_alert.note), '') IS NULL THEN
+    IF _recon.blank(acknowledge_alert.note) THEN
         PERFORM _recon.fail('RC303', 'acknowledging an alert needs a note',
                             'It says what was done about it.', 'E.g. ''INC-42: repaired''.');
     END IF;

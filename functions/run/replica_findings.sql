@@ -31,6 +31,7 @@ BEGIN
                             'Run SELECT recon.replica_wait(target) first, in its own '
                             || 'transaction, then this in a new one.');
     END IF;
+    PERFORM _recon.wallet_keys_repeated(v_names);  -- RC203: a key on two wallet rows
     FOR v_check IN SELECT c.* FROM _recon.check_def AS c WHERE c.name = ANY (v_names)
                    ORDER BY c.name LOOP
         v_findings := v_findings || _recon.replica_rows(v_check);
