@@ -30,7 +30,8 @@ BEGIN
         -- already gone from its parent's queries) before ddl_command_end: in block mode it is
         -- refused here, before anything, while a guarded partition holds rows (it runs only
         -- as a top-level statement of its own, so current_query() is that statement)
-        IF tg_tag = 'ALTER TABLE' AND current_query() ~* 'detach' AND current_query() ~* 'concurrently' THEN
+        IF tg_tag = 'ALTER TABLE' AND current_query() ~* 'detach'
+           AND current_query() ~* 'concurrently' THEN
             SELECT g.* INTO v_guard
             FROM _recon.guard AS g
             WHERE g.mode = 'block' AND EXISTS (
