@@ -3640,7 +3640,8 @@ BEGIN
         -- already gone from its parent's queries) before ddl_command_end: in block mode it is
         -- refused here, before anything, while a guarded partition holds rows (it runs only
         -- as a top-level statement of its own, so current_query() is that statement)
-        IF tg_tag = 'ALTER TABLE' AND current_query() ~* 'detach' AND current_query() ~* 'concurrently' THEN
+        IF tg_tag = 'ALTER TABLE' AND current_query() ~* 'detach'
+           AND current_query() ~* 'concurrently' THEN
             SELECT g.* INTO v_guard
             FROM _recon.guard AS g
             WHERE g.mode = 'block' AND EXISTS (
@@ -17039,9 +17040,8 @@ DECLARE
 BEGIN
     PERFORM _recon.guard_check_options(enable_guard.kind, enable_guard.target,
                                        enable_guard.options);
-    IF enable_guard.kind = 'drift' THEN  -- one ledger per balance column (docs/GUARDS.md)
-        PERFORM _recon.guard_drift_sole_ledger(enable_guard.target, FALSE);
-    END IF;
+    PERFORM _recon.guard_drift_sole_ledger(enable_guard.target, FALSE)  -- one ledger per column
+    WHERE enable_guard.kind = 'drift';
     v_mode := COALESCE(enable_guard.options ->> 'mode', 'warn');
     v_tolerance := COALESCE((enable_guard.options ->> 'tolerance')::numeric, 0);
 
