@@ -387,6 +387,10 @@ def print_status(st: Status) -> None:
     for path, state in st.objects:
         print(f"  {state:<24} {path}")
     for g in st.guards_off:
+        if g["table"] is None:  # an event trigger (block mode): docs/GUARDS.md
+            print(f"WARNING: {g['kind']} guard on {g['target']}: {g['state']}: "
+                  f"{g['trigger']}: DDL moving rows into or out of its tables is not refused")
+            continue
         print(f"WARNING: {g['kind']} guard on {g['target']}: trigger {g['trigger']} on "
               f"{g['table']} is {g['state']}: the guard does not run there")
     print(f"\n{'current' if st.current else 'NOT current: run wallet-recon upgrade'}")

@@ -9,25 +9,46 @@ AS $body$
     -- The table's owner can ALTER TABLE ... DISABLE TRIGGER (or drop one): the guard is then
     -- enabled in recon.guards and does nothing. 'D' never fires; 'R' fires only with
     -- session_replication_role = replica, i.e. not for the applications.
-    SELECT COALESCE(jsonb_agg(jsonb_build_object(
-               'guard', g.id, 'kind', g.kind, 'target', g.target, 'table', t.value ->> 'table',
-               'trigger', t.value ->> 'trigger',
-               'state', CASE WHEN tg.oid IS NULL THEN 'missing'
-                             WHEN tg.tgenabled = 'D' THEN 'disabled'
-                             ELSE 'replica only' END)
-                       ORDER BY g.id, t.ordinality), '[]'::jsonb)
-    FROM _recon.guard AS g
-    CROSS JOIN LATERAL jsonb_array_elements(g.triggers) WITH ORDINALITY AS t (value, ordinality)
-    LEFT JOIN pg_catalog.pg_trigger AS tg
-        ON tg.tgrelid = to_regclass(t.value ->> 'table')
-       AND tg.tgname = t.value ->> 'trigger'
-    WHERE tg.oid IS NULL OR tg.tgenabled IN ('D', 'R');
+    SELECT COALESCE(jsonb_agg(o.entry ORDER BY o.id, o.ordinality), '[]'::jsonb)
+    FROM (
+        SELECT g.id, t.ordinality, jsonb_build_object(
+                   'guard', g.id, 'kind', g.kind, 'target', g.target, 'table', t.value ->> 'table',
+                   'trigger', t.value ->> 'trigger',
+                   'state', CASE WHEN tg.oid IS NULL THEN 'missing'
+                                 WHEN tg.tgenabled = 'D' THEN 'disabled'
+                                 ELSE 'replica only' END) AS entry
+        FROM _recon.guard AS g
+        CROSS JOIN LATERAL jsonb_array_elements(g.triggers) WITH ORDINALITY AS t (value, ordinality)
+        LEFT JOIN pg_catalog.pg_trigger AS tg
+            ON tg.tgrelid = to_regclass(t.value ->> 'table')
+           AND tg.tgname = t.value ->> 'trigger'
+        WHERE tg.oid IS NULL OR tg.tgenabled IN ('D', 'R')
+        UNION ALL
+        -- block mode: the event triggers keeping rows from entering or leaving its tables
+        -- through DDL (DETACH, DROP, ATTACH a partition or child) and giving new children its
+        -- triggers; only a superuser can create them (table NULL: no table of yours)
+        SELECT g.id, 1000000 + e.o, jsonb_build_object(
+                   'guard', g.id, 'kind', g.kind, 'target', g.target, 'table', NULL,
+                   'trigger', e.name,
+                   'state', CASE WHEN ev.oid IS NULL THEN 'event trigger missing'
+                                 WHEN ev.evtenabled = 'D' THEN 'event trigger disabled'
+                                 ELSE 'event trigger replica only' END)
+        FROM _recon.guard AS g
+        CROSS JOIN unnest(ARRAY['recon_guard_children', 'recon_guard_ddl_start',
+                                'recon_guard_ddl_end', 'recon_guard_ddl_drop'])
+            WITH ORDINALITY AS e (name, o)
+        LEFT JOIN pg_catalog.pg_event_trigger AS ev ON ev.evtname = e.name
+        WHERE g.mode = 'block' AND (ev.oid IS NULL OR ev.evtenabled IN ('D', 'R'))
+    ) AS o;
 $body$;
 
 COMMENT ON FUNCTION _recon.guards_off() IS
 'The triggers of enabled guards (recon.guards.triggers) that do not fire for the applications: '
 'missing (dropped), disabled (ALTER TABLE ... DISABLE TRIGGER) or replica only (ENABLE REPLICA '
-'TRIGGER); a JSON array of {guard, kind, target, table, trigger, state}. Shown by '
+'TRIGGER); for a guard in block mode, also each event trigger of the toolkit that is missing '
+'(an install by a role that is not a superuser) or disabled (table NULL, state "event trigger '
+'missing"...: DDL moving rows into or out of its tables is then not refused); a JSON array of '
+'{guard, kind, target, table, trigger, state}. Shown by '
 'recon.guards (triggers_off), wallet-recon status, every reconcile summary (guards_off) and '
 'warn-mode alerts.';
 

@@ -3636,6 +3636,134 @@ $$;
 COMMENT ON FUNCTION _recon.evt_guard_children() IS 'Event trigger function (recon_guard_children, ddl_command_end on CREATE TABLE and ALTER TABLE): a table that has become a partition or an inheritance child of a guarded table gets the guard''s triggers (_recon.guard_tree_triggers), recorded in the guard so that recon.disable_guard() drops them; if that fails, the DDL fails. A table detached (DETACH PARTITION, NO INHERIT) loses the triggers it got as a child. A statement that takes away a foreign key an enabled guard on parent rows needs is refused (RC409, _recon.guard_recheck_parents). SECURITY DEFINER: the table''s owner needs no right on the toolkit. docs/GUARDS.md "Partitioned ledgers".';
 
 --
+-- Name: evt_guard_ddl(); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.evt_guard_ddl() RETURNS event_trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_before jsonb;
+    v_guard _recon.guard;
+    r record;
+BEGIN
+    IF tg_event = 'ddl_command_start' THEN
+        -- the trees as they are before the statement (and, before a DROP, which of their
+        -- children hold rows: a table dropped cannot be read at sql_drop); kept for the
+        -- session, not the transaction (DETACH PARTITION CONCURRENTLY commits in between)
+        IF EXISTS (SELECT FROM _recon.guard AS g WHERE g.compiled ? 'roots') THEN
+            SELECT jsonb_agg(jsonb_build_object(
+                       'guard', m.guard_id, 'root', m.root, 'relid', m.relid,
+                       'rows', CASE WHEN tg_tag LIKE 'DROP %' AND m.relid <> m.root
+                                    THEN _recon.guard_table_holds_rows(m.relid) END))
+            INTO v_before
+            FROM _recon.guard_tree_members() AS m;
+        END IF;
+        PERFORM set_config('wallet_recon.guard_ddl', COALESCE(v_before::text, ''), false);
+        -- DETACH PARTITION ... CONCURRENTLY commits a first transaction (the partition's rows
+        -- already gone from its parent's queries) before ddl_command_end: in block mode it is
+        -- refused here, before anything, while a guarded partition holds rows (it runs only
+        -- as a top-level statement of its own, so current_query() is that statement)
+        IF tg_tag = 'ALTER TABLE' AND current_query() ~* 'detach'
+           AND current_query() ~* 'concurrently' THEN
+            SELECT g.* INTO v_guard
+            FROM _recon.guard AS g
+            WHERE g.mode = 'block' AND EXISTS (
+                SELECT FROM jsonb_array_elements(v_before) AS b (value)
+                WHERE (b.value ->> 'guard')::integer = g.id
+                  AND b.value ->> 'relid' <> b.value ->> 'root'
+                  AND _recon.guard_table_holds_rows((b.value ->> 'relid')::oid))
+            ORDER BY g.id LIMIT 1;
+            IF FOUND THEN
+                PERFORM _recon.guard_violation(
+                    v_guard, NULL,
+                    'DETACH PARTITION ... CONCURRENTLY commits before the guard can look at what '
+                    || 'it detached, and a partition of its tables holds rows',
+                    jsonb_build_object(
+                        'operation', tg_tag,
+                        'hint', 'Detach in one transaction (without CONCURRENTLY): a partition '
+                        || 'holding rows is then refused, an empty one detached; or run '
+                        || 'recon.disable_guard(' || quote_literal(v_guard.kind) || ', '
+                        || quote_literal(v_guard.target) || ') first; docs/GUARDS.md '
+                        || '"Partitioned ledgers".'));
+            END IF;
+        END IF;
+        RETURN;
+    END IF;
+    v_before := NULLIF(current_setting('wallet_recon.guard_ddl', TRUE), '')::jsonb;
+    IF v_before IS NULL THEN
+        RETURN;
+    END IF;
+    FOR r IN
+        -- sql_drop: a child holding rows dropped while its root stays
+        SELECT (b.value ->> 'guard')::integer AS guard_id, d.object_identity AS tbl,
+               (b.value ->> 'root')::oid::regclass::text AS root, 'left' AS way,
+               format('DROP of %s', d.object_identity) AS what
+        FROM jsonb_array_elements(v_before) AS b (value)
+        JOIN pg_event_trigger_dropped_objects() AS d
+            ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0
+           AND d.objid = (b.value ->> 'relid')::oid
+        WHERE tg_event = 'sql_drop' AND (b.value ->> 'rows')::boolean
+          AND NOT EXISTS (SELECT FROM pg_event_trigger_dropped_objects() AS x
+                          WHERE x.classid = 'pg_catalog.pg_class'::regclass
+                            AND x.objid = (b.value ->> 'root')::oid)
+        UNION ALL
+        -- ddl_command_end (ALTER TABLE): a table that left a tree (DETACH, NO INHERIT) or
+        -- joined one (ATTACH, INHERIT) holding rows
+        SELECT x.guard_id, x.relid::regclass::text, x.root::regclass::text, x.way,
+               format('%s %s', CASE x.way WHEN 'left' THEN 'DETACH (or NO INHERIT) of'
+                                          ELSE 'ATTACH (or INHERIT) of' END, x.relid::regclass)
+        FROM (SELECT (b.value ->> 'guard')::integer AS guard_id, (b.value ->> 'root')::oid AS root,
+                     (b.value ->> 'relid')::oid AS relid, 'left' AS way
+              FROM jsonb_array_elements(v_before) AS b (value)
+              WHERE EXISTS (SELECT FROM pg_catalog.pg_class AS c
+                            WHERE c.oid = (b.value ->> 'relid')::oid)
+              EXCEPT
+              SELECT m.guard_id, m.root, m.relid, 'left' FROM _recon.guard_tree_members() AS m
+              UNION ALL
+              (SELECT m.guard_id, m.root, m.relid, 'joined'
+               FROM _recon.guard_tree_members() AS m
+               EXCEPT
+               SELECT (b.value ->> 'guard')::integer, (b.value ->> 'root')::oid,
+                      (b.value ->> 'relid')::oid, 'joined'
+               FROM jsonb_array_elements(v_before) AS b (value))) AS x
+        WHERE tg_event = 'ddl_command_end'
+          AND NOT (x.way = 'joined' AND (SELECT g.kind FROM _recon.guard AS g
+                                         WHERE g.id = x.guard_id) = 'append_only')
+          AND _recon.guard_table_holds_rows(x.relid)
+        ORDER BY 1, 2
+    LOOP
+        SELECT g.* INTO v_guard FROM _recon.guard AS g WHERE g.id = r.guard_id;
+        PERFORM _recon.guard_violation(
+            v_guard, NULL,
+            format('%s, which holds rows: its rows %s %s without their counterpart', r.what,
+                   CASE r.way WHEN 'left' THEN 'leave' ELSE 'join' END, r.root),
+            jsonb_build_object(
+                'operation', tg_tag, 'table', r.tbl, 'root', r.root,
+                'hint', CASE r.way WHEN 'left' THEN
+                    'Empty it first through the guarded table (the guard judges the rows with '
+                    || 'the balances), or run recon.disable_guard(' || quote_literal(v_guard.kind)
+                    || ', ' || quote_literal(v_guard.target) || ') first, then reconcile; '
+                    || 'docs/GUARDS.md "Partitioned ledgers".'
+                ELSE 'Attach it empty and write its rows through the guarded table (the guard '
+                    || 'judges them with the balances), or run recon.disable_guard('
+                    || quote_literal(v_guard.kind) || ', ' || quote_literal(v_guard.target)
+                    || ') first, then reconcile; docs/GUARDS.md "Partitioned ledgers".' END));
+    END LOOP;
+    IF tg_event = 'ddl_command_end' THEN
+        PERFORM set_config('wallet_recon.guard_ddl', '', false);
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION evt_guard_ddl(); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.evt_guard_ddl() IS 'Event trigger function (recon_guard_ddl_start at ddl_command_start, recon_guard_ddl_end at ddl_command_end of ALTER TABLE, recon_guard_ddl_drop at sql_drop): a partition or inheritance child holding rows that leaves a guarded table''s tree (DETACH PARTITION, NO INHERIT, DROP) or a table holding rows that joins one (ATTACH PARTITION, INHERIT; not for an append_only guard) is refused by each guard of the tree in block mode with its SQLSTATE (RC401 drift...), or warned about (_recon.guard_violation). The trees before the statement are kept in the setting wallet_recon.guard_ddl. docs/GUARDS.md "Partitioned ledgers".';
+
+--
 -- Name: exclude_sql(oid, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -9558,6 +9686,65 @@ $_$;
 COMMENT ON FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text) IS 'Generated PL/pgSQL (for a block-mode drift guard''s SECURITY DEFINER row trigger function) adding amount p_num (an SQL expression; NULL counts as NaN) of kind p_kind (s: stored change, l: ledger effect) for balance column number p_col under key p_key to the transaction''s row of _recon.guard_spill, unless condition p_skip holds (an amount of zero).';
 
 --
+-- Name: guard_drift_sole_ledger(text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_sole_ledger(p_ledger text, p_registering boolean) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    r record;
+BEGIN
+    -- A drift guard judges each wallet's stored change against the effects of its own ledger:
+    -- a balance column that another registered ledger moves too (entries and fees on one
+    -- wallet table, docs/CHECKS.md) changes by both, so every correct posting to the other
+    -- ledger would be refused (block) or alerted (warn). Compared by the wallet table (a view's
+    -- base table) and the balance column's name. p_registering: p_ledger was just registered,
+    -- and a guard on the other ledger is what is in the way.
+    SELECT o.name AS other, array_agg(DISTINCT b ORDER BY b) AS cols
+    INTO r
+    FROM _recon.ledger_source AS l
+    JOIN _recon.wallet_source AS w ON w.name = l.wallet_source
+    JOIN _recon.wallet_source AS ow
+        ON COALESCE(_recon.base_table(ow.relid), ow.relid) = COALESCE(_recon.base_table(w.relid), w.relid)
+    JOIN _recon.ledger_source AS o ON o.wallet_source = ow.name AND o.name <> l.name
+    CROSS JOIN LATERAL unnest(w.balance_columns) AS b
+    WHERE l.name = p_ledger AND l.effects ? b AND b = ANY (ow.balance_columns) AND o.effects ? b
+      AND (NOT p_registering OR EXISTS (SELECT FROM _recon.guard AS g
+                                        WHERE g.kind = 'drift' AND g.target = o.name))
+    GROUP BY l.name, o.name
+    ORDER BY o.name
+    LIMIT 1;
+    IF FOUND THEN
+        PERFORM _recon.fail(
+            'RC406',
+            CASE WHEN p_registering
+                 THEN format('cannot register %s: the drift guard on %s judges %s against %s alone',
+                             p_ledger, r.other, array_to_string(r.cols, ', '), r.other)
+                 ELSE format('a drift guard on %s cannot judge %s: ledger %s moves it too',
+                             p_ledger, array_to_string(r.cols, ', '), r.other) END,
+            format('Ledgers %s and %s both move %s of one wallet table. A drift guard compares '
+                   || 'each wallet''s stored change with the effects of its own ledger only, so '
+                   || 'every correct posting to the other ledger would be refused (block) or '
+                   || 'alerted (warn).', p_ledger, r.other, array_to_string(r.cols, ', ')),
+            CASE WHEN p_registering
+                 THEN format('Run recon.disable_guard(''drift'', %L) first. ', r.other)
+                 ELSE '' END
+            || 'Check such a wallet table with a balance check over both ledgers ({"ledger": '
+            || '[...]}) and guard it with append_only or double_entry guards on each ledger; '
+            || 'docs/GUARDS.md "One ledger per balance column".');
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_sole_ledger(p_ledger text, p_registering boolean); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_sole_ledger(p_ledger text, p_registering boolean) IS 'Refuses (RC406) a drift guard on ledger p_ledger when another registered ledger moves one of the same balance columns of the same wallet table (a view''s base table): the guard judges each wallet against its own ledger only and would refuse every correct posting to the other. recon.enable_guard calls it (p_registering false); recon.register_ledger_source calls it for the ledger it just registered (true: refused while the other ledger has a drift guard).';
+
+--
 -- Name: guard_drift_spill(integer, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -10473,6 +10660,58 @@ $$;
 COMMENT ON FUNCTION _recon.guard_statement_triggers(p_relid oid, p_guard integer, p_side text, p_ops text[], p_function text) IS 'The AFTER ... FOR EACH STATEMENT triggers (with transition tables recon_new / recon_old) a guard puts on one table, one per operation: [{"table", "trigger", "definition"}]. Each runs trigger function p_function (_recon.tg_guard_statement, or a drift guard''s _recon.tg_drift_<id>_legs) with the guard id and <p_side>_<operation>.';
 
 --
+-- Name: guard_table_holds_rows(oid); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_table_holds_rows(p_relid oid) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_rows boolean;
+BEGIN
+    EXECUTE format('SELECT EXISTS (SELECT FROM %s)', p_relid::regclass) INTO v_rows;
+    RETURN v_rows;
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_table_holds_rows(p_relid oid); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_table_holds_rows(p_relid oid) IS 'Whether the table (its partitions and inheritance children included) holds a row, as the caller''s snapshot sees it: _recon.evt_guard_ddl refuses a table holding rows that leaves or joins a guarded tree.';
+
+--
+-- Name: guard_tree_members(); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_tree_members() RETURNS TABLE(guard_id integer, root oid, relid oid)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- The tables a guard put its triggers on ("roots"), and their partitions and inheritance
+    -- children at any depth: the rows of each are rows of its root.
+    WITH RECURSIVE r AS (
+        SELECT DISTINCT g.id AS guard_id, c.oid AS root
+        FROM _recon.guard AS g
+        CROSS JOIN LATERAL jsonb_array_elements(g.compiled -> 'roots') AS t (value)
+        JOIN pg_catalog.pg_class AS c ON c.oid = to_regclass(t.value ->> 'table')
+    ), tree AS (
+        SELECT r.guard_id, r.root, r.root AS relid FROM r
+        UNION
+        SELECT tree.guard_id, tree.root, i.inhrelid
+        FROM tree JOIN pg_catalog.pg_inherits AS i ON i.inhparent = tree.relid
+    )
+    SELECT tree.guard_id, tree.root, tree.relid FROM tree;
+$$;
+
+--
+-- Name: FUNCTION guard_tree_members(); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_tree_members() IS 'Every table of the trees of the enabled guards'' tables: (guard, root, table), a root being a table the guard put its triggers on, the others its partitions and inheritance children at any depth. The event trigger function _recon.evt_guard_ddl compares them before and after a DDL statement.';
+
+--
 -- Name: guard_tree_triggers(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -10693,26 +10932,44 @@ CREATE FUNCTION _recon.guards_off() RETURNS jsonb
     -- The table's owner can ALTER TABLE ... DISABLE TRIGGER (or drop one): the guard is then
     -- enabled in recon.guards and does nothing. 'D' never fires; 'R' fires only with
     -- session_replication_role = replica, i.e. not for the applications.
-    SELECT COALESCE(jsonb_agg(jsonb_build_object(
-               'guard', g.id, 'kind', g.kind, 'target', g.target, 'table', t.value ->> 'table',
-               'trigger', t.value ->> 'trigger',
-               'state', CASE WHEN tg.oid IS NULL THEN 'missing'
-                             WHEN tg.tgenabled = 'D' THEN 'disabled'
-                             ELSE 'replica only' END)
-                       ORDER BY g.id, t.ordinality), '[]'::jsonb)
-    FROM _recon.guard AS g
-    CROSS JOIN LATERAL jsonb_array_elements(g.triggers) WITH ORDINALITY AS t (value, ordinality)
-    LEFT JOIN pg_catalog.pg_trigger AS tg
-        ON tg.tgrelid = to_regclass(t.value ->> 'table')
-       AND tg.tgname = t.value ->> 'trigger'
-    WHERE tg.oid IS NULL OR tg.tgenabled IN ('D', 'R');
+    SELECT COALESCE(jsonb_agg(o.entry ORDER BY o.id, o.ordinality), '[]'::jsonb)
+    FROM (
+        SELECT g.id, t.ordinality, jsonb_build_object(
+                   'guard', g.id, 'kind', g.kind, 'target', g.target, 'table', t.value ->> 'table',
+                   'trigger', t.value ->> 'trigger',
+                   'state', CASE WHEN tg.oid IS NULL THEN 'missing'
+                                 WHEN tg.tgenabled = 'D' THEN 'disabled'
+                                 ELSE 'replica only' END) AS entry
+        FROM _recon.guard AS g
+        CROSS JOIN LATERAL jsonb_array_elements(g.triggers) WITH ORDINALITY AS t (value, ordinality)
+        LEFT JOIN pg_catalog.pg_trigger AS tg
+            ON tg.tgrelid = to_regclass(t.value ->> 'table')
+           AND tg.tgname = t.value ->> 'trigger'
+        WHERE tg.oid IS NULL OR tg.tgenabled IN ('D', 'R')
+        UNION ALL
+        -- block mode: the event triggers keeping rows from entering or leaving its tables
+        -- through DDL (DETACH, DROP, ATTACH a partition or child) and giving new children its
+        -- triggers; only a superuser can create them (table NULL: no table of yours)
+        SELECT g.id, 1000000 + e.o, jsonb_build_object(
+                   'guard', g.id, 'kind', g.kind, 'target', g.target, 'table', NULL,
+                   'trigger', e.name,
+                   'state', CASE WHEN ev.oid IS NULL THEN 'event trigger missing'
+                                 WHEN ev.evtenabled = 'D' THEN 'event trigger disabled'
+                                 ELSE 'event trigger replica only' END)
+        FROM _recon.guard AS g
+        CROSS JOIN unnest(ARRAY['recon_guard_children', 'recon_guard_ddl_start',
+                                'recon_guard_ddl_end', 'recon_guard_ddl_drop'])
+            WITH ORDINALITY AS e (name, o)
+        LEFT JOIN pg_catalog.pg_event_trigger AS ev ON ev.evtname = e.name
+        WHERE g.mode = 'block' AND (ev.oid IS NULL OR ev.evtenabled IN ('D', 'R'))
+    ) AS o;
 $$;
 
 --
 -- Name: FUNCTION guards_off(); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guards_off() IS 'The triggers of enabled guards (recon.guards.triggers) that do not fire for the applications: missing (dropped), disabled (ALTER TABLE ... DISABLE TRIGGER) or replica only (ENABLE REPLICA TRIGGER); a JSON array of {guard, kind, target, table, trigger, state}. Shown by recon.guards (triggers_off), wallet-recon status, every reconcile summary (guards_off) and warn-mode alerts.';
+COMMENT ON FUNCTION _recon.guards_off() IS 'The triggers of enabled guards (recon.guards.triggers) that do not fire for the applications: missing (dropped), disabled (ALTER TABLE ... DISABLE TRIGGER) or replica only (ENABLE REPLICA TRIGGER); for a guard in block mode, also each event trigger of the toolkit that is missing (an install by a role that is not a superuser) or disabled (table NULL, state "event trigger missing"...: DDL moving rows into or out of its tables is then not refused); a JSON array of {guard, kind, target, table, trigger, state}. Shown by recon.guards (triggers_off), wallet-recon status, every reconcile summary (guards_off) and warn-mode alerts.';
 
 --
 -- Name: in_audited_fix(); Type: FUNCTION; Schema: _recon; Owner: -
@@ -17091,6 +17348,8 @@ DECLARE
 BEGIN
     PERFORM _recon.guard_check_options(enable_guard.kind, enable_guard.target,
                                        enable_guard.options);
+    PERFORM _recon.guard_drift_sole_ledger(enable_guard.target, FALSE)  -- one ledger per column
+    WHERE enable_guard.kind = 'drift';
     v_mode := COALESCE(enable_guard.options ->> 'mode', 'warn');
     v_tolerance := COALESCE((enable_guard.options ->> 'tolerance')::numeric, 0);
 
@@ -17813,6 +18072,8 @@ BEGIN
         v_optional ->> 'status', v_shape, v_legs -> 'legs', v_filters, v_parents, v_kinds,
         v_after, v_optional ->> 'currency', v_scale
     );
+    -- a drift guard on another ledger of the same balance column would refuse its postings
+    PERFORM _recon.guard_drift_sole_ledger(register_ledger_source.name, TRUE);
     -- incremental mode sees an UPDATE or DELETE of an old entry through this trigger (0024)
     IF v_optional ->> 'order_by' IS NOT NULL THEN
         PERFORM _recon.ledger_write_install(v_relid, v_optional ->> 'order_by');
@@ -21842,6 +22103,12 @@ REVOKE ALL ON FUNCTION _recon.entry_order_sql(p_ledger _recon.ledger_source, p_a
 REVOKE ALL ON FUNCTION _recon.evt_guard_children() FROM PUBLIC;
 
 --
+-- Name: FUNCTION evt_guard_ddl(); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.evt_guard_ddl() FROM PUBLIC;
+
+--
 -- Name: FUNCTION exclude_sql(p_relid oid, p_alias text, p_options jsonb); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -22418,6 +22685,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_save() FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_drift_sole_ledger(p_ledger text, p_registering boolean); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_sole_ledger(p_ledger text, p_registering boolean) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_drift_spill(p_guard integer, p_acc text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -22544,6 +22817,18 @@ REVOKE ALL ON FUNCTION _recon.guard_statement_function(p_id integer, p_compiled 
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_statement_triggers(p_relid oid, p_guard integer, p_side text, p_ops text[], p_function text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_table_holds_rows(p_relid oid); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_table_holds_rows(p_relid oid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_tree_members(); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_tree_members() FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_tree_triggers(p_triggers jsonb); Type: ACL; Schema: _recon; Owner: -

@@ -1,0 +1,247 @@
+"""DDL that moves rows into or out of a guarded table (the adversarial tester's repro 03) and a
+drift guard on a balance column two ledgers move (repro 10).
+
+A block-mode guard refused TRUNCATE of a partition but let DETACH PARTITION, DROP TABLE of a
+partition and ATTACH PARTITION of a table holding rows commit drift, with nothing flagged. The
+event triggers recon_guard_ddl_start / _end / _drop (_recon.evt_guard_ddl) now refuse them with
+the guard's SQLSTATE. The DDL runs as the tables' owner, a role that is not a superuser (only
+an owner can detach or drop); nothing it tried is kept, and reconcile agrees."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+import pytest
+
+from conftest import reconcile, rows, run, run_cli
+
+SCHEMA = """
+CREATE SCHEMA gd;
+CREATE TABLE gd.wallet (id int PRIMARY KEY, balance numeric NOT NULL);
+CREATE TABLE gd.entry (id bigint NOT NULL, wallet_id int NOT NULL, amount numeric NOT NULL,
+                       posted_on date NOT NULL) PARTITION BY RANGE (posted_on);
+CREATE TABLE gd.entry_10 PARTITION OF gd.entry FOR VALUES FROM ('2026-10-01') TO ('2026-11-01');
+CREATE TABLE gd.entry_11 PARTITION OF gd.entry FOR VALUES FROM ('2026-11-01') TO ('2026-12-01');
+INSERT INTO gd.wallet VALUES (1, 30), (2, 5);
+INSERT INTO gd.entry VALUES (1, 1, 10, '2026-10-05'), (2, 1, 20, '2026-11-05'),
+                            (3, 2, 5, '2026-11-06');
+-- a partitioned wallet table
+CREATE TABLE gd.pwallet (id int NOT NULL, region text NOT NULL, balance numeric NOT NULL,
+                         PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE gd.pwallet_eu PARTITION OF gd.pwallet FOR VALUES IN ('eu');
+CREATE TABLE gd.pwallet_us PARTITION OF gd.pwallet FOR VALUES IN ('us');
+CREATE TABLE gd.pentry (id bigint PRIMARY KEY, wallet_id int NOT NULL, amount numeric NOT NULL);
+INSERT INTO gd.pwallet VALUES (1, 'eu', 10), (2, 'us', 20);
+INSERT INTO gd.pentry VALUES (1, 1, 10), (2, 2, 20);
+-- an inheritance ledger
+CREATE TABLE gd.iwallet (id int PRIMARY KEY, balance numeric NOT NULL);
+CREATE TABLE gd.ientry (id bigint NOT NULL, wallet_id int NOT NULL, amount numeric NOT NULL);
+CREATE TABLE gd.ientry_old () INHERITS (gd.ientry);
+INSERT INTO gd.iwallet VALUES (1, 7);
+INSERT INTO gd.ientry_old VALUES (1, 1, 7);
+SELECT recon.register_wallet_source('gd_w', 'gd.wallet', 'id', ARRAY['balance']);
+SELECT recon.register_ledger_source('gd_l', 'gd_w', 'gd.entry', 'wallet_id', 'amount',
+                                    '{"order_by": "id", "entry_id": "id"}');
+SELECT recon.register_check('gd_b', 'balance', '{"ledger": "gd_l"}');
+SELECT recon.register_wallet_source('gd_pw', 'gd.pwallet', 'id', ARRAY['balance']);
+SELECT recon.register_ledger_source('gd_pl', 'gd_pw', 'gd.pentry', 'wallet_id', 'amount',
+                                    '{"order_by": "id", "entry_id": "id"}');
+SELECT recon.register_check('gd_pb', 'balance', '{"ledger": "gd_pl"}');
+SELECT recon.register_wallet_source('gd_iw', 'gd.iwallet', 'id', ARRAY['balance']);
+SELECT recon.register_ledger_source('gd_il', 'gd_iw', 'gd.ientry', 'wallet_id', 'amount',
+                                    '{"order_by": "id", "entry_id": "id"}');
+SELECT recon.register_check('gd_ib', 'balance', '{"ledger": "gd_il"}');
+DROP ROLE IF EXISTS gd_owner;
+CREATE ROLE gd_owner NOSUPERUSER;
+GRANT USAGE, CREATE ON SCHEMA gd TO gd_owner;
+DO $$ DECLARE t regclass; BEGIN
+    FOR t IN SELECT c.oid FROM pg_class AS c WHERE c.relnamespace = 'gd'::regnamespace
+                                             AND c.relkind IN ('r', 'p') LOOP
+        EXECUTE format('ALTER TABLE %s OWNER TO gd_owner', t);
+    END LOOP;
+END $$;
+"""
+
+BOOKS = ("gd.wallet", "gd.entry", "gd.pwallet", "gd.pentry", "gd.iwallet", "gd.ientry")
+
+
+@pytest.fixture
+def gd(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
+    return make_db(fixture_template(sql=(SCHEMA,)))
+
+
+def books(dsn: str) -> list:
+    return [rows(dsn, f"SELECT tableoid::regclass::text AS t, * FROM {t} ORDER BY 1, 2")
+            for t in BOOKS] + [rows(dsn, "SELECT inhrelid::regclass::text AS c,"
+                                         " inhdetachpending AS p FROM pg_inherits"
+                                         " WHERE inhrelid::regclass::text LIKE 'gd.%'"
+                                         " ORDER BY 1")]
+
+
+def as_owner(dsn: str, *statements: str, autocommit: bool = False,
+             role: str = "gd_owner") -> psycopg.Error | None:
+    """The statements as role in one transaction: the error it ended with, or None."""
+    with psycopg.connect(dsn, autocommit=autocommit) as c:
+        c.execute(f"SET ROLE {role}")
+        try:
+            for s in statements:
+                c.execute(s)
+            c.commit()
+        except psycopg.Error as e:
+            return e
+    return None
+
+
+def synced(dsn: str) -> bool:
+    return reconcile(dsn)["status"] == "synced"
+
+
+REFUSED = [
+    ("ALTER TABLE gd.entry DETACH PARTITION gd.entry_10", "DETACH (or NO INHERIT) of gd.entry_10"),
+    ("DROP TABLE gd.entry_11", "DROP of gd.entry_11"),
+    ("ALTER TABLE gd.pwallet DETACH PARTITION gd.pwallet_us",
+     "DETACH (or NO INHERIT) of gd.pwallet_us"),
+    ("ALTER TABLE gd.ientry_old NO INHERIT gd.ientry", "DETACH (or NO INHERIT) of gd.ientry_old"),
+    ("DROP TABLE gd.ientry_old", "DROP of gd.ientry_old"),
+]
+
+
+@pytest.mark.core  # partition DDL and its event triggers are PostgreSQL-version machinery
+def test_ddl_moving_rows_into_or_out_of_a_guarded_tree_is_refused_in_block_mode(gd: str) -> None:
+    """DETACH, NO INHERIT, DROP of a child holding rows, ATTACH and INHERIT of a table holding
+    rows, and DETACH ... CONCURRENTLY: RC401 as the tables' owner, nothing kept, reconcile
+    synced. The same with empty tables passes (a new month, an emptied one detached)."""
+    for ledger in ("gd_l", "gd_pl", "gd_il"):
+        run(gd, f"SELECT recon.enable_guard('drift', '{ledger}', '{{\"mode\": \"block\"}}')")
+    assert synced(gd)
+    before = books(gd)
+    for statement, what in REFUSED:
+        e = as_owner(gd, statement)
+        assert getattr(e, "sqlstate", None) == "RC401", (statement, e)
+        assert what in e.diag.message_primary and "which holds rows" in e.diag.message_primary
+        assert "recon.disable_guard('drift', " in e.diag.message_hint
+        assert books(gd) == before
+    # DETACH CONCURRENTLY commits its first transaction before ddl_command_end: refused first
+    e = as_owner(gd, "ALTER TABLE gd.entry DETACH PARTITION gd.entry_10 CONCURRENTLY",
+                 autocommit=True)
+    assert getattr(e, "sqlstate", None) == "RC401", e
+    assert "CONCURRENTLY" in e.diag.message_primary
+    assert books(gd) == before  # not left detach-pending either
+    # tables holding rows joining the trees
+    run(gd, "CREATE TABLE gd.entry_12 (LIKE gd.entry)",
+        "INSERT INTO gd.entry_12 VALUES (9, 2, 999, '2026-12-02')",
+        "CREATE TABLE gd.ientry_new (LIKE gd.ientry)",
+        "INSERT INTO gd.ientry_new VALUES (9, 1, 999)",
+        "ALTER TABLE gd.ientry_new OWNER TO gd_owner")
+    # (as the toolkit's owner: attaching a partition clones the guard's row triggers, whose
+    # functions only it may execute; gd_owner gets 42501 there, before the event trigger)
+    for statement, role in (("ALTER TABLE gd.entry ATTACH PARTITION gd.entry_12"
+                             " FOR VALUES FROM ('2026-12-01') TO ('2027-01-01')", "NONE"),
+                            ("ALTER TABLE gd.ientry_new INHERIT gd.ientry", "gd_owner")):
+        e = as_owner(gd, statement, role=role)
+        assert getattr(e, "sqlstate", None) == "RC401", (statement, e)
+        assert "ATTACH (or INHERIT)" in e.diag.message_primary
+        assert "Attach it empty" in e.diag.message_hint
+    assert books(gd) == before
+    assert synced(gd)
+    assert rows(gd, "SELECT triggers_off FROM recon.guards") == [{"triggers_off": []}] * 3
+    # empty: attached, detached, dropped; rows moved through the guarded table pass
+    assert as_owner(gd, "DELETE FROM gd.entry_12",
+                    "ALTER TABLE gd.entry ATTACH PARTITION gd.entry_12"
+                    " FOR VALUES FROM ('2026-12-01') TO ('2027-01-01')",
+                    "INSERT INTO gd.entry VALUES (9, 2, 1, '2026-12-02')",
+                    "UPDATE gd.wallet SET balance = balance + 1 WHERE id = 2",
+                    role="NONE") is None
+    assert as_owner(gd, "DELETE FROM gd.entry_10", "UPDATE gd.wallet SET balance = balance - 10"
+                    " WHERE id = 1", "ALTER TABLE gd.entry DETACH PARTITION gd.entry_10",
+                    "DROP TABLE gd.entry_10") is None
+    assert synced(gd)
+
+
+def test_warn_mode_warns_and_lets_the_ddl_through(gd: str) -> None:
+    """In warn mode the detach commits, with a warning and an alert naming the table."""
+    run(gd, "SELECT recon.enable_guard('drift', 'gd_l', '{\"mode\": \"warn\"}')")
+    assert as_owner(gd, "ALTER TABLE gd.entry DETACH PARTITION gd.entry_10") is None
+    alerts = rows(gd, "SELECT message, details ->> 'table' AS t FROM recon.open_alerts")
+    assert alerts == [{"message": "DETACH (or NO INHERIT) of gd.entry_10, which holds rows: its"
+                                  " rows leave gd.entry without their counterpart",
+                       "t": "gd.entry_10"}]
+    assert not synced(gd)
+
+
+def test_a_missing_ddl_event_trigger_is_flagged_for_block_mode(gd: str) -> None:
+    """Without the event triggers (an install by a role that is not a superuser, or one dropped)
+    block mode cannot refuse such DDL: recon.guards, status and the reconcile summary say so;
+    a warn-mode guard is not flagged."""
+    run(gd, "SELECT recon.enable_guard('drift', 'gd_l', '{\"mode\": \"block\"}')",
+        "SELECT recon.enable_guard('drift', 'gd_pl', '{\"mode\": \"warn\"}')",
+        "DROP EVENT TRIGGER recon_guard_ddl_drop")
+    off = rows(gd, "SELECT target, triggers_off FROM recon.guards ORDER BY id")
+    assert off == [{"target": "gd_l", "triggers_off": [
+                       {"table": None, "trigger": "recon_guard_ddl_drop",
+                        "state": "event trigger missing"}]},
+                   {"target": "gd_pl", "triggers_off": []}]
+    assert reconcile(gd)["guards_off"][0]["trigger"] == "recon_guard_ddl_drop"
+    status = run_cli("status", dsn=gd).stdout
+    assert ("drift guard on gd_l: event trigger missing: recon_guard_ddl_drop: DDL moving rows"
+            in status)
+    # and the drop it would have refused commits
+    assert as_owner(gd, "DROP TABLE gd.entry_11") is None
+
+
+MULTI = """
+CREATE SCHEMA ml;
+CREATE TABLE ml.account (id int PRIMARY KEY, balance numeric NOT NULL, hold numeric NOT NULL);
+CREATE TABLE ml.entry (id bigint PRIMARY KEY, account_id int NOT NULL, amount numeric NOT NULL);
+CREATE TABLE ml.fee (id bigint PRIMARY KEY, account_id int NOT NULL, amount numeric NOT NULL);
+CREATE TABLE ml.hold (id bigint PRIMARY KEY, account_id int NOT NULL, amount numeric NOT NULL);
+SELECT recon.register_wallet_source('ml_a', 'ml.account', 'id', ARRAY['balance', 'hold']);
+SELECT recon.register_ledger_source('ml_e', 'ml_a', 'ml.entry', 'account_id', 'amount',
+                                    '{"order_by": "id", "entry_id": "id"}');
+SELECT recon.register_ledger_source('ml_h', 'ml_a', 'ml.hold', 'account_id', 'amount',
+                                    '{"order_by": "id", "entry_id": "id", "balance_column": "hold"}');
+"""
+
+
+def test_a_drift_guard_on_a_balance_two_ledgers_move_is_refused(
+        make_db: Callable[..., str], fixture_template: Callable[..., str]) -> None:
+    """Entries and fees both move balance: a drift guard on either would refuse every correct
+    posting to the other (it judges each wallet against its own ledger), so enable_guard refuses
+    it (RC406), and registering the fees ledger while the entries one is guarded too. A ledger
+    moving another column (hold) is guarded; append_only guards on both ledgers are fine."""
+    dsn = make_db(fixture_template(sql=(MULTI,)))
+    run(dsn, "SELECT recon.enable_guard('drift', 'ml_e', '{\"mode\": \"block\"}')",
+        "SELECT recon.enable_guard('drift', 'ml_h', '{\"mode\": \"block\"}')")
+    fee = ("SELECT recon.register_ledger_source('ml_f', 'ml_a', 'ml.fee', 'account_id', 'amount',"
+           " '{\"order_by\": \"id\", \"entry_id\": \"id\"}')")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        with pytest.raises(psycopg.Error) as e:
+            c.execute(fee)
+        assert e.value.sqlstate == "RC406"
+        assert e.value.diag.message_primary == (
+            "cannot register ml_f: the drift guard on ml_e judges balance against ml_e alone")
+        assert e.value.diag.message_hint.startswith("Run recon.disable_guard('drift', 'ml_e')")
+        assert c.execute("SELECT count(*) FROM _recon.ledger_source WHERE name = 'ml_f'"
+                         ).fetchone() == (0,)
+        c.execute("SELECT recon.disable_guard('drift', 'ml_e')")
+        c.execute(fee)
+        for ledger, other in (("ml_e", "ml_f"), ("ml_f", "ml_e")):
+            with pytest.raises(psycopg.Error) as e:
+                c.execute(f"SELECT recon.enable_guard('drift', '{ledger}',"
+                          " '{\"mode\": \"block\"}')")
+            assert e.value.sqlstate == "RC406"
+            assert e.value.diag.message_primary == (
+                f"a drift guard on {ledger} cannot judge balance: ledger {other} moves it too")
+            assert "One ledger per balance column" in e.value.diag.message_hint
+        assert c.execute("SELECT target FROM recon.guards").fetchall() == [("ml_h",)]
+        for ledger in ("ml_e", "ml_f"):
+            c.execute(f"SELECT recon.enable_guard('append_only', '{ledger}',"
+                      " '{\"mode\": \"block\"}')")
+        # the guard on hold still judges hold: a correct fee and hold posting pass
+        c.execute("INSERT INTO ml.account VALUES (1, 0, 0)")
+        c.execute("BEGIN")
+        c.execute("INSERT INTO ml.fee VALUES (1, 1, -2)")
+        c.execute("INSERT INTO ml.hold VALUES (1, 1, 3)")
+        c.execute("UPDATE ml.account SET balance = balance - 2, hold = hold + 3")
+        c.execute("COMMIT")
