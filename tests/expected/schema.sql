@@ -1003,18 +1003,15 @@ COMMENT ON FUNCTION _recon.balance_findings_sql(p_name text, p_options jsonb, p_
 CREATE FUNCTION _recon.balance_full(p_check _recon.check_def, p_run bigint) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
     v_unsupported text := _recon.incremental_unsupported(v_ledger);
-    v_cols integer := cardinality(_recon.balance_columns(p_check.options));
     v_bound numeric;
     v_rows bigint;
     v_wallet_rows bigint;
     v_null_keys bigint;
-    v_sums text;
-    v_combined text;
     v_wallets_xmin xid8;
     v_ledger_storage jsonb;
     v_wallet_storage jsonb;
@@ -1054,56 +1051,12 @@ BEGIN
     DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
     DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
 
-    -- One statement, one snapshot, one pass over the settled entries (a): they are the new
-    -- state, and, with the few entries above the bound (t, by the ordering index), the sums
-    -- the findings are judged on, by the very SQL of the check's view
-    -- (_recon.balance_findings_sql, FULL JOIN to the wallets).
-    SELECT string_agg('a.s' || i, ', ' ORDER BY i) INTO v_sums FROM generate_series(1, v_cols) AS i;
-    SELECT string_agg(format(', CASE WHEN a.n IS NULL AND t.n IS NULL THEN NULL '
-                             || 'ELSE COALESCE(a.s%1$s, 0) + COALESCE(t.s%1$s, 0) END AS s%1$s', i),
-                      '' ORDER BY i)
-    INTO v_combined FROM generate_series(1, v_cols) AS i;
-    EXECUTE format($q$
-        WITH a AS MATERIALIZED (%1$s),
-        t AS MATERIALIZED (%2$s),
-        -- a row per summed key and per wallet (n = 0 without entries): has_wallet tells the
-        -- next run which keys were wallets
-        st AS (
-            INSERT INTO _recon.balance_state
-                (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
-            SELECT %3$L, COALESCE(a.k, w.%6$I)::text, COALESCE(a.n, 0), COALESCE(a.n_amount, 0),
-                   COALESCE(a.n_bad, 0), ARRAY[%4$s]::numeric[], w.%6$I IS NOT NULL
-            FROM a FULL JOIN %7$s AS w ON w.%6$I = a.k
-            -- entries without a wallet key are no wallet's: never in the state (see below)
-            WHERE a.k IS NOT NULL OR w.%6$I IS NOT NULL
-            ORDER BY 2  -- in key order: each index entry goes to the rightmost page
-            RETURNING has_wallet
-        ),
-        staged AS (
-            INSERT INTO _recon.run_stage
-                (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
-                 details, cause)
-            SELECT $1, f.check_name,
-                   concat_ws('/', COALESCE(f.wallet_key, '-'), f.details ->> 'item'),
-                   f.wallet_key, f.stored, f.expected, f.difference, f.details,
-                   f.details ->> 'cause'
-            FROM (%5$s) AS f
-            RETURNING 1
-        )
-        SELECT count(*), count(*) FILTER (WHERE st.has_wallet),
-               (SELECT count(*) FROM a WHERE a.k IS NULL) FROM st$q$,
-        _recon.balance_agg_sql(p_check.options, format('l.ord <= %s', v_bound)),
-        _recon.balance_agg_sql(p_check.options, format('l.ord > %s', v_bound)),
-        p_check.name, v_sums,
-        _recon.balance_findings_sql(p_check.name, p_check.options, format(
-            '(SELECT COALESCE(a.k, t.k) AS k, '
-            || 'COALESCE(a.n, 0) + COALESCE(t.n, 0) AS n, '
-            || 'COALESCE(a.n_amount, 0) + COALESCE(t.n_amount, 0) AS n_amount, '
-            || 'COALESCE(a.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%s '
-            || 'FROM a FULL JOIN t ON t.k = a.k) AS e', v_combined), 'FULL'),
-        v_wallet.key_column, v_wallet.relid::regclass
-    ) INTO v_rows, v_wallet_rows, v_null_keys USING p_run;
-    -- Settled entries without a wallet key (NULL) are a finding of the check (unknown_wallet),
+    -- One statement, one snapshot, one pass over the ledger: its per-wallet sums are the
+    -- findings, judged by the very SQL of the check's view (FULL JOIN to the wallets), and,
+    -- less the few entries above the bound (by the ordering index), the new state.
+    EXECUTE _recon.balance_full_sql(p_check, v_bound)
+    INTO v_rows, v_wallet_rows, v_null_keys USING p_run;
+    -- Entries without a wallet key (NULL; with float sums, settled ones) are a finding of the check (unknown_wallet),
     -- which the per-wallet state cannot hold, so no incremental run could give it again: no
     -- watermark, and the findings come from the check's view, as for any full run without one.
     IF v_null_keys > 0 THEN
@@ -1130,13 +1083,108 @@ BEGIN
     PERFORM _recon.ledger_write_prune();
     RETURN NULL;
 END;
-$_$;
+$$;
 
 --
 -- Name: FUNCTION balance_full(p_check _recon.check_def, p_run bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
 COMMENT ON FUNCTION _recon.balance_full(p_check _recon.check_def, p_run bigint) IS 'A full run of a balance check that also leaves its incremental state, from one pass over the ledger: the settled entries (up to the highest ordering id, once the transactions in flight are over) are summed once, stored as the new state and, with the entries above the bound, judged by the check''s own SQL into the run''s findings. Returns NULL (findings staged, watermark set), or why it cannot (nothing staged, the previous watermark kept unless the ledger can never run incrementally): the caller then runs the check''s view.';
+
+--
+-- Name: balance_full_sql(_recon.check_def, numeric); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
+    v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
+    v_cols integer := cardinality(_recon.balance_columns(p_check.options));
+    -- Exact sums (numeric, integers, money): a sum over every entry less the sum over those
+    -- above the bound IS the sum over the settled ones, so the big aggregate reads the whole
+    -- ledger with no condition on the ordering column and can use an index on (wallet key)
+    -- INCLUDE (amount, ...) in key order (recon.advise(); docs/PERFORMANCE.md). Float sums
+    -- depend on their order: there the settled entries are summed on their own, as before.
+    v_exact boolean := cardinality(_recon.check_floats(p_check.options)) = 0;
+    v_state text;
+    v_combined text;
+BEGIN
+    SELECT string_agg(CASE WHEN v_exact THEN format(
+               'CASE WHEN a.n - COALESCE(t.n, 0) > 0 THEN a.s%1$s - COALESCE(t.s%1$s, 0) END', i)
+                           ELSE 'a.s' || i END, ', ' ORDER BY i),
+           string_agg(format(', CASE WHEN a.n IS NULL AND t.n IS NULL THEN NULL '
+                             || 'ELSE COALESCE(a.s%1$s, 0) + COALESCE(t.s%1$s, 0) END AS s%1$s',
+                             i), '' ORDER BY i)
+    INTO v_state, v_combined FROM generate_series(1, v_cols) AS i;
+    RETURN format($q$
+        WITH a AS MATERIALIZED (%1$s),
+        t AS MATERIALIZED (%2$s),
+        -- the settled entries per key (exact: all less those above the bound)
+        s AS (
+            SELECT a.k, a.n%8$s AS n, a.n_amount%9$s AS n_amount, a.n_bad%10$s AS n_bad,
+                   ARRAY[%4$s]::numeric[] AS sums
+            FROM a%11$s
+        ),
+        -- a row per summed key and per wallet (n = 0 without entries): has_wallet tells the
+        -- next run which keys were wallets
+        st AS (
+            INSERT INTO _recon.balance_state
+                (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
+            SELECT %3$L, COALESCE(s.k, w.%6$I)::text, COALESCE(s.n, 0),
+                   COALESCE(s.n_amount, 0), COALESCE(s.n_bad, 0),
+                   CASE WHEN s.n > 0 THEN s.sums ELSE ARRAY[%12$s]::numeric[] END,
+                   w.%6$I IS NOT NULL
+            FROM s FULL JOIN %7$s AS w ON w.%6$I = s.k
+            -- entries without a wallet key are no wallet's: never in the state (see below);
+            -- nor a key whose entries are all above the bound
+            WHERE (s.k IS NOT NULL AND s.n > 0) OR w.%6$I IS NOT NULL
+            ORDER BY 2  -- in key order: each index entry goes to the rightmost page
+            RETURNING has_wallet
+        ),
+        staged AS (
+            INSERT INTO _recon.run_stage
+                (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
+                 details, cause)
+            SELECT $1, f.check_name,
+                   concat_ws('/', COALESCE(f.wallet_key, '-'), f.details ->> 'item'),
+                   f.wallet_key, f.stored, f.expected, f.difference, f.details,
+                   f.details ->> 'cause'
+            FROM (%5$s) AS f
+            RETURNING 1
+        )
+        SELECT count(*), count(*) FILTER (WHERE st.has_wallet),
+               (SELECT count(*) FROM s WHERE s.k IS NULL AND s.n > 0) FROM st$q$,
+        _recon.balance_agg_sql(p_check.options,
+                               CASE WHEN v_exact THEN 'TRUE' ELSE format('l.ord <= %s', p_bound) END),
+        _recon.balance_agg_sql(p_check.options, format('l.ord > %s', p_bound)),
+        p_check.name, v_state,
+        _recon.balance_findings_sql(p_check.name, p_check.options, CASE
+            WHEN v_exact THEN 'a AS e'  -- every entry, summed as the check's view sums them
+            ELSE format('(SELECT COALESCE(a.k, t.k) AS k, '
+                        || 'COALESCE(a.n, 0) + COALESCE(t.n, 0) AS n, '
+                        || 'COALESCE(a.n_amount, 0) + COALESCE(t.n_amount, 0) AS n_amount, '
+                        || 'COALESCE(a.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%s '
+                        || 'FROM a FULL JOIN t ON t.k = a.k) AS e', v_combined) END, 'FULL'),
+        v_wallet.key_column, v_wallet.relid::regclass,
+        CASE WHEN v_exact THEN ' - COALESCE(t.n, 0)' ELSE '' END,
+        CASE WHEN v_exact THEN ' - COALESCE(t.n_amount, 0)' ELSE '' END,
+        CASE WHEN v_exact THEN ' - COALESCE(t.n_bad, 0)' ELSE '' END,
+        -- t has at most one row per key; a NULL key joins none, so with exact sums every
+        -- entry without a wallet key counts (the caller then runs the check in full)
+        CASE WHEN v_exact THEN ' LEFT JOIN t ON t.k = a.k' ELSE '' END,
+        (SELECT string_agg('NULL', ', ') FROM generate_series(1, v_cols))
+    );
+END;
+$_$;
+
+--
+-- Name: FUNCTION balance_full_sql(p_check _recon.check_def, p_bound numeric); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric) IS 'The statement of a balance check''s full run (_recon.balance_full; $1 the run): one pass over the ledger, whose per-wallet sums are the run''s findings (by the check''s own SQL, _recon.balance_findings_sql) and, less the entries above p_bound, the new state (_recon.balance_state). With exact sums the pass reads every entry with no condition, so an index on (wallet key) INCLUDE (amount, ...) serves it in key order; float sums are summed up to the bound on their own. Returns the state rows, those of wallets, and settled NULL wallet keys.';
 
 --
 -- Name: balance_increment(_recon.check_def, bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -3407,6 +3455,38 @@ $$;
 COMMENT ON FUNCTION _recon.custom_trusted(p_name text, p_view regclass) IS 'Refuses (RC110) a custom check whose view uses a function, operator, view or row-level security table owned by a role other than the registering role or a superuser: the view runs with the toolkit owner''s rights inside recon.reconcile(). docs/SECURITY.md.';
 
 --
+-- Name: derived_balance_columns(_recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- a GENERATED balance column every column of whose expression is a writable balance column
+    -- of the source (balance * 100, available + on_hold): it moves exactly as they do, which
+    -- the repairs verify, so it is neither set nor compared itself
+    SELECT ARRAY(
+        SELECT g.attname::text
+        FROM pg_attribute AS g
+        WHERE g.attrelid = p_ws.relid AND g.attgenerated <> '' AND NOT g.attisdropped
+          AND g.attname = ANY (p_ws.balance_columns)
+          AND NOT EXISTS (
+              SELECT FROM pg_depend AS d
+              JOIN pg_attribute AS b ON b.attrelid = d.refobjid AND b.attnum = d.refobjsubid
+              WHERE d.classid = 'pg_class'::regclass AND d.objid = p_ws.relid
+                AND d.objsubid = g.attnum AND d.refclassid = 'pg_class'::regclass
+                AND d.refobjid = p_ws.relid AND d.refobjsubid > 0
+                AND b.attname <> ALL (_recon.writable_balance_columns(p_ws)))
+        ORDER BY g.attnum);
+$$;
+
+--
+-- Name: FUNCTION derived_balance_columns(p_ws _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) IS 'The GENERATED balance columns of wallet source p_ws computed only from its writable balance columns (_recon.writable_balance_columns): they move exactly as those do, so a repair neither sets them nor checks them itself (_recon.fix_post_first_sql, _recon.fix_conserve). Any other GENERATED balance column is compared like a stored one: a repair must leave it unchanged.';
+
+--
 -- Name: effect_sql(_recon.ledger_source, text, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -3811,6 +3891,26 @@ $$;
 COMMENT ON FUNCTION _recon.fail(p_code text, p_message text, p_detail text, p_hint text) IS 'Raises a wallet-recon error: SQLSTATE (docs/SQLSTATES.md), message, DETAIL and HINT.';
 
 --
+-- Name: fix_alignment_target(jsonb, text, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_alignment_target(p_measure jsonb, p_wallet text, p_column text) RETURNS numeric
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- the sum of the wallet's entries on that column, over every ledger of its wallet source
+    SELECT COALESCE(sum((l.value ->> p_column)::numeric), 0)
+    FROM jsonb_each(p_measure -> p_wallet -> 'ledger') AS l
+    WHERE l.value ? p_column;
+$$;
+
+--
+-- Name: FUNCTION fix_alignment_target(p_measure jsonb, p_wallet text, p_column text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_alignment_target(p_measure jsonb, p_wallet text, p_column text) IS 'The value a ledger-first posting (_recon.fix_post_first) sets column p_column of wallet p_wallet''s stored balance to before the ledger''s routine posts: what the wallet''s entries add up to over all its ledgers, read from p_measure (_recon.fix_measure over those ledgers). The plan''s passing-overdraft phase (_recon.fix_skip_passing_overdrafts) reckons with the same value, so the plan and the posting cannot disagree.';
+
+--
 -- Name: fix_all_or_nothing(bigint, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -3871,6 +3971,7 @@ BEGIN
     v_before := _recon.fix_conserve(p_stage, v_pre, NULL);
     v_offsets := _recon.fix_post(p_stage, p_fix, p_ticket, p_reason, v_pre);
     PERFORM _recon.fix_move(p_stage, v_offsets);
+    PERFORM _recon.fix_foreign_writes(p_stage, v_pre);  -- no wallet it did not lock
     IF p_verify THEN
         PERFORM _recon.fix_verify(p_stage, v_pre);
     END IF;
@@ -4143,6 +4244,8 @@ BEGIN
                                             ->> st.key)::numeric, 0) AS delta
         FROM jsonb_each(v_measure) AS x, jsonb_each(x.value) AS a,
              jsonb_each_text(a.value -> 'stored') AS st
+        -- not a GENERATED column computed from the others: it moves as they do
+        WHERE st.key <> ALL (_recon.derived_balance_columns(_recon.wallet(x.key)))
         UNION ALL
         SELECT COALESCE(a.value ->> 'currency', '-'), 'ledger ' || lg.key, e.key,
                e.value::numeric - COALESCE((p_before -> x.key -> a.key -> 'ledger' -> lg.key
@@ -4531,9 +4634,11 @@ CREATE FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_
                ELSE 'inconsistent'
            END AS verdict,
            -- restored exactly: the gap gives the amount, and the one unbalanced
-           -- journal lacking exactly it gives the transaction
+           -- journal lacking exactly it gives the transaction, while no other wallet drifts
+           -- by the same (_recon.fix_evidence_rival: then either may have lost it)
            (d.journals_kept AND jsonb_array_length(d.journals) = 1
-            AND (d.journals -> 0 -> 'imbalance' ->> d.col)::numeric = -d.difference)
+            AND (d.journals -> 0 -> 'imbalance' ->> d.col)::numeric = -d.difference
+            AND _recon.fix_evidence_rival(p_stage, d.step) IS NULL)
                AS restore,
            d.journals -> 0 ->> 'journal' AS journal
     FROM (
@@ -4632,7 +4737,16 @@ BEGIN
                        || 'of exactly the drift at entry %s): an adjustment would book the '
                        || 'loss into the ledger; resync it (force_strategy => ''resync'')',
                        e.breaks -> 0 ->> 'entry')
-                   WHEN 'lost_entry' THEN CASE WHEN e.restore THEN NULL ELSE format(
+                   WHEN 'lost_entry' THEN CASE
+                       WHEN e.restore THEN NULL
+                       WHEN _recon.fix_evidence_rival(p_stage, e.step) IS NOT NULL THEN format(
+                           'the ledger lost an entry of %s on this wallet (a gap in its '
+                           || 'running balance at entry %s), but wallet %s drifts by exactly '
+                           || 'the same: an unbalanced journal lacking that amount does not '
+                           || 'tell which lost it; restore it by hand, or acknowledge',
+                           e.difference, e.breaks -> 0 ->> 'entry',
+                           _recon.fix_evidence_rival(p_stage, e.step))
+                       ELSE format(
                        'the ledger lost an entry of %s on this wallet (a gap in its running '
                        || 'balance at entry %s) but no single unbalanced journal lacks '
                        || 'exactly that amount: restore it by hand, or acknowledge',
@@ -4670,6 +4784,160 @@ $$;
 COMMENT ON FUNCTION _recon.fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb) IS 'For _recon.fix_evidence, one ledger: sets the evidence of each step _recon.fix_evidence_judge judges; a consistent ledger, or one without evidence, keeps the strategy (a lost update only a resync); a lost entry the one unbalanced journal gives exactly becomes a restore; anything else is manual, its note naming the evidence. Returns the steps judged.';
 
 --
+-- Name: fix_evidence_rival(bigint, integer); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_evidence_rival(p_stage bigint, p_step integer) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- A journal that lacks exactly a wallet's drift is evidence that the wallet lost its leg
+    -- there only while no other wallet could have lost it: another open finding of the same
+    -- check, column and currency with the same drift makes the journal say nothing about
+    -- which of them lost it (a lost update on one, a lost leg on the other).
+    SELECT g.wallet_key
+    FROM _recon.fix_stage AS s
+    JOIN _recon.finding AS f ON f.id = s.finding_id
+    JOIN _recon.finding AS g
+        ON g.check_name = f.check_name AND g.resolved_run IS NULL AND g.dropped_at IS NULL
+       AND g.id <> f.id AND g.wallet_key IS DISTINCT FROM f.wallet_key
+       AND g.difference = f.difference AND g.currency IS NOT DISTINCT FROM f.currency
+       AND g.details ->> 'column' IS NOT DISTINCT FROM f.details ->> 'column'
+    WHERE s.stage_id = p_stage AND s.step = p_step
+    ORDER BY g.wallet_key
+    LIMIT 1;
+$$;
+
+--
+-- Name: FUNCTION fix_evidence_rival(p_stage bigint, p_step integer); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_evidence_rival(p_stage bigint, p_step integer) IS 'For _recon.fix_evidence_judge: the first other wallet (by key) with an open finding of the same check, column and currency and exactly the same drift as step p_step of stage p_stage, or NULL. While there is one, an unbalanced journal lacking exactly that drift does not tell which wallet lost its leg, and nothing is restored.';
+
+--
+-- Name: fix_evidence_totals(bigint, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_evidence_totals(p_stage bigint, p_strategy text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_group record;
+    v_ws _recon.wallet_source;
+    v_stored numeric;
+    v_drift numeric;
+    v_broken bigint;
+    v_rows integer := 0;
+    v_n integer;
+BEGIN
+    -- A resync sets a stored balance to what the ledger says. On a double-entry ledger (kept
+    -- journals, or transfer rows) the ledger can be the one that is wrong: a lost DEBIT leg
+    -- leaves the wallet's entries higher than its balance, and a resync would credit the
+    -- wallet with what it spent. Where neither a running balance nor a journal check gives
+    -- evidence (verdict no_evidence), the totals do: every leg's other side is in the same
+    -- ledger, so the entries on all wallets of a currency sum to 0, that is, the stored
+    -- balances sum to exactly the drifts found. Otherwise a leg is lost (or the other side's
+    -- wallets are not registered). And two wallets drifting by exactly opposite amounts show a
+    -- transfer missing from the ledger, or booked in the stored balances only: nothing tells
+    -- which. Either way a person decides, unless the caller or the check's policy chose the
+    -- resync (the ledger's word).
+    FOR v_group IN
+        SELECT DISTINCT s.check_name, s.wallet_source, f.currency,
+               f.details ->> 'column' AS col, l.name AS ledger,
+               CASE WHEN l.journal_column IS NOT NULL THEN format('journal %I', l.journal_column)
+                    ELSE format('%s rows', l.shape) END AS how
+        FROM _recon.fix_stage AS s
+        JOIN _recon.finding AS f ON f.id = s.finding_id
+        JOIN _recon.check_def AS c ON c.name = s.check_name
+        JOIN _recon.ledger_source AS l ON l.name = c.ledger_source
+        WHERE s.stage_id = p_stage AND s.kind = 'balance' AND s.status = 'planned'
+          AND s.strategy = 'resync' AND s.evidence ->> 'verdict' = 'no_evidence'
+          AND p_strategy IS NULL
+          AND NOT EXISTS (SELECT FROM _recon.fix_policy AS p
+                          WHERE p.check_name = s.check_name AND p.strategy = 'resync')
+          AND (l.journal_column IS NOT NULL OR l.shape <> 'entries')
+        ORDER BY 1, 2, 3, 4
+    LOOP
+        v_ws := _recon.wallet(v_group.wallet_source);
+        -- the stored balances of every wallet of that currency, in major units
+        EXECUTE format('SELECT COALESCE(sum(%s), 0) FROM %s AS w%s',
+                       _recon.major_sql(v_ws.balance_scale, format('w.%I', v_group.col), 'w'),
+                       v_ws.relid::regclass,
+                       CASE WHEN v_ws.currency_column IS NOT NULL AND v_group.currency IS NOT NULL
+                            THEN format(' WHERE w.%I::text = $1', v_ws.currency_column)
+                            ELSE '' END)
+        INTO v_stored USING v_group.currency;
+        -- the drifts the check found open there (stored - ledger), and its findings without one
+        -- (an entry of no known wallet, a NULL amount): those make the totals unreadable
+        SELECT COALESCE(sum(f.difference), 0), count(*) FILTER (WHERE f.difference IS NULL)
+        INTO v_drift, v_broken
+        FROM _recon.finding AS f
+        WHERE f.check_name = v_group.check_name AND f.resolved_run IS NULL
+          AND f.dropped_at IS NULL AND f.currency IS NOT DISTINCT FROM v_group.currency
+          AND (f.details ->> 'column' = v_group.col OR f.difference IS NULL);
+
+        UPDATE _recon.fix_stage AS s
+        SET status = CASE WHEN x.why IS NULL THEN s.status ELSE 'manual' END,
+            moves = CASE WHEN x.why IS NULL THEN s.moves ELSE '{}'::jsonb END,
+            note = COALESCE(x.why, s.note),
+            evidence = s.evidence || jsonb_strip_nulls(jsonb_build_object('totals',
+                jsonb_build_object('stored', v_stored, 'drift', v_drift,
+                                   'ledger', v_stored - v_drift, 'unreadable', v_broken,
+                                   'opposite', x.opposite)))
+        FROM (
+            SELECT y.step, o.wallet_key AS opposite,
+                   CASE
+                       WHEN v_broken > 0 OR v_stored - v_drift <> 0 THEN format(
+                           'ledger %s is double-entry (%s), but its entries on the wallets of '
+                           || '%s sum to %s%s, not 0%s: a leg may be lost, and a resync would '
+                           || 'book the loss into this wallet; find it with a journal check, '
+                           || 'or resync on the ledger''s word (force_strategy => ''resync'', '
+                           || 'or recon.set_fix_policy(%L, ''{"strategy": "resync"}''))',
+                           v_group.ledger, v_group.how, v_group.wallet_source,
+                           v_stored - v_drift, COALESCE(' ' || v_group.currency, ''),
+                           CASE WHEN v_broken > 0
+                                THEN format(' (and %s findings without an amount)', v_broken)
+                                ELSE '' END,
+                           v_group.check_name)
+                       WHEN o.wallet_key IS NOT NULL THEN format(
+                           'wallet %s drifts by exactly the opposite (%s): a transfer between '
+                           || 'them may be missing from ledger %s, or booked in the stored '
+                           || 'balances only, and nothing tells which; repair by hand, or '
+                           || 'resync on the ledger''s word (force_strategy => ''resync'')',
+                           o.wallet_key, -y.difference, v_group.ledger)
+                   END AS why
+            FROM _recon.fix_stage AS y
+            JOIN _recon.finding AS f ON f.id = y.finding_id
+            LEFT JOIN LATERAL (
+                SELECT g.wallet_key FROM _recon.finding AS g
+                WHERE g.check_name = v_group.check_name AND g.resolved_run IS NULL
+                  AND g.dropped_at IS NULL AND g.currency IS NOT DISTINCT FROM v_group.currency
+                  AND g.details ->> 'column' = v_group.col AND g.difference = -y.difference
+                  AND g.wallet_key IS DISTINCT FROM y.wallet_key
+                ORDER BY g.wallet_key LIMIT 1
+            ) AS o ON TRUE
+            WHERE y.stage_id = p_stage AND y.kind = 'balance' AND y.status = 'planned'
+              AND y.strategy = 'resync' AND y.evidence ->> 'verdict' = 'no_evidence'
+              AND y.check_name = v_group.check_name
+              AND f.currency IS NOT DISTINCT FROM v_group.currency
+              AND f.details ->> 'column' = v_group.col
+        ) AS x
+        WHERE s.stage_id = p_stage AND s.step = x.step;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        v_rows := v_rows + v_n;
+    END LOOP;
+    RETURN v_rows;
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_evidence_totals(p_stage bigint, p_strategy text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_evidence_totals(p_stage bigint, p_strategy text) IS 'Phase of _recon.fix_plan after _recon.fix_evidence: on a double-entry ledger (a journal column, or a shape of several legs), a balance step to resync that neither a running balance nor a journal check supports (verdict no_evidence), and that neither the caller (p_strategy) nor the check''s policy chose, stays planned only when the totals support it: the stored balances of the wallet source in its currency sum to exactly the open drifts the check found (the ledger''s entries sum to 0), and no other wallet drifts by exactly the opposite. Else it is manual, its note saying why. The figures go to the step''s evidence ("totals"). Returns the steps judged.';
+
+--
 -- Name: fix_evidence_unjournaled(bigint); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -4698,6 +4966,32 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_evidence_unjournaled(p_stage bigint) IS 'For _recon.fix_evidence: skips a planned restore whose ledger''s INSERT writer has no "journal" template (it does not write the journal column the restored entry belongs in).';
+
+--
+-- Name: fix_first_postings(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_first_postings(p_stage bigint) RETURNS TABLE(wallet_source text, step integer, n bigint, wallet text, offset_wallet text, deltas jsonb, effects jsonb)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT l.wallet_source, y.step, e.n, e.value ->> 'wallet',
+           CASE WHEN e.value ? 'offset_wallet' THEN e.value ->> 'offset_wallet'
+                ELSE w.offset_wallet END,
+           COALESCE(e.value -> 'deltas', '{}'::jsonb), l.effects
+    FROM _recon.fix_stage AS y
+    JOIN _recon.writer AS w ON w.ledger_source = y.ledger_source
+    JOIN _recon.ledger_source AS l ON l.name = y.ledger_source
+    CROSS JOIN LATERAL jsonb_array_elements(y.postings) WITH ORDINALITY AS e (value, n)
+    WHERE y.stage_id = p_stage AND y.status = 'planned'
+      AND w.options @> '{"moves_balances": true}';
+$$;
+
+--
+-- Name: FUNCTION fix_first_postings(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_first_postings(p_stage bigint) IS 'The postings of the planned steps of fix stage p_stage that go through a ledger-first writer ("moves_balances"), one row each: the wallet source, step, its place in the step (n), the wallet, the offset wallet (the posting''s own, else the writer''s; NULL for none), its deltas and its ledger''s effects. Read by _recon.fix_skip_passing_overdrafts.';
 
 --
 -- Name: fix_floats(bigint, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -4758,6 +5052,98 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_floats(p_stage bigint, p_apply boolean) IS 'Marks manual, with the reason, every planned step of a staged plan that would post into a ledger with a float amount or running balance (_recon.float_refusal) or move a float stored balance; with p_apply, raises RC320 when the plan has such a step (recon.fix applying: nothing is applied). Returns how many steps it marked.';
+
+--
+-- Name: fix_foreign_writes(bigint, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_ws _recon.wallet_source;
+    v_top bigint := pg_current_xact_id()::text::bigint;
+    v_since bigint;
+    v_next bigint;
+    v_keys text[];
+    v_bad text;
+    v_all text := '';
+BEGIN
+    -- The conservation measure (_recon.fix_conserve) reads the wallets the repair locked. A
+    -- writer's posting function (or a trigger of the application) that also wrote another
+    -- wallet's row, an entry and its balance alike, moves money no measure of those wallets
+    -- sees. Every row of the wallet tables the repair posts into that this transaction wrote
+    -- since the postings began must be a wallet it locked. _recon.fix_post's subtransaction
+    -- marked the fix's row of _recon.fix_active first: the postings' writes have its id or a
+    -- later one, and what the caller's transaction wrote before has an earlier one. A
+    -- subtransaction here marks it again: no write of this transaction is later. A row is
+    -- written so when its xmin, widened to 64 bits, lies between the two marks, and it is in
+    -- progress to anyone else (a committed transaction's rows are not ours).
+    SELECT a.xmin::text::bigint INTO v_since
+    FROM _recon.fix_active AS a WHERE a.txid = pg_current_xact_id();
+    BEGIN
+        UPDATE _recon.fix_active AS a SET fix_id = a.fix_id
+        WHERE a.txid = pg_current_xact_id()
+        RETURNING a.xmin::text::bigint INTO v_next;
+    EXCEPTION WHEN OTHERS THEN
+        RAISE;  -- a subtransaction only for its id: nothing is caught
+    END;
+    IF v_since IS NULL OR v_next IS NULL THEN
+        PERFORM _recon.fail('RC307', 'the repair cannot tell its own writes; nothing was applied',
+                            'The fix holds no row in _recon.fix_active.',
+                            'Run recon.fix() again; report it if it repeats.');
+    END IF;
+    -- the 32-bit ids in this transaction's epoch (the next one after a wraparound)
+    v_since := (v_top >> 32 << 32) + v_since
+               + CASE WHEN (v_top >> 32 << 32) + v_since < v_top THEN 4294967296 ELSE 0 END;
+    v_next := (v_top >> 32 << 32) + v_next
+              + CASE WHEN (v_top >> 32 << 32) + v_next < v_top THEN 4294967296 ELSE 0 END;
+    FOR v_ws IN SELECT w.* FROM _recon.wallet_source AS w
+                WHERE w.name IN (SELECT jsonb_object_keys(COALESCE(p_pre -> 'keys', '{}'))
+                                 UNION
+                                 SELECT l.wallet_source FROM _recon.fix_stage AS s
+                                 JOIN _recon.ledger_source AS l ON l.name = s.ledger_source
+                                 WHERE s.stage_id = p_stage AND s.status = 'applied')
+                ORDER BY w.name LOOP
+        v_keys := ARRAY(SELECT jsonb_array_elements_text(p_pre -> 'keys' -> v_ws.name));
+        EXECUTE format($q$
+            SELECT string_agg(x.k, ', ' ORDER BY x.k) FROM (
+                SELECT w.%1$I::text AS k,
+                       CASE WHEN ($2 >> 32 << 32) + w.xmin::text::bigint BETWEEN $2 AND $3
+                            THEN ($2 >> 32 << 32) + w.xmin::text::bigint
+                            WHEN ($2 >> 32 << 32) + 4294967296 + w.xmin::text::bigint
+                                 BETWEEN $2 AND $3
+                            THEN ($2 >> 32 << 32) + 4294967296 + w.xmin::text::bigint
+                       END AS xid  -- the 32-bit xmin in the first mark's epoch, or the next
+                FROM %2$s AS w
+            ) AS x
+            WHERE x.xid IS NOT NULL AND pg_xact_status(x.xid::text::xid8) = 'in progress'
+              AND (x.k IS NULL OR NOT x.k = ANY ($1))
+            $q$, v_ws.key_column, v_ws.relid::regclass)
+        INTO v_bad USING v_keys, v_since, v_next;
+        IF v_bad IS NOT NULL THEN
+            v_all := v_all || format('%s%s: %s', CASE WHEN v_all = '' THEN '' ELSE '; ' END,
+                                     v_ws.name, v_bad);
+        END IF;
+    END LOOP;
+    IF v_all <> '' THEN
+        PERFORM _recon.fail(
+            'RC307', 'the repair changed wallets it did not lock; nothing was applied',
+            format('Written in this transaction, outside the plan: %s.', v_all),
+            'A writer''s posting function posts the request and nothing else (no other '
+            || 'wallet, no fee), and no trigger of the wallet or ledger tables moves other '
+            || 'wallets. Check the writer (recon.register_writer) and the tables'' triggers, '
+            || 'then run the dry run again.');
+    END IF;
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_foreign_writes(p_stage bigint, p_pre jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) IS 'Phase of _recon.fix_apply after the stored balances moved: fails with RC307 (nothing applied) when, since the postings began, this transaction wrote a row of a wallet table the repair posts into or measures whose wallet it did not lock (p_pre''s keys), as a posting function that also pays another wallet, or a trigger, would: the conservation measure reads only the locked wallets. A row is written so when its xmin, widened to 64 bits, lies between the transaction id _recon.fix_post marked the fix''s _recon.fix_active row with and the one this function marks it with, and pg_xact_status says in progress. Reads each such wallet table once.';
 
 --
 -- Name: fix_lifecycle(bigint, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5464,7 +5850,7 @@ BEGIN
                    format('column %s of %s', b, v_ws.relid::regclass))), ', '),
                string_agg(format('COALESCE(sum((m.v ->> %1$L)::numeric), 0) AS %1$I', b), ', ')
         INTO v_set, v_sums
-        FROM unnest(v_ws.balance_columns) AS b;
+        FROM unnest(_recon.writable_balance_columns(v_ws)) AS b;  -- not a GENERATED one
         -- an optimistic-locking version column: every write of the toolkit bumps it
         IF v_ws.version_column IS NOT NULL THEN
             v_set := v_set || format(', %1$I = w.%1$I + 1', v_ws.version_column);
@@ -5787,6 +6173,9 @@ BEGIN
     --     lost an entry gets it restored when the evidence gives it exactly, else is left to
     --     a person (_recon.fix_evidence).
     PERFORM _recon.fix_evidence(p_stage);
+    --     On a double-entry ledger, a resync nothing else supports and nobody chose stands on
+    --     the totals (every currency's entries sum to 0), else is left to a person.
+    PERFORM _recon.fix_evidence_totals(p_stage, p_strategy);
 
     -- 3c. A wallet with broken data (NULL, NaN, unknown, unmapped) or a lost entry left to a
     --     person is repaired whole or not at all: none of its other steps run.
@@ -6260,6 +6649,9 @@ DECLARE
     v_afters jsonb := '{}'::jsonb;  -- ledger/wallet -> its running balances per column
     v_writing text;  -- what the writer is posting while it runs (kept through an exception)
 BEGIN
+    -- this block's subtransaction marks the row of the fix: every write of the postings has its
+    -- transaction id or a later one (_recon.fix_foreign_writes reads it)
+    UPDATE _recon.fix_active AS a SET fix_id = a.fix_id WHERE a.txid = pg_current_xact_id();
     -- each wallet's stored balances before its first step, looked up per entry below
     SELECT jsonb_object_agg(f.k, f.v) INTO v_first
     FROM (SELECT DISTINCT ON (s.wallet_source, s.wallet_key)
@@ -6609,8 +7001,7 @@ BEGIN
         SELECT jsonb_object_agg(b, x.total) INTO v_target
         FROM unnest(v_ws.balance_columns) AS b
         CROSS JOIN LATERAL (
-            SELECT COALESCE(sum((l.value ->> b)::numeric), 0) AS total
-            FROM jsonb_each(v_sums -> v_key -> 'ledger') AS l WHERE l.value ? b) AS x
+            SELECT _recon.fix_alignment_target(v_sums, v_key, b) AS total) AS x
         WHERE p_ledger.effects ? b AND x.total
               IS DISTINCT FROM (v_now -> v_key -> 'stored' ->> b)::numeric;
         IF v_target IS NOT NULL THEN
@@ -6694,6 +7085,11 @@ CREATE FUNCTION _recon.fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sq
     AS $_$
 DECLARE
     v_key_type regtype := _recon.column_type(p_ws.relid, p_ws.key_column);
+    -- the balance columns a posting may write (not a GENERATED one), and those it compares
+    -- (not one computed from those it writes, which follows them)
+    v_cols text[] := _recon.writable_balance_columns(p_ws);
+    v_compared text[] := ARRAY(SELECT b FROM unnest(p_ws.balance_columns) AS b
+                               WHERE b <> ALL (_recon.derived_balance_columns(p_ws)));
 BEGIN
     -- the wallets' stored balances, in major units (as the plan and the ledger sums have
     -- them), and their version: {wallet: {"stored": {column: value}, "version": n}}
@@ -6704,25 +7100,28 @@ BEGIN
         p_ws.key_column,
         (SELECT string_agg(format('%L, %s', b, _recon.major_sql(p_ws.balance_scale,
                                                                  format('w.%I', b), 'w')), ', ')
-         FROM unnest(p_ws.balance_columns) AS b),
+         FROM unnest(v_compared) AS b),
         CASE WHEN p_ws.version_column IS NOT NULL THEN format('w.%I', p_ws.version_column)
              ELSE 'NULL::bigint' END,
         p_ws.relid::regclass, v_key_type);
     -- one wallet ($1) set to the balances $2 gives ({column: major units}), written in the
     -- wallet's own units (whole minor units where it has a scale, RC321 else); its version +1
     write_sql := format(
-        'UPDATE %1$s AS w SET %2$s%3$s WHERE w.%4$I = $1::%5$s',
+        'UPDATE %1$s AS w SET %2$s WHERE w.%3$I = $1::%4$s',
         p_ws.relid::regclass,
-        (SELECT string_agg(format(
-                    '%1$I = COALESCE(%2$s, w.%1$I)', b,
-                    _recon.minor_sql(p_ws.balance_scale, format('($2 ->> %L)::numeric', b),
-                                     CASE WHEN p_ws.balance_scale ? 'column'
-                                          THEN format('w.%I', p_ws.balance_scale ->> 'column')
-                                     END,
-                                     format('column %s of %s', b, p_ws.relid::regclass))), ', ')
-         FROM unnest(p_ws.balance_columns) AS b),
-        CASE WHEN p_ws.version_column IS NOT NULL
-             THEN format(', %1$I = w.%1$I + 1', p_ws.version_column) ELSE '' END,
+        array_to_string(ARRAY(
+            SELECT format(
+                '%1$I = COALESCE(%2$s, w.%1$I)', b,
+                _recon.minor_sql(p_ws.balance_scale, format('($2 ->> %L)::numeric', b),
+                                 CASE WHEN p_ws.balance_scale ? 'column'
+                                      THEN format('w.%I', p_ws.balance_scale ->> 'column')
+                                 END,
+                                 format('column %s of %s', b, p_ws.relid::regclass)))
+            FROM unnest(v_cols) WITH ORDINALITY AS u (b, n)
+            ORDER BY u.n)
+            || CASE WHEN p_ws.version_column IS NOT NULL
+                    THEN ARRAY[format('%1$I = w.%1$I + 1', p_ws.version_column)]
+                    ELSE ARRAY[]::text[] END, ', '),
         p_ws.key_column, v_key_type);
 END;
 $_$;
@@ -6731,7 +7130,7 @@ $_$;
 -- Name: FUNCTION fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sql text, OUT write_sql text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sql text, OUT write_sql text) IS 'For _recon.fix_post_first: read_sql reads wallets $1 (text keys) of wallet source p_ws as {wallet: {"stored": {column: major units}, "version": n}}; write_sql sets wallet $1''s balance columns to $2 ({column: major units}, written as whole minor units where the source has a scale) and bumps its version column.';
+COMMENT ON FUNCTION _recon.fix_post_first_sql(p_ws _recon.wallet_source, OUT read_sql text, OUT write_sql text) IS 'For _recon.fix_post_first: read_sql reads wallets $1 (text keys) of wallet source p_ws as {wallet: {"stored": {column: major units}, "version": n}}, leaving out GENERATED balance columns computed from the others (_recon.derived_balance_columns); write_sql sets wallet $1''s balance columns but the GENERATED ones to $2 ({column: major units}, written as whole minor units where the source has a scale) and bumps its version column.';
 
 --
 -- Name: fix_post_function_entries(_recon.fix_stage, text, _recon.writer, jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7066,12 +7465,12 @@ BEGIN
                                 AND s.postings <> '[]'))
                    ORDER BY c.name LOOP
         -- the wallets read, and a plan's wallets missing from their table (an unknown
-        -- wallet's finding is re-checked too)
+        -- wallet's finding is re-checked too, and one of entries of no wallet: a NULL key)
         v_keys := ARRAY(SELECT jsonb_object_keys(p_stored -> v_check.wallet_source)
                         UNION
                         SELECT s.wallet_key FROM _recon.fix_stage AS s
-                        WHERE s.stage_id = p_stage AND s.wallet_key IS NOT NULL
-                          AND s.wallet_source = v_check.wallet_source);
+                        WHERE s.stage_id = p_stage AND s.wallet_source = v_check.wallet_source
+                          AND (s.wallet_key IS NOT NULL OR s.status IN ('planned', 'covered')));
         EXECUTE format('SELECT jsonb_object_agg(r.finding_key, r.difference) FROM (%s) AS r',
                        _recon.recheck_sql(v_check))
         INTO v_map USING v_keys;
@@ -7356,8 +7755,10 @@ CREATE FUNCTION _recon.fix_skip_overdrafts(p_stage bigint) RETURNS void
     AS $$
 BEGIN
     -- the first column, by name, that would go below zero without an exemption
-    UPDATE _recon.fix_stage AS s
-    SET status = 'skipped', note = format('would overdraw %s: %s -> %s', o.col, o.before, o.after)
+    PERFORM _recon.fix_skip_planned(
+        p_stage, array_agg(o.wallet_source), array_agg(o.wallet_key),
+        array_agg(format('would overdraw %s: %s -> %s', o.col, o.before, o.after))
+    )
     FROM (
         SELECT DISTINCT ON (x.wallet_source, x.wallet_key)
                x.wallet_source, x.wallet_key, x.col, x.before, x.before + x.moved AS after
@@ -7366,9 +7767,7 @@ BEGIN
           -- unless the owner lets that wallet or column go negative (recon.allow_overdraft)
           AND _recon.overdraft_exemption_for(x.wallet_source, x.wallet_key, x.col) IS NULL
         ORDER BY x.wallet_source, x.wallet_key, x.col
-    ) AS o
-    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = o.wallet_source
-      AND s.wallet_key = o.wallet_key;
+    ) AS o;
 END;
 $$;
 
@@ -7392,84 +7791,78 @@ DECLARE
     v_now jsonb;
 BEGIN
     -- Each wallet source with planned postings through a ledger-first writer. Such a posting
-    -- first sets the wallet's stored balance to its entries' sum (_recon.fix_post_first), then
-    -- the ledger's routine moves it by each posting in step order, and only then does recon.fix
-    -- move it to where the plan leaves it. The end is judged by _recon.fix_skip_overdrafts; the
-    -- way there is judged here, so that a CHECK (balance >= 0) on the wallet table never fails
-    -- the whole fix half-way (a lost credit on a wallet spent since: its entries sum below 0).
+    -- first sets the stored balance of its wallet and of its offset wallet to their entries'
+    -- sum (_recon.fix_post_first, _recon.fix_alignment_target), then the ledger's routine moves
+    -- them by each posting in step order, and only then does recon.fix move them to where the
+    -- plan leaves them. The end is judged by _recon.fix_skip_overdrafts; the way there is
+    -- judged here, so that a CHECK (balance >= 0) on the wallet table never fails the whole
+    -- fix half-way (a lost credit on a wallet spent since: its entries sum below 0).
     FOR v_source, v_keys IN
-        SELECT s.wallet_source, array_agg(DISTINCT s.wallet_key ORDER BY s.wallet_key)
-        FROM _recon.fix_stage AS s
-        JOIN _recon.writer AS w ON w.ledger_source = s.ledger_source
-        WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_key IS NOT NULL
-          AND jsonb_array_length(s.postings) > 0 AND w.options @> '{"moves_balances": true}'
-        GROUP BY s.wallet_source
-        ORDER BY s.wallet_source
+        SELECT p.wallet_source, array_agg(DISTINCT k.key ORDER BY k.key)
+        FROM _recon.fix_first_postings(p_stage) AS p
+        CROSS JOIN LATERAL unnest(ARRAY[p.wallet, p.offset_wallet]) AS k (key)
+        WHERE k.key IS NOT NULL
+        GROUP BY p.wallet_source
+        ORDER BY p.wallet_source
     LOOP
         v_now := _recon.fix_measure(v_source, v_keys, ARRAY(
             SELECT l.name FROM _recon.ledger_source AS l WHERE l.wallet_source = v_source
             ORDER BY l.name));
+        WITH p AS (
+            SELECT * FROM _recon.fix_first_postings(p_stage) AS f
+            WHERE f.wallet_source = v_source
+        ),
+        low AS (
+            -- the lowest point of each wallet's column on the way: aligned to its entries'
+            -- sum, then each posting's move of it (its own side, or the opposite as the offset
+            -- wallet), summed in step order
+            SELECT DISTINCT ON (m.wallet_key) m.wallet_key, m.col, m.stored, m.total,
+                   m.total + least(0, min(m.prefix)) AS low
+            FROM (
+                SELECT k.key AS wallet_key, b.col,
+                       (v_now -> k.key -> 'stored' ->> b.col)::numeric AS stored,
+                       EXISTS (SELECT FROM p AS q WHERE q.wallet = k.key) AS own,
+                       _recon.fix_alignment_target(v_now, k.key, b.col) AS total,
+                       sum(CASE WHEN p.wallet = k.key
+                                THEN COALESCE((p.deltas ->> b.col)::numeric, 0)
+                                ELSE -COALESCE((p.deltas ->> b.col)::numeric, 0) END)
+                           OVER (PARTITION BY k.key, b.col ORDER BY p.step, p.n) AS prefix
+                FROM jsonb_each(v_now) AS k
+                JOIN p ON k.key IN (p.wallet, p.offset_wallet)
+                CROSS JOIN LATERAL jsonb_object_keys(p.effects) AS b (col)
+                WHERE v_now -> k.key -> 'stored' ? b.col
+            ) AS m
+            GROUP BY m.wallet_key, m.col, m.stored, m.total, m.own
+            HAVING m.total + least(0, min(m.prefix)) < 0
+               AND m.total + least(0, min(m.prefix)) < m.stored
+               -- a wallet moved only as an offset (world, the house) is judged only while it
+               -- has not been below zero: an issuing wallet that stands negative may go lower
+               AND (m.own OR (m.stored >= 0 AND m.total >= 0))
+               -- unless the owner lets that wallet or column go negative (recon.allow_overdraft)
+               AND _recon.overdraft_exemption_for(v_source, m.wallet_key, m.col) IS NULL
+            ORDER BY m.wallet_key, m.col
+        ),
+        hit AS (
+            -- every planned step of such a wallet, and every step whose postings move it as
+            -- their offset wallet; the wallet's own reason first
+            SELECT DISTINCT ON (s.step) s.step, o.*
+            FROM _recon.fix_stage AS s
+            JOIN low AS o
+                ON o.wallet_key = s.wallet_key
+                   OR EXISTS (SELECT FROM p WHERE p.step = s.step
+                                              AND o.wallet_key IN (p.wallet, p.offset_wallet))
+            WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = v_source
+            ORDER BY s.step, o.wallet_key IS DISTINCT FROM s.wallet_key, o.wallet_key
+        )
         UPDATE _recon.fix_stage AS s
         SET status = 'skipped',
-            note = format('would overdraw %s in passing: %s -> %s (the ledger''s routine posts '
-                          || 'from what the entries add up to, %s)', o.col, o.stored, o.low,
-                          o.total)
-        FROM (
-            SELECT DISTINCT ON (p.wallet_key) p.wallet_key, p.col, p.stored, p.total,
-                   p.total + least(0, min(p.prefix)) AS low
-            FROM (
-                -- each posting's move of the wallet's column, in step order (the wallet's side,
-                -- or the opposite as the offset wallet of another step), summed as it goes
-                SELECT m.wallet_key, m.col, m.stored, m.total,
-                       sum(m.delta) OVER (PARTITION BY m.wallet_key, m.col
-                                          ORDER BY m.step, m.n) AS prefix
-                FROM (
-                    SELECT k.key AS wallet_key, b.col,
-                           (v_now -> k.key -> 'stored' ->> b.col)::numeric AS stored,
-                           (SELECT COALESCE(sum((l.value ->> b.col)::numeric), 0)
-                            FROM jsonb_each(v_now -> k.key -> 'ledger') AS l
-                            WHERE l.value ? b.col) AS total,
-                           y.step, e.n,
-                           CASE WHEN e.value ->> 'wallet' = k.key
-                                THEN COALESCE((e.value -> 'deltas' ->> b.col)::numeric, 0)
-                                ELSE -COALESCE((e.value -> 'deltas' ->> b.col)::numeric, 0) END
-                               AS delta
-                    FROM jsonb_each(v_now) AS k
-                    CROSS JOIN LATERAL (
-                        SELECT DISTINCT d.key AS col
-                        FROM _recon.fix_stage AS x
-                        JOIN _recon.ledger_source AS l ON l.name = x.ledger_source
-                        CROSS JOIN LATERAL jsonb_object_keys(l.effects) AS d (key)
-                        JOIN _recon.writer AS w ON w.ledger_source = x.ledger_source
-                        WHERE x.stage_id = p_stage AND x.status = 'planned'
-                          AND x.wallet_source = v_source AND x.wallet_key = k.key
-                          AND w.options @> '{"moves_balances": true}'
-                          AND v_now -> k.key -> 'stored' ? d.key
-                    ) AS b
-                    CROSS JOIN _recon.fix_stage AS y
-                    JOIN _recon.writer AS w ON w.ledger_source = y.ledger_source
-                    JOIN _recon.ledger_source AS l ON l.name = y.ledger_source
-                    CROSS JOIN LATERAL jsonb_array_elements(y.postings) WITH ORDINALITY AS e (
-                        value, n
-                    )
-                    WHERE y.stage_id = p_stage AND y.status = 'planned'
-                      AND w.options @> '{"moves_balances": true}'
-                      AND l.wallet_source = v_source
-                      AND (e.value ->> 'wallet' = k.key
-                           OR COALESCE(CASE WHEN e.value ? 'offset_wallet'
-                                            THEN e.value ->> 'offset_wallet'
-                                            ELSE w.offset_wallet END, '') = k.key)
-                ) AS m
-            ) AS p
-            GROUP BY p.wallet_key, p.col, p.stored, p.total
-            HAVING p.total + least(0, min(p.prefix)) < 0
-               AND p.total + least(0, min(p.prefix)) < p.stored
-               -- unless the owner lets that wallet or column go negative (recon.allow_overdraft)
-               AND _recon.overdraft_exemption_for(v_source, p.wallet_key, p.col) IS NULL
-            ORDER BY p.wallet_key, p.col
-        ) AS o
-        WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = v_source
-          AND s.wallet_key = o.wallet_key;
+            note = format('would overdraw %s%s in passing: %s -> %s (the ledger''s routine posts '
+                          || 'from what the entries add up to, %s)', h.col,
+                          CASE WHEN h.wallet_key IS DISTINCT FROM s.wallet_key
+                               THEN format(' of wallet %s', h.wallet_key) ELSE '' END,
+                          h.stored, h.low, h.total)
+        FROM hit AS h
+        WHERE s.stage_id = p_stage AND s.step = h.step;
     END LOOP;
 END;
 $$;
@@ -7478,7 +7871,28 @@ $$;
 -- Name: FUNCTION fix_skip_passing_overdrafts(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) IS 'Phase of _recon.fix_assess for ledger-first writers ("moves_balances"): such a posting first sets the wallet''s stored balance to what its entries add up to, then the ledger''s routine moves it by each posting in step order. Skips every planned step of a wallet whose balance column would pass below zero (and below where it stands) on that way, unless an overdraft exemption (_recon.overdraft_exemption_for) lets it: the note says "would overdraw ... in passing".';
+COMMENT ON FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) IS 'Phase of _recon.fix_assess for ledger-first writers ("moves_balances"): such a posting first sets the stored balance of its wallet and of its offset wallet to what their entries add up to (_recon.fix_alignment_target), then the ledger''s routine moves them by each posting in step order. Skips every planned step of a wallet whose balance column would pass below zero (and below where it stands) on that way, and every step whose postings move such a wallet as their offset wallet (a wallet moved only as an offset is judged while it stands at or above zero: world, which issues money, stands below), unless an overdraft exemption (_recon.overdraft_exemption_for) lets it: the note says "would overdraw <column> [of wallet <key>] in passing".';
+
+--
+-- Name: fix_skip_planned(bigint, text[], text[], text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_skip_planned(p_stage bigint, p_wallet_sources text[], p_wallet_keys text[], p_notes text[]) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped', note = o.note
+    FROM unnest(p_wallet_sources, p_wallet_keys, p_notes) AS o (wallet_source, wallet_key, note)
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = o.wallet_source
+      AND s.wallet_key = o.wallet_key;
+$$;
+
+--
+-- Name: FUNCTION fix_skip_planned(p_stage bigint, p_wallet_sources text[], p_wallet_keys text[], p_notes text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_skip_planned(p_stage bigint, p_wallet_sources text[], p_wallet_keys text[], p_notes text[]) IS 'The UPDATE that _recon.fix_skip_overdrafts and _recon.fix_skip_unfit share: every planned step of each given wallet (source and key, at most once each) is skipped with that wallet''s note.';
 
 --
 -- Name: fix_skip_unfit(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7493,8 +7907,9 @@ BEGIN
     -- decimal, a fraction of an integer) would fail or be rounded: not applied. An amount is
     -- taken as the size of its delta (what a signed or direction ledger posts, and an operation
     -- ledger with multipliers of 1).
-    UPDATE _recon.fix_stage AS s
-    SET status = 'skipped', note = o.note
+    PERFORM _recon.fix_skip_planned(
+        p_stage, array_agg(o.wallet_source), array_agg(o.wallet_key), array_agg(o.note)
+    )
     FROM (
         SELECT DISTINCT ON (x.wallet_source, x.wallet_key) x.wallet_source, x.wallet_key,
                x.note
@@ -7520,9 +7935,7 @@ BEGIN
         ) AS x
         WHERE x.wallet_key IS NOT NULL
         ORDER BY x.wallet_source, x.wallet_key, x.step
-    ) AS o
-    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = o.wallet_source
-      AND s.wallet_key = o.wallet_key;
+    ) AS o;
     -- a per-row scale, and the offset wallets the postings move
     PERFORM _recon.fix_skip_unfit_more(p_stage);
 END;
@@ -7986,20 +8399,17 @@ CREATE FUNCTION _recon.fix_unscaled_payments(p_stage bigint) RETURNS void
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    -- An orphan check without "scale" reads a payment's amount as stored. Where the ledger or
-    -- the wallets keep minor units, that amount may be cents (Stripe's payment_intent.amount):
-    -- posting it as major units would post 100 times the payment. Nothing tells which; a
-    -- person does, by declaring the payments' scale on the check.
+    -- A payment of unknown units (_recon.orphan_units_unknown) may be cents read as dollars:
+    -- a person decides, by declaring the payments' scale on the check.
     UPDATE _recon.fix_stage AS s
     SET status = 'manual',
         note = format('the orphan check %s reads payment amounts as stored, and ledger %s keeps '
                       || 'minor units: declare the payments'' scale (recon.register_check(..., '
-                      || '{"scale": 2, ...}) for cents), or post it by hand', c.name, l.name)
-    FROM _recon.check_def AS c, _recon.ledger_source AS l, _recon.wallet_source AS w
+                      || '{"scale": 2, ...}) for cents), or post it by hand', s.check_name,
+                      (SELECT c.options ->> 'ledger' FROM _recon.check_def AS c
+                       WHERE c.name = s.check_name))
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.strategy = 'post_missing'
-      AND c.name = s.check_name AND c.kind = 'orphan' AND NOT c.options ? 'scale'
-      AND l.name = c.options ->> 'ledger' AND w.name = l.wallet_source
-      AND (l.amount_scale IS NOT NULL OR w.balance_scale IS NOT NULL);
+      AND _recon.orphan_units_unknown(s.check_name);
     -- A wallet with an orphaned payment left to a person: its balance's drift may be that
     -- payment (credited to the wallet, its entry lost). Re-syncing the stored balance to the
     -- ledger would take the payment back from the customer: left to a person too.
@@ -8021,15 +8431,12 @@ CREATE FUNCTION _recon.fix_unscaled_payments(p_stage bigint) RETURNS void
                       || 'not in this plan): its drift may be that payment; declare the '
                       || 'payments'' scale on the check and repair that one first', f.id,
                       f.check_name)
-    FROM _recon.finding AS f, _recon.check_def AS c, _recon.ledger_source AS l,
-         _recon.wallet_source AS w
+    FROM _recon.finding AS f, _recon.check_def AS c, _recon.ledger_source AS l
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
       AND s.strategy IN ('resync', 'adjust', 'move')
       AND f.wallet_key = s.wallet_key AND f.resolved_run IS NULL AND f.dropped_at IS NULL
-      AND c.name = f.check_name AND c.kind = 'orphan' AND NOT c.options ? 'scale'
-      AND l.name = c.options ->> 'ledger' AND w.name = l.wallet_source
-      AND w.name = s.wallet_source
-      AND (l.amount_scale IS NOT NULL OR w.balance_scale IS NOT NULL)
+      AND c.name = f.check_name AND l.name = c.options ->> 'ledger'
+      AND l.wallet_source = s.wallet_source AND _recon.orphan_units_unknown(f.check_name)
       AND NOT EXISTS (SELECT FROM _recon.fix_stage AS o
                       WHERE o.stage_id = p_stage AND o.finding_id = f.id);
 $$;
@@ -8632,6 +9039,28 @@ $_$;
 COMMENT ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'The part of _recon.guard_compile for a double_entry guard on ledger p_ledger: {"sql", "triggers"}, the statement triggers on the ledger (and on each parent table) staging the journals written in _recon.guard_pending, and the commit-time sum of one journal ("check"). RC106 without a journal column, RC406 on an operation ledger.';
 
 --
+-- Name: guard_drift_branch_sql(text[], text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_branch_sql(p_records text[], p_setting text, p_write boolean) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- one record after the other; with p_write (several records in the branch, none of which
+    -- wrote the setting) the accumulator is written once at the end
+    SELECT array_to_string(p_records, E'\n')
+           || CASE WHEN p_write THEN format(
+                  E'\nv_acc := pg_catalog.set_config(%L, v_acc, TRUE);', p_setting)
+                   ELSE '' END;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_branch_sql(p_records text[], p_setting text, p_write boolean); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_branch_sql(p_records text[], p_setting text, p_write boolean) IS 'A branch of a drift guard''s generated trigger function: records p_records one per line; with p_write it ends by writing the accumulator to setting p_setting (warn mode). Not indented: _recon.template_fill() indents it to its slot.';
+
+--
 -- Name: guard_drift_compile(integer, _recon.ledger_source, _recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -8746,6 +9175,7 @@ CREATE FUNCTION _recon.guard_drift_effect_sql(p_ledger _recon.ledger_source, p_c
 DECLARE
     v_amount text := format('(%s.%I)::pg_catalog.numeric', p_row, p_ledger.amount_column);
     v_type text;
+    v_column name;
     v_cases text;
     v_known text;
 BEGIN
@@ -8758,9 +9188,15 @@ BEGIN
         RETURN _recon.guard_drift_times_sql(v_amount,
                                              (p_ledger.effects -> p_column ->> '*')::numeric);
     END IF;
-    v_type := format('(%s.%I)::pg_catalog.text', p_row,
-                     CASE p_ledger.amount_mode WHEN 'direction' THEN p_ledger.direction_column
-                          ELSE p_ledger.operation_column END);
+    v_column := CASE p_ledger.amount_mode WHEN 'direction' THEN p_ledger.direction_column
+                     ELSE p_ledger.operation_column END;
+    -- the type's text: an enum's label through its output function (pg_catalog.format calls
+    -- it; a cast to text could be a function its owner wrote, run as the toolkit's owner by a
+    -- block-mode guard), any other type cast to text
+    v_type := CASE WHEN (SELECT t.typtype FROM pg_catalog.pg_type AS t
+                         WHERE t.oid = _recon.column_type(p_ledger.relid, v_column)) = 'e'
+                   THEN format('pg_catalog.format(%L, %s.%I)', '%s', p_row, v_column)
+                   ELSE format('(%s.%I)::pg_catalog.text', p_row, v_column) END;
     SELECT string_agg(format(' WHEN %s OPERATOR(pg_catalog.=) %L THEN %s', v_type, e.key,
                              _recon.guard_drift_times_sql(v_amount, e.value::numeric)), ''
                       ORDER BY e.key)
@@ -8784,7 +9220,7 @@ $$;
 -- Name: FUNCTION guard_drift_effect_sql(p_ledger _recon.ledger_source, p_column text, p_row text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_effect_sql(p_ledger _recon.ledger_source, p_column text, p_row text) IS 'PL/pgSQL expression (over trigger row p_row, new or old) for a ledger entry''s effect on one balance column, as numeric: the signed amount, or a CASE over the direction or operation type (0 for a type only other columns map; in the new row, NaN for a type no column maps, or NULL: never cancelled); as _recon.effect_sql() computes it, with every operator schema-qualified.';
+COMMENT ON FUNCTION _recon.guard_drift_effect_sql(p_ledger _recon.ledger_source, p_column text, p_row text) IS 'PL/pgSQL expression (over trigger row p_row, new or old) for a ledger entry''s effect on one balance column, as numeric: the signed amount, or a CASE over the direction or operation type, an enum''s label read through its output function (0 for a type only other columns map; in the new row, NaN for a type no column maps, or NULL: never cancelled); as _recon.effect_sql() computes it, with every operator schema-qualified.';
 
 --
 -- Name: guard_drift_function(integer, text, _recon.ledger_source, _recon.wallet_source, text[]); Type: FUNCTION; Schema: _recon; Owner: -
@@ -8795,36 +9231,12 @@ CREATE FUNCTION _recon.guard_drift_function(p_id integer, p_side text, p_ledger 
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
-    v_name text := format('_recon.tg_drift_%s_%s', p_id, p_side);
     v_setting text := format('wallet_recon.drift_%s', p_id);
     v_amount_type text := _recon.column_type_sql(p_ledger.relid, p_ledger.amount_column);
-    v_exact boolean;
-    v_body text;
-    v_read text;
-    v_first text;
-    v_new text;
-    v_old text;
-    v_upd text;
-    v_ins text;
-    v_del text;
-    v_mov text;
-    v_num text;
-    v_eff text;
-    v_write boolean;
-    v_skip text;
-    v_null boolean;
-    v_nan boolean;
-    v_signed boolean := p_ledger.amount_mode = 'signed';
-    v_key_null boolean := _recon.guard_drift_nullable(p_wallet.relid, p_wallet.key_column);
-    v_many boolean;
-    v_legs text;
-    v_leg name;
-    v_side text;
-    v_i integer;
-    v_col text;
     v_block boolean := EXISTS (SELECT FROM _recon.guard AS g
                                WHERE g.id = p_id AND g.mode = 'block');
-    v_rekey text;
+    v_exact boolean;
+    v_first text;
 BEGIN
     -- Amounts are compared as text, so stored changes and ledger effects must print alike: they
     -- do when both columns have the same type with a fixed scale (numeric(14,2) and
@@ -8837,237 +9249,80 @@ BEGIN
                    p_ledger.amount_column) IN ('smallint', 'integer', 'bigint'))
            OR EXISTS (SELECT FROM jsonb_each_text(p_ledger.effects -> b) AS e
                       WHERE e.value::numeric NOT IN (1, -1)));
-
-    v_read := CASE WHEN v_block THEN '' ELSE format(
-        E'    v_acc := COALESCE(pg_catalog.current_setting(%L, TRUE), \'\');\n', v_setting) END;
-    -- the first record of a transaction: the table with the constraint trigger (the option
-    -- check_on, the wallet table by default) has queued the check; the other table queues one
+    -- warn mode, the first record of a transaction: the table with the constraint trigger (the
+    -- option check_on, the wallet table by default) has queued the check; the other table
+    -- queues one
     v_first := CASE WHEN p_side = COALESCE((SELECT g.options ->> 'check_on'
                                             FROM _recon.guard AS g WHERE g.id = p_id), 'wallet')
                     THEN '''*''' ELSE format('_recon_guard.drift_tick(%s)', p_id) END;
-    IF p_side = 'check' THEN
-        -- The deferred constraint trigger (on the wallet table, or the ledger with check_on;
-        -- and a tick's, _recon_guard.drift_tick):
-        -- the first to run at commit finds everything the transaction wrote, empties the
-        -- accumulator and judges what is left; '*' alone (all balanced) needs no query.
-        v_body := v_read
-            || E'    IF v_acc OPERATOR(pg_catalog.=) \'\' THEN\n        RETURN NULL;\n    END IF;\n'
-            || format(E'    IF pg_catalog.set_config(%L, \'\', TRUE) OPERATOR(pg_catalog.||) v_acc '
-                      || E'OPERATOR(pg_catalog.<>) \'*\' THEN\n'
-                      || E'        PERFORM _recon_guard.drift_verdict(%s, v_acc);\n    END IF;\n',
-                      v_setting, p_id);
-    ELSIF p_side = 'wallet' THEN
-        -- what the table's definition rules out needs no code: NULL in a NOT NULL column,
-        -- NaN in an integer one
-        v_skip := CASE WHEN v_key_null THEN format('new.%I IS NULL OR ', p_wallet.key_column)
-                       ELSE '' END;
-        v_upd := '';
-        v_ins := '';
-        v_del := '';
-        FOR v_i, v_col IN SELECT o, b FROM unnest(p_cols) WITH ORDINALITY AS c (b, o) LOOP
-            v_write := cardinality(p_cols) = 1;
-            v_null := _recon.guard_drift_nullable(p_wallet.relid, v_col);
-            v_nan := _recon.column_type(p_wallet.relid, v_col)
-                     NOT IN ('smallint', 'integer', 'bigint');
-            v_num := format('(new.%I)::pg_catalog.numeric', v_col);
-            v_eff := format('(old.%I)::pg_catalog.numeric', v_col);
-            v_upd := v_upd || _recon.guard_drift_record_sql(
-                p_id, v_i, 's', _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column,
-                                                           'new'),
-                _recon.guard_drift_trim_sql(format('%s OPERATOR(pg_catalog.-) %s', v_num, v_eff),
-                                            v_exact),
-                v_skip || format('%s OPERATOR(pg_catalog.=) %s', v_num, v_eff)
-                || CASE WHEN v_null THEN format(' OR (new.%1$I IS NULL AND old.%1$I IS NULL)',
-                                                v_col) ELSE '' END,
-                _recon.guard_drift_nan_sql(ARRAY[v_num, v_eff], v_null, v_nan), v_write, v_first)
-                || E'\n';
-            v_ins := v_ins || _recon.guard_drift_record_sql(
-                p_id, v_i, 's', _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column,
-                                                           'new'),
-                _recon.guard_drift_trim_sql(v_num, v_exact),
-                v_skip || format('%s OPERATOR(pg_catalog.=) 0', v_num),
-                _recon.guard_drift_nan_sql(ARRAY[v_num], v_null, v_nan), v_write, v_first) || E'\n';
-            v_del := v_del || _recon.guard_drift_record_sql(
-                p_id, v_i, 's', _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column,
-                                                           'old'),
-                _recon.guard_drift_trim_sql(format('OPERATOR(pg_catalog.-) %s', v_eff), v_exact),
-                replace(v_skip, 'new.', 'old.') || format('%s OPERATOR(pg_catalog.=) 0', v_eff),
-                _recon.guard_drift_nan_sql(ARRAY[v_eff], v_null, v_nan), v_write, v_first) || E'\n';
-        END LOOP;
-        -- a re-key (an UPDATE of the wallet's key) is the old key's row deleted and the new
-        -- key's inserted: accounted on both keys, so that neither keeps its entries'
-        -- balance elsewhere
-        v_rekey := format(E'(new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
-                          || '(old.%1$I)::pg_catalog.text', p_wallet.key_column);
-        v_body := v_read
-            || E'    IF tg_op OPERATOR(pg_catalog.=) \'UPDATE\' THEN\n'
-            || format(E'        IF %s THEN\n', v_rekey)
-            || regexp_replace(rtrim(_recon.guard_drift_indent_sql(
-                   v_upd, v_setting, NOT v_block AND cardinality(p_cols) > 1), E'\n'),
-                   '^', '    ', 'gn')
-            || E'\n        ELSE\n'
-            || regexp_replace(rtrim(_recon.guard_drift_indent_sql(
-                   v_del || v_ins, v_setting, NOT v_block AND cardinality(p_cols) > 1), E'\n'),
-                   '^', '    ', 'gn')
-            || E'\n        END IF;\n'
-            || E'    ELSIF tg_op OPERATOR(pg_catalog.=) \'INSERT\' THEN\n'
-            || _recon.guard_drift_indent_sql(v_ins, v_setting,
-                                             NOT v_block AND cardinality(p_cols) > 1)
-            || E'    ELSE\n'
-            || _recon.guard_drift_indent_sql(v_del, v_setting,
-                                             NOT v_block AND cardinality(p_cols) > 1)
-            || E'    END IF;\n';
 
-    ELSE  -- ledger: each leg's effects (the entry, or both sides of a transfer row), negated
-          -- for an entry deleted or replaced; zero for a row the entry filters do not keep
-        v_ins := '';
-        v_del := '';
-        v_legs := '';
-        v_null := _recon.guard_drift_nullable(p_ledger.relid, p_ledger.amount_column);
-        v_nan := _recon.column_type(p_ledger.relid, p_ledger.amount_column)
-                 NOT IN ('smallint', 'integer', 'bigint');
-        -- a transfer row writes two records per column: the setting is written once, at the
-        -- end of the branch
-        v_many := cardinality(p_cols) > 1 OR p_ledger.shape = 'transfer';
-        v_signed := v_signed AND p_ledger.filters IS NULL;
-        FOR v_leg, v_side IN
-            SELECT x.c, x.s FROM (VALUES (1, p_ledger.wallet_column, NULL::text),
-                                         (2, p_ledger.debit_wallet_column, 'debit'),
-                                         (3, p_ledger.credit_wallet_column, 'credit'))
-                AS x (o, c, s)
-            WHERE x.c IS NOT NULL ORDER BY x.o
-        LOOP
-            v_key_null := _recon.guard_drift_nullable(p_ledger.relid, v_leg);
-            v_new := _recon.guard_drift_key_sql(p_ledger.relid, v_leg, 'new');
-            v_old := _recon.guard_drift_key_sql(p_ledger.relid, v_leg, 'old');
-            v_upd := '';
-            v_mov := '';
-            FOR v_i, v_col IN SELECT o, b FROM unnest(p_cols) WITH ORDINALITY AS c (b, o) LOOP
-                v_write := NOT v_many;
-                v_num := _recon.guard_drift_leg_sql(p_ledger, v_col, 'new', v_side);
-                v_eff := _recon.guard_drift_leg_sql(p_ledger, v_col, 'old', v_side);
-                -- an entry without a wallet moves none; an effect of zero (an operation that
-                -- does not touch this column, a row the filters do not keep) adds nothing. A
-                -- signed amount of zero is rare: its record stays and the commit check sums it
-                -- (0 against 0) instead of every entry paying for the test.
-                v_ins := v_ins || _recon.guard_drift_record_sql(
-                    p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(v_num, v_exact),
-                    NULLIF(concat_ws(' OR ', CASE WHEN v_key_null
-                                                  THEN format('new.%I IS NULL', v_leg) END,
-                                     CASE WHEN NOT v_signed
-                                          THEN format('(%s) OPERATOR(pg_catalog.=) 0', v_num)
-                                     END),
-                           ''),
-                    _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan),
-                    v_write, v_first)
-                    || E'\n';
-                v_del := v_del || _recon.guard_drift_record_sql(
-                    p_id, v_i, 'l', v_old, _recon.guard_drift_trim_sql(
-                        format('OPERATOR(pg_catalog.-) (%s)', v_eff), v_exact),
-                    format('old.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0', v_leg, v_eff),
-                    _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan),
-                    v_write, v_first)
-                    || E'\n';
-                -- the same wallet: the change of the entry's effects, once (a filter column
-                -- that changed makes the row count, or stop counting, here)
-                v_upd := v_upd || _recon.guard_drift_record_sql(
-                    p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(format(
-                        '(%s) OPERATOR(pg_catalog.-) (%s)', v_num, v_eff), v_exact),
-                    format('(%s) OPERATOR(pg_catalog.=) (%s)', v_num, v_eff),
-                    _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num),
-                                                     format('(%s)', v_eff)], v_null, v_nan),
-                    v_write, v_first) || E'\n';
-                -- moved to another wallet, or from or to none: both sides
-                v_mov := v_mov || _recon.guard_drift_record_sql(
-                    p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(v_num, v_exact),
-                    format('new.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0', v_leg, v_num),
-                    _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan),
-                    FALSE, v_first)
-                    || E'\n' || _recon.guard_drift_record_sql(
-                    p_id, v_i, 'l', v_old, _recon.guard_drift_trim_sql(
-                        format('OPERATOR(pg_catalog.-) (%s)', v_eff), v_exact),
-                    format('old.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0', v_leg, v_eff),
-                    _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan),
-                    FALSE, v_first)
-                    || E'\n';
-            END LOOP;
-            -- an UPDATE, per leg: the same wallet or another one
-            v_legs := v_legs
-                || format(E'IF (new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
-                          || E'(old.%1$I)::pg_catalog.text THEN\n', v_leg)
-                || regexp_replace(rtrim(v_upd, E'\n'), '^', '    ', 'gn')
-                || E'\nELSE\n' || regexp_replace(rtrim(v_mov, E'\n'), '^', '    ', 'gn')
-                || E'\nEND IF;\n';
-        END LOOP;
-        v_body := v_read
-            || E'    IF tg_op OPERATOR(pg_catalog.=) \'INSERT\' THEN\n'
-            || _recon.guard_drift_indent_sql(v_ins, v_setting, NOT v_block AND v_many)
-            || E'    ELSIF tg_op OPERATOR(pg_catalog.=) \'DELETE\' THEN\n'
-            || _recon.guard_drift_indent_sql(v_del, v_setting, NOT v_block AND v_many);
-        IF p_ledger.shape = 'transfer' THEN
-            v_body := v_body || E'    ELSE\n'
-                || _recon.guard_drift_indent_sql(v_legs, v_setting, NOT v_block);
-        ELSE  -- one leg: its two cases are branches of this IF
-            v_body := v_body
-                || format(E'    ELSIF (new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
-                          || E'(old.%1$I)::pg_catalog.text THEN\n', p_ledger.wallet_column)
-                || _recon.guard_drift_indent_sql(v_upd, v_setting, NOT v_block AND v_many)
-                || E'    ELSE\n'
-                || _recon.guard_drift_indent_sql(v_mov, v_setting, NOT v_block);
-        END IF;
-        v_body := v_body || E'    END IF;\n';
-    END IF;
-    IF v_block AND p_side <> 'check' THEN
-        -- sealed: the transaction's first row queues the one commit-time check (a row of
-        -- _recon.guard_tick, whose deferred constraint trigger judges _recon.guard_spill), marked
-        -- by a row of its own (item '', column 0) that a rollback to a savepoint takes back
-        -- with the tick
-        v_body := v_body || format(
-            E'    INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col)\n'
-            || E'        VALUES (pg_catalog.pg_current_xact_id(), %1$s, \'\', 0)\n'
-            || E'        ON CONFLICT (txid, guard_id, item, col) DO NOTHING;\n'
-            || E'    IF FOUND THEN\n'
-            || E'        PERFORM _recon_guard.drift_tick(%1$s);\n'
-            || E'    END IF;\n', p_id);
-    END IF;
-
-    -- Not SECURITY DEFINER: it runs as whoever writes (a trigger needs no EXECUTE right), with
-    -- every name and operator schema-qualified so that the writer's search_path changes
-    -- nothing; what needs the toolkit's rights (a tick, a spill, the verdict) goes through the
-    -- SECURITY DEFINER functions of _recon_guard. No SET clause: a pinned search_path would
-    -- cost each call a GUC save and restore (docs/PERFORMANCE.md).
-    RETURN format($fn$CREATE OR REPLACE FUNCTION %1$s()
+    -- Warn mode: not SECURITY DEFINER, it runs as whoever writes (a trigger needs no EXECUTE
+    -- right), with every name and operator schema-qualified so that the writer's search_path
+    -- changes nothing; what needs the toolkit's rights (a tick, a spill, the verdict) goes
+    -- through the SECURITY DEFINER functions of _recon_guard, and no SET clause (a pinned
+    -- search_path would cost each call a GUC save and restore, docs/PERFORMANCE.md). Block mode
+    -- (sealed): SECURITY DEFINER, the sums in _recon.guard_spill, no accumulator variable.
+    RETURN _recon.template_fill(
+$t$CREATE OR REPLACE FUNCTION _recon.tg_drift_{{guard}}_{{side}}()
 RETURNS trigger
-LANGUAGE plpgsql%7$s
+LANGUAGE plpgsql
+{{security}}
 AS $gen$
--- Generated by recon.enable_guard() for drift guard %2$s (ledger source %3$s): %4$s
+-- Generated by recon.enable_guard() for drift guard {{guard}} (ledger source {{ledger}}): {{purpose}}
 -- Every name and operator is schema-qualified. recon.disable_guard() drops it.
-%6$sBEGIN
-%5$s    RETURN NULL;
+DECLARE
+    {{variables}}
+BEGIN
+    {{read}}
+    {{body}}
+    {{queue}}
+    RETURN NULL;
 END;
-$gen$$fn$,
-        v_name, p_id, p_ledger.name,
-        CASE WHEN v_block THEN format(E'adds what this row\n-- changed (%s) to '
-                                     || '_recon.guard_spill (block mode, sealed), judged at '
-                                     || 'commit by _recon.tg_guard_tick().',
-                                     CASE p_side WHEN 'wallet' THEN 'stored balances'
-                                                 ELSE 'ledger effects' END)
-            ELSE CASE p_side
-            WHEN 'check' THEN format(E'judges, at commit, what\n-- the row triggers added up '
-                                     || 'in the transaction-local setting %s.', v_setting)
-            ELSE format(E'adds what this row\n-- changed (%s) to the transaction-local setting '
-                        || '%s, judged at commit by _recon.tg_drift_%s_check().',
-                        CASE p_side WHEN 'wallet' THEN 'stored balances' ELSE 'ledger effects' END,
-                        v_setting, p_id) END END,
-        v_body,
-        -- block mode (sealed) keeps no accumulator: no variable
-        CASE WHEN v_block THEN E'DECLARE\n'
-             WHEN p_side <> 'check'
-             THEN E'DECLARE\n    v_acc pg_catalog.text;\n    v_rec pg_catalog.text;\n'
-                  || E'    v_at pg_catalog.int4;\n'
-             ELSE E'DECLARE\n    v_acc pg_catalog.text;\n' END,
-        CASE WHEN v_block
-             THEN E'\nSECURITY DEFINER\nSET search_path = pg_catalog, pg_temp' ELSE '' END);
+$gen$$t$,
+        jsonb_build_object(
+            'guard', p_id::text,
+            'side', p_side,
+            'ledger', p_ledger.name,
+            'security', CASE WHEN v_block
+                             THEN E'SECURITY DEFINER\nSET search_path = pg_catalog, pg_temp'
+                             ELSE '' END,
+            'purpose', CASE
+                WHEN v_block THEN format(E'adds what this row\n-- changed (%s) to '
+                                         || '_recon.guard_spill (block mode, sealed), judged at '
+                                         || 'commit by _recon.tg_guard_tick().',
+                                         CASE p_side WHEN 'wallet' THEN 'stored balances'
+                                                     ELSE 'ledger effects' END)
+                WHEN p_side = 'check' THEN format(E'judges, at commit, what\n-- the row '
+                                                  || 'triggers added up in the '
+                                                  || 'transaction-local setting %s.', v_setting)
+                ELSE format(E'adds what this row\n-- changed (%s) to the transaction-local '
+                            || 'setting %s, judged at commit by _recon.tg_drift_%s_check().',
+                            CASE p_side WHEN 'wallet' THEN 'stored balances'
+                                        ELSE 'ledger effects' END, v_setting, p_id) END,
+            'variables', CASE WHEN v_block THEN 'v_fresh pg_catalog.bool := FALSE;'
+                              WHEN p_side = 'check' THEN 'v_acc pg_catalog.text;'
+                              ELSE E'v_acc pg_catalog.text;\nv_rec pg_catalog.text;\n'
+                                   || 'v_at pg_catalog.int4;' END,
+            'read', CASE WHEN v_block THEN '' ELSE format(
+                'v_acc := COALESCE(pg_catalog.current_setting(%L, TRUE), '''');', v_setting) END,
+            'body', CASE p_side
+                WHEN 'wallet' THEN _recon.guard_drift_wallet_sql(p_id, p_wallet, p_cols, v_exact,
+                                                                  v_first)
+                WHEN 'ledger' THEN _recon.guard_drift_ledger_sql(p_id, p_ledger, p_cols, v_exact,
+                                                                  v_first)
+                -- the deferred constraint trigger (warn mode; and a tick's): the first to run
+                -- at commit finds everything the transaction wrote, empties the accumulator
+                -- and judges what is left; '*' alone (all balanced) needs no query
+                ELSE _recon.template_fill(
+$t$IF v_acc OPERATOR(pg_catalog.=) '' THEN
+    RETURN NULL;
+END IF;
+IF pg_catalog.set_config({{setting}}, '', TRUE) OPERATOR(pg_catalog.||) v_acc OPERATOR(pg_catalog.<>) '*' THEN
+    PERFORM _recon_guard.drift_verdict({{guard}}, v_acc);
+END IF;$t$,
+                    jsonb_build_object('setting', quote_literal(v_setting), 'guard', p_id::text))
+                END,
+            'queue', CASE WHEN v_block THEN _recon.guard_drift_queue_sql(p_id) ELSE '' END));
 END;
 $_$;
 
@@ -9076,29 +9331,6 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.guard_drift_function(p_id integer, p_side text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) IS 'CREATE FUNCTION statement of a drift guard''s trigger function: p_side wallet (row trigger on the wallet table: stored changes) or ledger (row trigger on the ledger: ledger effects), static PL/pgSQL adding, per wallet and balance column, what the row changed to the transaction-local setting wallet_recon.drift_<guard id>; p_side check (deferred constraint trigger on the wallet table): judges that setting at commit. Not SECURITY DEFINER (they run as the writer, every name and operator schema-qualified); ticks, spills and verdicts go through _recon_guard. In block mode (sealed) they are SECURITY DEFINER and keep the sums in _recon.guard_spill (_recon.guard_drift_seal_sql), judged at commit through the tick its first row queues (_recon.tg_guard_tick); no setting, no check function. An UPDATE of the wallet key counts on both keys (the old row deleted, the new inserted).';
-
---
--- Name: guard_drift_indent_sql(text, text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.guard_drift_indent_sql(p_code text, p_setting text, p_write boolean) RETURNS text
-    LANGUAGE sql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    -- p_code indented under its IF; with p_write (several records in the branch, none of
-    -- which wrote the setting) the accumulator is written once at the end
-    SELECT regexp_replace(rtrim(p_code, E'\n')
-                          || CASE WHEN p_write THEN format(
-                                 E'\nv_acc := pg_catalog.set_config(%L, v_acc, TRUE);', p_setting)
-                                  ELSE '' END,
-                          '^', '        ', 'gn') || E'\n';
-$$;
-
---
--- Name: FUNCTION guard_drift_indent_sql(p_code text, p_setting text, p_write boolean); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.guard_drift_indent_sql(p_code text, p_setting text, p_write boolean) IS 'Branch p_code of a drift guard''s generated trigger function, indented; with p_write it ends by writing the accumulator to setting p_setting.';
 
 --
 -- Name: guard_drift_key_expr_sql(oid, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9141,6 +9373,181 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.guard_drift_key_sql(p_relid oid, p_column name, p_row text) IS 'PL/pgSQL expression for the wallet key of trigger row p_row (new or old), as text: escaped (% as %25, comma as %2C) unless its type is a number or a uuid. _recon.guard_drift_records() reads it back.';
+
+--
+-- Name: guard_drift_ledger_sql(integer, _recon.ledger_source, text[], boolean, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_ledger_sql(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_exact boolean, p_first text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_setting text := format('wallet_recon.drift_%s', p_id);
+    v_warn boolean := NOT EXISTS (SELECT FROM _recon.guard AS g
+                                  WHERE g.id = p_id AND g.mode = 'block');
+    -- a transfer row writes two records per column: then (and with several columns) the
+    -- setting is written once, at the end of the branch (warn mode)
+    v_many boolean := cardinality(p_cols) > 1 OR p_ledger.shape = 'transfer';
+    v_ins text[] := ARRAY[]::text[];
+    v_del text[] := ARRAY[]::text[];
+    v_legs text[] := ARRAY[]::text[];
+    v_leg name;
+    v_side text;
+    v_r jsonb;
+    v_same text;
+BEGIN
+    -- each leg's effects (the entry, or both sides of a transfer row), negated for an entry
+    -- deleted or replaced; zero for a row the entry filters do not keep
+    FOR v_leg, v_side IN
+        SELECT x.c, x.s FROM (VALUES (1, p_ledger.wallet_column, NULL::text),
+                                     (2, p_ledger.debit_wallet_column, 'debit'),
+                                     (3, p_ledger.credit_wallet_column, 'credit'))
+            AS x (o, c, s)
+        WHERE x.c IS NOT NULL ORDER BY x.o
+    LOOP
+        v_r := _recon.guard_drift_leg_records(p_id, p_ledger, p_cols, v_leg, v_side, p_exact,
+                                              p_first, NOT v_many);
+        v_ins := v_ins || ARRAY(SELECT jsonb_array_elements_text(v_r -> 'insert'));
+        v_del := v_del || ARRAY(SELECT jsonb_array_elements_text(v_r -> 'delete'));
+        v_same := format('(new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
+                         || '(old.%1$I)::pg_catalog.text', v_leg);
+        -- a transfer row's UPDATE, per leg: the same wallet or another one
+        v_legs := v_legs || _recon.template_fill(
+$t$IF {{same_wallet}} THEN
+    {{update}}
+ELSE
+    {{move}}
+END IF;$t$,
+            jsonb_build_object(
+                'same_wallet', v_same,
+                'update', _recon.guard_drift_branch_sql(
+                    ARRAY(SELECT jsonb_array_elements_text(v_r -> 'update')), v_setting, FALSE),
+                'move', _recon.guard_drift_branch_sql(
+                    ARRAY(SELECT jsonb_array_elements_text(v_r -> 'move')), v_setting, FALSE)));
+    END LOOP;
+    IF p_ledger.shape = 'transfer' THEN
+        RETURN _recon.template_fill(
+$t$IF tg_op OPERATOR(pg_catalog.=) 'INSERT' THEN
+    {{insert}}
+ELSIF tg_op OPERATOR(pg_catalog.=) 'DELETE' THEN
+    {{delete}}
+ELSE
+    {{legs}}
+END IF;$t$,
+            jsonb_build_object(
+                'insert', _recon.guard_drift_branch_sql(v_ins, v_setting, v_warn),
+                'delete', _recon.guard_drift_branch_sql(v_del, v_setting, v_warn),
+                -- both legs, the setting written once at the end
+                'legs', _recon.guard_drift_branch_sql(v_legs, v_setting, v_warn)));
+    END IF;
+    -- one leg: the UPDATE's two cases are branches of the same IF
+    RETURN _recon.template_fill(
+$t$IF tg_op OPERATOR(pg_catalog.=) 'INSERT' THEN
+    {{insert}}
+ELSIF tg_op OPERATOR(pg_catalog.=) 'DELETE' THEN
+    {{delete}}
+ELSIF {{same_wallet}} THEN
+    {{update}}
+ELSE
+    {{move}}
+END IF;$t$,
+        jsonb_build_object(
+            'insert', _recon.guard_drift_branch_sql(v_ins, v_setting, v_warn AND v_many),
+            'delete', _recon.guard_drift_branch_sql(v_del, v_setting, v_warn AND v_many),
+            'same_wallet', v_same,
+            'update', _recon.guard_drift_branch_sql(
+                ARRAY(SELECT jsonb_array_elements_text(v_r -> 'update')), v_setting,
+                v_warn AND v_many),
+            'move', _recon.guard_drift_branch_sql(
+                ARRAY(SELECT jsonb_array_elements_text(v_r -> 'move')), v_setting, v_warn)));
+END;
+$_$;
+
+--
+-- Name: FUNCTION guard_drift_ledger_sql(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_exact boolean, p_first text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_ledger_sql(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_exact boolean, p_first text) IS 'The body of drift guard p_id''s ledger row trigger function (for _recon.guard_drift_function): per case (INSERT, DELETE, UPDATE: per leg, the same wallet or another one) the records of each leg''s effects on the balance columns p_cols (_recon.guard_drift_leg_records). p_exact: amounts print alike untrimmed; p_first: the mark of a queued check (warn mode).';
+
+--
+-- Name: guard_drift_leg_records(integer, _recon.ledger_source, text[], name, text, boolean, text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_leg_records(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_leg name, p_side text, p_exact boolean, p_first text, p_write boolean) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_null boolean := _recon.guard_drift_nullable(p_ledger.relid, p_ledger.amount_column);
+    v_nan boolean := _recon.column_type(p_ledger.relid, p_ledger.amount_column)
+                     NOT IN ('smallint', 'integer', 'bigint');
+    v_key_null boolean := _recon.guard_drift_nullable(p_ledger.relid, p_leg);
+    v_signed boolean := p_ledger.amount_mode = 'signed' AND p_ledger.filters IS NULL;
+    v_new text := _recon.guard_drift_key_sql(p_ledger.relid, p_leg, 'new');
+    v_old text := _recon.guard_drift_key_sql(p_ledger.relid, p_leg, 'old');
+    v_ins text[] := ARRAY[]::text[];
+    v_del text[] := ARRAY[]::text[];
+    v_upd text[] := ARRAY[]::text[];
+    v_mov text[] := ARRAY[]::text[];
+    v_num text;
+    v_eff text;
+    v_i integer;
+    v_col text;
+BEGIN
+    FOR v_i, v_col IN SELECT o, b FROM unnest(p_cols) WITH ORDINALITY AS c (b, o) LOOP
+        v_num := _recon.guard_drift_leg_sql(p_ledger, v_col, 'new', p_side);
+        v_eff := _recon.guard_drift_leg_sql(p_ledger, v_col, 'old', p_side);
+        -- inserted: an entry without a wallet moves none; an effect of zero (an operation
+        -- that does not touch this column, a row the filters do not keep) adds nothing. A
+        -- signed amount of zero is rare: its record stays and the commit check sums it (0
+        -- against 0) instead of every entry paying for the test.
+        v_ins := v_ins || _recon.guard_drift_record_sql(
+            p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(v_num, p_exact),
+            NULLIF(concat_ws(' OR ', CASE WHEN v_key_null THEN format('new.%I IS NULL', p_leg) END,
+                             CASE WHEN NOT v_signed
+                                  THEN format('(%s) OPERATOR(pg_catalog.=) 0', v_num) END), ''),
+            _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan),
+            p_write, p_first);
+        -- deleted: its effect taken back
+        v_del := v_del || _recon.guard_drift_record_sql(
+            p_id, v_i, 'l', v_old, _recon.guard_drift_trim_sql(
+                format('OPERATOR(pg_catalog.-) (%s)', v_eff), p_exact),
+            format('old.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0', p_leg, v_eff),
+            _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan),
+            p_write, p_first);
+        -- updated, the same wallet: the change of the entry's effects, once (a filter column
+        -- that changed makes the row count, or stop counting, here)
+        v_upd := v_upd || _recon.guard_drift_record_sql(
+            p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(format(
+                '(%s) OPERATOR(pg_catalog.-) (%s)', v_num, v_eff), p_exact),
+            format('(%s) OPERATOR(pg_catalog.=) (%s)', v_num, v_eff),
+            _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num), format('(%s)', v_eff)],
+                                       v_null, v_nan),
+            p_write, p_first);
+        -- updated, moved to another wallet, or from or to none: both sides
+        v_mov := v_mov || _recon.guard_drift_record_sql(
+            p_id, v_i, 'l', v_new, _recon.guard_drift_trim_sql(v_num, p_exact),
+            format('new.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0', p_leg, v_num),
+            _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_num)], v_null, v_nan),
+            FALSE, p_first)
+            || _recon.guard_drift_record_sql(
+            p_id, v_i, 'l', v_old, _recon.guard_drift_trim_sql(
+                format('OPERATOR(pg_catalog.-) (%s)', v_eff), p_exact),
+            format('old.%I IS NULL OR (%s) OPERATOR(pg_catalog.=) 0', p_leg, v_eff),
+            _recon.guard_drift_nan_sql(ARRAY[format('(%s)', v_eff)], v_null, v_nan),
+            FALSE, p_first);
+    END LOOP;
+    RETURN jsonb_build_object('insert', to_jsonb(v_ins), 'delete', to_jsonb(v_del),
+                              'update', to_jsonb(v_upd), 'move', to_jsonb(v_mov));
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_leg_records(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_leg name, p_side text, p_exact boolean, p_first text, p_write boolean); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_leg_records(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_leg name, p_side text, p_exact boolean, p_first text, p_write boolean) IS 'The generated records (_recon.guard_drift_record_sql) of leg p_leg (the wallet column; p_side debit or credit on a transfer row, NULL for an entry) of drift guard p_id''s ledger trigger function, per balance column of p_cols: {"insert", "delete", "update" (the same wallet), "move" (another wallet: both sides)}, each an array of PL/pgSQL fragments. p_write: each record of insert, delete and update writes the setting itself (warn mode, one record per branch).';
 
 --
 -- Name: guard_drift_leg_sql(_recon.ledger_source, text, text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9486,6 +9893,34 @@ $$;
 COMMENT ON FUNCTION _recon.guard_drift_nullable(p_relid oid, p_column name) IS 'False when column p_column of table p_relid is NOT NULL: a drift guard''s generated code then has no NULL test for it.';
 
 --
+-- Name: guard_drift_queue_sql(integer); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_queue_sql(p_guard integer) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    -- A row that wrote a sum for the first time (v_fresh) makes sure the transaction has its
+    -- marker row (item '', column 0): inserting it queues the one commit-time check (the
+    -- deferred constraint trigger guard_tick_spill judges _recon.guard_spill), and a rollback to
+    -- a savepoint takes both back with the sums written since. A row that only added to sums
+    -- already there needs nothing: they were written with the marker there.
+    SELECT _recon.template_fill(
+$t$IF v_fresh THEN
+    INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col)
+        VALUES (pg_catalog.pg_current_xact_id(), {{guard}}, '', 0)
+        ON CONFLICT (txid, guard_id, item, col) DO NOTHING;
+END IF;$t$,
+        jsonb_build_object('guard', p_guard::text));
+$_$;
+
+--
+-- Name: FUNCTION guard_drift_queue_sql(p_guard integer); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_queue_sql(p_guard integer) IS 'Generated PL/pgSQL ending a block-mode (sealed) drift guard''s row trigger function: the row that wrote a sum for the first time (v_fresh) inserts the transaction''s marker row of _recon.guard_spill (item '''', column 0) unless it is there; its insert queues the commit-time check (trigger guard_tick_spill, _recon.tg_guard_tick).';
+
+--
 -- Name: guard_drift_record_sql(integer, integer, text, text, text, text, text, boolean, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -9662,12 +10097,18 @@ CREATE FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col integer, p_ki
     -- table, which the writer cannot write, read or empty; a setting (which SET, RESET ALL,
     -- set_config and DISCARD reach) holds nothing the verdict trusts. A rollback to a savepoint
     -- takes the row back with the rows that wrote it. NULL counts as NaN (never balances).
+    -- v_fresh: this row wrote a sum for the first time in the transaction (writes = 1), so the
+    -- function ends by making sure the commit-time check is queued (guard_drift_queue_sql); a
+    -- sum added to again was first written in this transaction, or a savepoint it kept, with
+    -- the check queued then.
     SELECT format(
         E'%1$sINSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col, stored, ledger)\n'
         || E'%2$s    VALUES (pg_catalog.pg_current_xact_id(), %3$s, %4$s, %5$s, %6$s, %7$s)\n'
         || E'%2$s    ON CONFLICT (txid, guard_id, item, col) DO UPDATE\n'
         || E'%2$s    SET stored = s.stored OPERATOR(pg_catalog.+) excluded.stored,\n'
-        || E'%2$s        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger;%8$s',
+        || E'%2$s        ledger = s.ledger OPERATOR(pg_catalog.+) excluded.ledger,\n'
+        || E'%2$s        writes = s.writes OPERATOR(pg_catalog.+) 1\n'
+        || E'%2$s    RETURNING v_fresh OR s.writes OPERATOR(pg_catalog.=) 1 INTO v_fresh;%8$s',
         CASE WHEN p_skip IS NULL THEN ''
              ELSE format(E'IF (%s) IS NOT TRUE THEN\n    ', p_skip) END,
         CASE WHEN p_skip IS NULL THEN '' ELSE '    ' END,
@@ -9683,7 +10124,7 @@ $_$;
 -- Name: FUNCTION guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text) IS 'Generated PL/pgSQL (for a block-mode drift guard''s SECURITY DEFINER row trigger function) adding amount p_num (an SQL expression; NULL counts as NaN) of kind p_kind (s: stored change, l: ledger effect) for balance column number p_col under key p_key to the transaction''s row of _recon.guard_spill, unless condition p_skip holds (an amount of zero).';
+COMMENT ON FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text) IS 'Generated PL/pgSQL (for a block-mode drift guard''s SECURITY DEFINER row trigger function) adding amount p_num (an SQL expression; NULL counts as NaN) of kind p_kind (s: stored change, l: ledger effect) for balance column number p_col under key p_key to the transaction''s row of _recon.guard_spill, unless condition p_skip holds (an amount of zero); v_fresh becomes true when the row was new (its writes = 1).';
 
 --
 -- Name: guard_drift_sole_ledger(text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9859,6 +10300,90 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.guard_drift_verdict(p_guard integer, p_acc text) IS 'What a drift guard''s commit-time check does when its accumulator p_acc is not empty: for each wallet and balance column left in it (and in _recon.guard_spill for a large transaction), the stored change against the ledger effects, with the guard''s tolerance; a violation blocks (RC401) or warns (_recon.guard_violation). Empties _recon.guard_spill for the transaction.';
+
+--
+-- Name: guard_drift_wallet_sql(integer, _recon.wallet_source, text[], boolean, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_wallet_sql(p_id integer, p_wallet _recon.wallet_source, p_cols text[], p_exact boolean, p_first text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_setting text := format('wallet_recon.drift_%s', p_id);
+    -- several columns (warn mode): the branch writes the setting once, at its end
+    v_once boolean := cardinality(p_cols) > 1
+                      AND NOT EXISTS (SELECT FROM _recon.guard AS g
+                                      WHERE g.id = p_id AND g.mode = 'block');
+    -- what the table's definition rules out needs no code: NULL in a NOT NULL column, NaN in
+    -- an integer one
+    v_skip text := CASE WHEN _recon.guard_drift_nullable(p_wallet.relid, p_wallet.key_column)
+                        THEN format('new.%I IS NULL OR ', p_wallet.key_column) ELSE '' END;
+    v_new text := _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column, 'new');
+    v_old text := _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column, 'old');
+    v_upd text[] := ARRAY[]::text[];
+    v_ins text[] := ARRAY[]::text[];
+    v_del text[] := ARRAY[]::text[];
+    v_write boolean := cardinality(p_cols) = 1;
+    v_null boolean;
+    v_nan boolean;
+    v_num text;
+    v_eff text;
+    v_i integer;
+    v_col text;
+BEGIN
+    FOR v_i, v_col IN SELECT o, b FROM unnest(p_cols) WITH ORDINALITY AS c (b, o) LOOP
+        v_null := _recon.guard_drift_nullable(p_wallet.relid, v_col);
+        v_nan := _recon.column_type(p_wallet.relid, v_col) NOT IN ('smallint', 'integer', 'bigint');
+        v_num := format('(new.%I)::pg_catalog.numeric', v_col);
+        v_eff := format('(old.%I)::pg_catalog.numeric', v_col);
+        v_upd := v_upd || _recon.guard_drift_record_sql(
+            p_id, v_i, 's', v_new,
+            _recon.guard_drift_trim_sql(format('%s OPERATOR(pg_catalog.-) %s', v_num, v_eff),
+                                        p_exact),
+            v_skip || format('%s OPERATOR(pg_catalog.=) %s', v_num, v_eff)
+            || CASE WHEN v_null THEN format(' OR (new.%1$I IS NULL AND old.%1$I IS NULL)', v_col)
+                    ELSE '' END,
+            _recon.guard_drift_nan_sql(ARRAY[v_num, v_eff], v_null, v_nan), v_write, p_first);
+        v_ins := v_ins || _recon.guard_drift_record_sql(
+            p_id, v_i, 's', v_new, _recon.guard_drift_trim_sql(v_num, p_exact),
+            v_skip || format('%s OPERATOR(pg_catalog.=) 0', v_num),
+            _recon.guard_drift_nan_sql(ARRAY[v_num], v_null, v_nan), v_write, p_first);
+        v_del := v_del || _recon.guard_drift_record_sql(
+            p_id, v_i, 's', v_old,
+            _recon.guard_drift_trim_sql(format('OPERATOR(pg_catalog.-) %s', v_eff), p_exact),
+            replace(v_skip, 'new.', 'old.') || format('%s OPERATOR(pg_catalog.=) 0', v_eff),
+            _recon.guard_drift_nan_sql(ARRAY[v_eff], v_null, v_nan), v_write, p_first);
+    END LOOP;
+    -- a re-key (an UPDATE of the wallet's key) is the old key's row deleted and the new key's
+    -- inserted: accounted on both keys, so that neither keeps its entries' balance elsewhere
+    RETURN _recon.template_fill(
+$t$IF tg_op OPERATOR(pg_catalog.=) 'UPDATE' THEN
+    IF {{same_key}} THEN
+        {{update}}
+    ELSE
+        {{rekey}}
+    END IF;
+ELSIF tg_op OPERATOR(pg_catalog.=) 'INSERT' THEN
+    {{insert}}
+ELSE
+    {{delete}}
+END IF;$t$,
+        jsonb_build_object(
+            'same_key', format('(new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
+                               || '(old.%1$I)::pg_catalog.text', p_wallet.key_column),
+            'update', _recon.guard_drift_branch_sql(v_upd, v_setting, v_once),
+            'rekey', _recon.guard_drift_branch_sql(v_del || v_ins, v_setting, v_once),
+            'insert', _recon.guard_drift_branch_sql(v_ins, v_setting, v_once),
+            'delete', _recon.guard_drift_branch_sql(v_del, v_setting, v_once)));
+END;
+$_$;
+
+--
+-- Name: FUNCTION guard_drift_wallet_sql(p_id integer, p_wallet _recon.wallet_source, p_cols text[], p_exact boolean, p_first text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_wallet_sql(p_id integer, p_wallet _recon.wallet_source, p_cols text[], p_exact boolean, p_first text) IS 'The body of drift guard p_id''s wallet row trigger function (for _recon.guard_drift_function): per case (UPDATE of the balances, re-key: the old key''s row deleted and the new one''s inserted, INSERT, DELETE) the records of the stored change of each balance column of p_cols. p_exact: amounts print alike untrimmed; p_first: the mark of a queued check (warn mode).';
 
 --
 -- Name: guard_drift_window(integer, text, boolean, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -10420,7 +10945,8 @@ BEGIN
     -- cast the wallet key to text and the amounts and balances to numeric. A cast from a type
     -- its owner made can be a function its owner wrote (CREATE CAST ... WITH FUNCTION, now or
     -- after the guard is enabled): it would run as the toolkit's owner. Only built-in types
-    -- (or domains over them: a cast from a domain is never used) are read.
+    -- (or domains over them: a cast from a domain is never used) are read, and enums as
+    -- direction or operation types.
     SELECT format('%s.%I (%s)', c.relid::regclass, a.attname, format_type(a.atttypid, NULL))
     INTO v_column
     FROM (VALUES (p_wallet.relid, ARRAY[p_wallet.key_column] || p_wallet.balance_columns),
@@ -10431,10 +10957,23 @@ BEGIN
         AS c (relid, cols)
     JOIN pg_attribute AS a ON a.attrelid = c.relid AND a.attname = ANY (c.cols)
     JOIN pg_type AS t ON t.oid = a.atttypid
-    WHERE NOT a.attisdropped
-      AND (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END)::integer >= 16384
+    JOIN pg_type AS b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+    WHERE NOT a.attisdropped AND b.oid::integer >= 16384
+      -- an enum's text is its label, read through the output function every enum has
+      -- (pg_catalog.format, _recon.guard_drift_effect_sql): no cast of its owner is used. A
+      -- ledger read as legs (statement triggers) casts it: refused there.
+      AND NOT (b.typtype = 'e' AND c.relid = p_ledger.relid
+               AND a.attname IN (p_ledger.direction_column, p_ledger.operation_column)
+               AND p_ledger.parents IS NULL AND p_ledger.kinds IS NULL)
     ORDER BY c.relid, a.attnum
     LIMIT 1;
+    -- an entry filter compares with the operator of its column's type: one that is not
+    -- pg_catalog's (a user's = for an enum) would run as the toolkit's owner
+    IF v_column IS NULL
+       AND _recon.guard_filter_sql(p_ledger, 'new') ~ 'OPERATOR\((?!pg_catalog\.)' THEN
+        v_column := format('the entry filters of %s (an operator that is not pg_catalog''s)',
+                           p_ledger.relid::regclass);
+    END IF;
     IF v_column IS NOT NULL THEN
         PERFORM _recon.fail(
             'RC406', format('a drift guard in block mode cannot read %s', v_column),
@@ -10451,7 +10990,7 @@ $$;
 -- Name: FUNCTION guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'RC406 unless every column a sealed (block-mode) drift guard''s SECURITY DEFINER trigger functions convert (the wallet key and balances, the ledger''s wallet, amount, direction and operation columns) is of a built-in type or a domain over one: a cast from a user''s type can be that user''s function, which would run as the toolkit''s owner.';
+COMMENT ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'RC406 unless every column a sealed (block-mode) drift guard''s SECURITY DEFINER trigger functions convert (the wallet key and balances, the ledger''s wallet, amount, direction and operation columns) is of a built-in type or a domain over one (an enum, too, as the direction or operation column of a ledger read row by row: its label is read through its output function), and every entry filter uses a pg_catalog operator: a cast or operator of a user''s type can be that user''s function, which would run as the toolkit''s owner.';
 
 --
 -- Name: guard_row_over_view(text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -13176,6 +13715,31 @@ $_$;
 COMMENT ON FUNCTION _recon.opposite_effect_sql(p_ledger _recon.ledger_source, p_alias text, p_other text) IS 'An SQL condition: the ledger entry aliased p_alias has exactly the opposite effect of the one aliased p_other: the opposite amount on a signed ledger, else the opposite change of every balance column the ledger moves (_recon.effect_sql). What a hand-posted REV-<entry id> must match to count as a reversal (_recon.in_effect_sql).';
 
 --
+-- Name: orphan_units_unknown(text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.orphan_units_unknown(p_check text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- An orphan check without "scale" reads a payment's amount as stored. Where the ledger or
+    -- the wallets keep minor units, that amount may be cents (Stripe's payment_intent.amount):
+    -- posting it as major units would post 100 times the payment. Nothing tells which.
+    SELECT EXISTS (
+        SELECT FROM _recon.check_def AS c
+        JOIN _recon.ledger_source AS l ON l.name = c.options ->> 'ledger'
+        JOIN _recon.wallet_source AS w ON w.name = l.wallet_source
+        WHERE c.name = p_check AND c.kind = 'orphan' AND NOT c.options ? 'scale'
+          AND (l.amount_scale IS NOT NULL OR w.balance_scale IS NOT NULL));
+$$;
+
+--
+-- Name: FUNCTION orphan_units_unknown(p_check text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.orphan_units_unknown(p_check text) IS 'True when check p_check is an orphan check that declares no "scale" while its ledger or the ledger''s wallets keep minor units: the payments'' amounts it reads may be minor units, so nothing it finds is posted or resynced without a person (_recon.fix_unscaled_payments).';
+
+--
 -- Name: overdraft_exemption_for(text, text, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -13388,12 +13952,16 @@ BEGIN
         v_cols := cardinality(_recon.balance_columns(p_check.options));
         SELECT string_agg(', t.s' || i, '' ORDER BY i) INTO v_sums
         FROM generate_series(1, v_cols) AS i;
+        -- A NULL in $1 asks for the entries of no wallet (the unknown_wallet finding keyed
+        -- '-'): their group is kept from the FULL JOIN, whose key stays hashable (r has no
+        -- NULL; t has no key outside $1). Without a NULL in $1 the filter folds to = ANY.
         v_inner := _recon.balance_findings_sql(p_check.name, p_check.options, format(
             '(WITH t AS (%1$s) SELECT r.k, t.n, t.n_amount, t.n_bad%2$s '
-            || 'FROM (SELECT DISTINCT k FROM unnest($1::%3$s[]) AS k) AS r '
-            || 'LEFT JOIN t ON t.k = r.k) AS e',
-            _recon.balance_agg_sql(p_check.options, format('l.wallet = ANY ($1::%s[])',
-                                                           v_key_type)),
+            || 'FROM (SELECT DISTINCT k FROM unnest($1::%3$s[]) AS k WHERE k IS NOT NULL) AS r '
+            || 'FULL JOIN t ON t.k = r.k WHERE r.k IS NOT NULL OR t.k IS NULL) AS e',
+            _recon.balance_agg_sql(p_check.options, format(
+                '(l.wallet = ANY ($1::%1$s[]) OR (l.wallet IS NULL '
+                || 'AND array_position($1::%1$s[], NULL) IS NOT NULL))', v_key_type)),
             v_sums, v_key_type), 'LEFT');
         -- a key that is neither a wallet nor in the ledger is nothing to report
         v_inner := format('SELECT f.* FROM (%s) AS f WHERE NOT (f.details ->> %L = %L '
@@ -13415,7 +13983,7 @@ $_$;
 -- Name: FUNCTION recheck_sql(p_check _recon.check_def); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.recheck_sql(p_check _recon.check_def) IS 'A query of a check''s findings now, for the wallet keys in $1 (text[]) only, with each finding''s key: a balance check aggregates only those wallets'' entries; other kinds filter their view (keeping the findings of no wallet: journals, totals). recon.fix() runs it under the wallet locks, before and after repairing.';
+COMMENT ON FUNCTION _recon.recheck_sql(p_check _recon.check_def) IS 'A query of a check''s findings now, for the wallet keys in $1 (text[]) only, with each finding''s key: a balance check aggregates only those wallets'' entries (a NULL in $1: also the entries of no wallet, the unknown_wallet finding keyed ''-''); other kinds filter their view (keeping the findings of no wallet: journals, totals). recon.fix() runs it under the wallet locks, before and after repairing.';
 
 --
 -- Name: recompile_checks(text[]); Type: FUNCTION; Schema: _recon; Owner: -
@@ -13691,6 +14259,8 @@ BEGIN
     -- sees it, so it stays open. A result can hide no drift the primary still has. Keys are
     -- matched without their #n (several findings of one key are numbered in no fixed order):
     -- one the primary finds under a key the open findings share is staged under its own.
+    -- A finding of no wallet (NULL key: entries of no wallet) is re-checked too: the NULL
+    -- goes in the keys, and _recon.recheck_sql reads those entries for it.
     FOR v_check IN
         SELECT c.* FROM _recon.check_def AS c
         WHERE c.name = ANY (p_names)
@@ -13703,7 +14273,7 @@ BEGIN
         ORDER BY c.name LOOP
         v_keys := ARRAY(SELECT DISTINCT f.wallet_key FROM _recon.finding AS f
                         WHERE f.check_name = v_check.name AND f.resolved_run IS NULL
-                          AND f.dropped_at IS NULL AND f.wallet_key IS NOT NULL
+                          AND f.dropped_at IS NULL
                           AND NOT EXISTS (SELECT FROM _recon.run_stage AS s
                                           WHERE s.run_id = p_run
                                             AND s.check_name = f.check_name
@@ -15186,6 +15756,61 @@ $$;
 COMMENT ON FUNCTION _recon.stored_text(p_relid oid, p_column text, p_value text) IS 'The text a value reads back as once a column of p_relid stores it (cast to the column''s type, then to text; a JSON string, or JSON null): what an effect rule of the legs relation compares with. _recon.writer_rule_entry.';
 
 --
+-- Name: template_fill(text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.template_fill(p_template text, p_slots jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    -- the text between the slots, and the slots' names, in order
+    v_parts text[] := regexp_split_to_array(p_template, '\{\{[a-z0-9_]+\}\}');
+    v_names text[] := ARRAY(SELECT m[1] FROM regexp_matches(p_template, '\{\{([a-z0-9_]+)\}\}',
+                                                               'g') AS m);
+    v_wrong text;
+    v_indent text;
+    v_value text;
+    v_out text := v_parts[1];
+BEGIN
+    -- A slot without a value, a value without a slot, or a value that is not a string is a
+    -- mistake of the generator, never silently empty.
+    SELECT string_agg(x.msg, '; ' ORDER BY x.msg) INTO v_wrong
+    FROM (SELECT format('slot {{%s}} has no value', n) AS msg
+          FROM unnest(v_names) AS n
+          WHERE jsonb_typeof(p_slots -> n) IS DISTINCT FROM 'string'
+          UNION
+          SELECT format('value %s fills no slot', k)
+          FROM jsonb_object_keys(p_slots) AS k
+          WHERE k <> ALL (v_names)) AS x;
+    IF v_wrong IS NOT NULL THEN
+        RAISE EXCEPTION 'template: %', v_wrong USING ERRCODE = 'internal_error';
+    END IF;
+    -- One pass (a value holding "{{x}}" stays as it is). A slot that starts its line (after
+    -- spaces) indents every further line of its value (but empty ones) to its column; empty,
+    -- it takes its whole line away.
+    FOR i IN 1 .. cardinality(v_names) LOOP
+        v_indent := substring(v_parts[i] FROM E'(?:^|\n)( *)$');
+        v_value := p_slots ->> v_names[i];
+        IF v_value = '' AND v_indent IS NOT NULL AND starts_with(v_parts[i + 1], E'\n') THEN
+            v_out := left(v_out, length(v_out) - length(v_indent)) || substr(v_parts[i + 1], 2);
+        ELSE
+            v_out := v_out || regexp_replace(v_value, E'\n(?=[^\n])',
+                                             E'\n' || COALESCE(v_indent, ''), 'g')
+                     || v_parts[i + 1];
+        END IF;
+    END LOOP;
+    RETURN v_out;
+END;
+$_$;
+
+--
+-- Name: FUNCTION template_fill(p_template text, p_slots jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.template_fill(p_template text, p_slots jsonb) IS 'Template p_template with each named slot {{name}} replaced by p_slots ->> name, in one pass; a multi-line value in a slot that starts its line (after spaces) is indented to the slot, and an empty one there takes its line away. A slot without a string value, or a value no slot names, is an error (XX000): a generator''s mistake, never silent.';
+
+--
 -- Name: template_sql(text, text, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -15633,7 +16258,7 @@ $$;
 -- Name: FUNCTION tg_guard_tick(); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.tg_guard_tick() IS 'Deferred constraint trigger of _recon.guard_tick: at commit, judges the accumulator of drift guard NEW.guard_id unless a check ran before (then it is empty): _recon.guard_drift_verdict(). A guard in block mode: what _recon.guard_spill holds for the transaction, whatever the setting says.';
+COMMENT ON FUNCTION _recon.tg_guard_tick() IS 'Deferred constraint trigger of _recon.guard_tick (and of a sealed guard''s marker row of _recon.guard_spill, trigger guard_tick_spill): at commit, judges the accumulator of drift guard NEW.guard_id unless a check ran before (then it is empty): _recon.guard_drift_verdict(). A guard in block mode: what _recon.guard_spill holds for the transaction, whatever the setting says.';
 
 --
 -- Name: tg_ledger_order(); Type: FUNCTION; Schema: _recon; Owner: -
@@ -15957,6 +16582,30 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.wallet_keys_repeated(p_names text[]) IS 'RC203 when a wallet source read by the checks p_names has a key on two or more rows: a view (no index can say it is unique), or a table whose unique index on the key is gone; a key under a primary key or unique index (_recon.wallet_key_indexed) is not read.';
+
+--
+-- Name: writable_balance_columns(_recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.writable_balance_columns(p_ws _recon.wallet_source) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- PostgreSQL computes a GENERATED column: no UPDATE may name it, and it follows the columns
+    -- it is computed from. A step that would move it is skipped (_recon.fix_skip_generated).
+    SELECT ARRAY(
+        SELECT u.b FROM unnest(p_ws.balance_columns) WITH ORDINALITY AS u (b, n)
+        WHERE NOT EXISTS (SELECT FROM pg_attribute AS a
+                          WHERE a.attrelid = p_ws.relid AND a.attname = u.b
+                            AND a.attgenerated <> '')
+        ORDER BY u.n);
+$$;
+
+--
+-- Name: FUNCTION writable_balance_columns(p_ws _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.writable_balance_columns(p_ws _recon.wallet_source) IS 'The balance columns of wallet source p_ws, in their order, that a repair''s UPDATE may name: all but the GENERATED ones, which PostgreSQL computes from other columns (_recon.fix_move, _recon.fix_post_first_sql).';
 
 --
 -- Name: writer_check_ledger(text, _recon.ledger_source, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -19473,7 +20122,8 @@ CREATE UNLOGGED TABLE _recon.guard_spill (
     item text NOT NULL,
     col integer NOT NULL,
     stored numeric DEFAULT 0 NOT NULL,
-    ledger numeric DEFAULT 0 NOT NULL
+    ledger numeric DEFAULT 0 NOT NULL,
+    writes integer DEFAULT 1 NOT NULL
 );
 
 --
@@ -19517,6 +20167,12 @@ COMMENT ON COLUMN _recon.guard_spill.stored IS 'Change of the stored balance so 
 --
 
 COMMENT ON COLUMN _recon.guard_spill.ledger IS 'Sum of the ledger effects written so far.';
+
+--
+-- Name: COLUMN guard_spill.writes; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.guard_spill.writes IS 'Block mode: how many row writes added to this sum (1 when first written: the row trigger then makes sure the transaction''s marker, item '''' and column 0, is there, whose insert queues the commit-time check through the trigger guard_tick_spill).';
 
 --
 -- Name: guard_tick; Type: TABLE; Schema: _recon; Owner: -
@@ -21519,6 +22175,18 @@ CREATE CONSTRAINT TRIGGER guard_tick_check AFTER INSERT ON _recon.guard_tick DEF
 COMMENT ON TRIGGER guard_tick_check ON _recon.guard_tick IS 'Judges a drift guard''s accumulator when the transaction that ticked commits.';
 
 --
+-- Name: guard_spill guard_tick_spill; Type: TRIGGER; Schema: _recon; Owner: -
+--
+
+CREATE CONSTRAINT TRIGGER guard_tick_spill AFTER INSERT ON _recon.guard_spill DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((new.col = 0)) EXECUTE FUNCTION _recon.tg_guard_tick();
+
+--
+-- Name: TRIGGER guard_tick_spill ON guard_spill; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON TRIGGER guard_tick_spill ON _recon.guard_spill IS 'Judges a sealed drift guard''s sums (_recon.tg_guard_tick) when the transaction that wrote its marker row (column 0) commits.';
+
+--
 -- Name: migrator_log migrator_log_append_only; Type: TRIGGER; Schema: _recon; Owner: -
 --
 
@@ -21863,6 +22531,12 @@ REVOKE ALL ON FUNCTION _recon.balance_findings_sql(p_name text, p_options jsonb,
 REVOKE ALL ON FUNCTION _recon.balance_full(p_check _recon.check_def, p_run bigint) FROM PUBLIC;
 
 --
+-- Name: FUNCTION balance_full_sql(p_check _recon.check_def, p_bound numeric); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric) FROM PUBLIC;
+
+--
 -- Name: FUNCTION balance_increment(p_check _recon.check_def, p_run bigint); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -22067,6 +22741,12 @@ REVOKE ALL ON FUNCTION _recon.currency_amounts(p_what text, p_value jsonb, p_cur
 REVOKE ALL ON FUNCTION _recon.custom_trusted(p_name text, p_view regclass) FROM PUBLIC;
 
 --
+-- Name: FUNCTION derived_balance_columns(p_ws _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) FROM PUBLIC;
+
+--
 -- Name: FUNCTION effect_sql(p_ledger _recon.ledger_source, p_column text, p_alias text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -22119,6 +22799,12 @@ REVOKE ALL ON FUNCTION _recon.exclude_sql(p_relid oid, p_alias text, p_options j
 --
 
 REVOKE ALL ON FUNCTION _recon.fail(p_code text, p_message text, p_detail text, p_hint text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_alignment_target(p_measure jsonb, p_wallet text, p_column text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_alignment_target(p_measure jsonb, p_wallet text, p_column text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_all_or_nothing(p_stage bigint, p_blocking text); Type: ACL; Schema: _recon; Owner: -
@@ -22205,16 +22891,40 @@ REVOKE ALL ON FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name t
 REVOKE ALL ON FUNCTION _recon.fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_evidence_rival(p_stage bigint, p_step integer); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_evidence_rival(p_stage bigint, p_step integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_evidence_totals(p_stage bigint, p_strategy text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_evidence_totals(p_stage bigint, p_strategy text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_evidence_unjournaled(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_evidence_unjournaled(p_stage bigint) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_first_postings(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_first_postings(p_stage bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_floats(p_stage bigint, p_apply boolean); Type: ACL; Schema: _recon; Owner: -
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_floats(p_stage bigint, p_apply boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_foreign_writes(p_stage bigint, p_pre jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_lifecycle(p_stage bigint, p_recheck boolean); Type: ACL; Schema: _recon; Owner: -
@@ -22469,6 +23179,12 @@ REVOKE ALL ON FUNCTION _recon.fix_skip_overdrafts(p_stage bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.fix_skip_passing_overdrafts(p_stage bigint) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_skip_planned(p_stage bigint, p_wallet_sources text[], p_wallet_keys text[], p_notes text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_skip_planned(p_stage bigint, p_wallet_sources text[], p_wallet_keys text[], p_notes text[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_skip_unfit(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -22577,6 +23293,12 @@ REVOKE ALL ON FUNCTION _recon.guard_derived_source_sql(p_wallet _recon.wallet_so
 REVOKE ALL ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_drift_branch_sql(p_records text[], p_setting text, p_write boolean); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_branch_sql(p_records text[], p_setting text, p_write boolean) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_drift_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -22595,12 +23317,6 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_effect_sql(p_ledger _recon.ledger_sour
 REVOKE ALL ON FUNCTION _recon.guard_drift_function(p_id integer, p_side text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) FROM PUBLIC;
 
 --
--- Name: FUNCTION guard_drift_indent_sql(p_code text, p_setting text, p_write boolean); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.guard_drift_indent_sql(p_code text, p_setting text, p_write boolean) FROM PUBLIC;
-
---
 -- Name: FUNCTION guard_drift_key_expr_sql(p_type oid, p_expr text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -22611,6 +23327,18 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_key_expr_sql(p_type oid, p_expr text) 
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_drift_key_sql(p_relid oid, p_column name, p_row text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_ledger_sql(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_exact boolean, p_first text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_ledger_sql(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_exact boolean, p_first text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_leg_records(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_leg name, p_side text, p_exact boolean, p_first text, p_write boolean); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_leg_records(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_leg name, p_side text, p_exact boolean, p_first text, p_write boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_leg_sql(p_ledger _recon.ledger_source, p_column text, p_row text, p_side text); Type: ACL; Schema: _recon; Owner: -
@@ -22653,6 +23381,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_nan_sql(p_nums text[], p_nullable bool
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_drift_nullable(p_relid oid, p_column name) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_queue_sql(p_guard integer); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_queue_sql(p_guard integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_record_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text, p_nan text, p_write boolean, p_first text); Type: ACL; Schema: _recon; Owner: -
@@ -22713,6 +23447,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_trim_sql(p_num text, p_exact boolean) 
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_drift_verdict(p_guard integer, p_acc text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_wallet_sql(p_id integer, p_wallet _recon.wallet_source, p_cols text[], p_exact boolean, p_first text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_wallet_sql(p_id integer, p_wallet _recon.wallet_source, p_cols text[], p_exact boolean, p_first text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_window(p_guard integer, p_table text, p_ledger boolean, p_counts boolean); Type: ACL; Schema: _recon; Owner: -
@@ -23109,6 +23849,12 @@ REVOKE ALL ON FUNCTION _recon.minor_units(p_amount numeric, p_places integer, p_
 REVOKE ALL ON FUNCTION _recon.opposite_effect_sql(p_ledger _recon.ledger_source, p_alias text, p_other text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION orphan_units_unknown(p_check text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.orphan_units_unknown(p_check text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION overdraft_exemption_for(p_source text, p_key text, p_column text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -23359,6 +24105,12 @@ REVOKE ALL ON FUNCTION _recon.stage_rules(p_run bigint, p_check _recon.check_def
 REVOKE ALL ON FUNCTION _recon.stored_text(p_relid oid, p_column text, p_value text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION template_fill(p_template text, p_slots jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.template_fill(p_template text, p_slots jsonb) FROM PUBLIC;
+
+--
 -- Name: FUNCTION template_sql(p_template text, p_what text, p_source text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -23471,6 +24223,12 @@ REVOKE ALL ON FUNCTION _recon.wallet_key_indexed(p_relid oid, p_key text) FROM P
 --
 
 REVOKE ALL ON FUNCTION _recon.wallet_keys_repeated(p_names text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION writable_balance_columns(p_ws _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.writable_balance_columns(p_ws _recon.wallet_source) FROM PUBLIC;
 
 --
 -- Name: FUNCTION writer_check_ledger(p_name text, p_ledger _recon.ledger_source, p_options jsonb); Type: ACL; Schema: _recon; Owner: -

@@ -1,4 +1,4 @@
--- 0031 (issue 18) the drift guard's generator is one template with named slots
+-- 0030 (issue 18) the drift guard's generator is one template with named slots
 -- (_recon.template_fill): the branch helper that indented generated code is gone (the template
 -- indents each slot). A sealed (block-mode) drift guard's row counts the writes that added to
 -- each of its rows of _recon.guard_spill: a row written for the first time probes the
