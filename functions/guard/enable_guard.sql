@@ -20,8 +20,6 @@ DECLARE
 BEGIN
     PERFORM _recon.guard_check_options(enable_guard.kind, enable_guard.target,
                                        enable_guard.options);
-    PERFORM _recon.guard_drift_sole_ledger(enable_guard.target, FALSE)  -- one ledger per column
-    WHERE enable_guard.kind = 'drift';
     v_mode := COALESCE(enable_guard.options ->> 'mode', 'warn');
     v_tolerance := COALESCE((enable_guard.options ->> 'tolerance')::numeric, 0);
 

@@ -84,8 +84,6 @@ BEGIN
         v_optional ->> 'status', v_shape, v_legs -> 'legs', v_filters, v_parents, v_kinds,
         v_after, v_optional ->> 'currency', v_scale
     );
-    -- a drift guard on another ledger of the same balance column would refuse its postings
-    PERFORM _recon.guard_drift_sole_ledger(register_ledger_source.name, TRUE);
     -- incremental mode sees an UPDATE or DELETE of an old entry through this trigger (0024)
     IF v_optional ->> 'order_by' IS NOT NULL THEN
         PERFORM _recon.ledger_write_install(v_relid, v_optional ->> 'order_by');

@@ -10127,65 +10127,6 @@ $_$;
 COMMENT ON FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text) IS 'Generated PL/pgSQL (for a block-mode drift guard''s SECURITY DEFINER row trigger function) adding amount p_num (an SQL expression; NULL counts as NaN) of kind p_kind (s: stored change, l: ledger effect) for balance column number p_col under key p_key to the transaction''s row of _recon.guard_spill, unless condition p_skip holds (an amount of zero); v_fresh becomes true when the row was new (its writes = 1).';
 
 --
--- Name: guard_drift_sole_ledger(text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.guard_drift_sole_ledger(p_ledger text, p_registering boolean) RETURNS void
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    r record;
-BEGIN
-    -- A drift guard judges each wallet's stored change against the effects of its own ledger:
-    -- a balance column that another registered ledger moves too (entries and fees on one
-    -- wallet table, docs/CHECKS.md) changes by both, so every correct posting to the other
-    -- ledger would be refused (block) or alerted (warn). Compared by the wallet table (a view's
-    -- base table) and the balance column's name. p_registering: p_ledger was just registered,
-    -- and a guard on the other ledger is what is in the way.
-    SELECT o.name AS other, array_agg(DISTINCT b ORDER BY b) AS cols
-    INTO r
-    FROM _recon.ledger_source AS l
-    JOIN _recon.wallet_source AS w ON w.name = l.wallet_source
-    JOIN _recon.wallet_source AS ow
-        ON COALESCE(_recon.base_table(ow.relid), ow.relid) = COALESCE(_recon.base_table(w.relid), w.relid)
-    JOIN _recon.ledger_source AS o ON o.wallet_source = ow.name AND o.name <> l.name
-    CROSS JOIN LATERAL unnest(w.balance_columns) AS b
-    WHERE l.name = p_ledger AND l.effects ? b AND b = ANY (ow.balance_columns) AND o.effects ? b
-      AND (NOT p_registering OR EXISTS (SELECT FROM _recon.guard AS g
-                                        WHERE g.kind = 'drift' AND g.target = o.name))
-    GROUP BY l.name, o.name
-    ORDER BY o.name
-    LIMIT 1;
-    IF FOUND THEN
-        PERFORM _recon.fail(
-            'RC406',
-            CASE WHEN p_registering
-                 THEN format('cannot register %s: the drift guard on %s judges %s against %s alone',
-                             p_ledger, r.other, array_to_string(r.cols, ', '), r.other)
-                 ELSE format('a drift guard on %s cannot judge %s: ledger %s moves it too',
-                             p_ledger, array_to_string(r.cols, ', '), r.other) END,
-            format('Ledgers %s and %s both move %s of one wallet table. A drift guard compares '
-                   || 'each wallet''s stored change with the effects of its own ledger only, so '
-                   || 'every correct posting to the other ledger would be refused (block) or '
-                   || 'alerted (warn).', p_ledger, r.other, array_to_string(r.cols, ', ')),
-            CASE WHEN p_registering
-                 THEN format('Run recon.disable_guard(''drift'', %L) first. ', r.other)
-                 ELSE '' END
-            || 'Check such a wallet table with a balance check over both ledgers ({"ledger": '
-            || '[...]}) and guard it with append_only or double_entry guards on each ledger; '
-            || 'docs/GUARDS.md "One ledger per balance column".');
-    END IF;
-END;
-$$;
-
---
--- Name: FUNCTION guard_drift_sole_ledger(p_ledger text, p_registering boolean); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.guard_drift_sole_ledger(p_ledger text, p_registering boolean) IS 'Refuses (RC406) a drift guard on ledger p_ledger when another registered ledger moves one of the same balance columns of the same wallet table (a view''s base table): the guard judges each wallet against its own ledger only and would refuse every correct posting to the other. recon.enable_guard calls it (p_registering false); recon.register_ledger_source calls it for the ledger it just registered (true: refused while the other ledger has a drift guard).';
-
---
 -- Name: guard_drift_spill(integer, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -17997,8 +17938,6 @@ DECLARE
 BEGIN
     PERFORM _recon.guard_check_options(enable_guard.kind, enable_guard.target,
                                        enable_guard.options);
-    PERFORM _recon.guard_drift_sole_ledger(enable_guard.target, FALSE)  -- one ledger per column
-    WHERE enable_guard.kind = 'drift';
     v_mode := COALESCE(enable_guard.options ->> 'mode', 'warn');
     v_tolerance := COALESCE((enable_guard.options ->> 'tolerance')::numeric, 0);
 
@@ -18721,8 +18660,6 @@ BEGIN
         v_optional ->> 'status', v_shape, v_legs -> 'legs', v_filters, v_parents, v_kinds,
         v_after, v_optional ->> 'currency', v_scale
     );
-    -- a drift guard on another ledger of the same balance column would refuse its postings
-    PERFORM _recon.guard_drift_sole_ledger(register_ledger_source.name, TRUE);
     -- incremental mode sees an UPDATE or DELETE of an old entry through this trigger (0024)
     IF v_optional ->> 'order_by' IS NOT NULL THEN
         PERFORM _recon.ledger_write_install(v_relid, v_optional ->> 'order_by');
@@ -23417,12 +23354,6 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_save() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col integer, p_kind text, p_key text, p_num text, p_skip text) FROM PUBLIC;
-
---
--- Name: FUNCTION guard_drift_sole_ledger(p_ledger text, p_registering boolean); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.guard_drift_sole_ledger(p_ledger text, p_registering boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_spill(p_guard integer, p_acc text); Type: ACL; Schema: _recon; Owner: -
