@@ -291,6 +291,43 @@ def test_every_bypass_is_blocked_on_the_ledger_shapes(
         c.execute("SELECT recon.disable_guard('drift', %s)", (name,))
 
 
+def test_transfer_rows_block_mode_has_no_bypass(make_db: Callable[..., str],
+                                                 fixture_template: Callable[..., str]) -> None:
+    """The same on a transfer-row ledger: a balanced transfer passes; RESET ALL after a
+    one-sided move, a forged verdict, and a transfer row moved to another payer are RC401 or
+    RC410."""
+    dsn = make_db(fixture_template("bank_transfers.sql", sql=(TRANSFER_WRITER,)))
+    with psycopg.connect(dsn, autocommit=True) as c:
+        name = "xbank_transactions"
+        gid = c.execute("SELECT (recon.enable_guard('drift', %s, '{\"mode\": \"block\"}'))"
+                        " ->> 'guard'", (name,)).fetchone()[0]
+    try:
+        with psycopg.connect(dsn) as c:
+            c.execute("SET ROLE byp_xwriter")
+            c.execute("UPDATE xbank.balances SET balance = balance - 5 WHERE balance_id = 1")
+            c.execute("UPDATE xbank.balances SET balance = balance + 5 WHERE balance_id = 2")
+            c.execute("INSERT INTO xbank.transactions (transaction_id, source, destination,"
+                      " amount, currency, status) VALUES ('byp-ok', 1, 2, 5, 'EUR', 'APPLIED')")
+            c.commit()
+        for statements, state in (
+                (["UPDATE xbank.balances SET balance = balance + 500 WHERE balance_id = 3",
+                  "RESET ALL"], "RC401"),
+                (["UPDATE xbank.balances SET balance = balance + 500 WHERE balance_id = 3",
+                  f"SELECT _recon_guard.drift_verdict({gid}, '*!')"], "RC410"),
+                (["UPDATE xbank.transactions SET source = 4 WHERE transaction_id = 'byp-ok'"],
+                 "RC401")):
+            with psycopg.connect(dsn) as c:
+                c.execute("SET ROLE byp_xwriter")
+                with pytest.raises(psycopg.Error) as ei:
+                    for s in statements:
+                        c.execute(s)
+                    c.commit()
+                assert ei.value.sqlstate == state, (statements, str(ei.value))
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute("SELECT recon.disable_guard('drift', %s)", (name,))
+
+
 def test_a_disabled_or_missing_guard_trigger_is_flagged(ledger: str) -> None:
     """The table's owner disables the ledger's row trigger of a warn-mode drift guard: recon.guards
     (triggers_off), wallet-recon status, the reconcile summary (guards_off) and the warn-mode
