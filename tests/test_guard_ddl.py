@@ -51,8 +51,11 @@ SELECT recon.register_wallet_source('gd_iw', 'gd.iwallet', 'id', ARRAY['balance'
 SELECT recon.register_ledger_source('gd_il', 'gd_iw', 'gd.ientry', 'wallet_id', 'amount',
                                     '{"order_by": "id", "entry_id": "id"}');
 SELECT recon.register_check('gd_ib', 'balance', '{"ledger": "gd_il"}');
-DROP ROLE IF EXISTS gd_owner;
-CREATE ROLE gd_owner NOSUPERUSER;
+-- a role is the cluster's: another database of the same server (a matrix cell) may own
+-- tables by it already, so it is made once, never dropped here
+DO $$ BEGIN CREATE ROLE gd_owner NOSUPERUSER;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;  -- made by another cell meanwhile
+END $$;
 GRANT USAGE, CREATE ON SCHEMA gd TO gd_owner;
 DO $$ DECLARE t regclass; BEGIN
     FOR t IN SELECT c.oid FROM pg_class AS c WHERE c.relnamespace = 'gd'::regnamespace
