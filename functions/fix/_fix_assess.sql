@@ -43,6 +43,8 @@ BEGIN
     v_currency := _recon.fix_currencies(p_stage, v_stored);
     --    A payment in another currency than its wallet's: left to a person.
     PERFORM _recon.fix_payment_currency(p_stage, v_currency);
+    --    A posting against an offset wallet of another currency: refused as applying would.
+    PERFORM _recon.fix_offset_currency(p_stage, v_currency);
     PERFORM _recon.fix_step_limits(p_stage, p_wallet_limit, p_run_limit);
     PERFORM _recon.fix_skip_over_wallet_limit(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
