@@ -61,3 +61,88 @@ def test_an_offset_wallet_of_another_currency_is_manual_in_the_dry_run(
     assert {k: v[0] for k, v in plan.items()} == {"carol": "skipped", "dan": "planned"}, plan
     assert {s["wallet_key"]: s["status"] for s in fix(lf, **APPLY)} == {
         "carol": "skipped", "dan": "applied"}
+
+
+# --- 2. reverse_fix posts into the journal the repair posted into --------------------------------
+
+def reverse(dsn: str, **args: object) -> list[dict]:
+    """recon.reverse_fix of the latest fix (dry_run unless told), steps as dicts."""
+    named = "".join(f", {k} => %({k})s" for k in args)
+    return rows(dsn, "SELECT * FROM recon.reverse_fix((SELECT max(id) FROM _recon.fix"
+                     f" WHERE action = 'fix'){named})", args)
+
+
+def journal_sums(dsn: str) -> dict[str, Decimal]:
+    return {r["txn"]: r["s"] for r in rows(
+        dsn, "SELECT txn, sum(amount) AS s FROM lf.entry WHERE txn IS NOT NULL GROUP BY 1")}
+
+
+def test_reversing_a_restored_leg_posts_into_its_journal(lf: str) -> None:
+    """A restored leg (no offset side) went into the journal it was lost from (t3). Its
+    reversal goes there too: t3 lacks the leg again, exactly as before the repair, and no new
+    one-legged journal appears (recon-<fix>-<step> from the writer's template, unbalanced)."""
+    run(lf, "DELETE FROM lf.entry WHERE txn = 't3' AND account_id = 'alice'")
+    reconcile(lf)
+    lost = journal_sums(lf)
+    [step] = [s for s in fix(lf, **APPLY) if s["check_name"] == "lf_balance"]
+    assert (step["strategy"], step["status"]) == ("restore", "applied")
+    assert journal_sums(lf) == lost | {"t3": 0}
+    [plan] = reverse(lf)
+    assert plan["entries"][0]["journal"] == "t3" and plan["status"] == "planned", plan
+    [undo] = reverse(lf, dry_run=False, ticket="INC-12", reason="undo")
+    assert undo["status"] == "applied", undo
+    assert journal_sums(lf) == lost  # t3 as the repair found it; no other journal
+    posted = rows(lf, "SELECT e.posting ->> 'journal' AS journal FROM _recon.repair_entry AS e"
+                      " JOIN _recon.repair AS r ON r.id = e.repair_id WHERE r.reverses IS NOT NULL")
+    assert posted == [{"journal": "t3"}]
+
+
+@pytest.fixture
+def s1(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
+    """Seed 001 with its posting function (tests/fixtures/seed001_writer.sql)."""
+    return make_db(fixture_template("seed001.sql", "seed001_register.sql", "seed001_writer.sql"))
+
+
+def s1_ops(dsn: str, tx: str) -> list[tuple]:
+    return [(r["type"], r["amount"]) for r in rows(
+        dsn, "SELECT type, amount FROM seed001.operation WHERE transaction_id = %s ORDER BY seq",
+        (tx,))]
+
+
+def s1_totals(dsn: str) -> dict:
+    """Per currency: stored available and on_hold, and what the operations add up to."""
+    return {r["asset_code"]: (r["available"], r["on_hold"], r["ops"]) for r in rows(dsn, """
+        SELECT b.asset_code, sum(b.available) AS available, sum(b.on_hold) AS on_hold,
+               (SELECT sum(CASE o.type WHEN 'ON_HOLD' THEN o.amount WHEN 'RELEASE' THEN -o.amount
+                                       WHEN 'DEBIT' THEN -o.amount ELSE 0 END)
+                FROM seed001.operation AS o WHERE o.asset_code = b.asset_code) AS ops
+        FROM seed001.balance AS b GROUP BY 1""")}
+
+
+def test_reversing_a_lifecycle_repair_posts_into_the_holds_transaction(s1: str) -> None:
+    """Seed 001's Bug #1 on a CANCELED transfer: the RELEASE is never written. The repair posts
+    it into the hold's transaction; reverse_fix posts the opposite (an ON_HOLD) into that same
+    transaction, never a transaction of its own: the transaction's entries are what the repair
+    found plus a pair that nets to nothing, every currency's totals are back where they were,
+    and the open hold comes back as it was."""
+    tx = one(s1, "SELECT md5('s1-transfer-280')::uuid::text")
+    run(s1, f"UPDATE seed001.transaction SET status = 'CANCELED' WHERE id = '{tx}'")
+    reconcile(s1)
+    found = [(f["check_name"], f["wallet_key"], f["difference"]) for f in rows(
+        s1, "SELECT * FROM recon.open_findings ORDER BY id")]
+    before, totals, ops = one(s1, "SELECT count(*) FROM seed001.transaction"), s1_totals(s1), \
+        s1_ops(s1, tx)
+    [done] = fix(s1, **APPLY)
+    assert (done["strategy"], done["status"]) == ("resolve", "applied"), done
+    assert s1_ops(s1, tx) == ops + [("RELEASE", Decimal("23.1"))]
+    [plan] = reverse(s1)
+    assert plan["entries"][0]["journal"] == tx and plan["status"] == "planned", plan
+    [undo] = reverse(s1, dry_run=False, ticket="INC-12", reason="undo")
+    assert undo["status"] == "applied", undo
+    assert s1_ops(s1, tx) == ops + [("RELEASE", Decimal("23.1")), ("ON_HOLD", Decimal("23.1"))]
+    assert one(s1, "SELECT count(*) FROM seed001.transaction") == before  # no new transaction
+    assert s1_totals(s1) == totals
+    reconcile(s1)
+    now = [(f["check_name"], f["wallet_key"], f["difference"], f["details"]) for f in rows(
+        s1, "SELECT * FROM recon.open_findings ORDER BY id")]
+    assert [x[:3] for x in now] == found, now

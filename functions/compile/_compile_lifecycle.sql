@@ -72,7 +72,10 @@ FROM (
 %13$s
 WHERE g.resolutions > g.holds
    OR COALESCE(g.resolved, 0) > g.held
-   OR (g.resolutions = 0 AND ((%14$s) OR (%15$s)))$sql$,
+   -- no resolution, or fewer resolutions than holds for less than held (a resolution
+   -- undone by a hold posted into the transaction: recon.reverse_fix), once no longer pending
+   OR ((g.resolutions = 0 OR (g.resolutions < g.holds AND COALESCE(g.resolved, 0) < g.held))
+       AND ((%14$s) OR (%15$s)))$sql$,
         p_name, v_status, v_journal, v_ledger.wallet_column, v_op, v_hold, v_terminal,
         v_ledger.amount_column, _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'),
         _recon.column_sql('l', v_ledger.status_column, 'text'),
@@ -87,6 +90,7 @@ COMMENT ON FUNCTION _recon.compile_lifecycle(text, jsonb) IS
 'transaction and wallet, a "hold" must be resolved by at most one "terminal" operation, for at '
 'most the held amount, and must be resolved once the transaction''s status is no longer '
 '"pending" (status from status_table/status_key/status_column, else the ledger''s status of the '
-'latest entry) or after "max_pending".';
+'latest entry) or after "max_pending" (fewer resolutions than holds, for less than held, is '
+'not resolved either: a resolution recon.reverse_fix() undid by a hold in the transaction).';
 
 REVOKE EXECUTE ON FUNCTION _recon.compile_lifecycle(text, jsonb) FROM PUBLIC;

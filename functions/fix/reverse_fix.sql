@@ -51,7 +51,13 @@ BEGIN
                                              FROM jsonb_each_text(p.deltas) AS d)))
                          || jsonb_strip_nulls(jsonb_build_object('reference',
                                 _recon.reversal_reference(p.ledger_source,
-                                                          COALESCE(p.entry, 'R' || r.id))))
+                                                          COALESCE(p.entry, 'R' || r.id)),
+                                -- a one-sided posting into a journal of the ledger's (a hold's
+                                -- resolution, a restored leg) is undone in that journal; one
+                                -- with an offset side is a journal of its own, and so is its
+                                -- reversal (the writer's template)
+                                'journal', CASE WHEN p.posting ->> 'offset_wallet' IS NULL
+                                                THEN p.posting -> 'journal' END))
                          ORDER BY p.n)
                      FROM (SELECT DISTINCT ON (e.posting) e.ledger_source, e.wallet_key,
                                   e.entry, e.deltas,
@@ -101,7 +107,9 @@ $body$;
 COMMENT ON FUNCTION recon.reverse_fix(bigint, boolean, text, text) IS
 'Undoes an applied recon.fix() (or recon.backfill()): every entry it posted is compensated by '
 'an entry REV-<entry id> (the writer''s reference where the reference column cannot hold it) '
-'with the opposite effect and recorded in _recon.reversal, every stored balance moved back; a '
+'with the opposite effect, in the journal the entry was posted into when it had no offset '
+'side (a hold''s resolution, a restored leg), and recorded in _recon.reversal, every stored '
+'balance moved back; a '
 'reversal it undoes cancels nothing any more (the duplicate comes back); nothing is deleted. '
 'Dry run by default; applying needs a ticket and a reason, locks the wallets in key order, '
 'refuses to overdraw, and reverses each repair once (a unique key). Errors: RC303 no '

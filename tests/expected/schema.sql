@@ -2968,7 +2968,10 @@ FROM (
 %13$s
 WHERE g.resolutions > g.holds
    OR COALESCE(g.resolved, 0) > g.held
-   OR (g.resolutions = 0 AND ((%14$s) OR (%15$s)))$sql$,
+   -- no resolution, or fewer resolutions than holds for less than held (a resolution
+   -- undone by a hold posted into the transaction: recon.reverse_fix), once no longer pending
+   OR ((g.resolutions = 0 OR (g.resolutions < g.holds AND COALESCE(g.resolved, 0) < g.held))
+       AND ((%14$s) OR (%15$s)))$sql$,
         p_name, v_status, v_journal, v_ledger.wallet_column, v_op, v_hold, v_terminal,
         v_ledger.amount_column, _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'),
         _recon.column_sql('l', v_ledger.status_column, 'text'),
@@ -2982,7 +2985,7 @@ $_$;
 -- Name: FUNCTION compile_lifecycle(p_name text, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.compile_lifecycle(p_name text, p_options jsonb) IS 'Compiles a lifecycle check over an operation ledger with a journal (transaction) column: per transaction and wallet, a "hold" must be resolved by at most one "terminal" operation, for at most the held amount, and must be resolved once the transaction''s status is no longer "pending" (status from status_table/status_key/status_column, else the ledger''s status of the latest entry) or after "max_pending".';
+COMMENT ON FUNCTION _recon.compile_lifecycle(p_name text, p_options jsonb) IS 'Compiles a lifecycle check over an operation ledger with a journal (transaction) column: per transaction and wallet, a "hold" must be resolved by at most one "terminal" operation, for at most the held amount, and must be resolved once the transaction''s status is no longer "pending" (status from status_table/status_key/status_column, else the ledger''s status of the latest entry) or after "max_pending" (fewer resolutions than holds, for less than held, is not resolved either: a resolution recon.reverse_fix() undid by a hold in the transaction).';
 
 --
 -- Name: compile_lifecycle_pending(_recon.ledger_source, jsonb, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7609,6 +7612,20 @@ CREATE FUNCTION _recon.fix_reversals(p_stage bigint) RETURNS void
     JOIN _recon.repair_entry AS e ON e.repair_id = v.reverses
     JOIN _recon.ledger_source AS l ON l.name = e.ledger_source
     WHERE s.stage_id = p_stage AND s.status = 'applied' AND e.entry IS NOT NULL
+    UNION
+    -- ... and its own compensating entry where it went into the journal of the entry it
+    -- undoes (a hold's resolution, a restored leg: no offset side): as for resolve above, the
+    -- pair nets to nothing, and neither is a duplicate of the hold or of the journal's legs.
+    SELECT e.ledger_source, e.entry, s.repair_id
+    FROM _recon.fix_stage AS s
+    JOIN _recon.repair AS v ON v.id = s.repair_id
+    JOIN _recon.repair_entry AS e ON e.repair_id = s.repair_id
+    WHERE s.stage_id = p_stage AND s.status = 'applied' AND v.reverses IS NOT NULL
+      AND e.entry IS NOT NULL AND e.posting ->> 'journal' IS NOT NULL
+      AND e.posting ->> 'offset_wallet' IS NULL
+      AND EXISTS (SELECT FROM _recon.repair_entry AS o
+                  WHERE o.repair_id = v.reverses AND o.posting ->> 'offset_wallet' IS NULL
+                    AND o.posting ->> 'journal' = e.posting ->> 'journal')
     ON CONFLICT ON CONSTRAINT reversal_once DO NOTHING;
 $$;
 
@@ -7616,7 +7633,7 @@ $$;
 -- Name: FUNCTION fix_reversals(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_reversals(p_stage bigint) IS 'Records in _recon.reversal the ledger entries the applied steps of a staged plan compensated: the duplicates a reverse step reversed (recon.fix), and every entry of a repair recon.reverse_fix() undid. The duplicate and orphan checks then leave those entries out, whatever the reference column can hold; called by _recon.fix_post() after posting, before the verification.';
+COMMENT ON FUNCTION _recon.fix_reversals(p_stage bigint) IS 'Records in _recon.reversal the ledger entries the applied steps of a staged plan compensated: the duplicates a reverse step reversed (recon.fix), and every entry of a repair recon.reverse_fix() undid, and reverse_fix''s own compensating entries posted into the journal of the entry they undo (no offset side: the pair nets to nothing). The duplicate and orphan checks then leave those entries out, whatever the reference column can hold; called by _recon.fix_post() after posting, before the verification.';
 
 --
 -- Name: fix_skip_applied(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -19130,7 +19147,13 @@ BEGIN
                                              FROM jsonb_each_text(p.deltas) AS d)))
                          || jsonb_strip_nulls(jsonb_build_object('reference',
                                 _recon.reversal_reference(p.ledger_source,
-                                                          COALESCE(p.entry, 'R' || r.id))))
+                                                          COALESCE(p.entry, 'R' || r.id)),
+                                -- a one-sided posting into a journal of the ledger's (a hold's
+                                -- resolution, a restored leg) is undone in that journal; one
+                                -- with an offset side is a journal of its own, and so is its
+                                -- reversal (the writer's template)
+                                'journal', CASE WHEN p.posting ->> 'offset_wallet' IS NULL
+                                                THEN p.posting -> 'journal' END))
                          ORDER BY p.n)
                      FROM (SELECT DISTINCT ON (e.posting) e.ledger_source, e.wallet_key,
                                   e.entry, e.deltas,
@@ -19181,7 +19204,7 @@ $$;
 -- Name: FUNCTION reverse_fix(fix_id bigint, dry_run boolean, ticket text, reason text); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.reverse_fix(fix_id bigint, dry_run boolean, ticket text, reason text) IS 'Undoes an applied recon.fix() (or recon.backfill()): every entry it posted is compensated by an entry REV-<entry id> (the writer''s reference where the reference column cannot hold it) with the opposite effect and recorded in _recon.reversal, every stored balance moved back; a reversal it undoes cancels nothing any more (the duplicate comes back); nothing is deleted. Dry run by default; applying needs a ticket and a reason, locks the wallets in key order, refuses to overdraw, and reverses each repair once (a unique key). Errors: RC303 no ticket or reason, RC308 unknown fix, RC305 the writer failed. docs/REPAIRS.md.';
+COMMENT ON FUNCTION recon.reverse_fix(fix_id bigint, dry_run boolean, ticket text, reason text) IS 'Undoes an applied recon.fix() (or recon.backfill()): every entry it posted is compensated by an entry REV-<entry id> (the writer''s reference where the reference column cannot hold it) with the opposite effect, in the journal the entry was posted into when it had no offset side (a hold''s resolution, a restored leg), and recorded in _recon.reversal, every stored balance moved back; a reversal it undoes cancels nothing any more (the duplicate comes back); nothing is deleted. Dry run by default; applying needs a ticket and a reason, locks the wallets in key order, refuses to overdraw, and reverses each repair once (a unique key). Errors: RC303 no ticket or reason, RC308 unknown fix, RC305 the writer failed. docs/REPAIRS.md.';
 
 --
 -- Name: schedule_reconcile(text, text, text); Type: FUNCTION; Schema: recon; Owner: -
