@@ -146,3 +146,80 @@ def test_reversing_a_lifecycle_repair_posts_into_the_holds_transaction(s1: str) 
     now = [(f["check_name"], f["wallet_key"], f["difference"], f["details"]) for f in rows(
         s1, "SELECT * FROM recon.open_findings ORDER BY id")]
     assert [x[:3] for x in now] == found, now
+
+
+# --- 3. an INSERT writer fills a currency per row --------------------------------------------------
+
+CURRENCY_ROWS = """
+CREATE SCHEMA cw;
+CREATE TABLE cw.wallet (id text PRIMARY KEY, currency text, balance numeric(14, 2) NOT NULL);
+CREATE TABLE cw.entry (id bigserial PRIMARY KEY, wallet_id text NOT NULL,
+                       amount numeric(14, 2) NOT NULL, currency text NOT NULL, reference text);
+INSERT INTO cw.wallet VALUES ('e1', 'EUR', 0), ('u1', 'USD', 0);
+INSERT INTO cw.entry (wallet_id, amount, currency, reference)
+VALUES ('e1', 40, 'EUR', 'p1'), ('u1', 70, 'USD', 'p2');
+UPDATE cw.wallet SET balance = 40 + 5 WHERE id = 'e1';
+UPDATE cw.wallet SET balance = 70 - 3 WHERE id = 'u1';
+SELECT recon.register_wallet_source('cw_wallets', 'cw.wallet', 'id', ARRAY['balance'],
+                                    '{"currency": "currency"}');
+SELECT recon.register_ledger_source('cw_entries', 'cw_wallets', 'cw.entry', 'wallet_id', 'amount',
+    '{"entry_id": "id", "reference": "reference", "currency": "currency"}');
+SELECT recon.register_check('cw_balance', 'balance', '{"ledger": "cw_entries"}');
+SELECT recon.set_fix_policy('cw_balance', '{"strategy": "adjust"}');
+"""
+
+
+@pytest.fixture
+def cw(make_db: Callable[..., str], fixture_template: Callable[..., str]) -> str:
+    """Wallets of two currencies, a ledger with a NOT NULL currency per row (a clone)."""
+    return make_db(fixture_template(sql=(CURRENCY_ROWS,)))
+
+
+def test_an_insert_writer_fills_the_rows_currency_with_the_wallets(cw: str) -> None:
+    """Registration used to refuse the writer (the NOT NULL currency had no value), and a
+    nullable one was posted without a currency. The toolkit fills it with the wallet's."""
+    run(cw, "SELECT recon.register_writer('cw_entries', '{\"columns\": {}}')")
+    reconcile(cw)
+    assert {s["wallet_key"]: s["status"] for s in fix(cw, **LIMITS)} == {
+        "e1": "planned", "u1": "planned"}
+    assert {s["wallet_key"]: s["status"] for s in fix(cw, **APPLY)} == {
+        "e1": "applied", "u1": "applied"}
+    posted = rows(cw, "SELECT wallet_id, amount, currency FROM cw.entry WHERE reference LIKE"
+                      " 'RECON-%' ORDER BY wallet_id")
+    assert [(r["wallet_id"], r["amount"], r["currency"]) for r in posted] == [
+        ("e1", Decimal("5.00"), "EUR"), ("u1", Decimal("-3.00"), "USD")]
+    assert reconcile(cw)["status"] == "synced"
+
+
+def test_a_wallet_of_unknown_currency_is_refused_and_a_mapped_column_stands(cw: str) -> None:
+    """A wallet without a currency (its column NULL, none on the finding or the check): the
+    step is skipped in the dry run and applying, saying why, and nothing is posted. A writer
+    whose "columns" set the currency keeps its own value."""
+    run(cw, "UPDATE cw.wallet SET currency = NULL WHERE id = 'e1'",
+        "ALTER TABLE cw.entry ALTER COLUMN currency DROP NOT NULL",
+        "UPDATE cw.entry SET currency = NULL WHERE wallet_id = 'e1'",
+        "SELECT recon.register_writer('cw_entries', '{\"columns\": {}}')")
+    reconcile(cw)
+    plan = {s["wallet_key"]: s for s in fix(cw, **LIMITS)}
+    assert plan["e1"]["status"] == "skipped", plan["e1"]
+    assert "currency" in plan["e1"]["note"] and "cw_entries" in plan["e1"]["note"]
+    assert plan["u1"]["status"] == "planned"
+    entries = one(cw, "SELECT count(*) FROM cw.entry")
+    done = {s["wallet_key"]: s for s in fix(cw, **APPLY)}
+    assert (done["e1"]["status"], done["e1"]["note"]) == ("skipped", plan["e1"]["note"])
+    assert one(cw, "SELECT count(*) FROM cw.entry") == entries + 1
+    run(cw, "SELECT recon.register_writer('cw_entries', '{\"columns\": {\"currency\": \"EUR\"}}')")
+    reconcile(cw)
+    assert [(s["wallet_key"], s["status"]) for s in fix(cw, **APPLY)] == [("e1", "applied")]
+    assert one(cw, "SELECT currency FROM cw.entry ORDER BY id DESC LIMIT 1") == "EUR"
+
+
+def test_an_insert_writer_is_refused_where_the_currency_is_a_parent_rows(cw: str) -> None:
+    run(cw, "CREATE TABLE cw.tx (id bigint PRIMARY KEY, asset text NOT NULL)",
+        "ALTER TABLE cw.entry ADD COLUMN tx_id bigint",
+        "SELECT recon.register_ledger_source('cw_parented', 'cw_wallets', 'cw.entry', 'wallet_id',"
+        " 'amount', '{\"entry_id\": \"id\", \"parents\": {\"tx\": {\"table\": \"cw.tx\","
+        " \"key\": \"id\", \"via\": \"tx_id\"}}, \"currency\": \"tx.asset\"}')")
+    with pytest.raises(psycopg.Error) as e:
+        run(cw, "SELECT recon.register_writer('cw_parented', '{\"columns\": {}}')")
+    assert e.value.sqlstate == "RC305" and "tx.asset" in str(e.value)

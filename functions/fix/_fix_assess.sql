@@ -45,6 +45,8 @@ BEGIN
     PERFORM _recon.fix_payment_currency(p_stage, v_currency);
     --    A posting against an offset wallet of another currency: refused as applying would.
     PERFORM _recon.fix_offset_currency(p_stage, v_currency);
+    --    An entry whose currency column an INSERT writer could not fill: refused.
+    PERFORM _recon.fix_entry_currency(p_stage);
     PERFORM _recon.fix_step_limits(p_stage, p_wallet_limit, p_run_limit);
     PERFORM _recon.fix_skip_over_wallet_limit(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);

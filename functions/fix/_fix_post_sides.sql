@@ -20,6 +20,8 @@ BEGIN
         'reason', p_reason, 'fix', p_fix, 'step', p_step.step,
         'date', to_char(now(), 'YYYYMMDD'), 'check', p_step.check_name,
         'finding', p_step.finding_id,
+        -- the wallet's currency (_recon.fix_currencies): an entry's, on a ledger that keeps one
+        'currency', COALESCE(p_posting -> 'currency', to_jsonb(p_step.currency)),
         'offset_wallet', CASE WHEN p_posting ? 'offset_wallet'
                               THEN p_posting -> 'offset_wallet'
                               ELSE to_jsonb(p_writer.offset_wallet) END);
@@ -53,7 +55,8 @@ COMMENT ON FUNCTION _recon.fix_post_sides(
     _recon.fix_stage, jsonb, _recon.ledger_source, _recon.writer, bigint, text, text, jsonb
 ) IS
 'For _recon.fix_post: a posting of step p_step as the request its writer gets (ledger, '
-'strategy, ticket, reason, fix, step, date, check, finding, offset wallet, and the reference, '
+'strategy, ticket, reason, fix, step, date, check, finding, currency (the step''s: its '
+'wallet''s), offset wallet, and the reference, '
 'description and journal its templates give: p_sql, from _recon.fix_post_sql), and, where '
 'the posting has an offset wallet, its other side there (the offset deltas, else exactly the '
 'opposite): a JSON array of one or two sides.';

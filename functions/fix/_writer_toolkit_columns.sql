@@ -34,6 +34,23 @@ BEGIN
         p_vals := p_vals || format('($1 ->> %L)::%s', v_value,
                                    _recon.column_type_sql(p_ledger.relid, v_col));
     END LOOP;
+    -- A currency per row: the wallet's currency (the step's, _recon.fix_post_sides), unless
+    -- "columns" sets it. One of a parent row (tx.currency) no INSERT of one row can write.
+    IF p_ledger.currency_column IS NOT NULL AND NOT p_writer.column_map ? p_ledger.currency_column
+    THEN
+        IF strpos(p_ledger.currency_column, '.') > 0 THEN
+            PERFORM _recon.fail(
+                'RC305', format('writer for %s cannot post: each entry''s currency is %s',
+                                p_ledger.name, p_ledger.currency_column),
+                'An INSERT writes one ledger row, not the parent row that holds the currency.',
+                'Register a posting function ({"function": "schema.post(jsonb)"}); '
+                || 'docs/REPAIRS.md.');
+        END IF;
+        p_cols := p_cols || quote_ident(p_ledger.currency_column);
+        p_vals := p_vals || format('($1 ->> %L)::%s', 'currency',
+                                   _recon.column_type_sql(p_ledger.relid,
+                                                          p_ledger.currency_column));
+    END IF;
     -- A running balance per balance column: each the wallet's previous one plus the entry's
     -- effect on that column, as the chain check reads it (_recon.fix_post computes "after").
     FOR v_col, v_value IN SELECT a.key, a.value FROM jsonb_each_text(p_ledger.after_columns) AS a
@@ -84,7 +101,8 @@ COMMENT ON FUNCTION _recon.writer_toolkit_columns(
 ) IS
 'For _recon.writer_insert_sql: appends to p_cols and p_vals the registered ledger columns the '
 'toolkit fills from the posting JSON ($1): wallet, amount, direction or type, running balance, '
-'reference, journal (with a journal template), each running balance of a per-column '
+'reference, journal (with a journal template), the currency of a ledger with one per row '
+'(unless "columns" sets it; RC305 when it is a parent row''s), each running balance of a per-column '
 '"balance_after", and on transfer rows the debit and credit wallets. RC305 when "columns" maps '
 'one of them.';
 

@@ -4036,6 +4036,8 @@ BEGIN
     PERFORM _recon.fix_payment_currency(p_stage, v_currency);
     --    A posting against an offset wallet of another currency: refused as applying would.
     PERFORM _recon.fix_offset_currency(p_stage, v_currency);
+    --    An entry whose currency column an INSERT writer could not fill: refused.
+    PERFORM _recon.fix_entry_currency(p_stage);
     PERFORM _recon.fix_step_limits(p_stage, p_wallet_limit, p_run_limit);
     PERFORM _recon.fix_skip_over_wallet_limit(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
@@ -4430,6 +4432,44 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_currencies(p_stage bigint, p_stored jsonb) IS 'Phase 4 of _recon.fix_assess: sets each step''s currency: its wallet''s currency column (read for the wallets in p_stored), else its finding''s, else its check''s. Returns {wallet source: {wallet key: currency}} for the sources with a currency column.';
+
+--
+-- Name: fix_entry_currency(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_entry_currency(p_stage bigint) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_steps integer;
+BEGIN
+    -- An INSERT writer fills the ledger's currency column with the wallet's currency (the
+    -- step's: its wallet's currency column, else its finding's, else its check's,
+    -- _recon.fix_currencies). Where none of them says, the row would be written without a
+    -- currency (or fail a NOT NULL): a person decides, before anything is posted.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped', moves = '{}',
+        note = format('ledger %s keeps each entry''s currency (column %s), and the currency of '
+                      || 'wallet %s is unknown (wallet source %s has no currency column, the '
+                      || 'finding and check %s none): declare the check''s "currency", map the '
+                      || 'column in the writer''s "columns", or repair by hand', l.name,
+                      l.currency_column, s.wallet_key, s.wallet_source, s.check_name)
+    FROM _recon.ledger_source AS l, _recon.writer AS w
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.currency IS NULL
+      AND jsonb_array_length(s.postings) > 0 AND l.name = s.ledger_source
+      AND l.currency_column IS NOT NULL AND w.ledger_source = l.name AND w.kind = 'insert'
+      AND NOT w.column_map ? l.currency_column;
+    GET DIAGNOSTICS v_steps = ROW_COUNT;
+    RETURN v_steps;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_entry_currency(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_entry_currency(p_stage bigint) IS 'Phase of _recon.fix_assess, after _recon.fix_currencies: skips, saying why, a planned step that posts through an INSERT writer into a ledger with a currency per row (whose "columns" do not set it) while the step''s currency (its wallet''s currency column, else its finding''s, else its check''s) is unknown: the row''s currency could not be filled. The wallet''s other steps follow (_recon.fix_all_or_nothing). Returns how many steps.';
 
 --
 -- Name: fix_evidence(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7309,6 +7349,8 @@ BEGIN
         'reason', p_reason, 'fix', p_fix, 'step', p_step.step,
         'date', to_char(now(), 'YYYYMMDD'), 'check', p_step.check_name,
         'finding', p_step.finding_id,
+        -- the wallet's currency (_recon.fix_currencies): an entry's, on a ledger that keeps one
+        'currency', COALESCE(p_posting -> 'currency', to_jsonb(p_step.currency)),
         'offset_wallet', CASE WHEN p_posting ? 'offset_wallet'
                               THEN p_posting -> 'offset_wallet'
                               ELSE to_jsonb(p_writer.offset_wallet) END);
@@ -7342,7 +7384,7 @@ $$;
 -- Name: FUNCTION fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb) IS 'For _recon.fix_post: a posting of step p_step as the request its writer gets (ledger, strategy, ticket, reason, fix, step, date, check, finding, offset wallet, and the reference, description and journal its templates give: p_sql, from _recon.fix_post_sql), and, where the posting has an offset wallet, its other side there (the offset deltas, else exactly the opposite): a JSON array of one or two sides.';
+COMMENT ON FUNCTION _recon.fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb) IS 'For _recon.fix_post: a posting of step p_step as the request its writer gets (ledger, strategy, ticket, reason, fix, step, date, check, finding, currency (the step''s: its wallet''s), offset wallet, and the reference, description and journal its templates give: p_sql, from _recon.fix_post_sql), and, where the posting has an offset wallet, its other side there (the offset deltas, else exactly the opposite): a JSON array of one or two sides.';
 
 --
 -- Name: fix_post_sql(_recon.ledger_source, _recon.writer); Type: FUNCTION; Schema: _recon; Owner: -
@@ -17377,6 +17419,23 @@ BEGIN
         p_vals := p_vals || format('($1 ->> %L)::%s', v_value,
                                    _recon.column_type_sql(p_ledger.relid, v_col));
     END LOOP;
+    -- A currency per row: the wallet's currency (the step's, _recon.fix_post_sides), unless
+    -- "columns" sets it. One of a parent row (tx.currency) no INSERT of one row can write.
+    IF p_ledger.currency_column IS NOT NULL AND NOT p_writer.column_map ? p_ledger.currency_column
+    THEN
+        IF strpos(p_ledger.currency_column, '.') > 0 THEN
+            PERFORM _recon.fail(
+                'RC305', format('writer for %s cannot post: each entry''s currency is %s',
+                                p_ledger.name, p_ledger.currency_column),
+                'An INSERT writes one ledger row, not the parent row that holds the currency.',
+                'Register a posting function ({"function": "schema.post(jsonb)"}); '
+                || 'docs/REPAIRS.md.');
+        END IF;
+        p_cols := p_cols || quote_ident(p_ledger.currency_column);
+        p_vals := p_vals || format('($1 ->> %L)::%s', 'currency',
+                                   _recon.column_type_sql(p_ledger.relid,
+                                                          p_ledger.currency_column));
+    END IF;
     -- A running balance per balance column: each the wallet's previous one plus the entry's
     -- effect on that column, as the chain check reads it (_recon.fix_post computes "after").
     FOR v_col, v_value IN SELECT a.key, a.value FROM jsonb_each_text(p_ledger.after_columns) AS a
@@ -17426,7 +17485,7 @@ $_$;
 -- Name: FUNCTION writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) IS 'For _recon.writer_insert_sql: appends to p_cols and p_vals the registered ledger columns the toolkit fills from the posting JSON ($1): wallet, amount, direction or type, running balance, reference, journal (with a journal template), each running balance of a per-column "balance_after", and on transfer rows the debit and credit wallets. RC305 when "columns" maps one of them.';
+COMMENT ON FUNCTION _recon.writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) IS 'For _recon.writer_insert_sql: appends to p_cols and p_vals the registered ledger columns the toolkit fills from the posting JSON ($1): wallet, amount, direction or type, running balance, reference, journal (with a journal template), the currency of a ledger with one per row (unless "columns" sets it; RC305 when it is a parent row''s), each running balance of a per-column "balance_after", and on transfer rows the debit and credit wallets. RC305 when "columns" maps one of them.';
 
 --
 -- Name: drift_spill(integer, text); Type: FUNCTION; Schema: _recon_guard; Owner: -
@@ -22878,6 +22937,12 @@ REVOKE ALL ON FUNCTION _recon.fix_counters(p_stage bigint) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_currencies(p_stage bigint, p_stored jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_entry_currency(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_entry_currency(p_stage bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_evidence(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
