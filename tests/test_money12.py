@@ -15,8 +15,8 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-from psycopg.types.json import Jsonb
 from helpers import one, row_snapshot
+from psycopg.types.json import Jsonb
 
 from conftest import fix, reconcile, rows, run
 
@@ -134,12 +134,12 @@ def test_reversing_a_lifecycle_repair_posts_into_the_holds_transaction(s1: str) 
         s1_ops(s1, tx)
     [done] = fix(s1, **APPLY)
     assert (done["strategy"], done["status"]) == ("resolve", "applied"), done
-    assert s1_ops(s1, tx) == ops + [("RELEASE", Decimal("23.1"))]
+    assert s1_ops(s1, tx) == [*ops, ("RELEASE", Decimal("23.1"))]
     [plan] = reverse(s1)
     assert plan["entries"][0]["journal"] == tx and plan["status"] == "planned", plan
     [undo] = reverse(s1, dry_run=False, ticket="INC-12", reason="undo")
     assert undo["status"] == "applied", undo
-    assert s1_ops(s1, tx) == ops + [("RELEASE", Decimal("23.1")), ("ON_HOLD", Decimal("23.1"))]
+    assert s1_ops(s1, tx) == [*ops, ("RELEASE", Decimal("23.1")), ("ON_HOLD", Decimal("23.1"))]
     assert one(s1, "SELECT count(*) FROM seed001.transaction") == before  # no new transaction
     assert s1_totals(s1) == totals
     reconcile(s1)
@@ -223,3 +223,47 @@ def test_an_insert_writer_is_refused_where_the_currency_is_a_parent_rows(cw: str
     with pytest.raises(psycopg.Error) as e:
         run(cw, "SELECT recon.register_writer('cw_parented', '{\"columns\": {}}')")
     assert e.value.sqlstate == "RC305" and "tx.asset" in str(e.value)
+
+
+# --- 4. a user's DROP never drops a toolkit object ----------------------------------------------
+
+TOOLKIT_OBJECTS = """
+    SELECT c.oid::regclass::text AS oid FROM pg_class AS c
+    WHERE c.relnamespace::regnamespace::text IN ('recon', '_recon', '_recon_guard')
+      AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+    UNION ALL
+    SELECT p.oid::regprocedure::text FROM pg_proc AS p
+    WHERE p.pronamespace::regnamespace::text IN ('recon', '_recon', '_recon_guard')"""
+
+
+def test_drop_schema_cascade_leaves_recon_discrepancies(lf: str) -> None:
+    """DROP SCHEMA lf CASCADE takes the lf checks' own views (compiled over lf's tables) and
+    nothing else of the toolkit: recon.discrepancies reads the checks through a function, not
+    a view over their views. Reading it then names the check that lost its view (RC204), the
+    check can be dropped, and recon.discrepancies reads the remaining checks again."""
+    run(lf, "CREATE SCHEMA other", "CREATE TABLE other.w (id text PRIMARY KEY, b numeric)",
+        "INSERT INTO other.w VALUES ('x', 3)",
+        "SELECT recon.register_wallet_source('o_w', 'other.w', 'id', ARRAY['b'])",
+        "SELECT recon.register_check('o_custom', 'custom', '{\"query\": \"SELECT id AS wallet_key,"
+        " b AS stored, 0::numeric AS expected, b AS difference, ''{}''::jsonb AS details"
+        " FROM other.w WHERE b <> 0\"}')",
+        "UPDATE lf.account SET balance = balance + 1 WHERE id = 'carol'")
+    assert {r["check_name"] for r in rows(lf, "SELECT * FROM recon.discrepancies")} == {
+        "lf_balance", "o_custom"}
+    lf_views = {r["v"] for r in rows(lf, "SELECT 'recon.' || view_name AS v FROM _recon.check_def"
+                                         " WHERE name LIKE 'lf\\_%'")}
+    before = {r["oid"] for r in rows(lf, TOOLKIT_OBJECTS)}
+    run(lf, "DROP SCHEMA lf CASCADE")
+    after = {r["oid"] for r in rows(lf, TOOLKIT_OBJECTS)}
+    assert before - after == lf_views, before - after
+    with pytest.raises(psycopg.Error) as e:
+        rows(lf, "SELECT * FROM recon.discrepancies")
+    assert e.value.sqlstate == "RC204" and "lf_" in str(e.value)
+    for check in ("lf_balance", "lf_chain", "lf_journal", "lf_duplicates"):
+        run(lf, f"SELECT recon.drop_check('{check}')")
+    assert [r["check_name"] for r in rows(lf, "SELECT * FROM recon.discrepancies")] == [
+        "o_custom"]
+    # read as the auditor role, as before
+    with psycopg.connect(lf, autocommit=True) as c:
+        c.execute("SET ROLE recon_auditor")
+        assert c.execute("SELECT wallet_key FROM recon.discrepancies").fetchall() == [("x",)]

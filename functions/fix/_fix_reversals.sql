@@ -56,7 +56,8 @@ COMMENT ON FUNCTION _recon.fix_reversals(bigint) IS
 'Records in _recon.reversal the ledger entries the applied steps of a staged plan compensated: '
 'the duplicates a reverse step reversed (recon.fix), and every entry of a repair '
 'recon.reverse_fix() undid, and reverse_fix''s own compensating entries posted into the '
-'journal of the entry they undo (no offset side: the pair nets to nothing). The duplicate and orphan checks then leave those entries out, '
+'journal of the entry they undo (no offset side: the pair nets to nothing). The duplicate '
+'and orphan checks then leave those entries out, '
 'whatever the reference column can hold; called by _recon.fix_post() after posting, before '
 'the verification.';
 

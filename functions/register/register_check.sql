@@ -135,7 +135,6 @@ BEGIN
         COALESCE((register_check.options ->> 'critical_wallets')::integer, 10),
         COALESCE((register_check.options ->> 'pattern_wallets')::integer, 5)
     );
-    PERFORM _recon.rebuild_discrepancies();
     RETURN recon.describe_check(register_check.name) - 'sql';
 END;
 $body$;

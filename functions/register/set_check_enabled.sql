@@ -13,7 +13,6 @@ BEGIN
     END IF;
     PERFORM _recon.check(set_check_enabled.name);
     UPDATE _recon.check_def AS c SET enabled = set_check_enabled.enabled WHERE c.name = set_check_enabled.name;
-    PERFORM _recon.rebuild_discrepancies();
     RETURN recon.describe_check(set_check_enabled.name);
 END;
 $body$;

@@ -3490,6 +3490,47 @@ $$;
 COMMENT ON FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) IS 'The GENERATED balance columns of wallet source p_ws computed only from its writable balance columns (_recon.writable_balance_columns): they move exactly as those do, so a repair neither sets them nor checks them itself (_recon.fix_post_first_sql, _recon.fix_conserve). Any other GENERATED balance column is compared like a stored one: a repair must leave it unchanged.';
 
 --
+-- Name: discrepancies(); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.discrepancies() RETURNS SETOF record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_check record;
+BEGIN
+    -- Each check's view is read by name, at call time: recon.discrepancies depends on this
+    -- function only, never on the checks' views (which depend on your tables), so a DROP ...
+    -- CASCADE of your tables takes the views of the checks over them and no other toolkit
+    -- object. A check whose view is gone is said, never skipped: its findings would be missing.
+    FOR v_check IN SELECT c.name, c.view_name FROM _recon.check_def AS c
+                   WHERE c.enabled ORDER BY c.name LOOP
+        IF to_regclass(format('recon.%I', v_check.view_name)) IS NULL THEN
+            PERFORM _recon.fail(
+                'RC204', format('check %s has no view recon.%s any more', v_check.name,
+                                v_check.view_name),
+                'A DROP ... CASCADE of a table or function it reads dropped its view with it; '
+                || 'the check is still registered.',
+                format('Drop it (SELECT recon.drop_check(%L)) and register it again over the '
+                       || 'tables as they are now, or disable it (recon.set_check_enabled(%L, '
+                       || 'false)).', v_check.name, v_check.name));
+        END IF;
+        RETURN QUERY EXECUTE format(
+            'SELECT d.check_name::text, d.wallet_key::text, d.stored::numeric, '
+            || 'd.expected::numeric, d.difference::numeric, d.details::jsonb FROM recon.%I AS d',
+            v_check.view_name);
+    END LOOP;
+END;
+$$;
+
+--
+-- Name: FUNCTION discrepancies(); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.discrepancies() IS 'The rows of recon.discrepancies (check_name text, wallet_key text, stored, expected, difference numeric, details jsonb): every finding of every enabled check now, each check''s view read by name in check-name order (no dependency on the views: a user''s DROP ... CASCADE never reaches recon.discrepancies). RC204 when an enabled check''s view is gone.';
+
+--
 -- Name: effect_sql(_recon.ledger_source, text, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -13958,35 +13999,6 @@ $$;
 COMMENT ON FUNCTION _recon.qualify_tables(p_options jsonb) IS 'Replaces the table names in a check''s options ("table", "owner_table", "status_table", "stored.table", "expected.table") with schema-qualified names resolved on the caller''s search_path (RC101 for an unknown table). Pins no path, so that the caller''s path applies; every name in it is qualified.';
 
 --
--- Name: rebuild_discrepancies(); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.rebuild_discrepancies() RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_sql text;
-BEGIN
-    SELECT string_agg(format(
-        'SELECT d.check_name, d.wallet_key, d.stored, d.expected, d.difference, d.details '
-        || 'FROM recon.%I AS d', c.view_name), E'\nUNION ALL\n' ORDER BY c.name)
-    INTO v_sql
-    FROM _recon.check_def AS c WHERE c.enabled;
-    EXECUTE 'CREATE OR REPLACE VIEW recon.discrepancies AS ' || COALESCE(v_sql,
-        'SELECT NULL::text AS check_name, NULL::text AS wallet_key, NULL::numeric AS stored, '
-        || 'NULL::numeric AS expected, NULL::numeric AS difference, NULL::jsonb AS details '
-        || 'WHERE FALSE');
-END;
-$$;
-
---
--- Name: FUNCTION rebuild_discrepancies(); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.rebuild_discrepancies() IS 'Re-creates recon.discrepancies as the UNION ALL of the views of all enabled checks (an empty view when there are none). Called by register_check, enable_check, disable_check, drop_check.';
-
---
 -- Name: recheck_sql(_recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -17993,8 +18005,9 @@ BEGIN
     WHERE f.check_name = drop_check.name AND f.resolved_run IS NULL AND f.dropped_at IS NULL;
     DELETE FROM _recon.check_def AS c WHERE c.name = drop_check.name;
     DELETE FROM _recon.balance_state AS s WHERE s.check_name = drop_check.name;
-    PERFORM _recon.rebuild_discrepancies();
-    EXECUTE format('DROP VIEW recon.%I', v_view);  -- RESTRICT: a user view on it stops this
+    -- RESTRICT: a user view on it stops this; IF EXISTS: a DROP ... CASCADE of the tables it
+    -- read may have taken it (recon.discrepancies then says so, RC204)
+    EXECUTE format('DROP VIEW IF EXISTS recon.%I', v_view);
 END;
 $$;
 
@@ -18704,7 +18717,6 @@ BEGIN
         COALESCE((register_check.options ->> 'critical_wallets')::integer, 10),
         COALESCE((register_check.options ->> 'pattern_wallets')::integer, 5)
     );
-    PERFORM _recon.rebuild_discrepancies();
     RETURN recon.describe_check(register_check.name) - 'sql';
 END;
 $$;
@@ -19321,7 +19333,6 @@ BEGIN
     END IF;
     PERFORM _recon.check(set_check_enabled.name);
     UPDATE _recon.check_def AS c SET enabled = set_check_enabled.enabled WHERE c.name = set_check_enabled.name;
-    PERFORM _recon.rebuild_discrepancies();
     RETURN recon.describe_check(set_check_enabled.name);
 END;
 $$;
@@ -21443,19 +21454,19 @@ COMMENT ON VIEW recon.currencies IS 'The currencies whose minor units wallet-rec
 --
 
 CREATE VIEW recon.discrepancies AS
- SELECT NULL::text AS check_name,
-    NULL::text AS wallet_key,
-    NULL::numeric AS stored,
-    NULL::numeric AS expected,
-    NULL::numeric AS difference,
-    NULL::jsonb AS details
-  WHERE false;
+ SELECT d.check_name,
+    d.wallet_key,
+    d.stored,
+    d.expected,
+    d.difference,
+    d.details
+   FROM _recon.discrepancies() d(check_name text, wallet_key text, stored numeric, expected numeric, difference numeric, details jsonb);
 
 --
 -- Name: VIEW discrepancies; Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON VIEW recon.discrepancies IS 'Every finding of every enabled check right now: check_name, wallet_key, stored, expected, difference (stored - expected), details. Rebuilt when checks are registered, enabled, disabled or dropped. recon.reconcile() records them with severity and cause.';
+COMMENT ON VIEW recon.discrepancies IS 'Every finding of every enabled check right now: check_name, wallet_key, stored, expected, difference (stored - expected), details. Reads each enabled check''s view at query time (_recon.discrepancies(): no dependency on them, so dropping your tables never drops this view; RC204 names a check whose view such a drop took). recon.reconcile() records them with severity and cause.';
 
 --
 -- Name: guards; Type: VIEW; Schema: recon; Owner: -
@@ -22825,6 +22836,14 @@ REVOKE ALL ON FUNCTION _recon.custom_trusted(p_name text, p_view regclass) FROM 
 REVOKE ALL ON FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) FROM PUBLIC;
 
 --
+-- Name: FUNCTION discrepancies(); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.discrepancies() FROM PUBLIC;
+GRANT ALL ON FUNCTION _recon.discrepancies() TO recon_auditor;
+GRANT ALL ON FUNCTION _recon.discrepancies() TO recon_operator;
+
+--
 -- Name: FUNCTION effect_sql(p_ledger _recon.ledger_source, p_column text, p_alias text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -23961,12 +23980,6 @@ REVOKE ALL ON FUNCTION _recon.posting_hour(p_posted_at text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.qualify_tables(p_options jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION rebuild_discrepancies(); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.rebuild_discrepancies() FROM PUBLIC;
 
 --
 -- Name: FUNCTION recheck_sql(p_check _recon.check_def); Type: ACL; Schema: _recon; Owner: -
