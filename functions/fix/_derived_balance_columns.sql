@@ -8,9 +8,11 @@ AS $body$
     -- a GENERATED balance column every column of whose expression is a writable balance column
     -- of the source (balance * 100, available + on_hold): it moves exactly as they do, which
     -- the repairs verify, so it is neither set nor compared itself
+    -- (the writable set computed once, not once per generated column)
+    WITH writable AS (SELECT _recon.writable_balance_columns(p_ws) AS cols)
     SELECT ARRAY(
         SELECT g.attname::text
-        FROM pg_attribute AS g
+        FROM pg_attribute AS g, writable AS w
         WHERE g.attrelid = p_ws.relid AND g.attgenerated <> '' AND NOT g.attisdropped
           AND g.attname = ANY (p_ws.balance_columns)
           AND NOT EXISTS (
@@ -19,7 +21,7 @@ AS $body$
               WHERE d.classid = 'pg_class'::regclass AND d.objid = p_ws.relid
                 AND d.objsubid = g.attnum AND d.refclassid = 'pg_class'::regclass
                 AND d.refobjid = p_ws.relid AND d.refobjsubid > 0
-                AND b.attname <> ALL (_recon.writable_balance_columns(p_ws)))
+                AND b.attname <> ALL (w.cols))
         ORDER BY g.attnum);
 $body$;
 

@@ -43,6 +43,8 @@ BEGIN
     v_currency := _recon.fix_currencies(p_stage, v_stored);
     --    A payment in another currency than its wallet's: left to a person.
     PERFORM _recon.fix_payment_currency(p_stage, v_currency);
+    --    A wallet whose orphaned payment is left to a person: its balance steps too.
+    PERFORM _recon.fix_hold_orphan_wallets(p_stage);
     --    A posting against an offset wallet of another currency: refused as applying would.
     PERFORM _recon.fix_offset_currency(p_stage, v_currency);
     --    An entry whose currency column an INSERT writer could not fill: refused.

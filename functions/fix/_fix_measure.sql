@@ -15,14 +15,12 @@ BEGIN
     -- {wallet: {"currency": c, "stored": {column: value}, "ledger": {ledger: {column: sum}}}}
     EXECUTE format(
         'SELECT COALESCE(jsonb_object_agg(w.%1$I::text, jsonb_build_object('
-        || '''currency'', %2$s, ''stored'', jsonb_build_object(%3$s), ''ledger'', ''{}''::jsonb)), '
+        || '''currency'', %2$s, ''stored'', %3$s, ''ledger'', ''{}''::jsonb)), '
         || '''{}'') FROM %4$s AS w WHERE w.%1$I = ANY ($1::%5$s[])',
         v_ws.key_column,
         CASE WHEN v_ws.currency_column IS NOT NULL
              THEN format('w.%I::text', v_ws.currency_column) ELSE 'NULL::text' END,
-        (SELECT string_agg(format('%L, %s', b, _recon.major_sql(v_ws.balance_scale,  -- major units
-                                                                  format('w.%I', b), 'w')), ', ')
-         FROM unnest(v_ws.balance_columns) AS b),
+        _recon.stored_balances_sql(v_ws, v_ws.balance_columns),  -- major units
         v_ws.relid::regclass, v_key_type)
     INTO v_result USING p_keys;
     -- Each ledger's effects on each balance column, summed per wallet over its legs (the rows

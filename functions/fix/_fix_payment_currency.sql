@@ -51,19 +51,7 @@ BEGIN
     WHERE s.stage_id = p_stage AND s.step = x.step
       AND CASE WHEN x.paid IS NULL THEN (v_several ->> s.wallet_source)::boolean
                ELSE x.own IS NOT NULL AND upper(x.paid) <> upper(x.own) END;
-    -- The wallet's balance drift may be that payment (credited, its entry lost): re-syncing
-    -- would take it back. Left to a person too, as for a payment of unknown units.
-    UPDATE _recon.fix_stage AS s
-    SET status = 'manual',
-        note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
-                      || 'drift may be that payment; repair that one first', o.step,
-                      o.check_name)
-    FROM _recon.fix_stage AS o
-    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
-      AND s.strategy IN ('resync', 'adjust', 'move')
-      AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
-      AND o.strategy = 'post_missing'
-      AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
+    -- (The wallet's balance steps: _recon.fix_hold_orphan_wallets, after this phase.)
 END;
 $body$;
 
@@ -71,7 +59,7 @@ COMMENT ON FUNCTION _recon.fix_payment_currency(bigint, jsonb) IS
 'Phase of _recon.fix_assess, after _recon.fix_currencies (p_currency: {wallet source: {wallet '
 'key: currency}}): a planned post_missing becomes manual when the payment''s currency (the '
 'orphan check''s "currency_column", else its "currency") differs from its wallet''s currency '
-'column (case aside), or is unknown while the wallets of the source hold several currencies; '
-'then the wallet''s balance steps too (the drift may be that payment).';
+'column (case aside), or is unknown while the wallets of the source hold several currencies '
+'(then _recon.fix_hold_orphan_wallets leaves the wallet''s balance steps to a person too).';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_payment_currency(bigint, jsonb) FROM PUBLIC;

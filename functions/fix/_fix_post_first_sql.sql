@@ -18,12 +18,10 @@ BEGIN
     -- them), and their version: {wallet: {"stored": {column: value}, "version": n}}
     read_sql := format(
         'SELECT jsonb_object_agg(w.%1$I::text, jsonb_build_object(''stored'', '
-        || 'jsonb_build_object(%2$s), ''version'', %3$s)) FROM %4$s AS w '
+        || '%2$s, ''version'', %3$s)) FROM %4$s AS w '
         || 'WHERE w.%1$I = ANY ($1::%5$s[])',
         p_ws.key_column,
-        (SELECT string_agg(format('%L, %s', b, _recon.major_sql(p_ws.balance_scale,
-                                                                 format('w.%I', b), 'w')), ', ')
-         FROM unnest(v_compared) AS b),
+        _recon.stored_balances_sql(p_ws, v_compared),
         CASE WHEN p_ws.version_column IS NOT NULL THEN format('w.%I', p_ws.version_column)
              ELSE 'NULL::bigint' END,
         p_ws.relid::regclass, v_key_type);

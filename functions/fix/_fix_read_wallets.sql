@@ -33,13 +33,10 @@ BEGIN
                    jsonb_array_elements(s.postings) AS e
             WHERE s.stage_id = p_stage AND s.wallet_source = v_ws.name
               AND s.status = 'planned' AND e.value ->> 'offset_wallet' IS NOT NULL);
-        SELECT string_agg(format('%L, %s', b, _recon.major_sql(v_ws.balance_scale,  -- major units
-                                                               format('w.%I', b), 'w')), ', ')
-        INTO v_cols
-        FROM unnest(v_ws.balance_columns) AS b;
+        v_cols := _recon.stored_balances_sql(v_ws, v_ws.balance_columns);  -- major units
         EXECUTE format(
             'SELECT jsonb_object_agg(x.k, x.v) FROM (SELECT w.%1$I::text AS k, '
-            || 'jsonb_build_object(%2$s) AS v FROM %3$s AS w WHERE w.%1$I = ANY ($1::%4$s[]) '
+            || '%2$s AS v FROM %3$s AS w WHERE w.%1$I = ANY ($1::%4$s[]) '
             || 'ORDER BY w.%1$I %5$s) AS x',
             v_ws.key_column, v_cols, v_ws.relid::regclass,
             _recon.column_type(v_ws.relid, v_ws.key_column),

@@ -17,21 +17,10 @@ AS $body$
                        WHERE c.name = s.check_name))
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.strategy = 'post_missing'
       AND _recon.orphan_units_unknown(s.check_name);
-    -- A wallet with an orphaned payment left to a person: its balance's drift may be that
-    -- payment (credited to the wallet, its entry lost). Re-syncing the stored balance to the
-    -- ledger would take the payment back from the customer: left to a person too.
-    UPDATE _recon.fix_stage AS s
-    SET status = 'manual',
-        note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
-                      || 'drift may be that payment; repair that one first', o.step,
-                      o.check_name)
-    FROM _recon.fix_stage AS o
-    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
-      AND s.strategy IN ('resync', 'adjust', 'move')
-      AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
-      AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
-    -- The same when that orphan is not in this plan at all (recon.fix(checks => the balance
-    -- check only)): an open finding of an orphan check of unknown units on the wallet.
+    -- (A wallet whose orphan in this plan is left to a person: _recon.fix_hold_orphan_wallets,
+    -- once every phase that may leave one has run.)
+    -- An open finding of an orphan check of unknown units on the wallet that is not in this
+    -- plan at all (recon.fix(checks => the balance check only)): its drift may be that payment.
     UPDATE _recon.fix_stage AS s
     SET status = 'manual',
         note = format('the wallet has an orphaned payment of unknown units (finding %s of %s, '
@@ -52,8 +41,8 @@ COMMENT ON FUNCTION _recon.fix_unscaled_payments(bigint) IS
 'Phase of _recon.fix_assess: a planned post_missing of an orphan check that declares no '
 '"scale" becomes manual where the ledger or its wallets keep minor units (a scale): the '
 'payment''s amount, read as stored, may be minor units, and posting it as major units would '
-'post 100 times the payment. Then, as for any orphaned payment left to a person, the '
-'wallet''s balance steps (resync, adjust, move) become manual too, and so do they when such '
-'an orphan finding is open on the wallet outside the plan: the drift may be that payment.';
+'post 100 times the payment. A wallet''s balance steps (resync, adjust, move) become manual '
+'when such an orphan finding is open on the wallet outside the plan (the drift may be that '
+'payment); for one in the plan, _recon.fix_hold_orphan_wallets does it.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_unscaled_payments(bigint) FROM PUBLIC;

@@ -3468,9 +3468,11 @@ CREATE FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) RETURN
     -- a GENERATED balance column every column of whose expression is a writable balance column
     -- of the source (balance * 100, available + on_hold): it moves exactly as they do, which
     -- the repairs verify, so it is neither set nor compared itself
+    -- (the writable set computed once, not once per generated column)
+    WITH writable AS (SELECT _recon.writable_balance_columns(p_ws) AS cols)
     SELECT ARRAY(
         SELECT g.attname::text
-        FROM pg_attribute AS g
+        FROM pg_attribute AS g, writable AS w
         WHERE g.attrelid = p_ws.relid AND g.attgenerated <> '' AND NOT g.attisdropped
           AND g.attname = ANY (p_ws.balance_columns)
           AND NOT EXISTS (
@@ -3479,7 +3481,7 @@ CREATE FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) RETURN
               WHERE d.classid = 'pg_class'::regclass AND d.objid = p_ws.relid
                 AND d.objsubid = g.attnum AND d.refclassid = 'pg_class'::regclass
                 AND d.refobjid = p_ws.relid AND d.refobjsubid > 0
-                AND b.attname <> ALL (_recon.writable_balance_columns(p_ws)))
+                AND b.attname <> ALL (w.cols))
         ORDER BY g.attnum);
 $$;
 
@@ -4075,6 +4077,8 @@ BEGIN
     v_currency := _recon.fix_currencies(p_stage, v_stored);
     --    A payment in another currency than its wallet's: left to a person.
     PERFORM _recon.fix_payment_currency(p_stage, v_currency);
+    --    A wallet whose orphaned payment is left to a person: its balance steps too.
+    PERFORM _recon.fix_hold_orphan_wallets(p_stage);
     --    A posting against an offset wallet of another currency: refused as applying would.
     PERFORM _recon.fix_offset_currency(p_stage, v_currency);
     --    An entry whose currency column an INSERT writer could not fill: refused.
@@ -5232,6 +5236,37 @@ $_$;
 COMMENT ON FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) IS 'Phase of _recon.fix_apply after the stored balances moved: fails with RC307 (nothing applied) when, since the postings began, this transaction wrote a row of a wallet table the repair posts into or measures whose wallet it did not lock (p_pre''s keys), as a posting function that also pays another wallet, or a trigger, would: the conservation measure reads only the locked wallets. A row is written so when its xmin, widened to 64 bits, lies between the transaction id _recon.fix_post marked the fix''s _recon.fix_active row with and the one this function marks it with, and pg_xact_status says in progress. Reads each such wallet table once.';
 
 --
+-- Name: fix_hold_orphan_wallets(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- The wallet's balance drift may be that payment (credited to the wallet, its entry lost):
+    -- re-syncing the stored balance to the ledger would take the payment back from the
+    -- customer, adjusting or moving would book it twice. Whatever left the orphan to a person
+    -- (its strategy, broken data, units unknown, another currency), its wallet's balance steps
+    -- are left to a person too.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual',
+        note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
+                      || 'drift may be that payment; repair that one first', o.step,
+                      o.check_name)
+    FROM _recon.fix_stage AS o
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
+      AND s.strategy IN ('resync', 'adjust', 'move')
+      AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
+      AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
+$$;
+
+--
+-- Name: FUNCTION fix_hold_orphan_wallets(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint) IS 'Phase of _recon.fix_assess, after _recon.fix_unscaled_payments and _recon.fix_payment_currency: a planned balance step (resync, adjust, move) of a wallet whose orphan step in the same plan is manual becomes manual too, naming that step: the drift may be that payment.';
+
+--
 -- Name: fix_lifecycle(bigint, boolean); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -5795,14 +5830,12 @@ BEGIN
     -- {wallet: {"currency": c, "stored": {column: value}, "ledger": {ledger: {column: sum}}}}
     EXECUTE format(
         'SELECT COALESCE(jsonb_object_agg(w.%1$I::text, jsonb_build_object('
-        || '''currency'', %2$s, ''stored'', jsonb_build_object(%3$s), ''ledger'', ''{}''::jsonb)), '
+        || '''currency'', %2$s, ''stored'', %3$s, ''ledger'', ''{}''::jsonb)), '
         || '''{}'') FROM %4$s AS w WHERE w.%1$I = ANY ($1::%5$s[])',
         v_ws.key_column,
         CASE WHEN v_ws.currency_column IS NOT NULL
              THEN format('w.%I::text', v_ws.currency_column) ELSE 'NULL::text' END,
-        (SELECT string_agg(format('%L, %s', b, _recon.major_sql(v_ws.balance_scale,  -- major units
-                                                                  format('w.%I', b), 'w')), ', ')
-         FROM unnest(v_ws.balance_columns) AS b),
+        _recon.stored_balances_sql(v_ws, v_ws.balance_columns),  -- major units
         v_ws.relid::regclass, v_key_type)
     INTO v_result USING p_keys;
     -- Each ledger's effects on each balance column, summed per wallet over its legs (the rows
@@ -6249,19 +6282,7 @@ BEGIN
     WHERE s.stage_id = p_stage AND s.step = x.step
       AND CASE WHEN x.paid IS NULL THEN (v_several ->> s.wallet_source)::boolean
                ELSE x.own IS NOT NULL AND upper(x.paid) <> upper(x.own) END;
-    -- The wallet's balance drift may be that payment (credited, its entry lost): re-syncing
-    -- would take it back. Left to a person too, as for a payment of unknown units.
-    UPDATE _recon.fix_stage AS s
-    SET status = 'manual',
-        note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
-                      || 'drift may be that payment; repair that one first', o.step,
-                      o.check_name)
-    FROM _recon.fix_stage AS o
-    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
-      AND s.strategy IN ('resync', 'adjust', 'move')
-      AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
-      AND o.strategy = 'post_missing'
-      AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
+    -- (The wallet's balance steps: _recon.fix_hold_orphan_wallets, after this phase.)
 END;
 $$;
 
@@ -6269,7 +6290,7 @@ $$;
 -- Name: FUNCTION fix_payment_currency(p_stage bigint, p_currency jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_payment_currency(p_stage bigint, p_currency jsonb) IS 'Phase of _recon.fix_assess, after _recon.fix_currencies (p_currency: {wallet source: {wallet key: currency}}): a planned post_missing becomes manual when the payment''s currency (the orphan check''s "currency_column", else its "currency") differs from its wallet''s currency column (case aside), or is unknown while the wallets of the source hold several currencies; then the wallet''s balance steps too (the drift may be that payment).';
+COMMENT ON FUNCTION _recon.fix_payment_currency(p_stage bigint, p_currency jsonb) IS 'Phase of _recon.fix_assess, after _recon.fix_currencies (p_currency: {wallet source: {wallet key: currency}}): a planned post_missing becomes manual when the payment''s currency (the orphan check''s "currency_column", else its "currency") differs from its wallet''s currency column (case aside), or is unknown while the wallets of the source hold several currencies (then _recon.fix_hold_orphan_wallets leaves the wallet''s balance steps to a person too).';
 
 --
 -- Name: fix_plan(bigint, bigint, text[], text[], bigint[], text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7238,12 +7259,10 @@ BEGIN
     -- them), and their version: {wallet: {"stored": {column: value}, "version": n}}
     read_sql := format(
         'SELECT jsonb_object_agg(w.%1$I::text, jsonb_build_object(''stored'', '
-        || 'jsonb_build_object(%2$s), ''version'', %3$s)) FROM %4$s AS w '
+        || '%2$s, ''version'', %3$s)) FROM %4$s AS w '
         || 'WHERE w.%1$I = ANY ($1::%5$s[])',
         p_ws.key_column,
-        (SELECT string_agg(format('%L, %s', b, _recon.major_sql(p_ws.balance_scale,
-                                                                 format('w.%I', b), 'w')), ', ')
-         FROM unnest(v_compared) AS b),
+        _recon.stored_balances_sql(p_ws, v_compared),
         CASE WHEN p_ws.version_column IS NOT NULL THEN format('w.%I', p_ws.version_column)
              ELSE 'NULL::bigint' END,
         p_ws.relid::regclass, v_key_type);
@@ -7546,13 +7565,10 @@ BEGIN
                    jsonb_array_elements(s.postings) AS e
             WHERE s.stage_id = p_stage AND s.wallet_source = v_ws.name
               AND s.status = 'planned' AND e.value ->> 'offset_wallet' IS NOT NULL);
-        SELECT string_agg(format('%L, %s', b, _recon.major_sql(v_ws.balance_scale,  -- major units
-                                                               format('w.%I', b), 'w')), ', ')
-        INTO v_cols
-        FROM unnest(v_ws.balance_columns) AS b;
+        v_cols := _recon.stored_balances_sql(v_ws, v_ws.balance_columns);  -- major units
         EXECUTE format(
             'SELECT jsonb_object_agg(x.k, x.v) FROM (SELECT w.%1$I::text AS k, '
-            || 'jsonb_build_object(%2$s) AS v FROM %3$s AS w WHERE w.%1$I = ANY ($1::%4$s[]) '
+            || '%2$s AS v FROM %3$s AS w WHERE w.%1$I = ANY ($1::%4$s[]) '
             || 'ORDER BY w.%1$I %5$s) AS x',
             v_ws.key_column, v_cols, v_ws.relid::regclass,
             _recon.column_type(v_ws.relid, v_ws.key_column),
@@ -8569,21 +8585,10 @@ CREATE FUNCTION _recon.fix_unscaled_payments(p_stage bigint) RETURNS void
                        WHERE c.name = s.check_name))
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.strategy = 'post_missing'
       AND _recon.orphan_units_unknown(s.check_name);
-    -- A wallet with an orphaned payment left to a person: its balance's drift may be that
-    -- payment (credited to the wallet, its entry lost). Re-syncing the stored balance to the
-    -- ledger would take the payment back from the customer: left to a person too.
-    UPDATE _recon.fix_stage AS s
-    SET status = 'manual',
-        note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
-                      || 'drift may be that payment; repair that one first', o.step,
-                      o.check_name)
-    FROM _recon.fix_stage AS o
-    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
-      AND s.strategy IN ('resync', 'adjust', 'move')
-      AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
-      AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
-    -- The same when that orphan is not in this plan at all (recon.fix(checks => the balance
-    -- check only)): an open finding of an orphan check of unknown units on the wallet.
+    -- (A wallet whose orphan in this plan is left to a person: _recon.fix_hold_orphan_wallets,
+    -- once every phase that may leave one has run.)
+    -- An open finding of an orphan check of unknown units on the wallet that is not in this
+    -- plan at all (recon.fix(checks => the balance check only)): its drift may be that payment.
     UPDATE _recon.fix_stage AS s
     SET status = 'manual',
         note = format('the wallet has an orphaned payment of unknown units (finding %s of %s, '
@@ -8604,7 +8609,7 @@ $$;
 -- Name: FUNCTION fix_unscaled_payments(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_unscaled_payments(p_stage bigint) IS 'Phase of _recon.fix_assess: a planned post_missing of an orphan check that declares no "scale" becomes manual where the ledger or its wallets keep minor units (a scale): the payment''s amount, read as stored, may be minor units, and posting it as major units would post 100 times the payment. Then, as for any orphaned payment left to a person, the wallet''s balance steps (resync, adjust, move) become manual too, and so do they when such an orphan finding is open on the wallet outside the plan: the drift may be that payment.';
+COMMENT ON FUNCTION _recon.fix_unscaled_payments(p_stage bigint) IS 'Phase of _recon.fix_assess: a planned post_missing of an orphan check that declares no "scale" becomes manual where the ledger or its wallets keep minor units (a scale): the payment''s amount, read as stored, may be minor units, and posting it as major units would post 100 times the payment. A wallet''s balance steps (resync, adjust, move) become manual when such an orphan finding is open on the wallet outside the plan (the drift may be that payment); for one in the plan, _recon.fix_hold_orphan_wallets does it.';
 
 --
 -- Name: fix_verify(bigint, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -15800,6 +15805,29 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.stage_rules(p_run bigint, p_check _recon.check_def) IS 'Gives each finding a run staged for the check the label of its wallet (details "label", when the wallet source names a label column and the check gave none) and its currency (the finding''s own, else its one wallet''s currency column for a wallet_keyed kind, else the check''s currency option, else NULL: unknown, never guessed), by the rules of _recon.stage_rows_sql, which a run read on a standby shares. The same rule recon.fix() gives a step''s currency by.';
+
+--
+-- Name: stored_balances_sql(_recon.wallet_source, text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.stored_balances_sql(p_ws _recon.wallet_source, p_columns text[]) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- jsonb_build_object('balance', w.balance, ...) over the wallet table as "w", each column in
+    -- major units where the source keeps minor ones (_recon.major_sql): what the plan, the ledger
+    -- sums and the conservation check compare
+    SELECT format('jsonb_build_object(%s)', string_agg(
+        format('%L, %s', b, _recon.major_sql(p_ws.balance_scale, format('w.%I', b), 'w')), ', '
+        ORDER BY n))
+    FROM unnest(p_columns) WITH ORDINALITY AS c (b, n);
+$$;
+
+--
+-- Name: FUNCTION stored_balances_sql(p_ws _recon.wallet_source, p_columns text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.stored_balances_sql(p_ws _recon.wallet_source, p_columns text[]) IS 'The SQL of a wallet row''s stored balances (the wallet table aliased "w") as {column: value in major units} for the columns p_columns of wallet source p_ws: one builder for _recon.fix_read_wallets, _recon.fix_measure and _recon.fix_post_first_sql.';
 
 --
 -- Name: stored_text(oid, text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -23030,6 +23058,12 @@ REVOKE ALL ON FUNCTION _recon.fix_floats(p_stage bigint, p_apply boolean) FROM P
 REVOKE ALL ON FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_hold_orphan_wallets(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_lifecycle(p_stage bigint, p_recheck boolean); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -24194,6 +24228,12 @@ REVOKE ALL ON FUNCTION _recon.stage_rows_sql(p_check _recon.check_def, p_rows te
 --
 
 REVOKE ALL ON FUNCTION _recon.stage_rules(p_run bigint, p_check _recon.check_def) FROM PUBLIC;
+
+--
+-- Name: FUNCTION stored_balances_sql(p_ws _recon.wallet_source, p_columns text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.stored_balances_sql(p_ws _recon.wallet_source, p_columns text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION stored_text(p_relid oid, p_column text, p_value text); Type: ACL; Schema: _recon; Owner: -
