@@ -267,3 +267,46 @@ def test_drop_schema_cascade_leaves_recon_discrepancies(lf: str) -> None:
     with psycopg.connect(lf, autocommit=True) as c:
         c.execute("SET ROLE recon_auditor")
         assert c.execute("SELECT wallet_key FROM recon.discrepancies").fetchall() == [("x",)]
+
+
+BACKFILL = """
+CREATE SCHEMA bf;
+CREATE TABLE bf.users (id text PRIMARY KEY, legacy numeric NOT NULL);
+CREATE TABLE bf.wallet (id text PRIMARY KEY, owner text, currency text,
+                        balance numeric(14, 2) NOT NULL DEFAULT 0);
+CREATE TABLE bf.entry (id bigserial PRIMARY KEY, wallet_id text NOT NULL,
+                       amount numeric(14, 2) NOT NULL, currency text, txn text, reference text);
+INSERT INTO bf.users VALUES ('system', 0), ('ann', 30);
+INSERT INTO bf.wallet VALUES ('sys', 'system', 'EUR', 0);
+SELECT recon.register_wallet_source('bf_wallets', 'bf.wallet', 'id', ARRAY['balance'],
+                                    '{"owner": "owner", "currency": "currency"}');
+SELECT recon.register_ledger_source('bf_entries', 'bf_wallets', 'bf.entry', 'wallet_id', 'amount',
+    '{"entry_id": "id", "journal": "txn", "reference": "reference", "currency": "currency"}');
+SELECT recon.register_check('bf_coverage', 'coverage', '{"wallet": "bf_wallets",
+    "owner_table": "bf.users", "owner_key": "id", "owner_balance": "legacy",
+    "exclude_column": "id", "exclude_values": ["system"], "currency": "EUR"}');
+SELECT recon.register_writer('bf_entries', '{"offset_wallet": "sys", "journal": "bf-{uuid}"}');
+"""
+
+
+@pytest.mark.parametrize("columns", ['{"currency": "EUR"}', "{}"])
+def test_a_backfill_fills_the_rows_currency_or_changes_nothing(
+        make_db: Callable[..., str], fixture_template: Callable[..., str], columns: str) -> None:
+    """recon.backfill's opening entry (and its offset side) through an INSERT writer on a ledger
+    with a currency per row: the new wallet's currency, as created. A new wallet without one:
+    RC305, and nothing is created or posted."""
+    bf = make_db(fixture_template(sql=(BACKFILL,)))
+    reconcile(bf)
+    call = ("SELECT recon.backfill('bf_coverage', dry_run => false, ticket => 'INC-12',"
+            f" reason => 'r', wallet_key => 'w-{{owner}}', wallet_columns => '{columns}')")
+    if columns == "{}":
+        before = row_snapshot(bf, "bf.wallet", "bf.entry")
+        with pytest.raises(psycopg.Error) as e:
+            run(bf, call)
+        assert e.value.sqlstate == "RC305" and "currency" in str(e.value)
+        assert row_snapshot(bf, "bf.wallet", "bf.entry") == before
+        return
+    run(bf, call)
+    assert [(r["wallet_id"], r["amount"], r["currency"]) for r in rows(
+        bf, "SELECT wallet_id, amount, currency FROM bf.entry ORDER BY wallet_id")] == [
+        ("sys", Decimal("-30.00"), "EUR"), ("w-ann", Decimal("30.00"), "EUR")]

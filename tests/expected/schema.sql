@@ -7414,6 +7414,27 @@ BEGIN
         'offset_wallet', CASE WHEN p_posting ? 'offset_wallet'
                               THEN p_posting -> 'offset_wallet'
                               ELSE to_jsonb(p_writer.offset_wallet) END);
+    -- An INSERT writer fills a ledger's currency per row with the wallet's currency: the
+    -- step's (the plan refuses a step of unknown currency, _recon.fix_entry_currency), else,
+    -- for a backfill's new wallet, its currency column as created; never NULL (RC305).
+    IF p_writer.kind = 'insert' AND p_ledger.currency_column IS NOT NULL
+       AND NOT p_writer.column_map ? p_ledger.currency_column
+       AND v_request ->> 'currency' IS NULL THEN
+        v_request := v_request || jsonb_build_object('currency', _recon.fix_measure(
+            p_ledger.wallet_source, ARRAY[v_request ->> 'wallet'], ARRAY[]::text[])
+            -> (v_request ->> 'wallet') -> 'currency');
+        IF v_request ->> 'currency' IS NULL THEN
+            PERFORM _recon.fail(
+                'RC305', format('the writer of ledger %s cannot fill column %s: the currency of '
+                                || 'wallet %s is unknown; nothing was applied', p_ledger.name,
+                                p_ledger.currency_column, v_request ->> 'wallet'),
+                'The ledger keeps each entry''s currency, and neither the step, its check nor '
+                || 'the wallet''s currency column says it.',
+                'Give the wallet its currency (recon.backfill(..., wallet_columns => '
+                || '''{"currency": "EUR"}'')), declare the check''s "currency", or map the '
+                || 'column in the writer''s "columns".');
+        END IF;
+    END IF;
     IF NOT v_request ? 'reference' THEN
         EXECUTE p_sql ->> 'reference' INTO v_val USING v_request;
         v_request := v_request || jsonb_build_object('reference', v_val);
@@ -7444,7 +7465,7 @@ $$;
 -- Name: FUNCTION fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb) IS 'For _recon.fix_post: a posting of step p_step as the request its writer gets (ledger, strategy, ticket, reason, fix, step, date, check, finding, currency (the step''s: its wallet''s), offset wallet, and the reference, description and journal its templates give: p_sql, from _recon.fix_post_sql), and, where the posting has an offset wallet, its other side there (the offset deltas, else exactly the opposite): a JSON array of one or two sides.';
+COMMENT ON FUNCTION _recon.fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb) IS 'For _recon.fix_post: a posting of step p_step as the request its writer gets (ledger, strategy, ticket, reason, fix, step, date, check, finding, currency (the step''s: its wallet''s; for an INSERT writer filling a currency per row, else the wallet row''s, RC305 when unknown), offset wallet, and the reference, description and journal its templates give: p_sql, from _recon.fix_post_sql), and, where the posting has an offset wallet, its other side there (the offset deltas, else exactly the opposite): a JSON array of one or two sides.';
 
 --
 -- Name: fix_post_sql(_recon.ledger_source, _recon.writer); Type: FUNCTION; Schema: _recon; Owner: -
