@@ -15,8 +15,10 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+import test_seed001 as seed001_app
 from helpers import one, row_snapshot
 from psycopg.types.json import Jsonb
+from test_seed001 import at
 
 from conftest import fix, reconcile, rows, run
 
@@ -146,6 +148,39 @@ def test_reversing_a_lifecycle_repair_posts_into_the_holds_transaction(s1: str) 
     now = [(f["check_name"], f["wallet_key"], f["difference"], f["details"]) for f in rows(
         s1, "SELECT * FROM recon.open_findings ORDER BY id")]
     assert [x[:3] for x in now] == found, now
+
+
+def test_reversing_the_reversal_of_a_second_release_brings_both_findings_back(s1: str) -> None:
+    """A cancellation retried: RELEASE twice. The repair reversed the second one by an ON_HOLD
+    in the transaction (the duplicate covered). reverse_fix undoes that by a RELEASE in the same
+    transaction: the duplicate and the hold resolved twice are back, as found, totals as they
+    were."""
+    app = seed001_app.App(s1)
+    try:
+        tx = app.hold("m12", 30, Decimal("8.00"), at(0))
+        app.cancel(tx, "m12", 30, Decimal("8.00"), at(5))
+        app.post(tx, 30, "RELEASE", Decimal("8.00"), at(6), name="m12-release-retry")
+    finally:
+        app.close()
+    reconcile(s1)
+    found = [(f["check_name"], f["wallet_key"], f["difference"]) for f in rows(
+        s1, "SELECT * FROM recon.open_findings ORDER BY check_name")]
+    assert [f[0] for f in found] == ["s1_duplicates", "s1_holds"]
+    totals = s1_totals(s1)
+    assert {s["status"] for s in fix(s1, **APPLY)} == {"applied", "covered"}
+    assert reconcile(s1)["status"] == "synced"
+    # the undone state held -8.00 on hold (the retry moved it twice): allowed back, by name
+    run(s1, "SELECT recon.allow_overdraft('s1_balances', balance_column => 'on_hold',"
+            " reason => 'undo of a retried cancellation')")
+    [undo] = [u for u in reverse(s1, dry_run=False, ticket="INC-12", reason="undo")
+              if u["entries"]]
+    assert undo["status"] == "applied" and undo["entries"][0]["journal"] == tx, (undo["note"], undo)
+    assert [o[0] for o in s1_ops(s1, tx)] == ["ON_HOLD", "RELEASE", "RELEASE", "ON_HOLD",
+                                               "RELEASE"]
+    assert s1_totals(s1) == totals
+    reconcile(s1)
+    assert [(f["check_name"], f["wallet_key"], f["difference"]) for f in rows(
+        s1, "SELECT * FROM recon.open_findings ORDER BY check_name")] == found
 
 
 # --- 3. an INSERT writer fills a currency per row --------------------------------------------------
