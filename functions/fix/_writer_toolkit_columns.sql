@@ -103,8 +103,8 @@ COMMENT ON FUNCTION _recon.writer_toolkit_columns(
 'toolkit fills from the posting JSON ($1): wallet, amount, direction or type, running balance, '
 'reference, journal (with a journal template), the currency of a ledger with one per row '
 '(unless "columns" sets it; RC305 when it is a parent row''s), each running balance of a '
-'per-column "balance_after", and on transfer rows the debit and credit wallets. RC305 when "columns" maps '
-'one of them.';
+'per-column "balance_after", and on transfer rows the debit and credit wallets. RC305 when '
+'"columns" maps one of them.';
 
 REVOKE EXECUTE ON FUNCTION _recon.writer_toolkit_columns(
     _recon.ledger_source, _recon.writer, text[], text[]
