@@ -18,6 +18,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -520,11 +521,13 @@ def _report(args: argparse.Namespace, dsn: str) -> int:
 def _fix(args: argparse.Namespace, dsn: str) -> int:
     if args.apply and not (args.ticket and args.reason):
         raise UsageError("--apply needs --ticket and --reason (they go into the audit)")
-    options = ops.FixOptions(args.run, args.checks, args.wallets, args.strategy,
-                             args.wallet_limit, args.run_limit, args.findings)
     markdown = args.format == "markdown"
     with _open(dsn) as conn:
+        # the run shown is the run applied: a reconcile finishing while the operator reads the
+        # plan must not change what --apply repairs
         run = args.run or ops.latest_run(conn)
+        options = ops.FixOptions(run, args.checks, args.wallets, args.strategy,
+                                 args.wallet_limit, args.run_limit, args.findings)
         steps, document = ops.fix(conn, options)
         if not args.apply or args.format != "json":
             if args.format == "json":
@@ -542,8 +545,7 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
             else:
                 _confirm(args, f"apply {planned} repair step(s) to {describe(dsn)} "
                                f"under ticket {args.ticket}")
-                steps, document = ops.fix(conn, options, apply=True, ticket=args.ticket,
-                                          reason=args.reason)
+                steps, document = _apply_shown(conn, options, steps, args)
                 if args.format == "json":
                     print(document)
                 else:
@@ -556,6 +558,34 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
                         print(f"\naudit ids: {', '.join(map(str, ids))}; in psql: SELECT * "
                               f"FROM recon.repairs WHERE fix_id = {ops.fix_id(conn, ids[0])};")
     return EXIT_OK if all(ops.step_done(s) for s in steps) else EXIT_PROBLEMS
+
+
+def _apply_shown(conn: psycopg.Connection, options: ops.FixOptions, shown: list[dict],
+                 args: argparse.Namespace) -> tuple[list[dict], str]:
+    """Apply exactly the plan shown: only its findings, in one transaction that is rolled back
+    when a step would apply what the plan did not show (the books moved in between)."""
+    ids = [s["finding_id"] for s in shown]
+    if None not in ids:
+        options = replace(options, findings=sorted(set(ids)))
+    with conn.transaction():
+        steps, document = ops.fix(conn, options, apply=True, ticket=args.ticket,
+                                  reason=args.reason)
+        unshown = ops.steps_not_shown(shown, steps)
+        if unshown:
+            raise PlanChanged(unshown)
+    return steps, document
+
+
+class PlanChanged(UsageError):
+    """The apply would have done what the confirmed plan did not show; rolled back."""
+
+    def __init__(self, steps: list[dict]) -> None:
+        first = steps[0]
+        super().__init__(
+            f"the plan changed after it was shown ({len(steps)} step(s) differ, e.g. "
+            f"{first['strategy']} {first['amount']} on wallet {first['wallet_key']} of check "
+            f"{first['check_name']}): nothing applied; run wallet-recon fix again to see the "
+            "plan as it is now")
 
 
 LIMIT_NOTES = ("above the auto-fix limit", "over the run limit")
