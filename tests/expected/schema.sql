@@ -4021,6 +4021,8 @@ BEGIN
     PERFORM _recon.fix_mixed_currency(p_stage);
     --    A payment whose amount may be minor units, posted as major ones: left to a person.
     PERFORM _recon.fix_unscaled_payments(p_stage);
+    --    A posting of the offset wallet against itself (it nets to zero): left to a person.
+    PERFORM _recon.fix_offset_self(p_stage);
 
     -- 3. Applied before (this plan twice, or another operator): the unique repair key says so.
     PERFORM _recon.fix_skip_applied(p_stage);
@@ -6020,6 +6022,46 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_offset_legs(p_stage bigint) IS 'Records on every planned posting of a staged plan on rule-keyed transfer rows (INSERT writer, offset wallet) what the row''s other leg moves the offset wallet by, as "offset_deltas", when that is not exactly the opposite of the wallet''s deltas (monotonic credit/debit counters). Returns how many steps it read.';
+
+--
+-- Name: fix_offset_self(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_offset_self(p_stage bigint) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_steps integer;
+BEGIN
+    -- A double-entry posting moves its wallet and the offset wallet by opposite amounts. When
+    -- the wallet repaired is the offset wallet itself (the writer's world or treasury account
+    -- drifts), the posting nets to zero in the ledger: a transfer row world -> world, two
+    -- entries of the same wallet, or a posting API's refusal (RC306). It cannot repair that
+    -- wallet, and its stored side would be moved back as an offset (a resync in disguise under
+    -- an adjust). Left to a person, in the dry run as applying would.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual', moves = '{}',
+        note = format('the wallet is the offset wallet of ledger %s''s writer: a posting '
+                      || 'against itself moves nothing in the ledger; repair it by hand (an '
+                      || 'entry against another wallet), or acknowledge', s.ledger_source)
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_key IS NOT NULL
+      AND EXISTS (
+          SELECT
+          FROM jsonb_array_elements(s.postings) AS p (value)
+          LEFT JOIN _recon.writer AS w ON w.ledger_source = s.ledger_source
+          WHERE CASE WHEN p.value ? 'offset_wallet' THEN p.value ->> 'offset_wallet'
+                     ELSE w.offset_wallet END = s.wallet_key);
+    GET DIAGNOSTICS v_steps = ROW_COUNT;
+    RETURN v_steps;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_offset_self(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_offset_self(p_stage bigint) IS 'Phase of _recon.fix_assess: marks manual a planned step whose posting would be against its own wallet as the offset wallet (the posting''s own, else its writer''s): it nets to zero in the ledger, so it cannot repair the wallet (an adjust of a drifting world account posted world -> world and moved its stored balance back). The wallet''s other steps follow (_recon.fix_all_or_nothing). Returns how many steps.';
 
 --
 -- Name: fix_overdraft_evidence(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -22934,6 +22976,12 @@ REVOKE ALL ON FUNCTION _recon.fix_offset_deltas(p_posting jsonb) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_offset_legs(p_stage bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_offset_self(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_offset_self(p_stage bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_overdraft_evidence(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
