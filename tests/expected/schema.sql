@@ -4496,6 +4496,10 @@ BEGIN
                                                        v_journal_checks);
         END IF;
 
+        -- Which of those journals sit where each wallet's running balance breaks.
+        v_breaks := _recon.fix_evidence_placed(v_ledger, v_legs, v_breaks, v_journals,
+                                               v_key_type);
+
         -- The verdict per step.
         v_rows := v_rows + _recon.fix_evidence_record(p_stage, v_ledger, v_chain,
                                                       v_journal_checks, v_breaks, v_journals);
@@ -4650,12 +4654,18 @@ CREATE FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_
                p_journals_kept AS journals_kept,
                CASE WHEN f.details ->> 'column' = p_chain
                     THEN p_breaks -> s.wallet_key END AS breaks,
-               -- journals of this wallet's entries, or lacking exactly its drift
+               -- journals of this wallet's entries, or lacking exactly its drift: where its
+               -- one running balance gap is, when it has one (_recon.fix_evidence_placed)
                COALESCE((SELECT jsonb_agg(j.value ORDER BY j.value ->> 'journal')
                          FROM jsonb_array_elements(p_journals) AS j
                          WHERE j.value -> 'wallets' ? s.wallet_key
-                            OR (j.value -> 'imbalance' ->> (f.details ->> 'column'))
-                               ::numeric = -s.difference), '[]') AS journals
+                            OR ((j.value -> 'imbalance' ->> (f.details ->> 'column'))
+                                ::numeric = -s.difference
+                                AND COALESCE(jsonb_array_length(
+                                        p_breaks -> s.wallet_key) <> 1
+                                    OR f.details ->> 'column' IS DISTINCT FROM p_chain
+                                    OR p_breaks -> s.wallet_key -> 0 -> 'journals_at_gap'
+                                       ? (j.value ->> 'journal'), TRUE))), '[]') AS journals
         FROM _recon.fix_stage AS s
         JOIN _recon.finding AS f ON f.id = s.finding_id
         JOIN _recon.check_def AS c ON c.name = s.check_name
@@ -4670,6 +4680,73 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb) IS 'For _recon.fix_evidence: each planned balance step of stage p_stage to resync or adjust on ledger p_ledger_name, with its evidence (its wallet''s breaks of the running balance of column p_chain, from p_breaks; the unbalanced journals of its entries or lacking exactly its drift, from p_journals; p_journals_kept: the ledger keeps journals and checks them) and the verdict: no_evidence, consistent, lost_update, lost_entry (restore: the one journal lacking exactly the drift gives the transaction) or inconsistent.';
+
+--
+-- Name: fix_evidence_placed(_recon.ledger_source, _recon.ledger_source, jsonb, jsonb, regtype); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_cols text[] := ARRAY(SELECT c FROM unnest(ARRAY[p_legs.order_column,
+                                                      p_legs.posted_at_column,
+                                                      p_legs.entry_id_column]) AS c
+                           WHERE c IS NOT NULL);
+    v_placed jsonb;
+BEGIN
+    -- A leg the ledger lost sits, in the wallet's entry order, between the entry before the gap
+    -- and the entry whose running balance shows it; the legs its journal kept were written with
+    -- it. So an unbalanced journal is where a wallet lost its entry only when one of its legs
+    -- lies there (in the wallet's currency, on ledgers with one per row). A journal elsewhere
+    -- that lacks the same amount is another wallet's story: a restore into it would create
+    -- money (a lost update "restored" into an unrelated payment).
+    IF cardinality(v_cols) = 0 OR p_breaks = '{}' OR p_journals = '[]' THEN
+        RETURN p_breaks;
+    END IF;
+    EXECUTE format($q$
+        WITH w AS (
+            SELECT l.%1$I::text AS k, row_number() OVER (PARTITION BY l.%1$I ORDER BY %2$s)
+                       AS pos, ROW(%3$s) AS at, %4$s AS currency
+            FROM %5$s AS l
+            WHERE l.%1$I = ANY ($1::%6$s[])
+        ),
+        legs AS (
+            SELECT l.%7$I::text AS journal, ROW(%3$s) AS at, %4$s AS currency
+            FROM %5$s AS l
+            WHERE l.%7$I = ANY ($2::%8$s[])
+        )
+        SELECT jsonb_object_agg(b.key, (
+            SELECT jsonb_agg(x.value || jsonb_build_object('journals_at_gap', (
+                       SELECT COALESCE(jsonb_agg(DISTINCT j.journal ORDER BY j.journal), '[]')
+                       FROM w AS hi
+                       LEFT JOIN w AS lo ON lo.k = hi.k AND lo.pos = hi.pos - 1
+                       JOIN legs AS j ON j.at < hi.at AND (lo.k IS NULL OR j.at > lo.at)
+                                     AND j.currency IS NOT DISTINCT FROM hi.currency
+                       WHERE hi.k = b.key AND hi.pos = (x.value ->> 'position')::bigint))
+                   ORDER BY x.n)
+            FROM jsonb_array_elements(b.value) WITH ORDINALITY AS x (value, n)))
+        FROM jsonb_each($3) AS b$q$,
+        p_legs.wallet_column, _recon.entry_order_sql(p_legs, 'l'),
+        (SELECT string_agg(format('l.%I', c), ', ') FROM unnest(v_cols) AS c),
+        CASE WHEN p_legs.currency_column IS NOT NULL
+             THEN format('l.%I::text', p_legs.currency_column) ELSE 'NULL::text' END,
+        _recon.legs_sql(p_ledger), p_key_type, p_legs.journal_column,
+        _recon.column_type(p_ledger.relid, p_ledger.journal_column))
+    INTO v_placed
+    USING ARRAY(SELECT jsonb_object_keys(p_breaks)),
+          ARRAY(SELECT j ->> 'journal' FROM jsonb_array_elements(p_journals) AS j),
+          p_breaks;
+    RETURN COALESCE(v_placed, p_breaks);
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype) IS 'For _recon.fix_evidence: p_breaks ({wallet: [break]}, _recon.fix_evidence_breaks) with, on each break, journals_at_gap: the unbalanced journals of p_journals with a leg between the wallet''s entry before the break and the break''s entry in entry order (and of the break entry''s currency on a ledger with a currency per row). Only such a journal can be where the wallet lost an entry: _recon.fix_evidence_judge counts another journal lacking the same amount as no evidence about this wallet.';
 
 --
 -- Name: fix_evidence_record(bigint, _recon.ledger_source, text, text[], jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -22862,6 +22939,12 @@ REVOKE ALL ON FUNCTION _recon.fix_evidence_journals(p_ledger _recon.ledger_sourc
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb); Type: ACL; Schema: _recon; Owner: -
