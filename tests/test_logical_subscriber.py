@@ -13,8 +13,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from conftest import run_cli
 from migrator.cluster import SUPERUSER, ThrowawayCluster
+
+from conftest import run_cli
 
 DDL = ("CREATE TABLE wallet (id text PRIMARY KEY, balance numeric NOT NULL)",
        "CREATE TABLE entry (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
