@@ -335,9 +335,10 @@ def _open(dsn: str) -> psycopg.Connection:
     """A connection for check, report and fix, to a database where the toolkit is installed."""
     conn = connect(dsn)
     if conn.execute("SELECT pg_catalog.to_regnamespace('recon') IS NULL").fetchone()[0]:
+        where = describe(dsn, conn)
         conn.close()
         target = render.shell_dsn(dsn) or "URL"  # pasteable, unless it holds a password
-        raise UsageError(f"wallet-recon is not installed in {describe(dsn)} (no schema recon): "
+        raise UsageError(f"wallet-recon is not installed in {where} (no schema recon): "
                          f"run wallet-recon install --database {target} first")
     ops.prepare(conn)
     return conn
@@ -510,7 +511,7 @@ def _report(args: argparse.Namespace, dsn: str) -> int:
             _write(args, ops.report_json(conn, rep.run["id"], args.history))
         elif args.format == "html":
             _write(args, render.report_html(
-                rep, database=describe(dsn),
+                rep, database=describe(dsn, conn),
                 generated_at=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")))
         else:
             _write(args, render.report_text(rep, limit=args.limit,
@@ -543,7 +544,7 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
             if not planned:
                 print("\nnothing to apply: no step is planned", file=sys.stderr)
             else:
-                _confirm(args, f"apply {planned} repair step(s) to {describe(dsn)} "
+                _confirm(args, f"apply {planned} repair step(s) to {describe(dsn, conn)} "
                                f"under ticket {args.ticket}")
                 steps, document = _apply_shown(conn, options, steps, args)
                 if args.format == "json":
@@ -628,8 +629,9 @@ def run(args: argparse.Namespace) -> int:
         m = _migrator(args, dsn)
         if args.to is None or m.resolve(args.to) != m.head:  # the repeatable layer goes
             m.refuse_guards(m.enabled_guards(), "roll back")
-        _confirm(args, f"roll back wallet-recon to {args.to or 'the previous migration'} "
-                       "(the toolkit's own tables and history in those migrations are dropped)")
+        _confirm(args, f"roll back wallet-recon in {describe(dsn)} to "
+                       f"{args.to or 'the previous migration'} (the toolkit's own tables and "
+                       "history in those migrations are dropped)")
         done = m.rollback(args.to)
         if not (done["migrations"] or done["uninstalled"]):
             print("nothing to roll back")
@@ -637,7 +639,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "uninstall":
         m = _migrator(args, dsn)
         m.refuse_guards(m.enabled_guards(), "uninstall")
-        _confirm(args, "remove wallet-recon and all its history from this database")
+        _confirm(args, f"remove wallet-recon and all its history from {describe(dsn)}")
         done = m.rollback("0")
         if not done["uninstalled"]:
             print("wallet-recon is not installed here: nothing to do")

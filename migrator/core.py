@@ -260,7 +260,7 @@ class Migrator:
         with connect(self.dsn, application_name=APPLICATION_NAME) as conn, conn.cursor() as cur:
             applied = dict(self._applied(cur))
             sums = self._recorded_checksums(cur)
-            st = Status(describe(self.dsn), __version__, self._installed_version(cur),
+            st = Status(describe(self.dsn, conn), __version__, self._installed_version(cur),
                         newer_than_package=self._newer_than_package(cur))
             for m in self.migrations:
                 if m.id not in applied:
