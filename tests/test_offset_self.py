@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+import psycopg
 import pytest
 from helpers import q, row_snapshot
 
@@ -85,3 +86,43 @@ def test_the_same_on_one_sided_entries(fresh: str) -> None:
             assert row_snapshot(fresh, "wallet", "entry") == before
         else:  # a resync posts nothing: it does not need an offset
             assert step["status"] == "applied", step
+
+
+def test_a_trigger_of_yours_that_fails_under_the_pinned_path_is_rc313(fresh: str) -> None:
+    """An audit trigger naming its table without the schema fails during a repair (the toolkit's
+    path is pinned): RC313 with the trigger's error, a HINT, nothing applied; with its own
+    search_path, the same repair goes through and the trigger audits it."""
+    run(fresh,
+        "CREATE TABLE wallet (id text PRIMARY KEY, balance numeric(12,2) NOT NULL)",
+        "CREATE TABLE wallet_audit (wallet_id text, old_balance numeric, new_balance numeric)",
+        "CREATE FUNCTION audit_wallet() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT"
+        " INTO wallet_audit VALUES (NEW.id, OLD.balance, NEW.balance); RETURN NEW; END $$",
+        "CREATE TRIGGER audit_wallet AFTER UPDATE ON wallet FOR EACH ROW"
+        " EXECUTE FUNCTION audit_wallet()",
+        "CREATE TABLE entry (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, wallet_id text"
+        " NOT NULL, amount numeric(12,2) NOT NULL)",
+        "INSERT INTO wallet VALUES ('a', 100)",
+        "INSERT INTO entry (wallet_id, amount) VALUES ('a', 100)",
+        "SELECT recon.register_wallet_source('w', 'wallet', 'id', ARRAY['balance'])",
+        "SELECT recon.register_ledger_source('l', 'w', 'entry', 'wallet_id', 'amount')",
+        "SELECT recon.register_check('bal', 'balance', '{\"ledger\": \"l\", \"currency\": \"USD\"}')",
+        "UPDATE wallet SET balance = balance + 5 WHERE id = 'a'")
+    reconcile(fresh)
+    before = row_snapshot(fresh, "wallet", "wallet_audit")
+    with psycopg.connect(fresh, autocommit=True) as c, pytest.raises(psycopg.Error) as err:
+        c.execute("SELECT * FROM recon.fix(wallet_limit => 100, dry_run => false,"
+                  " ticket => 'T', reason => 'r')")
+    diag = err.value.diag
+    assert err.value.sqlstate == "RC313"
+    assert diag.message_primary == ("moving the stored balances of public.wallet failed;"
+                                    " nothing was applied")
+    assert diag.message_detail.startswith('42P01: relation "wallet_audit" does not exist')
+    assert "ALTER FUNCTION ... SET search_path" in diag.message_hint
+    assert row_snapshot(fresh, "wallet", "wallet_audit") == before
+    assert q(fresh, "SELECT count(*) FROM recon.repairs") == [(0,)]
+
+    run(fresh, "ALTER FUNCTION audit_wallet() SET search_path = public")
+    (step,) = fix(fresh, wallet_limit=100, dry_run=False, ticket="T", reason="r")
+    assert step["status"] == "applied"
+    assert q(fresh, "SELECT * FROM wallet_audit") == [  # the app's drift, then the repair
+        ("a", Decimal("100.00"), Decimal("105.00")), ("a", Decimal("105.00"), Decimal("100.00"))]

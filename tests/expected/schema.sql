@@ -5911,6 +5911,7 @@ CREATE FUNCTION _recon.fix_move(p_stage bigint, p_offset_moves jsonb) RETURNS bi
     AS $_$
 DECLARE
     v_ws _recon.wallet_source;
+    v_context text;
     v_set text;
     v_sums text;
     v_rows bigint;
@@ -5956,6 +5957,26 @@ BEGIN
         v_total := v_total + v_rows;
     END LOOP;
     RETURN v_total;
+EXCEPTION WHEN OTHERS THEN
+    -- The UPDATE of your wallet table failed: one of your triggers on it (run during a repair
+    -- under the toolkit's search_path, pg_catalog and pg_temp), or a constraint. Said with the
+    -- toolkit's code and where it failed; a wallet-recon code, a missing privilege, a lock
+    -- timeout, serialization failure, deadlock, cancel, lost connection or internal error goes
+    -- through as it is. Nothing is applied either way: the whole fix fails.
+    IF SQLSTATE !~ '^(RC|08|25|40|53|54|57|58|XX)' AND SQLSTATE NOT IN ('42501', '55P03', '55006')
+        THEN
+        GET STACKED DIAGNOSTICS v_context = PG_EXCEPTION_CONTEXT;
+        PERFORM _recon.fail(
+            'RC313', format('moving the stored balances of %s failed; nothing was applied',
+                            v_ws.relid::regclass),
+            format('%s: %s (%s)', SQLSTATE, SQLERRM,
+                   split_part(v_context, E'\n', 1)),
+            format('A trigger on %s runs during a repair under search_path = pg_catalog, '
+                   || 'pg_temp: schema-qualify the names its function uses, or give the '
+                   || 'function its own path (ALTER FUNCTION ... SET search_path = ...). A '
+                   || 'constraint: the DETAIL names it.', v_ws.relid::regclass));
+    END IF;
+    RAISE;
 END;
 $_$;
 
@@ -5963,7 +5984,7 @@ $_$;
 -- Name: FUNCTION fix_move(p_stage bigint, p_offset_moves jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_move(p_stage bigint, p_offset_moves jsonb) IS 'Adds to each wallet''s stored balances what the applied steps of a plan move (and the offset wallets what their double-entry sides moved): one UPDATE per wallet source, which adds 1 to the wallet source''s version column where it has one. Returns the wallets updated.';
+COMMENT ON FUNCTION _recon.fix_move(p_stage bigint, p_offset_moves jsonb) IS 'Adds to each wallet''s stored balances what the applied steps of a plan move (and the offset wallets what their double-entry sides moved): one UPDATE per wallet source, which adds 1 to the wallet source''s version column where it has one. Returns the wallets updated. RC313 when the UPDATE fails (a trigger or constraint of yours; the DETAIL says where).';
 
 --
 -- Name: fix_moves_less(jsonb, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -6861,7 +6882,9 @@ EXCEPTION WHEN OTHERS THEN
                             v_ledger.name, v_writing),
             format('%s: %s', SQLSTATE, SQLERRM),
             'Check the writer (SELECT * FROM _recon.writer; recon.register_writer): the values '
-            || 'its columns and templates give, or its posting function.');
+            || 'its columns and templates give, or its posting function; a trigger on the '
+            || 'ledger table runs under search_path = pg_catalog, pg_temp (schema-qualify its '
+            || 'names, or ALTER FUNCTION ... SET search_path).');
     END IF;
     RAISE;
 END;
