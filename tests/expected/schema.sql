@@ -12753,6 +12753,17 @@ BEGIN
         p_effects := _recon.ledger_operation_effects(p_relid, p_wallet, p_options);
     ELSIF p_options ? 'direction' THEN
         p_mode := 'direction';
+        -- a direction ledger's effects are its credit and debit values: effects given beside
+        -- them would be dropped (a liability ledger asking credit = -1 got the opposite signs)
+        IF p_options ? 'effects' THEN
+            PERFORM _recon.fail(
+                'RC106', '"effects" needs "operation"',
+                'A direction ledger moves its balance column by +1 for "credit" and -1 for '
+                || '"debit"; "effects" map the values of an "operation" column.',
+                'Drop "effects", or give "operation": "<direction column>" with "effects": '
+                || '{"<value>": {"<balance column>": multiplier}} instead of "direction".'
+            );
+        END IF;
         PERFORM _recon.resolve_column(p_relid, p_options ->> 'direction', 'the direction');
         IF COALESCE(p_options ->> 'credit', 'credit')
            = COALESCE(p_options ->> 'debit', 'debit') THEN
@@ -14690,6 +14701,16 @@ BEGIN
             || '(e.g. public.wallet_account); quote mixed-case names ("Wallets").'
         );
     END IF;
+    -- a temporary table (or a view over one) goes with the session that made it: a source on
+    -- it would leave a dangling oid in the registry, and every other session cannot read it
+    IF (SELECT c.relpersistence FROM pg_catalog.pg_class AS c WHERE c.oid = v_relid) = 't' THEN
+        PERFORM _recon.fail(
+            'RC101', pg_catalog.format('table %L is temporary', p_table),
+            'A temporary table or view lives only in the session that made it; the checks run '
+            || 'in other sessions (cron, the CLI) and after it ends.',
+            'Register a permanent table or view.'
+        );
+    END IF;
     RETURN v_relid;
 END;
 $$;
@@ -14698,7 +14719,7 @@ $$;
 -- Name: FUNCTION resolve_table(p_table text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.resolve_table(p_table text) IS 'Resolves a table name to its oid on the caller''s search_path, as psql would read it (so it pins no search_path itself; every name in it is qualified); RC101 when there is no such table.';
+COMMENT ON FUNCTION _recon.resolve_table(p_table text) IS 'Resolves a table name to its oid on the caller''s search_path, as psql would read it (so it pins no search_path itself; every name in it is qualified); RC101 when there is no such table, or it is temporary.';
 
 --
 -- Name: reversal_reference(text, text); Type: FUNCTION; Schema: _recon; Owner: -
