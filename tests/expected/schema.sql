@@ -14626,6 +14626,34 @@ $$;
 COMMENT ON FUNCTION _recon.require_guard_shape(p_ledger _recon.ledger_source, p_kind text) IS 'Fails with RC406 when a guard of kind p_kind (drift, double_entry, lifecycle) cannot read the ledger source''s shape, saying why: a custom shape; amounts or balances of minor units (a scale); a parent table with inheritance children; for the drift and double-entry guards a parent without a foreign key from its "via" column to its key on every table holding the rows (_recon.parent_foreign_key: enforced, its triggers enabled, validated, not deferrable, no ON DELETE / ON UPDATE action); for the lifecycle guard anything but a plain one-sided ledger; for a drift guard reading the legs (effects keyed on several columns, parent rows) a parent on the ledger table itself, or a view.';
 
 --
+-- Name: require_writable(text, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.require_writable(p_call text, p_why text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- A standby says so itself (RC220, where a call can run on one through --replica); here a
+    -- primary's transaction made read-only: BEGIN READ ONLY, or a role or session with
+    -- default_transaction_read_only = on (an operator's safety net).
+    IF current_setting('transaction_read_only')::boolean AND NOT pg_is_in_recovery() THEN
+        PERFORM _recon.fail(
+            'RC314', format('%s cannot run in a read-only transaction', p_call), p_why,
+            'Run it in a read-write transaction (BEGIN READ WRITE; or SET '
+            || 'default_transaction_read_only = off for the session); nothing of your '
+            || 'tables changes without dry_run => false.');
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION require_writable(p_call text, p_why text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.require_writable(p_call text, p_why text) IS 'RC314 when the transaction is read-only on a primary (BEGIN READ ONLY, default_transaction_read_only = on): p_call names the call, p_why what it must write (a dry run stages its plan, a reconcile records its run). On a standby each call says so itself.';
+
+--
 -- Name: resolve_column(oid, text, text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -17889,6 +17917,9 @@ DECLARE
 BEGIN
     -- 1. What it needs: a coverage check, a ledger of that wallet source with a double-entry
     --    writer (the opening entries are balanced against its offset wallet), good templates.
+    PERFORM _recon.require_writable('recon.backfill()',
+                                    'Even a dry run stages its plan in _recon.fix_stage (a '
+                                    || 'scratch table of the toolkit) and removes it after.');
     v_invoker := _recon.fix_caller(backfill.dry_run, backfill.ticket, backfill.reason,
                                    'a backfill');
     v_target := _recon.backfill_target(v_check, backfill.wallet_key, backfill.wallet_columns);
@@ -18255,6 +18286,9 @@ BEGIN
                             || 'reads only the findings'' wallets; checks can read on a '
                             || 'standby (wallet-recon check --replica).');
     END IF;
+    PERFORM _recon.require_writable('recon.fix()',
+                                    'Even a dry run stages its plan in _recon.fix_stage (a '
+                                    || 'scratch table of the toolkit) and removes it after.');
     PERFORM _recon.fix_limit(fix.wallet_limit, 'wallet_limit');
     PERFORM _recon.fix_limit(fix.run_limit, 'run_limit');
     IF (fix.wallet_limit IS NOT NULL AND fix.wallet_limits IS NOT NULL)
@@ -18406,6 +18440,9 @@ DECLARE
     v_resolved bigint;
     v_summary jsonb;
 BEGIN
+    PERFORM _recon.require_writable('recon.reconcile()',
+                                    'A run records itself, its findings and alerts '
+                                    || '(recon.runs, recon.run_findings).');
     SELECT c.o_run, c.o_replica, c.o_started INTO v_run, v_replica, v_started_run
     FROM _recon.run_claim(v_names, reconcile.mode) AS c;
     PERFORM _recon.run_sweep_stale(v_run);
@@ -19214,6 +19251,9 @@ DECLARE
     v_fix bigint;
     v_invoker name;
 BEGIN
+    PERFORM _recon.require_writable('recon.reverse_fix()',
+                                    'Even a dry run stages its plan in _recon.fix_stage (a '
+                                    || 'scratch table of the toolkit) and removes it after.');
     v_invoker := _recon.fix_caller(reverse_fix.dry_run, reverse_fix.ticket, reverse_fix.reason,
                                    'reversing a fix');
     IF NOT EXISTS (SELECT FROM _recon.fix AS f
@@ -19443,6 +19483,9 @@ CREATE FUNCTION recon.start_run(checks text[] DEFAULT NULL::text[], mode text DE
 DECLARE
     v_run bigint;
 BEGIN
+    PERFORM _recon.require_writable('recon.start_run()',
+                                    'A run records itself, its findings and alerts '
+                                    || '(recon.runs, recon.run_findings).');
     INSERT INTO _recon.run (mode, checks)
     VALUES (start_run.mode, _recon.run_checks(start_run.checks, start_run.mode))
     RETURNING id INTO v_run;
@@ -24056,6 +24099,12 @@ REVOKE ALL ON FUNCTION _recon.require_column(p_ledger _recon.ledger_source, p_co
 --
 
 REVOKE ALL ON FUNCTION _recon.require_guard_shape(p_ledger _recon.ledger_source, p_kind text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION require_writable(p_call text, p_why text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.require_writable(p_call text, p_why text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION resolve_column(p_relid oid, p_column text, p_role text, p_numeric boolean); Type: ACL; Schema: _recon; Owner: -
