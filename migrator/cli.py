@@ -314,10 +314,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: libpq's variables that name a database by themselves (without a URL).
+PG_TARGET_VARIABLES = ("PGSERVICE", "PGHOST", "PGHOSTADDR", "PGDATABASE")
+
+
 def _database(args: argparse.Namespace, required: bool = True) -> str | None:
     dsn = args.database or os.environ.get("DATABASE_URL")
+    if not dsn and required and any(os.environ.get(v) for v in PG_TARGET_VARIABLES):
+        dsn = "postgresql://"  # libpq's own variables, as psql would read them
     if not dsn and required:
-        raise UsageError("no database: pass --database URL or set DATABASE_URL")
+        raise UsageError("no database: pass --database URL or set DATABASE_URL (or libpq's "
+                         "PGHOST, PGDATABASE, PGSERVICE...)")
     if dsn:
         parse_dsn(dsn)  # a malformed string: one line with an example, before anything else
     return dsn
@@ -667,6 +674,11 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # a terminal or pipe that cannot show a character (PYTHONIOENCODING=ascii, LANG=C) shows an
+    # escape instead: a run already recorded is never reported as a failed command
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)

@@ -98,6 +98,10 @@ def test_upgrade_to_an_earlier_migration_is_an_error(db: str) -> None:
     line = error_line(run_cli("upgrade", "--to", "0003", dsn=db))
     assert f"the database is already past 0003.incremental (at {HEAD})" in line, line
     assert line.endswith("run wallet-recon rollback --to 0003"), line
+    # --to 0 (before the first migration) too, not "nothing to do" (a tester's finding)
+    line = error_line(run_cli("upgrade", "--to", "0", dsn=db))
+    assert f"already past the first migration (at {HEAD})" in line, line
+    assert line.endswith("run wallet-recon uninstall"), line
     # at head, --to head is still nothing to do
     proc = run_cli("upgrade", "--to", HEAD.split(".")[0], dsn=db)
     assert proc.returncode == 0 and proc.stdout.startswith("nothing to do"), proc.stdout
