@@ -2052,6 +2052,57 @@ $$;
 COMMENT ON FUNCTION _recon.check_row_currency(p_kind text, p_ledger text, p_wallet text) IS 'Names the column a check''s rows take their own currency from, as its compiled SQL and reconcile read it: a journal check''s entries'' currency (the ledger''s currency option); for a kind whose findings name one wallet, the wallet source''s currency column, else for a chain check its entries''; NULL when there is none (the check''s currency option is then the currency of all its amounts). One amount is refused for such a check unless it names its currency (_recon.currency_amounts).';
 
 --
+-- Name: checks_intact(text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.checks_intact(p_names text[]) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_check record;
+BEGIN
+    -- A DROP ... CASCADE of a table a check reads (a deploy that recreates the ledger table)
+    -- drops the check's view with it, and leaves the sources naming a table that is no more.
+    -- Said before anything is read, naming the check: never a raw "relation does not exist",
+    -- never a check skipped (its findings would be missing from the run).
+    SELECT c.name, c.view_name,
+           CASE WHEN to_regclass(format('recon.%I', c.view_name)) IS NULL
+                THEN format('its view recon.%s', c.view_name)
+                ELSE format('the table of its %s source', CASE WHEN l.relid IS NOT NULL
+                    AND NOT EXISTS (SELECT FROM pg_catalog.pg_class AS r WHERE r.oid = l.relid)
+                    THEN 'ledger' ELSE 'wallet' END) END AS what
+    INTO v_check
+    FROM _recon.check_def AS c
+    LEFT JOIN _recon.ledger_source AS l ON l.name = c.ledger_source
+    LEFT JOIN _recon.wallet_source AS w ON w.name = COALESCE(c.wallet_source, l.wallet_source)
+    WHERE c.name = ANY (p_names)
+      AND (to_regclass(format('recon.%I', c.view_name)) IS NULL
+           OR (l.relid IS NOT NULL
+               AND NOT EXISTS (SELECT FROM pg_catalog.pg_class AS r WHERE r.oid = l.relid))
+           OR (w.relid IS NOT NULL
+               AND NOT EXISTS (SELECT FROM pg_catalog.pg_class AS r WHERE r.oid = w.relid)))
+    ORDER BY c.name
+    LIMIT 1;
+    IF FOUND THEN
+        PERFORM _recon.fail(
+            'RC204', format('check %s lost %s', v_check.name, v_check.what),
+            'A DROP ... CASCADE of a table or function it reads (a deploy that recreates the '
+            || 'table) dropped it; the check is still registered, and nothing was run.',
+            format('Drop it (SELECT recon.drop_check(%L); and its sources, recon.drop_source) and '
+                   || 'register it again over the tables as they are now, or disable it '
+                   || '(recon.set_check_enabled(%L, false)).', v_check.name, v_check.name));
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION checks_intact(p_names text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.checks_intact(p_names text[]) IS 'RC204 naming the first check of p_names (by name) whose view recon.check_<name> is gone, or whose ledger or wallet source names a table that no longer exists (a DROP ... CASCADE took them): run before a reconcile reads anything.';
+
+--
 -- Name: column_holds(oid, name, numeric); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -15379,6 +15430,7 @@ BEGIN
     -- not see everything it was asked to. In incremental mode a balance check runs from its
     -- watermark when that can be shown to give the full result (_recon.balance_increment), and
     -- in full otherwise; a full balance check leaves a watermark for the next incremental run.
+    PERFORM _recon.checks_intact(p_names);  -- RC204: a view or table a DROP ... CASCADE took
     PERFORM _recon.wallet_keys_repeated(p_names);  -- RC203: a key on two wallet rows
     FOR v_check IN SELECT c.* FROM _recon.check_def AS c WHERE c.name = ANY (p_names)
                    ORDER BY c.name LOOP
@@ -22757,6 +22809,12 @@ REVOKE ALL ON FUNCTION _recon.check_options(p_what text, p_options jsonb, p_allo
 --
 
 REVOKE ALL ON FUNCTION _recon.check_row_currency(p_kind text, p_ledger text, p_wallet text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION checks_intact(p_names text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.checks_intact(p_names text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION column_holds(p_relid oid, p_column name, p_value numeric); Type: ACL; Schema: _recon; Owner: -
