@@ -18,6 +18,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -313,10 +314,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: libpq's variables that name a database by themselves (without a URL).
+PG_TARGET_VARIABLES = ("PGSERVICE", "PGHOST", "PGHOSTADDR", "PGDATABASE")
+
+
 def _database(args: argparse.Namespace, required: bool = True) -> str | None:
     dsn = args.database or os.environ.get("DATABASE_URL")
+    if not dsn and required and any(os.environ.get(v) for v in PG_TARGET_VARIABLES):
+        dsn = "postgresql://"  # libpq's own variables, as psql would read them
     if not dsn and required:
-        raise UsageError("no database: pass --database URL or set DATABASE_URL")
+        raise UsageError("no database: pass --database URL or set DATABASE_URL (or libpq's "
+                         "PGHOST, PGDATABASE, PGSERVICE...)")
     if dsn:
         parse_dsn(dsn)  # a malformed string: one line with an example, before anything else
     return dsn
@@ -334,9 +342,10 @@ def _open(dsn: str) -> psycopg.Connection:
     """A connection for check, report and fix, to a database where the toolkit is installed."""
     conn = connect(dsn)
     if conn.execute("SELECT pg_catalog.to_regnamespace('recon') IS NULL").fetchone()[0]:
+        where = describe(dsn, conn)
         conn.close()
         target = render.shell_dsn(dsn) or "URL"  # pasteable, unless it holds a password
-        raise UsageError(f"wallet-recon is not installed in {describe(dsn)} (no schema recon): "
+        raise UsageError(f"wallet-recon is not installed in {where} (no schema recon): "
                          f"run wallet-recon install --database {target} first")
     ops.prepare(conn)
     return conn
@@ -509,7 +518,7 @@ def _report(args: argparse.Namespace, dsn: str) -> int:
             _write(args, ops.report_json(conn, rep.run["id"], args.history))
         elif args.format == "html":
             _write(args, render.report_html(
-                rep, database=describe(dsn),
+                rep, database=describe(dsn, conn),
                 generated_at=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")))
         else:
             _write(args, render.report_text(rep, limit=args.limit,
@@ -520,11 +529,13 @@ def _report(args: argparse.Namespace, dsn: str) -> int:
 def _fix(args: argparse.Namespace, dsn: str) -> int:
     if args.apply and not (args.ticket and args.reason):
         raise UsageError("--apply needs --ticket and --reason (they go into the audit)")
-    options = ops.FixOptions(args.run, args.checks, args.wallets, args.strategy,
-                             args.wallet_limit, args.run_limit, args.findings)
     markdown = args.format == "markdown"
     with _open(dsn) as conn:
+        # the run shown is the run applied: a reconcile finishing while the operator reads the
+        # plan must not change what --apply repairs
         run = args.run or ops.latest_run(conn)
+        options = ops.FixOptions(run, args.checks, args.wallets, args.strategy,
+                                 args.wallet_limit, args.run_limit, args.findings)
         steps, document = ops.fix(conn, options)
         if not args.apply or args.format != "json":
             if args.format == "json":
@@ -540,10 +551,9 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
             if not planned:
                 print("\nnothing to apply: no step is planned", file=sys.stderr)
             else:
-                _confirm(args, f"apply {planned} repair step(s) to {describe(dsn)} "
+                _confirm(args, f"apply {planned} repair step(s) to {describe(dsn, conn)} "
                                f"under ticket {args.ticket}")
-                steps, document = ops.fix(conn, options, apply=True, ticket=args.ticket,
-                                          reason=args.reason)
+                steps, document = _apply_shown(conn, options, steps, args)
                 if args.format == "json":
                     print(document)
                 else:
@@ -556,6 +566,34 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
                         print(f"\naudit ids: {', '.join(map(str, ids))}; in psql: SELECT * "
                               f"FROM recon.repairs WHERE fix_id = {ops.fix_id(conn, ids[0])};")
     return EXIT_OK if all(ops.step_done(s) for s in steps) else EXIT_PROBLEMS
+
+
+def _apply_shown(conn: psycopg.Connection, options: ops.FixOptions, shown: list[dict],
+                 args: argparse.Namespace) -> tuple[list[dict], str]:
+    """Apply exactly the plan shown: only its findings, in one transaction that is rolled back
+    when a step would apply what the plan did not show (the books moved in between)."""
+    ids = [s["finding_id"] for s in shown]
+    if None not in ids:
+        options = replace(options, findings=sorted(set(ids)))
+    with conn.transaction():
+        steps, document = ops.fix(conn, options, apply=True, ticket=args.ticket,
+                                  reason=args.reason)
+        unshown = ops.steps_not_shown(shown, steps)
+        if unshown:
+            raise PlanChanged(unshown)
+    return steps, document
+
+
+class PlanChanged(UsageError):
+    """The apply would have done what the confirmed plan did not show; rolled back."""
+
+    def __init__(self, steps: list[dict]) -> None:
+        first = steps[0]
+        super().__init__(
+            f"the plan changed after it was shown ({len(steps)} step(s) differ, e.g. "
+            f"{first['strategy']} {first['amount']} on wallet {first['wallet_key']} of check "
+            f"{first['check_name']}): nothing applied; run wallet-recon fix again to see the "
+            "plan as it is now")
 
 
 LIMIT_NOTES = ("above the auto-fix limit", "over the run limit")
@@ -598,8 +636,9 @@ def run(args: argparse.Namespace) -> int:
         m = _migrator(args, dsn)
         if args.to is None or m.resolve(args.to) != m.head:  # the repeatable layer goes
             m.refuse_guards(m.enabled_guards(), "roll back")
-        _confirm(args, f"roll back wallet-recon to {args.to or 'the previous migration'} "
-                       "(the toolkit's own tables and history in those migrations are dropped)")
+        _confirm(args, f"roll back wallet-recon in {describe(dsn)} to "
+                       f"{args.to or 'the previous migration'} (the toolkit's own tables and "
+                       "history in those migrations are dropped)")
         done = m.rollback(args.to)
         if not (done["migrations"] or done["uninstalled"]):
             print("nothing to roll back")
@@ -607,7 +646,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "uninstall":
         m = _migrator(args, dsn)
         m.refuse_guards(m.enabled_guards(), "uninstall")
-        _confirm(args, "remove wallet-recon and all its history from this database")
+        _confirm(args, f"remove wallet-recon and all its history from {describe(dsn)}")
         done = m.rollback("0")
         if not done["uninstalled"]:
             print("wallet-recon is not installed here: nothing to do")
@@ -635,6 +674,11 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # a terminal or pipe that cannot show a character (PYTHONIOENCODING=ascii, LANG=C) shows an
+    # escape instead: a run already recorded is never reported as a failed command
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)

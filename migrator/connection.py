@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 
 import psycopg
+from psycopg import pq
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 # Every connection speaks UTF8, whatever the database's encoding or $PGCLIENTENCODING: the
@@ -37,12 +39,30 @@ def with_settings(dsn: str, **settings: str) -> str:
     return make_conninfo(**params)
 
 
-def describe(dsn: str) -> str:
-    """The DSN for display: user@host:port/dbname, never the password."""
+def describe(dsn: str, conn: psycopg.Connection | None = None) -> str:
+    """The database for display: user@host:port/dbname, never the password. With ``conn``, the
+    server it is connected to; else what libpq would use: the DSN, then $PGHOST, $PGPORT, $PGUSER,
+    $PGDATABASE and libpq's defaults (a service file is read only on connecting: named)."""
+    if conn is not None:
+        info = conn.info
+        host = info.host if not info.host.startswith("/") else f"local socket {info.host}"
+        return f"{info.user}@{host}:{info.port}/{info.dbname}"
     p = parse_dsn(dsn)
-    host = p.get("host") or p.get("hostaddr") or "local socket"
-    port = p.get("port", "5432")
-    return f"{p.get('user', '')}{'@' if p.get('user') else ''}{host}:{port}/{p.get('dbname', '')}"
+    service = p.get("service") or os.environ.get("PGSERVICE")
+    # what libpq takes for a parameter the DSN leaves out: its environment variable, else its
+    # compiled-in default
+    defaults = {o.keyword.decode(): (o.val or o.compiled or b"").decode()
+                for o in pq.Conninfo.get_defaults()}
+    if service:
+        p = {k: v for k, v in p.items() if k != "service"}
+        known = {k: p[k] for k in ("user", "host", "hostaddr", "port", "dbname") if k in p}
+        return f"service {service}" + (f" ({make_conninfo(**known)})" if known else "")
+    user = p.get("user") or defaults.get("user", "")
+    host = p.get("host") or p.get("hostaddr") or defaults.get("host") or \
+        defaults.get("hostaddr") or "local socket"
+    port = p.get("port") or defaults.get("port") or "5432"
+    dbname = p.get("dbname") or defaults.get("dbname") or user
+    return f"{user}{'@' if user else ''}{host}:{port}/{dbname}"
 
 
 def shell_dsn(dsn: str) -> str:

@@ -260,7 +260,7 @@ class Migrator:
         with connect(self.dsn, application_name=APPLICATION_NAME) as conn, conn.cursor() as cur:
             applied = dict(self._applied(cur))
             sums = self._recorded_checksums(cur)
-            st = Status(describe(self.dsn), __version__, self._installed_version(cur),
+            st = Status(describe(self.dsn, conn), __version__, self._installed_version(cur),
                         newer_than_package=self._newer_than_package(cur))
             for m in self.migrations:
                 if m.id not in applied:
@@ -304,7 +304,7 @@ class Migrator:
                         f"migration {mid} was edited after it was applied (checksum differs); "
                         "applied migrations are never edited: add a new migration instead"
                     )
-            if target is not None and target_id is not None:
+            if target is not None:
                 self._refuse_if_past(cur, target, target_id)
             action = "upgrade" if self._installed_version(cur) else "install"
             self._refuse_without_roles(cur)
@@ -331,15 +331,21 @@ class Migrator:
                           f"database is at {target_id}")
         return done
 
-    def _refuse_if_past(self, cur: psycopg.Cursor, target: str, target_id: str) -> None:
-        """``upgrade --to`` an earlier migration than the database's: an error, not a no-op."""
+    def _refuse_if_past(self, cur: psycopg.Cursor, target: str,
+                        target_id: str | None) -> None:
+        """``upgrade --to`` an earlier migration than the database's (``0``: before the
+        first): an error, not a no-op."""
         ids = [m.id for m in self.migrations]
         applied = {mid for mid, _ in self._applied(cur)}
-        later = [i for i in ids[ids.index(target_id) + 1:] if i in applied]
+        start = ids.index(target_id) + 1 if target_id is not None else 0
+        later = [i for i in ids[start:] if i in applied]
         if later:
+            where = target_id or "the first migration"
+            back = (f"wallet-recon rollback --to {target}" if target_id is not None
+                    else "wallet-recon uninstall")
             raise MigratorError(
-                f"the database is already past {target_id} (at {later[-1]}); upgrade never "
-                f"goes back: to return to {target_id} run wallet-recon rollback --to {target}")
+                f"the database is already past {where} (at {later[-1]}); upgrade never "
+                f"goes back: to return there run {back}")
 
     def enabled_guards(self, cur: psycopg.Cursor | None = None) -> list[tuple[str, str]]:
         """The guards enabled in the database (kind, target): their triggers sit on the user's

@@ -225,6 +225,22 @@ def fix(conn: psycopg.Connection, options: FixOptions, *, apply: bool = False,
     return row[1], row[0]
 
 
+def _step_key(step: dict[str, Any]) -> tuple:
+    """What a step does to the books, for comparing a plan with what applying it did."""
+    amount = step["amount"]
+    return (step["finding_id"], step["check_name"], step["wallet_key"], step["strategy"],
+            step["currency"], None if amount is None else Decimal(amount).normalize())
+
+
+def steps_not_shown(shown: list[dict[str, Any]],
+                    done: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The steps of an apply that wrote something (applied, covered) that the dry-run plan shown
+    before did not promise (planned, covered) as the same step on the same amount."""
+    promised = {_step_key(s) for s in shown if s["status"] in ("planned", "covered")}
+    return [s for s in done if s["status"] in ("applied", "covered")
+            and _step_key(s) not in promised]
+
+
 def minor_units(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """recon.currencies: the decimal places each known currency is shown with."""
     with conn.cursor(row_factory=dict_row) as cur:

@@ -98,6 +98,10 @@ def test_upgrade_to_an_earlier_migration_is_an_error(db: str) -> None:
     line = error_line(run_cli("upgrade", "--to", "0003", dsn=db))
     assert f"the database is already past 0003.incremental (at {HEAD})" in line, line
     assert line.endswith("run wallet-recon rollback --to 0003"), line
+    # --to 0 (before the first migration) too, not "nothing to do" (a tester's finding)
+    line = error_line(run_cli("upgrade", "--to", "0", dsn=db))
+    assert f"already past the first migration (at {HEAD})" in line, line
+    assert line.endswith("run wallet-recon uninstall"), line
     # at head, --to head is still nothing to do
     proc = run_cli("upgrade", "--to", HEAD.split(".")[0], dsn=db)
     assert proc.returncode == 0 and proc.stdout.startswith("nothing to do"), proc.stdout
@@ -233,3 +237,25 @@ def test_setup_without_sudo_names_the_packages_and_the_command() -> None:
         f"setup: missing packages: {absent}; install them as root (no sudo here): apt-get "
         f"update && apt-get install -y --no-install-recommends {absent}, then run "
         "scripts/setup again"], proc.stderr
+
+
+def test_a_read_only_transaction_is_rc314_for_check_and_fix(seeded: str) -> None:
+    """An operator's role with default_transaction_read_only = on (a tester's finding): check
+    and even a dry-run fix failed with a raw 25006; now one line with RC314 and what to do,
+    from the CLI and from SQL, nothing recorded."""
+    drift(seeded, "5.00", 0)
+    assert run_cli("check", dsn=seeded).returncode == 0
+    read_only = make_conninfo(seeded, options="-c default_transaction_read_only=on")
+    runs = sql(seeded, "SELECT count(*) FROM recon.runs")
+    for command in ("check", "fix"):
+        line = error_line(run_cli(command, dsn=read_only))
+        assert line.startswith("wallet-recon: error: RC314: ") and "read-only transaction" \
+            in line and "(hint: Run it in a read-write transaction" in line, line
+    assert sql(seeded, "SELECT count(*) FROM recon.runs") == runs
+    with psycopg.connect(seeded) as c:
+        c.execute("SET TRANSACTION READ ONLY")
+        for call in ("recon.fix()", "recon.reverse_fix(1)",
+                     "recon.backfill('s0_balance')", "recon.reconcile()"):
+            with pytest.raises(psycopg.Error) as err, c.transaction():
+                c.execute(f"SELECT * FROM {call}")
+            assert err.value.sqlstate == "RC314", (call, err.value)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import pty
+import select
 import subprocess
+from collections.abc import Callable
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -380,3 +382,69 @@ def test_fix_unknown_strategy_lists_the_strategies(seeded: str) -> None:
     run_cli("check", dsn=seeded)
     line = one_error_line(run_cli("fix", "--strategy", "magic", dsn=seeded))
     assert "invalid choice: 'magic'" in line and "'resync'" in line and "'acknowledge'" in line
+
+
+def answer_after_prompt(args: list[str], dsn: str, meanwhile: Callable[[], None]
+                        ) -> tuple[int, str, str]:
+    """Run wallet-recon on a terminal; when it asks for confirmation, run ``meanwhile`` (what
+    happens while the operator reads the plan), then type yes."""
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"DATABASE_URL": dsn}
+    proc = subprocess.Popen([WALLET_RECON, *args], stdin=slave, stdout=subprocess.PIPE,
+                            stderr=slave, env=env, text=True)
+    os.close(slave)
+    shown = b""
+    while b"Type 'yes'" not in shown:
+        ready, _, _ = select.select([master], [], [], 60)
+        assert ready, shown
+        shown += os.read(master, 65536)
+    meanwhile()
+    os.write(master, b"yes\n")
+    out, _ = proc.communicate(timeout=120)
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    return proc.returncode, out, shown.decode(errors="replace")
+
+
+def test_fix_applies_the_plan_it_showed_not_a_newer_run(seeded: str) -> None:
+    (a,) = drift(seeded, "5.00", 0)
+    run_cli("check", dsn=seeded)
+
+    def nightly_run() -> None:  # another wallet drifts and a reconcile finishes meanwhile
+        drift(seeded, "6.00", 1)
+        assert "2 finding(s)" in run_cli("check", dsn=seeded).stdout
+
+    code, out, shown = answer_after_prompt(
+        ["fix", "--apply", "--ticket", "T-10", "--reason", "a only"], seeded, nightly_run)
+    assert code == 0, shown
+    assert "1 step(s): 1 applied" in out
+    assert sql(seeded, "SELECT wallet_key, amount FROM recon.repairs") == [(a, Decimal("5.00"))]
+
+
+def test_fix_applies_nothing_when_the_plan_changed_after_it_was_shown(seeded: str) -> None:
+    drift(seeded, "5.00", 0)
+    (b,) = drift(seeded, "50.00", 1)  # above the default auto-fix wallet limit: shown skipped
+    run_cli("check", dsn=seeded)
+    before = []
+
+    def colleague_raises_the_limit() -> None:  # while the operator reads the plan
+        sql(seeded, "SELECT recon.set_fix_policy('s0_balance', '{\"wallet_limit\": 100}')")
+        before.append(state(seeded))
+
+    code, out, shown = answer_after_prompt(
+        ["fix", "--apply", "--ticket", "T-11", "--reason", "r"], seeded,
+        colleague_raises_the_limit)
+    assert code == 2, (out, shown)
+    assert "the plan changed after it was shown (1 step(s) differ, e.g. resync 50.00 on " \
+           f"wallet {b} of check s0_balance): nothing applied" in shown
+    assert state(seeded) == before[0]  # not even the shown step: the books moved, look again
+    code, out, shown = answer_after_prompt(
+        ["fix", "--apply", "--ticket", "T-11", "--reason", "r"], seeded, lambda: None)
+    assert code == 0 and "2 step(s): 2 applied" in out, shown

@@ -24,12 +24,23 @@ BEGIN
             || '(e.g. public.wallet_account); quote mixed-case names ("Wallets").'
         );
     END IF;
+    -- a temporary table (or a view over one) goes with the session that made it: a source on
+    -- it would leave a dangling oid in the registry, and every other session cannot read it
+    IF (SELECT c.relpersistence FROM pg_catalog.pg_class AS c WHERE c.oid = v_relid) = 't' THEN
+        PERFORM _recon.fail(
+            'RC101', pg_catalog.format('table %L is temporary', p_table),
+            'A temporary table or view lives only in the session that made it; the checks run '
+            || 'in other sessions (cron, the CLI) and after it ends.',
+            'Register a permanent table or view.'
+        );
+    END IF;
     RETURN v_relid;
 END;
 $body$;
 
 COMMENT ON FUNCTION _recon.resolve_table(text) IS
 'Resolves a table name to its oid on the caller''s search_path, as psql would read it (so it '
-'pins no search_path itself; every name in it is qualified); RC101 when there is no such table.';
+'pins no search_path itself; every name in it is qualified); RC101 when there is no such '
+'table, or it is temporary.';
 
 REVOKE EXECUTE ON FUNCTION _recon.resolve_table(text) FROM PUBLIC;

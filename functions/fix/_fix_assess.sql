@@ -33,6 +33,8 @@ BEGIN
     PERFORM _recon.fix_mixed_currency(p_stage);
     --    A payment whose amount may be minor units, posted as major ones: left to a person.
     PERFORM _recon.fix_unscaled_payments(p_stage);
+    --    A posting of the offset wallet against itself (it nets to zero): left to a person.
+    PERFORM _recon.fix_offset_self(p_stage);
 
     -- 3. Applied before (this plan twice, or another operator): the unique repair key says so.
     PERFORM _recon.fix_skip_applied(p_stage);

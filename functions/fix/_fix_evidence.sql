@@ -65,6 +65,10 @@ BEGIN
                                                        v_journal_checks);
         END IF;
 
+        -- Which of those journals sit where each wallet's running balance breaks.
+        v_breaks := _recon.fix_evidence_placed(v_ledger, v_legs, v_breaks, v_journals,
+                                               v_key_type);
+
         -- The verdict per step.
         v_rows := v_rows + _recon.fix_evidence_record(p_stage, v_ledger, v_chain,
                                                       v_journal_checks, v_breaks, v_journals);

@@ -42,12 +42,18 @@ AS $body$
                p_journals_kept AS journals_kept,
                CASE WHEN f.details ->> 'column' = p_chain
                     THEN p_breaks -> s.wallet_key END AS breaks,
-               -- journals of this wallet's entries, or lacking exactly its drift
+               -- journals of this wallet's entries, or lacking exactly its drift: where its
+               -- one running balance gap is, when it has one (_recon.fix_evidence_placed)
                COALESCE((SELECT jsonb_agg(j.value ORDER BY j.value ->> 'journal')
                          FROM jsonb_array_elements(p_journals) AS j
                          WHERE j.value -> 'wallets' ? s.wallet_key
-                            OR (j.value -> 'imbalance' ->> (f.details ->> 'column'))
-                               ::numeric = -s.difference), '[]') AS journals
+                            OR ((j.value -> 'imbalance' ->> (f.details ->> 'column'))
+                                ::numeric = -s.difference
+                                AND COALESCE(jsonb_array_length(
+                                        p_breaks -> s.wallet_key) <> 1
+                                    OR f.details ->> 'column' IS DISTINCT FROM p_chain
+                                    OR p_breaks -> s.wallet_key -> 0 -> 'journals_at_gap'
+                                       ? (j.value ->> 'journal'), TRUE))), '[]') AS journals
         FROM _recon.fix_stage AS s
         JOIN _recon.finding AS f ON f.id = s.finding_id
         JOIN _recon.check_def AS c ON c.name = s.check_name

@@ -7,6 +7,7 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_ws _recon.wallet_source;
+    v_context text;
     v_set text;
     v_sums text;
     v_rows bigint;
@@ -52,12 +53,33 @@ BEGIN
         v_total := v_total + v_rows;
     END LOOP;
     RETURN v_total;
+EXCEPTION WHEN OTHERS THEN
+    -- The UPDATE of your wallet table failed: one of your triggers on it (run during a repair
+    -- under the toolkit's search_path, pg_catalog and pg_temp), or a constraint. Said with the
+    -- toolkit's code and where it failed; a wallet-recon code, a missing privilege, a lock
+    -- timeout, serialization failure, deadlock, cancel, lost connection or internal error goes
+    -- through as it is. Nothing is applied either way: the whole fix fails.
+    IF SQLSTATE !~ '^(RC|08|25|40|53|54|57|58|XX)' AND SQLSTATE NOT IN ('42501', '55P03', '55006')
+        THEN
+        GET STACKED DIAGNOSTICS v_context = PG_EXCEPTION_CONTEXT;
+        PERFORM _recon.fail(
+            'RC313', format('moving the stored balances of %s failed; nothing was applied',
+                            v_ws.relid::regclass),
+            format('%s: %s (%s)', SQLSTATE, SQLERRM,
+                   split_part(v_context, E'\n', 1)),
+            format('A trigger on %s runs during a repair under search_path = pg_catalog, '
+                   || 'pg_temp: schema-qualify the names its function uses, or give the '
+                   || 'function its own path (ALTER FUNCTION ... SET search_path = ...). A '
+                   || 'constraint: the DETAIL names it.', v_ws.relid::regclass));
+    END IF;
+    RAISE;
 END;
 $body$;
 
 COMMENT ON FUNCTION _recon.fix_move(bigint, jsonb) IS
 'Adds to each wallet''s stored balances what the applied steps of a plan move (and the offset '
 'wallets what their double-entry sides moved): one UPDATE per wallet source, which adds 1 to '
-'the wallet source''s version column where it has one. Returns the wallets updated.';
+'the wallet source''s version column where it has one. Returns the wallets updated. RC313 '
+'when the UPDATE fails (a trigger or constraint of yours; the DETAIL says where).';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_move(bigint, jsonb) FROM PUBLIC;

@@ -115,7 +115,9 @@ EXCEPTION WHEN OTHERS THEN
                             v_ledger.name, v_writing),
             format('%s: %s', SQLSTATE, SQLERRM),
             'Check the writer (SELECT * FROM _recon.writer; recon.register_writer): the values '
-            || 'its columns and templates give, or its posting function.');
+            || 'its columns and templates give, or its posting function; a trigger on the '
+            || 'ledger table runs under search_path = pg_catalog, pg_temp (schema-qualify its '
+            || 'names, or ALTER FUNCTION ... SET search_path).');
     END IF;
     RAISE;
 END;

@@ -27,6 +27,9 @@ DECLARE
 BEGIN
     -- 1. What it needs: a coverage check, a ledger of that wallet source with a double-entry
     --    writer (the opening entries are balanced against its offset wallet), good templates.
+    PERFORM _recon.require_writable('recon.backfill()',
+                                    'Even a dry run stages its plan in _recon.fix_stage (a '
+                                    || 'scratch table of the toolkit) and removes it after.');
     v_invoker := _recon.fix_caller(backfill.dry_run, backfill.ticket, backfill.reason,
                                    'a backfill');
     v_target := _recon.backfill_target(v_check, backfill.wallet_key, backfill.wallet_columns);

@@ -41,6 +41,9 @@ BEGIN
                             || 'reads only the findings'' wallets; checks can read on a '
                             || 'standby (wallet-recon check --replica).');
     END IF;
+    PERFORM _recon.require_writable('recon.fix()',
+                                    'Even a dry run stages its plan in _recon.fix_stage (a '
+                                    || 'scratch table of the toolkit) and removes it after.');
     PERFORM _recon.fix_limit(fix.wallet_limit, 'wallet_limit');
     PERFORM _recon.fix_limit(fix.run_limit, 'run_limit');
     IF (fix.wallet_limit IS NOT NULL AND fix.wallet_limits IS NOT NULL)

@@ -18,6 +18,9 @@ DECLARE
     v_fix bigint;
     v_invoker name;
 BEGIN
+    PERFORM _recon.require_writable('recon.reverse_fix()',
+                                    'Even a dry run stages its plan in _recon.fix_stage (a '
+                                    || 'scratch table of the toolkit) and removes it after.');
     v_invoker := _recon.fix_caller(reverse_fix.dry_run, reverse_fix.ticket, reverse_fix.reason,
                                    'reversing a fix');
     IF NOT EXISTS (SELECT FROM _recon.fix AS f

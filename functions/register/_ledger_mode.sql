@@ -36,6 +36,17 @@ BEGIN
         p_effects := _recon.ledger_operation_effects(p_relid, p_wallet, p_options);
     ELSIF p_options ? 'direction' THEN
         p_mode := 'direction';
+        -- a direction ledger's effects are its credit and debit values: effects given beside
+        -- them would be dropped (a liability ledger asking credit = -1 got the opposite signs)
+        IF p_options ? 'effects' THEN
+            PERFORM _recon.fail(
+                'RC106', '"effects" needs "operation"',
+                'A direction ledger moves its balance column by +1 for "credit" and -1 for '
+                || '"debit"; "effects" map the values of an "operation" column.',
+                'Drop "effects", or give "operation": "<direction column>" with "effects": '
+                || '{"<value>": {"<balance column>": multiplier}} instead of "direction".'
+            );
+        END IF;
         PERFORM _recon.resolve_column(p_relid, p_options ->> 'direction', 'the direction');
         IF COALESCE(p_options ->> 'credit', 'credit')
            = COALESCE(p_options ->> 'debit', 'debit') THEN

@@ -18,18 +18,10 @@ BEGIN
     -- function only, never on the checks' views (which depend on your tables), so a DROP ...
     -- CASCADE of your tables takes the views of the checks over them and no other toolkit
     -- object. A check whose view is gone is said, never skipped: its findings would be missing.
+    PERFORM _recon.checks_intact(ARRAY(SELECT c.name FROM _recon.check_def AS c
+                                       WHERE c.enabled));
     FOR v_check IN SELECT c.name, c.view_name FROM _recon.check_def AS c
                    WHERE c.enabled ORDER BY c.name LOOP
-        IF to_regclass(format('recon.%I', v_check.view_name)) IS NULL THEN
-            PERFORM _recon.fail(
-                'RC204', format('check %s has no view recon.%s any more', v_check.name,
-                                v_check.view_name),
-                'A DROP ... CASCADE of a table or function it reads dropped its view with it; '
-                || 'the check is still registered.',
-                format('Drop it (SELECT recon.drop_check(%L)) and register it again over the '
-                       || 'tables as they are now, or disable it (recon.set_check_enabled(%L, '
-                       || 'false)).', v_check.name, v_check.name));
-        END IF;
         RETURN QUERY EXECUTE format(
             'SELECT d.check_name::text, d.wallet_key::text, d.stored::numeric, '
             || 'd.expected::numeric, d.difference::numeric, d.details::jsonb FROM recon.%I AS d',
@@ -42,7 +34,8 @@ COMMENT ON FUNCTION _recon.discrepancies() IS
 'The rows of recon.discrepancies (check_name text, wallet_key text, stored, expected, '
 'difference numeric, details jsonb): every finding of every enabled check now, each check''s view '
 'read by name in check-name order (no dependency on the views: a user''s DROP ... CASCADE never '
-'reaches recon.discrepancies). RC204 when an enabled check''s view is gone.';
+'reaches recon.discrepancies). RC204 when an enabled check''s view is gone '
+'(_recon.checks_intact).';
 
 REVOKE EXECUTE ON FUNCTION _recon.discrepancies() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION _recon.discrepancies() TO recon_auditor, recon_operator;

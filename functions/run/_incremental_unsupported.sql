@@ -25,6 +25,19 @@ AS $body$
         WHEN (_recon.incremental_storage(p_ledger.relid) ->> 'foreign')::boolean
             THEN 'a partition or child table of the ledger is a foreign table: no storage or '
                  || 'statistics to rely on'
+        -- a table a logical-replication subscription fills takes its ids from the publisher,
+        -- which commits them out of order where no wait here can see, and the apply worker
+        -- (session_replication_role = replica) fires no recon_ledger_write on its UPDATEs
+        WHEN EXISTS (SELECT FROM _recon.incremental_tables(p_ledger.relid) AS t
+                     JOIN pg_catalog.pg_subscription_rel AS r ON r.srrelid = t.relid)
+            THEN (SELECT format('the ledger table %s is filled by a logical-replication '
+                                || 'subscription: its ids come from the publisher, whose '
+                                || 'transactions commit out of order unseen here, and replicated '
+                                || 'UPDATEs and DELETEs fire no trigger recon_ledger_write',
+                                t.relid::regclass)
+                  FROM _recon.incremental_tables(p_ledger.relid) AS t
+                  JOIN pg_catalog.pg_subscription_rel AS r ON r.srrelid = t.relid
+                  ORDER BY t.relid LIMIT 1)
         -- the per-wallet state keeps keys as text: a key type whose equality is not its text's
         -- (citext, a nondeterministic collation) would be found under another key
         WHEN _recon.ledger_keys_text_unequal(p_ledger) IS NOT NULL
@@ -55,7 +68,8 @@ COMMENT ON FUNCTION _recon.incremental_unsupported(_recon.ledger_source) IS
 'an integer "order_by" column (an identity or sequence), a ledger that is a table, a '
 'partitioned table, an inheritance parent or a simple view over one of them '
 '(_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a '
-'wallet table (partitioned or not; a view has no xmin), wallet keys equal exactly when '
+'wallet table (partitioned or not; a view has no xmin), no ledger table filled by a '
+'logical-replication subscription (pg_subscription_rel), wallet keys equal exactly when '
 'their texts are (_recon.ledger_keys_text_unequal), and the trigger recon_ledger_write on '
 'every table of the ledger (0024). A ledger with parents also needs what '
 '_recon.incremental_parents lists (foreign keys and indexes on each link, parent tables).';

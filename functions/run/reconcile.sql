@@ -23,6 +23,9 @@ DECLARE
     v_resolved bigint;
     v_summary jsonb;
 BEGIN
+    PERFORM _recon.require_writable('recon.reconcile()',
+                                    'A run records itself, its findings and alerts '
+                                    || '(recon.runs, recon.run_findings).');
     SELECT c.o_run, c.o_replica, c.o_started INTO v_run, v_replica, v_started_run
     FROM _recon.run_claim(v_names, reconcile.mode) AS c;
     PERFORM _recon.run_sweep_stale(v_run);

@@ -12,6 +12,9 @@ AS $body$
 DECLARE
     v_run bigint;
 BEGIN
+    PERFORM _recon.require_writable('recon.start_run()',
+                                    'A run records itself, its findings and alerts '
+                                    || '(recon.runs, recon.run_findings).');
     INSERT INTO _recon.run (mode, checks)
     VALUES (start_run.mode, _recon.run_checks(start_run.checks, start_run.mode))
     RETURNING id INTO v_run;

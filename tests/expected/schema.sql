@@ -2052,6 +2052,57 @@ $$;
 COMMENT ON FUNCTION _recon.check_row_currency(p_kind text, p_ledger text, p_wallet text) IS 'Names the column a check''s rows take their own currency from, as its compiled SQL and reconcile read it: a journal check''s entries'' currency (the ledger''s currency option); for a kind whose findings name one wallet, the wallet source''s currency column, else for a chain check its entries''; NULL when there is none (the check''s currency option is then the currency of all its amounts). One amount is refused for such a check unless it names its currency (_recon.currency_amounts).';
 
 --
+-- Name: checks_intact(text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.checks_intact(p_names text[]) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_check record;
+BEGIN
+    -- A DROP ... CASCADE of a table a check reads (a deploy that recreates the ledger table)
+    -- drops the check's view with it, and leaves the sources naming a table that is no more.
+    -- Said before anything is read, naming the check: never a raw "relation does not exist",
+    -- never a check skipped (its findings would be missing from the run).
+    SELECT c.name, c.view_name,
+           CASE WHEN to_regclass(format('recon.%I', c.view_name)) IS NULL
+                THEN format('its view recon.%s', c.view_name)
+                ELSE format('the table of its %s source', CASE WHEN l.relid IS NOT NULL
+                    AND NOT EXISTS (SELECT FROM pg_catalog.pg_class AS r WHERE r.oid = l.relid)
+                    THEN 'ledger' ELSE 'wallet' END) END AS what
+    INTO v_check
+    FROM _recon.check_def AS c
+    LEFT JOIN _recon.ledger_source AS l ON l.name = c.ledger_source
+    LEFT JOIN _recon.wallet_source AS w ON w.name = COALESCE(c.wallet_source, l.wallet_source)
+    WHERE c.name = ANY (p_names)
+      AND (to_regclass(format('recon.%I', c.view_name)) IS NULL
+           OR (l.relid IS NOT NULL
+               AND NOT EXISTS (SELECT FROM pg_catalog.pg_class AS r WHERE r.oid = l.relid))
+           OR (w.relid IS NOT NULL
+               AND NOT EXISTS (SELECT FROM pg_catalog.pg_class AS r WHERE r.oid = w.relid)))
+    ORDER BY c.name
+    LIMIT 1;
+    IF FOUND THEN
+        PERFORM _recon.fail(
+            'RC204', format('check %s lost %s', v_check.name, v_check.what),
+            'A DROP ... CASCADE of a table or function it reads (a deploy that recreates the '
+            || 'table) dropped it; the check is still registered, and nothing was run.',
+            format('Drop it (SELECT recon.drop_check(%L); and its sources, recon.drop_source) and '
+                   || 'register it again over the tables as they are now, or disable it '
+                   || '(recon.set_check_enabled(%L, false)).', v_check.name, v_check.name));
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION checks_intact(p_names text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.checks_intact(p_names text[]) IS 'RC204 naming the first check of p_names (by name) whose view recon.check_<name> is gone, or whose ledger or wallet source names a table that no longer exists (a DROP ... CASCADE took them): run before a reconcile reads anything.';
+
+--
 -- Name: column_holds(oid, name, numeric); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -4067,6 +4118,8 @@ BEGIN
     PERFORM _recon.fix_mixed_currency(p_stage);
     --    A payment whose amount may be minor units, posted as major ones: left to a person.
     PERFORM _recon.fix_unscaled_payments(p_stage);
+    --    A posting of the offset wallet against itself (it nets to zero): left to a person.
+    PERFORM _recon.fix_offset_self(p_stage);
 
     -- 3. Applied before (this plan twice, or another operator): the unique repair key says so.
     PERFORM _recon.fix_skip_applied(p_stage);
@@ -4584,6 +4637,10 @@ BEGIN
                                                        v_journal_checks);
         END IF;
 
+        -- Which of those journals sit where each wallet's running balance breaks.
+        v_breaks := _recon.fix_evidence_placed(v_ledger, v_legs, v_breaks, v_journals,
+                                               v_key_type);
+
         -- The verdict per step.
         v_rows := v_rows + _recon.fix_evidence_record(p_stage, v_ledger, v_chain,
                                                       v_journal_checks, v_breaks, v_journals);
@@ -4738,12 +4795,18 @@ CREATE FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_
                p_journals_kept AS journals_kept,
                CASE WHEN f.details ->> 'column' = p_chain
                     THEN p_breaks -> s.wallet_key END AS breaks,
-               -- journals of this wallet's entries, or lacking exactly its drift
+               -- journals of this wallet's entries, or lacking exactly its drift: where its
+               -- one running balance gap is, when it has one (_recon.fix_evidence_placed)
                COALESCE((SELECT jsonb_agg(j.value ORDER BY j.value ->> 'journal')
                          FROM jsonb_array_elements(p_journals) AS j
                          WHERE j.value -> 'wallets' ? s.wallet_key
-                            OR (j.value -> 'imbalance' ->> (f.details ->> 'column'))
-                               ::numeric = -s.difference), '[]') AS journals
+                            OR ((j.value -> 'imbalance' ->> (f.details ->> 'column'))
+                                ::numeric = -s.difference
+                                AND COALESCE(jsonb_array_length(
+                                        p_breaks -> s.wallet_key) <> 1
+                                    OR f.details ->> 'column' IS DISTINCT FROM p_chain
+                                    OR p_breaks -> s.wallet_key -> 0 -> 'journals_at_gap'
+                                       ? (j.value ->> 'journal'), TRUE))), '[]') AS journals
         FROM _recon.fix_stage AS s
         JOIN _recon.finding AS f ON f.id = s.finding_id
         JOIN _recon.check_def AS c ON c.name = s.check_name
@@ -4758,6 +4821,73 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb) IS 'For _recon.fix_evidence: each planned balance step of stage p_stage to resync or adjust on ledger p_ledger_name, with its evidence (its wallet''s breaks of the running balance of column p_chain, from p_breaks; the unbalanced journals of its entries or lacking exactly its drift, from p_journals; p_journals_kept: the ledger keeps journals and checks them) and the verdict: no_evidence, consistent, lost_update, lost_entry (restore: the one journal lacking exactly the drift gives the transaction) or inconsistent.';
+
+--
+-- Name: fix_evidence_placed(_recon.ledger_source, _recon.ledger_source, jsonb, jsonb, regtype); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_cols text[] := ARRAY(SELECT c FROM unnest(ARRAY[p_legs.order_column,
+                                                      p_legs.posted_at_column,
+                                                      p_legs.entry_id_column]) AS c
+                           WHERE c IS NOT NULL);
+    v_placed jsonb;
+BEGIN
+    -- A leg the ledger lost sits, in the wallet's entry order, between the entry before the gap
+    -- and the entry whose running balance shows it; the legs its journal kept were written with
+    -- it. So an unbalanced journal is where a wallet lost its entry only when one of its legs
+    -- lies there (in the wallet's currency, on ledgers with one per row). A journal elsewhere
+    -- that lacks the same amount is another wallet's story: a restore into it would create
+    -- money (a lost update "restored" into an unrelated payment).
+    IF cardinality(v_cols) = 0 OR p_breaks = '{}' OR p_journals = '[]' THEN
+        RETURN p_breaks;
+    END IF;
+    EXECUTE format($q$
+        WITH w AS (
+            SELECT l.%1$I::text AS k, row_number() OVER (PARTITION BY l.%1$I ORDER BY %2$s)
+                       AS pos, ROW(%3$s) AS at, %4$s AS currency
+            FROM %5$s AS l
+            WHERE l.%1$I = ANY ($1::%6$s[])
+        ),
+        legs AS (
+            SELECT l.%7$I::text AS journal, ROW(%3$s) AS at, %4$s AS currency
+            FROM %5$s AS l
+            WHERE l.%7$I = ANY ($2::%8$s[])
+        )
+        SELECT jsonb_object_agg(b.key, (
+            SELECT jsonb_agg(x.value || jsonb_build_object('journals_at_gap', (
+                       SELECT COALESCE(jsonb_agg(DISTINCT j.journal ORDER BY j.journal), '[]')
+                       FROM w AS hi
+                       LEFT JOIN w AS lo ON lo.k = hi.k AND lo.pos = hi.pos - 1
+                       JOIN legs AS j ON j.at < hi.at AND (lo.k IS NULL OR j.at > lo.at)
+                                     AND j.currency IS NOT DISTINCT FROM hi.currency
+                       WHERE hi.k = b.key AND hi.pos = (x.value ->> 'position')::bigint))
+                   ORDER BY x.n)
+            FROM jsonb_array_elements(b.value) WITH ORDINALITY AS x (value, n)))
+        FROM jsonb_each($3) AS b$q$,
+        p_legs.wallet_column, _recon.entry_order_sql(p_legs, 'l'),
+        (SELECT string_agg(format('l.%I', c), ', ') FROM unnest(v_cols) AS c),
+        CASE WHEN p_legs.currency_column IS NOT NULL
+             THEN format('l.%I::text', p_legs.currency_column) ELSE 'NULL::text' END,
+        _recon.legs_sql(p_ledger), p_key_type, p_legs.journal_column,
+        _recon.column_type(p_ledger.relid, p_ledger.journal_column))
+    INTO v_placed
+    USING ARRAY(SELECT jsonb_object_keys(p_breaks)),
+          ARRAY(SELECT j ->> 'journal' FROM jsonb_array_elements(p_journals) AS j),
+          p_breaks;
+    RETURN COALESCE(v_placed, p_breaks);
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype) IS 'For _recon.fix_evidence: p_breaks ({wallet: [break]}, _recon.fix_evidence_breaks) with, on each break, journals_at_gap: the unbalanced journals of p_journals with a leg between the wallet''s entry before the break and the break''s entry in entry order (and of the break entry''s currency on a ledger with a currency per row). Only such a journal can be where the wallet lost an entry: _recon.fix_evidence_judge counts another journal lacking the same amount as no evidence about this wallet.';
 
 --
 -- Name: fix_evidence_record(bigint, _recon.ledger_source, text, text[], jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5951,6 +6081,7 @@ CREATE FUNCTION _recon.fix_move(p_stage bigint, p_offset_moves jsonb) RETURNS bi
     AS $_$
 DECLARE
     v_ws _recon.wallet_source;
+    v_context text;
     v_set text;
     v_sums text;
     v_rows bigint;
@@ -5996,6 +6127,26 @@ BEGIN
         v_total := v_total + v_rows;
     END LOOP;
     RETURN v_total;
+EXCEPTION WHEN OTHERS THEN
+    -- The UPDATE of your wallet table failed: one of your triggers on it (run during a repair
+    -- under the toolkit's search_path, pg_catalog and pg_temp), or a constraint. Said with the
+    -- toolkit's code and where it failed; a wallet-recon code, a missing privilege, a lock
+    -- timeout, serialization failure, deadlock, cancel, lost connection or internal error goes
+    -- through as it is. Nothing is applied either way: the whole fix fails.
+    IF SQLSTATE !~ '^(RC|08|25|40|53|54|57|58|XX)' AND SQLSTATE NOT IN ('42501', '55P03', '55006')
+        THEN
+        GET STACKED DIAGNOSTICS v_context = PG_EXCEPTION_CONTEXT;
+        PERFORM _recon.fail(
+            'RC313', format('moving the stored balances of %s failed; nothing was applied',
+                            v_ws.relid::regclass),
+            format('%s: %s (%s)', SQLSTATE, SQLERRM,
+                   split_part(v_context, E'\n', 1)),
+            format('A trigger on %s runs during a repair under search_path = pg_catalog, '
+                   || 'pg_temp: schema-qualify the names its function uses, or give the '
+                   || 'function its own path (ALTER FUNCTION ... SET search_path = ...). A '
+                   || 'constraint: the DETAIL names it.', v_ws.relid::regclass));
+    END IF;
+    RAISE;
 END;
 $_$;
 
@@ -6003,7 +6154,7 @@ $_$;
 -- Name: FUNCTION fix_move(p_stage bigint, p_offset_moves jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_move(p_stage bigint, p_offset_moves jsonb) IS 'Adds to each wallet''s stored balances what the applied steps of a plan move (and the offset wallets what their double-entry sides moved): one UPDATE per wallet source, which adds 1 to the wallet source''s version column where it has one. Returns the wallets updated.';
+COMMENT ON FUNCTION _recon.fix_move(p_stage bigint, p_offset_moves jsonb) IS 'Adds to each wallet''s stored balances what the applied steps of a plan move (and the offset wallets what their double-entry sides moved): one UPDATE per wallet source, which adds 1 to the wallet source''s version column where it has one. Returns the wallets updated. RC313 when the UPDATE fails (a trigger or constraint of yours; the DETAIL says where).';
 
 --
 -- Name: fix_moves_less(jsonb, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -6196,6 +6347,46 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_offset_legs(p_stage bigint) IS 'Records on every planned posting of a staged plan on rule-keyed transfer rows (INSERT writer, offset wallet) what the row''s other leg moves the offset wallet by, as "offset_deltas", when that is not exactly the opposite of the wallet''s deltas (monotonic credit/debit counters). Returns how many steps it read.';
+
+--
+-- Name: fix_offset_self(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_offset_self(p_stage bigint) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_steps integer;
+BEGIN
+    -- A double-entry posting moves its wallet and the offset wallet by opposite amounts. When
+    -- the wallet repaired is the offset wallet itself (the writer's world or treasury account
+    -- drifts), the posting nets to zero in the ledger: a transfer row world -> world, two
+    -- entries of the same wallet, or a posting API's refusal (RC306). It cannot repair that
+    -- wallet, and its stored side would be moved back as an offset (a resync in disguise under
+    -- an adjust). Left to a person, in the dry run as applying would.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual', moves = '{}',
+        note = format('the wallet is the offset wallet of ledger %s''s writer: a posting '
+                      || 'against itself moves nothing in the ledger; repair it by hand (an '
+                      || 'entry against another wallet), or acknowledge', s.ledger_source)
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_key IS NOT NULL
+      AND EXISTS (
+          SELECT
+          FROM jsonb_array_elements(s.postings) AS p (value)
+          LEFT JOIN _recon.writer AS w ON w.ledger_source = s.ledger_source
+          WHERE CASE WHEN p.value ? 'offset_wallet' THEN p.value ->> 'offset_wallet'
+                     ELSE w.offset_wallet END = s.wallet_key);
+    GET DIAGNOSTICS v_steps = ROW_COUNT;
+    RETURN v_steps;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_offset_self(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_offset_self(p_stage bigint) IS 'Phase of _recon.fix_assess: marks manual a planned step whose posting would be against its own wallet as the offset wallet (the posting''s own, else its writer''s): it nets to zero in the ledger, so it cannot repair the wallet (an adjust of a drifting world account posted world -> world and moved its stored balance back). The wallet''s other steps follow (_recon.fix_all_or_nothing). Returns how many steps.';
 
 --
 -- Name: fix_overdraft_evidence(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -6906,7 +7097,9 @@ EXCEPTION WHEN OTHERS THEN
                             v_ledger.name, v_writing),
             format('%s: %s', SQLSTATE, SQLERRM),
             'Check the writer (SELECT * FROM _recon.writer; recon.register_writer): the values '
-            || 'its columns and templates give, or its posting function.');
+            || 'its columns and templates give, or its posting function; a trigger on the '
+            || 'ledger table runs under search_path = pg_catalog, pg_temp (schema-qualify its '
+            || 'names, or ALTER FUNCTION ... SET search_path).');
     END IF;
     RAISE;
 END;
@@ -12255,6 +12448,19 @@ CREATE FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) RE
         WHEN (_recon.incremental_storage(p_ledger.relid) ->> 'foreign')::boolean
             THEN 'a partition or child table of the ledger is a foreign table: no storage or '
                  || 'statistics to rely on'
+        -- a table a logical-replication subscription fills takes its ids from the publisher,
+        -- which commits them out of order where no wait here can see, and the apply worker
+        -- (session_replication_role = replica) fires no recon_ledger_write on its UPDATEs
+        WHEN EXISTS (SELECT FROM _recon.incremental_tables(p_ledger.relid) AS t
+                     JOIN pg_catalog.pg_subscription_rel AS r ON r.srrelid = t.relid)
+            THEN (SELECT format('the ledger table %s is filled by a logical-replication '
+                                || 'subscription: its ids come from the publisher, whose '
+                                || 'transactions commit out of order unseen here, and replicated '
+                                || 'UPDATEs and DELETEs fire no trigger recon_ledger_write',
+                                t.relid::regclass)
+                  FROM _recon.incremental_tables(p_ledger.relid) AS t
+                  JOIN pg_catalog.pg_subscription_rel AS r ON r.srrelid = t.relid
+                  ORDER BY t.relid LIMIT 1)
         -- the per-wallet state keeps keys as text: a key type whose equality is not its text's
         -- (citext, a nondeterministic collation) would be found under another key
         WHEN _recon.ledger_keys_text_unequal(p_ledger) IS NOT NULL
@@ -12284,7 +12490,7 @@ $$;
 -- Name: FUNCTION incremental_unsupported(p_ledger _recon.ledger_source); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) IS 'NULL when a ledger and its wallets can run incrementally, else why not: incremental mode needs an integer "order_by" column (an identity or sequence), a ledger that is a table, a partitioned table, an inheritance parent or a simple view over one of them (_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a wallet table (partitioned or not; a view has no xmin), wallet keys equal exactly when their texts are (_recon.ledger_keys_text_unequal), and the trigger recon_ledger_write on every table of the ledger (0024). A ledger with parents also needs what _recon.incremental_parents lists (foreign keys and indexes on each link, parent tables).';
+COMMENT ON FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) IS 'NULL when a ledger and its wallets can run incrementally, else why not: incremental mode needs an integer "order_by" column (an identity or sequence), a ledger that is a table, a partitioned table, an inheritance parent or a simple view over one of them (_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a wallet table (partitioned or not; a view has no xmin), no ledger table filled by a logical-replication subscription (pg_subscription_rel), wallet keys equal exactly when their texts are (_recon.ledger_keys_text_unequal), and the trigger recon_ledger_write on every table of the ledger (0024). A ledger with parents also needs what _recon.incremental_parents lists (foreign keys and indexes on each link, parent tables).';
 
 --
 -- Name: journal_skipped(_recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
@@ -12783,6 +12989,17 @@ BEGIN
         p_effects := _recon.ledger_operation_effects(p_relid, p_wallet, p_options);
     ELSIF p_options ? 'direction' THEN
         p_mode := 'direction';
+        -- a direction ledger's effects are its credit and debit values: effects given beside
+        -- them would be dropped (a liability ledger asking credit = -1 got the opposite signs)
+        IF p_options ? 'effects' THEN
+            PERFORM _recon.fail(
+                'RC106', '"effects" needs "operation"',
+                'A direction ledger moves its balance column by +1 for "credit" and -1 for '
+                || '"debit"; "effects" map the values of an "operation" column.',
+                'Drop "effects", or give "operation": "<direction column>" with "effects": '
+                || '{"<value>": {"<balance column>": multiplier}} instead of "direction".'
+            );
+        END IF;
         PERFORM _recon.resolve_column(p_relid, p_options ->> 'direction', 'the direction');
         IF COALESCE(p_options ->> 'credit', 'credit')
            = COALESCE(p_options ->> 'debit', 'debit') THEN
@@ -14616,6 +14833,34 @@ $$;
 COMMENT ON FUNCTION _recon.require_guard_shape(p_ledger _recon.ledger_source, p_kind text) IS 'Fails with RC406 when a guard of kind p_kind (drift, double_entry, lifecycle) cannot read the ledger source''s shape, saying why: a custom shape; amounts or balances of minor units (a scale); a parent table with inheritance children; for the drift and double-entry guards a parent without a foreign key from its "via" column to its key on every table holding the rows (_recon.parent_foreign_key: enforced, its triggers enabled, validated, not deferrable, no ON DELETE / ON UPDATE action); for the lifecycle guard anything but a plain one-sided ledger; for a drift guard reading the legs (effects keyed on several columns, parent rows) a parent on the ledger table itself, or a view.';
 
 --
+-- Name: require_writable(text, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.require_writable(p_call text, p_why text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- A standby says so itself (RC220, where a call can run on one through --replica); here a
+    -- primary's transaction made read-only: BEGIN READ ONLY, or a role or session with
+    -- default_transaction_read_only = on (an operator's safety net).
+    IF current_setting('transaction_read_only')::boolean AND NOT pg_is_in_recovery() THEN
+        PERFORM _recon.fail(
+            'RC314', format('%s cannot run in a read-only transaction', p_call), p_why,
+            'Run it in a read-write transaction (BEGIN READ WRITE; or SET '
+            || 'default_transaction_read_only = off for the session); nothing of your '
+            || 'tables changes without dry_run => false.');
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION require_writable(p_call text, p_why text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.require_writable(p_call text, p_why text) IS 'RC314 when the transaction is read-only on a primary (BEGIN READ ONLY, default_transaction_read_only = on): p_call names the call, p_why what it must write (a dry run stages its plan, a reconcile records its run). On a standby each call says so itself.';
+
+--
 -- Name: resolve_column(oid, text, text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -14691,6 +14936,16 @@ BEGIN
             || '(e.g. public.wallet_account); quote mixed-case names ("Wallets").'
         );
     END IF;
+    -- a temporary table (or a view over one) goes with the session that made it: a source on
+    -- it would leave a dangling oid in the registry, and every other session cannot read it
+    IF (SELECT c.relpersistence FROM pg_catalog.pg_class AS c WHERE c.oid = v_relid) = 't' THEN
+        PERFORM _recon.fail(
+            'RC101', pg_catalog.format('table %L is temporary', p_table),
+            'A temporary table or view lives only in the session that made it; the checks run '
+            || 'in other sessions (cron, the CLI) and after it ends.',
+            'Register a permanent table or view.'
+        );
+    END IF;
     RETURN v_relid;
 END;
 $$;
@@ -14699,7 +14954,7 @@ $$;
 -- Name: FUNCTION resolve_table(p_table text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.resolve_table(p_table text) IS 'Resolves a table name to its oid on the caller''s search_path, as psql would read it (so it pins no search_path itself; every name in it is qualified); RC101 when there is no such table.';
+COMMENT ON FUNCTION _recon.resolve_table(p_table text) IS 'Resolves a table name to its oid on the caller''s search_path, as psql would read it (so it pins no search_path itself; every name in it is qualified); RC101 when there is no such table, or it is temporary.';
 
 --
 -- Name: reversal_reference(text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -15331,6 +15586,7 @@ BEGIN
     -- not see everything it was asked to. In incremental mode a balance check runs from its
     -- watermark when that can be shown to give the full result (_recon.balance_increment), and
     -- in full otherwise; a full balance check leaves a watermark for the next incremental run.
+    PERFORM _recon.checks_intact(p_names);  -- RC204: a view or table a DROP ... CASCADE took
     PERFORM _recon.wallet_keys_repeated(p_names);  -- RC203: a key on two wallet rows
     FOR v_check IN SELECT c.* FROM _recon.check_def AS c WHERE c.name = ANY (p_names)
                    ORDER BY c.name LOOP
@@ -17909,6 +18165,9 @@ DECLARE
 BEGIN
     -- 1. What it needs: a coverage check, a ledger of that wallet source with a double-entry
     --    writer (the opening entries are balanced against its offset wallet), good templates.
+    PERFORM _recon.require_writable('recon.backfill()',
+                                    'Even a dry run stages its plan in _recon.fix_stage (a '
+                                    || 'scratch table of the toolkit) and removes it after.');
     v_invoker := _recon.fix_caller(backfill.dry_run, backfill.ticket, backfill.reason,
                                    'a backfill');
     v_target := _recon.backfill_target(v_check, backfill.wallet_key, backfill.wallet_columns);
@@ -18276,6 +18535,9 @@ BEGIN
                             || 'reads only the findings'' wallets; checks can read on a '
                             || 'standby (wallet-recon check --replica).');
     END IF;
+    PERFORM _recon.require_writable('recon.fix()',
+                                    'Even a dry run stages its plan in _recon.fix_stage (a '
+                                    || 'scratch table of the toolkit) and removes it after.');
     PERFORM _recon.fix_limit(fix.wallet_limit, 'wallet_limit');
     PERFORM _recon.fix_limit(fix.run_limit, 'run_limit');
     IF (fix.wallet_limit IS NOT NULL AND fix.wallet_limits IS NOT NULL)
@@ -18427,6 +18689,9 @@ DECLARE
     v_resolved bigint;
     v_summary jsonb;
 BEGIN
+    PERFORM _recon.require_writable('recon.reconcile()',
+                                    'A run records itself, its findings and alerts '
+                                    || '(recon.runs, recon.run_findings).');
     SELECT c.o_run, c.o_replica, c.o_started INTO v_run, v_replica, v_started_run
     FROM _recon.run_claim(v_names, reconcile.mode) AS c;
     PERFORM _recon.run_sweep_stale(v_run);
@@ -19234,6 +19499,9 @@ DECLARE
     v_fix bigint;
     v_invoker name;
 BEGIN
+    PERFORM _recon.require_writable('recon.reverse_fix()',
+                                    'Even a dry run stages its plan in _recon.fix_stage (a '
+                                    || 'scratch table of the toolkit) and removes it after.');
     v_invoker := _recon.fix_caller(reverse_fix.dry_run, reverse_fix.ticket, reverse_fix.reason,
                                    'reversing a fix');
     IF NOT EXISTS (SELECT FROM _recon.fix AS f
@@ -19468,6 +19736,9 @@ CREATE FUNCTION recon.start_run(checks text[] DEFAULT NULL::text[], mode text DE
 DECLARE
     v_run bigint;
 BEGIN
+    PERFORM _recon.require_writable('recon.start_run()',
+                                    'A run records itself, its findings and alerts '
+                                    || '(recon.runs, recon.run_findings).');
     INSERT INTO _recon.run (mode, checks)
     VALUES (start_run.mode, _recon.run_checks(start_run.checks, start_run.mode))
     RETURNING id INTO v_run;
@@ -22741,6 +23012,12 @@ REVOKE ALL ON FUNCTION _recon.check_options(p_what text, p_options jsonb, p_allo
 REVOKE ALL ON FUNCTION _recon.check_row_currency(p_kind text, p_ledger text, p_wallet text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION checks_intact(p_names text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.checks_intact(p_names text[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION column_holds(p_relid oid, p_column name, p_value numeric); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -23037,6 +23314,12 @@ REVOKE ALL ON FUNCTION _recon.fix_evidence_journals(p_ledger _recon.ledger_sourc
 REVOKE ALL ON FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -23161,6 +23444,12 @@ REVOKE ALL ON FUNCTION _recon.fix_offset_deltas(p_posting jsonb) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_offset_legs(p_stage bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_offset_self(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_offset_self(p_stage bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_overdraft_evidence(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
@@ -24089,6 +24378,12 @@ REVOKE ALL ON FUNCTION _recon.require_column(p_ledger _recon.ledger_source, p_co
 --
 
 REVOKE ALL ON FUNCTION _recon.require_guard_shape(p_ledger _recon.ledger_source, p_kind text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION require_writable(p_call text, p_why text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.require_writable(p_call text, p_why text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION resolve_column(p_relid oid, p_column text, p_role text, p_numeric boolean); Type: ACL; Schema: _recon; Owner: -
