@@ -752,16 +752,17 @@ CREATE FUNCTION _recon.balance_add_settled(p_check _recon.check_def, p_from nume
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
+DECLARE
+    v_state regclass := _recon.balance_state_table(p_check.name);
 BEGIN
     p_delta := ARRAY[]::text[];
     p_inserted := 0;
     IF p_to > p_from THEN
         EXECUTE format($q$
             WITH a AS (%1$s), up AS (
-                INSERT INTO _recon.balance_state AS s
-                    (check_name, wallet_key, n, n_amount, n_bad, sums)
-                SELECT %2$L, a.k::text, a.n, a.n_amount, a.n_bad, ARRAY[%3$s]::numeric[] FROM a
-                ON CONFLICT (check_name, wallet_key) DO UPDATE
+                INSERT INTO %2$s AS s (k, n, n_amount, n_bad, sums)
+                SELECT a.k::%4$s, a.n, a.n_amount, a.n_bad, ARRAY[%3$s]::numeric[] FROM a
+                ON CONFLICT (k) DO UPDATE
                 SET n = s.n + excluded.n,
                     n_amount = s.n_amount + excluded.n_amount,
                     n_bad = s.n_bad + excluded.n_bad,
@@ -769,14 +770,14 @@ BEGIN
                                              ELSE u.x + u.y END
                                  FROM unnest(s.sums, excluded.sums) WITH ORDINALITY AS u (x, y, i)
                                  ORDER BY u.i)
-                RETURNING s.wallet_key, s.xmax = 0 AS inserted
+                RETURNING s.k::text AS k, s.xmax = 0 AS inserted
             )
-            SELECT COALESCE(array_agg(up.wallet_key), '{}'),
+            SELECT COALESCE(array_agg(up.k), '{}'),
                    count(*) FILTER (WHERE up.inserted)
             FROM up$q$,
             _recon.balance_agg_sql(p_check.options, format('l.ord > %s AND l.ord <= %s',
                                                            p_from, p_to)),
-            p_check.name, p_sums
+            v_state, p_sums, _recon.column_type(v_state, 'k')
         ) INTO p_delta, p_inserted;
     END IF;
 END;
@@ -786,7 +787,7 @@ $_$;
 -- Name: FUNCTION balance_add_settled(p_check _recon.check_def, p_from numeric, p_to numeric, p_sums text, OUT p_delta text[], OUT p_inserted bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.balance_add_settled(p_check _recon.check_def, p_from numeric, p_to numeric, p_sums text, OUT p_delta text[], OUT p_inserted bigint) IS 'Step 2 of _recon.balance_increment: adds the entries of balance check p_check with an ordering id above p_from and up to p_to to its per-wallet state (_recon.balance_state; p_sums: the list of the sums a.s1, a.s2...). p_delta: the wallet keys it added to, p_inserted: how many of them are new rows.';
+COMMENT ON FUNCTION _recon.balance_add_settled(p_check _recon.check_def, p_from numeric, p_to numeric, p_sums text, OUT p_delta text[], OUT p_inserted bigint) IS 'Step 2 of _recon.balance_increment: adds the entries of balance check p_check with an ordering id above p_from and up to p_to to its per-wallet state (_recon.balance_state_table(); p_sums: the list of the sums a.s1, a.s2...). p_delta: the wallet keys it added to, p_inserted: how many of them are new rows.';
 
 --
 -- Name: balance_agg_sql(jsonb, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -1016,12 +1017,13 @@ DECLARE
     v_ledger_storage jsonb;
     v_wallet_storage jsonb;
     v_parents_storage jsonb;
+    v_state regclass;
 BEGIN
     -- Where no watermark can be set, the caller runs the check's view (and says why).
     IF v_unsupported IS NOT NULL
        OR jsonb_typeof(p_check.options -> 'ledger') = 'array' THEN
         DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
-        DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
+        PERFORM _recon.balance_state_drop(p_check.name);
         RETURN COALESCE(v_unsupported,
                         'the check sums several ledgers, each with its own ordering');
     END IF;
@@ -1049,25 +1051,25 @@ BEGIN
     -- where the next incremental run starts looking for written wallet and parent rows
     v_wallets_xmin := pg_snapshot_xmin(pg_current_snapshot());
     DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
-    DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
 
     -- One statement, one snapshot, one pass over the ledger: its per-wallet sums are the
     -- findings, judged by the very SQL of the check's view (FULL JOIN to the wallets), and,
-    -- less the few entries above the bound (by the ordering index), the new state.
-    EXECUTE _recon.balance_full_sql(p_check, v_bound)
+    -- less the few entries above the bound (by the ordering index), the new state: a new
+    -- table, keyed on the wallet key's own type, the old one live until the swap below.
+    v_state := _recon.balance_state_create(p_check.name, p_run, v_ledger);
+    EXECUTE _recon.balance_full_sql(p_check, v_bound, v_state)
     INTO v_rows, v_wallet_rows, v_null_keys USING p_run;
     -- Entries without a wallet key (NULL; with float sums, settled ones) are a finding of the check (unknown_wallet),
     -- which the per-wallet state cannot hold, so no incremental run could give it again: no
     -- watermark, and the findings come from the check's view, as for any full run without one.
     IF v_null_keys > 0 THEN
         DELETE FROM _recon.run_stage AS r WHERE r.run_id = p_run AND r.check_name = p_check.name;
-        DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
+        PERFORM _recon.balance_state_drop(p_check.name);  -- the new table and the old
         RETURN 'the ledger has entries without a wallet key (NULL): the per-wallet state cannot '
                || 'hold them, so this check runs in full until they are repaired';
     END IF;
 
-    INSERT INTO _recon.balance_state_mark AS g (check_name, run_id) VALUES (p_check.name, p_run)
-    ON CONFLICT (check_name) DO UPDATE SET run_id = excluded.run_id;
+    PERFORM _recon.balance_state_swap(p_check.name, v_state, p_run);
     INSERT INTO _recon.watermark (
         check_name, run_id, compiled_md5, order_bound, snapshot_xmin, ledger_relfilenode,
         wallet_relfilenode, ledger_changes, wallet_deletes, state_rows, ledger_storage,
@@ -1092,10 +1094,10 @@ $$;
 COMMENT ON FUNCTION _recon.balance_full(p_check _recon.check_def, p_run bigint) IS 'A full run of a balance check that also leaves its incremental state, from one pass over the ledger: the settled entries (up to the highest ordering id, once the transactions in flight are over) are summed once, stored as the new state and, with the entries above the bound, judged by the check''s own SQL into the run''s findings. Returns NULL (findings staged, watermark set), or why it cannot (nothing staged, the previous watermark kept unless the ledger can never run incrementally): the caller then runs the check''s view.';
 
 --
--- Name: balance_full_sql(_recon.check_def, numeric); Type: FUNCTION; Schema: _recon; Owner: -
+-- Name: balance_full_sql(_recon.check_def, numeric, regclass); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
-CREATE FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric) RETURNS text
+CREATE FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric, p_state regclass) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -1111,6 +1113,7 @@ DECLARE
     v_exact boolean := cardinality(_recon.check_floats(p_check.options)) = 0;
     v_state text;
     v_combined text;
+    v_type regtype := _recon.column_type(p_state, 'k');
 BEGIN
     SELECT string_agg(CASE WHEN v_exact THEN format(
                'CASE WHEN a.n - COALESCE(t.n, 0) > 0 THEN a.s%1$s - COALESCE(t.s%1$s, 0) END', i)
@@ -1129,11 +1132,11 @@ BEGIN
             FROM a%11$s
         ),
         -- a row per summed key and per wallet (n = 0 without entries): has_wallet tells the
-        -- next run which keys were wallets
+        -- next run which keys were wallets; into a new table without an index (its key is
+        -- built after the data, _recon.balance_state_swap)
         st AS (
-            INSERT INTO _recon.balance_state
-                (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
-            SELECT %3$L, COALESCE(s.k, w.%6$I)::text, COALESCE(s.n, 0),
+            INSERT INTO %3$s (k, n, n_amount, n_bad, sums, has_wallet)
+            SELECT COALESCE(s.k::%13$s, w.%6$I::%13$s), COALESCE(s.n, 0),
                    COALESCE(s.n_amount, 0), COALESCE(s.n_bad, 0),
                    CASE WHEN s.n > 0 THEN s.sums ELSE ARRAY[%12$s]::numeric[] END,
                    w.%6$I IS NOT NULL
@@ -1141,7 +1144,6 @@ BEGIN
             -- entries without a wallet key are no wallet's: never in the state (see below);
             -- nor a key whose entries are all above the bound
             WHERE (s.k IS NOT NULL AND s.n > 0) OR w.%6$I IS NOT NULL
-            ORDER BY 2  -- in key order: each index entry goes to the rightmost page
             RETURNING has_wallet
         ),
         staged AS (
@@ -1160,7 +1162,7 @@ BEGIN
         _recon.balance_agg_sql(p_check.options,
                                CASE WHEN v_exact THEN 'TRUE' ELSE format('l.ord <= %s', p_bound) END),
         _recon.balance_agg_sql(p_check.options, format('l.ord > %s', p_bound)),
-        p_check.name, v_state,
+        p_state, v_state,
         _recon.balance_findings_sql(p_check.name, p_check.options, CASE
             WHEN v_exact THEN 'a AS e'  -- every entry, summed as the check's view sums them
             ELSE format('(SELECT COALESCE(a.k, t.k) AS k, '
@@ -1175,16 +1177,16 @@ BEGIN
         -- t has at most one row per key; a NULL key joins none, so with exact sums every
         -- entry without a wallet key counts (the caller then runs the check in full)
         CASE WHEN v_exact THEN ' LEFT JOIN t ON t.k = a.k' ELSE '' END,
-        (SELECT string_agg('NULL', ', ') FROM generate_series(1, v_cols))
+        (SELECT string_agg('NULL', ', ') FROM generate_series(1, v_cols)), v_type
     );
 END;
 $_$;
 
 --
--- Name: FUNCTION balance_full_sql(p_check _recon.check_def, p_bound numeric); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION balance_full_sql(p_check _recon.check_def, p_bound numeric, p_state regclass); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric) IS 'The statement of a balance check''s full run (_recon.balance_full; $1 the run): one pass over the ledger, whose per-wallet sums are the run''s findings (by the check''s own SQL, _recon.balance_findings_sql) and, less the entries above p_bound, the new state (_recon.balance_state). With exact sums the pass reads every entry with no condition, so an index on (wallet key) INCLUDE (amount, ...) serves it in key order; float sums are summed up to the bound on their own. Returns the state rows, those of wallets, and settled NULL wallet keys.';
+COMMENT ON FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric, p_state regclass) IS 'The statement of a balance check''s full run (_recon.balance_full; $1 the run): one pass over the ledger, whose per-wallet sums are the run''s findings (by the check''s own SQL, _recon.balance_findings_sql) and, less the entries above p_bound, the new state (p_state, a new table: _recon.balance_state_create). With exact sums the pass reads every entry with no condition, so an index on (wallet key) INCLUDE (amount, ...) serves it in key order; float sums are summed up to the bound on their own. Returns the state rows, those of wallets, and settled NULL wallet keys.';
 
 --
 -- Name: balance_increment(_recon.check_def, bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -1193,7 +1195,7 @@ COMMENT ON FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound nu
 CREATE FUNCTION _recon.balance_increment(p_check _recon.check_def, p_run bigint) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
     v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
@@ -1291,11 +1293,12 @@ BEGIN
     END IF;
     -- the wallets now, for the next run: the keys written since that were no wallet then
     IF cardinality(v_new_keys) > 0 THEN
-        INSERT INTO _recon.balance_state AS s
-            (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
-        SELECT p_check.name, x.k, 0, 0, 0, ARRAY[]::numeric[], TRUE
-        FROM unnest(v_new_keys) AS x (k)
-        ON CONFLICT (check_name, wallet_key) DO UPDATE SET has_wallet = TRUE;
+        EXECUTE format('INSERT INTO %s AS s (k, n, n_amount, n_bad, sums, has_wallet) '
+                       || 'SELECT x.k::%s, 0, 0, 0, ARRAY[]::numeric[], TRUE '
+                       || 'FROM unnest($1) AS x (k) ON CONFLICT (k) DO UPDATE SET has_wallet = TRUE',
+                       _recon.balance_state_table(p_check.name),
+                       _recon.column_type(_recon.balance_state_table(p_check.name), 'k'))
+        USING v_new_keys;
     END IF;
 
     UPDATE _recon.balance_state_mark AS g SET run_id = p_run WHERE g.check_name = p_check.name;
@@ -1307,7 +1310,7 @@ BEGIN
     PERFORM _recon.ledger_write_prune();
     RETURN NULL;
 END;
-$$;
+$_$;
 
 --
 -- Name: FUNCTION balance_increment(p_check _recon.check_def, p_run bigint); Type: COMMENT; Schema: _recon; Owner: -
@@ -1635,6 +1638,8 @@ CREATE FUNCTION _recon.balance_recheck(p_check _recon.check_def, p_ledger _recon
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
+    v_state regclass := _recon.balance_state_table(p_check.name);
+    v_type regtype := _recon.column_type(v_state, 'k');
     v_wp text;
     v_counts text;
 BEGIN
@@ -1642,20 +1647,22 @@ BEGIN
     -- run (their keys are re-checked) and the count of the others, unchanged since. With the
     -- state's wallet keys (has_wallet), that count shows whether a wallet vanished (deleted,
     -- or re-keyed: its entries stay under a key that is no wallet now).
-    v_wp := format($q$wp AS MATERIALIZED (
-                SELECT count(*) FILTER (WHERE age(w.xmin) > age($3)) AS old_rows,
-                       COALESCE(array_agg(w.%1$I) FILTER (WHERE age(w.xmin) <= age($3)),
+    -- (age($3) once, as an InitPlan; the one test per row is the xmin's)
+    v_wp := format($q$wp0 AS MATERIALIZED (
+                SELECT count(*) AS all_rows,
+                       COALESCE(array_agg(w.%1$I) FILTER (WHERE age(w.xmin) <= (SELECT age($3))),
                                 ARRAY[]::%2$s[]) AS new_keys
-                FROM %3$s AS w),$q$,
+                FROM %3$s AS w),
+            wp AS (SELECT wp0.all_rows - cardinality(wp0.new_keys) AS old_rows, wp0.new_keys
+                   FROM wp0),$q$,
                    p_wallet.key_column, p_key_type, p_wallet.relid::regclass);
     -- (each written key probed once: the ones that were no wallet then)
     v_counts := format($q$(SELECT wp.old_rows FROM wp),
                    (SELECT cardinality(wp.new_keys) FROM wp),
                    ARRAY(SELECT x.k::text FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
-                         WHERE NOT EXISTS (SELECT FROM _recon.balance_state AS g
-                                           WHERE g.check_name = %1$L
-                                             AND g.wallet_key = x.k::text AND g.has_wallet))$q$,
-                       p_check.name);
+                         WHERE NOT EXISTS (SELECT FROM %1$s AS g
+                                           WHERE g.k = x.k::%2$s AND g.has_wallet))$q$,
+                       v_state, v_type);
     IF p_ledger.parents IS NULL THEN
         EXECUTE format('WITH %s staged AS (%s RETURNING 1) SELECT 0::bigint, %s',
                        v_wp, p_insert, v_counts)
@@ -1665,27 +1672,26 @@ BEGIN
             WITH %7$s pk AS MATERIALIZED (SELECT DISTINCT x.k::%1$s AS k FROM (%2$s) AS x (k)),
             pa AS MATERIALIZED (%3$s),
             up AS (
-                INSERT INTO _recon.balance_state AS s
-                    (check_name, wallet_key, n, n_amount, n_bad, sums)
-                SELECT %4$L, pa.k::text, pa.n, pa.n_amount, pa.n_bad, ARRAY[%5$s]::numeric[]
+                INSERT INTO %4$s AS s (k, n, n_amount, n_bad, sums)
+                SELECT pa.k::%9$s, pa.n, pa.n_amount, pa.n_bad, ARRAY[%5$s]::numeric[]
                 FROM pa
-                ON CONFLICT (check_name, wallet_key) DO UPDATE
+                ON CONFLICT (k) DO UPDATE
                 SET n = excluded.n, n_amount = excluded.n_amount, n_bad = excluded.n_bad,
                     sums = excluded.sums
                 RETURNING s.xmax = 0 AS inserted
             ),
             gone AS (
-                DELETE FROM _recon.balance_state AS s USING pk
-                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text AND NOT s.has_wallet
+                DELETE FROM %4$s AS s USING pk
+                WHERE s.k = pk.k::%9$s AND NOT s.has_wallet
                   AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
                 RETURNING 1
             ),
             -- a wallet left without entries keeps its row (has_wallet), emptied
             emptied AS (
-                UPDATE _recon.balance_state AS s
+                UPDATE %4$s AS s
                 SET n = 0, n_amount = 0, n_bad = 0, sums = ARRAY[]::numeric[]
                 FROM pk
-                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text AND s.has_wallet
+                WHERE s.k = pk.k::%9$s AND s.has_wallet
                   AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
                 RETURNING 1
             ),
@@ -1697,7 +1703,7 @@ BEGIN
             _recon.balance_agg_sql(p_check.options, format(
                 'l.wallet = ANY (ARRAY(SELECT pk.k FROM pk)) AND l.ord <= %s '
                 || 'AND EXISTS (SELECT FROM pk)', p_bound)),
-            p_check.name, replace(p_sums, 'a.s', 'pa.s'), p_insert, v_wp, v_counts
+            v_state, replace(p_sums, 'a.s', 'pa.s'), p_insert, v_wp, v_counts, v_type
         ) INTO p_state_rows, p_old_rows, p_written, p_new_keys
         USING p_run, p_delta, p_since;
     END IF;
@@ -1719,6 +1725,7 @@ CREATE FUNCTION _recon.balance_recheck_sql(p_check _recon.check_def, p_ledger _r
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
+    v_state regclass := _recon.balance_state_table(p_check.name);
     v_pa text;
     v_combined text;
 BEGIN
@@ -1757,8 +1764,7 @@ BEGIN
                    COALESCE(s.n_amount, 0)%9$s + COALESCE(t.n_amount, 0) AS n_amount,
                    COALESCE(s.n_bad, 0)%10$s + COALESCE(t.n_bad, 0) AS n_bad%6$s
             FROM r%11$s
-            LEFT JOIN _recon.balance_state AS s
-                ON %12$ss.check_name = %5$L AND s.wallet_key = r.k::text%13$s
+            LEFT JOIN %14$s AS s ON %12$ss.k = r.k::%15$s%13$s
             LEFT JOIN t ON t.k = r.k
         ) AS e$e$,
             _recon.balance_agg_sql(p_check.options, format('l.ord > %s', p_bound)),
@@ -1767,7 +1773,8 @@ BEGIN
             format(v_pa, 'n'), format(v_pa, 'n_amount'), format(v_pa, 'n_bad'),
             CASE WHEN v_pa <> '' THEN ' LEFT JOIN pk AS q ON q.k = r.k' ELSE '' END,
             CASE WHEN v_pa <> '' THEN 'q.k IS NULL AND ' ELSE '' END,
-            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pa ON pa.k = r.k' ELSE '' END),
+            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pa ON pa.k = r.k' ELSE '' END,
+            v_state, _recon.column_type(v_state, 'k')),
         'LEFT'));
 END;
 $_$;
@@ -1777,6 +1784,159 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.balance_recheck_sql(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_cols integer) IS 'Step 3 of _recon.balance_increment: the INSERT into _recon.run_stage of balance check p_check''s findings for the wallets to re-check (new settled entries: $2; entries above bound p_bound; wallet rows written since: CTE wp; open findings; with parents, the wallets under a changed parent row: CTEs pk, pa), judged by the SQL of a full run (_recon.balance_findings_sql) from the state plus the entries above the bound.';
+
+--
+-- Name: balance_state_create(text, bigint, _recon.ledger_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.balance_state_create(p_check text, p_run bigint, p_ledger _recon.ledger_source) RETURNS regclass
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_key record := _recon.balance_state_key(p_ledger);
+    v_name name := format('bs_%s_%s', md5(p_check), p_run);
+BEGIN
+    -- No index yet: the full run writes the rows, then _recon.balance_state_swap builds the
+    -- primary key on them in one sort and makes the table live (unlogged: recomputable, and a
+    -- crash empties it with its mark).
+    EXECUTE format('CREATE UNLOGGED TABLE _recon.%I (k %s%s NOT NULL, n bigint NOT NULL, '
+                   || 'n_amount bigint NOT NULL, n_bad bigint NOT NULL, sums numeric[] NOT NULL, '
+                   || 'has_wallet boolean NOT NULL DEFAULT FALSE)',
+                   v_name, v_key.p_type,
+                   CASE WHEN v_key.p_collation <> 0
+                        THEN ' COLLATE ' || v_key.p_collation::regcollation::text ELSE '' END);
+    EXECUTE format('COMMENT ON TABLE _recon.%I IS %L', v_name, format(
+        'The per-wallet state of balance check %s, built by run %s: per wallet key k, entries, '
+        || 'non-NULL amounts, unmapped entries and sums per balance column up to the '
+        || 'watermark''s bound; has_wallet when k was a wallet (docs/INCREMENTAL.md).',
+        p_check, p_run));
+    RETURN format('_recon.%I', v_name)::regclass;
+END;
+$$;
+
+--
+-- Name: FUNCTION balance_state_create(p_check text, p_run bigint, p_ledger _recon.ledger_source); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.balance_state_create(p_check text, p_run bigint, p_ledger _recon.ledger_source) IS 'Creates run p_run''s new per-wallet state table of balance check p_check (unlogged, no index), keyed on _recon.balance_state_key(p_ledger); _recon.balance_state_swap makes it live.';
+
+--
+-- Name: balance_state_drop(text, regclass); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.balance_state_drop(p_check text, p_keep regclass DEFAULT NULL::regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_table regclass;
+BEGIN
+    -- every table of the check (a crash empties the mark, not the catalog: one left then goes
+    -- here too), by its name: bs_<md5 of the check>_<run>
+    FOR v_table IN
+        SELECT c.oid FROM pg_class AS c
+        WHERE c.relnamespace = '_recon'::regnamespace AND c.relkind = 'r'
+          AND c.relname LIKE format('bs\_%s\_%%', md5(p_check))
+          AND c.oid IS DISTINCT FROM p_keep::oid
+    LOOP
+        EXECUTE format('DROP TABLE %s', v_table);
+    END LOOP;
+    IF p_keep IS NULL THEN
+        DELETE FROM _recon.balance_state_mark AS g WHERE g.check_name = p_check;
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION balance_state_drop(p_check text, p_keep regclass); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.balance_state_drop(p_check text, p_keep regclass) IS 'Drops the per-wallet state tables of balance check p_check but p_keep and, without p_keep, its mark: the check has no state then (a dropped check, a ledger that cannot run incrementally).';
+
+--
+-- Name: balance_state_key(_recon.ledger_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.balance_state_key(p_ledger _recon.ledger_source, OUT p_type regtype, OUT p_collation oid) RETURNS record
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- The wallet key's own type and collation when the ledger's wallet column(s) have them
+    -- too: keys are then equal in the state exactly when the check's GROUP BY and join find
+    -- them equal (citext, a nondeterministic collation, numeric included). Otherwise text,
+    -- which needs keys equal exactly when their texts are (_recon.ledger_keys_text_unequal).
+    SELECT CASE WHEN k.same THEN k.typ ELSE 'text'::regtype END,
+           CASE WHEN k.same THEN k.coll ELSE 0::oid END
+    FROM (
+        SELECT a.atttypid::regtype AS typ, a.attcollation AS coll,
+               NOT EXISTS (
+                   SELECT FROM unnest(ARRAY[p_ledger.wallet_column, p_ledger.debit_wallet_column,
+                                            p_ledger.credit_wallet_column]) AS c (col)
+                   LEFT JOIN pg_attribute AS l
+                       ON l.attrelid = p_ledger.relid AND l.attname = c.col
+                   WHERE c.col IS NOT NULL
+                     AND (l.atttypid IS DISTINCT FROM a.atttypid
+                          OR l.attcollation IS DISTINCT FROM a.attcollation)
+               ) AS same
+        FROM _recon.wallet_source AS w
+        JOIN pg_attribute AS a ON a.attrelid = w.relid AND a.attname = w.key_column
+        WHERE w.name = p_ledger.wallet_source
+    ) AS k;
+$$;
+
+--
+-- Name: FUNCTION balance_state_key(p_ledger _recon.ledger_source, OUT p_type regtype, OUT p_collation oid); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.balance_state_key(p_ledger _recon.ledger_source, OUT p_type regtype, OUT p_collation oid) IS 'The key type and collation of a balance check''s per-wallet state (_recon.balance_state_create): the wallet key column''s own when every wallet column of the ledger has the same type and collation, else text (and 0, the type''s default collation).';
+
+--
+-- Name: balance_state_swap(text, regclass, bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.balance_state_swap(p_check text, p_state regclass, p_run bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- the index after the data: one sort, not a million random inserts into a live key
+    EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (k)', p_state);
+    -- The mark names the new table in the run's transaction, and the old one goes in it too:
+    -- until the run commits, every other session reads the old state whole; a run that fails
+    -- rolls all of it back (the old state stays live, the new table never existed).
+    INSERT INTO _recon.balance_state_mark AS g (check_name, run_id, state_table)
+    SELECT p_check, p_run, c.relname FROM pg_class AS c WHERE c.oid = p_state
+    ON CONFLICT (check_name) DO UPDATE SET run_id = excluded.run_id,
+                                           state_table = excluded.state_table;
+    PERFORM _recon.balance_state_drop(p_check, p_state);
+END;
+$$;
+
+--
+-- Name: FUNCTION balance_state_swap(p_check text, p_state regclass, p_run bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.balance_state_swap(p_check text, p_state regclass, p_run bigint) IS 'Makes p_state (filled by run p_run, _recon.balance_state_create) the live per-wallet state of balance check p_check: builds its primary key, names it in _recon.balance_state_mark with generation p_run, and drops the check''s previous state table, all in the run''s transaction.';
+
+--
+-- Name: balance_state_table(text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.balance_state_table(p_check text) RETURNS regclass
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT to_regclass(format('_recon.%I', g.state_table))
+    FROM _recon.balance_state_mark AS g
+    WHERE g.check_name = p_check;
+$$;
+
+--
+-- Name: FUNCTION balance_state_table(p_check text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.balance_state_table(p_check text) IS 'The live per-wallet state table of balance check p_check (named by _recon.balance_state_mark; columns k, the wallet key in its own type, n, n_amount, n_bad, sums, has_wallet; primary key k), or NULL when it has none. It is whole when the mark''s run_id equals the watermark''s.';
 
 --
 -- Name: base_table(oid); Type: FUNCTION; Schema: _recon; Owner: -
@@ -11635,8 +11795,9 @@ BEGIN
     END IF;
     -- O(1): the state's generation mark, unlogged like the state (a crash empties both)
     IF NOT EXISTS (SELECT FROM _recon.balance_state_mark AS g
-                   WHERE g.check_name = p_check.name AND g.run_id = v_wm.run_id) THEN
-        RETURN 'the per-wallet state was lost (a crash empties it)';
+                   WHERE g.check_name = p_check.name AND g.run_id = v_wm.run_id)
+       OR _recon.balance_state_table(p_check.name) IS NULL THEN
+        RETURN 'the per-wallet state was lost (a crash empties it; upgrading to 0032 discards it)';
     END IF;
     -- exact, unlike the statistics above (flushed up to a second late): the trigger
     -- recon_ledger_write records each UPDATE and DELETE in the writing transaction
@@ -12445,7 +12606,8 @@ CREATE FUNCTION _recon.ledger_keys_text_unequal(p_ledger _recon.ledger_source) R
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     -- the wallet source's key column first, then the ledger's wallet column(s)
-    SELECT 'the wallet key ' || k.why || ' (the per-wallet state compares keys as text)'
+    SELECT 'the wallet key ' || k.why || ' (the per-wallet state compares keys as text: the '
+           || 'ledger''s wallet column has another type or collation)'
     FROM (
         SELECT _recon.key_text_unequal(w.relid, w.key_column) AS why, 0 AS i
         FROM _recon.wallet_source AS w WHERE w.name = p_ledger.wallet_source
@@ -12456,6 +12618,9 @@ CREATE FUNCTION _recon.ledger_keys_text_unequal(p_ledger _recon.ledger_source) R
         WHERE c.col IS NOT NULL
     ) AS k
     WHERE k.why IS NOT NULL
+      -- a state keyed on the wallet key's own type compares keys by its own equality (0032)
+      AND (SELECT t.p_type = 'text'::regtype AND t.p_collation = 0
+           FROM _recon.balance_state_key(p_ledger) AS t)
     ORDER BY k.i
     LIMIT 1;
 $$;
@@ -12464,7 +12629,7 @@ $$;
 -- Name: FUNCTION ledger_keys_text_unequal(p_ledger _recon.ledger_source); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.ledger_keys_text_unequal(p_ledger _recon.ledger_source) IS 'NULL when the wallet key column of a ledger''s wallet source and the ledger''s wallet column(s) keep keys equal exactly when their texts are (_recon.key_text_unequal), else why not, for the first that does not: incremental mode then runs in full and says so.';
+COMMENT ON FUNCTION _recon.ledger_keys_text_unequal(p_ledger _recon.ledger_source) IS 'NULL when the per-wallet state is keyed on the wallet key''s own type (_recon.balance_state_key: the ledger''s wallet column(s) have its type and collation), or when the wallet key column of a ledger''s wallet source and the ledger''s wallet column(s) keep keys equal exactly when their texts are (_recon.key_text_unequal), else why not, for the first that does not: incremental mode then runs in full and says so.';
 
 --
 -- Name: ledger_legs(oid, _recon.wallet_source, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -15648,6 +15813,7 @@ COMMENT ON FUNCTION _recon.stage_rows_sql(p_check _recon.check_def, p_rows text)
 CREATE FUNCTION _recon.stage_rules(p_run bigint, p_check _recon.check_def) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_nestloop TO 'off'
     AS $_$
 BEGIN
     -- The rules of _recon.stage_rows_sql (shared with a run read on a standby), applied to the
@@ -17857,7 +18023,7 @@ BEGIN
     UPDATE _recon.finding AS f SET dropped_at = now()
     WHERE f.check_name = drop_check.name AND f.resolved_run IS NULL AND f.dropped_at IS NULL;
     DELETE FROM _recon.check_def AS c WHERE c.name = drop_check.name;
-    DELETE FROM _recon.balance_state AS s WHERE s.check_name = drop_check.name;
+    PERFORM _recon.balance_state_drop(drop_check.name);
     PERFORM _recon.rebuild_discrepancies();
     EXECUTE format('DROP VIEW recon.%I', v_view);  -- RESTRICT: a user view on it stops this
 END;
@@ -19507,81 +19673,20 @@ ALTER TABLE _recon.alert ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
--- Name: balance_state; Type: TABLE; Schema: _recon; Owner: -
---
-
-CREATE UNLOGGED TABLE _recon.balance_state (
-    check_name text NOT NULL,
-    wallet_key text NOT NULL,
-    n bigint NOT NULL,
-    n_amount bigint NOT NULL,
-    n_bad bigint NOT NULL,
-    sums numeric[] NOT NULL,
-    has_wallet boolean DEFAULT false NOT NULL
-);
-
---
--- Name: TABLE balance_state; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON TABLE _recon.balance_state IS 'Per balance check and wallet: entries, non-NULL amounts, unmapped entries and the sum of effects per balance column, over the ledger entries up to the watermark''s bound. Recomputable, so unlogged; an empty state after a crash makes the next incremental run a full one.';
-
---
--- Name: COLUMN balance_state.check_name; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.balance_state.check_name IS 'The balance check.';
-
---
--- Name: COLUMN balance_state.wallet_key; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.balance_state.wallet_key IS 'Wallet key as text.';
-
---
--- Name: COLUMN balance_state.n; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.balance_state.n IS 'Entries.';
-
---
--- Name: COLUMN balance_state.n_amount; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.balance_state.n_amount IS 'Entries with a non-NULL amount.';
-
---
--- Name: COLUMN balance_state.n_bad; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.balance_state.n_bad IS 'Entries whose direction or type maps to nothing.';
-
---
--- Name: COLUMN balance_state.sums; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.balance_state.sums IS 'Sum of effects per balance column, in the check''s column order.';
-
---
--- Name: COLUMN balance_state.has_wallet; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.balance_state.has_wallet IS 'The key was a wallet when the state was last read with the wallets (every wallet has a row, with n = 0 when it has no entries). An incremental run compares the wallets still there with those it counts here: one deleted or re-keyed makes the run full (docs/INCREMENTAL.md).';
-
---
 -- Name: balance_state_mark; Type: TABLE; Schema: _recon; Owner: -
 --
 
 CREATE UNLOGGED TABLE _recon.balance_state_mark (
     check_name text NOT NULL,
-    run_id bigint NOT NULL
+    run_id bigint NOT NULL,
+    state_table name NOT NULL
 );
 
 --
 -- Name: TABLE balance_state_mark; Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON TABLE _recon.balance_state_mark IS 'Per balance check: the run that last wrote its rows of _recon.balance_state (its generation). Unlogged like the state, so a crash (or a promoted standby) empties both at once: a mark that equals the watermark''s run_id shows the state is whole, in one index probe instead of a count of the state''s rows.';
+COMMENT ON TABLE _recon.balance_state_mark IS 'Per balance check: its live per-wallet state table (state_table, in schema _recon, made by _recon.balance_state_create) and the run that last wrote it (its generation). Unlogged like the state, so a crash (or a promoted standby) empties both at once: a mark that equals the watermark''s run_id shows the state is whole, in one index probe.';
 
 --
 -- Name: COLUMN balance_state_mark.check_name; Type: COMMENT; Schema: _recon; Owner: -
@@ -19594,6 +19699,12 @@ COMMENT ON COLUMN _recon.balance_state_mark.check_name IS 'The balance check.';
 --
 
 COMMENT ON COLUMN _recon.balance_state_mark.run_id IS 'The run that last wrote the check''s state; the watermark''s run_id when the state is whole.';
+
+--
+-- Name: COLUMN balance_state_mark.state_table; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.balance_state_mark.state_table IS 'The check''s live state table in schema _recon (_recon.balance_state_table()): bs_<md5 of the check name>_<the full run that built it>.';
 
 --
 -- Name: currency_unit; Type: TABLE; Schema: _recon; Owner: -
@@ -21205,7 +21316,7 @@ COMMENT ON COLUMN _recon.watermark.wallet_deletes IS 'Wallet rows deleted (stati
 -- Name: COLUMN watermark.state_rows; Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON COLUMN _recon.watermark.state_rows IS 'Rows it left in _recon.balance_state, for information: the state is checked by _recon.balance_state_mark (0022).';
+COMMENT ON COLUMN _recon.watermark.state_rows IS 'Rows it left in the check''s state table (_recon.balance_state_table()), for information.';
 
 --
 -- Name: COLUMN watermark.taken_at; Type: COMMENT; Schema: _recon; Owner: -
@@ -21691,13 +21802,6 @@ ALTER TABLE ONLY _recon.alert
 
 ALTER TABLE ONLY _recon.balance_state_mark
     ADD CONSTRAINT balance_state_mark_pkey PRIMARY KEY (check_name);
-
---
--- Name: balance_state balance_state_pkey; Type: CONSTRAINT; Schema: _recon; Owner: -
---
-
-ALTER TABLE ONLY _recon.balance_state
-    ADD CONSTRAINT balance_state_pkey PRIMARY KEY (check_name, wallet_key);
 
 --
 -- Name: check_def check_def_pkey; Type: CONSTRAINT; Schema: _recon; Owner: -
@@ -22468,10 +22572,10 @@ REVOKE ALL ON FUNCTION _recon.balance_findings_sql(p_name text, p_options jsonb,
 REVOKE ALL ON FUNCTION _recon.balance_full(p_check _recon.check_def, p_run bigint) FROM PUBLIC;
 
 --
--- Name: FUNCTION balance_full_sql(p_check _recon.check_def, p_bound numeric); Type: ACL; Schema: _recon; Owner: -
+-- Name: FUNCTION balance_full_sql(p_check _recon.check_def, p_bound numeric, p_state regclass); Type: ACL; Schema: _recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric) FROM PUBLIC;
+REVOKE ALL ON FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric, p_state regclass) FROM PUBLIC;
 
 --
 -- Name: FUNCTION balance_increment(p_check _recon.check_def, p_run bigint); Type: ACL; Schema: _recon; Owner: -
@@ -22490,6 +22594,36 @@ REVOKE ALL ON FUNCTION _recon.balance_recheck(p_check _recon.check_def, p_ledger
 --
 
 REVOKE ALL ON FUNCTION _recon.balance_recheck_sql(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_cols integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION balance_state_create(p_check text, p_run bigint, p_ledger _recon.ledger_source); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.balance_state_create(p_check text, p_run bigint, p_ledger _recon.ledger_source) FROM PUBLIC;
+
+--
+-- Name: FUNCTION balance_state_drop(p_check text, p_keep regclass); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.balance_state_drop(p_check text, p_keep regclass) FROM PUBLIC;
+
+--
+-- Name: FUNCTION balance_state_key(p_ledger _recon.ledger_source, OUT p_type regtype, OUT p_collation oid); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.balance_state_key(p_ledger _recon.ledger_source, OUT p_type regtype, OUT p_collation oid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION balance_state_swap(p_check text, p_state regclass, p_run bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.balance_state_swap(p_check text, p_state regclass, p_run bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION balance_state_table(p_check text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.balance_state_table(p_check text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION base_table(p_view oid); Type: ACL; Schema: _recon; Owner: -
