@@ -95,8 +95,8 @@ COMMENT ON FUNCTION _recon.balance_full_sql(_recon.check_def, numeric, regclass)
 '_recon.balance_findings_sql) and, less the entries above p_bound, the new state '
 '(p_state, a new table: _recon.balance_state_create). With exact sums the pass reads every '
 'entry with no condition, so an index on (wallet key) INCLUDE (amount, ...) serves it in '
-'key order; float sums are summed up to the bound on their own. Returns the state rows, those of wallets, and settled NULL '
-'wallet keys.';
+'key order; float sums are summed up to the bound on their own. Returns the state rows, '
+'those of wallets, and settled NULL wallet keys.';
 
 REVOKE EXECUTE ON FUNCTION _recon.balance_full_sql(_recon.check_def, numeric, regclass)
 FROM PUBLIC;
