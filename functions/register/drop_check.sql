@@ -16,7 +16,7 @@ BEGIN
     UPDATE _recon.finding AS f SET dropped_at = now()
     WHERE f.check_name = drop_check.name AND f.resolved_run IS NULL AND f.dropped_at IS NULL;
     DELETE FROM _recon.check_def AS c WHERE c.name = drop_check.name;
-    DELETE FROM _recon.balance_state AS s WHERE s.check_name = drop_check.name;
+    PERFORM _recon.balance_state_drop(drop_check.name);
     -- RESTRICT: a user view on it stops this; IF EXISTS: a DROP ... CASCADE of the tables it
     -- read may have taken it (recon.discrepancies then says so, RC204)
     EXECUTE format('DROP VIEW IF EXISTS recon.%I', v_view);

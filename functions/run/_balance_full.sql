@@ -17,12 +17,13 @@ DECLARE
     v_ledger_storage jsonb;
     v_wallet_storage jsonb;
     v_parents_storage jsonb;
+    v_state regclass;
 BEGIN
     -- Where no watermark can be set, the caller runs the check's view (and says why).
     IF v_unsupported IS NOT NULL
        OR jsonb_typeof(p_check.options -> 'ledger') = 'array' THEN
         DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
-        DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
+        PERFORM _recon.balance_state_drop(p_check.name);
         RETURN COALESCE(v_unsupported,
                         'the check sums several ledgers, each with its own ordering');
     END IF;
@@ -50,25 +51,25 @@ BEGIN
     -- where the next incremental run starts looking for written wallet and parent rows
     v_wallets_xmin := pg_snapshot_xmin(pg_current_snapshot());
     DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
-    DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
 
     -- One statement, one snapshot, one pass over the ledger: its per-wallet sums are the
     -- findings, judged by the very SQL of the check's view (FULL JOIN to the wallets), and,
-    -- less the few entries above the bound (by the ordering index), the new state.
-    EXECUTE _recon.balance_full_sql(p_check, v_bound)
+    -- less the few entries above the bound (by the ordering index), the new state: a new
+    -- table, keyed on the wallet key's own type, the old one live until the swap below.
+    v_state := _recon.balance_state_create(p_check.name, p_run, v_ledger);
+    EXECUTE _recon.balance_full_sql(p_check, v_bound, v_state)
     INTO v_rows, v_wallet_rows, v_null_keys USING p_run;
     -- Entries without a wallet key (NULL; with float sums, settled ones) are a finding of the check (unknown_wallet),
     -- which the per-wallet state cannot hold, so no incremental run could give it again: no
     -- watermark, and the findings come from the check's view, as for any full run without one.
     IF v_null_keys > 0 THEN
         DELETE FROM _recon.run_stage AS r WHERE r.run_id = p_run AND r.check_name = p_check.name;
-        DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
+        PERFORM _recon.balance_state_drop(p_check.name);  -- the new table and the old
         RETURN 'the ledger has entries without a wallet key (NULL): the per-wallet state cannot '
                || 'hold them, so this check runs in full until they are repaired';
     END IF;
 
-    INSERT INTO _recon.balance_state_mark AS g (check_name, run_id) VALUES (p_check.name, p_run)
-    ON CONFLICT (check_name) DO UPDATE SET run_id = excluded.run_id;
+    PERFORM _recon.balance_state_swap(p_check.name, v_state, p_run);
     INSERT INTO _recon.watermark (
         check_name, run_id, compiled_md5, order_bound, snapshot_xmin, ledger_relfilenode,
         wallet_relfilenode, ledger_changes, wallet_deletes, state_rows, ledger_storage,

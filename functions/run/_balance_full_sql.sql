@@ -1,6 +1,8 @@
 -- _recon.balance_full_sql(): the one statement of a balance check's full run (its findings and
 -- its new incremental state).
-CREATE OR REPLACE FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric)
+CREATE OR REPLACE FUNCTION _recon.balance_full_sql(
+    p_check _recon.check_def, p_bound numeric, p_state regclass
+)
 RETURNS text
 LANGUAGE plpgsql
 STABLE
@@ -18,6 +20,7 @@ DECLARE
     v_exact boolean := cardinality(_recon.check_floats(p_check.options)) = 0;
     v_state text;
     v_combined text;
+    v_type regtype := _recon.column_type(p_state, 'k');
 BEGIN
     SELECT string_agg(CASE WHEN v_exact THEN format(
                'CASE WHEN a.n - COALESCE(t.n, 0) > 0 THEN a.s%1$s - COALESCE(t.s%1$s, 0) END', i)
@@ -36,11 +39,11 @@ BEGIN
             FROM a%11$s
         ),
         -- a row per summed key and per wallet (n = 0 without entries): has_wallet tells the
-        -- next run which keys were wallets
+        -- next run which keys were wallets; into a new table without an index (its key is
+        -- built after the data, _recon.balance_state_swap)
         st AS (
-            INSERT INTO _recon.balance_state
-                (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
-            SELECT %3$L, COALESCE(s.k, w.%6$I)::text, COALESCE(s.n, 0),
+            INSERT INTO %3$s (k, n, n_amount, n_bad, sums, has_wallet)
+            SELECT COALESCE(s.k::%13$s, w.%6$I::%13$s), COALESCE(s.n, 0),
                    COALESCE(s.n_amount, 0), COALESCE(s.n_bad, 0),
                    CASE WHEN s.n > 0 THEN s.sums ELSE ARRAY[%12$s]::numeric[] END,
                    w.%6$I IS NOT NULL
@@ -48,7 +51,6 @@ BEGIN
             -- entries without a wallet key are no wallet's: never in the state (see below);
             -- nor a key whose entries are all above the bound
             WHERE (s.k IS NOT NULL AND s.n > 0) OR w.%6$I IS NOT NULL
-            ORDER BY 2  -- in key order: each index entry goes to the rightmost page
             RETURNING has_wallet
         ),
         staged AS (
@@ -67,7 +69,7 @@ BEGIN
         _recon.balance_agg_sql(p_check.options,
                                CASE WHEN v_exact THEN 'TRUE' ELSE format('l.ord <= %s', p_bound) END),
         _recon.balance_agg_sql(p_check.options, format('l.ord > %s', p_bound)),
-        p_check.name, v_state,
+        p_state, v_state,
         _recon.balance_findings_sql(p_check.name, p_check.options, CASE
             WHEN v_exact THEN 'a AS e'  -- every entry, summed as the check's view sums them
             ELSE format('(SELECT COALESCE(a.k, t.k) AS k, '
@@ -82,18 +84,19 @@ BEGIN
         -- t has at most one row per key; a NULL key joins none, so with exact sums every
         -- entry without a wallet key counts (the caller then runs the check in full)
         CASE WHEN v_exact THEN ' LEFT JOIN t ON t.k = a.k' ELSE '' END,
-        (SELECT string_agg('NULL', ', ') FROM generate_series(1, v_cols))
+        (SELECT string_agg('NULL', ', ') FROM generate_series(1, v_cols)), v_type
     );
 END;
 $body$;
 
-COMMENT ON FUNCTION _recon.balance_full_sql(_recon.check_def, numeric) IS
+COMMENT ON FUNCTION _recon.balance_full_sql(_recon.check_def, numeric, regclass) IS
 'The statement of a balance check''s full run (_recon.balance_full; $1 the run): one pass '
 'over the ledger, whose per-wallet sums are the run''s findings (by the check''s own SQL, '
 '_recon.balance_findings_sql) and, less the entries above p_bound, the new state '
-'(_recon.balance_state). With exact sums the pass reads every entry with no condition, so an '
-'index on (wallet key) INCLUDE (amount, ...) serves it in key order; float sums are summed '
-'up to the bound on their own. Returns the state rows, those of wallets, and settled NULL '
-'wallet keys.';
+'(p_state, a new table: _recon.balance_state_create). With exact sums the pass reads every '
+'entry with no condition, so an index on (wallet key) INCLUDE (amount, ...) serves it in '
+'key order; float sums are summed up to the bound on their own. Returns the state rows, '
+'those of wallets, and settled NULL wallet keys.';
 
-REVOKE EXECUTE ON FUNCTION _recon.balance_full_sql(_recon.check_def, numeric) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION _recon.balance_full_sql(_recon.check_def, numeric, regclass)
+FROM PUBLIC;

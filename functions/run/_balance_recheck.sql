@@ -10,6 +10,8 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
+    v_state regclass := _recon.balance_state_table(p_check.name);
+    v_type regtype := _recon.column_type(v_state, 'k');
     v_wp text;
     v_counts text;
 BEGIN
@@ -17,20 +19,22 @@ BEGIN
     -- run (their keys are re-checked) and the count of the others, unchanged since. With the
     -- state's wallet keys (has_wallet), that count shows whether a wallet vanished (deleted,
     -- or re-keyed: its entries stay under a key that is no wallet now).
-    v_wp := format($q$wp AS MATERIALIZED (
-                SELECT count(*) FILTER (WHERE age(w.xmin) > age($3)) AS old_rows,
-                       COALESCE(array_agg(w.%1$I) FILTER (WHERE age(w.xmin) <= age($3)),
+    -- (age($3) once, as an InitPlan; the one test per row is the xmin's)
+    v_wp := format($q$wp0 AS MATERIALIZED (
+                SELECT count(*) AS all_rows,
+                       COALESCE(array_agg(w.%1$I) FILTER (WHERE age(w.xmin) <= (SELECT age($3))),
                                 ARRAY[]::%2$s[]) AS new_keys
-                FROM %3$s AS w),$q$,
+                FROM %3$s AS w),
+            wp AS (SELECT wp0.all_rows - cardinality(wp0.new_keys) AS old_rows, wp0.new_keys
+                   FROM wp0),$q$,
                    p_wallet.key_column, p_key_type, p_wallet.relid::regclass);
     -- (each written key probed once: the ones that were no wallet then)
     v_counts := format($q$(SELECT wp.old_rows FROM wp),
                    (SELECT cardinality(wp.new_keys) FROM wp),
                    ARRAY(SELECT x.k::text FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
-                         WHERE NOT EXISTS (SELECT FROM _recon.balance_state AS g
-                                           WHERE g.check_name = %1$L
-                                             AND g.wallet_key = x.k::text AND g.has_wallet))$q$,
-                       p_check.name);
+                         WHERE NOT EXISTS (SELECT FROM %1$s AS g
+                                           WHERE g.k = x.k::%2$s AND g.has_wallet))$q$,
+                       v_state, v_type);
     IF p_ledger.parents IS NULL THEN
         EXECUTE format('WITH %s staged AS (%s RETURNING 1) SELECT 0::bigint, %s',
                        v_wp, p_insert, v_counts)
@@ -40,27 +44,26 @@ BEGIN
             WITH %7$s pk AS MATERIALIZED (SELECT DISTINCT x.k::%1$s AS k FROM (%2$s) AS x (k)),
             pa AS MATERIALIZED (%3$s),
             up AS (
-                INSERT INTO _recon.balance_state AS s
-                    (check_name, wallet_key, n, n_amount, n_bad, sums)
-                SELECT %4$L, pa.k::text, pa.n, pa.n_amount, pa.n_bad, ARRAY[%5$s]::numeric[]
+                INSERT INTO %4$s AS s (k, n, n_amount, n_bad, sums)
+                SELECT pa.k::%9$s, pa.n, pa.n_amount, pa.n_bad, ARRAY[%5$s]::numeric[]
                 FROM pa
-                ON CONFLICT (check_name, wallet_key) DO UPDATE
+                ON CONFLICT (k) DO UPDATE
                 SET n = excluded.n, n_amount = excluded.n_amount, n_bad = excluded.n_bad,
                     sums = excluded.sums
                 RETURNING s.xmax = 0 AS inserted
             ),
             gone AS (
-                DELETE FROM _recon.balance_state AS s USING pk
-                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text AND NOT s.has_wallet
+                DELETE FROM %4$s AS s USING pk
+                WHERE s.k = pk.k::%9$s AND NOT s.has_wallet
                   AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
                 RETURNING 1
             ),
             -- a wallet left without entries keeps its row (has_wallet), emptied
             emptied AS (
-                UPDATE _recon.balance_state AS s
+                UPDATE %4$s AS s
                 SET n = 0, n_amount = 0, n_bad = 0, sums = ARRAY[]::numeric[]
                 FROM pk
-                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text AND s.has_wallet
+                WHERE s.k = pk.k::%9$s AND s.has_wallet
                   AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
                 RETURNING 1
             ),
@@ -72,7 +75,7 @@ BEGIN
             _recon.balance_agg_sql(p_check.options, format(
                 'l.wallet = ANY (ARRAY(SELECT pk.k FROM pk)) AND l.ord <= %s '
                 || 'AND EXISTS (SELECT FROM pk)', p_bound)),
-            p_check.name, replace(p_sums, 'a.s', 'pa.s'), p_insert, v_wp, v_counts
+            v_state, replace(p_sums, 'a.s', 'pa.s'), p_insert, v_wp, v_counts, v_type
         ) INTO p_state_rows, p_old_rows, p_written, p_new_keys
         USING p_run, p_delta, p_since;
     END IF;

@@ -9,6 +9,7 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
+    v_state regclass := _recon.balance_state_table(p_check.name);
     v_pa text;
     v_combined text;
 BEGIN
@@ -47,8 +48,7 @@ BEGIN
                    COALESCE(s.n_amount, 0)%9$s + COALESCE(t.n_amount, 0) AS n_amount,
                    COALESCE(s.n_bad, 0)%10$s + COALESCE(t.n_bad, 0) AS n_bad%6$s
             FROM r%11$s
-            LEFT JOIN _recon.balance_state AS s
-                ON %12$ss.check_name = %5$L AND s.wallet_key = r.k::text%13$s
+            LEFT JOIN %14$s AS s ON %12$ss.k = r.k::%15$s%13$s
             LEFT JOIN t ON t.k = r.k
         ) AS e$e$,
             _recon.balance_agg_sql(p_check.options, format('l.ord > %s', p_bound)),
@@ -57,7 +57,8 @@ BEGIN
             format(v_pa, 'n'), format(v_pa, 'n_amount'), format(v_pa, 'n_bad'),
             CASE WHEN v_pa <> '' THEN ' LEFT JOIN pk AS q ON q.k = r.k' ELSE '' END,
             CASE WHEN v_pa <> '' THEN 'q.k IS NULL AND ' ELSE '' END,
-            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pa ON pa.k = r.k' ELSE '' END),
+            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pa ON pa.k = r.k' ELSE '' END,
+            v_state, _recon.column_type(v_state, 'k')),
         'LEFT'));
 END;
 $body$;

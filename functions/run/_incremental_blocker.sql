@@ -71,8 +71,9 @@ BEGIN
     END IF;
     -- O(1): the state's generation mark, unlogged like the state (a crash empties both)
     IF NOT EXISTS (SELECT FROM _recon.balance_state_mark AS g
-                   WHERE g.check_name = p_check.name AND g.run_id = v_wm.run_id) THEN
-        RETURN 'the per-wallet state was lost (a crash empties it)';
+                   WHERE g.check_name = p_check.name AND g.run_id = v_wm.run_id)
+       OR _recon.balance_state_table(p_check.name) IS NULL THEN
+        RETURN 'the per-wallet state was lost (a crash empties it; upgrading to 0032 discards it)';
     END IF;
     -- exact, unlike the statistics above (flushed up to a second late): the trigger
     -- recon_ledger_write records each UPDATE and DELETE in the writing transaction

@@ -4,6 +4,9 @@ RETURNS void
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- the staged rows are not analyzed yet (estimated as one): a nested loop would read the
+-- check's staged rows once per staged row, quadratic in the findings; a hash join reads each once
+SET enable_nestloop = off
 AS $body$
 BEGIN
     -- The rules of _recon.stage_rows_sql (shared with a run read on a standby), applied to the

@@ -752,16 +752,17 @@ CREATE FUNCTION _recon.balance_add_settled(p_check _recon.check_def, p_from nume
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
+DECLARE
+    v_state regclass := _recon.balance_state_table(p_check.name);
 BEGIN
     p_delta := ARRAY[]::text[];
     p_inserted := 0;
     IF p_to > p_from THEN
         EXECUTE format($q$
             WITH a AS (%1$s), up AS (
-                INSERT INTO _recon.balance_state AS s
-                    (check_name, wallet_key, n, n_amount, n_bad, sums)
-                SELECT %2$L, a.k::text, a.n, a.n_amount, a.n_bad, ARRAY[%3$s]::numeric[] FROM a
-                ON CONFLICT (check_name, wallet_key) DO UPDATE
+                INSERT INTO %2$s AS s (k, n, n_amount, n_bad, sums)
+                SELECT a.k::%4$s, a.n, a.n_amount, a.n_bad, ARRAY[%3$s]::numeric[] FROM a
+                ON CONFLICT (k) DO UPDATE
                 SET n = s.n + excluded.n,
                     n_amount = s.n_amount + excluded.n_amount,
                     n_bad = s.n_bad + excluded.n_bad,
@@ -769,14 +770,14 @@ BEGIN
                                              ELSE u.x + u.y END
                                  FROM unnest(s.sums, excluded.sums) WITH ORDINALITY AS u (x, y, i)
                                  ORDER BY u.i)
-                RETURNING s.wallet_key, s.xmax = 0 AS inserted
+                RETURNING s.k::text AS k, s.xmax = 0 AS inserted
             )
-            SELECT COALESCE(array_agg(up.wallet_key), '{}'),
+            SELECT COALESCE(array_agg(up.k), '{}'),
                    count(*) FILTER (WHERE up.inserted)
             FROM up$q$,
             _recon.balance_agg_sql(p_check.options, format('l.ord > %s AND l.ord <= %s',
                                                            p_from, p_to)),
-            p_check.name, p_sums
+            v_state, p_sums, _recon.column_type(v_state, 'k')
         ) INTO p_delta, p_inserted;
     END IF;
 END;
@@ -786,7 +787,7 @@ $_$;
 -- Name: FUNCTION balance_add_settled(p_check _recon.check_def, p_from numeric, p_to numeric, p_sums text, OUT p_delta text[], OUT p_inserted bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.balance_add_settled(p_check _recon.check_def, p_from numeric, p_to numeric, p_sums text, OUT p_delta text[], OUT p_inserted bigint) IS 'Step 2 of _recon.balance_increment: adds the entries of balance check p_check with an ordering id above p_from and up to p_to to its per-wallet state (_recon.balance_state; p_sums: the list of the sums a.s1, a.s2...). p_delta: the wallet keys it added to, p_inserted: how many of them are new rows.';
+COMMENT ON FUNCTION _recon.balance_add_settled(p_check _recon.check_def, p_from numeric, p_to numeric, p_sums text, OUT p_delta text[], OUT p_inserted bigint) IS 'Step 2 of _recon.balance_increment: adds the entries of balance check p_check with an ordering id above p_from and up to p_to to its per-wallet state (_recon.balance_state_table(); p_sums: the list of the sums a.s1, a.s2...). p_delta: the wallet keys it added to, p_inserted: how many of them are new rows.';
 
 --
 -- Name: balance_agg_sql(jsonb, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -1016,12 +1017,13 @@ DECLARE
     v_ledger_storage jsonb;
     v_wallet_storage jsonb;
     v_parents_storage jsonb;
+    v_state regclass;
 BEGIN
     -- Where no watermark can be set, the caller runs the check's view (and says why).
     IF v_unsupported IS NOT NULL
        OR jsonb_typeof(p_check.options -> 'ledger') = 'array' THEN
         DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
-        DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
+        PERFORM _recon.balance_state_drop(p_check.name);
         RETURN COALESCE(v_unsupported,
                         'the check sums several ledgers, each with its own ordering');
     END IF;
@@ -1049,25 +1051,25 @@ BEGIN
     -- where the next incremental run starts looking for written wallet and parent rows
     v_wallets_xmin := pg_snapshot_xmin(pg_current_snapshot());
     DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
-    DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
 
     -- One statement, one snapshot, one pass over the ledger: its per-wallet sums are the
     -- findings, judged by the very SQL of the check's view (FULL JOIN to the wallets), and,
-    -- less the few entries above the bound (by the ordering index), the new state.
-    EXECUTE _recon.balance_full_sql(p_check, v_bound)
+    -- less the few entries above the bound (by the ordering index), the new state: a new
+    -- table, keyed on the wallet key's own type, the old one live until the swap below.
+    v_state := _recon.balance_state_create(p_check.name, p_run, v_ledger);
+    EXECUTE _recon.balance_full_sql(p_check, v_bound, v_state)
     INTO v_rows, v_wallet_rows, v_null_keys USING p_run;
     -- Entries without a wallet key (NULL; with float sums, settled ones) are a finding of the check (unknown_wallet),
     -- which the per-wallet state cannot hold, so no incremental run could give it again: no
     -- watermark, and the findings come from the check's view, as for any full run without one.
     IF v_null_keys > 0 THEN
         DELETE FROM _recon.run_stage AS r WHERE r.run_id = p_run AND r.check_name = p_check.name;
-        DELETE FROM _recon.balance_state AS s WHERE s.check_name = p_check.name;
+        PERFORM _recon.balance_state_drop(p_check.name);  -- the new table and the old
         RETURN 'the ledger has entries without a wallet key (NULL): the per-wallet state cannot '
                || 'hold them, so this check runs in full until they are repaired';
     END IF;
 
-    INSERT INTO _recon.balance_state_mark AS g (check_name, run_id) VALUES (p_check.name, p_run)
-    ON CONFLICT (check_name) DO UPDATE SET run_id = excluded.run_id;
+    PERFORM _recon.balance_state_swap(p_check.name, v_state, p_run);
     INSERT INTO _recon.watermark (
         check_name, run_id, compiled_md5, order_bound, snapshot_xmin, ledger_relfilenode,
         wallet_relfilenode, ledger_changes, wallet_deletes, state_rows, ledger_storage,
@@ -1092,10 +1094,10 @@ $$;
 COMMENT ON FUNCTION _recon.balance_full(p_check _recon.check_def, p_run bigint) IS 'A full run of a balance check that also leaves its incremental state, from one pass over the ledger: the settled entries (up to the highest ordering id, once the transactions in flight are over) are summed once, stored as the new state and, with the entries above the bound, judged by the check''s own SQL into the run''s findings. Returns NULL (findings staged, watermark set), or why it cannot (nothing staged, the previous watermark kept unless the ledger can never run incrementally): the caller then runs the check''s view.';
 
 --
--- Name: balance_full_sql(_recon.check_def, numeric); Type: FUNCTION; Schema: _recon; Owner: -
+-- Name: balance_full_sql(_recon.check_def, numeric, regclass); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
-CREATE FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric) RETURNS text
+CREATE FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric, p_state regclass) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -1111,6 +1113,7 @@ DECLARE
     v_exact boolean := cardinality(_recon.check_floats(p_check.options)) = 0;
     v_state text;
     v_combined text;
+    v_type regtype := _recon.column_type(p_state, 'k');
 BEGIN
     SELECT string_agg(CASE WHEN v_exact THEN format(
                'CASE WHEN a.n - COALESCE(t.n, 0) > 0 THEN a.s%1$s - COALESCE(t.s%1$s, 0) END', i)
@@ -1129,11 +1132,11 @@ BEGIN
             FROM a%11$s
         ),
         -- a row per summed key and per wallet (n = 0 without entries): has_wallet tells the
-        -- next run which keys were wallets
+        -- next run which keys were wallets; into a new table without an index (its key is
+        -- built after the data, _recon.balance_state_swap)
         st AS (
-            INSERT INTO _recon.balance_state
-                (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
-            SELECT %3$L, COALESCE(s.k, w.%6$I)::text, COALESCE(s.n, 0),
+            INSERT INTO %3$s (k, n, n_amount, n_bad, sums, has_wallet)
+            SELECT COALESCE(s.k::%13$s, w.%6$I::%13$s), COALESCE(s.n, 0),
                    COALESCE(s.n_amount, 0), COALESCE(s.n_bad, 0),
                    CASE WHEN s.n > 0 THEN s.sums ELSE ARRAY[%12$s]::numeric[] END,
                    w.%6$I IS NOT NULL
@@ -1141,7 +1144,6 @@ BEGIN
             -- entries without a wallet key are no wallet's: never in the state (see below);
             -- nor a key whose entries are all above the bound
             WHERE (s.k IS NOT NULL AND s.n > 0) OR w.%6$I IS NOT NULL
-            ORDER BY 2  -- in key order: each index entry goes to the rightmost page
             RETURNING has_wallet
         ),
         staged AS (
@@ -1160,7 +1162,7 @@ BEGIN
         _recon.balance_agg_sql(p_check.options,
                                CASE WHEN v_exact THEN 'TRUE' ELSE format('l.ord <= %s', p_bound) END),
         _recon.balance_agg_sql(p_check.options, format('l.ord > %s', p_bound)),
-        p_check.name, v_state,
+        p_state, v_state,
         _recon.balance_findings_sql(p_check.name, p_check.options, CASE
             WHEN v_exact THEN 'a AS e'  -- every entry, summed as the check's view sums them
             ELSE format('(SELECT COALESCE(a.k, t.k) AS k, '
@@ -1175,16 +1177,16 @@ BEGIN
         -- t has at most one row per key; a NULL key joins none, so with exact sums every
         -- entry without a wallet key counts (the caller then runs the check in full)
         CASE WHEN v_exact THEN ' LEFT JOIN t ON t.k = a.k' ELSE '' END,
-        (SELECT string_agg('NULL', ', ') FROM generate_series(1, v_cols))
+        (SELECT string_agg('NULL', ', ') FROM generate_series(1, v_cols)), v_type
     );
 END;
 $_$;
 
 --
--- Name: FUNCTION balance_full_sql(p_check _recon.check_def, p_bound numeric); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION balance_full_sql(p_check _recon.check_def, p_bound numeric, p_state regclass); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric) IS 'The statement of a balance check''s full run (_recon.balance_full; $1 the run): one pass over the ledger, whose per-wallet sums are the run''s findings (by the check''s own SQL, _recon.balance_findings_sql) and, less the entries above p_bound, the new state (_recon.balance_state). With exact sums the pass reads every entry with no condition, so an index on (wallet key) INCLUDE (amount, ...) serves it in key order; float sums are summed up to the bound on their own. Returns the state rows, those of wallets, and settled NULL wallet keys.';
+COMMENT ON FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric, p_state regclass) IS 'The statement of a balance check''s full run (_recon.balance_full; $1 the run): one pass over the ledger, whose per-wallet sums are the run''s findings (by the check''s own SQL, _recon.balance_findings_sql) and, less the entries above p_bound, the new state (p_state, a new table: _recon.balance_state_create). With exact sums the pass reads every entry with no condition, so an index on (wallet key) INCLUDE (amount, ...) serves it in key order; float sums are summed up to the bound on their own. Returns the state rows, those of wallets, and settled NULL wallet keys.';
 
 --
 -- Name: balance_increment(_recon.check_def, bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -1193,7 +1195,7 @@ COMMENT ON FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound nu
 CREATE FUNCTION _recon.balance_increment(p_check _recon.check_def, p_run bigint) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
     v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
     v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
@@ -1291,11 +1293,12 @@ BEGIN
     END IF;
     -- the wallets now, for the next run: the keys written since that were no wallet then
     IF cardinality(v_new_keys) > 0 THEN
-        INSERT INTO _recon.balance_state AS s
-            (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
-        SELECT p_check.name, x.k, 0, 0, 0, ARRAY[]::numeric[], TRUE
-        FROM unnest(v_new_keys) AS x (k)
-        ON CONFLICT (check_name, wallet_key) DO UPDATE SET has_wallet = TRUE;
+        EXECUTE format('INSERT INTO %s AS s (k, n, n_amount, n_bad, sums, has_wallet) '
+                       || 'SELECT x.k::%s, 0, 0, 0, ARRAY[]::numeric[], TRUE '
+                       || 'FROM unnest($1) AS x (k) ON CONFLICT (k) DO UPDATE SET has_wallet = TRUE',
+                       _recon.balance_state_table(p_check.name),
+                       _recon.column_type(_recon.balance_state_table(p_check.name), 'k'))
+        USING v_new_keys;
     END IF;
 
     UPDATE _recon.balance_state_mark AS g SET run_id = p_run WHERE g.check_name = p_check.name;
@@ -1307,7 +1310,7 @@ BEGIN
     PERFORM _recon.ledger_write_prune();
     RETURN NULL;
 END;
-$$;
+$_$;
 
 --
 -- Name: FUNCTION balance_increment(p_check _recon.check_def, p_run bigint); Type: COMMENT; Schema: _recon; Owner: -
@@ -1635,6 +1638,8 @@ CREATE FUNCTION _recon.balance_recheck(p_check _recon.check_def, p_ledger _recon
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
+    v_state regclass := _recon.balance_state_table(p_check.name);
+    v_type regtype := _recon.column_type(v_state, 'k');
     v_wp text;
     v_counts text;
 BEGIN
@@ -1642,20 +1647,22 @@ BEGIN
     -- run (their keys are re-checked) and the count of the others, unchanged since. With the
     -- state's wallet keys (has_wallet), that count shows whether a wallet vanished (deleted,
     -- or re-keyed: its entries stay under a key that is no wallet now).
-    v_wp := format($q$wp AS MATERIALIZED (
-                SELECT count(*) FILTER (WHERE age(w.xmin) > age($3)) AS old_rows,
-                       COALESCE(array_agg(w.%1$I) FILTER (WHERE age(w.xmin) <= age($3)),
+    -- (age($3) once, as an InitPlan; the one test per row is the xmin's)
+    v_wp := format($q$wp0 AS MATERIALIZED (
+                SELECT count(*) AS all_rows,
+                       COALESCE(array_agg(w.%1$I) FILTER (WHERE age(w.xmin) <= (SELECT age($3))),
                                 ARRAY[]::%2$s[]) AS new_keys
-                FROM %3$s AS w),$q$,
+                FROM %3$s AS w),
+            wp AS (SELECT wp0.all_rows - cardinality(wp0.new_keys) AS old_rows, wp0.new_keys
+                   FROM wp0),$q$,
                    p_wallet.key_column, p_key_type, p_wallet.relid::regclass);
     -- (each written key probed once: the ones that were no wallet then)
     v_counts := format($q$(SELECT wp.old_rows FROM wp),
                    (SELECT cardinality(wp.new_keys) FROM wp),
                    ARRAY(SELECT x.k::text FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
-                         WHERE NOT EXISTS (SELECT FROM _recon.balance_state AS g
-                                           WHERE g.check_name = %1$L
-                                             AND g.wallet_key = x.k::text AND g.has_wallet))$q$,
-                       p_check.name);
+                         WHERE NOT EXISTS (SELECT FROM %1$s AS g
+                                           WHERE g.k = x.k::%2$s AND g.has_wallet))$q$,
+                       v_state, v_type);
     IF p_ledger.parents IS NULL THEN
         EXECUTE format('WITH %s staged AS (%s RETURNING 1) SELECT 0::bigint, %s',
                        v_wp, p_insert, v_counts)
@@ -1665,27 +1672,26 @@ BEGIN
             WITH %7$s pk AS MATERIALIZED (SELECT DISTINCT x.k::%1$s AS k FROM (%2$s) AS x (k)),
             pa AS MATERIALIZED (%3$s),
             up AS (
-                INSERT INTO _recon.balance_state AS s
-                    (check_name, wallet_key, n, n_amount, n_bad, sums)
-                SELECT %4$L, pa.k::text, pa.n, pa.n_amount, pa.n_bad, ARRAY[%5$s]::numeric[]
+                INSERT INTO %4$s AS s (k, n, n_amount, n_bad, sums)
+                SELECT pa.k::%9$s, pa.n, pa.n_amount, pa.n_bad, ARRAY[%5$s]::numeric[]
                 FROM pa
-                ON CONFLICT (check_name, wallet_key) DO UPDATE
+                ON CONFLICT (k) DO UPDATE
                 SET n = excluded.n, n_amount = excluded.n_amount, n_bad = excluded.n_bad,
                     sums = excluded.sums
                 RETURNING s.xmax = 0 AS inserted
             ),
             gone AS (
-                DELETE FROM _recon.balance_state AS s USING pk
-                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text AND NOT s.has_wallet
+                DELETE FROM %4$s AS s USING pk
+                WHERE s.k = pk.k::%9$s AND NOT s.has_wallet
                   AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
                 RETURNING 1
             ),
             -- a wallet left without entries keeps its row (has_wallet), emptied
             emptied AS (
-                UPDATE _recon.balance_state AS s
+                UPDATE %4$s AS s
                 SET n = 0, n_amount = 0, n_bad = 0, sums = ARRAY[]::numeric[]
                 FROM pk
-                WHERE s.check_name = %4$L AND s.wallet_key = pk.k::text AND s.has_wallet
+                WHERE s.k = pk.k::%9$s AND s.has_wallet
                   AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
                 RETURNING 1
             ),
@@ -1697,7 +1703,7 @@ BEGIN
             _recon.balance_agg_sql(p_check.options, format(
                 'l.wallet = ANY (ARRAY(SELECT pk.k FROM pk)) AND l.ord <= %s '
                 || 'AND EXISTS (SELECT FROM pk)', p_bound)),
-            p_check.name, replace(p_sums, 'a.s', 'pa.s'), p_insert, v_wp, v_counts
+            v_state, replace(p_sums, 'a.s', 'pa.s'), p_insert, v_wp, v_counts, v_type
         ) INTO p_state_rows, p_old_rows, p_written, p_new_keys
         USING p_run, p_delta, p_since;
     END IF;
@@ -1719,6 +1725,7 @@ CREATE FUNCTION _recon.balance_recheck_sql(p_check _recon.check_def, p_ledger _r
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
+    v_state regclass := _recon.balance_state_table(p_check.name);
     v_pa text;
     v_combined text;
 BEGIN
@@ -1757,8 +1764,7 @@ BEGIN
                    COALESCE(s.n_amount, 0)%9$s + COALESCE(t.n_amount, 0) AS n_amount,
                    COALESCE(s.n_bad, 0)%10$s + COALESCE(t.n_bad, 0) AS n_bad%6$s
             FROM r%11$s
-            LEFT JOIN _recon.balance_state AS s
-                ON %12$ss.check_name = %5$L AND s.wallet_key = r.k::text%13$s
+            LEFT JOIN %14$s AS s ON %12$ss.k = r.k::%15$s%13$s
             LEFT JOIN t ON t.k = r.k
         ) AS e$e$,
             _recon.balance_agg_sql(p_check.options, format('l.ord > %s', p_bound)),
@@ -1767,7 +1773,8 @@ BEGIN
             format(v_pa, 'n'), format(v_pa, 'n_amount'), format(v_pa, 'n_bad'),
             CASE WHEN v_pa <> '' THEN ' LEFT JOIN pk AS q ON q.k = r.k' ELSE '' END,
             CASE WHEN v_pa <> '' THEN 'q.k IS NULL AND ' ELSE '' END,
-            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pa ON pa.k = r.k' ELSE '' END),
+            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pa ON pa.k = r.k' ELSE '' END,
+            v_state, _recon.column_type(v_state, 'k')),
         'LEFT'));
 END;
 $_$;
@@ -1777,6 +1784,159 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.balance_recheck_sql(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_cols integer) IS 'Step 3 of _recon.balance_increment: the INSERT into _recon.run_stage of balance check p_check''s findings for the wallets to re-check (new settled entries: $2; entries above bound p_bound; wallet rows written since: CTE wp; open findings; with parents, the wallets under a changed parent row: CTEs pk, pa), judged by the SQL of a full run (_recon.balance_findings_sql) from the state plus the entries above the bound.';
+
+--
+-- Name: balance_state_create(text, bigint, _recon.ledger_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.balance_state_create(p_check text, p_run bigint, p_ledger _recon.ledger_source) RETURNS regclass
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_key record := _recon.balance_state_key(p_ledger);
+    v_name name := format('bs_%s_%s', md5(p_check), p_run);
+BEGIN
+    -- No index yet: the full run writes the rows, then _recon.balance_state_swap builds the
+    -- primary key on them in one sort and makes the table live (unlogged: recomputable, and a
+    -- crash empties it with its mark).
+    EXECUTE format('CREATE UNLOGGED TABLE _recon.%I (k %s%s NOT NULL, n bigint NOT NULL, '
+                   || 'n_amount bigint NOT NULL, n_bad bigint NOT NULL, sums numeric[] NOT NULL, '
+                   || 'has_wallet boolean NOT NULL DEFAULT FALSE)',
+                   v_name, v_key.p_type,
+                   CASE WHEN v_key.p_collation <> 0
+                        THEN ' COLLATE ' || v_key.p_collation::regcollation::text ELSE '' END);
+    EXECUTE format('COMMENT ON TABLE _recon.%I IS %L', v_name, format(
+        'The per-wallet state of balance check %s, built by run %s: per wallet key k, entries, '
+        || 'non-NULL amounts, unmapped entries and sums per balance column up to the '
+        || 'watermark''s bound; has_wallet when k was a wallet (docs/INCREMENTAL.md).',
+        p_check, p_run));
+    RETURN format('_recon.%I', v_name)::regclass;
+END;
+$$;
+
+--
+-- Name: FUNCTION balance_state_create(p_check text, p_run bigint, p_ledger _recon.ledger_source); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.balance_state_create(p_check text, p_run bigint, p_ledger _recon.ledger_source) IS 'Creates run p_run''s new per-wallet state table of balance check p_check (unlogged, no index), keyed on _recon.balance_state_key(p_ledger); _recon.balance_state_swap makes it live.';
+
+--
+-- Name: balance_state_drop(text, regclass); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.balance_state_drop(p_check text, p_keep regclass DEFAULT NULL::regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_table regclass;
+BEGIN
+    -- every table of the check (a crash empties the mark, not the catalog: one left then goes
+    -- here too), by its name: bs_<md5 of the check>_<run>
+    FOR v_table IN
+        SELECT c.oid FROM pg_class AS c
+        WHERE c.relnamespace = '_recon'::regnamespace AND c.relkind = 'r'
+          AND c.relname LIKE format('bs\_%s\_%%', md5(p_check))
+          AND c.oid IS DISTINCT FROM p_keep::oid
+    LOOP
+        EXECUTE format('DROP TABLE %s', v_table);
+    END LOOP;
+    IF p_keep IS NULL THEN
+        DELETE FROM _recon.balance_state_mark AS g WHERE g.check_name = p_check;
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION balance_state_drop(p_check text, p_keep regclass); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.balance_state_drop(p_check text, p_keep regclass) IS 'Drops the per-wallet state tables of balance check p_check but p_keep and, without p_keep, its mark: the check has no state then (a dropped check, a ledger that cannot run incrementally).';
+
+--
+-- Name: balance_state_key(_recon.ledger_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.balance_state_key(p_ledger _recon.ledger_source, OUT p_type regtype, OUT p_collation oid) RETURNS record
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- The wallet key's own type and collation when the ledger's wallet column(s) have them
+    -- too: keys are then equal in the state exactly when the check's GROUP BY and join find
+    -- them equal (citext, a nondeterministic collation, numeric included). Otherwise text,
+    -- which needs keys equal exactly when their texts are (_recon.ledger_keys_text_unequal).
+    SELECT CASE WHEN k.same THEN k.typ ELSE 'text'::regtype END,
+           CASE WHEN k.same THEN k.coll ELSE 0::oid END
+    FROM (
+        SELECT a.atttypid::regtype AS typ, a.attcollation AS coll,
+               NOT EXISTS (
+                   SELECT FROM unnest(ARRAY[p_ledger.wallet_column, p_ledger.debit_wallet_column,
+                                            p_ledger.credit_wallet_column]) AS c (col)
+                   LEFT JOIN pg_attribute AS l
+                       ON l.attrelid = p_ledger.relid AND l.attname = c.col
+                   WHERE c.col IS NOT NULL
+                     AND (l.atttypid IS DISTINCT FROM a.atttypid
+                          OR l.attcollation IS DISTINCT FROM a.attcollation)
+               ) AS same
+        FROM _recon.wallet_source AS w
+        JOIN pg_attribute AS a ON a.attrelid = w.relid AND a.attname = w.key_column
+        WHERE w.name = p_ledger.wallet_source
+    ) AS k;
+$$;
+
+--
+-- Name: FUNCTION balance_state_key(p_ledger _recon.ledger_source, OUT p_type regtype, OUT p_collation oid); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.balance_state_key(p_ledger _recon.ledger_source, OUT p_type regtype, OUT p_collation oid) IS 'The key type and collation of a balance check''s per-wallet state (_recon.balance_state_create): the wallet key column''s own when every wallet column of the ledger has the same type and collation, else text (and 0, the type''s default collation).';
+
+--
+-- Name: balance_state_swap(text, regclass, bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.balance_state_swap(p_check text, p_state regclass, p_run bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- the index after the data: one sort, not a million random inserts into a live key
+    EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (k)', p_state);
+    -- The mark names the new table in the run's transaction, and the old one goes in it too:
+    -- until the run commits, every other session reads the old state whole; a run that fails
+    -- rolls all of it back (the old state stays live, the new table never existed).
+    INSERT INTO _recon.balance_state_mark AS g (check_name, run_id, state_table)
+    SELECT p_check, p_run, c.relname FROM pg_class AS c WHERE c.oid = p_state
+    ON CONFLICT (check_name) DO UPDATE SET run_id = excluded.run_id,
+                                           state_table = excluded.state_table;
+    PERFORM _recon.balance_state_drop(p_check, p_state);
+END;
+$$;
+
+--
+-- Name: FUNCTION balance_state_swap(p_check text, p_state regclass, p_run bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.balance_state_swap(p_check text, p_state regclass, p_run bigint) IS 'Makes p_state (filled by run p_run, _recon.balance_state_create) the live per-wallet state of balance check p_check: builds its primary key, names it in _recon.balance_state_mark with generation p_run, and drops the check''s previous state table, all in the run''s transaction.';
+
+--
+-- Name: balance_state_table(text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.balance_state_table(p_check text) RETURNS regclass
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT to_regclass(format('_recon.%I', g.state_table))
+    FROM _recon.balance_state_mark AS g
+    WHERE g.check_name = p_check;
+$$;
+
+--
+-- Name: FUNCTION balance_state_table(p_check text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.balance_state_table(p_check text) IS 'The live per-wallet state table of balance check p_check (named by _recon.balance_state_mark; columns k, the wallet key in its own type, n, n_amount, n_bad, sums, has_wallet; primary key k), or NULL when it has none. It is whole when the mark''s run_id equals the watermark''s.';
 
 --
 -- Name: base_table(oid); Type: FUNCTION; Schema: _recon; Owner: -
@@ -2050,57 +2210,6 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.check_row_currency(p_kind text, p_ledger text, p_wallet text) IS 'Names the column a check''s rows take their own currency from, as its compiled SQL and reconcile read it: a journal check''s entries'' currency (the ledger''s currency option); for a kind whose findings name one wallet, the wallet source''s currency column, else for a chain check its entries''; NULL when there is none (the check''s currency option is then the currency of all its amounts). One amount is refused for such a check unless it names its currency (_recon.currency_amounts).';
-
---
--- Name: checks_intact(text[]); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.checks_intact(p_names text[]) RETURNS void
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_check record;
-BEGIN
-    -- A DROP ... CASCADE of a table a check reads (a deploy that recreates the ledger table)
-    -- drops the check's view with it, and leaves the sources naming a table that is no more.
-    -- Said before anything is read, naming the check: never a raw "relation does not exist",
-    -- never a check skipped (its findings would be missing from the run).
-    SELECT c.name, c.view_name,
-           CASE WHEN to_regclass(format('recon.%I', c.view_name)) IS NULL
-                THEN format('its view recon.%s', c.view_name)
-                ELSE format('the table of its %s source', CASE WHEN l.relid IS NOT NULL
-                    AND NOT EXISTS (SELECT FROM pg_catalog.pg_class AS r WHERE r.oid = l.relid)
-                    THEN 'ledger' ELSE 'wallet' END) END AS what
-    INTO v_check
-    FROM _recon.check_def AS c
-    LEFT JOIN _recon.ledger_source AS l ON l.name = c.ledger_source
-    LEFT JOIN _recon.wallet_source AS w ON w.name = COALESCE(c.wallet_source, l.wallet_source)
-    WHERE c.name = ANY (p_names)
-      AND (to_regclass(format('recon.%I', c.view_name)) IS NULL
-           OR (l.relid IS NOT NULL
-               AND NOT EXISTS (SELECT FROM pg_catalog.pg_class AS r WHERE r.oid = l.relid))
-           OR (w.relid IS NOT NULL
-               AND NOT EXISTS (SELECT FROM pg_catalog.pg_class AS r WHERE r.oid = w.relid)))
-    ORDER BY c.name
-    LIMIT 1;
-    IF FOUND THEN
-        PERFORM _recon.fail(
-            'RC204', format('check %s lost %s', v_check.name, v_check.what),
-            'A DROP ... CASCADE of a table or function it reads (a deploy that recreates the '
-            || 'table) dropped it; the check is still registered, and nothing was run.',
-            format('Drop it (SELECT recon.drop_check(%L); and its sources, recon.drop_source) and '
-                   || 'register it again over the tables as they are now, or disable it '
-                   || '(recon.set_check_enabled(%L, false)).', v_check.name, v_check.name));
-    END IF;
-END;
-$$;
-
---
--- Name: FUNCTION checks_intact(p_names text[]); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.checks_intact(p_names text[]) IS 'RC204 naming the first check of p_names (by name) whose view recon.check_<name> is gone, or whose ledger or wallet source names a table that no longer exists (a DROP ... CASCADE took them): run before a reconcile reads anything.';
 
 --
 -- Name: column_holds(oid, name, numeric); Type: FUNCTION; Schema: _recon; Owner: -
@@ -3019,10 +3128,7 @@ FROM (
 %13$s
 WHERE g.resolutions > g.holds
    OR COALESCE(g.resolved, 0) > g.held
-   -- no resolution, or fewer resolutions than holds for less than held (a resolution
-   -- undone by a hold posted into the transaction: recon.reverse_fix), once no longer pending
-   OR ((g.resolutions = 0 OR (g.resolutions < g.holds AND COALESCE(g.resolved, 0) < g.held))
-       AND ((%14$s) OR (%15$s)))$sql$,
+   OR (g.resolutions = 0 AND ((%14$s) OR (%15$s)))$sql$,
         p_name, v_status, v_journal, v_ledger.wallet_column, v_op, v_hold, v_terminal,
         v_ledger.amount_column, _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'),
         _recon.column_sql('l', v_ledger.status_column, 'text'),
@@ -3036,7 +3142,7 @@ $_$;
 -- Name: FUNCTION compile_lifecycle(p_name text, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.compile_lifecycle(p_name text, p_options jsonb) IS 'Compiles a lifecycle check over an operation ledger with a journal (transaction) column: per transaction and wallet, a "hold" must be resolved by at most one "terminal" operation, for at most the held amount, and must be resolved once the transaction''s status is no longer "pending" (status from status_table/status_key/status_column, else the ledger''s status of the latest entry) or after "max_pending" (fewer resolutions than holds, for less than held, is not resolved either: a resolution recon.reverse_fix() undid by a hold in the transaction).';
+COMMENT ON FUNCTION _recon.compile_lifecycle(p_name text, p_options jsonb) IS 'Compiles a lifecycle check over an operation ledger with a journal (transaction) column: per transaction and wallet, a "hold" must be resolved by at most one "terminal" operation, for at most the held amount, and must be resolved once the transaction''s status is no longer "pending" (status from status_table/status_key/status_column, else the ledger''s status of the latest entry) or after "max_pending".';
 
 --
 -- Name: compile_lifecycle_pending(_recon.ledger_source, jsonb, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -3519,11 +3625,9 @@ CREATE FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) RETURN
     -- a GENERATED balance column every column of whose expression is a writable balance column
     -- of the source (balance * 100, available + on_hold): it moves exactly as they do, which
     -- the repairs verify, so it is neither set nor compared itself
-    -- (the writable set computed once, not once per generated column)
-    WITH writable AS (SELECT _recon.writable_balance_columns(p_ws) AS cols)
     SELECT ARRAY(
         SELECT g.attname::text
-        FROM pg_attribute AS g, writable AS w
+        FROM pg_attribute AS g
         WHERE g.attrelid = p_ws.relid AND g.attgenerated <> '' AND NOT g.attisdropped
           AND g.attname = ANY (p_ws.balance_columns)
           AND NOT EXISTS (
@@ -3532,7 +3636,7 @@ CREATE FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) RETURN
               WHERE d.classid = 'pg_class'::regclass AND d.objid = p_ws.relid
                 AND d.objsubid = g.attnum AND d.refclassid = 'pg_class'::regclass
                 AND d.refobjid = p_ws.relid AND d.refobjsubid > 0
-                AND b.attname <> ALL (w.cols))
+                AND b.attname <> ALL (_recon.writable_balance_columns(p_ws)))
         ORDER BY g.attnum);
 $$;
 
@@ -3541,47 +3645,6 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) IS 'The GENERATED balance columns of wallet source p_ws computed only from its writable balance columns (_recon.writable_balance_columns): they move exactly as those do, so a repair neither sets them nor checks them itself (_recon.fix_post_first_sql, _recon.fix_conserve). Any other GENERATED balance column is compared like a stored one: a repair must leave it unchanged.';
-
---
--- Name: discrepancies(); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.discrepancies() RETURNS SETOF record
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_check record;
-BEGIN
-    -- Each check's view is read by name, at call time: recon.discrepancies depends on this
-    -- function only, never on the checks' views (which depend on your tables), so a DROP ...
-    -- CASCADE of your tables takes the views of the checks over them and no other toolkit
-    -- object. A check whose view is gone is said, never skipped: its findings would be missing.
-    FOR v_check IN SELECT c.name, c.view_name FROM _recon.check_def AS c
-                   WHERE c.enabled ORDER BY c.name LOOP
-        IF to_regclass(format('recon.%I', v_check.view_name)) IS NULL THEN
-            PERFORM _recon.fail(
-                'RC204', format('check %s has no view recon.%s any more', v_check.name,
-                                v_check.view_name),
-                'A DROP ... CASCADE of a table or function it reads dropped its view with it; '
-                || 'the check is still registered.',
-                format('Drop it (SELECT recon.drop_check(%L)) and register it again over the '
-                       || 'tables as they are now, or disable it (recon.set_check_enabled(%L, '
-                       || 'false)).', v_check.name, v_check.name));
-        END IF;
-        RETURN QUERY EXECUTE format(
-            'SELECT d.check_name::text, d.wallet_key::text, d.stored::numeric, '
-            || 'd.expected::numeric, d.difference::numeric, d.details::jsonb FROM recon.%I AS d',
-            v_check.view_name);
-    END LOOP;
-END;
-$$;
-
---
--- Name: FUNCTION discrepancies(); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.discrepancies() IS 'The rows of recon.discrepancies (check_name text, wallet_key text, stored, expected, difference numeric, details jsonb): every finding of every enabled check now, each check''s view read by name in check-name order (no dependency on the views: a user''s DROP ... CASCADE never reaches recon.discrepancies). RC204 when an enabled check''s view is gone.';
 
 --
 -- Name: effect_sql(_recon.ledger_source, text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -4118,8 +4181,6 @@ BEGIN
     PERFORM _recon.fix_mixed_currency(p_stage);
     --    A payment whose amount may be minor units, posted as major ones: left to a person.
     PERFORM _recon.fix_unscaled_payments(p_stage);
-    --    A posting of the offset wallet against itself (it nets to zero): left to a person.
-    PERFORM _recon.fix_offset_self(p_stage);
 
     -- 3. Applied before (this plan twice, or another operator): the unique repair key says so.
     PERFORM _recon.fix_skip_applied(p_stage);
@@ -4130,12 +4191,6 @@ BEGIN
     v_currency := _recon.fix_currencies(p_stage, v_stored);
     --    A payment in another currency than its wallet's: left to a person.
     PERFORM _recon.fix_payment_currency(p_stage, v_currency);
-    --    A wallet whose orphaned payment is left to a person: its balance steps too.
-    PERFORM _recon.fix_hold_orphan_wallets(p_stage);
-    --    A posting against an offset wallet of another currency: refused as applying would.
-    PERFORM _recon.fix_offset_currency(p_stage, v_currency);
-    --    An entry whose currency column an INSERT writer could not fill: refused.
-    PERFORM _recon.fix_entry_currency(p_stage);
     PERFORM _recon.fix_step_limits(p_stage, p_wallet_limit, p_run_limit);
     PERFORM _recon.fix_skip_over_wallet_limit(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
@@ -4532,44 +4587,6 @@ $$;
 COMMENT ON FUNCTION _recon.fix_currencies(p_stage bigint, p_stored jsonb) IS 'Phase 4 of _recon.fix_assess: sets each step''s currency: its wallet''s currency column (read for the wallets in p_stored), else its finding''s, else its check''s. Returns {wallet source: {wallet key: currency}} for the sources with a currency column.';
 
 --
--- Name: fix_entry_currency(bigint); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_entry_currency(p_stage bigint) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_steps integer;
-BEGIN
-    -- An INSERT writer fills the ledger's currency column with the wallet's currency (the
-    -- step's: its wallet's currency column, else its finding's, else its check's,
-    -- _recon.fix_currencies). Where none of them says, the row would be written without a
-    -- currency (or fail a NOT NULL): a person decides, before anything is posted.
-    UPDATE _recon.fix_stage AS s
-    SET status = 'skipped', moves = '{}',
-        note = format('ledger %s keeps each entry''s currency (column %s), and the currency of '
-                      || 'wallet %s is unknown (wallet source %s has no currency column, the '
-                      || 'finding and check %s none): declare the check''s "currency", map the '
-                      || 'column in the writer''s "columns", or repair by hand', l.name,
-                      l.currency_column, s.wallet_key, s.wallet_source, s.check_name)
-    FROM _recon.ledger_source AS l, _recon.writer AS w
-    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.currency IS NULL
-      AND jsonb_array_length(s.postings) > 0 AND l.name = s.ledger_source
-      AND l.currency_column IS NOT NULL AND w.ledger_source = l.name AND w.kind = 'insert'
-      AND NOT w.column_map ? l.currency_column;
-    GET DIAGNOSTICS v_steps = ROW_COUNT;
-    RETURN v_steps;
-END;
-$$;
-
---
--- Name: FUNCTION fix_entry_currency(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_entry_currency(p_stage bigint) IS 'Phase of _recon.fix_assess, after _recon.fix_currencies: skips, saying why, a planned step that posts through an INSERT writer into a ledger with a currency per row (whose "columns" do not set it) while the step''s currency (its wallet''s currency column, else its finding''s, else its check''s) is unknown: the row''s currency could not be filled. The wallet''s other steps follow (_recon.fix_all_or_nothing). Returns how many steps.';
-
---
 -- Name: fix_evidence(bigint); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -4636,10 +4653,6 @@ BEGIN
             v_journals := _recon.fix_evidence_journals(v_ledger, v_legs, v_wallet,
                                                        v_journal_checks);
         END IF;
-
-        -- Which of those journals sit where each wallet's running balance breaks.
-        v_breaks := _recon.fix_evidence_placed(v_ledger, v_legs, v_breaks, v_journals,
-                                               v_key_type);
 
         -- The verdict per step.
         v_rows := v_rows + _recon.fix_evidence_record(p_stage, v_ledger, v_chain,
@@ -4795,18 +4808,12 @@ CREATE FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_
                p_journals_kept AS journals_kept,
                CASE WHEN f.details ->> 'column' = p_chain
                     THEN p_breaks -> s.wallet_key END AS breaks,
-               -- journals of this wallet's entries, or lacking exactly its drift: where its
-               -- one running balance gap is, when it has one (_recon.fix_evidence_placed)
+               -- journals of this wallet's entries, or lacking exactly its drift
                COALESCE((SELECT jsonb_agg(j.value ORDER BY j.value ->> 'journal')
                          FROM jsonb_array_elements(p_journals) AS j
                          WHERE j.value -> 'wallets' ? s.wallet_key
-                            OR ((j.value -> 'imbalance' ->> (f.details ->> 'column'))
-                                ::numeric = -s.difference
-                                AND COALESCE(jsonb_array_length(
-                                        p_breaks -> s.wallet_key) <> 1
-                                    OR f.details ->> 'column' IS DISTINCT FROM p_chain
-                                    OR p_breaks -> s.wallet_key -> 0 -> 'journals_at_gap'
-                                       ? (j.value ->> 'journal'), TRUE))), '[]') AS journals
+                            OR (j.value -> 'imbalance' ->> (f.details ->> 'column'))
+                               ::numeric = -s.difference), '[]') AS journals
         FROM _recon.fix_stage AS s
         JOIN _recon.finding AS f ON f.id = s.finding_id
         JOIN _recon.check_def AS c ON c.name = s.check_name
@@ -4821,73 +4828,6 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb) IS 'For _recon.fix_evidence: each planned balance step of stage p_stage to resync or adjust on ledger p_ledger_name, with its evidence (its wallet''s breaks of the running balance of column p_chain, from p_breaks; the unbalanced journals of its entries or lacking exactly its drift, from p_journals; p_journals_kept: the ledger keeps journals and checks them) and the verdict: no_evidence, consistent, lost_update, lost_entry (restore: the one journal lacking exactly the drift gives the transaction) or inconsistent.';
-
---
--- Name: fix_evidence_placed(_recon.ledger_source, _recon.ledger_source, jsonb, jsonb, regtype); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype) RETURNS jsonb
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-DECLARE
-    v_cols text[] := ARRAY(SELECT c FROM unnest(ARRAY[p_legs.order_column,
-                                                      p_legs.posted_at_column,
-                                                      p_legs.entry_id_column]) AS c
-                           WHERE c IS NOT NULL);
-    v_placed jsonb;
-BEGIN
-    -- A leg the ledger lost sits, in the wallet's entry order, between the entry before the gap
-    -- and the entry whose running balance shows it; the legs its journal kept were written with
-    -- it. So an unbalanced journal is where a wallet lost its entry only when one of its legs
-    -- lies there (in the wallet's currency, on ledgers with one per row). A journal elsewhere
-    -- that lacks the same amount is another wallet's story: a restore into it would create
-    -- money (a lost update "restored" into an unrelated payment).
-    IF cardinality(v_cols) = 0 OR p_breaks = '{}' OR p_journals = '[]' THEN
-        RETURN p_breaks;
-    END IF;
-    EXECUTE format($q$
-        WITH w AS (
-            SELECT l.%1$I::text AS k, row_number() OVER (PARTITION BY l.%1$I ORDER BY %2$s)
-                       AS pos, ROW(%3$s) AS at, %4$s AS currency
-            FROM %5$s AS l
-            WHERE l.%1$I = ANY ($1::%6$s[])
-        ),
-        legs AS (
-            SELECT l.%7$I::text AS journal, ROW(%3$s) AS at, %4$s AS currency
-            FROM %5$s AS l
-            WHERE l.%7$I = ANY ($2::%8$s[])
-        )
-        SELECT jsonb_object_agg(b.key, (
-            SELECT jsonb_agg(x.value || jsonb_build_object('journals_at_gap', (
-                       SELECT COALESCE(jsonb_agg(DISTINCT j.journal ORDER BY j.journal), '[]')
-                       FROM w AS hi
-                       LEFT JOIN w AS lo ON lo.k = hi.k AND lo.pos = hi.pos - 1
-                       JOIN legs AS j ON j.at < hi.at AND (lo.k IS NULL OR j.at > lo.at)
-                                     AND j.currency IS NOT DISTINCT FROM hi.currency
-                       WHERE hi.k = b.key AND hi.pos = (x.value ->> 'position')::bigint))
-                   ORDER BY x.n)
-            FROM jsonb_array_elements(b.value) WITH ORDINALITY AS x (value, n)))
-        FROM jsonb_each($3) AS b$q$,
-        p_legs.wallet_column, _recon.entry_order_sql(p_legs, 'l'),
-        (SELECT string_agg(format('l.%I', c), ', ') FROM unnest(v_cols) AS c),
-        CASE WHEN p_legs.currency_column IS NOT NULL
-             THEN format('l.%I::text', p_legs.currency_column) ELSE 'NULL::text' END,
-        _recon.legs_sql(p_ledger), p_key_type, p_legs.journal_column,
-        _recon.column_type(p_ledger.relid, p_ledger.journal_column))
-    INTO v_placed
-    USING ARRAY(SELECT jsonb_object_keys(p_breaks)),
-          ARRAY(SELECT j ->> 'journal' FROM jsonb_array_elements(p_journals) AS j),
-          p_breaks;
-    RETURN COALESCE(v_placed, p_breaks);
-END;
-$_$;
-
---
--- Name: FUNCTION fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype) IS 'For _recon.fix_evidence: p_breaks ({wallet: [break]}, _recon.fix_evidence_breaks) with, on each break, journals_at_gap: the unbalanced journals of p_journals with a leg between the wallet''s entry before the break and the break''s entry in entry order (and of the break entry''s currency on a ledger with a currency per row). Only such a journal can be where the wallet lost an entry: _recon.fix_evidence_judge counts another journal lacking the same amount as no evidence about this wallet.';
 
 --
 -- Name: fix_evidence_record(bigint, _recon.ledger_source, text, text[], jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5364,37 +5304,6 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) IS 'Phase of _recon.fix_apply after the stored balances moved: fails with RC307 (nothing applied) when, since the postings began, this transaction wrote a row of a wallet table the repair posts into or measures whose wallet it did not lock (p_pre''s keys), as a posting function that also pays another wallet, or a trigger, would: the conservation measure reads only the locked wallets. A row is written so when its xmin, widened to 64 bits, lies between the transaction id _recon.fix_post marked the fix''s _recon.fix_active row with and the one this function marks it with, and pg_xact_status says in progress. Reads each such wallet table once.';
-
---
--- Name: fix_hold_orphan_wallets(bigint); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint) RETURNS void
-    LANGUAGE sql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    -- The wallet's balance drift may be that payment (credited to the wallet, its entry lost):
-    -- re-syncing the stored balance to the ledger would take the payment back from the
-    -- customer, adjusting or moving would book it twice. Whatever left the orphan to a person
-    -- (its strategy, broken data, units unknown, another currency), its wallet's balance steps
-    -- are left to a person too.
-    UPDATE _recon.fix_stage AS s
-    SET status = 'manual',
-        note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
-                      || 'drift may be that payment; repair that one first', o.step,
-                      o.check_name)
-    FROM _recon.fix_stage AS o
-    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
-      AND s.strategy IN ('resync', 'adjust', 'move')
-      AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
-      AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
-$$;
-
---
--- Name: FUNCTION fix_hold_orphan_wallets(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint) IS 'Phase of _recon.fix_assess, after _recon.fix_unscaled_payments and _recon.fix_payment_currency: a planned balance step (resync, adjust, move) of a wallet whose orphan step in the same plan is manual becomes manual too, naming that step: the drift may be that payment.';
 
 --
 -- Name: fix_lifecycle(bigint, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5960,12 +5869,14 @@ BEGIN
     -- {wallet: {"currency": c, "stored": {column: value}, "ledger": {ledger: {column: sum}}}}
     EXECUTE format(
         'SELECT COALESCE(jsonb_object_agg(w.%1$I::text, jsonb_build_object('
-        || '''currency'', %2$s, ''stored'', %3$s, ''ledger'', ''{}''::jsonb)), '
+        || '''currency'', %2$s, ''stored'', jsonb_build_object(%3$s), ''ledger'', ''{}''::jsonb)), '
         || '''{}'') FROM %4$s AS w WHERE w.%1$I = ANY ($1::%5$s[])',
         v_ws.key_column,
         CASE WHEN v_ws.currency_column IS NOT NULL
              THEN format('w.%I::text', v_ws.currency_column) ELSE 'NULL::text' END,
-        _recon.stored_balances_sql(v_ws, v_ws.balance_columns),  -- major units
+        (SELECT string_agg(format('%L, %s', b, _recon.major_sql(v_ws.balance_scale,  -- major units
+                                                                  format('w.%I', b), 'w')), ', ')
+         FROM unnest(v_ws.balance_columns) AS b),
         v_ws.relid::regclass, v_key_type)
     INTO v_result USING p_keys;
     -- Each ledger's effects on each balance column, summed per wallet over its legs (the rows
@@ -6081,7 +5992,6 @@ CREATE FUNCTION _recon.fix_move(p_stage bigint, p_offset_moves jsonb) RETURNS bi
     AS $_$
 DECLARE
     v_ws _recon.wallet_source;
-    v_context text;
     v_set text;
     v_sums text;
     v_rows bigint;
@@ -6127,26 +6037,6 @@ BEGIN
         v_total := v_total + v_rows;
     END LOOP;
     RETURN v_total;
-EXCEPTION WHEN OTHERS THEN
-    -- The UPDATE of your wallet table failed: one of your triggers on it (run during a repair
-    -- under the toolkit's search_path, pg_catalog and pg_temp), or a constraint. Said with the
-    -- toolkit's code and where it failed; a wallet-recon code, a missing privilege, a lock
-    -- timeout, serialization failure, deadlock, cancel, lost connection or internal error goes
-    -- through as it is. Nothing is applied either way: the whole fix fails.
-    IF SQLSTATE !~ '^(RC|08|25|40|53|54|57|58|XX)' AND SQLSTATE NOT IN ('42501', '55P03', '55006')
-        THEN
-        GET STACKED DIAGNOSTICS v_context = PG_EXCEPTION_CONTEXT;
-        PERFORM _recon.fail(
-            'RC313', format('moving the stored balances of %s failed; nothing was applied',
-                            v_ws.relid::regclass),
-            format('%s: %s (%s)', SQLSTATE, SQLERRM,
-                   split_part(v_context, E'\n', 1)),
-            format('A trigger on %s runs during a repair under search_path = pg_catalog, '
-                   || 'pg_temp: schema-qualify the names its function uses, or give the '
-                   || 'function its own path (ALTER FUNCTION ... SET search_path = ...). A '
-                   || 'constraint: the DETAIL names it.', v_ws.relid::regclass));
-    END IF;
-    RAISE;
 END;
 $_$;
 
@@ -6154,7 +6044,7 @@ $_$;
 -- Name: FUNCTION fix_move(p_stage bigint, p_offset_moves jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_move(p_stage bigint, p_offset_moves jsonb) IS 'Adds to each wallet''s stored balances what the applied steps of a plan move (and the offset wallets what their double-entry sides moved): one UPDATE per wallet source, which adds 1 to the wallet source''s version column where it has one. Returns the wallets updated. RC313 when the UPDATE fails (a trigger or constraint of yours; the DETAIL says where).';
+COMMENT ON FUNCTION _recon.fix_move(p_stage bigint, p_offset_moves jsonb) IS 'Adds to each wallet''s stored balances what the applied steps of a plan move (and the offset wallets what their double-entry sides moved): one UPDATE per wallet source, which adds 1 to the wallet source''s version column where it has one. Returns the wallets updated.';
 
 --
 -- Name: fix_moves_less(jsonb, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -6219,63 +6109,6 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_moves_more(p_moves jsonb, p_source text, p_wallet text, p_deltas jsonb) IS '{source: {wallet: {column: delta}}} (the moves _recon.fix_move adds) plus p_deltas ({column: delta}, what an offset side of a posting moves) on wallet p_wallet of source p_source.';
-
---
--- Name: fix_offset_currency(bigint, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_offset_currency(p_stage bigint, p_currency jsonb) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_steps integer;
-BEGIN
-    -- A double-entry posting moves the wallet and its offset wallet by opposite amounts, booked
-    -- in the wallet's currency (the plan's stored_change and ledger_change). An offset wallet
-    -- of another currency (a USD world account funding a EUR wallet) would take EUR into a USD
-    -- balance: the totals of neither currency move as planned, and _recon.fix_conserve refuses
-    -- the whole fix (RC307). The dry run says so now, with the currencies: the offset wallet is
-    -- the posting's own (a reversal's), else the writer's; currencies are the wallets' currency
-    -- column (p_currency, read by _recon.fix_currencies), compared as _recon.fix_conserve does.
-    UPDATE _recon.fix_stage AS s
-    SET status = 'skipped', moves = '{}',
-        note = format('the writer''s offset wallet %s holds %s, wallet %s %s: a posting against '
-                      || 'it would book %s into a %s balance (the totals of each currency would '
-                      || 'not conserve); register a writer whose offset wallet holds %s, or '
-                      || 'repair by hand', x.offset_wallet, COALESCE(x.theirs, 'no currency'),
-                      s.wallet_key, COALESCE(x.own, 'no currency'), COALESCE(x.own, 'money'),
-                      COALESCE(x.theirs, 'currency-less'), COALESCE(x.own, 'its currency'))
-    FROM (
-        SELECT DISTINCT ON (st.step) st.step, o.offset_wallet,
-               p_currency -> st.wallet_source ->> st.wallet_key AS own,
-               p_currency -> st.wallet_source ->> o.offset_wallet AS theirs
-        FROM _recon.fix_stage AS st
-        LEFT JOIN _recon.writer AS w ON w.ledger_source = st.ledger_source
-        CROSS JOIN LATERAL jsonb_array_elements(st.postings) WITH ORDINALITY AS p (value, n)
-        CROSS JOIN LATERAL (
-            SELECT CASE WHEN p.value ? 'offset_wallet' THEN p.value ->> 'offset_wallet'
-                        ELSE w.offset_wallet END AS offset_wallet
-        ) AS o
-        WHERE st.stage_id = p_stage AND st.status = 'planned' AND st.wallet_key IS NOT NULL
-          AND o.offset_wallet IS NOT NULL AND o.offset_wallet <> st.wallet_key
-          -- a source with a currency column, and an offset wallet that is in its table
-          AND p_currency -> st.wallet_source ? o.offset_wallet
-          AND (p_currency -> st.wallet_source ->> st.wallet_key)
-              IS DISTINCT FROM (p_currency -> st.wallet_source ->> o.offset_wallet)
-        ORDER BY st.step, p.n
-    ) AS x
-    WHERE s.stage_id = p_stage AND s.step = x.step;
-    GET DIAGNOSTICS v_steps = ROW_COUNT;
-    RETURN v_steps;
-END;
-$$;
-
---
--- Name: FUNCTION fix_offset_currency(p_stage bigint, p_currency jsonb); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_offset_currency(p_stage bigint, p_currency jsonb) IS 'Phase of _recon.fix_assess, after _recon.fix_currencies (p_currency: {wallet source: {wallet key: currency}}): skips, with a note naming the offset wallet and both currencies, a planned step with a posting against an offset wallet (the posting''s own, else its writer''s) whose currency column differs from the wallet''s: applying it would fail the conservation check (_recon.fix_conserve, RC307), so the dry run never plans it. The wallet''s other steps follow (_recon.fix_all_or_nothing). Returns how many steps.';
 
 --
 -- Name: fix_offset_deltas(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -6347,46 +6180,6 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_offset_legs(p_stage bigint) IS 'Records on every planned posting of a staged plan on rule-keyed transfer rows (INSERT writer, offset wallet) what the row''s other leg moves the offset wallet by, as "offset_deltas", when that is not exactly the opposite of the wallet''s deltas (monotonic credit/debit counters). Returns how many steps it read.';
-
---
--- Name: fix_offset_self(bigint); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.fix_offset_self(p_stage bigint) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_steps integer;
-BEGIN
-    -- A double-entry posting moves its wallet and the offset wallet by opposite amounts. When
-    -- the wallet repaired is the offset wallet itself (the writer's world or treasury account
-    -- drifts), the posting nets to zero in the ledger: a transfer row world -> world, two
-    -- entries of the same wallet, or a posting API's refusal (RC306). It cannot repair that
-    -- wallet, and its stored side would be moved back as an offset (a resync in disguise under
-    -- an adjust). Left to a person, in the dry run as applying would.
-    UPDATE _recon.fix_stage AS s
-    SET status = 'manual', moves = '{}',
-        note = format('the wallet is the offset wallet of ledger %s''s writer: a posting '
-                      || 'against itself moves nothing in the ledger; repair it by hand (an '
-                      || 'entry against another wallet), or acknowledge', s.ledger_source)
-    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_key IS NOT NULL
-      AND EXISTS (
-          SELECT
-          FROM jsonb_array_elements(s.postings) AS p (value)
-          LEFT JOIN _recon.writer AS w ON w.ledger_source = s.ledger_source
-          WHERE CASE WHEN p.value ? 'offset_wallet' THEN p.value ->> 'offset_wallet'
-                     ELSE w.offset_wallet END = s.wallet_key);
-    GET DIAGNOSTICS v_steps = ROW_COUNT;
-    RETURN v_steps;
-END;
-$$;
-
---
--- Name: FUNCTION fix_offset_self(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.fix_offset_self(p_stage bigint) IS 'Phase of _recon.fix_assess: marks manual a planned step whose posting would be against its own wallet as the offset wallet (the posting''s own, else its writer''s): it nets to zero in the ledger, so it cannot repair the wallet (an adjust of a drifting world account posted world -> world and moved its stored balance back). The wallet''s other steps follow (_recon.fix_all_or_nothing). Returns how many steps.';
 
 --
 -- Name: fix_overdraft_evidence(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -6473,7 +6266,19 @@ BEGIN
     WHERE s.stage_id = p_stage AND s.step = x.step
       AND CASE WHEN x.paid IS NULL THEN (v_several ->> s.wallet_source)::boolean
                ELSE x.own IS NOT NULL AND upper(x.paid) <> upper(x.own) END;
-    -- (The wallet's balance steps: _recon.fix_hold_orphan_wallets, after this phase.)
+    -- The wallet's balance drift may be that payment (credited, its entry lost): re-syncing
+    -- would take it back. Left to a person too, as for a payment of unknown units.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual',
+        note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
+                      || 'drift may be that payment; repair that one first', o.step,
+                      o.check_name)
+    FROM _recon.fix_stage AS o
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
+      AND s.strategy IN ('resync', 'adjust', 'move')
+      AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
+      AND o.strategy = 'post_missing'
+      AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
 END;
 $$;
 
@@ -6481,7 +6286,7 @@ $$;
 -- Name: FUNCTION fix_payment_currency(p_stage bigint, p_currency jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_payment_currency(p_stage bigint, p_currency jsonb) IS 'Phase of _recon.fix_assess, after _recon.fix_currencies (p_currency: {wallet source: {wallet key: currency}}): a planned post_missing becomes manual when the payment''s currency (the orphan check''s "currency_column", else its "currency") differs from its wallet''s currency column (case aside), or is unknown while the wallets of the source hold several currencies (then _recon.fix_hold_orphan_wallets leaves the wallet''s balance steps to a person too).';
+COMMENT ON FUNCTION _recon.fix_payment_currency(p_stage bigint, p_currency jsonb) IS 'Phase of _recon.fix_assess, after _recon.fix_currencies (p_currency: {wallet source: {wallet key: currency}}): a planned post_missing becomes manual when the payment''s currency (the orphan check''s "currency_column", else its "currency") differs from its wallet''s currency column (case aside), or is unknown while the wallets of the source hold several currencies; then the wallet''s balance steps too (the drift may be that payment).';
 
 --
 -- Name: fix_plan(bigint, bigint, text[], text[], bigint[], text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7097,9 +6902,7 @@ EXCEPTION WHEN OTHERS THEN
                             v_ledger.name, v_writing),
             format('%s: %s', SQLSTATE, SQLERRM),
             'Check the writer (SELECT * FROM _recon.writer; recon.register_writer): the values '
-            || 'its columns and templates give, or its posting function; a trigger on the '
-            || 'ledger table runs under search_path = pg_catalog, pg_temp (schema-qualify its '
-            || 'names, or ALTER FUNCTION ... SET search_path).');
+            || 'its columns and templates give, or its posting function.');
     END IF;
     RAISE;
 END;
@@ -7452,10 +7255,12 @@ BEGIN
     -- them), and their version: {wallet: {"stored": {column: value}, "version": n}}
     read_sql := format(
         'SELECT jsonb_object_agg(w.%1$I::text, jsonb_build_object(''stored'', '
-        || '%2$s, ''version'', %3$s)) FROM %4$s AS w '
+        || 'jsonb_build_object(%2$s), ''version'', %3$s)) FROM %4$s AS w '
         || 'WHERE w.%1$I = ANY ($1::%5$s[])',
         p_ws.key_column,
-        _recon.stored_balances_sql(p_ws, v_compared),
+        (SELECT string_agg(format('%L, %s', b, _recon.major_sql(p_ws.balance_scale,
+                                                                 format('w.%I', b), 'w')), ', ')
+         FROM unnest(v_compared) AS b),
         CASE WHEN p_ws.version_column IS NOT NULL THEN format('w.%I', p_ws.version_column)
              ELSE 'NULL::bigint' END,
         p_ws.relid::regclass, v_key_type);
@@ -7602,32 +7407,9 @@ BEGIN
         'reason', p_reason, 'fix', p_fix, 'step', p_step.step,
         'date', to_char(now(), 'YYYYMMDD'), 'check', p_step.check_name,
         'finding', p_step.finding_id,
-        -- the wallet's currency (_recon.fix_currencies): an entry's, on a ledger that keeps one
-        'currency', COALESCE(p_posting -> 'currency', to_jsonb(p_step.currency)),
         'offset_wallet', CASE WHEN p_posting ? 'offset_wallet'
                               THEN p_posting -> 'offset_wallet'
                               ELSE to_jsonb(p_writer.offset_wallet) END);
-    -- An INSERT writer fills a ledger's currency per row with the wallet's currency: the
-    -- step's (the plan refuses a step of unknown currency, _recon.fix_entry_currency), else,
-    -- for a backfill's new wallet, its currency column as created; never NULL (RC305).
-    IF p_writer.kind = 'insert' AND p_ledger.currency_column IS NOT NULL
-       AND NOT p_writer.column_map ? p_ledger.currency_column
-       AND v_request ->> 'currency' IS NULL THEN
-        v_request := v_request || jsonb_build_object('currency', _recon.fix_measure(
-            p_ledger.wallet_source, ARRAY[v_request ->> 'wallet'], ARRAY[]::text[])
-            -> (v_request ->> 'wallet') -> 'currency');
-        IF v_request ->> 'currency' IS NULL THEN
-            PERFORM _recon.fail(
-                'RC305', format('the writer of ledger %s cannot fill column %s: the currency of '
-                                || 'wallet %s is unknown; nothing was applied', p_ledger.name,
-                                p_ledger.currency_column, v_request ->> 'wallet'),
-                'The ledger keeps each entry''s currency, and neither the step, its check nor '
-                || 'the wallet''s currency column says it.',
-                'Give the wallet its currency (recon.backfill(..., wallet_columns => '
-                || '''{"currency": "EUR"}'')), declare the check''s "currency", or map the '
-                || 'column in the writer''s "columns".');
-        END IF;
-    END IF;
     IF NOT v_request ? 'reference' THEN
         EXECUTE p_sql ->> 'reference' INTO v_val USING v_request;
         v_request := v_request || jsonb_build_object('reference', v_val);
@@ -7658,7 +7440,7 @@ $$;
 -- Name: FUNCTION fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb) IS 'For _recon.fix_post: a posting of step p_step as the request its writer gets (ledger, strategy, ticket, reason, fix, step, date, check, finding, currency (the step''s: its wallet''s; for an INSERT writer filling a currency per row, else the wallet row''s, RC305 when unknown), offset wallet, and the reference, description and journal its templates give: p_sql, from _recon.fix_post_sql), and, where the posting has an offset wallet, its other side there (the offset deltas, else exactly the opposite): a JSON array of one or two sides.';
+COMMENT ON FUNCTION _recon.fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb) IS 'For _recon.fix_post: a posting of step p_step as the request its writer gets (ledger, strategy, ticket, reason, fix, step, date, check, finding, offset wallet, and the reference, description and journal its templates give: p_sql, from _recon.fix_post_sql), and, where the posting has an offset wallet, its other side there (the offset deltas, else exactly the opposite): a JSON array of one or two sides.';
 
 --
 -- Name: fix_post_sql(_recon.ledger_source, _recon.writer); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7779,10 +7561,13 @@ BEGIN
                    jsonb_array_elements(s.postings) AS e
             WHERE s.stage_id = p_stage AND s.wallet_source = v_ws.name
               AND s.status = 'planned' AND e.value ->> 'offset_wallet' IS NOT NULL);
-        v_cols := _recon.stored_balances_sql(v_ws, v_ws.balance_columns);  -- major units
+        SELECT string_agg(format('%L, %s', b, _recon.major_sql(v_ws.balance_scale,  -- major units
+                                                               format('w.%I', b), 'w')), ', ')
+        INTO v_cols
+        FROM unnest(v_ws.balance_columns) AS b;
         EXECUTE format(
             'SELECT jsonb_object_agg(x.k, x.v) FROM (SELECT w.%1$I::text AS k, '
-            || '%2$s AS v FROM %3$s AS w WHERE w.%1$I = ANY ($1::%4$s[]) '
+            || 'jsonb_build_object(%2$s) AS v FROM %3$s AS w WHERE w.%1$I = ANY ($1::%4$s[]) '
             || 'ORDER BY w.%1$I %5$s) AS x',
             v_ws.key_column, v_cols, v_ws.relid::regclass,
             _recon.column_type(v_ws.relid, v_ws.key_column),
@@ -7925,20 +7710,6 @@ CREATE FUNCTION _recon.fix_reversals(p_stage bigint) RETURNS void
     JOIN _recon.repair_entry AS e ON e.repair_id = v.reverses
     JOIN _recon.ledger_source AS l ON l.name = e.ledger_source
     WHERE s.stage_id = p_stage AND s.status = 'applied' AND e.entry IS NOT NULL
-    UNION
-    -- ... and its own compensating entry where it went into the journal of the entry it
-    -- undoes (a hold's resolution, a restored leg: no offset side): as for resolve above, the
-    -- pair nets to nothing, and neither is a duplicate of the hold or of the journal's legs.
-    SELECT e.ledger_source, e.entry, s.repair_id
-    FROM _recon.fix_stage AS s
-    JOIN _recon.repair AS v ON v.id = s.repair_id
-    JOIN _recon.repair_entry AS e ON e.repair_id = s.repair_id
-    WHERE s.stage_id = p_stage AND s.status = 'applied' AND v.reverses IS NOT NULL
-      AND e.entry IS NOT NULL AND e.posting ->> 'journal' IS NOT NULL
-      AND e.posting ->> 'offset_wallet' IS NULL
-      AND EXISTS (SELECT FROM _recon.repair_entry AS o
-                  WHERE o.repair_id = v.reverses AND o.posting ->> 'offset_wallet' IS NULL
-                    AND o.posting ->> 'journal' = e.posting ->> 'journal')
     ON CONFLICT ON CONSTRAINT reversal_once DO NOTHING;
 $$;
 
@@ -7946,7 +7717,7 @@ $$;
 -- Name: FUNCTION fix_reversals(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_reversals(p_stage bigint) IS 'Records in _recon.reversal the ledger entries the applied steps of a staged plan compensated: the duplicates a reverse step reversed (recon.fix), and every entry of a repair recon.reverse_fix() undid, and reverse_fix''s own compensating entries posted into the journal of the entry they undo (no offset side: the pair nets to nothing). The duplicate and orphan checks then leave those entries out, whatever the reference column can hold; called by _recon.fix_post() after posting, before the verification.';
+COMMENT ON FUNCTION _recon.fix_reversals(p_stage bigint) IS 'Records in _recon.reversal the ledger entries the applied steps of a staged plan compensated: the duplicates a reverse step reversed (recon.fix), and every entry of a repair recon.reverse_fix() undid. The duplicate and orphan checks then leave those entries out, whatever the reference column can hold; called by _recon.fix_post() after posting, before the verification.';
 
 --
 -- Name: fix_skip_applied(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -8799,10 +8570,21 @@ CREATE FUNCTION _recon.fix_unscaled_payments(p_stage bigint) RETURNS void
                        WHERE c.name = s.check_name))
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.strategy = 'post_missing'
       AND _recon.orphan_units_unknown(s.check_name);
-    -- (A wallet whose orphan in this plan is left to a person: _recon.fix_hold_orphan_wallets,
-    -- once every phase that may leave one has run.)
-    -- An open finding of an orphan check of unknown units on the wallet that is not in this
-    -- plan at all (recon.fix(checks => the balance check only)): its drift may be that payment.
+    -- A wallet with an orphaned payment left to a person: its balance's drift may be that
+    -- payment (credited to the wallet, its entry lost). Re-syncing the stored balance to the
+    -- ledger would take the payment back from the customer: left to a person too.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual',
+        note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
+                      || 'drift may be that payment; repair that one first', o.step,
+                      o.check_name)
+    FROM _recon.fix_stage AS o
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
+      AND s.strategy IN ('resync', 'adjust', 'move')
+      AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
+      AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
+    -- The same when that orphan is not in this plan at all (recon.fix(checks => the balance
+    -- check only)): an open finding of an orphan check of unknown units on the wallet.
     UPDATE _recon.fix_stage AS s
     SET status = 'manual',
         note = format('the wallet has an orphaned payment of unknown units (finding %s of %s, '
@@ -8823,7 +8605,7 @@ $$;
 -- Name: FUNCTION fix_unscaled_payments(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_unscaled_payments(p_stage bigint) IS 'Phase of _recon.fix_assess: a planned post_missing of an orphan check that declares no "scale" becomes manual where the ledger or its wallets keep minor units (a scale): the payment''s amount, read as stored, may be minor units, and posting it as major units would post 100 times the payment. A wallet''s balance steps (resync, adjust, move) become manual when such an orphan finding is open on the wallet outside the plan (the drift may be that payment); for one in the plan, _recon.fix_hold_orphan_wallets does it.';
+COMMENT ON FUNCTION _recon.fix_unscaled_payments(p_stage bigint) IS 'Phase of _recon.fix_assess: a planned post_missing of an orphan check that declares no "scale" becomes manual where the ledger or its wallets keep minor units (a scale): the payment''s amount, read as stored, may be minor units, and posting it as major units would post 100 times the payment. Then, as for any orphaned payment left to a person, the wallet''s balance steps (resync, adjust, move) become manual too, and so do they when such an orphan finding is open on the wallet outside the plan: the drift may be that payment.';
 
 --
 -- Name: fix_verify(bigint, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -12013,8 +11795,9 @@ BEGIN
     END IF;
     -- O(1): the state's generation mark, unlogged like the state (a crash empties both)
     IF NOT EXISTS (SELECT FROM _recon.balance_state_mark AS g
-                   WHERE g.check_name = p_check.name AND g.run_id = v_wm.run_id) THEN
-        RETURN 'the per-wallet state was lost (a crash empties it)';
+                   WHERE g.check_name = p_check.name AND g.run_id = v_wm.run_id)
+       OR _recon.balance_state_table(p_check.name) IS NULL THEN
+        RETURN 'the per-wallet state was lost (a crash empties it; upgrading to 0032 discards it)';
     END IF;
     -- exact, unlike the statistics above (flushed up to a second late): the trigger
     -- recon_ledger_write records each UPDATE and DELETE in the writing transaction
@@ -12448,19 +12231,6 @@ CREATE FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) RE
         WHEN (_recon.incremental_storage(p_ledger.relid) ->> 'foreign')::boolean
             THEN 'a partition or child table of the ledger is a foreign table: no storage or '
                  || 'statistics to rely on'
-        -- a table a logical-replication subscription fills takes its ids from the publisher,
-        -- which commits them out of order where no wait here can see, and the apply worker
-        -- (session_replication_role = replica) fires no recon_ledger_write on its UPDATEs
-        WHEN EXISTS (SELECT FROM _recon.incremental_tables(p_ledger.relid) AS t
-                     JOIN pg_catalog.pg_subscription_rel AS r ON r.srrelid = t.relid)
-            THEN (SELECT format('the ledger table %s is filled by a logical-replication '
-                                || 'subscription: its ids come from the publisher, whose '
-                                || 'transactions commit out of order unseen here, and replicated '
-                                || 'UPDATEs and DELETEs fire no trigger recon_ledger_write',
-                                t.relid::regclass)
-                  FROM _recon.incremental_tables(p_ledger.relid) AS t
-                  JOIN pg_catalog.pg_subscription_rel AS r ON r.srrelid = t.relid
-                  ORDER BY t.relid LIMIT 1)
         -- the per-wallet state keeps keys as text: a key type whose equality is not its text's
         -- (citext, a nondeterministic collation) would be found under another key
         WHEN _recon.ledger_keys_text_unequal(p_ledger) IS NOT NULL
@@ -12490,7 +12260,7 @@ $$;
 -- Name: FUNCTION incremental_unsupported(p_ledger _recon.ledger_source); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) IS 'NULL when a ledger and its wallets can run incrementally, else why not: incremental mode needs an integer "order_by" column (an identity or sequence), a ledger that is a table, a partitioned table, an inheritance parent or a simple view over one of them (_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a wallet table (partitioned or not; a view has no xmin), no ledger table filled by a logical-replication subscription (pg_subscription_rel), wallet keys equal exactly when their texts are (_recon.ledger_keys_text_unequal), and the trigger recon_ledger_write on every table of the ledger (0024). A ledger with parents also needs what _recon.incremental_parents lists (foreign keys and indexes on each link, parent tables).';
+COMMENT ON FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) IS 'NULL when a ledger and its wallets can run incrementally, else why not: incremental mode needs an integer "order_by" column (an identity or sequence), a ledger that is a table, a partitioned table, an inheritance parent or a simple view over one of them (_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a wallet table (partitioned or not; a view has no xmin), wallet keys equal exactly when their texts are (_recon.ledger_keys_text_unequal), and the trigger recon_ledger_write on every table of the ledger (0024). A ledger with parents also needs what _recon.incremental_parents lists (foreign keys and indexes on each link, parent tables).';
 
 --
 -- Name: journal_skipped(_recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
@@ -12836,7 +12606,8 @@ CREATE FUNCTION _recon.ledger_keys_text_unequal(p_ledger _recon.ledger_source) R
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     -- the wallet source's key column first, then the ledger's wallet column(s)
-    SELECT 'the wallet key ' || k.why || ' (the per-wallet state compares keys as text)'
+    SELECT 'the wallet key ' || k.why || ' (the per-wallet state compares keys as text: the '
+           || 'ledger''s wallet column has another type or collation)'
     FROM (
         SELECT _recon.key_text_unequal(w.relid, w.key_column) AS why, 0 AS i
         FROM _recon.wallet_source AS w WHERE w.name = p_ledger.wallet_source
@@ -12847,6 +12618,9 @@ CREATE FUNCTION _recon.ledger_keys_text_unequal(p_ledger _recon.ledger_source) R
         WHERE c.col IS NOT NULL
     ) AS k
     WHERE k.why IS NOT NULL
+      -- a state keyed on the wallet key's own type compares keys by its own equality (0032)
+      AND (SELECT t.p_type = 'text'::regtype AND t.p_collation = 0
+           FROM _recon.balance_state_key(p_ledger) AS t)
     ORDER BY k.i
     LIMIT 1;
 $$;
@@ -12855,7 +12629,7 @@ $$;
 -- Name: FUNCTION ledger_keys_text_unequal(p_ledger _recon.ledger_source); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.ledger_keys_text_unequal(p_ledger _recon.ledger_source) IS 'NULL when the wallet key column of a ledger''s wallet source and the ledger''s wallet column(s) keep keys equal exactly when their texts are (_recon.key_text_unequal), else why not, for the first that does not: incremental mode then runs in full and says so.';
+COMMENT ON FUNCTION _recon.ledger_keys_text_unequal(p_ledger _recon.ledger_source) IS 'NULL when the per-wallet state is keyed on the wallet key''s own type (_recon.balance_state_key: the ledger''s wallet column(s) have its type and collation), or when the wallet key column of a ledger''s wallet source and the ledger''s wallet column(s) keep keys equal exactly when their texts are (_recon.key_text_unequal), else why not, for the first that does not: incremental mode then runs in full and says so.';
 
 --
 -- Name: ledger_legs(oid, _recon.wallet_source, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -12989,17 +12763,6 @@ BEGIN
         p_effects := _recon.ledger_operation_effects(p_relid, p_wallet, p_options);
     ELSIF p_options ? 'direction' THEN
         p_mode := 'direction';
-        -- a direction ledger's effects are its credit and debit values: effects given beside
-        -- them would be dropped (a liability ledger asking credit = -1 got the opposite signs)
-        IF p_options ? 'effects' THEN
-            PERFORM _recon.fail(
-                'RC106', '"effects" needs "operation"',
-                'A direction ledger moves its balance column by +1 for "credit" and -1 for '
-                || '"debit"; "effects" map the values of an "operation" column.',
-                'Drop "effects", or give "operation": "<direction column>" with "effects": '
-                || '{"<value>": {"<balance column>": multiplier}} instead of "direction".'
-            );
-        END IF;
         PERFORM _recon.resolve_column(p_relid, p_options ->> 'direction', 'the direction');
         IF COALESCE(p_options ->> 'credit', 'credit')
            = COALESCE(p_options ->> 'debit', 'debit') THEN
@@ -14242,6 +14005,35 @@ $$;
 COMMENT ON FUNCTION _recon.qualify_tables(p_options jsonb) IS 'Replaces the table names in a check''s options ("table", "owner_table", "status_table", "stored.table", "expected.table") with schema-qualified names resolved on the caller''s search_path (RC101 for an unknown table). Pins no path, so that the caller''s path applies; every name in it is qualified.';
 
 --
+-- Name: rebuild_discrepancies(); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.rebuild_discrepancies() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_sql text;
+BEGIN
+    SELECT string_agg(format(
+        'SELECT d.check_name, d.wallet_key, d.stored, d.expected, d.difference, d.details '
+        || 'FROM recon.%I AS d', c.view_name), E'\nUNION ALL\n' ORDER BY c.name)
+    INTO v_sql
+    FROM _recon.check_def AS c WHERE c.enabled;
+    EXECUTE 'CREATE OR REPLACE VIEW recon.discrepancies AS ' || COALESCE(v_sql,
+        'SELECT NULL::text AS check_name, NULL::text AS wallet_key, NULL::numeric AS stored, '
+        || 'NULL::numeric AS expected, NULL::numeric AS difference, NULL::jsonb AS details '
+        || 'WHERE FALSE');
+END;
+$$;
+
+--
+-- Name: FUNCTION rebuild_discrepancies(); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.rebuild_discrepancies() IS 'Re-creates recon.discrepancies as the UNION ALL of the views of all enabled checks (an empty view when there are none). Called by register_check, enable_check, disable_check, drop_check.';
+
+--
 -- Name: recheck_sql(_recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -14833,34 +14625,6 @@ $$;
 COMMENT ON FUNCTION _recon.require_guard_shape(p_ledger _recon.ledger_source, p_kind text) IS 'Fails with RC406 when a guard of kind p_kind (drift, double_entry, lifecycle) cannot read the ledger source''s shape, saying why: a custom shape; amounts or balances of minor units (a scale); a parent table with inheritance children; for the drift and double-entry guards a parent without a foreign key from its "via" column to its key on every table holding the rows (_recon.parent_foreign_key: enforced, its triggers enabled, validated, not deferrable, no ON DELETE / ON UPDATE action); for the lifecycle guard anything but a plain one-sided ledger; for a drift guard reading the legs (effects keyed on several columns, parent rows) a parent on the ledger table itself, or a view.';
 
 --
--- Name: require_writable(text, text); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.require_writable(p_call text, p_why text) RETURNS void
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    -- A standby says so itself (RC220, where a call can run on one through --replica); here a
-    -- primary's transaction made read-only: BEGIN READ ONLY, or a role or session with
-    -- default_transaction_read_only = on (an operator's safety net).
-    IF current_setting('transaction_read_only')::boolean AND NOT pg_is_in_recovery() THEN
-        PERFORM _recon.fail(
-            'RC314', format('%s cannot run in a read-only transaction', p_call), p_why,
-            'Run it in a read-write transaction (BEGIN READ WRITE; or SET '
-            || 'default_transaction_read_only = off for the session); nothing of your '
-            || 'tables changes without dry_run => false.');
-    END IF;
-END;
-$$;
-
---
--- Name: FUNCTION require_writable(p_call text, p_why text); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.require_writable(p_call text, p_why text) IS 'RC314 when the transaction is read-only on a primary (BEGIN READ ONLY, default_transaction_read_only = on): p_call names the call, p_why what it must write (a dry run stages its plan, a reconcile records its run). On a standby each call says so itself.';
-
---
 -- Name: resolve_column(oid, text, text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -14936,16 +14700,6 @@ BEGIN
             || '(e.g. public.wallet_account); quote mixed-case names ("Wallets").'
         );
     END IF;
-    -- a temporary table (or a view over one) goes with the session that made it: a source on
-    -- it would leave a dangling oid in the registry, and every other session cannot read it
-    IF (SELECT c.relpersistence FROM pg_catalog.pg_class AS c WHERE c.oid = v_relid) = 't' THEN
-        PERFORM _recon.fail(
-            'RC101', pg_catalog.format('table %L is temporary', p_table),
-            'A temporary table or view lives only in the session that made it; the checks run '
-            || 'in other sessions (cron, the CLI) and after it ends.',
-            'Register a permanent table or view.'
-        );
-    END IF;
     RETURN v_relid;
 END;
 $$;
@@ -14954,7 +14708,7 @@ $$;
 -- Name: FUNCTION resolve_table(p_table text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.resolve_table(p_table text) IS 'Resolves a table name to its oid on the caller''s search_path, as psql would read it (so it pins no search_path itself; every name in it is qualified); RC101 when there is no such table, or it is temporary.';
+COMMENT ON FUNCTION _recon.resolve_table(p_table text) IS 'Resolves a table name to its oid on the caller''s search_path, as psql would read it (so it pins no search_path itself; every name in it is qualified); RC101 when there is no such table.';
 
 --
 -- Name: reversal_reference(text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -15586,7 +15340,6 @@ BEGIN
     -- not see everything it was asked to. In incremental mode a balance check runs from its
     -- watermark when that can be shown to give the full result (_recon.balance_increment), and
     -- in full otherwise; a full balance check leaves a watermark for the next incremental run.
-    PERFORM _recon.checks_intact(p_names);  -- RC204: a view or table a DROP ... CASCADE took
     PERFORM _recon.wallet_keys_repeated(p_names);  -- RC203: a key on two wallet rows
     FOR v_check IN SELECT c.* FROM _recon.check_def AS c WHERE c.name = ANY (p_names)
                    ORDER BY c.name LOOP
@@ -16060,6 +15813,7 @@ COMMENT ON FUNCTION _recon.stage_rows_sql(p_check _recon.check_def, p_rows text)
 CREATE FUNCTION _recon.stage_rules(p_run bigint, p_check _recon.check_def) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_nestloop TO 'off'
     AS $_$
 BEGIN
     -- The rules of _recon.stage_rows_sql (shared with a run read on a standby), applied to the
@@ -16082,29 +15836,6 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.stage_rules(p_run bigint, p_check _recon.check_def) IS 'Gives each finding a run staged for the check the label of its wallet (details "label", when the wallet source names a label column and the check gave none) and its currency (the finding''s own, else its one wallet''s currency column for a wallet_keyed kind, else the check''s currency option, else NULL: unknown, never guessed), by the rules of _recon.stage_rows_sql, which a run read on a standby shares. The same rule recon.fix() gives a step''s currency by.';
-
---
--- Name: stored_balances_sql(_recon.wallet_source, text[]); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.stored_balances_sql(p_ws _recon.wallet_source, p_columns text[]) RETURNS text
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    -- jsonb_build_object('balance', w.balance, ...) over the wallet table as "w", each column in
-    -- major units where the source keeps minor ones (_recon.major_sql): what the plan, the ledger
-    -- sums and the conservation check compare
-    SELECT format('jsonb_build_object(%s)', string_agg(
-        format('%L, %s', b, _recon.major_sql(p_ws.balance_scale, format('w.%I', b), 'w')), ', '
-        ORDER BY n))
-    FROM unnest(p_columns) WITH ORDINALITY AS c (b, n);
-$$;
-
---
--- Name: FUNCTION stored_balances_sql(p_ws _recon.wallet_source, p_columns text[]); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.stored_balances_sql(p_ws _recon.wallet_source, p_columns text[]) IS 'The SQL of a wallet row''s stored balances (the wallet table aliased "w") as {column: value in major units} for the columns p_columns of wallet source p_ws: one builder for _recon.fix_read_wallets, _recon.fix_measure and _recon.fix_post_first_sql.';
 
 --
 -- Name: stored_text(oid, text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -17736,23 +17467,6 @@ BEGIN
         p_vals := p_vals || format('($1 ->> %L)::%s', v_value,
                                    _recon.column_type_sql(p_ledger.relid, v_col));
     END LOOP;
-    -- A currency per row: the wallet's currency (the step's, _recon.fix_post_sides), unless
-    -- "columns" sets it. One of a parent row (tx.currency) no INSERT of one row can write.
-    IF p_ledger.currency_column IS NOT NULL AND NOT p_writer.column_map ? p_ledger.currency_column
-    THEN
-        IF strpos(p_ledger.currency_column, '.') > 0 THEN
-            PERFORM _recon.fail(
-                'RC305', format('writer for %s cannot post: each entry''s currency is %s',
-                                p_ledger.name, p_ledger.currency_column),
-                'An INSERT writes one ledger row, not the parent row that holds the currency.',
-                'Register a posting function ({"function": "schema.post(jsonb)"}); '
-                || 'docs/REPAIRS.md.');
-        END IF;
-        p_cols := p_cols || quote_ident(p_ledger.currency_column);
-        p_vals := p_vals || format('($1 ->> %L)::%s', 'currency',
-                                   _recon.column_type_sql(p_ledger.relid,
-                                                          p_ledger.currency_column));
-    END IF;
     -- A running balance per balance column: each the wallet's previous one plus the entry's
     -- effect on that column, as the chain check reads it (_recon.fix_post computes "after").
     FOR v_col, v_value IN SELECT a.key, a.value FROM jsonb_each_text(p_ledger.after_columns) AS a
@@ -17802,7 +17516,7 @@ $_$;
 -- Name: FUNCTION writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) IS 'For _recon.writer_insert_sql: appends to p_cols and p_vals the registered ledger columns the toolkit fills from the posting JSON ($1): wallet, amount, direction or type, running balance, reference, journal (with a journal template), the currency of a ledger with one per row (unless "columns" sets it; RC305 when it is a parent row''s), each running balance of a per-column "balance_after", and on transfer rows the debit and credit wallets. RC305 when "columns" maps one of them.';
+COMMENT ON FUNCTION _recon.writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) IS 'For _recon.writer_insert_sql: appends to p_cols and p_vals the registered ledger columns the toolkit fills from the posting JSON ($1): wallet, amount, direction or type, running balance, reference, journal (with a journal template), each running balance of a per-column "balance_after", and on transfer rows the debit and credit wallets. RC305 when "columns" maps one of them.';
 
 --
 -- Name: drift_spill(integer, text); Type: FUNCTION; Schema: _recon_guard; Owner: -
@@ -18165,9 +17879,6 @@ DECLARE
 BEGIN
     -- 1. What it needs: a coverage check, a ledger of that wallet source with a double-entry
     --    writer (the opening entries are balanced against its offset wallet), good templates.
-    PERFORM _recon.require_writable('recon.backfill()',
-                                    'Even a dry run stages its plan in _recon.fix_stage (a '
-                                    || 'scratch table of the toolkit) and removes it after.');
     v_invoker := _recon.fix_caller(backfill.dry_run, backfill.ticket, backfill.reason,
                                    'a backfill');
     v_target := _recon.backfill_target(v_check, backfill.wallet_key, backfill.wallet_columns);
@@ -18312,10 +18023,9 @@ BEGIN
     UPDATE _recon.finding AS f SET dropped_at = now()
     WHERE f.check_name = drop_check.name AND f.resolved_run IS NULL AND f.dropped_at IS NULL;
     DELETE FROM _recon.check_def AS c WHERE c.name = drop_check.name;
-    DELETE FROM _recon.balance_state AS s WHERE s.check_name = drop_check.name;
-    -- RESTRICT: a user view on it stops this; IF EXISTS: a DROP ... CASCADE of the tables it
-    -- read may have taken it (recon.discrepancies then says so, RC204)
-    EXECUTE format('DROP VIEW IF EXISTS recon.%I', v_view);
+    PERFORM _recon.balance_state_drop(drop_check.name);
+    PERFORM _recon.rebuild_discrepancies();
+    EXECUTE format('DROP VIEW recon.%I', v_view);  -- RESTRICT: a user view on it stops this
 END;
 $$;
 
@@ -18535,9 +18245,6 @@ BEGIN
                             || 'reads only the findings'' wallets; checks can read on a '
                             || 'standby (wallet-recon check --replica).');
     END IF;
-    PERFORM _recon.require_writable('recon.fix()',
-                                    'Even a dry run stages its plan in _recon.fix_stage (a '
-                                    || 'scratch table of the toolkit) and removes it after.');
     PERFORM _recon.fix_limit(fix.wallet_limit, 'wallet_limit');
     PERFORM _recon.fix_limit(fix.run_limit, 'run_limit');
     IF (fix.wallet_limit IS NOT NULL AND fix.wallet_limits IS NOT NULL)
@@ -18689,9 +18396,6 @@ DECLARE
     v_resolved bigint;
     v_summary jsonb;
 BEGIN
-    PERFORM _recon.require_writable('recon.reconcile()',
-                                    'A run records itself, its findings and alerts '
-                                    || '(recon.runs, recon.run_findings).');
     SELECT c.o_run, c.o_replica, c.o_started INTO v_run, v_replica, v_started_run
     FROM _recon.run_claim(v_names, reconcile.mode) AS c;
     PERFORM _recon.run_sweep_stale(v_run);
@@ -19031,6 +18735,7 @@ BEGIN
         COALESCE((register_check.options ->> 'critical_wallets')::integer, 10),
         COALESCE((register_check.options ->> 'pattern_wallets')::integer, 5)
     );
+    PERFORM _recon.rebuild_discrepancies();
     RETURN recon.describe_check(register_check.name) - 'sql';
 END;
 $$;
@@ -19499,9 +19204,6 @@ DECLARE
     v_fix bigint;
     v_invoker name;
 BEGIN
-    PERFORM _recon.require_writable('recon.reverse_fix()',
-                                    'Even a dry run stages its plan in _recon.fix_stage (a '
-                                    || 'scratch table of the toolkit) and removes it after.');
     v_invoker := _recon.fix_caller(reverse_fix.dry_run, reverse_fix.ticket, reverse_fix.reason,
                                    'reversing a fix');
     IF NOT EXISTS (SELECT FROM _recon.fix AS f
@@ -19535,13 +19237,7 @@ BEGIN
                                              FROM jsonb_each_text(p.deltas) AS d)))
                          || jsonb_strip_nulls(jsonb_build_object('reference',
                                 _recon.reversal_reference(p.ledger_source,
-                                                          COALESCE(p.entry, 'R' || r.id)),
-                                -- a one-sided posting into a journal of the ledger's (a hold's
-                                -- resolution, a restored leg) is undone in that journal; one
-                                -- with an offset side is a journal of its own, and so is its
-                                -- reversal (the writer's template)
-                                'journal', CASE WHEN p.posting ->> 'offset_wallet' IS NULL
-                                                THEN p.posting -> 'journal' END))
+                                                          COALESCE(p.entry, 'R' || r.id))))
                          ORDER BY p.n)
                      FROM (SELECT DISTINCT ON (e.posting) e.ledger_source, e.wallet_key,
                                   e.entry, e.deltas,
@@ -19592,7 +19288,7 @@ $$;
 -- Name: FUNCTION reverse_fix(fix_id bigint, dry_run boolean, ticket text, reason text); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.reverse_fix(fix_id bigint, dry_run boolean, ticket text, reason text) IS 'Undoes an applied recon.fix() (or recon.backfill()): every entry it posted is compensated by an entry REV-<entry id> (the writer''s reference where the reference column cannot hold it) with the opposite effect, in the journal the entry was posted into when it had no offset side (a hold''s resolution, a restored leg), and recorded in _recon.reversal, every stored balance moved back; a reversal it undoes cancels nothing any more (the duplicate comes back); nothing is deleted. Dry run by default; applying needs a ticket and a reason, locks the wallets in key order, refuses to overdraw, and reverses each repair once (a unique key). Errors: RC303 no ticket or reason, RC308 unknown fix, RC305 the writer failed. docs/REPAIRS.md.';
+COMMENT ON FUNCTION recon.reverse_fix(fix_id bigint, dry_run boolean, ticket text, reason text) IS 'Undoes an applied recon.fix() (or recon.backfill()): every entry it posted is compensated by an entry REV-<entry id> (the writer''s reference where the reference column cannot hold it) with the opposite effect and recorded in _recon.reversal, every stored balance moved back; a reversal it undoes cancels nothing any more (the duplicate comes back); nothing is deleted. Dry run by default; applying needs a ticket and a reason, locks the wallets in key order, refuses to overdraw, and reverses each repair once (a unique key). Errors: RC303 no ticket or reason, RC308 unknown fix, RC305 the writer failed. docs/REPAIRS.md.';
 
 --
 -- Name: schedule_reconcile(text, text, text); Type: FUNCTION; Schema: recon; Owner: -
@@ -19650,6 +19346,7 @@ BEGIN
     END IF;
     PERFORM _recon.check(set_check_enabled.name);
     UPDATE _recon.check_def AS c SET enabled = set_check_enabled.enabled WHERE c.name = set_check_enabled.name;
+    PERFORM _recon.rebuild_discrepancies();
     RETURN recon.describe_check(set_check_enabled.name);
 END;
 $$;
@@ -19736,9 +19433,6 @@ CREATE FUNCTION recon.start_run(checks text[] DEFAULT NULL::text[], mode text DE
 DECLARE
     v_run bigint;
 BEGIN
-    PERFORM _recon.require_writable('recon.start_run()',
-                                    'A run records itself, its findings and alerts '
-                                    || '(recon.runs, recon.run_findings).');
     INSERT INTO _recon.run (mode, checks)
     VALUES (start_run.mode, _recon.run_checks(start_run.checks, start_run.mode))
     RETURNING id INTO v_run;
@@ -19979,81 +19673,20 @@ ALTER TABLE _recon.alert ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
--- Name: balance_state; Type: TABLE; Schema: _recon; Owner: -
---
-
-CREATE UNLOGGED TABLE _recon.balance_state (
-    check_name text NOT NULL,
-    wallet_key text NOT NULL,
-    n bigint NOT NULL,
-    n_amount bigint NOT NULL,
-    n_bad bigint NOT NULL,
-    sums numeric[] NOT NULL,
-    has_wallet boolean DEFAULT false NOT NULL
-);
-
---
--- Name: TABLE balance_state; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON TABLE _recon.balance_state IS 'Per balance check and wallet: entries, non-NULL amounts, unmapped entries and the sum of effects per balance column, over the ledger entries up to the watermark''s bound. Recomputable, so unlogged; an empty state after a crash makes the next incremental run a full one.';
-
---
--- Name: COLUMN balance_state.check_name; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.balance_state.check_name IS 'The balance check.';
-
---
--- Name: COLUMN balance_state.wallet_key; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.balance_state.wallet_key IS 'Wallet key as text.';
-
---
--- Name: COLUMN balance_state.n; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.balance_state.n IS 'Entries.';
-
---
--- Name: COLUMN balance_state.n_amount; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.balance_state.n_amount IS 'Entries with a non-NULL amount.';
-
---
--- Name: COLUMN balance_state.n_bad; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.balance_state.n_bad IS 'Entries whose direction or type maps to nothing.';
-
---
--- Name: COLUMN balance_state.sums; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.balance_state.sums IS 'Sum of effects per balance column, in the check''s column order.';
-
---
--- Name: COLUMN balance_state.has_wallet; Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON COLUMN _recon.balance_state.has_wallet IS 'The key was a wallet when the state was last read with the wallets (every wallet has a row, with n = 0 when it has no entries). An incremental run compares the wallets still there with those it counts here: one deleted or re-keyed makes the run full (docs/INCREMENTAL.md).';
-
---
 -- Name: balance_state_mark; Type: TABLE; Schema: _recon; Owner: -
 --
 
 CREATE UNLOGGED TABLE _recon.balance_state_mark (
     check_name text NOT NULL,
-    run_id bigint NOT NULL
+    run_id bigint NOT NULL,
+    state_table name NOT NULL
 );
 
 --
 -- Name: TABLE balance_state_mark; Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON TABLE _recon.balance_state_mark IS 'Per balance check: the run that last wrote its rows of _recon.balance_state (its generation). Unlogged like the state, so a crash (or a promoted standby) empties both at once: a mark that equals the watermark''s run_id shows the state is whole, in one index probe instead of a count of the state''s rows.';
+COMMENT ON TABLE _recon.balance_state_mark IS 'Per balance check: its live per-wallet state table (state_table, in schema _recon, made by _recon.balance_state_create) and the run that last wrote it (its generation). Unlogged like the state, so a crash (or a promoted standby) empties both at once: a mark that equals the watermark''s run_id shows the state is whole, in one index probe.';
 
 --
 -- Name: COLUMN balance_state_mark.check_name; Type: COMMENT; Schema: _recon; Owner: -
@@ -20066,6 +19699,12 @@ COMMENT ON COLUMN _recon.balance_state_mark.check_name IS 'The balance check.';
 --
 
 COMMENT ON COLUMN _recon.balance_state_mark.run_id IS 'The run that last wrote the check''s state; the watermark''s run_id when the state is whole.';
+
+--
+-- Name: COLUMN balance_state_mark.state_table; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.balance_state_mark.state_table IS 'The check''s live state table in schema _recon (_recon.balance_state_table()): bs_<md5 of the check name>_<the full run that built it>.';
 
 --
 -- Name: currency_unit; Type: TABLE; Schema: _recon; Owner: -
@@ -21677,7 +21316,7 @@ COMMENT ON COLUMN _recon.watermark.wallet_deletes IS 'Wallet rows deleted (stati
 -- Name: COLUMN watermark.state_rows; Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON COLUMN _recon.watermark.state_rows IS 'Rows it left in _recon.balance_state, for information: the state is checked by _recon.balance_state_mark (0022).';
+COMMENT ON COLUMN _recon.watermark.state_rows IS 'Rows it left in the check''s state table (_recon.balance_state_table()), for information.';
 
 --
 -- Name: COLUMN watermark.taken_at; Type: COMMENT; Schema: _recon; Owner: -
@@ -21774,19 +21413,19 @@ COMMENT ON VIEW recon.currencies IS 'The currencies whose minor units wallet-rec
 --
 
 CREATE VIEW recon.discrepancies AS
- SELECT d.check_name,
-    d.wallet_key,
-    d.stored,
-    d.expected,
-    d.difference,
-    d.details
-   FROM _recon.discrepancies() d(check_name text, wallet_key text, stored numeric, expected numeric, difference numeric, details jsonb);
+ SELECT NULL::text AS check_name,
+    NULL::text AS wallet_key,
+    NULL::numeric AS stored,
+    NULL::numeric AS expected,
+    NULL::numeric AS difference,
+    NULL::jsonb AS details
+  WHERE false;
 
 --
 -- Name: VIEW discrepancies; Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON VIEW recon.discrepancies IS 'Every finding of every enabled check right now: check_name, wallet_key, stored, expected, difference (stored - expected), details. Reads each enabled check''s view at query time (_recon.discrepancies(): no dependency on them, so dropping your tables never drops this view; RC204 names a check whose view such a drop took). recon.reconcile() records them with severity and cause.';
+COMMENT ON VIEW recon.discrepancies IS 'Every finding of every enabled check right now: check_name, wallet_key, stored, expected, difference (stored - expected), details. Rebuilt when checks are registered, enabled, disabled or dropped. recon.reconcile() records them with severity and cause.';
 
 --
 -- Name: guards; Type: VIEW; Schema: recon; Owner: -
@@ -22163,13 +21802,6 @@ ALTER TABLE ONLY _recon.alert
 
 ALTER TABLE ONLY _recon.balance_state_mark
     ADD CONSTRAINT balance_state_mark_pkey PRIMARY KEY (check_name);
-
---
--- Name: balance_state balance_state_pkey; Type: CONSTRAINT; Schema: _recon; Owner: -
---
-
-ALTER TABLE ONLY _recon.balance_state
-    ADD CONSTRAINT balance_state_pkey PRIMARY KEY (check_name, wallet_key);
 
 --
 -- Name: check_def check_def_pkey; Type: CONSTRAINT; Schema: _recon; Owner: -
@@ -22940,10 +22572,10 @@ REVOKE ALL ON FUNCTION _recon.balance_findings_sql(p_name text, p_options jsonb,
 REVOKE ALL ON FUNCTION _recon.balance_full(p_check _recon.check_def, p_run bigint) FROM PUBLIC;
 
 --
--- Name: FUNCTION balance_full_sql(p_check _recon.check_def, p_bound numeric); Type: ACL; Schema: _recon; Owner: -
+-- Name: FUNCTION balance_full_sql(p_check _recon.check_def, p_bound numeric, p_state regclass); Type: ACL; Schema: _recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric) FROM PUBLIC;
+REVOKE ALL ON FUNCTION _recon.balance_full_sql(p_check _recon.check_def, p_bound numeric, p_state regclass) FROM PUBLIC;
 
 --
 -- Name: FUNCTION balance_increment(p_check _recon.check_def, p_run bigint); Type: ACL; Schema: _recon; Owner: -
@@ -22962,6 +22594,36 @@ REVOKE ALL ON FUNCTION _recon.balance_recheck(p_check _recon.check_def, p_ledger
 --
 
 REVOKE ALL ON FUNCTION _recon.balance_recheck_sql(p_check _recon.check_def, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_key_type regtype, p_bound numeric, p_cols integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION balance_state_create(p_check text, p_run bigint, p_ledger _recon.ledger_source); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.balance_state_create(p_check text, p_run bigint, p_ledger _recon.ledger_source) FROM PUBLIC;
+
+--
+-- Name: FUNCTION balance_state_drop(p_check text, p_keep regclass); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.balance_state_drop(p_check text, p_keep regclass) FROM PUBLIC;
+
+--
+-- Name: FUNCTION balance_state_key(p_ledger _recon.ledger_source, OUT p_type regtype, OUT p_collation oid); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.balance_state_key(p_ledger _recon.ledger_source, OUT p_type regtype, OUT p_collation oid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION balance_state_swap(p_check text, p_state regclass, p_run bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.balance_state_swap(p_check text, p_state regclass, p_run bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION balance_state_table(p_check text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.balance_state_table(p_check text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION base_table(p_view oid); Type: ACL; Schema: _recon; Owner: -
@@ -23010,12 +22672,6 @@ REVOKE ALL ON FUNCTION _recon.check_options(p_what text, p_options jsonb, p_allo
 --
 
 REVOKE ALL ON FUNCTION _recon.check_row_currency(p_kind text, p_ledger text, p_wallet text) FROM PUBLIC;
-
---
--- Name: FUNCTION checks_intact(p_names text[]); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.checks_intact(p_names text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION column_holds(p_relid oid, p_column name, p_value numeric); Type: ACL; Schema: _recon; Owner: -
@@ -23162,14 +22818,6 @@ REVOKE ALL ON FUNCTION _recon.custom_trusted(p_name text, p_view regclass) FROM 
 REVOKE ALL ON FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) FROM PUBLIC;
 
 --
--- Name: FUNCTION discrepancies(); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.discrepancies() FROM PUBLIC;
-GRANT ALL ON FUNCTION _recon.discrepancies() TO recon_auditor;
-GRANT ALL ON FUNCTION _recon.discrepancies() TO recon_operator;
-
---
 -- Name: FUNCTION effect_sql(p_ledger _recon.ledger_source, p_column text, p_alias text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -23284,12 +22932,6 @@ REVOKE ALL ON FUNCTION _recon.fix_counters(p_stage bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.fix_currencies(p_stage bigint, p_stored jsonb) FROM PUBLIC;
 
 --
--- Name: FUNCTION fix_entry_currency(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_entry_currency(p_stage bigint) FROM PUBLIC;
-
---
 -- Name: FUNCTION fix_evidence(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -23312,12 +22954,6 @@ REVOKE ALL ON FUNCTION _recon.fix_evidence_journals(p_ledger _recon.ledger_sourc
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb); Type: ACL; Schema: _recon; Owner: -
@@ -23360,12 +22996,6 @@ REVOKE ALL ON FUNCTION _recon.fix_floats(p_stage bigint, p_apply boolean) FROM P
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_hold_orphan_wallets(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_lifecycle(p_stage bigint, p_recheck boolean); Type: ACL; Schema: _recon; Owner: -
@@ -23428,12 +23058,6 @@ REVOKE ALL ON FUNCTION _recon.fix_moves_less(p_moves jsonb, p_source text, p_mov
 REVOKE ALL ON FUNCTION _recon.fix_moves_more(p_moves jsonb, p_source text, p_wallet text, p_deltas jsonb) FROM PUBLIC;
 
 --
--- Name: FUNCTION fix_offset_currency(p_stage bigint, p_currency jsonb); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_offset_currency(p_stage bigint, p_currency jsonb) FROM PUBLIC;
-
---
 -- Name: FUNCTION fix_offset_deltas(p_posting jsonb); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -23444,12 +23068,6 @@ REVOKE ALL ON FUNCTION _recon.fix_offset_deltas(p_posting jsonb) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_offset_legs(p_stage bigint) FROM PUBLIC;
-
---
--- Name: FUNCTION fix_offset_self(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.fix_offset_self(p_stage bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_overdraft_evidence(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
@@ -24326,6 +23944,12 @@ REVOKE ALL ON FUNCTION _recon.posting_hour(p_posted_at text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.qualify_tables(p_options jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION rebuild_discrepancies(); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.rebuild_discrepancies() FROM PUBLIC;
+
+--
 -- Name: FUNCTION recheck_sql(p_check _recon.check_def); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -24378,12 +24002,6 @@ REVOKE ALL ON FUNCTION _recon.require_column(p_ledger _recon.ledger_source, p_co
 --
 
 REVOKE ALL ON FUNCTION _recon.require_guard_shape(p_ledger _recon.ledger_source, p_kind text) FROM PUBLIC;
-
---
--- Name: FUNCTION require_writable(p_call text, p_why text); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.require_writable(p_call text, p_why text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION resolve_column(p_relid oid, p_column text, p_role text, p_numeric boolean); Type: ACL; Schema: _recon; Owner: -
@@ -24544,12 +24162,6 @@ REVOKE ALL ON FUNCTION _recon.stage_rows_sql(p_check _recon.check_def, p_rows te
 --
 
 REVOKE ALL ON FUNCTION _recon.stage_rules(p_run bigint, p_check _recon.check_def) FROM PUBLIC;
-
---
--- Name: FUNCTION stored_balances_sql(p_ws _recon.wallet_source, p_columns text[]); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.stored_balances_sql(p_ws _recon.wallet_source, p_columns text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION stored_text(p_relid oid, p_column text, p_value text); Type: ACL; Schema: _recon; Owner: -
