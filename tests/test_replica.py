@@ -170,7 +170,12 @@ def test_incremental_on_the_standby_equals_the_primarys(primary: str, standby: s
     # drift committed with replay paused: a stored balance moved, an entry without its balance
     run(standby, "SELECT pg_wal_replay_pause()")
     run(primary, f"UPDATE seed001.balance SET available = available + 70 WHERE id = {BALANCE_3}",
-        new_entry(BALANCE_5, 9, "s1-inc-1"))
+        new_entry(BALANCE_5, 9, "s1-inc-1"),
+        # a new wallet: the state learns its key (the wallet count of the next runs)
+        "INSERT INTO seed001.balance (id, organization_id, ledger_id, account_id, alias,"
+        " asset_code, created_at, updated_at) SELECT md5('s1-balance-new')::uuid,"
+        " organization_id, ledger_id, md5('s1-account-new')::uuid, '@customer-new', asset_code,"
+        f" now(), now() FROM seed001.balance WHERE id = {BALANCE_3}")
     proc = subprocess.Popen([WALLET_RECON, "check", "--format", "json", "--database", primary,
                              "--replica", standby, "--incremental", "--max-lag", "2min"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
