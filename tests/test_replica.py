@@ -248,6 +248,19 @@ def test_incremental_on_the_standby_falls_back_to_full_and_says_why(
     assert comparable(summary) == {**comparable(base), "mode": "incremental"}
     assert observed(primary, summary["run_id"]) == observed(primary, base["run_id"])
 
+    # a target of a full read (recon.replica_target) settles no increment: full, and why; a
+    # result that claims an increment its target did not settle is refused
+    with psycopg.connect(primary, autocommit=True) as c:
+        plain = c.execute("SELECT recon.replica_target()::text").fetchone()[0]
+    with psycopg.connect(standby, autocommit=True) as s:
+        s.execute("SELECT recon.replica_wait(%s::jsonb, '1min')", (plain,))
+        read = s.execute("SELECT recon.replica_findings(%s::jsonb, ARRAY['s1_balance'],"
+                         " 'incremental')", (plain,)).fetchone()[0]
+    assert "settled no increment" in read["runs"]["s1_balance"]["why_full"]
+    read["runs"]["s1_balance"] = {"mode": "incremental"}
+    read["increments"] = {"s1_balance": {"old_rows": 0, "written": 0, "new_keys": []}}
+    refused(primary, read, "RC224")
+
     # the state the standby was sent moved on the primary before the standby judged it
     primary_run(primary)
     with psycopg.connect(primary, autocommit=True) as c:

@@ -14312,6 +14312,8 @@ CREATE FUNCTION _recon.replica_increment_rows(p_check _recon.check_def, p_inc js
     AS $_$
 DECLARE
     v_cols integer := cardinality(_recon.balance_columns(p_check.options));
+    v_wallet _recon.wallet_source := _recon.wallet(
+        (_recon.ledger(p_check.ledger_source)).wallet_source);
     v_reason text := _recon.replica_increment_blocker(p_check, p_inc);
     v_d text;
     v_combined text;
@@ -14330,16 +14332,18 @@ BEGIN
                || 'ELSE COALESCE(s.sums[%1$s], 0) + COALESCE(t.s%1$s, 0) END AS s%1$s', i),
                '' ORDER BY i)
     INTO v_d, v_combined FROM generate_series(1, v_cols) AS i;
-    -- st: the state the primary sent; s: it with the settled entries d added, exactly as
+    -- st: the state the primary sent (its keys in the wallet key's type, as the re-check
+    -- compares them); s: it with the settled entries d added, exactly as
     -- _recon.balance_add_settled adds them there; then each wallet of rk judged on s plus the
     -- entries above the new bound (t), by the SQL of a full run, as _recon.balance_recheck_sql
     -- judges it on the primary. The wallets: old_rows, written and the written keys that were
     -- no wallet then (new_keys), for the wallet count a run on the primary makes.
     EXECUTE format($q$
         WITH %1$s,
-        st AS (SELECT x.* FROM jsonb_to_recordset($2 -> 'rows') AS x (
+        st AS (SELECT x.k::%5$s AS k, x.n, x.n_amount, x.n_bad, x.sums, x.has_wallet
+               FROM jsonb_to_recordset($2 -> 'rows') AS x (
                    k text, n bigint, n_amount bigint, n_bad bigint, sums text, has_wallet boolean)),
-        s AS (SELECT COALESCE(st.k, d.k::text) AS k,
+        s AS (SELECT COALESCE(st.k, d.k::text::%5$s) AS k,
                      COALESCE(st.n, 0) + COALESCE(d.n, 0) AS n,
                      COALESCE(st.n_amount, 0) + COALESCE(d.n_amount, 0) AS n_amount,
                      COALESCE(st.n_bad, 0) + COALESCE(d.n_bad, 0) AS n_bad,
@@ -14350,13 +14354,13 @@ BEGIN
                                      FROM unnest(st.sums::numeric[], ARRAY[%2$s]::numeric[])
                                           WITH ORDINALITY AS u (x, y, i)
                                      ORDER BY u.i) END AS sums
-              FROM st FULL JOIN d ON d.k::text = st.k),
+              FROM st FULL JOIN d ON d.k::text::%5$s = st.k),
         r AS (SELECT u.k FROM unnest((SELECT rk.ks FROM rk)) AS u (k)),
         e AS (SELECT r.k,
                      NULLIF(COALESCE(s.n, 0) + COALESCE(t.n, 0), 0) AS n,
                      COALESCE(s.n_amount, 0) + COALESCE(t.n_amount, 0) AS n_amount,
                      COALESCE(s.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%3$s
-              FROM r LEFT JOIN s ON s.k = r.k::text LEFT JOIN t ON t.k = r.k),
+              FROM r LEFT JOIN s ON s.k = r.k LEFT JOIN t ON t.k = r.k),
         g AS (%4$s)
         SELECT jsonb_build_object(
             'findings', (SELECT COALESCE(jsonb_agg(to_jsonb(g) ORDER BY g.finding_key),
@@ -14365,7 +14369,7 @@ BEGIN
             'written', (SELECT cardinality(wp.new_keys) FROM wp),
             'new_keys', to_jsonb(ARRAY(
                 SELECT x.k::text FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
-                WHERE NOT EXISTS (SELECT FROM st WHERE st.k = x.k::text AND st.has_wallet)
+                WHERE NOT EXISTS (SELECT FROM st WHERE st.k = x.k AND st.has_wallet)
                 ORDER BY 1)),
             'unsent', (SELECT count(*) FROM r
                        LEFT JOIN jsonb_array_elements_text($2 -> 'keys') AS q (k)
@@ -14378,7 +14382,8 @@ BEGIN
             'SELECT f.* FROM (%s) AS f WHERE NOT (f.details ->> ''cause'' = ''unknown_wallet'' '
             || 'AND (f.details ->> ''entries'')::bigint = 0)',
             _recon.balance_findings_sql(p_check.name, p_check.options, '(SELECT * FROM e) AS e',
-                                        'LEFT')))))
+                                        'LEFT')))),
+        _recon.column_type(v_wallet.relid, v_wallet.key_column))
     INTO v_out
     USING ((p_inc ->> 'snapshot_xmin')::numeric % 4294967296)::bigint::text::xid, p_state;
     -- the primary sent the state of the keys read here before, in this snapshot: all of them
