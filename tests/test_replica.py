@@ -234,6 +234,17 @@ def pair_caught_up(primary: str, standby: str) -> None:
     raise AssertionError("the standby did not catch up")
 
 
+def paused(primary: str, standby: str) -> None:
+    """Replay paused for sure: a pause takes effect at the next WAL record replayed."""
+    run(standby, "SELECT pg_wal_replay_pause()")
+    for _ in range(200):
+        run(primary, "SELECT pg_current_xact_id()")  # a commit record to stop at
+        if rows(standby, "SELECT pg_get_wal_replay_pause_state() AS s")[0]["s"] == "paused":
+            return
+        time.sleep(0.05)
+    raise AssertionError("replay did not pause")
+
+
 def test_incremental_on_the_standby_falls_back_to_full_and_says_why(
         primary: str, standby: str) -> None:
     base = primary_run(primary)
@@ -295,6 +306,36 @@ def test_incremental_on_the_standby_falls_back_to_full_and_says_why(
     assert "updated or deleted" in again["runs"]["s1_balance"]["why_full"]
     full = json.loads(check(primary, "--checks", "s1_balance").stdout)["run"]
     assert observed(primary, again["run_id"]) == observed(primary, full["run_id"])
+
+    # the same through the CLI: an old entry updated after the target was taken, while the
+    # standby is paused; the recording refuses (RC227), the CLI takes a new target once and
+    # the standby reads the check in full, saying why
+    primary_run(primary, "incremental")
+    taken = rows(primary, "SELECT max(taken_at) AS t FROM _recon.replica_target")[0]["t"]
+    paused(primary, standby)
+    proc = subprocess.Popen([WALLET_RECON, "check", "--format", "json", "--database", primary,
+                             "--replica", standby, "--incremental", "--checks", "s1_balance",
+                             "--max-lag", "2min"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2.5)  # the target is taken: the standby's replay is what it waits for
+        assert proc.poll() is None, proc.communicate()
+        run(primary, "UPDATE seed001.operation SET description = description || '.'"
+                     " WHERE seq = (SELECT min(seq) FROM seed001.operation)")
+        run(standby, "SELECT pg_wal_replay_resume()")
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode in (0, 1), err
+    retried = json.loads(out)["run"]
+    assert retried["runs"]["s1_balance"]["mode"] == "full"
+    assert "updated or deleted" in retried["runs"]["s1_balance"]["why_full"]
+    # two targets taken: the first, with an increment, left unused; the second used, full
+    assert rows(primary, "SELECT increment -> 's1_balance' ? 'new_bound' AS inc,"
+                         " run_id IS NOT NULL AS used FROM _recon.replica_target"
+                         " WHERE taken_at > %s ORDER BY taken_at", (taken,)) == [
+        {"inc": True, "used": False}, {"inc": False, "used": True}]
 
 
 def test_a_lagging_standby_fails_the_run_with_its_lag(primary: str, standby: str) -> None:
