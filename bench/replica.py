@@ -5,6 +5,7 @@ Run from the repository root:
     .venv/bin/python bench/replica.py                    # 200,000 wallets, 2,000,000 entries
     .venv/bin/python bench/replica.py --wallets 1000000 --entries 10000000   # the issue's size
     .venv/bin/python bench/replica.py --wallets 10000 --entries 100000 --seconds 5  # smoke run
+    .venv/bin/python bench/replica.py --incremental   # incremental checks (after one full run)
 
 Starts a throwaway primary and its hot standby (tests/standby.py: pg_basebackup -R, both on
 127.0.0.1, hot_standby_feedback on), builds check_engine.py's data on the primary (0.1 % of
@@ -16,6 +17,11 @@ turn (each round in another order, medians over rounds):
   replica    `wallet-recon check --replica` (the read on the standby, the run recorded on the
              primary) over and over while pgbench runs;
   primary    `wallet-recon check` on the primary over and over while pgbench runs.
+
+With --incremental every check runs incrementally (`--incremental`; one full run first sets
+the watermark): on the standby the increment is judged there from the state the primary sends
+for the wallets to re-check (docs/SCALING.md). --port P puts the primary on P, the standby on
+P + 1 (else free ports).
 
 It prints the primary's TPS of each, as ratios to `alone` measured in the same round, with the
 checks' durations and the 1-minute load average. A benchmark, not a test: it refuses to report
@@ -72,7 +78,7 @@ def pgbench(pair: PrimaryAndStandby, *args: str) -> subprocess.CompletedProcess[
 
 
 def checks_while(stop: threading.Event, argv: list[str], drift: int, times: list[float],
-                 errors: list[str]) -> None:
+                 errors: list[str], modes: set[str]) -> None:
     """Run `wallet-recon check ...` over and over until stop is set; each must find exactly the
     drifted wallets."""
     while not stop.is_set():
@@ -80,7 +86,9 @@ def checks_while(stop: threading.Event, argv: list[str], drift: int, times: list
         proc = subprocess.run([CLI, "check", "--format", "json", "--limit", "0", *argv],
                               capture_output=True, text=True)
         elapsed = time.perf_counter() - t0
-        found = json.loads(proc.stdout)["run"]["findings"] if proc.returncode in (0, 1) else None
+        summary = json.loads(proc.stdout)["run"] if proc.returncode in (0, 1) else {}
+        found = summary.get("findings")
+        modes.update(r["mode"] for r in summary.get("runs", {}).values())
         if found != drift:
             errors.append(f"{argv[:1]} exit {proc.returncode}: {proc.stderr.strip()[:300]} "
                           f"findings {found} (expected {drift})")
@@ -89,17 +97,17 @@ def checks_while(stop: threading.Event, argv: list[str], drift: int, times: list
 
 
 def phase(pair: PrimaryAndStandby, how: str, seconds: int, clients: int,
-          drift: int) -> tuple[float, list[float], str]:
+          drift: int, extra: list[str], modes: set[str]) -> tuple[float, list[float], str]:
     stop = threading.Event()
     times: list[float] = []
     errors: list[str] = []
     worker = None
     primary = pair.primary_dsn(DB)
     if how != "alone":
-        argv = ["--database", primary] + (["--replica", pair.standby_dsn(DB), "--max-lag", "5min"]
-                                          if how == "replica" else [])
+        argv = ["--database", primary, *extra] + (
+            ["--replica", pair.standby_dsn(DB), "--max-lag", "5min"] if how == "replica" else [])
         worker = threading.Thread(target=checks_while,
-                                  args=(stop, argv, drift, times, errors))
+                                  args=(stop, argv, drift, times, errors, modes))
         worker.start()
         time.sleep(1)  # the check under way before pgbench starts
     out = pgbench(pair, "-n", "-c", str(clients), "-j", str(clients), "-T", str(seconds))
@@ -122,10 +130,15 @@ def main() -> None:
     p.add_argument("--clients", type=int, default=2)
     p.add_argument("--rounds", type=int, default=6,
                    help="rounds of the three phases, each round in another order")
+    p.add_argument("--incremental", action="store_true")
+    p.add_argument("--port", type=int, help="the primary's port (the standby's: + 1)")
     args = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     drift = max(1, args.wallets // 1000)
-    with PrimaryAndStandby(SETTINGS) as pair:
+    extra = ["--incremental"] if args.incremental else []
+    modes: set[str] = set()
+    settings = {**SETTINGS, **({"port": str(args.port)} if args.port else {})}
+    with PrimaryAndStandby(settings, args.port + 1 if args.port else None) as pair:
         print(f"primary on port {pair.primary.port}, standby on {pair.standby_port}, owned by "
               f"{pair.primary.owner}", flush=True)
         with psycopg.connect(pair.primary_dsn(), autocommit=True) as c:
@@ -133,7 +146,12 @@ def main() -> None:
         build(pair.primary_dsn(DB), args.wallets, args.entries, drift)
         pgbench(pair, "-i", "-s", "10", "-q")
         pair.caught_up(DB, timeout=600)
-        print(f"\n## replica bench: {args.wallets:,} wallets, {args.entries:,} entries, "
+        if args.incremental:  # the watermark the incremental runs start from
+            subprocess.run([CLI, "check", "--database", pair.primary_dsn(DB), "--limit", "0"],
+                           capture_output=True, check=False)
+            pair.caught_up(DB, timeout=600)
+        kind = " (incremental)" if args.incremental else ""
+        print(f"\n## replica bench{kind}: {args.wallets:,} wallets, {args.entries:,} entries, "
               f"{drift:,} drifted; pgbench -c {args.clients} -T {args.seconds}, "
               f"{args.rounds} round(s)", flush=True)
         print("| round | alone TPS | replica TPS (ratio) | primary TPS (ratio) | check on replica "
@@ -144,7 +162,7 @@ def main() -> None:
         for r in range(1, args.rounds + 1):
             got = {}
             for how in order[r % 3:] + order[:r % 3]:  # each round in another order
-                got[how] = phase(pair, how, args.seconds, args.clients, drift)
+                got[how] = phase(pair, how, args.seconds, args.clients, drift, extra, modes)
             alone, _, la = got["alone"]
             rep, rep_t, _ = got["replica"]
             pri, pri_t, la2 = got["primary"]
@@ -157,7 +175,7 @@ def main() -> None:
                   f" | {la} .. {la2} |", flush=True)
         print(f"\nprimary TPS, median ratio to alone: with the check on the replica "
               f"{statistics.median(ratios['replica']):.2f}, with the check on the primary "
-              f"{statistics.median(ratios['primary']):.2f}")
+              f"{statistics.median(ratios['primary']):.2f}; check modes seen: {sorted(modes)}")
     print("throwaway primary and standby stopped and removed", flush=True)
 
 

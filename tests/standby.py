@@ -18,10 +18,11 @@ from migrator.cluster import SUPERUSER, ThrowawayCluster, _free_port
 
 
 class PrimaryAndStandby:
-    def __init__(self, settings: dict[str, str] | None = None) -> None:
+    def __init__(self, settings: dict[str, str] | None = None,
+                 standby_port: int | None = None) -> None:
         self.primary = ThrowawayCluster({"wal_level": "replica", "max_wal_senders": "4",
                                          **(settings or {})})
-        self.standby_port: int | None = None
+        self.standby_port: int | None = standby_port
 
     @property
     def standby_dir(self) -> Path:
@@ -40,7 +41,7 @@ class PrimaryAndStandby:
             self.primary._run("pg_basebackup", "-D", str(self.standby_dir), "-R", "-X", "stream",
                               "-h", "127.0.0.1", "-p", str(self.primary.port), "-U", SUPERUSER,
                               "--no-sync")
-            self.standby_port = _free_port()
+            self.standby_port = self.standby_port or _free_port()
             with open(self.standby_dir / "postgresql.conf", "a", encoding="utf-8") as f:
                 f.write(f"\n# the standby\nport = {self.standby_port}\n"
                         "hot_standby = on\nhot_standby_feedback = on\n")

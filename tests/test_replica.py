@@ -14,6 +14,8 @@ import psycopg
 import pytest
 from standby import PrimaryAndStandby
 
+from migrator import replica
+
 from conftest import WALLET_RECON, load_fixture, rows, run, run_cli
 
 DB = "recon_replica"
@@ -145,16 +147,195 @@ def test_findings_read_on_the_standby_equal_the_primarys(primary: str, standby: 
     assert comparable(after) == comparable(again)
 
 
-def test_incremental_on_the_standby_runs_full_and_says_why(primary: str, standby: str) -> None:
-    base = primary_run(primary, "incremental")
-    proc = check(primary, "--replica", standby, "--incremental")
+def new_entry(wallet: str, amount: int, tag: str) -> str:
+    """An operation of ``amount`` CREDIT for ``wallet`` (seq from its identity), no balance move."""
+    return ("INSERT INTO seed001.operation (id, transaction_id, balance_id, account_alias, type,"
+            " amount, available_after, on_hold_after, balance_version_after, status, created_at)"
+            f" SELECT md5('{tag}')::uuid, transaction_id, {wallet}, account_alias, 'CREDIT',"
+            f" {amount}, 0, 0, 1, 'APPROVED', now() FROM seed001.operation"
+            f" WHERE balance_id = {wallet} ORDER BY seq LIMIT 1")
+
+
+def replica_run(primary: str, standby: str, *args: str) -> dict:
+    proc = check(primary, "--replica", standby, "--incremental", *args)
     assert proc.returncode in (0, 1), proc.stderr
-    summary = json.loads(proc.stdout)["run"]
+    return json.loads(proc.stdout)["run"]
+
+
+BALANCED = ("s1_balance", "s1_labelled_balance")
+
+
+def test_incremental_on_the_standby_equals_the_primarys(primary: str, standby: str) -> None:
+    primary_run(primary)  # a full run: the watermark the increments start from
+    # drift committed with replay paused: a stored balance moved, an entry without its balance
+    run(standby, "SELECT pg_wal_replay_pause()")
+    run(primary, f"UPDATE seed001.balance SET available = available + 70 WHERE id = {BALANCE_3}",
+        new_entry(BALANCE_5, 9, "s1-inc-1"),
+        # a new wallet: the state learns its key (the wallet count of the next runs)
+        "INSERT INTO seed001.balance (id, organization_id, ledger_id, account_id, alias,"
+        " asset_code, created_at, updated_at) SELECT md5('s1-balance-new')::uuid,"
+        " organization_id, ledger_id, md5('s1-account-new')::uuid, '@customer-new', asset_code,"
+        f" now(), now() FROM seed001.balance WHERE id = {BALANCE_3}")
+    proc = subprocess.Popen([WALLET_RECON, "check", "--format", "json", "--database", primary,
+                             "--replica", standby, "--incremental", "--max-lag", "2min"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2.5)  # the target settles its bounds (1 s at most), then waits for replay
+        assert proc.poll() is None, proc.communicate()
+        # more drift, written while the run is in flight, committed after it: a stored
+        # balance and an entry above the settled bound
+        with psycopg.connect(primary) as inflight:
+            inflight.execute("UPDATE seed001.balance SET available = available + 110"
+                             f" WHERE id = {BALANCE_4}")
+            inflight.execute(new_entry(BALANCE_4, 13, "s1-inc-2"))
+            run(standby, "SELECT pg_wal_replay_resume()")
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 1, err
+            on_standby = json.loads(out)["run"]
+            # the primary's incremental run starts from the state the standby's run advanced
+            on_primary = primary_run(primary, "incremental")
+            inflight.rollback()
+        # a full run on the primary, after the in-flight drift is gone again
+        full = primary_run(primary)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    for name in BALANCED:
+        assert on_standby["runs"][name] == {"mode": "incremental"}, on_standby["runs"]
+        assert on_primary["runs"][name]["mode"] == "incremental", on_primary["runs"]
+    assert on_standby["runs"]["s1_holds"]["why_full"] == "only balance checks run incrementally"
+    assert comparable(on_standby) == comparable(on_primary) == {**comparable(full),
+                                                               "mode": "incremental"}
+    seen = observed(primary, on_standby["run_id"])
+    assert any(o["check_name"] == "s1_balance" for o in seen), seen
+    assert seen == observed(primary, on_primary["run_id"]) == observed(primary, full["run_id"])
+    # the in-flight drift, committed now, on top of a state a standby's run advanced twice
+    primary_run(primary, "incremental")
+    run(primary, f"UPDATE seed001.balance SET available = available + 110 WHERE id = {BALANCE_4}",
+        new_entry(BALANCE_4, 13, "s1-inc-2"))
+    pair_caught_up(primary, standby)
+    first = replica_run(primary, standby)
+    run(primary, f"UPDATE seed001.balance SET available = available - 110 WHERE id = {BALANCE_4}")
+    second = replica_run(primary, standby)
+    assert {first["runs"][n]["mode"] for n in BALANCED} == {"incremental"}
+    assert {second["runs"][n]["mode"] for n in BALANCED} == {"incremental"}
+    after = primary_run(primary)
+    assert comparable(second) == {**comparable(after), "mode": "incremental"}
+    assert observed(primary, second["run_id"]) == observed(primary, after["run_id"])
+    assert observed(primary, first["run_id"]) != observed(primary, second["run_id"])
+
+
+def pair_caught_up(primary: str, standby: str) -> None:
+    lsn = rows(primary, "SELECT pg_current_wal_insert_lsn()::text AS l")[0]["l"]
+    for _ in range(600):
+        if rows(standby, "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn AS ok", (lsn,))[0]["ok"]:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the standby did not catch up")
+
+
+def paused(primary: str, standby: str) -> None:
+    """Replay paused for sure: a pause takes effect at the next WAL record replayed."""
+    run(standby, "SELECT pg_wal_replay_pause()")
+    for _ in range(200):
+        run(primary, "SELECT pg_current_xact_id()")  # a commit record to stop at
+        if rows(standby, "SELECT pg_get_wal_replay_pause_state() AS s")[0]["s"] == "paused":
+            return
+        time.sleep(0.05)
+    raise AssertionError("replay did not pause")
+
+
+def test_incremental_on_the_standby_falls_back_to_full_and_says_why(
+        primary: str, standby: str) -> None:
+    base = primary_run(primary)
+    # an old entry updated since the watermark: full, on the primary and on the standby alike
+    run(primary, "UPDATE seed001.operation SET description = description || '.'"
+                 " WHERE seq = (SELECT min(seq) FROM seed001.operation)")
+    summary = replica_run(primary, standby)
     assert summary["mode"] == "incremental"
-    assert summary["runs"]["s1_balance"]["mode"] == "full"
-    assert "standby" in summary["runs"]["s1_balance"]["why_full"]
-    assert comparable(summary) == comparable(base)
+    for name in BALANCED:
+        assert summary["runs"][name]["mode"] == "full"
+        assert "updated or deleted since the watermark" in summary["runs"][name]["why_full"]
+    assert comparable(summary) == {**comparable(base), "mode": "incremental"}
     assert observed(primary, summary["run_id"]) == observed(primary, base["run_id"])
+
+    # a target of a full read (recon.replica_target) settles no increment: full, and why; a
+    # result that claims an increment its target did not settle is refused
+    with psycopg.connect(primary, autocommit=True) as c:
+        plain = c.execute("SELECT recon.replica_target()::text").fetchone()[0]
+    with psycopg.connect(standby, autocommit=True) as s:
+        s.execute("SELECT recon.replica_wait(%s::jsonb, '1min')", (plain,))
+        read = s.execute("SELECT recon.replica_findings(%s::jsonb, ARRAY['s1_balance'],"
+                         " 'incremental')", (plain,)).fetchone()[0]
+    assert "settled no increment" in read["runs"]["s1_balance"]["why_full"]
+    read["runs"]["s1_balance"] = {"mode": "incremental"}
+    read["increments"] = {"s1_balance": {"old_rows": 0, "written": 0, "new_keys": []}}
+    refused(primary, read, "RC224")
+
+    # the state the standby was sent moved on the primary before the standby judged it
+    primary_run(primary)
+    with psycopg.connect(primary, autocommit=True) as c:
+        target = c.execute("SELECT recon.replica_increment_target("
+                           "ARRAY['s1_balance'])::text").fetchone()[0]
+    assert "new_bound" in json.loads(target)["increment"]["s1_balance"]
+    with psycopg.connect(standby, autocommit=True) as s:
+        s.execute("SELECT recon.replica_wait(%s::jsonb, '1min')", (target,))
+        keys = s.execute("SELECT recon.replica_increment_keys(%s::jsonb)::text",
+                         (target,)).fetchone()[0]
+    run(primary, "SELECT recon.reconcile(ARRAY['s1_balance'], 'incremental')")
+    with psycopg.connect(primary, autocommit=True) as c:
+        states = c.execute("SELECT recon.replica_state(%s::jsonb, %s::jsonb)",
+                           (target, keys)).fetchone()[0]
+    assert "watermark moved" in states["s1_balance"]["why_full"]
+
+    # the increment read on the standby no longer holds when the primary records it: RC227,
+    # nothing recorded; the CLI then reads the check in full, and says why
+    primary_run(primary, "incremental")
+    pair_caught_up(primary, standby)
+    with psycopg.connect(primary, autocommit=True) as c:
+        target = c.execute("SELECT recon.replica_increment_target("
+                           "ARRAY['s1_balance'])::text").fetchone()[0]
+        result = replica.read_on_standby(standby, target, checks=["s1_balance"],
+                                         incremental=True, max_lag="1min", primary=c)
+    assert json.loads(result)["runs"]["s1_balance"] == {"mode": "incremental"}
+    run(primary, "DELETE FROM seed001.operation WHERE id = md5('s1-inc-1')::uuid")
+    exc = refused(primary, json.loads(result), "RC227")
+    assert "updated or deleted" in exc.diag.message_detail
+    again = replica_run(primary, standby, "--checks", "s1_balance")
+    assert again["runs"]["s1_balance"]["mode"] == "full"
+    assert "updated or deleted" in again["runs"]["s1_balance"]["why_full"]
+    full = json.loads(check(primary, "--checks", "s1_balance").stdout)["run"]
+    assert observed(primary, again["run_id"]) == observed(primary, full["run_id"])
+
+    # the same through the CLI: an old entry updated after the target was taken, while the
+    # standby is paused; the recording refuses (RC227), the CLI takes a new target once and
+    # the standby reads the check in full, saying why
+    primary_run(primary, "incremental")
+    taken = rows(primary, "SELECT max(taken_at) AS t FROM _recon.replica_target")[0]["t"]
+    paused(primary, standby)
+    proc = subprocess.Popen([WALLET_RECON, "check", "--format", "json", "--database", primary,
+                             "--replica", standby, "--incremental", "--checks", "s1_balance",
+                             "--max-lag", "2min"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2.5)  # the target is taken: the standby's replay is what it waits for
+        assert proc.poll() is None, proc.communicate()
+        run(primary, "UPDATE seed001.operation SET description = description || '.'"
+                     " WHERE seq = (SELECT min(seq) FROM seed001.operation)")
+        run(standby, "SELECT pg_wal_replay_resume()")
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode in (0, 1), err
+    retried = json.loads(out)["run"]
+    assert retried["runs"]["s1_balance"]["mode"] == "full"
+    assert "updated or deleted" in retried["runs"]["s1_balance"]["why_full"]
+    # two targets taken: the first, with an increment, left unused; the second used, full
+    assert rows(primary, "SELECT increment -> 's1_balance' ? 'new_bound' AS inc,"
+                         " run_id IS NOT NULL AS used FROM _recon.replica_target"
+                         " WHERE taken_at > %s ORDER BY taken_at", (taken,)) == [
+        {"inc": True, "used": False}, {"inc": False, "used": True}]
 
 
 def test_a_lagging_standby_fails_the_run_with_its_lag(primary: str, standby: str) -> None:

@@ -117,6 +117,8 @@ BEGIN
         check_name text, finding_key text, wallet_key text, stored numeric, expected numeric,
         difference numeric, details jsonb, cause text, currency text)
     WHERE f.check_name = ANY (v_names);
+    -- The increments it ran: still valid here, now (else RC227), and the state moved on.
+    PERFORM _recon.replica_increment_apply(v_claimed, result, v_run);
     -- A finding open here that the result no longer holds is resolved only if the primary no
     -- longer finds it either (a result is data its caller passes).
     v_kept := _recon.replica_recheck(v_run, v_names);
@@ -147,7 +149,9 @@ COMMENT ON FUNCTION recon.record_replica_run(jsonb) IS
 'result no longer holds is resolved only if the primary, re-checking it now, no longer finds '
 'it either (else it stays open: summary.replica.kept_open). Refuses, recording nothing, a '
 'result read on a standby of another primary (RC221), at another toolkit version (RC222), '
-'before the target was replayed (RC223), or of checks that changed since (RC224). SECURITY '
+'before the target was replayed (RC223), or of checks that changed since (RC224). A check the '
+'result ran incrementally advances the state only if the increment its target settled still '
+'holds here (else RC227, nothing recorded: read it in full). SECURITY '
 'DEFINER: recon_operator only.';
 
 REVOKE EXECUTE ON FUNCTION recon.record_replica_run(jsonb) FROM PUBLIC;

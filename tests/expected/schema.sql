@@ -14224,6 +14224,7 @@ CREATE TABLE _recon.replica_target (
     expires_at timestamp with time zone NOT NULL,
     used_at timestamp with time zone,
     run_id bigint,
+    increment jsonb,
     CONSTRAINT replica_target_expiry CHECK ((expires_at > taken_at))
 );
 
@@ -14288,6 +14289,12 @@ COMMENT ON COLUMN _recon.replica_target.used_at IS 'When a result of it was reco
 COMMENT ON COLUMN _recon.replica_target.run_id IS 'The run its result was recorded as.';
 
 --
+-- Name: COLUMN replica_target.increment; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.replica_target.increment IS 'Per balance check, what recon.replica_increment_target() settled before taking the position: the watermark it starts from (run_id, order_bound, snapshot_xmin, wallet_rows) and the new bound and snapshot_xmin, or why_full; NULL for a target of a full read.';
+
+--
 -- Name: replica_claim(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -14344,6 +14351,325 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.replica_claim(p_target jsonb) IS 'For recon.record_replica_run: the target p_target names (its token), as recon.replica_target() recorded it, marked used in the caller''s transaction. RC225, naming why, when this primary handed out no such target, another role took it, it was used already (a replay; of two concurrent submits exactly one claims it), it expired, or the result altered its position, cluster or version.';
+
+--
+-- Name: replica_increment_apply(_recon.replica_target, jsonb, bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.replica_increment_apply(p_target _recon.replica_target, p_result jsonb, p_run bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_each record;
+    v_check _recon.check_def;
+    v_inc jsonb;
+    v_wm _recon.watermark;
+    v_add jsonb;
+    v_reason text;
+BEGIN
+    FOR v_each IN SELECT r.key AS name FROM jsonb_each(p_result -> 'runs') AS r
+                  WHERE r.value ->> 'mode' = 'incremental' ORDER BY r.key LOOP
+        SELECT c.* INTO v_check FROM _recon.check_def AS c WHERE c.name = v_each.name;
+        v_inc := p_target.increment -> v_each.name;
+        v_add := p_result -> 'increments' -> v_each.name;
+        IF v_check.kind IS DISTINCT FROM 'balance' OR v_inc IS NULL OR v_inc ? 'why_full'
+           OR jsonb_typeof(v_add -> 'old_rows') IS DISTINCT FROM 'number'
+           OR jsonb_typeof(v_add -> 'written') IS DISTINCT FROM 'number'
+           OR jsonb_typeof(v_add -> 'new_keys') IS DISTINCT FROM 'array' THEN
+            PERFORM _recon.fail('RC224', 'not a result of recon.replica_findings()',
+                                format('It ran %s incrementally, for which its target settled '
+                                       || '%s, with %s.', v_each.name,
+                                       COALESCE(v_inc::text, 'no increment'),
+                                       COALESCE(v_add::text, 'no wallet pass')),
+                                'Pass what recon.replica_findings() returned on the standby.');
+        END IF;
+        -- Under the reconcile lock: the state the standby judged from (recon.replica_state) is
+        -- still this one (the watermark of the target, its mark), and nothing a run on the
+        -- primary would make it full for happened since (_recon.incremental_blocker, read now:
+        -- it also covers every update, delete or back-dated insert of an entry up to now, a
+        -- superset of what the standby's snapshot held).
+        SELECT m.* INTO v_wm FROM _recon.watermark AS m WHERE m.check_name = v_each.name;
+        IF (v_wm.run_id, v_wm.order_bound, v_wm.snapshot_xmin::text)
+           IS DISTINCT FROM ((v_inc ->> 'run_id')::bigint, (v_inc ->> 'order_bound')::numeric,
+                             v_inc ->> 'snapshot_xmin') THEN
+            v_reason := 'the watermark moved on the primary since the target was taken';
+        ELSE
+            v_reason := _recon.incremental_blocker(v_check);
+        END IF;
+        IF v_reason IS NOT NULL THEN
+            PERFORM _recon.fail('RC227', format('the increment of %s read on the standby cannot '
+                                                || 'be shown to hold any more', v_each.name),
+                                v_reason,
+                                'Nothing was recorded. Run the check again: wallet-recon check '
+                                || '--replica reads it in full on the standby then.');
+        END IF;
+        IF v_wm.wallet_rows IS DISTINCT FROM (v_add ->> 'old_rows')::bigint
+            + (v_add ->> 'written')::bigint - jsonb_array_length(v_add -> 'new_keys') THEN
+            PERFORM _recon.fail('RC224', 'not a result of recon.replica_findings()',
+                                format('Its wallet pass of %s (%s) does not add up to the '
+                                       || 'watermark''s %s wallet rows.', v_each.name, v_add,
+                                       v_wm.wallet_rows),
+                                'Pass what recon.replica_findings() returned on the standby.');
+        END IF;
+        PERFORM _recon.replica_state_advance(
+            v_check, p_run, v_inc, ARRAY(SELECT jsonb_array_elements_text(v_add -> 'new_keys')),
+            (v_add ->> 'old_rows')::bigint + (v_add ->> 'written')::bigint);
+    END LOOP;
+END;
+$$;
+
+--
+-- Name: FUNCTION replica_increment_apply(p_target _recon.replica_target, p_result jsonb, p_run bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.replica_increment_apply(p_target _recon.replica_target, p_result jsonb, p_run bigint) IS 'For recon.record_replica_run, under the reconcile lock: every balance check the standby''s result p_result ran incrementally must have an increment its target p_target recorded (recon.replica_increment_target) and a wallet pass that adds up (else RC224); the watermark must be the target''s and _recon.incremental_blocker must find nothing now (else RC227: nothing is recorded, the caller reads the check in full); then the state and watermark move on to run p_run (_recon.replica_state_advance).';
+
+--
+-- Name: replica_increment_blocker(_recon.check_def, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.replica_increment_blocker(p_check _recon.check_def, p_inc jsonb) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_null_key boolean;
+BEGIN
+    IF p_inc IS NULL THEN
+        RETURN 'read on a standby: its target settled no increment for the check (take it with '
+               || 'recon.replica_increment_target)';
+    ELSIF p_inc ? 'why_full' THEN
+        RETURN p_inc ->> 'why_full';
+    ELSIF jsonb_typeof(p_inc -> 'order_bound') IS DISTINCT FROM 'number'
+          OR jsonb_typeof(p_inc -> 'new_bound') IS DISTINCT FROM 'number'
+          OR COALESCE(p_inc ->> 'snapshot_xmin', '') !~ '^[0-9]{1,20}$' THEN
+        PERFORM _recon.fail('RC224', 'not a target taken by recon.replica_increment_target()',
+                            format('Its increment for %s is %s.', p_check.name, p_inc),
+                            'Pass what recon.replica_increment_target() returned on the primary.');
+    END IF;
+    -- as _recon.balance_increment: an entry of no wallet since the watermark is a finding the
+    -- per-wallet state cannot hold
+    EXECUTE format('SELECT EXISTS (SELECT FROM (%s) AS x)', _recon.balance_agg_sql(
+        p_check.options, format('l.ord > %s AND l.wallet IS NULL',
+                                (p_inc ->> 'order_bound')::numeric)))
+    INTO v_null_key;
+    IF v_null_key THEN
+        RETURN 'an entry without a wallet key (NULL) was added since the watermark';
+    END IF;
+    RETURN NULL;
+END;
+$_$;
+
+--
+-- Name: FUNCTION replica_increment_blocker(p_check _recon.check_def, p_inc jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.replica_increment_blocker(p_check _recon.check_def, p_inc jsonb) IS 'On a standby: why balance check p_check must be read in full for the increment p_inc that recon.replica_increment_target settled (none settled, its why_full, or an entry without a wallet key since the watermark, as _recon.balance_increment), else NULL. RC224 for an increment that is no such target''s.';
+
+--
+-- Name: replica_increment_rows(_recon.check_def, jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.replica_increment_rows(p_check _recon.check_def, p_inc jsonb, p_state jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_cols integer := cardinality(_recon.balance_columns(p_check.options));
+    v_wallet _recon.wallet_source := _recon.wallet(
+        (_recon.ledger(p_check.ledger_source)).wallet_source);
+    v_reason text := _recon.replica_increment_blocker(p_check, p_inc);
+    v_d text;
+    v_combined text;
+    v_out jsonb;
+BEGIN
+    IF v_reason IS NULL AND (p_state IS NULL OR p_state ? 'why_full') THEN
+        v_reason := COALESCE(p_state ->> 'why_full',
+                             'the primary sent no state for the check (recon.replica_state)');
+    END IF;
+    IF v_reason IS NOT NULL THEN
+        RETURN jsonb_build_object('why_full', v_reason);
+    END IF;
+    SELECT string_agg(format('d.s%s', i), ', ' ORDER BY i),
+           string_agg(format(
+               ', CASE WHEN s.n IS NULL AND t.n IS NULL THEN NULL '
+               || 'ELSE COALESCE(s.sums[%1$s], 0) + COALESCE(t.s%1$s, 0) END AS s%1$s', i),
+               '' ORDER BY i)
+    INTO v_d, v_combined FROM generate_series(1, v_cols) AS i;
+    -- st: the state the primary sent (its keys in the wallet key's type, as the re-check
+    -- compares them); s: it with the settled entries d added, exactly as
+    -- _recon.balance_add_settled adds them there; then each wallet of rk judged on s plus the
+    -- entries above the new bound (t), by the SQL of a full run, as _recon.balance_recheck_sql
+    -- judges it on the primary. The wallets: old_rows, written and the written keys that were
+    -- no wallet then (new_keys), for the wallet count a run on the primary makes.
+    EXECUTE format($q$
+        WITH %1$s,
+        st AS (SELECT x.k::%5$s AS k, x.n, x.n_amount, x.n_bad, x.sums, x.has_wallet
+               FROM jsonb_to_recordset($2 -> 'rows') AS x (
+                   k text, n bigint, n_amount bigint, n_bad bigint, sums text, has_wallet boolean)),
+        s AS (SELECT COALESCE(st.k, d.k::text::%5$s) AS k,
+                     COALESCE(st.n, 0) + COALESCE(d.n, 0) AS n,
+                     COALESCE(st.n_amount, 0) + COALESCE(d.n_amount, 0) AS n_amount,
+                     COALESCE(st.n_bad, 0) + COALESCE(d.n_bad, 0) AS n_bad,
+                     CASE WHEN d.k IS NULL THEN st.sums::numeric[]
+                          WHEN st.k IS NULL THEN ARRAY[%2$s]::numeric[]
+                          ELSE ARRAY(SELECT CASE WHEN u.x IS NULL THEN u.y
+                                                 WHEN u.y IS NULL THEN u.x ELSE u.x + u.y END
+                                     FROM unnest(st.sums::numeric[], ARRAY[%2$s]::numeric[])
+                                          WITH ORDINALITY AS u (x, y, i)
+                                     ORDER BY u.i) END AS sums
+              FROM st FULL JOIN d ON d.k::text::%5$s = st.k),
+        r AS (SELECT u.k FROM unnest((SELECT rk.ks FROM rk)) AS u (k)),
+        e AS (SELECT r.k,
+                     NULLIF(COALESCE(s.n, 0) + COALESCE(t.n, 0), 0) AS n,
+                     COALESCE(s.n_amount, 0) + COALESCE(t.n_amount, 0) AS n_amount,
+                     COALESCE(s.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%3$s
+              FROM r LEFT JOIN s ON s.k = r.k LEFT JOIN t ON t.k = r.k),
+        g AS (%4$s)
+        SELECT jsonb_build_object(
+            'findings', (SELECT COALESCE(jsonb_agg(to_jsonb(g) ORDER BY g.finding_key),
+                                         '[]'::jsonb) FROM g),
+            'old_rows', (SELECT wp.old_rows FROM wp),
+            'written', (SELECT cardinality(wp.new_keys) FROM wp),
+            'new_keys', to_jsonb(ARRAY(
+                SELECT x.k::text FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
+                WHERE NOT EXISTS (SELECT FROM st WHERE st.k = x.k AND st.has_wallet)
+                ORDER BY 1)),
+            'unsent', (SELECT count(*) FROM r
+                       LEFT JOIN jsonb_array_elements_text($2 -> 'keys') AS q (k)
+                           ON q.k = r.k::text
+                       WHERE r.k IS NOT NULL AND q.k IS NULL))$q$,
+        _recon.replica_increment_sql(p_check, p_inc), v_d, v_combined,
+        _recon.stage_rows_sql(p_check, _recon.stage_keys_sql(format(
+            -- a re-checked key that is neither a wallet nor in the ledger is nothing to report,
+            -- as in a full run (and in _recon.balance_recheck_sql)
+            'SELECT f.* FROM (%s) AS f WHERE NOT (f.details ->> ''cause'' = ''unknown_wallet'' '
+            || 'AND (f.details ->> ''entries'')::bigint = 0)',
+            _recon.balance_findings_sql(p_check.name, p_check.options, '(SELECT * FROM e) AS e',
+                                        'LEFT')))),
+        _recon.column_type(v_wallet.relid, v_wallet.key_column))
+    INTO v_out
+    USING ((p_inc ->> 'snapshot_xmin')::numeric % 4294967296)::bigint::text::xid, p_state;
+    -- the primary sent the state of the keys read here before, in this snapshot: all of them
+    IF (v_out ->> 'unsent')::bigint > 0 THEN
+        RETURN jsonb_build_object('why_full', format(
+            '%s wallet(s) to re-check had no state sent by the primary', v_out ->> 'unsent'));
+    END IF;
+    -- Wallets then = those unchanged since + those written since that were wallets then
+    IF (p_inc ->> 'wallet_rows')::bigint IS DISTINCT FROM (v_out ->> 'old_rows')::bigint
+        + (v_out ->> 'written')::bigint - jsonb_array_length(v_out -> 'new_keys') THEN
+        RETURN jsonb_build_object('why_full', format(
+            '%s wallet(s) deleted, or their key changed, since the watermark',
+            (p_inc ->> 'wallet_rows')::bigint - (v_out ->> 'old_rows')::bigint
+            - (v_out ->> 'written')::bigint + jsonb_array_length(v_out -> 'new_keys')));
+    END IF;
+    RETURN v_out - 'unsent';
+END;
+$_$;
+
+--
+-- Name: FUNCTION replica_increment_rows(p_check _recon.check_def, p_inc jsonb, p_state jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.replica_increment_rows(p_check _recon.check_def, p_inc jsonb, p_state jsonb) IS 'On a standby, in the snapshot of recon.replica_findings: balance check p_check''s findings from the increment p_inc (recon.replica_increment_target) and the state the primary sent (p_state, recon.replica_state: {keys, rows}), as a run on the primary judges them (_recon.balance_add_settled, _recon.balance_recheck_sql, the same _recon.balance_findings_sql, staged by _recon.stage_keys_sql and _recon.stage_rows_sql): {findings, old_rows, written, new_keys}; or {why_full} when the increment cannot be shown to equal a full read (a wallet deleted or re-keyed, state missing, _recon.replica_increment_blocker).';
+
+--
+-- Name: replica_increment_settle(_recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.replica_increment_settle(p_check _recon.check_def) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
+    v_reason text := _recon.incremental_blocker(p_check);
+    v_wm _recon.watermark;
+    v_bound numeric;
+BEGIN
+    -- What a run on the primary checks before it starts (_recon.balance_increment); checked
+    -- again, under the reconcile lock, when the result is recorded.
+    IF v_reason IS NOT NULL THEN
+        RETURN jsonb_build_object('why_full', v_reason);
+    END IF;
+    IF v_ledger.parents IS NOT NULL THEN
+        RETURN jsonb_build_object('why_full',
+            'the ledger reads parent rows: read on a standby it runs in full (a wallet under a '
+            || 'changed parent row is summed afresh in the statement that replaces its state, '
+            || 'which only the primary can write)');
+    END IF;
+    SELECT m.* INTO v_wm FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
+    -- step 1 of _recon.balance_increment: the highest id now, published; the caller then
+    -- waits for every transaction open now, and takes the position after that
+    EXECUTE format('SELECT max(l.%I) FROM %s AS l', v_ledger.order_column,
+                   v_ledger.relid::regclass) INTO v_bound;
+    v_bound := GREATEST(v_bound, v_wm.order_bound);
+    IF v_bound IS NULL THEN
+        RETURN jsonb_build_object('why_full', 'the ledger has no ordering id yet');
+    END IF;
+    PERFORM _recon.ledger_bound_publish(v_ledger.relid, v_bound);
+    RETURN jsonb_build_object(
+        'run_id', v_wm.run_id,
+        'order_bound', v_wm.order_bound,
+        'new_bound', v_bound,
+        'snapshot_xmin', v_wm.snapshot_xmin::text,
+        'wallet_rows', v_wm.wallet_rows);
+END;
+$$;
+
+--
+-- Name: FUNCTION replica_increment_settle(p_check _recon.check_def); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.replica_increment_settle(p_check _recon.check_def) IS 'For recon.replica_increment_target, on the primary: why balance check p_check cannot run incrementally read on a standby ({why_full}: _recon.incremental_blocker, or a ledger that reads parent rows), else the watermark it starts from (run_id, order_bound, snapshot_xmin, wallet_rows) and its new bound (new_bound: the highest ordering id now, published as a run on the primary publishes it; the caller waits for the transactions open now).';
+
+--
+-- Name: replica_increment_sql(_recon.check_def, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.replica_increment_sql(p_check _recon.check_def, p_inc jsonb) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_ledger _recon.ledger_source := _recon.ledger(p_check.ledger_source);
+    v_wallet _recon.wallet_source := _recon.wallet(v_ledger.wallet_source);
+    v_key_type regtype := _recon.column_type(v_wallet.relid, v_wallet.key_column);
+BEGIN
+    -- The CTEs of _recon.balance_increment's steps 2 and 3, read-only: d, the settled entries
+    -- between the two bounds (step 2 adds them to the state); t, the entries above the new
+    -- bound (summed on the fly); wp, the one pass over the wallets (rows written at or after
+    -- the watermark's snapshot_xmin, $1: their keys; the count of the others); rk, the keys to
+    -- re-check, the same union as _recon.balance_recheck_sql's (with the open findings').
+    RETURN format($q$d AS MATERIALIZED (%1$s),
+        t AS MATERIALIZED (%2$s),
+        wp AS MATERIALIZED (
+            SELECT count(*) FILTER (WHERE age(w.xmin) > age($1)) AS old_rows,
+                   COALESCE(array_agg(w.%3$I) FILTER (WHERE age(w.xmin) <= age($1)),
+                            ARRAY[]::%4$s[]) AS new_keys
+            FROM %5$s AS w),
+        rk AS MATERIALIZED (SELECT ARRAY(
+            SELECT t.k FROM t
+            UNION SELECT x.k FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
+            UNION SELECT o.wallet_key::%4$s FROM _recon.finding AS o
+                  WHERE o.check_name = %6$L AND o.resolved_run IS NULL AND o.dropped_at IS NULL
+                    AND o.wallet_key IS NOT NULL
+            UNION SELECT d.k::text::%4$s FROM d) AS ks)$q$,
+        _recon.balance_agg_sql(p_check.options, format('l.ord > %s AND l.ord <= %s',
+                                                       (p_inc ->> 'order_bound')::numeric,
+                                                       (p_inc ->> 'new_bound')::numeric)),
+        _recon.balance_agg_sql(p_check.options,
+                               format('l.ord > %s', (p_inc ->> 'new_bound')::numeric)),
+        v_wallet.key_column, v_key_type, v_wallet.relid::regclass, p_check.name);
+END;
+$_$;
+
+--
+-- Name: FUNCTION replica_increment_sql(p_check _recon.check_def, p_inc jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.replica_increment_sql(p_check _recon.check_def, p_inc jsonb) IS 'The read-only CTEs of an incremental balance check read on a standby, for the increment p_inc (recon.replica_increment_target): d (entries between the two bounds, per wallet), t (entries above the new bound), wp (wallet rows written since $1, the watermark''s snapshot_xmin as xid: their keys; the count of the others) and rk (the keys to re-check: those, plus the open findings''), as _recon.balance_add_settled and _recon.balance_recheck_sql read them.';
 
 --
 -- Name: replica_recheck(bigint, text[]); Type: FUNCTION; Schema: _recon; Owner: -
@@ -14496,6 +14822,75 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.replica_standby(p_target jsonb) IS 'Checks that this server is a hot standby of the primary recon.replica_target() was taken on, with the same toolkit version: RC224 a malformed target, RC221 another cluster (system identifier), RC220 not in recovery, RC222 another toolkit version.';
+
+--
+-- Name: replica_state_advance(_recon.check_def, bigint, jsonb, text[], bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.replica_state_advance(p_check _recon.check_def, p_run bigint, p_inc jsonb, p_new_keys text[], p_wallet_rows bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_sums text;
+    v_inserted bigint;
+BEGIN
+    -- What _recon.balance_increment writes after its re-check, from the increment the target
+    -- recorded (p_inc): the settled entries between the two bounds added to the sums, read here
+    -- (the caller has shown that none of them changed since the target: nothing is taken from
+    -- the result but the wallet pass), the wallets written since that were no wallet then, the
+    -- state's mark and the watermark at the new bound.
+    SELECT string_agg('a.s' || i, ', ' ORDER BY i) INTO v_sums
+    FROM generate_series(1, cardinality(_recon.balance_columns(p_check.options))) AS i;
+    SELECT s.p_inserted INTO v_inserted
+    FROM _recon.balance_add_settled(p_check, (p_inc ->> 'order_bound')::numeric,
+                                    (p_inc ->> 'new_bound')::numeric, v_sums) AS s;
+    IF cardinality(p_new_keys) > 0 THEN
+        INSERT INTO _recon.balance_state AS s
+            (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
+        SELECT p_check.name, x.k, 0, 0, 0, ARRAY[]::numeric[], TRUE
+        FROM unnest(p_new_keys) AS x (k)
+        ON CONFLICT (check_name, wallet_key) DO UPDATE SET has_wallet = TRUE;
+    END IF;
+    UPDATE _recon.balance_state_mark AS g SET run_id = p_run WHERE g.check_name = p_check.name;
+    UPDATE _recon.watermark AS m
+    SET run_id = p_run, order_bound = (p_inc ->> 'new_bound')::numeric,
+        snapshot_xmin = (p_inc ->> 'next_xmin')::xid8, state_rows = m.state_rows + v_inserted,
+        taken_at = now(), wallet_rows = p_wallet_rows
+    WHERE m.check_name = p_check.name;
+    PERFORM _recon.ledger_write_prune();
+END;
+$$;
+
+--
+-- Name: FUNCTION replica_state_advance(p_check _recon.check_def, p_run bigint, p_inc jsonb, p_new_keys text[], p_wallet_rows bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.replica_state_advance(p_check _recon.check_def, p_run bigint, p_inc jsonb, p_new_keys text[], p_wallet_rows bigint) IS 'On the primary, for recon.record_replica_run (under the reconcile lock, the increment shown still valid): moves balance check p_check''s per-wallet state and watermark on to run p_run as _recon.balance_increment does: the entries between the bounds the target settled (p_inc) added (_recon.balance_add_settled), the keys p_new_keys marked as wallets, the mark, the watermark at the new bound and snapshot_xmin with p_wallet_rows wallet rows. The state''s one writer for the standby path.';
+
+--
+-- Name: replica_state_rows(text, text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.replica_state_rows(p_check text, p_keys text[]) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- The one read of the state (_recon.balance_state) for a run read on a standby: the sums
+    -- as text, so that every numeric (NaN, Infinity) comes back exactly.
+    SELECT COALESCE(jsonb_agg(jsonb_build_object(
+               'k', s.wallet_key, 'n', s.n, 'n_amount', s.n_amount, 'n_bad', s.n_bad,
+               'sums', s.sums::text, 'has_wallet', s.has_wallet) ORDER BY s.wallet_key),
+           '[]'::jsonb)
+    FROM _recon.balance_state AS s
+    WHERE s.check_name = p_check AND s.wallet_key = ANY (p_keys);
+$$;
+
+--
+-- Name: FUNCTION replica_state_rows(p_check text, p_keys text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.replica_state_rows(p_check text, p_keys text[]) IS 'On the primary: the per-wallet state of balance check p_check for the wallet keys p_keys (those that have a row), as a jsonb array of {k, n, n_amount, n_bad, sums (numeric[] as text), has_wallet}: what a standby judges an increment from (_recon.replica_increment_rows). The state''s one reader for the standby path; _recon.replica_state_advance its one writer.';
 
 --
 -- Name: require_column(_recon.ledger_source, name, text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -18575,6 +18970,8 @@ BEGIN
         check_name text, finding_key text, wallet_key text, stored numeric, expected numeric,
         difference numeric, details jsonb, cause text, currency text)
     WHERE f.check_name = ANY (v_names);
+    -- The increments it ran: still valid here, now (else RC227), and the state moved on.
+    PERFORM _recon.replica_increment_apply(v_claimed, result, v_run);
     -- A finding open here that the result no longer holds is resolved only if the primary no
     -- longer finds it either (a result is data its caller passes).
     v_kept := _recon.replica_recheck(v_run, v_names);
@@ -18597,7 +18994,7 @@ $_$;
 -- Name: FUNCTION record_replica_run(result jsonb); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.record_replica_run(result jsonb) IS 'On the primary: records a run whose read work a hot standby did (result: what recon.replica_findings() returned there), exactly as recon.reconcile() records its own: the run, findings, observations, alerts and summary, which also says where it was read (summary.replica: target_lsn, replayed_lsn, read_ms, waited_ms). The result is data its caller passes: its target must be one recon.replica_target() recorded here, taken by the same role, unused and unexpired (it is used from then on: a replay, or the second of two concurrent submits, is refused, RC225); a run of the same checks recorded since the target was taken refuses it (RC226: history does not step back); and a finding open here that the result no longer holds is resolved only if the primary, re-checking it now, no longer finds it either (else it stays open: summary.replica.kept_open). Refuses, recording nothing, a result read on a standby of another primary (RC221), at another toolkit version (RC222), before the target was replayed (RC223), or of checks that changed since (RC224). SECURITY DEFINER: recon_operator only.';
+COMMENT ON FUNCTION recon.record_replica_run(result jsonb) IS 'On the primary: records a run whose read work a hot standby did (result: what recon.replica_findings() returned there), exactly as recon.reconcile() records its own: the run, findings, observations, alerts and summary, which also says where it was read (summary.replica: target_lsn, replayed_lsn, read_ms, waited_ms). The result is data its caller passes: its target must be one recon.replica_target() recorded here, taken by the same role, unused and unexpired (it is used from then on: a replay, or the second of two concurrent submits, is refused, RC225); a run of the same checks recorded since the target was taken refuses it (RC226: history does not step back); and a finding open here that the result no longer holds is resolved only if the primary, re-checking it now, no longer finds it either (else it stays open: summary.replica.kept_open). Refuses, recording nothing, a result read on a standby of another primary (RC221), at another toolkit version (RC222), before the target was replayed (RC223), or of checks that changed since (RC224). A check the result ran incrementally advances the state only if the increment its target settled still holds here (else RC227, nothing recorded: read it in full). SECURITY DEFINER: recon_operator only.';
 
 --
 -- Name: register_check(text, text, jsonb); Type: FUNCTION; Schema: recon; Owner: -
@@ -19027,6 +19424,8 @@ DECLARE
     v_runs jsonb := '{}'::jsonb;
     v_compiled jsonb := '{}'::jsonb;
     v_replayed pg_lsn;
+    v_part jsonb;
+    v_increments jsonb := '{}'::jsonb;
 BEGIN
     PERFORM _recon.replica_standby(replica_findings.target);
     v_names := _recon.run_checks(replica_findings.checks, replica_findings.mode);
@@ -19043,29 +19442,41 @@ BEGIN
     PERFORM _recon.wallet_keys_repeated(v_names);  -- RC203: a key on two wallet rows
     FOR v_check IN SELECT c.* FROM _recon.check_def AS c WHERE c.name = ANY (v_names)
                    ORDER BY c.name LOOP
-        v_findings := v_findings || _recon.replica_rows(v_check);
         v_compiled := v_compiled || jsonb_build_object(v_check.name, md5(v_check.compiled_sql));
-        -- Incremental state is the run's own to write (the watermark and the per-wallet sums
-        -- advance with it), which a standby cannot; and what proves no entry below the
-        -- watermark changed (the ledger's update and delete counters, pg_stat) is the
-        -- primary's alone: a standby keeps statistics of its own. So every check is read in
-        -- full. The watermark on the primary stays as it was, valid for its next run there.
+        -- Incrementally, a balance check is judged from the increment the target settled on
+        -- the primary and the state the primary sent for the wallets to re-check
+        -- (_recon.replica_increment_rows); the primary advances the state when it records the
+        -- run, if it can still show the increment holds. Otherwise (no increment settled, state
+        -- missing or moved, a wallet deleted...) the check is read in full here, and says why.
+        v_part := NULL;
+        IF replica_findings.mode = 'incremental' AND v_check.kind = 'balance' THEN
+            v_part := _recon.replica_increment_rows(
+                v_check, replica_findings.target -> 'increment' -> v_check.name,
+                replica_findings.target -> 'states' -> v_check.name);
+        END IF;
+        IF v_part ? 'findings' THEN
+            v_findings := v_findings || (v_part -> 'findings');
+            v_increments := v_increments || jsonb_build_object(v_check.name, v_part - 'findings');
+            v_runs := v_runs || jsonb_build_object(v_check.name,
+                                                   jsonb_build_object('mode', 'incremental'));
+            CONTINUE;
+        END IF;
+        v_findings := v_findings || _recon.replica_rows(v_check);
         v_runs := v_runs || jsonb_build_object(v_check.name, jsonb_strip_nulls(jsonb_build_object(
             'mode', 'full',
             'why_full', CASE WHEN replica_findings.mode = 'incremental' THEN
                 CASE WHEN v_check.kind <> 'balance' THEN 'only balance checks run incrementally'
-                     ELSE 'read on a standby: the incremental state advances as the run '
-                          || 'writes it, and the counters proving no entry changed below the '
-                          || 'watermark are the primary''s; the watermark is kept' END END)));
+                     ELSE v_part ->> 'why_full' END END)));
     END LOOP;
     RETURN jsonb_build_object(
-        'target', replica_findings.target,
+        'target', replica_findings.target - 'states',
         'checks', to_jsonb(replica_findings.checks),
         'mode', replica_findings.mode,
         'names', to_jsonb(v_names),
         'compiled', v_compiled,
         'replayed_lsn', v_replayed::text,
         'runs', v_runs,
+        'increments', v_increments,
         'read_ms', round(extract(EPOCH FROM clock_timestamp() - v_started) * 1000, 1),
         'findings', v_findings);
 END;
@@ -19075,7 +19486,183 @@ $$;
 -- Name: FUNCTION replica_findings(target jsonb, checks text[], mode text); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) IS 'On a hot standby, in a read-only transaction begun after recon.replica_wait(target) returned: the read work of recon.reconcile(checks, mode) (every enabled check, or the named ones), the findings as the run stages them, as jsonb; nothing is written. recon.record_replica_run() on the primary records it. Every check is read in full (incremental state is written by the run that advances it; runs.why_full says so in incremental mode). Errors: RC201, RC202, RC220-RC224 (docs/SQLSTATES.md).';
+COMMENT ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) IS 'On a hot standby, in a read-only transaction begun after recon.replica_wait(target) returned: the read work of recon.reconcile(checks, mode) (every enabled check, or the named ones), the findings as the run stages them, as jsonb; nothing is written. recon.record_replica_run() on the primary records it. In incremental mode a balance check is judged from the increment its target settled (recon.replica_increment_target: target.increment) and the state the primary sent (recon.replica_state: target.states), as a run on the primary judges it; otherwise, and for every other check, it is read in full (runs.why_full says why in incremental mode). Errors: RC201, RC202, RC220-RC224 (docs/SQLSTATES.md).';
+
+--
+-- Name: replica_increment_keys(jsonb); Type: FUNCTION; Schema: recon; Owner: -
+--
+
+CREATE FUNCTION recon.replica_increment_keys(target jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS $$
+DECLARE
+    v_check _recon.check_def;
+    v_inc jsonb;
+    v_reason text;
+    v_keys text[];
+    v_out jsonb := '{}'::jsonb;
+BEGIN
+    PERFORM _recon.replica_standby(replica_increment_keys.target);
+    IF pg_last_wal_replay_lsn() < (replica_increment_keys.target ->> 'lsn')::pg_lsn THEN
+        PERFORM _recon.fail('RC223', 'the replica has not replayed the primary''s position yet',
+                            format('Replayed %s, the target is %s.', pg_last_wal_replay_lsn(),
+                                   replica_increment_keys.target ->> 'lsn'),
+                            'Run SELECT recon.replica_wait(target) first, in its own '
+                            || 'transaction, then this in a new one.');
+    END IF;
+    FOR v_check IN SELECT c.* FROM _recon.check_def AS c
+                   WHERE c.kind = 'balance'
+                     AND replica_increment_keys.target -> 'increment' ? c.name
+                   ORDER BY c.name LOOP
+        v_inc := replica_increment_keys.target -> 'increment' -> v_check.name;
+        v_reason := _recon.replica_increment_blocker(v_check, v_inc);
+        IF v_reason IS NOT NULL THEN
+            v_out := v_out || jsonb_build_object(v_check.name,
+                                                 jsonb_build_object('why_full', v_reason));
+            CONTINUE;
+        END IF;
+        EXECUTE format('WITH %s SELECT ARRAY(SELECT u.k::text FROM rk CROSS JOIN LATERAL '
+                       || 'unnest(rk.ks) AS u (k) WHERE u.k IS NOT NULL ORDER BY 1)',
+                       _recon.replica_increment_sql(v_check, v_inc))
+        INTO v_keys
+        USING ((v_inc ->> 'snapshot_xmin')::numeric % 4294967296)::bigint::text::xid;
+        v_out := v_out || jsonb_build_object(v_check.name, jsonb_build_object('keys', v_keys));
+    END LOOP;
+    RETURN v_out;
+END;
+$$;
+
+--
+-- Name: FUNCTION replica_increment_keys(target jsonb); Type: COMMENT; Schema: recon; Owner: -
+--
+
+COMMENT ON FUNCTION recon.replica_increment_keys(target jsonb) IS 'On a hot standby, in the read-only REPEATABLE READ transaction that then calls recon.replica_findings(target, checks, ''incremental''): per balance check the target (recon.replica_increment_target) settled an increment for, the wallet keys the run re-checks ({keys}: entries since the watermark, wallet rows written since, open findings), or why it reads the check in full ({why_full}). recon.replica_state() on the primary returns their state. Errors: RC220-RC224.';
+
+--
+-- Name: replica_increment_target(text[], interval); Type: FUNCTION; Schema: recon; Owner: -
+--
+
+CREATE FUNCTION recon.replica_increment_target(checks text[] DEFAULT NULL::text[], valid_for interval DEFAULT '01:00:00'::interval) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_check _recon.check_def;
+    v_inc jsonb := '{}'::jsonb;
+    v_settled boolean;
+    v_xmin xid8;
+    v_target jsonb;
+BEGIN
+    IF pg_is_in_recovery() THEN
+        PERFORM _recon.fail('RC220', 'this server is a standby, not the primary',
+                            'A run read on a standby starts and is recorded on the primary: '
+                            || '--database must name the primary.',
+                            'Pass the primary as --database and the standby as --replica.');
+    END IF;
+    -- Each balance check's new bound, settled as a run on the primary settles it
+    -- (_recon.balance_increment, step 1): the highest id now, published, then every
+    -- transaction open now waited for (at most 1 s, else each bound stays where it was: the
+    -- entries above it are summed on the fly) ...
+    FOR v_check IN SELECT c.* FROM _recon.check_def AS c
+                   WHERE c.name = ANY (_recon.run_checks(replica_increment_target.checks,
+                                                         'incremental'))
+                     AND c.kind = 'balance'
+                   ORDER BY c.name LOOP
+        v_inc := v_inc || jsonb_build_object(v_check.name,
+                                             _recon.replica_increment_settle(v_check));
+    END LOOP;
+    v_settled := _recon.wait_for_transactions(interval '1 second');
+    -- ... and where the next run looks for written wallet rows: every transaction below it had
+    -- ended before the position is taken, so the standby holds all it wrote.
+    v_xmin := pg_snapshot_xmin(pg_current_snapshot());
+    SELECT COALESCE(jsonb_object_agg(i.key, CASE WHEN i.value ? 'why_full' THEN i.value
+        ELSE i.value || jsonb_build_object(
+            'new_bound', CASE WHEN v_settled THEN i.value -> 'new_bound'
+                              ELSE i.value -> 'order_bound' END,
+            'next_xmin', v_xmin::text) END), '{}'::jsonb)
+    INTO v_inc FROM jsonb_each(v_inc) AS i;
+    -- ... all of it before the position: the standby, once it has replayed it, holds every
+    -- entry at or below each new bound.
+    v_target := recon.replica_target(replica_increment_target.valid_for);
+    UPDATE _recon.replica_target AS t SET increment = v_inc
+    WHERE t.token = (v_target ->> 'token')::uuid;
+    RETURN v_target || jsonb_build_object('increment', v_inc);
+END;
+$$;
+
+--
+-- Name: FUNCTION replica_increment_target(checks text[], valid_for interval); Type: COMMENT; Schema: recon; Owner: -
+--
+
+COMMENT ON FUNCTION recon.replica_increment_target(checks text[], valid_for interval) IS 'On the primary: recon.replica_target(valid_for) for an incremental run read on a standby (docs/SCALING.md, "Checks on a standby"). Before the position is taken it settles, per balance check among checks (every enabled one by default), the increment: the watermark it starts from and the new bound, as a run on the primary does (highest ordering id, published, the transactions open then waited for), or why the check must run in full (increment.why_full). Recorded with the target: recon.record_replica_run() advances the state from this, not from the result. Errors: RC220 on a standby, RC201, RC202, RC225.';
+
+--
+-- Name: replica_state(jsonb, jsonb); Type: FUNCTION; Schema: recon; Owner: -
+--
+
+CREATE FUNCTION recon.replica_state(target jsonb, keys jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_target _recon.replica_target;
+    v_each record;
+    v_inc jsonb;
+    v_wm _recon.watermark;
+    v_keys text[];
+    v_out jsonb := '{}'::jsonb;
+BEGIN
+    IF pg_is_in_recovery() THEN
+        PERFORM _recon.fail('RC220', 'this server is a standby, not the primary',
+                            'The incremental state is the primary''s (unlogged tables).',
+                            'Pass the primary as --database and the standby as --replica.');
+    END IF;
+    IF jsonb_typeof(replica_state.keys) IS DISTINCT FROM 'object'
+       OR COALESCE(replica_state.target ->> 'token', '')
+          !~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$' THEN
+        PERFORM _recon.fail('RC224', 'not a target and keys of recon.replica_increment_keys()',
+                            format('Got %s and %s.', left(COALESCE(target::text, 'NULL'), 100),
+                                   left(COALESCE(keys::text, 'NULL'), 100)),
+                            'Pass the target and what recon.replica_increment_keys() returned.');
+    END IF;
+    SELECT t.* INTO v_target FROM _recon.replica_target AS t
+    WHERE t.token = (replica_state.target ->> 'token')::uuid AND t.used_at IS NULL
+      AND t.expires_at > clock_timestamp();
+    IF NOT FOUND THEN
+        PERFORM _recon.fail('RC225', 'no such target, or it was used or expired',
+                            format('Token %s.', replica_state.target ->> 'token'),
+                            'Take a new target: run wallet-recon check --replica again.');
+    END IF;
+    FOR v_each IN SELECT k.key AS name, k.value FROM jsonb_each(replica_state.keys) AS k
+                  WHERE jsonb_typeof(k.value -> 'keys') = 'array' ORDER BY k.key LOOP
+        v_inc := v_target.increment -> v_each.name;
+        CONTINUE WHEN v_inc IS NULL OR v_inc ? 'why_full';
+        SELECT m.* INTO v_wm FROM _recon.watermark AS m WHERE m.check_name = v_each.name;
+        IF (v_wm.run_id, v_wm.order_bound, v_wm.snapshot_xmin::text)
+           IS DISTINCT FROM ((v_inc ->> 'run_id')::bigint, (v_inc ->> 'order_bound')::numeric,
+                             v_inc ->> 'snapshot_xmin')
+           OR NOT EXISTS (SELECT FROM _recon.balance_state_mark AS g
+                          WHERE g.check_name = v_each.name AND g.run_id = v_wm.run_id) THEN
+            v_out := v_out || jsonb_build_object(v_each.name, jsonb_build_object('why_full',
+                'the watermark moved, or the per-wallet state was lost, on the primary since '
+                || 'the target was taken'));
+            CONTINUE;
+        END IF;
+        v_keys := ARRAY(SELECT jsonb_array_elements_text(v_each.value -> 'keys'));
+        v_out := v_out || jsonb_build_object(v_each.name, jsonb_build_object(
+            'keys', to_jsonb(v_keys), 'rows', _recon.replica_state_rows(v_each.name, v_keys)));
+    END LOOP;
+    RETURN v_out;
+END;
+$_$;
+
+--
+-- Name: FUNCTION replica_state(target jsonb, keys jsonb); Type: COMMENT; Schema: recon; Owner: -
+--
+
+COMMENT ON FUNCTION recon.replica_state(target jsonb, keys jsonb) IS 'On the primary, for an incremental run read on a standby: per balance check of keys (what recon.replica_increment_keys() returned there), the per-wallet state of those wallets ({keys, rows}), or why the standby must read the check in full ({why_full}: the watermark the target settled from moved, or the state was lost). The target must be unused and unexpired (RC225). recon.replica_findings() judges the increment from it; recon.record_replica_run() checks again that the state is still the one sent. Errors: RC220, RC224, RC225.';
 
 --
 -- Name: replica_target(interval); Type: FUNCTION; Schema: recon; Owner: -
@@ -23974,6 +24561,36 @@ REVOKE ALL ON FUNCTION _recon.recompile_guards() FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.replica_claim(p_target jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION replica_increment_apply(p_target _recon.replica_target, p_result jsonb, p_run bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.replica_increment_apply(p_target _recon.replica_target, p_result jsonb, p_run bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION replica_increment_blocker(p_check _recon.check_def, p_inc jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.replica_increment_blocker(p_check _recon.check_def, p_inc jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION replica_increment_rows(p_check _recon.check_def, p_inc jsonb, p_state jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.replica_increment_rows(p_check _recon.check_def, p_inc jsonb, p_state jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION replica_increment_settle(p_check _recon.check_def); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.replica_increment_settle(p_check _recon.check_def) FROM PUBLIC;
+
+--
+-- Name: FUNCTION replica_increment_sql(p_check _recon.check_def, p_inc jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.replica_increment_sql(p_check _recon.check_def, p_inc jsonb) FROM PUBLIC;
+
+--
 -- Name: FUNCTION replica_recheck(p_run bigint, p_names text[]); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -23990,6 +24607,18 @@ REVOKE ALL ON FUNCTION _recon.replica_rows(p_check _recon.check_def) FROM PUBLIC
 --
 
 REVOKE ALL ON FUNCTION _recon.replica_standby(p_target jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION replica_state_advance(p_check _recon.check_def, p_run bigint, p_inc jsonb, p_new_keys text[], p_wallet_rows bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.replica_state_advance(p_check _recon.check_def, p_run bigint, p_inc jsonb, p_new_keys text[], p_wallet_rows bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION replica_state_rows(p_check text, p_keys text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.replica_state_rows(p_check text, p_keys text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION require_column(p_ledger _recon.ledger_source, p_column name, p_option text, p_kind text); Type: ACL; Schema: _recon; Owner: -
@@ -24498,6 +25127,30 @@ REVOKE ALL ON FUNCTION recon.register_writer(ledger text, options jsonb) FROM PU
 REVOKE ALL ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) FROM PUBLIC;
 GRANT ALL ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) TO recon_auditor;
 GRANT ALL ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) TO recon_operator;
+
+--
+-- Name: FUNCTION replica_increment_keys(target jsonb); Type: ACL; Schema: recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION recon.replica_increment_keys(target jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION recon.replica_increment_keys(target jsonb) TO recon_auditor;
+GRANT ALL ON FUNCTION recon.replica_increment_keys(target jsonb) TO recon_operator;
+
+--
+-- Name: FUNCTION replica_increment_target(checks text[], valid_for interval); Type: ACL; Schema: recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION recon.replica_increment_target(checks text[], valid_for interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION recon.replica_increment_target(checks text[], valid_for interval) TO recon_auditor;
+GRANT ALL ON FUNCTION recon.replica_increment_target(checks text[], valid_for interval) TO recon_operator;
+
+--
+-- Name: FUNCTION replica_state(target jsonb, keys jsonb); Type: ACL; Schema: recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION recon.replica_state(target jsonb, keys jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION recon.replica_state(target jsonb, keys jsonb) TO recon_auditor;
+GRANT ALL ON FUNCTION recon.replica_state(target jsonb, keys jsonb) TO recon_operator;
 
 --
 -- Name: FUNCTION replica_target(valid_for interval); Type: ACL; Schema: recon; Owner: -
