@@ -23,11 +23,12 @@ BEGIN
     FROM _recon.balance_add_settled(p_check, (p_inc ->> 'order_bound')::numeric,
                                     (p_inc ->> 'new_bound')::numeric, v_sums) AS s;
     IF cardinality(p_new_keys) > 0 THEN
-        INSERT INTO _recon.balance_state AS s
-            (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
-        SELECT p_check.name, x.k, 0, 0, 0, ARRAY[]::numeric[], TRUE
-        FROM unnest(p_new_keys) AS x (k)
-        ON CONFLICT (check_name, wallet_key) DO UPDATE SET has_wallet = TRUE;
+        EXECUTE format('INSERT INTO %s AS s (k, n, n_amount, n_bad, sums, has_wallet) '
+                       || 'SELECT x.k::%s, 0, 0, 0, ARRAY[]::numeric[], TRUE '
+                       || 'FROM unnest($1) AS x (k) ON CONFLICT (k) DO UPDATE SET has_wallet = TRUE',
+                       _recon.balance_state_table(p_check.name),
+                       _recon.column_type(_recon.balance_state_table(p_check.name), 'k'))
+        USING p_new_keys;
     END IF;
     UPDATE _recon.balance_state_mark AS g SET run_id = p_run WHERE g.check_name = p_check.name;
     UPDATE _recon.watermark AS m
