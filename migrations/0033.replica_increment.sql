@@ -1,4 +1,4 @@
--- 0034 incremental runs read on a standby (issue 21): the bounds a target settled for each balance
+-- 0033 incremental runs read on a standby (issue 21): the bounds a target settled for each balance
 -- check, recorded on the primary with the target (recon.replica_increment_target), so that
 -- recon.record_replica_run() advances the state from what the primary decided, not from what a
 -- result says.
