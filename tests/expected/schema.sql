@@ -2212,6 +2212,57 @@ $$;
 COMMENT ON FUNCTION _recon.check_row_currency(p_kind text, p_ledger text, p_wallet text) IS 'Names the column a check''s rows take their own currency from, as its compiled SQL and reconcile read it: a journal check''s entries'' currency (the ledger''s currency option); for a kind whose findings name one wallet, the wallet source''s currency column, else for a chain check its entries''; NULL when there is none (the check''s currency option is then the currency of all its amounts). One amount is refused for such a check unless it names its currency (_recon.currency_amounts).';
 
 --
+-- Name: checks_intact(text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.checks_intact(p_names text[]) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_check record;
+BEGIN
+    -- A DROP ... CASCADE of a table a check reads (a deploy that recreates the ledger table)
+    -- drops the check's view with it, and leaves the sources naming a table that is no more.
+    -- Said before anything is read, naming the check: never a raw "relation does not exist",
+    -- never a check skipped (its findings would be missing from the run).
+    SELECT c.name, c.view_name,
+           CASE WHEN to_regclass(format('recon.%I', c.view_name)) IS NULL
+                THEN format('its view recon.%s', c.view_name)
+                ELSE format('the table of its %s source', CASE WHEN l.relid IS NOT NULL
+                    AND NOT EXISTS (SELECT FROM pg_catalog.pg_class AS r WHERE r.oid = l.relid)
+                    THEN 'ledger' ELSE 'wallet' END) END AS what
+    INTO v_check
+    FROM _recon.check_def AS c
+    LEFT JOIN _recon.ledger_source AS l ON l.name = c.ledger_source
+    LEFT JOIN _recon.wallet_source AS w ON w.name = COALESCE(c.wallet_source, l.wallet_source)
+    WHERE c.name = ANY (p_names)
+      AND (to_regclass(format('recon.%I', c.view_name)) IS NULL
+           OR (l.relid IS NOT NULL
+               AND NOT EXISTS (SELECT FROM pg_catalog.pg_class AS r WHERE r.oid = l.relid))
+           OR (w.relid IS NOT NULL
+               AND NOT EXISTS (SELECT FROM pg_catalog.pg_class AS r WHERE r.oid = w.relid)))
+    ORDER BY c.name
+    LIMIT 1;
+    IF FOUND THEN
+        PERFORM _recon.fail(
+            'RC204', format('check %s lost %s', v_check.name, v_check.what),
+            'A DROP ... CASCADE of a table or function it reads (a deploy that recreates the '
+            || 'table) dropped it; the check is still registered, and nothing was run.',
+            format('Drop it (SELECT recon.drop_check(%L); and its sources, recon.drop_source) and '
+                   || 'register it again over the tables as they are now, or disable it '
+                   || '(recon.set_check_enabled(%L, false)).', v_check.name, v_check.name));
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION checks_intact(p_names text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.checks_intact(p_names text[]) IS 'RC204 naming the first check of p_names (by name) whose view recon.check_<name> is gone, or whose ledger or wallet source names a table that no longer exists (a DROP ... CASCADE took them): run before a reconcile reads anything, and by recon.discrepancies.';
+
+--
 -- Name: column_holds(oid, name, numeric); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -3128,7 +3179,10 @@ FROM (
 %13$s
 WHERE g.resolutions > g.holds
    OR COALESCE(g.resolved, 0) > g.held
-   OR (g.resolutions = 0 AND ((%14$s) OR (%15$s)))$sql$,
+   -- no resolution, or fewer resolutions than holds for less than held (a resolution
+   -- undone by a hold posted into the transaction: recon.reverse_fix), once no longer pending
+   OR ((g.resolutions = 0 OR (g.resolutions < g.holds AND COALESCE(g.resolved, 0) < g.held))
+       AND ((%14$s) OR (%15$s)))$sql$,
         p_name, v_status, v_journal, v_ledger.wallet_column, v_op, v_hold, v_terminal,
         v_ledger.amount_column, _recon.column_sql('l', v_ledger.posted_at_column, 'timestamptz'),
         _recon.column_sql('l', v_ledger.status_column, 'text'),
@@ -3142,7 +3196,7 @@ $_$;
 -- Name: FUNCTION compile_lifecycle(p_name text, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.compile_lifecycle(p_name text, p_options jsonb) IS 'Compiles a lifecycle check over an operation ledger with a journal (transaction) column: per transaction and wallet, a "hold" must be resolved by at most one "terminal" operation, for at most the held amount, and must be resolved once the transaction''s status is no longer "pending" (status from status_table/status_key/status_column, else the ledger''s status of the latest entry) or after "max_pending".';
+COMMENT ON FUNCTION _recon.compile_lifecycle(p_name text, p_options jsonb) IS 'Compiles a lifecycle check over an operation ledger with a journal (transaction) column: per transaction and wallet, a "hold" must be resolved by at most one "terminal" operation, for at most the held amount, and must be resolved once the transaction''s status is no longer "pending" (status from status_table/status_key/status_column, else the ledger''s status of the latest entry) or after "max_pending" (fewer resolutions than holds, for less than held, is not resolved either: a resolution recon.reverse_fix() undid by a hold in the transaction).';
 
 --
 -- Name: compile_lifecycle_pending(_recon.ledger_source, jsonb, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -3625,9 +3679,11 @@ CREATE FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) RETURN
     -- a GENERATED balance column every column of whose expression is a writable balance column
     -- of the source (balance * 100, available + on_hold): it moves exactly as they do, which
     -- the repairs verify, so it is neither set nor compared itself
+    -- (the writable set computed once, not once per generated column)
+    WITH writable AS (SELECT _recon.writable_balance_columns(p_ws) AS cols)
     SELECT ARRAY(
         SELECT g.attname::text
-        FROM pg_attribute AS g
+        FROM pg_attribute AS g, writable AS w
         WHERE g.attrelid = p_ws.relid AND g.attgenerated <> '' AND NOT g.attisdropped
           AND g.attname = ANY (p_ws.balance_columns)
           AND NOT EXISTS (
@@ -3636,7 +3692,7 @@ CREATE FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) RETURN
               WHERE d.classid = 'pg_class'::regclass AND d.objid = p_ws.relid
                 AND d.objsubid = g.attnum AND d.refclassid = 'pg_class'::regclass
                 AND d.refobjid = p_ws.relid AND d.refobjsubid > 0
-                AND b.attname <> ALL (_recon.writable_balance_columns(p_ws)))
+                AND b.attname <> ALL (w.cols))
         ORDER BY g.attnum);
 $$;
 
@@ -3645,6 +3701,39 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) IS 'The GENERATED balance columns of wallet source p_ws computed only from its writable balance columns (_recon.writable_balance_columns): they move exactly as those do, so a repair neither sets them nor checks them itself (_recon.fix_post_first_sql, _recon.fix_conserve). Any other GENERATED balance column is compared like a stored one: a repair must leave it unchanged.';
+
+--
+-- Name: discrepancies(); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.discrepancies() RETURNS SETOF record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_check record;
+BEGIN
+    -- Each check's view is read by name, at call time: recon.discrepancies depends on this
+    -- function only, never on the checks' views (which depend on your tables), so a DROP ...
+    -- CASCADE of your tables takes the views of the checks over them and no other toolkit
+    -- object. A check whose view is gone is said, never skipped: its findings would be missing.
+    PERFORM _recon.checks_intact(ARRAY(SELECT c.name FROM _recon.check_def AS c
+                                       WHERE c.enabled));
+    FOR v_check IN SELECT c.name, c.view_name FROM _recon.check_def AS c
+                   WHERE c.enabled ORDER BY c.name LOOP
+        RETURN QUERY EXECUTE format(
+            'SELECT d.check_name::text, d.wallet_key::text, d.stored::numeric, '
+            || 'd.expected::numeric, d.difference::numeric, d.details::jsonb FROM recon.%I AS d',
+            v_check.view_name);
+    END LOOP;
+END;
+$$;
+
+--
+-- Name: FUNCTION discrepancies(); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.discrepancies() IS 'The rows of recon.discrepancies (check_name text, wallet_key text, stored, expected, difference numeric, details jsonb): every finding of every enabled check now, each check''s view read by name in check-name order (no dependency on the views: a user''s DROP ... CASCADE never reaches recon.discrepancies). RC204 when an enabled check''s view is gone (_recon.checks_intact).';
 
 --
 -- Name: effect_sql(_recon.ledger_source, text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -4181,6 +4270,8 @@ BEGIN
     PERFORM _recon.fix_mixed_currency(p_stage);
     --    A payment whose amount may be minor units, posted as major ones: left to a person.
     PERFORM _recon.fix_unscaled_payments(p_stage);
+    --    A posting of the offset wallet against itself (it nets to zero): left to a person.
+    PERFORM _recon.fix_offset_self(p_stage);
 
     -- 3. Applied before (this plan twice, or another operator): the unique repair key says so.
     PERFORM _recon.fix_skip_applied(p_stage);
@@ -4191,6 +4282,12 @@ BEGIN
     v_currency := _recon.fix_currencies(p_stage, v_stored);
     --    A payment in another currency than its wallet's: left to a person.
     PERFORM _recon.fix_payment_currency(p_stage, v_currency);
+    --    A wallet whose orphaned payment is left to a person: its balance steps too.
+    PERFORM _recon.fix_hold_orphan_wallets(p_stage);
+    --    A posting against an offset wallet of another currency: refused as applying would.
+    PERFORM _recon.fix_offset_currency(p_stage, v_currency);
+    --    An entry whose currency column an INSERT writer could not fill: refused.
+    PERFORM _recon.fix_entry_currency(p_stage);
     PERFORM _recon.fix_step_limits(p_stage, p_wallet_limit, p_run_limit);
     PERFORM _recon.fix_skip_over_wallet_limit(p_stage);
     PERFORM _recon.fix_all_or_nothing(p_stage, v_blocking);
@@ -4587,6 +4684,44 @@ $$;
 COMMENT ON FUNCTION _recon.fix_currencies(p_stage bigint, p_stored jsonb) IS 'Phase 4 of _recon.fix_assess: sets each step''s currency: its wallet''s currency column (read for the wallets in p_stored), else its finding''s, else its check''s. Returns {wallet source: {wallet key: currency}} for the sources with a currency column.';
 
 --
+-- Name: fix_entry_currency(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_entry_currency(p_stage bigint) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_steps integer;
+BEGIN
+    -- An INSERT writer fills the ledger's currency column with the wallet's currency (the
+    -- step's: its wallet's currency column, else its finding's, else its check's,
+    -- _recon.fix_currencies). Where none of them says, the row would be written without a
+    -- currency (or fail a NOT NULL): a person decides, before anything is posted.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped', moves = '{}',
+        note = format('ledger %s keeps each entry''s currency (column %s), and the currency of '
+                      || 'wallet %s is unknown (wallet source %s has no currency column, the '
+                      || 'finding and check %s none): declare the check''s "currency", map the '
+                      || 'column in the writer''s "columns", or repair by hand', l.name,
+                      l.currency_column, s.wallet_key, s.wallet_source, s.check_name)
+    FROM _recon.ledger_source AS l, _recon.writer AS w
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.currency IS NULL
+      AND jsonb_array_length(s.postings) > 0 AND l.name = s.ledger_source
+      AND l.currency_column IS NOT NULL AND w.ledger_source = l.name AND w.kind = 'insert'
+      AND NOT w.column_map ? l.currency_column;
+    GET DIAGNOSTICS v_steps = ROW_COUNT;
+    RETURN v_steps;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_entry_currency(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_entry_currency(p_stage bigint) IS 'Phase of _recon.fix_assess, after _recon.fix_currencies: skips, saying why, a planned step that posts through an INSERT writer into a ledger with a currency per row (whose "columns" do not set it) while the step''s currency (its wallet''s currency column, else its finding''s, else its check''s) is unknown: the row''s currency could not be filled. The wallet''s other steps follow (_recon.fix_all_or_nothing). Returns how many steps.';
+
+--
 -- Name: fix_evidence(bigint); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -4653,6 +4788,10 @@ BEGIN
             v_journals := _recon.fix_evidence_journals(v_ledger, v_legs, v_wallet,
                                                        v_journal_checks);
         END IF;
+
+        -- Which of those journals sit where each wallet's running balance breaks.
+        v_breaks := _recon.fix_evidence_placed(v_ledger, v_legs, v_breaks, v_journals,
+                                               v_key_type);
 
         -- The verdict per step.
         v_rows := v_rows + _recon.fix_evidence_record(p_stage, v_ledger, v_chain,
@@ -4808,12 +4947,18 @@ CREATE FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_
                p_journals_kept AS journals_kept,
                CASE WHEN f.details ->> 'column' = p_chain
                     THEN p_breaks -> s.wallet_key END AS breaks,
-               -- journals of this wallet's entries, or lacking exactly its drift
+               -- journals of this wallet's entries, or lacking exactly its drift: where its
+               -- one running balance gap is, when it has one (_recon.fix_evidence_placed)
                COALESCE((SELECT jsonb_agg(j.value ORDER BY j.value ->> 'journal')
                          FROM jsonb_array_elements(p_journals) AS j
                          WHERE j.value -> 'wallets' ? s.wallet_key
-                            OR (j.value -> 'imbalance' ->> (f.details ->> 'column'))
-                               ::numeric = -s.difference), '[]') AS journals
+                            OR ((j.value -> 'imbalance' ->> (f.details ->> 'column'))
+                                ::numeric = -s.difference
+                                AND COALESCE(jsonb_array_length(
+                                        p_breaks -> s.wallet_key) <> 1
+                                    OR f.details ->> 'column' IS DISTINCT FROM p_chain
+                                    OR p_breaks -> s.wallet_key -> 0 -> 'journals_at_gap'
+                                       ? (j.value ->> 'journal'), TRUE))), '[]') AS journals
         FROM _recon.fix_stage AS s
         JOIN _recon.finding AS f ON f.id = s.finding_id
         JOIN _recon.check_def AS c ON c.name = s.check_name
@@ -4828,6 +4973,73 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb) IS 'For _recon.fix_evidence: each planned balance step of stage p_stage to resync or adjust on ledger p_ledger_name, with its evidence (its wallet''s breaks of the running balance of column p_chain, from p_breaks; the unbalanced journals of its entries or lacking exactly its drift, from p_journals; p_journals_kept: the ledger keeps journals and checks them) and the verdict: no_evidence, consistent, lost_update, lost_entry (restore: the one journal lacking exactly the drift gives the transaction) or inconsistent.';
+
+--
+-- Name: fix_evidence_placed(_recon.ledger_source, _recon.ledger_source, jsonb, jsonb, regtype); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_cols text[] := ARRAY(SELECT c FROM unnest(ARRAY[p_legs.order_column,
+                                                      p_legs.posted_at_column,
+                                                      p_legs.entry_id_column]) AS c
+                           WHERE c IS NOT NULL);
+    v_placed jsonb;
+BEGIN
+    -- A leg the ledger lost sits, in the wallet's entry order, between the entry before the gap
+    -- and the entry whose running balance shows it; the legs its journal kept were written with
+    -- it. So an unbalanced journal is where a wallet lost its entry only when one of its legs
+    -- lies there (in the wallet's currency, on ledgers with one per row). A journal elsewhere
+    -- that lacks the same amount is another wallet's story: a restore into it would create
+    -- money (a lost update "restored" into an unrelated payment).
+    IF cardinality(v_cols) = 0 OR p_breaks = '{}' OR p_journals = '[]' THEN
+        RETURN p_breaks;
+    END IF;
+    EXECUTE format($q$
+        WITH w AS (
+            SELECT l.%1$I::text AS k, row_number() OVER (PARTITION BY l.%1$I ORDER BY %2$s)
+                       AS pos, ROW(%3$s) AS at, %4$s AS currency
+            FROM %5$s AS l
+            WHERE l.%1$I = ANY ($1::%6$s[])
+        ),
+        legs AS (
+            SELECT l.%7$I::text AS journal, ROW(%3$s) AS at, %4$s AS currency
+            FROM %5$s AS l
+            WHERE l.%7$I = ANY ($2::%8$s[])
+        )
+        SELECT jsonb_object_agg(b.key, (
+            SELECT jsonb_agg(x.value || jsonb_build_object('journals_at_gap', (
+                       SELECT COALESCE(jsonb_agg(DISTINCT j.journal ORDER BY j.journal), '[]')
+                       FROM w AS hi
+                       LEFT JOIN w AS lo ON lo.k = hi.k AND lo.pos = hi.pos - 1
+                       JOIN legs AS j ON j.at < hi.at AND (lo.k IS NULL OR j.at > lo.at)
+                                     AND j.currency IS NOT DISTINCT FROM hi.currency
+                       WHERE hi.k = b.key AND hi.pos = (x.value ->> 'position')::bigint))
+                   ORDER BY x.n)
+            FROM jsonb_array_elements(b.value) WITH ORDINALITY AS x (value, n)))
+        FROM jsonb_each($3) AS b$q$,
+        p_legs.wallet_column, _recon.entry_order_sql(p_legs, 'l'),
+        (SELECT string_agg(format('l.%I', c), ', ') FROM unnest(v_cols) AS c),
+        CASE WHEN p_legs.currency_column IS NOT NULL
+             THEN format('l.%I::text', p_legs.currency_column) ELSE 'NULL::text' END,
+        _recon.legs_sql(p_ledger), p_key_type, p_legs.journal_column,
+        _recon.column_type(p_ledger.relid, p_ledger.journal_column))
+    INTO v_placed
+    USING ARRAY(SELECT jsonb_object_keys(p_breaks)),
+          ARRAY(SELECT j ->> 'journal' FROM jsonb_array_elements(p_journals) AS j),
+          p_breaks;
+    RETURN COALESCE(v_placed, p_breaks);
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype) IS 'For _recon.fix_evidence: p_breaks ({wallet: [break]}, _recon.fix_evidence_breaks) with, on each break, journals_at_gap: the unbalanced journals of p_journals with a leg between the wallet''s entry before the break and the break''s entry in entry order (and of the break entry''s currency on a ledger with a currency per row). Only such a journal can be where the wallet lost an entry: _recon.fix_evidence_judge counts another journal lacking the same amount as no evidence about this wallet.';
 
 --
 -- Name: fix_evidence_record(bigint, _recon.ledger_source, text, text[], jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5304,6 +5516,37 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) IS 'Phase of _recon.fix_apply after the stored balances moved: fails with RC307 (nothing applied) when, since the postings began, this transaction wrote a row of a wallet table the repair posts into or measures whose wallet it did not lock (p_pre''s keys), as a posting function that also pays another wallet, or a trigger, would: the conservation measure reads only the locked wallets. A row is written so when its xmin, widened to 64 bits, lies between the transaction id _recon.fix_post marked the fix''s _recon.fix_active row with and the one this function marks it with, and pg_xact_status says in progress. Reads each such wallet table once.';
+
+--
+-- Name: fix_hold_orphan_wallets(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- The wallet's balance drift may be that payment (credited to the wallet, its entry lost):
+    -- re-syncing the stored balance to the ledger would take the payment back from the
+    -- customer, adjusting or moving would book it twice. Whatever left the orphan to a person
+    -- (its strategy, broken data, units unknown, another currency), its wallet's balance steps
+    -- are left to a person too.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual',
+        note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
+                      || 'drift may be that payment; repair that one first', o.step,
+                      o.check_name)
+    FROM _recon.fix_stage AS o
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
+      AND s.strategy IN ('resync', 'adjust', 'move')
+      AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
+      AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
+$$;
+
+--
+-- Name: FUNCTION fix_hold_orphan_wallets(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint) IS 'Phase of _recon.fix_assess, after _recon.fix_unscaled_payments and _recon.fix_payment_currency: a planned balance step (resync, adjust, move) of a wallet whose orphan step in the same plan is manual becomes manual too, naming that step: the drift may be that payment.';
 
 --
 -- Name: fix_lifecycle(bigint, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5869,14 +6112,12 @@ BEGIN
     -- {wallet: {"currency": c, "stored": {column: value}, "ledger": {ledger: {column: sum}}}}
     EXECUTE format(
         'SELECT COALESCE(jsonb_object_agg(w.%1$I::text, jsonb_build_object('
-        || '''currency'', %2$s, ''stored'', jsonb_build_object(%3$s), ''ledger'', ''{}''::jsonb)), '
+        || '''currency'', %2$s, ''stored'', %3$s, ''ledger'', ''{}''::jsonb)), '
         || '''{}'') FROM %4$s AS w WHERE w.%1$I = ANY ($1::%5$s[])',
         v_ws.key_column,
         CASE WHEN v_ws.currency_column IS NOT NULL
              THEN format('w.%I::text', v_ws.currency_column) ELSE 'NULL::text' END,
-        (SELECT string_agg(format('%L, %s', b, _recon.major_sql(v_ws.balance_scale,  -- major units
-                                                                  format('w.%I', b), 'w')), ', ')
-         FROM unnest(v_ws.balance_columns) AS b),
+        _recon.stored_balances_sql(v_ws, v_ws.balance_columns),  -- major units
         v_ws.relid::regclass, v_key_type)
     INTO v_result USING p_keys;
     -- Each ledger's effects on each balance column, summed per wallet over its legs (the rows
@@ -5992,6 +6233,7 @@ CREATE FUNCTION _recon.fix_move(p_stage bigint, p_offset_moves jsonb) RETURNS bi
     AS $_$
 DECLARE
     v_ws _recon.wallet_source;
+    v_context text;
     v_set text;
     v_sums text;
     v_rows bigint;
@@ -6037,6 +6279,26 @@ BEGIN
         v_total := v_total + v_rows;
     END LOOP;
     RETURN v_total;
+EXCEPTION WHEN OTHERS THEN
+    -- The UPDATE of your wallet table failed: one of your triggers on it (run during a repair
+    -- under the toolkit's search_path, pg_catalog and pg_temp), or a constraint. Said with the
+    -- toolkit's code and where it failed; a wallet-recon code, a missing privilege, a lock
+    -- timeout, serialization failure, deadlock, cancel, lost connection or internal error goes
+    -- through as it is. Nothing is applied either way: the whole fix fails.
+    IF SQLSTATE !~ '^(RC|08|25|40|53|54|57|58|XX)' AND SQLSTATE NOT IN ('42501', '55P03', '55006')
+        THEN
+        GET STACKED DIAGNOSTICS v_context = PG_EXCEPTION_CONTEXT;
+        PERFORM _recon.fail(
+            'RC313', format('moving the stored balances of %s failed; nothing was applied',
+                            v_ws.relid::regclass),
+            format('%s: %s (%s)', SQLSTATE, SQLERRM,
+                   split_part(v_context, E'\n', 1)),
+            format('A trigger on %s runs during a repair under search_path = pg_catalog, '
+                   || 'pg_temp: schema-qualify the names its function uses, or give the '
+                   || 'function its own path (ALTER FUNCTION ... SET search_path = ...). A '
+                   || 'constraint: the DETAIL names it.', v_ws.relid::regclass));
+    END IF;
+    RAISE;
 END;
 $_$;
 
@@ -6044,7 +6306,7 @@ $_$;
 -- Name: FUNCTION fix_move(p_stage bigint, p_offset_moves jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_move(p_stage bigint, p_offset_moves jsonb) IS 'Adds to each wallet''s stored balances what the applied steps of a plan move (and the offset wallets what their double-entry sides moved): one UPDATE per wallet source, which adds 1 to the wallet source''s version column where it has one. Returns the wallets updated.';
+COMMENT ON FUNCTION _recon.fix_move(p_stage bigint, p_offset_moves jsonb) IS 'Adds to each wallet''s stored balances what the applied steps of a plan move (and the offset wallets what their double-entry sides moved): one UPDATE per wallet source, which adds 1 to the wallet source''s version column where it has one. Returns the wallets updated. RC313 when the UPDATE fails (a trigger or constraint of yours; the DETAIL says where).';
 
 --
 -- Name: fix_moves_less(jsonb, text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -6109,6 +6371,63 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_moves_more(p_moves jsonb, p_source text, p_wallet text, p_deltas jsonb) IS '{source: {wallet: {column: delta}}} (the moves _recon.fix_move adds) plus p_deltas ({column: delta}, what an offset side of a posting moves) on wallet p_wallet of source p_source.';
+
+--
+-- Name: fix_offset_currency(bigint, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_offset_currency(p_stage bigint, p_currency jsonb) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_steps integer;
+BEGIN
+    -- A double-entry posting moves the wallet and its offset wallet by opposite amounts, booked
+    -- in the wallet's currency (the plan's stored_change and ledger_change). An offset wallet
+    -- of another currency (a USD world account funding a EUR wallet) would take EUR into a USD
+    -- balance: the totals of neither currency move as planned, and _recon.fix_conserve refuses
+    -- the whole fix (RC307). The dry run says so now, with the currencies: the offset wallet is
+    -- the posting's own (a reversal's), else the writer's; currencies are the wallets' currency
+    -- column (p_currency, read by _recon.fix_currencies), compared as _recon.fix_conserve does.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'skipped', moves = '{}',
+        note = format('the writer''s offset wallet %s holds %s, wallet %s %s: a posting against '
+                      || 'it would book %s into a %s balance (the totals of each currency would '
+                      || 'not conserve); register a writer whose offset wallet holds %s, or '
+                      || 'repair by hand', x.offset_wallet, COALESCE(x.theirs, 'no currency'),
+                      s.wallet_key, COALESCE(x.own, 'no currency'), COALESCE(x.own, 'money'),
+                      COALESCE(x.theirs, 'currency-less'), COALESCE(x.own, 'its currency'))
+    FROM (
+        SELECT DISTINCT ON (st.step) st.step, o.offset_wallet,
+               p_currency -> st.wallet_source ->> st.wallet_key AS own,
+               p_currency -> st.wallet_source ->> o.offset_wallet AS theirs
+        FROM _recon.fix_stage AS st
+        LEFT JOIN _recon.writer AS w ON w.ledger_source = st.ledger_source
+        CROSS JOIN LATERAL jsonb_array_elements(st.postings) WITH ORDINALITY AS p (value, n)
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN p.value ? 'offset_wallet' THEN p.value ->> 'offset_wallet'
+                        ELSE w.offset_wallet END AS offset_wallet
+        ) AS o
+        WHERE st.stage_id = p_stage AND st.status = 'planned' AND st.wallet_key IS NOT NULL
+          AND o.offset_wallet IS NOT NULL AND o.offset_wallet <> st.wallet_key
+          -- a source with a currency column, and an offset wallet that is in its table
+          AND p_currency -> st.wallet_source ? o.offset_wallet
+          AND (p_currency -> st.wallet_source ->> st.wallet_key)
+              IS DISTINCT FROM (p_currency -> st.wallet_source ->> o.offset_wallet)
+        ORDER BY st.step, p.n
+    ) AS x
+    WHERE s.stage_id = p_stage AND s.step = x.step;
+    GET DIAGNOSTICS v_steps = ROW_COUNT;
+    RETURN v_steps;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_offset_currency(p_stage bigint, p_currency jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_offset_currency(p_stage bigint, p_currency jsonb) IS 'Phase of _recon.fix_assess, after _recon.fix_currencies (p_currency: {wallet source: {wallet key: currency}}): skips, with a note naming the offset wallet and both currencies, a planned step with a posting against an offset wallet (the posting''s own, else its writer''s) whose currency column differs from the wallet''s: applying it would fail the conservation check (_recon.fix_conserve, RC307), so the dry run never plans it. The wallet''s other steps follow (_recon.fix_all_or_nothing). Returns how many steps.';
 
 --
 -- Name: fix_offset_deltas(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -6180,6 +6499,46 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fix_offset_legs(p_stage bigint) IS 'Records on every planned posting of a staged plan on rule-keyed transfer rows (INSERT writer, offset wallet) what the row''s other leg moves the offset wallet by, as "offset_deltas", when that is not exactly the opposite of the wallet''s deltas (monotonic credit/debit counters). Returns how many steps it read.';
+
+--
+-- Name: fix_offset_self(bigint); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_offset_self(p_stage bigint) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_steps integer;
+BEGIN
+    -- A double-entry posting moves its wallet and the offset wallet by opposite amounts. When
+    -- the wallet repaired is the offset wallet itself (the writer's world or treasury account
+    -- drifts), the posting nets to zero in the ledger: a transfer row world -> world, two
+    -- entries of the same wallet, or a posting API's refusal (RC306). It cannot repair that
+    -- wallet, and its stored side would be moved back as an offset (a resync in disguise under
+    -- an adjust). Left to a person, in the dry run as applying would.
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual', moves = '{}',
+        note = format('the wallet is the offset wallet of ledger %s''s writer: a posting '
+                      || 'against itself moves nothing in the ledger; repair it by hand (an '
+                      || 'entry against another wallet), or acknowledge', s.ledger_source)
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_key IS NOT NULL
+      AND EXISTS (
+          SELECT
+          FROM jsonb_array_elements(s.postings) AS p (value)
+          LEFT JOIN _recon.writer AS w ON w.ledger_source = s.ledger_source
+          WHERE CASE WHEN p.value ? 'offset_wallet' THEN p.value ->> 'offset_wallet'
+                     ELSE w.offset_wallet END = s.wallet_key);
+    GET DIAGNOSTICS v_steps = ROW_COUNT;
+    RETURN v_steps;
+END;
+$$;
+
+--
+-- Name: FUNCTION fix_offset_self(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_offset_self(p_stage bigint) IS 'Phase of _recon.fix_assess: marks manual a planned step whose posting would be against its own wallet as the offset wallet (the posting''s own, else its writer''s): it nets to zero in the ledger, so it cannot repair the wallet (an adjust of a drifting world account posted world -> world and moved its stored balance back). The wallet''s other steps follow (_recon.fix_all_or_nothing). Returns how many steps.';
 
 --
 -- Name: fix_overdraft_evidence(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -6266,19 +6625,7 @@ BEGIN
     WHERE s.stage_id = p_stage AND s.step = x.step
       AND CASE WHEN x.paid IS NULL THEN (v_several ->> s.wallet_source)::boolean
                ELSE x.own IS NOT NULL AND upper(x.paid) <> upper(x.own) END;
-    -- The wallet's balance drift may be that payment (credited, its entry lost): re-syncing
-    -- would take it back. Left to a person too, as for a payment of unknown units.
-    UPDATE _recon.fix_stage AS s
-    SET status = 'manual',
-        note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
-                      || 'drift may be that payment; repair that one first', o.step,
-                      o.check_name)
-    FROM _recon.fix_stage AS o
-    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
-      AND s.strategy IN ('resync', 'adjust', 'move')
-      AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
-      AND o.strategy = 'post_missing'
-      AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
+    -- (The wallet's balance steps: _recon.fix_hold_orphan_wallets, after this phase.)
 END;
 $$;
 
@@ -6286,7 +6633,7 @@ $$;
 -- Name: FUNCTION fix_payment_currency(p_stage bigint, p_currency jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_payment_currency(p_stage bigint, p_currency jsonb) IS 'Phase of _recon.fix_assess, after _recon.fix_currencies (p_currency: {wallet source: {wallet key: currency}}): a planned post_missing becomes manual when the payment''s currency (the orphan check''s "currency_column", else its "currency") differs from its wallet''s currency column (case aside), or is unknown while the wallets of the source hold several currencies; then the wallet''s balance steps too (the drift may be that payment).';
+COMMENT ON FUNCTION _recon.fix_payment_currency(p_stage bigint, p_currency jsonb) IS 'Phase of _recon.fix_assess, after _recon.fix_currencies (p_currency: {wallet source: {wallet key: currency}}): a planned post_missing becomes manual when the payment''s currency (the orphan check''s "currency_column", else its "currency") differs from its wallet''s currency column (case aside), or is unknown while the wallets of the source hold several currencies (then _recon.fix_hold_orphan_wallets leaves the wallet''s balance steps to a person too).';
 
 --
 -- Name: fix_plan(bigint, bigint, text[], text[], bigint[], text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -6902,7 +7249,9 @@ EXCEPTION WHEN OTHERS THEN
                             v_ledger.name, v_writing),
             format('%s: %s', SQLSTATE, SQLERRM),
             'Check the writer (SELECT * FROM _recon.writer; recon.register_writer): the values '
-            || 'its columns and templates give, or its posting function.');
+            || 'its columns and templates give, or its posting function; a trigger on the '
+            || 'ledger table runs under search_path = pg_catalog, pg_temp (schema-qualify its '
+            || 'names, or ALTER FUNCTION ... SET search_path).');
     END IF;
     RAISE;
 END;
@@ -7255,12 +7604,10 @@ BEGIN
     -- them), and their version: {wallet: {"stored": {column: value}, "version": n}}
     read_sql := format(
         'SELECT jsonb_object_agg(w.%1$I::text, jsonb_build_object(''stored'', '
-        || 'jsonb_build_object(%2$s), ''version'', %3$s)) FROM %4$s AS w '
+        || '%2$s, ''version'', %3$s)) FROM %4$s AS w '
         || 'WHERE w.%1$I = ANY ($1::%5$s[])',
         p_ws.key_column,
-        (SELECT string_agg(format('%L, %s', b, _recon.major_sql(p_ws.balance_scale,
-                                                                 format('w.%I', b), 'w')), ', ')
-         FROM unnest(v_compared) AS b),
+        _recon.stored_balances_sql(p_ws, v_compared),
         CASE WHEN p_ws.version_column IS NOT NULL THEN format('w.%I', p_ws.version_column)
              ELSE 'NULL::bigint' END,
         p_ws.relid::regclass, v_key_type);
@@ -7407,9 +7754,32 @@ BEGIN
         'reason', p_reason, 'fix', p_fix, 'step', p_step.step,
         'date', to_char(now(), 'YYYYMMDD'), 'check', p_step.check_name,
         'finding', p_step.finding_id,
+        -- the wallet's currency (_recon.fix_currencies): an entry's, on a ledger that keeps one
+        'currency', COALESCE(p_posting -> 'currency', to_jsonb(p_step.currency)),
         'offset_wallet', CASE WHEN p_posting ? 'offset_wallet'
                               THEN p_posting -> 'offset_wallet'
                               ELSE to_jsonb(p_writer.offset_wallet) END);
+    -- An INSERT writer fills a ledger's currency per row with the wallet's currency: the
+    -- step's (the plan refuses a step of unknown currency, _recon.fix_entry_currency), else,
+    -- for a backfill's new wallet, its currency column as created; never NULL (RC305).
+    IF p_writer.kind = 'insert' AND p_ledger.currency_column IS NOT NULL
+       AND NOT p_writer.column_map ? p_ledger.currency_column
+       AND v_request ->> 'currency' IS NULL THEN
+        v_request := v_request || jsonb_build_object('currency', _recon.fix_measure(
+            p_ledger.wallet_source, ARRAY[v_request ->> 'wallet'], ARRAY[]::text[])
+            -> (v_request ->> 'wallet') -> 'currency');
+        IF v_request ->> 'currency' IS NULL THEN
+            PERFORM _recon.fail(
+                'RC305', format('the writer of ledger %s cannot fill column %s: the currency of '
+                                || 'wallet %s is unknown; nothing was applied', p_ledger.name,
+                                p_ledger.currency_column, v_request ->> 'wallet'),
+                'The ledger keeps each entry''s currency, and neither the step, its check nor '
+                || 'the wallet''s currency column says it.',
+                'Give the wallet its currency (recon.backfill(..., wallet_columns => '
+                || '''{"currency": "EUR"}'')), declare the check''s "currency", or map the '
+                || 'column in the writer''s "columns".');
+        END IF;
+    END IF;
     IF NOT v_request ? 'reference' THEN
         EXECUTE p_sql ->> 'reference' INTO v_val USING v_request;
         v_request := v_request || jsonb_build_object('reference', v_val);
@@ -7440,7 +7810,7 @@ $$;
 -- Name: FUNCTION fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb) IS 'For _recon.fix_post: a posting of step p_step as the request its writer gets (ledger, strategy, ticket, reason, fix, step, date, check, finding, offset wallet, and the reference, description and journal its templates give: p_sql, from _recon.fix_post_sql), and, where the posting has an offset wallet, its other side there (the offset deltas, else exactly the opposite): a JSON array of one or two sides.';
+COMMENT ON FUNCTION _recon.fix_post_sides(p_step _recon.fix_stage, p_posting jsonb, p_ledger _recon.ledger_source, p_writer _recon.writer, p_fix bigint, p_ticket text, p_reason text, p_sql jsonb) IS 'For _recon.fix_post: a posting of step p_step as the request its writer gets (ledger, strategy, ticket, reason, fix, step, date, check, finding, currency (the step''s: its wallet''s; for an INSERT writer filling a currency per row, else the wallet row''s, RC305 when unknown), offset wallet, and the reference, description and journal its templates give: p_sql, from _recon.fix_post_sql), and, where the posting has an offset wallet, its other side there (the offset deltas, else exactly the opposite): a JSON array of one or two sides.';
 
 --
 -- Name: fix_post_sql(_recon.ledger_source, _recon.writer); Type: FUNCTION; Schema: _recon; Owner: -
@@ -7561,13 +7931,10 @@ BEGIN
                    jsonb_array_elements(s.postings) AS e
             WHERE s.stage_id = p_stage AND s.wallet_source = v_ws.name
               AND s.status = 'planned' AND e.value ->> 'offset_wallet' IS NOT NULL);
-        SELECT string_agg(format('%L, %s', b, _recon.major_sql(v_ws.balance_scale,  -- major units
-                                                               format('w.%I', b), 'w')), ', ')
-        INTO v_cols
-        FROM unnest(v_ws.balance_columns) AS b;
+        v_cols := _recon.stored_balances_sql(v_ws, v_ws.balance_columns);  -- major units
         EXECUTE format(
             'SELECT jsonb_object_agg(x.k, x.v) FROM (SELECT w.%1$I::text AS k, '
-            || 'jsonb_build_object(%2$s) AS v FROM %3$s AS w WHERE w.%1$I = ANY ($1::%4$s[]) '
+            || '%2$s AS v FROM %3$s AS w WHERE w.%1$I = ANY ($1::%4$s[]) '
             || 'ORDER BY w.%1$I %5$s) AS x',
             v_ws.key_column, v_cols, v_ws.relid::regclass,
             _recon.column_type(v_ws.relid, v_ws.key_column),
@@ -7710,6 +8077,20 @@ CREATE FUNCTION _recon.fix_reversals(p_stage bigint) RETURNS void
     JOIN _recon.repair_entry AS e ON e.repair_id = v.reverses
     JOIN _recon.ledger_source AS l ON l.name = e.ledger_source
     WHERE s.stage_id = p_stage AND s.status = 'applied' AND e.entry IS NOT NULL
+    UNION
+    -- ... and its own compensating entry where it went into the journal of the entry it
+    -- undoes (a hold's resolution, a restored leg: no offset side): as for resolve above, the
+    -- pair nets to nothing, and neither is a duplicate of the hold or of the journal's legs.
+    SELECT e.ledger_source, e.entry, s.repair_id
+    FROM _recon.fix_stage AS s
+    JOIN _recon.repair AS v ON v.id = s.repair_id
+    JOIN _recon.repair_entry AS e ON e.repair_id = s.repair_id
+    WHERE s.stage_id = p_stage AND s.status = 'applied' AND v.reverses IS NOT NULL
+      AND e.entry IS NOT NULL AND e.posting ->> 'journal' IS NOT NULL
+      AND e.posting ->> 'offset_wallet' IS NULL
+      AND EXISTS (SELECT FROM _recon.repair_entry AS o
+                  WHERE o.repair_id = v.reverses AND o.posting ->> 'offset_wallet' IS NULL
+                    AND o.posting ->> 'journal' = e.posting ->> 'journal')
     ON CONFLICT ON CONSTRAINT reversal_once DO NOTHING;
 $$;
 
@@ -7717,7 +8098,7 @@ $$;
 -- Name: FUNCTION fix_reversals(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_reversals(p_stage bigint) IS 'Records in _recon.reversal the ledger entries the applied steps of a staged plan compensated: the duplicates a reverse step reversed (recon.fix), and every entry of a repair recon.reverse_fix() undid. The duplicate and orphan checks then leave those entries out, whatever the reference column can hold; called by _recon.fix_post() after posting, before the verification.';
+COMMENT ON FUNCTION _recon.fix_reversals(p_stage bigint) IS 'Records in _recon.reversal the ledger entries the applied steps of a staged plan compensated: the duplicates a reverse step reversed (recon.fix), and every entry of a repair recon.reverse_fix() undid, and reverse_fix''s own compensating entries posted into the journal of the entry they undo (no offset side: the pair nets to nothing). The duplicate and orphan checks then leave those entries out, whatever the reference column can hold; called by _recon.fix_post() after posting, before the verification.';
 
 --
 -- Name: fix_skip_applied(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -8570,21 +8951,10 @@ CREATE FUNCTION _recon.fix_unscaled_payments(p_stage bigint) RETURNS void
                        WHERE c.name = s.check_name))
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.strategy = 'post_missing'
       AND _recon.orphan_units_unknown(s.check_name);
-    -- A wallet with an orphaned payment left to a person: its balance's drift may be that
-    -- payment (credited to the wallet, its entry lost). Re-syncing the stored balance to the
-    -- ledger would take the payment back from the customer: left to a person too.
-    UPDATE _recon.fix_stage AS s
-    SET status = 'manual',
-        note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
-                      || 'drift may be that payment; repair that one first', o.step,
-                      o.check_name)
-    FROM _recon.fix_stage AS o
-    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
-      AND s.strategy IN ('resync', 'adjust', 'move')
-      AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
-      AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
-    -- The same when that orphan is not in this plan at all (recon.fix(checks => the balance
-    -- check only)): an open finding of an orphan check of unknown units on the wallet.
+    -- (A wallet whose orphan in this plan is left to a person: _recon.fix_hold_orphan_wallets,
+    -- once every phase that may leave one has run.)
+    -- An open finding of an orphan check of unknown units on the wallet that is not in this
+    -- plan at all (recon.fix(checks => the balance check only)): its drift may be that payment.
     UPDATE _recon.fix_stage AS s
     SET status = 'manual',
         note = format('the wallet has an orphaned payment of unknown units (finding %s of %s, '
@@ -8605,7 +8975,7 @@ $$;
 -- Name: FUNCTION fix_unscaled_payments(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_unscaled_payments(p_stage bigint) IS 'Phase of _recon.fix_assess: a planned post_missing of an orphan check that declares no "scale" becomes manual where the ledger or its wallets keep minor units (a scale): the payment''s amount, read as stored, may be minor units, and posting it as major units would post 100 times the payment. Then, as for any orphaned payment left to a person, the wallet''s balance steps (resync, adjust, move) become manual too, and so do they when such an orphan finding is open on the wallet outside the plan: the drift may be that payment.';
+COMMENT ON FUNCTION _recon.fix_unscaled_payments(p_stage bigint) IS 'Phase of _recon.fix_assess: a planned post_missing of an orphan check that declares no "scale" becomes manual where the ledger or its wallets keep minor units (a scale): the payment''s amount, read as stored, may be minor units, and posting it as major units would post 100 times the payment. A wallet''s balance steps (resync, adjust, move) become manual when such an orphan finding is open on the wallet outside the plan (the drift may be that payment); for one in the plan, _recon.fix_hold_orphan_wallets does it.';
 
 --
 -- Name: fix_verify(bigint, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -12231,6 +12601,19 @@ CREATE FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) RE
         WHEN (_recon.incremental_storage(p_ledger.relid) ->> 'foreign')::boolean
             THEN 'a partition or child table of the ledger is a foreign table: no storage or '
                  || 'statistics to rely on'
+        -- a table a logical-replication subscription fills takes its ids from the publisher,
+        -- which commits them out of order where no wait here can see, and the apply worker
+        -- (session_replication_role = replica) fires no recon_ledger_write on its UPDATEs
+        WHEN EXISTS (SELECT FROM _recon.incremental_tables(p_ledger.relid) AS t
+                     JOIN pg_catalog.pg_subscription_rel AS r ON r.srrelid = t.relid)
+            THEN (SELECT format('the ledger table %s is filled by a logical-replication '
+                                || 'subscription: its ids come from the publisher, whose '
+                                || 'transactions commit out of order unseen here, and replicated '
+                                || 'UPDATEs and DELETEs fire no trigger recon_ledger_write',
+                                t.relid::regclass)
+                  FROM _recon.incremental_tables(p_ledger.relid) AS t
+                  JOIN pg_catalog.pg_subscription_rel AS r ON r.srrelid = t.relid
+                  ORDER BY t.relid LIMIT 1)
         -- the per-wallet state keeps keys as text: a key type whose equality is not its text's
         -- (citext, a nondeterministic collation) would be found under another key
         WHEN _recon.ledger_keys_text_unequal(p_ledger) IS NOT NULL
@@ -12260,7 +12643,7 @@ $$;
 -- Name: FUNCTION incremental_unsupported(p_ledger _recon.ledger_source); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) IS 'NULL when a ledger and its wallets can run incrementally, else why not: incremental mode needs an integer "order_by" column (an identity or sequence), a ledger that is a table, a partitioned table, an inheritance parent or a simple view over one of them (_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a wallet table (partitioned or not; a view has no xmin), wallet keys equal exactly when their texts are (_recon.ledger_keys_text_unequal), and the trigger recon_ledger_write on every table of the ledger (0024). A ledger with parents also needs what _recon.incremental_parents lists (foreign keys and indexes on each link, parent tables).';
+COMMENT ON FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_source) IS 'NULL when a ledger and its wallets can run incrementally, else why not: incremental mode needs an integer "order_by" column (an identity or sequence), a ledger that is a table, a partitioned table, an inheritance parent or a simple view over one of them (_recon.base_table) calling only IMMUTABLE functions, without foreign partitions, and a wallet table (partitioned or not; a view has no xmin), no ledger table filled by a logical-replication subscription (pg_subscription_rel), wallet keys equal exactly when their texts are (_recon.ledger_keys_text_unequal), and the trigger recon_ledger_write on every table of the ledger (0024). A ledger with parents also needs what _recon.incremental_parents lists (foreign keys and indexes on each link, parent tables).';
 
 --
 -- Name: journal_skipped(_recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
@@ -12763,6 +13146,17 @@ BEGIN
         p_effects := _recon.ledger_operation_effects(p_relid, p_wallet, p_options);
     ELSIF p_options ? 'direction' THEN
         p_mode := 'direction';
+        -- a direction ledger's effects are its credit and debit values: effects given beside
+        -- them would be dropped (a liability ledger asking credit = -1 got the opposite signs)
+        IF p_options ? 'effects' THEN
+            PERFORM _recon.fail(
+                'RC106', '"effects" needs "operation"',
+                'A direction ledger moves its balance column by +1 for "credit" and -1 for '
+                || '"debit"; "effects" map the values of an "operation" column.',
+                'Drop "effects", or give "operation": "<direction column>" with "effects": '
+                || '{"<value>": {"<balance column>": multiplier}} instead of "direction".'
+            );
+        END IF;
         PERFORM _recon.resolve_column(p_relid, p_options ->> 'direction', 'the direction');
         IF COALESCE(p_options ->> 'credit', 'credit')
            = COALESCE(p_options ->> 'debit', 'debit') THEN
@@ -14005,35 +14399,6 @@ $$;
 COMMENT ON FUNCTION _recon.qualify_tables(p_options jsonb) IS 'Replaces the table names in a check''s options ("table", "owner_table", "status_table", "stored.table", "expected.table") with schema-qualified names resolved on the caller''s search_path (RC101 for an unknown table). Pins no path, so that the caller''s path applies; every name in it is qualified.';
 
 --
--- Name: rebuild_discrepancies(); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.rebuild_discrepancies() RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_sql text;
-BEGIN
-    SELECT string_agg(format(
-        'SELECT d.check_name, d.wallet_key, d.stored, d.expected, d.difference, d.details '
-        || 'FROM recon.%I AS d', c.view_name), E'\nUNION ALL\n' ORDER BY c.name)
-    INTO v_sql
-    FROM _recon.check_def AS c WHERE c.enabled;
-    EXECUTE 'CREATE OR REPLACE VIEW recon.discrepancies AS ' || COALESCE(v_sql,
-        'SELECT NULL::text AS check_name, NULL::text AS wallet_key, NULL::numeric AS stored, '
-        || 'NULL::numeric AS expected, NULL::numeric AS difference, NULL::jsonb AS details '
-        || 'WHERE FALSE');
-END;
-$$;
-
---
--- Name: FUNCTION rebuild_discrepancies(); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.rebuild_discrepancies() IS 'Re-creates recon.discrepancies as the UNION ALL of the views of all enabled checks (an empty view when there are none). Called by register_check, enable_check, disable_check, drop_check.';
-
---
 -- Name: recheck_sql(_recon.check_def); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -14830,7 +15195,7 @@ COMMENT ON FUNCTION _recon.replica_standby(p_target jsonb) IS 'Checks that this 
 CREATE FUNCTION _recon.replica_state_advance(p_check _recon.check_def, p_run bigint, p_inc jsonb, p_new_keys text[], p_wallet_rows bigint) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
     v_sums text;
     v_inserted bigint;
@@ -14846,11 +15211,12 @@ BEGIN
     FROM _recon.balance_add_settled(p_check, (p_inc ->> 'order_bound')::numeric,
                                     (p_inc ->> 'new_bound')::numeric, v_sums) AS s;
     IF cardinality(p_new_keys) > 0 THEN
-        INSERT INTO _recon.balance_state AS s
-            (check_name, wallet_key, n, n_amount, n_bad, sums, has_wallet)
-        SELECT p_check.name, x.k, 0, 0, 0, ARRAY[]::numeric[], TRUE
-        FROM unnest(p_new_keys) AS x (k)
-        ON CONFLICT (check_name, wallet_key) DO UPDATE SET has_wallet = TRUE;
+        EXECUTE format('INSERT INTO %s AS s (k, n, n_amount, n_bad, sums, has_wallet) '
+                       || 'SELECT x.k::%s, 0, 0, 0, ARRAY[]::numeric[], TRUE '
+                       || 'FROM unnest($1) AS x (k) ON CONFLICT (k) DO UPDATE SET has_wallet = TRUE',
+                       _recon.balance_state_table(p_check.name),
+                       _recon.column_type(_recon.balance_state_table(p_check.name), 'k'))
+        USING p_new_keys;
     END IF;
     UPDATE _recon.balance_state_mark AS g SET run_id = p_run WHERE g.check_name = p_check.name;
     UPDATE _recon.watermark AS m
@@ -14860,7 +15226,7 @@ BEGIN
     WHERE m.check_name = p_check.name;
     PERFORM _recon.ledger_write_prune();
 END;
-$$;
+$_$;
 
 --
 -- Name: FUNCTION replica_state_advance(p_check _recon.check_def, p_run bigint, p_inc jsonb, p_new_keys text[], p_wallet_rows bigint); Type: COMMENT; Schema: _recon; Owner: -
@@ -14873,24 +15239,35 @@ COMMENT ON FUNCTION _recon.replica_state_advance(p_check _recon.check_def, p_run
 --
 
 CREATE FUNCTION _recon.replica_state_rows(p_check text, p_keys text[]) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    -- The one read of the state (_recon.balance_state) for a run read on a standby: the sums
-    -- as text, so that every numeric (NaN, Infinity) comes back exactly.
-    SELECT COALESCE(jsonb_agg(jsonb_build_object(
-               'k', s.wallet_key, 'n', s.n, 'n_amount', s.n_amount, 'n_bad', s.n_bad,
-               'sums', s.sums::text, 'has_wallet', s.has_wallet) ORDER BY s.wallet_key),
-           '[]'::jsonb)
-    FROM _recon.balance_state AS s
-    WHERE s.check_name = p_check AND s.wallet_key = ANY (p_keys);
-$$;
+    AS $_$
+DECLARE
+    v_state regclass := _recon.balance_state_table(p_check);
+    v_rows jsonb;
+BEGIN
+    IF v_state IS NULL THEN
+        RETURN '[]'::jsonb;
+    END IF;
+    -- The one read of the state (the check's state table) for a run read on a standby: probed
+    -- by its key in the key's own type; the sums as text, so that every numeric (NaN,
+    -- Infinity) comes back exactly.
+    EXECUTE format(
+        'SELECT COALESCE(jsonb_agg(jsonb_build_object(''k'', s.k::text, ''n'', s.n, '
+        || '''n_amount'', s.n_amount, ''n_bad'', s.n_bad, ''sums'', s.sums::text, '
+        || '''has_wallet'', s.has_wallet) ORDER BY s.k::text), ''[]''::jsonb) '
+        || 'FROM %s AS s WHERE s.k = ANY ($1::%s[])',
+        v_state, _recon.column_type(v_state, 'k'))
+    INTO v_rows USING p_keys;
+    RETURN v_rows;
+END;
+$_$;
 
 --
 -- Name: FUNCTION replica_state_rows(p_check text, p_keys text[]); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.replica_state_rows(p_check text, p_keys text[]) IS 'On the primary: the per-wallet state of balance check p_check for the wallet keys p_keys (those that have a row), as a jsonb array of {k, n, n_amount, n_bad, sums (numeric[] as text), has_wallet}: what a standby judges an increment from (_recon.replica_increment_rows). The state''s one reader for the standby path; _recon.replica_state_advance its one writer.';
+COMMENT ON FUNCTION _recon.replica_state_rows(p_check text, p_keys text[]) IS 'On the primary: the per-wallet state of balance check p_check (_recon.balance_state_table()) for the wallet keys p_keys (those that have a row), as a jsonb array of {k, n, n_amount, n_bad, sums (numeric[] as text), has_wallet}: what a standby judges an increment from (_recon.replica_increment_rows). The state''s one reader for the standby path; _recon.replica_state_advance its one writer.';
 
 --
 -- Name: require_column(_recon.ledger_source, name, text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -15020,6 +15397,34 @@ $$;
 COMMENT ON FUNCTION _recon.require_guard_shape(p_ledger _recon.ledger_source, p_kind text) IS 'Fails with RC406 when a guard of kind p_kind (drift, double_entry, lifecycle) cannot read the ledger source''s shape, saying why: a custom shape; amounts or balances of minor units (a scale); a parent table with inheritance children; for the drift and double-entry guards a parent without a foreign key from its "via" column to its key on every table holding the rows (_recon.parent_foreign_key: enforced, its triggers enabled, validated, not deferrable, no ON DELETE / ON UPDATE action); for the lifecycle guard anything but a plain one-sided ledger; for a drift guard reading the legs (effects keyed on several columns, parent rows) a parent on the ledger table itself, or a view.';
 
 --
+-- Name: require_writable(text, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.require_writable(p_call text, p_why text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- A standby says so itself (RC220, where a call can run on one through --replica); here a
+    -- primary's transaction made read-only: BEGIN READ ONLY, or a role or session with
+    -- default_transaction_read_only = on (an operator's safety net).
+    IF current_setting('transaction_read_only')::boolean AND NOT pg_is_in_recovery() THEN
+        PERFORM _recon.fail(
+            'RC314', format('%s cannot run in a read-only transaction', p_call), p_why,
+            'Run it in a read-write transaction (BEGIN READ WRITE; or SET '
+            || 'default_transaction_read_only = off for the session); nothing of your '
+            || 'tables changes without dry_run => false.');
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION require_writable(p_call text, p_why text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.require_writable(p_call text, p_why text) IS 'RC314 when the transaction is read-only on a primary (BEGIN READ ONLY, default_transaction_read_only = on): p_call names the call, p_why what it must write (a dry run stages its plan, a reconcile records its run). On a standby each call says so itself.';
+
+--
 -- Name: resolve_column(oid, text, text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -15095,6 +15500,16 @@ BEGIN
             || '(e.g. public.wallet_account); quote mixed-case names ("Wallets").'
         );
     END IF;
+    -- a temporary table (or a view over one) goes with the session that made it: a source on
+    -- it would leave a dangling oid in the registry, and every other session cannot read it
+    IF (SELECT c.relpersistence FROM pg_catalog.pg_class AS c WHERE c.oid = v_relid) = 't' THEN
+        PERFORM _recon.fail(
+            'RC101', pg_catalog.format('table %L is temporary', p_table),
+            'A temporary table or view lives only in the session that made it; the checks run '
+            || 'in other sessions (cron, the CLI) and after it ends.',
+            'Register a permanent table or view.'
+        );
+    END IF;
     RETURN v_relid;
 END;
 $$;
@@ -15103,7 +15518,7 @@ $$;
 -- Name: FUNCTION resolve_table(p_table text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.resolve_table(p_table text) IS 'Resolves a table name to its oid on the caller''s search_path, as psql would read it (so it pins no search_path itself; every name in it is qualified); RC101 when there is no such table.';
+COMMENT ON FUNCTION _recon.resolve_table(p_table text) IS 'Resolves a table name to its oid on the caller''s search_path, as psql would read it (so it pins no search_path itself; every name in it is qualified); RC101 when there is no such table, or it is temporary.';
 
 --
 -- Name: reversal_reference(text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -15735,6 +16150,7 @@ BEGIN
     -- not see everything it was asked to. In incremental mode a balance check runs from its
     -- watermark when that can be shown to give the full result (_recon.balance_increment), and
     -- in full otherwise; a full balance check leaves a watermark for the next incremental run.
+    PERFORM _recon.checks_intact(p_names);  -- RC204: a view or table a DROP ... CASCADE took
     PERFORM _recon.wallet_keys_repeated(p_names);  -- RC203: a key on two wallet rows
     FOR v_check IN SELECT c.* FROM _recon.check_def AS c WHERE c.name = ANY (p_names)
                    ORDER BY c.name LOOP
@@ -16231,6 +16647,29 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.stage_rules(p_run bigint, p_check _recon.check_def) IS 'Gives each finding a run staged for the check the label of its wallet (details "label", when the wallet source names a label column and the check gave none) and its currency (the finding''s own, else its one wallet''s currency column for a wallet_keyed kind, else the check''s currency option, else NULL: unknown, never guessed), by the rules of _recon.stage_rows_sql, which a run read on a standby shares. The same rule recon.fix() gives a step''s currency by.';
+
+--
+-- Name: stored_balances_sql(_recon.wallet_source, text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.stored_balances_sql(p_ws _recon.wallet_source, p_columns text[]) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- jsonb_build_object('balance', w.balance, ...) over the wallet table as "w", each column in
+    -- major units where the source keeps minor ones (_recon.major_sql): what the plan, the ledger
+    -- sums and the conservation check compare
+    SELECT format('jsonb_build_object(%s)', string_agg(
+        format('%L, %s', b, _recon.major_sql(p_ws.balance_scale, format('w.%I', b), 'w')), ', '
+        ORDER BY n))
+    FROM unnest(p_columns) WITH ORDINALITY AS c (b, n);
+$$;
+
+--
+-- Name: FUNCTION stored_balances_sql(p_ws _recon.wallet_source, p_columns text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.stored_balances_sql(p_ws _recon.wallet_source, p_columns text[]) IS 'The SQL of a wallet row''s stored balances (the wallet table aliased "w") as {column: value in major units} for the columns p_columns of wallet source p_ws: one builder for _recon.fix_read_wallets, _recon.fix_measure and _recon.fix_post_first_sql.';
 
 --
 -- Name: stored_text(oid, text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -17862,6 +18301,23 @@ BEGIN
         p_vals := p_vals || format('($1 ->> %L)::%s', v_value,
                                    _recon.column_type_sql(p_ledger.relid, v_col));
     END LOOP;
+    -- A currency per row: the wallet's currency (the step's, _recon.fix_post_sides), unless
+    -- "columns" sets it. One of a parent row (tx.currency) no INSERT of one row can write.
+    IF p_ledger.currency_column IS NOT NULL AND NOT p_writer.column_map ? p_ledger.currency_column
+    THEN
+        IF strpos(p_ledger.currency_column, '.') > 0 THEN
+            PERFORM _recon.fail(
+                'RC305', format('writer for %s cannot post: each entry''s currency is %s',
+                                p_ledger.name, p_ledger.currency_column),
+                'An INSERT writes one ledger row, not the parent row that holds the currency.',
+                'Register a posting function ({"function": "schema.post(jsonb)"}); '
+                || 'docs/REPAIRS.md.');
+        END IF;
+        p_cols := p_cols || quote_ident(p_ledger.currency_column);
+        p_vals := p_vals || format('($1 ->> %L)::%s', 'currency',
+                                   _recon.column_type_sql(p_ledger.relid,
+                                                          p_ledger.currency_column));
+    END IF;
     -- A running balance per balance column: each the wallet's previous one plus the entry's
     -- effect on that column, as the chain check reads it (_recon.fix_post computes "after").
     FOR v_col, v_value IN SELECT a.key, a.value FROM jsonb_each_text(p_ledger.after_columns) AS a
@@ -17911,7 +18367,7 @@ $_$;
 -- Name: FUNCTION writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) IS 'For _recon.writer_insert_sql: appends to p_cols and p_vals the registered ledger columns the toolkit fills from the posting JSON ($1): wallet, amount, direction or type, running balance, reference, journal (with a journal template), each running balance of a per-column "balance_after", and on transfer rows the debit and credit wallets. RC305 when "columns" maps one of them.';
+COMMENT ON FUNCTION _recon.writer_toolkit_columns(p_ledger _recon.ledger_source, p_writer _recon.writer, INOUT p_cols text[], INOUT p_vals text[]) IS 'For _recon.writer_insert_sql: appends to p_cols and p_vals the registered ledger columns the toolkit fills from the posting JSON ($1): wallet, amount, direction or type, running balance, reference, journal (with a journal template), the currency of a ledger with one per row (unless "columns" sets it; RC305 when it is a parent row''s), each running balance of a per-column "balance_after", and on transfer rows the debit and credit wallets. RC305 when "columns" maps one of them.';
 
 --
 -- Name: drift_spill(integer, text); Type: FUNCTION; Schema: _recon_guard; Owner: -
@@ -18274,6 +18730,9 @@ DECLARE
 BEGIN
     -- 1. What it needs: a coverage check, a ledger of that wallet source with a double-entry
     --    writer (the opening entries are balanced against its offset wallet), good templates.
+    PERFORM _recon.require_writable('recon.backfill()',
+                                    'Even a dry run stages its plan in _recon.fix_stage (a '
+                                    || 'scratch table of the toolkit) and removes it after.');
     v_invoker := _recon.fix_caller(backfill.dry_run, backfill.ticket, backfill.reason,
                                    'a backfill');
     v_target := _recon.backfill_target(v_check, backfill.wallet_key, backfill.wallet_columns);
@@ -18419,8 +18878,9 @@ BEGIN
     WHERE f.check_name = drop_check.name AND f.resolved_run IS NULL AND f.dropped_at IS NULL;
     DELETE FROM _recon.check_def AS c WHERE c.name = drop_check.name;
     PERFORM _recon.balance_state_drop(drop_check.name);
-    PERFORM _recon.rebuild_discrepancies();
-    EXECUTE format('DROP VIEW recon.%I', v_view);  -- RESTRICT: a user view on it stops this
+    -- RESTRICT: a user view on it stops this; IF EXISTS: a DROP ... CASCADE of the tables it
+    -- read may have taken it (recon.discrepancies then says so, RC204)
+    EXECUTE format('DROP VIEW IF EXISTS recon.%I', v_view);
 END;
 $$;
 
@@ -18640,6 +19100,9 @@ BEGIN
                             || 'reads only the findings'' wallets; checks can read on a '
                             || 'standby (wallet-recon check --replica).');
     END IF;
+    PERFORM _recon.require_writable('recon.fix()',
+                                    'Even a dry run stages its plan in _recon.fix_stage (a '
+                                    || 'scratch table of the toolkit) and removes it after.');
     PERFORM _recon.fix_limit(fix.wallet_limit, 'wallet_limit');
     PERFORM _recon.fix_limit(fix.run_limit, 'run_limit');
     IF (fix.wallet_limit IS NOT NULL AND fix.wallet_limits IS NOT NULL)
@@ -18791,6 +19254,9 @@ DECLARE
     v_resolved bigint;
     v_summary jsonb;
 BEGIN
+    PERFORM _recon.require_writable('recon.reconcile()',
+                                    'A run records itself, its findings and alerts '
+                                    || '(recon.runs, recon.run_findings).');
     SELECT c.o_run, c.o_replica, c.o_started INTO v_run, v_replica, v_started_run
     FROM _recon.run_claim(v_names, reconcile.mode) AS c;
     PERFORM _recon.run_sweep_stale(v_run);
@@ -19132,7 +19598,6 @@ BEGIN
         COALESCE((register_check.options ->> 'critical_wallets')::integer, 10),
         COALESCE((register_check.options ->> 'pattern_wallets')::integer, 5)
     );
-    PERFORM _recon.rebuild_discrepancies();
     RETURN recon.describe_check(register_check.name) - 'sql';
 END;
 $$;
@@ -19791,6 +20256,9 @@ DECLARE
     v_fix bigint;
     v_invoker name;
 BEGIN
+    PERFORM _recon.require_writable('recon.reverse_fix()',
+                                    'Even a dry run stages its plan in _recon.fix_stage (a '
+                                    || 'scratch table of the toolkit) and removes it after.');
     v_invoker := _recon.fix_caller(reverse_fix.dry_run, reverse_fix.ticket, reverse_fix.reason,
                                    'reversing a fix');
     IF NOT EXISTS (SELECT FROM _recon.fix AS f
@@ -19824,7 +20292,13 @@ BEGIN
                                              FROM jsonb_each_text(p.deltas) AS d)))
                          || jsonb_strip_nulls(jsonb_build_object('reference',
                                 _recon.reversal_reference(p.ledger_source,
-                                                          COALESCE(p.entry, 'R' || r.id))))
+                                                          COALESCE(p.entry, 'R' || r.id)),
+                                -- a one-sided posting into a journal of the ledger's (a hold's
+                                -- resolution, a restored leg) is undone in that journal; one
+                                -- with an offset side is a journal of its own, and so is its
+                                -- reversal (the writer's template)
+                                'journal', CASE WHEN p.posting ->> 'offset_wallet' IS NULL
+                                                THEN p.posting -> 'journal' END))
                          ORDER BY p.n)
                      FROM (SELECT DISTINCT ON (e.posting) e.ledger_source, e.wallet_key,
                                   e.entry, e.deltas,
@@ -19875,7 +20349,7 @@ $$;
 -- Name: FUNCTION reverse_fix(fix_id bigint, dry_run boolean, ticket text, reason text); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.reverse_fix(fix_id bigint, dry_run boolean, ticket text, reason text) IS 'Undoes an applied recon.fix() (or recon.backfill()): every entry it posted is compensated by an entry REV-<entry id> (the writer''s reference where the reference column cannot hold it) with the opposite effect and recorded in _recon.reversal, every stored balance moved back; a reversal it undoes cancels nothing any more (the duplicate comes back); nothing is deleted. Dry run by default; applying needs a ticket and a reason, locks the wallets in key order, refuses to overdraw, and reverses each repair once (a unique key). Errors: RC303 no ticket or reason, RC308 unknown fix, RC305 the writer failed. docs/REPAIRS.md.';
+COMMENT ON FUNCTION recon.reverse_fix(fix_id bigint, dry_run boolean, ticket text, reason text) IS 'Undoes an applied recon.fix() (or recon.backfill()): every entry it posted is compensated by an entry REV-<entry id> (the writer''s reference where the reference column cannot hold it) with the opposite effect, in the journal the entry was posted into when it had no offset side (a hold''s resolution, a restored leg), and recorded in _recon.reversal, every stored balance moved back; a reversal it undoes cancels nothing any more (the duplicate comes back); nothing is deleted. Dry run by default; applying needs a ticket and a reason, locks the wallets in key order, refuses to overdraw, and reverses each repair once (a unique key). Errors: RC303 no ticket or reason, RC308 unknown fix, RC305 the writer failed. docs/REPAIRS.md.';
 
 --
 -- Name: schedule_reconcile(text, text, text); Type: FUNCTION; Schema: recon; Owner: -
@@ -19933,7 +20407,6 @@ BEGIN
     END IF;
     PERFORM _recon.check(set_check_enabled.name);
     UPDATE _recon.check_def AS c SET enabled = set_check_enabled.enabled WHERE c.name = set_check_enabled.name;
-    PERFORM _recon.rebuild_discrepancies();
     RETURN recon.describe_check(set_check_enabled.name);
 END;
 $$;
@@ -20020,6 +20493,9 @@ CREATE FUNCTION recon.start_run(checks text[] DEFAULT NULL::text[], mode text DE
 DECLARE
     v_run bigint;
 BEGIN
+    PERFORM _recon.require_writable('recon.start_run()',
+                                    'A run records itself, its findings and alerts '
+                                    || '(recon.runs, recon.run_findings).');
     INSERT INTO _recon.run (mode, checks)
     VALUES (start_run.mode, _recon.run_checks(start_run.checks, start_run.mode))
     RETURNING id INTO v_run;
@@ -22000,19 +22476,19 @@ COMMENT ON VIEW recon.currencies IS 'The currencies whose minor units wallet-rec
 --
 
 CREATE VIEW recon.discrepancies AS
- SELECT NULL::text AS check_name,
-    NULL::text AS wallet_key,
-    NULL::numeric AS stored,
-    NULL::numeric AS expected,
-    NULL::numeric AS difference,
-    NULL::jsonb AS details
-  WHERE false;
+ SELECT d.check_name,
+    d.wallet_key,
+    d.stored,
+    d.expected,
+    d.difference,
+    d.details
+   FROM _recon.discrepancies() d(check_name text, wallet_key text, stored numeric, expected numeric, difference numeric, details jsonb);
 
 --
 -- Name: VIEW discrepancies; Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON VIEW recon.discrepancies IS 'Every finding of every enabled check right now: check_name, wallet_key, stored, expected, difference (stored - expected), details. Rebuilt when checks are registered, enabled, disabled or dropped. recon.reconcile() records them with severity and cause.';
+COMMENT ON VIEW recon.discrepancies IS 'Every finding of every enabled check right now: check_name, wallet_key, stored, expected, difference (stored - expected), details. Reads each enabled check''s view at query time (_recon.discrepancies(): no dependency on them, so dropping your tables never drops this view; RC204 names a check whose view such a drop took). recon.reconcile() records them with severity and cause.';
 
 --
 -- Name: guards; Type: VIEW; Schema: recon; Owner: -
@@ -23261,6 +23737,12 @@ REVOKE ALL ON FUNCTION _recon.check_options(p_what text, p_options jsonb, p_allo
 REVOKE ALL ON FUNCTION _recon.check_row_currency(p_kind text, p_ledger text, p_wallet text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION checks_intact(p_names text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.checks_intact(p_names text[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION column_holds(p_relid oid, p_column name, p_value numeric); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -23405,6 +23887,14 @@ REVOKE ALL ON FUNCTION _recon.custom_trusted(p_name text, p_view regclass) FROM 
 REVOKE ALL ON FUNCTION _recon.derived_balance_columns(p_ws _recon.wallet_source) FROM PUBLIC;
 
 --
+-- Name: FUNCTION discrepancies(); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.discrepancies() FROM PUBLIC;
+GRANT ALL ON FUNCTION _recon.discrepancies() TO recon_auditor;
+GRANT ALL ON FUNCTION _recon.discrepancies() TO recon_operator;
+
+--
 -- Name: FUNCTION effect_sql(p_ledger _recon.ledger_source, p_column text, p_alias text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -23519,6 +24009,12 @@ REVOKE ALL ON FUNCTION _recon.fix_counters(p_stage bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.fix_currencies(p_stage bigint, p_stored jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_entry_currency(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_entry_currency(p_stage bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_evidence(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -23541,6 +24037,12 @@ REVOKE ALL ON FUNCTION _recon.fix_evidence_journals(p_ledger _recon.ledger_sourc
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_chain text, p_journals_kept boolean, p_breaks jsonb, p_journals jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_evidence_record(p_stage bigint, p_ledger _recon.ledger_source, p_chain text, p_journal_checks text[], p_breaks jsonb, p_journals jsonb); Type: ACL; Schema: _recon; Owner: -
@@ -23583,6 +24085,12 @@ REVOKE ALL ON FUNCTION _recon.fix_floats(p_stage bigint, p_apply boolean) FROM P
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_hold_orphan_wallets(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_lifecycle(p_stage bigint, p_recheck boolean); Type: ACL; Schema: _recon; Owner: -
@@ -23645,6 +24153,12 @@ REVOKE ALL ON FUNCTION _recon.fix_moves_less(p_moves jsonb, p_source text, p_mov
 REVOKE ALL ON FUNCTION _recon.fix_moves_more(p_moves jsonb, p_source text, p_wallet text, p_deltas jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION fix_offset_currency(p_stage bigint, p_currency jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_offset_currency(p_stage bigint, p_currency jsonb) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fix_offset_deltas(p_posting jsonb); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -23655,6 +24169,12 @@ REVOKE ALL ON FUNCTION _recon.fix_offset_deltas(p_posting jsonb) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_offset_legs(p_stage bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_offset_self(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_offset_self(p_stage bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_overdraft_evidence(p_stage bigint); Type: ACL; Schema: _recon; Owner: -
@@ -24531,12 +25051,6 @@ REVOKE ALL ON FUNCTION _recon.posting_hour(p_posted_at text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.qualify_tables(p_options jsonb) FROM PUBLIC;
 
 --
--- Name: FUNCTION rebuild_discrepancies(); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.rebuild_discrepancies() FROM PUBLIC;
-
---
 -- Name: FUNCTION recheck_sql(p_check _recon.check_def); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -24631,6 +25145,12 @@ REVOKE ALL ON FUNCTION _recon.require_column(p_ledger _recon.ledger_source, p_co
 --
 
 REVOKE ALL ON FUNCTION _recon.require_guard_shape(p_ledger _recon.ledger_source, p_kind text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION require_writable(p_call text, p_why text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.require_writable(p_call text, p_why text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION resolve_column(p_relid oid, p_column text, p_role text, p_numeric boolean); Type: ACL; Schema: _recon; Owner: -
@@ -24791,6 +25311,12 @@ REVOKE ALL ON FUNCTION _recon.stage_rows_sql(p_check _recon.check_def, p_rows te
 --
 
 REVOKE ALL ON FUNCTION _recon.stage_rules(p_run bigint, p_check _recon.check_def) FROM PUBLIC;
+
+--
+-- Name: FUNCTION stored_balances_sql(p_ws _recon.wallet_source, p_columns text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.stored_balances_sql(p_ws _recon.wallet_source, p_columns text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION stored_text(p_relid oid, p_column text, p_value text); Type: ACL; Schema: _recon; Owner: -
