@@ -8781,7 +8781,8 @@ BEGIN
     -- a source that is a simple view: its guard goes on the base table, through its WHERE
     v_compiled := _recon.guard_over_views(
         jsonb_build_object('sql', v_sql, 'triggers', v_triggers, 'functions', v_functions),
-        jsonb_build_object('ledger', v_ledger.relid, 'wallet', v_wallet.relid, 'source', v_relid),
+        jsonb_build_object('ledger', v_ledger.relid, 'wallet', v_wallet.relid, 'source', v_relid)
+        || COALESCE(v_compiled -> 'sides', '{}'::jsonb),  -- a drift guard's other ledgers
         p_kind, p_target);
     -- double_entry: its statements as static SQL in functions generated for it
     RETURN CASE WHEN p_kind = 'double_entry'
@@ -9086,6 +9087,7 @@ DECLARE
     v_triggers jsonb;
     v_parent jsonb;
     v_branches jsonb;
+    v_others jsonb;
 BEGIN
     IF v_block THEN  -- no user's cast runs as the toolkit's owner
         PERFORM _recon.guard_require_builtin_types(p_ledger, p_wallet);
@@ -9141,8 +9143,11 @@ BEGIN
           FROM _recon.guard_parent_tables(p_ledger) AS t
           WHERE v_legs AND t.relid NOT IN (p_wallet.relid, p_ledger.relid)) AS x;
 
+    -- the other ledgers a balance check sums on these columns: their effects count too
+    v_others := _recon.guard_drift_others_compile(p_id, p_ledger, p_wallet, v_cols, v_block);
     RETURN jsonb_build_object(
-        'sql', v_sql, 'triggers', v_triggers,
+        'sql', v_sql, 'triggers', v_triggers || (v_others -> 'triggers'),
+        'sides', v_others -> 'sides',
         'functions', (
             SELECT jsonb_agg(jsonb_build_object(
                        'function', format('_recon.tg_drift_%s_%s()', p_id, s.side),
@@ -9154,7 +9159,7 @@ BEGIN
             FROM unnest(v_sides
                         || CASE WHEN v_block THEN ARRAY[]::text[] ELSE ARRAY['check'] END
                         || CASE WHEN v_legs THEN ARRAY['legs'] ELSE ARRAY[]::text[] END)
-                WITH ORDINALITY AS s (side, o)));
+                WITH ORDINALITY AS s (side, o)) || (v_others -> 'functions'));
 END;
 $$;
 
@@ -9162,7 +9167,7 @@ $$;
 -- Name: FUNCTION guard_drift_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'Compiles a drift guard: {"sql", "triggers", "functions"}. Row trigger functions generated for the wallet table and the ledger add what each row changed to a transaction-local accumulator, judged at commit by a deferred constraint trigger (check_on). A ledger whose effects a row alone does not give (keyed on several columns, or reading parent rows) has statement triggers instead (a generated _recon.tg_drift_<id>_legs(), _recon.guard_drift_legs_function), on the ledger and on each parent table (UPDATE), adding what each statement moved through the legs relation (_recon.guard_drift_legs_sql). TRUNCATE is refused on every table it reads.';
+COMMENT ON FUNCTION _recon.guard_drift_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'Compiles a drift guard: {"sql", "triggers", "functions"}. Row trigger functions generated for the wallet table and the ledger add what each row changed to a transaction-local accumulator, judged at commit by a deferred constraint trigger (check_on). A ledger whose effects a row alone does not give (keyed on several columns, or reading parent rows) has statement triggers instead (a generated _recon.tg_drift_<id>_legs(), _recon.guard_drift_legs_function), on the ledger and on each parent table (UPDATE), adding what each statement moved through the legs relation (_recon.guard_drift_legs_sql). The other ledgers a balance check sums on the same columns get row triggers adding their effects to the same sums (_recon.guard_drift_others_compile; "sides" names their relations). TRUNCATE is refused on every table it reads.';
 
 --
 -- Name: guard_drift_effect_sql(_recon.ledger_source, text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9223,6 +9228,40 @@ $$;
 COMMENT ON FUNCTION _recon.guard_drift_effect_sql(p_ledger _recon.ledger_source, p_column text, p_row text) IS 'PL/pgSQL expression (over trigger row p_row, new or old) for a ledger entry''s effect on one balance column, as numeric: the signed amount, or a CASE over the direction or operation type, an enum''s label read through its output function (0 for a type only other columns map; in the new row, NaN for a type no column maps, or NULL: never cancelled); as _recon.effect_sql() computes it, with every operator schema-qualified.';
 
 --
+-- Name: guard_drift_exact(_recon.ledger_source, _recon.wallet_source, text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_exact(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- Amounts are compared as text, so stored changes and ledger effects must print alike:
+    -- they do when the balance column and the amount column of every ledger the guard sums
+    -- (p_ledger and _recon.guard_drift_ledgers) have the same type with a fixed scale
+    -- (numeric(14,2) and numeric(14,2)) or an integer type, and every multiplier is 1 or -1;
+    -- otherwise the generated code trims trailing zeros (numeric 5.50 and 5.5 both 5.5).
+    SELECT NOT EXISTS (
+        SELECT FROM (SELECT p_ledger AS l
+                     UNION ALL
+                     SELECT o FROM _recon.guard_drift_ledgers(p_ledger, p_cols) AS o) AS x,
+            unnest(p_cols) AS b,
+            LATERAL (SELECT _recon.column_type_sql((x.l).relid, (x.l).amount_column) AS t)
+                AS a
+        WHERE (x.l).effects ? b
+          AND (_recon.column_type_sql(p_wallet.relid, b) IS DISTINCT FROM a.t
+               OR NOT (a.t LIKE '%(%' OR _recon.column_type((x.l).relid, (x.l).amount_column)
+                       IN ('smallint', 'integer', 'bigint'))
+               OR EXISTS (SELECT FROM jsonb_each_text((x.l).effects -> b) AS e
+                          WHERE e.value::numeric NOT IN (1, -1))));
+$$;
+
+--
+-- Name: FUNCTION guard_drift_exact(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_exact(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) IS 'Whether a drift guard on ledger p_ledger can compare its amounts as text untrimmed: the balance columns p_cols and the amount column of every ledger it sums (p_ledger and _recon.guard_drift_ledgers) share one type with a fixed scale or an integer type, and every multiplier is 1 or -1. Else the generated code trims trailing zeros.';
+
+--
 -- Name: guard_drift_function(integer, text, _recon.ledger_source, _recon.wallet_source, text[]); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -9232,23 +9271,16 @@ CREATE FUNCTION _recon.guard_drift_function(p_id integer, p_side text, p_ledger 
     AS $_$
 DECLARE
     v_setting text := format('wallet_recon.drift_%s', p_id);
-    v_amount_type text := _recon.column_type_sql(p_ledger.relid, p_ledger.amount_column);
     v_block boolean := EXISTS (SELECT FROM _recon.guard AS g
                                WHERE g.id = p_id AND g.mode = 'block');
     v_exact boolean;
     v_first text;
 BEGIN
-    -- Amounts are compared as text, so stored changes and ledger effects must print alike: they
-    -- do when both columns have the same type with a fixed scale (numeric(14,2) and
-    -- numeric(14,2)) or an integer type, and every multiplier is 1 or -1; otherwise the
-    -- generated code trims trailing zeros (numeric 5.50 and 5.5 both become 5.5).
-    v_exact := NOT EXISTS (
-        SELECT FROM unnest(p_cols) AS b
-        WHERE _recon.column_type_sql(p_wallet.relid, b) IS DISTINCT FROM v_amount_type
-           OR NOT (v_amount_type LIKE '%(%' OR _recon.column_type(p_ledger.relid,
-                   p_ledger.amount_column) IN ('smallint', 'integer', 'bigint'))
-           OR EXISTS (SELECT FROM jsonb_each_text(p_ledger.effects -> b) AS e
-                      WHERE e.value::numeric NOT IN (1, -1)));
+    -- Amounts are compared as text: untrimmed only when every ledger the guard sums prints
+    -- like the balance columns (_recon.guard_drift_exact, over the guard's own ledger)
+    v_exact := _recon.guard_drift_exact(
+        _recon.ledger((SELECT g.target FROM _recon.guard AS g WHERE g.id = p_id)), p_wallet,
+        p_cols);
     -- warn mode, the first record of a transaction: the table with the constraint trigger (the
     -- option check_on, the wallet table by default) has queued the check; the other table
     -- queues one
@@ -9305,11 +9337,12 @@ $gen$$t$,
                                    || 'v_at pg_catalog.int4;' END,
             'read', CASE WHEN v_block THEN '' ELSE format(
                 'v_acc := COALESCE(pg_catalog.current_setting(%L, TRUE), '''');', v_setting) END,
-            'body', CASE p_side
-                WHEN 'wallet' THEN _recon.guard_drift_wallet_sql(p_id, p_wallet, p_cols, v_exact,
-                                                                  v_first)
-                WHEN 'ledger' THEN _recon.guard_drift_ledger_sql(p_id, p_ledger, p_cols, v_exact,
-                                                                  v_first)
+            'body', CASE
+                WHEN p_side = 'wallet' THEN _recon.guard_drift_wallet_sql(
+                    p_id, p_wallet, p_cols, v_exact, v_first)
+                -- ledger, or ledger<n>: another ledger the guard sums (guard_drift_ledgers)
+                WHEN p_side LIKE 'ledger%' THEN _recon.guard_drift_ledger_sql(
+                    p_id, p_ledger, p_cols, v_exact, v_first)
                 -- the deferred constraint trigger (warn mode; and a tick's): the first to run
                 -- at commit finds everything the transaction wrote, empties the accumulator
                 -- and judges what is left; '*' alone (all balanced) needs no query
@@ -9330,7 +9363,7 @@ $_$;
 -- Name: FUNCTION guard_drift_function(p_id integer, p_side text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_function(p_id integer, p_side text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) IS 'CREATE FUNCTION statement of a drift guard''s trigger function: p_side wallet (row trigger on the wallet table: stored changes) or ledger (row trigger on the ledger: ledger effects), static PL/pgSQL adding, per wallet and balance column, what the row changed to the transaction-local setting wallet_recon.drift_<guard id>; p_side check (deferred constraint trigger on the wallet table): judges that setting at commit. Not SECURITY DEFINER (they run as the writer, every name and operator schema-qualified); ticks, spills and verdicts go through _recon_guard. In block mode (sealed) they are SECURITY DEFINER and keep the sums in _recon.guard_spill (_recon.guard_drift_seal_sql), judged at commit through the tick its first row queues (_recon.tg_guard_tick); no setting, no check function. An UPDATE of the wallet key counts on both keys (the old row deleted, the new inserted).';
+COMMENT ON FUNCTION _recon.guard_drift_function(p_id integer, p_side text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) IS 'CREATE FUNCTION statement of a drift guard''s trigger function: p_side wallet (row trigger on the wallet table: stored changes) or ledger (row trigger on the ledger: ledger effects; ledger<n> on another ledger the guard sums, _recon.guard_drift_ledgers), static PL/pgSQL adding, per wallet and balance column, what the row changed to the transaction-local setting wallet_recon.drift_<guard id>; p_side check (deferred constraint trigger on the wallet table): judges that setting at commit. Not SECURITY DEFINER (they run as the writer, every name and operator schema-qualified); ticks, spills and verdicts go through _recon_guard. In block mode (sealed) they are SECURITY DEFINER and keep the sums in _recon.guard_spill (_recon.guard_drift_seal_sql), judged at commit through the tick its first row queues (_recon.tg_guard_tick); no setting, no check function. An UPDATE of the wallet key counts on both keys (the old row deleted, the new inserted).';
 
 --
 -- Name: guard_drift_key_expr_sql(oid, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9471,6 +9504,36 @@ $_$;
 COMMENT ON FUNCTION _recon.guard_drift_ledger_sql(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_exact boolean, p_first text) IS 'The body of drift guard p_id''s ledger row trigger function (for _recon.guard_drift_function): per case (INSERT, DELETE, UPDATE: per leg, the same wallet or another one) the records of each leg''s effects on the balance columns p_cols (_recon.guard_drift_leg_records). p_exact: amounts print alike untrimmed; p_first: the mark of a queued check (warn mode).';
 
 --
+-- Name: guard_drift_ledgers(_recon.ledger_source, text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_ledgers(p_ledger _recon.ledger_source, p_cols text[]) RETURNS SETOF _recon.ledger_source
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- Every ledger that a balance check sums together with p_ledger (its "ledger" list, one
+    -- wallet source) and that moves one of the balance columns p_cols: a correct posting
+    -- through it moves the same stored balance, so the guard adds its effects too.
+    SELECT l.*
+    FROM _recon.ledger_source AS l
+    WHERE l.name <> p_ledger.name
+      AND l.wallet_source = p_ledger.wallet_source
+      AND EXISTS (SELECT FROM unnest(p_cols) AS b WHERE l.effects ? b)
+      AND EXISTS (SELECT FROM _recon.check_def AS c
+                  WHERE c.kind = 'balance'
+                    AND jsonb_typeof(c.options -> 'ledger') = 'array'
+                    AND c.options -> 'ledger' ? p_ledger.name
+                    AND c.options -> 'ledger' ? l.name)
+    ORDER BY l.name;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_ledgers(p_ledger _recon.ledger_source, p_cols text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_ledgers(p_ledger _recon.ledger_source, p_cols text[]) IS 'The ledgers a drift guard on ledger p_ledger sums with it: every other ledger listed with it in a balance check''s "ledger" list (docs/CHECKS.md "several ledgers, one wallet table") that moves one of the balance columns p_cols, by name. The guard adds their effects to the same sums, so a correct posting through any of them passes.';
+
+--
 -- Name: guard_drift_leg_records(integer, _recon.ledger_source, text[], name, text, boolean, text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -9496,6 +9559,8 @@ DECLARE
     v_col text;
 BEGIN
     FOR v_i, v_col IN SELECT o, b FROM unnest(p_cols) WITH ORDINALITY AS c (b, o) LOOP
+        -- another ledger the guard sums may move only some of its columns (numbered alike)
+        CONTINUE WHEN p_ledger.effects -> v_col IS NULL;
         v_num := _recon.guard_drift_leg_sql(p_ledger, v_col, 'new', p_side);
         v_eff := _recon.guard_drift_leg_sql(p_ledger, v_col, 'old', p_side);
         -- inserted: an entry without a wallet moves none; an effect of zero (an operation
@@ -9891,6 +9956,68 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.guard_drift_nullable(p_relid oid, p_column name) IS 'False when column p_column of table p_relid is NOT NULL: a drift guard''s generated code then has no NULL test for it.';
+
+--
+-- Name: guard_drift_others_compile(integer, _recon.ledger_source, _recon.wallet_source, text[], boolean); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_other _recon.ledger_source;
+    v_n integer := 1;
+    v_side text;
+    v_triggers jsonb := '[]'::jsonb;
+    v_functions jsonb := '[]'::jsonb;
+    v_sides jsonb := '{}'::jsonb;
+BEGIN
+    -- A balance column that a balance check sums over several ledgers (entries and fees) is
+    -- moved by a correct posting through any of them: each other ledger gets a row trigger
+    -- (side ledger<n>, n from 2) adding its effects to the guard's sums, as the guard's own
+    -- ledger does, and a TRUNCATE trigger.
+    FOR v_other IN SELECT o.* FROM _recon.guard_drift_ledgers(p_ledger, p_cols) AS o LOOP
+        v_n := v_n + 1;
+        v_side := 'ledger' || v_n;
+        PERFORM _recon.require_guard_shape(v_other, 'drift');
+        IF v_other.parents IS NOT NULL OR v_other.kinds IS NOT NULL THEN
+            PERFORM _recon.fail(
+                'RC406', format('a drift guard on %s cannot sum ledger %s', p_ledger.name,
+                                v_other.name),
+                format('A balance check sums %s with %s on the same balance columns, and %s '
+                       || 'reads parent rows or effects keyed on several columns: the guard '
+                       || 'reads such a ledger per statement, as its own ledger only.',
+                       v_other.name, p_ledger.name, v_other.name),
+                format('Enable the drift guard on %s instead (it sums %s row by row), or guard '
+                       || 'these balances with reconcile; docs/GUARDS.md "Several ledgers, '
+                       || 'one balance column".', v_other.name, p_ledger.name));
+        END IF;
+        IF p_block THEN  -- no user's cast runs as the toolkit's owner
+            PERFORM _recon.guard_require_builtin_types(v_other, p_wallet);
+        END IF;
+        v_triggers := v_triggers || jsonb_build_array(jsonb_build_object(
+            'table', v_other.relid::regclass::text,
+            'trigger', format('recon_guard_%s_%s', p_id, v_side),
+            'definition', format('AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW '
+                                 || 'EXECUTE FUNCTION _recon.tg_drift_%s_%s()',
+                                 v_other.relid::regclass, p_id, v_side)))
+            || _recon.guard_truncate_trigger(v_other.relid, p_id, v_side, 'ledger');
+        v_functions := v_functions || jsonb_build_array(jsonb_build_object(
+            'function', format('_recon.tg_drift_%s_%s()', p_id, v_side),
+            'definition', _recon.guard_drift_function(p_id, v_side, v_other, p_wallet, p_cols)));
+        v_sides := v_sides || jsonb_build_object(v_side, v_other.relid);
+    END LOOP;
+    RETURN jsonb_build_object('triggers', v_triggers, 'functions', v_functions,
+                              'sides', v_sides);
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean) IS 'The part of _recon.guard_drift_compile for the other ledgers a drift guard sums (_recon.guard_drift_ledgers): {"triggers", "functions", "sides"}, per ledger a row trigger recon_guard_<id>_ledger<n> running a generated _recon.tg_drift_<id>_ledger<n>() that adds its effects to the guard''s sums, a TRUNCATE trigger, and the relation behind side ledger<n> (for _recon.guard_over_views). RC406 for a ledger read per statement (parent rows, several key columns).';
 
 --
 -- Name: guard_drift_queue_sql(integer); Type: FUNCTION; Schema: _recon; Owner: -
@@ -23248,6 +23375,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_compile(p_id integer, p_ledger _recon.
 REVOKE ALL ON FUNCTION _recon.guard_drift_effect_sql(p_ledger _recon.ledger_source, p_column text, p_row text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_drift_exact(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_exact(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_drift_function(p_id integer, p_side text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -23270,6 +23403,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_key_sql(p_relid oid, p_column name, p_
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_drift_ledger_sql(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_exact boolean, p_first text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_ledgers(p_ledger _recon.ledger_source, p_cols text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_ledgers(p_ledger _recon.ledger_source, p_cols text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_leg_records(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_leg name, p_side text, p_exact boolean, p_first text, p_write boolean); Type: ACL; Schema: _recon; Owner: -
@@ -23318,6 +23457,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_nan_sql(p_nums text[], p_nullable bool
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_drift_nullable(p_relid oid, p_column name) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_queue_sql(p_guard integer); Type: ACL; Schema: _recon; Owner: -
