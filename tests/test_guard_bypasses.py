@@ -606,3 +606,46 @@ def test_the_sealed_window_lets_separate_statements_through(
         assert c.execute("SELECT (SELECT array_agg(balance ORDER BY id) FROM byq.wallet),"
                          " (SELECT count(*) FROM _recon.guard_window),"
                          " (SELECT count(*) FROM _recon.guard_spill)").fetchone() == ([10, 5], 0, 0)
+
+
+@pytest.mark.parametrize("mode", ["warn", "block"])
+def test_a_double_entry_guard_refuses_a_users_type(
+        make_db: Callable[..., str], template: str, mode: str) -> None:
+    """A double_entry guard's statement function and journal sum run as the toolkit's owner in
+    both modes and cast the journal and the direction to text: over a type a user made (an enum
+    with its owner's cast here; the legs relation casts it, the enum's label is not read) that
+    cast would run as the toolkit's owner. RC406 naming the column, nothing created; a domain
+    over text is accepted, and an entry posted as the writer is then judged."""
+    dsn = make_db(template)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE TYPE byp.dir AS ENUM ('debit', 'credit')")
+        c.execute("CREATE FUNCTION byp.dir_text(byp.dir) RETURNS text LANGUAGE plpgsql AS"
+                  " $$ BEGIN RAISE EXCEPTION 'the cast ran as %', current_user; END $$")
+        c.execute("CREATE CAST (byp.dir AS text) WITH FUNCTION byp.dir_text(byp.dir)")
+        c.execute("CREATE TYPE byp.jr AS ENUM ('j1', 'j2')")
+        c.execute("CREATE DOMAIN byp.code AS text")
+        c.execute("CREATE TABLE byp.dj (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                  " acct text NOT NULL, amount numeric(14, 2) NOT NULL, direction byp.dir,"
+                  " journal byp.jr)")
+        c.execute("GRANT SELECT, INSERT ON byp.dj TO byp_writer")
+        c.execute("SELECT recon.register_ledger_source('byp_dj', 'byp_w', 'byp.dj', 'acct',"
+                  " 'amount', '{\"entry_id\": \"id\", \"order_by\": \"id\", \"direction\":"
+                  " \"direction\", \"journal\": \"journal\"}')")
+        options = json.dumps({"mode": mode})
+        for column in ("direction", "journal"):
+            with pytest.raises(psycopg.Error) as ei:
+                c.execute("SELECT recon.enable_guard('double_entry', 'byp_dj', %s)", (options,))
+            assert ei.value.sqlstate == "RC406", str(ei.value)
+            assert f"cannot read byp.dj.{column} (byp." in str(ei.value), str(ei.value)
+            assert c.execute("SELECT count(*) FROM _recon.guard").fetchone()[0] == 0
+            c.execute(f"ALTER TABLE byp.dj ALTER COLUMN {column} TYPE byp.code"
+                      f" USING pg_catalog.format('%s', {column})")
+        c.execute("SELECT recon.enable_guard('double_entry', 'byp_dj', %s)", (options,))
+    with psycopg.connect(dsn) as c:
+        c.execute("SET ROLE byp_writer")
+        c.execute("INSERT INTO byp.dj (acct, amount, direction, journal)"
+                  " VALUES ('A', 5, 'credit', 'j1'), ('B', 5, 'debit', 'j1')")
+        c.commit()
+    if mode == "block":
+        attempt(dsn, "INSERT INTO byp.dj (acct, amount, direction, journal)"
+                     " VALUES ('A', 5, 'credit', 'j2')", sqlstate="RC403")

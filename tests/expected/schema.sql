@@ -8939,6 +8939,8 @@ DECLARE
 BEGIN
     PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
                                   'double_entry guard');
+    -- its functions run as the toolkit's owner: no user's cast or operator
+    PERFORM _recon.guard_double_entry_types(v_ledger);
     IF (_recon.legs(v_ledger)).amount_mode = 'operation' THEN
         PERFORM _recon.fail('RC406', 'a double_entry guard needs a signed or direction ledger',
                             format('Ledger %s is operation-based.', v_ledger.name),
@@ -9037,7 +9039,69 @@ $_$;
 -- Name: FUNCTION guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'The part of _recon.guard_compile for a double_entry guard on ledger p_ledger: {"sql", "triggers"}, the statement triggers on the ledger (and on each parent table) staging the journals written in _recon.guard_pending, and the commit-time sum of one journal ("check"). RC106 without a journal column, RC406 on an operation ledger.';
+COMMENT ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'The part of _recon.guard_compile for a double_entry guard on ledger p_ledger: {"sql", "triggers"}, the statement triggers on the ledger (and on each parent table) staging the journals written in _recon.guard_pending, and the commit-time sum of one journal ("check"). RC106 without a journal column, RC406 on an operation ledger or over a column of a type a user made (_recon.guard_double_entry_types).';
+
+--
+-- Name: guard_double_entry_types(_recon.ledger_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_double_entry_types(p_ledger _recon.ledger_source) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_column text;
+BEGIN
+    -- A double_entry guard's statement trigger function (_recon.tg_guard_<id>_stmt) and its
+    -- commit-time journal sum run as the toolkit's owner, in both modes, and convert the
+    -- journal to text and back, the direction to text (through the legs relation: a cast,
+    -- not the enum's output function) and the amounts to numeric. A cast from a type its
+    -- owner made can be that owner's function (CREATE CAST ... WITH FUNCTION, even after the
+    -- guard is enabled), which would run as the toolkit's owner: as for a block-mode drift
+    -- guard (_recon.guard_require_builtin_types), only built-in types and domains over them
+    -- are read, and here no enum either.
+    SELECT format('%s.%I (%s)', p_ledger.relid::regclass, a.attname,
+                  format_type(a.atttypid, NULL))
+    INTO v_column
+    FROM pg_attribute AS a
+    JOIN pg_type AS t ON t.oid = a.atttypid
+    JOIN pg_type AS b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+    WHERE a.attrelid = p_ledger.relid AND NOT a.attisdropped AND b.oid::integer >= 16384
+      AND a.attname = ANY (ARRAY[p_ledger.wallet_column, p_ledger.debit_wallet_column,
+                                 p_ledger.credit_wallet_column, p_ledger.amount_column,
+                                 p_ledger.direction_column, p_ledger.operation_column,
+                                 p_ledger.journal_column, p_ledger.currency_column]
+                           || ARRAY(SELECT p.value ->> 'via'
+                                    FROM jsonb_each(COALESCE(p_ledger.parents, '{}'))
+                                        AS p (key, value)
+                                    WHERE strpos(p.value ->> 'via', '.') = 0))
+    ORDER BY a.attnum
+    LIMIT 1;
+    -- an entry filter compares with its column type's operator: one that is not
+    -- pg_catalog's would run as the toolkit's owner
+    IF v_column IS NULL
+       AND _recon.guard_filter_sql(p_ledger, 'new') ~ 'OPERATOR\((?!pg_catalog\.)' THEN
+        v_column := format('the entry filters of %s (an operator that is not pg_catalog''s)',
+                           p_ledger.relid::regclass);
+    END IF;
+    IF v_column IS NOT NULL THEN
+        PERFORM _recon.fail(
+            'RC406', format('a double_entry guard cannot read %s', v_column),
+            'Its statement trigger function and journal sum run as the toolkit''s owner and '
+            || 'convert the journals, directions and amounts they read; a type made by a user '
+            || '(an enum, too: it is read through a cast) can carry a cast that runs that '
+            || 'user''s code, which would run as the toolkit''s owner.',
+            'Use a built-in type (or a domain over one) for that column, or check journals '
+            || 'with reconcile (the journal check); docs/GUARDS.md "Block mode".');
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_double_entry_types(p_ledger _recon.ledger_source); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_double_entry_types(p_ledger _recon.ledger_source) IS 'RC406 unless every column a double_entry guard''s functions (SECURITY DEFINER, both modes) convert or compare (the ledger''s wallet, amount, direction, operation, journal and currency columns, and the columns its parents are reached through) is of a built-in type or a domain over one (no enum: the legs relation casts it to text), and every entry filter uses a pg_catalog operator: a cast or operator of a user''s type can be that user''s function, which would run as the toolkit''s owner.';
 
 --
 -- Name: guard_drift_branch_sql(text[], text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -23355,6 +23419,12 @@ REVOKE ALL ON FUNCTION _recon.guard_derived_source_sql(p_wallet _recon.wallet_so
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_double_entry_types(p_ledger _recon.ledger_source); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_double_entry_types(p_ledger _recon.ledger_source) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_branch_sql(p_records text[], p_setting text, p_write boolean); Type: ACL; Schema: _recon; Owner: -
