@@ -8,10 +8,12 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
     -- The accumulator separates its records with ',': a key whose text can hold one (text,
     -- varchar, ...) has its '%' and ',' escaped; numbers and uuids are written as they are.
+    -- An enum's text is its label (_recon.guard_text_sql: never a cast its owner wrote).
     SELECT CASE WHEN t.typcategory = 'N' OR t.oid = 'uuid'::regtype
                 THEN format('(%s)::pg_catalog.text', p_expr)
-                ELSE format('pg_catalog.replace(pg_catalog.replace((%s)::pg_catalog.text, '
-                            '''%%'', ''%%25''), '','', ''%%2C'')', p_expr) END
+                ELSE format('pg_catalog.replace(pg_catalog.replace(%s, '
+                            '''%%'', ''%%25''), '','', ''%%2C'')',
+                            _recon.guard_text_sql(p_type, p_expr)) END
     FROM pg_catalog.pg_type AS t
     WHERE t.oid = p_type;
 $body$;

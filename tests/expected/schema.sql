@@ -9439,10 +9439,12 @@ CREATE FUNCTION _recon.guard_drift_key_expr_sql(p_type oid, p_expr text) RETURNS
     AS $$
     -- The accumulator separates its records with ',': a key whose text can hold one (text,
     -- varchar, ...) has its '%' and ',' escaped; numbers and uuids are written as they are.
+    -- An enum's text is its label (_recon.guard_text_sql: never a cast its owner wrote).
     SELECT CASE WHEN t.typcategory = 'N' OR t.oid = 'uuid'::regtype
                 THEN format('(%s)::pg_catalog.text', p_expr)
-                ELSE format('pg_catalog.replace(pg_catalog.replace((%s)::pg_catalog.text, '
-                            '''%%'', ''%%25''), '','', ''%%2C'')', p_expr) END
+                ELSE format('pg_catalog.replace(pg_catalog.replace(%s, '
+                            '''%%'', ''%%25''), '','', ''%%2C'')',
+                            _recon.guard_text_sql(p_type, p_expr)) END
     FROM pg_catalog.pg_type AS t
     WHERE t.oid = p_type;
 $$;
@@ -9507,8 +9509,11 @@ BEGIN
                                               p_first, NOT v_many);
         v_ins := v_ins || ARRAY(SELECT jsonb_array_elements_text(v_r -> 'insert'));
         v_del := v_del || ARRAY(SELECT jsonb_array_elements_text(v_r -> 'delete'));
-        v_same := format('(new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
-                         || '(old.%1$I)::pg_catalog.text', v_leg);
+        v_same := format('%s OPERATOR(pg_catalog.=) %s',
+                         _recon.guard_text_sql(_recon.column_type(p_ledger.relid, v_leg),
+                                               format('new.%I', v_leg)),
+                         _recon.guard_text_sql(_recon.column_type(p_ledger.relid, v_leg),
+                                               format('old.%I', v_leg)));
         -- a transfer row's UPDATE, per leg: the same wallet or another one
         v_legs := v_legs || _recon.template_fill(
 $t$IF {{same_wallet}} THEN
@@ -10451,6 +10456,7 @@ DECLARE
     -- an integer one
     v_skip text := CASE WHEN _recon.guard_drift_nullable(p_wallet.relid, p_wallet.key_column)
                         THEN format('new.%I IS NULL OR ', p_wallet.key_column) ELSE '' END;
+    v_type oid := _recon.column_type(p_wallet.relid, p_wallet.key_column);
     v_new text := _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column, 'new');
     v_old text := _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column, 'old');
     v_upd text[] := ARRAY[]::text[];
@@ -10502,8 +10508,9 @@ ELSE
     {{delete}}
 END IF;$t$,
         jsonb_build_object(
-            'same_key', format('(new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
-                               || '(old.%1$I)::pg_catalog.text', p_wallet.key_column),
+            'same_key', format('%s OPERATOR(pg_catalog.=) %s',
+                               _recon.guard_text_sql(v_type, format('new.%I', p_wallet.key_column)),
+                               _recon.guard_text_sql(v_type, format('old.%I', p_wallet.key_column))),
             'update', _recon.guard_drift_branch_sql(v_upd, v_setting, v_once),
             'rekey', _recon.guard_drift_branch_sql(v_del || v_ins, v_setting, v_once),
             'insert', _recon.guard_drift_branch_sql(v_ins, v_setting, v_once),
@@ -11097,6 +11104,13 @@ BEGIN
       AND NOT (b.typtype = 'e' AND c.relid = p_ledger.relid
                AND a.attname IN (p_ledger.direction_column, p_ledger.operation_column)
                AND p_ledger.parents IS NULL AND p_ledger.kinds IS NULL)
+      -- an enum wallet key (the wallet's, an entry's wallet columns) is read by its label
+      -- too (_recon.guard_text_sql), on every shape: the legs relation passes it as it is
+      AND NOT (b.typtype = 'e'
+               AND ((c.relid = p_wallet.relid AND a.attname = p_wallet.key_column)
+                    OR (c.relid = p_ledger.relid
+                        AND a.attname IN (p_ledger.wallet_column, p_ledger.debit_wallet_column,
+                                          p_ledger.credit_wallet_column))))
     ORDER BY c.relid, a.attnum
     LIMIT 1;
     -- an entry filter compares with the operator of its column's type: one that is not
@@ -11122,7 +11136,7 @@ $$;
 -- Name: FUNCTION guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'RC406 unless every column a sealed (block-mode) drift guard''s SECURITY DEFINER trigger functions convert (the wallet key and balances, the ledger''s wallet, amount, direction and operation columns) is of a built-in type or a domain over one (an enum, too, as the direction or operation column of a ledger read row by row: its label is read through its output function), and every entry filter uses a pg_catalog operator: a cast or operator of a user''s type can be that user''s function, which would run as the toolkit''s owner.';
+COMMENT ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'RC406 unless every column a sealed (block-mode) drift guard''s SECURITY DEFINER trigger functions convert (the wallet key and balances, the ledger''s wallet, amount, direction and operation columns) is of a built-in type or a domain over one (an enum, too, as the direction or operation column of a ledger read row by row, and as the wallet key or an entry''s wallet column on any shape: its label is read through its output function), and every entry filter uses a pg_catalog operator: a cast or operator of a user''s type can be that user''s function, which would run as the toolkit''s owner.';
 
 --
 -- Name: guard_row_over_view(text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -11351,6 +11365,32 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.guard_table_holds_rows(p_relid oid) IS 'Whether the table (its partitions and inheritance children included) holds a row, as the caller''s snapshot sees it: _recon.evt_guard_ddl refuses a table holding rows that leaves or joins a guarded tree.';
+
+--
+-- Name: guard_text_sql(oid, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_text_sql(p_type oid, p_expr text) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- An enum (or a domain over one) is read by its label, through the output function every
+    -- enum has (pg_catalog.format calls it): a cast to text could be a function its owner
+    -- wrote (CREATE CAST ... WITH FUNCTION, even after the guard is enabled), which a sealed
+    -- guard would run as the toolkit's owner. Any other type is cast to text, as before.
+    SELECT CASE WHEN b.typtype = 'e' THEN format('pg_catalog.format(%L, %s)', '%s', p_expr)
+                ELSE format('(%s)::pg_catalog.text', p_expr) END
+    FROM pg_catalog.pg_type AS t
+    JOIN pg_catalog.pg_type AS b
+        ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+    WHERE t.oid = p_type;
+$$;
+
+--
+-- Name: FUNCTION guard_text_sql(p_type oid, p_expr text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_text_sql(p_type oid, p_expr text) IS 'SQL for the text of expression p_expr of type p_type in a guard''s generated code: an enum''s (or a domain over one''s) label through its output function (pg_catalog.format(''%s'', ...)), never a cast a user may have written; (p_expr)::pg_catalog.text for any other type.';
 
 --
 -- Name: guard_tree_members(); Type: FUNCTION; Schema: _recon; Owner: -
@@ -11633,6 +11673,19 @@ CREATE FUNCTION _recon.guards_off() RETURNS jsonb
             WITH ORDINALITY AS e (name, o)
         LEFT JOIN pg_catalog.pg_event_trigger AS ev ON ev.evtname = e.name
         WHERE g.mode = 'block' AND (ev.oid IS NULL OR ev.evtenabled IN ('D', 'R'))
+        UNION ALL
+        -- a block-mode drift guard whose generated functions are not SECURITY DEFINER was
+        -- enabled before migration 0023 and could not be enabled again at upgrade (a column
+        -- of a type a user made, its table's owner needed): its sums are still in a setting
+        -- the writer can reset (table NULL, trigger: the function)
+        SELECT g.id, 2000000 + f.ordinality, jsonb_build_object(
+                   'guard', g.id, 'kind', g.kind, 'target', g.target, 'table', NULL,
+                   'trigger', f.value #>> '{}', 'state', 'not sealed')
+        FROM _recon.guard AS g
+        CROSS JOIN LATERAL jsonb_array_elements(COALESCE(g.compiled -> 'functions', '[]'))
+            WITH ORDINALITY AS f (value, ordinality)
+        JOIN pg_catalog.pg_proc AS p ON p.oid = to_regprocedure(f.value #>> '{}')
+        WHERE g.kind = 'drift' AND g.mode = 'block' AND NOT p.prosecdef
     ) AS o;
 $$;
 
@@ -11640,7 +11693,7 @@ $$;
 -- Name: FUNCTION guards_off(); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guards_off() IS 'The triggers of enabled guards (recon.guards.triggers) that do not fire for the applications: missing (dropped), disabled (ALTER TABLE ... DISABLE TRIGGER) or replica only (ENABLE REPLICA TRIGGER); for a guard in block mode, also each event trigger of the toolkit that is missing (an install by a role that is not a superuser) or disabled (table NULL, state "event trigger missing"...: DDL moving rows into or out of its tables is then not refused); a JSON array of {guard, kind, target, table, trigger, state}. Shown by recon.guards (triggers_off), wallet-recon status, every reconcile summary (guards_off) and warn-mode alerts.';
+COMMENT ON FUNCTION _recon.guards_off() IS 'The triggers of enabled guards (recon.guards.triggers) that do not fire for the applications: missing (dropped), disabled (ALTER TABLE ... DISABLE TRIGGER) or replica only (ENABLE REPLICA TRIGGER); for a guard in block mode, also each event trigger of the toolkit that is missing (an install by a role that is not a superuser) or disabled (table NULL, state "event trigger missing"...: DDL moving rows into or out of its tables is then not refused), and each generated function of a block-mode drift guard that is not SECURITY DEFINER (state "not sealed": enabled before migration 0023, not enabled again since); a JSON array of {guard, kind, target, table, trigger, state}. Shown by recon.guards (triggers_off), wallet-recon status, every reconcile summary (guards_off) and warn-mode alerts.';
 
 --
 -- Name: in_audited_fix(); Type: FUNCTION; Schema: _recon; Owner: -
@@ -14221,8 +14274,22 @@ BEGIN
             WHEN lock_not_available OR query_canceled OR deadlock_detected THEN
                 RAISE;  -- writers hold the table: the upgrade fails and changes nothing; retry
             WHEN OTHERS THEN
+            -- say what it is left with: the functions it was enabled with, and for a
+            -- block-mode drift guard generated before 0023, no seal (_recon.guards_off)
             v_failed := v_failed || jsonb_build_object(
-                'kind', v_guard.kind, 'target', v_guard.target, 'error', SQLERRM);
+                'kind', v_guard.kind, 'target', v_guard.target, 'error', SQLERRM
+                || '; it keeps the trigger functions it was enabled with'
+                || CASE WHEN v_guard.kind = 'drift' AND v_guard.mode = 'block'
+                             AND EXISTS (SELECT FROM jsonb_array_elements_text(
+                                             COALESCE(v_guard.compiled -> 'functions', '[]'))
+                                             AS f (name)
+                                         JOIN pg_catalog.pg_proc AS p
+                                             ON p.oid = to_regprocedure(f.name)
+                                         WHERE NOT p.prosecdef)
+                        THEN ', generated before migration 0023: NOT SEALED, its sums are in a '
+                             || 'setting the writer can reset (recon.guards.triggers_off says '
+                             || '"not sealed"); fix the cause, then disable and enable it'
+                        ELSE '' END);
         END;
     END LOOP;
     PERFORM setval(v_seq, v_last, v_called);
@@ -23709,6 +23776,12 @@ REVOKE ALL ON FUNCTION _recon.guard_statement_triggers(p_relid oid, p_guard inte
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_table_holds_rows(p_relid oid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_text_sql(p_type oid, p_expr text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_text_sql(p_type oid, p_expr text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_tree_members(); Type: ACL; Schema: _recon; Owner: -
