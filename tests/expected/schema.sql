@@ -9369,6 +9369,7 @@ AS $gen$
 DECLARE
     {{variables}}
 BEGIN
+    {{table}}
     {{read}}
     {{body}}
     {{queue}}
@@ -9399,6 +9400,17 @@ $gen$$t$,
                               WHEN p_side = 'check' THEN 'v_acc pg_catalog.text;'
                               ELSE E'v_acc pg_catalog.text;\nv_rec pg_catalog.text;\n'
                                    || 'v_at pg_catalog.int4;' END,
+            -- sealed: only a row of the table it was generated for, a partition of it, or
+            -- (asked) another table of the guard's trees (_recon.guard_row_table)
+            'table', CASE WHEN NOT v_block OR p_side = 'check' THEN '' ELSE format(
+                E'IF tg_relid OPERATOR(pg_catalog.<>) %1$s::pg_catalog.oid AND '
+                || E'(pg_catalog.pg_partition_root(tg_relid))::pg_catalog.oid\n'
+                || E'    IS DISTINCT FROM %1$s::pg_catalog.oid THEN\n'
+                || E'    PERFORM _recon.guard_row_table(%2$s, tg_relid);\nEND IF;',
+                (SELECT CASE WHEN c.relkind = 'v' THEN _recon.base_table(c.oid) ELSE c.oid END
+                 FROM pg_catalog.pg_class AS c
+                 WHERE c.oid = CASE WHEN p_side = 'wallet' THEN p_wallet.relid
+                                    ELSE p_ledger.relid END), p_id) END,
             'read', CASE WHEN v_block THEN '' ELSE format(
                 'v_acc := COALESCE(pg_catalog.current_setting(%L, TRUE), '''');', v_setting) END,
             'body', CASE
@@ -10691,6 +10703,44 @@ $$;
 COMMENT ON FUNCTION _recon.guard_filter_sql(p_ledger _recon.ledger_source, p_row text) IS 'SQL condition over trigger row p_row (new or old) true when the row passes the ledger source''s entry filters, as _recon.legs_sql() applies them (NULL: the row does not count), with every operator and type schema-qualified. NULL when the source has no filters.';
 
 --
+-- Name: guard_grant_row_functions(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_grant_row_functions(p_triggers jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_grant record;
+BEGIN
+    -- PostgreSQL clones a partitioned table's row triggers to each partition created or
+    -- attached later, checking EXECUTE on the trigger function as the role running the DDL
+    -- ("permission denied for function" with an empty name otherwise). That role owns the
+    -- partitioned table: it gets EXECUTE on the guard's row trigger functions there. They
+    -- cannot be called directly (trigger functions), and a sealed one refuses a table outside
+    -- the guard's tables (_recon.guard_row_table).
+    FOR v_grant IN
+        SELECT DISTINCT tg.tgfoid::regprocedure AS fn, c.relowner::regrole AS owner
+        FROM jsonb_array_elements(p_triggers) AS t
+        JOIN pg_catalog.pg_class AS c ON c.oid = to_regclass(t.value ->> 'table')
+        JOIN pg_catalog.pg_trigger AS tg
+            ON tg.tgrelid = c.oid AND tg.tgname = t.value ->> 'trigger'
+        JOIN pg_catalog.pg_proc AS p ON p.oid = tg.tgfoid
+        WHERE c.relkind = 'p' AND tg.tgtype::integer & 1 = 1  -- FOR EACH ROW
+          AND c.relowner <> p.proowner
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', v_grant.fn, v_grant.owner);
+    END LOOP;
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_grant_row_functions(p_triggers jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_grant_row_functions(p_triggers jsonb) IS 'Grants EXECUTE on the row trigger functions of a guard''s triggers p_triggers that sit on a partitioned table to that table''s owner, so that it can create or attach partitions (PostgreSQL clones row triggers as the role running the DDL). Trigger functions cannot be called directly; a sealed one refuses a table outside its guard''s tables (_recon.guard_row_table).';
+
+--
 -- Name: guard_over_views(jsonb, jsonb, text, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -11179,6 +11229,48 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.guard_row_over_view(p_definition text, p_row_sql text) IS 'Rewrites a drift guard''s generated row trigger function (_recon.guard_drift_function) for a source that is a simple view: on the base table it reads NEW and OLD through the view''s query p_row_sql (_recon.view_rows_sql over "(SELECT ($1).*)"), so only rows the view shows count, by the view''s column names; a row entering or leaving the view counts as an INSERT or DELETE.';
+
+--
+-- Name: guard_row_table(integer, oid); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_row_table(p_guard integer, p_relid oid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- The owner of a partitioned table under a guard may execute the guard's row trigger
+    -- functions (PostgreSQL clones row triggers to a new partition as the role creating it:
+    -- _recon.guard_grant_row_functions), so that role could also put one on a table of its
+    -- own and feed the guard's sums rows that are not the ledger's. A row counts only from a
+    -- table the guard put its triggers on (its roots) or a partition or inheritance child of
+    -- one. The generated function asks only for a table that is neither the one it was
+    -- generated for nor a partition of it (an inheritance child, a restored database).
+    IF EXISTS (
+        WITH RECURSIVE up AS (
+            SELECT p_relid AS relid
+            UNION
+            SELECT i.inhparent FROM up JOIN pg_inherits AS i ON i.inhrelid = up.relid)
+        SELECT FROM up
+        JOIN _recon.guard AS g ON g.id = p_guard
+        CROSS JOIN LATERAL jsonb_array_elements(g.compiled -> 'roots') AS r (value)
+        WHERE up.relid = to_regclass(r.value ->> 'table')) THEN
+        RETURN;
+    END IF;
+    PERFORM _recon.fail(
+        'RC410', format('guard %s''s trigger function fired on %s, not one of its tables',
+                        p_guard, p_relid::regclass),
+        'It counts the rows of the tables it was enabled on, their partitions and children: '
+        || 'a trigger on another table cannot add to its sums.',
+        'Drop that trigger; a guard''s triggers are created by recon.enable_guard.');
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_row_table(p_guard integer, p_relid oid); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_row_table(p_guard integer, p_relid oid) IS 'RC410 unless table p_relid is one of guard p_guard''s tables (its roots) or a partition or inheritance child of one at any depth: what a sealed guard''s row trigger function (run as the toolkit''s owner) asks when it fires on a table other than the one it was generated for, so that a trigger its owner put on another table cannot add to the guard''s sums.';
 
 --
 -- Name: guard_sealed(integer); Type: FUNCTION; Schema: _recon; Owner: -
@@ -16105,6 +16197,11 @@ DECLARE
     v_guard _recon.guard;
     v_shown bigint;
 BEGIN
+    -- the owner of a partitioned ledger may execute it (its row trigger is cloned to new
+    -- partitions as that role): only the guard's tables and their partitions and children
+    IF tg_relid IS DISTINCT FROM to_regclass(tg_argv[1]) THEN
+        PERFORM _recon.guard_row_table(tg_argv[0]::integer, tg_relid);
+    END IF;
     -- a ledger that is a simple view: only the rows it shows are entries (argument 2)
     IF tg_level = 'ROW' AND tg_nargs > 1 AND (SELECT c.relkind FROM pg_class AS c
                                               WHERE c.oid = to_regclass(tg_argv[1])) = 'v' THEN
@@ -16137,7 +16234,7 @@ $_$;
 -- Name: FUNCTION tg_guard_append_only(); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.tg_guard_append_only() IS 'Trigger function of the append-only guard (arguments: guard id, and the ledger: when it is a simple view, only rows it shows count): UPDATE, DELETE and TRUNCATE of ledger entries are blocked (RC405) or warned about, unless the transaction holds an audited escape (recon.allow_ledger_change) or is an audited recon.fix(). Repairs go through adjustments.';
+COMMENT ON FUNCTION _recon.tg_guard_append_only() IS 'Trigger function of the append-only guard (arguments: guard id, and the ledger: when it is a simple view, only rows it shows count): UPDATE, DELETE and TRUNCATE of ledger entries are blocked (RC405) or warned about, unless the transaction holds an audited escape (recon.allow_ledger_change) or is an audited recon.fix(). Repairs go through adjustments. Fired on a table outside the guard''s tables and their partitions and children: RC410 (_recon.guard_row_table).';
 
 --
 -- Name: tg_guard_check(); Type: FUNCTION; Schema: _recon; Owner: -
@@ -18286,6 +18383,8 @@ BEGIN
                        format('wallet-recon %s guard %s on %s (recon.disable_guard(%L, %L) '
                               || 'removes it)', enable_guard.kind, v_id, enable_guard.target, enable_guard.kind, enable_guard.target));
     END LOOP;
+    -- the owner of a partitioned table may create partitions (its row triggers are cloned)
+    PERFORM _recon.guard_grant_row_functions(v_compiled -> 'triggers');
     UPDATE _recon.guard AS g
     SET compiled = jsonb_build_object(
             'sql', v_compiled -> 'sql',
@@ -23692,6 +23791,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_window_sealed(p_guard integer, p_table
 REVOKE ALL ON FUNCTION _recon.guard_filter_sql(p_ledger _recon.ledger_source, p_row text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_grant_row_functions(p_triggers jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_grant_row_functions(p_triggers jsonb) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_over_views(p_compiled jsonb, p_sides jsonb, p_kind text, p_target text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -23750,6 +23855,12 @@ REVOKE ALL ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_row_over_view(p_definition text, p_row_sql text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_row_table(p_guard integer, p_relid oid); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_row_table(p_guard integer, p_relid oid) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_sealed(p_guard integer); Type: ACL; Schema: _recon; Owner: -
