@@ -415,6 +415,13 @@ def test_derived_guard_checks_wallet_inserts_and_rekeys(
                 for s in statements:
                     c.execute(s)
             assert ei.value.sqlstate == "RC402", str(ei.value)
+            # each says what it found (the message read "locked_balance is , expected " for
+            # the key re-keyed away: EXECUTE leaves FOUND alone)
+            assert " is , expected " not in str(ei.value), str(ei.value)
+        # a wallet with nothing locked and no commitment is deleted (it was RC402, with that
+        # empty message)
+        c.execute("DELETE FROM seed002.workspace_wallets"
+                  " WHERE workspace_id = md5('byp-empty')::uuid")
         c.execute("SELECT recon.disable_guard('derived', 's2_locked')")
 
 
