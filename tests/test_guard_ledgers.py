@@ -148,3 +148,38 @@ def test_a_legs_ledger_sums_a_row_ledger_and_not_the_other_way(
             c.execute(fee)
             c.execute("UPDATE legs.balance SET available = available - 2 WHERE id = 'm1'")
     assert reconcile(dsn, ["mo_all"])["status"] == "synced"
+
+
+CITEXT = """
+CREATE EXTENSION IF NOT EXISTS citext;
+CREATE SCHEMA ci;
+CREATE TABLE ci.wallet (acct citext PRIMARY KEY, balance numeric NOT NULL);
+CREATE TABLE ci.entry (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, acct citext NOT NULL,
+                       amount numeric NOT NULL);
+INSERT INTO ci.wallet VALUES ('Alice', 0);
+SELECT recon.register_wallet_source('ci_w', 'ci.wallet', 'acct', ARRAY['balance']);
+SELECT recon.register_ledger_source('ci_l', 'ci_w', 'ci.entry', 'acct', 'amount');
+SELECT recon.register_check('ci_b', 'balance', '{"ledger": "ci_l"}');
+"""
+
+
+def test_citext_keys_that_differ_in_case_are_one_wallet_in_warn_mode(
+        make_db: Callable[..., str], fixture_template: Callable[..., str]) -> None:
+    """A citext wallet key (warn mode; block mode refuses a type a user made) is compared as
+    citext compares, case-insensitively, as the balance check joins it: entries posted to
+    'Alice' and 'alice' both move wallet 'Alice' and raise no alert (they did: two alerts,
+    one per spelling, while reconcile said synced); drift still does (the key lower case)."""
+    dsn = make_db(fixture_template(sql=(CITEXT,)))
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("SELECT recon.enable_guard('drift', 'ci_l', '{\"mode\": \"warn\"}')")
+        with c.transaction():
+            c.execute("INSERT INTO ci.entry (acct, amount) VALUES ('Alice', 3)")
+            c.execute("UPDATE ci.wallet SET balance = balance + 3 WHERE acct = 'ALICE'")
+        with c.transaction():
+            c.execute("INSERT INTO ci.entry (acct, amount) VALUES ('alice', 5)")
+            c.execute("UPDATE ci.wallet SET balance = balance + 5 WHERE acct = 'ALICE'")
+        assert alerts(dsn) == []
+        assert reconcile(dsn)["status"] == "synced"
+        with c.transaction():
+            c.execute("INSERT INTO ci.entry (acct, amount) VALUES ('ALICE', 2)")
+    assert alerts(dsn) == [("alice", "-2")]

@@ -9451,12 +9451,17 @@ CREATE FUNCTION _recon.guard_drift_key_expr_sql(p_type oid, p_expr text) RETURNS
     AS $$
     -- The accumulator separates its records with ',': a key whose text can hold one (text,
     -- varchar, ...) has its '%' and ',' escaped; numbers and uuids are written as they are.
-    -- An enum's text is its label (_recon.guard_text_sql: never a cast its owner wrote).
+    -- An enum's text is its label (_recon.guard_text_sql: never a cast its owner wrote). A
+    -- citext key is written lower case: citext compares case-insensitively (lower()), and so
+    -- does the balance check's join, so 'Alice' and 'alice' are one wallet.
     SELECT CASE WHEN t.typcategory = 'N' OR t.oid = 'uuid'::regtype
                 THEN format('(%s)::pg_catalog.text', p_expr)
                 ELSE format('pg_catalog.replace(pg_catalog.replace(%s, '
                             '''%%'', ''%%25''), '','', ''%%2C'')',
-                            _recon.guard_text_sql(p_type, p_expr)) END
+                            CASE WHEN t.typname = 'citext'
+                                 THEN format('pg_catalog.lower(%s)',
+                                             _recon.guard_text_sql(p_type, p_expr))
+                                 ELSE _recon.guard_text_sql(p_type, p_expr) END) END
     FROM pg_catalog.pg_type AS t
     WHERE t.oid = p_type;
 $$;
@@ -9465,7 +9470,7 @@ $$;
 -- Name: FUNCTION guard_drift_key_expr_sql(p_type oid, p_expr text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_key_expr_sql(p_type oid, p_expr text) IS 'SQL expression for a wallet key (SQL expression p_expr of type p_type) as a drift guard writes it, in its accumulator and in _recon.guard_spill: text, escaped (% as %25, comma as %2C) unless the type is a number or a uuid. _recon.guard_drift_records() reads it back.';
+COMMENT ON FUNCTION _recon.guard_drift_key_expr_sql(p_type oid, p_expr text) IS 'SQL expression for a wallet key (SQL expression p_expr of type p_type) as a drift guard writes it, in its accumulator and in _recon.guard_spill: text, escaped (% as %25, comma as %2C) unless the type is a number or a uuid; an enum by its label, a citext key lower case (citext compares case-insensitively). _recon.guard_drift_records() reads it back.';
 
 --
 -- Name: guard_drift_key_sql(oid, name, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -16253,6 +16258,7 @@ DECLARE
     v_expected numeric;
     v_entries bigint;
     v_problem text;
+    v_found bigint;
 BEGIN
     -- the accumulated row as the transaction left it; removed whatever the verdict
     DELETE FROM _recon.guard_pending AS p
@@ -16309,14 +16315,17 @@ BEGIN
         END IF;
     ELSIF v_guard.kind = 'derived' THEN
         EXECUTE v_guard.compiled -> 'sql' ->> 'check' INTO v_stored, v_expected USING v_row.item;
-        IF FOUND AND (v_stored IS NULL OR v_stored = 'NaN' OR v_expected = 'NaN'
+        -- EXECUTE leaves FOUND as it was (true, from the guard's row): the row count says
+        -- whether the wallet is there (a wallet deleted or re-keyed away is not)
+        GET DIAGNOSTICS v_found = ROW_COUNT;
+        IF v_found > 0 AND (v_stored IS NULL OR v_stored = 'NaN' OR v_expected = 'NaN'
                       OR abs(v_stored - v_expected) > v_guard.tolerance) THEN
             v_message := format('wallet %s: %s is %s, expected %s', v_row.item,
                                 v_guard.compiled -> 'sql' ->> 'column', v_stored, v_expected);
             v_details := jsonb_build_object('wallet', v_row.item, 'stored', v_stored,
                                             'expected', v_expected,
                                             'difference', v_stored - v_expected);
-        ELSIF NOT FOUND AND v_guard.compiled -> 'sql' ->> 'orphan' IS NOT NULL THEN
+        ELSIF v_found = 0 AND v_guard.compiled -> 'sql' ->> 'orphan' IS NOT NULL THEN
             -- the wallet is gone (deleted, or re-keyed away) and its source rows still hold
             -- an amount: nothing stores it any more
             EXECUTE v_guard.compiled -> 'sql' ->> 'orphan' INTO v_expected USING v_row.item;
