@@ -70,7 +70,8 @@ IS
 'operation columns) is of a built-in type or a domain over one (an enum, too, as the direction '
 'or operation column of a ledger read row by row, and as the wallet key or an entry''s '
 'wallet column on any shape: its label is read through its output function), and every '
-'entry filter uses a pg_catalog operator: a cast or operator of a user''s type can be that user''s function, which would run as the toolkit''s owner.';
+'entry filter uses a pg_catalog operator: a cast or operator of a user''s type can be that '
+'user''s function, which would run as the toolkit''s owner.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_require_builtin_types(
     _recon.ledger_source, _recon.wallet_source

@@ -10,10 +10,6 @@ AS $function$
 DECLARE
     v_fresh pg_catalog.bool := FALSE;
 BEGIN
-    IF tg_relid OPERATOR(pg_catalog.<>) <table oid>::pg_catalog.oid AND (pg_catalog.pg_partition_root(tg_relid))::pg_catalog.oid
-        IS DISTINCT FROM <table oid>::pg_catalog.oid THEN
-        PERFORM _recon.guard_row_table(2, tg_relid);
-    END IF;
     IF tg_op OPERATOR(pg_catalog.=) 'INSERT' THEN
         INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col, stored, ledger)
             VALUES (pg_catalog.pg_current_xact_id(), 2, (new.wallet_id)::pg_catalog.text, 1, 0, COALESCE(((new.amount)::pg_catalog.numeric)::pg_catalog.numeric, 'NaN'))
@@ -83,10 +79,6 @@ AS $function$
 DECLARE
     v_fresh pg_catalog.bool := FALSE;
 BEGIN
-    IF tg_relid OPERATOR(pg_catalog.<>) <table oid>::pg_catalog.oid AND (pg_catalog.pg_partition_root(tg_relid))::pg_catalog.oid
-        IS DISTINCT FROM <table oid>::pg_catalog.oid THEN
-        PERFORM _recon.guard_row_table(2, tg_relid);
-    END IF;
     IF tg_op OPERATOR(pg_catalog.=) 'UPDATE' THEN
         IF (new.id)::pg_catalog.text OPERATOR(pg_catalog.=) (old.id)::pg_catalog.text THEN
             IF ((new.balance)::pg_catalog.numeric OPERATOR(pg_catalog.=) (old.balance)::pg_catalog.numeric) IS NOT TRUE THEN

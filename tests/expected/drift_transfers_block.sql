@@ -10,10 +10,6 @@ AS $function$
 DECLARE
     v_fresh pg_catalog.bool := FALSE;
 BEGIN
-    IF tg_relid OPERATOR(pg_catalog.<>) <table oid>::pg_catalog.oid AND (pg_catalog.pg_partition_root(tg_relid))::pg_catalog.oid
-        IS DISTINCT FROM <table oid>::pg_catalog.oid THEN
-        PERFORM _recon.guard_row_table(4, tg_relid);
-    END IF;
     IF tg_op OPERATOR(pg_catalog.=) 'INSERT' THEN
         IF ((CASE WHEN (new.status) OPERATOR(pg_catalog.=) ANY (ARRAY['APPLIED'::pg_catalog.text]) THEN (OPERATOR(pg_catalog.-) (new.amount)::pg_catalog.numeric) ELSE 0 END) OPERATOR(pg_catalog.=) 0) IS NOT TRUE THEN
             INSERT INTO _recon.guard_spill AS s (txid, guard_id, item, col, stored, ledger)
@@ -135,10 +131,6 @@ AS $function$
 DECLARE
     v_fresh pg_catalog.bool := FALSE;
 BEGIN
-    IF tg_relid OPERATOR(pg_catalog.<>) <table oid>::pg_catalog.oid AND (pg_catalog.pg_partition_root(tg_relid))::pg_catalog.oid
-        IS DISTINCT FROM <table oid>::pg_catalog.oid THEN
-        PERFORM _recon.guard_row_table(4, tg_relid);
-    END IF;
     IF tg_op OPERATOR(pg_catalog.=) 'UPDATE' THEN
         IF (new.balance_id)::pg_catalog.text OPERATOR(pg_catalog.=) (old.balance_id)::pg_catalog.text THEN
             IF ((new.balance)::pg_catalog.numeric OPERATOR(pg_catalog.=) (old.balance)::pg_catalog.numeric) IS NOT TRUE THEN

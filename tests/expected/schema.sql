@@ -9400,17 +9400,23 @@ $gen$$t$,
                               WHEN p_side = 'check' THEN 'v_acc pg_catalog.text;'
                               ELSE E'v_acc pg_catalog.text;\nv_rec pg_catalog.text;\n'
                                    || 'v_at pg_catalog.int4;' END,
-            -- sealed: only a row of the table it was generated for, a partition of it, or
-            -- (asked) another table of the guard's trees (_recon.guard_row_table)
-            'table', CASE WHEN NOT v_block OR p_side = 'check' THEN '' ELSE format(
-                E'IF tg_relid OPERATOR(pg_catalog.<>) %1$s::pg_catalog.oid AND '
-                || E'(pg_catalog.pg_partition_root(tg_relid))::pg_catalog.oid\n'
-                || E'    IS DISTINCT FROM %1$s::pg_catalog.oid THEN\n'
-                || E'    PERFORM _recon.guard_row_table(%2$s, tg_relid);\nEND IF;',
-                (SELECT CASE WHEN c.relkind = 'v' THEN _recon.base_table(c.oid) ELSE c.oid END
-                 FROM pg_catalog.pg_class AS c
-                 WHERE c.oid = CASE WHEN p_side = 'wallet' THEN p_wallet.relid
-                                    ELSE p_ledger.relid END), p_id) END,
+            -- sealed, on a partitioned table (whose owner may execute it, so that partitions
+            -- get its clone: _recon.guard_grant_row_functions): only a row of that table or a
+            -- partition of it, or (asked) another table of the guard's (_recon.guard_row_table)
+            'table', COALESCE((
+                SELECT format(
+                    E'IF tg_relid OPERATOR(pg_catalog.<>) %1$s::pg_catalog.oid AND '
+                    || E'(pg_catalog.pg_partition_root(tg_relid))::pg_catalog.oid\n'
+                    || E'    IS DISTINCT FROM %1$s::pg_catalog.oid THEN\n'
+                    || E'    PERFORM _recon.guard_row_table(%2$s, tg_relid);\nEND IF;',
+                    b.oid, p_id)
+                FROM pg_catalog.pg_class AS c
+                JOIN pg_catalog.pg_class AS b
+                    ON b.oid = CASE WHEN c.relkind = 'v' THEN _recon.base_table(c.oid)
+                                    ELSE c.oid END
+                WHERE v_block AND p_side <> 'check' AND b.relkind = 'p'
+                  AND c.oid = CASE WHEN p_side = 'wallet' THEN p_wallet.relid
+                                   ELSE p_ledger.relid END), ''),
             'read', CASE WHEN v_block THEN '' ELSE format(
                 'v_acc := COALESCE(pg_catalog.current_setting(%L, TRUE), '''');', v_setting) END,
             'body', CASE
