@@ -415,6 +415,13 @@ def test_derived_guard_checks_wallet_inserts_and_rekeys(
                 for s in statements:
                     c.execute(s)
             assert ei.value.sqlstate == "RC402", str(ei.value)
+            # each says what it found (the message read "locked_balance is , expected " for
+            # the key re-keyed away: EXECUTE leaves FOUND alone)
+            assert " is , expected " not in str(ei.value), str(ei.value)
+        # a wallet with nothing locked and no commitment is deleted (it was RC402, with that
+        # empty message)
+        c.execute("DELETE FROM seed002.workspace_wallets"
+                  " WHERE workspace_id = md5('byp-empty')::uuid")
         c.execute("SELECT recon.disable_guard('derived', 's2_locked')")
 
 
@@ -517,11 +524,12 @@ def test_a_key_type_with_a_users_cast_is_refused_in_block_mode(
         make_db: Callable[..., str], template: str) -> None:
     """A sealed guard's trigger functions run as the toolkit's owner and cast the wallet key to
     text: over a type its owner made, with a cast that is its owner's function, that function
-    would run as the toolkit's owner. Block mode refuses such a column (RC406, naming it) and
-    creates nothing; warn mode (running as the writer) and a domain over text are accepted."""
+    would run as the toolkit's owner. Block mode refuses such a column (a composite here; an
+    enum is read by its label, below) with RC406 naming it, and creates nothing; warn mode
+    (running as the writer) and a domain over text are accepted."""
     dsn = make_db(template)
     with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute("CREATE TYPE byp.k AS ENUM ('A', 'B')")
+        c.execute("CREATE TYPE byp.k AS (code text)")
         c.execute("CREATE FUNCTION byp.k_text(byp.k) RETURNS text LANGUAGE sql"
                   " AS $$ SELECT current_user || $1::name $$")
         c.execute("CREATE CAST (byp.k AS text) WITH FUNCTION byp.k_text(byp.k)")
@@ -540,7 +548,7 @@ def test_a_key_type_with_a_users_cast_is_refused_in_block_mode(
         c.execute("SELECT recon.enable_guard('drift', 'byp_ke', '{\"mode\": \"warn\"}')")
         c.execute("SELECT recon.disable_guard('drift', 'byp_ke')")
         for table in ("byp.kw", "byp.ke"):
-            c.execute(f"ALTER TABLE {table} ALTER COLUMN acct TYPE byp.code USING acct::name")
+            c.execute(f"ALTER TABLE {table} ALTER COLUMN acct TYPE byp.code USING (acct).code")
         c.execute("SELECT recon.enable_guard('drift', 'byp_ke', '{\"mode\": \"block\"}')")
         c.execute("SELECT recon.disable_guard('drift', 'byp_ke')")
 
@@ -606,3 +614,102 @@ def test_the_sealed_window_lets_separate_statements_through(
         assert c.execute("SELECT (SELECT array_agg(balance ORDER BY id) FROM byq.wallet),"
                          " (SELECT count(*) FROM _recon.guard_window),"
                          " (SELECT count(*) FROM _recon.guard_spill)").fetchone() == ([10, 5], 0, 0)
+
+
+@pytest.mark.parametrize("mode", ["warn", "block"])
+def test_a_double_entry_guard_refuses_a_users_type(
+        make_db: Callable[..., str], template: str, mode: str) -> None:
+    """A double_entry guard's statement function and journal sum run as the toolkit's owner in
+    both modes and cast the journal and the direction to text: over a type a user made (an enum
+    with its owner's cast here; the legs relation casts it, the enum's label is not read) that
+    cast would run as the toolkit's owner. RC406 naming the column, nothing created; a domain
+    over text is accepted, and an entry posted as the writer is then judged."""
+    dsn = make_db(template)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE TYPE byp.dir AS ENUM ('debit', 'credit')")
+        c.execute("CREATE FUNCTION byp.dir_text(byp.dir) RETURNS text LANGUAGE plpgsql AS"
+                  " $$ BEGIN RAISE EXCEPTION 'the cast ran as %', current_user; END $$")
+        c.execute("CREATE CAST (byp.dir AS text) WITH FUNCTION byp.dir_text(byp.dir)")
+        c.execute("CREATE TYPE byp.jr AS ENUM ('j1', 'j2')")
+        c.execute("CREATE DOMAIN byp.code AS text")
+        c.execute("CREATE TABLE byp.dj (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                  " acct text NOT NULL, amount numeric(14, 2) NOT NULL, direction byp.dir,"
+                  " journal byp.jr)")
+        c.execute("GRANT SELECT, INSERT ON byp.dj TO byp_writer")
+        c.execute("SELECT recon.register_ledger_source('byp_dj', 'byp_w', 'byp.dj', 'acct',"
+                  " 'amount', '{\"entry_id\": \"id\", \"order_by\": \"id\", \"direction\":"
+                  " \"direction\", \"journal\": \"journal\"}')")
+        options = json.dumps({"mode": mode})
+        for column in ("direction", "journal"):
+            with pytest.raises(psycopg.Error) as ei:
+                c.execute("SELECT recon.enable_guard('double_entry', 'byp_dj', %s)", (options,))
+            assert ei.value.sqlstate == "RC406", str(ei.value)
+            assert f"cannot read byp.dj.{column} (byp." in str(ei.value), str(ei.value)
+            assert c.execute("SELECT count(*) FROM _recon.guard").fetchone()[0] == 0
+            c.execute(f"ALTER TABLE byp.dj ALTER COLUMN {column} TYPE byp.code"
+                      f" USING pg_catalog.format('%s', {column})")
+        c.execute("SELECT recon.enable_guard('double_entry', 'byp_dj', %s)", (options,))
+    with psycopg.connect(dsn) as c:
+        c.execute("SET ROLE byp_writer")
+        c.execute("INSERT INTO byp.dj (acct, amount, direction, journal)"
+                  " VALUES ('A', 5, 'credit', 'j1'), ('B', 5, 'debit', 'j1')")
+        c.commit()
+    if mode == "block":
+        attempt(dsn, "INSERT INTO byp.dj (acct, amount, direction, journal)"
+                     " VALUES ('A', 5, 'credit', 'j2')", sqlstate="RC403")
+
+
+@pytest.mark.parametrize("shape", ["entries", "parents"])
+def test_an_enum_wallet_key_is_read_by_its_label_in_block_mode(
+        make_db: Callable[..., str], template: str, shape: str) -> None:
+    """An enum wallet key (RC406 in block mode before): the sealed guard reads its label through
+    the enum's output function, never a cast, so a cast its owner adds after the guard is
+    enabled (one that raises, here) is not run, on a ledger read row by row and on one read per
+    statement (parent rows). As the writer: a balanced posting passes, a re-key is counted on
+    both keys, drift is RC401."""
+    dsn = make_db(template)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE TYPE byp.ek AS ENUM ('A', 'B', 'C')")
+        c.execute("CREATE TABLE byp.ew (acct byp.ek PRIMARY KEY,"
+                  " balance numeric(14, 2) NOT NULL)")
+        c.execute("CREATE TABLE byp.et (id int PRIMARY KEY, posted boolean NOT NULL)")
+        c.execute("CREATE TABLE byp.ee (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                  " acct byp.ek NOT NULL, amount numeric(14, 2) NOT NULL,"
+                  " txn int NOT NULL REFERENCES byp.et)")
+        c.execute("INSERT INTO byp.ew VALUES ('A', 0), ('B', 0)")
+        c.execute("INSERT INTO byp.et VALUES (1, TRUE)")
+        c.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON byp.ew, byp.ee, byp.et TO byp_writer")
+        c.execute("SELECT recon.register_wallet_source('byp_ew', 'byp.ew', 'acct',"
+                  " ARRAY['balance'])")
+        options = {"entry_id": "id", "order_by": "id"}
+        if shape == "parents":
+            options |= {"parents": {"t": {"table": "byp.et", "key": "id", "via": "txn"}},
+                        "filters": [{"column": "t.posted", "op": "=", "value": True}]}
+        c.execute("SELECT recon.register_ledger_source('byp_ee', 'byp_ew', 'byp.ee', 'acct',"
+                  " 'amount', %s)", (json.dumps(options),))
+        c.execute("SELECT recon.enable_guard('drift', 'byp_ee', '{\"mode\": \"block\"}')")
+        c.execute("CREATE FUNCTION byp.ek_text(byp.ek) RETURNS text LANGUAGE plpgsql AS"
+                  " $$ BEGIN RAISE EXCEPTION 'the cast ran as %', current_user; END $$")
+        c.execute("CREATE CAST (byp.ek AS text) WITH FUNCTION byp.ek_text(byp.ek)")
+    with psycopg.connect(dsn) as c:
+        c.execute("SET ROLE byp_writer")
+        c.execute("INSERT INTO byp.ee (acct, amount, txn) VALUES ('A', 5, 1)")
+        c.execute("UPDATE byp.ew SET balance = balance + 5 WHERE acct = 'A'")
+        c.commit()
+        c.execute("INSERT INTO byp.ew VALUES ('C', 0)")
+        c.commit()
+    for statements in (["UPDATE byp.ew SET balance = balance + 1 WHERE acct = 'B'"],
+                       ["UPDATE byp.ee SET acct = 'B'"],
+                       ["DELETE FROM byp.ew WHERE acct = 'C'",
+                        "UPDATE byp.ew SET acct = 'C' WHERE acct = 'A'"]):
+        with psycopg.connect(dsn) as c:
+            c.execute("SET ROLE byp_writer")
+            with pytest.raises(psycopg.Error) as ei:
+                for s in statements:
+                    c.execute(s)
+                c.commit()
+        assert ei.value.sqlstate == "RC401", (statements, str(ei.value))
+    with psycopg.connect(dsn, autocommit=True) as c:
+        assert c.execute("SELECT array_agg(pg_catalog.format('%s:%s', acct, balance)"
+                         " ORDER BY acct) FROM byp.ew").fetchone()[0] == [
+            "A:5.00", "B:0.00", "C:0.00"]

@@ -136,8 +136,9 @@ def test_ddl_moving_rows_into_or_out_of_a_guarded_tree_is_refused_in_block_mode(
         "CREATE TABLE gd.ientry_new (LIKE gd.ientry)",
         "INSERT INTO gd.ientry_new VALUES (9, 1, 999)",
         "ALTER TABLE gd.ientry_new OWNER TO gd_owner")
-    # (as the toolkit's owner: attaching a partition clones the guard's row triggers, whose
-    # functions only it may execute; gd_owner gets 42501 there, before the event trigger)
+    # (as the toolkit's owner: attaching a partition clones the incremental mode's row
+    # triggers, recon_ledger_write / _order, whose functions only it may execute; the guard's
+    # own are granted to gd_owner, see test_the_owner_creates_partitions_of_a_guarded_table)
     for statement, role in (("ALTER TABLE gd.entry ATTACH PARTITION gd.entry_12"
                              " FOR VALUES FROM ('2026-12-01') TO ('2027-01-01')", "NONE"),
                             ("ALTER TABLE gd.ientry_new INHERIT gd.ientry", "gd_owner")):
@@ -190,3 +191,48 @@ def test_a_missing_ddl_event_trigger_is_flagged_for_block_mode(gd: str) -> None:
             in status)
     # and the drop it would have refused commits
     assert as_owner(gd, "DROP TABLE gd.entry_11") is None
+
+
+@pytest.mark.parametrize("mode", ["block", "warn"])
+def test_the_owner_creates_partitions_of_a_guarded_table(gd: str, mode: str) -> None:
+    """The tables' owner, not the toolkit's owner, creates and attaches partitions of guarded
+    partitioned tables (PostgreSQL clones their row triggers as that role, which failed with
+    "permission denied for function" and no name before): the rows written there are guarded.
+    A trigger it puts on a table of its own with a sealed guard function cannot feed the
+    guard's sums (RC410)."""
+    # the incremental mode's own row triggers on the ledgers (recon_ledger_write / _order,
+    # functions/run) are cloned too: granted here, as the guard's are by enable_guard
+    run(gd, "GRANT EXECUTE ON FUNCTION _recon.tg_ledger_write(), _recon.tg_ledger_order()"
+            " TO gd_owner")
+    run(gd, f"SELECT recon.enable_guard('drift', 'gd_l', '{{\"mode\": \"{mode}\"}}')",
+        "SELECT recon.enable_guard('append_only', 'gd_l', '{\"mode\": \"block\"}')")
+    assert as_owner(gd, "CREATE TABLE gd.entry_12 PARTITION OF gd.entry"
+                        " FOR VALUES FROM ('2026-12-01') TO ('2027-01-01')",
+                    "CREATE TABLE gd.entry_01 (LIKE gd.entry)",
+                    "ALTER TABLE gd.entry ATTACH PARTITION gd.entry_01"
+                    " FOR VALUES FROM ('2027-01-01') TO ('2027-02-01')",
+                    "INSERT INTO gd.entry VALUES (7, 2, 4, '2026-12-03')",
+                    "UPDATE gd.wallet SET balance = balance + 4 WHERE id = 2") is None
+    e = as_owner(gd, "INSERT INTO gd.entry VALUES (8, 2, 4, '2027-01-04')")
+    if mode == "block":
+        assert getattr(e, "sqlstate", None) == "RC401", e
+        # the append-only guard's row trigger was cloned too
+        e = as_owner(gd, "DELETE FROM gd.entry_12")
+        assert getattr(e, "sqlstate", None) == "RC405", e
+        assert synced(gd)
+        gid = rows(gd, "SELECT id FROM recon.guards WHERE kind = 'drift'")[0]["id"]
+        forge = ("CREATE TEMP TABLE fake (id bigint, wallet_id int, amount numeric,"
+                 " posted_on date)",
+                 f"CREATE TRIGGER f AFTER INSERT ON pg_temp.fake FOR EACH ROW"
+                 f" EXECUTE FUNCTION _recon.tg_drift_{gid}_ledger()",
+                 "INSERT INTO pg_temp.fake VALUES (1, 1, 1000, '2026-12-05')",
+                 "UPDATE gd.wallet SET balance = balance + 1000 WHERE id = 1")
+        # it cannot name the function (no USAGE on _recon); if it could, the function refuses
+        assert getattr(as_owner(gd, *forge), "sqlstate", None) == "42501"
+        run(gd, "GRANT USAGE ON SCHEMA _recon TO gd_owner")
+        e = as_owner(gd, *forge)
+        assert getattr(e, "sqlstate", None) == "RC410", e
+    else:
+        assert e is None
+    assert rows(gd, "SELECT count(*) AS n FROM recon.guards WHERE triggers_off <> '[]'") == [
+        {"n": 0}]

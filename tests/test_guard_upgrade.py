@@ -79,3 +79,39 @@ def test_recompile_keeps_ids_names_and_alerts(make_db: Callable[..., str],
         # another mode replaces the drift guard: a new id, after the ones in use
         assert c.execute("SELECT recon.enable_guard('drift', 's0_ledger', '{\"mode\": \"block\"}')"
                          " ->> 'guard'").fetchone()[0] == "3"
+
+
+def test_a_block_guard_that_cannot_be_enabled_again_says_it_is_not_sealed(
+        make_db: Callable[..., str], fixture_template: Callable[..., str]) -> None:
+    """A block-mode drift guard enabled before 0023 (its functions not SECURITY DEFINER,
+    simulated here) over a wallet key of a type a user made (a composite: RC406 since 0023)
+    cannot be enabled again at upgrade: the upgrade's message says that it keeps its old
+    functions and is not sealed, and recon.guards.triggers_off flags it "not sealed"."""
+    dsn = make_db(fixture_template(sql=("""
+CREATE SCHEMA up;
+CREATE TYPE up.k AS (code text);
+CREATE TABLE up.wallet (acct up.k PRIMARY KEY, balance numeric NOT NULL);
+CREATE TABLE up.entry (id int PRIMARY KEY, acct up.k NOT NULL, amount numeric NOT NULL);
+SELECT recon.register_wallet_source('up_w', 'up.wallet', 'acct', ARRAY['balance']);
+SELECT recon.register_ledger_source('up_l', 'up_w', 'up.entry', 'acct', 'amount');
+""",)))
+    with psycopg.connect(dsn, autocommit=True) as c:
+        # enabled in warn mode, then marked block with its functions as before 0023 (not
+        # SECURITY DEFINER): what a guard enabled in block mode before 0023 looks like
+        c.execute("SELECT recon.enable_guard('drift', 'up_l', '{\"mode\": \"warn\"}')")
+        c.execute("UPDATE _recon.guard SET mode = 'block'")
+        off = c.execute("SELECT triggers_off FROM recon.guards").fetchone()[0]
+        assert "not sealed" in {o["state"] for o in off}, off
+        result = c.execute("SELECT _recon.recompile_guards()").fetchone()[0]
+        assert result["recompiled"] == 0 and len(result["failed"]) == 1, result
+        error = result["failed"][0]["error"]
+        assert "cannot read up.wallet.acct (up.k)" in error, error
+        assert "NOT SEALED" in error and "keeps the trigger functions" in error, error
+        off = c.execute("SELECT triggers_off FROM recon.guards").fetchone()[0]
+        assert {o["state"] for o in off} >= {"not sealed"}, off
+        # once the cause is fixed, enabled again: sealed, nothing flagged "not sealed"
+        for t in ("up.wallet", "up.entry"):
+            c.execute(f"ALTER TABLE {t} ALTER COLUMN acct TYPE text USING (acct).code")
+        assert c.execute("SELECT _recon.recompile_guards() -> 'recompiled'").fetchone()[0] == 1
+        off = c.execute("SELECT triggers_off FROM recon.guards").fetchone()[0]
+        assert "not sealed" not in {o["state"] for o in off}, off

@@ -1290,6 +1290,9 @@ def test_append_only_blocks_update_delete_truncate_and_the_audited_escape(
     assert snapshot(dsn, *S0_TABLES, counted=True) == before
     # the escape needs a ticket and a reason, and an append-only guard to escape from
     fails("RC303", dsn, "SELECT recon.allow_ledger_change('s0_ledger', ' ', 'why')")
+    # tabs and newlines say nothing either (_recon.blank, as fix and reverse_fix)
+    fails("RC303", dsn, "SELECT recon.allow_ledger_change('s0_ledger', 'T', E'\\t\\n ')")
+    fails("RC303", dsn, "SELECT recon.allow_ledger_change('s0_ledger', E'\\r\\n', 'why')")
     fails("RC406", dsn, "SELECT recon.allow_ledger_change('s2_ledger', 'T', 'why')")
     assert q1(dsn, "SELECT count(*) FROM _recon.ledger_escape") == 0
 

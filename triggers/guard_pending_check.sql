@@ -15,6 +15,7 @@ DECLARE
     v_expected numeric;
     v_entries bigint;
     v_problem text;
+    v_found bigint;
 BEGIN
     -- the accumulated row as the transaction left it; removed whatever the verdict
     DELETE FROM _recon.guard_pending AS p
@@ -71,14 +72,17 @@ BEGIN
         END IF;
     ELSIF v_guard.kind = 'derived' THEN
         EXECUTE v_guard.compiled -> 'sql' ->> 'check' INTO v_stored, v_expected USING v_row.item;
-        IF FOUND AND (v_stored IS NULL OR v_stored = 'NaN' OR v_expected = 'NaN'
+        -- EXECUTE leaves FOUND as it was (true, from the guard's row): the row count says
+        -- whether the wallet is there (a wallet deleted or re-keyed away is not)
+        GET DIAGNOSTICS v_found = ROW_COUNT;
+        IF v_found > 0 AND (v_stored IS NULL OR v_stored = 'NaN' OR v_expected = 'NaN'
                       OR abs(v_stored - v_expected) > v_guard.tolerance) THEN
             v_message := format('wallet %s: %s is %s, expected %s', v_row.item,
                                 v_guard.compiled -> 'sql' ->> 'column', v_stored, v_expected);
             v_details := jsonb_build_object('wallet', v_row.item, 'stored', v_stored,
                                             'expected', v_expected,
                                             'difference', v_stored - v_expected);
-        ELSIF NOT FOUND AND v_guard.compiled -> 'sql' ->> 'orphan' IS NOT NULL THEN
+        ELSIF v_found = 0 AND v_guard.compiled -> 'sql' ->> 'orphan' IS NOT NULL THEN
             -- the wallet is gone (deleted, or re-keyed away) and its source rows still hold
             -- an amount: nothing stores it any more
             EXECUTE v_guard.compiled -> 'sql' ->> 'orphan' INTO v_expected USING v_row.item;

@@ -127,7 +127,8 @@ BEGIN
     -- a source that is a simple view: its guard goes on the base table, through its WHERE
     v_compiled := _recon.guard_over_views(
         jsonb_build_object('sql', v_sql, 'triggers', v_triggers, 'functions', v_functions),
-        jsonb_build_object('ledger', v_ledger.relid, 'wallet', v_wallet.relid, 'source', v_relid),
+        jsonb_build_object('ledger', v_ledger.relid, 'wallet', v_wallet.relid, 'source', v_relid)
+        || COALESCE(v_compiled -> 'sides', '{}'::jsonb),  -- a drift guard's other ledgers
         p_kind, p_target);
     -- double_entry: its statements as static SQL in functions generated for it
     RETURN CASE WHEN p_kind = 'double_entry'

@@ -24,6 +24,8 @@ DECLARE
 BEGIN
     PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
                                   'double_entry guard');
+    -- its functions run as the toolkit's owner: no user's cast or operator
+    PERFORM _recon.guard_double_entry_types(v_ledger);
     IF (_recon.legs(v_ledger)).amount_mode = 'operation' THEN
         PERFORM _recon.fail('RC406', 'a double_entry guard needs a signed or direction ledger',
                             format('Ledger %s is operation-based.', v_ledger.name),
@@ -124,7 +126,8 @@ COMMENT ON FUNCTION _recon.guard_double_entry_compile(
 'The part of _recon.guard_compile for a double_entry guard on ledger p_ledger: {"sql", '
 '"triggers"}, the statement triggers on the ledger (and on each parent table) staging the '
 'journals written in _recon.guard_pending, and the commit-time sum of one journal ("check"). '
-'RC106 without a journal column, RC406 on an operation ledger.';
+'RC106 without a journal column, RC406 on an operation ledger or over a column of a type a '
+'user made (_recon.guard_double_entry_types).';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_double_entry_compile(
     integer, _recon.ledger_source, _recon.wallet_source

@@ -25,6 +25,7 @@ DECLARE
     v_triggers jsonb;
     v_parent jsonb;
     v_branches jsonb;
+    v_others jsonb;
 BEGIN
     IF v_block THEN  -- no user's cast runs as the toolkit's owner
         PERFORM _recon.guard_require_builtin_types(p_ledger, p_wallet);
@@ -80,8 +81,11 @@ BEGIN
           FROM _recon.guard_parent_tables(p_ledger) AS t
           WHERE v_legs AND t.relid NOT IN (p_wallet.relid, p_ledger.relid)) AS x;
 
+    -- the other ledgers a balance check sums on these columns: their effects count too
+    v_others := _recon.guard_drift_others_compile(p_id, p_ledger, p_wallet, v_cols, v_block);
     RETURN jsonb_build_object(
-        'sql', v_sql, 'triggers', v_triggers,
+        'sql', v_sql, 'triggers', v_triggers || (v_others -> 'triggers'),
+        'sides', v_others -> 'sides',
         'functions', (
             SELECT jsonb_agg(jsonb_build_object(
                        'function', format('_recon.tg_drift_%s_%s()', p_id, s.side),
@@ -93,7 +97,7 @@ BEGIN
             FROM unnest(v_sides
                         || CASE WHEN v_block THEN ARRAY[]::text[] ELSE ARRAY['check'] END
                         || CASE WHEN v_legs THEN ARRAY['legs'] ELSE ARRAY[]::text[] END)
-                WITH ORDINALITY AS s (side, o)));
+                WITH ORDINALITY AS s (side, o)) || (v_others -> 'functions'));
 END;
 $body$;
 
@@ -105,7 +109,9 @@ IS
 'alone does not give (keyed on several columns, or reading parent rows) has statement triggers '
 'instead (a generated _recon.tg_drift_<id>_legs(), _recon.guard_drift_legs_function), on the '
 'ledger and on each parent table (UPDATE), adding what each statement moved through the legs '
-'relation (_recon.guard_drift_legs_sql). TRUNCATE is '
+'relation (_recon.guard_drift_legs_sql). The other ledgers a balance check sums on the same '
+'columns get row triggers adding their effects to the same sums '
+'(_recon.guard_drift_others_compile; "sides" names their relations). TRUNCATE is '
 'refused on every table it reads.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_drift_compile(

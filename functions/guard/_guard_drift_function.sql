@@ -11,23 +11,16 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_setting text := format('wallet_recon.drift_%s', p_id);
-    v_amount_type text := _recon.column_type_sql(p_ledger.relid, p_ledger.amount_column);
     v_block boolean := EXISTS (SELECT FROM _recon.guard AS g
                                WHERE g.id = p_id AND g.mode = 'block');
     v_exact boolean;
     v_first text;
 BEGIN
-    -- Amounts are compared as text, so stored changes and ledger effects must print alike: they
-    -- do when both columns have the same type with a fixed scale (numeric(14,2) and
-    -- numeric(14,2)) or an integer type, and every multiplier is 1 or -1; otherwise the
-    -- generated code trims trailing zeros (numeric 5.50 and 5.5 both become 5.5).
-    v_exact := NOT EXISTS (
-        SELECT FROM unnest(p_cols) AS b
-        WHERE _recon.column_type_sql(p_wallet.relid, b) IS DISTINCT FROM v_amount_type
-           OR NOT (v_amount_type LIKE '%(%' OR _recon.column_type(p_ledger.relid,
-                   p_ledger.amount_column) IN ('smallint', 'integer', 'bigint'))
-           OR EXISTS (SELECT FROM jsonb_each_text(p_ledger.effects -> b) AS e
-                      WHERE e.value::numeric NOT IN (1, -1)));
+    -- Amounts are compared as text: untrimmed only when every ledger the guard sums prints
+    -- like the balance columns (_recon.guard_drift_exact, over the guard's own ledger)
+    v_exact := _recon.guard_drift_exact(
+        _recon.ledger((SELECT g.target FROM _recon.guard AS g WHERE g.id = p_id)), p_wallet,
+        p_cols);
     -- warn mode, the first record of a transaction: the table with the constraint trigger (the
     -- option check_on, the wallet table by default) has queued the check; the other table
     -- queues one
@@ -52,6 +45,7 @@ AS $gen$
 DECLARE
     {{variables}}
 BEGIN
+    {{table}}
     {{read}}
     {{body}}
     {{queue}}
@@ -82,13 +76,31 @@ $gen$$t$,
                               WHEN p_side = 'check' THEN 'v_acc pg_catalog.text;'
                               ELSE E'v_acc pg_catalog.text;\nv_rec pg_catalog.text;\n'
                                    || 'v_at pg_catalog.int4;' END,
+            -- sealed, on a partitioned table (whose owner may execute it, so that partitions
+            -- get its clone: _recon.guard_grant_row_functions): only a row of that table or a
+            -- partition of it, or (asked) another table of the guard's (_recon.guard_row_table)
+            'table', COALESCE((
+                SELECT format(
+                    E'IF tg_relid OPERATOR(pg_catalog.<>) %1$s::pg_catalog.oid AND '
+                    || E'(pg_catalog.pg_partition_root(tg_relid))::pg_catalog.oid\n'
+                    || E'    IS DISTINCT FROM %1$s::pg_catalog.oid THEN\n'
+                    || E'    PERFORM _recon.guard_row_table(%2$s, tg_relid);\nEND IF;',
+                    b.oid, p_id)
+                FROM pg_catalog.pg_class AS c
+                JOIN pg_catalog.pg_class AS b
+                    ON b.oid = CASE WHEN c.relkind = 'v' THEN _recon.base_table(c.oid)
+                                    ELSE c.oid END
+                WHERE v_block AND p_side <> 'check' AND b.relkind = 'p'
+                  AND c.oid = CASE WHEN p_side = 'wallet' THEN p_wallet.relid
+                                   ELSE p_ledger.relid END), ''),
             'read', CASE WHEN v_block THEN '' ELSE format(
                 'v_acc := COALESCE(pg_catalog.current_setting(%L, TRUE), '''');', v_setting) END,
-            'body', CASE p_side
-                WHEN 'wallet' THEN _recon.guard_drift_wallet_sql(p_id, p_wallet, p_cols, v_exact,
-                                                                  v_first)
-                WHEN 'ledger' THEN _recon.guard_drift_ledger_sql(p_id, p_ledger, p_cols, v_exact,
-                                                                  v_first)
+            'body', CASE
+                WHEN p_side = 'wallet' THEN _recon.guard_drift_wallet_sql(
+                    p_id, p_wallet, p_cols, v_exact, v_first)
+                -- ledger, or ledger<n>: another ledger the guard sums (guard_drift_ledgers)
+                WHEN p_side LIKE 'ledger%' THEN _recon.guard_drift_ledger_sql(
+                    p_id, p_ledger, p_cols, v_exact, v_first)
                 -- the deferred constraint trigger (warn mode; and a tick's): the first to run
                 -- at commit finds everything the transaction wrote, empties the accumulator
                 -- and judges what is left; '*' alone (all balanced) needs no query
@@ -109,7 +121,8 @@ COMMENT ON FUNCTION _recon.guard_drift_function(
     integer, text, _recon.ledger_source, _recon.wallet_source, text[]
 ) IS
 'CREATE FUNCTION statement of a drift guard''s trigger function: p_side wallet (row trigger on '
-'the wallet table: stored changes) or ledger (row trigger on the ledger: ledger effects), '
+'the wallet table: stored changes) or ledger (row trigger on the ledger: ledger effects; '
+'ledger<n> on another ledger the guard sums, _recon.guard_drift_ledgers), '
 'static PL/pgSQL adding, per wallet and balance column, what the row changed to the '
 'transaction-local setting wallet_recon.drift_<guard id>; p_side check (deferred constraint '
 'trigger on the wallet table): judges that setting at commit. Not SECURITY DEFINER (they run '

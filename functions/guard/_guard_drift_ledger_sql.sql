@@ -35,8 +35,11 @@ BEGIN
                                               p_first, NOT v_many);
         v_ins := v_ins || ARRAY(SELECT jsonb_array_elements_text(v_r -> 'insert'));
         v_del := v_del || ARRAY(SELECT jsonb_array_elements_text(v_r -> 'delete'));
-        v_same := format('(new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
-                         || '(old.%1$I)::pg_catalog.text', v_leg);
+        v_same := format('%s OPERATOR(pg_catalog.=) %s',
+                         _recon.guard_text_sql(_recon.column_type(p_ledger.relid, v_leg),
+                                               format('new.%I', v_leg)),
+                         _recon.guard_text_sql(_recon.column_type(p_ledger.relid, v_leg),
+                                               format('old.%I', v_leg)));
         -- a transfer row's UPDATE, per leg: the same wallet or another one
         v_legs := v_legs || _recon.template_fill(
 $t$IF {{same_wallet}} THEN

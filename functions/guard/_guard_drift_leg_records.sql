@@ -27,6 +27,8 @@ DECLARE
     v_col text;
 BEGIN
     FOR v_i, v_col IN SELECT o, b FROM unnest(p_cols) WITH ORDINALITY AS c (b, o) LOOP
+        -- another ledger the guard sums may move only some of its columns (numbered alike)
+        CONTINUE WHEN p_ledger.effects -> v_col IS NULL;
         v_num := _recon.guard_drift_leg_sql(p_ledger, v_col, 'new', p_side);
         v_eff := _recon.guard_drift_leg_sql(p_ledger, v_col, 'old', p_side);
         -- inserted: an entry without a wallet moves none; an effect of zero (an operation

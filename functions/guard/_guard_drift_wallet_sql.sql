@@ -17,6 +17,7 @@ DECLARE
     -- an integer one
     v_skip text := CASE WHEN _recon.guard_drift_nullable(p_wallet.relid, p_wallet.key_column)
                         THEN format('new.%I IS NULL OR ', p_wallet.key_column) ELSE '' END;
+    v_type oid := _recon.column_type(p_wallet.relid, p_wallet.key_column);
     v_new text := _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column, 'new');
     v_old text := _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column, 'old');
     v_upd text[] := ARRAY[]::text[];
@@ -68,8 +69,9 @@ ELSE
     {{delete}}
 END IF;$t$,
         jsonb_build_object(
-            'same_key', format('(new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
-                               || '(old.%1$I)::pg_catalog.text', p_wallet.key_column),
+            'same_key', format('%s OPERATOR(pg_catalog.=) %s',
+                               _recon.guard_text_sql(v_type, format('new.%I', p_wallet.key_column)),
+                               _recon.guard_text_sql(v_type, format('old.%I', p_wallet.key_column))),
             'update', _recon.guard_drift_branch_sql(v_upd, v_setting, v_once),
             'rekey', _recon.guard_drift_branch_sql(v_del || v_ins, v_setting, v_once),
             'insert', _recon.guard_drift_branch_sql(v_ins, v_setting, v_once),

@@ -35,6 +35,13 @@ BEGIN
       AND NOT (b.typtype = 'e' AND c.relid = p_ledger.relid
                AND a.attname IN (p_ledger.direction_column, p_ledger.operation_column)
                AND p_ledger.parents IS NULL AND p_ledger.kinds IS NULL)
+      -- an enum wallet key (the wallet's, an entry's wallet columns) is read by its label
+      -- too (_recon.guard_text_sql), on every shape: the legs relation passes it as it is
+      AND NOT (b.typtype = 'e'
+               AND ((c.relid = p_wallet.relid AND a.attname = p_wallet.key_column)
+                    OR (c.relid = p_ledger.relid
+                        AND a.attname IN (p_ledger.wallet_column, p_ledger.debit_wallet_column,
+                                          p_ledger.credit_wallet_column))))
     ORDER BY c.relid, a.attnum
     LIMIT 1;
     -- an entry filter compares with the operator of its column's type: one that is not
@@ -61,9 +68,10 @@ IS
 'RC406 unless every column a sealed (block-mode) drift guard''s SECURITY DEFINER trigger '
 'functions convert (the wallet key and balances, the ledger''s wallet, amount, direction and '
 'operation columns) is of a built-in type or a domain over one (an enum, too, as the direction '
-'or operation column of a ledger read row by row: its label is read through its output '
-'function), and every entry filter uses a pg_catalog operator: a cast or operator of a '
-'user''s type can be that user''s function, which would run as the toolkit''s owner.';
+'or operation column of a ledger read row by row, and as the wallet key or an entry''s '
+'wallet column on any shape: its label is read through its output function), and every '
+'entry filter uses a pg_catalog operator: a cast or operator of a user''s type can be that '
+'user''s function, which would run as the toolkit''s owner.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_require_builtin_types(
     _recon.ledger_source, _recon.wallet_source

@@ -39,6 +39,19 @@ AS $body$
             WITH ORDINALITY AS e (name, o)
         LEFT JOIN pg_catalog.pg_event_trigger AS ev ON ev.evtname = e.name
         WHERE g.mode = 'block' AND (ev.oid IS NULL OR ev.evtenabled IN ('D', 'R'))
+        UNION ALL
+        -- a block-mode drift guard whose generated functions are not SECURITY DEFINER was
+        -- enabled before migration 0023 and could not be enabled again at upgrade (a column
+        -- of a type a user made, its table's owner needed): its sums are still in a setting
+        -- the writer can reset (table NULL, trigger: the function)
+        SELECT g.id, 2000000 + f.ordinality, jsonb_build_object(
+                   'guard', g.id, 'kind', g.kind, 'target', g.target, 'table', NULL,
+                   'trigger', f.value #>> '{}', 'state', 'not sealed')
+        FROM _recon.guard AS g
+        CROSS JOIN LATERAL jsonb_array_elements(COALESCE(g.compiled -> 'functions', '[]'))
+            WITH ORDINALITY AS f (value, ordinality)
+        JOIN pg_catalog.pg_proc AS p ON p.oid = to_regprocedure(f.value #>> '{}')
+        WHERE g.kind = 'drift' AND g.mode = 'block' AND NOT p.prosecdef
     ) AS o;
 $body$;
 
@@ -47,7 +60,9 @@ COMMENT ON FUNCTION _recon.guards_off() IS
 'missing (dropped), disabled (ALTER TABLE ... DISABLE TRIGGER) or replica only (ENABLE REPLICA '
 'TRIGGER); for a guard in block mode, also each event trigger of the toolkit that is missing '
 '(an install by a role that is not a superuser) or disabled (table NULL, state "event trigger '
-'missing"...: DDL moving rows into or out of its tables is then not refused); a JSON array of '
+'missing"...: DDL moving rows into or out of its tables is then not refused), and each '
+'generated function of a block-mode drift guard that is not SECURITY DEFINER (state "not '
+'sealed": enabled before migration 0023, not enabled again since); a JSON array of '
 '{guard, kind, target, table, trigger, state}. Shown by '
 'recon.guards (triggers_off), wallet-recon status, every reconcile summary (guards_off) and '
 'warn-mode alerts.';

@@ -45,8 +45,22 @@ BEGIN
             WHEN lock_not_available OR query_canceled OR deadlock_detected THEN
                 RAISE;  -- writers hold the table: the upgrade fails and changes nothing; retry
             WHEN OTHERS THEN
+            -- say what it is left with: the functions it was enabled with, and for a
+            -- block-mode drift guard generated before 0023, no seal (_recon.guards_off)
             v_failed := v_failed || jsonb_build_object(
-                'kind', v_guard.kind, 'target', v_guard.target, 'error', SQLERRM);
+                'kind', v_guard.kind, 'target', v_guard.target, 'error', SQLERRM
+                || '; it keeps the trigger functions it was enabled with'
+                || CASE WHEN v_guard.kind = 'drift' AND v_guard.mode = 'block'
+                             AND EXISTS (SELECT FROM jsonb_array_elements_text(
+                                             COALESCE(v_guard.compiled -> 'functions', '[]'))
+                                             AS f (name)
+                                         JOIN pg_catalog.pg_proc AS p
+                                             ON p.oid = to_regprocedure(f.name)
+                                         WHERE NOT p.prosecdef)
+                        THEN ', generated before migration 0023: NOT SEALED, its sums are in a '
+                             || 'setting the writer can reset (recon.guards.triggers_off says '
+                             || '"not sealed"); fix the cause, then disable and enable it'
+                        ELSE '' END);
         END;
     END LOOP;
     PERFORM setval(v_seq, v_last, v_called);

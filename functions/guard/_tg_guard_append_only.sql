@@ -9,6 +9,11 @@ DECLARE
     v_guard _recon.guard;
     v_shown bigint;
 BEGIN
+    -- the owner of a partitioned ledger may execute it (its row trigger is cloned to new
+    -- partitions as that role): only the guard's tables and their partitions and children
+    IF tg_relid IS DISTINCT FROM to_regclass(tg_argv[1]) THEN
+        PERFORM _recon.guard_row_table(tg_argv[0]::integer, tg_relid);
+    END IF;
     -- a ledger that is a simple view: only the rows it shows are entries (argument 2)
     IF tg_level = 'ROW' AND tg_nargs > 1 AND (SELECT c.relkind FROM pg_class AS c
                                               WHERE c.oid = to_regclass(tg_argv[1])) = 'v' THEN
@@ -42,6 +47,7 @@ COMMENT ON FUNCTION _recon.tg_guard_append_only() IS
 'a simple view, only rows it shows count): UPDATE, DELETE and TRUNCATE '
 'of ledger entries are blocked (RC405) or warned about, unless the transaction holds an '
 'audited escape (recon.allow_ledger_change) or is an audited recon.fix(). Repairs go through '
-'adjustments.';
+'adjustments. Fired on a table outside the guard''s tables and their partitions and children: '
+'RC410 (_recon.guard_row_table).';
 
 REVOKE EXECUTE ON FUNCTION _recon.tg_guard_append_only() FROM PUBLIC;

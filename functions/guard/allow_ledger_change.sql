@@ -16,7 +16,7 @@ BEGIN
                             'The escape is from an enabled append-only guard.',
                             'SELECT * FROM recon.guards; lists them.');
     END IF;
-    IF NULLIF(btrim(allow_ledger_change.ticket), '') IS NULL OR NULLIF(btrim(allow_ledger_change.reason), '') IS NULL THEN
+    IF _recon.blank(allow_ledger_change.ticket) OR _recon.blank(allow_ledger_change.reason) THEN
         PERFORM _recon.fail('RC303', 'changing a ledger entry needs a ticket and a reason',
                             format('ticket %L, reason %L.', allow_ledger_change.ticket, allow_ledger_change.reason),
                             'Both go into _recon.ledger_escape.');
@@ -30,6 +30,7 @@ $body$;
 COMMENT ON FUNCTION recon.allow_ledger_change(text, text, text) IS
 'Lets the calling transaction (only it) update or delete entries of a ledger under an '
 'append-only guard, and records who, when, ticket and reason in _recon.ledger_escape. '
-'Errors: RC406 no such guard, RC303 no ticket or reason. Owner only.';
+'Errors: RC406 no such guard, RC303 no ticket or reason (NULL, or only whitespace: '
+'_recon.blank). Owner only.';
 
 REVOKE EXECUTE ON FUNCTION recon.allow_ledger_change(text, text, text) FROM PUBLIC;

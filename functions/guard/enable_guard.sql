@@ -110,6 +110,8 @@ BEGIN
                        format('wallet-recon %s guard %s on %s (recon.disable_guard(%L, %L) '
                               || 'removes it)', enable_guard.kind, v_id, enable_guard.target, enable_guard.kind, enable_guard.target));
     END LOOP;
+    -- the owner of a partitioned table may create partitions (its row triggers are cloned)
+    PERFORM _recon.guard_grant_row_functions(v_compiled -> 'triggers');
     UPDATE _recon.guard AS g
     SET compiled = jsonb_build_object(
             'sql', v_compiled -> 'sql',

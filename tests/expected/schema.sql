@@ -9311,7 +9311,8 @@ BEGIN
     -- a source that is a simple view: its guard goes on the base table, through its WHERE
     v_compiled := _recon.guard_over_views(
         jsonb_build_object('sql', v_sql, 'triggers', v_triggers, 'functions', v_functions),
-        jsonb_build_object('ledger', v_ledger.relid, 'wallet', v_wallet.relid, 'source', v_relid),
+        jsonb_build_object('ledger', v_ledger.relid, 'wallet', v_wallet.relid, 'source', v_relid)
+        || COALESCE(v_compiled -> 'sides', '{}'::jsonb),  -- a drift guard's other ledgers
         p_kind, p_target);
     -- double_entry: its statements as static SQL in functions generated for it
     RETURN CASE WHEN p_kind = 'double_entry'
@@ -9468,6 +9469,8 @@ DECLARE
 BEGIN
     PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
                                   'double_entry guard');
+    -- its functions run as the toolkit's owner: no user's cast or operator
+    PERFORM _recon.guard_double_entry_types(v_ledger);
     IF (_recon.legs(v_ledger)).amount_mode = 'operation' THEN
         PERFORM _recon.fail('RC406', 'a double_entry guard needs a signed or direction ledger',
                             format('Ledger %s is operation-based.', v_ledger.name),
@@ -9566,7 +9569,69 @@ $_$;
 -- Name: FUNCTION guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'The part of _recon.guard_compile for a double_entry guard on ledger p_ledger: {"sql", "triggers"}, the statement triggers on the ledger (and on each parent table) staging the journals written in _recon.guard_pending, and the commit-time sum of one journal ("check"). RC106 without a journal column, RC406 on an operation ledger.';
+COMMENT ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'The part of _recon.guard_compile for a double_entry guard on ledger p_ledger: {"sql", "triggers"}, the statement triggers on the ledger (and on each parent table) staging the journals written in _recon.guard_pending, and the commit-time sum of one journal ("check"). RC106 without a journal column, RC406 on an operation ledger or over a column of a type a user made (_recon.guard_double_entry_types).';
+
+--
+-- Name: guard_double_entry_types(_recon.ledger_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_double_entry_types(p_ledger _recon.ledger_source) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_column text;
+BEGIN
+    -- A double_entry guard's statement trigger function (_recon.tg_guard_<id>_stmt) and its
+    -- commit-time journal sum run as the toolkit's owner, in both modes, and convert the
+    -- journal to text and back, the direction to text (through the legs relation: a cast,
+    -- not the enum's output function) and the amounts to numeric. A cast from a type its
+    -- owner made can be that owner's function (CREATE CAST ... WITH FUNCTION, even after the
+    -- guard is enabled), which would run as the toolkit's owner: as for a block-mode drift
+    -- guard (_recon.guard_require_builtin_types), only built-in types and domains over them
+    -- are read, and here no enum either.
+    SELECT format('%s.%I (%s)', p_ledger.relid::regclass, a.attname,
+                  format_type(a.atttypid, NULL))
+    INTO v_column
+    FROM pg_attribute AS a
+    JOIN pg_type AS t ON t.oid = a.atttypid
+    JOIN pg_type AS b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+    WHERE a.attrelid = p_ledger.relid AND NOT a.attisdropped AND b.oid::integer >= 16384
+      AND a.attname = ANY (ARRAY[p_ledger.wallet_column, p_ledger.debit_wallet_column,
+                                 p_ledger.credit_wallet_column, p_ledger.amount_column,
+                                 p_ledger.direction_column, p_ledger.operation_column,
+                                 p_ledger.journal_column, p_ledger.currency_column]
+                           || ARRAY(SELECT p.value ->> 'via'
+                                    FROM jsonb_each(COALESCE(p_ledger.parents, '{}'))
+                                        AS p (key, value)
+                                    WHERE strpos(p.value ->> 'via', '.') = 0))
+    ORDER BY a.attnum
+    LIMIT 1;
+    -- an entry filter compares with its column type's operator: one that is not
+    -- pg_catalog's would run as the toolkit's owner
+    IF v_column IS NULL
+       AND _recon.guard_filter_sql(p_ledger, 'new') ~ 'OPERATOR\((?!pg_catalog\.)' THEN
+        v_column := format('the entry filters of %s (an operator that is not pg_catalog''s)',
+                           p_ledger.relid::regclass);
+    END IF;
+    IF v_column IS NOT NULL THEN
+        PERFORM _recon.fail(
+            'RC406', format('a double_entry guard cannot read %s', v_column),
+            'Its statement trigger function and journal sum run as the toolkit''s owner and '
+            || 'convert the journals, directions and amounts they read; a type made by a user '
+            || '(an enum, too: it is read through a cast) can carry a cast that runs that '
+            || 'user''s code, which would run as the toolkit''s owner.',
+            'Use a built-in type (or a domain over one) for that column, or check journals '
+            || 'with reconcile (the journal check); docs/GUARDS.md "Block mode".');
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_double_entry_types(p_ledger _recon.ledger_source); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_double_entry_types(p_ledger _recon.ledger_source) IS 'RC406 unless every column a double_entry guard''s functions (SECURITY DEFINER, both modes) convert or compare (the ledger''s wallet, amount, direction, operation, journal and currency columns, and the columns its parents are reached through) is of a built-in type or a domain over one (no enum: the legs relation casts it to text), and every entry filter uses a pg_catalog operator: a cast or operator of a user''s type can be that user''s function, which would run as the toolkit''s owner.';
 
 --
 -- Name: guard_drift_branch_sql(text[], text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9616,6 +9681,7 @@ DECLARE
     v_triggers jsonb;
     v_parent jsonb;
     v_branches jsonb;
+    v_others jsonb;
 BEGIN
     IF v_block THEN  -- no user's cast runs as the toolkit's owner
         PERFORM _recon.guard_require_builtin_types(p_ledger, p_wallet);
@@ -9671,8 +9737,11 @@ BEGIN
           FROM _recon.guard_parent_tables(p_ledger) AS t
           WHERE v_legs AND t.relid NOT IN (p_wallet.relid, p_ledger.relid)) AS x;
 
+    -- the other ledgers a balance check sums on these columns: their effects count too
+    v_others := _recon.guard_drift_others_compile(p_id, p_ledger, p_wallet, v_cols, v_block);
     RETURN jsonb_build_object(
-        'sql', v_sql, 'triggers', v_triggers,
+        'sql', v_sql, 'triggers', v_triggers || (v_others -> 'triggers'),
+        'sides', v_others -> 'sides',
         'functions', (
             SELECT jsonb_agg(jsonb_build_object(
                        'function', format('_recon.tg_drift_%s_%s()', p_id, s.side),
@@ -9684,7 +9753,7 @@ BEGIN
             FROM unnest(v_sides
                         || CASE WHEN v_block THEN ARRAY[]::text[] ELSE ARRAY['check'] END
                         || CASE WHEN v_legs THEN ARRAY['legs'] ELSE ARRAY[]::text[] END)
-                WITH ORDINALITY AS s (side, o)));
+                WITH ORDINALITY AS s (side, o)) || (v_others -> 'functions'));
 END;
 $$;
 
@@ -9692,7 +9761,7 @@ $$;
 -- Name: FUNCTION guard_drift_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'Compiles a drift guard: {"sql", "triggers", "functions"}. Row trigger functions generated for the wallet table and the ledger add what each row changed to a transaction-local accumulator, judged at commit by a deferred constraint trigger (check_on). A ledger whose effects a row alone does not give (keyed on several columns, or reading parent rows) has statement triggers instead (a generated _recon.tg_drift_<id>_legs(), _recon.guard_drift_legs_function), on the ledger and on each parent table (UPDATE), adding what each statement moved through the legs relation (_recon.guard_drift_legs_sql). TRUNCATE is refused on every table it reads.';
+COMMENT ON FUNCTION _recon.guard_drift_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'Compiles a drift guard: {"sql", "triggers", "functions"}. Row trigger functions generated for the wallet table and the ledger add what each row changed to a transaction-local accumulator, judged at commit by a deferred constraint trigger (check_on). A ledger whose effects a row alone does not give (keyed on several columns, or reading parent rows) has statement triggers instead (a generated _recon.tg_drift_<id>_legs(), _recon.guard_drift_legs_function), on the ledger and on each parent table (UPDATE), adding what each statement moved through the legs relation (_recon.guard_drift_legs_sql). The other ledgers a balance check sums on the same columns get row triggers adding their effects to the same sums (_recon.guard_drift_others_compile; "sides" names their relations). TRUNCATE is refused on every table it reads.';
 
 --
 -- Name: guard_drift_effect_sql(_recon.ledger_source, text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9753,6 +9822,40 @@ $$;
 COMMENT ON FUNCTION _recon.guard_drift_effect_sql(p_ledger _recon.ledger_source, p_column text, p_row text) IS 'PL/pgSQL expression (over trigger row p_row, new or old) for a ledger entry''s effect on one balance column, as numeric: the signed amount, or a CASE over the direction or operation type, an enum''s label read through its output function (0 for a type only other columns map; in the new row, NaN for a type no column maps, or NULL: never cancelled); as _recon.effect_sql() computes it, with every operator schema-qualified.';
 
 --
+-- Name: guard_drift_exact(_recon.ledger_source, _recon.wallet_source, text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_exact(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- Amounts are compared as text, so stored changes and ledger effects must print alike:
+    -- they do when the balance column and the amount column of every ledger the guard sums
+    -- (p_ledger and _recon.guard_drift_ledgers) have the same type with a fixed scale
+    -- (numeric(14,2) and numeric(14,2)) or an integer type, and every multiplier is 1 or -1;
+    -- otherwise the generated code trims trailing zeros (numeric 5.50 and 5.5 both 5.5).
+    SELECT NOT EXISTS (
+        SELECT FROM (SELECT p_ledger AS l
+                     UNION ALL
+                     SELECT o FROM _recon.guard_drift_ledgers(p_ledger, p_cols) AS o) AS x,
+            unnest(p_cols) AS b,
+            LATERAL (SELECT _recon.column_type_sql((x.l).relid, (x.l).amount_column) AS t)
+                AS a
+        WHERE (x.l).effects ? b
+          AND (_recon.column_type_sql(p_wallet.relid, b) IS DISTINCT FROM a.t
+               OR NOT (a.t LIKE '%(%' OR _recon.column_type((x.l).relid, (x.l).amount_column)
+                       IN ('smallint', 'integer', 'bigint'))
+               OR EXISTS (SELECT FROM jsonb_each_text((x.l).effects -> b) AS e
+                          WHERE e.value::numeric NOT IN (1, -1))));
+$$;
+
+--
+-- Name: FUNCTION guard_drift_exact(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_exact(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) IS 'Whether a drift guard on ledger p_ledger can compare its amounts as text untrimmed: the balance columns p_cols and the amount column of every ledger it sums (p_ledger and _recon.guard_drift_ledgers) share one type with a fixed scale or an integer type, and every multiplier is 1 or -1. Else the generated code trims trailing zeros.';
+
+--
 -- Name: guard_drift_function(integer, text, _recon.ledger_source, _recon.wallet_source, text[]); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -9762,23 +9865,16 @@ CREATE FUNCTION _recon.guard_drift_function(p_id integer, p_side text, p_ledger 
     AS $_$
 DECLARE
     v_setting text := format('wallet_recon.drift_%s', p_id);
-    v_amount_type text := _recon.column_type_sql(p_ledger.relid, p_ledger.amount_column);
     v_block boolean := EXISTS (SELECT FROM _recon.guard AS g
                                WHERE g.id = p_id AND g.mode = 'block');
     v_exact boolean;
     v_first text;
 BEGIN
-    -- Amounts are compared as text, so stored changes and ledger effects must print alike: they
-    -- do when both columns have the same type with a fixed scale (numeric(14,2) and
-    -- numeric(14,2)) or an integer type, and every multiplier is 1 or -1; otherwise the
-    -- generated code trims trailing zeros (numeric 5.50 and 5.5 both become 5.5).
-    v_exact := NOT EXISTS (
-        SELECT FROM unnest(p_cols) AS b
-        WHERE _recon.column_type_sql(p_wallet.relid, b) IS DISTINCT FROM v_amount_type
-           OR NOT (v_amount_type LIKE '%(%' OR _recon.column_type(p_ledger.relid,
-                   p_ledger.amount_column) IN ('smallint', 'integer', 'bigint'))
-           OR EXISTS (SELECT FROM jsonb_each_text(p_ledger.effects -> b) AS e
-                      WHERE e.value::numeric NOT IN (1, -1)));
+    -- Amounts are compared as text: untrimmed only when every ledger the guard sums prints
+    -- like the balance columns (_recon.guard_drift_exact, over the guard's own ledger)
+    v_exact := _recon.guard_drift_exact(
+        _recon.ledger((SELECT g.target FROM _recon.guard AS g WHERE g.id = p_id)), p_wallet,
+        p_cols);
     -- warn mode, the first record of a transaction: the table with the constraint trigger (the
     -- option check_on, the wallet table by default) has queued the check; the other table
     -- queues one
@@ -9803,6 +9899,7 @@ AS $gen$
 DECLARE
     {{variables}}
 BEGIN
+    {{table}}
     {{read}}
     {{body}}
     {{queue}}
@@ -9833,13 +9930,31 @@ $gen$$t$,
                               WHEN p_side = 'check' THEN 'v_acc pg_catalog.text;'
                               ELSE E'v_acc pg_catalog.text;\nv_rec pg_catalog.text;\n'
                                    || 'v_at pg_catalog.int4;' END,
+            -- sealed, on a partitioned table (whose owner may execute it, so that partitions
+            -- get its clone: _recon.guard_grant_row_functions): only a row of that table or a
+            -- partition of it, or (asked) another table of the guard's (_recon.guard_row_table)
+            'table', COALESCE((
+                SELECT format(
+                    E'IF tg_relid OPERATOR(pg_catalog.<>) %1$s::pg_catalog.oid AND '
+                    || E'(pg_catalog.pg_partition_root(tg_relid))::pg_catalog.oid\n'
+                    || E'    IS DISTINCT FROM %1$s::pg_catalog.oid THEN\n'
+                    || E'    PERFORM _recon.guard_row_table(%2$s, tg_relid);\nEND IF;',
+                    b.oid, p_id)
+                FROM pg_catalog.pg_class AS c
+                JOIN pg_catalog.pg_class AS b
+                    ON b.oid = CASE WHEN c.relkind = 'v' THEN _recon.base_table(c.oid)
+                                    ELSE c.oid END
+                WHERE v_block AND p_side <> 'check' AND b.relkind = 'p'
+                  AND c.oid = CASE WHEN p_side = 'wallet' THEN p_wallet.relid
+                                   ELSE p_ledger.relid END), ''),
             'read', CASE WHEN v_block THEN '' ELSE format(
                 'v_acc := COALESCE(pg_catalog.current_setting(%L, TRUE), '''');', v_setting) END,
-            'body', CASE p_side
-                WHEN 'wallet' THEN _recon.guard_drift_wallet_sql(p_id, p_wallet, p_cols, v_exact,
-                                                                  v_first)
-                WHEN 'ledger' THEN _recon.guard_drift_ledger_sql(p_id, p_ledger, p_cols, v_exact,
-                                                                  v_first)
+            'body', CASE
+                WHEN p_side = 'wallet' THEN _recon.guard_drift_wallet_sql(
+                    p_id, p_wallet, p_cols, v_exact, v_first)
+                -- ledger, or ledger<n>: another ledger the guard sums (guard_drift_ledgers)
+                WHEN p_side LIKE 'ledger%' THEN _recon.guard_drift_ledger_sql(
+                    p_id, p_ledger, p_cols, v_exact, v_first)
                 -- the deferred constraint trigger (warn mode; and a tick's): the first to run
                 -- at commit finds everything the transaction wrote, empties the accumulator
                 -- and judges what is left; '*' alone (all balanced) needs no query
@@ -9860,7 +9975,7 @@ $_$;
 -- Name: FUNCTION guard_drift_function(p_id integer, p_side text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_function(p_id integer, p_side text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) IS 'CREATE FUNCTION statement of a drift guard''s trigger function: p_side wallet (row trigger on the wallet table: stored changes) or ledger (row trigger on the ledger: ledger effects), static PL/pgSQL adding, per wallet and balance column, what the row changed to the transaction-local setting wallet_recon.drift_<guard id>; p_side check (deferred constraint trigger on the wallet table): judges that setting at commit. Not SECURITY DEFINER (they run as the writer, every name and operator schema-qualified); ticks, spills and verdicts go through _recon_guard. In block mode (sealed) they are SECURITY DEFINER and keep the sums in _recon.guard_spill (_recon.guard_drift_seal_sql), judged at commit through the tick its first row queues (_recon.tg_guard_tick); no setting, no check function. An UPDATE of the wallet key counts on both keys (the old row deleted, the new inserted).';
+COMMENT ON FUNCTION _recon.guard_drift_function(p_id integer, p_side text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) IS 'CREATE FUNCTION statement of a drift guard''s trigger function: p_side wallet (row trigger on the wallet table: stored changes) or ledger (row trigger on the ledger: ledger effects; ledger<n> on another ledger the guard sums, _recon.guard_drift_ledgers), static PL/pgSQL adding, per wallet and balance column, what the row changed to the transaction-local setting wallet_recon.drift_<guard id>; p_side check (deferred constraint trigger on the wallet table): judges that setting at commit. Not SECURITY DEFINER (they run as the writer, every name and operator schema-qualified); ticks, spills and verdicts go through _recon_guard. In block mode (sealed) they are SECURITY DEFINER and keep the sums in _recon.guard_spill (_recon.guard_drift_seal_sql), judged at commit through the tick its first row queues (_recon.tg_guard_tick); no setting, no check function. An UPDATE of the wallet key counts on both keys (the old row deleted, the new inserted).';
 
 --
 -- Name: guard_drift_key_expr_sql(oid, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9872,10 +9987,17 @@ CREATE FUNCTION _recon.guard_drift_key_expr_sql(p_type oid, p_expr text) RETURNS
     AS $$
     -- The accumulator separates its records with ',': a key whose text can hold one (text,
     -- varchar, ...) has its '%' and ',' escaped; numbers and uuids are written as they are.
+    -- An enum's text is its label (_recon.guard_text_sql: never a cast its owner wrote). A
+    -- citext key is written lower case: citext compares case-insensitively (lower()), and so
+    -- does the balance check's join, so 'Alice' and 'alice' are one wallet.
     SELECT CASE WHEN t.typcategory = 'N' OR t.oid = 'uuid'::regtype
                 THEN format('(%s)::pg_catalog.text', p_expr)
-                ELSE format('pg_catalog.replace(pg_catalog.replace((%s)::pg_catalog.text, '
-                            '''%%'', ''%%25''), '','', ''%%2C'')', p_expr) END
+                ELSE format('pg_catalog.replace(pg_catalog.replace(%s, '
+                            '''%%'', ''%%25''), '','', ''%%2C'')',
+                            CASE WHEN t.typname = 'citext'
+                                 THEN format('pg_catalog.lower(%s)',
+                                             _recon.guard_text_sql(p_type, p_expr))
+                                 ELSE _recon.guard_text_sql(p_type, p_expr) END) END
     FROM pg_catalog.pg_type AS t
     WHERE t.oid = p_type;
 $$;
@@ -9884,7 +10006,7 @@ $$;
 -- Name: FUNCTION guard_drift_key_expr_sql(p_type oid, p_expr text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_key_expr_sql(p_type oid, p_expr text) IS 'SQL expression for a wallet key (SQL expression p_expr of type p_type) as a drift guard writes it, in its accumulator and in _recon.guard_spill: text, escaped (% as %25, comma as %2C) unless the type is a number or a uuid. _recon.guard_drift_records() reads it back.';
+COMMENT ON FUNCTION _recon.guard_drift_key_expr_sql(p_type oid, p_expr text) IS 'SQL expression for a wallet key (SQL expression p_expr of type p_type) as a drift guard writes it, in its accumulator and in _recon.guard_spill: text, escaped (% as %25, comma as %2C) unless the type is a number or a uuid; an enum by its label, a citext key lower case (citext compares case-insensitively). _recon.guard_drift_records() reads it back.';
 
 --
 -- Name: guard_drift_key_sql(oid, name, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9940,8 +10062,11 @@ BEGIN
                                               p_first, NOT v_many);
         v_ins := v_ins || ARRAY(SELECT jsonb_array_elements_text(v_r -> 'insert'));
         v_del := v_del || ARRAY(SELECT jsonb_array_elements_text(v_r -> 'delete'));
-        v_same := format('(new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
-                         || '(old.%1$I)::pg_catalog.text', v_leg);
+        v_same := format('%s OPERATOR(pg_catalog.=) %s',
+                         _recon.guard_text_sql(_recon.column_type(p_ledger.relid, v_leg),
+                                               format('new.%I', v_leg)),
+                         _recon.guard_text_sql(_recon.column_type(p_ledger.relid, v_leg),
+                                               format('old.%I', v_leg)));
         -- a transfer row's UPDATE, per leg: the same wallet or another one
         v_legs := v_legs || _recon.template_fill(
 $t$IF {{same_wallet}} THEN
@@ -10001,6 +10126,36 @@ $_$;
 COMMENT ON FUNCTION _recon.guard_drift_ledger_sql(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_exact boolean, p_first text) IS 'The body of drift guard p_id''s ledger row trigger function (for _recon.guard_drift_function): per case (INSERT, DELETE, UPDATE: per leg, the same wallet or another one) the records of each leg''s effects on the balance columns p_cols (_recon.guard_drift_leg_records). p_exact: amounts print alike untrimmed; p_first: the mark of a queued check (warn mode).';
 
 --
+-- Name: guard_drift_ledgers(_recon.ledger_source, text[]); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_ledgers(p_ledger _recon.ledger_source, p_cols text[]) RETURNS SETOF _recon.ledger_source
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- Every ledger that a balance check sums together with p_ledger (its "ledger" list, one
+    -- wallet source) and that moves one of the balance columns p_cols: a correct posting
+    -- through it moves the same stored balance, so the guard adds its effects too.
+    SELECT l.*
+    FROM _recon.ledger_source AS l
+    WHERE l.name <> p_ledger.name
+      AND l.wallet_source = p_ledger.wallet_source
+      AND EXISTS (SELECT FROM unnest(p_cols) AS b WHERE l.effects ? b)
+      AND EXISTS (SELECT FROM _recon.check_def AS c
+                  WHERE c.kind = 'balance'
+                    AND jsonb_typeof(c.options -> 'ledger') = 'array'
+                    AND c.options -> 'ledger' ? p_ledger.name
+                    AND c.options -> 'ledger' ? l.name)
+    ORDER BY l.name;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_ledgers(p_ledger _recon.ledger_source, p_cols text[]); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_ledgers(p_ledger _recon.ledger_source, p_cols text[]) IS 'The ledgers a drift guard on ledger p_ledger sums with it: every other ledger listed with it in a balance check''s "ledger" list (docs/CHECKS.md "several ledgers, one wallet table") that moves one of the balance columns p_cols, by name. The guard adds their effects to the same sums, so a correct posting through any of them passes.';
+
+--
 -- Name: guard_drift_leg_records(integer, _recon.ledger_source, text[], name, text, boolean, text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -10026,6 +10181,8 @@ DECLARE
     v_col text;
 BEGIN
     FOR v_i, v_col IN SELECT o, b FROM unnest(p_cols) WITH ORDINALITY AS c (b, o) LOOP
+        -- another ledger the guard sums may move only some of its columns (numbered alike)
+        CONTINUE WHEN p_ledger.effects -> v_col IS NULL;
         v_num := _recon.guard_drift_leg_sql(p_ledger, v_col, 'new', p_side);
         v_eff := _recon.guard_drift_leg_sql(p_ledger, v_col, 'old', p_side);
         -- inserted: an entry without a wallet moves none; an effect of zero (an operation
@@ -10423,6 +10580,68 @@ $$;
 COMMENT ON FUNCTION _recon.guard_drift_nullable(p_relid oid, p_column name) IS 'False when column p_column of table p_relid is NOT NULL: a drift guard''s generated code then has no NULL test for it.';
 
 --
+-- Name: guard_drift_others_compile(integer, _recon.ledger_source, _recon.wallet_source, text[], boolean); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_other _recon.ledger_source;
+    v_n integer := 1;
+    v_side text;
+    v_triggers jsonb := '[]'::jsonb;
+    v_functions jsonb := '[]'::jsonb;
+    v_sides jsonb := '{}'::jsonb;
+BEGIN
+    -- A balance column that a balance check sums over several ledgers (entries and fees) is
+    -- moved by a correct posting through any of them: each other ledger gets a row trigger
+    -- (side ledger<n>, n from 2) adding its effects to the guard's sums, as the guard's own
+    -- ledger does, and a TRUNCATE trigger.
+    FOR v_other IN SELECT o.* FROM _recon.guard_drift_ledgers(p_ledger, p_cols) AS o LOOP
+        v_n := v_n + 1;
+        v_side := 'ledger' || v_n;
+        PERFORM _recon.require_guard_shape(v_other, 'drift');
+        IF v_other.parents IS NOT NULL OR v_other.kinds IS NOT NULL THEN
+            PERFORM _recon.fail(
+                'RC406', format('a drift guard on %s cannot sum ledger %s', p_ledger.name,
+                                v_other.name),
+                format('A balance check sums %s with %s on the same balance columns, and %s '
+                       || 'reads parent rows or effects keyed on several columns: the guard '
+                       || 'reads such a ledger per statement, as its own ledger only.',
+                       v_other.name, p_ledger.name, v_other.name),
+                format('Enable the drift guard on %s instead (it sums %s row by row), or guard '
+                       || 'these balances with reconcile; docs/GUARDS.md "Several ledgers, '
+                       || 'one balance column".', v_other.name, p_ledger.name));
+        END IF;
+        IF p_block THEN  -- no user's cast runs as the toolkit's owner
+            PERFORM _recon.guard_require_builtin_types(v_other, p_wallet);
+        END IF;
+        v_triggers := v_triggers || jsonb_build_array(jsonb_build_object(
+            'table', v_other.relid::regclass::text,
+            'trigger', format('recon_guard_%s_%s', p_id, v_side),
+            'definition', format('AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW '
+                                 || 'EXECUTE FUNCTION _recon.tg_drift_%s_%s()',
+                                 v_other.relid::regclass, p_id, v_side)))
+            || _recon.guard_truncate_trigger(v_other.relid, p_id, v_side, 'ledger');
+        v_functions := v_functions || jsonb_build_array(jsonb_build_object(
+            'function', format('_recon.tg_drift_%s_%s()', p_id, v_side),
+            'definition', _recon.guard_drift_function(p_id, v_side, v_other, p_wallet, p_cols)));
+        v_sides := v_sides || jsonb_build_object(v_side, v_other.relid);
+    END LOOP;
+    RETURN jsonb_build_object('triggers', v_triggers, 'functions', v_functions,
+                              'sides', v_sides);
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean) IS 'The part of _recon.guard_drift_compile for the other ledgers a drift guard sums (_recon.guard_drift_ledgers): {"triggers", "functions", "sides"}, per ledger a row trigger recon_guard_<id>_ledger<n> running a generated _recon.tg_drift_<id>_ledger<n>() that adds its effects to the guard''s sums, a TRUNCATE trigger, and the relation behind side ledger<n> (for _recon.guard_over_views). RC406 for a ledger read per statement (parent rows, several key columns).';
+
+--
 -- Name: guard_drift_queue_sql(integer); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -10790,6 +11009,7 @@ DECLARE
     -- an integer one
     v_skip text := CASE WHEN _recon.guard_drift_nullable(p_wallet.relid, p_wallet.key_column)
                         THEN format('new.%I IS NULL OR ', p_wallet.key_column) ELSE '' END;
+    v_type oid := _recon.column_type(p_wallet.relid, p_wallet.key_column);
     v_new text := _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column, 'new');
     v_old text := _recon.guard_drift_key_sql(p_wallet.relid, p_wallet.key_column, 'old');
     v_upd text[] := ARRAY[]::text[];
@@ -10841,8 +11061,9 @@ ELSE
     {{delete}}
 END IF;$t$,
         jsonb_build_object(
-            'same_key', format('(new.%1$I)::pg_catalog.text OPERATOR(pg_catalog.=) '
-                               || '(old.%1$I)::pg_catalog.text', p_wallet.key_column),
+            'same_key', format('%s OPERATOR(pg_catalog.=) %s',
+                               _recon.guard_text_sql(v_type, format('new.%I', p_wallet.key_column)),
+                               _recon.guard_text_sql(v_type, format('old.%I', p_wallet.key_column))),
             'update', _recon.guard_drift_branch_sql(v_upd, v_setting, v_once),
             'rekey', _recon.guard_drift_branch_sql(v_del || v_ins, v_setting, v_once),
             'insert', _recon.guard_drift_branch_sql(v_ins, v_setting, v_once),
@@ -11021,6 +11242,44 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.guard_filter_sql(p_ledger _recon.ledger_source, p_row text) IS 'SQL condition over trigger row p_row (new or old) true when the row passes the ledger source''s entry filters, as _recon.legs_sql() applies them (NULL: the row does not count), with every operator and type schema-qualified. NULL when the source has no filters.';
+
+--
+-- Name: guard_grant_row_functions(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_grant_row_functions(p_triggers jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_grant record;
+BEGIN
+    -- PostgreSQL clones a partitioned table's row triggers to each partition created or
+    -- attached later, checking EXECUTE on the trigger function as the role running the DDL
+    -- ("permission denied for function" with an empty name otherwise). That role owns the
+    -- partitioned table: it gets EXECUTE on the guard's row trigger functions there. They
+    -- cannot be called directly (trigger functions), and a sealed one refuses a table outside
+    -- the guard's tables (_recon.guard_row_table).
+    FOR v_grant IN
+        SELECT DISTINCT tg.tgfoid::regprocedure AS fn, c.relowner::regrole AS owner
+        FROM jsonb_array_elements(p_triggers) AS t
+        JOIN pg_catalog.pg_class AS c ON c.oid = to_regclass(t.value ->> 'table')
+        JOIN pg_catalog.pg_trigger AS tg
+            ON tg.tgrelid = c.oid AND tg.tgname = t.value ->> 'trigger'
+        JOIN pg_catalog.pg_proc AS p ON p.oid = tg.tgfoid
+        WHERE c.relkind = 'p' AND tg.tgtype::integer & 1 = 1  -- FOR EACH ROW
+          AND c.relowner <> p.proowner
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', v_grant.fn, v_grant.owner);
+    END LOOP;
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_grant_row_functions(p_triggers jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_grant_row_functions(p_triggers jsonb) IS 'Grants EXECUTE on the row trigger functions of a guard''s triggers p_triggers that sit on a partitioned table to that table''s owner, so that it can create or attach partitions (PostgreSQL clones row triggers as the role running the DDL). Trigger functions cannot be called directly; a sealed one refuses a table outside its guard''s tables (_recon.guard_row_table).';
 
 --
 -- Name: guard_over_views(jsonb, jsonb, text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -11436,6 +11695,13 @@ BEGIN
       AND NOT (b.typtype = 'e' AND c.relid = p_ledger.relid
                AND a.attname IN (p_ledger.direction_column, p_ledger.operation_column)
                AND p_ledger.parents IS NULL AND p_ledger.kinds IS NULL)
+      -- an enum wallet key (the wallet's, an entry's wallet columns) is read by its label
+      -- too (_recon.guard_text_sql), on every shape: the legs relation passes it as it is
+      AND NOT (b.typtype = 'e'
+               AND ((c.relid = p_wallet.relid AND a.attname = p_wallet.key_column)
+                    OR (c.relid = p_ledger.relid
+                        AND a.attname IN (p_ledger.wallet_column, p_ledger.debit_wallet_column,
+                                          p_ledger.credit_wallet_column))))
     ORDER BY c.relid, a.attnum
     LIMIT 1;
     -- an entry filter compares with the operator of its column's type: one that is not
@@ -11461,7 +11727,7 @@ $$;
 -- Name: FUNCTION guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'RC406 unless every column a sealed (block-mode) drift guard''s SECURITY DEFINER trigger functions convert (the wallet key and balances, the ledger''s wallet, amount, direction and operation columns) is of a built-in type or a domain over one (an enum, too, as the direction or operation column of a ledger read row by row: its label is read through its output function), and every entry filter uses a pg_catalog operator: a cast or operator of a user''s type can be that user''s function, which would run as the toolkit''s owner.';
+COMMENT ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'RC406 unless every column a sealed (block-mode) drift guard''s SECURITY DEFINER trigger functions convert (the wallet key and balances, the ledger''s wallet, amount, direction and operation columns) is of a built-in type or a domain over one (an enum, too, as the direction or operation column of a ledger read row by row, and as the wallet key or an entry''s wallet column on any shape: its label is read through its output function), and every entry filter uses a pg_catalog operator: a cast or operator of a user''s type can be that user''s function, which would run as the toolkit''s owner.';
 
 --
 -- Name: guard_row_over_view(text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -11504,6 +11770,48 @@ $_$;
 --
 
 COMMENT ON FUNCTION _recon.guard_row_over_view(p_definition text, p_row_sql text) IS 'Rewrites a drift guard''s generated row trigger function (_recon.guard_drift_function) for a source that is a simple view: on the base table it reads NEW and OLD through the view''s query p_row_sql (_recon.view_rows_sql over "(SELECT ($1).*)"), so only rows the view shows count, by the view''s column names; a row entering or leaving the view counts as an INSERT or DELETE.';
+
+--
+-- Name: guard_row_table(integer, oid); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_row_table(p_guard integer, p_relid oid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- The owner of a partitioned table under a guard may execute the guard's row trigger
+    -- functions (PostgreSQL clones row triggers to a new partition as the role creating it:
+    -- _recon.guard_grant_row_functions), so that role could also put one on a table of its
+    -- own and feed the guard's sums rows that are not the ledger's. A row counts only from a
+    -- table the guard put its triggers on (its roots) or a partition or inheritance child of
+    -- one. The generated function asks only for a table that is neither the one it was
+    -- generated for nor a partition of it (an inheritance child, a restored database).
+    IF EXISTS (
+        WITH RECURSIVE up AS (
+            SELECT p_relid AS relid
+            UNION
+            SELECT i.inhparent FROM up JOIN pg_inherits AS i ON i.inhrelid = up.relid)
+        SELECT FROM up
+        JOIN _recon.guard AS g ON g.id = p_guard
+        CROSS JOIN LATERAL jsonb_array_elements(g.compiled -> 'roots') AS r (value)
+        WHERE up.relid = to_regclass(r.value ->> 'table')) THEN
+        RETURN;
+    END IF;
+    PERFORM _recon.fail(
+        'RC410', format('guard %s''s trigger function fired on %s, not one of its tables',
+                        p_guard, p_relid::regclass),
+        'It counts the rows of the tables it was enabled on, their partitions and children: '
+        || 'a trigger on another table cannot add to its sums.',
+        'Drop that trigger; a guard''s triggers are created by recon.enable_guard.');
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_row_table(p_guard integer, p_relid oid); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_row_table(p_guard integer, p_relid oid) IS 'RC410 unless table p_relid is one of guard p_guard''s tables (its roots) or a partition or inheritance child of one at any depth: what a sealed guard''s row trigger function (run as the toolkit''s owner) asks when it fires on a table other than the one it was generated for, so that a trigger its owner put on another table cannot add to the guard''s sums.';
 
 --
 -- Name: guard_sealed(integer); Type: FUNCTION; Schema: _recon; Owner: -
@@ -11690,6 +11998,32 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.guard_table_holds_rows(p_relid oid) IS 'Whether the table (its partitions and inheritance children included) holds a row, as the caller''s snapshot sees it: _recon.evt_guard_ddl refuses a table holding rows that leaves or joins a guarded tree.';
+
+--
+-- Name: guard_text_sql(oid, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_text_sql(p_type oid, p_expr text) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- An enum (or a domain over one) is read by its label, through the output function every
+    -- enum has (pg_catalog.format calls it): a cast to text could be a function its owner
+    -- wrote (CREATE CAST ... WITH FUNCTION, even after the guard is enabled), which a sealed
+    -- guard would run as the toolkit's owner. Any other type is cast to text, as before.
+    SELECT CASE WHEN b.typtype = 'e' THEN format('pg_catalog.format(%L, %s)', '%s', p_expr)
+                ELSE format('(%s)::pg_catalog.text', p_expr) END
+    FROM pg_catalog.pg_type AS t
+    JOIN pg_catalog.pg_type AS b
+        ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+    WHERE t.oid = p_type;
+$$;
+
+--
+-- Name: FUNCTION guard_text_sql(p_type oid, p_expr text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_text_sql(p_type oid, p_expr text) IS 'SQL for the text of expression p_expr of type p_type in a guard''s generated code: an enum''s (or a domain over one''s) label through its output function (pg_catalog.format(''%s'', ...)), never a cast a user may have written; (p_expr)::pg_catalog.text for any other type.';
 
 --
 -- Name: guard_tree_members(); Type: FUNCTION; Schema: _recon; Owner: -
@@ -11972,6 +12306,19 @@ CREATE FUNCTION _recon.guards_off() RETURNS jsonb
             WITH ORDINALITY AS e (name, o)
         LEFT JOIN pg_catalog.pg_event_trigger AS ev ON ev.evtname = e.name
         WHERE g.mode = 'block' AND (ev.oid IS NULL OR ev.evtenabled IN ('D', 'R'))
+        UNION ALL
+        -- a block-mode drift guard whose generated functions are not SECURITY DEFINER was
+        -- enabled before migration 0023 and could not be enabled again at upgrade (a column
+        -- of a type a user made, its table's owner needed): its sums are still in a setting
+        -- the writer can reset (table NULL, trigger: the function)
+        SELECT g.id, 2000000 + f.ordinality, jsonb_build_object(
+                   'guard', g.id, 'kind', g.kind, 'target', g.target, 'table', NULL,
+                   'trigger', f.value #>> '{}', 'state', 'not sealed')
+        FROM _recon.guard AS g
+        CROSS JOIN LATERAL jsonb_array_elements(COALESCE(g.compiled -> 'functions', '[]'))
+            WITH ORDINALITY AS f (value, ordinality)
+        JOIN pg_catalog.pg_proc AS p ON p.oid = to_regprocedure(f.value #>> '{}')
+        WHERE g.kind = 'drift' AND g.mode = 'block' AND NOT p.prosecdef
     ) AS o;
 $$;
 
@@ -11979,7 +12326,7 @@ $$;
 -- Name: FUNCTION guards_off(); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guards_off() IS 'The triggers of enabled guards (recon.guards.triggers) that do not fire for the applications: missing (dropped), disabled (ALTER TABLE ... DISABLE TRIGGER) or replica only (ENABLE REPLICA TRIGGER); for a guard in block mode, also each event trigger of the toolkit that is missing (an install by a role that is not a superuser) or disabled (table NULL, state "event trigger missing"...: DDL moving rows into or out of its tables is then not refused); a JSON array of {guard, kind, target, table, trigger, state}. Shown by recon.guards (triggers_off), wallet-recon status, every reconcile summary (guards_off) and warn-mode alerts.';
+COMMENT ON FUNCTION _recon.guards_off() IS 'The triggers of enabled guards (recon.guards.triggers) that do not fire for the applications: missing (dropped), disabled (ALTER TABLE ... DISABLE TRIGGER) or replica only (ENABLE REPLICA TRIGGER); for a guard in block mode, also each event trigger of the toolkit that is missing (an install by a role that is not a superuser) or disabled (table NULL, state "event trigger missing"...: DDL moving rows into or out of its tables is then not refused), and each generated function of a block-mode drift guard that is not SECURITY DEFINER (state "not sealed": enabled before migration 0023, not enabled again since); a JSON array of {guard, kind, target, table, trigger, state}. Shown by recon.guards (triggers_off), wallet-recon status, every reconcile summary (guards_off) and warn-mode alerts.';
 
 --
 -- Name: in_audited_fix(); Type: FUNCTION; Schema: _recon; Owner: -
@@ -14560,8 +14907,22 @@ BEGIN
             WHEN lock_not_available OR query_canceled OR deadlock_detected THEN
                 RAISE;  -- writers hold the table: the upgrade fails and changes nothing; retry
             WHEN OTHERS THEN
+            -- say what it is left with: the functions it was enabled with, and for a
+            -- block-mode drift guard generated before 0023, no seal (_recon.guards_off)
             v_failed := v_failed || jsonb_build_object(
-                'kind', v_guard.kind, 'target', v_guard.target, 'error', SQLERRM);
+                'kind', v_guard.kind, 'target', v_guard.target, 'error', SQLERRM
+                || '; it keeps the trigger functions it was enabled with'
+                || CASE WHEN v_guard.kind = 'drift' AND v_guard.mode = 'block'
+                             AND EXISTS (SELECT FROM jsonb_array_elements_text(
+                                             COALESCE(v_guard.compiled -> 'functions', '[]'))
+                                             AS f (name)
+                                         JOIN pg_catalog.pg_proc AS p
+                                             ON p.oid = to_regprocedure(f.name)
+                                         WHERE NOT p.prosecdef)
+                        THEN ', generated before migration 0023: NOT SEALED, its sums are in a '
+                             || 'setting the writer can reset (recon.guards.triggers_off says '
+                             || '"not sealed"); fix the cause, then disable and enable it'
+                        ELSE '' END);
         END;
     END LOOP;
     PERFORM setval(v_seq, v_last, v_called);
@@ -16847,6 +17208,11 @@ DECLARE
     v_guard _recon.guard;
     v_shown bigint;
 BEGIN
+    -- the owner of a partitioned ledger may execute it (its row trigger is cloned to new
+    -- partitions as that role): only the guard's tables and their partitions and children
+    IF tg_relid IS DISTINCT FROM to_regclass(tg_argv[1]) THEN
+        PERFORM _recon.guard_row_table(tg_argv[0]::integer, tg_relid);
+    END IF;
     -- a ledger that is a simple view: only the rows it shows are entries (argument 2)
     IF tg_level = 'ROW' AND tg_nargs > 1 AND (SELECT c.relkind FROM pg_class AS c
                                               WHERE c.oid = to_regclass(tg_argv[1])) = 'v' THEN
@@ -16879,7 +17245,7 @@ $_$;
 -- Name: FUNCTION tg_guard_append_only(); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.tg_guard_append_only() IS 'Trigger function of the append-only guard (arguments: guard id, and the ledger: when it is a simple view, only rows it shows count): UPDATE, DELETE and TRUNCATE of ledger entries are blocked (RC405) or warned about, unless the transaction holds an audited escape (recon.allow_ledger_change) or is an audited recon.fix(). Repairs go through adjustments.';
+COMMENT ON FUNCTION _recon.tg_guard_append_only() IS 'Trigger function of the append-only guard (arguments: guard id, and the ledger: when it is a simple view, only rows it shows count): UPDATE, DELETE and TRUNCATE of ledger entries are blocked (RC405) or warned about, unless the transaction holds an audited escape (recon.allow_ledger_change) or is an audited recon.fix(). Repairs go through adjustments. Fired on a table outside the guard''s tables and their partitions and children: RC410 (_recon.guard_row_table).';
 
 --
 -- Name: tg_guard_check(); Type: FUNCTION; Schema: _recon; Owner: -
@@ -16898,6 +17264,7 @@ DECLARE
     v_expected numeric;
     v_entries bigint;
     v_problem text;
+    v_found bigint;
 BEGIN
     -- the accumulated row as the transaction left it; removed whatever the verdict
     DELETE FROM _recon.guard_pending AS p
@@ -16954,14 +17321,17 @@ BEGIN
         END IF;
     ELSIF v_guard.kind = 'derived' THEN
         EXECUTE v_guard.compiled -> 'sql' ->> 'check' INTO v_stored, v_expected USING v_row.item;
-        IF FOUND AND (v_stored IS NULL OR v_stored = 'NaN' OR v_expected = 'NaN'
+        -- EXECUTE leaves FOUND as it was (true, from the guard's row): the row count says
+        -- whether the wallet is there (a wallet deleted or re-keyed away is not)
+        GET DIAGNOSTICS v_found = ROW_COUNT;
+        IF v_found > 0 AND (v_stored IS NULL OR v_stored = 'NaN' OR v_expected = 'NaN'
                       OR abs(v_stored - v_expected) > v_guard.tolerance) THEN
             v_message := format('wallet %s: %s is %s, expected %s', v_row.item,
                                 v_guard.compiled -> 'sql' ->> 'column', v_stored, v_expected);
             v_details := jsonb_build_object('wallet', v_row.item, 'stored', v_stored,
                                             'expected', v_expected,
                                             'difference', v_stored - v_expected);
-        ELSIF NOT FOUND AND v_guard.compiled -> 'sql' ->> 'orphan' IS NOT NULL THEN
+        ELSIF v_found = 0 AND v_guard.compiled -> 'sql' ->> 'orphan' IS NOT NULL THEN
             -- the wallet is gone (deleted, or re-keyed away) and its source rows still hold
             -- an amount: nothing stores it any more
             EXECUTE v_guard.compiled -> 'sql' ->> 'orphan' INTO v_expected USING v_row.item;
@@ -18619,7 +18989,7 @@ BEGIN
                             'The escape is from an enabled append-only guard.',
                             'SELECT * FROM recon.guards; lists them.');
     END IF;
-    IF NULLIF(btrim(allow_ledger_change.ticket), '') IS NULL OR NULLIF(btrim(allow_ledger_change.reason), '') IS NULL THEN
+    IF _recon.blank(allow_ledger_change.ticket) OR _recon.blank(allow_ledger_change.reason) THEN
         PERFORM _recon.fail('RC303', 'changing a ledger entry needs a ticket and a reason',
                             format('ticket %L, reason %L.', allow_ledger_change.ticket, allow_ledger_change.reason),
                             'Both go into _recon.ledger_escape.');
@@ -18634,7 +19004,7 @@ $$;
 -- Name: FUNCTION allow_ledger_change(ledger text, ticket text, reason text); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.allow_ledger_change(ledger text, ticket text, reason text) IS 'Lets the calling transaction (only it) update or delete entries of a ledger under an append-only guard, and records who, when, ticket and reason in _recon.ledger_escape. Errors: RC406 no such guard, RC303 no ticket or reason. Owner only.';
+COMMENT ON FUNCTION recon.allow_ledger_change(ledger text, ticket text, reason text) IS 'Lets the calling transaction (only it) update or delete entries of a ledger under an append-only guard, and records who, when, ticket and reason in _recon.ledger_escape. Errors: RC406 no such guard, RC303 no ticket or reason (NULL, or only whitespace: _recon.blank). Owner only.';
 
 --
 -- Name: allow_overdraft(text, text, text, text); Type: FUNCTION; Schema: recon; Owner: -
@@ -19049,6 +19419,8 @@ BEGIN
                        format('wallet-recon %s guard %s on %s (recon.disable_guard(%L, %L) '
                               || 'removes it)', enable_guard.kind, v_id, enable_guard.target, enable_guard.kind, enable_guard.target));
     END LOOP;
+    -- the owner of a partitioned table may create partitions (its row triggers are cloned)
+    PERFORM _recon.guard_grant_row_functions(v_compiled -> 'triggers');
     UPDATE _recon.guard AS g
     SET compiled = jsonb_build_object(
             'sql', v_compiled -> 'sql',
@@ -24471,6 +24843,12 @@ REVOKE ALL ON FUNCTION _recon.guard_derived_source_sql(p_wallet _recon.wallet_so
 REVOKE ALL ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_double_entry_types(p_ledger _recon.ledger_source); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_double_entry_types(p_ledger _recon.ledger_source) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_drift_branch_sql(p_records text[], p_setting text, p_write boolean); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -24487,6 +24865,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_compile(p_id integer, p_ledger _recon.
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_drift_effect_sql(p_ledger _recon.ledger_source, p_column text, p_row text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_exact(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_exact(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_function(p_id integer, p_side text, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]); Type: ACL; Schema: _recon; Owner: -
@@ -24511,6 +24895,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_key_sql(p_relid oid, p_column name, p_
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_drift_ledger_sql(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_exact boolean, p_first text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_ledgers(p_ledger _recon.ledger_source, p_cols text[]); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_ledgers(p_ledger _recon.ledger_source, p_cols text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_leg_records(p_id integer, p_ledger _recon.ledger_source, p_cols text[], p_leg name, p_side text, p_exact boolean, p_first text, p_write boolean); Type: ACL; Schema: _recon; Owner: -
@@ -24559,6 +24949,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_nan_sql(p_nums text[], p_nullable bool
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_drift_nullable(p_relid oid, p_column name) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_queue_sql(p_guard integer); Type: ACL; Schema: _recon; Owner: -
@@ -24651,6 +25047,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_window_sealed(p_guard integer, p_table
 REVOKE ALL ON FUNCTION _recon.guard_filter_sql(p_ledger _recon.ledger_source, p_row text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_grant_row_functions(p_triggers jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_grant_row_functions(p_triggers jsonb) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_over_views(p_compiled jsonb, p_sides jsonb, p_kind text, p_target text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -24711,6 +25113,12 @@ REVOKE ALL ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger
 REVOKE ALL ON FUNCTION _recon.guard_row_over_view(p_definition text, p_row_sql text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_row_table(p_guard integer, p_relid oid); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_row_table(p_guard integer, p_relid oid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_sealed(p_guard integer); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -24735,6 +25143,12 @@ REVOKE ALL ON FUNCTION _recon.guard_statement_triggers(p_relid oid, p_guard inte
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_table_holds_rows(p_relid oid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_text_sql(p_type oid, p_expr text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_text_sql(p_type oid, p_expr text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_tree_members(); Type: ACL; Schema: _recon; Owner: -
