@@ -29,10 +29,15 @@ AS $body$
            END AS verdict,
            -- restored exactly: the gap gives the amount, and the one unbalanced
            -- journal lacking exactly it gives the transaction, while no other wallet drifts
-           -- by the same (_recon.fix_evidence_rival: then either may have lost it)
+           -- by the same (_recon.fix_evidence_rival: then either may have lost it) and one of
+           -- the journal's legs lies where the gap is (_recon.fix_evidence_placed: a journal
+           -- elsewhere lacking the same amount may be another wallet's lost leg, and this
+           -- wallet's a lost update; a ledger with no entry order says nothing there)
            (d.journals_kept AND jsonb_array_length(d.journals) = 1
             AND (d.journals -> 0 -> 'imbalance' ->> d.col)::numeric = -d.difference
-            AND _recon.fix_evidence_rival(p_stage, d.step) IS NULL)
+            AND _recon.fix_evidence_rival(p_stage, d.step) IS NULL
+            AND COALESCE(d.breaks -> 0 -> 'journals_at_gap' ? (d.journals -> 0 ->> 'journal'),
+                         TRUE))
                AS restore,
            d.journals -> 0 ->> 'journal' AS journal
     FROM (
@@ -42,18 +47,12 @@ AS $body$
                p_journals_kept AS journals_kept,
                CASE WHEN f.details ->> 'column' = p_chain
                     THEN p_breaks -> s.wallet_key END AS breaks,
-               -- journals of this wallet's entries, or lacking exactly its drift: where its
-               -- one running balance gap is, when it has one (_recon.fix_evidence_placed)
+               -- journals of this wallet's entries, or lacking exactly its drift
                COALESCE((SELECT jsonb_agg(j.value ORDER BY j.value ->> 'journal')
                          FROM jsonb_array_elements(p_journals) AS j
                          WHERE j.value -> 'wallets' ? s.wallet_key
-                            OR ((j.value -> 'imbalance' ->> (f.details ->> 'column'))
-                                ::numeric = -s.difference
-                                AND COALESCE(jsonb_array_length(
-                                        p_breaks -> s.wallet_key) <> 1
-                                    OR f.details ->> 'column' IS DISTINCT FROM p_chain
-                                    OR p_breaks -> s.wallet_key -> 0 -> 'journals_at_gap'
-                                       ? (j.value ->> 'journal'), TRUE))), '[]') AS journals
+                            OR (j.value -> 'imbalance' ->> (f.details ->> 'column'))
+                               ::numeric = -s.difference), '[]') AS journals
         FROM _recon.fix_stage AS s
         JOIN _recon.finding AS f ON f.id = s.finding_id
         JOIN _recon.check_def AS c ON c.name = s.check_name

@@ -20,8 +20,9 @@ BEGIN
     -- and the entry whose running balance shows it; the legs its journal kept were written with
     -- it. So an unbalanced journal is where a wallet lost its entry only when one of its legs
     -- lies there (in the wallet's currency, on ledgers with one per row). A journal elsewhere
-    -- that lacks the same amount is another wallet's story: a restore into it would create
-    -- money (a lost update "restored" into an unrelated payment).
+    -- that lacks the same amount may be another wallet's story: a restore into it would create
+    -- money (a lost update "restored" into an unrelated payment), and a resync would too if it
+    -- was this wallet's after all (ids taken before a lock): neither, a person decides.
     IF cardinality(v_cols) = 0 OR p_breaks = '{}' OR p_journals = '[]' THEN
         RETURN p_breaks;
     END IF;
@@ -68,9 +69,8 @@ COMMENT ON FUNCTION _recon.fix_evidence_placed(
 'For _recon.fix_evidence: p_breaks ({wallet: [break]}, _recon.fix_evidence_breaks) with, on '
 'each break, journals_at_gap: the unbalanced journals of p_journals with a leg between the '
 'wallet''s entry before the break and the break''s entry in entry order (and of the break '
-'entry''s currency on a ledger with a currency per row). Only such a journal can be where the '
-'wallet lost an entry: _recon.fix_evidence_judge counts another journal lacking the same '
-'amount as no evidence about this wallet.';
+'entry''s currency on a ledger with a currency per row). _recon.fix_evidence_judge restores '
+'only into such a journal; another lacking the same amount leaves the step manual.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_evidence_placed(
     _recon.ledger_source, _recon.ledger_source, jsonb, jsonb, regtype

@@ -77,6 +77,14 @@ BEGIN
                            || 'tell which lost it; restore it by hand, or acknowledge',
                            e.difference, e.breaks -> 0 ->> 'entry',
                            _recon.fix_evidence_rival(p_stage, e.step))
+                       WHEN jsonb_array_length(e.journals) = 1
+                            AND (e.journals -> 0 -> 'imbalance' ->> e.col)::numeric
+                                = -e.difference THEN format(
+                           'the running balance has a gap of exactly the drift at entry %s and '
+                           || 'journal %s lacks exactly that amount, but none of its legs lies '
+                           || 'where the gap is: it may be another wallet''s lost leg, and this '
+                           || 'wallet''s a lost update; repair by hand, or acknowledge',
+                           e.breaks -> 0 ->> 'entry', e.journal)
                        ELSE format(
                        'the ledger lost an entry of %s on this wallet (a gap in its running '
                        || 'balance at entry %s) but no single unbalanced journal lacks '

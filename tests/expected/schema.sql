@@ -4934,10 +4934,15 @@ CREATE FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_
            END AS verdict,
            -- restored exactly: the gap gives the amount, and the one unbalanced
            -- journal lacking exactly it gives the transaction, while no other wallet drifts
-           -- by the same (_recon.fix_evidence_rival: then either may have lost it)
+           -- by the same (_recon.fix_evidence_rival: then either may have lost it) and one of
+           -- the journal's legs lies where the gap is (_recon.fix_evidence_placed: a journal
+           -- elsewhere lacking the same amount may be another wallet's lost leg, and this
+           -- wallet's a lost update; a ledger with no entry order says nothing there)
            (d.journals_kept AND jsonb_array_length(d.journals) = 1
             AND (d.journals -> 0 -> 'imbalance' ->> d.col)::numeric = -d.difference
-            AND _recon.fix_evidence_rival(p_stage, d.step) IS NULL)
+            AND _recon.fix_evidence_rival(p_stage, d.step) IS NULL
+            AND COALESCE(d.breaks -> 0 -> 'journals_at_gap' ? (d.journals -> 0 ->> 'journal'),
+                         TRUE))
                AS restore,
            d.journals -> 0 ->> 'journal' AS journal
     FROM (
@@ -4947,18 +4952,12 @@ CREATE FUNCTION _recon.fix_evidence_judge(p_stage bigint, p_ledger_name text, p_
                p_journals_kept AS journals_kept,
                CASE WHEN f.details ->> 'column' = p_chain
                     THEN p_breaks -> s.wallet_key END AS breaks,
-               -- journals of this wallet's entries, or lacking exactly its drift: where its
-               -- one running balance gap is, when it has one (_recon.fix_evidence_placed)
+               -- journals of this wallet's entries, or lacking exactly its drift
                COALESCE((SELECT jsonb_agg(j.value ORDER BY j.value ->> 'journal')
                          FROM jsonb_array_elements(p_journals) AS j
                          WHERE j.value -> 'wallets' ? s.wallet_key
-                            OR ((j.value -> 'imbalance' ->> (f.details ->> 'column'))
-                                ::numeric = -s.difference
-                                AND COALESCE(jsonb_array_length(
-                                        p_breaks -> s.wallet_key) <> 1
-                                    OR f.details ->> 'column' IS DISTINCT FROM p_chain
-                                    OR p_breaks -> s.wallet_key -> 0 -> 'journals_at_gap'
-                                       ? (j.value ->> 'journal'), TRUE))), '[]') AS journals
+                            OR (j.value -> 'imbalance' ->> (f.details ->> 'column'))
+                               ::numeric = -s.difference), '[]') AS journals
         FROM _recon.fix_stage AS s
         JOIN _recon.finding AS f ON f.id = s.finding_id
         JOIN _recon.check_def AS c ON c.name = s.check_name
@@ -4993,8 +4992,9 @@ BEGIN
     -- and the entry whose running balance shows it; the legs its journal kept were written with
     -- it. So an unbalanced journal is where a wallet lost its entry only when one of its legs
     -- lies there (in the wallet's currency, on ledgers with one per row). A journal elsewhere
-    -- that lacks the same amount is another wallet's story: a restore into it would create
-    -- money (a lost update "restored" into an unrelated payment).
+    -- that lacks the same amount may be another wallet's story: a restore into it would create
+    -- money (a lost update "restored" into an unrelated payment), and a resync would too if it
+    -- was this wallet's after all (ids taken before a lock): neither, a person decides.
     IF cardinality(v_cols) = 0 OR p_breaks = '{}' OR p_journals = '[]' THEN
         RETURN p_breaks;
     END IF;
@@ -5039,7 +5039,7 @@ $_$;
 -- Name: FUNCTION fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype) IS 'For _recon.fix_evidence: p_breaks ({wallet: [break]}, _recon.fix_evidence_breaks) with, on each break, journals_at_gap: the unbalanced journals of p_journals with a leg between the wallet''s entry before the break and the break''s entry in entry order (and of the break entry''s currency on a ledger with a currency per row). Only such a journal can be where the wallet lost an entry: _recon.fix_evidence_judge counts another journal lacking the same amount as no evidence about this wallet.';
+COMMENT ON FUNCTION _recon.fix_evidence_placed(p_ledger _recon.ledger_source, p_legs _recon.ledger_source, p_breaks jsonb, p_journals jsonb, p_key_type regtype) IS 'For _recon.fix_evidence: p_breaks ({wallet: [break]}, _recon.fix_evidence_breaks) with, on each break, journals_at_gap: the unbalanced journals of p_journals with a leg between the wallet''s entry before the break and the break''s entry in entry order (and of the break entry''s currency on a ledger with a currency per row). _recon.fix_evidence_judge restores only into such a journal; another lacking the same amount leaves the step manual.';
 
 --
 -- Name: fix_evidence_record(bigint, _recon.ledger_source, text, text[], jsonb, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5118,6 +5118,14 @@ BEGIN
                            || 'tell which lost it; restore it by hand, or acknowledge',
                            e.difference, e.breaks -> 0 ->> 'entry',
                            _recon.fix_evidence_rival(p_stage, e.step))
+                       WHEN jsonb_array_length(e.journals) = 1
+                            AND (e.journals -> 0 -> 'imbalance' ->> e.col)::numeric
+                                = -e.difference THEN format(
+                           'the running balance has a gap of exactly the drift at entry %s and '
+                           || 'journal %s lacks exactly that amount, but none of its legs lies '
+                           || 'where the gap is: it may be another wallet''s lost leg, and this '
+                           || 'wallet''s a lost update; repair by hand, or acknowledge',
+                           e.breaks -> 0 ->> 'entry', e.journal)
                        ELSE format(
                        'the ledger lost an entry of %s on this wallet (a gap in its running '
                        || 'balance at entry %s) but no single unbalanced journal lacks '
