@@ -402,6 +402,10 @@ def print_status(st: Status) -> None:
             continue
         print(f"WARNING: {g['kind']} guard on {g['target']}: trigger {g['trigger']} on "
               f"{g['table']} is {g['state']}: the guard does not run there")
+    for check, lost in st.checks_lost:
+        print(f"WARNING: check {check} lost {lost} (a DROP ... CASCADE of a table it reads): "
+              f"reconcile refuses to run it (RC204); SELECT recon.drop_check('{check}'), then "
+              "register it again over the tables as they are now")
     print(f"\n{'current' if st.current else 'NOT current: run wallet-recon upgrade'}")
 
 

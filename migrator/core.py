@@ -71,6 +71,8 @@ class Status:
     newer_than_package: str | None = None
     # enabled guards' triggers that are disabled or missing (_recon.guards_off, issue 18)
     guards_off: list[dict] = field(default_factory=list)
+    # checks whose view or source table a DROP ... CASCADE took (reconcile: RC204): (check, what)
+    checks_lost: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def current(self) -> bool:
@@ -90,6 +92,7 @@ class Status:
             "migrations": [m.__dict__ for m in self.migrations],
             "objects": [{"path": p, "state": s} for p, s in self.objects],
             "guards_off": self.guards_off,
+            "checks_lost": [{"check": c, "lost": w} for c, w in self.checks_lost],
         }
 
 
@@ -283,7 +286,30 @@ class Migrator:
             if cur.fetchone()[0]:
                 cur.execute("SELECT _recon.guards_off()")
                 st.guards_off = cur.fetchone()[0]
+            if self._exists(cur, "_recon.check_def"):
+                st.checks_lost = self._checks_lost(cur)
             return st
+
+    @staticmethod
+    def _checks_lost(cur: psycopg.Cursor) -> list[tuple[str, str]]:
+        """Registered checks whose view, or whose ledger or wallet source's table, is gone (a
+        DROP ... CASCADE of your table took it): what reconcile refuses with RC204. An upgrade
+        does not bring them back, so they do not make the database "not current"."""
+        cur.execute("""
+            SELECT c.name, CASE WHEN to_regclass(format('recon.%I', c.view_name)) IS NULL
+                                THEN format('its view recon.%s', c.view_name)
+                                ELSE 'a table of its sources' END
+            FROM _recon.check_def AS c
+            LEFT JOIN _recon.ledger_source AS l ON l.name = c.ledger_source
+            LEFT JOIN _recon.wallet_source AS w
+                ON w.name = COALESCE(c.wallet_source, l.wallet_source)
+            WHERE to_regclass(format('recon.%I', c.view_name)) IS NULL
+               OR (l.relid IS NOT NULL AND NOT EXISTS (
+                       SELECT FROM pg_catalog.pg_class AS r WHERE r.oid = l.relid))
+               OR (w.relid IS NOT NULL AND NOT EXISTS (
+                       SELECT FROM pg_catalog.pg_class AS r WHERE r.oid = w.relid))
+            ORDER BY c.name""")
+        return [(name, what) for name, what in cur.fetchall()]
 
     # -- install / upgrade ----------------------------------------------------------------
     def upgrade(self, target: str | None = None) -> dict:

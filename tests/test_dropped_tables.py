@@ -41,8 +41,15 @@ def test_a_ledger_table_dropped_under_a_check_is_rc204(fresh: str) -> None:
     assert proc.returncode == 2 and proc.stderr.startswith(
         "wallet-recon: error: RC204: check bal lost its view recon.check_bal"), proc.stderr
     assert q(fresh, "SELECT count(*) FROM recon.runs WHERE finished_at IS NOT NULL") == runs
+    # status says so too (an upgrade would not bring the view back: still "current")
+    proc = run_cli("status", dsn=fresh)
+    assert proc.returncode == 0, proc.stderr
+    assert "WARNING: check bal lost its view recon.check_bal (a DROP ... CASCADE of a table it" \
+        " reads): reconcile refuses to run it (RC204); SELECT recon.drop_check('bal')" \
+        in proc.stdout, proc.stdout
     # dropped and registered again over the new table, the check runs
     run(fresh, "SELECT recon.drop_check('bal')", "SELECT recon.drop_source('l')",
         "SELECT recon.register_ledger_source('l', 'w', 'entry', 'wallet_id', 'amount')",
         "SELECT recon.register_check('bal', 'balance', '{\"ledger\": \"l\"}')")
     assert reconcile(fresh)["status"] == "synced"
+    assert "lost" not in run_cli("status", dsn=fresh).stdout
