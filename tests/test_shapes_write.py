@@ -1025,3 +1025,73 @@ def test_rule_keyed_a_reversal_no_row_can_post_is_manual_and_covers_nothing(
     assert steps["rko_balance"]["status"] != "covered", steps
     assert steps["rko_balance"]["status"] in ("manual", "skipped"), steps
     assert row_snapshot(ruled, "rk.op", "rk.account") == before
+
+
+# TigerBeetle-like transfer rows: four monotonic counters per account, the effect rules keyed on
+# the side and on "flags" (2 = pending), a NOT NULL column with a default. The rules for posted
+# transfers do not name "flags": the row an INSERT writer posts takes the column's default, when
+# every INSERT would store the same one, and still has to match that rule first.
+TB = """
+CREATE SCHEMA tb;
+CREATE TABLE tb.account (id text PRIMARY KEY,
+                         debits_pending numeric(20, 0) NOT NULL DEFAULT 0,
+                         debits_posted numeric(20, 0) NOT NULL DEFAULT 0,
+                         credits_pending numeric(20, 0) NOT NULL DEFAULT 0,
+                         credits_posted numeric(20, 0) NOT NULL DEFAULT 0);
+CREATE TABLE tb.transfer (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                          debit_account_id text NOT NULL, credit_account_id text NOT NULL,
+                          amount numeric(20, 0) NOT NULL, flags smallint NOT NULL DEFAULT {flags},
+                          code integer NOT NULL DEFAULT 1, reference text);
+INSERT INTO tb.account VALUES ('world', 0, 300, 0, 0), ('a', 20, 0, 0, 200),
+                              ('b', 0, 0, 20, 100);
+INSERT INTO tb.transfer (debit_account_id, credit_account_id, amount, flags, reference) VALUES
+    ('world', 'a', 200, 0, 'd-1'), ('world', 'b', 100, 0, 'd-2'), ('a', 'b', 20, 2, 'p-1');
+SELECT recon.register_wallet_source('tbw', 'tb.account', 'id', ARRAY['debits_pending',
+    'debits_posted', 'credits_pending', 'credits_posted']);
+SELECT recon.register_ledger_source('tbt', 'tbw', 'tb.transfer', NULL, 'amount', $j$ {{
+    "debit_wallet": "debit_account_id", "credit_wallet": "credit_account_id",
+    "operation": ["side", "flags"],
+    "effects": [
+        {{"when": {{"side": "debit", "flags": "2"}}, "effect": {{"debits_pending": 1}}}},
+        {{"when": {{"side": "credit", "flags": "2"}}, "effect": {{"credits_pending": 1}}}},
+        {{"when": {{"side": "debit"}}, "effect": {{"debits_posted": 1}}}},
+        {{"when": {{"side": "credit"}}, "effect": {{"credits_posted": 1}}}}],
+    "entry_id": "id", "order_by": "id", "reference": "reference"}} $j$);
+SELECT recon.register_check('tbt_balance', 'balance', '{{"ledger": "tbt"}}');
+SELECT recon.register_writer('tbt', '{{"offset_wallet": "world"}}');
+SELECT recon.set_fix_policy('tbt_balance', '{{"strategy": "adjust"}}');
+"""
+
+
+@pytest.mark.parametrize(("default", "posted"), [
+    ("0", True), ("2 - 2", True),
+    # the clock: the value read when planning need not be the one the row gets
+    ("(extract(epoch FROM now()) * 0)::smallint", False)])
+def test_tigerbeetle_like_insert_writer_fills_a_not_null_rule_key_with_its_default(
+        make_db: Callable[..., str], fixture_template: Callable[..., str], default: str,
+        posted: bool) -> None:
+    dsn = make_db(fixture_template(sql=(TB.format(flags=default),)))
+    assert reconcile(dsn)["status"] == "synced"
+    # b's posted credits hold a transfer of 7 the ledger lost
+    run(dsn, "UPDATE tb.account SET credits_posted = credits_posted + 7 WHERE id = 'b'")
+    reconcile(dsn)
+    before = row_snapshot(dsn, "tb.transfer", "tb.account")
+    done = fix(dsn, dry_run=False, ticket="T15", reason="lost transfer")
+    assert [s["wallet_key"] for s in done] == ["b"], done
+    if not posted:
+        assert done[0]["status"] == "manual", done
+        assert "leaves a NOT NULL key column empty" in done[0]["note"], done
+        assert row_snapshot(dsn, "tb.transfer", "tb.account") == before
+        return
+    assert done[0]["status"] == "applied", done
+    # one row from the offset wallet, flags as the column's default stores it (a posted
+    # transfer), code left to its own default
+    assert [tuple(r.values()) for r in rows(
+        dsn, "SELECT debit_account_id, credit_account_id, amount, flags, code FROM tb.transfer"
+             " WHERE reference LIKE 'RECON-%'")] == [("world", "b", Decimal("7"), 0, 1)]
+    # the offset wallet's other counter moved by the other leg's rule
+    assert {r["id"]: (r["debits_posted"], r["credits_posted"]) for r in rows(
+        dsn, "SELECT * FROM tb.account")} == {
+        "world": (Decimal("307"), Decimal("0")), "a": (Decimal("0"), Decimal("200")),
+        "b": (Decimal("0"), Decimal("107"))}
+    assert reconcile(dsn)["status"] == "synced", open_findings(dsn)

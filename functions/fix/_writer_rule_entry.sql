@@ -13,6 +13,7 @@ DECLARE
     v_sides boolean := p_ledger.shape <> 'entries';
     v_fixed jsonb;  -- key column -> the text the INSERT stores there, or null
     v_filled text[];  -- key columns the toolkit fills from the rule
+    v_defaults jsonb;  -- filled key column -> its constant default, as the column stores it
     v_refused text;
     v_rule jsonb;
     v_n bigint;
@@ -27,13 +28,19 @@ BEGIN
     -- 1. The key values every row of this writer has: a constant of "columns", or the one value
     --    of a filter (writer_insert_sql writes it), as the column stores it, read back as text
     --    (the legs compare a rule's value with the column cast to text). The other key
-    --    columns the toolkit fills per row: the value the chosen rule names, else NULL, which
-    --    the filters must keep.
+    --    columns the toolkit fills per row: the value the chosen rule names, else the
+    --    column's constant default, else NULL, which the filters must keep.
     SELECT k.p_fixed, k.p_filled, k.p_refused INTO v_fixed, v_filled, v_refused
     FROM _recon.writer_rule_keys(p_ledger, p_writer) AS k;
     IF v_refused IS NOT NULL THEN
         RETURN jsonb_build_object('refused', v_refused);
     END IF;
+    -- A filled key a rule does not name takes the column's default when every INSERT would
+    -- store the same one (a TigerBeetle-like "flags" or "code" NOT NULL DEFAULT 0), else NULL.
+    SELECT COALESCE(jsonb_object_agg(k, d), '{}') INTO v_defaults
+    FROM unnest(v_filled) AS k
+    CROSS JOIN LATERAL _recon.column_default_text(p_ledger.relid, k) AS d
+    WHERE d IS NOT NULL;
 
     -- 2. Each rule, in the order the writer prefers its label, then in rule order: the row
     --    that would take it (its key values, its side of a transfer row) must match it first,
@@ -44,12 +51,13 @@ BEGIN
         ORDER BY array_position(p_writer.entry_types, r ->> 'label') NULLS LAST, o
     LOOP
         v_side := CASE WHEN v_sides THEN v_rule -> 'when' ->> 'side' END;
-        -- its key values: the fixed ones, then each filled key from the rule, or NULL
+        -- its key values: the fixed ones, then each filled key from the rule, or its default
         v_row := v_fixed || COALESCE((
             SELECT jsonb_object_agg(k, CASE WHEN v_rule -> 'when' ? k
                                             THEN _recon.stored_text(p_ledger.relid, k,
                                                                     v_rule -> 'when' ->> k)
-                                            ELSE 'null'::jsonb END)
+                                            ELSE COALESCE(v_defaults -> k, 'null'::jsonb)
+                                       END)
             FROM unnest(v_filled) AS k), '{}');
         -- the first rule this row matches on this side (a NULL key value matches no rule
         -- that names the key, as in the legs)
@@ -133,8 +141,9 @@ COMMENT ON FUNCTION _recon.writer_rule_entry(_recon.ledger_source, _recon.writer
 'For an INSERT writer on a ledger whose effects are keyed on several columns: the row it posts '
 'to move a wallet by exactly p_deltas ({column: delta}). Its key values are the writer''s '
 'constants and the filters'' single values (as the columns store them), the others filled from '
-'the rule; the row must match that rule first (rules in order, a NULL key matching no rule '
-'naming it), move exactly p_deltas, and on transfer rows its other leg must move the offset '
+'the rule, else with the column''s constant default (_recon.column_default_text), else NULL; '
+'the row must match that rule first (rules in order, a NULL key matching no rule naming it), '
+'move exactly p_deltas, and on transfer rows its other leg must move the offset '
 'wallet by exactly the opposite. Returns {"entry_type": rule label, "amount", "leg": side, '
 '"keys": {column: text}, "offset_deltas": what the other leg of a transfer row moves the offset '
 'wallet by, when not exactly the opposite (monotonic counters)} or {"refused": why} (a rule '

@@ -2263,6 +2263,50 @@ $$;
 COMMENT ON FUNCTION _recon.checks_intact(p_names text[]) IS 'RC204 naming the first check of p_names (by name) whose view recon.check_<name> is gone, or whose ledger or wallet source names a table that no longer exists (a DROP ... CASCADE took them): run before a reconcile reads anything, and by recon.discrepancies.';
 
 --
+-- Name: column_default_text(oid, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.column_default_text(p_relid oid, p_column text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_expr text;
+    v_tree text;
+    v_text text;
+BEGIN
+    SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid), d.adbin::text INTO v_expr, v_tree
+    FROM pg_catalog.pg_attribute AS a
+    JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE a.attrelid = p_relid AND a.attname = p_column AND NOT a.attisdropped
+      AND a.attgenerated = '' AND a.attidentity = '';
+    IF v_expr IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- Only a default every INSERT stores the same value for: one that calls no function or
+    -- operator that is not immutable (nextval, now(), random(), CURRENT_TIMESTAMP, a user
+    -- function), else the value read now need not be the one the row gets.
+    IF v_tree ~ '\{(SQLVALUEFUNCTION|NEXTVALUEEXPR|SUBLINK|PARAM) '
+       OR EXISTS (
+           SELECT FROM regexp_matches(v_tree, ':(funcid|opfuncid|opno) (\d+)', 'g') AS m
+           LEFT JOIN pg_catalog.pg_operator AS o ON m[1] = 'opno' AND o.oid = m[2]::oid
+           LEFT JOIN pg_catalog.pg_proc AS p
+               ON p.oid = CASE WHEN m[1] = 'opno' THEN o.oprcode::oid ELSE m[2]::oid END
+           WHERE m[2] <> '0' AND p.provolatile IS DISTINCT FROM 'i') THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format('SELECT (%s)::text', v_expr) INTO v_text;
+    RETURN to_jsonb(v_text);
+END;
+$$;
+
+--
+-- Name: FUNCTION column_default_text(p_relid oid, p_column text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.column_default_text(p_relid oid, p_column text) IS 'The value column p_column of p_relid takes when an INSERT leaves it out, read back as text (a JSON string; JSON null for a NULL default), when it is the same for every INSERT: NULL (SQL) when the column has no default, is generated or an identity, or its default calls anything that is not immutable (a sequence, the clock, a user function). _recon.writer_rule_entry fills a NOT NULL key column the chosen effect rule does not name with it.';
+
+--
 -- Name: column_holds(oid, name, numeric); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -18427,6 +18471,7 @@ DECLARE
     v_sides boolean := p_ledger.shape <> 'entries';
     v_fixed jsonb;  -- key column -> the text the INSERT stores there, or null
     v_filled text[];  -- key columns the toolkit fills from the rule
+    v_defaults jsonb;  -- filled key column -> its constant default, as the column stores it
     v_refused text;
     v_rule jsonb;
     v_n bigint;
@@ -18441,13 +18486,19 @@ BEGIN
     -- 1. The key values every row of this writer has: a constant of "columns", or the one value
     --    of a filter (writer_insert_sql writes it), as the column stores it, read back as text
     --    (the legs compare a rule's value with the column cast to text). The other key
-    --    columns the toolkit fills per row: the value the chosen rule names, else NULL, which
-    --    the filters must keep.
+    --    columns the toolkit fills per row: the value the chosen rule names, else the
+    --    column's constant default, else NULL, which the filters must keep.
     SELECT k.p_fixed, k.p_filled, k.p_refused INTO v_fixed, v_filled, v_refused
     FROM _recon.writer_rule_keys(p_ledger, p_writer) AS k;
     IF v_refused IS NOT NULL THEN
         RETURN jsonb_build_object('refused', v_refused);
     END IF;
+    -- A filled key a rule does not name takes the column's default when every INSERT would
+    -- store the same one (a TigerBeetle-like "flags" or "code" NOT NULL DEFAULT 0), else NULL.
+    SELECT COALESCE(jsonb_object_agg(k, d), '{}') INTO v_defaults
+    FROM unnest(v_filled) AS k
+    CROSS JOIN LATERAL _recon.column_default_text(p_ledger.relid, k) AS d
+    WHERE d IS NOT NULL;
 
     -- 2. Each rule, in the order the writer prefers its label, then in rule order: the row
     --    that would take it (its key values, its side of a transfer row) must match it first,
@@ -18458,12 +18509,13 @@ BEGIN
         ORDER BY array_position(p_writer.entry_types, r ->> 'label') NULLS LAST, o
     LOOP
         v_side := CASE WHEN v_sides THEN v_rule -> 'when' ->> 'side' END;
-        -- its key values: the fixed ones, then each filled key from the rule, or NULL
+        -- its key values: the fixed ones, then each filled key from the rule, or its default
         v_row := v_fixed || COALESCE((
             SELECT jsonb_object_agg(k, CASE WHEN v_rule -> 'when' ? k
                                             THEN _recon.stored_text(p_ledger.relid, k,
                                                                     v_rule -> 'when' ->> k)
-                                            ELSE 'null'::jsonb END)
+                                            ELSE COALESCE(v_defaults -> k, 'null'::jsonb)
+                                       END)
             FROM unnest(v_filled) AS k), '{}');
         -- the first rule this row matches on this side (a NULL key value matches no rule
         -- that names the key, as in the legs)
@@ -18547,7 +18599,7 @@ $$;
 -- Name: FUNCTION writer_rule_entry(p_ledger _recon.ledger_source, p_writer _recon.writer, p_deltas jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.writer_rule_entry(p_ledger _recon.ledger_source, p_writer _recon.writer, p_deltas jsonb) IS 'For an INSERT writer on a ledger whose effects are keyed on several columns: the row it posts to move a wallet by exactly p_deltas ({column: delta}). Its key values are the writer''s constants and the filters'' single values (as the columns store them), the others filled from the rule; the row must match that rule first (rules in order, a NULL key matching no rule naming it), move exactly p_deltas, and on transfer rows its other leg must move the offset wallet by exactly the opposite. Returns {"entry_type": rule label, "amount", "leg": side, "keys": {column: text}, "offset_deltas": what the other leg of a transfer row moves the offset wallet by, when not exactly the opposite (monotonic counters)} or {"refused": why} (a rule moving several columns at once where the step moves one, an offset leg no rule counts, a parent key). Never a row it cannot prove.';
+COMMENT ON FUNCTION _recon.writer_rule_entry(p_ledger _recon.ledger_source, p_writer _recon.writer, p_deltas jsonb) IS 'For an INSERT writer on a ledger whose effects are keyed on several columns: the row it posts to move a wallet by exactly p_deltas ({column: delta}). Its key values are the writer''s constants and the filters'' single values (as the columns store them), the others filled from the rule, else with the column''s constant default (_recon.column_default_text), else NULL; the row must match that rule first (rules in order, a NULL key matching no rule naming it), move exactly p_deltas, and on transfer rows its other leg must move the offset wallet by exactly the opposite. Returns {"entry_type": rule label, "amount", "leg": side, "keys": {column: text}, "offset_deltas": what the other leg of a transfer row moves the offset wallet by, when not exactly the opposite (monotonic counters)} or {"refused": why} (a rule moving several columns at once where the step moves one, an offset leg no rule counts, a parent key). Never a row it cannot prove.';
 
 --
 -- Name: writer_rule_filter_refusal(_recon.ledger_source, text[], jsonb, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -24121,6 +24173,12 @@ REVOKE ALL ON FUNCTION _recon.check_row_currency(p_kind text, p_ledger text, p_w
 --
 
 REVOKE ALL ON FUNCTION _recon.checks_intact(p_names text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION column_default_text(p_relid oid, p_column text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.column_default_text(p_relid oid, p_column text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION column_holds(p_relid oid, p_column name, p_value numeric); Type: ACL; Schema: _recon; Owner: -
