@@ -530,6 +530,18 @@ class Migrator:
             cur.execute("SET LOCAL check_function_bodies = on")
             if done["objects"]:
                 self._validate_functions(cur)
+            cur.execute("SELECT to_regprocedure('_recon.canonical_filters()') IS NOT NULL")
+            if done["objects"] and cur.fetchone()[0]:
+                # Entry filters registered before their values were kept in the form every
+                # session reads alike (a timestamptz with its offset): read once more in this
+                # session, before the checks and guards are compiled again from them.
+                cur.execute("SELECT _recon.canonical_filters()")
+                canonical = cur.fetchone()[0]
+                if canonical:
+                    done["filters"] = canonical
+                    messages.append(
+                        f"kept the filter values of {canonical} ledger source(s) in ISO form,"
+                        " read in this session's TimeZone and DateStyle (docs/MIGRATOR.md)")
             cur.execute("SELECT to_regprocedure('_recon.recompile_checks(text[])') IS NOT NULL"
                         " AND to_regclass('_recon.check_kind') IS NOT NULL")
             if done["objects"] and cur.fetchone()[0]:

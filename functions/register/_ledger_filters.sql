@@ -82,10 +82,12 @@ BEGIN
                 );
             END;
         END LOOP;
+        -- each value as text every session reads alike (a date or time in ISO 8601)
         v_out := v_out || jsonb_build_array(jsonb_build_object(
             'column', v_filter ->> 'column', 'op', v_op,
-            'values', (SELECT COALESCE(jsonb_agg(v #>> '{}'), '[]')
-                       FROM jsonb_array_elements(v_values) AS v)
+            'values', (SELECT COALESCE(jsonb_agg(_recon.filter_value_text(v #>> '{}', v_type)
+                                                 ORDER BY o), '[]')
+                       FROM jsonb_array_elements(v_values) WITH ORDINALITY AS u (v, o))
         ));
     END LOOP;
     RETURN v_out;
@@ -96,6 +98,8 @@ COMMENT ON FUNCTION _recon.ledger_filters(oid, jsonb, jsonb) IS
 'Validates a ledger source''s "filters": each {"column", "op", "value" | "values"} names a '
 'ledger or parent column (catalog-checked), a known operator (=, <>, <, <=, >, >=, in, not in, '
 'is null, is not null), and values that cast to the column''s type. Returns them as '
-'[{"column", "op", "values": [text]}]. Never free SQL text. RC102, RC106.';
+'[{"column", "op", "values": [text]}], each value read in this session and kept as text every '
+'session reads alike (_recon.filter_value_text: a date or time in ISO 8601, a timestamptz with '
+'its offset). Never free SQL text. RC102, RC106.';
 
 REVOKE EXECUTE ON FUNCTION _recon.ledger_filters(oid, jsonb, jsonb) FROM PUBLIC;

@@ -1987,6 +1987,59 @@ $$;
 COMMENT ON FUNCTION _recon.blank(p_text text) IS 'TRUE when p_text is NULL or holds only whitespace (spaces, tabs, newlines, carriage returns, form feeds, vertical tabs): a ticket, reason or note that says nothing (RC303 where one is required).';
 
 --
+-- Name: canonical_filters(); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.canonical_filters() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_ledger _recon.ledger_source;
+    v_filters jsonb;
+    v_done integer := 0;
+BEGIN
+    -- Ledgers registered before filter values were kept as _recon.filter_value_text makes them
+    -- (a date or time was kept as given, and read again in each writer's and caller's session).
+    -- Read once more here, in the upgrading session, as registration would; the upgrade then
+    -- compiles the checks and guards again from them. A value already in that form is left as
+    -- it is, so running this again changes nothing.
+    FOR v_ledger IN SELECT l.* FROM _recon.ledger_source AS l
+                    WHERE l.filters IS NOT NULL ORDER BY l.name FOR UPDATE LOOP
+        BEGIN
+            SELECT jsonb_agg(CASE WHEN f ? 'values' THEN jsonb_set(f, '{values}', (
+                       SELECT COALESCE(jsonb_agg(_recon.filter_value_text(
+                                  v, _recon.ledger_ref_type(v_ledger.relid, v_ledger.parents,
+                                                            f ->> 'column', 'a filter column'))
+                                  ORDER BY o), '[]')
+                       FROM jsonb_array_elements_text(f -> 'values') WITH ORDINALITY AS u (v, o)))
+                       ELSE f END ORDER BY i)
+            INTO v_filters
+            FROM jsonb_array_elements(v_ledger.filters) WITH ORDINALITY AS x (f, i);
+        EXCEPTION WHEN OTHERS THEN
+            -- a ledger whose tables changed under it: said, and left as it was
+            RAISE WARNING 'wallet-recon: the filters of ledger % were not read again: %',
+                v_ledger.name, SQLERRM
+                USING HINT = 'Register the ledger again (recon.drop_source, '
+                             || 'recon.register_ledger_source) with its filters.';
+            CONTINUE;
+        END;
+        IF v_filters IS DISTINCT FROM v_ledger.filters THEN
+            UPDATE _recon.ledger_source SET filters = v_filters WHERE name = v_ledger.name;
+            v_done := v_done + 1;
+        END IF;
+    END LOOP;
+    RETURN v_done;
+END;
+$$;
+
+--
+-- Name: FUNCTION canonical_filters(); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.canonical_filters() IS 'Run by the upgrade before the checks are compiled again: the entry filters of every registered ledger source with their values read in the upgrading session and kept as _recon.filter_value_text makes them (a date or time in ISO 8601, a timestamptz with its offset), as registration now keeps them. Returns how many ledger sources changed; a ledger whose filters no longer read is left as it was, with a WARNING. Idempotent.';
+
+--
 -- Name: check(text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -4182,6 +4235,52 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.fail(p_code text, p_message text, p_detail text, p_hint text) IS 'Raises a wallet-recon error: SQLSTATE (docs/SQLSTATES.md), message, DETAIL and HINT.';
+
+--
+-- Name: filter_value_text(text, regtype); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.filter_value_text(p_value text, p_type regtype) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_category "char";
+    v_text text;
+BEGIN
+    -- Read once, in the registering session (as the check's view reads it when compiled), and
+    -- kept in a form no later session reads otherwise: the guards' triggers and reconcile cast
+    -- the value again in the writer's and the caller's sessions, whose TimeZone, DateStyle and
+    -- IntervalStyle may differ (a cutover instant would move with the writer's TimeZone).
+    SELECT t.typcategory INTO v_category FROM pg_catalog.pg_type AS t WHERE t.oid = p_type;
+    IF v_category = 'D' THEN
+        -- date and time types: ISO 8601, a timestamptz with its UTC offset (JSON's form, which
+        -- DateStyle does not change)
+        EXECUTE format('SELECT to_jsonb(%L::%s) #>> ''{}''', p_value, p_type) INTO v_text;
+    ELSIF v_category = 'T' THEN
+        -- intervals: each field with its own sign, in units every IntervalStyle reads alike
+        EXECUTE format(
+            'SELECT format(''%%s months %%s days %%s seconds'', '
+            || 'to_char(extract(year FROM v) * 12 + extract(month FROM v), ''SG9999999990''), '
+            || 'to_char(extract(day FROM v), ''SG9999999990''), '
+            || '(CASE WHEN s >= 0 THEN ''+'' ELSE '''' END) || trim_scale(s)::text) '
+            || 'FROM (SELECT %L::%s AS v) AS i, LATERAL (SELECT extract(hour FROM v) * 3600 '
+            || '+ extract(minute FROM v) * 60 + extract(second FROM v) AS s) AS t',
+            p_value, p_type) INTO v_text;
+        v_text := regexp_replace(v_text, '([+-]) +', '\1', 'g');
+    ELSE
+        -- numbers, booleans, strings, enums, uuids: read alike in every session
+        v_text := p_value;
+    END IF;
+    RETURN v_text;
+END;
+$$;
+
+--
+-- Name: FUNCTION filter_value_text(p_value text, p_type regtype); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.filter_value_text(p_value text, p_type regtype) IS 'An entry filter''s value as stored at registration: cast to the column''s type p_type in the registering session, as the check''s view reads it, and kept as text every later session casts to the same value: date and time types in ISO 8601 (a timestamptz with its UTC offset), an interval as signed months, days and seconds; other types as given. The drift guards'' triggers and reconcile cast it in the writer''s and the caller''s sessions, whose TimeZone, DateStyle or IntervalStyle may differ. _recon.ledger_filters.';
 
 --
 -- Name: fix_alignment_target(jsonb, text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -13363,10 +13462,12 @@ BEGIN
                 );
             END;
         END LOOP;
+        -- each value as text every session reads alike (a date or time in ISO 8601)
         v_out := v_out || jsonb_build_array(jsonb_build_object(
             'column', v_filter ->> 'column', 'op', v_op,
-            'values', (SELECT COALESCE(jsonb_agg(v #>> '{}'), '[]')
-                       FROM jsonb_array_elements(v_values) AS v)
+            'values', (SELECT COALESCE(jsonb_agg(_recon.filter_value_text(v #>> '{}', v_type)
+                                                 ORDER BY o), '[]')
+                       FROM jsonb_array_elements(v_values) WITH ORDINALITY AS u (v, o))
         ));
     END LOOP;
     RETURN v_out;
@@ -13377,7 +13478,7 @@ $$;
 -- Name: FUNCTION ledger_filters(p_relid oid, p_parents jsonb, p_filters jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.ledger_filters(p_relid oid, p_parents jsonb, p_filters jsonb) IS 'Validates a ledger source''s "filters": each {"column", "op", "value" | "values"} names a ledger or parent column (catalog-checked), a known operator (=, <>, <, <=, >, >=, in, not in, is null, is not null), and values that cast to the column''s type. Returns them as [{"column", "op", "values": [text]}]. Never free SQL text. RC102, RC106.';
+COMMENT ON FUNCTION _recon.ledger_filters(p_relid oid, p_parents jsonb, p_filters jsonb) IS 'Validates a ledger source''s "filters": each {"column", "op", "value" | "values"} names a ledger or parent column (catalog-checked), a known operator (=, <>, <, <=, >, >=, in, not in, is null, is not null), and values that cast to the column''s type. Returns them as [{"column", "op", "values": [text]}], each value read in this session and kept as text every session reads alike (_recon.filter_value_text: a date or time in ISO 8601, a timestamptz with its offset). Never free SQL text. RC102, RC106.';
 
 --
 -- Name: ledger_keys_text_unequal(_recon.ledger_source); Type: FUNCTION; Schema: _recon; Owner: -
@@ -24133,6 +24234,12 @@ REVOKE ALL ON FUNCTION _recon.base_table(p_view oid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.blank(p_text text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION canonical_filters(); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.canonical_filters() FROM PUBLIC;
+
+--
 -- Name: FUNCTION "check"(p_name text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -24385,6 +24492,12 @@ REVOKE ALL ON FUNCTION _recon.exclude_sql(p_relid oid, p_alias text, p_options j
 --
 
 REVOKE ALL ON FUNCTION _recon.fail(p_code text, p_message text, p_detail text, p_hint text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION filter_value_text(p_value text, p_type regtype); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.filter_value_text(p_value text, p_type regtype) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_alignment_target(p_measure jsonb, p_wallet text, p_column text); Type: ACL; Schema: _recon; Owner: -
