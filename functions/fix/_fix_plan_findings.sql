@@ -48,6 +48,26 @@ AS $body$
                      AND (_recon.ledger_writer_refusal(l, NULL) IS NOT NULL
                           OR (l.shape = 'transfer' AND s.strategy = 'reverse'))
                    ORDER BY l.name LIMIT 1)
+               -- an orphan whose payment id is on several rows of its table (a webhook stored
+               -- twice; keys numbered #n): one payment or several is for a person, and posting
+               -- each would book it twice (its wallet's balance steps wait for it:
+               -- _recon.fix_hold_orphan_wallets)
+               WHEN EXISTS (SELECT FROM _recon.check_kind AS k
+                            WHERE k.kind = c.kind AND 'payment' = ANY (k.cause_roles))
+                   AND EXISTS (SELECT FROM _recon.finding AS g
+                               WHERE g.check_name = f.check_name AND g.id <> f.id
+                                 AND g.resolved_run IS NULL AND g.dropped_at IS NULL
+                                 AND g.wallet_key IS NOT DISTINCT FROM f.wallet_key
+                                 AND g.details ->> 'item' IS NOT DISTINCT FROM
+                                     f.details ->> 'item')
+                   THEN format('payment %s is on %s rows of its table: whether they are one '
+                               || 'payment or several needs a human', f.details ->> 'item', (
+                                   SELECT count(*) FROM _recon.finding AS g
+                                   WHERE g.check_name = f.check_name
+                                     AND g.resolved_run IS NULL AND g.dropped_at IS NULL
+                                     AND g.wallet_key IS NOT DISTINCT FROM f.wallet_key
+                                     AND g.details ->> 'item' IS NOT DISTINCT FROM
+                                         f.details ->> 'item'))
                WHEN f.wallet_key IS NULL THEN 'no wallet to repair: needs a human'
                WHEN f.cause IN ('invalid_balance', 'invalid_amount', 'unknown_wallet',
                                 'unmapped_entry_type') THEN format(

@@ -37,7 +37,9 @@ BEGIN
     -- once, there. A chain break shows why, not how much: both count.
     UPDATE _recon.run_stage AS s
     SET cause = m.cause,
-        details = s.details || jsonb_build_object(
+        details = s.details || CASE WHEN s.cause = 'no_ledger_entries'
+                                    THEN '{"no_ledger_entries": true}'::jsonb
+                                    ELSE '{}'::jsonb END || jsonb_build_object(
             'cause', m.cause,
             'evidence', jsonb_build_object('check', m.check_name, 'finding', m.finding_key)
                         || (m.details - 'cause' - 'item')),
@@ -65,7 +67,10 @@ BEGIN
         JOIN _recon.check_def AS co ON co.name = o.check_name
             AND co.kind = ANY (v_explainers)
             AND co.wallet_source = cb.wallet_source
-        WHERE b.run_id = p_run AND b.cause IS NULL
+        -- a wallet without entries whose drift an orphaned payment explains: its first
+        -- top-up, credited and never posted (the payment says how much, and holds the money)
+        WHERE b.run_id = p_run
+          AND (b.cause IS NULL OR (b.cause = 'no_ledger_entries' AND co.kind = ANY (v_payment)))
           -- a missing payment makes the stored balance exceed the ledger by it (signs
           -- opposite: the orphan's difference is minus the payment); two or more on one wallet
           -- by their sum
@@ -85,7 +90,8 @@ $body$;
 
 COMMENT ON FUNCTION _recon.run_causes(bigint) IS
 'Phase 5 of recon.reconcile: gives each of run p_run''s staged findings of an explained kind '
-'(cause_roles) with no cause yet the first cause the run shows on the same wallet source and '
+'(cause_roles) with no cause yet (or no_ledger_entries, which an orphaned payment replaces: '
+'details.no_ledger_entries = true) the first cause the run shows on the same wallet source and '
 'wallet: orphaned payments of exactly the drift (or summing to it), a duplicate of its amount, '
 'or a chain break; with the evidence, and explained_by when the cause holds the same money in '
 'the same currency.';
