@@ -11,9 +11,17 @@ DECLARE
     v_ledger _recon.ledger_source := _recon.legs(v_raw);
     v_journal name := _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
                                             'journal');
-    -- Entries that carry their currency (the ledger's currency option) balance per currency:
-    -- a journal moving USD and EUR is two sums, never one.
-    v_cur text := CASE WHEN v_raw.currency_column IS NOT NULL THEN 'l.currency::text' END;
+    v_wallet _recon.wallet_source := _recon.wallet(v_raw.wallet_source);
+    -- Entries balance per currency: a journal moving USD and EUR is two sums, never one. An
+    -- entry's currency is its own (the ledger's currency option), else its wallet's (the
+    -- wallet source's currency column: accounts of several currencies, entries without one).
+    v_cur text := CASE WHEN v_raw.currency_column IS NOT NULL THEN 'l.currency::text'
+                       WHEN v_wallet.currency_column IS NOT NULL
+                           THEN format('cw.%I::text', v_wallet.currency_column) END;
+    v_join text := CASE WHEN v_raw.currency_column IS NULL AND v_wallet.currency_column IS NOT NULL
+                        THEN format('LEFT JOIN %s AS cw ON cw.%I = l.wallet',
+                                    v_wallet.relid::regclass, v_wallet.key_column)
+                        ELSE '' END;
     v_tol text := _recon.currency_amount_sql(
         _recon.currency_amounts('tolerance', p_options -> 'tolerance', p_options ->> 'currency',
                                 NULL, 'RC106'),
@@ -94,14 +102,16 @@ WHERE j.journal IS NULL
                   || 'ELSE '''' END' ELSE '' END,
         CASE WHEN v_cur IS NOT NULL THEN format('count(*) OVER (PARTITION BY l.%I)', v_journal)
              ELSE '1' END,
-        CASE WHEN v_nulls THEN format('WHERE l.%I IS NOT NULL', v_journal) ELSE '' END
+        v_join || CASE WHEN v_nulls THEN format(' WHERE l.%I IS NOT NULL', v_journal)
+                       ELSE '' END
     );
 END;
 $body$;
 
 COMMENT ON FUNCTION _recon.compile_journal(text, jsonb) IS
 'Compiles a journal check: per journal transaction, the credits must equal the debits (a signed '
-'ledger: the amounts must sum to zero). stored = credits, expected = debits. Entries without a '
+'ledger: the amounts must sum to zero), in each currency its legs move (an entry''s own, else its '
+'wallet''s). stored = credits, expected = debits. Entries without a '
 'journal are one finding (item "(no journal)", cause null_journal) unless option '
 'null_journals is "allowed".';
 

@@ -58,20 +58,27 @@ BEGIN
         -- at commit: the journal transaction's legs, through the journal column (its
         -- index: the condition reaches the scan of a one-sided ledger), only the rows the
         -- filters keep; a transfer row's two legs balance by construction
-        -- (a ledger with a currency per row balances each currency: the journal check's
-        -- items are per journal and currency, and 10 USD against 10 EUR is two findings)
-        'check', CASE WHEN v_ledger.currency_column IS NULL THEN format(
+        -- (legs balance in each currency, as the journal check reads them: an entry's own
+        -- currency, else its wallet's; 10 USD against 10 EUR is two findings there)
+        'check', CASE WHEN v_ledger.currency_column IS NULL AND v_wallet.currency_column IS NULL
+            THEN format(
             'SELECT COALESCE(sum(COALESCE((%1$s)::numeric, ''NaN'')), 0), count(*) '
             || 'FROM %2$s AS l WHERE l.journal = $1::%3$s',
             _recon.effect_sql(_recon.legs(v_ledger), v_col, 'l'), _recon.legs_sql(v_ledger),
             v_journal_type)
             ELSE format(
             'SELECT COALESCE((SELECT c.s FROM (SELECT sum(COALESCE((%1$s)::numeric, ''NaN'')) '
-            || 'AS s FROM %2$s AS l WHERE l.journal = $1::%3$s GROUP BY l.currency) AS c '
+            || 'AS s FROM %2$s AS l%4$s WHERE l.journal = $1::%3$s GROUP BY %5$s) AS c '
             || 'WHERE c.s <> 0 ORDER BY c.s LIMIT 1), 0), '
             || '(SELECT count(*) FROM %2$s AS l WHERE l.journal = $1::%3$s)',
             _recon.effect_sql(_recon.legs(v_ledger), v_col, 'l'), _recon.legs_sql(v_ledger),
-            v_journal_type) END);
+            v_journal_type,
+            CASE WHEN v_ledger.currency_column IS NULL
+                 THEN format(' LEFT JOIN %s AS cw ON cw.%I = l.wallet', v_wallet.relid::regclass,
+                             v_wallet.key_column) ELSE '' END,
+            CASE WHEN v_ledger.currency_column IS NULL
+                 THEN format('cw.%I::text', v_wallet.currency_column)
+                 ELSE 'l.currency' END) END);
     v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger');
     IF v_ledger.parents IS NOT NULL THEN
         -- the parent rows of the rows written are locked first, as for a drift guard

@@ -3107,9 +3107,17 @@ DECLARE
     v_ledger _recon.ledger_source := _recon.legs(v_raw);
     v_journal name := _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
                                             'journal');
-    -- Entries that carry their currency (the ledger's currency option) balance per currency:
-    -- a journal moving USD and EUR is two sums, never one.
-    v_cur text := CASE WHEN v_raw.currency_column IS NOT NULL THEN 'l.currency::text' END;
+    v_wallet _recon.wallet_source := _recon.wallet(v_raw.wallet_source);
+    -- Entries balance per currency: a journal moving USD and EUR is two sums, never one. An
+    -- entry's currency is its own (the ledger's currency option), else its wallet's (the
+    -- wallet source's currency column: accounts of several currencies, entries without one).
+    v_cur text := CASE WHEN v_raw.currency_column IS NOT NULL THEN 'l.currency::text'
+                       WHEN v_wallet.currency_column IS NOT NULL
+                           THEN format('cw.%I::text', v_wallet.currency_column) END;
+    v_join text := CASE WHEN v_raw.currency_column IS NULL AND v_wallet.currency_column IS NOT NULL
+                        THEN format('LEFT JOIN %s AS cw ON cw.%I = l.wallet',
+                                    v_wallet.relid::regclass, v_wallet.key_column)
+                        ELSE '' END;
     v_tol text := _recon.currency_amount_sql(
         _recon.currency_amounts('tolerance', p_options -> 'tolerance', p_options ->> 'currency',
                                 NULL, 'RC106'),
@@ -3190,7 +3198,8 @@ WHERE j.journal IS NULL
                   || 'ELSE '''' END' ELSE '' END,
         CASE WHEN v_cur IS NOT NULL THEN format('count(*) OVER (PARTITION BY l.%I)', v_journal)
              ELSE '1' END,
-        CASE WHEN v_nulls THEN format('WHERE l.%I IS NOT NULL', v_journal) ELSE '' END
+        v_join || CASE WHEN v_nulls THEN format(' WHERE l.%I IS NOT NULL', v_journal)
+                       ELSE '' END
     );
 END;
 $_$;
@@ -3199,7 +3208,7 @@ $_$;
 -- Name: FUNCTION compile_journal(p_name text, p_options jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.compile_journal(p_name text, p_options jsonb) IS 'Compiles a journal check: per journal transaction, the credits must equal the debits (a signed ledger: the amounts must sum to zero). stored = credits, expected = debits. Entries without a journal are one finding (item "(no journal)", cause null_journal) unless option null_journals is "allowed".';
+COMMENT ON FUNCTION _recon.compile_journal(p_name text, p_options jsonb) IS 'Compiles a journal check: per journal transaction, the credits must equal the debits (a signed ledger: the amounts must sum to zero), in each currency its legs move (an entry''s own, else its wallet''s). stored = credits, expected = debits. Entries without a journal are one finding (item "(no journal)", cause null_journal) unless option null_journals is "allowed".';
 
 --
 -- Name: compile_lifecycle(text, jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5681,6 +5690,7 @@ CREATE FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint) RETURNS void
     -- customer, adjusting or moving would book it twice. Whatever left the orphan to a person
     -- (its strategy, broken data, units unknown, another currency), its wallet's balance steps
     -- are left to a person too.
+    -- (Skipped, the same: found changed under the lock, it is not posted either.)
     UPDATE _recon.fix_stage AS s
     SET status = 'manual',
         note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
@@ -5689,15 +5699,37 @@ CREATE FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint) RETURNS void
     FROM _recon.fix_stage AS o
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
       AND s.strategy IN ('resync', 'adjust', 'move')
-      AND o.stage_id = p_stage AND o.kind = 'orphan' AND o.status = 'manual'
+      AND o.stage_id = p_stage AND o.status IN ('manual', 'skipped')
+      AND o.kind IN (SELECT k.kind FROM _recon.check_kind AS k
+                     WHERE 'payment' = ANY (k.cause_roles))
       AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
+    -- An open orphaned payment this plan leaves out (recon.fix(checks => ...) without its
+    -- check, a list of findings): the same, whether or not the run linked it to the drift
+    -- (it may be part of it).
+    UPDATE _recon.fix_stage AS s
+    SET status = 'manual',
+        note = format('the wallet has an open orphaned payment this plan leaves out (finding %s '
+                      || 'of %s): its drift may be that payment; repair that one first', o.id,
+                      o.check_name)
+    FROM (SELECT DISTINCT ON (c.wallet_source, f.wallet_key) f.id, f.check_name,
+                 c.wallet_source, f.wallet_key
+          FROM recon.open_findings AS f
+          JOIN _recon.check_def AS c ON c.name = f.check_name
+          JOIN _recon.check_kind AS k ON k.kind = c.kind AND 'payment' = ANY (k.cause_roles)
+          WHERE f.wallet_key IS NOT NULL
+          ORDER BY c.wallet_source, f.wallet_key, f.id) AS o
+    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
+      AND s.strategy IN ('resync', 'adjust', 'move')
+      AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key
+      AND NOT EXISTS (SELECT FROM _recon.fix_stage AS x
+                      WHERE x.stage_id = p_stage AND x.finding_id = o.id);
 $$;
 
 --
 -- Name: FUNCTION fix_hold_orphan_wallets(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint) IS 'Phase of _recon.fix_assess, after _recon.fix_unscaled_payments and _recon.fix_payment_currency: a planned balance step (resync, adjust, move) of a wallet whose orphan step in the same plan is manual becomes manual too, naming that step: the drift may be that payment.';
+COMMENT ON FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint) IS 'Phase of _recon.fix_assess, after _recon.fix_unscaled_payments and _recon.fix_payment_currency: a planned balance step (resync, adjust, move) of a wallet whose orphan step (a kind with the payment cause role) in the same plan is manual or skipped, or with an open orphan finding the plan leaves out, becomes manual too, naming it: the drift may be that payment.';
 
 --
 -- Name: fix_lifecycle(bigint, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -6975,6 +7007,26 @@ CREATE FUNCTION _recon.fix_plan_findings(p_run bigint, p_checks text[], p_wallet
                      AND (_recon.ledger_writer_refusal(l, NULL) IS NOT NULL
                           OR (l.shape = 'transfer' AND s.strategy = 'reverse'))
                    ORDER BY l.name LIMIT 1)
+               -- an orphan whose payment id is on several rows of its table (a webhook stored
+               -- twice; keys numbered #n): one payment or several is for a person, and posting
+               -- each would book it twice (its wallet's balance steps wait for it:
+               -- _recon.fix_hold_orphan_wallets)
+               WHEN EXISTS (SELECT FROM _recon.check_kind AS k
+                            WHERE k.kind = c.kind AND 'payment' = ANY (k.cause_roles))
+                   AND EXISTS (SELECT FROM _recon.finding AS g
+                               WHERE g.check_name = f.check_name AND g.id <> f.id
+                                 AND g.resolved_run IS NULL AND g.dropped_at IS NULL
+                                 AND g.wallet_key IS NOT DISTINCT FROM f.wallet_key
+                                 AND g.details ->> 'item' IS NOT DISTINCT FROM
+                                     f.details ->> 'item')
+                   THEN format('payment %s is on %s rows of its table: whether they are one '
+                               || 'payment or several needs a human', f.details ->> 'item', (
+                                   SELECT count(*) FROM _recon.finding AS g
+                                   WHERE g.check_name = f.check_name
+                                     AND g.resolved_run IS NULL AND g.dropped_at IS NULL
+                                     AND g.wallet_key IS NOT DISTINCT FROM f.wallet_key
+                                     AND g.details ->> 'item' IS NOT DISTINCT FROM
+                                         f.details ->> 'item'))
                WHEN f.wallet_key IS NULL THEN 'no wallet to repair: needs a human'
                WHEN f.cause IN ('invalid_balance', 'invalid_amount', 'unknown_wallet',
                                 'unmapped_entry_type') THEN format(
@@ -8149,8 +8201,10 @@ BEGIN
                         SELECT s.wallet_key FROM _recon.fix_stage AS s
                         WHERE s.stage_id = p_stage AND s.wallet_source = v_check.wallet_source
                           AND (s.wallet_key IS NOT NULL OR s.status IN ('planned', 'covered')));
+        -- keyed as the run staged them: rows sharing a key numbered #n (an orphan's payment id
+        -- on two rows), else a step's finding would never be found again
         EXECUTE format('SELECT jsonb_object_agg(r.finding_key, r.difference) FROM (%s) AS r',
-                       _recon.recheck_sql(v_check))
+                       _recon.stage_keys_sql(_recon.recheck_sql(v_check)))
         INTO v_map USING v_keys;
         v_pre := v_pre || jsonb_build_object(v_check.name, COALESCE(v_map, '{}'));
     END LOOP;
@@ -9654,20 +9708,27 @@ BEGIN
         -- at commit: the journal transaction's legs, through the journal column (its
         -- index: the condition reaches the scan of a one-sided ledger), only the rows the
         -- filters keep; a transfer row's two legs balance by construction
-        -- (a ledger with a currency per row balances each currency: the journal check's
-        -- items are per journal and currency, and 10 USD against 10 EUR is two findings)
-        'check', CASE WHEN v_ledger.currency_column IS NULL THEN format(
+        -- (legs balance in each currency, as the journal check reads them: an entry's own
+        -- currency, else its wallet's; 10 USD against 10 EUR is two findings there)
+        'check', CASE WHEN v_ledger.currency_column IS NULL AND v_wallet.currency_column IS NULL
+            THEN format(
             'SELECT COALESCE(sum(COALESCE((%1$s)::numeric, ''NaN'')), 0), count(*) '
             || 'FROM %2$s AS l WHERE l.journal = $1::%3$s',
             _recon.effect_sql(_recon.legs(v_ledger), v_col, 'l'), _recon.legs_sql(v_ledger),
             v_journal_type)
             ELSE format(
             'SELECT COALESCE((SELECT c.s FROM (SELECT sum(COALESCE((%1$s)::numeric, ''NaN'')) '
-            || 'AS s FROM %2$s AS l WHERE l.journal = $1::%3$s GROUP BY l.currency) AS c '
+            || 'AS s FROM %2$s AS l%4$s WHERE l.journal = $1::%3$s GROUP BY %5$s) AS c '
             || 'WHERE c.s <> 0 ORDER BY c.s LIMIT 1), 0), '
             || '(SELECT count(*) FROM %2$s AS l WHERE l.journal = $1::%3$s)',
             _recon.effect_sql(_recon.legs(v_ledger), v_col, 'l'), _recon.legs_sql(v_ledger),
-            v_journal_type) END);
+            v_journal_type,
+            CASE WHEN v_ledger.currency_column IS NULL
+                 THEN format(' LEFT JOIN %s AS cw ON cw.%I = l.wallet', v_wallet.relid::regclass,
+                             v_wallet.key_column) ELSE '' END,
+            CASE WHEN v_ledger.currency_column IS NULL
+                 THEN format('cw.%I::text', v_wallet.currency_column)
+                 ELSE 'l.currency' END) END);
     v_triggers := _recon.guard_statement_triggers(v_ledger.relid, p_id, 'ledger');
     IF v_ledger.parents IS NOT NULL THEN
         -- the parent rows of the rows written are locked first, as for a drift guard
@@ -16266,7 +16327,9 @@ BEGIN
     -- once, there. A chain break shows why, not how much: both count.
     UPDATE _recon.run_stage AS s
     SET cause = m.cause,
-        details = s.details || jsonb_build_object(
+        details = s.details || CASE WHEN s.cause = 'no_ledger_entries'
+                                    THEN '{"no_ledger_entries": true}'::jsonb
+                                    ELSE '{}'::jsonb END || jsonb_build_object(
             'cause', m.cause,
             'evidence', jsonb_build_object('check', m.check_name, 'finding', m.finding_key)
                         || (m.details - 'cause' - 'item')),
@@ -16294,7 +16357,10 @@ BEGIN
         JOIN _recon.check_def AS co ON co.name = o.check_name
             AND co.kind = ANY (v_explainers)
             AND co.wallet_source = cb.wallet_source
-        WHERE b.run_id = p_run AND b.cause IS NULL
+        -- a wallet without entries whose drift an orphaned payment explains: its first
+        -- top-up, credited and never posted (the payment says how much, and holds the money)
+        WHERE b.run_id = p_run
+          AND (b.cause IS NULL OR (b.cause = 'no_ledger_entries' AND co.kind = ANY (v_payment)))
           -- a missing payment makes the stored balance exceed the ledger by it (signs
           -- opposite: the orphan's difference is minus the payment); two or more on one wallet
           -- by their sum
@@ -16316,7 +16382,7 @@ $$;
 -- Name: FUNCTION run_causes(p_run bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.run_causes(p_run bigint) IS 'Phase 5 of recon.reconcile: gives each of run p_run''s staged findings of an explained kind (cause_roles) with no cause yet the first cause the run shows on the same wallet source and wallet: orphaned payments of exactly the drift (or summing to it), a duplicate of its amount, or a chain break; with the evidence, and explained_by when the cause holds the same money in the same currency.';
+COMMENT ON FUNCTION _recon.run_causes(p_run bigint) IS 'Phase 5 of recon.reconcile: gives each of run p_run''s staged findings of an explained kind (cause_roles) with no cause yet (or no_ledger_entries, which an orphaned payment replaces: details.no_ledger_entries = true) the first cause the run shows on the same wallet source and wallet: orphaned payments of exactly the drift (or summing to it), a duplicate of its amount, or a chain break; with the evidence, and explained_by when the cause holds the same money in the same currency.';
 
 --
 -- Name: run_checks(text[], text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -17064,7 +17130,8 @@ CREATE FUNCTION _recon.stage_keys_sql(p_rows text) RETURNS text
     AS $$
     SELECT format(
     'SELECT d.check_name, d.fkey || CASE WHEN count(*) OVER (PARTITION BY d.fkey) > 1 '
-    || 'THEN ''#'' || row_number() OVER (PARTITION BY d.fkey) ELSE '''' END AS finding_key, '
+    || 'THEN ''#'' || row_number() OVER (PARTITION BY d.fkey ORDER BY d.details::text, '
+    || 'd.difference, d.stored, d.expected) ELSE '''' END AS finding_key, '
     || 'd.wallet_key, d.stored, d.expected, d.difference, d.details '
     || 'FROM (SELECT f.check_name, f.wallet_key, f.stored, f.expected, f.difference, '
     || 'f.details, concat_ws(''/'', COALESCE(f.wallet_key, ''-''), f.details ->> ''item'') '
@@ -17075,7 +17142,7 @@ $$;
 -- Name: FUNCTION stage_keys_sql(p_rows text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.stage_keys_sql(p_rows text) IS 'The SQL of p_rows (a check''s view, or a query of its columns check_name, wallet_key, stored, expected, difference, details) with each row''s finding key as a run stages it: wallet key (or -) / details item, numbered #n when several rows share it. Shared by _recon.run_stage_checks, _recon.replica_rows and _recon.replica_recheck.';
+COMMENT ON FUNCTION _recon.stage_keys_sql(p_rows text) IS 'The SQL of p_rows (a check''s view, or a query of its columns check_name, wallet_key, stored, expected, difference, details) with each row''s finding key as a run stages it: wallet key (or -) / details item, numbered #n when several rows share it, in the order of their details, difference, stored and expected (the same rows get the same numbers in every run and re-check). Shared by recon.fix''s re-check (_recon.fix_recheck), _recon.run_stage_checks, _recon.replica_rows and _recon.replica_recheck.';
 
 --
 -- Name: stage_rows_sql(_recon.check_def, text); Type: FUNCTION; Schema: _recon; Owner: -
