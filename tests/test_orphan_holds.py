@@ -116,3 +116,29 @@ def test_a_payment_id_on_two_rows_is_for_a_person_and_so_is_its_wallets_balance(
     assert row_snapshot(shop, *TABLES) == before
     # never "already consistent": the re-check finds both findings again
     assert not any("already consistent" in (s["note"] or "") for s in steps), steps
+
+
+def test_an_open_duplicate_a_balance_only_run_does_not_see_holds_the_balance_repair(
+        shop: str) -> None:
+    """Tester finding adv5-13: a top-up posted twice, credited once. After a run of the
+    balance check alone (its finding has no cause), a plain fix resynced the wallet to the
+    ledger: the customer was paid the duplicate."""
+    run(shop, "SELECT recon.register_check('dups', 'duplicate', '{\"ledger\": \"l\","
+              " \"currency\": \"USD\"}')",
+        "INSERT INTO shop.entry (wallet_id, amount, reference) VALUES ('a', 100, 'pi_1')")
+    reconcile(shop)
+    reconcile(shop, ["bal"])
+    assert [(f["check_name"], f["cause"]) for f in open_findings(shop)] == [
+        ("bal", None), ("dups", "duplicate_reference")]
+    before = row_snapshot(shop, *TABLES)
+    steps = fix(shop, dry_run=False, ticket="INC-13", reason="hourly", wallet_limit=200)
+    assert [(s["check_name"], s["status"]) for s in steps] == [("bal", "manual")], steps
+    assert "open duplicate finding this plan leaves out" in steps[0]["note"], steps
+    assert row_snapshot(shop, *TABLES) == before
+    # a full run: the duplicate is reversed and the balance covered
+    reconcile(shop)
+    steps = fix(shop, dry_run=False, ticket="INC-13", reason="duplicate", wallet_limit=200)
+    assert sorted((s["check_name"], s["status"]) for s in steps) == [
+        ("bal", "covered"), ("dups", "applied")], steps
+    assert reconcile(shop)["status"] == "synced"
+    assert rows(shop, "SELECT balance FROM shop.wallet WHERE id = 'a'")[0]["balance"] == 100

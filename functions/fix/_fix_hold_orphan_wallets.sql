@@ -1,42 +1,49 @@
--- _recon.fix_hold_orphan_wallets(): a wallet with an orphaned payment left to a person gets no
--- balance repair.
+-- _recon.fix_hold_orphan_wallets(): a wallet whose drift an orphaned payment or a duplicate may
+-- be gets no balance repair while that finding is not repaired in the same plan.
 CREATE OR REPLACE FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint)
 RETURNS void
 LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $body$
-    -- The wallet's balance drift may be that payment (credited to the wallet, its entry lost):
-    -- re-syncing the stored balance to the ledger would take the payment back from the
-    -- customer, adjusting or moving would book it twice. Whatever left the orphan to a person
-    -- (its strategy, broken data, units unknown, another currency), its wallet's balance steps
-    -- are left to a person too.
-    -- (Skipped, the same: found changed under the lock, it is not posted either.)
+    -- The wallet's balance drift may be that payment (credited to the wallet, its entry lost)
+    -- or that duplicate (posted twice, credited once): re-syncing the stored balance to the
+    -- ledger would take the payment back from the customer or pay the duplicate out; adjusting
+    -- or moving would book it twice. Whatever left it to a person (its strategy, broken data,
+    -- units unknown, another currency), its wallet's balance steps are left to a person too
+    -- (one skipped skips them: a wallet's repairs are all applied or none).
     UPDATE _recon.fix_stage AS s
     SET status = 'manual',
-        note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
-                      || 'drift may be that payment; repair that one first', o.step,
-                      o.check_name)
+        note = format('the wallet has %s left to a person (step %s, %s): its drift may be '
+                      || 'that %s; repair that one first',
+                      CASE o.kind WHEN 'orphan' THEN 'an orphaned payment'
+                                  ELSE format('a %s finding', o.kind) END,
+                      o.step, o.check_name,
+                      CASE o.kind WHEN 'orphan' THEN 'payment' ELSE o.kind END)
     FROM _recon.fix_stage AS o
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
       AND s.strategy IN ('resync', 'adjust', 'move')
-      AND o.stage_id = p_stage AND o.status IN ('manual', 'skipped')
+      AND o.stage_id = p_stage AND o.status = 'manual'
       AND o.kind IN (SELECT k.kind FROM _recon.check_kind AS k
-                     WHERE 'payment' = ANY (k.cause_roles))
+                     WHERE k.cause_roles && ARRAY['payment', 'amount'])
       AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
-    -- An open orphaned payment this plan leaves out (recon.fix(checks => ...) without its
-    -- check, a list of findings): the same, whether or not the run linked it to the drift
-    -- (it may be part of it).
+    -- An open one this plan leaves out (a run of the balance check alone, whose causes name
+    -- neither; recon.fix(checks => ...) without its check; a list of findings): the same,
+    -- whether or not a run linked it to the drift (it may be part of it).
     UPDATE _recon.fix_stage AS s
     SET status = 'manual',
-        note = format('the wallet has an open orphaned payment this plan leaves out (finding %s '
-                      || 'of %s): its drift may be that payment; repair that one first', o.id,
-                      o.check_name)
-    FROM (SELECT DISTINCT ON (c.wallet_source, f.wallet_key) f.id, f.check_name,
+        note = format('the wallet has an open %s this plan leaves out (finding %s of %s): its '
+                      || 'drift may be that %s; repair that one first',
+                      CASE o.kind WHEN 'orphan' THEN 'orphaned payment'
+                                  ELSE format('%s finding', o.kind) END,
+                      o.id, o.check_name,
+                      CASE o.kind WHEN 'orphan' THEN 'payment' ELSE o.kind END)
+    FROM (SELECT DISTINCT ON (c.wallet_source, f.wallet_key) f.id, f.check_name, c.kind,
                  c.wallet_source, f.wallet_key
           FROM recon.open_findings AS f
           JOIN _recon.check_def AS c ON c.name = f.check_name
-          JOIN _recon.check_kind AS k ON k.kind = c.kind AND 'payment' = ANY (k.cause_roles)
+          JOIN _recon.check_kind AS k
+              ON k.kind = c.kind AND k.cause_roles && ARRAY['payment', 'amount']
           WHERE f.wallet_key IS NOT NULL
           ORDER BY c.wallet_source, f.wallet_key, f.id) AS o
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
@@ -48,9 +55,9 @@ $body$;
 
 COMMENT ON FUNCTION _recon.fix_hold_orphan_wallets(bigint) IS
 'Phase of _recon.fix_assess, after _recon.fix_unscaled_payments and '
-'_recon.fix_payment_currency: a planned balance step (resync, adjust, move) of a wallet whose '
-'orphan step (a kind with the payment cause role) in the same plan is manual or skipped, or '
-'with an open orphan finding the plan leaves out, becomes manual too, naming it: the drift may '
-'be that payment.';
+'_recon.fix_payment_currency: a planned balance step (resync, adjust, move) of a wallet with an '
+'orphan or a duplicate finding (kinds with the payment or amount cause role) that the same plan '
+'leaves to a person, or an open one the plan leaves out, becomes manual too, naming '
+'it: the drift may be that payment or that duplicate.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_hold_orphan_wallets(bigint) FROM PUBLIC;
