@@ -152,6 +152,47 @@ def test_a_consistent_ledger_is_resynced_and_says_so(dbl: str) -> None:
         "verdict": "consistent", "chain": "intact", "journals": "balanced"}
 
 
+def test_a_whole_transfer_lost_from_the_ledger_is_not_undone_by_two_resyncs(dbl: str) -> None:
+    """Tester finding adv5-08: transfer t6 (alice -> bob 30, both legs the last of their
+    wallets) lost from the ledger. No running balance breaks, no journal is unbalanced
+    (verdict consistent), but alice and bob drift by exactly opposite amounts: the transfer is
+    missing from the ledger or booked in the balances only, and nothing tells which."""
+    run(dbl, "DELETE FROM dbl.entry WHERE txn = 't6'")
+    reconcile(dbl)
+    stored = balances(dbl)
+    plan = {p["wallet_key"]: p for p in by_check(fix(dbl, wallet_limit=1000))["dbl_balance"]}
+    assert {k: (p["status"], p["evidence"]["verdict"]) for k, p in plan.items()} == {
+        "alice": ("manual", "consistent"), "bob": ("manual", "consistent")}
+    assert "drifts by exactly the opposite" in plan["alice"]["note"], plan["alice"]["note"]
+    fix(dbl, **APPLY)
+    assert balances(dbl) == stored
+
+
+@pytest.mark.parametrize(("lost", "verdict"), [
+    # the last leg of alice: nothing after it, the running balance shows nothing
+    ("DELETE FROM dbl.entry WHERE txn = 't6' AND account_id = 'alice'", "consistent"),
+    # a leg in the middle: a gap of exactly the drift, which without a journal check may be a
+    # lost update as well as a lost entry
+    (DELETE_DEBIT_T3, "lost_update")])
+def test_a_lost_leg_without_a_journal_check_is_not_resynced_when_the_totals_disagree(
+        dbl: str, lost: str, verdict: str) -> None:
+    """Tester finding adv5-07: a double-entry ledger (journal column, running balances) whose
+    journal check is dropped. Resyncing alice to the ledger would credit her what she sent
+    and move the sum of all balances away from 0: the totals (every leg's other side is in the
+    ledger) say a leg is lost."""
+    run(dbl, "SELECT recon.drop_check('dbl_journal')", lost)
+    reconcile(dbl)
+    stored = balances(dbl)
+    [step] = by_check(fix(dbl, wallet_limit=1000))["dbl_balance"]
+    assert (step["wallet_key"], step["status"], step["evidence"]["verdict"]) == (
+        "alice", "manual", verdict), step
+    assert "a leg may be lost" in step["note"], step["note"]
+    assert step["evidence"]["totals"]["ledger"] != 0
+    fix(dbl, **APPLY)
+    assert balances(dbl) == stored
+    assert sum(stored.values()) == 0
+
+
 def test_no_ledger_evidence_available(seed: str) -> None:
     """A ledger that keeps neither a running balance nor journals: resync stays, and says so."""
     run(seed, "SELECT recon.drop_check('s0_chain')",

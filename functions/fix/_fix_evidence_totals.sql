@@ -18,9 +18,11 @@ BEGIN
     -- A resync sets a stored balance to what the ledger says. On a double-entry ledger (kept
     -- journals, or transfer rows) the ledger can be the one that is wrong: a lost DEBIT leg
     -- leaves the wallet's entries higher than its balance, and a resync would credit the
-    -- wallet with what it spent. Where neither a running balance nor a journal check gives
-    -- evidence (verdict no_evidence), the totals do: every leg's other side is in the same
-    -- ledger, so the entries on all wallets of a currency sum to 0, that is, the stored
+    -- wallet with what it spent. Where neither a running balance nor a journal check shows a
+    -- lost entry (verdicts no_evidence, consistent, lost_update: a running balance cannot
+    -- show a wallet's lost last entry, nor a whole journal lost, and without a journal check
+    -- a gap may be a lost entry as well as a lost update), the totals do: every leg's other
+    -- side is in the same ledger, so the entries on all wallets of a currency sum to 0, that is, the stored
     -- balances sum to exactly the drifts found. Otherwise a leg is lost (or the other side's
     -- wallets are not registered). And two wallets drifting by exactly opposite amounts show a
     -- transfer missing from the ledger, or booked in the stored balances only: nothing tells
@@ -36,7 +38,8 @@ BEGIN
         JOIN _recon.check_def AS c ON c.name = s.check_name
         JOIN _recon.ledger_source AS l ON l.name = c.ledger_source
         WHERE s.stage_id = p_stage AND s.kind = 'balance' AND s.status = 'planned'
-          AND s.strategy = 'resync' AND s.evidence ->> 'verdict' = 'no_evidence'
+          AND s.strategy = 'resync'
+          AND s.evidence ->> 'verdict' IN ('no_evidence', 'consistent', 'lost_update')
           AND p_strategy IS NULL
           AND NOT EXISTS (SELECT FROM _recon.fix_policy AS p
                           WHERE p.check_name = s.check_name AND p.strategy = 'resync')
@@ -102,7 +105,8 @@ BEGIN
                 ORDER BY g.wallet_key LIMIT 1
             ) AS o ON TRUE
             WHERE y.stage_id = p_stage AND y.kind = 'balance' AND y.status = 'planned'
-              AND y.strategy = 'resync' AND y.evidence ->> 'verdict' = 'no_evidence'
+              AND y.strategy = 'resync'
+              AND y.evidence ->> 'verdict' IN ('no_evidence', 'consistent', 'lost_update')
               AND y.check_name = v_group.check_name
               AND f.currency IS NOT DISTINCT FROM v_group.currency
               AND f.details ->> 'column' = v_group.col
@@ -117,8 +121,9 @@ $body$;
 
 COMMENT ON FUNCTION _recon.fix_evidence_totals(bigint, text) IS
 'Phase of _recon.fix_plan after _recon.fix_evidence: on a double-entry ledger (a journal '
-'column, or a shape of several legs), a balance step to resync that neither a running balance '
-'nor a journal check supports (verdict no_evidence), and that neither the caller '
+'column, or a shape of several legs), a balance step to resync whose running balance and '
+'journals show no lost entry (verdict no_evidence, consistent or lost_update: neither shows a '
+'lost last entry or a whole journal lost), and that neither the caller '
 '(p_strategy) nor the check''s policy chose, stays planned only when the totals support it: '
 'the stored balances of the wallet source in its currency sum to exactly the open drifts the '
 'check found (the ledger''s entries sum to 0), and no other wallet drifts by exactly the '
