@@ -375,6 +375,27 @@ def test_a_standby_of_another_primary(primary: str, standby: str,
     assert runs(primary) == before
 
 
+def test_another_database_of_the_standby(pair: PrimaryAndStandby, primary: str,
+                                        standby: str) -> None:
+    """Tester finding adv5-09: a standby holds every database of its primary. Another one with
+    the same registrations (a tenant per database, a restored copy) read for this one recorded
+    its data as this database's run: a new drift here was recorded "synced"."""
+    other = f"{DB}_other"
+    with psycopg.connect(pair.primary_dsn(), autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {other}")
+        c.execute(f"CREATE DATABASE {other}")
+    assert run_cli("install", dsn=pair.primary_dsn(other)).returncode == 0
+    load_fixture(pair.primary_dsn(other), "seed001.sql", "seed001_register.sql")
+    pair.caught_up(other)
+    before = runs(primary)
+    proc = check(primary, "--replica", pair.standby_dsn(other))
+    assert proc.returncode == 2, proc.stdout
+    assert "RC221" in proc.stderr and "another database" in proc.stderr, proc.stderr
+    assert "hint:" in proc.stderr, proc.stderr
+    assert runs(primary) == before
+    assert rows(pair.primary_dsn(other), "SELECT count(*) AS n FROM _recon.run")[0]["n"] == 0
+
+
 def test_a_standby_at_another_toolkit_version(primary: str, standby: str) -> None:
     run(standby, "SELECT pg_wal_replay_pause()")
     version = rows(primary, "SELECT recon.version() AS v")[0]["v"]

@@ -12,6 +12,7 @@ BEGIN
     IF jsonb_typeof(p_target) IS DISTINCT FROM 'object'
        OR jsonb_typeof(p_target -> 'system_identifier') IS DISTINCT FROM 'string'
        OR jsonb_typeof(p_target -> 'version') IS DISTINCT FROM 'string'
+       OR jsonb_typeof(p_target -> 'database') IS DISTINCT FROM 'string'
        OR jsonb_typeof(p_target -> 'lsn') IS DISTINCT FROM 'string'
        OR (p_target ->> 'lsn') !~ '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$' THEN
         PERFORM _recon.fail('RC224', 'not a target taken by recon.replica_target()',
@@ -27,6 +28,20 @@ BEGIN
                                    v_system, p_target ->> 'system_identifier'),
                             'Name a streaming standby of the --database server as --replica '
                             || '(SELECT pg_is_in_recovery() is true there).');
+    END IF;
+    -- Another database of that standby: its data is not the primary's database's (a tenant
+    -- per database, a restored copy), whatever its registrations.
+    IF (SELECT d.oid::text FROM pg_catalog.pg_database AS d WHERE d.datname = current_database())
+       IS DISTINCT FROM p_target ->> 'database' THEN
+        PERFORM _recon.fail('RC221', 'the replica is another database than the primary''s',
+                            format('The replica''s database is %s (oid %s), the primary''s %s '
+                                   || '(oid %s).', current_database(),
+                                   (SELECT d.oid FROM pg_catalog.pg_database AS d
+                                    WHERE d.datname = current_database()),
+                                   COALESCE(p_target ->> 'database_name', '?'),
+                                   p_target ->> 'database'),
+                            'Name the same database in the --replica URL as in --database '
+                            || '(its dbname).');
     END IF;
     IF NOT pg_is_in_recovery() THEN
         PERFORM _recon.fail('RC220', 'the replica is not a standby',
@@ -49,6 +64,7 @@ $body$;
 COMMENT ON FUNCTION _recon.replica_standby(jsonb) IS
 'Checks that this server is a hot standby of the primary recon.replica_target() was taken on, '
 'with the same toolkit version: RC224 a malformed target, RC221 another cluster (system '
-'identifier), RC220 not in recovery, RC222 another toolkit version.';
+'identifier) or another database of it (database oid), RC220 not in recovery, RC222 another '
+'toolkit version.';
 
 REVOKE EXECUTE ON FUNCTION _recon.replica_standby(jsonb) FROM PUBLIC;

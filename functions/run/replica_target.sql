@@ -44,6 +44,10 @@ BEGIN
     RETURN jsonb_build_object(
         'token', v_target.token::text,
         'system_identifier', v_target.system_identifier,
+        -- a standby replays the whole cluster: the same database has the same oid there
+        'database', (SELECT d.oid::text FROM pg_catalog.pg_database AS d
+                     WHERE d.datname = current_database()),
+        'database_name', current_database(),
         'version', v_target.toolkit_version,
         'lsn', v_target.lsn::text,
         'taken_at', v_target.taken_at,
@@ -53,7 +57,8 @@ $body$;
 
 COMMENT ON FUNCTION recon.replica_target(interval) IS
 'On the primary: the start of a run read on a streaming standby (docs/SCALING.md, "Checks on a '
-'standby"): the primary''s system identifier, toolkit version and current WAL insert position '
+'standby"): the primary''s system identifier, database (oid and name), toolkit version and '
+'current WAL insert position '
 '(lsn: every transaction visible now committed at or before it), which recon.replica_wait() '
 'and recon.replica_findings() take on the standby, and a random token. The target is recorded '
 '(_recon.replica_target): recon.record_replica_run() records one result of it, from the same '
