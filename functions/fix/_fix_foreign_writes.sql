@@ -11,6 +11,8 @@ DECLARE
     v_since bigint;
     v_next bigint;
     v_keys text[];
+    v_written text;
+    v_rows text;
     v_bad text;
     v_all text := '';
 BEGIN
@@ -51,20 +53,38 @@ BEGIN
                                  WHERE s.stage_id = p_stage AND s.status = 'applied')
                 ORDER BY w.name LOOP
         v_keys := ARRAY(SELECT jsonb_array_elements_text(p_pre -> 'keys' -> v_ws.name));
+        -- the rows this transaction wrote since the first mark: the 32-bit xmin in the first
+        -- mark's epoch, or the next, between the marks, and in progress
+        v_written := 'pg_xact_status((CASE WHEN ($2 >> 32 << 32) + %1$s.xmin::text::bigint '
+            || 'BETWEEN $2 AND $3 THEN ($2 >> 32 << 32) + %1$s.xmin::text::bigint '
+            || 'WHEN ($2 >> 32 << 32) + 4294967296 + %1$s.xmin::text::bigint BETWEEN $2 AND $3 '
+            || 'THEN ($2 >> 32 << 32) + 4294967296 + %1$s.xmin::text::bigint END)::text::xid8) '
+            || '= ''in progress''';
+        v_rows := format('(SELECT w.* FROM %s AS w WHERE %s)', v_ws.relid::regclass,
+                         format(v_written, 'w'));
+        IF (SELECT c.relkind FROM pg_catalog.pg_class AS c WHERE c.oid = v_ws.relid) = 'v' THEN
+            -- a wallet source on a simple view ((account, currency) keys): its base table's
+            -- rows written so, read through the view's own query (a row the view leaves out
+            -- is no wallet of the source)
+            v_rows := _recon.view_rows_sql(v_ws.relid, format(
+                '(SELECT b.* FROM %s AS b WHERE %s)',
+                _recon.base_table(v_ws.relid)::regclass, format(v_written, 'b')));
+            IF v_rows IS NULL THEN
+                PERFORM _recon.fail(
+                    'RC307', 'the repair cannot tell which wallets it wrote; nothing was applied',
+                    format('Wallet source %s is a view that is not a simple view over one table.',
+                           v_ws.name),
+                    'Register the wallet source on its table, or on a simple view of it (one '
+                    || 'table, no join, aggregate or subquery); or repair by hand.');
+            END IF;
+            v_rows := '(' || v_rows || ')';
+        END IF;
         EXECUTE format($q$
             SELECT string_agg(x.k, ', ' ORDER BY x.k) FROM (
-                SELECT w.%1$I::text AS k,
-                       CASE WHEN ($2 >> 32 << 32) + w.xmin::text::bigint BETWEEN $2 AND $3
-                            THEN ($2 >> 32 << 32) + w.xmin::text::bigint
-                            WHEN ($2 >> 32 << 32) + 4294967296 + w.xmin::text::bigint
-                                 BETWEEN $2 AND $3
-                            THEN ($2 >> 32 << 32) + 4294967296 + w.xmin::text::bigint
-                       END AS xid  -- the 32-bit xmin in the first mark's epoch, or the next
-                FROM %2$s AS w
+                SELECT w.%1$I::text AS k FROM %2$s AS w
             ) AS x
-            WHERE x.xid IS NOT NULL AND pg_xact_status(x.xid::text::xid8) = 'in progress'
-              AND (x.k IS NULL OR NOT x.k = ANY ($1))
-            $q$, v_ws.key_column, v_ws.relid::regclass)
+            WHERE x.k IS NULL OR NOT x.k = ANY ($1)
+            $q$, v_ws.key_column, v_rows)
         INTO v_bad USING v_keys, v_since, v_next;
         IF v_bad IS NOT NULL THEN
             v_all := v_all || format('%s%s: %s', CASE WHEN v_all = '' THEN '' ELSE '; ' END,
@@ -90,7 +110,7 @@ COMMENT ON FUNCTION _recon.fix_foreign_writes(bigint, jsonb) IS
 'function that also pays another wallet, or a trigger, would: the conservation measure reads '
 'only the locked wallets. A row is written so when its xmin, widened to 64 bits, lies between '
 'the transaction id _recon.fix_post marked the fix''s _recon.fix_active row with and the one '
-'this function marks it with, and pg_xact_status says in progress. Reads each such wallet '
-'table once.';
+'this function marks it with, and pg_xact_status says in progress; on a simple view, its base '
+'table''s rows so written, read through the view. Reads each such wallet table once.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_foreign_writes(bigint, jsonb) FROM PUBLIC;
