@@ -5366,9 +5366,11 @@ BEGIN
     -- A resync sets a stored balance to what the ledger says. On a double-entry ledger (kept
     -- journals, or transfer rows) the ledger can be the one that is wrong: a lost DEBIT leg
     -- leaves the wallet's entries higher than its balance, and a resync would credit the
-    -- wallet with what it spent. Where neither a running balance nor a journal check gives
-    -- evidence (verdict no_evidence), the totals do: every leg's other side is in the same
-    -- ledger, so the entries on all wallets of a currency sum to 0, that is, the stored
+    -- wallet with what it spent. Where neither a running balance nor a journal check shows a
+    -- lost entry (verdicts no_evidence, consistent, lost_update: a running balance cannot
+    -- show a wallet's lost last entry, nor a whole journal lost, and without a journal check
+    -- a gap may be a lost entry as well as a lost update), the totals do: every leg's other
+    -- side is in the same ledger, so the entries on all wallets of a currency sum to 0, that is, the stored
     -- balances sum to exactly the drifts found. Otherwise a leg is lost (or the other side's
     -- wallets are not registered). And two wallets drifting by exactly opposite amounts show a
     -- transfer missing from the ledger, or booked in the stored balances only: nothing tells
@@ -5384,7 +5386,8 @@ BEGIN
         JOIN _recon.check_def AS c ON c.name = s.check_name
         JOIN _recon.ledger_source AS l ON l.name = c.ledger_source
         WHERE s.stage_id = p_stage AND s.kind = 'balance' AND s.status = 'planned'
-          AND s.strategy = 'resync' AND s.evidence ->> 'verdict' = 'no_evidence'
+          AND s.strategy = 'resync'
+          AND s.evidence ->> 'verdict' IN ('no_evidence', 'consistent', 'lost_update')
           AND p_strategy IS NULL
           AND NOT EXISTS (SELECT FROM _recon.fix_policy AS p
                           WHERE p.check_name = s.check_name AND p.strategy = 'resync')
@@ -5450,7 +5453,8 @@ BEGIN
                 ORDER BY g.wallet_key LIMIT 1
             ) AS o ON TRUE
             WHERE y.stage_id = p_stage AND y.kind = 'balance' AND y.status = 'planned'
-              AND y.strategy = 'resync' AND y.evidence ->> 'verdict' = 'no_evidence'
+              AND y.strategy = 'resync'
+              AND y.evidence ->> 'verdict' IN ('no_evidence', 'consistent', 'lost_update')
               AND y.check_name = v_group.check_name
               AND f.currency IS NOT DISTINCT FROM v_group.currency
               AND f.details ->> 'column' = v_group.col
@@ -5467,7 +5471,7 @@ $_$;
 -- Name: FUNCTION fix_evidence_totals(p_stage bigint, p_strategy text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_evidence_totals(p_stage bigint, p_strategy text) IS 'Phase of _recon.fix_plan after _recon.fix_evidence: on a double-entry ledger (a journal column, or a shape of several legs), a balance step to resync that neither a running balance nor a journal check supports (verdict no_evidence), and that neither the caller (p_strategy) nor the check''s policy chose, stays planned only when the totals support it: the stored balances of the wallet source in its currency sum to exactly the open drifts the check found (the ledger''s entries sum to 0), and no other wallet drifts by exactly the opposite. Else it is manual, its note saying why. The figures go to the step''s evidence ("totals"). Returns the steps judged.';
+COMMENT ON FUNCTION _recon.fix_evidence_totals(p_stage bigint, p_strategy text) IS 'Phase of _recon.fix_plan after _recon.fix_evidence: on a double-entry ledger (a journal column, or a shape of several legs), a balance step to resync whose running balance and journals show no lost entry (verdict no_evidence, consistent or lost_update: neither shows a lost last entry or a whole journal lost), and that neither the caller (p_strategy) nor the check''s policy chose, stays planned only when the totals support it: the stored balances of the wallet source in its currency sum to exactly the open drifts the check found (the ledger''s entries sum to 0), and no other wallet drifts by exactly the opposite. Else it is manual, its note saying why. The figures go to the step''s evidence ("totals"). Returns the steps judged.';
 
 --
 -- Name: fix_evidence_unjournaled(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5599,6 +5603,8 @@ DECLARE
     v_since bigint;
     v_next bigint;
     v_keys text[];
+    v_written text;
+    v_rows text;
     v_bad text;
     v_all text := '';
 BEGIN
@@ -5639,20 +5645,38 @@ BEGIN
                                  WHERE s.stage_id = p_stage AND s.status = 'applied')
                 ORDER BY w.name LOOP
         v_keys := ARRAY(SELECT jsonb_array_elements_text(p_pre -> 'keys' -> v_ws.name));
+        -- the rows this transaction wrote since the first mark: the 32-bit xmin in the first
+        -- mark's epoch, or the next, between the marks, and in progress
+        v_written := 'pg_xact_status((CASE WHEN ($2 >> 32 << 32) + %1$s.xmin::text::bigint '
+            || 'BETWEEN $2 AND $3 THEN ($2 >> 32 << 32) + %1$s.xmin::text::bigint '
+            || 'WHEN ($2 >> 32 << 32) + 4294967296 + %1$s.xmin::text::bigint BETWEEN $2 AND $3 '
+            || 'THEN ($2 >> 32 << 32) + 4294967296 + %1$s.xmin::text::bigint END)::text::xid8) '
+            || '= ''in progress''';
+        v_rows := format('(SELECT w.* FROM %s AS w WHERE %s)', v_ws.relid::regclass,
+                         format(v_written, 'w'));
+        IF (SELECT c.relkind FROM pg_catalog.pg_class AS c WHERE c.oid = v_ws.relid) = 'v' THEN
+            -- a wallet source on a simple view ((account, currency) keys): its base table's
+            -- rows written so, read through the view's own query (a row the view leaves out
+            -- is no wallet of the source)
+            v_rows := _recon.view_rows_sql(v_ws.relid, format(
+                '(SELECT b.* FROM %s AS b WHERE %s)',
+                _recon.base_table(v_ws.relid)::regclass, format(v_written, 'b')));
+            IF v_rows IS NULL THEN
+                PERFORM _recon.fail(
+                    'RC307', 'the repair cannot tell which wallets it wrote; nothing was applied',
+                    format('Wallet source %s is a view that is not a simple view over one table.',
+                           v_ws.name),
+                    'Register the wallet source on its table, or on a simple view of it (one '
+                    || 'table, no join, aggregate or subquery); or repair by hand.');
+            END IF;
+            v_rows := '(' || v_rows || ')';
+        END IF;
         EXECUTE format($q$
             SELECT string_agg(x.k, ', ' ORDER BY x.k) FROM (
-                SELECT w.%1$I::text AS k,
-                       CASE WHEN ($2 >> 32 << 32) + w.xmin::text::bigint BETWEEN $2 AND $3
-                            THEN ($2 >> 32 << 32) + w.xmin::text::bigint
-                            WHEN ($2 >> 32 << 32) + 4294967296 + w.xmin::text::bigint
-                                 BETWEEN $2 AND $3
-                            THEN ($2 >> 32 << 32) + 4294967296 + w.xmin::text::bigint
-                       END AS xid  -- the 32-bit xmin in the first mark's epoch, or the next
-                FROM %2$s AS w
+                SELECT w.%1$I::text AS k FROM %2$s AS w
             ) AS x
-            WHERE x.xid IS NOT NULL AND pg_xact_status(x.xid::text::xid8) = 'in progress'
-              AND (x.k IS NULL OR NOT x.k = ANY ($1))
-            $q$, v_ws.key_column, v_ws.relid::regclass)
+            WHERE x.k IS NULL OR NOT x.k = ANY ($1)
+            $q$, v_ws.key_column, v_rows)
         INTO v_bad USING v_keys, v_since, v_next;
         IF v_bad IS NOT NULL THEN
             v_all := v_all || format('%s%s: %s', CASE WHEN v_all = '' THEN '' ELSE '; ' END,
@@ -5675,7 +5699,7 @@ $_$;
 -- Name: FUNCTION fix_foreign_writes(p_stage bigint, p_pre jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) IS 'Phase of _recon.fix_apply after the stored balances moved: fails with RC307 (nothing applied) when, since the postings began, this transaction wrote a row of a wallet table the repair posts into or measures whose wallet it did not lock (p_pre''s keys), as a posting function that also pays another wallet, or a trigger, would: the conservation measure reads only the locked wallets. A row is written so when its xmin, widened to 64 bits, lies between the transaction id _recon.fix_post marked the fix''s _recon.fix_active row with and the one this function marks it with, and pg_xact_status says in progress. Reads each such wallet table once.';
+COMMENT ON FUNCTION _recon.fix_foreign_writes(p_stage bigint, p_pre jsonb) IS 'Phase of _recon.fix_apply after the stored balances moved: fails with RC307 (nothing applied) when, since the postings began, this transaction wrote a row of a wallet table the repair posts into or measures whose wallet it did not lock (p_pre''s keys), as a posting function that also pays another wallet, or a trigger, would: the conservation measure reads only the locked wallets. A row is written so when its xmin, widened to 64 bits, lies between the transaction id _recon.fix_post marked the fix''s _recon.fix_active row with and the one this function marks it with, and pg_xact_status says in progress; on a simple view, its base table''s rows so written, read through the view. Reads each such wallet table once.';
 
 --
 -- Name: fix_hold_orphan_wallets(bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -5685,37 +5709,44 @@ CREATE FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint) RETURNS void
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    -- The wallet's balance drift may be that payment (credited to the wallet, its entry lost):
-    -- re-syncing the stored balance to the ledger would take the payment back from the
-    -- customer, adjusting or moving would book it twice. Whatever left the orphan to a person
-    -- (its strategy, broken data, units unknown, another currency), its wallet's balance steps
-    -- are left to a person too.
-    -- (Skipped, the same: found changed under the lock, it is not posted either.)
+    -- The wallet's balance drift may be that payment (credited to the wallet, its entry lost)
+    -- or that duplicate (posted twice, credited once): re-syncing the stored balance to the
+    -- ledger would take the payment back from the customer or pay the duplicate out; adjusting
+    -- or moving would book it twice. Whatever left it to a person (its strategy, broken data,
+    -- units unknown, another currency), its wallet's balance steps are left to a person too
+    -- (one skipped skips them: a wallet's repairs are all applied or none).
     UPDATE _recon.fix_stage AS s
     SET status = 'manual',
-        note = format('the wallet has an orphaned payment left to a person (step %s, %s): its '
-                      || 'drift may be that payment; repair that one first', o.step,
-                      o.check_name)
+        note = format('the wallet has %s left to a person (step %s, %s): its drift may be '
+                      || 'that %s; repair that one first',
+                      CASE o.kind WHEN 'orphan' THEN 'an orphaned payment'
+                                  ELSE format('a %s finding', o.kind) END,
+                      o.step, o.check_name,
+                      CASE o.kind WHEN 'orphan' THEN 'payment' ELSE o.kind END)
     FROM _recon.fix_stage AS o
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
       AND s.strategy IN ('resync', 'adjust', 'move')
-      AND o.stage_id = p_stage AND o.status IN ('manual', 'skipped')
+      AND o.stage_id = p_stage AND o.status = 'manual'
       AND o.kind IN (SELECT k.kind FROM _recon.check_kind AS k
-                     WHERE 'payment' = ANY (k.cause_roles))
+                     WHERE k.cause_roles && ARRAY['payment', 'amount'])
       AND o.wallet_source = s.wallet_source AND o.wallet_key = s.wallet_key;
-    -- An open orphaned payment this plan leaves out (recon.fix(checks => ...) without its
-    -- check, a list of findings): the same, whether or not the run linked it to the drift
-    -- (it may be part of it).
+    -- An open one this plan leaves out (a run of the balance check alone, whose causes name
+    -- neither; recon.fix(checks => ...) without its check; a list of findings): the same,
+    -- whether or not a run linked it to the drift (it may be part of it).
     UPDATE _recon.fix_stage AS s
     SET status = 'manual',
-        note = format('the wallet has an open orphaned payment this plan leaves out (finding %s '
-                      || 'of %s): its drift may be that payment; repair that one first', o.id,
-                      o.check_name)
-    FROM (SELECT DISTINCT ON (c.wallet_source, f.wallet_key) f.id, f.check_name,
+        note = format('the wallet has an open %s this plan leaves out (finding %s of %s): its '
+                      || 'drift may be that %s; repair that one first',
+                      CASE o.kind WHEN 'orphan' THEN 'orphaned payment'
+                                  ELSE format('%s finding', o.kind) END,
+                      o.id, o.check_name,
+                      CASE o.kind WHEN 'orphan' THEN 'payment' ELSE o.kind END)
+    FROM (SELECT DISTINCT ON (c.wallet_source, f.wallet_key) f.id, f.check_name, c.kind,
                  c.wallet_source, f.wallet_key
           FROM recon.open_findings AS f
           JOIN _recon.check_def AS c ON c.name = f.check_name
-          JOIN _recon.check_kind AS k ON k.kind = c.kind AND 'payment' = ANY (k.cause_roles)
+          JOIN _recon.check_kind AS k
+              ON k.kind = c.kind AND k.cause_roles && ARRAY['payment', 'amount']
           WHERE f.wallet_key IS NOT NULL
           ORDER BY c.wallet_source, f.wallet_key, f.id) AS o
     WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
@@ -5729,7 +5760,7 @@ $$;
 -- Name: FUNCTION fix_hold_orphan_wallets(p_stage bigint); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint) IS 'Phase of _recon.fix_assess, after _recon.fix_unscaled_payments and _recon.fix_payment_currency: a planned balance step (resync, adjust, move) of a wallet whose orphan step (a kind with the payment cause role) in the same plan is manual or skipped, or with an open orphan finding the plan leaves out, becomes manual too, naming it: the drift may be that payment.';
+COMMENT ON FUNCTION _recon.fix_hold_orphan_wallets(p_stage bigint) IS 'Phase of _recon.fix_assess, after _recon.fix_unscaled_payments and _recon.fix_payment_currency: a planned balance step (resync, adjust, move) of a wallet with an orphan or a duplicate finding (kinds with the payment or amount cause role) that the same plan leaves to a person, or an open one the plan leaves out, becomes manual too, naming it: the drift may be that payment or that duplicate.';
 
 --
 -- Name: fix_lifecycle(bigint, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -15723,6 +15754,7 @@ BEGIN
     IF jsonb_typeof(p_target) IS DISTINCT FROM 'object'
        OR jsonb_typeof(p_target -> 'system_identifier') IS DISTINCT FROM 'string'
        OR jsonb_typeof(p_target -> 'version') IS DISTINCT FROM 'string'
+       OR jsonb_typeof(p_target -> 'database') IS DISTINCT FROM 'string'
        OR jsonb_typeof(p_target -> 'lsn') IS DISTINCT FROM 'string'
        OR (p_target ->> 'lsn') !~ '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$' THEN
         PERFORM _recon.fail('RC224', 'not a target taken by recon.replica_target()',
@@ -15738,6 +15770,20 @@ BEGIN
                                    v_system, p_target ->> 'system_identifier'),
                             'Name a streaming standby of the --database server as --replica '
                             || '(SELECT pg_is_in_recovery() is true there).');
+    END IF;
+    -- Another database of that standby: its data is not the primary's database's (a tenant
+    -- per database, a restored copy), whatever its registrations.
+    IF (SELECT d.oid::text FROM pg_catalog.pg_database AS d WHERE d.datname = current_database())
+       IS DISTINCT FROM p_target ->> 'database' THEN
+        PERFORM _recon.fail('RC221', 'the replica is another database than the primary''s',
+                            format('The replica''s database is %s (oid %s), the primary''s %s '
+                                   || '(oid %s).', current_database(),
+                                   (SELECT d.oid FROM pg_catalog.pg_database AS d
+                                    WHERE d.datname = current_database()),
+                                   COALESCE(p_target ->> 'database_name', '?'),
+                                   p_target ->> 'database'),
+                            'Name the same database in the --replica URL as in --database '
+                            || '(its dbname).');
     END IF;
     IF NOT pg_is_in_recovery() THEN
         PERFORM _recon.fail('RC220', 'the replica is not a standby',
@@ -15761,7 +15807,7 @@ $_$;
 -- Name: FUNCTION replica_standby(p_target jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.replica_standby(p_target jsonb) IS 'Checks that this server is a hot standby of the primary recon.replica_target() was taken on, with the same toolkit version: RC224 a malformed target, RC221 another cluster (system identifier), RC220 not in recovery, RC222 another toolkit version.';
+COMMENT ON FUNCTION _recon.replica_standby(p_target jsonb) IS 'Checks that this server is a hot standby of the primary recon.replica_target() was taken on, with the same toolkit version: RC224 a malformed target, RC221 another cluster (system identifier) or another database of it (database oid), RC220 not in recovery, RC222 another toolkit version.';
 
 --
 -- Name: replica_state_advance(_recon.check_def, bigint, jsonb, text[], bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -20775,6 +20821,10 @@ BEGIN
     RETURN jsonb_build_object(
         'token', v_target.token::text,
         'system_identifier', v_target.system_identifier,
+        -- a standby replays the whole cluster: the same database has the same oid there
+        'database', (SELECT d.oid::text FROM pg_catalog.pg_database AS d
+                     WHERE d.datname = current_database()),
+        'database_name', current_database(),
         'version', v_target.toolkit_version,
         'lsn', v_target.lsn::text,
         'taken_at', v_target.taken_at,
@@ -20786,7 +20836,7 @@ $$;
 -- Name: FUNCTION replica_target(valid_for interval); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.replica_target(valid_for interval) IS 'On the primary: the start of a run read on a streaming standby (docs/SCALING.md, "Checks on a standby"): the primary''s system identifier, toolkit version and current WAL insert position (lsn: every transaction visible now committed at or before it), which recon.replica_wait() and recon.replica_findings() take on the standby, and a random token. The target is recorded (_recon.replica_target): recon.record_replica_run() records one result of it, from the same caller, within valid_for (default 1 hour). Errors: RC220 when this server is itself a standby, RC225 a valid_for not positive.';
+COMMENT ON FUNCTION recon.replica_target(valid_for interval) IS 'On the primary: the start of a run read on a streaming standby (docs/SCALING.md, "Checks on a standby"): the primary''s system identifier, database (oid and name), toolkit version and current WAL insert position (lsn: every transaction visible now committed at or before it), which recon.replica_wait() and recon.replica_findings() take on the standby, and a random token. The target is recorded (_recon.replica_target): recon.record_replica_run() records one result of it, from the same caller, within valid_for (default 1 hour). Errors: RC220 when this server is itself a standby, RC225 a valid_for not positive.';
 
 --
 -- Name: replica_wait(jsonb, interval); Type: FUNCTION; Schema: recon; Owner: -
