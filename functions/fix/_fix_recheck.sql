@@ -36,9 +36,9 @@ BEGIN
                         SELECT s.wallet_key FROM _recon.fix_stage AS s
                         WHERE s.stage_id = p_stage AND s.wallet_source = v_check.wallet_source
                           AND (s.wallet_key IS NOT NULL OR s.status IN ('planned', 'covered')));
-        EXECUTE format('SELECT jsonb_object_agg(r.finding_key, r.difference) FROM (%s) AS r',
-                       _recon.recheck_sql(v_check))
-        INTO v_map USING v_keys;
+        v_map := _recon.fix_read(
+            format('SELECT jsonb_object_agg(r.finding_key, r.difference) FROM (%s) AS r',
+                   _recon.recheck_sql(v_check)), v_keys);
         v_pre := v_pre || jsonb_build_object(v_check.name, COALESCE(v_map, '{}'));
     END LOOP;
     RETURN v_pre;

@@ -37,9 +37,14 @@ BEGIN
         PERFORM _recon.fail('RC220', 'recon.fix() cannot plan on a standby',
                             'Its plan is staged in _recon.fix_stage, and a standby can write '
                             || 'nothing.',
-                            'Run recon.fix() (wallet-recon fix) on the primary: a dry run '
-                            || 'reads only the findings'' wallets; checks can read on a '
-                            || 'standby (wallet-recon check --replica).');
+                            'Run recon.fix() (wallet-recon fix) on the primary; a dry run '
+                            || 'can read on a standby: wallet-recon fix --replica URL '
+                            || '(recon.replica_fix on the primary).');
+    END IF;
+    -- Applying reads the money tables here, under its locks, never a standby's reads
+    -- (recon.replica_fix sets them for a dry run only: _recon.fix_read).
+    IF NOT fix.dry_run THEN
+        PERFORM set_config('recon.fix_reads', '', TRUE);
     END IF;
     PERFORM _recon.require_writable('recon.fix()',
                                     'Even a dry run stages its plan in _recon.fix_stage (a '

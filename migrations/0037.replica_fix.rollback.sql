@@ -1,0 +1,1 @@
+ALTER TABLE _recon.replica_target DROP COLUMN read_secret;
