@@ -34,8 +34,8 @@ COMMENT ON FUNCTION _recon.fix_lifecycle_status_sql(
 ) IS
 'For _recon.fix_lifecycle: the query ($1[1]: the transaction, as text, cast to '
 'p_journal_type) of a transaction''s status for lifecycle check p_check: its row in the '
-'status table (FOR SHARE with p_recheck), else the status of the journal''s latest entry in ledger legs p_legs '
-'(p_legs_sql); NULL when the ledger keeps no status.';
+'status table (FOR SHARE with p_recheck), else the status of the journal''s latest entry in '
+'ledger legs p_legs (p_legs_sql); NULL when the ledger keeps no status.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_lifecycle_status_sql(
     _recon.check_def, _recon.ledger_source, text, text, boolean

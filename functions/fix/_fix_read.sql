@@ -8,7 +8,7 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_reads text := current_setting('recon.fix_reads', TRUE);
+    v_txid xid8 := pg_current_xact_id_if_assigned();
     v_key text;
     v_value jsonb;
 BEGIN
@@ -19,7 +19,8 @@ BEGIN
     p_2 := CASE WHEN p_2 IS NOT NULL THEN ARRAY(SELECT DISTINCT x FROM unnest(p_2) AS x
                                                  ORDER BY x) END;
     -- Ordinarily the read runs here, now (under the caller's locks when applying).
-    IF v_reads IS NULL OR v_reads = '' THEN
+    IF v_txid IS NULL OR NOT EXISTS (SELECT FROM _recon.fix_read_memo AS m
+                                     WHERE m.txid = v_txid AND m.read_key = '') THEN
         EXECUTE p_sql INTO v_value USING p_1, p_2, p_3;
         RETURN v_value;
     END IF;
@@ -27,8 +28,9 @@ BEGIN
     -- exactly this statement and these parameters, in its one snapshot; a read it has not
     -- served yet stops the plan (RC229), and recon.replica_fix asks the standby for it.
     v_key := _recon.fix_read_key(p_sql, p_1, p_2, p_3);
-    IF v_reads::jsonb ? v_key THEN
-        v_value := v_reads::jsonb -> v_key;
+    SELECT m.read_value INTO v_value FROM _recon.fix_read_memo AS m
+    WHERE m.txid = v_txid AND m.read_key = v_key;
+    IF FOUND THEN
         -- a read of no value travels as JSON null
         RETURN CASE WHEN jsonb_typeof(v_value) <> 'null' THEN v_value END;
     END IF;
@@ -44,9 +46,9 @@ $body$;
 COMMENT ON FUNCTION _recon.fix_read(text, text[], text[], jsonb) IS
 'One read of the money tables by recon.fix()''s planner: the query p_sql (one jsonb value) '
 'with its parameters $1 = p_1, $2 = p_2 (sets of keys: sorted, without repeats), $3 = p_3. '
-'Run here, unless recon.replica_fix() '
-'plans from a standby''s reads (the setting recon.fix_reads, which recon.fix() clears when it '
-'applies): then the value the standby read for that query and parameters, else RC229 (that '
+'Run here, unless recon.replica_fix() is planning from a standby''s reads in this '
+'transaction (_recon.fix_read_memo, which only it writes and which it empties before it '
+'returns): then the value the standby read for that query and parameters, else RC229 (that '
 'read is asked of the standby, and the plan made again).';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_read(text, text[], text[], jsonb) FROM PUBLIC;

@@ -27,8 +27,6 @@ DECLARE
 BEGIN
     -- 1. What it needs: a coverage check, a ledger of that wallet source with a double-entry
     --    writer (the opening entries are balanced against its offset wallet), good templates.
-    -- it reads the money tables here, never a standby's reads (_recon.fix_read)
-    PERFORM set_config('recon.fix_reads', '', TRUE);
     PERFORM _recon.require_writable('recon.backfill()',
                                     'Even a dry run stages its plan in _recon.fix_stage (a '
                                     || 'scratch table of the toolkit) and removes it after.');

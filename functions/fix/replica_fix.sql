@@ -48,9 +48,14 @@ BEGIN
                             'Take a new one: run wallet-recon fix --replica again.');
     END IF;
     -- The plan, exactly as recon.fix() makes a dry run, each of its reads of the money tables
-    -- (_recon.fix_read) taken from reads; the first it lacks stops it (RC229, the stage rolled
-    -- back) and is returned, signed, for the standby to read.
-    PERFORM set_config('recon.fix_reads', replica_fix.reads::text, TRUE);
+    -- (_recon.fix_read) taken from reads (held in _recon.fix_read_memo for this transaction,
+    -- which no caller can write); the first it lacks stops it (RC229, the stage rolled back)
+    -- and is returned, signed, for the standby to read.
+    INSERT INTO _recon.fix_read_memo (txid, read_key, read_value)
+    SELECT pg_current_xact_id(), '', NULL
+    UNION ALL
+    SELECT pg_current_xact_id(), r.key, r.value FROM jsonb_each(replica_fix.reads) AS r
+    WHERE r.key <> '';
     BEGIN
         SELECT COALESCE(jsonb_agg(to_jsonb(f) ORDER BY f.step), '[]') INTO v_steps
         FROM recon.fix(run_id => replica_fix.run_id, dry_run => TRUE,
@@ -64,7 +69,7 @@ BEGIN
         GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
         v_read := v_detail::jsonb;
     END;
-    PERFORM set_config('recon.fix_reads', '', TRUE);
+    DELETE FROM _recon.fix_read_memo AS m WHERE m.txid = pg_current_xact_id();
     IF v_read IS NOT NULL THEN
         RETURN jsonb_build_object('read', v_read || jsonb_build_object(
             'sig', _recon.fix_read_sign(v_target.read_secret, v_read ->> 'key')));

@@ -18,8 +18,6 @@ DECLARE
     v_fix bigint;
     v_invoker name;
 BEGIN
-    -- it reads the money tables here, never a standby's reads (_recon.fix_read)
-    PERFORM set_config('recon.fix_reads', '', TRUE);
     PERFORM _recon.require_writable('recon.reverse_fix()',
                                     'Even a dry run stages its plan in _recon.fix_stage (a '
                                     || 'scratch table of the toolkit) and removes it after.');
