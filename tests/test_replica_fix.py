@@ -259,3 +259,52 @@ def test_the_standby_runs_only_reads_the_primary_signed(
     with psycopg.connect(standby, autocommit=True) as s, pytest.raises(psycopg.Error) as exc:
         s.execute("SELECT * FROM recon.fix()")
     assert exc.value.sqlstate == "RC220" and "--replica" in exc.value.diag.message_hint
+
+
+def test_apply_re_verifies_on_the_primary_not_on_the_standbys_reads(
+        pair: PrimaryAndStandby, standby_of: Callable[[str], str]) -> None:
+    """The stored balance moves again on the primary after the standby's plan was read and
+    before the apply locks the wallet: the apply reads it again there and does not repair the
+    amount the standby showed."""
+    primary, standby = pair.primary_dsn("fix_seed001"), standby_of("fix_seed001")
+    wallet = rows(primary, "SELECT md5('s1-balance-7')::uuid::text AS k")[0]["k"]
+    def stored() -> object:
+        return rows(primary, "SELECT available FROM seed001.balance WHERE id = %s",
+                    (wallet,))[0]["available"]
+    start = stored()
+    run(primary, f"UPDATE seed001.balance SET available = available + 25 WHERE id = '{wallet}'")
+    assert run_cli("check", dsn=primary).returncode == 1
+    pair.caught_up("fix_seed001")
+    before = repairs(primary)
+    with psycopg.connect(primary) as blocker:
+        # holds the wallet's row lock, with more drift, until the apply waits for it
+        blocker.execute("UPDATE seed001.balance SET available = available + 5"
+                        f" WHERE id = '{wallet}'")
+        proc = subprocess.Popen([WALLET_RECON, "fix", "--format", "json", *LIMITS, "--database",
+                                 primary, "--replica", standby, "--wallets", wallet, "--apply",
+                                 "--yes", "--ticket", "T-21b", "--reason", "moved meanwhile"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            for _ in range(600):  # until the apply waits for the blocker's lock
+                if rows(primary, "SELECT count(*) AS n FROM pg_stat_activity"
+                                 " WHERE application_name = 'wallet-recon'"
+                                 " AND wait_event_type = 'Lock'")[0]["n"]:
+                    break
+                assert proc.poll() is None, proc.communicate()
+                time.sleep(0.1)
+            else:
+                pytest.fail("the apply never waited for the wallet's lock")
+            blocker.commit()
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    # re-verified under the lock: the finding changed (25 -> 30), so nothing of the 25 shown is
+    # applied (skipped as changed, or the whole call rolled back as "the plan changed")
+    if proc.returncode == 2:
+        assert "the plan changed" in err
+    else:
+        done = json.loads(out)
+        assert [s["status"] for s in done if s["wallet_key"] == wallet] == ["skipped"], done
+    assert repairs(primary) == before
+    assert stored() == start + 30  # the two drifts, nothing repaired
