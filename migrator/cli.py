@@ -219,6 +219,15 @@ def _add_operator_commands(sub: argparse._SubParsersAction) -> None:
                    help="refuse the whole call above this total per currency, same form "
                         "(default: the check's policy, else 10 x the wallet limit)")
     p.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    p.add_argument("--replica", metavar="URL",
+                   help="make the plan from reads on this streaming hot standby of --database "
+                        "(the money tables are read there, in one snapshot); --apply still "
+                        "applies on --database, re-reading and re-verifying there, and rolls "
+                        "back if that differs from the plan shown (docs/SCALING.md)")
+    p.add_argument("--max-lag", metavar="DURATION", default="1min",
+                   help="with --replica: how long to wait for the standby to replay the "
+                        "primary's position at the start; past it the plan fails, RC223 "
+                        "(default 1min)")
     _connection_options(p)
 
 
@@ -540,13 +549,18 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
         run = args.run or ops.latest_run(conn)
         options = ops.FixOptions(run, args.checks, args.wallets, args.strategy,
                                  args.wallet_limit, args.run_limit, args.findings)
-        steps, document = ops.fix(conn, options)
+        if args.replica:
+            # read on the standby; an --apply below reads and re-verifies on the primary
+            steps, document = replica.fix_plan(conn, args.replica, options,
+                                               max_lag=args.max_lag)
+        else:
+            steps, document = ops.fix(conn, options)
         if not args.apply or args.format != "json":
             if args.format == "json":
                 print(document)
             else:
                 print(f"repair plan for run {run if run is not None else '(none yet)'} "
-                      "(dry run):\n")
+                      f"(dry run{', read on the standby' if args.replica else ''}):\n")
                 print(render.fix_text(steps, applied=False, markdown=markdown,
                           minor_units=ops.minor_units(conn)))
                 _limits_hint(steps)

@@ -203,6 +203,20 @@ def _amounts_json(amounts: Mapping[str, Decimal] | Decimal | None) -> str | None
     return "{" + ", ".join(f"{json.dumps(k)}: {format(v, 'f')}" for k, v in amounts.items()) + "}"
 
 
+def fix_arguments(options: FixOptions) -> tuple[Any, ...]:
+    """recon.fix()'s (and recon.replica_fix()'s) filters and limits, in this order: run_id,
+    checks, wallets, force_strategy, wallet_limit, run_limit, wallet_limits, run_limits,
+    findings."""
+    return (options.run_id,
+            list(options.checks) if options.checks else None,
+            list(options.wallets) if options.wallets else None,
+            options.strategy,
+            options.wallet_limit if isinstance(options.wallet_limit, Decimal) else None,
+            options.run_limit if isinstance(options.run_limit, Decimal) else None,
+            _amounts_json(options.wallet_limit), _amounts_json(options.run_limit),
+            list(options.findings) if options.findings else None)
+
+
 def fix(conn: psycopg.Connection, options: FixOptions, *, apply: bool = False,
         ticket: str | None = None, reason: str | None = None) -> tuple[list[dict[str, Any]], str]:
     """recon.fix(): the dry-run plan, or (apply) what was done: one dict per step, and the same

@@ -21,7 +21,8 @@ TOOLKIT = ("recon", "_recon", "_recon_guard")
 AUDITOR = {"reconcile", "reconcile_run", "start_run", "describe_check", "version",
            "replica_target", "replica_wait", "replica_findings", "replica_increment_target",
            "replica_increment_keys", "replica_state"}
-OPERATOR = AUDITOR | {"fix", "reverse_fix", "backfill", "acknowledge_alert", "record_replica_run"}
+OPERATOR = AUDITOR | {"fix", "reverse_fix", "backfill", "acknowledge_alert", "record_replica_run",
+                      "replica_fix", "replica_fix_read"}
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ BEGIN
     -- Each wallet's breaks, in entry order: balance_after <> the previous one plus the
     -- entry's effect (from 0). A break the next entry cancels is one running balance
     -- recorded wrong; one it does not is a gap of exactly what the ledger lost there.
-    EXECUTE format($q$
+    v_breaks := _recon.fix_read(format($q$
         SELECT COALESCE(jsonb_object_agg(z.k, z.breaks), '{}')
         FROM (
             SELECT y.k::text AS k,
@@ -43,8 +43,7 @@ BEGIN
         ) AS z$q$,
         p_legs.wallet_column, _recon.entry_name_sql(p_legs, 'l'),
         p_legs.balance_after_column, _recon.effect_sql(p_legs, p_chain, 'l'),
-        _recon.legs_sql(p_ledger), p_key_type, _recon.entry_order_sql(p_legs, 'l'))
-    INTO v_breaks USING p_keys;
+        _recon.legs_sql(p_ledger), p_key_type, _recon.entry_order_sql(p_legs, 'l')), p_keys);
     RETURN v_breaks;
 END;
 $body$;

@@ -11,7 +11,7 @@ AS $body$
 DECLARE
     v_journals jsonb;
 BEGIN
-    EXECUTE format($q$
+    v_journals := _recon.fix_read(format($q$
         SELECT COALESCE(jsonb_agg(jsonb_build_object(
                    'journal', j.journal, 'imbalance', j.imbalance, 'wallets', j.wallets)
                    ORDER BY j.journal), '[]')
@@ -29,11 +29,10 @@ BEGIN
                            ', ')
          FROM unnest(p_wallet.balance_columns) AS b WHERE p_ledger.effects ? b),
         p_legs.wallet_column, _recon.legs_sql(p_ledger),
-        _recon.column_type(p_ledger.relid, p_ledger.journal_column))
-    INTO v_journals
-    USING ARRAY(SELECT DISTINCT f.details ->> 'journal' FROM _recon.finding AS f
-                WHERE f.check_name = ANY (p_journal_checks) AND f.resolved_run IS NULL
-                  AND f.dropped_at IS NULL AND f.details ? 'journal');
+        _recon.column_type(p_ledger.relid, p_ledger.journal_column)),
+        ARRAY(SELECT DISTINCT f.details ->> 'journal' FROM _recon.finding AS f
+              WHERE f.check_name = ANY (p_journal_checks) AND f.resolved_run IS NULL
+                AND f.dropped_at IS NULL AND f.details ? 'journal'));
     RETURN v_journals;
 END;
 $body$;

@@ -26,7 +26,7 @@ BEGIN
     IF cardinality(v_cols) = 0 OR p_breaks = '{}' OR p_journals = '[]' THEN
         RETURN p_breaks;
     END IF;
-    EXECUTE format($q$
+    v_placed := _recon.fix_read(format($q$
         WITH w AS (
             SELECT l.%1$I::text AS k, row_number() OVER (PARTITION BY l.%1$I ORDER BY %2$s)
                        AS pos, ROW(%3$s) AS at, %4$s AS currency
@@ -54,11 +54,10 @@ BEGIN
         CASE WHEN p_legs.currency_column IS NOT NULL
              THEN format('l.%I::text', p_legs.currency_column) ELSE 'NULL::text' END,
         _recon.legs_sql(p_ledger), p_key_type, p_legs.journal_column,
-        _recon.column_type(p_ledger.relid, p_ledger.journal_column))
-    INTO v_placed
-    USING ARRAY(SELECT jsonb_object_keys(p_breaks)),
-          ARRAY(SELECT j ->> 'journal' FROM jsonb_array_elements(p_journals) AS j),
-          p_breaks;
+        _recon.column_type(p_ledger.relid, p_ledger.journal_column)),
+        ARRAY(SELECT jsonb_object_keys(p_breaks)),
+        ARRAY(SELECT j ->> 'journal' FROM jsonb_array_elements(p_journals) AS j),
+        p_breaks);
     RETURN COALESCE(v_placed, p_breaks);
 END;
 $body$;

@@ -48,13 +48,14 @@ BEGIN
     LOOP
         v_ws := _recon.wallet(v_group.wallet_source);
         -- the stored balances of every wallet of that currency, in major units
-        EXECUTE format('SELECT COALESCE(sum(%s), 0) FROM %s AS w%s',
-                       _recon.major_sql(v_ws.balance_scale, format('w.%I', v_group.col), 'w'),
-                       v_ws.relid::regclass,
-                       CASE WHEN v_ws.currency_column IS NOT NULL AND v_group.currency IS NOT NULL
-                            THEN format(' WHERE w.%I::text = $1', v_ws.currency_column)
-                            ELSE '' END)
-        INTO v_stored USING v_group.currency;
+        v_stored := (_recon.fix_read(
+            format('SELECT to_jsonb(COALESCE(sum(%s), 0)) FROM %s AS w%s',
+                   _recon.major_sql(v_ws.balance_scale, format('w.%I', v_group.col), 'w'),
+                   v_ws.relid::regclass,
+                   CASE WHEN v_ws.currency_column IS NOT NULL AND v_group.currency IS NOT NULL
+                        THEN format(' WHERE w.%I::text = $1[1]', v_ws.currency_column)
+                        ELSE '' END),
+            ARRAY[v_group.currency]) #>> '{}')::numeric;
         -- the drifts the check found open there (stored - ledger), and its findings without one
         -- (an entry of no known wallet, a NULL amount): those make the totals unreadable
         SELECT COALESCE(sum(f.difference), 0), count(*) FILTER (WHERE f.difference IS NULL)

@@ -65,17 +65,18 @@ BEGIN
             WHERE f.id = v_step.finding_id;
             v_status := NULL;
             IF v_status_sql IS NOT NULL THEN
-                EXECUTE v_status_sql INTO v_status USING v_journal;
+                v_status := _recon.fix_read(
+                    format('SELECT to_jsonb(s.v) FROM (%s) AS s (v) LIMIT 1', v_status_sql),
+                    ARRAY[v_journal]) #>> '{}';
             END IF;
             -- every entry of the transaction, every wallet's, in entry order
-            EXECUTE format(
+            v_entries := _recon.fix_read(format(
                 'SELECT COALESCE(jsonb_agg(jsonb_build_object(''entry'', %1$s, ''wallet'', '
                 || 'l.%2$I::text, ''kind'', l.%3$I::text, ''amount'', l.%4$I) ORDER BY %5$s), '
-                || '''[]'') FROM %6$s AS l WHERE l.%7$I = $1::%8$s',
+                || '''[]'') FROM %6$s AS l WHERE l.%7$I = ($1[1])::%8$s',
                 _recon.entry_name_sql(v_legs, 'l'), v_legs.wallet_column, v_legs.operation_column,
                 v_legs.amount_column, _recon.entry_order_sql(v_legs, 'l'), v_legs_sql,
-                v_legs.journal_column, v_journal_type)
-            INTO v_entries USING v_journal;
+                v_legs.journal_column, v_journal_type), ARRAY[v_journal]);
             -- the hold, its resolutions, and the postings that resolve it, or why a person
             SELECT v.p_note, v.p_verdict, v.p_postings, v.p_evidence
             INTO v_note, v_verdict, v_postings, v_evidence

@@ -13,7 +13,7 @@ DECLARE
     v_sums jsonb;
 BEGIN
     -- {wallet: {"currency": c, "stored": {column: value}, "ledger": {ledger: {column: sum}}}}
-    EXECUTE format(
+    v_result := _recon.fix_read(format(
         'SELECT COALESCE(jsonb_object_agg(w.%1$I::text, jsonb_build_object('
         || '''currency'', %2$s, ''stored'', %3$s, ''ledger'', ''{}''::jsonb)), '
         || '''{}'') FROM %4$s AS w WHERE w.%1$I = ANY ($1::%5$s[])',
@@ -21,15 +21,14 @@ BEGIN
         CASE WHEN v_ws.currency_column IS NOT NULL
              THEN format('w.%I::text', v_ws.currency_column) ELSE 'NULL::text' END,
         _recon.stored_balances_sql(v_ws, v_ws.balance_columns),  -- major units
-        v_ws.relid::regclass, v_key_type)
-    INTO v_result USING p_keys;
+        v_ws.relid::regclass, v_key_type), p_keys);
     -- Each ledger's effects on each balance column, summed per wallet over its legs (the rows
     -- the checks count: both sides of a transfer row, only the rows the filters keep): only
     -- these wallets' entries are read (an index on the ledger's wallet column serves it).
     FOR v_ledger IN SELECT l.* FROM _recon.ledger_source AS l
                     WHERE l.wallet_source = p_source AND l.name = ANY (p_ledgers)
                     ORDER BY l.name LOOP
-        EXECUTE format(
+        v_sums := _recon.fix_read(format(
             'SELECT COALESCE(jsonb_object_agg(x.k, x.v), ''{}'') FROM (SELECT l.%1$I::text AS k, '
             || 'jsonb_build_object(%2$s) AS v FROM %3$s AS l WHERE l.%1$I = ANY ($1::%4$s[]) '
             || 'GROUP BY l.%1$I) AS x',
@@ -38,8 +37,7 @@ BEGIN
                                                _recon.effect_sql(_recon.legs(v_ledger), b, 'l')),
                                         ', ')
                       FROM unnest(v_ws.balance_columns) AS b WHERE v_ledger.effects ? b), ''),
-            _recon.legs_sql(v_ledger), v_key_type)
-        INTO v_sums USING p_keys;
+            _recon.legs_sql(v_ledger), v_key_type), p_keys);
         SELECT COALESCE(jsonb_object_agg(r.key, jsonb_set(r.value, ARRAY['ledger', v_ledger.name],
                                                           COALESCE(v_sums -> r.key, '{}'))), '{}')
         INTO v_result

@@ -31,7 +31,7 @@ BEGIN
         v_wallet := _recon.wallet(v_pair.wallet_source);
         CONTINUE WHEN v_ledger.currency_column IS NULL OR v_wallet.currency_column IS NULL;
         -- {wallet: [the other currencies of its entries]}
-        EXECUTE format($q$
+        v_mixed := _recon.fix_read(format($q$
             SELECT jsonb_object_agg(x.k, x.currencies)
             FROM (
                 SELECT l.wallet::text AS k,
@@ -43,11 +43,10 @@ BEGIN
                 GROUP BY l.wallet
             ) AS x$q$,
             _recon.legs_sql(v_ledger), v_wallet.relid::regclass, v_wallet.key_column,
-            _recon.column_type_sql(v_wallet.relid, v_wallet.key_column), v_wallet.currency_column)
-        INTO v_mixed
-        USING ARRAY(SELECT s.wallet_key FROM _recon.fix_stage AS s
-                    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
-                      AND s.wallet_source = v_pair.wallet_source);
+            _recon.column_type_sql(v_wallet.relid, v_wallet.key_column), v_wallet.currency_column),
+            ARRAY(SELECT s.wallet_key FROM _recon.fix_stage AS s
+                  WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
+                    AND s.wallet_source = v_pair.wallet_source));
         UPDATE _recon.fix_stage AS s
         SET status = 'manual',
             note = format('the wallet''s entries in ledger %s include another currency than '

@@ -20,8 +20,9 @@ BEGIN
                   AND s.strategy = 'post_missing' AND c.kind = 'orphan'
                   AND NOT c.options ? 'currency_column' AND c.currency IS NULL
                   AND w.currency_column IS NOT NULL LOOP
-        EXECUTE format('SELECT count(DISTINCT upper(w.%I::text)) > 1 FROM %s AS w',
-                       v_ws.currency_column, v_ws.relid::regclass) INTO v_many;
+        v_many := (_recon.fix_read(format(
+            'SELECT to_jsonb(count(DISTINCT upper(w.%I::text)) > 1) FROM %s AS w',
+            v_ws.currency_column, v_ws.relid::regclass)) #>> '{}')::boolean;
         v_several := v_several || jsonb_build_object(v_ws.name, v_many);
     END LOOP;
     -- A payment is posted in its wallet's currency, as the amount it was made for: a JPY 5000

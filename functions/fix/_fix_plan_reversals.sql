@@ -12,6 +12,7 @@ DECLARE
     v_ledger _recon.ledger_source;
     v_wallet _recon.wallet_source;
     v_effects text;
+    v_entries jsonb;
 BEGIN
     -- A duplicate is reversed entry by entry: every posting after the first, each by its
     -- own compensating entry, read from the ledger for its effects. The toolkit records the
@@ -28,13 +29,33 @@ BEGIN
                                                                     'l')), ', ')
         INTO v_effects
         FROM unnest(v_wallet.balance_columns) AS b WHERE v_ledger.effects ? b;
-        EXECUTE format($q$
+        -- The ledger's read: each duplicate entry's legs on the steps' wallets, with their
+        -- effects (_recon.fix_read: on a standby when recon.replica_fix plans).
+        v_entries := _recon.fix_read(format($q$
+            SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                       'entry', (%3$s)::text, 'wallet', l.wallet::text,
+                       'deltas', jsonb_build_object(%1$s))), '[]')
+            FROM %2$s AS l
+            WHERE (%3$s)::text = ANY ($1) AND l.wallet::text = ANY ($2)$q$,
+            v_effects, _recon.legs_sql(v_ledger),
+            _recon.entry_name_sql(_recon.legs(v_ledger), 'l')),
+            ARRAY(SELECT x.entry FROM _recon.fix_stage AS s
+                  JOIN _recon.finding AS f ON f.id = s.finding_id
+                  CROSS JOIN LATERAL jsonb_array_elements_text(
+                      CASE WHEN jsonb_typeof(f.details -> 'entries') = 'array'
+                           THEN f.details -> 'entries' END) AS x (entry)
+                  WHERE s.stage_id = p_stage AND s.check_name = v_check.name
+                    AND s.status = 'planned' AND s.strategy = 'reverse'),
+            ARRAY(SELECT s.wallet_key FROM _recon.fix_stage AS s
+                  WHERE s.stage_id = p_stage AND s.check_name = v_check.name
+                    AND s.status = 'planned' AND s.strategy = 'reverse'));
+        EXECUTE $q$
             UPDATE _recon.fix_stage AS s
             SET postings = y.postings,
                 moves = CASE WHEN y.kinds > 1 THEN '{}'::jsonb ELSE y.moves END,
                 status = CASE WHEN y.kinds > 1 THEN 'manual' ELSE s.status END,
                 note = CASE WHEN y.kinds > 1 THEN format(
-                    'the postings of reference %%s moved different amounts: a retry repeats its '
+                    'the postings of reference %s moved different amounts: a retry repeats its '
                     || 'amount, partial captures or separate payments under one reference do '
                     || 'not; reverse the duplicates by hand, or acknowledge',
                     y.reference) ELSE s.note END
@@ -54,7 +75,7 @@ BEGIN
                                  jsonb_each_text(a.v) AS m
                             GROUP BY m.key) AS d) AS moves
                 FROM (
-                    SELECT s.step, s.wallet_key, x.entry, x.n, jsonb_build_object(%1$s) AS deltas,
+                    SELECT s.step, s.wallet_key, x.entry, x.n, l.deltas,
                            f.details ->> 'reference' AS reference
                     FROM _recon.fix_stage AS s
                     JOIN _recon.finding AS f ON f.id = s.finding_id
@@ -65,16 +86,15 @@ BEGIN
                         CASE WHEN jsonb_typeof(f.details -> 'entries') = 'array'
                              THEN f.details -> 'entries' END)
                         WITH ORDINALITY AS x (entry, n)
-                    JOIN %2$s AS l ON (%3$s)::text = x.entry AND l.wallet::text = s.wallet_key
+                    JOIN jsonb_to_recordset($4) AS l (entry text, wallet text, deltas jsonb)
+                        ON l.entry = x.entry AND l.wallet = s.wallet_key
                     WHERE s.stage_id = $1 AND s.check_name = $2 AND s.status = 'planned'
                       AND s.strategy = 'reverse'
                 ) AS e
                 GROUP BY e.step
             ) AS y
-            WHERE s.stage_id = $1 AND s.step = y.step$q$,
-            v_effects, _recon.legs_sql(v_ledger),
-            _recon.entry_name_sql(_recon.legs(v_ledger), 'l'))
-        USING p_stage, v_check.name, v_ledger.name;
+            WHERE s.stage_id = $1 AND s.step = y.step$q$
+        USING p_stage, v_check.name, v_ledger.name, v_entries;
     END LOOP;
 END;
 $body$;

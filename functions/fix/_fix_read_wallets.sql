@@ -34,14 +34,13 @@ BEGIN
             WHERE s.stage_id = p_stage AND s.wallet_source = v_ws.name
               AND s.status = 'planned' AND e.value ->> 'offset_wallet' IS NOT NULL);
         v_cols := _recon.stored_balances_sql(v_ws, v_ws.balance_columns);  -- major units
-        EXECUTE format(
+        v_map := _recon.fix_read(format(
             'SELECT jsonb_object_agg(x.k, x.v) FROM (SELECT w.%1$I::text AS k, '
             || '%2$s AS v FROM %3$s AS w WHERE w.%1$I = ANY ($1::%4$s[]) '
             || 'ORDER BY w.%1$I %5$s) AS x',
             v_ws.key_column, v_cols, v_ws.relid::regclass,
             _recon.column_type(v_ws.relid, v_ws.key_column),
-            CASE WHEN p_lock THEN 'FOR UPDATE' ELSE '' END)
-        INTO v_map USING v_keys;
+            CASE WHEN p_lock THEN 'FOR UPDATE' ELSE '' END), v_keys);
         v_stored := v_stored || jsonb_build_object(v_ws.name, COALESCE(v_map, '{}'));
     END LOOP;
     UPDATE _recon.fix_stage AS s

@@ -38,9 +38,9 @@ BEGIN
                           AND (s.wallet_key IS NOT NULL OR s.status IN ('planned', 'covered')));
         -- keyed as the run staged them: rows sharing a key numbered #n (an orphan's payment id
         -- on two rows), else a step's finding would never be found again
-        EXECUTE format('SELECT jsonb_object_agg(r.finding_key, r.difference) FROM (%s) AS r',
-                       _recon.stage_keys_sql(_recon.recheck_sql(v_check)))
-        INTO v_map USING v_keys;
+        v_map := _recon.fix_read(
+            format('SELECT jsonb_object_agg(r.finding_key, r.difference) FROM (%s) AS r',
+                   _recon.stage_keys_sql(_recon.recheck_sql(v_check))), v_keys);
         v_pre := v_pre || jsonb_build_object(v_check.name, COALESCE(v_map, '{}'));
     END LOOP;
     RETURN v_pre;

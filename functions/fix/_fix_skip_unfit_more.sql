@@ -10,6 +10,7 @@ DECLARE
     v_ws _recon.wallet_source;
     v_offsets jsonb;
     v_now jsonb;
+    v_scales jsonb;
 BEGIN
     FOR v_ws IN SELECT DISTINCT w.* FROM _recon.fix_stage AS s
                 JOIN _recon.wallet_source AS w ON w.name = s.wallet_source
@@ -17,30 +18,39 @@ BEGIN
         -- 1. A per-row scale (Blnk's precision): the wallet's stored balance is written as
         --    whole minor units at its row's scale (RC321 otherwise, failing the whole fix).
         IF v_ws.balance_scale ? 'column' THEN
-            EXECUTE format($q$
-                UPDATE _recon.fix_stage AS s SET status = 'skipped', note = o.note
-                FROM (
-                    SELECT DISTINCT ON (b.wallet_key) b.wallet_key,
-                           format('would not fit %%s (whole minor units at %%s = %%s): %%s -> %%s',
-                                  b.col, %1$L, w.%1$I, b.before, b.before + b.moved) AS note
-                    FROM _recon.fix_wallet_moves($1) AS b
-                    JOIN %2$s AS w ON w.%3$I::text = b.wallet_key
-                    CROSS JOIN LATERAL (SELECT CASE WHEN %4$L = 'places'
-                                                    THEN w.%1$I::integer
-                                                    WHEN w.%1$I::text ~ '^10{0,38}$'
-                                                    THEN length(w.%1$I::text) - 1 END AS places
-                    ) AS p
-                    WHERE b.wallet_source = $2
-                      AND (p.places IS NULL OR p.places NOT BETWEEN 0 AND 38
-                           OR (b.before + b.moved) * ('1e' || p.places)::numeric
-                              <> trunc((b.before + b.moved) * ('1e' || p.places)::numeric))
-                    ORDER BY b.wallet_key, b.first_step
-                ) AS o
-                WHERE s.stage_id = $1 AND s.status = 'planned' AND s.wallet_source = $2
-                  AND s.wallet_key = o.wallet_key$q$,
+            -- the wallets' scales, read (_recon.fix_read: on a standby when recon.replica_fix
+            -- plans): per wallet, its scale column as text and its decimal places
+            v_scales := _recon.fix_read(format($q$
+                SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                           'k', w.%3$I::text, 'raw', w.%1$I::text, 'places', p.places)), '[]')
+                FROM %2$s AS w
+                CROSS JOIN LATERAL (SELECT CASE WHEN %4$L = 'places'
+                                                THEN w.%1$I::integer
+                                                WHEN w.%1$I::text ~ '^10{0,38}$'
+                                                THEN length(w.%1$I::text) - 1 END AS places
+                ) AS p
+                WHERE w.%3$I::text = ANY ($1)$q$,
                 v_ws.balance_scale ->> 'column', v_ws.relid::regclass, v_ws.key_column,
-                v_ws.balance_scale ->> 'as')
-            USING p_stage, v_ws.name;
+                v_ws.balance_scale ->> 'as'),
+                ARRAY(SELECT b.wallet_key FROM _recon.fix_wallet_moves(p_stage) AS b
+                      WHERE b.wallet_source = v_ws.name));
+            UPDATE _recon.fix_stage AS s SET status = 'skipped', note = o.note
+            FROM (
+                SELECT DISTINCT ON (b.wallet_key) b.wallet_key,
+                       format('would not fit %s (whole minor units at %s = %s): %s -> %s',
+                              b.col, v_ws.balance_scale ->> 'column', w.raw, b.before,
+                              b.before + b.moved) AS note
+                FROM _recon.fix_wallet_moves(p_stage) AS b
+                JOIN jsonb_to_recordset(v_scales) AS w (k text, raw text, places integer)
+                    ON w.k = b.wallet_key
+                WHERE b.wallet_source = v_ws.name
+                  AND (w.places IS NULL OR w.places NOT BETWEEN 0 AND 38
+                       OR (b.before + b.moved) * ('1e' || w.places)::numeric
+                          <> trunc((b.before + b.moved) * ('1e' || w.places)::numeric))
+                ORDER BY b.wallet_key, b.first_step
+            ) AS o
+            WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = v_ws.name
+              AND s.wallet_key = o.wallet_key;
         END IF;
         -- 2. The offset wallets: what every planned posting against one moves it by (the
         --    opposite side of a double entry), from its stored balance now.

@@ -37,9 +37,19 @@ BEGIN
         PERFORM _recon.fail('RC220', 'recon.fix() cannot plan on a standby',
                             'Its plan is staged in _recon.fix_stage, and a standby can write '
                             || 'nothing.',
-                            'Run recon.fix() (wallet-recon fix) on the primary: a dry run '
-                            || 'reads only the findings'' wallets; checks can read on a '
-                            || 'standby (wallet-recon check --replica).');
+                            'Run recon.fix() (wallet-recon fix) on the primary; a dry run '
+                            || 'can read on a standby: wallet-recon fix --replica URL '
+                            || '(recon.replica_fix on the primary).');
+    END IF;
+    -- Applying reads the money tables here, under its locks: never inside a plan made from a
+    -- standby's reads (recon.replica_fix, which makes dry runs only; _recon.fix_read).
+    IF NOT fix.dry_run AND EXISTS (SELECT FROM _recon.fix_read_memo AS m
+                                   WHERE m.txid = pg_current_xact_id_if_assigned()) THEN
+        PERFORM _recon.fail('RC229', 'recon.fix() cannot apply on a standby''s reads',
+                            'This transaction is making a plan from a standby''s reads '
+                            || '(recon.replica_fix).',
+                            'Apply with recon.fix(dry_run => false) in a transaction of its '
+                            || 'own: it reads and re-verifies everything on the primary.');
     END IF;
     PERFORM _recon.require_writable('recon.fix()',
                                     'Even a dry run stages its plan in _recon.fix_stage (a '

@@ -4976,7 +4976,7 @@ BEGIN
     -- Each wallet's breaks, in entry order: balance_after <> the previous one plus the
     -- entry's effect (from 0). A break the next entry cancels is one running balance
     -- recorded wrong; one it does not is a gap of exactly what the ledger lost there.
-    EXECUTE format($q$
+    v_breaks := _recon.fix_read(format($q$
         SELECT COALESCE(jsonb_object_agg(z.k, z.breaks), '{}')
         FROM (
             SELECT y.k::text AS k,
@@ -5005,8 +5005,7 @@ BEGIN
         ) AS z$q$,
         p_legs.wallet_column, _recon.entry_name_sql(p_legs, 'l'),
         p_legs.balance_after_column, _recon.effect_sql(p_legs, p_chain, 'l'),
-        _recon.legs_sql(p_ledger), p_key_type, _recon.entry_order_sql(p_legs, 'l'))
-    INTO v_breaks USING p_keys;
+        _recon.legs_sql(p_ledger), p_key_type, _recon.entry_order_sql(p_legs, 'l')), p_keys);
     RETURN v_breaks;
 END;
 $_$;
@@ -5028,7 +5027,7 @@ CREATE FUNCTION _recon.fix_evidence_journals(p_ledger _recon.ledger_source, p_le
 DECLARE
     v_journals jsonb;
 BEGIN
-    EXECUTE format($q$
+    v_journals := _recon.fix_read(format($q$
         SELECT COALESCE(jsonb_agg(jsonb_build_object(
                    'journal', j.journal, 'imbalance', j.imbalance, 'wallets', j.wallets)
                    ORDER BY j.journal), '[]')
@@ -5046,11 +5045,10 @@ BEGIN
                            ', ')
          FROM unnest(p_wallet.balance_columns) AS b WHERE p_ledger.effects ? b),
         p_legs.wallet_column, _recon.legs_sql(p_ledger),
-        _recon.column_type(p_ledger.relid, p_ledger.journal_column))
-    INTO v_journals
-    USING ARRAY(SELECT DISTINCT f.details ->> 'journal' FROM _recon.finding AS f
-                WHERE f.check_name = ANY (p_journal_checks) AND f.resolved_run IS NULL
-                  AND f.dropped_at IS NULL AND f.details ? 'journal');
+        _recon.column_type(p_ledger.relid, p_ledger.journal_column)),
+        ARRAY(SELECT DISTINCT f.details ->> 'journal' FROM _recon.finding AS f
+              WHERE f.check_name = ANY (p_journal_checks) AND f.resolved_run IS NULL
+                AND f.dropped_at IS NULL AND f.details ? 'journal'));
     RETURN v_journals;
 END;
 $_$;
@@ -5150,7 +5148,7 @@ BEGIN
     IF cardinality(v_cols) = 0 OR p_breaks = '{}' OR p_journals = '[]' THEN
         RETURN p_breaks;
     END IF;
-    EXECUTE format($q$
+    v_placed := _recon.fix_read(format($q$
         WITH w AS (
             SELECT l.%1$I::text AS k, row_number() OVER (PARTITION BY l.%1$I ORDER BY %2$s)
                        AS pos, ROW(%3$s) AS at, %4$s AS currency
@@ -5178,11 +5176,10 @@ BEGIN
         CASE WHEN p_legs.currency_column IS NOT NULL
              THEN format('l.%I::text', p_legs.currency_column) ELSE 'NULL::text' END,
         _recon.legs_sql(p_ledger), p_key_type, p_legs.journal_column,
-        _recon.column_type(p_ledger.relid, p_ledger.journal_column))
-    INTO v_placed
-    USING ARRAY(SELECT jsonb_object_keys(p_breaks)),
-          ARRAY(SELECT j ->> 'journal' FROM jsonb_array_elements(p_journals) AS j),
-          p_breaks;
+        _recon.column_type(p_ledger.relid, p_ledger.journal_column)),
+        ARRAY(SELECT jsonb_object_keys(p_breaks)),
+        ARRAY(SELECT j ->> 'journal' FROM jsonb_array_elements(p_journals) AS j),
+        p_breaks);
     RETURN COALESCE(v_placed, p_breaks);
 END;
 $_$;
@@ -5396,13 +5393,14 @@ BEGIN
     LOOP
         v_ws := _recon.wallet(v_group.wallet_source);
         -- the stored balances of every wallet of that currency, in major units
-        EXECUTE format('SELECT COALESCE(sum(%s), 0) FROM %s AS w%s',
-                       _recon.major_sql(v_ws.balance_scale, format('w.%I', v_group.col), 'w'),
-                       v_ws.relid::regclass,
-                       CASE WHEN v_ws.currency_column IS NOT NULL AND v_group.currency IS NOT NULL
-                            THEN format(' WHERE w.%I::text = $1', v_ws.currency_column)
-                            ELSE '' END)
-        INTO v_stored USING v_group.currency;
+        v_stored := (_recon.fix_read(
+            format('SELECT to_jsonb(COALESCE(sum(%s), 0)) FROM %s AS w%s',
+                   _recon.major_sql(v_ws.balance_scale, format('w.%I', v_group.col), 'w'),
+                   v_ws.relid::regclass,
+                   CASE WHEN v_ws.currency_column IS NOT NULL AND v_group.currency IS NOT NULL
+                        THEN format(' WHERE w.%I::text = $1[1]', v_ws.currency_column)
+                        ELSE '' END),
+            ARRAY[v_group.currency]) #>> '{}')::numeric;
         -- the drifts the check found open there (stored - ledger), and its findings without one
         -- (an entry of no known wallet, a NULL amount): those make the totals unreadable
         SELECT COALESCE(sum(f.difference), 0), count(*) FILTER (WHERE f.difference IS NULL)
@@ -5830,17 +5828,18 @@ BEGIN
             WHERE f.id = v_step.finding_id;
             v_status := NULL;
             IF v_status_sql IS NOT NULL THEN
-                EXECUTE v_status_sql INTO v_status USING v_journal;
+                v_status := _recon.fix_read(
+                    format('SELECT to_jsonb(s.v) FROM (%s) AS s (v) LIMIT 1', v_status_sql),
+                    ARRAY[v_journal]) #>> '{}';
             END IF;
             -- every entry of the transaction, every wallet's, in entry order
-            EXECUTE format(
+            v_entries := _recon.fix_read(format(
                 'SELECT COALESCE(jsonb_agg(jsonb_build_object(''entry'', %1$s, ''wallet'', '
                 || 'l.%2$I::text, ''kind'', l.%3$I::text, ''amount'', l.%4$I) ORDER BY %5$s), '
-                || '''[]'') FROM %6$s AS l WHERE l.%7$I = $1::%8$s',
+                || '''[]'') FROM %6$s AS l WHERE l.%7$I = ($1[1])::%8$s',
                 _recon.entry_name_sql(v_legs, 'l'), v_legs.wallet_column, v_legs.operation_column,
                 v_legs.amount_column, _recon.entry_order_sql(v_legs, 'l'), v_legs_sql,
-                v_legs.journal_column, v_journal_type)
-            INTO v_entries USING v_journal;
+                v_legs.journal_column, v_journal_type), ARRAY[v_journal]);
             -- the hold, its resolutions, and the postings that resolve it, or why a person
             SELECT v.p_note, v.p_verdict, v.p_postings, v.p_evidence
             INTO v_note, v_verdict, v_postings, v_evidence
@@ -5936,13 +5935,13 @@ BEGIN
     -- re-checked under the wallets' locks, so that it cannot change before the repair
     -- commits), else the status of the journal's latest entry.
     IF p_check.options ? 'status_table' THEN
-        RETURN format('SELECT st.%I::text FROM %s AS st WHERE st.%I = $1::%s %s',
+        RETURN format('SELECT st.%I::text FROM %s AS st WHERE st.%I = ($1[1])::%s %s',
                       p_check.options ->> 'status_column',
                       _recon.resolve_table(p_check.options ->> 'status_table')::regclass,
                       p_check.options ->> 'status_key', p_journal_type,
                       CASE WHEN p_recheck THEN 'FOR SHARE' ELSE '' END);
     ELSIF p_legs.status_column IS NOT NULL THEN
-        RETURN format('SELECT l.%I::text FROM %s AS l WHERE l.%I = $1::%s ORDER BY %s '
+        RETURN format('SELECT l.%I::text FROM %s AS l WHERE l.%I = ($1[1])::%s ORDER BY %s '
                       || 'LIMIT 1', p_legs.status_column, p_legs_sql,
                       p_legs.journal_column, p_journal_type,
                       _recon.entry_order_sql(p_legs, 'l', 'DESC'));
@@ -5956,7 +5955,7 @@ $_$;
 -- Name: FUNCTION fix_lifecycle_status_sql(p_check _recon.check_def, p_legs _recon.ledger_source, p_legs_sql text, p_journal_type text, p_recheck boolean); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_lifecycle_status_sql(p_check _recon.check_def, p_legs _recon.ledger_source, p_legs_sql text, p_journal_type text, p_recheck boolean) IS 'For _recon.fix_lifecycle: the query ($1: the transaction, of type p_journal_type) of a transaction''s status for lifecycle check p_check: its row in the status table (FOR SHARE with p_recheck), else the status of the journal''s latest entry in ledger legs p_legs (p_legs_sql); NULL when the ledger keeps no status.';
+COMMENT ON FUNCTION _recon.fix_lifecycle_status_sql(p_check _recon.check_def, p_legs _recon.ledger_source, p_legs_sql text, p_journal_type text, p_recheck boolean) IS 'For _recon.fix_lifecycle: the query ($1[1]: the transaction, as text, cast to p_journal_type) of a transaction''s status for lifecycle check p_check: its row in the status table (FOR SHARE with p_recheck), else the status of the journal''s latest entry in ledger legs p_legs (p_legs_sql); NULL when the ledger keeps no status.';
 
 --
 -- Name: fix_stage; Type: TABLE; Schema: _recon; Owner: -
@@ -6324,7 +6323,7 @@ DECLARE
     v_sums jsonb;
 BEGIN
     -- {wallet: {"currency": c, "stored": {column: value}, "ledger": {ledger: {column: sum}}}}
-    EXECUTE format(
+    v_result := _recon.fix_read(format(
         'SELECT COALESCE(jsonb_object_agg(w.%1$I::text, jsonb_build_object('
         || '''currency'', %2$s, ''stored'', %3$s, ''ledger'', ''{}''::jsonb)), '
         || '''{}'') FROM %4$s AS w WHERE w.%1$I = ANY ($1::%5$s[])',
@@ -6332,15 +6331,14 @@ BEGIN
         CASE WHEN v_ws.currency_column IS NOT NULL
              THEN format('w.%I::text', v_ws.currency_column) ELSE 'NULL::text' END,
         _recon.stored_balances_sql(v_ws, v_ws.balance_columns),  -- major units
-        v_ws.relid::regclass, v_key_type)
-    INTO v_result USING p_keys;
+        v_ws.relid::regclass, v_key_type), p_keys);
     -- Each ledger's effects on each balance column, summed per wallet over its legs (the rows
     -- the checks count: both sides of a transfer row, only the rows the filters keep): only
     -- these wallets' entries are read (an index on the ledger's wallet column serves it).
     FOR v_ledger IN SELECT l.* FROM _recon.ledger_source AS l
                     WHERE l.wallet_source = p_source AND l.name = ANY (p_ledgers)
                     ORDER BY l.name LOOP
-        EXECUTE format(
+        v_sums := _recon.fix_read(format(
             'SELECT COALESCE(jsonb_object_agg(x.k, x.v), ''{}'') FROM (SELECT l.%1$I::text AS k, '
             || 'jsonb_build_object(%2$s) AS v FROM %3$s AS l WHERE l.%1$I = ANY ($1::%4$s[]) '
             || 'GROUP BY l.%1$I) AS x',
@@ -6349,8 +6347,7 @@ BEGIN
                                                _recon.effect_sql(_recon.legs(v_ledger), b, 'l')),
                                         ', ')
                       FROM unnest(v_ws.balance_columns) AS b WHERE v_ledger.effects ? b), ''),
-            _recon.legs_sql(v_ledger), v_key_type)
-        INTO v_sums USING p_keys;
+            _recon.legs_sql(v_ledger), v_key_type), p_keys);
         SELECT COALESCE(jsonb_object_agg(r.key, jsonb_set(r.value, ARRAY['ledger', v_ledger.name],
                                                           COALESCE(v_sums -> r.key, '{}'))), '{}')
         INTO v_result
@@ -6399,7 +6396,7 @@ BEGIN
         v_wallet := _recon.wallet(v_pair.wallet_source);
         CONTINUE WHEN v_ledger.currency_column IS NULL OR v_wallet.currency_column IS NULL;
         -- {wallet: [the other currencies of its entries]}
-        EXECUTE format($q$
+        v_mixed := _recon.fix_read(format($q$
             SELECT jsonb_object_agg(x.k, x.currencies)
             FROM (
                 SELECT l.wallet::text AS k,
@@ -6411,11 +6408,10 @@ BEGIN
                 GROUP BY l.wallet
             ) AS x$q$,
             _recon.legs_sql(v_ledger), v_wallet.relid::regclass, v_wallet.key_column,
-            _recon.column_type_sql(v_wallet.relid, v_wallet.key_column), v_wallet.currency_column)
-        INTO v_mixed
-        USING ARRAY(SELECT s.wallet_key FROM _recon.fix_stage AS s
-                    WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
-                      AND s.wallet_source = v_pair.wallet_source);
+            _recon.column_type_sql(v_wallet.relid, v_wallet.key_column), v_wallet.currency_column),
+            ARRAY(SELECT s.wallet_key FROM _recon.fix_stage AS s
+                  WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.kind = 'balance'
+                    AND s.wallet_source = v_pair.wallet_source));
         UPDATE _recon.fix_stage AS s
         SET status = 'manual',
             note = format('the wallet''s entries in ledger %s include another currency than '
@@ -6808,8 +6804,9 @@ BEGIN
                   AND s.strategy = 'post_missing' AND c.kind = 'orphan'
                   AND NOT c.options ? 'currency_column' AND c.currency IS NULL
                   AND w.currency_column IS NOT NULL LOOP
-        EXECUTE format('SELECT count(DISTINCT upper(w.%I::text)) > 1 FROM %s AS w',
-                       v_ws.currency_column, v_ws.relid::regclass) INTO v_many;
+        v_many := (_recon.fix_read(format(
+            'SELECT to_jsonb(count(DISTINCT upper(w.%I::text)) > 1) FROM %s AS w',
+            v_ws.currency_column, v_ws.relid::regclass)) #>> '{}')::boolean;
         v_several := v_several || jsonb_build_object(v_ws.name, v_many);
     END LOOP;
     -- A payment is posted in its wallet's currency, as the amount it was made for: a JPY 5000
@@ -7156,6 +7153,7 @@ DECLARE
     v_ledger _recon.ledger_source;
     v_wallet _recon.wallet_source;
     v_effects text;
+    v_entries jsonb;
 BEGIN
     -- A duplicate is reversed entry by entry: every posting after the first, each by its
     -- own compensating entry, read from the ledger for its effects. The toolkit records the
@@ -7172,13 +7170,33 @@ BEGIN
                                                                     'l')), ', ')
         INTO v_effects
         FROM unnest(v_wallet.balance_columns) AS b WHERE v_ledger.effects ? b;
-        EXECUTE format($q$
+        -- The ledger's read: each duplicate entry's legs on the steps' wallets, with their
+        -- effects (_recon.fix_read: on a standby when recon.replica_fix plans).
+        v_entries := _recon.fix_read(format($q$
+            SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                       'entry', (%3$s)::text, 'wallet', l.wallet::text,
+                       'deltas', jsonb_build_object(%1$s))), '[]')
+            FROM %2$s AS l
+            WHERE (%3$s)::text = ANY ($1) AND l.wallet::text = ANY ($2)$q$,
+            v_effects, _recon.legs_sql(v_ledger),
+            _recon.entry_name_sql(_recon.legs(v_ledger), 'l')),
+            ARRAY(SELECT x.entry FROM _recon.fix_stage AS s
+                  JOIN _recon.finding AS f ON f.id = s.finding_id
+                  CROSS JOIN LATERAL jsonb_array_elements_text(
+                      CASE WHEN jsonb_typeof(f.details -> 'entries') = 'array'
+                           THEN f.details -> 'entries' END) AS x (entry)
+                  WHERE s.stage_id = p_stage AND s.check_name = v_check.name
+                    AND s.status = 'planned' AND s.strategy = 'reverse'),
+            ARRAY(SELECT s.wallet_key FROM _recon.fix_stage AS s
+                  WHERE s.stage_id = p_stage AND s.check_name = v_check.name
+                    AND s.status = 'planned' AND s.strategy = 'reverse'));
+        EXECUTE $q$
             UPDATE _recon.fix_stage AS s
             SET postings = y.postings,
                 moves = CASE WHEN y.kinds > 1 THEN '{}'::jsonb ELSE y.moves END,
                 status = CASE WHEN y.kinds > 1 THEN 'manual' ELSE s.status END,
                 note = CASE WHEN y.kinds > 1 THEN format(
-                    'the postings of reference %%s moved different amounts: a retry repeats its '
+                    'the postings of reference %s moved different amounts: a retry repeats its '
                     || 'amount, partial captures or separate payments under one reference do '
                     || 'not; reverse the duplicates by hand, or acknowledge',
                     y.reference) ELSE s.note END
@@ -7198,7 +7216,7 @@ BEGIN
                                  jsonb_each_text(a.v) AS m
                             GROUP BY m.key) AS d) AS moves
                 FROM (
-                    SELECT s.step, s.wallet_key, x.entry, x.n, jsonb_build_object(%1$s) AS deltas,
+                    SELECT s.step, s.wallet_key, x.entry, x.n, l.deltas,
                            f.details ->> 'reference' AS reference
                     FROM _recon.fix_stage AS s
                     JOIN _recon.finding AS f ON f.id = s.finding_id
@@ -7209,16 +7227,15 @@ BEGIN
                         CASE WHEN jsonb_typeof(f.details -> 'entries') = 'array'
                              THEN f.details -> 'entries' END)
                         WITH ORDINALITY AS x (entry, n)
-                    JOIN %2$s AS l ON (%3$s)::text = x.entry AND l.wallet::text = s.wallet_key
+                    JOIN jsonb_to_recordset($4) AS l (entry text, wallet text, deltas jsonb)
+                        ON l.entry = x.entry AND l.wallet = s.wallet_key
                     WHERE s.stage_id = $1 AND s.check_name = $2 AND s.status = 'planned'
                       AND s.strategy = 'reverse'
                 ) AS e
                 GROUP BY e.step
             ) AS y
-            WHERE s.stage_id = $1 AND s.step = y.step$q$,
-            v_effects, _recon.legs_sql(v_ledger),
-            _recon.entry_name_sql(_recon.legs(v_ledger), 'l'))
-        USING p_stage, v_check.name, v_ledger.name;
+            WHERE s.stage_id = $1 AND s.step = y.step$q$
+        USING p_stage, v_check.name, v_ledger.name, v_entries;
     END LOOP;
 END;
 $_$;
@@ -8130,6 +8147,92 @@ $$;
 COMMENT ON FUNCTION _recon.fix_postable(p_ledger _recon.ledger_source, p_writer _recon.writer, p_deltas jsonb) IS 'True when the ledger''s writer can post one entry that moves the wallet by exactly p_deltas ({column: delta}): an entry type whose effects are those (_recon.entry_for), or on effects keyed on several columns with an INSERT writer a row _recon.writer_rule_entry proves (and the offset wallet''s own row on one-sided rows). _recon.fix_counters.';
 
 --
+-- Name: fix_read(text, text[], text[], jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_read(p_sql text, p_1 text[] DEFAULT NULL::text[], p_2 text[] DEFAULT NULL::text[], p_3 jsonb DEFAULT NULL::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_txid xid8 := pg_current_xact_id_if_assigned();
+    v_key text;
+    v_value jsonb;
+BEGIN
+    -- $1 and $2 are sets of keys: taken sorted and without repeats, so that one read has one
+    -- key however the planner collected them.
+    p_1 := CASE WHEN p_1 IS NOT NULL THEN ARRAY(SELECT DISTINCT x FROM unnest(p_1) AS x
+                                                 ORDER BY x) END;
+    p_2 := CASE WHEN p_2 IS NOT NULL THEN ARRAY(SELECT DISTINCT x FROM unnest(p_2) AS x
+                                                 ORDER BY x) END;
+    -- Ordinarily the read runs here, now (under the caller's locks when applying).
+    IF v_txid IS NULL OR NOT EXISTS (SELECT FROM _recon.fix_read_memo AS m
+                                     WHERE m.txid = v_txid AND m.read_key = '') THEN
+        EXECUTE p_sql INTO v_value USING p_1, p_2, p_3;
+        RETURN v_value;
+    END IF;
+    -- A plan made from a standby's reads (recon.replica_fix): the value the standby read for
+    -- exactly this statement and these parameters, in its one snapshot; a read it has not
+    -- served yet stops the plan (RC229), and recon.replica_fix asks the standby for it.
+    v_key := _recon.fix_read_key(p_sql, p_1, p_2, p_3);
+    SELECT m.read_value INTO v_value FROM _recon.fix_read_memo AS m
+    WHERE m.txid = v_txid AND m.read_key = v_key;
+    IF FOUND THEN
+        -- a read of no value travels as JSON null
+        RETURN CASE WHEN jsonb_typeof(v_value) <> 'null' THEN v_value END;
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'RC229', MESSAGE = 'a read of the plan not served by the standby yet',
+        DETAIL = jsonb_build_object('key', v_key, 'sql', p_sql, 'p_1', p_1, 'p_2', p_2,
+                                    'p_3', p_3)::text,
+        HINT = 'Internal to recon.replica_fix(): it asks the standby for this read and plans '
+               || 'again.';
+END;
+$_$;
+
+--
+-- Name: FUNCTION fix_read(p_sql text, p_1 text[], p_2 text[], p_3 jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_read(p_sql text, p_1 text[], p_2 text[], p_3 jsonb) IS 'One read of the money tables by recon.fix()''s planner: the query p_sql (one jsonb value) with its parameters $1 = p_1, $2 = p_2 (sets of keys: sorted, without repeats), $3 = p_3. Run here, unless recon.replica_fix() is planning from a standby''s reads in this transaction (_recon.fix_read_memo, which only it writes and which it empties before it returns): then the value the standby read for that query and parameters, else RC229 (that read is asked of the standby, and the plan made again).';
+
+--
+-- Name: fix_read_key(text, text[], text[], jsonb); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_read_key(p_sql text, p_1 text[], p_2 text[], p_3 jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT encode(sha256(convert_to(jsonb_build_array(p_sql, p_1, p_2, p_3)::text, 'UTF8')),
+                  'hex');
+$$;
+
+--
+-- Name: FUNCTION fix_read_key(p_sql text, p_1 text[], p_2 text[], p_3 jsonb); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_read_key(p_sql text, p_1 text[], p_2 text[], p_3 jsonb) IS 'The key of one read of recon.fix()''s planner (_recon.fix_read): a SHA-256 of its query and parameters.';
+
+--
+-- Name: fix_read_sign(text, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.fix_read_sign(p_secret text, p_key text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT encode(sha256(convert_to(p_secret || ':' || encode(sha256(convert_to(
+               p_secret || ':' || p_key, 'UTF8')), 'hex'), 'UTF8')), 'hex');
+$$;
+
+--
+-- Name: FUNCTION fix_read_sign(p_secret text, p_key text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.fix_read_sign(p_secret text, p_key text) IS 'The signature of a planner read (its key, _recon.fix_read_key) under a target''s secret (_recon.replica_target.read_secret, which no caller can read): recon.replica_fix_read() on the standby runs only a query the primary signed, so a caller cannot have the toolkit''s owner read anything else.';
+
+--
 -- Name: fix_read_wallets(bigint, boolean); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -8166,14 +8269,13 @@ BEGIN
             WHERE s.stage_id = p_stage AND s.wallet_source = v_ws.name
               AND s.status = 'planned' AND e.value ->> 'offset_wallet' IS NOT NULL);
         v_cols := _recon.stored_balances_sql(v_ws, v_ws.balance_columns);  -- major units
-        EXECUTE format(
+        v_map := _recon.fix_read(format(
             'SELECT jsonb_object_agg(x.k, x.v) FROM (SELECT w.%1$I::text AS k, '
             || '%2$s AS v FROM %3$s AS w WHERE w.%1$I = ANY ($1::%4$s[]) '
             || 'ORDER BY w.%1$I %5$s) AS x',
             v_ws.key_column, v_cols, v_ws.relid::regclass,
             _recon.column_type(v_ws.relid, v_ws.key_column),
-            CASE WHEN p_lock THEN 'FOR UPDATE' ELSE '' END)
-        INTO v_map USING v_keys;
+            CASE WHEN p_lock THEN 'FOR UPDATE' ELSE '' END), v_keys);
         v_stored := v_stored || jsonb_build_object(v_ws.name, COALESCE(v_map, '{}'));
     END LOOP;
     UPDATE _recon.fix_stage AS s
@@ -8234,9 +8336,9 @@ BEGIN
                           AND (s.wallet_key IS NOT NULL OR s.status IN ('planned', 'covered')));
         -- keyed as the run staged them: rows sharing a key numbered #n (an orphan's payment id
         -- on two rows), else a step's finding would never be found again
-        EXECUTE format('SELECT jsonb_object_agg(r.finding_key, r.difference) FROM (%s) AS r',
-                       _recon.stage_keys_sql(_recon.recheck_sql(v_check)))
-        INTO v_map USING v_keys;
+        v_map := _recon.fix_read(
+            format('SELECT jsonb_object_agg(r.finding_key, r.difference) FROM (%s) AS r',
+                   _recon.stage_keys_sql(_recon.recheck_sql(v_check))), v_keys);
         v_pre := v_pre || jsonb_build_object(v_check.name, COALESCE(v_map, '{}'));
     END LOOP;
     RETURN v_pre;
@@ -8736,6 +8838,7 @@ DECLARE
     v_ws _recon.wallet_source;
     v_offsets jsonb;
     v_now jsonb;
+    v_scales jsonb;
 BEGIN
     FOR v_ws IN SELECT DISTINCT w.* FROM _recon.fix_stage AS s
                 JOIN _recon.wallet_source AS w ON w.name = s.wallet_source
@@ -8743,30 +8846,39 @@ BEGIN
         -- 1. A per-row scale (Blnk's precision): the wallet's stored balance is written as
         --    whole minor units at its row's scale (RC321 otherwise, failing the whole fix).
         IF v_ws.balance_scale ? 'column' THEN
-            EXECUTE format($q$
-                UPDATE _recon.fix_stage AS s SET status = 'skipped', note = o.note
-                FROM (
-                    SELECT DISTINCT ON (b.wallet_key) b.wallet_key,
-                           format('would not fit %%s (whole minor units at %%s = %%s): %%s -> %%s',
-                                  b.col, %1$L, w.%1$I, b.before, b.before + b.moved) AS note
-                    FROM _recon.fix_wallet_moves($1) AS b
-                    JOIN %2$s AS w ON w.%3$I::text = b.wallet_key
-                    CROSS JOIN LATERAL (SELECT CASE WHEN %4$L = 'places'
-                                                    THEN w.%1$I::integer
-                                                    WHEN w.%1$I::text ~ '^10{0,38}$'
-                                                    THEN length(w.%1$I::text) - 1 END AS places
-                    ) AS p
-                    WHERE b.wallet_source = $2
-                      AND (p.places IS NULL OR p.places NOT BETWEEN 0 AND 38
-                           OR (b.before + b.moved) * ('1e' || p.places)::numeric
-                              <> trunc((b.before + b.moved) * ('1e' || p.places)::numeric))
-                    ORDER BY b.wallet_key, b.first_step
-                ) AS o
-                WHERE s.stage_id = $1 AND s.status = 'planned' AND s.wallet_source = $2
-                  AND s.wallet_key = o.wallet_key$q$,
+            -- the wallets' scales, read (_recon.fix_read: on a standby when recon.replica_fix
+            -- plans): per wallet, its scale column as text and its decimal places
+            v_scales := _recon.fix_read(format($q$
+                SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                           'k', w.%3$I::text, 'raw', w.%1$I::text, 'places', p.places)), '[]')
+                FROM %2$s AS w
+                CROSS JOIN LATERAL (SELECT CASE WHEN %4$L = 'places'
+                                                THEN w.%1$I::integer
+                                                WHEN w.%1$I::text ~ '^10{0,38}$'
+                                                THEN length(w.%1$I::text) - 1 END AS places
+                ) AS p
+                WHERE w.%3$I::text = ANY ($1)$q$,
                 v_ws.balance_scale ->> 'column', v_ws.relid::regclass, v_ws.key_column,
-                v_ws.balance_scale ->> 'as')
-            USING p_stage, v_ws.name;
+                v_ws.balance_scale ->> 'as'),
+                ARRAY(SELECT b.wallet_key FROM _recon.fix_wallet_moves(p_stage) AS b
+                      WHERE b.wallet_source = v_ws.name));
+            UPDATE _recon.fix_stage AS s SET status = 'skipped', note = o.note
+            FROM (
+                SELECT DISTINCT ON (b.wallet_key) b.wallet_key,
+                       format('would not fit %s (whole minor units at %s = %s): %s -> %s',
+                              b.col, v_ws.balance_scale ->> 'column', w.raw, b.before,
+                              b.before + b.moved) AS note
+                FROM _recon.fix_wallet_moves(p_stage) AS b
+                JOIN jsonb_to_recordset(v_scales) AS w (k text, raw text, places integer)
+                    ON w.k = b.wallet_key
+                WHERE b.wallet_source = v_ws.name
+                  AND (w.places IS NULL OR w.places NOT BETWEEN 0 AND 38
+                       OR (b.before + b.moved) * ('1e' || w.places)::numeric
+                          <> trunc((b.before + b.moved) * ('1e' || w.places)::numeric))
+                ORDER BY b.wallet_key, b.first_step
+            ) AS o
+            WHERE s.stage_id = p_stage AND s.status = 'planned' AND s.wallet_source = v_ws.name
+              AND s.wallet_key = o.wallet_key;
         END IF;
         -- 2. The offset wallets: what every planned posting against one moves it by (the
         --    opposite side of a double entry), from its stored balance now.
@@ -15196,6 +15308,7 @@ CREATE TABLE _recon.replica_target (
     used_at timestamp with time zone,
     run_id bigint,
     increment jsonb,
+    read_secret text DEFAULT ((gen_random_uuid())::text || (gen_random_uuid())::text) NOT NULL,
     CONSTRAINT replica_target_expiry CHECK ((expires_at > taken_at))
 );
 
@@ -15264,6 +15377,12 @@ COMMENT ON COLUMN _recon.replica_target.run_id IS 'The run its result was record
 --
 
 COMMENT ON COLUMN _recon.replica_target.increment IS 'Per balance check, what recon.replica_increment_target() settled before taking the position: the watermark it starts from (run_id, order_bound, snapshot_xmin, wallet_rows) and the new bound and snapshot_xmin, or why_full; NULL for a target of a full read.';
+
+--
+-- Name: COLUMN replica_target.read_secret; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.replica_target.read_secret IS 'A random secret: the primary signs with it each read of a fix plan it asks the standby for (recon.replica_fix); the standby runs only a read so signed (recon.replica_fix_read).';
 
 --
 -- Name: replica_claim(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -19742,9 +19861,19 @@ BEGIN
         PERFORM _recon.fail('RC220', 'recon.fix() cannot plan on a standby',
                             'Its plan is staged in _recon.fix_stage, and a standby can write '
                             || 'nothing.',
-                            'Run recon.fix() (wallet-recon fix) on the primary: a dry run '
-                            || 'reads only the findings'' wallets; checks can read on a '
-                            || 'standby (wallet-recon check --replica).');
+                            'Run recon.fix() (wallet-recon fix) on the primary; a dry run '
+                            || 'can read on a standby: wallet-recon fix --replica URL '
+                            || '(recon.replica_fix on the primary).');
+    END IF;
+    -- Applying reads the money tables here, under its locks: never inside a plan made from a
+    -- standby's reads (recon.replica_fix, which makes dry runs only; _recon.fix_read).
+    IF NOT fix.dry_run AND EXISTS (SELECT FROM _recon.fix_read_memo AS m
+                                   WHERE m.txid = pg_current_xact_id_if_assigned()) THEN
+        PERFORM _recon.fail('RC229', 'recon.fix() cannot apply on a standby''s reads',
+                            'This transaction is making a plan from a standby''s reads '
+                            || '(recon.replica_fix).',
+                            'Apply with recon.fix(dry_run => false) in a transaction of its '
+                            || 'own: it reads and re-verifies everything on the primary.');
     END IF;
     PERFORM _recon.require_writable('recon.fix()',
                                     'Even a dry run stages its plan in _recon.fix_stage (a '
@@ -20598,6 +20727,153 @@ $$;
 --
 
 COMMENT ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) IS 'On a hot standby, in a read-only transaction begun after recon.replica_wait(target) returned: the read work of recon.reconcile(checks, mode) (every enabled check, or the named ones), the findings as the run stages them, as jsonb; nothing is written. recon.record_replica_run() on the primary records it. In incremental mode a balance check is judged from the increment its target settled (recon.replica_increment_target: target.increment) and the state the primary sent (recon.replica_state: target.states), as a run on the primary judges it; otherwise, and for every other check, it is read in full (runs.why_full says why in incremental mode). Errors: RC201, RC202, RC220-RC224 (docs/SQLSTATES.md).';
+
+--
+-- Name: replica_fix(jsonb, jsonb, bigint, text[], text[], text, numeric, numeric, bigint[], jsonb, jsonb); Type: FUNCTION; Schema: recon; Owner: -
+--
+
+CREATE FUNCTION recon.replica_fix(target jsonb, reads jsonb DEFAULT '{}'::jsonb, run_id bigint DEFAULT NULL::bigint, checks text[] DEFAULT NULL::text[], wallets text[] DEFAULT NULL::text[], force_strategy text DEFAULT NULL::text, wallet_limit numeric DEFAULT NULL::numeric, run_limit numeric DEFAULT NULL::numeric, findings bigint[] DEFAULT NULL::bigint[], wallet_limits jsonb DEFAULT NULL::jsonb, run_limits jsonb DEFAULT NULL::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_target _recon.replica_target;
+    v_role name := CASE WHEN current_setting('role') = 'none' THEN session_user
+                        ELSE current_setting('role')::name END;
+    v_steps jsonb;
+    v_detail text;
+    v_read jsonb;
+BEGIN
+    IF jsonb_typeof(replica_fix.reads) IS DISTINCT FROM 'object' THEN
+        PERFORM _recon.fail('RC224', 'reads must be a JSON object',
+                            format('Got %s.', left(COALESCE(replica_fix.reads::text, 'NULL'), 200)),
+                            'Pass {} first, then what recon.replica_fix_read() returned on the '
+                            || 'standby, merged.');
+    END IF;
+    -- The target this primary handed out to this role, not expired: its secret signs each read
+    -- asked of the standby. Nothing is recorded and the target is not used up: a plan is shown,
+    -- never applied from these reads (recon.fix() applies on the primary, reading it there).
+    SELECT t.* INTO v_target FROM _recon.replica_target AS t
+    WHERE t.token::text = replica_fix.target ->> 'token';
+    IF v_target.token IS NULL OR v_target.taken_by IS DISTINCT FROM v_role
+       OR v_target.expires_at < clock_timestamp() THEN
+        PERFORM _recon.fail('RC225', 'not a usable target for a fix plan',
+                            CASE WHEN v_target.token IS NULL
+                                 THEN 'This primary handed out no such target.'
+                                 WHEN v_target.taken_by IS DISTINCT FROM v_role
+                                 THEN format('It was taken by %s.', v_target.taken_by)
+                                 ELSE format('It expired at %s.', v_target.expires_at) END,
+                            'Take a new one: run wallet-recon fix --replica again.');
+    END IF;
+    -- The plan, exactly as recon.fix() makes a dry run, each of its reads of the money tables
+    -- (_recon.fix_read) taken from reads (held in _recon.fix_read_memo for this transaction,
+    -- which no caller can write); the first it lacks stops it (RC229, the stage rolled back)
+    -- and is returned, signed, for the standby to read.
+    INSERT INTO _recon.fix_read_memo (txid, read_key, read_value)
+    SELECT pg_current_xact_id(), '', NULL
+    UNION ALL
+    SELECT pg_current_xact_id(), r.key, r.value FROM jsonb_each(replica_fix.reads) AS r
+    WHERE r.key <> '';
+    BEGIN
+        SELECT COALESCE(jsonb_agg(to_jsonb(f) ORDER BY f.step), '[]') INTO v_steps
+        FROM recon.fix(run_id => replica_fix.run_id, dry_run => TRUE,
+                       checks => replica_fix.checks, wallets => replica_fix.wallets,
+                       force_strategy => replica_fix.force_strategy,
+                       wallet_limit => replica_fix.wallet_limit,
+                       run_limit => replica_fix.run_limit, findings => replica_fix.findings,
+                       wallet_limits => replica_fix.wallet_limits,
+                       run_limits => replica_fix.run_limits) AS f;
+    EXCEPTION WHEN SQLSTATE 'RC229' THEN
+        GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+        v_read := v_detail::jsonb;
+    END;
+    DELETE FROM _recon.fix_read_memo AS m WHERE m.txid = pg_current_xact_id();
+    IF v_read IS NOT NULL THEN
+        RETURN jsonb_build_object('read', v_read || jsonb_build_object(
+            'sig', _recon.fix_read_sign(v_target.read_secret, v_read ->> 'key')));
+    END IF;
+    RETURN jsonb_build_object('steps', v_steps,
+                              'reads', (SELECT count(*) FROM jsonb_object_keys(replica_fix.reads)));
+END;
+$$;
+
+--
+-- Name: FUNCTION replica_fix(target jsonb, reads jsonb, run_id bigint, checks text[], wallets text[], force_strategy text, wallet_limit numeric, run_limit numeric, findings bigint[], wallet_limits jsonb, run_limits jsonb); Type: COMMENT; Schema: recon; Owner: -
+--
+
+COMMENT ON FUNCTION recon.replica_fix(target jsonb, reads jsonb, run_id bigint, checks text[], wallets text[], force_strategy text, wallet_limit numeric, run_limit numeric, findings bigint[], wallet_limits jsonb, run_limits jsonb) IS 'On the primary: recon.fix()''s dry-run plan (same parameters) made from a standby''s reads (docs/SCALING.md, "Fix plans on a standby"; wallet-recon fix --replica). target is what recon.replica_target() returned to this role (RC225 otherwise); reads, {key: value}, what recon.replica_fix_read() returned on the standby so far. Returns {"steps": [recon.fix_step as JSON]} when every read of the money tables the planner makes was served from reads, else {"read": {...}}: the next read to ask the standby for, signed with the target''s secret. Writes nothing that stays; applying is recon.fix() on the primary, which reads and re-verifies there. Errors: those of recon.fix(), RC224 reads not an object, RC225 target.';
+
+--
+-- Name: replica_fix_read(jsonb, jsonb); Type: FUNCTION; Schema: recon; Owner: -
+--
+
+CREATE FUNCTION recon.replica_fix_read(target jsonb, request jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS $$
+DECLARE
+    v_replayed pg_lsn;
+    v_secret text;
+    v_expires timestamptz;
+    v_1 text[];
+    v_2 text[];
+    v_key text;
+    v_value jsonb;
+BEGIN
+    PERFORM _recon.replica_standby(replica_fix_read.target);
+    -- recon.replica_wait() ran before this transaction began: its snapshot holds every
+    -- transaction the primary had committed at the target (and the target itself).
+    v_replayed := pg_last_wal_replay_lsn();
+    SELECT t.read_secret, t.expires_at INTO v_secret, v_expires
+    FROM _recon.replica_target AS t WHERE t.token::text = replica_fix_read.target ->> 'token';
+    IF v_replayed < (replica_fix_read.target ->> 'lsn')::pg_lsn OR v_secret IS NULL THEN
+        PERFORM _recon.fail('RC223', 'the replica has not replayed the primary''s position yet',
+                            format('Replayed %s, the target is %s%s.', v_replayed,
+                                   replica_fix_read.target ->> 'lsn',
+                                   CASE WHEN v_secret IS NULL
+                                        THEN ' (its target is not here yet)' ELSE '' END),
+                            'Run SELECT recon.replica_wait(target) first, in its own '
+                            || 'transaction, then this in a new one.');
+    END IF;
+    IF v_expires < clock_timestamp() THEN
+        PERFORM _recon.fail('RC225', 'the target expired',
+                            format('It expired at %s.', v_expires),
+                            'Take a new one: run wallet-recon fix --replica again.');
+    END IF;
+    -- Only a query the primary signed for this target runs here (it runs as the toolkit's
+    -- owner): the key covers the query and its parameters.
+    IF jsonb_typeof(replica_fix_read.request) IS DISTINCT FROM 'object'
+       OR jsonb_typeof(replica_fix_read.request -> 'sql') IS DISTINCT FROM 'string' THEN
+        PERFORM _recon.fail('RC224', 'not a read asked by recon.replica_fix()',
+                            format('Got %s.', left(COALESCE(replica_fix_read.request::text,
+                                                            'NULL'), 200)),
+                            'Pass the "read" recon.replica_fix() returned on the primary.');
+    END IF;
+    v_1 := CASE WHEN jsonb_typeof(replica_fix_read.request -> 'p_1') = 'array' THEN
+                ARRAY(SELECT jsonb_array_elements_text(replica_fix_read.request -> 'p_1')) END;
+    v_2 := CASE WHEN jsonb_typeof(replica_fix_read.request -> 'p_2') = 'array' THEN
+                ARRAY(SELECT jsonb_array_elements_text(replica_fix_read.request -> 'p_2')) END;
+    v_key := _recon.fix_read_key(replica_fix_read.request ->> 'sql', v_1, v_2,
+                                 NULLIF(replica_fix_read.request -> 'p_3', 'null'));
+    IF _recon.fix_read_sign(v_secret, v_key)
+       IS DISTINCT FROM replica_fix_read.request ->> 'sig' THEN
+        PERFORM _recon.fail('RC224', 'a read the primary did not sign',
+                            'Its query or parameters differ from what recon.replica_fix() '
+                            || 'asked for this target.',
+                            'Pass the "read" recon.replica_fix() returned, unchanged.');
+    END IF;
+    EXECUTE replica_fix_read.request ->> 'sql' INTO v_value
+    USING v_1, v_2, NULLIF(replica_fix_read.request -> 'p_3', 'null');
+    RETURN jsonb_build_object(v_key, v_value);
+END;
+$$;
+
+--
+-- Name: FUNCTION replica_fix_read(target jsonb, request jsonb); Type: COMMENT; Schema: recon; Owner: -
+--
+
+COMMENT ON FUNCTION recon.replica_fix_read(target jsonb, request jsonb) IS 'On a hot standby, in a read-only transaction begun after recon.replica_wait(target) returned (one transaction for all the reads of a plan: one snapshot): runs one read of the money tables that recon.replica_fix() asked for on the primary (request: its "read", signed with the target''s secret) and returns {key: value}, to pass back to recon.replica_fix(). Writes nothing. Errors: RC220-RC222 as recon.replica_wait(), RC223 not replayed the target yet, RC224 a request not signed by the primary for this target, RC225 the target expired.';
 
 --
 -- Name: replica_increment_keys(jsonb); Type: FUNCTION; Schema: recon; Owner: -
@@ -21780,6 +22056,40 @@ COMMENT ON COLUMN _recon.fix_policy.wallet_limit IS 'Per currency, the largest r
 --
 
 COMMENT ON COLUMN _recon.fix_policy.run_limit IS 'Per currency, the largest total one recon.fix() call applies for this check. NULL: ten times the wallet limit.';
+
+--
+-- Name: fix_read_memo; Type: TABLE; Schema: _recon; Owner: -
+--
+
+CREATE UNLOGGED TABLE _recon.fix_read_memo (
+    txid xid8 NOT NULL,
+    read_key text NOT NULL,
+    read_value jsonb
+);
+
+--
+-- Name: TABLE fix_read_memo; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON TABLE _recon.fix_read_memo IS 'Scratch space of a running recon.replica_fix(): the reads of the money tables a standby made for the plan it is making (_recon.fix_read returns them instead of reading here). Rows of its transaction only, removed before it returns; unlogged (nothing to keep).';
+
+--
+-- Name: COLUMN fix_read_memo.txid; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_read_memo.txid IS 'The transaction of recon.replica_fix().';
+
+--
+-- Name: COLUMN fix_read_memo.read_key; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_read_memo.read_key IS 'The read (_recon.fix_read_key: its query and parameters); the empty key marks the transaction as planning from a standby''s reads.';
+
+--
+-- Name: COLUMN fix_read_memo.read_value; Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON COLUMN _recon.fix_read_memo.read_value IS 'What the standby read.';
 
 --
 -- Name: fix_stage_seq; Type: SEQUENCE; Schema: _recon; Owner: -
@@ -23573,6 +23883,13 @@ ALTER TABLE ONLY _recon.fix_policy
     ADD CONSTRAINT fix_policy_pkey PRIMARY KEY (check_name);
 
 --
+-- Name: fix_read_memo fix_read_memo_pkey; Type: CONSTRAINT; Schema: _recon; Owner: -
+--
+
+ALTER TABLE ONLY _recon.fix_read_memo
+    ADD CONSTRAINT fix_read_memo_pkey PRIMARY KEY (txid, read_key);
+
+--
 -- Name: fix_stage fix_stage_pkey; Type: CONSTRAINT; Schema: _recon; Owner: -
 --
 
@@ -24957,6 +25274,24 @@ REVOKE ALL ON FUNCTION _recon.fix_post_sql(p_ledger _recon.ledger_source, p_writ
 --
 
 REVOKE ALL ON FUNCTION _recon.fix_postable(p_ledger _recon.ledger_source, p_writer _recon.writer, p_deltas jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_read(p_sql text, p_1 text[], p_2 text[], p_3 jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_read(p_sql text, p_1 text[], p_2 text[], p_3 jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_read_key(p_sql text, p_1 text[], p_2 text[], p_3 jsonb); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_read_key(p_sql text, p_1 text[], p_2 text[], p_3 jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fix_read_sign(p_secret text, p_key text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.fix_read_sign(p_secret text, p_key text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fix_read_wallets(p_stage bigint, p_lock boolean); Type: ACL; Schema: _recon; Owner: -
@@ -26363,6 +26698,20 @@ REVOKE ALL ON FUNCTION recon.register_writer(ledger text, options jsonb) FROM PU
 REVOKE ALL ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) FROM PUBLIC;
 GRANT ALL ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) TO recon_auditor;
 GRANT ALL ON FUNCTION recon.replica_findings(target jsonb, checks text[], mode text) TO recon_operator;
+
+--
+-- Name: FUNCTION replica_fix(target jsonb, reads jsonb, run_id bigint, checks text[], wallets text[], force_strategy text, wallet_limit numeric, run_limit numeric, findings bigint[], wallet_limits jsonb, run_limits jsonb); Type: ACL; Schema: recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION recon.replica_fix(target jsonb, reads jsonb, run_id bigint, checks text[], wallets text[], force_strategy text, wallet_limit numeric, run_limit numeric, findings bigint[], wallet_limits jsonb, run_limits jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION recon.replica_fix(target jsonb, reads jsonb, run_id bigint, checks text[], wallets text[], force_strategy text, wallet_limit numeric, run_limit numeric, findings bigint[], wallet_limits jsonb, run_limits jsonb) TO recon_operator;
+
+--
+-- Name: FUNCTION replica_fix_read(target jsonb, request jsonb); Type: ACL; Schema: recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION recon.replica_fix_read(target jsonb, request jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION recon.replica_fix_read(target jsonb, request jsonb) TO recon_operator;
 
 --
 -- Name: FUNCTION replica_increment_keys(target jsonb); Type: ACL; Schema: recon; Owner: -
