@@ -10906,6 +10906,35 @@ $$;
 COMMENT ON FUNCTION _recon.guard_drift_spill(p_guard integer, p_acc text) IS 'Called by a drift guard''s row trigger function when its transaction-local accumulator grew past 8 kB: adds its records, summed per wallet and column, to _recon.guard_spill (which the commit-time check reads with the rest), so that a transaction of any size costs the same per row. Inside the user''s transaction: a rollback, to a savepoint too, takes it back.';
 
 --
+-- Name: guard_drift_sums(text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_sums(p_ledger text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- the ledger itself and _recon.guard_drift_ledgers on the balance columns it moves (as
+    -- _recon.guard_drift_compile computes them), sorted: what recon.enable_guard records in
+    -- the guard's "compiled" and _recon.guard_follow_checks compares with
+    SELECT jsonb_agg(x.name ORDER BY x.name)
+    FROM (SELECT l.name
+          FROM _recon.ledger_source AS l WHERE l.name = p_ledger
+          UNION
+          SELECT o.name
+          FROM _recon.ledger_source AS l
+          JOIN _recon.wallet_source AS w ON w.name = l.wallet_source
+          CROSS JOIN LATERAL _recon.guard_drift_ledgers(
+              l, ARRAY(SELECT b FROM unnest(w.balance_columns) AS b WHERE l.effects ? b)) AS o
+          WHERE l.name = p_ledger) AS x;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_sums(p_ledger text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_sums(p_ledger text) IS 'The ledgers a drift guard on ledger p_ledger sums, as a sorted JSON array of names: the ledger and every other ledger a balance check lists with it on the balance columns it moves (_recon.guard_drift_ledgers). Recorded in _recon.guard.compiled -> ''ledgers'' when the guard is enabled; _recon.guard_follow_checks recompiles a guard whose set it changed.';
+
+--
 -- Name: guard_drift_times_sql(text, numeric); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -11250,6 +11279,63 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.guard_filter_sql(p_ledger _recon.ledger_source, p_row text) IS 'SQL condition over trigger row p_row (new or old) true when the row passes the ledger source''s entry filters, as _recon.legs_sql() applies them (NULL: the row does not count), with every operator and type schema-qualified. NULL when the source has no filters.';
+
+--
+-- Name: guard_follow_checks(text, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_follow_checks(p_check text, p_wallet text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_guard _recon.guard;
+    v_sums jsonb;
+    v_done jsonb := '[]'::jsonb;
+BEGIN
+    -- A drift guard sums the ledgers its balance checks list with its own, read when it was
+    -- enabled (_recon.guard_drift_sums, kept in compiled -> 'ledgers'). A check registered or
+    -- dropped since can change that set: a guard still summing a ledger no check sums with
+    -- its own lets through what reconcile finds; one not summing a ledger a new check lists
+    -- blocks the correct postings through it. Each guard whose set changed is enabled again
+    -- (_recon.recompile_guard) before the change commits, or the change is refused.
+    -- Only a guard on a ledger of the check's wallet source can sum its ledgers.
+    FOR v_guard IN SELECT g.* FROM _recon.guard AS g
+                   JOIN _recon.ledger_source AS l ON l.name = g.target
+                   WHERE g.kind = 'drift' AND l.wallet_source = p_wallet
+                   ORDER BY g.id LOOP
+        v_sums := _recon.guard_drift_sums(v_guard.target);
+        CONTINUE WHEN v_guard.compiled -> 'ledgers' IS NOT DISTINCT FROM v_sums;
+        BEGIN
+            PERFORM _recon.recompile_guard(v_guard.id);
+        EXCEPTION
+            WHEN lock_not_available OR query_canceled OR deadlock_detected THEN
+                RAISE;
+            WHEN OTHERS THEN
+                PERFORM _recon.fail(
+                    'RC411',
+                    format('check %s changes what the drift guard on %s sums, and the guard '
+                           || 'cannot be enabled again here', p_check, v_guard.target),
+                    format('The guard sums ledgers %s; with this change it must sum %s. '
+                           || 'Enabling it again failed: %s',
+                           COALESCE(v_guard.compiled -> 'ledgers', '"unknown"'::jsonb),
+                           v_sums, SQLERRM),
+                    format('Run this as the owner of the guarded tables (or a superuser), or '
+                           || 'first SELECT recon.disable_guard(''drift'', %L) and enable it '
+                           || 'again after the change; docs/GUARDS.md "Several ledgers, one '
+                           || 'balance column".', v_guard.target));
+        END;
+        v_done := v_done || to_jsonb(v_guard.target);
+    END LOOP;
+    RETURN v_done;
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_follow_checks(p_check text, p_wallet text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_follow_checks(p_check text, p_wallet text) IS 'Called by recon.register_check and recon.drop_check (balance check p_check on wallet source p_wallet) after the change: every drift guard on a ledger of p_wallet whose set of summed ledgers (_recon.guard_drift_sums) is no longer the one it was enabled with is enabled again in the same transaction (_recon.recompile_guard), so that block mode keeps stopping exactly what reconcile finds. RC411 (nothing changed) when one cannot be (the tables'' owner is needed, or the guard cannot sum a ledger of the new set). Returns the targets of the guards recompiled.';
 
 --
 -- Name: guard_grant_row_functions(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
@@ -14868,6 +14954,58 @@ $$;
 COMMENT ON FUNCTION _recon.recompile_checks(p_kinds text[]) IS 'Compiles the registered checks of the given kinds again with their kinds'' compilers (_recon.check_kind; a custom query is never compiled again) and replaces the views whose query changed (same columns); returns how many. A check that no longer compiles is left as it was, with a WARNING, and so is a view that cannot be replaced. Run by every upgrade that applied anything of the repeatable layer (migrator/core.py), for every kind, and safe to run at any time.';
 
 --
+-- Name: recompile_guard(integer); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.recompile_guard(p_id integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_guard _recon.guard;
+    v_seq text := pg_get_serial_sequence('_recon.guard', 'id');
+    v_last bigint;
+    v_called boolean;
+    v_alerts bigint[];
+    v_id integer;
+BEGIN
+    -- Disabled and enabled again with its options: it keeps its id (so its trigger names),
+    -- when it was enabled and by whom, and its alerts. Any error is the caller's to handle
+    -- (nothing of it is then changed).
+    SELECT g.* INTO STRICT v_guard FROM _recon.guard AS g WHERE g.id = p_id;
+    EXECUTE format('SELECT last_value, is_called FROM %s', v_seq) INTO v_last, v_called;
+    v_alerts := ARRAY(SELECT a.id FROM _recon.alert AS a WHERE a.guard_id = v_guard.id);
+    BEGIN
+        PERFORM recon.disable_guard(v_guard.kind, v_guard.target);
+        PERFORM setval(v_seq, v_guard.id, FALSE);
+        v_id := (recon.enable_guard(
+            v_guard.kind, v_guard.target,
+            COALESCE(v_guard.options, '{}')
+            || jsonb_build_object('mode', v_guard.mode, 'tolerance', v_guard.tolerance))
+            ->> 'guard')::integer;
+    EXCEPTION WHEN OTHERS THEN
+        -- a sequence is not rolled back: the next guard must not take this one's id
+        PERFORM setval(v_seq, v_last, v_called);
+        RAISE;
+    END;
+    PERFORM setval(v_seq, v_last, v_called);
+    IF v_id IS DISTINCT FROM v_guard.id THEN
+        RAISE EXCEPTION 'guard % came back as %', v_guard.id, v_id;
+    END IF;
+    UPDATE _recon.guard AS g
+    SET enabled_at = v_guard.enabled_at, enabled_by = v_guard.enabled_by
+    WHERE g.id = v_guard.id;
+    UPDATE _recon.alert AS a SET guard_id = v_guard.id WHERE a.id = ANY (v_alerts);
+END;
+$$;
+
+--
+-- Name: FUNCTION recompile_guard(p_id integer); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.recompile_guard(p_id integer) IS 'Guard p_id disabled and enabled again with its options and the installed generator, keeping its id (so its trigger names), enabled_at, enabled_by and alerts. Raises whatever recon.disable_guard or recon.enable_guard raise (the tables'' owner is needed): callers decide (_recon.recompile_guards reports it, _recon.guard_follow_checks refuses with RC411).';
+
+--
 -- Name: recompile_guards(); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -14879,37 +15017,17 @@ DECLARE
     v_guard _recon.guard;
     v_done integer := 0;
     v_failed jsonb := '[]'::jsonb;
-    v_seq text := pg_get_serial_sequence('_recon.guard', 'id');
-    v_last bigint;
-    v_called boolean;
-    v_alerts bigint[];
-    v_id integer;
 BEGIN
     -- A guard's trigger functions hold the SQL generated when it was enabled: they may call
     -- toolkit functions a later package removed (issue 14: legs guards enabled before 0020
     -- called _recon.guard_parent_isolation), and a block-mode drift guard enabled before 0023
     -- kept its sums in a setting the writer can reset. Each is disabled and enabled again,
-    -- with its options, in a savepoint: one that cannot be (its table's owner is needed, the
-    -- source changed) stays as it was and is reported. Each keeps its id (so its trigger
-    -- names), when it was enabled and by whom, and its alerts.
-    EXECUTE format('SELECT last_value, is_called FROM %s', v_seq) INTO v_last, v_called;
+    -- with its options (_recon.recompile_guard), in a savepoint: one that cannot be (its
+    -- table's owner is needed, the source changed) stays as it was and is reported. Each
+    -- keeps its id (so its trigger names), when it was enabled and by whom, and its alerts.
     FOR v_guard IN SELECT g.* FROM _recon.guard AS g ORDER BY g.id LOOP
         BEGIN
-            v_alerts := ARRAY(SELECT a.id FROM _recon.alert AS a WHERE a.guard_id = v_guard.id);
-            PERFORM recon.disable_guard(v_guard.kind, v_guard.target);
-            PERFORM setval(v_seq, v_guard.id, FALSE);
-            v_id := (recon.enable_guard(
-                v_guard.kind, v_guard.target,
-                COALESCE(v_guard.options, '{}')
-                || jsonb_build_object('mode', v_guard.mode, 'tolerance', v_guard.tolerance))
-                ->> 'guard')::integer;
-            IF v_id IS DISTINCT FROM v_guard.id THEN
-                RAISE EXCEPTION 'guard % came back as %', v_guard.id, v_id;
-            END IF;
-            UPDATE _recon.guard AS g
-            SET enabled_at = v_guard.enabled_at, enabled_by = v_guard.enabled_by
-            WHERE g.id = v_guard.id;
-            UPDATE _recon.alert AS a SET guard_id = v_guard.id WHERE a.id = ANY (v_alerts);
+            PERFORM _recon.recompile_guard(v_guard.id);
             v_done := v_done + 1;
         EXCEPTION
             WHEN lock_not_available OR query_canceled OR deadlock_detected THEN
@@ -14933,7 +15051,6 @@ BEGIN
                         ELSE '' END);
         END;
     END LOOP;
-    PERFORM setval(v_seq, v_last, v_called);
     RETURN jsonb_build_object('recompiled', v_done, 'failed', v_failed);
 END;
 $$;
@@ -19247,8 +19364,11 @@ CREATE FUNCTION recon.drop_check(name text) RETURNS void
 #variable_conflict use_column
 DECLARE
     v_view name;
+    v_kind text;
+    v_wallet text;
 BEGIN
-    v_view := (_recon.check(drop_check.name)).view_name;
+    SELECT c.view_name, c.kind, c.wallet_source INTO v_view, v_kind, v_wallet
+    FROM _recon."check"(drop_check.name) AS c;
     DELETE FROM _recon.watermark AS m WHERE m.check_name = drop_check.name;
     -- Its open findings are closed as dropped, not resolved (nothing saw them go), and stay as
     -- history; a new check of the same name starts with none.
@@ -19259,6 +19379,10 @@ BEGIN
     -- RESTRICT: a user view on it stops this; IF EXISTS: a DROP ... CASCADE of the tables it
     -- read may have taken it (recon.discrepancies then says so, RC204)
     EXECUTE format('DROP VIEW IF EXISTS recon.%I', v_view);
+    -- a balance check can change the ledgers a drift guard sums: it follows, or RC411
+    IF v_kind = 'balance' THEN
+        PERFORM _recon.guard_follow_checks(drop_check.name, v_wallet);
+    END IF;
 END;
 $$;
 
@@ -19266,7 +19390,7 @@ $$;
 -- Name: FUNCTION drop_check(name text); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.drop_check(name text) IS 'Drops a check and its view (never CASCADE: a view of yours over it makes this fail). Its open findings are closed as dropped (dropped_at); all its findings stay in the history tables. RC107 if unknown. Needs the toolkit owner.';
+COMMENT ON FUNCTION recon.drop_check(name text) IS 'Drops a check and its view (never CASCADE: a view of yours over it makes this fail). Its open findings are closed as dropped (dropped_at); all its findings stay in the history tables. A drift guard summing the ledgers of a balance check is enabled again with the ledgers the remaining checks list (RC411, nothing dropped, when it cannot be). RC107 if unknown. Needs the toolkit owner.';
 
 --
 -- Name: drop_source(text); Type: FUNCTION; Schema: recon; Owner: -
@@ -19434,7 +19558,12 @@ BEGIN
             'sql', v_compiled -> 'sql',
             'roots', v_compiled -> 'roots',
             'functions', (SELECT COALESCE(jsonb_agg(f.value -> 'function'), '[]'::jsonb)
-                          FROM jsonb_array_elements(v_compiled -> 'functions') AS f)),
+                          FROM jsonb_array_elements(v_compiled -> 'functions') AS f))
+            -- a drift guard: the ledgers it sums, for _recon.guard_follow_checks
+            || CASE WHEN enable_guard.kind = 'drift'
+                    THEN jsonb_build_object('ledgers',
+                                            _recon.guard_drift_sums(enable_guard.target))
+                    ELSE '{}'::jsonb END,
         triggers = (SELECT COALESCE(jsonb_agg(t.value - 'definition'), '[]'::jsonb)
                     FROM jsonb_array_elements(v_compiled -> 'triggers') AS t)
     WHERE g.id = v_id;
@@ -19978,6 +20107,10 @@ BEGIN
         COALESCE((register_check.options ->> 'critical_wallets')::integer, 10),
         COALESCE((register_check.options ->> 'pattern_wallets')::integer, 5)
     );
+    -- a balance check can change the ledgers a drift guard sums: it follows, or RC411
+    IF register_check.kind = 'balance' THEN
+        PERFORM _recon.guard_follow_checks(register_check.name, v_wallet);
+    END IF;
     RETURN recon.describe_check(register_check.name) - 'sql';
 END;
 $$;
@@ -19986,7 +20119,7 @@ $$;
 -- Name: FUNCTION register_check(name text, kind text, options jsonb); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.register_check(name text, kind text, options jsonb) IS 'Registers a check and compiles it once to the view recon.check_<name>, added to recon.discrepancies. Kinds and their options: recon.kinds (the registry _recon.check_kind), docs/CHECKS.md. Common options: tolerance, low_limit, high_wallets, critical_wallets, pattern_wallets, currency; tolerance and low_limit are amounts per currency ({"USD": 10, "JPY": 1000, "*": 5}) or one amount in the check''s currency. Errors: RC101-RC108, RC110 (docs/SQLSTATES.md); nothing is registered on error. Needs the toolkit owner. Table names resolve on your search_path, as in psql, and are stored schema-qualified.';
+COMMENT ON FUNCTION recon.register_check(name text, kind text, options jsonb) IS 'Registers a check and compiles it once to the view recon.check_<name>, added to recon.discrepancies. Kinds and their options: recon.kinds (the registry _recon.check_kind), docs/CHECKS.md. Common options: tolerance, low_limit, high_wallets, critical_wallets, pattern_wallets, currency; tolerance and low_limit are amounts per currency ({"USD": 10, "JPY": 1000, "*": 5}) or one amount in the check''s currency. Errors: RC101-RC108, RC110, RC411 (a drift guard summing its ledgers must be enabled again and cannot be here; docs/SQLSTATES.md); nothing is registered on error. Needs the toolkit owner. Table names resolve on your search_path, as in psql, and are stored schema-qualified.';
 
 --
 -- Name: register_ledger_source(text, text, text, text, text, jsonb); Type: FUNCTION; Schema: recon; Owner: -
@@ -25007,6 +25140,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col intege
 REVOKE ALL ON FUNCTION _recon.guard_drift_spill(p_guard integer, p_acc text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_drift_sums(p_ledger text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_sums(p_ledger text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_drift_times_sql(p_amount text, p_times numeric); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -25053,6 +25192,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_window_sealed(p_guard integer, p_table
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_filter_sql(p_ledger _recon.ledger_source, p_row text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_follow_checks(p_check text, p_wallet text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_follow_checks(p_check text, p_wallet text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_grant_row_functions(p_triggers jsonb); Type: ACL; Schema: _recon; Owner: -
@@ -25483,6 +25628,12 @@ REVOKE ALL ON FUNCTION _recon.recheck_sql(p_check _recon.check_def) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.recompile_checks(p_kinds text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION recompile_guard(p_id integer); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.recompile_guard(p_id integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION recompile_guards(); Type: ACL; Schema: _recon; Owner: -
