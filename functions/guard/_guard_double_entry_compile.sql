@@ -19,13 +19,32 @@ DECLARE
     v_null_filter text;
     v_parent record;
     v_parent_sql jsonb;
+    v_type text;
     v_into CONSTANT text := 'INSERT INTO _recon.guard_pending AS p '
         || '(txid, guard_id, fix_id, item, col, stored, ledger) ';
 BEGIN
     PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
                                   'double_entry guard');
-    -- its functions run as the toolkit's owner: no user's cast or operator
-    PERFORM _recon.guard_double_entry_types(v_ledger);
+    -- Its functions run as the toolkit's owner, in both modes: no user's cast or operator.
+    -- The journal is cast to text and back, the amounts to numeric; the direction is read by
+    -- its label through the legs relation (_recon.legs_kind_sql: an enum passes).
+    v_type := _recon.guard_require_builtin_types(
+        v_ledger, NULL,
+        ARRAY[v_ledger.wallet_column, v_ledger.debit_wallet_column,
+              v_ledger.credit_wallet_column, v_ledger.amount_column, v_ledger.direction_column,
+              v_ledger.operation_column, v_ledger.journal_column, v_ledger.currency_column],
+        ARRAY[v_ledger.direction_column, v_ledger.operation_column]);
+    IF v_type IS NOT NULL THEN
+        PERFORM _recon.fail(
+            'RC406', format('a double_entry guard cannot read %s', v_type),
+            'Its statement trigger function and journal sum run as the toolkit''s owner and '
+            || 'convert the journals, wallets and amounts they read; a type made by a user '
+            || '(an enum too, but for a direction, an operation or a rule column, read by its '
+            || 'label) can carry a cast that runs that user''s code, which would run as the '
+            || 'toolkit''s owner.',
+            'Use a built-in type (or a domain over one) for that column, or check journals '
+            || 'with reconcile (the journal check); docs/GUARDS.md "Block mode".');
+    END IF;
     IF (_recon.legs(v_ledger)).amount_mode = 'operation' THEN
         PERFORM _recon.fail('RC406', 'a double_entry guard needs a signed or direction ledger',
                             format('Ledger %s is operation-based.', v_ledger.name),
@@ -127,7 +146,7 @@ COMMENT ON FUNCTION _recon.guard_double_entry_compile(
 '"triggers"}, the statement triggers on the ledger (and on each parent table) staging the '
 'journals written in _recon.guard_pending, and the commit-time sum of one journal ("check"). '
 'RC106 without a journal column, RC406 on an operation ledger or over a column of a type a '
-'user made (_recon.guard_double_entry_types).';
+'user made (_recon.guard_require_builtin_types).';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_double_entry_compile(
     integer, _recon.ledger_source, _recon.wallet_source

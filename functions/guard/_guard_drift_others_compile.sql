@@ -37,9 +37,6 @@ BEGIN
                        || 'these balances with reconcile; docs/GUARDS.md "Several ledgers, '
                        || 'one balance column".', v_other.name, p_ledger.name));
         END IF;
-        IF p_block THEN  -- no user's cast runs as the toolkit's owner
-            PERFORM _recon.guard_require_builtin_types(v_other, p_wallet);
-        END IF;
         v_triggers := v_triggers || jsonb_build_array(jsonb_build_object(
             'table', v_other.relid::regclass::text,
             'trigger', format('recon_guard_%s_%s', p_id, v_side),

@@ -9472,13 +9472,32 @@ DECLARE
     v_null_filter text;
     v_parent record;
     v_parent_sql jsonb;
+    v_type text;
     v_into CONSTANT text := 'INSERT INTO _recon.guard_pending AS p '
         || '(txid, guard_id, fix_id, item, col, stored, ledger) ';
 BEGIN
     PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
                                   'double_entry guard');
-    -- its functions run as the toolkit's owner: no user's cast or operator
-    PERFORM _recon.guard_double_entry_types(v_ledger);
+    -- Its functions run as the toolkit's owner, in both modes: no user's cast or operator.
+    -- The journal is cast to text and back, the amounts to numeric; the direction is read by
+    -- its label through the legs relation (_recon.legs_kind_sql: an enum passes).
+    v_type := _recon.guard_require_builtin_types(
+        v_ledger, NULL,
+        ARRAY[v_ledger.wallet_column, v_ledger.debit_wallet_column,
+              v_ledger.credit_wallet_column, v_ledger.amount_column, v_ledger.direction_column,
+              v_ledger.operation_column, v_ledger.journal_column, v_ledger.currency_column],
+        ARRAY[v_ledger.direction_column, v_ledger.operation_column]);
+    IF v_type IS NOT NULL THEN
+        PERFORM _recon.fail(
+            'RC406', format('a double_entry guard cannot read %s', v_type),
+            'Its statement trigger function and journal sum run as the toolkit''s owner and '
+            || 'convert the journals, wallets and amounts they read; a type made by a user '
+            || '(an enum too, but for a direction, an operation or a rule column, read by its '
+            || 'label) can carry a cast that runs that user''s code, which would run as the '
+            || 'toolkit''s owner.',
+            'Use a built-in type (or a domain over one) for that column, or check journals '
+            || 'with reconcile (the journal check); docs/GUARDS.md "Block mode".');
+    END IF;
     IF (_recon.legs(v_ledger)).amount_mode = 'operation' THEN
         PERFORM _recon.fail('RC406', 'a double_entry guard needs a signed or direction ledger',
                             format('Ledger %s is operation-based.', v_ledger.name),
@@ -9577,69 +9596,7 @@ $_$;
 -- Name: FUNCTION guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'The part of _recon.guard_compile for a double_entry guard on ledger p_ledger: {"sql", "triggers"}, the statement triggers on the ledger (and on each parent table) staging the journals written in _recon.guard_pending, and the commit-time sum of one journal ("check"). RC106 without a journal column, RC406 on an operation ledger or over a column of a type a user made (_recon.guard_double_entry_types).';
-
---
--- Name: guard_double_entry_types(_recon.ledger_source); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.guard_double_entry_types(p_ledger _recon.ledger_source) RETURNS void
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_column text;
-BEGIN
-    -- A double_entry guard's statement trigger function (_recon.tg_guard_<id>_stmt) and its
-    -- commit-time journal sum run as the toolkit's owner, in both modes, and convert the
-    -- journal to text and back, the direction to text (through the legs relation: a cast,
-    -- not the enum's output function) and the amounts to numeric. A cast from a type its
-    -- owner made can be that owner's function (CREATE CAST ... WITH FUNCTION, even after the
-    -- guard is enabled), which would run as the toolkit's owner: as for a block-mode drift
-    -- guard (_recon.guard_require_builtin_types), only built-in types and domains over them
-    -- are read, and here no enum either.
-    SELECT format('%s.%I (%s)', p_ledger.relid::regclass, a.attname,
-                  format_type(a.atttypid, NULL))
-    INTO v_column
-    FROM pg_attribute AS a
-    JOIN pg_type AS t ON t.oid = a.atttypid
-    JOIN pg_type AS b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
-    WHERE a.attrelid = p_ledger.relid AND NOT a.attisdropped AND b.oid::integer >= 16384
-      AND a.attname = ANY (ARRAY[p_ledger.wallet_column, p_ledger.debit_wallet_column,
-                                 p_ledger.credit_wallet_column, p_ledger.amount_column,
-                                 p_ledger.direction_column, p_ledger.operation_column,
-                                 p_ledger.journal_column, p_ledger.currency_column]
-                           || ARRAY(SELECT p.value ->> 'via'
-                                    FROM jsonb_each(COALESCE(p_ledger.parents, '{}'))
-                                        AS p (key, value)
-                                    WHERE strpos(p.value ->> 'via', '.') = 0))
-    ORDER BY a.attnum
-    LIMIT 1;
-    -- an entry filter compares with its column type's operator: one that is not
-    -- pg_catalog's would run as the toolkit's owner
-    IF v_column IS NULL
-       AND _recon.guard_filter_sql(p_ledger, 'new') ~ 'OPERATOR\((?!pg_catalog\.)' THEN
-        v_column := format('the entry filters of %s (an operator that is not pg_catalog''s)',
-                           p_ledger.relid::regclass);
-    END IF;
-    IF v_column IS NOT NULL THEN
-        PERFORM _recon.fail(
-            'RC406', format('a double_entry guard cannot read %s', v_column),
-            'Its statement trigger function and journal sum run as the toolkit''s owner and '
-            || 'convert the journals, directions and amounts they read; a type made by a user '
-            || '(an enum, too: it is read through a cast) can carry a cast that runs that '
-            || 'user''s code, which would run as the toolkit''s owner.',
-            'Use a built-in type (or a domain over one) for that column, or check journals '
-            || 'with reconcile (the journal check); docs/GUARDS.md "Block mode".');
-    END IF;
-END;
-$$;
-
---
--- Name: FUNCTION guard_double_entry_types(p_ledger _recon.ledger_source); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.guard_double_entry_types(p_ledger _recon.ledger_source) IS 'RC406 unless every column a double_entry guard''s functions (SECURITY DEFINER, both modes) convert or compare (the ledger''s wallet, amount, direction, operation, journal and currency columns, and the columns its parents are reached through) is of a built-in type or a domain over one (no enum: the legs relation casts it to text), and every entry filter uses a pg_catalog operator: a cast or operator of a user''s type can be that user''s function, which would run as the toolkit''s owner.';
+COMMENT ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'The part of _recon.guard_compile for a double_entry guard on ledger p_ledger: {"sql", "triggers"}, the statement triggers on the ledger (and on each parent table) staging the journals written in _recon.guard_pending, and the commit-time sum of one journal ("check"). RC106 without a journal column, RC406 on an operation ledger or over a column of a type a user made (_recon.guard_require_builtin_types).';
 
 --
 -- Name: guard_drift_branch_sql(text[], text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -9690,9 +9647,33 @@ DECLARE
     v_parent jsonb;
     v_branches jsonb;
     v_others jsonb;
+    v_type text;
 BEGIN
-    IF v_block THEN  -- no user's cast runs as the toolkit's owner
-        PERFORM _recon.guard_require_builtin_types(p_ledger, p_wallet);
+    -- Block mode: its functions run as the toolkit's owner, so no user's cast may run there,
+    -- over its ledger and every other ledger it sums. Wallet keys, directions, operations and
+    -- rule columns are read by their label (an enum passes), amounts and balances cast.
+    IF v_block THEN
+        SELECT x.col INTO v_type
+        FROM (SELECT 1 AS o, p_ledger AS l
+              UNION ALL
+              SELECT 2, o FROM _recon.guard_drift_ledgers(p_ledger, v_cols) AS o) AS y
+        CROSS JOIN LATERAL (SELECT _recon.guard_require_builtin_types(
+            y.l, p_wallet,
+            ARRAY[(y.l).wallet_column, (y.l).debit_wallet_column, (y.l).credit_wallet_column,
+                  (y.l).amount_column, (y.l).direction_column, (y.l).operation_column],
+            ARRAY[(y.l).wallet_column, (y.l).debit_wallet_column, (y.l).credit_wallet_column,
+                  (y.l).direction_column, (y.l).operation_column]) AS col) AS x
+        WHERE x.col IS NOT NULL
+        ORDER BY y.o LIMIT 1;
+        IF v_type IS NOT NULL THEN
+            PERFORM _recon.fail(
+                'RC406', format('a drift guard in block mode cannot read %s', v_type),
+                'Its trigger functions run as the toolkit''s owner and convert the wallet '
+                || 'keys, amounts and balances they read; a type made by a user can carry a '
+                || 'cast that runs that user''s code, which would run as the toolkit''s owner.',
+                'Use a built-in type (or a domain over one) for that column, or guard it in '
+                || 'warn mode (which runs as the writer); docs/GUARDS.md "Block mode".');
+        END IF;
     END IF;
     -- Per row: a trigger function generated for the wallet table and (unless v_legs) for the
     -- ledger (static PL/pgSQL, its plans cached per session) adds what the row changed, per
@@ -10623,9 +10604,6 @@ BEGIN
                        || 'these balances with reconcile; docs/GUARDS.md "Several ledgers, '
                        || 'one balance column".', v_other.name, p_ledger.name));
         END IF;
-        IF p_block THEN  -- no user's cast runs as the toolkit's owner
-            PERFORM _recon.guard_require_builtin_types(v_other, p_wallet);
-        END IF;
         v_triggers := v_triggers || jsonb_build_array(jsonb_build_object(
             'table', v_other.relid::regclass::text,
             'trigger', format('recon_guard_%s_%s', p_id, v_side),
@@ -11364,7 +11342,7 @@ BEGIN
         WHERE c.relkind = 'p' AND tg.tgtype::integer & 1 = 1  -- FOR EACH ROW
           AND c.relowner <> p.proowner
     LOOP
-        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', v_grant.fn, v_grant.owner);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', v_grant.fn, v_grant.owner);
     END LOOP;
 END;
 $$;
@@ -11755,48 +11733,61 @@ $$;
 COMMENT ON FUNCTION _recon.guard_refuse_sealed(p_guard integer) IS 'RC410 when drift guard p_guard is sealed (_recon.guard_sealed: block mode): _recon_guard.drift_spill and drift_verdict, which any role may call, take no accumulator from a caller for such a guard.';
 
 --
--- Name: guard_require_builtin_types(_recon.ledger_source, _recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
+-- Name: guard_require_builtin_types(_recon.ledger_source, _recon.wallet_source, text[], text[]); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
-CREATE FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) RETURNS void
+CREATE FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_columns text[], p_labels text[] DEFAULT '{}'::text[]) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_column text;
 BEGIN
-    -- A sealed guard's trigger functions run as the toolkit's owner (SECURITY DEFINER) and
-    -- cast the wallet key to text and the amounts and balances to numeric. A cast from a type
-    -- its owner made can be a function its owner wrote (CREATE CAST ... WITH FUNCTION, now or
-    -- after the guard is enabled): it would run as the toolkit's owner. Only built-in types
-    -- (or domains over them: a cast from a domain is never used) are read, and enums as
-    -- direction or operation types.
+    -- A sealed drift guard's trigger functions and a double_entry guard's functions run as the
+    -- toolkit's owner (SECURITY DEFINER) and convert what they read: keys to text, amounts and
+    -- balances to numeric. A cast from a type its owner made can be a function its owner wrote
+    -- (CREATE CAST ... WITH FUNCTION, now or after the guard is enabled): it would run as the
+    -- toolkit's owner. Only built-in types (or domains over them: a cast from a domain is
+    -- never used) are read, and enums where they are read by their label (p_labels), through
+    -- the output function every enum has (pg_catalog.format: _recon.guard_text_sql,
+    -- _recon.legs_kind_sql), never a cast.
+    -- p_columns: references of p_ledger ("column" of the ledger table, "alias.column" of a
+    -- parent row); every ledger also has the columns its effect rules compare (read by their
+    -- label) and those its parent rows are joined on. p_wallet (optional): its key (by label)
+    -- and balance columns.
+    WITH ref AS (
+        SELECT u.ref, COALESCE(u.ref = ANY (p_labels), FALSE) AS label
+        FROM unnest(p_columns) AS u (ref) WHERE u.ref IS NOT NULL
+        UNION ALL
+        SELECT k.ref, TRUE FROM jsonb_array_elements_text(p_ledger.kinds -> 'keys') AS k (ref)
+        WHERE NOT (k.ref = 'side' AND p_ledger.debit_wallet_column IS NOT NULL)
+        UNION ALL
+        SELECT x.ref, FALSE
+        FROM jsonb_each(COALESCE(p_ledger.parents, '{}')) AS p (alias, spec)
+        CROSS JOIN LATERAL (VALUES (p.spec ->> 'via'), (p.alias || '.' || (p.spec ->> 'key')))
+            AS x (ref)
+    ), col AS (
+        SELECT CASE WHEN strpos(r.ref, '.') > 0
+                    THEN (p_ledger.parents -> split_part(r.ref, '.', 1) ->> 'relid')::oid
+                    ELSE p_ledger.relid END AS relid,
+               CASE WHEN strpos(r.ref, '.') > 0 THEN substr(r.ref, strpos(r.ref, '.') + 1)
+                    ELSE r.ref END AS name,
+               r.label, 2 AS o
+        FROM ref AS r
+        UNION ALL
+        SELECT p_wallet.relid, w.name, w.name = p_wallet.key_column, 1
+        FROM unnest(ARRAY[p_wallet.key_column] || p_wallet.balance_columns) AS w (name)
+        WHERE p_wallet.relid IS NOT NULL
+    )
     SELECT format('%s.%I (%s)', c.relid::regclass, a.attname, format_type(a.atttypid, NULL))
     INTO v_column
-    FROM (VALUES (p_wallet.relid, ARRAY[p_wallet.key_column] || p_wallet.balance_columns),
-                 (p_ledger.relid, ARRAY[p_ledger.wallet_column, p_ledger.debit_wallet_column,
-                                        p_ledger.credit_wallet_column, p_ledger.amount_column,
-                                        p_ledger.direction_column,
-                                        p_ledger.operation_column]))
-        AS c (relid, cols)
-    JOIN pg_attribute AS a ON a.attrelid = c.relid AND a.attname = ANY (c.cols)
+    FROM col AS c
+    JOIN pg_attribute AS a ON a.attrelid = c.relid AND a.attname = c.name
     JOIN pg_type AS t ON t.oid = a.atttypid
     JOIN pg_type AS b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
     WHERE NOT a.attisdropped AND b.oid::integer >= 16384
-      -- an enum's text is its label, read through the output function every enum has
-      -- (pg_catalog.format, _recon.guard_drift_effect_sql): no cast of its owner is used. A
-      -- ledger read as legs (statement triggers) casts it: refused there.
-      AND NOT (b.typtype = 'e' AND c.relid = p_ledger.relid
-               AND a.attname IN (p_ledger.direction_column, p_ledger.operation_column)
-               AND p_ledger.parents IS NULL AND p_ledger.kinds IS NULL)
-      -- an enum wallet key (the wallet's, an entry's wallet columns) is read by its label
-      -- too (_recon.guard_text_sql), on every shape: the legs relation passes it as it is
-      AND NOT (b.typtype = 'e'
-               AND ((c.relid = p_wallet.relid AND a.attname = p_wallet.key_column)
-                    OR (c.relid = p_ledger.relid
-                        AND a.attname IN (p_ledger.wallet_column, p_ledger.debit_wallet_column,
-                                          p_ledger.credit_wallet_column))))
-    ORDER BY c.relid, a.attnum
+      AND NOT (b.typtype = 'e' AND c.label)
+    ORDER BY c.o, c.relid, a.attnum
     LIMIT 1;
     -- an entry filter compares with the operator of its column's type: one that is not
     -- pg_catalog's (a user's = for an enum) would run as the toolkit's owner
@@ -11805,23 +11796,15 @@ BEGIN
         v_column := format('the entry filters of %s (an operator that is not pg_catalog''s)',
                            p_ledger.relid::regclass);
     END IF;
-    IF v_column IS NOT NULL THEN
-        PERFORM _recon.fail(
-            'RC406', format('a drift guard in block mode cannot read %s', v_column),
-            'Its trigger functions run as the toolkit''s owner and convert the wallet keys, '
-            || 'amounts and balances they read; a type made by a user can carry a cast that '
-            || 'runs that user''s code, which would run as the toolkit''s owner.',
-            'Use a built-in type (or a domain over one) for that column, or guard it in warn '
-            || 'mode (which runs as the writer); docs/GUARDS.md "Block mode".');
-    END IF;
+    RETURN v_column;
 END;
 $$;
 
 --
--- Name: FUNCTION guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_columns text[], p_labels text[]); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'RC406 unless every column a sealed (block-mode) drift guard''s SECURITY DEFINER trigger functions convert (the wallet key and balances, the ledger''s wallet, amount, direction and operation columns) is of a built-in type or a domain over one (an enum, too, as the direction or operation column of a ledger read row by row, and as the wallet key or an entry''s wallet column on any shape: its label is read through its output function), and every entry filter uses a pg_catalog operator: a cast or operator of a user''s type can be that user''s function, which would run as the toolkit''s owner.';
+COMMENT ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_columns text[], p_labels text[]) IS 'The first column that a guard whose functions run as the toolkit''s owner (a block-mode drift guard, a double_entry guard) would read through a type a user made, as text "table.column (type)", or its entry filters when one uses an operator that is not pg_catalog''s; NULL when there is none. Read: p_columns (references of ledger p_ledger: "column", or "alias.column" of a parent row), the columns its effect rules compare and its parent rows are joined on, and the key and balance columns of wallet source p_wallet (when given). Built-in types and domains over them pass; an enum passes where it is read by its label through its output function (p_labels, the rule columns, the wallet key): a cast or operator of a user''s type can be that user''s function. The caller raises RC406 naming it.';
 
 --
 -- Name: guard_row_over_view(text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -14081,6 +14064,45 @@ $$;
 COMMENT ON FUNCTION _recon.ledger_rules(p_relid oid, p_parents jsonb, p_wallet _recon.wallet_source, p_keys jsonb, p_rules jsonb, p_sides text[]) IS 'Validates effects keyed on several columns: "operation" lists the key columns (ledger, "<parent>.<column>", or "side" on shapes of several legs, p_sides), "effects" is a list of rules {"when": {key: value}, "effect": {balance column: multiplier}, "label"?}, tried in order (a key left out matches any value; values compare as text). Returns {"kinds": {"keys", "rules": [{"when", "label"}]}, "effects": {column: {label: multiplier}}}. RC102, RC106.';
 
 --
+-- Name: ledger_write_grant(oid); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.ledger_write_grant(p_relid oid) RETURNS void
+    LANGUAGE plpgsql STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_grant record;
+BEGIN
+    -- PostgreSQL clones a partitioned table's row triggers (recon_ledger_write,
+    -- recon_ledger_order) to each partition created or attached later, checking EXECUTE on
+    -- the trigger function as the role running the DDL ("permission denied for function"
+    -- otherwise): the owner of each partitioned table under the ledger gets it, as a guard's
+    -- owner does (_recon.guard_grant_row_functions). A trigger function cannot be called by
+    -- hand, and naming one in a trigger of its own needs USAGE on _recon; fired elsewhere,
+    -- either one can only record a write (a full next run), never hide one.
+    FOR v_grant IN
+        SELECT DISTINCT tg.tgfoid::regprocedure AS fn, c.relowner::regrole AS owner
+        FROM _recon.incremental_tables(p_relid) AS t
+        JOIN pg_catalog.pg_class AS c ON c.oid = t.relid
+        JOIN pg_catalog.pg_trigger AS tg
+            ON tg.tgrelid = c.oid AND tg.tgname IN ('recon_ledger_write', 'recon_ledger_order')
+        JOIN pg_catalog.pg_proc AS p ON p.oid = tg.tgfoid
+        WHERE c.relkind = 'p' AND c.relowner <> p.proowner
+          AND NOT has_function_privilege(c.relowner, tg.tgfoid, 'EXECUTE')
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', v_grant.fn, v_grant.owner);
+    END LOOP;
+END;
+$$;
+
+--
+-- Name: FUNCTION ledger_write_grant(p_relid oid); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.ledger_write_grant(p_relid oid) IS 'Grants EXECUTE on _recon.tg_ledger_write() and _recon.tg_ledger_order() to the owner of each partitioned table under ledger table p_relid that carries their row triggers, so that it can create or attach partitions (PostgreSQL clones row triggers as the role running the DDL). Called by _recon.ledger_write_install; migration 0035 did it for the ledgers registered before.';
+
+--
 -- Name: ledger_write_install(oid, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -14133,6 +14155,8 @@ BEGIN
                            p_order_column, v_seq);
         END IF;
     END LOOP;
+    -- the owner of a partitioned table may create partitions (the row triggers are cloned)
+    PERFORM _recon.ledger_write_grant(p_relid);
     RETURN NULL;
 EXCEPTION WHEN insufficient_privilege THEN
     -- not the tables' owner: the ledger runs in full, and says why (_recon.incremental_unsupported)
@@ -14144,7 +14168,7 @@ $$;
 -- Name: FUNCTION ledger_write_install(p_relid oid, p_order_column text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.ledger_write_install(p_relid oid, p_order_column text) IS 'Creates the triggers of migration 0024 on the tables under a ledger that lack them: recon_ledger_write (AFTER UPDATE OR DELETE) and, when order_by is not an identity GENERATED ALWAYS, recon_ledger_order (AFTER INSERT) with its bound sequence; statement triggers on a table and each inheritance child, row triggers on a partitioned table (cloned to its partitions). Returns NULL, or the error when the toolkit may not create triggers there (the ledger then runs in full).';
+COMMENT ON FUNCTION _recon.ledger_write_install(p_relid oid, p_order_column text) IS 'Creates the triggers of migration 0024 on the tables under a ledger that lack them: recon_ledger_write (AFTER UPDATE OR DELETE) and, when order_by is not an identity GENERATED ALWAYS, recon_ledger_order (AFTER INSERT) with its bound sequence; statement triggers on a table and each inheritance child, row triggers on a partitioned table (cloned to its partitions, whose owner is granted EXECUTE on their functions: _recon.ledger_write_grant). Returns NULL, or the error when the toolkit may not create triggers there (the ledger then runs in full).';
 
 --
 -- Name: ledger_write_prune(); Type: FUNCTION; Schema: _recon; Owner: -
@@ -14369,6 +14393,34 @@ $$;
 COMMENT ON FUNCTION _recon.legs(p_ledger _recon.ledger_source) IS 'The ledger source as its legs relation (_recon.legs_sql) presents it: one-sided, without filters or parents, its columns under their canonical names (wallet, amount, kind, entry_id, reference, posted_at, ord, version, journal, status, currency, after_<i>), a transfer ledger a direction ledger over its sides, effects keyed on several columns an operation ledger over rule labels. The SQL builders (_recon.effect_sql, entry_name_sql, ...) take it with an alias of that relation, so every check compiles from the one shape definition.';
 
 --
+-- Name: legs_kind_sql(oid, name); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.legs_kind_sql(p_relid oid, p_column name) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- An enum (or a domain over one) is its label, read through the enum's output function
+    -- (pg_catalog.format), as every reader of kind compares it as text: a sealed guard reads
+    -- the legs relation as the toolkit's owner, and a cast from the enum to text could be a
+    -- function its owner wrote. Any other type is the column as it is.
+    SELECT CASE WHEN b.typtype = 'e'
+                THEN format('pg_catalog.format(%L, r.%I)', '%s', p_column)
+                ELSE format('r.%I', p_column) END
+    FROM pg_catalog.pg_attribute AS a
+    JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
+    JOIN pg_catalog.pg_type AS b
+        ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+    WHERE a.attrelid = p_relid AND a.attname = p_column AND NOT a.attisdropped;
+$$;
+
+--
+-- Name: FUNCTION legs_kind_sql(p_relid oid, p_column name); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.legs_kind_sql(p_relid oid, p_column name) IS 'SQL for the kind column of a legs relation read from direction or operation column p_column of table p_relid (alias r): an enum''s label through its output function (pg_catalog.format(''%s'', r.col)), never a cast a user may have written, so that a sealed guard reading the legs as the toolkit''s owner runs no user code; r.col for any other type.';
+
+--
 -- Name: legs_query(_recon.ledger_source, jsonb, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -14464,17 +14516,25 @@ BEGIN
                                 || ' END', 'NULL::text')
                 FROM jsonb_array_elements(p_ledger.kinds -> 'rules') WITH ORDINALITY AS u (r, o)
                 CROSS JOIN LATERAL (
-                    SELECT COALESCE(string_agg(format('(%s)::text = %L',
-                                                      _recon.ledger_ref_sql(w.key, v_side),
-                                                      w.value #>> '{}'), ' AND ' ORDER BY w.key),
+                    -- an enum by its label, never through a cast its owner wrote (a sealed
+                    -- guard reads this relation as the toolkit's owner): guard_text_sql
+                    SELECT COALESCE(string_agg(format(
+                                        '%s = %L', _recon.guard_text_sql(
+                                            _recon.ledger_ref_type(p_ledger.relid,
+                                                                   p_ledger.parents, w.key,
+                                                                   'a rule'),
+                                            _recon.ledger_ref_sql(w.key, v_side)),
+                                        w.value #>> '{}'), ' AND ' ORDER BY w.key),
                                     'TRUE') AS cond
                     FROM jsonb_each(r -> 'when') AS w
                     WHERE NOT (v_side IS NOT NULL AND w.key = 'side')
                 ) AS c
                 WHERE v_side IS NULL OR r -> 'when' ->> 'side' = v_side)
             WHEN v_side IS NOT NULL THEN format('%L::text', v_side)
-            WHEN p_ledger.amount_mode = 'direction' THEN format('r.%I', p_ledger.direction_column)
-            WHEN p_ledger.amount_mode = 'operation' THEN format('r.%I', p_ledger.operation_column)
+            WHEN p_ledger.amount_mode IN ('direction', 'operation') THEN _recon.legs_kind_sql(
+                p_ledger.relid, CASE p_ledger.amount_mode WHEN 'direction'
+                                THEN p_ledger.direction_column
+                                ELSE p_ledger.operation_column END)
         END;
         -- A leg of a shape without rules has its side for kind, a constant per branch: its
         -- effect on each balance column is known here, so it is emitted signed (effect_<i>,
@@ -24984,12 +25044,6 @@ REVOKE ALL ON FUNCTION _recon.guard_derived_source_sql(p_wallet _recon.wallet_so
 REVOKE ALL ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) FROM PUBLIC;
 
 --
--- Name: FUNCTION guard_double_entry_types(p_ledger _recon.ledger_source); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.guard_double_entry_types(p_ledger _recon.ledger_source) FROM PUBLIC;
-
---
 -- Name: FUNCTION guard_drift_branch_sql(p_records text[], p_setting text, p_write boolean); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -25254,10 +25308,10 @@ REVOKE ALL ON FUNCTION _recon.guard_recheck_parents() FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.guard_refuse_sealed(p_guard integer) FROM PUBLIC;
 
 --
--- Name: FUNCTION guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
+-- Name: FUNCTION guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_columns text[], p_labels text[]); Type: ACL; Schema: _recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) FROM PUBLIC;
+REVOKE ALL ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_columns text[], p_labels text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_row_over_view(p_definition text, p_row_sql text); Type: ACL; Schema: _recon; Owner: -
@@ -25510,6 +25564,12 @@ REVOKE ALL ON FUNCTION _recon.ledger_ref_type(p_relid oid, p_parents jsonb, p_re
 REVOKE ALL ON FUNCTION _recon.ledger_rules(p_relid oid, p_parents jsonb, p_wallet _recon.wallet_source, p_keys jsonb, p_rules jsonb, p_sides text[]) FROM PUBLIC;
 
 --
+-- Name: FUNCTION ledger_write_grant(p_relid oid); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.ledger_write_grant(p_relid oid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION ledger_write_install(p_relid oid, p_order_column text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -25550,6 +25610,12 @@ REVOKE ALL ON FUNCTION _recon.leg_columns_sql(p_ledger _recon.ledger_source, p_a
 --
 
 REVOKE ALL ON FUNCTION _recon.legs(p_ledger _recon.ledger_source) FROM PUBLIC;
+
+--
+-- Name: FUNCTION legs_kind_sql(p_relid oid, p_column name); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.legs_kind_sql(p_relid oid, p_column name) FROM PUBLIC;
 
 --
 -- Name: FUNCTION legs_query(p_ledger _recon.ledger_source, p_swap jsonb, p_where text); Type: ACL; Schema: _recon; Owner: -
