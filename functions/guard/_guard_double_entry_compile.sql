@@ -53,16 +53,21 @@ BEGIN
     SELECT b INTO v_col FROM unnest(v_wallet.balance_columns) AS b
     WHERE v_ledger.effects ? b LIMIT 1;
     v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
-    v_effects_old := v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
-        || 'l.%1$I::text, ''*'', 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL '
+    -- no DISTINCT: ON CONFLICT DO NOTHING skips a journal the statement repeats (a Sort and a
+    -- Unique less to start per statement)
+    v_effects_old := v_into || 'SELECT pg_current_xact_id(), $1, $2, '
+        || 'l.%1$I::text, ''journal'', 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL '
         || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING';
-    -- an entry written without a journal is staged too (col 'null'), and blocked at
-    -- commit, unless the guard declares NULL journals legitimate (issue 18)
+    -- each journal written is staged once per transaction (col 'journal'), judged at commit by
+    -- the guard's own constraint trigger on _recon.guard_pending
+    -- (_recon.guard_statement_function); an entry written without a journal is staged too
+    -- (col 'null'), and blocked at commit, unless the guard declares NULL journals legitimate
+    -- (issue 18)
     v_effects_new := CASE WHEN (SELECT g.options ->> 'null_journals' FROM _recon.guard AS g
                                 WHERE g.id = p_id) = 'allowed' THEN v_effects_old
-        ELSE v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+        ELSE v_into || 'SELECT pg_current_xact_id(), $1, $2, '
              || 'COALESCE(l.%1$I::text, ''''), CASE WHEN l.%1$I IS NULL THEN ''null'' '
-             || 'ELSE ''*'' END, 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL OR (%3$s) '
+             || 'ELSE ''journal'' END, 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL OR (%3$s) '
              || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING' END;
     -- only the entries without a journal that the ledger's filters keep, as the journal
     -- check reads them (a pending entry gets its journal when posted: not blocked before)
@@ -117,7 +122,7 @@ BEGIN
                       v_ledger, 'recon_new', ARRAY(SELECT jsonb_object_keys(v_parent.aliases))))
                || jsonb_build_array(
                    format(v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
-                          || 'l.journal::text, ''*'', 0, 0 FROM (SELECT n.journal FROM %s AS n '
+                          || 'l.journal::text, ''journal'', 0, 0 FROM (SELECT n.journal FROM %s AS n '
                           || 'UNION ALL SELECT o.journal FROM %s AS o) AS l '
                           || 'WHERE l.journal IS NOT NULL '
                           || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
