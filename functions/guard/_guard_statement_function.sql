@@ -107,6 +107,12 @@ DECLARE
     v_entries pg_catalog.int8;
     v_guard _recon.guard;
 BEGIN
+    -- (no WHEN clause on the trigger: one is read from its stored form at every statement
+    -- that stages a row, which costs more than this test)
+    IF NEW.guard_id OPERATOR(pg_catalog.<>) %1$s
+       OR NEW.col OPERATOR(pg_catalog.<>) 'journal' THEN
+        RETURN NULL;  -- another guard's row, or an entry without a journal (_recon.tg_guard_check)
+    END IF;
     DELETE FROM _recon.guard_pending AS p
     WHERE p.txid OPERATOR(pg_catalog.=) NEW.txid AND p.guard_id OPERATOR(pg_catalog.=) %1$s
       AND p.fix_id OPERATOR(pg_catalog.=) NEW.fix_id
@@ -147,9 +153,8 @@ END;
                 'constraint', TRUE,
                 'definition', format(
                     'AFTER INSERT ON _recon.guard_pending DEFERRABLE INITIALLY DEFERRED '
-                    || 'FOR EACH ROW WHEN (NEW.guard_id OPERATOR(pg_catalog.=) %1$s '
-                    || 'AND NEW.col OPERATOR(pg_catalog.=) ''journal'') '
-                    || 'EXECUTE FUNCTION _recon.tg_guard_%1$s_check()', p_id))) END);
+                    || 'FOR EACH ROW EXECUTE FUNCTION _recon.tg_guard_%1$s_check()',
+                    p_id))) END);
     -- its commit-time check's trigger goes on the toolkit's table, after the guard's own
     RETURN (v_out - 'triggers_added')
         || jsonb_build_object('triggers', (v_out -> 'triggers') || (v_out -> 'triggers_added'));
@@ -164,7 +169,8 @@ COMMENT ON FUNCTION _recon.guard_statement_function(integer, jsonb) IS
 'session where _recon.tg_guard_statement plans them at every call; and '
 '_recon.tg_guard_<id>_check(), the commit-time check of one staged journal (static SQL, a '
 'generic plan), run by the guard''s own deferred constraint trigger recon_guard_<id>_journal '
-'on _recon.guard_pending (for rows of col ''journal''; the shared guard_pending_check skips '
-'them): no EXECUTE, no generic dispatch at commit. Same sums, same verdicts.';
+'on _recon.guard_pending (it acts on the guard''s rows of col ''journal'', which the shared '
+'_recon.tg_guard_check leaves to it): no EXECUTE, no generic dispatch at commit. Same sums, '
+'same verdicts.';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_statement_function(integer, jsonb) FROM PUBLIC;

@@ -12026,6 +12026,12 @@ DECLARE
     v_entries pg_catalog.int8;
     v_guard _recon.guard;
 BEGIN
+    -- (no WHEN clause on the trigger: one is read from its stored form at every statement
+    -- that stages a row, which costs more than this test)
+    IF NEW.guard_id OPERATOR(pg_catalog.<>) %1$s
+       OR NEW.col OPERATOR(pg_catalog.<>) 'journal' THEN
+        RETURN NULL;  -- another guard's row, or an entry without a journal (_recon.tg_guard_check)
+    END IF;
     DELETE FROM _recon.guard_pending AS p
     WHERE p.txid OPERATOR(pg_catalog.=) NEW.txid AND p.guard_id OPERATOR(pg_catalog.=) %1$s
       AND p.fix_id OPERATOR(pg_catalog.=) NEW.fix_id
@@ -12066,9 +12072,8 @@ END;
                 'constraint', TRUE,
                 'definition', format(
                     'AFTER INSERT ON _recon.guard_pending DEFERRABLE INITIALLY DEFERRED '
-                    || 'FOR EACH ROW WHEN (NEW.guard_id OPERATOR(pg_catalog.=) %1$s '
-                    || 'AND NEW.col OPERATOR(pg_catalog.=) ''journal'') '
-                    || 'EXECUTE FUNCTION _recon.tg_guard_%1$s_check()', p_id))) END);
+                    || 'FOR EACH ROW EXECUTE FUNCTION _recon.tg_guard_%1$s_check()',
+                    p_id))) END);
     -- its commit-time check's trigger goes on the toolkit's table, after the guard's own
     RETURN (v_out - 'triggers_added')
         || jsonb_build_object('triggers', (v_out -> 'triggers') || (v_out -> 'triggers_added'));
@@ -12079,7 +12084,7 @@ $_$;
 -- Name: FUNCTION guard_statement_function(p_id integer, p_compiled jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_statement_function(p_id integer, p_compiled jsonb) IS 'A compiled double_entry guard (p_compiled, from _recon.guard_compile) with the functions generated for it, which its triggers call: _recon.tg_guard_<id>_stmt(), its statement trigger function (SECURITY DEFINER), running the staging statements of each trigger (<side>_<operation>) as static SQL, planned once per session where _recon.tg_guard_statement plans them at every call; and _recon.tg_guard_<id>_check(), the commit-time check of one staged journal (static SQL, a generic plan), run by the guard''s own deferred constraint trigger recon_guard_<id>_journal on _recon.guard_pending (for rows of col ''journal''; the shared guard_pending_check skips them): no EXECUTE, no generic dispatch at commit. Same sums, same verdicts.';
+COMMENT ON FUNCTION _recon.guard_statement_function(p_id integer, p_compiled jsonb) IS 'A compiled double_entry guard (p_compiled, from _recon.guard_compile) with the functions generated for it, which its triggers call: _recon.tg_guard_<id>_stmt(), its statement trigger function (SECURITY DEFINER), running the staging statements of each trigger (<side>_<operation>) as static SQL, planned once per session where _recon.tg_guard_statement plans them at every call; and _recon.tg_guard_<id>_check(), the commit-time check of one staged journal (static SQL, a generic plan), run by the guard''s own deferred constraint trigger recon_guard_<id>_journal on _recon.guard_pending (it acts on the guard''s rows of col ''journal'', which the shared _recon.tg_guard_check leaves to it): no EXECUTE, no generic dispatch at commit. Same sums, same verdicts.';
 
 --
 -- Name: guard_statement_triggers(oid, integer, text, text[], text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -17507,6 +17512,13 @@ DECLARE
     v_problem text;
     v_found bigint;
 BEGIN
+    -- A journal a double_entry guard staged (col 'journal') is judged by that guard's own
+    -- constraint trigger (recon_guard_<id>_journal, _recon.tg_guard_<id>_check(): static
+    -- SQL). No WHEN clause skips it here: one is read from its stored form at every statement
+    -- that stages a row, which costs more than this test.
+    IF NEW.col = 'journal' THEN
+        RETURN NULL;
+    END IF;
     -- the accumulated row as the transaction left it; removed whatever the verdict
     DELETE FROM _recon.guard_pending AS p
     WHERE p.txid = NEW.txid AND p.guard_id = NEW.guard_id AND p.fix_id = NEW.fix_id
@@ -23887,7 +23899,7 @@ COMMENT ON TRIGGER fix_no_truncate ON _recon.fix IS 'Keeps the repair audit appe
 -- Name: guard_pending guard_pending_check; Type: TRIGGER; Schema: _recon; Owner: -
 --
 
-CREATE CONSTRAINT TRIGGER guard_pending_check AFTER INSERT ON _recon.guard_pending DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((new.col <> 'journal'::text)) EXECUTE FUNCTION _recon.tg_guard_check();
+CREATE CONSTRAINT TRIGGER guard_pending_check AFTER INSERT ON _recon.guard_pending DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION _recon.tg_guard_check();
 
 --
 -- Name: TRIGGER guard_pending_check ON guard_pending; Type: COMMENT; Schema: _recon; Owner: -
