@@ -106,7 +106,7 @@ BEGIN
           WHERE v_legs AND t.relid NOT IN (p_wallet.relid, p_ledger.relid)) AS x;
 
     -- the other ledgers a balance check sums on these columns: their effects count too
-    v_others := _recon.guard_drift_others_compile(p_id, p_ledger, p_wallet, v_cols, v_block);
+    v_others := _recon.guard_drift_others_compile(p_id, p_ledger, p_wallet, v_cols);
     RETURN jsonb_build_object(
         'sql', v_sql, 'triggers', v_triggers || (v_others -> 'triggers'),
         'sides', v_others -> 'sides',

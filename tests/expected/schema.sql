@@ -9732,7 +9732,7 @@ BEGIN
           WHERE v_legs AND t.relid NOT IN (p_wallet.relid, p_ledger.relid)) AS x;
 
     -- the other ledgers a balance check sums on these columns: their effects count too
-    v_others := _recon.guard_drift_others_compile(p_id, p_ledger, p_wallet, v_cols, v_block);
+    v_others := _recon.guard_drift_others_compile(p_id, p_ledger, p_wallet, v_cols);
     RETURN jsonb_build_object(
         'sql', v_sql, 'triggers', v_triggers || (v_others -> 'triggers'),
         'sides', v_others -> 'sides',
@@ -10574,10 +10574,10 @@ $$;
 COMMENT ON FUNCTION _recon.guard_drift_nullable(p_relid oid, p_column name) IS 'False when column p_column of table p_relid is NOT NULL: a drift guard''s generated code then has no NULL test for it.';
 
 --
--- Name: guard_drift_others_compile(integer, _recon.ledger_source, _recon.wallet_source, text[], boolean); Type: FUNCTION; Schema: _recon; Owner: -
+-- Name: guard_drift_others_compile(integer, _recon.ledger_source, _recon.wallet_source, text[]); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
-CREATE FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean) RETURNS jsonb
+CREATE FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -10627,10 +10627,10 @@ END;
 $$;
 
 --
--- Name: FUNCTION guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean) IS 'The part of _recon.guard_drift_compile for the other ledgers a drift guard sums (_recon.guard_drift_ledgers): {"triggers", "functions", "sides"}, per ledger a row trigger recon_guard_<id>_ledger<n> running a generated _recon.tg_drift_<id>_ledger<n>() that adds its effects to the guard''s sums, a TRUNCATE trigger, and the relation behind side ledger<n> (for _recon.guard_over_views). RC406 for a ledger read per statement (parent rows, several key columns).';
+COMMENT ON FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) IS 'The part of _recon.guard_drift_compile for the other ledgers a drift guard sums (_recon.guard_drift_ledgers): {"triggers", "functions", "sides"}, per ledger a row trigger recon_guard_<id>_ledger<n> running a generated _recon.tg_drift_<id>_ledger<n>() that adds its effects to the guard''s sums, a TRUNCATE trigger, and the relation behind side ledger<n> (for _recon.guard_over_views). RC406 for a ledger read per statement (parent rows, several key columns). Block mode''s type rule covers these ledgers too (_recon.guard_drift_compile).';
 
 --
 -- Name: guard_drift_queue_sql(integer); Type: FUNCTION; Schema: _recon; Owner: -
@@ -25214,10 +25214,10 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_nan_sql(p_nums text[], p_nullable bool
 REVOKE ALL ON FUNCTION _recon.guard_drift_nullable(p_relid oid, p_column name) FROM PUBLIC;
 
 --
--- Name: FUNCTION guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean); Type: ACL; Schema: _recon; Owner: -
+-- Name: FUNCTION guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]); Type: ACL; Schema: _recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_queue_sql(p_guard integer); Type: ACL; Schema: _recon; Owner: -
