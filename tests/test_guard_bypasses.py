@@ -620,10 +620,11 @@ def test_the_sealed_window_lets_separate_statements_through(
 def test_a_double_entry_guard_refuses_a_users_type(
         make_db: Callable[..., str], template: str, mode: str) -> None:
     """A double_entry guard's statement function and journal sum run as the toolkit's owner in
-    both modes and cast the journal and the direction to text: over a type a user made (an enum
-    with its owner's cast here; the legs relation casts it, the enum's label is not read) that
-    cast would run as the toolkit's owner. RC406 naming the column, nothing created; a domain
-    over text is accepted, and an entry posted as the writer is then judged."""
+    both modes and cast the journal to text: over a type a user made (an enum here) a cast its
+    owner wrote would run as the toolkit's owner. RC406 naming the column, nothing created; a
+    domain over text is accepted. An enum direction (RC406 before) is read by its label (the
+    legs relation, _recon.legs_kind_sql): its owner's cast, which raises, is never run while an
+    entry posted as the writer is judged."""
     dsn = make_db(template)
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("CREATE TYPE byp.dir AS ENUM ('debit', 'credit')")
@@ -640,7 +641,7 @@ def test_a_double_entry_guard_refuses_a_users_type(
                   " 'amount', '{\"entry_id\": \"id\", \"order_by\": \"id\", \"direction\":"
                   " \"direction\", \"journal\": \"journal\"}')")
         options = json.dumps({"mode": mode})
-        for column in ("direction", "journal"):
+        for column in ("journal",):
             with pytest.raises(psycopg.Error) as ei:
                 c.execute("SELECT recon.enable_guard('double_entry', 'byp_dj', %s)", (options,))
             assert ei.value.sqlstate == "RC406", str(ei.value)
@@ -713,3 +714,67 @@ def test_an_enum_wallet_key_is_read_by_its_label_in_block_mode(
         assert c.execute("SELECT array_agg(pg_catalog.format('%s:%s', acct, balance)"
                          " ORDER BY acct) FROM byp.ew").fetchone()[0] == [
             "A:5.00", "B:0.00", "C:0.00"]
+
+
+@pytest.mark.parametrize("shape", ["parents", "rules"])
+def test_enum_legs_columns_are_read_by_their_label(
+        make_db: Callable[..., str], template: str, shape: str) -> None:
+    """An enum direction column of a ledger read as legs (parent rows) and an enum column an
+    effect rule compares (RC406 in block mode before: the legs relation cast it to text): the
+    legs relation reads its label through the enum's output function, so a cast its owner adds
+    after the guards are enabled (one that raises) is not run. As the writer: honest postings
+    pass, drift is RC401, and (direction ledger) a double_entry guard on it, which now takes
+    the enum too, blocks an unbalanced journal (RC403). Reconcile agrees."""
+    dsn = make_db(template)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE TYPE byp.op AS ENUM ('in', 'out')")
+        c.execute("CREATE TABLE byp.tx (id int PRIMARY KEY, ok boolean NOT NULL)")
+        c.execute("CREATE TABLE byp.le (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                  " acct text NOT NULL, amount numeric(14, 2) NOT NULL, op byp.op NOT NULL,"
+                  " txn int NOT NULL REFERENCES byp.tx, journal text)")
+        c.execute("INSERT INTO byp.tx VALUES (1, TRUE), (2, FALSE)")
+        c.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON byp.tx, byp.le TO byp_writer")
+        options: dict = {"entry_id": "id", "order_by": "id", "journal": "journal",
+                         "parents": {"t": {"table": "byp.tx", "key": "id", "via": "txn"}},
+                         "filters": [{"column": "t.ok", "op": "=", "value": True}]}
+        if shape == "parents":
+            options |= {"direction": "op", "credit": "in", "debit": "out"}
+        else:
+            options |= {"operation": ["op"], "effects": [
+                {"when": {"op": "in"}, "effect": {"balance": 1}},
+                {"when": {"op": "out"}, "effect": {"balance": -1}}]}
+        c.execute("SELECT recon.register_ledger_source('byp_le', 'byp_w', 'byp.le', 'acct',"
+                  " 'amount', %s)", (json.dumps(options),))
+        c.execute("SELECT recon.register_check('byp_lb', 'balance', '{\"ledger\": \"byp_le\"}')")
+        c.execute("UPDATE byp.wallet SET balance = 0")
+        c.execute("SELECT recon.enable_guard('drift', 'byp_le', '{\"mode\": \"block\"}')")
+        if shape == "parents":
+            c.execute("SELECT recon.enable_guard('double_entry', 'byp_le',"
+                      " '{\"mode\": \"block\", \"null_journals\": \"allowed\"}')")
+        c.execute("CREATE FUNCTION byp.op_text(byp.op) RETURNS text LANGUAGE plpgsql AS"
+                  " $$ BEGIN RAISE EXCEPTION 'the cast ran as %', current_user; END $$")
+        c.execute("CREATE CAST (byp.op AS text) WITH FUNCTION byp.op_text(byp.op)")
+    with psycopg.connect(dsn) as c:
+        c.execute("SET ROLE byp_writer")
+        c.execute("INSERT INTO byp.le (acct, amount, op, txn, journal)"
+                  " VALUES ('A', 5, 'in', 1, 'j1'), ('B', 5, 'out', 1, 'j1')")
+        c.execute("UPDATE byp.wallet SET balance = balance + 5 WHERE acct = 'A'")
+        c.execute("UPDATE byp.wallet SET balance = balance - 5 WHERE acct = 'B'")
+        c.commit()
+        # an entry of a transaction the filter leaves out moves nothing
+        c.execute("INSERT INTO byp.le (acct, amount, op, txn) VALUES ('A', 7, 'in', 2)")
+        c.commit()
+    # an 'out' entry posted with its balance moved up
+    attempt(dsn, "INSERT INTO byp.le (acct, amount, op, txn) VALUES ('A', 2, 'out', 1)",
+            "UPDATE byp.wallet SET balance = balance + 2 WHERE acct = 'A'")
+    # the parent row filtered in without the balance its entry moves
+    attempt(dsn, "UPDATE byp.tx SET ok = TRUE WHERE id = 2")
+    if shape == "parents":
+        attempt(dsn, "INSERT INTO byp.le (acct, amount, op, txn, journal)"
+                     " VALUES ('A', 3, 'in', 1, 'j2')",
+                "UPDATE byp.wallet SET balance = balance + 3 WHERE acct = 'A'", sqlstate="RC403")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("DROP CAST (byp.op AS text)")
+        assert c.execute("SELECT array_agg((acct, balance)::text ORDER BY acct)"
+                         " FROM byp.wallet").fetchone()[0] == ["(A,5.00)", "(B,-5.00)"]
+    assert reconcile(dsn, ["byp_lb"])["status"] == "synced"

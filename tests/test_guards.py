@@ -633,12 +633,14 @@ def test_staging_is_per_transaction_never_per_history(
     # refusing a TRUNCATE of either table
     kinds = dict(q(dsn, "SELECT tgname, CASE WHEN tgtype & 1 = 1 THEN 'row' ELSE 'statement' END"
                         " FROM pg_trigger WHERE tgname LIKE 'recon_guard_%'"))
+    # (and a deferred row trigger on _recon.guard_pending: its commit-time check per journal)
     assert {t["trigger"]: kinds[t["trigger"]] for t in journal["triggers"]} == {
-        t["trigger"]: "statement" for t in journal["triggers"]}
+        t["trigger"]: "row" if t["table"] == "_recon.guard_pending" else "statement"
+        for t in journal["triggers"]}
     assert {t["trigger"]: kinds[t["trigger"]] for t in drift["triggers"]} == {
         t["trigger"]: "statement" if t["trigger"].endswith("_truncate") else "row"
         for t in drift["triggers"]}
-    assert len(drift["triggers"]) == 4 and len(journal["triggers"]) == 3
+    assert len(drift["triggers"]) == 4 and len(journal["triggers"]) == 4
 
     app = sessions(dsn)
     # held: per wallet touched and balance column, the transaction's amounts only, until its
@@ -662,7 +664,7 @@ def test_staging_is_per_transaction_never_per_history(
     s3_txn(app, "tx-now", "transfer", u3(1))
     s3_entry(app, "tx-now", u3(1), "debit", 7)
     s3_entry(app, "tx-now", u3(4), "credit", 7)
-    assert staged(app) == [("tx-now", "*", 0, 0)]  # the one journal written, not 1000 others
+    assert staged(app) == [("tx-now", "journal", 0, 0)]  # the one journal written, not 1000 others
     app.c.commit()
     assert pending(dsn) == 0 and open_alerts(dsn) == []
 
@@ -1080,10 +1082,11 @@ def test_disable_removes_exactly_what_enable_added(seeded: Callable[..., str]) -
     # drift: a row trigger and a TRUNCATE statement trigger on ledger and wallets, a deferred
     # constraint trigger on the wallets; derived:
     # wallet and source insert/update/delete and TRUNCATE; append_only: row UPDATE/DELETE and
-    # TRUNCATE; double_entry: ledger insert/update/delete; lifecycle: ledger
+    # TRUNCATE; double_entry: ledger insert/update/delete and its commit-time check on
+    # _recon.guard_pending; lifecycle: ledger
     # insert/update/delete and TRUNCATE
     assert {r[1]: len(r[5]) for r in guards(dsn)} == {
-        "drift": 5, "derived": 8, "append_only": 2, "double_entry": 3, "lifecycle": 4}
+        "drift": 5, "derived": 8, "append_only": 2, "double_entry": 4, "lifecycle": 4}
     # and the drift guard's three generated trigger functions, in _recon, listed with it
     assert generated_functions(dsn) == {f"_recon.tg_drift_{enabled['drift']['guard']}_{side}()"
                                         for side in ("wallet", "ledger", "check")}

@@ -185,3 +185,44 @@ def test_drop_source_takes_the_triggers_off(conn: psycopg.Connection) -> None:
     conn.execute("SELECT recon.drop_check('nb')")
     conn.execute("SELECT recon.drop_source('ne')")
     assert conn.execute(trig).fetchone()[0] == 0 and conn.execute(seq).fetchone()[0] == 0
+
+
+def test_the_owner_of_a_partitioned_ledger_creates_partitions(
+        conn: psycopg.Connection) -> None:
+    """The tables' owner, a role that is neither a superuser nor the toolkit's owner, creates
+    and attaches partitions of an incrementally checked partitioned ledger: PostgreSQL clones
+    the row triggers recon_ledger_write and recon_ledger_order to them as that role, which
+    failed with "permission denied for function" before. register_ledger_source grants it
+    EXECUTE on their functions (_recon.ledger_write_grant); writes straight into the new
+    partitions are seen by the next incremental run."""
+    # a role is the cluster's: made once, never dropped here (another database may use it)
+    conn.execute("DO $$ BEGIN CREATE ROLE ne_owner NOSUPERUSER;"
+                 " EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$")
+    conn.execute("CREATE SCHEMA n AUTHORIZATION ne_owner")
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE ne_owner")
+        conn.execute("CREATE TABLE n.w (id int PRIMARY KEY, bal numeric NOT NULL DEFAULT 0)")
+        conn.execute("CREATE TABLE n.e (id bigserial, wid int NOT NULL, amt numeric NOT NULL)"
+                     " PARTITION BY RANGE (wid)")
+        conn.execute("CREATE TABLE n.e1 PARTITION OF n.e FOR VALUES FROM (0) TO (10)")
+    conn.execute("SELECT recon.register_wallet_source('nw', 'n.w', 'id', ARRAY['bal'])")
+    conn.execute("SELECT recon.register_ledger_source('ne', 'nw', 'n.e', 'wid', 'amt',"
+                 " '{\"order_by\": \"id\"}')")
+    conn.execute("SELECT recon.register_check('nb', 'balance', '{\"ledger\": \"ne\"}')")
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE ne_owner")
+        conn.execute("CREATE TABLE n.e2 PARTITION OF n.e FOR VALUES FROM (10) TO (20)")
+        conn.execute("CREATE TABLE n.e3 (LIKE n.e INCLUDING DEFAULTS)")
+        conn.execute("ALTER TABLE n.e ATTACH PARTITION n.e3 FOR VALUES FROM (20) TO (30)")
+        conn.execute("INSERT INTO n.w VALUES (1, 20), (11, 5), (21, 0)")
+        conn.execute("INSERT INTO n.e (wid, amt) VALUES (1, 10), (1, 10), (11, 5)")
+    assert conn.execute("SELECT tgrelid::regclass::text FROM pg_trigger"
+                        " WHERE tgname = 'recon_ledger_order' ORDER BY 1").fetchall() == [
+        ("n.e",), ("n.e1",), ("n.e2",), ("n.e3",)]
+    assert run(conn, "full")[0] == {"mode": "full", "watermark": "set"}
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE ne_owner")
+        conn.execute("INSERT INTO n.e2 (id, wid, amt) VALUES (1, 11, 3)")  # below the bound
+        conn.execute("UPDATE n.e3 SET amt = amt")
+    mode, found = run(conn, "incremental")
+    assert "(n.e2)" in mode["why_full"] and found == {("11", -3)}, (mode, found)

@@ -19,13 +19,32 @@ DECLARE
     v_null_filter text;
     v_parent record;
     v_parent_sql jsonb;
+    v_type text;
     v_into CONSTANT text := 'INSERT INTO _recon.guard_pending AS p '
         || '(txid, guard_id, fix_id, item, col, stored, ledger) ';
 BEGIN
     PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
                                   'double_entry guard');
-    -- its functions run as the toolkit's owner: no user's cast or operator
-    PERFORM _recon.guard_double_entry_types(v_ledger);
+    -- Its functions run as the toolkit's owner, in both modes: no user's cast or operator.
+    -- The journal is cast to text and back, the amounts to numeric; the direction is read by
+    -- its label through the legs relation (_recon.legs_kind_sql: an enum passes).
+    v_type := _recon.guard_require_builtin_types(
+        v_ledger, NULL,
+        ARRAY[v_ledger.wallet_column, v_ledger.debit_wallet_column,
+              v_ledger.credit_wallet_column, v_ledger.amount_column, v_ledger.direction_column,
+              v_ledger.operation_column, v_ledger.journal_column, v_ledger.currency_column],
+        ARRAY[v_ledger.direction_column, v_ledger.operation_column]);
+    IF v_type IS NOT NULL THEN
+        PERFORM _recon.fail(
+            'RC406', format('a double_entry guard cannot read %s', v_type),
+            'Its statement trigger function and journal sum run as the toolkit''s owner and '
+            || 'convert the journals, wallets and amounts they read; a type made by a user '
+            || '(an enum too, but for a direction, an operation or a rule column, read by its '
+            || 'label) can carry a cast that runs that user''s code, which would run as the '
+            || 'toolkit''s owner.',
+            'Use a built-in type (or a domain over one) for that column, or check journals '
+            || 'with reconcile (the journal check); docs/GUARDS.md "Block mode".');
+    END IF;
     IF (_recon.legs(v_ledger)).amount_mode = 'operation' THEN
         PERFORM _recon.fail('RC406', 'a double_entry guard needs a signed or direction ledger',
                             format('Ledger %s is operation-based.', v_ledger.name),
@@ -34,16 +53,21 @@ BEGIN
     SELECT b INTO v_col FROM unnest(v_wallet.balance_columns) AS b
     WHERE v_ledger.effects ? b LIMIT 1;
     v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
-    v_effects_old := v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
-        || 'l.%1$I::text, ''*'', 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL '
+    -- no DISTINCT: ON CONFLICT DO NOTHING skips a journal the statement repeats (a Sort and a
+    -- Unique less to start per statement)
+    v_effects_old := v_into || 'SELECT pg_current_xact_id(), $1, $2, '
+        || 'l.%1$I::text, ''journal'', 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL '
         || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING';
-    -- an entry written without a journal is staged too (col 'null'), and blocked at
-    -- commit, unless the guard declares NULL journals legitimate (issue 18)
+    -- each journal written is staged once per transaction (col 'journal'), judged at commit by
+    -- the guard's own constraint trigger on _recon.guard_pending
+    -- (_recon.guard_statement_function); an entry written without a journal is staged too
+    -- (col 'null'), and blocked at commit, unless the guard declares NULL journals legitimate
+    -- (issue 18)
     v_effects_new := CASE WHEN (SELECT g.options ->> 'null_journals' FROM _recon.guard AS g
                                 WHERE g.id = p_id) = 'allowed' THEN v_effects_old
-        ELSE v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+        ELSE v_into || 'SELECT pg_current_xact_id(), $1, $2, '
              || 'COALESCE(l.%1$I::text, ''''), CASE WHEN l.%1$I IS NULL THEN ''null'' '
-             || 'ELSE ''*'' END, 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL OR (%3$s) '
+             || 'ELSE ''journal'' END, 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL OR (%3$s) '
              || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING' END;
     -- only the entries without a journal that the ledger's filters keep, as the journal
     -- check reads them (a pending entry gets its journal when posted: not blocked before)
@@ -105,7 +129,7 @@ BEGIN
                       v_ledger, 'recon_new', ARRAY(SELECT jsonb_object_keys(v_parent.aliases))))
                || jsonb_build_array(
                    format(v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
-                          || 'l.journal::text, ''*'', 0, 0 FROM (SELECT n.journal FROM %s AS n '
+                          || 'l.journal::text, ''journal'', 0, 0 FROM (SELECT n.journal FROM %s AS n '
                           || 'UNION ALL SELECT o.journal FROM %s AS o) AS l '
                           || 'WHERE l.journal IS NOT NULL '
                           || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
@@ -134,7 +158,7 @@ COMMENT ON FUNCTION _recon.guard_double_entry_compile(
 '"triggers"}, the statement triggers on the ledger (and on each parent table) staging the '
 'journals written in _recon.guard_pending, and the commit-time sum of one journal ("check"). '
 'RC106 without a journal column, RC406 on an operation ledger or over a column of a type a '
-'user made (_recon.guard_double_entry_types).';
+'user made (_recon.guard_require_builtin_types).';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_double_entry_compile(
     integer, _recon.ledger_source, _recon.wallet_source

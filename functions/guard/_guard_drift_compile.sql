@@ -26,9 +26,33 @@ DECLARE
     v_parent jsonb;
     v_branches jsonb;
     v_others jsonb;
+    v_type text;
 BEGIN
-    IF v_block THEN  -- no user's cast runs as the toolkit's owner
-        PERFORM _recon.guard_require_builtin_types(p_ledger, p_wallet);
+    -- Block mode: its functions run as the toolkit's owner, so no user's cast may run there,
+    -- over its ledger and every other ledger it sums. Wallet keys, directions, operations and
+    -- rule columns are read by their label (an enum passes), amounts and balances cast.
+    IF v_block THEN
+        SELECT x.col INTO v_type
+        FROM (SELECT 1 AS o, p_ledger AS l
+              UNION ALL
+              SELECT 2, o FROM _recon.guard_drift_ledgers(p_ledger, v_cols) AS o) AS y
+        CROSS JOIN LATERAL (SELECT _recon.guard_require_builtin_types(
+            y.l, p_wallet,
+            ARRAY[(y.l).wallet_column, (y.l).debit_wallet_column, (y.l).credit_wallet_column,
+                  (y.l).amount_column, (y.l).direction_column, (y.l).operation_column],
+            ARRAY[(y.l).wallet_column, (y.l).debit_wallet_column, (y.l).credit_wallet_column,
+                  (y.l).direction_column, (y.l).operation_column]) AS col) AS x
+        WHERE x.col IS NOT NULL
+        ORDER BY y.o LIMIT 1;
+        IF v_type IS NOT NULL THEN
+            PERFORM _recon.fail(
+                'RC406', format('a drift guard in block mode cannot read %s', v_type),
+                'Its trigger functions run as the toolkit''s owner and convert the wallet '
+                || 'keys, amounts and balances they read; a type made by a user can carry a '
+                || 'cast that runs that user''s code, which would run as the toolkit''s owner.',
+                'Use a built-in type (or a domain over one) for that column, or guard it in '
+                || 'warn mode (which runs as the writer); docs/GUARDS.md "Block mode".');
+        END IF;
     END IF;
     -- Per row: a trigger function generated for the wallet table and (unless v_legs) for the
     -- ledger (static PL/pgSQL, its plans cached per session) adds what the row changed, per
@@ -82,7 +106,7 @@ BEGIN
           WHERE v_legs AND t.relid NOT IN (p_wallet.relid, p_ledger.relid)) AS x;
 
     -- the other ledgers a balance check sums on these columns: their effects count too
-    v_others := _recon.guard_drift_others_compile(p_id, p_ledger, p_wallet, v_cols, v_block);
+    v_others := _recon.guard_drift_others_compile(p_id, p_ledger, p_wallet, v_cols);
     RETURN jsonb_build_object(
         'sql', v_sql, 'triggers', v_triggers || (v_others -> 'triggers'),
         'sides', v_others -> 'sides',

@@ -2,7 +2,7 @@
 -- other ledgers it sums.
 CREATE OR REPLACE FUNCTION _recon.guard_drift_others_compile(
     p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source,
-    p_cols text[], p_block boolean
+    p_cols text[]
 )
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -37,9 +37,6 @@ BEGIN
                        || 'these balances with reconcile; docs/GUARDS.md "Several ledgers, '
                        || 'one balance column".', v_other.name, p_ledger.name));
         END IF;
-        IF p_block THEN  -- no user's cast runs as the toolkit's owner
-            PERFORM _recon.guard_require_builtin_types(v_other, p_wallet);
-        END IF;
         v_triggers := v_triggers || jsonb_build_array(jsonb_build_object(
             'table', v_other.relid::regclass::text,
             'trigger', format('recon_guard_%s_%s', p_id, v_side),
@@ -58,15 +55,15 @@ END;
 $body$;
 
 COMMENT ON FUNCTION _recon.guard_drift_others_compile(
-    integer, _recon.ledger_source, _recon.wallet_source, text[], boolean
+    integer, _recon.ledger_source, _recon.wallet_source, text[]
 ) IS
 'The part of _recon.guard_drift_compile for the other ledgers a drift guard sums '
 '(_recon.guard_drift_ledgers): {"triggers", "functions", "sides"}, per ledger a row trigger '
 'recon_guard_<id>_ledger<n> running a generated _recon.tg_drift_<id>_ledger<n>() that adds its '
 'effects to the guard''s sums, a TRUNCATE trigger, and the relation behind side ledger<n> (for '
 '_recon.guard_over_views). RC406 for a ledger read per statement (parent rows, several key '
-'columns).';
+'columns). Block mode''s type rule covers these ledgers too (_recon.guard_drift_compile).';
 
 REVOKE EXECUTE ON FUNCTION _recon.guard_drift_others_compile(
-    integer, _recon.ledger_source, _recon.wallet_source, text[], boolean
+    integer, _recon.ledger_source, _recon.wallet_source, text[]
 ) FROM PUBLIC;

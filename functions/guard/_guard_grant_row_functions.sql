@@ -25,7 +25,7 @@ BEGIN
         WHERE c.relkind = 'p' AND tg.tgtype::integer & 1 = 1  -- FOR EACH ROW
           AND c.relowner <> p.proowner
     LOOP
-        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', v_grant.fn, v_grant.owner);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', v_grant.fn, v_grant.owner);
     END LOOP;
 END;
 $body$;

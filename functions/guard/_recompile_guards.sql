@@ -9,37 +9,17 @@ DECLARE
     v_guard _recon.guard;
     v_done integer := 0;
     v_failed jsonb := '[]'::jsonb;
-    v_seq text := pg_get_serial_sequence('_recon.guard', 'id');
-    v_last bigint;
-    v_called boolean;
-    v_alerts bigint[];
-    v_id integer;
 BEGIN
     -- A guard's trigger functions hold the SQL generated when it was enabled: they may call
     -- toolkit functions a later package removed (issue 14: legs guards enabled before 0020
     -- called _recon.guard_parent_isolation), and a block-mode drift guard enabled before 0023
     -- kept its sums in a setting the writer can reset. Each is disabled and enabled again,
-    -- with its options, in a savepoint: one that cannot be (its table's owner is needed, the
-    -- source changed) stays as it was and is reported. Each keeps its id (so its trigger
-    -- names), when it was enabled and by whom, and its alerts.
-    EXECUTE format('SELECT last_value, is_called FROM %s', v_seq) INTO v_last, v_called;
+    -- with its options (_recon.recompile_guard), in a savepoint: one that cannot be (its
+    -- table's owner is needed, the source changed) stays as it was and is reported. Each
+    -- keeps its id (so its trigger names), when it was enabled and by whom, and its alerts.
     FOR v_guard IN SELECT g.* FROM _recon.guard AS g ORDER BY g.id LOOP
         BEGIN
-            v_alerts := ARRAY(SELECT a.id FROM _recon.alert AS a WHERE a.guard_id = v_guard.id);
-            PERFORM recon.disable_guard(v_guard.kind, v_guard.target);
-            PERFORM setval(v_seq, v_guard.id, FALSE);
-            v_id := (recon.enable_guard(
-                v_guard.kind, v_guard.target,
-                COALESCE(v_guard.options, '{}')
-                || jsonb_build_object('mode', v_guard.mode, 'tolerance', v_guard.tolerance))
-                ->> 'guard')::integer;
-            IF v_id IS DISTINCT FROM v_guard.id THEN
-                RAISE EXCEPTION 'guard % came back as %', v_guard.id, v_id;
-            END IF;
-            UPDATE _recon.guard AS g
-            SET enabled_at = v_guard.enabled_at, enabled_by = v_guard.enabled_by
-            WHERE g.id = v_guard.id;
-            UPDATE _recon.alert AS a SET guard_id = v_guard.id WHERE a.id = ANY (v_alerts);
+            PERFORM _recon.recompile_guard(v_guard.id);
             v_done := v_done + 1;
         EXCEPTION
             WHEN lock_not_available OR query_canceled OR deadlock_detected THEN
@@ -63,7 +43,6 @@ BEGIN
                         ELSE '' END);
         END;
     END LOOP;
-    PERFORM setval(v_seq, v_last, v_called);
     RETURN jsonb_build_object('recompiled', v_done, 'failed', v_failed);
 END;
 $body$;

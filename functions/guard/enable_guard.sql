@@ -117,7 +117,12 @@ BEGIN
             'sql', v_compiled -> 'sql',
             'roots', v_compiled -> 'roots',
             'functions', (SELECT COALESCE(jsonb_agg(f.value -> 'function'), '[]'::jsonb)
-                          FROM jsonb_array_elements(v_compiled -> 'functions') AS f)),
+                          FROM jsonb_array_elements(v_compiled -> 'functions') AS f))
+            -- a drift guard: the ledgers it sums, for _recon.guard_follow_checks
+            || CASE WHEN enable_guard.kind = 'drift'
+                    THEN jsonb_build_object('ledgers',
+                                            _recon.guard_drift_sums(enable_guard.target))
+                    ELSE '{}'::jsonb END,
         triggers = (SELECT COALESCE(jsonb_agg(t.value - 'definition'), '[]'::jsonb)
                     FROM jsonb_array_elements(v_compiled -> 'triggers') AS t)
     WHERE g.id = v_id;

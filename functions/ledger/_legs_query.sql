@@ -96,17 +96,25 @@ BEGIN
                                 || ' END', 'NULL::text')
                 FROM jsonb_array_elements(p_ledger.kinds -> 'rules') WITH ORDINALITY AS u (r, o)
                 CROSS JOIN LATERAL (
-                    SELECT COALESCE(string_agg(format('(%s)::text = %L',
-                                                      _recon.ledger_ref_sql(w.key, v_side),
-                                                      w.value #>> '{}'), ' AND ' ORDER BY w.key),
+                    -- an enum by its label, never through a cast its owner wrote (a sealed
+                    -- guard reads this relation as the toolkit's owner): guard_text_sql
+                    SELECT COALESCE(string_agg(format(
+                                        '%s = %L', _recon.guard_text_sql(
+                                            _recon.ledger_ref_type(p_ledger.relid,
+                                                                   p_ledger.parents, w.key,
+                                                                   'a rule'),
+                                            _recon.ledger_ref_sql(w.key, v_side)),
+                                        w.value #>> '{}'), ' AND ' ORDER BY w.key),
                                     'TRUE') AS cond
                     FROM jsonb_each(r -> 'when') AS w
                     WHERE NOT (v_side IS NOT NULL AND w.key = 'side')
                 ) AS c
                 WHERE v_side IS NULL OR r -> 'when' ->> 'side' = v_side)
             WHEN v_side IS NOT NULL THEN format('%L::text', v_side)
-            WHEN p_ledger.amount_mode = 'direction' THEN format('r.%I', p_ledger.direction_column)
-            WHEN p_ledger.amount_mode = 'operation' THEN format('r.%I', p_ledger.operation_column)
+            WHEN p_ledger.amount_mode IN ('direction', 'operation') THEN _recon.legs_kind_sql(
+                p_ledger.relid, CASE p_ledger.amount_mode WHEN 'direction'
+                                THEN p_ledger.direction_column
+                                ELSE p_ledger.operation_column END)
         END;
         -- A leg of a shape without rules has its side for kind, a constant per branch: its
         -- effect on each balance column is known here, so it is emitted signed (effect_<i>,

@@ -135,6 +135,10 @@ BEGIN
         COALESCE((register_check.options ->> 'critical_wallets')::integer, 10),
         COALESCE((register_check.options ->> 'pattern_wallets')::integer, 5)
     );
+    -- a balance check can change the ledgers a drift guard sums: it follows, or RC411
+    IF register_check.kind = 'balance' THEN
+        PERFORM _recon.guard_follow_checks(register_check.name, v_wallet);
+    END IF;
     RETURN recon.describe_check(register_check.name) - 'sql';
 END;
 $body$;
@@ -145,7 +149,8 @@ COMMENT ON FUNCTION recon.register_check(text, text, jsonb) IS
 '_recon.check_kind), docs/CHECKS.md. Common options: tolerance, low_limit, high_wallets, '
 'critical_wallets, pattern_wallets, currency; tolerance and low_limit are amounts per currency '
 '({"USD": 10, "JPY": 1000, "*": 5}) or one amount in the check''s currency. Errors: '
-'RC101-RC108, RC110 (docs/SQLSTATES.md); '
+'RC101-RC108, RC110, RC411 (a drift guard summing its ledgers must be enabled again and '
+'cannot be here; docs/SQLSTATES.md); '
 'nothing is registered on error. Needs the toolkit owner. Table names resolve on your '
 'search_path, as in psql, and are stored schema-qualified.';
 

@@ -51,6 +51,8 @@ BEGIN
                            p_order_column, v_seq);
         END IF;
     END LOOP;
+    -- the owner of a partitioned table may create partitions (the row triggers are cloned)
+    PERFORM _recon.ledger_write_grant(p_relid);
     RETURN NULL;
 EXCEPTION WHEN insufficient_privilege THEN
     -- not the tables' owner: the ledger runs in full, and says why (_recon.incremental_unsupported)
@@ -63,7 +65,8 @@ COMMENT ON FUNCTION _recon.ledger_write_install(oid, text) IS
 'recon_ledger_write (AFTER UPDATE OR DELETE) and, when order_by is not an identity GENERATED '
 'ALWAYS, recon_ledger_order (AFTER INSERT) with its bound sequence; statement triggers on a '
 'table and each inheritance child, row triggers on a partitioned table (cloned to its '
-'partitions). Returns NULL, or the error when the toolkit may not create triggers there (the '
+'partitions, whose owner is granted EXECUTE on their functions: _recon.ledger_write_grant). '
+'Returns NULL, or the error when the toolkit may not create triggers there (the '
 'ledger then runs in full).';
 
 REVOKE EXECUTE ON FUNCTION _recon.ledger_write_install(oid, text) FROM PUBLIC;

@@ -9812,13 +9812,32 @@ DECLARE
     v_null_filter text;
     v_parent record;
     v_parent_sql jsonb;
+    v_type text;
     v_into CONSTANT text := 'INSERT INTO _recon.guard_pending AS p '
         || '(txid, guard_id, fix_id, item, col, stored, ledger) ';
 BEGIN
     PERFORM _recon.require_column(v_ledger, v_ledger.journal_column, 'journal',
                                   'double_entry guard');
-    -- its functions run as the toolkit's owner: no user's cast or operator
-    PERFORM _recon.guard_double_entry_types(v_ledger);
+    -- Its functions run as the toolkit's owner, in both modes: no user's cast or operator.
+    -- The journal is cast to text and back, the amounts to numeric; the direction is read by
+    -- its label through the legs relation (_recon.legs_kind_sql: an enum passes).
+    v_type := _recon.guard_require_builtin_types(
+        v_ledger, NULL,
+        ARRAY[v_ledger.wallet_column, v_ledger.debit_wallet_column,
+              v_ledger.credit_wallet_column, v_ledger.amount_column, v_ledger.direction_column,
+              v_ledger.operation_column, v_ledger.journal_column, v_ledger.currency_column],
+        ARRAY[v_ledger.direction_column, v_ledger.operation_column]);
+    IF v_type IS NOT NULL THEN
+        PERFORM _recon.fail(
+            'RC406', format('a double_entry guard cannot read %s', v_type),
+            'Its statement trigger function and journal sum run as the toolkit''s owner and '
+            || 'convert the journals, wallets and amounts they read; a type made by a user '
+            || '(an enum too, but for a direction, an operation or a rule column, read by its '
+            || 'label) can carry a cast that runs that user''s code, which would run as the '
+            || 'toolkit''s owner.',
+            'Use a built-in type (or a domain over one) for that column, or check journals '
+            || 'with reconcile (the journal check); docs/GUARDS.md "Block mode".');
+    END IF;
     IF (_recon.legs(v_ledger)).amount_mode = 'operation' THEN
         PERFORM _recon.fail('RC406', 'a double_entry guard needs a signed or direction ledger',
                             format('Ledger %s is operation-based.', v_ledger.name),
@@ -9827,16 +9846,21 @@ BEGIN
     SELECT b INTO v_col FROM unnest(v_wallet.balance_columns) AS b
     WHERE v_ledger.effects ? b LIMIT 1;
     v_journal_type := _recon.column_type_sql(v_ledger.relid, v_ledger.journal_column);
-    v_effects_old := v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
-        || 'l.%1$I::text, ''*'', 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL '
+    -- no DISTINCT: ON CONFLICT DO NOTHING skips a journal the statement repeats (a Sort and a
+    -- Unique less to start per statement)
+    v_effects_old := v_into || 'SELECT pg_current_xact_id(), $1, $2, '
+        || 'l.%1$I::text, ''journal'', 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL '
         || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING';
-    -- an entry written without a journal is staged too (col 'null'), and blocked at
-    -- commit, unless the guard declares NULL journals legitimate (issue 18)
+    -- each journal written is staged once per transaction (col 'journal'), judged at commit by
+    -- the guard's own constraint trigger on _recon.guard_pending
+    -- (_recon.guard_statement_function); an entry written without a journal is staged too
+    -- (col 'null'), and blocked at commit, unless the guard declares NULL journals legitimate
+    -- (issue 18)
     v_effects_new := CASE WHEN (SELECT g.options ->> 'null_journals' FROM _recon.guard AS g
                                 WHERE g.id = p_id) = 'allowed' THEN v_effects_old
-        ELSE v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
+        ELSE v_into || 'SELECT pg_current_xact_id(), $1, $2, '
              || 'COALESCE(l.%1$I::text, ''''), CASE WHEN l.%1$I IS NULL THEN ''null'' '
-             || 'ELSE ''*'' END, 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL OR (%3$s) '
+             || 'ELSE ''journal'' END, 0, 0 FROM %2$s AS l WHERE l.%1$I IS NOT NULL OR (%3$s) '
              || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING' END;
     -- only the entries without a journal that the ledger's filters keep, as the journal
     -- check reads them (a pending entry gets its journal when posted: not blocked before)
@@ -9898,7 +9922,7 @@ BEGIN
                       v_ledger, 'recon_new', ARRAY(SELECT jsonb_object_keys(v_parent.aliases))))
                || jsonb_build_array(
                    format(v_into || 'SELECT DISTINCT pg_current_xact_id(), $1, $2, '
-                          || 'l.journal::text, ''*'', 0, 0 FROM (SELECT n.journal FROM %s AS n '
+                          || 'l.journal::text, ''journal'', 0, 0 FROM (SELECT n.journal FROM %s AS n '
                           || 'UNION ALL SELECT o.journal FROM %s AS o) AS l '
                           || 'WHERE l.journal IS NOT NULL '
                           || 'ON CONFLICT (txid, guard_id, fix_id, item, col) DO NOTHING',
@@ -9924,69 +9948,7 @@ $_$;
 -- Name: FUNCTION guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'The part of _recon.guard_compile for a double_entry guard on ledger p_ledger: {"sql", "triggers"}, the statement triggers on the ledger (and on each parent table) staging the journals written in _recon.guard_pending, and the commit-time sum of one journal ("check"). RC106 without a journal column, RC406 on an operation ledger or over a column of a type a user made (_recon.guard_double_entry_types).';
-
---
--- Name: guard_double_entry_types(_recon.ledger_source); Type: FUNCTION; Schema: _recon; Owner: -
---
-
-CREATE FUNCTION _recon.guard_double_entry_types(p_ledger _recon.ledger_source) RETURNS void
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_column text;
-BEGIN
-    -- A double_entry guard's statement trigger function (_recon.tg_guard_<id>_stmt) and its
-    -- commit-time journal sum run as the toolkit's owner, in both modes, and convert the
-    -- journal to text and back, the direction to text (through the legs relation: a cast,
-    -- not the enum's output function) and the amounts to numeric. A cast from a type its
-    -- owner made can be that owner's function (CREATE CAST ... WITH FUNCTION, even after the
-    -- guard is enabled), which would run as the toolkit's owner: as for a block-mode drift
-    -- guard (_recon.guard_require_builtin_types), only built-in types and domains over them
-    -- are read, and here no enum either.
-    SELECT format('%s.%I (%s)', p_ledger.relid::regclass, a.attname,
-                  format_type(a.atttypid, NULL))
-    INTO v_column
-    FROM pg_attribute AS a
-    JOIN pg_type AS t ON t.oid = a.atttypid
-    JOIN pg_type AS b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
-    WHERE a.attrelid = p_ledger.relid AND NOT a.attisdropped AND b.oid::integer >= 16384
-      AND a.attname = ANY (ARRAY[p_ledger.wallet_column, p_ledger.debit_wallet_column,
-                                 p_ledger.credit_wallet_column, p_ledger.amount_column,
-                                 p_ledger.direction_column, p_ledger.operation_column,
-                                 p_ledger.journal_column, p_ledger.currency_column]
-                           || ARRAY(SELECT p.value ->> 'via'
-                                    FROM jsonb_each(COALESCE(p_ledger.parents, '{}'))
-                                        AS p (key, value)
-                                    WHERE strpos(p.value ->> 'via', '.') = 0))
-    ORDER BY a.attnum
-    LIMIT 1;
-    -- an entry filter compares with its column type's operator: one that is not
-    -- pg_catalog's would run as the toolkit's owner
-    IF v_column IS NULL
-       AND _recon.guard_filter_sql(p_ledger, 'new') ~ 'OPERATOR\((?!pg_catalog\.)' THEN
-        v_column := format('the entry filters of %s (an operator that is not pg_catalog''s)',
-                           p_ledger.relid::regclass);
-    END IF;
-    IF v_column IS NOT NULL THEN
-        PERFORM _recon.fail(
-            'RC406', format('a double_entry guard cannot read %s', v_column),
-            'Its statement trigger function and journal sum run as the toolkit''s owner and '
-            || 'convert the journals, directions and amounts they read; a type made by a user '
-            || '(an enum, too: it is read through a cast) can carry a cast that runs that '
-            || 'user''s code, which would run as the toolkit''s owner.',
-            'Use a built-in type (or a domain over one) for that column, or check journals '
-            || 'with reconcile (the journal check); docs/GUARDS.md "Block mode".');
-    END IF;
-END;
-$$;
-
---
--- Name: FUNCTION guard_double_entry_types(p_ledger _recon.ledger_source); Type: COMMENT; Schema: _recon; Owner: -
---
-
-COMMENT ON FUNCTION _recon.guard_double_entry_types(p_ledger _recon.ledger_source) IS 'RC406 unless every column a double_entry guard''s functions (SECURITY DEFINER, both modes) convert or compare (the ledger''s wallet, amount, direction, operation, journal and currency columns, and the columns its parents are reached through) is of a built-in type or a domain over one (no enum: the legs relation casts it to text), and every entry filter uses a pg_catalog operator: a cast or operator of a user''s type can be that user''s function, which would run as the toolkit''s owner.';
+COMMENT ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'The part of _recon.guard_compile for a double_entry guard on ledger p_ledger: {"sql", "triggers"}, the statement triggers on the ledger (and on each parent table) staging the journals written in _recon.guard_pending, and the commit-time sum of one journal ("check"). RC106 without a journal column, RC406 on an operation ledger or over a column of a type a user made (_recon.guard_require_builtin_types).';
 
 --
 -- Name: guard_drift_branch_sql(text[], text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -10037,9 +9999,33 @@ DECLARE
     v_parent jsonb;
     v_branches jsonb;
     v_others jsonb;
+    v_type text;
 BEGIN
-    IF v_block THEN  -- no user's cast runs as the toolkit's owner
-        PERFORM _recon.guard_require_builtin_types(p_ledger, p_wallet);
+    -- Block mode: its functions run as the toolkit's owner, so no user's cast may run there,
+    -- over its ledger and every other ledger it sums. Wallet keys, directions, operations and
+    -- rule columns are read by their label (an enum passes), amounts and balances cast.
+    IF v_block THEN
+        SELECT x.col INTO v_type
+        FROM (SELECT 1 AS o, p_ledger AS l
+              UNION ALL
+              SELECT 2, o FROM _recon.guard_drift_ledgers(p_ledger, v_cols) AS o) AS y
+        CROSS JOIN LATERAL (SELECT _recon.guard_require_builtin_types(
+            y.l, p_wallet,
+            ARRAY[(y.l).wallet_column, (y.l).debit_wallet_column, (y.l).credit_wallet_column,
+                  (y.l).amount_column, (y.l).direction_column, (y.l).operation_column],
+            ARRAY[(y.l).wallet_column, (y.l).debit_wallet_column, (y.l).credit_wallet_column,
+                  (y.l).direction_column, (y.l).operation_column]) AS col) AS x
+        WHERE x.col IS NOT NULL
+        ORDER BY y.o LIMIT 1;
+        IF v_type IS NOT NULL THEN
+            PERFORM _recon.fail(
+                'RC406', format('a drift guard in block mode cannot read %s', v_type),
+                'Its trigger functions run as the toolkit''s owner and convert the wallet '
+                || 'keys, amounts and balances they read; a type made by a user can carry a '
+                || 'cast that runs that user''s code, which would run as the toolkit''s owner.',
+                'Use a built-in type (or a domain over one) for that column, or guard it in '
+                || 'warn mode (which runs as the writer); docs/GUARDS.md "Block mode".');
+        END IF;
     END IF;
     -- Per row: a trigger function generated for the wallet table and (unless v_legs) for the
     -- ledger (static PL/pgSQL, its plans cached per session) adds what the row changed, per
@@ -10093,7 +10079,7 @@ BEGIN
           WHERE v_legs AND t.relid NOT IN (p_wallet.relid, p_ledger.relid)) AS x;
 
     -- the other ledgers a balance check sums on these columns: their effects count too
-    v_others := _recon.guard_drift_others_compile(p_id, p_ledger, p_wallet, v_cols, v_block);
+    v_others := _recon.guard_drift_others_compile(p_id, p_ledger, p_wallet, v_cols);
     RETURN jsonb_build_object(
         'sql', v_sql, 'triggers', v_triggers || (v_others -> 'triggers'),
         'sides', v_others -> 'sides',
@@ -10935,10 +10921,10 @@ $$;
 COMMENT ON FUNCTION _recon.guard_drift_nullable(p_relid oid, p_column name) IS 'False when column p_column of table p_relid is NOT NULL: a drift guard''s generated code then has no NULL test for it.';
 
 --
--- Name: guard_drift_others_compile(integer, _recon.ledger_source, _recon.wallet_source, text[], boolean); Type: FUNCTION; Schema: _recon; Owner: -
+-- Name: guard_drift_others_compile(integer, _recon.ledger_source, _recon.wallet_source, text[]); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
-CREATE FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean) RETURNS jsonb
+CREATE FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -10970,9 +10956,6 @@ BEGIN
                        || 'these balances with reconcile; docs/GUARDS.md "Several ledgers, '
                        || 'one balance column".', v_other.name, p_ledger.name));
         END IF;
-        IF p_block THEN  -- no user's cast runs as the toolkit's owner
-            PERFORM _recon.guard_require_builtin_types(v_other, p_wallet);
-        END IF;
         v_triggers := v_triggers || jsonb_build_array(jsonb_build_object(
             'table', v_other.relid::regclass::text,
             'trigger', format('recon_guard_%s_%s', p_id, v_side),
@@ -10991,10 +10974,10 @@ END;
 $$;
 
 --
--- Name: FUNCTION guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean) IS 'The part of _recon.guard_drift_compile for the other ledgers a drift guard sums (_recon.guard_drift_ledgers): {"triggers", "functions", "sides"}, per ledger a row trigger recon_guard_<id>_ledger<n> running a generated _recon.tg_drift_<id>_ledger<n>() that adds its effects to the guard''s sums, a TRUNCATE trigger, and the relation behind side ledger<n> (for _recon.guard_over_views). RC406 for a ledger read per statement (parent rows, several key columns).';
+COMMENT ON FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) IS 'The part of _recon.guard_drift_compile for the other ledgers a drift guard sums (_recon.guard_drift_ledgers): {"triggers", "functions", "sides"}, per ledger a row trigger recon_guard_<id>_ledger<n> running a generated _recon.tg_drift_<id>_ledger<n>() that adds its effects to the guard''s sums, a TRUNCATE trigger, and the relation behind side ledger<n> (for _recon.guard_over_views). RC406 for a ledger read per statement (parent rows, several key columns). Block mode''s type rule covers these ledgers too (_recon.guard_drift_compile).';
 
 --
 -- Name: guard_drift_queue_sql(integer); Type: FUNCTION; Schema: _recon; Owner: -
@@ -11251,6 +11234,35 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.guard_drift_spill(p_guard integer, p_acc text) IS 'Called by a drift guard''s row trigger function when its transaction-local accumulator grew past 8 kB: adds its records, summed per wallet and column, to _recon.guard_spill (which the commit-time check reads with the rest), so that a transaction of any size costs the same per row. Inside the user''s transaction: a rollback, to a savepoint too, takes it back.';
+
+--
+-- Name: guard_drift_sums(text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_drift_sums(p_ledger text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- the ledger itself and _recon.guard_drift_ledgers on the balance columns it moves (as
+    -- _recon.guard_drift_compile computes them), sorted: what recon.enable_guard records in
+    -- the guard's "compiled" and _recon.guard_follow_checks compares with
+    SELECT jsonb_agg(x.name ORDER BY x.name)
+    FROM (SELECT l.name
+          FROM _recon.ledger_source AS l WHERE l.name = p_ledger
+          UNION
+          SELECT o.name
+          FROM _recon.ledger_source AS l
+          JOIN _recon.wallet_source AS w ON w.name = l.wallet_source
+          CROSS JOIN LATERAL _recon.guard_drift_ledgers(
+              l, ARRAY(SELECT b FROM unnest(w.balance_columns) AS b WHERE l.effects ? b)) AS o
+          WHERE l.name = p_ledger) AS x;
+$$;
+
+--
+-- Name: FUNCTION guard_drift_sums(p_ledger text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_drift_sums(p_ledger text) IS 'The ledgers a drift guard on ledger p_ledger sums, as a sorted JSON array of names: the ledger and every other ledger a balance check lists with it on the balance columns it moves (_recon.guard_drift_ledgers). Recorded in _recon.guard.compiled -> ''ledgers'' when the guard is enabled; _recon.guard_follow_checks recompiles a guard whose set it changed.';
 
 --
 -- Name: guard_drift_times_sql(text, numeric); Type: FUNCTION; Schema: _recon; Owner: -
@@ -11599,6 +11611,63 @@ $$;
 COMMENT ON FUNCTION _recon.guard_filter_sql(p_ledger _recon.ledger_source, p_row text) IS 'SQL condition over trigger row p_row (new or old) true when the row passes the ledger source''s entry filters, as _recon.legs_sql() applies them (NULL: the row does not count), with every operator and type schema-qualified. NULL when the source has no filters.';
 
 --
+-- Name: guard_follow_checks(text, text); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.guard_follow_checks(p_check text, p_wallet text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_guard _recon.guard;
+    v_sums jsonb;
+    v_done jsonb := '[]'::jsonb;
+BEGIN
+    -- A drift guard sums the ledgers its balance checks list with its own, read when it was
+    -- enabled (_recon.guard_drift_sums, kept in compiled -> 'ledgers'). A check registered or
+    -- dropped since can change that set: a guard still summing a ledger no check sums with
+    -- its own lets through what reconcile finds; one not summing a ledger a new check lists
+    -- blocks the correct postings through it. Each guard whose set changed is enabled again
+    -- (_recon.recompile_guard) before the change commits, or the change is refused.
+    -- Only a guard on a ledger of the check's wallet source can sum its ledgers.
+    FOR v_guard IN SELECT g.* FROM _recon.guard AS g
+                   JOIN _recon.ledger_source AS l ON l.name = g.target
+                   WHERE g.kind = 'drift' AND l.wallet_source = p_wallet
+                   ORDER BY g.id LOOP
+        v_sums := _recon.guard_drift_sums(v_guard.target);
+        CONTINUE WHEN v_guard.compiled -> 'ledgers' IS NOT DISTINCT FROM v_sums;
+        BEGIN
+            PERFORM _recon.recompile_guard(v_guard.id);
+        EXCEPTION
+            WHEN lock_not_available OR query_canceled OR deadlock_detected THEN
+                RAISE;
+            WHEN OTHERS THEN
+                PERFORM _recon.fail(
+                    'RC411',
+                    format('check %s changes what the drift guard on %s sums, and the guard '
+                           || 'cannot be enabled again here', p_check, v_guard.target),
+                    format('The guard sums ledgers %s; with this change it must sum %s. '
+                           || 'Enabling it again failed: %s',
+                           COALESCE(v_guard.compiled -> 'ledgers', '"unknown"'::jsonb),
+                           v_sums, SQLERRM),
+                    format('Run this as the owner of the guarded tables (or a superuser), or '
+                           || 'first SELECT recon.disable_guard(''drift'', %L) and enable it '
+                           || 'again after the change; docs/GUARDS.md "Several ledgers, one '
+                           || 'balance column".', v_guard.target));
+        END;
+        v_done := v_done || to_jsonb(v_guard.target);
+    END LOOP;
+    RETURN v_done;
+END;
+$$;
+
+--
+-- Name: FUNCTION guard_follow_checks(p_check text, p_wallet text); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.guard_follow_checks(p_check text, p_wallet text) IS 'Called by recon.register_check and recon.drop_check (balance check p_check on wallet source p_wallet) after the change: every drift guard on a ledger of p_wallet whose set of summed ledgers (_recon.guard_drift_sums) is no longer the one it was enabled with is enabled again in the same transaction (_recon.recompile_guard), so that block mode keeps stopping exactly what reconcile finds. RC411 (nothing changed) when one cannot be (the tables'' owner is needed, or the guard cannot sum a ledger of the new set). Returns the targets of the guards recompiled.';
+
+--
 -- Name: guard_grant_row_functions(jsonb); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -11625,7 +11694,7 @@ BEGIN
         WHERE c.relkind = 'p' AND tg.tgtype::integer & 1 = 1  -- FOR EACH ROW
           AND c.relowner <> p.proowner
     LOOP
-        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', v_grant.fn, v_grant.owner);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', v_grant.fn, v_grant.owner);
     END LOOP;
 END;
 $$;
@@ -12016,48 +12085,61 @@ $$;
 COMMENT ON FUNCTION _recon.guard_refuse_sealed(p_guard integer) IS 'RC410 when drift guard p_guard is sealed (_recon.guard_sealed: block mode): _recon_guard.drift_spill and drift_verdict, which any role may call, take no accumulator from a caller for such a guard.';
 
 --
--- Name: guard_require_builtin_types(_recon.ledger_source, _recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
+-- Name: guard_require_builtin_types(_recon.ledger_source, _recon.wallet_source, text[], text[]); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
-CREATE FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) RETURNS void
+CREATE FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_columns text[], p_labels text[] DEFAULT '{}'::text[]) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_column text;
 BEGIN
-    -- A sealed guard's trigger functions run as the toolkit's owner (SECURITY DEFINER) and
-    -- cast the wallet key to text and the amounts and balances to numeric. A cast from a type
-    -- its owner made can be a function its owner wrote (CREATE CAST ... WITH FUNCTION, now or
-    -- after the guard is enabled): it would run as the toolkit's owner. Only built-in types
-    -- (or domains over them: a cast from a domain is never used) are read, and enums as
-    -- direction or operation types.
+    -- A sealed drift guard's trigger functions and a double_entry guard's functions run as the
+    -- toolkit's owner (SECURITY DEFINER) and convert what they read: keys to text, amounts and
+    -- balances to numeric. A cast from a type its owner made can be a function its owner wrote
+    -- (CREATE CAST ... WITH FUNCTION, now or after the guard is enabled): it would run as the
+    -- toolkit's owner. Only built-in types (or domains over them: a cast from a domain is
+    -- never used) are read, and enums where they are read by their label (p_labels), through
+    -- the output function every enum has (pg_catalog.format: _recon.guard_text_sql,
+    -- _recon.legs_kind_sql), never a cast.
+    -- p_columns: references of p_ledger ("column" of the ledger table, "alias.column" of a
+    -- parent row); every ledger also has the columns its effect rules compare (read by their
+    -- label) and those its parent rows are joined on. p_wallet (optional): its key (by label)
+    -- and balance columns.
+    WITH ref AS (
+        SELECT u.ref, COALESCE(u.ref = ANY (p_labels), FALSE) AS label
+        FROM unnest(p_columns) AS u (ref) WHERE u.ref IS NOT NULL
+        UNION ALL
+        SELECT k.ref, TRUE FROM jsonb_array_elements_text(p_ledger.kinds -> 'keys') AS k (ref)
+        WHERE NOT (k.ref = 'side' AND p_ledger.debit_wallet_column IS NOT NULL)
+        UNION ALL
+        SELECT x.ref, FALSE
+        FROM jsonb_each(COALESCE(p_ledger.parents, '{}')) AS p (alias, spec)
+        CROSS JOIN LATERAL (VALUES (p.spec ->> 'via'), (p.alias || '.' || (p.spec ->> 'key')))
+            AS x (ref)
+    ), col AS (
+        SELECT CASE WHEN strpos(r.ref, '.') > 0
+                    THEN (p_ledger.parents -> split_part(r.ref, '.', 1) ->> 'relid')::oid
+                    ELSE p_ledger.relid END AS relid,
+               CASE WHEN strpos(r.ref, '.') > 0 THEN substr(r.ref, strpos(r.ref, '.') + 1)
+                    ELSE r.ref END AS name,
+               r.label, 2 AS o
+        FROM ref AS r
+        UNION ALL
+        SELECT p_wallet.relid, w.name, w.name = p_wallet.key_column, 1
+        FROM unnest(ARRAY[p_wallet.key_column] || p_wallet.balance_columns) AS w (name)
+        WHERE p_wallet.relid IS NOT NULL
+    )
     SELECT format('%s.%I (%s)', c.relid::regclass, a.attname, format_type(a.atttypid, NULL))
     INTO v_column
-    FROM (VALUES (p_wallet.relid, ARRAY[p_wallet.key_column] || p_wallet.balance_columns),
-                 (p_ledger.relid, ARRAY[p_ledger.wallet_column, p_ledger.debit_wallet_column,
-                                        p_ledger.credit_wallet_column, p_ledger.amount_column,
-                                        p_ledger.direction_column,
-                                        p_ledger.operation_column]))
-        AS c (relid, cols)
-    JOIN pg_attribute AS a ON a.attrelid = c.relid AND a.attname = ANY (c.cols)
+    FROM col AS c
+    JOIN pg_attribute AS a ON a.attrelid = c.relid AND a.attname = c.name
     JOIN pg_type AS t ON t.oid = a.atttypid
     JOIN pg_type AS b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
     WHERE NOT a.attisdropped AND b.oid::integer >= 16384
-      -- an enum's text is its label, read through the output function every enum has
-      -- (pg_catalog.format, _recon.guard_drift_effect_sql): no cast of its owner is used. A
-      -- ledger read as legs (statement triggers) casts it: refused there.
-      AND NOT (b.typtype = 'e' AND c.relid = p_ledger.relid
-               AND a.attname IN (p_ledger.direction_column, p_ledger.operation_column)
-               AND p_ledger.parents IS NULL AND p_ledger.kinds IS NULL)
-      -- an enum wallet key (the wallet's, an entry's wallet columns) is read by its label
-      -- too (_recon.guard_text_sql), on every shape: the legs relation passes it as it is
-      AND NOT (b.typtype = 'e'
-               AND ((c.relid = p_wallet.relid AND a.attname = p_wallet.key_column)
-                    OR (c.relid = p_ledger.relid
-                        AND a.attname IN (p_ledger.wallet_column, p_ledger.debit_wallet_column,
-                                          p_ledger.credit_wallet_column))))
-    ORDER BY c.relid, a.attnum
+      AND NOT (b.typtype = 'e' AND c.label)
+    ORDER BY c.o, c.relid, a.attnum
     LIMIT 1;
     -- an entry filter compares with the operator of its column's type: one that is not
     -- pg_catalog's (a user's = for an enum) would run as the toolkit's owner
@@ -12066,23 +12148,15 @@ BEGIN
         v_column := format('the entry filters of %s (an operator that is not pg_catalog''s)',
                            p_ledger.relid::regclass);
     END IF;
-    IF v_column IS NOT NULL THEN
-        PERFORM _recon.fail(
-            'RC406', format('a drift guard in block mode cannot read %s', v_column),
-            'Its trigger functions run as the toolkit''s owner and convert the wallet keys, '
-            || 'amounts and balances they read; a type made by a user can carry a cast that '
-            || 'runs that user''s code, which would run as the toolkit''s owner.',
-            'Use a built-in type (or a domain over one) for that column, or guard it in warn '
-            || 'mode (which runs as the writer); docs/GUARDS.md "Block mode".');
-    END IF;
+    RETURN v_column;
 END;
 $$;
 
 --
--- Name: FUNCTION guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
+-- Name: FUNCTION guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_columns text[], p_labels text[]); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) IS 'RC406 unless every column a sealed (block-mode) drift guard''s SECURITY DEFINER trigger functions convert (the wallet key and balances, the ledger''s wallet, amount, direction and operation columns) is of a built-in type or a domain over one (an enum, too, as the direction or operation column of a ledger read row by row, and as the wallet key or an entry''s wallet column on any shape: its label is read through its output function), and every entry filter uses a pg_catalog operator: a cast or operator of a user''s type can be that user''s function, which would run as the toolkit''s owner.';
+COMMENT ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_columns text[], p_labels text[]) IS 'The first column that a guard whose functions run as the toolkit''s owner (a block-mode drift guard, a double_entry guard) would read through a type a user made, as text "table.column (type)", or its entry filters when one uses an operator that is not pg_catalog''s; NULL when there is none. Read: p_columns (references of ledger p_ledger: "column", or "alias.column" of a parent row), the columns its effect rules compare and its parent rows are joined on, and the key and balance columns of wallet source p_wallet (when given). Built-in types and domains over them pass; an enum passes where it is read by its label through its output function (p_labels, the rule columns, the wallet key): a cast or operator of a user''s type can be that user''s function. The caller raises RC406 naming it.';
 
 --
 -- Name: guard_row_over_view(text, text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -12209,6 +12283,7 @@ DECLARE
     v_body text;
     v_check text := p_compiled -> 'sql' ->> 'check';
     v_tag text := '$gen$';
+    v_out jsonb;
 BEGIN
     -- Each branch (a trigger's second argument, <side>_<operation>) runs its statements as
     -- static SQL, which PL/pgSQL plans once per session; _recon.tg_guard_statement EXECUTEs the
@@ -12246,7 +12321,7 @@ BEGIN
         v_tag := '$gen' || length(v_tag) || '$';
     END LOOP;
     -- the triggers call it instead of _recon.tg_guard_statement
-    RETURN p_compiled || jsonb_build_object('triggers', (
+    v_out := p_compiled || jsonb_build_object('triggers', (
         SELECT jsonb_agg(t.value || jsonb_build_object('definition', replace(
                    t.value ->> 'definition', 'EXECUTE FUNCTION _recon.tg_guard_statement(',
                    format('EXECUTE FUNCTION _recon.tg_guard_%s_stmt(', p_id)))
@@ -12278,22 +12353,77 @@ BEGIN
 END;
 %3$s$fn$, p_id, v_body, v_tag)))
         || CASE WHEN v_check IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(jsonb_build_object(
-        'function', format('_recon.guard_%s_journal(text)', p_id),
-        'definition', format($fn$CREATE OR REPLACE FUNCTION _recon.guard_%1$s_journal(
-    p_item text, OUT stored pg_catalog.numeric, OUT entries pg_catalog.int8
-)
+        'function', format('_recon.tg_guard_%s_check()', p_id),
+        'definition', format($fn$CREATE OR REPLACE FUNCTION _recon.tg_guard_%1$s_check()
+RETURNS trigger
 LANGUAGE plpgsql
-STABLE
+SECURITY DEFINER
 AS %3$s
--- Generated by recon.enable_guard() for guard %1$s: a journal's sum and number of entries at
--- commit (_recon.tg_guard_check), static SQL ($1: the journal). Its plan is generic: a custom
--- one per journal (new values, outside the statistics, look cheaper) would be planned at
--- every commit.
-#variable_conflict use_column
+-- Generated by recon.enable_guard() for guard %1$s: the commit-time check of one journal its
+-- statements staged in _recon.guard_pending (its constraint trigger recon_guard_%1$s_journal,
+-- deferred): the row removed, the journal's entries summed with static SQL (planned once per
+-- session, a generic plan: a custom one per new journal would be planned at every commit;
+-- through the indexes, as a generic plan made while the tables looked empty would not), a
+-- sum other than 0 beyond the tolerance blocked or alerted on (_recon.guard_violation), as
+-- _recon.tg_guard_check does for the other guards.
+<<recon_check>>
+DECLARE
+    v_item pg_catalog.text := NEW.item;
+    v_stored pg_catalog.numeric;
+    v_entries pg_catalog.int8;
+    v_guard _recon.guard;
 BEGIN
-    %2$s INTO stored, entries;
+    -- (no WHEN clause on the trigger: one is read from its stored form at every statement
+    -- that stages a row, which costs more than this test)
+    IF NEW.guard_id OPERATOR(pg_catalog.<>) %1$s
+       OR NEW.col OPERATOR(pg_catalog.<>) 'journal' THEN
+        RETURN NULL;  -- another guard's row, or an entry without a journal (_recon.tg_guard_check)
+    END IF;
+    DELETE FROM _recon.guard_pending AS p
+    WHERE p.txid OPERATOR(pg_catalog.=) NEW.txid AND p.guard_id OPERATOR(pg_catalog.=) %1$s
+      AND p.fix_id OPERATOR(pg_catalog.=) NEW.fix_id
+      AND p.item OPERATOR(pg_catalog.=) NEW.item AND p.col OPERATOR(pg_catalog.=) NEW.col;
+    IF NOT FOUND OR NEW.fix_id OPERATOR(pg_catalog.<>) 0 THEN
+        -- gone, or written by an audited recon.fix() statement (verified by the fix itself)
+        RETURN NULL;
+    END IF;
+    %2$s;
+    IF v_stored OPERATOR(pg_catalog.=) 'NaN'
+       OR pg_catalog.abs(v_stored) OPERATOR(pg_catalog.>) %4$s::pg_catalog.numeric THEN
+        SELECT g.* INTO v_guard FROM _recon.guard AS g WHERE g.id OPERATOR(pg_catalog.=) %1$s;
+        IF FOUND THEN
+            PERFORM _recon.guard_violation(
+                v_guard, v_item,
+                pg_catalog.format('journal %%s: its %%s entries do not balance '
+                                  '(credits - debits = %%s)', v_item, v_entries, v_stored),
+                pg_catalog.jsonb_build_object('journal', v_item, 'entries', v_entries,
+                                              'imbalance', v_stored));
+        END IF;
+    END IF;
+    RETURN NULL;
 END;
-%3$s$fn$, p_id, v_check, v_tag))) END);
+%3$s$fn$, p_id,
+        -- the journal ($1) is the staged item; a check with another $ left (a registered
+        -- literal) runs as EXECUTE
+        CASE WHEN strpos(replace(v_check, '$1', ''), '$') = 0
+             THEN replace(v_check, '$1', 'recon_check.v_item')
+                  || ' INTO recon_check.v_stored, recon_check.v_entries'
+             ELSE format('EXECUTE %L INTO recon_check.v_stored, recon_check.v_entries '
+                         || 'USING recon_check.v_item', v_check) END,
+        v_tag, (SELECT g.tolerance FROM _recon.guard AS g WHERE g.id = p_id))))
+        END,
+        'triggers_added', CASE WHEN v_check IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(
+            jsonb_build_object(
+                'table', '_recon.guard_pending',
+                'trigger', format('recon_guard_%s_journal', p_id),
+                'constraint', TRUE,
+                'definition', format(
+                    'AFTER INSERT ON _recon.guard_pending DEFERRABLE INITIALLY DEFERRED '
+                    || 'FOR EACH ROW EXECUTE FUNCTION _recon.tg_guard_%1$s_check()',
+                    p_id))) END);
+    -- its commit-time check's trigger goes on the toolkit's table, after the guard's own
+    RETURN (v_out - 'triggers_added')
+        || jsonb_build_object('triggers', (v_out -> 'triggers') || (v_out -> 'triggers_added'));
 END;
 $_$;
 
@@ -12301,7 +12431,7 @@ $_$;
 -- Name: FUNCTION guard_statement_function(p_id integer, p_compiled jsonb); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.guard_statement_function(p_id integer, p_compiled jsonb) IS 'A compiled double_entry guard (p_compiled, from _recon.guard_compile) with the functions generated for it, which its triggers call: _recon.tg_guard_<id>_stmt(), its statement trigger function (SECURITY DEFINER), running the staging statements of each trigger (<side>_<operation>) as static SQL, planned once per session where _recon.tg_guard_statement plans them at every call; and _recon.guard_<id>_journal(text), the commit-time sum of one journal. Same statements, same verdicts.';
+COMMENT ON FUNCTION _recon.guard_statement_function(p_id integer, p_compiled jsonb) IS 'A compiled double_entry guard (p_compiled, from _recon.guard_compile) with the functions generated for it, which its triggers call: _recon.tg_guard_<id>_stmt(), its statement trigger function (SECURITY DEFINER), running the staging statements of each trigger (<side>_<operation>) as static SQL, planned once per session where _recon.tg_guard_statement plans them at every call; and _recon.tg_guard_<id>_check(), the commit-time check of one staged journal (static SQL, a generic plan), run by the guard''s own deferred constraint trigger recon_guard_<id>_journal on _recon.guard_pending (it acts on the guard''s rows of col ''journal'', which the shared _recon.tg_guard_check leaves to it): no EXECUTE, no generic dispatch at commit. Same sums, same verdicts.';
 
 --
 -- Name: guard_statement_triggers(oid, integer, text, text[], text); Type: FUNCTION; Schema: _recon; Owner: -
@@ -14344,6 +14474,45 @@ $$;
 COMMENT ON FUNCTION _recon.ledger_rules(p_relid oid, p_parents jsonb, p_wallet _recon.wallet_source, p_keys jsonb, p_rules jsonb, p_sides text[]) IS 'Validates effects keyed on several columns: "operation" lists the key columns (ledger, "<parent>.<column>", or "side" on shapes of several legs, p_sides), "effects" is a list of rules {"when": {key: value}, "effect": {balance column: multiplier}, "label"?}, tried in order (a key left out matches any value; values compare as text). Returns {"kinds": {"keys", "rules": [{"when", "label"}]}, "effects": {column: {label: multiplier}}}. RC102, RC106.';
 
 --
+-- Name: ledger_write_grant(oid); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.ledger_write_grant(p_relid oid) RETURNS void
+    LANGUAGE plpgsql STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_grant record;
+BEGIN
+    -- PostgreSQL clones a partitioned table's row triggers (recon_ledger_write,
+    -- recon_ledger_order) to each partition created or attached later, checking EXECUTE on
+    -- the trigger function as the role running the DDL ("permission denied for function"
+    -- otherwise): the owner of each partitioned table under the ledger gets it, as a guard's
+    -- owner does (_recon.guard_grant_row_functions). A trigger function cannot be called by
+    -- hand, and naming one in a trigger of its own needs USAGE on _recon; fired elsewhere,
+    -- either one can only record a write (a full next run), never hide one.
+    FOR v_grant IN
+        SELECT DISTINCT tg.tgfoid::regprocedure AS fn, c.relowner::regrole AS owner
+        FROM _recon.incremental_tables(p_relid) AS t
+        JOIN pg_catalog.pg_class AS c ON c.oid = t.relid
+        JOIN pg_catalog.pg_trigger AS tg
+            ON tg.tgrelid = c.oid AND tg.tgname IN ('recon_ledger_write', 'recon_ledger_order')
+        JOIN pg_catalog.pg_proc AS p ON p.oid = tg.tgfoid
+        WHERE c.relkind = 'p' AND c.relowner <> p.proowner
+          AND NOT has_function_privilege(c.relowner, tg.tgfoid, 'EXECUTE')
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', v_grant.fn, v_grant.owner);
+    END LOOP;
+END;
+$$;
+
+--
+-- Name: FUNCTION ledger_write_grant(p_relid oid); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.ledger_write_grant(p_relid oid) IS 'Grants EXECUTE on _recon.tg_ledger_write() and _recon.tg_ledger_order() to the owner of each partitioned table under ledger table p_relid that carries their row triggers, so that it can create or attach partitions (PostgreSQL clones row triggers as the role running the DDL). Called by _recon.ledger_write_install; migration 0035 did it for the ledgers registered before.';
+
+--
 -- Name: ledger_write_install(oid, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -14396,6 +14565,8 @@ BEGIN
                            p_order_column, v_seq);
         END IF;
     END LOOP;
+    -- the owner of a partitioned table may create partitions (the row triggers are cloned)
+    PERFORM _recon.ledger_write_grant(p_relid);
     RETURN NULL;
 EXCEPTION WHEN insufficient_privilege THEN
     -- not the tables' owner: the ledger runs in full, and says why (_recon.incremental_unsupported)
@@ -14407,7 +14578,7 @@ $$;
 -- Name: FUNCTION ledger_write_install(p_relid oid, p_order_column text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.ledger_write_install(p_relid oid, p_order_column text) IS 'Creates the triggers of migration 0024 on the tables under a ledger that lack them: recon_ledger_write (AFTER UPDATE OR DELETE) and, when order_by is not an identity GENERATED ALWAYS, recon_ledger_order (AFTER INSERT) with its bound sequence; statement triggers on a table and each inheritance child, row triggers on a partitioned table (cloned to its partitions). Returns NULL, or the error when the toolkit may not create triggers there (the ledger then runs in full).';
+COMMENT ON FUNCTION _recon.ledger_write_install(p_relid oid, p_order_column text) IS 'Creates the triggers of migration 0024 on the tables under a ledger that lack them: recon_ledger_write (AFTER UPDATE OR DELETE) and, when order_by is not an identity GENERATED ALWAYS, recon_ledger_order (AFTER INSERT) with its bound sequence; statement triggers on a table and each inheritance child, row triggers on a partitioned table (cloned to its partitions, whose owner is granted EXECUTE on their functions: _recon.ledger_write_grant). Returns NULL, or the error when the toolkit may not create triggers there (the ledger then runs in full).';
 
 --
 -- Name: ledger_write_prune(); Type: FUNCTION; Schema: _recon; Owner: -
@@ -14632,6 +14803,34 @@ $$;
 COMMENT ON FUNCTION _recon.legs(p_ledger _recon.ledger_source) IS 'The ledger source as its legs relation (_recon.legs_sql) presents it: one-sided, without filters or parents, its columns under their canonical names (wallet, amount, kind, entry_id, reference, posted_at, ord, version, journal, status, currency, after_<i>), a transfer ledger a direction ledger over its sides, effects keyed on several columns an operation ledger over rule labels. The SQL builders (_recon.effect_sql, entry_name_sql, ...) take it with an alias of that relation, so every check compiles from the one shape definition.';
 
 --
+-- Name: legs_kind_sql(oid, name); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.legs_kind_sql(p_relid oid, p_column name) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- An enum (or a domain over one) is its label, read through the enum's output function
+    -- (pg_catalog.format), as every reader of kind compares it as text: a sealed guard reads
+    -- the legs relation as the toolkit's owner, and a cast from the enum to text could be a
+    -- function its owner wrote. Any other type is the column as it is.
+    SELECT CASE WHEN b.typtype = 'e'
+                THEN format('pg_catalog.format(%L, r.%I)', '%s', p_column)
+                ELSE format('r.%I', p_column) END
+    FROM pg_catalog.pg_attribute AS a
+    JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
+    JOIN pg_catalog.pg_type AS b
+        ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+    WHERE a.attrelid = p_relid AND a.attname = p_column AND NOT a.attisdropped;
+$$;
+
+--
+-- Name: FUNCTION legs_kind_sql(p_relid oid, p_column name); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.legs_kind_sql(p_relid oid, p_column name) IS 'SQL for the kind column of a legs relation read from direction or operation column p_column of table p_relid (alias r): an enum''s label through its output function (pg_catalog.format(''%s'', r.col)), never a cast a user may have written, so that a sealed guard reading the legs as the toolkit''s owner runs no user code; r.col for any other type.';
+
+--
 -- Name: legs_query(_recon.ledger_source, jsonb, text); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -14727,17 +14926,25 @@ BEGIN
                                 || ' END', 'NULL::text')
                 FROM jsonb_array_elements(p_ledger.kinds -> 'rules') WITH ORDINALITY AS u (r, o)
                 CROSS JOIN LATERAL (
-                    SELECT COALESCE(string_agg(format('(%s)::text = %L',
-                                                      _recon.ledger_ref_sql(w.key, v_side),
-                                                      w.value #>> '{}'), ' AND ' ORDER BY w.key),
+                    -- an enum by its label, never through a cast its owner wrote (a sealed
+                    -- guard reads this relation as the toolkit's owner): guard_text_sql
+                    SELECT COALESCE(string_agg(format(
+                                        '%s = %L', _recon.guard_text_sql(
+                                            _recon.ledger_ref_type(p_ledger.relid,
+                                                                   p_ledger.parents, w.key,
+                                                                   'a rule'),
+                                            _recon.ledger_ref_sql(w.key, v_side)),
+                                        w.value #>> '{}'), ' AND ' ORDER BY w.key),
                                     'TRUE') AS cond
                     FROM jsonb_each(r -> 'when') AS w
                     WHERE NOT (v_side IS NOT NULL AND w.key = 'side')
                 ) AS c
                 WHERE v_side IS NULL OR r -> 'when' ->> 'side' = v_side)
             WHEN v_side IS NOT NULL THEN format('%L::text', v_side)
-            WHEN p_ledger.amount_mode = 'direction' THEN format('r.%I', p_ledger.direction_column)
-            WHEN p_ledger.amount_mode = 'operation' THEN format('r.%I', p_ledger.operation_column)
+            WHEN p_ledger.amount_mode IN ('direction', 'operation') THEN _recon.legs_kind_sql(
+                p_ledger.relid, CASE p_ledger.amount_mode WHEN 'direction'
+                                THEN p_ledger.direction_column
+                                ELSE p_ledger.operation_column END)
         END;
         -- A leg of a shape without rules has its side for kind, a constant per branch: its
         -- effect on each balance column is known here, so it is emitted signed (effect_<i>,
@@ -15217,6 +15424,58 @@ $$;
 COMMENT ON FUNCTION _recon.recompile_checks(p_kinds text[]) IS 'Compiles the registered checks of the given kinds again with their kinds'' compilers (_recon.check_kind; a custom query is never compiled again) and replaces the views whose query changed (same columns); returns how many. A check that no longer compiles is left as it was, with a WARNING, and so is a view that cannot be replaced. Run by every upgrade that applied anything of the repeatable layer (migrator/core.py), for every kind, and safe to run at any time.';
 
 --
+-- Name: recompile_guard(integer); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.recompile_guard(p_id integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_guard _recon.guard;
+    v_seq text := pg_get_serial_sequence('_recon.guard', 'id');
+    v_last bigint;
+    v_called boolean;
+    v_alerts bigint[];
+    v_id integer;
+BEGIN
+    -- Disabled and enabled again with its options: it keeps its id (so its trigger names),
+    -- when it was enabled and by whom, and its alerts. Any error is the caller's to handle
+    -- (nothing of it is then changed).
+    SELECT g.* INTO STRICT v_guard FROM _recon.guard AS g WHERE g.id = p_id;
+    EXECUTE format('SELECT last_value, is_called FROM %s', v_seq) INTO v_last, v_called;
+    v_alerts := ARRAY(SELECT a.id FROM _recon.alert AS a WHERE a.guard_id = v_guard.id);
+    BEGIN
+        PERFORM recon.disable_guard(v_guard.kind, v_guard.target);
+        PERFORM setval(v_seq, v_guard.id, FALSE);
+        v_id := (recon.enable_guard(
+            v_guard.kind, v_guard.target,
+            COALESCE(v_guard.options, '{}')
+            || jsonb_build_object('mode', v_guard.mode, 'tolerance', v_guard.tolerance))
+            ->> 'guard')::integer;
+    EXCEPTION WHEN OTHERS THEN
+        -- a sequence is not rolled back: the next guard must not take this one's id
+        PERFORM setval(v_seq, v_last, v_called);
+        RAISE;
+    END;
+    PERFORM setval(v_seq, v_last, v_called);
+    IF v_id IS DISTINCT FROM v_guard.id THEN
+        RAISE EXCEPTION 'guard % came back as %', v_guard.id, v_id;
+    END IF;
+    UPDATE _recon.guard AS g
+    SET enabled_at = v_guard.enabled_at, enabled_by = v_guard.enabled_by
+    WHERE g.id = v_guard.id;
+    UPDATE _recon.alert AS a SET guard_id = v_guard.id WHERE a.id = ANY (v_alerts);
+END;
+$$;
+
+--
+-- Name: FUNCTION recompile_guard(p_id integer); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.recompile_guard(p_id integer) IS 'Guard p_id disabled and enabled again with its options and the installed generator, keeping its id (so its trigger names), enabled_at, enabled_by and alerts. Raises whatever recon.disable_guard or recon.enable_guard raise (the tables'' owner is needed): callers decide (_recon.recompile_guards reports it, _recon.guard_follow_checks refuses with RC411).';
+
+--
 -- Name: recompile_guards(); Type: FUNCTION; Schema: _recon; Owner: -
 --
 
@@ -15228,37 +15487,17 @@ DECLARE
     v_guard _recon.guard;
     v_done integer := 0;
     v_failed jsonb := '[]'::jsonb;
-    v_seq text := pg_get_serial_sequence('_recon.guard', 'id');
-    v_last bigint;
-    v_called boolean;
-    v_alerts bigint[];
-    v_id integer;
 BEGIN
     -- A guard's trigger functions hold the SQL generated when it was enabled: they may call
     -- toolkit functions a later package removed (issue 14: legs guards enabled before 0020
     -- called _recon.guard_parent_isolation), and a block-mode drift guard enabled before 0023
     -- kept its sums in a setting the writer can reset. Each is disabled and enabled again,
-    -- with its options, in a savepoint: one that cannot be (its table's owner is needed, the
-    -- source changed) stays as it was and is reported. Each keeps its id (so its trigger
-    -- names), when it was enabled and by whom, and its alerts.
-    EXECUTE format('SELECT last_value, is_called FROM %s', v_seq) INTO v_last, v_called;
+    -- with its options (_recon.recompile_guard), in a savepoint: one that cannot be (its
+    -- table's owner is needed, the source changed) stays as it was and is reported. Each
+    -- keeps its id (so its trigger names), when it was enabled and by whom, and its alerts.
     FOR v_guard IN SELECT g.* FROM _recon.guard AS g ORDER BY g.id LOOP
         BEGIN
-            v_alerts := ARRAY(SELECT a.id FROM _recon.alert AS a WHERE a.guard_id = v_guard.id);
-            PERFORM recon.disable_guard(v_guard.kind, v_guard.target);
-            PERFORM setval(v_seq, v_guard.id, FALSE);
-            v_id := (recon.enable_guard(
-                v_guard.kind, v_guard.target,
-                COALESCE(v_guard.options, '{}')
-                || jsonb_build_object('mode', v_guard.mode, 'tolerance', v_guard.tolerance))
-                ->> 'guard')::integer;
-            IF v_id IS DISTINCT FROM v_guard.id THEN
-                RAISE EXCEPTION 'guard % came back as %', v_guard.id, v_id;
-            END IF;
-            UPDATE _recon.guard AS g
-            SET enabled_at = v_guard.enabled_at, enabled_by = v_guard.enabled_by
-            WHERE g.id = v_guard.id;
-            UPDATE _recon.alert AS a SET guard_id = v_guard.id WHERE a.id = ANY (v_alerts);
+            PERFORM _recon.recompile_guard(v_guard.id);
             v_done := v_done + 1;
         EXCEPTION
             WHEN lock_not_available OR query_canceled OR deadlock_detected THEN
@@ -15282,7 +15521,6 @@ BEGIN
                         ELSE '' END);
         END;
     END LOOP;
-    PERFORM setval(v_seq, v_last, v_called);
     RETURN jsonb_build_object('recompiled', v_done, 'failed', v_failed);
 END;
 $$;
@@ -17651,6 +17889,13 @@ DECLARE
     v_problem text;
     v_found bigint;
 BEGIN
+    -- A journal a double_entry guard staged (col 'journal') is judged by that guard's own
+    -- constraint trigger (recon_guard_<id>_journal, _recon.tg_guard_<id>_check(): static
+    -- SQL). No WHEN clause skips it here: one is read from its stored form at every statement
+    -- that stages a row, which costs more than this test.
+    IF NEW.col = 'journal' THEN
+        RETURN NULL;
+    END IF;
     -- the accumulated row as the transaction left it; removed whatever the verdict
     DELETE FROM _recon.guard_pending AS p
     WHERE p.txid = NEW.txid AND p.guard_id = NEW.guard_id AND p.fix_id = NEW.fix_id
@@ -19632,8 +19877,11 @@ CREATE FUNCTION recon.drop_check(name text) RETURNS void
 #variable_conflict use_column
 DECLARE
     v_view name;
+    v_kind text;
+    v_wallet text;
 BEGIN
-    v_view := (_recon.check(drop_check.name)).view_name;
+    SELECT c.view_name, c.kind, c.wallet_source INTO v_view, v_kind, v_wallet
+    FROM _recon."check"(drop_check.name) AS c;
     DELETE FROM _recon.watermark AS m WHERE m.check_name = drop_check.name;
     -- Its open findings are closed as dropped, not resolved (nothing saw them go), and stay as
     -- history; a new check of the same name starts with none.
@@ -19644,6 +19892,10 @@ BEGIN
     -- RESTRICT: a user view on it stops this; IF EXISTS: a DROP ... CASCADE of the tables it
     -- read may have taken it (recon.discrepancies then says so, RC204)
     EXECUTE format('DROP VIEW IF EXISTS recon.%I', v_view);
+    -- a balance check can change the ledgers a drift guard sums: it follows, or RC411
+    IF v_kind = 'balance' THEN
+        PERFORM _recon.guard_follow_checks(drop_check.name, v_wallet);
+    END IF;
 END;
 $$;
 
@@ -19651,7 +19903,7 @@ $$;
 -- Name: FUNCTION drop_check(name text); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.drop_check(name text) IS 'Drops a check and its view (never CASCADE: a view of yours over it makes this fail). Its open findings are closed as dropped (dropped_at); all its findings stay in the history tables. RC107 if unknown. Needs the toolkit owner.';
+COMMENT ON FUNCTION recon.drop_check(name text) IS 'Drops a check and its view (never CASCADE: a view of yours over it makes this fail). Its open findings are closed as dropped (dropped_at); all its findings stay in the history tables. A drift guard summing the ledgers of a balance check is enabled again with the ledgers the remaining checks list (RC411, nothing dropped, when it cannot be). RC107 if unknown. Needs the toolkit owner.';
 
 --
 -- Name: drop_source(text); Type: FUNCTION; Schema: recon; Owner: -
@@ -19819,7 +20071,12 @@ BEGIN
             'sql', v_compiled -> 'sql',
             'roots', v_compiled -> 'roots',
             'functions', (SELECT COALESCE(jsonb_agg(f.value -> 'function'), '[]'::jsonb)
-                          FROM jsonb_array_elements(v_compiled -> 'functions') AS f)),
+                          FROM jsonb_array_elements(v_compiled -> 'functions') AS f))
+            -- a drift guard: the ledgers it sums, for _recon.guard_follow_checks
+            || CASE WHEN enable_guard.kind = 'drift'
+                    THEN jsonb_build_object('ledgers',
+                                            _recon.guard_drift_sums(enable_guard.target))
+                    ELSE '{}'::jsonb END,
         triggers = (SELECT COALESCE(jsonb_agg(t.value - 'definition'), '[]'::jsonb)
                     FROM jsonb_array_elements(v_compiled -> 'triggers') AS t)
     WHERE g.id = v_id;
@@ -20373,6 +20630,10 @@ BEGIN
         COALESCE((register_check.options ->> 'critical_wallets')::integer, 10),
         COALESCE((register_check.options ->> 'pattern_wallets')::integer, 5)
     );
+    -- a balance check can change the ledgers a drift guard sums: it follows, or RC411
+    IF register_check.kind = 'balance' THEN
+        PERFORM _recon.guard_follow_checks(register_check.name, v_wallet);
+    END IF;
     RETURN recon.describe_check(register_check.name) - 'sql';
 END;
 $$;
@@ -20381,7 +20642,7 @@ $$;
 -- Name: FUNCTION register_check(name text, kind text, options jsonb); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.register_check(name text, kind text, options jsonb) IS 'Registers a check and compiles it once to the view recon.check_<name>, added to recon.discrepancies. Kinds and their options: recon.kinds (the registry _recon.check_kind), docs/CHECKS.md. Common options: tolerance, low_limit, high_wallets, critical_wallets, pattern_wallets, currency; tolerance and low_limit are amounts per currency ({"USD": 10, "JPY": 1000, "*": 5}) or one amount in the check''s currency. Errors: RC101-RC108, RC110 (docs/SQLSTATES.md); nothing is registered on error. Needs the toolkit owner. Table names resolve on your search_path, as in psql, and are stored schema-qualified.';
+COMMENT ON FUNCTION recon.register_check(name text, kind text, options jsonb) IS 'Registers a check and compiles it once to the view recon.check_<name>, added to recon.discrepancies. Kinds and their options: recon.kinds (the registry _recon.check_kind), docs/CHECKS.md. Common options: tolerance, low_limit, high_wallets, critical_wallets, pattern_wallets, currency; tolerance and low_limit are amounts per currency ({"USD": 10, "JPY": 1000, "*": 5}) or one amount in the check''s currency. Errors: RC101-RC108, RC110, RC411 (a drift guard summing its ledgers must be enabled again and cannot be here; docs/SQLSTATES.md); nothing is registered on error. Needs the toolkit owner. Table names resolve on your search_path, as in psql, and are stored schema-qualified.';
 
 --
 -- Name: register_ledger_source(text, text, text, text, text, jsonb); Type: FUNCTION; Schema: recon; Owner: -
@@ -24231,7 +24492,7 @@ CREATE CONSTRAINT TRIGGER guard_pending_check AFTER INSERT ON _recon.guard_pendi
 -- Name: TRIGGER guard_pending_check ON guard_pending; Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON TRIGGER guard_pending_check ON _recon.guard_pending IS 'Runs each guard''s check when the writing transaction commits.';
+COMMENT ON TRIGGER guard_pending_check ON _recon.guard_pending IS 'Runs each guard''s check when the writing transaction commits (a double_entry guard''s journals, col ''journal'': its own trigger recon_guard_<id>_journal).';
 
 --
 -- Name: guard_tick guard_tick_check; Type: TRIGGER; Schema: _recon; Owner: -
@@ -25474,12 +25735,6 @@ REVOKE ALL ON FUNCTION _recon.guard_derived_source_sql(p_wallet _recon.wallet_so
 REVOKE ALL ON FUNCTION _recon.guard_double_entry_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) FROM PUBLIC;
 
 --
--- Name: FUNCTION guard_double_entry_types(p_ledger _recon.ledger_source); Type: ACL; Schema: _recon; Owner: -
---
-
-REVOKE ALL ON FUNCTION _recon.guard_double_entry_types(p_ledger _recon.ledger_source) FROM PUBLIC;
-
---
 -- Name: FUNCTION guard_drift_branch_sql(p_records text[], p_setting text, p_write boolean); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -25582,10 +25837,10 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_nan_sql(p_nums text[], p_nullable bool
 REVOKE ALL ON FUNCTION _recon.guard_drift_nullable(p_relid oid, p_column name) FROM PUBLIC;
 
 --
--- Name: FUNCTION guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean); Type: ACL; Schema: _recon; Owner: -
+-- Name: FUNCTION guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]); Type: ACL; Schema: _recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[], p_block boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION _recon.guard_drift_others_compile(p_id integer, p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_cols text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_queue_sql(p_guard integer); Type: ACL; Schema: _recon; Owner: -
@@ -25628,6 +25883,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_seal_sql(p_guard integer, p_col intege
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_drift_spill(p_guard integer, p_acc text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_drift_sums(p_ledger text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_drift_sums(p_ledger text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_drift_times_sql(p_amount text, p_times numeric); Type: ACL; Schema: _recon; Owner: -
@@ -25676,6 +25937,12 @@ REVOKE ALL ON FUNCTION _recon.guard_drift_window_sealed(p_guard integer, p_table
 --
 
 REVOKE ALL ON FUNCTION _recon.guard_filter_sql(p_ledger _recon.ledger_source, p_row text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_follow_checks(p_check text, p_wallet text); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.guard_follow_checks(p_check text, p_wallet text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_grant_row_functions(p_triggers jsonb); Type: ACL; Schema: _recon; Owner: -
@@ -25732,10 +25999,10 @@ REVOKE ALL ON FUNCTION _recon.guard_recheck_parents() FROM PUBLIC;
 REVOKE ALL ON FUNCTION _recon.guard_refuse_sealed(p_guard integer) FROM PUBLIC;
 
 --
--- Name: FUNCTION guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
+-- Name: FUNCTION guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_columns text[], p_labels text[]); Type: ACL; Schema: _recon; Owner: -
 --
 
-REVOKE ALL ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source) FROM PUBLIC;
+REVOKE ALL ON FUNCTION _recon.guard_require_builtin_types(p_ledger _recon.ledger_source, p_wallet _recon.wallet_source, p_columns text[], p_labels text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_row_over_view(p_definition text, p_row_sql text); Type: ACL; Schema: _recon; Owner: -
@@ -25988,6 +26255,12 @@ REVOKE ALL ON FUNCTION _recon.ledger_ref_type(p_relid oid, p_parents jsonb, p_re
 REVOKE ALL ON FUNCTION _recon.ledger_rules(p_relid oid, p_parents jsonb, p_wallet _recon.wallet_source, p_keys jsonb, p_rules jsonb, p_sides text[]) FROM PUBLIC;
 
 --
+-- Name: FUNCTION ledger_write_grant(p_relid oid); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.ledger_write_grant(p_relid oid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION ledger_write_install(p_relid oid, p_order_column text); Type: ACL; Schema: _recon; Owner: -
 --
 
@@ -26028,6 +26301,12 @@ REVOKE ALL ON FUNCTION _recon.leg_columns_sql(p_ledger _recon.ledger_source, p_a
 --
 
 REVOKE ALL ON FUNCTION _recon.legs(p_ledger _recon.ledger_source) FROM PUBLIC;
+
+--
+-- Name: FUNCTION legs_kind_sql(p_relid oid, p_column name); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.legs_kind_sql(p_relid oid, p_column name) FROM PUBLIC;
 
 --
 -- Name: FUNCTION legs_query(p_ledger _recon.ledger_source, p_swap jsonb, p_where text); Type: ACL; Schema: _recon; Owner: -
@@ -26106,6 +26385,12 @@ REVOKE ALL ON FUNCTION _recon.recheck_sql(p_check _recon.check_def) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.recompile_checks(p_kinds text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION recompile_guard(p_id integer); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.recompile_guard(p_id integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION recompile_guards(); Type: ACL; Schema: _recon; Owner: -
