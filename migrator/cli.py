@@ -561,9 +561,10 @@ def _check(args: argparse.Namespace, dsn: str) -> int:
         if args.format == "json":
             print(ops.check_json(conn, result))
         else:
-            print(render.check_text(result, limit=args.limit,
-                                    markdown=args.format == "markdown",
-                                    database=dsn if args.database else ""))
+            print(render.visible(render.check_text(result, limit=args.limit,
+                                                   markdown=args.format == "markdown",
+                                                   database=dsn if args.database else ""),
+                                 keep="\n"))
     return EXIT_PROBLEMS if result.failing else EXIT_OK
 
 
@@ -580,8 +581,9 @@ def _report(args: argparse.Namespace, dsn: str) -> int:
                 rep, database=describe(dsn, conn),
                 generated_at=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")))
         else:
-            _write(args, render.report_text(rep, limit=args.limit,
-                                            markdown=args.format == "markdown"))
+            _write(args, render.visible(render.report_text(rep, limit=args.limit,
+                                                           markdown=args.format == "markdown"),
+                                        keep="\n"))
     return EXIT_OK
 
 
@@ -602,8 +604,9 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
             else:
                 print(f"repair plan for run {run if run is not None else '(none yet)'} "
                       "(dry run):\n")
-                print(render.fix_text(steps, applied=False, markdown=markdown,
-                          minor_units=ops.minor_units(conn)))
+                print(render.visible(render.fix_text(steps, applied=False, markdown=markdown,
+                                                     minor_units=ops.minor_units(conn)),
+                                     keep="\n"))
                 _limits_hint(steps)
         if args.apply and steps:
             planned = sum(1 for s in steps if s["status"] == "planned")
@@ -617,8 +620,9 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
                     print(document)
                 else:
                     print("\napplied:\n")
-                    print(render.fix_text(steps, applied=True, markdown=markdown,
-                              minor_units=ops.minor_units(conn)))
+                    print(render.visible(render.fix_text(steps, applied=True, markdown=markdown,
+                                                         minor_units=ops.minor_units(conn)),
+                                         keep="\n"))
                     _limits_hint(steps)
                     ids = [s["repair_id"] for s in steps if s.get("repair_id")]
                     if ids:
@@ -756,17 +760,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("wallet-recon: cancelled: nothing changed", file=sys.stderr)
         return EXIT_CANCELLED
     except UsageError as exc:
-        print(f"wallet-recon: error: {exc}", file=sys.stderr)
+        print(f"wallet-recon: error: {render.visible(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except MigratorError as exc:
         if args.verbose:
             traceback.print_exc()
-        print(f"wallet-recon: error: {exc}", file=sys.stderr)
+        print(f"wallet-recon: error: {render.visible(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except psycopg.Error as exc:
         if args.verbose:
             traceback.print_exc()
-        print(f"wallet-recon: error: {sql_error(exc)}", file=sys.stderr)
+        print(f"wallet-recon: error: {render.visible(sql_error(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("wallet-recon: interrupted", file=sys.stderr)
