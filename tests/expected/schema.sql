@@ -15774,10 +15774,18 @@ CREATE FUNCTION _recon.require_writable(p_call text, p_why text) RETURNS void
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    -- A standby says so itself (RC220, where a call can run on one through --replica); here a
-    -- primary's transaction made read-only: BEGIN READ ONLY, or a role or session with
+    -- A hot standby can write nothing (the CLI pointed at a replica URL): RC220, as recon.fix()
+    -- and the replica protocol say it, not PostgreSQL's 25006 from the first write.
+    IF pg_is_in_recovery() THEN
+        PERFORM _recon.fail(
+            'RC220', format('%s cannot run on a standby: this server is in recovery', p_call),
+            p_why || ' A hot standby can write nothing; nothing was changed.',
+            'Run it on the primary (point --database at the primary); the checks can read on '
+            || 'a standby: wallet-recon check --database <primary> --replica <standby>.');
+    END IF;
+    -- Here a primary's transaction made read-only: BEGIN READ ONLY, or a role or session with
     -- default_transaction_read_only = on (an operator's safety net).
-    IF current_setting('transaction_read_only')::boolean AND NOT pg_is_in_recovery() THEN
+    IF current_setting('transaction_read_only')::boolean THEN
         PERFORM _recon.fail(
             'RC314', format('%s cannot run in a read-only transaction', p_call), p_why,
             'Run it in a read-write transaction (BEGIN READ WRITE; or SET '
@@ -15791,7 +15799,7 @@ $$;
 -- Name: FUNCTION require_writable(p_call text, p_why text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.require_writable(p_call text, p_why text) IS 'RC314 when the transaction is read-only on a primary (BEGIN READ ONLY, default_transaction_read_only = on): p_call names the call, p_why what it must write (a dry run stages its plan, a reconcile records its run). On a standby each call says so itself.';
+COMMENT ON FUNCTION _recon.require_writable(p_call text, p_why text) IS 'RC220 on a hot standby, RC314 when the transaction is read-only on a primary (BEGIN READ ONLY, default_transaction_read_only = on): p_call names the call, p_why what it must write (a dry run stages its plan, a reconcile records its run).';
 
 --
 -- Name: resolve_column(oid, text, text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
