@@ -147,9 +147,11 @@ def _run_id(value: str) -> int:
         number = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a run number") from None
-    if not 0 < number <= BIGINT_MAX:
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a run number")
+    if number > BIGINT_MAX:
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not a run number (runs are numbered 1 to {BIGINT_MAX})")
+            f"{value!r} is out of range: runs are numbered 1 to {BIGINT_MAX}")
     return number
 
 
@@ -159,9 +161,11 @@ def _finding_id(value: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{value!r} is not a finding id (an id of recon.open_findings)") from None
-    if not 0 < number <= BIGINT_MAX:
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a finding id")
+    if number > BIGINT_MAX:
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not a finding id (ids run from 1 to {BIGINT_MAX})")
+            f"{value!r} is out of range: finding ids run from 1 to {BIGINT_MAX}")
     return number
 
 
