@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import signal
 import sys
@@ -80,6 +81,15 @@ def _severity(value: str) -> str:
     return value.upper()
 
 
+#: The largest id PostgreSQL's bigint holds (runs and findings are numbered with it).
+BIGINT_MAX = 2**63 - 1
+#: What a limit may be: below 10^1000 with at most 1000 decimal places (PostgreSQL's
+#: numeric(1000, s) holds it; far past any amount, and room for the 10 x default run limit).
+LIMIT_DIGITS = 1000
+LIMIT_RANGE = f"a limit is an amount from 0 to below 1e{LIMIT_DIGITS}, with at most " \
+              f"{LIMIT_DIGITS} decimal places"
+
+
 def _decimal(value: str) -> Decimal:
     try:
         number = Decimal(value)
@@ -90,14 +100,24 @@ def _decimal(value: str) -> Decimal:
     return number
 
 
+def _limit_amount(value: str, text: str) -> Decimal:
+    """One amount of --wallet-limit / --run-limit: a finite number in the range recon.fix()
+    can compute with (a larger one was PostgreSQL's raw 22003)."""
+    number = _decimal(text)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: a limit is an amount >= 0")
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    if (number and number.adjusted() >= LIMIT_DIGITS) or -exponent > LIMIT_DIGITS:
+        raise argparse.ArgumentTypeError(f"{value!r} is out of range: {LIMIT_RANGE}")
+    return number
+
+
 def _limits(value: str) -> dict[str, Decimal] | Decimal:
     """--wallet-limit / --run-limit: CUR=AMOUNT,... ("*" for every currency not named), or
     AMOUNT alone: one amount in each check's own currency (recon.fix's wallet_limit)."""
     if "=" not in value:
-        number = _decimal(value.strip())
-        if number < 0:
-            raise argparse.ArgumentTypeError(f"{value!r}: a limit is an amount >= 0")
-        return number
+        return _limit_amount(value, value.strip())
     limits: dict[str, Decimal] = {}
     for part in value.split(","):
         currency, sep, amount = part.strip().rpartition("=")
@@ -106,10 +126,7 @@ def _limits(value: str) -> dict[str, Decimal] | Decimal:
             raise argparse.ArgumentTypeError(
                 f"{value!r}: each limit is CUR=AMOUNT, each currency once "
                 "(e.g. USD=500,JPY=50000, or *=100 for every currency not named)")
-        number = _decimal(amount.strip())
-        if number < 0:
-            raise argparse.ArgumentTypeError(f"{value!r}: a limit is an amount >= 0")
-        limits[currency] = number
+        limits[currency] = _limit_amount(value, amount.strip())
     return limits
 
 
@@ -120,6 +137,8 @@ def _count(value: str) -> int:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
     if number < 0:
         raise argparse.ArgumentTypeError(f"{value!r} is negative")
+    if number > BIGINT_MAX:
+        raise argparse.ArgumentTypeError(f"{value!r} is out of range: at most {BIGINT_MAX}")
     return number
 
 
@@ -130,6 +149,9 @@ def _run_id(value: str) -> int:
         raise argparse.ArgumentTypeError(f"{value!r} is not a run number") from None
     if number <= 0:
         raise argparse.ArgumentTypeError(f"{value!r} is not a run number")
+    if number > BIGINT_MAX:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is out of range: runs are numbered 1 to {BIGINT_MAX}")
     return number
 
 
@@ -141,7 +163,44 @@ def _finding_id(value: str) -> int:
             f"{value!r} is not a finding id (an id of recon.open_findings)") from None
     if number <= 0:
         raise argparse.ArgumentTypeError(f"{value!r} is not a finding id")
+    if number > BIGINT_MAX:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is out of range: finding ids run from 1 to {BIGINT_MAX}")
     return number
+
+
+#: --max-lag's units, as PostgreSQL's interval reads them, in microseconds.
+LAG_UNITS = {"us": 1, "ms": 1000, "s": 10**6, "sec": 10**6, "second": 10**6, "seconds": 10**6,
+             "min": 60 * 10**6, "minute": 60 * 10**6, "minutes": 60 * 10**6,
+             "h": 3600 * 10**6, "hour": 3600 * 10**6, "hours": 3600 * 10**6,
+             "d": 86400 * 10**6, "day": 86400 * 10**6, "days": 86400 * 10**6}
+MAX_LAG_MAX = "24h"
+
+
+def _max_lag(value: str) -> str:
+    """--max-lag: a duration (30s, 500ms, 2min, 1 minute; a bare number is seconds, as
+    PostgreSQL reads an interval) from 0 to 24h, given to recon.replica_wait() as an exact
+    interval (a bad one was PostgreSQL's raw 22007 / 22015)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*", value.lower())
+    unit = (match.group(2) or "s") if match else ""
+    if not match or unit not in LAG_UNITS:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a duration: use e.g. 30s, 500ms, 2min or 1h")
+    micros = Decimal(match.group(1)) * LAG_UNITS[unit]
+    if micros > 24 * LAG_UNITS["h"]:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is out of range: the lag bound is from 0 to {MAX_LAG_MAX}")
+    return f"{micros.to_integral_value()} microseconds"
+
+
+def _replica_url(value: str) -> str:
+    """--replica: a URL; an empty one (an unset variable: --replica "$REPLICA_URL") is refused
+    instead of running the check on the primary."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(
+            "empty URL (an unset variable?): name the standby, or leave --replica out to run "
+            "the check on the --database server")
+    return value
 
 
 def _add_operator_commands(sub: argparse._SubParsersAction) -> None:
@@ -162,13 +221,13 @@ def _add_operator_commands(sub: argparse._SubParsersAction) -> None:
                         "for tickets")
     p.add_argument("--limit", type=_count, default=20, metavar="N",
                    help="findings shown per severity and check (default 20, 0: all; json: all)")
-    p.add_argument("--replica", metavar="URL",
+    p.add_argument("--replica", metavar="URL", type=_replica_url,
                    help="read the checks on this streaming hot standby of --database, and record "
                         "the run on --database, the primary (docs/SCALING.md)")
-    p.add_argument("--max-lag", metavar="DURATION", default="1min",
+    p.add_argument("--max-lag", metavar="DURATION", default="1min", type=_max_lag,
                    help="with --replica: how long to wait for the standby to replay the "
                         "primary's position at the start; past it the run fails, RC223 "
-                        "(default 1min)")
+                        f"(default 1min, at most {MAX_LAG_MAX})")
     _connection_options(p)
 
     p = sub.add_parser(
@@ -515,9 +574,10 @@ def _check(args: argparse.Namespace, dsn: str) -> int:
         if args.format == "json":
             print(ops.check_json(conn, result))
         else:
-            print(render.check_text(result, limit=args.limit,
-                                    markdown=args.format == "markdown",
-                                    database=dsn if args.database else ""))
+            print(render.visible(render.check_text(result, limit=args.limit,
+                                                   markdown=args.format == "markdown",
+                                                   database=dsn if args.database else ""),
+                                 keep="\n"))
     return EXIT_PROBLEMS if result.failing else EXIT_OK
 
 
@@ -534,8 +594,9 @@ def _report(args: argparse.Namespace, dsn: str) -> int:
                 rep, database=describe(dsn, conn),
                 generated_at=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")))
         else:
-            _write(args, render.report_text(rep, limit=args.limit,
-                                            markdown=args.format == "markdown"))
+            _write(args, render.visible(render.report_text(rep, limit=args.limit,
+                                                           markdown=args.format == "markdown"),
+                                        keep="\n"))
     return EXIT_OK
 
 
@@ -561,8 +622,9 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
             else:
                 print(f"repair plan for run {run if run is not None else '(none yet)'} "
                       f"(dry run{', read on the standby' if args.replica else ''}):\n")
-                print(render.fix_text(steps, applied=False, markdown=markdown,
-                          minor_units=ops.minor_units(conn)))
+                print(render.visible(render.fix_text(steps, applied=False, markdown=markdown,
+                                                     minor_units=ops.minor_units(conn)),
+                                     keep="\n"))
                 _limits_hint(steps)
         if args.apply and steps:
             planned = sum(1 for s in steps if s["status"] == "planned")
@@ -576,8 +638,9 @@ def _fix(args: argparse.Namespace, dsn: str) -> int:
                     print(document)
                 else:
                     print("\napplied:\n")
-                    print(render.fix_text(steps, applied=True, markdown=markdown,
-                              minor_units=ops.minor_units(conn)))
+                    print(render.visible(render.fix_text(steps, applied=True, markdown=markdown,
+                                                         minor_units=ops.minor_units(conn)),
+                                         keep="\n"))
                     _limits_hint(steps)
                     ids = [s["repair_id"] for s in steps if s.get("repair_id")]
                     if ids:
@@ -715,17 +778,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("wallet-recon: cancelled: nothing changed", file=sys.stderr)
         return EXIT_CANCELLED
     except UsageError as exc:
-        print(f"wallet-recon: error: {exc}", file=sys.stderr)
+        print(f"wallet-recon: error: {render.visible(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except MigratorError as exc:
         if args.verbose:
             traceback.print_exc()
-        print(f"wallet-recon: error: {exc}", file=sys.stderr)
+        print(f"wallet-recon: error: {render.visible(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except psycopg.Error as exc:
         if args.verbose:
             traceback.print_exc()
-        print(f"wallet-recon: error: {sql_error(exc)}", file=sys.stderr)
+        print(f"wallet-recon: error: {render.visible(sql_error(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("wallet-recon: interrupted", file=sys.stderr)

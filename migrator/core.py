@@ -163,6 +163,7 @@ class Migrator:
         backend = self._connect_backend()
         conn = backend.connection
         try:
+            self._refuse_standby(conn)
             key = conn.execute(ADVISORY_LOCK_SQL).fetchone()[0]
             if not conn.execute("SELECT pg_catalog.pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
                 self.echo("waiting for another wallet-recon migrator on this database ...")
@@ -180,6 +181,18 @@ class Migrator:
             yield backend
         finally:
             conn.close()  # ending the session releases the advisory lock
+
+    def _refuse_standby(self, conn: psycopg.Connection) -> None:
+        """RC220 (docs/SQLSTATES.md), as `fix` and `check` say it, before anything is written:
+        a hot standby (a replica URL given as --database) can write nothing, and its first
+        write would be PostgreSQL's 25006 after a bootstrap half-way."""
+        if conn.execute("SELECT pg_catalog.pg_is_in_recovery()").fetchone()[0]:
+            raise MigratorError(
+                f"RC220: {describe(self.dsn, conn)} is a standby (in recovery): the toolkit is "
+                "installed, upgraded and removed on the primary only, and reaches its standbys "
+                "through the primary's WAL; nothing was changed (hint: point --database at the "
+                "primary; checks can read on a standby: wallet-recon check --database <primary> "
+                "--replica <standby>)")
 
     def _connect_backend(self) -> PostgresqlPsycopgBackend:
         # Session settings: DDL never queues longer than lock_timeout; no idle timeout may end

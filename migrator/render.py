@@ -89,10 +89,24 @@ class Scales:
         return amount(value, self.places.get(currency))
 
 
+#: Characters data must not send to a terminal as they are: C0 and C1 controls and DEL (ESC
+#: starts the sequences that move the cursor and erase lines), and the bidirectional overrides
+#: and isolates (they reorder what is shown around them).
+_UNSAFE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7f, *range(0x80, 0xa0))} | {
+    c: f"\\u{c:04x}" for c in (0x200e, 0x200f, *range(0x202a, 0x202f), *range(0x2066, 0x206a))}
+
+
+def visible(text: str, keep: str = "") -> str:
+    """``text`` with its control characters written as escapes (ESC as \\x1b): what the data
+    says is printed, never run by the terminal; the characters in ``keep`` (the document's own
+    newlines) stay."""
+    return text.translate({c: e for c, e in _UNSAFE.items() if chr(c) not in keep})
+
+
 def _cell(value: Any, markdown: bool) -> str:
     text = amount(value) if isinstance(value, Decimal | int) and not isinstance(value, bool) \
         else ("" if value is None else str(value))
-    text = text.replace("\n", " ")
+    text = visible(text.replace("\n", " "))
     if markdown:
         text = text.replace("|", "\\|")
     return text

@@ -259,3 +259,65 @@ def test_a_read_only_transaction_is_rc314_for_check_and_fix(seeded: str) -> None
             with pytest.raises(psycopg.Error) as err, c.transaction():
                 c.execute(f"SELECT * FROM {call}")
             assert err.value.sqlstate == "RC314", (call, err.value)
+
+
+def test_out_of_range_numbers_are_usage_errors_naming_the_option(seeded: str) -> None:
+    """A tester's finding: --wallet-limit USD=1e999999 and --run-limit 1e131072 were raw 22003
+    (value overflows numeric format), --finding 9223372036854775808 a raw 42883 (recon.fix() of
+    numeric[]); now the argument parser says which option and the range, exit 2, nothing
+    changed (and the range's edge is accepted)."""
+    drift(seeded, "5.00", 0)
+    assert run_cli("check", dsn=seeded).returncode == 0
+    before = state(seeded)
+    for option, value, says in (
+            ("--wallet-limit", "USD=1e999999", "out of range: a limit is an amount from 0 to "
+                                               "below 1e1000, with at most 1000 decimal places"),
+            ("--wallet-limit", "1e999999", "out of range: a limit is an amount"),
+            ("--run-limit", "1e131072", "out of range: a limit is an amount"),
+            ("--run-limit", "*=1e-20000", "out of range: a limit is an amount"),
+            ("--finding", "9223372036854775808", "ids run from 1 to 9223372036854775807"),
+            ("--finding", "99999999999999999999", "ids run from 1 to 9223372036854775807")):
+        line = error_line(run_cli("fix", option, value, dsn=seeded))
+        assert line.startswith(f"wallet-recon fix: error: argument {option}: {value!r}"), line
+        assert says in line, line
+        assert "22003" not in line and "42883" not in line, line
+    line = error_line(run_cli("fix", "9223372036854775808", dsn=seeded))
+    assert "runs are numbered 1 to 9223372036854775807" in line, line
+    line = error_line(run_cli("report", "--history", "9223372036854775808", dsn=seeded))
+    assert "argument --history: '9223372036854775808' is out of range" in line, line
+    assert state(seeded) == before
+    # the edges are accepted and reach recon.fix(): a plan; the largest id its documented
+    # RC311 with the hint
+    proc = run_cli("fix", "--wallet-limit", "USD=9e999", "--run-limit", "1e-1000", dsn=seeded)
+    assert proc.returncode in (0, 1) and proc.stderr == "", proc.stderr
+    assert "repair plan for run" in proc.stdout
+    line = error_line(run_cli("fix", "--finding", "9223372036854775807", dsn=seeded))
+    assert line.startswith("wallet-recon: error: RC311: not an open finding: "
+                           "9223372036854775807") and "(hint: " in line, line
+    assert state(seeded) == before
+
+
+def test_max_lag_and_replica_are_checked_before_anything_runs(seeded: str) -> None:
+    """A tester's finding: check --replica URL --max-lag abc / 100000000000d were raw 22007 /
+    22015 from the interval cast, and --replica "" (an unset variable) silently ran the whole
+    check on the primary. Now usage errors, exit 2, no run recorded."""
+    runs = sql(seeded, "SELECT count(*) FROM recon.runs")
+    for value, says in (("abc", "'abc' is not a duration: use e.g. 30s, 500ms, 2min or 1h"),
+                        ("100000000000d", "'100000000000d' is out of range: the lag bound is "
+                                          "from 0 to 24h"),
+                        ("-1s", "is not a duration"), ("5 fortnights", "is not a duration")):
+        line = error_line(run_cli("check", "--replica", seeded, f"--max-lag={value}",
+                                  dsn=seeded))
+        assert line.startswith("wallet-recon check: error: argument --max-lag: "), line
+        assert says in line, line
+    for value in ("", "  "):
+        line = error_line(run_cli("check", "--replica", value, dsn=seeded))
+        assert line.startswith("wallet-recon check: error: argument --replica: empty URL (an "
+                               "unset variable?): name the standby, or leave --replica out"), line
+    assert sql(seeded, "SELECT count(*) FROM recon.runs") == runs
+    # a good duration gets past the parser: the primary is no standby (RC220, the replica
+    # protocol's own check), nothing recorded either
+    line = error_line(run_cli("check", "--replica", seeded, "--max-lag", "1 minute",
+                              dsn=seeded))
+    assert "RC220" in line, line
+    assert sql(seeded, "SELECT count(*) FROM recon.runs") == runs

@@ -448,3 +448,53 @@ def test_fix_applies_nothing_when_the_plan_changed_after_it_was_shown(seeded: st
     code, out, shown = answer_after_prompt(
         ["fix", "--apply", "--ticket", "T-11", "--reason", "r"], seeded, lambda: None)
     assert code == 0 and "2 step(s): 2 applied" in out, shown
+
+
+# -- data printed to a terminal ----------------------------------------------------------------
+
+ESCAPES_APP = (
+    "CREATE SCHEMA app",
+    "CREATE TABLE app.wallet (id text PRIMARY KEY, balance numeric(14, 2) NOT NULL, alias text)",
+    "CREATE TABLE app.entry (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+    "wallet_id text NOT NULL, amount numeric(14, 2) NOT NULL)",
+    # customer-chosen: an alias that erases the line above it, a key that turns the text red
+    "INSERT INTO app.wallet VALUES ('a', 100, E'@bob\\x1b[2K\\x1b[1A\\r'), "
+    "(E'k\\x1b[31m', 50, E'tab\\there\\u202eevil')",
+    "INSERT INTO app.entry (wallet_id, amount) VALUES ('a', 90), (E'k\\x1b[31m', 40)",
+    "SELECT recon.register_wallet_source('w', 'app.wallet', 'id', ARRAY['balance'], "
+    "'{\"label\": \"alias\"}')",
+    "SELECT recon.register_ledger_source('l', 'w', 'app.entry', 'wallet_id', 'amount')",
+    "SELECT recon.register_check('bal', 'balance', '{\"ledger\": \"l\", \"currency\": \"USD\"}')",
+)
+
+
+def test_labels_and_keys_never_reach_the_terminal_as_control_characters(
+        make_db: Callable[..., str], fixture_template: Callable[..., str]) -> None:
+    """A tester's finding: a wallet label (a customer's alias) or key holding ESC sequences was
+    printed raw by check, report and fix (text and markdown): the data could erase lines of the
+    operator's findings table. Now every control character is shown escaped (\\x1b), JSON stays
+    exact JSON (the strings as they are, escaped by JSON)."""
+    dsn = make_db(fixture_template(sql=ESCAPES_APP))
+    outputs = []
+    for args in (["check"], ["check", "--format", "markdown"], ["report"],
+                 ["report", "--format", "markdown"], ["fix"], ["fix", "--format", "markdown"]):
+        proc = run_cli(*args, dsn=dsn)
+        assert proc.returncode in (0, 1), (args, proc.stderr)
+        out = proc.stdout
+        bad = [c for c in out if (ord(c) < 32 and c != "\n") or 0x7f <= ord(c) < 0xa0
+               or c == "\u202e"]
+        assert not bad, (args, bad)
+        assert "k\\x1b[31m" in out, (args, out)  # the key, as its text
+        if args[0] != "fix":  # fix shows keys, not labels
+            assert "a (@bob\\x1b[2K\\x1b[1A\\x0d)" in out, (args, out)
+            assert "tab\\x09here\\u202eevil" in out, (args, out)
+        outputs.append(out)
+    # the columns of the table still line up: the escapes are counted in the widths
+    table = outputs[0].split("open findings of the checks that ran")[1].splitlines()
+    rows = [line.rstrip() for line in table if line.startswith("  ") and line.strip()]
+    assert len(rows) == 4 and rows[2].endswith("10.00") and rows[3].endswith("10.00"), rows
+    assert len(rows[2]) == len(rows[3]), rows
+    # JSON: exact, the data as it is
+    doc = decimal_json(run_cli("check", "--format", "json", dsn=dsn).stdout)
+    labels = {f["wallet_key"]: f["details"].get("label") for f in doc["open_findings"]}
+    assert labels == {"a": "@bob\x1b[2K\x1b[1A\r", "k\x1b[31m": "tab\there\u202eevil"}, labels

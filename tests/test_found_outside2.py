@@ -69,7 +69,7 @@ def test_a_wallet_table_whose_key_is_not_unique_is_refused(fresh: str) -> None:
     assert err.value.sqlstate == "RC106"
     assert "not a unique key" in err.value.diag.message_primary
     assert "view with one row per wallet" in err.value.diag.message_hint
-    run(fresh, "CREATE TABLE one_row (account text, balance numeric)",
+    run(fresh, "CREATE TABLE one_row (account text NOT NULL, balance numeric)",
         "CREATE UNIQUE INDEX ON one_row (account)",
         "SELECT recon.register_wallet_source('ok', 'one_row', 'account', ARRAY['balance'])")
 

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from conftest import reconcile
+from conftest import reconcile, run_cli
 
 pytestmark = pytest.mark.core  # the matrix runs all of it (pyproject.toml)
 
@@ -357,3 +357,112 @@ def test_lifecycle_uses_the_latest_status(conn: psycopg.Connection) -> None:
     rows = conn.execute("SELECT details->>'status', details->>'cause' FROM recon.check_lc"
                         ).fetchall()
     assert rows == [("APPROVED", "hold_not_resolved")]
+
+
+NULL_KEYS = """
+CREATE SCHEMA app;
+CREATE TABLE app.wallet (id text, balance numeric(14, 2) NOT NULL);
+CREATE UNIQUE INDEX ON app.wallet (id);
+CREATE TABLE app.entry (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, wallet_id text,
+                        amount numeric(14, 2) NOT NULL);
+INSERT INTO app.wallet VALUES ('a', 100), ('b', 50);
+INSERT INTO app.entry (wallet_id, amount) VALUES ('a', 100), ('b', 40);  -- b drifts by 10
+"""
+NULL_KEYS_LEDGER = ("SELECT recon.register_ledger_source('l', 'w', 'app.entry', 'wallet_id', "
+                    "'amount', '{\"entry_id\": \"id\", \"order_by\": \"id\"}')")
+NULL_KEYS_CHECK = ("SELECT recon.register_check('bal', 'balance', '{\"ledger\": \"l\", "
+                   "\"currency\": \"USD\"}')")
+
+
+def test_a_wallet_table_whose_key_may_be_null_is_refused(conn: psycopg.Connection) -> None:
+    """A tester's finding: a nullable key with a unique index was accepted, and two wallet rows
+    without a key made every reconcile fail with a raw 23505 (drift elsewhere unreported). A
+    table must declare its key NOT NULL (or make it the primary key): RC106 with the statement
+    to run; nothing registered."""
+    conn.execute(NULL_KEYS)
+    before = state(conn)
+    with pytest.raises(psycopg.Error) as err:
+        conn.execute("SELECT recon.register_wallet_source('w', 'app.wallet', 'id', "
+                     "ARRAY['balance'])")
+    assert err.value.sqlstate == "RC106"
+    assert err.value.diag.message_primary == "the wallet key id of app.wallet may be NULL"
+    assert err.value.diag.message_hint == (
+        "Declare the key NOT NULL (ALTER TABLE app.wallet ALTER COLUMN id SET NOT NULL) or make "
+        "it the primary key, then register again.")
+    assert state(conn) == before
+    conn.execute("ALTER TABLE app.wallet ALTER COLUMN id SET NOT NULL")
+    conn.execute("SELECT recon.register_wallet_source('w', 'app.wallet', 'id', ARRAY['balance'])")
+
+
+def null_key_findings(conn: psycopg.Connection) -> list[tuple]:
+    return conn.execute(
+        "SELECT wallet_key, stored, expected, cause, severity FROM recon.open_findings "
+        "ORDER BY wallet_key NULLS FIRST, stored NULLS FIRST").fetchall()
+
+
+def test_wallet_rows_without_a_key_are_findings_never_a_failed_run(
+        conn: psycopg.Connection, db: str) -> None:
+    """Where NULL keys can still come (a view cannot declare NOT NULL; a table registered
+    before, or whose NOT NULL was dropped since): each wallet row without a key is a finding of
+    its own (unknown_wallet, HIGH, keyed -#n), the entries without a wallet one more, drift
+    elsewhere is reported, in full and incremental runs and from the CLI (was a raw 23505 on
+    run_stage_pkey at every run)."""
+    conn.execute(NULL_KEYS)
+    conn.execute("CREATE VIEW app.wallet_v AS SELECT id, balance FROM app.wallet")
+    conn.execute("SELECT recon.register_wallet_source('w', 'app.wallet_v', 'id', "
+                 "ARRAY['balance'])")
+    conn.execute(NULL_KEYS_LEDGER)
+    conn.execute(NULL_KEYS_CHECK)
+    # a clean full run first: a watermark, so the incremental run below has one to leave
+    conn.execute("UPDATE app.wallet SET balance = 40 WHERE id = 'b'")
+    assert reconcile(db)["status"] == "synced"
+    conn.execute("UPDATE app.wallet SET balance = 50 WHERE id = 'b'")
+    conn.execute("INSERT INTO app.wallet VALUES (NULL, 70), (NULL, 30)")
+    conn.execute("INSERT INTO app.entry (wallet_id, amount) VALUES (NULL, 5)")
+    expected = [(None, None, 5, "unknown_wallet", "HIGH"),
+                (None, 30, 0, "unknown_wallet", "HIGH"),
+                (None, 70, 0, "unknown_wallet", "HIGH"),
+                ("b", 50, 40, None, "HIGH")]
+    for mode in ("incremental", "full"):
+        summary = reconcile(db, None, mode)
+        assert summary["status"] == "discrepancy" and summary["findings"] == 4, summary
+        assert null_key_findings(conn) == expected, mode
+    keys = conn.execute("SELECT finding_key FROM _recon.finding WHERE wallet_key IS NULL "
+                        "AND resolved_run IS NULL "
+                        "ORDER BY 1").fetchall()
+    assert keys == [("-#1",), ("-#2",), ("-#3",)]
+    # never repaired automatically: no wallet to repair
+    steps = conn.execute("SELECT status, note FROM recon.fix() WHERE wallet_key IS NULL").fetchall()
+    assert steps == [("manual", "no wallet to repair: needs a human")] * 3, steps
+    proc = run_cli("check", dsn=db)
+    assert proc.returncode == 1, proc.stderr
+    assert "HIGH · bal · 4 finding(s)" in proc.stdout, proc.stdout
+    # a table whose NOT NULL was dropped after its registration: the same
+    conn.execute("SELECT recon.drop_check('bal')")
+    conn.execute("SELECT recon.drop_source('l')")
+    conn.execute("SELECT recon.drop_source('w')")
+    conn.execute("DELETE FROM app.wallet WHERE id IS NULL")
+    conn.execute("ALTER TABLE app.wallet ALTER COLUMN id SET NOT NULL")
+    conn.execute("SELECT recon.register_wallet_source('w', 'app.wallet', 'id', ARRAY['balance'])")
+    conn.execute(NULL_KEYS_LEDGER)
+    conn.execute(NULL_KEYS_CHECK)
+    assert reconcile(db)["findings"] == 2  # b, and the entries without a wallet
+    conn.execute("DELETE FROM app.entry WHERE wallet_id IS NULL")
+    conn.execute("UPDATE app.wallet SET balance = 40 WHERE id = 'b'")
+    assert reconcile(db)["status"] == "synced"  # a watermark
+    conn.execute("UPDATE app.wallet SET balance = 50 WHERE id = 'b'")
+    conn.execute("INSERT INTO app.entry (wallet_id, amount) VALUES (NULL, 5)")
+    conn.execute("ALTER TABLE app.wallet ALTER COLUMN id DROP NOT NULL")
+    conn.execute("INSERT INTO app.wallet VALUES (NULL, 70), (NULL, 30)")
+    for mode, why in (("incremental", "the wallet source has rows without a wallet key (NULL)"),
+                      ("full", None), ("incremental", "no watermark yet: a full run sets one")):
+        summary = reconcile(db, None, mode)
+        assert summary["findings"] == 4, (mode, summary)
+        assert null_key_findings(conn) == expected, mode
+        ran = summary["runs"]["bal"]
+        assert ran["mode"] == "full" and ran["watermark"].startswith(
+            "the wallet source has rows without a wallet key (NULL): each is a finding"), ran
+        assert ran.get("why_full") == why, ran
+    proc = run_cli("check", "--incremental", dsn=db)
+    assert proc.returncode == 1, proc.stderr
+    assert "HIGH · bal · 4 finding(s)" in proc.stdout, proc.stdout

@@ -48,6 +48,23 @@ BEGIN
             || 'currency), or add a primary key or unique index on the key column. A view is '
             || 'accepted and its keys are counted at each run (RC203).');
     END IF;
+    -- a key that may be NULL: a unique index holds each key to one row, but not NULL, and a
+    -- row without a key is no wallet an entry can reach (a view cannot declare NOT NULL: a run
+    -- reports each of its rows without a key, _recon.wallet_keys_null)
+    IF (SELECT c.relkind IN ('r', 'p') AND NOT a.attnotnull
+        FROM pg_catalog.pg_class AS c
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid
+        WHERE c.oid = v_relid AND a.attname = register_wallet_source.key_column) THEN
+        PERFORM _recon.fail(
+            'RC106', format('the wallet key %s of %s may be NULL',
+                            register_wallet_source.key_column, v_relid::regclass),
+            'A unique index keeps each key to one row but lets any number of rows have no key; '
+            || 'a wallet row without a key matches no entry, and no finding or repair could '
+            || 'name it.',
+            format('Declare the key NOT NULL (ALTER TABLE %s ALTER COLUMN %I SET NOT NULL) or '
+                   || 'make it the primary key, then register again.', v_relid::regclass,
+                   register_wallet_source.key_column));
+    END IF;
     IF register_wallet_source.balance_columns IS NULL OR cardinality(register_wallet_source.balance_columns) = 0 THEN
         PERFORM _recon.fail(
             'RC106', 'a wallet source needs at least one balance column',
@@ -99,8 +116,9 @@ COMMENT ON FUNCTION recon.register_wallet_source(text, text, text, text[], jsonb
 '"Minor units"), "version": column (an integer optimistic-locking version every write of the '
 'toolkit to a wallet row bumps)}. Every name is checked against the catalog. Errors: RC101 '
 'unknown table, RC102 unknown column, RC103 not numeric (a version column: not an integer), '
-'RC104 name taken, RC105 bad name, RC106 bad option or a key no primary key or unique index '
-'holds to one row per wallet (a view is accepted: a run refuses repeated keys, RC203), RC115 '
+'RC104 name taken, RC105 bad name, RC106 bad option, a key no primary key or unique index '
+'holds to one row per wallet (a view is accepted: a run refuses repeated keys, RC203) or a '
+'table''s key column that may be NULL (not NOT NULL), RC115 '
 'bad scale, RC116 a key under a '
 'nondeterministic collation. Needs the toolkit owner. '
 'Table names resolve on your search_path, as in psql; the function is not SECURITY DEFINER and '

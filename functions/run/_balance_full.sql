@@ -27,6 +27,16 @@ BEGIN
         RETURN COALESCE(v_unsupported,
                         'the check sums several ledgers, each with its own ordering');
     END IF;
+    -- Wallet rows without a key (NULL: a view, or a table registered with a key that may be
+    -- NULL) match no entry: each is a finding of the check's view (unknown_wallet, numbered
+    -- -#n when there are several), which neither the per-wallet state nor this statement's
+    -- finding keys can hold. No watermark: the view runs, as for entries without a key below.
+    IF _recon.wallet_keys_null(v_wallet) THEN
+        DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
+        PERFORM _recon.balance_state_drop(p_check.name);
+        RETURN 'the wallet source has rows without a wallet key (NULL): each is a finding the '
+               || 'per-wallet state cannot hold, so this check runs in full until they have one';
+    END IF;
     -- Below, a run that cannot set a new watermark leaves the previous one and its state as
     -- they were: this run changed no data, and the next incremental run judges that watermark
     -- on what changed since it was set.

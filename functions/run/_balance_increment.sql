@@ -29,6 +29,11 @@ BEGIN
     IF v_reason IS NOT NULL THEN
         RETURN v_reason;
     END IF;
+    -- a wallet row without a key (NULL) since the watermark: the check runs in full, from its
+    -- view (_recon.balance_full says why)
+    IF _recon.wallet_keys_null(v_wallet) THEN
+        RETURN 'the wallet source has rows without a wallet key (NULL)';
+    END IF;
     -- One snapshot for the whole transaction cannot see the entries committed while the run
     -- waits for the transactions in flight: the new bound would cover entries it never read.
     IF current_setting('transaction_isolation') <> 'read committed' THEN

@@ -1027,6 +1027,16 @@ BEGIN
         RETURN COALESCE(v_unsupported,
                         'the check sums several ledgers, each with its own ordering');
     END IF;
+    -- Wallet rows without a key (NULL: a view, or a table registered with a key that may be
+    -- NULL) match no entry: each is a finding of the check's view (unknown_wallet, numbered
+    -- -#n when there are several), which neither the per-wallet state nor this statement's
+    -- finding keys can hold. No watermark: the view runs, as for entries without a key below.
+    IF _recon.wallet_keys_null(v_wallet) THEN
+        DELETE FROM _recon.watermark AS m WHERE m.check_name = p_check.name;
+        PERFORM _recon.balance_state_drop(p_check.name);
+        RETURN 'the wallet source has rows without a wallet key (NULL): each is a finding the '
+               || 'per-wallet state cannot hold, so this check runs in full until they have one';
+    END IF;
     -- Below, a run that cannot set a new watermark leaves the previous one and its state as
     -- they were: this run changed no data, and the next incremental run judges that watermark
     -- on what changed since it was set.
@@ -1219,6 +1229,11 @@ DECLARE
 BEGIN
     IF v_reason IS NOT NULL THEN
         RETURN v_reason;
+    END IF;
+    -- a wallet row without a key (NULL) since the watermark: the check runs in full, from its
+    -- view (_recon.balance_full says why)
+    IF _recon.wallet_keys_null(v_wallet) THEN
+        RETURN 'the wallet source has rows without a wallet key (NULL)';
     END IF;
     -- One snapshot for the whole transaction cannot see the entries committed while the run
     -- waits for the transactions in flight: the new bound would cover entries it never read.
@@ -16383,10 +16398,18 @@ CREATE FUNCTION _recon.require_writable(p_call text, p_why text) RETURNS void
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    -- A standby says so itself (RC220, where a call can run on one through --replica); here a
-    -- primary's transaction made read-only: BEGIN READ ONLY, or a role or session with
+    -- A hot standby can write nothing (the CLI pointed at a replica URL): RC220, as recon.fix()
+    -- and the replica protocol say it, not PostgreSQL's 25006 from the first write.
+    IF pg_is_in_recovery() THEN
+        PERFORM _recon.fail(
+            'RC220', format('%s cannot run on a standby: this server is in recovery', p_call),
+            p_why || ' A hot standby can write nothing; nothing was changed.',
+            'Run it on the primary (point --database at the primary); the checks can read on '
+            || 'a standby: wallet-recon check --database <primary> --replica <standby>.');
+    END IF;
+    -- Here a primary's transaction made read-only: BEGIN READ ONLY, or a role or session with
     -- default_transaction_read_only = on (an operator's safety net).
-    IF current_setting('transaction_read_only')::boolean AND NOT pg_is_in_recovery() THEN
+    IF current_setting('transaction_read_only')::boolean THEN
         PERFORM _recon.fail(
             'RC314', format('%s cannot run in a read-only transaction', p_call), p_why,
             'Run it in a read-write transaction (BEGIN READ WRITE; or SET '
@@ -16400,7 +16423,7 @@ $$;
 -- Name: FUNCTION require_writable(p_call text, p_why text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.require_writable(p_call text, p_why text) IS 'RC314 when the transaction is read-only on a primary (BEGIN READ ONLY, default_transaction_read_only = on): p_call names the call, p_why what it must write (a dry run stages its plan, a reconcile records its run). On a standby each call says so itself.';
+COMMENT ON FUNCTION _recon.require_writable(p_call text, p_why text) IS 'RC220 on a hot standby, RC314 when the transaction is read-only on a primary (BEGIN READ ONLY, default_transaction_read_only = on): p_call names the call, p_why what it must write (a dry run stages its plan, a reconcile records its run).';
 
 --
 -- Name: resolve_column(oid, text, text, boolean); Type: FUNCTION; Schema: _recon; Owner: -
@@ -18477,6 +18500,36 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.wallet_key_indexed(p_relid oid, p_key text) IS 'TRUE when a primary key or a valid unique index, not partial, on exactly the one column p_key of relation p_relid holds it to one row per key. A view or foreign table has no index: FALSE, and a run then counts its repeated keys instead (_recon.wallet_keys_repeated).';
+
+--
+-- Name: wallet_keys_null(_recon.wallet_source); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.wallet_keys_null(p_wallet _recon.wallet_source) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_found boolean;
+BEGIN
+    -- A NOT NULL key needs no look (registration requires it of a table); a view, a
+    -- materialized view, or a table registered before that or whose NOT NULL was dropped since
+    -- is asked (by its index on the key, where it has one).
+    IF (SELECT a.attnotnull FROM pg_catalog.pg_attribute AS a
+        WHERE a.attrelid = p_wallet.relid AND a.attname = p_wallet.key_column) THEN
+        RETURN FALSE;
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT FROM %s AS w WHERE w.%I IS NULL)',
+                   p_wallet.relid::regclass, p_wallet.key_column) INTO v_found;
+    RETURN v_found;
+END;
+$$;
+
+--
+-- Name: FUNCTION wallet_keys_null(p_wallet _recon.wallet_source); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.wallet_keys_null(p_wallet _recon.wallet_source) IS 'TRUE when the wallet source p_wallet has a row whose key is NULL (no look when the key column is NOT NULL). A balance check then runs in full from its view, where each such row is a finding of its own (unknown_wallet, keyed -#n), never in the per-wallet state.';
 
 --
 -- Name: wallet_keys_repeated(text[]); Type: FUNCTION; Schema: _recon; Owner: -
@@ -20788,6 +20841,23 @@ BEGIN
             || 'currency), or add a primary key or unique index on the key column. A view is '
             || 'accepted and its keys are counted at each run (RC203).');
     END IF;
+    -- a key that may be NULL: a unique index holds each key to one row, but not NULL, and a
+    -- row without a key is no wallet an entry can reach (a view cannot declare NOT NULL: a run
+    -- reports each of its rows without a key, _recon.wallet_keys_null)
+    IF (SELECT c.relkind IN ('r', 'p') AND NOT a.attnotnull
+        FROM pg_catalog.pg_class AS c
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid
+        WHERE c.oid = v_relid AND a.attname = register_wallet_source.key_column) THEN
+        PERFORM _recon.fail(
+            'RC106', format('the wallet key %s of %s may be NULL',
+                            register_wallet_source.key_column, v_relid::regclass),
+            'A unique index keeps each key to one row but lets any number of rows have no key; '
+            || 'a wallet row without a key matches no entry, and no finding or repair could '
+            || 'name it.',
+            format('Declare the key NOT NULL (ALTER TABLE %s ALTER COLUMN %I SET NOT NULL) or '
+                   || 'make it the primary key, then register again.', v_relid::regclass,
+                   register_wallet_source.key_column));
+    END IF;
     IF register_wallet_source.balance_columns IS NULL OR cardinality(register_wallet_source.balance_columns) = 0 THEN
         PERFORM _recon.fail(
             'RC106', 'a wallet source needs at least one balance column',
@@ -20835,7 +20905,7 @@ $$;
 -- Name: FUNCTION register_wallet_source(name text, relation text, key_column text, balance_columns text[], options jsonb); Type: COMMENT; Schema: recon; Owner: -
 --
 
-COMMENT ON FUNCTION recon.register_wallet_source(name text, relation text, key_column text, balance_columns text[], options jsonb) IS 'Registers a wallet table: name, table, key column, stored balance columns (numeric), and options {"currency": column, "owner": column, "label": column (an alias shown beside the key in findings), "scale": when the balances are integers of minor units, decimal places (2), {"multiplier": 100}, or per wallet {"column": c, "as": "places"|"multiplier"} (docs/CHECKS.md "Minor units"), "version": column (an integer optimistic-locking version every write of the toolkit to a wallet row bumps)}. Every name is checked against the catalog. Errors: RC101 unknown table, RC102 unknown column, RC103 not numeric (a version column: not an integer), RC104 name taken, RC105 bad name, RC106 bad option or a key no primary key or unique index holds to one row per wallet (a view is accepted: a run refuses repeated keys, RC203), RC115 bad scale, RC116 a key under a nondeterministic collation. Needs the toolkit owner. Table names resolve on your search_path, as in psql; the function is not SECURITY DEFINER and pins no path.';
+COMMENT ON FUNCTION recon.register_wallet_source(name text, relation text, key_column text, balance_columns text[], options jsonb) IS 'Registers a wallet table: name, table, key column, stored balance columns (numeric), and options {"currency": column, "owner": column, "label": column (an alias shown beside the key in findings), "scale": when the balances are integers of minor units, decimal places (2), {"multiplier": 100}, or per wallet {"column": c, "as": "places"|"multiplier"} (docs/CHECKS.md "Minor units"), "version": column (an integer optimistic-locking version every write of the toolkit to a wallet row bumps)}. Every name is checked against the catalog. Errors: RC101 unknown table, RC102 unknown column, RC103 not numeric (a version column: not an integer), RC104 name taken, RC105 bad name, RC106 bad option, a key no primary key or unique index holds to one row per wallet (a view is accepted: a run refuses repeated keys, RC203) or a table''s key column that may be NULL (not NOT NULL), RC115 bad scale, RC116 a key under a nondeterministic collation. Needs the toolkit owner. Table names resolve on your search_path, as in psql; the function is not SECURITY DEFINER and pins no path.';
 
 --
 -- Name: register_writer(text, jsonb); Type: FUNCTION; Schema: recon; Owner: -
@@ -26767,6 +26837,12 @@ REVOKE ALL ON FUNCTION _recon.wallet(p_name text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION _recon.wallet_key_indexed(p_relid oid, p_key text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION wallet_keys_null(p_wallet _recon.wallet_source); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.wallet_keys_null(p_wallet _recon.wallet_source) FROM PUBLIC;
 
 --
 -- Name: FUNCTION wallet_keys_repeated(p_names text[]); Type: ACL; Schema: _recon; Owner: -
