@@ -49,8 +49,7 @@ BEGIN
                WHEN e.n IS NULL THEN 'no_ledger_entries'
            END
        )) AS details
-FROM %3$s
-%4$s JOIN %5$s AS w ON w.%2$I = e.k
+FROM %3$s%4$s
 CROSS JOIN LATERAL (VALUES %6$s) AS v (col, stored, expected)
 WHERE CASE WHEN w.%2$I IS NULL THEN v.col = %8$L
            ELSE e.n > e.n_amount
@@ -59,7 +58,12 @@ WHERE CASE WHEN w.%2$I IS NULL THEN v.col = %8$L
                 OR v.stored IN ('NaN', 'Infinity', '-Infinity')
                 OR v.expected IN ('NaN', 'Infinity', '-Infinity')
                 OR abs(v.stored - v.expected) > %7$s END$sql$,
-        p_name, v_wallet.key_column, p_from, p_join, v_wallet.relid::regclass, v_values, v_tol,
+        p_name, v_wallet.key_column, p_from,
+        -- p_join NULL: p_from has joined the wallets already (as w)
+        CASE WHEN p_join IS NOT NULL
+             THEN format(E'\n%s JOIN %s AS w ON w.%I = e.k', p_join, v_wallet.relid::regclass,
+                         v_wallet.key_column) ELSE '' END,
+        NULL, v_values, v_tol,
         (_recon.balance_columns(p_options))[1],
         _recon.column_sql('w', v_wallet.label_column, 'text'),
         -- float amounts or balances: said on each finding (also in incremental runs)
@@ -72,9 +76,10 @@ $body$;
 COMMENT ON FUNCTION _recon.balance_findings_sql(text, jsonb, text, text) IS
 'The findings of a balance check, from p_from (per-wallet aggregates named e: k, n, n_amount, '
 'n_bad, s1..sN; n NULL for a wallet without entries) joined (p_join: FULL or LEFT) to the '
-'wallets: one per wallet and column, one per unknown wallet (keyed by the wallet alone, its first '
-'column shown), stored balances of minor units read in major units (_recon.major_sql), '
-'"float_amounts" on each finding of a check reading floats. Full and incremental runs share it, '
-'so they judge a wallet the same way.';
+'wallets (p_join NULL: p_from has joined them, as w): one per wallet and column, one per '
+'unknown wallet (keyed by the wallet alone, its first column shown), stored balances of '
+'minor units read in major units (_recon.major_sql), "float_amounts" on each finding of a '
+'check reading floats. Full and incremental runs share it, so they judge a wallet the same '
+'way.';
 
 REVOKE EXECUTE ON FUNCTION _recon.balance_findings_sql(text, jsonb, text, text) FROM PUBLIC;
