@@ -21,6 +21,8 @@ DECLARE
     v_state text;
     v_combined text;
     v_type regtype := _recon.column_type(p_state, 'k');
+    -- the wallet key's own equality in the joins (citext: not its text's)
+    v_eq text := _recon.key_equals(_recon.column_type(v_wallet.relid, v_wallet.key_column));
 BEGIN
     IF v_exact THEN
         -- One join of the sums with the wallets feeds both the state and the findings (j).
@@ -45,11 +47,11 @@ BEGIN
                    (a.k IS NOT NULL AND a.n - COALESCE(t.n, 0) > 0) OR w.%6$I IS NOT NULL
                        AS in_state,
                    w
-            FROM a FULL JOIN %7$s AS w ON w.%6$I = a.k
+            FROM a FULL JOIN %7$s AS w ON w.%6$I %11$s a.k
             -- t has at most one row per key, every one of them a key of a; a NULL key joins
             -- none, so every entry without a wallet key counts (the caller then runs the
             -- check in full)
-            LEFT JOIN t ON t.k = a.k
+            LEFT JOIN t ON t.k %11$s a.k
         ),
         -- a row per summed key and per wallet (n = 0 without entries): has_wallet tells the
         -- next run which keys were wallets; into a new table without an index (its key is
@@ -88,7 +90,7 @@ BEGIN
                                         'j AS e CROSS JOIN LATERAL (SELECT (e.w).*) AS w', NULL),
             v_wallet.key_column, v_wallet.relid::regclass,
             (SELECT string_agg('NULL', ', ') FROM generate_series(1, v_cols)), v_type,
-            v_combined);
+            v_combined, v_eq);
     END IF;
     -- Float sums depend on their order: the settled entries (a) and those above the bound (t)
     -- are summed each on their own, and the findings judge both together.
@@ -109,7 +111,7 @@ BEGIN
                    COALESCE(a.n_amount, 0), COALESCE(a.n_bad, 0),
                    CASE WHEN a.n > 0 THEN ARRAY[%4$s]::numeric[] ELSE ARRAY[%9$s]::numeric[] END,
                    w.%6$I IS NOT NULL
-            FROM a FULL JOIN %7$s AS w ON w.%6$I = a.k
+            FROM a FULL JOIN %7$s AS w ON w.%6$I %10$s a.k
             -- entries without a wallet key are no wallet's: never in the state
             WHERE (a.k IS NOT NULL AND a.n > 0) OR w.%6$I IS NOT NULL
             RETURNING has_wallet
@@ -135,9 +137,9 @@ BEGIN
             || 'COALESCE(a.n, 0) + COALESCE(t.n, 0) AS n, '
             || 'COALESCE(a.n_amount, 0) + COALESCE(t.n_amount, 0) AS n_amount, '
             || 'COALESCE(a.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%s '
-            || 'FROM a FULL JOIN t ON t.k = a.k) AS e', v_combined), 'FULL'),
+            || 'FROM a FULL JOIN t ON t.k %s a.k) AS e', v_combined, v_eq), 'FULL'),
         v_wallet.key_column, v_wallet.relid::regclass, v_type,
-        (SELECT string_agg('NULL', ', ') FROM generate_series(1, v_cols))
+        (SELECT string_agg('NULL', ', ') FROM generate_series(1, v_cols)), v_eq
     );
 END;
 $body$;
