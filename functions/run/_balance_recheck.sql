@@ -14,6 +14,8 @@ DECLARE
     v_type regtype := _recon.column_type(v_state, 'k');
     v_wp text;
     v_counts text;
+    -- the state key's own equality (citext: case-insensitive, as its primary key)
+    v_eq text := _recon.key_equals(v_type);
 BEGIN
     -- The one pass over the wallets, in the same statement: the rows written since the last
     -- run (their keys are re-checked) and the count of the others, unchanged since. With the
@@ -33,8 +35,8 @@ BEGIN
                    (SELECT cardinality(wp.new_keys) FROM wp),
                    ARRAY(SELECT x.k::text FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
                          WHERE NOT EXISTS (SELECT FROM %1$s AS g
-                                           WHERE g.k = x.k::%2$s AND g.has_wallet))$q$,
-                       v_state, v_type);
+                                           WHERE g.k %3$s x.k::%2$s AND g.has_wallet))$q$,
+                       v_state, v_type, v_eq);
     IF p_ledger.parents IS NULL THEN
         EXECUTE format('WITH %s staged AS (%s RETURNING 1) SELECT 0::bigint, %s',
                        v_wp, p_insert, v_counts)
@@ -54,8 +56,8 @@ BEGIN
             ),
             gone AS (
                 DELETE FROM %4$s AS s USING pk
-                WHERE s.k = pk.k::%9$s AND NOT s.has_wallet
-                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
+                WHERE s.k %10$s pk.k::%9$s AND NOT s.has_wallet
+                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k %10$s pk.k)
                 RETURNING 1
             ),
             -- a wallet left without entries keeps its row (has_wallet), emptied
@@ -63,8 +65,8 @@ BEGIN
                 UPDATE %4$s AS s
                 SET n = 0, n_amount = 0, n_bad = 0, sums = ARRAY[]::numeric[]
                 FROM pk
-                WHERE s.k = pk.k::%9$s AND s.has_wallet
-                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
+                WHERE s.k %10$s pk.k::%9$s AND s.has_wallet
+                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k %10$s pk.k)
                 RETURNING 1
             ),
             staged AS (%6$s RETURNING 1)
@@ -73,9 +75,9 @@ BEGIN
             p_key_type, _recon.incremental_parent_wallets_sql(p_ledger, '$3'),
             -- (the one-time EXISTS skips the ledger altogether when no parent row changed)
             _recon.balance_agg_sql(p_check.options, format(
-                'l.wallet = ANY (ARRAY(SELECT pk.k FROM pk)) AND l.ord <= %s '
-                || 'AND EXISTS (SELECT FROM pk)', p_bound)),
-            v_state, replace(p_sums, 'a.s', 'pa.s'), p_insert, v_wp, v_counts, v_type
+                'l.wallet %s ANY (ARRAY(SELECT pk.k FROM pk)) AND l.ord <= %s '
+                || 'AND EXISTS (SELECT FROM pk)', v_eq, p_bound)),
+            v_state, replace(p_sums, 'a.s', 'pa.s'), p_insert, v_wp, v_counts, v_type, v_eq
         ) INTO p_state_rows, p_old_rows, p_written, p_new_keys
         USING p_run, p_delta, p_since;
     END IF;

@@ -12,6 +12,8 @@ DECLARE
     v_state regclass := _recon.balance_state_table(p_check.name);
     v_pa text;
     v_combined text;
+    -- the state key's own equality (citext: case-insensitive, as its primary key)
+    v_eq text := _recon.key_equals(_recon.column_type(v_state, 'k'));
 BEGIN
     v_pa := CASE WHEN p_ledger.parents IS NOT NULL THEN ' + COALESCE(pa.%s, 0)' ELSE '' END;
     SELECT string_agg(format(
@@ -48,17 +50,17 @@ BEGIN
                    COALESCE(s.n_amount, 0)%9$s + COALESCE(t.n_amount, 0) AS n_amount,
                    COALESCE(s.n_bad, 0)%10$s + COALESCE(t.n_bad, 0) AS n_bad%6$s
             FROM r%11$s
-            LEFT JOIN %14$s AS s ON %12$ss.k = r.k::%15$s%13$s
-            LEFT JOIN t ON t.k = r.k
+            LEFT JOIN %14$s AS s ON %12$ss.k %16$s r.k::%15$s%13$s
+            LEFT JOIN t ON t.k %16$s r.k
         ) AS e$e$,
             _recon.balance_agg_sql(p_check.options, format('l.ord > %s', p_bound)),
             p_wallet.key_column, p_wallet.relid::regclass, p_key_type, p_check.name, v_combined,
             CASE WHEN v_pa <> '' THEN ' UNION SELECT pk.k FROM pk' ELSE '' END,
             format(v_pa, 'n'), format(v_pa, 'n_amount'), format(v_pa, 'n_bad'),
-            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pk AS q ON q.k = r.k' ELSE '' END,
+            CASE WHEN v_pa <> '' THEN format(' LEFT JOIN pk AS q ON q.k %s r.k', v_eq) ELSE '' END,
             CASE WHEN v_pa <> '' THEN 'q.k IS NULL AND ' ELSE '' END,
-            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pa ON pa.k = r.k' ELSE '' END,
-            v_state, _recon.column_type(v_state, 'k')),
+            CASE WHEN v_pa <> '' THEN format(' LEFT JOIN pa ON pa.k %s r.k', v_eq) ELSE '' END,
+            v_state, _recon.column_type(v_state, 'k'), v_eq),
         'LEFT'));
 END;
 $body$;

@@ -940,7 +940,24 @@ DECLARE
         CASE WHEN v_wallet.currency_column IS NOT NULL
              THEN format('w.%I::text', v_wallet.currency_column) END, 0);
     v_values text;
+    v_spelling text;
+    -- the wallet key's own equality (citext: case-insensitive, as its GROUP BY)
+    v_eq text := _recon.key_equals(_recon.column_type(v_wallet.relid, v_wallet.key_column));
 BEGIN
+    -- An unknown wallet's key as the ledger spells it: where keys are equal with different
+    -- texts (citext, numeric), the group's own key is whichever spelling the aggregate met
+    -- first, so the smallest spelling (bytewise) of its entries is reported instead, read
+    -- by the wallet key for unknown wallets only (full, incremental and replica runs alike).
+    SELECT 'LEAST(' || string_agg(format(
+               '(SELECT min(x.wallet::text COLLATE "C") FROM %s AS x WHERE x.wallet %s e.k)',
+               _recon.legs_sql(l), v_eq), ', ') || ')'
+    INTO v_spelling
+    FROM unnest(_recon.check_ledgers(p_options)) AS n (name)
+    CROSS JOIN LATERAL _recon.ledger(n.name) AS l
+    WHERE EXISTS (SELECT FROM unnest(ARRAY[l.wallet_column, l.debit_wallet_column,
+                                           l.credit_wallet_column]) AS c (col)
+                  WHERE c.col IS NOT NULL
+                    AND _recon.key_text_unequal(l.relid, c.col) IS NOT NULL);
     -- the stored balances in major units, exactly, when they hold minor units
     SELECT string_agg(format('(%L, %s::numeric, COALESCE(e.s%s, 0)::numeric)', c,
                              _recon.major_sql(v_wallet.balance_scale, format('w.%I', c), 'w'), i),
@@ -949,7 +966,7 @@ BEGIN
     FROM unnest(_recon.balance_columns(p_options)) WITH ORDINALITY AS u (c, i);
     RETURN format(
         $sql$SELECT %1$L::text AS check_name,
-       COALESCE(w.%2$I::text, e.k::text) AS wallet_key,
+       COALESCE(w.%2$I::text, %11$se.k::text) AS wallet_key,
        v.stored,
        v.expected,
        v.stored - v.expected AS difference,
@@ -971,8 +988,7 @@ BEGIN
                WHEN e.n IS NULL THEN 'no_ledger_entries'
            END
        )) AS details
-FROM %3$s
-%4$s JOIN %5$s AS w ON w.%2$I = e.k
+FROM %3$s%4$s
 CROSS JOIN LATERAL (VALUES %6$s) AS v (col, stored, expected)
 WHERE CASE WHEN w.%2$I IS NULL THEN v.col = %8$L
            ELSE e.n > e.n_amount
@@ -981,12 +997,18 @@ WHERE CASE WHEN w.%2$I IS NULL THEN v.col = %8$L
                 OR v.stored IN ('NaN', 'Infinity', '-Infinity')
                 OR v.expected IN ('NaN', 'Infinity', '-Infinity')
                 OR abs(v.stored - v.expected) > %7$s END$sql$,
-        p_name, v_wallet.key_column, p_from, p_join, v_wallet.relid::regclass, v_values, v_tol,
+        p_name, v_wallet.key_column, p_from,
+        -- p_join NULL: p_from has joined the wallets already (as w)
+        CASE WHEN p_join IS NOT NULL
+             THEN format(E'\n%s JOIN %s AS w ON w.%I %s e.k', p_join, v_wallet.relid::regclass,
+                         v_wallet.key_column, v_eq) ELSE '' END,
+        NULL, v_values, v_tol,
         (_recon.balance_columns(p_options))[1],
         _recon.column_sql('w', v_wallet.label_column, 'text'),
         -- float amounts or balances: said on each finding (also in incremental runs)
         CASE WHEN cardinality(_recon.check_floats(p_options)) > 0
-             THEN E'\n           ''float_amounts'', TRUE,' ELSE '' END
+             THEN E'\n           ''float_amounts'', TRUE,' ELSE '' END,
+        COALESCE(v_spelling || ', ', '')
     );
 END;
 $_$;
@@ -995,7 +1017,7 @@ $_$;
 -- Name: FUNCTION balance_findings_sql(p_name text, p_options jsonb, p_from text, p_join text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.balance_findings_sql(p_name text, p_options jsonb, p_from text, p_join text) IS 'The findings of a balance check, from p_from (per-wallet aggregates named e: k, n, n_amount, n_bad, s1..sN; n NULL for a wallet without entries) joined (p_join: FULL or LEFT) to the wallets: one per wallet and column, one per unknown wallet (keyed by the wallet alone, its first column shown), stored balances of minor units read in major units (_recon.major_sql), "float_amounts" on each finding of a check reading floats. Full and incremental runs share it, so they judge a wallet the same way.';
+COMMENT ON FUNCTION _recon.balance_findings_sql(p_name text, p_options jsonb, p_from text, p_join text) IS 'The findings of a balance check, from p_from (per-wallet aggregates named e: k, n, n_amount, n_bad, s1..sN; n NULL for a wallet without entries) joined (p_join: FULL or LEFT) to the wallets (p_join NULL: p_from has joined them, as w): one per wallet and column, one per unknown wallet (keyed by the wallet alone, its first column shown), stored balances of minor units read in major units (_recon.major_sql), "float_amounts" on each finding of a check reading floats. Full and incremental runs share it, so they judge a wallet the same way.';
 
 --
 -- Name: balance_full(_recon.check_def, bigint); Type: FUNCTION; Schema: _recon; Owner: -
@@ -1124,10 +1146,80 @@ DECLARE
     v_state text;
     v_combined text;
     v_type regtype := _recon.column_type(p_state, 'k');
+    -- the wallet key's own equality in the joins (citext: not its text's)
+    v_eq text := _recon.key_equals(_recon.column_type(v_wallet.relid, v_wallet.key_column));
 BEGIN
-    SELECT string_agg(CASE WHEN v_exact THEN format(
-               'CASE WHEN a.n - COALESCE(t.n, 0) > 0 THEN a.s%1$s - COALESCE(t.s%1$s, 0) END', i)
-                           ELSE 'a.s' || i END, ', ' ORDER BY i),
+    IF v_exact THEN
+        -- One join of the sums with the wallets feeds both the state and the findings (j).
+        -- The sums over every entry (a) are not materialized: under an index on (wallet key)
+        -- INCLUDE (amount, ...) they come in key order and can be merge-joined to the wallets.
+        -- j keeps each wallet row whole (w, NULL without one); the findings read it back as
+        -- the wallet row w, so they are the check's own SQL over the very same join.
+        SELECT string_agg(format(', a.s%1$s, t.s%1$s AS t_s%1$s', i), '' ORDER BY i),
+               string_agg(format('CASE WHEN j.n - COALESCE(j.t_n, 0) > 0 '
+                                 || 'THEN j.s%1$s - COALESCE(j.t_s%1$s, 0) END', i),
+                          ', ' ORDER BY i)
+        INTO v_combined, v_state FROM generate_series(1, v_cols) AS i;
+        RETURN format($q$
+        WITH a AS (%1$s),
+        t AS MATERIALIZED (%2$s),
+        j AS MATERIALIZED (
+            SELECT COALESCE(a.k::%9$s, w.%6$I::%9$s) AS sk, a.k, a.n, a.n_amount,
+                   a.n_bad%10$s, t.n AS t_n, t.n_amount AS t_n_amount, t.n_bad AS t_n_bad,
+                   w.%6$I IS NOT NULL AS has_wallet,
+                   -- entries without a wallet key are no wallet's: never in the state (see
+                   -- below); nor a key whose entries are all above the bound
+                   (a.k IS NOT NULL AND a.n - COALESCE(t.n, 0) > 0) OR w.%6$I IS NOT NULL
+                       AS in_state,
+                   w
+            FROM a FULL JOIN %7$s AS w ON w.%6$I %11$s a.k
+            -- t has at most one row per key, every one of them a key of a; a NULL key joins
+            -- none, so every entry without a wallet key counts (the caller then runs the
+            -- check in full)
+            LEFT JOIN t ON t.k %11$s a.k
+        ),
+        -- a row per summed key and per wallet (n = 0 without entries): has_wallet tells the
+        -- next run which keys were wallets; into a new table without an index (its key is
+        -- built after the data, _recon.balance_state_swap)
+        st AS (
+            INSERT INTO %3$s (k, n, n_amount, n_bad, sums, has_wallet)
+            SELECT j.sk, COALESCE(j.n - COALESCE(j.t_n, 0), 0),
+                   COALESCE(j.n_amount - COALESCE(j.t_n_amount, 0), 0),
+                   COALESCE(j.n_bad - COALESCE(j.t_n_bad, 0), 0),
+                   CASE WHEN j.n - COALESCE(j.t_n, 0) > 0 THEN ARRAY[%4$s]::numeric[]
+                        ELSE ARRAY[%8$s]::numeric[] END,
+                   j.has_wallet
+            FROM j
+            WHERE j.in_state
+        ),
+        staged AS (
+            INSERT INTO _recon.run_stage
+                (run_id, check_name, finding_key, wallet_key, stored, expected, difference,
+                 details, cause)
+            SELECT $1, f.check_name,
+                   concat_ws('/', COALESCE(f.wallet_key, '-'), f.details ->> 'item'),
+                   f.wallet_key, f.stored, f.expected, f.difference, f.details,
+                   f.details ->> 'cause'
+            FROM (%5$s) AS f
+            RETURNING 1
+        )
+        -- (the counts from j, in one scan: st and staged run to completion all the same)
+        SELECT count(*) FILTER (WHERE j.in_state),
+               count(*) FILTER (WHERE j.in_state AND j.has_wallet),
+               count(*) FILTER (WHERE j.k IS NULL AND j.n > 0) FROM j$q$,
+            _recon.balance_agg_sql(p_check.options, 'TRUE'),
+            _recon.balance_agg_sql(p_check.options, format('l.ord > %s', p_bound)),
+            p_state, v_state,
+            -- every entry, summed as the check's view sums them, and its wallet row
+            _recon.balance_findings_sql(p_check.name, p_check.options,
+                                        'j AS e CROSS JOIN LATERAL (SELECT (e.w).*) AS w', NULL),
+            v_wallet.key_column, v_wallet.relid::regclass,
+            (SELECT string_agg('NULL', ', ') FROM generate_series(1, v_cols)), v_type,
+            v_combined, v_eq);
+    END IF;
+    -- Float sums depend on their order: the settled entries (a) and those above the bound (t)
+    -- are summed each on their own, and the findings judge both together.
+    SELECT string_agg('a.s' || i, ', ' ORDER BY i),
            string_agg(format(', CASE WHEN a.n IS NULL AND t.n IS NULL THEN NULL '
                              || 'ELSE COALESCE(a.s%1$s, 0) + COALESCE(t.s%1$s, 0) END AS s%1$s',
                              i), '' ORDER BY i)
@@ -1135,25 +1227,18 @@ BEGIN
     RETURN format($q$
         WITH a AS MATERIALIZED (%1$s),
         t AS MATERIALIZED (%2$s),
-        -- the settled entries per key (exact: all less those above the bound)
-        s AS (
-            SELECT a.k, a.n%8$s AS n, a.n_amount%9$s AS n_amount, a.n_bad%10$s AS n_bad,
-                   ARRAY[%4$s]::numeric[] AS sums
-            FROM a%11$s
-        ),
-        -- a row per summed key and per wallet (n = 0 without entries): has_wallet tells the
+        -- a row per settled key and per wallet (n = 0 without entries): has_wallet tells the
         -- next run which keys were wallets; into a new table without an index (its key is
         -- built after the data, _recon.balance_state_swap)
         st AS (
             INSERT INTO %3$s (k, n, n_amount, n_bad, sums, has_wallet)
-            SELECT COALESCE(s.k::%13$s, w.%6$I::%13$s), COALESCE(s.n, 0),
-                   COALESCE(s.n_amount, 0), COALESCE(s.n_bad, 0),
-                   CASE WHEN s.n > 0 THEN s.sums ELSE ARRAY[%12$s]::numeric[] END,
+            SELECT COALESCE(a.k::%8$s, w.%6$I::%8$s), COALESCE(a.n, 0),
+                   COALESCE(a.n_amount, 0), COALESCE(a.n_bad, 0),
+                   CASE WHEN a.n > 0 THEN ARRAY[%4$s]::numeric[] ELSE ARRAY[%9$s]::numeric[] END,
                    w.%6$I IS NOT NULL
-            FROM s FULL JOIN %7$s AS w ON w.%6$I = s.k
-            -- entries without a wallet key are no wallet's: never in the state (see below);
-            -- nor a key whose entries are all above the bound
-            WHERE (s.k IS NOT NULL AND s.n > 0) OR w.%6$I IS NOT NULL
+            FROM a FULL JOIN %7$s AS w ON w.%6$I %10$s a.k
+            -- entries without a wallet key are no wallet's: never in the state
+            WHERE (a.k IS NOT NULL AND a.n > 0) OR w.%6$I IS NOT NULL
             RETURNING has_wallet
         ),
         staged AS (
@@ -1168,26 +1253,18 @@ BEGIN
             RETURNING 1
         )
         SELECT count(*), count(*) FILTER (WHERE st.has_wallet),
-               (SELECT count(*) FROM s WHERE s.k IS NULL AND s.n > 0) FROM st$q$,
-        _recon.balance_agg_sql(p_check.options,
-                               CASE WHEN v_exact THEN 'TRUE' ELSE format('l.ord <= %s', p_bound) END),
+               (SELECT count(*) FROM a WHERE a.k IS NULL AND a.n > 0) FROM st$q$,
+        _recon.balance_agg_sql(p_check.options, format('l.ord <= %s', p_bound)),
         _recon.balance_agg_sql(p_check.options, format('l.ord > %s', p_bound)),
         p_state, v_state,
-        _recon.balance_findings_sql(p_check.name, p_check.options, CASE
-            WHEN v_exact THEN 'a AS e'  -- every entry, summed as the check's view sums them
-            ELSE format('(SELECT COALESCE(a.k, t.k) AS k, '
-                        || 'COALESCE(a.n, 0) + COALESCE(t.n, 0) AS n, '
-                        || 'COALESCE(a.n_amount, 0) + COALESCE(t.n_amount, 0) AS n_amount, '
-                        || 'COALESCE(a.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%s '
-                        || 'FROM a FULL JOIN t ON t.k = a.k) AS e', v_combined) END, 'FULL'),
-        v_wallet.key_column, v_wallet.relid::regclass,
-        CASE WHEN v_exact THEN ' - COALESCE(t.n, 0)' ELSE '' END,
-        CASE WHEN v_exact THEN ' - COALESCE(t.n_amount, 0)' ELSE '' END,
-        CASE WHEN v_exact THEN ' - COALESCE(t.n_bad, 0)' ELSE '' END,
-        -- t has at most one row per key; a NULL key joins none, so with exact sums every
-        -- entry without a wallet key counts (the caller then runs the check in full)
-        CASE WHEN v_exact THEN ' LEFT JOIN t ON t.k = a.k' ELSE '' END,
-        (SELECT string_agg('NULL', ', ') FROM generate_series(1, v_cols)), v_type
+        _recon.balance_findings_sql(p_check.name, p_check.options, format(
+            '(SELECT COALESCE(a.k, t.k) AS k, '
+            || 'COALESCE(a.n, 0) + COALESCE(t.n, 0) AS n, '
+            || 'COALESCE(a.n_amount, 0) + COALESCE(t.n_amount, 0) AS n_amount, '
+            || 'COALESCE(a.n_bad, 0) + COALESCE(t.n_bad, 0) AS n_bad%s '
+            || 'FROM a FULL JOIN t ON t.k %s a.k) AS e', v_combined, v_eq), 'FULL'),
+        v_wallet.key_column, v_wallet.relid::regclass, v_type,
+        (SELECT string_agg('NULL', ', ') FROM generate_series(1, v_cols)), v_eq
     );
 END;
 $_$;
@@ -1657,6 +1734,8 @@ DECLARE
     v_type regtype := _recon.column_type(v_state, 'k');
     v_wp text;
     v_counts text;
+    -- the state key's own equality (citext: case-insensitive, as its primary key)
+    v_eq text := _recon.key_equals(v_type);
 BEGIN
     -- The one pass over the wallets, in the same statement: the rows written since the last
     -- run (their keys are re-checked) and the count of the others, unchanged since. With the
@@ -1676,8 +1755,8 @@ BEGIN
                    (SELECT cardinality(wp.new_keys) FROM wp),
                    ARRAY(SELECT x.k::text FROM wp CROSS JOIN LATERAL unnest(wp.new_keys) AS x (k)
                          WHERE NOT EXISTS (SELECT FROM %1$s AS g
-                                           WHERE g.k = x.k::%2$s AND g.has_wallet))$q$,
-                       v_state, v_type);
+                                           WHERE g.k %3$s x.k::%2$s AND g.has_wallet))$q$,
+                       v_state, v_type, v_eq);
     IF p_ledger.parents IS NULL THEN
         EXECUTE format('WITH %s staged AS (%s RETURNING 1) SELECT 0::bigint, %s',
                        v_wp, p_insert, v_counts)
@@ -1697,8 +1776,8 @@ BEGIN
             ),
             gone AS (
                 DELETE FROM %4$s AS s USING pk
-                WHERE s.k = pk.k::%9$s AND NOT s.has_wallet
-                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
+                WHERE s.k %10$s pk.k::%9$s AND NOT s.has_wallet
+                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k %10$s pk.k)
                 RETURNING 1
             ),
             -- a wallet left without entries keeps its row (has_wallet), emptied
@@ -1706,8 +1785,8 @@ BEGIN
                 UPDATE %4$s AS s
                 SET n = 0, n_amount = 0, n_bad = 0, sums = ARRAY[]::numeric[]
                 FROM pk
-                WHERE s.k = pk.k::%9$s AND s.has_wallet
-                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k = pk.k)
+                WHERE s.k %10$s pk.k::%9$s AND s.has_wallet
+                  AND NOT EXISTS (SELECT FROM pa WHERE pa.k %10$s pk.k)
                 RETURNING 1
             ),
             staged AS (%6$s RETURNING 1)
@@ -1716,9 +1795,9 @@ BEGIN
             p_key_type, _recon.incremental_parent_wallets_sql(p_ledger, '$3'),
             -- (the one-time EXISTS skips the ledger altogether when no parent row changed)
             _recon.balance_agg_sql(p_check.options, format(
-                'l.wallet = ANY (ARRAY(SELECT pk.k FROM pk)) AND l.ord <= %s '
-                || 'AND EXISTS (SELECT FROM pk)', p_bound)),
-            v_state, replace(p_sums, 'a.s', 'pa.s'), p_insert, v_wp, v_counts, v_type
+                'l.wallet %s ANY (ARRAY(SELECT pk.k FROM pk)) AND l.ord <= %s '
+                || 'AND EXISTS (SELECT FROM pk)', v_eq, p_bound)),
+            v_state, replace(p_sums, 'a.s', 'pa.s'), p_insert, v_wp, v_counts, v_type, v_eq
         ) INTO p_state_rows, p_old_rows, p_written, p_new_keys
         USING p_run, p_delta, p_since;
     END IF;
@@ -1743,6 +1822,8 @@ DECLARE
     v_state regclass := _recon.balance_state_table(p_check.name);
     v_pa text;
     v_combined text;
+    -- the state key's own equality (citext: case-insensitive, as its primary key)
+    v_eq text := _recon.key_equals(_recon.column_type(v_state, 'k'));
 BEGIN
     v_pa := CASE WHEN p_ledger.parents IS NOT NULL THEN ' + COALESCE(pa.%s, 0)' ELSE '' END;
     SELECT string_agg(format(
@@ -1779,17 +1860,17 @@ BEGIN
                    COALESCE(s.n_amount, 0)%9$s + COALESCE(t.n_amount, 0) AS n_amount,
                    COALESCE(s.n_bad, 0)%10$s + COALESCE(t.n_bad, 0) AS n_bad%6$s
             FROM r%11$s
-            LEFT JOIN %14$s AS s ON %12$ss.k = r.k::%15$s%13$s
-            LEFT JOIN t ON t.k = r.k
+            LEFT JOIN %14$s AS s ON %12$ss.k %16$s r.k::%15$s%13$s
+            LEFT JOIN t ON t.k %16$s r.k
         ) AS e$e$,
             _recon.balance_agg_sql(p_check.options, format('l.ord > %s', p_bound)),
             p_wallet.key_column, p_wallet.relid::regclass, p_key_type, p_check.name, v_combined,
             CASE WHEN v_pa <> '' THEN ' UNION SELECT pk.k FROM pk' ELSE '' END,
             format(v_pa, 'n'), format(v_pa, 'n_amount'), format(v_pa, 'n_bad'),
-            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pk AS q ON q.k = r.k' ELSE '' END,
+            CASE WHEN v_pa <> '' THEN format(' LEFT JOIN pk AS q ON q.k %s r.k', v_eq) ELSE '' END,
             CASE WHEN v_pa <> '' THEN 'q.k IS NULL AND ' ELSE '' END,
-            CASE WHEN v_pa <> '' THEN ' LEFT JOIN pa ON pa.k = r.k' ELSE '' END,
-            v_state, _recon.column_type(v_state, 'k')),
+            CASE WHEN v_pa <> '' THEN format(' LEFT JOIN pa ON pa.k %s r.k', v_eq) ELSE '' END,
+            v_state, _recon.column_type(v_state, 'k'), v_eq),
         'LEFT'));
 END;
 $_$;
@@ -13525,6 +13606,41 @@ $$;
 --
 
 COMMENT ON FUNCTION _recon.journal_skipped(p_check _recon.check_def) IS 'For a journal check with option null_journals "allowed": {"null_journals_skipped": n}, the number of entries (legs) without a journal that the check left out, counted over the same legs relation; {} for any other check. recon.reconcile() adds it to the check''s by_check entry of the run summary (docs/CHECKS.md, the journal check).';
+
+--
+-- Name: key_equals(regtype); Type: FUNCTION; Schema: _recon; Owner: -
+--
+
+CREATE FUNCTION _recon.key_equals(p_type regtype) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- The SQL the toolkit generates runs with search_path = pg_catalog: a bare = between two
+    -- keys of an extension's type (citext) finds no operator of that type there and falls
+    -- back to text equality, so 'Alice@x' and 'alice@x' were two wallets in a join while
+    -- GROUP BY and the state's primary key (the type's own operator class) keep them one.
+    -- The operator of the type's default btree class, schema-qualified when not built in.
+    SELECT COALESCE((
+        SELECT CASE WHEN o.oprnamespace = 'pg_catalog'::regnamespace THEN '='
+                    ELSE format('OPERATOR(%I.=)', n.nspname) END
+        FROM pg_opclass AS c
+        JOIN pg_amop AS ao
+            ON ao.amopfamily = c.opcfamily AND ao.amopstrategy = 3
+           AND ao.amoplefttype = c.opcintype AND ao.amoprighttype = c.opcintype
+        JOIN pg_operator AS o ON o.oid = ao.amopopr
+        JOIN pg_namespace AS n ON n.oid = o.oprnamespace
+        WHERE c.opcmethod = (SELECT a.oid FROM pg_am AS a WHERE a.amname = 'btree')
+          AND c.opcdefault
+          AND c.opcintype = COALESCE(
+              (SELECT NULLIF(t.typbasetype, 0) FROM pg_type AS t WHERE t.oid = p_type), p_type)
+        LIMIT 1), '=');
+$$;
+
+--
+-- Name: FUNCTION key_equals(p_type regtype); Type: COMMENT; Schema: _recon; Owner: -
+--
+
+COMMENT ON FUNCTION _recon.key_equals(p_type regtype) IS 'The equality of key type p_type (a domain: its base type) as SQL between two keys: = for a built-in type, else OPERATOR(schema.=) of its default btree operator class (citext), which generated SQL (run with search_path = pg_catalog) would otherwise not find, comparing the keys'' texts instead.';
 
 --
 -- Name: key_text_unequal(oid, name); Type: FUNCTION; Schema: _recon; Owner: -
@@ -26227,6 +26343,12 @@ REVOKE ALL ON FUNCTION _recon.incremental_unsupported(p_ledger _recon.ledger_sou
 --
 
 REVOKE ALL ON FUNCTION _recon.journal_skipped(p_check _recon.check_def) FROM PUBLIC;
+
+--
+-- Name: FUNCTION key_equals(p_type regtype); Type: ACL; Schema: _recon; Owner: -
+--
+
+REVOKE ALL ON FUNCTION _recon.key_equals(p_type regtype) FROM PUBLIC;
 
 --
 -- Name: FUNCTION key_text_unequal(p_relid oid, p_column name); Type: ACL; Schema: _recon; Owner: -
