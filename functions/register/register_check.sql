@@ -136,9 +136,8 @@ BEGIN
         COALESCE((register_check.options ->> 'pattern_wallets')::integer, 5)
     );
     -- a balance check can change the ledgers a drift guard sums: it follows, or RC411
-    IF register_check.kind = 'balance' THEN
-        PERFORM _recon.guard_follow_checks(register_check.name, v_wallet);
-    END IF;
+    PERFORM _recon.guard_follow_checks(register_check.name, v_wallet)
+    WHERE register_check.kind = 'balance';
     RETURN recon.describe_check(register_check.name) - 'sql';
 END;
 $body$;
