@@ -193,6 +193,24 @@ def test_a_lost_leg_without_a_journal_check_is_not_resynced_when_the_totals_disa
     assert sum(stored.values()) == 0
 
 
+def test_two_lost_last_legs_are_not_resynced_while_the_stored_balances_sum_to_0(
+        dbl: str) -> None:
+    """Two wallets' last legs lost (alice's of t6, carol's of t5), no journal check: neither
+    imbalance alone is the ledger's (30 - 50 = -20), but the stored balances still sum to 0
+    and the ledger does not: the ledger lost legs, and no resync books them into a wallet."""
+    run(dbl, "SELECT recon.drop_check('dbl_journal')",
+        "DELETE FROM dbl.entry WHERE txn = 't6' AND account_id = 'alice'",
+        "DELETE FROM dbl.entry WHERE txn = 't5' AND account_id = 'carol'")
+    reconcile(dbl)
+    stored = balances(dbl)
+    plan = {p["wallet_key"]: p for p in by_check(fix(dbl, wallet_limit=1000))["dbl_balance"]}
+    assert {k: (p["status"], p["evidence"]["verdict"]) for k, p in plan.items()} == {
+        "alice": ("manual", "consistent"), "carol": ("manual", "consistent")}
+    assert all(p["evidence"]["totals"]["stored"] == 0 for p in plan.values()), plan
+    fix(dbl, **APPLY)
+    assert balances(dbl) == stored
+
+
 def test_no_ledger_evidence_available(seed: str) -> None:
     """A ledger that keeps neither a running balance nor journals: resync stays, and says so."""
     run(seed, "SELECT recon.drop_check('s0_chain')",

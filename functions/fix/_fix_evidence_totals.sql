@@ -77,15 +77,18 @@ BEGIN
             SELECT y.step, o.wallet_key AS opposite,
                    CASE
                        -- no other evidence: totals that are unreadable or not 0; a running
-                       -- balance without a break (or with a gap a lost update explains): totals
-                       -- whose imbalance is exactly this wallet's drift (its lost leg; an open
-                       -- ledger, whose other sides are not all registered, sums to something
-                       -- else and keeps the running balance's word)
+                       -- balance without a break (or with a gap a lost update explains): a
+                       -- ledger that does not sum to 0 while the stored balances do (the
+                       -- ledger lost legs), or whose imbalance is exactly this wallet's drift
+                       -- (its lost leg); an open ledger, whose other sides are not all
+                       -- registered, sums to something else and keeps the running balance's
+                       -- word
                        WHEN (y.evidence ->> 'verdict' = 'no_evidence'
                              AND (v_broken > 0 OR v_stored - v_drift <> 0))
                             OR (y.evidence ->> 'verdict' <> 'no_evidence'
                                 AND v_stored - v_drift <> 0
-                                AND v_stored - v_drift = -y.difference) THEN format(
+                                AND (v_stored = 0 OR v_stored - v_drift = -y.difference))
+                           THEN format(
                            'ledger %s is double-entry (%s), but its entries on the wallets of '
                            || '%s sum to %s%s, not 0%s: a leg may be lost, and a resync would '
                            || 'book the loss into this wallet; find it with a journal check, '
@@ -137,8 +140,9 @@ COMMENT ON FUNCTION _recon.fix_evidence_totals(bigint, text) IS
 '(p_strategy) nor the check''s policy chose, stays planned only when the totals support it: '
 'no other wallet drifts by exactly the opposite, and (no_evidence) the stored balances of the '
 'wallet source in its currency sum to exactly the open drifts the check found (the ledger''s '
-'entries sum to 0), or (consistent, lost_update) the ledger''s entries do not sum to exactly '
-'minus this wallet''s drift (its lost leg). Else it is manual, its note saying why. The figures '
+'entries sum to 0), or (consistent, lost_update) the ledger''s entries sum to 0, or to '
+'something else than minus this wallet''s drift (its lost leg) while the stored balances do not '
+'sum to 0 (the ledger lost legs). Else it is manual, its note saying why. The figures '
 'go to the step''s evidence ("totals"). Returns the steps judged.';
 
 REVOKE EXECUTE ON FUNCTION _recon.fix_evidence_totals(bigint, text) FROM PUBLIC;

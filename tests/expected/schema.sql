@@ -5518,15 +5518,18 @@ BEGIN
             SELECT y.step, o.wallet_key AS opposite,
                    CASE
                        -- no other evidence: totals that are unreadable or not 0; a running
-                       -- balance without a break (or with a gap a lost update explains): totals
-                       -- whose imbalance is exactly this wallet's drift (its lost leg; an open
-                       -- ledger, whose other sides are not all registered, sums to something
-                       -- else and keeps the running balance's word)
+                       -- balance without a break (or with a gap a lost update explains): a
+                       -- ledger that does not sum to 0 while the stored balances do (the
+                       -- ledger lost legs), or whose imbalance is exactly this wallet's drift
+                       -- (its lost leg); an open ledger, whose other sides are not all
+                       -- registered, sums to something else and keeps the running balance's
+                       -- word
                        WHEN (y.evidence ->> 'verdict' = 'no_evidence'
                              AND (v_broken > 0 OR v_stored - v_drift <> 0))
                             OR (y.evidence ->> 'verdict' <> 'no_evidence'
                                 AND v_stored - v_drift <> 0
-                                AND v_stored - v_drift = -y.difference) THEN format(
+                                AND (v_stored = 0 OR v_stored - v_drift = -y.difference))
+                           THEN format(
                            'ledger %s is double-entry (%s), but its entries on the wallets of '
                            || '%s sum to %s%s, not 0%s: a leg may be lost, and a resync would '
                            || 'book the loss into this wallet; find it with a journal check, '
@@ -5574,7 +5577,7 @@ $_$;
 -- Name: FUNCTION fix_evidence_totals(p_stage bigint, p_strategy text); Type: COMMENT; Schema: _recon; Owner: -
 --
 
-COMMENT ON FUNCTION _recon.fix_evidence_totals(p_stage bigint, p_strategy text) IS 'Phase of _recon.fix_plan after _recon.fix_evidence: on a double-entry ledger (a journal column, or a shape of several legs), a balance step to resync whose running balance and journals show no lost entry (verdict no_evidence, consistent or lost_update: neither shows a lost last entry or a whole journal lost), and that neither the caller (p_strategy) nor the check''s policy chose, stays planned only when the totals support it: no other wallet drifts by exactly the opposite, and (no_evidence) the stored balances of the wallet source in its currency sum to exactly the open drifts the check found (the ledger''s entries sum to 0), or (consistent, lost_update) the ledger''s entries do not sum to exactly minus this wallet''s drift (its lost leg). Else it is manual, its note saying why. The figures go to the step''s evidence ("totals"). Returns the steps judged.';
+COMMENT ON FUNCTION _recon.fix_evidence_totals(p_stage bigint, p_strategy text) IS 'Phase of _recon.fix_plan after _recon.fix_evidence: on a double-entry ledger (a journal column, or a shape of several legs), a balance step to resync whose running balance and journals show no lost entry (verdict no_evidence, consistent or lost_update: neither shows a lost last entry or a whole journal lost), and that neither the caller (p_strategy) nor the check''s policy chose, stays planned only when the totals support it: no other wallet drifts by exactly the opposite, and (no_evidence) the stored balances of the wallet source in its currency sum to exactly the open drifts the check found (the ledger''s entries sum to 0), or (consistent, lost_update) the ledger''s entries sum to 0, or to something else than minus this wallet''s drift (its lost leg) while the stored balances do not sum to 0 (the ledger lost legs). Else it is manual, its note saying why. The figures go to the step''s evidence ("totals"). Returns the steps judged.';
 
 --
 -- Name: fix_evidence_unjournaled(bigint); Type: FUNCTION; Schema: _recon; Owner: -
