@@ -39,20 +39,36 @@ class Faults:
     side of a wrong amount): had the wallet spent it meanwhile, the repair would overdraw it, and
     recon.fix rightly leaves that to a person ("would overdraw": tests/test_overdraft.py). These
     benches check the repairs that can apply, so such a wallet (take's `debited`) only receives
-    from then on."""
+    from then on: no transfer from it starts after, and the fault waits for none in flight
+    (start_paying, stop_paying), so none commits after the fault either."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.used: set[int] = set()
         self.debited: set[int] = set()
+        self.paying: Counter[int] = Counter()   # payers of transfers in flight
 
     def take(self, *wallets: int, debited: tuple[int, ...] = ()) -> bool:
+        """The wallets for a fault, unless a fault touched one already or one of `debited` is
+        paying in a transfer in flight (it could commit after the fault, spending its money)."""
         with self.lock:
-            if self.used.intersection(wallets):
+            if self.used.intersection(wallets) or any(self.paying[w] for w in debited):
                 return False
             self.used.update(wallets)
             self.debited.update(debited)
             return True
+
+    def start_paying(self, wallet: int) -> bool:
+        """Whether a transfer may take money from wallet now (then stop_paying when done)."""
+        with self.lock:
+            if wallet in self.debited:
+                return False
+            self.paying[wallet] += 1
+            return True
+
+    def stop_paying(self, wallet: int) -> None:
+        with self.lock:
+            self.paying[wallet] -= 1
 
     def pair(self, rng: random.Random, wallets: int) -> tuple[int, int]:
         """Two wallets among 1..wallets, the payer one a repair may not debit."""

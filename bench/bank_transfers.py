@@ -189,6 +189,10 @@ class Client(threading.Thread):
             with connect(self.dsn) as c:
                 while not self.stop.is_set():
                     t = self.next_txn()
+                    # a wallet a repair may debit pays no one from its fault on (Faults)
+                    paying = t.kind == "transfer"
+                    if paying and not self.faults.start_paying(t.src):
+                        continue
                     t0 = time.perf_counter()
                     try:
                         ok = self.execute(c, t)
@@ -199,6 +203,9 @@ class Client(threading.Thread):
                         if c.closed or c.broken:
                             raise
                         continue
+                    finally:
+                        if paying:
+                            self.faults.stop_paying(t.src)
                     if not ok:
                         self.declined[t.kind] += 1
                         continue
